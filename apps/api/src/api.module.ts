@@ -1,0 +1,42 @@
+import { type DynamicModule, Module } from '@nestjs/common';
+import { APP_FILTER, APP_GUARD, APP_PIPE } from '@nestjs/core';
+import { ThrottlerModule } from '@nestjs/throttler';
+import { type AppConfig, ConfigModule } from '@referloop/config';
+import { DatabaseModule } from '@referloop/database';
+import { IdentityModule } from '@referloop/identity';
+import { QueueModule } from '@referloop/queue';
+import { AuthController } from './auth/auth.controller';
+import { AuthGuard } from './auth/auth.guard';
+import { ClinicsController } from './clinics/clinics.controller';
+import { HealthController } from './health/health.controller';
+import { ProblemFilter } from './http/problem.filter';
+import { createValidationPipe } from './http/validation';
+import { MeController } from './me/me.controller';
+import { PractitionersController } from './practitioners/practitioners.controller';
+
+/** The HTTP application: controllers, guards, validation and the problem+json filter over the libs. */
+@Module({})
+export class ApiModule {
+  static forRoot(config: AppConfig): DynamicModule {
+    return {
+      module: ApiModule,
+      imports: [
+        ConfigModule.forRoot(config),
+        DatabaseModule.forRoot(config, 'referloop-api'),
+        // Producers only: the API never consumes jobs.
+        QueueModule.forRoot(config, 'producer'),
+        ThrottlerModule.forRoot({
+          throttlers: [{ name: 'auth', ttl: 60_000, limit: config.authRateLimitPerMinute }],
+          errorMessage: 'Too many attempts; wait a minute and try again',
+        }),
+        IdentityModule,
+      ],
+      controllers: [AuthController, MeController, ClinicsController, PractitionersController, HealthController],
+      providers: [
+        { provide: APP_GUARD, useClass: AuthGuard },
+        { provide: APP_FILTER, useClass: ProblemFilter },
+        { provide: APP_PIPE, useFactory: createValidationPipe },
+      ],
+    };
+  }
+}

@@ -1,0 +1,75 @@
+import { Type } from 'class-transformer';
+import { IsEmail, IsNotEmpty, IsString, MaxLength, MinLength, ValidateNested } from 'class-validator';
+import { ClinicDto, ClinicResponseDto } from '../clinics/clinic.dto';
+import { UserResponseDto } from '../me/user.dto';
+
+export const PASSWORD_MIN = 10;
+export const PASSWORD_MAX = 128;
+
+export class AdminDto {
+  @IsEmail({}, { message: 'must be a valid email address' })
+  @MaxLength(254)
+  email: string;
+
+  @IsString()
+  @MinLength(PASSWORD_MIN)
+  @MaxLength(PASSWORD_MAX)
+  password: string;
+
+  @IsString()
+  @IsNotEmpty()
+  @MaxLength(200)
+  fullName: string;
+}
+
+export class RegisterClinicDto {
+  @ValidateNested()
+  @Type(() => ClinicDto)
+  clinic: ClinicDto;
+
+  @ValidateNested()
+  @Type(() => AdminDto)
+  admin: AdminDto;
+}
+
+export class LoginDto {
+  @IsEmail({}, { message: 'must be a valid email address' })
+  @MaxLength(254)
+  email: string;
+
+  @IsString()
+  @IsNotEmpty()
+  @MaxLength(PASSWORD_MAX)
+  password: string;
+}
+
+export class RefreshDto {
+  @IsString()
+  @IsNotEmpty()
+  @MaxLength(200)
+  refreshToken: string;
+}
+
+export class AcceptInvitationDto {
+  @IsString()
+  @IsNotEmpty()
+  @MaxLength(200)
+  token: string;
+
+  @IsString()
+  @MinLength(PASSWORD_MIN)
+  @MaxLength(PASSWORD_MAX)
+  password: string;
+}
+
+export class TokensDto {
+  accessToken: string;
+  refreshToken: string;
+  /** Access token lifetime in seconds. */
+  expiresIn: number;
+  user: UserResponseDto;
+}
+
+export class RegisteredClinicDto extends TokensDto {
+  clinic: ClinicResponseDto;
+}

@@ -1,0 +1,69 @@
+import { OmitType, PartialType } from '@nestjs/swagger';
+import { Type } from 'class-transformer';
+import { IsISO31661Alpha2, IsNotEmpty, IsOptional, IsString, Matches, MaxLength, Validate, ValidateNested } from 'class-validator';
+import { IsTimezone } from '../http/validators';
+
+export class AddressDto {
+  @IsString()
+  @IsNotEmpty()
+  @MaxLength(200)
+  line1: string;
+
+  @IsString()
+  @IsNotEmpty()
+  @MaxLength(100)
+  city: string;
+
+  @IsString()
+  @IsNotEmpty()
+  @MaxLength(100)
+  region: string;
+
+  @IsString()
+  @Matches(/^[A-Za-z0-9][A-Za-z0-9 -]{1,11}$/, { message: 'must be a postal code (letters, digits, spaces, dashes)' })
+  postalCode: string;
+
+  /** ISO 3166-1 alpha-2 country code, e.g. `US`, `CA`. */
+  @IsISO31661Alpha2({ message: 'must be an ISO 3166-1 alpha-2 country code' })
+  country: string;
+}
+
+export class ClinicDto {
+  @IsString()
+  @IsNotEmpty()
+  @MaxLength(200)
+  name: string;
+
+  @ValidateNested()
+  @Type(() => AddressDto)
+  address: AddressDto;
+
+  @IsString()
+  @Matches(/^\+?[0-9 ().-]{6,24}$/, { message: 'must be a phone number' })
+  phone: string;
+
+  /** IANA time zone, e.g. `America/Chicago`. */
+  @Validate(IsTimezone)
+  timezone: string;
+}
+
+export class UpdateAddressDto extends PartialType(AddressDto) {}
+
+export class UpdateClinicDto extends PartialType(OmitType(ClinicDto, ['address'] as const)) {
+  @IsOptional()
+  @ValidateNested()
+  @Type(() => UpdateAddressDto)
+  address?: UpdateAddressDto;
+}
+
+export class AddressResponseDto extends AddressDto {}
+
+export class ClinicResponseDto {
+  id: string;
+  name: string;
+  address: AddressResponseDto;
+  phone: string;
+  timezone: string;
+  createdAt: string;
+  updatedAt: string;
+}

@@ -1,0 +1,82 @@
+import { HttpException } from '@nestjs/common';
+import { AppError, ERROR_STATUS, ERROR_TITLES, type ErrorCode } from '@referloop/common';
+
+/** RFC 9457 problem document, the body of every error answer. */
+export interface Problem {
+  type: string;
+  title: string;
+  status: number;
+  detail: string;
+  code: ErrorCode;
+  instance?: string;
+  requestId?: string;
+  errors?: { field: string; message: string }[];
+  [extension: string]: unknown;
+}
+
+export const PROBLEM_CONTENT_TYPE = 'application/problem+json';
+
+const CODE_BY_STATUS: Record<number, ErrorCode> = {
+  400: 'validation_failed',
+  401: 'unauthenticated',
+  403: 'forbidden',
+  404: 'not_found',
+  405: 'method_not_allowed',
+  413: 'payload_too_large',
+  415: 'unsupported_media_type',
+  429: 'rate_limited',
+  503: 'not_ready',
+};
+
+/** Fastify's own errors (body parsing, content type, limits) by their codes. */
+const FASTIFY_CODES: Record<string, { code: ErrorCode; detail: string }> = {
+  FST_ERR_CTP_BODY_TOO_LARGE: { code: 'payload_too_large', detail: 'The request body is larger than allowed' },
+  FST_ERR_CTP_INVALID_MEDIA_TYPE: { code: 'unsupported_media_type', detail: 'Send the body as application/json' },
+  FST_ERR_CTP_INVALID_CONTENT_LENGTH: { code: 'validation_failed', detail: 'The Content-Length header does not match the body' },
+  FST_ERR_CTP_EMPTY_JSON_BODY: { code: 'validation_failed', detail: 'The JSON body is empty' },
+  FST_ERR_CTP_INVALID_JSON_BODY: { code: 'validation_failed', detail: 'The body is not valid JSON' },
+};
+
+export function problem(code: ErrorCode, detail: string, extensions: Record<string, unknown> = {}): Problem {
+  return {
+    type: `urn:referloop:problem:${code}`,
+    title: ERROR_TITLES[code],
+    status: ERROR_STATUS[code],
+    detail,
+    code,
+    ...extensions,
+  };
+}
+
+/**
+ * Turns anything thrown into a problem document. Unknown errors become a 500 whose detail
+ * reveals nothing; the caller logs the original.
+ */
+export function toProblem(error: unknown): Problem {
+  if (error instanceof AppError) return problem(error.code, error.message, error.extensions);
+
+  if (error instanceof HttpException) {
+    const status = error.getStatus();
+    const code = CODE_BY_STATUS[status] ?? (status >= 500 ? 'internal_error' : 'validation_failed');
+    const response = error.getResponse();
+    const message =
+      typeof response === 'string' ? response : ((response as { message?: unknown }).message ?? error.message);
+    const detail = status >= 500 ? ERROR_TITLES.internal_error : Array.isArray(message) ? message.join('; ') : String(message);
+    return { ...problem(code, detail), status };
+  }
+
+  const fastifyError = error as { code?: string; statusCode?: number; message?: string; name?: string };
+  if (fastifyError?.code && FASTIFY_CODES[fastifyError.code]) {
+    const known = FASTIFY_CODES[fastifyError.code];
+    return problem(known.code, known.detail);
+  }
+  if (error instanceof SyntaxError || fastifyError?.name === 'SyntaxError') {
+    return problem('validation_failed', 'The body is not valid JSON');
+  }
+  const status = fastifyError?.statusCode;
+  if (typeof status === 'number' && status >= 400 && status < 500) {
+    const code = CODE_BY_STATUS[status] ?? 'validation_failed';
+    return { ...problem(code, fastifyError.message ?? ERROR_TITLES[code]), status };
+  }
+  return problem('internal_error', 'An unexpected error occurred; it has been logged');
+}

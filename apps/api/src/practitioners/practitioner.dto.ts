@@ -1,0 +1,141 @@
+import { OmitType, PartialType } from '@nestjs/swagger';
+import { Transform, Type } from 'class-transformer';
+import {
+  ArrayMaxSize,
+  ArrayUnique,
+  IsBoolean,
+  IsEmail,
+  IsIn,
+  IsInt,
+  IsNotEmpty,
+  IsOptional,
+  IsString,
+  Matches,
+  Max,
+  MaxLength,
+  Min,
+  Validate,
+  ValidateNested,
+} from 'class-validator';
+import { LANGUAGE_TAG_PATTERN, MAX_PAGE_SIZE, PRACTITIONER_ROLES, type PractitionerRole, SPECIALTIES } from '@referloop/common';
+import { IsCalendarDate } from '../http/validators';
+import { UserResponseDto } from '../me/user.dto';
+
+export class LicenceDto {
+  @IsString()
+  @IsNotEmpty()
+  @MaxLength(64)
+  number: string;
+
+  /** Licensing region (state or province), e.g. `TX`. */
+  @IsString()
+  @IsNotEmpty()
+  @MaxLength(64)
+  region: string;
+
+  /** YYYY-MM-DD */
+  @Validate(IsCalendarDate)
+  expiresOn: string;
+}
+
+export class CreatePractitionerDto {
+  @IsEmail({}, { message: 'must be a valid email address' })
+  @MaxLength(254)
+  email: string;
+
+  @IsString()
+  @IsNotEmpty()
+  @MaxLength(200)
+  fullName: string;
+
+  @IsIn(PRACTITIONER_ROLES)
+  role: PractitionerRole;
+
+  @ValidateNested()
+  @Type(() => LicenceDto)
+  licence: LicenceDto;
+
+  @IsOptional()
+  @ArrayMaxSize(SPECIALTIES.length)
+  @ArrayUnique()
+  @IsIn(SPECIALTIES, { each: true })
+  specialties?: string[];
+
+  /** BCP 47 language tags, e.g. `en`, `es`, `pt-BR`. */
+  @IsOptional()
+  @ArrayMaxSize(20)
+  @ArrayUnique()
+  @Matches(LANGUAGE_TAG_PATTERN, { each: true, message: 'each entry must be a language tag like en or pt-BR' })
+  languages?: string[];
+
+  @IsOptional()
+  @IsBoolean()
+  acceptingReferrals?: boolean;
+
+  @IsOptional()
+  @IsString()
+  @MaxLength(2000)
+  bio?: string | null;
+}
+
+export class UpdatePractitionerDto extends PartialType(OmitType(CreatePractitionerDto, ['email', 'role'] as const)) {}
+
+export class InvitationDto {
+  token: string;
+  url: string;
+  expiresAt: string;
+}
+
+export class InvitedPractitionerDto extends UserResponseDto {
+  invitation: InvitationDto;
+}
+
+export class PractitionerPageDto {
+  items: UserResponseDto[];
+  nextCursor: string | null;
+}
+
+const toBoolean = ({ value }: { value: unknown }) => (value === 'true' ? true : value === 'false' ? false : value);
+
+export class DirectoryQueryDto {
+  @IsOptional()
+  @IsIn(PRACTITIONER_ROLES)
+  type?: PractitionerRole;
+
+  @IsOptional()
+  @IsIn(SPECIALTIES)
+  specialty?: string;
+
+  @IsOptional()
+  @IsString()
+  @MaxLength(100)
+  city?: string;
+
+  @IsOptional()
+  @IsString()
+  @MaxLength(12)
+  postalCode?: string;
+
+  @IsOptional()
+  @Transform(toBoolean)
+  @IsBoolean({ message: 'must be true or false' })
+  acceptingReferrals?: boolean;
+
+  /** Free text over name, clinic name and bio. */
+  @IsOptional()
+  @IsString()
+  @MaxLength(100)
+  q?: string;
+
+  @IsOptional()
+  @IsString()
+  @MaxLength(500)
+  cursor?: string;
+
+  @IsOptional()
+  @Type(() => Number)
+  @IsInt()
+  @Min(1)
+  @Max(MAX_PAGE_SIZE)
+  limit?: number;
+}

@@ -1,0 +1,59 @@
+/**
+ * Every coded error the API can answer, with its HTTP status. Domain code throws
+ * `AppError(code, …)`; the problem+json filter reads this table, nothing else decides a status.
+ */
+export const ERROR_STATUS = {
+  validation_failed: 400,
+  invitation_invalid: 400,
+  unauthenticated: 401,
+  forbidden: 403,
+  not_found: 404,
+  method_not_allowed: 405,
+  invalid_transition: 409,
+  stale_version: 409,
+  idempotency_in_progress: 409,
+  email_taken: 409,
+  payload_too_large: 413,
+  unsupported_media_type: 415,
+  consent_required: 422,
+  recipient_type_mismatch: 422,
+  sender_role_mismatch: 422,
+  licence_expired: 422,
+  recipient_not_accepting: 422,
+  red_flags_require_urgent: 422,
+  not_redirectable: 422,
+  idempotency_key_reused: 422,
+  attachments_frozen: 422,
+  rate_limited: 429,
+  internal_error: 500,
+  not_ready: 503,
+} as const;
+
+export type ErrorCode = keyof typeof ERROR_STATUS;
+
+export const ERROR_TITLES: Record<ErrorCode, string> = {
+  validation_failed: 'The request is not valid',
+  invitation_invalid: 'The invitation is invalid, used or expired',
+  unauthenticated: 'Authentication is required',
+  forbidden: 'You may not do this',
+  not_found: 'Not found',
+  method_not_allowed: 'Method not allowed',
+  invalid_transition: 'This action is not allowed in the current state',
+  stale_version: 'The resource changed since you read it',
+  idempotency_in_progress: 'A request with this Idempotency-Key is still in progress',
+  email_taken: 'This email address is already registered',
+  payload_too_large: 'The request body is too large',
+  unsupported_media_type: 'Unsupported content type',
+  consent_required: 'The patient has not consented to referral sharing',
+  recipient_type_mismatch: 'The recipient is not the right type of practitioner',
+  sender_role_mismatch: 'Your role cannot send this kind of referral',
+  licence_expired: 'The licence has expired',
+  recipient_not_accepting: 'The recipient is not accepting referrals',
+  red_flags_require_urgent: 'A referral with red flags must be urgent',
+  not_redirectable: 'Only a declined, cancelled or expired referral can be redirected',
+  idempotency_key_reused: 'This Idempotency-Key was used with a different request',
+  attachments_frozen: 'Attachments cannot change once the referral is sent',
+  rate_limited: 'Too many requests',
+  internal_error: 'Internal error',
+  not_ready: 'Service not ready',
+};

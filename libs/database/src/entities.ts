@@ -1,0 +1,6 @@
+// The one list of every table's entity class, read by the app's DataSource and by the migration CLI.
+// Entity files are plain decorated classes with no dependencies on their lib's services, so this
+// registry is the single, deliberate place where the database lib names the domain libs' tables.
+import { IDENTITY_ENTITIES } from '@referloop/identity/entities';
+
+export const ENTITIES = [...IDENTITY_ENTITIES];

@@ -1,0 +1,5 @@
+export * from './data-source';
+export * from './database.module';
+export * from './migration-runner';
+export * from './embedded-postgres';
+export * from './pg-errors';

@@ -1,0 +1,4 @@
+import { Identity1764190000000 } from './1764190000000-Identity';
+
+/** Every migration, in order. Listed explicitly: glob paths break in a Nest monorepo build. */
+export const MIGRATIONS = [Identity1764190000000];

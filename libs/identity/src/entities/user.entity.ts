@@ -1,0 +1,60 @@
+import type { Role } from '@referloop/common';
+import { Column, CreateDateColumn, Entity, PrimaryGeneratedColumn, UpdateDateColumn } from 'typeorm';
+
+/** A person who signs in: a clinic admin or a practitioner (who also has a licence and a directory profile). */
+@Entity({ name: 'users' })
+export class UserEntity {
+  @PrimaryGeneratedColumn('uuid')
+  id: string;
+
+  @Column({ name: 'clinic_id', type: 'uuid' })
+  clinicId: string;
+
+  /** Stored as given; uniqueness is case-insensitive (index on lower(email)). */
+  @Column({ type: 'text' })
+  email: string;
+
+  /** Null until an invited practitioner accepts the invitation. */
+  @Column({ name: 'password_hash', type: 'text', nullable: true, select: false })
+  passwordHash: string | null;
+
+  @Column({ name: 'full_name', type: 'text' })
+  fullName: string;
+
+  @Column({ type: 'text' })
+  role: Role;
+
+  @Column({ name: 'licence_number', type: 'text', nullable: true })
+  licenceNumber: string | null;
+
+  @Column({ name: 'licence_region', type: 'text', nullable: true })
+  licenceRegion: string | null;
+
+  /** ISO date (YYYY-MM-DD). */
+  @Column({ name: 'licence_expires_on', type: 'date', nullable: true })
+  licenceExpiresOn: string | null;
+
+  @Column({ name: 'licence_verified_at', type: 'timestamptz', nullable: true })
+  licenceVerifiedAt: Date | null;
+
+  @Column({ type: 'text', array: true, default: () => "'{}'" })
+  specialties: string[];
+
+  @Column({ type: 'text', array: true, default: () => "'{}'" })
+  languages: string[];
+
+  @Column({ name: 'accepting_referrals', type: 'boolean', default: true })
+  acceptingReferrals: boolean;
+
+  @Column({ type: 'text', nullable: true })
+  bio: string | null;
+
+  @Column({ name: 'activated_at', type: 'timestamptz', nullable: true })
+  activatedAt: Date | null;
+
+  @CreateDateColumn({ name: 'created_at', type: 'timestamptz' })
+  createdAt: Date;
+
+  @UpdateDateColumn({ name: 'updated_at', type: 'timestamptz' })
+  updatedAt: Date;
+}

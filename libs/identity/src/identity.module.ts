@@ -1,0 +1,23 @@
+import { Module } from '@nestjs/common';
+import { JwtModule } from '@nestjs/jwt';
+import { TypeOrmModule } from '@nestjs/typeorm';
+import { Clock } from '@referloop/common';
+import { APP_CONFIG, type AppConfig } from '@referloop/config';
+import { AuthService } from './auth/auth.service';
+import { PasswordHasher } from './auth/password-hasher';
+import { ClinicsService } from './clinics/clinics.service';
+import { IDENTITY_ENTITIES } from './entities';
+import { PractitionersService } from './practitioners/practitioners.service';
+
+@Module({
+  imports: [
+    TypeOrmModule.forFeature(IDENTITY_ENTITIES),
+    JwtModule.registerAsync({
+      inject: [APP_CONFIG],
+      useFactory: (config: AppConfig) => ({ secret: config.jwt.secret, signOptions: { algorithm: 'HS256' } }),
+    }),
+  ],
+  providers: [AuthService, PasswordHasher, ClinicsService, PractitionersService, Clock],
+  exports: [AuthService, ClinicsService, PractitionersService, Clock],
+})
+export class IdentityModule {}

@@ -1,0 +1,193 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { InjectDataSource, InjectRepository } from '@nestjs/typeorm';
+import {
+  AppError,
+  Clock,
+  DEFAULT_PAGE_SIZE,
+  decodeCursor,
+  type Page,
+  PRACTITIONER_ROLES,
+  type PractitionerRole,
+  type Principal,
+  toPage,
+} from '@referloop/common';
+import { APP_CONFIG, type AppConfig } from '@referloop/config';
+import { isUniqueViolation } from '@referloop/database';
+import { DataSource, Repository } from 'typeorm';
+import { newSecretToken } from '../auth/secret-token';
+import { ClinicEntity } from '../entities/clinic.entity';
+import { InvitationEntity } from '../entities/invitation.entity';
+import { UserEntity } from '../entities/user.entity';
+import type { PractitionerInput, PractitionerPatch } from '../inputs';
+import { ClinicScopedRepository } from '../tenancy/clinic-scoped-repository';
+import { todayIso, type UserView, userView } from '../views';
+
+export interface Invitation {
+  token: string;
+  url: string;
+  expiresAt: string;
+}
+
+export interface DirectoryQuery {
+  type?: PractitionerRole;
+  specialty?: string;
+  city?: string;
+  postalCode?: string;
+  acceptingReferrals?: boolean;
+  q?: string;
+  cursor?: string;
+  limit?: number;
+}
+
+@Injectable()
+export class PractitionersService {
+  private readonly ownUsers: ClinicScopedRepository<UserEntity>;
+
+  constructor(
+    @InjectDataSource() private readonly db: DataSource,
+    @InjectRepository(UserEntity) users: Repository<UserEntity>,
+    private readonly clock: Clock,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+  ) {
+    this.ownUsers = new ClinicScopedRepository(users, 'practitioner');
+  }
+
+  /** An admin adds a practitioner to their clinic; the practitioner sets a password through the invitation. */
+  async invite(principal: Principal, input: PractitionerInput): Promise<UserView & { invitation: Invitation }> {
+    const { token, hash } = newSecretToken();
+    const expiresAt = new Date(this.clock.now().getTime() + this.config.invitationTtlHours * 3600_000);
+    try {
+      return await this.db.transaction(async (tx) => {
+        const user = await tx.save(
+          tx.create(UserEntity, {
+            clinicId: principal.clinicId,
+            email: input.email,
+            passwordHash: null,
+            fullName: input.fullName,
+            role: input.role,
+            licenceNumber: input.licence.number,
+            licenceRegion: input.licence.region,
+            licenceExpiresOn: input.licence.expiresOn,
+            // Entered by the clinic's admin, who checked it: that is the verification.
+            licenceVerifiedAt: this.clock.now(),
+            specialties: input.specialties ?? [],
+            languages: input.languages ?? [],
+            acceptingReferrals: input.acceptingReferrals ?? true,
+            bio: input.bio ?? null,
+            activatedAt: null,
+          }),
+        );
+        await tx.insert(InvitationEntity, { userId: user.id, tokenHash: hash, expiresAt });
+        return {
+          ...userView(user, { now: this.clock.now(), withEmail: true }),
+          invitation: {
+            token,
+            url: `${this.config.publicUrl}/accept-invitation?token=${encodeURIComponent(token)}`,
+            expiresAt: expiresAt.toISOString(),
+          },
+        };
+      });
+    } catch (error) {
+      if (isUniqueViolation(error, 'users_email_lower_key')) throw new AppError('email_taken');
+      throw error;
+    }
+  }
+
+  /**
+   * The cross-clinic directory. Practitioners with an expired licence are hidden; email addresses
+   * are only shown within the caller's own clinic. Keyset-paged by (full name, id).
+   */
+  async directory(principal: Principal, query: DirectoryQuery): Promise<Page<UserView>> {
+    const limit = query.limit ?? DEFAULT_PAGE_SIZE;
+    const qb = this.db
+      .getRepository(UserEntity)
+      .createQueryBuilder('u')
+      .innerJoinAndMapOne('u.clinic', ClinicEntity, 'c', 'c.id = u.clinic_id')
+      .where('u.role IN (:...roles)', { roles: query.type ? [query.type] : PRACTITIONER_ROLES })
+      .andWhere('u.licence_expires_on >= :today', { today: todayIso(this.clock.now()) });
+    if (query.specialty) qb.andWhere(':specialty = ANY(u.specialties)', { specialty: query.specialty });
+    if (query.city) qb.andWhere('lower(c.address_city) = lower(:city)', { city: query.city });
+    if (query.postalCode) {
+      qb.andWhere(`upper(replace(c.address_postal_code, ' ', '')) = upper(replace(:postalCode, ' ', ''))`, {
+        postalCode: query.postalCode,
+      });
+    }
+    if (query.acceptingReferrals !== undefined) qb.andWhere('u.accepting_referrals = :accepting', { accepting: query.acceptingReferrals });
+    if (query.q) {
+      qb.andWhere(`(u.full_name ILIKE :q OR c.name ILIKE :q OR u.bio ILIKE :q)`, { q: `%${escapeLike(query.q)}%` });
+    }
+    if (query.cursor) {
+      const [name, id] = decodeCursor(query.cursor, 2);
+      qb.andWhere('(u.full_name, u.id) > (:name, :id)', { name, id });
+    }
+    const rows = await qb.orderBy('u.full_name', 'ASC').addOrderBy('u.id', 'ASC').limit(limit + 1).getMany();
+    const now = this.clock.now();
+    return toPage(
+      rows,
+      limit,
+      (u) => {
+        const clinic = (u as UserEntity & { clinic: ClinicEntity }).clinic;
+        return userView(u, { now, withEmail: u.clinicId === principal.clinicId, clinic });
+      },
+      (u) => [u.fullName, u.id],
+    );
+  }
+
+  /**
+   * One practitioner: any practitioner of the caller's own clinic, or a practitioner of another
+   * clinic who is listed in the directory. Anything else is 404.
+   */
+  async get(principal: Principal, id: string): Promise<UserView> {
+    const row = await this.db
+      .getRepository(UserEntity)
+      .createQueryBuilder('u')
+      .innerJoinAndMapOne('u.clinic', ClinicEntity, 'c', 'c.id = u.clinic_id')
+      .where('u.id = :id', { id })
+      .andWhere(
+        `(u.clinic_id = :clinicId OR (u.role IN (:...roles) AND u.licence_expires_on >= :today))`,
+        { clinicId: principal.clinicId, roles: PRACTITIONER_ROLES, today: todayIso(this.clock.now()) },
+      )
+      .getOne();
+    if (!row) throw new AppError('not_found', 'The practitioner was not found');
+    const clinic = (row as UserEntity & { clinic: ClinicEntity }).clinic;
+    return userView(row, { now: this.clock.now(), withEmail: row.clinicId === principal.clinicId, clinic });
+  }
+
+  /** The practitioner themself or an admin of their clinic; another clinic's practitioner is 404. */
+  async update(principal: Principal, id: string, patch: PractitionerPatch): Promise<UserView> {
+    const target = await this.ownUsers.get(id);
+    if (principal.role !== 'clinic_admin' && principal.userId !== id) {
+      throw new AppError('forbidden', 'Only the practitioner or an admin of their clinic may change this profile');
+    }
+    if (target.role === 'clinic_admin' && patch.licence) {
+      throw AppError.validation([{ field: 'licence', message: 'a clinic admin has no licence' }]);
+    }
+    const changes: Partial<UserEntity> = {
+      fullName: patch.fullName,
+      specialties: patch.specialties,
+      languages: patch.languages,
+      acceptingReferrals: patch.acceptingReferrals,
+      bio: patch.bio,
+    };
+    if (patch.licence) {
+      changes.licenceNumber = patch.licence.number;
+      changes.licenceRegion = patch.licence.region;
+      changes.licenceExpiresOn = patch.licence.expiresOn;
+      // A licence is verified when the clinic's admin records it; a self-edit needs re-verification.
+      changes.licenceVerifiedAt = principal.role === 'clinic_admin' ? this.clock.now() : null;
+    }
+    const defined = Object.fromEntries(Object.entries(changes).filter(([, v]) => v !== undefined));
+    const updated = Object.keys(defined).length ? await this.ownUsers.update(id, defined) : target;
+    return userView(updated, { now: this.clock.now(), withEmail: true });
+  }
+
+  async me(principal: Principal): Promise<UserView> {
+    const user = await this.ownUsers.get(principal.userId);
+    const clinic = await this.db.getRepository(ClinicEntity).findOneByOrFail({ id: user.clinicId });
+    return userView(user, { now: this.clock.now(), withEmail: true, clinic });
+  }
+}
+
+function escapeLike(value: string): string {
+  return value.replace(/[\\%_]/g, (c) => `\\${c}`);
+}

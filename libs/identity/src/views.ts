@@ -1,0 +1,117 @@
+import type { Role } from '@referloop/common';
+import type { ClinicEntity } from './entities/clinic.entity';
+import type { UserEntity } from './entities/user.entity';
+
+export interface AddressView {
+  line1: string;
+  city: string;
+  region: string;
+  postalCode: string;
+  country: string;
+}
+
+export interface ClinicView {
+  id: string;
+  name: string;
+  address: AddressView;
+  phone: string;
+  timezone: string;
+  createdAt: string;
+  updatedAt: string;
+}
+
+export interface LicenceView {
+  number: string;
+  region: string;
+  expiresOn: string;
+  verifiedAt: string | null;
+}
+
+export interface UserView {
+  id: string;
+  clinicId: string;
+  /** Only shown to the user themself and to their own clinic. */
+  email?: string;
+  fullName: string;
+  role: Role;
+  /** `invited` until the invitation is accepted. */
+  status: 'invited' | 'active';
+  licence: LicenceView | null;
+  licenceExpired: boolean;
+  specialties: string[];
+  languages: string[];
+  acceptingReferrals: boolean;
+  bio: string | null;
+  clinic?: { id: string; name: string; city: string; region: string; postalCode: string; country: string };
+  createdAt: string;
+  updatedAt: string;
+}
+
+export function clinicView(c: ClinicEntity): ClinicView {
+  return {
+    id: c.id,
+    name: c.name,
+    address: {
+      line1: c.addressLine1,
+      city: c.addressCity,
+      region: c.addressRegion,
+      postalCode: c.addressPostalCode,
+      country: c.addressCountry,
+    },
+    phone: c.phone,
+    timezone: c.timezone,
+    createdAt: c.createdAt.toISOString(),
+    updatedAt: c.updatedAt.toISOString(),
+  };
+}
+
+export function todayIso(now: Date): string {
+  return now.toISOString().slice(0, 10);
+}
+
+export function licenceExpired(u: Pick<UserEntity, 'role' | 'licenceExpiresOn'>, now: Date): boolean {
+  return u.role !== 'clinic_admin' && (u.licenceExpiresOn === null || u.licenceExpiresOn < todayIso(now));
+}
+
+export function userView(
+  u: UserEntity,
+  options: { now: Date; withEmail: boolean; clinic?: ClinicEntity },
+): UserView {
+  const { now, withEmail, clinic } = options;
+  return {
+    id: u.id,
+    clinicId: u.clinicId,
+    ...(withEmail ? { email: u.email } : {}),
+    fullName: u.fullName,
+    role: u.role,
+    status: u.activatedAt ? 'active' : 'invited',
+    licence:
+      u.licenceNumber && u.licenceRegion && u.licenceExpiresOn
+        ? {
+            number: u.licenceNumber,
+            region: u.licenceRegion,
+            expiresOn: u.licenceExpiresOn,
+            verifiedAt: u.licenceVerifiedAt?.toISOString() ?? null,
+          }
+        : null,
+    licenceExpired: licenceExpired(u, now),
+    specialties: u.specialties,
+    languages: u.languages,
+    acceptingReferrals: u.acceptingReferrals,
+    bio: u.bio,
+    ...(clinic
+      ? {
+          clinic: {
+            id: clinic.id,
+            name: clinic.name,
+            city: clinic.addressCity,
+            region: clinic.addressRegion,
+            postalCode: clinic.addressPostalCode,
+            country: clinic.addressCountry,
+          },
+        }
+      : {}),
+    createdAt: u.createdAt.toISOString(),
+    updatedAt: u.updatedAt.toISOString(),
+  };
+}

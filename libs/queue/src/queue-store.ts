@@ -1,0 +1,111 @@
+import { createPostgresBackend, runMigrations, setDefaultBackendFactory } from 'bullmq';
+import { Redis, type RedisOptions } from 'ioredis';
+import { Client } from 'pg';
+import type { AppConfig } from '@referloop/config';
+
+/**
+ * Where BullMQ keeps its jobs: Redis when REDIS_URL is set, otherwise BullMQ's PostgreSQL
+ * backend in the application database (the embedded default). This file is the one place
+ * that knows which; everything else asks it for a connection.
+ */
+export type QueueBackendKind = 'redis' | 'postgres';
+
+/**
+ * `producer`: the HTTP path. Fails fast when Redis is down (the outbox keeps the intent).
+ * `worker`: blocking consumers. BullMQ requires `maxRetriesPerRequest: null` there.
+ */
+export type QueueConnectionPurpose = 'producer' | 'worker';
+
+export function queueBackendKind(config: AppConfig): QueueBackendKind {
+  return config.redisUrl ? 'redis' : 'postgres';
+}
+
+export function redisOptionsFromUrl(url: string): RedisOptions {
+  const parsed = new URL(url);
+  const db = parsed.pathname.replace('/', '');
+  return {
+    host: parsed.hostname,
+    port: parsed.port ? Number(parsed.port) : 6379,
+    username: parsed.username ? decodeURIComponent(parsed.username) : undefined,
+    password: parsed.password ? decodeURIComponent(parsed.password) : undefined,
+    db: db ? Number(db) : 0,
+    tls: parsed.protocol === 'rediss:' ? {} : undefined,
+  };
+}
+
+export function redisConnectionOptions(url: string, purpose: QueueConnectionPurpose): RedisOptions {
+  const base = redisOptionsFromUrl(url);
+  return purpose === 'worker'
+    ? { ...base, maxRetriesPerRequest: null }
+    : { ...base, maxRetriesPerRequest: 1, enableOfflineQueue: false, connectTimeout: 2_000 };
+}
+
+/** PostgreSQL backend: a schema named after the queue prefix isolates deployments and test files. */
+export function postgresConnectionOptions(config: AppConfig) {
+  if (!config.databaseUrl) throw new Error('the PostgreSQL queue backend needs the database URL');
+  return { connectionString: config.databaseUrl, schema: config.queuePrefix, max: 10, skipMigrations: true };
+}
+
+/**
+ * Selects the process-wide BullMQ backend. Must run before any Queue or Worker is built;
+ * QueueModule.forRoot calls it.
+ */
+export function selectQueueBackend(config: AppConfig): QueueBackendKind {
+  const kind = queueBackendKind(config);
+  setDefaultBackendFactory(kind === 'postgres' ? (createPostgresBackend as never) : undefined);
+  return kind;
+}
+
+export function bullConnection(config: AppConfig, purpose: QueueConnectionPurpose) {
+  return queueBackendKind(config) === 'redis'
+    ? redisConnectionOptions(config.redisUrl as string, purpose)
+    : postgresConnectionOptions(config);
+}
+
+/** Creates or upgrades BullMQ's own tables when jobs live in PostgreSQL. Run once, by the migrate step. */
+export async function prepareQueueStore(config: AppConfig): Promise<void> {
+  if (queueBackendKind(config) !== 'postgres') return;
+  const client = new Client({ connectionString: config.databaseUrl });
+  await client.connect();
+  try {
+    await runMigrations(client, config.queuePrefix);
+  } finally {
+    await client.end();
+  }
+}
+
+/** A small dedicated connection to check that the queue store answers (readiness). */
+export class QueueStoreProbe {
+  private redis?: Redis;
+  private pgClient?: Client;
+
+  constructor(private readonly config: AppConfig) {}
+
+  get kind(): QueueBackendKind {
+    return queueBackendKind(this.config);
+  }
+
+  async ping(): Promise<void> {
+    if (this.kind === 'redis') {
+      this.redis ??= new Redis({ ...redisConnectionOptions(this.config.redisUrl as string, 'producer'), lazyConnect: true });
+      if (this.redis.status === 'wait') await this.redis.connect();
+      await this.redis.ping();
+      return;
+    }
+    if (!this.pgClient) {
+      const client = new Client({ connectionString: this.config.databaseUrl, connectionTimeoutMillis: 2_000 });
+      client.on('error', () => {
+        if (this.pgClient === client) this.pgClient = undefined;
+      });
+      await client.connect();
+      this.pgClient = client;
+    }
+    await this.pgClient.query(`SELECT 1 FROM "${this.config.queuePrefix}".migration LIMIT 1`);
+  }
+
+  async close(): Promise<void> {
+    await Promise.allSettled([this.redis?.quit(), this.pgClient?.end()]);
+    this.redis = undefined;
+    this.pgClient = undefined;
+  }
+}
