@@ -37,11 +37,11 @@ function esmPackages(dir = join(__dirname, 'node_modules')) {
   }
   return names;
 }
-const escape = (name) => name.replace(/[.+]/g, '\\$&');
+const escapeRegExp = (name) => name.replace(/[.+]/g, '\\$&');
 
 const shared = {
   transform: { '^.+\\.(t|j|mj)s$': swc },
-  transformIgnorePatterns: [`/node_modules/(?!(${esmPackages().map(escape).join('|')})/)`],
+  transformIgnorePatterns: [`/node_modules/(?!(${esmPackages().map(escapeRegExp).join('|')})/)`],
   moduleNameMapper: {
     '^@referloop/([a-z-]+)$': '<rootDir>/libs/$1/src',
     '^@referloop/([a-z-]+)/(.*)$': '<rootDir>/libs/$1/src/$2',

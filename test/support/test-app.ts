@@ -26,7 +26,8 @@ export interface TestApp {
 export async function startTestApp(env: Record<string, string> = {}): Promise<TestApp> {
   const database = await createTestDatabase();
   const config = testConfig(database.url, env);
-  const app = await createApiApp(config, pino({ level: 'silent' }));
+  // TEST_LOG_LEVEL=debug shows the app's logs while debugging a test.
+  const app = await createApiApp(config, pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' }));
   await app.getHttpAdapter().getInstance().ready();
   return {
     app,
@@ -92,4 +93,17 @@ export async function addPractitioner(
     .send({ token: invited.body.invitation.token, password: PASSWORD })
     .expect(200);
   return signedIn(accepted.body);
+}
+
+/** Asserts an RFC 9457 answer: status, problem+json content type and the stable members. */
+export function expectProblem(res: { status: number; headers: Record<string, string>; body: Record<string, unknown> }, status: number, code: string): void {
+  expect({ status: res.status, code: res.body.code }).toEqual({ status, code });
+  expect(res.headers['content-type']).toMatch(/^application\/problem\+json/);
+  expect(res.body).toMatchObject({
+    type: `urn:referloop:problem:${code}`,
+    status,
+    code,
+    title: expect.any(String),
+    detail: expect.any(String),
+  });
 }

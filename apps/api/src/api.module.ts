@@ -4,7 +4,9 @@ import { ThrottlerModule } from '@nestjs/throttler';
 import { type AppConfig, ConfigModule } from '@referloop/config';
 import { DatabaseModule } from '@referloop/database';
 import { IdentityModule } from '@referloop/identity';
+import { PatientsModule } from '@referloop/patients';
 import { QueueModule } from '@referloop/queue';
+import { ReferralsModule } from '@referloop/referrals';
 import { AuthController } from './auth/auth.controller';
 import { AuthGuard } from './auth/auth.guard';
 import { ClinicsController } from './clinics/clinics.controller';
@@ -12,7 +14,10 @@ import { HealthController } from './health/health.controller';
 import { ProblemFilter } from './http/problem.filter';
 import { createValidationPipe } from './http/validation';
 import { MeController } from './me/me.controller';
+import { PatientsController } from './patients/patients.controller';
 import { PractitionersController } from './practitioners/practitioners.controller';
+import { ReferenceDataController } from './reference-data/reference-data.controller';
+import { ReferralsController } from './referrals/referrals.controller';
 
 /** The HTTP application: controllers, guards, validation and the problem+json filter over the libs. */
 @Module({})
@@ -30,8 +35,19 @@ export class ApiModule {
           errorMessage: 'Too many attempts; wait a minute and try again',
         }),
         IdentityModule,
+        PatientsModule,
+        ReferralsModule,
       ],
-      controllers: [AuthController, MeController, ClinicsController, PractitionersController, HealthController],
+      controllers: [
+        AuthController,
+        MeController,
+        ClinicsController,
+        PractitionersController,
+        PatientsController,
+        ReferralsController,
+        ReferenceDataController,
+        HealthController,
+      ],
       providers: [
         { provide: APP_GUARD, useClass: AuthGuard },
         { provide: APP_FILTER, useClass: ProblemFilter },

@@ -23,3 +23,69 @@ export type Specialty = (typeof SPECIALTIES)[number];
 export const LANGUAGE_TAG_PATTERN = /^[a-z]{2,3}(-[A-Z]{2})?$/;
 
 export const TIMEZONES: ReadonlySet<string> = new Set([...Intl.supportedValuesOf('timeZone'), 'UTC']);
+
+export const BODY_REGIONS = [
+  'head',
+  'jaw',
+  'neck',
+  'upper_back',
+  'mid_back',
+  'lower_back',
+  'chest',
+  'abdomen',
+  'shoulder_left',
+  'shoulder_right',
+  'upper_arm_left',
+  'upper_arm_right',
+  'elbow_left',
+  'elbow_right',
+  'forearm_left',
+  'forearm_right',
+  'wrist_hand_left',
+  'wrist_hand_right',
+  'hip_left',
+  'hip_right',
+  'glute_left',
+  'glute_right',
+  'thigh_left',
+  'thigh_right',
+  'knee_left',
+  'knee_right',
+  'calf_left',
+  'calf_right',
+  'ankle_foot_left',
+  'ankle_foot_right',
+] as const;
+export type BodyRegion = (typeof BODY_REGIONS)[number];
+
+/** Signs that need prompt medical attention: a referral carrying any of them must be `urgent`. */
+export const RED_FLAGS = [
+  'saddle_numbness',
+  'bladder_bowel_change',
+  'calf_swelling_redness',
+  'unexplained_weight_loss',
+  'night_pain',
+  'fever',
+  'recent_trauma',
+] as const;
+export type RedFlag = (typeof RED_FLAGS)[number];
+
+export const CONSENT_SCOPES = ['referral_sharing', 'patient_notifications'] as const;
+export type ConsentScope = (typeof CONSENT_SCOPES)[number];
+
+export const PREFERRED_CONTACTS = ['email', 'phone', 'sms', 'mail'] as const;
+export type PreferredContact = (typeof PREFERRED_CONTACTS)[number];
+
+export const UNSCHEDULE_REASONS = ['no_show', 'patient_cancelled', 'clinic_cancelled'] as const;
+
+export const REFERRAL_KINDS = ['injury_care', 'maintenance_massage'] as const;
+export type ReferralKind = (typeof REFERRAL_KINDS)[number];
+
+export const PRIORITIES = ['routine', 'urgent'] as const;
+export type Priority = (typeof PRIORITIES)[number];
+
+/** Shown by clients next to the red-flag checklist. */
+export const RED_FLAG_GUIDANCE =
+  'Red flags can signal a condition that needs prompt medical assessment. Send the referral as urgent, ' +
+  'and if symptoms are severe or worsening (for example new bladder or bowel changes, saddle numbness, ' +
+  'or a hot, swollen calf) tell the client to seek emergency care now.';

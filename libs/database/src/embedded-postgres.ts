@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { chownSync, existsSync, mkdirSync } from 'node:fs';
+import { chmodSync, chownSync, existsSync, mkdirSync, statSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { userInfo } from 'node:os';
 import { join } from 'node:path';
@@ -24,11 +24,17 @@ export async function startEmbeddedPostgres(dataDir: string, logger: Logger): Pr
   mkdirSync(dataDir, { recursive: true });
   // PostgreSQL refuses to run as root; the library then runs it as the `postgres` user,
   // which must own the data folder.
-  if (userInfo().uid === 0 && !initialised) {
-    mkdirSync(databaseDir, { recursive: true, mode: 0o700 });
-    const uid = Number(execFileSync('id', ['-u', 'postgres']).toString().trim());
-    const gid = Number(execFileSync('id', ['-g', 'postgres']).toString().trim());
-    chownSync(databaseDir, uid, gid);
+  if (userInfo().uid === 0) {
+    // The `postgres` user must be able to reach the folder: a private DATA_DIR (mode 0700, as
+    // mkdtemp makes) gets search permission for others, like a 0711 home folder (no listing).
+    const mode = statSync(dataDir).mode & 0o777;
+    if ((mode & 0o001) === 0) chmodSync(dataDir, mode | 0o001);
+    if (!initialised) {
+      mkdirSync(databaseDir, { recursive: true, mode: 0o700 });
+      const uid = Number(execFileSync('id', ['-u', 'postgres']).toString().trim());
+      const gid = Number(execFileSync('id', ['-g', 'postgres']).toString().trim());
+      chownSync(databaseDir, uid, gid);
+    }
   }
   const password = 'referloop-embedded';
   const port = await freeLoopbackPort();

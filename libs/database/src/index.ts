@@ -3,3 +3,5 @@ export * from './database.module';
 export * from './migration-runner';
 export * from './embedded-postgres';
 export * from './pg-errors';
+export * from './outbox/outbox';
+export * from './outbox/outbox-event.entity';

@@ -3,6 +3,7 @@ import { JwtModule } from '@nestjs/jwt';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { Clock } from '@referloop/common';
 import { APP_CONFIG, type AppConfig } from '@referloop/config';
+import { AuditLog } from './audit/audit-log';
 import { AuthService } from './auth/auth.service';
 import { PasswordHasher } from './auth/password-hasher';
 import { ClinicsService } from './clinics/clinics.service';
@@ -17,7 +18,7 @@ import { PractitionersService } from './practitioners/practitioners.service';
       useFactory: (config: AppConfig) => ({ secret: config.jwt.secret, signOptions: { algorithm: 'HS256' } }),
     }),
   ],
-  providers: [AuthService, PasswordHasher, ClinicsService, PractitionersService, Clock],
-  exports: [AuthService, ClinicsService, PractitionersService, Clock],
+  providers: [AuthService, PasswordHasher, ClinicsService, PractitionersService, AuditLog, Clock],
+  exports: [AuthService, ClinicsService, PractitionersService, AuditLog, Clock],
 })
 export class IdentityModule {}

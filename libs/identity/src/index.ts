@@ -6,3 +6,5 @@ export * from './clinics/clinics.service';
 export * from './practitioners/practitioners.service';
 export * from './tenancy/clinic-scoped-repository';
 export * from './identity.module';
+export * from './audit/audit-log';
+export * from './audit/audit-event.entity';

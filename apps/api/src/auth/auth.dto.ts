@@ -1,5 +1,5 @@
 import { Type } from 'class-transformer';
-import { IsEmail, IsNotEmpty, IsString, MaxLength, MinLength, ValidateNested } from 'class-validator';
+import { IsEmail, IsNotEmpty, IsObject, IsString, MaxLength, MinLength, ValidateNested } from 'class-validator';
 import { ClinicDto, ClinicResponseDto } from '../clinics/clinic.dto';
 import { UserResponseDto } from '../me/user.dto';
 
@@ -23,10 +23,13 @@ export class AdminDto {
 }
 
 export class RegisterClinicDto {
+  // @IsObject: @ValidateNested alone lets a missing object (and an array of them) through.
+  @IsObject()
   @ValidateNested()
   @Type(() => ClinicDto)
   clinic: ClinicDto;
 
+  @IsObject()
   @ValidateNested()
   @Type(() => AdminDto)
   admin: AdminDto;

@@ -1,7 +1,7 @@
 import { OmitType, PartialType } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
-import { IsISO31661Alpha2, IsNotEmpty, IsOptional, IsString, Matches, MaxLength, Validate, ValidateNested } from 'class-validator';
-import { IsTimezone } from '../http/validators';
+import { IsISO31661Alpha2, IsNotEmpty, IsObject, IsString, Matches, MaxLength, Validate, ValidateNested } from 'class-validator';
+import { IsOptionalNotNull, IsTimezone } from '../http/validators';
 
 export class AddressDto {
   @IsString()
@@ -34,6 +34,7 @@ export class ClinicDto {
   @MaxLength(200)
   name: string;
 
+  @IsObject()
   @ValidateNested()
   @Type(() => AddressDto)
   address: AddressDto;
@@ -47,10 +48,12 @@ export class ClinicDto {
   timezone: string;
 }
 
-export class UpdateAddressDto extends PartialType(AddressDto) {}
+// A patch may leave fields out; `null` is not "leave out" (every clinic column is required).
+export class UpdateAddressDto extends PartialType(AddressDto, { skipNullProperties: false }) {}
 
-export class UpdateClinicDto extends PartialType(OmitType(ClinicDto, ['address'] as const)) {
-  @IsOptional()
+export class UpdateClinicDto extends PartialType(OmitType(ClinicDto, ['address'] as const), { skipNullProperties: false }) {
+  @IsOptionalNotNull()
+  @IsObject()
   @ValidateNested()
   @Type(() => UpdateAddressDto)
   address?: UpdateAddressDto;

@@ -1,10 +1,12 @@
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import helmet from '@fastify/helmet';
+import multipart from '@fastify/multipart';
 import { RequestMethod } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 import { PinoNestLogger, RequestContext } from '@referloop/common';
+import { MAX_ATTACHMENT_BYTES } from '@referloop/referrals';
 import type { AppConfig } from '@referloop/config';
 import type { Logger } from 'pino';
 import { ApiModule } from '../api.module';
@@ -40,6 +42,9 @@ export async function createApiApp(config: AppConfig, logger: Logger): Promise<N
   const app = await NestFactory.create<NestFastifyApplication>(ApiModule.forRoot(config), adapter, {
     logger: new PinoNestLogger(logger),
     abortOnError: false,
+    // Nest's own parsers would add application/x-www-form-urlencoded (a form post needs no CORS
+    // preflight); Fastify's built-in JSON parser, with the limits above, is the only one.
+    bodyParser: false,
   });
   await app.register(helmet, {
     contentSecurityPolicy: {
@@ -52,6 +57,8 @@ export async function createApiApp(config: AppConfig, logger: Logger): Promise<N
       },
     },
   });
+  // Attachments: one file per request; the size limit is enforced while streaming.
+  await app.register(multipart, { limits: { files: 1, fields: 0, parts: 1, fileSize: MAX_ATTACHMENT_BYTES } });
   app.enableCors({
     origin: config.corsOrigins.length > 0 ? config.corsOrigins : false,
     exposedHeaders: ['x-request-id', 'retry-after'],

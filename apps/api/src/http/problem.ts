@@ -35,6 +35,11 @@ const FASTIFY_CODES: Record<string, { code: ErrorCode; detail: string }> = {
   FST_ERR_CTP_INVALID_CONTENT_LENGTH: { code: 'validation_failed', detail: 'The Content-Length header does not match the body' },
   FST_ERR_CTP_EMPTY_JSON_BODY: { code: 'validation_failed', detail: 'The JSON body is empty' },
   FST_ERR_CTP_INVALID_JSON_BODY: { code: 'validation_failed', detail: 'The body is not valid JSON' },
+  FST_REQ_FILE_TOO_LARGE: { code: 'payload_too_large', detail: 'The file is larger than 10 MB' },
+  FST_FILES_LIMIT: { code: 'validation_failed', detail: 'Send one file per request' },
+  FST_PARTS_LIMIT: { code: 'validation_failed', detail: 'Send one file per request, field "file"' },
+  FST_FIELDS_LIMIT: { code: 'validation_failed', detail: 'Send only the file, field "file"' },
+  FST_INVALID_MULTIPART_CONTENT_TYPE: { code: 'unsupported_media_type', detail: 'Send the file as multipart/form-data' },
 };
 
 export function problem(code: ErrorCode, detail: string, extensions: Record<string, unknown> = {}): Problem {

@@ -1,7 +1,13 @@
-import { ParseUUIDPipe } from '@nestjs/common';
+import type { ArgumentMetadata, PipeTransform } from '@nestjs/common';
 import { AppError } from '@referloop/common';
+import { isUUID } from 'class-validator';
 
 /** Path ids are UUIDs; anything else is a 400 naming the parameter. */
-export const uuidParam = new ParseUUIDPipe({
-  exceptionFactory: () => AppError.validation([{ field: 'id', message: 'must be a UUID' }]),
-});
+class UuidParamPipe implements PipeTransform<string, string> {
+  transform(value: string, metadata: ArgumentMetadata): string {
+    if (!isUUID(value)) throw AppError.validation([{ field: metadata.data ?? 'id', message: 'must be a UUID' }]);
+    return value;
+  }
+}
+
+export const uuidParam = new UuidParamPipe();

@@ -1,5 +1,11 @@
 import { TIMEZONES } from '@referloop/common';
-import { ValidatorConstraint, type ValidatorConstraintInterface } from 'class-validator';
+import { ValidateIf, ValidatorConstraint, type ValidatorConstraintInterface } from 'class-validator';
+
+/**
+ * The field may be left out, but when present it is validated, `null` included. (`@IsOptional()`
+ * also lets `null` through, which a NOT NULL column then answers with a 500.)
+ */
+export const IsOptionalNotNull = (): PropertyDecorator => ValidateIf((_object, value) => value !== undefined);
 
 @ValidatorConstraint({ name: 'isTimezone' })
 export class IsTimezone implements ValidatorConstraintInterface {
@@ -21,5 +27,29 @@ export class IsCalendarDate implements ValidatorConstraintInterface {
   }
   defaultMessage(): string {
     return 'must be a date in the form YYYY-MM-DD';
+  }
+}
+
+/** An ISO 8601 date-time that names its zone (`Z` or an offset), e.g. 2026-03-01T15:30:00-06:00. */
+export const ISO_DATE_TIME_WITH_ZONE = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,6})?)?(Z|[+-]\d{2}:\d{2})$/;
+
+@ValidatorConstraint({ name: 'isZonedDateTime' })
+export class IsZonedDateTime implements ValidatorConstraintInterface {
+  validate(value: unknown): boolean {
+    return typeof value === 'string' && ISO_DATE_TIME_WITH_ZONE.test(value) && !Number.isNaN(new Date(value).getTime());
+  }
+  defaultMessage(): string {
+    return 'must be an ISO 8601 date-time with a time zone, e.g. 2026-03-01T15:30:00Z';
+  }
+}
+
+/** A calendar date not after today (UTC). */
+@ValidatorConstraint({ name: 'isPastCalendarDate' })
+export class IsPastCalendarDate implements ValidatorConstraintInterface {
+  validate(value: unknown): boolean {
+    return new IsCalendarDate().validate(value) && (value as string) <= new Date().toISOString().slice(0, 10);
+  }
+  defaultMessage(): string {
+    return 'must be a date in the form YYYY-MM-DD, not in the future';
   }
 }

@@ -8,6 +8,7 @@ import {
   IsIn,
   IsInt,
   IsNotEmpty,
+  IsObject,
   IsOptional,
   IsString,
   Matches,
@@ -18,7 +19,7 @@ import {
   ValidateNested,
 } from 'class-validator';
 import { LANGUAGE_TAG_PATTERN, MAX_PAGE_SIZE, PRACTITIONER_ROLES, type PractitionerRole, SPECIALTIES } from '@referloop/common';
-import { IsCalendarDate } from '../http/validators';
+import { IsCalendarDate, IsOptionalNotNull } from '../http/validators';
 import { UserResponseDto } from '../me/user.dto';
 
 export class LicenceDto {
@@ -51,24 +52,26 @@ export class CreatePractitionerDto {
   @IsIn(PRACTITIONER_ROLES)
   role: PractitionerRole;
 
+  @IsObject()
   @ValidateNested()
   @Type(() => LicenceDto)
   licence: LicenceDto;
 
-  @IsOptional()
+  // Optional but not nullable: these columns are NOT NULL (leave a field out to keep it).
+  @IsOptionalNotNull()
   @ArrayMaxSize(SPECIALTIES.length)
   @ArrayUnique()
   @IsIn(SPECIALTIES, { each: true })
   specialties?: string[];
 
   /** BCP 47 language tags, e.g. `en`, `es`, `pt-BR`. */
-  @IsOptional()
+  @IsOptionalNotNull()
   @ArrayMaxSize(20)
   @ArrayUnique()
   @Matches(LANGUAGE_TAG_PATTERN, { each: true, message: 'each entry must be a language tag like en or pt-BR' })
   languages?: string[];
 
-  @IsOptional()
+  @IsOptionalNotNull()
   @IsBoolean()
   acceptingReferrals?: boolean;
 
@@ -78,7 +81,10 @@ export class CreatePractitionerDto {
   bio?: string | null;
 }
 
-export class UpdatePractitionerDto extends PartialType(OmitType(CreatePractitionerDto, ['email', 'role'] as const)) {}
+/** `null` clears `bio` only; for every other field it is a 400 (leave the field out to keep it). */
+export class UpdatePractitionerDto extends PartialType(OmitType(CreatePractitionerDto, ['email', 'role'] as const), {
+  skipNullProperties: false,
+}) {}
 
 export class InvitationDto {
   token: string;

@@ -1,4 +1,5 @@
 import { Identity1764190000000 } from './1764190000000-Identity';
+import { PatientsReferrals1764200000000 } from './1764200000000-PatientsReferrals';
 
 /** Every migration, in order. Listed explicitly: glob paths break in a Nest monorepo build. */
-export const MIGRATIONS = [Identity1764190000000];
+export const MIGRATIONS = [Identity1764190000000, PatientsReferrals1764200000000];

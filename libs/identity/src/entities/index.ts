@@ -4,10 +4,11 @@ export * from './auth-session.entity';
 export * from './refresh-token.entity';
 export * from './invitation.entity';
 
+import { AuditEventEntity } from '../audit/audit-event.entity';
 import { AuthSessionEntity } from './auth-session.entity';
 import { ClinicEntity } from './clinic.entity';
 import { InvitationEntity } from './invitation.entity';
 import { RefreshTokenEntity } from './refresh-token.entity';
 import { UserEntity } from './user.entity';
 
-export const IDENTITY_ENTITIES = [ClinicEntity, UserEntity, AuthSessionEntity, RefreshTokenEntity, InvitationEntity];
+export const IDENTITY_ENTITIES = [ClinicEntity, UserEntity, AuthSessionEntity, RefreshTokenEntity, InvitationEntity, AuditEventEntity];

@@ -1,0 +1,116 @@
+import { OmitType, PartialType } from '@nestjs/swagger';
+import { Type } from 'class-transformer';
+import {
+  ArrayMaxSize,
+  IsEmail,
+  IsIn,
+  IsInt,
+  IsNotEmpty,
+  IsOptional,
+  IsString,
+  Matches,
+  Max,
+  MaxLength,
+  Min,
+  Validate,
+  ValidateNested,
+} from 'class-validator';
+import { CONSENT_SCOPES, type ConsentScope, MAX_PAGE_SIZE, PREFERRED_CONTACTS, type PreferredContact } from '@referloop/common';
+import { IsPastCalendarDate, IsZonedDateTime } from '../http/validators';
+
+export class ConsentDto {
+  @IsIn(CONSENT_SCOPES)
+  scope: ConsentScope;
+
+  /** When the patient gave the consent (defaults to now). */
+  @IsOptional()
+  @Validate(IsZonedDateTime)
+  grantedAt?: string;
+}
+
+export class CreatePatientDto {
+  @IsString()
+  @IsNotEmpty()
+  @MaxLength(100)
+  firstName: string;
+
+  @IsString()
+  @IsNotEmpty()
+  @MaxLength(100)
+  lastName: string;
+
+  /** YYYY-MM-DD */
+  @Validate(IsPastCalendarDate)
+  dateOfBirth: string;
+
+  @IsOptional()
+  @IsEmail({}, { message: 'must be a valid email address' })
+  @MaxLength(254)
+  email?: string | null;
+
+  @IsOptional()
+  @IsString()
+  @Matches(/^\+?[0-9 ().-]{6,24}$/, { message: 'must be a phone number' })
+  phone?: string | null;
+
+  @IsIn(PREFERRED_CONTACTS)
+  preferredContact: PreferredContact;
+
+  /** Consents recorded together with the patient. */
+  @IsOptional()
+  @ArrayMaxSize(CONSENT_SCOPES.length)
+  @ValidateNested({ each: true })
+  @Type(() => ConsentDto)
+  consents?: ConsentDto[];
+}
+
+export class UpdatePatientDto extends PartialType(OmitType(CreatePatientDto, ['consents'] as const)) {}
+
+export class PatientQueryDto {
+  /** Search over first and last name. */
+  @IsOptional()
+  @IsString()
+  @MaxLength(100)
+  q?: string;
+
+  @IsOptional()
+  @IsString()
+  @MaxLength(500)
+  cursor?: string;
+
+  @IsOptional()
+  @Type(() => Number)
+  @IsInt()
+  @Min(1)
+  @Max(MAX_PAGE_SIZE)
+  limit?: number;
+}
+
+export class ConsentResponseDto {
+  id: string;
+  scope: ConsentScope;
+  grantedAt: string;
+  revokedAt: string | null;
+  recordedBy: string;
+  revokedBy: string | null;
+  active: boolean;
+}
+
+export class PatientResponseDto {
+  id: string;
+  clinicId: string;
+  firstName: string;
+  lastName: string;
+  dateOfBirth: string;
+  email: string | null;
+  phone: string | null;
+  preferredContact: PreferredContact;
+  consents: ConsentResponseDto[];
+  createdAt: string;
+  updatedAt: string;
+}
+
+export class PatientPageDto {
+  items: PatientResponseDto[];
+  nextCursor: string | null;
+}

@@ -1,0 +1,44 @@
+import { Controller, Get } from '@nestjs/common';
+import { ApiTags } from '@nestjs/swagger';
+import {
+  BODY_REGIONS,
+  CONSENT_SCOPES,
+  PREFERRED_CONTACTS,
+  PRIORITIES,
+  RED_FLAG_GUIDANCE,
+  RED_FLAGS,
+  REFERRAL_KINDS,
+  SPECIALTIES,
+  UNSCHEDULE_REASONS,
+} from '@referloop/common';
+import { REFERRAL_STATUSES, TERMINAL_STATUSES, TRANSITIONS } from '@referloop/referrals';
+import { Public } from '../auth/auth.decorators';
+
+const REFERENCE_DATA = {
+  specialties: SPECIALTIES,
+  bodyRegions: BODY_REGIONS,
+  redFlags: RED_FLAGS,
+  redFlagGuidance: RED_FLAG_GUIDANCE,
+  consentScopes: CONSENT_SCOPES,
+  preferredContacts: PREFERRED_CONTACTS,
+  unscheduleReasons: UNSCHEDULE_REASONS,
+  referralKinds: REFERRAL_KINDS,
+  priorities: PRIORITIES,
+  referralStatuses: REFERRAL_STATUSES,
+  terminalStatuses: TERMINAL_STATUSES,
+  /** The referral state machine: per action, the states it applies from, the next state, who takes it, its body fields. */
+  referralActions: Object.fromEntries(
+    Object.entries(TRANSITIONS).map(([action, t]) => [action, { from: t.from, to: t.to, by: action === 'add-note' ? 'either' : t.by, fields: t.fields }]),
+  ),
+};
+
+/** The curated vocabularies and the state machine, so clients never hard-code them. */
+@ApiTags('reference-data')
+@Public()
+@Controller('reference-data')
+export class ReferenceDataController {
+  @Get()
+  get(): typeof REFERENCE_DATA {
+    return REFERENCE_DATA;
+  }
+}

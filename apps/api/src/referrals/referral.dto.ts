@@ -1,0 +1,297 @@
+import { Transform, Type } from 'class-transformer';
+import {
+  ArrayMaxSize,
+  ArrayUnique,
+  IsIn,
+  IsInt,
+  IsNotEmpty,
+  IsObject,
+  IsOptional,
+  IsString,
+  IsUUID,
+  Max,
+  MaxLength,
+  Min,
+  Validate,
+  ValidateNested,
+} from 'class-validator';
+import {
+  BODY_REGIONS,
+  MAX_PAGE_SIZE,
+  PRIORITIES,
+  type Priority,
+  RED_FLAGS,
+  REFERRAL_KINDS,
+  type ReferralKind,
+} from '@referloop/common';
+import { type ReferralAction, type ReferralBox, REFERRAL_STATUSES, type ReferralStatus } from '@referloop/referrals';
+import { IsCalendarDate, IsPastCalendarDate, IsZonedDateTime } from '../http/validators';
+
+export class PlanDto {
+  /** Weeks between maintenance sessions. */
+  @IsInt()
+  @Min(1)
+  @Max(52)
+  frequencyWeeks: number;
+
+  @IsOptional()
+  @IsInt()
+  @Min(1)
+  @Max(100)
+  sessions?: number | null;
+
+  @ArrayMaxSize(BODY_REGIONS.length)
+  @ArrayUnique()
+  @IsIn(BODY_REGIONS, { each: true })
+  focusAreas: string[];
+
+  /** What the massage therapist must avoid or watch for. */
+  @IsString()
+  @MaxLength(2000)
+  precautions: string;
+}
+
+export class CreateReferralDto {
+  @IsIn(REFERRAL_KINDS)
+  kind: ReferralKind;
+
+  @IsUUID()
+  patientId: string;
+
+  /** A practitioner of the right type, in any clinic (see GET /practitioners). */
+  @IsUUID()
+  recipientId: string;
+
+  /** Only when a clinic admin creates the referral for a practitioner of their clinic. */
+  @IsOptional()
+  @IsUUID()
+  senderId?: string;
+
+  @IsIn(PRIORITIES)
+  priority: Priority;
+
+  @IsString()
+  @IsNotEmpty()
+  @MaxLength(2000)
+  reason: string;
+
+  @IsOptional()
+  @ArrayMaxSize(BODY_REGIONS.length)
+  @ArrayUnique()
+  @IsIn(BODY_REGIONS, { each: true })
+  bodyRegions?: string[];
+
+  /** What the massage therapist saw or felt (observations, not a diagnosis). */
+  @IsOptional()
+  @IsString()
+  @MaxLength(10_000)
+  observations?: string | null;
+
+  @IsOptional()
+  @IsInt()
+  @Min(0)
+  @Max(10)
+  painLevel?: number | null;
+
+  @IsOptional()
+  @Validate(IsPastCalendarDate)
+  onsetDate?: string | null;
+
+  /** A future date (YYYY-MM-DD). */
+  @IsOptional()
+  @Validate(IsCalendarDate)
+  neededBy?: string | null;
+
+  /** Any red flag requires priority `urgent`. */
+  @IsOptional()
+  @ArrayMaxSize(RED_FLAGS.length)
+  @ArrayUnique()
+  @IsIn(RED_FLAGS, { each: true })
+  redFlags?: string[];
+
+  /** Required for `maintenance_massage`, refused for `injury_care`. */
+  @IsOptional()
+  @IsObject()
+  @ValidateNested()
+  @Type(() => PlanDto)
+  plan?: PlanDto | null;
+
+  /** Redirects a declined, cancelled or expired referral. */
+  @IsOptional()
+  @IsUUID()
+  replacesId?: string | null;
+}
+
+export class OutcomeDto {
+  @IsString()
+  @IsNotEmpty()
+  @MaxLength(10_000)
+  summary: string;
+
+  @IsOptional()
+  @IsString()
+  @MaxLength(10_000)
+  recommendations?: string | null;
+}
+
+/** Body of every referral action. Which fields an action takes is listed in GET /reference-data. */
+export class ReferralActionDto {
+  /** The version you read (or send it as `If-Match`). */
+  @IsOptional()
+  @IsInt()
+  @Min(1)
+  version?: number;
+
+  @IsOptional()
+  @IsString()
+  @IsNotEmpty()
+  @MaxLength(10_000)
+  note?: string;
+
+  @IsOptional()
+  @IsString()
+  @IsNotEmpty()
+  @MaxLength(2000)
+  reason?: string;
+
+  @IsOptional()
+  @Validate(IsZonedDateTime)
+  appointmentAt?: string;
+
+  @IsOptional()
+  @IsObject()
+  @ValidateNested()
+  @Type(() => OutcomeDto)
+  outcome?: OutcomeDto;
+}
+
+const commaList = ({ value }: { value: unknown }) =>
+  typeof value === 'string' ? value.split(',').map((s) => s.trim()).filter(Boolean) : value;
+
+export class ReferralQueryDto {
+  @IsOptional()
+  @IsIn(['sent', 'received', 'clinic'])
+  box?: ReferralBox;
+
+  /** One status or a comma-separated list. */
+  @IsOptional()
+  @Transform(commaList)
+  @ArrayMaxSize(REFERRAL_STATUSES.length)
+  @IsIn(REFERRAL_STATUSES, { each: true })
+  status?: ReferralStatus[];
+
+  @IsOptional()
+  @IsIn(REFERRAL_KINDS)
+  kind?: ReferralKind;
+
+  @IsOptional()
+  @IsUUID()
+  patientId?: string;
+
+  @IsOptional()
+  @Validate(IsZonedDateTime)
+  updatedSince?: string;
+
+  @IsOptional()
+  @IsString()
+  @MaxLength(500)
+  cursor?: string;
+
+  @IsOptional()
+  @Type(() => Number)
+  @IsInt()
+  @Min(1)
+  @Max(MAX_PAGE_SIZE)
+  limit?: number;
+}
+
+export class PartySummaryDto {
+  id: string;
+  fullName: string;
+  role: string;
+  clinicId: string;
+  clinicName: string;
+}
+
+export class PatientSummaryDto {
+  id: string;
+  firstName: string;
+  lastName: string;
+  dateOfBirth: string;
+  email: string | null;
+  phone: string | null;
+  preferredContact: string;
+}
+
+export class ReferralEventDto {
+  id: string;
+  referralId: string;
+  type: string;
+  fromStatus: string | null;
+  toStatus: string;
+  /** Null when the system acted. */
+  actorId: string | null;
+  reason: string | null;
+  note: string | null;
+  data: Record<string, unknown> | null;
+  occurredAt: string;
+}
+
+export class AttachmentDto {
+  id: string;
+  referralId: string;
+  fileName: string;
+  contentType: string;
+  sizeBytes: number;
+  sha256: string;
+  uploadedBy: string;
+  createdAt: string;
+}
+
+export class OutcomeResponseDto {
+  summary: string;
+  recommendations: string | null;
+  sentAt: string;
+}
+
+export class ReferralResponseDto {
+  id: string;
+  kind: string;
+  status: string;
+  version: number;
+  patientId: string;
+  patient: PatientSummaryDto;
+  senderId: string;
+  sender: PartySummaryDto;
+  recipientId: string;
+  recipient: PartySummaryDto;
+  priority: string;
+  reason: string;
+  bodyRegions: string[];
+  observations: string | null;
+  painLevel: number | null;
+  onsetDate: string | null;
+  neededBy: string | null;
+  redFlags: string[];
+  plan: PlanDto | null;
+  replacesId: string | null;
+  appointmentAt: string | null;
+  outcome: OutcomeResponseDto | null;
+  sentAt: string | null;
+  createdAt: string;
+  updatedAt: string;
+  /** What you may do now (from the state machine). */
+  allowedActions: ReferralAction[];
+  timeline?: ReferralEventDto[];
+  attachments?: AttachmentDto[];
+}
+
+export class ReferralPageDto {
+  items: ReferralResponseDto[];
+  nextCursor: string | null;
+}
+
+export class ReferralEventPageDto {
+  items: ReferralEventDto[];
+  nextCursor: string | null;
+}

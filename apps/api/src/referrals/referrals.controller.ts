@@ -1,0 +1,180 @@
+import { Body, Controller, Get, Headers, HttpCode, Param, Post, Query, Req, Res, StreamableFile } from '@nestjs/common';
+import { ApiBearerAuth, ApiBody, ApiConsumes, ApiHeader, ApiParam, ApiTags } from '@nestjs/swagger';
+import { AppError, type Principal } from '@referloop/common';
+import {
+  AttachmentsService,
+  IdempotencyStore,
+  isReferralAction,
+  MAX_ATTACHMENT_BYTES,
+  REFERRAL_ACTIONS,
+  ReferralsService,
+  type ReferralView,
+} from '@referloop/referrals';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { CurrentPrincipal } from '../auth/auth.decorators';
+import { ApiProblems } from '../http/api-problems.decorator';
+import { uuidParam } from '../http/uuid-param';
+import {
+  AttachmentDto,
+  CreateReferralDto,
+  ReferralActionDto,
+  ReferralEventPageDto,
+  ReferralPageDto,
+  ReferralQueryDto,
+  ReferralResponseDto,
+} from './referral.dto';
+
+const IDEMPOTENCY_KEY = /^[\x21-\x7e]{1,255}$/;
+
+/** `If-Match: "3"`, `W/"3"` or `3` → 3. */
+function parseIfMatch(header: string | undefined): number | undefined {
+  if (header === undefined) return undefined;
+  const match = /^(?:W\/)?"?(\d{1,9})"?$/.exec(header.trim());
+  if (!match) throw AppError.validation([{ field: 'If-Match', message: 'must be the referral version, e.g. "3"' }]);
+  return Number(match[1]);
+}
+
+function withEtag(reply: FastifyReply, view: ReferralView): ReferralView {
+  void reply.header('etag', `"${view.version}"`);
+  return view;
+}
+
+@ApiTags('referrals')
+@ApiBearerAuth()
+@ApiProblems('unauthenticated')
+@Controller('referrals')
+export class ReferralsController {
+  constructor(
+    private readonly referrals: ReferralsService,
+    private readonly attachments: AttachmentsService,
+    private readonly idempotency: IdempotencyStore,
+  ) {}
+
+  /**
+   * Creates a draft (version 1). With an `Idempotency-Key` header, the same key and body give the
+   * same answer (one referral), the same key with another body is 422.
+   */
+  @Post()
+  @HttpCode(201)
+  @ApiHeader({ name: 'Idempotency-Key', required: false, description: 'Up to 255 visible ASCII characters, unique per request you mean' })
+  @ApiProblems(
+    'validation_failed',
+    'forbidden',
+    'not_found',
+    'idempotency_in_progress',
+    'sender_role_mismatch',
+    'recipient_type_mismatch',
+    'licence_expired',
+    'recipient_not_accepting',
+    'red_flags_require_urgent',
+    'not_redirectable',
+    'idempotency_key_reused',
+  )
+  async create(
+    @CurrentPrincipal() principal: Principal,
+    @Body() body: CreateReferralDto,
+    @Headers('idempotency-key') key: string | undefined,
+    @Res({ passthrough: true }) reply: FastifyReply,
+  ): Promise<ReferralResponseDto> {
+    if (key === undefined) return withEtag(reply, await this.referrals.create(principal, body));
+    if (!IDEMPOTENCY_KEY.test(key)) {
+      throw AppError.validation([{ field: 'Idempotency-Key', message: 'must be 1 to 255 visible ASCII characters' }]);
+    }
+    const result = await this.idempotency.run(principal.userId, key, body, 201, (tx) => this.referrals.create(principal, body, tx));
+    if (result.replayed) void reply.header('idempotent-replayed', 'true');
+    void reply.status(result.status);
+    return withEtag(reply, result.body);
+  }
+
+  /** Your referrals, newest change first, keyset-paged. `box=clinic` is for clinic admins. */
+  @Get()
+  @ApiProblems('validation_failed', 'forbidden')
+  list(@CurrentPrincipal() principal: Principal, @Query() query: ReferralQueryDto): Promise<ReferralPageDto> {
+    return this.referrals.list(principal, query);
+  }
+
+  /** The referral with its timeline and attachments. The recipient's first read acknowledges it. */
+  @Get(':id')
+  @ApiProblems('validation_failed', 'not_found')
+  async get(
+    @CurrentPrincipal() principal: Principal,
+    @Param('id', uuidParam) id: string,
+    @Res({ passthrough: true }) reply: FastifyReply,
+  ): Promise<ReferralResponseDto> {
+    return withEtag(reply, await this.referrals.get(principal, id));
+  }
+
+  @Get(':id/events')
+  @ApiProblems('validation_failed', 'not_found')
+  events(@CurrentPrincipal() principal: Principal, @Param('id', uuidParam) id: string): Promise<ReferralEventPageDto> {
+    return this.referrals.events(principal, id);
+  }
+
+  /** Adds a PDF, PNG or JPEG (≤ 10 MB, recognised by content) to a draft; multipart field `file`. */
+  @Post(':id/attachments')
+  @HttpCode(201)
+  @ApiConsumes('multipart/form-data')
+  @ApiBody({ schema: { type: 'object', required: ['file'], properties: { file: { type: 'string', format: 'binary' } } } })
+  @ApiProblems('validation_failed', 'forbidden', 'not_found', 'payload_too_large', 'unsupported_media_type', 'attachments_frozen')
+  async upload(
+    @CurrentPrincipal() principal: Principal,
+    @Param('id', uuidParam) id: string,
+    @Req() request: FastifyRequest,
+  ): Promise<AttachmentDto> {
+    if (!request.isMultipart()) throw new AppError('unsupported_media_type', 'Send the file as multipart/form-data, field "file"');
+    const part = await request.file({ limits: { fileSize: MAX_ATTACHMENT_BYTES, files: 1 } });
+    if (!part || part.fieldname !== 'file') throw AppError.validation([{ field: 'file', message: 'is required' }]);
+    const content = await part.toBuffer();
+    return this.attachments.upload(principal, id, part.filename, content);
+  }
+
+  @Get(':id/attachments/:attachmentId')
+  @ApiProblems('validation_failed', 'not_found')
+  async download(
+    @CurrentPrincipal() principal: Principal,
+    @Param('id', uuidParam) id: string,
+    @Param('attachmentId', uuidParam) attachmentId: string,
+    @Res({ passthrough: true }) reply: FastifyReply,
+  ): Promise<StreamableFile> {
+    const file = await this.attachments.download(principal, id, attachmentId);
+    void reply
+      .header('content-type', file.contentType)
+      .header('content-disposition', `attachment; filename*=UTF-8''${encodeURIComponent(file.fileName)}`)
+      .header('cache-control', 'private, no-store');
+    return new StreamableFile(file.content);
+  }
+
+  /**
+   * A lifecycle action (see the state machine in GET /reference-data). Send the version you read
+   * (body `version` or `If-Match`); 409 `stale_version` if it changed, 409 `invalid_transition`
+   * (with `currentStatus` and `allowedActions`) if the action is not possible now, 403 if you are
+   * not the party who takes it.
+   */
+  @Post(':id/:action')
+  @HttpCode(200)
+  @ApiParam({ name: 'action', enum: REFERRAL_ACTIONS })
+  @ApiHeader({ name: 'If-Match', required: false, description: 'The version you read, instead of body field `version`' })
+  @ApiProblems(
+    'validation_failed',
+    'forbidden',
+    'not_found',
+    'invalid_transition',
+    'stale_version',
+    'consent_required',
+    'recipient_type_mismatch',
+    'sender_role_mismatch',
+    'licence_expired',
+    'recipient_not_accepting',
+  )
+  async act(
+    @CurrentPrincipal() principal: Principal,
+    @Param('id', uuidParam) id: string,
+    @Param('action') action: string,
+    @Body() body: ReferralActionDto,
+    @Headers('if-match') ifMatch: string | undefined,
+    @Res({ passthrough: true }) reply: FastifyReply,
+  ): Promise<ReferralResponseDto> {
+    if (!isReferralAction(action)) throw new AppError('not_found', `There is no referral action "${action}"`);
+    return withEtag(reply, await this.referrals.act(principal, id, action, body ?? {}, parseIfMatch(ifMatch)));
+  }
+}

@@ -1,0 +1,30 @@
+import { Column, CreateDateColumn, Entity, PrimaryGeneratedColumn } from 'typeorm';
+
+/**
+ * A domain event waiting to be published: written in the same transaction as the change it
+ * announces (so the two commit together or not at all), published to the queue by the relay.
+ * Carries ids only, never patient data.
+ */
+@Entity({ name: 'outbox_events' })
+export class OutboxEventEntity {
+  @PrimaryGeneratedColumn('uuid')
+  id: string;
+
+  @Column({ type: 'text' })
+  type: string;
+
+  @Column({ name: 'referral_id', type: 'uuid', nullable: true })
+  referralId: string | null;
+
+  @Column({ name: 'referral_event_id', type: 'uuid', nullable: true })
+  referralEventId: string | null;
+
+  @Column({ type: 'jsonb', default: () => "'{}'" })
+  payload: Record<string, string | number | boolean | null>;
+
+  @CreateDateColumn({ name: 'created_at', type: 'timestamptz' })
+  createdAt: Date;
+
+  @Column({ name: 'published_at', type: 'timestamptz', nullable: true })
+  publishedAt: Date | null;
+}

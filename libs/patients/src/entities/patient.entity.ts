@@ -1,0 +1,40 @@
+import type { PreferredContact } from '@referloop/common';
+import { Column, CreateDateColumn, Entity, PrimaryGeneratedColumn, UpdateDateColumn } from 'typeorm';
+
+/** A client of a clinic (PHI). Only the own clinic sees it through /patients; a referral's recipient sees a summary. */
+@Entity({ name: 'patients' })
+export class PatientEntity {
+  @PrimaryGeneratedColumn('uuid')
+  id: string;
+
+  @Column({ name: 'clinic_id', type: 'uuid' })
+  clinicId: string;
+
+  @Column({ name: 'first_name', type: 'text' })
+  firstName: string;
+
+  @Column({ name: 'last_name', type: 'text' })
+  lastName: string;
+
+  /** YYYY-MM-DD */
+  @Column({ name: 'date_of_birth', type: 'date' })
+  dateOfBirth: string;
+
+  @Column({ type: 'text', nullable: true })
+  email: string | null;
+
+  @Column({ type: 'text', nullable: true })
+  phone: string | null;
+
+  @Column({ name: 'preferred_contact', type: 'text' })
+  preferredContact: PreferredContact;
+
+  @Column({ name: 'created_by', type: 'uuid' })
+  createdBy: string;
+
+  @CreateDateColumn({ name: 'created_at', type: 'timestamptz' })
+  createdAt: Date;
+
+  @UpdateDateColumn({ name: 'updated_at', type: 'timestamptz' })
+  updatedAt: Date;
+}

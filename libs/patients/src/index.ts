@@ -1,0 +1,3 @@
+export * from './entities';
+export * from './patients.service';
+export * from './patients.module';

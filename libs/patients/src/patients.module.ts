@@ -1,0 +1,12 @@
+import { Module } from '@nestjs/common';
+import { TypeOrmModule } from '@nestjs/typeorm';
+import { IdentityModule } from '@referloop/identity';
+import { PATIENT_ENTITIES } from './entities';
+import { PatientsService } from './patients.service';
+
+@Module({
+  imports: [TypeOrmModule.forFeature(PATIENT_ENTITIES), IdentityModule],
+  providers: [PatientsService],
+  exports: [PatientsService],
+})
+export class PatientsModule {}

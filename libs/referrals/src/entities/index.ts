@@ -1,0 +1,11 @@
+export * from './referral.entity';
+export * from './referral-event.entity';
+export * from './attachment.entity';
+export * from './idempotency-key.entity';
+
+import { AttachmentEntity } from './attachment.entity';
+import { IdempotencyKeyEntity } from './idempotency-key.entity';
+import { ReferralEventEntity } from './referral-event.entity';
+import { ReferralEntity } from './referral.entity';
+
+export const REFERRAL_ENTITIES = [ReferralEntity, ReferralEventEntity, AttachmentEntity, IdempotencyKeyEntity];

@@ -1,0 +1,103 @@
+import type { Priority, ReferralKind } from '@referloop/common';
+import { Column, Entity, PrimaryGeneratedColumn } from 'typeorm';
+import type { ReferralStatus } from '../state-machine/referral-state-machine';
+
+export interface MaintenancePlan {
+  frequencyWeeks: number;
+  sessions?: number | null;
+  focusAreas: string[];
+  precautions: string;
+}
+
+export interface ReferralOutcome {
+  summary: string;
+  recommendations: string | null;
+  sentAt: string;
+}
+
+@Entity({ name: 'referrals' })
+export class ReferralEntity {
+  @PrimaryGeneratedColumn('uuid')
+  id: string;
+
+  @Column({ type: 'text' })
+  kind: ReferralKind;
+
+  @Column({ type: 'text' })
+  status: ReferralStatus;
+
+  /** Optimistic concurrency: every action names the version it read. */
+  @Column({ type: 'integer', default: 1 })
+  version: number;
+
+  @Column({ name: 'patient_id', type: 'uuid' })
+  patientId: string;
+
+  @Column({ name: 'sender_id', type: 'uuid' })
+  senderId: string;
+
+  @Column({ name: 'sender_clinic_id', type: 'uuid' })
+  senderClinicId: string;
+
+  @Column({ name: 'recipient_id', type: 'uuid' })
+  recipientId: string;
+
+  @Column({ name: 'recipient_clinic_id', type: 'uuid' })
+  recipientClinicId: string;
+
+  /** The user who created it: the sender, or an admin of the sender's clinic on their behalf. */
+  @Column({ name: 'created_by', type: 'uuid' })
+  createdBy: string;
+
+  @Column({ type: 'text' })
+  priority: Priority;
+
+  @Column({ type: 'text' })
+  reason: string;
+
+  @Column({ name: 'body_regions', type: 'text', array: true, default: () => "'{}'" })
+  bodyRegions: string[];
+
+  @Column({ type: 'text', nullable: true })
+  observations: string | null;
+
+  @Column({ name: 'pain_level', type: 'smallint', nullable: true })
+  painLevel: number | null;
+
+  @Column({ name: 'onset_date', type: 'date', nullable: true })
+  onsetDate: string | null;
+
+  @Column({ name: 'needed_by', type: 'date', nullable: true })
+  neededBy: string | null;
+
+  @Column({ name: 'red_flags', type: 'text', array: true, default: () => "'{}'" })
+  redFlags: string[];
+
+  @Column({ type: 'jsonb', nullable: true })
+  plan: MaintenancePlan | null;
+
+  @Column({ name: 'replaces_id', type: 'uuid', nullable: true })
+  replacesId: string | null;
+
+  @Column({ name: 'appointment_at', type: 'timestamptz', nullable: true })
+  appointmentAt: Date | null;
+
+  @Column({ type: 'jsonb', nullable: true })
+  outcome: ReferralOutcome | null;
+
+  @Column({ name: 'sent_at', type: 'timestamptz', nullable: true })
+  sentAt: Date | null;
+
+  /** When the recipient accepted or declined. */
+  @Column({ name: 'responded_at', type: 'timestamptz', nullable: true })
+  respondedAt: Date | null;
+
+  @Column({ name: 'closed_at', type: 'timestamptz', nullable: true })
+  closedAt: Date | null;
+
+  @Column({ name: 'created_at', type: 'timestamptz', default: () => 'now()' })
+  createdAt: Date;
+
+  @Column({ name: 'updated_at', type: 'timestamptz', default: () => 'now()' })
+  updatedAt: Date;
+}

@@ -1,0 +1,118 @@
+import type { MaintenancePlan, ReferralOutcome } from './entities/referral.entity';
+import { partiesOf } from './referral-access';
+import type { PatientSummary, ReferralView } from './referral.views';
+import type { Principal } from '@referloop/common';
+import { allowedActions, type ReferralStatus } from './state-machine/referral-state-machine';
+
+/** A referral row joined with what its view shows: patient summary and both parties. */
+export interface ReferralRow {
+  id: string;
+  kind: string;
+  status: ReferralStatus;
+  version: number;
+  patient_id: string;
+  sender_id: string;
+  sender_clinic_id: string;
+  recipient_id: string;
+  recipient_clinic_id: string;
+  priority: string;
+  reason: string;
+  body_regions: string[];
+  observations: string | null;
+  pain_level: number | null;
+  onset_date: string | null;
+  needed_by: string | null;
+  red_flags: string[];
+  plan: MaintenancePlan | null;
+  replaces_id: string | null;
+  appointment_at: Date | null;
+  outcome: ReferralOutcome | null;
+  sent_at: Date | null;
+  created_at: Date;
+  updated_at: Date;
+  /** updated_at with microseconds, for keyset cursors (a JS Date keeps only milliseconds). */
+  cursor_ts: string;
+  p_first_name: string;
+  p_last_name: string;
+  p_dob: string;
+  p_email: string | null;
+  p_phone: string | null;
+  p_contact: string;
+  s_name: string;
+  s_role: string;
+  s_clinic_name: string;
+  t_name: string;
+  t_role: string;
+  t_clinic_name: string;
+}
+
+/** SELECT list and joins for {@link ReferralRow}; callers add WHERE / ORDER BY. */
+export const REFERRAL_VIEW_SELECT = `
+  SELECT r.id, r.kind, r.status, r.version, r.patient_id, r.sender_id, r.sender_clinic_id, r.recipient_id,
+         r.recipient_clinic_id, r.priority, r.reason, r.body_regions, r.observations, r.pain_level,
+         r.onset_date::text AS onset_date, r.needed_by::text AS needed_by, r.red_flags, r.plan, r.replaces_id,
+         r.appointment_at, r.outcome, r.sent_at, r.created_at, r.updated_at,
+         to_char(r.updated_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') AS cursor_ts,
+         p.first_name AS p_first_name, p.last_name AS p_last_name, p.date_of_birth::text AS p_dob,
+         p.email AS p_email, p.phone AS p_phone, p.preferred_contact AS p_contact,
+         s.full_name AS s_name, s.role AS s_role, sc.name AS s_clinic_name,
+         t.full_name AS t_name, t.role AS t_role, tc.name AS t_clinic_name
+    FROM referrals r
+    JOIN patients p ON p.id = r.patient_id
+    JOIN users s ON s.id = r.sender_id
+    JOIN clinics sc ON sc.id = r.sender_clinic_id
+    JOIN users t ON t.id = r.recipient_id
+    JOIN clinics tc ON tc.id = r.recipient_clinic_id`;
+
+export function referralView(row: ReferralRow, principal: Principal): ReferralView {
+  const patient: PatientSummary = {
+    id: row.patient_id,
+    firstName: row.p_first_name,
+    lastName: row.p_last_name,
+    dateOfBirth: row.p_dob,
+    email: row.p_email,
+    phone: row.p_phone,
+    preferredContact: row.p_contact,
+  };
+  const parties = partiesOf(principal, {
+    senderId: row.sender_id,
+    senderClinicId: row.sender_clinic_id,
+    recipientId: row.recipient_id,
+    recipientClinicId: row.recipient_clinic_id,
+    status: row.status,
+  });
+  return {
+    id: row.id,
+    kind: row.kind,
+    status: row.status,
+    version: row.version,
+    patientId: row.patient_id,
+    patient,
+    senderId: row.sender_id,
+    sender: { id: row.sender_id, fullName: row.s_name, role: row.s_role, clinicId: row.sender_clinic_id, clinicName: row.s_clinic_name },
+    recipientId: row.recipient_id,
+    recipient: {
+      id: row.recipient_id,
+      fullName: row.t_name,
+      role: row.t_role,
+      clinicId: row.recipient_clinic_id,
+      clinicName: row.t_clinic_name,
+    },
+    priority: row.priority,
+    reason: row.reason,
+    bodyRegions: row.body_regions,
+    observations: row.observations,
+    painLevel: row.pain_level,
+    onsetDate: row.onset_date,
+    neededBy: row.needed_by,
+    redFlags: row.red_flags,
+    plan: row.plan,
+    replacesId: row.replaces_id,
+    appointmentAt: row.appointment_at?.toISOString() ?? null,
+    outcome: row.outcome,
+    sentAt: row.sent_at?.toISOString() ?? null,
+    createdAt: row.created_at.toISOString(),
+    updatedAt: row.updated_at.toISOString(),
+    allowedActions: allowedActions(row.status, parties),
+  };
+}

@@ -1,0 +1,40 @@
+import { AppError, type ReferralKind, type Role } from '@referloop/common';
+
+/** Who sends and who receives each kind of referral. */
+export const KIND_ROLES: Record<ReferralKind, { sender: Role; recipient: Role }> = {
+  injury_care: { sender: 'massage_therapist', recipient: 'physical_therapist' },
+  maintenance_massage: { sender: 'physical_therapist', recipient: 'massage_therapist' },
+};
+
+export interface RecipientFacts {
+  role: Role;
+  licenceExpiresOn: string | null;
+  acceptingReferrals: boolean;
+}
+
+export function assertSenderRole(kind: ReferralKind, senderRole: Role): void {
+  if (senderRole !== KIND_ROLES[kind].sender) {
+    throw new AppError('sender_role_mismatch', `A ${kind} referral is sent by a ${KIND_ROLES[kind].sender}`);
+  }
+}
+
+/** The recipient must be the right kind of practitioner, licensed today, and accepting referrals. */
+export function assertRecipientEligible(kind: ReferralKind, recipient: RecipientFacts, today: string): void {
+  if (recipient.role !== KIND_ROLES[kind].recipient) {
+    throw new AppError('recipient_type_mismatch', `A ${kind} referral goes to a ${KIND_ROLES[kind].recipient}`);
+  }
+  if (!recipient.licenceExpiresOn || recipient.licenceExpiresOn < today) {
+    throw new AppError('licence_expired', "The recipient's licence has expired");
+  }
+  if (!recipient.acceptingReferrals) {
+    throw new AppError('recipient_not_accepting', 'The recipient is not accepting referrals at the moment');
+  }
+}
+
+export function assertRedFlagsUrgent(priority: string, redFlags: readonly string[]): void {
+  if (redFlags.length > 0 && priority !== 'urgent') {
+    throw new AppError('red_flags_require_urgent', `Red flags (${redFlags.join(', ')}) require priority "urgent"`, {
+      errors: [{ field: 'priority', message: 'must be urgent when red flags are present' }],
+    });
+  }
+}

@@ -1,0 +1,91 @@
+import type { AttachmentEntity } from './entities/attachment.entity';
+import type { MaintenancePlan, ReferralOutcome } from './entities/referral.entity';
+import type { ReferralAction, ReferralEventType, ReferralStatus } from './state-machine/referral-state-machine';
+
+export interface PartySummary {
+  id: string;
+  fullName: string;
+  role: string;
+  clinicId: string;
+  clinicName: string;
+}
+
+/** What the parties of a referral see of the patient (the recipient has no access to /patients). */
+export interface PatientSummary {
+  id: string;
+  firstName: string;
+  lastName: string;
+  dateOfBirth: string;
+  email: string | null;
+  phone: string | null;
+  preferredContact: string;
+}
+
+export interface ReferralEventView {
+  id: string;
+  referralId: string;
+  type: ReferralEventType;
+  fromStatus: ReferralStatus | null;
+  toStatus: ReferralStatus;
+  actorId: string | null;
+  reason: string | null;
+  note: string | null;
+  data: Record<string, unknown> | null;
+  occurredAt: string;
+}
+
+export interface AttachmentView {
+  id: string;
+  referralId: string;
+  fileName: string;
+  contentType: string;
+  sizeBytes: number;
+  sha256: string;
+  uploadedBy: string;
+  createdAt: string;
+}
+
+export interface ReferralView {
+  id: string;
+  kind: string;
+  status: ReferralStatus;
+  version: number;
+  patientId: string;
+  patient: PatientSummary;
+  senderId: string;
+  sender: PartySummary;
+  recipientId: string;
+  recipient: PartySummary;
+  priority: string;
+  reason: string;
+  bodyRegions: string[];
+  observations: string | null;
+  painLevel: number | null;
+  onsetDate: string | null;
+  neededBy: string | null;
+  redFlags: string[];
+  plan: MaintenancePlan | null;
+  replacesId: string | null;
+  appointmentAt: string | null;
+  outcome: ReferralOutcome | null;
+  sentAt: string | null;
+  createdAt: string;
+  updatedAt: string;
+  /** What the caller may do now, read from the state machine. */
+  allowedActions: ReferralAction[];
+  timeline?: ReferralEventView[];
+  attachments?: AttachmentView[];
+}
+
+export function attachmentView(a: AttachmentEntity): AttachmentView {
+  return {
+    id: a.id,
+    referralId: a.referralId,
+    fileName: a.fileName,
+    contentType: a.contentType,
+    sizeBytes: a.sizeBytes,
+    sha256: a.sha256,
+    uploadedBy: a.uploadedBy,
+    createdAt: a.createdAt.toISOString(),
+  };
+}
