@@ -79,3 +79,176 @@ export async function actOk(
 }
 
 export const inDays = (days: number) => new Date(Date.now() + days * 86_400_000).toISOString();
+
+/** A calendar date (YYYY-MM-DD, UTC) `days` from today. */
+export const dateInDays = (days: number) => isoDateFrom(new Date(), days);
+
+/**
+ * A body that satisfies each action's required fields (SPEC "Referral lifecycle"), so a refusal
+ * in a test is about state, party or version, never about a missing field.
+ */
+export function actionBody(action: string): Record<string, unknown> {
+  switch (action) {
+    case 'accept':
+      return { note: 'Happy to take this one' };
+    case 'decline':
+      return { reason: 'Not my specialty' };
+    case 'request-info':
+      return { reason: 'Please send the imaging report' };
+    case 'provide-info':
+      return { note: 'Imaging report attached to the chart' };
+    case 'schedule':
+      return { appointmentAt: inDays(3) };
+    case 'unschedule':
+      return { reason: 'no_show' };
+    case 'add-note':
+      return { note: 'Progress note' };
+    case 'send-outcome':
+      return { outcome: { summary: 'Full range of motion restored', recommendations: 'Maintenance massage every 2 weeks' } };
+    case 'cancel':
+      return { reason: 'Patient moved away' };
+    case 'request-cancel':
+      return { reason: 'Patient changed their mind' };
+    default:
+      return {};
+  }
+}
+
+/** The timeline event each action appends (the event types of GET /referrals/:id). */
+export const ACTION_EVENT: Record<string, string> = {
+  send: 'sent',
+  acknowledge: 'acknowledged',
+  accept: 'accepted',
+  decline: 'declined',
+  'request-info': 'info_requested',
+  'provide-info': 'info_provided',
+  schedule: 'scheduled',
+  unschedule: 'unscheduled',
+  'start-care': 'care_started',
+  'add-note': 'note_added',
+  'send-outcome': 'outcome_sent',
+  close: 'closed',
+  cancel: 'cancelled',
+  'request-cancel': 'cancel_requested',
+  'confirm-cancel': 'cancel_confirmed',
+};
+
+/** Which party takes each step on the way to a state. */
+const PATHS: Record<string, [party: 'sender' | 'recipient', action: string][]> = {
+  draft: [],
+  sent: [['sender', 'send']],
+  received: [
+    ['sender', 'send'],
+    ['recipient', 'acknowledge'],
+  ],
+  info_requested: [
+    ['sender', 'send'],
+    ['recipient', 'request-info'],
+  ],
+  accepted: [
+    ['sender', 'send'],
+    ['recipient', 'accept'],
+  ],
+  scheduled: [
+    ['sender', 'send'],
+    ['recipient', 'accept'],
+    ['recipient', 'schedule'],
+  ],
+  in_care: [
+    ['sender', 'send'],
+    ['recipient', 'accept'],
+    ['recipient', 'schedule'],
+    ['recipient', 'start-care'],
+  ],
+  outcome_sent: [
+    ['sender', 'send'],
+    ['recipient', 'accept'],
+    ['recipient', 'schedule'],
+    ['recipient', 'start-care'],
+    ['recipient', 'send-outcome'],
+  ],
+  closed: [
+    ['sender', 'send'],
+    ['recipient', 'accept'],
+    ['recipient', 'schedule'],
+    ['recipient', 'start-care'],
+    ['recipient', 'send-outcome'],
+    ['sender', 'close'],
+  ],
+  declined: [
+    ['sender', 'send'],
+    ['recipient', 'decline'],
+  ],
+  cancel_requested: [
+    ['sender', 'send'],
+    ['recipient', 'accept'],
+    ['sender', 'request-cancel'],
+  ],
+  cancelled: [['sender', 'cancel']],
+};
+
+export interface Sql {
+  query(text: string, values?: unknown[]): Promise<{ rows: Record<string, unknown>[]; rowCount: number | null }>;
+}
+
+/**
+ * Creates an injury referral from `sender` to `recipient` and drives it through the API into
+ * `status`. `expired` is only reached by the system timer (not built yet), so that one is set with
+ * a direct UPDATE through `sql` (the test database), from `sent`, the way the timer would.
+ */
+export async function referralIn(
+  http: TestAgent,
+  parties: { sender: SignedInUser; recipient: SignedInUser },
+  patientId: string,
+  status: string,
+  sql?: Sql,
+): Promise<{ id: string; version: number; status: string; timeline: { type: string }[] } & Record<string, unknown>> {
+  let referral = await createReferral(http, parties.sender, injuryReferralBody(patientId, parties.recipient.id));
+  if (status === 'expired') {
+    if (!sql) throw new Error('expired needs the test database');
+    referral = await actOk(http, parties.sender, referral, 'send');
+    await sql.query(`UPDATE referrals SET status = 'expired', version = version + 1, updated_at = now() WHERE id = $1 AND status = 'sent'`, [
+      referral.id,
+    ]);
+    const read = await http.get(`/api/v1/referrals/${referral.id}`).set(parties.sender.auth).expect(200);
+    return read.body;
+  }
+  const path = PATHS[status];
+  if (!path) throw new Error(`no path to ${status}`);
+  for (const [party, action] of path) referral = await actOk(http, parties[party], referral, action, actionBody(action));
+  if (referral.status !== status) throw new Error(`wanted ${status}, got ${referral.status}`);
+  return referral;
+}
+
+/** Counts rows of a table (optionally filtered) in the test database. */
+export async function countRows(sql: Sql, table: string, where = 'true', values: unknown[] = []): Promise<number> {
+  const { rows } = await sql.query(`SELECT count(*)::int AS n FROM ${table} WHERE ${where}`, values);
+  return rows[0].n as number;
+}
+
+/** SPEC.md's lifecycle table: from which states each action applies and who takes it. */
+export const SPEC_ACTIONS: Record<string, { from: string[]; to: string | null; who: 'sender' | 'recipient' | 'either' }> = {
+  send: { from: ['draft'], to: 'sent', who: 'sender' },
+  acknowledge: { from: ['sent'], to: 'received', who: 'recipient' },
+  accept: { from: ['sent', 'received'], to: 'accepted', who: 'recipient' },
+  decline: { from: ['sent', 'received', 'info_requested'], to: 'declined', who: 'recipient' },
+  'request-info': { from: ['sent', 'received'], to: 'info_requested', who: 'recipient' },
+  'provide-info': { from: ['info_requested'], to: 'received', who: 'sender' },
+  schedule: { from: ['accepted'], to: 'scheduled', who: 'recipient' },
+  unschedule: { from: ['scheduled'], to: 'accepted', who: 'recipient' },
+  'start-care': { from: ['scheduled'], to: 'in_care', who: 'recipient' },
+  'add-note': { from: ['accepted', 'scheduled', 'in_care'], to: null, who: 'either' },
+  'send-outcome': { from: ['in_care'], to: 'outcome_sent', who: 'recipient' },
+  close: { from: ['outcome_sent'], to: 'closed', who: 'sender' },
+  cancel: { from: ['draft', 'sent', 'received', 'info_requested'], to: 'cancelled', who: 'sender' },
+  'request-cancel': { from: ['accepted', 'scheduled', 'in_care'], to: 'cancel_requested', who: 'sender' },
+  'confirm-cancel': { from: ['cancel_requested'], to: 'cancelled', who: 'recipient' },
+};
+
+/** The actions SPEC.md allows `party` from `status`, sorted. */
+export function specAllowedActions(status: string, party: 'sender' | 'recipient'): string[] {
+  return Object.entries(SPEC_ACTIONS)
+    .filter(([, a]) => a.from.includes(status) && (a.who === 'either' || a.who === party))
+    .map(([action]) => action)
+    .sort();
+}

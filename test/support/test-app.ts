@@ -1,3 +1,4 @@
+import type { INestApplicationContext } from '@nestjs/common';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import type { AppConfig } from '@referloop/config';
 import {
@@ -13,9 +14,12 @@ import pino from 'pino';
 import request from 'supertest';
 import type TestAgent from 'supertest/lib/agent';
 import { createApiApp } from '../../apps/api/src/http/create-api-app';
+import { createWorkerContext } from '../../apps/worker/src/create-worker-context';
 
 export interface TestApp {
   app: NestFastifyApplication;
+  /** The worker (outbox relay, processors, timers), when started with `worker: true`. */
+  worker?: INestApplicationContext;
   config: AppConfig;
   database: TestDatabase;
   http: TestAgent;
@@ -23,19 +27,23 @@ export interface TestApp {
 }
 
 /** The real API on a fresh database of its own, driven over HTTP. */
-export async function startTestApp(env: Record<string, string> = {}): Promise<TestApp> {
+export async function startTestApp(env: Record<string, string> = {}, options: { worker?: boolean } = {}): Promise<TestApp> {
   const database = await createTestDatabase();
   const config = testConfig(database.url, env);
   // TEST_LOG_LEVEL=debug shows the app's logs while debugging a test.
-  const app = await createApiApp(config, pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' }));
+  const logger = pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' });
+  const app = await createApiApp(config, logger);
   await app.getHttpAdapter().getInstance().ready();
+  const worker = options.worker ? await createWorkerContext(config, logger) : undefined;
   return {
     app,
+    worker,
     config,
     database,
     http: request(app.getHttpServer()),
     close: async () => {
       await app.close();
+      await worker?.close();
       await database.drop();
     },
   };

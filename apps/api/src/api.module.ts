@@ -4,6 +4,7 @@ import { ThrottlerModule } from '@nestjs/throttler';
 import { type AppConfig, ConfigModule } from '@referloop/config';
 import { DatabaseModule } from '@referloop/database';
 import { IdentityModule } from '@referloop/identity';
+import { NotificationsModule } from '@referloop/notifications';
 import { PatientsModule } from '@referloop/patients';
 import { QueueModule } from '@referloop/queue';
 import { ReferralsModule } from '@referloop/referrals';
@@ -14,6 +15,7 @@ import { HealthController } from './health/health.controller';
 import { ProblemFilter } from './http/problem.filter';
 import { createValidationPipe } from './http/validation';
 import { MeController } from './me/me.controller';
+import { NotificationsController } from './notifications/notifications.controller';
 import { PatientsController } from './patients/patients.controller';
 import { PractitionersController } from './practitioners/practitioners.controller';
 import { ReferenceDataController } from './reference-data/reference-data.controller';
@@ -37,6 +39,7 @@ export class ApiModule {
         IdentityModule,
         PatientsModule,
         ReferralsModule,
+        NotificationsModule,
       ],
       controllers: [
         AuthController,
@@ -46,6 +49,7 @@ export class ApiModule {
         PatientsController,
         ReferralsController,
         ReferenceDataController,
+        NotificationsController,
         HealthController,
       ],
       providers: [

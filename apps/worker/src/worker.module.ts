@@ -1,6 +1,7 @@
 import { type DynamicModule, Logger, Module, type OnApplicationBootstrap } from '@nestjs/common';
 import { type AppConfig, ConfigModule } from '@referloop/config';
 import { DatabaseModule } from '@referloop/database';
+import { NotificationsWorkerModule } from '@referloop/notifications/worker';
 import { QueueModule, QueueStoreProbe } from '@referloop/queue';
 
 /**
@@ -16,7 +17,12 @@ export class WorkerModule implements OnApplicationBootstrap {
   static forRoot(config: AppConfig): DynamicModule {
     return {
       module: WorkerModule,
-      imports: [ConfigModule.forRoot(config), DatabaseModule.forRoot(config, 'referloop-worker'), QueueModule.forRoot(config, 'worker')],
+      imports: [
+        ConfigModule.forRoot(config),
+        DatabaseModule.forRoot(config, 'referloop-worker'),
+        QueueModule.forRoot(config, 'worker'),
+        NotificationsWorkerModule,
+      ],
     };
   }
 

@@ -31,6 +31,30 @@ export interface AppConfig {
   queuePrefix: string;
   /** argon2id memory cost in KiB (OWASP minimum 19 MiB). */
   passwordMemoryKib: number;
+  notifications: {
+    /** SMTP server for email notifications; the email channel is off without it. */
+    smtpUrl?: string;
+    emailFrom: string;
+    /** Hosts (names or IPs) that webhooks may target even though they are private or loopback. */
+    webhookAllowedHosts: string[];
+    webhookTimeoutMs: number;
+    /** Delivery attempts per email or webhook before it lands in the failed list. */
+    deliveryAttempts: number;
+    /** First retry delay; each further attempt doubles it. */
+    retryBaseDelayMs: number;
+    /** Safety-net sweep of the outbox (LISTEN/NOTIFY wakes the relay at once). */
+    relaySweepMs: number;
+  };
+  timers: {
+    reminderAfterMs: number;
+    escalateAfterMs: number;
+    expireAfterMs: number;
+    autoCloseAfterMs: number;
+    /** How often the timer job scheduler runs. */
+    sweepEveryMs: number;
+  };
+  /** Operator login for the queue dashboard at /admin/queues; the dashboard is off when unset. */
+  queueDashboard?: { user: string; password: string };
 }
 
 export class ConfigError extends Error {
@@ -115,6 +139,46 @@ export function loadConfig(env: Env = process.env): AppConfig {
   const authRateLimitPerMinute = int('AUTH_RATE_LIMIT_PER_MINUTE', 20, 1, 100_000);
   const passwordMemoryKib = int('PASSWORD_HASH_MEMORY_KIB', 19_456, 19_456, 1_048_576);
 
+  const duration = (name: string, fallback: string): number => {
+    const value = read(name) ?? fallback;
+    const match = /^(\d+)(ms|s|m|h|d)$/.exec(value);
+    if (!match || Number(match[1]) <= 0) {
+      problems.push(`${name} must be a duration like 500ms, 30s, 15m, 48h or 14d (got "${value}")`);
+      return 0;
+    }
+    const unit = { ms: 1, s: 1_000, m: 60_000, h: 3_600_000, d: 86_400_000 }[match[2] as 'ms' | 's' | 'm' | 'h' | 'd'];
+    return Number(match[1]) * unit;
+  };
+
+  const smtpUrl = url('SMTP_URL', ['smtp:', 'smtps:']);
+  const webhookAllowedHosts = (read('WEBHOOK_ALLOWED_HOSTS') ?? '')
+    .split(',')
+    .map((h) => h.trim().toLowerCase())
+    .filter(Boolean);
+  const dashboardUser = read('QUEUE_DASHBOARD_USER');
+  const dashboardPassword = read('QUEUE_DASHBOARD_PASSWORD');
+  if (Boolean(dashboardUser) !== Boolean(dashboardPassword)) {
+    problems.push('QUEUE_DASHBOARD_USER and QUEUE_DASHBOARD_PASSWORD must be set together');
+  } else if (dashboardPassword && dashboardPassword.length < 12) {
+    problems.push('QUEUE_DASHBOARD_PASSWORD must be at least 12 characters');
+  }
+  const notifications = {
+    smtpUrl,
+    emailFrom: read('EMAIL_FROM') ?? 'ReferLoop <no-reply@referloop.local>',
+    webhookAllowedHosts,
+    webhookTimeoutMs: duration('WEBHOOK_TIMEOUT', '10s'),
+    deliveryAttempts: int('NOTIFICATION_ATTEMPTS', 8, 1, 50),
+    retryBaseDelayMs: duration('NOTIFICATION_RETRY_BASE_DELAY', '2s'),
+    relaySweepMs: duration('OUTBOX_SWEEP_INTERVAL', '2s'),
+  };
+  const timers = {
+    reminderAfterMs: duration('REMINDER_AFTER', '48h'),
+    escalateAfterMs: duration('ESCALATE_AFTER', '96h'),
+    expireAfterMs: duration('EXPIRE_AFTER', '14d'),
+    autoCloseAfterMs: duration('AUTO_CLOSE_AFTER', '14d'),
+    sweepEveryMs: duration('TIMER_SWEEP_INTERVAL', '1m'),
+  };
+
   const queuePrefix = read('QUEUE_PREFIX') ?? 'referloop';
   if (!/^[a-z][a-z0-9_]{0,40}$/.test(queuePrefix)) {
     problems.push('QUEUE_PREFIX must be lowercase letters, digits and underscores, starting with a letter');
@@ -140,6 +204,9 @@ export function loadConfig(env: Env = process.env): AppConfig {
     authRateLimitPerMinute,
     queuePrefix,
     passwordMemoryKib,
+    notifications,
+    timers,
+    queueDashboard: dashboardUser && dashboardPassword ? { user: dashboardUser, password: dashboardPassword } : undefined,
   };
 }
 

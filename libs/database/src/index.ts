@@ -5,3 +5,4 @@ export * from './embedded-postgres';
 export * from './pg-errors';
 export * from './outbox/outbox';
 export * from './outbox/outbox-event.entity';
+export * from './query-rows';

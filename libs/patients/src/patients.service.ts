@@ -13,7 +13,7 @@ import {
 } from '@referloop/common';
 import { isUniqueViolation } from '@referloop/database';
 import { AuditLog, ClinicScopedRepository } from '@referloop/identity';
-import { DataSource, type EntityManager, Repository } from 'typeorm';
+import { DataSource, type EntityManager, IsNull, Repository } from 'typeorm';
 import { ConsentEntity } from './entities/consent.entity';
 import { PatientEntity } from './entities/patient.entity';
 
@@ -216,7 +216,7 @@ export class PatientsService {
     } catch (error) {
       await tx.query('ROLLBACK TO SAVEPOINT grant_consent');
       if (!isUniqueViolation(error, 'patient_consents_active_key')) throw error;
-      return tx.findOneByOrFail(ConsentEntity, { patientId, scope: input.scope, revokedAt: null as never });
+      return tx.findOneByOrFail(ConsentEntity, { patientId, scope: input.scope, revokedAt: IsNull() });
     }
   }
 

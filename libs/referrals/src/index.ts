@@ -7,3 +7,4 @@ export * from './referrals.service';
 export * from './attachments.service';
 export * from './idempotency';
 export * from './referrals.module';
+export * from './referral-timers';

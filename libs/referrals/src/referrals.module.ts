@@ -4,11 +4,12 @@ import { IdentityModule } from '@referloop/identity';
 import { AttachmentsService } from './attachments.service';
 import { REFERRAL_ENTITIES } from './entities';
 import { IdempotencyStore } from './idempotency';
+import { ReferralTimers } from './referral-timers';
 import { ReferralsService } from './referrals.service';
 
 @Module({
   imports: [TypeOrmModule.forFeature(REFERRAL_ENTITIES), IdentityModule],
-  providers: [ReferralsService, AttachmentsService, IdempotencyStore],
-  exports: [ReferralsService, AttachmentsService, IdempotencyStore],
+  providers: [ReferralsService, AttachmentsService, IdempotencyStore, ReferralTimers],
+  exports: [ReferralsService, AttachmentsService, IdempotencyStore, ReferralTimers],
 })
 export class ReferralsModule {}

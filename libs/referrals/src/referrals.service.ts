@@ -11,7 +11,7 @@ import {
   type ReferralKind,
   type Role,
 } from '@referloop/common';
-import { appendOutbox } from '@referloop/database';
+import { appendOutbox, queryRows } from '@referloop/database';
 import { AuditLog, todayIso } from '@referloop/identity';
 import { DataSource, type EntityManager } from 'typeorm';
 import type { MaintenancePlan, ReferralOutcome } from './entities/referral.entity';
@@ -201,7 +201,8 @@ export class ReferralsService {
     if (base.status === 'sent' && base.recipient_id === principal.userId) {
       await this.db.transaction(async (tx) => {
         // Conditional on the status, so two first reads at once acknowledge once.
-        const acknowledged: { id: string }[] = await tx.query(
+        // TypeORM answers an UPDATE with [rows, rowCount], not with the rows.
+        const [acknowledged]: [{ id: string }[], number] = await tx.query(
           `UPDATE referrals SET status = 'received', version = version + 1, updated_at = now()
             WHERE id = $1 AND status = 'sent' RETURNING id`,
           [id],
@@ -264,7 +265,13 @@ export class ReferralsService {
         set('outcome', outcome);
       }
       if (next === 'closed') set('closed_at', now);
-      const updated: { id: string }[] = await tx.query(
+      // The response SLA clock stops while the recipient waits for information.
+      if (next === 'info_requested') sets.push('sla_paused_at = now()');
+      if (base.status === 'info_requested' && next !== 'info_requested') {
+        sets.push(`sla_paused_ms = sla_paused_ms + (extract(epoch FROM now() - sla_paused_at) * 1000)::bigint`, 'sla_paused_at = NULL');
+      }
+      // TypeORM answers an UPDATE with [rows, rowCount], not with the rows.
+      const [updated]: [{ id: string }[], number] = await tx.query(
         `UPDATE referrals SET status = $3, version = version + 1, updated_at = now()${sets.length ? `, ${sets.join(', ')}` : ''}
           WHERE id = $1 AND version = $2 RETURNING id`,
         values,
@@ -359,7 +366,7 @@ export class ReferralsService {
   }
 
   /** Appends the timeline event and, in the same transaction, its outbox row (ids only, no PHI). */
-  private async appendEvent(
+  async appendEvent(
     tx: EntityManager,
     event: {
       referralId: string;

@@ -95,6 +95,14 @@ export class ReferralEntity {
   @Column({ name: 'closed_at', type: 'timestamptz', nullable: true })
   closedAt: Date | null;
 
+  /** Time spent in info_requested, which the response SLA does not count. */
+  @Column({ name: 'sla_paused_ms', type: 'bigint', default: 0 })
+  slaPausedMs: string;
+
+  /** Set while in info_requested. */
+  @Column({ name: 'sla_paused_at', type: 'timestamptz', nullable: true })
+  slaPausedAt: Date | null;
+
   @Column({ name: 'created_at', type: 'timestamptz', default: () => 'now()' })
   createdAt: Date;
 

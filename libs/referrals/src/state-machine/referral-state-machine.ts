@@ -50,25 +50,29 @@ export type Party = 'sender' | 'recipient';
 export type ActionField = 'note' | 'reason' | 'appointmentAt' | 'outcome';
 export type FieldRule = 'required' | 'optional';
 
-export type ReferralEventType =
-  | 'created'
-  | 'sent'
-  | 'acknowledged'
-  | 'accepted'
-  | 'declined'
-  | 'info_requested'
-  | 'info_provided'
-  | 'scheduled'
-  | 'unscheduled'
-  | 'care_started'
-  | 'note_added'
-  | 'outcome_sent'
-  | 'closed'
-  | 'cancelled'
-  | 'cancel_requested'
-  | 'cancel_confirmed'
-  | 'expired'
-  | 'auto_closed';
+export const REFERRAL_EVENT_TYPES = [
+  'created',
+  'sent',
+  'acknowledged',
+  'accepted',
+  'declined',
+  'info_requested',
+  'info_provided',
+  'scheduled',
+  'unscheduled',
+  'care_started',
+  'note_added',
+  'outcome_sent',
+  'closed',
+  'cancelled',
+  'cancel_requested',
+  'cancel_confirmed',
+  'expired',
+  'auto_closed',
+  'reminder_sent',
+  'escalated',
+] as const;
+export type ReferralEventType = (typeof REFERRAL_EVENT_TYPES)[number];
 
 /** Who hears about the event (the notifications worker fans out from this). */
 export type NotifyParty = 'sender' | 'recipient' | 'other_party';

@@ -1,0 +1,107 @@
+import { Transform, Type } from 'class-transformer';
+import { ArrayMaxSize, ArrayMinSize, ArrayUnique, IsBoolean, IsIn, IsInt, IsOptional, IsString, IsUrl, Max, MaxLength, Min } from 'class-validator';
+import { MAX_PAGE_SIZE } from '@referloop/common';
+import { WEBHOOK_EVENT_TYPES } from '@referloop/notifications';
+
+const toBoolean = ({ value }: { value: unknown }) => (value === 'true' ? true : value === 'false' ? false : value);
+
+export class PageQueryDto {
+  @IsOptional()
+  @IsString()
+  @MaxLength(500)
+  cursor?: string;
+
+  @IsOptional()
+  @Type(() => Number)
+  @IsInt()
+  @Min(1)
+  @Max(MAX_PAGE_SIZE)
+  limit?: number;
+}
+
+export class InboxQueryDto extends PageQueryDto {
+  /** Only unread notifications. */
+  @IsOptional()
+  @Transform(toBoolean)
+  @IsBoolean({ message: 'must be true or false' })
+  unread?: boolean;
+}
+
+export class NotificationDto {
+  id: string;
+  userId: string;
+  type: string;
+  referralId: string | null;
+  title: string;
+  body: string;
+  readAt: string | null;
+  createdAt: string;
+}
+
+export class NotificationPageDto {
+  items: NotificationDto[];
+  nextCursor: string | null;
+  /** Unread notifications in total (for the bell). */
+  unreadCount: number;
+}
+
+export class PreferencesDto {
+  /** Always true: in-app notifications cannot be turned off. */
+  inApp: true;
+  email: boolean;
+  emailAvailable: boolean;
+}
+
+export class UpdatePreferencesDto {
+  @IsBoolean()
+  email: boolean;
+}
+
+export class CreateWebhookDto {
+  /** An https URL (http only for hosts on the deployment's allow-list). */
+  @IsUrl({ protocols: ['https', 'http'], require_protocol: true, require_tld: false }, { message: 'must be an http(s) URL' })
+  @MaxLength(2000)
+  url: string;
+
+  /** Event types, e.g. `referral.sent`, `referral.accepted`, or `*` for all. */
+  @ArrayMinSize(1)
+  @ArrayMaxSize(WEBHOOK_EVENT_TYPES.length)
+  @ArrayUnique()
+  @IsIn(WEBHOOK_EVENT_TYPES, { each: true })
+  eventTypes: string[];
+}
+
+export class WebhookDto {
+  id: string;
+  clinicId: string;
+  url: string;
+  eventTypes: string[];
+  createdAt: string;
+  /** Returned once, by the create: the HMAC-SHA256 key for `X-ReferLoop-Signature`. */
+  secret?: string;
+}
+
+export class WebhookListDto {
+  items: WebhookDto[];
+  /** Always null: a clinic has few webhooks, they come in one page. */
+  nextCursor: string | null;
+}
+
+export class FailedDeliveryDto {
+  id: string;
+  channel: string;
+  notificationType: string;
+  referralId: string | null;
+  userId: string | null;
+  webhookId: string | null;
+  attempts: number;
+  lastError: string | null;
+  retryCount: number;
+  createdAt: string;
+  failedAt: string | null;
+}
+
+export class FailedDeliveryPageDto {
+  items: FailedDeliveryDto[];
+  nextCursor: string | null;
+}

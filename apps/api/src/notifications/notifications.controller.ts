@@ -1,0 +1,95 @@
+import { Body, Controller, Delete, Get, HttpCode, Param, Post, Put, Query } from '@nestjs/common';
+import { ApiBearerAuth, ApiTags } from '@nestjs/swagger';
+import type { Principal } from '@referloop/common';
+import { NotificationsService } from '@referloop/notifications';
+import { CurrentPrincipal, Roles } from '../auth/auth.decorators';
+import { ApiProblems } from '../http/api-problems.decorator';
+import { uuidParam } from '../http/uuid-param';
+import {
+  CreateWebhookDto,
+  FailedDeliveryDto,
+  FailedDeliveryPageDto,
+  InboxQueryDto,
+  NotificationDto,
+  NotificationPageDto,
+  PageQueryDto,
+  PreferencesDto,
+  UpdatePreferencesDto,
+  WebhookDto,
+  WebhookListDto,
+} from './notification.dto';
+
+@ApiTags('notifications')
+@ApiBearerAuth()
+@ApiProblems('unauthenticated')
+@Controller()
+export class NotificationsController {
+  constructor(private readonly notifications: NotificationsService) {}
+
+  /** Your in-app inbox, newest first. */
+  @Get('notifications')
+  @ApiProblems('validation_failed')
+  async inbox(@CurrentPrincipal() principal: Principal, @Query() query: InboxQueryDto): Promise<NotificationPageDto> {
+    const [page, unreadCount] = await Promise.all([this.notifications.inbox(principal, query), this.notifications.unreadCount(principal)]);
+    return { ...page, unreadCount };
+  }
+
+  @Post('notifications/:id/read')
+  @HttpCode(200)
+  @ApiProblems('validation_failed', 'not_found')
+  read(@CurrentPrincipal() principal: Principal, @Param('id', uuidParam) id: string): Promise<NotificationDto> {
+    return this.notifications.markRead(principal, id);
+  }
+
+  @Get('me/notification-preferences')
+  preferences(@CurrentPrincipal() principal: Principal): Promise<PreferencesDto> {
+    return this.notifications.preferences(principal);
+  }
+
+  @Put('me/notification-preferences')
+  @ApiProblems('validation_failed')
+  setPreferences(@CurrentPrincipal() principal: Principal, @Body() body: UpdatePreferencesDto): Promise<PreferencesDto> {
+    return this.notifications.setPreferences(principal, body);
+  }
+
+  /** A clinic webhook; deliveries are signed (HMAC-SHA256 over `<timestamp>.<raw body>`). */
+  @Post('webhooks')
+  @HttpCode(201)
+  @Roles('clinic_admin')
+  @ApiProblems('validation_failed', 'forbidden')
+  createWebhook(@CurrentPrincipal() principal: Principal, @Body() body: CreateWebhookDto): Promise<WebhookDto> {
+    return this.notifications.createWebhook(principal, body);
+  }
+
+  @Get('webhooks')
+  @Roles('clinic_admin')
+  @ApiProblems('forbidden')
+  listWebhooks(@CurrentPrincipal() principal: Principal): Promise<WebhookListDto> {
+    return this.notifications.listWebhooks(principal);
+  }
+
+  @Delete('webhooks/:id')
+  @HttpCode(204)
+  @Roles('clinic_admin')
+  @ApiProblems('validation_failed', 'forbidden', 'not_found')
+  async deleteWebhook(@CurrentPrincipal() principal: Principal, @Param('id', uuidParam) id: string): Promise<void> {
+    await this.notifications.deleteWebhook(principal, id);
+  }
+
+  /** Email and webhook deliveries of your clinic that failed after the last attempt. */
+  @Get('admin/notifications/failed')
+  @Roles('clinic_admin')
+  @ApiProblems('validation_failed', 'forbidden')
+  failed(@CurrentPrincipal() principal: Principal, @Query() query: PageQueryDto): Promise<FailedDeliveryPageDto> {
+    return this.notifications.failedDeliveries(principal, query);
+  }
+
+  /** Sends a failed delivery again (accepted now, delivered by the worker). */
+  @Post('admin/notifications/:id/retry')
+  @HttpCode(202)
+  @Roles('clinic_admin')
+  @ApiProblems('validation_failed', 'forbidden', 'not_found', 'invalid_transition')
+  retry(@CurrentPrincipal() principal: Principal, @Param('id', uuidParam) id: string): Promise<FailedDeliveryDto> {
+    return this.notifications.retry(principal, id);
+  }
+}

@@ -1,0 +1,70 @@
+import { REFERRAL_EVENT_TYPES } from '@referloop/referrals';
+
+/**
+ * Titles and bodies of notifications, per referral event and audience. They name clinics, never
+ * the patient, the reason or observations: the same text goes to email and webhooks.
+ */
+export type Audience = 'sender' | 'recipient' | 'recipient_admins';
+
+export interface TextContext {
+  senderClinic: string;
+  recipientClinic: string;
+}
+
+type Texts = (c: TextContext) => { title: string; body: string };
+
+const TEXTS: Record<string, Partial<Record<Audience, Texts>>> = {
+  sent: { recipient: (c) => ({ title: `New referral from ${c.senderClinic}`, body: `You have a new referral from ${c.senderClinic}.` }) },
+  accepted: { sender: (c) => ({ title: 'Referral accepted', body: `${c.recipientClinic} accepted your referral.` }) },
+  declined: {
+    sender: (c) => ({ title: 'Referral declined', body: `${c.recipientClinic} declined your referral. You can redirect it to another practitioner.` }),
+  },
+  info_requested: {
+    sender: (c) => ({ title: 'More information requested', body: `${c.recipientClinic} needs more information about your referral.` }),
+  },
+  info_provided: { recipient: (c) => ({ title: 'Information provided', body: `${c.senderClinic} answered your request for information.` }) },
+  scheduled: { sender: (c) => ({ title: 'Appointment scheduled', body: `${c.recipientClinic} scheduled an appointment for your referral.` }) },
+  unscheduled: { sender: (c) => ({ title: 'Appointment removed', body: `${c.recipientClinic} removed the appointment for your referral.` }) },
+  outcome_sent: {
+    sender: (c) => ({ title: 'Outcome reported', body: `${c.recipientClinic} sent the outcome of your referral. Please review and close it.` }),
+  },
+  expired: {
+    sender: (c) => ({ title: 'Referral expired', body: `Your referral to ${c.recipientClinic} expired without a decision. You can redirect it.` }),
+  },
+  cancelled: { recipient: (c) => ({ title: 'Referral cancelled', body: `${c.senderClinic} cancelled a referral sent to you.` }) },
+  cancel_requested: {
+    recipient: (c) => ({ title: 'Cancellation requested', body: `${c.senderClinic} asked to cancel a referral you accepted.` }),
+  },
+  cancel_confirmed: { sender: (c) => ({ title: 'Cancellation confirmed', body: `${c.recipientClinic} confirmed the cancellation of your referral.` }) },
+  note_added: {
+    sender: (c) => ({ title: 'New note on a referral', body: `${c.recipientClinic} added a note to your referral.` }),
+    recipient: (c) => ({ title: 'New note on a referral', body: `${c.senderClinic} added a note to a referral.` }),
+  },
+  reminder_sent: {
+    recipient: (c) => ({ title: 'Referral waiting for your decision', body: `A referral from ${c.senderClinic} is waiting for your decision.` }),
+  },
+  escalated: {
+    recipient_admins: (c) => ({
+      title: 'Referral overdue',
+      body: `A referral from ${c.senderClinic} to your clinic has had no decision for several days.`,
+    }),
+    sender: (c) => ({
+      title: 'Referral not answered yet',
+      body: `Your referral to ${c.recipientClinic} has not been answered yet; their clinic admins have been alerted.`,
+    }),
+  },
+};
+
+export function notificationText(event: string, audience: Audience, context: TextContext): { title: string; body: string } | undefined {
+  return TEXTS[event]?.[audience]?.(context);
+}
+
+/** Who is told about a referral event, before resolving users. `note_added` goes to the other side. */
+export function audiencesFor(event: string, actorSide: 'sender' | 'recipient' | 'system'): Audience[] {
+  const audiences = Object.keys(TEXTS[event] ?? {}) as Audience[];
+  if (event === 'note_added') return audiences.filter((a) => a !== actorSide);
+  return audiences;
+}
+
+/** Event types a webhook may subscribe to (`*` for all). */
+export const WEBHOOK_EVENT_TYPES = ['*', ...REFERRAL_EVENT_TYPES.map((event) => `referral.${event}`)];

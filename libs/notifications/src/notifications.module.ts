@@ -1,0 +1,12 @@
+import { Module } from '@nestjs/common';
+import { TypeOrmModule } from '@nestjs/typeorm';
+import { NOTIFICATION_ENTITIES } from './entities';
+import { NotificationsService } from './notifications.service';
+
+/** The API side of notifications. Processors live in NotificationsWorkerModule (worker only). */
+@Module({
+  imports: [TypeOrmModule.forFeature(NOTIFICATION_ENTITIES)],
+  providers: [NotificationsService],
+  exports: [NotificationsService],
+})
+export class NotificationsModule {}

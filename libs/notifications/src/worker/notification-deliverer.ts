@@ -1,0 +1,123 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import { APP_CONFIG, type AppConfig } from '@referloop/config';
+import { DataSource } from 'typeorm';
+import { EmailChannel } from '../channels/email.channel';
+import { WebhookChannel } from '../channels/webhook.channel';
+import { type Audience, notificationText } from '../notification-texts';
+
+interface DeliveryRow {
+  id: string;
+  channel: 'in_app' | 'email' | 'webhook';
+  status: string;
+  user_id: string | null;
+  webhook_id: string | null;
+  clinic_id: string;
+  notification_type: string;
+  referral_id: string | null;
+  created_at: Date;
+  email: string | null;
+  webhook_url: string | null;
+  webhook_secret: string | null;
+  webhook_deleted: boolean | null;
+  sender_id: string | null;
+  sender_clinic: string | null;
+  recipient_clinic: string | null;
+  recipient_clinic_id: string | null;
+  from_status: string | null;
+  to_status: string | null;
+}
+
+export type DeliveryOutcome = 'delivered' | 'skipped';
+
+/** Sends one email or webhook delivery and records the result. Re-reads current state first. */
+@Injectable()
+export class NotificationDeliverer {
+  constructor(
+    @InjectDataSource() private readonly db: DataSource,
+    private readonly email: EmailChannel,
+    private readonly webhook: WebhookChannel,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+  ) {}
+
+  async deliver(deliveryId: string): Promise<DeliveryOutcome> {
+    const [d]: DeliveryRow[] = await this.db.query(
+      `SELECT d.id, d.channel, d.status, d.user_id, d.webhook_id, d.clinic_id, d.notification_type, d.referral_id, d.created_at,
+              u.email, w.url AS webhook_url, w.secret AS webhook_secret, (w.deleted_at IS NOT NULL) AS webhook_deleted,
+              r.sender_id, sc.name AS sender_clinic, tc.name AS recipient_clinic, r.recipient_clinic_id,
+              o.payload->>'fromStatus' AS from_status, o.payload->>'toStatus' AS to_status
+         FROM notification_deliveries d
+         JOIN outbox_events o ON o.id = d.outbox_event_id
+         LEFT JOIN users u ON u.id = d.user_id
+         LEFT JOIN webhooks w ON w.id = d.webhook_id
+         LEFT JOIN referrals r ON r.id = d.referral_id
+         LEFT JOIN clinics sc ON sc.id = r.sender_clinic_id
+         LEFT JOIN clinics tc ON tc.id = r.recipient_clinic_id
+        WHERE d.id = $1`,
+      [deliveryId],
+    );
+    // Gone, already delivered, or given up on: nothing to do (a duplicate job is harmless).
+    if (!d || d.status !== 'pending') return 'skipped';
+    await this.db.query(`UPDATE notification_deliveries SET attempts = attempts + 1 WHERE id = $1`, [deliveryId]);
+
+    if (d.channel === 'email') {
+      const text = this.text(d);
+      if (!d.email || !text) return this.markSkipped(deliveryId, 'nothing to send');
+      await this.email.send({
+        to: d.email,
+        subject: text.title,
+        text: `${text.body}\n\nOpen ReferLoop: ${this.link(d)}\n`,
+        messageId: d.id,
+      });
+    } else if (d.channel === 'webhook') {
+      if (!d.webhook_url || !d.webhook_secret || d.webhook_deleted) return this.markSkipped(deliveryId, 'webhook deleted');
+      await this.webhook.send({
+        url: d.webhook_url,
+        secret: d.webhook_secret,
+        deliveryId: d.id,
+        payload: {
+          id: d.id,
+          event: d.notification_type,
+          occurredAt: d.created_at.toISOString(),
+          clinicId: d.clinic_id,
+          referralId: d.referral_id,
+          data: { fromStatus: d.from_status, toStatus: d.to_status },
+          url: d.referral_id ? this.link(d) : null,
+        },
+      });
+    }
+    await this.db.query(`UPDATE notification_deliveries SET status = 'delivered', delivered_at = now(), last_error = NULL WHERE id = $1`, [deliveryId]);
+    return 'delivered';
+  }
+
+  /** After the last attempt: the delivery lands in the admins' failed list. */
+  async markFailed(deliveryId: string, error: string): Promise<void> {
+    await this.db.query(
+      `UPDATE notification_deliveries SET status = 'failed', failed_at = now(), last_error = $2 WHERE id = $1 AND status = 'pending'`,
+      [deliveryId, error.slice(0, 500)],
+    );
+  }
+
+  async recordError(deliveryId: string, error: string): Promise<void> {
+    await this.db.query(`UPDATE notification_deliveries SET last_error = $2 WHERE id = $1`, [deliveryId, error.slice(0, 500)]);
+  }
+
+  private async markSkipped(deliveryId: string, reason: string): Promise<DeliveryOutcome> {
+    await this.db.query(`UPDATE notification_deliveries SET status = 'delivered', delivered_at = now(), last_error = $2 WHERE id = $1`, [
+      deliveryId,
+      `skipped: ${reason}`,
+    ]);
+    return 'skipped';
+  }
+
+  private text(d: DeliveryRow): { title: string; body: string } | undefined {
+    const event = d.notification_type.replace(/^referral\./, '');
+    const audience: Audience =
+      d.user_id === d.sender_id ? 'sender' : event === 'escalated' && d.clinic_id === d.recipient_clinic_id ? 'recipient_admins' : 'recipient';
+    return notificationText(event, audience, { senderClinic: d.sender_clinic ?? '', recipientClinic: d.recipient_clinic ?? '' });
+  }
+
+  private link(d: DeliveryRow): string {
+    return `${this.config.publicUrl}/referrals/${d.referral_id}`;
+  }
+}

@@ -1,0 +1,79 @@
+import { InjectQueue, Processor, WorkerHost } from '@nestjs/bullmq';
+import { Inject, Logger } from '@nestjs/common';
+import { Clock } from '@referloop/common';
+import { APP_CONFIG, type AppConfig } from '@referloop/config';
+import { ReferralTimers } from '@referloop/referrals';
+import type { Job, Queue } from 'bullmq';
+import { type DeliverJob, DELIVERIES_QUEUE, deliverJobId, type DispatchJob, JOB, NOTIFICATIONS_QUEUE, TIMERS_QUEUE } from '../notification-queue';
+import { NotificationDeliverer } from './notification-deliverer';
+import { NotificationDispatcher } from './notification-dispatcher';
+
+/** Fans each published outbox event out to deliveries, then enqueues the email/webhook sends. */
+@Processor(NOTIFICATIONS_QUEUE, { concurrency: 10 })
+export class DispatchProcessor extends WorkerHost {
+  constructor(
+    private readonly dispatcher: NotificationDispatcher,
+    @InjectQueue(DELIVERIES_QUEUE) private readonly deliveries: Queue<DeliverJob>,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+  ) {
+    super();
+  }
+
+  async process(job: Job<DispatchJob>): Promise<number> {
+    const pending = await this.dispatcher.dispatch(job.data.outboxEventId);
+    if (pending.length > 0) {
+      await this.deliveries.addBulk(
+        pending.map((delivery) => ({
+          name: JOB.deliver,
+          data: { deliveryId: delivery.id },
+          opts: {
+            jobId: deliverJobId(delivery.id, delivery.retryCount),
+            attempts: this.config.notifications.deliveryAttempts,
+            backoff: { type: 'exponential', delay: this.config.notifications.retryBaseDelayMs },
+          },
+        })),
+      );
+    }
+    return pending.length;
+  }
+}
+
+/** Sends one email or webhook; after the last attempt the delivery is recorded as failed. */
+@Processor(DELIVERIES_QUEUE, { concurrency: 20 })
+export class DeliverProcessor extends WorkerHost {
+  constructor(private readonly deliverer: NotificationDeliverer) {
+    super();
+  }
+
+  async process(job: Job<DeliverJob>): Promise<string> {
+    try {
+      return await this.deliverer.deliver(job.data.deliveryId);
+    } catch (error) {
+      const message = error instanceof Error ? error.message : String(error);
+      const lastAttempt = job.attemptsMade + 1 >= (job.opts.attempts ?? 1);
+      if (lastAttempt) await this.deliverer.markFailed(job.data.deliveryId, message);
+      else await this.deliverer.recordError(job.data.deliveryId, message);
+      throw error;
+    }
+  }
+}
+
+/** Reminders, escalations, expiry and auto-close, on the job scheduler's beat. */
+@Processor(TIMERS_QUEUE, { concurrency: 1 })
+export class TimersProcessor extends WorkerHost {
+  private readonly logger = new Logger('ReferralTimers');
+
+  constructor(
+    private readonly timers: ReferralTimers,
+    private readonly clock: Clock,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+  ) {
+    super();
+  }
+
+  async process(): Promise<Record<string, number>> {
+    const result = await this.timers.run(this.clock.now(), this.config.timers);
+    if (Object.values(result).some((n) => n > 0)) this.logger.log(`timers: ${JSON.stringify(result)}`);
+    return { ...result };
+  }
+}

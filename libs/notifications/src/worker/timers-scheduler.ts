@@ -1,0 +1,22 @@
+import { InjectQueue } from '@nestjs/bullmq';
+import { Inject, Injectable, type OnApplicationBootstrap } from '@nestjs/common';
+import { APP_CONFIG, type AppConfig } from '@referloop/config';
+import type { Queue } from 'bullmq';
+import { JOB, TIMERS_QUEUE, TIMERS_SCHEDULER_ID } from '../notification-queue';
+
+/** Registers the timer sweep as a BullMQ job scheduler: one run per interval across all workers. */
+@Injectable()
+export class TimersScheduler implements OnApplicationBootstrap {
+  constructor(
+    @InjectQueue(TIMERS_QUEUE) private readonly queue: Queue,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+  ) {}
+
+  async onApplicationBootstrap(): Promise<void> {
+    await this.queue.upsertJobScheduler(
+      TIMERS_SCHEDULER_ID,
+      { every: this.config.timers.sweepEveryMs },
+      { name: JOB.sweepTimers, opts: { removeOnComplete: 100, removeOnFail: 100 } },
+    );
+  }
+}

@@ -1,0 +1,120 @@
+import { Injectable } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import { DataSource } from 'typeorm';
+
+export interface TimerSettings {
+  reminderAfterMs: number;
+  escalateAfterMs: number;
+  expireAfterMs: number;
+  autoCloseAfterMs: number;
+}
+
+export interface TimerRun {
+  reminded: number;
+  escalated: number;
+  expired: number;
+  autoClosed: number;
+}
+
+/** Batch size per timer per run: a long backlog drains over consecutive runs. */
+const BATCH = 500;
+
+/**
+ * Milliseconds a referral has been waiting for the recipient's decision: since it was sent,
+ * minus the time spent in info_requested (including a pause still running).
+ */
+const RESPONSE_ELAPSED_MS = `(extract(epoch FROM $1::timestamptz - r.sent_at) * 1000
+   - r.sla_paused_ms
+   - COALESCE(extract(epoch FROM $1::timestamptz - r.sla_paused_at) * 1000, 0))`;
+
+/**
+ * The system's side of the lifecycle: reminders, escalations, expiry and auto-close. Every step
+ * is one set-based statement that re-reads the current state, so a run after the referral moved
+ * on does nothing, and unique keys make each reminder and escalation happen once per referral
+ * however often (or however many workers) run it. Each writes its timeline event and outbox row
+ * in the same statement.
+ */
+@Injectable()
+export class ReferralTimers {
+  constructor(@InjectDataSource() private readonly db: DataSource) {}
+
+  async run(now: Date, settings: TimerSettings): Promise<TimerRun> {
+    return {
+      reminded: await this.once('reminder_sent', now, settings.reminderAfterMs),
+      escalated: await this.once('escalated', now, settings.escalateAfterMs),
+      expired: await this.expire(now, settings.expireAfterMs),
+      autoClosed: await this.autoClose(now, settings.autoCloseAfterMs),
+    };
+  }
+
+  /** A one-off timeline event (reminder or escalation) for referrals still awaiting a decision. */
+  private async once(type: 'reminder_sent' | 'escalated', now: Date, afterMs: number): Promise<number> {
+    const rows: unknown[] = await this.db.query(
+      `WITH due AS (
+         SELECT r.id, r.status FROM referrals r
+          WHERE r.status IN ('sent', 'received') AND ${RESPONSE_ELAPSED_MS} >= $2
+            AND NOT EXISTS (SELECT 1 FROM referral_events e WHERE e.referral_id = r.id AND e.type = $3)
+          LIMIT ${BATCH}
+       ), events AS (
+         INSERT INTO referral_events (referral_id, type, from_status, to_status, actor_id)
+         SELECT id, $3, status, status, NULL FROM due
+         ON CONFLICT (referral_id, type) WHERE type IN ('reminder_sent', 'escalated') DO NOTHING
+         RETURNING id, referral_id, from_status
+       )
+       INSERT INTO outbox_events (type, referral_id, referral_event_id, payload)
+       SELECT 'referral.' || $3, referral_id, id, jsonb_build_object('fromStatus', from_status, 'toStatus', from_status, 'actorId', NULL)
+         FROM events
+       RETURNING id`,
+      [now, afterMs, type],
+    );
+    return rows.length;
+  }
+
+  private async expire(now: Date, afterMs: number): Promise<number> {
+    return this.systemTransition(
+      `r.status IN ('sent', 'received', 'info_requested') AND ${RESPONSE_ELAPSED_MS} >= $2`,
+      'expired',
+      'expired',
+      now,
+      afterMs,
+    );
+  }
+
+  private async autoClose(now: Date, afterMs: number): Promise<number> {
+    return this.systemTransition(
+      `r.status = 'outcome_sent' AND extract(epoch FROM $1::timestamptz - (r.outcome->>'sentAt')::timestamptz) * 1000 >= $2`,
+      'closed',
+      'auto_closed',
+      now,
+      afterMs,
+    );
+  }
+
+  /** Moves due referrals to `to`, appending the event, outbox row and audit row in one statement. */
+  private async systemTransition(due: string, to: 'expired' | 'closed', event: string, now: Date, afterMs: number): Promise<number> {
+    const rows: unknown[] = await this.db.query(
+      `WITH due AS (
+         SELECT r.id, r.status FROM referrals r WHERE ${due} ORDER BY r.id LIMIT ${BATCH} FOR UPDATE SKIP LOCKED
+       ), moved AS (
+         UPDATE referrals r
+            SET status = $3, version = r.version + 1, updated_at = now(), sla_paused_at = NULL,
+                closed_at = CASE WHEN $3 = 'closed' THEN now() ELSE r.closed_at END
+           FROM due WHERE r.id = due.id
+         RETURNING r.id, due.status AS from_status
+       ), events AS (
+         INSERT INTO referral_events (referral_id, type, from_status, to_status, actor_id)
+         SELECT id, $4, from_status, $3, NULL FROM moved
+         RETURNING id, referral_id, from_status
+       ), audit AS (
+         INSERT INTO audit_events (actor_id, clinic_id, action, resource_type, resource_id, outcome)
+         SELECT NULL, NULL, 'referral.' || $4, 'referral', referral_id, 'success' FROM events
+       )
+       INSERT INTO outbox_events (type, referral_id, referral_event_id, payload)
+       SELECT 'referral.' || $4, referral_id, id, jsonb_build_object('fromStatus', from_status, 'toStatus', $3::text, 'actorId', NULL)
+         FROM events
+       RETURNING id`,
+      [now, afterMs, to, event],
+    );
+    return rows.length;
+  }
+}

@@ -1,0 +1,148 @@
+import { verifyWebhook } from '@referloop/notifications';
+import { Client } from 'pg';
+import { actOk, createPatient, createReferral, injuryReferralBody } from './support/referral-helpers';
+import { type CapturedEmail, eventually, startSmtpSink, startWebhookSink } from './support/sinks';
+import { addPractitioner, registerClinic, type SignedInUser, startTestApp, type TestApp, type TestClinic } from './support/test-app';
+
+/** Notifications through the real worker: outbox → BullMQ → in-app, SMTP and signed webhooks. */
+describe('notifications', () => {
+  let t: TestApp;
+  let smtp: Awaited<ReturnType<typeof startSmtpSink>>;
+  let hooks: Awaited<ReturnType<typeof startWebhookSink>>;
+  let massage: TestClinic;
+  let physio: TestClinic;
+  let lmt: SignedInUser;
+  let pt: SignedInUser;
+  let webhookSecret: string;
+  let hookFailures = 0;
+
+  beforeAll(async () => {
+    smtp = await startSmtpSink();
+    hooks = await startWebhookSink(() => (hookFailures-- > 0 ? 500 : 204));
+    t = await startTestApp(
+      { SMTP_URL: smtp.url, WEBHOOK_ALLOWED_HOSTS: '127.0.0.1', NOTIFICATION_RETRY_BASE_DELAY: '20ms', OUTBOX_SWEEP_INTERVAL: '500ms' },
+      { worker: true },
+    );
+    massage = await registerClinic(t.http, { name: 'Sunrise Massage' });
+    physio = await registerClinic(t.http, { name: 'Capitol Physio' });
+    lmt = await addPractitioner(t.http, massage, 'massage_therapist');
+    pt = await addPractitioner(t.http, physio, 'physical_therapist');
+    const hook = await t.http
+      .post('/api/v1/webhooks')
+      .set(physio.admin.auth)
+      .send({ url: hooks.url, eventTypes: ['referral.sent', 'referral.cancelled'] })
+      .expect(201);
+    webhookSecret = hook.body.secret;
+  });
+  afterAll(async () => {
+    await t.close();
+    await smtp.close();
+    await hooks.close();
+  });
+
+  const inbox = async (user: SignedInUser, query: Record<string, string> = {}) =>
+    (await t.http.get('/api/v1/notifications').query(query).set(user.auth).expect(200)).body;
+
+  it('tells the recipient about a new referral in-app, by email and by a signed webhook, without patient data', async () => {
+    const canary = `Zyxwv${Date.now()}`;
+    const patient = await createPatient(t.http, lmt, { firstName: canary, lastName: `${canary}son` });
+    let referral = await createReferral(t.http, lmt, injuryReferralBody(patient.id, pt.id, { reason: `${canary} reason`, observations: `${canary} obs` }));
+    referral = await actOk(t.http, lmt, referral, 'send');
+
+    const item = await eventually(async () => (await inbox(pt)).items.find((n: { referralId: string }) => n.referralId === referral.id), 'in-app notification');
+    expect(item).toMatchObject({ type: 'sent', title: 'New referral from Sunrise Massage', readAt: null });
+    expect((await inbox(pt, { unread: 'true' })).unreadCount).toBeGreaterThanOrEqual(1);
+
+    const mail = await eventually(() => smtp.messages.find((m: CapturedEmail) => m.to.includes(pt.email) && m.raw.includes(referral.id)), 'email');
+    expect(mail.raw).toContain('You have a new referral from Sunrise Massage');
+
+    const hook = await eventually(() => hooks.requests.find((r) => r.body.includes(referral.id)), 'webhook');
+    const body = JSON.parse(hook.body);
+    expect(body).toMatchObject({ event: 'referral.sent', referralId: referral.id, clinicId: physio.clinicId });
+    expect(verifyWebhook(webhookSecret, hook.body, String(hook.headers['x-referloop-signature']), Math.floor(Date.now() / 1000))).toBe(true);
+    expect(verifyWebhook('wrong-secret', hook.body, String(hook.headers['x-referloop-signature']), Math.floor(Date.now() / 1000))).toBe(false);
+
+    for (const text of [mail.raw, hook.body, JSON.stringify(item)]) expect(text).not.toContain(canary);
+
+    // Marking read is the recipient's own business.
+    await t.http.post(`/api/v1/notifications/${item.id}/read`).set(lmt.auth).expect(404);
+    const read = await t.http.post(`/api/v1/notifications/${item.id}/read`).set(pt.auth).expect(200);
+    expect(read.body.readAt).not.toBeNull();
+  });
+
+  it('tells the sender when the referral is accepted, and respects an email opt-out', async () => {
+    await t.http.put('/api/v1/me/notification-preferences').set(lmt.auth).send({ email: false }).expect(200);
+    const prefs = await t.http.get('/api/v1/me/notification-preferences').set(lmt.auth).expect(200);
+    expect(prefs.body).toEqual({ inApp: true, email: false, emailAvailable: true });
+
+    const patient = await createPatient(t.http, lmt);
+    let referral = await createReferral(t.http, lmt, injuryReferralBody(patient.id, pt.id));
+    referral = await actOk(t.http, lmt, referral, 'send');
+    referral = await actOk(t.http, pt, referral, 'accept');
+    await eventually(async () => (await inbox(lmt)).items.find((n: { referralId: string; type: string }) => n.referralId === referral.id && n.type === 'accepted'), 'accepted notification');
+    // The recipient's email for "sent" arrives; the sender (opted out) gets none for "accepted".
+    await eventually(() => smtp.messages.find((m) => m.to.includes(pt.email) && m.raw.includes(referral.id)), 'recipient email');
+    expect(smtp.messages.filter((m) => m.to.includes(lmt.email))).toHaveLength(0);
+    await t.http.put('/api/v1/me/notification-preferences').set(lmt.auth).send({ email: true }).expect(200);
+  });
+
+  it('retries a failing webhook with backoff and delivers it once', async () => {
+    hookFailures = 3;
+    const patient = await createPatient(t.http, lmt);
+    let referral = await createReferral(t.http, lmt, injuryReferralBody(patient.id, pt.id));
+    referral = await actOk(t.http, lmt, referral, 'send');
+    await eventually(() => hooks.requests.find((r) => r.body.includes(referral.id) && r.status === 204), 'webhook delivered');
+    const attempts = hooks.requests.filter((r) => r.body.includes(referral.id));
+    expect(attempts.map((r) => r.status)).toEqual([500, 500, 500, 204]);
+    const db = new Client({ connectionString: t.database.url });
+    await db.connect();
+    try {
+      const { rows } = await db.query(
+        `SELECT status, attempts FROM notification_deliveries WHERE referral_id = $1 AND channel = 'webhook'`,
+        [referral.id],
+      );
+      expect(rows).toEqual([{ status: 'delivered', attempts: 4 }]);
+    } finally {
+      await db.end();
+    }
+  });
+
+  it('puts a delivery that keeps failing in the failed list, and an admin retry delivers it', async () => {
+    hookFailures = 1_000;
+    const patient = await createPatient(t.http, lmt);
+    let referral = await createReferral(t.http, lmt, injuryReferralBody(patient.id, pt.id));
+    referral = await actOk(t.http, lmt, referral, 'send');
+    const failed = await eventually(async () => {
+      const page = await t.http.get('/api/v1/admin/notifications/failed').set(physio.admin.auth).expect(200);
+      return page.body.items.find((d: { referralId: string }) => d.referralId === referral.id);
+    }, 'failed delivery', 30_000);
+    expect(failed).toMatchObject({ channel: 'webhook', attempts: 8, notificationType: 'referral.sent' });
+    expect(hooks.requests.filter((r) => r.body.includes(referral.id))).toHaveLength(8);
+
+    // Another clinic's admin cannot see or retry it.
+    const other = await t.http.get('/api/v1/admin/notifications/failed').set(massage.admin.auth).expect(200);
+    expect(other.body.items.find((d: { id: string }) => d.id === failed.id)).toBeUndefined();
+    await t.http.post(`/api/v1/admin/notifications/${failed.id}/retry`).set(massage.admin.auth).expect(404);
+    await t.http.post(`/api/v1/admin/notifications/${failed.id}/retry`).set(pt.auth).expect(403);
+
+    hookFailures = 0;
+    await t.http.post(`/api/v1/admin/notifications/${failed.id}/retry`).set(physio.admin.auth).expect(202);
+    await eventually(() => hooks.requests.find((r) => r.body.includes(referral.id) && r.status === 204), 'retried webhook');
+    const after = await t.http.get('/api/v1/admin/notifications/failed').set(physio.admin.auth).expect(200);
+    expect(after.body.items.find((d: { id: string }) => d.id === failed.id)).toBeUndefined();
+  });
+
+  it('refuses webhooks to private addresses that are not allow-listed, and only admins manage webhooks', async () => {
+    const res = await t.http
+      .post('/api/v1/webhooks')
+      .set(physio.admin.auth)
+      .send({ url: 'http://10.1.2.3/hook', eventTypes: ['*'] })
+      .expect(400);
+    expect(res.body.errors[0].field).toBe('url');
+    await t.http.post('/api/v1/webhooks').set(pt.auth).send({ url: hooks.url, eventTypes: ['*'] }).expect(403);
+    const list = await t.http.get('/api/v1/webhooks').set(physio.admin.auth).expect(200);
+    expect(list.body.items).toHaveLength(1);
+    expect(list.body.items[0].secret).toBeUndefined();
+    await t.http.delete(`/api/v1/webhooks/${list.body.items[0].id}`).set(massage.admin.auth).expect(404);
+  });
+});
