@@ -1,0 +1,103 @@
+import { actOk, createPatient, createReferral, inDays, injuryReferralBody } from './support/referral-helpers';
+import { eventually } from './support/sinks';
+import { addPractitioner, registerClinic, type SignedInUser, startTestApp, type TestApp, type TestClinic } from './support/test-app';
+
+/**
+ * Reminders, escalations, expiry and auto-close through the real worker's job scheduler, with
+ * durations shortened by configuration (defaults are 48 h / 96 h / 14 d / 14 d).
+ */
+describe('referral timers', () => {
+  let t: TestApp;
+  let massage: TestClinic;
+  let physio: TestClinic;
+  let lmt: SignedInUser;
+  let pt: SignedInUser;
+
+  beforeAll(async () => {
+    t = await startTestApp(
+      { REMINDER_AFTER: '1s', ESCALATE_AFTER: '2s', EXPIRE_AFTER: '4s', AUTO_CLOSE_AFTER: '2s', TIMER_SWEEP_INTERVAL: '250ms', OUTBOX_SWEEP_INTERVAL: '250ms' },
+      { worker: true },
+    );
+    massage = await registerClinic(t.http, { name: 'Sunrise Massage' });
+    physio = await registerClinic(t.http, { name: 'Capitol Physio' });
+    lmt = await addPractitioner(t.http, massage, 'massage_therapist');
+    pt = await addPractitioner(t.http, physio, 'physical_therapist');
+  });
+  afterAll(() => t.close());
+
+  const timeline = async (id: string, user: SignedInUser = lmt) =>
+    (await t.http.get(`/api/v1/referrals/${id}/events`).set(user.auth).expect(200)).body.items as { type: string; actorId: string | null }[];
+  const typesOf = async (id: string) => (await timeline(id)).map((e) => e.type);
+  const inbox = async (user: SignedInUser) =>
+    (await t.http.get('/api/v1/notifications').set(user.auth).expect(200)).body.items as { type: string; referralId: string }[];
+
+  async function sentReferral() {
+    const patient = await createPatient(t.http, lmt);
+    const draft = await createReferral(t.http, lmt, injuryReferralBody(patient.id, pt.id));
+    return actOk(t.http, lmt, draft, 'send');
+  }
+
+  it('reminds once, escalates once, then expires an unanswered referral and tells everyone concerned', async () => {
+    const referral = await sentReferral();
+    await eventually(async () => (await typesOf(referral.id)).includes('expired'), 'expiry', 20_000);
+    const types = await typesOf(referral.id);
+    // Many scheduler runs happened: still exactly one of each.
+    expect(types.filter((x) => x === 'reminder_sent')).toHaveLength(1);
+    expect(types.filter((x) => x === 'escalated')).toHaveLength(1);
+    expect(types.indexOf('reminder_sent')).toBeLessThan(types.indexOf('escalated'));
+    const expired = (await timeline(referral.id)).find((e) => e.type === 'expired');
+    expect(expired?.actorId).toBeNull();
+
+    const current = await t.http.get(`/api/v1/referrals/${referral.id}`).set(lmt.auth).expect(200);
+    expect(current.body.status).toBe('expired');
+
+    await eventually(async () => (await inbox(pt)).some((n) => n.referralId === referral.id && n.type === 'reminder_sent'), 'reminder to the recipient');
+    await eventually(async () => (await inbox(physio.admin)).some((n) => n.referralId === referral.id && n.type === 'escalated'), 'escalation to the recipient clinic admin');
+    await eventually(async () => (await inbox(lmt)).some((n) => n.referralId === referral.id && n.type === 'escalated'), 'note to the sender');
+    await eventually(async () => (await inbox(lmt)).some((n) => n.referralId === referral.id && n.type === 'expired'), 'expiry notice to the sender');
+
+    // An expired referral can be redirected.
+    const patientId = current.body.patientId;
+    await t.http
+      .post('/api/v1/referrals')
+      .set(lmt.auth)
+      .send(injuryReferralBody(patientId, pt.id, { replacesId: referral.id }))
+      .expect(201);
+  });
+
+  it('does not count time in info_requested toward the response SLA', async () => {
+    let referral = await sentReferral();
+    referral = await actOk(t.http, pt, referral, 'request-info', { reason: 'Which shoulder, and since when?' });
+    // Well past the expiry time: still waiting for information, no reminder.
+    await new Promise((resolve) => setTimeout(resolve, 5_000));
+    expect(await typesOf(referral.id)).not.toContain('reminder_sent');
+    const waiting = await t.http.get(`/api/v1/referrals/${referral.id}`).set(lmt.auth).expect(200);
+    expect(waiting.body.status).toBe('info_requested');
+
+    await actOk(t.http, lmt, waiting.body, 'provide-info', { note: 'Left shoulder, since a fall ten days ago' });
+    // The clock runs again from where it stopped.
+    await eventually(async () => (await typesOf(referral.id)).includes('reminder_sent'), 'reminder after the pause', 10_000);
+  }, 40_000);
+
+  it('does nothing for a referral that was answered in time', async () => {
+    let referral = await sentReferral();
+    referral = await actOk(t.http, pt, referral, 'accept');
+    await new Promise((resolve) => setTimeout(resolve, 2_500));
+    const types = await typesOf(referral.id);
+    expect(types).not.toContain('reminder_sent');
+    expect(types).not.toContain('escalated');
+    expect(types[types.length - 1]).toBe('accepted');
+  });
+
+  it('auto-closes an outcome the sender never acknowledged', async () => {
+    let referral = await sentReferral();
+    referral = await actOk(t.http, pt, referral, 'accept');
+    referral = await actOk(t.http, pt, referral, 'schedule', { appointmentAt: inDays(1) });
+    referral = await actOk(t.http, pt, referral, 'start-care');
+    referral = await actOk(t.http, pt, referral, 'send-outcome', { outcome: { summary: 'Resolved' } });
+    await eventually(async () => (await typesOf(referral.id)).includes('auto_closed'), 'auto-close', 15_000);
+    const closed = await t.http.get(`/api/v1/referrals/${referral.id}`).set(lmt.auth).expect(200);
+    expect(closed.body.status).toBe('closed');
+    expect((await typesOf(referral.id)).filter((x) => x === 'auto_closed')).toHaveLength(1);
+  });
+});
