@@ -29,5 +29,7 @@ export class WorkerModule implements OnApplicationBootstrap {
   async onApplicationBootstrap(): Promise<void> {
     await this.queueStore.ping();
     this.logger.log(`connected to the queue store (${this.queueStore.kind})`);
+    const warning = await this.queueStore.evictionWarning();
+    if (warning) this.logger.error(`WARNING: ${warning}`);
   }
 }

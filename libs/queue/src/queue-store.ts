@@ -1,4 +1,4 @@
-import { createPostgresBackend, runMigrations, setDefaultBackendFactory } from 'bullmq';
+import { createPostgresBackend, Queue, runMigrations, setDefaultBackendFactory } from 'bullmq';
 import { Redis, type RedisOptions } from 'ioredis';
 import { Client } from 'pg';
 import type { AppConfig } from '@referloop/config';
@@ -78,6 +78,7 @@ export async function prepareQueueStore(config: AppConfig): Promise<void> {
 export class QueueStoreProbe {
   private redis?: Redis;
   private pgClient?: Client;
+  private readonly queues = new Map<string, Queue>();
 
   constructor(private readonly config: AppConfig) {}
 
@@ -103,9 +104,45 @@ export class QueueStoreProbe {
     await this.pgClient.query(`SELECT 1 FROM "${this.config.queuePrefix}".migration LIMIT 1`);
   }
 
+  /** Waiting, active, delayed and failed jobs per queue, for operators (readiness details). */
+  async jobCounts(queueNames: readonly string[]): Promise<Record<string, Record<string, number>>> {
+    const entries = await Promise.all(
+      queueNames.map(async (name) => {
+        let queue = this.queues.get(name);
+        if (!queue) {
+          queue = new Queue(name, {
+            connection: bullConnection(this.config, 'producer') as never,
+            ...(this.kind === 'redis' ? { prefix: this.config.queuePrefix } : {}),
+          });
+          this.queues.set(name, queue);
+        }
+        return [name, await queue.getJobCounts('waiting', 'active', 'delayed', 'failed')] as const;
+      }),
+    );
+    return Object.fromEntries(entries);
+  }
+
+  /**
+   * BullMQ loses jobs if Redis evicts keys under memory pressure. Returns a warning unless the
+   * policy is `noeviction` (null when fine, or when the policy cannot be read, e.g. managed Redis).
+   */
+  async evictionWarning(): Promise<string | null> {
+    if (this.kind !== 'redis') return null;
+    await this.ping();
+    try {
+      const [, policy] = (await this.redis!.config('GET', 'maxmemory-policy')) as [string, string];
+      return policy && policy !== 'noeviction'
+        ? `Redis maxmemory-policy is "${policy}": set it to "noeviction", or queued notifications can be lost under memory pressure`
+        : null;
+    } catch {
+      return null;
+    }
+  }
+
   async close(): Promise<void> {
-    await Promise.allSettled([this.redis?.quit(), this.pgClient?.end()]);
+    await Promise.allSettled([this.redis?.quit(), this.pgClient?.end(), ...[...this.queues.values()].map((q) => q.close())]);
     this.redis = undefined;
     this.pgClient = undefined;
+    this.queues.clear();
   }
 }

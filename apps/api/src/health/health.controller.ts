@@ -1,6 +1,7 @@
 import { Controller, Get, HttpCode, Res } from '@nestjs/common';
 import { ApiTags } from '@nestjs/swagger';
 import { InjectDataSource } from '@nestjs/typeorm';
+import { NOTIFICATION_QUEUES } from '@referloop/notifications';
 import { QueueStoreProbe } from '@referloop/queue';
 import type { FastifyReply } from 'fastify';
 import { DataSource } from 'typeorm';
@@ -42,11 +43,18 @@ export class HealthController {
     return { status: 'ok' };
   }
 
-  /** The database and the queue store answer, each within 2 s. 503 otherwise. */
+  /** The database and the queue store answer, each within 2 s (503 otherwise); with job counts per queue. */
   @Get('ready')
   async ready(@Res({ passthrough: true }) reply: FastifyReply) {
-    const [database, queue] = await Promise.all([check(() => this.db.query('SELECT 1')), check(() => this.queueStore.ping())]);
-    const checks = { database, queue: { ...queue, backend: this.queueStore.kind } };
+    let jobs: Record<string, Record<string, number>> | undefined;
+    const [database, queue] = await Promise.all([
+      check(() => this.db.query('SELECT 1')),
+      check(async () => {
+        await this.queueStore.ping();
+        jobs = await this.queueStore.jobCounts(NOTIFICATION_QUEUES.map((q) => q.name));
+      }),
+    ]);
+    const checks = { database, queue: { ...queue, backend: this.queueStore.kind, jobs } };
     if (database.status === 'up' && queue.status === 'up') return { status: 'ok', checks };
     void reply.status(503).header('content-type', PROBLEM_CONTENT_TYPE);
     return problem('not_ready', 'A dependency is not reachable', { checks });
