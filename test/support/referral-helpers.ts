@@ -187,6 +187,24 @@ const PATHS: Record<string, [party: 'sender' | 'recipient', action: string][]> =
   cancelled: [['sender', 'cancel']],
 };
 
+/** A referral as the API answers it (the members tests read; the rest unchecked). */
+export interface ReferralBody {
+  id: string;
+  version: number;
+  status: string;
+  kind: string;
+  patientId: string;
+  senderId: string;
+  recipientId: string;
+  updatedAt: string;
+  appointmentAt: string | null;
+  replacesId: string | null;
+  outcome: { summary: string; recommendations: string | null; sentAt: string } | null;
+  allowedActions: string[];
+  timeline: { type: string; fromStatus: string | null; toStatus: string; actorId: string | null; reason: string | null; note: string | null }[];
+  [member: string]: unknown;
+}
+
 export interface Sql {
   query(text: string, values?: unknown[]): Promise<{ rows: Record<string, unknown>[]; rowCount: number | null }>;
 }
@@ -202,7 +220,7 @@ export async function referralIn(
   patientId: string,
   status: string,
   sql?: Sql,
-): Promise<{ id: string; version: number; status: string; timeline: { type: string }[] } & Record<string, unknown>> {
+): Promise<ReferralBody> {
   let referral = await createReferral(http, parties.sender, injuryReferralBody(patientId, parties.recipient.id));
   if (status === 'expired') {
     if (!sql) throw new Error('expired needs the test database');

@@ -67,7 +67,7 @@ export class NotificationsService {
     let where = 'user_id = $1';
     if (query.unread) where += ' AND read_at IS NULL';
     if (query.cursor) {
-      const [ts, id] = decodeCursor(query.cursor, 2);
+      const [ts, id] = decodeCursor(query.cursor, ['timestamp', 'uuid']);
       params.push(ts, id);
       where += ` AND (created_at, id) < ($3::timestamptz, $4::uuid)`;
     }
@@ -158,7 +158,7 @@ export class NotificationsService {
     const params: unknown[] = [principal.clinicId, limit + 1];
     let cursorFilter = '';
     if (query.cursor) {
-      const [ts, id] = decodeCursor(query.cursor, 2);
+      const [ts, id] = decodeCursor(query.cursor, ['timestamp', 'uuid']);
       params.push(ts, id);
       cursorFilter = ` AND (failed_at, id) < ($3::timestamptz, $4::uuid)`;
     }

@@ -141,7 +141,7 @@ export class PatientsService {
       });
     }
     if (query.cursor) {
-      const [last, first, id] = decodeCursor(query.cursor, 3);
+      const [last, first, id] = decodeCursor(query.cursor, ['text', 'text', 'uuid']);
       qb.andWhere('(p.last_name, p.first_name, p.id) > (:last, :first, :id)', { last, first, id });
     }
     const rows = await qb.orderBy('p.last_name').addOrderBy('p.first_name').addOrderBy('p.id').limit(limit + 1).getMany();

@@ -22,6 +22,8 @@ export function sniffContentType(head: Buffer): 'application/pdf' | 'image/png' 
 export function safeFileName(name: string | undefined): string {
   const cleaned = (name ?? '')
     .normalize('NFC')
+    // Control characters are exactly what this strips.
+    // eslint-disable-next-line no-control-regex
     .replace(/[\u0000-\u001f\u007f"\\/]/g, '_')
     .trim()
     .slice(0, 200);

@@ -1,5 +1,3 @@
-/// <reference types="jest" />
-// (The app build compiles libs/**, spec files included; this gives it the test globals.)
 import type { Principal, Role } from '@referloop/common';
 import { partiesOf, type ReferralParties } from './referral-access';
 import { REFERRAL_STATUSES } from './state-machine/referral-state-machine';

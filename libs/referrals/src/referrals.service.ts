@@ -168,7 +168,7 @@ export class ReferralsService {
     if (query.patientId) filters.push(`patient_id = ${p(query.patientId)}`);
     if (query.updatedSince) filters.push(`updated_at >= ${p(query.updatedSince)}`);
     if (query.cursor) {
-      const [ts, id] = decodeCursor(query.cursor, 2);
+      const [ts, id] = decodeCursor(query.cursor, ['timestamp', 'uuid']);
       filters.push(`(updated_at, id) < (${p(ts)}::timestamptz, ${p(id)}::uuid)`);
     }
     const owner = p(admin ? principal.clinicId : principal.userId);
@@ -201,8 +201,8 @@ export class ReferralsService {
     if (base.status === 'sent' && base.recipient_id === principal.userId) {
       await this.db.transaction(async (tx) => {
         // Conditional on the status, so two first reads at once acknowledge once.
-        // TypeORM answers an UPDATE with [rows, rowCount], not with the rows.
-        const [acknowledged]: [{ id: string }[], number] = await tx.query(
+        const acknowledged = await queryRows<{ id: string }>(
+          tx,
           `UPDATE referrals SET status = 'received', version = version + 1, updated_at = now()
             WHERE id = $1 AND status = 'sent' RETURNING id`,
           [id],
@@ -270,8 +270,8 @@ export class ReferralsService {
       if (base.status === 'info_requested' && next !== 'info_requested') {
         sets.push(`sla_paused_ms = sla_paused_ms + (extract(epoch FROM now() - sla_paused_at) * 1000)::bigint`, 'sla_paused_at = NULL');
       }
-      // TypeORM answers an UPDATE with [rows, rowCount], not with the rows.
-      const [updated]: [{ id: string }[], number] = await tx.query(
+      const updated = await queryRows<{ id: string }>(
+        tx,
         `UPDATE referrals SET status = $3, version = version + 1, updated_at = now()${sets.length ? `, ${sets.join(', ')}` : ''}
           WHERE id = $1 AND version = $2 RETURNING id`,
         values,

@@ -2,20 +2,24 @@ import { randomUUID } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import helmet from '@fastify/helmet';
 import multipart from '@fastify/multipart';
-import { RequestMethod } from '@nestjs/common';
+import { Logger as NestLogger, RequestMethod } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 import { PinoNestLogger, RequestContext } from '@referloop/common';
 import { MAX_ATTACHMENT_BYTES } from '@referloop/referrals';
 import type { AppConfig } from '@referloop/config';
+import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Logger } from 'pino';
 import { ApiModule } from '../api.module';
 import { setUpOpenApi } from './openapi';
+import { sendProblem } from './problem.filter';
+import { serveWebApp } from './web-app';
 
 export const API_PREFIX = 'api/v1';
 /** JSON bodies above this are refused with 413 (attachments use multipart with their own limit). */
 export const JSON_BODY_LIMIT_BYTES = 1024 * 1024;
 const REQUEST_ID = /^[A-Za-z0-9._-]{8,128}$/;
+const frameworkLogger = new NestLogger('HTTP');
 
 /** Builds the API application exactly as production runs it; used by main, tests and benchmarks. */
 export async function createApiApp(config: AppConfig, logger: Logger): Promise<NestFastifyApplication> {
@@ -25,6 +29,11 @@ export async function createApiApp(config: AppConfig, logger: Logger): Promise<N
     onProtoPoisoning: 'error',
     onConstructorPoisoning: 'error',
     return503OnClosing: true,
+    // Errors Fastify raises before routing (a malformed URL) are problems like any other.
+    frameworkErrors: (error: Error, request: FastifyRequest, reply: FastifyReply) => {
+      void reply.header('x-request-id', request.id);
+      sendProblem(request, reply, error, frameworkLogger);
+    },
     // Keep a caller's request id when it looks like one, so logs correlate across services.
     genReqId: (request: IncomingMessage) => {
       const incoming = request.headers['x-request-id'];
@@ -54,6 +63,9 @@ export async function createApiApp(config: AppConfig, logger: Logger): Promise<N
         styleSrc: ["'self'", "'unsafe-inline'"],
         scriptSrc: ["'self'", "'unsafe-inline'"],
         imgSrc: ["'self'", 'data:'],
+        // helmet's default upgrade-insecure-requests makes browsers fetch the web app's scripts over
+        // https: only keep it when the deployment is served over https (PUBLIC_URL), else http breaks.
+        upgradeInsecureRequests: config.publicUrl.startsWith('https:') ? [] : null,
       },
     },
   });
@@ -71,6 +83,8 @@ export async function createApiApp(config: AppConfig, logger: Logger): Promise<N
     ],
   });
   setUpOpenApi(app);
+  // The browser app (dist/web) at / with client-side routes; the API alone when it is not built.
+  await serveWebApp(app, logger);
   await app.init();
   return app;
 }

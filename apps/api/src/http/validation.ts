@@ -13,11 +13,30 @@ function flatten(errors: ValidationError[], parent = ''): FieldError[] {
   });
 }
 
-/** Rejects a JSON body that is not an object (`null` would otherwise validate as `{}`). */
+/** Path of the first string containing a NUL character (PostgreSQL cannot store one in text). */
+function nulPath(value: unknown, path: string): string | undefined {
+  if (typeof value === 'string') return value.includes('\u0000') ? path : undefined;
+  if (value && typeof value === 'object') {
+    for (const [key, child] of Object.entries(value)) {
+      const found = nulPath(child, path ? `${path}.${key}` : key);
+      if (found) return found;
+    }
+  }
+  return undefined;
+}
+
+/**
+ * Rejects a JSON body that is not an object (`null` would otherwise validate as `{}`) and any
+ * string holding a NUL character, before class-validator sees them.
+ */
 class ApiValidationPipe extends ValidationPipe {
   override async transform(value: unknown, metadata: ArgumentMetadata): Promise<unknown> {
     if (metadata.type === 'body' && value !== undefined && (value === null || typeof value !== 'object' || Array.isArray(value))) {
       throw AppError.validation([{ field: 'body', message: 'must be a JSON object' }]);
+    }
+    if (metadata.type === 'body' || metadata.type === 'query' || metadata.type === 'param') {
+      const field = nulPath(value, metadata.type === 'param' ? (metadata.data ?? '') : '');
+      if (field !== undefined) throw AppError.validation([{ field: field || metadata.type, message: 'must not contain NUL characters' }]);
     }
     return super.transform(value, metadata);
   }

@@ -36,7 +36,15 @@ export const ISO_DATE_TIME_WITH_ZONE = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.
 @ValidatorConstraint({ name: 'isZonedDateTime' })
 export class IsZonedDateTime implements ValidatorConstraintInterface {
   validate(value: unknown): boolean {
-    return typeof value === 'string' && ISO_DATE_TIME_WITH_ZONE.test(value) && !Number.isNaN(new Date(value).getTime());
+    // The calendar check refuses what Date would roll over (2026-02-30 → March 2).
+    return (
+      typeof value === 'string' &&
+      ISO_DATE_TIME_WITH_ZONE.test(value) &&
+      new IsCalendarDate().validate(value.slice(0, 10)) &&
+      Number(value.slice(11, 13)) < 24 &&
+      Number(value.slice(14, 16)) < 60 &&
+      !Number.isNaN(new Date(value).getTime())
+    );
   }
   defaultMessage(): string {
     return 'must be an ISO 8601 date-time with a time zone, e.g. 2026-03-01T15:30:00Z';

@@ -64,7 +64,11 @@ export class CreatePatientDto {
   consents?: ConsentDto[];
 }
 
-export class UpdatePatientDto extends PartialType(OmitType(CreatePatientDto, ['consents'] as const)) {}
+/**
+ * Every field may be left out; `null` clears only the optional email and phone (the others are
+ * NOT NULL columns, so `null` there is a 400, not a database error).
+ */
+export class UpdatePatientDto extends PartialType(OmitType(CreatePatientDto, ['consents'] as const), { skipNullProperties: false }) {}
 
 export class PatientQueryDto {
   /** Search over first and last name. */

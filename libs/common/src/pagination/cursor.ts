@@ -13,13 +13,31 @@ export function encodeCursor(values: readonly (string | number)[]): string {
   return Buffer.from(JSON.stringify(values)).toString('base64url');
 }
 
-export function decodeCursor(cursor: string, arity: number): (string | number)[] {
+/** What each position of a keyset cursor must hold, so a forged cursor is a 400, never a database error. */
+export type CursorPart = 'text' | 'uuid' | 'timestamp' | 'number';
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+/** Timestamps as the list queries write them: UTC with microseconds. */
+const TIMESTAMP = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{6}Z$/;
+
+const PART_CHECKS: Record<CursorPart, (v: unknown) => boolean> = {
+  text: (v) => typeof v === 'string' && !v.includes('\u0000'),
+  uuid: (v) => typeof v === 'string' && UUID.test(v),
+  timestamp: (v) =>
+    typeof v === 'string' && TIMESTAMP.test(v) && !Number.isNaN(Date.parse(v)) && new Date(v).toISOString().slice(0, 19) === v.slice(0, 19),
+  number: (v) => typeof v === 'number' && Number.isFinite(v),
+};
+
+/** Decodes a cursor made by {@link encodeCursor} and checks each value against `parts`. */
+export function decodeCursor(cursor: string, parts: number | readonly CursorPart[]): (string | number)[] {
+  const shape: readonly CursorPart[] | undefined = typeof parts === 'number' ? undefined : parts;
+  const arity = shape ? shape.length : (parts as number);
   try {
     const values: unknown = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
     if (
       Array.isArray(values) &&
       values.length === arity &&
-      values.every((v) => typeof v === 'string' || typeof v === 'number')
+      values.every((v, i) => (shape ? PART_CHECKS[shape[i]](v) : typeof v === 'string' || typeof v === 'number'))
     ) {
       return values as (string | number)[];
     }

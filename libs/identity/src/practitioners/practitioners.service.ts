@@ -117,7 +117,7 @@ export class PractitionersService {
       qb.andWhere(`(u.full_name ILIKE :q OR c.name ILIKE :q OR u.bio ILIKE :q)`, { q: `%${escapeLike(query.q)}%` });
     }
     if (query.cursor) {
-      const [name, id] = decodeCursor(query.cursor, 2);
+      const [name, id] = decodeCursor(query.cursor, ['text', 'uuid']);
       qb.andWhere('(u.full_name, u.id) > (:name, :id)', { name, id });
     }
     const rows = await qb.orderBy('u.full_name', 'ASC').addOrderBy('u.id', 'ASC').limit(limit + 1).getMany();

@@ -1,5 +1,3 @@
-/// <reference types="jest" />
-// (The app build compiles libs/**, spec files included; this gives it the test globals.)
 import {
   actionsFrom,
   allowedActions,

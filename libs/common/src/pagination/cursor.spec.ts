@@ -1,0 +1,62 @@
+import { AppError } from '../errors/app-error';
+import { decodeCursor, encodeCursor, toPage } from './cursor';
+
+function decodeError(cursor: string, arity: number): AppError {
+  try {
+    decodeCursor(cursor, arity);
+  } catch (error) {
+    expect(error).toBeInstanceOf(AppError);
+    return error as AppError;
+  }
+  throw new Error('the cursor was accepted');
+}
+
+describe('cursor', () => {
+  it('round-trips the sort key values', () => {
+    const values = ['Zoë O’Brien, "PT"', '3f1c2b9e-4c1a-4b8e-9a57-2f7f1d2c9b10', 42, 0.5];
+    expect(decodeCursor(encodeCursor(values), 4)).toEqual(values);
+  });
+
+  it('is URL-safe', () => {
+    const cursor = encodeCursor(['??>>~~ÿÿ', 'x'.repeat(50)]);
+    expect(cursor).toMatch(/^[A-Za-z0-9_-]+$/);
+  });
+
+  it.each([
+    ['not base64 JSON', 'not-a-cursor'],
+    ['an empty string', ''],
+    ['a JSON object', Buffer.from('{"a":1}').toString('base64url')],
+    ['the wrong number of values', encodeCursor(['a'])],
+    ['a null value', Buffer.from('["a",null]').toString('base64url')],
+    ['a nested array', Buffer.from('["a",["b"]]').toString('base64url')],
+    ['a boolean value', Buffer.from('["a",true]').toString('base64url')],
+  ])('refuses %s with a validation error on the cursor field', (_label, cursor) => {
+    const error = decodeError(cursor, 2);
+    expect(error.code).toBe('validation_failed');
+    expect(error.status).toBe(400);
+    expect(error.extensions.errors).toEqual([{ field: 'cursor', message: expect.any(String) }]);
+  });
+});
+
+describe('toPage', () => {
+  const rows = [
+    { name: 'Ann', id: 'a' },
+    { name: 'Bob', id: 'b' },
+    { name: 'Cy', id: 'c' },
+  ];
+  const map = (r: { name: string; id: string }) => r.name.toUpperCase();
+  const key = (r: { name: string; id: string }) => [r.name, r.id];
+
+  it('drops the extra row and points the cursor at the last row of the page', () => {
+    const page = toPage(rows, 2, map, key);
+    expect(page.items).toEqual(['ANN', 'BOB']);
+    expect(page.nextCursor).not.toBeNull();
+    expect(decodeCursor(page.nextCursor as string, 2)).toEqual(['Bob', 'b']);
+  });
+
+  it('has no next cursor when the rows fit in the page', () => {
+    expect(toPage(rows, 3, map, key)).toEqual({ items: ['ANN', 'BOB', 'CY'], nextCursor: null });
+    expect(toPage(rows, 10, map, key).nextCursor).toBeNull();
+    expect(toPage([], 10, map, key)).toEqual({ items: [], nextCursor: null });
+  });
+});

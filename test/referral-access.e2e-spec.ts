@@ -1,0 +1,345 @@
+import { randomUUID } from 'node:crypto';
+import { REFERRAL_ACTIONS } from '@referloop/referrals';
+import { Client } from 'pg';
+import type TestAgent from 'supertest/lib/agent';
+import { actionBody, actOk, createPatient, createReferral, injuryReferralBody, referralIn } from './support/referral-helpers';
+import { addPractitioner, expectProblem, registerClinic, type SignedInUser, startTestApp, type TestApp, type TestClinic } from './support/test-app';
+
+const PDF = Buffer.from('%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n');
+
+type Route = { name: string; call: (http: TestAgent) => ReturnType<TestAgent['get']> };
+
+/**
+ * Object-level authorisation over every route that takes an id: anyone who is not a party (or,
+ * for patients, not of the patient's clinic) gets 404, never 403; and every read and write of a
+ * patient or referral leaves an append-only audit row.
+ */
+describe('referral and patient access', () => {
+  let t: TestApp;
+  let sql: Client;
+  let massageClinic: TestClinic;
+  let ptClinic: TestClinic;
+  let outsiderClinic: TestClinic;
+  let lmt: SignedInUser;
+  let lmtColleague: SignedInUser;
+  let pt: SignedInUser;
+  let ptColleague: SignedInUser;
+  let outsiderPt: SignedInUser;
+  let patient: { id: string; consents: { id: string }[] };
+  let referral: { id: string; version: number };
+  let draft: { id: string; version: number };
+  let attachmentId: string;
+  let draftAttachmentId: string;
+
+  const upload = (user: SignedInUser | null, referralId: string) => {
+    const req = t.http.post(`/api/v1/referrals/${referralId}/attachments`);
+    if (user) void req.set(user.auth);
+    return req.attach('file', PDF, 'notes.pdf');
+  };
+
+  /** Every route with a patient id, called as `user` (or with no token). */
+  const patientRoutes = (user: SignedInUser | null): Route[] => {
+    const auth = user ? user.auth : {};
+    return [
+      { name: 'GET /patients/:id', call: (http) => http.get(`/api/v1/patients/${patient.id}`).set(auth) },
+      { name: 'PATCH /patients/:id', call: (http) => http.patch(`/api/v1/patients/${patient.id}`).set(auth).send({ firstName: 'Hijacked' }) },
+      {
+        name: 'POST /patients/:id/consents',
+        call: (http) => http.post(`/api/v1/patients/${patient.id}/consents`).set(auth).send({ scope: 'patient_notifications' }),
+      },
+      {
+        name: 'POST /patients/:id/consents/:consentId/revoke',
+        call: (http) => http.post(`/api/v1/patients/${patient.id}/consents/${patient.consents[0].id}/revoke`).set(auth),
+      },
+    ];
+  };
+
+  /** Every route with a referral id, called as `user` (or with no token), against referral `target`. */
+  const referralRoutes = (user: SignedInUser | null, target: () => { id: string; version: number }, attachment: () => string): Route[] => {
+    const auth = user ? user.auth : {};
+    return [
+      { name: 'GET /referrals/:id', call: (http) => http.get(`/api/v1/referrals/${target().id}`).set(auth) },
+      { name: 'GET /referrals/:id/events', call: (http) => http.get(`/api/v1/referrals/${target().id}/events`).set(auth) },
+      ...REFERRAL_ACTIONS.map((action) => ({
+        name: `POST /referrals/:id/${action}`,
+        call: (http: TestAgent) =>
+          http
+            .post(`/api/v1/referrals/${target().id}/${action}`)
+            .set(auth)
+            .send({ version: target().version, ...actionBody(action) }),
+      })),
+      {
+        name: 'POST /referrals/:id/attachments',
+        call: (http) => {
+          const req = http.post(`/api/v1/referrals/${target().id}/attachments`).set(auth);
+          return req.attach('file', PDF, 'notes.pdf');
+        },
+      },
+      {
+        name: 'GET /referrals/:id/attachments/:attachmentId',
+        call: (http) => http.get(`/api/v1/referrals/${target().id}/attachments/${attachment()}`).set(auth),
+      },
+    ];
+  };
+
+  const auditRows = async (requestId: string) =>
+    (await sql.query(`SELECT actor_id, clinic_id, action, resource_type, resource_id, outcome, ip FROM audit_events WHERE request_id = $1 ORDER BY id`, [requestId]))
+      .rows;
+
+  beforeAll(async () => {
+    t = await startTestApp();
+    sql = new Client({ connectionString: t.database.url });
+    await sql.connect();
+    massageClinic = await registerClinic(t.http, { name: 'Sunrise Massage' });
+    ptClinic = await registerClinic(t.http, { name: 'Capitol Physio' });
+    outsiderClinic = await registerClinic(t.http, { name: 'Elsewhere Physio' });
+    lmt = await addPractitioner(t.http, massageClinic, 'massage_therapist');
+    lmtColleague = await addPractitioner(t.http, massageClinic, 'massage_therapist');
+    pt = await addPractitioner(t.http, ptClinic, 'physical_therapist');
+    ptColleague = await addPractitioner(t.http, ptClinic, 'physical_therapist');
+    outsiderPt = await addPractitioner(t.http, outsiderClinic, 'physical_therapist');
+    patient = (await createPatient(t.http, lmt, { firstName: 'Jamie', lastName: 'Rivera' })) as unknown as typeof patient;
+
+    const created = await createReferral(t.http, lmt, injuryReferralBody(patient.id, pt.id));
+    attachmentId = (await upload(lmt, created.id).expect(201)).body.id;
+    referral = await actOk(t.http, lmt, created, 'send');
+    draft = await createReferral(t.http, lmt, injuryReferralBody(patient.id, pt.id));
+    draftAttachmentId = (await upload(lmt, draft.id).expect(201)).body.id;
+  });
+  afterAll(async () => {
+    await sql.end();
+    await t.close();
+  });
+
+  describe('patients', () => {
+    it.each([
+      ['an admin of another clinic', () => outsiderClinic.admin],
+      ['a practitioner of another clinic', () => outsiderPt],
+      ["the referral's recipient (another clinic)", () => pt],
+      ["the recipient clinic's admin", () => ptClinic.admin],
+    ])('%s gets 404 on every patient route, and nothing changes', async (_label, who) => {
+      for (const route of patientRoutes(who())) {
+        const res = await route.call(t.http);
+        expect({ route: route.name, status: res.status }).toEqual({ route: route.name, status: 404 });
+        expectProblem(res, 404, 'not_found');
+      }
+      const own = await t.http.get(`/api/v1/patients/${patient.id}`).set(lmt.auth).expect(200);
+      expect(own.body.firstName).toBe('Jamie');
+      expect(own.body.consents).toEqual([expect.objectContaining({ id: patient.consents[0].id, active: true })]);
+    });
+
+    it("another clinic's patient answers exactly like a patient that does not exist", async () => {
+      const foreign = await t.http.get(`/api/v1/patients/${patient.id}`).set(outsiderClinic.admin.auth);
+      const missing = await t.http.get(`/api/v1/patients/${randomUUID()}`).set(outsiderClinic.admin.auth);
+      expect(foreign.status).toBe(404);
+      expect({ ...foreign.body, instance: undefined, requestId: undefined }).toEqual({ ...missing.body, instance: undefined, requestId: undefined });
+    });
+
+    it("a colleague in the patient's clinic may read the patient (patients belong to the clinic)", async () => {
+      await t.http.get(`/api/v1/patients/${patient.id}`).set(lmtColleague.auth).expect(200);
+      await t.http.get(`/api/v1/patients/${patient.id}`).set(massageClinic.admin.auth).expect(200);
+    });
+
+    it('a consent id of another patient is 404 under this patient', async () => {
+      const other = (await createPatient(t.http, outsiderPt)) as unknown as typeof patient;
+      const res = await t.http.post(`/api/v1/patients/${patient.id}/consents/${other.consents[0].id}/revoke`).set(lmt.auth);
+      expectProblem(res, 404, 'not_found');
+      const mine = (await createPatient(t.http, lmt)) as unknown as typeof patient;
+      const crossed = await t.http.post(`/api/v1/patients/${mine.id}/consents/${patient.consents[0].id}/revoke`).set(lmt.auth);
+      expectProblem(crossed, 404, 'not_found');
+      const { rows } = await sql.query(`SELECT revoked_at FROM patient_consents WHERE id = ANY($1)`, [[other.consents[0].id, patient.consents[0].id]]);
+      expect(rows).toEqual([{ revoked_at: null }, { revoked_at: null }]);
+    });
+
+    it('the recipient sees the patient summary through the referral', async () => {
+      const res = await t.http.get(`/api/v1/referrals/${referral.id}`).set(pt.auth).expect(200);
+      expect(res.body.patient).toEqual({
+        id: patient.id,
+        firstName: 'Jamie',
+        lastName: 'Rivera',
+        dateOfBirth: expect.stringMatching(/^\d{4}-\d{2}-\d{2}$/),
+        email: 'jamie.rivera@example.test',
+        phone: '+1 512 555 0199',
+        preferredContact: 'email',
+      });
+      // …but not the patient record itself, consents and all.
+      expect(res.body.patient.consents).toBeUndefined();
+      referral = res.body;
+    });
+  });
+
+  describe('referrals', () => {
+    const cases: [string, () => SignedInUser][] = [
+      ['an admin of another clinic', () => outsiderClinic.admin],
+      ['a practitioner of another clinic', () => outsiderPt],
+      ["a practitioner of the sender's clinic who is not a party", () => lmtColleague],
+      ["a practitioner of the recipient's clinic who is not a party", () => ptColleague],
+    ];
+
+    it.each(cases)('%s gets 404 on every referral route, and nothing changes', async (_label, who) => {
+      const before = (await t.http.get(`/api/v1/referrals/${referral.id}`).set(lmt.auth).expect(200)).body;
+      for (const route of referralRoutes(who(), () => before, () => attachmentId)) {
+        const res = await route.call(t.http);
+        expect({ route: route.name, status: res.status }).toEqual({ route: route.name, status: 404 });
+        expectProblem(res, 404, 'not_found');
+      }
+      const after = (await t.http.get(`/api/v1/referrals/${referral.id}`).set(lmt.auth).expect(200)).body;
+      expect(after).toMatchObject({ status: before.status, version: before.version });
+      expect(after.timeline).toHaveLength(before.timeline.length);
+      expect(after.attachments).toHaveLength(1);
+    });
+
+    it.each([
+      ['the recipient', () => pt],
+      ["the recipient clinic's admin", () => ptClinic.admin],
+    ])('%s gets 404 on every route of a draft', async (_label, who) => {
+      for (const route of referralRoutes(who(), () => draft, () => draftAttachmentId)) {
+        const res = await route.call(t.http);
+        expect({ route: route.name, status: res.status }).toEqual({ route: route.name, status: 404 });
+      }
+      const after = (await t.http.get(`/api/v1/referrals/${draft.id}`).set(lmt.auth).expect(200)).body;
+      expect(after).toMatchObject({ status: 'draft', version: draft.version });
+      expect(after.attachments).toHaveLength(1);
+    });
+
+    it("another clinic's referral answers exactly like a referral that does not exist", async () => {
+      const foreign = await t.http.get(`/api/v1/referrals/${referral.id}`).set(outsiderPt.auth);
+      const missing = await t.http.get(`/api/v1/referrals/${randomUUID()}`).set(outsiderPt.auth);
+      expect(foreign.status).toBe(404);
+      expect({ ...foreign.body, instance: undefined, requestId: undefined }).toEqual({ ...missing.body, instance: undefined, requestId: undefined });
+    });
+
+    it("an attachment is reached only through its own referral", async () => {
+      // The sender owns both referrals, but the draft's attachment is not under the sent one.
+      const res = await t.http.get(`/api/v1/referrals/${referral.id}/attachments/${draftAttachmentId}`).set(lmt.auth);
+      expectProblem(res, 404, 'not_found');
+      const ok = await t.http.get(`/api/v1/referrals/${referral.id}/attachments/${attachmentId}`).set(lmt.auth);
+      expect(ok.status).toBe(200);
+    });
+
+    it("a referral does not show in another clinic's lists", async () => {
+      for (const user of [outsiderClinic.admin, outsiderPt, lmtColleague, ptColleague]) {
+        const res = await t.http.get('/api/v1/referrals').set(user.auth).expect(200);
+        expect(res.body.items.map((r: { id: string }) => r.id)).not.toContain(referral.id);
+      }
+    });
+  });
+
+  describe('no token', () => {
+    it('is 401 on every route with an id', async () => {
+      const routes = [...patientRoutes(null), ...referralRoutes(null, () => referral, () => attachmentId)];
+      for (const route of routes) {
+        const res = await route.call(t.http);
+        expect({ route: route.name, status: res.status }).toEqual({ route: route.name, status: 401 });
+        expectProblem(res, 401, 'unauthenticated');
+      }
+      for (const res of [
+        await t.http.get('/api/v1/referrals'),
+        await t.http.post('/api/v1/referrals').send(injuryReferralBody(patient.id, pt.id)),
+        await t.http.get('/api/v1/patients'),
+        await t.http.post('/api/v1/patients').send({}),
+      ]) {
+        expectProblem(res, 401, 'unauthenticated');
+      }
+    });
+
+    it('is 401 with a token that is not one', async () => {
+      const res = await t.http.get(`/api/v1/referrals/${referral.id}`).set('Authorization', 'Bearer not.a.token');
+      expectProblem(res, 401, 'unauthenticated');
+    });
+  });
+
+  describe('audit', () => {
+    const IP = /^(::ffff:)?127\.0\.0\.1$|^::1$/;
+
+    it('records patient reads and writes with actor, clinic, action, resource and ip', async () => {
+      const read = await t.http.get(`/api/v1/patients/${patient.id}`).set(lmtColleague.auth).expect(200);
+      expect(await auditRows(read.headers['x-request-id'])).toEqual([
+        {
+          actor_id: lmtColleague.id,
+          clinic_id: massageClinic.clinicId,
+          action: 'patient.read',
+          resource_type: 'patient',
+          resource_id: patient.id,
+          outcome: 'success',
+          ip: expect.stringMatching(IP),
+        },
+      ]);
+      const write = await t.http.patch(`/api/v1/patients/${patient.id}`).set(lmt.auth).send({ phone: '+1 512 555 0123' }).expect(200);
+      expect(await auditRows(write.headers['x-request-id'])).toEqual([
+        expect.objectContaining({ actor_id: lmt.id, clinic_id: massageClinic.clinicId, action: 'patient.update', resource_id: patient.id, ip: expect.stringMatching(IP) }),
+      ]);
+      const consent = await t.http.post(`/api/v1/patients/${patient.id}/consents`).set(lmt.auth).send({ scope: 'patient_notifications' }).expect(201);
+      expect(await auditRows(consent.headers['x-request-id'])).toEqual([
+        expect.objectContaining({ actor_id: lmt.id, action: 'consent.grant', resource_type: 'patient', resource_id: patient.id }),
+      ]);
+      const list = await t.http.get('/api/v1/patients').set(lmt.auth).expect(200);
+      expect(await auditRows(list.headers['x-request-id'])).toEqual([expect.objectContaining({ actor_id: lmt.id, action: 'patient.list' })]);
+    });
+
+    it('records referral reads, actions and downloads, and refused attempts as not_found', async () => {
+      const read = await t.http.get(`/api/v1/referrals/${referral.id}`).set(pt.auth).expect(200);
+      expect(await auditRows(read.headers['x-request-id'])).toEqual([
+        {
+          actor_id: pt.id,
+          clinic_id: ptClinic.clinicId,
+          action: 'referral.read',
+          resource_type: 'referral',
+          resource_id: referral.id,
+          outcome: 'success',
+          ip: expect.stringMatching(IP),
+        },
+      ]);
+
+      const accepted = await t.http
+        .post(`/api/v1/referrals/${referral.id}/accept`)
+        .set(pt.auth)
+        .send({ version: read.body.version })
+        .expect(200);
+      expect(await auditRows(accepted.headers['x-request-id'])).toEqual([
+        expect.objectContaining({ actor_id: pt.id, clinic_id: ptClinic.clinicId, action: 'referral.accept', resource_id: referral.id, outcome: 'success' }),
+      ]);
+      referral = accepted.body;
+
+      const download = await t.http.get(`/api/v1/referrals/${referral.id}/attachments/${attachmentId}`).set(pt.auth).expect(200);
+      expect(await auditRows(download.headers['x-request-id'])).toEqual([
+        expect.objectContaining({ actor_id: pt.id, action: 'attachment.download', resource_id: referral.id }),
+      ]);
+
+      const denied = await t.http.get(`/api/v1/referrals/${referral.id}`).set(outsiderPt.auth).expect(404);
+      expect(await auditRows(denied.headers['x-request-id'])).toEqual([
+        expect.objectContaining({
+          actor_id: outsiderPt.id,
+          clinic_id: outsiderClinic.clinicId,
+          action: 'referral.read',
+          resource_id: referral.id,
+          outcome: 'not_found',
+        }),
+      ]);
+
+      const created = await t.http.post('/api/v1/referrals').set(lmt.auth).send(injuryReferralBody(patient.id, pt.id)).expect(201);
+      expect(await auditRows(created.headers['x-request-id'])).toEqual([
+        expect.objectContaining({ actor_id: lmt.id, action: 'referral.create', resource_id: created.body.id }),
+      ]);
+    });
+
+    it('a refused action leaves no success row behind (the transaction rolled back)', async () => {
+      const r = await referralIn(t.http, { sender: lmt, recipient: pt }, patient.id, 'sent');
+      const refused = await t.http.post(`/api/v1/referrals/${r.id}/accept`).set(pt.auth).send({ version: r.version + 5 });
+      expectProblem(refused, 409, 'stale_version');
+      const rows = await auditRows(refused.headers['x-request-id']);
+      expect(rows.filter((row) => row.outcome === 'success')).toEqual([]);
+    });
+
+    it('audit_events and referral_events are append-only: UPDATE and DELETE fail', async () => {
+      const { rows } = await sql.query(`SELECT count(*)::int AS n FROM audit_events`);
+      expect(rows[0].n).toBeGreaterThan(0);
+      await expect(sql.query(`UPDATE audit_events SET action = 'tampered'`)).rejects.toThrow(/append-only/);
+      await expect(sql.query(`DELETE FROM audit_events`)).rejects.toThrow(/append-only/);
+      await expect(sql.query(`UPDATE referral_events SET note = 'tampered'`)).rejects.toThrow(/append-only/);
+      await expect(sql.query(`DELETE FROM referral_events`)).rejects.toThrow(/append-only/);
+      const after = await sql.query(`SELECT count(*)::int AS n FROM audit_events WHERE action = 'tampered'`);
+      expect(after.rows[0].n).toBe(0);
+    });
+  });
+});

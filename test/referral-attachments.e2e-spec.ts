@@ -1,0 +1,208 @@
+import { createHash } from 'node:crypto';
+import { Client } from 'pg';
+import { actOk, countRows, createPatient, createReferral, injuryReferralBody } from './support/referral-helpers';
+import { addPractitioner, expectProblem, registerClinic, type SignedInUser, startTestApp, type TestApp, type TestClinic } from './support/test-app';
+
+const MB = 1024 * 1024;
+const sha256 = (b: Buffer) => createHash('sha256').update(b).digest('hex');
+
+/** Tiny files that are what they claim by their first bytes. */
+const PDF = Buffer.from('%PDF-1.4\n1 0 obj << /Type /Catalog /Pages 2 0 R >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n', 'latin1');
+const PNG = Buffer.concat([Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]), Buffer.from('\0\0\0\rIHDR\0\0\0\x01\0\0\0\x01\x08\x06\0\0\0', 'latin1')]);
+const JPEG = Buffer.concat([Buffer.from([0xff, 0xd8, 0xff, 0xe0]), Buffer.from('\0\x10JFIF\0\x01\x01\0\0\x01\0\x01\0\0', 'latin1'), Buffer.from([0xff, 0xd9])]);
+const TEXT = Buffer.from('Just some notes, not a PDF at all.\n');
+
+/** A PDF of exactly `bytes` bytes (header, then padding). */
+const pdfOfSize = (bytes: number) => Buffer.concat([Buffer.from('%PDF-1.4\n'), Buffer.alloc(bytes - 9, 0x20)]);
+
+/** Attachments: PDF, PNG or JPEG up to 10 MB, recognised by content, frozen once the referral is sent. */
+describe('referral attachments', () => {
+  let t: TestApp;
+  let sql: Client;
+  let massageClinic: TestClinic;
+  let ptClinic: TestClinic;
+  let outsiderClinic: TestClinic;
+  let lmt: SignedInUser;
+  let pt: SignedInUser;
+  let outsider: SignedInUser;
+  let patientId: string;
+
+  const upload = (user: SignedInUser, referralId: string, content: Buffer, fileName: string, contentType?: string) =>
+    t.http
+      .post(`/api/v1/referrals/${referralId}/attachments`)
+      .set(user.auth)
+      .attach('file', content, contentType ? { filename: fileName, contentType } : fileName);
+  const newDraft = () => createReferral(t.http, lmt, injuryReferralBody(patientId, pt.id));
+  /** Reads a download into a Buffer whatever its content type; a problem+json answer is parsed as JSON. */
+  const download = (user: SignedInUser, referralId: string, attachmentId: string) =>
+    t.http
+      .get(`/api/v1/referrals/${referralId}/attachments/${attachmentId}`)
+      .set(user.auth)
+      .buffer(true)
+      .parse((res, done) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('end', () => {
+          const raw = Buffer.concat(chunks);
+          const json = /json/.test(String(res.headers['content-type']));
+          done(null, json ? JSON.parse(raw.toString('utf8')) : raw);
+        });
+      });
+
+  beforeAll(async () => {
+    t = await startTestApp();
+    sql = new Client({ connectionString: t.database.url });
+    await sql.connect();
+    massageClinic = await registerClinic(t.http, { name: 'Sunrise Massage' });
+    ptClinic = await registerClinic(t.http, { name: 'Capitol Physio' });
+    outsiderClinic = await registerClinic(t.http, { name: 'Elsewhere Physio' });
+    lmt = await addPractitioner(t.http, massageClinic, 'massage_therapist');
+    pt = await addPractitioner(t.http, ptClinic, 'physical_therapist');
+    outsider = await addPractitioner(t.http, outsiderClinic, 'physical_therapist');
+    patientId = (await createPatient(t.http, lmt)).id;
+  });
+  afterAll(async () => {
+    await sql.end();
+    await t.close();
+  });
+
+  it.each([
+    ['a PDF', PDF, 'imaging-report.pdf', 'application/pdf'],
+    ['a PNG', PNG, 'posture.png', 'image/png'],
+    ['a JPEG', JPEG, 'swelling.jpg', 'image/jpeg'],
+  ])('%s is stored with its sha256, size and detected content type', async (_label, content, fileName, contentType) => {
+    const draft = await newDraft();
+    const res = await upload(lmt, draft.id, content, fileName);
+    expect(res.status).toBe(201);
+    expect(res.body).toEqual({
+      id: expect.any(String),
+      referralId: draft.id,
+      fileName,
+      contentType,
+      sizeBytes: content.length,
+      sha256: sha256(content),
+      uploadedBy: lmt.id,
+      createdAt: expect.any(String),
+    });
+    const { rows } = await sql.query(`SELECT content, sha256, content_type FROM referral_attachments WHERE id = $1`, [res.body.id]);
+    expect(rows).toHaveLength(1);
+    expect(Buffer.compare(rows[0].content, content)).toBe(0);
+    expect(rows[0]).toMatchObject({ sha256: sha256(content), content_type: contentType });
+  });
+
+  it('goes by content, not by name or declared type: a PNG named x.pdf is stored as image/png', async () => {
+    const draft = await newDraft();
+    const res = await upload(lmt, draft.id, PNG, 'x.pdf', 'application/pdf');
+    expect(res.status).toBe(201);
+    expect(res.body).toMatchObject({ contentType: 'image/png', fileName: 'x.pdf' });
+    const jpegAsPng = await upload(lmt, draft.id, JPEG, 'photo.png', 'image/png');
+    expect(jpegAsPng.body.contentType).toBe('image/jpeg');
+  });
+
+  it('refuses a text file named x.pdf with 415 unsupported_media_type, storing nothing', async () => {
+    const draft = await newDraft();
+    for (const [content, name] of [
+      [TEXT, 'x.pdf'],
+      [Buffer.from('<html><script>alert(1)</script></html>'), 'scan.png'],
+      [Buffer.from('PK\x03\x04zip'), 'report.jpg'],
+      [Buffer.alloc(0), 'empty.pdf'],
+    ] as const) {
+      const res = await upload(lmt, draft.id, content, name, 'application/pdf');
+      expectProblem(res, 415, 'unsupported_media_type');
+    }
+    expect(await countRows(sql, 'referral_attachments', 'referral_id = $1', [draft.id])).toBe(0);
+  });
+
+  it('takes a file of exactly 10 MB and refuses one byte more with 413 payload_too_large', async () => {
+    const draft = await newDraft();
+    const tooBig = await upload(lmt, draft.id, pdfOfSize(10 * MB + 1), 'big.pdf');
+    expectProblem(tooBig, 413, 'payload_too_large');
+    expect(await countRows(sql, 'referral_attachments', 'referral_id = $1', [draft.id])).toBe(0);
+
+    const limit = pdfOfSize(10 * MB);
+    const ok = await upload(lmt, draft.id, limit, 'limit.pdf');
+    expect(ok.status).toBe(201);
+    expect(ok.body).toMatchObject({ sizeBytes: 10 * MB, sha256: sha256(limit) });
+  });
+
+  it('refuses a request that is not multipart (415) or has no file field (400)', async () => {
+    const draft = await newDraft();
+    const json = await t.http.post(`/api/v1/referrals/${draft.id}/attachments`).set(lmt.auth).send({ file: PDF.toString('base64') });
+    expectProblem(json, 415, 'unsupported_media_type');
+    const wrongField = await t.http.post(`/api/v1/referrals/${draft.id}/attachments`).set(lmt.auth).attach('document', PDF, 'a.pdf');
+    expectProblem(wrongField, 400, 'validation_failed');
+    expect(await countRows(sql, 'referral_attachments', 'referral_id = $1', [draft.id])).toBe(0);
+  });
+
+  it('keeps a hostile file name printable and never uses it as a path', async () => {
+    const draft = await newDraft();
+    const res = await upload(lmt, draft.id, PDF, '../../etc/"passwd".pdf');
+    expect(res.status).toBe(201);
+    expect(res.body.fileName).not.toMatch(/[/\\"]/);
+  });
+
+  it('freezes attachments once the referral is sent (422 attachments_frozen), and the recipient downloads the exact bytes', async () => {
+    let draft = await newDraft();
+    const pdf = (await upload(lmt, draft.id, PDF, 'imaging-report.pdf').expect(201)).body;
+    const png = (await upload(lmt, draft.id, PNG, 'posture.png').expect(201)).body;
+    draft = await actOk(t.http, lmt, draft, 'send');
+
+    const frozen = await upload(lmt, draft.id, JPEG, 'late.jpg');
+    expectProblem(frozen, 422, 'attachments_frozen');
+    // The sender clinic's admin is frozen out too.
+    expectProblem(await upload(massageClinic.admin, draft.id, JPEG, 'late.jpg'), 422, 'attachments_frozen');
+    // The recipient side never adds files.
+    expectProblem(await upload(pt, draft.id, JPEG, 'mine.jpg'), 403, 'forbidden');
+    expect(await countRows(sql, 'referral_attachments', 'referral_id = $1', [draft.id])).toBe(2);
+
+    const got = await download(pt, draft.id, pdf.id);
+    expect(got.status).toBe(200);
+    expect(got.headers['content-type']).toMatch(/^application\/pdf/);
+    expect(got.headers['content-disposition']).toContain("filename*=UTF-8''imaging-report.pdf");
+    expect(got.headers['cache-control']).toContain('no-store');
+    expect(Buffer.compare(got.body as Buffer, PDF)).toBe(0);
+    expect(sha256(got.body as Buffer)).toBe(pdf.sha256);
+
+    const gotPng = await download(ptClinic.admin, draft.id, png.id);
+    expect(gotPng.status).toBe(200);
+    expect(gotPng.headers['content-type']).toMatch(/^image\/png/);
+    expect(Buffer.compare(gotPng.body as Buffer, PNG)).toBe(0);
+
+    // Listed with the referral, for both sides.
+    for (const user of [lmt, pt]) {
+      const read = await t.http.get(`/api/v1/referrals/${draft.id}`).set(user.auth).expect(200);
+      expect(read.body.attachments).toEqual([
+        expect.objectContaining({ id: pdf.id, fileName: 'imaging-report.pdf', contentType: 'application/pdf', sizeBytes: PDF.length, sha256: sha256(PDF) }),
+        expect.objectContaining({ id: png.id, fileName: 'posture.png', contentType: 'image/png', sizeBytes: PNG.length, sha256: sha256(PNG) }),
+      ]);
+    }
+  });
+
+  it('another clinic gets 404 on upload and download', async () => {
+    const draft = await newDraft();
+    const att = (await upload(lmt, draft.id, PDF, 'a.pdf').expect(201)).body;
+    const sent = await actOk(t.http, lmt, draft, 'send');
+
+    expectProblem(await download(outsider, sent.id, att.id), 404, 'not_found');
+    expectProblem(await download(outsiderClinic.admin, sent.id, att.id), 404, 'not_found');
+    const otherDraft = await newDraft();
+    expectProblem(await upload(outsider, otherDraft.id, PDF, 'x.pdf'), 404, 'not_found');
+    expect(await countRows(sql, 'referral_attachments', 'referral_id = $1', [otherDraft.id])).toBe(0);
+  });
+
+  it('the recipient cannot see a draft’s attachments (404) until it is sent', async () => {
+    let draft = await newDraft();
+    const att = (await upload(lmt, draft.id, JPEG, 'a.jpg').expect(201)).body;
+    expectProblem(await download(pt, draft.id, att.id), 404, 'not_found');
+    expectProblem(await upload(pt, draft.id, PDF, 'x.pdf'), 404, 'not_found');
+    draft = await actOk(t.http, lmt, draft, 'send');
+    const got = await download(pt, draft.id, att.id);
+    expect(got.status).toBe(200);
+    expect(Buffer.compare(got.body as Buffer, JPEG)).toBe(0);
+  });
+
+  it('an unknown attachment id is 404', async () => {
+    const draft = await newDraft();
+    expectProblem(await download(lmt, draft.id, '00000000-0000-4000-8000-000000000000'), 404, 'not_found');
+  });
+});

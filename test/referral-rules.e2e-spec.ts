@@ -1,0 +1,462 @@
+import { Client } from 'pg';
+import {
+  act,
+  actOk,
+  countRows,
+  createPatient,
+  createReferral,
+  dateInDays,
+  inDays,
+  injuryReferralBody,
+  maintenanceReferralBody,
+  referralIn,
+} from './support/referral-helpers';
+import { addPractitioner, expectProblem, registerClinic, type SignedInUser, startTestApp, type TestApp, type TestClinic } from './support/test-app';
+
+type Consent = { id: string; scope: string; active: boolean; revokedAt: string | null };
+type Listed = { id: string; status: string; kind: string; patientId: string; updatedAt: string };
+
+/** The business rules of SPEC.md around creating, sending and moving referrals, and the listing. */
+describe('referral rules', () => {
+  let t: TestApp;
+  let sql: Client;
+  let massageClinic: TestClinic;
+  let ptClinic: TestClinic;
+  let otherMassageClinic: TestClinic;
+  let lmt: SignedInUser;
+  let lmtColleague: SignedInUser;
+  let pt: SignedInUser;
+  let pt2: SignedInUser;
+  let lmt2: SignedInUser;
+  let patientId: string;
+
+  const post = (user: SignedInUser, body: Record<string, unknown>) => t.http.post('/api/v1/referrals').set(user.auth).send(body);
+  const readAsSender = async (id: string, sender: SignedInUser = lmt) =>
+    (await t.http.get(`/api/v1/referrals/${id}`).set(sender.auth).expect(200)).body;
+
+  beforeAll(async () => {
+    t = await startTestApp();
+    sql = new Client({ connectionString: t.database.url });
+    await sql.connect();
+    massageClinic = await registerClinic(t.http, { name: 'Sunrise Massage' });
+    ptClinic = await registerClinic(t.http, { name: 'Capitol Physio' });
+    otherMassageClinic = await registerClinic(t.http, { name: 'Eastside Bodywork' });
+    lmt = await addPractitioner(t.http, massageClinic, 'massage_therapist');
+    lmtColleague = await addPractitioner(t.http, massageClinic, 'massage_therapist');
+    pt = await addPractitioner(t.http, ptClinic, 'physical_therapist');
+    pt2 = await addPractitioner(t.http, ptClinic, 'physical_therapist', { fullName: 'Second Physio' });
+    lmt2 = await addPractitioner(t.http, otherMassageClinic, 'massage_therapist');
+    patientId = (await createPatient(t.http, lmt)).id;
+  });
+  afterAll(async () => {
+    await sql.end();
+    await t.close();
+  });
+
+  describe('consent gating', () => {
+    it('a draft may be written without consent, but sending it needs referral_sharing consent', async () => {
+      const patient = await createPatient(t.http, lmt, {}, false);
+      const draft = await createReferral(t.http, lmt, injuryReferralBody(patient.id, pt.id));
+      const refused = await act(t.http, lmt, draft.id, 'send', draft.version);
+      expectProblem(refused, 422, 'consent_required');
+      expect(await readAsSender(draft.id)).toMatchObject({ status: 'draft', version: draft.version });
+
+      // A consent of another scope is not enough.
+      await t.http.post(`/api/v1/patients/${patient.id}/consents`).set(lmt.auth).send({ scope: 'patient_notifications' }).expect(201);
+      expectProblem(await act(t.http, lmt, draft.id, 'send', draft.version), 422, 'consent_required');
+
+      await t.http.post(`/api/v1/patients/${patient.id}/consents`).set(lmt.auth).send({ scope: 'referral_sharing' }).expect(201);
+      const sent = await actOk(t.http, lmt, draft, 'send');
+      expect(sent.status).toBe('sent');
+    });
+
+    it('a revoked consent blocks sending; granting it again unblocks it', async () => {
+      const patient = (await createPatient(t.http, lmt)) as unknown as { id: string; consents: Consent[] };
+      const [consent] = patient.consents;
+      expect(consent).toMatchObject({ scope: 'referral_sharing', active: true });
+
+      const revoked = await t.http.post(`/api/v1/patients/${patient.id}/consents/${consent.id}/revoke`).set(lmt.auth).expect(200);
+      expect(revoked.body).toMatchObject({ id: consent.id, active: false, revokedAt: expect.any(String), revokedBy: lmt.id });
+      // Revoking again changes nothing.
+      const again = await t.http.post(`/api/v1/patients/${patient.id}/consents/${consent.id}/revoke`).set(lmt.auth).expect(200);
+      expect(again.body.revokedAt).toBe(revoked.body.revokedAt);
+
+      const draft = await createReferral(t.http, lmt, injuryReferralBody(patient.id, pt.id));
+      expectProblem(await act(t.http, lmt, draft.id, 'send', draft.version), 422, 'consent_required');
+
+      const granted = await t.http.post(`/api/v1/patients/${patient.id}/consents`).set(lmt.auth).send({ scope: 'referral_sharing' }).expect(201);
+      expect(granted.body).toMatchObject({ scope: 'referral_sharing', active: true, recordedBy: lmt.id });
+      expect(granted.body.id).not.toBe(consent.id);
+      expect((await actOk(t.http, lmt, draft, 'send')).status).toBe('sent');
+
+      // The history keeps both consents.
+      const read = await t.http.get(`/api/v1/patients/${patient.id}`).set(lmt.auth).expect(200);
+      expect(read.body.consents.map((c: Consent) => [c.id, c.active])).toEqual([
+        [consent.id, false],
+        [granted.body.id, true],
+      ]);
+    });
+
+    it('granting a scope that is already active answers the active consent, without a second row', async () => {
+      const patient = (await createPatient(t.http, lmt)) as unknown as { id: string; consents: Consent[] };
+      const res = await t.http.post(`/api/v1/patients/${patient.id}/consents`).set(lmt.auth).send({ scope: 'referral_sharing' });
+      expect(res.status).toBe(201);
+      expect(res.body.id).toBe(patient.consents[0].id);
+      expect(await countRows(sql, 'patient_consents', `patient_id = $1`, [patient.id])).toBe(1);
+    });
+  });
+
+  describe('red flags', () => {
+    it('a routine referral with a red flag is 422 red_flags_require_urgent; urgent is accepted', async () => {
+      const before = await countRows(sql, 'referrals');
+      const routine = await post(lmt, injuryReferralBody(patientId, pt.id, { redFlags: ['night_pain', 'fever'] }));
+      expectProblem(routine, 422, 'red_flags_require_urgent');
+      expect(routine.body.errors).toEqual([expect.objectContaining({ field: 'priority' })]);
+      expect(await countRows(sql, 'referrals')).toBe(before);
+
+      const urgent = await post(lmt, injuryReferralBody(patientId, pt.id, { redFlags: ['night_pain', 'fever'], priority: 'urgent' }));
+      expect(urgent.status).toBe(201);
+      expect(urgent.body).toMatchObject({ priority: 'urgent', redFlags: ['night_pain', 'fever'] });
+    });
+
+    it('an urgent referral without red flags is fine too', async () => {
+      const res = await post(lmt, injuryReferralBody(patientId, pt.id, { priority: 'urgent' }));
+      expect(res.status).toBe(201);
+      expect(res.body.redFlags).toEqual([]);
+    });
+  });
+
+  describe('who sends what to whom', () => {
+    it('a PT cannot send injury_care, an LMT cannot send maintenance_massage (422 sender_role_mismatch)', async () => {
+      const ptPatient = await createPatient(t.http, pt);
+      expectProblem(await post(pt, injuryReferralBody(ptPatient.id, pt2.id)), 422, 'sender_role_mismatch');
+      expectProblem(await post(lmt, maintenanceReferralBody(patientId, lmt2.id)), 422, 'sender_role_mismatch');
+    });
+
+    it('injury_care goes to a PT and maintenance_massage to an LMT (422 recipient_type_mismatch)', async () => {
+      expectProblem(await post(lmt, injuryReferralBody(patientId, lmt2.id)), 422, 'recipient_type_mismatch');
+      const ptPatient = await createPatient(t.http, pt);
+      expectProblem(await post(pt, maintenanceReferralBody(ptPatient.id, pt2.id)), 422, 'recipient_type_mismatch');
+      // The right pairs work.
+      expect((await post(pt, maintenanceReferralBody(ptPatient.id, lmt2.id))).status).toBe(201);
+      expect((await post(lmt, injuryReferralBody(patientId, pt2.id))).status).toBe(201);
+    });
+
+    it('a recipient whose licence expired cannot be sent to, nor accept (422 licence_expired)', async () => {
+      const expiring = await addPractitioner(t.http, ptClinic, 'physical_therapist');
+      const draft = await createReferral(t.http, lmt, injuryReferralBody(patientId, expiring.id));
+      const sent = await referralIn(t.http, { sender: lmt, recipient: expiring }, patientId, 'received');
+
+      const patched = await t.http
+        .patch(`/api/v1/practitioners/${expiring.id}`)
+        .set(ptClinic.admin.auth)
+        .send({ licence: { number: 'L-EXPIRED', region: 'TX', expiresOn: dateInDays(-1) } })
+        .expect(200);
+      expect(patched.body.licence.expiresOn).toBe(dateInDays(-1));
+
+      expectProblem(await post(lmt, injuryReferralBody(patientId, expiring.id)), 422, 'licence_expired');
+      expectProblem(await act(t.http, lmt, draft.id, 'send', draft.version), 422, 'licence_expired');
+      expectProblem(await act(t.http, expiring, sent.id, 'accept', sent.version), 422, 'licence_expired');
+      expect(await readAsSender(sent.id)).toMatchObject({ status: 'received', version: sent.version });
+      // Declining is still possible, so the sender learns what happened.
+      expect((await actOk(t.http, expiring, sent, 'decline', { reason: 'My licence is being renewed' })).status).toBe('declined');
+    });
+
+    it('a recipient who is not accepting referrals cannot be sent to (422 recipient_not_accepting)', async () => {
+      const busy = await addPractitioner(t.http, ptClinic, 'physical_therapist');
+      const draft = await createReferral(t.http, lmt, injuryReferralBody(patientId, busy.id));
+      await t.http.patch(`/api/v1/practitioners/${busy.id}`).set(busy.auth).send({ acceptingReferrals: false }).expect(200);
+
+      expectProblem(await post(lmt, injuryReferralBody(patientId, busy.id)), 422, 'recipient_not_accepting');
+      expectProblem(await act(t.http, lmt, draft.id, 'send', draft.version), 422, 'recipient_not_accepting');
+
+      await t.http.patch(`/api/v1/practitioners/${busy.id}`).set(busy.auth).send({ acceptingReferrals: true }).expect(200);
+      expect((await actOk(t.http, lmt, draft, 'send')).status).toBe('sent');
+    });
+
+    it('a maintenance referral needs a plan, an injury referral takes none (400 naming plan)', async () => {
+      const ptPatient = await createPatient(t.http, pt);
+      const before = await countRows(sql, 'referrals');
+      const noPlan = await post(pt, maintenanceReferralBody(ptPatient.id, lmt2.id, { plan: undefined }));
+      expectProblem(noPlan, 400, 'validation_failed');
+      expect(noPlan.body.errors).toEqual([expect.objectContaining({ field: 'plan' })]);
+      const withPlan = await post(lmt, injuryReferralBody(patientId, pt.id, { plan: { frequencyWeeks: 2, focusAreas: ['neck'], precautions: 'none' } }));
+      expectProblem(withPlan, 400, 'validation_failed');
+      expect(withPlan.body.errors).toEqual([expect.objectContaining({ field: 'plan' })]);
+      expect(await countRows(sql, 'referrals')).toBe(before);
+    });
+
+    it("refers only the sender clinic's own patients (404 naming patientId)", async () => {
+      const ptPatient = await createPatient(t.http, pt);
+      const res = await post(lmt, injuryReferralBody(ptPatient.id, pt.id));
+      expectProblem(res, 404, 'not_found');
+      expect(res.body.errors).toEqual([expect.objectContaining({ field: 'patientId' })]);
+    });
+
+    it('a neededBy date must be in the future', async () => {
+      const res = await post(lmt, injuryReferralBody(patientId, pt.id, { neededBy: dateInDays(-1) }));
+      expectProblem(res, 400, 'validation_failed');
+      expect(res.body.errors).toEqual([expect.objectContaining({ field: 'neededBy' })]);
+      expect((await post(lmt, injuryReferralBody(patientId, pt.id, { neededBy: dateInDays(7) }))).body.neededBy).toBe(dateInDays(7));
+    });
+  });
+
+  describe('admins creating referrals for their practitioners', () => {
+    it('needs senderId (400 without it)', async () => {
+      const res = await post(massageClinic.admin, injuryReferralBody(patientId, pt.id));
+      expectProblem(res, 400, 'validation_failed');
+      expect(res.body.errors).toEqual([expect.objectContaining({ field: 'senderId' })]);
+    });
+
+    it('with the senderId of a practitioner of their clinic, creates it for them, recorded as the admin', async () => {
+      const res = await post(massageClinic.admin, injuryReferralBody(patientId, pt.id, { senderId: lmt.id }));
+      expect(res.status).toBe(201);
+      expect(res.body).toMatchObject({ senderId: lmt.id, status: 'draft', sender: { clinicId: massageClinic.clinicId } });
+      expect(res.body.timeline).toEqual([expect.objectContaining({ type: 'created', actorId: massageClinic.admin.id })]);
+      const { rows } = await sql.query(`SELECT created_by FROM referrals WHERE id = $1`, [res.body.id]);
+      expect(rows).toEqual([{ created_by: massageClinic.admin.id }]);
+      // The practitioner sees it as theirs.
+      expect((await readAsSender(res.body.id)).allowedActions).toContain('send');
+    });
+
+    it("an admin cannot name another clinic's practitioner as sender (404 senderId)", async () => {
+      const res = await post(massageClinic.admin, injuryReferralBody(patientId, pt.id, { senderId: lmt2.id }));
+      expectProblem(res, 404, 'not_found');
+      expect(res.body.errors).toEqual([expect.objectContaining({ field: 'senderId' })]);
+    });
+
+    it("a practitioner passing someone else's senderId is 403; their own id is fine", async () => {
+      const before = await countRows(sql, 'referrals');
+      expectProblem(await post(lmtColleague, injuryReferralBody(patientId, pt.id, { senderId: lmt.id })), 403, 'forbidden');
+      expect(await countRows(sql, 'referrals')).toBe(before);
+      expect((await post(lmt, injuryReferralBody(patientId, pt.id, { senderId: lmt.id }))).status).toBe(201);
+    });
+  });
+
+  describe('redirect', () => {
+    it('a declined referral is redirected by a new referral with replacesId; the old one stays declined', async () => {
+      const declined = await referralIn(t.http, { sender: lmt, recipient: pt }, patientId, 'declined');
+      const redirect = await post(lmt, injuryReferralBody(patientId, pt2.id, { replacesId: declined.id }));
+      expect(redirect.status).toBe(201);
+      expect(redirect.body).toMatchObject({ replacesId: declined.id, recipientId: pt2.id, status: 'draft', version: 1 });
+      expect(redirect.body.id).not.toBe(declined.id);
+      const old = await readAsSender(declined.id);
+      expect(old).toMatchObject({ status: 'declined', version: declined.version, replacesId: null });
+      expect(old.timeline).toHaveLength(declined.timeline.length);
+    });
+
+    it('cancelled and expired referrals can be redirected too', async () => {
+      const cancelled = await referralIn(t.http, { sender: lmt, recipient: pt }, patientId, 'cancelled');
+      expect((await post(lmt, injuryReferralBody(patientId, pt2.id, { replacesId: cancelled.id }))).status).toBe(201);
+      // `expired` is set by SQL: the system timer that expires referrals is not exercised here.
+      const expired = await referralIn(t.http, { sender: lmt, recipient: pt }, patientId, 'expired', sql);
+      expect(expired.status).toBe('expired');
+      expect((await post(lmt, injuryReferralBody(patientId, pt2.id, { replacesId: expired.id }))).status).toBe(201);
+    });
+
+    it('an accepted (or draft, or closed) referral cannot be redirected (422 not_redirectable)', async () => {
+      for (const status of ['accepted', 'draft', 'closed'] as const) {
+        const r = await referralIn(t.http, { sender: lmt, recipient: pt }, patientId, status);
+        const res = await post(lmt, injuryReferralBody(patientId, pt2.id, { replacesId: r.id }));
+        expectProblem(res, 422, 'not_redirectable');
+        expect(res.body.currentStatus).toBe(status);
+      }
+    });
+
+    it("only the sender side redirects: another clinic's referral is 404 naming replacesId", async () => {
+      const declined = await referralIn(t.http, { sender: lmt, recipient: pt }, patientId, 'declined');
+      const otherPatient = await createPatient(t.http, lmt2);
+      // lmt2 is an LMT of another clinic; the referral is not theirs.
+      const res = await post(lmt2, injuryReferralBody(otherPatient.id, pt.id, { replacesId: declined.id }));
+      expectProblem(res, 404, 'not_found');
+      expect(res.body.errors).toEqual([expect.objectContaining({ field: 'replacesId' })]);
+    });
+  });
+
+  describe('side paths of the lifecycle', () => {
+    it('request-info → provide-info brings the referral back to received', async () => {
+      let r = await referralIn(t.http, { sender: lmt, recipient: pt }, patientId, 'received');
+      r = await actOk(t.http, pt, r, 'request-info', { reason: 'Which shoulder?' });
+      expect(r.status).toBe('info_requested');
+      expect(r.allowedActions).toEqual(['decline']);
+      r = await actOk(t.http, lmt, r, 'provide-info', { note: 'The left one' });
+      expect(r.status).toBe('received');
+      expect(r.timeline.slice(-2)).toEqual([
+        expect.objectContaining({ type: 'info_requested', reason: 'Which shoulder?', actorId: pt.id }),
+        expect.objectContaining({ type: 'info_provided', note: 'The left one', fromStatus: 'info_requested', toStatus: 'received', actorId: lmt.id }),
+      ]);
+      expect((await actOk(t.http, pt, r, 'accept')).status).toBe('accepted');
+    });
+
+    it('unschedule after a no-show goes back to accepted with no appointment, and can be scheduled again', async () => {
+      let r = await referralIn(t.http, { sender: lmt, recipient: pt }, patientId, 'scheduled');
+      expect(r.appointmentAt).not.toBeNull();
+      r = await actOk(t.http, pt, r, 'unschedule', { reason: 'no_show' });
+      expect(r).toMatchObject({ status: 'accepted', appointmentAt: null });
+      expect(r.timeline.at(-1)).toMatchObject({ type: 'unscheduled', reason: 'no_show', fromStatus: 'scheduled', toStatus: 'accepted' });
+      const appointmentAt = inDays(9);
+      r = await actOk(t.http, pt, r, 'schedule', { appointmentAt });
+      expect(r).toMatchObject({ status: 'scheduled', appointmentAt });
+    });
+
+    it('unschedule takes free text as a reason too', async () => {
+      const r = await referralIn(t.http, { sender: lmt, recipient: pt }, patientId, 'scheduled');
+      const res = await actOk(t.http, pt, r, 'unschedule', { reason: 'Therapist out sick' });
+      expect(res.timeline.at(-1).reason).toBe('Therapist out sick');
+    });
+
+    it('request-cancel → confirm-cancel ends cancelled, with both steps in the timeline', async () => {
+      let r = await referralIn(t.http, { sender: lmt, recipient: pt }, patientId, 'in_care');
+      r = await actOk(t.http, lmt, r, 'request-cancel', { reason: 'Patient moving away' });
+      expect(r.status).toBe('cancel_requested');
+      const asRecipient = await t.http.get(`/api/v1/referrals/${r.id}`).set(pt.auth).expect(200);
+      expect(asRecipient.body.allowedActions).toEqual(['confirm-cancel']);
+      r = await actOk(t.http, pt, asRecipient.body, 'confirm-cancel');
+      expect(r.status).toBe('cancelled');
+      expect(r.timeline.slice(-2).map((e: { type: string }) => e.type)).toEqual(['cancel_requested', 'cancel_confirmed']);
+      expect(r.allowedActions).toEqual([]);
+    });
+  });
+
+  describe('listing', () => {
+    let la: TestClinic;
+    let lb: TestClinic;
+    let lmtA: SignedInUser;
+    let ptB: SignedInUser;
+    let p1: string;
+    let p2: string;
+    const r: Record<string, Listed> = {};
+
+    const list = async (user: SignedInUser, query: Record<string, string | number> = {}) => {
+      const res = await t.http.get('/api/v1/referrals').query(query).set(user.auth);
+      expect({ status: res.status, body: res.status === 200 ? 'ok' : res.body }).toEqual({ status: 200, body: 'ok' });
+      return res.body as { items: Listed[]; nextCursor: string | null };
+    };
+    const idsOf = (page: { items: Listed[] }) => page.items.map((i) => i.id);
+    const sorted = (ids: string[]) => [...ids].sort();
+
+    beforeAll(async () => {
+      la = await registerClinic(t.http, { name: 'List Massage' });
+      lb = await registerClinic(t.http, { name: 'List Physio' });
+      lmtA = await addPractitioner(t.http, la, 'massage_therapist');
+      ptB = await addPractitioner(t.http, lb, 'physical_therapist');
+      p1 = (await createPatient(t.http, lmtA, { firstName: 'Ada' })).id;
+      p2 = (await createPatient(t.http, lmtA, { firstName: 'Bo' })).id;
+      const parties = { sender: lmtA, recipient: ptB };
+      r.draft1 = await referralIn(t.http, parties, p1, 'draft');
+      r.draft2 = await referralIn(t.http, parties, p2, 'draft');
+      r.sent1 = await referralIn(t.http, parties, p1, 'sent');
+      r.sent2 = await referralIn(t.http, parties, p2, 'sent');
+      r.accepted = await referralIn(t.http, parties, p1, 'accepted');
+      r.declined = await referralIn(t.http, parties, p2, 'declined');
+      // One the other way: the PT refers back to the LMT (maintenance), so each has a sent and a received side.
+      const ptPatient = await createPatient(t.http, ptB);
+      const m = await createReferral(t.http, ptB, maintenanceReferralBody(ptPatient.id, lmtA.id));
+      r.maintenance = await actOk(t.http, ptB, m, 'send');
+    });
+
+    const LMT_SENT = ['draft1', 'draft2', 'sent1', 'sent2', 'accepted', 'declined'];
+    const ids = (...names: string[]) => sorted(names.map((n) => r[n].id));
+
+    it('box=sent and box=received split the practitioner’s two sides; no box gives both', async () => {
+      expect(sorted(idsOf(await list(lmtA, { box: 'sent' })))).toEqual(ids(...LMT_SENT));
+      expect(sorted(idsOf(await list(lmtA, { box: 'received' })))).toEqual(ids('maintenance'));
+      expect(sorted(idsOf(await list(lmtA)))).toEqual(ids(...LMT_SENT, 'maintenance'));
+      expect(sorted(idsOf(await list(ptB, { box: 'sent' })))).toEqual(ids('maintenance'));
+    });
+
+    it('the recipient never sees drafts: not in received, not by status filter, not as the recipient clinic admin', async () => {
+      expect(sorted(idsOf(await list(ptB, { box: 'received' })))).toEqual(ids('sent1', 'sent2', 'accepted', 'declined'));
+      expect((await list(ptB, { box: 'received', status: 'draft' })).items).toEqual([]);
+      const all = idsOf(await list(ptB));
+      expect(all).not.toContain(r.draft1.id);
+      expect(all).not.toContain(r.draft2.id);
+      const clinicBox = idsOf(await list(lb.admin, { box: 'clinic' }));
+      expect(clinicBox).not.toContain(r.draft1.id);
+      expect(clinicBox).not.toContain(r.draft2.id);
+      expect((await list(lb.admin, { box: 'clinic', status: 'draft' })).items).toEqual([]);
+      // GET of the draft itself is a 404 for them.
+      await t.http.get(`/api/v1/referrals/${r.draft1.id}`).set(ptB.auth).expect(404);
+    });
+
+    it('box=clinic gives an admin both sides of their clinic; the default box for an admin is the clinic', async () => {
+      expect(sorted(idsOf(await list(la.admin, { box: 'clinic' })))).toEqual(ids(...LMT_SENT, 'maintenance'));
+      expect(sorted(idsOf(await list(la.admin)))).toEqual(ids(...LMT_SENT, 'maintenance'));
+      expect(sorted(idsOf(await list(la.admin, { box: 'sent' })))).toEqual(ids(...LMT_SENT));
+      expect(sorted(idsOf(await list(lb.admin, { box: 'clinic' })))).toEqual(ids('sent1', 'sent2', 'accepted', 'declined', 'maintenance'));
+      // Another clinic's admin sees none of it.
+      expect(idsOf(await list(massageClinic.admin, { box: 'clinic' }))).not.toContain(r.sent1.id);
+    });
+
+    it('a practitioner asking for box=clinic is 403', async () => {
+      expectProblem(await t.http.get('/api/v1/referrals').query({ box: 'clinic' }).set(lmtA.auth), 403, 'forbidden');
+    });
+
+    it('filters by one status and by a comma-separated list of statuses', async () => {
+      const sent = await list(lmtA, { box: 'sent', status: 'sent' });
+      expect(sorted(idsOf(sent))).toEqual(ids('sent1', 'sent2'));
+      expect(sent.items.every((i) => i.status === 'sent')).toBe(true);
+      expect(sorted(idsOf(await list(lmtA, { box: 'sent', status: 'draft,accepted' })))).toEqual(ids('draft1', 'draft2', 'accepted'));
+      expect(sorted(idsOf(await list(lmtA, { status: 'declined, sent' })))).toEqual(ids('sent1', 'sent2', 'declined', 'maintenance'));
+      expect((await list(lmtA, { status: 'closed' })).items).toEqual([]);
+    });
+
+    it('filters by kind and by patientId', async () => {
+      expect(idsOf(await list(lmtA, { kind: 'maintenance_massage' }))).toEqual([r.maintenance.id]);
+      expect(sorted(idsOf(await list(lmtA, { kind: 'injury_care' })))).toEqual(ids(...LMT_SENT));
+      expect(sorted(idsOf(await list(lmtA, { patientId: p2 })))).toEqual(ids('draft2', 'sent2', 'declined'));
+      expect(sorted(idsOf(await list(lmtA, { patientId: p1, status: 'sent' })))).toEqual(ids('sent1'));
+    });
+
+    it('lists newest change first and filters by updatedSince (inclusive)', async () => {
+      const all = (await list(lmtA)).items;
+      const times = all.map((i) => i.updatedAt);
+      expect(times).toEqual([...times].sort().reverse());
+      const since = all[2].updatedAt;
+      const expected = all.filter((i) => i.updatedAt >= since).map((i) => i.id);
+      expect(expected.length).toBeGreaterThanOrEqual(3);
+      expect(expected.length).toBeLessThan(all.length);
+      expect(idsOf(await list(lmtA, { updatedSince: since }))).toEqual(expected);
+      // A change moves a referral to the top and into an updatedSince window that starts after everything else.
+      const after = new Date(Date.parse(all[0].updatedAt) + 1).toISOString();
+      await new Promise((resolve) => setTimeout(resolve, 5));
+      const read = await t.http.get(`/api/v1/referrals/${r.sent2.id}`).set(lmtA.auth).expect(200);
+      await actOk(t.http, lmtA, read.body, 'cancel', { reason: 'Patient feels better' });
+      const recent = await list(lmtA, { updatedSince: after });
+      expect(idsOf(recent)).toEqual([r.sent2.id]);
+    });
+
+    it('pages with limit=2 and cursors: no duplicates, no gaps, nextCursor null at the end', async () => {
+      for (const [user, query, expectedCount] of [
+        [lmtA, { box: 'sent' }, LMT_SENT.length],
+        [la.admin, { box: 'clinic' }, LMT_SENT.length + 1],
+      ] as const) {
+        const unpaged = idsOf(await list(user, query));
+        expect(unpaged).toHaveLength(expectedCount);
+        const seen: string[] = [];
+        let cursor: string | null = null;
+        let pages = 0;
+        do {
+          const page: { items: Listed[]; nextCursor: string | null } = await list(user, { ...query, limit: 2, ...(cursor ? { cursor } : {}) });
+          expect(page.items.length).toBeLessThanOrEqual(2);
+          seen.push(...idsOf(page));
+          cursor = page.nextCursor;
+          pages += 1;
+          if (cursor) expect(page.items).toHaveLength(2);
+        } while (cursor && pages < 10);
+        expect(cursor).toBeNull();
+        expect(pages).toBe(Math.ceil(expectedCount / 2));
+        expect(seen).toEqual(unpaged);
+        expect(new Set(seen).size).toBe(seen.length);
+      }
+    });
+
+    it('limit must be 1..100 (101 is 400)', async () => {
+      const res = await t.http.get('/api/v1/referrals').query({ limit: 101 }).set(lmtA.auth);
+      expectProblem(res, 400, 'validation_failed');
+      expect(res.body.errors).toEqual([expect.objectContaining({ field: 'limit' })]);
+      expect((await list(lmtA, { limit: 100 })).items.length).toBeGreaterThan(0);
+      expect((await list(lmtA, { limit: 1 })).items).toHaveLength(1);
+    });
+  });
+});
