@@ -28,6 +28,8 @@ export async function startSmtpSink(): Promise<{ url: string; messages: Captured
       });
     },
   });
+  // A client that dies mid-message (a SIGKILLed worker) is an ECONNRESET here, not a test failure.
+  server.on('error', () => undefined);
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.server.address() as AddressInfo;
   return {

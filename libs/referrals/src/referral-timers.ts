@@ -20,12 +20,18 @@ export interface TimerRun {
 const BATCH = 500;
 
 /**
- * Milliseconds a referral has been waiting for the recipient's decision: since it was sent,
- * minus the time spent in info_requested (including a pause still running).
+ * SQL for the milliseconds a referral has been waiting for the recipient's decision at `now` (an
+ * SQL expression, e.g. `$1`): since it was sent, minus the time spent in info_requested (including
+ * a pause still running). The one definition of the response SLA clock: timers and admin metrics
+ * both use it.
  */
-const RESPONSE_ELAPSED_MS = `(extract(epoch FROM $1::timestamptz - r.sent_at) * 1000
-   - r.sla_paused_ms
-   - COALESCE(extract(epoch FROM $1::timestamptz - r.sla_paused_at) * 1000, 0))`;
+export function responseElapsedMsSql(now: string, alias: string): string {
+  return `(extract(epoch FROM ${now}::timestamptz - ${alias}.sent_at) * 1000
+     - ${alias}.sla_paused_ms
+     - COALESCE(extract(epoch FROM ${now}::timestamptz - ${alias}.sla_paused_at) * 1000, 0))`;
+}
+
+const RESPONSE_ELAPSED_MS = responseElapsedMsSql('$1', 'r');
 
 /**
  * The system's side of the lifecycle: reminders, escalations, expiry and auto-close. Every step

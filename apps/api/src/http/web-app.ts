@@ -28,7 +28,10 @@ export function findWebRoot(candidates: readonly string[] = WEB_ROOT_CANDIDATES)
  */
 export async function serveWebApp(app: NestFastifyApplication, logger: Logger, root = findWebRoot()): Promise<void> {
   if (!root) {
-    logger.warn({ looked: WEB_ROOT_CANDIDATES }, 'web app not built (no dist/web/index.html): serving the API only; run `npm run build`');
+    logger.warn(
+      { looked: WEB_ROOT_CANDIDATES },
+      'web app not built (no dist/web/index.html): serving the API only; run `npm run build`',
+    );
     return;
   }
   await app.register(fastifyStatic, {

@@ -1,9 +1,9 @@
 import { AppError } from '../errors/app-error';
 import { decodeCursor, encodeCursor, toPage } from './cursor';
 
-function decodeError(cursor: string, arity: number): AppError {
+function decodeError(cursor: string, parts: Parameters<typeof decodeCursor>[1]): AppError {
   try {
-    decodeCursor(cursor, arity);
+    decodeCursor(cursor, parts);
   } catch (error) {
     expect(error).toBeInstanceOf(AppError);
     return error as AppError;
@@ -34,6 +34,30 @@ describe('cursor', () => {
     const error = decodeError(cursor, 2);
     expect(error.code).toBe('validation_failed');
     expect(error.status).toBe(400);
+    expect(error.extensions.errors).toEqual([{ field: 'cursor', message: expect.any(String) }]);
+  });
+});
+
+describe('cursor with typed parts', () => {
+  const id = '3f1c2b9e-4c1a-4b8e-9a57-2f7f1d2c9b10';
+
+  it('accepts values of the declared kinds', () => {
+    const at = '2026-03-01T15:30:00.123456Z';
+    expect(decodeCursor(encodeCursor(['Ann', id]), ['text', 'uuid'])).toEqual(['Ann', id]);
+    expect(decodeCursor(encodeCursor([at, 7, id]), ['timestamp', 'number', 'uuid'])).toEqual([at, 7, id]);
+  });
+
+  it.each([
+    ['an id that is not a UUID', ['Ann', 'not-a-uuid'], ['text', 'uuid']],
+    ['a number where text goes', [5, id], ['text', 'uuid']],
+    ['text with a NUL character', ['A\u0000nn', id], ['text', 'uuid']],
+    ['a timestamp without microseconds', ['2026-03-01T15:30:00Z', id], ['timestamp', 'uuid']],
+    ['an impossible timestamp', ['2026-02-30T15:30:00.000000Z', id], ['timestamp', 'uuid']],
+    ['a string where a number goes', ['7', id], ['number', 'uuid']],
+    ['too few values', [id], ['text', 'uuid']],
+  ] as const)('refuses %s (a forged cursor is a 400, never a database error)', (_label, values, parts) => {
+    const cursor = encodeCursor(values as unknown as (string | number)[]);
+    const error = decodeError(cursor, parts);
     expect(error.extensions.errors).toEqual([{ field: 'cursor', message: expect.any(String) }]);
   });
 });

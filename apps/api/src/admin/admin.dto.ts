@@ -1,0 +1,214 @@
+import { Type } from 'class-transformer';
+import { IsIn, IsInt, IsOptional, IsString, IsUUID, Matches, Max, MaxLength, Min, Validate } from 'class-validator';
+import { MAX_PAGE_SIZE } from '@referloop/common';
+import { IsZonedDateTime } from '../http/validators';
+
+/** A time window [from, to). Both ISO 8601 date-times with a zone; `to` defaults to now, `from` to 30 days before `to`. */
+export class TimeWindowQueryDto {
+  /** Inclusive start, e.g. 2026-03-01T00:00:00Z. Must not be after `to`. */
+  @IsOptional()
+  @Validate(IsZonedDateTime)
+  from?: string;
+
+  /** Exclusive end, e.g. 2026-04-01T00:00:00Z. */
+  @IsOptional()
+  @Validate(IsZonedDateTime)
+  to?: string;
+}
+
+export class AdminPageQueryDto {
+  @IsOptional()
+  @IsString()
+  @MaxLength(500)
+  cursor?: string;
+
+  @IsOptional()
+  @Type(() => Number)
+  @IsInt()
+  @Min(1)
+  @Max(MAX_PAGE_SIZE)
+  limit?: number;
+}
+
+export class OverdueQueryDto extends AdminPageQueryDto {
+  /** Only referrals your clinic sent, or only those it received. Both when left out. */
+  @IsOptional()
+  @IsIn(['sent', 'received'])
+  box?: 'sent' | 'received';
+}
+
+export class AuditEventQueryDto extends AdminPageQueryDto {
+  @IsOptional()
+  @IsUUID()
+  actorId?: string;
+
+  /** E.g. `referral.read`, `referral.export`, `patient.update`. */
+  @IsOptional()
+  @Matches(/^[a-z][a-z0-9_.-]{0,99}$/, { message: 'must be an action name such as referral.read' })
+  action?: string;
+
+  /** `patient`, `referral`, `attachment` or `consent`. */
+  @IsOptional()
+  @Matches(/^[a-z][a-z_]{0,49}$/, { message: 'must be a resource type such as referral' })
+  resourceType?: string;
+
+  @IsOptional()
+  @IsUUID()
+  resourceId?: string;
+
+  /** Inclusive. */
+  @IsOptional()
+  @Validate(IsZonedDateTime)
+  from?: string;
+
+  /** Exclusive. */
+  @IsOptional()
+  @Validate(IsZonedDateTime)
+  to?: string;
+}
+
+/** Count of referrals in each status (every status is present, 0 when none). */
+export class StatusCountsDto {
+  draft: number;
+  sent: number;
+  received: number;
+  info_requested: number;
+  accepted: number;
+  scheduled: number;
+  in_care: number;
+  outcome_sent: number;
+  closed: number;
+  declined: number;
+  cancel_requested: number;
+  cancelled: number;
+  expired: number;
+}
+
+export class LeakageDto {
+  /** Sent referrals that left the loop: declined + expired + cancelled after sending (a cancelled draft is not leakage). */
+  count: number;
+  /** count / decided, 0 to 1 (4 decimals); null when nothing was decided. */
+  rate: number | null;
+  declined: number;
+  expired: number;
+  /** Cancelled after sending (before or after acceptance). */
+  cancelled: number;
+}
+
+/**
+ * Figures for one group of referrals. Definitions:
+ * - **decided**: sent and no longer awaiting the recipient's decision, i.e. accepted at some point
+ *   (whatever happened after, cancellation included), declined, expired, or cancelled after sending.
+ *   Drafts and referrals still `sent`/`received`/`info_requested` are not decided.
+ * - **closedLoop**: the outcome reached the sender (status `outcome_sent` or `closed`).
+ * - **closedLoopRate** = closedLoop / decided. **leakage.rate** = leakage.count / decided.
+ * - **overdue**: still awaiting a decision and the response-SLA time (since sending, without the time
+ *   in `info_requested`) has reached the escalation threshold (`overdueAfterSeconds`).
+ * - Medians (seconds; the mean of the two middle values for an even count; null without data), over
+ *   the referrals accepted at some point, from the timeline:
+ *   **medianTimeToAcceptSeconds**: first `sent` event → `accepted` event, minus the time spent in
+ *   `info_requested` (request → answer) in between;
+ *   **medianTimeToFirstAppointmentSeconds**: first `sent` event → first `scheduled` event (when the
+ *   first appointment was booked; a later unschedule and reschedule does not move it).
+ */
+export class ReferralMetricsDto {
+  total: number;
+  byStatus: StatusCountsDto;
+  decided: number;
+  /** Accepted at some point. */
+  accepted: number;
+  closedLoop: number;
+  /** 0 to 1 (4 decimals); null when nothing was decided. */
+  closedLoopRate: number | null;
+  leakage: LeakageDto;
+  overdue: number;
+  medianTimeToAcceptSeconds: number | null;
+  medianTimeToFirstAppointmentSeconds: number | null;
+}
+
+export class PractitionerMetricsDto {
+  practitionerId: string;
+  fullName: string;
+  role: string;
+  /** Referrals this practitioner sent. */
+  sent: ReferralMetricsDto;
+  /** Referrals this practitioner received (drafts excluded). */
+  received: ReferralMetricsDto;
+}
+
+/**
+ * Metrics over the referrals created in [from, to) that involve your clinic: as sender clinic, or
+ * as recipient clinic of a sent referral. A referral within your clinic counts once in `clinic`,
+ * and on both sides.
+ */
+export class AdminMetricsDto {
+  from: string;
+  to: string;
+  /** When the figures were computed (overdue depends on it). */
+  asOf: string;
+  /** Escalation threshold of this deployment, in seconds: the line for `overdue`. */
+  overdueAfterSeconds: number;
+  clinic: ReferralMetricsDto;
+  /** Referrals your clinic sent. */
+  sent: ReferralMetricsDto;
+  /** Referrals your clinic received. */
+  received: ReferralMetricsDto;
+  /** Every practitioner of your clinic, by name: their sent and received referrals. */
+  practitioners: PractitionerMetricsDto[];
+}
+
+export class OverduePartyDto {
+  id: string;
+  fullName: string;
+  clinicId: string;
+  clinicName: string;
+}
+
+export class OverdueReferralDto {
+  id: string;
+  kind: string;
+  status: string;
+  priority: string;
+  /** Which side your clinic is on (`both`: a referral within your clinic). */
+  side: 'sent' | 'received' | 'both';
+  patientId: string;
+  sender: OverduePartyDto;
+  recipient: OverduePartyDto;
+  createdAt: string;
+  sentAt: string;
+  /** Response-SLA time at `asOf`, in seconds: since sending, without the time in info_requested. */
+  elapsedSeconds: number;
+  /** Past the escalation threshold as well. */
+  escalationDue: boolean;
+}
+
+export class OverduePageDto {
+  items: OverdueReferralDto[];
+  nextCursor: string | null;
+  /** The instant elapsed times are computed at; the cursor keeps it, so pages never reorder. */
+  asOf: string;
+  reminderAfterSeconds: number;
+  escalateAfterSeconds: number;
+}
+
+export class AuditEventDto {
+  /** A decimal string (64-bit sequence). */
+  id: string;
+  occurredAt: string;
+  actorId: string | null;
+  clinicId: string | null;
+  action: string;
+  resourceType: string;
+  resourceId: string | null;
+  /** `success`, `denied` or `not_found`. */
+  outcome: string;
+  ip: string | null;
+  requestId: string | null;
+  /** Ids and counts only, never patient data. */
+  details: Record<string, unknown> | null;
+}
+
+export class AuditEventPageDto {
+  items: AuditEventDto[];
+  nextCursor: string | null;
+}

@@ -1,0 +1,115 @@
+import { Fragment, useEffect, useRef } from 'react';
+import { api, call } from './api/client';
+import { updateUser } from './api/session';
+import type { ReferenceData } from './api/types';
+import { ErrorPanel, Loading } from './components/Feedback';
+import { Layout } from './components/Layout';
+import { useAsync } from './lib/hooks';
+import { Link, navigate, useLocation } from './lib/router';
+import { isAdmin, ReferenceDataContext, useUser } from './lib/session-hooks';
+import { AcceptInvitationPage } from './pages/AcceptInvitationPage';
+import { AuditLogPage } from './pages/admin/AuditLogPage';
+import { DashboardPage } from './pages/admin/DashboardPage';
+import { FailedNotificationsPage } from './pages/admin/FailedNotificationsPage';
+import { OverduePage } from './pages/admin/OverduePage';
+import { PractitionersPage } from './pages/admin/PractitionersPage';
+import { InboxPage } from './pages/InboxPage';
+import { NewReferralPage } from './pages/NewReferralPage';
+import { ReferralDetailPage } from './pages/ReferralDetailPage';
+import { SignInPage } from './pages/SignInPage';
+
+const REFERRAL_PATH = /^\/referrals\/([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})$/i;
+
+export function App() {
+  const { pathname, key } = useLocation();
+  const user = useUser();
+  const reference = useAsync(
+    // Public and static: GET /reference-data is not described in the OpenAPI document, hence the cast.
+    async () => (await call(api.GET('/api/v1/reference-data'))) as unknown as ReferenceData,
+    [],
+  );
+  const firstRender = useRef(true);
+
+  // Move focus to the new screen's heading, so keyboard and screen-reader users start there.
+  useEffect(() => {
+    if (firstRender.current) {
+      firstRender.current = false;
+      return;
+    }
+    requestAnimationFrame(() => document.querySelector<HTMLElement>('main h1')?.focus());
+  }, [pathname]);
+
+  const publicRoute = pathname === '/sign-in' || pathname === '/accept-invitation';
+  useEffect(() => {
+    if (!user && !publicRoute)
+      navigate(`/sign-in${pathname === '/' ? '' : `?next=${encodeURIComponent(pathname + location.search)}`}`, { replace: true });
+    if (user && pathname === '/sign-in') navigate('/', { replace: true });
+  }, [user, publicRoute, pathname]);
+
+  // Re-read the signed-in user once (name, clinic, role may have changed since sign-in).
+  const userId = user?.id;
+  useEffect(() => {
+    if (userId) void call(api.GET('/api/v1/me')).then(updateUser, () => undefined);
+  }, [userId]);
+
+  if (pathname === '/accept-invitation') return <AcceptInvitationPage />;
+  if (!user) return pathname === '/sign-in' ? <SignInPage /> : null;
+
+  if (reference.error !== undefined && !reference.data) {
+    return (
+      <main id="main" className="main">
+        <h1>ReferLoop</h1>
+        <ErrorPanel error={reference.error} title="ReferLoop could not start" onRetry={() => void reference.reload()} />
+      </main>
+    );
+  }
+  if (!reference.data) {
+    return (
+      <main id="main" className="main">
+        <Loading label="Starting ReferLoop" lines={6} />
+      </main>
+    );
+  }
+
+  return (
+    <ReferenceDataContext.Provider value={reference.data}>
+      {/* A new key per navigation: following a link to the screen you are on reloads it. */}
+      <Layout user={user}>
+        <Fragment key={key}>{screen(pathname, user)}</Fragment>
+      </Layout>
+    </ReferenceDataContext.Provider>
+  );
+}
+
+function screen(pathname: string, user: NonNullable<ReturnType<typeof useUser>>) {
+  if (pathname === '/') return <InboxPage />;
+  if (pathname === '/referrals/new') return <NewReferralPage />;
+  const referral = REFERRAL_PATH.exec(pathname);
+  if (referral) return <ReferralDetailPage key={referral[1]} id={referral[1]} />;
+  if (pathname.startsWith('/admin')) {
+    if (!isAdmin(user)) return <NotFound message="The admin screens are for clinic admins." />;
+    switch (pathname.replace(/\/$/, '')) {
+      case '/admin':
+        return <DashboardPage />;
+      case '/admin/overdue':
+        return <OverduePage />;
+      case '/admin/practitioners':
+        return <PractitionersPage user={user} />;
+      case '/admin/notifications':
+        return <FailedNotificationsPage />;
+      case '/admin/audit':
+        return <AuditLogPage user={user} />;
+    }
+  }
+  return <NotFound />;
+}
+
+function NotFound({ message }: { message?: string }) {
+  return (
+    <>
+      <h1 tabIndex={-1}>Not found</h1>
+      <p>{message ?? 'There is nothing at this address.'}</p>
+      <Link to="/">Go to your referrals</Link>
+    </>
+  );
+}

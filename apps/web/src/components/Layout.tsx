@@ -1,0 +1,80 @@
+import type { ReactNode } from 'react';
+import { api } from '../api/client';
+import { endSession } from '../api/session';
+import type { User } from '../api/types';
+import { roleLabel } from '../lib/labels';
+import { Link, navigate, useLocation } from '../lib/router';
+import { isAdmin, isPractitioner } from '../lib/session-hooks';
+import { NotificationBell } from './NotificationBell';
+
+function NavLink({ to, children, exact }: { to: string; children: ReactNode; exact?: boolean }) {
+  const { pathname } = useLocation();
+  const current = exact ? pathname === to : pathname === to || pathname.startsWith(`${to}/`);
+  return (
+    <Link to={to} className="nav-link" aria-current={current ? 'page' : undefined}>
+      {children}
+    </Link>
+  );
+}
+
+export async function signOut(): Promise<void> {
+  await api.POST('/api/v1/auth/logout').catch(() => undefined);
+  endSession('signed_out');
+  navigate('/sign-in');
+}
+
+/** The signed-in frame: skip link, header with navigation, bell and account, then the screen. */
+export function Layout({ user, children }: { user: User; children: ReactNode }) {
+  const { pathname } = useLocation();
+  return (
+    <>
+      <a className="skip-link" href="#main">
+        Skip to content
+      </a>
+      <header className="topbar">
+        <div className="topbar-inner">
+          <Link to="/" className="brand" aria-label="ReferLoop, referrals">
+            <span aria-hidden="true" className="brand-mark">
+              ↻
+            </span>
+            ReferLoop
+          </Link>
+          <nav aria-label="Main" className="nav">
+            <NavLink to="/" exact>
+              Referrals
+            </NavLink>
+            {isPractitioner(user) && <NavLink to="/referrals/new">New referral</NavLink>}
+            {isAdmin(user) && <NavLink to="/admin">Admin</NavLink>}
+          </nav>
+          <div className="account">
+            <NotificationBell />
+            <span className="account-name">
+              <span>{user.fullName}</span>
+              <span className="muted small">
+                {roleLabel(user.role)}
+                {user.clinic ? ` · ${user.clinic.name}` : ''}
+              </span>
+            </span>
+            <button type="button" className="button button-secondary button-small" onClick={() => void signOut()}>
+              Sign out
+            </button>
+          </div>
+        </div>
+        {isAdmin(user) && pathname.startsWith('/admin') && (
+          <nav aria-label="Admin" className="subnav">
+            <NavLink to="/admin" exact>
+              Dashboard
+            </NavLink>
+            <NavLink to="/admin/overdue">Overdue</NavLink>
+            <NavLink to="/admin/practitioners">Practitioners</NavLink>
+            <NavLink to="/admin/notifications">Failed notifications</NavLink>
+            <NavLink to="/admin/audit">Audit log</NavLink>
+          </nav>
+        )}
+      </header>
+      <main id="main" className="main" tabIndex={-1}>
+        {children}
+      </main>
+    </>
+  );
+}

@@ -1,0 +1,268 @@
+import { type FormEvent, useEffect, useState } from 'react';
+import { api, call } from '../api/client';
+import { ApiError, errorMessage } from '../api/problem';
+import type { CreatePatient, Patient, PreferredContact } from '../api/types';
+import { formatDate, formatDateTime, fullName, localDate } from '../lib/format';
+import { humanize } from '../lib/labels';
+import { useReferenceData } from '../lib/session-hooks';
+import { Field } from './Field';
+import { ErrorPanel, Notice } from './Feedback';
+
+export const sharingConsent = (patient: Patient) => patient.consents.find((c) => c.scope === 'referral_sharing' && c.active);
+
+interface Props {
+  selected: Patient | null;
+  onSelect: (patient: Patient | null) => void;
+  error?: string;
+}
+
+/** Pick one of the clinic's patients or add one, then make sure the sharing consent is on record. */
+export function PatientPicker({ selected, onSelect, error }: Props) {
+  const [mode, setMode] = useState<'search' | 'add'>('search');
+  if (selected) return <SelectedPatient patient={selected} onChange={() => onSelect(null)} onUpdate={onSelect} error={error} />;
+  return (
+    <div className="stack">
+      <div className="segmented" role="group" aria-label="Patient">
+        <button
+          type="button"
+          className="button button-secondary"
+          aria-pressed={mode === 'search'}
+          onClick={() => setMode('search')}
+        >
+          Find a patient
+        </button>
+        <button type="button" className="button button-secondary" aria-pressed={mode === 'add'} onClick={() => setMode('add')}>
+          Add a new patient
+        </button>
+      </div>
+      {error && <p className="field-error">{error}</p>}
+      {mode === 'search' ? <PatientSearch onSelect={onSelect} /> : <AddPatientForm onAdded={onSelect} />}
+    </div>
+  );
+}
+
+function PatientSearch({ onSelect }: { onSelect: (patient: Patient) => void }) {
+  const [q, setQ] = useState('');
+  const [results, setResults] = useState<Patient[] | null>(null);
+  const [error, setError] = useState<unknown>(null);
+
+  useEffect(() => {
+    const timer = setTimeout(async () => {
+      try {
+        const page = await call(api.GET('/api/v1/patients', { params: { query: { q: q.trim() || undefined, limit: 8 } } }));
+        setResults(page.items);
+        setError(null);
+      } catch (e) {
+        setError(e);
+      }
+    }, 250);
+    return () => clearTimeout(timer);
+  }, [q]);
+
+  return (
+    <div className="stack">
+      <Field label="Search your clinic's patients" hint="First or last name.">
+        {(p) => <input {...p} type="search" value={q} onChange={(e) => setQ(e.target.value)} autoComplete="off" />}
+      </Field>
+      {error !== null && <ErrorPanel error={error} title="Could not search patients" />}
+      <div className="result-list" aria-live="polite">
+        {results === null ? (
+          <p className="muted">Searching…</p>
+        ) : results.length === 0 ? (
+          <p className="muted">No patient found. Add a new patient instead.</p>
+        ) : (
+          <ul className="choices">
+            {results.map((patient) => (
+              <li key={patient.id}>
+                <button type="button" className="choice" onClick={() => onSelect(patient)}>
+                  <span className="choice-title">{fullName(patient)}</span>
+                  <span className="muted small">
+                    Born {formatDate(patient.dateOfBirth)}
+                    {sharingConsent(patient) ? ' · sharing consent on file' : ' · no sharing consent'}
+                  </span>
+                </button>
+              </li>
+            ))}
+          </ul>
+        )}
+      </div>
+    </div>
+  );
+}
+
+function AddPatientForm({ onAdded }: { onAdded: (patient: Patient) => void }) {
+  const reference = useReferenceData();
+  const [form, setForm] = useState({
+    firstName: '',
+    lastName: '',
+    dateOfBirth: '',
+    email: '',
+    phone: '',
+    preferredContact: 'email' as PreferredContact,
+  });
+  const [sharing, setSharing] = useState(false);
+  const [notifications, setNotifications] = useState(false);
+  const [error, setError] = useState<unknown>(null);
+  const [busy, setBusy] = useState(false);
+  const set = (key: keyof typeof form) => (e: { target: { value: string } }) => setForm((f) => ({ ...f, [key]: e.target.value }));
+  const fieldError = (field: string) => (error instanceof ApiError ? error.fieldMessage(field) : undefined);
+
+  // A form inside the referral page but not nested in its form: its own submit adds the patient.
+  const submit = async (event: FormEvent) => {
+    event.preventDefault();
+    event.stopPropagation();
+    setBusy(true);
+    setError(null);
+    const body: CreatePatient = {
+      firstName: form.firstName.trim(),
+      lastName: form.lastName.trim(),
+      dateOfBirth: form.dateOfBirth,
+      email: form.email.trim() || undefined,
+      phone: form.phone.trim() || undefined,
+      preferredContact: form.preferredContact,
+      consents: [
+        ...(sharing ? [{ scope: 'referral_sharing' as const }] : []),
+        ...(notifications ? [{ scope: 'patient_notifications' as const }] : []),
+      ],
+    };
+    try {
+      onAdded(await call(api.POST('/api/v1/patients', { body })));
+    } catch (e) {
+      setError(e);
+      setBusy(false);
+    }
+  };
+
+  return (
+    <form className="stack subform" onSubmit={submit} noValidate aria-label="New patient">
+      {error !== null && <Notice tone="error">{errorMessage(error)}</Notice>}
+      <div className="grid-2">
+        <Field label="First name" required error={fieldError('firstName')}>
+          {(p) => <input {...p} name="firstName" autoComplete="off" value={form.firstName} onChange={set('firstName')} />}
+        </Field>
+        <Field label="Last name" required error={fieldError('lastName')}>
+          {(p) => <input {...p} name="lastName" autoComplete="off" value={form.lastName} onChange={set('lastName')} />}
+        </Field>
+        <Field label="Date of birth" required error={fieldError('dateOfBirth')}>
+          {(p) => (
+            <input
+              {...p}
+              type="date"
+              name="dateOfBirth"
+              max={localDate(-1)}
+              value={form.dateOfBirth}
+              onChange={set('dateOfBirth')}
+            />
+          )}
+        </Field>
+        <Field label="Preferred contact" required>
+          {(p) => (
+            <select {...p} name="preferredContact" value={form.preferredContact} onChange={set('preferredContact')}>
+              {reference.preferredContacts.map((c) => (
+                <option key={c} value={c}>
+                  {c === 'sms' ? 'SMS' : humanize(c)}
+                </option>
+              ))}
+            </select>
+          )}
+        </Field>
+        <Field label="Email" error={fieldError('email')}>
+          {(p) => <input {...p} type="email" name="email" autoComplete="off" value={form.email} onChange={set('email')} />}
+        </Field>
+        <Field label="Phone" error={fieldError('phone')}>
+          {(p) => <input {...p} type="tel" name="phone" autoComplete="off" value={form.phone} onChange={set('phone')} />}
+        </Field>
+      </div>
+      <fieldset className="fieldset">
+        <legend>Consents given by the patient</legend>
+        <label className="checkbox">
+          <input type="checkbox" name="consentSharing" checked={sharing} onChange={(e) => setSharing(e.target.checked)} />
+          <span>
+            The patient agrees that their details and this referral are shared with the practitioner they are referred to.
+          </span>
+        </label>
+        <label className="checkbox">
+          <input
+            type="checkbox"
+            name="consentNotifications"
+            checked={notifications}
+            onChange={(e) => setNotifications(e.target.checked)}
+          />
+          <span>The patient agrees to receive notifications about their referral.</span>
+        </label>
+      </fieldset>
+      <div>
+        <button type="submit" className="button button-secondary" disabled={busy}>
+          {busy ? 'Adding…' : 'Add patient'}
+        </button>
+      </div>
+    </form>
+  );
+}
+
+function SelectedPatient({
+  patient,
+  onChange,
+  onUpdate,
+  error,
+}: {
+  patient: Patient;
+  onChange: () => void;
+  onUpdate: (patient: Patient) => void;
+  error?: string;
+}) {
+  const consent = sharingConsent(patient);
+  const [confirmed, setConfirmed] = useState(false);
+  const [busy, setBusy] = useState(false);
+  const [failure, setFailure] = useState<unknown>(null);
+
+  const record = async () => {
+    setBusy(true);
+    setFailure(null);
+    try {
+      const granted = await call(
+        api.POST('/api/v1/patients/{id}/consents', { params: { path: { id: patient.id } }, body: { scope: 'referral_sharing' } }),
+      );
+      onUpdate({ ...patient, consents: [...patient.consents.filter((c) => c.id !== granted.id), granted] });
+    } catch (e) {
+      setFailure(e);
+    } finally {
+      setBusy(false);
+    }
+  };
+
+  return (
+    <div className="stack">
+      <div className="selected" data-testid="selected-patient">
+        <div>
+          <p className="choice-title">{fullName(patient)}</p>
+          <p className="muted small">
+            Born {formatDate(patient.dateOfBirth)}
+            {patient.email ? ` · ${patient.email}` : ''}
+            {patient.phone ? ` · ${patient.phone}` : ''}
+          </p>
+        </div>
+        <button type="button" className="button button-secondary button-small" onClick={onChange}>
+          Change patient
+        </button>
+      </div>
+      {consent ? (
+        <Notice tone="success">Consent to share referral information recorded {formatDateTime(consent.grantedAt)}.</Notice>
+      ) : (
+        <div className="panel panel-warning" role="alert">
+          <p className="panel-title">No consent to share referral information</p>
+          <p>A referral cannot be sent until the patient has agreed that it is shared with the practitioner you refer them to.</p>
+          <label className="checkbox">
+            <input type="checkbox" checked={confirmed} onChange={(e) => setConfirmed(e.target.checked)} />
+            <span>The patient has given me this consent.</span>
+          </label>
+          <button type="button" className="button button-secondary" disabled={!confirmed || busy} onClick={() => void record()}>
+            {busy ? 'Recording…' : 'Record consent'}
+          </button>
+          {failure !== null && <p className="field-error">{errorMessage(failure)}</p>}
+        </div>
+      )}
+      {error && <p className="field-error">{error}</p>}
+    </div>
+  );
+}

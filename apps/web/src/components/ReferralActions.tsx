@@ -1,0 +1,253 @@
+import { type FormEvent, useEffect, useRef, useState } from 'react';
+import { api, call } from '../api/client';
+import { ApiError, errorMessage } from '../api/problem';
+import type { ActionField, Referral, ReferralAction, ReferralActionBody } from '../api/types';
+import { localDateTimeToIso } from '../lib/format';
+import { actionHint, actionLabel, humanize } from '../lib/labels';
+import { useReferenceData } from '../lib/session-hooks';
+import { Field } from './Field';
+import { Notice } from './Feedback';
+
+interface Props {
+  referral: Referral;
+  onDone: (updated: Referral, action: ReferralAction) => void;
+  /** The referral changed under us (409): reload and say so. */
+  onConflict: (error: ApiError) => void;
+}
+
+interface Values {
+  note: string;
+  reason: string;
+  reasonChoice: string;
+  appointmentAt: string;
+  summary: string;
+  recommendations: string;
+}
+const EMPTY: Values = { note: '', reason: '', reasonChoice: '', appointmentAt: '', summary: '', recommendations: '' };
+const DANGER: ReadonlySet<ReferralAction> = new Set(['decline', 'cancel', 'request-cancel', 'confirm-cancel']);
+
+function nowForInput(): string {
+  const d = new Date(Date.now() + 60_000);
+  d.setMinutes(d.getMinutes() - d.getTimezoneOffset());
+  return d.toISOString().slice(0, 16);
+}
+
+/**
+ * Exactly the actions the API allows this user now (`allowedActions`), each with the body fields
+ * the state machine lists for it (GET /reference-data `referralActions[action].fields`).
+ */
+export function ReferralActions({ referral, onDone, onConflict }: Props) {
+  const reference = useReferenceData();
+  const [active, setActive] = useState<ReferralAction | null>(null);
+  const [values, setValues] = useState<Values>(EMPTY);
+  const [errors, setErrors] = useState<Partial<Record<ActionField | 'summary', string>>>({});
+  const [failure, setFailure] = useState<unknown>(null);
+  const [busy, setBusy] = useState(false);
+  const formRef = useRef<HTMLFormElement>(null);
+
+  useEffect(() => {
+    // A new state offers new actions: close a form that belonged to the old one.
+    setActive(null);
+    setValues(EMPTY);
+    setErrors({});
+    setFailure(null);
+  }, [referral.version]);
+
+  useEffect(() => {
+    if (active) formRef.current?.querySelector<HTMLElement>('textarea, input, select, button[type=submit]')?.focus();
+  }, [active]);
+
+  const fields = (action: ReferralAction) => reference.referralActions[action]?.fields ?? {};
+
+  const perform = async (action: ReferralAction, body: ReferralActionBody) => {
+    setBusy(true);
+    setFailure(null);
+    try {
+      const updated = await call(
+        api.POST('/api/v1/referrals/{id}/{action}', {
+          params: { path: { id: referral.id, action } },
+          body: { ...body, version: referral.version },
+        }),
+      );
+      onDone(updated, action);
+    } catch (e) {
+      if (e instanceof ApiError && (e.code === 'stale_version' || e.code === 'invalid_transition')) onConflict(e);
+      else {
+        setFailure(e);
+        if (e instanceof ApiError) {
+          setErrors({
+            note: e.fieldMessage('note'),
+            reason: e.fieldMessage('reason'),
+            appointmentAt: e.fieldMessage('appointmentAt'),
+            summary: e.fieldMessage('outcome'),
+          });
+        }
+      }
+    } finally {
+      setBusy(false);
+    }
+  };
+
+  const open = (action: ReferralAction) => {
+    setFailure(null);
+    setErrors({});
+    if (Object.keys(fields(action)).length === 0 && !DANGER.has(action)) {
+      void perform(action, {});
+      return;
+    }
+    setValues(EMPTY);
+    setActive(action);
+  };
+
+  const submit = (event: FormEvent) => {
+    event.preventDefault();
+    if (!active) return;
+    const f = fields(active);
+    const found: typeof errors = {};
+    const body: ReferralActionBody = {};
+    const reason = active === 'unschedule' && values.reasonChoice !== 'other' ? values.reasonChoice : values.reason.trim();
+    if (f.note) {
+      if (values.note.trim()) body.note = values.note.trim();
+      else if (f.note === 'required') found.note = 'Write a note.';
+    }
+    if (f.reason) {
+      if (reason) body.reason = reason;
+      else if (f.reason === 'required') found.reason = 'Give a reason.';
+    }
+    if (f.appointmentAt) {
+      if (!values.appointmentAt) {
+        if (f.appointmentAt === 'required') found.appointmentAt = 'Choose the date and time.';
+      } else if (new Date(values.appointmentAt).getTime() <= Date.now())
+        found.appointmentAt = 'The appointment must be in the future.';
+      else body.appointmentAt = localDateTimeToIso(values.appointmentAt);
+    }
+    if (f.outcome) {
+      if (values.summary.trim())
+        body.outcome = { summary: values.summary.trim(), recommendations: values.recommendations.trim() || undefined };
+      else if (f.outcome === 'required') found.summary = 'Summarise the outcome.';
+    }
+    setErrors(found);
+    if (Object.keys(found).length > 0) return;
+    void perform(active, body);
+  };
+
+  const allowed = referral.allowedActions;
+  if (allowed.length === 0) {
+    return <p className="muted">Nothing for you to do on this referral now.</p>;
+  }
+
+  const f = active ? fields(active) : {};
+  const set = (key: keyof Values) => (e: { target: { value: string } }) => setValues((v) => ({ ...v, [key]: e.target.value }));
+  return (
+    <div className="stack">
+      <div className="action-buttons" role="group" aria-label="Actions">
+        {allowed.map((action) => (
+          <button
+            key={action}
+            type="button"
+            className={`button ${DANGER.has(action) ? 'button-danger' : active === action || allowed.length === 1 ? 'button-primary' : 'button-secondary'}`}
+            aria-expanded={Object.keys(fields(action)).length > 0 || DANGER.has(action) ? active === action : undefined}
+            disabled={busy}
+            onClick={() => open(action)}
+            data-action={action}
+          >
+            {actionLabel(action)}
+          </button>
+        ))}
+      </div>
+      {failure !== null && !active && <Notice tone="error">{errorMessage(failure)}</Notice>}
+      {active && (
+        <form ref={formRef} className="subform stack" onSubmit={submit} noValidate aria-label={actionLabel(active)}>
+          <p className="muted">{actionHint(active)}</p>
+          {f.reason &&
+            (active === 'unschedule' ? (
+              <fieldset className="fieldset">
+                <legend>Why did the appointment not happen?</legend>
+                {[...reference.unscheduleReasons, 'other'].map((r) => (
+                  <label key={r} className="checkbox">
+                    <input
+                      type="radio"
+                      name="reasonChoice"
+                      value={r}
+                      checked={values.reasonChoice === r}
+                      onChange={set('reasonChoice')}
+                    />
+                    <span>{r === 'other' ? 'Other' : humanize(r)}</span>
+                  </label>
+                ))}
+                {values.reasonChoice === 'other' && (
+                  <Field label="Reason" required error={errors.reason}>
+                    {(p) => <input {...p} name="reason" value={values.reason} onChange={set('reason')} />}
+                  </Field>
+                )}
+                {errors.reason && values.reasonChoice !== 'other' && <p className="field-error">{errors.reason}</p>}
+              </fieldset>
+            ) : (
+              <Field
+                label={active === 'request-info' ? 'What do you need?' : 'Reason'}
+                required={f.reason === 'required'}
+                error={errors.reason}
+              >
+                {(p) => (
+                  <textarea {...p} name="reason" rows={3} maxLength={2000} value={values.reason} onChange={set('reason')} />
+                )}
+              </Field>
+            ))}
+          {f.appointmentAt && (
+            <Field label="Appointment date and time" required={f.appointmentAt === 'required'} error={errors.appointmentAt}>
+              {(p) => (
+                <input
+                  {...p}
+                  type="datetime-local"
+                  name="appointmentAt"
+                  min={nowForInput()}
+                  value={values.appointmentAt}
+                  onChange={set('appointmentAt')}
+                />
+              )}
+            </Field>
+          )}
+          {f.outcome && (
+            <>
+              <Field label="Outcome summary" required={f.outcome === 'required'} error={errors.summary}>
+                {(p) => (
+                  <textarea {...p} name="summary" rows={4} maxLength={10000} value={values.summary} onChange={set('summary')} />
+                )}
+              </Field>
+              <Field label="Recommendations">
+                {(p) => (
+                  <textarea
+                    {...p}
+                    name="recommendations"
+                    rows={3}
+                    maxLength={10000}
+                    value={values.recommendations}
+                    onChange={set('recommendations')}
+                  />
+                )}
+              </Field>
+            </>
+          )}
+          {f.note && (
+            <Field
+              label={f.note === 'required' ? 'Note' : 'Note (optional)'}
+              required={f.note === 'required'}
+              error={errors.note}
+            >
+              {(p) => <textarea {...p} name="note" rows={3} maxLength={10000} value={values.note} onChange={set('note')} />}
+            </Field>
+          )}
+          {failure !== null && <Notice tone="error">{errorMessage(failure)}</Notice>}
+          <div className="actions-row">
+            <button type="submit" className={`button ${DANGER.has(active) ? 'button-danger' : 'button-primary'}`} disabled={busy}>
+              {busy ? 'Saving…' : actionLabel(active)}
+            </button>
+            <button type="button" className="button button-secondary" onClick={() => setActive(null)} disabled={busy}>
+              Back
+            </button>
+          </div>
+        </form>
+      )}
+    </div>
+  );
+}

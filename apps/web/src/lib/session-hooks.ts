@@ -1,0 +1,20 @@
+import { createContext, useContext, useSyncExternalStore } from 'react';
+import { currentUser, subscribe } from '../api/session';
+import type { ReferenceData, User } from '../api/types';
+
+/** The signed-in user (null when signed out); re-renders on sign-in, refresh and sign-out. */
+export function useUser(): User | null {
+  return useSyncExternalStore(subscribe, currentUser);
+}
+
+export const ReferenceDataContext = createContext<ReferenceData | null>(null);
+
+/** The curated lists and the state machine (loaded once before any screen renders). */
+export function useReferenceData(): ReferenceData {
+  const data = useContext(ReferenceDataContext);
+  if (!data) throw new Error('reference data is not loaded');
+  return data;
+}
+
+export const isAdmin = (user: User) => user.role === 'clinic_admin';
+export const isPractitioner = (user: User) => user.role === 'massage_therapist' || user.role === 'physical_therapist';

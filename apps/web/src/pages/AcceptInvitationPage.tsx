@@ -1,0 +1,91 @@
+import { type FormEvent, useState } from 'react';
+import { api, call } from '../api/client';
+import { ApiError, errorMessage } from '../api/problem';
+import { startSession } from '../api/session';
+import { Field } from '../components/Field';
+import { Notice } from '../components/Feedback';
+import { useTitle } from '../lib/hooks';
+import { Link, navigate, useLocation } from '../lib/router';
+import { PublicFrame } from './SignInPage';
+
+const PASSWORD_MIN = 10;
+
+export function AcceptInvitationPage() {
+  useTitle('Accept invitation');
+  const { query } = useLocation();
+  const token = query.get('token') ?? '';
+  const [password, setPassword] = useState('');
+  const [confirm, setConfirm] = useState('');
+  const [errors, setErrors] = useState<{ password?: string; confirm?: string }>({});
+  const [error, setError] = useState<unknown>(null);
+  const [busy, setBusy] = useState(false);
+
+  const submit = async (event: FormEvent) => {
+    event.preventDefault();
+    const next: typeof errors = {};
+    if (password.length < PASSWORD_MIN) next.password = `Use at least ${PASSWORD_MIN} characters.`;
+    if (confirm !== password) next.confirm = 'The two passwords differ.';
+    setErrors(next);
+    if (Object.keys(next).length > 0) return;
+    setBusy(true);
+    setError(null);
+    try {
+      startSession(await call(api.POST('/api/v1/auth/accept-invitation', { body: { token, password } })));
+      navigate('/', { replace: true });
+    } catch (e) {
+      setError(e);
+      setBusy(false);
+    }
+  };
+
+  if (!token) {
+    return (
+      <PublicFrame title="Accept invitation">
+        <Notice tone="error">This link has no invitation token. Ask your clinic admin for a new invitation link.</Notice>
+        <Link to="/sign-in">Go to sign in</Link>
+      </PublicFrame>
+    );
+  }
+
+  return (
+    <PublicFrame title="Accept invitation">
+      <p>Welcome to ReferLoop. Choose a password to finish setting up your account.</p>
+      {error !== null && (
+        <Notice tone="error">
+          {error instanceof ApiError && error.code === 'invitation_invalid'
+            ? 'This invitation has expired or was already used. Ask your clinic admin for a new link.'
+            : errorMessage(error)}
+        </Notice>
+      )}
+      <form onSubmit={submit} className="stack" noValidate>
+        <Field label="New password" required hint={`At least ${PASSWORD_MIN} characters.`} error={errors.password}>
+          {(p) => (
+            <input
+              {...p}
+              type="password"
+              name="password"
+              autoComplete="new-password"
+              value={password}
+              onChange={(e) => setPassword(e.target.value)}
+            />
+          )}
+        </Field>
+        <Field label="Repeat the password" required error={errors.confirm}>
+          {(p) => (
+            <input
+              {...p}
+              type="password"
+              name="confirm"
+              autoComplete="new-password"
+              value={confirm}
+              onChange={(e) => setConfirm(e.target.value)}
+            />
+          )}
+        </Field>
+        <button type="submit" className="button button-primary" disabled={busy}>
+          {busy ? 'Setting up…' : 'Set password and sign in'}
+        </button>
+      </form>
+    </PublicFrame>
+  );
+}

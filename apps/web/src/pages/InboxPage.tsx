@@ -1,0 +1,217 @@
+import { useCallback, useEffect, useMemo, useState } from 'react';
+import { api, call } from '../api/client';
+import type { Referral } from '../api/types';
+import { ErrorPanel, Loading } from '../components/Feedback';
+import { PriorityBadge, StatusChip } from '../components/StatusChip';
+import { Tabs } from '../components/Tabs';
+import { formatDateTime, fullName } from '../lib/format';
+import { useTitle } from '../lib/hooks';
+import { kindLabel, statusLabel } from '../lib/labels';
+import { Link, navigate, setQuery, useLocation } from '../lib/router';
+import { isAdmin, useReferenceData, useUser } from '../lib/session-hooks';
+
+type Box = 'received' | 'sent' | 'clinic';
+const PAGE_SIZE = 25;
+
+const matches = (referral: Referral, needle: string) =>
+  [
+    fullName(referral.patient),
+    referral.reason,
+    referral.sender.fullName,
+    referral.recipient.fullName,
+    referral.sender.clinicName,
+    referral.recipient.clinicName,
+  ]
+    .join(' ')
+    .toLowerCase()
+    .includes(needle);
+
+export function InboxPage() {
+  useTitle('Referrals');
+  const user = useUser()!;
+  const reference = useReferenceData();
+  const { query } = useLocation();
+  const boxes: { id: Box; label: string }[] = isAdmin(user)
+    ? [{ id: 'clinic', label: 'Clinic' }]
+    : [
+        { id: 'received', label: 'Received' },
+        { id: 'sent', label: 'Sent' },
+      ];
+  const requested = query.get('box') as Box | null;
+  const box = boxes.some((b) => b.id === requested) ? requested! : boxes[0].id;
+  const status = reference.referralStatuses.find((s) => s === query.get('status')) ?? '';
+  const search = query.get('q') ?? '';
+
+  const [items, setItems] = useState<Referral[]>([]);
+  const [nextCursor, setNextCursor] = useState<string | null>(null);
+  const [loading, setLoading] = useState(true);
+  const [error, setError] = useState<unknown>(null);
+
+  const fetchPage = useCallback(
+    (cursor?: string) =>
+      call(
+        api.GET('/api/v1/referrals', {
+          params: { query: { box, status: status ? [status] : undefined, limit: PAGE_SIZE, cursor } },
+        }),
+      ),
+    [box, status],
+  );
+
+  const load = useCallback(async () => {
+    setLoading(true);
+    setError(null);
+    try {
+      const page = await fetchPage();
+      setItems(page.items);
+      setNextCursor(page.nextCursor);
+    } catch (e) {
+      setError(e);
+    } finally {
+      setLoading(false);
+    }
+  }, [fetchPage]);
+
+  useEffect(() => {
+    void load();
+  }, [load]);
+
+  const loadMore = async () => {
+    if (!nextCursor) return;
+    setLoading(true);
+    try {
+      const page = await fetchPage(nextCursor);
+      setItems((current) => [...current, ...page.items]);
+      setNextCursor(page.nextCursor);
+    } catch (e) {
+      setError(e);
+    } finally {
+      setLoading(false);
+    }
+  };
+
+  const needle = search.trim().toLowerCase();
+  const shown = useMemo(() => (needle ? items.filter((r) => matches(r, needle)) : items), [items, needle]);
+
+  return (
+    <>
+      <div className="page-head">
+        <h1 tabIndex={-1}>Referrals</h1>
+        {!isAdmin(user) && (
+          <Link to="/referrals/new" className="button button-primary">
+            New referral
+          </Link>
+        )}
+      </div>
+      <Tabs label="Referral boxes" tabs={boxes} selected={box} onSelect={(id) => setQuery({ box: id })} panelId="inbox-panel" />
+      <div id="inbox-panel" role="tabpanel" aria-labelledby={`tab-${box}`} className="tab-panel">
+        <div className="filters">
+          <div className="field">
+            <label htmlFor="status-filter">Status</label>
+            <select id="status-filter" value={status} onChange={(e) => setQuery({ status: e.target.value })}>
+              <option value="">All statuses</option>
+              {reference.referralStatuses.map((s) => (
+                <option key={s} value={s}>
+                  {statusLabel(s)}
+                </option>
+              ))}
+            </select>
+          </div>
+          <div className="field field-grow">
+            <label htmlFor="inbox-search">Search</label>
+            <input
+              id="inbox-search"
+              type="search"
+              placeholder="Patient, reason or practitioner"
+              value={search}
+              aria-describedby="inbox-search-hint"
+              onChange={(e) => setQuery({ q: e.target.value })}
+            />
+          </div>
+        </div>
+        <p className="hint filters-hint" id="inbox-search-hint">
+          Search looks through the referrals loaded below{nextCursor ? '; load more to search further' : ''}.
+        </p>
+        <p className="visually-hidden" role="status" aria-live="polite">
+          {loading ? 'Loading referrals' : `${shown.length} referrals shown`}
+        </p>
+        {error !== null && <ErrorPanel error={error} title="Could not load the referrals" onRetry={() => void load()} />}
+        {loading && items.length === 0 ? (
+          <Loading label="Loading referrals" lines={4} />
+        ) : shown.length === 0 && error === null ? (
+          <div className="empty">
+            <p>
+              {needle
+                ? 'No loaded referral matches your search.'
+                : status
+                  ? `No ${statusLabel(status).toLowerCase()} referrals here.`
+                  : 'No referrals here yet.'}
+            </p>
+          </div>
+        ) : (
+          <div className="table-wrap">
+            <table className="table referral-table">
+              <caption className="visually-hidden">{boxes.find((b) => b.id === box)?.label} referrals</caption>
+              <thead>
+                <tr>
+                  <th scope="col">Patient and reason</th>
+                  <th scope="col">{box === 'received' ? 'From' : box === 'sent' ? 'To' : 'From → to'}</th>
+                  <th scope="col">Status</th>
+                  <th scope="col">Updated</th>
+                </tr>
+              </thead>
+              <tbody>
+                {shown.map((r) => (
+                  <tr key={r.id} className="row-link" onClick={() => navigate(`/referrals/${r.id}`)} data-referral-id={r.id}>
+                    <td>
+                      <Link to={`/referrals/${r.id}`} className="row-title" onClick={(e) => e.stopPropagation()}>
+                        {fullName(r.patient)}
+                      </Link>
+                      <span className="row-sub">{r.reason}</span>
+                      <span className="row-sub muted small">{kindLabel(r.kind)}</span>
+                    </td>
+                    <td>
+                      {box === 'received' ? (
+                        <Party name={r.sender.fullName} clinic={r.sender.clinicName} />
+                      ) : box === 'sent' ? (
+                        <Party name={r.recipient.fullName} clinic={r.recipient.clinicName} />
+                      ) : (
+                        <>
+                          <Party name={r.sender.fullName} clinic={r.sender.clinicName} />
+                          <span aria-label="to"> → </span>
+                          <Party name={r.recipient.fullName} clinic={r.recipient.clinicName} />
+                        </>
+                      )}
+                    </td>
+                    <td>
+                      <span className="chips">
+                        <StatusChip status={r.status} />
+                        <PriorityBadge priority={r.priority} />
+                      </span>
+                    </td>
+                    <td className="nowrap">{formatDateTime(r.updatedAt)}</td>
+                  </tr>
+                ))}
+              </tbody>
+            </table>
+          </div>
+        )}
+        <div className="pager">
+          {nextCursor && (
+            <button type="button" className="button button-secondary" onClick={() => void loadMore()} disabled={loading}>
+              {loading ? 'Loading…' : 'Load more'}
+            </button>
+          )}
+        </div>
+      </div>
+    </>
+  );
+}
+
+function Party({ name, clinic }: { name: string; clinic: string }) {
+  return (
+    <span className="party">
+      <span>{name}</span>
+      <span className="muted small">{clinic}</span>
+    </span>
+  );
+}

@@ -1,0 +1,411 @@
+import { type FormEvent, useState } from 'react';
+import { api, call, download } from '../../api/client';
+import { errorMessage } from '../../api/problem';
+import type { AdminMetrics, ReferralMetrics, ReferralStatus } from '../../api/types';
+import { ErrorPanel, Loading, Notice } from '../../components/Feedback';
+import { formatDuration, formatPercent, localDate } from '../../lib/format';
+import { useAsync, useTitle } from '../../lib/hooks';
+import { roleLabel, statusLabel, statusTone } from '../../lib/labels';
+import { useReferenceData } from '../../lib/session-hooks';
+import { endOfDay, startOfDay } from './admin-data';
+
+const WEEKS = 8;
+
+export function DashboardPage() {
+  useTitle('Clinic dashboard');
+  const [range, setRange] = useState({ from: localDate(-29), to: localDate() });
+  const [draft, setDraft] = useState(range);
+  const [exportError, setExportError] = useState<unknown>(null);
+  const timeWindow = { from: startOfDay(range.from), to: endOfDay(range.to) };
+
+  const metrics = useAsync(
+    () => call(api.GET('/api/v1/admin/metrics', { params: { query: timeWindow } })),
+    [range.from, range.to],
+  );
+
+  const apply = (event: FormEvent) => {
+    event.preventDefault();
+    if (draft.from <= draft.to) setRange(draft);
+  };
+
+  const exportCsv = async () => {
+    setExportError(null);
+    const query = new URLSearchParams(timeWindow).toString();
+    await download(`/api/v1/admin/referrals/export.csv?${query}`, `referrals-${range.from}-to-${range.to}.csv`).catch(
+      setExportError,
+    );
+  };
+
+  return (
+    <>
+      <div className="page-head">
+        <h1 tabIndex={-1}>Clinic dashboard</h1>
+        <button type="button" className="button button-secondary" onClick={() => void exportCsv()}>
+          Export referrals (CSV)
+        </button>
+      </div>
+      {exportError !== null && <Notice tone="error">Export failed: {errorMessage(exportError)}</Notice>}
+      <form className="filters" onSubmit={apply} aria-label="Time window">
+        <div className="field">
+          <label htmlFor="metrics-from">Created from</label>
+          <input
+            id="metrics-from"
+            type="date"
+            value={draft.from}
+            max={draft.to}
+            onChange={(e) => setDraft({ ...draft, from: e.target.value })}
+          />
+        </div>
+        <div className="field">
+          <label htmlFor="metrics-to">to</label>
+          <input
+            id="metrics-to"
+            type="date"
+            value={draft.to}
+            min={draft.from}
+            onChange={(e) => setDraft({ ...draft, to: e.target.value })}
+          />
+        </div>
+        <button type="submit" className="button button-secondary">
+          Show
+        </button>
+      </form>
+
+      {metrics.error !== undefined ? (
+        <>
+          <ErrorPanel error={metrics.error} title="Clinic metrics are not available" onRetry={() => void metrics.reload()} />
+          <FallbackStatusCounts />
+        </>
+      ) : !metrics.data ? (
+        <Loading label="Loading metrics" lines={10} />
+      ) : (
+        <Metrics data={metrics.data} />
+      )}
+      <Turnaround />
+    </>
+  );
+}
+
+function Metrics({ data }: { data: AdminMetrics }) {
+  const c = data.clinic;
+  return (
+    <div className="stack">
+      <section aria-labelledby="kpi-heading">
+        <h2 id="kpi-heading" className="visually-hidden">
+          Key figures
+        </h2>
+        <div className="kpis">
+          <Kpi label="Referrals" value={String(c.total)} testId="kpi-total" />
+          <Kpi
+            label="Closed-loop rate"
+            value={formatPercent(c.closedLoopRate)}
+            hint={`${c.closedLoop} of ${c.decided} decided`}
+          />
+          <Kpi label="Median time to accept" value={formatDuration(c.medianTimeToAcceptSeconds)} />
+          <Kpi
+            label="Median time to book"
+            value={formatDuration(c.medianTimeToFirstAppointmentSeconds)}
+            hint="Sent → first appointment booked"
+          />
+          <Kpi
+            label="Overdue"
+            value={String(c.overdue)}
+            hint={`No decision after ${formatDuration(data.overdueAfterSeconds)}`}
+            tone={c.overdue > 0 ? 'warning' : undefined}
+          />
+          <Kpi
+            label="Leakage"
+            value={`${c.leakage.count}`}
+            hint={`${formatPercent(c.leakage.rate)}: ${c.leakage.declined} declined, ${c.leakage.expired} expired, ${c.leakage.cancelled} cancelled`}
+            tone={c.leakage.count > 0 ? 'warning' : undefined}
+          />
+        </div>
+      </section>
+
+      <div className="grid-2 grid-top">
+        <section className="card" aria-labelledby="funnel-heading">
+          <h2 id="funnel-heading">Closed-loop funnel</h2>
+          <Funnel metrics={c} />
+        </section>
+        <section className="card" aria-labelledby="status-heading">
+          <h2 id="status-heading">Referrals by status</h2>
+          <StatusBars counts={c.byStatus} />
+        </section>
+      </div>
+
+      <section className="card" aria-labelledby="sides-heading">
+        <h2 id="sides-heading">Sent and received</h2>
+        <div className="table-wrap">
+          <table className="table">
+            <thead>
+              <tr>
+                <th scope="col">Side</th>
+                <th scope="col">Referrals</th>
+                <th scope="col">Accepted</th>
+                <th scope="col">Closed loop</th>
+                <th scope="col">Median to accept</th>
+                <th scope="col">Overdue</th>
+                <th scope="col">Leakage</th>
+              </tr>
+            </thead>
+            <tbody>
+              {(
+                [
+                  ['Sent by the clinic', data.sent],
+                  ['Received by the clinic', data.received],
+                ] as const
+              ).map(([label, m]) => (
+                <tr key={label}>
+                  <th scope="row">{label}</th>
+                  <td>{m.total}</td>
+                  <td>{m.accepted}</td>
+                  <td>
+                    {m.closedLoop} ({formatPercent(m.closedLoopRate)})
+                  </td>
+                  <td>{formatDuration(m.medianTimeToAcceptSeconds)}</td>
+                  <td>{m.overdue}</td>
+                  <td>{m.leakage.count}</td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </div>
+      </section>
+
+      <section className="card" aria-labelledby="people-heading">
+        <h2 id="people-heading">Per practitioner</h2>
+        {data.practitioners.length === 0 ? (
+          <p className="muted">No practitioners yet.</p>
+        ) : (
+          <div className="table-wrap">
+            <table className="table" data-testid="practitioner-metrics">
+              <thead>
+                <tr>
+                  <th scope="col">Practitioner</th>
+                  <th scope="col">Sent</th>
+                  <th scope="col">Received</th>
+                  <th scope="col">Accepted</th>
+                  <th scope="col">Median to accept</th>
+                  <th scope="col">Closed loop (received)</th>
+                  <th scope="col">Overdue</th>
+                </tr>
+              </thead>
+              <tbody>
+                {data.practitioners.map((p) => (
+                  <tr key={p.practitionerId}>
+                    <th scope="row">
+                      {p.fullName}
+                      <span className="row-sub muted small">{roleLabel(p.role)}</span>
+                    </th>
+                    <td>{p.sent.total}</td>
+                    <td>{p.received.total}</td>
+                    <td>{p.received.accepted}</td>
+                    <td>{formatDuration(p.received.medianTimeToAcceptSeconds)}</td>
+                    <td>{formatPercent(p.received.closedLoopRate)}</td>
+                    <td>{p.received.overdue}</td>
+                  </tr>
+                ))}
+              </tbody>
+            </table>
+          </div>
+        )}
+      </section>
+      <p className="muted small">
+        Referrals created {new Date(data.from).toLocaleDateString()} –{' '}
+        {new Date(new Date(data.to).getTime() - 1).toLocaleDateString()}; figures as of {new Date(data.asOf).toLocaleString()}.
+      </p>
+    </div>
+  );
+}
+
+function Kpi({
+  label,
+  value,
+  hint,
+  tone,
+  testId,
+}: {
+  label: string;
+  value: string;
+  hint?: string;
+  tone?: 'warning';
+  testId?: string;
+}) {
+  return (
+    <div className={`kpi ${tone ? `kpi-${tone}` : ''}`} data-testid={testId}>
+      <span className="kpi-label">{label}</span>
+      <span className="kpi-value">{value}</span>
+      {hint && <span className="kpi-hint">{hint}</span>}
+    </div>
+  );
+}
+
+function Funnel({ metrics }: { metrics: ReferralMetrics }) {
+  const sent = metrics.total - metrics.byStatus.draft;
+  const stages = [
+    { label: 'Sent', value: sent },
+    { label: 'Decided', value: metrics.decided },
+    { label: 'Accepted', value: metrics.accepted },
+    { label: 'Outcome reported', value: metrics.closedLoop },
+  ];
+  const max = Math.max(1, ...stages.map((s) => s.value));
+  return (
+    <ol className="funnel">
+      {stages.map((s) => (
+        <li key={s.label} className="bar-row">
+          <span className="bar-label">{s.label}</span>
+          <span className="bar-track" aria-hidden="true">
+            <span className="bar bar-funnel" style={{ width: `${(s.value / max) * 100}%` }} />
+          </span>
+          <span className="bar-value">{s.value}</span>
+        </li>
+      ))}
+    </ol>
+  );
+}
+
+function StatusBars({ counts }: { counts: Partial<Record<ReferralStatus, number>> }) {
+  const reference = useReferenceData();
+  const max = Math.max(1, ...Object.values(counts).map((v) => v ?? 0));
+  return (
+    <ul className="status-bars" data-testid="status-counts">
+      {reference.referralStatuses.map((status) => {
+        const value = counts[status] ?? 0;
+        return (
+          <li key={status} className="bar-row" data-testid={`status-count-${status}`} data-count={value}>
+            <span className="bar-label">{statusLabel(status)}</span>
+            <span className="bar-track" aria-hidden="true">
+              <span className={`bar bar-${statusTone(status)}`} style={{ width: `${(value / max) * 100}%` }} />
+            </span>
+            <span className="bar-value">{value}</span>
+          </li>
+        );
+      })}
+    </ul>
+  );
+}
+
+/** Without /admin/metrics, the status breakdown still comes from the clinic box (up to 500 referrals). */
+function FallbackStatusCounts() {
+  const counts = useAsync(async () => {
+    const tally: Partial<Record<ReferralStatus, number>> = {};
+    let cursor: string | undefined;
+    for (let page = 0; page < 5; page++) {
+      const result = await call(api.GET('/api/v1/referrals', { params: { query: { box: 'clinic', limit: 100, cursor } } }));
+      for (const r of result.items) tally[r.status as ReferralStatus] = (tally[r.status as ReferralStatus] ?? 0) + 1;
+      if (!result.nextCursor) break;
+      cursor = result.nextCursor;
+    }
+    return tally;
+  }, []);
+  return (
+    <section className="card" aria-labelledby="fallback-heading">
+      <h2 id="fallback-heading">Clinic referrals by status</h2>
+      <p className="muted small">Counted from the clinic box (all time).</p>
+      {counts.error !== undefined ? (
+        <ErrorPanel error={counts.error} />
+      ) : counts.data ? (
+        <StatusBars counts={counts.data} />
+      ) : (
+        <Loading lines={6} />
+      )}
+    </section>
+  );
+}
+
+/** Median time to accept and to book, per week over the last weeks (one metrics call per week). */
+function Turnaround() {
+  const weeks = useAsync(async () => {
+    const end = new Date(`${localDate(1)}T00:00:00`);
+    const windows = Array.from({ length: WEEKS }, (_, i) => {
+      const to = new Date(end.getTime() - (WEEKS - 1 - i) * 7 * 86_400_000);
+      const from = new Date(to.getTime() - 7 * 86_400_000);
+      return {
+        from: from.toISOString(),
+        to: to.toISOString(),
+        label: from.toLocaleDateString(undefined, { month: 'short', day: 'numeric' }),
+      };
+    });
+    const results = await Promise.all(
+      windows.map((w) => call(api.GET('/api/v1/admin/metrics', { params: { query: { from: w.from, to: w.to } } }))),
+    );
+    return windows.map((w, i) => ({
+      label: w.label,
+      accept: results[i].clinic.medianTimeToAcceptSeconds,
+      book: results[i].clinic.medianTimeToFirstAppointmentSeconds,
+      count: results[i].clinic.total,
+    }));
+  }, []);
+
+  return (
+    <section className="card" aria-labelledby="turnaround-heading">
+      <h2 id="turnaround-heading">Turnaround over time</h2>
+      <p className="muted small">
+        Median time from sending to acceptance and to the first booked appointment, by week the referral was created.
+      </p>
+      {weeks.error !== undefined ? (
+        <ErrorPanel error={weeks.error} title="Turnaround is not available" />
+      ) : !weeks.data ? (
+        <Loading lines={6} />
+      ) : (
+        <TurnaroundChart weeks={weeks.data} />
+      )}
+    </section>
+  );
+}
+
+function TurnaroundChart({ weeks }: { weeks: { label: string; accept: number | null; book: number | null; count: number }[] }) {
+  const value = (s: number | null) => s ?? 0;
+  const max = Math.max(1, ...weeks.flatMap((w) => [value(w.accept), value(w.book)]));
+  const width = 640;
+  const height = 200;
+  const pad = { left: 64, bottom: 36, top: 12 };
+  const slot = (width - pad.left) / weeks.length;
+  const barWidth = Math.min(22, slot / 3);
+  const y = (v: number) => height - pad.bottom - (v / max) * (height - pad.bottom - pad.top);
+  return (
+    <figure className="chart">
+      <svg viewBox={`0 0 ${width} ${height}`} role="img" aria-labelledby="turnaround-desc" preserveAspectRatio="xMidYMid meet">
+        <desc id="turnaround-desc">
+          {weeks.map((w) => `Week of ${w.label}: accept ${formatDuration(w.accept)}, book ${formatDuration(w.book)}`).join('. ')}
+        </desc>
+        <line x1={pad.left} x2={width} y1={y(0)} y2={y(0)} className="axis" />
+        <text x={pad.left - 6} y={y(max) + 4} className="tick" textAnchor="end">
+          {formatDuration(max)}
+        </text>
+        <text x={pad.left - 6} y={y(0) + 4} className="tick" textAnchor="end">
+          0
+        </text>
+        {weeks.map((w, i) => {
+          const x = pad.left + i * slot + slot / 2;
+          return (
+            <g key={w.label}>
+              <rect
+                x={x - barWidth - 1}
+                y={y(value(w.accept))}
+                width={barWidth}
+                height={y(0) - y(value(w.accept))}
+                className="bar-accept"
+              />
+              <rect x={x + 1} y={y(value(w.book))} width={barWidth} height={y(0) - y(value(w.book))} className="bar-book" />
+              <text x={x} y={height - pad.bottom + 16} className="tick" textAnchor="middle">
+                {w.label}
+              </text>
+              <text x={x} y={height - pad.bottom + 30} className="tick tick-muted" textAnchor="middle">
+                {w.count} ref.
+              </text>
+            </g>
+          );
+        })}
+      </svg>
+      <figcaption className="legend">
+        <span>
+          <span className="swatch swatch-accept" aria-hidden="true" /> Time to accept
+        </span>
+        <span>
+          <span className="swatch swatch-book" aria-hidden="true" /> Time to book
+        </span>
+      </figcaption>
+    </figure>
+  );
+}

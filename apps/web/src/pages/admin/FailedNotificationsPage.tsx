@@ -1,0 +1,95 @@
+import { useState } from 'react';
+import { api, call } from '../../api/client';
+import { errorMessage } from '../../api/problem';
+import type { FailedDelivery } from '../../api/types';
+import { ErrorPanel, Loading, Notice } from '../../components/Feedback';
+import { formatDateTime } from '../../lib/format';
+import { useAsync, useTitle } from '../../lib/hooks';
+import { humanize } from '../../lib/labels';
+import { Link } from '../../lib/router';
+
+export function FailedNotificationsPage() {
+  useTitle('Failed notifications');
+  const failed = useAsync(() => call(api.GET('/api/v1/admin/notifications/failed', { params: { query: { limit: 100 } } })), []);
+  const [retried, setRetried] = useState<Record<string, 'queued' | string>>({});
+
+  const retry = async (delivery: FailedDelivery) => {
+    try {
+      await call(api.POST('/api/v1/admin/notifications/{id}/retry', { params: { path: { id: delivery.id } } }));
+      setRetried((r) => ({ ...r, [delivery.id]: 'queued' }));
+    } catch (e) {
+      setRetried((r) => ({ ...r, [delivery.id]: errorMessage(e) }));
+    }
+  };
+
+  return (
+    <>
+      <div className="page-head">
+        <h1 tabIndex={-1}>Failed notifications</h1>
+        <button type="button" className="button button-secondary" onClick={() => void failed.reload()}>
+          Refresh
+        </button>
+      </div>
+      <p className="muted">
+        Emails and webhook deliveries that still failed after the last attempt. In-app notifications always arrive.
+      </p>
+      {failed.error !== undefined ? (
+        <ErrorPanel error={failed.error} title="Could not load failed notifications" onRetry={() => void failed.reload()} />
+      ) : !failed.data ? (
+        <Loading lines={4} />
+      ) : failed.data.items.length === 0 ? (
+        <p className="empty">No failed deliveries.</p>
+      ) : (
+        <div className="table-wrap">
+          <table className="table">
+            <thead>
+              <tr>
+                <th scope="col">Failed</th>
+                <th scope="col">Channel</th>
+                <th scope="col">Notification</th>
+                <th scope="col">Attempts</th>
+                <th scope="col">Last error</th>
+                <th scope="col">
+                  <span className="visually-hidden">Retry</span>
+                </th>
+              </tr>
+            </thead>
+            <tbody>
+              {failed.data.items.map((d) => (
+                <tr key={d.id}>
+                  <td className="nowrap">{formatDateTime(d.failedAt ?? d.createdAt)}</td>
+                  <td>{humanize(d.channel)}</td>
+                  <td>
+                    {humanize(d.notificationType.replace('.', ' '))}
+                    {d.referralId && (
+                      <span className="row-sub small">
+                        <Link to={`/referrals/${d.referralId}`}>Open referral</Link>
+                      </span>
+                    )}
+                  </td>
+                  <td>
+                    {d.attempts}
+                    {d.retryCount > 0 ? ` (retried ${d.retryCount}×)` : ''}
+                  </td>
+                  <td className="small">{d.lastError ?? '—'}</td>
+                  <td>
+                    {retried[d.id] === 'queued' ? (
+                      <Notice tone="success">Retry queued</Notice>
+                    ) : (
+                      <>
+                        <button type="button" className="button button-secondary button-small" onClick={() => void retry(d)}>
+                          Retry
+                        </button>
+                        {retried[d.id] && <p className="field-error">{retried[d.id]}</p>}
+                      </>
+                    )}
+                  </td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </div>
+      )}
+    </>
+  );
+}

@@ -1,0 +1,121 @@
+import { useCallback, useEffect, useState } from 'react';
+import { api, call } from '../../api/client';
+import type { OverdueReferral } from '../../api/types';
+import { ErrorPanel, Loading } from '../../components/Feedback';
+import { PriorityBadge, StatusChip } from '../../components/StatusChip';
+import { formatDateTime, formatDuration } from '../../lib/format';
+import { useTitle } from '../../lib/hooks';
+import { kindLabel } from '../../lib/labels';
+import { Link } from '../../lib/router';
+
+type Side = '' | 'sent' | 'received';
+
+export function OverduePage() {
+  useTitle('Overdue referrals');
+  const [side, setSide] = useState<Side>('');
+  const [items, setItems] = useState<OverdueReferral[] | null>(null);
+  const [nextCursor, setNextCursor] = useState<string | null>(null);
+  const [thresholds, setThresholds] = useState<{ reminder: number; escalate: number } | null>(null);
+  const [error, setError] = useState<unknown>(null);
+  const [busy, setBusy] = useState(false);
+
+  const load = useCallback(
+    async (cursor?: string) => {
+      setBusy(true);
+      try {
+        const page = await call(
+          api.GET('/api/v1/admin/referrals/overdue', { params: { query: { box: side || undefined, cursor, limit: 50 } } }),
+        );
+        setItems((current) => (cursor && current ? [...current, ...page.items] : page.items));
+        setNextCursor(page.nextCursor);
+        setThresholds({ reminder: page.reminderAfterSeconds, escalate: page.escalateAfterSeconds });
+        setError(null);
+      } catch (e) {
+        setError(e);
+      } finally {
+        setBusy(false);
+      }
+    },
+    [side],
+  );
+
+  useEffect(() => {
+    void load();
+  }, [load]);
+
+  return (
+    <>
+      <h1 tabIndex={-1}>Overdue referrals</h1>
+      <p className="muted">
+        Referrals still waiting for a decision
+        {thresholds
+          ? ` after ${formatDuration(thresholds.reminder)} (escalated after ${formatDuration(thresholds.escalate)})`
+          : ''}
+        ; time spent waiting for requested information does not count.
+      </p>
+      <div className="filters">
+        <div className="field">
+          <label htmlFor="overdue-side">Side</label>
+          <select id="overdue-side" value={side} onChange={(e) => setSide(e.target.value as Side)}>
+            <option value="">Sent and received</option>
+            <option value="sent">Sent by the clinic</option>
+            <option value="received">Received by the clinic</option>
+          </select>
+        </div>
+      </div>
+      {error !== null && <ErrorPanel error={error} title="Could not load overdue referrals" onRetry={() => void load()} />}
+      {items === null ? (
+        error === null && <Loading lines={4} />
+      ) : items.length === 0 ? (
+        <p className="empty">Nothing overdue. Every referral has an answer in time.</p>
+      ) : (
+        <div className="table-wrap">
+          <table className="table" data-testid="overdue-table">
+            <thead>
+              <tr>
+                <th scope="col">Referral</th>
+                <th scope="col">From → to</th>
+                <th scope="col">Status</th>
+                <th scope="col">Sent</th>
+                <th scope="col">Waiting</th>
+              </tr>
+            </thead>
+            <tbody>
+              {items.map((r) => (
+                <tr key={r.id}>
+                  <td>
+                    <Link to={`/referrals/${r.id}`}>{kindLabel(r.kind)}</Link>
+                    <span className="row-sub muted small">
+                      {r.side === 'both' ? 'Within the clinic' : r.side === 'sent' ? 'Sent by the clinic' : 'Received'}
+                    </span>
+                  </td>
+                  <td>
+                    {r.sender.fullName} <span className="muted small">({r.sender.clinicName})</span> → {r.recipient.fullName}{' '}
+                    <span className="muted small">({r.recipient.clinicName})</span>
+                  </td>
+                  <td>
+                    <span className="chips">
+                      <StatusChip status={r.status} />
+                      <PriorityBadge priority={r.priority} />
+                    </span>
+                  </td>
+                  <td className="nowrap">{formatDateTime(r.sentAt)}</td>
+                  <td className="nowrap">
+                    {formatDuration(r.elapsedSeconds)} {r.escalationDue && <span className="chip chip-danger">Escalate</span>}
+                  </td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </div>
+      )}
+      <div className="pager">
+        {nextCursor && (
+          <button type="button" className="button button-secondary" onClick={() => void load(nextCursor)} disabled={busy}>
+            Load more
+          </button>
+        )}
+      </div>
+    </>
+  );
+}

@@ -1,0 +1,369 @@
+import { type FormEvent, useRef, useState } from 'react';
+import { api, call } from '../../api/client';
+import { ApiError, errorMessage } from '../../api/problem';
+import type { Practitioner, PractitionerRole, Specialty, User } from '../../api/types';
+import { CheckboxGroup, Field } from '../../components/Field';
+import { ErrorPanel, Loading, Notice } from '../../components/Feedback';
+import { daysUntil, formatDate, formatDateTime, localDate } from '../../lib/format';
+import { useAsync, useTitle } from '../../lib/hooks';
+import { humanize, roleLabel } from '../../lib/labels';
+import { useReferenceData } from '../../lib/session-hooks';
+import { clinicPractitioners } from './admin-data';
+
+const EXPIRY_WARNING_DAYS = 60;
+
+interface FormValues {
+  email: string;
+  fullName: string;
+  role: PractitionerRole;
+  licenceNumber: string;
+  licenceRegion: string;
+  licenceExpiresOn: string;
+  specialties: Specialty[];
+  languages: string;
+  acceptingReferrals: boolean;
+  bio: string;
+}
+
+const blank: FormValues = {
+  email: '',
+  fullName: '',
+  role: 'massage_therapist',
+  licenceNumber: '',
+  licenceRegion: '',
+  licenceExpiresOn: '',
+  specialties: [],
+  languages: 'en',
+  acceptingReferrals: true,
+  bio: '',
+};
+
+const fromPractitioner = (p: Practitioner): FormValues => ({
+  email: p.email ?? '',
+  fullName: p.fullName,
+  role: p.role === 'physical_therapist' ? 'physical_therapist' : 'massage_therapist',
+  licenceNumber: p.licence?.number ?? '',
+  licenceRegion: p.licence?.region ?? '',
+  licenceExpiresOn: p.licence?.expiresOn ?? '',
+  specialties: p.specialties as Specialty[],
+  languages: p.languages.join(', '),
+  acceptingReferrals: p.acceptingReferrals,
+  bio: p.bio ?? '',
+});
+
+export function LicenceStatus({ practitioner }: { practitioner: Practitioner }) {
+  if (!practitioner.licence) return <span className="muted">—</span>;
+  const days = daysUntil(practitioner.licence.expiresOn);
+  return (
+    <span className="licence">
+      <span>
+        {practitioner.licence.number} ({practitioner.licence.region})
+      </span>
+      <span className="small">expires {formatDate(practitioner.licence.expiresOn)}</span>
+      {practitioner.licenceExpired || days < 0 ? (
+        <span className="chip chip-danger" data-testid="licence-expired">
+          Licence expired: hidden from the directory
+        </span>
+      ) : days <= EXPIRY_WARNING_DAYS ? (
+        <span className="chip chip-warning" data-testid="licence-expiring">
+          Expires in {days} {days === 1 ? 'day' : 'days'}
+        </span>
+      ) : null}
+    </span>
+  );
+}
+
+export function PractitionersPage({ user }: { user: User }) {
+  useTitle('Practitioners');
+  const list = useAsync(() => clinicPractitioners(user.clinicId, user.clinic?.name ?? ''), [user.clinicId]);
+  const [inviting, setInviting] = useState(false);
+  const [editing, setEditing] = useState<string | null>(null);
+  const [invitation, setInvitation] = useState<{ name: string; url: string; expiresAt: string } | null>(null);
+  const inviteButton = useRef<HTMLButtonElement>(null);
+
+  const expiring = (list.data ?? []).filter(
+    (p) => p.licence && (p.licenceExpired || daysUntil(p.licence.expiresOn) <= EXPIRY_WARNING_DAYS),
+  );
+
+  return (
+    <>
+      <div className="page-head">
+        <h1 tabIndex={-1}>Practitioners</h1>
+        <button
+          ref={inviteButton}
+          type="button"
+          className="button button-primary"
+          aria-expanded={inviting}
+          aria-controls="invite-form"
+          onClick={() => {
+            setInviting((v) => !v);
+            setInvitation(null);
+          }}
+        >
+          Invite a practitioner
+        </button>
+      </div>
+
+      {invitation && (
+        <div className="panel panel-success" role="status" data-testid="invitation">
+          <p className="panel-title">{invitation.name} is invited</p>
+          <p>
+            Send them this link (valid until {formatDateTime(invitation.expiresAt)}). They choose a password there and can start
+            at once.
+          </p>
+          <div className="copy-row">
+            <label htmlFor="invitation-url" className="visually-hidden">
+              Invitation link
+            </label>
+            <input id="invitation-url" readOnly value={invitation.url} onFocus={(e) => e.target.select()} />
+            <button
+              type="button"
+              className="button button-secondary"
+              onClick={() => void navigator.clipboard?.writeText(invitation.url)}
+            >
+              Copy link
+            </button>
+          </div>
+        </div>
+      )}
+
+      {inviting && (
+        <section className="card" id="invite-form" aria-labelledby="invite-heading">
+          <h2 id="invite-heading">Invite a practitioner</h2>
+          <PractitionerForm
+            mode="invite"
+            initial={blank}
+            onCancel={() => {
+              setInviting(false);
+              inviteButton.current?.focus();
+            }}
+            onSaved={(saved, url, expiresAt) => {
+              setInviting(false);
+              if (url && expiresAt) setInvitation({ name: saved.fullName, url, expiresAt });
+              void list.reload();
+            }}
+          />
+        </section>
+      )}
+
+      {expiring.length > 0 && (
+        <Notice tone="warning">
+          {expiring.length === 1 ? '1 licence needs' : `${expiring.length} licences need`} renewing soon:{' '}
+          {expiring.map((p) => p.fullName).join(', ')}. A practitioner with an expired licence is hidden from the directory and
+          cannot accept referrals.
+        </Notice>
+      )}
+
+      {list.error !== undefined ? (
+        <ErrorPanel error={list.error} title="Could not load the practitioners" onRetry={() => void list.reload()} />
+      ) : !list.data ? (
+        <Loading lines={5} />
+      ) : list.data.length === 0 ? (
+        <p className="empty">No practitioners yet. Invite your first one.</p>
+      ) : (
+        <div className="table-wrap">
+          <table className="table" data-testid="practitioners-table">
+            <thead>
+              <tr>
+                <th scope="col">Name</th>
+                <th scope="col">Licence</th>
+                <th scope="col">Referrals</th>
+                <th scope="col">Specialties</th>
+                <th scope="col">
+                  <span className="visually-hidden">Edit</span>
+                </th>
+              </tr>
+            </thead>
+            <tbody>
+              {list.data.map((p) =>
+                editing === p.id ? (
+                  <tr key={p.id}>
+                    <td colSpan={5}>
+                      <h2 className="h3">Edit {p.fullName}</h2>
+                      <PractitionerForm
+                        mode="edit"
+                        id={p.id}
+                        initial={fromPractitioner(p)}
+                        onCancel={() => setEditing(null)}
+                        onSaved={() => {
+                          setEditing(null);
+                          void list.reload();
+                        }}
+                      />
+                    </td>
+                  </tr>
+                ) : (
+                  <tr key={p.id}>
+                    <th scope="row">
+                      {p.fullName}
+                      <span className="row-sub muted small">
+                        {roleLabel(p.role)} · {p.email}
+                      </span>
+                      {p.status === 'invited' && <span className="chip chip-info">Invitation pending</span>}
+                    </th>
+                    <td>
+                      <LicenceStatus practitioner={p} />
+                    </td>
+                    <td>{p.acceptingReferrals ? 'Accepting' : 'Not accepting'}</td>
+                    <td className="small">{p.specialties.map(humanize).join(', ') || '—'}</td>
+                    <td>
+                      <button
+                        type="button"
+                        className="button button-secondary button-small"
+                        onClick={() => setEditing(p.id)}
+                        aria-label={`Edit ${p.fullName}`}
+                      >
+                        Edit
+                      </button>
+                    </td>
+                  </tr>
+                ),
+              )}
+            </tbody>
+          </table>
+        </div>
+      )}
+      <p className="muted small">
+        Practitioners whose licence has already expired are not listed here (the directory hides them).
+      </p>
+    </>
+  );
+}
+
+interface FormProps {
+  mode: 'invite' | 'edit';
+  id?: string;
+  initial: FormValues;
+  onCancel: () => void;
+  onSaved: (saved: Practitioner, invitationUrl?: string, expiresAt?: string) => void;
+}
+
+function PractitionerForm({ mode, id, initial, onCancel, onSaved }: FormProps) {
+  const reference = useReferenceData();
+  const [v, setV] = useState<FormValues>(initial);
+  const [error, setError] = useState<unknown>(null);
+  const [busy, setBusy] = useState(false);
+  const set = <K extends keyof FormValues>(key: K, value: FormValues[K]) => setV((current) => ({ ...current, [key]: value }));
+  const fieldError = (field: string) => (error instanceof ApiError ? error.fieldMessage(field) : undefined);
+
+  const submit = async (event: FormEvent) => {
+    event.preventDefault();
+    setBusy(true);
+    setError(null);
+    const common = {
+      fullName: v.fullName.trim(),
+      licence: { number: v.licenceNumber.trim(), region: v.licenceRegion.trim(), expiresOn: v.licenceExpiresOn },
+      specialties: v.specialties,
+      languages: v.languages
+        .split(',')
+        .map((l) => l.trim())
+        .filter(Boolean),
+      acceptingReferrals: v.acceptingReferrals,
+      bio: v.bio.trim() || null,
+    };
+    try {
+      if (mode === 'invite') {
+        const invited = await call(
+          api.POST('/api/v1/practitioners', { body: { ...common, email: v.email.trim(), role: v.role } }),
+        );
+        onSaved(invited, invited.invitation.url, invited.invitation.expiresAt);
+      } else {
+        onSaved(await call(api.PATCH('/api/v1/practitioners/{id}', { params: { path: { id: id! } }, body: common })));
+      }
+    } catch (e) {
+      setError(e);
+      setBusy(false);
+    }
+  };
+
+  return (
+    <form
+      className="stack"
+      onSubmit={submit}
+      noValidate
+      aria-label={mode === 'invite' ? 'Invite a practitioner' : 'Edit practitioner'}
+    >
+      {error !== null && (
+        <Notice tone="error">
+          {error instanceof ApiError && error.code === 'email_taken' ? 'Someone already uses this email.' : errorMessage(error)}
+        </Notice>
+      )}
+      <div className="grid-2">
+        <Field label="Full name" required error={fieldError('fullName')}>
+          {(p) => <input {...p} name="fullName" value={v.fullName} onChange={(e) => set('fullName', e.target.value)} />}
+        </Field>
+        {mode === 'invite' && (
+          <>
+            <Field label="Email" required error={fieldError('email')}>
+              {(p) => <input {...p} type="email" name="email" value={v.email} onChange={(e) => set('email', e.target.value)} />}
+            </Field>
+            <Field label="Role" required>
+              {(p) => (
+                <select {...p} name="role" value={v.role} onChange={(e) => set('role', e.target.value as PractitionerRole)}>
+                  <option value="massage_therapist">{roleLabel('massage_therapist')}</option>
+                  <option value="physical_therapist">{roleLabel('physical_therapist')}</option>
+                </select>
+              )}
+            </Field>
+          </>
+        )}
+        <Field label="Licence number" required error={fieldError('licence.number')}>
+          {(p) => (
+            <input {...p} name="licenceNumber" value={v.licenceNumber} onChange={(e) => set('licenceNumber', e.target.value)} />
+          )}
+        </Field>
+        <Field label="Licensing region" required hint="State or province, e.g. TX" error={fieldError('licence.region')}>
+          {(p) => (
+            <input {...p} name="licenceRegion" value={v.licenceRegion} onChange={(e) => set('licenceRegion', e.target.value)} />
+          )}
+        </Field>
+        <Field label="Licence expires on" required error={fieldError('licence.expiresOn')}>
+          {(p) => (
+            <input
+              {...p}
+              type="date"
+              name="licenceExpiresOn"
+              min={localDate()}
+              value={v.licenceExpiresOn}
+              onChange={(e) => set('licenceExpiresOn', e.target.value)}
+            />
+          )}
+        </Field>
+        <Field label="Languages" hint="Comma-separated tags, e.g. en, es" error={fieldError('languages')}>
+          {(p) => <input {...p} name="languages" value={v.languages} onChange={(e) => set('languages', e.target.value)} />}
+        </Field>
+      </div>
+      <CheckboxGroup
+        legend="Specialties"
+        name="specialties"
+        options={reference.specialties}
+        value={v.specialties}
+        onChange={(value) => set('specialties', value as Specialty[])}
+        label={humanize}
+        columns={3}
+      />
+      <label className="checkbox">
+        <input
+          type="checkbox"
+          name="acceptingReferrals"
+          checked={v.acceptingReferrals}
+          onChange={(e) => set('acceptingReferrals', e.target.checked)}
+        />
+        <span>Accepting referrals</span>
+      </label>
+      <Field label="Bio" error={fieldError('bio')}>
+        {(p) => (
+          <textarea {...p} name="bio" rows={2} maxLength={2000} value={v.bio} onChange={(e) => set('bio', e.target.value)} />
+        )}
+      </Field>
+      <div className="actions-row">
+        <button type="submit" className="button button-primary" disabled={busy}>
+          {busy ? 'Saving…' : mode === 'invite' ? 'Send invitation' : 'Save changes'}
+        </button>
+        <button type="button" className="button button-secondary" onClick={onCancel} disabled={busy}>
+          Cancel
+        </button>
+      </div>
+    </form>
+  );
+}

@@ -1,0 +1,30 @@
+import { api, call } from '../../api/client';
+import type { Practitioner } from '../../api/types';
+
+/**
+ * The practitioners of the admin's own clinic. The API has no "my clinic's practitioners" list,
+ * so this reads the directory filtered by the clinic's name (its `q` matches clinic names) and
+ * keeps the clinic's own members. Practitioners with an expired licence are not in the directory.
+ */
+export async function clinicPractitioners(clinicId: string, clinicName: string): Promise<Practitioner[]> {
+  const found: Practitioner[] = [];
+  let cursor: string | undefined;
+  for (let page = 0; page < 20; page++) {
+    const result = await call(
+      api.GET('/api/v1/practitioners', { params: { query: { q: clinicName.slice(0, 100), limit: 100, cursor } } }),
+    );
+    found.push(...result.items.filter((p) => p.clinicId === clinicId));
+    if (!result.nextCursor) break;
+    cursor = result.nextCursor;
+  }
+  return found.sort((a, b) => a.fullName.localeCompare(b.fullName));
+}
+
+/** A YYYY-MM-DD date (local) as the start of that day, ISO 8601 with zone. */
+export const startOfDay = (date: string) => new Date(`${date}T00:00:00`).toISOString();
+/** The instant after the last moment of that local day. */
+export const endOfDay = (date: string) => {
+  const d = new Date(`${date}T00:00:00`);
+  d.setDate(d.getDate() + 1);
+  return d.toISOString();
+};

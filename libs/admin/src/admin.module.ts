@@ -1,0 +1,14 @@
+import { Module } from '@nestjs/common';
+import { IdentityModule } from '@referloop/identity';
+import { AdminMetricsService } from './admin-metrics.service';
+import { AuditEventsService } from './audit-events.service';
+import { OverdueReferralsService } from './overdue-referrals.service';
+import { ReferralExportService } from './referral-export.service';
+
+/** The clinic admin's read side: metrics, overdue list, audit log and the CSV export. */
+@Module({
+  imports: [IdentityModule],
+  providers: [AdminMetricsService, OverdueReferralsService, AuditEventsService, ReferralExportService],
+  exports: [AdminMetricsService, OverdueReferralsService, AuditEventsService, ReferralExportService],
+})
+export class AdminModule {}

@@ -1,0 +1,86 @@
+import type { ReferralStatus } from '@referloop/referrals';
+
+/** Referral figures for one group (the clinic, one side of it, or one practitioner's side). */
+export interface ReferralMetricsView {
+  total: number;
+  byStatus: Record<ReferralStatus, number>;
+  /** Sent and no longer awaiting a decision: accepted at some point, declined, expired, or cancelled after sending. */
+  decided: number;
+  /** Accepted at some point (whatever happened after). */
+  accepted: number;
+  /** The outcome reached the sender: status `outcome_sent` or `closed`. */
+  closedLoop: number;
+  /** closedLoop / decided; null when nothing was decided. */
+  closedLoopRate: number | null;
+  leakage: { count: number; rate: number | null; declined: number; expired: number; cancelled: number };
+  overdue: number;
+  medianTimeToAcceptSeconds: number | null;
+  medianTimeToFirstAppointmentSeconds: number | null;
+}
+
+export interface PractitionerMetricsView {
+  practitionerId: string;
+  fullName: string;
+  role: string;
+  sent: ReferralMetricsView;
+  received: ReferralMetricsView;
+}
+
+export interface AdminMetricsView {
+  from: string;
+  to: string;
+  asOf: string;
+  overdueAfterSeconds: number;
+  clinic: ReferralMetricsView;
+  sent: ReferralMetricsView;
+  received: ReferralMetricsView;
+  practitioners: PractitionerMetricsView[];
+}
+
+export interface PartyView {
+  id: string;
+  fullName: string;
+  clinicId: string;
+  clinicName: string;
+}
+
+export interface OverdueReferralView {
+  id: string;
+  kind: string;
+  status: ReferralStatus;
+  priority: string;
+  /** Which side of the referral your clinic is on (`both` for a referral within your clinic). */
+  side: 'sent' | 'received' | 'both';
+  patientId: string;
+  sender: PartyView;
+  recipient: PartyView;
+  createdAt: string;
+  sentAt: string;
+  /** Response-SLA time at `asOf`: since sending, without the time spent in info_requested. */
+  elapsedSeconds: number;
+  /** Past the escalation threshold too (not only the reminder threshold). */
+  escalationDue: boolean;
+}
+
+export interface OverduePageView {
+  items: OverdueReferralView[];
+  nextCursor: string | null;
+  /** The instant elapsed times are computed at; later pages keep it so the order stays stable. */
+  asOf: string;
+  reminderAfterSeconds: number;
+  escalateAfterSeconds: number;
+}
+
+export interface AuditEventView {
+  id: string;
+  occurredAt: string;
+  actorId: string | null;
+  clinicId: string | null;
+  action: string;
+  resourceType: string;
+  resourceId: string | null;
+  outcome: string;
+  ip: string | null;
+  requestId: string | null;
+  details: Record<string, unknown> | null;
+}

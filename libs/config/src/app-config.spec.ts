@@ -1,0 +1,172 @@
+import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { ConfigError, loadConfig } from './app-config';
+
+const SERVER = {
+  DATABASE_URL: 'postgres://referloop:secret@db.internal:5432/referloop',
+  REDIS_URL: 'redis://cache.internal:6379/2',
+  JWT_SECRET: 'a-very-long-signing-secret-of-at-least-32-chars',
+};
+
+/** The problems a bad environment is refused with (fails the test if it is accepted). */
+function problemsOf(env: Record<string, string | undefined>): string[] {
+  try {
+    loadConfig(env);
+  } catch (error) {
+    expect(error).toBeInstanceOf(ConfigError);
+    return (error as ConfigError).problems;
+  }
+  throw new Error('the configuration was accepted');
+}
+
+describe('loadConfig', () => {
+  describe('server mode (DATABASE_URL set)', () => {
+    it('reads a complete environment with its defaults', () => {
+      const config = loadConfig(SERVER);
+      expect(config).toMatchObject({
+        mode: 'server',
+        databaseUrl: SERVER.DATABASE_URL,
+        redisUrl: SERVER.REDIS_URL,
+        host: '0.0.0.0',
+        port: 3000,
+        publicUrl: 'http://localhost:3000',
+        corsOrigins: [],
+        logLevel: 'info',
+        queuePrefix: 'referloop',
+        jwt: { secret: SERVER.JWT_SECRET, accessTtlSeconds: 900, refreshTtlSeconds: 30 * 24 * 3600 },
+      });
+    });
+
+    it('refuses a missing JWT_SECRET, naming it', () => {
+      const { JWT_SECRET: _omitted, ...env } = SERVER;
+      expect(() => loadConfig(env)).toThrow(ConfigError);
+      expect(() => loadConfig(env)).toThrow(/JWT_SECRET/);
+      expect(problemsOf(env)).toEqual([expect.stringContaining('JWT_SECRET is required')]);
+    });
+
+    it('refuses a short JWT_SECRET', () => {
+      expect(problemsOf({ ...SERVER, JWT_SECRET: 'short' })).toEqual([expect.stringMatching(/JWT_SECRET.*32/)]);
+    });
+
+    it.each([
+      ['not a URL', 'not a url', /DATABASE_URL is not a valid URL/],
+      ['another database', 'mysql://user@host/db', /DATABASE_URL must start with postgres:\/\/ or postgresql:\/\//],
+    ])('refuses a DATABASE_URL that is %s', (_label, value, message) => {
+      expect(problemsOf({ ...SERVER, DATABASE_URL: value })).toEqual([expect.stringMatching(message)]);
+    });
+
+    it('refuses a REDIS_URL that is not redis', () => {
+      expect(problemsOf({ ...SERVER, REDIS_URL: 'http://cache:6379' })).toEqual([
+        expect.stringMatching(/^REDIS_URL must start with redis:\/\//),
+      ]);
+    });
+
+    it.each(['abc', '-1', '65536', '3000.5', '80 80'])('refuses PORT=%s', (port) => {
+      expect(problemsOf({ ...SERVER, PORT: port })).toEqual([expect.stringMatching(/^PORT must be an integer/)]);
+    });
+
+    it('reads PORT and derives the default public URL from it', () => {
+      expect(loadConfig({ ...SERVER, PORT: '8080' })).toMatchObject({ port: 8080, publicUrl: 'http://localhost:8080' });
+    });
+
+    it('strips a trailing slash from PUBLIC_URL and refuses a non-http one', () => {
+      expect(loadConfig({ ...SERVER, PUBLIC_URL: 'https://referloop.example/' }).publicUrl).toBe('https://referloop.example');
+      expect(problemsOf({ ...SERVER, PUBLIC_URL: 'ftp://referloop.example' })).toEqual([expect.stringMatching(/^PUBLIC_URL/)]);
+    });
+
+    it('reads CORS_ORIGINS as a trimmed list of bare origins', () => {
+      const config = loadConfig({ ...SERVER, CORS_ORIGINS: ' https://app.example.com , http://localhost:5173,' });
+      expect(config.corsOrigins).toEqual(['https://app.example.com', 'http://localhost:5173']);
+    });
+
+    it.each([
+      ['with a path', 'https://app.example.com/app'],
+      ['with a trailing slash', 'https://app.example.com/'],
+      ['that is not a URL', 'app.example.com'],
+    ])('refuses a CORS origin %s', (_label, origin) => {
+      expect(problemsOf({ ...SERVER, CORS_ORIGINS: `https://ok.example.com,${origin}` })).toEqual([
+        expect.stringContaining(`CORS_ORIGINS entry "${origin}"`),
+      ]);
+    });
+
+    it('refuses access tokens that live longer than 15 minutes', () => {
+      expect(problemsOf({ ...SERVER, ACCESS_TOKEN_TTL_SECONDS: '3600' })).toEqual([
+        expect.stringMatching(/^ACCESS_TOKEN_TTL_SECONDS must be an integer between 30 and 900/),
+      ]);
+      expect(loadConfig({ ...SERVER, ACCESS_TOKEN_TTL_SECONDS: '300' }).jwt.accessTtlSeconds).toBe(300);
+    });
+
+    it.each([
+      ['LOG_LEVEL', 'loud'],
+      ['QUEUE_PREFIX', 'Bad-Prefix'],
+      ['PASSWORD_HASH_MEMORY_KIB', '1024'],
+      ['AUTH_RATE_LIMIT_PER_MINUTE', '0'],
+    ])('refuses %s=%s', (name, value) => {
+      expect(problemsOf({ ...SERVER, [name]: value })).toEqual([expect.stringContaining(name)]);
+    });
+
+    it('reports every problem at once', () => {
+      const problems = problemsOf({
+        DATABASE_URL: 'mysql://x/y',
+        PORT: 'abc',
+        ACCESS_TOKEN_TTL_SECONDS: '3600',
+        CORS_ORIGINS: 'https://a.example/path',
+      });
+      expect(problems.join('\n')).toEqual(expect.stringContaining('DATABASE_URL'));
+      for (const name of ['PORT', 'ACCESS_TOKEN_TTL_SECONDS', 'CORS_ORIGINS', 'JWT_SECRET']) {
+        expect(problems.some((p) => p.includes(name))).toBe(true);
+      }
+    });
+
+    it('treats blank variables as unset', () => {
+      expect(loadConfig({ ...SERVER, PORT: '  ', LOG_LEVEL: '' })).toMatchObject({ port: 3000, logLevel: 'info' });
+    });
+  });
+
+  describe('embedded mode (no DATABASE_URL)', () => {
+    let dataDir: string;
+    beforeEach(() => {
+      dataDir = mkdtempSync(join(tmpdir(), 'referloop-config-test-'));
+    });
+    afterEach(() => rmSync(dataDir, { recursive: true, force: true }));
+
+    it('needs no secret: it generates one into DATA_DIR, private to the owner, and reuses it', () => {
+      const first = loadConfig({ DATA_DIR: dataDir });
+      expect(first).toMatchObject({ mode: 'embedded', dataDir, host: '127.0.0.1', databaseUrl: undefined, redisUrl: undefined });
+      expect(first.jwt.secret.length).toBeGreaterThanOrEqual(32);
+      const file = join(dataDir, 'jwt-secret');
+      expect(readFileSync(file, 'utf8').trim()).toBe(first.jwt.secret);
+      expect(statSync(file).mode & 0o777).toBe(0o600);
+
+      const second = loadConfig({ DATA_DIR: dataDir });
+      expect(second.jwt.secret).toBe(first.jwt.secret);
+    });
+
+    it('creates a DATA_DIR that does not exist yet', () => {
+      const nested = join(dataDir, 'a', 'b');
+      const config = loadConfig({ DATA_DIR: nested });
+      expect(readFileSync(join(nested, 'jwt-secret'), 'utf8').trim()).toBe(config.jwt.secret);
+    });
+
+    it('generates different secrets for different data folders', () => {
+      const other = mkdtempSync(join(tmpdir(), 'referloop-config-test-'));
+      try {
+        expect(loadConfig({ DATA_DIR: other }).jwt.secret).not.toBe(loadConfig({ DATA_DIR: dataDir }).jwt.secret);
+      } finally {
+        rmSync(other, { recursive: true, force: true });
+      }
+    });
+
+    it('uses a JWT_SECRET when one is given, and writes nothing', () => {
+      const config = loadConfig({ DATA_DIR: dataDir, JWT_SECRET: SERVER.JWT_SECRET });
+      expect(config.jwt.secret).toBe(SERVER.JWT_SECRET);
+      expect(() => statSync(join(dataDir, 'jwt-secret'))).toThrow();
+    });
+
+    it('still validates the other variables', () => {
+      expect(problemsOf({ DATA_DIR: dataDir, PORT: 'abc' })).toEqual([expect.stringMatching(/^PORT/)]);
+      expect(() => statSync(join(dataDir, 'jwt-secret'))).toThrow();
+    });
+  });
+});

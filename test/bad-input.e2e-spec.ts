@@ -1,0 +1,401 @@
+import { clinicPayload, PASSWORD, practitionerPayload, uniqueEmail } from '@referloop/testing';
+import { Client } from 'pg';
+import {
+  addPractitioner,
+  expectProblem,
+  registerClinic,
+  type SignedInUser,
+  startTestApp,
+  type TestApp,
+  type TestClinic,
+} from './support/test-app';
+
+// Bad bodies, query strings and path ids, endpoint by endpoint: each is a 4xx problem+json naming
+// what is wrong, never a 500, and nothing is written to the database.
+
+interface BadCase {
+  name: string;
+  /** A JSON body (serialised by supertest). */
+  body?: unknown;
+  /** Raw bytes sent as they are, with `contentType` (default application/json). */
+  raw?: string;
+  contentType?: string;
+  status: number;
+  code: string;
+  /** Fields the problem's `errors[]` must name. */
+  fields?: string[];
+}
+
+interface Endpoint {
+  name: string;
+  method: 'post' | 'patch';
+  path: () => string;
+  headers?: () => Record<string, string>;
+  /** A body the endpoint accepts; each case breaks one thing in it. */
+  valid: () => Record<string, unknown>;
+  /** A string field where the 10 MB value goes. */
+  bigField: string;
+  /** Built inside the test: `valid()` reads fixtures made in beforeAll. */
+  cases: (valid: Record<string, unknown>) => BadCase[];
+  successStatus: number;
+}
+
+const TEN_MB = 'x'.repeat(10 * 1024 * 1024);
+const jsonWithout = (body: Record<string, unknown>) => JSON.stringify(body).slice(1); // drop the leading "{"
+
+/** Breaks the body in ways every JSON endpoint must refuse the same way. */
+function commonCases(endpoint: Endpoint, valid: Record<string, unknown>): BadCase[] {
+  return [
+    {
+      name: 'an unknown top-level field',
+      body: { ...valid, isAdmin: true },
+      status: 400,
+      code: 'validation_failed',
+      fields: ['isAdmin'],
+    },
+    {
+      name: 'a __proto__ key',
+      raw: `{"__proto__":{"isAdmin":true},${jsonWithout(valid)}`,
+      status: 400,
+      code: 'validation_failed',
+    },
+    {
+      name: 'a constructor.prototype key',
+      raw: `{"constructor":{"prototype":{"isAdmin":true}},${jsonWithout(valid)}`,
+      status: 400,
+      code: 'validation_failed',
+    },
+    { name: 'malformed JSON', raw: JSON.stringify(valid).slice(0, -3), status: 400, code: 'validation_failed' },
+    { name: 'an empty JSON body', raw: '', status: 400, code: 'validation_failed' },
+    { name: 'JSON null', raw: 'null', status: 400, code: 'validation_failed' },
+    { name: 'a JSON array', raw: `[${JSON.stringify(valid)}]`, status: 400, code: 'validation_failed' },
+    { name: 'a JSON string', raw: '"hello"', status: 400, code: 'validation_failed' },
+    { name: 'a JSON number', raw: '42', status: 400, code: 'validation_failed' },
+    { name: 'text/plain', raw: JSON.stringify(valid), contentType: 'text/plain', status: 415, code: 'unsupported_media_type' },
+    {
+      name: 'a form-encoded body',
+      raw: new URLSearchParams(Object.entries(valid).map(([k, v]): [string, string] => [k, String(v)])).toString(),
+      contentType: 'application/x-www-form-urlencoded',
+      status: 415,
+      code: 'unsupported_media_type',
+    },
+    { name: 'a 10 MB string', body: setPath(valid, endpoint.bigField, TEN_MB), status: 413, code: 'payload_too_large' },
+  ];
+}
+
+/** A deep copy of `body` with `path` (dot separated) set to `value`, or removed when `value` is `REMOVE`. */
+const REMOVE = Symbol('remove');
+function setPath(body: Record<string, unknown>, path: string, value: unknown): Record<string, unknown> {
+  const copy = structuredClone(body);
+  const keys = path.split('.');
+  let node = copy as Record<string, unknown>;
+  for (const key of keys.slice(0, -1)) node = node[key] as Record<string, unknown>;
+  const last = keys[keys.length - 1];
+  if (value === REMOVE) delete node[last];
+  else node[last] = value;
+  return copy;
+}
+
+const bad = (valid: Record<string, unknown>, path: string, value: unknown, fields = [path]): Omit<BadCase, 'name'> => ({
+  body: setPath(valid, path, value),
+  status: 400,
+  code: 'validation_failed',
+  fields,
+});
+
+describe('bad input', () => {
+  let t: TestApp;
+  let db: Client;
+  let clinic: TestClinic;
+  let lmt: SignedInUser;
+  let invitationToken: string;
+  /** A session of its own for the refresh cases: a reused refresh token would end the admin's. */
+  let refreshToken: string;
+
+  /** Every row of every table, hashed: equal before and after means nothing was written. */
+  async function snapshot(): Promise<Record<string, string>> {
+    const tables = await db.query<{ tablename: string }>(
+      `SELECT tablename FROM pg_tables WHERE schemaname = 'public' ORDER BY tablename`,
+    );
+    const result: Record<string, string> = {};
+    for (const { tablename } of tables.rows) {
+      const { rows } = await db.query<{ n: number; h: string | null }>(
+        `SELECT count(*)::int AS n, md5(string_agg(t::text, '|' ORDER BY t::text)) AS h FROM "${tablename}" t`,
+      );
+      result[tablename] = `${rows[0].n}:${rows[0].h ?? ''}`;
+    }
+    return result;
+  }
+
+  beforeAll(async () => {
+    t = await startTestApp();
+    db = new Client({ connectionString: t.database.url });
+    await db.connect();
+    clinic = await registerClinic(t.http, { name: 'Bad Input Clinic' });
+    lmt = await addPractitioner(t.http, clinic, 'massage_therapist');
+    const invited = await t.http
+      .post('/api/v1/practitioners')
+      .set(clinic.admin.auth)
+      .send(practitionerPayload('physical_therapist', new Date()))
+      .expect(201);
+    invitationToken = invited.body.invitation.token;
+    const login = await t.http.post('/api/v1/auth/login').send({ email: clinic.admin.email, password: PASSWORD }).expect(200);
+    refreshToken = login.body.refreshToken;
+  });
+  afterAll(async () => {
+    await db.end();
+    await t.close();
+  });
+
+  const endpoints: Endpoint[] = [
+    {
+      name: 'POST /auth/register-clinic',
+      method: 'post',
+      path: () => '/api/v1/auth/register-clinic',
+      valid: () => ({
+        clinic: clinicPayload({ name: 'Never Stored' }),
+        admin: { email: uniqueEmail('reg'), password: PASSWORD, fullName: 'Reg Admin' },
+      }),
+      bigField: 'clinic.name',
+      successStatus: 201,
+      cases: (v) => [
+        { name: 'no clinic', ...bad(v, 'clinic', REMOVE) },
+        { name: 'clinic as a string', ...bad(v, 'clinic', 'Acme Massage') },
+        { name: 'no admin email', ...bad(v, 'admin.email', REMOVE) },
+        { name: 'an email without @', ...bad(v, 'admin.email', 'not-an-email') },
+        { name: 'an email without a domain', ...bad(v, 'admin.email', 'someone@') },
+        { name: 'an email with spaces', ...bad(v, 'admin.email', 'some one@example.test') },
+        { name: 'an email as a number', ...bad(v, 'admin.email', 12345) },
+        { name: 'a short password', ...bad(v, 'admin.password', 'short') },
+        { name: 'a password as a number', ...bad(v, 'admin.password', 12345678901234) },
+        { name: 'a clinic name as a number', ...bad(v, 'clinic.name', 42) },
+        { name: 'an empty clinic name', ...bad(v, 'clinic.name', '') },
+        { name: 'no address', ...bad(v, 'clinic.address', REMOVE) },
+        { name: 'an address as an array', ...bad(v, 'clinic.address', ['100 Congress Ave']) },
+        { name: 'a three-letter country', ...bad(v, 'clinic.address.country', 'USA') },
+        { name: 'a bad postal code', ...bad(v, 'clinic.address.postalCode', '!!') },
+        { name: 'an unknown time zone', ...bad(v, 'clinic.timezone', 'Mars/Olympus_Mons') },
+        { name: 'a phone with letters', ...bad(v, 'clinic.phone', 'call me maybe') },
+        { name: 'a client-chosen clinic id', ...bad(v, 'clinic.id', '00000000-0000-4000-8000-000000000000') },
+        { name: 'a client-chosen admin role', ...bad(v, 'admin.role', 'clinic_admin') },
+      ],
+    },
+    {
+      name: 'POST /auth/login',
+      method: 'post',
+      path: () => '/api/v1/auth/login',
+      valid: () => ({ email: clinic.admin.email, password: PASSWORD }),
+      bigField: 'password',
+      successStatus: 200,
+      cases: (v) => [
+        { name: 'no password', ...bad(v, 'password', REMOVE) },
+        { name: 'no email', ...bad(v, 'email', REMOVE) },
+        { name: 'a bad email', ...bad(v, 'email', 'admin') },
+        { name: 'an operator object as email', ...bad(v, 'email', { $ne: null }) },
+        { name: 'a password as an array', ...bad(v, 'password', [PASSWORD]) },
+        { name: 'an empty password', ...bad(v, 'password', '') },
+      ],
+    },
+    {
+      name: 'POST /auth/refresh',
+      method: 'post',
+      path: () => '/api/v1/auth/refresh',
+      valid: () => ({ refreshToken }),
+      bigField: 'refreshToken',
+      successStatus: 200,
+      cases: (v) => [
+        { name: 'no token', ...bad(v, 'refreshToken', REMOVE) },
+        { name: 'a token as a number', ...bad(v, 'refreshToken', 123) },
+        { name: 'an empty token', ...bad(v, 'refreshToken', '') },
+        { name: 'a 201-character token', ...bad(v, 'refreshToken', 'a'.repeat(201)) },
+      ],
+    },
+    {
+      name: 'POST /auth/accept-invitation',
+      method: 'post',
+      path: () => '/api/v1/auth/accept-invitation',
+      valid: () => ({ token: invitationToken, password: PASSWORD }),
+      bigField: 'password',
+      successStatus: 200,
+      cases: (v) => [
+        { name: 'no token', ...bad(v, 'token', REMOVE) },
+        { name: 'a token as a number', ...bad(v, 'token', 7) },
+        { name: 'a short password', ...bad(v, 'password', 'short') },
+        { name: 'a 129-character password', ...bad(v, 'password', 'p'.repeat(129)) },
+      ],
+    },
+    {
+      name: 'POST /practitioners',
+      method: 'post',
+      path: () => '/api/v1/practitioners',
+      headers: () => clinic.admin.auth,
+      valid: () => practitionerPayload('massage_therapist', new Date(), { fullName: 'Never Stored', bio: 'short bio' }),
+      bigField: 'bio',
+      successStatus: 201,
+      cases: (v) => [
+        { name: 'no role', ...bad(v, 'role', REMOVE) },
+        { name: 'the admin role', ...bad(v, 'role', 'clinic_admin') },
+        { name: 'a role in capitals', ...bad(v, 'role', 'MASSAGE_THERAPIST') },
+        { name: 'a bad email', ...bad(v, 'email', 'lmt@@example.test') },
+        { name: 'no licence', ...bad(v, 'licence', REMOVE) },
+        { name: 'a licence without a number', ...bad(v, 'licence.number', REMOVE) },
+        { name: 'an impossible licence date', ...bad(v, 'licence.expiresOn', '2099-02-30') },
+        { name: 'a licence date in another format', ...bad(v, 'licence.expiresOn', '31/12/2099') },
+        { name: 'a self-verified licence', ...bad(v, 'licence.verifiedAt', new Date().toISOString()) },
+        { name: 'an unknown specialty', ...bad(v, 'specialties', ['bogus']) },
+        { name: 'specialties as a string', ...bad(v, 'specialties', 'deep_tissue') },
+        { name: 'duplicate specialties', ...bad(v, 'specialties', ['deep_tissue', 'deep_tissue']) },
+        { name: 'a language name instead of a tag', ...bad(v, 'languages', ['english']) },
+        { name: 'acceptingReferrals as a string', ...bad(v, 'acceptingReferrals', 'yes') },
+        { name: 'a 2001-character bio', ...bad(v, 'bio', 'b'.repeat(2001)) },
+        { name: 'a client-chosen clinic', ...bad(v, 'clinicId', '00000000-0000-4000-8000-000000000000') },
+        { name: 'a client-chosen password hash', ...bad(v, 'passwordHash', 'x') },
+      ],
+    },
+    {
+      name: 'PATCH /practitioners/:id',
+      method: 'patch',
+      path: () => `/api/v1/practitioners/${lmt.id}`,
+      headers: () => clinic.admin.auth,
+      valid: () => ({ bio: 'updated bio' }),
+      bigField: 'bio',
+      successStatus: 200,
+      cases: (v) => [
+        { name: 'an email change', ...bad(v, 'email', uniqueEmail()) },
+        { name: 'a role change', ...bad(v, 'role', 'clinic_admin') },
+        { name: 'a clinic change', ...bad(v, 'clinicId', clinic.clinicId) },
+        { name: 'an empty full name', ...bad(v, 'fullName', '') },
+        { name: 'a null full name', ...bad(v, 'fullName', null) },
+        { name: 'null specialties', ...bad(v, 'specialties', null) },
+        { name: 'null languages', ...bad(v, 'languages', null) },
+        { name: 'a null acceptingReferrals', ...bad(v, 'acceptingReferrals', null) },
+        { name: 'acceptingReferrals as the string "true"', ...bad(v, 'acceptingReferrals', 'true') },
+        { name: 'a null licence', ...bad(v, 'licence', null) },
+        { name: 'a partial licence', ...bad(v, 'licence', { expiresOn: '2099-12-31' }, ['licence.number', 'licence.region']) },
+        { name: 'a language that is a number', ...bad(v, 'languages', ['en', 42]) },
+        { name: 'a status change', ...bad(v, 'status', 'active') },
+      ],
+    },
+    {
+      name: 'PATCH /clinics/me',
+      method: 'patch',
+      path: () => '/api/v1/clinics/me',
+      headers: () => clinic.admin.auth,
+      valid: () => ({ name: 'Renamed Clinic' }),
+      bigField: 'name',
+      successStatus: 200,
+      cases: (v) => [
+        { name: 'an id change', ...bad(v, 'id', '00000000-0000-4000-8000-000000000000') },
+        { name: 'a createdAt change', ...bad(v, 'createdAt', new Date().toISOString()) },
+        { name: 'an empty name', ...bad(v, 'name', '') },
+        { name: 'a null name', ...bad(v, 'name', null) },
+        { name: 'a null phone', ...bad(v, 'phone', null) },
+        { name: 'an unknown time zone', ...bad(v, 'timezone', 'Nowhere/City') },
+        { name: 'a bad country', ...bad(v, 'address', { country: 'XX1' }, ['address.country']) },
+        { name: 'a city as a number', ...bad(v, 'address', { city: 7 }, ['address.city']) },
+        { name: 'a null city', ...bad(v, 'address', { city: null }, ['address.city']) },
+        { name: 'an unknown address field', ...bad(v, 'address', { zip: '78701' }, ['address.zip']) },
+        { name: 'an address as a string', ...bad(v, 'address', '100 Congress Ave') },
+        { name: 'a null address', ...bad(v, 'address', null) },
+      ],
+    },
+  ];
+
+  describe.each(endpoints)('$name', (endpoint) => {
+    it('refuses every bad body with a 4xx problem and writes nothing', async () => {
+      const valid = endpoint.valid();
+      const all = [...endpoint.cases(valid), ...commonCases(endpoint, valid)];
+      expect(all.length).toBeGreaterThan(10);
+      const before = await snapshot();
+      const failures: string[] = [];
+      for (const c of all) {
+        let req = t.http[endpoint.method](endpoint.path()).set(endpoint.headers?.() ?? {});
+        if (c.raw !== undefined) req = req.set('Content-Type', c.contentType ?? 'application/json').send(c.raw);
+        else req = req.send(c.body as object);
+        const res = await req;
+        const got = {
+          status: res.status,
+          code: res.body?.code,
+          problemJson: /^application\/problem\+json/.test(res.headers['content-type'] ?? ''),
+          fields: c.fields
+            ? c.fields.filter((f) => (res.body?.errors ?? []).some((e: { field: string }) => e.field === f))
+            : undefined,
+        };
+        const want = { status: c.status, code: c.code, problemJson: true, fields: c.fields };
+        if (JSON.stringify(got) !== JSON.stringify(want)) {
+          failures.push(
+            `${c.name}: want ${JSON.stringify(want)}, got ${JSON.stringify(got)} ${JSON.stringify(res.body).slice(0, 200)}`,
+          );
+        }
+      }
+      expect(failures).toEqual([]);
+      expect(await snapshot()).toEqual(before);
+    });
+
+    it('accepts the valid body the cases start from (so each refusal is about the broken part)', async () => {
+      const res = await t.http[endpoint.method](endpoint.path())
+        .set(endpoint.headers?.() ?? {})
+        .send(endpoint.valid());
+      expect(res.status).toBe(endpoint.successStatus);
+    });
+  });
+
+  describe('GET /practitioners query', () => {
+    const badQueries: { name: string; query: string; field: string }[] = [
+      { name: 'limit=0', query: 'limit=0', field: 'limit' },
+      { name: 'limit=101', query: 'limit=101', field: 'limit' },
+      { name: 'limit=abc', query: 'limit=abc', field: 'limit' },
+      { name: 'limit=1.5', query: 'limit=1.5', field: 'limit' },
+      { name: 'a repeated limit', query: 'limit=1&limit=2', field: 'limit' },
+      { name: 'type=bogus', query: 'type=bogus', field: 'type' },
+      { name: 'type=clinic_admin', query: 'type=clinic_admin', field: 'type' },
+      { name: 'a repeated type', query: 'type=massage_therapist&type=physical_therapist', field: 'type' },
+      { name: 'specialty=bogus', query: 'specialty=bogus', field: 'specialty' },
+      { name: 'acceptingReferrals=maybe', query: 'acceptingReferrals=maybe', field: 'acceptingReferrals' },
+      { name: 'acceptingReferrals=1', query: 'acceptingReferrals=1', field: 'acceptingReferrals' },
+      { name: 'an unknown parameter', query: 'sort=email', field: 'sort' },
+      { name: 'a repeated q', query: 'q=a&q=b', field: 'q' },
+      { name: 'a 101-character q', query: `q=${'q'.repeat(101)}`, field: 'q' },
+      { name: 'a cursor that is not one', query: 'cursor=not-a-cursor', field: 'cursor' },
+      {
+        name: 'a cursor of the wrong shape',
+        query: `cursor=${Buffer.from(JSON.stringify({ a: 1 })).toString('base64url')}`,
+        field: 'cursor',
+      },
+      { name: 'a postal code over 12 characters', query: `postalCode=${'1'.repeat(13)}`, field: 'postalCode' },
+    ];
+
+    it.each(badQueries)('$name → 400 naming the parameter', async ({ query, field }) => {
+      const res = await t.http.get(`/api/v1/practitioners?${query}`).set(lmt.auth);
+      expectProblem(res, 400, 'validation_failed');
+      expect(res.body.errors.map((e: { field: string }) => e.field)).toContain(field);
+    });
+
+    it('accepts the good versions of those parameters', async () => {
+      const res = await t.http
+        .get('/api/v1/practitioners')
+        .query({ limit: 100, type: 'massage_therapist', specialty: 'deep_tissue', acceptingReferrals: 'true', q: 'Morgan' })
+        .set(lmt.auth)
+        .expect(200);
+      expect(res.body.items.map((p: { id: string }) => p.id)).toContain(lmt.id);
+    });
+  });
+
+  describe('path ids', () => {
+    it.each(['not-a-uuid', '123', `${'0'.repeat(8)}-0000-0000-0000-00000000000g`, "1' OR '1'='1"])(
+      'GET /practitioners/%s → 400',
+      async (id) => {
+        const res = await t.http.get(`/api/v1/practitioners/${encodeURIComponent(id)}`).set(lmt.auth);
+        expectProblem(res, 400, 'validation_failed');
+        expect(res.body.errors).toEqual([{ field: 'id', message: expect.any(String) }]);
+      },
+    );
+
+    it('PATCH /practitioners/not-a-uuid → 400 and nothing written', async () => {
+      const before = await snapshot();
+      const res = await t.http.patch('/api/v1/practitioners/not-a-uuid').set(clinic.admin.auth).send({ bio: 'x' });
+      expectProblem(res, 400, 'validation_failed');
+      expect(await snapshot()).toEqual(before);
+    });
+  });
+});

@@ -1,0 +1,517 @@
+import { existsSync, mkdirSync } from 'node:fs';
+import type { AddressInfo } from 'node:net';
+import { join } from 'node:path';
+import { PASSWORD, uniqueEmail } from '@referloop/testing';
+import { type Browser, type BrowserContext, chromium, type Locator, type Page } from 'playwright-core';
+import {
+  addPractitioner,
+  registerClinic,
+  type SignedInUser,
+  startTestApp,
+  type TestApp,
+  type TestClinic,
+} from '../support/test-app';
+
+/**
+ * The web app in a real browser (Debian's Chromium driven by playwright-core) against the real
+ * API and worker on PostgreSQL and Redis: story (a) to closure, story (b) to scheduling, each
+ * side in its own browser context signing in through the UI, then the admin screens.
+ */
+const CHROMIUM = '/usr/bin/chromium';
+const AXE = require.resolve('axe-core/axe.min.js');
+const ROOT = join(__dirname, '..', '..');
+const WEB_INDEX = join(ROOT, 'dist/web/index.html');
+const SCREENSHOTS = join(ROOT, 'test-artifacts/screenshots');
+// Headless, and kept off the network (no updates, sync, field trials or QUIC probes).
+const CHROMIUM_ARGS = [
+  '--headless',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+];
+const DESKTOP = { width: 1280, height: 900 };
+/** A tiny PDF: the API recognises attachments by content (magic bytes), not by name. */
+const DISCHARGE_PDF = Buffer.from('%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n');
+const TABLET = { width: 820, height: 1180 };
+
+jest.setTimeout(240_000);
+
+/** Local wall-clock "YYYY-MM-DDTHH:mm" (a datetime-local value) `days` from now at 10:00. */
+function localDateTime(days: number): string {
+  const d = new Date(Date.now() + days * 86_400_000);
+  const pad = (n: number) => String(n).padStart(2, '0');
+  return `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())}T10:00`;
+}
+const localDate = (days: number) => localDateTime(days).slice(0, 10);
+
+async function eventually(check: () => Promise<void>, timeoutMs = 20_000, intervalMs = 750): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    try {
+      await check();
+      return;
+    } catch (error) {
+      if (Date.now() > deadline) throw error;
+      await new Promise((resolve) => setTimeout(resolve, intervalMs));
+    }
+  }
+}
+
+describe('web app in the browser: both referral stories and the admin dashboard', () => {
+  let t: TestApp;
+  let base: string;
+  let browser: Browser;
+  const contexts: BrowserContext[] = [];
+  const pageErrors: string[] = [];
+  let refreshes = 0;
+  const accessibility: string[] = [];
+  let massageClinic: TestClinic;
+  let ptClinic: TestClinic;
+  let otherMassageClinic: TestClinic;
+  let lmt: SignedInUser;
+  let pt: SignedInUser;
+  let lmtPage: Page;
+  let ptPage: Page;
+  let adminPage: Page;
+  let storyAReferralId: string;
+
+  async function newPage(label: string, viewport = DESKTOP): Promise<Page> {
+    const context = await browser.newContext({ viewport, baseURL: base, locale: 'en-US' });
+    contexts.push(context);
+    const page = await context.newPage();
+    page.setDefaultTimeout(15_000);
+    page.on('pageerror', (error) => pageErrors.push(`${label}: ${error.message}`));
+    page.on('request', (request) => {
+      if (request.url().endsWith('/api/v1/auth/refresh')) refreshes += 1;
+    });
+    return page;
+  }
+
+  /** Screenshots a main screen and checks it with axe-core (WCAG 2.1 A/AA rules). */
+  async function shot(page: Page, name: string): Promise<void> {
+    await page.screenshot({ path: join(SCREENSHOTS, `${name}.png`), fullPage: true });
+    if (name.startsWith('failure-')) return;
+    await page.addScriptTag({ path: AXE });
+    const violations = await page.evaluate(async () => {
+      type Axe = {
+        run(options: object): Promise<{ violations: { id: string; impact: string; nodes: { target: string[] }[] }[] }>;
+      };
+      const axe = (globalThis as unknown as { axe: Axe }).axe;
+      const result = await axe.run({ runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'] } });
+      return result.violations.map((v) => `${v.id} (${v.impact}): ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`);
+    });
+    for (const violation of violations) accessibility.push(`${name}: ${violation}`);
+  }
+
+  /** On a failure, keep what each browser showed. */
+  async function step(name: string, body: () => Promise<void>): Promise<void> {
+    try {
+      await body();
+    } catch (error) {
+      for (const [label, page] of [
+        ['lmt', lmtPage],
+        ['pt', ptPage],
+        ['admin', adminPage],
+      ] as const) {
+        if (page && !page.isClosed()) await shot(page, `failure-${name}-${label}`).catch(() => undefined);
+      }
+      throw error;
+    }
+  }
+
+  async function signIn(page: Page, email: string): Promise<void> {
+    await page.goto('/sign-in');
+    await page.getByLabel('Email').fill(email);
+    await page.getByLabel('Password').fill(PASSWORD);
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.getByRole('heading', { level: 1, name: 'Referrals' }).waitFor();
+  }
+
+  const status = (page: Page, value: string) => page.locator(`[data-testid=referral-status] [data-status="${value}"]`).waitFor();
+
+  /** Opens an action's form (or runs a field-less action) from the referral's action buttons. */
+  async function act(page: Page, action: string, fill?: (form: Locator) => Promise<void>, submitLabel?: string) {
+    await page.locator(`[data-action="${action}"]`).click();
+    if (!fill) return;
+    const form = page.getByRole('form', { name: submitLabel });
+    await fill(form);
+    await form.getByRole('button', { name: submitLabel, exact: true }).click();
+  }
+
+  beforeAll(async () => {
+    if (!existsSync(CHROMIUM)) {
+      throw new Error(
+        `Chromium is not installed at ${CHROMIUM}: the browser tests need it. Install it with ` +
+          '`apt-get update && apt-get install -y chromium` (.ci/run does this when it is missing).',
+      );
+    }
+    if (!existsSync(WEB_INDEX)) throw new Error(`${WEB_INDEX} is missing: run \`npm run build\` (it builds the web app too).`);
+    mkdirSync(SCREENSHOTS, { recursive: true });
+
+    // Short-lived access tokens, so the app has to refresh its session while the stories run.
+    t = await startTestApp({ ACCESS_TOKEN_TTL_SECONDS: '30' }, { worker: true });
+    await t.app.listen({ port: 0, host: '127.0.0.1' });
+    const address = t.app.getHttpServer().address() as AddressInfo;
+    base = `http://127.0.0.1:${address.port}`;
+
+    massageClinic = await registerClinic(t.http, { name: 'Sunrise Massage' });
+    ptClinic = await registerClinic(t.http, { name: 'Capitol Physio', city: 'Austin', postalCode: '78702' });
+    otherMassageClinic = await registerClinic(t.http, { name: 'Eastside Bodywork' });
+    lmt = await addPractitioner(t.http, massageClinic, 'massage_therapist', { fullName: 'Morgan Massage' });
+    pt = await addPractitioner(t.http, ptClinic, 'physical_therapist', {
+      fullName: 'Priya Physio',
+      specialties: ['sports_injury'],
+    });
+
+    browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
+    lmtPage = await newPage('lmt');
+    ptPage = await newPage('pt');
+  });
+
+  afterAll(async () => {
+    for (const context of contexts) await context.close().catch(() => undefined);
+    await browser?.close();
+    await t?.close();
+  });
+
+  it('story (a): the LMT refers shoulder pain after a fall, the PT treats and reports back, the LMT closes the loop', async () => {
+    await step('a-lmt-sends', async () => {
+      await lmtPage.goto('/');
+      await lmtPage.waitForURL('**/sign-in');
+      await shot(lmtPage, '01-sign-in');
+      await signIn(lmtPage, lmt.email);
+
+      await lmtPage.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'New referral' }).click();
+      await lmtPage.getByRole('heading', { level: 1, name: 'New injury referral' }).waitFor();
+
+      // Add the patient, with the consent to share the referral.
+      await lmtPage.getByRole('button', { name: 'Add a new patient' }).click();
+      const patientForm = lmtPage.getByRole('form', { name: 'New patient' });
+      await patientForm.getByLabel('First name').fill('Jamie');
+      await patientForm.getByLabel('Last name').fill('Rivera');
+      await patientForm.getByLabel('Date of birth').fill('1990-04-12');
+      await patientForm.getByLabel('Email').fill('jamie.rivera@example.test');
+      await patientForm.getByLabel('Phone').fill('+1 512 555 0199');
+      await patientForm.getByLabel(/shared with the practitioner/).check();
+      await patientForm.getByRole('button', { name: 'Add patient' }).click();
+      await lmtPage.getByTestId('selected-patient').getByText('Jamie Rivera').waitFor();
+      await lmtPage.getByText('Consent to share referral information recorded').waitFor();
+
+      // Find the PT in the directory.
+      await lmtPage.getByLabel('Specialty').selectOption('sports_injury');
+      await lmtPage.getByLabel('City').fill('Austin');
+      await lmtPage.getByRole('button', { name: 'Search', exact: true }).click();
+      await lmtPage.getByRole('button', { name: /^Choose Priya Physio, Capitol Physio/ }).click();
+      await lmtPage.getByTestId('selected-recipient').getByText('Priya Physio').waitFor();
+
+      await lmtPage.getByLabel('Reason for referral').fill('Shoulder pain after a fall');
+      const regions = lmtPage.getByRole('group', { name: 'Body regions' });
+      await regions.getByRole('checkbox', { name: 'Left shoulder' }).check();
+      await regions.getByRole('checkbox', { name: 'Upper back' }).check();
+      await lmtPage
+        .getByLabel('Observations')
+        .fill('Guarding on left shoulder abduction above 90 degrees; tender infraspinatus.');
+      await lmtPage.getByLabel('Pain level (0–10)').selectOption('6');
+      await lmtPage.getByLabel('Onset date').fill(localDate(-10));
+
+      // A red flag explains why the referral must be urgent, and makes it so.
+      await lmtPage
+        .getByRole('group', { name: 'Red flags' })
+        .getByRole('checkbox', { name: /Recent trauma/ })
+        .check();
+      const guidance = lmtPage.getByTestId('red-flag-guidance');
+      await guidance.waitFor();
+      expect(await guidance.innerText()).toContain('Red flags can signal a condition that needs prompt medical assessment');
+      const priority = lmtPage.getByRole('group', { name: 'Priority' });
+      expect(await priority.getByRole('radio', { name: 'Urgent' }).isChecked()).toBe(true);
+      expect(await priority.getByRole('radio', { name: 'Routine' }).isDisabled()).toBe(true);
+      await shot(lmtPage, '02-new-referral-with-red-flag');
+
+      await lmtPage.getByRole('button', { name: 'Send referral' }).click();
+      await lmtPage.waitForURL(/\/referrals\/[0-9a-f-]{36}$/);
+      await status(lmtPage, 'sent');
+      await lmtPage.getByText('Referral sent to Priya Physio.').waitFor();
+      storyAReferralId = lmtPage.url().split('/').pop()!;
+      await shot(lmtPage, '03-referral-sent');
+    });
+
+    await step('a-pt-treats', async () => {
+      await signIn(ptPage, pt.email);
+      const row = ptPage.locator(`tr[data-referral-id="${storyAReferralId}"]`);
+      await row.waitFor();
+      expect(await row.innerText()).toContain('Shoulder pain after a fall');
+      await shot(ptPage, '04-inbox-received');
+      await row.getByRole('link', { name: 'Jamie Rivera' }).click();
+
+      // The first read acknowledges it.
+      await status(ptPage, 'received');
+      await ptPage.getByText('Guarding on left shoulder abduction').waitFor();
+      await act(ptPage, 'accept', (form) => form.getByLabel('Note (optional)').fill('Happy to see them this week'), 'Accept');
+      await status(ptPage, 'accepted');
+
+      // Someone else changes the referral meanwhile (the PT's front desk, through the API): acting on
+      // the version on screen is refused with 409 stale_version, and the app shows the new state.
+      const desk = await t.http.post('/api/v1/auth/login').send({ email: pt.email, password: PASSWORD }).expect(200);
+      const auth = { Authorization: `Bearer ${desk.body.accessToken}` };
+      const current = await t.http.get(`/api/v1/referrals/${storyAReferralId}`).set(auth).expect(200);
+      await t.http
+        .post(`/api/v1/referrals/${storyAReferralId}/add-note`)
+        .set(auth)
+        .send({ version: current.body.version, note: 'Front desk: patient prefers mornings' })
+        .expect(200);
+      await act(ptPage, 'schedule', (form) => form.getByLabel('Appointment date and time').fill(localDateTime(3)), 'Schedule');
+      await ptPage.getByText('This referral changed — here is the new state.').waitFor();
+      await ptPage.getByTestId('timeline').getByText('Front desk: patient prefers mornings').waitFor();
+      await status(ptPage, 'accepted');
+      await shot(ptPage, '05a-referral-changed-conflict');
+
+      await act(ptPage, 'schedule', (form) => form.getByLabel('Appointment date and time').fill(localDateTime(3)), 'Schedule');
+      await status(ptPage, 'scheduled');
+      await act(ptPage, 'start-care');
+      await status(ptPage, 'in_care');
+      await act(
+        ptPage,
+        'add-note',
+        (form) => form.getByLabel('Note').fill('Progressing well; rotator cuff strain, no tear suspected'),
+        'Add note',
+      );
+      await ptPage.getByTestId('timeline').getByText('Progressing well; rotator cuff strain').waitFor();
+      await act(
+        ptPage,
+        'send-outcome',
+        async (form) => {
+          await form.getByLabel('Outcome summary').fill('Full range of motion restored after 4 sessions');
+          await form.getByLabel('Recommendations').fill('Maintenance massage every 2 weeks');
+        },
+        'Send outcome',
+      );
+      await status(ptPage, 'outcome_sent');
+      await shot(ptPage, '05-referral-outcome-sent');
+    });
+
+    await step('a-lmt-closes', async () => {
+      // The sender hears about it: the bell counts the unread notifications (opening it reloads them).
+      const bell = lmtPage.getByRole('button', { name: /^Notifications/ });
+      const notifications = lmtPage.getByRole('region', { name: 'Notifications' });
+      await eventually(async () => {
+        if (!(await notifications.isVisible())) await bell.click();
+        const outcome = notifications.getByRole('button', { name: /Outcome reported/ });
+        const count = Number(await lmtPage.getByTestId('unread-count').innerText());
+        if (count < 4 || !(await outcome.isVisible())) {
+          await lmtPage.keyboard.press('Escape');
+          throw new Error(`${count} unread notifications so far`);
+        }
+      });
+      await shot(lmtPage, '06-notifications');
+
+      // Opening the notification marks it read and leads to the referral.
+      await notifications.getByRole('button', { name: /Outcome reported/ }).click();
+      await lmtPage.waitForURL(`**/referrals/${storyAReferralId}`);
+      await status(lmtPage, 'outcome_sent');
+      await lmtPage.getByTestId('outcome').getByText('Full range of motion restored after 4 sessions').waitFor();
+      await act(lmtPage, 'close');
+      await status(lmtPage, 'closed');
+      const timeline = await lmtPage
+        .getByTestId('timeline')
+        .locator('li')
+        .evaluateAll((items) => items.map((li) => li.getAttribute('data-event')));
+      expect(timeline).toEqual([
+        'created',
+        'sent',
+        'acknowledged',
+        'accepted',
+        'note_added',
+        'scheduled',
+        'care_started',
+        'note_added',
+        'outcome_sent',
+        'closed',
+      ]);
+      await shot(lmtPage, '07-referral-closed');
+    });
+  });
+
+  it('story (b): an admin invites an LMT, the PT sends a maintenance referral with a plan, the LMT accepts and schedules', async () => {
+    let lmt2Page!: Page;
+    let referralId = '';
+    await step('b-invite', async () => {
+      adminPage = await newPage('admin');
+      await signIn(adminPage, otherMassageClinic.admin.email);
+      await adminPage.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Admin' }).click();
+      await adminPage.getByRole('navigation', { name: 'Admin' }).getByRole('link', { name: 'Practitioners' }).click();
+      await adminPage.getByRole('button', { name: 'Invite a practitioner' }).click();
+      const form = adminPage.getByRole('form', { name: 'Invite a practitioner' });
+      await form.getByLabel('Full name').fill('Maya Maintenance');
+      await form.getByLabel('Email').fill(uniqueEmail('maya'));
+      await form.getByLabel('Role').selectOption('massage_therapist');
+      await form.getByLabel('Licence number').fill('LMT-20417');
+      await form.getByLabel('Licensing region').fill('TX');
+      await form.getByLabel('Licence expires on').fill(localDate(40));
+      await form.getByRole('checkbox', { name: 'Deep tissue' }).check();
+      await form.getByRole('button', { name: 'Send invitation' }).click();
+      const link = await adminPage.getByLabel('Invitation link').inputValue();
+      expect(link).toMatch(/\/accept-invitation\?token=/);
+      // The licence runs out in 40 days: the list warns about it.
+      await adminPage.getByTestId('practitioners-table').getByText('Maya Maintenance').waitFor();
+      await adminPage.getByTestId('licence-expiring').first().waitFor();
+      await shot(adminPage, '08-admin-practitioners-invited');
+
+      lmt2Page = await newPage('lmt2', TABLET);
+      const url = new URL(link);
+      await lmt2Page.goto(`${url.pathname}${url.search}`);
+      await lmt2Page.getByRole('heading', { name: 'Accept invitation' }).waitFor();
+      await lmt2Page.getByLabel('New password').fill(PASSWORD);
+      await lmt2Page.getByLabel('Repeat the password').fill(PASSWORD);
+      await shot(lmt2Page, '09-accept-invitation');
+      await lmt2Page.getByRole('button', { name: 'Set password and sign in' }).click();
+      await lmt2Page.getByRole('heading', { level: 1, name: 'Referrals' }).waitFor();
+    });
+
+    await step('b-pt-sends', async () => {
+      await ptPage.setViewportSize(TABLET);
+      await ptPage.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'New referral' }).click();
+      await ptPage.getByRole('heading', { level: 1, name: 'New maintenance-massage referral' }).waitFor();
+
+      // A patient added without the sharing consent: the app asks for it before sending.
+      await ptPage.getByRole('button', { name: 'Add a new patient' }).click();
+      const patientForm = ptPage.getByRole('form', { name: 'New patient' });
+      await patientForm.getByLabel('First name').fill('Jamie');
+      await patientForm.getByLabel('Last name').fill('Rivera');
+      await patientForm.getByLabel('Date of birth').fill('1990-04-12');
+      await patientForm.getByRole('button', { name: 'Add patient' }).click();
+      await ptPage.getByText('No consent to share referral information').waitFor();
+      await ptPage.getByLabel('The patient has given me this consent.').check();
+      await ptPage.getByRole('button', { name: 'Record consent' }).click();
+      await ptPage.getByText('Consent to share referral information recorded').waitFor();
+
+      await ptPage.getByLabel('Name or clinic').fill('Maya');
+      await ptPage.getByRole('button', { name: 'Search', exact: true }).click();
+      await ptPage.getByRole('button', { name: /^Choose Maya Maintenance, Eastside Bodywork/ }).click();
+
+      await ptPage.getByLabel('Reason for referral').fill('Discharged from PT; maintenance massage recommended');
+      await ptPage.getByRole('group', { name: 'Body regions' }).getByRole('checkbox', { name: 'Left shoulder' }).check();
+      await ptPage.getByLabel('Every (weeks)').fill('2');
+      await ptPage.getByLabel('Sessions').fill('6');
+      const focus = ptPage.getByRole('group', { name: 'Focus areas' });
+      await focus.getByRole('checkbox', { name: 'Left shoulder' }).check();
+      await focus.getByRole('checkbox', { name: 'Neck' }).check();
+      await ptPage.getByLabel('Precautions').fill('No deep pressure over the AC joint');
+      await shot(ptPage, '10-new-maintenance-referral-tablet');
+
+      // Saved as a draft first, to attach the discharge summary, then sent from the referral.
+      await ptPage.getByRole('button', { name: 'Save as draft' }).click();
+      await ptPage.waitForURL(/\/referrals\/[0-9a-f-]{36}$/);
+      await status(ptPage, 'draft');
+      referralId = ptPage.url().split('/').pop()!;
+      await ptPage
+        .getByLabel(/Add a file/)
+        .setInputFiles({ name: 'discharge-summary.pdf', mimeType: 'application/pdf', buffer: DISCHARGE_PDF });
+      await ptPage.getByRole('button', { name: 'Upload' }).click();
+      await ptPage.getByRole('button', { name: 'discharge-summary.pdf' }).waitFor();
+      await act(ptPage, 'send');
+      await status(ptPage, 'sent');
+      await ptPage.getByText('Attachments are frozen once a referral is sent.').waitFor();
+    });
+
+    await step('b-lmt2-schedules', async () => {
+      // Switching tabs reloads the box.
+      await lmt2Page.getByRole('tab', { name: 'Sent' }).click();
+      await lmt2Page.getByRole('tab', { name: 'Received' }).click();
+      const row = lmt2Page.locator(`tr[data-referral-id="${referralId}"]`);
+      await row.waitFor();
+      await row.getByRole('link', { name: 'Jamie Rivera' }).click();
+      await status(lmt2Page, 'received');
+      await lmt2Page.getByText('No deep pressure over the AC joint').waitFor();
+      const [download] = await Promise.all([
+        lmt2Page.waitForEvent('download'),
+        lmt2Page.getByRole('button', { name: 'discharge-summary.pdf' }).click(),
+      ]);
+      expect(download.suggestedFilename()).toBe('discharge-summary.pdf');
+      await act(lmt2Page, 'accept', async () => undefined, 'Accept');
+      await status(lmt2Page, 'accepted');
+      await act(lmt2Page, 'schedule', (form) => form.getByLabel('Appointment date and time').fill(localDateTime(7)), 'Schedule');
+      await status(lmt2Page, 'scheduled');
+      await lmt2Page.getByTestId('appointment').waitFor();
+      await shot(lmt2Page, '11-maintenance-referral-scheduled-tablet');
+
+      // The PT sees it booked in the Sent box.
+      await ptPage.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Referrals' }).click();
+      await ptPage.getByRole('tab', { name: 'Sent' }).click();
+      await ptPage.locator(`tr[data-referral-id="${referralId}"] [data-status="scheduled"]`).waitFor();
+      await shot(ptPage, '12-inbox-sent-tablet');
+    });
+  });
+
+  it('the admin dashboard of the PT clinic reflects both stories; the admin screens work', async () => {
+    await step('admin', async () => {
+      // Sign out through the app, then sign in as the PT clinic's admin.
+      await adminPage.getByRole('button', { name: 'Sign out' }).click();
+      await adminPage.getByText('You are signed out.').waitFor();
+      await signIn(adminPage, ptClinic.admin.email);
+
+      // A stale access token (as after a laptop wakes up) is refreshed and the request retried, no sign-in needed.
+      // (Right after signing in, so no background refresh is in flight while the page reloads.)
+      await adminPage.evaluate(() => {
+        type Storage = { getItem(key: string): string | null; setItem(key: string, value: string): void };
+        const storage = (globalThis as unknown as { sessionStorage: Storage }).sessionStorage;
+        const key = 'referloop.session';
+        const session = JSON.parse(storage.getItem(key)!);
+        storage.setItem(
+          key,
+          JSON.stringify({ ...session, accessToken: 'expired.access.token', accessExpiresAt: Date.now() + 600_000 }),
+        );
+      });
+      await adminPage.goto('/admin');
+      await adminPage.getByRole('heading', { level: 1, name: 'Clinic dashboard' }).waitFor();
+      const closed = adminPage.getByTestId('status-count-closed');
+      await closed.waitFor();
+      expect(await closed.getAttribute('data-count')).toBe('1');
+      expect(await adminPage.getByTestId('status-count-scheduled').getAttribute('data-count')).toBe('1');
+      expect(await adminPage.getByTestId('kpi-total').innerText()).toContain('2');
+      const people = await adminPage.getByTestId('practitioner-metrics').innerText();
+      expect(people).toContain('Priya Physio');
+      await adminPage.getByRole('heading', { name: 'Turnaround over time' }).waitFor();
+      await adminPage.locator('figure.chart svg').waitFor();
+      await shot(adminPage, '14-admin-dashboard');
+
+      await adminPage.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Referrals' }).click();
+      await adminPage.getByRole('tab', { name: 'Clinic' }).waitFor();
+      await eventually(async () => expect(await adminPage.locator('tr[data-referral-id]').count()).toBe(2), 10_000);
+      await shot(adminPage, '13-inbox-clinic');
+      await adminPage.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Admin' }).click();
+
+      const admin = adminPage.getByRole('navigation', { name: 'Admin' });
+      await admin.getByRole('link', { name: 'Overdue' }).click();
+      await adminPage.getByRole('heading', { level: 1, name: 'Overdue referrals' }).waitFor();
+      await adminPage.getByText('Nothing overdue').waitFor();
+      await shot(adminPage, '15-admin-overdue');
+
+      await admin.getByRole('link', { name: 'Practitioners' }).click();
+      await adminPage.getByTestId('practitioners-table').getByText('Priya Physio').waitFor();
+
+      await admin.getByRole('link', { name: 'Failed notifications' }).click();
+      await adminPage.getByRole('heading', { level: 1, name: 'Failed notifications' }).waitFor();
+      await adminPage.getByText('No failed deliveries.').waitFor();
+      await shot(adminPage, '16-admin-failed-notifications');
+
+      await admin.getByRole('link', { name: 'Audit log' }).click();
+      const audit = adminPage.getByTestId('audit-table');
+      await audit.waitFor();
+      expect(await audit.locator('tbody tr').count()).toBeGreaterThan(0);
+      await shot(adminPage, '17-admin-audit-log');
+    });
+  });
+
+  it('saw no uncaught error in any page, and renewed the 30-second sessions without signing anyone out', () => {
+    expect(pageErrors).toEqual([]);
+    expect(refreshes).toBeGreaterThan(0);
+  });
+
+  it('finds no WCAG 2.1 A/AA violation (axe-core) on the screens it photographed', () => {
+    expect(accessibility).toEqual([]);
+  });
+});

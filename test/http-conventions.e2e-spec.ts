@@ -1,0 +1,229 @@
+import { PASSWORD, uniqueEmail } from '@referloop/testing';
+import { expectProblem, registerClinic, startTestApp, type TestApp } from './support/test-app';
+
+// What every answer has in common: problem+json errors, request ids, security headers, CORS,
+// rate limits on the auth routes, health checks and the OpenAPI document.
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+
+describe('HTTP conventions', () => {
+  let t: TestApp;
+  beforeAll(async () => {
+    t = await startTestApp();
+  });
+  afterAll(() => t.close());
+
+  describe('errors', () => {
+    // Other GET paths may be the web app's client-side routes (it answers them when it is built).
+    it.each(['/api/v1/nothing-here', '/api/v2/practitioners', '/api', '/health/nothing', '/assets/missing-file.js'])(
+      'an unknown route %s is a 404 problem',
+      async (path) => {
+        const res = await t.http.get(path);
+        expectProblem(res, 404, 'not_found');
+        expect(res.body.instance).toBe(path);
+        expect(res.body.requestId).toBe(res.headers['x-request-id']);
+      },
+    );
+
+    it('a POST to an unknown route outside the API is a 404 problem too', async () => {
+      expectProblem(await t.http.post('/nothing-here').send({ a: 1 }), 404, 'not_found');
+    });
+
+    it.each([
+      ['delete', '/api/v1/clinics/me'],
+      ['put', '/api/v1/practitioners'],
+      ['delete', '/api/v1/auth/login'],
+      ['get', '/api/v1/auth/login'],
+    ] as const)('a wrong method (%s %s) is a 404 or 405 problem', async (method, path) => {
+      const { admin } = await registerClinic(t.http);
+      const res = await t.http[method](path).set(admin.auth);
+      expect([404, 405]).toContain(res.status);
+      expectProblem(res, res.status, res.status === 404 ? 'not_found' : 'method_not_allowed');
+    });
+
+    it('a malformed percent-encoding in the path is a 4xx problem, not a 500', async () => {
+      const { admin } = await registerClinic(t.http);
+      const res = await t.http.get('/api/v1/practitioners/%E0%A4%A').set(admin.auth);
+      expect(res.status).toBeGreaterThanOrEqual(400);
+      expect(res.status).toBeLessThan(500);
+      expect(res.headers['content-type']).toMatch(/^application\/problem\+json/);
+    });
+  });
+
+  describe('request ids', () => {
+    it('gives every answer an x-request-id, and a fresh one per request', async () => {
+      const a = await t.http.get('/health/live').expect(200);
+      const b = await t.http.get('/health/live').expect(200);
+      expect(a.headers['x-request-id']).toMatch(UUID);
+      expect(b.headers['x-request-id']).toMatch(UUID);
+      expect(a.headers['x-request-id']).not.toBe(b.headers['x-request-id']);
+    });
+
+    it("keeps a caller's well-formed request id, in the header and in problems", async () => {
+      const id = 'edge-proxy.req_0123456789';
+      const ok = await t.http.get('/health/live').set('x-request-id', id).expect(200);
+      expect(ok.headers['x-request-id']).toBe(id);
+      const problem = await t.http.get('/api/v1/me').set('x-request-id', id);
+      expectProblem(problem, 401, 'unauthenticated');
+      expect(problem.headers['x-request-id']).toBe(id);
+      expect(problem.body.requestId).toBe(id);
+    });
+
+    it.each([
+      ['too short', 'abc'],
+      ['with spaces', 'my request id 123'],
+      ['with a newline-ish payload', 'abcdefgh%0d%0aSet-Cookie:x'],
+      ['too long', 'a'.repeat(129)],
+    ])('replaces a malformed one (%s)', async (_label, id) => {
+      const res = await t.http.get('/health/live').set('x-request-id', id).expect(200);
+      expect(res.headers['x-request-id']).toMatch(UUID);
+    });
+  });
+
+  describe('security headers', () => {
+    it.each([
+      ['a success', '/health/live', 200],
+      ['a problem', '/api/v1/me', 401],
+    ])('are on %s', async (_label, path, status) => {
+      const res = await t.http.get(path).expect(status);
+      expect(res.headers['x-content-type-options']).toBe('nosniff');
+      expect(res.headers['x-frame-options']).toBe('SAMEORIGIN');
+      expect(res.headers['strict-transport-security']).toMatch(/max-age=\d+/);
+      expect(res.headers['content-security-policy']).toContain("default-src 'self'");
+      expect(res.headers['referrer-policy']).toBe('no-referrer');
+      expect(res.headers['x-powered-by']).toBeUndefined();
+    });
+  });
+
+  describe('CORS', () => {
+    const allowed = 'https://app.example.test';
+    let cors: TestApp;
+    beforeAll(async () => {
+      cors = await startTestApp({ CORS_ORIGINS: allowed });
+    });
+    afterAll(() => cors.close());
+
+    it('answers a preflight from an allowed origin', async () => {
+      const res = await cors.http
+        .options('/api/v1/auth/login')
+        .set('Origin', allowed)
+        .set('Access-Control-Request-Method', 'POST')
+        .set('Access-Control-Request-Headers', 'content-type,authorization');
+      expect(res.status).toBeLessThan(300);
+      expect(res.headers['access-control-allow-origin']).toBe(allowed);
+      expect(res.headers['access-control-allow-methods']).toContain('POST');
+    });
+
+    it('lets an allowed origin read the answer and the request id', async () => {
+      const res = await cors.http.get('/health/live').set('Origin', allowed).expect(200);
+      expect(res.headers['access-control-allow-origin']).toBe(allowed);
+      expect(res.headers['access-control-expose-headers']).toContain('x-request-id');
+    });
+
+    it.each(['https://evil.example.test', 'https://app.example.test.evil.test', 'http://app.example.test'])(
+      'gives no access to %s',
+      async (origin) => {
+        const preflight = await cors.http
+          .options('/api/v1/auth/login')
+          .set('Origin', origin)
+          .set('Access-Control-Request-Method', 'POST');
+        expect(preflight.headers['access-control-allow-origin']).toBeUndefined();
+        const res = await cors.http.get('/health/live').set('Origin', origin).expect(200);
+        expect(res.headers['access-control-allow-origin']).toBeUndefined();
+      },
+    );
+
+    it('allows no origin at all when CORS_ORIGINS is not set', async () => {
+      const res = await t.http.get('/health/live').set('Origin', allowed).expect(200);
+      expect(res.headers['access-control-allow-origin']).toBeUndefined();
+    });
+  });
+
+  describe('rate limit on the auth routes', () => {
+    let limited: TestApp;
+    beforeAll(async () => {
+      limited = await startTestApp({ AUTH_RATE_LIMIT_PER_MINUTE: '3' });
+    });
+    afterAll(() => limited.close());
+
+    it('answers the 4th login within a minute with 429 rate_limited and retry-after', async () => {
+      const email = uniqueEmail('limited');
+      const statuses: number[] = [];
+      for (let i = 0; i < 3; i += 1) {
+        statuses.push((await limited.http.post('/api/v1/auth/login').send({ email, password: PASSWORD })).status);
+      }
+      expect(statuses).toEqual([401, 401, 401]);
+      const res = await limited.http.post('/api/v1/auth/login').send({ email, password: PASSWORD });
+      expectProblem(res, 429, 'rate_limited');
+      expect(Number(res.headers['retry-after'])).toBeGreaterThan(0);
+      // Routes outside auth are not limited.
+      for (let i = 0; i < 5; i += 1) await limited.http.get('/health/live').expect(200);
+    });
+  });
+
+  describe('health', () => {
+    it('/health/live is 200 without a token', async () => {
+      const res = await t.http.get('/health/live').expect(200);
+      expect(res.body).toEqual({ status: 'ok' });
+    });
+
+    it('/health/ready is 200 with the database and the queue store up', async () => {
+      const res = await t.http.get('/health/ready').expect(200);
+      expect(res.body).toMatchObject({
+        status: 'ok',
+        checks: { database: { status: 'up' }, queue: { status: 'up', backend: 'redis' } },
+      });
+    });
+
+    it('/health/ready is a 503 problem naming the queue store when Redis is unreachable', async () => {
+      const broken = await startTestApp({ REDIS_URL: 'redis://127.0.0.1:1' });
+      try {
+        const res = await broken.http.get('/health/ready');
+        expectProblem(res, 503, 'not_ready');
+        expect(res.body.checks).toMatchObject({
+          database: { status: 'up' },
+          queue: { status: 'down', backend: 'redis', error: expect.any(String) },
+        });
+        await broken.http.get('/health/live').expect(200);
+      } finally {
+        await broken.close();
+      }
+    });
+
+    it('is not under the API prefix', async () => {
+      expectProblem(await t.http.get('/api/v1/health/live'), 404, 'not_found');
+    });
+  });
+
+  describe('OpenAPI', () => {
+    it('serves the document with the routes and the Problem schema', async () => {
+      const res = await t.http.get('/api/docs-json').expect(200);
+      expect(res.headers['content-type']).toMatch(/json/);
+      expect(res.body.openapi).toMatch(/^3\./);
+      expect(Object.keys(res.body.paths)).toEqual(
+        expect.arrayContaining([
+          '/api/v1/auth/login',
+          '/api/v1/auth/register-clinic',
+          '/api/v1/practitioners',
+          '/api/v1/practitioners/{id}',
+          '/api/v1/clinics/me',
+          '/api/v1/me',
+        ]),
+      );
+      expect(res.body.components.schemas.Problem).toMatchObject({
+        type: 'object',
+        required: expect.arrayContaining(['type', 'title', 'status', 'detail', 'code']),
+      });
+      expect(res.body.components.securitySchemes).toBeDefined();
+      // Problems are documented as problem+json.
+      const patch = res.body.paths['/api/v1/practitioners/{id}'].patch;
+      expect(patch.responses['404'].content['application/problem+json'].schema.$ref).toBe('#/components/schemas/Problem');
+    });
+
+    it('serves Swagger UI as HTML', async () => {
+      const res = await t.http.get('/api/docs').redirects(1).expect(200);
+      expect(res.headers['content-type']).toMatch(/text\/html/);
+      expect(res.text.toLowerCase()).toContain('swagger');
+    });
+  });
+});
