@@ -13,6 +13,7 @@ import type { Logger } from 'pino';
 import { ApiModule } from '../api.module';
 import { setUpOpenApi } from './openapi';
 import { sendProblem } from './problem.filter';
+import { mountQueueDashboard } from './queue-dashboard';
 import { serveWebApp } from './web-app';
 
 export const API_PREFIX = 'api/v1';
@@ -83,6 +84,7 @@ export async function createApiApp(config: AppConfig, logger: Logger): Promise<N
     ],
   });
   setUpOpenApi(app);
+  await mountQueueDashboard(app, config, logger);
   // The browser app (dist/web) at / with client-side routes; the API alone when it is not built.
   await serveWebApp(app, logger);
   await app.init();
