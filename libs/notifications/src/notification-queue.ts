@@ -30,6 +30,31 @@ export function deliverJobId(deliveryId: string, retryCount: number): string {
   return retryCount === 0 ? deliveryId : `${deliveryId}-retry-${retryCount}`;
 }
 
+/** The deliver job for one delivery (dispatch and the reconciler enqueue the same thing, so job-id dedup holds). */
+export function deliverJob(
+  delivery: { id: string; retryCount: number },
+  settings: { attempts: number; retryBaseDelayMs: number },
+) {
+  return {
+    name: JOB.deliver,
+    data: { deliveryId: delivery.id } satisfies DeliverJob,
+    opts: {
+      jobId: deliverJobId(delivery.id, delivery.retryCount),
+      attempts: settings.attempts,
+      backoff: { type: 'exponential', delay: settings.retryBaseDelayMs },
+    },
+  };
+}
+
+/**
+ * Worker settings of the dispatch and delivery processors. A killed worker's active jobs go back
+ * to waiting once their lock expires and a stalled check sees it: with a 10 s lock checked every
+ * 5 s that is within ~20 s (BullMQ's defaults, 30 s and 30 s, took up to 90 s). A job may be caught
+ * in a few crashes before BullMQ gives up on it (default: 1, then the job silently failed and its
+ * notification was lost); the reconciler re-enqueues whatever still ends up failed.
+ */
+export const NOTIFICATION_WORKER_OPTIONS = { lockDuration: 10_000, stalledInterval: 5_000, maxStalledCount: 5 } as const;
+
 const KEEP = { removeOnComplete: { age: 24 * 3600, count: 10_000 }, removeOnFail: { age: 7 * 24 * 3600 } };
 
 /** Queue registrations (used by the worker module). Completed jobs are kept a day so job-id dedup holds. */

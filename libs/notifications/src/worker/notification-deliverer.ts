@@ -30,6 +30,10 @@ interface DeliveryRow {
 
 export type DeliveryOutcome = 'delivered' | 'skipped';
 
+/** Recording a sent delivery: 6 tries over ~7.5 s. */
+const RECORD_ATTEMPTS = 6;
+const RECORD_RETRY_MS = 500;
+
 /** Sends one email or webhook delivery and records the result. Re-reads current state first. */
 @Injectable()
 export class NotificationDeliverer {
@@ -86,8 +90,24 @@ export class NotificationDeliverer {
         },
       });
     }
-    await this.db.query(`UPDATE notification_deliveries SET status = 'delivered', delivered_at = now(), last_error = NULL WHERE id = $1`, [deliveryId]);
+    await this.recordDelivered(deliveryId);
     return 'delivered';
+  }
+
+  /**
+   * The send has happened: failing to record it now means sending it again on the retry, so a
+   * database blip (a restart, a failover) is waited out for a few seconds first.
+   */
+  private async recordDelivered(deliveryId: string): Promise<void> {
+    for (let attempt = 1; ; attempt += 1) {
+      try {
+        await this.db.query(`UPDATE notification_deliveries SET status = 'delivered', delivered_at = now(), last_error = NULL WHERE id = $1`, [deliveryId]);
+        return;
+      } catch (error) {
+        if (attempt >= RECORD_ATTEMPTS) throw error;
+        await new Promise((resolve) => setTimeout(resolve, RECORD_RETRY_MS * attempt));
+      }
+    }
   }
 
   /** After the last attempt: the delivery lands in the admins' failed list. */

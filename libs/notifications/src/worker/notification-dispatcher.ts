@@ -75,8 +75,9 @@ export class NotificationDispatcher {
       [event.referral_id],
     );
     if (!referral) return;
-    // Until a referral is sent, the recipient's side does not know it exists.
-    const recipientSees = event.payload.fromStatus !== 'draft' || event.payload.toStatus === 'sent';
+    // Until a referral is sent, the recipient's side does not know it exists ('created' has no fromStatus).
+    const { fromStatus, toStatus } = event.payload;
+    const recipientSees = (fromStatus != null && fromStatus !== 'draft') || toStatus === 'sent';
     const context = { senderClinic: referral.sender_clinic, recipientClinic: referral.recipient_clinic };
 
     const targets: Target[] = [];

@@ -4,12 +4,20 @@ import { Clock } from '@referloop/common';
 import { APP_CONFIG, type AppConfig } from '@referloop/config';
 import { ReferralTimers } from '@referloop/referrals';
 import type { Job, Queue } from 'bullmq';
-import { type DeliverJob, DELIVERIES_QUEUE, deliverJobId, type DispatchJob, JOB, NOTIFICATIONS_QUEUE, TIMERS_QUEUE } from '../notification-queue';
+import {
+  type DeliverJob,
+  DELIVERIES_QUEUE,
+  deliverJob,
+  type DispatchJob,
+  NOTIFICATION_WORKER_OPTIONS,
+  NOTIFICATIONS_QUEUE,
+  TIMERS_QUEUE,
+} from '../notification-queue';
 import { NotificationDeliverer } from './notification-deliverer';
 import { NotificationDispatcher } from './notification-dispatcher';
 
 /** Fans each published outbox event out to deliveries, then enqueues the email/webhook sends. */
-@Processor(NOTIFICATIONS_QUEUE, { concurrency: 10 })
+@Processor(NOTIFICATIONS_QUEUE, { concurrency: 10, ...NOTIFICATION_WORKER_OPTIONS })
 export class DispatchProcessor extends WorkerHost {
   constructor(
     private readonly dispatcher: NotificationDispatcher,
@@ -22,24 +30,15 @@ export class DispatchProcessor extends WorkerHost {
   async process(job: Job<DispatchJob>): Promise<number> {
     const pending = await this.dispatcher.dispatch(job.data.outboxEventId);
     if (pending.length > 0) {
-      await this.deliveries.addBulk(
-        pending.map((delivery) => ({
-          name: JOB.deliver,
-          data: { deliveryId: delivery.id },
-          opts: {
-            jobId: deliverJobId(delivery.id, delivery.retryCount),
-            attempts: this.config.notifications.deliveryAttempts,
-            backoff: { type: 'exponential', delay: this.config.notifications.retryBaseDelayMs },
-          },
-        })),
-      );
+      const { deliveryAttempts: attempts, retryBaseDelayMs } = this.config.notifications;
+      await this.deliveries.addBulk(pending.map((delivery) => deliverJob(delivery, { attempts, retryBaseDelayMs })));
     }
     return pending.length;
   }
 }
 
 /** Sends one email or webhook; after the last attempt the delivery is recorded as failed. */
-@Processor(DELIVERIES_QUEUE, { concurrency: 20 })
+@Processor(DELIVERIES_QUEUE, { concurrency: 20, ...NOTIFICATION_WORKER_OPTIONS })
 export class DeliverProcessor extends WorkerHost {
   constructor(private readonly deliverer: NotificationDeliverer) {
     super();

@@ -9,6 +9,7 @@ import { NOTIFICATION_ENTITIES } from '../entities';
 import { NOTIFICATION_QUEUES } from '../notification-queue';
 import { NotificationDeliverer } from './notification-deliverer';
 import { NotificationDispatcher } from './notification-dispatcher';
+import { NotificationReconciler } from './notification-reconciler';
 import { DeliverProcessor, DispatchProcessor, TimersProcessor } from './notification.processors';
 import { OutboxRelay } from './outbox-relay';
 import { TimersScheduler } from './timers-scheduler';
@@ -22,6 +23,7 @@ import { TimersScheduler } from './timers-scheduler';
     NotificationDispatcher,
     NotificationDeliverer,
     OutboxRelay,
+    NotificationReconciler,
     TimersScheduler,
     DispatchProcessor,
     DeliverProcessor,

@@ -13,6 +13,11 @@ export class TimersScheduler implements OnApplicationBootstrap {
   ) {}
 
   async onApplicationBootstrap(): Promise<void> {
+    await this.register();
+  }
+
+  /** Idempotent; run again by the reconciler when the queue store lost its data (the scheduler lives there). */
+  async register(): Promise<void> {
     await this.queue.upsertJobScheduler(
       TIMERS_SCHEDULER_ID,
       { every: this.config.timers.sweepEveryMs },

@@ -1,0 +1,154 @@
+import { InjectQueue } from '@nestjs/bullmq';
+import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import { APP_CONFIG, type AppConfig } from '@referloop/config';
+import { queueBackendKind } from '@referloop/queue';
+import type { Job, Queue } from 'bullmq';
+import { DataSource } from 'typeorm';
+import { type DeliverJob, DELIVERIES_QUEUE, deliverJob, type DispatchJob, NOTIFICATIONS_QUEUE } from '../notification-queue';
+import type { PendingDelivery } from './notification-dispatcher';
+import { OutboxRelay } from './outbox-relay';
+import { TimersScheduler } from './timers-scheduler';
+
+const EVERY_MS = 5_000;
+/** A pending delivery younger than this may still be on its way to the queue (dispatch commits, then enqueues). */
+const GRACE = '10 seconds';
+/** Completed jobs are kept a day (job-id dedup); an event published earlier than that is not re-published. */
+const REPUBLISH_WINDOW = '24 hours';
+const BATCH = 500;
+const SHUTDOWN_WAIT_MS = 2_000;
+
+interface RawRedis {
+  set(key: string, value: string, nx: 'NX'): Promise<string | null>;
+}
+
+/**
+ * PostgreSQL is the system of record; the queue store is not. This puts back what the queue lost,
+ * so "a crash or Redis being down delays notifications but loses none" holds even when Redis
+ * restarts without its data (no persistence, failover to an empty replica) or BullMQ gives up on
+ * a job (stalled too often, attempts used up while the database was down):
+ *
+ * - Redis lost its data (a marker key is gone): outbox events published in the last day that have
+ *   no delivery rows yet are un-published, so the relay publishes them again (a dispatch is
+ *   idempotent: the dedup key makes a re-run insert nothing); the timer scheduler is registered again.
+ * - Every pending email/webhook delivery must have a live deliver job: a missing one is added, a
+ *   failed one (the processor could not even record the failure) is replaced by a fresh one.
+ * - A failed dispatch job (it only fails on infrastructure errors) is replaced by a fresh one.
+ *
+ * Every re-enqueue uses the same job id, so a job that still exists is never doubled.
+ */
+@Injectable()
+export class NotificationReconciler implements OnApplicationBootstrap, OnApplicationShutdown {
+  private readonly logger = new Logger('NotificationReconciler');
+  private timer?: NodeJS.Timeout;
+  private running?: Promise<void>;
+  private stopped = false;
+
+  constructor(
+    @InjectDataSource() private readonly db: DataSource,
+    @InjectQueue(NOTIFICATIONS_QUEUE) private readonly dispatches: Queue<DispatchJob>,
+    @InjectQueue(DELIVERIES_QUEUE) private readonly deliveries: Queue<DeliverJob>,
+    private readonly relay: OutboxRelay,
+    private readonly timers: TimersScheduler,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+  ) {}
+
+  onApplicationBootstrap(): void {
+    this.timer = setInterval(() => this.tick(), EVERY_MS);
+    this.tick();
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    this.stopped = true;
+    clearInterval(this.timer);
+    // With Redis down a pass waits for it; do not hold the shutdown for that.
+    await Promise.race([this.running, new Promise((resolve) => setTimeout(resolve, SHUTDOWN_WAIT_MS).unref())]);
+  }
+
+  /** One pass at a time; a pass still waiting for Redis makes the next ticks no-ops. */
+  tick(): void {
+    if (this.running || this.stopped) return;
+    this.running = this.reconcile()
+      .catch((error: unknown) => this.logger.warn(`reconcile failed, will retry: ${String(error)}`))
+      .finally(() => {
+        this.running = undefined;
+      });
+  }
+
+  async reconcile(): Promise<void> {
+    if (await this.storeLostItsData()) await this.republish();
+    await this.requeueFailedDispatches();
+    await this.requeueStrandedDeliveries();
+  }
+
+  /**
+   * SET NX of a marker key: it succeeds when the key is missing, i.e. on a new store or one that
+   * lost its data. (The PostgreSQL queue backend lives in the application database: nothing to check.)
+   */
+  private async storeLostItsData(): Promise<boolean> {
+    if (queueBackendKind(this.config) !== 'redis') return false;
+    const backend = this.dispatches.getBackend() as unknown as { client: Promise<RawRedis> };
+    const redis = await backend.client;
+    return (await redis.set(`${this.config.queuePrefix}:referloop:store-marker`, new Date().toISOString(), 'NX')) === 'OK';
+  }
+
+  private async republish(): Promise<void> {
+    // TypeORM answers an UPDATE with [rows, rowCount].
+    const [, count]: [unknown, number] = await this.db.query(
+      `UPDATE outbox_events o SET published_at = NULL
+        WHERE o.published_at > now() - interval '${REPUBLISH_WINDOW}'
+          AND NOT EXISTS (SELECT 1 FROM notification_deliveries d WHERE d.outbox_event_id = o.id)`,
+    );
+    await this.timers.register();
+    if (count > 0) this.logger.warn(`the queue store is new or lost its data: re-publishing ${count} outbox event(s)`);
+    this.relay.wake();
+  }
+
+  private async requeueFailedDispatches(): Promise<void> {
+    const failed: Job<DispatchJob>[] = await this.dispatches.getFailed(0, BATCH - 1);
+    for (const job of failed) {
+      if (!job?.id) continue;
+      await job.remove();
+      await this.dispatches.add(job.name, job.data, { jobId: job.id });
+    }
+    if (failed.length > 0) this.logger.warn(`re-enqueued ${failed.length} failed dispatch job(s)`);
+  }
+
+  private async requeueStrandedDeliveries(): Promise<void> {
+    const settings = {
+      attempts: this.config.notifications.deliveryAttempts,
+      retryBaseDelayMs: this.config.notifications.retryBaseDelayMs,
+    };
+    let requeued = 0;
+    // Keyset pages over the pending index, so a big backlog (after Redis lost everything) is
+    // handled in one pass instead of BATCH per tick.
+    let after: { createdAt: string; id: string } | undefined;
+    for (;;) {
+      // created_at as text: a JS Date would drop the microseconds the keyset needs.
+      const page: (PendingDelivery & { createdAt: string })[] = await this.db.query(
+        `SELECT id, retry_count AS "retryCount", created_at::text AS "createdAt" FROM notification_deliveries
+          WHERE status = 'pending' AND channel <> 'in_app' AND created_at < now() - interval '${GRACE}'
+            AND ($1::timestamptz IS NULL OR (created_at, id) > ($1::timestamptz, $2::uuid))
+          ORDER BY created_at, id LIMIT ${BATCH}`,
+        [after?.createdAt ?? null, after?.id ?? null],
+      );
+      // getJob reads one hash (getJobState would scan the wait list: slow exactly when there is a backlog).
+      const wanted = page.map((delivery) => deliverJob(delivery, settings));
+      const existing = await Promise.all(wanted.map((job) => this.deliveries.getJob(job.opts.jobId)));
+      const missing: typeof wanted = [];
+      for (const [i, job] of existing.entries()) {
+        if (job) {
+          if (!(job.finishedOn && job.failedReason && (await job.isFailed()))) continue;
+          await job.remove();
+        }
+        missing.push(wanted[i]);
+      }
+      if (missing.length > 0) await this.deliveries.addBulk(missing);
+      requeued += missing.length;
+      if (page.length < BATCH || this.stopped) break;
+      const last = page[page.length - 1];
+      after = { createdAt: last.createdAt, id: last.id };
+    }
+    if (requeued > 0) this.logger.warn(`re-enqueued ${requeued} pending deliver job(s) the queue had lost or given up on`);
+  }
+}
