@@ -1,0 +1,240 @@
+'use strict';
+// `npm run bench:notifications`: the built API and the built worker (in-app channel only: no SMTP,
+// no webhooks).
+// 1. Latency: drafts prepared first, then `send` at a paced SEND_RATE per second for SEND_SECONDS;
+//    for each send, commit (the 200 answer's arrival, so the figure errs on the short side by the
+//    response's trip) to the recipient's in-app notification row (notifications.created_at).
+// 2. Throughput: OUTBOX_ROWS 'referral.sent' outbox rows inserted with the worker stopped, then the
+//    worker started and timed until every notification exists; next to it a raw BullMQ no-op drain
+//    of as many jobs at the dispatcher's concurrency (10) on the same Redis, another prefix.
+const { execFile } = require('node:child_process');
+const { join } = require('node:path');
+const { setTimeout: delay } = require('node:timers/promises');
+const { promisify } = require('node:util');
+const { Client } = require('pg');
+const { referralBody, referralParties } = require('../lib/parties');
+const { deleteKeysWithPrefix } = require('../lib/redis');
+const { table } = require('../lib/report');
+
+const SEND_RATE = Number(process.env.BENCH_SEND_RATE ?? 200);
+const SEND_SECONDS = Number(process.env.BENCH_SEND_SECONDS ?? 30);
+const OUTBOX_ROWS = Number(process.env.BENCH_OUTBOX_ROWS ?? 20_000);
+const DRAFT_CONCURRENCY = 16;
+const P95_TARGET_MS = 100;
+const P99_TARGET_MS = 250;
+const THROUGHPUT_TARGET = 1_000;
+const WAIT_TIMEOUT_MS = 180_000;
+
+function percentile(sorted, p) {
+  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)];
+}
+
+async function withClient(databaseUrl, fn) {
+  const client = new Client({ connectionString: databaseUrl });
+  await client.connect();
+  try {
+    return await fn(client);
+  } finally {
+    await client.end();
+  }
+}
+
+/** Polls `count()` until it reaches `target`; returns when (ms, hrtime-based) or throws on timeout. */
+async function waitForCount(count, target, label) {
+  const deadline = Date.now() + WAIT_TIMEOUT_MS;
+  for (;;) {
+    const n = await count();
+    if (n >= target) return;
+    if (Date.now() > deadline) throw new Error(`${label}: ${n} of ${target} after ${WAIT_TIMEOUT_MS} ms`);
+    await delay(50);
+  }
+}
+
+async function post(url, token, body) {
+  const res = await fetch(url, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
+    body: JSON.stringify(body),
+    signal: AbortSignal.timeout(30_000),
+  });
+  const text = await res.text();
+  return { status: res.status, body: text ? JSON.parse(text) : undefined };
+}
+
+module.exports = async function notifications({ api, databaseUrl, apiRequest, startWorker, redisUrl, tag, cleanups }) {
+  const { lmt, pt, patient } = await referralParties(apiRequest);
+  let worker = await startWorker();
+
+  // Drafts first (not measured).
+  const total = SEND_RATE * SEND_SECONDS;
+  const drafts = [];
+  const body = referralBody(patient.id, pt.id);
+  await Promise.all(
+    Array.from({ length: DRAFT_CONCURRENCY }, async () => {
+      while (drafts.length < total) {
+        drafts.push(null);
+        const slot = drafts.length - 1;
+        const res = await post(`${api.url}/api/v1/referrals`, lmt.accessToken, body);
+        if (res.status !== 201) throw new Error(`creating a draft answered ${res.status}: ${JSON.stringify(res.body)}`);
+        drafts[slot] = { id: res.body.id, version: res.body.version };
+      }
+    }),
+  );
+  console.log(`bench: ${total} drafts ready; sending ${SEND_RATE}/s for ${SEND_SECONDS} s`);
+
+  // Paced sends: send i starts at t0 + i / SEND_RATE, whatever the earlier ones are doing.
+  const commits = new Map();
+  const failures = [];
+  const t0 = performance.now();
+  const lateness = [];
+  const responseTimes = [];
+  await Promise.all(
+    drafts.map(async (draft, i) => {
+      const due = t0 + (i * 1000) / SEND_RATE;
+      const wait = due - performance.now();
+      if (wait > 0) await delay(wait);
+      lateness.push(performance.now() - due);
+      const started = performance.now();
+      try {
+        const res = await post(`${api.url}/api/v1/referrals/${draft.id}/send`, lmt.accessToken, { version: draft.version });
+        if (res.status !== 200) failures.push(String(res.status));
+        else {
+          commits.set(draft.id, Date.now());
+          responseTimes.push(performance.now() - started);
+        }
+      } catch (error) {
+        // An overloaded API (pool wait timeouts, refused sockets) is a finding, not a crash of the bench.
+        failures.push(error.cause?.code ?? error.name);
+      }
+    }),
+  );
+  const sendSeconds = (performance.now() - t0) / 1000;
+  const failureKinds = {};
+  for (const f of failures) failureKinds[f] = (failureKinds[f] ?? 0) + 1;
+  if (commits.size === 0) throw new Error(`every send failed: ${JSON.stringify(failureKinds)}`);
+  const responseSorted = responseTimes.sort((a, b) => a - b);
+
+  const ids = [...commits.keys()];
+  const latencies = await withClient(databaseUrl, async (c) => {
+    const count = async () =>
+      Number(
+        (
+          await c.query(`SELECT count(*) FROM notifications WHERE type = 'sent' AND user_id = $1 AND referral_id = ANY($2::uuid[])`, [
+            pt.id,
+            ids,
+          ])
+        ).rows[0].count,
+      );
+    await waitForCount(count, ids.length, 'in-app notifications of the sends');
+    const { rows } = await c.query(
+      `SELECT referral_id, min(created_at) AS created_at FROM notifications
+        WHERE type = 'sent' AND user_id = $1 AND referral_id = ANY($2::uuid[]) GROUP BY referral_id`,
+      [pt.id, ids],
+    );
+    return rows.map((r) => r.created_at.getTime() - commits.get(r.referral_id)).sort((a, b) => a - b);
+  });
+  const lateSorted = lateness.sort((a, b) => a - b);
+  const latency = {
+    sends: latencies.length,
+    achievedRate: latencies.length / sendSeconds,
+    p50: percentile(latencies, 50),
+    p95: percentile(latencies, 95),
+    p99: percentile(latencies, 99),
+    max: latencies[latencies.length - 1],
+    pacingP99: percentile(lateSorted, 99),
+    sendP50: percentile(responseSorted, 50),
+    sendP99: percentile(responseSorted, 99),
+    failed: failures.length,
+  };
+
+  console.log(`bench: latency ${JSON.stringify(latency)}${failures.length > 0 ? `, failed ${JSON.stringify(failureKinds)}` : ''}`);
+
+  // Throughput: outbox rows for the sent referrals, inserted with the worker stopped.
+  await worker.stop();
+  const perEvent = await withClient(databaseUrl, async (c) => {
+    const { rows } = await c.query(`SELECT count(*)::int AS n FROM notifications WHERE type = 'sent' AND referral_id = ANY($1::uuid[])`, [ids]);
+    const per = rows[0].n / ids.length;
+    await c.query(
+      `INSERT INTO outbox_events (type, referral_id, payload)
+       SELECT 'referral.sent', ($1::uuid[])[1 + (g % array_length($1::uuid[], 1))],
+              jsonb_build_object('fromStatus', 'draft', 'toStatus', 'sent', 'actorId', $2::text)
+         FROM generate_series(1, $3) g`,
+      [ids, lmt.id, OUTBOX_ROWS],
+    );
+    return per;
+  });
+  const before = await withClient(databaseUrl, async (c) => Number((await c.query(`SELECT count(*) FROM notifications`)).rows[0].count));
+  const expected = before + Math.round(OUTBOX_ROWS * perEvent);
+  const spawned = performance.now();
+  worker = await startWorker();
+  const ready = performance.now();
+  await withClient(databaseUrl, (c) =>
+    waitForCount(async () => Number((await c.query(`SELECT count(*) FROM notifications`)).rows[0].count), expected, 'outbox drain'),
+  );
+  const drainSeconds = (performance.now() - ready) / 1000;
+  const startupSeconds = (ready - spawned) / 1000;
+  const created = expected - before;
+  await worker.stop();
+  console.log(`bench: worker drained ${created} notifications in ${drainSeconds.toFixed(2)} s`);
+
+  // Raw BullMQ on the same Redis, another prefix, in a process of its own.
+  const rawPrefix = `bench_${tag}_raw`;
+  cleanups.push(() => deleteKeysWithPrefix(redisUrl, rawPrefix));
+  const { stdout } = await promisify(execFile)(process.execPath, [join(__dirname, '../baselines/bullmq-noop.js')], {
+    env: { PATH: process.env.PATH, NODE_ENV: 'production', REDIS_URL: redisUrl, PREFIX: rawPrefix, JOBS: String(OUTBOX_ROWS), CONCURRENCY: '10' },
+  });
+  const raw = JSON.parse(stdout.trim().split('\n').pop());
+
+  const notificationsPerSecond = created / drainSeconds;
+  const eventsPerSecond = OUTBOX_ROWS / drainSeconds;
+  const latencyTable = table(
+    'rrrrrrrrrrl',
+    ['sends ok', 'failed', 'ok/s', 'send p50/p99 ms', 'p50 ms', 'p95 ms', 'p99 ms', 'max ms', 'pacing p99 ms', 'targets', 'result'],
+    [
+      [
+        String(latency.sends),
+        String(latency.failed),
+        latency.achievedRate.toFixed(0),
+        `${latency.sendP50.toFixed(0)}/${latency.sendP99.toFixed(0)}`,
+        String(latency.p50),
+        String(latency.p95),
+        String(latency.p99),
+        String(latency.max),
+        latency.pacingP99.toFixed(1),
+        `p95 <= ${P95_TARGET_MS}, p99 <= ${P99_TARGET_MS}`,
+        latency.p95 <= P95_TARGET_MS && latency.p99 <= P99_TARGET_MS ? 'met' : 'MISSED',
+      ],
+    ],
+  );
+  const throughputTable = table(
+    'lrrrr',
+    ['drain', 'items', 'seconds', 'per second', 'vs raw BullMQ'],
+    [
+      [
+        `worker: ${OUTBOX_ROWS} outbox rows -> notifications`,
+        String(created),
+        drainSeconds.toFixed(2),
+        notificationsPerSecond.toFixed(0),
+        `${(eventsPerSecond / raw.jobsPerSecond).toFixed(2)}x`,
+      ],
+      ['raw BullMQ no-op jobs, concurrency 10', String(raw.jobs), raw.seconds.toFixed(2), raw.jobsPerSecond.toFixed(0), '1.00x'],
+    ],
+  );
+  return {
+    rows: [],
+    comparisons: [
+      {
+        name: 'notifications/s',
+        ratio: notificationsPerSecond / THROUGHPUT_TARGET,
+        target: `>= 1.00x of ${THROUGHPUT_TARGET}/s`,
+        met: notificationsPerSecond >= THROUGHPUT_TARGET,
+      },
+    ],
+    notes: [
+      `send commit -> in-app notification (notifications.created_at), ${SEND_RATE}/s for ${SEND_SECONDS} s:\n${latencyTable}${
+        failures.length > 0 ? `\nfailed sends by kind: ${JSON.stringify(failureKinds)}` : ''
+      }`,
+      `outbox drain (worker started after the rows were inserted; ${perEvent} notification(s) per event; worker start-up ${startupSeconds.toFixed(1)} s not counted):\n${throughputTable}`,
+    ],
+  };
+};
