@@ -32,3 +32,6 @@ process.once('message', async ({ url, headers, method, body, connections, warmup
   }
   process.send(answer, () => process.exit(0));
 });
+
+// The orchestrator stopped (Ctrl-C, failure): no one is left to read the figures.
+process.once('disconnect', () => process.exit(0));

@@ -1,6 +1,5 @@
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
-import helmet from '@fastify/helmet';
 import multipart from '@fastify/multipart';
 import { Logger as NestLogger, RequestMethod } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
@@ -14,6 +13,7 @@ import { ApiModule } from '../api.module';
 import { setUpOpenApi } from './openapi';
 import { sendProblem } from './problem.filter';
 import { mountQueueDashboard } from './queue-dashboard';
+import { addSecurityHeaders } from './security-headers';
 import { serveWebApp } from './web-app';
 
 export const API_PREFIX = 'api/v1';
@@ -44,6 +44,7 @@ export async function createApiApp(config: AppConfig, logger: Logger): Promise<N
   const fastify = adapter.getInstance();
   // JSON only: any other content type is a 415 problem, not a string handed to validation.
   fastify.removeContentTypeParser(['text/plain']);
+  addSecurityHeaders(fastify, config.publicUrl.startsWith('https:'));
   fastify.addHook('onRequest', (request, reply, done) => {
     void reply.header('x-request-id', request.id);
     RequestContext.run({ requestId: String(request.id), ip: request.ip }, done);
@@ -55,20 +56,6 @@ export async function createApiApp(config: AppConfig, logger: Logger): Promise<N
     // Nest's own parsers would add application/x-www-form-urlencoded (a form post needs no CORS
     // preflight); Fastify's built-in JSON parser, with the limits above, is the only one.
     bodyParser: false,
-  });
-  await app.register(helmet, {
-    contentSecurityPolicy: {
-      directives: {
-        defaultSrc: ["'self'"],
-        // Swagger UI needs inline styles and its init script.
-        styleSrc: ["'self'", "'unsafe-inline'"],
-        scriptSrc: ["'self'", "'unsafe-inline'"],
-        imgSrc: ["'self'", 'data:'],
-        // helmet's default upgrade-insecure-requests makes browsers fetch the web app's scripts over
-        // https: only keep it when the deployment is served over https (PUBLIC_URL), else http breaks.
-        upgradeInsecureRequests: config.publicUrl.startsWith('https:') ? [] : null,
-      },
-    },
   });
   // Attachments: one file per request; the size limit is enforced while streaming.
   await app.register(multipart, { limits: { files: 1, fields: 0, parts: 1, fileSize: MAX_ATTACHMENT_BYTES } });
