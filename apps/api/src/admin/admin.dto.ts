@@ -1,6 +1,5 @@
-import { Type } from 'class-transformer';
-import { IsIn, IsInt, IsOptional, IsString, IsUUID, Matches, Max, MaxLength, Min, Validate } from 'class-validator';
-import { MAX_PAGE_SIZE } from '@referloop/common';
+import { IsIn, IsOptional, IsUUID, Matches, Validate } from 'class-validator';
+import { PageQueryDto } from '../http/page-query.dto';
 import { IsZonedDateTime } from '../http/validators';
 
 /** A time window [from, to). Both ISO 8601 date-times with a zone; `to` defaults to now, `from` to 30 days before `to`. */
@@ -16,28 +15,14 @@ export class TimeWindowQueryDto {
   to?: string;
 }
 
-export class AdminPageQueryDto {
-  @IsOptional()
-  @IsString()
-  @MaxLength(500)
-  cursor?: string;
-
-  @IsOptional()
-  @Type(() => Number)
-  @IsInt()
-  @Min(1)
-  @Max(MAX_PAGE_SIZE)
-  limit?: number;
-}
-
-export class OverdueQueryDto extends AdminPageQueryDto {
+export class OverdueQueryDto extends PageQueryDto {
   /** Only referrals your clinic sent, or only those it received. Both when left out. */
   @IsOptional()
   @IsIn(['sent', 'received'])
   box?: 'sent' | 'received';
 }
 
-export class AuditEventQueryDto extends AdminPageQueryDto {
+export class AuditEventQueryDto extends PageQueryDto {
   @IsOptional()
   @IsUUID()
   actorId?: string;

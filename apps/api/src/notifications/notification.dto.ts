@@ -1,28 +1,12 @@
-import { Transform, Type } from 'class-transformer';
-import { ArrayMaxSize, ArrayMinSize, ArrayUnique, IsBoolean, IsIn, IsInt, IsOptional, IsString, IsUrl, Max, MaxLength, Min } from 'class-validator';
-import { MAX_PAGE_SIZE } from '@referloop/common';
+import { Transform } from 'class-transformer';
+import { ArrayMaxSize, ArrayMinSize, ArrayUnique, IsBoolean, IsIn, IsOptional, IsUrl, MaxLength } from 'class-validator';
 import { WEBHOOK_EVENT_TYPES } from '@referloop/notifications';
-
-const toBoolean = ({ value }: { value: unknown }) => (value === 'true' ? true : value === 'false' ? false : value);
-
-export class PageQueryDto {
-  @IsOptional()
-  @IsString()
-  @MaxLength(500)
-  cursor?: string;
-
-  @IsOptional()
-  @Type(() => Number)
-  @IsInt()
-  @Min(1)
-  @Max(MAX_PAGE_SIZE)
-  limit?: number;
-}
+import { PageQueryDto, queryBoolean } from '../http/page-query.dto';
 
 export class InboxQueryDto extends PageQueryDto {
   /** Only unread notifications. */
   @IsOptional()
-  @Transform(toBoolean)
+  @Transform(queryBoolean)
   @IsBoolean({ message: 'must be true or false' })
   unread?: boolean;
 }

@@ -4,6 +4,7 @@ import type { Principal } from '@referloop/common';
 import { NotificationsService } from '@referloop/notifications';
 import { CurrentPrincipal, Roles } from '../auth/auth.decorators';
 import { ApiProblems } from '../http/api-problems.decorator';
+import { PageQueryDto } from '../http/page-query.dto';
 import { uuidParam } from '../http/uuid-param';
 import {
   CreateWebhookDto,
@@ -12,7 +13,6 @@ import {
   InboxQueryDto,
   NotificationDto,
   NotificationPageDto,
-  PageQueryDto,
   PreferencesDto,
   UpdatePreferencesDto,
   WebhookDto,

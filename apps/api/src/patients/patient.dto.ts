@@ -4,18 +4,16 @@ import {
   ArrayMaxSize,
   IsEmail,
   IsIn,
-  IsInt,
   IsNotEmpty,
   IsOptional,
   IsString,
   Matches,
-  Max,
   MaxLength,
-  Min,
   Validate,
   ValidateNested,
 } from 'class-validator';
-import { CONSENT_SCOPES, type ConsentScope, MAX_PAGE_SIZE, PREFERRED_CONTACTS, type PreferredContact } from '@referloop/common';
+import { CONSENT_SCOPES, type ConsentScope, PREFERRED_CONTACTS, type PreferredContact } from '@referloop/common';
+import { PageQueryDto } from '../http/page-query.dto';
 import { IsPastCalendarDate, IsZonedDateTime } from '../http/validators';
 
 export class ConsentDto {
@@ -68,26 +66,16 @@ export class CreatePatientDto {
  * Every field may be left out; `null` clears only the optional email and phone (the others are
  * NOT NULL columns, so `null` there is a 400, not a database error).
  */
-export class UpdatePatientDto extends PartialType(OmitType(CreatePatientDto, ['consents'] as const), { skipNullProperties: false }) {}
+export class UpdatePatientDto extends PartialType(OmitType(CreatePatientDto, ['consents'] as const), {
+  skipNullProperties: false,
+}) {}
 
-export class PatientQueryDto {
+export class PatientQueryDto extends PageQueryDto {
   /** Search over first and last name. */
   @IsOptional()
   @IsString()
   @MaxLength(100)
   q?: string;
-
-  @IsOptional()
-  @IsString()
-  @MaxLength(500)
-  cursor?: string;
-
-  @IsOptional()
-  @Type(() => Number)
-  @IsInt()
-  @Min(1)
-  @Max(MAX_PAGE_SIZE)
-  limit?: number;
 }
 
 export class ConsentResponseDto {

@@ -6,21 +6,19 @@ import {
   IsBoolean,
   IsEmail,
   IsIn,
-  IsInt,
   IsNotEmpty,
   IsObject,
   IsOptional,
   IsString,
   Matches,
-  Max,
   MaxLength,
-  Min,
   Validate,
   ValidateNested,
 } from 'class-validator';
-import { LANGUAGE_TAG_PATTERN, MAX_PAGE_SIZE, PRACTITIONER_ROLES, type PractitionerRole, SPECIALTIES } from '@referloop/common';
+import { LANGUAGE_TAG_PATTERN, PRACTITIONER_ROLES, type PractitionerRole, SPECIALTIES } from '@referloop/common';
 import { IsCalendarDate, IsOptionalNotNull } from '../http/validators';
 import { UserResponseDto } from '../me/user.dto';
+import { PageQueryDto, queryBoolean } from '../http/page-query.dto';
 
 export class LicenceDto {
   @IsString()
@@ -101,9 +99,7 @@ export class PractitionerPageDto {
   nextCursor: string | null;
 }
 
-const toBoolean = ({ value }: { value: unknown }) => (value === 'true' ? true : value === 'false' ? false : value);
-
-export class DirectoryQueryDto {
+export class DirectoryQueryDto extends PageQueryDto {
   @IsOptional()
   @IsIn(PRACTITIONER_ROLES)
   type?: PractitionerRole;
@@ -123,7 +119,7 @@ export class DirectoryQueryDto {
   postalCode?: string;
 
   @IsOptional()
-  @Transform(toBoolean)
+  @Transform(queryBoolean)
   @IsBoolean({ message: 'must be true or false' })
   acceptingReferrals?: boolean;
 
@@ -132,16 +128,4 @@ export class DirectoryQueryDto {
   @IsString()
   @MaxLength(100)
   q?: string;
-
-  @IsOptional()
-  @IsString()
-  @MaxLength(500)
-  cursor?: string;
-
-  @IsOptional()
-  @Type(() => Number)
-  @IsInt()
-  @Min(1)
-  @Max(MAX_PAGE_SIZE)
-  limit?: number;
 }

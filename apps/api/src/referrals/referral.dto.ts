@@ -15,16 +15,9 @@ import {
   Validate,
   ValidateNested,
 } from 'class-validator';
-import {
-  BODY_REGIONS,
-  MAX_PAGE_SIZE,
-  PRIORITIES,
-  type Priority,
-  RED_FLAGS,
-  REFERRAL_KINDS,
-  type ReferralKind,
-} from '@referloop/common';
+import { BODY_REGIONS, PRIORITIES, type Priority, RED_FLAGS, REFERRAL_KINDS, type ReferralKind } from '@referloop/common';
 import { type ReferralAction, type ReferralBox, REFERRAL_STATUSES, type ReferralStatus } from '@referloop/referrals';
+import { PageQueryDto } from '../http/page-query.dto';
 import { IsCalendarDate, IsPastCalendarDate, IsZonedDateTime } from '../http/validators';
 
 export class PlanDto {
@@ -166,9 +159,14 @@ export class ReferralActionDto {
 }
 
 const commaList = ({ value }: { value: unknown }) =>
-  typeof value === 'string' ? value.split(',').map((s) => s.trim()).filter(Boolean) : value;
+  typeof value === 'string'
+    ? value
+        .split(',')
+        .map((s) => s.trim())
+        .filter(Boolean)
+    : value;
 
-export class ReferralQueryDto {
+export class ReferralQueryDto extends PageQueryDto {
   @IsOptional()
   @IsIn(['sent', 'received', 'clinic'])
   box?: ReferralBox;
@@ -191,18 +189,6 @@ export class ReferralQueryDto {
   @IsOptional()
   @Validate(IsZonedDateTime)
   updatedSince?: string;
-
-  @IsOptional()
-  @IsString()
-  @MaxLength(500)
-  cursor?: string;
-
-  @IsOptional()
-  @Type(() => Number)
-  @IsInt()
-  @Min(1)
-  @Max(MAX_PAGE_SIZE)
-  limit?: number;
 }
 
 export class PartySummaryDto {

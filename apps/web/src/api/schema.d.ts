@@ -3133,10 +3133,10 @@ export interface operations {
   AdminController_overdue: {
     parameters: {
       query?: {
-        /** @description Only referrals your clinic sent, or only those it received. Both when left out. */
-        box?: 'sent' | 'received';
         cursor?: string;
         limit?: number;
+        /** @description Only referrals your clinic sent, or only those it received. Both when left out. */
+        box?: 'sent' | 'received';
       };
       header?: never;
       path?: never;
@@ -3184,6 +3184,8 @@ export interface operations {
   AdminController_audit: {
     parameters: {
       query?: {
+        cursor?: string;
+        limit?: number;
         actorId?: string;
         /** @description E.g. `referral.read`, `referral.export`, `patient.update`. */
         action?: string;
@@ -3194,8 +3196,6 @@ export interface operations {
         from?: string;
         /** @description Exclusive. */
         to?: string;
-        cursor?: string;
-        limit?: number;
       };
       header?: never;
       path?: never;
