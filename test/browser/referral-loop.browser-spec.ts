@@ -465,6 +465,9 @@ describe('web app in the browser: both referral stories and the admin dashboard'
           JSON.stringify({ ...session, accessToken: 'expired.access.token', accessExpiresAt: Date.now() + 600_000 }),
         );
       });
+      // The refresh comes from the 401 retry, or at the latest from the refresh scheduled ahead of
+      // the 30-second expiry: either way the session is renewed without a sign-in.
+      const refreshed = adminPage.waitForRequest((request) => request.url().endsWith('/api/v1/auth/refresh'), { timeout: 45_000 });
       await adminPage.goto('/admin');
       await adminPage.getByRole('heading', { level: 1, name: 'Clinic dashboard' }).waitFor();
       const closed = adminPage.getByTestId('status-count-closed');
@@ -477,6 +480,8 @@ describe('web app in the browser: both referral stories and the admin dashboard'
       await adminPage.getByRole('heading', { name: 'Turnaround over time' }).waitFor();
       await adminPage.locator('figure.chart svg').waitFor();
       await shot(adminPage, '14-admin-dashboard');
+      await refreshed;
+      await adminPage.getByRole('heading', { level: 1, name: 'Clinic dashboard' }).waitFor();
 
       await adminPage.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Referrals' }).click();
       await adminPage.getByRole('tab', { name: 'Clinic' }).waitFor();
