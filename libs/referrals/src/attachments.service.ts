@@ -4,7 +4,7 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import { AppError, type Principal } from '@referloop/common';
 import { AuditLog } from '@referloop/identity';
 import { DataSource } from 'typeorm';
-import { partiesOf } from './referral-access';
+import { partiesOfRow } from './referral-access';
 import { type AttachmentView } from './referral.views';
 import { ReferralsService } from './referrals.service';
 
@@ -50,7 +50,7 @@ export class AttachmentsService {
       const base = await this.referrals.visibleBase(principal, referralId, tx, 'attachment.upload');
       // Lock the referral so a concurrent send cannot slip between the check and the insert.
       const [locked]: { status: string }[] = await tx.query(`SELECT status FROM referrals WHERE id = $1 FOR UPDATE`, [referralId]);
-      if (!partiesOf(principal, { ...toParties(base), status: locked.status }).includes('sender')) {
+      if (!partiesOfRow(principal, { ...base, status: locked.status }).includes('sender')) {
         throw new AppError('forbidden', 'Only the sender side adds attachments');
       }
       if (locked.status !== 'draft') throw new AppError('attachments_frozen', 'Attachments are frozen once the referral is sent');
@@ -91,13 +91,4 @@ export class AttachmentsService {
     await this.audit.record({ action: 'attachment.download', resourceType: 'referral', resourceId: referralId, details: { attachmentId } });
     return { fileName: row.file_name, contentType: row.content_type, content: row.content };
   }
-}
-
-function toParties(base: { sender_id: string; sender_clinic_id: string; recipient_id: string; recipient_clinic_id: string }) {
-  return {
-    senderId: base.sender_id,
-    senderClinicId: base.sender_clinic_id,
-    recipientId: base.recipient_id,
-    recipientClinicId: base.recipient_clinic_id,
-  };
 }

@@ -23,3 +23,22 @@ export function partiesOf(principal: Principal, r: ReferralParties): Party[] {
   }
   return parties;
 }
+
+/** The columns of a referral row that decide its parties. */
+export interface ReferralPartyColumns {
+  sender_id: string;
+  sender_clinic_id: string;
+  recipient_id: string;
+  recipient_clinic_id: string;
+  status: string;
+}
+
+export function partiesOfRow(principal: Principal, row: ReferralPartyColumns): Party[] {
+  return partiesOf(principal, {
+    senderId: row.sender_id,
+    senderClinicId: row.sender_clinic_id,
+    recipientId: row.recipient_id,
+    recipientClinicId: row.recipient_clinic_id,
+    status: row.status,
+  });
+}

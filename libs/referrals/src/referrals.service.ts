@@ -15,7 +15,7 @@ import { appendOutbox, queryRows } from '@referloop/database';
 import { AuditLog, todayIso } from '@referloop/identity';
 import { DataSource, type EntityManager } from 'typeorm';
 import type { MaintenancePlan, ReferralOutcome } from './entities/referral.entity';
-import { partiesOf } from './referral-access';
+import { partiesOfRow } from './referral-access';
 import { assertRecipientEligible, assertRedFlagsUrgent, assertSenderRole, type RecipientFacts } from './referral-rules';
 import { REFERRAL_VIEW_SELECT, type ReferralRow, referralView } from './referral-rows';
 import type { ReferralEventView, ReferralView } from './referral.views';
@@ -230,7 +230,7 @@ export class ReferralsService {
   async act(principal: Principal, id: string, action: ReferralAction, input: ReferralActionInput, ifMatch?: number): Promise<ReferralView> {
     return this.db.transaction(async (tx) => {
       const base = await this.visibleBase(principal, id, tx, `referral.${action}`);
-      const parties = partiesOf(principal, toParties(base));
+      const parties = partiesOfRow(principal, base);
       const expected = input.version ?? ifMatch;
       if (expected === undefined) {
         throw AppError.validation([{ field: 'version', message: 'send the version you read, as body field "version" or header If-Match' }]);
@@ -297,7 +297,7 @@ export class ReferralsService {
   /** The referral's current state for a caller who may see it; 404 (audited) otherwise. */
   async visibleBase(principal: Principal, id: string, manager: EntityManager, action: string): Promise<BaseRow> {
     const base = await this.base(id, manager).catch(() => undefined);
-    if (!base || partiesOf(principal, toParties(base)).length === 0) {
+    if (!base || partiesOfRow(principal, base).length === 0) {
       await this.audit.record({ action, resourceType: 'referral', resourceId: id, outcome: 'not_found' });
       throw notFound();
     }
@@ -425,7 +425,7 @@ export class ReferralsService {
 
   private async assertRedirectable(principal: Principal, replacesId: string, tx: EntityManager): Promise<void> {
     const old = await this.base(replacesId, tx).catch(() => undefined);
-    if (!old || !partiesOf(principal, toParties(old)).includes('sender')) {
+    if (!old || !partiesOfRow(principal, old).includes('sender')) {
       throw new AppError('not_found', 'The referral to redirect was not found', { errors: [{ field: 'replacesId', message: 'no such referral of yours' }] });
     }
     if (!REDIRECTABLE_STATUSES.includes(old.status)) {
@@ -454,16 +454,6 @@ export class ReferralsService {
       }
     }
   }
-}
-
-function toParties(base: BaseRow) {
-  return {
-    senderId: base.sender_id,
-    senderClinicId: base.sender_clinic_id,
-    recipientId: base.recipient_id,
-    recipientClinicId: base.recipient_clinic_id,
-    status: base.status,
-  };
 }
 
 function staleVersion(current: BaseRow): AppError {
