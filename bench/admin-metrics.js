@@ -7,11 +7,11 @@
 // BENCH_DURATION (seconds, default 10), BENCH_KEEP_DB=1 keeps the database afterwards,
 // BENCH_EXPLAIN=1 prints EXPLAIN (ANALYZE, BUFFERS) of the metrics statement for the default window,
 // BENCH_DIST=<dir> runs a copy of dist/ (with node_modules reachable from it) instead of dist/.
-const { fork, spawnSync } = require('node:child_process');
+const { fork } = require('node:child_process');
 const { randomBytes } = require('node:crypto');
-const { existsSync } = require('node:fs');
 const os = require('node:os');
 const { join } = require('node:path');
+const { createCleanups, ensureBuilt } = require('./lib/lifecycle');
 const { Client } = require('pg');
 const { createBenchDatabase, migrate } = require('./lib/database');
 const { requestJson } = require('./lib/http');
@@ -112,26 +112,11 @@ async function explainMetrics(databaseUrl, clinicId) {
 
 // ---------------------------------------------------------------------------------------------
 
-const cleanups = [];
-async function cleanUp() {
-  while (cleanups.length > 0) {
-    try {
-      await cleanups.pop()();
-    } catch (error) {
-      console.error(`bench: clean-up failed: ${error.message}`);
-    }
-  }
-}
-
-function ensureBuilt() {
-  if (existsSync(join(API_DIST, 'main.js'))) return;
-  console.log('bench: dist/ missing, running `npm run build`');
-  const build = spawnSync('npm', ['run', 'build'], { cwd: ROOT, stdio: 'inherit' });
-  if (build.status !== 0) throw new Error('`npm run build` failed');
-}
+const cleanups = createCleanups();
+const cleanUp = cleanups.run;
 
 async function main() {
-  ensureBuilt();
+  ensureBuilt(API_DIST);
   const tag = randomBytes(4).toString('hex');
   const database = await createBenchDatabase();
   if (process.env.BENCH_KEEP_DB === '1')

@@ -1,11 +1,10 @@
 'use strict';
 // `npm run bench` (or `node bench/run.js <scenario>`, see SCENARIOS): the built API against baselines measured in the same run on the same machine, so
 // ratios (not absolute figures) are what to compare between machines. 127.0.0.1 only.
-const { spawnSync } = require('node:child_process');
 const { randomBytes } = require('node:crypto');
-const { existsSync } = require('node:fs');
 const os = require('node:os');
 const { join } = require('node:path');
+const { createCleanups, ensureBuilt } = require('./lib/lifecycle');
 const { createBenchDatabase, migrate } = require('./lib/database');
 const { requestJson } = require('./lib/http');
 const { measure } = require('./lib/load');
@@ -34,23 +33,8 @@ const REDIS_URL = 'redis://127.0.0.1:6379';
 const BUSY_WARNING = 0.1;
 
 // Run in reverse order on success, failure or Ctrl-C: servers first, then the database.
-const cleanups = [];
-async function cleanUp() {
-  while (cleanups.length > 0) {
-    try {
-      await cleanups.pop()();
-    } catch (error) {
-      console.error(`bench: clean-up failed: ${error.message}`);
-    }
-  }
-}
-
-function ensureBuilt() {
-  if (existsSync(join(API_DIST, 'main.js'))) return;
-  console.log('bench: dist/ missing, running `npm run build`');
-  const build = spawnSync('npm', ['run', 'build'], { cwd: ROOT, stdio: 'inherit' });
-  if (build.status !== 0) throw new Error('`npm run build` failed');
-}
+const cleanups = createCleanups();
+const cleanUp = cleanups.run;
 
 // Kept so a failure can show what the servers printed (the API logs warnings and errors only).
 const servers = [];
@@ -75,7 +59,7 @@ async function main() {
   if (!SCENARIOS[SCENARIO_NAME])
     throw new Error(`unknown scenario "${SCENARIO_NAME}" (one of ${Object.keys(SCENARIOS).join(', ')})`);
   const scenarios = [SCENARIOS[SCENARIO_NAME]()];
-  ensureBuilt();
+  ensureBuilt(API_DIST);
   const cpuBusyAtStart = await warnIfBusy();
   const tag = randomBytes(4).toString('hex');
 
