@@ -4,8 +4,17 @@ import { Client } from 'pg';
 /** Server the test databases live on; the machine's PostgreSQL unless TEST_DATABASE_URL says otherwise. */
 export const TEST_SERVER_URL = process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 export const TEST_REDIS_URL = process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
-/** Migrated once per run by the global setup; every test file clones it. */
-export const TEMPLATE_DATABASE = 'referloop_test_template';
+/** Prefix of the per-run template databases; the run's jest process id follows it. */
+export const TEMPLATE_PREFIX = 'referloop_test_template_';
+/** Set by the global setup (and inherited by the test workers): the template this run clones. */
+export const TEMPLATE_ENV = 'REFERLOOP_TEST_TEMPLATE';
+
+/** Migrated once per run by the global setup; every test file of the run clones it. */
+export function templateDatabase(): string {
+  const name = process.env[TEMPLATE_ENV];
+  if (!name) throw new Error(`${TEMPLATE_ENV} is unset: the jest global setup creates the template database`);
+  return name;
+}
 
 /** Refuses any database whose name does not mark it as a test database. */
 export function assertTestDatabase(name: string): void {
@@ -41,7 +50,7 @@ export interface TestDatabase {
 export async function createTestDatabase(): Promise<TestDatabase> {
   const name = `referloop_test_${randomBytes(6).toString('hex')}`;
   assertTestDatabase(name);
-  await withAdminClient((c) => c.query(`CREATE DATABASE "${name}" TEMPLATE "${TEMPLATE_DATABASE}"`));
+  await withAdminClient((c) => c.query(`CREATE DATABASE "${name}" TEMPLATE "${templateDatabase()}"`));
   return {
     name,
     url: databaseUrl(name),
