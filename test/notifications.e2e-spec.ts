@@ -1,4 +1,6 @@
-import { verifyWebhook } from '@referloop/notifications';
+import { getQueueToken } from '@nestjs/bullmq';
+import { DELIVERIES_QUEUE, type DeliverJob, JOB, verifyWebhook } from '@referloop/notifications';
+import type { Queue } from 'bullmq';
 import { Client } from 'pg';
 import { actOk, createPatient, createReferral, injuryReferralBody } from './support/referral-helpers';
 import { type CapturedEmail, eventually, startSmtpSink, startWebhookSink } from './support/sinks';
@@ -15,10 +17,15 @@ describe('notifications', () => {
   let pt: SignedInUser;
   let webhookSecret: string;
   let hookFailures = 0;
+  /** When set, every webhook request waits for it before being answered. */
+  let hookGate: Promise<void> | undefined;
 
   beforeAll(async () => {
     smtp = await startSmtpSink();
-    hooks = await startWebhookSink(() => (hookFailures-- > 0 ? 500 : 204));
+    hooks = await startWebhookSink(async () => {
+      await hookGate;
+      return hookFailures-- > 0 ? 500 : 204;
+    });
     t = await startTestApp(
       { SMTP_URL: smtp.url, WEBHOOK_ALLOWED_HOSTS: '127.0.0.1', NOTIFICATION_RETRY_BASE_DELAY: '20ms', OUTBOX_SWEEP_INTERVAL: '500ms' },
       { worker: true },
@@ -103,6 +110,43 @@ describe('notifications', () => {
       );
       expect(rows).toEqual([{ status: 'delivered', attempts: 4 }]);
     } finally {
+      await db.end();
+    }
+  });
+
+  it('sends a delivery once when a second job for it runs while the first is still sending', async () => {
+    let release!: () => void;
+    hookGate = new Promise((resolve) => (release = resolve));
+    const db = new Client({ connectionString: t.database.url });
+    await db.connect();
+    try {
+      const patient = await createPatient(t.http, lmt);
+      let referral = await createReferral(t.http, lmt, injuryReferralBody(patient.id, pt.id));
+      referral = await actOk(t.http, lmt, referral, 'send');
+      const delivery = await eventually(async () => {
+        const { rows } = await db.query(
+          `SELECT id FROM notification_deliveries WHERE referral_id = $1 AND channel = 'webhook' AND attempts = 1`,
+          [referral.id],
+        );
+        return rows[0] as { id: string } | undefined;
+      }, 'the webhook send under way');
+
+      // What the reconciler does when the queue lost a job a worker is still running: add it again.
+      const deliveries = t.worker!.get<Queue<DeliverJob>>(getQueueToken(DELIVERIES_QUEUE));
+      const second = await deliveries.add(JOB.deliver, { deliveryId: delivery.id }, { jobId: `${delivery.id}-second` });
+      await eventually(() => second.isDelayed(), 'the second job waiting for the first one');
+
+      release();
+      hookGate = undefined;
+      const sent = () => hooks.requests.filter((r) => r.body.includes(referral.id));
+      await eventually(() => sent().length > 0, 'the webhook answered');
+      await second.promote();
+      await eventually(async () => (await deliveries.getJob(second.id!))?.returnvalue === 'skipped', 'the second job finding it delivered');
+      expect(sent()).toHaveLength(1);
+      const { rows } = await db.query(`SELECT status, attempts, sending_until FROM notification_deliveries WHERE id = $1`, [delivery.id]);
+      expect(rows).toEqual([{ status: 'delivered', attempts: 1, sending_until: null }]);
+    } finally {
+      hookGate = undefined;
       await db.end();
     }
   });

@@ -47,18 +47,18 @@ export interface CapturedRequest {
 
 /**
  * A real HTTP server for webhooks. `respond` decides each answer's status (e.g. fail the first
- * three); every request is recorded with the status it got.
+ * three) and may take its time; every request is recorded with the status it got.
  */
 export async function startWebhookSink(
-  respond: (attempt: number, body: string) => number = () => 200,
+  respond: (attempt: number, body: string) => number | Promise<number> = () => 200,
 ): Promise<{ url: string; requests: CapturedRequest[]; close(): Promise<void> }> {
   const requests: CapturedRequest[] = [];
   const server: Server = createServer((req, res) => {
     const chunks: Buffer[] = [];
     req.on('data', (chunk: Buffer) => chunks.push(chunk));
-    req.on('end', () => {
+    req.on('end', async () => {
       const body = Buffer.concat(chunks).toString('utf8');
-      const status = respond(requests.length + 1, body);
+      const status = await respond(requests.length + 1, body);
       requests.push({ headers: req.headers, body, status });
       res.writeHead(status, { 'content-type': 'application/json' }).end('{}');
     });

@@ -1,3 +1,5 @@
+import { createHash } from 'node:crypto';
+
 /** Queue and job names, and each job's payload. Jobs carry ids only, never patient data. */
 export const NOTIFICATIONS_QUEUE = 'notifications';
 /** Email and webhook sends, apart from dispatch so a slow endpoint never delays fan-out. */
@@ -5,8 +7,8 @@ export const DELIVERIES_QUEUE = 'notification-deliveries';
 export const TIMERS_QUEUE = 'referral-timers';
 
 export const JOB = {
-  /** One outbox event: fan out to recipients and channels. Job id = outbox event id. */
-  dispatch: 'dispatch-outbox-event',
+  /** Up to DISPATCH_BATCH outbox events: fan out to recipients and channels (see dispatchJobs). */
+  dispatch: 'dispatch-outbox-events',
   /** One email or webhook delivery. Job id = delivery id (plus the admin retry count). */
   deliver: 'deliver',
   /** Reminders, escalations, expiry and auto-close (a job scheduler runs it). */
@@ -14,7 +16,25 @@ export const JOB = {
 } as const;
 
 export interface DispatchJob {
-  outboxEventId: string;
+  outboxEventIds: string[];
+}
+
+/** Outbox events per dispatch job: one transaction fans them all out. */
+export const DISPATCH_BATCH = 50;
+
+/**
+ * Dispatch jobs for outbox events, DISPATCH_BATCH per job. The job id comes from the ids it
+ * carries (a lone event's job id is the event id), so publishing the same rows again after a
+ * crash is deduplicated; a differently cut batch only re-runs fan-outs, which insert nothing new.
+ */
+export function dispatchJobs(outboxEventIds: string[]) {
+  const jobs = [];
+  for (let i = 0; i < outboxEventIds.length; i += DISPATCH_BATCH) {
+    const ids = outboxEventIds.slice(i, i + DISPATCH_BATCH);
+    const jobId = ids.length === 1 ? ids[0] : `batch-${createHash('sha256').update(ids.join(',')).digest('hex').slice(0, 32)}`;
+    jobs.push({ name: JOB.dispatch, data: { outboxEventIds: ids } satisfies DispatchJob, opts: { jobId } });
+  }
+  return jobs;
 }
 
 export interface DeliverJob {

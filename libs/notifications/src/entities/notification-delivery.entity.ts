@@ -51,6 +51,10 @@ export class NotificationDeliveryEntity {
   @Column({ name: 'retry_count', type: 'integer', default: 0 })
   retryCount: number;
 
+  /** Held by the send in progress (see the DeliveryLease migration). */
+  @Column({ name: 'sending_until', type: 'timestamptz', nullable: true })
+  sendingUntil: Date | null;
+
   @CreateDateColumn({ name: 'created_at', type: 'timestamptz' })
   createdAt: Date;
 

@@ -30,9 +30,18 @@ interface DeliveryRow {
 
 export type DeliveryOutcome = 'delivered' | 'skipped';
 
+/** Another job is sending this delivery right now; try again once its lease has run out. */
+export class DeliveryBusyError extends Error {
+  constructor(readonly retryAt: Date) {
+    super('another job is sending this delivery');
+  }
+}
+
 /** Recording a sent delivery: 6 tries over ~7.5 s. */
 const RECORD_ATTEMPTS = 6;
 const RECORD_RETRY_MS = 500;
+/** How long a send holds its delivery: longer than a send can take (webhook timeout, SMTP timeouts). */
+export const SEND_LEASE_SECONDS = 30;
 
 /** Sends one email or webhook delivery and records the result. Re-reads current state first. */
 @Injectable()
@@ -45,24 +54,35 @@ export class NotificationDeliverer {
   ) {}
 
   async deliver(deliveryId: string): Promise<DeliveryOutcome> {
+    // Claim: one send at a time per delivery, counted as an attempt; the lease ends with the result.
     const [d]: DeliveryRow[] = await this.db.query(
-      `SELECT d.id, d.channel, d.status, d.user_id, d.webhook_id, d.clinic_id, d.notification_type, d.referral_id, d.created_at,
+      `WITH claimed AS (
+         UPDATE notification_deliveries SET attempts = attempts + 1, sending_until = now() + make_interval(secs => $2)
+          WHERE id = $1 AND status = 'pending' AND (sending_until IS NULL OR sending_until < now())
+          RETURNING *
+       )
+       SELECT d.id, d.channel, d.status, d.user_id, d.webhook_id, d.clinic_id, d.notification_type, d.referral_id, d.created_at,
               u.email, w.url AS webhook_url, w.secret AS webhook_secret, (w.deleted_at IS NOT NULL) AS webhook_deleted,
               r.sender_id, sc.name AS sender_clinic, tc.name AS recipient_clinic, r.recipient_clinic_id,
               o.payload->>'fromStatus' AS from_status, o.payload->>'toStatus' AS to_status
-         FROM notification_deliveries d
+         FROM claimed d
          JOIN outbox_events o ON o.id = d.outbox_event_id
          LEFT JOIN users u ON u.id = d.user_id
          LEFT JOIN webhooks w ON w.id = d.webhook_id
          LEFT JOIN referrals r ON r.id = d.referral_id
          LEFT JOIN clinics sc ON sc.id = r.sender_clinic_id
-         LEFT JOIN clinics tc ON tc.id = r.recipient_clinic_id
-        WHERE d.id = $1`,
-      [deliveryId],
+         LEFT JOIN clinics tc ON tc.id = r.recipient_clinic_id`,
+      [deliveryId, SEND_LEASE_SECONDS],
     );
-    // Gone, already delivered, or given up on: nothing to do (a duplicate job is harmless).
-    if (!d || d.status !== 'pending') return 'skipped';
-    await this.db.query(`UPDATE notification_deliveries SET attempts = attempts + 1 WHERE id = $1`, [deliveryId]);
+    if (!d) {
+      const [current]: { status: string; sending_until: Date | null }[] = await this.db.query(
+        `SELECT status, sending_until FROM notification_deliveries WHERE id = $1`,
+        [deliveryId],
+      );
+      // Gone, already delivered, or given up on: nothing to do (a duplicate job is harmless).
+      if (current?.status !== 'pending' || !current.sending_until) return 'skipped';
+      throw new DeliveryBusyError(current.sending_until);
+    }
 
     if (d.channel === 'email') {
       const text = this.text(d);
@@ -101,7 +121,10 @@ export class NotificationDeliverer {
   private async recordDelivered(deliveryId: string): Promise<void> {
     for (let attempt = 1; ; attempt += 1) {
       try {
-        await this.db.query(`UPDATE notification_deliveries SET status = 'delivered', delivered_at = now(), last_error = NULL WHERE id = $1`, [deliveryId]);
+        await this.db.query(
+          `UPDATE notification_deliveries SET status = 'delivered', delivered_at = now(), last_error = NULL, sending_until = NULL WHERE id = $1`,
+          [deliveryId],
+        );
         return;
       } catch (error) {
         if (attempt >= RECORD_ATTEMPTS) throw error;
@@ -113,27 +136,36 @@ export class NotificationDeliverer {
   /** After the last attempt: the delivery lands in the admins' failed list. */
   async markFailed(deliveryId: string, error: string): Promise<void> {
     await this.db.query(
-      `UPDATE notification_deliveries SET status = 'failed', failed_at = now(), last_error = $2 WHERE id = $1 AND status = 'pending'`,
+      `UPDATE notification_deliveries SET status = 'failed', failed_at = now(), last_error = $2, sending_until = NULL
+        WHERE id = $1 AND status = 'pending'`,
       [deliveryId, error.slice(0, 500)],
     );
   }
 
   async recordError(deliveryId: string, error: string): Promise<void> {
-    await this.db.query(`UPDATE notification_deliveries SET last_error = $2 WHERE id = $1`, [deliveryId, error.slice(0, 500)]);
+    // The send is over: the lease goes, so the retry need not wait for it.
+    await this.db.query(`UPDATE notification_deliveries SET last_error = $2, sending_until = NULL WHERE id = $1`, [
+      deliveryId,
+      error.slice(0, 500),
+    ]);
   }
 
   private async markSkipped(deliveryId: string, reason: string): Promise<DeliveryOutcome> {
-    await this.db.query(`UPDATE notification_deliveries SET status = 'delivered', delivered_at = now(), last_error = $2 WHERE id = $1`, [
-      deliveryId,
-      `skipped: ${reason}`,
-    ]);
+    await this.db.query(
+      `UPDATE notification_deliveries SET status = 'delivered', delivered_at = now(), last_error = $2, sending_until = NULL WHERE id = $1`,
+      [deliveryId, `skipped: ${reason}`],
+    );
     return 'skipped';
   }
 
   private text(d: DeliveryRow): { title: string; body: string } | undefined {
     const event = d.notification_type.replace(/^referral\./, '');
     const audience: Audience =
-      d.user_id === d.sender_id ? 'sender' : event === 'escalated' && d.clinic_id === d.recipient_clinic_id ? 'recipient_admins' : 'recipient';
+      d.user_id === d.sender_id
+        ? 'sender'
+        : event === 'escalated' && d.clinic_id === d.recipient_clinic_id
+          ? 'recipient_admins'
+          : 'recipient';
     return notificationText(event, audience, { senderClinic: d.sender_clinic ?? '', recipientClinic: d.recipient_clinic ?? '' });
   }
 

@@ -5,27 +5,38 @@ import { EmailChannel } from '../channels/email.channel';
 import { RETRY_DELIVERY_EVENT } from '../notification-queue';
 import { type Audience, audiencesFor, notificationText } from '../notification-texts';
 
-interface OutboxRow {
+/** An outbox event with the facts of its referral (null columns when the referral is gone). */
+interface EventRow {
   id: string;
   type: string;
   referral_id: string | null;
   payload: { fromStatus?: string | null; toStatus?: string; actorId?: string | null; deliveryId?: string };
+  sender_id: string | null;
+  recipient_id: string | null;
+  sender_clinic_id: string | null;
+  recipient_clinic_id: string | null;
+  sender_clinic: string | null;
+  recipient_clinic: string | null;
 }
 
-interface ReferralFacts {
-  id: string;
-  sender_id: string;
-  recipient_id: string;
-  sender_clinic_id: string;
-  recipient_clinic_id: string;
-  sender_clinic: string;
-  recipient_clinic: string;
-}
+type ReferralEvent = EventRow & { referral_id: string; sender_id: string; recipient_id: string; sender_clinic_id: string; recipient_clinic_id: string };
 
-interface Target {
-  userId: string;
+type Channel = 'in_app' | 'email' | 'webhook';
+
+/** One delivery row to insert; in-app rows also carry the notification's text. */
+interface DeliveryRow {
+  outboxEventId: string;
+  channel: Channel;
+  recipientKey: string;
+  userId: string | null;
+  webhookId: string | null;
   clinicId: string;
-  audience: Audience;
+  notificationType: string;
+  referralId: string;
+  status: 'pending' | 'delivered';
+  event: string;
+  title: string | null;
+  body: string | null;
 }
 
 export interface PendingDelivery {
@@ -34,10 +45,11 @@ export interface PendingDelivery {
 }
 
 /**
- * Turns one outbox event into deliveries: an in-app notification per recipient (written here, in
- * the same transaction as its delivery row), plus email and webhook deliveries for the delivery
- * jobs. The unique (event, recipient, channel) key makes a re-run insert nothing new; it then
- * only re-reports what is still pending, so a crash between commit and enqueue loses nothing.
+ * Turns outbox events into deliveries, a batch per transaction: an in-app notification per
+ * recipient (written in the same statement as its delivery row), plus email and webhook
+ * deliveries for the delivery jobs. The unique (event, recipient, channel) key makes a re-run
+ * insert nothing new; it then only re-reports what is still pending, so a crash between commit
+ * and enqueue loses nothing. A batch costs the same handful of statements whatever its size.
  */
 @Injectable()
 export class NotificationDispatcher {
@@ -46,122 +58,197 @@ export class NotificationDispatcher {
     private readonly email: EmailChannel,
   ) {}
 
-  /** Returns the email/webhook deliveries that still need a delivery job. */
-  async dispatch(outboxEventId: string): Promise<PendingDelivery[]> {
+  /** Returns the email/webhook deliveries of these events that still need a delivery job. */
+  async dispatch(outboxEventIds: string[]): Promise<PendingDelivery[]> {
+    const ids = [...new Set(outboxEventIds)];
     return this.db.transaction(async (tx) => {
-      const [event]: OutboxRow[] = await tx.query(`SELECT id, type, referral_id, payload FROM outbox_events WHERE id = $1`, [outboxEventId]);
-      if (!event) return [];
-      if (event.type === RETRY_DELIVERY_EVENT) return this.pendingById(tx, event.payload.deliveryId);
-      if (event.type.startsWith('referral.') && event.referral_id) await this.fanOut(tx, event);
+      const events: EventRow[] = await tx.query(
+        `SELECT o.id, o.type, o.referral_id, o.payload, r.sender_id, r.recipient_id, r.sender_clinic_id, r.recipient_clinic_id,
+                sc.name AS sender_clinic, tc.name AS recipient_clinic
+           FROM outbox_events o
+           LEFT JOIN referrals r ON r.id = o.referral_id
+           LEFT JOIN clinics sc ON sc.id = r.sender_clinic_id
+           LEFT JOIN clinics tc ON tc.id = r.recipient_clinic_id
+          WHERE o.id = ANY($1::uuid[])
+          ORDER BY o.created_at, o.id`,
+        [ids],
+      );
+      const referralEvents = events.filter((e): e is ReferralEvent => e.type.startsWith('referral.') && e.sender_id !== null);
+      if (referralEvents.length > 0) await this.insertDeliveries(tx, await this.plan(tx, referralEvents));
+      // An admin's retry has no deliveries of its own: it names the failed one to send again.
+      const retried = events.flatMap((e) => (e.type === RETRY_DELIVERY_EVENT && e.payload.deliveryId ? [e.payload.deliveryId] : []));
       return tx.query(
         `SELECT id, retry_count AS "retryCount" FROM notification_deliveries
-          WHERE outbox_event_id = $1 AND status = 'pending' AND channel <> 'in_app'`,
-        [event.id],
+          WHERE status = 'pending' AND channel <> 'in_app' AND (outbox_event_id = ANY($1::uuid[]) OR id = ANY($2::uuid[]))`,
+        [ids, retried],
       );
     });
   }
 
-  private async pendingById(tx: EntityManager, deliveryId: string | undefined): Promise<PendingDelivery[]> {
-    if (!deliveryId) return [];
-    return tx.query(`SELECT id, retry_count AS "retryCount" FROM notification_deliveries WHERE id = $1 AND status = 'pending'`, [deliveryId]);
-  }
+  /** The deliveries the events call for: who hears about each, and on which channels. */
+  private async plan(tx: EntityManager, events: ReferralEvent[]): Promise<DeliveryRow[]> {
+    const actorClinics = await this.clinicsOfOtherActors(tx, events);
+    const audiences = new Map(events.map((e) => [e.id, audiencesFor(eventName(e), actorSide(e, actorClinics))]));
+    const adminClinics = events.filter((e) => audiences.get(e.id)!.includes('recipient_admins')).map((e) => e.recipient_clinic_id);
+    const admins: { id: string; clinic_id: string }[] = adminClinics.length
+      ? await tx.query(`SELECT id, clinic_id FROM users WHERE clinic_id = ANY($1::uuid[]) AND role = 'clinic_admin' ORDER BY id`, [
+          [...new Set(adminClinics)],
+        ])
+      : [];
 
-  private async fanOut(tx: EntityManager, event: OutboxRow): Promise<void> {
-    const eventName = event.type.slice('referral.'.length);
-    const [referral]: ReferralFacts[] = await tx.query(
-      `SELECT r.id, r.sender_id, r.recipient_id, r.sender_clinic_id, r.recipient_clinic_id, sc.name AS sender_clinic, tc.name AS recipient_clinic
-         FROM referrals r JOIN clinics sc ON sc.id = r.sender_clinic_id JOIN clinics tc ON tc.id = r.recipient_clinic_id
-        WHERE r.id = $1`,
-      [event.referral_id],
-    );
-    if (!referral) return;
-    // Until a referral is sent, the recipient's side does not know it exists ('created' has no fromStatus).
-    const { fromStatus, toStatus } = event.payload;
-    const recipientSees = (fromStatus != null && fromStatus !== 'draft') || toStatus === 'sent';
-    const context = { senderClinic: referral.sender_clinic, recipientClinic: referral.recipient_clinic };
+    const rows: DeliveryRow[] = [];
+    const add = (event: ReferralEvent, row: Omit<DeliveryRow, 'outboxEventId' | 'notificationType' | 'referralId' | 'event'>) =>
+      rows.push({ ...row, outboxEventId: event.id, notificationType: event.type, referralId: event.referral_id, event: eventName(event) });
 
-    const targets: Target[] = [];
-    const actorSide = await this.actorSide(tx, event.payload.actorId ?? null, referral);
-    for (const audience of audiencesFor(eventName, actorSide)) {
-      if (audience === 'sender') targets.push({ userId: referral.sender_id, clinicId: referral.sender_clinic_id, audience });
-      if (audience === 'recipient' && recipientSees) {
-        targets.push({ userId: referral.recipient_id, clinicId: referral.recipient_clinic_id, audience });
-      }
-      if (audience === 'recipient_admins') {
-        const admins: { id: string }[] = await tx.query(`SELECT id FROM users WHERE clinic_id = $1 AND role = 'clinic_admin'`, [
-          referral.recipient_clinic_id,
-        ]);
-        for (const admin of admins) targets.push({ userId: admin.id, clinicId: referral.recipient_clinic_id, audience });
+    for (const event of events) {
+      const recipientSees = recipientKnows(event);
+      const context = { senderClinic: event.sender_clinic ?? '', recipientClinic: event.recipient_clinic ?? '' };
+      for (const audience of audiences.get(event.id)!) {
+        const text = notificationText(eventName(event), audience, context);
+        if (!text) continue;
+        for (const target of targetsOf(event, audience, recipientSees, admins)) {
+          const user = { recipientKey: `user:${target.userId}`, userId: target.userId, webhookId: null, clinicId: target.clinicId };
+          add(event, { ...user, channel: 'in_app', status: 'delivered', title: text.title, body: text.body });
+          if (this.email.enabled) add(event, { ...user, channel: 'email', status: 'pending', title: null, body: null });
+        }
       }
     }
+    const emailOff = await this.usersWithEmailOff(tx, rows);
+    const withEmail = rows.filter((row) => row.channel !== 'email' || !emailOff.has(row.userId!));
+    return [...withEmail, ...(await this.webhookDeliveries(tx, events))];
+  }
 
-    for (const target of targets) {
-      const text = notificationText(eventName, target.audience, context);
-      if (!text) continue;
-      const inApp = await this.insertDelivery(tx, event, 'in_app', `user:${target.userId}`, target.userId, null, target.clinicId, 'delivered');
-      if (inApp) {
-        await tx.query(`INSERT INTO notifications (user_id, type, referral_id, title, body) VALUES ($1, $2, $3, $4, $5)`, [
-          target.userId,
-          eventName,
-          referral.id,
-          text.title,
-          text.body,
-        ]);
-      }
-      if (this.email.enabled && (await this.wantsEmail(tx, target.userId))) {
-        await this.insertDelivery(tx, event, 'email', `user:${target.userId}`, target.userId, null, target.clinicId, 'pending');
-      }
-    }
-
-    const clinics = recipientSees ? [referral.sender_clinic_id, referral.recipient_clinic_id] : [referral.sender_clinic_id];
-    const webhooks: { id: string; clinic_id: string }[] = await tx.query(
-      `SELECT id, clinic_id FROM webhooks
-        WHERE clinic_id = ANY($1::uuid[]) AND deleted_at IS NULL AND ($2 = ANY(event_types) OR '*' = ANY(event_types))`,
-      [[...new Set(clinics)], event.type],
+  /** Admins act for their clinic's side; their clinics decide who hears about a note. */
+  private async clinicsOfOtherActors(tx: EntityManager, events: ReferralEvent[]): Promise<Map<string, string>> {
+    const actors = new Set(
+      events.flatMap((e) => {
+        const actor = e.payload.actorId;
+        return actor && actor !== e.sender_id && actor !== e.recipient_id ? [actor] : [];
+      }),
     );
-    for (const webhook of webhooks) {
-      await this.insertDelivery(tx, event, 'webhook', `webhook:${webhook.id}`, null, webhook.id, webhook.clinic_id, 'pending');
-    }
+    if (actors.size === 0) return new Map();
+    const rows: { id: string; clinic_id: string }[] = await tx.query(`SELECT id, clinic_id FROM users WHERE id = ANY($1::uuid[])`, [[...actors]]);
+    return new Map(rows.map((r) => [r.id, r.clinic_id]));
   }
 
-  /** Inserts a delivery unless this (event, recipient, channel) already has one; true when inserted. */
-  private async insertDelivery(
-    tx: EntityManager,
-    event: OutboxRow,
-    channel: 'in_app' | 'email' | 'webhook',
-    recipientKey: string,
-    userId: string | null,
-    webhookId: string | null,
-    clinicId: string,
-    status: 'pending' | 'delivered',
-  ): Promise<boolean> {
-    const rows: unknown[] = await tx.query(
-      `INSERT INTO notification_deliveries
-         (outbox_event_id, channel, recipient_key, user_id, webhook_id, clinic_id, notification_type, referral_id, status,
-          attempts, delivered_at)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, CASE WHEN $9 = 'delivered' THEN 1 ELSE 0 END,
-               CASE WHEN $9 = 'delivered' THEN now() END)
-       ON CONFLICT ON CONSTRAINT notification_deliveries_dedup_key DO NOTHING
-       RETURNING id`,
-      [event.id, channel, recipientKey, userId, webhookId, clinicId, event.type, event.referral_id, status],
+  private async usersWithEmailOff(tx: EntityManager, rows: DeliveryRow[]): Promise<Set<string>> {
+    const users = [...new Set(rows.filter((row) => row.channel === 'email').map((row) => row.userId!))];
+    if (users.length === 0) return new Set();
+    const off: { user_id: string }[] = await tx.query(
+      `SELECT user_id FROM notification_preferences WHERE user_id = ANY($1::uuid[]) AND channel = 'email' AND NOT enabled`,
+      [users],
     );
-    return rows.length > 0;
+    return new Set(off.map((r) => r.user_id));
   }
 
-  private async wantsEmail(tx: EntityManager, userId: string): Promise<boolean> {
-    const [pref]: { enabled: boolean }[] = await tx.query(
-      `SELECT enabled FROM notification_preferences WHERE user_id = $1 AND channel = 'email'`,
-      [userId],
+  /** The clinics' webhooks subscribed to each event (the recipient's clinic only once it can see the referral). */
+  private async webhookDeliveries(tx: EntityManager, events: ReferralEvent[]): Promise<DeliveryRow[]> {
+    const clinics = new Set(events.flatMap((e) => [e.sender_clinic_id, e.recipient_clinic_id]));
+    const webhooks: { id: string; clinic_id: string; event_types: string[] }[] = await tx.query(
+      `SELECT id, clinic_id, event_types FROM webhooks WHERE clinic_id = ANY($1::uuid[]) AND deleted_at IS NULL ORDER BY id`,
+      [[...clinics]],
     );
-    return pref?.enabled ?? true;
+    if (webhooks.length === 0) return [];
+    return events.flatMap((event) => {
+      const clinicsTold = recipientKnows(event) ? [event.sender_clinic_id, event.recipient_clinic_id] : [event.sender_clinic_id];
+      return webhooks
+        .filter((w) => clinicsTold.includes(w.clinic_id) && (w.event_types.includes(event.type) || w.event_types.includes('*')))
+        .map(
+          (w): DeliveryRow => ({
+            outboxEventId: event.id,
+            channel: 'webhook',
+            recipientKey: `webhook:${w.id}`,
+            userId: null,
+            webhookId: w.id,
+            clinicId: w.clinic_id,
+            notificationType: event.type,
+            referralId: event.referral_id,
+            status: 'pending',
+            event: eventName(event),
+            title: null,
+            body: null,
+          }),
+        );
+    });
   }
 
-  /** Which side acted: decides who hears about a note. Admins act for their clinic's side. */
-  private async actorSide(tx: EntityManager, actorId: string | null, r: ReferralFacts): Promise<'sender' | 'recipient' | 'system'> {
-    if (!actorId) return 'system';
-    if (actorId === r.sender_id) return 'sender';
-    if (actorId === r.recipient_id) return 'recipient';
-    const [actor]: { clinic_id: string }[] = await tx.query(`SELECT clinic_id FROM users WHERE id = $1`, [actorId]);
-    return actor?.clinic_id === r.sender_clinic_id ? 'sender' : 'recipient';
+  /**
+   * One statement: delivery rows that do not exist yet, and the in-app notification of each new
+   * in-app row. Rows go in key order, so two overlapping batches lock keys in the same order.
+   */
+  private async insertDeliveries(tx: EntityManager, planned: DeliveryRow[]): Promise<void> {
+    const seen = new Set<string>();
+    const rows = planned
+      .map((row) => ({ row, key: `${row.outboxEventId}|${row.recipientKey}|${row.channel}` }))
+      .filter(({ key }) => !seen.has(key) && seen.add(key))
+      .sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0))
+      .map(({ row }) => row);
+    if (rows.length === 0) return;
+    const column = <K extends keyof DeliveryRow>(key: K) => rows.map((row) => row[key]);
+    await tx.query(
+      `WITH input AS (
+         SELECT * FROM unnest($1::uuid[], $2::text[], $3::text[], $4::uuid[], $5::uuid[], $6::uuid[], $7::text[], $8::uuid[], $9::text[],
+                              $10::text[], $11::text[], $12::text[])
+           AS t(outbox_event_id, channel, recipient_key, user_id, webhook_id, clinic_id, notification_type, referral_id, status,
+                event, title, body)
+       ), inserted AS (
+         INSERT INTO notification_deliveries
+           (outbox_event_id, channel, recipient_key, user_id, webhook_id, clinic_id, notification_type, referral_id, status,
+            attempts, delivered_at)
+         SELECT outbox_event_id, channel, recipient_key, user_id, webhook_id, clinic_id, notification_type, referral_id, status,
+                CASE WHEN status = 'delivered' THEN 1 ELSE 0 END, CASE WHEN status = 'delivered' THEN now() END
+           FROM input
+         ON CONFLICT ON CONSTRAINT notification_deliveries_dedup_key DO NOTHING
+         RETURNING outbox_event_id, recipient_key, channel
+       )
+       INSERT INTO notifications (user_id, type, referral_id, title, body)
+       SELECT i.user_id, i.event, i.referral_id, i.title, i.body
+         FROM inserted d JOIN input i USING (outbox_event_id, recipient_key, channel)
+        WHERE d.channel = 'in_app'`,
+      [
+        column('outboxEventId'),
+        column('channel'),
+        column('recipientKey'),
+        column('userId'),
+        column('webhookId'),
+        column('clinicId'),
+        column('notificationType'),
+        column('referralId'),
+        column('status'),
+        column('event'),
+        column('title'),
+        column('body'),
+      ],
+    );
   }
+}
+
+function eventName(event: EventRow): string {
+  return event.type.slice('referral.'.length);
+}
+
+/** Until a referral is sent, the recipient's side does not know it exists ('created' has no fromStatus). */
+function recipientKnows(event: ReferralEvent): boolean {
+  const { fromStatus, toStatus } = event.payload;
+  return (fromStatus != null && fromStatus !== 'draft') || toStatus === 'sent';
+}
+
+/** Which side acted: decides who hears about a note. */
+function actorSide(event: ReferralEvent, actorClinics: Map<string, string>): 'sender' | 'recipient' | 'system' {
+  const actor = event.payload.actorId;
+  if (!actor) return 'system';
+  if (actor === event.sender_id) return 'sender';
+  if (actor === event.recipient_id) return 'recipient';
+  return actorClinics.get(actor) === event.sender_clinic_id ? 'sender' : 'recipient';
+}
+
+function targetsOf(
+  event: ReferralEvent,
+  audience: Audience,
+  recipientSees: boolean,
+  admins: { id: string; clinic_id: string }[],
+): { userId: string; clinicId: string }[] {
+  if (audience === 'sender') return [{ userId: event.sender_id, clinicId: event.sender_clinic_id }];
+  if (audience === 'recipient') return recipientSees ? [{ userId: event.recipient_id, clinicId: event.recipient_clinic_id }] : [];
+  return admins.filter((a) => a.clinic_id === event.recipient_clinic_id).map((a) => ({ userId: a.id, clinicId: a.clinic_id }));
 }

@@ -3,7 +3,7 @@ import { Inject, Logger } from '@nestjs/common';
 import { Clock } from '@referloop/common';
 import { APP_CONFIG, type AppConfig } from '@referloop/config';
 import { ReferralTimers } from '@referloop/referrals';
-import type { Job, Queue } from 'bullmq';
+import { DelayedError, type Job, type Queue } from 'bullmq';
 import {
   type DeliverJob,
   DELIVERIES_QUEUE,
@@ -13,10 +13,10 @@ import {
   NOTIFICATIONS_QUEUE,
   TIMERS_QUEUE,
 } from '../notification-queue';
-import { NotificationDeliverer } from './notification-deliverer';
+import { DeliveryBusyError, NotificationDeliverer } from './notification-deliverer';
 import { NotificationDispatcher } from './notification-dispatcher';
 
-/** Fans each published outbox event out to deliveries, then enqueues the email/webhook sends. */
+/** Fans a batch of published outbox events out to deliveries, then enqueues the email/webhook sends. */
 @Processor(NOTIFICATIONS_QUEUE, { concurrency: 10, ...NOTIFICATION_WORKER_OPTIONS })
 export class DispatchProcessor extends WorkerHost {
   constructor(
@@ -28,7 +28,7 @@ export class DispatchProcessor extends WorkerHost {
   }
 
   async process(job: Job<DispatchJob>): Promise<number> {
-    const pending = await this.dispatcher.dispatch(job.data.outboxEventId);
+    const pending = await this.dispatcher.dispatch(job.data.outboxEventIds);
     if (pending.length > 0) {
       const { deliveryAttempts: attempts, retryBaseDelayMs } = this.config.notifications;
       await this.deliveries.addBulk(pending.map((delivery) => deliverJob(delivery, { attempts, retryBaseDelayMs })));
@@ -44,10 +44,15 @@ export class DeliverProcessor extends WorkerHost {
     super();
   }
 
-  async process(job: Job<DeliverJob>): Promise<string> {
+  async process(job: Job<DeliverJob>, token?: string): Promise<string> {
     try {
       return await this.deliverer.deliver(job.data.deliveryId);
     } catch (error) {
+      // Someone else is mid-send: come back when their lease ends, without using up an attempt.
+      if (error instanceof DeliveryBusyError && token) {
+        await job.moveToDelayed(error.retryAt.getTime() + 500, token);
+        throw new DelayedError();
+      }
       const message = error instanceof Error ? error.message : String(error);
       const lastAttempt = job.attemptsMade + 1 >= (job.opts.attempts ?? 1);
       if (lastAttempt) await this.deliverer.markFailed(job.data.deliveryId, message);

@@ -5,15 +5,15 @@ import { APP_CONFIG, type AppConfig } from '@referloop/config';
 import type { Queue } from 'bullmq';
 import { Client } from 'pg';
 import { DataSource } from 'typeorm';
-import { type DispatchJob, JOB, NOTIFICATIONS_QUEUE } from '../notification-queue';
+import { type DispatchJob, dispatchJobs, NOTIFICATIONS_QUEUE } from '../notification-queue';
 
 const BATCH = 200;
 const RECONNECT_DELAY_MS = 1_000;
 
 /**
  * Publishes committed outbox events to the queue. Claims unpublished rows with
- * FOR UPDATE SKIP LOCKED (so several workers share the work), adds one job per row with the
- * row's id as job id (a re-publish after a crash is deduplicated), and marks them published in
+ * FOR UPDATE SKIP LOCKED (so several workers share the work), adds dispatch jobs whose ids come
+ * from the rows' ids (a re-publish after a crash is deduplicated), and marks them published in
  * the same transaction: if the queue is unreachable the transaction rolls back and the rows wait.
  * LISTEN/NOTIFY wakes it at once; a periodic sweep is the safety net.
  */
@@ -80,9 +80,7 @@ export class OutboxRelay implements OnApplicationBootstrap, OnApplicationShutdow
         `SELECT id FROM outbox_events WHERE published_at IS NULL ORDER BY created_at LIMIT ${BATCH} FOR UPDATE SKIP LOCKED`,
       );
       if (rows.length === 0) return 0;
-      await this.queue.addBulk(
-        rows.map((row) => ({ name: JOB.dispatch, data: { outboxEventId: row.id }, opts: { jobId: row.id } })),
-      );
+      await this.queue.addBulk(dispatchJobs(rows.map((row) => row.id)));
       await tx.query(`UPDATE outbox_events SET published_at = now() WHERE id = ANY($1::uuid[])`, [rows.map((r) => r.id)]);
       return rows.length;
     });
