@@ -175,6 +175,7 @@ export class NotificationDispatcher {
   /**
    * One statement: delivery rows that do not exist yet, and the in-app notification of each new
    * in-app row. Rows go in key order, so two overlapping batches lock keys in the same order.
+   * A notification's time is when it was written (not the batch's start), like a timeline event's.
    */
   private async insertDeliveries(tx: EntityManager, planned: DeliveryRow[]): Promise<void> {
     const seen = new Set<string>();
@@ -201,8 +202,8 @@ export class NotificationDispatcher {
          ON CONFLICT ON CONSTRAINT notification_deliveries_dedup_key DO NOTHING
          RETURNING outbox_event_id, recipient_key, channel
        )
-       INSERT INTO notifications (user_id, type, referral_id, title, body)
-       SELECT i.user_id, i.event, i.referral_id, i.title, i.body
+       INSERT INTO notifications (user_id, type, referral_id, title, body, created_at)
+       SELECT i.user_id, i.event, i.referral_id, i.title, i.body, clock_timestamp()
          FROM inserted d JOIN input i USING (outbox_event_id, recipient_key, channel)
         WHERE d.channel = 'in_app'`,
       [
