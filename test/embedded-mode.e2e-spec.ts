@@ -6,6 +6,9 @@ import { join } from 'node:path';
 import { clinicPayload, PASSWORD, uniqueEmail } from '@referloop/testing';
 import { createPostgresBackend, withBackend } from 'bullmq';
 import request from 'supertest';
+import { actOk, createPatient, createReferral, injuryReferralBody } from './support/referral-helpers';
+import { eventually } from './support/sinks';
+import { addPractitioner, registerClinic } from './support/test-app';
 
 // The try-it-out default: no DATABASE_URL and no REDIS_URL. The real built server is started as a
 // child process on a private data folder, restarted, and its PostgreSQL-backed queue is used.
@@ -205,7 +208,7 @@ describe('embedded mode (no DATABASE_URL, no REDIS_URL)', () => {
   );
 
   it(
-    'restarts on the same data folder with the data, the signing secret and the queue intact',
+    'restarts on the same data folder with the data, the signing secret and the queue intact, and notifies through the PostgreSQL queue',
     async () => {
       expect(firstRun).toBeDefined();
       const { server: running, ready } = await start();
@@ -221,6 +224,19 @@ describe('embedded mode (no DATABASE_URL, no REDIS_URL)', () => {
       expect(me.body).toMatchObject({ id: firstRun.userId, clinic: { name: 'Embedded Clinic' } });
       // Registering the same email again is refused: the first run's row is there.
       await http.post('/api/v1/auth/register-clinic').send({ clinic: clinicPayload(), admin }).expect(409);
+
+      // The notification pipeline runs in the one process: outbox → PostgreSQL-backed queue → in-app.
+      const massage = await registerClinic(http, { name: 'Embedded Massage' });
+      const physio = await registerClinic(http, { name: 'Embedded Physio' });
+      const lmt = await addPractitioner(http, massage, 'massage_therapist');
+      const pt = await addPractitioner(http, physio, 'physical_therapist');
+      const patient = await createPatient(http, lmt);
+      const referral = await actOk(http, lmt, await createReferral(http, lmt, injuryReferralBody(patient.id, pt.id)), 'send');
+      const notification = await eventually(async () => {
+        const inbox = await http.get('/api/v1/notifications').set(pt.auth).expect(200);
+        return inbox.body.items.find((n: { referralId: string }) => n.referralId === referral.id);
+      }, 'the in-app notification in embedded mode');
+      expect(notification).toMatchObject({ type: 'sent', title: 'New referral from Embedded Massage' });
 
       // The completed job survived the restart in PostgreSQL.
       const { Queue } = withBackend(createPostgresBackend);
