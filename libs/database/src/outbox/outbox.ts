@@ -1,4 +1,5 @@
 import type { EntityManager } from 'typeorm';
+import type { SqlParams } from '../query-rows';
 
 export interface OutboxMessage {
   type: string;
@@ -16,4 +17,20 @@ export async function appendOutbox(manager: EntityManager, message: OutboxMessag
     message.referralEventId ?? null,
     message.payload ?? {},
   ]);
+}
+
+/**
+ * The same outbox row as {@link appendOutbox}, as an `INSERT … SELECT` for a data-modifying CTE:
+ * one row per row of `from`, whose columns `referralIdColumn` and `referralEventIdColumn` name the
+ * referral and its event. The change, its event and its outbox row then commit as one statement.
+ */
+export function outboxInsertSql(
+  from: string,
+  columns: { referralIdColumn: string; referralEventIdColumn: string },
+  message: Pick<OutboxMessage, 'type' | 'payload'>,
+  params: SqlParams,
+): string {
+  return `INSERT INTO outbox_events (type, referral_id, referral_event_id, payload)
+          SELECT ${params.add(message.type, 'text')}, ${columns.referralIdColumn}, ${columns.referralEventIdColumn}, ${params.add(message.payload ?? {}, 'jsonb')}
+            FROM ${from}`;
 }

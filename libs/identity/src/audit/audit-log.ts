@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { RequestContext } from '@referloop/common';
+import type { SqlParams } from '@referloop/database';
 import { DataSource, type EntityManager } from 'typeorm';
 
 export type AuditResource = 'patient' | 'referral' | 'attachment' | 'consent';
@@ -14,6 +15,20 @@ export interface AuditEntry {
   details?: Record<string, unknown>;
 }
 
+/** audit_events columns in the order {@link AuditLog} writes them, with their types (for casts in `INSERT … SELECT`). */
+const AUDIT_COLUMNS = [
+  ['actor_id', 'uuid'],
+  ['clinic_id', 'uuid'],
+  ['action', 'text'],
+  ['resource_type', 'text'],
+  ['resource_id', 'uuid'],
+  ['outcome', 'text'],
+  ['ip', 'text'],
+  ['request_id', 'text'],
+  ['details', 'jsonb'],
+] as const;
+const COLUMN_LIST = AUDIT_COLUMNS.map(([name]) => name).join(', ');
+
 /**
  * Appends audit events. Actor, clinic, IP and request id come from the request context.
  * Pass the transaction's manager so a change and its audit row commit together.
@@ -23,21 +38,33 @@ export class AuditLog {
   constructor(@InjectDataSource() private readonly db: DataSource) {}
 
   async record(entry: AuditEntry, manager: EntityManager = this.db.manager): Promise<void> {
+    await manager.query(`INSERT INTO audit_events (${COLUMN_LIST}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`, this.values(entry));
+  }
+
+  /**
+   * The same row as {@link record}, as an `INSERT … SELECT` for a data-modifying CTE, so a change
+   * and its audit row are written by one statement: one row per row of `from`, whose column
+   * `resourceIdColumn` is the resource (and no row when the change matched nothing).
+   */
+  insertSql(entry: Omit<AuditEntry, 'resourceId'>, from: string, resourceIdColumn: string, params: SqlParams): string {
+    const values = this.values(entry);
+    const select = AUDIT_COLUMNS.map(([name, type], i) => (name === 'resource_id' ? resourceIdColumn : params.add(values[i], type)));
+    return `INSERT INTO audit_events (${COLUMN_LIST}) SELECT ${select.join(', ')} FROM ${from}`;
+  }
+
+  /** The row's values in AUDIT_COLUMNS order. */
+  private values(entry: AuditEntry): unknown[] {
     const store = RequestContext.current();
-    await manager.query(
-      `INSERT INTO audit_events (actor_id, clinic_id, action, resource_type, resource_id, outcome, ip, request_id, details)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
-      [
-        store?.principal?.userId ?? null,
-        store?.principal?.clinicId ?? null,
-        entry.action,
-        entry.resourceType,
-        entry.resourceId ?? null,
-        entry.outcome ?? 'success',
-        store?.ip ?? null,
-        store?.requestId ?? null,
-        entry.details ?? null,
-      ],
-    );
+    return [
+      store?.principal?.userId ?? null,
+      store?.principal?.clinicId ?? null,
+      entry.action,
+      entry.resourceType,
+      entry.resourceId ?? null,
+      entry.outcome ?? 'success',
+      store?.ip ?? null,
+      store?.requestId ?? null,
+      entry.details ?? null,
+    ];
   }
 }
