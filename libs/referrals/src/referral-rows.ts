@@ -1,7 +1,8 @@
 import type { MaintenancePlan, ReferralOutcome } from './entities/referral.entity';
 import { partiesOf } from './referral-access';
-import type { PatientSummary, ReferralView } from './referral.views';
 import type { Principal } from '@referloop/common';
+import { types } from 'pg';
+import type { AttachmentView, PatientSummary, ReferralEventView, ReferralView } from './referral.views';
 import { allowedActions, type ReferralStatus } from './state-machine/referral-state-machine';
 
 /** A referral row joined with what its view shows: patient summary and both parties. */
@@ -44,10 +45,14 @@ export interface ReferralRow {
   t_name: string;
   t_role: string;
   t_clinic_name: string;
+  /** Only from {@link detailedReferralViewSql}. */
+  timeline?: EventJson[];
+  attachments?: AttachmentJson[];
 }
 
-/** SELECT list and joins for {@link ReferralRow}; callers add WHERE / ORDER BY. */
-export const REFERRAL_VIEW_SELECT = `
+/** SELECT list and joins for {@link ReferralRow} over `source` r (the table, or a CTE of changed rows). */
+function viewSelect(source: string, extraColumns = ''): string {
+  return `
   SELECT r.id, r.kind, r.status, r.version, r.patient_id, r.sender_id, r.sender_clinic_id, r.recipient_id,
          r.recipient_clinic_id, r.priority, r.reason, r.body_regions, r.observations, r.pain_level,
          r.onset_date::text AS onset_date, r.needed_by::text AS needed_by, r.red_flags, r.plan, r.replaces_id,
@@ -56,13 +61,61 @@ export const REFERRAL_VIEW_SELECT = `
          p.first_name AS p_first_name, p.last_name AS p_last_name, p.date_of_birth::text AS p_dob,
          p.email AS p_email, p.phone AS p_phone, p.preferred_contact AS p_contact,
          s.full_name AS s_name, s.role AS s_role, sc.name AS s_clinic_name,
-         t.full_name AS t_name, t.role AS t_role, tc.name AS t_clinic_name
-    FROM referrals r
+         t.full_name AS t_name, t.role AS t_role, tc.name AS t_clinic_name${extraColumns}
+    FROM ${source} r
     JOIN patients p ON p.id = r.patient_id
     JOIN users s ON s.id = r.sender_id
     JOIN clinics sc ON sc.id = r.sender_clinic_id
     JOIN users t ON t.id = r.recipient_id
     JOIN clinics tc ON tc.id = r.recipient_clinic_id`;
+}
+
+/** SELECT list and joins for {@link ReferralRow}; callers add WHERE / ORDER BY. */
+export const REFERRAL_VIEW_SELECT = viewSelect('referrals');
+
+const EVENT_COLUMNS = 'id, referral_id, type, from_status, to_status, actor_id, reason, note, data, occurred_at';
+
+/**
+ * The timeline of the referral `referralId` (an SQL expression) as a JSON array, oldest first.
+ * `pendingEvents` names a CTE of events inserted by the same statement, which its snapshot does
+ * not show yet. Timestamps are PostgreSQL's own text, parsed by pg's parser (see below), so they
+ * come out exactly as from a plain timestamptz column.
+ */
+export function timelineJsonSql(referralId: string, pendingEvents?: string): string {
+  const pending = pendingEvents ? ` UNION ALL SELECT ${EVENT_COLUMNS} FROM ${pendingEvents} WHERE referral_id = ${referralId}` : '';
+  return `(SELECT coalesce(json_agg(json_build_object(
+             'id', e.id, 'referralId', e.referral_id, 'type', e.type, 'fromStatus', e.from_status, 'toStatus', e.to_status,
+             'actorId', e.actor_id, 'reason', e.reason, 'note', e.note, 'data', e.data, 'occurredAt', e.occurred_at::text
+           ) ORDER BY e.occurred_at, e.id), '[]')
+      FROM (SELECT ${EVENT_COLUMNS} FROM referral_events WHERE referral_id = ${referralId}${pending}) e)`;
+}
+
+const ATTACHMENTS_JSON = `(SELECT coalesce(json_agg(json_build_object(
+             'id', a.id, 'referralId', a.referral_id, 'fileName', a.file_name, 'contentType', a.content_type,
+             'sizeBytes', a.size_bytes, 'sha256', a.sha256, 'uploadedBy', a.uploaded_by, 'createdAt', a.created_at::text
+           ) ORDER BY a.created_at, a.id), '[]')
+      FROM referral_attachments a WHERE a.referral_id = r.id)`;
+
+/**
+ * {@link REFERRAL_VIEW_SELECT} with the timeline and the attachments, one query for the whole
+ * `GET /referrals/:id` shape. Over a CTE of changed rows (`source`), `pendingEvents` adds the
+ * events the same statement inserted.
+ */
+export function detailedReferralViewSql(source = 'referrals', pendingEvents?: string): string {
+  return viewSelect(source, `,\n         ${timelineJsonSql('r.id', pendingEvents)} AS timeline,\n         ${ATTACHMENTS_JSON} AS attachments`);
+}
+
+/** A timeline event or attachment as the JSON above builds it: the view's shape, timestamps as PostgreSQL text. */
+type EventJson = Omit<ReferralEventView, 'occurredAt'> & { occurredAt: string };
+export type TimelineJson = EventJson[];
+type AttachmentJson = Omit<AttachmentView, 'createdAt'> & { createdAt: string };
+
+const parseTimestamptz = types.getTypeParser(types.builtins.TIMESTAMPTZ) as (text: string) => Date;
+const isoTimestamp = (pgText: string): string => parseTimestamptz(pgText).toISOString();
+
+export function timelineView(events: TimelineJson): ReferralEventView[] {
+  return events.map((e) => ({ ...e, occurredAt: isoTimestamp(e.occurredAt) }));
+}
 
 export function referralView(row: ReferralRow, principal: Principal): ReferralView {
   const patient: PatientSummary = {
@@ -114,5 +167,7 @@ export function referralView(row: ReferralRow, principal: Principal): ReferralVi
     createdAt: row.created_at.toISOString(),
     updatedAt: row.updated_at.toISOString(),
     allowedActions: allowedActions(row.status, parties),
+    ...(row.timeline && { timeline: timelineView(row.timeline) }),
+    ...(row.attachments && { attachments: row.attachments.map((a) => ({ ...a, createdAt: isoTimestamp(a.createdAt) })) }),
   };
 }

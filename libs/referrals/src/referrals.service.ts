@@ -11,13 +11,13 @@ import {
   type ReferralKind,
   type Role,
 } from '@referloop/common';
-import { appendOutbox, queryRows } from '@referloop/database';
-import { AuditLog, todayIso } from '@referloop/identity';
+import { outboxInsertSql, queryRows, SqlParams } from '@referloop/database';
+import { type AuditEntry, AuditLog, todayIso } from '@referloop/identity';
 import { DataSource, type EntityManager } from 'typeorm';
 import type { MaintenancePlan, ReferralOutcome } from './entities/referral.entity';
 import { partiesOfRow } from './referral-access';
 import { assertRecipientEligible, assertRedFlagsUrgent, assertSenderRole, type RecipientFacts } from './referral-rules';
-import { REFERRAL_VIEW_SELECT, type ReferralRow, referralView } from './referral-rows';
+import { detailedReferralViewSql, REFERRAL_VIEW_SELECT, type ReferralRow, referralView, type TimelineJson, timelineJsonSql, timelineView } from './referral-rows';
 import type { ReferralEventView, ReferralView } from './referral.views';
 import {
   type ActionField,
@@ -67,6 +67,7 @@ export interface ReferralQuery {
   limit?: number;
 }
 
+/** A referral's state and parties, with the facts the business rules of its actions read. */
 interface BaseRow {
   id: string;
   status: ReferralStatus;
@@ -77,7 +78,42 @@ interface BaseRow {
   sender_clinic_id: string;
   recipient_id: string;
   recipient_clinic_id: string;
+  sender_role: Role;
+  recipient_role: Role;
+  recipient_licence_expires_on: string | null;
+  recipient_accepting: boolean;
+  has_sharing_consent: boolean;
 }
+
+/** What creating a referral checks, read in one query. Columns are null when the row does not exist. */
+interface CreateFacts {
+  patient_found: boolean;
+  /** Only looked up when a clinic admin names the sender (in the admin's clinic). */
+  sender_role: Role | null;
+  recipient_role: Role | null;
+  recipient_clinic_id: string | null;
+  recipient_licence_expires_on: string | null;
+  recipient_accepting: boolean | null;
+  replaced_status: ReferralStatus | null;
+  replaced_sender_id: string | null;
+  replaced_sender_clinic_id: string | null;
+  replaced_recipient_id: string | null;
+  replaced_recipient_clinic_id: string | null;
+}
+
+/** A timeline event about to be appended; its referral is the row the same statement changes. */
+interface NewEvent {
+  type: ReferralEventType;
+  fromStatus: ReferralStatus | null;
+  toStatus: ReferralStatus;
+  actorId: string | null;
+  reason?: string | null;
+  note?: string | null;
+  data?: Record<string, unknown> | null;
+}
+
+/** The statements of the referral paths have fixed texts (one per action at most): prepared once per connection. */
+const PREPARED = { prepare: true };
 
 const notFound = () => new AppError('not_found', 'The referral was not found');
 
@@ -89,11 +125,20 @@ export class ReferralsService {
     private readonly clock: Clock,
   ) {}
 
-  /** Creates a draft (version 1). Runs inside the caller's transaction when given one (idempotency). */
+  /**
+   * Creates a draft (version 1). Runs inside the caller's transaction when given one (idempotency).
+   * One query reads every fact the checks need; the referral, its event, outbox and audit rows are
+   * then one statement.
+   */
   async create(principal: Principal, input: CreateReferralInput, tx?: EntityManager): Promise<ReferralView> {
-    if (!tx) return this.db.transaction((t) => this.create(principal, input, t));
-    const sender = await this.resolveSender(principal, input.senderId, tx);
-    assertSenderRole(input.kind, sender.role);
+    const manager = tx ?? this.db.manager;
+    const admin = principal.role === 'clinic_admin';
+    const senderId = namedSender(principal, input.senderId);
+    const facts = await this.createFacts(principal, input, admin ? senderId : null, manager);
+    if (admin && !facts.sender_role) {
+      throw new AppError('not_found', 'The sender was not found in your clinic', { errors: [{ field: 'senderId', message: 'no such practitioner in your clinic' }] });
+    }
+    assertSenderRole(input.kind, admin ? (facts.sender_role as Role) : principal.role);
     const redFlags = input.redFlags ?? [];
     assertRedFlagsUrgent(input.priority, redFlags);
     if (input.kind === 'maintenance_massage' && !input.plan) {
@@ -106,51 +151,57 @@ export class ReferralsService {
     if (input.neededBy && input.neededBy <= today) {
       throw AppError.validation([{ field: 'neededBy', message: 'must be a future date' }]);
     }
-
-    const [patient]: { id: string }[] = await tx.query(`SELECT id FROM patients WHERE id = $1 AND clinic_id = $2`, [
-      input.patientId,
-      sender.clinicId,
-    ]);
-    if (!patient) throw new AppError('not_found', 'The patient was not found', { errors: [{ field: 'patientId', message: 'no such patient in your clinic' }] });
-    const recipient = await this.recipientFacts(input.recipientId, tx);
-    assertRecipientEligible(input.kind, recipient, today);
-    if (input.replacesId) await this.assertRedirectable(principal, input.replacesId, tx);
-
-    const [row]: { id: string }[] = await tx.query(
-      `INSERT INTO referrals (kind, status, patient_id, sender_id, sender_clinic_id, recipient_id, recipient_clinic_id, created_by,
-                              priority, reason, body_regions, observations, pain_level, onset_date, needed_by, red_flags, plan, replaces_id)
-       VALUES ($1, 'draft', $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)
-       RETURNING id`,
-      [
-        input.kind,
-        input.patientId,
-        sender.id,
-        sender.clinicId,
-        input.recipientId,
-        recipient.clinicId,
-        principal.userId,
-        input.priority,
-        input.reason,
-        input.bodyRegions ?? [],
-        input.observations ?? null,
-        input.painLevel ?? null,
-        input.onsetDate ?? null,
-        input.neededBy ?? null,
-        redFlags,
-        input.plan ?? null,
-        input.replacesId ?? null,
-      ],
+    if (!facts.patient_found) {
+      throw new AppError('not_found', 'The patient was not found', { errors: [{ field: 'patientId', message: 'no such patient in your clinic' }] });
+    }
+    if (!facts.recipient_role) {
+      throw new AppError('not_found', 'The recipient was not found', { errors: [{ field: 'recipientId', message: 'no such practitioner' }] });
+    }
+    assertRecipientEligible(
+      input.kind,
+      { role: facts.recipient_role, licenceExpiresOn: facts.recipient_licence_expires_on, acceptingReferrals: facts.recipient_accepting === true },
+      today,
     );
-    await this.appendEvent(tx, {
-      referralId: row.id,
-      type: 'created',
-      fromStatus: null,
-      toStatus: 'draft',
-      actorId: principal.userId,
-      data: input.replacesId ? { replacesId: input.replacesId } : null,
-    });
-    await this.audit.record({ action: 'referral.create', resourceType: 'referral', resourceId: row.id }, tx);
-    return this.view(principal, row.id, tx, { withDetails: true });
+    if (input.replacesId) assertRedirectable(principal, facts);
+
+    const columns: Record<string, unknown> = {
+      kind: input.kind,
+      status: 'draft',
+      patient_id: input.patientId,
+      sender_id: senderId,
+      sender_clinic_id: principal.clinicId,
+      recipient_id: input.recipientId,
+      recipient_clinic_id: facts.recipient_clinic_id,
+      created_by: principal.userId,
+      priority: input.priority,
+      reason: input.reason,
+      body_regions: input.bodyRegions ?? [],
+      observations: input.observations ?? null,
+      pain_level: input.painLevel ?? null,
+      onset_date: input.onsetDate ?? null,
+      needed_by: input.neededBy ?? null,
+      red_flags: redFlags,
+      plan: input.plan ?? null,
+      replaces_id: input.replacesId ?? null,
+    };
+    const params = new SqlParams();
+    const insert = `INSERT INTO referrals (${Object.keys(columns).join(', ')})
+       VALUES (${Object.values(columns).map((value) => params.add(value)).join(', ')}) RETURNING *`;
+    const row = await this.commitChange(
+      manager,
+      params,
+      insert,
+      {
+        type: 'created',
+        fromStatus: null,
+        toStatus: 'draft',
+        actorId: principal.userId,
+        data: input.replacesId ? { replacesId: input.replacesId } : null,
+      },
+      { action: 'referral.create', resourceType: 'referral' },
+    );
+    if (!row) throw new Error('INSERT … RETURNING answered no row');
+    return referralView(row, principal);
   }
 
   async list(principal: Principal, query: ReferralQuery): Promise<Page<ReferralView>> {
@@ -198,89 +249,92 @@ export class ReferralsService {
   /** One referral with its timeline and attachments. The recipient's first read acknowledges it. */
   async get(principal: Principal, id: string): Promise<ReferralView> {
     const base = await this.visibleBase(principal, id, this.db.manager, 'referral.read');
+    let acknowledged: ReferralRow | undefined;
     if (base.status === 'sent' && base.recipient_id === principal.userId) {
-      await this.db.transaction(async (tx) => {
-        // Conditional on the status, so two first reads at once acknowledge once.
-        const acknowledged = await queryRows<{ id: string }>(
-          tx,
-          `UPDATE referrals SET status = 'received', version = version + 1, updated_at = now()
-            WHERE id = $1 AND status = 'sent' RETURNING id`,
-          [id],
-        );
-        if (acknowledged.length) {
-          await this.appendEvent(tx, { referralId: id, type: 'acknowledged', fromStatus: 'sent', toStatus: 'received', actorId: principal.userId });
-        }
-      });
+      const params = new SqlParams();
+      // Conditional on the status, so two first reads at once acknowledge once.
+      acknowledged = await this.commitChange(
+        this.db.manager,
+        params,
+        `UPDATE referrals SET status = 'received', version = version + 1, updated_at = now()
+          WHERE id = ${params.add(id)} AND status = 'sent' RETURNING *`,
+        { type: 'acknowledged', fromStatus: 'sent', toStatus: 'received', actorId: principal.userId },
+        null,
+      );
     }
     await this.audit.record({ action: 'referral.read', resourceType: 'referral', resourceId: id });
-    return this.view(principal, id, this.db.manager, { withDetails: true });
+    const [row] = acknowledged ? [acknowledged] : await queryRows<ReferralRow>(this.db.manager, `${detailedReferralViewSql()} WHERE r.id = $1`, [id], PREPARED);
+    if (!row) throw notFound();
+    return referralView(row, principal);
   }
 
   async events(principal: Principal, id: string): Promise<{ items: ReferralEventView[]; nextCursor: null }> {
     await this.visibleBase(principal, id, this.db.manager, 'referral.read_events');
     await this.audit.record({ action: 'referral.read_events', resourceType: 'referral', resourceId: id });
-    return { items: await this.timeline(id, this.db.manager), nextCursor: null };
+    const [{ timeline }] = await queryRows<{ timeline: TimelineJson }>(
+      this.db.manager,
+      `SELECT ${timelineJsonSql('$1::uuid')} AS timeline`,
+      [id],
+      PREPARED,
+    );
+    return { items: timelineView(timeline), nextCursor: null };
   }
 
   /**
    * Performs a lifecycle action. Checks, in order: visibility (404), version (409 stale_version),
    * state (409 invalid_transition), party (403), body fields (400), business rules (422). The state
-   * change, its timeline event, its outbox row and the audit row commit together.
+   * change, its timeline event, its outbox row and the audit row are one statement, so they commit
+   * together; it also answers the updated view. Two round trips: the checks' read and that write.
    */
   async act(principal: Principal, id: string, action: ReferralAction, input: ReferralActionInput, ifMatch?: number): Promise<ReferralView> {
-    return this.db.transaction(async (tx) => {
-      const base = await this.visibleBase(principal, id, tx, `referral.${action}`);
-      const parties = partiesOfRow(principal, base);
-      const expected = input.version ?? ifMatch;
-      if (expected === undefined) {
-        throw AppError.validation([{ field: 'version', message: 'send the version you read, as body field "version" or header If-Match' }]);
-      }
-      if (expected !== base.version) throw staleVersion(base);
-      const check = checkTransition(base.status, action, parties);
-      if (!check.ok && check.reason === 'invalid_transition') {
-        throw new AppError('invalid_transition', `"${action}" is not possible while the referral is ${base.status}`, {
-          currentStatus: base.status,
-          allowedActions: allowedActions(base.status, parties),
-        });
-      }
-      if (!check.ok) throw new AppError('forbidden', `Only the ${check.by} (or an admin of their clinic) may ${action} this referral`);
-      const { transition, next } = check;
-      validateFields(action, transition.fields, input, this.clock.now());
-      await this.assertBusinessRules(action, base, tx);
+    const base = await this.visibleBase(principal, id, this.db.manager, `referral.${action}`);
+    const parties = partiesOfRow(principal, base);
+    const expected = input.version ?? ifMatch;
+    if (expected === undefined) {
+      throw AppError.validation([{ field: 'version', message: 'send the version you read, as body field "version" or header If-Match' }]);
+    }
+    if (expected !== base.version) throw staleVersion(base);
+    const check = checkTransition(base.status, action, parties);
+    if (!check.ok && check.reason === 'invalid_transition') {
+      throw new AppError('invalid_transition', `"${action}" is not possible while the referral is ${base.status}`, {
+        currentStatus: base.status,
+        allowedActions: allowedActions(base.status, parties),
+      });
+    }
+    if (!check.ok) throw new AppError('forbidden', `Only the ${check.by} (or an admin of their clinic) may ${action} this referral`);
+    const { transition, next } = check;
+    validateFields(action, transition.fields, input, this.clock.now());
+    this.assertBusinessRules(action, base);
 
-      const now = this.clock.now();
-      const sets: string[] = [];
-      const values: unknown[] = [id, expected, next];
-      const set = (column: string, value: unknown) => sets.push(`${column} = $${values.push(value)}`);
-      if (action === 'send') set('sent_at', now);
-      if (action === 'accept' || action === 'decline') set('responded_at', now);
-      if (action === 'schedule') set('appointment_at', new Date(input.appointmentAt as string));
-      if (action === 'unschedule') set('appointment_at', null);
-      if (action === 'send-outcome') {
-        const outcome: ReferralOutcome = {
-          summary: input.outcome!.summary,
-          recommendations: input.outcome!.recommendations ?? null,
-          sentAt: now.toISOString(),
-        };
-        set('outcome', outcome);
-      }
-      if (next === 'closed') set('closed_at', now);
-      // The response SLA clock stops while the recipient waits for information.
-      if (next === 'info_requested') sets.push('sla_paused_at = now()');
-      if (base.status === 'info_requested' && next !== 'info_requested') {
-        sets.push(`sla_paused_ms = sla_paused_ms + (extract(epoch FROM now() - sla_paused_at) * 1000)::bigint`, 'sla_paused_at = NULL');
-      }
-      const updated = await queryRows<{ id: string }>(
-        tx,
-        `UPDATE referrals SET status = $3, version = version + 1, updated_at = now()${sets.length ? `, ${sets.join(', ')}` : ''}
-          WHERE id = $1 AND version = $2 RETURNING id`,
-        values,
-      );
-      // Someone else changed it between our read and this update.
-      if (updated.length === 0) throw staleVersion(await this.base(id, tx));
-
-      await this.appendEvent(tx, {
-        referralId: id,
+    const now = this.clock.now();
+    const params = new SqlParams();
+    const sets: string[] = [];
+    const set = (column: string, value: unknown) => sets.push(`${column} = ${params.add(value)}`);
+    if (action === 'send') set('sent_at', now);
+    if (action === 'accept' || action === 'decline') set('responded_at', now);
+    if (action === 'schedule') set('appointment_at', new Date(input.appointmentAt as string));
+    if (action === 'unschedule') set('appointment_at', null);
+    if (action === 'send-outcome') {
+      const outcome: ReferralOutcome = {
+        summary: input.outcome!.summary,
+        recommendations: input.outcome!.recommendations ?? null,
+        sentAt: now.toISOString(),
+      };
+      set('outcome', outcome);
+    }
+    if (next === 'closed') set('closed_at', now);
+    // The response SLA clock stops while the recipient waits for information.
+    if (next === 'info_requested') sets.push('sla_paused_at = now()');
+    if (base.status === 'info_requested' && next !== 'info_requested') {
+      sets.push(`sla_paused_ms = sla_paused_ms + (extract(epoch FROM now() - sla_paused_at) * 1000)::bigint`, 'sla_paused_at = NULL');
+    }
+    const update = `UPDATE referrals SET status = ${params.add(next)}, version = version + 1, updated_at = now()${sets.length ? `, ${sets.join(', ')}` : ''}
+          WHERE id = ${params.add(id)} AND version = ${params.add(expected)} RETURNING *`;
+    const row = await this.commitChange(
+      this.db.manager,
+      params,
+      update,
+      {
         type: transition.event,
         fromStatus: base.status,
         toStatus: next,
@@ -288,10 +342,12 @@ export class ReferralsService {
         reason: input.reason ?? null,
         note: input.note ?? null,
         data: eventData(action, input),
-      });
-      await this.audit.record({ action: `referral.${action}`, resourceType: 'referral', resourceId: id }, tx);
-      return this.view(principal, id, tx, { withDetails: true });
-    });
+      },
+      { action: `referral.${action}`, resourceType: 'referral' },
+    );
+    // Someone else changed it between our read and this update: nothing was written.
+    if (!row) throw staleVersion(await this.base(id, this.db.manager));
+    return referralView(row, principal);
   }
 
   /** The referral's current state for a caller who may see it; 404 (audited) otherwise. */
@@ -304,37 +360,20 @@ export class ReferralsService {
     return base;
   }
 
-  async view(principal: Principal, id: string, manager: EntityManager, options: { withDetails: boolean }): Promise<ReferralView> {
-    const [row] = await this.rows([id], manager);
-    if (!row) throw notFound();
-    const view = referralView(row, principal);
-    if (options.withDetails) {
-      view.timeline = await this.timeline(id, manager);
-      view.attachments = (
-        await manager.query(
-          `SELECT id, referral_id, file_name, content_type, size_bytes, sha256, uploaded_by, created_at
-             FROM referral_attachments WHERE referral_id = $1 ORDER BY created_at, id`,
-          [id],
-        )
-      ).map((a: Record<string, unknown>) => ({
-        id: a.id,
-        referralId: a.referral_id,
-        fileName: a.file_name,
-        contentType: a.content_type,
-        sizeBytes: a.size_bytes,
-        sha256: a.sha256,
-        uploadedBy: a.uploaded_by,
-        createdAt: (a.created_at as Date).toISOString(),
-      }));
-    }
-    return view;
-  }
-
   private async base(id: string, manager: EntityManager): Promise<BaseRow> {
-    const [row]: BaseRow[] = await manager.query(
-      `SELECT id, status, version, kind, patient_id, sender_id, sender_clinic_id, recipient_id, recipient_clinic_id
-         FROM referrals WHERE id = $1`,
+    const [row] = await queryRows<BaseRow>(
+      manager,
+      `SELECT r.id, r.status, r.version, r.kind, r.patient_id, r.sender_id, r.sender_clinic_id, r.recipient_id, r.recipient_clinic_id,
+              s.role AS sender_role, t.role AS recipient_role, t.licence_expires_on::text AS recipient_licence_expires_on,
+              t.accepting_referrals AS recipient_accepting,
+              EXISTS (SELECT 1 FROM patient_consents c
+                       WHERE c.patient_id = r.patient_id AND c.scope = 'referral_sharing' AND c.revoked_at IS NULL) AS has_sharing_consent
+         FROM referrals r
+         JOIN users s ON s.id = r.sender_id
+         JOIN users t ON t.id = r.recipient_id
+        WHERE r.id = $1`,
       [id],
+      PREPARED,
     );
     if (!row) throw notFound();
     return row;
@@ -345,114 +384,129 @@ export class ReferralsService {
     return manager.query(`${REFERRAL_VIEW_SELECT} WHERE r.id = ANY($1::uuid[])`, [ids]);
   }
 
-  private async timeline(id: string, manager: EntityManager): Promise<ReferralEventView[]> {
-    const rows: Record<string, unknown>[] = await manager.query(
-      `SELECT id, referral_id, type, from_status, to_status, actor_id, reason, note, data, occurred_at
-         FROM referral_events WHERE referral_id = $1 ORDER BY occurred_at, id`,
-      [id],
-    );
-    return rows.map((e) => ({
-      id: e.id as string,
-      referralId: e.referral_id as string,
-      type: e.type as ReferralEventType,
-      fromStatus: e.from_status as ReferralStatus | null,
-      toStatus: e.to_status as ReferralStatus,
-      actorId: e.actor_id as string | null,
-      reason: e.reason as string | null,
-      note: e.note as string | null,
-      data: e.data as Record<string, unknown> | null,
-      occurredAt: (e.occurred_at as Date).toISOString(),
-    }));
+  /**
+   * Writes a change and what goes with it as ONE statement: `change` (an INSERT or UPDATE of
+   * referrals … RETURNING *, its parameters added to `params`), the timeline event of the changed row, its outbox row (ids only, no PHI) and, when given, the audit
+   * row; it answers the changed referral's detailed view row. One statement commits atomically
+   * without BEGIN/COMMIT round trips; when `change` matches no row nothing is written and no row
+   * comes back.
+   */
+  private async commitChange(
+    manager: EntityManager,
+    params: SqlParams,
+    change: string,
+    event: NewEvent,
+    audit: Omit<AuditEntry, 'resourceId'> | null,
+  ): Promise<ReferralRow | undefined> {
+    const sql = `WITH changed AS (${change}),
+      event AS (
+        INSERT INTO referral_events (referral_id, type, from_status, to_status, actor_id, reason, note, data)
+        SELECT id, ${params.add(event.type, 'text')}, ${params.add(event.fromStatus, 'text')}, ${params.add(event.toStatus, 'text')},
+               ${params.add(event.actorId, 'uuid')}, ${params.add(event.reason ?? null, 'text')}, ${params.add(event.note ?? null, 'text')},
+               ${params.add(event.data ?? null, 'jsonb')}
+          FROM changed
+        RETURNING *
+      ),
+      outbox AS (${outboxInsertSql(
+        'event',
+        { referralIdColumn: 'referral_id', referralEventIdColumn: 'id' },
+        { type: `referral.${event.type}`, payload: { fromStatus: event.fromStatus, toStatus: event.toStatus, actorId: event.actorId } },
+        params,
+      )})${audit ? `,
+      audit AS (${this.audit.insertSql(audit, 'changed', 'id', params)})` : ''}
+      ${detailedReferralViewSql('changed', 'event')}`;
+    const [row] = await queryRows<ReferralRow>(manager, sql, params.values, PREPARED);
+    return row;
   }
 
-  /** Appends the timeline event and, in the same transaction, its outbox row (ids only, no PHI). */
-  async appendEvent(
-    tx: EntityManager,
-    event: {
-      referralId: string;
-      type: ReferralEventType;
-      fromStatus: ReferralStatus | null;
-      toStatus: ReferralStatus;
-      actorId: string | null;
-      reason?: string | null;
-      note?: string | null;
-      data?: Record<string, unknown> | null;
-    },
-  ): Promise<void> {
-    const [row]: { id: string }[] = await tx.query(
-      `INSERT INTO referral_events (referral_id, type, from_status, to_status, actor_id, reason, note, data)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id`,
-      [event.referralId, event.type, event.fromStatus, event.toStatus, event.actorId, event.reason ?? null, event.note ?? null, event.data ?? null],
-    );
-    await appendOutbox(tx, {
-      type: `referral.${event.type}`,
-      referralId: event.referralId,
-      referralEventId: row.id,
-      payload: { fromStatus: event.fromStatus, toStatus: event.toStatus, actorId: event.actorId },
-    });
-  }
-
-  private async resolveSender(
+  /** Everything {@link create} checks against the database, in one round trip. */
+  private async createFacts(
     principal: Principal,
-    senderId: string | undefined,
-    tx: EntityManager,
-  ): Promise<{ id: string; clinicId: string; role: Role }> {
-    if (principal.role !== 'clinic_admin') {
-      if (senderId && senderId !== principal.userId) {
-        throw new AppError('forbidden', 'A practitioner sends referrals as themself; only a clinic admin may name another sender');
-      }
-      return { id: principal.userId, clinicId: principal.clinicId, role: principal.role };
-    }
-    if (!senderId) {
-      throw AppError.validation([{ field: 'senderId', message: 'a clinic admin must name the practitioner the referral is sent for' }]);
-    }
-    const [sender]: { id: string; clinic_id: string; role: Role }[] = await tx.query(
-      `SELECT id, clinic_id, role FROM users WHERE id = $1 AND clinic_id = $2`,
-      [senderId, principal.clinicId],
+    input: CreateReferralInput,
+    /** The practitioner a clinic admin names; null when the caller is the sender. */
+    namedSenderId: string | null,
+    manager: EntityManager,
+  ): Promise<CreateFacts> {
+    const [facts] = await queryRows<CreateFacts>(
+      manager,
+      `SELECT EXISTS (SELECT 1 FROM patients WHERE id = $1 AND clinic_id = $2) AS patient_found,
+              s.role AS sender_role,
+              t.role AS recipient_role, t.clinic_id AS recipient_clinic_id,
+              t.licence_expires_on::text AS recipient_licence_expires_on, t.accepting_referrals AS recipient_accepting,
+              o.status AS replaced_status, o.sender_id AS replaced_sender_id, o.sender_clinic_id AS replaced_sender_clinic_id,
+              o.recipient_id AS replaced_recipient_id, o.recipient_clinic_id AS replaced_recipient_clinic_id
+         FROM (VALUES (1)) one
+         LEFT JOIN users s ON s.id = $3 AND s.clinic_id = $2
+         LEFT JOIN users t ON t.id = $4
+         LEFT JOIN referrals o ON o.id = $5`,
+      [
+        input.patientId,
+        principal.clinicId,
+        namedSenderId,
+        input.recipientId,
+        input.replacesId ?? null,
+      ],
+      PREPARED,
     );
-    if (!sender) throw new AppError('not_found', 'The sender was not found in your clinic', { errors: [{ field: 'senderId', message: 'no such practitioner in your clinic' }] });
-    return { id: sender.id, clinicId: sender.clinic_id, role: sender.role };
+    return facts;
   }
 
-  private async recipientFacts(recipientId: string, tx: EntityManager): Promise<RecipientFacts & { clinicId: string }> {
-    const [row]: { role: Role; clinic_id: string; licence_expires_on: string | null; accepting_referrals: boolean }[] = await tx.query(
-      `SELECT role, clinic_id, licence_expires_on::text AS licence_expires_on, accepting_referrals FROM users WHERE id = $1`,
-      [recipientId],
-    );
-    if (!row) throw new AppError('not_found', 'The recipient was not found', { errors: [{ field: 'recipientId', message: 'no such practitioner' }] });
-    return { role: row.role, clinicId: row.clinic_id, licenceExpiresOn: row.licence_expires_on, acceptingReferrals: row.accepting_referrals };
-  }
-
-  private async assertRedirectable(principal: Principal, replacesId: string, tx: EntityManager): Promise<void> {
-    const old = await this.base(replacesId, tx).catch(() => undefined);
-    if (!old || !partiesOfRow(principal, old).includes('sender')) {
-      throw new AppError('not_found', 'The referral to redirect was not found', { errors: [{ field: 'replacesId', message: 'no such referral of yours' }] });
-    }
-    if (!REDIRECTABLE_STATUSES.includes(old.status)) {
-      throw new AppError('not_redirectable', `A ${old.status} referral cannot be redirected; only declined, cancelled or expired ones can`, {
-        currentStatus: old.status,
-      });
-    }
-  }
-
-  private async assertBusinessRules(action: ReferralAction, base: BaseRow, tx: EntityManager): Promise<void> {
+  /** Consent and the parties' roles and licences: read with the base row, checked here in order. */
+  private assertBusinessRules(action: ReferralAction, base: BaseRow): void {
     const today = todayIso(this.clock.now());
+    const recipient: RecipientFacts = {
+      role: base.recipient_role,
+      licenceExpiresOn: base.recipient_licence_expires_on,
+      acceptingReferrals: base.recipient_accepting,
+    };
     if (action === 'send') {
-      const [consent] = await tx.query(
-        `SELECT 1 FROM patient_consents WHERE patient_id = $1 AND scope = 'referral_sharing' AND revoked_at IS NULL`,
-        [base.patient_id],
-      );
-      if (!consent) throw new AppError('consent_required', 'Record the patient\'s referral_sharing consent before sending');
-      const [sender]: { role: Role }[] = await tx.query(`SELECT role FROM users WHERE id = $1`, [base.sender_id]);
-      assertSenderRole(base.kind, sender.role);
-      assertRecipientEligible(base.kind, await this.recipientFacts(base.recipient_id, tx), today);
+      if (!base.has_sharing_consent) throw new AppError('consent_required', 'Record the patient\'s referral_sharing consent before sending');
+      assertSenderRole(base.kind, base.sender_role);
+      assertRecipientEligible(base.kind, recipient, today);
     }
     if (action === 'accept') {
-      const recipient = await this.recipientFacts(base.recipient_id, tx);
       if (!recipient.licenceExpiresOn || recipient.licenceExpiresOn < today) {
         throw new AppError('licence_expired', 'A practitioner with an expired licence cannot accept referrals');
       }
     }
+  }
+}
+
+/**
+ * The sender a create is for: the caller, or for a clinic admin the practitioner they name.
+ * A practitioner naming someone else is 403; an admin naming no one is 400.
+ */
+function namedSender(principal: Principal, senderId: string | undefined): string {
+  if (principal.role !== 'clinic_admin') {
+    if (senderId && senderId !== principal.userId) {
+      throw new AppError('forbidden', 'A practitioner sends referrals as themself; only a clinic admin may name another sender');
+    }
+    return principal.userId;
+  }
+  if (!senderId) {
+    throw AppError.validation([{ field: 'senderId', message: 'a clinic admin must name the practitioner the referral is sent for' }]);
+  }
+  return senderId;
+}
+
+/** Only the sender side of a declined, cancelled or expired referral may redirect it. */
+function assertRedirectable(principal: Principal, facts: CreateFacts): void {
+  const old = facts.replaced_status
+    ? {
+        status: facts.replaced_status,
+        sender_id: facts.replaced_sender_id as string,
+        sender_clinic_id: facts.replaced_sender_clinic_id as string,
+        recipient_id: facts.replaced_recipient_id as string,
+        recipient_clinic_id: facts.replaced_recipient_clinic_id as string,
+      }
+    : undefined;
+  if (!old || !partiesOfRow(principal, old).includes('sender')) {
+    throw new AppError('not_found', 'The referral to redirect was not found', { errors: [{ field: 'replacesId', message: 'no such referral of yours' }] });
+  }
+  if (!REDIRECTABLE_STATUSES.includes(old.status)) {
+    throw new AppError('not_redirectable', `A ${old.status} referral cannot be redirected; only declined, cancelled or expired ones can`, {
+      currentStatus: old.status,
+    });
   }
 }
 

@@ -4,7 +4,7 @@ import { JwtService } from '@nestjs/jwt';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { AppError, Clock, type Principal, type Role } from '@referloop/common';
 import { APP_CONFIG, type AppConfig } from '@referloop/config';
-import { isUniqueViolation } from '@referloop/database';
+import { isUniqueViolation, queryRows } from '@referloop/database';
 import { DataSource, type EntityManager } from 'typeorm';
 import { ClinicEntity } from '../entities/clinic.entity';
 import { InvitationEntity } from '../entities/invitation.entity';
@@ -180,10 +180,13 @@ export class AuthService {
     } catch {
       throw unauthenticated('The access token is missing, invalid or expired');
     }
-    const rows: { clinic_id: string; role: Role }[] = await this.db.query(
+    // Every authenticated request runs it: prepared once per connection.
+    const rows = await queryRows<{ clinic_id: string; role: Role }>(
+      this.db.manager,
       `SELECT u.clinic_id, u.role FROM auth_sessions s JOIN users u ON u.id = s.user_id
         WHERE s.id = $1 AND s.user_id = $2 AND s.revoked_at IS NULL`,
       [claims.sid, claims.sub],
+      { prepare: true },
     );
     if (rows.length === 0) throw unauthenticated('The session has ended');
     return { userId: claims.sub, clinicId: rows[0].clinic_id, role: rows[0].role, sessionId: claims.sid };
