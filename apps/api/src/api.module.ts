@@ -23,6 +23,13 @@ import { PractitionersController } from './practitioners/practitioners.controlle
 import { ReferenceDataController } from './reference-data/reference-data.controller';
 import { ReferralsController } from './referrals/referrals.controller';
 
+/**
+ * How long a request waits for a database connection before it is answered 503 with Retry-After.
+ * Shorter than the worker's wait: when the pool is saturated, a quick "retry shortly" serves
+ * callers better than seconds in a queue, and it bounds how much work piles up.
+ */
+const HTTP_POOL_WAIT_MS = 2_000;
+
 /** The HTTP application: controllers, guards, validation and the problem+json filter over the libs. */
 @Module({})
 export class ApiModule {
@@ -31,7 +38,7 @@ export class ApiModule {
       module: ApiModule,
       imports: [
         ConfigModule.forRoot(config),
-        DatabaseModule.forRoot(config, 'referloop-api'),
+        DatabaseModule.forRoot(config, 'referloop-api', HTTP_POOL_WAIT_MS),
         // Producers only: the API never consumes jobs.
         QueueModule.forRoot(config, 'producer'),
         ThrottlerModule.forRoot({

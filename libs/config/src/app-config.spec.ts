@@ -35,7 +35,12 @@ describe('loadConfig', () => {
         logLevel: 'info',
         queuePrefix: 'referloop',
         jwt: { secret: SERVER.JWT_SECRET, accessTtlSeconds: 900, refreshTtlSeconds: 30 * 24 * 3600 },
+        database: { poolSize: 20, poolWaitMs: undefined },
       });
+    });
+
+    it('reads the database pool size and wait', () => {
+      expect(loadConfig({ ...SERVER, DATABASE_POOL_SIZE: '1', DATABASE_POOL_WAIT: '250ms' }).database).toEqual({ poolSize: 1, poolWaitMs: 250 });
     });
 
     it('refuses a missing JWT_SECRET, naming it', () => {
@@ -102,6 +107,8 @@ describe('loadConfig', () => {
       ['QUEUE_PREFIX', 'Bad-Prefix'],
       ['PASSWORD_HASH_MEMORY_KIB', '1024'],
       ['AUTH_RATE_LIMIT_PER_MINUTE', '0'],
+      ['DATABASE_POOL_SIZE', '0'],
+      ['DATABASE_POOL_WAIT', '5'],
     ])('refuses %s=%s', (name, value) => {
       expect(problemsOf({ ...SERVER, [name]: value })).toEqual([expect.stringContaining(name)]);
     });

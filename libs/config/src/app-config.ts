@@ -12,6 +12,12 @@ export interface AppConfig {
   nodeEnv: string;
   databaseUrl?: string;
   redisUrl?: string;
+  database: {
+    /** Connections in each process's pool. */
+    poolSize: number;
+    /** How long a query waits for a free pooled connection before failing; unset: the process's default. */
+    poolWaitMs?: number;
+  };
   host: string;
   port: number;
   dataDir: string;
@@ -179,6 +185,11 @@ export function loadConfig(env: Env = process.env): AppConfig {
     sweepEveryMs: duration('TIMER_SWEEP_INTERVAL', '1m'),
   };
 
+  const database = {
+    poolSize: int('DATABASE_POOL_SIZE', 20, 1, 1_000),
+    poolWaitMs: read('DATABASE_POOL_WAIT') === undefined ? undefined : duration('DATABASE_POOL_WAIT', '5s'),
+  };
+
   const queuePrefix = read('QUEUE_PREFIX') ?? 'referloop';
   if (!/^[a-z][a-z0-9_]{0,40}$/.test(queuePrefix)) {
     problems.push('QUEUE_PREFIX must be lowercase letters, digits and underscores, starting with a letter');
@@ -193,6 +204,7 @@ export function loadConfig(env: Env = process.env): AppConfig {
     nodeEnv: read('NODE_ENV') ?? 'development',
     databaseUrl,
     redisUrl,
+    database,
     host,
     port,
     dataDir,

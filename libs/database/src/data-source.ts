@@ -5,11 +5,20 @@ import { MIGRATIONS } from './migrations';
 export interface DatabaseOptions {
   url: string;
   poolSize?: number;
+  /** How long a query waits for a free pooled connection (or a new one to connect) before it fails. */
+  poolWaitMs?: number;
   applicationName?: string;
 }
 
+export const DEFAULT_POOL_WAIT_MS = 5_000;
+
 /** Options of the one DataSource. `synchronize` is never on: the schema comes from migrations only. */
-export function dataSourceOptions({ url, poolSize = 20, applicationName = 'referloop' }: DatabaseOptions): DataSourceOptions {
+export function dataSourceOptions({
+  url,
+  poolSize = 20,
+  poolWaitMs = DEFAULT_POOL_WAIT_MS,
+  applicationName = 'referloop',
+}: DatabaseOptions): DataSourceOptions {
   return {
     type: 'postgres',
     url,
@@ -24,7 +33,7 @@ export function dataSourceOptions({ url, poolSize = 20, applicationName = 'refer
     extra: {
       max: poolSize,
       // Fail fast instead of queueing forever when the pool or the server is unavailable.
-      connectionTimeoutMillis: 5_000,
+      connectionTimeoutMillis: poolWaitMs,
       idleTimeoutMillis: 30_000,
       // The tables live in `public`. Without this, PostgreSQL's default search_path
       // ("$user", public) picks a schema named like the database user once one exists, and the
@@ -38,4 +47,12 @@ export function dataSourceOptions({ url, poolSize = 20, applicationName = 'refer
 
 export function createDataSource(options: DatabaseOptions): DataSource {
   return new DataSource(dataSourceOptions(options));
+}
+
+/** pg-pool's errors when no connection could be had within `poolWaitMs`: every one was busy, or a new one did not connect in time. */
+const POOL_WAIT_MESSAGES = new Set(['timeout exceeded when trying to connect', 'Connection terminated due to connection timeout']);
+
+/** True when `error` says the pool could not give a connection in time: the database is saturated (or slow), not broken. */
+export function isPoolWaitTimeout(error: unknown): boolean {
+  return error instanceof Error && POOL_WAIT_MESSAGES.has(error.message);
 }

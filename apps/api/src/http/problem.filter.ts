@@ -1,5 +1,7 @@
 import { type ArgumentsHost, Catch, type ExceptionFilter, Logger } from '@nestjs/common';
 import type { FastifyReply, FastifyRequest } from 'fastify';
+import { RETRY_AFTER_SECONDS } from '@referloop/common';
+import { isPoolWaitTimeout } from '@referloop/database';
 import { PROBLEM_CONTENT_TYPE, toProblem } from './problem';
 
 /** The one place where errors become HTTP answers: problem+json for everything. */
@@ -17,12 +19,15 @@ export function sendProblem(
   request: FastifyRequest,
   reply: FastifyReply,
   exception: unknown,
-  logger: Pick<Logger, 'error'>,
+  logger: Pick<Logger, 'error' | 'warn'>,
 ): void {
   const body = toProblem(exception);
-  if (body.status >= 500) logger.error(exception instanceof Error ? exception : String(exception));
+  // A saturated pool is not a bug: one line per refused request, no stack.
+  if (isPoolWaitTimeout(exception)) logger.warn(`503 not_ready: ${(exception as Error).message}`);
+  else if (body.status >= 500) logger.error(exception instanceof Error ? exception : String(exception));
   body.instance = request.url.split('?')[0];
   body.requestId = String(request.id);
-  if (body.code === 'rate_limited' && !reply.hasHeader('retry-after')) reply.header('retry-after', '60');
+  const retryAfter = RETRY_AFTER_SECONDS[body.code];
+  if (retryAfter !== undefined && !reply.hasHeader('retry-after')) reply.header('retry-after', String(retryAfter));
   void reply.status(body.status).header('content-type', PROBLEM_CONTENT_TYPE).send(body);
 }

@@ -150,6 +150,20 @@ describe('toProblem', () => {
     });
   });
 
+  describe('database pool waits', () => {
+    it.each([
+      // pg-pool's own errors when no connection frees up (or connects) within connectionTimeoutMillis.
+      ['timeout exceeded when trying to connect'],
+      ['Connection terminated due to connection timeout'],
+    ])('"%s" is a 503 not_ready, not a 500', (message) => {
+      expect(toProblem(new Error(message))).toMatchObject({ status: 503, code: 'not_ready', type: 'urn:referloop:problem:not_ready' });
+    });
+
+    it('another database error stays a 500', () => {
+      expect(toProblem(new Error('Connection terminated unexpectedly'))).toMatchObject({ status: 500, code: 'internal_error' });
+    });
+  });
+
   describe('anything else', () => {
     it.each([
       ['an Error', new Error('duplicate key value violates unique constraint "users_pkey" password=hunter2')],

@@ -1,5 +1,6 @@
 import { HttpException } from '@nestjs/common';
 import { AppError, ERROR_STATUS, ERROR_TITLES, type ErrorCode } from '@referloop/common';
+import { isPoolWaitTimeout } from '@referloop/database';
 
 /** RFC 9457 problem document, the body of every error answer. */
 export interface Problem {
@@ -69,6 +70,8 @@ export function toProblem(error: unknown): Problem {
     const detail = status >= 500 ? ERROR_TITLES.internal_error : Array.isArray(message) ? message.join('; ') : String(message);
     return { ...problem(code, detail), status };
   }
+
+  if (isPoolWaitTimeout(error)) return problem('not_ready', 'The service is busy right now; retry shortly');
 
   const fastifyError = error as { code?: string; statusCode?: number; message?: string; name?: string };
   if (fastifyError?.code && FASTIFY_CODES[fastifyError.code]) {

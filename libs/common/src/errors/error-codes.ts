@@ -31,6 +31,13 @@ export const ERROR_STATUS = {
 
 export type ErrorCode = keyof typeof ERROR_STATUS;
 
+/** Answers that tell the client when to try again (`Retry-After`, in seconds). */
+export const RETRY_AFTER_SECONDS: Partial<Record<ErrorCode, number>> = {
+  rate_limited: 60,
+  // Capacity, not breakage: the database pool had no free connection in time.
+  not_ready: 1,
+};
+
 export const ERROR_TITLES: Record<ErrorCode, string> = {
   validation_failed: 'The request is not valid',
   invitation_invalid: 'The invitation is invalid, used or expired',
