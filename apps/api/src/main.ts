@@ -2,8 +2,6 @@ import 'reflect-metadata';
 import type { INestApplicationContext } from '@nestjs/common';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { createRootLogger, onShutdownSignal } from '@referloop/common';
-// Embedded mode runs the worker in this process: one command, no servers to install.
-import { createWorkerContext } from '../../worker/src/create-worker-context';
 import { loadConfigOrExit } from '@referloop/config';
 import { prepareStorage } from './bootstrap/prepare-storage';
 import { createApiApp } from './http/create-api-app';
@@ -22,7 +20,12 @@ async function main(): Promise<void> {
   };
   try {
     app = await createApiApp(storage.config, logger);
-    if (storage.config.mode === 'embedded') worker = await createWorkerContext(storage.config, logger);
+    // Embedded mode runs the worker in this process (one command, no servers to install); an API
+    // in server mode never loads the worker's code.
+    if (storage.config.mode === 'embedded') {
+      const { createWorkerContext } = await import('../../worker/src/create-worker-context.js');
+      worker = await createWorkerContext(storage.config, logger);
+    }
     onShutdownSignal(logger, stop);
     await app.listen({ port: config.port, host: config.host });
   } catch (error) {
