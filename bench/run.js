@@ -20,6 +20,7 @@ const SCENARIOS = {
   foundation: () => require('./scenarios/foundation'),
   referrals: () => require('./scenarios/referrals'),
   notifications: () => require('./scenarios/notifications'),
+  admin: () => require('./scenarios/admin'),
 };
 const SCENARIO_NAME = process.argv[2] ?? 'foundation';
 

@@ -1,5 +1,5 @@
 'use strict';
-// Bulk seeding shared by the benches that need a big database (bench/admin-metrics.js,
+// Bulk seeding shared by the benches that need a big database (bench/scenarios/admin.js,
 // bench/scenarios/referrals.js): clinics, practitioners, patients, referrals and their timelines,
 // set-based SQL only (generate_series), on two sessions (one statement per core).
 const { Client } = require('pg');
