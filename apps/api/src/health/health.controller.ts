@@ -1,4 +1,4 @@
-import { Controller, Get, HttpCode, Res } from '@nestjs/common';
+import { Controller, Get, Res } from '@nestjs/common';
 import { ApiTags } from '@nestjs/swagger';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { NOTIFICATION_QUEUES } from '@referloop/notifications';
@@ -27,6 +27,7 @@ async function check(probe: () => Promise<unknown>): Promise<CheckResult> {
   }
 }
 
+/** Readiness; liveness is a plain Fastify route (./liveness.ts). */
 @ApiTags('health')
 @Public()
 @Controller('health')
@@ -35,13 +36,6 @@ export class HealthController {
     @InjectDataSource() private readonly db: DataSource,
     private readonly queueStore: QueueStoreProbe,
   ) {}
-
-  /** The process is up. */
-  @Get('live')
-  @HttpCode(200)
-  live(): { status: 'ok' } {
-    return { status: 'ok' };
-  }
 
   /** The database and the queue store answer, each within 2 s (503 otherwise); with job counts per queue. */
   @Get('ready')

@@ -10,6 +10,7 @@ import type { AppConfig } from '@referloop/config';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Logger } from 'pino';
 import { ApiModule } from '../api.module';
+import { addLivenessRoute } from '../health/liveness';
 import { setUpOpenApi } from './openapi';
 import { sendProblem } from './problem.filter';
 import { mountQueueDashboard } from './queue-dashboard';
@@ -65,11 +66,9 @@ export async function createApiApp(config: AppConfig, logger: Logger): Promise<N
     maxAge: 600,
   });
   app.setGlobalPrefix(API_PREFIX, {
-    exclude: [
-      { path: 'health/live', method: RequestMethod.GET },
-      { path: 'health/ready', method: RequestMethod.GET },
-    ],
+    exclude: [{ path: 'health/ready', method: RequestMethod.GET }],
   });
+  addLivenessRoute(fastify);
   setUpOpenApi(app);
   await mountQueueDashboard(app, config, logger);
   // The browser app (dist/web) at / with client-side routes; the API alone when it is not built.

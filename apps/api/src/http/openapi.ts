@@ -1,6 +1,7 @@
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import { ERROR_STATUS } from '@referloop/common';
+import { documentLiveness } from '../health/liveness';
 
 /** OpenAPI document at /api/docs-json and Swagger UI at /api/docs. */
 export function setUpOpenApi(app: NestFastifyApplication): void {
@@ -14,6 +15,7 @@ export function setUpOpenApi(app: NestFastifyApplication): void {
     .addBearerAuth({ type: 'http', scheme: 'bearer', bearerFormat: 'JWT' })
     .build();
   const document = SwaggerModule.createDocument(app, config);
+  documentLiveness(document);
   document.components ??= {};
   document.components.schemas ??= {};
   document.components.schemas.Problem = {
