@@ -5,20 +5,29 @@ import { AuthService } from '@referloop/identity';
 import type { FastifyRequest } from 'fastify';
 import { IS_PUBLIC, REQUIRED_ROLES } from './auth.decorators';
 
+/** What a route asks of its caller, read from its decorators. */
+interface RouteAccess {
+  isPublic: boolean;
+  roles: Role[] | undefined;
+}
+
 /**
  * Global guard: every route needs a valid bearer token unless marked @Public();
  * @Roles() narrows who may call it. The caller is put in the request context for tenant scoping.
  */
 @Injectable()
 export class AuthGuard implements CanActivate {
+  /** Per controller class and handler: decorators do not change after start-up, so they are read once, not per request. */
+  private readonly access = new WeakMap<object, WeakMap<object, RouteAccess>>();
+
   constructor(
     private readonly reflector: Reflector,
     private readonly auth: AuthService,
   ) {}
 
   async canActivate(context: ExecutionContext): Promise<boolean> {
-    const targets = [context.getHandler(), context.getClass()];
-    if (this.reflector.getAllAndOverride<boolean>(IS_PUBLIC, targets)) return true;
+    const { isPublic, roles } = this.routeAccess(context);
+    if (isPublic) return true;
 
     const request = context.switchToHttp().getRequest<FastifyRequest>();
     const header = request.headers.authorization;
@@ -27,10 +36,29 @@ export class AuthGuard implements CanActivate {
     const principal = await this.auth.authenticate(match[1]);
     RequestContext.setPrincipal(principal);
 
-    const roles = this.reflector.getAllAndOverride<Role[] | undefined>(REQUIRED_ROLES, targets);
     if (roles && !roles.includes(principal.role)) {
       throw new AppError('forbidden', `This action needs the role ${roles.join(' or ')}`);
     }
     return true;
+  }
+
+  private routeAccess(context: ExecutionContext): RouteAccess {
+    const handler = context.getHandler();
+    const controller = context.getClass();
+    let handlers = this.access.get(controller);
+    if (!handlers) {
+      handlers = new WeakMap();
+      this.access.set(controller, handlers);
+    }
+    let access = handlers.get(handler);
+    if (!access) {
+      const targets = [handler, controller];
+      access = {
+        isPublic: this.reflector.getAllAndOverride<boolean | undefined>(IS_PUBLIC, targets) === true,
+        roles: this.reflector.getAllAndOverride<Role[] | undefined>(REQUIRED_ROLES, targets),
+      };
+      handlers.set(handler, access);
+    }
+    return access;
   }
 }
