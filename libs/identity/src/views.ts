@@ -73,9 +73,13 @@ export function licenceExpired(u: Pick<UserEntity, 'role' | 'licenceExpiresOn'>,
   return u.role !== 'clinic_admin' && (u.licenceExpiresOn === null || u.licenceExpiresOn < todayIso(now));
 }
 
+/** A user's columns as a view needs them: the entity, or a raw row aliased to its property names. */
+export type UserFields = Omit<UserEntity, 'passwordHash'>;
+export type ClinicSummaryFields = Pick<ClinicEntity, 'id' | 'name' | 'addressCity' | 'addressRegion' | 'addressPostalCode' | 'addressCountry'>;
+
 export function userView(
-  u: UserEntity,
-  options: { now: Date; withEmail: boolean; clinic?: ClinicEntity },
+  u: UserFields,
+  options: { now: Date; withEmail: boolean; clinic?: ClinicSummaryFields },
 ): UserView {
   const { now, withEmail, clinic } = options;
   return {
