@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { RequestContext } from '@referloop/common';
-import type { SqlParams } from '@referloop/database';
+import { queryRows, type SqlParams } from '@referloop/database';
 import { DataSource, type EntityManager } from 'typeorm';
 
 export type AuditResource = 'patient' | 'referral' | 'attachment' | 'consent';
@@ -28,6 +28,7 @@ const AUDIT_COLUMNS = [
   ['details', 'jsonb'],
 ] as const;
 const COLUMN_LIST = AUDIT_COLUMNS.map(([name]) => name).join(', ');
+const INSERT_SQL = `INSERT INTO audit_events (${COLUMN_LIST}) VALUES (${AUDIT_COLUMNS.map((_, i) => `$${i + 1}`).join(', ')})`;
 
 /**
  * Appends audit events. Actor, clinic, IP and request id come from the request context.
@@ -38,7 +39,8 @@ export class AuditLog {
   constructor(@InjectDataSource() private readonly db: DataSource) {}
 
   async record(entry: AuditEntry, manager: EntityManager = this.db.manager): Promise<void> {
-    await manager.query(`INSERT INTO audit_events (${COLUMN_LIST}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`, this.values(entry));
+    // Every read of a patient or a referral writes one: prepared once per connection.
+    await queryRows(manager, INSERT_SQL, this.values(entry), { prepare: true });
   }
 
   /**
