@@ -4,7 +4,7 @@ import multipart from '@fastify/multipart';
 import { Logger as NestLogger, RequestMethod } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
-import { PinoNestLogger, RequestContext } from '@referloop/common';
+import { DeferredChildLogger, PinoNestLogger, RequestContext } from '@referloop/common';
 import { MAX_ATTACHMENT_BYTES } from '@referloop/referrals';
 import type { AppConfig } from '@referloop/config';
 import type { FastifyReply, FastifyRequest } from 'fastify';
@@ -43,6 +43,8 @@ export async function createApiApp(config: AppConfig, logger: Logger): Promise<N
     },
   });
   const fastify = adapter.getInstance();
+  // Each request's logger binds its id; built only if the request writes a line.
+  fastify.setChildLoggerFactory((parent, bindings, options) => new DeferredChildLogger(parent as Logger, bindings, options));
   // JSON only: any other content type is a 415 problem, not a string handed to validation.
   fastify.removeContentTypeParser(['text/plain']);
   addSecurityHeaders(fastify, config.publicUrl.startsWith('https:'));
