@@ -26,7 +26,9 @@ export function documentLiveness(document: OpenAPIObject): void {
       responses: {
         200: {
           description: '',
-          content: { 'application/json': { schema: { type: 'object', properties: { status: { type: 'string', enum: ['ok'] } } } } },
+          content: {
+            'application/json': { schema: { type: 'object', properties: { status: { type: 'string', enum: ['ok'] } } } },
+          },
         },
       },
     },
