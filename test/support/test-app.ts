@@ -4,6 +4,7 @@ import type { AppConfig } from '@referloop/config';
 import {
   clinicPayload,
   createTestDatabase,
+  deleteQueueKeys,
   PASSWORD,
   practitionerPayload,
   type TestDatabase,
@@ -44,6 +45,7 @@ export async function startTestApp(env: Record<string, string> = {}, options: { 
     close: async () => {
       await app.close();
       await worker?.close();
+      if (config.redisUrl) await deleteQueueKeys(config.redisUrl, config.queuePrefix);
       await database.drop();
     },
   };

@@ -1,3 +1,4 @@
 export * from './test-database';
 export * from './test-config';
+export * from './test-redis';
 export * from './fixtures';
