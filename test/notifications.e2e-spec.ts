@@ -1,6 +1,7 @@
 import { getQueueToken } from '@nestjs/bullmq';
 import { DELIVERIES_QUEUE, type DeliverJob, JOB, verifyWebhook } from '@referloop/notifications';
 import type { Queue } from 'bullmq';
+import { PASSWORD, practitionerPayload } from '@referloop/testing';
 import { Client } from 'pg';
 import { actOk, createPatient, createReferral, injuryReferralBody } from './support/referral-helpers';
 import { type CapturedEmail, eventually, startSmtpSink, startWebhookSink } from './support/sinks';
@@ -89,7 +90,7 @@ describe('notifications', () => {
     await eventually(async () => (await inbox(lmt)).items.find((n: { referralId: string; type: string }) => n.referralId === referral.id && n.type === 'accepted'), 'accepted notification');
     // The recipient's email for "sent" arrives; the sender (opted out) gets none for "accepted".
     await eventually(() => smtp.messages.find((m) => m.to.includes(pt.email) && m.raw.includes(referral.id)), 'recipient email');
-    expect(smtp.messages.filter((m) => m.to.includes(lmt.email))).toHaveLength(0);
+    expect(smtp.messages.filter((m) => m.to.includes(lmt.email) && m.raw.includes(referral.id))).toHaveLength(0);
     await t.http.put('/api/v1/me/notification-preferences').set(lmt.auth).send({ email: true }).expect(200);
   });
 
@@ -174,6 +175,27 @@ describe('notifications', () => {
     await eventually(() => hooks.requests.find((r) => r.body.includes(referral.id) && r.status === 204), 'retried webhook');
     const after = await t.http.get('/api/v1/admin/notifications/failed').set(physio.admin.auth).expect(200);
     expect(after.body.items.find((d: { id: string }) => d.id === failed.id)).toBeUndefined();
+  });
+
+  it('emails an invitation with a link that lets the practitioner set a password', async () => {
+    const invited = await t.http
+      .post('/api/v1/practitioners')
+      .set(physio.admin.auth)
+      .send(practitionerPayload('physical_therapist', new Date()))
+      .expect(201);
+    const email: string = invited.body.email;
+    const mail = await eventually(() => smtp.messages.find((m: CapturedEmail) => m.to.includes(email)), 'invitation email');
+    expect(mail.raw).toContain('Capitol Physio invited you to ReferLoop');
+    // The body is quoted-printable: undo soft line breaks and =XX escapes.
+    const body = mail.raw.replace(/=\r?\n/g, '').replace(/=([0-9A-F]{2})/g, (_, hex: string) => String.fromCharCode(parseInt(hex, 16)));
+    const link = /https?:\/\/\S+accept-invitation\?token=([A-Za-z0-9_%-]+)/.exec(body);
+    expect(link).not.toBeNull();
+    const token = decodeURIComponent(link![1]);
+    // The same link the 201 handed to the admin; it works once.
+    expect(token).toBe(invited.body.invitation.token);
+    const accepted = await t.http.post('/api/v1/auth/accept-invitation').send({ token, password: PASSWORD }).expect(200);
+    expect(accepted.body.user).toMatchObject({ id: invited.body.id, email });
+    await t.http.post('/api/v1/auth/accept-invitation').send({ token, password: PASSWORD }).expect(400);
   });
 
   it('refuses webhooks to private addresses that are not allow-listed, and only admins manage webhooks', async () => {

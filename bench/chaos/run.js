@@ -304,7 +304,13 @@ async function expectedKeys(sql, parties) {
     add(row.outbox_id, row.event_id, `webhook:${parties.hooks.sender}`, 'webhook');
     if (row.type !== 'created') add(row.outbox_id, row.event_id, `webhook:${parties.hooks.recipient}`, 'webhook');
   }
-  return { keys, events: rows.length, unknownTypes };
+  // Each invited practitioner is emailed their invitation (skipped when it was accepted first).
+  const { rows: invitations } = await sql.query(
+    `SELECT o.id AS outbox_id, i.user_id FROM outbox_events o JOIN invitations i ON i.id = (o.payload->>'invitationId')::uuid
+      WHERE o.type = 'invitation.created'`,
+  );
+  for (const row of invitations) add(row.outbox_id, row.outbox_id, `user:${row.user_id}`, 'email');
+  return { keys, events: rows.length + invitations.length, unknownTypes };
 }
 
 const countBy = (items) => items.reduce((m, k) => m.set(k, (m.get(k) ?? 0) + 1), new Map());
@@ -312,13 +318,15 @@ const countBy = (items) => items.reduce((m, k) => m.set(k, (m.get(k) ?? 0) + 1),
 async function measure(sql, parties, smtpSink, hookSink) {
   const expected = await expectedKeys(sql, parties);
   const { rows: deliveries } = await sql.query(
-    `SELECT id, outbox_event_id, recipient_key, channel, status FROM notification_deliveries`,
+    `SELECT id, outbox_event_id, recipient_key, channel, status, last_error FROM notification_deliveries`,
   );
   const byId = new Map(deliveries.map((d) => [d.id, d]));
   const keyOf = (d) => `${d.outbox_event_id}|${d.recipient_key}|${d.channel}`;
   const received = new Map();
   const receive = (key, channel) => received.set(key, channel);
   for (const d of deliveries) if (d.channel === 'in_app' && d.status === 'delivered') receive(keyOf(d), 'in_app');
+  // Nothing left to send (an invitation accepted before its email went out) is an outcome too.
+  for (const d of deliveries) if (d.status === 'delivered' && d.last_error?.startsWith('skipped:')) receive(keyOf(d), d.channel);
   const unknownIds = [];
   for (const id of [...smtpSink.messageIds, ...hookSink.deliveryIds]) {
     const d = byId.get(id);
@@ -583,7 +591,7 @@ async function main() {
     `load: ${load.stats.ok} referral actions in ${loadSeconds.toFixed(1)} s (${(load.stats.ok / loadSeconds).toFixed(1)}/s, ${load.stats.referrals} referrals), ${load.stats.failed} requests failed during faults (re-read and retried)`,
     `faults: ${WORKER_KILLS} × worker SIGKILL (restarted), ${REDIS_RESTARTS.length} × Redis restart (${REDIS_RESTARTS.filter((h) => h === 'SIGKILL').length} SIGKILL, ${REDIS_RESTARTS.filter((h) => h === 'shutdown').length} SHUTDOWN NOSAVE; no persistence), ${POSTGRES_RESTARTS} × PostgreSQL fast restart`,
     `unplanned: API restarts ${counters.apiRestarts}, worker crashes ${counters.workerCrashes}`,
-    `events expected: ${result.expected} notifications (in-app ${ei}, email ${ee}, webhook ${ew}) for ${result.events} referral events`,
+    `events expected: ${result.expected} notifications (in-app ${ei}, email ${ee}, webhook ${ew}) for ${result.events} events (referral events and invitations)`,
     `delivered: ${result.delivered} (in-app ${di}, email ${de}, webhook ${dw}); sends seen: email ${result.sends.email}, webhook ${result.sends.webhook}, in-app rows ${result.sends.inApp}`,
     `lost: ${result.lost.length}${result.lost.length ? ` (e.g. ${result.lost.slice(0, 3).join(', ')})` : ''}; still pending ${result.pending}, failed ${result.failed}, unpublished ${result.unpublished}`,
     `duplicated: ${duplicated} by delivery id (email ${result.duplicates.email}, webhook ${result.duplicates.webhook}), ${duplicatedKeys} by (event, recipient, channel) (delivery rows ${result.duplicates.rows}, in-app rows ${result.duplicates.inApp})`,

@@ -66,5 +66,13 @@ export function audiencesFor(event: string, actorSide: 'sender' | 'recipient' | 
   return audiences;
 }
 
+/** The invitation email: who invites, the link to set a password, and until when it works. */
+export function invitationText(clinic: string, url: string, expiresAt: Date): { title: string; body: string } {
+  return {
+    title: `${clinic} invited you to ReferLoop`,
+    body: `${clinic} invited you to ReferLoop, where clinics send each other referrals and follow them up.\n\nSet your password to start: ${url}\n\nThe link works until ${expiresAt.toISOString().slice(0, 16).replace('T', ' ')} UTC.`,
+  };
+}
+
 /** Event types a webhook may subscribe to (`*` for all). */
 export const WEBHOOK_EVENT_TYPES = ['*', ...REFERRAL_EVENT_TYPES.map((event) => `referral.${event}`)];

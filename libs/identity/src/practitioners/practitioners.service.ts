@@ -12,9 +12,10 @@ import {
   toPage,
 } from '@referloop/common';
 import { APP_CONFIG, type AppConfig } from '@referloop/config';
-import { isUniqueViolation, queryRows } from '@referloop/database';
+import { appendOutbox, isUniqueViolation, queryRows } from '@referloop/database';
 import { DataSource, Repository } from 'typeorm';
-import { newSecretToken } from '../auth/secret-token';
+import { randomUUID } from 'node:crypto';
+import { invitationToken, invitationUrl, sha256 } from '../auth/secret-token';
 import { ClinicEntity } from '../entities/clinic.entity';
 import { InvitationEntity } from '../entities/invitation.entity';
 import { UserEntity } from '../entities/user.entity';
@@ -61,6 +62,9 @@ const PRACTITIONER_SQL = `
    WHERE u.id = $1
      AND (u.clinic_id = $2 OR (u.role IN (${PRACTITIONER_ROLES.map((role) => `'${role}'`).join(', ')}) AND u.licence_expires_on >= $3::date))`;
 
+/** Outbox event of a new invitation: the worker emails it. */
+export const INVITATION_CREATED_EVENT = 'invitation.created';
+
 @Injectable()
 export class PractitionersService {
   private readonly ownUsers: ClinicScopedRepository<UserEntity>;
@@ -74,9 +78,13 @@ export class PractitionersService {
     this.ownUsers = new ClinicScopedRepository(users, 'practitioner');
   }
 
-  /** An admin adds a practitioner to their clinic; the practitioner sets a password through the invitation. */
+  /**
+   * An admin adds a practitioner to their clinic; the practitioner sets a password through the
+   * invitation, which is emailed (an outbox event in the same transaction) and also answered here.
+   */
   async invite(principal: Principal, input: PractitionerInput): Promise<UserView & { invitation: Invitation }> {
-    const { token, hash } = newSecretToken();
+    const invitationId = randomUUID();
+    const token = invitationToken(this.config.jwt.secret, invitationId);
     const expiresAt = new Date(this.clock.now().getTime() + this.config.invitationTtlHours * 3600_000);
     try {
       return await this.db.transaction(async (tx) => {
@@ -99,12 +107,13 @@ export class PractitionersService {
             activatedAt: null,
           }),
         );
-        await tx.insert(InvitationEntity, { userId: user.id, tokenHash: hash, expiresAt });
+        await tx.insert(InvitationEntity, { id: invitationId, userId: user.id, tokenHash: sha256(token), expiresAt });
+        await appendOutbox(tx, { type: INVITATION_CREATED_EVENT, payload: { invitationId } });
         return {
           ...userView(user, { now: this.clock.now(), withEmail: true }),
           invitation: {
             token,
-            url: `${this.config.publicUrl}/accept-invitation?token=${encodeURIComponent(token)}`,
+            url: invitationUrl(this.config.publicUrl, token),
             expiresAt: expiresAt.toISOString(),
           },
         };

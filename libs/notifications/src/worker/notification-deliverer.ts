@@ -1,10 +1,11 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { APP_CONFIG, type AppConfig } from '@referloop/config';
+import { INVITATION_CREATED_EVENT, invitationToken, invitationUrl } from '@referloop/identity';
 import { DataSource } from 'typeorm';
 import { EmailChannel } from '../channels/email.channel';
 import { WebhookChannel } from '../channels/webhook.channel';
-import { type Audience, notificationText } from '../notification-texts';
+import { type Audience, invitationText, notificationText } from '../notification-texts';
 
 interface DeliveryRow {
   id: string;
@@ -26,6 +27,11 @@ interface DeliveryRow {
   recipient_clinic_id: string | null;
   from_status: string | null;
   to_status: string | null;
+  /** Invitation emails: the invitation, whether it is still open, and the inviting clinic. */
+  invitation_id: string | null;
+  invitation_expires_at: Date | null;
+  invitation_open: boolean | null;
+  delivery_clinic: string;
 }
 
 export type DeliveryOutcome = 'delivered' | 'skipped';
@@ -64,9 +70,13 @@ export class NotificationDeliverer {
        SELECT d.id, d.channel, d.status, d.user_id, d.webhook_id, d.clinic_id, d.notification_type, d.referral_id, d.created_at,
               u.email, w.url AS webhook_url, w.secret AS webhook_secret, (w.deleted_at IS NOT NULL) AS webhook_deleted,
               r.sender_id, sc.name AS sender_clinic, tc.name AS recipient_clinic, r.recipient_clinic_id,
-              o.payload->>'fromStatus' AS from_status, o.payload->>'toStatus' AS to_status
+              o.payload->>'fromStatus' AS from_status, o.payload->>'toStatus' AS to_status,
+              i.id AS invitation_id, i.expires_at AS invitation_expires_at, (i.accepted_at IS NULL AND i.expires_at > now()) AS invitation_open,
+              dc.name AS delivery_clinic
          FROM claimed d
          JOIN outbox_events o ON o.id = d.outbox_event_id
+         JOIN clinics dc ON dc.id = d.clinic_id
+         LEFT JOIN invitations i ON d.notification_type = '${INVITATION_CREATED_EVENT}' AND i.id = (o.payload->>'invitationId')::uuid
          LEFT JOIN users u ON u.id = d.user_id
          LEFT JOIN webhooks w ON w.id = d.webhook_id
          LEFT JOIN referrals r ON r.id = d.referral_id
@@ -84,7 +94,13 @@ export class NotificationDeliverer {
       throw new DeliveryBusyError(current.sending_until);
     }
 
-    if (d.channel === 'email') {
+    if (d.notification_type === INVITATION_CREATED_EVENT) {
+      // Accepted or expired meanwhile (or the link was handed over and used): nothing to send.
+      if (!d.email || !d.invitation_id || !d.invitation_open) return this.markSkipped(deliveryId, 'invitation no longer open');
+      const url = invitationUrl(this.config.publicUrl, invitationToken(this.config.jwt.secret, d.invitation_id));
+      const text = invitationText(d.delivery_clinic, url, d.invitation_expires_at!);
+      await this.email.send({ to: d.email, subject: text.title, text: `${text.body}\n`, messageId: d.id });
+    } else if (d.channel === 'email') {
       const text = this.text(d);
       if (!d.email || !text) return this.markSkipped(deliveryId, 'nothing to send');
       await this.email.send({

@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
+import { INVITATION_CREATED_EVENT } from '@referloop/identity';
 import { DataSource, type EntityManager } from 'typeorm';
 import { EmailChannel } from '../channels/email.channel';
 import { RETRY_DELIVERY_EVENT } from '../notification-queue';
@@ -10,7 +11,7 @@ interface EventRow {
   id: string;
   type: string;
   referral_id: string | null;
-  payload: { fromStatus?: string | null; toStatus?: string; actorId?: string | null; deliveryId?: string };
+  payload: { fromStatus?: string | null; toStatus?: string; actorId?: string | null; deliveryId?: string; invitationId?: string };
   sender_id: string | null;
   recipient_id: string | null;
   sender_clinic_id: string | null;
@@ -32,7 +33,7 @@ interface DeliveryRow {
   webhookId: string | null;
   clinicId: string;
   notificationType: string;
-  referralId: string;
+  referralId: string | null;
   status: 'pending' | 'delivered';
   event: string;
   title: string | null;
@@ -74,7 +75,10 @@ export class NotificationDispatcher {
         [ids],
       );
       const referralEvents = events.filter((e): e is ReferralEvent => e.type.startsWith('referral.') && e.sender_id !== null);
-      if (referralEvents.length > 0) await this.insertDeliveries(tx, await this.plan(tx, referralEvents));
+      const invitations = events.flatMap((e) => (e.type === INVITATION_CREATED_EVENT && e.payload.invitationId ? [e] : []));
+      const planned = referralEvents.length > 0 ? await this.plan(tx, referralEvents) : [];
+      if (invitations.length > 0 && this.email.enabled) planned.push(...(await this.invitationEmails(tx, invitations)));
+      await this.insertDeliveries(tx, planned);
       // An admin's retry has no deliveries of its own: it names the failed one to send again.
       const retried = events.flatMap((e) => (e.type === RETRY_DELIVERY_EVENT && e.payload.deliveryId ? [e.payload.deliveryId] : []));
       return tx.query(
@@ -116,6 +120,35 @@ export class NotificationDispatcher {
     const emailOff = await this.usersWithEmailOff(tx, rows);
     const withEmail = rows.filter((row) => row.channel !== 'email' || !emailOff.has(row.userId!));
     return [...withEmail, ...(await this.webhookDeliveries(tx, events))];
+  }
+
+  /** One email per invitation, to the invited practitioner (who has no inbox or preferences yet). */
+  private async invitationEmails(tx: EntityManager, events: EventRow[]): Promise<DeliveryRow[]> {
+    const invited: { id: string; user_id: string; clinic_id: string }[] = await tx.query(
+      `SELECT i.id, i.user_id, u.clinic_id FROM invitations i JOIN users u ON u.id = i.user_id WHERE i.id = ANY($1::uuid[])`,
+      [events.map((e) => e.payload.invitationId)],
+    );
+    const byInvitation = new Map(invited.map((i) => [i.id, i]));
+    return events.flatMap((event) => {
+      const invitation = byInvitation.get(event.payload.invitationId!);
+      if (!invitation) return [];
+      return [
+        {
+          outboxEventId: event.id,
+          channel: 'email',
+          recipientKey: `user:${invitation.user_id}`,
+          userId: invitation.user_id,
+          webhookId: null,
+          clinicId: invitation.clinic_id,
+          notificationType: event.type,
+          referralId: null,
+          status: 'pending',
+          event: event.type,
+          title: null,
+          body: null,
+        },
+      ];
+    });
   }
 
   /** Admins act for their clinic's side; their clinics decide who hears about a note. */
