@@ -7,6 +7,7 @@ import {
   deleteQueueKeys,
   PASSWORD,
   practitionerPayload,
+  TEST_REDIS_URL,
   type TestDatabase,
   testConfig,
   uniqueEmail,
@@ -45,7 +46,8 @@ export async function startTestApp(env: Record<string, string> = {}, options: { 
     close: async () => {
       await app.close();
       await worker?.close();
-      if (config.redisUrl) await deleteQueueKeys(config.redisUrl, config.queuePrefix);
+      // Keys on the shared Redis only (a test may point its app at an unreachable or private one).
+      if (config.redisUrl === TEST_REDIS_URL) await deleteQueueKeys(config.redisUrl, config.queuePrefix);
       await database.drop();
     },
   };
