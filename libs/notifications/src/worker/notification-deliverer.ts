@@ -10,7 +10,6 @@ import { type Audience, invitationText, notificationText } from '../notification
 interface DeliveryRow {
   id: string;
   channel: 'in_app' | 'email' | 'webhook';
-  status: string;
   user_id: string | null;
   webhook_id: string | null;
   clinic_id: string;
@@ -31,7 +30,7 @@ interface DeliveryRow {
   invitation_id: string | null;
   invitation_expires_at: Date | null;
   invitation_open: boolean | null;
-  delivery_clinic: string;
+  inviting_clinic: string | null;
 }
 
 export type DeliveryOutcome = 'delivered' | 'skipped';
@@ -67,16 +66,16 @@ export class NotificationDeliverer {
           WHERE id = $1 AND status = 'pending' AND (sending_until IS NULL OR sending_until < now())
           RETURNING *
        )
-       SELECT d.id, d.channel, d.status, d.user_id, d.webhook_id, d.clinic_id, d.notification_type, d.referral_id, d.created_at,
+       SELECT d.id, d.channel, d.user_id, d.webhook_id, d.clinic_id, d.notification_type, d.referral_id, d.created_at,
               u.email, w.url AS webhook_url, w.secret AS webhook_secret, (w.deleted_at IS NOT NULL) AS webhook_deleted,
               r.sender_id, sc.name AS sender_clinic, tc.name AS recipient_clinic, r.recipient_clinic_id,
               o.payload->>'fromStatus' AS from_status, o.payload->>'toStatus' AS to_status,
               i.id AS invitation_id, i.expires_at AS invitation_expires_at, (i.accepted_at IS NULL AND i.expires_at > now()) AS invitation_open,
-              dc.name AS delivery_clinic
+              ic.name AS inviting_clinic
          FROM claimed d
          JOIN outbox_events o ON o.id = d.outbox_event_id
-         JOIN clinics dc ON dc.id = d.clinic_id
          LEFT JOIN invitations i ON d.notification_type = '${INVITATION_CREATED_EVENT}' AND i.id = (o.payload->>'invitationId')::uuid
+         LEFT JOIN clinics ic ON i.id IS NOT NULL AND ic.id = d.clinic_id
          LEFT JOIN users u ON u.id = d.user_id
          LEFT JOIN webhooks w ON w.id = d.webhook_id
          LEFT JOIN referrals r ON r.id = d.referral_id
@@ -98,7 +97,7 @@ export class NotificationDeliverer {
       // Accepted or expired meanwhile (or the link was handed over and used): nothing to send.
       if (!d.email || !d.invitation_id || !d.invitation_open) return this.markSkipped(deliveryId, 'invitation no longer open');
       const url = invitationUrl(this.config.publicUrl, invitationToken(this.config.jwt.secret, d.invitation_id));
-      const text = invitationText(d.delivery_clinic, url, d.invitation_expires_at!);
+      const text = invitationText(d.inviting_clinic ?? '', url, d.invitation_expires_at!);
       await this.email.send({ to: d.email, subject: text.title, text: `${text.body}\n`, messageId: d.id });
     } else if (d.channel === 'email') {
       const text = this.text(d);
