@@ -14,7 +14,11 @@ describe('auth', () => {
       .post('/api/v1/auth/register-clinic')
       .send({ clinic: clinicPayload({ name: 'Sunrise Massage' }), admin: { email, password: PASSWORD, fullName: 'Olive Owner' } })
       .expect(201);
-    expect(res.body.clinic).toMatchObject({ name: 'Sunrise Massage', address: { city: 'Austin', country: 'US' }, timezone: 'America/Chicago' });
+    expect(res.body.clinic).toMatchObject({
+      name: 'Sunrise Massage',
+      address: { city: 'Austin', country: 'US' },
+      timezone: 'America/Chicago',
+    });
     expect(res.body.user).toMatchObject({ email, role: 'clinic_admin', clinicId: res.body.clinic.id, status: 'active' });
     expect(res.body.expiresIn).toBeLessThanOrEqual(900);
     expect(typeof res.body.accessToken).toBe('string');
@@ -48,7 +52,10 @@ describe('auth', () => {
     await t.http.post('/api/v1/auth/login').send({ email: admin.email.toUpperCase(), password: PASSWORD }).expect(200);
     const wrong = await t.http.post('/api/v1/auth/login').send({ email: admin.email, password: 'not the password' }).expect(401);
     expect(wrong.body.code).toBe('unauthenticated');
-    const unknown = await t.http.post('/api/v1/auth/login').send({ email: uniqueEmail('nobody'), password: PASSWORD }).expect(401);
+    const unknown = await t.http
+      .post('/api/v1/auth/login')
+      .send({ email: uniqueEmail('nobody'), password: PASSWORD })
+      .expect(401);
     expect(unknown.body.detail).toBe(wrong.body.detail);
   });
 
@@ -69,7 +76,10 @@ describe('auth', () => {
   it('answers 401 to a forged refresh token', async () => {
     const { admin } = await registerClinic(t.http);
     const [id] = admin.refreshToken.split('.');
-    await t.http.post('/api/v1/auth/refresh').send({ refreshToken: `${id}.forged` }).expect(401);
+    await t.http
+      .post('/api/v1/auth/refresh')
+      .send({ refreshToken: `${id}.forged` })
+      .expect(401);
     await t.http.post('/api/v1/auth/refresh').send({ refreshToken: 'garbage' }).expect(401);
   });
 
@@ -119,7 +129,12 @@ describe('auth', () => {
     const res = await t.http
       .post('/api/v1/practitioners')
       .set(lmt.auth)
-      .send({ email: uniqueEmail(), fullName: 'X', role: 'massage_therapist', licence: { number: '1', region: 'TX', expiresOn: '2099-01-01' } })
+      .send({
+        email: uniqueEmail(),
+        fullName: 'X',
+        role: 'massage_therapist',
+        licence: { number: '1', region: 'TX', expiresOn: '2099-01-01' },
+      })
       .expect(403);
     expect(res.body.code).toBe('forbidden');
   });

@@ -1,7 +1,14 @@
 import { Client } from 'pg';
 import { DataSource, type QueryRunner } from 'typeorm';
 import { act, countRows, createPatient, createReferral, injuryReferralBody } from './support/referral-helpers';
-import { addPractitioner, expectProblem, registerClinic, type SignedInUser, startTestApp, type TestApp } from './support/test-app';
+import {
+  addPractitioner,
+  expectProblem,
+  registerClinic,
+  type SignedInUser,
+  startTestApp,
+  type TestApp,
+} from './support/test-app';
 
 /**
  * A saturated database pool is a capacity problem, not a bug: a request that cannot get a

@@ -5,7 +5,14 @@ import { PASSWORD, practitionerPayload } from '@referloop/testing';
 import { Client } from 'pg';
 import { actOk, createPatient, createReferral, injuryReferralBody } from './support/referral-helpers';
 import { type CapturedEmail, eventually, startSmtpSink, startWebhookSink } from './support/sinks';
-import { addPractitioner, registerClinic, type SignedInUser, startTestApp, type TestApp, type TestClinic } from './support/test-app';
+import {
+  addPractitioner,
+  registerClinic,
+  type SignedInUser,
+  startTestApp,
+  type TestApp,
+  type TestClinic,
+} from './support/test-app';
 
 /** Notifications through the real worker: outbox → BullMQ → in-app, SMTP and signed webhooks. */
 describe('notifications', () => {
@@ -28,7 +35,12 @@ describe('notifications', () => {
       return hookFailures-- > 0 ? 500 : 204;
     });
     t = await startTestApp(
-      { SMTP_URL: smtp.url, WEBHOOK_ALLOWED_HOSTS: '127.0.0.1', NOTIFICATION_RETRY_BASE_DELAY: '20ms', OUTBOX_SWEEP_INTERVAL: '500ms' },
+      {
+        SMTP_URL: smtp.url,
+        WEBHOOK_ALLOWED_HOSTS: '127.0.0.1',
+        NOTIFICATION_RETRY_BASE_DELAY: '20ms',
+        OUTBOX_SWEEP_INTERVAL: '500ms',
+      },
       { worker: true },
     );
     massage = await registerClinic(t.http, { name: 'Sunrise Massage' });
@@ -54,21 +66,35 @@ describe('notifications', () => {
   it('tells the recipient about a new referral in-app, by email and by a signed webhook, without patient data', async () => {
     const canary = `Zyxwv${Date.now()}`;
     const patient = await createPatient(t.http, lmt, { firstName: canary, lastName: `${canary}son` });
-    let referral = await createReferral(t.http, lmt, injuryReferralBody(patient.id, pt.id, { reason: `${canary} reason`, observations: `${canary} obs` }));
+    let referral = await createReferral(
+      t.http,
+      lmt,
+      injuryReferralBody(patient.id, pt.id, { reason: `${canary} reason`, observations: `${canary} obs` }),
+    );
     referral = await actOk(t.http, lmt, referral, 'send');
 
-    const item = await eventually(async () => (await inbox(pt)).items.find((n: { referralId: string }) => n.referralId === referral.id), 'in-app notification');
+    const item = await eventually(
+      async () => (await inbox(pt)).items.find((n: { referralId: string }) => n.referralId === referral.id),
+      'in-app notification',
+    );
     expect(item).toMatchObject({ type: 'sent', title: 'New referral from Sunrise Massage', readAt: null });
     expect((await inbox(pt, { unread: 'true' })).unreadCount).toBeGreaterThanOrEqual(1);
 
-    const mail = await eventually(() => smtp.messages.find((m: CapturedEmail) => m.to.includes(pt.email) && m.raw.includes(referral.id)), 'email');
+    const mail = await eventually(
+      () => smtp.messages.find((m: CapturedEmail) => m.to.includes(pt.email) && m.raw.includes(referral.id)),
+      'email',
+    );
     expect(mail.raw).toContain('You have a new referral from Sunrise Massage');
 
     const hook = await eventually(() => hooks.requests.find((r) => r.body.includes(referral.id)), 'webhook');
     const body = JSON.parse(hook.body);
     expect(body).toMatchObject({ event: 'referral.sent', referralId: referral.id, clinicId: physio.clinicId });
-    expect(verifyWebhook(webhookSecret, hook.body, String(hook.headers['x-referloop-signature']), Math.floor(Date.now() / 1000))).toBe(true);
-    expect(verifyWebhook('wrong-secret', hook.body, String(hook.headers['x-referloop-signature']), Math.floor(Date.now() / 1000))).toBe(false);
+    expect(
+      verifyWebhook(webhookSecret, hook.body, String(hook.headers['x-referloop-signature']), Math.floor(Date.now() / 1000)),
+    ).toBe(true);
+    expect(
+      verifyWebhook('wrong-secret', hook.body, String(hook.headers['x-referloop-signature']), Math.floor(Date.now() / 1000)),
+    ).toBe(false);
 
     for (const text of [mail.raw, hook.body, JSON.stringify(item)]) expect(text).not.toContain(canary);
 
@@ -87,7 +113,13 @@ describe('notifications', () => {
     let referral = await createReferral(t.http, lmt, injuryReferralBody(patient.id, pt.id));
     referral = await actOk(t.http, lmt, referral, 'send');
     referral = await actOk(t.http, pt, referral, 'accept');
-    await eventually(async () => (await inbox(lmt)).items.find((n: { referralId: string; type: string }) => n.referralId === referral.id && n.type === 'accepted'), 'accepted notification');
+    await eventually(
+      async () =>
+        (await inbox(lmt)).items.find(
+          (n: { referralId: string; type: string }) => n.referralId === referral.id && n.type === 'accepted',
+        ),
+      'accepted notification',
+    );
     // The recipient's email for "sent" arrives; the sender (opted out) gets none for "accepted".
     await eventually(() => smtp.messages.find((m) => m.to.includes(pt.email) && m.raw.includes(referral.id)), 'recipient email');
     expect(smtp.messages.filter((m) => m.to.includes(lmt.email) && m.raw.includes(referral.id))).toHaveLength(0);
@@ -142,9 +174,14 @@ describe('notifications', () => {
       const sent = () => hooks.requests.filter((r) => r.body.includes(referral.id));
       await eventually(() => sent().length > 0, 'the webhook answered');
       await second.promote();
-      await eventually(async () => (await deliveries.getJob(second.id!))?.returnvalue === 'skipped', 'the second job finding it delivered');
+      await eventually(
+        async () => (await deliveries.getJob(second.id!))?.returnvalue === 'skipped',
+        'the second job finding it delivered',
+      );
       expect(sent()).toHaveLength(1);
-      const { rows } = await db.query(`SELECT status, attempts, sending_until FROM notification_deliveries WHERE id = $1`, [delivery.id]);
+      const { rows } = await db.query(`SELECT status, attempts, sending_until FROM notification_deliveries WHERE id = $1`, [
+        delivery.id,
+      ]);
       expect(rows).toEqual([{ status: 'delivered', attempts: 1, sending_until: null }]);
     } finally {
       hookGate = undefined;
@@ -157,10 +194,14 @@ describe('notifications', () => {
     const patient = await createPatient(t.http, lmt);
     let referral = await createReferral(t.http, lmt, injuryReferralBody(patient.id, pt.id));
     referral = await actOk(t.http, lmt, referral, 'send');
-    const failed = await eventually(async () => {
-      const page = await t.http.get('/api/v1/admin/notifications/failed').set(physio.admin.auth).expect(200);
-      return page.body.items.find((d: { referralId: string }) => d.referralId === referral.id);
-    }, 'failed delivery', 30_000);
+    const failed = await eventually(
+      async () => {
+        const page = await t.http.get('/api/v1/admin/notifications/failed').set(physio.admin.auth).expect(200);
+        return page.body.items.find((d: { referralId: string }) => d.referralId === referral.id);
+      },
+      'failed delivery',
+      30_000,
+    );
     expect(failed).toMatchObject({ channel: 'webhook', attempts: 8, notificationType: 'referral.sent' });
     expect(hooks.requests.filter((r) => r.body.includes(referral.id))).toHaveLength(8);
 
@@ -187,7 +228,9 @@ describe('notifications', () => {
     const mail = await eventually(() => smtp.messages.find((m: CapturedEmail) => m.to.includes(email)), 'invitation email');
     expect(mail.raw).toContain('Capitol Physio invited you to ReferLoop');
     // The body is quoted-printable: undo soft line breaks and =XX escapes.
-    const body = mail.raw.replace(/=\r?\n/g, '').replace(/=([0-9A-F]{2})/g, (_, hex: string) => String.fromCharCode(parseInt(hex, 16)));
+    const body = mail.raw
+      .replace(/=\r?\n/g, '')
+      .replace(/=([0-9A-F]{2})/g, (_, hex: string) => String.fromCharCode(parseInt(hex, 16)));
     const link = /https?:\/\/\S+accept-invitation\?token=([A-Za-z0-9_%-]+)/.exec(body);
     expect(link).not.toBeNull();
     const token = decodeURIComponent(link![1]);
@@ -205,7 +248,11 @@ describe('notifications', () => {
       .send({ url: 'http://10.1.2.3/hook', eventTypes: ['*'] })
       .expect(400);
     expect(res.body.errors[0].field).toBe('url');
-    await t.http.post('/api/v1/webhooks').set(pt.auth).send({ url: hooks.url, eventTypes: ['*'] }).expect(403);
+    await t.http
+      .post('/api/v1/webhooks')
+      .set(pt.auth)
+      .send({ url: hooks.url, eventTypes: ['*'] })
+      .expect(403);
     const list = await t.http.get('/api/v1/webhooks').set(physio.admin.auth).expect(200);
     expect(list.body.items).toHaveLength(1);
     expect(list.body.items[0].secret).toBeUndefined();

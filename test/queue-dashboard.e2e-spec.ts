@@ -16,9 +16,17 @@ describe('queue dashboard (bull-board)', () => {
     });
 
     it('shows the notification queues to the operator', async () => {
-      await t.http.get('/admin/queues').auth('ops', 'operator-secret-1').expect(200).expect('content-type', /text\/html/);
+      await t.http
+        .get('/admin/queues')
+        .auth('ops', 'operator-secret-1')
+        .expect(200)
+        .expect('content-type', /text\/html/);
       const api = await t.http.get('/admin/queues/api/queues').auth('ops', 'operator-secret-1').expect(200);
-      expect(api.body.queues.map((q: { name: string }) => q.name).sort()).toEqual(['notification-deliveries', 'notifications', 'referral-timers']);
+      expect(api.body.queues.map((q: { name: string }) => q.name).sort()).toEqual([
+        'notification-deliveries',
+        'notifications',
+        'referral-timers',
+      ]);
     });
   });
 

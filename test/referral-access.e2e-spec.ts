@@ -3,7 +3,15 @@ import { REFERRAL_ACTIONS } from '@referloop/referrals';
 import { Client } from 'pg';
 import type TestAgent from 'supertest/lib/agent';
 import { actionBody, actOk, createPatient, createReferral, injuryReferralBody, referralIn } from './support/referral-helpers';
-import { addPractitioner, expectProblem, registerClinic, type SignedInUser, startTestApp, type TestApp, type TestClinic } from './support/test-app';
+import {
+  addPractitioner,
+  expectProblem,
+  registerClinic,
+  type SignedInUser,
+  startTestApp,
+  type TestApp,
+  type TestClinic,
+} from './support/test-app';
 
 const PDF = Buffer.from('%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n');
 
@@ -42,7 +50,10 @@ describe('referral and patient access', () => {
     const auth = user ? user.auth : {};
     return [
       { name: 'GET /patients/:id', call: (http) => http.get(`/api/v1/patients/${patient.id}`).set(auth) },
-      { name: 'PATCH /patients/:id', call: (http) => http.patch(`/api/v1/patients/${patient.id}`).set(auth).send({ firstName: 'Hijacked' }) },
+      {
+        name: 'PATCH /patients/:id',
+        call: (http) => http.patch(`/api/v1/patients/${patient.id}`).set(auth).send({ firstName: 'Hijacked' }),
+      },
       {
         name: 'POST /patients/:id/consents',
         call: (http) => http.post(`/api/v1/patients/${patient.id}/consents`).set(auth).send({ scope: 'patient_notifications' }),
@@ -55,7 +66,11 @@ describe('referral and patient access', () => {
   };
 
   /** Every route with a referral id, called as `user` (or with no token), against referral `target`. */
-  const referralRoutes = (user: SignedInUser | null, target: () => { id: string; version: number }, attachment: () => string): Route[] => {
+  const referralRoutes = (
+    user: SignedInUser | null,
+    target: () => { id: string; version: number },
+    attachment: () => string,
+  ): Route[] => {
     const auth = user ? user.auth : {};
     return [
       { name: 'GET /referrals/:id', call: (http) => http.get(`/api/v1/referrals/${target().id}`).set(auth) },
@@ -83,8 +98,12 @@ describe('referral and patient access', () => {
   };
 
   const auditRows = async (requestId: string) =>
-    (await sql.query(`SELECT actor_id, clinic_id, action, resource_type, resource_id, outcome, ip FROM audit_events WHERE request_id = $1 ORDER BY id`, [requestId]))
-      .rows;
+    (
+      await sql.query(
+        `SELECT actor_id, clinic_id, action, resource_type, resource_id, outcome, ip FROM audit_events WHERE request_id = $1 ORDER BY id`,
+        [requestId],
+      )
+    ).rows;
 
   beforeAll(async () => {
     t = await startTestApp();
@@ -132,7 +151,11 @@ describe('referral and patient access', () => {
       const foreign = await t.http.get(`/api/v1/patients/${patient.id}`).set(outsiderClinic.admin.auth);
       const missing = await t.http.get(`/api/v1/patients/${randomUUID()}`).set(outsiderClinic.admin.auth);
       expect(foreign.status).toBe(404);
-      expect({ ...foreign.body, instance: undefined, requestId: undefined }).toEqual({ ...missing.body, instance: undefined, requestId: undefined });
+      expect({ ...foreign.body, instance: undefined, requestId: undefined }).toEqual({
+        ...missing.body,
+        instance: undefined,
+        requestId: undefined,
+      });
     });
 
     it("a colleague in the patient's clinic may read the patient (patients belong to the clinic)", async () => {
@@ -147,7 +170,9 @@ describe('referral and patient access', () => {
       const mine = (await createPatient(t.http, lmt)) as unknown as typeof patient;
       const crossed = await t.http.post(`/api/v1/patients/${mine.id}/consents/${patient.consents[0].id}/revoke`).set(lmt.auth);
       expectProblem(crossed, 404, 'not_found');
-      const { rows } = await sql.query(`SELECT revoked_at FROM patient_consents WHERE id = ANY($1)`, [[other.consents[0].id, patient.consents[0].id]]);
+      const { rows } = await sql.query(`SELECT revoked_at FROM patient_consents WHERE id = ANY($1)`, [
+        [other.consents[0].id, patient.consents[0].id],
+      ]);
       expect(rows).toEqual([{ revoked_at: null }, { revoked_at: null }]);
     });
 
@@ -178,7 +203,11 @@ describe('referral and patient access', () => {
 
     it.each(cases)('%s gets 404 on every referral route, and nothing changes', async (_label, who) => {
       const before = (await t.http.get(`/api/v1/referrals/${referral.id}`).set(lmt.auth).expect(200)).body;
-      for (const route of referralRoutes(who(), () => before, () => attachmentId)) {
+      for (const route of referralRoutes(
+        who(),
+        () => before,
+        () => attachmentId,
+      )) {
         const res = await route.call(t.http);
         expect({ route: route.name, status: res.status }).toEqual({ route: route.name, status: 404 });
         expectProblem(res, 404, 'not_found');
@@ -193,7 +222,11 @@ describe('referral and patient access', () => {
       ['the recipient', () => pt],
       ["the recipient clinic's admin", () => ptClinic.admin],
     ])('%s gets 404 on every route of a draft', async (_label, who) => {
-      for (const route of referralRoutes(who(), () => draft, () => draftAttachmentId)) {
+      for (const route of referralRoutes(
+        who(),
+        () => draft,
+        () => draftAttachmentId,
+      )) {
         const res = await route.call(t.http);
         expect({ route: route.name, status: res.status }).toEqual({ route: route.name, status: 404 });
       }
@@ -206,10 +239,14 @@ describe('referral and patient access', () => {
       const foreign = await t.http.get(`/api/v1/referrals/${referral.id}`).set(outsiderPt.auth);
       const missing = await t.http.get(`/api/v1/referrals/${randomUUID()}`).set(outsiderPt.auth);
       expect(foreign.status).toBe(404);
-      expect({ ...foreign.body, instance: undefined, requestId: undefined }).toEqual({ ...missing.body, instance: undefined, requestId: undefined });
+      expect({ ...foreign.body, instance: undefined, requestId: undefined }).toEqual({
+        ...missing.body,
+        instance: undefined,
+        requestId: undefined,
+      });
     });
 
-    it("an attachment is reached only through its own referral", async () => {
+    it('an attachment is reached only through its own referral', async () => {
       // The sender owns both referrals, but the draft's attachment is not under the sent one.
       const res = await t.http.get(`/api/v1/referrals/${referral.id}/attachments/${draftAttachmentId}`).set(lmt.auth);
       expectProblem(res, 404, 'not_found');
@@ -227,7 +264,14 @@ describe('referral and patient access', () => {
 
   describe('no token', () => {
     it('is 401 on every route with an id', async () => {
-      const routes = [...patientRoutes(null), ...referralRoutes(null, () => referral, () => attachmentId)];
+      const routes = [
+        ...patientRoutes(null),
+        ...referralRoutes(
+          null,
+          () => referral,
+          () => attachmentId,
+        ),
+      ];
       for (const route of routes) {
         const res = await route.call(t.http);
         expect({ route: route.name, status: res.status }).toEqual({ route: route.name, status: 401 });
@@ -265,16 +309,32 @@ describe('referral and patient access', () => {
           ip: expect.stringMatching(IP),
         },
       ]);
-      const write = await t.http.patch(`/api/v1/patients/${patient.id}`).set(lmt.auth).send({ phone: '+1 512 555 0123' }).expect(200);
+      const write = await t.http
+        .patch(`/api/v1/patients/${patient.id}`)
+        .set(lmt.auth)
+        .send({ phone: '+1 512 555 0123' })
+        .expect(200);
       expect(await auditRows(write.headers['x-request-id'])).toEqual([
-        expect.objectContaining({ actor_id: lmt.id, clinic_id: massageClinic.clinicId, action: 'patient.update', resource_id: patient.id, ip: expect.stringMatching(IP) }),
+        expect.objectContaining({
+          actor_id: lmt.id,
+          clinic_id: massageClinic.clinicId,
+          action: 'patient.update',
+          resource_id: patient.id,
+          ip: expect.stringMatching(IP),
+        }),
       ]);
-      const consent = await t.http.post(`/api/v1/patients/${patient.id}/consents`).set(lmt.auth).send({ scope: 'patient_notifications' }).expect(201);
+      const consent = await t.http
+        .post(`/api/v1/patients/${patient.id}/consents`)
+        .set(lmt.auth)
+        .send({ scope: 'patient_notifications' })
+        .expect(201);
       expect(await auditRows(consent.headers['x-request-id'])).toEqual([
         expect.objectContaining({ actor_id: lmt.id, action: 'consent.grant', resource_type: 'patient', resource_id: patient.id }),
       ]);
       const list = await t.http.get('/api/v1/patients').set(lmt.auth).expect(200);
-      expect(await auditRows(list.headers['x-request-id'])).toEqual([expect.objectContaining({ actor_id: lmt.id, action: 'patient.list' })]);
+      expect(await auditRows(list.headers['x-request-id'])).toEqual([
+        expect.objectContaining({ actor_id: lmt.id, action: 'patient.list' }),
+      ]);
     });
 
     it('records referral reads, actions and downloads, and refused attempts as not_found', async () => {
@@ -297,7 +357,13 @@ describe('referral and patient access', () => {
         .send({ version: read.body.version })
         .expect(200);
       expect(await auditRows(accepted.headers['x-request-id'])).toEqual([
-        expect.objectContaining({ actor_id: pt.id, clinic_id: ptClinic.clinicId, action: 'referral.accept', resource_id: referral.id, outcome: 'success' }),
+        expect.objectContaining({
+          actor_id: pt.id,
+          clinic_id: ptClinic.clinicId,
+          action: 'referral.accept',
+          resource_id: referral.id,
+          outcome: 'success',
+        }),
       ]);
       referral = accepted.body;
 
@@ -317,7 +383,11 @@ describe('referral and patient access', () => {
         }),
       ]);
 
-      const created = await t.http.post('/api/v1/referrals').set(lmt.auth).send(injuryReferralBody(patient.id, pt.id)).expect(201);
+      const created = await t.http
+        .post('/api/v1/referrals')
+        .set(lmt.auth)
+        .send(injuryReferralBody(patient.id, pt.id))
+        .expect(201);
       expect(await auditRows(created.headers['x-request-id'])).toEqual([
         expect.objectContaining({ actor_id: lmt.id, action: 'referral.create', resource_id: created.body.id }),
       ]);
@@ -325,7 +395,10 @@ describe('referral and patient access', () => {
 
     it('a refused action leaves no success row behind (the transaction rolled back)', async () => {
       const r = await referralIn(t.http, { sender: lmt, recipient: pt }, patient.id, 'sent');
-      const refused = await t.http.post(`/api/v1/referrals/${r.id}/accept`).set(pt.auth).send({ version: r.version + 5 });
+      const refused = await t.http
+        .post(`/api/v1/referrals/${r.id}/accept`)
+        .set(pt.auth)
+        .send({ version: r.version + 5 });
       expectProblem(refused, 409, 'stale_version');
       const rows = await auditRows(refused.headers['x-request-id']);
       expect(rows.filter((row) => row.outcome === 'success')).toEqual([]);

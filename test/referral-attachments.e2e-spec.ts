@@ -1,15 +1,33 @@
 import { createHash } from 'node:crypto';
 import { Client } from 'pg';
 import { actOk, countRows, createPatient, createReferral, injuryReferralBody } from './support/referral-helpers';
-import { addPractitioner, expectProblem, registerClinic, type SignedInUser, startTestApp, type TestApp, type TestClinic } from './support/test-app';
+import {
+  addPractitioner,
+  expectProblem,
+  registerClinic,
+  type SignedInUser,
+  startTestApp,
+  type TestApp,
+  type TestClinic,
+} from './support/test-app';
 
 const MB = 1024 * 1024;
 const sha256 = (b: Buffer) => createHash('sha256').update(b).digest('hex');
 
 /** Tiny files that are what they claim by their first bytes. */
-const PDF = Buffer.from('%PDF-1.4\n1 0 obj << /Type /Catalog /Pages 2 0 R >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n', 'latin1');
-const PNG = Buffer.concat([Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]), Buffer.from('\0\0\0\rIHDR\0\0\0\x01\0\0\0\x01\x08\x06\0\0\0', 'latin1')]);
-const JPEG = Buffer.concat([Buffer.from([0xff, 0xd8, 0xff, 0xe0]), Buffer.from('\0\x10JFIF\0\x01\x01\0\0\x01\0\x01\0\0', 'latin1'), Buffer.from([0xff, 0xd9])]);
+const PDF = Buffer.from(
+  '%PDF-1.4\n1 0 obj << /Type /Catalog /Pages 2 0 R >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n',
+  'latin1',
+);
+const PNG = Buffer.concat([
+  Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]),
+  Buffer.from('\0\0\0\rIHDR\0\0\0\x01\0\0\0\x01\x08\x06\0\0\0', 'latin1'),
+]);
+const JPEG = Buffer.concat([
+  Buffer.from([0xff, 0xd8, 0xff, 0xe0]),
+  Buffer.from('\0\x10JFIF\0\x01\x01\0\0\x01\0\x01\0\0', 'latin1'),
+  Buffer.from([0xff, 0xd9]),
+]);
 const TEXT = Buffer.from('Just some notes, not a PDF at all.\n');
 
 /** A PDF of exactly `bytes` bytes (header, then padding). */
@@ -84,7 +102,9 @@ describe('referral attachments', () => {
       uploadedBy: lmt.id,
       createdAt: expect.any(String),
     });
-    const { rows } = await sql.query(`SELECT content, sha256, content_type FROM referral_attachments WHERE id = $1`, [res.body.id]);
+    const { rows } = await sql.query(`SELECT content, sha256, content_type FROM referral_attachments WHERE id = $1`, [
+      res.body.id,
+    ]);
     expect(rows).toHaveLength(1);
     expect(Buffer.compare(rows[0].content, content)).toBe(0);
     expect(rows[0]).toMatchObject({ sha256: sha256(content), content_type: contentType });
@@ -127,9 +147,15 @@ describe('referral attachments', () => {
 
   it('refuses a request that is not multipart (415) or has no file field (400)', async () => {
     const draft = await newDraft();
-    const json = await t.http.post(`/api/v1/referrals/${draft.id}/attachments`).set(lmt.auth).send({ file: PDF.toString('base64') });
+    const json = await t.http
+      .post(`/api/v1/referrals/${draft.id}/attachments`)
+      .set(lmt.auth)
+      .send({ file: PDF.toString('base64') });
     expectProblem(json, 415, 'unsupported_media_type');
-    const wrongField = await t.http.post(`/api/v1/referrals/${draft.id}/attachments`).set(lmt.auth).attach('document', PDF, 'a.pdf');
+    const wrongField = await t.http
+      .post(`/api/v1/referrals/${draft.id}/attachments`)
+      .set(lmt.auth)
+      .attach('document', PDF, 'a.pdf');
     expectProblem(wrongField, 400, 'validation_failed');
     expect(await countRows(sql, 'referral_attachments', 'referral_id = $1', [draft.id])).toBe(0);
   });
@@ -172,8 +198,20 @@ describe('referral attachments', () => {
     for (const user of [lmt, pt]) {
       const read = await t.http.get(`/api/v1/referrals/${draft.id}`).set(user.auth).expect(200);
       expect(read.body.attachments).toEqual([
-        expect.objectContaining({ id: pdf.id, fileName: 'imaging-report.pdf', contentType: 'application/pdf', sizeBytes: PDF.length, sha256: sha256(PDF) }),
-        expect.objectContaining({ id: png.id, fileName: 'posture.png', contentType: 'image/png', sizeBytes: PNG.length, sha256: sha256(PNG) }),
+        expect.objectContaining({
+          id: pdf.id,
+          fileName: 'imaging-report.pdf',
+          contentType: 'application/pdf',
+          sizeBytes: PDF.length,
+          sha256: sha256(PDF),
+        }),
+        expect.objectContaining({
+          id: png.id,
+          fileName: 'posture.png',
+          contentType: 'image/png',
+          sizeBytes: PNG.length,
+          sha256: sha256(PNG),
+        }),
       ]);
     }
   });

@@ -1,6 +1,14 @@
 import { Client } from 'pg';
 import { act, countRows, createPatient, injuryReferralBody, referralIn } from './support/referral-helpers';
-import { addPractitioner, expectProblem, registerClinic, type SignedInUser, startTestApp, type TestApp, type TestClinic } from './support/test-app';
+import {
+  addPractitioner,
+  expectProblem,
+  registerClinic,
+  type SignedInUser,
+  startTestApp,
+  type TestApp,
+  type TestClinic,
+} from './support/test-app';
 
 /** Races: optimistic concurrency on actions, idempotent create, and consent grants. */
 describe('referral concurrency', () => {
@@ -149,7 +157,11 @@ describe('referral concurrency', () => {
     it('refuses a malformed key with 400 and writes nothing', async () => {
       const before = await countRows(sql, 'referrals');
       for (const key of ['k'.repeat(300), 'has spaces in it', 'tab\there', 'ünïcode']) {
-        const res = await t.http.post('/api/v1/referrals').set(lmt.auth).set('Idempotency-Key', key).send(injuryReferralBody(patientId, pt.id));
+        const res = await t.http
+          .post('/api/v1/referrals')
+          .set(lmt.auth)
+          .set('Idempotency-Key', key)
+          .send(injuryReferralBody(patientId, pt.id));
         expectProblem(res, 400, 'validation_failed');
         expect(res.body.errors).toEqual([expect.objectContaining({ field: 'Idempotency-Key' })]);
       }
@@ -184,12 +196,18 @@ describe('referral concurrency', () => {
   it('5 concurrent grants of the same consent scope leave one active consent', async () => {
     const patient = await createPatient(t.http, lmt, {}, false);
     const answers = await Promise.all(
-      Array.from({ length: 5 }, () => t.http.post(`/api/v1/patients/${patient.id}/consents`).set(lmt.auth).send({ scope: 'referral_sharing' })),
+      Array.from({ length: 5 }, () =>
+        t.http.post(`/api/v1/patients/${patient.id}/consents`).set(lmt.auth).send({ scope: 'referral_sharing' }),
+      ),
     );
     expect(answers.map((r) => r.status)).toEqual(Array(5).fill(201));
     expect(new Set(answers.map((r) => r.body.id)).size).toBe(1);
     expect(answers[0].body).toMatchObject({ scope: 'referral_sharing', active: true, revokedAt: null });
-    expect(await countRows(sql, 'patient_consents', `patient_id = $1 AND scope = 'referral_sharing' AND revoked_at IS NULL`, [patient.id])).toBe(1);
+    expect(
+      await countRows(sql, 'patient_consents', `patient_id = $1 AND scope = 'referral_sharing' AND revoked_at IS NULL`, [
+        patient.id,
+      ]),
+    ).toBe(1);
     const read = await t.http.get(`/api/v1/patients/${patient.id}`).set(lmt.auth).expect(200);
     expect(read.body.consents.filter((c: { active: boolean }) => c.active)).toHaveLength(1);
   });

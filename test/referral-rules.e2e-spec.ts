@@ -11,7 +11,15 @@ import {
   maintenanceReferralBody,
   referralIn,
 } from './support/referral-helpers';
-import { addPractitioner, expectProblem, registerClinic, type SignedInUser, startTestApp, type TestApp, type TestClinic } from './support/test-app';
+import {
+  addPractitioner,
+  expectProblem,
+  registerClinic,
+  type SignedInUser,
+  startTestApp,
+  type TestApp,
+  type TestClinic,
+} from './support/test-app';
 
 type Consent = { id: string; scope: string; active: boolean; revokedAt: string | null };
 type Listed = { id: string; status: string; kind: string; patientId: string; updatedAt: string };
@@ -62,7 +70,11 @@ describe('referral rules', () => {
       expect(await readAsSender(draft.id)).toMatchObject({ status: 'draft', version: draft.version });
 
       // A consent of another scope is not enough.
-      await t.http.post(`/api/v1/patients/${patient.id}/consents`).set(lmt.auth).send({ scope: 'patient_notifications' }).expect(201);
+      await t.http
+        .post(`/api/v1/patients/${patient.id}/consents`)
+        .set(lmt.auth)
+        .send({ scope: 'patient_notifications' })
+        .expect(201);
       expectProblem(await act(t.http, lmt, draft.id, 'send', draft.version), 422, 'consent_required');
 
       await t.http.post(`/api/v1/patients/${patient.id}/consents`).set(lmt.auth).send({ scope: 'referral_sharing' }).expect(201);
@@ -84,7 +96,11 @@ describe('referral rules', () => {
       const draft = await createReferral(t.http, lmt, injuryReferralBody(patient.id, pt.id));
       expectProblem(await act(t.http, lmt, draft.id, 'send', draft.version), 422, 'consent_required');
 
-      const granted = await t.http.post(`/api/v1/patients/${patient.id}/consents`).set(lmt.auth).send({ scope: 'referral_sharing' }).expect(201);
+      const granted = await t.http
+        .post(`/api/v1/patients/${patient.id}/consents`)
+        .set(lmt.auth)
+        .send({ scope: 'referral_sharing' })
+        .expect(201);
       expect(granted.body).toMatchObject({ scope: 'referral_sharing', active: true, recordedBy: lmt.id });
       expect(granted.body.id).not.toBe(consent.id);
       expect((await actOk(t.http, lmt, draft, 'send')).status).toBe('sent');
@@ -114,7 +130,10 @@ describe('referral rules', () => {
       expect(routine.body.errors).toEqual([expect.objectContaining({ field: 'priority' })]);
       expect(await countRows(sql, 'referrals')).toBe(before);
 
-      const urgent = await post(lmt, injuryReferralBody(patientId, pt.id, { redFlags: ['night_pain', 'fever'], priority: 'urgent' }));
+      const urgent = await post(
+        lmt,
+        injuryReferralBody(patientId, pt.id, { redFlags: ['night_pain', 'fever'], priority: 'urgent' }),
+      );
       expect(urgent.status).toBe(201);
       expect(urgent.body).toMatchObject({ priority: 'urgent', redFlags: ['night_pain', 'fever'] });
     });
@@ -180,7 +199,10 @@ describe('referral rules', () => {
       const noPlan = await post(pt, maintenanceReferralBody(ptPatient.id, lmt2.id, { plan: undefined }));
       expectProblem(noPlan, 400, 'validation_failed');
       expect(noPlan.body.errors).toEqual([expect.objectContaining({ field: 'plan' })]);
-      const withPlan = await post(lmt, injuryReferralBody(patientId, pt.id, { plan: { frequencyWeeks: 2, focusAreas: ['neck'], precautions: 'none' } }));
+      const withPlan = await post(
+        lmt,
+        injuryReferralBody(patientId, pt.id, { plan: { frequencyWeeks: 2, focusAreas: ['neck'], precautions: 'none' } }),
+      );
       expectProblem(withPlan, 400, 'validation_failed');
       expect(withPlan.body.errors).toEqual([expect.objectContaining({ field: 'plan' })]);
       expect(await countRows(sql, 'referrals')).toBe(before);
@@ -197,7 +219,9 @@ describe('referral rules', () => {
       const res = await post(lmt, injuryReferralBody(patientId, pt.id, { neededBy: dateInDays(-1) }));
       expectProblem(res, 400, 'validation_failed');
       expect(res.body.errors).toEqual([expect.objectContaining({ field: 'neededBy' })]);
-      expect((await post(lmt, injuryReferralBody(patientId, pt.id, { neededBy: dateInDays(7) }))).body.neededBy).toBe(dateInDays(7));
+      expect((await post(lmt, injuryReferralBody(patientId, pt.id, { neededBy: dateInDays(7) }))).body.neededBy).toBe(
+        dateInDays(7),
+      );
     });
   });
 
@@ -283,7 +307,13 @@ describe('referral rules', () => {
       expect(r.status).toBe('received');
       expect(r.timeline.slice(-2)).toEqual([
         expect.objectContaining({ type: 'info_requested', reason: 'Which shoulder?', actorId: pt.id }),
-        expect.objectContaining({ type: 'info_provided', note: 'The left one', fromStatus: 'info_requested', toStatus: 'received', actorId: lmt.id }),
+        expect.objectContaining({
+          type: 'info_provided',
+          note: 'The left one',
+          fromStatus: 'info_requested',
+          toStatus: 'received',
+          actorId: lmt.id,
+        }),
       ]);
       expect((await actOk(t.http, pt, r, 'accept')).status).toBe('accepted');
     });
@@ -293,7 +323,12 @@ describe('referral rules', () => {
       expect(r.appointmentAt).not.toBeNull();
       r = await actOk(t.http, pt, r, 'unschedule', { reason: 'no_show' });
       expect(r).toMatchObject({ status: 'accepted', appointmentAt: null });
-      expect(r.timeline.at(-1)).toMatchObject({ type: 'unscheduled', reason: 'no_show', fromStatus: 'scheduled', toStatus: 'accepted' });
+      expect(r.timeline.at(-1)).toMatchObject({
+        type: 'unscheduled',
+        reason: 'no_show',
+        fromStatus: 'scheduled',
+        toStatus: 'accepted',
+      });
       const appointmentAt = inDays(9);
       r = await actOk(t.http, pt, r, 'schedule', { appointmentAt });
       expect(r).toMatchObject({ status: 'scheduled', appointmentAt });
@@ -383,7 +418,9 @@ describe('referral rules', () => {
       expect(sorted(idsOf(await list(la.admin, { box: 'clinic' })))).toEqual(ids(...LMT_SENT, 'maintenance'));
       expect(sorted(idsOf(await list(la.admin)))).toEqual(ids(...LMT_SENT, 'maintenance'));
       expect(sorted(idsOf(await list(la.admin, { box: 'sent' })))).toEqual(ids(...LMT_SENT));
-      expect(sorted(idsOf(await list(lb.admin, { box: 'clinic' })))).toEqual(ids('sent1', 'sent2', 'accepted', 'declined', 'maintenance'));
+      expect(sorted(idsOf(await list(lb.admin, { box: 'clinic' })))).toEqual(
+        ids('sent1', 'sent2', 'accepted', 'declined', 'maintenance'),
+      );
       // Another clinic's admin sees none of it.
       expect(idsOf(await list(massageClinic.admin, { box: 'clinic' }))).not.toContain(r.sent1.id);
     });
@@ -396,8 +433,12 @@ describe('referral rules', () => {
       const sent = await list(lmtA, { box: 'sent', status: 'sent' });
       expect(sorted(idsOf(sent))).toEqual(ids('sent1', 'sent2'));
       expect(sent.items.every((i) => i.status === 'sent')).toBe(true);
-      expect(sorted(idsOf(await list(lmtA, { box: 'sent', status: 'draft,accepted' })))).toEqual(ids('draft1', 'draft2', 'accepted'));
-      expect(sorted(idsOf(await list(lmtA, { status: 'declined, sent' })))).toEqual(ids('sent1', 'sent2', 'declined', 'maintenance'));
+      expect(sorted(idsOf(await list(lmtA, { box: 'sent', status: 'draft,accepted' })))).toEqual(
+        ids('draft1', 'draft2', 'accepted'),
+      );
+      expect(sorted(idsOf(await list(lmtA, { status: 'declined, sent' })))).toEqual(
+        ids('sent1', 'sent2', 'declined', 'maintenance'),
+      );
       expect((await list(lmtA, { status: 'closed' })).items).toEqual([]);
     });
 
@@ -437,7 +478,11 @@ describe('referral rules', () => {
         let cursor: string | null = null;
         let pages = 0;
         do {
-          const page: { items: Listed[]; nextCursor: string | null } = await list(user, { ...query, limit: 2, ...(cursor ? { cursor } : {}) });
+          const page: { items: Listed[]; nextCursor: string | null } = await list(user, {
+            ...query,
+            limit: 2,
+            ...(cursor ? { cursor } : {}),
+          });
           expect(page.items.length).toBeLessThanOrEqual(2);
           seen.push(...idsOf(page));
           cursor = page.nextCursor;

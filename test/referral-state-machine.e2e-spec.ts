@@ -13,7 +13,15 @@ import {
   SPEC_ACTIONS,
   specAllowedActions,
 } from './support/referral-helpers';
-import { addPractitioner, expectProblem, registerClinic, type SignedInUser, startTestApp, type TestApp, type TestClinic } from './support/test-app';
+import {
+  addPractitioner,
+  expectProblem,
+  registerClinic,
+  type SignedInUser,
+  startTestApp,
+  type TestApp,
+  type TestClinic,
+} from './support/test-app';
 
 /** Every state the spec names. `expired` is set by SQL in `referralIn` (the system timer is not built yet). */
 const STATES = [
@@ -34,7 +42,14 @@ const STATES = [
 
 type Party = 'sender' | 'recipient';
 type Referral = Awaited<ReturnType<typeof referralIn>>;
-type TimelineEvent = { type: string; fromStatus: string | null; toStatus: string; actorId: string | null; reason: string | null; note: string | null };
+type TimelineEvent = {
+  type: string;
+  fromStatus: string | null;
+  toStatus: string;
+  actorId: string | null;
+  reason: string | null;
+  note: string | null;
+};
 
 /**
  * The lifecycle table of SPEC.md, exhaustively over HTTP: every state × every action, called by
@@ -108,14 +123,23 @@ describe('referral state machine over HTTP', () => {
 
         const fresh = await referralIn(t.http, parties(), patientId, status, sql);
         const res = await act(t.http, caller, fresh.id, action, fresh.version, actionBody(action));
-        expect({ label, status: res.status, body: res.status === 200 ? undefined : res.body }).toEqual({ label, status: 200, body: undefined });
+        expect({ label, status: res.status, body: res.status === 200 ? undefined : res.body }).toEqual({
+          label,
+          status: 200,
+          body: undefined,
+        });
         const next = spec.to ?? status;
         expect(res.body).toMatchObject({ id: fresh.id, status: next, version: fresh.version + 1 });
         // Exactly one new timeline event, recorded with the caller as actor.
         const timeline: TimelineEvent[] = res.body.timeline;
         expect(timeline).toHaveLength(fresh.timeline.length + 1);
         expect(timeline.slice(0, -1)).toEqual(fresh.timeline);
-        expect(timeline[timeline.length - 1]).toMatchObject({ type: ACTION_EVENT[action], fromStatus: status, toStatus: next, actorId: caller.id });
+        expect(timeline[timeline.length - 1]).toMatchObject({
+          type: ACTION_EVENT[action],
+          fromStatus: status,
+          toStatus: next,
+          actorId: caller.id,
+        });
         const events = await t.http.get(`/api/v1/referrals/${fresh.id}/events`).set(lmt.auth).expect(200);
         expect(events.body.items).toHaveLength(timeline.length);
         // The answer offers what the caller may do next.
@@ -164,7 +188,11 @@ describe('referral state machine over HTTP', () => {
     });
 
     it('takes the version from If-Match: "N" and refuses a stale one', async () => {
-      const stale = await t.http.post(`/api/v1/referrals/${r.id}/accept`).set(pt.auth).set('If-Match', `"${r.version - 1}"`).send({});
+      const stale = await t.http
+        .post(`/api/v1/referrals/${r.id}/accept`)
+        .set(pt.auth)
+        .set('If-Match', `"${r.version - 1}"`)
+        .send({});
       expectProblem(stale, 409, 'stale_version');
       const ok = await t.http.post(`/api/v1/referrals/${r.id}/accept`).set(pt.auth).set('If-Match', `"${r.version}"`).send({});
       expect(ok.status).toBe(200);
@@ -256,10 +284,17 @@ describe('referral state machine over HTTP', () => {
       const toCancel = await createReferral(t.http, lmt, injuryReferralBody(patientId, pt.id));
       const cancelled = await actOk(t.http, senderAdmin, toCancel, 'cancel', { reason: 'Entered by mistake' });
       expect(cancelled.status).toBe('cancelled');
-      expect(cancelled.timeline.at(-1)).toMatchObject({ type: 'cancelled', actorId: senderAdmin.id, reason: 'Entered by mistake' });
+      expect(cancelled.timeline.at(-1)).toMatchObject({
+        type: 'cancelled',
+        actorId: senderAdmin.id,
+        reason: 'Entered by mistake',
+      });
 
       // The audit trail names the admin too.
-      const { rows } = await sql.query(`SELECT actor_id, clinic_id FROM audit_events WHERE action = 'referral.close' AND resource_id = $1`, [r.id]);
+      const { rows } = await sql.query(
+        `SELECT actor_id, clinic_id FROM audit_events WHERE action = 'referral.close' AND resource_id = $1`,
+        [r.id],
+      );
       expect(rows).toEqual([{ actor_id: senderAdmin.id, clinic_id: massageClinic.clinicId }]);
     });
 
@@ -293,7 +328,12 @@ describe('referral state machine over HTTP', () => {
       const first = await t.http.get(`/api/v1/referrals/${sent.id}`).set(pt.auth).expect(200);
       expect(first.body).toMatchObject({ status: 'received', version: sent.version + 1 });
       expect(first.body.timeline).toHaveLength(sent.timeline.length + 1);
-      expect(first.body.timeline.at(-1)).toMatchObject({ type: 'acknowledged', fromStatus: 'sent', toStatus: 'received', actorId: pt.id });
+      expect(first.body.timeline.at(-1)).toMatchObject({
+        type: 'acknowledged',
+        fromStatus: 'sent',
+        toStatus: 'received',
+        actorId: pt.id,
+      });
 
       const second = await t.http.get(`/api/v1/referrals/${sent.id}`).set(pt.auth).expect(200);
       expect(second.body).toMatchObject({ status: 'received', version: sent.version + 1 });

@@ -1,5 +1,19 @@
-import { addPractitioner, registerClinic, type SignedInUser, startTestApp, type TestApp, type TestClinic } from './support/test-app';
-import { actOk, createPatient, createReferral, inDays, injuryReferralBody, maintenanceReferralBody } from './support/referral-helpers';
+import {
+  addPractitioner,
+  registerClinic,
+  type SignedInUser,
+  startTestApp,
+  type TestApp,
+  type TestClinic,
+} from './support/test-app';
+import {
+  actOk,
+  createPatient,
+  createReferral,
+  inDays,
+  injuryReferralBody,
+  maintenanceReferralBody,
+} from './support/referral-helpers';
 
 /** The two closed-loop stories, end to end over HTTP. */
 describe('referral stories', () => {
@@ -17,7 +31,10 @@ describe('referral stories', () => {
     ptClinic = await registerClinic(t.http, { name: 'Capitol Physio', city: 'Austin', postalCode: '78702' });
     otherMassageClinic = await registerClinic(t.http, { name: 'Eastside Bodywork' });
     lmt = await addPractitioner(t.http, massageClinic, 'massage_therapist');
-    pt = await addPractitioner(t.http, ptClinic, 'physical_therapist', { fullName: 'Priya Physio', specialties: ['sports_injury'] });
+    pt = await addPractitioner(t.http, ptClinic, 'physical_therapist', {
+      fullName: 'Priya Physio',
+      specialties: ['sports_injury'],
+    });
     lmt2 = await addPractitioner(t.http, otherMassageClinic, 'massage_therapist', { fullName: 'Maya Maintenance' });
   });
   afterAll(() => t.close());
@@ -52,10 +69,15 @@ describe('referral stories', () => {
     referral = await actOk(t.http, pt, referral, 'schedule', { appointmentAt: inDays(3) });
     expect(referral.appointmentAt).not.toBeNull();
     referral = await actOk(t.http, pt, referral, 'start-care');
-    referral = await actOk(t.http, pt, referral, 'add-note', { note: 'Progressing well; rotator cuff strain, no tear suspected' });
+    referral = await actOk(t.http, pt, referral, 'add-note', {
+      note: 'Progressing well; rotator cuff strain, no tear suspected',
+    });
     expect(referral.status).toBe('in_care');
     referral = await actOk(t.http, pt, referral, 'send-outcome', {
-      outcome: { summary: 'Full range of motion restored after 4 sessions', recommendations: 'Maintenance massage every 2 weeks' },
+      outcome: {
+        summary: 'Full range of motion restored after 4 sessions',
+        recommendations: 'Maintenance massage every 2 weeks',
+      },
     });
     expect(referral.outcome).toMatchObject({ summary: 'Full range of motion restored after 4 sessions' });
 
@@ -86,7 +108,12 @@ describe('referral stories', () => {
   it('(b) the PT sends a maintenance-massage referral with a plan to an LMT in another clinic, who accepts and schedules', async () => {
     const patient = await createPatient(t.http, pt, { firstName: 'Jamie', lastName: 'Rivera' });
     let referral = await createReferral(t.http, pt, maintenanceReferralBody(patient.id, lmt2.id));
-    expect(referral.plan).toEqual({ frequencyWeeks: 2, sessions: 6, focusAreas: ['shoulder_left', 'neck'], precautions: 'No deep pressure over the AC joint' });
+    expect(referral.plan).toEqual({
+      frequencyWeeks: 2,
+      sessions: 6,
+      focusAreas: ['shoulder_left', 'neck'],
+      precautions: 'No deep pressure over the AC joint',
+    });
     referral = await actOk(t.http, pt, referral, 'send');
 
     const read = await t.http.get(`/api/v1/referrals/${referral.id}`).set(lmt2.auth).expect(200);

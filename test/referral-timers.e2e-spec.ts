@@ -1,6 +1,13 @@
 import { actOk, createPatient, createReferral, inDays, injuryReferralBody } from './support/referral-helpers';
 import { eventually } from './support/sinks';
-import { addPractitioner, registerClinic, type SignedInUser, startTestApp, type TestApp, type TestClinic } from './support/test-app';
+import {
+  addPractitioner,
+  registerClinic,
+  type SignedInUser,
+  startTestApp,
+  type TestApp,
+  type TestClinic,
+} from './support/test-app';
 
 /**
  * Reminders, escalations, expiry and auto-close through the real worker's job scheduler, with
@@ -15,7 +22,14 @@ describe('referral timers', () => {
 
   beforeAll(async () => {
     t = await startTestApp(
-      { REMINDER_AFTER: '1s', ESCALATE_AFTER: '2s', EXPIRE_AFTER: '4s', AUTO_CLOSE_AFTER: '2s', TIMER_SWEEP_INTERVAL: '250ms', OUTBOX_SWEEP_INTERVAL: '250ms' },
+      {
+        REMINDER_AFTER: '1s',
+        ESCALATE_AFTER: '2s',
+        EXPIRE_AFTER: '4s',
+        AUTO_CLOSE_AFTER: '2s',
+        TIMER_SWEEP_INTERVAL: '250ms',
+        OUTBOX_SWEEP_INTERVAL: '250ms',
+      },
       { worker: true },
     );
     massage = await registerClinic(t.http, { name: 'Sunrise Massage' });
@@ -26,7 +40,10 @@ describe('referral timers', () => {
   afterAll(() => t.close());
 
   const timeline = async (id: string, user: SignedInUser = lmt) =>
-    (await t.http.get(`/api/v1/referrals/${id}/events`).set(user.auth).expect(200)).body.items as { type: string; actorId: string | null }[];
+    (await t.http.get(`/api/v1/referrals/${id}/events`).set(user.auth).expect(200)).body.items as {
+      type: string;
+      actorId: string | null;
+    }[];
   const typesOf = async (id: string) => (await timeline(id)).map((e) => e.type);
   const inbox = async (user: SignedInUser) =>
     (await t.http.get('/api/v1/notifications').set(user.auth).expect(200)).body.items as { type: string; referralId: string }[];
@@ -51,10 +68,22 @@ describe('referral timers', () => {
     const current = await t.http.get(`/api/v1/referrals/${referral.id}`).set(lmt.auth).expect(200);
     expect(current.body.status).toBe('expired');
 
-    await eventually(async () => (await inbox(pt)).some((n) => n.referralId === referral.id && n.type === 'reminder_sent'), 'reminder to the recipient');
-    await eventually(async () => (await inbox(physio.admin)).some((n) => n.referralId === referral.id && n.type === 'escalated'), 'escalation to the recipient clinic admin');
-    await eventually(async () => (await inbox(lmt)).some((n) => n.referralId === referral.id && n.type === 'escalated'), 'note to the sender');
-    await eventually(async () => (await inbox(lmt)).some((n) => n.referralId === referral.id && n.type === 'expired'), 'expiry notice to the sender');
+    await eventually(
+      async () => (await inbox(pt)).some((n) => n.referralId === referral.id && n.type === 'reminder_sent'),
+      'reminder to the recipient',
+    );
+    await eventually(
+      async () => (await inbox(physio.admin)).some((n) => n.referralId === referral.id && n.type === 'escalated'),
+      'escalation to the recipient clinic admin',
+    );
+    await eventually(
+      async () => (await inbox(lmt)).some((n) => n.referralId === referral.id && n.type === 'escalated'),
+      'note to the sender',
+    );
+    await eventually(
+      async () => (await inbox(lmt)).some((n) => n.referralId === referral.id && n.type === 'expired'),
+      'expiry notice to the sender',
+    );
 
     // An expired referral can be redirected.
     const patientId = current.body.patientId;

@@ -16,7 +16,9 @@ async function main() {
   const queue = new Queue('noop', { connection, prefix });
   for (let i = 0; i < JOBS; i += 1000) {
     const n = Math.min(1000, JOBS - i);
-    await queue.addBulk(Array.from({ length: n }, (_, k) => ({ name: 'noop', data: { i: i + k }, opts: { jobId: `j${i + k}`, ...KEEP } })));
+    await queue.addBulk(
+      Array.from({ length: n }, (_, k) => ({ name: 'noop', data: { i: i + k }, opts: { jobId: `j${i + k}`, ...KEEP } })),
+    );
   }
   let done = 0;
   let finish;

@@ -22,7 +22,17 @@ app.post('/referrals', async (request, reply) => {
       `INSERT INTO referrals (kind, status, patient_id, sender_id, sender_clinic_id, recipient_id, recipient_clinic_id, created_by,
                               priority, reason, body_regions)
        VALUES ($1, 'draft', $2, $3, $4, $5, $6, $3, $7, $8, $9) RETURNING id`,
-      [b.kind, b.patientId, SENDER_ID, SENDER_CLINIC_ID, b.recipientId, RECIPIENT_CLINIC_ID, b.priority, b.reason, b.bodyRegions ?? []],
+      [
+        b.kind,
+        b.patientId,
+        SENDER_ID,
+        SENDER_CLINIC_ID,
+        b.recipientId,
+        RECIPIENT_CLINIC_ID,
+        b.priority,
+        b.reason,
+        b.bodyRegions ?? [],
+      ],
     );
     const {
       rows: [event],

@@ -413,7 +413,9 @@ async function diagnostics(sql, redisPort, result, timeline, smtpSink, hookSink)
     const gaps = dups.map(([, ts]) => (timeline.find((x) => x.end >= ts[0])?.start ?? NaN) - ts[0]).filter(Number.isFinite);
     if (gaps.length > 0) {
       gaps.sort((a, b) => a - b);
-      out.push(`  ${kind}: the receiver had the first send ${gaps[0]}–${gaps[gaps.length - 1]} ms (median ${gaps[gaps.length >> 1]}) before the fault began`);
+      out.push(
+        `  ${kind}: the receiver had the first send ${gaps[0]}–${gaps[gaps.length - 1]} ms (median ${gaps[gaps.length >> 1]}) before the fault began`,
+      );
     }
     for (const [id, ts] of dups.slice(0, 3))
       out.push(`  ${kind} ${id} sent at ${ts.map(at).join(', ')}; fault after the first send: ${faultAfter(ts[0])}`);

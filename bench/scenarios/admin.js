@@ -55,7 +55,9 @@ module.exports = async function admin({ api, databaseUrl, measure, apiRequest, t
   console.log(`bench: seeding took ${seedSeconds.toFixed(1)} s`);
 
   // A fresh token: seeding a slow machine can outlast the 15-minute access token.
-  const { accessToken: token } = await apiRequest('POST', '/api/v1/auth/login', { body: { email: admin.email, password: admin.password } });
+  const { accessToken: token } = await apiRequest('POST', '/api/v1/auth/login', {
+    body: { email: admin.email, password: admin.password },
+  });
   if (process.env.BENCH_EXPLAIN === '1') await explainMetrics(databaseUrl, registered.clinic.id);
   const yearAgo = new Date(Date.now() - 365 * 86_400_000).toISOString();
   const targets = [

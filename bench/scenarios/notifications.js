@@ -120,10 +120,10 @@ module.exports = async function notifications({ api, databaseUrl, apiRequest, st
     const count = async () =>
       Number(
         (
-          await c.query(`SELECT count(*) FROM notifications WHERE type = 'sent' AND user_id = $1 AND referral_id = ANY($2::uuid[])`, [
-            pt.id,
-            ids,
-          ])
+          await c.query(
+            `SELECT count(*) FROM notifications WHERE type = 'sent' AND user_id = $1 AND referral_id = ANY($2::uuid[])`,
+            [pt.id, ids],
+          )
         ).rows[0].count,
       );
     await waitForCount(count, ids.length, 'in-app notifications of the sends');
@@ -152,12 +152,17 @@ module.exports = async function notifications({ api, databaseUrl, apiRequest, st
     failed: failures.length,
   };
 
-  console.log(`bench: latency ${JSON.stringify(latency)}${failures.length > 0 ? `, failed ${JSON.stringify(failureKinds)}` : ''}`);
+  console.log(
+    `bench: latency ${JSON.stringify(latency)}${failures.length > 0 ? `, failed ${JSON.stringify(failureKinds)}` : ''}`,
+  );
 
   // Throughput: outbox rows for the sent referrals, inserted with the worker stopped.
   await worker.stop();
   const perEvent = await withClient(databaseUrl, async (c) => {
-    const { rows } = await c.query(`SELECT count(*)::int AS n FROM notifications WHERE type = 'sent' AND referral_id = ANY($1::uuid[])`, [ids]);
+    const { rows } = await c.query(
+      `SELECT count(*)::int AS n FROM notifications WHERE type = 'sent' AND referral_id = ANY($1::uuid[])`,
+      [ids],
+    );
     const per = rows[0].n / ids.length;
     await c.query(
       `INSERT INTO outbox_events (type, referral_id, payload)
@@ -168,13 +173,19 @@ module.exports = async function notifications({ api, databaseUrl, apiRequest, st
     );
     return per;
   });
-  const before = await withClient(databaseUrl, async (c) => Number((await c.query(`SELECT count(*) FROM notifications`)).rows[0].count));
+  const before = await withClient(databaseUrl, async (c) =>
+    Number((await c.query(`SELECT count(*) FROM notifications`)).rows[0].count),
+  );
   const expected = before + Math.round(OUTBOX_ROWS * perEvent);
   const spawned = performance.now();
   worker = await startWorker();
   const ready = performance.now();
   await withClient(databaseUrl, (c) =>
-    waitForCount(async () => Number((await c.query(`SELECT count(*) FROM notifications`)).rows[0].count), expected, 'outbox drain'),
+    waitForCount(
+      async () => Number((await c.query(`SELECT count(*) FROM notifications`)).rows[0].count),
+      expected,
+      'outbox drain',
+    ),
   );
   const drainSeconds = (performance.now() - ready) / 1000;
   const startupSeconds = (ready - spawned) / 1000;
@@ -186,7 +197,14 @@ module.exports = async function notifications({ api, databaseUrl, apiRequest, st
   const rawPrefix = `bench_${tag}_raw`;
   cleanups.push(() => deleteKeysWithPrefix(redisUrl, rawPrefix));
   const { stdout } = await promisify(execFile)(process.execPath, [join(__dirname, '../baselines/bullmq-noop.js')], {
-    env: { PATH: process.env.PATH, NODE_ENV: 'production', REDIS_URL: redisUrl, PREFIX: rawPrefix, JOBS: String(OUTBOX_ROWS), CONCURRENCY: '10' },
+    env: {
+      PATH: process.env.PATH,
+      NODE_ENV: 'production',
+      REDIS_URL: redisUrl,
+      PREFIX: rawPrefix,
+      JOBS: String(OUTBOX_ROWS),
+      CONCURRENCY: '10',
+    },
   });
   const raw = JSON.parse(stdout.trim().split('\n').pop());
 
@@ -194,7 +212,19 @@ module.exports = async function notifications({ api, databaseUrl, apiRequest, st
   const eventsPerSecond = OUTBOX_ROWS / drainSeconds;
   const latencyTable = table(
     'rrrrrrrrrrl',
-    ['sends ok', 'failed', 'ok/s', 'HTTP p50/p99 ms', 'p50 ms', 'p95 ms', 'p99 ms', 'max ms', 'pacing p99 ms', 'targets', 'result'],
+    [
+      'sends ok',
+      'failed',
+      'ok/s',
+      'HTTP p50/p99 ms',
+      'p50 ms',
+      'p95 ms',
+      'p99 ms',
+      'max ms',
+      'pacing p99 ms',
+      'targets',
+      'result',
+    ],
     [
       [
         String(latency.sends),

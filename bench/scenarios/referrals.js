@@ -62,7 +62,10 @@ module.exports = async function referrals({ api, databaseUrl, startBaseline, mea
   });
   let b2;
   try {
-    b2 = { name: 'B2 Fastify + pg POST /referrals (4 inserts, 1 tx)', ...(await measure(`${b2Server.url}/referrals`, json, { method: 'POST', body })) };
+    b2 = {
+      name: 'B2 Fastify + pg POST /referrals (4 inserts, 1 tx)',
+      ...(await measure(`${b2Server.url}/referrals`, json, { method: 'POST', body })),
+    };
   } finally {
     await b2Server.stop();
   }

@@ -467,7 +467,9 @@ describe('web app in the browser: both referral stories and the admin dashboard'
       });
       // The refresh comes from the 401 retry, or at the latest from the refresh scheduled ahead of
       // the 30-second expiry: either way the session is renewed without a sign-in.
-      const refreshed = adminPage.waitForRequest((request) => request.url().endsWith('/api/v1/auth/refresh'), { timeout: 45_000 });
+      const refreshed = adminPage.waitForRequest((request) => request.url().endsWith('/api/v1/auth/refresh'), {
+        timeout: 45_000,
+      });
       await adminPage.goto('/admin');
       await adminPage.getByRole('heading', { level: 1, name: 'Clinic dashboard' }).waitFor();
       const closed = adminPage.getByTestId('status-count-closed');

@@ -49,7 +49,12 @@ export function maintenanceReferralBody(patientId: string, recipientId: string, 
     priority: 'routine',
     reason: 'Discharged from PT; maintenance massage recommended',
     bodyRegions: ['shoulder_left'],
-    plan: { frequencyWeeks: 2, sessions: 6, focusAreas: ['shoulder_left', 'neck'], precautions: 'No deep pressure over the AC joint' },
+    plan: {
+      frequencyWeeks: 2,
+      sessions: 6,
+      focusAreas: ['shoulder_left', 'neck'],
+      precautions: 'No deep pressure over the AC joint',
+    },
     ...overrides,
   };
 }
@@ -61,8 +66,18 @@ export async function createReferral(http: TestAgent, user: SignedInUser, body: 
 }
 
 /** Performs an action with the given version and returns the raw response (not asserted). */
-export function act(http: TestAgent, user: SignedInUser, referralId: string, action: string, version: number, body: Record<string, unknown> = {}) {
-  return http.post(`/api/v1/referrals/${referralId}/${action}`).set(user.auth).send({ version, ...body });
+export function act(
+  http: TestAgent,
+  user: SignedInUser,
+  referralId: string,
+  action: string,
+  version: number,
+  body: Record<string, unknown> = {},
+) {
+  return http
+    .post(`/api/v1/referrals/${referralId}/${action}`)
+    .set(user.auth)
+    .send({ version, ...body });
 }
 
 /** Performs an action that must succeed; returns the updated referral. */
@@ -201,7 +216,14 @@ export interface ReferralBody {
   replacesId: string | null;
   outcome: { summary: string; recommendations: string | null; sentAt: string } | null;
   allowedActions: string[];
-  timeline: { type: string; fromStatus: string | null; toStatus: string; actorId: string | null; reason: string | null; note: string | null }[];
+  timeline: {
+    type: string;
+    fromStatus: string | null;
+    toStatus: string;
+    actorId: string | null;
+    reason: string | null;
+    note: string | null;
+  }[];
   [member: string]: unknown;
 }
 
@@ -225,9 +247,10 @@ export async function referralIn(
   if (status === 'expired') {
     if (!sql) throw new Error('expired needs the test database');
     referral = await actOk(http, parties.sender, referral, 'send');
-    await sql.query(`UPDATE referrals SET status = 'expired', version = version + 1, updated_at = now() WHERE id = $1 AND status = 'sent'`, [
-      referral.id,
-    ]);
+    await sql.query(
+      `UPDATE referrals SET status = 'expired', version = version + 1, updated_at = now() WHERE id = $1 AND status = 'sent'`,
+      [referral.id],
+    );
     const read = await http.get(`/api/v1/referrals/${referral.id}`).set(parties.sender.auth).expect(200);
     return read.body;
   }

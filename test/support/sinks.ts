@@ -73,7 +73,11 @@ export async function startWebhookSink(
 }
 
 /** Polls until `check` returns a truthy value or the time runs out (then throws with `what`). */
-export async function eventually<T>(check: () => Promise<T | undefined | false | null> | T | undefined | false | null, what: string, timeoutMs = 20_000): Promise<T> {
+export async function eventually<T>(
+  check: () => Promise<T | undefined | false | null> | T | undefined | false | null,
+  what: string,
+  timeoutMs = 20_000,
+): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const value = await check();

@@ -68,7 +68,11 @@ export interface TestClinic {
   clinicId: string;
 }
 
-function signedIn(body: { user: { id: string; clinicId: string; email: string; role: string }; accessToken: string; refreshToken: string }): SignedInUser {
+function signedIn(body: {
+  user: { id: string; clinicId: string; email: string; role: string };
+  accessToken: string;
+  refreshToken: string;
+}): SignedInUser {
   return {
     id: body.user.id,
     clinicId: body.user.clinicId,
@@ -83,7 +87,10 @@ function signedIn(body: { user: { id: string; clinicId: string; email: string; r
 export async function registerClinic(http: TestAgent, overrides: Parameters<typeof clinicPayload>[0] = {}): Promise<TestClinic> {
   const res = await http
     .post('/api/v1/auth/register-clinic')
-    .send({ clinic: clinicPayload(overrides), admin: { email: uniqueEmail('admin'), password: PASSWORD, fullName: 'Avery Admin' } })
+    .send({
+      clinic: clinicPayload(overrides),
+      admin: { email: uniqueEmail('admin'), password: PASSWORD, fullName: 'Avery Admin' },
+    })
     .expect(201);
   return { admin: signedIn(res.body), clinicId: res.body.clinic.id };
 }

@@ -40,7 +40,10 @@ describe('loadConfig', () => {
     });
 
     it('reads the database pool size and wait', () => {
-      expect(loadConfig({ ...SERVER, DATABASE_POOL_SIZE: '1', DATABASE_POOL_WAIT: '250ms' }).database).toEqual({ poolSize: 1, poolWaitMs: 250 });
+      expect(loadConfig({ ...SERVER, DATABASE_POOL_SIZE: '1', DATABASE_POOL_WAIT: '250ms' }).database).toEqual({
+        poolSize: 1,
+        poolWaitMs: 250,
+      });
     });
 
     it('refuses a missing JWT_SECRET, naming it', () => {

@@ -123,7 +123,8 @@ export function loadConfig(env: Env = process.env): AppConfig {
   for (const origin of corsOrigins) {
     try {
       const parsed = new URL(origin);
-      if (parsed.origin !== origin) problems.push(`CORS_ORIGINS entry "${origin}" must be a bare origin like https://app.example.com`);
+      if (parsed.origin !== origin)
+        problems.push(`CORS_ORIGINS entry "${origin}" must be a bare origin like https://app.example.com`);
     } catch {
       problems.push(`CORS_ORIGINS entry "${origin}" is not a valid origin`);
     }

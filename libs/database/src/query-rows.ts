@@ -16,7 +16,12 @@ export interface QueryOptions {
  * `[rows, affectedCount]` for UPDATE and DELETE but `rows` for SELECT and INSERT.)
  * Inside a transaction it uses the transaction's connection.
  */
-export async function queryRows<T>(manager: EntityManager, sql: string, parameters: unknown[] = [], options: QueryOptions = {}): Promise<T[]> {
+export async function queryRows<T>(
+  manager: EntityManager,
+  sql: string,
+  parameters: unknown[] = [],
+  options: QueryOptions = {},
+): Promise<T[]> {
   if (options.prepare) return queryPrepared<T>(manager, sql, parameters);
   const runner = manager.queryRunner ?? manager.connection.createQueryRunner();
   try {

@@ -75,12 +75,12 @@ export function licenceExpired(u: Pick<UserEntity, 'role' | 'licenceExpiresOn'>,
 
 /** A user's columns as a view needs them: the entity, or a raw row aliased to its property names. */
 export type UserFields = Omit<UserEntity, 'passwordHash'>;
-export type ClinicSummaryFields = Pick<ClinicEntity, 'id' | 'name' | 'addressCity' | 'addressRegion' | 'addressPostalCode' | 'addressCountry'>;
+export type ClinicSummaryFields = Pick<
+  ClinicEntity,
+  'id' | 'name' | 'addressCity' | 'addressRegion' | 'addressPostalCode' | 'addressCountry'
+>;
 
-export function userView(
-  u: UserFields,
-  options: { now: Date; withEmail: boolean; clinic?: ClinicSummaryFields },
-): UserView {
+export function userView(u: UserFields, options: { now: Date; withEmail: boolean; clinic?: ClinicSummaryFields }): UserView {
   const { now, withEmail, clinic } = options;
   return {
     id: u.id,

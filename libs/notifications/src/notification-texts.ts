@@ -14,34 +14,62 @@ export interface TextContext {
 type Texts = (c: TextContext) => { title: string; body: string };
 
 const TEXTS: Record<string, Partial<Record<Audience, Texts>>> = {
-  sent: { recipient: (c) => ({ title: `New referral from ${c.senderClinic}`, body: `You have a new referral from ${c.senderClinic}.` }) },
+  sent: {
+    recipient: (c) => ({ title: `New referral from ${c.senderClinic}`, body: `You have a new referral from ${c.senderClinic}.` }),
+  },
   accepted: { sender: (c) => ({ title: 'Referral accepted', body: `${c.recipientClinic} accepted your referral.` }) },
   declined: {
-    sender: (c) => ({ title: 'Referral declined', body: `${c.recipientClinic} declined your referral. You can redirect it to another practitioner.` }),
+    sender: (c) => ({
+      title: 'Referral declined',
+      body: `${c.recipientClinic} declined your referral. You can redirect it to another practitioner.`,
+    }),
   },
   info_requested: {
-    sender: (c) => ({ title: 'More information requested', body: `${c.recipientClinic} needs more information about your referral.` }),
+    sender: (c) => ({
+      title: 'More information requested',
+      body: `${c.recipientClinic} needs more information about your referral.`,
+    }),
   },
-  info_provided: { recipient: (c) => ({ title: 'Information provided', body: `${c.senderClinic} answered your request for information.` }) },
-  scheduled: { sender: (c) => ({ title: 'Appointment scheduled', body: `${c.recipientClinic} scheduled an appointment for your referral.` }) },
-  unscheduled: { sender: (c) => ({ title: 'Appointment removed', body: `${c.recipientClinic} removed the appointment for your referral.` }) },
+  info_provided: {
+    recipient: (c) => ({ title: 'Information provided', body: `${c.senderClinic} answered your request for information.` }),
+  },
+  scheduled: {
+    sender: (c) => ({ title: 'Appointment scheduled', body: `${c.recipientClinic} scheduled an appointment for your referral.` }),
+  },
+  unscheduled: {
+    sender: (c) => ({ title: 'Appointment removed', body: `${c.recipientClinic} removed the appointment for your referral.` }),
+  },
   outcome_sent: {
-    sender: (c) => ({ title: 'Outcome reported', body: `${c.recipientClinic} sent the outcome of your referral. Please review and close it.` }),
+    sender: (c) => ({
+      title: 'Outcome reported',
+      body: `${c.recipientClinic} sent the outcome of your referral. Please review and close it.`,
+    }),
   },
   expired: {
-    sender: (c) => ({ title: 'Referral expired', body: `Your referral to ${c.recipientClinic} expired without a decision. You can redirect it.` }),
+    sender: (c) => ({
+      title: 'Referral expired',
+      body: `Your referral to ${c.recipientClinic} expired without a decision. You can redirect it.`,
+    }),
   },
   cancelled: { recipient: (c) => ({ title: 'Referral cancelled', body: `${c.senderClinic} cancelled a referral sent to you.` }) },
   cancel_requested: {
     recipient: (c) => ({ title: 'Cancellation requested', body: `${c.senderClinic} asked to cancel a referral you accepted.` }),
   },
-  cancel_confirmed: { sender: (c) => ({ title: 'Cancellation confirmed', body: `${c.recipientClinic} confirmed the cancellation of your referral.` }) },
+  cancel_confirmed: {
+    sender: (c) => ({
+      title: 'Cancellation confirmed',
+      body: `${c.recipientClinic} confirmed the cancellation of your referral.`,
+    }),
+  },
   note_added: {
     sender: (c) => ({ title: 'New note on a referral', body: `${c.recipientClinic} added a note to your referral.` }),
     recipient: (c) => ({ title: 'New note on a referral', body: `${c.senderClinic} added a note to a referral.` }),
   },
   reminder_sent: {
-    recipient: (c) => ({ title: 'Referral waiting for your decision', body: `A referral from ${c.senderClinic} is waiting for your decision.` }),
+    recipient: (c) => ({
+      title: 'Referral waiting for your decision',
+      body: `A referral from ${c.senderClinic} is waiting for your decision.`,
+    }),
   },
   escalated: {
     recipient_admins: (c) => ({
@@ -55,7 +83,11 @@ const TEXTS: Record<string, Partial<Record<Audience, Texts>>> = {
   },
 };
 
-export function notificationText(event: string, audience: Audience, context: TextContext): { title: string; body: string } | undefined {
+export function notificationText(
+  event: string,
+  audience: Audience,
+  context: TextContext,
+): { title: string; body: string } | undefined {
   return TEXTS[event]?.[audience]?.(context);
 }
 

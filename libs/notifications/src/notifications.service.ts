@@ -61,7 +61,10 @@ export class NotificationsService {
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
 
-  async inbox(principal: Principal, query: { unread?: boolean; cursor?: string; limit?: number }): Promise<Page<NotificationView>> {
+  async inbox(
+    principal: Principal,
+    query: { unread?: boolean; cursor?: string; limit?: number },
+  ): Promise<Page<NotificationView>> {
     const limit = query.limit ?? DEFAULT_PAGE_SIZE;
     const params: unknown[] = [principal.userId, limit + 1];
     let where = 'user_id = $1';
@@ -86,9 +89,10 @@ export class NotificationsService {
   }
 
   async unreadCount(principal: Principal): Promise<number> {
-    const [row]: { count: number }[] = await this.db.query(`SELECT count(*)::int AS count FROM notifications WHERE user_id = $1 AND read_at IS NULL`, [
-      principal.userId,
-    ]);
+    const [row]: { count: number }[] = await this.db.query(
+      `SELECT count(*)::int AS count FROM notifications WHERE user_id = $1 AND read_at IS NULL`,
+      [principal.userId],
+    );
     return row.count;
   }
 
@@ -172,7 +176,10 @@ export class NotificationsService {
     );
     const items = rows.slice(0, limit);
     const last = items[items.length - 1];
-    return { items: items.map(failedView), nextCursor: rows.length > limit && last ? encodeCursor([last.cursor_ts, last.id]) : null };
+    return {
+      items: items.map(failedView),
+      nextCursor: rows.length > limit && last ? encodeCursor([last.cursor_ts, last.id]) : null,
+    };
   }
 
   /**
@@ -190,10 +197,10 @@ export class NotificationsService {
         [id, principal.clinicId],
       );
       if (!row) {
-        const [current]: { status: string }[] = await tx.query(`SELECT status FROM notification_deliveries WHERE id = $1 AND clinic_id = $2`, [
-          id,
-          principal.clinicId,
-        ]);
+        const [current]: { status: string }[] = await tx.query(
+          `SELECT status FROM notification_deliveries WHERE id = $1 AND clinic_id = $2`,
+          [id, principal.clinicId],
+        );
         if (!current) throw new AppError('not_found', 'The delivery was not found');
         throw new AppError('invalid_transition', `Only a failed delivery can be retried; this one is ${current.status}`, {
           currentStatus: current.status,

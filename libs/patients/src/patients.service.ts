@@ -144,9 +144,18 @@ export class PatientsService {
       const [last, first, id] = decodeCursor(query.cursor, ['text', 'text', 'uuid']);
       qb.andWhere('(p.last_name, p.first_name, p.id) > (:last, :first, :id)', { last, first, id });
     }
-    const rows = await qb.orderBy('p.last_name').addOrderBy('p.first_name').addOrderBy('p.id').limit(limit + 1).getMany();
+    const rows = await qb
+      .orderBy('p.last_name')
+      .addOrderBy('p.first_name')
+      .addOrderBy('p.id')
+      .limit(limit + 1)
+      .getMany();
     const consents = rows.length
-      ? await this.consents.query('c').andWhere('c.patient_id IN (:...ids)', { ids: rows.map((r) => r.id) }).orderBy('c.created_at').getMany()
+      ? await this.consents
+          .query('c')
+          .andWhere('c.patient_id IN (:...ids)', { ids: rows.map((r) => r.id) })
+          .orderBy('c.created_at')
+          .getMany()
       : [];
     await this.audit.record({
       action: 'patient.list',
@@ -156,7 +165,11 @@ export class PatientsService {
     return toPage(
       rows,
       limit,
-      (p) => patientView(p, consents.filter((c) => c.patientId === p.id)),
+      (p) =>
+        patientView(
+          p,
+          consents.filter((c) => c.patientId === p.id),
+        ),
       (p) => [p.lastName, p.firstName, p.id],
     );
   }
@@ -170,7 +183,10 @@ export class PatientsService {
     return this.db.transaction(async (tx) => {
       const changes = Object.fromEntries(Object.entries(patch).filter(([, v]) => v !== undefined));
       const patient = Object.keys(changes).length ? await this.patients.update(id, changes, tx) : await this.patients.get(id, tx);
-      await this.audit.record({ action: 'patient.update', resourceType: 'patient', resourceId: id, details: { fields: Object.keys(changes) } }, tx);
+      await this.audit.record(
+        { action: 'patient.update', resourceType: 'patient', resourceId: id, details: { fields: Object.keys(changes) } },
+        tx,
+      );
       return this.view(patient, tx);
     });
   }
@@ -191,7 +207,10 @@ export class PatientsService {
   /** Revokes a consent; revoking one already revoked changes nothing. */
   async revokeConsent(principal: Principal, patientId: string, consentId: string): Promise<ConsentView> {
     return this.db.transaction(async (tx) => {
-      const consent = await this.consents.query('c', tx).andWhere('c.id = :consentId AND c.patient_id = :patientId', { consentId, patientId }).getOne();
+      const consent = await this.consents
+        .query('c', tx)
+        .andWhere('c.id = :consentId AND c.patient_id = :patientId', { consentId, patientId })
+        .getOne();
       if (!consent) throw new AppError('not_found', 'The consent was not found');
       if (consent.revokedAt) return consentView(consent);
       const revoked = await this.consents.update(consentId, { revokedAt: this.clock.now(), revokedBy: principal.userId }, tx);
@@ -203,13 +222,24 @@ export class PatientsService {
     });
   }
 
-  private async insertConsent(tx: EntityManager, principal: Principal, patientId: string, input: ConsentInput): Promise<ConsentEntity> {
+  private async insertConsent(
+    tx: EntityManager,
+    principal: Principal,
+    patientId: string,
+    input: ConsentInput,
+  ): Promise<ConsentEntity> {
     const grantedAt = input.grantedAt ? new Date(input.grantedAt) : this.clock.now();
     // A savepoint, so a concurrent duplicate does not abort the surrounding transaction.
     await tx.query('SAVEPOINT grant_consent');
     try {
       const consent = await tx.save(
-        tx.create(ConsentEntity, { patientId, clinicId: principal.clinicId, scope: input.scope, grantedAt, recordedBy: principal.userId }),
+        tx.create(ConsentEntity, {
+          patientId,
+          clinicId: principal.clinicId,
+          scope: input.scope,
+          grantedAt,
+          recordedBy: principal.userId,
+        }),
       );
       await tx.query('RELEASE SAVEPOINT grant_consent');
       return consent;

@@ -49,7 +49,9 @@ export class AttachmentsService {
     return this.db.transaction(async (tx) => {
       const base = await this.referrals.visibleBase(principal, referralId, tx, 'attachment.upload');
       // Lock the referral so a concurrent send cannot slip between the check and the insert.
-      const [locked]: { status: string }[] = await tx.query(`SELECT status FROM referrals WHERE id = $1 FOR UPDATE`, [referralId]);
+      const [locked]: { status: string }[] = await tx.query(`SELECT status FROM referrals WHERE id = $1 FOR UPDATE`, [
+        referralId,
+      ]);
       if (!partiesOfRow(principal, { ...base, status: locked.status }).includes('sender')) {
         throw new AppError('forbidden', 'Only the sender side adds attachments');
       }
@@ -67,7 +69,10 @@ export class AttachmentsService {
         [referralId, safeFileName(fileName), contentType, content.length, sha256, content, principal.userId],
       );
       await tx.query(`UPDATE referrals SET updated_at = now() WHERE id = $1`, [referralId]);
-      await this.audit.record({ action: 'attachment.upload', resourceType: 'referral', resourceId: referralId, details: { attachmentId: row.id } }, tx);
+      await this.audit.record(
+        { action: 'attachment.upload', resourceType: 'referral', resourceId: referralId, details: { attachmentId: row.id } },
+        tx,
+      );
       return {
         id: row.id as string,
         referralId,
@@ -88,7 +93,12 @@ export class AttachmentsService {
       [attachmentId, referralId],
     );
     if (!row) throw new AppError('not_found', 'The attachment was not found');
-    await this.audit.record({ action: 'attachment.download', resourceType: 'referral', resourceId: referralId, details: { attachmentId } });
+    await this.audit.record({
+      action: 'attachment.download',
+      resourceType: 'referral',
+      resourceId: referralId,
+      details: { attachmentId },
+    });
     return { fileName: row.file_name, contentType: row.content_type, content: row.content };
   }
 }

@@ -37,7 +37,13 @@ export function canonicalJson(value: unknown): string {
 export class IdempotencyStore {
   constructor(@InjectDataSource() private readonly db: DataSource) {}
 
-  async run<T>(userId: string, key: string, requestBody: unknown, status: number, work: (tx: EntityManager) => Promise<T>): Promise<StoredResponse<T>> {
+  async run<T>(
+    userId: string,
+    key: string,
+    requestBody: unknown,
+    status: number,
+    work: (tx: EntityManager) => Promise<T>,
+  ): Promise<StoredResponse<T>> {
     const requestHash = createHash('sha256').update(canonicalJson(requestBody)).digest('hex');
     try {
       return await this.db.transaction(async (tx) => {
@@ -67,9 +73,13 @@ export class IdempotencyStore {
         return { status, body, replayed: false };
       });
     } catch (error) {
-      const code = (error as { driverError?: { code?: string }; code?: string }).driverError?.code ?? (error as { code?: string }).code;
+      const code =
+        (error as { driverError?: { code?: string }; code?: string }).driverError?.code ?? (error as { code?: string }).code;
       if (code === LOCK_NOT_AVAILABLE) {
-        throw new AppError('idempotency_in_progress', 'A request with this Idempotency-Key is still being processed; retry shortly');
+        throw new AppError(
+          'idempotency_in_progress',
+          'A request with this Idempotency-Key is still being processed; retry shortly',
+        );
       }
       throw error;
     }

@@ -44,10 +44,13 @@ describe('partiesOf', () => {
     expect(partiesOf(recipientAdmin, r)).toEqual(['recipient']);
   });
 
-  it.each(REFERRAL_STATUSES.map((s) => [s]))('gives no side to a practitioner of either clinic who is neither party (%s)', (status) => {
-    expect(partiesOf(senderColleague, referral(status))).toEqual([]);
-    expect(partiesOf(recipientColleague, referral(status))).toEqual([]);
-  });
+  it.each(REFERRAL_STATUSES.map((s) => [s]))(
+    'gives no side to a practitioner of either clinic who is neither party (%s)',
+    (status) => {
+      expect(partiesOf(senderColleague, referral(status))).toEqual([]);
+      expect(partiesOf(recipientColleague, referral(status))).toEqual([]);
+    },
+  );
 
   it.each(REFERRAL_STATUSES.map((s) => [s]))('gives no side to an admin of an uninvolved clinic (%s)', (status) => {
     expect(partiesOf(outsiderAdmin, referral(status))).toEqual([]);

@@ -91,7 +91,9 @@ const EVENT_COLUMNS = 'id, referral_id, type, from_status, to_status, actor_id, 
  * come out exactly as from a plain timestamptz column.
  */
 export function timelineJsonSql(referralId: string, pendingEvents?: string): string {
-  const pending = pendingEvents ? ` UNION ALL SELECT ${EVENT_COLUMNS} FROM ${pendingEvents} WHERE referral_id = ${referralId}` : '';
+  const pending = pendingEvents
+    ? ` UNION ALL SELECT ${EVENT_COLUMNS} FROM ${pendingEvents} WHERE referral_id = ${referralId}`
+    : '';
   return `(SELECT coalesce(json_agg(json_build_object(
              'id', e.id, 'referralId', e.referral_id, 'type', e.type, 'fromStatus', e.from_status, 'toStatus', e.to_status,
              'actorId', e.actor_id, 'reason', e.reason, 'note', e.note, 'data', e.data, 'occurredAt', e.occurred_at::text
@@ -111,7 +113,10 @@ const ATTACHMENTS_JSON = `(SELECT coalesce(json_agg(json_build_object(
  * events the same statement inserted.
  */
 export function detailedReferralViewSql(source = 'referrals', pendingEvents?: string): string {
-  return viewSelect(source, `,\n         ${timelineJsonSql('r.id', pendingEvents)} AS timeline,\n         ${ATTACHMENTS_JSON} AS attachments`);
+  return viewSelect(
+    source,
+    `,\n         ${timelineJsonSql('r.id', pendingEvents)} AS timeline,\n         ${ATTACHMENTS_JSON} AS attachments`,
+  );
 }
 
 /** A timeline event or attachment as the JSON above builds it: the view's shape, timestamps as PostgreSQL text. */
@@ -151,7 +156,13 @@ export function referralView(row: ReferralRow, principal: Principal): ReferralVi
     patientId: row.patient_id,
     patient,
     senderId: row.sender_id,
-    sender: { id: row.sender_id, fullName: row.s_name, role: row.s_role, clinicId: row.sender_clinic_id, clinicName: row.s_clinic_name },
+    sender: {
+      id: row.sender_id,
+      fullName: row.s_name,
+      role: row.s_role,
+      clinicId: row.sender_clinic_id,
+      clinicName: row.s_clinic_name,
+    },
     recipientId: row.recipient_id,
     recipient: {
       id: row.recipient_id,

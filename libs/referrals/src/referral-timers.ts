@@ -97,7 +97,13 @@ export class ReferralTimers {
   }
 
   /** Moves due referrals to `to`, appending the event, outbox row and audit row in one statement. */
-  private async systemTransition(due: string, to: 'expired' | 'closed', event: string, now: Date, afterMs: number): Promise<number> {
+  private async systemTransition(
+    due: string,
+    to: 'expired' | 'closed',
+    event: string,
+    now: Date,
+    afterMs: number,
+  ): Promise<number> {
     const rows: unknown[] = await this.db.query(
       `WITH due AS (
          SELECT r.id, r.status FROM referrals r WHERE ${due} ORDER BY r.id LIMIT ${BATCH} FOR UPDATE SKIP LOCKED

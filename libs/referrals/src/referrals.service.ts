@@ -17,7 +17,15 @@ import { DataSource, type EntityManager } from 'typeorm';
 import type { MaintenancePlan, ReferralOutcome } from './entities/referral.entity';
 import { partiesOfRow } from './referral-access';
 import { assertRecipientEligible, assertRedFlagsUrgent, assertSenderRole, type RecipientFacts } from './referral-rules';
-import { detailedReferralViewSql, REFERRAL_VIEW_SELECT, type ReferralRow, referralView, type TimelineJson, timelineJsonSql, timelineView } from './referral-rows';
+import {
+  detailedReferralViewSql,
+  REFERRAL_VIEW_SELECT,
+  type ReferralRow,
+  referralView,
+  type TimelineJson,
+  timelineJsonSql,
+  timelineView,
+} from './referral-rows';
 import type { ReferralEventView, ReferralView } from './referral.views';
 import {
   type ActionField,
@@ -136,7 +144,9 @@ export class ReferralsService {
     const senderId = namedSender(principal, input.senderId);
     const facts = await this.createFacts(principal, input, admin ? senderId : null, manager);
     if (admin && !facts.sender_role) {
-      throw new AppError('not_found', 'The sender was not found in your clinic', { errors: [{ field: 'senderId', message: 'no such practitioner in your clinic' }] });
+      throw new AppError('not_found', 'The sender was not found in your clinic', {
+        errors: [{ field: 'senderId', message: 'no such practitioner in your clinic' }],
+      });
     }
     assertSenderRole(input.kind, admin ? (facts.sender_role as Role) : principal.role);
     const redFlags = input.redFlags ?? [];
@@ -152,14 +162,22 @@ export class ReferralsService {
       throw AppError.validation([{ field: 'neededBy', message: 'must be a future date' }]);
     }
     if (!facts.patient_found) {
-      throw new AppError('not_found', 'The patient was not found', { errors: [{ field: 'patientId', message: 'no such patient in your clinic' }] });
+      throw new AppError('not_found', 'The patient was not found', {
+        errors: [{ field: 'patientId', message: 'no such patient in your clinic' }],
+      });
     }
     if (!facts.recipient_role) {
-      throw new AppError('not_found', 'The recipient was not found', { errors: [{ field: 'recipientId', message: 'no such practitioner' }] });
+      throw new AppError('not_found', 'The recipient was not found', {
+        errors: [{ field: 'recipientId', message: 'no such practitioner' }],
+      });
     }
     assertRecipientEligible(
       input.kind,
-      { role: facts.recipient_role, licenceExpiresOn: facts.recipient_licence_expires_on, acceptingReferrals: facts.recipient_accepting === true },
+      {
+        role: facts.recipient_role,
+        licenceExpiresOn: facts.recipient_licence_expires_on,
+        acceptingReferrals: facts.recipient_accepting === true,
+      },
       today,
     );
     if (input.replacesId) assertRedirectable(principal, facts);
@@ -186,7 +204,9 @@ export class ReferralsService {
     };
     const params = new SqlParams();
     const insert = `INSERT INTO referrals (${Object.keys(columns).join(', ')})
-       VALUES (${Object.values(columns).map((value) => params.add(value)).join(', ')}) RETURNING *`;
+       VALUES (${Object.values(columns)
+         .map((value) => params.add(value))
+         .join(', ')}) RETURNING *`;
     const row = await this.commitChange(
       manager,
       params,
@@ -241,7 +261,11 @@ export class ReferralsService {
     );
     const hasMore = rows.length > limit;
     const ordered = rows.slice(0, limit);
-    await this.audit.record({ action: 'referral.list', resourceType: 'referral', details: { count: ordered.length, box: box ?? 'all' } });
+    await this.audit.record({
+      action: 'referral.list',
+      resourceType: 'referral',
+      details: { count: ordered.length, box: box ?? 'all' },
+    });
     const last = ordered[ordered.length - 1];
     return {
       items: ordered.map((r) => referralView(r, principal)),
@@ -266,7 +290,9 @@ export class ReferralsService {
       );
     }
     await this.audit.record({ action: 'referral.read', resourceType: 'referral', resourceId: id });
-    const [row] = acknowledged ? [acknowledged] : await queryRows<ReferralRow>(this.db.manager, `${detailedReferralViewSql()} WHERE r.id = $1`, [id], PREPARED);
+    const [row] = acknowledged
+      ? [acknowledged]
+      : await queryRows<ReferralRow>(this.db.manager, `${detailedReferralViewSql()} WHERE r.id = $1`, [id], PREPARED);
     if (!row) throw notFound();
     return referralView(row, principal);
   }
@@ -289,12 +315,20 @@ export class ReferralsService {
    * change, its timeline event, its outbox row and the audit row are one statement, so they commit
    * together; it also answers the updated view. Two round trips: the checks' read and that write.
    */
-  async act(principal: Principal, id: string, action: ReferralAction, input: ReferralActionInput, ifMatch?: number): Promise<ReferralView> {
+  async act(
+    principal: Principal,
+    id: string,
+    action: ReferralAction,
+    input: ReferralActionInput,
+    ifMatch?: number,
+  ): Promise<ReferralView> {
     const base = await this.visibleBase(principal, id, this.db.manager, `referral.${action}`);
     const parties = partiesOfRow(principal, base);
     const expected = input.version ?? ifMatch;
     if (expected === undefined) {
-      throw AppError.validation([{ field: 'version', message: 'send the version you read, as body field "version" or header If-Match' }]);
+      throw AppError.validation([
+        { field: 'version', message: 'send the version you read, as body field "version" or header If-Match' },
+      ]);
     }
     if (expected !== base.version) throw staleVersion(base);
     const check = checkTransition(base.status, action, parties);
@@ -304,7 +338,8 @@ export class ReferralsService {
         allowedActions: allowedActions(base.status, parties),
       });
     }
-    if (!check.ok) throw new AppError('forbidden', `Only the ${check.by} (or an admin of their clinic) may ${action} this referral`);
+    if (!check.ok)
+      throw new AppError('forbidden', `Only the ${check.by} (or an admin of their clinic) may ${action} this referral`);
     const { transition, next } = check;
     validateFields(action, transition.fields, input, this.clock.now());
     this.assertBusinessRules(action, base);
@@ -329,7 +364,10 @@ export class ReferralsService {
     // The response SLA clock stops while the recipient waits for information.
     if (next === 'info_requested') sets.push('sla_paused_at = now()');
     if (base.status === 'info_requested' && next !== 'info_requested') {
-      sets.push(`sla_paused_ms = sla_paused_ms + (extract(epoch FROM now() - sla_paused_at) * 1000)::bigint`, 'sla_paused_at = NULL');
+      sets.push(
+        `sla_paused_ms = sla_paused_ms + (extract(epoch FROM now() - sla_paused_at) * 1000)::bigint`,
+        'sla_paused_at = NULL',
+      );
     }
     const update = `UPDATE referrals SET status = ${params.add(next)}, version = version + 1, updated_at = now()${sets.length ? `, ${sets.join(', ')}` : ''}
           WHERE id = ${params.add(id)} AND version = ${params.add(expected)} RETURNING *`;
@@ -408,10 +446,17 @@ export class ReferralsService {
       outbox AS (${outboxInsertSql(
         'event',
         { referralIdColumn: 'referral_id', referralEventIdColumn: 'id' },
-        { type: `referral.${event.type}`, payload: { fromStatus: event.fromStatus, toStatus: event.toStatus, actorId: event.actorId } },
+        {
+          type: `referral.${event.type}`,
+          payload: { fromStatus: event.fromStatus, toStatus: event.toStatus, actorId: event.actorId },
+        },
         params,
-      )})${audit ? `,
-      audit AS (${this.audit.insertSql(audit, 'changed', 'id', params)})` : ''}
+      )})${
+        audit
+          ? `,
+      audit AS (${this.audit.insertSql(audit, 'changed', 'id', params)})`
+          : ''
+      }
       ${detailedReferralViewSql('changed', 'event')}`;
     const [row] = await queryRows<ReferralRow>(manager, sql, params.values, PREPARED);
     return row;
@@ -437,13 +482,7 @@ export class ReferralsService {
          LEFT JOIN users s ON s.id = $3 AND s.clinic_id = $2
          LEFT JOIN users t ON t.id = $4
          LEFT JOIN referrals o ON o.id = $5`,
-      [
-        input.patientId,
-        principal.clinicId,
-        namedSenderId,
-        input.recipientId,
-        input.replacesId ?? null,
-      ],
+      [input.patientId, principal.clinicId, namedSenderId, input.recipientId, input.replacesId ?? null],
       PREPARED,
     );
     return facts;
@@ -458,7 +497,8 @@ export class ReferralsService {
       acceptingReferrals: base.recipient_accepting,
     };
     if (action === 'send') {
-      if (!base.has_sharing_consent) throw new AppError('consent_required', 'Record the patient\'s referral_sharing consent before sending');
+      if (!base.has_sharing_consent)
+        throw new AppError('consent_required', "Record the patient's referral_sharing consent before sending");
       assertSenderRole(base.kind, base.sender_role);
       assertRecipientEligible(base.kind, recipient, today);
     }
@@ -482,7 +522,9 @@ function namedSender(principal: Principal, senderId: string | undefined): string
     return principal.userId;
   }
   if (!senderId) {
-    throw AppError.validation([{ field: 'senderId', message: 'a clinic admin must name the practitioner the referral is sent for' }]);
+    throw AppError.validation([
+      { field: 'senderId', message: 'a clinic admin must name the practitioner the referral is sent for' },
+    ]);
   }
   return senderId;
 }
@@ -499,12 +541,18 @@ function assertRedirectable(principal: Principal, facts: CreateFacts): void {
       }
     : undefined;
   if (!old || !partiesOfRow(principal, old).includes('sender')) {
-    throw new AppError('not_found', 'The referral to redirect was not found', { errors: [{ field: 'replacesId', message: 'no such referral of yours' }] });
+    throw new AppError('not_found', 'The referral to redirect was not found', {
+      errors: [{ field: 'replacesId', message: 'no such referral of yours' }],
+    });
   }
   if (!REDIRECTABLE_STATUSES.includes(old.status)) {
-    throw new AppError('not_redirectable', `A ${old.status} referral cannot be redirected; only declined, cancelled or expired ones can`, {
-      currentStatus: old.status,
-    });
+    throw new AppError(
+      'not_redirectable',
+      `A ${old.status} referral cannot be redirected; only declined, cancelled or expired ones can`,
+      {
+        currentStatus: old.status,
+      },
+    );
   }
 }
 
@@ -541,4 +589,3 @@ function eventData(action: ReferralAction, input: ReferralActionInput): Record<s
   if (action === 'send-outcome') return { outcome: input.outcome };
   return null;
 }
-

@@ -28,7 +28,9 @@ export default async function globalSetup(): Promise<void> {
   assertTestDatabase(template);
   if (!existsSync(MIGRATE)) execFileSync('npm', ['run', 'build'], { cwd: ROOT, stdio: 'inherit' });
   await withAdminClient(async (client) => {
-    const { rows } = await client.query<{ datname: string }>(`SELECT datname FROM pg_database WHERE datname LIKE $1`, [`${TEMPLATE_PREFIX}%`]);
+    const { rows } = await client.query<{ datname: string }>(`SELECT datname FROM pg_database WHERE datname LIKE $1`, [
+      `${TEMPLATE_PREFIX}%`,
+    ]);
     for (const { datname } of rows) {
       const pid = Number(datname.slice(TEMPLATE_PREFIX.length));
       if (datname === template || !Number.isInteger(pid) || !isAlive(pid)) {

@@ -11,6 +11,6 @@ export const Public = () => SetMetadata(IS_PUBLIC, true);
 export const Roles = (...roles: Role[]) => SetMetadata(REQUIRED_ROLES, roles);
 
 /** The authenticated caller. */
-export const CurrentPrincipal = createParamDecorator(
-  (_data: unknown, _ctx: ExecutionContext): Principal => RequestContext.principal(),
+export const CurrentPrincipal = createParamDecorator((_data: unknown, _ctx: ExecutionContext): Principal =>
+  RequestContext.principal(),
 );

@@ -31,7 +31,11 @@ export function setUpOpenApi(app: NestFastifyApplication): void {
       requestId: { type: 'string' },
       errors: {
         type: 'array',
-        items: { type: 'object', required: ['field', 'message'], properties: { field: { type: 'string' }, message: { type: 'string' } } },
+        items: {
+          type: 'object',
+          required: ['field', 'message'],
+          properties: { field: { type: 'string' }, message: { type: 'string' } },
+        },
       },
     },
   };

@@ -156,7 +156,11 @@ describe('toProblem', () => {
       ['timeout exceeded when trying to connect'],
       ['Connection terminated due to connection timeout'],
     ])('"%s" is a 503 not_ready, not a 500', (message) => {
-      expect(toProblem(new Error(message))).toMatchObject({ status: 503, code: 'not_ready', type: 'urn:referloop:problem:not_ready' });
+      expect(toProblem(new Error(message))).toMatchObject({
+        status: 503,
+        code: 'not_ready',
+        type: 'urn:referloop:problem:not_ready',
+      });
     });
 
     it('another database error stays a 500', () => {

@@ -65,8 +65,7 @@ export function toProblem(error: unknown): Problem {
     const status = error.getStatus();
     const code = CODE_BY_STATUS[status] ?? (status >= 500 ? 'internal_error' : 'validation_failed');
     const response = error.getResponse();
-    const message =
-      typeof response === 'string' ? response : ((response as { message?: unknown }).message ?? error.message);
+    const message = typeof response === 'string' ? response : ((response as { message?: unknown }).message ?? error.message);
     const detail = status >= 500 ? ERROR_TITLES.internal_error : Array.isArray(message) ? message.join('; ') : String(message);
     return { ...problem(code, detail), status };
   }

@@ -31,12 +31,17 @@ function nulPath(value: unknown, path: string): string | undefined {
  */
 class ApiValidationPipe extends ValidationPipe {
   override async transform(value: unknown, metadata: ArgumentMetadata): Promise<unknown> {
-    if (metadata.type === 'body' && value !== undefined && (value === null || typeof value !== 'object' || Array.isArray(value))) {
+    if (
+      metadata.type === 'body' &&
+      value !== undefined &&
+      (value === null || typeof value !== 'object' || Array.isArray(value))
+    ) {
       throw AppError.validation([{ field: 'body', message: 'must be a JSON object' }]);
     }
     if (metadata.type === 'body' || metadata.type === 'query' || metadata.type === 'param') {
       const field = nulPath(value, metadata.type === 'param' ? (metadata.data ?? '') : '');
-      if (field !== undefined) throw AppError.validation([{ field: field || metadata.type, message: 'must not contain NUL characters' }]);
+      if (field !== undefined)
+        throw AppError.validation([{ field: field || metadata.type, message: 'must not contain NUL characters' }]);
     }
     return super.transform(value, metadata);
   }

@@ -30,7 +30,10 @@ export class NotificationsController {
   @Get('notifications')
   @ApiProblems('validation_failed')
   async inbox(@CurrentPrincipal() principal: Principal, @Query() query: InboxQueryDto): Promise<NotificationPageDto> {
-    const [page, unreadCount] = await Promise.all([this.notifications.inbox(principal, query), this.notifications.unreadCount(principal)]);
+    const [page, unreadCount] = await Promise.all([
+      this.notifications.inbox(principal, query),
+      this.notifications.unreadCount(principal),
+    ]);
     return { ...page, unreadCount };
   }
 

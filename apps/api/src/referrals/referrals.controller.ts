@@ -56,7 +56,11 @@ export class ReferralsController {
    */
   @Post()
   @HttpCode(201)
-  @ApiHeader({ name: 'Idempotency-Key', required: false, description: 'Up to 255 visible ASCII characters, unique per request you mean' })
+  @ApiHeader({
+    name: 'Idempotency-Key',
+    required: false,
+    description: 'Up to 255 visible ASCII characters, unique per request you mean',
+  })
   @ApiProblems(
     'validation_failed',
     'forbidden',
@@ -80,7 +84,9 @@ export class ReferralsController {
     if (!IDEMPOTENCY_KEY.test(key)) {
       throw AppError.validation([{ field: 'Idempotency-Key', message: 'must be 1 to 255 visible ASCII characters' }]);
     }
-    const result = await this.idempotency.run(principal.userId, key, body, 201, (tx) => this.referrals.create(principal, body, tx));
+    const result = await this.idempotency.run(principal.userId, key, body, 201, (tx) =>
+      this.referrals.create(principal, body, tx),
+    );
     if (result.replayed) void reply.header('idempotent-replayed', 'true');
     void reply.status(result.status);
     return withEtag(reply, result.body);
@@ -121,7 +127,8 @@ export class ReferralsController {
     @Param('id', uuidParam) id: string,
     @Req() request: FastifyRequest,
   ): Promise<AttachmentDto> {
-    if (!request.isMultipart()) throw new AppError('unsupported_media_type', 'Send the file as multipart/form-data, field "file"');
+    if (!request.isMultipart())
+      throw new AppError('unsupported_media_type', 'Send the file as multipart/form-data, field "file"');
     const part = await request.file({ limits: { fileSize: MAX_ATTACHMENT_BYTES, files: 1 } });
     if (!part || part.fieldname !== 'file') throw AppError.validation([{ field: 'file', message: 'is required' }]);
     const content = await part.toBuffer();

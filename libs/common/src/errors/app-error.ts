@@ -22,11 +22,7 @@ export class AppError extends Error {
   }
 
   static validation(errors: FieldError[], detail?: string): AppError {
-    return new AppError(
-      'validation_failed',
-      detail ?? errors.map((e) => `${e.field}: ${e.message}`).join('; '),
-      { errors },
-    );
+    return new AppError('validation_failed', detail ?? errors.map((e) => `${e.field}: ${e.message}`).join('; '), { errors });
   }
 }
 

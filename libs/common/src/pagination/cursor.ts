@@ -24,7 +24,10 @@ const PART_CHECKS: Record<CursorPart, (v: unknown) => boolean> = {
   text: (v) => typeof v === 'string' && !v.includes('\u0000'),
   uuid: (v) => typeof v === 'string' && UUID.test(v),
   timestamp: (v) =>
-    typeof v === 'string' && TIMESTAMP.test(v) && !Number.isNaN(Date.parse(v)) && new Date(v).toISOString().slice(0, 19) === v.slice(0, 19),
+    typeof v === 'string' &&
+    TIMESTAMP.test(v) &&
+    !Number.isNaN(Date.parse(v)) &&
+    new Date(v).toISOString().slice(0, 19) === v.slice(0, 19),
   number: (v) => typeof v === 'number' && Number.isFinite(v),
 };
 

@@ -33,7 +33,9 @@ export class PatientsReferrals1764200000000 implements MigrationInterface {
         created_at timestamptz NOT NULL DEFAULT now()
       )`);
     // At most one active consent per scope: a double click records it once.
-    await q.query(`CREATE UNIQUE INDEX patient_consents_active_key ON patient_consents (patient_id, scope) WHERE revoked_at IS NULL`);
+    await q.query(
+      `CREATE UNIQUE INDEX patient_consents_active_key ON patient_consents (patient_id, scope) WHERE revoked_at IS NULL`,
+    );
 
     await q.query(`
       CREATE TABLE referrals (
@@ -68,14 +70,20 @@ export class PatientsReferrals1764200000000 implements MigrationInterface {
         CONSTRAINT maintenance_has_plan CHECK ((kind = 'maintenance_massage') = (plan IS NOT NULL))
       )`);
     // Keyset pagination of each box, newest change first: cost does not grow with the table.
-    await q.query(`CREATE INDEX referrals_recipient_box_idx ON referrals (recipient_id, updated_at DESC, id DESC) WHERE status <> 'draft'`);
+    await q.query(
+      `CREATE INDEX referrals_recipient_box_idx ON referrals (recipient_id, updated_at DESC, id DESC) WHERE status <> 'draft'`,
+    );
     await q.query(`CREATE INDEX referrals_sender_box_idx ON referrals (sender_id, updated_at DESC, id DESC)`);
     await q.query(`CREATE INDEX referrals_sender_clinic_idx ON referrals (sender_clinic_id, updated_at DESC, id DESC)`);
-    await q.query(`CREATE INDEX referrals_recipient_clinic_idx ON referrals (recipient_clinic_id, updated_at DESC, id DESC) WHERE status <> 'draft'`);
+    await q.query(
+      `CREATE INDEX referrals_recipient_clinic_idx ON referrals (recipient_clinic_id, updated_at DESC, id DESC) WHERE status <> 'draft'`,
+    );
     await q.query(`CREATE INDEX referrals_patient_idx ON referrals (patient_id)`);
     await q.query(`CREATE INDEX referrals_replaces_idx ON referrals (replaces_id) WHERE replaces_id IS NOT NULL`);
     // Timers look for open referrals by status.
-    await q.query(`CREATE INDEX referrals_open_status_idx ON referrals (status, updated_at) WHERE status IN ('sent', 'received', 'info_requested', 'outcome_sent')`);
+    await q.query(
+      `CREATE INDEX referrals_open_status_idx ON referrals (status, updated_at) WHERE status IN ('sent', 'received', 'info_requested', 'outcome_sent')`,
+    );
 
     await q.query(`
       CREATE TABLE referral_events (

@@ -11,13 +11,17 @@ export class Notifications1764210000000 implements MigrationInterface {
         PERFORM pg_notify('outbox_events', '');
         RETURN NULL;
       END $$`);
-    await q.query(`CREATE TRIGGER outbox_events_notify AFTER INSERT ON outbox_events FOR EACH STATEMENT EXECUTE FUNCTION notify_outbox()`);
+    await q.query(
+      `CREATE TRIGGER outbox_events_notify AFTER INSERT ON outbox_events FOR EACH STATEMENT EXECUTE FUNCTION notify_outbox()`,
+    );
 
     // Response-SLA clock: time in info_requested does not count.
     await q.query(`ALTER TABLE referrals ADD COLUMN sla_paused_ms bigint NOT NULL DEFAULT 0`);
     await q.query(`ALTER TABLE referrals ADD COLUMN sla_paused_at timestamptz`);
     // Reminders and escalations are timeline events; at most one of each per referral.
-    await q.query(`CREATE UNIQUE INDEX referral_events_once_key ON referral_events (referral_id, type) WHERE type IN ('reminder_sent', 'escalated')`);
+    await q.query(
+      `CREATE UNIQUE INDEX referral_events_once_key ON referral_events (referral_id, type) WHERE type IN ('reminder_sent', 'escalated')`,
+    );
 
     await q.query(`
       CREATE TABLE notifications (
@@ -31,7 +35,9 @@ export class Notifications1764210000000 implements MigrationInterface {
         created_at timestamptz NOT NULL DEFAULT now()
       )`);
     await q.query(`CREATE INDEX notifications_inbox_idx ON notifications (user_id, created_at DESC, id DESC)`);
-    await q.query(`CREATE INDEX notifications_unread_idx ON notifications (user_id, created_at DESC, id DESC) WHERE read_at IS NULL`);
+    await q.query(
+      `CREATE INDEX notifications_unread_idx ON notifications (user_id, created_at DESC, id DESC) WHERE read_at IS NULL`,
+    );
 
     await q.query(`
       CREATE TABLE webhooks (
@@ -76,8 +82,12 @@ export class Notifications1764210000000 implements MigrationInterface {
         failed_at timestamptz,
         CONSTRAINT notification_deliveries_dedup_key UNIQUE (outbox_event_id, recipient_key, channel)
       )`);
-    await q.query(`CREATE INDEX notification_deliveries_failed_idx ON notification_deliveries (clinic_id, failed_at DESC) WHERE status = 'failed'`);
-    await q.query(`CREATE INDEX notification_deliveries_pending_idx ON notification_deliveries (created_at) WHERE status = 'pending'`);
+    await q.query(
+      `CREATE INDEX notification_deliveries_failed_idx ON notification_deliveries (clinic_id, failed_at DESC) WHERE status = 'failed'`,
+    );
+    await q.query(
+      `CREATE INDEX notification_deliveries_pending_idx ON notification_deliveries (created_at) WHERE status = 'pending'`,
+    );
   }
 
   async down(q: QueryRunner): Promise<void> {

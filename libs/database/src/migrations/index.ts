@@ -5,4 +5,10 @@ import { AdminMetrics1764220000000 } from './1764220000000-AdminMetrics';
 import { DeliveryLease1764230000000 } from './1764230000000-DeliveryLease';
 
 /** Every migration, in order. Listed explicitly: glob paths break in a Nest monorepo build. */
-export const MIGRATIONS = [Identity1764190000000, PatientsReferrals1764200000000, Notifications1764210000000, AdminMetrics1764220000000, DeliveryLease1764230000000];
+export const MIGRATIONS = [
+  Identity1764190000000,
+  PatientsReferrals1764200000000,
+  Notifications1764210000000,
+  AdminMetrics1764220000000,
+  DeliveryLease1764230000000,
+];

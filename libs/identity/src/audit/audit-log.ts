@@ -50,7 +50,9 @@ export class AuditLog {
    */
   insertSql(entry: Omit<AuditEntry, 'resourceId'>, from: string, resourceIdColumn: string, params: SqlParams): string {
     const values = this.values(entry);
-    const select = AUDIT_COLUMNS.map(([name, type], i) => (name === 'resource_id' ? resourceIdColumn : params.add(values[i], type)));
+    const select = AUDIT_COLUMNS.map(([name, type], i) =>
+      name === 'resource_id' ? resourceIdColumn : params.add(values[i], type),
+    );
     return `INSERT INTO audit_events (${COLUMN_LIST}) SELECT ${select.join(', ')} FROM ${from}`;
   }
 

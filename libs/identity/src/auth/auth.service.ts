@@ -113,21 +113,30 @@ export class AuthService {
     const [tokenId, secret] = refreshToken.split('.');
     if (!tokenId || !secret || !/^[0-9a-f-]{36}$/.test(tokenId)) throw unauthenticated();
     const outcome = await this.db.transaction(async (tx) => {
-      const rows: { session_id: string; token_hash: string; expires_at: Date; used_at: Date | null; revoked_at: Date | null; user_id: string }[] =
-        await tx.query(
-          `SELECT t.session_id, t.token_hash, t.expires_at, t.used_at, s.revoked_at, s.user_id
+      const rows: {
+        session_id: string;
+        token_hash: string;
+        expires_at: Date;
+        used_at: Date | null;
+        revoked_at: Date | null;
+        user_id: string;
+      }[] = await tx.query(
+        `SELECT t.session_id, t.token_hash, t.expires_at, t.used_at, s.revoked_at, s.user_id
              FROM refresh_tokens t JOIN auth_sessions s ON s.id = t.session_id
             WHERE t.id = $1
             FOR UPDATE OF t, s`,
-          [tokenId],
-        );
+        [tokenId],
+      );
       const row = rows[0];
       if (!row || !sameHash(row.token_hash, sha256(secret)) || row.revoked_at) return { error: unauthenticated() };
       if (row.used_at) {
-        await tx.query(`UPDATE auth_sessions SET revoked_at = now(), revoked_reason = 'refresh_token_reuse' WHERE id = $1`, [row.session_id]);
+        await tx.query(`UPDATE auth_sessions SET revoked_at = now(), revoked_reason = 'refresh_token_reuse' WHERE id = $1`, [
+          row.session_id,
+        ]);
         return { error: unauthenticated('This refresh token was already used; the session has been revoked') };
       }
-      if (row.expires_at.getTime() <= this.clock.now().getTime()) return { error: unauthenticated('The refresh token has expired') };
+      if (row.expires_at.getTime() <= this.clock.now().getTime())
+        return { error: unauthenticated('The refresh token has expired') };
       await tx.query(`UPDATE refresh_tokens SET used_at = now() WHERE id = $1`, [tokenId]);
       const user = await tx.findOneByOrFail(UserEntity, { id: row.user_id });
       const tokens = await this.issueTokens(tx, user, row.session_id);

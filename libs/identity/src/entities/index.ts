@@ -11,4 +11,11 @@ import { InvitationEntity } from './invitation.entity';
 import { RefreshTokenEntity } from './refresh-token.entity';
 import { UserEntity } from './user.entity';
 
-export const IDENTITY_ENTITIES = [ClinicEntity, UserEntity, AuthSessionEntity, RefreshTokenEntity, InvitationEntity, AuditEventEntity];
+export const IDENTITY_ENTITIES = [
+  ClinicEntity,
+  UserEntity,
+  AuthSessionEntity,
+  RefreshTokenEntity,
+  InvitationEntity,
+  AuditEventEntity,
+];

@@ -143,7 +143,8 @@ export class PractitionersService {
         postalCode: query.postalCode,
       });
     }
-    if (query.acceptingReferrals !== undefined) qb.andWhere('u.accepting_referrals = :accepting', { accepting: query.acceptingReferrals });
+    if (query.acceptingReferrals !== undefined)
+      qb.andWhere('u.accepting_referrals = :accepting', { accepting: query.acceptingReferrals });
     if (query.q) {
       qb.andWhere(`(u.full_name ILIKE :q OR c.name ILIKE :q OR u.bio ILIKE :q)`, { q: `%${escapeLike(query.q)}%` });
     }
@@ -151,7 +152,11 @@ export class PractitionersService {
       const [name, id] = decodeCursor(query.cursor, ['text', 'uuid']);
       qb.andWhere('(u.full_name, u.id) > (:name, :id)', { name, id });
     }
-    const rows = await qb.orderBy('u.full_name', 'ASC').addOrderBy('u.id', 'ASC').limit(limit + 1).getMany();
+    const rows = await qb
+      .orderBy('u.full_name', 'ASC')
+      .addOrderBy('u.id', 'ASC')
+      .limit(limit + 1)
+      .getMany();
     const now = this.clock.now();
     return toPage(
       rows,

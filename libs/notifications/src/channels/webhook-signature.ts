@@ -14,7 +14,13 @@ export function signWebhook(secret: string, rawBody: string, timestampSeconds: n
 }
 
 /** What a receiver does (used by tests and documented for integrators). */
-export function verifyWebhook(secret: string, rawBody: string, header: string, nowSeconds: number, toleranceSeconds = 300): boolean {
+export function verifyWebhook(
+  secret: string,
+  rawBody: string,
+  header: string,
+  nowSeconds: number,
+  toleranceSeconds = 300,
+): boolean {
   const match = /^t=(\d+),v1=([0-9a-f]{64})$/.exec(header);
   if (!match) return false;
   const timestamp = Number(match[1]);

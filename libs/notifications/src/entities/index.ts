@@ -8,4 +8,9 @@ import { NotificationPreferenceEntity } from './notification-preference.entity';
 import { NotificationEntity } from './notification.entity';
 import { WebhookEntity } from './webhook.entity';
 
-export const NOTIFICATION_ENTITIES = [NotificationEntity, NotificationDeliveryEntity, WebhookEntity, NotificationPreferenceEntity];
+export const NOTIFICATION_ENTITIES = [
+  NotificationEntity,
+  NotificationDeliveryEntity,
+  WebhookEntity,
+  NotificationPreferenceEntity,
+];

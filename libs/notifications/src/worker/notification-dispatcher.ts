@@ -20,7 +20,13 @@ interface EventRow {
   recipient_clinic: string | null;
 }
 
-type ReferralEvent = EventRow & { referral_id: string; sender_id: string; recipient_id: string; sender_clinic_id: string; recipient_clinic_id: string };
+type ReferralEvent = EventRow & {
+  referral_id: string;
+  sender_id: string;
+  recipient_id: string;
+  sender_clinic_id: string;
+  recipient_clinic_id: string;
+};
 
 type Channel = 'in_app' | 'email' | 'webhook';
 
@@ -80,7 +86,9 @@ export class NotificationDispatcher {
       if (invitations.length > 0 && this.email.enabled) planned.push(...(await this.invitationEmails(tx, invitations)));
       await this.insertDeliveries(tx, planned);
       // An admin's retry has no deliveries of its own: it names the failed one to send again.
-      const retried = events.flatMap((e) => (e.type === RETRY_DELIVERY_EVENT && e.payload.deliveryId ? [e.payload.deliveryId] : []));
+      const retried = events.flatMap((e) =>
+        e.type === RETRY_DELIVERY_EVENT && e.payload.deliveryId ? [e.payload.deliveryId] : [],
+      );
       return tx.query(
         `SELECT id, retry_count AS "retryCount" FROM notification_deliveries
           WHERE status = 'pending' AND channel <> 'in_app' AND (outbox_event_id = ANY($1::uuid[]) OR id = ANY($2::uuid[]))`,
@@ -93,16 +101,25 @@ export class NotificationDispatcher {
   private async plan(tx: EntityManager, events: ReferralEvent[]): Promise<DeliveryRow[]> {
     const actorClinics = await this.clinicsOfOtherActors(tx, events);
     const audiences = new Map(events.map((e) => [e.id, audiencesFor(eventName(e), actorSide(e, actorClinics))]));
-    const adminClinics = events.filter((e) => audiences.get(e.id)!.includes('recipient_admins')).map((e) => e.recipient_clinic_id);
+    const adminClinics = events
+      .filter((e) => audiences.get(e.id)!.includes('recipient_admins'))
+      .map((e) => e.recipient_clinic_id);
     const admins: { id: string; clinic_id: string }[] = adminClinics.length
-      ? await tx.query(`SELECT id, clinic_id FROM users WHERE clinic_id = ANY($1::uuid[]) AND role = 'clinic_admin' ORDER BY id`, [
-          [...new Set(adminClinics)],
-        ])
+      ? await tx.query(
+          `SELECT id, clinic_id FROM users WHERE clinic_id = ANY($1::uuid[]) AND role = 'clinic_admin' ORDER BY id`,
+          [[...new Set(adminClinics)]],
+        )
       : [];
 
     const rows: DeliveryRow[] = [];
     const add = (event: ReferralEvent, row: Omit<DeliveryRow, 'outboxEventId' | 'notificationType' | 'referralId' | 'event'>) =>
-      rows.push({ ...row, outboxEventId: event.id, notificationType: event.type, referralId: event.referral_id, event: eventName(event) });
+      rows.push({
+        ...row,
+        outboxEventId: event.id,
+        notificationType: event.type,
+        referralId: event.referral_id,
+        event: eventName(event),
+      });
 
     for (const event of events) {
       const recipientSees = recipientKnows(event);
@@ -111,7 +128,12 @@ export class NotificationDispatcher {
         const text = notificationText(eventName(event), audience, context);
         if (!text) continue;
         for (const target of targetsOf(event, audience, recipientSees, admins)) {
-          const user = { recipientKey: `user:${target.userId}`, userId: target.userId, webhookId: null, clinicId: target.clinicId };
+          const user = {
+            recipientKey: `user:${target.userId}`,
+            userId: target.userId,
+            webhookId: null,
+            clinicId: target.clinicId,
+          };
           add(event, { ...user, channel: 'in_app', status: 'delivered', title: text.title, body: text.body });
           if (this.email.enabled) add(event, { ...user, channel: 'email', status: 'pending', title: null, body: null });
         }
@@ -160,7 +182,10 @@ export class NotificationDispatcher {
       }),
     );
     if (actors.size === 0) return new Map();
-    const rows: { id: string; clinic_id: string }[] = await tx.query(`SELECT id, clinic_id FROM users WHERE id = ANY($1::uuid[])`, [[...actors]]);
+    const rows: { id: string; clinic_id: string }[] = await tx.query(
+      `SELECT id, clinic_id FROM users WHERE id = ANY($1::uuid[])`,
+      [[...actors]],
+    );
     return new Map(rows.map((r) => [r.id, r.clinic_id]));
   }
 
@@ -186,22 +211,20 @@ export class NotificationDispatcher {
       const clinicsTold = recipientKnows(event) ? [event.sender_clinic_id, event.recipient_clinic_id] : [event.sender_clinic_id];
       return webhooks
         .filter((w) => clinicsTold.includes(w.clinic_id) && (w.event_types.includes(event.type) || w.event_types.includes('*')))
-        .map(
-          (w): DeliveryRow => ({
-            outboxEventId: event.id,
-            channel: 'webhook',
-            recipientKey: `webhook:${w.id}`,
-            userId: null,
-            webhookId: w.id,
-            clinicId: w.clinic_id,
-            notificationType: event.type,
-            referralId: event.referral_id,
-            status: 'pending',
-            event: eventName(event),
-            title: null,
-            body: null,
-          }),
-        );
+        .map((w): DeliveryRow => ({
+          outboxEventId: event.id,
+          channel: 'webhook',
+          recipientKey: `webhook:${w.id}`,
+          userId: null,
+          webhookId: w.id,
+          clinicId: w.clinic_id,
+          notificationType: event.type,
+          referralId: event.referral_id,
+          status: 'pending',
+          event: eventName(event),
+          title: null,
+          body: null,
+        }));
     });
   }
 

@@ -16,7 +16,12 @@ import { TimersScheduler } from './timers-scheduler';
 
 /** Everything that consumes jobs. Imported by the worker only, never by the API. */
 @Module({
-  imports: [TypeOrmModule.forFeature(NOTIFICATION_ENTITIES), BullModule.registerQueue(...NOTIFICATION_QUEUES), IdentityModule, ReferralsModule],
+  imports: [
+    TypeOrmModule.forFeature(NOTIFICATION_ENTITIES),
+    BullModule.registerQueue(...NOTIFICATION_QUEUES),
+    IdentityModule,
+    ReferralsModule,
+  ],
   providers: [
     EmailChannel,
     WebhookChannel,

@@ -20,7 +20,10 @@ import {
  * table is checked against the contract rather than against itself.
  */
 type Who = Party | 'either';
-const SPEC: Record<ReferralAction, { from: ReferralStatus[]; to: ReferralStatus | 'same'; who: Who; required: string[]; optional: string[] }> = {
+const SPEC: Record<
+  ReferralAction,
+  { from: ReferralStatus[]; to: ReferralStatus | 'same'; who: Who; required: string[]; optional: string[] }
+> = {
   send: { from: ['draft'], to: 'sent', who: 'sender', required: [], optional: [] },
   acknowledge: { from: ['sent'], to: 'received', who: 'recipient', required: [], optional: [] },
   accept: { from: ['sent', 'received'], to: 'accepted', who: 'recipient', required: [], optional: ['note'] },
@@ -33,8 +36,20 @@ const SPEC: Record<ReferralAction, { from: ReferralStatus[]; to: ReferralStatus 
   'add-note': { from: ['accepted', 'scheduled', 'in_care'], to: 'same', who: 'either', required: ['note'], optional: [] },
   'send-outcome': { from: ['in_care'], to: 'outcome_sent', who: 'recipient', required: ['outcome'], optional: [] },
   close: { from: ['outcome_sent'], to: 'closed', who: 'sender', required: [], optional: [] },
-  cancel: { from: ['draft', 'sent', 'received', 'info_requested'], to: 'cancelled', who: 'sender', required: ['reason'], optional: [] },
-  'request-cancel': { from: ['accepted', 'scheduled', 'in_care'], to: 'cancel_requested', who: 'sender', required: ['reason'], optional: [] },
+  cancel: {
+    from: ['draft', 'sent', 'received', 'info_requested'],
+    to: 'cancelled',
+    who: 'sender',
+    required: ['reason'],
+    optional: [],
+  },
+  'request-cancel': {
+    from: ['accepted', 'scheduled', 'in_care'],
+    to: 'cancel_requested',
+    who: 'sender',
+    required: ['reason'],
+    optional: [],
+  },
   'confirm-cancel': { from: ['cancel_requested'], to: 'cancelled', who: 'recipient', required: [], optional: [] },
 };
 
@@ -145,15 +160,18 @@ describe('referral state machine', () => {
   });
 
   describe('add-note', () => {
-    it.each(['accepted', 'scheduled', 'in_care'] as const)('may be taken by either party from %s and keeps the status', (status) => {
-      for (const parties of [['sender'], ['recipient'], ['sender', 'recipient']] as Party[][]) {
-        expect(mayAct('add-note', parties)).toBe(true);
-        expect(checkTransition(status, 'add-note', parties)).toMatchObject({ ok: true, next: status });
-        expect(allowedActions(status, parties)).toContain('add-note');
-      }
-      expect(mayAct('add-note', [])).toBe(false);
-      expect(checkTransition(status, 'add-note', [])).toMatchObject({ ok: false, reason: 'forbidden' });
-    });
+    it.each(['accepted', 'scheduled', 'in_care'] as const)(
+      'may be taken by either party from %s and keeps the status',
+      (status) => {
+        for (const parties of [['sender'], ['recipient'], ['sender', 'recipient']] as Party[][]) {
+          expect(mayAct('add-note', parties)).toBe(true);
+          expect(checkTransition(status, 'add-note', parties)).toMatchObject({ ok: true, next: status });
+          expect(allowedActions(status, parties)).toContain('add-note');
+        }
+        expect(mayAct('add-note', [])).toBe(false);
+        expect(checkTransition(status, 'add-note', [])).toMatchObject({ ok: false, reason: 'forbidden' });
+      },
+    );
 
     it('is the only action either side may take: every other action belongs to exactly one side', () => {
       for (const action of REFERRAL_ACTIONS.filter((a) => a !== 'add-note')) {

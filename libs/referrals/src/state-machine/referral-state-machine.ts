@@ -90,7 +90,14 @@ export interface Transition {
 export const TRANSITIONS: Record<ReferralAction, Transition> = {
   send: { from: ['draft'], to: 'sent', by: 'sender', fields: {}, event: 'sent', notify: 'recipient' },
   acknowledge: { from: ['sent'], to: 'received', by: 'recipient', fields: {}, event: 'acknowledged' },
-  accept: { from: ['sent', 'received'], to: 'accepted', by: 'recipient', fields: { note: 'optional' }, event: 'accepted', notify: 'sender' },
+  accept: {
+    from: ['sent', 'received'],
+    to: 'accepted',
+    by: 'recipient',
+    fields: { note: 'optional' },
+    event: 'accepted',
+    notify: 'sender',
+  },
   decline: {
     from: ['sent', 'received', 'info_requested'],
     to: 'declined',
@@ -184,7 +191,12 @@ export function mayAct(action: ReferralAction, parties: readonly Party[]): boole
 
 /** Transitions the system performs on timers (no user acts). */
 export const SYSTEM_TRANSITIONS = {
-  expire: { from: ['sent', 'received', 'info_requested'] as ReferralStatus[], to: 'expired' as const, event: 'expired' as const, notify: 'sender' as const },
+  expire: {
+    from: ['sent', 'received', 'info_requested'] as ReferralStatus[],
+    to: 'expired' as const,
+    event: 'expired' as const,
+    notify: 'sender' as const,
+  },
   'auto-close': { from: ['outcome_sent'] as ReferralStatus[], to: 'closed' as const, event: 'auto_closed' as const },
 };
 
