@@ -293,10 +293,13 @@ export class PractitionersService {
 const PARTNER_RANK_SQL = 'CASE WHEN mp.user_id IS NOT NULL THEN 0 WHEN cp.clinic_id IS NOT NULL THEN 1 ELSE 2 END';
 const PARTNER_BY_RANK: Record<number, PartnerKind | null> = { 0: 'mine', 1: 'clinic', 2: null };
 
-/** Great-circle (haversine) distance in km from (:nearLat, :nearLon) to the clinic's centroid `pc`; null without one. */
-const DISTANCE_KM_SQL = `(12742.0 * asin(least(1.0, sqrt(
+/**
+ * Great-circle (haversine) distance in km from (:nearLat, :nearLon) to the clinic's centroid `pc`; null without
+ * one (checked first: `least` ignores nulls). `least` keeps rounding from pushing asin's argument past 1.
+ */
+const DISTANCE_KM_SQL = `(CASE WHEN pc.code IS NOT NULL THEN 12742.0 * asin(least(1.0, sqrt(
     power(sin(radians(pc.latitude - :nearLat) / 2), 2)
-  + cos(radians(:nearLat)) * cos(radians(pc.latitude)) * power(sin(radians(pc.longitude - :nearLon) / 2), 2)))))`;
+  + cos(radians(:nearLat)) * cos(radians(pc.latitude)) * power(sin(radians(pc.longitude - :nearLon) / 2), 2)))) END)`;
 
 /** Centroids are a few km across: one decimal close by, whole km farther out. */
 export function roundKm(km: number): number {
