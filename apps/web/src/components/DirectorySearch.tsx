@@ -235,23 +235,26 @@ function ResultGroup(props: {
       <ul className="choices" aria-label={title}>
         {items.map((p) => (
           <li key={p.id} className="choice-row">
-            <button
-              type="button"
-              className="choice"
-              onClick={() => onSelect(p)}
-              aria-label={`Choose ${p.fullName}, ${p.clinic?.name ?? ''}`}
-            >
-              <PractitionerCard practitioner={p} />
-            </button>
-            <button
-              type="button"
-              className="button button-secondary button-small"
-              disabled={busy}
-              onClick={() => onTogglePartner(p)}
-              aria-label={p.partner === 'mine' ? `Remove ${p.fullName} from your partners` : `Save ${p.fullName} as your partner`}
-            >
-              {p.partner === 'mine' ? 'Remove partner' : 'Save partner'}
-            </button>
+            <PractitionerCard practitioner={p} />
+            <span className="choice-actions">
+              <button
+                type="button"
+                className="button button-primary button-small"
+                onClick={() => onSelect(p)}
+                aria-label={`Choose ${p.fullName}, ${p.clinic?.name ?? ''}`}
+              >
+                Choose
+              </button>
+              <button
+                type="button"
+                className="button button-secondary button-small"
+                disabled={busy}
+                onClick={() => onTogglePartner(p)}
+                aria-label={`${p.partner === 'mine' ? 'Remove partner' : 'Save partner'}: ${p.fullName}`}
+              >
+                {p.partner === 'mine' ? 'Remove partner' : 'Save partner'}
+              </button>
+            </span>
           </li>
         ))}
       </ul>
