@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import type { MigrationInterface, QueryRunner } from 'typeorm';
 
 /** One entry of the `zipcodes` package's data files (US ZIP codes, Canadian forward sortation areas). */
@@ -72,11 +73,17 @@ export class DirectoryPartners1764247000000 implements MigrationInterface {
   }
 }
 
-/** Reads one of the package's data files and lets it go again: only this migration ever needs the 5 MB source. */
+/**
+ * One of the package's data files (`exports.codes = {…JSON…};`), read as text and parsed as JSON rather
+ * than loaded as a module: compiling the 5 MB module kept ~70 MiB of resident memory in the process
+ * that migrates (the API itself on an embedded first start); parsing peaks at ~25 MiB and lets it go.
+ */
 function loadDataset(file: string): DatasetEntry[] {
-  const path = require.resolve(file);
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
-  const { codes } = require(path) as { codes: Record<string, DatasetEntry> };
-  delete require.cache[path];
-  return Object.values(codes).filter((e) => Number.isFinite(e.latitude) && Number.isFinite(e.longitude));
+  const text = readFileSync(require.resolve(file), 'utf8');
+  const start = text.indexOf('{', text.indexOf('exports.codes'));
+  const end = text.indexOf(';\n', start);
+  const codes = JSON.parse(text.slice(start, end)) as Record<string, DatasetEntry>;
+  const entries = Object.values(codes).filter((e) => Number.isFinite(e.latitude) && Number.isFinite(e.longitude));
+  if (entries.length === 0) throw new Error(`${file}: no postal-code centroids found`);
+  return entries;
 }
