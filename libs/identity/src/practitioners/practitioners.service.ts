@@ -302,7 +302,7 @@ const DISTANCE_KM_SQL = `(CASE WHEN pc.code IS NOT NULL THEN 12742.0 * asin(leas
   + cos(radians(:nearLat)) * cos(radians(pc.latitude)) * power(sin(radians(pc.longitude - :nearLon) / 2), 2)))) END)`;
 
 /** Centroids are a few km across: one decimal close by, whole km farther out. */
-export function roundKm(km: number): number {
+function roundKm(km: number): number {
   return km < 10 ? Math.round(km * 10) / 10 : Math.round(km);
 }
 
