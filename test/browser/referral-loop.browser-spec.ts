@@ -79,8 +79,8 @@ describe('web app in the browser: both referral stories and the admin dashboard'
   let adminPage: Page;
   let storyAReferralId: string;
 
-  async function newPage(label: string, viewport = DESKTOP): Promise<Page> {
-    const context = await browser.newContext({ viewport, baseURL: base, locale: 'en-US' });
+  async function newPage(label: string, viewport = DESKTOP, timezoneId?: string): Promise<Page> {
+    const context = await browser.newContext({ viewport, baseURL: base, locale: 'en-US', timezoneId });
     contexts.push(context);
     const page = await context.newPage();
     page.setDefaultTimeout(15_000);
@@ -169,7 +169,8 @@ describe('web app in the browser: both referral stories and the admin dashboard'
 
     browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
     lmtPage = await newPage('lmt');
-    ptPage = await newPage('pt');
+    // Far from the clinic's zone (America/Chicago): appointment times must follow the clinic, not the browser.
+    ptPage = await newPage('pt', DESKTOP, 'Asia/Tokyo');
   });
 
   afterAll(async () => {
@@ -205,6 +206,21 @@ describe('web app in the browser: both referral stories and the admin dashboard'
       await lmtPage.getByLabel('Specialty').selectOption('sports_injury');
       await lmtPage.getByLabel('City').fill('Austin');
       await lmtPage.getByRole('button', { name: 'Search', exact: true }).click();
+      // Nearby (Capitol Physio's 78702 from the LMT's clinic at 78701); saved as a partner, she is listed first.
+      await lmtPage.getByRole('button', { name: 'Save partner: Priya Physio' }).click();
+      const partners = lmtPage.getByRole('list', { name: 'Your partners' });
+      await partners.getByText('Your partner', { exact: true }).waitFor();
+      expect(await partners.innerText()).toMatch(/Priya Physio[\s\S]*\d+(\.\d)? km away/);
+      await shot(lmtPage, '02a-recipient-picker-partner');
+      // The same picker on a phone: partners first, nothing wider than the screen.
+      const phone = await newPage('lmt-phone', { width: 390, height: 844 });
+      await signIn(phone, lmt.email);
+      await phone.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'New referral' }).click();
+      await phone.getByRole('list', { name: 'Your partners' }).getByText('Priya Physio').waitFor();
+      await shot(phone, '02b-recipient-picker-phone');
+      const picker = phone.getByRole('list', { name: 'Your partners' });
+      expect(await picker.evaluate((list) => list.scrollWidth <= list.clientWidth)).toBe(true);
+      await phone.context().close();
       await lmtPage.getByRole('button', { name: /^Choose Priya Physio, Capitol Physio/ }).click();
       await lmtPage.getByTestId('selected-recipient').getByText('Priya Physio').waitFor();
 
@@ -271,6 +287,8 @@ describe('web app in the browser: both referral stories and the admin dashboard'
 
       await act(ptPage, 'schedule', (form) => form.getByLabel('Appointment date and time').fill(localDateTime(3)), 'Schedule');
       await status(ptPage, 'scheduled');
+      // Typed and shown on the clinic's clocks, named, though this browser runs on Tokyo time.
+      expect(await ptPage.getByTestId('appointment').innerText()).toMatch(/, 10:00\sAM C[SD]T \(Capitol Physio's time\)$/);
       await act(ptPage, 'start-care');
       await status(ptPage, 'in_care');
       await act(

@@ -18,6 +18,7 @@ import { ProblemFilter } from './http/problem.filter';
 import { createValidationPipe } from './http/validation';
 import { MeController } from './me/me.controller';
 import { NotificationsController } from './notifications/notifications.controller';
+import { PartnersController } from './partners/partners.controller';
 import { PatientsController } from './patients/patients.controller';
 import { PractitionersController } from './practitioners/practitioners.controller';
 import { ReferenceDataController } from './reference-data/reference-data.controller';
@@ -56,6 +57,7 @@ export class ApiModule {
         MeController,
         ClinicsController,
         PractitionersController,
+        PartnersController,
         PatientsController,
         ReferralsController,
         ReferenceDataController,

@@ -1,7 +1,7 @@
 import { Readable } from 'node:stream';
 import { Injectable, Logger } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
-import { Clock, type Principal, RequestContext } from '@referloop/common';
+import { Clock, isoInTimeZone, type Principal, RequestContext } from '@referloop/common';
 import { AuditLog } from '@referloop/identity';
 import { DataSource } from 'typeorm';
 import { csvRow, type CsvValue } from './csv';
@@ -19,6 +19,8 @@ export const EXPORT_COLUMNS = [
   'sent_at',
   'responded_at',
   'closed_at',
+  'appointment_at',
+  'appointment_time_zone',
   'sender_name',
   'sender_clinic',
   'recipient_name',
@@ -40,6 +42,8 @@ interface ExportRow {
   sent_at: Date | null;
   responded_at: Date | null;
   closed_at: Date | null;
+  appointment_at: Date | null;
+  t_clinic_timezone: string;
   s_name: string;
   s_clinic_name: string;
   t_name: string;
@@ -65,6 +69,9 @@ const cells = (r: ExportRow): CsvValue[] => [
   r.sent_at,
   r.responded_at,
   r.closed_at,
+  // Where it happens, as that clinic reads it: the recipient clinic's local time with its offset.
+  r.appointment_at && isoInTimeZone(r.appointment_at, r.t_clinic_timezone),
+  r.t_clinic_timezone,
   r.s_name,
   r.s_clinic_name,
   r.t_name,
@@ -165,7 +172,7 @@ export class ReferralExportService {
     return this.db.query(
       `SELECT r.id, r.kind, r.status, r.priority, r.created_at,
               to_char(r.created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') AS cursor_ts,
-              r.sent_at, r.responded_at, r.closed_at,
+              r.sent_at, r.responded_at, r.closed_at, r.appointment_at, tc.timezone AS t_clinic_timezone,
               s.full_name AS s_name, sc.name AS s_clinic_name, t.full_name AS t_name, tc.name AS t_clinic_name,
               p.last_name AS p_last_name, p.first_name AS p_first_name, r.body_regions, r.red_flags,
               r.outcome->>'summary' AS outcome_summary

@@ -5,3 +5,4 @@ export * from './pagination/cursor';
 export * from './reference-data';
 export * from './time/clock';
 export * from './process/shutdown';
+export * from './time/zoned-iso';

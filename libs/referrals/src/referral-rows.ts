@@ -46,6 +46,7 @@ export interface ReferralRow {
   t_name: string;
   t_role: string;
   t_clinic_name: string;
+  t_clinic_timezone: string;
   /** Only from {@link detailedReferralViewSql}. */
   timeline?: EventJson[];
   attachments?: AttachmentJson[];
@@ -70,7 +71,7 @@ function viewSelect(source: string, extraColumns = ''): string {
          p.first_name AS p_first_name, p.last_name AS p_last_name, p.date_of_birth::text AS p_dob,
          p.email AS p_email, p.phone AS p_phone, p.preferred_contact AS p_contact,
          s.full_name AS s_name, s.role AS s_role, sc.name AS s_clinic_name,
-         t.full_name AS t_name, t.role AS t_role, tc.name AS t_clinic_name${extraColumns}
+         t.full_name AS t_name, t.role AS t_role, tc.name AS t_clinic_name, tc.timezone AS t_clinic_timezone${extraColumns}
     FROM ${source} r
     JOIN patients p ON p.id = r.patient_id
     JOIN users s ON s.id = r.sender_id
@@ -182,6 +183,7 @@ export function referralView(row: ReferralRow, principal: Principal): ReferralVi
     plan: row.plan,
     replacesId: row.replaces_id,
     appointmentAt: row.appointment_at,
+    appointmentTimeZone: row.t_clinic_timezone,
     outcome: row.outcome,
     sentAt: row.sent_at,
     createdAt: row.created_at,

@@ -67,6 +67,8 @@ export interface ReferralView {
   plan: MaintenancePlan | null;
   replacesId: string | null;
   appointmentAt: string | null;
+  /** The recipient clinic's IANA zone: where the appointment happens, and the zone to show it in. */
+  appointmentTimeZone: string;
   outcome: ReferralOutcome | null;
   sentAt: string | null;
   createdAt: string;

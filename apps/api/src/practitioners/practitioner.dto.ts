@@ -7,11 +7,14 @@ import {
   IsEmail,
   IsIn,
   IsNotEmpty,
+  IsNumber,
   IsObject,
   IsOptional,
   IsString,
   Matches,
+  Max,
   MaxLength,
+  Min,
   Validate,
   ValidateNested,
 } from 'class-validator';
@@ -94,8 +97,16 @@ export class InvitedPractitionerDto extends UserResponseDto {
   invitation: InvitationDto;
 }
 
+export class DirectoryItemDto extends UserResponseDto {
+  /** `mine`: the caller's saved partner; `clinic`: their clinic's preferred partner. Partners are listed first. */
+  partner: 'mine' | 'clinic' | null;
+
+  /** Only with `near`: km between postal-code centroids; null when the clinic's postal code is not known. */
+  distanceKm?: number | null;
+}
+
 export class PractitionerPageDto {
-  items: UserResponseDto[];
+  items: DirectoryItemDto[];
   nextCursor: string | null;
 }
 
@@ -128,4 +139,18 @@ export class DirectoryQueryDto extends PageQueryDto {
   @IsString()
   @MaxLength(100)
   q?: string;
+
+  /** A US ZIP code or Canadian postal code (or its first three characters): items carry `distanceKm` and come nearest first. */
+  @IsOptional()
+  @IsString()
+  @MaxLength(12)
+  near?: string;
+
+  /** With `near`: only practitioners within this many km (those whose clinic's postal code is not known are left out). */
+  @IsOptional()
+  @Type(() => Number)
+  @IsNumber({ allowNaN: false, allowInfinity: false }, { message: 'must be a number of kilometres' })
+  @Min(1)
+  @Max(5000)
+  radiusKm?: number;
 }

@@ -262,6 +262,8 @@ export class ReferralResponseDto {
   plan: PlanDto | null;
   replacesId: string | null;
   appointmentAt: string | null;
+  /** The recipient clinic's IANA time zone (e.g. `America/Denver`): where the appointment happens; show it in this zone, named. */
+  appointmentTimeZone: string;
   outcome: OutcomeResponseDto | null;
   sentAt: string | null;
   createdAt: string;

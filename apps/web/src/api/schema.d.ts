@@ -153,6 +153,72 @@ export interface paths {
     patch: operations['PractitionersController_update'];
     trace?: never;
   };
+  '/api/v1/me/partners': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get: operations['PartnersController_listMine'];
+    put?: never;
+    /** 201 when saved now, 200 when already saved. */
+    post: operations['PartnersController_addMine'];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/api/v1/me/partners/{practitionerId}': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    post?: never;
+    delete: operations['PartnersController_removeMine'];
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/api/v1/clinics/me/partners': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get: operations['PartnersController_listClinic'];
+    put?: never;
+    /** 201 when saved now, 200 when already saved. */
+    post: operations['PartnersController_addClinic'];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/api/v1/clinics/me/partners/{practitionerId}': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    post?: never;
+    delete: operations['PartnersController_removeClinic'];
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
   '/api/v1/patients': {
     parameters: {
       query?: never;
@@ -759,8 +825,35 @@ export interface components {
       updatedAt: string;
       invitation: components['schemas']['InvitationDto'];
     };
+    DirectoryItemDto: {
+      id: string;
+      clinicId: string;
+      /** @description Shown to the user and to their own clinic only. */
+      email?: string;
+      fullName: string;
+      /** @enum {string} */
+      role: 'massage_therapist' | 'physical_therapist' | 'clinic_admin';
+      /** @enum {string} */
+      status: 'invited' | 'active';
+      licence: components['schemas']['LicenceResponseDto'] | null;
+      licenceExpired: boolean;
+      specialties: string[];
+      languages: string[];
+      acceptingReferrals: boolean;
+      bio: string | null;
+      clinic?: components['schemas']['ClinicSummaryDto'];
+      createdAt: string;
+      updatedAt: string;
+      /**
+       * @description `mine`: the caller's saved partner; `clinic`: their clinic's preferred partner. Partners are listed first.
+       * @enum {string|null}
+       */
+      partner: 'clinic' | 'mine' | null;
+      /** @description Only with `near`: km between postal-code centroids; null when the clinic's postal code is not known. */
+      distanceKm?: number | null;
+    };
     PractitionerPageDto: {
-      items: components['schemas']['UserResponseDto'][];
+      items: components['schemas']['DirectoryItemDto'][];
       nextCursor: string | null;
     };
     UpdatePractitionerDto: {
@@ -788,6 +881,20 @@ export interface components {
       languages?: string[];
       acceptingReferrals?: boolean;
       bio?: string | null;
+    };
+    PartnerDto: {
+      practitionerId: string;
+      createdAt: string;
+      /** @description Null when the practitioner is no longer listed in the directory (e.g. their licence expired). */
+      practitioner: components['schemas']['UserResponseDto'] | null;
+    };
+    PartnerPageDto: {
+      items: components['schemas']['PartnerDto'][];
+      nextCursor: string | null;
+    };
+    AddPartnerDto: {
+      /** Format: uuid */
+      practitionerId: string;
     };
     ConsentDto: {
       /** @enum {string} */
@@ -1028,6 +1135,8 @@ export interface components {
       plan: components['schemas']['PlanDto'] | null;
       replacesId: string | null;
       appointmentAt: string | null;
+      /** @description The recipient clinic's IANA time zone (e.g. `America/Denver`): where the appointment happens; show it in this zone, named. */
+      appointmentTimeZone: string;
       outcome: components['schemas']['OutcomeResponseDto'] | null;
       sentAt: string | null;
       createdAt: string;
@@ -1676,6 +1785,10 @@ export interface operations {
         acceptingReferrals?: boolean;
         /** @description Free text over name, clinic name and bio. */
         q?: string;
+        /** @description A US ZIP code or Canadian postal code (or its first three characters): items carry `distanceKm` and come nearest first. */
+        near?: string;
+        /** @description With `near`: only practitioners within this many km (those whose clinic's postal code is not known are left out). */
+        radiusKm?: number;
         cursor?: string;
         limit?: number;
       };
@@ -1881,13 +1994,314 @@ export interface operations {
       };
     };
   };
+  PartnersController_listMine: {
+    parameters: {
+      query?: {
+        cursor?: string;
+        limit?: number;
+      };
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['PartnerPageDto'];
+        };
+      };
+      /** @description problem+json with code `validation_failed` */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description problem+json with code `unauthenticated` */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+    };
+  };
+  PartnersController_addMine: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody: {
+      content: {
+        'application/json': components['schemas']['AddPartnerDto'];
+      };
+    };
+    responses: {
+      /** @description already saved */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['PartnerDto'];
+        };
+      };
+      /** @description problem+json with code `validation_failed` */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description problem+json with code `unauthenticated` */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description problem+json with code `not_found` */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+    };
+  };
+  PartnersController_removeMine: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        practitionerId: string;
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      204: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content?: never;
+      };
+      /** @description problem+json with code `validation_failed` */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description problem+json with code `unauthenticated` */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description problem+json with code `not_found` */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+    };
+  };
+  PartnersController_listClinic: {
+    parameters: {
+      query?: {
+        cursor?: string;
+        limit?: number;
+      };
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['PartnerPageDto'];
+        };
+      };
+      /** @description problem+json with code `validation_failed` */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description problem+json with code `unauthenticated` */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description problem+json with code `forbidden` */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+    };
+  };
+  PartnersController_addClinic: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody: {
+      content: {
+        'application/json': components['schemas']['AddPartnerDto'];
+      };
+    };
+    responses: {
+      /** @description already saved */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['PartnerDto'];
+        };
+      };
+      /** @description problem+json with code `validation_failed` */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description problem+json with code `unauthenticated` */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description problem+json with code `forbidden` */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description problem+json with code `not_found` */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+    };
+  };
+  PartnersController_removeClinic: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        practitionerId: string;
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      204: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content?: never;
+      };
+      /** @description problem+json with code `validation_failed` */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description problem+json with code `unauthenticated` */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description problem+json with code `forbidden` */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description problem+json with code `not_found` */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+    };
+  };
   PatientsController_list: {
     parameters: {
       query?: {
-        /** @description Search over first and last name. */
-        q?: string;
         cursor?: string;
         limit?: number;
+        /** @description Search over first and last name. */
+        q?: string;
       };
       header?: never;
       path?: never;
@@ -2168,6 +2582,8 @@ export interface operations {
   ReferralsController_list: {
     parameters: {
       query?: {
+        cursor?: string;
+        limit?: number;
         box?: 'sent' | 'received' | 'clinic';
         /** @description One status or a comma-separated list. */
         status?: (
@@ -2188,8 +2604,6 @@ export interface operations {
         kind?: 'injury_care' | 'maintenance_massage';
         patientId?: string;
         updatedSince?: string;
-        cursor?: string;
-        limit?: number;
       };
       header?: never;
       path?: never;
@@ -2666,10 +3080,10 @@ export interface operations {
   NotificationsController_inbox: {
     parameters: {
       query?: {
-        /** @description Only unread notifications. */
-        unread?: boolean;
         cursor?: string;
         limit?: number;
+        /** @description Only unread notifications. */
+        unread?: boolean;
       };
       header?: never;
       path?: never;
@@ -3254,7 +3668,7 @@ export interface operations {
     };
     requestBody?: never;
     responses: {
-      /** @description CSV with the columns id, kind, status, priority, created_at, sent_at, responded_at, closed_at, sender_name, sender_clinic, recipient_name, recipient_clinic, patient_last_name, patient_first_name, body_regions, red_flags, outcome_summary */
+      /** @description CSV with the columns id, kind, status, priority, created_at, sent_at, responded_at, closed_at, appointment_at, appointment_time_zone, sender_name, sender_clinic, recipient_name, recipient_clinic, patient_last_name, patient_first_name, body_regions, red_flags, outcome_summary */
       200: {
         headers: {
           [name: string]: unknown;

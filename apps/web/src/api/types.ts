@@ -4,6 +4,8 @@ type Schemas = components['schemas'];
 
 export type User = Schemas['UserResponseDto'];
 export type Practitioner = Schemas['UserResponseDto'];
+/** A directory item: a practitioner with `partner` and, when searched near a postal code, `distanceKm`. */
+export type DirectoryEntry = Schemas['DirectoryItemDto'];
 export type Patient = Schemas['PatientResponseDto'];
 export type Referral = Schemas['ReferralResponseDto'];
 export type ReferralEvent = Schemas['ReferralEventDto'];

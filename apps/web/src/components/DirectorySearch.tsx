@@ -1,6 +1,7 @@
 import { type FormEvent, useCallback, useEffect, useState } from 'react';
 import { api, call } from '../api/client';
-import type { Practitioner, PractitionerRole, Specialty } from '../api/types';
+import { ApiError } from '../api/problem';
+import type { DirectoryEntry, Practitioner, PractitionerRole, Specialty } from '../api/types';
 import { humanize, roleLabel } from '../lib/labels';
 import { useReferenceData } from '../lib/session-hooks';
 import { ErrorPanel } from './Feedback';
@@ -20,17 +21,43 @@ interface Filters {
   accepting: boolean;
 }
 
-/** The directory across clinics, filtered to the practitioner type this referral goes to. */
+const NO_FILTERS: Filters = { q: '', specialty: '', city: '', postalCode: '', accepting: true };
+
+/** Where "nearby" is measured from: the user's clinic's postal code (undefined while loading, null when unknown). */
+function useClinicPostalCode(): string | null | undefined {
+  const [postalCode, setPostalCode] = useState<string | null | undefined>(undefined);
+  useEffect(() => {
+    let live = true;
+    call(api.GET('/api/v1/clinics/me')).then(
+      (clinic) => live && setPostalCode(clinic.address.postalCode),
+      () => live && setPostalCode(null),
+    );
+    return () => {
+      live = false;
+    };
+  }, []);
+  return postalCode;
+}
+
+const isNearError = (e: unknown) => e instanceof ApiError && e.fieldErrors.some((f) => f.field === 'near');
+
+/**
+ * The directory across clinics, filtered to the practitioner type this referral goes to: the user's
+ * partners first (their own, then their clinic's), then the nearest to their clinic, narrowed by search.
+ */
 export function DirectorySearch({ type, selected, onSelect, error }: Props) {
   const reference = useReferenceData();
-  const [filters, setFilters] = useState<Filters>({ q: '', specialty: '', city: '', postalCode: '', accepting: true });
-  const [results, setResults] = useState<Practitioner[] | null>(null);
+  const clinicPostalCode = useClinicPostalCode();
+  const [near, setNear] = useState<string | null>(null);
+  const [filters, setFilters] = useState<Filters>(NO_FILTERS);
+  const [applied, setApplied] = useState<Filters>(NO_FILTERS);
+  const [results, setResults] = useState<DirectoryEntry[] | null>(null);
   const [nextCursor, setNextCursor] = useState<string | null>(null);
   const [failure, setFailure] = useState<unknown>(null);
   const [busy, setBusy] = useState(false);
 
   const search = useCallback(
-    async (f: Filters, cursor?: string) => {
+    async (f: Filters, nearCode: string | null, cursor?: string) => {
       setBusy(true);
       try {
         const page = await call(
@@ -43,6 +70,7 @@ export function DirectorySearch({ type, selected, onSelect, error }: Props) {
                 city: f.city.trim() || undefined,
                 postalCode: f.postalCode.trim() || undefined,
                 acceptingReferrals: f.accepting ? true : undefined,
+                near: nearCode ?? undefined,
                 limit: 10,
                 cursor,
               },
@@ -51,8 +79,14 @@ export function DirectorySearch({ type, selected, onSelect, error }: Props) {
         );
         setResults((current) => (cursor && current ? [...current, ...page.items] : page.items));
         setNextCursor(page.nextCursor);
+        setApplied(f);
         setFailure(null);
       } catch (e) {
+        // A clinic outside the US and Canada has no known location: list without distances.
+        if (nearCode && isNearError(e)) {
+          setNear(null);
+          return search(f, null, cursor);
+        }
         setFailure(e);
       } finally {
         setBusy(false);
@@ -62,12 +96,31 @@ export function DirectorySearch({ type, selected, onSelect, error }: Props) {
   );
 
   useEffect(() => {
-    void search({ q: '', specialty: '', city: '', postalCode: '', accepting: true });
-  }, [search]);
+    if (clinicPostalCode === undefined) return;
+    setNear(clinicPostalCode);
+    void search(NO_FILTERS, clinicPostalCode);
+  }, [search, clinicPostalCode]);
+
+  /** Saves or removes a partner, then lists again so the order says who comes first. */
+  const togglePartner = async (p: DirectoryEntry) => {
+    setBusy(true);
+    try {
+      if (p.partner === 'mine') {
+        await call(api.DELETE('/api/v1/me/partners/{practitionerId}', { params: { path: { practitionerId: p.id } } }));
+      } else {
+        await call(api.POST('/api/v1/me/partners', { body: { practitionerId: p.id } }));
+      }
+    } catch (e) {
+      setFailure(e);
+      setBusy(false);
+      return;
+    }
+    await search(applied, near);
+  };
 
   const submit = (event: FormEvent) => {
     event.preventDefault();
-    void search(filters);
+    void search(filters, near);
   };
 
   if (selected) {
@@ -135,27 +188,29 @@ export function DirectorySearch({ type, selected, onSelect, error }: Props) {
         ) : results.length === 0 ? (
           <p className="muted">Nobody matches. Try fewer filters.</p>
         ) : (
-          <ul className="choices" aria-label="Directory results">
-            {results.map((p) => (
-              <li key={p.id}>
-                <button
-                  type="button"
-                  className="choice"
-                  onClick={() => onSelect(p)}
-                  aria-label={`Choose ${p.fullName}, ${p.clinic?.name ?? ''}`}
-                >
-                  <PractitionerCard practitioner={p} />
-                </button>
-              </li>
-            ))}
-          </ul>
+          <>
+            <ResultGroup
+              title="Your partners"
+              items={results.filter((p) => p.partner)}
+              onSelect={onSelect}
+              onTogglePartner={(p) => void togglePartner(p)}
+              busy={busy}
+            />
+            <ResultGroup
+              title={near ? `Nearest to ${near}` : 'Directory'}
+              items={results.filter((p) => !p.partner)}
+              onSelect={onSelect}
+              onTogglePartner={(p) => void togglePartner(p)}
+              busy={busy}
+            />
+          </>
         )}
         {nextCursor && (
           <button
             type="button"
             className="button button-secondary"
             disabled={busy}
-            onClick={() => void search(filters, nextCursor)}
+            onClick={() => void search(applied, near, nextCursor)}
           >
             More results
           </button>
@@ -165,15 +220,65 @@ export function DirectorySearch({ type, selected, onSelect, error }: Props) {
   );
 }
 
-export function PractitionerCard({ practitioner: p }: { practitioner: Practitioner }) {
+function ResultGroup(props: {
+  title: string;
+  items: DirectoryEntry[];
+  onSelect: (p: Practitioner) => void;
+  onTogglePartner: (p: DirectoryEntry) => void;
+  busy: boolean;
+}) {
+  const { title, items, onSelect, onTogglePartner, busy } = props;
+  if (items.length === 0) return null;
+  return (
+    <>
+      <h3 className="result-group-title">{title}</h3>
+      <ul className="choices" aria-label={title}>
+        {items.map((p) => (
+          <li key={p.id} className="choice-row">
+            <PractitionerCard practitioner={p} />
+            <span className="choice-actions">
+              <button
+                type="button"
+                className="button button-primary button-small"
+                onClick={() => onSelect(p)}
+                aria-label={`Choose ${p.fullName}, ${p.clinic?.name ?? ''}`}
+              >
+                Choose
+              </button>
+              <button
+                type="button"
+                className="button button-secondary button-small"
+                disabled={busy}
+                onClick={() => onTogglePartner(p)}
+                aria-label={`${p.partner === 'mine' ? 'Remove partner' : 'Save partner'}: ${p.fullName}`}
+              >
+                {p.partner === 'mine' ? 'Remove partner' : 'Save partner'}
+              </button>
+            </span>
+          </li>
+        ))}
+      </ul>
+    </>
+  );
+}
+
+/** "12 km away"; under 10 km with one decimal, as the API rounds it. */
+const distanceText = (km: number) => `${km.toLocaleString('en-US')} km away`;
+
+export function PractitionerCard({ practitioner: p }: { practitioner: Practitioner | DirectoryEntry }) {
+  const partner = 'partner' in p ? p.partner : null;
+  const distanceKm = 'distanceKm' in p ? p.distanceKm : null;
   return (
     <span className="practitioner">
       <span className="choice-title">{p.fullName}</span>
       <span className="muted small">
         {roleLabel(p.role)}
         {p.clinic ? ` · ${p.clinic.name}, ${p.clinic.city} ${p.clinic.postalCode}` : ''}
+        {typeof distanceKm === 'number' ? ` · ${distanceText(distanceKm)}` : ''}
       </span>
       <span className="tags">
+        {partner === 'mine' && <span className="chip chip-info">Your partner</span>}
+        {partner === 'clinic' && <span className="chip chip-progress">Clinic partner</span>}
         {p.acceptingReferrals ? (
           <span className="chip chip-success">Accepting referrals</span>
         ) : (

@@ -2,7 +2,7 @@ import { type FormEvent, useEffect, useRef, useState } from 'react';
 import { api, call } from '../api/client';
 import { ApiError, errorMessage } from '../api/problem';
 import type { ActionField, Referral, ReferralAction, ReferralActionBody } from '../api/types';
-import { localDateTimeToIso } from '../lib/format';
+import { isoToZonedInput, zonedDateTimeToIso } from '../lib/format';
 import { actionHint, actionLabel, humanize } from '../lib/labels';
 import { useReferenceData } from '../lib/session-hooks';
 import { Field } from './Field';
@@ -25,12 +25,6 @@ interface Values {
 }
 const EMPTY: Values = { note: '', reason: '', reasonChoice: '', appointmentAt: '', summary: '', recommendations: '' };
 const DANGER: ReadonlySet<ReferralAction> = new Set(['decline', 'cancel', 'request-cancel', 'confirm-cancel']);
-
-function nowForInput(): string {
-  const d = new Date(Date.now() + 60_000);
-  d.setMinutes(d.getMinutes() - d.getTimezoneOffset());
-  return d.toISOString().slice(0, 16);
-}
 
 /**
  * Exactly the actions the API allows this user now (`allowedActions`), each with the body fields
@@ -117,9 +111,12 @@ export function ReferralActions({ referral, onDone, onConflict }: Props) {
     if (f.appointmentAt) {
       if (!values.appointmentAt) {
         if (f.appointmentAt === 'required') found.appointmentAt = 'Choose the date and time.';
-      } else if (new Date(values.appointmentAt).getTime() <= Date.now())
-        found.appointmentAt = 'The appointment must be in the future.';
-      else body.appointmentAt = localDateTimeToIso(values.appointmentAt);
+      } else {
+        // Typed on the clocks of the clinic where it happens (the recipient's), whatever the browser's zone.
+        const at = zonedDateTimeToIso(values.appointmentAt, referral.appointmentTimeZone);
+        if (new Date(at).getTime() <= Date.now()) found.appointmentAt = 'The appointment must be in the future.';
+        else body.appointmentAt = at;
+      }
     }
     if (f.outcome) {
       if (values.summary.trim())
@@ -194,13 +191,18 @@ export function ReferralActions({ referral, onDone, onConflict }: Props) {
               </Field>
             ))}
           {f.appointmentAt && (
-            <Field label="Appointment date and time" required={f.appointmentAt === 'required'} error={errors.appointmentAt}>
+            <Field
+              label="Appointment date and time"
+              hint={`In ${referral.recipient.clinicName}'s time zone (${referral.appointmentTimeZone.replace(/_/g, ' ')})`}
+              required={f.appointmentAt === 'required'}
+              error={errors.appointmentAt}
+            >
               {(p) => (
                 <input
                   {...p}
                   type="datetime-local"
                   name="appointmentAt"
-                  min={nowForInput()}
+                  min={isoToZonedInput(new Date(Date.now() + 60_000), referral.appointmentTimeZone)}
                   value={values.appointmentAt}
                   onChange={set('appointmentAt')}
                 />

@@ -33,9 +33,98 @@ export function localDate(days = 0): string {
   return `${date.getFullYear()}-${String(date.getMonth() + 1).padStart(2, '0')}-${String(date.getDate()).padStart(2, '0')}`;
 }
 
-/** A `datetime-local` value (the user's wall-clock time) as ISO 8601 with the zone, as the API wants it. */
-export function localDateTimeToIso(value: string): string {
-  return new Date(value).toISOString();
+const appointmentFormats = new Map<string, Intl.DateTimeFormat>();
+const wallClockFormats = new Map<string, Intl.DateTimeFormat>();
+
+function cached(cache: Map<string, Intl.DateTimeFormat>, key: string, make: () => Intl.DateTimeFormat): Intl.DateTimeFormat {
+  let format = cache.get(key);
+  if (!format) cache.set(key, (format = make()));
+  return format;
+}
+
+/**
+ * An appointment as it reads where it happens, with the zone named whatever the viewer's own zone:
+ * "Tue, Dec 1, 10:00 AM MST (Summit PT's time)". Every appointment time in the app goes through here.
+ */
+export function formatAppointment(iso: string | null | undefined, timeZone: string, placeName?: string): string {
+  if (!iso) return '—';
+  const format = cached(
+    appointmentFormats,
+    timeZone,
+    () =>
+      new Intl.DateTimeFormat('en-US', {
+        timeZone,
+        weekday: 'short',
+        month: 'short',
+        day: 'numeric',
+        hour: 'numeric',
+        minute: '2-digit',
+        timeZoneName: 'short',
+      }),
+  );
+  const text = format.format(new Date(iso));
+  return placeName ? `${text} (${possessive(placeName)} time)` : text;
+}
+
+const possessive = (name: string) => (/s$/i.test(name) ? `${name}'` : `${name}'s`);
+
+interface WallClock {
+  year: number;
+  month: number;
+  day: number;
+  hour: number;
+  minute: number;
+}
+
+/** The calendar date and clock time that people in `timeZone` read at `instant`. */
+function wallClock(instant: Date, timeZone: string): WallClock {
+  const format = cached(
+    wallClockFormats,
+    timeZone,
+    () =>
+      new Intl.DateTimeFormat('en-US', {
+        timeZone,
+        hourCycle: 'h23',
+        year: 'numeric',
+        month: 'numeric',
+        day: 'numeric',
+        hour: 'numeric',
+        minute: 'numeric',
+      }),
+  );
+  const parts = Object.fromEntries(format.formatToParts(instant).map((p) => [p.type, Number(p.value)]));
+  return { year: parts.year, month: parts.month, day: parts.day, hour: parts.hour, minute: parts.minute };
+}
+
+/** How far `timeZone`'s clocks are ahead of UTC at `instant`, in ms (whole minutes). */
+function offsetAt(instant: number, timeZone: string): number {
+  const w = wallClock(new Date(instant), timeZone);
+  return Date.UTC(w.year, w.month - 1, w.day, w.hour, w.minute) - Math.floor(instant / 60_000) * 60_000;
+}
+
+/**
+ * A `datetime-local` value read as a wall-clock time in `timeZone` (the clinic where the appointment
+ * happens, not the browser's zone), as ISO 8601 UTC for the API. Across a DST change: a time the
+ * clocks skip (2:30 AM on a spring-forward night) moves an hour later, as the clocks do; a time that
+ * happens twice takes the offset in force just before the change when the zone is west of UTC.
+ */
+export function zonedDateTimeToIso(value: string, timeZone: string): string {
+  const [date, time] = value.split('T');
+  const [y, m, d] = date.split('-').map(Number);
+  const [hh, mm] = time.split(':').map(Number);
+  const wall = Date.UTC(y, m - 1, d, hh, mm);
+  const guess = wall - offsetAt(wall, timeZone);
+  const offset = offsetAt(guess, timeZone);
+  if (wall - offset === guess) return new Date(guess).toISOString();
+  const other = wall - offset;
+  return new Date(offsetAt(other, timeZone) === offset ? other : guess).toISOString();
+}
+
+/** An instant as a `datetime-local` value (YYYY-MM-DDTHH:MM) on the clocks of `timeZone`. */
+export function isoToZonedInput(instant: Date, timeZone: string): string {
+  const w = wallClock(instant, timeZone);
+  const two = (n: number) => String(n).padStart(2, '0');
+  return `${w.year}-${two(w.month)}-${two(w.day)}T${two(w.hour)}:${two(w.minute)}`;
 }
 
 /** Days from today until a YYYY-MM-DD date (negative when past). */

@@ -8,7 +8,7 @@ import { NOTIFICATIONS_CHANGED } from '../components/NotificationBell';
 import { ReferralActions } from '../components/ReferralActions';
 import { PriorityBadge, StatusChip } from '../components/StatusChip';
 import { type Flash, takeFlash } from '../lib/flash';
-import { formatDate, formatDateTime, fullName } from '../lib/format';
+import { formatAppointment, formatDate, formatDateTime, fullName } from '../lib/format';
 import { useAsync, useTitle } from '../lib/hooks';
 import { actionLabel, bodyRegionLabel, eventLabel, humanize, kindLabel, redFlagLabel, statusLabel } from '../lib/labels';
 import { Link } from '../lib/router';
@@ -152,7 +152,9 @@ export function ReferralDetailPage({ id }: { id: string }) {
               {r.appointmentAt && (
                 <>
                   <dt>Appointment</dt>
-                  <dd data-testid="appointment">{formatDateTime(r.appointmentAt)}</dd>
+                  <dd data-testid="appointment">
+                    {formatAppointment(r.appointmentAt, r.appointmentTimeZone, r.recipient.clinicName)}
+                  </dd>
                 </>
               )}
               <dt>Sent</dt>
@@ -189,7 +191,11 @@ export function ReferralDetailPage({ id }: { id: string }) {
 
           <section className="card detail-timeline" aria-labelledby="timeline-heading">
             <h2 id="timeline-heading">Timeline</h2>
-            <Timeline events={r.timeline ?? []} partyName={partyName} />
+            <Timeline
+              events={r.timeline ?? []}
+              partyName={partyName}
+              appointmentAt={(at) => formatAppointment(at, r.appointmentTimeZone, r.recipient.clinicName)}
+            />
           </section>
         </div>
 
@@ -244,7 +250,16 @@ export function ReferralDetailPage({ id }: { id: string }) {
   );
 }
 
-function Timeline({ events, partyName }: { events: ReferralEvent[]; partyName: (id: string | null) => string }) {
+function Timeline({
+  events,
+  partyName,
+  appointmentAt,
+}: {
+  events: ReferralEvent[];
+  partyName: (id: string | null) => string;
+  /** An appointment time as the referral shows it: in the zone where it happens. */
+  appointmentAt: (iso: string) => string;
+}) {
   if (events.length === 0) return <p className="muted">No events yet.</p>;
   return (
     <ol className="timeline" data-testid="timeline">
@@ -262,7 +277,7 @@ function Timeline({ events, partyName }: { events: ReferralEvent[]; partyName: (
               {partyName(e.actorId)}
               {e.fromStatus && e.fromStatus !== e.toStatus ? ` · ${statusLabel(e.fromStatus)} → ${statusLabel(e.toStatus)}` : ''}
             </p>
-            {appointment && <p>Appointment: {formatDateTime(appointment)}</p>}
+            {appointment && <p>Appointment: {appointmentAt(appointment)}</p>}
             {e.reason && <p className="prewrap">Reason: {/^[a-z_]+$/.test(e.reason) ? humanize(e.reason) : e.reason}</p>}
             {e.note && <p className="prewrap">{e.note}</p>}
           </li>

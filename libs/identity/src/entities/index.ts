@@ -3,11 +3,13 @@ export * from './user.entity';
 export * from './auth-session.entity';
 export * from './refresh-token.entity';
 export * from './invitation.entity';
+export * from './partner.entity';
 
 import { AuditEventEntity } from '../audit/audit-event.entity';
 import { AuthSessionEntity } from './auth-session.entity';
 import { ClinicEntity } from './clinic.entity';
 import { InvitationEntity } from './invitation.entity';
+import { ClinicPartnerEntity, PostalCentroidEntity, UserPartnerEntity } from './partner.entity';
 import { RefreshTokenEntity } from './refresh-token.entity';
 import { UserEntity } from './user.entity';
 
@@ -18,4 +20,7 @@ export const IDENTITY_ENTITIES = [
   RefreshTokenEntity,
   InvitationEntity,
   AuditEventEntity,
+  UserPartnerEntity,
+  ClinicPartnerEntity,
+  PostalCentroidEntity,
 ];

@@ -5,6 +5,7 @@ import {
   Clock,
   DEFAULT_PAGE_SIZE,
   decodeCursor,
+  type CursorPart,
   type Page,
   PRACTITIONER_ROLES,
   type PractitionerRole,
@@ -17,6 +18,7 @@ import { DataSource, Repository } from 'typeorm';
 import { randomUUID } from 'node:crypto';
 import { invitationToken, invitationUrl, sha256 } from '../auth/secret-token';
 import { ClinicEntity } from '../entities/clinic.entity';
+import { ClinicPartnerEntity, PostalCentroidEntity, UserPartnerEntity } from '../entities/partner.entity';
 import { InvitationEntity } from '../entities/invitation.entity';
 import { UserEntity } from '../entities/user.entity';
 import type { PractitionerInput, PractitionerPatch } from '../inputs';
@@ -36,9 +38,25 @@ export interface DirectoryQuery {
   postalCode?: string;
   acceptingReferrals?: boolean;
   q?: string;
+  /** A postal code: items carry `distanceKm` from it and are ordered nearest first. */
+  near?: string;
+  /** Only practitioners within this distance of `near` (those without a known location are left out). */
+  radiusKm?: number;
   cursor?: string;
   limit?: number;
 }
+
+/** `mine`: the caller saved them; `clinic`: the caller's clinic's preferred partner. */
+export type PartnerKind = 'mine' | 'clinic';
+
+export interface DirectoryItem extends UserView {
+  partner: PartnerKind | null;
+  /** Only with `near`: km between the postal-code centroids, null when a clinic's postal code is not known. */
+  distanceKm?: number | null;
+}
+
+/** Sorts clinics whose postal code has no centroid after every real distance (no two places on Earth are 20,038 km apart). */
+const UNKNOWN_DISTANCE_KM = 1e6;
 
 /** A user with their clinic's summary, columns aliased to the entities' property names. */
 interface PractitionerRow extends UserFields {
@@ -126,10 +144,15 @@ export class PractitionersService {
 
   /**
    * The cross-clinic directory. Practitioners with an expired licence are hidden; email addresses
-   * are only shown within the caller's own clinic. Keyset-paged by (full name, id).
+   * are only shown within the caller's own clinic. The caller's partners come first (their own, then
+   * their clinic's), then, with `near`, the nearest; keyset-paged by (partner rank, [distance,] full name, id).
    */
-  async directory(principal: Principal, query: DirectoryQuery): Promise<Page<UserView>> {
+  async directory(principal: Principal, query: DirectoryQuery): Promise<Page<DirectoryItem>> {
     const limit = query.limit ?? DEFAULT_PAGE_SIZE;
+    const origin = query.near === undefined ? null : await this.centroidOf(query.near);
+    if (query.radiusKm !== undefined && !origin) {
+      throw AppError.validation([{ field: 'radiusKm', message: 'needs near (the postal code to measure from)' }]);
+    }
     const qb = this.db
       .getRepository(UserEntity)
       .createQueryBuilder('u')
@@ -148,25 +171,65 @@ export class PractitionersService {
     if (query.q) {
       qb.andWhere(`(u.full_name ILIKE :q OR c.name ILIKE :q OR u.bio ILIKE :q)`, { q: `%${escapeLike(query.q)}%` });
     }
-    if (query.cursor) {
-      const [name, id] = decodeCursor(query.cursor, ['text', 'uuid']);
-      qb.andWhere('(u.full_name, u.id) > (:name, :id)', { name, id });
+
+    // The sort key: partners first, then (with near) the distance, then the name.
+    qb.leftJoin(UserPartnerEntity, 'mp', 'mp.user_id = :me AND mp.practitioner_id = u.id', { me: principal.userId })
+      .leftJoin(ClinicPartnerEntity, 'cp', 'cp.clinic_id = :myClinic AND cp.practitioner_id = u.id', {
+        myClinic: principal.clinicId,
+      })
+      .addSelect(PARTNER_RANK_SQL, 'partner_rank');
+    const sortKey = [PARTNER_RANK_SQL];
+    const cursorParts: CursorPart[] = ['number'];
+    if (origin) {
+      qb.leftJoin(PostalCentroidEntity, 'pc', 'pc.code = postal_centroid_code(c.address_postal_code)')
+        .setParameters({ nearLat: origin.latitude, nearLon: origin.longitude, unknownKm: UNKNOWN_DISTANCE_KM })
+        .addSelect(`coalesce(${DISTANCE_KM_SQL}, :unknownKm)`, 'distance_km');
+      if (query.radiusKm !== undefined) qb.andWhere(`${DISTANCE_KM_SQL} <= :radiusKm`, { radiusKm: query.radiusKm });
+      sortKey.push(`coalesce(${DISTANCE_KM_SQL}, :unknownKm)`);
+      cursorParts.push('number');
     }
-    const rows = await qb
-      .orderBy('u.full_name', 'ASC')
-      .addOrderBy('u.id', 'ASC')
-      .limit(limit + 1)
-      .getMany();
+    sortKey.push('u.full_name', 'u.id');
+    cursorParts.push('text', 'uuid');
+    if (query.cursor) {
+      const values = decodeCursor(query.cursor, cursorParts);
+      const names = values.map((_, i) => `after${i}`);
+      qb.andWhere(`(${sortKey.join(', ')}) > (${names.map((n) => `:${n}`).join(', ')})`, {
+        ...Object.fromEntries(names.map((n, i) => [n, values[i]])),
+      });
+    }
+    sortKey.forEach((key, i) => (i === 0 ? qb.orderBy(key, 'ASC') : qb.addOrderBy(key, 'ASC')));
+    const { entities, raw } = await qb.limit(limit + 1).getRawAndEntities<{ partner_rank: number; distance_km?: number }>();
     const now = this.clock.now();
+    const rows = entities.map((user, i) => ({ user, rank: Number(raw[i].partner_rank), distanceKm: raw[i].distance_km }));
     return toPage(
       rows,
       limit,
-      (u) => {
-        const clinic = (u as UserEntity & { clinic: ClinicEntity }).clinic;
-        return userView(u, { now, withEmail: u.clinicId === principal.clinicId, clinic });
+      ({ user, rank, distanceKm }) => {
+        const clinic = (user as UserEntity & { clinic: ClinicEntity }).clinic;
+        return {
+          ...userView(user, { now, withEmail: user.clinicId === principal.clinicId, clinic }),
+          partner: PARTNER_BY_RANK[rank],
+          ...(origin && {
+            distanceKm: distanceKm === undefined || distanceKm >= UNKNOWN_DISTANCE_KM ? null : roundKm(distanceKm),
+          }),
+        };
       },
-      (u) => [u.fullName, u.id],
+      ({ user, rank, distanceKm }) =>
+        origin ? [rank, distanceKm as number, user.fullName, user.id] : [rank, user.fullName, user.id],
     );
+  }
+
+  /** The centroid of a written postal code; one that the dataset does not know is a 400 on `near`. */
+  private async centroidOf(postalCode: string): Promise<{ latitude: number; longitude: number }> {
+    const [centroid] = await queryRows<{ latitude: number; longitude: number }>(
+      this.db.manager,
+      'SELECT latitude, longitude FROM postal_centroids WHERE code = postal_centroid_code($1)',
+      [postalCode],
+    );
+    if (!centroid) {
+      throw AppError.validation([{ field: 'near', message: 'must be a known US ZIP code or Canadian postal code' }]);
+    }
+    return centroid;
   }
 
   /**
@@ -224,6 +287,23 @@ export class PractitionersService {
     const clinic = await this.db.getRepository(ClinicEntity).findOneByOrFail({ id: user.clinicId });
     return userView(user, { now: this.clock.now(), withEmail: true, clinic });
   }
+}
+
+/** 0: the caller's own partner, 1: their clinic's, 2: anyone else. */
+const PARTNER_RANK_SQL = 'CASE WHEN mp.user_id IS NOT NULL THEN 0 WHEN cp.clinic_id IS NOT NULL THEN 1 ELSE 2 END';
+const PARTNER_BY_RANK: Record<number, PartnerKind | null> = { 0: 'mine', 1: 'clinic', 2: null };
+
+/**
+ * Great-circle (haversine) distance in km from (:nearLat, :nearLon) to the clinic's centroid `pc`; null without
+ * one (checked first: `least` ignores nulls). `least` keeps rounding from pushing asin's argument past 1.
+ */
+const DISTANCE_KM_SQL = `(CASE WHEN pc.code IS NOT NULL THEN 12742.0 * asin(least(1.0, sqrt(
+    power(sin(radians(pc.latitude - :nearLat) / 2), 2)
+  + cos(radians(:nearLat)) * cos(radians(pc.latitude)) * power(sin(radians(pc.longitude - :nearLon) / 2), 2)))) END)`;
+
+/** Centroids are a few km across: one decimal close by, whole km farther out. */
+function roundKm(km: number): number {
+  return km < 10 ? Math.round(km * 10) / 10 : Math.round(km);
 }
 
 function escapeLike(value: string): string {

@@ -1,0 +1,19 @@
+import { IsUUID } from 'class-validator';
+import { UserResponseDto } from '../me/user.dto';
+
+export class AddPartnerDto {
+  @IsUUID('all', { message: 'must be a practitioner id (a UUID)' })
+  practitionerId: string;
+}
+
+export class PartnerDto {
+  practitionerId: string;
+  createdAt: string;
+  /** Null when the practitioner is no longer listed in the directory (e.g. their licence expired). */
+  practitioner: UserResponseDto | null;
+}
+
+export class PartnerPageDto {
+  items: PartnerDto[];
+  nextCursor: string | null;
+}

@@ -1,0 +1,89 @@
+import { Body, Controller, Delete, Get, HttpCode, Param, Post, Query, Res } from '@nestjs/common';
+import { ApiBearerAuth, ApiResponse, ApiTags } from '@nestjs/swagger';
+import type { Principal } from '@referloop/common';
+import { type PartnerList, PartnersService } from '@referloop/identity';
+import type { FastifyReply } from 'fastify';
+import { CurrentPrincipal, Roles } from '../auth/auth.decorators';
+import { ApiProblems } from '../http/api-problems.decorator';
+import { PageQueryDto } from '../http/page-query.dto';
+import { uuidParam } from '../http/uuid-param';
+import { AddPartnerDto, PartnerDto, PartnerPageDto } from './partner.dto';
+
+/**
+ * Saved partners: `/me/partners` are the caller's own, `/clinics/me/partners` their clinic's preferred
+ * ones (admins only). Directory items say which (`partner`) and list them first.
+ */
+@ApiTags('partners')
+@ApiBearerAuth()
+@ApiProblems('unauthenticated')
+@Controller()
+export class PartnersController {
+  constructor(private readonly partners: PartnersService) {}
+
+  @Get('me/partners')
+  @ApiProblems('validation_failed')
+  listMine(@CurrentPrincipal() principal: Principal, @Query() query: PageQueryDto): Promise<PartnerPageDto> {
+    return this.partners.list(principal, 'mine', query);
+  }
+
+  /** 201 when saved now, 200 when already saved. */
+  @Post('me/partners')
+  @HttpCode(201)
+  @ApiResponse({ status: 200, type: PartnerDto, description: 'already saved' })
+  @ApiProblems('validation_failed', 'not_found')
+  addMine(
+    @CurrentPrincipal() principal: Principal,
+    @Body() body: AddPartnerDto,
+    @Res({ passthrough: true }) reply: FastifyReply,
+  ): Promise<PartnerDto> {
+    return this.add(principal, 'mine', body, reply);
+  }
+
+  @Delete('me/partners/:practitionerId')
+  @HttpCode(204)
+  @ApiProblems('validation_failed', 'not_found')
+  async removeMine(
+    @CurrentPrincipal() principal: Principal,
+    @Param('practitionerId', uuidParam) practitionerId: string,
+  ): Promise<void> {
+    await this.partners.remove(principal, 'mine', practitionerId);
+  }
+
+  @Get('clinics/me/partners')
+  @Roles('clinic_admin')
+  @ApiProblems('validation_failed', 'forbidden')
+  listClinic(@CurrentPrincipal() principal: Principal, @Query() query: PageQueryDto): Promise<PartnerPageDto> {
+    return this.partners.list(principal, 'clinic', query);
+  }
+
+  /** 201 when saved now, 200 when already saved. */
+  @Post('clinics/me/partners')
+  @HttpCode(201)
+  @Roles('clinic_admin')
+  @ApiResponse({ status: 200, type: PartnerDto, description: 'already saved' })
+  @ApiProblems('validation_failed', 'forbidden', 'not_found')
+  addClinic(
+    @CurrentPrincipal() principal: Principal,
+    @Body() body: AddPartnerDto,
+    @Res({ passthrough: true }) reply: FastifyReply,
+  ): Promise<PartnerDto> {
+    return this.add(principal, 'clinic', body, reply);
+  }
+
+  @Delete('clinics/me/partners/:practitionerId')
+  @HttpCode(204)
+  @Roles('clinic_admin')
+  @ApiProblems('validation_failed', 'forbidden', 'not_found')
+  async removeClinic(
+    @CurrentPrincipal() principal: Principal,
+    @Param('practitionerId', uuidParam) practitionerId: string,
+  ): Promise<void> {
+    await this.partners.remove(principal, 'clinic', practitionerId);
+  }
+
+  private async add(principal: Principal, list: PartnerList, body: AddPartnerDto, reply: FastifyReply): Promise<PartnerDto> {
+    const { partner, created } = await this.partners.add(principal, list, body.practitionerId);
+    if (!created) reply.status(200);
+    return partner;
+  }
+}

@@ -1,0 +1,42 @@
+/// <reference types="jest" />
+import { formatAppointment, isoToZonedInput, zonedDateTimeToIso } from './format';
+
+const year = new Date().getUTCFullYear() + 1;
+
+describe('appointment times in the zone where they happen', () => {
+  it('names the zone and the place, and the abbreviation follows DST (America/Denver leaves DST on the first Sunday of November)', () => {
+    // 2026-11-01 is that Sunday: 1:30 AM happens twice, first in MDT (UTC−6), then in MST (UTC−7).
+    expect(formatAppointment('2026-11-01T07:30:00.000Z', 'America/Denver')).toMatch(/^Sun, Nov 1, 1:30\sAM MDT$/);
+    expect(formatAppointment('2026-11-01T08:30:00.000Z', 'America/Denver')).toMatch(/^Sun, Nov 1, 1:30\sAM MST$/);
+    expect(formatAppointment(`${year}-12-01T17:00:00.000Z`, 'America/Denver', 'Summit PT')).toMatch(
+      /^\w{3}, Dec 1, 10:00\sAM MST \(Summit PT's time\)$/,
+    );
+    expect(formatAppointment(`${year}-07-01T17:00:00.000Z`, 'America/Denver', 'Peaks Physios')).toMatch(
+      /11:00\sAM MDT \(Peaks Physios' time\)$/,
+    );
+    expect(formatAppointment(null, 'America/Denver')).toBe('—');
+  });
+
+  it('shows the same instant as each clinic reads it, whatever the viewer', () => {
+    const at = `${year}-01-15T16:00:00.000Z`;
+    expect(formatAppointment(at, 'America/Denver')).toMatch(/9:00\sAM MST$/);
+    expect(formatAppointment(at, 'America/Chicago')).toMatch(/10:00\sAM CST$/);
+  });
+
+  it("reads a typed time on the clinic's clocks, with the offset in force on that date", () => {
+    expect(zonedDateTimeToIso('2026-10-31T10:00', 'America/Denver')).toBe('2026-10-31T16:00:00.000Z');
+    expect(zonedDateTimeToIso('2026-11-02T10:00', 'America/Denver')).toBe('2026-11-02T17:00:00.000Z');
+    expect(zonedDateTimeToIso('2026-11-01T10:00', 'America/Denver')).toBe('2026-11-01T17:00:00.000Z');
+    // Twice on the night clocks go back: the first one (MDT).
+    expect(zonedDateTimeToIso('2026-11-01T01:30', 'America/Denver')).toBe('2026-11-01T07:30:00.000Z');
+    // Skipped on the night clocks go forward (2:00 → 3:00 on 2027-03-14): an hour later, 3:30 AM MDT.
+    expect(zonedDateTimeToIso('2027-03-14T02:30', 'America/Denver')).toBe('2027-03-14T09:30:00.000Z');
+    expect(zonedDateTimeToIso('2026-06-01T09:15', 'Asia/Kolkata')).toBe('2026-06-01T03:45:00.000Z');
+  });
+
+  it('round-trips a typed time through the API form', () => {
+    for (const value of ['2026-11-01T00:30', '2026-11-01T03:00', '2027-03-14T03:00', '2026-12-31T23:59']) {
+      expect(isoToZonedInput(new Date(zonedDateTimeToIso(value, 'America/Denver')), 'America/Denver')).toBe(value);
+    }
+  });
+});
