@@ -1,5 +1,6 @@
 import type { LoggerService } from '@nestjs/common';
 import pino, { type Logger, type LoggerOptions } from 'pino';
+import pretty from 'pino-pretty';
 import { RequestContext } from '../context/request-context';
 
 /**
@@ -23,7 +24,12 @@ export const REDACTED_PATHS = [
   '*.note',
 ];
 
-export function createRootLogger(level = 'info', destination?: pino.DestinationStream): Logger {
+/**
+ * JSON lines, except on a terminal (stdout is a TTY: someone trying the app), where the same lines
+ * are printed readably. CI, containers and tests are not terminals: they keep JSON. Redaction runs
+ * before either.
+ */
+export function createRootLogger(level = 'info', destination: pino.DestinationStream | undefined = terminalStream()): Logger {
   const options: LoggerOptions = {
     level,
     base: { service: 'referloop' },
@@ -31,6 +37,11 @@ export function createRootLogger(level = 'info', destination?: pino.DestinationS
     timestamp: pino.stdTimeFunctions.isoTime,
   };
   return destination ? pino(options, destination) : pino(options);
+}
+
+function terminalStream(): pino.DestinationStream | undefined {
+  if (!process.stdout.isTTY) return undefined;
+  return pretty({ sync: true, colorize: true, translateTime: 'SYS:HH:MM:ss', ignore: 'pid,hostname,service' });
 }
 
 /**
