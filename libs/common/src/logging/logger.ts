@@ -44,6 +44,9 @@ function terminalStream(): pino.DestinationStream | undefined {
   return pretty({ sync: true, colorize: true, translateTime: 'SYS:HH:MM:ss', ignore: 'pid,hostname,service' });
 }
 
+/** Nest's start-up chatter (one line per module and route): debug, so a start shows what matters. */
+const FRAMEWORK_BOOT_CONTEXTS = new Set(['InstanceLoader', 'RoutesResolver', 'RouterExplorer']);
+
 /**
  * Nest's LoggerService on top of pino, so framework and app lines share one JSON format.
  * Lines written during a request carry its id (Fastify's own request lines bind it already).
@@ -57,7 +60,8 @@ export class PinoNestLogger implements LoggerService {
   }
 
   log(message: unknown, context?: string): void {
-    this.logger.info({ context }, String(message));
+    if (context !== undefined && FRAMEWORK_BOOT_CONTEXTS.has(context)) this.logger.debug({ context }, String(message));
+    else this.logger.info({ context }, String(message));
   }
   error(message: unknown, trace?: string, context?: string): void {
     if (message instanceof Error) {
