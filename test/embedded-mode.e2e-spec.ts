@@ -1,5 +1,5 @@
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, realpathSync, rmSync, statSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, realpathSync, rmSync, statSync, unlinkSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
@@ -236,6 +236,18 @@ describe('embedded mode (no DATABASE_URL, no REDIS_URL)', () => {
       const [postmaster] = processesUsing(clusterDir());
       expect(postmaster).toBeDefined();
       serverProcess = { uid: statSync(`/proc/${postmaster}`).uid, executable: realpathSync(`/proc/${postmaster}/exe`) };
+
+      // Make this cluster look like one from before the generated password (fixed password, no
+      // file): the next start must replace that password (checked in the restart test).
+      const sql = new Client({ connectionString: embeddedPostgres().connectionString });
+      await sql.connect();
+      try {
+        await sql.query(`ALTER ROLE ${EMBEDDED.user} PASSWORD 'referloop-embedded'`);
+      } finally {
+        await sql.end();
+      }
+      unlinkSync(join(dataDir, 'postgres-password'));
+
       await expect(stop()).resolves.toBe(0);
       // The orderly shutdown ran (the embedded server's own exit hook used to race it and exit 143).
       expect(running.output()).not.toMatch(/error during shutdown|shutdown took too long/);
@@ -272,6 +284,20 @@ describe('embedded mode (no DATABASE_URL, no REDIS_URL)', () => {
       // The account is still there.
       const login = await http.post('/api/v1/auth/login').send({ email: admin.email, password: admin.password }).expect(200);
       expect(login.body.user.id).toBe(firstRun.userId);
+      // A cluster with the old fixed password got a generated one in its place.
+      const passwordFile = join(dataDir, 'postgres-password');
+      expect(statSync(passwordFile).mode & 0o777).toBe(0o600);
+      expect(readFileSync(passwordFile, 'utf8').trim()).not.toBe('referloop-embedded');
+      const oldPassword = new Client({
+        host: '127.0.0.1',
+        port: embeddedPort(),
+        user: EMBEDDED.user,
+        password: 'referloop-embedded',
+        database: 'postgres',
+      });
+      await expect(oldPassword.connect()).rejects.toThrow(/password/);
+      await oldPassword.end().catch(() => undefined);
+
       // The secret was reused, not regenerated: a token from the first run still works.
       expect(readFileSync(join(dataDir, 'jwt-secret'), 'utf8')).toBe(firstRun.secret);
       const me = await http.get('/api/v1/me').set('Authorization', `Bearer ${firstRun.accessToken}`).expect(200);
