@@ -66,9 +66,12 @@ export function placeCluster(dataDir: string, binaries: PostgresBinaries): Clust
   // A cluster made before this record existed (a reachable DATA_DIR): it stays where it is.
   const legacy = join(dataDir, 'postgres');
   const existing = recorded ?? (existsSync(join(legacy, 'PG_VERSION')) ? legacy : undefined);
-  if (existing && existsSync(existing)) {
-    const { uid, gid } = statSync(existing);
-    if (uid === 0) throw new Error(`the embedded PostgreSQL folder ${existing} is owned by root; PostgreSQL cannot run as root`);
+  // Its owner runs it; a cluster whose first initdb did not finish is owned through its home folder.
+  const owned =
+    existing && (existsSync(existing) ? existing : existing.startsWith(ROOT_STATE_DIR) ? dirname(existing) : undefined);
+  if (existing && owned && existsSync(owned)) {
+    const { uid, gid } = statSync(owned);
+    if (uid === 0) throw new Error(`the embedded PostgreSQL folder ${owned} is owned by root; PostgreSQL cannot run as root`);
     if (!recorded) writeRecord(dataDir, existing);
     return { clusterDir: existing, binDir, account: { uid, gid } };
   }
