@@ -1,9 +1,10 @@
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, realpathSync, rmSync, statSync, unlinkSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { clinicPayload, PASSWORD, uniqueEmail } from '@referloop/testing';
+import { dirname, join, resolve } from 'node:path';
+import { Client } from 'pg';
+import { clinicPayload, PASSWORD, practitionerPayload, uniqueEmail } from '@referloop/testing';
 import { createPostgresBackend, withBackend } from 'bullmq';
 import request from 'supertest';
 import { actOk, createPatient, createReferral, injuryReferralBody } from './support/referral-helpers';
@@ -11,12 +12,15 @@ import { eventually } from './support/sinks';
 import { addPractitioner, registerClinic } from './support/test-app';
 
 // The try-it-out default: no DATABASE_URL and no REDIS_URL. The real built server is started as a
-// child process on a private data folder, restarted, and its PostgreSQL-backed queue is used.
+// child process on a private data folder, restarted, and its PostgreSQL-backed queue is used. The
+// data folder sits in a private (0700) folder, like a clone under /root: as root (CI, a container),
+// this is the case where the server's unprivileged account could reach neither it nor node_modules.
 
 const MAIN = join(__dirname, '..', 'dist/apps/api/apps/api/src/main.js');
 const BOOT_TIMEOUT_MS = 60_000;
 // From libs/database/src/embedded-postgres.ts and the default QUEUE_PREFIX.
-const EMBEDDED = { user: 'referloop', password: 'referloop-embedded', database: 'referloop', queueSchema: 'referloop' };
+const EMBEDDED = { user: 'referloop', database: 'referloop', queueSchema: 'referloop' };
+const AS_ROOT = process.getuid?.() === 0;
 
 function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
@@ -52,8 +56,16 @@ interface Server {
 }
 
 describe('embedded mode (no DATABASE_URL, no REDIS_URL)', () => {
-  const dataDir = mkdtempSync(join(tmpdir(), 'referloop-embedded-test-'));
+  // mkdtemp makes the folder 0700, owned by whoever runs the tests (root in CI).
+  const privateParent = mkdtempSync(join(tmpdir(), 'referloop-embedded-test-'));
+  const dataDir = join(privateParent, 'data');
   let server: Server | undefined;
+
+  /** The cluster folder DATA_DIR records (under /var/lib/referloop as root, in DATA_DIR otherwise). */
+  function clusterDir(): string {
+    const { cluster } = JSON.parse(readFileSync(join(dataDir, 'embedded-postgres.json'), 'utf8')) as { cluster: string };
+    return realpathSync(resolve(dataDir, cluster));
+  }
 
   async function start(): Promise<{ server: Server; ready: Readiness }> {
     const port = await freePort();
@@ -99,13 +111,18 @@ describe('embedded mode (no DATABASE_URL, no REDIS_URL)', () => {
     return current.exited;
   }
 
-  /** Connection to the embedded server's database, read from its postmaster.pid (line 4 is the port). */
-  function embeddedPostgres() {
-    const lines = readFileSync(join(dataDir, 'postgres', 'postmaster.pid'), 'utf8').split('\n');
-    const port = Number(lines[3]);
+  /** The embedded server's port, from its postmaster.pid (line 4). */
+  function embeddedPort(): number {
+    const port = Number(readFileSync(join(clusterDir(), 'postmaster.pid'), 'utf8').split('\n')[3]);
     expect(port).toBeGreaterThan(0);
+    return port;
+  }
+
+  /** Connection to the embedded server's database, with the password generated into DATA_DIR. */
+  function embeddedPostgres() {
+    const password = readFileSync(join(dataDir, 'postgres-password'), 'utf8').trim();
     return {
-      connectionString: `postgres://${EMBEDDED.user}:${EMBEDDED.password}@127.0.0.1:${port}/${EMBEDDED.database}`,
+      connectionString: `postgres://${EMBEDDED.user}:${password}@127.0.0.1:${embeddedPort()}/${EMBEDDED.database}`,
       schema: EMBEDDED.queueSchema,
       // The server created the queue tables at start; a client must find them, not make them.
       skipMigrations: true,
@@ -120,18 +137,23 @@ describe('embedded mode (no DATABASE_URL, no REDIS_URL)', () => {
       await running.exited;
       clearTimeout(timer);
     }
+    const cluster = existsSync(join(dataDir, 'embedded-postgres.json')) ? clusterDir() : undefined;
     // A server killed hard leaves its postgres behind: stop exactly those processes.
-    for (const pid of processesUsing(dataDir)) {
+    for (const pid of cluster ? processesUsing(cluster) : []) {
       try {
         process.kill(pid, 'SIGTERM');
       } catch {
         // already gone
       }
     }
-    rmSync(dataDir, { recursive: true, force: true });
+    // As root the cluster has a folder of its own outside DATA_DIR (its parent holds only it).
+    if (cluster && !cluster.startsWith(privateParent)) rmSync(dirname(cluster), { recursive: true, force: true });
+    rmSync(privateParent, { recursive: true, force: true });
   }, 30_000);
 
   const admin = { email: uniqueEmail('embedded'), password: PASSWORD, fullName: 'Emma Embedded' };
+  /** Who ran the embedded PostgreSQL server, and from where (seen while it ran). */
+  let serverProcess: { uid: number; executable: string } | undefined;
   let firstRun: { userId: string; accessToken: string; queueName: string; jobId: string; secret: string };
 
   it(
@@ -156,6 +178,21 @@ describe('embedded mode (no DATABASE_URL, no REDIS_URL)', () => {
       // The signing secret was generated into the data folder, readable by its owner only.
       const secretFile = join(dataDir, 'jwt-secret');
       expect(statSync(secretFile).mode & 0o777).toBe(0o600);
+      expect(statSync(privateParent).mode & 0o777).toBe(0o700);
+
+      // The database password too; nothing gets in without it (no trust, no well-known password).
+      expect(statSync(join(dataDir, 'postgres-password')).mode & 0o777).toBe(0o600);
+      for (const password of [undefined, 'referloop-embedded']) {
+        const client = new Client({
+          host: '127.0.0.1',
+          port: embeddedPort(),
+          user: EMBEDDED.user,
+          password,
+          database: 'postgres',
+        });
+        await expect(client.connect()).rejects.toThrow(/password/);
+        await client.end().catch(() => undefined);
+      }
 
       // A job round-trip through BullMQ's PostgreSQL backend in the embedded database.
       const { Queue, Worker } = withBackend(createPostgresBackend);
@@ -196,15 +233,44 @@ describe('embedded mode (no DATABASE_URL, no REDIS_URL)', () => {
         await queue.close();
       }
 
-      expect(processesUsing(dataDir).length).toBeGreaterThan(0);
+      const [postmaster] = processesUsing(clusterDir());
+      expect(postmaster).toBeDefined();
+      serverProcess = { uid: statSync(`/proc/${postmaster}`).uid, executable: realpathSync(`/proc/${postmaster}/exe`) };
+
+      // Make this cluster look like one from before the generated password (fixed password, no
+      // file): the next start must replace that password (checked in the restart test).
+      const sql = new Client({ connectionString: embeddedPostgres().connectionString });
+      await sql.connect();
+      try {
+        await sql.query(`ALTER ROLE ${EMBEDDED.user} PASSWORD 'referloop-embedded'`);
+      } finally {
+        await sql.end();
+      }
+      unlinkSync(join(dataDir, 'postgres-password'));
+
       await expect(stop()).resolves.toBe(0);
       // The orderly shutdown ran (the embedded server's own exit hook used to race it and exit 143).
       expect(running.output()).not.toMatch(/error during shutdown|shutdown took too long/);
       // The embedded PostgreSQL stopped with the server.
-      expect(processesUsing(dataDir)).toEqual([]);
-      expect(existsSync(join(dataDir, 'postgres', 'postmaster.pid'))).toBe(false);
+      expect(processesUsing(clusterDir())).toEqual([]);
+      expect(existsSync(join(clusterDir(), 'postmaster.pid'))).toBe(false);
     },
     3 * BOOT_TIMEOUT_MS,
+  );
+
+  (AS_ROOT ? it : it.skip)(
+    'as root from a private (0700) folder: the server ran as an unprivileged account, from its own binaries and cluster folder (runs only as root)',
+    () => {
+      expect(serverProcess).toBeDefined();
+      const cluster = clusterDir();
+      // Not root, and the owner of a cluster folder outside the private one.
+      expect(serverProcess!.uid).not.toBe(0);
+      expect(statSync(cluster).uid).toBe(serverProcess!.uid);
+      expect(cluster.startsWith(privateParent)).toBe(false);
+      expect(cluster.startsWith('/var/lib/referloop/')).toBe(true);
+      // Its binaries are a copy it can reach, not the ones in this (maybe private) checkout's node_modules.
+      expect(serverProcess!.executable).toMatch(/^\/var\/lib\/referloop\/postgres\/[^/]+\/bin\/postgres$/);
+    },
   );
 
   it(
@@ -218,6 +284,20 @@ describe('embedded mode (no DATABASE_URL, no REDIS_URL)', () => {
       // The account is still there.
       const login = await http.post('/api/v1/auth/login').send({ email: admin.email, password: admin.password }).expect(200);
       expect(login.body.user.id).toBe(firstRun.userId);
+      // A cluster with the old fixed password got a generated one in its place.
+      const passwordFile = join(dataDir, 'postgres-password');
+      expect(statSync(passwordFile).mode & 0o777).toBe(0o600);
+      expect(readFileSync(passwordFile, 'utf8').trim()).not.toBe('referloop-embedded');
+      const oldPassword = new Client({
+        host: '127.0.0.1',
+        port: embeddedPort(),
+        user: EMBEDDED.user,
+        password: 'referloop-embedded',
+        database: 'postgres',
+      });
+      await expect(oldPassword.connect()).rejects.toThrow(/password/);
+      await oldPassword.end().catch(() => undefined);
+
       // The secret was reused, not regenerated: a token from the first run still works.
       expect(readFileSync(join(dataDir, 'jwt-secret'), 'utf8')).toBe(firstRun.secret);
       const me = await http.get('/api/v1/me').set('Authorization', `Bearer ${firstRun.accessToken}`).expect(200);
@@ -249,9 +329,21 @@ describe('embedded mode (no DATABASE_URL, no REDIS_URL)', () => {
         await queue.close();
       }
 
+      // Without SMTP_URL the invitation email goes to the trial mailbox, with its link.
+      const invited = await http
+        .post('/api/v1/practitioners')
+        .set(physio.admin.auth)
+        .send(practitionerPayload('physical_therapist', new Date()))
+        .expect(201);
+      const mail = await eventually(async () => {
+        const mailbox = await http.get('/api/v1/trial/mailbox').expect(200);
+        return mailbox.body.items.find((m: { to: string }) => m.to === invited.body.email);
+      }, 'the invitation email in the trial mailbox');
+      expect(mail.text).toContain(invited.body.invitation.url);
+
       await expect(stop()).resolves.toBe(0);
       expect(running.output()).not.toMatch(/error during shutdown|shutdown took too long/);
-      expect(processesUsing(dataDir)).toEqual([]);
+      expect(processesUsing(clusterDir())).toEqual([]);
     },
     3 * BOOT_TIMEOUT_MS,
   );

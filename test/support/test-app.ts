@@ -28,10 +28,16 @@ export interface TestApp {
   close(): Promise<void>;
 }
 
-/** The real API on a fresh database of its own, driven over HTTP. */
-export async function startTestApp(env: Record<string, string> = {}, options: { worker?: boolean } = {}): Promise<TestApp> {
+/**
+ * The real API on a fresh database of its own, driven over HTTP. `configure` adjusts what no
+ * environment variable can turn on in server mode (e.g. the embedded default's trial mailbox).
+ */
+export async function startTestApp(
+  env: Record<string, string> = {},
+  options: { worker?: boolean; configure?: (config: AppConfig) => AppConfig } = {},
+): Promise<TestApp> {
   const database = await createTestDatabase();
-  const config = testConfig(database.url, env);
+  const config = (options.configure ?? ((c) => c))(testConfig(database.url, env));
   // TEST_LOG_LEVEL=debug shows the app's logs while debugging a test.
   const logger = pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' });
   const app = await createApiApp(config, logger);

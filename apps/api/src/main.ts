@@ -3,22 +3,26 @@ import type { INestApplicationContext } from '@nestjs/common';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { createRootLogger, onShutdownSignal } from '@referloop/common';
 import { loadConfigOrExit } from '@referloop/config';
-import { prepareStorage } from './bootstrap/prepare-storage';
+import { type PreparedStorage, prepareStorage } from './bootstrap/prepare-storage';
+import { welcome, welcomeText } from './bootstrap/welcome';
 import { createApiApp } from './http/create-api-app';
 
 async function main(): Promise<void> {
   const config = loadConfigOrExit();
   const logger = createRootLogger(config.logLevel);
-  const storage = await prepareStorage(config, logger);
+  let storage: PreparedStorage | undefined;
   let app: NestFastifyApplication | undefined;
   let worker: INestApplicationContext | undefined;
   // API first (stop taking requests), then the worker, then the embedded server they both use.
   const stop = async () => {
     await app?.close();
     await worker?.close();
-    await storage.stop();
+    await storage?.stop();
   };
+  // From the start: a signal while the embedded server starts still stops it (see embedded-postgres.ts).
+  onShutdownSignal(logger, stop);
   try {
+    storage = await prepareStorage(config, logger);
     app = await createApiApp(storage.config, logger);
     // Embedded mode runs the worker in this process (one command, no servers to install); an API
     // in server mode never loads the worker's code.
@@ -26,7 +30,6 @@ async function main(): Promise<void> {
       const { createWorkerContext } = await import('../../worker/src/create-worker-context.js');
       worker = await createWorkerContext(storage.config, logger);
     }
-    onShutdownSignal(logger, stop);
     await app.listen({ port: config.port, host: config.host });
   } catch (error) {
     await stop().catch(() => undefined);
@@ -36,6 +39,12 @@ async function main(): Promise<void> {
     { url: `http://${config.host}:${config.port}`, docs: `${config.publicUrl}/api/docs`, mode: config.mode },
     'ReferLoop API listening',
   );
+  if (config.mode === 'embedded') {
+    const facts = welcome(config, storage.clusterDir);
+    // A person at a terminal gets a few plain lines; anything else (CI, a service manager) one JSON line.
+    if (process.stdout.isTTY) process.stdout.write(welcomeText(facts));
+    else logger.info(facts, 'ReferLoop is running');
+  }
 }
 
 main().catch((error: unknown) => {

@@ -174,6 +174,18 @@ describe('loadConfig', () => {
       expect(() => statSync(join(dataDir, 'jwt-secret'))).toThrow();
     });
 
+    it('sends emails to the trial mailbox without SMTP_URL, and never in server mode', () => {
+      expect(loadConfig({ DATA_DIR: dataDir }).notifications.trialMailbox).toBe(true);
+      expect(loadConfig({ DATA_DIR: dataDir, SMTP_URL: 'smtp://mail.internal:25' }).notifications.trialMailbox).toBe(false);
+      expect(loadConfig(SERVER).notifications.trialMailbox).toBe(false);
+    });
+
+    it('makes a new DATA_DIR private to its owner (secrets, the database password, the trial mailbox)', () => {
+      const nested = join(dataDir, 'fresh');
+      loadConfig({ DATA_DIR: nested });
+      expect(statSync(nested).mode & 0o777).toBe(0o700);
+    });
+
     it('still validates the other variables', () => {
       expect(problemsOf({ DATA_DIR: dataDir, PORT: 'abc' })).toEqual([expect.stringMatching(/^PORT/)]);
       expect(() => statSync(join(dataDir, 'jwt-secret'))).toThrow();

@@ -38,8 +38,13 @@ export interface AppConfig {
   /** argon2id memory cost in KiB (OWASP minimum 19 MiB). */
   passwordMemoryKib: number;
   notifications: {
-    /** SMTP server for email notifications; the email channel is off without it. */
+    /** SMTP server for email notifications; the email channel is off without it (except for the trial mailbox). */
     smtpUrl?: string;
+    /**
+     * The embedded default without SMTP_URL: emails land in a local mailbox in DATA_DIR, shown at
+     * /trial/mailbox to the machine itself. Never in server mode.
+     */
+    trialMailbox: boolean;
     emailFrom: string;
     /** Hosts (names or IPs) that webhooks may target even though they are private or loopback. */
     webhookAllowedHosts: string[];
@@ -171,6 +176,7 @@ export function loadConfig(env: Env = process.env): AppConfig {
   }
   const notifications = {
     smtpUrl,
+    trialMailbox: mode === 'embedded' && smtpUrl === undefined,
     emailFrom: read('EMAIL_FROM') ?? 'ReferLoop <no-reply@referloop.local>',
     webhookAllowedHosts,
     webhookTimeoutMs: duration('WEBHOOK_TIMEOUT', '10s'),
@@ -227,7 +233,8 @@ export function loadConfig(env: Env = process.env): AppConfig {
 function embeddedJwtSecret(dataDir: string): string {
   const file = join(dataDir, 'jwt-secret');
   if (existsSync(file)) return readFileSync(file, 'utf8').trim();
-  mkdirSync(dataDir, { recursive: true });
+  // Private: it holds secrets, the embedded database's pointer and the trial mailbox.
+  mkdirSync(dataDir, { recursive: true, mode: 0o700 });
   const secret = randomBytes(48).toString('base64url');
   writeFileSync(file, `${secret}\n`, { mode: 0o600, flag: 'wx' });
   chmodSync(file, 0o600);

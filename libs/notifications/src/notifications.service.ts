@@ -113,7 +113,11 @@ export class NotificationsService {
       `SELECT enabled FROM notification_preferences WHERE user_id = $1 AND channel = 'email'`,
       [principal.userId],
     );
-    return { inApp: true, email: pref?.enabled ?? true, emailAvailable: Boolean(this.config.notifications.smtpUrl) };
+    return {
+      inApp: true,
+      email: pref?.enabled ?? true,
+      emailAvailable: Boolean(this.config.notifications.smtpUrl) || this.config.notifications.trialMailbox,
+    };
   }
 
   async setPreferences(principal: Principal, input: { email: boolean }): Promise<PreferencesView> {

@@ -6,6 +6,8 @@ import type { Logger } from 'pino';
 export interface PreparedStorage {
   /** The configuration with the database URL filled in (the embedded server's, in embedded mode). */
   config: AppConfig;
+  /** The embedded PostgreSQL's data folder, in embedded mode. */
+  clusterDir?: string;
   /** Stops what this step started (the embedded PostgreSQL server), if anything. */
   stop(): Promise<void>;
 }
@@ -24,7 +26,7 @@ export async function prepareStorage(config: AppConfig, logger: Logger): Promise
     await embedded?.stop();
     throw error;
   }
-  return { config: ready, stop: async () => embedded?.stop() };
+  return { config: ready, clusterDir: embedded?.clusterDir, stop: async () => embedded?.stop() };
 }
 
 export async function migrate(config: AppConfig, logger: Logger): Promise<void> {

@@ -15,6 +15,7 @@ import { setUpOpenApi } from './openapi';
 import { sendProblem } from './problem.filter';
 import { mountQueueDashboard } from './queue-dashboard';
 import { addSecurityHeaders } from './security-headers';
+import { mountTrialMailbox } from './trial-mailbox';
 import { serveWebApp } from './web-app';
 
 export const API_PREFIX = 'api/v1';
@@ -73,6 +74,7 @@ export async function createApiApp(config: AppConfig, logger: Logger): Promise<N
   addLivenessRoute(fastify);
   setUpOpenApi(app);
   await mountQueueDashboard(app, config, logger);
+  mountTrialMailbox(app, config);
   // The browser app (dist/web) at / with client-side routes; the API alone when it is not built.
   await serveWebApp(app, logger);
   await app.init();

@@ -11,8 +11,11 @@ import type { Logger } from 'pino';
  */
 export const WEB_ROOT_CANDIDATES = [resolve(__dirname, '../../../../../../web'), resolve(__dirname, '../../../../dist/web')];
 
-/** The API's own paths: never answered with the app, so an unknown one keeps its problem+json 404. */
-const API_PATH = /^\/(?:api|health)(?:\/|$)/;
+/**
+ * The server's own paths: never answered with the app, so an unknown one keeps its problem+json 404
+ * (/trial is the trial mailbox's, which does not exist outside the embedded trial).
+ */
+const API_PATH = /^\/(?:api|health|trial)(?:\/|$)/;
 /** A path whose last segment looks like a file name (`/assets/x.js`): a missing file is a 404, not the app. */
 const FILE_PATH = /\/[^/]*\.[A-Za-z0-9]+$/;
 

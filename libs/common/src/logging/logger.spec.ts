@@ -1,5 +1,5 @@
 import { Writable } from 'node:stream';
-import { createRootLogger, DeferredChildLogger } from './logger';
+import { createRootLogger, DeferredChildLogger, PinoNestLogger } from './logger';
 
 /** A root logger at `level` whose JSON lines are collected. */
 function capture(level: string) {
@@ -54,5 +54,17 @@ describe('DeferredChildLogger', () => {
     const { root, lines } = capture('info');
     new DeferredChildLogger(root, { reqId: 'r-4' }).child({ part: 'upload' }).info('nested');
     expect(lines).toMatchObject([{ reqId: 'r-4', part: 'upload', msg: 'nested' }]);
+  });
+});
+
+describe('PinoNestLogger', () => {
+  it('keeps Nest’s per-module and per-route start-up lines at debug, and other framework lines at info', () => {
+    const { root, lines } = capture('info');
+    const nest = new PinoNestLogger(root);
+    nest.log('AppModule dependencies initialized', 'InstanceLoader');
+    nest.log('Mapped {/api/v1/me, GET} route', 'RouterExplorer');
+    nest.log('Nest application successfully started', 'NestApplication');
+    expect(lines).toMatchObject([{ level: 30, context: 'NestApplication', msg: 'Nest application successfully started' }]);
+    expect(lines).toHaveLength(1);
   });
 });

@@ -1,5 +1,6 @@
 import type { LoggerService } from '@nestjs/common';
 import pino, { type Logger, type LoggerOptions } from 'pino';
+import pretty from 'pino-pretty';
 import { RequestContext } from '../context/request-context';
 
 /**
@@ -23,7 +24,12 @@ export const REDACTED_PATHS = [
   '*.note',
 ];
 
-export function createRootLogger(level = 'info', destination?: pino.DestinationStream): Logger {
+/**
+ * JSON lines, except on a terminal (stdout is a TTY: someone trying the app), where the same lines
+ * are printed readably. CI, containers and tests are not terminals: they keep JSON. Redaction runs
+ * before either.
+ */
+export function createRootLogger(level = 'info', destination: pino.DestinationStream | undefined = terminalStream()): Logger {
   const options: LoggerOptions = {
     level,
     base: { service: 'referloop' },
@@ -32,6 +38,14 @@ export function createRootLogger(level = 'info', destination?: pino.DestinationS
   };
   return destination ? pino(options, destination) : pino(options);
 }
+
+function terminalStream(): pino.DestinationStream | undefined {
+  if (!process.stdout.isTTY) return undefined;
+  return pretty({ sync: true, colorize: true, translateTime: 'SYS:HH:MM:ss', ignore: 'pid,hostname,service' });
+}
+
+/** Nest's start-up chatter (one line per module and route): debug, so a start shows what matters. */
+const FRAMEWORK_BOOT_CONTEXTS = new Set(['InstanceLoader', 'RoutesResolver', 'RouterExplorer']);
 
 /**
  * Nest's LoggerService on top of pino, so framework and app lines share one JSON format.
@@ -46,7 +60,8 @@ export class PinoNestLogger implements LoggerService {
   }
 
   log(message: unknown, context?: string): void {
-    this.logger.info({ context }, String(message));
+    if (context !== undefined && FRAMEWORK_BOOT_CONTEXTS.has(context)) this.logger.debug({ context }, String(message));
+    else this.logger.info({ context }, String(message));
   }
   error(message: unknown, trace?: string, context?: string): void {
     if (message instanceof Error) {

@@ -2,6 +2,7 @@ import { Inject, Injectable, Logger, type OnModuleDestroy } from '@nestjs/common
 import { APP_CONFIG, type AppConfig } from '@referloop/config';
 import { createTransport, type Transporter } from 'nodemailer';
 import type SMTPTransport from 'nodemailer/lib/smtp-transport';
+import { TrialMailbox } from './trial-mailbox';
 
 export interface EmailMessage {
   to: string;
@@ -11,11 +12,15 @@ export interface EmailMessage {
   messageId: string;
 }
 
-/** SMTP email. Off (and says so at start-up) when SMTP_URL is not set. */
+/**
+ * SMTP email. Without SMTP_URL: the trial mailbox on the embedded default, otherwise off (and says
+ * so at start-up).
+ */
 @Injectable()
 export class EmailChannel implements OnModuleDestroy {
   private readonly logger = new Logger('EmailChannel');
   private readonly transport?: Transporter;
+  private readonly mailbox?: TrialMailbox;
 
   constructor(@Inject(APP_CONFIG) private readonly config: AppConfig) {
     const url = config.notifications.smtpUrl;
@@ -30,24 +35,34 @@ export class EmailChannel implements OnModuleDestroy {
         greetingTimeout: 10_000,
         socketTimeout: 20_000,
       } as SMTPTransport.Options);
+    } else if (config.notifications.trialMailbox) {
+      this.mailbox = new TrialMailbox(config.dataDir);
+      this.logger.log('SMTP_URL is not set: emails go to the trial mailbox (not sent), shown at /trial/mailbox');
     } else {
       this.logger.warn('SMTP_URL is not set: the email channel is off (in-app and webhooks still work)');
     }
   }
 
   get enabled(): boolean {
-    return this.transport !== undefined;
+    return this.transport !== undefined || this.mailbox !== undefined;
   }
 
   async send(message: EmailMessage): Promise<void> {
+    const from = this.config.notifications.emailFrom;
+    const messageId = `<${message.messageId}@referloop>`;
+    if (this.mailbox) {
+      // A repeat of a delivery id stores nothing, as a receiver drops a repeated Message-ID.
+      this.mailbox.deliver({
+        id: message.messageId,
+        to: message.to,
+        subject: message.subject,
+        text: message.text,
+        headers: { From: from, To: message.to, Subject: message.subject, 'Message-ID': messageId },
+      });
+      return;
+    }
     if (!this.transport) throw new Error('email channel is off');
-    await this.transport.sendMail({
-      from: this.config.notifications.emailFrom,
-      to: message.to,
-      subject: message.subject,
-      text: message.text,
-      messageId: `<${message.messageId}@referloop>`,
-    });
+    await this.transport.sendMail({ from, to: message.to, subject: message.subject, text: message.text, messageId });
   }
 
   onModuleDestroy(): void {
