@@ -1,8 +1,10 @@
 import { randomUUID } from 'node:crypto';
+import { NotificationDispatcher } from '@referloop/notifications/worker/notification-dispatcher';
 import { REFERRAL_ACTIONS } from '@referloop/referrals';
 import { Client } from 'pg';
 import type TestAgent from 'supertest/lib/agent';
 import { actionBody, actOk, createPatient, createReferral, injuryReferralBody, referralIn } from './support/referral-helpers';
+import { eventually } from './support/sinks';
 import {
   addPractitioner,
   expectProblem,
@@ -106,7 +108,8 @@ describe('referral and patient access', () => {
     ).rows;
 
   beforeAll(async () => {
-    t = await startTestApp();
+    // The worker runs so that notifications (or their absence) can be checked.
+    t = await startTestApp({}, { worker: true });
     sql = new Client({ connectionString: t.database.url });
     await sql.connect();
     massageClinic = await registerClinic(t.http, { name: 'Sunrise Massage' });
@@ -259,6 +262,116 @@ describe('referral and patient access', () => {
         const res = await t.http.get('/api/v1/referrals').set(user.auth).expect(200);
         expect(res.body.items.map((r: { id: string }) => r.id)).not.toContain(referral.id);
       }
+    });
+  });
+
+  describe('a draft cancelled before sending', () => {
+    let senderClinic: TestClinic;
+    let recipientClinic: TestClinic;
+    let sender: SignedInUser;
+    let recipient: SignedInUser;
+    let cancelled: { id: string; version: number };
+    let cancelledAttachmentId: string;
+    let sent: { id: string };
+
+    beforeAll(async () => {
+      senderClinic = await registerClinic(t.http, { name: 'Quiet Massage' });
+      recipientClinic = await registerClinic(t.http, { name: 'Quiet Physio' });
+      sender = await addPractitioner(t.http, senderClinic, 'massage_therapist');
+      recipient = await addPractitioner(t.http, recipientClinic, 'physical_therapist');
+      // No consent: this referral could never have been sent.
+      const unconsented = await createPatient(t.http, sender, { firstName: 'Never', lastName: 'Shared' }, false);
+      const draftOne = await createReferral(t.http, sender, injuryReferralBody(unconsented.id, recipient.id));
+      cancelledAttachmentId = (await upload(sender, draftOne.id).expect(201)).body.id;
+      cancelled = await actOk(t.http, sender, draftOne, 'cancel', actionBody('cancel'));
+      expect(cancelled).toMatchObject({ status: 'cancelled', sentAt: null });
+      // A referral that was sent, created after the cancelled one: what the recipient side does see.
+      const consented = await createPatient(t.http, sender);
+      sent = await actOk(
+        t.http,
+        sender,
+        await createReferral(t.http, sender, injuryReferralBody(consented.id, recipient.id)),
+        'send',
+      );
+    });
+
+    it.each([
+      ['the recipient', () => recipient],
+      ["the recipient clinic's admin", () => recipientClinic.admin],
+    ])('%s gets 404 on every route of it, like a referral that does not exist', async (_label, who) => {
+      for (const route of referralRoutes(
+        who(),
+        () => cancelled,
+        () => cancelledAttachmentId,
+      )) {
+        const res = await route.call(t.http);
+        expect({ route: route.name, status: res.status }).toEqual({ route: route.name, status: 404 });
+        expectProblem(res, 404, 'not_found');
+      }
+      const foreign = await t.http.get(`/api/v1/referrals/${cancelled.id}`).set(who().auth);
+      const missing = await t.http.get(`/api/v1/referrals/${randomUUID()}`).set(who().auth);
+      expect({ ...foreign.body, instance: undefined, requestId: undefined }).toEqual({
+        ...missing.body,
+        instance: undefined,
+        requestId: undefined,
+      });
+      const after = (await t.http.get(`/api/v1/referrals/${cancelled.id}`).set(sender.auth).expect(200)).body;
+      expect(after).toMatchObject({ status: 'cancelled', version: cancelled.version });
+      expect(after.attachments).toHaveLength(1);
+    });
+
+    it('is in no list of the recipient side, while the sent one is', async () => {
+      const ids = async (user: SignedInUser, query: Record<string, string>) =>
+        (await t.http.get('/api/v1/referrals').query(query).set(user.auth).expect(200)).body.items.map(
+          (r: { id: string }) => r.id,
+        );
+      expect(await ids(recipient, { box: 'received' })).toEqual([sent.id]);
+      expect(await ids(recipient, {})).toEqual([sent.id]);
+      expect(await ids(recipientClinic.admin, { box: 'clinic' })).toEqual([sent.id]);
+      expect(await ids(recipientClinic.admin, { box: 'received' })).toEqual([sent.id]);
+      expect(await ids(recipientClinic.admin, { status: 'cancelled' })).toEqual([]);
+      // The sender side still has both.
+      expect(await ids(senderClinic.admin, { box: 'clinic' })).toEqual([sent.id, cancelled.id]);
+    });
+
+    it("is not in the recipient clinic's overdue list, metrics or CSV export", async () => {
+      const overdue = await t.http.get('/api/v1/admin/referrals/overdue').set(recipientClinic.admin.auth).expect(200);
+      expect(overdue.body.items.map((r: { id: string }) => r.id)).not.toContain(cancelled.id);
+
+      const metrics = (await t.http.get('/api/v1/admin/metrics').set(recipientClinic.admin.auth).expect(200)).body;
+      expect(metrics.clinic).toMatchObject({ total: 1, byStatus: expect.objectContaining({ sent: 1, cancelled: 0 }) });
+      expect(metrics.received).toMatchObject({ total: 1, byStatus: expect.objectContaining({ cancelled: 0 }) });
+      const perRecipient = metrics.practitioners.find((p: { practitionerId: string }) => p.practitionerId === recipient.id);
+      expect(perRecipient.received).toMatchObject({ total: 1, byStatus: expect.objectContaining({ cancelled: 0 }) });
+      // The sender's clinic counts its own cancelled draft.
+      const own = (await t.http.get('/api/v1/admin/metrics').set(senderClinic.admin.auth).expect(200)).body;
+      expect(own.clinic).toMatchObject({ total: 2, byStatus: expect.objectContaining({ cancelled: 1 }) });
+
+      const csv = await t.http.get('/api/v1/admin/referrals/export.csv').set(recipientClinic.admin.auth).expect(200);
+      expect(csv.text).toContain(sent.id);
+      expect(csv.text).not.toContain(cancelled.id);
+      expect(csv.text).not.toContain('Never');
+    });
+
+    it('brings no notification of any kind to the recipient side', async () => {
+      const inbox = async (user: SignedInUser) =>
+        (await t.http.get('/api/v1/notifications').set(user.auth).expect(200)).body.items as { referralId: string }[];
+      await eventually(
+        async () => (await inbox(recipient)).some((n) => n.referralId === sent.id),
+        'the sent referral notification',
+      );
+      // Dispatch the cancelled draft's events here (a repeat writes nothing twice), so they were surely dispatched.
+      const events = await sql.query(`SELECT id FROM outbox_events WHERE referral_id = $1`, [cancelled.id]);
+      expect(events.rows).toHaveLength(2); // created, cancelled
+      await t.worker!.get(NotificationDispatcher).dispatch(events.rows.map((e) => e.id as string));
+      for (const user of [recipient, recipientClinic.admin]) {
+        expect((await inbox(user)).filter((n) => n.referralId === cancelled.id)).toEqual([]);
+      }
+      const deliveries = await sql.query(
+        `SELECT count(*)::int AS n FROM notification_deliveries WHERE referral_id = $1 AND clinic_id = $2`,
+        [cancelled.id, recipientClinic.clinicId],
+      );
+      expect(deliveries.rows[0].n).toBe(0);
     });
   });
 

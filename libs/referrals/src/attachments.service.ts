@@ -52,7 +52,7 @@ export class AttachmentsService {
       const [locked]: { status: string }[] = await tx.query(`SELECT status FROM referrals WHERE id = $1 FOR UPDATE`, [
         referralId,
       ]);
-      if (!partiesOfRow(principal, { ...base, status: locked.status }).includes('sender')) {
+      if (!partiesOfRow(principal, base).includes('sender')) {
         throw new AppError('forbidden', 'Only the sender side adds attachments');
       }
       if (locked.status !== 'draft') throw new AppError('attachments_frozen', 'Attachments are frozen once the referral is sent');

@@ -86,6 +86,7 @@ interface BaseRow {
   sender_clinic_id: string;
   recipient_id: string;
   recipient_clinic_id: string;
+  sent_at: Date | null;
   sender_role: Role;
   recipient_role: Role;
   recipient_licence_expires_on: string | null;
@@ -107,6 +108,7 @@ interface CreateFacts {
   replaced_sender_clinic_id: string | null;
   replaced_recipient_id: string | null;
   replaced_recipient_clinic_id: string | null;
+  replaced_sent_at: Date | null;
 }
 
 /** A timeline event about to be appended; its referral is the row the same statement changes. */
@@ -244,7 +246,8 @@ export class ReferralsService {
     }
     const owner = p(admin ? principal.clinicId : principal.userId);
     const sentSide = admin ? `sender_clinic_id = ${owner}` : `sender_id = ${owner}`;
-    const receivedSide = `${admin ? 'recipient_clinic_id' : 'recipient_id'} = ${owner} AND status <> 'draft'`;
+    // The recipient side sees only what was sent (a draft cancelled before sending stays the sender's).
+    const receivedSide = `${admin ? 'recipient_clinic_id' : 'recipient_id'} = ${owner} AND sent_at IS NOT NULL`;
     const sides = box === 'sent' ? [sentSide] : box === 'received' ? [receivedSide] : [sentSide, receivedSide];
     const lim = p(limit + 1);
     const branch = (side: string) =>
@@ -405,7 +408,7 @@ export class ReferralsService {
     const [row] = await queryRows<BaseRow>(
       manager,
       `SELECT r.id, r.status, r.version, r.kind, r.patient_id, r.sender_id, r.sender_clinic_id, r.recipient_id, r.recipient_clinic_id,
-              s.role AS sender_role, t.role AS recipient_role, t.licence_expires_on::text AS recipient_licence_expires_on,
+              r.sent_at, s.role AS sender_role, t.role AS recipient_role, t.licence_expires_on::text AS recipient_licence_expires_on,
               t.accepting_referrals AS recipient_accepting,
               EXISTS (SELECT 1 FROM patient_consents c
                        WHERE c.patient_id = r.patient_id AND c.scope = 'referral_sharing' AND c.revoked_at IS NULL) AS has_sharing_consent
@@ -477,7 +480,8 @@ export class ReferralsService {
               t.role AS recipient_role, t.clinic_id AS recipient_clinic_id,
               t.licence_expires_on::text AS recipient_licence_expires_on, t.accepting_referrals AS recipient_accepting,
               o.status AS replaced_status, o.sender_id AS replaced_sender_id, o.sender_clinic_id AS replaced_sender_clinic_id,
-              o.recipient_id AS replaced_recipient_id, o.recipient_clinic_id AS replaced_recipient_clinic_id
+              o.recipient_id AS replaced_recipient_id, o.recipient_clinic_id AS replaced_recipient_clinic_id,
+              o.sent_at AS replaced_sent_at
          FROM (VALUES (1)) one
          LEFT JOIN users s ON s.id = $3 AND s.clinic_id = $2
          LEFT JOIN users t ON t.id = $4
@@ -538,6 +542,7 @@ function assertRedirectable(principal: Principal, facts: CreateFacts): void {
         sender_clinic_id: facts.replaced_sender_clinic_id as string,
         recipient_id: facts.replaced_recipient_id as string,
         recipient_clinic_id: facts.replaced_recipient_clinic_id as string,
+        sent_at: facts.replaced_sent_at,
       }
     : undefined;
   if (!old || !partiesOfRow(principal, old).includes('sender')) {
