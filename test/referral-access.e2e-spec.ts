@@ -506,6 +506,20 @@ describe('referral and patient access', () => {
       ]);
     });
 
+    it('a database error while reading a referral is an error, not a 404 audited as not_found', async () => {
+      // The visibility check reads the patient's consents: make that read fail.
+      await sql.query(`ALTER TABLE patient_consents RENAME TO patient_consents_unavailable`);
+      try {
+        const res = await t.http.get(`/api/v1/referrals/${referral.id}`).set(lmt.auth);
+        expect(res.status).toBe(500);
+        expect(res.body.code).not.toBe('not_found');
+        expect(await auditRows(res.headers['x-request-id'])).toEqual([]);
+      } finally {
+        await sql.query(`ALTER TABLE patient_consents_unavailable RENAME TO patient_consents`);
+      }
+      await t.http.get(`/api/v1/referrals/${referral.id}`).set(lmt.auth).expect(200);
+    });
+
     it('a refused action leaves no success row behind (the transaction rolled back)', async () => {
       const r = await referralIn(t.http, { sender: lmt, recipient: pt }, patient.id, 'sent');
       const refused = await t.http

@@ -56,7 +56,6 @@ export function attachmentFileName(name: string | undefined, type: AttachmentTyp
  * replaced) for old clients, `filename*` the exact UTF-8 name (RFC 6266, RFC 8187).
  */
 export function contentDisposition(fileName: string): string {
-  // eslint-disable-next-line no-control-regex
   const ascii = fileName.replace(/[^\x20-\x7e]|["\\]/g, '_');
   const encoded = encodeURIComponent(fileName).replace(/['()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`);
   return `attachment; filename="${ascii}"; filename*=UTF-8''${encoded}`;

@@ -7,6 +7,7 @@ import {
   decodeCursor,
   encodeCursor,
   type Page,
+  PRACTITIONER_ROLES,
   type Principal,
   type ReferralKind,
   type Role,
@@ -99,6 +100,7 @@ interface CreateFacts {
   patient_found: boolean;
   /** Only looked up when a clinic admin names the sender (in the admin's clinic). */
   sender_role: Role | null;
+  /** The recipient as the directory lists them (a practitioner, licensed today, who joined); null otherwise. */
   recipient_role: Role | null;
   recipient_clinic_id: string | null;
   recipient_licence_expires_on: string | null;
@@ -168,6 +170,8 @@ export class ReferralsService {
         errors: [{ field: 'patientId', message: 'no such patient in your clinic' }],
       });
     }
+    // Anyone the caller could not find in the directory (no such user, an admin, an expired licence,
+    // an invitation not yet accepted) gets this same answer: it tells nothing about who exists.
     if (!facts.recipient_role) {
       throw new AppError('not_found', 'The recipient was not found', {
         errors: [{ field: 'recipientId', message: 'no such practitioner' }],
@@ -390,13 +394,17 @@ export class ReferralsService {
       { action: `referral.${action}`, resourceType: 'referral' },
     );
     // Someone else changed it between our read and this update: nothing was written.
-    if (!row) throw staleVersion(await this.base(id, this.db.manager));
+    if (!row) {
+      const current = await this.base(id, this.db.manager);
+      throw current ? staleVersion(current) : notFound();
+    }
     return referralView(row, principal);
   }
 
   /** The referral's current state for a caller who may see it; 404 (audited) otherwise. */
   async visibleBase(principal: Principal, id: string, manager: EntityManager, action: string): Promise<BaseRow> {
-    const base = await this.base(id, manager).catch(() => undefined);
+    // Only a missing row is a 404: a database error stays an error (never audited as not_found).
+    const base = await this.base(id, manager);
     if (!base || partiesOfRow(principal, base).length === 0) {
       await this.audit.record({ action, resourceType: 'referral', resourceId: id, outcome: 'not_found' });
       throw notFound();
@@ -404,7 +412,7 @@ export class ReferralsService {
     return base;
   }
 
-  private async base(id: string, manager: EntityManager): Promise<BaseRow> {
+  private async base(id: string, manager: EntityManager): Promise<BaseRow | undefined> {
     const [row] = await queryRows<BaseRow>(
       manager,
       `SELECT r.id, r.status, r.version, r.kind, r.patient_id, r.sender_id, r.sender_clinic_id, r.recipient_id, r.recipient_clinic_id,
@@ -419,7 +427,6 @@ export class ReferralsService {
       [id],
       PREPARED,
     );
-    if (!row) throw notFound();
     return row;
   }
 
@@ -484,9 +491,17 @@ export class ReferralsService {
               o.sent_at AS replaced_sent_at
          FROM (VALUES (1)) one
          LEFT JOIN users s ON s.id = $3 AND s.clinic_id = $2
-         LEFT JOIN users t ON t.id = $4
+         LEFT JOIN users t ON t.id = $4 AND t.role IN (${PRACTITIONER_ROLES.map((r) => `'${r}'`).join(', ')})
+                          AND t.licence_expires_on >= $6::date AND t.activated_at IS NOT NULL
          LEFT JOIN referrals o ON o.id = $5`,
-      [input.patientId, principal.clinicId, namedSenderId, input.recipientId, input.replacesId ?? null],
+      [
+        input.patientId,
+        principal.clinicId,
+        namedSenderId,
+        input.recipientId,
+        input.replacesId ?? null,
+        todayIso(this.clock.now()),
+      ],
       PREPARED,
     );
     return facts;
