@@ -3,7 +3,15 @@ import { NotificationDispatcher } from '@referloop/notifications/worker/notifica
 import { REFERRAL_ACTIONS } from '@referloop/referrals';
 import { Client } from 'pg';
 import type TestAgent from 'supertest/lib/agent';
-import { actionBody, actOk, createPatient, createReferral, injuryReferralBody, referralIn } from './support/referral-helpers';
+import {
+  actionBody,
+  actOk,
+  createPatient,
+  createReferral,
+  injuryReferralBody,
+  maintenanceReferralBody,
+  referralIn,
+} from './support/referral-helpers';
 import { eventually } from './support/sinks';
 import {
   addPractitioner,
@@ -98,6 +106,9 @@ describe('referral and patient access', () => {
       },
     ];
   };
+
+  const auditDetails = async (requestId: string) =>
+    (await sql.query(`SELECT action, details FROM audit_events WHERE request_id = $1 ORDER BY id`, [requestId])).rows;
 
   const auditRows = async (requestId: string) =>
     (
@@ -518,6 +529,80 @@ describe('referral and patient access', () => {
         await sql.query(`ALTER TABLE patient_consents_unavailable RENAME TO patient_consents`);
       }
       await t.http.get(`/api/v1/referrals/${referral.id}`).set(lmt.auth).expect(200);
+    });
+
+    it('records list reads with the ids they showed', async () => {
+      const referrals = await t.http.get('/api/v1/referrals').query({ limit: 2 }).set(lmt.auth).expect(200);
+      expect(referrals.body.items).toHaveLength(2);
+      const [referralList] = await auditDetails(referrals.headers['x-request-id']);
+      expect(referralList).toEqual({
+        action: 'referral.list',
+        details: expect.objectContaining({ ids: referrals.body.items.map((r: { id: string }) => r.id) }),
+      });
+      const patients = await t.http.get('/api/v1/patients').set(lmt.auth).expect(200);
+      expect(patients.body.items.length).toBeGreaterThan(0);
+      const [patientList] = await auditDetails(patients.headers['x-request-id']);
+      expect(patientList).toEqual({
+        action: 'patient.list',
+        details: expect.objectContaining({ ids: patients.body.items.map((p: { id: string }) => p.id) }),
+      });
+    });
+
+    it("shows each clinic the other clinic's reads of the referrals it is party to, never a never-sent draft's", async () => {
+      const auditLog = async (clinic: TestClinic, query: Record<string, string>) =>
+        (
+          await t.http
+            .get('/api/v1/admin/audit-events')
+            .query({ limit: '100', ...query })
+            .set(clinic.admin.auth)
+            .expect(200)
+        ).body.items as {
+          actorId: string;
+          clinicId: string;
+          action: string;
+          resourceId: string | null;
+          ip: string | null;
+          details: { ids?: string[] } | null;
+        }[];
+
+      // The PT clinic reads a referral about the massage clinic's patient: the massage clinic sees it.
+      await t.http.get(`/api/v1/referrals/${referral.id}`).set(pt.auth).expect(200);
+      const seenBySender = await auditLog(massageClinic, { actorId: pt.id, action: 'referral.read' });
+      expect(seenBySender).toContainEqual(
+        expect.objectContaining({ actorId: pt.id, clinicId: ptClinic.clinicId, resourceId: referral.id, ip: null }),
+      );
+      expect(seenBySender.length).toBeGreaterThan(0);
+
+      // …and the other way round: the sender side's reads show in the recipient clinic's log.
+      await t.http.get(`/api/v1/referrals/${referral.id}/events`).set(lmtColleague.auth).expect(404);
+      await t.http.get(`/api/v1/referrals/${referral.id}/events`).set(lmt.auth).expect(200);
+      const seenByRecipient = await auditLog(ptClinic, {
+        resourceId: referral.id,
+        action: 'referral.read_events',
+        actorId: lmt.id,
+      });
+      expect(seenByRecipient.map((row) => [row.clinicId, row.ip])).toEqual([[massageClinic.clinicId, null]]);
+      // The colleague's refused attempt stays in the massage clinic's own log.
+      expect(await auditLog(ptClinic, { actorId: lmtColleague.id })).toEqual([]);
+
+      // A list read shows the other clinic only the ids of its own referrals.
+      const ptDraft = await createReferral(t.http, pt, maintenanceReferralBody((await createPatient(t.http, pt)).id, lmt.id));
+      const listed = await t.http.get('/api/v1/referrals').set(pt.auth).expect(200);
+      const listedIds = listed.body.items.map((r: { id: string }) => r.id);
+      expect(listedIds).toEqual(expect.arrayContaining([referral.id, ptDraft.id]));
+      const listRows = await auditLog(massageClinic, { actorId: pt.id, action: 'referral.list' });
+      expect(listRows[0].details?.ids).toEqual(listedIds.filter((id: string) => id !== ptDraft.id));
+
+      // A draft is the sender's alone: the recipient clinic does not see its reads.
+      await t.http.get(`/api/v1/referrals/${draft.id}`).set(lmt.auth).expect(200);
+      expect(await auditLog(massageClinic, { resourceId: draft.id, actorId: lmt.id })).not.toEqual([]);
+      expect(await auditLog(ptClinic, { resourceId: draft.id, actorId: lmt.id })).toEqual([]);
+      // An outsider's failed attempt stays in the outsider's own log.
+      await t.http.get(`/api/v1/referrals/${referral.id}`).set(outsiderPt.auth).expect(404);
+      expect(await auditLog(massageClinic, { actorId: outsiderPt.id })).toEqual([]);
+      expect(await auditLog(outsiderClinic, { actorId: outsiderPt.id, resourceId: referral.id })).toContainEqual(
+        expect.objectContaining({ action: 'referral.read', outcome: 'not_found' }),
+      );
     });
 
     it('a refused action leaves no success row behind (the transaction rolled back)', async () => {

@@ -4,7 +4,7 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import { AppError, type Principal } from '@referloop/common';
 import { AuditLog } from '@referloop/identity';
 import { DataSource } from 'typeorm';
-import { partiesOfRow } from './referral-access';
+import { partiesOfRow, partyClinicsOf } from './referral-access';
 import { type AttachmentView } from './referral.views';
 import { ReferralsService } from './referrals.service';
 
@@ -119,7 +119,7 @@ export class AttachmentsService {
   }
 
   async download(principal: Principal, referralId: string, attachmentId: string): Promise<DownloadedAttachment> {
-    await this.referrals.visibleBase(principal, referralId, this.db.manager, 'attachment.download');
+    const base = await this.referrals.visibleBase(principal, referralId, this.db.manager, 'attachment.download');
     const [row]: { file_name: string; content_type: string; content: Buffer }[] = await this.db.query(
       `SELECT file_name, content_type, content FROM referral_attachments WHERE id = $1 AND referral_id = $2`,
       [attachmentId, referralId],
@@ -130,6 +130,7 @@ export class AttachmentsService {
       resourceType: 'referral',
       resourceId: referralId,
       details: { attachmentId },
+      partyClinics: partyClinicsOf(base),
     });
     return { fileName: row.file_name, contentType: row.content_type, content: row.content };
   }

@@ -1,4 +1,5 @@
 import type { Principal } from '@referloop/common';
+import type { PartyClinic } from '@referloop/identity';
 import type { Party } from './state-machine/referral-state-machine';
 
 export interface ReferralParties {
@@ -49,4 +50,18 @@ export function clinicsOfRow(row: ReferralPartyColumns): string[] {
   return row.sent_at !== null && row.recipient_clinic_id !== row.sender_clinic_id
     ? [row.sender_clinic_id, row.recipient_clinic_id]
     : [row.sender_clinic_id];
+}
+
+/** For the audit of a read of one referral: the clinics that see it in their log. */
+export function partyClinicsOf(row: ReferralPartyColumns): PartyClinic[] {
+  return clinicsOfRow(row).map((clinicId) => ({ clinicId }));
+}
+
+/** For the audit of a list read: each clinic party to a referral shown, with the ids of those it is party to. */
+export function partyClinicsOfPage(rows: (ReferralPartyColumns & { id: string })[]): PartyClinic[] {
+  const ids = new Map<string, string[]>();
+  for (const row of rows) {
+    for (const clinicId of clinicsOfRow(row)) ids.set(clinicId, [...(ids.get(clinicId) ?? []), row.id]);
+  }
+  return [...ids].map(([clinicId, shown]) => ({ clinicId, ids: shown }));
 }

@@ -16,7 +16,7 @@ import { outboxInsertSql, queryRows, SqlParams } from '@referloop/database';
 import { type AuditEntry, AuditLog, todayIso } from '@referloop/identity';
 import { DataSource, type EntityManager } from 'typeorm';
 import type { MaintenancePlan, ReferralOutcome } from './entities/referral.entity';
-import { partiesOfRow } from './referral-access';
+import { partiesOfRow, partyClinicsOf, partyClinicsOfPage } from './referral-access';
 import { assertRecipientEligible, assertRedFlagsUrgent, assertSenderRole, type RecipientFacts } from './referral-rules';
 import {
   detailedReferralViewSql,
@@ -271,7 +271,8 @@ export class ReferralsService {
     await this.audit.record({
       action: 'referral.list',
       resourceType: 'referral',
-      details: { count: ordered.length, box: box ?? 'all' },
+      details: { count: ordered.length, box: box ?? 'all', ids: ordered.map((r) => r.id) },
+      partyClinics: partyClinicsOfPage(ordered),
     });
     const last = ordered[ordered.length - 1];
     return {
@@ -296,7 +297,12 @@ export class ReferralsService {
         null,
       );
     }
-    await this.audit.record({ action: 'referral.read', resourceType: 'referral', resourceId: id });
+    await this.audit.record({
+      action: 'referral.read',
+      resourceType: 'referral',
+      resourceId: id,
+      partyClinics: partyClinicsOf(base),
+    });
     const [row] = acknowledged
       ? [acknowledged]
       : await queryRows<ReferralRow>(this.db.manager, `${detailedReferralViewSql()} WHERE r.id = $1`, [id], PREPARED);
@@ -305,8 +311,13 @@ export class ReferralsService {
   }
 
   async events(principal: Principal, id: string): Promise<{ items: ReferralEventView[]; nextCursor: null }> {
-    await this.visibleBase(principal, id, this.db.manager, 'referral.read_events');
-    await this.audit.record({ action: 'referral.read_events', resourceType: 'referral', resourceId: id });
+    const base = await this.visibleBase(principal, id, this.db.manager, 'referral.read_events');
+    await this.audit.record({
+      action: 'referral.read_events',
+      resourceType: 'referral',
+      resourceId: id,
+      partyClinics: partyClinicsOf(base),
+    });
     const [{ timeline }] = await queryRows<{ timeline: TimelineJson }>(
       this.db.manager,
       `SELECT ${timelineJsonSql('$1::uuid')} AS timeline`,
@@ -442,7 +453,7 @@ export class ReferralsService {
     params: SqlParams,
     change: string,
     event: NewEvent,
-    audit: Omit<AuditEntry, 'resourceId'> | null,
+    audit: Omit<AuditEntry, 'resourceId' | 'partyClinics'> | null,
   ): Promise<ReferralRow | undefined> {
     const sql = `WITH changed AS (${change}),
       event AS (

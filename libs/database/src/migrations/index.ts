@@ -4,6 +4,7 @@ import { Notifications1764210000000 } from './1764210000000-Notifications';
 import { AdminMetrics1764220000000 } from './1764220000000-AdminMetrics';
 import { DeliveryLease1764230000000 } from './1764230000000-DeliveryLease';
 import { RecipientSeesSent1764240000000 } from './1764240000000-RecipientSeesSent';
+import { AuditPartyClinics1764240100000 } from './1764240100000-AuditPartyClinics';
 
 /** Every migration, in order. Listed explicitly: glob paths break in a Nest monorepo build. */
 export const MIGRATIONS = [
@@ -13,4 +14,5 @@ export const MIGRATIONS = [
   AdminMetrics1764220000000,
   DeliveryLease1764230000000,
   RecipientSeesSent1764240000000,
+  AuditPartyClinics1764240100000,
 ];

@@ -4,6 +4,7 @@ export * from './auth-session.entity';
 export * from './refresh-token.entity';
 export * from './invitation.entity';
 
+import { AuditEventClinicEntity } from '../audit/audit-event-clinic.entity';
 import { AuditEventEntity } from '../audit/audit-event.entity';
 import { AuthSessionEntity } from './auth-session.entity';
 import { ClinicEntity } from './clinic.entity';
@@ -18,4 +19,5 @@ export const IDENTITY_ENTITIES = [
   RefreshTokenEntity,
   InvitationEntity,
   AuditEventEntity,
+  AuditEventClinicEntity,
 ];
