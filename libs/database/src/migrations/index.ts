@@ -5,6 +5,7 @@ import { AdminMetrics1764220000000 } from './1764220000000-AdminMetrics';
 import { DeliveryLease1764230000000 } from './1764230000000-DeliveryLease';
 import { RecipientSeesSent1764240000000 } from './1764240000000-RecipientSeesSent';
 import { AuditPartyClinics1764240100000 } from './1764240100000-AuditPartyClinics';
+import { LicenceVerifiedBy1764240200000 } from './1764240200000-LicenceVerifiedBy';
 
 /** Every migration, in order. Listed explicitly: glob paths break in a Nest monorepo build. */
 export const MIGRATIONS = [
@@ -15,4 +16,5 @@ export const MIGRATIONS = [
   DeliveryLease1764230000000,
   RecipientSeesSent1764240000000,
   AuditPartyClinics1764240100000,
+  LicenceVerifiedBy1764240200000,
 ];
