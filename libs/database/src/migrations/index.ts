@@ -6,6 +6,7 @@ import { DeliveryLease1764230000000 } from './1764230000000-DeliveryLease';
 import { RecipientSeesSent1764240000000 } from './1764240000000-RecipientSeesSent';
 import { AuditPartyClinics1764240100000 } from './1764240100000-AuditPartyClinics';
 import { LicenceVerifiedBy1764240200000 } from './1764240200000-LicenceVerifiedBy';
+import { IdempotencyKeyExpiry1764240300000 } from './1764240300000-IdempotencyKeyExpiry';
 
 /** Every migration, in order. Listed explicitly: glob paths break in a Nest monorepo build. */
 export const MIGRATIONS = [
@@ -17,4 +18,5 @@ export const MIGRATIONS = [
   RecipientSeesSent1764240000000,
   AuditPartyClinics1764240100000,
   LicenceVerifiedBy1764240200000,
+  IdempotencyKeyExpiry1764240300000,
 ];
