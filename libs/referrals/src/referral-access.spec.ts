@@ -1,5 +1,5 @@
 import type { Principal, Role } from '@referloop/common';
-import { partiesOf, type ReferralParties } from './referral-access';
+import { partiesOf, partyClinicsOfPage, type ReferralParties } from './referral-access';
 
 const ids = {
   sender: '00000000-0000-4000-8000-000000000001',
@@ -75,5 +75,31 @@ describe('partiesOf', () => {
     expect(partiesOf(senderAdmin, inClinic)).toEqual(['sender', 'recipient']);
     expect(partiesOf(senderAdmin, { ...inClinic, sent: false })).toEqual(['sender']);
     expect(partiesOf(senderColleague, inClinic)).toEqual([]);
+  });
+});
+
+describe('partyClinicsOfPage', () => {
+  const row = (id: string, recipientClinic: string, sent: boolean) => ({
+    id,
+    sender_id: ids.sender,
+    sender_clinic_id: ids.senderClinic,
+    recipient_id: ids.recipient,
+    recipient_clinic_id: recipientClinic,
+    sent_at: sent ? '2026-01-01T00:00:00.000Z' : null,
+  });
+
+  it('gives each clinic the ids of the referrals it is party to: the recipient clinic only those that were sent', () => {
+    expect(
+      partyClinicsOfPage([
+        row('r1', ids.recipientClinic, true),
+        row('r2', ids.recipientClinic, false),
+        row('r3', ids.otherClinic, true),
+        row('r4', ids.senderClinic, true),
+      ]),
+    ).toEqual([
+      { clinicId: ids.senderClinic, ids: ['r1', 'r2', 'r3', 'r4'] },
+      { clinicId: ids.recipientClinic, ids: ['r1'] },
+      { clinicId: ids.otherClinic, ids: ['r3'] },
+    ]);
   });
 });
