@@ -1,7 +1,9 @@
 import { randomBytes } from 'node:crypto';
 import { isoDateFrom, practitionerPayload } from '@referloop/testing';
+import { act, actOk, createPatient, createReferral, injuryReferralBody } from './support/referral-helpers';
 import {
   addPractitioner,
+  expectProblem,
   registerClinic,
   type SignedInUser,
   startTestApp,
@@ -281,25 +283,42 @@ describe('practitioners', () => {
       expect(new Date(res.body.updatedAt).getTime()).toBeGreaterThanOrEqual(new Date(before.body.updatedAt).getTime());
     });
 
-    it('a licence is verified when the admin records it, and needs verification again after a self-edit', async () => {
+    it('a licence is the admin’s to change: a self-edit of any licence field is 403, the admin’s edit records who attested it', async () => {
       const invited = await t.http.get(`/api/v1/practitioners/${lmt.id}`).set(clinic.admin.auth).expect(200);
-      expect(invited.body.licence.verifiedAt).toEqual(expect.any(String));
+      expect(invited.body.licence).toMatchObject({
+        verifiedAt: expect.any(String),
+        verifiedBy: { id: clinic.admin.id, fullName: 'Avery Admin' },
+      });
 
       const now = new Date();
-      const selfEdit = await t.http
-        .patch(`/api/v1/practitioners/${lmt.id}`)
-        .set(lmt.auth)
-        .send({ licence: { ...licence, expiresOn: isoDateFrom(now, 400) } })
-        .expect(200);
-      expect(selfEdit.body.licence).toEqual({ ...licence, expiresOn: isoDateFrom(now, 400), verifiedAt: null });
+      for (const change of [{ expiresOn: isoDateFrom(now, 400) }, { number: 'LMT-78' }, { region: 'CA' }]) {
+        const selfEdit = await t.http
+          .patch(`/api/v1/practitioners/${lmt.id}`)
+          .set(lmt.auth)
+          .send({
+            bio: 'renewed',
+            licence: { ...invited.body.licence, verifiedAt: undefined, verifiedBy: undefined, ...change },
+          });
+        expectProblem(selfEdit, 403, 'forbidden');
+      }
+      const unchanged = await t.http.get(`/api/v1/practitioners/${lmt.id}`).set(lmt.auth).expect(200);
+      expect(unchanged.body.licence).toEqual(invited.body.licence);
+      expect(unchanged.body.bio).not.toBe('renewed');
 
-      // Another self-edit that does not touch the licence keeps it unverified.
-      const other = await t.http
+      // Sending the licence as it is (a whole-profile form) is not a change; other fields still save.
+      const same = await t.http
         .patch(`/api/v1/practitioners/${lmt.id}`)
         .set(lmt.auth)
-        .send({ fullName: 'Sam Selfridge' })
+        .send({
+          fullName: 'Sam Selfridge',
+          licence: {
+            number: invited.body.licence.number,
+            region: invited.body.licence.region,
+            expiresOn: invited.body.licence.expiresOn,
+          },
+        })
         .expect(200);
-      expect(other.body.licence.verifiedAt).toBeNull();
+      expect(same.body).toMatchObject({ fullName: 'Sam Selfridge', licence: invited.body.licence });
 
       const before = Date.now();
       const byAdmin = await t.http
@@ -307,6 +326,7 @@ describe('practitioners', () => {
         .set(clinic.admin.auth)
         .send({ licence: { ...licence, expiresOn: isoDateFrom(now, 400) } })
         .expect(200);
+      expect(byAdmin.body.licence).toMatchObject({ ...licence, verifiedBy: { id: clinic.admin.id, fullName: 'Avery Admin' } });
       const verifiedAt = new Date(byAdmin.body.licence.verifiedAt).getTime();
       expect(verifiedAt).toBeGreaterThanOrEqual(before - 5_000);
       expect(verifiedAt).toBeLessThanOrEqual(Date.now() + 5_000);
@@ -317,7 +337,53 @@ describe('practitioners', () => {
         .set(clinic.admin.auth)
         .send({ bio: 'checked' })
         .expect(200);
-      expect(kept.body.licence.verifiedAt).toBe(byAdmin.body.licence.verifiedAt);
+      expect(kept.body.licence).toEqual(byAdmin.body.licence);
+      // The directory shows who attested the licence and when, to other clinics too.
+      const other = await registerClinic(t.http);
+      const listed = await t.http.get('/api/v1/practitioners').query({ q: 'Sam Selfridge' }).set(other.admin.auth).expect(200);
+      expect(listed.body.items.map((p: { id: string; licence: unknown }) => [p.id, p.licence])).toEqual([
+        [lmt.id, byAdmin.body.licence],
+      ]);
+      const read = await t.http.get(`/api/v1/practitioners/${lmt.id}`).set(other.admin.auth).expect(200);
+      expect(read.body.licence).toEqual(byAdmin.body.licence);
+      const me = await t.http.get('/api/v1/me').set(lmt.auth).expect(200);
+      expect(me.body.licence).toEqual(byAdmin.body.licence);
+    });
+
+    it('an expired practitioner cannot renew their own licence: still out of the directory and unable to accept, until the admin renews it', async () => {
+      const pt = await addPractitioner(t.http, clinic, 'physical_therapist', { fullName: `Pat Lapsed ${Date.now()}` });
+      const senderClinic = await registerClinic(t.http);
+      const sender = await addPractitioner(t.http, senderClinic, 'massage_therapist');
+      const patient = await createPatient(t.http, sender);
+      const referral = await actOk(
+        t.http,
+        sender,
+        await createReferral(t.http, sender, injuryReferralBody(patient.id, pt.id)),
+        'send',
+      );
+      const lapsed = { number: 'PT-1', region: 'TX', expiresOn: isoDateFrom(new Date(), -1) };
+      await t.http.patch(`/api/v1/practitioners/${pt.id}`).set(clinic.admin.auth).send({ licence: lapsed }).expect(200);
+
+      const inDirectory = async () =>
+        (await t.http.get('/api/v1/practitioners').query({ q: 'Pat Lapsed' }).set(sender.auth).expect(200)).body.items.some(
+          (p: { id: string }) => p.id === pt.id,
+        );
+      const selfRenewal = await t.http
+        .patch(`/api/v1/practitioners/${pt.id}`)
+        .set(pt.auth)
+        .send({ licence: { ...lapsed, expiresOn: '2099-12-31' } });
+      expectProblem(selfRenewal, 403, 'forbidden');
+      expect(await inDirectory()).toBe(false);
+      expectProblem(await act(t.http, pt, referral.id, 'accept', referral.version), 422, 'licence_expired');
+
+      const renewed = await t.http
+        .patch(`/api/v1/practitioners/${pt.id}`)
+        .set(clinic.admin.auth)
+        .send({ licence: { ...lapsed, expiresOn: isoDateFrom(new Date(), 365) } })
+        .expect(200);
+      expect(renewed.body).toMatchObject({ licenceExpired: false, licence: { verifiedBy: { id: clinic.admin.id } } });
+      expect(await inDirectory()).toBe(true);
+      expect((await actOk(t.http, pt, referral, 'accept')).status).toBe('accepted');
     });
 
     it('reports licenceExpired, and an empty patch changes nothing', async () => {

@@ -1,8 +1,18 @@
 import { randomUUID } from 'node:crypto';
+import { NotificationDispatcher } from '@referloop/notifications/worker/notification-dispatcher';
 import { REFERRAL_ACTIONS } from '@referloop/referrals';
 import { Client } from 'pg';
 import type TestAgent from 'supertest/lib/agent';
-import { actionBody, actOk, createPatient, createReferral, injuryReferralBody, referralIn } from './support/referral-helpers';
+import {
+  actionBody,
+  actOk,
+  createPatient,
+  createReferral,
+  injuryReferralBody,
+  maintenanceReferralBody,
+  referralIn,
+} from './support/referral-helpers';
+import { eventually } from './support/sinks';
 import {
   addPractitioner,
   expectProblem,
@@ -97,6 +107,9 @@ describe('referral and patient access', () => {
     ];
   };
 
+  const auditDetails = async (requestId: string) =>
+    (await sql.query(`SELECT action, details FROM audit_events WHERE request_id = $1 ORDER BY id`, [requestId])).rows;
+
   const auditRows = async (requestId: string) =>
     (
       await sql.query(
@@ -106,7 +119,8 @@ describe('referral and patient access', () => {
     ).rows;
 
   beforeAll(async () => {
-    t = await startTestApp();
+    // The worker runs so that notifications (or their absence) can be checked.
+    t = await startTestApp({}, { worker: true });
     sql = new Client({ connectionString: t.database.url });
     await sql.connect();
     massageClinic = await registerClinic(t.http, { name: 'Sunrise Massage' });
@@ -262,6 +276,116 @@ describe('referral and patient access', () => {
     });
   });
 
+  describe('a draft cancelled before sending', () => {
+    let senderClinic: TestClinic;
+    let recipientClinic: TestClinic;
+    let sender: SignedInUser;
+    let recipient: SignedInUser;
+    let cancelled: { id: string; version: number };
+    let cancelledAttachmentId: string;
+    let sent: { id: string };
+
+    beforeAll(async () => {
+      senderClinic = await registerClinic(t.http, { name: 'Quiet Massage' });
+      recipientClinic = await registerClinic(t.http, { name: 'Quiet Physio' });
+      sender = await addPractitioner(t.http, senderClinic, 'massage_therapist');
+      recipient = await addPractitioner(t.http, recipientClinic, 'physical_therapist');
+      // No consent: this referral could never have been sent.
+      const unconsented = await createPatient(t.http, sender, { firstName: 'Never', lastName: 'Shared' }, false);
+      const draftOne = await createReferral(t.http, sender, injuryReferralBody(unconsented.id, recipient.id));
+      cancelledAttachmentId = (await upload(sender, draftOne.id).expect(201)).body.id;
+      cancelled = await actOk(t.http, sender, draftOne, 'cancel', actionBody('cancel'));
+      expect(cancelled).toMatchObject({ status: 'cancelled', sentAt: null });
+      // A referral that was sent, created after the cancelled one: what the recipient side does see.
+      const consented = await createPatient(t.http, sender);
+      sent = await actOk(
+        t.http,
+        sender,
+        await createReferral(t.http, sender, injuryReferralBody(consented.id, recipient.id)),
+        'send',
+      );
+    });
+
+    it.each([
+      ['the recipient', () => recipient],
+      ["the recipient clinic's admin", () => recipientClinic.admin],
+    ])('%s gets 404 on every route of it, like a referral that does not exist', async (_label, who) => {
+      for (const route of referralRoutes(
+        who(),
+        () => cancelled,
+        () => cancelledAttachmentId,
+      )) {
+        const res = await route.call(t.http);
+        expect({ route: route.name, status: res.status }).toEqual({ route: route.name, status: 404 });
+        expectProblem(res, 404, 'not_found');
+      }
+      const foreign = await t.http.get(`/api/v1/referrals/${cancelled.id}`).set(who().auth);
+      const missing = await t.http.get(`/api/v1/referrals/${randomUUID()}`).set(who().auth);
+      expect({ ...foreign.body, instance: undefined, requestId: undefined }).toEqual({
+        ...missing.body,
+        instance: undefined,
+        requestId: undefined,
+      });
+      const after = (await t.http.get(`/api/v1/referrals/${cancelled.id}`).set(sender.auth).expect(200)).body;
+      expect(after).toMatchObject({ status: 'cancelled', version: cancelled.version });
+      expect(after.attachments).toHaveLength(1);
+    });
+
+    it('is in no list of the recipient side, while the sent one is', async () => {
+      const ids = async (user: SignedInUser, query: Record<string, string>) =>
+        (await t.http.get('/api/v1/referrals').query(query).set(user.auth).expect(200)).body.items.map(
+          (r: { id: string }) => r.id,
+        );
+      expect(await ids(recipient, { box: 'received' })).toEqual([sent.id]);
+      expect(await ids(recipient, {})).toEqual([sent.id]);
+      expect(await ids(recipientClinic.admin, { box: 'clinic' })).toEqual([sent.id]);
+      expect(await ids(recipientClinic.admin, { box: 'received' })).toEqual([sent.id]);
+      expect(await ids(recipientClinic.admin, { status: 'cancelled' })).toEqual([]);
+      // The sender side still has both.
+      expect(await ids(senderClinic.admin, { box: 'clinic' })).toEqual([sent.id, cancelled.id]);
+    });
+
+    it("is not in the recipient clinic's overdue list, metrics or CSV export", async () => {
+      const overdue = await t.http.get('/api/v1/admin/referrals/overdue').set(recipientClinic.admin.auth).expect(200);
+      expect(overdue.body.items.map((r: { id: string }) => r.id)).not.toContain(cancelled.id);
+
+      const metrics = (await t.http.get('/api/v1/admin/metrics').set(recipientClinic.admin.auth).expect(200)).body;
+      expect(metrics.clinic).toMatchObject({ total: 1, byStatus: expect.objectContaining({ sent: 1, cancelled: 0 }) });
+      expect(metrics.received).toMatchObject({ total: 1, byStatus: expect.objectContaining({ cancelled: 0 }) });
+      const perRecipient = metrics.practitioners.find((p: { practitionerId: string }) => p.practitionerId === recipient.id);
+      expect(perRecipient.received).toMatchObject({ total: 1, byStatus: expect.objectContaining({ cancelled: 0 }) });
+      // The sender's clinic counts its own cancelled draft.
+      const own = (await t.http.get('/api/v1/admin/metrics').set(senderClinic.admin.auth).expect(200)).body;
+      expect(own.clinic).toMatchObject({ total: 2, byStatus: expect.objectContaining({ cancelled: 1 }) });
+
+      const csv = await t.http.get('/api/v1/admin/referrals/export.csv').set(recipientClinic.admin.auth).expect(200);
+      expect(csv.text).toContain(sent.id);
+      expect(csv.text).not.toContain(cancelled.id);
+      expect(csv.text).not.toContain('Never');
+    });
+
+    it('brings no notification of any kind to the recipient side', async () => {
+      const inbox = async (user: SignedInUser) =>
+        (await t.http.get('/api/v1/notifications').set(user.auth).expect(200)).body.items as { referralId: string }[];
+      await eventually(
+        async () => (await inbox(recipient)).some((n) => n.referralId === sent.id),
+        'the sent referral notification',
+      );
+      // Dispatch the cancelled draft's events here (a repeat writes nothing twice), so they were surely dispatched.
+      const events = await sql.query(`SELECT id FROM outbox_events WHERE referral_id = $1`, [cancelled.id]);
+      expect(events.rows).toHaveLength(2); // created, cancelled
+      await t.worker!.get(NotificationDispatcher).dispatch(events.rows.map((e) => e.id as string));
+      for (const user of [recipient, recipientClinic.admin]) {
+        expect((await inbox(user)).filter((n) => n.referralId === cancelled.id)).toEqual([]);
+      }
+      const deliveries = await sql.query(
+        `SELECT count(*)::int AS n FROM notification_deliveries WHERE referral_id = $1 AND clinic_id = $2`,
+        [cancelled.id, recipientClinic.clinicId],
+      );
+      expect(deliveries.rows[0].n).toBe(0);
+    });
+  });
+
   describe('no token', () => {
     it('is 401 on every route with an id', async () => {
       const routes = [
@@ -391,6 +515,94 @@ describe('referral and patient access', () => {
       expect(await auditRows(created.headers['x-request-id'])).toEqual([
         expect.objectContaining({ actor_id: lmt.id, action: 'referral.create', resource_id: created.body.id }),
       ]);
+    });
+
+    it('a database error while reading a referral is an error, not a 404 audited as not_found', async () => {
+      // The visibility check reads the patient's consents: make that read fail.
+      await sql.query(`ALTER TABLE patient_consents RENAME TO patient_consents_unavailable`);
+      try {
+        const res = await t.http.get(`/api/v1/referrals/${referral.id}`).set(lmt.auth);
+        expect(res.status).toBe(500);
+        expect(res.body.code).not.toBe('not_found');
+        expect(await auditRows(res.headers['x-request-id'])).toEqual([]);
+      } finally {
+        await sql.query(`ALTER TABLE patient_consents_unavailable RENAME TO patient_consents`);
+      }
+      await t.http.get(`/api/v1/referrals/${referral.id}`).set(lmt.auth).expect(200);
+    });
+
+    it('records list reads with the ids they showed', async () => {
+      const referrals = await t.http.get('/api/v1/referrals').query({ limit: 2 }).set(lmt.auth).expect(200);
+      expect(referrals.body.items).toHaveLength(2);
+      const [referralList] = await auditDetails(referrals.headers['x-request-id']);
+      expect(referralList).toEqual({
+        action: 'referral.list',
+        details: expect.objectContaining({ ids: referrals.body.items.map((r: { id: string }) => r.id) }),
+      });
+      const patients = await t.http.get('/api/v1/patients').set(lmt.auth).expect(200);
+      expect(patients.body.items.length).toBeGreaterThan(0);
+      const [patientList] = await auditDetails(patients.headers['x-request-id']);
+      expect(patientList).toEqual({
+        action: 'patient.list',
+        details: expect.objectContaining({ ids: patients.body.items.map((p: { id: string }) => p.id) }),
+      });
+    });
+
+    it("shows each clinic the other clinic's reads of the referrals it is party to, never a never-sent draft's", async () => {
+      const auditLog = async (clinic: TestClinic, query: Record<string, string>) =>
+        (
+          await t.http
+            .get('/api/v1/admin/audit-events')
+            .query({ limit: '100', ...query })
+            .set(clinic.admin.auth)
+            .expect(200)
+        ).body.items as {
+          actorId: string;
+          clinicId: string;
+          action: string;
+          resourceId: string | null;
+          ip: string | null;
+          details: { ids?: string[] } | null;
+        }[];
+
+      // The PT clinic reads a referral about the massage clinic's patient: the massage clinic sees it.
+      await t.http.get(`/api/v1/referrals/${referral.id}`).set(pt.auth).expect(200);
+      const seenBySender = await auditLog(massageClinic, { actorId: pt.id, action: 'referral.read' });
+      expect(seenBySender).toContainEqual(
+        expect.objectContaining({ actorId: pt.id, clinicId: ptClinic.clinicId, resourceId: referral.id, ip: null }),
+      );
+      expect(seenBySender.length).toBeGreaterThan(0);
+
+      // …and the other way round: the sender side's reads show in the recipient clinic's log.
+      await t.http.get(`/api/v1/referrals/${referral.id}/events`).set(lmtColleague.auth).expect(404);
+      await t.http.get(`/api/v1/referrals/${referral.id}/events`).set(lmt.auth).expect(200);
+      const seenByRecipient = await auditLog(ptClinic, {
+        resourceId: referral.id,
+        action: 'referral.read_events',
+        actorId: lmt.id,
+      });
+      expect(seenByRecipient.map((row) => [row.clinicId, row.ip])).toEqual([[massageClinic.clinicId, null]]);
+      // The colleague's refused attempt stays in the massage clinic's own log.
+      expect(await auditLog(ptClinic, { actorId: lmtColleague.id })).toEqual([]);
+
+      // A list read shows the other clinic only the ids of its own referrals.
+      const ptDraft = await createReferral(t.http, pt, maintenanceReferralBody((await createPatient(t.http, pt)).id, lmt.id));
+      const listed = await t.http.get('/api/v1/referrals').set(pt.auth).expect(200);
+      const listedIds = listed.body.items.map((r: { id: string }) => r.id);
+      expect(listedIds).toEqual(expect.arrayContaining([referral.id, ptDraft.id]));
+      const listRows = await auditLog(massageClinic, { actorId: pt.id, action: 'referral.list' });
+      expect(listRows[0].details?.ids).toEqual(listedIds.filter((id: string) => id !== ptDraft.id));
+
+      // A draft is the sender's alone: the recipient clinic does not see its reads.
+      await t.http.get(`/api/v1/referrals/${draft.id}`).set(lmt.auth).expect(200);
+      expect(await auditLog(massageClinic, { resourceId: draft.id, actorId: lmt.id })).not.toEqual([]);
+      expect(await auditLog(ptClinic, { resourceId: draft.id, actorId: lmt.id })).toEqual([]);
+      // An outsider's failed attempt stays in the outsider's own log.
+      await t.http.get(`/api/v1/referrals/${referral.id}`).set(outsiderPt.auth).expect(404);
+      expect(await auditLog(massageClinic, { actorId: outsiderPt.id })).toEqual([]);
+      expect(await auditLog(outsiderClinic, { actorId: outsiderPt.id, resourceId: referral.id })).toContainEqual(
+        expect.objectContaining({ action: 'referral.read', outcome: 'not_found' }),
+      );
     });
 
     it('a refused action leaves no success row behind (the transaction rolled back)', async () => {

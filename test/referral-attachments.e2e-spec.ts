@@ -114,7 +114,8 @@ describe('referral attachments', () => {
     const draft = await newDraft();
     const res = await upload(lmt, draft.id, PNG, 'x.pdf', 'application/pdf');
     expect(res.status).toBe(201);
-    expect(res.body).toMatchObject({ contentType: 'image/png', fileName: 'x.pdf' });
+    // …and named for what it is.
+    expect(res.body).toMatchObject({ contentType: 'image/png', fileName: 'x.png' });
     const jpegAsPng = await upload(lmt, draft.id, JPEG, 'photo.png', 'image/png');
     expect(jpegAsPng.body.contentType).toBe('image/jpeg');
   });
@@ -242,5 +243,39 @@ describe('referral attachments', () => {
   it('an unknown attachment id is 404', async () => {
     const draft = await newDraft();
     expectProblem(await download(lmt, draft.id, '00000000-0000-4000-8000-000000000000'), 404, 'not_found');
+  });
+
+  it.each([
+    ['a PDF named .html', PDF, 'scan.html', 'scan.pdf'],
+    ['a PNG named .pdf', PNG, 'posture.pdf', 'posture.png'],
+    ['a JPEG without an extension', JPEG, 'photo', 'photo.jpg'],
+    ['a JPEG named .jpeg', JPEG, 'knee.JPEG', 'knee.JPEG'],
+    ['a PNG whose name hides .exe behind a right-to-left override', PNG, 'report\u202Egnp.exe', 'reportgnp.png'],
+    ['a PDF with bidi isolates, marks and control characters', PDF, '\u2066a\u200Fb\u0007c\u2069\u200B.pdf', 'abc.pdf'],
+    ['a PDF named only by an extension', PDF, '.pdf', 'attachment.pdf'],
+  ])(
+    'serves %s under the name of its detected type, without control or bidi characters',
+    async (_label, content, sent, expected) => {
+      const draft = await newDraft();
+      const uploaded = (await upload(lmt, draft.id, content, sent).expect(201)).body;
+      expect(uploaded.fileName).toBe(expected);
+      const got = await download(lmt, draft.id, uploaded.id);
+      expect(got.status).toBe(200);
+      expect(got.headers['content-disposition']).toBe(
+        `attachment; filename="${expected}"; filename*=UTF-8''${encodeURIComponent(expected)}`,
+      );
+      const read = await t.http.get(`/api/v1/referrals/${draft.id}`).set(lmt.auth).expect(200);
+      expect(read.body.attachments.map((a: { fileName: string }) => a.fileName)).toEqual([expected]);
+    },
+  );
+
+  it('gives a non-ASCII name an ASCII fallback and keeps the UTF-8 name', async () => {
+    const draft = await newDraft();
+    const uploaded = (await upload(lmt, draft.id, PDF, 'Ärztlicher Bericht; x.pdf').expect(201)).body;
+    expect(uploaded.fileName).toBe('Ärztlicher Bericht; x.pdf');
+    const got = await download(lmt, draft.id, uploaded.id);
+    expect(got.headers['content-disposition']).toBe(
+      `attachment; filename="_rztlicher Bericht; x.pdf"; filename*=UTF-8''${encodeURIComponent('Ärztlicher Bericht; x.pdf')}`,
+    );
   });
 });

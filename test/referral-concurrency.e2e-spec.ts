@@ -1,3 +1,5 @@
+import { Clock } from '@referloop/common';
+import { ReferralTimers } from '@referloop/referrals';
 import { Client } from 'pg';
 import { act, countRows, createPatient, injuryReferralBody, referralIn } from './support/referral-helpers';
 import {
@@ -124,6 +126,46 @@ describe('referral concurrency', () => {
       expectProblem(res, 422, 'idempotency_key_reused');
       expect(await countRows(sql, 'referrals')).toBe(before);
       expect(await countRows(sql, 'referrals', `reason = 'Second body'`)).toBe(0);
+    });
+
+    it('a stored answer expires after 24 h: the key then counts as new, and the timers job deletes old answers', async () => {
+      const clock = t.app.get(Clock);
+      const key = `create-${Date.now()}-ttl`;
+      const body = injuryReferralBody(patientId, pt.id, { reason: 'Kept one day' });
+      const start = new Date();
+      const at = (hours: number) => new Date(start.getTime() + hours * 3600_000);
+      const now = jest.spyOn(clock, 'now');
+      try {
+        now.mockReturnValue(start);
+        const first = await t.http.post('/api/v1/referrals').set(lmt.auth).set('Idempotency-Key', key).send(body).expect(201);
+        now.mockReturnValue(at(23.9));
+        const replayed = await t.http.post('/api/v1/referrals').set(lmt.auth).set('Idempotency-Key', key).send(body).expect(201);
+        expect(replayed.headers['idempotent-replayed']).toBe('true');
+        expect(replayed.body.id).toBe(first.body.id);
+
+        // A day later the key is new: the request runs again (even with another body) and is stored anew.
+        now.mockReturnValue(at(24.1));
+        const renewed = await t.http
+          .post('/api/v1/referrals')
+          .set(lmt.auth)
+          .set('Idempotency-Key', key)
+          .send({ ...body, reason: 'Kept one more day' })
+          .expect(201);
+        expect(renewed.headers['idempotent-replayed']).toBeUndefined();
+        expect(renewed.body.id).not.toBe(first.body.id);
+        expect(await countRows(sql, 'idempotency_keys', `key = $1`, [key])).toBe(1);
+
+        // The timers job deletes what is older than 24 h and keeps the rest.
+        const other = `create-${Date.now()}-ttl-other`;
+        now.mockReturnValue(at(30));
+        await t.http.post('/api/v1/referrals').set(lmt.auth).set('Idempotency-Key', other).send(body).expect(201);
+        const run = await t.app.get(ReferralTimers).run(at(48.2), t.config.timers);
+        expect(run.idempotencyKeysDeleted).toBeGreaterThanOrEqual(1);
+        expect(await countRows(sql, 'idempotency_keys', `key = $1`, [key])).toBe(0);
+        expect(await countRows(sql, 'idempotency_keys', `key = $1`, [other])).toBe(1);
+      } finally {
+        now.mockRestore();
+      }
     });
 
     it('keys are scoped per user: another user with the same key gets their own referral', async () => {

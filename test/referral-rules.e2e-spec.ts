@@ -1,3 +1,5 @@
+import { randomUUID } from 'node:crypto';
+import { practitionerPayload } from '@referloop/testing';
 import { Client } from 'pg';
 import {
   act,
@@ -173,12 +175,39 @@ describe('referral rules', () => {
         .expect(200);
       expect(patched.body.licence.expiresOn).toBe(dateInDays(-1));
 
-      expectProblem(await post(lmt, injuryReferralBody(patientId, expiring.id)), 422, 'licence_expired');
+      // No longer in the directory: creating names someone the sender cannot find (see below); a draft
+      // made while the licence was valid is refused at sending.
+      expectProblem(await post(lmt, injuryReferralBody(patientId, expiring.id)), 404, 'not_found');
       expectProblem(await act(t.http, lmt, draft.id, 'send', draft.version), 422, 'licence_expired');
       expectProblem(await act(t.http, expiring, sent.id, 'accept', sent.version), 422, 'licence_expired');
       expect(await readAsSender(sent.id)).toMatchObject({ status: 'received', version: sent.version });
       // Declining is still possible, so the sender learns what happened.
       expect((await actOk(t.http, expiring, sent, 'decline', { reason: 'My licence is being renewed' })).status).toBe('declined');
+    });
+
+    it('answers the same 404 for any recipient not in the directory: unknown, admin-only, expired, invited (no existence oracle)', async () => {
+      const expired = await addPractitioner(t.http, ptClinic, 'physical_therapist');
+      await t.http
+        .patch(`/api/v1/practitioners/${expired.id}`)
+        .set(ptClinic.admin.auth)
+        .send({ licence: { number: 'L-OLD', region: 'TX', expiresOn: dateInDays(-1) } })
+        .expect(200);
+      const invited = await t.http
+        .post('/api/v1/practitioners')
+        .set(ptClinic.admin.auth)
+        .send(practitionerPayload('physical_therapist', new Date()))
+        .expect(201);
+      const before = await countRows(sql, 'referrals');
+      const answers = [];
+      for (const recipientId of [randomUUID(), ptClinic.admin.id, expired.id, invited.body.id]) {
+        const res = await post(lmt, injuryReferralBody(patientId, recipientId));
+        expectProblem(res, 404, 'not_found');
+        // Byte-identical apart from the request's own id.
+        answers.push(JSON.stringify({ ...res.body, instance: undefined, requestId: undefined }));
+      }
+      expect(new Set(answers).size).toBe(1);
+      expect(JSON.parse(answers[0]).errors).toEqual([{ field: 'recipientId', message: expect.any(String) }]);
+      expect(await countRows(sql, 'referrals')).toBe(before);
     });
 
     it('a recipient who is not accepting referrals cannot be sent to (422 recipient_not_accepting)', async () => {

@@ -199,7 +199,11 @@ const PATHS: Record<string, [party: 'sender' | 'recipient', action: string][]> =
     ['recipient', 'accept'],
     ['sender', 'request-cancel'],
   ],
-  cancelled: [['sender', 'cancel']],
+  // Sent first: a draft cancelled before sending is never the recipient side's to see.
+  cancelled: [
+    ['sender', 'send'],
+    ['sender', 'cancel'],
+  ],
 };
 
 /** A referral as the API answers it (the members tests read; the rest unchecked). */

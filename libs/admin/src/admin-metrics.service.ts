@@ -43,8 +43,8 @@ const statusColumn = (status: string) => `n_${status}`;
 
 /**
  * Clinic metrics over referrals created in [from, to) that involve the clinic: as sender clinic
- * (drafts included: they are the clinic's own) or as recipient clinic (drafts are invisible to the
- * recipient, so left out). One statement:
+ * (drafts included: they are the clinic's own) or as recipient clinic (only referrals that were
+ * sent: a draft, even one cancelled before sending, is invisible to the recipient side). One statement:
  *
  * 1. `scoped`: both sides as two index-only range scans of (clinic, created_at); the recipient
  *    branch skips referrals the sender branch already has (a referral within the clinic).
@@ -119,7 +119,7 @@ const AGGREGATES = `count(*)::int AS total,
 export const METRICS_SQL = `
   WITH scoped AS (
     SELECT r.id, r.status, r.sender_id, r.recipient_id, true AS as_sender,
-           (r.recipient_clinic_id = $1 AND r.status <> 'draft') AS as_recipient,
+           (r.recipient_clinic_id = $1 AND r.sent_at IS NOT NULL) AS as_recipient,
            r.sent_at, r.sla_paused_ms, r.sla_paused_at
       FROM referrals r
      WHERE r.sender_clinic_id = $1 AND r.created_at >= $2 AND r.created_at < $3
@@ -127,7 +127,7 @@ export const METRICS_SQL = `
     SELECT r.id, r.status, r.sender_id, r.recipient_id, false, true,
            r.sent_at, r.sla_paused_ms, r.sla_paused_at
       FROM referrals r
-     WHERE r.recipient_clinic_id = $1 AND r.status <> 'draft' AND r.sender_clinic_id <> $1
+     WHERE r.recipient_clinic_id = $1 AND r.sent_at IS NOT NULL AND r.sender_clinic_id <> $1
        AND r.created_at >= $2 AND r.created_at < $3
   ), facts AS (
     SELECT s.status, s.sender_id, s.recipient_id, s.as_sender, s.as_recipient,

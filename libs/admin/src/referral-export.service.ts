@@ -181,7 +181,7 @@ export class ReferralExportService {
              WHERE sender_clinic_id = $1 AND ${range} ORDER BY created_at, id LIMIT $4)
            UNION ALL
            (SELECT id, created_at FROM referrals
-             WHERE recipient_clinic_id = $1 AND status <> 'draft' AND sender_clinic_id <> $1 AND ${range}
+             WHERE recipient_clinic_id = $1 AND sent_at IS NOT NULL AND sender_clinic_id <> $1 AND ${range}
              ORDER BY created_at, id LIMIT $4)
            ORDER BY created_at, id LIMIT $4
          ) page

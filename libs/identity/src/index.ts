@@ -10,3 +10,4 @@ export * from './tenancy/clinic-scoped-repository';
 export * from './identity.module';
 export * from './audit/audit-log';
 export * from './audit/audit-event.entity';
+export * from './audit/audit-event-clinic.entity';

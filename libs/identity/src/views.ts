@@ -24,7 +24,15 @@ export interface LicenceView {
   number: string;
   region: string;
   expiresOn: string;
+  /** When a clinic admin last attested the licence, and who (null for a licence verified before that was recorded). */
   verifiedAt: string | null;
+  verifiedBy: LicenceVerifierView | null;
+}
+
+export interface LicenceVerifierView {
+  id: string;
+  /** Null only in the sign-in answers, which do not look the admin up. */
+  fullName: string | null;
 }
 
 export interface UserView {
@@ -73,8 +81,11 @@ export function licenceExpired(u: Pick<UserEntity, 'role' | 'licenceExpiresOn'>,
   return u.role !== 'clinic_admin' && (u.licenceExpiresOn === null || u.licenceExpiresOn < todayIso(now));
 }
 
-/** A user's columns as a view needs them: the entity, or a raw row aliased to its property names. */
-export type UserFields = Omit<UserEntity, 'passwordHash'>;
+/**
+ * A user's columns as a view needs them: the entity, or a raw row aliased to its property names,
+ * with the name of the admin who attested the licence when the read joined it.
+ */
+export type UserFields = Omit<UserEntity, 'passwordHash'> & { licenceVerifierName?: string | null };
 export type ClinicSummaryFields = Pick<
   ClinicEntity,
   'id' | 'name' | 'addressCity' | 'addressRegion' | 'addressPostalCode' | 'addressCountry'
@@ -96,6 +107,7 @@ export function userView(u: UserFields, options: { now: Date; withEmail: boolean
             region: u.licenceRegion,
             expiresOn: u.licenceExpiresOn,
             verifiedAt: u.licenceVerifiedAt?.toISOString() ?? null,
+            verifiedBy: u.licenceVerifiedBy ? { id: u.licenceVerifiedBy, fullName: u.licenceVerifierName ?? null } : null,
           }
         : null,
     licenceExpired: licenceExpired(u, now),

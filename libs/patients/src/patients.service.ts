@@ -160,7 +160,7 @@ export class PatientsService {
     await this.audit.record({
       action: 'patient.list',
       resourceType: 'patient',
-      details: { count: Math.min(rows.length, limit), search: Boolean(query.q) },
+      details: { count: Math.min(rows.length, limit), search: Boolean(query.q), ids: rows.slice(0, limit).map((p) => p.id) },
     });
     return toPage(
       rows,

@@ -4,30 +4,61 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import { AppError, type Principal } from '@referloop/common';
 import { AuditLog } from '@referloop/identity';
 import { DataSource } from 'typeorm';
-import { partiesOfRow } from './referral-access';
+import { partiesOfRow, partyClinicsOf } from './referral-access';
 import { type AttachmentView } from './referral.views';
 import { ReferralsService } from './referrals.service';
 
 export const MAX_ATTACHMENT_BYTES = 10 * 1024 * 1024;
 
+export type AttachmentType = 'application/pdf' | 'image/png' | 'image/jpeg';
+
 /** Recognises the allowed formats by their first bytes; the file name and declared type are not trusted. */
-export function sniffContentType(head: Buffer): 'application/pdf' | 'image/png' | 'image/jpeg' | null {
+export function sniffContentType(head: Buffer): AttachmentType | null {
   if (head.subarray(0, 5).toString('latin1') === '%PDF-') return 'application/pdf';
   if (head.subarray(0, 8).equals(Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]))) return 'image/png';
   if (head.length >= 3 && head[0] === 0xff && head[1] === 0xd8 && head[2] === 0xff) return 'image/jpeg';
   return null;
 }
 
-/** Keeps a file name printable and short; it is shown to people, never used as a path. */
-export function safeFileName(name: string | undefined): string {
+/** The extensions each type may keep (any case); the first is given to a name without one of them. */
+const EXTENSIONS: Record<AttachmentType, string[]> = {
+  'application/pdf': ['.pdf'],
+  'image/png': ['.png'],
+  'image/jpeg': ['.jpg', '.jpeg'],
+};
+
+/**
+ * Control characters (C0, DEL, C1) and Unicode format characters (\p{Cf}: bidi marks, embeddings,
+ * overrides and isolates, zero-width characters…), which can make a name read as something it is
+ * not (`report\u202Egnp.exe` shows as `reportexe.png`).
+ */
+const INVISIBLE = /[\p{Cc}\p{Cf}]/gu;
+
+/**
+ * The name an attachment is stored and served under: printable, short, never a path, and ending in
+ * the extension of its detected type (a PDF uploaded as `scan.html` is `scan.pdf`).
+ */
+export function attachmentFileName(name: string | undefined, type: AttachmentType): string {
   const cleaned = (name ?? '')
     .normalize('NFC')
-    // Control characters are exactly what this strips.
-    // eslint-disable-next-line no-control-regex
-    .replace(/[\u0000-\u001f\u007f"\\/]/g, '_')
-    .trim()
-    .slice(0, 200);
-  return cleaned || 'attachment';
+    .replace(INVISIBLE, '')
+    .replace(/["\\/]/g, '_')
+    .trim();
+  const dot = cleaned.lastIndexOf('.');
+  const extension = dot >= 0 ? cleaned.slice(dot) : '';
+  const kept = EXTENSIONS[type].includes(extension.toLowerCase());
+  const stem = (dot >= 0 ? cleaned.slice(0, dot) : cleaned).trim().slice(0, 190) || 'attachment';
+  return `${stem}${kept ? extension : EXTENSIONS[type][0]}`;
+}
+
+/**
+ * Content-Disposition for a download: `filename` is an ASCII fallback (anything else, and quotes,
+ * replaced) for old clients, `filename*` the exact UTF-8 name (RFC 6266, RFC 8187).
+ */
+export function contentDisposition(fileName: string): string {
+  const ascii = fileName.replace(/[^\x20-\x7e]|["\\]/g, '_');
+  const encoded = encodeURIComponent(fileName).replace(/['()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`);
+  return `attachment; filename="${ascii}"; filename*=UTF-8''${encoded}`;
 }
 
 export interface DownloadedAttachment {
@@ -52,7 +83,7 @@ export class AttachmentsService {
       const [locked]: { status: string }[] = await tx.query(`SELECT status FROM referrals WHERE id = $1 FOR UPDATE`, [
         referralId,
       ]);
-      if (!partiesOfRow(principal, { ...base, status: locked.status }).includes('sender')) {
+      if (!partiesOfRow(principal, base).includes('sender')) {
         throw new AppError('forbidden', 'Only the sender side adds attachments');
       }
       if (locked.status !== 'draft') throw new AppError('attachments_frozen', 'Attachments are frozen once the referral is sent');
@@ -63,10 +94,11 @@ export class AttachmentsService {
         });
       }
       const sha256 = createHash('sha256').update(content).digest('hex');
+      const storedName = attachmentFileName(fileName, contentType);
       const [row]: Record<string, unknown>[] = await tx.query(
         `INSERT INTO referral_attachments (referral_id, file_name, content_type, size_bytes, sha256, content, uploaded_by)
          VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id, created_at`,
-        [referralId, safeFileName(fileName), contentType, content.length, sha256, content, principal.userId],
+        [referralId, storedName, contentType, content.length, sha256, content, principal.userId],
       );
       await tx.query(`UPDATE referrals SET updated_at = now() WHERE id = $1`, [referralId]);
       await this.audit.record(
@@ -76,7 +108,7 @@ export class AttachmentsService {
       return {
         id: row.id as string,
         referralId,
-        fileName: safeFileName(fileName),
+        fileName: storedName,
         contentType,
         sizeBytes: content.length,
         sha256,
@@ -87,7 +119,7 @@ export class AttachmentsService {
   }
 
   async download(principal: Principal, referralId: string, attachmentId: string): Promise<DownloadedAttachment> {
-    await this.referrals.visibleBase(principal, referralId, this.db.manager, 'attachment.download');
+    const base = await this.referrals.visibleBase(principal, referralId, this.db.manager, 'attachment.download');
     const [row]: { file_name: string; content_type: string; content: Buffer }[] = await this.db.query(
       `SELECT file_name, content_type, content FROM referral_attachments WHERE id = $1 AND referral_id = $2`,
       [attachmentId, referralId],
@@ -98,6 +130,7 @@ export class AttachmentsService {
       resourceType: 'referral',
       resourceId: referralId,
       details: { attachmentId },
+      partyClinics: partyClinicsOf(base),
     });
     return { fileName: row.file_name, contentType: row.content_type, content: row.content };
   }

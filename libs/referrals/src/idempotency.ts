@@ -1,8 +1,11 @@
 import { createHash } from 'node:crypto';
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
-import { AppError } from '@referloop/common';
+import { AppError, Clock } from '@referloop/common';
 import { DataSource, type EntityManager } from 'typeorm';
+
+/** How long a stored answer is kept: it holds PHI (the referral as answered). An older key counts as new. */
+export const IDEMPOTENCY_TTL_MS = 24 * 3600_000;
 
 /** How long a request with a key still in flight is waited for before answering 409. */
 const IN_PROGRESS_WAIT = '5s';
@@ -31,11 +34,16 @@ export function canonicalJson(value: unknown): string {
  * Idempotency-Key handling, scoped to (user, key). The key row is inserted in the same
  * transaction as the work, so a crash leaves nothing behind and a retry runs again. A repeat that
  * arrives while the first is running waits on that row, then replays the stored answer; if the
- * first is still running after a few seconds the repeat gets 409 idempotency_in_progress.
+ * first is still running after a few seconds the repeat gets 409 idempotency_in_progress. An
+ * answer older than {@link IDEMPOTENCY_TTL_MS} is not replayed: the key is claimed anew (and the
+ * timers job deletes such rows).
  */
 @Injectable()
 export class IdempotencyStore {
-  constructor(@InjectDataSource() private readonly db: DataSource) {}
+  constructor(
+    @InjectDataSource() private readonly db: DataSource,
+    private readonly clock: Clock,
+  ) {}
 
   async run<T>(
     userId: string,
@@ -48,10 +56,16 @@ export class IdempotencyStore {
     try {
       return await this.db.transaction(async (tx) => {
         await tx.query(`SET LOCAL lock_timeout = '${IN_PROGRESS_WAIT}'`);
+        const now = this.clock.now();
+        // A new key, or one whose stored answer has expired, is claimed by this request.
         const claimed: unknown[] = await tx.query(
-          `INSERT INTO idempotency_keys (user_id, key, request_hash, response_status, response_body)
-           VALUES ($1, $2, $3, 0, 'null') ON CONFLICT DO NOTHING RETURNING key`,
-          [userId, key, requestHash],
+          `INSERT INTO idempotency_keys (user_id, key, request_hash, response_status, response_body, created_at)
+           VALUES ($1, $2, $3, 0, 'null', $4)
+           ON CONFLICT (user_id, key) DO UPDATE
+              SET request_hash = EXCLUDED.request_hash, response_status = 0, response_body = 'null', created_at = EXCLUDED.created_at
+            WHERE idempotency_keys.created_at <= $5
+           RETURNING key`,
+          [userId, key, requestHash, now, new Date(now.getTime() - IDEMPOTENCY_TTL_MS)],
         );
         if (claimed.length === 0) {
           const [stored]: { request_hash: string; response_status: number; response_body: T }[] = await tx.query(

@@ -1,6 +1,5 @@
 import type { Principal, Role } from '@referloop/common';
-import { partiesOf, type ReferralParties } from './referral-access';
-import { REFERRAL_STATUSES } from './state-machine/referral-state-machine';
+import { partiesOf, partyClinicsOfPage, type ReferralParties } from './referral-access';
 
 const ids = {
   sender: '00000000-0000-4000-8000-000000000001',
@@ -25,60 +24,82 @@ const senderColleague = principal(ids.senderColleague, ids.senderClinic, 'massag
 const recipientColleague = principal(ids.recipientColleague, ids.recipientClinic, 'physical_therapist');
 const outsiderAdmin = principal(ids.outsider, ids.otherClinic, 'clinic_admin');
 
-const referral = (status: string): ReferralParties => ({
+/** A referral that was sent (every state but draft can be reached by sending), or not. */
+const referral = (sent: boolean): ReferralParties => ({
   senderId: ids.sender,
   senderClinicId: ids.senderClinic,
   recipientId: ids.recipient,
   recipientClinicId: ids.recipientClinic,
-  status,
+  sent,
 });
 
-const NOT_DRAFT = REFERRAL_STATUSES.filter((s) => s !== 'draft');
-
 describe('partiesOf', () => {
-  it.each(NOT_DRAFT.map((s) => [s]))('gives each caller their side of a %s referral', (status) => {
-    const r = referral(status);
+  it('gives each caller their side of a sent referral', () => {
+    const r = referral(true);
     expect(partiesOf(sender, r)).toEqual(['sender']);
     expect(partiesOf(recipient, r)).toEqual(['recipient']);
     expect(partiesOf(senderAdmin, r)).toEqual(['sender']);
     expect(partiesOf(recipientAdmin, r)).toEqual(['recipient']);
   });
 
-  it.each(REFERRAL_STATUSES.map((s) => [s]))(
-    'gives no side to a practitioner of either clinic who is neither party (%s)',
-    (status) => {
-      expect(partiesOf(senderColleague, referral(status))).toEqual([]);
-      expect(partiesOf(recipientColleague, referral(status))).toEqual([]);
-    },
-  );
-
-  it.each(REFERRAL_STATUSES.map((s) => [s]))('gives no side to an admin of an uninvolved clinic (%s)', (status) => {
-    expect(partiesOf(outsiderAdmin, referral(status))).toEqual([]);
+  it.each([[true], [false]])('gives no side to a practitioner of either clinic who is neither party (sent: %s)', (sent) => {
+    expect(partiesOf(senderColleague, referral(sent))).toEqual([]);
+    expect(partiesOf(recipientColleague, referral(sent))).toEqual([]);
   });
 
-  it('hides a draft from the recipient side: the recipient and the recipient clinic admin get no side', () => {
-    const draft = referral('draft');
-    expect(partiesOf(recipient, draft)).toEqual([]);
-    expect(partiesOf(recipientAdmin, draft)).toEqual([]);
+  it.each([[true], [false]])('gives no side to an admin of an uninvolved clinic (sent: %s)', (sent) => {
+    expect(partiesOf(outsiderAdmin, referral(sent))).toEqual([]);
+  });
+
+  it('hides a never-sent referral (a draft, or a draft cancelled before sending) from the recipient side', () => {
+    const neverSent = referral(false);
+    expect(partiesOf(recipient, neverSent)).toEqual([]);
+    expect(partiesOf(recipientAdmin, neverSent)).toEqual([]);
     // The sender side keeps it.
-    expect(partiesOf(sender, draft)).toEqual(['sender']);
-    expect(partiesOf(senderAdmin, draft)).toEqual(['sender']);
+    expect(partiesOf(sender, neverSent)).toEqual(['sender']);
+    expect(partiesOf(senderAdmin, neverSent)).toEqual(['sender']);
   });
 
   it('does not take a practitioner of the right clinic for an admin', () => {
     // Same clinic as the sender, and the id is not the sender's: a practitioner is not the clinic.
-    expect(partiesOf(principal(ids.senderColleague, ids.senderClinic, 'physical_therapist'), referral('sent'))).toEqual([]);
+    expect(partiesOf(principal(ids.senderColleague, ids.senderClinic, 'physical_therapist'), referral(true))).toEqual([]);
   });
 
   it('does not let a matching user id in another clinic through as an admin of that clinic', () => {
     // An admin whose clinic is not the sender's: only the clinic id makes an admin a party.
-    expect(partiesOf(principal(ids.senderAdmin, ids.otherClinic, 'clinic_admin'), referral('sent'))).toEqual([]);
+    expect(partiesOf(principal(ids.senderAdmin, ids.otherClinic, 'clinic_admin'), referral(true))).toEqual([]);
   });
 
   it('gives both sides to the admin of a clinic that both sends and receives (a referral inside one clinic)', () => {
-    const inClinic: ReferralParties = { ...referral('received'), recipientClinicId: ids.senderClinic };
+    const inClinic: ReferralParties = { ...referral(true), recipientClinicId: ids.senderClinic };
     expect(partiesOf(senderAdmin, inClinic)).toEqual(['sender', 'recipient']);
-    expect(partiesOf(senderAdmin, { ...inClinic, status: 'draft' })).toEqual(['sender']);
+    expect(partiesOf(senderAdmin, { ...inClinic, sent: false })).toEqual(['sender']);
     expect(partiesOf(senderColleague, inClinic)).toEqual([]);
+  });
+});
+
+describe('partyClinicsOfPage', () => {
+  const row = (id: string, recipientClinic: string, sent: boolean) => ({
+    id,
+    sender_id: ids.sender,
+    sender_clinic_id: ids.senderClinic,
+    recipient_id: ids.recipient,
+    recipient_clinic_id: recipientClinic,
+    sent_at: sent ? '2026-01-01T00:00:00.000Z' : null,
+  });
+
+  it('gives each clinic the ids of the referrals it is party to: the recipient clinic only those that were sent', () => {
+    expect(
+      partyClinicsOfPage([
+        row('r1', ids.recipientClinic, true),
+        row('r2', ids.recipientClinic, false),
+        row('r3', ids.otherClinic, true),
+        row('r4', ids.senderClinic, true),
+      ]),
+    ).toEqual([
+      { clinicId: ids.senderClinic, ids: ['r1', 'r2', 'r3', 'r4'] },
+      { clinicId: ids.recipientClinic, ids: ['r1'] },
+      { clinicId: ids.otherClinic, ids: ['r3'] },
+    ]);
   });
 });

@@ -1,4 +1,5 @@
 import type { Principal } from '@referloop/common';
+import type { PartyClinic } from '@referloop/identity';
 import type { Party } from './state-machine/referral-state-machine';
 
 export interface ReferralParties {
@@ -6,19 +7,20 @@ export interface ReferralParties {
   senderClinicId: string;
   recipientId: string;
   recipientClinicId: string;
-  status: string;
+  /** Whether the referral was ever sent: its status cannot tell (a draft cancelled before sending is `cancelled`). */
+  sent: boolean;
 }
 
 /**
  * The sides of a referral the caller may act for: the sender (or an admin of the sender's clinic)
- * and the recipient (or an admin of the recipient's clinic). The recipient side does not see a
- * draft. No side at all means the referral is invisible to the caller: 404.
+ * and the recipient (or an admin of the recipient's clinic). The recipient side sees nothing of a
+ * referral that was never sent. No side at all means the referral is invisible to the caller: 404.
  */
 export function partiesOf(principal: Principal, r: ReferralParties): Party[] {
   const admin = principal.role === 'clinic_admin';
   const parties: Party[] = [];
   if (principal.userId === r.senderId || (admin && principal.clinicId === r.senderClinicId)) parties.push('sender');
-  if (r.status !== 'draft' && (principal.userId === r.recipientId || (admin && principal.clinicId === r.recipientClinicId))) {
+  if (r.sent && (principal.userId === r.recipientId || (admin && principal.clinicId === r.recipientClinicId))) {
     parties.push('recipient');
   }
   return parties;
@@ -30,7 +32,7 @@ export interface ReferralPartyColumns {
   sender_clinic_id: string;
   recipient_id: string;
   recipient_clinic_id: string;
-  status: string;
+  sent_at: Date | string | null;
 }
 
 export function partiesOfRow(principal: Principal, row: ReferralPartyColumns): Party[] {
@@ -39,6 +41,27 @@ export function partiesOfRow(principal: Principal, row: ReferralPartyColumns): P
     senderClinicId: row.sender_clinic_id,
     recipientId: row.recipient_id,
     recipientClinicId: row.recipient_clinic_id,
-    status: row.status,
+    sent: row.sent_at !== null,
   });
+}
+
+/** The clinics that may see a referral: the sender's, and the recipient's once it was sent. */
+export function clinicsOfRow(row: ReferralPartyColumns): string[] {
+  return row.sent_at !== null && row.recipient_clinic_id !== row.sender_clinic_id
+    ? [row.sender_clinic_id, row.recipient_clinic_id]
+    : [row.sender_clinic_id];
+}
+
+/** For the audit of a read of one referral: the clinics that see it in their log. */
+export function partyClinicsOf(row: ReferralPartyColumns): PartyClinic[] {
+  return clinicsOfRow(row).map((clinicId) => ({ clinicId }));
+}
+
+/** For the audit of a list read: each clinic party to a referral shown, with the ids of those it is party to. */
+export function partyClinicsOfPage(rows: (ReferralPartyColumns & { id: string })[]): PartyClinic[] {
+  const ids = new Map<string, string[]>();
+  for (const row of rows) {
+    for (const clinicId of clinicsOfRow(row)) ids.set(clinicId, [...(ids.get(clinicId) ?? []), row.id]);
+  }
+  return [...ids].map(([clinicId, shown]) => ({ clinicId, ids: shown }));
 }

@@ -1,5 +1,5 @@
 import type { MaintenancePlan, ReferralOutcome } from './entities/referral.entity';
-import { partiesOf } from './referral-access';
+import { partiesOfRow } from './referral-access';
 import type { Principal } from '@referloop/common';
 import { types } from 'pg';
 import type { AttachmentView, PatientSummary, ReferralEventView, ReferralView } from './referral.views';
@@ -142,13 +142,7 @@ export function referralView(row: ReferralRow, principal: Principal): ReferralVi
     phone: row.p_phone,
     preferredContact: row.p_contact,
   };
-  const parties = partiesOf(principal, {
-    senderId: row.sender_id,
-    senderClinicId: row.sender_clinic_id,
-    recipientId: row.recipient_id,
-    recipientClinicId: row.recipient_clinic_id,
-    status: row.status,
-  });
+  const parties = partiesOfRow(principal, row);
   return {
     id: row.id,
     kind: row.kind,

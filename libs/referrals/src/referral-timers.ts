@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
+import { IDEMPOTENCY_TTL_MS } from './idempotency';
 
 export interface TimerSettings {
   reminderAfterMs: number;
@@ -14,6 +15,8 @@ export interface TimerRun {
   escalated: number;
   expired: number;
   autoClosed: number;
+  /** Stored Idempotency-Key answers past their lifetime, deleted. */
+  idempotencyKeysDeleted: number;
 }
 
 /** Batch size per timer per run: a long backlog drains over consecutive runs. */
@@ -38,7 +41,7 @@ const RESPONSE_ELAPSED_MS = responseElapsedMsSql('$1', 'r');
  * is one set-based statement that re-reads the current state, so a run after the referral moved
  * on does nothing, and unique keys make each reminder and escalation happen once per referral
  * however often (or however many workers) run it. Each writes its timeline event and outbox row
- * in the same statement.
+ * in the same statement. Each run also deletes stored Idempotency-Key answers past their lifetime.
  */
 @Injectable()
 export class ReferralTimers {
@@ -50,7 +53,21 @@ export class ReferralTimers {
       escalated: await this.once('escalated', now, settings.escalateAfterMs),
       expired: await this.expire(now, settings.expireAfterMs),
       autoClosed: await this.autoClose(now, settings.autoCloseAfterMs),
+      idempotencyKeysDeleted: await this.deleteExpiredIdempotencyKeys(now),
     };
+  }
+
+  /** Stored answers hold PHI: none is kept past its lifetime (a batch per run, oldest first). */
+  private async deleteExpiredIdempotencyKeys(now: Date): Promise<number> {
+    const rows: unknown[] = await this.db.query(
+      `DELETE FROM idempotency_keys k
+        USING (SELECT user_id, key FROM idempotency_keys WHERE created_at <= $1 ORDER BY created_at LIMIT ${BATCH}
+                 FOR UPDATE SKIP LOCKED) old
+        WHERE k.user_id = old.user_id AND k.key = old.key
+        RETURNING 1`,
+      [new Date(now.getTime() - IDEMPOTENCY_TTL_MS)],
+    );
+    return rows.length;
   }
 
   /** A one-off timeline event (reminder or escalation) for referrals still awaiting a decision. */

@@ -7,6 +7,7 @@ import {
   decodeCursor,
   encodeCursor,
   type Page,
+  PRACTITIONER_ROLES,
   type Principal,
   type ReferralKind,
   type Role,
@@ -15,7 +16,7 @@ import { outboxInsertSql, queryRows, SqlParams } from '@referloop/database';
 import { type AuditEntry, AuditLog, todayIso } from '@referloop/identity';
 import { DataSource, type EntityManager } from 'typeorm';
 import type { MaintenancePlan, ReferralOutcome } from './entities/referral.entity';
-import { partiesOfRow } from './referral-access';
+import { partiesOfRow, partyClinicsOf, partyClinicsOfPage } from './referral-access';
 import { assertRecipientEligible, assertRedFlagsUrgent, assertSenderRole, type RecipientFacts } from './referral-rules';
 import {
   detailedReferralViewSql,
@@ -86,6 +87,7 @@ interface BaseRow {
   sender_clinic_id: string;
   recipient_id: string;
   recipient_clinic_id: string;
+  sent_at: Date | null;
   sender_role: Role;
   recipient_role: Role;
   recipient_licence_expires_on: string | null;
@@ -98,6 +100,7 @@ interface CreateFacts {
   patient_found: boolean;
   /** Only looked up when a clinic admin names the sender (in the admin's clinic). */
   sender_role: Role | null;
+  /** The recipient as the directory lists them (a practitioner, licensed today, who joined); null otherwise. */
   recipient_role: Role | null;
   recipient_clinic_id: string | null;
   recipient_licence_expires_on: string | null;
@@ -107,6 +110,7 @@ interface CreateFacts {
   replaced_sender_clinic_id: string | null;
   replaced_recipient_id: string | null;
   replaced_recipient_clinic_id: string | null;
+  replaced_sent_at: Date | null;
 }
 
 /** A timeline event about to be appended; its referral is the row the same statement changes. */
@@ -166,6 +170,8 @@ export class ReferralsService {
         errors: [{ field: 'patientId', message: 'no such patient in your clinic' }],
       });
     }
+    // Anyone the caller could not find in the directory (no such user, an admin, an expired licence,
+    // an invitation not yet accepted) gets this same answer: it tells nothing about who exists.
     if (!facts.recipient_role) {
       throw new AppError('not_found', 'The recipient was not found', {
         errors: [{ field: 'recipientId', message: 'no such practitioner' }],
@@ -244,7 +250,8 @@ export class ReferralsService {
     }
     const owner = p(admin ? principal.clinicId : principal.userId);
     const sentSide = admin ? `sender_clinic_id = ${owner}` : `sender_id = ${owner}`;
-    const receivedSide = `${admin ? 'recipient_clinic_id' : 'recipient_id'} = ${owner} AND status <> 'draft'`;
+    // The recipient side sees only what was sent (a draft cancelled before sending stays the sender's).
+    const receivedSide = `${admin ? 'recipient_clinic_id' : 'recipient_id'} = ${owner} AND sent_at IS NOT NULL`;
     const sides = box === 'sent' ? [sentSide] : box === 'received' ? [receivedSide] : [sentSide, receivedSide];
     const lim = p(limit + 1);
     const branch = (side: string) =>
@@ -264,7 +271,8 @@ export class ReferralsService {
     await this.audit.record({
       action: 'referral.list',
       resourceType: 'referral',
-      details: { count: ordered.length, box: box ?? 'all' },
+      details: { count: ordered.length, box: box ?? 'all', ids: ordered.map((r) => r.id) },
+      partyClinics: partyClinicsOfPage(ordered),
     });
     const last = ordered[ordered.length - 1];
     return {
@@ -289,7 +297,12 @@ export class ReferralsService {
         null,
       );
     }
-    await this.audit.record({ action: 'referral.read', resourceType: 'referral', resourceId: id });
+    await this.audit.record({
+      action: 'referral.read',
+      resourceType: 'referral',
+      resourceId: id,
+      partyClinics: partyClinicsOf(base),
+    });
     const [row] = acknowledged
       ? [acknowledged]
       : await queryRows<ReferralRow>(this.db.manager, `${detailedReferralViewSql()} WHERE r.id = $1`, [id], PREPARED);
@@ -298,8 +311,13 @@ export class ReferralsService {
   }
 
   async events(principal: Principal, id: string): Promise<{ items: ReferralEventView[]; nextCursor: null }> {
-    await this.visibleBase(principal, id, this.db.manager, 'referral.read_events');
-    await this.audit.record({ action: 'referral.read_events', resourceType: 'referral', resourceId: id });
+    const base = await this.visibleBase(principal, id, this.db.manager, 'referral.read_events');
+    await this.audit.record({
+      action: 'referral.read_events',
+      resourceType: 'referral',
+      resourceId: id,
+      partyClinics: partyClinicsOf(base),
+    });
     const [{ timeline }] = await queryRows<{ timeline: TimelineJson }>(
       this.db.manager,
       `SELECT ${timelineJsonSql('$1::uuid')} AS timeline`,
@@ -387,13 +405,17 @@ export class ReferralsService {
       { action: `referral.${action}`, resourceType: 'referral' },
     );
     // Someone else changed it between our read and this update: nothing was written.
-    if (!row) throw staleVersion(await this.base(id, this.db.manager));
+    if (!row) {
+      const current = await this.base(id, this.db.manager);
+      throw current ? staleVersion(current) : notFound();
+    }
     return referralView(row, principal);
   }
 
   /** The referral's current state for a caller who may see it; 404 (audited) otherwise. */
   async visibleBase(principal: Principal, id: string, manager: EntityManager, action: string): Promise<BaseRow> {
-    const base = await this.base(id, manager).catch(() => undefined);
+    // Only a missing row is a 404: a database error stays an error (never audited as not_found).
+    const base = await this.base(id, manager);
     if (!base || partiesOfRow(principal, base).length === 0) {
       await this.audit.record({ action, resourceType: 'referral', resourceId: id, outcome: 'not_found' });
       throw notFound();
@@ -401,11 +423,11 @@ export class ReferralsService {
     return base;
   }
 
-  private async base(id: string, manager: EntityManager): Promise<BaseRow> {
+  private async base(id: string, manager: EntityManager): Promise<BaseRow | undefined> {
     const [row] = await queryRows<BaseRow>(
       manager,
       `SELECT r.id, r.status, r.version, r.kind, r.patient_id, r.sender_id, r.sender_clinic_id, r.recipient_id, r.recipient_clinic_id,
-              s.role AS sender_role, t.role AS recipient_role, t.licence_expires_on::text AS recipient_licence_expires_on,
+              r.sent_at, s.role AS sender_role, t.role AS recipient_role, t.licence_expires_on::text AS recipient_licence_expires_on,
               t.accepting_referrals AS recipient_accepting,
               EXISTS (SELECT 1 FROM patient_consents c
                        WHERE c.patient_id = r.patient_id AND c.scope = 'referral_sharing' AND c.revoked_at IS NULL) AS has_sharing_consent
@@ -416,7 +438,6 @@ export class ReferralsService {
       [id],
       PREPARED,
     );
-    if (!row) throw notFound();
     return row;
   }
 
@@ -432,7 +453,7 @@ export class ReferralsService {
     params: SqlParams,
     change: string,
     event: NewEvent,
-    audit: Omit<AuditEntry, 'resourceId'> | null,
+    audit: Omit<AuditEntry, 'resourceId' | 'partyClinics'> | null,
   ): Promise<ReferralRow | undefined> {
     const sql = `WITH changed AS (${change}),
       event AS (
@@ -477,12 +498,21 @@ export class ReferralsService {
               t.role AS recipient_role, t.clinic_id AS recipient_clinic_id,
               t.licence_expires_on::text AS recipient_licence_expires_on, t.accepting_referrals AS recipient_accepting,
               o.status AS replaced_status, o.sender_id AS replaced_sender_id, o.sender_clinic_id AS replaced_sender_clinic_id,
-              o.recipient_id AS replaced_recipient_id, o.recipient_clinic_id AS replaced_recipient_clinic_id
+              o.recipient_id AS replaced_recipient_id, o.recipient_clinic_id AS replaced_recipient_clinic_id,
+              o.sent_at AS replaced_sent_at
          FROM (VALUES (1)) one
          LEFT JOIN users s ON s.id = $3 AND s.clinic_id = $2
-         LEFT JOIN users t ON t.id = $4
+         LEFT JOIN users t ON t.id = $4 AND t.role IN (${PRACTITIONER_ROLES.map((r) => `'${r}'`).join(', ')})
+                          AND t.licence_expires_on >= $6::date AND t.activated_at IS NOT NULL
          LEFT JOIN referrals o ON o.id = $5`,
-      [input.patientId, principal.clinicId, namedSenderId, input.recipientId, input.replacesId ?? null],
+      [
+        input.patientId,
+        principal.clinicId,
+        namedSenderId,
+        input.recipientId,
+        input.replacesId ?? null,
+        todayIso(this.clock.now()),
+      ],
       PREPARED,
     );
     return facts;
@@ -538,6 +568,7 @@ function assertRedirectable(principal: Principal, facts: CreateFacts): void {
         sender_clinic_id: facts.replaced_sender_clinic_id as string,
         recipient_id: facts.replaced_recipient_id as string,
         recipient_clinic_id: facts.replaced_recipient_clinic_id as string,
+        sent_at: facts.replaced_sent_at,
       }
     : undefined;
   if (!old || !partiesOfRow(principal, old).includes('sender')) {

@@ -1,11 +1,20 @@
 import type { Role } from '@referloop/common';
 
+export class LicenceVerifierDto {
+  id: string;
+  /** Null only in the sign-in answers. */
+  fullName: string | null;
+}
+
 export class LicenceResponseDto {
   number: string;
   region: string;
   /** YYYY-MM-DD */
   expiresOn: string;
+  /** When a clinic admin last attested the licence (null: not attested). */
   verifiedAt: string | null;
+  /** The clinic admin who attested it (null when unknown: attested before this was recorded). */
+  verifiedBy: LicenceVerifierDto | null;
 }
 
 export class ClinicSummaryDto {

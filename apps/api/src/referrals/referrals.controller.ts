@@ -3,6 +3,7 @@ import { ApiBearerAuth, ApiBody, ApiConsumes, ApiHeader, ApiParam, ApiTags } fro
 import { AppError, type Principal } from '@referloop/common';
 import {
   AttachmentsService,
+  contentDisposition,
   IdempotencyStore,
   isReferralAction,
   MAX_ATTACHMENT_BYTES,
@@ -146,7 +147,7 @@ export class ReferralsController {
     const file = await this.attachments.download(principal, id, attachmentId);
     void reply
       .header('content-type', file.contentType)
-      .header('content-disposition', `attachment; filename*=UTF-8''${encodeURIComponent(file.fileName)}`)
+      .header('content-disposition', contentDisposition(file.fileName))
       .header('cache-control', 'private, no-store');
     return new StreamableFile(file.content);
   }

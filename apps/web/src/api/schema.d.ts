@@ -685,12 +685,20 @@ export interface components {
       createdAt: string;
       updatedAt: string;
     };
+    LicenceVerifierDto: {
+      id: string;
+      /** @description Null only in the sign-in answers. */
+      fullName: string | null;
+    };
     LicenceResponseDto: {
       number: string;
       region: string;
       /** @description YYYY-MM-DD */
       expiresOn: string;
+      /** @description When a clinic admin last attested the licence (null: not attested). */
       verifiedAt: string | null;
+      /** @description The clinic admin who attested it (null when unknown: attested before this was recorded). */
+      verifiedBy: components['schemas']['LicenceVerifierDto'] | null;
     };
     ClinicSummaryDto: {
       id: string;

@@ -3,6 +3,10 @@ import { PatientsReferrals1764200000000 } from './1764200000000-PatientsReferral
 import { Notifications1764210000000 } from './1764210000000-Notifications';
 import { AdminMetrics1764220000000 } from './1764220000000-AdminMetrics';
 import { DeliveryLease1764230000000 } from './1764230000000-DeliveryLease';
+import { RecipientSeesSent1764240000000 } from './1764240000000-RecipientSeesSent';
+import { AuditPartyClinics1764240100000 } from './1764240100000-AuditPartyClinics';
+import { LicenceVerifiedBy1764240200000 } from './1764240200000-LicenceVerifiedBy';
+import { IdempotencyKeyExpiry1764240300000 } from './1764240300000-IdempotencyKeyExpiry';
 import { DirectoryPartners1764247000000 } from './1764247000000-DirectoryPartners';
 
 /** Every migration, in order. Listed explicitly: glob paths break in a Nest monorepo build. */
@@ -12,5 +16,9 @@ export const MIGRATIONS = [
   Notifications1764210000000,
   AdminMetrics1764220000000,
   DeliveryLease1764230000000,
+  RecipientSeesSent1764240000000,
+  AuditPartyClinics1764240100000,
+  LicenceVerifiedBy1764240200000,
+  IdempotencyKeyExpiry1764240300000,
   DirectoryPartners1764247000000,
 ];

@@ -13,6 +13,18 @@ export interface AuditEntry {
   resourceId?: string | null;
   outcome?: AuditOutcome;
   details?: Record<string, unknown>;
+  /**
+   * For a read of referrals: the clinics party to them (a referral's sender clinic, and its
+   * recipient clinic once sent). Each other than the actor's own also sees the entry in its audit
+   * log; for a list read, with the ids of the page that concern it.
+   */
+  partyClinics?: PartyClinic[];
+}
+
+export interface PartyClinic {
+  clinicId: string;
+  /** For a list read: the ids shown that concern this clinic. */
+  ids?: string[];
 }
 
 /** audit_events columns in the order {@link AuditLog} writes them, with their types (for casts in `INSERT … SELECT`). */
@@ -28,7 +40,14 @@ const AUDIT_COLUMNS = [
   ['details', 'jsonb'],
 ] as const;
 const COLUMN_LIST = AUDIT_COLUMNS.map(([name]) => name).join(', ');
-const INSERT_SQL = `INSERT INTO audit_events (${COLUMN_LIST}) VALUES (${AUDIT_COLUMNS.map((_, i) => `$${i + 1}`).join(', ')})`;
+const VALUES = AUDIT_COLUMNS.map((_, i) => `$${i + 1}`).join(', ');
+const INSERT_SQL = `INSERT INTO audit_events (${COLUMN_LIST}) VALUES (${VALUES})`;
+/** The same, with the rows that show it to the other clinics party to it ($10: a JSON array of {@link PartyClinic}). */
+const INSERT_WITH_PARTIES_SQL = `WITH audit AS (INSERT INTO audit_events (${COLUMN_LIST}) VALUES (${VALUES}) RETURNING id, occurred_at)
+  INSERT INTO audit_event_clinics (audit_event_id, clinic_id, occurred_at, resource_ids)
+  SELECT audit.id, (p->>'clinicId')::uuid, audit.occurred_at,
+         CASE WHEN p ? 'ids' THEN ARRAY(SELECT jsonb_array_elements_text(p->'ids'))::uuid[] END
+    FROM audit, jsonb_array_elements($${AUDIT_COLUMNS.length + 1}::jsonb) p`;
 
 /**
  * Appends audit events. Actor, clinic, IP and request id come from the request context.
@@ -39,8 +58,11 @@ export class AuditLog {
   constructor(@InjectDataSource() private readonly db: DataSource) {}
 
   async record(entry: AuditEntry, manager: EntityManager = this.db.manager): Promise<void> {
+    const own = RequestContext.current()?.principal?.clinicId;
+    const others = (entry.partyClinics ?? []).filter((party) => party.clinicId !== own);
     // Every read of a patient or a referral writes one: prepared once per connection.
-    await queryRows(manager, INSERT_SQL, this.values(entry), { prepare: true });
+    if (others.length === 0) await queryRows(manager, INSERT_SQL, this.values(entry), { prepare: true });
+    else await queryRows(manager, INSERT_WITH_PARTIES_SQL, [...this.values(entry), JSON.stringify(others)], { prepare: true });
   }
 
   /**
@@ -48,7 +70,12 @@ export class AuditLog {
    * and its audit row are written by one statement: one row per row of `from`, whose column
    * `resourceIdColumn` is the resource (and no row when the change matched nothing).
    */
-  insertSql(entry: Omit<AuditEntry, 'resourceId'>, from: string, resourceIdColumn: string, params: SqlParams): string {
+  insertSql(
+    entry: Omit<AuditEntry, 'resourceId' | 'partyClinics'>,
+    from: string,
+    resourceIdColumn: string,
+    params: SqlParams,
+  ): string {
     const values = this.values(entry);
     const select = AUDIT_COLUMNS.map(([name, type], i) =>
       name === 'resource_id' ? resourceIdColumn : params.add(values[i], type),

@@ -5,6 +5,7 @@ export * from './refresh-token.entity';
 export * from './invitation.entity';
 export * from './partner.entity';
 
+import { AuditEventClinicEntity } from '../audit/audit-event-clinic.entity';
 import { AuditEventEntity } from '../audit/audit-event.entity';
 import { AuthSessionEntity } from './auth-session.entity';
 import { ClinicEntity } from './clinic.entity';
@@ -23,4 +24,5 @@ export const IDENTITY_ENTITIES = [
   UserPartnerEntity,
   ClinicPartnerEntity,
   PostalCentroidEntity,
+  AuditEventClinicEntity,
 ];

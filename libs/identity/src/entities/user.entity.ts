@@ -34,8 +34,13 @@ export class UserEntity {
   @Column({ name: 'licence_expires_on', type: 'date', nullable: true })
   licenceExpiresOn: string | null;
 
+  /** When a clinic admin last recorded (attested) the licence. */
   @Column({ name: 'licence_verified_at', type: 'timestamptz', nullable: true })
   licenceVerifiedAt: Date | null;
+
+  /** The clinic admin who did. */
+  @Column({ name: 'licence_verified_by', type: 'uuid', nullable: true })
+  licenceVerifiedBy: string | null;
 
   @Column({ type: 'text', array: true, default: () => "'{}'" })
   specialties: string[];

@@ -21,7 +21,7 @@ import { ClinicEntity } from '../entities/clinic.entity';
 import { ClinicPartnerEntity, PostalCentroidEntity, UserPartnerEntity } from '../entities/partner.entity';
 import { InvitationEntity } from '../entities/invitation.entity';
 import { UserEntity } from '../entities/user.entity';
-import type { PractitionerInput, PractitionerPatch } from '../inputs';
+import type { LicenceInput, PractitionerInput, PractitionerPatch } from '../inputs';
 import { ClinicScopedRepository } from '../tenancy/clinic-scoped-repository';
 import { todayIso, type UserFields, type UserView, userView } from '../views';
 
@@ -72,11 +72,13 @@ const PRACTITIONER_SQL = `
   SELECT u.id, u.clinic_id AS "clinicId", u.email, u.full_name AS "fullName", u.role,
          u.licence_number AS "licenceNumber", u.licence_region AS "licenceRegion",
          u.licence_expires_on::text AS "licenceExpiresOn", u.licence_verified_at AS "licenceVerifiedAt",
+         u.licence_verified_by AS "licenceVerifiedBy", v.full_name AS "licenceVerifierName",
          u.specialties, u.languages, u.accepting_referrals AS "acceptingReferrals", u.bio,
          u.activated_at AS "activatedAt", u.created_at AS "createdAt", u.updated_at AS "updatedAt",
          c.name AS "clinicName", c.address_city AS "clinicCity", c.address_region AS "clinicRegion",
          c.address_postal_code AS "clinicPostalCode", c.address_country AS "clinicCountry"
     FROM users u JOIN clinics c ON c.id = u.clinic_id
+    LEFT JOIN users v ON v.id = u.licence_verified_by
    WHERE u.id = $1
      AND (u.clinic_id = $2 OR (u.role IN (${PRACTITIONER_ROLES.map((role) => `'${role}'`).join(', ')}) AND u.licence_expires_on >= $3::date))`;
 
@@ -118,6 +120,7 @@ export class PractitionersService {
             licenceExpiresOn: input.licence.expiresOn,
             // Entered by the clinic's admin, who checked it: that is the verification.
             licenceVerifiedAt: this.clock.now(),
+            licenceVerifiedBy: principal.userId,
             specialties: input.specialties ?? [],
             languages: input.languages ?? [],
             acceptingReferrals: input.acceptingReferrals ?? true,
@@ -128,7 +131,7 @@ export class PractitionersService {
         await tx.insert(InvitationEntity, { id: invitationId, userId: user.id, tokenHash: sha256(token), expiresAt });
         await appendOutbox(tx, { type: INVITATION_CREATED_EVENT, payload: { invitationId } });
         return {
-          ...userView(user, { now: this.clock.now(), withEmail: true }),
+          ...userView(await this.withVerifierName(user, tx), { now: this.clock.now(), withEmail: true }),
           invitation: {
             token,
             url: invitationUrl(this.config.publicUrl, token),
@@ -157,6 +160,7 @@ export class PractitionersService {
       .getRepository(UserEntity)
       .createQueryBuilder('u')
       .innerJoinAndMapOne('u.clinic', ClinicEntity, 'c', 'c.id = u.clinic_id')
+      .leftJoinAndMapOne('u.licenceVerifier', UserEntity, 'v', 'v.id = u.licence_verified_by')
       .where('u.role IN (:...roles)', { roles: query.type ? [query.type] : PRACTITIONER_ROLES })
       .andWhere('u.licence_expires_on >= :today', { today: todayIso(this.clock.now()) });
     if (query.specialty) qb.andWhere(':specialty = ANY(u.specialties)', { specialty: query.specialty });
@@ -205,9 +209,12 @@ export class PractitionersService {
       rows,
       limit,
       ({ user, rank, distanceKm }) => {
-        const clinic = (user as UserEntity & { clinic: ClinicEntity }).clinic;
+        const { clinic, licenceVerifier } = user as UserEntity & { clinic: ClinicEntity; licenceVerifier: UserEntity | null };
         return {
-          ...userView(user, { now, withEmail: user.clinicId === principal.clinicId, clinic }),
+          ...userView(
+            { ...user, licenceVerifierName: licenceVerifier?.fullName ?? null },
+            { now, withEmail: user.clinicId === principal.clinicId, clinic },
+          ),
           partner: PARTNER_BY_RANK[rank],
           ...(origin && {
             distanceKm: distanceKm === undefined || distanceKm >= UNKNOWN_DISTANCE_KM ? null : roundKm(distanceKm),
@@ -270,23 +277,43 @@ export class PractitionersService {
       acceptingReferrals: patch.acceptingReferrals,
       bio: patch.bio,
     };
-    if (patch.licence) {
+    if (patch.licence && principal.role === 'clinic_admin') {
+      // Recorded by the clinic's admin, who checked it: that is the attestation, and it is theirs.
       changes.licenceNumber = patch.licence.number;
       changes.licenceRegion = patch.licence.region;
       changes.licenceExpiresOn = patch.licence.expiresOn;
-      // A licence is verified when the clinic's admin records it; a self-edit needs re-verification.
-      changes.licenceVerifiedAt = principal.role === 'clinic_admin' ? this.clock.now() : null;
+      changes.licenceVerifiedAt = this.clock.now();
+      changes.licenceVerifiedBy = principal.userId;
+    } else if (patch.licence && !sameLicence(target, patch.licence)) {
+      // A practitioner may send their licence back unchanged (a whole-profile form), never change it.
+      throw new AppError('forbidden', 'A licence is changed by an admin of the clinic, who attests it');
     }
     const defined = Object.fromEntries(Object.entries(changes).filter(([, v]) => v !== undefined));
     const updated = Object.keys(defined).length ? await this.ownUsers.update(id, defined) : target;
-    return userView(updated, { now: this.clock.now(), withEmail: true });
+    return userView(await this.withVerifierName(updated), { now: this.clock.now(), withEmail: true });
   }
 
   async me(principal: Principal): Promise<UserView> {
     const user = await this.ownUsers.get(principal.userId);
     const clinic = await this.db.getRepository(ClinicEntity).findOneByOrFail({ id: user.clinicId });
-    return userView(user, { now: this.clock.now(), withEmail: true, clinic });
+    return userView(await this.withVerifierName(user), { now: this.clock.now(), withEmail: true, clinic });
   }
+
+  /** The user with the name of the admin who attested their licence (a user of the same clinic). */
+  private async withVerifierName(user: UserEntity, manager = this.db.manager): Promise<UserFields> {
+    if (!user.licenceVerifiedBy) return user;
+    const verifier = await manager.findOne(UserEntity, {
+      where: { id: user.licenceVerifiedBy },
+      select: { id: true, fullName: true },
+    });
+    return { ...user, licenceVerifierName: verifier?.fullName ?? null };
+  }
+}
+
+function sameLicence(user: UserEntity, licence: LicenceInput): boolean {
+  return (
+    user.licenceNumber === licence.number && user.licenceRegion === licence.region && user.licenceExpiresOn === licence.expiresOn
+  );
 }
 
 /** 0: the caller's own partner, 1: their clinic's, 2: anyone else. */

@@ -16,6 +16,8 @@ interface EventRow {
   recipient_id: string | null;
   sender_clinic_id: string | null;
   recipient_clinic_id: string | null;
+  /** Whether the referral was ever sent. */
+  sent: boolean | null;
   sender_clinic: string | null;
   recipient_clinic: string | null;
 }
@@ -71,7 +73,7 @@ export class NotificationDispatcher {
     return this.db.transaction(async (tx) => {
       const events: EventRow[] = await tx.query(
         `SELECT o.id, o.type, o.referral_id, o.payload, r.sender_id, r.recipient_id, r.sender_clinic_id, r.recipient_clinic_id,
-                sc.name AS sender_clinic, tc.name AS recipient_clinic
+                r.sent_at IS NOT NULL AS sent, sc.name AS sender_clinic, tc.name AS recipient_clinic
            FROM outbox_events o
            LEFT JOIN referrals r ON r.id = o.referral_id
            LEFT JOIN clinics sc ON sc.id = r.sender_clinic_id
@@ -284,10 +286,13 @@ function eventName(event: EventRow): string {
   return event.type.slice('referral.'.length);
 }
 
-/** Until a referral is sent, the recipient's side does not know it exists ('created' has no fromStatus). */
+/**
+ * The recipient's side hears only of a referral that was sent, and only of what happened from the
+ * sending on: not of a draft, nor of a draft cancelled before sending ('created' has no fromStatus).
+ */
 function recipientKnows(event: ReferralEvent): boolean {
   const { fromStatus, toStatus } = event.payload;
-  return (fromStatus != null && fromStatus !== 'draft') || toStatus === 'sent';
+  return event.sent === true && ((fromStatus != null && fromStatus !== 'draft') || toStatus === 'sent');
 }
 
 /** Which side acted: decides who hears about a note. */

@@ -60,6 +60,12 @@ export function LicenceStatus({ practitioner }: { practitioner: Practitioner }) 
         {practitioner.licence.number} ({practitioner.licence.region})
       </span>
       <span className="small">expires {formatDate(practitioner.licence.expiresOn)}</span>
+      {practitioner.licence.verifiedAt ? (
+        <span className="small muted">
+          attested {formatDate(practitioner.licence.verifiedAt)}
+          {practitioner.licence.verifiedBy?.fullName ? ` by ${practitioner.licence.verifiedBy.fullName}` : ''}
+        </span>
+      ) : null}
       {practitioner.licenceExpired || days < 0 ? (
         <span className="chip chip-danger" data-testid="licence-expired">
           Licence expired: hidden from the directory

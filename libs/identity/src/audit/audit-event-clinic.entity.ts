@@ -1,0 +1,19 @@
+import { Column, Entity, PrimaryColumn } from 'typeorm';
+
+/** An audit event shown in the log of another clinic party to its referral. Append-only (a trigger refuses changes). */
+@Entity({ name: 'audit_event_clinics' })
+export class AuditEventClinicEntity {
+  @PrimaryColumn({ name: 'audit_event_id', type: 'bigint' })
+  auditEventId: string;
+
+  @PrimaryColumn({ name: 'clinic_id', type: 'uuid' })
+  clinicId: string;
+
+  /** The event's own time, copied so the clinic's log pages on one index. */
+  @Column({ name: 'occurred_at', type: 'timestamptz' })
+  occurredAt: Date;
+
+  /** For a list read: the ids of the page that concern this clinic. */
+  @Column({ name: 'resource_ids', type: 'uuid', array: true, nullable: true })
+  resourceIds: string[] | null;
+}
