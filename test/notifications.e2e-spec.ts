@@ -8,6 +8,7 @@ import { actOk, createPatient, createReferral, injuryReferralBody } from './supp
 import { type CapturedEmail, eventually, startSmtpSink, startWebhookSink } from './support/sinks';
 import {
   addPractitioner,
+  expectProblem,
   registerClinic,
   type SignedInUser,
   startTestApp,
@@ -283,13 +284,26 @@ describe('notifications', () => {
     }
   });
 
-  it('refuses webhooks to private addresses that are not allow-listed, and only admins manage webhooks', async () => {
-    const res = await t.http
-      .post('/api/v1/webhooks')
-      .set(physio.admin.auth)
-      .send({ url: 'http://10.1.2.3/hook', eventTypes: ['*'] })
-      .expect(400);
-    expect(res.body.errors[0].field).toBe('url');
+  it('refuses webhooks to private addresses and plain http that are not allow-listed, and only admins manage webhooks', async () => {
+    const refusals: Record<string, string> = {
+      'https://10.1.2.3/hook': 'webhook target is not allowed',
+      'https://[::ffff:10.1.2.3]/hook': 'webhook target is not allowed',
+      'https://[64:ff9b::a01:203]/hook': 'webhook target is not allowed',
+      'https://[2002:a01:203::1]/hook': 'webhook target is not allowed',
+      'https://[::a01:203]/hook': 'webhook target is not allowed',
+      'http://10.1.2.3/hook': 'webhook URL must use https',
+      'http://hooks.example.com/hook': 'webhook URL must use https',
+    };
+    for (const [url, message] of Object.entries(refusals)) {
+      const res = await t.http
+        .post('/api/v1/webhooks')
+        .set(physio.admin.auth)
+        .send({ url, eventTypes: ['*'] });
+      expectProblem(res, 400, 'validation_failed');
+      expect({ url, errors: res.body.errors }).toEqual({ url, errors: [{ field: 'url', message }] });
+      // Generic: the answer names no address.
+      expect(JSON.stringify(res.body)).not.toMatch(/10\.1\.2\.3|a01:203/);
+    }
     await t.http
       .post('/api/v1/webhooks')
       .set(pt.auth)
