@@ -1,6 +1,6 @@
 import { Writable } from 'node:stream';
 import { createRootLogger, PinoNestLogger } from './logger';
-import { pathOf, redactQuoted, serializeError, serializeRequest } from './log-serializers';
+import { pathOf, redactQueryStrings, redactQuoted, serializeError, serializeRequest } from './log-serializers';
 
 /** A pg DatabaseError as the driver builds it, wrapped the way TypeORM wraps it. */
 function queryFailed(): Error {
@@ -53,6 +53,19 @@ describe('log serializers', () => {
     expect(redactQuoted('relation "patients" and "x"', new Set(['patients']))).toBe('relation "patients" and "[redacted]"');
   });
 
+  it('redacts query strings that messages quote, keeping the path', () => {
+    expect(redactQueryStrings('Route GET:/api/v1/patients?q=Jamie%20Rivera not found')).toBe(
+      'Route GET:/api/v1/patients?[redacted] not found',
+    );
+    expect(redactQueryStrings('open http://x.test/accept-invitation?token=abc.def now')).toBe(
+      'open http://x.test/accept-invitation?[redacted] now',
+    );
+    expect(redactQueryStrings('is it ready? yes')).toBe('is it ready? yes');
+    expect(serializeError(new Error('Reply was already sent for GET /patients?q=Jamie')).message).toBe(
+      'Reply was already sent for GET /patients?[redacted]',
+    );
+  });
+
   it('applies to every line of the root logger and of Nest’s logger', () => {
     const lines: string[] = [];
     const root = createRootLogger(
@@ -69,6 +82,7 @@ describe('log serializers', () => {
     nest.error(queryFailed(), undefined, 'ProblemFilter');
     nest.warn('outbox publish failed', queryFailed(), 'OutboxRelay');
     nest.error('invalid input syntax for type date: "Jamie"', 'Error: invalid input "Jamie"\n    at f (x.js:1:1)', 'Ctx');
+    root.info('Route GET:/patients?q=Jamie not found');
     const all = lines.join('');
     expect(all).not.toMatch(/Jamie|argon2|INSERT/);
     expect(lines.map((l) => JSON.parse(l))).toMatchObject([
@@ -76,6 +90,7 @@ describe('log serializers', () => {
       { context: 'ProblemFilter', err: { type: 'QueryFailedError' }, msg: expect.stringContaining('users_email_key') },
       { context: 'OutboxRelay', err: { code: '23505' }, msg: 'outbox publish failed' },
       { context: 'Ctx', trace: '    at f (x.js:1:1)', msg: 'invalid input syntax for type date: "[redacted]"' },
+      { msg: 'Route GET:/patients?[redacted] not found' },
     ]);
   });
 });

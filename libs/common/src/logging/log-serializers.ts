@@ -9,6 +9,8 @@
 const REDACTED = '"[redacted]"';
 /** A double-quoted literal: how PostgreSQL and TypeORM quote the values they refuse or looked for. */
 const QUOTED = /"(?:[^"\\]|\\.)*"/g;
+/** A query string after a path or URL (`/patients?q=…`), up to whitespace or a quote. */
+const QUERY_STRING = /(\/[^\s?#"']*)\?[^\s"'#]*/g;
 /** The frames of a stack ("    at fn (file:line:col)"), which name code, never data. */
 const FRAME = /^\s+at /;
 const MAX_CAUSE_DEPTH = 3;
@@ -19,6 +21,11 @@ const MAX_CAUSE_DEPTH = 3;
  */
 export function redactQuoted(message: string, keep: ReadonlySet<string> = new Set()): string {
   return message.replace(QUOTED, (quoted) => (keep.has(quoted.slice(1, -1)) ? quoted : REDACTED));
+}
+
+/** Text with the query string of every path or URL in it replaced (framework messages quote request targets). */
+export function redactQueryStrings(text: string): string {
+  return text.replace(QUERY_STRING, '$1?[redacted]');
 }
 
 /** Only the frame lines of a stack or a trace string (its first lines repeat the message). */
@@ -56,7 +63,7 @@ export function serializeError(error: unknown, depth = 0): SerializedError {
   // PostgreSQL's own identifiers in its message stay readable (they are schema, not data).
   const names = [e.constraint, e.table, e.column, e.schema, e.dataType].filter((n): n is string => typeof n === 'string');
   const type = e.constructor?.name || e.name || 'Error';
-  const message = redactQuoted(e.message, new Set(names));
+  const message = redactQueryStrings(redactQuoted(e.message, new Set(names)));
   const frames = stackFrames(e.stack);
   const out: SerializedError = { type, message, stack: frames ? `${type}: ${message}\n${frames}` : `${type}: ${message}` };
   if (typeof e.code === 'string' || typeof e.code === 'number') out.code = e.code;

@@ -1,7 +1,7 @@
 import type { LoggerService } from '@nestjs/common';
 import pino, { type Logger, type LoggerOptions } from 'pino';
 import { RequestContext } from '../context/request-context';
-import { redactQuoted, serializeError, serializeRequest, stackFrames } from './log-serializers';
+import { redactQueryStrings, redactQuoted, serializeError, serializeRequest, stackFrames } from './log-serializers';
 
 /**
  * Paths never written to logs: credentials, tokens and patient data (PHI), should a line carry
@@ -32,6 +32,15 @@ export function createRootLogger(level = 'info', destination?: pino.DestinationS
     redact: { paths: REDACTED_PATHS, censor: '[redacted]' },
     // These win over Fastify's own (it merges the instance's serializers last).
     serializers: { req: serializeRequest, err: serializeError },
+    // Framework lines quote request targets in their text ("Route GET:/patients?q=… not found").
+    hooks: {
+      logMethod(args, method) {
+        method.apply(
+          this,
+          args.map((arg) => (typeof arg === 'string' ? redactQueryStrings(arg) : arg)) as Parameters<typeof method>,
+        );
+      },
+    },
     timestamp: pino.stdTimeFunctions.isoTime,
   };
   return destination ? pino(options, destination) : pino(options);
