@@ -145,7 +145,7 @@ describe('embedded mode (no DATABASE_URL, no REDIS_URL)', () => {
       expect(existsSync(MAIN)).toBe(true);
       const { server: running, ready } = await start();
       expect(ready).toMatchObject({
-        status: 'ok',
+        status: 'up',
         checks: { database: { status: 'up' }, queue: { status: 'up', backend: 'postgres' } },
       });
 
