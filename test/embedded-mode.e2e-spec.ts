@@ -75,6 +75,9 @@ describe('embedded mode (no DATABASE_URL, no REDIS_URL)', () => {
       PORT: String(port),
       HOST: '127.0.0.1',
       LOG_LEVEL: 'warn',
+      // The readiness details (the queue backend) are the operator's.
+      OPERATOR_USER: 'ops',
+      OPERATOR_PASSWORD: 'operator-secret-1',
     };
     for (const name of ['DATABASE_URL', 'REDIS_URL', 'JWT_SECRET', 'QUEUE_PREFIX', 'PUBLIC_URL', 'CORS_ORIGINS'])
       delete env[name];
@@ -93,7 +96,9 @@ describe('embedded mode (no DATABASE_URL, no REDIS_URL)', () => {
     while (Date.now() < deadline) {
       if (exitCode !== undefined) throw new Error(`the server exited with ${exitCode} while starting:\n${output}`);
       try {
-        const res = await fetch(`${url}/health/ready`);
+        const res = await fetch(`${url}/health/ready`, {
+          headers: { authorization: `Basic ${Buffer.from('ops:operator-secret-1').toString('base64')}` },
+        });
         if (res.status === 200) return { server: started, ready: (await res.json()) as Readiness };
       } catch {
         // not listening yet
@@ -162,7 +167,7 @@ describe('embedded mode (no DATABASE_URL, no REDIS_URL)', () => {
       expect(existsSync(MAIN)).toBe(true);
       const { server: running, ready } = await start();
       expect(ready).toMatchObject({
-        status: 'ok',
+        status: 'up',
         checks: { database: { status: 'up' }, queue: { status: 'up', backend: 'postgres' } },
       });
 

@@ -167,22 +167,27 @@ describe('HTTP conventions', () => {
       expect(res.body).toEqual({ status: 'ok' });
     });
 
-    it('/health/ready is 200 with the database and the queue store up', async () => {
+    it('/health/ready answers only up, without the operator credential', async () => {
       const res = await t.http.get('/health/ready').expect(200);
-      expect(res.body).toMatchObject({
-        status: 'ok',
-        checks: { database: { status: 'up' }, queue: { status: 'up', backend: 'redis' } },
-      });
+      expect(res.body).toEqual({ status: 'up' });
     });
 
-    it('/health/ready is a 503 problem naming the queue store when Redis is unreachable', async () => {
-      const broken = await startTestApp({ REDIS_URL: 'redis://127.0.0.1:1' });
+    it('/health/ready is 503 down when Redis is unreachable; what failed only for the operator', async () => {
+      const broken = await startTestApp({
+        REDIS_URL: 'redis://127.0.0.1:1',
+        OPERATOR_USER: 'ops',
+        OPERATOR_PASSWORD: 'operator-secret-1',
+      });
       try {
-        const res = await broken.http.get('/health/ready');
-        expectProblem(res, 503, 'not_ready');
-        expect(res.body.checks).toMatchObject({
-          database: { status: 'up' },
-          queue: { status: 'down', backend: 'redis', error: expect.any(String) },
+        const anyone = await broken.http.get('/health/ready').expect(503);
+        expect(anyone.body).toEqual({ status: 'down' });
+        // A wrong credential is anyone.
+        const wrong = await broken.http.get('/health/ready').auth('ops', 'not-the-password').expect(503);
+        expect(wrong.body).toEqual({ status: 'down' });
+        const operator = await broken.http.get('/health/ready').auth('ops', 'operator-secret-1').expect(503);
+        expect(operator.body).toMatchObject({
+          status: 'down',
+          checks: { database: { status: 'up' }, queue: { status: 'down', backend: 'redis', error: expect.any(String) } },
         });
         await broken.http.get('/health/live').expect(200);
       } finally {

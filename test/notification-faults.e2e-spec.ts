@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { createTestDatabase, type TestDatabase } from '@referloop/testing';
+import { createTestDatabase, isoDateFrom, PASSWORD, practitionerPayload, type TestDatabase } from '@referloop/testing';
 import { Queue } from 'bullmq';
 import { Client } from 'pg';
 import request from 'supertest';
@@ -459,7 +459,7 @@ describe('notifications under faults (child processes, private Redis)', () => {
   );
 
   it(
-    'never lets patient data reach logs (debug level), emails, webhooks, Redis keys and values, or job data',
+    'never lets patient data or invitation tokens reach logs (debug level), emails, webhooks, Redis keys and values, or job data',
     async () => {
       s = await startStack({ logLevel: 'debug', hookEvents: { sender: ['*'], recipient: ['*'] } });
       const stack = s;
@@ -495,6 +495,38 @@ describe('notifications under faults (child processes, private Redis)', () => {
       });
       // The recipient reads it (the API logs and returns the PHI-bearing view).
       await stack.http.get(`/api/v1/referrals/${referral.id}`).set(stack.pt.auth).expect(200);
+      // A search by name (in the query string), an invitation link opened in the web app and
+      // accepted through the API, and a patient insert PostgreSQL refuses with the row's values.
+      await stack.http.get('/api/v1/patients').query({ q: canaries.firstName }).set(stack.lmt.auth).expect(200);
+      const invited = await stack.http
+        .post('/api/v1/practitioners')
+        .set(stack.massage.admin.auth)
+        .send(practitionerPayload('massage_therapist', new Date()))
+        .expect(201);
+      const invitationToken: string = invited.body.invitation.token;
+      await stack.http.get('/accept-invitation').query({ token: invitationToken });
+      await stack.http.post('/api/v1/auth/accept-invitation').send({ token: invitationToken, password: PASSWORD }).expect(200);
+      // Its email went out or was skipped as no longer needed, whichever came first (as in startStack).
+      const invitationEmail = await eventually(async () => {
+        const { rows } = await stack.sql.query(
+          `SELECT status, last_error FROM notification_deliveries WHERE notification_type = 'invitation.created' AND user_id = $1`,
+          [invited.body.id],
+        );
+        return rows[0]?.status === 'delivered' && rows[0];
+      }, 'the invitation email sent or skipped');
+      if (invitationEmail.last_error === null) stack.expected.emails += 1;
+      await stack.sql.query(`CREATE UNIQUE INDEX faults_canary_first_name ON patients (first_name)`);
+      const refused = await stack.http
+        .post('/api/v1/patients')
+        .set(stack.lmt.auth)
+        .send({
+          firstName: canaries.firstName,
+          lastName: canaries.lastName,
+          dateOfBirth: isoDateFrom(new Date(), -30 * 365),
+          preferredContact: 'phone',
+        });
+      expect(refused.status).toBe(500);
+      await stack.sql.query(`DROP INDEX faults_canary_first_name`);
       for (const event of ['created', 'sent', 'accepted', 'scheduled', 'care_started', 'outcome_sent'])
         stack.expected.event(referral.id, event);
 
@@ -535,7 +567,9 @@ describe('notifications under faults (child processes, private Redis)', () => {
       };
       const found: string[] = [];
       for (const [place, text] of Object.entries(places)) {
-        for (const [what, canary] of Object.entries(canaries)) {
+        // The invitation email carries its token to the invitee, by design; nothing else may.
+        const secrets = place === 'emails' ? canaries : { ...canaries, invitationToken };
+        for (const [what, canary] of Object.entries(secrets)) {
           const n = text.split(canary).length - 1;
           if (n > 0) found.push(`${what} ×${n} in ${place}`);
         }

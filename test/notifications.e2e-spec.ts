@@ -1,3 +1,4 @@
+import { createHash, createHmac } from 'node:crypto';
 import { getQueueToken } from '@nestjs/bullmq';
 import { DELIVERIES_QUEUE, type DeliverJob, JOB, verifyWebhook } from '@referloop/notifications';
 import type { Queue } from 'bullmq';
@@ -7,12 +8,15 @@ import { actOk, createPatient, createReferral, injuryReferralBody } from './supp
 import { type CapturedEmail, eventually, startSmtpSink, startWebhookSink } from './support/sinks';
 import {
   addPractitioner,
+  expectProblem,
   registerClinic,
   type SignedInUser,
   startTestApp,
   type TestApp,
   type TestClinic,
 } from './support/test-app';
+
+const sha256Hex = (value: string) => createHash('sha256').update(value).digest('hex');
 
 /** Notifications through the real worker: outbox → BullMQ → in-app, SMTP and signed webhooks. */
 describe('notifications', () => {
@@ -241,13 +245,65 @@ describe('notifications', () => {
     await t.http.post('/api/v1/auth/accept-invitation').send({ token, password: PASSWORD }).expect(400);
   });
 
-  it('refuses webhooks to private addresses that are not allow-listed, and only admins manage webhooks', async () => {
-    const res = await t.http
-      .post('/api/v1/webhooks')
+  it('never emails an invitation link it cannot rebuild (made under another key); the link handed out still works', async () => {
+    const invited = await t.http
+      .post('/api/v1/practitioners')
       .set(physio.admin.auth)
-      .send({ url: 'http://10.1.2.3/hook', eventTypes: ['*'] })
-      .expect(400);
-    expect(res.body.errors[0].field).toBe('url');
+      .send(practitionerPayload('physical_therapist', new Date()))
+      .expect(201);
+    const email: string = invited.body.email;
+    await eventually(() => smtp.messages.find((m: CapturedEmail) => m.to.includes(email)), 'invitation email');
+    const db = new Client({ connectionString: t.database.url });
+    await db.connect();
+    try {
+      // An invitation from before invitation keys were derived: its token was an HMAC under the JWT secret itself.
+      const [invitation] = (await db.query(`SELECT id FROM invitations WHERE user_id = $1`, [invited.body.id])).rows;
+      const oldToken = createHmac('sha256', t.config.jwt.secret)
+        .update(`referloop-invitation:${invitation.id}`)
+        .digest('base64url');
+      await db.query(`UPDATE invitations SET token_hash = $2 WHERE id = $1`, [invitation.id, sha256Hex(oldToken)]);
+      const [delivery] = (
+        await db.query(
+          `UPDATE notification_deliveries SET status = 'pending', delivered_at = NULL, attempts = 0
+            WHERE user_id = $1 AND notification_type = 'invitation.created' RETURNING id`,
+          [invited.body.id],
+        )
+      ).rows;
+      const deliveries = t.worker!.get<Queue<DeliverJob>>(getQueueToken(DELIVERIES_QUEUE));
+      await deliveries.add(JOB.deliver, { deliveryId: delivery.id }, { jobId: `${delivery.id}-old-key`, attempts: 1 });
+      const failed = await eventually(async () => {
+        const { rows } = await db.query(`SELECT status, last_error FROM notification_deliveries WHERE id = $1`, [delivery.id]);
+        return rows[0]?.status === 'failed' && rows[0];
+      }, 'the delivery failing');
+      expect(failed.last_error).toMatch(/cannot be rebuilt/);
+      expect(smtp.messages.filter((m: CapturedEmail) => m.to.includes(email))).toHaveLength(1);
+      // Accepting hashes the token it is given: a link handed out before still works.
+      await t.http.post('/api/v1/auth/accept-invitation').send({ token: oldToken, password: PASSWORD }).expect(200);
+    } finally {
+      await db.end();
+    }
+  });
+
+  it('refuses webhooks to private addresses and plain http that are not allow-listed, and only admins manage webhooks', async () => {
+    const refusals: Record<string, string> = {
+      'https://10.1.2.3/hook': 'webhook target is not allowed',
+      'https://[::ffff:10.1.2.3]/hook': 'webhook target is not allowed',
+      'https://[64:ff9b::a01:203]/hook': 'webhook target is not allowed',
+      'https://[2002:a01:203::1]/hook': 'webhook target is not allowed',
+      'https://[::a01:203]/hook': 'webhook target is not allowed',
+      'http://10.1.2.3/hook': 'webhook URL must use https',
+      'http://hooks.example.com/hook': 'webhook URL must use https',
+    };
+    for (const [url, message] of Object.entries(refusals)) {
+      const res = await t.http
+        .post('/api/v1/webhooks')
+        .set(physio.admin.auth)
+        .send({ url, eventTypes: ['*'] });
+      expectProblem(res, 400, 'validation_failed');
+      expect({ url, errors: res.body.errors }).toEqual({ url, errors: [{ field: 'url', message }] });
+      // Generic: the answer names no address.
+      expect(JSON.stringify(res.body)).not.toMatch(/10\.1\.2\.3|a01:203/);
+    }
     await t.http
       .post('/api/v1/webhooks')
       .set(pt.auth)

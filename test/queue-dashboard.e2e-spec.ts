@@ -1,10 +1,14 @@
+import { randomUUID } from 'node:crypto';
+import { bullConnection } from '@referloop/queue';
+import { Queue } from 'bullmq';
+import type request from 'supertest';
 import { startTestApp, type TestApp } from './support/test-app';
 
-describe('queue dashboard (bull-board)', () => {
+describe('operator pages: queue dashboard (bull-board) and readiness details', () => {
   describe('with an operator credential', () => {
     let t: TestApp;
     beforeAll(async () => {
-      t = await startTestApp({ QUEUE_DASHBOARD_USER: 'ops', QUEUE_DASHBOARD_PASSWORD: 'operator-secret-1' });
+      t = await startTestApp({ OPERATOR_USER: 'ops', OPERATOR_PASSWORD: 'operator-secret-1' });
     });
     afterAll(() => t.close());
 
@@ -27,6 +31,54 @@ describe('queue dashboard (bull-board)', () => {
         'notifications',
         'referral-timers',
       ]);
+    });
+    it('is read-only: retry, clean, promote, pause, empty, add and job changes through its API are refused (405)', async () => {
+      const operator = (req: request.Test) => req.auth('ops', 'operator-secret-1');
+      const queue = 'notification-deliveries';
+      // A queue handle of the test's own (the API process holds none of the deliveries queue).
+      const deliveries = new Queue(queue, {
+        connection: bullConnection(t.config, 'producer') as never,
+        prefix: t.config.queuePrefix,
+      });
+      const job = await deliveries.add('deliver', { deliveryId: randomUUID() }, { delay: 3_600_000 });
+      const base = `/admin/queues/api/queues/${queue}`;
+      const calls = [
+        ['put', `${base}/retry/failed`],
+        ['put', `${base}/clean/delayed`],
+        ['put', `${base}/promote`],
+        ['put', `${base}/pause`],
+        ['put', `${base}/empty`],
+        ['put', `${base}/obliterate`],
+        ['post', `${base}/add`],
+        ['put', `${base}/${job.id}/retry`],
+        ['put', `${base}/${job.id}/clean`],
+        ['put', `${base}/${job.id}/promote`],
+      ] as const;
+      const answered: string[] = [];
+      for (const [method, path] of calls)
+        answered.push(`${method} ${path} ${(await operator(t.http[method](path).send({}))).status}`);
+      expect(answered).toEqual(calls.map(([method, path]) => `${method} ${path} 405`));
+      // Pausing every queue at once skips read-only ones.
+      await operator(t.http.put('/admin/queues/api/queues/pause'));
+      // The job is still there, still delayed, and the queue is not paused.
+      expect(await job.getState()).toBe('delayed');
+      expect(await deliveries.isPaused()).toBe(false);
+      const shown = await operator(t.http.get('/admin/queues/api/queues')).expect(200);
+      expect(shown.body.queues.every((q: { readOnlyMode: boolean }) => q.readOnlyMode)).toBe(true);
+      await job.remove();
+      await deliveries.close();
+    });
+
+    it('details readiness for the operator: each check, the queue backend and job counts', async () => {
+      const res = await t.http.get('/health/ready').auth('ops', 'operator-secret-1').expect(200);
+      expect(res.body).toMatchObject({
+        status: 'up',
+        checks: {
+          database: { status: 'up' },
+          queue: { status: 'up', backend: 'redis', jobs: { 'notification-deliveries': expect.any(Object) } },
+        },
+      });
+      expect((await t.http.get('/health/ready').expect(200)).body).toEqual({ status: 'up' });
     });
   });
 

@@ -12,7 +12,8 @@ import {
   testConfig,
   uniqueEmail,
 } from '@referloop/testing';
-import pino from 'pino';
+import { Writable } from 'node:stream';
+import { createRootLogger } from '@referloop/common';
 import request from 'supertest';
 import type TestAgent from 'supertest/lib/agent';
 import { createApiApp } from '../../apps/api/src/http/create-api-app';
@@ -25,21 +26,34 @@ export interface TestApp {
   config: AppConfig;
   database: TestDatabase;
   http: TestAgent;
+  /** Every line the API and the worker logged, when started with `captureLogs: true`. */
+  logs: string[];
   close(): Promise<void>;
 }
 
 /**
- * The real API on a fresh database of its own, driven over HTTP. `configure` adjusts what no
- * environment variable can turn on in server mode (e.g. the embedded default's trial mailbox).
+ * The real API on a fresh database of its own, driven over HTTP, logging through the production
+ * logger. `captureLogs` keeps every line at level trace in `logs` (privacy tests read them);
+ * `configure` adjusts what no environment variable can turn on in server mode (e.g. the embedded
+ * default's trial mailbox).
  */
 export async function startTestApp(
   env: Record<string, string> = {},
-  options: { worker?: boolean; configure?: (config: AppConfig) => AppConfig } = {},
+  options: { worker?: boolean; captureLogs?: boolean; configure?: (config: AppConfig) => AppConfig } = {},
 ): Promise<TestApp> {
   const database = await createTestDatabase();
   const config = (options.configure ?? ((c) => c))(testConfig(database.url, env));
+  const logs: string[] = [];
+  const memory = new Writable({
+    write(chunk: Buffer, _encoding, done) {
+      logs.push(chunk.toString('utf8'));
+      done();
+    },
+  });
   // TEST_LOG_LEVEL=debug shows the app's logs while debugging a test.
-  const logger = pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' });
+  const logger = options.captureLogs
+    ? createRootLogger('trace', memory)
+    : createRootLogger(process.env.TEST_LOG_LEVEL ?? 'silent');
   const app = await createApiApp(config, logger);
   await app.getHttpAdapter().getInstance().ready();
   const worker = options.worker ? await createWorkerContext(config, logger) : undefined;
@@ -49,6 +63,7 @@ export async function startTestApp(
     config,
     database,
     http: request(app.getHttpServer()),
+    logs,
     close: async () => {
       await app.close();
       await worker?.close();

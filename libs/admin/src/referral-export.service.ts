@@ -155,7 +155,7 @@ export class ReferralExportService {
       await record(rows, true);
     } finally {
       if (!audited) {
-        await record(rows, false).catch((error: unknown) => this.logger.error(`referral.export audit failed: ${String(error)}`));
+        await record(rows, false).catch((error: unknown) => this.logger.error('referral.export audit failed', error));
       }
     }
   }

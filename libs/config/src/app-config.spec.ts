@@ -98,6 +98,23 @@ describe('loadConfig', () => {
       ]);
     });
 
+    it('reads the operator credential, set together, and names the renamed variables', () => {
+      expect(loadConfig(SERVER).operator).toBeUndefined();
+      expect(loadConfig({ ...SERVER, OPERATOR_USER: 'ops', OPERATOR_PASSWORD: 'operator-secret-1' }).operator).toEqual({
+        user: 'ops',
+        password: 'operator-secret-1',
+      });
+      expect(problemsOf({ ...SERVER, OPERATOR_USER: 'ops' })).toEqual([
+        'OPERATOR_USER and OPERATOR_PASSWORD must be set together',
+      ]);
+      expect(problemsOf({ ...SERVER, OPERATOR_USER: 'ops', OPERATOR_PASSWORD: 'short' })).toEqual([
+        'OPERATOR_PASSWORD must be at least 12 characters',
+      ]);
+      expect(problemsOf({ ...SERVER, QUEUE_DASHBOARD_USER: 'ops' })).toEqual([
+        'QUEUE_DASHBOARD_USER was renamed: set OPERATOR_USER',
+      ]);
+    });
+
     it('refuses access tokens that live longer than 15 minutes', () => {
       expect(problemsOf({ ...SERVER, ACCESS_TOKEN_TTL_SECONDS: '3600' })).toEqual([
         expect.stringMatching(/^ACCESS_TOKEN_TTL_SECONDS must be an integer between 30 and 900/),

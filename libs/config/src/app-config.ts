@@ -64,8 +64,11 @@ export interface AppConfig {
     /** How often the timer job scheduler runs. */
     sweepEveryMs: number;
   };
-  /** Operator login for the queue dashboard at /admin/queues; the dashboard is off when unset. */
-  queueDashboard?: { user: string; password: string };
+  /**
+   * The operator credential (HTTP basic auth): the queue dashboard at /admin/queues (off when
+   * unset) and the details of /health/ready.
+   */
+  operator?: { user: string; password: string };
 }
 
 export class ConfigError extends Error {
@@ -167,12 +170,18 @@ export function loadConfig(env: Env = process.env): AppConfig {
     .split(',')
     .map((h) => h.trim().toLowerCase())
     .filter(Boolean);
-  const dashboardUser = read('QUEUE_DASHBOARD_USER');
-  const dashboardPassword = read('QUEUE_DASHBOARD_PASSWORD');
-  if (Boolean(dashboardUser) !== Boolean(dashboardPassword)) {
-    problems.push('QUEUE_DASHBOARD_USER and QUEUE_DASHBOARD_PASSWORD must be set together');
-  } else if (dashboardPassword && dashboardPassword.length < 12) {
-    problems.push('QUEUE_DASHBOARD_PASSWORD must be at least 12 characters');
+  const operatorUser = read('OPERATOR_USER');
+  const operatorPassword = read('OPERATOR_PASSWORD');
+  if (Boolean(operatorUser) !== Boolean(operatorPassword)) {
+    problems.push('OPERATOR_USER and OPERATOR_PASSWORD must be set together');
+  } else if (operatorPassword && operatorPassword.length < 12) {
+    problems.push('OPERATOR_PASSWORD must be at least 12 characters');
+  } else if (operatorUser?.includes(':')) {
+    problems.push('OPERATOR_USER must not contain ":" (HTTP basic auth separates user and password with it)');
+  }
+  for (const renamed of ['QUEUE_DASHBOARD_USER', 'QUEUE_DASHBOARD_PASSWORD']) {
+    if (read(renamed) !== undefined)
+      problems.push(`${renamed} was renamed: set ${renamed.replace('QUEUE_DASHBOARD_', 'OPERATOR_')}`);
   }
   const notifications = {
     smtpUrl,
@@ -225,7 +234,7 @@ export function loadConfig(env: Env = process.env): AppConfig {
     passwordMemoryKib,
     notifications,
     timers,
-    queueDashboard: dashboardUser && dashboardPassword ? { user: dashboardUser, password: dashboardPassword } : undefined,
+    operator: operatorUser && operatorPassword ? { user: operatorUser, password: operatorPassword } : undefined,
   };
 }
 

@@ -4,6 +4,7 @@ import { chownSync, existsSync, readFileSync, unlinkSync, writeFileSync } from '
 import { createServer } from 'node:net';
 import { dirname, join } from 'node:path';
 import { Client } from 'pg';
+import { redactQuoted } from '@referloop/common';
 import type { Logger } from 'pino';
 import { type ClusterPlacement, placeCluster, postgresBinaries } from './embedded-postgres-placement';
 
@@ -103,7 +104,12 @@ async function startServer(placement: ClusterPlacement, port: number, logger: Lo
   const child = spawn(
     join(binDir, 'postgres'),
     // Loopback TCP only: no Unix socket, so nothing depends on /var/run/postgresql existing.
-    ['-D', clusterDir, '-p', String(port), '-c', 'listen_addresses=127.0.0.1', '-c', 'unix_socket_directories='],
+    // The server's log reaches ours: no DETAIL/STATEMENT lines (they hold row values), and the values an
+    // error message quotes are redacted like any logged error's.
+    [
+      ...['-D', clusterDir, '-p', String(port), '-c', 'listen_addresses=127.0.0.1', '-c', 'unix_socket_directories='],
+      ...['-c', 'log_error_verbosity=terse', '-c', 'log_min_error_statement=panic'],
+    ],
     { ...account, env: serverEnv(), stdio: ['ignore', 'ignore', 'pipe'] },
   );
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
@@ -114,7 +120,7 @@ async function startServer(placement: ClusterPlacement, port: number, logger: Lo
   await new Promise<void>((resolve, reject) => {
     child.stderr?.on('data', (chunk: Buffer) => {
       const text = chunk.toString();
-      logger.debug({ component: 'embedded-postgres' }, text.trim());
+      logger.debug({ component: 'embedded-postgres' }, redactQuoted(text.trim()));
       if (output.length < 64 * 1024) output += text;
       if (output.includes(READY)) resolve();
     });

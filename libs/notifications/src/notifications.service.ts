@@ -5,7 +5,7 @@ import { AppError, DEFAULT_PAGE_SIZE, decodeCursor, encodeCursor, type Page, typ
 import { APP_CONFIG, type AppConfig } from '@referloop/config';
 import { appendOutbox, queryRows } from '@referloop/database';
 import { DataSource } from 'typeorm';
-import { assertWebhookTarget } from './channels/webhook-target';
+import { assertWebhookTarget, WebhookTargetError } from './channels/webhook-target';
 import { RETRY_DELIVERY_EVENT } from './notification-queue';
 
 export interface NotificationView {
@@ -133,7 +133,8 @@ export class NotificationsService {
     try {
       await assertWebhookTarget(new URL(input.url), this.config.notifications.webhookAllowedHosts);
     } catch (error) {
-      throw AppError.validation([{ field: 'url', message: error instanceof Error ? error.message : 'is not reachable' }]);
+      if (!(error instanceof WebhookTargetError)) throw error;
+      throw AppError.validation([{ field: 'url', message: error.message }]);
     }
     const secret = `whsec_${randomBytes(24).toString('base64url')}`;
     const [row]: Record<string, unknown>[] = await this.db.query(

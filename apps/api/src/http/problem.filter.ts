@@ -24,7 +24,9 @@ export function sendProblem(
   const body = toProblem(exception);
   // A saturated pool is not a bug: one line per refused request, no stack.
   if (isPoolWaitTimeout(exception)) logger.warn(`503 not_ready: ${(exception as Error).message}`);
-  else if (body.status >= 500) logger.error(exception instanceof Error ? exception : String(exception));
+  // Through the error serializer (type, code, message, stack): never a driver's parameters or detail.
+  else if (body.status >= 500)
+    logger.error(exception instanceof Error ? exception : `a non-Error was thrown (${typeof exception})`);
   body.instance = request.url.split('?')[0];
   body.requestId = String(request.id);
   const retryAfter = RETRY_AFTER_SECONDS[body.code];

@@ -612,7 +612,7 @@ export interface paths {
       path?: never;
       cookie?: never;
     };
-    /** The database and the queue store answer, each within 2 s (503 otherwise); with job counts per queue. */
+    /** Up (200) or down (503); the checks and job counts with the operator credential. */
     get: operations['HealthController_ready'];
     put?: never;
     post?: never;
@@ -3723,12 +3723,32 @@ export interface operations {
     };
     requestBody?: never;
     responses: {
+      /** @description Ready */
       200: {
         headers: {
           [name: string]: unknown;
         };
         content: {
-          'application/json': Record<string, never>;
+          'application/json': {
+            /** @enum {string} */
+            status: 'up' | 'down';
+            /** @description Only with the operator credential: database and queue store, job counts. */
+            checks?: Record<string, never>;
+          };
+        };
+      };
+      /** @description Not ready */
+      503: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': {
+            /** @enum {string} */
+            status: 'up' | 'down';
+            /** @description Only with the operator credential: database and queue store, job counts. */
+            checks?: Record<string, never>;
+          };
         };
       };
     };

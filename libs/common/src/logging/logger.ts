@@ -2,10 +2,12 @@ import type { LoggerService } from '@nestjs/common';
 import pino, { type Logger, type LoggerOptions } from 'pino';
 import pretty from 'pino-pretty';
 import { RequestContext } from '../context/request-context';
+import { redactQueryStrings, redactQuoted, serializeError, serializeRequest, stackFrames } from './log-serializers';
 
 /**
- * Paths never written to logs: credentials, tokens and patient data (PHI).
- * Fastify's request serializer logs method/url/headers; bodies are never logged.
+ * Paths never written to logs: credentials, tokens and patient data (PHI), should a line carry
+ * such an object. Requests are logged by method and path only and errors by type, code, message
+ * and stack (./log-serializers); bodies are never logged.
  */
 export const REDACTED_PATHS = [
   'req.headers.authorization',
@@ -34,6 +36,17 @@ export function createRootLogger(level = 'info', destination: pino.DestinationSt
     level,
     base: { service: 'referloop' },
     redact: { paths: REDACTED_PATHS, censor: '[redacted]' },
+    // These win over Fastify's own (it merges the instance's serializers last).
+    serializers: { req: serializeRequest, err: serializeError },
+    // Framework lines quote request targets in their text ("Route GET:/patients?q=… not found").
+    hooks: {
+      logMethod(args, method) {
+        method.apply(
+          this,
+          args.map((arg) => (typeof arg === 'string' ? redactQueryStrings(arg) : arg)) as Parameters<typeof method>,
+        );
+      },
+    },
     timestamp: pino.stdTimeFunctions.isoTime,
   };
   return destination ? pino(options, destination) : pino(options);
@@ -50,6 +63,9 @@ const FRAMEWORK_BOOT_CONTEXTS = new Set(['InstanceLoader', 'RoutesResolver', 'Ro
 /**
  * Nest's LoggerService on top of pino, so framework and app lines share one JSON format.
  * Lines written during a request carry its id (Fastify's own request lines bind it already).
+ * Nest's `Logger` passes `(message, ...params, context)`: an Error among them is logged as `err`
+ * (through the error serializer), and a trace string by its frames only (its first line repeats
+ * the error's message, which may quote a value).
  */
 export class PinoNestLogger implements LoggerService {
   constructor(private readonly root: Logger) {}
@@ -59,25 +75,36 @@ export class PinoNestLogger implements LoggerService {
     return requestId ? this.root.child({ reqId: requestId }) : this.root;
   }
 
-  log(message: unknown, context?: string): void {
-    if (context !== undefined && FRAMEWORK_BOOT_CONTEXTS.has(context)) this.logger.debug({ context }, String(message));
-    else this.logger.info({ context }, String(message));
+  log(message: unknown, ...params: unknown[]): void {
+    this.write('info', message, params);
   }
-  error(message: unknown, trace?: string, context?: string): void {
-    if (message instanceof Error) {
-      this.logger.error({ context, err: message }, message.message);
-    } else {
-      this.logger.error({ context, trace }, String(message));
-    }
+  error(message: unknown, ...params: unknown[]): void {
+    this.write('error', message, params);
   }
-  warn(message: unknown, context?: string): void {
-    this.logger.warn({ context }, String(message));
+  warn(message: unknown, ...params: unknown[]): void {
+    this.write('warn', message, params);
   }
-  debug(message: unknown, context?: string): void {
-    this.logger.debug({ context }, String(message));
+  debug(message: unknown, ...params: unknown[]): void {
+    this.write('debug', message, params);
   }
-  verbose(message: unknown, context?: string): void {
-    this.logger.trace({ context }, String(message));
+  verbose(message: unknown, ...params: unknown[]): void {
+    this.write('trace', message, params);
+  }
+
+  private write(level: LogLevel, message: unknown, params: unknown[]): void {
+    const context = params.length > 1 || (params.length === 1 && level !== 'error') ? params.at(-1) : undefined;
+    const rest = context === undefined ? params : params.slice(0, -1);
+    const err = [message, ...rest].find((p): p is Error => p instanceof Error);
+    const trace = rest.find((p): p is string => typeof p === 'string');
+    const fields: Record<string, unknown> = { context: typeof context === 'string' ? context : undefined };
+    // Nest's per-module and per-route start-up lines are detail: a start shows what matters.
+    const effective = level === 'info' && typeof context === 'string' && FRAMEWORK_BOOT_CONTEXTS.has(context) ? 'debug' : level;
+    if (err) fields.err = err;
+    else if (trace) fields.trace = stackFrames(trace);
+    // A message given with a trace is an error's message: its quoted literals may be values.
+    const text =
+      message instanceof Error ? serializeError(message).message : trace ? redactQuoted(String(message)) : String(message);
+    this.logger[effective](fields, text);
   }
 }
 

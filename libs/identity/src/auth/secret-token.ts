@@ -1,4 +1,4 @@
-import { createHash, createHmac, randomBytes } from 'node:crypto';
+import { createHash, createHmac, hkdfSync, randomBytes } from 'node:crypto';
 
 /** An opaque random token handed to a client once; only its SHA-256 is stored. */
 export function newSecretToken(): { token: string; hash: string } {
@@ -10,13 +10,25 @@ export function sha256(value: string): string {
   return createHash('sha256').update(value).digest('hex');
 }
 
+const KEY_SALT = 'referloop';
+/** The HKDF label of the invitation token key; a new label (v2) would be a new key. */
+const INVITATION_KEY_INFO = 'referloop invitation token v1';
+
 /**
- * The token of an invitation, derived from its id with a server secret: the invitation email is
- * sent later by the worker, which can compute the same token from the id, so no token is ever
+ * A key for one purpose, derived from the server secret with HKDF-SHA256, so the JWT signing key
+ * itself signs nothing but access tokens, and one purpose's tokens never verify as another's.
+ */
+export function purposeKey(serverSecret: string, info: string): Buffer {
+  return Buffer.from(hkdfSync('sha256', serverSecret, KEY_SALT, info, 32));
+}
+
+/**
+ * The token of an invitation, derived from its id under the invitation key: the invitation email
+ * is sent later by the worker, which can compute the same token from the id, so no token is ever
  * stored (only its SHA-256, as for random tokens) nor put in a job.
  */
 export function invitationToken(serverSecret: string, invitationId: string): string {
-  return createHmac('sha256', serverSecret).update(`referloop-invitation:${invitationId}`).digest('base64url');
+  return createHmac('sha256', purposeKey(serverSecret, INVITATION_KEY_INFO)).update(invitationId).digest('base64url');
 }
 
 /** Where an invitation is accepted (the web app's page). */

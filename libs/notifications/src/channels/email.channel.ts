@@ -62,10 +62,25 @@ export class EmailChannel implements OnModuleDestroy {
       return;
     }
     if (!this.transport) throw new Error('email channel is off');
-    await this.transport.sendMail({ from, to: message.to, subject: message.subject, text: message.text, messageId });
+    try {
+      await this.transport.sendMail({ from, to: message.to, subject: message.subject, text: message.text, messageId });
+    } catch (error) {
+      throw sendFailure(error);
+    }
   }
 
   onModuleDestroy(): void {
     this.transport?.close();
   }
+}
+
+/**
+ * What a failed send records (the delivery's last error, the queue's failed reason): codes only.
+ * SMTP answers quote the recipient ("550 <jamie@example.com>: Recipient address rejected"),
+ * and a recipient may be a patient.
+ */
+function sendFailure(error: unknown): Error {
+  const { code, responseCode } = (error ?? {}) as { code?: unknown; responseCode?: unknown };
+  const codes = [code, responseCode].filter((c) => typeof c === 'string' || typeof c === 'number');
+  return new Error(codes.length > 0 ? `email not sent (${codes.join(' ')})` : 'email not sent');
 }

@@ -1,7 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { APP_CONFIG, type AppConfig } from '@referloop/config';
-import { INVITATION_CREATED_EVENT, invitationToken, invitationUrl } from '@referloop/identity';
+import { INVITATION_CREATED_EVENT, invitationToken, invitationUrl, sha256 } from '@referloop/identity';
 import { DataSource } from 'typeorm';
 import { EmailChannel } from '../channels/email.channel';
 import { WebhookChannel } from '../channels/webhook.channel';
@@ -28,6 +28,7 @@ interface DeliveryRow {
   to_status: string | null;
   /** Invitation emails: the invitation, whether it is still open, and the inviting clinic. */
   invitation_id: string | null;
+  invitation_token_hash: string | null;
   invitation_expires_at: Date | null;
   invitation_open: boolean | null;
   inviting_clinic: string | null;
@@ -70,7 +71,7 @@ export class NotificationDeliverer {
               u.email, w.url AS webhook_url, w.secret AS webhook_secret, (w.deleted_at IS NOT NULL) AS webhook_deleted,
               r.sender_id, sc.name AS sender_clinic, tc.name AS recipient_clinic, r.recipient_clinic_id,
               o.payload->>'fromStatus' AS from_status, o.payload->>'toStatus' AS to_status,
-              i.id AS invitation_id, i.expires_at AS invitation_expires_at, (i.accepted_at IS NULL AND i.expires_at > now()) AS invitation_open,
+              i.id AS invitation_id, i.token_hash AS invitation_token_hash, i.expires_at AS invitation_expires_at, (i.accepted_at IS NULL AND i.expires_at > now()) AS invitation_open,
               ic.name AS inviting_clinic
          FROM claimed d
          JOIN outbox_events o ON o.id = d.outbox_event_id
@@ -96,7 +97,12 @@ export class NotificationDeliverer {
     if (d.notification_type === INVITATION_CREATED_EVENT) {
       // Accepted or expired meanwhile (or the link was handed over and used): nothing to send.
       if (!d.email || !d.invitation_id || !d.invitation_open) return this.markSkipped(deliveryId, 'invitation no longer open');
-      const url = invitationUrl(this.config.publicUrl, invitationToken(this.config.jwt.secret, d.invitation_id));
+      const token = invitationToken(this.config.jwt.secret, d.invitation_id);
+      // Made under another key (the secret changed, or before invitation keys were derived): a
+      // link from here would not work; it fails visibly and the admin resends the invitation.
+      if (sha256(token) !== d.invitation_token_hash)
+        throw new Error('the invitation link cannot be rebuilt with the current key');
+      const url = invitationUrl(this.config.publicUrl, token);
       const text = invitationText(d.inviting_clinic ?? '', url, d.invitation_expires_at!);
       await this.email.send({ to: d.email, subject: text.title, text: `${text.body}\n`, messageId: d.id });
     } else if (d.channel === 'email') {

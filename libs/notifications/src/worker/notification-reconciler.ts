@@ -69,7 +69,7 @@ export class NotificationReconciler implements OnApplicationBootstrap, OnApplica
   tick(): void {
     if (this.running || this.stopped) return;
     this.running = this.reconcile()
-      .catch((error: unknown) => this.logger.warn(`reconcile failed, will retry: ${String(error)}`))
+      .catch((error: unknown) => this.logger.warn('reconcile failed, will retry', error))
       .finally(() => {
         this.running = undefined;
       });

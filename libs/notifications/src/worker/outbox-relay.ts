@@ -54,7 +54,7 @@ export class OutboxRelay implements OnApplicationBootstrap, OnApplicationShutdow
     }
     this.draining = this.drain()
       .then(() => undefined)
-      .catch((error: unknown) => this.logger.warn(`outbox publish failed, will retry: ${String(error)}`))
+      .catch((error: unknown) => this.logger.warn('outbox publish failed, will retry', error))
       .finally(() => {
         this.draining = undefined;
         if (this.again) {
@@ -95,7 +95,7 @@ export class OutboxRelay implements OnApplicationBootstrap, OnApplicationShutdow
       setTimeout(() => void this.listen(), RECONNECT_DELAY_MS).unref();
     };
     client.on('error', (error) => {
-      this.logger.warn(`outbox listener lost its connection: ${error.message}`);
+      this.logger.warn('outbox listener lost its connection', error);
       retry();
     });
     client.on('end', retry);
@@ -107,7 +107,7 @@ export class OutboxRelay implements OnApplicationBootstrap, OnApplicationShutdow
       // Anything committed while we were not listening.
       this.wake();
     } catch (error) {
-      this.logger.warn(`outbox listener could not connect: ${String(error)}`);
+      this.logger.warn('outbox listener could not connect', error);
       await client.end().catch(() => undefined);
       retry();
     }

@@ -1,0 +1,96 @@
+import { Writable } from 'node:stream';
+import { createRootLogger, PinoNestLogger } from './logger';
+import { pathOf, redactQueryStrings, redactQuoted, serializeError, serializeRequest } from './log-serializers';
+
+/** A pg DatabaseError as the driver builds it, wrapped the way TypeORM wraps it. */
+function queryFailed(): Error {
+  const driverError = Object.assign(new Error('duplicate key value violates unique constraint "users_email_key"'), {
+    code: '23505',
+    detail: 'Key (email)=(jamie@example.test) already exists.',
+    constraint: 'users_email_key',
+    table: 'users',
+  });
+  class QueryFailedError extends Error {}
+  return Object.assign(new QueryFailedError(driverError.message), {
+    ...driverError,
+    query: 'INSERT INTO users (email, password_hash) VALUES ($1, $2)',
+    parameters: ['jamie@example.test', '$argon2id$v=19$secret'],
+    driverError,
+  });
+}
+
+describe('log serializers', () => {
+  it('logs a request by its path, never its query string', () => {
+    expect(pathOf('/api/v1/patients?q=Jamie')).toBe('/api/v1/patients');
+    expect(pathOf('/accept-invitation?token=abc#x')).toBe('/accept-invitation');
+    expect(serializeRequest({ method: 'GET', url: '/api/v1/patients?q=Jamie', ip: '10.0.0.1', host: 'h' })).toEqual({
+      method: 'GET',
+      url: '/api/v1/patients',
+      host: 'h',
+      remoteAddress: '10.0.0.1',
+    });
+  });
+
+  it('keeps type, code, message and stack frames of a database error, and nothing it carries', () => {
+    const out = serializeError(queryFailed());
+    expect(out).toEqual({
+      type: 'QueryFailedError',
+      code: '23505',
+      message: 'duplicate key value violates unique constraint "users_email_key"',
+      stack: expect.stringMatching(/^QueryFailedError: duplicate key[^\n]*\n\s+at /),
+    });
+    expect(JSON.stringify(out)).not.toMatch(/jamie|argon2|INSERT/);
+  });
+
+  it('redacts the values PostgreSQL and TypeORM quote in messages, also in the stack and causes', () => {
+    const error = new Error('invalid input syntax for type integer: "Jamie Rivera"', {
+      cause: new Error('Could not find any entity of type "Patient" matching: {"lastName": "Rivera"}'),
+    });
+    const out = serializeError(error);
+    expect(out.message).toBe('invalid input syntax for type integer: "[redacted]"');
+    expect(out.cause?.message).toBe('Could not find any entity of type "[redacted]" matching: {"[redacted]": "[redacted]"}');
+    expect(JSON.stringify(out)).not.toMatch(/Jamie|Rivera/);
+    expect(redactQuoted('relation "patients" and "x"', new Set(['patients']))).toBe('relation "patients" and "[redacted]"');
+  });
+
+  it('redacts query strings that messages quote, keeping the path', () => {
+    expect(redactQueryStrings('Route GET:/api/v1/patients?q=Jamie%20Rivera not found')).toBe(
+      'Route GET:/api/v1/patients?[redacted] not found',
+    );
+    expect(redactQueryStrings('open http://x.test/accept-invitation?token=abc.def now')).toBe(
+      'open http://x.test/accept-invitation?[redacted] now',
+    );
+    expect(redactQueryStrings('is it ready? yes')).toBe('is it ready? yes');
+    expect(serializeError(new Error('Reply was already sent for GET /patients?q=Jamie')).message).toBe(
+      'Reply was already sent for GET /patients?[redacted]',
+    );
+  });
+
+  it('applies to every line of the root logger and of Nest’s logger', () => {
+    const lines: string[] = [];
+    const root = createRootLogger(
+      'trace',
+      new Writable({
+        write(chunk: Buffer, _encoding, done) {
+          lines.push(chunk.toString());
+          done();
+        },
+      }),
+    );
+    root.error({ err: queryFailed(), req: { method: 'GET', url: '/x?q=Jamie' } }, 'failed');
+    const nest = new PinoNestLogger(root);
+    nest.error(queryFailed(), undefined, 'ProblemFilter');
+    nest.warn('outbox publish failed', queryFailed(), 'OutboxRelay');
+    nest.error('invalid input syntax for type date: "Jamie"', 'Error: invalid input "Jamie"\n    at f (x.js:1:1)', 'Ctx');
+    root.info('Route GET:/patients?q=Jamie not found');
+    const all = lines.join('');
+    expect(all).not.toMatch(/Jamie|argon2|INSERT/);
+    expect(lines.map((l) => JSON.parse(l))).toMatchObject([
+      { err: { code: '23505' }, req: { url: '/x' } },
+      { context: 'ProblemFilter', err: { type: 'QueryFailedError' }, msg: expect.stringContaining('users_email_key') },
+      { context: 'OutboxRelay', err: { code: '23505' }, msg: 'outbox publish failed' },
+      { context: 'Ctx', trace: '    at f (x.js:1:1)', msg: 'invalid input syntax for type date: "[redacted]"' },
+      { msg: 'Route GET:/patients?[redacted] not found' },
+    ]);
+  });
+});

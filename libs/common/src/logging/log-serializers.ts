@@ -1,0 +1,96 @@
+/**
+ * What a request or an error may say in a log line. Logs leave the system of record (shipped,
+ * kept, read by operators), so they carry no patient data and no secrets: a request is logged by
+ * its path (query strings hold searches such as `?q=<patient name>` and links such as
+ * `?token=<invitation>`), and an error by its type, code, message and stack frames, never the
+ * properties drivers attach (`parameters`, `query`, `detail`, `where`, the driver error itself).
+ */
+
+const REDACTED = '"[redacted]"';
+/** A double-quoted literal: how PostgreSQL and TypeORM quote the values they refuse or looked for. */
+const QUOTED = /"(?:[^"\\]|\\.)*"/g;
+/** A query string after a path or URL (`/patients?q=…`), up to whitespace or a quote. */
+const QUERY_STRING = /(\/[^\s?#"']*)\?[^\s"'#]*/g;
+/** The frames of a stack ("    at fn (file:line:col)"), which name code, never data. */
+const FRAME = /^\s+at /;
+const MAX_CAUSE_DEPTH = 3;
+
+/**
+ * A message with its quoted literals replaced, except the schema names in `keep`: PostgreSQL writes
+ * `invalid input syntax for type integer: "<value>"` but `violates unique constraint "<name>"`.
+ */
+export function redactQuoted(message: string, keep: ReadonlySet<string> = new Set()): string {
+  return message.replace(QUOTED, (quoted) => (keep.has(quoted.slice(1, -1)) ? quoted : REDACTED));
+}
+
+/** Text with the query string of every path or URL in it replaced (framework messages quote request targets). */
+export function redactQueryStrings(text: string): string {
+  return text.replace(QUERY_STRING, '$1?[redacted]');
+}
+
+/** Only the frame lines of a stack or a trace string (its first lines repeat the message). */
+export function stackFrames(stack: unknown): string {
+  return typeof stack === 'string'
+    ? stack
+        .split('\n')
+        .filter((line) => FRAME.test(line))
+        .join('\n')
+    : '';
+}
+
+export interface SerializedError {
+  type: string;
+  message: string;
+  code?: string | number;
+  stack: string;
+  cause?: SerializedError;
+}
+
+type ErrorLike = Error & {
+  code?: unknown;
+  cause?: unknown;
+  constraint?: unknown;
+  table?: unknown;
+  column?: unknown;
+  schema?: unknown;
+  dataType?: unknown;
+};
+
+/** The one way an error is written to a log (pino's `err` serializer, Nest's logger). */
+export function serializeError(error: unknown, depth = 0): SerializedError {
+  if (!(error instanceof Error)) return { type: typeof error, message: redactQuoted(String(error)), stack: '' };
+  const e = error as ErrorLike;
+  // PostgreSQL's own identifiers in its message stay readable (they are schema, not data).
+  const names = [e.constraint, e.table, e.column, e.schema, e.dataType].filter((n): n is string => typeof n === 'string');
+  const type = e.constructor?.name || e.name || 'Error';
+  const message = redactQueryStrings(redactQuoted(e.message, new Set(names)));
+  const frames = stackFrames(e.stack);
+  const out: SerializedError = { type, message, stack: frames ? `${type}: ${message}\n${frames}` : `${type}: ${message}` };
+  if (typeof e.code === 'string' || typeof e.code === 'number') out.code = e.code;
+  if (e.cause !== undefined && depth < MAX_CAUSE_DEPTH) out.cause = serializeError(e.cause, depth + 1);
+  return out;
+}
+
+/** The path of a request target, without its query string. */
+export function pathOf(url: string): string {
+  const end = url.search(/[?#]/);
+  return end === -1 ? url : url.slice(0, end);
+}
+
+interface RequestLike {
+  method?: string;
+  url?: string;
+  ip?: string;
+  host?: string;
+  socket?: { remoteAddress?: string };
+}
+
+/** The one way a request is written to a log (replaces Fastify's, which logs the whole URL). */
+export function serializeRequest(request: RequestLike): Record<string, unknown> {
+  return {
+    method: request.method,
+    url: pathOf(request.url ?? ''),
+    host: request.host,
+    remoteAddress: request.ip ?? request.socket?.remoteAddress,
+  };
+}

@@ -1,0 +1,120 @@
+import { randomBytes } from 'node:crypto';
+import { clinicPayload, isoDateFrom, PASSWORD, practitionerPayload, uniqueEmail } from '@referloop/testing';
+import { Client } from 'pg';
+import { createPatient } from './support/referral-helpers';
+import { eventually, startSmtpSink } from './support/sinks';
+import { expectProblem, registerClinic, type TestApp, startTestApp, type TestClinic } from './support/test-app';
+
+/**
+ * SPEC/issue 9: no PHI and no secrets in logs. The API and the worker log through the production
+ * logger at level trace into memory, so every line the code writes is searched; the requests below
+ * put a patient name in a query string, an invitation token in an API body and a web app URL, and
+ * make PostgreSQL fail on rows that hold the patient and a password hash.
+ */
+describe('what the API and the worker log', () => {
+  let t: TestApp;
+  let smtp: Awaited<ReturnType<typeof startSmtpSink>>;
+  let sql: Client;
+  let clinic: TestClinic;
+  const canary = `Qzcanary${randomBytes(6).toString('hex')}`;
+
+  /** How often `text` occurs in everything logged so far. */
+  const countInLogs = (text: string) => t.logs.join('').split(text).length - 1;
+  const logLines = () => t.logs.map((line) => JSON.parse(line) as Record<string, unknown>);
+
+  const patientBody = (overrides: Record<string, unknown> = {}) => ({
+    firstName: canary,
+    lastName: `${canary}son`,
+    dateOfBirth: isoDateFrom(new Date(), -40 * 365),
+    preferredContact: 'phone',
+    ...overrides,
+  });
+
+  beforeAll(async () => {
+    smtp = await startSmtpSink();
+    t = await startTestApp({ SMTP_URL: smtp.url, OUTBOX_SWEEP_INTERVAL: '500ms' }, { worker: true, captureLogs: true });
+    sql = new Client({ connectionString: t.database.url });
+    await sql.connect();
+    clinic = await registerClinic(t.http, { name: 'Sunrise Massage' });
+  });
+  afterAll(async () => {
+    await sql.end();
+    await t.close();
+    await smtp.close();
+  });
+
+  it('never writes a patient name searched for in a query string', async () => {
+    const patient = await createPatient(t.http, clinic.admin, { firstName: canary, lastName: `${canary}son` });
+    const found = await t.http.get('/api/v1/patients').query({ q: canary }).set(clinic.admin.auth).expect(200);
+    expect(found.body.items.map((p: { id: string }) => p.id)).toEqual([patient.id]);
+    // An unknown API route and a web app route with the name in their query strings.
+    await t.http.get('/api/v1/no-such-route').query({ q: canary }).set(clinic.admin.auth).expect(404);
+    await t.http.get('/patients').query({ q: canary });
+
+    // Positive control: the request lines are there, with their path.
+    const requestLines = logLines().filter((l) => l.msg === 'incoming request');
+    expect(requestLines.map((l) => (l.req as { url: string }).url)).toEqual(
+      expect.arrayContaining(['/api/v1/patients', '/api/v1/no-such-route', '/patients']),
+    );
+    expect(countInLogs(canary)).toBe(0);
+  });
+
+  it('never writes an invitation token, from the web app link or the API body', async () => {
+    const invited = await t.http
+      .post('/api/v1/practitioners')
+      .set(clinic.admin.auth)
+      .send(practitionerPayload('physical_therapist', new Date()))
+      .expect(201);
+    const { token } = invited.body.invitation as { token: string };
+    // The worker emails the link (so it handles the token too).
+    await eventually(() => smtp.messages.some((m) => m.raw.includes(token.slice(0, 20))), 'the invitation email');
+    await t.http.get('/accept-invitation').query({ token });
+    await t.http.post('/api/v1/auth/accept-invitation').send({ token, password: PASSWORD }).expect(200);
+    await t.http.post('/api/v1/auth/accept-invitation').send({ token, password: PASSWORD }).expect(400);
+
+    expect(logLines().some((l) => (l.req as { url?: string } | undefined)?.url === '/accept-invitation')).toBe(true);
+    expect(countInLogs(token)).toBe(0);
+    expect(countInLogs(encodeURIComponent(token))).toBe(0);
+  });
+
+  it('logs a database failure with its type, code and stack, never the values PostgreSQL reports', async () => {
+    // A patient insert that PostgreSQL refuses with the values in its detail ("Key (first_name)=(…)")…
+    await sql.query(`CREATE UNIQUE INDEX privacy_test_first_name ON patients (first_name)`);
+    const duplicate = await t.http.post('/api/v1/patients').set(clinic.admin.auth).send(patientBody());
+    expectProblem(duplicate, 500, 'internal_error');
+    // …and one whose message embeds the value (invalid input syntax for type integer: "…").
+    await sql.query(`ALTER TABLE patients ALTER COLUMN last_name TYPE integer USING 0`);
+    const badType = await t.http
+      .post('/api/v1/patients')
+      .set(clinic.admin.auth)
+      .send(patientBody({ firstName: 'Other', lastName: `${canary}-typed` }));
+    expectProblem(badType, 500, 'internal_error');
+    // A registration that fails on the users row (which holds the password hash).
+    await sql.query(`ALTER TABLE users ADD CONSTRAINT privacy_test_no_users CHECK (false) NOT VALID`);
+    const registration = await t.http.post('/api/v1/auth/register-clinic').send({
+      clinic: clinicPayload({ name: 'Capitol Physio' }),
+      admin: { email: uniqueEmail(canary.toLowerCase()), password: PASSWORD, fullName: `${canary} Admin` },
+    });
+    expectProblem(registration, 500, 'internal_error');
+
+    const errors = logLines().filter((l) => l.err);
+    expect(errors.map((l) => (l.err as { code?: string }).code)).toEqual(expect.arrayContaining(['23505', '22P02', '23514']));
+    // The message stays useful: PostgreSQL's names are kept, the values it quotes are not.
+    expect(errors.map((l) => (l.err as { message: string }).message)).toEqual(
+      expect.arrayContaining([
+        'duplicate key value violates unique constraint "privacy_test_first_name"',
+        'invalid input syntax for type integer: "[redacted]"',
+      ]),
+    );
+    for (const line of errors) {
+      const err = line.err as Record<string, unknown>;
+      expect(Object.keys(err).sort()).toEqual(expect.arrayContaining(['message', 'stack', 'type']));
+      for (const key of ['parameters', 'detail', 'query', 'driverError', 'where']) expect(err).not.toHaveProperty(key);
+    }
+    expect(countInLogs(canary)).toBe(0);
+    expect(countInLogs('$argon2')).toBe(0);
+    expect(countInLogs(PASSWORD)).toBe(0);
+    expect(countInLogs('Failing row')).toBe(0);
+    expect(countInLogs('Key (')).toBe(0);
+  });
+});
