@@ -1,7 +1,7 @@
 import { Clock } from '@referloop/common';
 import { PASSWORD, uniqueEmail } from '@referloop/testing';
 import { Client } from 'pg';
-import { createPatient } from './support/referral-helpers';
+import { actOk, createPatient, createReferral, injuryReferralBody } from './support/referral-helpers';
 import { type CapturedEmail, eventually, startSmtpSink } from './support/sinks';
 import {
   addPractitioner,
@@ -356,6 +356,80 @@ describe('accounts', () => {
         'last_admin',
       );
       await t.http.get('/api/v1/me').set(solo.admin.auth).expect(200);
+    });
+  });
+
+  describe('unowned referrals and reassignment', () => {
+    it("lists the clinic's open referrals of deactivated practitioners and hands them to a colleague", async () => {
+      const massage = await registerClinic(t.http, { name: 'Sunrise Massage' });
+      const physio = await registerClinic(t.http, { name: 'Capitol Physio' });
+      const lmt = await addPractitioner(t.http, massage, 'massage_therapist');
+      const lmt2 = await addPractitioner(t.http, massage, 'massage_therapist');
+      const pt = await addPractitioner(t.http, physio, 'physical_therapist');
+      const pt2 = await addPractitioner(t.http, physio, 'physical_therapist');
+      const physioLmt = await addPractitioner(t.http, physio, 'massage_therapist');
+      const patient = await createPatient(t.http, lmt);
+      const sent = await actOk(t.http, lmt, await createReferral(t.http, lmt, injuryReferralBody(patient.id, pt.id)), 'send');
+      const draft = await createReferral(t.http, lmt, injuryReferralBody(patient.id, pt.id));
+      const closed = await actOk(
+        t.http,
+        lmt,
+        await actOk(t.http, lmt, await createReferral(t.http, lmt, injuryReferralBody(patient.id, pt.id)), 'send'),
+        'cancel',
+        { reason: 'Patient moved away' },
+      );
+
+      const unowned = async (clinic: TestClinic) =>
+        (
+          (await t.http.get('/api/v1/admin/referrals/unowned').set(clinic.admin.auth).expect(200)).body.items as { id: string }[]
+        ).map((r) => r.id);
+      expect(await unowned(physio)).toEqual([]);
+      await t.http.post(`/api/v1/practitioners/${pt.id}/deactivate`).set(physio.admin.auth).expect(200);
+      // The recipient side: the sent, open referral only (not the draft it never saw, not the terminal one).
+      expect(await unowned(physio)).toEqual([sent.id]);
+      expect(await unowned(massage)).toEqual([]);
+      expectProblem(await t.http.get('/api/v1/admin/referrals/unowned').set(pt2.auth), 403, 'forbidden');
+
+      const reassign = (user: SignedInUser, body: object, id = sent.id) =>
+        t.http.post(`/api/v1/referrals/${id}/reassign`).set(user.auth).send(body);
+      expectProblem(await reassign(physio.admin, { practitionerId: physioLmt.id }), 422, 'practitioner_role_mismatch');
+      expectProblem(await reassign(physio.admin, { practitionerId: pt.id }), 422, 'practitioner_inactive');
+      // A practitioner of another clinic, a referral another clinic cannot see, a practitioner (not admin): refused.
+      expectProblem(await reassign(physio.admin, { practitionerId: lmt2.id }), 404, 'not_found');
+      const stranger = await registerClinic(t.http);
+      expectProblem(await reassign(stranger.admin, { practitionerId: pt2.id }), 404, 'not_found');
+      expectProblem(await reassign(pt2, { practitionerId: pt2.id }), 404, 'not_found');
+      expectProblem(await reassign(physio.admin, { practitionerId: pt2.id, version: sent.version + 5 }), 409, 'stale_version');
+      expectProblem(await reassign(physio.admin, { practitionerId: pt2.id }, closed.id), 409, 'invalid_transition');
+
+      const moved = await reassign(physio.admin, { practitionerId: pt2.id, version: sent.version }).expect(200);
+      expect(moved.body).toMatchObject({ id: sent.id, recipientId: pt2.id, status: sent.status, version: sent.version + 1 });
+      const events = (await t.http.get(`/api/v1/referrals/${sent.id}/events`).set(lmt.auth).expect(200)).body.items;
+      expect(events.filter((e: { type: string }) => e.type === 'reassigned')).toEqual([
+        expect.objectContaining({
+          actorId: physio.admin.id,
+          fromStatus: 'sent',
+          toStatus: 'sent',
+          data: { side: 'recipient', fromPractitionerId: pt.id, toPractitionerId: pt2.id },
+        }),
+      ]);
+      expect(await unowned(physio)).toEqual([]);
+      // The new owner is told and can act on it.
+      await eventually(async () => {
+        const inbox = await t.http.get('/api/v1/notifications').set(pt2.auth).expect(200);
+        return inbox.body.items.find(
+          (n: { type: string; referralId: string }) => n.type === 'reassigned' && n.referralId === sent.id,
+        );
+      }, 'reassigned notification');
+      const read = await t.http.get(`/api/v1/referrals/${sent.id}`).set(pt2.auth).expect(200);
+      await actOk(t.http, pt2, read.body, 'accept');
+
+      // The sender side: the massage clinic's admin moves the deactivated LMT's referrals, drafts included.
+      await t.http.post(`/api/v1/practitioners/${lmt.id}/deactivate`).set(massage.admin.auth).expect(200);
+      expect((await unowned(massage)).sort()).toEqual([sent.id, draft.id].sort());
+      const movedDraft = await reassign(massage.admin, { practitionerId: lmt2.id }, draft.id).expect(200);
+      expect(movedDraft.body).toMatchObject({ senderId: lmt2.id, status: 'draft' });
+      expect(await unowned(massage)).toEqual([sent.id]);
     });
   });
 
