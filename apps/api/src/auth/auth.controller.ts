@@ -1,6 +1,5 @@
-import { Body, Controller, HttpCode, Post, UseGuards } from '@nestjs/common';
+import { Body, Controller, HttpCode, Post } from '@nestjs/common';
 import { ApiBearerAuth, ApiTags } from '@nestjs/swagger';
-import { ThrottlerGuard } from '@nestjs/throttler';
 import type { Principal } from '@referloop/common';
 import { AuthService } from '@referloop/identity';
 import { ApiProblems } from '../http/api-problems.decorator';
@@ -15,6 +14,7 @@ import {
   TokensDto,
 } from './auth.dto';
 import { CurrentPrincipal, Public } from './auth.decorators';
+import { RateLimited } from './rate-limit.guard';
 
 @ApiTags('auth')
 @Controller('auth')
@@ -24,7 +24,7 @@ export class AuthController {
   /** Creates a clinic and its first admin, and signs the admin in. */
   @Post('register-clinic')
   @Public()
-  @UseGuards(ThrottlerGuard)
+  @RateLimited()
   @HttpCode(201)
   @ApiProblems('validation_failed', 'email_taken', 'rate_limited')
   registerClinic(@Body() body: RegisterClinicDto): Promise<RegisteredClinicDto> {
@@ -33,7 +33,7 @@ export class AuthController {
 
   @Post('login')
   @Public()
-  @UseGuards(ThrottlerGuard)
+  @RateLimited()
   @HttpCode(200)
   @ApiProblems('validation_failed', 'unauthenticated', 'rate_limited')
   login(@Body() body: LoginDto): Promise<TokensDto> {
@@ -43,7 +43,7 @@ export class AuthController {
   /** Rotates the refresh token. Reusing an already rotated token revokes the whole session. */
   @Post('refresh')
   @Public()
-  @UseGuards(ThrottlerGuard)
+  @RateLimited()
   @HttpCode(200)
   @ApiProblems('validation_failed', 'unauthenticated', 'rate_limited')
   refresh(@Body() body: RefreshDto): Promise<TokensDto> {
@@ -62,7 +62,7 @@ export class AuthController {
   /** Sets the invited practitioner's password and signs them in. */
   @Post('accept-invitation')
   @Public()
-  @UseGuards(ThrottlerGuard)
+  @RateLimited()
   @HttpCode(200)
   @ApiProblems('validation_failed', 'invitation_invalid', 'rate_limited')
   acceptInvitation(@Body() body: AcceptInvitationDto): Promise<TokensDto> {
@@ -84,7 +84,7 @@ export class AuthController {
    */
   @Post('password-reset')
   @Public()
-  @UseGuards(ThrottlerGuard)
+  @RateLimited()
   @HttpCode(202)
   @ApiProblems('validation_failed', 'rate_limited')
   async requestPasswordReset(@Body() body: PasswordResetDto): Promise<void> {
@@ -94,7 +94,7 @@ export class AuthController {
   /** Sets a new password with the link's token and signs in; every other session of the account ends. */
   @Post('password-reset/confirm')
   @Public()
-  @UseGuards(ThrottlerGuard)
+  @RateLimited()
   @HttpCode(200)
   @ApiProblems('validation_failed', 'reset_token_invalid', 'rate_limited')
   confirmPasswordReset(@Body() body: PasswordResetConfirmDto): Promise<TokensDto> {
