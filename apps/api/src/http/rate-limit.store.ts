@@ -32,6 +32,8 @@ return {hits, ttl}`;
 
 export class RedisRateLimitStore extends RateLimitStore implements OnApplicationShutdown {
   private readonly redis: Redis;
+  /** The first connection, awaited by every hit that arrives while it is being made. */
+  private connected?: Promise<void>;
 
   constructor(
     redisUrl: string,
@@ -45,7 +47,11 @@ export class RedisRateLimitStore extends RateLimitStore implements OnApplication
   }
 
   async hit(key: string, windowMs: number): Promise<RateLimitWindow> {
-    if (this.redis.status === 'wait') await this.redis.connect();
+    this.connected ??= this.redis.connect().catch((error: unknown) => {
+      this.connected = undefined;
+      throw error;
+    });
+    await this.connected;
     const [hits, ttl] = (await this.redis.eval(HIT_SCRIPT, 1, `${this.prefix}:ratelimit:${key}`, windowMs)) as [number, number];
     return { hits, resetInMs: ttl };
   }
