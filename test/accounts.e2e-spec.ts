@@ -283,7 +283,7 @@ describe('accounts', () => {
       expect(res.body).toMatchObject({ id: pt.id, active: false });
 
       // Every route answers 401 to their old tokens.
-      const routes: [string, string, object?][] = [
+      const routes: ['get' | 'post' | 'patch', string, object?][] = [
         ['get', '/api/v1/me'],
         ['get', '/api/v1/me/sessions'],
         ['post', '/api/v1/me/password', { currentPassword: PASSWORD, newPassword: NEW_PASSWORD }],
@@ -299,9 +299,7 @@ describe('accounts', () => {
       ];
       for (const user of [pt, { ...pt, accessToken: second.accessToken, auth: bearer(second.accessToken) }]) {
         for (const [method, path, body] of routes) {
-          const call = (t.http as unknown as Record<string, (p: string) => ReturnType<typeof t.http.get>>)
-            [method](path)
-            .set(user.auth);
+          const call = t.http[method](path).set(user.auth);
           const answer = body ? await call.send(body) : await call;
           expect({ method, path, status: answer.status }).toEqual({ method, path, status: 401 });
         }
