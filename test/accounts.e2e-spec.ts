@@ -104,6 +104,19 @@ describe('accounts', () => {
       expectProblem(again, 400, 'reset_token_invalid');
     });
 
+    it('lets exactly one of two concurrent confirmations with the same token through', async () => {
+      const { admin } = await registerClinic(t.http);
+      const token = await resetToken(admin.email);
+      const answers = await Promise.all(
+        ['first-new-password', 'second-new-password'].map((password) =>
+          t.http.post('/api/v1/auth/password-reset/confirm').send({ token, password }),
+        ),
+      );
+      expect(answers.map((r) => r.status).sort()).toEqual([200, 400]);
+      const winner = answers[0].status === 200 ? 'first-new-password' : 'second-new-password';
+      await login(admin.email, winner).expect(200);
+    });
+
     it('answers 202 for an unknown or deactivated address and sends nothing', async () => {
       const clinic = await registerClinic(t.http);
       const lmt = await addPractitioner(t.http, clinic, 'massage_therapist');
@@ -346,6 +359,26 @@ describe('accounts', () => {
       await t.http.get('/api/v1/me').set(pt.auth).expect(200);
     });
 
+    it('two admins deactivating each other at once leave the clinic exactly one active admin', async () => {
+      const duo = await registerClinic(t.http);
+      const second = await addPractitioner(t.http, duo, 'massage_therapist');
+      // (Promoted in the database: admins are made by another route.)
+      await db.query(`UPDATE users SET role = 'clinic_admin', licence_number = NULL, licence_region = NULL WHERE id = $1`, [
+        second.id,
+      ]);
+      const answers = await Promise.all([
+        t.http.post(`/api/v1/practitioners/${second.id}/deactivate`).set(duo.admin.auth),
+        t.http.post(`/api/v1/practitioners/${duo.admin.id}/deactivate`).set(second.auth),
+      ]);
+      expect(answers.filter((r) => r.status === 200)).toHaveLength(1);
+      for (const loser of answers.filter((r) => r.status !== 200)) expect([401, 422]).toContain(loser.status);
+      const { rows } = await db.query(
+        `SELECT count(*)::int AS n FROM users WHERE clinic_id = $1 AND role = 'clinic_admin' AND deactivated_at IS NULL`,
+        [duo.clinicId],
+      );
+      expect(rows[0].n).toBe(1);
+    });
+
     it("refuses to deactivate the clinic's last active admin (422 last_admin)", async () => {
       const solo = await registerClinic(t.http);
       expectProblem(
@@ -387,6 +420,12 @@ describe('accounts', () => {
       expect(await unowned(physio)).toEqual([sent.id]);
       expect(await unowned(massage)).toEqual([]);
       expectProblem(await t.http.get('/api/v1/admin/referrals/unowned').set(pt2.auth), 403, 'forbidden');
+      // A draft to them cannot be sent any more.
+      expectProblem(
+        await t.http.post(`/api/v1/referrals/${draft.id}/send`).set(lmt.auth).send({ version: draft.version }),
+        422,
+        'practitioner_inactive',
+      );
 
       const reassign = (user: SignedInUser, body: object, id = sent.id) =>
         t.http.post(`/api/v1/referrals/${id}/reassign`).set(user.auth).send(body);
