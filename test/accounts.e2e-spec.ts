@@ -331,6 +331,14 @@ describe('accounts', () => {
       await t.http.get(`/api/v1/practitioners/${pt.id}`).set(lmt.auth).expect(404);
       const own = await t.http.get(`/api/v1/practitioners/${pt.id}`).set(clinic.admin.auth).expect(200);
       expect(own.body.active).toBe(false);
+      const members = await t.http.get('/api/v1/clinics/me/members').set(clinic.admin.auth).expect(200);
+      expect(members.body.items.map((m: { id: string; active: boolean }) => [m.id, m.active])).toEqual(
+        expect.arrayContaining([
+          [clinic.admin.id, true],
+          [pt.id, false],
+        ]),
+      );
+      expectProblem(await t.http.get('/api/v1/clinics/me/members').set(lmt.auth), 403, 'forbidden');
       const patient = await createPatient(t.http, lmt);
       const refused = await t.http
         .post('/api/v1/referrals')

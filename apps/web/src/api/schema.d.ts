@@ -226,6 +226,27 @@ export interface paths {
     patch: operations['ClinicsController_update'];
     trace?: never;
   };
+  '/api/v1/clinics/me/members': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /**
+     * Every user of your clinic, by name: admins and practitioners, invited, active (`active: true`)
+     *     or deactivated, licences expired or not. The directory (`GET /practitioners`) lists only who
+     *     can receive referrals; this is what an admin manages (deactivate, reactivate).
+     */
+    get: operations['ClinicsController_members'];
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
   '/api/v1/practitioners': {
     parameters: {
       query?: never;
@@ -916,6 +937,10 @@ export interface components {
       timezone?: string;
       address?: components['schemas']['UpdateAddressDto'];
     };
+    PractitionerPageDto: {
+      items: components['schemas']['UserResponseDto'][];
+      nextCursor: string | null;
+    };
     LicenceDto: {
       number: string;
       /** @description Licensing region (state or province), e.g. `TX`. */
@@ -980,10 +1005,6 @@ export interface components {
       createdAt: string;
       updatedAt: string;
       invitation: components['schemas']['InvitationDto'];
-    };
-    PractitionerPageDto: {
-      items: components['schemas']['UserResponseDto'][];
-      nextCursor: string | null;
     };
     UpdatePractitionerDto: {
       fullName?: string;
@@ -2088,9 +2109,60 @@ export interface operations {
       };
     };
   };
+  ClinicsController_members: {
+    parameters: {
+      query?: {
+        cursor?: string;
+        limit?: number;
+      };
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['PractitionerPageDto'];
+        };
+      };
+      /** @description problem+json with code `validation_failed` */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description problem+json with code `unauthenticated` */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description problem+json with code `forbidden` */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+    };
+  };
   PractitionersController_directory: {
     parameters: {
       query?: {
+        cursor?: string;
+        limit?: number;
         type?: 'massage_therapist' | 'physical_therapist';
         specialty?:
           | 'sports_injury'
@@ -2114,8 +2186,6 @@ export interface operations {
         acceptingReferrals?: boolean;
         /** @description Free text over name, clinic name and bio. */
         q?: string;
-        cursor?: string;
-        limit?: number;
       };
       header?: never;
       path?: never;
@@ -2445,10 +2515,10 @@ export interface operations {
   PatientsController_list: {
     parameters: {
       query?: {
-        /** @description Search over first and last name. */
-        q?: string;
         cursor?: string;
         limit?: number;
+        /** @description Search over first and last name. */
+        q?: string;
       };
       header?: never;
       path?: never;
@@ -2729,6 +2799,8 @@ export interface operations {
   ReferralsController_list: {
     parameters: {
       query?: {
+        cursor?: string;
+        limit?: number;
         box?: 'sent' | 'received' | 'clinic';
         /** @description One status or a comma-separated list. */
         status?: (
@@ -2749,8 +2821,6 @@ export interface operations {
         kind?: 'injury_care' | 'maintenance_massage';
         patientId?: string;
         updatedSince?: string;
-        cursor?: string;
-        limit?: number;
       };
       header?: never;
       path?: never;
@@ -3309,10 +3379,10 @@ export interface operations {
   NotificationsController_inbox: {
     parameters: {
       query?: {
-        /** @description Only unread notifications. */
-        unread?: boolean;
         cursor?: string;
         limit?: number;
+        /** @description Only unread notifications. */
+        unread?: boolean;
       };
       header?: never;
       path?: never;
