@@ -444,6 +444,8 @@ describe('accounts', () => {
       const stranger = await registerClinic(t.http);
       expectProblem(await reassign(stranger.admin, { practitionerId: pt2.id }), 404, 'not_found');
       expectProblem(await reassign(pt2, { practitionerId: pt2.id }), 404, 'not_found');
+      // A party who is not an admin of the clinic: 403.
+      expectProblem(await reassign(lmt, { practitionerId: lmt2.id }), 403, 'forbidden');
       expectProblem(await reassign(physio.admin, { practitionerId: pt2.id, version: sent.version + 5 }), 409, 'stale_version');
       expectProblem(await reassign(physio.admin, { practitionerId: pt2.id }, closed.id), 409, 'invalid_transition');
 
