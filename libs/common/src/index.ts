@@ -1,5 +1,6 @@
 export * from './errors';
 export * from './context/request-context';
+export * from './context/clinic-admin';
 export * from './logging/logger';
 export * from './logging/log-serializers';
 export * from './pagination/cursor';

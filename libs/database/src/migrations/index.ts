@@ -7,6 +7,7 @@ import { RecipientSeesSent1764240000000 } from './1764240000000-RecipientSeesSen
 import { AuditPartyClinics1764240100000 } from './1764240100000-AuditPartyClinics';
 import { LicenceVerifiedBy1764240200000 } from './1764240200000-LicenceVerifiedBy';
 import { IdempotencyKeyExpiry1764240300000 } from './1764240300000-IdempotencyKeyExpiry';
+import { Accounts1764242000000 } from './1764242000000-Accounts';
 import { DirectoryPartners1764247000000 } from './1764247000000-DirectoryPartners';
 
 /** Every migration, in order. Listed explicitly: glob paths break in a Nest monorepo build. */
@@ -20,5 +21,6 @@ export const MIGRATIONS = [
   AuditPartyClinics1764240100000,
   LicenceVerifiedBy1764240200000,
   IdempotencyKeyExpiry1764240300000,
+  Accounts1764242000000,
   DirectoryPartners1764247000000,
 ];

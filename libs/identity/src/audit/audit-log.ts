@@ -4,7 +4,7 @@ import { RequestContext } from '@referloop/common';
 import { queryRows, type SqlParams } from '@referloop/database';
 import { DataSource, type EntityManager } from 'typeorm';
 
-export type AuditResource = 'patient' | 'referral' | 'attachment' | 'consent';
+export type AuditResource = 'patient' | 'referral' | 'attachment' | 'consent' | 'user';
 export type AuditOutcome = 'success' | 'denied' | 'not_found';
 
 export interface AuditEntry {
@@ -19,6 +19,9 @@ export interface AuditEntry {
    * log; for a list read, with the ids of the page that concern it.
    */
   partyClinics?: PartyClinic[];
+  /** Who acted and for which clinic, when there is no signed-in caller yet (sign-in); else the caller. */
+  actorId?: string | null;
+  clinicId?: string | null;
 }
 
 export interface PartyClinic {
@@ -87,8 +90,8 @@ export class AuditLog {
   private values(entry: AuditEntry): unknown[] {
     const store = RequestContext.current();
     return [
-      store?.principal?.userId ?? null,
-      store?.principal?.clinicId ?? null,
+      entry.actorId !== undefined ? entry.actorId : (store?.principal?.userId ?? null),
+      entry.clinicId !== undefined ? entry.clinicId : (store?.principal?.clinicId ?? null),
       entry.action,
       entry.resourceType,
       entry.resourceId ?? null,

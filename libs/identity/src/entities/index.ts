@@ -4,6 +4,8 @@ export * from './auth-session.entity';
 export * from './refresh-token.entity';
 export * from './invitation.entity';
 export * from './partner.entity';
+export * from './password-reset.entity';
+export * from './rate-limit-counter.entity';
 
 import { AuditEventClinicEntity } from '../audit/audit-event-clinic.entity';
 import { AuditEventEntity } from '../audit/audit-event.entity';
@@ -11,6 +13,8 @@ import { AuthSessionEntity } from './auth-session.entity';
 import { ClinicEntity } from './clinic.entity';
 import { InvitationEntity } from './invitation.entity';
 import { ClinicPartnerEntity, PostalCentroidEntity, UserPartnerEntity } from './partner.entity';
+import { PasswordResetEntity } from './password-reset.entity';
+import { RateLimitCounterEntity } from './rate-limit-counter.entity';
 import { RefreshTokenEntity } from './refresh-token.entity';
 import { UserEntity } from './user.entity';
 
@@ -20,6 +24,8 @@ export const IDENTITY_ENTITIES = [
   AuthSessionEntity,
   RefreshTokenEntity,
   InvitationEntity,
+  PasswordResetEntity,
+  RateLimitCounterEntity,
   AuditEventEntity,
   UserPartnerEntity,
   ClinicPartnerEntity,
