@@ -14,6 +14,7 @@ import { AuthController } from './auth/auth.controller';
 import { AuthGuard } from './auth/auth.guard';
 import { ClinicsController } from './clinics/clinics.controller';
 import { HealthController } from './health/health.controller';
+import { InvitationsController } from './invitations/invitations.controller';
 import { ProblemFilter } from './http/problem.filter';
 import { createValidationPipe } from './http/validation';
 import { MeController } from './me/me.controller';
@@ -56,6 +57,7 @@ export class ApiModule {
         MeController,
         ClinicsController,
         PractitionersController,
+        InvitationsController,
         PatientsController,
         ReferralsController,
         ReferenceDataController,

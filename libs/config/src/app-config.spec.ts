@@ -31,6 +31,8 @@ describe('loadConfig', () => {
         host: '0.0.0.0',
         port: 3000,
         publicUrl: 'http://localhost:3000',
+        publicUrlConfigured: false,
+        trustProxy: false,
         corsOrigins: [],
         logLevel: 'info',
         queuePrefix: 'referloop',
@@ -78,8 +80,16 @@ describe('loadConfig', () => {
       expect(loadConfig({ ...SERVER, PORT: '8080' })).toMatchObject({ port: 8080, publicUrl: 'http://localhost:8080' });
     });
 
+    it('reads TRUST_PROXY as a boolean and refuses anything else', () => {
+      expect(loadConfig({ ...SERVER, TRUST_PROXY: 'true' }).trustProxy).toBe(true);
+      expect(problemsOf({ ...SERVER, TRUST_PROXY: 'yes' })).toEqual([expect.stringMatching(/^TRUST_PROXY/)]);
+    });
+
     it('strips a trailing slash from PUBLIC_URL and refuses a non-http one', () => {
-      expect(loadConfig({ ...SERVER, PUBLIC_URL: 'https://referloop.example/' }).publicUrl).toBe('https://referloop.example');
+      expect(loadConfig({ ...SERVER, PUBLIC_URL: 'https://referloop.example/' })).toMatchObject({
+        publicUrl: 'https://referloop.example',
+        publicUrlConfigured: true,
+      });
       expect(problemsOf({ ...SERVER, PUBLIC_URL: 'ftp://referloop.example' })).toEqual([expect.stringMatching(/^PUBLIC_URL/)]);
     });
 

@@ -23,6 +23,10 @@ export interface AppConfig {
   dataDir: string;
   /** Base URL of the web app, used in invitation links and notification emails. */
   publicUrl: string;
+  /** PUBLIC_URL was set: links use it; otherwise invitation links follow the address the app was opened on. */
+  publicUrlConfigured: boolean;
+  /** Behind a reverse proxy: X-Forwarded-For/-Host/-Proto are believed (TRUST_PROXY=true). */
+  trustProxy: boolean;
   corsOrigins: string[];
   logLevel: string;
   jwt: {
@@ -114,7 +118,10 @@ export function loadConfig(env: Env = process.env): AppConfig {
   const dataDirRaw = read('DATA_DIR') ?? '.referloop';
   const dataDir = isAbsolute(dataDirRaw) ? dataDirRaw : resolve(process.cwd(), dataDirRaw);
 
-  const publicUrl = url('PUBLIC_URL', ['http:', 'https:']) ?? `http://localhost:${port}`;
+  const configuredPublicUrl = url('PUBLIC_URL', ['http:', 'https:']);
+  const publicUrl = configuredPublicUrl ?? `http://localhost:${port}`;
+  const trustProxyRaw = read('TRUST_PROXY') ?? 'false';
+  if (!['true', 'false'].includes(trustProxyRaw)) problems.push(`TRUST_PROXY must be true or false (got "${trustProxyRaw}")`);
 
   const corsOrigins = (read('CORS_ORIGINS') ?? '')
     .split(',')
@@ -210,6 +217,8 @@ export function loadConfig(env: Env = process.env): AppConfig {
     port,
     dataDir,
     publicUrl: publicUrl.replace(/\/$/, ''),
+    publicUrlConfigured: configuredPublicUrl !== undefined,
+    trustProxy: trustProxyRaw === 'true',
     corsOrigins,
     logLevel,
     jwt: { secret, accessTtlSeconds, refreshTtlSeconds },

@@ -8,6 +8,7 @@ import { AuthService } from './auth/auth.service';
 import { PasswordHasher } from './auth/password-hasher';
 import { ClinicsService } from './clinics/clinics.service';
 import { IDENTITY_ENTITIES } from './entities';
+import { InvitationsService } from './invitations/invitations.service';
 import { PractitionersService } from './practitioners/practitioners.service';
 
 @Module({
@@ -18,7 +19,7 @@ import { PractitionersService } from './practitioners/practitioners.service';
       useFactory: (config: AppConfig) => ({ secret: config.jwt.secret, signOptions: { algorithm: 'HS256' } }),
     }),
   ],
-  providers: [AuthService, PasswordHasher, ClinicsService, PractitionersService, AuditLog, Clock],
-  exports: [AuthService, ClinicsService, PractitionersService, AuditLog, Clock],
+  providers: [AuthService, PasswordHasher, ClinicsService, PractitionersService, InvitationsService, AuditLog, Clock],
+  exports: [AuthService, ClinicsService, PractitionersService, InvitationsService, AuditLog, Clock],
 })
 export class IdentityModule {}

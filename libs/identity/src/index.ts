@@ -5,6 +5,8 @@ export * from './auth/auth.service';
 export { invitationToken, invitationUrl } from './auth/secret-token';
 export * from './clinics/clinics.service';
 export * from './practitioners/practitioners.service';
+export * from './practitioners/last-admin';
+export * from './invitations/invitations.service';
 export * from './tenancy/clinic-scoped-repository';
 export * from './identity.module';
 export * from './audit/audit-log';

@@ -9,7 +9,7 @@ import {
 } from '@referloop/admin';
 import type { Principal } from '@referloop/common';
 import type { FastifyReply } from 'fastify';
-import { CurrentPrincipal, Roles } from '../auth/auth.decorators';
+import { CurrentPrincipal, AdminOnly } from '../auth/auth.decorators';
 import { ApiProblems } from '../http/api-problems.decorator';
 import {
   AdminMetricsDto,
@@ -24,7 +24,7 @@ import {
 @ApiTags('admin')
 @ApiBearerAuth()
 @ApiProblems('unauthenticated', 'forbidden')
-@Roles('clinic_admin')
+@AdminOnly()
 @Controller('admin')
 export class AdminController {
   constructor(

@@ -2,7 +2,7 @@ import { Body, Controller, Get, Patch } from '@nestjs/common';
 import { ApiBearerAuth, ApiTags } from '@nestjs/swagger';
 import type { Principal } from '@referloop/common';
 import { ClinicsService } from '@referloop/identity';
-import { CurrentPrincipal, Roles } from '../auth/auth.decorators';
+import { CurrentPrincipal, AdminOnly } from '../auth/auth.decorators';
 import { ApiProblems } from '../http/api-problems.decorator';
 import { ClinicResponseDto, UpdateClinicDto } from './clinic.dto';
 
@@ -19,7 +19,7 @@ export class ClinicsController {
   }
 
   @Patch('me')
-  @Roles('clinic_admin')
+  @AdminOnly()
   @ApiProblems('validation_failed', 'forbidden')
   update(@CurrentPrincipal() principal: Principal, @Body() body: UpdateClinicDto): Promise<ClinicResponseDto> {
     return this.clinics.updateOwn(principal.clinicId, body);

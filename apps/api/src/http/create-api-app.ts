@@ -31,6 +31,8 @@ export async function createApiApp(config: AppConfig, logger: Logger): Promise<N
     onProtoPoisoning: 'error',
     onConstructorPoisoning: 'error',
     return503OnClosing: true,
+    // Only behind a proxy that sets them are X-Forwarded-* believed (client IP, and the host invitation links use).
+    trustProxy: config.trustProxy,
     // Errors Fastify raises before routing (a malformed URL) are problems like any other.
     frameworkErrors: (error: Error, request: FastifyRequest, reply: FastifyReply) => {
       void reply.header('x-request-id', request.id);

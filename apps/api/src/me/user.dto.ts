@@ -24,6 +24,8 @@ export class UserResponseDto {
   email?: string;
   fullName: string;
   role: Role;
+  /** Admin rights over the clinic: always true for a clinic_admin; a practitioner may have them too. */
+  isAdmin: boolean;
   status: 'invited' | 'active';
   licence: LicenceResponseDto | null;
   licenceExpired: boolean;

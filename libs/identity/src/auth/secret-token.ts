@@ -11,15 +11,22 @@ export function sha256(value: string): string {
 }
 
 /**
- * The token of an invitation, derived from its id with a server secret: the invitation email is
- * sent later by the worker, which can compute the same token from the id, so no token is ever
- * stored (only its SHA-256, as for random tokens) nor put in a job.
+ * The token of an invitation, derived from its id and token version with a server secret: the
+ * invitation email is sent later by the worker, which can compute the same token from the ids, so
+ * no token is ever stored (only its SHA-256, as for random tokens) nor put in a job. A resend
+ * bumps the version, so the previous link stops working.
  */
-export function invitationToken(serverSecret: string, invitationId: string): string {
-  return createHmac('sha256', serverSecret).update(`referloop-invitation:${invitationId}`).digest('base64url');
+export function invitationToken(serverSecret: string, invitationId: string, version: number): string {
+  // Version 1 keeps the form tokens had before resends existed, so links already sent still work.
+  const subject = version === 1 ? `referloop-invitation:${invitationId}` : `referloop-invitation:${invitationId}:${version}`;
+  return createHmac('sha256', serverSecret).update(subject).digest('base64url');
 }
 
-/** Where an invitation is accepted (the web app's page). */
-export function invitationUrl(publicUrl: string, token: string): string {
-  return `${publicUrl}/accept-invitation?token=${encodeURIComponent(token)}`;
+/**
+ * Where an invitation is accepted (the web app's page): under PUBLIC_URL when it is set, else under
+ * the address the invitation was made on (so a trial opened on another host hands out its own host).
+ */
+export function invitationUrl(config: { publicUrl: string; publicUrlConfigured: boolean }, linkBase: string | null, token: string): string {
+  const base = config.publicUrlConfigured ? config.publicUrl : (linkBase ?? config.publicUrl);
+  return `${base}/accept-invitation?token=${encodeURIComponent(token)}`;
 }

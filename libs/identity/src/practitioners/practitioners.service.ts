@@ -8,6 +8,7 @@ import {
   type Page,
   PRACTITIONER_ROLES,
   type PractitionerRole,
+  isClinicAdmin,
   type Principal,
   toPage,
 } from '@referloop/common';
@@ -21,13 +22,8 @@ import { InvitationEntity } from '../entities/invitation.entity';
 import { UserEntity } from '../entities/user.entity';
 import type { PractitionerInput, PractitionerPatch } from '../inputs';
 import { ClinicScopedRepository } from '../tenancy/clinic-scoped-repository';
+import { assertAnotherActiveAdmin } from './last-admin';
 import { todayIso, type UserFields, type UserView, userView } from '../views';
-
-export interface Invitation {
-  token: string;
-  url: string;
-  expiresAt: string;
-}
 
 export interface DirectoryQuery {
   type?: PractitionerRole;
@@ -49,7 +45,7 @@ interface PractitionerRow extends UserFields {
   clinicCountry: string;
 }
 
-/** $1 the practitioner, $2 the caller's clinic, $3 today: own clinic's users, or another clinic's listed practitioners. */
+/** $1 the practitioner, $2 the caller's clinic, $3 today: own clinic's users (invitees too), or another clinic's listed practitioners. */
 const PRACTITIONER_SQL = `
   SELECT u.id, u.clinic_id AS "clinicId", u.email, u.full_name AS "fullName", u.role,
          u.licence_number AS "licenceNumber", u.licence_region AS "licenceRegion",
@@ -60,10 +56,8 @@ const PRACTITIONER_SQL = `
          c.address_postal_code AS "clinicPostalCode", c.address_country AS "clinicCountry"
     FROM users u JOIN clinics c ON c.id = u.clinic_id
    WHERE u.id = $1
-     AND (u.clinic_id = $2 OR (u.role IN (${PRACTITIONER_ROLES.map((role) => `'${role}'`).join(', ')}) AND u.licence_expires_on >= $3::date))`;
-
-/** Outbox event of a new invitation: the worker emails it. */
-export const INVITATION_CREATED_EVENT = 'invitation.created';
+     AND (u.clinic_id = $2 OR (u.role IN (${PRACTITIONER_ROLES.map((role) => `'${role}'`).join(', ')})
+                               AND u.licence_expires_on >= $3::date AND u.activated_at IS NOT NULL))`;
 
 @Injectable()
 export class PractitionersService {
@@ -79,52 +73,6 @@ export class PractitionersService {
   }
 
   /**
-   * An admin adds a practitioner to their clinic; the practitioner sets a password through the
-   * invitation, which is emailed (an outbox event in the same transaction) and also answered here.
-   */
-  async invite(principal: Principal, input: PractitionerInput): Promise<UserView & { invitation: Invitation }> {
-    const invitationId = randomUUID();
-    const token = invitationToken(this.config.jwt.secret, invitationId);
-    const expiresAt = new Date(this.clock.now().getTime() + this.config.invitationTtlHours * 3600_000);
-    try {
-      return await this.db.transaction(async (tx) => {
-        const user = await tx.save(
-          tx.create(UserEntity, {
-            clinicId: principal.clinicId,
-            email: input.email,
-            passwordHash: null,
-            fullName: input.fullName,
-            role: input.role,
-            licenceNumber: input.licence.number,
-            licenceRegion: input.licence.region,
-            licenceExpiresOn: input.licence.expiresOn,
-            // Entered by the clinic's admin, who checked it: that is the verification.
-            licenceVerifiedAt: this.clock.now(),
-            specialties: input.specialties ?? [],
-            languages: input.languages ?? [],
-            acceptingReferrals: input.acceptingReferrals ?? true,
-            bio: input.bio ?? null,
-            activatedAt: null,
-          }),
-        );
-        await tx.insert(InvitationEntity, { id: invitationId, userId: user.id, tokenHash: sha256(token), expiresAt });
-        await appendOutbox(tx, { type: INVITATION_CREATED_EVENT, payload: { invitationId } });
-        return {
-          ...userView(user, { now: this.clock.now(), withEmail: true }),
-          invitation: {
-            token,
-            url: invitationUrl(this.config.publicUrl, token),
-            expiresAt: expiresAt.toISOString(),
-          },
-        };
-      });
-    } catch (error) {
-      if (isUniqueViolation(error, 'users_email_lower_key')) throw new AppError('email_taken');
-      throw error;
-    }
-  }
-
-  /**
    * The cross-clinic directory. Practitioners with an expired licence are hidden; email addresses
    * are only shown within the caller's own clinic. Keyset-paged by (full name, id).
    */
@@ -135,7 +83,9 @@ export class PractitionersService {
       .createQueryBuilder('u')
       .innerJoinAndMapOne('u.clinic', ClinicEntity, 'c', 'c.id = u.clinic_id')
       .where('u.role IN (:...roles)', { roles: query.type ? [query.type] : PRACTITIONER_ROLES })
-      .andWhere('u.licence_expires_on >= :today', { today: todayIso(this.clock.now()) });
+      .andWhere('u.licence_expires_on >= :today', { today: todayIso(this.clock.now()) })
+      // Someone invited but not yet joined is not a member yet: not listed, not choosable.
+      .andWhere('u.activated_at IS NOT NULL');
     if (query.specialty) qb.andWhere(':specialty = ANY(u.specialties)', { specialty: query.specialty });
     if (query.city) qb.andWhere('lower(c.address_city) = lower(:city)', { city: query.city });
     if (query.postalCode) {
@@ -191,11 +141,19 @@ export class PractitionersService {
     return userView(row, { now, withEmail: row.clinicId === principal.clinicId, clinic });
   }
 
-  /** The practitioner themself or an admin of their clinic; another clinic's practitioner is 404. */
+  /**
+   * The practitioner themself or an admin of their clinic; another clinic's practitioner is 404.
+   * Admin rights (`isAdmin`) are granted and removed by admins only, and never from the last active admin.
+   */
   async update(principal: Principal, id: string, patch: PractitionerPatch): Promise<UserView> {
     const target = await this.ownUsers.get(id);
-    if (principal.role !== 'clinic_admin' && principal.userId !== id) {
+    const admin = isClinicAdmin(principal);
+    if (!admin && principal.userId !== id) {
       throw new AppError('forbidden', 'Only the practitioner or an admin of their clinic may change this profile');
+    }
+    if (patch.isAdmin !== undefined && !admin) throw new AppError('forbidden', 'Only an admin of the clinic may grant or remove admin rights');
+    if (target.role === 'clinic_admin' && patch.isAdmin === false) {
+      throw AppError.validation([{ field: 'isAdmin', message: 'a clinic admin always has admin rights' }]);
     }
     if (target.role === 'clinic_admin' && patch.licence) {
       throw AppError.validation([{ field: 'licence', message: 'a clinic admin has no licence' }]);
@@ -206,16 +164,21 @@ export class PractitionersService {
       languages: patch.languages,
       acceptingReferrals: patch.acceptingReferrals,
       bio: patch.bio,
+      isAdmin: patch.isAdmin,
     };
     if (patch.licence) {
       changes.licenceNumber = patch.licence.number;
       changes.licenceRegion = patch.licence.region;
       changes.licenceExpiresOn = patch.licence.expiresOn;
       // A licence is verified when the clinic's admin records it; a self-edit needs re-verification.
-      changes.licenceVerifiedAt = principal.role === 'clinic_admin' ? this.clock.now() : null;
+      changes.licenceVerifiedAt = admin ? this.clock.now() : null;
     }
     const defined = Object.fromEntries(Object.entries(changes).filter(([, v]) => v !== undefined));
-    const updated = Object.keys(defined).length ? await this.ownUsers.update(id, defined) : target;
+    if (Object.keys(defined).length === 0) return userView(target, { now: this.clock.now(), withEmail: true });
+    const updated = await this.db.transaction(async (tx) => {
+      if (patch.isAdmin === false && target.isAdmin) await assertAnotherActiveAdmin(tx, target.clinicId, id);
+      return this.ownUsers.update(id, defined, tx);
+    });
     return userView(updated, { now: this.clock.now(), withEmail: true });
   }
 
