@@ -128,7 +128,10 @@ export interface paths {
     /** The directory across clinics. Practitioners with an expired licence are not listed. */
     get: operations['PractitionersController_directory'];
     put?: never;
-    /** An admin adds a practitioner to the clinic; the answer carries the invitation link to hand over. */
+    /**
+     * An admin adds a practitioner to the clinic; the answer carries the invitation link to hand over.
+     *     Inviting an email whose invitation is still open re-sends it (a new link; the old one stops working).
+     */
     post: operations['PractitionersController_invite'];
     delete?: never;
     options?: never;
@@ -149,8 +152,59 @@ export interface paths {
     delete?: never;
     options?: never;
     head?: never;
-    /** The practitioner themself or an admin of their clinic. */
+    /** The practitioner themself or an admin of their clinic; `isAdmin` by admins only, never removed from the last admin. */
     patch: operations['PractitionersController_update'];
+    trace?: never;
+  };
+  '/api/v1/invitations': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /** Newest first: pending, accepted, expired and revoked. */
+    get: operations['InvitationsController_list'];
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/api/v1/invitations/{id}/resend': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /** A new link, emailed again; the previous link stops working. */
+    post: operations['InvitationsController_resend'];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/api/v1/invitations/{id}': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    post?: never;
+    /** Revokes a pending invitation: the link stops working and the email is free to invite or sign up again. */
+    delete: operations['InvitationsController_revoke'];
+    options?: never;
+    head?: never;
+    patch?: never;
     trace?: never;
   };
   '/api/v1/patients': {
@@ -592,11 +646,47 @@ export interface components {
       /** @description IANA time zone, e.g. `America/Chicago`. */
       timezone: string;
     };
+    LicenceDto: {
+      number: string;
+      /** @description Licensing region (state or province), e.g. `TX`. */
+      region: string;
+      /** @description YYYY-MM-DD */
+      expiresOn: string;
+    };
+    SoloPractitionerDto: {
+      /** @enum {string} */
+      role: 'massage_therapist' | 'physical_therapist';
+      licence: components['schemas']['LicenceDto'];
+      specialties?: (
+        | 'sports_injury'
+        | 'back_neck'
+        | 'sciatica'
+        | 'post_surgical'
+        | 'deep_tissue'
+        | 'myofascial_release'
+        | 'prenatal'
+        | 'orthopedic'
+        | 'neurological'
+        | 'geriatric'
+        | 'pediatric'
+        | 'vestibular'
+        | 'tmj'
+        | 'lymphatic_drainage'
+        | 'trigger_point'
+        | 'oncology'
+      )[];
+      /** @description BCP 47 language tags, e.g. `en`, `es`, `pt-BR`. */
+      languages?: string[];
+      acceptingReferrals?: boolean;
+      bio?: string | null;
+    };
     AdminDto: {
       /** Format: email */
       email: string;
       password: string;
       fullName: string;
+      /** @description Also registers the person as a practitioner (admin and practitioner in one account). */
+      practitioner?: components['schemas']['SoloPractitionerDto'];
     };
     RegisterClinicDto: {
       clinic: components['schemas']['ClinicDto'];
@@ -642,6 +732,8 @@ export interface components {
       fullName: string;
       /** @enum {string} */
       role: 'massage_therapist' | 'physical_therapist' | 'clinic_admin';
+      /** @description Admin rights over the clinic: always true for a clinic_admin; a practitioner may have them too. */
+      isAdmin: boolean;
       /** @enum {string} */
       status: 'invited' | 'active';
       licence: components['schemas']['LicenceResponseDto'] | null;
@@ -696,13 +788,6 @@ export interface components {
       timezone?: string;
       address?: components['schemas']['UpdateAddressDto'];
     };
-    LicenceDto: {
-      number: string;
-      /** @description Licensing region (state or province), e.g. `TX`. */
-      region: string;
-      /** @description YYYY-MM-DD */
-      expiresOn: string;
-    };
     CreatePractitionerDto: {
       /** Format: email */
       email: string;
@@ -746,6 +831,8 @@ export interface components {
       fullName: string;
       /** @enum {string} */
       role: 'massage_therapist' | 'physical_therapist' | 'clinic_admin';
+      /** @description Admin rights over the clinic: always true for a clinic_admin; a practitioner may have them too. */
+      isAdmin: boolean;
       /** @enum {string} */
       status: 'invited' | 'active';
       licence: components['schemas']['LicenceResponseDto'] | null;
@@ -788,6 +875,26 @@ export interface components {
       languages?: string[];
       acceptingReferrals?: boolean;
       bio?: string | null;
+      /** @description Grant or remove admin rights (admins only; the clinic keeps at least one active admin). */
+      isAdmin?: boolean;
+    };
+    InvitationItemDto: {
+      id: string;
+      email: string;
+      fullName: string;
+      /** @enum {string} */
+      role: 'massage_therapist' | 'physical_therapist';
+      /** @enum {string} */
+      status: 'accepted' | 'expired' | 'pending' | 'revoked';
+      createdAt: string;
+      expiresAt: string;
+    };
+    InvitationPageDto: {
+      items: components['schemas']['InvitationItemDto'][];
+      nextCursor: string | null;
+    };
+    ResentInvitationDto: {
+      invitation: components['schemas']['InvitationDto'];
     };
     ConsentDto: {
       /** @enum {string} */
@@ -1308,6 +1415,7 @@ export interface components {
         | 'not_redirectable'
         | 'idempotency_key_reused'
         | 'attachments_frozen'
+        | 'last_admin'
         | 'rate_limited'
         | 'internal_error'
         | 'not_ready';
@@ -1879,15 +1987,203 @@ export interface operations {
           'application/problem+json': components['schemas']['Problem'];
         };
       };
+      /** @description problem+json with code `last_admin` */
+      422: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+    };
+  };
+  InvitationsController_list: {
+    parameters: {
+      query?: {
+        cursor?: string;
+        limit?: number;
+      };
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['InvitationPageDto'];
+        };
+      };
+      /** @description problem+json with code `validation_failed` */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description problem+json with code `unauthenticated` */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description problem+json with code `forbidden` */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+    };
+  };
+  InvitationsController_resend: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        id: string;
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ResentInvitationDto'];
+        };
+      };
+      /** @description problem+json with code `validation_failed` */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description problem+json with code `unauthenticated` */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description problem+json with code `forbidden` */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description problem+json with code `not_found` */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description problem+json with code `invalid_transition` */
+      409: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+    };
+  };
+  InvitationsController_revoke: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        id: string;
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      204: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content?: never;
+      };
+      /** @description problem+json with code `validation_failed` */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description problem+json with code `unauthenticated` */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description problem+json with code `forbidden` */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description problem+json with code `not_found` */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description problem+json with code `invalid_transition` */
+      409: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
     };
   };
   PatientsController_list: {
     parameters: {
       query?: {
-        /** @description Search over first and last name. */
-        q?: string;
         cursor?: string;
         limit?: number;
+        /** @description Search over first and last name. */
+        q?: string;
       };
       header?: never;
       path?: never;
@@ -2168,6 +2464,8 @@ export interface operations {
   ReferralsController_list: {
     parameters: {
       query?: {
+        cursor?: string;
+        limit?: number;
         box?: 'sent' | 'received' | 'clinic';
         /** @description One status or a comma-separated list. */
         status?: (
@@ -2188,8 +2486,6 @@ export interface operations {
         kind?: 'injury_care' | 'maintenance_massage';
         patientId?: string;
         updatedSince?: string;
-        cursor?: string;
-        limit?: number;
       };
       header?: never;
       path?: never;
@@ -2666,10 +2962,10 @@ export interface operations {
   NotificationsController_inbox: {
     parameters: {
       query?: {
-        /** @description Only unread notifications. */
-        unread?: boolean;
         cursor?: string;
         limit?: number;
+        /** @description Only unread notifications. */
+        unread?: boolean;
       };
       header?: never;
       path?: never;

@@ -26,7 +26,11 @@ export function invitationToken(serverSecret: string, invitationId: string, vers
  * Where an invitation is accepted (the web app's page): under PUBLIC_URL when it is set, else under
  * the address the invitation was made on (so a trial opened on another host hands out its own host).
  */
-export function invitationUrl(config: { publicUrl: string; publicUrlConfigured: boolean }, linkBase: string | null, token: string): string {
+export function invitationUrl(
+  config: { publicUrl: string; publicUrlConfigured: boolean },
+  linkBase: string | null,
+  token: string,
+): string {
   const base = config.publicUrlConfigured ? config.publicUrl : (linkBase ?? config.publicUrl);
   return `${base}/accept-invitation?token=${encodeURIComponent(token)}`;
 }

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { Inject, Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
-import { AppError, Clock, DEFAULT_PAGE_SIZE, decodeCursor, encodeCursor, type Page, type Principal } from '@referloop/common';
+import { AppError, Clock, DEFAULT_PAGE_SIZE, decodeCursor, type Page, type Principal, toPage } from '@referloop/common';
 import { APP_CONFIG, type AppConfig } from '@referloop/config';
 import { appendOutbox, isUniqueViolation } from '@referloop/database';
 import { DataSource, type EntityManager } from 'typeorm';
@@ -33,7 +33,10 @@ export interface InvitationView {
   expiresAt: string;
 }
 
-export function invitationStatus(i: Pick<InvitationEntity, 'acceptedAt' | 'revokedAt' | 'expiresAt'>, now: Date): InvitationStatus {
+export function invitationStatus(
+  i: Pick<InvitationEntity, 'acceptedAt' | 'revokedAt' | 'expiresAt'>,
+  now: Date,
+): InvitationStatus {
   if (i.acceptedAt) return 'accepted';
   if (i.revokedAt) return 'revoked';
   return i.expiresAt.getTime() <= now.getTime() ? 'expired' : 'pending';
@@ -59,7 +62,11 @@ export class InvitationsService {
    * open (not accepted, in this clinic) re-sends it with the details given now.
    * `linkBase` is the address the request came in on (used when PUBLIC_URL is not set).
    */
-  async invite(principal: Principal, input: PractitionerInput, linkBase: string | null): Promise<UserView & { invitation: Invitation }> {
+  async invite(
+    principal: Principal,
+    input: PractitionerInput,
+    linkBase: string | null,
+  ): Promise<UserView & { invitation: Invitation }> {
     // A second concurrent invite of a new email loses the unique race once, then finds the first one's invitee.
     for (let attempt = 1; ; attempt += 1) {
       try {
@@ -115,33 +122,46 @@ export class InvitationsService {
         : await this.issue(tx, user, linkBase);
     } else {
       user = await tx.save(
-        tx.create(UserEntity, { ...profile, clinicId: principal.clinicId, email: input.email, passwordHash: null, activatedAt: null }),
+        tx.create(UserEntity, {
+          ...profile,
+          clinicId: principal.clinicId,
+          email: input.email,
+          passwordHash: null,
+          activatedAt: null,
+        }),
       );
       invitation = await this.issue(tx, user, linkBase);
     }
     return { ...userView(user, { now: this.clock.now(), withEmail: true }), invitation };
   }
 
+  /** Newest first, keyset-paged by (created_at, id) with the timestamp at full (microsecond) precision. */
   async list(principal: Principal, query: { cursor?: string; limit?: number }): Promise<Page<InvitationView>> {
     const limit = query.limit ?? DEFAULT_PAGE_SIZE;
-    const qb = this.db
-      .getRepository(InvitationEntity)
-      .createQueryBuilder('i')
-      .where('i.clinic_id = :clinicId', { clinicId: principal.clinicId });
+    const params: unknown[] = [principal.clinicId, limit + 1];
+    let after = '';
     if (query.cursor) {
-      const [createdAt, id] = decodeCursor(query.cursor, ['timestamp', 'uuid']);
-      qb.andWhere('(i.created_at, i.id) < (:createdAt::timestamptz, :id::uuid)', { createdAt, id });
+      params.push(...decodeCursor(query.cursor, ['timestamp', 'uuid']));
+      after = `AND (created_at, id) < ($3::timestamptz, $4::uuid)`;
     }
-    const rows = await qb
-      .orderBy('i.created_at', 'DESC')
-      .addOrderBy('i.id', 'DESC')
-      .limit(limit + 1)
-      .getMany();
+    const rows: (Pick<
+      InvitationEntity,
+      'id' | 'email' | 'fullName' | 'role' | 'acceptedAt' | 'revokedAt' | 'expiresAt' | 'createdAt'
+    > & {
+      cursorTs: string;
+    })[] = await this.db.query(
+      `SELECT id, email, full_name AS "fullName", role, accepted_at AS "acceptedAt", revoked_at AS "revokedAt",
+              expires_at AS "expiresAt", created_at AS "createdAt",
+              to_char(created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') AS "cursorTs"
+         FROM invitations WHERE clinic_id = $1 ${after}
+        ORDER BY created_at DESC, id DESC LIMIT $2`,
+      params,
+    );
     const now = this.clock.now();
-    const page = rows.slice(0, limit);
-    const last = page[page.length - 1];
-    return {
-      items: page.map((i) => ({
+    return toPage(
+      rows,
+      limit,
+      (i) => ({
         id: i.id,
         email: i.email,
         fullName: i.fullName,
@@ -149,9 +169,9 @@ export class InvitationsService {
         status: invitationStatus(i, now),
         createdAt: i.createdAt.toISOString(),
         expiresAt: i.expiresAt.toISOString(),
-      })),
-      nextCursor: rows.length > limit && last ? encodeCursor([last.createdAt.toISOString(), last.id]) : null,
-    };
+      }),
+      (i) => [i.cursorTs, i.id],
+    );
   }
 
   /** A new link (and email) for an invitation not yet accepted; the previous link stops working. */
@@ -240,7 +260,11 @@ export class InvitationsService {
     const tokenVersion = row.tokenVersion + 1;
     const token = invitationToken(this.config.jwt.secret, row.id, tokenVersion);
     const expiresAt = this.expiry();
-    await tx.update(InvitationEntity, { id: row.id }, { ...details, tokenHash: sha256(token), tokenVersion, linkBase, expiresAt });
+    await tx.update(
+      InvitationEntity,
+      { id: row.id },
+      { ...details, tokenHash: sha256(token), tokenVersion, linkBase, expiresAt },
+    );
     // The worker skips the emails of earlier versions: only the newest link is ever sent.
     await appendOutbox(tx, { type: INVITATION_CREATED_EVENT, payload: { invitationId: row.id, tokenVersion } });
     return { token, url: invitationUrl(this.config, linkBase, token), expiresAt: expiresAt.toISOString() };

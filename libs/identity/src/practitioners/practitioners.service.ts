@@ -50,7 +50,7 @@ const PRACTITIONER_SQL = `
   SELECT u.id, u.clinic_id AS "clinicId", u.email, u.full_name AS "fullName", u.role,
          u.licence_number AS "licenceNumber", u.licence_region AS "licenceRegion",
          u.licence_expires_on::text AS "licenceExpiresOn", u.licence_verified_at AS "licenceVerifiedAt",
-         u.specialties, u.languages, u.accepting_referrals AS "acceptingReferrals", u.bio,
+         u.is_admin AS "isAdmin", u.specialties, u.languages, u.accepting_referrals AS "acceptingReferrals", u.bio,
          u.activated_at AS "activatedAt", u.created_at AS "createdAt", u.updated_at AS "updatedAt",
          c.name AS "clinicName", c.address_city AS "clinicCity", c.address_region AS "clinicRegion",
          c.address_postal_code AS "clinicPostalCode", c.address_country AS "clinicCountry"
@@ -151,7 +151,8 @@ export class PractitionersService {
     if (!admin && principal.userId !== id) {
       throw new AppError('forbidden', 'Only the practitioner or an admin of their clinic may change this profile');
     }
-    if (patch.isAdmin !== undefined && !admin) throw new AppError('forbidden', 'Only an admin of the clinic may grant or remove admin rights');
+    if (patch.isAdmin !== undefined && !admin)
+      throw new AppError('forbidden', 'Only an admin of the clinic may grant or remove admin rights');
     if (target.role === 'clinic_admin' && patch.isAdmin === false) {
       throw AppError.validation([{ field: 'isAdmin', message: 'a clinic admin always has admin rights' }]);
     }
