@@ -1,4 +1,4 @@
-import { Inject, Injectable } from '@nestjs/common';
+import { Injectable } from '@nestjs/common';
 import { InjectDataSource, InjectRepository } from '@nestjs/typeorm';
 import {
   AppError,
@@ -12,15 +12,11 @@ import {
   type Principal,
   toPage,
 } from '@referloop/common';
-import { APP_CONFIG, type AppConfig } from '@referloop/config';
-import { appendOutbox, isUniqueViolation, queryRows } from '@referloop/database';
+import { queryRows } from '@referloop/database';
 import { DataSource, Repository } from 'typeorm';
-import { randomUUID } from 'node:crypto';
-import { invitationToken, invitationUrl, sha256 } from '../auth/secret-token';
 import { ClinicEntity } from '../entities/clinic.entity';
-import { InvitationEntity } from '../entities/invitation.entity';
 import { UserEntity } from '../entities/user.entity';
-import type { PractitionerInput, PractitionerPatch } from '../inputs';
+import type { PractitionerPatch } from '../inputs';
 import { ClinicScopedRepository } from '../tenancy/clinic-scoped-repository';
 import { assertAnotherActiveAdmin } from './last-admin';
 import { todayIso, type UserFields, type UserView, userView } from '../views';
@@ -67,7 +63,6 @@ export class PractitionersService {
     @InjectDataSource() private readonly db: DataSource,
     @InjectRepository(UserEntity) users: Repository<UserEntity>,
     private readonly clock: Clock,
-    @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {
     this.ownUsers = new ClinicScopedRepository(users, 'practitioner');
   }
