@@ -72,7 +72,8 @@ export function InvitationsSection({ reloadKey, onLink }: { reloadKey: number; o
       ) : list.data.length === 0 ? (
         <p className="empty">No invitations yet.</p>
       ) : (
-        <div className="table-wrap">
+        // Focusable: at phone width the table scrolls sideways inside its frame, also when no row has a button.
+        <div className="table-wrap" tabIndex={0} role="region" aria-labelledby="invitations-heading">
           <table className="table" data-testid="invitations-table">
             <thead>
               <tr>
