@@ -80,7 +80,11 @@ export function SignUpPage() {
   const [errors, setErrors] = useState<Partial<Record<keyof Values, string>>>({});
   const [failure, setFailure] = useState<unknown>(null);
   const [busy, setBusy] = useState(false);
-  const zones = useMemo(() => Intl.supportedValuesOf('timeZone'), []);
+  // The browser's own zone first when the list lacks it (Intl leaves out UTC).
+  const zones = useMemo(() => {
+    const all = Intl.supportedValuesOf('timeZone');
+    return all.includes(browserZone()) ? all : [browserZone(), ...all];
+  }, []);
   const solo = kind === 'solo';
   const set = <K extends keyof Values>(key: K, value: Values[K]) => setV((current) => ({ ...current, [key]: value }));
 

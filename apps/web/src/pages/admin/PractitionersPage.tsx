@@ -164,7 +164,7 @@ export function PractitionersPage({ user }: { user: User }) {
       ) : !list.data ? (
         <Loading lines={5} />
       ) : list.data.length === 0 ? (
-        <p className="empty">No practitioners yet. Invite your first one.</p>
+        <p className="empty">No practitioners have joined yet. Invite your first one.</p>
       ) : (
         <div className="table-wrap">
           <table className="table" data-testid="practitioners-table">
