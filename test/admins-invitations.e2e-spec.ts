@@ -381,6 +381,16 @@ describe('admin rights and invitations', () => {
       expectProblem(await invite(clinic, { email: invited.body.email }), 409, 'email_taken');
     });
 
+    it('leaves one invitee and one working link when the same email is invited twice at once', async () => {
+      const email = uniqueEmail('twice');
+      const answers = await Promise.all([invite(clinic, { email }), invite(clinic, { email })]);
+      expect(answers.map((r) => r.status)).toEqual([201, 201]);
+      expect(answers[0].body.id).toBe(answers[1].body.id);
+      expect((await listed(clinic)).filter((i) => i.email === email)).toHaveLength(1);
+      const accepted = await Promise.all(answers.map((r) => acceptInvitation(t.http, r.body.invitation.token)));
+      expect(accepted.map((r) => r.status).sort()).toEqual([200, 400]);
+    });
+
     it('answers email_taken when another clinic has a pending invitation for the email', async () => {
       const invited = await invite(clinic).expect(201);
       expectProblem(await invite(other, { email: invited.body.email }), 409, 'email_taken');
