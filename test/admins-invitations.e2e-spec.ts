@@ -515,3 +515,62 @@ describe('invitation emails', () => {
     expect(smtp.messages.filter((m: CapturedEmail) => m.to.includes(email))).toHaveLength(1);
   });
 });
+
+describe('admins hear of escalations by their rights, not their role', () => {
+  let t: TestApp;
+  beforeAll(async () => {
+    t = await startTestApp(
+      {
+        REMINDER_AFTER: '1s',
+        ESCALATE_AFTER: '2s',
+        EXPIRE_AFTER: '1h',
+        TIMER_SWEEP_INTERVAL: '250ms',
+        OUTBOX_SWEEP_INTERVAL: '250ms',
+      },
+      { worker: true },
+    );
+  });
+  afterAll(() => t.close());
+
+  const escalations = async (user: SignedInUser, referralId: string) =>
+    (
+      (await t.http.get('/api/v1/notifications').set(user.auth).expect(200)).body.items as { type: string; referralId: string }[]
+    ).filter((n) => n.referralId === referralId && n.type === 'escalated').length;
+
+  it('tells a practitioner-admin of the recipient clinic (not a plain colleague), and a solo recipient as her clinic’s admin', async () => {
+    const massage = await registerClinic(t.http);
+    const lmt = await addPractitioner(t.http, massage, 'massage_therapist');
+    const physio = await registerClinic(t.http);
+    const pt = await addPractitioner(t.http, physio, 'physical_therapist');
+    const ptAdmin = await addPractitioner(t.http, physio, 'physical_therapist');
+    const colleague = await addPractitioner(t.http, physio, 'physical_therapist');
+    await t.http.patch(`/api/v1/practitioners/${ptAdmin.id}`).set(physio.admin.auth).send({ isAdmin: true }).expect(200);
+    // A solo PT: the recipient and the only admin of her clinic.
+    const soloRes = await t.http
+      .post('/api/v1/auth/register-clinic')
+      .send({
+        clinic: clinicPayload(),
+        admin: {
+          email: uniqueEmail('solo-pt'),
+          password: PASSWORD,
+          fullName: 'Sol Physio',
+          practitioner: {
+            role: 'physical_therapist',
+            licence: { number: 'PT-1', region: 'TX', expiresOn: isoDateFrom(new Date(), 365) },
+          },
+        },
+      })
+      .expect(201);
+    const solo = asUser(soloRes.body as SignedInBody);
+
+    const patient = await createPatient(t.http, lmt);
+    const toClinic = await actOk(t.http, lmt, await createReferral(t.http, lmt, injuryReferralBody(patient.id, pt.id)), 'send');
+    const toSolo = await actOk(t.http, lmt, await createReferral(t.http, lmt, injuryReferralBody(patient.id, solo.id)), 'send');
+
+    await eventually(async () => (await escalations(ptAdmin, toClinic.id)) === 1, 'escalation to the practitioner-admin');
+    await eventually(async () => (await escalations(solo, toSolo.id)) === 1, 'escalation to the solo recipient');
+    expect(await escalations(physio.admin, toClinic.id)).toBe(1);
+    expect(await escalations(colleague, toClinic.id)).toBe(0);
+    expect(await escalations(solo, toSolo.id)).toBe(1);
+  });
+});
