@@ -48,20 +48,20 @@ function commonCases(endpoint: Endpoint, valid: Record<string, unknown>): BadCas
   return [
     {
       name: 'an unknown top-level field',
-      body: { ...valid, isAdmin: true },
+      body: { ...valid, isSuperuser: true },
       status: 400,
       code: 'validation_failed',
-      fields: ['isAdmin'],
+      fields: ['isSuperuser'],
     },
     {
       name: 'a __proto__ key',
-      raw: `{"__proto__":{"isAdmin":true},${jsonWithout(valid)}`,
+      raw: `{"__proto__":{"isSuperuser":true},${jsonWithout(valid)}`,
       status: 400,
       code: 'validation_failed',
     },
     {
       name: 'a constructor.prototype key',
-      raw: `{"constructor":{"prototype":{"isAdmin":true}},${jsonWithout(valid)}`,
+      raw: `{"constructor":{"prototype":{"isSuperuser":true}},${jsonWithout(valid)}`,
       status: 400,
       code: 'validation_failed',
     },
@@ -274,6 +274,8 @@ describe('bad input', () => {
         { name: 'a partial licence', ...bad(v, 'licence', { expiresOn: '2099-12-31' }, ['licence.number', 'licence.region']) },
         { name: 'a language that is a number', ...bad(v, 'languages', ['en', 42]) },
         { name: 'a status change', ...bad(v, 'status', 'active') },
+        { name: 'isAdmin as the string "true"', ...bad(v, 'isAdmin', 'true') },
+        { name: 'a null isAdmin', ...bad(v, 'isAdmin', null) },
       ],
     },
     {

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { isoDateFrom, practitionerPayload } from '@referloop/testing';
+import { isoDateFrom, PASSWORD, practitionerPayload } from '@referloop/testing';
 import { act, actOk, createPatient, createReferral, injuryReferralBody } from './support/referral-helpers';
 import {
   addPractitioner,
@@ -28,7 +28,7 @@ describe('practitioners', () => {
   });
   afterAll(() => t.close());
 
-  /** Invites without accepting: an invited practitioner is listed like an active one. */
+  /** Invites a practitioner who then joins (someone invited but not yet joined is not listed). */
   async function invite(
     clinic: TestClinic,
     role: 'massage_therapist' | 'physical_therapist',
@@ -39,6 +39,10 @@ describe('practitioners', () => {
       .set(clinic.admin.auth)
       .send(practitionerPayload(role, new Date(), overrides))
       .expect(201);
+    await t.http
+      .post('/api/v1/auth/accept-invitation')
+      .send({ token: res.body.invitation.token, password: PASSWORD })
+      .expect(200);
     return res.body;
   }
 

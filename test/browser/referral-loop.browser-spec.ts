@@ -1,8 +1,7 @@
-import { existsSync, mkdirSync } from 'node:fs';
-import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { PASSWORD, uniqueEmail } from '@referloop/testing';
-import { type Browser, type BrowserContext, chromium, type Locator, type Page } from 'playwright-core';
+import type { Browser, BrowserContext, Locator, Page } from 'playwright-core';
+import { axeViolations, DESKTOP, launchBrowser, listen, SCREENSHOTS } from '../support/browser';
 import {
   addPractitioner,
   registerClinic,
@@ -17,23 +16,7 @@ import {
  * API and worker on PostgreSQL and Redis: story (a) to closure, story (b) to scheduling, each
  * side in its own browser context signing in through the UI, then the admin screens.
  */
-const CHROMIUM = '/usr/bin/chromium';
-const AXE = require.resolve('axe-core/axe.min.js');
-const ROOT = join(__dirname, '..', '..');
-const WEB_INDEX = join(ROOT, 'dist/web/index.html');
-const SCREENSHOTS = join(ROOT, 'test-artifacts/screenshots');
-// Headless, and kept off the network (no updates, sync, field trials or QUIC probes).
-const CHROMIUM_ARGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-];
-const DESKTOP = { width: 1280, height: 900 };
+
 /** A tiny PDF: the API recognises attachments by content (magic bytes), not by name. */
 const DISCHARGE_PDF = Buffer.from('%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n');
 const TABLET = { width: 820, height: 1180 };
@@ -95,16 +78,7 @@ describe('web app in the browser: both referral stories and the admin dashboard'
   async function shot(page: Page, name: string): Promise<void> {
     await page.screenshot({ path: join(SCREENSHOTS, `${name}.png`), fullPage: true });
     if (name.startsWith('failure-')) return;
-    await page.addScriptTag({ path: AXE });
-    const violations = await page.evaluate(async () => {
-      type Axe = {
-        run(options: object): Promise<{ violations: { id: string; impact: string; nodes: { target: string[] }[] }[] }>;
-      };
-      const axe = (globalThis as unknown as { axe: Axe }).axe;
-      const result = await axe.run({ runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'] } });
-      return result.violations.map((v) => `${v.id} (${v.impact}): ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`);
-    });
-    for (const violation of violations) accessibility.push(`${name}: ${violation}`);
+    for (const violation of await axeViolations(page)) accessibility.push(`${name}: ${violation}`);
   }
 
   /** On a failure, keep what each browser showed. */
@@ -143,20 +117,10 @@ describe('web app in the browser: both referral stories and the admin dashboard'
   }
 
   beforeAll(async () => {
-    if (!existsSync(CHROMIUM)) {
-      throw new Error(
-        `Chromium is not installed at ${CHROMIUM}: the browser tests need it. Install it with ` +
-          '`apt-get update && apt-get install -y chromium` (.ci/run does this when it is missing).',
-      );
-    }
-    if (!existsSync(WEB_INDEX)) throw new Error(`${WEB_INDEX} is missing: run \`npm run build\` (it builds the web app too).`);
-    mkdirSync(SCREENSHOTS, { recursive: true });
-
+    browser = await launchBrowser();
     // Short-lived access tokens, so the app has to refresh its session while the stories run.
     t = await startTestApp({ ACCESS_TOKEN_TTL_SECONDS: '30' }, { worker: true });
-    await t.app.listen({ port: 0, host: '127.0.0.1' });
-    const address = t.app.getHttpServer().address() as AddressInfo;
-    base = `http://127.0.0.1:${address.port}`;
+    base = await listen(t);
 
     massageClinic = await registerClinic(t.http, { name: 'Sunrise Massage' });
     ptClinic = await registerClinic(t.http, { name: 'Capitol Physio', city: 'Austin', postalCode: '78702' });
@@ -167,7 +131,6 @@ describe('web app in the browser: both referral stories and the admin dashboard'
       specialties: ['sports_injury'],
     });
 
-    browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
     lmtPage = await newPage('lmt');
     // Far from the clinic's zone (America/Chicago): appointment times must follow the clinic, not the browser.
     ptPage = await newPage('pt', DESKTOP, 'Asia/Tokyo');
@@ -373,9 +336,8 @@ describe('web app in the browser: both referral stories and the admin dashboard'
       await form.getByRole('button', { name: 'Send invitation' }).click();
       const link = await adminPage.getByLabel('Invitation link').inputValue();
       expect(link).toMatch(/\/accept-invitation\?token=/);
-      // The licence runs out in 40 days: the list warns about it.
-      await adminPage.getByTestId('practitioners-table').getByText('Maya Maintenance').waitFor();
-      await adminPage.getByTestId('licence-expiring').first().waitFor();
+      // Not a member until she joins: listed under the invitations, waiting.
+      await adminPage.getByTestId('invitations-table').getByText('Maya Maintenance').waitFor();
       await shot(adminPage, '08-admin-practitioners-invited');
 
       lmt2Page = await newPage('lmt2', TABLET);
@@ -387,6 +349,12 @@ describe('web app in the browser: both referral stories and the admin dashboard'
       await shot(lmt2Page, '09-accept-invitation');
       await lmt2Page.getByRole('button', { name: 'Set password and sign in' }).click();
       await lmt2Page.getByRole('heading', { level: 1, name: 'Referrals' }).waitFor();
+
+      // Joined: a practitioner of the clinic now, whose licence runs out in 40 days (the list warns about it).
+      await adminPage.reload();
+      await adminPage.getByTestId('practitioners-table').getByText('Maya Maintenance').waitFor();
+      await adminPage.getByTestId('licence-expiring').first().waitFor();
+      await adminPage.locator('[data-invitation-email] [data-status="accepted"]').waitFor();
     });
 
     await step('b-pt-sends', async () => {

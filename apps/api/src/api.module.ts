@@ -15,6 +15,7 @@ import { AuthGuard } from './auth/auth.guard';
 import { RateLimitGuard } from './auth/rate-limit.guard';
 import { ClinicsController } from './clinics/clinics.controller';
 import { HealthController } from './health/health.controller';
+import { InvitationsController } from './invitations/invitations.controller';
 import { ProblemFilter } from './http/problem.filter';
 import { createRateLimitStore, RateLimitStore } from './http/rate-limit.store';
 import { createValidationPipe } from './http/validation';
@@ -56,6 +57,7 @@ export class ApiModule {
         ClinicsController,
         PractitionersController,
         PartnersController,
+        InvitationsController,
         PatientsController,
         ReferralsController,
         ReferenceDataController,

@@ -17,6 +17,7 @@ import { InboxPage } from './pages/InboxPage';
 import { NewReferralPage } from './pages/NewReferralPage';
 import { ReferralDetailPage } from './pages/ReferralDetailPage';
 import { SignInPage } from './pages/SignInPage';
+import { SignUpPage } from './pages/SignUpPage';
 
 const REFERRAL_PATH = /^\/referrals\/([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})$/i;
 
@@ -39,11 +40,11 @@ export function App() {
     requestAnimationFrame(() => document.querySelector<HTMLElement>('main h1')?.focus());
   }, [pathname]);
 
-  const publicRoute = pathname === '/sign-in' || pathname === '/accept-invitation';
+  const publicRoute = pathname === '/sign-in' || pathname === '/sign-up' || pathname === '/accept-invitation';
   useEffect(() => {
     if (!user && !publicRoute)
       navigate(`/sign-in${pathname === '/' ? '' : `?next=${encodeURIComponent(pathname + location.search)}`}`, { replace: true });
-    if (user && pathname === '/sign-in') navigate('/', { replace: true });
+    if (user && (pathname === '/sign-in' || pathname === '/sign-up')) navigate('/', { replace: true });
   }, [user, publicRoute, pathname]);
 
   // Re-read the signed-in user once (name, clinic, role may have changed since sign-in).
@@ -53,7 +54,7 @@ export function App() {
   }, [userId]);
 
   if (pathname === '/accept-invitation') return <AcceptInvitationPage />;
-  if (!user) return pathname === '/sign-in' ? <SignInPage /> : null;
+  if (!user) return pathname === '/sign-in' ? <SignInPage /> : pathname === '/sign-up' ? <SignUpPage /> : null;
 
   if (reference.error !== undefined && !reference.data) {
     return (

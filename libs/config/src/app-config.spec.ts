@@ -31,6 +31,8 @@ describe('loadConfig', () => {
         host: '0.0.0.0',
         port: 3000,
         publicUrl: 'http://localhost:3000',
+        publicUrlConfigured: false,
+        trustProxy: false,
         corsOrigins: [],
         logLevel: 'info',
         queuePrefix: 'referloop',
@@ -98,7 +100,10 @@ describe('loadConfig', () => {
     });
 
     it('strips a trailing slash from PUBLIC_URL and refuses a non-http one', () => {
-      expect(loadConfig({ ...SERVER, PUBLIC_URL: 'https://referloop.example/' }).publicUrl).toBe('https://referloop.example');
+      expect(loadConfig({ ...SERVER, PUBLIC_URL: 'https://referloop.example/' })).toMatchObject({
+        publicUrl: 'https://referloop.example',
+        publicUrlConfigured: true,
+      });
       expect(problemsOf({ ...SERVER, PUBLIC_URL: 'ftp://referloop.example' })).toEqual([expect.stringMatching(/^PUBLIC_URL/)]);
     });
 

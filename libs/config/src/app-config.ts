@@ -24,6 +24,8 @@ export interface AppConfig {
   dataDir: string;
   /** Base URL of the web app, used in invitation links and notification emails. */
   publicUrl: string;
+  /** PUBLIC_URL was set: links use it; otherwise invitation links follow the address the app was opened on. */
+  publicUrlConfigured: boolean;
   corsOrigins: string[];
   logLevel: string;
   jwt: {
@@ -130,7 +132,8 @@ export function loadConfig(env: Env = process.env): AppConfig {
   const dataDirRaw = read('DATA_DIR') ?? '.referloop';
   const dataDir = isAbsolute(dataDirRaw) ? dataDirRaw : resolve(process.cwd(), dataDirRaw);
 
-  const publicUrl = url('PUBLIC_URL', ['http:', 'https:']) ?? `http://localhost:${port}`;
+  const configuredPublicUrl = url('PUBLIC_URL', ['http:', 'https:']);
+  const publicUrl = configuredPublicUrl ?? `http://localhost:${port}`;
 
   const corsOrigins = (read('CORS_ORIGINS') ?? '')
     .split(',')
@@ -236,6 +239,7 @@ export function loadConfig(env: Env = process.env): AppConfig {
     port,
     dataDir,
     publicUrl: publicUrl.replace(/\/$/, ''),
+    publicUrlConfigured: configuredPublicUrl !== undefined,
     corsOrigins,
     logLevel,
     jwt: { secret, accessTtlSeconds, refreshTtlSeconds },

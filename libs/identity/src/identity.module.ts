@@ -8,6 +8,7 @@ import { AuthService } from './auth/auth.service';
 import { PasswordHasher } from './auth/password-hasher';
 import { ClinicsService } from './clinics/clinics.service';
 import { IDENTITY_ENTITIES } from './entities';
+import { InvitationsService } from './invitations/invitations.service';
 import { PartnersService } from './practitioners/partners.service';
 import { PractitionersService } from './practitioners/practitioners.service';
 
@@ -19,7 +20,7 @@ import { PractitionersService } from './practitioners/practitioners.service';
       useFactory: (config: AppConfig) => ({ secret: config.jwt.secret, signOptions: { algorithm: 'HS256' } }),
     }),
   ],
-  providers: [AuthService, PasswordHasher, ClinicsService, PractitionersService, PartnersService, AuditLog, Clock],
-  exports: [AuthService, ClinicsService, PractitionersService, PartnersService, AuditLog, Clock],
+  providers: [AuthService, PasswordHasher, ClinicsService, PractitionersService, PartnersService, InvitationsService, AuditLog, Clock],
+  exports: [AuthService, ClinicsService, PractitionersService, PartnersService, InvitationsService, AuditLog, Clock],
 })
 export class IdentityModule {}

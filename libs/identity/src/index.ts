@@ -6,6 +6,8 @@ export { invitationToken, invitationUrl, passwordResetToken, passwordResetUrl, s
 export * from './clinics/clinics.service';
 export * from './practitioners/practitioners.service';
 export * from './practitioners/partners.service';
+export * from './practitioners/last-admin';
+export * from './invitations/invitations.service';
 export * from './tenancy/clinic-scoped-repository';
 export * from './identity.module';
 export * from './audit/audit-log';

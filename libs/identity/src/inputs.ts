@@ -36,9 +36,12 @@ export interface PractitionerInput {
   bio?: string | null;
 }
 
-export type PractitionerPatch = Partial<Omit<PractitionerInput, 'email' | 'role'>>;
+export type PractitionerPatch = Partial<Omit<PractitionerInput, 'email' | 'role'>> & { isAdmin?: boolean };
+
+/** The profile of a person who registers a clinic and also practises in it (a solo practice). */
+export type SoloPractitionerInput = Omit<PractitionerInput, 'email' | 'fullName'>;
 
 export interface RegisterClinicInput {
   clinic: ClinicInput;
-  admin: { email: string; password: string; fullName: string };
+  admin: { email: string; password: string; fullName: string; practitioner?: SoloPractitionerInput };
 }

@@ -42,6 +42,8 @@ export interface UserView {
   email?: string;
   fullName: string;
   role: Role;
+  /** Admin rights over the clinic (a practitioner may have them too). */
+  isAdmin: boolean;
   /** `invited` until the invitation is accepted. */
   status: 'invited' | 'active';
   /** False once a clinic admin deactivated the account. */
@@ -101,6 +103,7 @@ export function userView(u: UserFields, options: { now: Date; withEmail: boolean
     ...(withEmail ? { email: u.email } : {}),
     fullName: u.fullName,
     role: u.role,
+    isAdmin: u.isAdmin,
     status: u.activatedAt ? 'active' : 'invited',
     active: !u.deactivatedAt,
     licence:

@@ -14,7 +14,13 @@ const ids = {
   otherClinic: '10000000-0000-4000-8000-000000000003',
 };
 
-const principal = (userId: string, clinicId: string, role: Role): Principal => ({ userId, clinicId, role, sessionId: 'session' });
+const principal = (userId: string, clinicId: string, role: Role, isAdmin = role === 'clinic_admin'): Principal => ({
+  userId,
+  clinicId,
+  role,
+  isAdmin,
+  sessionId: 'session',
+});
 
 const sender = principal(ids.sender, ids.senderClinic, 'massage_therapist');
 const recipient = principal(ids.recipient, ids.recipientClinic, 'physical_therapist');
@@ -63,6 +69,13 @@ describe('partiesOf', () => {
   it('does not take a practitioner of the right clinic for an admin', () => {
     // Same clinic as the sender, and the id is not the sender's: a practitioner is not the clinic.
     expect(partiesOf(principal(ids.senderColleague, ids.senderClinic, 'physical_therapist'), referral(true))).toEqual([]);
+  });
+
+  it('takes a practitioner with admin rights for an admin of their clinic, whatever their role', () => {
+    const practitionerAdmin = principal(ids.senderColleague, ids.senderClinic, 'massage_therapist', true);
+    expect(partiesOf(practitionerAdmin, referral(true))).toEqual(['sender']);
+    // A clinic_admin whose rights were somehow not set is no admin: the flag decides, not the role.
+    expect(partiesOf(principal(ids.senderAdmin, ids.senderClinic, 'clinic_admin', false), referral(true))).toEqual([]);
   });
 
   it('does not let a matching user id in another clinic through as an admin of that clinic', () => {

@@ -1,4 +1,4 @@
-import type { Principal } from '@referloop/common';
+import { isClinicAdmin, type Principal } from '@referloop/common';
 import type { PartyClinic } from '@referloop/identity';
 import type { Party } from './state-machine/referral-state-machine';
 
@@ -17,7 +17,7 @@ export interface ReferralParties {
  * referral that was never sent. No side at all means the referral is invisible to the caller: 404.
  */
 export function partiesOf(principal: Principal, r: ReferralParties): Party[] {
-  const admin = principal.role === 'clinic_admin';
+  const admin = isClinicAdmin(principal);
   const parties: Party[] = [];
   if (principal.userId === r.senderId || (admin && principal.clinicId === r.senderClinicId)) parties.push('sender');
   if (r.sent && (principal.userId === r.recipientId || (admin && principal.clinicId === r.recipientClinicId))) {

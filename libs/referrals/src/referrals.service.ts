@@ -3,10 +3,10 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import {
   AppError,
   Clock,
-  isClinicAdmin,
   DEFAULT_PAGE_SIZE,
   decodeCursor,
   encodeCursor,
+  isClinicAdmin,
   type Page,
   PRACTITIONER_ROLES,
   type Principal,
@@ -113,7 +113,7 @@ interface BaseRow {
 /** What creating a referral checks, read in one query. Columns are null when the row does not exist. */
 interface CreateFacts {
   patient_found: boolean;
-  /** Only looked up when a clinic admin names the sender (in the admin's clinic). */
+  /** Only looked up when an admin names another sender (an active user of the admin's clinic). */
   sender_role: Role | null;
   /** The recipient as the directory lists them (a practitioner, licensed today, who joined); null otherwise. */
   recipient_role: Role | null;
@@ -169,15 +169,15 @@ export class ReferralsService {
    */
   async create(principal: Principal, input: CreateReferralInput, tx?: EntityManager): Promise<ReferralView> {
     const manager = tx ?? this.db.manager;
-    const admin = principal.role === 'clinic_admin';
     const senderId = namedSender(principal, input.senderId);
-    const facts = await this.createFacts(principal, input, admin ? senderId : null, manager);
-    if (admin && !facts.sender_role) {
+    const onBehalf = senderId !== principal.userId;
+    const facts = await this.createFacts(principal, input, onBehalf ? senderId : null, manager);
+    if (onBehalf && !facts.sender_role) {
       throw new AppError('not_found', 'The sender was not found in your clinic', {
         errors: [{ field: 'senderId', message: 'no such practitioner in your clinic' }],
       });
     }
-    assertSenderRole(input.kind, admin ? (facts.sender_role as Role) : principal.role);
+    assertSenderRole(input.kind, onBehalf ? (facts.sender_role as Role) : principal.role);
     const redFlags = input.redFlags ?? [];
     assertRedFlagsUrgent(input.priority, redFlags);
     if (input.kind === 'maintenance_massage' && !input.plan) {
@@ -257,7 +257,7 @@ export class ReferralsService {
 
   async list(principal: Principal, query: ReferralQuery): Promise<Page<ReferralView>> {
     const limit = query.limit ?? DEFAULT_PAGE_SIZE;
-    const admin = principal.role === 'clinic_admin';
+    const admin = isClinicAdmin(principal);
     const box = query.box ?? (admin ? 'clinic' : undefined);
     if (box === 'clinic' && !admin) throw new AppError('forbidden', 'The clinic box is for clinic admins');
 
@@ -620,7 +620,7 @@ export class ReferralsService {
   private async createFacts(
     principal: Principal,
     input: CreateReferralInput,
-    /** The practitioner a clinic admin names; null when the caller is the sender. */
+    /** The practitioner an admin sends for; null when the caller is the sender. */
     namedSenderId: string | null,
     manager: EntityManager,
   ): Promise<CreateFacts> {
@@ -634,7 +634,7 @@ export class ReferralsService {
               o.recipient_id AS replaced_recipient_id, o.recipient_clinic_id AS replaced_recipient_clinic_id,
               o.sent_at AS replaced_sent_at
          FROM (VALUES (1)) one
-         LEFT JOIN users s ON s.id = $3 AND s.clinic_id = $2 AND s.deactivated_at IS NULL
+         LEFT JOIN users s ON s.id = $3 AND s.clinic_id = $2 AND s.activated_at IS NOT NULL AND s.deactivated_at IS NULL
          LEFT JOIN users t ON t.id = $4 AND t.role IN (${PRACTITIONER_ROLES.map((r) => `'${r}'`).join(', ')})
                           AND t.licence_expires_on >= $6::date AND t.activated_at IS NOT NULL AND t.deactivated_at IS NULL
          LEFT JOIN referrals o ON o.id = $5`,
@@ -675,22 +675,22 @@ export class ReferralsService {
 }
 
 /**
- * The sender a create is for: the caller, or for a clinic admin the practitioner they name.
- * A practitioner naming someone else is 403; an admin naming no one is 400.
+ * The sender a create is for: the caller, unless an admin names another practitioner of their
+ * clinic. A non-admin naming someone else is 403; a clinic_admin (not a practitioner) naming no one is 400.
  */
 function namedSender(principal: Principal, senderId: string | undefined): string {
-  if (principal.role !== 'clinic_admin') {
-    if (senderId && senderId !== principal.userId) {
+  if (senderId && senderId !== principal.userId) {
+    if (!isClinicAdmin(principal)) {
       throw new AppError('forbidden', 'A practitioner sends referrals as themself; only a clinic admin may name another sender');
     }
-    return principal.userId;
+    return senderId;
   }
-  if (!senderId) {
+  if (principal.role === 'clinic_admin') {
     throw AppError.validation([
       { field: 'senderId', message: 'a clinic admin must name the practitioner the referral is sent for' },
     ]);
   }
-  return senderId;
+  return principal.userId;
 }
 
 /** Only the sender side of a declined, cancelled or expired referral may redirect it. */

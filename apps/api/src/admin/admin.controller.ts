@@ -10,7 +10,7 @@ import {
 import type { Principal } from '@referloop/common';
 import { ReferralsService } from '@referloop/referrals';
 import type { FastifyReply } from 'fastify';
-import { CurrentPrincipal, Roles } from '../auth/auth.decorators';
+import { CurrentPrincipal, AdminOnly } from '../auth/auth.decorators';
 import { ApiProblems } from '../http/api-problems.decorator';
 import { PageQueryDto } from '../http/page-query.dto';
 import { ReferralPageDto } from '../referrals/referral.dto';
@@ -27,7 +27,7 @@ import {
 @ApiTags('admin')
 @ApiBearerAuth()
 @ApiProblems('unauthenticated', 'forbidden')
-@Roles('clinic_admin')
+@AdminOnly()
 @Controller('admin')
 export class AdminController {
   constructor(

@@ -1,10 +1,16 @@
 import { Type } from 'class-transformer';
+import { OmitType } from '@nestjs/swagger';
 import { IsEmail, IsNotEmpty, IsObject, IsString, MaxLength, MinLength, ValidateNested } from 'class-validator';
 import { ClinicDto, ClinicResponseDto } from '../clinics/clinic.dto';
+import { IsOptionalNotNull } from '../http/validators';
 import { UserResponseDto } from '../me/user.dto';
+import { CreatePractitionerDto } from '../practitioners/practitioner.dto';
 
 export const PASSWORD_MIN = 10;
 export const PASSWORD_MAX = 128;
+
+/** The practice of a person who registers a clinic and works in it too (a solo practitioner). */
+export class SoloPractitionerDto extends OmitType(CreatePractitionerDto, ['email', 'fullName'] as const) {}
 
 export class AdminDto {
   @IsEmail({}, { message: 'must be a valid email address' })
@@ -20,6 +26,13 @@ export class AdminDto {
   @IsNotEmpty()
   @MaxLength(200)
   fullName: string;
+
+  /** Also registers the person as a practitioner (admin and practitioner in one account). */
+  @IsOptionalNotNull()
+  @IsObject()
+  @ValidateNested()
+  @Type(() => SoloPractitionerDto)
+  practitioner?: SoloPractitionerDto;
 }
 
 export class RegisterClinicDto {

@@ -1,19 +1,19 @@
 import { type CanActivate, type ExecutionContext, Injectable } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
-import { AppError, RequestContext, type Role } from '@referloop/common';
+import { AppError, isClinicAdmin, RequestContext } from '@referloop/common';
 import { AuthService } from '@referloop/identity';
 import type { FastifyRequest } from 'fastify';
-import { IS_PUBLIC, REQUIRED_ROLES } from './auth.decorators';
+import { ADMIN_ONLY, IS_PUBLIC } from './auth.decorators';
 
 /** What a route asks of its caller, read from its decorators. */
 interface RouteAccess {
   isPublic: boolean;
-  roles: Role[] | undefined;
+  adminOnly: boolean;
 }
 
 /**
  * Global guard: every route needs a valid bearer token unless marked @Public();
- * @Roles() narrows who may call it. The caller is put in the request context for tenant scoping.
+ * @AdminOnly() narrows it to the clinic's admins. The caller is put in the request context for tenant scoping.
  */
 @Injectable()
 export class AuthGuard implements CanActivate {
@@ -26,7 +26,7 @@ export class AuthGuard implements CanActivate {
   ) {}
 
   async canActivate(context: ExecutionContext): Promise<boolean> {
-    const { isPublic, roles } = this.routeAccess(context);
+    const { isPublic, adminOnly } = this.routeAccess(context);
     if (isPublic) return true;
 
     const request = context.switchToHttp().getRequest<FastifyRequest>();
@@ -36,8 +36,8 @@ export class AuthGuard implements CanActivate {
     const principal = await this.auth.authenticate(match[1]);
     RequestContext.setPrincipal(principal);
 
-    if (roles && !roles.includes(principal.role)) {
-      throw new AppError('forbidden', `This action needs the role ${roles.join(' or ')}`);
+    if (adminOnly && !isClinicAdmin(principal)) {
+      throw new AppError('forbidden', 'This action is for admins of the clinic');
     }
     return true;
   }
@@ -55,7 +55,7 @@ export class AuthGuard implements CanActivate {
       const targets = [handler, controller];
       access = {
         isPublic: this.reflector.getAllAndOverride<boolean | undefined>(IS_PUBLIC, targets) === true,
-        roles: this.reflector.getAllAndOverride<Role[] | undefined>(REQUIRED_ROLES, targets),
+        adminOnly: this.reflector.getAllAndOverride<boolean | undefined>(ADMIN_ONLY, targets) === true,
       };
       handlers.set(handler, access);
     }

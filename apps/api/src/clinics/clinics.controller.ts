@@ -2,7 +2,7 @@ import { Body, Controller, Get, Patch, Query } from '@nestjs/common';
 import { ApiBearerAuth, ApiTags } from '@nestjs/swagger';
 import type { Principal } from '@referloop/common';
 import { ClinicsService, PractitionersService } from '@referloop/identity';
-import { CurrentPrincipal, Roles } from '../auth/auth.decorators';
+import { AdminOnly, CurrentPrincipal } from '../auth/auth.decorators';
 import { ApiProblems } from '../http/api-problems.decorator';
 import { PageQueryDto } from '../http/page-query.dto';
 import { PractitionerPageDto } from '../practitioners/practitioner.dto';
@@ -24,7 +24,7 @@ export class ClinicsController {
   }
 
   @Patch('me')
-  @Roles('clinic_admin')
+  @AdminOnly()
   @ApiProblems('validation_failed', 'forbidden')
   update(@CurrentPrincipal() principal: Principal, @Body() body: UpdateClinicDto): Promise<ClinicResponseDto> {
     return this.clinics.updateOwn(principal.clinicId, body);

@@ -33,6 +33,8 @@ export class UserResponseDto {
   email?: string;
   fullName: string;
   role: Role;
+  /** Admin rights over the clinic: always true for a clinic_admin; a practitioner may have them too. */
+  isAdmin: boolean;
   status: 'invited' | 'active';
   /** False once a clinic admin deactivated the account (it cannot sign in and is not in the directory). */
   active: boolean;

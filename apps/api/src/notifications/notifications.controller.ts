@@ -2,7 +2,7 @@ import { Body, Controller, Delete, Get, HttpCode, Param, Post, Put, Query } from
 import { ApiBearerAuth, ApiTags } from '@nestjs/swagger';
 import type { Principal } from '@referloop/common';
 import { NotificationsService } from '@referloop/notifications';
-import { CurrentPrincipal, Roles } from '../auth/auth.decorators';
+import { CurrentPrincipal, AdminOnly } from '../auth/auth.decorators';
 import { ApiProblems } from '../http/api-problems.decorator';
 import { PageQueryDto } from '../http/page-query.dto';
 import { uuidParam } from '../http/uuid-param';
@@ -58,14 +58,14 @@ export class NotificationsController {
   /** A clinic webhook; deliveries are signed (HMAC-SHA256 over `<timestamp>.<raw body>`). */
   @Post('webhooks')
   @HttpCode(201)
-  @Roles('clinic_admin')
+  @AdminOnly()
   @ApiProblems('validation_failed', 'forbidden')
   createWebhook(@CurrentPrincipal() principal: Principal, @Body() body: CreateWebhookDto): Promise<WebhookDto> {
     return this.notifications.createWebhook(principal, body);
   }
 
   @Get('webhooks')
-  @Roles('clinic_admin')
+  @AdminOnly()
   @ApiProblems('forbidden')
   listWebhooks(@CurrentPrincipal() principal: Principal): Promise<WebhookListDto> {
     return this.notifications.listWebhooks(principal);
@@ -73,7 +73,7 @@ export class NotificationsController {
 
   @Delete('webhooks/:id')
   @HttpCode(204)
-  @Roles('clinic_admin')
+  @AdminOnly()
   @ApiProblems('validation_failed', 'forbidden', 'not_found')
   async deleteWebhook(@CurrentPrincipal() principal: Principal, @Param('id', uuidParam) id: string): Promise<void> {
     await this.notifications.deleteWebhook(principal, id);
@@ -81,7 +81,7 @@ export class NotificationsController {
 
   /** Email and webhook deliveries of your clinic that failed after the last attempt. */
   @Get('admin/notifications/failed')
-  @Roles('clinic_admin')
+  @AdminOnly()
   @ApiProblems('validation_failed', 'forbidden')
   failed(@CurrentPrincipal() principal: Principal, @Query() query: PageQueryDto): Promise<FailedDeliveryPageDto> {
     return this.notifications.failedDeliveries(principal, query);
@@ -90,7 +90,7 @@ export class NotificationsController {
   /** Sends a failed delivery again (accepted now, delivered by the worker). */
   @Post('admin/notifications/:id/retry')
   @HttpCode(202)
-  @Roles('clinic_admin')
+  @AdminOnly()
   @ApiProblems('validation_failed', 'forbidden', 'not_found', 'invalid_transition')
   retry(@CurrentPrincipal() principal: Principal, @Param('id', uuidParam) id: string): Promise<FailedDeliveryDto> {
     return this.notifications.retry(principal, id);

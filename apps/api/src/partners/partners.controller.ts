@@ -3,7 +3,7 @@ import { ApiBearerAuth, ApiResponse, ApiTags } from '@nestjs/swagger';
 import type { Principal } from '@referloop/common';
 import { type PartnerList, PartnersService } from '@referloop/identity';
 import type { FastifyReply } from 'fastify';
-import { CurrentPrincipal, Roles } from '../auth/auth.decorators';
+import { CurrentPrincipal, AdminOnly } from '../auth/auth.decorators';
 import { ApiProblems } from '../http/api-problems.decorator';
 import { PageQueryDto } from '../http/page-query.dto';
 import { uuidParam } from '../http/uuid-param';
@@ -50,7 +50,7 @@ export class PartnersController {
   }
 
   @Get('clinics/me/partners')
-  @Roles('clinic_admin')
+  @AdminOnly()
   @ApiProblems('validation_failed', 'forbidden')
   listClinic(@CurrentPrincipal() principal: Principal, @Query() query: PageQueryDto): Promise<PartnerPageDto> {
     return this.partners.list(principal, 'clinic', query);
@@ -59,7 +59,7 @@ export class PartnersController {
   /** 201 when saved now, 200 when already saved. */
   @Post('clinics/me/partners')
   @HttpCode(201)
-  @Roles('clinic_admin')
+  @AdminOnly()
   @ApiResponse({ status: 200, type: PartnerDto, description: 'already saved' })
   @ApiProblems('validation_failed', 'forbidden', 'not_found')
   addClinic(
@@ -72,7 +72,7 @@ export class PartnersController {
 
   @Delete('clinics/me/partners/:practitionerId')
   @HttpCode(204)
-  @Roles('clinic_admin')
+  @AdminOnly()
   @ApiProblems('validation_failed', 'forbidden', 'not_found')
   async removeClinic(
     @CurrentPrincipal() principal: Principal,

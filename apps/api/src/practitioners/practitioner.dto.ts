@@ -85,7 +85,12 @@ export class CreatePractitionerDto {
 /** `null` clears `bio` only; for every other field it is a 400 (leave the field out to keep it). */
 export class UpdatePractitionerDto extends PartialType(OmitType(CreatePractitionerDto, ['email', 'role'] as const), {
   skipNullProperties: false,
-}) {}
+}) {
+  /** Grant or remove admin rights (admins only; the clinic keeps at least one active admin). */
+  @IsOptionalNotNull()
+  @IsBoolean()
+  isAdmin?: boolean;
+}
 
 export class InvitationDto {
   token: string;

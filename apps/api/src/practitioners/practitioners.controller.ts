@@ -1,9 +1,11 @@
-import { Body, Controller, Get, HttpCode, Param, Patch, Post, Query } from '@nestjs/common';
+import { Body, Controller, Get, HttpCode, Param, Patch, Post, Query, Req } from '@nestjs/common';
 import { ApiBearerAuth, ApiTags } from '@nestjs/swagger';
 import { type Page, type Principal } from '@referloop/common';
-import { type DirectoryItem, PractitionersService } from '@referloop/identity';
-import { CurrentPrincipal, Roles } from '../auth/auth.decorators';
+import { type DirectoryItem, InvitationsService, PractitionersService, type UserView } from '@referloop/identity';
+import type { FastifyRequest } from 'fastify';
+import { AdminOnly, CurrentPrincipal } from '../auth/auth.decorators';
 import { ApiProblems } from '../http/api-problems.decorator';
+import { requestOrigin } from '../http/request-origin';
 import { uuidParam } from '../http/uuid-param';
 import { UserResponseDto } from '../me/user.dto';
 import {
@@ -19,15 +21,25 @@ import {
 @ApiProblems('unauthenticated')
 @Controller('practitioners')
 export class PractitionersController {
-  constructor(private readonly practitioners: PractitionersService) {}
+  constructor(
+    private readonly practitioners: PractitionersService,
+    private readonly invitations: InvitationsService,
+  ) {}
 
-  /** An admin adds a practitioner to the clinic; the answer carries the invitation link to hand over. */
+  /**
+   * An admin adds a practitioner to the clinic; the answer carries the invitation link to hand over.
+   * Inviting an email whose invitation is still open re-sends it (a new link; the old one stops working).
+   */
   @Post()
   @HttpCode(201)
-  @Roles('clinic_admin')
+  @AdminOnly()
   @ApiProblems('validation_failed', 'forbidden', 'email_taken')
-  invite(@CurrentPrincipal() principal: Principal, @Body() body: CreatePractitionerDto): Promise<InvitedPractitionerDto> {
-    return this.practitioners.invite(principal, body);
+  invite(
+    @CurrentPrincipal() principal: Principal,
+    @Body() body: CreatePractitionerDto,
+    @Req() request: FastifyRequest,
+  ): Promise<InvitedPractitionerDto> {
+    return this.invitations.invite(principal, body, requestOrigin(request));
   }
 
   /** The directory across clinics. Practitioners with an expired licence are not listed. */
@@ -43,9 +55,9 @@ export class PractitionersController {
     return this.practitioners.get(principal, id);
   }
 
-  /** The practitioner themself or an admin of their clinic. */
+  /** The practitioner themself or an admin of their clinic; `isAdmin` by admins only, never removed from the last admin. */
   @Patch(':id')
-  @ApiProblems('validation_failed', 'forbidden', 'not_found')
+  @ApiProblems('validation_failed', 'forbidden', 'not_found', 'last_admin')
   update(
     @CurrentPrincipal() principal: Principal,
     @Param('id', uuidParam) id: string,

@@ -52,6 +52,7 @@ export function Layout({ user, children }: { user: User; children: ReactNode }) 
               <span>{user.fullName}</span>
               <span className="muted small">
                 {roleLabel(user.role)}
+                {isAdmin(user) && isPractitioner(user) ? ' and admin' : ''}
                 {user.clinic ? ` · ${user.clinic.name}` : ''}
               </span>
             </span>

@@ -16,5 +16,6 @@ export function useReferenceData(): ReferenceData {
   return data;
 }
 
-export const isAdmin = (user: User) => user.role === 'clinic_admin';
+/** Admin rights are a flag: a practitioner may run the clinic too. */
+export const isAdmin = (user: User) => user.isAdmin;
 export const isPractitioner = (user: User) => user.role === 'massage_therapist' || user.role === 'physical_therapist';

@@ -2,13 +2,14 @@ import { useCallback, useEffect, useMemo, useState } from 'react';
 import { api, call } from '../api/client';
 import type { Referral } from '../api/types';
 import { ErrorPanel, Loading } from '../components/Feedback';
+import { FirstRunChecklist } from '../components/FirstRunChecklist';
 import { PriorityBadge, StatusChip } from '../components/StatusChip';
 import { Tabs } from '../components/Tabs';
 import { formatDateTime, fullName } from '../lib/format';
 import { useTitle } from '../lib/hooks';
 import { kindLabel, statusLabel } from '../lib/labels';
 import { Link, navigate, setQuery, useLocation } from '../lib/router';
-import { isAdmin, useReferenceData, useUser } from '../lib/session-hooks';
+import { isAdmin, isPractitioner, useReferenceData, useUser } from '../lib/session-hooks';
 
 type Box = 'received' | 'sent' | 'clinic';
 const PAGE_SIZE = 25;
@@ -31,12 +32,16 @@ export function InboxPage() {
   const user = useUser()!;
   const reference = useReferenceData();
   const { query } = useLocation();
-  const boxes: { id: Box; label: string }[] = isAdmin(user)
-    ? [{ id: 'clinic', label: 'Clinic' }]
-    : [
-        { id: 'received', label: 'Received' },
-        { id: 'sent', label: 'Sent' },
-      ];
+  // A practitioner who also runs the clinic gets both: their boxes and the clinic's.
+  const boxes: { id: Box; label: string }[] = [
+    ...(isPractitioner(user)
+      ? [
+          { id: 'received' as const, label: 'Received' },
+          { id: 'sent' as const, label: 'Sent' },
+        ]
+      : []),
+    ...(isAdmin(user) ? [{ id: 'clinic' as const, label: 'Clinic' }] : []),
+  ];
   const requested = query.get('box') as Box | null;
   const box = boxes.some((b) => b.id === requested) ? requested! : boxes[0].id;
   const status = reference.referralStatuses.find((s) => s === query.get('status')) ?? '';
@@ -96,12 +101,13 @@ export function InboxPage() {
     <>
       <div className="page-head">
         <h1 tabIndex={-1}>Referrals</h1>
-        {!isAdmin(user) && (
+        {isPractitioner(user) && (
           <Link to="/referrals/new" className="button button-primary">
             New referral
           </Link>
         )}
       </div>
+      <FirstRunChecklist user={user} />
       <Tabs label="Referral boxes" tabs={boxes} selected={box} onSelect={(id) => setQuery({ box: id })} panelId="inbox-panel" />
       <div id="inbox-panel" role="tabpanel" aria-labelledby={`tab-${box}`} className="tab-panel">
         <div className="filters">

@@ -11,7 +11,7 @@ import { localDate } from '../lib/format';
 import { useTitle } from '../lib/hooks';
 import { bodyRegionLabel, redFlagLabel } from '../lib/labels';
 import { Link, navigate, useLocation } from '../lib/router';
-import { useReferenceData, useUser } from '../lib/session-hooks';
+import { isPractitioner, useReferenceData, useUser } from '../lib/session-hooks';
 
 interface Details {
   reason: string;
@@ -102,7 +102,7 @@ export function NewReferralPage() {
     })();
   }, [replacesId]);
 
-  if (user.role === 'clinic_admin') {
+  if (!isPractitioner(user)) {
     return (
       <>
         <h1 tabIndex={-1}>New referral</h1>

@@ -5,7 +5,7 @@ import { lastEndReason, startSession } from '../api/session';
 import { Field } from '../components/Field';
 import { Notice } from '../components/Feedback';
 import { useTitle } from '../lib/hooks';
-import { navigate, useLocation } from '../lib/router';
+import { Link, navigate, useLocation } from '../lib/router';
 
 /** Only same-app paths are followed after sign-in (no open redirect). */
 export function safeNext(next: string | null): string {
@@ -70,19 +70,24 @@ export function SignInPage() {
             />
           )}
         </Field>
-        <button type="submit" className="button button-primary" disabled={busy}>
-          {busy ? 'Signing in…' : 'Sign in'}
-        </button>
+        <div className="actions-row">
+          <button type="submit" className="button button-primary" disabled={busy}>
+            {busy ? 'Signing in…' : 'Sign in'}
+          </button>
+          <Link to="/sign-up" className="button button-secondary">
+            Create your practice
+          </Link>
+        </div>
       </form>
       <p className="muted small">Invited by your clinic? Open the invitation link you were given to set your password.</p>
     </PublicFrame>
   );
 }
 
-export function PublicFrame({ title, children }: { title: string; children: React.ReactNode }) {
+export function PublicFrame({ title, wide, children }: { title: string; wide?: boolean; children: React.ReactNode }) {
   return (
     <main id="main" className="public">
-      <div className="public-card">
+      <div className={wide ? 'public-card public-card-wide' : 'public-card'}>
         <p className="brand brand-public">
           <span aria-hidden="true" className="brand-mark">
             ↻

@@ -10,7 +10,14 @@ export interface Principal {
   userId: string;
   clinicId: string;
   role: Role;
+  /** Admin rights over the clinic (every `clinic_admin`, and practitioners granted them). */
+  isAdmin: boolean;
   sessionId: string;
+}
+
+/** The one admin check: rights come from the flag, not the role (a practitioner may be an admin too). */
+export function isClinicAdmin(principal: Pick<Principal, 'isAdmin'>): boolean {
+  return principal.isAdmin;
 }
 
 export interface RequestStore {

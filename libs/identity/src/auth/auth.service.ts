@@ -92,13 +92,29 @@ export class AuthService {
             timezone: input.clinic.timezone,
           }),
         );
+        // A solo practitioner is admin and practitioner in one account; otherwise a clinic_admin.
+        const practitioner = input.admin.practitioner;
         const user = await tx.save(
           tx.create(UserEntity, {
             clinicId: clinic.id,
             email: input.admin.email,
             passwordHash,
             fullName: input.admin.fullName,
-            role: 'clinic_admin',
+            role: practitioner?.role ?? 'clinic_admin',
+            isAdmin: true,
+            ...(practitioner
+              ? {
+                  licenceNumber: practitioner.licence.number,
+                  licenceRegion: practitioner.licence.region,
+                  licenceExpiresOn: practitioner.licence.expiresOn,
+                  // Self-declared: nobody else has checked it yet.
+                  licenceVerifiedAt: null,
+                  specialties: practitioner.specialties ?? [],
+                  languages: practitioner.languages ?? [],
+                  acceptingReferrals: practitioner.acceptingReferrals ?? true,
+                  bio: practitioner.bio ?? null,
+                }
+              : {}),
             activatedAt: this.clock.now(),
           }),
         );
@@ -335,7 +351,12 @@ export class AuthService {
         .setLock('pessimistic_write')
         .where('i.token_hash = :hash', { hash: sha256(token) })
         .getOne();
-      if (!invitation || invitation.acceptedAt || invitation.expiresAt.getTime() <= this.clock.now().getTime()) {
+      if (
+        !invitation?.userId ||
+        invitation.acceptedAt ||
+        invitation.revokedAt ||
+        invitation.expiresAt.getTime() <= this.clock.now().getTime()
+      ) {
         throw new AppError('invitation_invalid');
       }
       const invited = await tx.findOneByOrFail(UserEntity, { id: invitation.userId });
@@ -360,15 +381,17 @@ export class AuthService {
       throw unauthenticated('The access token is missing, invalid or expired');
     }
     // Every authenticated request runs it: prepared once per connection.
-    const rows = await queryRows<{ clinic_id: string; role: Role }>(
+    const rows = await queryRows<{ clinic_id: string; role: Role; is_admin: boolean }>(
       this.db.manager,
-      `SELECT u.clinic_id, u.role FROM auth_sessions s JOIN users u ON u.id = s.user_id
+      `SELECT u.clinic_id, u.role, u.is_admin FROM auth_sessions s JOIN users u ON u.id = s.user_id
         WHERE s.id = $1 AND s.user_id = $2 AND s.revoked_at IS NULL AND s.created_at > $3 AND u.deactivated_at IS NULL`,
       [claims.sid, claims.sub, new Date(this.clock.now().getTime() - this.config.sessionMaxAgeMs)],
       { prepare: true },
     );
     if (rows.length === 0) throw unauthenticated('The session has ended');
-    return { userId: claims.sub, clinicId: rows[0].clinic_id, role: rows[0].role, sessionId: claims.sid };
+    // Role and admin rights are read per request: granting or removing them takes effect at once.
+    const [row] = rows;
+    return { userId: claims.sub, clinicId: row.clinic_id, role: row.role, isAdmin: row.is_admin, sessionId: claims.sid };
   }
 
   /** A new session for `user`, started now from the request's client (address, user agent). */

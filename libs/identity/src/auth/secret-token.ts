@@ -11,38 +11,42 @@ export function sha256(value: string): string {
 }
 
 const KEY_SALT = 'referloop';
-/** The HKDF label of the invitation token key; a new label (v2) would be a new key. */
-const INVITATION_KEY_INFO = 'referloop invitation token v1';
+/** The purpose of the invitation token key; a new one (v2) would be a new key. */
+const INVITATION_KEY_PURPOSE = 'invitation token v1';
 
 /**
- * A key for one purpose, derived from the server secret with HKDF-SHA256, so the JWT signing key
- * itself signs nothing but access tokens, and one purpose's tokens never verify as another's.
- */
-export function purposeKey(serverSecret: string, info: string): Buffer {
-  return Buffer.from(hkdfSync('sha256', serverSecret, KEY_SALT, info, 32));
-}
-
-/**
- * The token of an invitation, derived from its id under the invitation key: the invitation email
- * is sent later by the worker, which can compute the same token from the id, so no token is ever
- * stored (only its SHA-256, as for random tokens) nor put in a job.
- */
-export function invitationToken(serverSecret: string, invitationId: string): string {
-  return createHmac('sha256', purposeKey(serverSecret, INVITATION_KEY_INFO)).update(invitationId).digest('base64url');
-}
-
-/** Where an invitation is accepted (the web app's page). */
-export function invitationUrl(publicUrl: string, token: string): string {
-  return `${publicUrl}/accept-invitation?token=${encodeURIComponent(token)}`;
-}
-
-/**
- * A key derived from the server secret for one purpose (HKDF-SHA256), so a token made for one
- * purpose (a password reset link) is worthless for another, and none is made with the JWT key itself.
+ * A key derived from the server secret for one purpose (HKDF-SHA256), so the JWT signing key itself
+ * signs nothing but access tokens, and a token made for one purpose (an invitation, a password reset
+ * link) is worthless for another.
  */
 export function derivedKey(secret: string, purpose: string): Buffer {
-  return Buffer.from(hkdfSync('sha256', secret, '', 'referloop ' + purpose, 32));
+  return Buffer.from(hkdfSync('sha256', secret, KEY_SALT, `referloop ${purpose}`, 32));
 }
+
+/**
+ * The token of an invitation, derived from its id and token version under the invitation key: the
+ * invitation email is sent later by the worker, which can compute the same token from the ids, so no
+ * token is ever stored (only its SHA-256, as for random tokens) nor put in a job. A resend bumps the
+ * version, so the previous link stops working.
+ */
+export function invitationToken(serverSecret: string, invitationId: string, version: number): string {
+  const subject = version === 1 ? invitationId : `${invitationId}:${version}`;
+  return createHmac('sha256', derivedKey(serverSecret, INVITATION_KEY_PURPOSE)).update(subject).digest('base64url');
+}
+
+/**
+ * Where an invitation is accepted (the web app's page): under PUBLIC_URL when it is set, else under
+ * the address the invitation was made on (so a trial opened on another host hands out its own host).
+ */
+export function invitationUrl(
+  config: { publicUrl: string; publicUrlConfigured: boolean },
+  linkBase: string | null,
+  token: string,
+): string {
+  const base = config.publicUrlConfigured ? config.publicUrl : (linkBase ?? config.publicUrl);
+  return `${base}/accept-invitation?token=${encodeURIComponent(token)}`;
+}
+
 
 /** The token of a password reset, derived from its id like an invitation's: jobs carry the id only. */
 export function passwordResetToken(serverSecret: string, resetId: string): string {

@@ -24,6 +24,10 @@ export class UserEntity {
   @Column({ type: 'text' })
   role: Role;
 
+  /** Admin rights over the clinic: always true for a `clinic_admin`; a practitioner may have them too. */
+  @Column({ name: 'is_admin', type: 'boolean', default: false })
+  isAdmin: boolean;
+
   @Column({ name: 'licence_number', type: 'text', nullable: true })
   licenceNumber: string | null;
 

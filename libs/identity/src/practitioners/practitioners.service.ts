@@ -1,4 +1,4 @@
-import { Inject, Injectable } from '@nestjs/common';
+import { Injectable } from '@nestjs/common';
 import { InjectDataSource, InjectRepository } from '@nestjs/typeorm';
 import {
   AppError,
@@ -10,28 +10,20 @@ import {
   type Page,
   PRACTITIONER_ROLES,
   type PractitionerRole,
+  isClinicAdmin,
   type Principal,
   toPage,
 } from '@referloop/common';
-import { APP_CONFIG, type AppConfig } from '@referloop/config';
-import { appendOutbox, isUniqueViolation, queryRows } from '@referloop/database';
+import { queryRows } from '@referloop/database';
 import { DataSource, Repository } from 'typeorm';
-import { randomUUID } from 'node:crypto';
 import { AuditLog } from '../audit/audit-log';
-import { invitationToken, invitationUrl, sha256 } from '../auth/secret-token';
 import { ClinicEntity } from '../entities/clinic.entity';
 import { ClinicPartnerEntity, PostalCentroidEntity, UserPartnerEntity } from '../entities/partner.entity';
-import { InvitationEntity } from '../entities/invitation.entity';
 import { UserEntity } from '../entities/user.entity';
-import type { LicenceInput, PractitionerInput, PractitionerPatch } from '../inputs';
+import type { LicenceInput, PractitionerPatch } from '../inputs';
 import { ClinicScopedRepository } from '../tenancy/clinic-scoped-repository';
+import { assertAnotherActiveAdmin } from './last-admin';
 import { todayIso, type UserFields, type UserView, userView } from '../views';
-
-export interface Invitation {
-  token: string;
-  url: string;
-  expiresAt: string;
-}
 
 export interface DirectoryQuery {
   type?: PractitionerRole;
@@ -69,13 +61,13 @@ interface PractitionerRow extends UserFields {
   clinicCountry: string;
 }
 
-/** $1 the practitioner, $2 the caller's clinic, $3 today: own clinic's users, or another clinic's listed practitioners. */
+/** $1 the practitioner, $2 the caller's clinic, $3 today: own clinic's users (invitees too), or another clinic's listed practitioners. */
 const PRACTITIONER_SQL = `
   SELECT u.id, u.clinic_id AS "clinicId", u.email, u.full_name AS "fullName", u.role,
          u.licence_number AS "licenceNumber", u.licence_region AS "licenceRegion",
          u.licence_expires_on::text AS "licenceExpiresOn", u.licence_verified_at AS "licenceVerifiedAt",
          u.licence_verified_by AS "licenceVerifiedBy", v.full_name AS "licenceVerifierName",
-         u.specialties, u.languages, u.accepting_referrals AS "acceptingReferrals", u.bio,
+         u.is_admin AS "isAdmin", u.specialties, u.languages, u.accepting_referrals AS "acceptingReferrals", u.bio,
          u.activated_at AS "activatedAt", u.deactivated_at AS "deactivatedAt", u.created_at AS "createdAt", u.updated_at AS "updatedAt",
          c.name AS "clinicName", c.address_city AS "clinicCity", c.address_region AS "clinicRegion",
          c.address_postal_code AS "clinicPostalCode", c.address_country AS "clinicCountry"
@@ -84,10 +76,7 @@ const PRACTITIONER_SQL = `
    WHERE u.id = $1
      AND (u.clinic_id = $2
           OR (u.role IN (${PRACTITIONER_ROLES.map((role) => `'${role}'`).join(', ')}) AND u.licence_expires_on >= $3::date
-              AND u.deactivated_at IS NULL))`;
-
-/** Outbox event of a new invitation: the worker emails it. */
-export const INVITATION_CREATED_EVENT = 'invitation.created';
+              AND u.activated_at IS NOT NULL AND u.deactivated_at IS NULL))`;
 
 @Injectable()
 export class PractitionersService {
@@ -98,56 +87,8 @@ export class PractitionersService {
     @InjectRepository(UserEntity) users: Repository<UserEntity>,
     private readonly clock: Clock,
     private readonly audit: AuditLog,
-    @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {
     this.ownUsers = new ClinicScopedRepository(users, 'practitioner');
-  }
-
-  /**
-   * An admin adds a practitioner to their clinic; the practitioner sets a password through the
-   * invitation, which is emailed (an outbox event in the same transaction) and also answered here.
-   */
-  async invite(principal: Principal, input: PractitionerInput): Promise<UserView & { invitation: Invitation }> {
-    const invitationId = randomUUID();
-    const token = invitationToken(this.config.jwt.secret, invitationId);
-    const expiresAt = new Date(this.clock.now().getTime() + this.config.invitationTtlHours * 3600_000);
-    try {
-      return await this.db.transaction(async (tx) => {
-        const user = await tx.save(
-          tx.create(UserEntity, {
-            clinicId: principal.clinicId,
-            email: input.email,
-            passwordHash: null,
-            fullName: input.fullName,
-            role: input.role,
-            licenceNumber: input.licence.number,
-            licenceRegion: input.licence.region,
-            licenceExpiresOn: input.licence.expiresOn,
-            // Entered by the clinic's admin, who checked it: that is the verification.
-            licenceVerifiedAt: this.clock.now(),
-            licenceVerifiedBy: principal.userId,
-            specialties: input.specialties ?? [],
-            languages: input.languages ?? [],
-            acceptingReferrals: input.acceptingReferrals ?? true,
-            bio: input.bio ?? null,
-            activatedAt: null,
-          }),
-        );
-        await tx.insert(InvitationEntity, { id: invitationId, userId: user.id, tokenHash: sha256(token), expiresAt });
-        await appendOutbox(tx, { type: INVITATION_CREATED_EVENT, payload: { invitationId } });
-        return {
-          ...userView(await this.withVerifierName(user, tx), { now: this.clock.now(), withEmail: true }),
-          invitation: {
-            token,
-            url: invitationUrl(this.config.publicUrl, token),
-            expiresAt: expiresAt.toISOString(),
-          },
-        };
-      });
-    } catch (error) {
-      if (isUniqueViolation(error, 'users_email_lower_key')) throw new AppError('email_taken');
-      throw error;
-    }
   }
 
   /**
@@ -168,6 +109,9 @@ export class PractitionersService {
       .leftJoinAndMapOne('u.licenceVerifier', UserEntity, 'v', 'v.id = u.licence_verified_by')
       .where('u.role IN (:...roles)', { roles: query.type ? [query.type] : PRACTITIONER_ROLES })
       .andWhere('u.licence_expires_on >= :today', { today: todayIso(this.clock.now()) })
+      // Someone invited but not yet joined is not a member yet, and a deactivated user no longer is:
+      // neither is listed nor choosable.
+      .andWhere('u.activated_at IS NOT NULL')
       .andWhere('u.deactivated_at IS NULL');
     if (query.specialty) qb.andWhere(':specialty = ANY(u.specialties)', { specialty: query.specialty });
     if (query.city) qb.andWhere('lower(c.address_city) = lower(:city)', { city: query.city });
@@ -301,19 +245,9 @@ export class PractitionersService {
   async deactivate(principal: Principal, id: string): Promise<UserView> {
     assertClinicAdmin(principal);
     return this.db.transaction(async (tx) => {
-      // Serialises admin changes per clinic: two admins deactivating each other at once leave one.
-      await tx.query(`SELECT 1 FROM clinics WHERE id = $1 FOR UPDATE`, [principal.clinicId]);
       const target = await this.ownUsers.get(id, tx);
       if (target.deactivatedAt) return userView(target, { now: this.clock.now(), withEmail: true });
-      if (target.role === 'clinic_admin') {
-        const [{ others }]: { others: number }[] = await tx.query(
-          `SELECT count(*)::int AS others FROM users
-            WHERE clinic_id = $1 AND role = 'clinic_admin' AND deactivated_at IS NULL AND id <> $2`,
-          [principal.clinicId, id],
-        );
-        if (others === 0)
-          throw new AppError('last_admin', "This is the clinic's last active admin; make someone else admin first");
-      }
+      if (target.isAdmin) await assertAnotherActiveAdmin(tx, principal.clinicId, id);
       const updated = await this.ownUsers.update(id, { deactivatedAt: this.clock.now() }, tx);
       await tx.query(
         `UPDATE auth_sessions SET revoked_at = now(), revoked_reason = 'deactivated' WHERE user_id = $1 AND revoked_at IS NULL`,
@@ -336,11 +270,20 @@ export class PractitionersService {
     });
   }
 
-  /** The practitioner themself or an admin of their clinic; another clinic's practitioner is 404. */
+  /**
+   * The practitioner themself or an admin of their clinic; another clinic's practitioner is 404.
+   * Admin rights (`isAdmin`) are granted and removed by admins only, and never from the last active admin.
+   */
   async update(principal: Principal, id: string, patch: PractitionerPatch): Promise<UserView> {
     const target = await this.ownUsers.get(id);
-    if (principal.role !== 'clinic_admin' && principal.userId !== id) {
+    const admin = isClinicAdmin(principal);
+    if (!admin && principal.userId !== id) {
       throw new AppError('forbidden', 'Only the practitioner or an admin of their clinic may change this profile');
+    }
+    if (patch.isAdmin !== undefined && !admin)
+      throw new AppError('forbidden', 'Only an admin of the clinic may grant or remove admin rights');
+    if (target.role === 'clinic_admin' && patch.isAdmin === false) {
+      throw AppError.validation([{ field: 'isAdmin', message: 'a clinic admin always has admin rights' }]);
     }
     if (target.role === 'clinic_admin' && patch.licence) {
       throw AppError.validation([{ field: 'licence', message: 'a clinic admin has no licence' }]);
@@ -351,8 +294,9 @@ export class PractitionersService {
       languages: patch.languages,
       acceptingReferrals: patch.acceptingReferrals,
       bio: patch.bio,
+      isAdmin: patch.isAdmin,
     };
-    if (patch.licence && principal.role === 'clinic_admin') {
+    if (patch.licence && admin) {
       // Recorded by the clinic's admin, who checked it: that is the attestation, and it is theirs.
       changes.licenceNumber = patch.licence.number;
       changes.licenceRegion = patch.licence.region;
@@ -364,7 +308,11 @@ export class PractitionersService {
       throw new AppError('forbidden', 'A licence is changed by an admin of the clinic, who attests it');
     }
     const defined = Object.fromEntries(Object.entries(changes).filter(([, v]) => v !== undefined));
-    const updated = Object.keys(defined).length ? await this.ownUsers.update(id, defined) : target;
+    if (Object.keys(defined).length === 0) return userView(await this.withVerifierName(target), { now: this.clock.now(), withEmail: true });
+    const updated = await this.db.transaction(async (tx) => {
+      if (patch.isAdmin === false && target.isAdmin) await assertAnotherActiveAdmin(tx, target.clinicId, id);
+      return this.ownUsers.update(id, defined, tx);
+    });
     return userView(await this.withVerifierName(updated), { now: this.clock.now(), withEmail: true });
   }
 

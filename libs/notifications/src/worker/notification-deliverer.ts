@@ -37,6 +37,8 @@ interface DeliveryRow {
   /** Invitation emails: the invitation, whether it is still open (and the user not deactivated), and the inviting clinic. */
   invitation_id: string | null;
   invitation_token_hash: string | null;
+  invitation_token_version: number | null;
+  invitation_link_base: string | null;
   invitation_expires_at: Date | null;
   invitation_open: boolean | null;
   inviting_clinic: string | null;
@@ -82,8 +84,11 @@ export class NotificationDeliverer {
               u.email, w.url AS webhook_url, w.secret AS webhook_secret, (w.deleted_at IS NOT NULL) AS webhook_deleted,
               r.sender_id, sc.name AS sender_clinic, tc.name AS recipient_clinic, r.recipient_clinic_id,
               o.payload->>'fromStatus' AS from_status, o.payload->>'toStatus' AS to_status,
-              i.id AS invitation_id, i.token_hash AS invitation_token_hash, i.expires_at AS invitation_expires_at,
-              (i.accepted_at IS NULL AND i.expires_at > now() AND u.deactivated_at IS NULL) AS invitation_open,
+              i.id AS invitation_id, i.token_hash AS invitation_token_hash, i.token_version AS invitation_token_version,
+              i.link_base AS invitation_link_base, i.expires_at AS invitation_expires_at,
+              -- An email of an earlier token version would carry a dead link: only the newest is sent.
+              (i.accepted_at IS NULL AND i.revoked_at IS NULL AND i.expires_at > now() AND u.deactivated_at IS NULL
+                AND i.token_version = COALESCE((o.payload->>'tokenVersion')::int, 1)) AS invitation_open,
               ic.name AS inviting_clinic,
               pr.id AS password_reset_id, (pr.used_at IS NULL AND pr.expires_at > now() AND u.deactivated_at IS NULL) AS password_reset_open
          FROM claimed d
@@ -109,14 +114,14 @@ export class NotificationDeliverer {
     }
 
     if (d.notification_type === INVITATION_CREATED_EVENT) {
-      // Accepted or expired meanwhile (or the link was handed over and used): nothing to send.
+      // Accepted, revoked, re-sent or expired meanwhile (or the link was handed over and used): nothing to send.
       if (!d.email || !d.invitation_id || !d.invitation_open) return this.markSkipped(deliveryId, 'invitation no longer open');
-      const token = invitationToken(this.config.jwt.secret, d.invitation_id);
+      const token = invitationToken(this.config.jwt.secret, d.invitation_id, d.invitation_token_version!);
       // Made under another key (the secret changed, or before invitation keys were derived): a
       // link from here would not work; it fails visibly and the admin resends the invitation.
       if (sha256(token) !== d.invitation_token_hash)
         throw new Error('the invitation link cannot be rebuilt with the current key');
-      const url = invitationUrl(this.config.publicUrl, token);
+      const url = invitationUrl(this.config, d.invitation_link_base, token);
       const text = invitationText(d.inviting_clinic ?? '', url, d.invitation_expires_at!);
       await this.email.send({ to: d.email, subject: text.title, text: `${text.body}\n`, messageId: d.id });
     } else if (d.notification_type === PASSWORD_RESET_REQUESTED_EVENT) {

@@ -121,7 +121,7 @@ export class NotificationDispatcher {
     const admins: { id: string; clinic_id: string }[] = adminClinics.length
       ? await tx.query(
           `SELECT id, clinic_id FROM users
-            WHERE clinic_id = ANY($1::uuid[]) AND role = 'clinic_admin' AND deactivated_at IS NULL ORDER BY id`,
+            WHERE clinic_id = ANY($1::uuid[]) AND is_admin AND activated_at IS NOT NULL AND deactivated_at IS NULL ORDER BY id`,
           [[...new Set(adminClinics)]],
         )
       : [];

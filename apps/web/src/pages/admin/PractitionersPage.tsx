@@ -9,6 +9,7 @@ import { useAsync, useTitle } from '../../lib/hooks';
 import { humanize, roleLabel } from '../../lib/labels';
 import { useReferenceData } from '../../lib/session-hooks';
 import { clinicPractitioners } from './admin-data';
+import { InvitationsSection, type IssuedLink } from './InvitationsSection';
 
 const EXPIRY_WARNING_DAYS = 60;
 
@@ -23,6 +24,7 @@ interface FormValues {
   languages: string;
   acceptingReferrals: boolean;
   bio: string;
+  isAdmin: boolean;
 }
 
 const blank: FormValues = {
@@ -36,6 +38,7 @@ const blank: FormValues = {
   languages: 'en',
   acceptingReferrals: true,
   bio: '',
+  isAdmin: false,
 };
 
 const fromPractitioner = (p: Practitioner): FormValues => ({
@@ -49,6 +52,7 @@ const fromPractitioner = (p: Practitioner): FormValues => ({
   languages: p.languages.join(', '),
   acceptingReferrals: p.acceptingReferrals,
   bio: p.bio ?? '',
+  isAdmin: p.isAdmin,
 });
 
 export function LicenceStatus({ practitioner }: { practitioner: Practitioner }) {
@@ -84,7 +88,8 @@ export function PractitionersPage({ user }: { user: User }) {
   const list = useAsync(() => clinicPractitioners(user.clinicId, user.clinic?.name ?? ''), [user.clinicId]);
   const [inviting, setInviting] = useState(false);
   const [editing, setEditing] = useState<string | null>(null);
-  const [invitation, setInvitation] = useState<{ name: string; url: string; expiresAt: string } | null>(null);
+  const [invitation, setInvitation] = useState<IssuedLink | null>(null);
+  const [invitationsKey, setInvitationsKey] = useState(0);
   const inviteButton = useRef<HTMLButtonElement>(null);
 
   const expiring = (list.data ?? []).filter(
@@ -114,8 +119,8 @@ export function PractitionersPage({ user }: { user: User }) {
         <div className="panel panel-success" role="status" data-testid="invitation">
           <p className="panel-title">{invitation.name} is invited</p>
           <p>
-            Send them this link (valid until {formatDateTime(invitation.expiresAt)}). They choose a password there and can start
-            at once.
+            Send them this link (valid until {formatDateTime(invitation.expiresAt)}); it is also emailed to them when email is set
+            up. They choose a password there and can start at once. Any earlier link for them no longer works.
           </p>
           <div className="copy-row">
             <label htmlFor="invitation-url" className="visually-hidden">
@@ -146,7 +151,7 @@ export function PractitionersPage({ user }: { user: User }) {
             onSaved={(saved, url, expiresAt) => {
               setInviting(false);
               if (url && expiresAt) setInvitation({ name: saved.fullName, url, expiresAt });
-              void list.reload();
+              setInvitationsKey((k) => k + 1);
             }}
           />
         </section>
@@ -165,7 +170,7 @@ export function PractitionersPage({ user }: { user: User }) {
       ) : !list.data ? (
         <Loading lines={5} />
       ) : list.data.length === 0 ? (
-        <p className="empty">No practitioners yet. Invite your first one.</p>
+        <p className="empty">No practitioners have joined yet. Invite your first one.</p>
       ) : (
         <div className="table-wrap">
           <table className="table" data-testid="practitioners-table">
@@ -205,7 +210,7 @@ export function PractitionersPage({ user }: { user: User }) {
                       <span className="row-sub muted small">
                         {roleLabel(p.role)} · {p.email}
                       </span>
-                      {p.status === 'invited' && <span className="chip chip-info">Invitation pending</span>}
+                      {p.isAdmin && <span className="chip chip-neutral">Admin</span>}
                     </th>
                     <td>
                       <LicenceStatus practitioner={p} />
@@ -230,8 +235,10 @@ export function PractitionersPage({ user }: { user: User }) {
         </div>
       )}
       <p className="muted small">
-        Practitioners whose licence has already expired are not listed here (the directory hides them).
+        Practitioners whose licence has already expired are not listed here (the directory hides them), nor are people who have
+        not yet joined: see the invitations below.
       </p>
+      <InvitationsSection reloadKey={invitationsKey} onLink={setInvitation} />
     </>
   );
 }
@@ -274,7 +281,12 @@ function PractitionerForm({ mode, id, initial, onCancel, onSaved }: FormProps) {
         );
         onSaved(invited, invited.invitation.url, invited.invitation.expiresAt);
       } else {
-        onSaved(await call(api.PATCH('/api/v1/practitioners/{id}', { params: { path: { id: id! } }, body: common })));
+        const adminChange = v.isAdmin !== initial.isAdmin ? { isAdmin: v.isAdmin } : {};
+        onSaved(
+          await call(
+            api.PATCH('/api/v1/practitioners/{id}', { params: { path: { id: id! } }, body: { ...common, ...adminChange } }),
+          ),
+        );
       }
     } catch (e) {
       setError(e);
@@ -291,7 +303,11 @@ function PractitionerForm({ mode, id, initial, onCancel, onSaved }: FormProps) {
     >
       {error !== null && (
         <Notice tone="error">
-          {error instanceof ApiError && error.code === 'email_taken' ? 'Someone already uses this email.' : errorMessage(error)}
+          {error instanceof ApiError && error.code === 'email_taken'
+            ? 'Someone already uses this email.'
+            : error instanceof ApiError && error.code === 'last_admin'
+              ? 'The clinic needs at least one admin: give someone else admin rights first.'
+              : errorMessage(error)}
         </Notice>
       )}
       <div className="grid-2">
@@ -357,6 +373,12 @@ function PractitionerForm({ mode, id, initial, onCancel, onSaved }: FormProps) {
         />
         <span>Accepting referrals</span>
       </label>
+      {mode === 'edit' && (
+        <label className="checkbox">
+          <input type="checkbox" name="isAdmin" checked={v.isAdmin} onChange={(e) => set('isAdmin', e.target.checked)} />
+          <span>Admin: manages the clinic, its practitioners and invitations, and sees all its referrals</span>
+        </label>
+      )}
       <Field label="Bio" error={fieldError('bio')}>
         {(p) => (
           <textarea {...p} name="bio" rows={2} maxLength={2000} value={v.bio} onChange={(e) => set('bio', e.target.value)} />

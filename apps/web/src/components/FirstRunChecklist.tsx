@@ -1,0 +1,84 @@
+import { api, call } from '../api/client';
+import type { User } from '../api/types';
+import { useAsync } from '../lib/hooks';
+import { Link } from '../lib/router';
+import { isAdmin, isPractitioner } from '../lib/session-hooks';
+
+interface Step {
+  id: string;
+  label: string;
+  to: string;
+  done: boolean;
+}
+
+/**
+ * The first steps of a new practice, each ticked from what the data shows (no stored flags): a
+ * practitioner's profile, a patient, a first referral to a partner, a colleague invited. Shown to
+ * the clinic's admins until every step is done.
+ */
+export function FirstRunChecklist({ user }: { user: User }) {
+  const practitioner = isPractitioner(user);
+  const facts = useAsync(async () => {
+    const [patients, sent, invitations] = await Promise.all([
+      practitioner ? call(api.GET('/api/v1/patients', { params: { query: { limit: 1 } } })) : null,
+      practitioner ? call(api.GET('/api/v1/referrals', { params: { query: { box: 'sent', limit: 1 } } })) : null,
+      call(api.GET('/api/v1/invitations', { params: { query: { limit: 1 } } })),
+    ]);
+    return {
+      hasPatient: (patients?.items.length ?? 0) > 0,
+      hasReferral: (sent?.items.length ?? 0) > 0,
+      hasInvited: invitations.items.length > 0,
+    };
+  }, [practitioner]);
+
+  if (!isAdmin(user) || !facts.data) return null;
+  const steps: Step[] = [
+    ...(practitioner
+      ? [
+          {
+            id: 'profile',
+            label: 'Complete your profile: specialties, languages and a short bio',
+            to: '/admin/practitioners',
+            done: user.specialties.length > 0 && user.languages.length > 0 && Boolean(user.bio),
+          },
+          { id: 'patient', label: 'Add a patient', to: '/referrals/new', done: facts.data.hasPatient },
+          {
+            id: 'partner',
+            label: 'Find a partner and send a first referral',
+            to: '/referrals/new',
+            done: facts.data.hasReferral,
+          },
+        ]
+      : []),
+    { id: 'invite', label: 'Invite a colleague', to: '/admin/practitioners', done: facts.data.hasInvited },
+  ];
+  const left = steps.filter((s) => !s.done).length;
+  if (left === 0) return null;
+
+  return (
+    <section className="card checklist" aria-labelledby="checklist-heading" data-testid="first-run-checklist">
+      <h2 id="checklist-heading" className="h3">
+        Get your practice started
+      </h2>
+      <p className="muted small">
+        {left} of {steps.length} steps left.
+      </p>
+      <ul className="checklist-steps">
+        {steps.map((step) => (
+          <li key={step.id} className={step.done ? 'checklist-done' : undefined} data-step={step.id} data-done={step.done}>
+            <span className="checklist-mark" aria-hidden="true">
+              {step.done ? '✓' : ''}
+            </span>
+            {step.done ? (
+              <span>
+                {step.label} <span className="visually-hidden">(done)</span>
+              </span>
+            ) : (
+              <Link to={step.to}>{step.label}</Link>
+            )}
+          </li>
+        ))}
+      </ul>
+    </section>
+  );
+}

@@ -1,0 +1,281 @@
+import { type FormEvent, useMemo, useState } from 'react';
+import { api, call } from '../api/client';
+import { ApiError, errorMessage } from '../api/problem';
+import { startSession } from '../api/session';
+import type { PractitionerRole } from '../api/types';
+import { Field } from '../components/Field';
+import { Notice } from '../components/Feedback';
+import { localDate } from '../lib/format';
+import { useTitle } from '../lib/hooks';
+import { roleLabel } from '../lib/labels';
+import { Link, navigate } from '../lib/router';
+import { PublicFrame } from './SignInPage';
+
+const PASSWORD_MIN = 10;
+
+type Kind = 'solo' | 'clinic';
+
+interface Values {
+  practiceName: string;
+  line1: string;
+  city: string;
+  region: string;
+  postalCode: string;
+  country: string;
+  phone: string;
+  timezone: string;
+  fullName: string;
+  email: string;
+  password: string;
+  role: PractitionerRole;
+  licenceNumber: string;
+  licenceRegion: string;
+  licenceExpiresOn: string;
+}
+
+const browserZone = () => Intl.DateTimeFormat().resolvedOptions().timeZone || 'America/Chicago';
+
+/** API field paths (as problem+json names them) → the form's fields. */
+const FIELD_OF: Record<string, keyof Values> = {
+  'clinic.name': 'practiceName',
+  'clinic.address.line1': 'line1',
+  'clinic.address.city': 'city',
+  'clinic.address.region': 'region',
+  'clinic.address.postalCode': 'postalCode',
+  'clinic.address.country': 'country',
+  'clinic.phone': 'phone',
+  'clinic.timezone': 'timezone',
+  'admin.fullName': 'fullName',
+  'admin.email': 'email',
+  'admin.password': 'password',
+  'admin.practitioner.licence.number': 'licenceNumber',
+  'admin.practitioner.licence.region': 'licenceRegion',
+  'admin.practitioner.licence.expiresOn': 'licenceExpiresOn',
+};
+
+/**
+ * Creating a practice: a solo practitioner gets one account that is admin and practitioner at once;
+ * someone who runs a clinic becomes its admin and invites the practitioners afterwards.
+ */
+export function SignUpPage() {
+  useTitle('Create your practice');
+  const [kind, setKind] = useState<Kind>('solo');
+  const [v, setV] = useState<Values>({
+    practiceName: '',
+    line1: '',
+    city: '',
+    region: '',
+    postalCode: '',
+    country: 'US',
+    phone: '',
+    timezone: browserZone(),
+    fullName: '',
+    email: '',
+    password: '',
+    role: 'massage_therapist',
+    licenceNumber: '',
+    licenceRegion: '',
+    licenceExpiresOn: '',
+  });
+  const [errors, setErrors] = useState<Partial<Record<keyof Values, string>>>({});
+  const [failure, setFailure] = useState<unknown>(null);
+  const [busy, setBusy] = useState(false);
+  // The browser's own zone first when the list lacks it (Intl leaves out UTC).
+  const zones = useMemo(() => {
+    const all = Intl.supportedValuesOf('timeZone');
+    return all.includes(browserZone()) ? all : [browserZone(), ...all];
+  }, []);
+  const solo = kind === 'solo';
+  const set = <K extends keyof Values>(key: K, value: Values[K]) => setV((current) => ({ ...current, [key]: value }));
+
+  const validate = () => {
+    const next: Partial<Record<keyof Values, string>> = {};
+    const required: (keyof Values)[] = ['practiceName', 'line1', 'city', 'region', 'postalCode', 'phone', 'fullName', 'email'];
+    if (solo) required.push('licenceNumber', 'licenceRegion', 'licenceExpiresOn');
+    for (const key of required) if (!v[key].trim()) next[key] = 'Fill this in.';
+    if (v.email && !/^[^@\s]+@[^@\s]+\.[^@\s]+$/.test(v.email.trim()))
+      next.email = 'Enter an email address like name@example.com.';
+    if (v.password.length < PASSWORD_MIN) next.password = `Use at least ${PASSWORD_MIN} characters.`;
+    if (!/^[A-Za-z]{2}$/.test(v.country.trim())) next.country = 'Two letters, e.g. US or CA.';
+    if (solo && v.licenceExpiresOn && v.licenceExpiresOn < localDate()) next.licenceExpiresOn = 'This date has passed.';
+    return next;
+  };
+
+  const submit = async (event: FormEvent) => {
+    event.preventDefault();
+    const found = validate();
+    setErrors(found);
+    setFailure(null);
+    if (Object.keys(found).length > 0) {
+      requestAnimationFrame(() => document.querySelector<HTMLElement>('[aria-invalid="true"]')?.focus());
+      return;
+    }
+    setBusy(true);
+    try {
+      const signedUp = await call(
+        api.POST('/api/v1/auth/register-clinic', {
+          body: {
+            clinic: {
+              name: v.practiceName.trim(),
+              address: {
+                line1: v.line1.trim(),
+                city: v.city.trim(),
+                region: v.region.trim(),
+                postalCode: v.postalCode.trim(),
+                country: v.country.trim().toUpperCase(),
+              },
+              phone: v.phone.trim(),
+              timezone: v.timezone,
+            },
+            admin: {
+              email: v.email.trim(),
+              password: v.password,
+              fullName: v.fullName.trim(),
+              ...(solo
+                ? {
+                    practitioner: {
+                      role: v.role,
+                      licence: { number: v.licenceNumber.trim(), region: v.licenceRegion.trim(), expiresOn: v.licenceExpiresOn },
+                    },
+                  }
+                : {}),
+            },
+          },
+        }),
+      );
+      startSession(signedUp);
+      navigate('/', { replace: true });
+    } catch (e) {
+      if (e instanceof ApiError) {
+        const fromApi: Partial<Record<keyof Values, string>> = {};
+        for (const [path, key] of Object.entries(FIELD_OF)) {
+          const message = e.fieldMessage(path);
+          if (message) fromApi[key] = message;
+        }
+        if (e.code === 'email_taken') fromApi.email = 'This email already has an account. Sign in instead.';
+        setErrors(fromApi);
+      }
+      setFailure(e);
+      setBusy(false);
+    }
+  };
+
+  const text = (key: keyof Values, label: string, props: { type?: string; autoComplete?: string; hint?: string } = {}) => (
+    <Field label={label} required={key !== 'country'} hint={props.hint} error={errors[key]}>
+      {(p) => (
+        <input
+          {...p}
+          name={key}
+          type={props.type ?? 'text'}
+          autoComplete={props.autoComplete}
+          value={v[key]}
+          onChange={(e) => set(key, e.target.value as Values[typeof key])}
+        />
+      )}
+    </Field>
+  );
+
+  return (
+    <PublicFrame title="Create your practice" wide>
+      <p>
+        Already on ReferLoop? <Link to="/sign-in">Sign in</Link>.
+      </p>
+      {failure !== null && (
+        <Notice tone="error">
+          {failure instanceof ApiError && failure.code === 'email_taken'
+            ? 'This email already has an account.'
+            : failure instanceof ApiError && failure.code === 'validation_failed'
+              ? 'Some details need another look: see the marked fields.'
+              : errorMessage(failure)}
+        </Notice>
+      )}
+      <form onSubmit={submit} className="stack" noValidate aria-label="Create your practice">
+        <fieldset className="fieldset">
+          <legend>How will you use ReferLoop?</legend>
+          <div className="choice-grid">
+            <label className="choice">
+              <input type="radio" name="kind" value="solo" checked={solo} onChange={() => setKind('solo')} />
+              <span>
+                <strong>I&apos;m a solo practitioner</strong>
+                <span className="hint">One account: you send and receive referrals and run your practice.</span>
+              </span>
+            </label>
+            <label className="choice">
+              <input type="radio" name="kind" value="clinic" checked={!solo} onChange={() => setKind('clinic')} />
+              <span>
+                <strong>I run a clinic</strong>
+                <span className="hint">You manage the clinic and invite its practitioners.</span>
+              </span>
+            </label>
+          </div>
+        </fieldset>
+
+        <h2 className="h3">{solo ? 'Your practice' : 'Your clinic'}</h2>
+        <div className="grid-2">
+          {text('practiceName', solo ? 'Practice name' : 'Clinic name')}
+          {text('phone', 'Phone', { type: 'tel', autoComplete: 'tel' })}
+          {text('line1', 'Street address', { autoComplete: 'address-line1' })}
+          {text('city', 'City', { autoComplete: 'address-level2' })}
+          {text('region', 'State or province', { autoComplete: 'address-level1', hint: 'e.g. TX' })}
+          {text('postalCode', 'Postal code', { autoComplete: 'postal-code' })}
+          {text('country', 'Country', { autoComplete: 'country', hint: 'Two letters, e.g. US or CA' })}
+          <Field label="Time zone" required error={errors.timezone}>
+            {(p) => (
+              <select {...p} name="timezone" value={v.timezone} onChange={(e) => set('timezone', e.target.value)}>
+                {zones.map((zone) => (
+                  <option key={zone} value={zone}>
+                    {zone.replace(/_/g, ' ')}
+                  </option>
+                ))}
+              </select>
+            )}
+          </Field>
+        </div>
+
+        {solo && (
+          <>
+            <h2 className="h3">Your licence</h2>
+            <div className="grid-2">
+              <Field label="You are a" required>
+                {(p) => (
+                  <select {...p} name="role" value={v.role} onChange={(e) => set('role', e.target.value as PractitionerRole)}>
+                    <option value="massage_therapist">{roleLabel('massage_therapist')}</option>
+                    <option value="physical_therapist">{roleLabel('physical_therapist')}</option>
+                  </select>
+                )}
+              </Field>
+              {text('licenceNumber', 'Licence number')}
+              {text('licenceRegion', 'Licensing state or province', { hint: 'e.g. TX' })}
+              <Field label="Licence expires on" required error={errors.licenceExpiresOn}>
+                {(p) => (
+                  <input
+                    {...p}
+                    type="date"
+                    name="licenceExpiresOn"
+                    min={localDate()}
+                    value={v.licenceExpiresOn}
+                    onChange={(e) => set('licenceExpiresOn', e.target.value)}
+                  />
+                )}
+              </Field>
+            </div>
+          </>
+        )}
+
+        <h2 className="h3">You</h2>
+        <div className="grid-2">
+          {text('fullName', 'Your full name', { autoComplete: 'name' })}
+          {text('email', 'Email', { type: 'email', autoComplete: 'email' })}
+          {text('password', 'Password', {
+            type: 'password',
+            autoComplete: 'new-password',
+            hint: `At least ${PASSWORD_MIN} characters.`,
+          })}
+        </div>
+        <button type="submit" className="button button-primary" disabled={busy}>
+          {busy ? 'Creating…' : solo ? 'Create my practice' : 'Create my clinic'}
+        </button>
+      </form>
+    </PublicFrame>
+  );
+}

@@ -1,0 +1,138 @@
+import { useState } from 'react';
+import { api, call } from '../../api/client';
+import { errorMessage } from '../../api/problem';
+import type { components } from '../../api/schema';
+import { ErrorPanel, Loading, Notice } from '../../components/Feedback';
+import { formatDateTime } from '../../lib/format';
+import { useAsync } from '../../lib/hooks';
+import { roleLabel } from '../../lib/labels';
+
+type InvitationItem = components['schemas']['InvitationItemDto'];
+export interface IssuedLink {
+  name: string;
+  url: string;
+  expiresAt: string;
+}
+
+const STATUS: Record<InvitationItem['status'], { label: string; tone: string }> = {
+  pending: { label: 'Waiting to join', tone: 'info' },
+  accepted: { label: 'Joined', tone: 'success' },
+  expired: { label: 'Link expired', tone: 'warning' },
+  revoked: { label: 'Revoked', tone: 'neutral' },
+};
+
+/**
+ * The clinic's invitations with their status. A pending or expired one can be re-sent (a new link,
+ * shown to copy; the previous link stops working) or revoked (the email is free again).
+ */
+export function InvitationsSection({ reloadKey, onLink }: { reloadKey: number; onLink: (link: IssuedLink) => void }) {
+  const list = useAsync(
+    async () => (await call(api.GET('/api/v1/invitations', { params: { query: { limit: 100 } } }))).items,
+    [reloadKey],
+  );
+  const [busy, setBusy] = useState<string | null>(null);
+  const [outcome, setOutcome] = useState<{ tone: 'success' | 'error'; text: string } | null>(null);
+
+  const resend = async (item: InvitationItem) => {
+    setBusy(item.id);
+    setOutcome(null);
+    try {
+      const { invitation } = await call(api.POST('/api/v1/invitations/{id}/resend', { params: { path: { id: item.id } } }));
+      onLink({ name: item.fullName, url: invitation.url, expiresAt: invitation.expiresAt });
+      await list.reload();
+    } catch (e) {
+      setOutcome({ tone: 'error', text: `Could not re-send the invitation: ${errorMessage(e)}` });
+    } finally {
+      setBusy(null);
+    }
+  };
+
+  const revoke = async (item: InvitationItem) => {
+    setBusy(item.id);
+    setOutcome(null);
+    try {
+      await call(api.DELETE('/api/v1/invitations/{id}', { params: { path: { id: item.id } } }));
+      setOutcome({ tone: 'success', text: `The invitation to ${item.fullName} is revoked: the link no longer works.` });
+      await list.reload();
+    } catch (e) {
+      setOutcome({ tone: 'error', text: `Could not revoke the invitation: ${errorMessage(e)}` });
+    } finally {
+      setBusy(null);
+    }
+  };
+
+  return (
+    <section className="subsection" aria-labelledby="invitations-heading">
+      <h2 id="invitations-heading">Invitations</h2>
+      {outcome && <Notice tone={outcome.tone}>{outcome.text}</Notice>}
+      {list.error !== undefined ? (
+        <ErrorPanel error={list.error} title="Could not load the invitations" onRetry={() => void list.reload()} />
+      ) : !list.data ? (
+        <Loading lines={3} />
+      ) : list.data.length === 0 ? (
+        <p className="empty">No invitations yet.</p>
+      ) : (
+        // Focusable: at phone width the table scrolls sideways inside its frame, also when no row has a button.
+        <div className="table-wrap" tabIndex={0} role="region" aria-labelledby="invitations-heading">
+          <table className="table" data-testid="invitations-table">
+            <thead>
+              <tr>
+                <th scope="col">Invited</th>
+                <th scope="col">Status</th>
+                <th scope="col">Link valid until</th>
+                <th scope="col">
+                  <span className="visually-hidden">Actions</span>
+                </th>
+              </tr>
+            </thead>
+            <tbody>
+              {list.data.map((item) => {
+                const open = item.status === 'pending' || item.status === 'expired';
+                return (
+                  <tr key={item.id} data-invitation-email={item.email}>
+                    <th scope="row">
+                      {item.fullName}
+                      <span className="row-sub muted small">
+                        {roleLabel(item.role)} · {item.email}
+                      </span>
+                    </th>
+                    <td>
+                      <span className={`chip chip-${STATUS[item.status].tone}`} data-status={item.status}>
+                        {STATUS[item.status].label}
+                      </span>
+                    </td>
+                    <td className="small">{open ? formatDateTime(item.expiresAt) : '—'}</td>
+                    <td>
+                      {open && (
+                        <span className="action-buttons">
+                          <button
+                            type="button"
+                            className="button button-secondary button-small"
+                            disabled={busy === item.id}
+                            onClick={() => void resend(item)}
+                            aria-label={`Re-send the invitation to ${item.fullName}`}
+                          >
+                            Re-send
+                          </button>
+                          <button
+                            type="button"
+                            className="button button-danger button-small"
+                            disabled={busy === item.id}
+                            onClick={() => void revoke(item)}
+                            aria-label={`Revoke the invitation to ${item.fullName}`}
+                          >
+                            Revoke
+                          </button>
+                        </span>
+                      )}
+                    </td>
+                  </tr>
+                );
+              })}
+            </tbody>
+          </table>
+        </div>
+      )}
+    </section>
+  );
+}

@@ -1,0 +1,277 @@
+import { randomUUID } from 'node:crypto';
+import { Inject, Injectable } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import { AppError, Clock, DEFAULT_PAGE_SIZE, decodeCursor, type Page, type Principal, toPage } from '@referloop/common';
+import { APP_CONFIG, type AppConfig } from '@referloop/config';
+import { appendOutbox, isUniqueViolation } from '@referloop/database';
+import { DataSource, type EntityManager } from 'typeorm';
+import { invitationToken, invitationUrl, sha256 } from '../auth/secret-token';
+import { InvitationEntity } from '../entities/invitation.entity';
+import { UserEntity } from '../entities/user.entity';
+import type { PractitionerInput } from '../inputs';
+import { type UserView, userView } from '../views';
+
+/** Outbox event of a new or re-sent invitation: the worker emails its link. */
+export const INVITATION_CREATED_EVENT = 'invitation.created';
+
+/** What an invite or a resend hands the admin: the link to pass on. */
+export interface Invitation {
+  token: string;
+  url: string;
+  expiresAt: string;
+}
+
+export type InvitationStatus = 'pending' | 'accepted' | 'expired' | 'revoked';
+
+export interface InvitationView {
+  id: string;
+  email: string;
+  fullName: string;
+  role: string;
+  status: InvitationStatus;
+  createdAt: string;
+  expiresAt: string;
+}
+
+export function invitationStatus(
+  i: Pick<InvitationEntity, 'acceptedAt' | 'revokedAt' | 'expiresAt'>,
+  now: Date,
+): InvitationStatus {
+  if (i.acceptedAt) return 'accepted';
+  if (i.revokedAt) return 'revoked';
+  return i.expiresAt.getTime() <= now.getTime() ? 'expired' : 'pending';
+}
+
+/**
+ * Practitioner invitations of a clinic (admins only; the controllers check that). An invitee is a
+ * user row without a password until they accept; they are not in the directory meanwhile. A
+ * resend issues the next token version on the same row, so only the newest link works, and
+ * revoking deletes the never-activated user, which frees the email for a new invite or sign-up.
+ */
+@Injectable()
+export class InvitationsService {
+  constructor(
+    @InjectDataSource() private readonly db: DataSource,
+    private readonly clock: Clock,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+  ) {}
+
+  /**
+   * Adds a practitioner to the caller's clinic and emails them an invitation (an outbox event in
+   * the same transaction); the link is also answered. Inviting someone whose invitation is still
+   * open (not accepted, in this clinic) re-sends it with the details given now.
+   * `linkBase` is the address the request came in on (used when PUBLIC_URL is not set).
+   */
+  async invite(
+    principal: Principal,
+    input: PractitionerInput,
+    linkBase: string | null,
+  ): Promise<UserView & { invitation: Invitation }> {
+    // A second concurrent invite of a new email loses the unique race once, then finds the first one's invitee.
+    for (let attempt = 1; ; attempt += 1) {
+      try {
+        return await this.db.transaction((tx) => this.inviteOnce(tx, principal, input, linkBase));
+      } catch (error) {
+        if (!isUniqueViolation(error, 'users_email_lower_key')) throw error;
+        if (attempt === 2) throw new AppError('email_taken');
+      }
+    }
+  }
+
+  private async inviteOnce(
+    tx: EntityManager,
+    principal: Principal,
+    input: PractitionerInput,
+    linkBase: string | null,
+  ): Promise<UserView & { invitation: Invitation }> {
+    const profile = {
+      fullName: input.fullName,
+      role: input.role,
+      licenceNumber: input.licence.number,
+      licenceRegion: input.licence.region,
+      licenceExpiresOn: input.licence.expiresOn,
+      // Entered by the clinic's admin, who checked it: that is the verification.
+      licenceVerifiedAt: this.clock.now(),
+      licenceVerifiedBy: principal.userId,
+      specialties: input.specialties ?? [],
+      languages: input.languages ?? [],
+      acceptingReferrals: input.acceptingReferrals ?? true,
+      bio: input.bio ?? null,
+    };
+    const existing = await tx
+      .getRepository(UserEntity)
+      .createQueryBuilder('u')
+      .setLock('pessimistic_write')
+      .where('lower(u.email) = lower(:email)', { email: input.email })
+      .getOne();
+    if (existing && (existing.activatedAt || existing.clinicId !== principal.clinicId)) throw new AppError('email_taken');
+
+    let user: UserEntity;
+    let invitation: Invitation;
+    if (existing) {
+      await tx.update(UserEntity, { id: existing.id }, profile);
+      user = await tx.findOneByOrFail(UserEntity, { id: existing.id });
+      const open = await tx
+        .getRepository(InvitationEntity)
+        .createQueryBuilder('i')
+        .setLock('pessimistic_write')
+        .where('i.user_id = :userId AND i.accepted_at IS NULL AND i.revoked_at IS NULL', { userId: user.id })
+        .orderBy('i.created_at', 'DESC')
+        .getOne();
+      invitation = open
+        ? await this.reissue(tx, open, linkBase, { fullName: user.fullName, role: input.role })
+        : await this.issue(tx, user, linkBase);
+    } else {
+      user = await tx.save(
+        tx.create(UserEntity, {
+          ...profile,
+          clinicId: principal.clinicId,
+          email: input.email,
+          passwordHash: null,
+          activatedAt: null,
+        }),
+      );
+      invitation = await this.issue(tx, user, linkBase);
+    }
+    return { ...userView(user, { now: this.clock.now(), withEmail: true }), invitation };
+  }
+
+  /** Newest first, keyset-paged by (created_at, id) with the timestamp at full (microsecond) precision. */
+  async list(principal: Principal, query: { cursor?: string; limit?: number }): Promise<Page<InvitationView>> {
+    const limit = query.limit ?? DEFAULT_PAGE_SIZE;
+    const params: unknown[] = [principal.clinicId, limit + 1];
+    let after = '';
+    if (query.cursor) {
+      params.push(...decodeCursor(query.cursor, ['timestamp', 'uuid']));
+      after = `AND (created_at, id) < ($3::timestamptz, $4::uuid)`;
+    }
+    const rows: (Pick<
+      InvitationEntity,
+      'id' | 'email' | 'fullName' | 'role' | 'acceptedAt' | 'revokedAt' | 'expiresAt' | 'createdAt'
+    > & {
+      cursorTs: string;
+    })[] = await this.db.query(
+      `SELECT id, email, full_name AS "fullName", role, accepted_at AS "acceptedAt", revoked_at AS "revokedAt",
+              expires_at AS "expiresAt", created_at AS "createdAt",
+              to_char(created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') AS "cursorTs"
+         FROM invitations WHERE clinic_id = $1 ${after}
+        ORDER BY created_at DESC, id DESC LIMIT $2`,
+      params,
+    );
+    const now = this.clock.now();
+    return toPage(
+      rows,
+      limit,
+      (i) => ({
+        id: i.id,
+        email: i.email,
+        fullName: i.fullName,
+        role: i.role,
+        status: invitationStatus(i, now),
+        createdAt: i.createdAt.toISOString(),
+        expiresAt: i.expiresAt.toISOString(),
+      }),
+      (i) => [i.cursorTs, i.id],
+    );
+  }
+
+  /** A new link (and email) for an invitation not yet accepted; the previous link stops working. */
+  async resend(principal: Principal, id: string, linkBase: string | null): Promise<{ invitation: Invitation }> {
+    return this.db.transaction(async (tx) => {
+      const row = await this.lockOwn(tx, principal, id);
+      if (row.acceptedAt || row.revokedAt || !row.userId) {
+        const status = invitationStatus(row, this.clock.now());
+        throw new AppError('invalid_transition', `This invitation was ${status}; invite the person again instead`, {
+          currentStatus: status,
+          allowedActions: [],
+        });
+      }
+      return { invitation: await this.reissue(tx, row, linkBase, {}) };
+    });
+  }
+
+  /**
+   * Revokes an invitation not yet accepted: its link stops working and the invitee, who never
+   * signed in, is removed, so the email can be invited again or sign up. Revoking twice is a no-op.
+   */
+  async revoke(principal: Principal, id: string): Promise<void> {
+    await this.db.transaction(async (tx) => {
+      const row = await this.lockOwn(tx, principal, id);
+      if (row.acceptedAt) {
+        throw new AppError('invalid_transition', 'This invitation was accepted: the practitioner is a member of the clinic', {
+          currentStatus: 'accepted',
+          allowedActions: [],
+        });
+      }
+      if (row.revokedAt) return;
+      await tx.update(InvitationEntity, { id }, { revokedAt: this.clock.now() });
+      if (row.userId) {
+        // Nothing else points at someone who never signed in (the directory and referrals skip
+        // invitees); were it otherwise, the row stays and only the link dies.
+        await tx.query(`SAVEPOINT revoke_invitee`);
+        try {
+          await tx.query(`DELETE FROM users WHERE id = $1 AND activated_at IS NULL`, [row.userId]);
+          await tx.query(`RELEASE SAVEPOINT revoke_invitee`);
+        } catch (error) {
+          if ((error as { driverError?: { code?: string } }).driverError?.code !== '23503') throw error;
+          await tx.query(`ROLLBACK TO SAVEPOINT revoke_invitee`);
+        }
+      }
+    });
+  }
+
+  private async lockOwn(tx: EntityManager, principal: Principal, id: string): Promise<InvitationEntity> {
+    const row = await tx
+      .getRepository(InvitationEntity)
+      .createQueryBuilder('i')
+      .setLock('pessimistic_write')
+      .where('i.id = :id AND i.clinic_id = :clinicId', { id, clinicId: principal.clinicId })
+      .getOne();
+    if (!row) throw new AppError('not_found', 'The invitation was not found');
+    return row;
+  }
+
+  private async issue(tx: EntityManager, user: UserEntity, linkBase: string | null): Promise<Invitation> {
+    const id = randomUUID();
+    const token = invitationToken(this.config.jwt.secret, id, 1);
+    const expiresAt = this.expiry();
+    await tx.insert(InvitationEntity, {
+      id,
+      clinicId: user.clinicId,
+      userId: user.id,
+      email: user.email,
+      fullName: user.fullName,
+      role: user.role as InvitationEntity['role'],
+      tokenHash: sha256(token),
+      tokenVersion: 1,
+      linkBase,
+      expiresAt,
+    });
+    await appendOutbox(tx, { type: INVITATION_CREATED_EVENT, payload: { invitationId: id, tokenVersion: 1 } });
+    return { token, url: invitationUrl(this.config, linkBase, token), expiresAt: expiresAt.toISOString() };
+  }
+
+  /** The next token version of an open invitation, with a fresh expiry and an email of the new link. */
+  private async reissue(
+    tx: EntityManager,
+    row: InvitationEntity,
+    linkBase: string | null,
+    details: Partial<Pick<InvitationEntity, 'fullName' | 'role'>>,
+  ): Promise<Invitation> {
+    const tokenVersion = row.tokenVersion + 1;
+    const token = invitationToken(this.config.jwt.secret, row.id, tokenVersion);
+    const expiresAt = this.expiry();
+    await tx.update(
+      InvitationEntity,
+      { id: row.id },
+      { ...details, tokenHash: sha256(token), tokenVersion, linkBase, expiresAt },
+    );
+    // The worker skips the emails of earlier versions: only the newest link is ever sent.
+    await appendOutbox(tx, { type: INVITATION_CREATED_EVENT, payload: { invitationId: row.id, tokenVersion } });
+    return { token, url: invitationUrl(this.config, linkBase, token), expiresAt: expiresAt.toISOString() };
+  }
+
+  private expiry(): Date {
+    return new Date(this.clock.now().getTime() + this.config.invitationTtlHours * 3600_000);
+  }
+}

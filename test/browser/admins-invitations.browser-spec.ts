@@ -1,0 +1,222 @@
+import { join } from 'node:path';
+import { isoDateFrom, PASSWORD, uniqueEmail } from '@referloop/testing';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
+import { axeViolations, DESKTOP, launchBrowser, listen, PHONE, SCREENSHOTS, scrollsSideways } from '../support/browser';
+import { addPractitioner, registerClinic, startTestApp, type TestApp, type TestClinic } from '../support/test-app';
+
+/**
+ * A practice starting on its own, in Debian's Chromium against the real API and worker: a solo
+ * massage therapist signs up and sends her first referral with her one account; a clinic admin
+ * invites a practitioner, leaves the page, re-sends the invitation, and only the second link works.
+ * Every photographed screen is checked with axe-core, and at 390 × 844 for sideways scrolling.
+ */
+
+jest.setTimeout(240_000);
+
+describe('web app in the browser: sign-up, solo practice and invitations', () => {
+  let t: TestApp;
+  let base: string;
+  let browser: Browser;
+  const contexts: BrowserContext[] = [];
+  const pageErrors: string[] = [];
+  const accessibility: string[] = [];
+  const overflowing: string[] = [];
+  let physio: TestClinic;
+  let clinic: TestClinic;
+
+  async function newPage(label: string, viewport = DESKTOP): Promise<Page> {
+    const context = await browser.newContext({ viewport, baseURL: base, locale: 'en-US' });
+    contexts.push(context);
+    const page = await context.newPage();
+    page.setDefaultTimeout(15_000);
+    page.on('pageerror', (error) => pageErrors.push(`${label}: ${error.message}`));
+    return page;
+  }
+
+  /** Screenshots the screen and checks it with axe-core, at desktop size and again at phone size (no sideways scroll). */
+  async function shot(page: Page, name: string): Promise<void> {
+    const desktop = page.viewportSize() ?? DESKTOP;
+    await page.screenshot({ path: join(SCREENSHOTS, `${name}.png`), fullPage: true });
+    for (const violation of await axeViolations(page)) accessibility.push(`${name}: ${violation}`);
+    await page.setViewportSize(PHONE);
+    await page.screenshot({ path: join(SCREENSHOTS, `${name}-phone.png`), fullPage: true });
+    for (const violation of await axeViolations(page)) accessibility.push(`${name} (phone): ${violation}`);
+    if (await scrollsSideways(page)) overflowing.push(name);
+    await page.setViewportSize(desktop);
+  }
+
+  /** The invitation link shown on the practitioners page after an invite or a re-send. */
+  const shownLink = async (page: Page) => new URL(await page.getByLabel('Invitation link').inputValue());
+
+  beforeAll(async () => {
+    browser = await launchBrowser();
+    // No PUBLIC_URL, as in the embedded trial: invitation links follow the address the app was opened on.
+    t = await startTestApp({ PUBLIC_URL: '' }, { worker: true });
+    base = await listen(t);
+    physio = await registerClinic(t.http, { name: 'Capitol Physio', city: 'Austin', postalCode: '78702' });
+    await addPractitioner(t.http, physio, 'physical_therapist', { fullName: 'Priya Physio', specialties: ['sports_injury'] });
+    clinic = await registerClinic(t.http, { name: 'Riverside Massage' });
+  });
+
+  afterAll(async () => {
+    for (const context of contexts) await context.close().catch(() => undefined);
+    await browser?.close();
+    await t?.close();
+  });
+
+  it('a solo massage therapist signs up and sends her first referral with one account', async () => {
+    const page = await newPage('solo');
+    await page.goto('/');
+    await page.waitForURL('**/sign-in');
+    await page.getByRole('link', { name: 'Create your practice' }).click();
+    await page.getByRole('heading', { level: 1, name: 'Create your practice' }).waitFor();
+    await shot(page, 'signup-01-create-your-practice');
+
+    const form = page.getByRole('form', { name: 'Create your practice' });
+    await form.getByRole('radio', { name: /solo practitioner/ }).check();
+    await form.getByLabel('Practice name').fill('Lena Morales Massage');
+    await form.getByLabel('Phone').fill('+1 512 555 0142');
+    await form.getByLabel('Street address').fill('12 Barton Springs Rd');
+    await form.getByLabel('City').fill('Austin');
+    await form.getByLabel(/^State or province/).fill('TX');
+    await form.getByLabel('Postal code').fill('78704');
+    await form.getByLabel('Time zone').selectOption('America/Chicago');
+    await form.getByLabel('You are a').selectOption('massage_therapist');
+    await form.getByLabel('Licence number').fill('MT-88231');
+    await form.getByLabel('Licensing state or province').fill('TX');
+    await form.getByLabel('Licence expires on').fill(isoDateFrom(new Date(), 400));
+    await form.getByLabel('Your full name').fill('Lena Morales');
+    await form.getByLabel('Email').fill(uniqueEmail('lena'));
+    // A too-short password is named next to its field, not as raw API text.
+    await form.getByLabel('Password').fill('short');
+    await form.getByRole('button', { name: 'Create my practice' }).click();
+    await form.getByText('Use at least 10 characters.').waitFor();
+    await form.getByLabel('Password').fill(PASSWORD);
+    await form.getByRole('button', { name: 'Create my practice' }).click();
+
+    // Signed in as the admin of her practice and its massage therapist at once.
+    await page.getByRole('heading', { level: 1, name: 'Referrals' }).waitFor();
+    const main = page.getByRole('navigation', { name: 'Main' });
+    await main.getByRole('link', { name: 'New referral' }).waitFor();
+    await main.getByRole('link', { name: 'Admin' }).waitFor();
+    const checklist = page.getByTestId('first-run-checklist');
+    await checklist.getByText('4 of 4 steps left.').waitFor();
+    await shot(page, 'signup-02-first-run-checklist');
+
+    await checklist.getByRole('link', { name: 'Add a patient' }).click();
+    await page.getByRole('heading', { level: 1, name: 'New injury referral' }).waitFor();
+    await page.getByRole('button', { name: 'Add a new patient' }).click();
+    const patientForm = page.getByRole('form', { name: 'New patient' });
+    await patientForm.getByLabel('First name').fill('Jamie');
+    await patientForm.getByLabel('Last name').fill('Rivera');
+    await patientForm.getByLabel('Date of birth').fill('1990-04-12');
+    await patientForm.getByLabel('Email').fill('jamie.rivera@example.test');
+    await patientForm.getByLabel('Phone').fill('+1 512 555 0199');
+    await patientForm.getByLabel(/shared with the practitioner/).check();
+    await patientForm.getByRole('button', { name: 'Add patient' }).click();
+    await page.getByTestId('selected-patient').getByText('Jamie Rivera').waitFor();
+
+    await page.getByLabel('Specialty').selectOption('sports_injury');
+    await page.getByLabel('City').fill('Austin');
+    await page.getByRole('button', { name: 'Search', exact: true }).click();
+    await page.getByRole('button', { name: /^Choose Priya Physio, Capitol Physio/ }).click();
+    await page.getByLabel('Reason for referral').fill('Low back pain after lifting');
+    await page.getByRole('group', { name: 'Body regions' }).getByRole('checkbox', { name: 'Lower back' }).check();
+    await page.getByRole('button', { name: 'Send referral' }).click();
+    await page.waitForURL(/\/referrals\/[0-9a-f-]{36}$/);
+    await page.locator('[data-testid=referral-status] [data-status="sent"]').waitFor();
+    await page.getByText('Referral sent to Priya Physio.').waitFor();
+    await shot(page, 'signup-03-first-referral-sent');
+
+    // The checklist ticks what the data shows: a patient, a referral to a partner.
+    await main.getByRole('link', { name: 'Referrals' }).click();
+    await checklist.getByText('2 of 4 steps left.').waitFor();
+    expect(await checklist.locator('[data-step="patient"]').getAttribute('data-done')).toBe('true');
+    expect(await checklist.locator('[data-step="partner"]').getAttribute('data-done')).toBe('true');
+    // Her own boxes and the clinic's.
+    await page.getByRole('tab', { name: 'Sent' }).click();
+    await page.getByRole('tab', { name: 'Clinic' }).waitFor();
+    await page.locator('tr[data-referral-id]').first().waitFor();
+    await shot(page, 'signup-04-inbox-sent');
+  });
+
+  it('an admin invites, leaves the page, re-sends: the first link is dead, the second works', async () => {
+    const admin = await newPage('admin');
+    await admin.goto('/sign-in');
+    await admin.getByLabel('Email').fill(clinic.admin.email);
+    await admin.getByLabel('Password').fill(PASSWORD);
+    await admin.getByRole('button', { name: 'Sign in' }).click();
+    await admin.getByRole('heading', { level: 1, name: 'Referrals' }).waitFor();
+    await admin.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Admin' }).click();
+    const adminNav = admin.getByRole('navigation', { name: 'Admin' });
+    await adminNav.getByRole('link', { name: 'Practitioners' }).click();
+
+    await admin.getByRole('button', { name: 'Invite a practitioner' }).click();
+    const form = admin.getByRole('form', { name: 'Invite a practitioner' });
+    await form.getByLabel('Full name').fill('Noor Haddad');
+    await form.getByLabel('Email').fill(uniqueEmail('noor'));
+    await form.getByLabel('Role').selectOption('massage_therapist');
+    await form.getByLabel('Licence number').fill('LMT-55120');
+    await form.getByLabel('Licensing region').fill('TX');
+    await form.getByLabel('Licence expires on').fill(isoDateFrom(new Date(), 300));
+    await form.getByRole('button', { name: 'Send invitation' }).click();
+    const first = await shownLink(admin);
+    expect(first.host).toBe(new URL(base).host);
+
+    // Away and back: the link is gone from the screen, the invitation is listed, waiting.
+    await adminNav.getByRole('link', { name: 'Dashboard' }).click();
+    await admin.getByRole('heading', { level: 1, name: 'Clinic dashboard' }).waitFor();
+    await adminNav.getByRole('link', { name: 'Practitioners' }).click();
+    const row = admin.getByTestId('invitations-table').locator('tr', { hasText: 'Noor Haddad' });
+    await row.locator('[data-status="pending"]').waitFor();
+    await shot(admin, 'invite-01-invitations-pending');
+    await row.getByRole('button', { name: 'Re-send the invitation to Noor Haddad' }).click();
+    await admin.getByText('Any earlier link for them no longer works.').waitFor();
+    const second = await shownLink(admin);
+    expect(second.href).not.toBe(first.href);
+    await shot(admin, 'invite-02-resent-link');
+
+    const invitee = await newPage('invitee');
+    await invitee.goto(`${first.pathname}${first.search}`);
+    await invitee.getByLabel('New password').fill(PASSWORD);
+    await invitee.getByLabel('Repeat the password').fill(PASSWORD);
+    await invitee.getByRole('button', { name: 'Set password and sign in' }).click();
+    await invitee.getByText('This invitation has expired or was already used.').waitFor();
+    await shot(invitee, 'invite-03-first-link-dead');
+
+    await invitee.goto(`${second.pathname}${second.search}`);
+    await invitee.getByLabel('New password').fill(PASSWORD);
+    await invitee.getByLabel('Repeat the password').fill(PASSWORD);
+    await invitee.getByRole('button', { name: 'Set password and sign in' }).click();
+    await invitee.getByRole('heading', { level: 1, name: 'Referrals' }).waitFor();
+
+    await admin.reload();
+    await row.locator('[data-status="accepted"]').waitFor();
+    await admin.getByTestId('practitioners-table').getByText('Noor Haddad').waitFor();
+
+    // A second invitation, revoked: its link no longer works either.
+    await admin.getByRole('button', { name: 'Invite a practitioner' }).click();
+    await form.getByLabel('Full name').fill('Sam Revoked');
+    await form.getByLabel('Email').fill(uniqueEmail('sam'));
+    await form.getByLabel('Role').selectOption('physical_therapist');
+    await form.getByLabel('Licence number').fill('PT-9001');
+    await form.getByLabel('Licensing region').fill('TX');
+    await form.getByLabel('Licence expires on').fill(isoDateFrom(new Date(), 300));
+    await form.getByRole('button', { name: 'Send invitation' }).click();
+    const revokedLink = await shownLink(admin);
+    const samRow = admin.getByTestId('invitations-table').locator('tr', { hasText: 'Sam Revoked' });
+    await samRow.getByRole('button', { name: 'Revoke the invitation to Sam Revoked' }).click();
+    await samRow.locator('[data-status="revoked"]').waitFor();
+    await shot(admin, 'invite-04-revoked');
+    await t.http
+      .post('/api/v1/auth/accept-invitation')
+      .send({ token: revokedLink.searchParams.get('token'), password: PASSWORD })
+      .expect(400);
+  });
+
+  it('saw no uncaught error, no WCAG 2.1 A/AA violation and no sideways scrolling at 390 × 844', () => {
+    expect(pageErrors).toEqual([]);
+    expect(accessibility).toEqual([]);
+    expect(overflowing).toEqual([]);
+  });
+});
