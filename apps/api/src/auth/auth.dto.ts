@@ -1,5 +1,5 @@
 import { Type } from 'class-transformer';
-import { IsEmail, IsNotEmpty, IsObject, IsString, MaxLength, MinLength, ValidateNested } from 'class-validator';
+import { IsEmail, IsNotEmpty, IsObject, IsOptional, IsString, MaxLength, MinLength, ValidateNested } from 'class-validator';
 import { ClinicDto, ClinicResponseDto } from '../clinics/clinic.dto';
 import { UserResponseDto } from '../me/user.dto';
 
@@ -47,10 +47,12 @@ export class LoginDto {
 }
 
 export class RefreshDto {
+  /** Required unless the web app's session cookie carries it. */
+  @IsOptional()
   @IsString()
   @IsNotEmpty()
   @MaxLength(200)
-  refreshToken: string;
+  refreshToken?: string;
 }
 
 export class AcceptInvitationDto {
@@ -67,7 +69,8 @@ export class AcceptInvitationDto {
 
 export class TokensDto {
   accessToken: string;
-  refreshToken: string;
+  /** Always present, except for the web app (header `x-referloop-client: web`), which gets it as an httpOnly cookie. */
+  refreshToken?: string;
   /** Access token lifetime in seconds. */
   expiresIn: number;
   user: UserResponseDto;

@@ -43,7 +43,10 @@ export interface paths {
     };
     get?: never;
     put?: never;
-    /** Rotates the refresh token. Reusing an already rotated token revokes the whole session. */
+    /**
+     * Rotates the refresh token, given in the body or, for the web app, by its cookie (then the
+     *     request's Origin must be the app's). Reusing an already rotated token revokes the whole session.
+     */
     post: operations['AuthController_refresh'];
     delete?: never;
     options?: never;
@@ -60,7 +63,7 @@ export interface paths {
     };
     get?: never;
     put?: never;
-    /** Ends the current session: its access and refresh tokens stop working at once. */
+    /** Ends the current session: its access and refresh tokens stop working at once (and the web app's cookie is cleared). */
     post: operations['AuthController_logout'];
     delete?: never;
     options?: never;
@@ -657,7 +660,8 @@ export interface components {
     RegisteredClinicDto: {
       clinic: components['schemas']['ClinicResponseDto'];
       accessToken: string;
-      refreshToken: string;
+      /** @description Always present, except for the web app (header `x-referloop-client: web`), which gets it as an httpOnly cookie. */
+      refreshToken?: string;
       /** @description Access token lifetime in seconds. */
       expiresIn: number;
       user: components['schemas']['UserResponseDto'];
@@ -669,13 +673,15 @@ export interface components {
     };
     TokensDto: {
       accessToken: string;
-      refreshToken: string;
+      /** @description Always present, except for the web app (header `x-referloop-client: web`), which gets it as an httpOnly cookie. */
+      refreshToken?: string;
       /** @description Access token lifetime in seconds. */
       expiresIn: number;
       user: components['schemas']['UserResponseDto'];
     };
     RefreshDto: {
-      refreshToken: string;
+      /** @description Required unless the web app's session cookie carries it. */
+      refreshToken?: string;
     };
     AcceptInvitationDto: {
       token: string;
@@ -1330,7 +1336,10 @@ export interface operations {
   AuthController_registerClinic: {
     parameters: {
       query?: never;
-      header?: never;
+      header?: {
+        /** @description `web`: the refresh token is set as an httpOnly cookie (`referloop_refresh`, Path=/api/v1/auth) and left out of the body */
+        'x-referloop-client'?: string;
+      };
       path?: never;
       cookie?: never;
     };
@@ -1380,7 +1389,10 @@ export interface operations {
   AuthController_login: {
     parameters: {
       query?: never;
-      header?: never;
+      header?: {
+        /** @description `web`: the refresh token is set as an httpOnly cookie (`referloop_refresh`, Path=/api/v1/auth) and left out of the body */
+        'x-referloop-client'?: string;
+      };
       path?: never;
       cookie?: never;
     };
@@ -1430,7 +1442,10 @@ export interface operations {
   AuthController_refresh: {
     parameters: {
       query?: never;
-      header?: never;
+      header?: {
+        /** @description `web`: the refresh token is set as an httpOnly cookie (`referloop_refresh`, Path=/api/v1/auth) and left out of the body */
+        'x-referloop-client'?: string;
+      };
       path?: never;
       cookie?: never;
     };
@@ -1459,6 +1474,15 @@ export interface operations {
       };
       /** @description problem+json with code `unauthenticated` */
       401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description problem+json with code `forbidden` */
+      403: {
         headers: {
           [name: string]: unknown;
         };
@@ -1501,12 +1525,24 @@ export interface operations {
           'application/problem+json': components['schemas']['Problem'];
         };
       };
+      /** @description problem+json with code `forbidden` */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
     };
   };
   AuthController_acceptInvitation: {
     parameters: {
       query?: never;
-      header?: never;
+      header?: {
+        /** @description `web`: the refresh token is set as an httpOnly cookie (`referloop_refresh`, Path=/api/v1/auth) and left out of the body */
+        'x-referloop-client'?: string;
+      };
       path?: never;
       cookie?: never;
     };
