@@ -6,7 +6,7 @@ import { ErrorPanel, Loading } from './components/Feedback';
 import { Layout } from './components/Layout';
 import { useAsync } from './lib/hooks';
 import { Link, navigate, useLocation } from './lib/router';
-import { isAdmin, ReferenceDataContext, useUser } from './lib/session-hooks';
+import { isAdmin, ReferenceDataContext, useSessionRestoring, useUser } from './lib/session-hooks';
 import { AcceptInvitationPage } from './pages/AcceptInvitationPage';
 import { AuditLogPage } from './pages/admin/AuditLogPage';
 import { DashboardPage } from './pages/admin/DashboardPage';
@@ -23,6 +23,7 @@ const REFERRAL_PATH = /^\/referrals\/([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-
 export function App() {
   const { pathname, key } = useLocation();
   const user = useUser();
+  const restoring = useSessionRestoring();
   const reference = useAsync(
     // Public and static: GET /reference-data is not described in the OpenAPI document, hence the cast.
     async () => (await call(api.GET('/api/v1/reference-data'))) as unknown as ReferenceData,
@@ -41,10 +42,11 @@ export function App() {
 
   const publicRoute = pathname === '/sign-in' || pathname === '/accept-invitation';
   useEffect(() => {
+    if (restoring) return;
     if (!user && !publicRoute)
       navigate(`/sign-in${pathname === '/' ? '' : `?next=${encodeURIComponent(pathname + location.search)}`}`, { replace: true });
     if (user && pathname === '/sign-in') navigate('/', { replace: true });
-  }, [user, publicRoute, pathname]);
+  }, [restoring, user, publicRoute, pathname]);
 
   // Re-read the signed-in user once (name, clinic, role may have changed since sign-in).
   const userId = user?.id;
@@ -53,6 +55,13 @@ export function App() {
   }, [userId]);
 
   if (pathname === '/accept-invitation') return <AcceptInvitationPage />;
+  if (restoring) {
+    return (
+      <main id="main" className="main">
+        <Loading label="Opening your session" lines={6} />
+      </main>
+    );
+  }
   if (!user) return pathname === '/sign-in' ? <SignInPage /> : null;
 
   if (reference.error !== undefined && !reference.data) {
