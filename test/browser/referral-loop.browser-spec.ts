@@ -1,8 +1,8 @@
-import { existsSync, mkdirSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { PASSWORD, uniqueEmail } from '@referloop/testing';
-import { type Browser, type BrowserContext, chromium, type Locator, type Page } from 'playwright-core';
+import type { Browser, BrowserContext, Locator, Page } from 'playwright-core';
+import { axeViolations, DESKTOP, launchBrowser, SCREENSHOTS, watchPage } from '../support/browser';
 import {
   addPractitioner,
   registerClinic,
@@ -12,28 +12,6 @@ import {
   type TestClinic,
 } from '../support/test-app';
 
-/**
- * The web app in a real browser (Debian's Chromium driven by playwright-core) against the real
- * API and worker on PostgreSQL and Redis: story (a) to closure, story (b) to scheduling, each
- * side in its own browser context signing in through the UI, then the admin screens.
- */
-const CHROMIUM = '/usr/bin/chromium';
-const AXE = require.resolve('axe-core/axe.min.js');
-const ROOT = join(__dirname, '..', '..');
-const WEB_INDEX = join(ROOT, 'dist/web/index.html');
-const SCREENSHOTS = join(ROOT, 'test-artifacts/screenshots');
-// Headless, and kept off the network (no updates, sync, field trials or QUIC probes).
-const CHROMIUM_ARGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-];
-const DESKTOP = { width: 1280, height: 900 };
 /** A tiny PDF: the API recognises attachments by content (magic bytes), not by name. */
 const DISCHARGE_PDF = Buffer.from('%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n');
 const TABLET = { width: 820, height: 1180 };
@@ -61,12 +39,18 @@ async function eventually(check: () => Promise<void>, timeoutMs = 20_000, interv
   }
 }
 
+/**
+ * The web app in a real browser (Debian's Chromium driven by playwright-core) against the real
+ * API and worker on PostgreSQL and Redis: story (a) to closure, story (b) to scheduling, each
+ * side in its own browser context signing in through the UI, then the admin screens.
+ */
 describe('web app in the browser: both referral stories and the admin dashboard', () => {
   let t: TestApp;
   let base: string;
   let browser: Browser;
   const contexts: BrowserContext[] = [];
   const pageErrors: string[] = [];
+  const cspViolations: string[] = [];
   let refreshes = 0;
   const accessibility: string[] = [];
   let massageClinic: TestClinic;
@@ -84,7 +68,7 @@ describe('web app in the browser: both referral stories and the admin dashboard'
     contexts.push(context);
     const page = await context.newPage();
     page.setDefaultTimeout(15_000);
-    page.on('pageerror', (error) => pageErrors.push(`${label}: ${error.message}`));
+    watchPage(page, label, { pageErrors, cspViolations });
     page.on('request', (request) => {
       if (request.url().endsWith('/api/v1/auth/refresh')) refreshes += 1;
     });
@@ -95,15 +79,7 @@ describe('web app in the browser: both referral stories and the admin dashboard'
   async function shot(page: Page, name: string): Promise<void> {
     await page.screenshot({ path: join(SCREENSHOTS, `${name}.png`), fullPage: true });
     if (name.startsWith('failure-')) return;
-    await page.addScriptTag({ path: AXE });
-    const violations = await page.evaluate(async () => {
-      type Axe = {
-        run(options: object): Promise<{ violations: { id: string; impact: string; nodes: { target: string[] }[] }[] }>;
-      };
-      const axe = (globalThis as unknown as { axe: Axe }).axe;
-      const result = await axe.run({ runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'] } });
-      return result.violations.map((v) => `${v.id} (${v.impact}): ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`);
-    });
+    const violations = await axeViolations(page);
     for (const violation of violations) accessibility.push(`${name}: ${violation}`);
   }
 
@@ -143,15 +119,6 @@ describe('web app in the browser: both referral stories and the admin dashboard'
   }
 
   beforeAll(async () => {
-    if (!existsSync(CHROMIUM)) {
-      throw new Error(
-        `Chromium is not installed at ${CHROMIUM}: the browser tests need it. Install it with ` +
-          '`apt-get update && apt-get install -y chromium` (.ci/run does this when it is missing).',
-      );
-    }
-    if (!existsSync(WEB_INDEX)) throw new Error(`${WEB_INDEX} is missing: run \`npm run build\` (it builds the web app too).`);
-    mkdirSync(SCREENSHOTS, { recursive: true });
-
     // Short-lived access tokens, so the app has to refresh its session while the stories run.
     t = await startTestApp({ ACCESS_TOKEN_TTL_SECONDS: '30' }, { worker: true });
     await t.app.listen({ port: 0, host: '127.0.0.1' });
@@ -167,7 +134,7 @@ describe('web app in the browser: both referral stories and the admin dashboard'
       specialties: ['sports_injury'],
     });
 
-    browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
+    browser = await launchBrowser();
     lmtPage = await newPage('lmt');
     ptPage = await newPage('pt');
   });
@@ -453,23 +420,8 @@ describe('web app in the browser: both referral stories and the admin dashboard'
       await adminPage.getByText('You are signed out.').waitFor();
       await signIn(adminPage, ptClinic.admin.email);
 
-      // A stale access token (as after a laptop wakes up) is refreshed and the request retried, no sign-in needed.
-      // (Right after signing in, so no background refresh is in flight while the page reloads.)
-      await adminPage.evaluate(() => {
-        type Storage = { getItem(key: string): string | null; setItem(key: string, value: string): void };
-        const storage = (globalThis as unknown as { sessionStorage: Storage }).sessionStorage;
-        const key = 'referloop.session';
-        const session = JSON.parse(storage.getItem(key)!);
-        storage.setItem(
-          key,
-          JSON.stringify({ ...session, accessToken: 'expired.access.token', accessExpiresAt: Date.now() + 600_000 }),
-        );
-      });
-      // The refresh comes from the 401 retry, or at the latest from the refresh scheduled ahead of
-      // the 30-second expiry: either way the session is renewed without a sign-in.
-      const refreshed = adminPage.waitForRequest((request) => request.url().endsWith('/api/v1/auth/refresh'), {
-        timeout: 45_000,
-      });
+      // A reload keeps the session: the page gets a new access token with the refresh cookie.
+      const refreshed = adminPage.waitForRequest((request) => request.url().endsWith('/api/v1/auth/refresh'));
       await adminPage.goto('/admin');
       await adminPage.getByRole('heading', { level: 1, name: 'Clinic dashboard' }).waitFor();
       const closed = adminPage.getByTestId('status-count-closed');
@@ -513,8 +465,9 @@ describe('web app in the browser: both referral stories and the admin dashboard'
     });
   });
 
-  it('saw no uncaught error in any page, and renewed the 30-second sessions without signing anyone out', () => {
+  it('saw no uncaught error or CSP violation in any page, and renewed the 30-second sessions without signing anyone out', () => {
     expect(pageErrors).toEqual([]);
+    expect(cspViolations).toEqual([]);
     expect(refreshes).toBeGreaterThan(0);
   });
 
