@@ -1,5 +1,6 @@
 export * from './errors';
 export * from './context/request-context';
+export * from './context/clinic-admin';
 export * from './logging/logger';
 export * from './pagination/cursor';
 export * from './reference-data';

@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { isIP } from 'node:net';
 import { isAbsolute, join, resolve } from 'node:path';
 
 /**
@@ -30,8 +31,15 @@ export interface AppConfig {
     accessTtlSeconds: number;
     refreshTtlSeconds: number;
   };
+  /** Absolute lifetime of a session from sign-in: refreshing never extends it. */
+  sessionMaxAgeMs: number;
+  /**
+   * Which proxies in front of the API to believe about the client's address (X-Forwarded-For):
+   * none (false), the nearest N hops, or these addresses/CIDRs. Passed to Fastify's `trustProxy`.
+   */
+  trustProxy: false | number | string[];
   invitationTtlHours: number;
-  /** Attempts per minute and IP on login/refresh/register before 429. */
+  /** Attempts per minute on each auth route, per client IP and per account (email) alike, before 429. */
   authRateLimitPerMinute: number;
   /** Prefix of every queue name in the store: lets test files and deployments share one Redis. */
   queuePrefix: string;
@@ -186,6 +194,9 @@ export function loadConfig(env: Env = process.env): AppConfig {
     sweepEveryMs: duration('TIMER_SWEEP_INTERVAL', '1m'),
   };
 
+  const sessionMaxAgeMs = duration('SESSION_MAX_AGE', '30d');
+  const trustProxy = parseTrustProxy(read('TRUST_PROXY'), problems);
+
   const database = {
     poolSize: int('DATABASE_POOL_SIZE', 20, 1, 1_000),
     poolWaitMs: read('DATABASE_POOL_WAIT') === undefined ? undefined : duration('DATABASE_POOL_WAIT', '5s'),
@@ -213,6 +224,8 @@ export function loadConfig(env: Env = process.env): AppConfig {
     corsOrigins,
     logLevel,
     jwt: { secret, accessTtlSeconds, refreshTtlSeconds },
+    sessionMaxAgeMs,
+    trustProxy,
     invitationTtlHours,
     authRateLimitPerMinute,
     queuePrefix,
@@ -221,6 +234,31 @@ export function loadConfig(env: Env = process.env): AppConfig {
     timers,
     queueDashboard: dashboardUser && dashboardPassword ? { user: dashboardUser, password: dashboardPassword } : undefined,
   };
+}
+
+/** TRUST_PROXY: `false` (default), a hop count (`1`), or a comma list of IPs and CIDRs. */
+function parseTrustProxy(value: string | undefined, problems: string[]): false | number | string[] {
+  if (value === undefined || value === 'false') return false;
+  if (/^\d+$/.test(value)) {
+    const hops = Number(value);
+    if (hops >= 1 && hops <= 10) return hops;
+    problems.push(`TRUST_PROXY hop count must be between 1 and 10 (got "${value}")`);
+    return false;
+  }
+  const entries = value
+    .split(',')
+    .map((entry) => entry.trim())
+    .filter(Boolean);
+  for (const entry of entries) {
+    const [address, bits, ...rest] = entry.split('/');
+    const family = isIP(address);
+    const maxBits = family === 6 ? 128 : 32;
+    const validBits = bits === undefined || (/^\d+$/.test(bits) && Number(bits) <= maxBits);
+    if (family === 0 || !validBits || rest.length > 0) {
+      problems.push(`TRUST_PROXY must be false, a hop count, or a comma list of IP addresses and CIDRs ("${entry}" is none)`);
+    }
+  }
+  return entries;
 }
 
 /** In embedded mode the signing secret is generated once and kept in DATA_DIR, so sessions survive restarts. */

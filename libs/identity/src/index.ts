@@ -2,7 +2,7 @@ export * from './entities';
 export * from './inputs';
 export * from './views';
 export * from './auth/auth.service';
-export { invitationToken, invitationUrl } from './auth/secret-token';
+export { invitationToken, invitationUrl, passwordResetToken, passwordResetUrl } from './auth/secret-token';
 export * from './clinics/clinics.service';
 export * from './practitioners/practitioners.service';
 export * from './tenancy/clinic-scoped-repository';

@@ -36,6 +36,8 @@ export interface UserView {
   role: Role;
   /** `invited` until the invitation is accepted. */
   status: 'invited' | 'active';
+  /** False once a clinic admin deactivated the account. */
+  active: boolean;
   licence: LicenceView | null;
   licenceExpired: boolean;
   specialties: string[];
@@ -89,6 +91,7 @@ export function userView(u: UserFields, options: { now: Date; withEmail: boolean
     fullName: u.fullName,
     role: u.role,
     status: u.activatedAt ? 'active' : 'invited',
+    active: !u.deactivatedAt,
     licence:
       u.licenceNumber && u.licenceRegion && u.licenceExpiresOn
         ? {

@@ -71,6 +71,10 @@ const TEXTS: Record<string, Partial<Record<Audience, Texts>>> = {
       body: `A referral from ${c.senderClinic} is waiting for your decision.`,
     }),
   },
+  reassigned: {
+    sender: (c) => ({ title: 'Referral reassigned to you', body: `A referral to ${c.recipientClinic} was reassigned to you.` }),
+    recipient: (c) => ({ title: 'Referral reassigned to you', body: `A referral from ${c.senderClinic} was reassigned to you.` }),
+  },
   escalated: {
     recipient_admins: (c) => ({
       title: 'Referral overdue',
@@ -91,10 +95,18 @@ export function notificationText(
   return TEXTS[event]?.[audience]?.(context);
 }
 
-/** Who is told about a referral event, before resolving users. `note_added` goes to the other side. */
-export function audiencesFor(event: string, actorSide: 'sender' | 'recipient' | 'system'): Audience[] {
+/**
+ * Who is told about a referral event, before resolving users. `note_added` goes to the other side;
+ * `reassigned` to the side that changed hands (its new owner).
+ */
+export function audiencesFor(
+  event: string,
+  actorSide: 'sender' | 'recipient' | 'system',
+  reassignedSide?: 'sender' | 'recipient',
+): Audience[] {
   const audiences = Object.keys(TEXTS[event] ?? {}) as Audience[];
   if (event === 'note_added') return audiences.filter((a) => a !== actorSide);
+  if (event === 'reassigned') return audiences.filter((a) => a === reassignedSide);
   return audiences;
 }
 
@@ -103,6 +115,14 @@ export function invitationText(clinic: string, url: string, expiresAt: Date): { 
   return {
     title: `${clinic} invited you to ReferLoop`,
     body: `${clinic} invited you to ReferLoop, where clinics send each other referrals and follow them up.\n\nSet your password to start: ${url}\n\nThe link works until ${expiresAt.toISOString().slice(0, 16).replace('T', ' ')} UTC.`,
+  };
+}
+
+/** The password reset email: the link and how long it works; nothing else about the account. */
+export function passwordResetText(url: string): { title: string; body: string } {
+  return {
+    title: 'Reset your ReferLoop password',
+    body: `Someone asked to reset the password of your ReferLoop account. If it was you, set a new password here within the next hour (the link works once):\n\n${url}\n\nIf it was not you, ignore this email: your password stays as it is.`,
   };
 }
 

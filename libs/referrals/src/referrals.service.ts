@@ -3,6 +3,7 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import {
   AppError,
   Clock,
+  isClinicAdmin,
   DEFAULT_PAGE_SIZE,
   decodeCursor,
   encodeCursor,
@@ -16,7 +17,13 @@ import { type AuditEntry, AuditLog, todayIso } from '@referloop/identity';
 import { DataSource, type EntityManager } from 'typeorm';
 import type { MaintenancePlan, ReferralOutcome } from './entities/referral.entity';
 import { partiesOfRow } from './referral-access';
-import { assertRecipientEligible, assertRedFlagsUrgent, assertSenderRole, type RecipientFacts } from './referral-rules';
+import {
+  assertRecipientEligible,
+  assertRedFlagsUrgent,
+  assertSenderRole,
+  KIND_ROLES,
+  type RecipientFacts,
+} from './referral-rules';
 import {
   detailedReferralViewSql,
   REFERRAL_VIEW_SELECT,
@@ -31,10 +38,12 @@ import {
   type ActionField,
   allowedActions,
   checkTransition,
+  type Party,
   REDIRECTABLE_STATUSES,
   type ReferralAction,
   type ReferralEventType,
   type ReferralStatus,
+  TERMINAL_STATUSES,
 } from './state-machine/referral-state-machine';
 
 export interface CreateReferralInput {
@@ -61,6 +70,11 @@ export interface ReferralActionInput {
   reason?: string;
   appointmentAt?: string;
   outcome?: { summary: string; recommendations?: string | null };
+}
+
+export interface ReassignInput {
+  practitionerId: string;
+  version?: number;
 }
 
 export type ReferralBox = 'sent' | 'received' | 'clinic';
@@ -90,6 +104,7 @@ interface BaseRow {
   recipient_role: Role;
   recipient_licence_expires_on: string | null;
   recipient_accepting: boolean;
+  recipient_active: boolean;
   has_sharing_consent: boolean;
 }
 
@@ -118,6 +133,16 @@ interface NewEvent {
   reason?: string | null;
   note?: string | null;
   data?: Record<string, unknown> | null;
+  /** Ids the notifications worker needs beyond the statuses and the actor (never PHI). */
+  outboxData?: Record<string, string>;
+}
+
+/** A user a referral side may be handed to, as {@link ReferralsService.reassign} checks it. */
+interface ReassignTarget {
+  role: Role;
+  deactivated: boolean;
+  joined: boolean;
+  licence_expires_on: string | null;
 }
 
 /** The statements of the referral paths have fixed texts (one per action at most): prepared once per connection. */
@@ -391,6 +416,111 @@ export class ReferralsService {
     return referralView(row, principal);
   }
 
+  /**
+   * The open referrals of the admin's clinic whose own-side practitioner is deactivated: sent by
+   * one (drafts included) or sent to one. Keyset-paged like the boxes, newest change first.
+   */
+  async unowned(principal: Principal, query: { cursor?: string; limit?: number }): Promise<Page<ReferralView>> {
+    if (!isClinicAdmin(principal)) throw new AppError('forbidden', 'Only an admin of the clinic may see its unowned referrals');
+    const limit = query.limit ?? DEFAULT_PAGE_SIZE;
+    const params = new SqlParams();
+    const clinic = params.add(principal.clinicId, 'uuid');
+    const filters = [`r.status <> ALL(${params.add(TERMINAL_STATUSES, 'text[]')})`];
+    if (query.cursor) {
+      const [ts, id] = decodeCursor(query.cursor, ['timestamp', 'uuid']);
+      filters.push(`(r.updated_at, r.id) < (${params.add(ts, 'timestamptz')}, ${params.add(id, 'uuid')})`);
+    }
+    const gone = `SELECT id FROM users WHERE clinic_id = ${clinic} AND deactivated_at IS NOT NULL`;
+    const rows = await queryRows<ReferralRow>(
+      this.db.manager,
+      `${REFERRAL_VIEW_SELECT}
+        WHERE r.id IN (
+          SELECT r.id FROM referrals r
+           WHERE (r.sender_id IN (${gone}) OR (r.recipient_id IN (${gone}) AND r.sent_at IS NOT NULL)) AND ${filters.join(' AND ')}
+           ORDER BY r.updated_at DESC, r.id DESC LIMIT ${params.add(limit + 1, 'int')})
+        ORDER BY r.updated_at DESC, r.id DESC`,
+      params.values,
+    );
+    const page = rows.slice(0, limit);
+    await this.audit.record({ action: 'referral.list_unowned', resourceType: 'referral', details: { count: page.length } });
+    const last = page[page.length - 1];
+    return {
+      items: page.map((r) => referralView(r, principal)),
+      nextCursor: rows.length > limit && last ? encodeCursor([last.cursor_ts, last.id]) : null,
+    };
+  }
+
+  /**
+   * An admin hands their clinic's side of an open referral (the sender's or the recipient's) to
+   * another active practitioner of that side's role in their clinic. One timeline event
+   * `reassigned` with both practitioners; the new owner is notified.
+   */
+  async reassign(principal: Principal, id: string, input: ReassignInput): Promise<ReferralView> {
+    const base = await this.visibleBase(principal, id, this.db.manager, 'referral.reassign');
+    if (!isClinicAdmin(principal)) throw new AppError('forbidden', 'Only an admin of the clinic may reassign a referral');
+    if (input.version !== undefined && input.version !== base.version) throw staleVersion(base);
+    const parties = partiesOfRow(principal, base).filter((party) =>
+      party === 'sender' ? base.sender_clinic_id === principal.clinicId : base.recipient_clinic_id === principal.clinicId,
+    );
+    if (TERMINAL_STATUSES.includes(base.status)) {
+      throw new AppError('invalid_transition', `A ${base.status} referral cannot be reassigned`, {
+        currentStatus: base.status,
+        allowedActions: allowedActions(base.status, parties),
+      });
+    }
+    const [target] = await queryRows<ReassignTarget>(
+      this.db.manager,
+      `SELECT role, deactivated_at IS NOT NULL AS deactivated, activated_at IS NOT NULL AS joined,
+              licence_expires_on::text AS licence_expires_on
+         FROM users WHERE id = $1 AND clinic_id = $2`,
+      [input.practitionerId, principal.clinicId],
+    );
+    if (!target) {
+      throw new AppError('not_found', 'The practitioner was not found in your clinic', {
+        errors: [{ field: 'practitionerId', message: 'no such practitioner in your clinic' }],
+      });
+    }
+    const side = parties.find((party: Party) => KIND_ROLES[base.kind][party] === target.role);
+    if (!side) {
+      const roles = parties.map((party) => KIND_ROLES[base.kind][party]).join(' or ');
+      throw new AppError('practitioner_role_mismatch', `Your clinic's side of this referral needs a ${roles}`, {
+        errors: [{ field: 'practitionerId', message: `must be a ${roles}` }],
+      });
+    }
+    if (target.deactivated || !target.joined) {
+      throw new AppError('practitioner_inactive', 'The practitioner is deactivated or has not joined yet', {
+        errors: [{ field: 'practitionerId', message: 'must be an active practitioner' }],
+      });
+    }
+    if (side === 'recipient' && (!target.licence_expires_on || target.licence_expires_on < todayIso(this.clock.now()))) {
+      throw new AppError('licence_expired', "The practitioner's licence has expired");
+    }
+    const column = side === 'sender' ? 'sender_id' : 'recipient_id';
+    const from = base[column];
+    if (from === input.practitionerId) {
+      throw AppError.validation([{ field: 'practitionerId', message: `is already the ${side} of this referral` }]);
+    }
+    const params = new SqlParams();
+    const update = `UPDATE referrals SET ${column} = ${params.add(input.practitionerId, 'uuid')}, version = version + 1, updated_at = now()
+       WHERE id = ${params.add(id, 'uuid')} AND version = ${params.add(base.version, 'int')} RETURNING *`;
+    const row = await this.commitChange(
+      this.db.manager,
+      params,
+      update,
+      {
+        type: 'reassigned',
+        fromStatus: base.status,
+        toStatus: base.status,
+        actorId: principal.userId,
+        data: { side, fromPractitionerId: from, toPractitionerId: input.practitionerId },
+        outboxData: { side, toPractitionerId: input.practitionerId },
+      },
+      { action: 'referral.reassign', resourceType: 'referral' },
+    );
+    if (!row) throw staleVersion(await this.base(id, this.db.manager));
+    return referralView(row, principal);
+  }
+
   /** The referral's current state for a caller who may see it; 404 (audited) otherwise. */
   async visibleBase(principal: Principal, id: string, manager: EntityManager, action: string): Promise<BaseRow> {
     const base = await this.base(id, manager).catch(() => undefined);
@@ -406,7 +536,7 @@ export class ReferralsService {
       manager,
       `SELECT r.id, r.status, r.version, r.kind, r.patient_id, r.sender_id, r.sender_clinic_id, r.recipient_id, r.recipient_clinic_id,
               s.role AS sender_role, t.role AS recipient_role, t.licence_expires_on::text AS recipient_licence_expires_on,
-              t.accepting_referrals AS recipient_accepting,
+              t.accepting_referrals AS recipient_accepting, t.deactivated_at IS NULL AS recipient_active,
               EXISTS (SELECT 1 FROM patient_consents c
                        WHERE c.patient_id = r.patient_id AND c.scope = 'referral_sharing' AND c.revoked_at IS NULL) AS has_sharing_consent
          FROM referrals r
@@ -448,7 +578,7 @@ export class ReferralsService {
         { referralIdColumn: 'referral_id', referralEventIdColumn: 'id' },
         {
           type: `referral.${event.type}`,
-          payload: { fromStatus: event.fromStatus, toStatus: event.toStatus, actorId: event.actorId },
+          payload: { fromStatus: event.fromStatus, toStatus: event.toStatus, actorId: event.actorId, ...event.outboxData },
         },
         params,
       )})${
@@ -480,7 +610,7 @@ export class ReferralsService {
               o.recipient_id AS replaced_recipient_id, o.recipient_clinic_id AS replaced_recipient_clinic_id
          FROM (VALUES (1)) one
          LEFT JOIN users s ON s.id = $3 AND s.clinic_id = $2
-         LEFT JOIN users t ON t.id = $4
+         LEFT JOIN users t ON t.id = $4 AND t.deactivated_at IS NULL
          LEFT JOIN referrals o ON o.id = $5`,
       [input.patientId, principal.clinicId, namedSenderId, input.recipientId, input.replacesId ?? null],
       PREPARED,
@@ -500,6 +630,7 @@ export class ReferralsService {
       if (!base.has_sharing_consent)
         throw new AppError('consent_required', "Record the patient's referral_sharing consent before sending");
       assertSenderRole(base.kind, base.sender_role);
+      if (!base.recipient_active) throw new AppError('practitioner_inactive', 'The recipient is deactivated; choose another');
       assertRecipientEligible(base.kind, recipient, today);
     }
     if (action === 'accept') {

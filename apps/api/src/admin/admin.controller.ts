@@ -8,9 +8,12 @@ import {
   ReferralExportService,
 } from '@referloop/admin';
 import type { Principal } from '@referloop/common';
+import { ReferralsService } from '@referloop/referrals';
 import type { FastifyReply } from 'fastify';
 import { CurrentPrincipal, Roles } from '../auth/auth.decorators';
 import { ApiProblems } from '../http/api-problems.decorator';
+import { PageQueryDto } from '../http/page-query.dto';
+import { ReferralPageDto } from '../referrals/referral.dto';
 import {
   AdminMetricsDto,
   AuditEventPageDto,
@@ -32,6 +35,7 @@ export class AdminController {
     private readonly overdueService: OverdueReferralsService,
     private readonly auditEvents: AuditEventsService,
     private readonly exports: ReferralExportService,
+    private readonly referrals: ReferralsService,
   ) {}
 
   /**
@@ -53,6 +57,16 @@ export class AdminController {
   @ApiProblems('validation_failed')
   overdue(@CurrentPrincipal() principal: Principal, @Query() query: OverdueQueryDto): Promise<OverduePageDto> {
     return this.overdueService.list(principal, query);
+  }
+
+  /**
+   * Open referrals of your clinic whose own-side practitioner (sender, or recipient once sent) is
+   * deactivated, newest change first: move them with `POST /referrals/:id/reassign`.
+   */
+  @Get('referrals/unowned')
+  @ApiProblems('validation_failed')
+  unowned(@CurrentPrincipal() principal: Principal, @Query() query: PageQueryDto): Promise<ReferralPageDto> {
+    return this.referrals.unowned(principal, query) as Promise<ReferralPageDto>;
   }
 
   /** Your clinic's audit trail, newest first. Holds ids and actions only, never patient data. */

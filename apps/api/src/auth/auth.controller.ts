@@ -5,7 +5,16 @@ import { AppError, type Principal } from '@referloop/common';
 import { AuthService } from '@referloop/identity';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { ApiProblems } from '../http/api-problems.decorator';
-import { AcceptInvitationDto, LoginDto, RefreshDto, RegisterClinicDto, RegisteredClinicDto, TokensDto } from './auth.dto';
+import {
+  AcceptInvitationDto,
+  LoginDto,
+  PasswordResetConfirmDto,
+  PasswordResetDto,
+  RefreshDto,
+  RegisterClinicDto,
+  RegisteredClinicDto,
+  TokensDto,
+} from './auth.dto';
 import { CurrentPrincipal, Public } from './auth.decorators';
 import { REFRESH_COOKIE, WEB_CLIENT_HEADER, WebSession } from './web-session';
 
@@ -110,5 +119,37 @@ export class AuthController {
     @Res({ passthrough: true }) reply: FastifyReply,
   ): Promise<TokensDto> {
     return this.webSession.answer(request, reply, await this.auth.acceptInvitation(body.token, body.password));
+  }
+
+  /** Ends every session of the caller, the current one included. */
+  @Post('logout-all')
+  @ApiBearerAuth()
+  @HttpCode(204)
+  @ApiProblems('unauthenticated')
+  async logoutAll(@CurrentPrincipal() principal: Principal): Promise<void> {
+    await this.auth.logoutAll(principal);
+  }
+
+  /**
+   * Emails a single-use link to set a new password (valid 1 hour) when the address belongs to an
+   * active account. Always 202, whether or not it does: the answer reveals nothing about accounts.
+   */
+  @Post('password-reset')
+  @Public()
+  @UseGuards(ThrottlerGuard)
+  @HttpCode(202)
+  @ApiProblems('validation_failed', 'rate_limited')
+  async requestPasswordReset(@Body() body: PasswordResetDto): Promise<void> {
+    await this.auth.requestPasswordReset(body.email);
+  }
+
+  /** Sets a new password with the link's token and signs in; every other session of the account ends. */
+  @Post('password-reset/confirm')
+  @Public()
+  @UseGuards(ThrottlerGuard)
+  @HttpCode(200)
+  @ApiProblems('validation_failed', 'reset_token_invalid', 'rate_limited')
+  confirmPasswordReset(@Body() body: PasswordResetConfirmDto): Promise<TokensDto> {
+    return this.auth.confirmPasswordReset(body.token, body.password);
   }
 }

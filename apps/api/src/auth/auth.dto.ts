@@ -79,3 +79,22 @@ export class TokensDto {
 export class RegisteredClinicDto extends TokensDto {
   clinic: ClinicResponseDto;
 }
+
+export class PasswordResetDto {
+  @IsEmail({}, { message: 'must be a valid email address' })
+  @MaxLength(254)
+  email: string;
+}
+
+export class PasswordResetConfirmDto {
+  /** The token from the reset link (`/reset-password#token=…`). */
+  @IsString()
+  @IsNotEmpty()
+  @MaxLength(200)
+  token: string;
+
+  @IsString()
+  @MinLength(PASSWORD_MIN)
+  @MaxLength(PASSWORD_MAX)
+  password: string;
+}

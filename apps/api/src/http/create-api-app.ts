@@ -28,6 +28,9 @@ export async function createApiApp(config: AppConfig, logger: Logger): Promise<N
   const adapter = new FastifyAdapter({
     loggerInstance: logger,
     bodyLimit: JSON_BODY_LIMIT_BYTES,
+    // request.ip is the client's only through the proxies TRUST_PROXY names; X-Forwarded-For is ignored otherwise.
+    // (Fastify takes a hop count too; the adapter's option type leaves numbers out.)
+    trustProxy: config.trustProxy as boolean | string[],
     onProtoPoisoning: 'error',
     onConstructorPoisoning: 'error',
     return503OnClosing: true,
@@ -50,7 +53,8 @@ export async function createApiApp(config: AppConfig, logger: Logger): Promise<N
   addSecurityHeaders(fastify, config.publicUrl.startsWith('https:'));
   fastify.addHook('onRequest', (request, reply, done) => {
     void reply.header('x-request-id', request.id);
-    RequestContext.run({ requestId: String(request.id), ip: request.ip }, done);
+    const userAgent = request.headers['user-agent'];
+    RequestContext.run({ requestId: String(request.id), ip: request.ip, userAgent: userAgent?.slice(0, 300) }, done);
   });
 
   const app = await NestFactory.create<NestFastifyApplication>(ApiModule.forRoot(config), adapter, {

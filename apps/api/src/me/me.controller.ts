@@ -1,21 +1,51 @@
-import { Controller, Get } from '@nestjs/common';
+import { Body, Controller, Delete, Get, HttpCode, Param, Post } from '@nestjs/common';
 import { ApiBearerAuth, ApiTags } from '@nestjs/swagger';
 import type { Principal } from '@referloop/common';
-import { PractitionersService } from '@referloop/identity';
+import { AuthService, PractitionersService } from '@referloop/identity';
 import { CurrentPrincipal } from '../auth/auth.decorators';
 import { ApiProblems } from '../http/api-problems.decorator';
+import { uuidParam } from '../http/uuid-param';
+import { ChangePasswordDto, SessionPageDto } from './session.dto';
 import { UserResponseDto } from './user.dto';
 
 @ApiTags('me')
 @ApiBearerAuth()
 @Controller('me')
 export class MeController {
-  constructor(private readonly practitioners: PractitionersService) {}
+  constructor(
+    private readonly practitioners: PractitionersService,
+    private readonly auth: AuthService,
+  ) {}
 
   /** The signed-in user, with their clinic. */
   @Get()
   @ApiProblems('unauthenticated')
   me(@CurrentPrincipal() principal: Principal): Promise<UserResponseDto> {
     return this.practitioners.me(principal);
+  }
+
+  /**
+   * Changes the caller's password. A wrong current password is 403 `current_password_incorrect`.
+   * Every other session of the caller ends; this one stays signed in.
+   */
+  @Post('password')
+  @HttpCode(204)
+  @ApiProblems('validation_failed', 'current_password_incorrect')
+  async changePassword(@CurrentPrincipal() principal: Principal, @Body() body: ChangePasswordDto): Promise<void> {
+    await this.auth.changePassword(principal, body.currentPassword, body.newPassword);
+  }
+
+  /** The caller's live sessions (signed-in devices), the current one marked. */
+  @Get('sessions')
+  sessions(@CurrentPrincipal() principal: Principal): Promise<SessionPageDto> {
+    return this.auth.sessions(principal);
+  }
+
+  /** Ends one of the caller's sessions (its tokens stop working at once). Another user's session is 404. */
+  @Delete('sessions/:id')
+  @HttpCode(204)
+  @ApiProblems('validation_failed', 'not_found')
+  async endSession(@CurrentPrincipal() principal: Principal, @Param('id', uuidParam) id: string): Promise<void> {
+    await this.auth.endSession(principal, id);
   }
 }

@@ -25,6 +25,8 @@ export class UserResponseDto {
   fullName: string;
   role: Role;
   status: 'invited' | 'active';
+  /** False once a clinic admin deactivated the account (it cannot sign in and is not in the directory). */
+  active: boolean;
   licence: LicenceResponseDto | null;
   licenceExpired: boolean;
   specialties: string[];

@@ -53,4 +53,24 @@ export class PractitionersController {
   ): Promise<UserResponseDto> {
     return this.practitioners.update(principal, id, body);
   }
+
+  /**
+   * An admin of the clinic deactivates a user: their sessions end at once, they cannot sign in,
+   * they leave the directory and cannot be chosen as a recipient. Their open referrals are listed
+   * by `GET /admin/referrals/unowned`. 422 `last_admin` for the clinic's last active admin.
+   */
+  @Post(':id/deactivate')
+  @HttpCode(200)
+  @ApiProblems('validation_failed', 'forbidden', 'not_found', 'last_admin')
+  deactivate(@CurrentPrincipal() principal: Principal, @Param('id', uuidParam) id: string): Promise<UserResponseDto> {
+    return this.practitioners.deactivate(principal, id);
+  }
+
+  /** An admin of the clinic lets a deactivated user sign in again. */
+  @Post(':id/reactivate')
+  @HttpCode(200)
+  @ApiProblems('validation_failed', 'forbidden', 'not_found')
+  reactivate(@CurrentPrincipal() principal: Principal, @Param('id', uuidParam) id: string): Promise<UserResponseDto> {
+    return this.practitioners.reactivate(principal, id);
+  }
 }

@@ -158,6 +158,18 @@ export class ReferralActionDto {
   outcome?: OutcomeDto;
 }
 
+export class ReassignReferralDto {
+  /** The active practitioner of your clinic, of the role your side needs, who takes it over. */
+  @IsUUID()
+  practitionerId: string;
+
+  /** The version you read (optional; or send it as `If-Match`). */
+  @IsOptional()
+  @IsInt()
+  @Min(1)
+  version?: number;
+}
+
 const commaList = ({ value }: { value: unknown }) =>
   typeof value === 'string'
     ? value

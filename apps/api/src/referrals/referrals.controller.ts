@@ -17,6 +17,7 @@ import { uuidParam } from '../http/uuid-param';
 import {
   AttachmentDto,
   CreateReferralDto,
+  ReassignReferralDto,
   ReferralActionDto,
   ReferralEventPageDto,
   ReferralPageDto,
@@ -149,6 +150,37 @@ export class ReferralsController {
       .header('content-disposition', `attachment; filename*=UTF-8''${encodeURIComponent(file.fileName)}`)
       .header('cache-control', 'private, no-store');
     return new StreamableFile(file.content);
+  }
+
+  /**
+   * An admin hands their clinic's side of an open referral to another active practitioner of the
+   * same role in their clinic (e.g. from a deactivated one). Appends a `reassigned` timeline event
+   * (data: side, fromPractitionerId, toPractitionerId) and notifies the new owner. 422
+   * `practitioner_role_mismatch` / `practitioner_inactive` / `licence_expired` for an unfit target;
+   * 404 for a referral you cannot see or a practitioner outside your clinic.
+   */
+  @Post(':id/reassign')
+  @HttpCode(200)
+  @ApiHeader({ name: 'If-Match', required: false, description: 'The version you read, instead of body field `version`' })
+  @ApiProblems(
+    'validation_failed',
+    'forbidden',
+    'not_found',
+    'invalid_transition',
+    'stale_version',
+    'practitioner_role_mismatch',
+    'practitioner_inactive',
+    'licence_expired',
+  )
+  async reassign(
+    @CurrentPrincipal() principal: Principal,
+    @Param('id', uuidParam) id: string,
+    @Body() body: ReassignReferralDto,
+    @Headers('if-match') ifMatch: string | undefined,
+    @Res({ passthrough: true }) reply: FastifyReply,
+  ): Promise<ReferralResponseDto> {
+    const version = body.version ?? parseIfMatch(ifMatch);
+    return withEtag(reply, await this.referrals.reassign(principal, id, { practitionerId: body.practitionerId, version }));
   }
 
   /**

@@ -15,7 +15,9 @@ export interface Principal {
 
 export interface RequestStore {
   requestId: string;
+  /** The client's address as Fastify sees it through TRUST_PROXY. */
   ip?: string;
+  userAgent?: string;
   principal?: Principal;
 }
 

@@ -4,7 +4,7 @@ import { RequestContext } from '@referloop/common';
 import { queryRows, type SqlParams } from '@referloop/database';
 import { DataSource, type EntityManager } from 'typeorm';
 
-export type AuditResource = 'patient' | 'referral' | 'attachment' | 'consent';
+export type AuditResource = 'patient' | 'referral' | 'attachment' | 'consent' | 'user';
 export type AuditOutcome = 'success' | 'denied' | 'not_found';
 
 export interface AuditEntry {
@@ -13,6 +13,9 @@ export interface AuditEntry {
   resourceId?: string | null;
   outcome?: AuditOutcome;
   details?: Record<string, unknown>;
+  /** Who acted and for which clinic, when there is no signed-in caller yet (sign-in); else the caller. */
+  actorId?: string | null;
+  clinicId?: string | null;
 }
 
 /** audit_events columns in the order {@link AuditLog} writes them, with their types (for casts in `INSERT … SELECT`). */
@@ -60,8 +63,8 @@ export class AuditLog {
   private values(entry: AuditEntry): unknown[] {
     const store = RequestContext.current();
     return [
-      store?.principal?.userId ?? null,
-      store?.principal?.clinicId ?? null,
+      entry.actorId !== undefined ? entry.actorId : (store?.principal?.userId ?? null),
+      entry.clinicId !== undefined ? entry.clinicId : (store?.principal?.clinicId ?? null),
       entry.action,
       entry.resourceType,
       entry.resourceId ?? null,

@@ -2,6 +2,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import { InjectDataSource, InjectRepository } from '@nestjs/typeorm';
 import {
   AppError,
+  assertClinicAdmin,
   Clock,
   DEFAULT_PAGE_SIZE,
   decodeCursor,
@@ -15,6 +16,7 @@ import { APP_CONFIG, type AppConfig } from '@referloop/config';
 import { appendOutbox, isUniqueViolation, queryRows } from '@referloop/database';
 import { DataSource, Repository } from 'typeorm';
 import { randomUUID } from 'node:crypto';
+import { AuditLog } from '../audit/audit-log';
 import { invitationToken, invitationUrl, sha256 } from '../auth/secret-token';
 import { ClinicEntity } from '../entities/clinic.entity';
 import { InvitationEntity } from '../entities/invitation.entity';
@@ -55,12 +57,14 @@ const PRACTITIONER_SQL = `
          u.licence_number AS "licenceNumber", u.licence_region AS "licenceRegion",
          u.licence_expires_on::text AS "licenceExpiresOn", u.licence_verified_at AS "licenceVerifiedAt",
          u.specialties, u.languages, u.accepting_referrals AS "acceptingReferrals", u.bio,
-         u.activated_at AS "activatedAt", u.created_at AS "createdAt", u.updated_at AS "updatedAt",
+         u.activated_at AS "activatedAt", u.deactivated_at AS "deactivatedAt", u.created_at AS "createdAt", u.updated_at AS "updatedAt",
          c.name AS "clinicName", c.address_city AS "clinicCity", c.address_region AS "clinicRegion",
          c.address_postal_code AS "clinicPostalCode", c.address_country AS "clinicCountry"
     FROM users u JOIN clinics c ON c.id = u.clinic_id
    WHERE u.id = $1
-     AND (u.clinic_id = $2 OR (u.role IN (${PRACTITIONER_ROLES.map((role) => `'${role}'`).join(', ')}) AND u.licence_expires_on >= $3::date))`;
+     AND (u.clinic_id = $2
+          OR (u.role IN (${PRACTITIONER_ROLES.map((role) => `'${role}'`).join(', ')}) AND u.licence_expires_on >= $3::date
+              AND u.deactivated_at IS NULL))`;
 
 /** Outbox event of a new invitation: the worker emails it. */
 export const INVITATION_CREATED_EVENT = 'invitation.created';
@@ -73,6 +77,7 @@ export class PractitionersService {
     @InjectDataSource() private readonly db: DataSource,
     @InjectRepository(UserEntity) users: Repository<UserEntity>,
     private readonly clock: Clock,
+    private readonly audit: AuditLog,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {
     this.ownUsers = new ClinicScopedRepository(users, 'practitioner');
@@ -135,7 +140,8 @@ export class PractitionersService {
       .createQueryBuilder('u')
       .innerJoinAndMapOne('u.clinic', ClinicEntity, 'c', 'c.id = u.clinic_id')
       .where('u.role IN (:...roles)', { roles: query.type ? [query.type] : PRACTITIONER_ROLES })
-      .andWhere('u.licence_expires_on >= :today', { today: todayIso(this.clock.now()) });
+      .andWhere('u.licence_expires_on >= :today', { today: todayIso(this.clock.now()) })
+      .andWhere('u.deactivated_at IS NULL');
     if (query.specialty) qb.andWhere(':specialty = ANY(u.specialties)', { specialty: query.specialty });
     if (query.city) qb.andWhere('lower(c.address_city) = lower(:city)', { city: query.city });
     if (query.postalCode) {
@@ -189,6 +195,49 @@ export class PractitionersService {
       addressCountry: row.clinicCountry,
     };
     return userView(row, { now, withEmail: row.clinicId === principal.clinicId, clinic });
+  }
+
+  /**
+   * An admin of the clinic deactivates one of its users: every session ends at once, they cannot
+   * sign in, they leave the directory and cannot receive referrals. Their open referrals stay
+   * theirs until reassigned (`/admin/referrals/unowned`). The clinic keeps at least one active admin.
+   */
+  async deactivate(principal: Principal, id: string): Promise<UserView> {
+    assertClinicAdmin(principal);
+    return this.db.transaction(async (tx) => {
+      // Serialises admin changes per clinic: two admins deactivating each other at once leave one.
+      await tx.query(`SELECT 1 FROM clinics WHERE id = $1 FOR UPDATE`, [principal.clinicId]);
+      const target = await this.ownUsers.get(id, tx);
+      if (target.deactivatedAt) return userView(target, { now: this.clock.now(), withEmail: true });
+      if (target.role === 'clinic_admin') {
+        const [{ others }]: { others: number }[] = await tx.query(
+          `SELECT count(*)::int AS others FROM users
+            WHERE clinic_id = $1 AND role = 'clinic_admin' AND deactivated_at IS NULL AND id <> $2`,
+          [principal.clinicId, id],
+        );
+        if (others === 0)
+          throw new AppError('last_admin', "This is the clinic's last active admin; make someone else admin first");
+      }
+      const updated = await this.ownUsers.update(id, { deactivatedAt: this.clock.now() }, tx);
+      await tx.query(
+        `UPDATE auth_sessions SET revoked_at = now(), revoked_reason = 'deactivated' WHERE user_id = $1 AND revoked_at IS NULL`,
+        [id],
+      );
+      await this.audit.record({ action: 'practitioner.deactivate', resourceType: 'user', resourceId: id }, tx);
+      return userView(updated, { now: this.clock.now(), withEmail: true });
+    });
+  }
+
+  /** An admin of the clinic lets a deactivated user sign in again (with their existing password). */
+  async reactivate(principal: Principal, id: string): Promise<UserView> {
+    assertClinicAdmin(principal);
+    return this.db.transaction(async (tx) => {
+      const target = await this.ownUsers.get(id, tx);
+      if (!target.deactivatedAt) return userView(target, { now: this.clock.now(), withEmail: true });
+      const updated = await this.ownUsers.update(id, { deactivatedAt: null }, tx);
+      await this.audit.record({ action: 'practitioner.reactivate', resourceType: 'user', resourceId: id }, tx);
+      return userView(updated, { now: this.clock.now(), withEmail: true });
+    });
   }
 
   /** The practitioner themself or an admin of their clinic; another clinic's practitioner is 404. */

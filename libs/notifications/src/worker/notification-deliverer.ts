@@ -1,11 +1,18 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { APP_CONFIG, type AppConfig } from '@referloop/config';
-import { INVITATION_CREATED_EVENT, invitationToken, invitationUrl } from '@referloop/identity';
+import {
+  INVITATION_CREATED_EVENT,
+  invitationToken,
+  invitationUrl,
+  PASSWORD_RESET_REQUESTED_EVENT,
+  passwordResetToken,
+  passwordResetUrl,
+} from '@referloop/identity';
 import { DataSource } from 'typeorm';
 import { EmailChannel } from '../channels/email.channel';
 import { WebhookChannel } from '../channels/webhook.channel';
-import { type Audience, invitationText, notificationText } from '../notification-texts';
+import { type Audience, invitationText, notificationText, passwordResetText } from '../notification-texts';
 
 interface DeliveryRow {
   id: string;
@@ -31,6 +38,9 @@ interface DeliveryRow {
   invitation_expires_at: Date | null;
   invitation_open: boolean | null;
   inviting_clinic: string | null;
+  /** Password reset emails: the reset, and whether it is still unused and unexpired. */
+  password_reset_id: string | null;
+  password_reset_open: boolean | null;
 }
 
 export type DeliveryOutcome = 'delivered' | 'skipped';
@@ -71,11 +81,13 @@ export class NotificationDeliverer {
               r.sender_id, sc.name AS sender_clinic, tc.name AS recipient_clinic, r.recipient_clinic_id,
               o.payload->>'fromStatus' AS from_status, o.payload->>'toStatus' AS to_status,
               i.id AS invitation_id, i.expires_at AS invitation_expires_at, (i.accepted_at IS NULL AND i.expires_at > now()) AS invitation_open,
-              ic.name AS inviting_clinic
+              ic.name AS inviting_clinic,
+              pr.id AS password_reset_id, (pr.used_at IS NULL AND pr.expires_at > now()) AS password_reset_open
          FROM claimed d
          JOIN outbox_events o ON o.id = d.outbox_event_id
          LEFT JOIN invitations i ON d.notification_type = '${INVITATION_CREATED_EVENT}' AND i.id = (o.payload->>'invitationId')::uuid
          LEFT JOIN clinics ic ON i.id IS NOT NULL AND ic.id = d.clinic_id
+         LEFT JOIN password_resets pr ON d.notification_type = '${PASSWORD_RESET_REQUESTED_EVENT}' AND pr.id = (o.payload->>'passwordResetId')::uuid
          LEFT JOIN users u ON u.id = d.user_id
          LEFT JOIN webhooks w ON w.id = d.webhook_id
          LEFT JOIN referrals r ON r.id = d.referral_id
@@ -98,6 +110,13 @@ export class NotificationDeliverer {
       if (!d.email || !d.invitation_id || !d.invitation_open) return this.markSkipped(deliveryId, 'invitation no longer open');
       const url = invitationUrl(this.config.publicUrl, invitationToken(this.config.jwt.secret, d.invitation_id));
       const text = invitationText(d.inviting_clinic ?? '', url, d.invitation_expires_at!);
+      await this.email.send({ to: d.email, subject: text.title, text: `${text.body}\n`, messageId: d.id });
+    } else if (d.notification_type === PASSWORD_RESET_REQUESTED_EVENT) {
+      if (!d.email || !d.password_reset_id || !d.password_reset_open)
+        return this.markSkipped(deliveryId, 'password reset no longer open');
+      const text = passwordResetText(
+        passwordResetUrl(this.config.publicUrl, passwordResetToken(this.config.jwt.secret, d.password_reset_id)),
+      );
       await this.email.send({ to: d.email, subject: text.title, text: `${text.body}\n`, messageId: d.id });
     } else if (d.channel === 'email') {
       const text = this.text(d);

@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
-import { INVITATION_CREATED_EVENT } from '@referloop/identity';
+import { INVITATION_CREATED_EVENT, PASSWORD_RESET_REQUESTED_EVENT } from '@referloop/identity';
 import { DataSource, type EntityManager } from 'typeorm';
 import { EmailChannel } from '../channels/email.channel';
 import { RETRY_DELIVERY_EVENT } from '../notification-queue';
@@ -11,7 +11,17 @@ interface EventRow {
   id: string;
   type: string;
   referral_id: string | null;
-  payload: { fromStatus?: string | null; toStatus?: string; actorId?: string | null; deliveryId?: string; invitationId?: string };
+  payload: {
+    fromStatus?: string | null;
+    toStatus?: string;
+    actorId?: string | null;
+    deliveryId?: string;
+    invitationId?: string;
+    passwordResetId?: string;
+    /** `reassigned`: the side that changed hands and its new practitioner. */
+    side?: 'sender' | 'recipient';
+    toPractitionerId?: string;
+  };
   sender_id: string | null;
   recipient_id: string | null;
   sender_clinic_id: string | null;
@@ -84,6 +94,8 @@ export class NotificationDispatcher {
       const invitations = events.flatMap((e) => (e.type === INVITATION_CREATED_EVENT && e.payload.invitationId ? [e] : []));
       const planned = referralEvents.length > 0 ? await this.plan(tx, referralEvents) : [];
       if (invitations.length > 0 && this.email.enabled) planned.push(...(await this.invitationEmails(tx, invitations)));
+      const resets = events.flatMap((e) => (e.type === PASSWORD_RESET_REQUESTED_EVENT && e.payload.passwordResetId ? [e] : []));
+      if (resets.length > 0 && this.email.enabled) planned.push(...(await this.passwordResetEmails(tx, resets)));
       await this.insertDeliveries(tx, planned);
       // An admin's retry has no deliveries of its own: it names the failed one to send again.
       const retried = events.flatMap((e) =>
@@ -100,7 +112,7 @@ export class NotificationDispatcher {
   /** The deliveries the events call for: who hears about each, and on which channels. */
   private async plan(tx: EntityManager, events: ReferralEvent[]): Promise<DeliveryRow[]> {
     const actorClinics = await this.clinicsOfOtherActors(tx, events);
-    const audiences = new Map(events.map((e) => [e.id, audiencesFor(eventName(e), actorSide(e, actorClinics))]));
+    const audiences = new Map(events.map((e) => [e.id, audiencesFor(eventName(e), actorSide(e, actorClinics), e.payload.side)]));
     const adminClinics = events
       .filter((e) => audiences.get(e.id)!.includes('recipient_admins'))
       .map((e) => e.recipient_clinic_id);
@@ -153,23 +165,20 @@ export class NotificationDispatcher {
     const byInvitation = new Map(invited.map((i) => [i.id, i]));
     return events.flatMap((event) => {
       const invitation = byInvitation.get(event.payload.invitationId!);
-      if (!invitation) return [];
-      return [
-        {
-          outboxEventId: event.id,
-          channel: 'email',
-          recipientKey: `user:${invitation.user_id}`,
-          userId: invitation.user_id,
-          webhookId: null,
-          clinicId: invitation.clinic_id,
-          notificationType: event.type,
-          referralId: null,
-          status: 'pending',
-          event: event.type,
-          title: null,
-          body: null,
-        },
-      ];
+      return invitation ? [accountEmail(event, invitation.user_id, invitation.clinic_id)] : [];
+    });
+  }
+
+  /** One email per password reset, to the account's address (the link is built when it is sent). */
+  private async passwordResetEmails(tx: EntityManager, events: EventRow[]): Promise<DeliveryRow[]> {
+    const resets: { id: string; user_id: string; clinic_id: string }[] = await tx.query(
+      `SELECT r.id, r.user_id, u.clinic_id FROM password_resets r JOIN users u ON u.id = r.user_id WHERE r.id = ANY($1::uuid[])`,
+      [events.map((e) => e.payload.passwordResetId)],
+    );
+    const byReset = new Map(resets.map((r) => [r.id, r]));
+    return events.flatMap((event) => {
+      const reset = byReset.get(event.payload.passwordResetId!);
+      return reset ? [accountEmail(event, reset.user_id, reset.clinic_id)] : [];
     });
   }
 
@@ -280,6 +289,24 @@ export class NotificationDispatcher {
   }
 }
 
+/** An email about a user's own account (invitation, password reset): no inbox row, no preferences. */
+function accountEmail(event: EventRow, userId: string, clinicId: string): DeliveryRow {
+  return {
+    outboxEventId: event.id,
+    channel: 'email',
+    recipientKey: `user:${userId}`,
+    userId,
+    webhookId: null,
+    clinicId,
+    notificationType: event.type,
+    referralId: null,
+    status: 'pending',
+    event: event.type,
+    title: null,
+    body: null,
+  };
+}
+
 function eventName(event: EventRow): string {
   return event.type.slice('referral.'.length);
 }
@@ -305,7 +332,11 @@ function targetsOf(
   recipientSees: boolean,
   admins: { id: string; clinic_id: string }[],
 ): { userId: string; clinicId: string }[] {
-  if (audience === 'sender') return [{ userId: event.sender_id, clinicId: event.sender_clinic_id }];
-  if (audience === 'recipient') return recipientSees ? [{ userId: event.recipient_id, clinicId: event.recipient_clinic_id }] : [];
+  // A reassignment tells the practitioner it named, even if the referral changed hands again since.
+  const owner = event.payload.toPractitionerId;
+  if (audience === 'sender') return [{ userId: owner ?? event.sender_id, clinicId: event.sender_clinic_id }];
+  if (audience === 'recipient') {
+    return recipientSees ? [{ userId: owner ?? event.recipient_id, clinicId: event.recipient_clinic_id }] : [];
+  }
   return admins.filter((a) => a.clinic_id === event.recipient_clinic_id).map((a) => ({ userId: a.id, clinicId: a.clinic_id }));
 }

@@ -71,6 +71,7 @@ export const REFERRAL_EVENT_TYPES = [
   'auto_closed',
   'reminder_sent',
   'escalated',
+  'reassigned',
 ] as const;
 export type ReferralEventType = (typeof REFERRAL_EVENT_TYPES)[number];
 

@@ -1,0 +1,32 @@
+import { IsNotEmpty, IsString, MaxLength, MinLength } from 'class-validator';
+import { PASSWORD_MAX, PASSWORD_MIN } from '../auth/auth.dto';
+
+export class ChangePasswordDto {
+  @IsString()
+  @IsNotEmpty()
+  @MaxLength(PASSWORD_MAX)
+  currentPassword: string;
+
+  @IsString()
+  @MinLength(PASSWORD_MIN)
+  @MaxLength(PASSWORD_MAX)
+  newPassword: string;
+}
+
+export class SessionDto {
+  id: string;
+  createdAt: string;
+  /** Sign-in or the last refresh. */
+  lastUsedAt: string | null;
+  userAgent: string | null;
+  /** The client's address at sign-in or the last refresh (as seen through TRUST_PROXY). */
+  ip: string | null;
+  /** The session of the access token that asked. */
+  current: boolean;
+}
+
+export class SessionPageDto {
+  items: SessionDto[];
+  /** Always null: every live session is on one page. */
+  nextCursor: string | null;
+}
