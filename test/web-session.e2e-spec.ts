@@ -163,4 +163,19 @@ describe('web session cookie', () => {
       .expect(403);
     await refreshWithCookie(cookie).expect(200);
   });
+
+  it('logout-all clears the cookie and ends every session', async () => {
+    const here = await webLogin();
+    const elsewhere = await webLogin();
+    const res = await t.http
+      .post('/api/v1/auth/logout-all')
+      .set(WEB)
+      .set('Origin', APP_ORIGIN)
+      .set('Cookie', here.cookie)
+      .set('Authorization', `Bearer ${here.accessToken}`)
+      .expect(204);
+    expect(refreshCookie(res)).toMatch(/^referloop_refresh=;.*Max-Age=0/);
+    await refreshWithCookie(here.cookie).expect(401);
+    await refreshWithCookie(elsewhere.cookie).expect(401);
+  });
 });

@@ -100,9 +100,7 @@ export class AuthController {
     @Req() request: FastifyRequest,
     @Res({ passthrough: true }) reply: FastifyReply,
   ): Promise<void> {
-    if (this.webSession.cookieToken(request) !== undefined || this.webSession.isWebClient(request)) {
-      this.webSession.clear(request, reply);
-    }
+    this.clearWebCookie(request, reply);
     await this.auth.logout(principal);
   }
 
@@ -121,12 +119,17 @@ export class AuthController {
     return this.webSession.answer(request, reply, await this.auth.acceptInvitation(body.token, body.password));
   }
 
-  /** Ends every session of the caller, the current one included. */
+  /** Ends every session of the caller, the current one included (and clears the web app's cookie). */
   @Post('logout-all')
   @ApiBearerAuth()
   @HttpCode(204)
-  @ApiProblems('unauthenticated')
-  async logoutAll(@CurrentPrincipal() principal: Principal): Promise<void> {
+  @ApiProblems('unauthenticated', 'forbidden')
+  async logoutAll(
+    @CurrentPrincipal() principal: Principal,
+    @Req() request: FastifyRequest,
+    @Res({ passthrough: true }) reply: FastifyReply,
+  ): Promise<void> {
+    this.clearWebCookie(request, reply);
     await this.auth.logoutAll(principal);
   }
 
@@ -148,8 +151,20 @@ export class AuthController {
   @Public()
   @UseGuards(ThrottlerGuard)
   @HttpCode(200)
+  @WebClientHeader()
   @ApiProblems('validation_failed', 'reset_token_invalid', 'rate_limited')
-  confirmPasswordReset(@Body() body: PasswordResetConfirmDto): Promise<TokensDto> {
-    return this.auth.confirmPasswordReset(body.token, body.password);
+  async confirmPasswordReset(
+    @Body() body: PasswordResetConfirmDto,
+    @Req() request: FastifyRequest,
+    @Res({ passthrough: true }) reply: FastifyReply,
+  ): Promise<TokensDto> {
+    return this.webSession.answer(request, reply, await this.auth.confirmPasswordReset(body.token, body.password));
+  }
+
+  /** Signing out from the web app (its header or its cookie, the latter Origin-checked) also ends the cookie. */
+  private clearWebCookie(request: FastifyRequest, reply: FastifyReply): void {
+    if (this.webSession.cookieToken(request) !== undefined || this.webSession.isWebClient(request)) {
+      this.webSession.clear(request, reply);
+    }
   }
 }

@@ -23,10 +23,13 @@ interface WithRefreshToken {
 export class WebSession {
   private readonly trustedOrigins: ReadonlySet<string>;
   private readonly httpsDeployment: boolean;
+  /** The browser may drop the cookie once no refresh token could still work (the server checks the real expiry). */
+  private readonly cookieMaxAgeSeconds: number;
 
   constructor(@Inject(APP_CONFIG) private readonly config: AppConfig) {
     this.trustedOrigins = new Set([new URL(config.publicUrl).origin, ...config.corsOrigins]);
     this.httpsDeployment = config.publicUrl.startsWith('https:');
+    this.cookieMaxAgeSeconds = Math.min(config.jwt.refreshTtlSeconds, Math.floor(config.sessionMaxAgeMs / 1000));
   }
 
   isWebClient(request: FastifyRequest): boolean {
@@ -58,7 +61,7 @@ export class WebSession {
   answer<T extends WithRefreshToken>(request: FastifyRequest, reply: FastifyReply, body: T): T | Omit<T, 'refreshToken'> {
     if (!this.isWebClient(request)) return body;
     const { refreshToken, ...rest } = body;
-    void reply.header('set-cookie', this.cookie(request, refreshToken, this.config.jwt.refreshTtlSeconds));
+    void reply.header('set-cookie', this.cookie(request, refreshToken, this.cookieMaxAgeSeconds));
     void reply.header('cache-control', 'no-store');
     return rest;
   }

@@ -88,6 +88,60 @@ export interface paths {
     patch?: never;
     trace?: never;
   };
+  '/api/v1/auth/logout-all': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /** Ends every session of the caller, the current one included (and clears the web app's cookie). */
+    post: operations['AuthController_logoutAll'];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/api/v1/auth/password-reset': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /**
+     * Emails a single-use link to set a new password (valid 1 hour) when the address belongs to an
+     *     active account. Always 202, whether or not it does: the answer reveals nothing about accounts.
+     */
+    post: operations['AuthController_requestPasswordReset'];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/api/v1/auth/password-reset/confirm': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /** Sets a new password with the link's token and signs in; every other session of the account ends. */
+    post: operations['AuthController_confirmPasswordReset'];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
   '/api/v1/me': {
     parameters: {
       query?: never;
@@ -100,6 +154,60 @@ export interface paths {
     put?: never;
     post?: never;
     delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/api/v1/me/password': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /**
+     * Changes the caller's password. A wrong current password is 403 `current_password_incorrect`.
+     *     Every other session of the caller ends; this one stays signed in.
+     */
+    post: operations['MeController_changePassword'];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/api/v1/me/sessions': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /** The caller's live sessions (signed-in devices), the current one marked. */
+    get: operations['MeController_sessions'];
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/api/v1/me/sessions/{id}': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    post?: never;
+    /** Ends one of the caller's sessions (its tokens stop working at once). Another user's session is 404. */
+    delete: operations['MeController_endSession'];
     options?: never;
     head?: never;
     patch?: never;
@@ -154,6 +262,44 @@ export interface paths {
     head?: never;
     /** The practitioner themself or an admin of their clinic. */
     patch: operations['PractitionersController_update'];
+    trace?: never;
+  };
+  '/api/v1/practitioners/{id}/deactivate': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /**
+     * An admin of the clinic deactivates a user: their sessions end at once, they cannot sign in,
+     *     they leave the directory and cannot be chosen as a recipient. Their open referrals are listed
+     *     by `GET /admin/referrals/unowned`. 422 `last_admin` for the clinic's last active admin.
+     */
+    post: operations['PractitionersController_deactivate'];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/api/v1/practitioners/{id}/reactivate': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /** An admin of the clinic lets a deactivated user sign in again. */
+    post: operations['PractitionersController_reactivate'];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
     trace?: never;
   };
   '/api/v1/patients': {
@@ -302,6 +448,29 @@ export interface paths {
     get: operations['ReferralsController_download'];
     put?: never;
     post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/api/v1/referrals/{id}/reassign': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /**
+     * An admin hands their clinic's side of an open referral to another active practitioner of the
+     *     same role in their clinic (e.g. from a deactivated one). Appends a `reassigned` timeline event
+     *     (data: side, fromPractitionerId, toPractitionerId) and notifies the new owner. 422
+     *     `practitioner_role_mismatch` / `practitioner_inactive` / `licence_expired` for an unfit target;
+     *     404 for a referral you cannot see or a practitioner outside your clinic.
+     */
+    post: operations['ReferralsController_reassign'];
     delete?: never;
     options?: never;
     head?: never;
@@ -503,6 +672,26 @@ export interface paths {
     patch?: never;
     trace?: never;
   };
+  '/api/v1/admin/referrals/unowned': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /**
+     * Open referrals of your clinic whose own-side practitioner (sender, or recipient once sent) is
+     *     deactivated, newest change first: move them with `POST /referrals/:id/reassign`.
+     */
+    get: operations['AdminController_unowned'];
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
   '/api/v1/admin/audit-events': {
     parameters: {
       query?: never;
@@ -647,6 +836,8 @@ export interface components {
       role: 'massage_therapist' | 'physical_therapist' | 'clinic_admin';
       /** @enum {string} */
       status: 'invited' | 'active';
+      /** @description False once a clinic admin deactivated the account (it cannot sign in and is not in the directory). */
+      active: boolean;
       licence: components['schemas']['LicenceResponseDto'] | null;
       licenceExpired: boolean;
       specialties: string[];
@@ -686,6 +877,35 @@ export interface components {
     AcceptInvitationDto: {
       token: string;
       password: string;
+    };
+    PasswordResetDto: {
+      /** Format: email */
+      email: string;
+    };
+    PasswordResetConfirmDto: {
+      /** @description The token from the reset link (`/reset-password#token=…`). */
+      token: string;
+      password: string;
+    };
+    ChangePasswordDto: {
+      currentPassword: string;
+      newPassword: string;
+    };
+    SessionDto: {
+      id: string;
+      createdAt: string;
+      /** @description Sign-in or the last refresh. */
+      lastUsedAt: string | null;
+      userAgent: string | null;
+      /** @description The client's address at sign-in or the last refresh (as seen through TRUST_PROXY). */
+      ip: string | null;
+      /** @description The session of the access token that asked. */
+      current: boolean;
+    };
+    SessionPageDto: {
+      items: components['schemas']['SessionDto'][];
+      /** @description Always null: every live session is on one page. */
+      nextCursor: string | null;
     };
     UpdateAddressDto: {
       line1?: string;
@@ -754,6 +974,8 @@ export interface components {
       role: 'massage_therapist' | 'physical_therapist' | 'clinic_admin';
       /** @enum {string} */
       status: 'invited' | 'active';
+      /** @description False once a clinic admin deactivated the account (it cannot sign in and is not in the directory). */
+      active: boolean;
       licence: components['schemas']['LicenceResponseDto'] | null;
       licenceExpired: boolean;
       specialties: string[];
@@ -1067,6 +1289,15 @@ export interface components {
       items: components['schemas']['ReferralEventDto'][];
       nextCursor: string | null;
     };
+    ReassignReferralDto: {
+      /**
+       * Format: uuid
+       * @description The active practitioner of your clinic, of the role your side needs, who takes it over.
+       */
+      practitionerId: string;
+      /** @description The version you read (optional; or send it as `If-Match`). */
+      version?: number;
+    };
     OutcomeDto: {
       summary: string;
       recommendations?: string | null;
@@ -1133,6 +1364,7 @@ export interface components {
         | 'referral.auto_closed'
         | 'referral.reminder_sent'
         | 'referral.escalated'
+        | 'referral.reassigned'
       )[];
     };
     WebhookDto: {
@@ -1295,8 +1527,10 @@ export interface components {
       code:
         | 'validation_failed'
         | 'invitation_invalid'
+        | 'reset_token_invalid'
         | 'unauthenticated'
         | 'forbidden'
+        | 'current_password_incorrect'
         | 'not_found'
         | 'method_not_allowed'
         | 'invalid_transition'
@@ -1314,6 +1548,9 @@ export interface components {
         | 'not_redirectable'
         | 'idempotency_key_reused'
         | 'attachments_frozen'
+        | 'last_admin'
+        | 'practitioner_role_mismatch'
+        | 'practitioner_inactive'
         | 'rate_limited'
         | 'internal_error'
         | 'not_ready';
@@ -1580,6 +1817,124 @@ export interface operations {
       };
     };
   };
+  AuthController_logoutAll: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      204: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content?: never;
+      };
+      /** @description problem+json with code `unauthenticated` */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description problem+json with code `forbidden` */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+    };
+  };
+  AuthController_requestPasswordReset: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody: {
+      content: {
+        'application/json': components['schemas']['PasswordResetDto'];
+      };
+    };
+    responses: {
+      202: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content?: never;
+      };
+      /** @description problem+json with code `validation_failed` */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description problem+json with code `rate_limited` */
+      429: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+    };
+  };
+  AuthController_confirmPasswordReset: {
+    parameters: {
+      query?: never;
+      header?: {
+        /** @description `web`: the refresh token is set as an httpOnly cookie (`referloop_refresh`, Path=/api/v1/auth) and left out of the body */
+        'x-referloop-client'?: string;
+      };
+      path?: never;
+      cookie?: never;
+    };
+    requestBody: {
+      content: {
+        'application/json': components['schemas']['PasswordResetConfirmDto'];
+      };
+    };
+    responses: {
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['TokensDto'];
+        };
+      };
+      /** @description problem+json with code `validation_failed`, `reset_token_invalid` */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description problem+json with code `rate_limited` */
+      429: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+    };
+  };
   MeController_me: {
     parameters: {
       query?: never;
@@ -1599,6 +1954,101 @@ export interface operations {
       };
       /** @description problem+json with code `unauthenticated` */
       401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+    };
+  };
+  MeController_changePassword: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody: {
+      content: {
+        'application/json': components['schemas']['ChangePasswordDto'];
+      };
+    };
+    responses: {
+      204: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content?: never;
+      };
+      /** @description problem+json with code `validation_failed` */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description problem+json with code `current_password_incorrect` */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+    };
+  };
+  MeController_sessions: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['SessionPageDto'];
+        };
+      };
+    };
+  };
+  MeController_endSession: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        id: string;
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      204: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content?: never;
+      };
+      /** @description problem+json with code `validation_failed` */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description problem+json with code `not_found` */
+      404: {
         headers: {
           [name: string]: unknown;
         };
@@ -1870,6 +2320,129 @@ export interface operations {
         'application/json': components['schemas']['UpdatePractitionerDto'];
       };
     };
+    responses: {
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['UserResponseDto'];
+        };
+      };
+      /** @description problem+json with code `validation_failed` */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description problem+json with code `unauthenticated` */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description problem+json with code `forbidden` */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description problem+json with code `not_found` */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+    };
+  };
+  PractitionersController_deactivate: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        id: string;
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['UserResponseDto'];
+        };
+      };
+      /** @description problem+json with code `validation_failed` */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description problem+json with code `unauthenticated` */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description problem+json with code `forbidden` */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description problem+json with code `not_found` */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description problem+json with code `last_admin` */
+      422: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+    };
+  };
+  PractitionersController_reactivate: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        id: string;
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
     responses: {
       200: {
         headers: {
@@ -2584,6 +3157,88 @@ export interface operations {
       };
     };
   };
+  ReferralsController_reassign: {
+    parameters: {
+      query?: never;
+      header?: {
+        /** @description The version you read, instead of body field `version` */
+        'If-Match'?: string;
+      };
+      path: {
+        id: string;
+      };
+      cookie?: never;
+    };
+    requestBody: {
+      content: {
+        'application/json': components['schemas']['ReassignReferralDto'];
+      };
+    };
+    responses: {
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ReferralResponseDto'];
+        };
+      };
+      /** @description problem+json with code `validation_failed` */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description problem+json with code `unauthenticated` */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description problem+json with code `forbidden` */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description problem+json with code `not_found` */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description problem+json with code `invalid_transition`, `stale_version` */
+      409: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description problem+json with code `practitioner_role_mismatch`, `practitioner_inactive`, `licence_expired` */
+      422: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+    };
+  };
   ReferralsController_act: {
     parameters: {
       query?: never;
@@ -3186,6 +3841,55 @@ export interface operations {
         };
         content: {
           'application/json': components['schemas']['OverduePageDto'];
+        };
+      };
+      /** @description problem+json with code `validation_failed` */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description problem+json with code `unauthenticated` */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description problem+json with code `forbidden` */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+    };
+  };
+  AdminController_unowned: {
+    parameters: {
+      query?: {
+        cursor?: string;
+        limit?: number;
+      };
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ReferralPageDto'];
         };
       };
       /** @description problem+json with code `validation_failed` */
