@@ -13,10 +13,21 @@ import { DashboardPage } from './pages/admin/DashboardPage';
 import { FailedNotificationsPage } from './pages/admin/FailedNotificationsPage';
 import { OverduePage } from './pages/admin/OverduePage';
 import { PractitionersPage } from './pages/admin/PractitionersPage';
+import { UnownedReferralsPage } from './pages/admin/UnownedReferralsPage';
+import { ForgotPasswordPage } from './pages/account/ForgotPasswordPage';
+import { ResetPasswordPage } from './pages/account/ResetPasswordPage';
+import { SECURITY_PATH, SecurityPage } from './pages/account/SecurityPage';
 import { InboxPage } from './pages/InboxPage';
 import { NewReferralPage } from './pages/NewReferralPage';
 import { ReferralDetailPage } from './pages/ReferralDetailPage';
 import { SignInPage } from './pages/SignInPage';
+
+/** Screens for signed-out people, whether or not a session exists. */
+const PUBLIC_SCREENS: Record<string, () => React.JSX.Element> = {
+  '/accept-invitation': AcceptInvitationPage,
+  '/forgot-password': ForgotPasswordPage,
+  '/reset-password': ResetPasswordPage,
+};
 
 const REFERRAL_PATH = /^\/referrals\/([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})$/i;
 
@@ -40,7 +51,7 @@ export function App() {
     requestAnimationFrame(() => document.querySelector<HTMLElement>('main h1')?.focus());
   }, [pathname]);
 
-  const publicRoute = pathname === '/sign-in' || pathname === '/accept-invitation';
+  const publicRoute = pathname === '/sign-in' || Object.hasOwn(PUBLIC_SCREENS, pathname);
   useEffect(() => {
     if (restoring) return;
     if (!user && !publicRoute)
@@ -54,7 +65,8 @@ export function App() {
     if (userId) void call(api.GET('/api/v1/me')).then(updateUser, () => undefined);
   }, [userId]);
 
-  if (pathname === '/accept-invitation') return <AcceptInvitationPage />;
+  const Public = Object.hasOwn(PUBLIC_SCREENS, pathname) ? PUBLIC_SCREENS[pathname] : undefined;
+  if (Public) return <Public />;
   if (restoring) {
     return (
       <main id="main" className="main">
@@ -93,6 +105,7 @@ export function App() {
 function screen(pathname: string, user: NonNullable<ReturnType<typeof useUser>>) {
   if (pathname === '/') return <InboxPage />;
   if (pathname === '/referrals/new') return <NewReferralPage />;
+  if (pathname === SECURITY_PATH) return <SecurityPage />;
   const referral = REFERRAL_PATH.exec(pathname);
   if (referral) return <ReferralDetailPage key={referral[1]} id={referral[1]} />;
   if (pathname.startsWith('/admin')) {
@@ -104,6 +117,8 @@ function screen(pathname: string, user: NonNullable<ReturnType<typeof useUser>>)
         return <OverduePage />;
       case '/admin/practitioners':
         return <PractitionersPage user={user} />;
+      case '/admin/unowned':
+        return <UnownedReferralsPage user={user} />;
       case '/admin/notifications':
         return <FailedNotificationsPage />;
       case '/admin/audit':

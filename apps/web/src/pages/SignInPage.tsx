@@ -5,7 +5,7 @@ import { lastEndReason, startSession } from '../api/session';
 import { Field } from '../components/Field';
 import { Notice } from '../components/Feedback';
 import { useTitle } from '../lib/hooks';
-import { navigate, useLocation } from '../lib/router';
+import { Link, navigate, useLocation } from '../lib/router';
 
 /** Only same-app paths are followed after sign-in (no open redirect). */
 export function safeNext(next: string | null): string {
@@ -74,6 +74,9 @@ export function SignInPage() {
           {busy ? 'Signing in…' : 'Sign in'}
         </button>
       </form>
+      <p>
+        <Link to="/forgot-password">Forgot your password?</Link>
+      </p>
       <p className="muted small">Invited by your clinic? Open the invitation link you were given to set your password.</p>
     </PublicFrame>
   );

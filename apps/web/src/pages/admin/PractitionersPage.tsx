@@ -7,6 +7,7 @@ import { ErrorPanel, Loading, Notice } from '../../components/Feedback';
 import { daysUntil, formatDate, formatDateTime, localDate } from '../../lib/format';
 import { useAsync, useTitle } from '../../lib/hooks';
 import { humanize, roleLabel } from '../../lib/labels';
+import { Link } from '../../lib/router';
 import { useReferenceData } from '../../lib/session-hooks';
 import { clinicPractitioners } from './admin-data';
 
@@ -80,6 +81,27 @@ export function PractitionersPage({ user }: { user: User }) {
   const [editing, setEditing] = useState<string | null>(null);
   const [invitation, setInvitation] = useState<{ name: string; url: string; expiresAt: string } | null>(null);
   const inviteButton = useRef<HTMLButtonElement>(null);
+  const [confirming, setConfirming] = useState<string | null>(null);
+  /** Who was deactivated on this visit: they leave the directory (and this list), so they are offered back here. */
+  const [deactivated, setDeactivated] = useState<Practitioner[]>([]);
+  const [accessError, setAccessError] = useState<unknown>(null);
+  const [busy, setBusy] = useState(false);
+
+  const setActive = async (practitioner: Practitioner, active: boolean) => {
+    setBusy(true);
+    setAccessError(null);
+    try {
+      const path = active ? '/api/v1/practitioners/{id}/reactivate' : '/api/v1/practitioners/{id}/deactivate';
+      const saved = await call(api.POST(path, { params: { path: { id: practitioner.id } } }));
+      setConfirming(null);
+      setDeactivated((current) => (active ? current.filter((p) => p.id !== saved.id) : [...current, saved]));
+      await list.reload();
+    } catch (e) {
+      setAccessError(e);
+    } finally {
+      setBusy(false);
+    }
+  };
 
   const expiring = (list.data ?? []).filter(
     (p) => p.licence && (p.licenceExpired || daysUntil(p.licence.expiresOn) <= EXPIRY_WARNING_DAYS),
@@ -146,6 +168,20 @@ export function PractitionersPage({ user }: { user: User }) {
         </section>
       )}
 
+      {accessError !== null && <Notice tone="error">{errorMessage(accessError)}</Notice>}
+      {deactivated.map((p) => (
+        <div key={p.id} className="panel panel-info" role="status" data-testid="deactivated">
+          <p className="panel-title">{p.fullName} is deactivated</p>
+          <p>
+            They are signed out everywhere, cannot sign in and are no longer in the directory. Their open referrals wait for you
+            under <Link to="/admin/unowned">Unowned referrals</Link>.
+          </p>
+          <button type="button" className="button button-secondary" disabled={busy} onClick={() => void setActive(p, true)}>
+            Reactivate {p.fullName}
+          </button>
+        </div>
+      ))}
+
       {expiring.length > 0 && (
         <Notice tone="warning">
           {expiring.length === 1 ? '1 licence needs' : `${expiring.length} licences need`} renewing soon:{' '}
@@ -170,7 +206,7 @@ export function PractitionersPage({ user }: { user: User }) {
                 <th scope="col">Referrals</th>
                 <th scope="col">Specialties</th>
                 <th scope="col">
-                  <span className="visually-hidden">Edit</span>
+                  <span className="visually-hidden">Actions</span>
                 </th>
               </tr>
             </thead>
@@ -207,14 +243,50 @@ export function PractitionersPage({ user }: { user: User }) {
                     <td>{p.acceptingReferrals ? 'Accepting' : 'Not accepting'}</td>
                     <td className="small">{p.specialties.map(humanize).join(', ') || '—'}</td>
                     <td>
-                      <button
-                        type="button"
-                        className="button button-secondary button-small"
-                        onClick={() => setEditing(p.id)}
-                        aria-label={`Edit ${p.fullName}`}
-                      >
-                        Edit
-                      </button>
+                      {confirming === p.id ? (
+                        <div className="confirm" role="group" aria-label={`Deactivate ${p.fullName}?`}>
+                          <p className="small">Deactivate {p.fullName}? They are signed out at once and cannot sign in.</p>
+                          <div className="actions-row">
+                            <button
+                              type="button"
+                              className="button button-danger button-small"
+                              disabled={busy}
+                              onClick={() => void setActive(p, false)}
+                            >
+                              Yes, deactivate
+                            </button>
+                            <button
+                              type="button"
+                              className="button button-secondary button-small"
+                              disabled={busy}
+                              onClick={() => setConfirming(null)}
+                            >
+                              Keep active
+                            </button>
+                          </div>
+                        </div>
+                      ) : (
+                        <div className="actions-row">
+                          <button
+                            type="button"
+                            className="button button-secondary button-small"
+                            onClick={() => setEditing(p.id)}
+                            aria-label={`Edit ${p.fullName}`}
+                          >
+                            Edit
+                          </button>
+                          {p.status === 'active' && (
+                            <button
+                              type="button"
+                              className="button button-secondary button-small"
+                              onClick={() => setConfirming(p.id)}
+                              aria-label={`Deactivate ${p.fullName}`}
+                            >
+                              Deactivate
+                            </button>
+                          )}
+                        </div>
+                      )}
                     </td>
                   </tr>
                 ),
@@ -224,7 +296,7 @@ export function PractitionersPage({ user }: { user: User }) {
         </div>
       )}
       <p className="muted small">
-        Practitioners whose licence has already expired are not listed here (the directory hides them).
+        Practitioners whose licence has already expired, and deactivated ones, are not listed here (the directory hides them).
       </p>
     </>
   );
