@@ -145,9 +145,9 @@ function SessionList({ sessions, onChanged }: { sessions: Session[]; onChanged: 
     <>
       {ended && <Notice tone="success">{ended} is signed out.</Notice>}
       {error !== null && <Notice tone="error">{errorMessage(error)}</Notice>}
-      <div className="table-wrap">
+      {/* Focusable, so keyboard users can scroll it sideways on a phone when it holds no button. */}
+      <div className="table-wrap" tabIndex={0} role="region" aria-label="Your sessions">
         <table className="table" data-testid="sessions-table">
-          <caption className="visually-hidden">Your sessions</caption>
           <thead>
             <tr>
               <th scope="col">Device</th>
