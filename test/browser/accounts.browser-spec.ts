@@ -270,6 +270,18 @@ describe('web app in the browser: sessions and accounts', () => {
     expect(referral.body.timeline.map((e: { type: string }) => e.type)).toContain('reassigned');
   });
 
+  it('the new-referral form passes axe: empty, with errors, and with a red flag', async () => {
+    const page = await newPage('new-referral');
+    await signIn(page, colleague.email, PASSWORD);
+    await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'New referral' }).click();
+    await page.getByRole('heading', { level: 1, name: 'New injury referral' }).waitFor();
+    await check(page, 'new-referral-empty');
+    await page.getByRole('button', { name: /^Send/ }).first().click();
+    await check(page, 'new-referral-errors');
+    await page.getByLabel(/night/i).check();
+    await check(page, 'new-referral-red-flag');
+  });
+
   it('notices a CSP violation when one happens (the watch is live)', async () => {
     const context = await browser.newContext({ viewport: DESKTOP, baseURL: base });
     contexts.push(context);

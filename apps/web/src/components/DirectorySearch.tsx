@@ -138,12 +138,9 @@ export function DirectorySearch({ type, selected, onSelect, error }: Props) {
           <ul className="choices" aria-label="Directory results">
             {results.map((p) => (
               <li key={p.id}>
-                <button
-                  type="button"
-                  className="choice"
-                  onClick={() => onSelect(p)}
-                  aria-label={`Choose ${p.fullName}, ${p.clinic?.name ?? ''}`}
-                >
+                {/* Named by what it shows (WCAG 2.5.3, label in name), with the verb for screen readers. */}
+                <button type="button" className="choice" onClick={() => onSelect(p)}>
+                  <span className="visually-hidden">Choose </span>
                   <PractitionerCard practitioner={p} />
                 </button>
               </li>
