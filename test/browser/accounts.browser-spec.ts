@@ -119,10 +119,11 @@ describe('web app in the browser: sessions and accounts', () => {
     await refreshed;
     await signedIn(laptop);
 
-    const readable = await laptop.evaluate(() => ({
-      cookie: document.cookie,
-      stored: JSON.stringify({ ...localStorage }) + JSON.stringify({ ...sessionStorage }),
-    }));
+    // Evaluated in the page (as strings: this file is type-checked without the DOM library).
+    const readable = {
+      cookie: await laptop.evaluate<string>('document.cookie'),
+      stored: await laptop.evaluate<string>('JSON.stringify({ ...localStorage }) + JSON.stringify({ ...sessionStorage })'),
+    };
     expect(readable.cookie).not.toContain('referloop_refresh');
     expect(readable.cookie).not.toContain(cookie.value);
     expect(readable.stored).not.toContain(cookie.value.split('.')[1]);
@@ -290,11 +291,9 @@ describe('web app in the browser: sessions and accounts', () => {
     watchPage(page, 'csp-probe', seen);
     await page.goto('/sign-in');
     await atSignIn(page);
-    await page.evaluate(() => {
-      const style = document.createElement('style');
-      style.textContent = 'body { outline: 1px solid red; }';
-      document.head.append(style);
-    });
+    await page.evaluate(
+      "document.head.append(Object.assign(document.createElement('style'), { textContent: 'body { outline: 1px solid red; }' }))",
+    );
     await eventually(() => seen.cspViolations.length > 0, 'a reported CSP violation');
     expect(seen.cspViolations[0]).toMatch(/style-src/);
   });

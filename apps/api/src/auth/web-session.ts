@@ -86,7 +86,7 @@ export class WebSession {
 }
 
 /** One cookie's value from a Cookie header (the API reads no other cookie, so no parser dependency). */
-export function readCookie(header: string | undefined, name: string): string | undefined {
+function readCookie(header: string | undefined, name: string): string | undefined {
   if (!header) return undefined;
   for (const part of header.split(';')) {
     const separator = part.indexOf('=');

@@ -105,11 +105,7 @@ export function refreshSession(): Promise<boolean> {
           });
         response = navigator.locks ? await navigator.locks.request(REFRESH_LOCK, post) : await post();
       } catch {
-        // Offline: keep the session and try again later.
-        if (restoring) {
-          restoring = false;
-          set(session);
-        }
+        // Offline: keep the session (or keep restoring it) and try again later.
         scheduleRetry();
         return false;
       }
