@@ -134,9 +134,9 @@ describe('web session cookie', () => {
     await refreshWithCookie(cookie).expect(200);
   });
 
-  it('answers 401 to a refresh with neither a body token nor a cookie', async () => {
-    const res = await t.http.post('/api/v1/auth/refresh').set(WEB).send({}).expect(401);
-    expect(res.body.code).toBe('unauthenticated');
+  it('answers 400 naming refreshToken to a refresh with neither a body token nor a cookie', async () => {
+    const res = await t.http.post('/api/v1/auth/refresh').set(WEB).send({}).expect(400);
+    expect(res.body).toMatchObject({ code: 'validation_failed', errors: [expect.objectContaining({ field: 'refreshToken' })] });
   });
 
   it('logout clears the cookie and ends the session', async () => {

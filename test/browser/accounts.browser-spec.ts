@@ -298,6 +298,13 @@ describe('web app in the browser: sessions and accounts', () => {
     expect(seen.cspViolations[0]).toMatch(/style-src/);
   });
 
+  it('Swagger UI at /api/docs runs under its own policy without a CSP violation', async () => {
+    const page = await newPage('swagger-ui');
+    await page.goto('/api/docs');
+    await page.getByRole('heading', { name: /ReferLoop API/ }).waitFor();
+    await page.locator('.opblock').first().waitFor();
+  });
+
   it('saw no uncaught error and no CSP violation in any page', () => {
     expect(problems.pageErrors).toEqual([]);
     expect(problems.cspViolations).toEqual([]);

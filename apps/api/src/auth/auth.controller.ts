@@ -79,8 +79,9 @@ export class AuthController {
     @Res({ passthrough: true }) reply: FastifyReply,
   ): Promise<TokensDto> {
     const refreshToken = body.refreshToken ?? this.webSession.cookieToken(request);
-    if (refreshToken === undefined)
-      throw new AppError('unauthenticated', 'No refresh token: none in the body and no session cookie');
+    if (refreshToken === undefined) {
+      throw AppError.validation([{ field: 'refreshToken', message: 'is required (in the body, or as the web session cookie)' }]);
+    }
     try {
       return this.webSession.answer(request, reply, await this.auth.refresh(refreshToken));
     } catch (error) {

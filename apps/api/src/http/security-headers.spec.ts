@@ -8,22 +8,25 @@ describe('cspProfileFor', () => {
     ['/api/docs-json', 'strict'],
     ['/api/docsx', 'strict'],
     ['/admin/queuesx', 'strict'],
-    ['/api/docs', 'swagger-ui'],
-    ['/api/docs/', 'swagger-ui'],
-    ['/api/docs/swagger-ui-init.js', 'swagger-ui'],
-    ['/admin/queues', 'operator-dashboard'],
-    ['/admin/queues/api/queues?page=1', 'operator-dashboard'],
+    ['/api/docs', 'bundled-tool'],
+    ['/api/docs/', 'bundled-tool'],
+    ['/api/docs?x=1', 'bundled-tool'],
+    ['/api/docs/swagger-ui-init.js', 'bundled-tool'],
+    ['/admin/queues', 'bundled-tool'],
+    ['/admin/queues/api/queues?page=1', 'bundled-tool'],
   ])('%s → %s', (url, profile) => {
     expect(cspProfileFor(url)).toBe(profile);
   });
 });
 
 describe('securityHeaders', () => {
-  it('allows no inline script anywhere but Swagger UI, and inline styles only on the operator pages', () => {
-    expect(securityHeaders(false, 'strict')['content-security-policy']).not.toContain('unsafe-inline');
-    const dashboard = securityHeaders(false, 'operator-dashboard')['content-security-policy'];
-    expect(dashboard).toContain("script-src 'self';");
-    expect(dashboard).toContain("style-src 'self' 'unsafe-inline'");
+  it('allows no inline script anywhere, and inline styles only on the bundled tools', () => {
+    const strict = securityHeaders(false, 'strict')['content-security-policy'];
+    const tool = securityHeaders(false, 'bundled-tool')['content-security-policy'];
+    expect(strict).not.toContain('unsafe-inline');
+    expect(tool).toContain("script-src 'self';");
+    expect(tool).toContain("style-src 'self' 'unsafe-inline'");
+    expect(tool.match(/unsafe-inline/g)).toHaveLength(1);
   });
 
   it('upgrades insecure requests only when served over https', () => {

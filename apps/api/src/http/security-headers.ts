@@ -1,23 +1,23 @@
 import type { FastifyInstance } from 'fastify';
 import { QUEUE_DASHBOARD_PATH } from './queue-dashboard';
 
-/** Which Content-Security-Policy a path gets. */
-export type CspProfile = 'strict' | 'operator-dashboard' | 'swagger-ui';
+/**
+ * Which Content-Security-Policy a path gets: `strict` for the web app and the API, `bundled-tool`
+ * for the pages of the tools the API mounts (Swagger UI at /api/docs, the queue dashboard).
+ */
+export type CspProfile = 'strict' | 'bundled-tool';
 
-const SWAGGER_UI = /^\/api\/docs(?:\/|$|\?)/;
+const TOOL_PATHS = ['/api/docs', QUEUE_DASHBOARD_PATH];
 
 export function cspProfileFor(url: string): CspProfile {
-  if (SWAGGER_UI.test(url)) return 'swagger-ui';
-  if (url === QUEUE_DASHBOARD_PATH || url.startsWith(`${QUEUE_DASHBOARD_PATH}/`) || url.startsWith(`${QUEUE_DASHBOARD_PATH}?`)) {
-    return 'operator-dashboard';
-  }
-  return 'strict';
+  const path = url.split('?', 1)[0];
+  return TOOL_PATHS.some((tool) => path === tool || path.startsWith(`${tool}/`)) ? 'bundled-tool' : 'strict';
 }
 
 /**
- * The web app and the API: scripts and styles from the app's own files only, no inline code of
- * any kind. (The app's few React `style={…}` values are set through the CSSOM, which CSP does not
- * govern; markup carries no style attribute.)
+ * Scripts and styles from the app's own files only, no inline code of any kind. (The app's few
+ * React `style={…}` values are set through the CSSOM, which CSP does not govern; its markup
+ * carries no style attribute.)
  */
 const STRICT = [
   "default-src 'self'",
@@ -33,30 +33,15 @@ const STRICT = [
   "style-src 'self'",
 ];
 
-const OTHER_PAGES: Record<Exclude<CspProfile, 'strict'>, string[]> = {
-  // bull-board: its page styles its loading screen inline; its scripts are files.
-  'operator-dashboard': [...STRICT.filter((d) => !d.startsWith('style-src')), "style-src 'self' 'unsafe-inline'"],
-  // Swagger UI's page carries inline styles and builds styles at run time; kept apart from the app.
-  'swagger-ui': [
-    "default-src 'self'",
-    "base-uri 'self'",
-    "font-src 'self' https: data:",
-    "form-action 'self'",
-    "frame-ancestors 'self'",
-    "img-src 'self' data:",
-    "object-src 'none'",
-    "script-src 'self' 'unsafe-inline'",
-    "script-src-attr 'none'",
-    "style-src 'self' 'unsafe-inline'",
-  ],
-};
+/** Swagger UI's and bull-board's pages carry inline styles; their scripts are files, so scripts stay strict. */
+const BUNDLED_TOOL = [...STRICT.filter((d) => !d.startsWith('style-src')), "style-src 'self' 'unsafe-inline'"];
 
 /**
  * The security headers every answer carries (helmet's set), per CSP profile. Computed once:
  * @fastify/helmet rebuilt them, CSP parsing included, on every request, a tenth of a small request's CPU.
  */
 export function securityHeaders(httpsOnly: boolean, profile: CspProfile = 'strict'): Record<string, string> {
-  const directives = profile === 'strict' ? STRICT : OTHER_PAGES[profile];
+  const directives = profile === 'strict' ? STRICT : BUNDLED_TOOL;
   // Only when served over https: on plain http it would make browsers fetch the app's scripts over https.
   const csp = [...directives, ...(httpsOnly ? ['upgrade-insecure-requests'] : [])].join(';');
   return {
@@ -79,8 +64,7 @@ export function securityHeaders(httpsOnly: boolean, profile: CspProfile = 'stric
 export function addSecurityHeaders(fastify: FastifyInstance, httpsOnly: boolean): void {
   const byProfile: Record<CspProfile, Record<string, string>> = {
     strict: securityHeaders(httpsOnly, 'strict'),
-    'operator-dashboard': securityHeaders(httpsOnly, 'operator-dashboard'),
-    'swagger-ui': securityHeaders(httpsOnly, 'swagger-ui'),
+    'bundled-tool': securityHeaders(httpsOnly, 'bundled-tool'),
   };
   fastify.addHook('onRequest', (request, reply, done) => {
     void reply.headers(byProfile[cspProfileFor(request.url)]);

@@ -113,8 +113,8 @@ export function refreshSession(): Promise<boolean> {
         startSession((await response.json()) as Tokens);
         return true;
       }
-      if (response.status === 401 || response.status === 403) {
-        // No cookie or an ended session. On a fresh load that is simply "not signed in".
+      if (response.status === 400 || response.status === 401 || response.status === 403) {
+        // No cookie (400), an ended session (401) or a refused Origin (403). On a fresh load that is simply "not signed in".
         if (hadSession) endSession('expired');
         else {
           restoring = false;
