@@ -26,7 +26,7 @@ interface Claims {
   sid: string;
 }
 
-type Method = 'get' | 'post' | 'patch';
+type Method = 'get' | 'post' | 'patch' | 'delete';
 interface Route {
   name: string;
   method: Method;
@@ -41,6 +41,8 @@ describe('access control', () => {
   let lmtA: SignedInUser;
   let ptA: SignedInUser;
   let ptB: SignedInUser;
+  /** Deactivated by clinic A's admin after signing in: their tokens must open nothing. */
+  let deactivated: SignedInUser;
   let claims: Claims;
 
   const call = (route: Route, headers: Record<string, string>) => {
@@ -67,6 +69,8 @@ describe('access control', () => {
       fullName: `Beta Physio ${randomBytes(3).toString('hex')}`,
       bio: 'original B pt',
     });
+    deactivated = await addPractitioner(t.http, clinicA, 'massage_therapist');
+    await t.http.post(`/api/v1/practitioners/${deactivated.id}/deactivate`).set(clinicA.admin.auth).expect(200);
     const { sub, cid, role, sid } = decode(clinicA.admin.accessToken) as Claims;
     claims = { sub, cid, role, sid };
   });
@@ -91,6 +95,19 @@ describe('access control', () => {
       body: () => ({ bio: 'hijacked' }),
     },
     { name: 'POST /auth/logout', method: 'post', path: () => '/api/v1/auth/logout' },
+    { name: 'POST /auth/logout-all', method: 'post', path: () => '/api/v1/auth/logout-all' },
+    { name: 'GET /me/sessions', method: 'get', path: () => '/api/v1/me/sessions' },
+    { name: 'DELETE /me/sessions/:id', method: 'delete', path: () => `/api/v1/me/sessions/${claims.sid}` },
+    {
+      name: 'POST /me/password',
+      method: 'post',
+      path: () => '/api/v1/me/password',
+      body: () => ({ currentPassword: 'correct horse battery', newPassword: 'hijacked-password' }),
+    },
+    { name: 'GET /clinics/me/members', method: 'get', path: () => '/api/v1/clinics/me/members' },
+    { name: 'POST /practitioners/:id/deactivate', method: 'post', path: () => `/api/v1/practitioners/${lmtA.id}/deactivate` },
+    { name: 'POST /practitioners/:id/reactivate', method: 'post', path: () => `/api/v1/practitioners/${lmtA.id}/reactivate` },
+    { name: 'GET /admin/referrals/unowned', method: 'get', path: () => '/api/v1/admin/referrals/unowned' },
   ];
 
   it('accepts a token signed the way the tests sign them (so the 401s below are about the token, not the helper)', async () => {
@@ -140,6 +157,7 @@ describe('access control', () => {
       { name: 'the wrong issuer', headers: () => bearer(signValid({}, { issuer: 'evil' })) },
       { name: 'another HMAC algorithm (HS512)', headers: () => bearer(signValid({}, { algorithm: 'HS512' })) },
       { name: 'a session that does not exist', headers: () => bearer(signValid({ sid: randomUUID() })) },
+      { name: "a deactivated user's token", headers: () => deactivated.auth },
     ];
 
     describe.each(badCredentials)('with $name', ({ headers }) => {
@@ -158,6 +176,9 @@ describe('access control', () => {
       expect(lmt.body.bio).toBe('original A lmt');
       const intruders = await t.http.get('/api/v1/practitioners').query({ q: 'Intruder' }).set(clinicA.admin.auth).expect(200);
       expect(intruders.body.items).toEqual([]);
+      expect(lmt.body.active).toBe(true);
+      const sessions = await t.http.get('/api/v1/me/sessions').set(clinicA.admin.auth).expect(200);
+      expect(sessions.body.items.map((s: { id: string }) => s.id)).toContain(claims.sid);
     });
   });
 

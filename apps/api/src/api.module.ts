@@ -1,8 +1,8 @@
 import { type DynamicModule, Module } from '@nestjs/common';
 import { APP_FILTER, APP_GUARD, APP_PIPE } from '@nestjs/core';
-import { ThrottlerModule } from '@nestjs/throttler';
+import { getDataSourceToken } from '@nestjs/typeorm';
 import { AdminModule } from '@referloop/admin';
-import { type AppConfig, ConfigModule } from '@referloop/config';
+import { APP_CONFIG, type AppConfig, ConfigModule } from '@referloop/config';
 import { DatabaseModule } from '@referloop/database';
 import { IdentityModule } from '@referloop/identity';
 import { NotificationsModule } from '@referloop/notifications';
@@ -13,9 +13,11 @@ import { AdminController } from './admin/admin.controller';
 import { AuthController } from './auth/auth.controller';
 import { WebSession } from './auth/web-session';
 import { AuthGuard } from './auth/auth.guard';
+import { RateLimitGuard } from './auth/rate-limit.guard';
 import { ClinicsController } from './clinics/clinics.controller';
 import { HealthController } from './health/health.controller';
 import { ProblemFilter } from './http/problem.filter';
+import { createRateLimitStore, RateLimitStore } from './http/rate-limit.store';
 import { createValidationPipe } from './http/validation';
 import { MeController } from './me/me.controller';
 import { NotificationsController } from './notifications/notifications.controller';
@@ -42,10 +44,6 @@ export class ApiModule {
         DatabaseModule.forRoot(config, 'referloop-api', HTTP_POOL_WAIT_MS),
         // Producers only: the API never consumes jobs.
         QueueModule.forRoot(config, 'producer'),
-        ThrottlerModule.forRoot({
-          throttlers: [{ name: 'auth', ttl: 60_000, limit: config.authRateLimitPerMinute }],
-          errorMessage: 'Too many attempts; wait a minute and try again',
-        }),
         IdentityModule,
         PatientsModule,
         ReferralsModule,
@@ -69,6 +67,8 @@ export class ApiModule {
         { provide: APP_FILTER, useClass: ProblemFilter },
         { provide: APP_PIPE, useFactory: createValidationPipe },
         WebSession,
+        { provide: RateLimitStore, inject: [APP_CONFIG, getDataSourceToken()], useFactory: createRateLimitStore },
+        RateLimitGuard,
       ],
     };
   }

@@ -53,6 +53,25 @@ describe('loadConfig', () => {
       expect(problemsOf(env)).toEqual([expect.stringContaining('JWT_SECRET is required')]);
     });
 
+    it('reads SESSION_MAX_AGE (default 30 days) and refuses a malformed one', () => {
+      expect(loadConfig(SERVER).sessionMaxAgeMs).toBe(30 * 86_400_000);
+      expect(loadConfig({ ...SERVER, SESSION_MAX_AGE: '12h' }).sessionMaxAgeMs).toBe(12 * 3_600_000);
+      expect(problemsOf({ ...SERVER, SESSION_MAX_AGE: 'forever' })).toEqual([expect.stringContaining('SESSION_MAX_AGE')]);
+    });
+
+    it.each([
+      [undefined, false],
+      ['false', false],
+      ['1', 1],
+      ['10.0.0.0/8, 192.168.1.10,::1,fd00::/8', ['10.0.0.0/8', '192.168.1.10', '::1', 'fd00::/8']],
+    ])('reads TRUST_PROXY=%s', (value, expected) => {
+      expect(loadConfig({ ...SERVER, TRUST_PROXY: value }).trustProxy).toEqual(expected);
+    });
+
+    it.each(['0', '11', 'yes', '10.0.0.0/33', 'lb.internal', '10.0.0.1/8/2', '::1/129'])('refuses TRUST_PROXY=%s', (value) => {
+      expect(problemsOf({ ...SERVER, TRUST_PROXY: value })).toEqual([expect.stringContaining('TRUST_PROXY')]);
+    });
+
     it('refuses a short JWT_SECRET', () => {
       expect(problemsOf({ ...SERVER, JWT_SECRET: 'short' })).toEqual([expect.stringMatching(/JWT_SECRET.*32/)]);
     });

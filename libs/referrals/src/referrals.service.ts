@@ -609,7 +609,7 @@ export class ReferralsService {
               o.status AS replaced_status, o.sender_id AS replaced_sender_id, o.sender_clinic_id AS replaced_sender_clinic_id,
               o.recipient_id AS replaced_recipient_id, o.recipient_clinic_id AS replaced_recipient_clinic_id
          FROM (VALUES (1)) one
-         LEFT JOIN users s ON s.id = $3 AND s.clinic_id = $2
+         LEFT JOIN users s ON s.id = $3 AND s.clinic_id = $2 AND s.deactivated_at IS NULL
          LEFT JOIN users t ON t.id = $4 AND t.deactivated_at IS NULL
          LEFT JOIN referrals o ON o.id = $5`,
       [input.patientId, principal.clinicId, namedSenderId, input.recipientId, input.replacesId ?? null],

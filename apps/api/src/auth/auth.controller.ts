@@ -1,6 +1,5 @@
-import { Body, Controller, HttpCode, Post, Req, Res, UseGuards } from '@nestjs/common';
+import { Body, Controller, HttpCode, Post, Req, Res } from '@nestjs/common';
 import { ApiBearerAuth, ApiHeader, ApiTags } from '@nestjs/swagger';
-import { ThrottlerGuard } from '@nestjs/throttler';
 import { AppError, type Principal } from '@referloop/common';
 import { AuthService } from '@referloop/identity';
 import type { FastifyReply, FastifyRequest } from 'fastify';
@@ -16,6 +15,7 @@ import {
   TokensDto,
 } from './auth.dto';
 import { CurrentPrincipal, Public } from './auth.decorators';
+import { RateLimited } from './rate-limit.guard';
 import { REFRESH_COOKIE, WEB_CLIENT_HEADER, WebSession } from './web-session';
 
 /** Documents the web app's header on every route that signs in or rotates the session. */
@@ -37,7 +37,7 @@ export class AuthController {
   /** Creates a clinic and its first admin, and signs the admin in. */
   @Post('register-clinic')
   @Public()
-  @UseGuards(ThrottlerGuard)
+  @RateLimited()
   @HttpCode(201)
   @WebClientHeader()
   @ApiProblems('validation_failed', 'email_taken', 'rate_limited')
@@ -51,7 +51,7 @@ export class AuthController {
 
   @Post('login')
   @Public()
-  @UseGuards(ThrottlerGuard)
+  @RateLimited()
   @HttpCode(200)
   @WebClientHeader()
   @ApiProblems('validation_failed', 'unauthenticated', 'rate_limited')
@@ -69,7 +69,7 @@ export class AuthController {
    */
   @Post('refresh')
   @Public()
-  @UseGuards(ThrottlerGuard)
+  @RateLimited()
   @HttpCode(200)
   @WebClientHeader()
   @ApiProblems('validation_failed', 'unauthenticated', 'forbidden', 'rate_limited')
@@ -108,7 +108,7 @@ export class AuthController {
   /** Sets the invited practitioner's password and signs them in. */
   @Post('accept-invitation')
   @Public()
-  @UseGuards(ThrottlerGuard)
+  @RateLimited()
   @HttpCode(200)
   @WebClientHeader()
   @ApiProblems('validation_failed', 'invitation_invalid', 'rate_limited')
@@ -140,7 +140,7 @@ export class AuthController {
    */
   @Post('password-reset')
   @Public()
-  @UseGuards(ThrottlerGuard)
+  @RateLimited()
   @HttpCode(202)
   @ApiProblems('validation_failed', 'rate_limited')
   async requestPasswordReset(@Body() body: PasswordResetDto): Promise<void> {
@@ -150,7 +150,7 @@ export class AuthController {
   /** Sets a new password with the link's token and signs in; every other session of the account ends. */
   @Post('password-reset/confirm')
   @Public()
-  @UseGuards(ThrottlerGuard)
+  @RateLimited()
   @HttpCode(200)
   @WebClientHeader()
   @ApiProblems('validation_failed', 'reset_token_invalid', 'rate_limited')

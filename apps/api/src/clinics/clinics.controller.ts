@@ -1,9 +1,11 @@
-import { Body, Controller, Get, Patch } from '@nestjs/common';
+import { Body, Controller, Get, Patch, Query } from '@nestjs/common';
 import { ApiBearerAuth, ApiTags } from '@nestjs/swagger';
 import type { Principal } from '@referloop/common';
-import { ClinicsService } from '@referloop/identity';
+import { ClinicsService, PractitionersService } from '@referloop/identity';
 import { CurrentPrincipal, Roles } from '../auth/auth.decorators';
 import { ApiProblems } from '../http/api-problems.decorator';
+import { PageQueryDto } from '../http/page-query.dto';
+import { PractitionerPageDto } from '../practitioners/practitioner.dto';
 import { ClinicResponseDto, UpdateClinicDto } from './clinic.dto';
 
 @ApiTags('clinics')
@@ -11,7 +13,10 @@ import { ClinicResponseDto, UpdateClinicDto } from './clinic.dto';
 @ApiProblems('unauthenticated')
 @Controller('clinics')
 export class ClinicsController {
-  constructor(private readonly clinics: ClinicsService) {}
+  constructor(
+    private readonly clinics: ClinicsService,
+    private readonly practitioners: PractitionersService,
+  ) {}
 
   @Get('me')
   get(@CurrentPrincipal() principal: Principal): Promise<ClinicResponseDto> {
@@ -23,5 +28,16 @@ export class ClinicsController {
   @ApiProblems('validation_failed', 'forbidden')
   update(@CurrentPrincipal() principal: Principal, @Body() body: UpdateClinicDto): Promise<ClinicResponseDto> {
     return this.clinics.updateOwn(principal.clinicId, body);
+  }
+
+  /**
+   * Every user of your clinic, by name: admins and practitioners, invited, active (`active: true`)
+   * or deactivated, licences expired or not. The directory (`GET /practitioners`) lists only who
+   * can receive referrals; this is what an admin manages (deactivate, reactivate).
+   */
+  @Get('me/members')
+  @ApiProblems('validation_failed', 'forbidden')
+  members(@CurrentPrincipal() principal: Principal, @Query() query: PageQueryDto): Promise<PractitionerPageDto> {
+    return this.practitioners.clinicMembers(principal, query) as Promise<PractitionerPageDto>;
   }
 }

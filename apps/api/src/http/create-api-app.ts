@@ -23,14 +23,24 @@ export const JSON_BODY_LIMIT_BYTES = 1024 * 1024;
 const REQUEST_ID = /^[A-Za-z0-9._-]{8,128}$/;
 const frameworkLogger = new NestLogger('HTTP');
 
+/**
+ * Fastify's `trustProxy` for TRUST_PROXY. Fastify refuses a bare hop count (it cannot tell the
+ * load balancer from a client that connects directly and adds hops of its own), so a count becomes
+ * "trust the nearest N addresses": right only when clients cannot reach the API except through
+ * those proxies. A list of proxy addresses/CIDRs is checked address by address.
+ */
+function trustProxyOption(trustProxy: AppConfig['trustProxy']): false | string[] | ((address: string, hop: number) => boolean) {
+  if (typeof trustProxy !== 'number') return trustProxy;
+  return (_address, hop) => hop < trustProxy;
+}
+
 /** Builds the API application exactly as production runs it; used by main, tests and benchmarks. */
 export async function createApiApp(config: AppConfig, logger: Logger): Promise<NestFastifyApplication> {
   const adapter = new FastifyAdapter({
     loggerInstance: logger,
     bodyLimit: JSON_BODY_LIMIT_BYTES,
     // request.ip is the client's only through the proxies TRUST_PROXY names; X-Forwarded-For is ignored otherwise.
-    // (Fastify takes a hop count too; the adapter's option type leaves numbers out.)
-    trustProxy: config.trustProxy as boolean | string[],
+    trustProxy: trustProxyOption(config.trustProxy),
     onProtoPoisoning: 'error',
     onConstructorPoisoning: 'error',
     return503OnClosing: true,

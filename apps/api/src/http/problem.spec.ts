@@ -8,7 +8,6 @@ import {
   ServiceUnavailableException,
   UnauthorizedException,
 } from '@nestjs/common';
-import { ThrottlerException } from '@nestjs/throttler';
 import { AppError } from '@referloop/common';
 import { PROBLEM_CONTENT_TYPE, problem, toProblem } from './problem';
 
@@ -70,7 +69,7 @@ describe('toProblem', () => {
       [new UnauthorizedException(), 401, 'unauthenticated', 'Unauthorized'],
       [new ForbiddenException('nope'), 403, 'forbidden', 'nope'],
       [new PayloadTooLargeException(), 413, 'payload_too_large', 'Payload Too Large'],
-      [new ThrottlerException('Too many attempts'), 429, 'rate_limited', 'Too many attempts'],
+      [new HttpException('Too many attempts', 429), 429, 'rate_limited', 'Too many attempts'],
     ])('%s → %i %s', (exception, status, code, detail) => {
       expect(toProblem(exception)).toMatchObject({ status, code, detail, type: `urn:referloop:problem:${code}` });
     });

@@ -229,6 +229,27 @@ export interface paths {
     patch: operations['ClinicsController_update'];
     trace?: never;
   };
+  '/api/v1/clinics/me/members': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /**
+     * Every user of your clinic, by name: admins and practitioners, invited, active (`active: true`)
+     *     or deactivated, licences expired or not. The directory (`GET /practitioners`) lists only who
+     *     can receive referrals; this is what an admin manages (deactivate, reactivate).
+     */
+    get: operations['ClinicsController_members'];
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
   '/api/v1/practitioners': {
     parameters: {
       query?: never;
@@ -922,6 +943,10 @@ export interface components {
       timezone?: string;
       address?: components['schemas']['UpdateAddressDto'];
     };
+    PractitionerPageDto: {
+      items: components['schemas']['UserResponseDto'][];
+      nextCursor: string | null;
+    };
     LicenceDto: {
       number: string;
       /** @description Licensing region (state or province), e.g. `TX`. */
@@ -986,10 +1011,6 @@ export interface components {
       createdAt: string;
       updatedAt: string;
       invitation: components['schemas']['InvitationDto'];
-    };
-    PractitionerPageDto: {
-      items: components['schemas']['UserResponseDto'][];
-      nextCursor: string | null;
     };
     UpdatePractitionerDto: {
       fullName?: string;
@@ -2136,9 +2157,60 @@ export interface operations {
       };
     };
   };
+  ClinicsController_members: {
+    parameters: {
+      query?: {
+        cursor?: string;
+        limit?: number;
+      };
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['PractitionerPageDto'];
+        };
+      };
+      /** @description problem+json with code `validation_failed` */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description problem+json with code `unauthenticated` */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description problem+json with code `forbidden` */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+    };
+  };
   PractitionersController_directory: {
     parameters: {
       query?: {
+        cursor?: string;
+        limit?: number;
         type?: 'massage_therapist' | 'physical_therapist';
         specialty?:
           | 'sports_injury'
@@ -2162,8 +2234,6 @@ export interface operations {
         acceptingReferrals?: boolean;
         /** @description Free text over name, clinic name and bio. */
         q?: string;
-        cursor?: string;
-        limit?: number;
       };
       header?: never;
       path?: never;
@@ -2493,10 +2563,10 @@ export interface operations {
   PatientsController_list: {
     parameters: {
       query?: {
-        /** @description Search over first and last name. */
-        q?: string;
         cursor?: string;
         limit?: number;
+        /** @description Search over first and last name. */
+        q?: string;
       };
       header?: never;
       path?: never;
@@ -2777,6 +2847,8 @@ export interface operations {
   ReferralsController_list: {
     parameters: {
       query?: {
+        cursor?: string;
+        limit?: number;
         box?: 'sent' | 'received' | 'clinic';
         /** @description One status or a comma-separated list. */
         status?: (
@@ -2797,8 +2869,6 @@ export interface operations {
         kind?: 'injury_care' | 'maintenance_massage';
         patientId?: string;
         updatedSince?: string;
-        cursor?: string;
-        limit?: number;
       };
       header?: never;
       path?: never;
@@ -3357,10 +3427,10 @@ export interface operations {
   NotificationsController_inbox: {
     parameters: {
       query?: {
-        /** @description Only unread notifications. */
-        unread?: boolean;
         cursor?: string;
         limit?: number;
+        /** @description Only unread notifications. */
+        unread?: boolean;
       };
       header?: never;
       path?: never;

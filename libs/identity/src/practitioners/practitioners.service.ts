@@ -198,6 +198,32 @@ export class PractitionersService {
   }
 
   /**
+   * Every user of the admin's clinic, whatever their state (invited, active, deactivated, licence
+   * expired): what the admin manages. Keyset-paged by (full name, id).
+   */
+  async clinicMembers(principal: Principal, query: { cursor?: string; limit?: number }): Promise<Page<UserView>> {
+    assertClinicAdmin(principal);
+    const limit = query.limit ?? DEFAULT_PAGE_SIZE;
+    const qb = this.ownUsers.query('u');
+    if (query.cursor) {
+      const [name, id] = decodeCursor(query.cursor, ['text', 'uuid']);
+      qb.andWhere('(u.full_name, u.id) > (:name, :id)', { name, id });
+    }
+    const rows = await qb
+      .orderBy('u.full_name', 'ASC')
+      .addOrderBy('u.id', 'ASC')
+      .limit(limit + 1)
+      .getMany();
+    const now = this.clock.now();
+    return toPage(
+      rows,
+      limit,
+      (u) => userView(u, { now, withEmail: true }),
+      (u) => [u.fullName, u.id],
+    );
+  }
+
+  /**
    * An admin of the clinic deactivates one of its users: every session ends at once, they cannot
    * sign in, they leave the directory and cannot receive referrals. Their open referrals stay
    * theirs until reassigned (`/admin/referrals/unowned`). The clinic keeps at least one active admin.

@@ -33,12 +33,12 @@ interface DeliveryRow {
   recipient_clinic_id: string | null;
   from_status: string | null;
   to_status: string | null;
-  /** Invitation emails: the invitation, whether it is still open, and the inviting clinic. */
+  /** Invitation emails: the invitation, whether it is still open (and the user not deactivated), and the inviting clinic. */
   invitation_id: string | null;
   invitation_expires_at: Date | null;
   invitation_open: boolean | null;
   inviting_clinic: string | null;
-  /** Password reset emails: the reset, and whether it is still unused and unexpired. */
+  /** Password reset emails: the reset, and whether it is still unused, unexpired and for an active account. */
   password_reset_id: string | null;
   password_reset_open: boolean | null;
 }
@@ -80,9 +80,9 @@ export class NotificationDeliverer {
               u.email, w.url AS webhook_url, w.secret AS webhook_secret, (w.deleted_at IS NOT NULL) AS webhook_deleted,
               r.sender_id, sc.name AS sender_clinic, tc.name AS recipient_clinic, r.recipient_clinic_id,
               o.payload->>'fromStatus' AS from_status, o.payload->>'toStatus' AS to_status,
-              i.id AS invitation_id, i.expires_at AS invitation_expires_at, (i.accepted_at IS NULL AND i.expires_at > now()) AS invitation_open,
+              i.id AS invitation_id, i.expires_at AS invitation_expires_at, (i.accepted_at IS NULL AND i.expires_at > now() AND u.deactivated_at IS NULL) AS invitation_open,
               ic.name AS inviting_clinic,
-              pr.id AS password_reset_id, (pr.used_at IS NULL AND pr.expires_at > now()) AS password_reset_open
+              pr.id AS password_reset_id, (pr.used_at IS NULL AND pr.expires_at > now() AND u.deactivated_at IS NULL) AS password_reset_open
          FROM claimed d
          JOIN outbox_events o ON o.id = d.outbox_event_id
          LEFT JOIN invitations i ON d.notification_type = '${INVITATION_CREATED_EVENT}' AND i.id = (o.payload->>'invitationId')::uuid

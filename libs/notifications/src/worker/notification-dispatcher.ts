@@ -118,7 +118,8 @@ export class NotificationDispatcher {
       .map((e) => e.recipient_clinic_id);
     const admins: { id: string; clinic_id: string }[] = adminClinics.length
       ? await tx.query(
-          `SELECT id, clinic_id FROM users WHERE clinic_id = ANY($1::uuid[]) AND role = 'clinic_admin' ORDER BY id`,
+          `SELECT id, clinic_id FROM users
+            WHERE clinic_id = ANY($1::uuid[]) AND role = 'clinic_admin' AND deactivated_at IS NULL ORDER BY id`,
           [[...new Set(adminClinics)]],
         )
       : [];

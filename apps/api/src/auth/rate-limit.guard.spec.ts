@@ -1,0 +1,17 @@
+import { accountOf } from './rate-limit.guard';
+
+describe('accountOf', () => {
+  it.each([
+    [{ email: ' Pat@Example.test ', password: 'x' }, 'pat@example.test'],
+    [{ clinic: {}, admin: { email: 'OWNER@example.test' } }, 'owner@example.test'],
+    [{ refreshToken: 'abc' }, undefined],
+    [{ email: 42 }, undefined],
+    [{ admin: null }, undefined],
+    [{ email: `${'a'.repeat(250)}@x.io` }, undefined],
+    [null, undefined],
+    ['email', undefined],
+    [undefined, undefined],
+  ])('%j → %s', (body, expected) => {
+    expect(accountOf(body)).toBe(expected);
+  });
+});

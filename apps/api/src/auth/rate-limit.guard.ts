@@ -1,0 +1,64 @@
+import { createHash } from 'node:crypto';
+import { type CanActivate, type ExecutionContext, Inject, Injectable, Logger, UseGuards } from '@nestjs/common';
+import { AppError } from '@referloop/common';
+import { APP_CONFIG, type AppConfig } from '@referloop/config';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { RateLimitStore } from '../http/rate-limit.store';
+
+const WINDOW_MS = 60_000;
+
+/**
+ * The account a request is about, from its body as sent (`email`, or `admin.email` when
+ * registering a clinic), normalised; undefined when it names none. Guards run before validation,
+ * so the body is untrusted JSON here.
+ */
+export function accountOf(body: unknown): string | undefined {
+  if (body === null || typeof body !== 'object') return undefined;
+  const record = body as { email?: unknown; admin?: { email?: unknown } | null };
+  const email =
+    typeof record.email === 'string' ? record.email : typeof record.admin?.email === 'string' ? record.admin.email : undefined;
+  if (email === undefined || email.length > 254) return undefined;
+  return email.trim().toLowerCase();
+}
+
+/**
+ * Limits a public auth route to AUTH_RATE_LIMIT_PER_MINUTE attempts per client IP (as seen through
+ * TRUST_PROXY) and per account named in the body, each counted per route in a one-minute window
+ * shared by every replica. Over either: 429 `rate_limited` with `retry-after`. A counter store
+ * that cannot be reached lets the request through (logged): sign-in stays up while Redis is down.
+ */
+@Injectable()
+export class RateLimitGuard implements CanActivate {
+  private readonly logger = new Logger('RateLimit');
+
+  constructor(
+    private readonly store: RateLimitStore,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+  ) {}
+
+  async canActivate(context: ExecutionContext): Promise<boolean> {
+    const http = context.switchToHttp();
+    const request = http.getRequest<FastifyRequest>();
+    const route = `${context.getClass().name}.${context.getHandler().name}`;
+    const keys = [`${route}:ip:${request.ip}`];
+    const account = accountOf(request.body);
+    // Hashed: counters name no one.
+    if (account) keys.push(`${route}:account:${createHash('sha256').update(account).digest('hex')}`);
+
+    let windows;
+    try {
+      windows = await Promise.all(keys.map((key) => this.store.hit(key, WINDOW_MS)));
+    } catch (error) {
+      this.logger.warn(`rate-limit counters unavailable, request let through: ${(error as Error).message}`);
+      return true;
+    }
+    const over = windows.filter((w) => w.hits > this.config.authRateLimitPerMinute);
+    if (over.length === 0) return true;
+    const retryAfterSeconds = Math.max(1, Math.ceil(Math.max(...over.map((w) => w.resetInMs)) / 1000));
+    void http.getResponse<FastifyReply>().header('retry-after', String(retryAfterSeconds));
+    throw new AppError('rate_limited', 'Too many attempts; wait a minute and try again');
+  }
+}
+
+/** The route is rate limited per IP and per account (see {@link RateLimitGuard}). */
+export const RateLimited = () => UseGuards(RateLimitGuard);

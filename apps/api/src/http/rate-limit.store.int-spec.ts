@@ -1,0 +1,54 @@
+import { randomBytes } from 'node:crypto';
+import { createDataSource } from '@referloop/database';
+import { createTestDatabase, deleteQueueKeys, TEST_REDIS_URL, type TestDatabase } from '@referloop/testing';
+import type { DataSource } from 'typeorm';
+import { PostgresRateLimitStore, type RateLimitStore, RedisRateLimitStore } from './rate-limit.store';
+
+// Both counter stores against the real servers: concurrent hits from two "replicas" (two stores
+// on one backend) each get a distinct count, and a window that has ended starts again at 1.
+
+describe.each(['postgres', 'redis'] as const)('%s rate-limit store', (backend) => {
+  let database: TestDatabase;
+  const sources: DataSource[] = [];
+  const prefix = `test_${randomBytes(4).toString('hex')}`;
+  let replicas: RateLimitStore[];
+
+  beforeAll(async () => {
+    database = await createTestDatabase();
+    replicas = [];
+    for (const applicationName of ['replica-a', 'replica-b']) {
+      if (backend === 'postgres') {
+        const source = createDataSource({ url: database.url, poolSize: 5, applicationName });
+        await source.initialize();
+        sources.push(source);
+        replicas.push(new PostgresRateLimitStore(source));
+      } else {
+        replicas.push(new RedisRateLimitStore(TEST_REDIS_URL, prefix));
+      }
+    }
+  });
+  afterAll(async () => {
+    for (const store of replicas) if (store instanceof RedisRateLimitStore) store.onApplicationShutdown();
+    await Promise.all(sources.map((s) => s.destroy()));
+    if (backend === 'redis') await deleteQueueKeys(TEST_REDIS_URL, prefix);
+    await database.drop();
+  });
+
+  it('gives 20 concurrent hits on one key across two replicas the counts 1..20, once each', async () => {
+    const windows = await Promise.all(Array.from({ length: 20 }, (_, i) => replicas[i % 2].hit('login:ip:198.51.100.1', 60_000)));
+    expect(windows.map((w) => w.hits).sort((a, b) => a - b)).toEqual(Array.from({ length: 20 }, (_, i) => i + 1));
+    for (const w of windows) {
+      expect(w.resetInMs).toBeGreaterThan(0);
+      expect(w.resetInMs).toBeLessThanOrEqual(60_000);
+    }
+    // Other keys have their own counters.
+    await expect(replicas[1].hit('login:ip:198.51.100.2', 60_000)).resolves.toMatchObject({ hits: 1 });
+  });
+
+  it('starts a new window once the last one has ended', async () => {
+    await replicas[0].hit('reset:account:a', 50);
+    await expect(replicas[1].hit('reset:account:a', 50)).resolves.toMatchObject({ hits: 2 });
+    await new Promise((resolve) => setTimeout(resolve, 120));
+    await expect(replicas[0].hit('reset:account:a', 50)).resolves.toMatchObject({ hits: 1 });
+  });
+});

@@ -1,0 +1,99 @@
+import type { OnApplicationShutdown } from '@nestjs/common';
+import type { AppConfig } from '@referloop/config';
+import { queryRows } from '@referloop/database';
+import { redisConnectionOptions } from '@referloop/queue';
+import { Redis } from 'ioredis';
+import type { DataSource } from 'typeorm';
+
+/** One fixed window of a counter after a hit: hits so far in it, and when it ends. */
+export interface RateLimitWindow {
+  hits: number;
+  resetInMs: number;
+}
+
+/**
+ * Rate-limit counters shared by every API replica: in Redis when REDIS_URL is set, otherwise in
+ * PostgreSQL (the embedded default). Each hit is one atomic round trip.
+ */
+export abstract class RateLimitStore {
+  /** Counts a hit on `key` in its current window of `windowMs` (a new window starts when the last one ended). */
+  abstract hit(key: string, windowMs: number): Promise<RateLimitWindow>;
+}
+
+/** INCR and the window's expiry set on its first hit, in one script: atomic across replicas. */
+const HIT_SCRIPT = `
+local hits = redis.call('INCR', KEYS[1])
+local ttl = redis.call('PTTL', KEYS[1])
+if hits == 1 or ttl < 0 then
+  redis.call('PEXPIRE', KEYS[1], ARGV[1])
+  ttl = tonumber(ARGV[1])
+end
+return {hits, ttl}`;
+
+export class RedisRateLimitStore extends RateLimitStore implements OnApplicationShutdown {
+  private readonly redis: Redis;
+  /** The first connection, awaited by every hit that arrives while it is being made. */
+  private connected?: Promise<void>;
+
+  constructor(
+    redisUrl: string,
+    /** Namespaces the keys like the queues' (QUEUE_PREFIX), so deployments and test files can share a Redis. */
+    private readonly prefix: string,
+  ) {
+    super();
+    // Fail fast like the queue producers: a request never hangs on an unreachable Redis.
+    this.redis = new Redis({ ...redisConnectionOptions(redisUrl, 'producer'), lazyConnect: true });
+    this.redis.on('error', () => undefined);
+  }
+
+  async hit(key: string, windowMs: number): Promise<RateLimitWindow> {
+    this.connected ??= this.redis.connect().catch((error: unknown) => {
+      this.connected = undefined;
+      throw error;
+    });
+    await this.connected;
+    const [hits, ttl] = (await this.redis.eval(HIT_SCRIPT, 1, `${this.prefix}:ratelimit:${key}`, windowMs)) as [number, number];
+    return { hits, resetInMs: ttl };
+  }
+
+  onApplicationShutdown(): void {
+    this.redis.disconnect();
+  }
+}
+
+/** Expired counters are deleted at most this often per process. */
+const SWEEP_EVERY_MS = 60_000;
+
+export class PostgresRateLimitStore extends RateLimitStore {
+  private lastSweep = 0;
+
+  constructor(private readonly db: DataSource) {
+    super();
+  }
+
+  async hit(key: string, windowMs: number): Promise<RateLimitWindow> {
+    const [row] = await queryRows<{ hits: number; reset_in_ms: number }>(
+      this.db.manager,
+      `INSERT INTO rate_limit_counters AS c (key, hits, expires_at) VALUES ($1, 1, now() + make_interval(secs => $2::float8 / 1000))
+       ON CONFLICT (key) DO UPDATE SET
+         hits = CASE WHEN c.expires_at <= now() THEN 1 ELSE c.hits + 1 END,
+         expires_at = CASE WHEN c.expires_at <= now() THEN now() + make_interval(secs => $2::float8 / 1000) ELSE c.expires_at END
+       RETURNING c.hits, greatest(0, extract(epoch FROM c.expires_at - now()) * 1000)::int AS reset_in_ms`,
+      [key, windowMs],
+      { prepare: true },
+    );
+    await this.sweep();
+    return { hits: row.hits, resetInMs: row.reset_in_ms };
+  }
+
+  private async sweep(): Promise<void> {
+    const now = Date.now();
+    if (now - this.lastSweep < SWEEP_EVERY_MS) return;
+    this.lastSweep = now;
+    await this.db.query(`DELETE FROM rate_limit_counters WHERE expires_at < now()`);
+  }
+}
+
+export function createRateLimitStore(config: AppConfig, db: DataSource): RateLimitStore {
+  return config.redisUrl ? new RedisRateLimitStore(config.redisUrl, config.queuePrefix) : new PostgresRateLimitStore(db);
+}

@@ -1,0 +1,513 @@
+import { Clock } from '@referloop/common';
+import { PASSWORD, uniqueEmail } from '@referloop/testing';
+import { Client } from 'pg';
+import { actOk, createPatient, createReferral, injuryReferralBody } from './support/referral-helpers';
+import { type CapturedEmail, eventually, startSmtpSink } from './support/sinks';
+import {
+  addPractitioner,
+  expectProblem,
+  registerClinic,
+  type SignedInUser,
+  startTestApp,
+  type TestApp,
+  type TestClinic,
+} from './support/test-app';
+
+const NEW_PASSWORD = 'a-brand-new-passphrase';
+const DAY_MS = 86_400_000;
+
+/** Quoted-printable bodies: undo soft line breaks and =XX escapes. */
+function decodedBody(mail: CapturedEmail): string {
+  return mail.raw.replace(/=\r?\n/g, '').replace(/=([0-9A-F]{2})/g, (_, hex: string) => String.fromCharCode(parseInt(hex, 16)));
+}
+
+/** Account lifecycle over HTTP with the worker running: reset, change, sessions, lifetime, deactivation. */
+describe('accounts', () => {
+  let t: TestApp;
+  let smtp: Awaited<ReturnType<typeof startSmtpSink>>;
+  let db: Client;
+
+  beforeAll(async () => {
+    smtp = await startSmtpSink();
+    t = await startTestApp(
+      {
+        SMTP_URL: smtp.url,
+        OUTBOX_SWEEP_INTERVAL: '250ms',
+        SESSION_MAX_AGE: '2d',
+        REFRESH_TOKEN_TTL_SECONDS: String(DAY_MS / 1000),
+      },
+      { worker: true },
+    );
+    db = new Client({ connectionString: t.database.url });
+    await db.connect();
+  });
+  afterAll(async () => {
+    await db.end();
+    await t.close();
+    await smtp.close();
+  });
+  afterEach(() => jest.restoreAllMocks());
+
+  /** Moves the app's clock `ms` ahead of the wall clock. */
+  const advanceClock = (ms: number) => {
+    const real = Clock.prototype.now;
+    jest.spyOn(Clock.prototype, 'now').mockImplementation(function (this: Clock) {
+      return new Date(real.call(this).getTime() + ms);
+    });
+  };
+
+  const login = (email: string, password = PASSWORD, userAgent = 'jest') =>
+    t.http.post('/api/v1/auth/login').set('User-Agent', userAgent).send({ email, password });
+  const bearer = (token: string) => ({ Authorization: `Bearer ${token}` });
+
+  /** Asks for a reset and answers the token from the emailed link. */
+  async function resetToken(email: string): Promise<string> {
+    const before = smtp.messages.length;
+    await t.http.post('/api/v1/auth/password-reset').send({ email }).expect(202);
+    const mail = await eventually(
+      () => smtp.messages.slice(before).find((m) => m.to.includes(email.toLowerCase()) || m.to.includes(email)),
+      'password reset email',
+    );
+    const link = /https?:\/\/\S+\/reset-password#token=([A-Za-z0-9_%-]+)/.exec(decodedBody(mail));
+    expect(link).not.toBeNull();
+    return decodeURIComponent(link![1]);
+  }
+
+  describe('password reset', () => {
+    it('emails a link whose token signs in once, and ends every other session', async () => {
+      const { admin } = await registerClinic(t.http);
+      const other = (await login(admin.email).expect(200)).body;
+
+      const token = await resetToken(admin.email);
+      const mail = smtp.messages.find((m) => m.to.includes(admin.email))!;
+      // The token rides in the fragment, never in a query string a server would log.
+      expect(decodedBody(mail)).toContain(`http://referloop.test/reset-password#token=`);
+      expect(decodedBody(mail)).not.toContain('?token=');
+
+      const signedIn = await t.http
+        .post('/api/v1/auth/password-reset/confirm')
+        .send({ token, password: NEW_PASSWORD })
+        .expect(200);
+      expect(signedIn.body).toMatchObject({ user: { id: admin.id, email: admin.email }, expiresIn: expect.any(Number) });
+      await t.http.get('/api/v1/me').set(bearer(signedIn.body.accessToken)).expect(200);
+
+      // Every other session ended: access and refresh tokens of both earlier sign-ins.
+      await t.http.get('/api/v1/me').set(admin.auth).expect(401);
+      await t.http.get('/api/v1/me').set(bearer(other.accessToken)).expect(401);
+      await t.http.post('/api/v1/auth/refresh').send({ refreshToken: other.refreshToken }).expect(401);
+
+      await login(admin.email).expect(401);
+      await login(admin.email, NEW_PASSWORD).expect(200);
+
+      // Single use.
+      const again = await t.http.post('/api/v1/auth/password-reset/confirm').send({ token, password: PASSWORD });
+      expectProblem(again, 400, 'reset_token_invalid');
+    });
+
+    it('lets exactly one of two concurrent confirmations with the same token through', async () => {
+      const { admin } = await registerClinic(t.http);
+      const token = await resetToken(admin.email);
+      const answers = await Promise.all(
+        ['first-new-password', 'second-new-password'].map((password) =>
+          t.http.post('/api/v1/auth/password-reset/confirm').send({ token, password }),
+        ),
+      );
+      expect(answers.map((r) => r.status).sort()).toEqual([200, 400]);
+      const winner = answers[0].status === 200 ? 'first-new-password' : 'second-new-password';
+      await login(admin.email, winner).expect(200);
+    });
+
+    it('answers 202 for an unknown or deactivated address and sends nothing', async () => {
+      const clinic = await registerClinic(t.http);
+      const lmt = await addPractitioner(t.http, clinic, 'massage_therapist');
+      await t.http.post(`/api/v1/practitioners/${lmt.id}/deactivate`).set(clinic.admin.auth).expect(200);
+      const unknown = uniqueEmail('nobody');
+
+      const answers = await Promise.all(
+        [unknown, lmt.email].map((email) => t.http.post('/api/v1/auth/password-reset').send({ email })),
+      );
+      expect(answers.map((r) => [r.status, r.text])).toEqual([
+        [202, ''],
+        [202, ''],
+      ]);
+      // An address that exists gets its email: once it has arrived, the two before it would have too.
+      await resetToken(clinic.admin.email);
+      const resets = smtp.messages.filter((m) => m.raw.includes('Subject: Reset your ReferLoop password'));
+      expect(resets.filter((m) => m.to.includes(unknown) || m.to.includes(lmt.email))).toEqual([]);
+      const { rows } = await db.query(`SELECT count(*)::int AS n FROM password_resets WHERE user_id = $1`, [lmt.id]);
+      expect(rows[0].n).toBe(0);
+    });
+
+    it('refuses a link after its hour, and an unknown token', async () => {
+      const { admin } = await registerClinic(t.http);
+      const token = await resetToken(admin.email);
+      advanceClock(3600_000 + 1_000);
+      expectProblem(
+        await t.http.post('/api/v1/auth/password-reset/confirm').send({ token, password: NEW_PASSWORD }),
+        400,
+        'reset_token_invalid',
+      );
+      jest.restoreAllMocks();
+      expectProblem(
+        await t.http.post('/api/v1/auth/password-reset/confirm').send({ token: 'not-a-token', password: NEW_PASSWORD }),
+        400,
+        'reset_token_invalid',
+      );
+      // The expired link changed nothing.
+      await login(admin.email).expect(200);
+    });
+  });
+
+  describe('password change', () => {
+    it('needs the current password, keeps this session and ends the others', async () => {
+      const { admin } = await registerClinic(t.http);
+      const other = (await login(admin.email).expect(200)).body;
+
+      const wrong = await t.http
+        .post('/api/v1/me/password')
+        .set(admin.auth)
+        .send({ currentPassword: 'not the password', newPassword: NEW_PASSWORD });
+      expectProblem(wrong, 403, 'current_password_incorrect');
+      await t.http.get('/api/v1/me').set(bearer(other.accessToken)).expect(200);
+
+      await t.http
+        .post('/api/v1/me/password')
+        .set(admin.auth)
+        .send({ currentPassword: PASSWORD, newPassword: NEW_PASSWORD })
+        .expect(204);
+      await t.http.get('/api/v1/me').set(admin.auth).expect(200);
+      await t.http.post('/api/v1/auth/refresh').send({ refreshToken: admin.refreshToken }).expect(200);
+      await t.http.get('/api/v1/me').set(bearer(other.accessToken)).expect(401);
+      await t.http.post('/api/v1/auth/refresh').send({ refreshToken: other.refreshToken }).expect(401);
+      await login(admin.email).expect(401);
+      await login(admin.email, NEW_PASSWORD).expect(200);
+    });
+
+    it('turns an earlier reset link into a dead one', async () => {
+      const { admin } = await registerClinic(t.http);
+      const token = await resetToken(admin.email);
+      await t.http
+        .post('/api/v1/me/password')
+        .set(admin.auth)
+        .send({ currentPassword: PASSWORD, newPassword: NEW_PASSWORD })
+        .expect(204);
+      expectProblem(
+        await t.http.post('/api/v1/auth/password-reset/confirm').send({ token, password: 'someone-elses-choice' }),
+        400,
+        'reset_token_invalid',
+      );
+    });
+  });
+
+  describe('sessions', () => {
+    it('lists live sessions with the current one marked, ends one, and logout-all ends them all', async () => {
+      const { admin } = await registerClinic(t.http);
+      const phone = (await login(admin.email, PASSWORD, 'Phone Browser/1.0').expect(200)).body;
+      const laptop = (await login(admin.email, PASSWORD, 'Laptop Browser/2.0').expect(200)).body;
+
+      const list = await t.http.get('/api/v1/me/sessions').set(bearer(laptop.accessToken)).expect(200);
+      expect(list.body.nextCursor).toBeNull();
+      expect(list.body.items).toHaveLength(3);
+      const current = list.body.items.filter((s: { current: boolean }) => s.current);
+      expect(current).toHaveLength(1);
+      expect(current[0]).toMatchObject({ userAgent: 'Laptop Browser/2.0', ip: expect.stringContaining('127.0.0.1') });
+      expect(current[0].createdAt).toEqual(expect.any(String));
+      expect(current[0].lastUsedAt).toEqual(expect.any(String));
+      const phoneSession = list.body.items.find((s: { userAgent: string }) => s.userAgent === 'Phone Browser/1.0');
+
+      // Ending the phone's session: its tokens stop working, the laptop's do not.
+      await t.http.delete(`/api/v1/me/sessions/${phoneSession.id}`).set(bearer(laptop.accessToken)).expect(204);
+      await t.http.get('/api/v1/me').set(bearer(phone.accessToken)).expect(401);
+      await t.http.post('/api/v1/auth/refresh').send({ refreshToken: phone.refreshToken }).expect(401);
+      await t.http.get('/api/v1/me').set(bearer(laptop.accessToken)).expect(200);
+      const after = await t.http.get('/api/v1/me/sessions').set(bearer(laptop.accessToken)).expect(200);
+      expect(after.body.items.map((s: { id: string }) => s.id)).not.toContain(phoneSession.id);
+      // Twice: it is gone.
+      await t.http.delete(`/api/v1/me/sessions/${phoneSession.id}`).set(bearer(laptop.accessToken)).expect(404);
+
+      // Another user's session is not found.
+      const stranger = (await registerClinic(t.http)).admin;
+      const theirs = (await t.http.get('/api/v1/me/sessions').set(stranger.auth).expect(200)).body.items[0];
+      expectProblem(await t.http.delete(`/api/v1/me/sessions/${theirs.id}`).set(admin.auth), 404, 'not_found');
+      await t.http.get('/api/v1/me').set(stranger.auth).expect(200);
+
+      await t.http.post('/api/v1/auth/logout-all').set(bearer(laptop.accessToken)).expect(204);
+      for (const token of [admin.accessToken, laptop.accessToken]) await t.http.get('/api/v1/me').set(bearer(token)).expect(401);
+      await t.http.post('/api/v1/auth/refresh').send({ refreshToken: admin.refreshToken }).expect(401);
+      await login(admin.email).expect(200);
+    });
+
+    it('refresh updates lastUsedAt', async () => {
+      const { admin } = await registerClinic(t.http);
+      const [before] = (await t.http.get('/api/v1/me/sessions').set(admin.auth).expect(200)).body.items;
+      advanceClock(60_000);
+      const refreshed = await t.http.post('/api/v1/auth/refresh').send({ refreshToken: admin.refreshToken }).expect(200);
+      const [after] = (await t.http.get('/api/v1/me/sessions').set(bearer(refreshed.body.accessToken)).expect(200)).body.items;
+      expect(after.id).toBe(before.id);
+      expect(new Date(after.lastUsedAt).getTime()).toBeGreaterThanOrEqual(new Date(before.lastUsedAt).getTime() + 60_000);
+    });
+  });
+
+  describe('absolute session lifetime (SESSION_MAX_AGE=2d here)', () => {
+    it('caps refresh tokens at the session end and refuses a refresh after it', async () => {
+      const { admin } = await registerClinic(t.http);
+      const [{ created_at: createdAt }] = (
+        await db.query(`SELECT s.created_at FROM auth_sessions s WHERE s.user_id = $1`, [admin.id])
+      ).rows as { created_at: Date }[];
+      const sessionEnd = createdAt.getTime() + 2 * DAY_MS;
+
+      // Refresh tokens live 1 day here. 0.75 days in, a refresh gives one for a full day.
+      advanceClock(0.75 * DAY_MS);
+      const first = await t.http.post('/api/v1/auth/refresh').send({ refreshToken: admin.refreshToken }).expect(200);
+      // 1.5 days in, the refresh works, but its token expires at the session end, not a day later.
+      jest.restoreAllMocks();
+      advanceClock(1.5 * DAY_MS);
+      const refreshed = await t.http.post('/api/v1/auth/refresh').send({ refreshToken: first.body.refreshToken }).expect(200);
+      const [tokenId] = (refreshed.body.refreshToken as string).split('.');
+      const { rows } = await db.query(`SELECT expires_at FROM refresh_tokens WHERE id = $1`, [tokenId]);
+      expect((rows[0].expires_at as Date).getTime()).toBe(sessionEnd);
+      await t.http.get('/api/v1/me').set(bearer(refreshed.body.accessToken)).expect(200);
+
+      // Past the end: no refresh, and the access token issued a moment ago stops working too.
+      jest.restoreAllMocks();
+      advanceClock(2 * DAY_MS + 1_000);
+      await t.http.post('/api/v1/auth/refresh').send({ refreshToken: refreshed.body.refreshToken }).expect(401);
+      await t.http.get('/api/v1/me').set(bearer(refreshed.body.accessToken)).expect(401);
+      const list = await t.http.get('/api/v1/me/sessions').set(bearer(refreshed.body.accessToken));
+      expect(list.status).toBe(401);
+    });
+  });
+
+  describe('deactivation', () => {
+    let clinic: TestClinic;
+    let pt: SignedInUser;
+
+    beforeAll(async () => {
+      clinic = await registerClinic(t.http, { name: 'Capitol Physio' });
+      pt = await addPractitioner(t.http, clinic, 'physical_therapist');
+    });
+
+    it('locks the user out at once, hides them, and reactivation lets them back in', async () => {
+      const massage = await registerClinic(t.http);
+      const lmt = await addPractitioner(t.http, massage, 'massage_therapist');
+      const second = (await login(pt.email).expect(200)).body;
+
+      const res = await t.http.post(`/api/v1/practitioners/${pt.id}/deactivate`).set(clinic.admin.auth).expect(200);
+      expect(res.body).toMatchObject({ id: pt.id, active: false });
+
+      // Every route answers 401 to their old tokens.
+      const routes: ['get' | 'post' | 'patch', string, object?][] = [
+        ['get', '/api/v1/me'],
+        ['get', '/api/v1/me/sessions'],
+        ['post', '/api/v1/me/password', { currentPassword: PASSWORD, newPassword: NEW_PASSWORD }],
+        ['get', '/api/v1/clinics/me'],
+        ['get', '/api/v1/practitioners'],
+        ['get', `/api/v1/practitioners/${pt.id}`],
+        ['patch', `/api/v1/practitioners/${pt.id}`, { bio: 'still here' }],
+        ['get', '/api/v1/patients'],
+        ['get', '/api/v1/referrals?box=received'],
+        ['get', '/api/v1/notifications'],
+        ['post', '/api/v1/auth/logout'],
+        ['post', '/api/v1/auth/logout-all'],
+      ];
+      for (const user of [pt, { ...pt, accessToken: second.accessToken, auth: bearer(second.accessToken) }]) {
+        for (const [method, path, body] of routes) {
+          const call = t.http[method](path).set(user.auth);
+          const answer = body ? await call.send(body) : await call;
+          expect({ method, path, status: answer.status }).toEqual({ method, path, status: 401 });
+        }
+      }
+      await t.http.post('/api/v1/auth/refresh').send({ refreshToken: pt.refreshToken }).expect(401);
+      await t.http.post('/api/v1/auth/refresh').send({ refreshToken: second.refreshToken }).expect(401);
+
+      // Signing in fails exactly like a wrong password.
+      const denied = await login(pt.email).expect(401);
+      const wrong = await login(clinic.admin.email, 'not the password').expect(401);
+      expect(denied.body.detail).toBe(wrong.body.detail);
+
+      // Out of the directory and not a possible recipient; their own clinic still sees them.
+      const directory = await t.http.get('/api/v1/practitioners?type=physical_therapist').set(lmt.auth).expect(200);
+      expect(directory.body.items.map((p: { id: string }) => p.id)).not.toContain(pt.id);
+      await t.http.get(`/api/v1/practitioners/${pt.id}`).set(lmt.auth).expect(404);
+      const own = await t.http.get(`/api/v1/practitioners/${pt.id}`).set(clinic.admin.auth).expect(200);
+      expect(own.body.active).toBe(false);
+      const members = await t.http.get('/api/v1/clinics/me/members').set(clinic.admin.auth).expect(200);
+      expect(members.body.items.map((m: { id: string; active: boolean }) => [m.id, m.active])).toEqual(
+        expect.arrayContaining([
+          [clinic.admin.id, true],
+          [pt.id, false],
+        ]),
+      );
+      expectProblem(await t.http.get('/api/v1/clinics/me/members').set(lmt.auth), 403, 'forbidden');
+      const patient = await createPatient(t.http, lmt);
+      const refused = await t.http
+        .post('/api/v1/referrals')
+        .set(lmt.auth)
+        .send({ kind: 'injury_care', patientId: patient.id, recipientId: pt.id, priority: 'routine', reason: 'Shoulder pain' });
+      expectProblem(refused, 404, 'not_found');
+
+      const back = await t.http.post(`/api/v1/practitioners/${pt.id}/reactivate`).set(clinic.admin.auth).expect(200);
+      expect(back.body.active).toBe(true);
+      const again = await login(pt.email).expect(200);
+      pt = {
+        ...pt,
+        accessToken: again.body.accessToken,
+        refreshToken: again.body.refreshToken,
+        auth: bearer(again.body.accessToken),
+      };
+      const listed = await t.http.get('/api/v1/practitioners?type=physical_therapist').set(lmt.auth).expect(200);
+      expect(listed.body.items.map((p: { id: string }) => p.id)).toContain(pt.id);
+    });
+
+    it('only an admin of the clinic deactivates: a practitioner gets 403, another clinic 404', async () => {
+      const lmt = await addPractitioner(t.http, clinic, 'massage_therapist');
+      expectProblem(await t.http.post(`/api/v1/practitioners/${pt.id}/deactivate`).set(lmt.auth), 403, 'forbidden');
+      const other = await registerClinic(t.http);
+      expectProblem(await t.http.post(`/api/v1/practitioners/${pt.id}/deactivate`).set(other.admin.auth), 404, 'not_found');
+      await t.http.get('/api/v1/me').set(pt.auth).expect(200);
+    });
+
+    it('two admins deactivating each other at once leave the clinic exactly one active admin', async () => {
+      const duo = await registerClinic(t.http);
+      const second = await addPractitioner(t.http, duo, 'massage_therapist');
+      // (Promoted in the database: admins are made by another route.)
+      await db.query(`UPDATE users SET role = 'clinic_admin', licence_number = NULL, licence_region = NULL WHERE id = $1`, [
+        second.id,
+      ]);
+      const answers = await Promise.all([
+        t.http.post(`/api/v1/practitioners/${second.id}/deactivate`).set(duo.admin.auth),
+        t.http.post(`/api/v1/practitioners/${duo.admin.id}/deactivate`).set(second.auth),
+      ]);
+      expect(answers.filter((r) => r.status === 200)).toHaveLength(1);
+      for (const loser of answers.filter((r) => r.status !== 200)) expect([401, 422]).toContain(loser.status);
+      const { rows } = await db.query(
+        `SELECT count(*)::int AS n FROM users WHERE clinic_id = $1 AND role = 'clinic_admin' AND deactivated_at IS NULL`,
+        [duo.clinicId],
+      );
+      expect(rows[0].n).toBe(1);
+    });
+
+    it("refuses to deactivate the clinic's last active admin (422 last_admin)", async () => {
+      const solo = await registerClinic(t.http);
+      expectProblem(
+        await t.http.post(`/api/v1/practitioners/${solo.admin.id}/deactivate`).set(solo.admin.auth),
+        422,
+        'last_admin',
+      );
+      await t.http.get('/api/v1/me').set(solo.admin.auth).expect(200);
+    });
+  });
+
+  describe('unowned referrals and reassignment', () => {
+    it("lists the clinic's open referrals of deactivated practitioners and hands them to a colleague", async () => {
+      const massage = await registerClinic(t.http, { name: 'Sunrise Massage' });
+      const physio = await registerClinic(t.http, { name: 'Capitol Physio' });
+      const lmt = await addPractitioner(t.http, massage, 'massage_therapist');
+      const lmt2 = await addPractitioner(t.http, massage, 'massage_therapist');
+      const pt = await addPractitioner(t.http, physio, 'physical_therapist');
+      const pt2 = await addPractitioner(t.http, physio, 'physical_therapist');
+      const physioLmt = await addPractitioner(t.http, physio, 'massage_therapist');
+      const patient = await createPatient(t.http, lmt);
+      const sent = await actOk(t.http, lmt, await createReferral(t.http, lmt, injuryReferralBody(patient.id, pt.id)), 'send');
+      const draft = await createReferral(t.http, lmt, injuryReferralBody(patient.id, pt.id));
+      const closed = await actOk(
+        t.http,
+        lmt,
+        await actOk(t.http, lmt, await createReferral(t.http, lmt, injuryReferralBody(patient.id, pt.id)), 'send'),
+        'cancel',
+        { reason: 'Patient moved away' },
+      );
+
+      const unowned = async (clinic: TestClinic) =>
+        (
+          (await t.http.get('/api/v1/admin/referrals/unowned').set(clinic.admin.auth).expect(200)).body.items as { id: string }[]
+        ).map((r) => r.id);
+      expect(await unowned(physio)).toEqual([]);
+      await t.http.post(`/api/v1/practitioners/${pt.id}/deactivate`).set(physio.admin.auth).expect(200);
+      // The recipient side: the sent, open referral only (not the draft it never saw, not the terminal one).
+      expect(await unowned(physio)).toEqual([sent.id]);
+      expect(await unowned(massage)).toEqual([]);
+      expectProblem(await t.http.get('/api/v1/admin/referrals/unowned').set(pt2.auth), 403, 'forbidden');
+      // A draft to them cannot be sent any more.
+      expectProblem(
+        await t.http.post(`/api/v1/referrals/${draft.id}/send`).set(lmt.auth).send({ version: draft.version }),
+        422,
+        'practitioner_inactive',
+      );
+
+      const reassign = (user: SignedInUser, body: object, id = sent.id) =>
+        t.http.post(`/api/v1/referrals/${id}/reassign`).set(user.auth).send(body);
+      expectProblem(await reassign(physio.admin, { practitionerId: physioLmt.id }), 422, 'practitioner_role_mismatch');
+      expectProblem(await reassign(physio.admin, { practitionerId: pt.id }), 422, 'practitioner_inactive');
+      // A practitioner of another clinic, a referral another clinic cannot see, a practitioner (not admin): refused.
+      expectProblem(await reassign(physio.admin, { practitionerId: lmt2.id }), 404, 'not_found');
+      const stranger = await registerClinic(t.http);
+      expectProblem(await reassign(stranger.admin, { practitionerId: pt2.id }), 404, 'not_found');
+      expectProblem(await reassign(pt2, { practitionerId: pt2.id }), 404, 'not_found');
+      // A party who is not an admin of the clinic: 403.
+      expectProblem(await reassign(lmt, { practitionerId: lmt2.id }), 403, 'forbidden');
+      expectProblem(await reassign(physio.admin, { practitionerId: pt2.id, version: sent.version + 5 }), 409, 'stale_version');
+      expectProblem(await reassign(physio.admin, { practitionerId: pt2.id }, closed.id), 409, 'invalid_transition');
+
+      const moved = await reassign(physio.admin, { practitionerId: pt2.id, version: sent.version }).expect(200);
+      expect(moved.body).toMatchObject({ id: sent.id, recipientId: pt2.id, status: sent.status, version: sent.version + 1 });
+      const events = (await t.http.get(`/api/v1/referrals/${sent.id}/events`).set(lmt.auth).expect(200)).body.items;
+      expect(events.filter((e: { type: string }) => e.type === 'reassigned')).toEqual([
+        expect.objectContaining({
+          actorId: physio.admin.id,
+          fromStatus: 'sent',
+          toStatus: 'sent',
+          data: { side: 'recipient', fromPractitionerId: pt.id, toPractitionerId: pt2.id },
+        }),
+      ]);
+      expect(await unowned(physio)).toEqual([]);
+      // The new owner is told and can act on it.
+      await eventually(async () => {
+        const inbox = await t.http.get('/api/v1/notifications').set(pt2.auth).expect(200);
+        return inbox.body.items.find(
+          (n: { type: string; referralId: string }) => n.type === 'reassigned' && n.referralId === sent.id,
+        );
+      }, 'reassigned notification');
+      const read = await t.http.get(`/api/v1/referrals/${sent.id}`).set(pt2.auth).expect(200);
+      await actOk(t.http, pt2, read.body, 'accept');
+
+      // The sender side: the massage clinic's admin moves the deactivated LMT's referrals, drafts included.
+      await t.http.post(`/api/v1/practitioners/${lmt.id}/deactivate`).set(massage.admin.auth).expect(200);
+      expect((await unowned(massage)).sort()).toEqual([sent.id, draft.id].sort());
+      const movedDraft = await reassign(massage.admin, { practitionerId: lmt2.id }, draft.id).expect(200);
+      expect(movedDraft.body).toMatchObject({ senderId: lmt2.id, status: 'draft' });
+      expect(await unowned(massage)).toEqual([sent.id]);
+    });
+  });
+
+  describe('login auditing', () => {
+    it('records success and failure with the account and IP, never the password', async () => {
+      const { admin } = await registerClinic(t.http);
+      await login(admin.email, 'wrong-password-123').expect(401);
+      await login(admin.email).expect(200);
+      await login(uniqueEmail('ghost'), 'ghost-password-1').expect(401);
+
+      const { rows } = await db.query(
+        `SELECT action, actor_id, clinic_id, resource_id, outcome, ip, details::text AS details
+           FROM audit_events WHERE action LIKE 'auth.login%' AND (resource_id = $1 OR resource_id IS NULL) ORDER BY id`,
+        [admin.id],
+      );
+      const mine = rows.filter((r) => r.resource_id === admin.id);
+      expect(mine.map((r) => [r.action, r.outcome, r.actor_id, r.clinic_id])).toEqual([
+        ['auth.login_failed', 'denied', null, admin.clinicId],
+        ['auth.login', 'success', admin.id, admin.clinicId],
+      ]);
+      expect(rows.some((r) => r.action === 'auth.login_failed' && r.resource_id === null)).toBe(true);
+      for (const row of rows) {
+        expect(row.ip).toContain('127.0.0.1');
+        expect(row.details ?? '').not.toContain('wrong-password-123');
+        expect(row.details ?? '').not.toContain('ghost-password-1');
+      }
+      // The admin sees their clinic's sign-ins in the audit log.
+      const audit = await t.http.get('/api/v1/admin/audit-events').set(admin.auth).expect(200);
+      expect(audit.body.items.map((e: { action: string }) => e.action)).toEqual(
+        expect.arrayContaining(['auth.login', 'auth.login_failed']),
+      );
+    });
+  });
+});

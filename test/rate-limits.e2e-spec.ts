@@ -1,0 +1,99 @@
+import type { NestFastifyApplication } from '@nestjs/platform-fastify';
+import { PASSWORD, uniqueEmail } from '@referloop/testing';
+import { Client } from 'pg';
+import pino from 'pino';
+import request from 'supertest';
+import type TestAgent from 'supertest/lib/agent';
+import { createApiApp } from '../apps/api/src/http/create-api-app';
+import { expectProblem, startTestApp, type TestApp } from './support/test-app';
+
+const LIMIT = 4;
+
+/**
+ * Auth rate limits hold across API replicas (counters in Redis here; PostgreSQL on the embedded
+ * default), per client IP as seen through TRUST_PROXY and per account named in the body.
+ */
+describe('rate limits shared by API replicas', () => {
+  let t: TestApp;
+  /** A second API process's app on the same database and Redis (same config). */
+  let replica: NestFastifyApplication;
+  let apps: TestAgent[];
+
+  beforeAll(async () => {
+    t = await startTestApp({ AUTH_RATE_LIMIT_PER_MINUTE: String(LIMIT), TRUST_PROXY: '1' });
+    replica = await createApiApp(t.config, pino({ level: 'silent' }));
+    await replica.getHttpAdapter().getInstance().ready();
+    apps = [t.http, request(replica.getHttpServer())];
+  });
+  afterAll(async () => {
+    await replica.close();
+    await t.close();
+  });
+
+  const login = (http: TestAgent, email: string, forwardedFor?: string) => {
+    const call = http.post('/api/v1/auth/login');
+    if (forwardedFor) void call.set('X-Forwarded-For', forwardedFor);
+    return call.send({ email, password: PASSWORD });
+  };
+
+  it('counts one IP across both replicas: the (limit+1)th attempt is 429 on either', async () => {
+    const ip = '198.51.100.10';
+    const statuses: number[] = [];
+    for (let i = 0; i < LIMIT; i += 1) statuses.push((await login(apps[i % 2], uniqueEmail('ip'), ip)).status);
+    expect(statuses).toEqual(Array(LIMIT).fill(401));
+    for (const http of apps) {
+      const res = await login(http, uniqueEmail('ip'), ip);
+      expectProblem(res, 429, 'rate_limited');
+      expect(Number(res.headers['retry-after'])).toBeGreaterThan(0);
+      expect(Number(res.headers['retry-after'])).toBeLessThanOrEqual(60);
+    }
+    // Another client is not affected.
+    expect((await login(apps[0], uniqueEmail('ip'), '198.51.100.11')).status).toBe(401);
+  });
+
+  it('counts one account across IPs and replicas', async () => {
+    const email = uniqueEmail('target');
+    const statuses: number[] = [];
+    for (let i = 0; i < LIMIT; i += 1) statuses.push((await login(apps[i % 2], email, `203.0.113.${i + 1}`)).status);
+    expect(statuses).toEqual(Array(LIMIT).fill(401));
+    // A fresh IP, the other replica, the same account in another letter case: still limited.
+    expectProblem(await login(apps[1], email.toUpperCase(), '203.0.113.99'), 429, 'rate_limited');
+  });
+
+  it('audits sign-ins with the client address from X-Forwarded-For behind the trusted proxy', async () => {
+    await login(apps[1], uniqueEmail('audited'), '198.51.100.77');
+    const db = new Client({ connectionString: t.database.url });
+    await db.connect();
+    try {
+      const { rows } = await db.query(`SELECT ip FROM audit_events WHERE action = 'auth.login_failed' AND ip = '198.51.100.77'`);
+      expect(rows).toHaveLength(1);
+    } finally {
+      await db.end();
+    }
+  });
+
+  it('limits password reset requests per account too (and answers 202 until then)', async () => {
+    const email = uniqueEmail('reset');
+    const statuses: number[] = [];
+    for (let i = 0; i <= LIMIT; i += 1) {
+      const res = await apps[i % 2]
+        .post('/api/v1/auth/password-reset')
+        .set('X-Forwarded-For', `192.0.2.${i + 1}`)
+        .send({ email });
+      statuses.push(res.status);
+    }
+    expect(statuses).toEqual([...Array(LIMIT).fill(202), 429]);
+  });
+
+  it('ignores X-Forwarded-For without TRUST_PROXY: a client cannot pick a fresh address per attempt', async () => {
+    const direct = await startTestApp({ AUTH_RATE_LIMIT_PER_MINUTE: String(LIMIT) });
+    try {
+      const statuses: number[] = [];
+      for (let i = 0; i <= LIMIT; i += 1)
+        statuses.push((await login(direct.http, uniqueEmail('spoof'), `10.9.8.${i + 1}`)).status);
+      expect(statuses).toEqual([...Array(LIMIT).fill(401), 429]);
+    } finally {
+      await direct.close();
+    }
+  });
+});
