@@ -248,13 +248,13 @@ describe('web app in the browser: sessions and accounts', () => {
     await admin.getByRole('button', { name: 'Deactivate Morgan Massage' }).click();
     await check(admin, 'practitioners-confirm-deactivate');
     await admin.getByRole('button', { name: 'Yes, deactivate' }).click();
-    const notice = admin.getByTestId('deactivated');
-    await notice.getByText('Morgan Massage is deactivated').waitFor();
+    await admin.getByText(/^Morgan Massage is deactivated/).waitFor();
+    await admin.getByTestId('deactivated-list').getByRole('button', { name: 'Reactivate Morgan Massage' }).waitFor();
     await eventually(async () => (await table.getByText('Morgan Massage').count()) === 0, 'leaves the list');
     await check(admin, 'practitioners-deactivated');
     await t.http.post('/api/v1/auth/login').send({ email: lmt.email, password: NEWER_PASSWORD }).expect(401);
 
-    await notice.getByRole('link', { name: 'Unowned referrals' }).click();
+    await admin.getByRole('main').getByRole('link', { name: 'Unowned referrals' }).click();
     await admin.getByRole('heading', { level: 1, name: 'Unowned referrals' }).waitFor();
     const row = admin.locator(`[data-testid=unowned-table] tr[data-referral-id="${referralId}"]`);
     await row.getByText('Morgan Massage').waitFor();
@@ -269,6 +269,12 @@ describe('web app in the browser: sessions and accounts', () => {
     const referral = await t.http.get(`/api/v1/referrals/${referralId}`).set(colleague.auth).expect(200);
     expect(referral.body.senderId).toBe(colleague.id);
     expect(referral.body.timeline.map((e: { type: string }) => e.type)).toContain('reassigned');
+
+    // Reactivated, Morgan is back in the list and can sign in again.
+    await admin.getByRole('navigation', { name: 'Admin' }).getByRole('link', { name: 'Practitioners' }).click();
+    await admin.getByRole('button', { name: 'Reactivate Morgan Massage' }).click();
+    await table.getByText('Morgan Massage').waitFor();
+    await t.http.post('/api/v1/auth/login').send({ email: lmt.email, password: NEWER_PASSWORD }).expect(200);
   });
 
   it('the new-referral form passes axe: empty, with errors, and with a red flag', async () => {

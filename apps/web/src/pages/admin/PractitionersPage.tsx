@@ -9,7 +9,7 @@ import { useAsync, useTitle } from '../../lib/hooks';
 import { humanize, roleLabel } from '../../lib/labels';
 import { Link } from '../../lib/router';
 import { useReferenceData } from '../../lib/session-hooks';
-import { clinicPractitioners } from './admin-data';
+import { clinicMembers, clinicPractitioners } from './admin-data';
 
 const EXPIRY_WARNING_DAYS = 60;
 
@@ -82,8 +82,9 @@ export function PractitionersPage({ user }: { user: User }) {
   const [invitation, setInvitation] = useState<{ name: string; url: string; expiresAt: string } | null>(null);
   const inviteButton = useRef<HTMLButtonElement>(null);
   const [confirming, setConfirming] = useState<string | null>(null);
-  /** Who was deactivated on this visit: they leave the directory (and this list), so they are offered back here. */
-  const [deactivated, setDeactivated] = useState<Practitioner[]>([]);
+  /** Deactivated users are not in the directory: the clinic's member list has them. */
+  const deactivated = useAsync(async () => (await clinicMembers()).filter((p) => !p.active), [user.clinicId]);
+  const [justDeactivated, setJustDeactivated] = useState<string | null>(null);
   const [accessError, setAccessError] = useState<unknown>(null);
   const [busy, setBusy] = useState(false);
 
@@ -92,10 +93,10 @@ export function PractitionersPage({ user }: { user: User }) {
     setAccessError(null);
     try {
       const path = active ? '/api/v1/practitioners/{id}/reactivate' : '/api/v1/practitioners/{id}/deactivate';
-      const saved = await call(api.POST(path, { params: { path: { id: practitioner.id } } }));
+      await call(api.POST(path, { params: { path: { id: practitioner.id } } }));
       setConfirming(null);
-      setDeactivated((current) => (active ? current.filter((p) => p.id !== saved.id) : [...current, saved]));
-      await list.reload();
+      setJustDeactivated(active ? null : practitioner.fullName);
+      await Promise.all([list.reload(), deactivated.reload()]);
     } catch (e) {
       setAccessError(e);
     } finally {
@@ -169,18 +170,12 @@ export function PractitionersPage({ user }: { user: User }) {
       )}
 
       {accessError !== null && <Notice tone="error">{errorMessage(accessError)}</Notice>}
-      {deactivated.map((p) => (
-        <div key={p.id} className="panel panel-info" role="status" data-testid="deactivated">
-          <p className="panel-title">{p.fullName} is deactivated</p>
-          <p>
-            They are signed out everywhere, cannot sign in and are no longer in the directory. Their open referrals wait for you
-            under <Link to="/admin/unowned">Unowned referrals</Link>.
-          </p>
-          <button type="button" className="button button-secondary" disabled={busy} onClick={() => void setActive(p, true)}>
-            Reactivate {p.fullName}
-          </button>
-        </div>
-      ))}
+      {justDeactivated && (
+        <Notice tone="success">
+          {justDeactivated} is deactivated: signed out everywhere, unable to sign in and out of the directory. Their open
+          referrals wait for you under <Link to="/admin/unowned">Unowned referrals</Link>.
+        </Notice>
+      )}
 
       {expiring.length > 0 && (
         <Notice tone="warning">
@@ -294,6 +289,28 @@ export function PractitionersPage({ user }: { user: User }) {
             </tbody>
           </table>
         </div>
+      )}
+      {deactivated.data && deactivated.data.length > 0 && (
+        <section className="card" aria-labelledby="deactivated-heading">
+          <h2 id="deactivated-heading">Deactivated</h2>
+          <ul className="plain-list" data-testid="deactivated-list">
+            {deactivated.data.map((p) => (
+              <li key={p.id} className="actions-row">
+                <span>
+                  {p.fullName} <span className="muted small">({roleLabel(p.role)})</span>
+                </span>
+                <button
+                  type="button"
+                  className="button button-secondary button-small"
+                  disabled={busy}
+                  onClick={() => void setActive(p, true)}
+                >
+                  Reactivate {p.fullName}
+                </button>
+              </li>
+            ))}
+          </ul>
+        </section>
       )}
       <p className="muted small">
         Practitioners whose licence has already expired, and deactivated ones, are not listed here (the directory hides them).

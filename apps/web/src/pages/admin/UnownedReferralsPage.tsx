@@ -8,7 +8,7 @@ import { formatDateTime, fullName } from '../../lib/format';
 import { useAsync, useTitle } from '../../lib/hooks';
 import { kindLabel, roleLabel } from '../../lib/labels';
 import { Link } from '../../lib/router';
-import { clinicPractitioners } from './admin-data';
+import { clinicMembers } from './admin-data';
 
 interface Unowned {
   referral: Referral;
@@ -20,7 +20,7 @@ interface Unowned {
  * Open referrals whose practitioner on the clinic's side is deactivated: the admin hands each one to
  * an active practitioner of the same role (POST /referrals/:id/reassign).
  */
-async function loadUnowned(user: User): Promise<{ items: Unowned[]; team: Practitioner[] }> {
+async function loadUnowned(): Promise<{ items: Unowned[]; team: Practitioner[] }> {
   const referrals: Referral[] = [];
   let cursor: string | undefined;
   for (let page = 0; page < 20; page++) {
@@ -29,27 +29,19 @@ async function loadUnowned(user: User): Promise<{ items: Unowned[]; team: Practi
     if (!result.nextCursor) break;
     cursor = result.nextCursor;
   }
-  // The deactivated owners are not in the directory: read each one (an admin may read their clinic's users).
-  const ownIds = [
-    ...new Set(referrals.flatMap((r) => [r.sender, r.recipient].filter((p) => p?.clinicId === user.clinicId).map((p) => p!.id))),
-  ];
-  const people = new Map(
-    await Promise.all(
-      ownIds.map(async (id) => [id, await call(api.GET('/api/v1/practitioners/{id}', { params: { path: { id } } }))] as const),
-    ),
-  );
+  const members = await clinicMembers();
+  const people = new Map(members.map((p) => [p.id, p]));
   const items = referrals.flatMap((referral) => {
     const own = [referral.sender, referral.recipient].flatMap((p) => (p && people.has(p.id) ? [people.get(p.id)!] : []));
     const owner = own.find((p) => !p.active) ?? own[0];
     return owner ? [{ referral, owner }] : [];
   });
-  const team = await clinicPractitioners(user.clinicId, user.clinic?.name ?? '');
-  return { items, team };
+  return { items, team: members.filter((p) => p.active && p.status === 'active') };
 }
 
 export function UnownedReferralsPage({ user }: { user: User }) {
   useTitle('Unowned referrals');
-  const data = useAsync(() => loadUnowned(user), [user.clinicId]);
+  const data = useAsync(loadUnowned, [user.clinicId]);
   const [done, setDone] = useState<string | null>(null);
 
   return (
@@ -128,7 +120,7 @@ function ReassignForm({
   team: Practitioner[];
   onDone: (to: Practitioner) => void;
 }) {
-  const choices = team.filter((p) => p.role === owner.role && p.id !== owner.id && p.active && p.status === 'active');
+  const choices = team.filter((p) => p.role === owner.role && p.id !== owner.id);
   const [to, setTo] = useState('');
   const [error, setError] = useState<string | null>(null);
   const [busy, setBusy] = useState(false);
