@@ -19,7 +19,7 @@ export type EndReason = 'signed_out' | 'expired';
  * tab or a reload gets its access token by refreshing with the cookie; this header asks the API
  * for the cookie instead of a refresh token in the body.
  */
-export const WEB_CLIENT_HEADERS = { 'x-referloop-client': 'web' } as const;
+const WEB_CLIENT_HEADERS = { 'x-referloop-client': 'web' } as const;
 const REFRESH_PATH = '/api/v1/auth/refresh';
 /** Every tab's refreshes take turns under this lock (see refreshSession). */
 const REFRESH_LOCK = 'referloop.refresh';
