@@ -1,12 +1,11 @@
-import { existsSync, mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { type Browser, chromium, type Page } from 'playwright-core';
 import type { TestApp } from './test-app';
 
-/** What the browser specs share: Debian's Chromium, axe-core, where screenshots go. */
-const CHROMIUM = '/usr/bin/chromium';
-const AXE = require.resolve('axe-core/axe.min.js');
+/** Debian's Chromium, driven by playwright-core (no browser download). */
+export const CHROMIUM = '/usr/bin/chromium';
 const ROOT = join(__dirname, '..', '..');
 const WEB_INDEX = join(ROOT, 'dist/web/index.html');
 export const SCREENSHOTS = join(ROOT, 'test-artifacts/screenshots');
@@ -23,8 +22,10 @@ const CHROMIUM_ARGS = [
 ];
 export const DESKTOP = { width: 1280, height: 900 };
 export const PHONE = { width: 390, height: 844 };
+// Evaluated through the DevTools protocol rather than added as a <script>: the app's CSP (rightly) refuses inline scripts.
+const AXE = readFileSync(require.resolve('axe-core/axe.min.js'), 'utf8');
 
-/** Checks that Chromium and the built web app are there, and starts the browser. */
+/** Launches Chromium, after checking that it and the built web app are there. */
 export async function launchBrowser(): Promise<Browser> {
   if (!existsSync(CHROMIUM)) {
     throw new Error(
@@ -44,9 +45,19 @@ export async function listen(t: TestApp): Promise<string> {
   return `http://127.0.0.1:${address.port}`;
 }
 
+/** Records the page's uncaught errors and Content-Security-Policy violations (Chromium logs each one). */
+export function watchPage(page: Page, label: string, problems: { pageErrors: string[]; cspViolations: string[] }): void {
+  page.on('pageerror', (error) => problems.pageErrors.push(`${label}: ${error.message}`));
+  page.on('console', (message) => {
+    if (message.type() === 'error' && /Content Security Policy/i.test(message.text())) {
+      problems.cspViolations.push(`${label}: ${message.text()}`);
+    }
+  });
+}
+
 /** The page's WCAG 2.1 A/AA violations found by axe-core, one line each. */
 export async function axeViolations(page: Page): Promise<string[]> {
-  await page.addScriptTag({ path: AXE });
+  await page.evaluate(AXE);
   return page.evaluate(async () => {
     type Axe = {
       run(options: object): Promise<{ violations: { id: string; impact: string; nodes: { target: string[] }[] }[] }>;

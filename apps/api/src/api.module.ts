@@ -11,6 +11,7 @@ import { QueueModule } from '@referloop/queue';
 import { ReferralsModule } from '@referloop/referrals';
 import { AdminController } from './admin/admin.controller';
 import { AuthController } from './auth/auth.controller';
+import { WebSession } from './auth/web-session';
 import { AuthGuard } from './auth/auth.guard';
 import { RateLimitGuard } from './auth/rate-limit.guard';
 import { ClinicsController } from './clinics/clinics.controller';
@@ -69,6 +70,7 @@ export class ApiModule {
         { provide: APP_GUARD, useClass: AuthGuard },
         { provide: APP_FILTER, useClass: ProblemFilter },
         { provide: APP_PIPE, useFactory: createValidationPipe },
+        WebSession,
         { provide: RateLimitStore, inject: [APP_CONFIG, getDataSourceToken()], useFactory: createRateLimitStore },
         RateLimitGuard,
       ],

@@ -6,24 +6,36 @@ import { ErrorPanel, Loading } from './components/Feedback';
 import { Layout } from './components/Layout';
 import { useAsync } from './lib/hooks';
 import { Link, navigate, useLocation } from './lib/router';
-import { isAdmin, ReferenceDataContext, useUser } from './lib/session-hooks';
+import { isAdmin, ReferenceDataContext, useSessionRestoring, useUser } from './lib/session-hooks';
 import { AcceptInvitationPage } from './pages/AcceptInvitationPage';
 import { AuditLogPage } from './pages/admin/AuditLogPage';
 import { DashboardPage } from './pages/admin/DashboardPage';
 import { FailedNotificationsPage } from './pages/admin/FailedNotificationsPage';
 import { OverduePage } from './pages/admin/OverduePage';
 import { PractitionersPage } from './pages/admin/PractitionersPage';
+import { UnownedReferralsPage } from './pages/admin/UnownedReferralsPage';
+import { ForgotPasswordPage } from './pages/account/ForgotPasswordPage';
+import { ResetPasswordPage } from './pages/account/ResetPasswordPage';
+import { SECURITY_PATH, SecurityPage } from './pages/account/SecurityPage';
 import { InboxPage } from './pages/InboxPage';
 import { NewReferralPage } from './pages/NewReferralPage';
 import { ReferralDetailPage } from './pages/ReferralDetailPage';
 import { SignInPage } from './pages/SignInPage';
 import { SignUpPage } from './pages/SignUpPage';
 
+/** Screens for signed-out people, whether or not a session exists. */
+const PUBLIC_SCREENS: Record<string, () => React.JSX.Element> = {
+  '/accept-invitation': AcceptInvitationPage,
+  '/forgot-password': ForgotPasswordPage,
+  '/reset-password': ResetPasswordPage,
+};
+
 const REFERRAL_PATH = /^\/referrals\/([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})$/i;
 
 export function App() {
   const { pathname, key } = useLocation();
   const user = useUser();
+  const restoring = useSessionRestoring();
   const reference = useAsync(
     // Public and static: GET /reference-data is not described in the OpenAPI document, hence the cast.
     async () => (await call(api.GET('/api/v1/reference-data'))) as unknown as ReferenceData,
@@ -40,12 +52,13 @@ export function App() {
     requestAnimationFrame(() => document.querySelector<HTMLElement>('main h1')?.focus());
   }, [pathname]);
 
-  const publicRoute = pathname === '/sign-in' || pathname === '/sign-up' || pathname === '/accept-invitation';
+  const publicRoute = pathname === '/sign-in' || pathname === '/sign-up' || Object.hasOwn(PUBLIC_SCREENS, pathname);
   useEffect(() => {
+    if (restoring) return;
     if (!user && !publicRoute)
       navigate(`/sign-in${pathname === '/' ? '' : `?next=${encodeURIComponent(pathname + location.search)}`}`, { replace: true });
     if (user && (pathname === '/sign-in' || pathname === '/sign-up')) navigate('/', { replace: true });
-  }, [user, publicRoute, pathname]);
+  }, [restoring, user, publicRoute, pathname]);
 
   // Re-read the signed-in user once (name, clinic, role may have changed since sign-in).
   const userId = user?.id;
@@ -53,7 +66,15 @@ export function App() {
     if (userId) void call(api.GET('/api/v1/me')).then(updateUser, () => undefined);
   }, [userId]);
 
-  if (pathname === '/accept-invitation') return <AcceptInvitationPage />;
+  const Public = Object.hasOwn(PUBLIC_SCREENS, pathname) ? PUBLIC_SCREENS[pathname] : undefined;
+  if (Public) return <Public />;
+  if (restoring) {
+    return (
+      <main id="main" className="main">
+        <Loading label="Opening your session" lines={6} />
+      </main>
+    );
+  }
   if (!user) return pathname === '/sign-in' ? <SignInPage /> : pathname === '/sign-up' ? <SignUpPage /> : null;
 
   if (reference.error !== undefined && !reference.data) {
@@ -85,6 +106,7 @@ export function App() {
 function screen(pathname: string, user: NonNullable<ReturnType<typeof useUser>>) {
   if (pathname === '/') return <InboxPage />;
   if (pathname === '/referrals/new') return <NewReferralPage />;
+  if (pathname === SECURITY_PATH) return <SecurityPage />;
   const referral = REFERRAL_PATH.exec(pathname);
   if (referral) return <ReferralDetailPage key={referral[1]} id={referral[1]} />;
   if (pathname.startsWith('/admin')) {
@@ -96,6 +118,8 @@ function screen(pathname: string, user: NonNullable<ReturnType<typeof useUser>>)
         return <OverduePage />;
       case '/admin/practitioners':
         return <PractitionersPage user={user} />;
+      case '/admin/unowned':
+        return <UnownedReferralsPage user={user} />;
       case '/admin/notifications':
         return <FailedNotificationsPage />;
       case '/admin/audit':

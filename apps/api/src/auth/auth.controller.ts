@@ -1,7 +1,8 @@
-import { Body, Controller, HttpCode, Post } from '@nestjs/common';
-import { ApiBearerAuth, ApiTags } from '@nestjs/swagger';
-import type { Principal } from '@referloop/common';
+import { Body, Controller, HttpCode, Post, Req, Res } from '@nestjs/common';
+import { ApiBearerAuth, ApiHeader, ApiTags } from '@nestjs/swagger';
+import { AppError, type Principal } from '@referloop/common';
 import { AuthService } from '@referloop/identity';
+import type { FastifyReply, FastifyRequest } from 'fastify';
 import { ApiProblems } from '../http/api-problems.decorator';
 import {
   AcceptInvitationDto,
@@ -15,47 +16,92 @@ import {
 } from './auth.dto';
 import { CurrentPrincipal, Public } from './auth.decorators';
 import { RateLimited } from './rate-limit.guard';
+import { REFRESH_COOKIE, WEB_CLIENT_HEADER, WebSession } from './web-session';
+
+/** Documents the web app's header on every route that signs in or rotates the session. */
+const WebClientHeader = () =>
+  ApiHeader({
+    name: WEB_CLIENT_HEADER,
+    required: false,
+    description: `\`web\`: the refresh token is set as an httpOnly cookie (\`${REFRESH_COOKIE}\`, Path=/api/v1/auth) and left out of the body`,
+  });
 
 @ApiTags('auth')
 @Controller('auth')
 export class AuthController {
-  constructor(private readonly auth: AuthService) {}
+  constructor(
+    private readonly auth: AuthService,
+    private readonly webSession: WebSession,
+  ) {}
 
   /** Creates a clinic and its first admin, and signs the admin in. */
   @Post('register-clinic')
   @Public()
   @RateLimited()
   @HttpCode(201)
+  @WebClientHeader()
   @ApiProblems('validation_failed', 'email_taken', 'rate_limited')
-  registerClinic(@Body() body: RegisterClinicDto): Promise<RegisteredClinicDto> {
-    return this.auth.registerClinic(body);
+  async registerClinic(
+    @Body() body: RegisterClinicDto,
+    @Req() request: FastifyRequest,
+    @Res({ passthrough: true }) reply: FastifyReply,
+  ): Promise<RegisteredClinicDto> {
+    return this.webSession.answer(request, reply, await this.auth.registerClinic(body));
   }
 
   @Post('login')
   @Public()
   @RateLimited()
   @HttpCode(200)
+  @WebClientHeader()
   @ApiProblems('validation_failed', 'unauthenticated', 'rate_limited')
-  login(@Body() body: LoginDto): Promise<TokensDto> {
-    return this.auth.login(body.email, body.password);
+  async login(
+    @Body() body: LoginDto,
+    @Req() request: FastifyRequest,
+    @Res({ passthrough: true }) reply: FastifyReply,
+  ): Promise<TokensDto> {
+    return this.webSession.answer(request, reply, await this.auth.login(body.email, body.password));
   }
 
-  /** Rotates the refresh token. Reusing an already rotated token revokes the whole session. */
+  /**
+   * Rotates the refresh token, given in the body or, for the web app, by its cookie (then the
+   * request's Origin must be the app's). Reusing an already rotated token revokes the whole session.
+   */
   @Post('refresh')
   @Public()
   @RateLimited()
   @HttpCode(200)
-  @ApiProblems('validation_failed', 'unauthenticated', 'rate_limited')
-  refresh(@Body() body: RefreshDto): Promise<TokensDto> {
-    return this.auth.refresh(body.refreshToken);
+  @WebClientHeader()
+  @ApiProblems('validation_failed', 'unauthenticated', 'forbidden', 'rate_limited')
+  async refresh(
+    @Body() body: RefreshDto,
+    @Req() request: FastifyRequest,
+    @Res({ passthrough: true }) reply: FastifyReply,
+  ): Promise<TokensDto> {
+    const refreshToken = body.refreshToken ?? this.webSession.cookieToken(request);
+    if (refreshToken === undefined) {
+      throw AppError.validation([{ field: 'refreshToken', message: 'is required (in the body, or as the web session cookie)' }]);
+    }
+    try {
+      return this.webSession.answer(request, reply, await this.auth.refresh(refreshToken));
+    } catch (error) {
+      // A cookie that no longer works is dropped, so the browser stops sending it.
+      if (body.refreshToken === undefined) this.webSession.clear(request, reply);
+      throw error;
+    }
   }
 
-  /** Ends the current session: its access and refresh tokens stop working at once. */
+  /** Ends the current session: its access and refresh tokens stop working at once (and the web app's cookie is cleared). */
   @Post('logout')
   @ApiBearerAuth()
   @HttpCode(204)
-  @ApiProblems('unauthenticated')
-  async logout(@CurrentPrincipal() principal: Principal): Promise<void> {
+  @ApiProblems('unauthenticated', 'forbidden')
+  async logout(
+    @CurrentPrincipal() principal: Principal,
+    @Req() request: FastifyRequest,
+    @Res({ passthrough: true }) reply: FastifyReply,
+  ): Promise<void> {
+    this.clearWebCookie(request, reply);
     await this.auth.logout(principal);
   }
 
@@ -64,17 +110,27 @@ export class AuthController {
   @Public()
   @RateLimited()
   @HttpCode(200)
+  @WebClientHeader()
   @ApiProblems('validation_failed', 'invitation_invalid', 'rate_limited')
-  acceptInvitation(@Body() body: AcceptInvitationDto): Promise<TokensDto> {
-    return this.auth.acceptInvitation(body.token, body.password);
+  async acceptInvitation(
+    @Body() body: AcceptInvitationDto,
+    @Req() request: FastifyRequest,
+    @Res({ passthrough: true }) reply: FastifyReply,
+  ): Promise<TokensDto> {
+    return this.webSession.answer(request, reply, await this.auth.acceptInvitation(body.token, body.password));
   }
 
-  /** Ends every session of the caller, the current one included. */
+  /** Ends every session of the caller, the current one included (and clears the web app's cookie). */
   @Post('logout-all')
   @ApiBearerAuth()
   @HttpCode(204)
-  @ApiProblems('unauthenticated')
-  async logoutAll(@CurrentPrincipal() principal: Principal): Promise<void> {
+  @ApiProblems('unauthenticated', 'forbidden')
+  async logoutAll(
+    @CurrentPrincipal() principal: Principal,
+    @Req() request: FastifyRequest,
+    @Res({ passthrough: true }) reply: FastifyReply,
+  ): Promise<void> {
+    this.clearWebCookie(request, reply);
     await this.auth.logoutAll(principal);
   }
 
@@ -96,8 +152,20 @@ export class AuthController {
   @Public()
   @RateLimited()
   @HttpCode(200)
+  @WebClientHeader()
   @ApiProblems('validation_failed', 'reset_token_invalid', 'rate_limited')
-  confirmPasswordReset(@Body() body: PasswordResetConfirmDto): Promise<TokensDto> {
-    return this.auth.confirmPasswordReset(body.token, body.password);
+  async confirmPasswordReset(
+    @Body() body: PasswordResetConfirmDto,
+    @Req() request: FastifyRequest,
+    @Res({ passthrough: true }) reply: FastifyReply,
+  ): Promise<TokensDto> {
+    return this.webSession.answer(request, reply, await this.auth.confirmPasswordReset(body.token, body.password));
+  }
+
+  /** Signing out from the web app (its header or its cookie, the latter Origin-checked) also ends the cookie. */
+  private clearWebCookie(request: FastifyRequest, reply: FastifyReply): void {
+    if (this.webSession.cookieToken(request) !== undefined || this.webSession.isWebClient(request)) {
+      this.webSession.clear(request, reply);
+    }
   }
 }

@@ -1,6 +1,6 @@
 import { Type } from 'class-transformer';
 import { OmitType } from '@nestjs/swagger';
-import { IsEmail, IsNotEmpty, IsObject, IsString, MaxLength, MinLength, ValidateNested } from 'class-validator';
+import { IsEmail, IsNotEmpty, IsObject, IsOptional, IsString, MaxLength, MinLength, ValidateNested } from 'class-validator';
 import { ClinicDto, ClinicResponseDto } from '../clinics/clinic.dto';
 import { IsOptionalNotNull } from '../http/validators';
 import { UserResponseDto } from '../me/user.dto';
@@ -60,10 +60,12 @@ export class LoginDto {
 }
 
 export class RefreshDto {
+  /** Required unless the web app's session cookie carries it. */
+  @IsOptional()
   @IsString()
   @IsNotEmpty()
   @MaxLength(200)
-  refreshToken: string;
+  refreshToken?: string;
 }
 
 export class AcceptInvitationDto {
@@ -80,7 +82,8 @@ export class AcceptInvitationDto {
 
 export class TokensDto {
   accessToken: string;
-  refreshToken: string;
+  /** Always present, except for the web app (header `x-referloop-client: web`), which gets it as an httpOnly cookie. */
+  refreshToken?: string;
   /** Access token lifetime in seconds. */
   expiresIn: number;
   user: UserResponseDto;

@@ -1,25 +1,49 @@
 import type { FastifyInstance } from 'fastify';
+import { QUEUE_DASHBOARD_PATH } from './queue-dashboard';
 
 /**
- * The security headers every answer carries (helmet's set). Computed once: @fastify/helmet
- * rebuilt them, CSP parsing included, on every request, a tenth of a small request's CPU.
+ * Which Content-Security-Policy a path gets: `strict` for the web app and the API, `bundled-tool`
+ * for the pages of the tools the API mounts (Swagger UI at /api/docs, the queue dashboard).
  */
-export function securityHeaders(httpsOnly: boolean): Record<string, string> {
-  const csp = [
-    "default-src 'self'",
-    "base-uri 'self'",
-    "font-src 'self' https: data:",
-    "form-action 'self'",
-    "frame-ancestors 'self'",
-    "img-src 'self' data:",
-    "object-src 'none'",
-    // Swagger UI needs inline styles and its init script.
-    "script-src 'self' 'unsafe-inline'",
-    "script-src-attr 'none'",
-    "style-src 'self' 'unsafe-inline'",
-    // Only when served over https: on plain http it would make browsers fetch the app's scripts over https.
-    ...(httpsOnly ? ['upgrade-insecure-requests'] : []),
-  ].join(';');
+export type CspProfile = 'strict' | 'bundled-tool';
+
+const TOOL_PATHS = ['/api/docs', QUEUE_DASHBOARD_PATH];
+
+export function cspProfileFor(url: string): CspProfile {
+  const path = url.split('?', 1)[0];
+  return TOOL_PATHS.some((tool) => path === tool || path.startsWith(`${tool}/`)) ? 'bundled-tool' : 'strict';
+}
+
+/**
+ * Scripts and styles from the app's own files only, no inline code of any kind. (The app's few
+ * React `style={…}` values are set through the CSSOM, which CSP does not govern; its markup
+ * carries no style attribute.)
+ */
+const STRICT = [
+  "default-src 'self'",
+  "base-uri 'self'",
+  "connect-src 'self'",
+  "font-src 'self'",
+  "form-action 'self'",
+  "frame-ancestors 'self'",
+  "img-src 'self' data:",
+  "object-src 'none'",
+  "script-src 'self'",
+  "script-src-attr 'none'",
+  "style-src 'self'",
+];
+
+/** Swagger UI's and bull-board's pages carry inline styles; their scripts are files, so scripts stay strict. */
+const BUNDLED_TOOL = [...STRICT.filter((d) => !d.startsWith('style-src')), "style-src 'self' 'unsafe-inline'"];
+
+/**
+ * The security headers every answer carries (helmet's set), per CSP profile. Computed once:
+ * @fastify/helmet rebuilt them, CSP parsing included, on every request, a tenth of a small request's CPU.
+ */
+export function securityHeaders(httpsOnly: boolean, profile: CspProfile = 'strict'): Record<string, string> {
+  const directives = profile === 'strict' ? STRICT : BUNDLED_TOOL;
+  // Only when served over https: on plain http it would make browsers fetch the app's scripts over https.
+  const csp = [...directives, ...(httpsOnly ? ['upgrade-insecure-requests'] : [])].join(';');
   return {
     'content-security-policy': csp,
     'cross-origin-opener-policy': 'same-origin',
@@ -38,9 +62,12 @@ export function securityHeaders(httpsOnly: boolean): Record<string, string> {
 
 /** Sets the headers on every answer, errors and 404s included. */
 export function addSecurityHeaders(fastify: FastifyInstance, httpsOnly: boolean): void {
-  const headers = securityHeaders(httpsOnly);
-  fastify.addHook('onRequest', (_request, reply, done) => {
-    void reply.headers(headers);
+  const byProfile: Record<CspProfile, Record<string, string>> = {
+    strict: securityHeaders(httpsOnly, 'strict'),
+    'bundled-tool': securityHeaders(httpsOnly, 'bundled-tool'),
+  };
+  fastify.addHook('onRequest', (request, reply, done) => {
+    void reply.headers(byProfile[cspProfileFor(request.url)]);
     done();
   });
 }

@@ -5,7 +5,6 @@ type Tokens = components['schemas']['TokensDto'];
 
 interface Session {
   accessToken: string;
-  refreshToken: string;
   /** Epoch ms when the access token stops working. */
   accessExpiresAt: number;
   user: User;
@@ -14,34 +13,29 @@ interface Session {
 /** Why the session ended, shown on the sign-in screen. */
 export type EndReason = 'signed_out' | 'expired';
 
-// Tokens live in memory and in sessionStorage (this tab only, gone when it closes), never in localStorage.
-const STORAGE_KEY = 'referloop.session';
+/**
+ * The session lives in two halves: the short-lived access token in this page's memory only, and
+ * the refresh token in an httpOnly cookie (Path=/api/v1/auth) that page scripts cannot read. A new
+ * tab or a reload gets its access token by refreshing with the cookie; this header asks the API
+ * for the cookie instead of a refresh token in the body.
+ */
+const WEB_CLIENT_HEADERS = { 'x-referloop-client': 'web' } as const;
 const REFRESH_PATH = '/api/v1/auth/refresh';
+/** Every tab's refreshes take turns under this lock (see refreshSession). */
+const REFRESH_LOCK = 'referloop.refresh';
+/** Tells the other tabs that this one signed out. */
+const channel = typeof BroadcastChannel === 'function' ? new BroadcastChannel('referloop.session') : null;
 
-let session: Session | null = load();
+let session: Session | null = null;
+/** True until the first refresh after loading has answered: screens wait instead of showing sign-in. */
+let restoring = true;
 let endReason: EndReason | null = null;
 let refreshing: Promise<boolean> | null = null;
 let refreshTimer: ReturnType<typeof setTimeout> | undefined;
 const listeners = new Set<() => void>();
 
-function load(): Session | null {
-  try {
-    const raw = sessionStorage.getItem(STORAGE_KEY);
-    const parsed = raw ? (JSON.parse(raw) as Session) : null;
-    return parsed && typeof parsed.refreshToken === 'string' ? parsed : null;
-  } catch {
-    return null;
-  }
-}
-
-function save(next: Session | null): void {
+function set(next: Session | null): void {
   session = next;
-  try {
-    if (next) sessionStorage.setItem(STORAGE_KEY, JSON.stringify(next));
-    else sessionStorage.removeItem(STORAGE_KEY);
-  } catch {
-    // Private mode without storage: the session lives in memory only.
-  }
   scheduleRefresh();
   for (const listener of listeners) listener();
 }
@@ -61,47 +55,57 @@ export function subscribe(listener: () => void): () => void {
 }
 
 export const currentUser = (): User | null => session?.user ?? null;
+export const isRestoring = (): boolean => restoring;
 export const accessToken = (): string | null => session?.accessToken ?? null;
 export const lastEndReason = (): EndReason | null => endReason;
 
 export function startSession(tokens: Tokens): void {
   endReason = null;
-  save({
-    accessToken: tokens.accessToken,
-    refreshToken: tokens.refreshToken,
-    accessExpiresAt: Date.now() + tokens.expiresIn * 1000,
-    user: tokens.user,
-  });
+  restoring = false;
+  set({ accessToken: tokens.accessToken, accessExpiresAt: Date.now() + tokens.expiresIn * 1000, user: tokens.user });
 }
 
 export function updateUser(user: User): void {
-  if (session) save({ ...session, user });
+  if (session) set({ ...session, user });
 }
 
-export function endSession(reason: EndReason): void {
+export function endSession(reason: EndReason, { broadcast = true } = {}): void {
   endReason = reason;
-  save(null);
+  restoring = false;
+  if (broadcast && reason === 'signed_out') channel?.postMessage('signed_out');
+  set(null);
 }
+
+channel?.addEventListener('message', (event) => {
+  if (event.data === 'signed_out' && session) endSession('signed_out', { broadcast: false });
+});
 
 /**
- * Rotates the refresh token. One refresh at a time: the API revokes the whole session when a
- * rotated refresh token is used twice, so concurrent callers share the same attempt.
- * Resolves false when the session is over (the user must sign in again).
+ * Gets a new access token with the refresh cookie (which the API rotates). Resolves false when
+ * there is no session (the user must sign in).
+ *
+ * Two tabs refreshing at once would present the same cookie twice, and the API takes a rotated
+ * token presented again for a stolen one and revokes the session. So refreshes take turns across
+ * tabs under a Web Lock: a tab that waited refreshes with the cookie the previous one left (the
+ * browser stores a Set-Cookie before fetch resolves). Within a tab, concurrent callers share one
+ * attempt. Without Web Locks (old browsers, plain-http hosts other than loopback) only the latter holds.
  */
 export function refreshSession(): Promise<boolean> {
-  if (!session) return Promise.resolve(false);
   refreshing ??= (async () => {
-    const refreshToken = session!.refreshToken;
+    const hadSession = session !== null;
     try {
       let response: Response;
       try {
-        response = await fetch(REFRESH_PATH, {
-          method: 'POST',
-          headers: { 'content-type': 'application/json', accept: 'application/json' },
-          body: JSON.stringify({ refreshToken }),
-        });
+        const post = () =>
+          fetch(REFRESH_PATH, {
+            method: 'POST',
+            credentials: 'same-origin',
+            headers: { 'content-type': 'application/json', accept: 'application/json', ...WEB_CLIENT_HEADERS },
+            body: '{}',
+          });
+        response = navigator.locks ? await navigator.locks.request(REFRESH_LOCK, post) : await post();
       } catch {
-        // Offline: keep the session and try again later.
+        // Offline: keep the session (or keep restoring it) and try again later.
         scheduleRetry();
         return false;
       }
@@ -109,9 +113,13 @@ export function refreshSession(): Promise<boolean> {
         startSession((await response.json()) as Tokens);
         return true;
       }
-      if (response.status === 401 || response.status === 400) {
-        // Only end the session if nobody rotated it meanwhile (another refresh in this tab).
-        if (session?.refreshToken === refreshToken) endSession('expired');
+      if (response.status === 400 || response.status === 401 || response.status === 403) {
+        // No cookie (400), an ended session (401) or a refused Origin (403). On a fresh load that is simply "not signed in".
+        if (hadSession) endSession('expired');
+        else {
+          restoring = false;
+          set(null);
+        }
         return false;
       }
       scheduleRetry();
@@ -135,18 +143,26 @@ function scheduleRetry(): void {
 export async function authFetch(input: Request): Promise<Response> {
   const retry = input.clone();
   const sentWith = accessToken();
-  const response = await fetch(withToken(input, sentWith));
+  const response = await fetch(withHeaders(input, sentWith));
   if (response.status !== 401 || !session || input.url.endsWith(REFRESH_PATH)) return response;
   // Another request may already have refreshed while this one was in flight.
   const current = accessToken();
   const refreshed = current !== null && current !== sentWith ? true : await refreshSession();
   if (!refreshed) return response;
-  return fetch(withToken(retry, accessToken()));
+  return fetch(withHeaders(retry, accessToken()));
 }
 
-function withToken(request: Request, token: string | null): Request {
+function withHeaders(request: Request, token: string | null): Request {
+  for (const [name, value] of Object.entries(WEB_CLIENT_HEADERS)) request.headers.set(name, value);
   if (token) request.headers.set('authorization', `Bearer ${token}`);
   return request;
 }
 
-scheduleRefresh();
+// Earlier versions kept the refresh token in sessionStorage: remove what a tab may still hold.
+try {
+  sessionStorage.removeItem('referloop.session');
+} catch {
+  // Storage disabled: nothing was kept there either.
+}
+// A new tab or a reload: the cookie (if any) brings the session back.
+void refreshSession();

@@ -56,6 +56,13 @@ export function Layout({ user, children }: { user: User; children: ReactNode }) 
                 {user.clinic ? ` · ${user.clinic.name}` : ''}
               </span>
             </span>
+            <Link
+              to="/settings/security"
+              className="nav-link"
+              aria-current={pathname === '/settings/security' ? 'page' : undefined}
+            >
+              Security
+            </Link>
             <button type="button" className="button button-secondary button-small" onClick={() => void signOut()}>
               Sign out
             </button>
@@ -68,6 +75,7 @@ export function Layout({ user, children }: { user: User; children: ReactNode }) 
             </NavLink>
             <NavLink to="/admin/overdue">Overdue</NavLink>
             <NavLink to="/admin/practitioners">Practitioners</NavLink>
+            <NavLink to="/admin/unowned">Unowned referrals</NavLink>
             <NavLink to="/admin/notifications">Failed notifications</NavLink>
             <NavLink to="/admin/audit">Audit log</NavLink>
           </nav>

@@ -115,6 +115,7 @@ const EVENT: Record<string, string> = {
   auto_closed: 'Closed automatically',
   reminder_sent: 'Reminder sent to the recipient',
   escalated: 'Escalated to the recipient clinic',
+  reassigned: 'Reassigned to another practitioner',
 };
 export const eventLabel = (type: string) => EVENT[type] ?? humanize(type);
 

@@ -1,10 +1,15 @@
 import { createContext, useContext, useSyncExternalStore } from 'react';
-import { currentUser, subscribe } from '../api/session';
+import { currentUser, isRestoring, subscribe } from '../api/session';
 import type { ReferenceData, User } from '../api/types';
 
 /** The signed-in user (null when signed out); re-renders on sign-in, refresh and sign-out. */
 export function useUser(): User | null {
   return useSyncExternalStore(subscribe, currentUser);
+}
+
+/** True while a new tab or a reload is getting its session back from the refresh cookie. */
+export function useSessionRestoring(): boolean {
+  return useSyncExternalStore(subscribe, isRestoring);
 }
 
 export const ReferenceDataContext = createContext<ReferenceData | null>(null);

@@ -79,6 +79,9 @@ export function SignInPage() {
           </Link>
         </div>
       </form>
+      <p>
+        <Link to="/forgot-password">Forgot your password?</Link>
+      </p>
       <p className="muted small">Invited by your clinic? Open the invitation link you were given to set your password.</p>
     </PublicFrame>
   );

@@ -7,8 +7,9 @@ import { ErrorPanel, Loading, Notice } from '../../components/Feedback';
 import { daysUntil, formatDate, formatDateTime, localDate } from '../../lib/format';
 import { useAsync, useTitle } from '../../lib/hooks';
 import { humanize, roleLabel } from '../../lib/labels';
+import { Link } from '../../lib/router';
 import { useReferenceData } from '../../lib/session-hooks';
-import { clinicPractitioners } from './admin-data';
+import { clinicMembers, clinicPractitioners } from './admin-data';
 import { InvitationsSection, type IssuedLink } from './InvitationsSection';
 
 const EXPIRY_WARNING_DAYS = 60;
@@ -91,6 +92,28 @@ export function PractitionersPage({ user }: { user: User }) {
   const [invitation, setInvitation] = useState<IssuedLink | null>(null);
   const [invitationsKey, setInvitationsKey] = useState(0);
   const inviteButton = useRef<HTMLButtonElement>(null);
+  const [confirming, setConfirming] = useState<string | null>(null);
+  /** Deactivated users are not in the directory: the clinic's member list has them. */
+  const deactivated = useAsync(async () => (await clinicMembers()).filter((p) => !p.active), [user.clinicId]);
+  const [justDeactivated, setJustDeactivated] = useState<string | null>(null);
+  const [accessError, setAccessError] = useState<unknown>(null);
+  const [busy, setBusy] = useState(false);
+
+  const setActive = async (practitioner: Practitioner, active: boolean) => {
+    setBusy(true);
+    setAccessError(null);
+    try {
+      const path = active ? '/api/v1/practitioners/{id}/reactivate' : '/api/v1/practitioners/{id}/deactivate';
+      await call(api.POST(path, { params: { path: { id: practitioner.id } } }));
+      setConfirming(null);
+      setJustDeactivated(active ? null : practitioner.fullName);
+      await Promise.all([list.reload(), deactivated.reload()]);
+    } catch (e) {
+      setAccessError(e);
+    } finally {
+      setBusy(false);
+    }
+  };
 
   const expiring = (list.data ?? []).filter(
     (p) => p.licence && (p.licenceExpired || daysUntil(p.licence.expiresOn) <= EXPIRY_WARNING_DAYS),
@@ -157,6 +180,14 @@ export function PractitionersPage({ user }: { user: User }) {
         </section>
       )}
 
+      {accessError !== null && <Notice tone="error">{errorMessage(accessError)}</Notice>}
+      {justDeactivated && (
+        <Notice tone="success">
+          {justDeactivated} is deactivated: signed out everywhere, unable to sign in and out of the directory. Their open
+          referrals wait for you under <Link to="/admin/unowned">Unowned referrals</Link>.
+        </Notice>
+      )}
+
       {expiring.length > 0 && (
         <Notice tone="warning">
           {expiring.length === 1 ? '1 licence needs' : `${expiring.length} licences need`} renewing soon:{' '}
@@ -181,7 +212,7 @@ export function PractitionersPage({ user }: { user: User }) {
                 <th scope="col">Referrals</th>
                 <th scope="col">Specialties</th>
                 <th scope="col">
-                  <span className="visually-hidden">Edit</span>
+                  <span className="visually-hidden">Actions</span>
                 </th>
               </tr>
             </thead>
@@ -218,14 +249,50 @@ export function PractitionersPage({ user }: { user: User }) {
                     <td>{p.acceptingReferrals ? 'Accepting' : 'Not accepting'}</td>
                     <td className="small">{p.specialties.map(humanize).join(', ') || '—'}</td>
                     <td>
-                      <button
-                        type="button"
-                        className="button button-secondary button-small"
-                        onClick={() => setEditing(p.id)}
-                        aria-label={`Edit ${p.fullName}`}
-                      >
-                        Edit
-                      </button>
+                      {confirming === p.id ? (
+                        <div className="confirm" role="group" aria-label={`Deactivate ${p.fullName}?`}>
+                          <p className="small">Deactivate {p.fullName}? They are signed out at once and cannot sign in.</p>
+                          <div className="actions-row">
+                            <button
+                              type="button"
+                              className="button button-danger button-small"
+                              disabled={busy}
+                              onClick={() => void setActive(p, false)}
+                            >
+                              Yes, deactivate
+                            </button>
+                            <button
+                              type="button"
+                              className="button button-secondary button-small"
+                              disabled={busy}
+                              onClick={() => setConfirming(null)}
+                            >
+                              Keep active
+                            </button>
+                          </div>
+                        </div>
+                      ) : (
+                        <div className="actions-row">
+                          <button
+                            type="button"
+                            className="button button-secondary button-small"
+                            onClick={() => setEditing(p.id)}
+                            aria-label={`Edit ${p.fullName}`}
+                          >
+                            Edit
+                          </button>
+                          {p.status === 'active' && (
+                            <button
+                              type="button"
+                              className="button button-secondary button-small"
+                              onClick={() => setConfirming(p.id)}
+                              aria-label={`Deactivate ${p.fullName}`}
+                            >
+                              Deactivate
+                            </button>
+                          )}
+                        </div>
+                      )}
                     </td>
                   </tr>
                 ),
@@ -234,9 +301,31 @@ export function PractitionersPage({ user }: { user: User }) {
           </table>
         </div>
       )}
+      {deactivated.data && deactivated.data.length > 0 && (
+        <section className="card" aria-labelledby="deactivated-heading">
+          <h2 id="deactivated-heading">Deactivated</h2>
+          <ul className="plain-list" data-testid="deactivated-list">
+            {deactivated.data.map((p) => (
+              <li key={p.id} className="actions-row">
+                <span>
+                  {p.fullName} <span className="muted small">({roleLabel(p.role)})</span>
+                </span>
+                <button
+                  type="button"
+                  className="button button-secondary button-small"
+                  disabled={busy}
+                  onClick={() => void setActive(p, true)}
+                >
+                  Reactivate {p.fullName}
+                </button>
+              </li>
+            ))}
+          </ul>
+        </section>
+      )}
       <p className="muted small">
-        Practitioners whose licence has already expired are not listed here (the directory hides them), nor are people who have
-        not yet joined: see the invitations below.
+        Practitioners whose licence has already expired, and deactivated ones, are not listed here (the directory hides them),
+        nor are people who have not yet joined: see the invitations below.
       </p>
       <InvitationsSection reloadKey={invitationsKey} onLink={setInvitation} />
     </>

@@ -1,0 +1,86 @@
+import { type FormEvent, useState } from 'react';
+import { api, call } from '../../api/client';
+import { ApiError, errorMessage } from '../../api/problem';
+import { startSession } from '../../api/session';
+import { Notice } from '../../components/Feedback';
+import { setFlash } from '../../lib/flash';
+import { useTitle } from '../../lib/hooks';
+import { Link, navigate } from '../../lib/router';
+import { PublicFrame } from '../SignInPage';
+import { checkNewPassword, NewPasswordFields, type NewPasswordErrors } from './password-fields';
+import { SECURITY_PATH } from './SecurityPage';
+
+/**
+ * The emailed link is /reset-password#token=…: a fragment never reaches a server (nor its logs or a
+ * Referer). The token is read once and removed from the address bar, so it is not left in history.
+ */
+function takeTokenFromFragment(): string {
+  const token = new URLSearchParams(location.hash.slice(1)).get('token') ?? '';
+  if (location.hash) history.replaceState(history.state, '', location.pathname + location.search);
+  return token;
+}
+
+export function ResetPasswordPage() {
+  useTitle('Choose a new password');
+  const [token] = useState(takeTokenFromFragment);
+  const [password, setPassword] = useState('');
+  const [confirm, setConfirm] = useState('');
+  const [errors, setErrors] = useState<NewPasswordErrors>({});
+  const [error, setError] = useState<unknown>(null);
+  const [busy, setBusy] = useState(false);
+
+  const submit = async (event: FormEvent) => {
+    event.preventDefault();
+    const next = checkNewPassword(password, confirm);
+    setErrors(next);
+    if (Object.keys(next).length > 0) return;
+    setBusy(true);
+    setError(null);
+    try {
+      startSession(await call(api.POST('/api/v1/auth/password-reset/confirm', { body: { token, password } })));
+      setFlash({ tone: 'success', text: 'Your password is changed. Any other device signed in to your account is signed out.' });
+      navigate(SECURITY_PATH, { replace: true });
+    } catch (e) {
+      if (e instanceof ApiError && e.fieldMessage('password')) setErrors({ password: e.fieldMessage('password') });
+      else setError(e);
+      setBusy(false);
+    }
+  };
+
+  if (!token) {
+    return (
+      <PublicFrame title="Choose a new password">
+        <Notice tone="error">This link has no reset token. Open the link from the email again, or ask for a new one.</Notice>
+        <Link to="/forgot-password">Ask for a new link</Link>
+      </PublicFrame>
+    );
+  }
+
+  return (
+    <PublicFrame title="Choose a new password">
+      {error !== null && (
+        <Notice tone="error">
+          {error instanceof ApiError && error.code === 'reset_token_invalid' ? (
+            <>
+              This link has expired or was already used. <Link to="/forgot-password">Ask for a new link</Link>.
+            </>
+          ) : (
+            errorMessage(error)
+          )}
+        </Notice>
+      )}
+      <form onSubmit={submit} className="stack" noValidate aria-label="Choose a new password">
+        <NewPasswordFields
+          password={password}
+          confirm={confirm}
+          errors={errors}
+          onPassword={setPassword}
+          onConfirm={setConfirm}
+        />
+        <button type="submit" className="button button-primary" disabled={busy}>
+          {busy ? 'Saving…' : 'Save password and sign in'}
+        </button>
+      </form>
+    </PublicFrame>
+  );
+}

@@ -1,0 +1,230 @@
+import { type FormEvent, useState } from 'react';
+import { api, call } from '../../api/client';
+import { ApiError, errorMessage } from '../../api/problem';
+import { endSession } from '../../api/session';
+import { Field } from '../../components/Field';
+import { ErrorPanel, Loading, Notice } from '../../components/Feedback';
+import { type Flash, takeFlash } from '../../lib/flash';
+import { formatDateTime } from '../../lib/format';
+import { useAsync, useTitle } from '../../lib/hooks';
+import { navigate } from '../../lib/router';
+import { checkNewPassword, NewPasswordFields, type NewPasswordErrors } from './password-fields';
+
+export const SECURITY_PATH = '/settings/security';
+
+const loadSessions = async () => (await call(api.GET('/api/v1/me/sessions'))).items;
+type Session = Awaited<ReturnType<typeof loadSessions>>[number];
+
+/** Your password and the devices signed in to your account. */
+export function SecurityPage() {
+  useTitle('Account security');
+  const [flash] = useState<Flash | null>(() => takeFlash());
+  const sessions = useAsync(loadSessions, []);
+  return (
+    <>
+      <h1 tabIndex={-1}>Account security</h1>
+      {flash && <Notice tone={flash.tone}>{flash.text}</Notice>}
+      <ChangePassword onChanged={() => void sessions.reload()} />
+      <section className="card" aria-labelledby="sessions-heading">
+        <h2 id="sessions-heading">Your sessions</h2>
+        <p className="muted">Every device and browser signed in to your account. Sign out any you do not recognise.</p>
+        {sessions.error !== undefined ? (
+          <ErrorPanel error={sessions.error} title="Could not load your sessions" onRetry={() => void sessions.reload()} />
+        ) : !sessions.data ? (
+          <Loading lines={3} />
+        ) : (
+          <SessionList sessions={sessions.data} onChanged={() => void sessions.reload()} />
+        )}
+      </section>
+    </>
+  );
+}
+
+function ChangePassword({ onChanged }: { onChanged: () => void }) {
+  const [current, setCurrent] = useState('');
+  const [password, setPassword] = useState('');
+  const [confirm, setConfirm] = useState('');
+  const [errors, setErrors] = useState<NewPasswordErrors & { current?: string }>({});
+  const [error, setError] = useState<unknown>(null);
+  const [done, setDone] = useState(false);
+  const [busy, setBusy] = useState(false);
+
+  const submit = async (event: FormEvent) => {
+    event.preventDefault();
+    const next = { ...checkNewPassword(password, confirm), ...(current ? {} : { current: 'Enter your current password.' }) };
+    setErrors(next);
+    setDone(false);
+    if (Object.keys(next).length > 0) return;
+    setBusy(true);
+    setError(null);
+    try {
+      await call(api.POST('/api/v1/me/password', { body: { currentPassword: current, newPassword: password } }));
+      setCurrent('');
+      setPassword('');
+      setConfirm('');
+      setDone(true);
+      onChanged();
+    } catch (e) {
+      if (e instanceof ApiError && e.code === 'current_password_incorrect')
+        setErrors({ current: 'This is not your current password.' });
+      else if (e instanceof ApiError && e.fieldMessage('newPassword')) setErrors({ password: e.fieldMessage('newPassword') });
+      else setError(e);
+    } finally {
+      setBusy(false);
+    }
+  };
+
+  return (
+    <section className="card" aria-labelledby="password-heading">
+      <h2 id="password-heading">Change your password</h2>
+      {done && <Notice tone="success">Your password is changed. Your other sessions are signed out.</Notice>}
+      {error !== null && <Notice tone="error">{errorMessage(error)}</Notice>}
+      <form onSubmit={submit} className="stack" noValidate aria-label="Change your password">
+        <Field label="Current password" required error={errors.current}>
+          {(p) => (
+            <input
+              {...p}
+              type="password"
+              name="currentPassword"
+              autoComplete="current-password"
+              value={current}
+              onChange={(e) => setCurrent(e.target.value)}
+            />
+          )}
+        </Field>
+        <NewPasswordFields
+          password={password}
+          confirm={confirm}
+          errors={errors}
+          onPassword={setPassword}
+          onConfirm={setConfirm}
+        />
+        <div className="actions-row">
+          <button type="submit" className="button button-primary" disabled={busy}>
+            {busy ? 'Saving…' : 'Change password'}
+          </button>
+        </div>
+      </form>
+    </section>
+  );
+}
+
+function SessionList({ sessions, onChanged }: { sessions: Session[]; onChanged: () => void }) {
+  const [error, setError] = useState<unknown>(null);
+  const [busy, setBusy] = useState<string | null>(null);
+  const [ended, setEnded] = useState<string | null>(null);
+
+  const signOut = async (session: Session) => {
+    setBusy(session.id);
+    setError(null);
+    try {
+      await call(api.DELETE('/api/v1/me/sessions/{id}', { params: { path: { id: session.id } } }));
+      setEnded(deviceName(session.userAgent));
+      onChanged();
+    } catch (e) {
+      setError(e);
+    } finally {
+      setBusy(null);
+    }
+  };
+
+  const signOutEverywhere = async () => {
+    setBusy('all');
+    setError(null);
+    try {
+      await call(api.POST('/api/v1/auth/logout-all'));
+      endSession('signed_out');
+      navigate('/sign-in');
+    } catch (e) {
+      setError(e);
+      setBusy(null);
+    }
+  };
+
+  return (
+    <>
+      {ended && <Notice tone="success">{ended} is signed out.</Notice>}
+      {error !== null && <Notice tone="error">{errorMessage(error)}</Notice>}
+      {/* Focusable, so keyboard users can scroll it sideways on a phone when it holds no button. */}
+      <div className="table-wrap" tabIndex={0} role="region" aria-label="Your sessions">
+        <table className="table" data-testid="sessions-table">
+          <thead>
+            <tr>
+              <th scope="col">Device</th>
+              <th scope="col">Signed in</th>
+              <th scope="col">Last active</th>
+              <th scope="col">Address</th>
+              <th scope="col">
+                <span className="visually-hidden">Sign out</span>
+              </th>
+            </tr>
+          </thead>
+          <tbody>
+            {sessions.map((s) => (
+              <tr key={s.id} data-session-id={s.id} data-current={s.current ? 'true' : undefined}>
+                <th scope="row">
+                  {deviceName(s.userAgent)}
+                  {s.current && <span className="chip chip-success">This device</span>}
+                </th>
+                <td>{formatDateTime(s.createdAt)}</td>
+                <td>{s.lastUsedAt ? formatDateTime(s.lastUsedAt) : '—'}</td>
+                <td>{s.ip ?? '—'}</td>
+                <td>
+                  {!s.current && (
+                    <button
+                      type="button"
+                      className="button button-secondary button-small"
+                      disabled={busy !== null}
+                      onClick={() => void signOut(s)}
+                      aria-label={`Sign out ${deviceName(s.userAgent)}, signed in ${formatDateTime(s.createdAt)}`}
+                    >
+                      Sign out
+                    </button>
+                  )}
+                </td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      </div>
+      <div className="actions-row">
+        <button
+          type="button"
+          className="button button-secondary"
+          disabled={busy !== null}
+          onClick={() => void signOutEverywhere()}
+        >
+          {busy === 'all' ? 'Signing out…' : 'Sign out everywhere'}
+        </button>
+        <p className="muted small">Ends every session, this one included.</p>
+      </div>
+    </>
+  );
+}
+
+/** A readable name for a browser's User-Agent ("Chrome on Linux"), or a generic one. */
+export function deviceName(userAgent: string | null): string {
+  if (!userAgent) return 'Unknown device';
+  const browser = /Edg\//.test(userAgent)
+    ? 'Edge'
+    : /Firefox\//.test(userAgent)
+      ? 'Firefox'
+      : /Chrom(e|ium)\//.test(userAgent)
+        ? 'Chrome'
+        : /Safari\//.test(userAgent)
+          ? 'Safari'
+          : null;
+  const system = /Android/.test(userAgent)
+    ? 'Android'
+    : /iPhone|iPad/.test(userAgent)
+      ? 'iOS'
+      : /Windows/.test(userAgent)
+        ? 'Windows'
+        : /Mac OS X/.test(userAgent)
+          ? 'macOS'
+          : /Linux/.test(userAgent)
+            ? 'Linux'
+            : null;
+  if (browser && system) return `${browser} on ${system}`;
+  return browser ?? system ?? userAgent.slice(0, 60);
+}

@@ -1,0 +1,322 @@
+import type { AddressInfo } from 'node:net';
+import { join } from 'node:path';
+import { PASSWORD } from '@referloop/testing';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
+import { axeViolations, DESKTOP, launchBrowser, PHONE, SCREENSHOTS, watchPage } from '../support/browser';
+import { createPatient, createReferral, injuryReferralBody, actOk } from '../support/referral-helpers';
+import { eventually, startSmtpSink } from '../support/sinks';
+import {
+  addPractitioner,
+  registerClinic,
+  type SignedInUser,
+  startTestApp,
+  type TestApp,
+  type TestClinic,
+} from '../support/test-app';
+
+jest.setTimeout(180_000);
+
+/** An email body as written: undoes quoted-printable soft line breaks and =XX escapes. */
+const quotedPrintable = (raw: string) =>
+  raw.replace(/=\r?\n/g, '').replace(/=([0-9A-F]{2})/g, (_, hex: string) => String.fromCharCode(parseInt(hex, 16)));
+
+const NEW_PASSWORD = 'a new password 2 remember';
+const NEWER_PASSWORD = 'the newest password 3';
+
+/**
+ * The account screens in a real browser, under the app's strict CSP: the web session (a reload
+ * keeps it, two tabs refreshing at once keep it, no script-readable refresh token), forgot and
+ * reset password through the emailed link, change password, the sessions list, and an admin
+ * deactivating a practitioner and reassigning their referral. Every screen is checked with axe
+ * (WCAG 2.1 A/AA) at desktop and phone size.
+ */
+describe('web app in the browser: sessions and accounts', () => {
+  let t: TestApp;
+  let smtp: Awaited<ReturnType<typeof startSmtpSink>>;
+  let base: string;
+  let browser: Browser;
+  const contexts: BrowserContext[] = [];
+  const problems = { pageErrors: [] as string[], cspViolations: [] as string[] };
+  const accessibility: string[] = [];
+  let clinic: TestClinic;
+  let lmt: SignedInUser;
+  let colleague: SignedInUser;
+  let referralId: string;
+  /** The LMT on a laptop, and the same LMT on a phone. */
+  let laptop: Page;
+  let phone: Page;
+
+  async function newPage(label: string, viewport = DESKTOP, context?: BrowserContext): Promise<Page> {
+    if (!context) {
+      context = await browser.newContext({ viewport, baseURL: base, locale: 'en-US' });
+      contexts.push(context);
+    }
+    const page = await context.newPage();
+    page.setDefaultTimeout(15_000);
+    watchPage(page, label, problems);
+    return page;
+  }
+
+  /** Screenshots a screen and checks it with axe at desktop and at phone size. */
+  async function check(page: Page, name: string): Promise<void> {
+    const viewport = page.viewportSize();
+    for (const [size, dimensions] of [
+      ['desktop', DESKTOP],
+      ['phone', PHONE],
+    ] as const) {
+      await page.setViewportSize(dimensions);
+      await page.screenshot({ path: join(SCREENSHOTS, `accounts-${name}-${size}.png`), fullPage: true });
+      for (const violation of await axeViolations(page)) accessibility.push(`${name} (${size}): ${violation}`);
+    }
+    if (viewport) await page.setViewportSize(viewport);
+  }
+
+  async function signIn(page: Page, email: string, password: string): Promise<void> {
+    await page.goto('/sign-in');
+    await page.getByLabel('Email').fill(email);
+    await page.getByLabel('Password').fill(password);
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.getByRole('heading', { level: 1, name: 'Referrals' }).waitFor();
+  }
+
+  const signedIn = (page: Page) => page.getByRole('heading', { level: 1, name: 'Referrals' }).waitFor();
+  const atSignIn = (page: Page) => page.getByRole('heading', { level: 1, name: 'Sign in' }).waitFor();
+
+  beforeAll(async () => {
+    smtp = await startSmtpSink();
+    t = await startTestApp({ SMTP_URL: smtp.url, OUTBOX_SWEEP_INTERVAL: '500ms' }, { worker: true });
+    await t.app.listen({ port: 0, host: '127.0.0.1' });
+    base = `http://127.0.0.1:${(t.app.getHttpServer().address() as AddressInfo).port}`;
+
+    clinic = await registerClinic(t.http, { name: 'Sunrise Massage' });
+    lmt = await addPractitioner(t.http, clinic, 'massage_therapist', { fullName: 'Morgan Massage' });
+    colleague = await addPractitioner(t.http, clinic, 'massage_therapist', { fullName: 'Casey Colleague' });
+    const physio = await registerClinic(t.http, { name: 'Capitol Physio' });
+    const pt = await addPractitioner(t.http, physio, 'physical_therapist', { fullName: 'Priya Physio' });
+    // An open referral of the LMT's, which the admin reassigns once the LMT is deactivated.
+    const patient = await createPatient(t.http, lmt);
+    const draft = await createReferral(t.http, lmt, injuryReferralBody(patient.id, pt.id));
+    referralId = (await actOk(t.http, lmt, draft, 'send')).id;
+
+    browser = await launchBrowser();
+  });
+
+  afterAll(async () => {
+    for (const context of contexts) await context.close().catch(() => undefined);
+    await browser?.close();
+    await t?.close();
+    await smtp?.close();
+  });
+
+  it('keeps the session across a reload with no refresh token that page scripts can read', async () => {
+    laptop = await newPage('laptop');
+    await signIn(laptop, lmt.email, PASSWORD);
+    const [cookie] = (await laptop.context().cookies()).filter((c) => c.name === 'referloop_refresh');
+    expect(cookie).toMatchObject({ httpOnly: true, sameSite: 'Strict', path: '/api/v1/auth' });
+
+    const refreshed = laptop.waitForResponse((r) => r.url().endsWith('/api/v1/auth/refresh') && r.status() === 200);
+    await laptop.reload();
+    await refreshed;
+    await signedIn(laptop);
+
+    // Evaluated in the page (as strings: this file is type-checked without the DOM library).
+    const readable = {
+      cookie: await laptop.evaluate<string>('document.cookie'),
+      stored: await laptop.evaluate<string>('JSON.stringify({ ...localStorage }) + JSON.stringify({ ...sessionStorage })'),
+    };
+    expect(readable.cookie).not.toContain('referloop_refresh');
+    expect(readable.cookie).not.toContain(cookie.value);
+    expect(readable.stored).not.toContain(cookie.value.split('.')[1]);
+    expect(readable.stored).not.toMatch(/refresh/i);
+  });
+
+  it('two tabs reloading at once both keep the session (refreshes take turns across tabs)', async () => {
+    const second = await newPage('laptop-tab-2', DESKTOP, laptop.context());
+    await second.goto('/');
+    await signedIn(second);
+    for (let round = 0; round < 3; round++) {
+      await Promise.all([laptop.reload(), second.reload()]);
+      await Promise.all([signedIn(laptop), signedIn(second)]);
+    }
+    // Neither tab presented a rotated cookie twice: the session still refreshes.
+    const refreshed = laptop.waitForResponse((r) => r.url().endsWith('/api/v1/auth/refresh'));
+    await laptop.reload();
+    expect((await refreshed).status()).toBe(200);
+    await signedIn(laptop);
+    await second.close();
+  });
+
+  it('forgot password: the emailed link resets it, signs in, and signs the other session out', async () => {
+    phone = await newPage('phone', PHONE);
+    await phone.goto('/sign-in');
+    await phone.getByRole('link', { name: 'Forgot your password?' }).click();
+    await phone.getByRole('heading', { level: 1, name: 'Forgot your password?' }).waitFor();
+    // An error next to the field, in plain words.
+    await phone.getByRole('button', { name: 'Email me a link' }).click();
+    await phone.getByText('Enter the email you sign in with.').waitFor();
+    await check(phone, 'forgot-password');
+    await phone.getByLabel('Email').fill(lmt.email);
+    await phone.getByRole('button', { name: 'Email me a link' }).click();
+    await phone.getByRole('heading', { level: 1, name: 'Check your email' }).waitFor();
+    await check(phone, 'check-your-email');
+
+    const token = await eventually(
+      () =>
+        smtp.messages
+          .filter((m) => m.to.includes(lmt.email))
+          .map((m) => /\/reset-password#token=([A-Za-z0-9_%.-]+)/.exec(quotedPrintable(m.raw))?.[1])
+          .find(Boolean),
+      'password reset email',
+    );
+
+    await phone.goto(`/reset-password#token=${token}`);
+    await phone.getByRole('heading', { level: 1, name: 'Choose a new password' }).waitFor();
+    // The token leaves the address bar (and so history) at once.
+    expect(phone.url()).toBe(`${base}/reset-password`);
+    await phone.getByLabel(/^New password/).fill(NEW_PASSWORD);
+    await phone.getByLabel('Repeat the new password').fill('something else entirely');
+    await phone.getByRole('button', { name: 'Save password and sign in' }).click();
+    await phone.getByText('The two passwords differ.').waitFor();
+    await check(phone, 'reset-password');
+    await phone.getByLabel('Repeat the new password').fill(NEW_PASSWORD);
+    await phone.getByRole('button', { name: 'Save password and sign in' }).click();
+
+    await phone.getByRole('heading', { level: 1, name: 'Account security' }).waitFor();
+    await phone.getByText('Your password is changed.').waitFor();
+    const sessions = phone.getByTestId('sessions-table').locator('tbody tr');
+    await eventually(async () => (await sessions.count()) === 1, 'one session');
+    await phone.getByText('This device').waitFor();
+
+    // The laptop's session was revoked by the reset: a reload lands on sign-in.
+    await laptop.reload();
+    await atSignIn(laptop);
+  });
+
+  it('changes the password on the security page (wrong current password shown next to the field)', async () => {
+    const form = phone.getByRole('form', { name: 'Change your password' });
+    await form.getByLabel('Current password').fill('not my password at all');
+    await form.getByLabel(/^New password/).fill(NEWER_PASSWORD);
+    await form.getByLabel('Repeat the new password').fill(NEWER_PASSWORD);
+    await form.getByRole('button', { name: 'Change password' }).click();
+    await form.getByText('This is not your current password.').waitFor();
+    await check(phone, 'security-wrong-password');
+
+    await form.getByLabel('Current password').fill(NEW_PASSWORD);
+    await form.getByRole('button', { name: 'Change password' }).click();
+    await phone.getByText('Your password is changed. Your other sessions are signed out.').waitFor();
+    await t.http.post('/api/v1/auth/login').send({ email: lmt.email, password: NEWER_PASSWORD }).expect(200);
+  });
+
+  it('lists the sessions, signs one out, then signs out everywhere', async () => {
+    await signIn(laptop, lmt.email, NEWER_PASSWORD);
+    await phone.reload();
+    await phone.getByRole('heading', { level: 1, name: 'Account security' }).waitFor();
+    const rows = phone.getByTestId('sessions-table').locator('tbody tr');
+    // The phone, the laptop and the API login of the test above.
+    await eventually(async () => (await rows.count()) === 3, 'three sessions');
+    await check(phone, 'sessions');
+
+    const others = phone.getByTestId('sessions-table').locator('tbody tr:not([data-current])');
+    await others
+      .first()
+      .getByRole('button', { name: /^Sign out/ })
+      .click();
+    await phone.getByText(/is signed out\.$/).waitFor();
+    await eventually(async () => (await rows.count()) === 2, 'two sessions');
+    await others
+      .first()
+      .getByRole('button', { name: /^Sign out/ })
+      .click();
+    await eventually(async () => (await rows.count()) === 1, 'one session');
+    await laptop.reload();
+    await atSignIn(laptop);
+
+    await phone.getByRole('button', { name: 'Sign out everywhere' }).click();
+    await atSignIn(phone);
+    await phone.getByText('You are signed out.').waitFor();
+    await phone.reload();
+    await atSignIn(phone);
+  });
+
+  it('an admin deactivates the practitioner and reassigns their open referral', async () => {
+    const admin = await newPage('admin');
+    await signIn(admin, clinic.admin.email, PASSWORD);
+    await admin.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Admin' }).click();
+    await admin.getByRole('navigation', { name: 'Admin' }).getByRole('link', { name: 'Practitioners' }).click();
+    const table = admin.getByTestId('practitioners-table');
+    await table.getByText('Morgan Massage').waitFor();
+    await admin.getByRole('button', { name: 'Deactivate Morgan Massage' }).click();
+    await check(admin, 'practitioners-confirm-deactivate');
+    await admin.getByRole('button', { name: 'Yes, deactivate' }).click();
+    await admin.getByText(/^Morgan Massage is deactivated/).waitFor();
+    await admin.getByTestId('deactivated-list').getByRole('button', { name: 'Reactivate Morgan Massage' }).waitFor();
+    await eventually(async () => (await table.getByText('Morgan Massage').count()) === 0, 'leaves the list');
+    await check(admin, 'practitioners-deactivated');
+    await t.http.post('/api/v1/auth/login').send({ email: lmt.email, password: NEWER_PASSWORD }).expect(401);
+
+    await admin.getByRole('main').getByRole('link', { name: 'Unowned referrals' }).click();
+    await admin.getByRole('heading', { level: 1, name: 'Unowned referrals' }).waitFor();
+    const row = admin.locator(`[data-testid=unowned-table] tr[data-referral-id="${referralId}"]`);
+    await row.getByText('Morgan Massage').waitFor();
+    await row.getByRole('button', { name: 'Reassign' }).click();
+    await row.getByText('Choose who takes it over.').waitFor();
+    await check(admin, 'unowned-referrals');
+    await row.getByLabel('Reassign to').selectOption({ label: 'Casey Colleague' });
+    await row.getByRole('button', { name: 'Reassign' }).click();
+    await admin.getByText('now belongs to Casey Colleague').waitFor();
+    await admin.getByText('Every open referral has an active practitioner.').waitFor();
+
+    const referral = await t.http.get(`/api/v1/referrals/${referralId}`).set(colleague.auth).expect(200);
+    expect(referral.body.senderId).toBe(colleague.id);
+    expect(referral.body.timeline.map((e: { type: string }) => e.type)).toContain('reassigned');
+
+    // Reactivated, Morgan is back in the list and can sign in again.
+    await admin.getByRole('navigation', { name: 'Admin' }).getByRole('link', { name: 'Practitioners' }).click();
+    await admin.getByRole('button', { name: 'Reactivate Morgan Massage' }).click();
+    await table.getByText('Morgan Massage').waitFor();
+    await t.http.post('/api/v1/auth/login').send({ email: lmt.email, password: NEWER_PASSWORD }).expect(200);
+  });
+
+  it('the new-referral form passes axe: empty, with errors, and with a red flag', async () => {
+    const page = await newPage('new-referral');
+    await signIn(page, colleague.email, PASSWORD);
+    await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'New referral' }).click();
+    await page.getByRole('heading', { level: 1, name: 'New injury referral' }).waitFor();
+    await check(page, 'new-referral-empty');
+    await page.getByRole('button', { name: /^Send/ }).first().click();
+    await check(page, 'new-referral-errors');
+    await page.getByLabel(/night/i).check();
+    await check(page, 'new-referral-red-flag');
+  });
+
+  it('notices a CSP violation when one happens (the watch is live)', async () => {
+    const context = await browser.newContext({ viewport: DESKTOP, baseURL: base });
+    contexts.push(context);
+    const page = await context.newPage();
+    const seen = { pageErrors: [] as string[], cspViolations: [] as string[] };
+    watchPage(page, 'csp-probe', seen);
+    await page.goto('/sign-in');
+    await atSignIn(page);
+    await page.evaluate(
+      "document.head.append(Object.assign(document.createElement('style'), { textContent: 'body { outline: 1px solid red; }' }))",
+    );
+    await eventually(() => seen.cspViolations.length > 0, 'a reported CSP violation');
+    expect(seen.cspViolations[0]).toMatch(/style-src/);
+  });
+
+  it('Swagger UI at /api/docs runs under its own policy without a CSP violation', async () => {
+    const page = await newPage('swagger-ui');
+    await page.goto('/api/docs');
+    await page.getByRole('heading', { name: /ReferLoop API/ }).waitFor();
+    await page.locator('.opblock').first().waitFor();
+  });
+
+  it('saw no uncaught error and no CSP violation in any page', () => {
+    expect(problems.pageErrors).toEqual([]);
+    expect(problems.cspViolations).toEqual([]);
+  });
+
+  it('finds no WCAG 2.1 A/AA violation (axe-core) on any account screen, at desktop and phone size', () => {
+    expect(accessibility).toEqual([]);
+  });
+});
