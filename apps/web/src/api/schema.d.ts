@@ -43,7 +43,10 @@ export interface paths {
     };
     get?: never;
     put?: never;
-    /** Rotates the refresh token. Reusing an already rotated token revokes the whole session. */
+    /**
+     * Rotates the refresh token, given in the body or, for the web app, by its cookie (then the
+     *     request's Origin must be the app's). Reusing an already rotated token revokes the whole session.
+     */
     post: operations['AuthController_refresh'];
     delete?: never;
     options?: never;
@@ -60,7 +63,7 @@ export interface paths {
     };
     get?: never;
     put?: never;
-    /** Ends the current session: its access and refresh tokens stop working at once. */
+    /** Ends the current session: its access and refresh tokens stop working at once (and the web app's cookie is cleared). */
     post: operations['AuthController_logout'];
     delete?: never;
     options?: never;
@@ -85,6 +88,60 @@ export interface paths {
     patch?: never;
     trace?: never;
   };
+  '/api/v1/auth/logout-all': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /** Ends every session of the caller, the current one included (and clears the web app's cookie). */
+    post: operations['AuthController_logoutAll'];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/api/v1/auth/password-reset': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /**
+     * Emails a single-use link to set a new password (valid 1 hour) when the address belongs to an
+     *     active account. Always 202, whether or not it does: the answer reveals nothing about accounts.
+     */
+    post: operations['AuthController_requestPasswordReset'];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/api/v1/auth/password-reset/confirm': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /** Sets a new password with the link's token and signs in; every other session of the account ends. */
+    post: operations['AuthController_confirmPasswordReset'];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
   '/api/v1/me': {
     parameters: {
       query?: never;
@@ -97,6 +154,60 @@ export interface paths {
     put?: never;
     post?: never;
     delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/api/v1/me/password': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /**
+     * Changes the caller's password. A wrong current password is 403 `current_password_incorrect`.
+     *     Every other session of the caller ends; this one stays signed in.
+     */
+    post: operations['MeController_changePassword'];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/api/v1/me/sessions': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /** The caller's live sessions (signed-in devices), the current one marked. */
+    get: operations['MeController_sessions'];
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/api/v1/me/sessions/{id}': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    post?: never;
+    /** Ends one of the caller's sessions (its tokens stop working at once). Another user's session is 404. */
+    delete: operations['MeController_endSession'];
     options?: never;
     head?: never;
     patch?: never;
@@ -118,6 +229,27 @@ export interface paths {
     patch: operations['ClinicsController_update'];
     trace?: never;
   };
+  '/api/v1/clinics/me/members': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /**
+     * Every user of your clinic, by name: admins and practitioners, invited, active (`active: true`)
+     *     or deactivated, licences expired or not. The directory (`GET /practitioners`) lists only who
+     *     can receive referrals; this is what an admin manages (deactivate, reactivate).
+     */
+    get: operations['ClinicsController_members'];
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
   '/api/v1/practitioners': {
     parameters: {
       query?: never;
@@ -128,7 +260,10 @@ export interface paths {
     /** The directory across clinics. Practitioners with an expired licence are not listed. */
     get: operations['PractitionersController_directory'];
     put?: never;
-    /** An admin adds a practitioner to the clinic; the answer carries the invitation link to hand over. */
+    /**
+     * An admin adds a practitioner to the clinic; the answer carries the invitation link to hand over.
+     *     Inviting an email whose invitation is still open re-sends it (a new link; the old one stops working).
+     */
     post: operations['PractitionersController_invite'];
     delete?: never;
     options?: never;
@@ -149,8 +284,46 @@ export interface paths {
     delete?: never;
     options?: never;
     head?: never;
-    /** The practitioner themself or an admin of their clinic. */
+    /** The practitioner themself or an admin of their clinic; `isAdmin` by admins only, never removed from the last admin. */
     patch: operations['PractitionersController_update'];
+    trace?: never;
+  };
+  '/api/v1/practitioners/{id}/deactivate': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /**
+     * An admin of the clinic deactivates a user: their sessions end at once, they cannot sign in,
+     *     they leave the directory and cannot be chosen as a recipient. Their open referrals are listed
+     *     by `GET /admin/referrals/unowned`. 422 `last_admin` for the clinic's last active admin.
+     */
+    post: operations['PractitionersController_deactivate'];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/api/v1/practitioners/{id}/reactivate': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /** An admin of the clinic lets a deactivated user sign in again. */
+    post: operations['PractitionersController_reactivate'];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
     trace?: never;
   };
   '/api/v1/me/partners': {
@@ -214,6 +387,57 @@ export interface paths {
     put?: never;
     post?: never;
     delete: operations['PartnersController_removeClinic'];
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/api/v1/invitations': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /** Newest first: pending, accepted, expired and revoked. */
+    get: operations['InvitationsController_list'];
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/api/v1/invitations/{id}/resend': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /** A new link, emailed again; the previous link stops working. */
+    post: operations['InvitationsController_resend'];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/api/v1/invitations/{id}': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    post?: never;
+    /** Revokes a pending invitation: the link stops working and the email is free to invite or sign up again. */
+    delete: operations['InvitationsController_revoke'];
     options?: never;
     head?: never;
     patch?: never;
@@ -365,6 +589,29 @@ export interface paths {
     get: operations['ReferralsController_download'];
     put?: never;
     post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/api/v1/referrals/{id}/reassign': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /**
+     * An admin hands their clinic's side of an open referral to another active practitioner of the
+     *     same role in their clinic (e.g. from a deactivated one). Appends a `reassigned` timeline event
+     *     (data: side, fromPractitionerId, toPractitionerId) and notifies the new owner. 422
+     *     `practitioner_role_mismatch` / `practitioner_inactive` / `licence_expired` for an unfit target;
+     *     404 for a referral you cannot see or a practitioner outside your clinic.
+     */
+    post: operations['ReferralsController_reassign'];
     delete?: never;
     options?: never;
     head?: never;
@@ -566,6 +813,26 @@ export interface paths {
     patch?: never;
     trace?: never;
   };
+  '/api/v1/admin/referrals/unowned': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /**
+     * Open referrals of your clinic whose own-side practitioner (sender, or recipient once sent) is
+     *     deactivated, newest change first: move them with `POST /referrals/:id/reassign`.
+     */
+    get: operations['AdminController_unowned'];
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
   '/api/v1/admin/audit-events': {
     parameters: {
       query?: never;
@@ -658,11 +925,47 @@ export interface components {
       /** @description IANA time zone, e.g. `America/Chicago`. */
       timezone: string;
     };
+    LicenceDto: {
+      number: string;
+      /** @description Licensing region (state or province), e.g. `TX`. */
+      region: string;
+      /** @description YYYY-MM-DD */
+      expiresOn: string;
+    };
+    SoloPractitionerDto: {
+      /** @enum {string} */
+      role: 'massage_therapist' | 'physical_therapist';
+      licence: components['schemas']['LicenceDto'];
+      specialties?: (
+        | 'sports_injury'
+        | 'back_neck'
+        | 'sciatica'
+        | 'post_surgical'
+        | 'deep_tissue'
+        | 'myofascial_release'
+        | 'prenatal'
+        | 'orthopedic'
+        | 'neurological'
+        | 'geriatric'
+        | 'pediatric'
+        | 'vestibular'
+        | 'tmj'
+        | 'lymphatic_drainage'
+        | 'trigger_point'
+        | 'oncology'
+      )[];
+      /** @description BCP 47 language tags, e.g. `en`, `es`, `pt-BR`. */
+      languages?: string[];
+      acceptingReferrals?: boolean;
+      bio?: string | null;
+    };
     AdminDto: {
       /** Format: email */
       email: string;
       password: string;
       fullName: string;
+      /** @description Also registers the person as a practitioner (admin and practitioner in one account). */
+      practitioner?: components['schemas']['SoloPractitionerDto'];
     };
     RegisterClinicDto: {
       clinic: components['schemas']['ClinicDto'];
@@ -716,8 +1019,12 @@ export interface components {
       fullName: string;
       /** @enum {string} */
       role: 'massage_therapist' | 'physical_therapist' | 'clinic_admin';
+      /** @description Admin rights over the clinic: always true for a clinic_admin; a practitioner may have them too. */
+      isAdmin: boolean;
       /** @enum {string} */
       status: 'invited' | 'active';
+      /** @description False once a clinic admin deactivated the account (it cannot sign in and is not in the directory). */
+      active: boolean;
       licence: components['schemas']['LicenceResponseDto'] | null;
       licenceExpired: boolean;
       specialties: string[];
@@ -731,7 +1038,8 @@ export interface components {
     RegisteredClinicDto: {
       clinic: components['schemas']['ClinicResponseDto'];
       accessToken: string;
-      refreshToken: string;
+      /** @description Always present, except for the web app (header `x-referloop-client: web`), which gets it as an httpOnly cookie. */
+      refreshToken?: string;
       /** @description Access token lifetime in seconds. */
       expiresIn: number;
       user: components['schemas']['UserResponseDto'];
@@ -743,17 +1051,48 @@ export interface components {
     };
     TokensDto: {
       accessToken: string;
-      refreshToken: string;
+      /** @description Always present, except for the web app (header `x-referloop-client: web`), which gets it as an httpOnly cookie. */
+      refreshToken?: string;
       /** @description Access token lifetime in seconds. */
       expiresIn: number;
       user: components['schemas']['UserResponseDto'];
     };
     RefreshDto: {
-      refreshToken: string;
+      /** @description Required unless the web app's session cookie carries it. */
+      refreshToken?: string;
     };
     AcceptInvitationDto: {
       token: string;
       password: string;
+    };
+    PasswordResetDto: {
+      /** Format: email */
+      email: string;
+    };
+    PasswordResetConfirmDto: {
+      /** @description The token from the reset link (`/reset-password#token=…`). */
+      token: string;
+      password: string;
+    };
+    ChangePasswordDto: {
+      currentPassword: string;
+      newPassword: string;
+    };
+    SessionDto: {
+      id: string;
+      createdAt: string;
+      /** @description Sign-in or the last refresh. */
+      lastUsedAt: string | null;
+      userAgent: string | null;
+      /** @description The client's address at sign-in or the last refresh (as seen through TRUST_PROXY). */
+      ip: string | null;
+      /** @description The session of the access token that asked. */
+      current: boolean;
+    };
+    SessionPageDto: {
+      items: components['schemas']['SessionDto'][];
+      /** @description Always null: every live session is on one page. */
+      nextCursor: string | null;
     };
     UpdateAddressDto: {
       line1?: string;
@@ -770,12 +1109,40 @@ export interface components {
       timezone?: string;
       address?: components['schemas']['UpdateAddressDto'];
     };
-    LicenceDto: {
-      number: string;
-      /** @description Licensing region (state or province), e.g. `TX`. */
-      region: string;
-      /** @description YYYY-MM-DD */
-      expiresOn: string;
+    DirectoryItemDto: {
+      id: string;
+      clinicId: string;
+      /** @description Shown to the user and to their own clinic only. */
+      email?: string;
+      fullName: string;
+      /** @enum {string} */
+      role: 'massage_therapist' | 'physical_therapist' | 'clinic_admin';
+      /** @description Admin rights over the clinic: always true for a clinic_admin; a practitioner may have them too. */
+      isAdmin: boolean;
+      /** @enum {string} */
+      status: 'invited' | 'active';
+      /** @description False once a clinic admin deactivated the account (it cannot sign in and is not in the directory). */
+      active: boolean;
+      licence: components['schemas']['LicenceResponseDto'] | null;
+      licenceExpired: boolean;
+      specialties: string[];
+      languages: string[];
+      acceptingReferrals: boolean;
+      bio: string | null;
+      clinic?: components['schemas']['ClinicSummaryDto'];
+      createdAt: string;
+      updatedAt: string;
+      /**
+       * @description `mine`: the caller's saved partner; `clinic`: their clinic's preferred partner. Partners are listed first.
+       * @enum {string|null}
+       */
+      partner: 'clinic' | 'mine' | null;
+      /** @description Only with `near`: km between postal-code centroids; null when the clinic's postal code is not known. */
+      distanceKm?: number | null;
+    };
+    PractitionerPageDto: {
+      items: components['schemas']['DirectoryItemDto'][];
+      nextCursor: string | null;
     };
     CreatePractitionerDto: {
       /** Format: email */
@@ -820,8 +1187,12 @@ export interface components {
       fullName: string;
       /** @enum {string} */
       role: 'massage_therapist' | 'physical_therapist' | 'clinic_admin';
+      /** @description Admin rights over the clinic: always true for a clinic_admin; a practitioner may have them too. */
+      isAdmin: boolean;
       /** @enum {string} */
       status: 'invited' | 'active';
+      /** @description False once a clinic admin deactivated the account (it cannot sign in and is not in the directory). */
+      active: boolean;
       licence: components['schemas']['LicenceResponseDto'] | null;
       licenceExpired: boolean;
       specialties: string[];
@@ -832,37 +1203,6 @@ export interface components {
       createdAt: string;
       updatedAt: string;
       invitation: components['schemas']['InvitationDto'];
-    };
-    DirectoryItemDto: {
-      id: string;
-      clinicId: string;
-      /** @description Shown to the user and to their own clinic only. */
-      email?: string;
-      fullName: string;
-      /** @enum {string} */
-      role: 'massage_therapist' | 'physical_therapist' | 'clinic_admin';
-      /** @enum {string} */
-      status: 'invited' | 'active';
-      licence: components['schemas']['LicenceResponseDto'] | null;
-      licenceExpired: boolean;
-      specialties: string[];
-      languages: string[];
-      acceptingReferrals: boolean;
-      bio: string | null;
-      clinic?: components['schemas']['ClinicSummaryDto'];
-      createdAt: string;
-      updatedAt: string;
-      /**
-       * @description `mine`: the caller's saved partner; `clinic`: their clinic's preferred partner. Partners are listed first.
-       * @enum {string|null}
-       */
-      partner: 'clinic' | 'mine' | null;
-      /** @description Only with `near`: km between postal-code centroids; null when the clinic's postal code is not known. */
-      distanceKm?: number | null;
-    };
-    PractitionerPageDto: {
-      items: components['schemas']['DirectoryItemDto'][];
-      nextCursor: string | null;
     };
     UpdatePractitionerDto: {
       fullName?: string;
@@ -889,6 +1229,8 @@ export interface components {
       languages?: string[];
       acceptingReferrals?: boolean;
       bio?: string | null;
+      /** @description Grant or remove admin rights (admins only; the clinic keeps at least one active admin). */
+      isAdmin?: boolean;
     };
     PartnerDto: {
       practitionerId: string;
@@ -903,6 +1245,24 @@ export interface components {
     AddPartnerDto: {
       /** Format: uuid */
       practitionerId: string;
+    };
+    InvitationItemDto: {
+      id: string;
+      email: string;
+      fullName: string;
+      /** @enum {string} */
+      role: 'massage_therapist' | 'physical_therapist';
+      /** @enum {string} */
+      status: 'accepted' | 'expired' | 'pending' | 'revoked';
+      createdAt: string;
+      expiresAt: string;
+    };
+    InvitationPageDto: {
+      items: components['schemas']['InvitationItemDto'][];
+      nextCursor: string | null;
+    };
+    ResentInvitationDto: {
+      invitation: components['schemas']['InvitationDto'];
     };
     ConsentDto: {
       /** @enum {string} */
@@ -1178,6 +1538,15 @@ export interface components {
       items: components['schemas']['ReferralEventDto'][];
       nextCursor: string | null;
     };
+    ReassignReferralDto: {
+      /**
+       * Format: uuid
+       * @description The active practitioner of your clinic, of the role your side needs, who takes it over.
+       */
+      practitionerId: string;
+      /** @description The version you read (optional; or send it as `If-Match`). */
+      version?: number;
+    };
     OutcomeDto: {
       summary: string;
       recommendations?: string | null;
@@ -1244,6 +1613,7 @@ export interface components {
         | 'referral.auto_closed'
         | 'referral.reminder_sent'
         | 'referral.escalated'
+        | 'referral.reassigned'
       )[];
     };
     WebhookDto: {
@@ -1406,8 +1776,10 @@ export interface components {
       code:
         | 'validation_failed'
         | 'invitation_invalid'
+        | 'reset_token_invalid'
         | 'unauthenticated'
         | 'forbidden'
+        | 'current_password_incorrect'
         | 'not_found'
         | 'method_not_allowed'
         | 'invalid_transition'
@@ -1425,6 +1797,9 @@ export interface components {
         | 'not_redirectable'
         | 'idempotency_key_reused'
         | 'attachments_frozen'
+        | 'last_admin'
+        | 'practitioner_role_mismatch'
+        | 'practitioner_inactive'
         | 'rate_limited'
         | 'internal_error'
         | 'not_ready';
@@ -1447,7 +1822,10 @@ export interface operations {
   AuthController_registerClinic: {
     parameters: {
       query?: never;
-      header?: never;
+      header?: {
+        /** @description `web`: the refresh token is set as an httpOnly cookie (`referloop_refresh`, Path=/api/v1/auth) and left out of the body */
+        'x-referloop-client'?: string;
+      };
       path?: never;
       cookie?: never;
     };
@@ -1497,7 +1875,10 @@ export interface operations {
   AuthController_login: {
     parameters: {
       query?: never;
-      header?: never;
+      header?: {
+        /** @description `web`: the refresh token is set as an httpOnly cookie (`referloop_refresh`, Path=/api/v1/auth) and left out of the body */
+        'x-referloop-client'?: string;
+      };
       path?: never;
       cookie?: never;
     };
@@ -1547,7 +1928,10 @@ export interface operations {
   AuthController_refresh: {
     parameters: {
       query?: never;
-      header?: never;
+      header?: {
+        /** @description `web`: the refresh token is set as an httpOnly cookie (`referloop_refresh`, Path=/api/v1/auth) and left out of the body */
+        'x-referloop-client'?: string;
+      };
       path?: never;
       cookie?: never;
     };
@@ -1576,6 +1960,15 @@ export interface operations {
       };
       /** @description problem+json with code `unauthenticated` */
       401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description problem+json with code `forbidden` */
+      403: {
         headers: {
           [name: string]: unknown;
         };
@@ -1618,12 +2011,24 @@ export interface operations {
           'application/problem+json': components['schemas']['Problem'];
         };
       };
+      /** @description problem+json with code `forbidden` */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
     };
   };
   AuthController_acceptInvitation: {
     parameters: {
       query?: never;
-      header?: never;
+      header?: {
+        /** @description `web`: the refresh token is set as an httpOnly cookie (`referloop_refresh`, Path=/api/v1/auth) and left out of the body */
+        'x-referloop-client'?: string;
+      };
       path?: never;
       cookie?: never;
     };
@@ -1642,6 +2047,124 @@ export interface operations {
         };
       };
       /** @description problem+json with code `validation_failed`, `invitation_invalid` */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description problem+json with code `rate_limited` */
+      429: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+    };
+  };
+  AuthController_logoutAll: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      204: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content?: never;
+      };
+      /** @description problem+json with code `unauthenticated` */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description problem+json with code `forbidden` */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+    };
+  };
+  AuthController_requestPasswordReset: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody: {
+      content: {
+        'application/json': components['schemas']['PasswordResetDto'];
+      };
+    };
+    responses: {
+      202: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content?: never;
+      };
+      /** @description problem+json with code `validation_failed` */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description problem+json with code `rate_limited` */
+      429: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+    };
+  };
+  AuthController_confirmPasswordReset: {
+    parameters: {
+      query?: never;
+      header?: {
+        /** @description `web`: the refresh token is set as an httpOnly cookie (`referloop_refresh`, Path=/api/v1/auth) and left out of the body */
+        'x-referloop-client'?: string;
+      };
+      path?: never;
+      cookie?: never;
+    };
+    requestBody: {
+      content: {
+        'application/json': components['schemas']['PasswordResetConfirmDto'];
+      };
+    };
+    responses: {
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['TokensDto'];
+        };
+      };
+      /** @description problem+json with code `validation_failed`, `reset_token_invalid` */
       400: {
         headers: {
           [name: string]: unknown;
@@ -1680,6 +2203,101 @@ export interface operations {
       };
       /** @description problem+json with code `unauthenticated` */
       401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+    };
+  };
+  MeController_changePassword: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody: {
+      content: {
+        'application/json': components['schemas']['ChangePasswordDto'];
+      };
+    };
+    responses: {
+      204: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content?: never;
+      };
+      /** @description problem+json with code `validation_failed` */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description problem+json with code `current_password_incorrect` */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+    };
+  };
+  MeController_sessions: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['SessionPageDto'];
+        };
+      };
+    };
+  };
+  MeController_endSession: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        id: string;
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      204: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content?: never;
+      };
+      /** @description problem+json with code `validation_failed` */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description problem+json with code `not_found` */
+      404: {
         headers: {
           [name: string]: unknown;
         };
@@ -1767,9 +2385,60 @@ export interface operations {
       };
     };
   };
+  ClinicsController_members: {
+    parameters: {
+      query?: {
+        cursor?: string;
+        limit?: number;
+      };
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['PractitionerPageDto'];
+        };
+      };
+      /** @description problem+json with code `validation_failed` */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description problem+json with code `unauthenticated` */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description problem+json with code `forbidden` */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+    };
+  };
   PractitionersController_directory: {
     parameters: {
       query?: {
+        cursor?: string;
+        limit?: number;
         type?: 'massage_therapist' | 'physical_therapist';
         specialty?:
           | 'sports_injury'
@@ -1797,8 +2466,6 @@ export interface operations {
         near?: string;
         /** @description With `near`: only practitioners within this many km (those whose clinic's postal code is not known are left out). */
         radiusKm?: number;
-        cursor?: string;
-        limit?: number;
       };
       header?: never;
       path?: never;
@@ -1955,6 +2622,138 @@ export interface operations {
         'application/json': components['schemas']['UpdatePractitionerDto'];
       };
     };
+    responses: {
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['UserResponseDto'];
+        };
+      };
+      /** @description problem+json with code `validation_failed` */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description problem+json with code `unauthenticated` */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description problem+json with code `forbidden` */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description problem+json with code `not_found` */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description problem+json with code `last_admin` */
+      422: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+    };
+  };
+  PractitionersController_deactivate: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        id: string;
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['UserResponseDto'];
+        };
+      };
+      /** @description problem+json with code `validation_failed` */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description problem+json with code `unauthenticated` */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description problem+json with code `forbidden` */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description problem+json with code `not_found` */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description problem+json with code `last_admin` */
+      422: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+    };
+  };
+  PractitionersController_reactivate: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        id: string;
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
     responses: {
       200: {
         headers: {
@@ -2294,6 +3093,185 @@ export interface operations {
       };
       /** @description problem+json with code `not_found` */
       404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+    };
+  };
+  InvitationsController_list: {
+    parameters: {
+      query?: {
+        cursor?: string;
+        limit?: number;
+      };
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['InvitationPageDto'];
+        };
+      };
+      /** @description problem+json with code `validation_failed` */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description problem+json with code `unauthenticated` */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description problem+json with code `forbidden` */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+    };
+  };
+  InvitationsController_resend: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        id: string;
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ResentInvitationDto'];
+        };
+      };
+      /** @description problem+json with code `validation_failed` */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description problem+json with code `unauthenticated` */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description problem+json with code `forbidden` */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description problem+json with code `not_found` */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description problem+json with code `invalid_transition` */
+      409: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+    };
+  };
+  InvitationsController_revoke: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        id: string;
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      204: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content?: never;
+      };
+      /** @description problem+json with code `validation_failed` */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description problem+json with code `unauthenticated` */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description problem+json with code `forbidden` */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description problem+json with code `not_found` */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description problem+json with code `invalid_transition` */
+      409: {
         headers: {
           [name: string]: unknown;
         };
@@ -2970,6 +3948,88 @@ export interface operations {
       };
     };
   };
+  ReferralsController_reassign: {
+    parameters: {
+      query?: never;
+      header?: {
+        /** @description The version you read, instead of body field `version` */
+        'If-Match'?: string;
+      };
+      path: {
+        id: string;
+      };
+      cookie?: never;
+    };
+    requestBody: {
+      content: {
+        'application/json': components['schemas']['ReassignReferralDto'];
+      };
+    };
+    responses: {
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ReferralResponseDto'];
+        };
+      };
+      /** @description problem+json with code `validation_failed` */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description problem+json with code `unauthenticated` */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description problem+json with code `forbidden` */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description problem+json with code `not_found` */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description problem+json with code `invalid_transition`, `stale_version` */
+      409: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description problem+json with code `practitioner_role_mismatch`, `practitioner_inactive`, `licence_expired` */
+      422: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+    };
+  };
   ReferralsController_act: {
     parameters: {
       query?: never;
@@ -3572,6 +4632,55 @@ export interface operations {
         };
         content: {
           'application/json': components['schemas']['OverduePageDto'];
+        };
+      };
+      /** @description problem+json with code `validation_failed` */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description problem+json with code `unauthenticated` */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description problem+json with code `forbidden` */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+    };
+  };
+  AdminController_unowned: {
+    parameters: {
+      query?: {
+        cursor?: string;
+        limit?: number;
+      };
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ReferralPageDto'];
         };
       };
       /** @description problem+json with code `validation_failed` */
