@@ -37,7 +37,7 @@ async function queryPrepared<T>(manager: EntityManager, sql: string, parameters:
   const query = { name: statementName(sql), text: sql, values: parameters };
   if (manager.queryRunner) {
     // A PostgresQueryRunner's connect() answers the pg client it holds for the transaction.
-    const client = (await (manager.queryRunner as unknown as { connect(): Promise<PoolClient> }).connect()) as PoolClient;
+    const client = await (manager.queryRunner as unknown as { connect(): Promise<PoolClient> }).connect();
     return (await client.query(query)).rows as T[];
   }
   const pool = (manager.connection.driver as unknown as { master: Pool }).master;

@@ -1,7 +1,7 @@
 import { Body, Controller, Get, HttpCode, Param, Patch, Post, Query } from '@nestjs/common';
 import { ApiBearerAuth, ApiTags } from '@nestjs/swagger';
-import { type Page, type Principal } from '@referloop/common';
-import { PractitionersService, type UserView } from '@referloop/identity';
+import { type Principal } from '@referloop/common';
+import { PractitionersService } from '@referloop/identity';
 import { CurrentPrincipal, Roles } from '../auth/auth.decorators';
 import { ApiProblems } from '../http/api-problems.decorator';
 import { uuidParam } from '../http/uuid-param';
@@ -34,7 +34,7 @@ export class PractitionersController {
   @Get()
   @ApiProblems('validation_failed')
   directory(@CurrentPrincipal() principal: Principal, @Query() query: DirectoryQueryDto): Promise<PractitionerPageDto> {
-    return this.practitioners.directory(principal, query) as Promise<Page<UserView>>;
+    return this.practitioners.directory(principal, query);
   }
 
   @Get(':id')

@@ -91,7 +91,7 @@ export function endSession(reason: EndReason): void {
 export function refreshSession(): Promise<boolean> {
   if (!session) return Promise.resolve(false);
   refreshing ??= (async () => {
-    const refreshToken = session!.refreshToken;
+    const refreshToken = session.refreshToken;
     try {
       let response: Response;
       try {
