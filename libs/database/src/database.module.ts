@@ -16,7 +16,8 @@ export class DatabaseModule {
     });
     return {
       module: DatabaseModule,
-      imports: [TypeOrmModule.forRoot(options)],
+      // Each domain module contributes its entities with TypeOrmModule.forFeature, so the app's set is the modules it imports.
+      imports: [TypeOrmModule.forRoot({ ...options, autoLoadEntities: true })],
       exports: [TypeOrmModule],
     };
   }

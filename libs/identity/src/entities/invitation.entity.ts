@@ -1,11 +1,14 @@
-import { Column, CreateDateColumn, Entity, PrimaryGeneratedColumn } from 'typeorm';
+import { Column, CreateDateColumn, Entity, ForeignKey, Index, PrimaryGeneratedColumn, Unique } from 'typeorm';
 
 /** A single-use invitation for a practitioner to set a password. Only the token's SHA-256 is stored. */
+@Index('invitations_user_idx', ['userId'])
+@Unique('invitations_token_hash_key', ['tokenHash'])
 @Entity({ name: 'invitations' })
 export class InvitationEntity {
   @PrimaryGeneratedColumn('uuid')
   id: string;
 
+  @ForeignKey('users', { name: 'invitations_user_id_fkey' })
   @Column({ name: 'user_id', type: 'uuid' })
   userId: string;
 
