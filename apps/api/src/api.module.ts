@@ -16,6 +16,7 @@ import { ClinicsController } from './clinics/clinics.controller';
 import { HealthController } from './health/health.controller';
 import { ProblemFilter } from './http/problem.filter';
 import { createValidationPipe } from './http/validation';
+import { SCHEMA_ENTITIES } from './schema/schema-entities';
 import { MeController } from './me/me.controller';
 import { NotificationsController } from './notifications/notifications.controller';
 import { PatientsController } from './patients/patients.controller';
@@ -38,7 +39,11 @@ export class ApiModule {
       module: ApiModule,
       imports: [
         ConfigModule.forRoot(config),
-        DatabaseModule.forRoot(config, 'referloop-api', HTTP_POOL_WAIT_MS),
+        DatabaseModule.forRoot(config, {
+          applicationName: 'referloop-api',
+          entities: SCHEMA_ENTITIES,
+          defaultPoolWaitMs: HTTP_POOL_WAIT_MS,
+        }),
         // Producers only: the API never consumes jobs.
         QueueModule.forRoot(config, 'producer'),
         ThrottlerModule.forRoot({

@@ -3,10 +3,7 @@ import { MIGRATIONS } from './migrations';
 
 export interface DatabaseOptions {
   url: string;
-  /**
-   * Entity classes, composed by the app from each domain lib's list (this lib names none of them).
-   * Only what reads or writes through TypeORM's repositories and the schema check need them; running migrations does not.
-   */
+  /** Entity classes, composed by the app from each domain lib's list (this lib names none of them). Migrations need none. */
   entities?: NonNullable<DataSourceOptions['entities']>;
   poolSize?: number;
   /** How long a query waits for a free pooled connection (or a new one to connect) before it fails. */

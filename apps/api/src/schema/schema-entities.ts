@@ -5,9 +5,8 @@ import { PATIENT_ENTITIES } from '@referloop/patients/entities';
 import { REFERRAL_ENTITIES } from '@referloop/referrals/entities';
 
 /**
- * Every table's entity class: the declaration of the whole schema, for `migration:generate` and the
- * check that entities and migrations agree (schema.int-spec.ts). The running apps need no such list:
- * their modules contribute their own entities.
+ * Every table's entity class: the declaration of the whole schema, for the API's DataSource,
+ * `migration:generate` and the check that entities and migrations agree (schema.int-spec.ts).
  * Indexes TypeORM cannot describe (partial, descending, INCLUDE, expression, GIN) are declared by name
  * with `synchronize: false`: the check still fails when one is missing or extra; the migration holds its definition.
  */
