@@ -3,6 +3,7 @@ import { PatientsReferrals1764200000000 } from './1764200000000-PatientsReferral
 import { Notifications1764210000000 } from './1764210000000-Notifications';
 import { AdminMetrics1764220000000 } from './1764220000000-AdminMetrics';
 import { DeliveryLease1764230000000 } from './1764230000000-DeliveryLease';
+import { SkippedDeliveries1764245000000 } from './1764245000000-SkippedDeliveries';
 
 /** Every migration, in order. Listed explicitly: glob paths break in a Nest monorepo build. */
 export const MIGRATIONS = [
@@ -11,4 +12,5 @@ export const MIGRATIONS = [
   Notifications1764210000000,
   AdminMetrics1764220000000,
   DeliveryLease1764230000000,
+  SkippedDeliveries1764245000000,
 ];

@@ -1,7 +1,8 @@
 import { Check, Column, CreateDateColumn, Entity, ForeignKey, Index, PrimaryGeneratedColumn, Unique } from 'typeorm';
 
 export type DeliveryChannel = 'in_app' | 'email' | 'webhook';
-export type DeliveryStatus = 'pending' | 'delivered' | 'failed';
+/** `skipped`: nothing was left to send (webhook deleted, invitation no longer open, no address); `last_error` says why. */
+export type DeliveryStatus = 'pending' | 'delivered' | 'failed' | 'skipped';
 
 /**
  * One notification to one recipient over one channel, unique per (outbox event, recipient,
@@ -11,7 +12,7 @@ export type DeliveryStatus = 'pending' | 'delivered' | 'failed';
 @Index('notification_deliveries_failed_idx', { synchronize: false })
 @Index('notification_deliveries_pending_idx', { synchronize: false })
 @Check('notification_deliveries_channel_check', `channel IN ('in_app', 'email', 'webhook')`)
-@Check('notification_deliveries_status_check', `status IN ('pending', 'delivered', 'failed')`)
+@Check('notification_deliveries_status_check', `status IN ('pending', 'delivered', 'failed', 'skipped')`)
 @Entity({ name: 'notification_deliveries' })
 export class NotificationDeliveryEntity {
   @PrimaryGeneratedColumn('uuid')

@@ -167,8 +167,8 @@ export class NotificationDeliverer {
 
   private async markSkipped(deliveryId: string, reason: string): Promise<DeliveryOutcome> {
     await this.db.query(
-      `UPDATE notification_deliveries SET status = 'delivered', delivered_at = now(), last_error = $2, sending_until = NULL WHERE id = $1`,
-      [deliveryId, `skipped: ${reason}`],
+      `UPDATE notification_deliveries SET status = 'skipped', last_error = $2, sending_until = NULL WHERE id = $1`,
+      [deliveryId, reason],
     );
     return 'skipped';
   }
