@@ -5,11 +5,13 @@ import { INVITATION_CREATED_EVENT, invitationToken, invitationUrl } from '@refer
 import { DataSource } from 'typeorm';
 import { EmailChannel } from '../channels/email.channel';
 import { WebhookChannel } from '../channels/webhook.channel';
+import type { DeliveryChannel } from '../entities';
 import { type Audience, invitationText, notificationText } from '../notification-texts';
 
-interface DeliveryRow {
+/** A delivery this job claimed, with what sending it needs (recipient, webhook, referral, invitation). */
+interface ClaimedDelivery {
   id: string;
-  channel: 'in_app' | 'email' | 'webhook';
+  channel: DeliveryChannel;
   user_id: string | null;
   webhook_id: string | null;
   clinic_id: string;
@@ -60,7 +62,7 @@ export class NotificationDeliverer {
 
   async deliver(deliveryId: string): Promise<DeliveryOutcome> {
     // Claim: one send at a time per delivery, counted as an attempt; the lease ends with the result.
-    const [d]: DeliveryRow[] = await this.db.query(
+    const [d]: ClaimedDelivery[] = await this.db.query(
       `WITH claimed AS (
          UPDATE notification_deliveries SET attempts = attempts + 1, sending_until = now() + make_interval(secs => $2)
           WHERE id = $1 AND status = 'pending' AND (sending_until IS NULL OR sending_until < now())
@@ -173,7 +175,7 @@ export class NotificationDeliverer {
     return 'skipped';
   }
 
-  private text(d: DeliveryRow): { title: string; body: string } | undefined {
+  private text(d: ClaimedDelivery): { title: string; body: string } | undefined {
     const event = d.notification_type.replace(/^referral\./, '');
     const audience: Audience =
       d.user_id === d.sender_id
@@ -184,7 +186,7 @@ export class NotificationDeliverer {
     return notificationText(event, audience, { senderClinic: d.sender_clinic ?? '', recipientClinic: d.recipient_clinic ?? '' });
   }
 
-  private link(d: DeliveryRow): string {
+  private link(d: ClaimedDelivery): string {
     return `${this.config.publicUrl}/referrals/${d.referral_id}`;
   }
 }

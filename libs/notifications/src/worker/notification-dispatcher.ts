@@ -3,6 +3,7 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import { INVITATION_CREATED_EVENT } from '@referloop/identity';
 import { DataSource, type EntityManager } from 'typeorm';
 import { EmailChannel } from '../channels/email.channel';
+import type { DeliveryChannel, DeliveryStatus } from '../entities';
 import { RETRY_DELIVERY_EVENT } from '../notification-queue';
 import { type Audience, audiencesFor, notificationText } from '../notification-texts';
 
@@ -28,19 +29,18 @@ type ReferralEvent = EventRow & {
   recipient_clinic_id: string;
 };
 
-type Channel = 'in_app' | 'email' | 'webhook';
-
 /** One delivery row to insert; in-app rows also carry the notification's text. */
-interface DeliveryRow {
+interface PlannedDelivery {
   outboxEventId: string;
-  channel: Channel;
+  channel: DeliveryChannel;
   recipientKey: string;
   userId: string | null;
   webhookId: string | null;
   clinicId: string;
   notificationType: string;
   referralId: string | null;
-  status: 'pending' | 'delivered';
+  /** In-app rows are delivered as they are written. */
+  status: Extract<DeliveryStatus, 'pending' | 'delivered'>;
   event: string;
   title: string | null;
   body: string | null;
@@ -98,7 +98,7 @@ export class NotificationDispatcher {
   }
 
   /** The deliveries the events call for: who hears about each, and on which channels. */
-  private async plan(tx: EntityManager, events: ReferralEvent[]): Promise<DeliveryRow[]> {
+  private async plan(tx: EntityManager, events: ReferralEvent[]): Promise<PlannedDelivery[]> {
     const actorClinics = await this.clinicsOfOtherActors(tx, events);
     const audiences = new Map(events.map((e) => [e.id, audiencesFor(eventName(e), actorSide(e, actorClinics))]));
     const adminClinics = events
@@ -111,8 +111,11 @@ export class NotificationDispatcher {
         )
       : [];
 
-    const rows: DeliveryRow[] = [];
-    const add = (event: ReferralEvent, row: Omit<DeliveryRow, 'outboxEventId' | 'notificationType' | 'referralId' | 'event'>) =>
+    const rows: PlannedDelivery[] = [];
+    const add = (
+      event: ReferralEvent,
+      row: Omit<PlannedDelivery, 'outboxEventId' | 'notificationType' | 'referralId' | 'event'>,
+    ) =>
       rows.push({
         ...row,
         outboxEventId: event.id,
@@ -145,7 +148,7 @@ export class NotificationDispatcher {
   }
 
   /** One email per invitation, to the invited practitioner (who has no inbox or preferences yet). */
-  private async invitationEmails(tx: EntityManager, events: EventRow[]): Promise<DeliveryRow[]> {
+  private async invitationEmails(tx: EntityManager, events: EventRow[]): Promise<PlannedDelivery[]> {
     const invited: { id: string; user_id: string; clinic_id: string }[] = await tx.query(
       `SELECT i.id, i.user_id, u.clinic_id FROM invitations i JOIN users u ON u.id = i.user_id WHERE i.id = ANY($1::uuid[])`,
       [events.map((e) => e.payload.invitationId)],
@@ -189,7 +192,7 @@ export class NotificationDispatcher {
     return new Map(rows.map((r) => [r.id, r.clinic_id]));
   }
 
-  private async usersWithEmailOff(tx: EntityManager, rows: DeliveryRow[]): Promise<Set<string>> {
+  private async usersWithEmailOff(tx: EntityManager, rows: PlannedDelivery[]): Promise<Set<string>> {
     const users = [...new Set(rows.filter((row) => row.channel === 'email').map((row) => row.userId!))];
     if (users.length === 0) return new Set();
     const off: { user_id: string }[] = await tx.query(
@@ -200,7 +203,7 @@ export class NotificationDispatcher {
   }
 
   /** The clinics' webhooks subscribed to each event (the recipient's clinic only once it can see the referral). */
-  private async webhookDeliveries(tx: EntityManager, events: ReferralEvent[]): Promise<DeliveryRow[]> {
+  private async webhookDeliveries(tx: EntityManager, events: ReferralEvent[]): Promise<PlannedDelivery[]> {
     const clinics = new Set(events.flatMap((e) => [e.sender_clinic_id, e.recipient_clinic_id]));
     const webhooks: { id: string; clinic_id: string; event_types: string[] }[] = await tx.query(
       `SELECT id, clinic_id, event_types FROM webhooks WHERE clinic_id = ANY($1::uuid[]) AND deleted_at IS NULL ORDER BY id`,
@@ -211,7 +214,7 @@ export class NotificationDispatcher {
       const clinicsTold = recipientKnows(event) ? [event.sender_clinic_id, event.recipient_clinic_id] : [event.sender_clinic_id];
       return webhooks
         .filter((w) => clinicsTold.includes(w.clinic_id) && (w.event_types.includes(event.type) || w.event_types.includes('*')))
-        .map((w): DeliveryRow => ({
+        .map((w): PlannedDelivery => ({
           outboxEventId: event.id,
           channel: 'webhook',
           recipientKey: `webhook:${w.id}`,
@@ -233,7 +236,7 @@ export class NotificationDispatcher {
    * in-app row. Rows go in key order, so two overlapping batches lock keys in the same order.
    * A notification's time is when it was written (not the batch's start), like a timeline event's.
    */
-  private async insertDeliveries(tx: EntityManager, planned: DeliveryRow[]): Promise<void> {
+  private async insertDeliveries(tx: EntityManager, planned: PlannedDelivery[]): Promise<void> {
     const seen = new Set<string>();
     const rows = planned
       .map((row) => ({ row, key: `${row.outboxEventId}|${row.recipientKey}|${row.channel}` }))
@@ -241,7 +244,7 @@ export class NotificationDispatcher {
       .sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0))
       .map(({ row }) => row);
     if (rows.length === 0) return;
-    const column = <K extends keyof DeliveryRow>(key: K) => rows.map((row) => row[key]);
+    const column = <K extends keyof PlannedDelivery>(key: K) => rows.map((row) => row[key]);
     await tx.query(
       `WITH input AS (
          SELECT * FROM unnest($1::uuid[], $2::text[], $3::text[], $4::uuid[], $5::uuid[], $6::uuid[], $7::text[], $8::uuid[], $9::text[],
