@@ -8,7 +8,7 @@ import { RETRY_DELIVERY_EVENT } from '../notification-queue';
 import { type Audience, audiencesFor, notificationText } from '../notification-texts';
 
 /** An outbox event with the facts of its referral (null columns when the referral is gone). */
-interface EventRow {
+export interface EventRow {
   id: string;
   type: string;
   referral_id: string | null;
@@ -21,7 +21,7 @@ interface EventRow {
   recipient_clinic: string | null;
 }
 
-type ReferralEvent = EventRow & {
+export type ReferralEvent = EventRow & {
   referral_id: string;
   sender_id: string;
   recipient_id: string;
@@ -288,13 +288,13 @@ function eventName(event: EventRow): string {
 }
 
 /** Until a referral is sent, the recipient's side does not know it exists ('created' has no fromStatus). */
-function recipientKnows(event: ReferralEvent): boolean {
+export function recipientKnows(event: ReferralEvent): boolean {
   const { fromStatus, toStatus } = event.payload;
   return (fromStatus != null && fromStatus !== 'draft') || toStatus === 'sent';
 }
 
 /** Which side acted: decides who hears about a note. */
-function actorSide(event: ReferralEvent, actorClinics: Map<string, string>): 'sender' | 'recipient' | 'system' {
+export function actorSide(event: ReferralEvent, actorClinics: Map<string, string>): 'sender' | 'recipient' | 'system' {
   const actor = event.payload.actorId;
   if (!actor) return 'system';
   if (actor === event.sender_id) return 'sender';
@@ -302,7 +302,7 @@ function actorSide(event: ReferralEvent, actorClinics: Map<string, string>): 'se
   return actorClinics.get(actor) === event.sender_clinic_id ? 'sender' : 'recipient';
 }
 
-function targetsOf(
+export function targetsOf(
   event: ReferralEvent,
   audience: Audience,
   recipientSees: boolean,
