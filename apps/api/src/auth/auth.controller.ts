@@ -22,6 +22,7 @@ export class AuthController {
     return this.auth.registerClinic(body);
   }
 
+  /** Signs in with email and password: answers the user, a short-lived access token (a bearer JWT) and a refresh token. */
   @Post('login')
   @Public()
   @UseGuards(ThrottlerGuard)

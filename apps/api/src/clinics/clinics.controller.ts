@@ -13,11 +13,13 @@ import { ClinicResponseDto, UpdateClinicDto } from './clinic.dto';
 export class ClinicsController {
   constructor(private readonly clinics: ClinicsService) {}
 
+  /** Your clinic. */
   @Get('me')
   get(@CurrentPrincipal() principal: Principal): Promise<ClinicResponseDto> {
     return this.clinics.getOwn(principal.clinicId);
   }
 
+  /** Changes your clinic's details (clinic admins). */
   @Patch('me')
   @Roles('clinic_admin')
   @ApiProblems('validation_failed', 'forbidden')

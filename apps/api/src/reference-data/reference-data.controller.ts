@@ -37,6 +37,7 @@ const REFERENCE_DATA = {
 @Public()
 @Controller('reference-data')
 export class ReferenceDataController {
+  /** The curated lists (specialties, body regions, red flags, …) and the referral state machine; no sign-in needed. */
   @Get()
   get(): typeof REFERENCE_DATA {
     return REFERENCE_DATA;

@@ -10,7 +10,10 @@ export interface paths {
     };
     get?: never;
     put?: never;
-    /** Creates a clinic and its first admin, and signs the admin in. */
+    /**
+     * Creates a clinic and its first admin, and signs the admin in.
+     * @description Creates a clinic and its first admin, and signs the admin in.
+     */
     post: operations['AuthController_registerClinic'];
     delete?: never;
     options?: never;
@@ -27,6 +30,10 @@ export interface paths {
     };
     get?: never;
     put?: never;
+    /**
+     * Signs in with email and password: answers the user, a short-lived access token (a bearer JWT) and a refresh token.
+     * @description Signs in with email and password: answers the user, a short-lived access token (a bearer JWT) and a refresh token.
+     */
     post: operations['AuthController_login'];
     delete?: never;
     options?: never;
@@ -43,7 +50,10 @@ export interface paths {
     };
     get?: never;
     put?: never;
-    /** Rotates the refresh token. Reusing an already rotated token revokes the whole session. */
+    /**
+     * Rotates the refresh token.
+     * @description Rotates the refresh token. Reusing an already rotated token revokes the whole session.
+     */
     post: operations['AuthController_refresh'];
     delete?: never;
     options?: never;
@@ -60,7 +70,10 @@ export interface paths {
     };
     get?: never;
     put?: never;
-    /** Ends the current session: its access and refresh tokens stop working at once. */
+    /**
+     * Ends the current session: its access and refresh tokens stop working at once.
+     * @description Ends the current session: its access and refresh tokens stop working at once.
+     */
     post: operations['AuthController_logout'];
     delete?: never;
     options?: never;
@@ -77,7 +90,10 @@ export interface paths {
     };
     get?: never;
     put?: never;
-    /** Sets the invited practitioner's password and signs them in. */
+    /**
+     * Sets the invited practitioner's password and signs them in.
+     * @description Sets the invited practitioner's password and signs them in.
+     */
     post: operations['AuthController_acceptInvitation'];
     delete?: never;
     options?: never;
@@ -92,7 +108,10 @@ export interface paths {
       path?: never;
       cookie?: never;
     };
-    /** The signed-in user, with their clinic. */
+    /**
+     * The signed-in user, with their clinic.
+     * @description The signed-in user, with their clinic.
+     */
     get: operations['MeController_me'];
     put?: never;
     post?: never;
@@ -109,12 +128,20 @@ export interface paths {
       path?: never;
       cookie?: never;
     };
+    /**
+     * Your clinic.
+     * @description Your clinic.
+     */
     get: operations['ClinicsController_get'];
     put?: never;
     post?: never;
     delete?: never;
     options?: never;
     head?: never;
+    /**
+     * Changes your clinic's details (clinic admins).
+     * @description Changes your clinic's details (clinic admins).
+     */
     patch: operations['ClinicsController_update'];
     trace?: never;
   };
@@ -125,10 +152,16 @@ export interface paths {
       path?: never;
       cookie?: never;
     };
-    /** The directory across clinics. Practitioners with an expired licence are not listed. */
+    /**
+     * The directory across clinics.
+     * @description The directory across clinics. Practitioners with an expired licence are not listed.
+     */
     get: operations['PractitionersController_directory'];
     put?: never;
-    /** An admin adds a practitioner to the clinic; the answer carries the invitation link to hand over. */
+    /**
+     * An admin adds a practitioner to the clinic; the answer carries the invitation link to hand over.
+     * @description An admin adds a practitioner to the clinic; the answer carries the invitation link to hand over.
+     */
     post: operations['PractitionersController_invite'];
     delete?: never;
     options?: never;
@@ -143,13 +176,20 @@ export interface paths {
       path?: never;
       cookie?: never;
     };
+    /**
+     * One practitioner, by id.
+     * @description One practitioner, by id.
+     */
     get: operations['PractitionersController_get'];
     put?: never;
     post?: never;
     delete?: never;
     options?: never;
     head?: never;
-    /** The practitioner themself or an admin of their clinic. */
+    /**
+     * The practitioner themself or an admin of their clinic.
+     * @description The practitioner themself or an admin of their clinic.
+     */
     patch: operations['PractitionersController_update'];
     trace?: never;
   };
@@ -160,8 +200,16 @@ export interface paths {
       path?: never;
       cookie?: never;
     };
+    /**
+     * Your clinic's patients, keyset-paged; `q` searches by name.
+     * @description Your clinic's patients, keyset-paged; `q` searches by name.
+     */
     get: operations['PatientsController_list'];
     put?: never;
+    /**
+     * Adds a patient to your clinic.
+     * @description Adds a patient to your clinic.
+     */
     post: operations['PatientsController_create'];
     delete?: never;
     options?: never;
@@ -176,12 +224,20 @@ export interface paths {
       path?: never;
       cookie?: never;
     };
+    /**
+     * One patient of your clinic.
+     * @description One patient of your clinic.
+     */
     get: operations['PatientsController_get'];
     put?: never;
     post?: never;
     delete?: never;
     options?: never;
     head?: never;
+    /**
+     * Changes a patient's details.
+     * @description Changes a patient's details.
+     */
     patch: operations['PatientsController_update'];
     trace?: never;
   };
@@ -194,7 +250,10 @@ export interface paths {
     };
     get?: never;
     put?: never;
-    /** Records a consent; if the scope is already active, answers the active consent. */
+    /**
+     * Records a consent; if the scope is already active, answers the active consent.
+     * @description Records a consent; if the scope is already active, answers the active consent.
+     */
     post: operations['PatientsController_grant'];
     delete?: never;
     options?: never;
@@ -211,6 +270,10 @@ export interface paths {
     };
     get?: never;
     put?: never;
+    /**
+     * Revokes a consent; it stays on record with when and by whom it was revoked.
+     * @description Revokes a consent; it stays on record with when and by whom it was revoked.
+     */
     post: operations['PatientsController_revoke'];
     delete?: never;
     options?: never;
@@ -225,11 +288,15 @@ export interface paths {
       path?: never;
       cookie?: never;
     };
-    /** Your referrals, newest change first, keyset-paged. `box=clinic` is for clinic admins. */
+    /**
+     * Your referrals, newest change first, keyset-paged.
+     * @description Your referrals, newest change first, keyset-paged. `box=clinic` is for clinic admins.
+     */
     get: operations['ReferralsController_list'];
     put?: never;
     /**
-     * Creates a draft (version 1). With an `Idempotency-Key` header, the same key and body give the
+     * Creates a draft (version 1).
+     * @description Creates a draft (version 1). With an `Idempotency-Key` header, the same key and body give the
      *     same answer (one referral), the same key with another body is 422.
      */
     post: operations['ReferralsController_create'];
@@ -246,7 +313,10 @@ export interface paths {
       path?: never;
       cookie?: never;
     };
-    /** The referral with its timeline and attachments. The recipient's first read acknowledges it. */
+    /**
+     * The referral with its timeline and attachments.
+     * @description The referral with its timeline and attachments. The recipient's first read acknowledges it.
+     */
     get: operations['ReferralsController_get'];
     put?: never;
     post?: never;
@@ -263,6 +333,10 @@ export interface paths {
       path?: never;
       cookie?: never;
     };
+    /**
+     * The referral's timeline, oldest event first.
+     * @description The referral's timeline, oldest event first.
+     */
     get: operations['ReferralsController_events'];
     put?: never;
     post?: never;
@@ -281,7 +355,10 @@ export interface paths {
     };
     get?: never;
     put?: never;
-    /** Adds a PDF, PNG or JPEG (≤ 10 MB, recognised by content) to a draft; multipart field `file`. */
+    /**
+     * Adds a PDF, PNG or JPEG (≤ 10 MB, recognised by content) to a draft; multipart field `file`.
+     * @description Adds a PDF, PNG or JPEG (≤ 10 MB, recognised by content) to a draft; multipart field `file`.
+     */
     post: operations['ReferralsController_upload'];
     delete?: never;
     options?: never;
@@ -296,6 +373,10 @@ export interface paths {
       path?: never;
       cookie?: never;
     };
+    /**
+     * Downloads an attachment, named with the extension of its content.
+     * @description Downloads an attachment, named with the extension of its content.
+     */
     get: operations['ReferralsController_download'];
     put?: never;
     post?: never;
@@ -315,7 +396,8 @@ export interface paths {
     get?: never;
     put?: never;
     /**
-     * A lifecycle action (see the state machine in GET /reference-data). Send the version you read
+     * A lifecycle action (see the state machine in GET /reference-data).
+     * @description A lifecycle action (see the state machine in GET /reference-data). Send the version you read
      *     (body `version` or `If-Match`); 409 `stale_version` if it changed, 409 `invalid_transition`
      *     (with `currentStatus` and `allowedActions`) if the action is not possible now, 403 if you are
      *     not the party who takes it.
@@ -334,6 +416,10 @@ export interface paths {
       path?: never;
       cookie?: never;
     };
+    /**
+     * The curated lists (specialties, body regions, red flags, …) and the referral state machine; no sign-in needed.
+     * @description The curated lists (specialties, body regions, red flags, …) and the referral state machine; no sign-in needed.
+     */
     get: operations['ReferenceDataController_get'];
     put?: never;
     post?: never;
@@ -350,7 +436,10 @@ export interface paths {
       path?: never;
       cookie?: never;
     };
-    /** Your in-app inbox, newest first. */
+    /**
+     * Your in-app inbox, newest first.
+     * @description Your in-app inbox, newest first.
+     */
     get: operations['NotificationsController_inbox'];
     put?: never;
     post?: never;
@@ -369,6 +458,10 @@ export interface paths {
     };
     get?: never;
     put?: never;
+    /**
+     * Marks one of your notifications read.
+     * @description Marks one of your notifications read.
+     */
     post: operations['NotificationsController_read'];
     delete?: never;
     options?: never;
@@ -383,7 +476,15 @@ export interface paths {
       path?: never;
       cookie?: never;
     };
+    /**
+     * Your notification channels: in-app (always on) and email.
+     * @description Your notification channels: in-app (always on) and email.
+     */
     get: operations['NotificationsController_preferences'];
+    /**
+     * Turns your email notifications on or off.
+     * @description Turns your email notifications on or off.
+     */
     put: operations['NotificationsController_setPreferences'];
     post?: never;
     delete?: never;
@@ -399,9 +500,16 @@ export interface paths {
       path?: never;
       cookie?: never;
     };
+    /**
+     * Your clinic's webhooks (clinic admins).
+     * @description Your clinic's webhooks (clinic admins). A webhook's secret is shown only when it is created.
+     */
     get: operations['NotificationsController_listWebhooks'];
     put?: never;
-    /** A clinic webhook; deliveries are signed (HMAC-SHA256 over `<timestamp>.<raw body>`). */
+    /**
+     * A clinic webhook; deliveries are signed (HMAC-SHA256 over `<timestamp>.<raw body>`).
+     * @description A clinic webhook; deliveries are signed (HMAC-SHA256 over `<timestamp>.<raw body>`).
+     */
     post: operations['NotificationsController_createWebhook'];
     delete?: never;
     options?: never;
@@ -419,6 +527,10 @@ export interface paths {
     get?: never;
     put?: never;
     post?: never;
+    /**
+     * Removes a webhook: nothing more is sent to it (clinic admins).
+     * @description Removes a webhook: nothing more is sent to it (clinic admins).
+     */
     delete: operations['NotificationsController_deleteWebhook'];
     options?: never;
     head?: never;
@@ -432,7 +544,10 @@ export interface paths {
       path?: never;
       cookie?: never;
     };
-    /** Email and webhook deliveries of your clinic that failed after the last attempt. */
+    /**
+     * Email and webhook deliveries of your clinic that failed after the last attempt.
+     * @description Email and webhook deliveries of your clinic that failed after the last attempt.
+     */
     get: operations['NotificationsController_failed'];
     put?: never;
     post?: never;
@@ -451,7 +566,10 @@ export interface paths {
     };
     get?: never;
     put?: never;
-    /** Sends a failed delivery again (accepted now, delivered by the worker). */
+    /**
+     * Sends a failed delivery again (accepted now, delivered by the worker).
+     * @description Sends a failed delivery again (accepted now, delivered by the worker).
+     */
     post: operations['NotificationsController_retry'];
     delete?: never;
     options?: never;
@@ -467,7 +585,8 @@ export interface paths {
       cookie?: never;
     };
     /**
-     * Referral metrics of your clinic over referrals created in [from, to) (default: the last 30
+     * Referral metrics of your clinic over referrals created in [from, to) (default: the last 30 days): counts by status, decided, closed-loop rate, leakage, overdue, median durations, and the same per practitioner.
+     * @description Referral metrics of your clinic over referrals created in [from, to) (default: the last 30
      *     days): counts by status, decided, closed-loop rate, leakage, overdue, median durations, and
      *     the same per practitioner. See the schema for each figure's definition.
      */
@@ -488,7 +607,8 @@ export interface paths {
       cookie?: never;
     };
     /**
-     * Open referrals of your clinic (sent, received or info_requested; either side) whose response
+     * Open referrals of your clinic (sent, received or info_requested; either side) whose response SLA has passed the reminder threshold, most overdue first.
+     * @description Open referrals of your clinic (sent, received or info_requested; either side) whose response
      *     SLA has passed the reminder threshold, most overdue first.
      */
     get: operations['AdminController_overdue'];
@@ -507,7 +627,10 @@ export interface paths {
       path?: never;
       cookie?: never;
     };
-    /** Your clinic's audit trail, newest first. Holds ids and actions only, never patient data. */
+    /**
+     * Your clinic's audit trail, newest first.
+     * @description Your clinic's audit trail, newest first. Holds ids and actions only, never patient data.
+     */
     get: operations['AdminController_audit'];
     put?: never;
     post?: never;
@@ -525,7 +648,8 @@ export interface paths {
       cookie?: never;
     };
     /**
-     * CSV (RFC 4180, CRLF) of the referrals created in [from, to) that involve your clinic, oldest
+     * CSV (RFC 4180, CRLF) of the referrals created in [from, to) that involve your clinic, oldest first, streamed.
+     * @description CSV (RFC 4180, CRLF) of the referrals created in [from, to) that involve your clinic, oldest
      *     first, streamed. Contains patient names: the export is recorded in the audit log
      *     (`referral.export`, with the row count). Cells that a spreadsheet would run as a formula
      *     (starting with `=`, `+`, `-`, `@`, tab or CR) get a leading apostrophe.
@@ -546,7 +670,10 @@ export interface paths {
       path?: never;
       cookie?: never;
     };
-    /** The database and the queue store answer, each within 2 s (503 otherwise); with job counts per queue. */
+    /**
+     * The database and the queue store answer, each within 2 s (503 otherwise); with job counts per queue.
+     * @description The database and the queue store answer, each within 2 s (503 otherwise); with job counts per queue.
+     */
     get: operations['HealthController_ready'];
     put?: never;
     post?: never;
@@ -563,7 +690,10 @@ export interface paths {
       path?: never;
       cookie?: never;
     };
-    /** The process is up. */
+    /**
+     * The process is up (no dependency is checked; `/health/ready` checks the database and the queue store).
+     * @description The process is up (no dependency is checked; `/health/ready` checks the database and the queue store).
+     */
     get: operations['health_live'];
     put?: never;
     post?: never;
