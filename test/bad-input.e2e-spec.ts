@@ -88,7 +88,7 @@ const REMOVE = Symbol('remove');
 function setPath(body: Record<string, unknown>, path: string, value: unknown): Record<string, unknown> {
   const copy = structuredClone(body);
   const keys = path.split('.');
-  let node = copy as Record<string, unknown>;
+  let node = copy;
   for (const key of keys.slice(0, -1)) node = node[key] as Record<string, unknown>;
   const last = keys[keys.length - 1];
   if (value === REMOVE) delete node[last];

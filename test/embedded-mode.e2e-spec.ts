@@ -207,9 +207,9 @@ describe('embedded mode (no DATABASE_URL, no REDIS_URL)', () => {
       const processed: number[] = [];
       const worker = new Worker<{ n: number }, { doubled: number }>(
         queueName,
-        async (job) => {
+        (job) => {
           processed.push(job.data.n);
-          return { doubled: job.data.n * 2 };
+          return Promise.resolve({ doubled: job.data.n * 2 });
         },
         { connection },
       );

@@ -193,6 +193,53 @@ describe('notifications', () => {
     }
   });
 
+  it('records a delivery with nothing left to send as skipped, not delivered and not failed', async () => {
+    const db = new Client({ connectionString: t.database.url });
+    await db.connect();
+    try {
+      const patient = await createPatient(t.http, lmt);
+      let referral = await createReferral(t.http, lmt, injuryReferralBody(patient.id, pt.id));
+      referral = await actOk(t.http, lmt, referral, 'send');
+      const sent = await eventually(async () => {
+        const { rows } = await db.query(
+          `SELECT id FROM notification_deliveries WHERE referral_id = $1 AND channel = 'webhook' AND status = 'delivered'`,
+          [referral.id],
+        );
+        return rows[0] as { id: string } | undefined;
+      }, 'the webhook delivered');
+
+      // A second webhook of the clinic, deleted before its delivery of the same event was sent.
+      const gone = await t.http
+        .post('/api/v1/webhooks')
+        .set(physio.admin.auth)
+        .send({ url: hooks.url, eventTypes: ['referral.sent'] })
+        .expect(201);
+      await t.http.delete(`/api/v1/webhooks/${gone.body.id}`).set(physio.admin.auth).expect(204);
+      const { rows } = await db.query(
+        `INSERT INTO notification_deliveries (outbox_event_id, channel, recipient_key, webhook_id, clinic_id, notification_type, referral_id)
+         SELECT outbox_event_id, 'webhook', 'webhook:' || $2::text, $2::uuid, clinic_id, notification_type, referral_id
+           FROM notification_deliveries WHERE id = $1
+         RETURNING id`,
+        [sent.id, gone.body.id],
+      );
+      const deliveryId = (rows[0] as { id: string }).id;
+      const deliveries = t.worker!.get<Queue<DeliverJob>>(getQueueToken(DELIVERIES_QUEUE));
+      const job = await deliveries.add(JOB.deliver, { deliveryId }, { jobId: deliveryId });
+      await eventually(async () => (await deliveries.getJob(job.id!))?.returnvalue === 'skipped', 'the delivery skipped');
+
+      const after = await db.query(
+        `SELECT status, delivered_at, failed_at, last_error FROM notification_deliveries WHERE id = $1`,
+        [deliveryId],
+      );
+      expect(after.rows).toEqual([{ status: 'skipped', delivered_at: null, failed_at: null, last_error: 'webhook deleted' }]);
+      expect(hooks.requests.filter((r) => r.headers['x-referloop-delivery'] === deliveryId)).toEqual([]);
+      const failed = await t.http.get('/api/v1/admin/notifications/failed').set(physio.admin.auth).expect(200);
+      expect(failed.body.items.map((d: { id: string }) => d.id)).not.toContain(deliveryId);
+    } finally {
+      await db.end();
+    }
+  });
+
   it('puts a delivery that keeps failing in the failed list, and an admin retry delivers it', async () => {
     hookFailures = 1_000;
     const patient = await createPatient(t.http, lmt);

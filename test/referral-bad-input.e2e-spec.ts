@@ -75,10 +75,7 @@ describe('bad input on patients and referrals', () => {
     return req.send(input as object);
   };
 
-  async function expectRefused(
-    res: { status: number; headers: Record<string, string>; body: Record<string, unknown> },
-    c: BadCase,
-  ) {
+  function expectRefused(res: { status: number; headers: Record<string, string>; body: Record<string, unknown> }, c: BadCase) {
     expect({ case: c.name, status: res.status, code: res.body.code }).toEqual({
       case: c.name,
       status: 400,
@@ -208,7 +205,7 @@ describe('bad input on patients and referrals', () => {
       (c) => c.name,
       async (c) => {
         const before = await counts();
-        await expectRefused(await send('post', '/api/v1/patients', c.input()), c);
+        expectRefused(await send('post', '/api/v1/patients', c.input()), c);
         expect(await counts()).toEqual(before);
       },
     );
@@ -243,7 +240,7 @@ describe('bad input on patients and referrals', () => {
       (c) => c.name,
       async (c) => {
         const before = await counts();
-        await expectRefused(await send('patch', `/api/v1/patients/${patientId}`, c.input()), c);
+        expectRefused(await send('patch', `/api/v1/patients/${patientId}`, c.input()), c);
         expect(await counts()).toEqual(before);
       },
     );
@@ -299,7 +296,7 @@ describe('bad input on patients and referrals', () => {
       (c) => c.name,
       async (c) => {
         const before = await counts();
-        await expectRefused(await send('post', `/api/v1/patients/${patientId}/consents`, c.input()), c);
+        expectRefused(await send('post', `/api/v1/patients/${patientId}/consents`, c.input()), c);
         expect(await counts()).toEqual(before);
       },
     );
@@ -395,7 +392,7 @@ describe('bad input on patients and referrals', () => {
           typeof input === 'string'
             ? await req.set('Content-Type', 'application/json').send(input)
             : await req.send(input as object);
-        await expectRefused(res, c);
+        expectRefused(res, c);
         expect(await counts()).toEqual(before);
       },
     );
@@ -595,7 +592,7 @@ describe('bad input on patients and referrals', () => {
         if (typeof input === 'string') res = await req.set('Content-Type', 'application/json').send(input);
         else if ('ifMatch' in (input as object)) res = await req.set('If-Match', (input as { ifMatch: string }).ifMatch).send({});
         else res = await req.send(input as object);
-        await expectRefused(res, c);
+        expectRefused(res, c);
         expect(await counts()).toEqual(before);
       },
     );
@@ -651,7 +648,7 @@ describe('bad input on patients and referrals', () => {
         const req = t.http.get('/api/v1/referrals').set(lmt.auth);
         const input = c.input();
         const res = typeof input === 'string' ? await req.query(input) : await req.query(input as Record<string, string>);
-        await expectRefused(res, c);
+        expectRefused(res, c);
         expect(await counts()).toEqual(before);
       },
     );

@@ -326,7 +326,7 @@ async function measure(sql, parties, smtpSink, hookSink) {
   const receive = (key, channel) => received.set(key, channel);
   for (const d of deliveries) if (d.channel === 'in_app' && d.status === 'delivered') receive(keyOf(d), 'in_app');
   // Nothing left to send (an invitation accepted before its email went out) is an outcome too.
-  for (const d of deliveries) if (d.status === 'delivered' && d.last_error?.startsWith('skipped:')) receive(keyOf(d), d.channel);
+  for (const d of deliveries) if (d.status === 'skipped') receive(keyOf(d), d.channel);
   const unknownIds = [];
   for (const id of [...smtpSink.messageIds, ...hookSink.deliveryIds]) {
     const d = byId.get(id);

@@ -424,7 +424,7 @@ describe('web app in the browser: both referral stories and the admin dashboard'
         lmt2Page.getByRole('button', { name: 'discharge-summary.pdf' }).click(),
       ]);
       expect(download.suggestedFilename()).toBe('discharge-summary.pdf');
-      await act(lmt2Page, 'accept', async () => undefined, 'Accept');
+      await act(lmt2Page, 'accept', () => Promise.resolve(), 'Accept');
       await status(lmt2Page, 'accepted');
       await act(lmt2Page, 'schedule', (form) => form.getByLabel('Appointment date and time').fill(localDateTime(7)), 'Schedule');
       await status(lmt2Page, 'scheduled');

@@ -1,4 +1,4 @@
-import { createServer, type IncomingMessage, type Server } from 'node:http';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { SMTPServer } from 'smtp-server';
 
@@ -53,16 +53,15 @@ export async function startWebhookSink(
   respond: (attempt: number, body: string) => number | Promise<number> = () => 200,
 ): Promise<{ url: string; requests: CapturedRequest[]; close(): Promise<void> }> {
   const requests: CapturedRequest[] = [];
-  const server: Server = createServer((req, res) => {
+  const capture = async (req: IncomingMessage, res: ServerResponse) => {
     const chunks: Buffer[] = [];
-    req.on('data', (chunk: Buffer) => chunks.push(chunk));
-    req.on('end', async () => {
-      const body = Buffer.concat(chunks).toString('utf8');
-      const status = await respond(requests.length + 1, body);
-      requests.push({ headers: req.headers, body, status });
-      res.writeHead(status, { 'content-type': 'application/json' }).end('{}');
-    });
-  });
+    for await (const chunk of req) chunks.push(chunk as Buffer);
+    const body = Buffer.concat(chunks).toString('utf8');
+    const status = await respond(requests.length + 1, body);
+    requests.push({ headers: req.headers, body, status });
+    res.writeHead(status, { 'content-type': 'application/json' }).end('{}');
+  };
+  const server: Server = createServer((req, res) => void capture(req, res));
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address() as AddressInfo;
   return {

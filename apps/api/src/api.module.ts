@@ -20,6 +20,7 @@ import { InvitationsController } from './invitations/invitations.controller';
 import { ProblemFilter } from './http/problem.filter';
 import { createRateLimitStore, RateLimitStore } from './http/rate-limit.store';
 import { createValidationPipe } from './http/validation';
+import { SCHEMA_ENTITIES } from './schema/schema-entities';
 import { MeController } from './me/me.controller';
 import { NotificationsController } from './notifications/notifications.controller';
 import { PartnersController } from './partners/partners.controller';
@@ -43,7 +44,11 @@ export class ApiModule {
       module: ApiModule,
       imports: [
         ConfigModule.forRoot(config),
-        DatabaseModule.forRoot(config, 'referloop-api', HTTP_POOL_WAIT_MS),
+        DatabaseModule.forRoot(config, {
+          applicationName: 'referloop-api',
+          entities: SCHEMA_ENTITIES,
+          defaultPoolWaitMs: HTTP_POOL_WAIT_MS,
+        }),
         // Producers only: the API never consumes jobs.
         QueueModule.forRoot(config, 'producer'),
         IdentityModule,

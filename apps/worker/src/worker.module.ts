@@ -1,8 +1,21 @@
 import { type DynamicModule, Logger, Module, type OnApplicationBootstrap } from '@nestjs/common';
 import { type AppConfig, ConfigModule } from '@referloop/config';
-import { DatabaseModule } from '@referloop/database';
+import { DatabaseModule, OutboxEventEntity } from '@referloop/database';
+import { IDENTITY_ENTITIES } from '@referloop/identity/entities';
+import { NOTIFICATION_ENTITIES } from '@referloop/notifications/entities';
+import { PATIENT_ENTITIES } from '@referloop/patients/entities';
+import { REFERRAL_ENTITIES } from '@referloop/referrals/entities';
 import { NotificationsWorkerModule } from '@referloop/notifications/worker';
 import { QueueModule, QueueStoreProbe } from '@referloop/queue';
+
+/** Every table's entity class (their foreign keys name each other's tables, so a DataSource needs them all). */
+const WORKER_ENTITIES = [
+  ...IDENTITY_ENTITIES,
+  ...PATIENT_ENTITIES,
+  ...REFERRAL_ENTITIES,
+  ...NOTIFICATION_ENTITIES,
+  OutboxEventEntity,
+];
 
 /**
  * The headless worker: BullMQ processors and schedulers, no HTTP. Processors are registered
@@ -19,7 +32,7 @@ export class WorkerModule implements OnApplicationBootstrap {
       module: WorkerModule,
       imports: [
         ConfigModule.forRoot(config),
-        DatabaseModule.forRoot(config, 'referloop-worker'),
+        DatabaseModule.forRoot(config, { applicationName: 'referloop-worker', entities: WORKER_ENTITIES }),
         QueueModule.forRoot(config, 'worker'),
         NotificationsWorkerModule,
       ],

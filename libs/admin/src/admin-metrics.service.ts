@@ -68,11 +68,11 @@ export class AdminMetricsService {
     const clinicId = principal.clinicId;
 
     const [rows, practitioners] = await Promise.all([
-      this.db.query(METRICS_SQL, [clinicId, from, to, now, escalateAfterMs]) as Promise<GroupRow[]>,
-      this.db.query(
+      this.db.query<GroupRow[]>(METRICS_SQL, [clinicId, from, to, now, escalateAfterMs]),
+      this.db.query<{ id: string; full_name: string; role: string }[]>(
         `SELECT id, full_name, role FROM users WHERE clinic_id = $1 AND role <> 'clinic_admin' ORDER BY full_name, id`,
         [clinicId],
-      ) as Promise<{ id: string; full_name: string; role: string }[]>,
+      ),
     ]);
 
     const groups = new Map(rows.map((r) => [`${r.side}:${r.practitioner_id ?? ''}`, r]));

@@ -61,7 +61,7 @@ export class OverdueReferralsService {
       if (!Number.isSafeInteger(elapsedMs) || (elapsedMs as number) < 0) {
         throw AppError.validation([{ field: 'cursor', message: 'cursor is not valid' }]);
       }
-      asOf = new Date(ts as string);
+      asOf = new Date(ts);
       after = { elapsedMs: elapsedMs as number, id: id as string };
     }
 

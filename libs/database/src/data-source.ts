@@ -1,9 +1,10 @@
 import { DataSource, type DataSourceOptions } from 'typeorm';
-import { ENTITIES } from './entities';
 import { MIGRATIONS } from './migrations';
 
 export interface DatabaseOptions {
   url: string;
+  /** Entity classes, composed by the app from each domain lib's list (this lib names none of them). Migrations need none. */
+  entities?: NonNullable<DataSourceOptions['entities']>;
   poolSize?: number;
   /** How long a query waits for a free pooled connection (or a new one to connect) before it fails. */
   poolWaitMs?: number;
@@ -15,6 +16,7 @@ export const DEFAULT_POOL_WAIT_MS = 5_000;
 /** Options of the one DataSource. `synchronize` is never on: the schema comes from migrations only. */
 export function dataSourceOptions({
   url,
+  entities = [],
   poolSize = 20,
   poolWaitMs = DEFAULT_POOL_WAIT_MS,
   applicationName = 'referloop',
@@ -22,7 +24,7 @@ export function dataSourceOptions({
   return {
     type: 'postgres',
     url,
-    entities: ENTITIES,
+    entities,
     migrations: MIGRATIONS,
     migrationsTableName: 'typeorm_migrations',
     migrationsTransactionMode: 'each',

@@ -11,7 +11,7 @@ import { MIGRATIONS } from './migrations';
 describe('runMigrationsLocked', () => {
   const name = `referloop_test_migrate_${randomBytes(5).toString('hex')}`;
   const sources: DataSource[] = [];
-  const expected = MIGRATIONS.map((Migration) => new Migration().name as string);
+  const expected = MIGRATIONS.map((Migration) => new Migration().name);
 
   beforeAll(async () => {
     assertTestDatabase(name);

@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { AppError, Clock } from '@referloop/common';
+import { isLockNotAvailable } from '@referloop/database';
 import { DataSource, type EntityManager } from 'typeorm';
 
 /** How long a stored answer is kept: it holds PHI (the referral as answered). An older key counts as new. */
@@ -9,7 +10,6 @@ export const IDEMPOTENCY_TTL_MS = 24 * 3600_000;
 
 /** How long a request with a key still in flight is waited for before answering 409. */
 const IN_PROGRESS_WAIT = '5s';
-const LOCK_NOT_AVAILABLE = '55P03';
 
 export interface StoredResponse<T> {
   status: number;
@@ -87,9 +87,7 @@ export class IdempotencyStore {
         return { status, body, replayed: false };
       });
     } catch (error) {
-      const code =
-        (error as { driverError?: { code?: string }; code?: string }).driverError?.code ?? (error as { code?: string }).code;
-      if (code === LOCK_NOT_AVAILABLE) {
+      if (isLockNotAvailable(error)) {
         throw new AppError(
           'idempotency_in_progress',
           'A request with this Idempotency-Key is still being processed; retry shortly',

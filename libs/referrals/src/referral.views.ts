@@ -1,4 +1,3 @@
-import type { AttachmentEntity } from './entities/attachment.entity';
 import type { MaintenancePlan, ReferralOutcome } from './entities/referral.entity';
 import type { ReferralAction, ReferralEventType, ReferralStatus } from './state-machine/referral-state-machine';
 
@@ -77,17 +76,4 @@ export interface ReferralView {
   allowedActions: ReferralAction[];
   timeline?: ReferralEventView[];
   attachments?: AttachmentView[];
-}
-
-export function attachmentView(a: AttachmentEntity): AttachmentView {
-  return {
-    id: a.id,
-    referralId: a.referralId,
-    fileName: a.fileName,
-    contentType: a.contentType,
-    sizeBytes: a.sizeBytes,
-    sha256: a.sha256,
-    uploadedBy: a.uploadedBy,
-    createdAt: a.createdAt.toISOString(),
-  };
 }

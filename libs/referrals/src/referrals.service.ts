@@ -694,7 +694,7 @@ function namedSender(principal: Principal, senderId: string | undefined): string
 }
 
 /** Only the sender side of a declined, cancelled or expired referral may redirect it. */
-function assertRedirectable(principal: Principal, facts: CreateFacts): void {
+export function assertRedirectable(principal: Principal, facts: CreateFacts): void {
   const old = facts.replaced_status
     ? {
         status: facts.replaced_status,
@@ -731,7 +731,7 @@ function staleVersion(current: BaseRow): AppError {
 const FIELDS: ActionField[] = ['note', 'reason', 'appointmentAt', 'outcome'];
 
 /** Required fields present, and no field the action does not take. */
-function validateFields(
+export function validateFields(
   action: ReferralAction,
   rules: Partial<Record<ActionField, 'required' | 'optional'>>,
   input: ReferralActionInput,

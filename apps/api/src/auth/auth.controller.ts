@@ -49,6 +49,7 @@ export class AuthController {
     return this.webSession.answer(request, reply, await this.auth.registerClinic(body));
   }
 
+  /** Signs in with email and password: answers the user, a short-lived access token (a bearer JWT) and a refresh token. */
   @Post('login')
   @Public()
   @RateLimited()

@@ -18,11 +18,13 @@ export class ClinicsController {
     private readonly practitioners: PractitionersService,
   ) {}
 
+  /** Your clinic. */
   @Get('me')
   get(@CurrentPrincipal() principal: Principal): Promise<ClinicResponseDto> {
     return this.clinics.getOwn(principal.clinicId);
   }
 
+  /** Changes your clinic's details (clinic admins). */
   @Patch('me')
   @AdminOnly()
   @ApiProblems('validation_failed', 'forbidden')

@@ -21,7 +21,7 @@ export function documentLiveness(document: OpenAPIObject): void {
   document.paths[LIVENESS_PATH] = {
     get: {
       operationId: 'health_live',
-      summary: 'The process is up.',
+      description: 'The process is up (no dependency is checked; `/health/ready` checks the database and the queue store).',
       tags: ['health'],
       responses: {
         200: {

@@ -86,7 +86,7 @@ export async function createApiApp(config: AppConfig, logger: Logger): Promise<N
     exclude: [{ path: 'health/ready', method: RequestMethod.GET }],
   });
   addLivenessRoute(fastify);
-  setUpOpenApi(app);
+  setUpOpenApi(app, config.publicUrl);
   await mountQueueDashboard(app, config, logger);
   mountTrialMailbox(app, config);
   // The browser app (dist/web) at / with client-side routes; the API alone when it is not built.

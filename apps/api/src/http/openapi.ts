@@ -1,21 +1,37 @@
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
-import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
+import { DocumentBuilder, type OpenAPIObject, SwaggerModule } from '@nestjs/swagger';
 import { ERROR_STATUS } from '@referloop/common';
 import { documentLiveness } from '../health/liveness';
 
-/** OpenAPI document at /api/docs-json and Swagger UI at /api/docs. */
-export function setUpOpenApi(app: NestFastifyApplication): void {
-  const config = new DocumentBuilder()
+/** Every tag an operation uses (`@ApiTags`), declared with what it covers. */
+const TAGS: Record<string, string> = {
+  auth: 'Signing up a clinic, signing in, refreshing and ending sessions, accepting an invitation',
+  me: 'The signed-in user',
+  clinics: "The caller's clinic",
+  practitioners: 'The directory across clinics, and inviting and editing practitioners',
+  patients: "The clinic's patients and their consents",
+  referrals: 'Referrals, their actions (the state machine), timeline and attachments',
+  notifications: 'The in-app inbox, notification preferences and clinic webhooks',
+  admin: 'Clinic admins: metrics, overdue referrals, audit log, failed notifications, export',
+  health: 'Liveness and readiness probes',
+  'reference-data': 'Curated vocabularies and the referral state machine',
+};
+
+/** OpenAPI document at /api/docs-json and Swagger UI at /api/docs; `publicUrl` is the deployment's address. */
+export function setUpOpenApi(app: NestFastifyApplication, publicUrl: string): void {
+  const builder = new DocumentBuilder()
     .setTitle('ReferLoop API')
     .setDescription(
       'Closed-loop referrals between massage therapists and physical therapists. ' +
         'Every error is application/problem+json (RFC 9457) with a stable `code`.',
     )
     .setVersion('1')
-    .addBearerAuth({ type: 'http', scheme: 'bearer', bearerFormat: 'JWT' })
-    .build();
-  const document = SwaggerModule.createDocument(app, config);
+    .addServer(publicUrl, 'This deployment')
+    .addBearerAuth({ type: 'http', scheme: 'bearer', bearerFormat: 'JWT' });
+  for (const [name, description] of Object.entries(TAGS)) builder.addTag(name, description);
+  const document = SwaggerModule.createDocument(app, builder.build());
   documentLiveness(document);
+  summarise(document);
   document.components ??= {};
   document.components.schemas ??= {};
   document.components.schemas.Problem = {
@@ -40,4 +56,19 @@ export function setUpOpenApi(app: NestFastifyApplication): void {
     },
   };
   SwaggerModule.setup('api/docs', app, document, { jsonDocumentUrl: 'api/docs-json' });
+}
+
+/**
+ * An operation's description is its handler's JSDoc (the swagger CLI plugin, `controllerKeyOfComment:
+ * description`); its summary, the short line Swagger UI lists, is the description's first sentence.
+ */
+function summarise(document: OpenAPIObject): void {
+  for (const item of Object.values(document.paths)) {
+    for (const method of ['get', 'put', 'post', 'delete', 'patch'] as const) {
+      const operation = item[method];
+      if (!operation?.description || operation.summary) continue;
+      const text = operation.description.replace(/\s*\n\s*/g, ' ');
+      operation.summary = /^.*?\.(?=\s|$)/.exec(text)?.[0] ?? text;
+    }
+  }
 }

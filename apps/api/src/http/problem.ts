@@ -66,7 +66,14 @@ export function toProblem(error: unknown): Problem {
     const code = CODE_BY_STATUS[status] ?? (status >= 500 ? 'internal_error' : 'validation_failed');
     const response = error.getResponse();
     const message = typeof response === 'string' ? response : ((response as { message?: unknown }).message ?? error.message);
-    const detail = status >= 500 ? ERROR_TITLES.internal_error : Array.isArray(message) ? message.join('; ') : String(message);
+    const detail =
+      status >= 500
+        ? ERROR_TITLES.internal_error
+        : Array.isArray(message)
+          ? message.join('; ')
+          : typeof message === 'string'
+            ? message
+            : error.message;
     return { ...problem(code, detail), status };
   }
 

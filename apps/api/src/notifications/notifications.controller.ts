@@ -37,6 +37,7 @@ export class NotificationsController {
     return { ...page, unreadCount };
   }
 
+  /** Marks one of your notifications read. */
   @Post('notifications/:id/read')
   @HttpCode(200)
   @ApiProblems('validation_failed', 'not_found')
@@ -44,11 +45,13 @@ export class NotificationsController {
     return this.notifications.markRead(principal, id);
   }
 
+  /** Your notification channels: in-app (always on) and email. */
   @Get('me/notification-preferences')
   preferences(@CurrentPrincipal() principal: Principal): Promise<PreferencesDto> {
     return this.notifications.preferences(principal);
   }
 
+  /** Turns your email notifications on or off. */
   @Put('me/notification-preferences')
   @ApiProblems('validation_failed')
   setPreferences(@CurrentPrincipal() principal: Principal, @Body() body: UpdatePreferencesDto): Promise<PreferencesDto> {
@@ -64,6 +67,7 @@ export class NotificationsController {
     return this.notifications.createWebhook(principal, body);
   }
 
+  /** Your clinic's webhooks (clinic admins). A webhook's secret is shown only when it is created. */
   @Get('webhooks')
   @AdminOnly()
   @ApiProblems('forbidden')
@@ -71,6 +75,7 @@ export class NotificationsController {
     return this.notifications.listWebhooks(principal);
   }
 
+  /** Removes a webhook: nothing more is sent to it (clinic admins). */
   @Delete('webhooks/:id')
   @HttpCode(204)
   @AdminOnly()

@@ -23,6 +23,7 @@ import {
 export class PatientsController {
   constructor(private readonly patients: PatientsService) {}
 
+  /** Adds a patient to your clinic. */
   @Post()
   @HttpCode(201)
   @ApiProblems('validation_failed')
@@ -30,18 +31,21 @@ export class PatientsController {
     return this.patients.create(principal, body);
   }
 
+  /** Your clinic's patients, keyset-paged; `q` searches by name. */
   @Get()
   @ApiProblems('validation_failed')
   list(@CurrentPrincipal() principal: Principal, @Query() query: PatientQueryDto): Promise<PatientPageDto> {
     return this.patients.list(principal, query);
   }
 
+  /** One patient of your clinic. */
   @Get(':id')
   @ApiProblems('validation_failed', 'not_found')
   get(@CurrentPrincipal() principal: Principal, @Param('id', uuidParam) id: string): Promise<PatientResponseDto> {
     return this.patients.get(principal, id);
   }
 
+  /** Changes a patient's details. */
   @Patch(':id')
   @ApiProblems('validation_failed', 'not_found')
   update(
@@ -64,6 +68,7 @@ export class PatientsController {
     return this.patients.grantConsent(principal, id, body);
   }
 
+  /** Revokes a consent; it stays on record with when and by whom it was revoked. */
   @Post(':id/consents/:consentId/revoke')
   @HttpCode(200)
   @ApiProblems('validation_failed', 'not_found')

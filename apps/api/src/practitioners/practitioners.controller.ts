@@ -49,6 +49,7 @@ export class PractitionersController {
     return this.practitioners.directory(principal, query) as Promise<Page<DirectoryItem>>;
   }
 
+  /** One practitioner, by id. */
   @Get(':id')
   @ApiProblems('validation_failed', 'not_found')
   get(@CurrentPrincipal() principal: Principal, @Param('id', uuidParam) id: string): Promise<UserResponseDto> {

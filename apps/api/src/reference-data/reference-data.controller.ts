@@ -28,10 +28,7 @@ const REFERENCE_DATA = {
   terminalStatuses: TERMINAL_STATUSES,
   /** The referral state machine: per action, the states it applies from, the next state, who takes it, its body fields. */
   referralActions: Object.fromEntries(
-    Object.entries(TRANSITIONS).map(([action, t]) => [
-      action,
-      { from: t.from, to: t.to, by: action === 'add-note' ? 'either' : t.by, fields: t.fields },
-    ]),
+    Object.entries(TRANSITIONS).map(([action, t]) => [action, { from: t.from, to: t.to, by: t.by, fields: t.fields }]),
   ),
 };
 
@@ -40,6 +37,7 @@ const REFERENCE_DATA = {
 @Public()
 @Controller('reference-data')
 export class ReferenceDataController {
+  /** The curated lists (specialties, body regions, red flags, …) and the referral state machine; no sign-in needed. */
   @Get()
   get(): typeof REFERENCE_DATA {
     return REFERENCE_DATA;

@@ -112,6 +112,7 @@ export class ReferralsController {
     return withEtag(reply, await this.referrals.get(principal, id));
   }
 
+  /** The referral's timeline, oldest event first. */
   @Get(':id/events')
   @ApiProblems('validation_failed', 'not_found')
   events(@CurrentPrincipal() principal: Principal, @Param('id', uuidParam) id: string): Promise<ReferralEventPageDto> {
@@ -137,6 +138,7 @@ export class ReferralsController {
     return this.attachments.upload(principal, id, part.filename, content);
   }
 
+  /** Downloads an attachment, named with the extension of its content. */
   @Get(':id/attachments/:attachmentId')
   @ApiProblems('validation_failed', 'not_found')
   async download(

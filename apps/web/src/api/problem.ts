@@ -26,7 +26,15 @@ export class ApiError extends Error {
           ? problem.title
           : `The server answered ${status}`;
     const errors = Array.isArray(problem.errors)
-      ? problem.errors.filter((e): e is FieldError => typeof e?.field === 'string' && typeof e?.message === 'string')
+      ? (problem.errors as unknown[]).filter(
+          (e): e is FieldError =>
+            typeof e === 'object' &&
+            e !== null &&
+            'field' in e &&
+            typeof e.field === 'string' &&
+            'message' in e &&
+            typeof e.message === 'string',
+        )
       : [];
     return new ApiError(status, code, detail, errors, problem);
   }

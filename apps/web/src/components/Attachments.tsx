@@ -84,7 +84,7 @@ export function Attachments({ referralId, attachments, canUpload, onUploaded }: 
       )}
       {message && <Notice tone={message.tone}>{message.text}</Notice>}
       {canUpload ? (
-        <form className="upload" onSubmit={upload}>
+        <form className="upload" onSubmit={(event) => void upload(event)}>
           <label htmlFor="attachment-file">Add a file (PDF, PNG or JPEG, up to 10 MB)</label>
           <div className="upload-row">
             <input id="attachment-file" ref={input} type="file" name="file" accept={ACCEPT} />

@@ -47,7 +47,7 @@ function PatientSearch({ onSelect }: { onSelect: (patient: Patient) => void }) {
   const [error, setError] = useState<unknown>(null);
 
   useEffect(() => {
-    const timer = setTimeout(async () => {
+    const search = async () => {
       try {
         const page = await call(api.GET('/api/v1/patients', { params: { query: { q: q.trim() || undefined, limit: 8 } } }));
         setResults(page.items);
@@ -55,7 +55,8 @@ function PatientSearch({ onSelect }: { onSelect: (patient: Patient) => void }) {
       } catch (e) {
         setError(e);
       }
-    }, 250);
+    };
+    const timer = setTimeout(() => void search(), 250);
     return () => clearTimeout(timer);
   }, [q]);
 
@@ -134,7 +135,7 @@ function AddPatientForm({ onAdded }: { onAdded: (patient: Patient) => void }) {
   };
 
   return (
-    <form className="stack subform" onSubmit={submit} noValidate aria-label="New patient">
+    <form className="stack subform" onSubmit={(event) => void submit(event)} noValidate aria-label="New patient">
       {error !== null && <Notice tone="error">{errorMessage(error)}</Notice>}
       <div className="grid-2">
         <Field label="First name" required error={fieldError('firstName')}>

@@ -57,7 +57,7 @@ export function AcceptInvitationPage() {
             : errorMessage(error)}
         </Notice>
       )}
-      <form onSubmit={submit} className="stack" noValidate>
+      <form onSubmit={(event) => void submit(event)} className="stack" noValidate>
         <Field label="New password" required hint={`At least ${PASSWORD_MIN} characters.`} error={errors.password}>
           {(p) => (
             <input

@@ -91,7 +91,7 @@ export function NewReferralPage() {
             ? {
                 frequencyWeeks: String(old.plan.frequencyWeeks),
                 sessions: old.plan.sessions ? String(old.plan.sessions) : '',
-                focusAreas: old.plan.focusAreas as BodyRegion[],
+                focusAreas: old.plan.focusAreas,
                 precautions: old.plan.precautions,
               }
             : {}),

@@ -45,7 +45,7 @@ export function SignInPage() {
             : errorMessage(error)}
         </Notice>
       )}
-      <form onSubmit={submit} className="stack" noValidate>
+      <form onSubmit={(event) => void submit(event)} className="stack" noValidate>
         <Field label="Email" required>
           {(p) => (
             <input

@@ -165,7 +165,9 @@ export class DeferredChildLogger {
   private write(level: LogLevel, args: unknown[]): void {
     // Until built, the child's level is the parent's, unless its options set one.
     if (this.built || this.options.level !== undefined || this.parent.isLevelEnabled(level)) {
-      (this.logger()[level] as (...line: unknown[]) => void)(...args);
+      const logger = this.logger();
+      const log: (...line: unknown[]) => void = logger[level];
+      log.apply(logger, args);
     }
   }
 }

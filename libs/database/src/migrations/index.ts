@@ -8,6 +8,7 @@ import { AuditPartyClinics1764240100000 } from './1764240100000-AuditPartyClinic
 import { LicenceVerifiedBy1764240200000 } from './1764240200000-LicenceVerifiedBy';
 import { IdempotencyKeyExpiry1764240300000 } from './1764240300000-IdempotencyKeyExpiry';
 import { Accounts1764242000000 } from './1764242000000-Accounts';
+import { SkippedDeliveries1764245000000 } from './1764245000000-SkippedDeliveries';
 import { AdminsInvitations1764246000000 } from './1764246000000-AdminsInvitations';
 import { DirectoryPartners1764247000000 } from './1764247000000-DirectoryPartners';
 
@@ -23,6 +24,7 @@ export const MIGRATIONS = [
   LicenceVerifiedBy1764240200000,
   IdempotencyKeyExpiry1764240300000,
   Accounts1764242000000,
+  SkippedDeliveries1764245000000,
   AdminsInvitations1764246000000,
   DirectoryPartners1764247000000,
 ];

@@ -1,10 +1,11 @@
-import { Column, CreateDateColumn, Entity, PrimaryGeneratedColumn } from 'typeorm';
+import { Column, CreateDateColumn, Entity, ForeignKey, Index, PrimaryGeneratedColumn } from 'typeorm';
 
 /**
  * A domain event waiting to be published: written in the same transaction as the change it
  * announces (so the two commit together or not at all), published to the queue by the relay.
  * Carries ids only, never patient data.
  */
+@Index('outbox_events_unpublished_idx', { synchronize: false })
 @Entity({ name: 'outbox_events' })
 export class OutboxEventEntity {
   @PrimaryGeneratedColumn('uuid')
@@ -13,9 +14,11 @@ export class OutboxEventEntity {
   @Column({ type: 'text' })
   type: string;
 
+  @ForeignKey('referrals', { name: 'outbox_events_referral_id_fkey' })
   @Column({ name: 'referral_id', type: 'uuid', nullable: true })
   referralId: string | null;
 
+  @ForeignKey('referral_events', { name: 'outbox_events_referral_event_id_fkey' })
   @Column({ name: 'referral_event_id', type: 'uuid', nullable: true })
   referralEventId: string | null;
 

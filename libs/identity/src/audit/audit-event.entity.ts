@@ -1,6 +1,10 @@
-import { Column, Entity, PrimaryGeneratedColumn } from 'typeorm';
+import { Column, Entity, Index, PrimaryGeneratedColumn } from 'typeorm';
 
 /** Who read or changed which patient or referral, when, from where. Append-only (a trigger refuses changes). */
+@Index('audit_events_clinic_idx', ['clinicId', 'occurredAt', 'id'])
+@Index('audit_events_clinic_action_idx', ['clinicId', 'action', 'occurredAt', 'id'])
+@Index('audit_events_clinic_actor_idx', ['clinicId', 'actorId', 'occurredAt', 'id'])
+@Index('audit_events_resource_idx', { synchronize: false })
 @Entity({ name: 'audit_events' })
 export class AuditEventEntity {
   @PrimaryGeneratedColumn('identity', { type: 'bigint', generatedIdentity: 'ALWAYS' })

@@ -169,7 +169,7 @@ export class AuthService {
   async refresh(refreshToken: string): Promise<SignedIn> {
     const [tokenId, secret] = refreshToken.split('.');
     if (!tokenId || !secret || !/^[0-9a-f-]{36}$/.test(tokenId)) throw unauthenticated();
-    const outcome = await this.db.transaction(async (tx) => {
+    const outcome = await this.db.transaction(async (tx): Promise<{ error: AppError } | { signedIn: SignedIn }> => {
       const rows: {
         session_id: string;
         token_hash: string;

@@ -1,4 +1,4 @@
-import { Column, CreateDateColumn, Entity, PrimaryGeneratedColumn } from 'typeorm';
+import { Column, CreateDateColumn, Entity, ForeignKey, Index, PrimaryGeneratedColumn } from 'typeorm';
 
 export type SessionEndReason =
   'logout' | 'logout_all' | 'ended_by_user' | 'refresh_token_reuse' | 'password_changed' | 'password_reset' | 'deactivated';
@@ -7,11 +7,13 @@ export type SessionEndReason =
  * One sign-in: the family of rotating refresh tokens. Revoking it ends every token of the family.
  * It lives at most SESSION_MAX_AGE from `createdAt`, however often it is refreshed.
  */
+@Index('auth_sessions_user_idx', { synchronize: false })
 @Entity({ name: 'auth_sessions' })
 export class AuthSessionEntity {
   @PrimaryGeneratedColumn('uuid')
   id: string;
 
+  @ForeignKey('users', { name: 'auth_sessions_user_id_fkey' })
   @Column({ name: 'user_id', type: 'uuid' })
   userId: string;
 

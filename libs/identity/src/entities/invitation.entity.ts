@@ -1,10 +1,12 @@
 import type { PractitionerRole } from '@referloop/common';
-import { Column, CreateDateColumn, Entity, PrimaryGeneratedColumn } from 'typeorm';
+import { Column, CreateDateColumn, Entity, ForeignKey, Index, PrimaryGeneratedColumn, Unique } from 'typeorm';
 
 /**
  * A single-use invitation for a practitioner to set a password. Only the token's SHA-256 is stored;
  * a resend issues the next `tokenVersion` on the same row, so the previous link stops working.
  */
+@Index('invitations_user_idx', ['userId'])
+@Unique('invitations_token_hash_key', ['tokenHash'])
 @Entity({ name: 'invitations' })
 export class InvitationEntity {
   @PrimaryGeneratedColumn('uuid')
@@ -14,6 +16,7 @@ export class InvitationEntity {
   clinicId: string;
 
   /** The invited (not yet active) user; null once a revoked invitee's row is deleted. */
+  @ForeignKey('users', { name: 'invitations_user_id_fkey' })
   @Column({ name: 'user_id', type: 'uuid', nullable: true })
   userId: string | null;
 

@@ -1,11 +1,13 @@
-import { Column, CreateDateColumn, Entity, PrimaryGeneratedColumn } from 'typeorm';
+import { Column, CreateDateColumn, Entity, ForeignKey, Index, PrimaryGeneratedColumn } from 'typeorm';
 
 /** A refresh token; only its SHA-256 is stored. `usedAt` set means rotated: presenting it again is reuse. */
+@Index('refresh_tokens_session_idx', ['sessionId'])
 @Entity({ name: 'refresh_tokens' })
 export class RefreshTokenEntity {
   @PrimaryGeneratedColumn('uuid')
   id: string;
 
+  @ForeignKey('auth_sessions', { name: 'refresh_tokens_session_id_fkey' })
   @Column({ name: 'session_id', type: 'uuid' })
   sessionId: string;
 

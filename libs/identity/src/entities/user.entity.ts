@@ -1,12 +1,22 @@
 import type { Role } from '@referloop/common';
-import { Column, CreateDateColumn, Entity, PrimaryGeneratedColumn, UpdateDateColumn } from 'typeorm';
+import { Check, Column, CreateDateColumn, Entity, ForeignKey, Index, PrimaryGeneratedColumn, UpdateDateColumn } from 'typeorm';
 
 /** A person who signs in: a clinic admin or a practitioner (who also has a licence and a directory profile). */
+@Index('users_clinic_idx', ['clinicId', 'fullName', 'id'])
+@Index('users_directory_idx', { synchronize: false })
+@Index('users_email_lower_key', { synchronize: false })
+@Index('users_specialties_idx', { synchronize: false })
+@Check('users_role_check', `role IN ('massage_therapist', 'physical_therapist', 'clinic_admin')`)
+@Check(
+  'practitioner_has_licence',
+  `role = 'clinic_admin' OR (licence_number IS NOT NULL AND licence_region IS NOT NULL AND licence_expires_on IS NOT NULL)`,
+)
 @Entity({ name: 'users' })
 export class UserEntity {
   @PrimaryGeneratedColumn('uuid')
   id: string;
 
+  @ForeignKey('clinics', { name: 'users_clinic_id_fkey' })
   @Column({ name: 'clinic_id', type: 'uuid' })
   clinicId: string;
 

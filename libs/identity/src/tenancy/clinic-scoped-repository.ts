@@ -15,7 +15,7 @@ export class ClinicScopedRepository<T extends ObjectLiteral & { id: string }> {
     /** Human name used in the 404 detail, e.g. "practitioner". */
     private readonly what: string,
     /** The column holding the owning clinic (the clinic's own id for the clinics table). */
-    private readonly clinicColumn: keyof T & string = 'clinicId' as keyof T & string,
+    private readonly clinicColumn: keyof T & string = 'clinicId',
   ) {}
 
   private clinicId(): string {
@@ -46,7 +46,7 @@ export class ClinicScopedRepository<T extends ObjectLiteral & { id: string }> {
   async update(id: string, patch: Partial<T>, manager?: EntityManager): Promise<T> {
     const repo = manager ? manager.getRepository<T>(this.repository.target) : this.repository;
     const where = { id, [this.clinicColumn]: this.clinicId() } as never;
-    const result = await repo.update(where, patch as never);
+    const result = await repo.update(where, patch);
     if (!result.affected) throw this.notFound();
     return this.get(id, manager);
   }

@@ -1,17 +1,24 @@
-import { Column, CreateDateColumn, Entity, PrimaryGeneratedColumn } from 'typeorm';
+import { Check, Column, CreateDateColumn, Entity, ForeignKey, Index, PrimaryGeneratedColumn, Unique } from 'typeorm';
 
 export type DeliveryChannel = 'in_app' | 'email' | 'webhook';
-export type DeliveryStatus = 'pending' | 'delivered' | 'failed';
+/** `skipped`: nothing was left to send (webhook deleted, invitation no longer open, no address); `last_error` says why. */
+export type DeliveryStatus = 'pending' | 'delivered' | 'failed' | 'skipped';
 
 /**
  * One notification to one recipient over one channel, unique per (outbox event, recipient,
  * channel): re-running a fan-out never creates a second one. Its id is the delivery job's id.
  */
+@Unique('notification_deliveries_dedup_key', ['outboxEventId', 'recipientKey', 'channel'])
+@Index('notification_deliveries_failed_idx', { synchronize: false })
+@Index('notification_deliveries_pending_idx', { synchronize: false })
+@Check('notification_deliveries_channel_check', `channel IN ('in_app', 'email', 'webhook')`)
+@Check('notification_deliveries_status_check', `status IN ('pending', 'delivered', 'failed', 'skipped')`)
 @Entity({ name: 'notification_deliveries' })
 export class NotificationDeliveryEntity {
   @PrimaryGeneratedColumn('uuid')
   id: string;
 
+  @ForeignKey('outbox_events', { name: 'notification_deliveries_outbox_event_id_fkey' })
   @Column({ name: 'outbox_event_id', type: 'uuid' })
   outboxEventId: string;
 
@@ -22,19 +29,23 @@ export class NotificationDeliveryEntity {
   @Column({ name: 'recipient_key', type: 'text' })
   recipientKey: string;
 
+  @ForeignKey('users', { name: 'notification_deliveries_user_id_fkey' })
   @Column({ name: 'user_id', type: 'uuid', nullable: true })
   userId: string | null;
 
+  @ForeignKey('webhooks', { name: 'notification_deliveries_webhook_id_fkey' })
   @Column({ name: 'webhook_id', type: 'uuid', nullable: true })
   webhookId: string | null;
 
   /** The clinic whose admins see this delivery if it fails. */
+  @ForeignKey('clinics', { name: 'notification_deliveries_clinic_id_fkey' })
   @Column({ name: 'clinic_id', type: 'uuid' })
   clinicId: string;
 
   @Column({ name: 'notification_type', type: 'text' })
   notificationType: string;
 
+  @ForeignKey('referrals', { name: 'notification_deliveries_referral_id_fkey' })
   @Column({ name: 'referral_id', type: 'uuid', nullable: true })
   referralId: string | null;
 

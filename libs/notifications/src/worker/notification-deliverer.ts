@@ -13,11 +13,13 @@ import {
 import { DataSource } from 'typeorm';
 import { EmailChannel } from '../channels/email.channel';
 import { WebhookChannel } from '../channels/webhook.channel';
+import type { DeliveryChannel } from '../entities';
 import { type Audience, invitationText, notificationText, passwordResetText } from '../notification-texts';
 
-interface DeliveryRow {
+/** A delivery this job claimed, with what sending it needs (recipient, webhook, referral, invitation). */
+interface ClaimedDelivery {
   id: string;
-  channel: 'in_app' | 'email' | 'webhook';
+  channel: DeliveryChannel;
   user_id: string | null;
   webhook_id: string | null;
   clinic_id: string;
@@ -74,7 +76,7 @@ export class NotificationDeliverer {
 
   async deliver(deliveryId: string): Promise<DeliveryOutcome> {
     // Claim: one send at a time per delivery, counted as an attempt; the lease ends with the result.
-    const [d]: DeliveryRow[] = await this.db.query(
+    const [d]: ClaimedDelivery[] = await this.db.query(
       `WITH claimed AS (
          UPDATE notification_deliveries SET attempts = attempts + 1, sending_until = now() + make_interval(secs => $2)
           WHERE id = $1 AND status = 'pending' AND (sending_until IS NULL OR sending_until < now())
@@ -199,13 +201,13 @@ export class NotificationDeliverer {
 
   private async markSkipped(deliveryId: string, reason: string): Promise<DeliveryOutcome> {
     await this.db.query(
-      `UPDATE notification_deliveries SET status = 'delivered', delivered_at = now(), last_error = $2, sending_until = NULL WHERE id = $1`,
-      [deliveryId, `skipped: ${reason}`],
+      `UPDATE notification_deliveries SET status = 'skipped', last_error = $2, sending_until = NULL WHERE id = $1`,
+      [deliveryId, reason],
     );
     return 'skipped';
   }
 
-  private text(d: DeliveryRow): { title: string; body: string } | undefined {
+  private text(d: ClaimedDelivery): { title: string; body: string } | undefined {
     const event = d.notification_type.replace(/^referral\./, '');
     const audience: Audience =
       d.user_id === d.sender_id
@@ -216,7 +218,7 @@ export class NotificationDeliverer {
     return notificationText(event, audience, { senderClinic: d.sender_clinic ?? '', recipientClinic: d.recipient_clinic ?? '' });
   }
 
-  private link(d: DeliveryRow): string {
+  private link(d: ClaimedDelivery): string {
     return `${this.config.publicUrl}/referrals/${d.referral_id}`;
   }
 }

@@ -3,11 +3,12 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import { INVITATION_CREATED_EVENT, PASSWORD_RESET_REQUESTED_EVENT } from '@referloop/identity';
 import { DataSource, type EntityManager } from 'typeorm';
 import { EmailChannel } from '../channels/email.channel';
+import type { DeliveryChannel, DeliveryStatus } from '../entities';
 import { RETRY_DELIVERY_EVENT } from '../notification-queue';
 import { type Audience, audiencesFor, notificationText } from '../notification-texts';
 
 /** An outbox event with the facts of its referral (null columns when the referral is gone). */
-interface EventRow {
+export interface EventRow {
   id: string;
   type: string;
   referral_id: string | null;
@@ -32,7 +33,7 @@ interface EventRow {
   recipient_clinic: string | null;
 }
 
-type ReferralEvent = EventRow & {
+export type ReferralEvent = EventRow & {
   referral_id: string;
   sender_id: string;
   recipient_id: string;
@@ -40,19 +41,18 @@ type ReferralEvent = EventRow & {
   recipient_clinic_id: string;
 };
 
-type Channel = 'in_app' | 'email' | 'webhook';
-
 /** One delivery row to insert; in-app rows also carry the notification's text. */
-interface DeliveryRow {
+interface PlannedDelivery {
   outboxEventId: string;
-  channel: Channel;
+  channel: DeliveryChannel;
   recipientKey: string;
   userId: string | null;
   webhookId: string | null;
   clinicId: string;
   notificationType: string;
   referralId: string | null;
-  status: 'pending' | 'delivered';
+  /** In-app rows are delivered as they are written. */
+  status: Extract<DeliveryStatus, 'pending' | 'delivered'>;
   event: string;
   title: string | null;
   body: string | null;
@@ -112,7 +112,7 @@ export class NotificationDispatcher {
   }
 
   /** The deliveries the events call for: who hears about each, and on which channels. */
-  private async plan(tx: EntityManager, events: ReferralEvent[]): Promise<DeliveryRow[]> {
+  private async plan(tx: EntityManager, events: ReferralEvent[]): Promise<PlannedDelivery[]> {
     const actorClinics = await this.clinicsOfOtherActors(tx, events);
     const audiences = new Map(events.map((e) => [e.id, audiencesFor(eventName(e), actorSide(e, actorClinics), e.payload.side)]));
     const adminClinics = events
@@ -126,8 +126,11 @@ export class NotificationDispatcher {
         )
       : [];
 
-    const rows: DeliveryRow[] = [];
-    const add = (event: ReferralEvent, row: Omit<DeliveryRow, 'outboxEventId' | 'notificationType' | 'referralId' | 'event'>) =>
+    const rows: PlannedDelivery[] = [];
+    const add = (
+      event: ReferralEvent,
+      row: Omit<PlannedDelivery, 'outboxEventId' | 'notificationType' | 'referralId' | 'event'>,
+    ) =>
       rows.push({
         ...row,
         outboxEventId: event.id,
@@ -160,7 +163,7 @@ export class NotificationDispatcher {
   }
 
   /** One email per invitation, to the invited practitioner (who has no inbox or preferences yet). */
-  private async invitationEmails(tx: EntityManager, events: EventRow[]): Promise<DeliveryRow[]> {
+  private async invitationEmails(tx: EntityManager, events: EventRow[]): Promise<PlannedDelivery[]> {
     const invited: { id: string; user_id: string; clinic_id: string }[] = await tx.query(
       `SELECT i.id, i.user_id, u.clinic_id FROM invitations i JOIN users u ON u.id = i.user_id WHERE i.id = ANY($1::uuid[])`,
       [events.map((e) => e.payload.invitationId)],
@@ -173,7 +176,7 @@ export class NotificationDispatcher {
   }
 
   /** One email per password reset, to the account's address (the link is built when it is sent). */
-  private async passwordResetEmails(tx: EntityManager, events: EventRow[]): Promise<DeliveryRow[]> {
+  private async passwordResetEmails(tx: EntityManager, events: EventRow[]): Promise<PlannedDelivery[]> {
     const resets: { id: string; user_id: string; clinic_id: string }[] = await tx.query(
       `SELECT r.id, r.user_id, u.clinic_id FROM password_resets r JOIN users u ON u.id = r.user_id WHERE r.id = ANY($1::uuid[])`,
       [events.map((e) => e.payload.passwordResetId)],
@@ -201,7 +204,7 @@ export class NotificationDispatcher {
     return new Map(rows.map((r) => [r.id, r.clinic_id]));
   }
 
-  private async usersWithEmailOff(tx: EntityManager, rows: DeliveryRow[]): Promise<Set<string>> {
+  private async usersWithEmailOff(tx: EntityManager, rows: PlannedDelivery[]): Promise<Set<string>> {
     const users = [...new Set(rows.filter((row) => row.channel === 'email').map((row) => row.userId!))];
     if (users.length === 0) return new Set();
     const off: { user_id: string }[] = await tx.query(
@@ -212,7 +215,7 @@ export class NotificationDispatcher {
   }
 
   /** The clinics' webhooks subscribed to each event (the recipient's clinic only once it can see the referral). */
-  private async webhookDeliveries(tx: EntityManager, events: ReferralEvent[]): Promise<DeliveryRow[]> {
+  private async webhookDeliveries(tx: EntityManager, events: ReferralEvent[]): Promise<PlannedDelivery[]> {
     const clinics = new Set(events.flatMap((e) => [e.sender_clinic_id, e.recipient_clinic_id]));
     const webhooks: { id: string; clinic_id: string; event_types: string[] }[] = await tx.query(
       `SELECT id, clinic_id, event_types FROM webhooks WHERE clinic_id = ANY($1::uuid[]) AND deleted_at IS NULL ORDER BY id`,
@@ -223,7 +226,7 @@ export class NotificationDispatcher {
       const clinicsTold = recipientKnows(event) ? [event.sender_clinic_id, event.recipient_clinic_id] : [event.sender_clinic_id];
       return webhooks
         .filter((w) => clinicsTold.includes(w.clinic_id) && (w.event_types.includes(event.type) || w.event_types.includes('*')))
-        .map((w): DeliveryRow => ({
+        .map((w): PlannedDelivery => ({
           outboxEventId: event.id,
           channel: 'webhook',
           recipientKey: `webhook:${w.id}`,
@@ -245,7 +248,7 @@ export class NotificationDispatcher {
    * in-app row. Rows go in key order, so two overlapping batches lock keys in the same order.
    * A notification's time is when it was written (not the batch's start), like a timeline event's.
    */
-  private async insertDeliveries(tx: EntityManager, planned: DeliveryRow[]): Promise<void> {
+  private async insertDeliveries(tx: EntityManager, planned: PlannedDelivery[]): Promise<void> {
     const seen = new Set<string>();
     const rows = planned
       .map((row) => ({ row, key: `${row.outboxEventId}|${row.recipientKey}|${row.channel}` }))
@@ -253,7 +256,7 @@ export class NotificationDispatcher {
       .sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0))
       .map(({ row }) => row);
     if (rows.length === 0) return;
-    const column = <K extends keyof DeliveryRow>(key: K) => rows.map((row) => row[key]);
+    const column = <K extends keyof PlannedDelivery>(key: K) => rows.map((row) => row[key]);
     await tx.query(
       `WITH input AS (
          SELECT * FROM unnest($1::uuid[], $2::text[], $3::text[], $4::uuid[], $5::uuid[], $6::uuid[], $7::text[], $8::uuid[], $9::text[],
@@ -293,7 +296,7 @@ export class NotificationDispatcher {
 }
 
 /** An email about a user's own account (invitation, password reset): no inbox row, no preferences. */
-function accountEmail(event: EventRow, userId: string, clinicId: string): DeliveryRow {
+function accountEmail(event: EventRow, userId: string, clinicId: string): PlannedDelivery {
   return {
     outboxEventId: event.id,
     channel: 'email',
@@ -318,13 +321,13 @@ function eventName(event: EventRow): string {
  * The recipient's side hears only of a referral that was sent, and only of what happened from the
  * sending on: not of a draft, nor of a draft cancelled before sending ('created' has no fromStatus).
  */
-function recipientKnows(event: ReferralEvent): boolean {
+export function recipientKnows(event: ReferralEvent): boolean {
   const { fromStatus, toStatus } = event.payload;
   return event.sent === true && ((fromStatus != null && fromStatus !== 'draft') || toStatus === 'sent');
 }
 
 /** Which side acted: decides who hears about a note. */
-function actorSide(event: ReferralEvent, actorClinics: Map<string, string>): 'sender' | 'recipient' | 'system' {
+export function actorSide(event: ReferralEvent, actorClinics: Map<string, string>): 'sender' | 'recipient' | 'system' {
   const actor = event.payload.actorId;
   if (!actor) return 'system';
   if (actor === event.sender_id) return 'sender';
@@ -332,7 +335,7 @@ function actorSide(event: ReferralEvent, actorClinics: Map<string, string>): 'se
   return actorClinics.get(actor) === event.sender_clinic_id ? 'sender' : 'recipient';
 }
 
-function targetsOf(
+export function targetsOf(
   event: ReferralEvent,
   audience: Audience,
   recipientSees: boolean,

@@ -1,12 +1,14 @@
 import type { PreferredContact } from '@referloop/common';
-import { Column, CreateDateColumn, Entity, PrimaryGeneratedColumn, UpdateDateColumn } from 'typeorm';
+import { Column, CreateDateColumn, Entity, ForeignKey, Index, PrimaryGeneratedColumn, UpdateDateColumn } from 'typeorm';
 
 /** A client of a clinic (PHI). Only the own clinic sees it through /patients; a referral's recipient sees a summary. */
+@Index('patients_clinic_name_idx', ['clinicId', 'lastName', 'firstName', 'id'])
 @Entity({ name: 'patients' })
 export class PatientEntity {
   @PrimaryGeneratedColumn('uuid')
   id: string;
 
+  @ForeignKey('clinics', { name: 'patients_clinic_id_fkey' })
   @Column({ name: 'clinic_id', type: 'uuid' })
   clinicId: string;
 
@@ -29,6 +31,7 @@ export class PatientEntity {
   @Column({ name: 'preferred_contact', type: 'text' })
   preferredContact: PreferredContact;
 
+  @ForeignKey('users', { name: 'patients_created_by_fkey' })
   @Column({ name: 'created_by', type: 'uuid' })
   createdBy: string;
 

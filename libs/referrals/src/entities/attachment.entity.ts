@@ -1,11 +1,13 @@
-import { Column, CreateDateColumn, Entity, PrimaryGeneratedColumn } from 'typeorm';
+import { Column, CreateDateColumn, Entity, ForeignKey, Index, PrimaryGeneratedColumn } from 'typeorm';
 
 /** A PDF, PNG or JPEG stored in PostgreSQL with its referral (see README: Attachments). */
+@Index('referral_attachments_referral_idx', ['referralId', 'createdAt'])
 @Entity({ name: 'referral_attachments' })
 export class AttachmentEntity {
   @PrimaryGeneratedColumn('uuid')
   id: string;
 
+  @ForeignKey('referrals', { name: 'referral_attachments_referral_id_fkey' })
   @Column({ name: 'referral_id', type: 'uuid' })
   referralId: string;
 
@@ -24,6 +26,7 @@ export class AttachmentEntity {
   @Column({ type: 'bytea', select: false })
   content: Buffer;
 
+  @ForeignKey('users', { name: 'referral_attachments_uploaded_by_fkey' })
   @Column({ name: 'uploaded_by', type: 'uuid' })
   uploadedBy: string;
 

@@ -1,8 +1,9 @@
-import { Column, CreateDateColumn, Entity, PrimaryColumn } from 'typeorm';
+import { Column, CreateDateColumn, Entity, ForeignKey, PrimaryColumn } from 'typeorm';
 
 /** The stored answer to a POST made with an Idempotency-Key, scoped to the user. */
 @Entity({ name: 'idempotency_keys' })
 export class IdempotencyKeyEntity {
+  @ForeignKey('users', { name: 'idempotency_keys_user_id_fkey' })
   @PrimaryColumn({ name: 'user_id', type: 'uuid' })
   userId: string;
 

@@ -1,12 +1,16 @@
-import { Column, Entity, PrimaryGeneratedColumn } from 'typeorm';
+import { Column, Entity, ForeignKey, Index, PrimaryGeneratedColumn } from 'typeorm';
 import type { ReferralEventType, ReferralStatus } from '../state-machine/referral-state-machine';
 
 /** One entry of a referral's timeline. Append-only (a trigger refuses changes). */
+@Index('referral_events_referral_idx', ['referralId', 'occurredAt', 'id'])
+@Index('referral_events_once_key', { synchronize: false })
+@Index('referral_events_metrics_idx', { synchronize: false })
 @Entity({ name: 'referral_events' })
 export class ReferralEventEntity {
   @PrimaryGeneratedColumn('uuid')
   id: string;
 
+  @ForeignKey('referrals', { name: 'referral_events_referral_id_fkey' })
   @Column({ name: 'referral_id', type: 'uuid' })
   referralId: string;
 
@@ -20,6 +24,7 @@ export class ReferralEventEntity {
   toStatus: ReferralStatus;
 
   /** Null when the system acted (timers). */
+  @ForeignKey('users', { name: 'referral_events_actor_id_fkey' })
   @Column({ name: 'actor_id', type: 'uuid', nullable: true })
   actorId: string | null;
 

@@ -1,5 +1,5 @@
 import type { Priority, ReferralKind } from '@referloop/common';
-import { Column, Entity, PrimaryGeneratedColumn } from 'typeorm';
+import { Check, Column, Entity, ForeignKey, Index, PrimaryGeneratedColumn } from 'typeorm';
 import type { ReferralStatus } from '../state-machine/referral-state-machine';
 
 export interface MaintenancePlan {
@@ -15,6 +15,22 @@ export interface ReferralOutcome {
   sentAt: string;
 }
 
+@Index('referrals_patient_idx', ['patientId'])
+@Index('referrals_sender_box_idx', ['senderId', 'updatedAt', 'id'])
+@Index('referrals_sender_clinic_idx', ['senderClinicId', 'updatedAt', 'id'])
+@Index('referrals_recipient_box_idx', { synchronize: false })
+@Index('referrals_recipient_clinic_idx', { synchronize: false })
+@Index('referrals_replaces_idx', { synchronize: false })
+@Index('referrals_open_status_idx', { synchronize: false })
+@Index('referrals_sender_clinic_created_idx', { synchronize: false })
+@Index('referrals_recipient_clinic_created_idx', { synchronize: false })
+@Index('referrals_open_sender_clinic_idx', { synchronize: false })
+@Index('referrals_open_recipient_clinic_idx', { synchronize: false })
+@Check('referrals_kind_check', `kind IN ('injury_care', 'maintenance_massage')`)
+@Check('referrals_priority_check', `priority IN ('routine', 'urgent')`)
+@Check('referrals_pain_level_check', `pain_level BETWEEN 0 AND 10`)
+@Check('red_flags_need_urgent', `cardinality(red_flags) = 0 OR priority = 'urgent'`)
+@Check('maintenance_has_plan', `(kind = 'maintenance_massage') = (plan IS NOT NULL)`)
 @Entity({ name: 'referrals' })
 export class ReferralEntity {
   @PrimaryGeneratedColumn('uuid')
@@ -30,22 +46,28 @@ export class ReferralEntity {
   @Column({ type: 'integer', default: 1 })
   version: number;
 
+  @ForeignKey('patients', { name: 'referrals_patient_id_fkey' })
   @Column({ name: 'patient_id', type: 'uuid' })
   patientId: string;
 
+  @ForeignKey('users', { name: 'referrals_sender_id_fkey' })
   @Column({ name: 'sender_id', type: 'uuid' })
   senderId: string;
 
+  @ForeignKey('clinics', { name: 'referrals_sender_clinic_id_fkey' })
   @Column({ name: 'sender_clinic_id', type: 'uuid' })
   senderClinicId: string;
 
+  @ForeignKey('users', { name: 'referrals_recipient_id_fkey' })
   @Column({ name: 'recipient_id', type: 'uuid' })
   recipientId: string;
 
+  @ForeignKey('clinics', { name: 'referrals_recipient_clinic_id_fkey' })
   @Column({ name: 'recipient_clinic_id', type: 'uuid' })
   recipientClinicId: string;
 
   /** The user who created it: the sender, or an admin of the sender's clinic on their behalf. */
+  @ForeignKey('users', { name: 'referrals_created_by_fkey' })
   @Column({ name: 'created_by', type: 'uuid' })
   createdBy: string;
 
@@ -76,6 +98,7 @@ export class ReferralEntity {
   @Column({ type: 'jsonb', nullable: true })
   plan: MaintenancePlan | null;
 
+  @ForeignKey('referrals', { name: 'referrals_replaces_id_fkey' })
   @Column({ name: 'replaces_id', type: 'uuid', nullable: true })
   replacesId: string | null;
 

@@ -101,7 +101,7 @@ describe('referral state machine', () => {
       const t = TRANSITIONS[action];
       expect([...t.from].sort()).toEqual([...spec.from].sort());
       expect(t.to ?? 'same').toBe(spec.to);
-      if (spec.who !== 'either') expect(t.by).toBe(spec.who);
+      expect(t.by).toBe(spec.who);
     });
 
     it('takes the spec body fields: the required ones required, nothing the spec does not list', () => {
@@ -174,8 +174,10 @@ describe('referral state machine', () => {
     );
 
     it('is the only action either side may take: every other action belongs to exactly one side', () => {
-      for (const action of REFERRAL_ACTIONS.filter((a) => a !== 'add-note')) {
+      expect(REFERRAL_ACTIONS.filter((a) => TRANSITIONS[a].by === 'either')).toEqual(['add-note']);
+      for (const action of REFERRAL_ACTIONS) {
         const by = TRANSITIONS[action].by;
+        if (by === 'either') continue;
         const other: Party = by === 'sender' ? 'recipient' : 'sender';
         expect(mayAct(action, [by])).toBe(true);
         expect(mayAct(action, [other])).toBe(false);

@@ -75,21 +75,18 @@ export const REFERRAL_EVENT_TYPES = [
 ] as const;
 export type ReferralEventType = (typeof REFERRAL_EVENT_TYPES)[number];
 
-/** Who hears about the event (the notifications worker fans out from this). */
-export type NotifyParty = 'sender' | 'recipient' | 'other_party';
-
 export interface Transition {
   from: readonly ReferralStatus[];
   /** `null`: the status does not change (notes). */
   to: ReferralStatus | null;
-  by: Party;
+  /** Who may take it: one side, or `either` (a note). */
+  by: Party | 'either';
   fields: Partial<Record<ActionField, FieldRule>>;
   event: ReferralEventType;
-  notify?: NotifyParty;
 }
 
 export const TRANSITIONS: Record<ReferralAction, Transition> = {
-  send: { from: ['draft'], to: 'sent', by: 'sender', fields: {}, event: 'sent', notify: 'recipient' },
+  send: { from: ['draft'], to: 'sent', by: 'sender', fields: {}, event: 'sent' },
   acknowledge: { from: ['sent'], to: 'received', by: 'recipient', fields: {}, event: 'acknowledged' },
   accept: {
     from: ['sent', 'received'],
@@ -97,7 +94,6 @@ export const TRANSITIONS: Record<ReferralAction, Transition> = {
     by: 'recipient',
     fields: { note: 'optional' },
     event: 'accepted',
-    notify: 'sender',
   },
   decline: {
     from: ['sent', 'received', 'info_requested'],
@@ -105,7 +101,6 @@ export const TRANSITIONS: Record<ReferralAction, Transition> = {
     by: 'recipient',
     fields: { reason: 'required' },
     event: 'declined',
-    notify: 'sender',
   },
   'request-info': {
     from: ['sent', 'received'],
@@ -113,7 +108,6 @@ export const TRANSITIONS: Record<ReferralAction, Transition> = {
     by: 'recipient',
     fields: { reason: 'required' },
     event: 'info_requested',
-    notify: 'sender',
   },
   'provide-info': {
     from: ['info_requested'],
@@ -121,7 +115,6 @@ export const TRANSITIONS: Record<ReferralAction, Transition> = {
     by: 'sender',
     fields: { note: 'required' },
     event: 'info_provided',
-    notify: 'recipient',
   },
   schedule: {
     from: ['accepted'],
@@ -129,7 +122,6 @@ export const TRANSITIONS: Record<ReferralAction, Transition> = {
     by: 'recipient',
     fields: { appointmentAt: 'required', note: 'optional' },
     event: 'scheduled',
-    notify: 'sender',
   },
   unschedule: {
     from: ['scheduled'],
@@ -137,16 +129,14 @@ export const TRANSITIONS: Record<ReferralAction, Transition> = {
     by: 'recipient',
     fields: { reason: 'required' },
     event: 'unscheduled',
-    notify: 'sender',
   },
   'start-care': { from: ['scheduled'], to: 'in_care', by: 'recipient', fields: {}, event: 'care_started' },
   'add-note': {
     from: ['accepted', 'scheduled', 'in_care'],
     to: null,
-    by: 'sender',
+    by: 'either',
     fields: { note: 'required' },
     event: 'note_added',
-    notify: 'other_party',
   },
   'send-outcome': {
     from: ['in_care'],
@@ -154,7 +144,6 @@ export const TRANSITIONS: Record<ReferralAction, Transition> = {
     by: 'recipient',
     fields: { outcome: 'required' },
     event: 'outcome_sent',
-    notify: 'sender',
   },
   close: { from: ['outcome_sent'], to: 'closed', by: 'sender', fields: {}, event: 'closed' },
   cancel: {
@@ -163,7 +152,6 @@ export const TRANSITIONS: Record<ReferralAction, Transition> = {
     by: 'sender',
     fields: { reason: 'required' },
     event: 'cancelled',
-    notify: 'recipient',
   },
   'request-cancel': {
     from: ['accepted', 'scheduled', 'in_care'],
@@ -171,7 +159,6 @@ export const TRANSITIONS: Record<ReferralAction, Transition> = {
     by: 'sender',
     fields: { reason: 'required' },
     event: 'cancel_requested',
-    notify: 'recipient',
   },
   'confirm-cancel': {
     from: ['cancel_requested'],
@@ -179,15 +166,12 @@ export const TRANSITIONS: Record<ReferralAction, Transition> = {
     by: 'recipient',
     fields: {},
     event: 'cancel_confirmed',
-    notify: 'sender',
   },
 };
 
-/** `add-note` is the one action either party may take. */
-const EITHER_PARTY: ReadonlySet<ReferralAction> = new Set(['add-note']);
-
 export function mayAct(action: ReferralAction, parties: readonly Party[]): boolean {
-  return EITHER_PARTY.has(action) ? parties.length > 0 : parties.includes(TRANSITIONS[action].by);
+  const { by } = TRANSITIONS[action];
+  return by === 'either' ? parties.length > 0 : parties.includes(by);
 }
 
 /** Transitions the system performs on timers (no user acts). */
@@ -196,7 +180,6 @@ export const SYSTEM_TRANSITIONS = {
     from: ['sent', 'received', 'info_requested'] as ReferralStatus[],
     to: 'expired' as const,
     event: 'expired' as const,
-    notify: 'sender' as const,
   },
   'auto-close': { from: ['outcome_sent'] as ReferralStatus[], to: 'closed' as const, event: 'auto_closed' as const },
 };
@@ -214,7 +197,7 @@ export function allowedActions(status: ReferralStatus, parties: readonly Party[]
 export type TransitionCheck =
   | { ok: true; transition: Transition; next: ReferralStatus }
   | { ok: false; reason: 'invalid_transition' }
-  | { ok: false; reason: 'forbidden'; by: Party };
+  | { ok: false; reason: 'forbidden'; by: Transition['by'] };
 
 /** Decides whether `parties` may take `action` from `status`. State is checked before the actor. */
 export function checkTransition(status: ReferralStatus, action: ReferralAction, parties: readonly Party[]): TransitionCheck {

@@ -11,7 +11,7 @@ import { Link } from '../../lib/router';
 export function FailedNotificationsPage() {
   useTitle('Failed notifications');
   const failed = useAsync(() => call(api.GET('/api/v1/admin/notifications/failed', { params: { query: { limit: 100 } } })), []);
-  const [retried, setRetried] = useState<Record<string, 'queued' | string>>({});
+  const [retried, setRetried] = useState<Record<string, string>>({}); // 'queued', or why the retry failed
 
   const retry = async (delivery: FailedDelivery) => {
     try {

@@ -386,7 +386,7 @@ function PractitionerForm({ mode, id, initial, onCancel, onSaved }: FormProps) {
   return (
     <form
       className="stack"
-      onSubmit={submit}
+      onSubmit={(event) => void submit(event)}
       noValidate
       aria-label={mode === 'invite' ? 'Invite a practitioner' : 'Edit practitioner'}
     >

@@ -1,0 +1,102 @@
+import { REFERRAL_EVENT_TYPES } from '@referloop/referrals';
+import { type Audience, audiencesFor, notificationText } from '../notification-texts';
+import { actorSide, recipientKnows, type ReferralEvent, targetsOf } from './notification-dispatcher';
+
+// Who is told what: the pure decisions the dispatcher fans out from.
+
+/** An event of a referral that was sent (`sent`: its sent_at is set), unless said otherwise. */
+const event = (type: string, payload: ReferralEvent['payload'], sent = true): ReferralEvent => ({
+  id: 'event-1',
+  type: `referral.${type}`,
+  referral_id: 'referral-1',
+  payload,
+  sender_id: 'sender',
+  recipient_id: 'recipient',
+  sender_clinic_id: 'sender-clinic',
+  recipient_clinic_id: 'recipient-clinic',
+  sender_clinic: 'Sunrise Massage',
+  recipient_clinic: 'Capitol Physio',
+  sent,
+});
+
+describe('who hears of each referral event', () => {
+  // From the product contract: in-app notifications per event (besides the patient's emails).
+  const EXPECTED: Record<string, Audience[]> = {
+    sent: ['recipient'],
+    accepted: ['sender'],
+    declined: ['sender'],
+    info_requested: ['sender'],
+    info_provided: ['recipient'],
+    scheduled: ['sender'],
+    unscheduled: ['sender'],
+    outcome_sent: ['sender'],
+    expired: ['sender'],
+    cancelled: ['recipient'],
+    cancel_requested: ['recipient'],
+    cancel_confirmed: ['sender'],
+    reminder_sent: ['recipient'],
+    escalated: ['recipient_admins', 'sender'],
+  };
+
+  it.each(REFERRAL_EVENT_TYPES.filter((t) => t !== 'note_added').map((t) => [t]))('%s', (type) => {
+    const audiences = [...audiencesFor(type, 'system')].sort();
+    expect(audiences).toEqual([...(EXPECTED[type] ?? [])].sort());
+    for (const audience of audiences)
+      expect(notificationText(type, audience, { senderClinic: 'A', recipientClinic: 'B' })).toBeDefined();
+  });
+
+  it('tells the other side of a note, never its author', () => {
+    expect(audiencesFor('note_added', 'sender')).toEqual(['recipient']);
+    expect(audiencesFor('note_added', 'recipient')).toEqual(['sender']);
+  });
+
+  it('names clinics, never patients, in the texts', () => {
+    const text = notificationText('sent', 'recipient', { senderClinic: 'Sunrise Massage', recipientClinic: 'Capitol Physio' });
+    expect(text).toEqual({ title: 'New referral from Sunrise Massage', body: 'You have a new referral from Sunrise Massage.' });
+  });
+});
+
+describe('recipientKnows', () => {
+  it('is false while the referral is a draft, true from its sending on', () => {
+    expect(recipientKnows(event('created', { fromStatus: null, toStatus: 'draft' }, false))).toBe(false);
+    expect(recipientKnows(event('cancelled', { fromStatus: 'draft', toStatus: 'cancelled' }, false))).toBe(false);
+    // Even were its events to say otherwise, a referral never sent stays unknown to the recipient side.
+    expect(recipientKnows(event('note_added', { fromStatus: 'accepted', toStatus: 'accepted' }, false))).toBe(false);
+    expect(recipientKnows(event('sent', { fromStatus: 'draft', toStatus: 'sent' }))).toBe(true);
+    expect(recipientKnows(event('cancelled', { fromStatus: 'sent', toStatus: 'cancelled' }))).toBe(true);
+    expect(recipientKnows(event('note_added', { fromStatus: 'in_care', toStatus: 'in_care' }))).toBe(true);
+  });
+});
+
+describe('actorSide', () => {
+  const clinics = new Map([
+    ['sender-admin', 'sender-clinic'],
+    ['recipient-admin', 'recipient-clinic'],
+  ]);
+  it('places the actor, an admin acting for their clinic included, or the system', () => {
+    const side = (actorId: string | null) => actorSide(event('note_added', { actorId }), clinics);
+    expect(side('sender')).toBe('sender');
+    expect(side('recipient')).toBe('recipient');
+    expect(side('sender-admin')).toBe('sender');
+    expect(side('recipient-admin')).toBe('recipient');
+    expect(side(null)).toBe('system');
+  });
+});
+
+describe('targetsOf', () => {
+  const admins = [
+    { id: 'recipient-admin', clinic_id: 'recipient-clinic' },
+    { id: 'other-admin', clinic_id: 'other-clinic' },
+  ];
+  const e = event('escalated', { fromStatus: 'sent', toStatus: 'sent' });
+
+  it('resolves each audience to users of the right clinic', () => {
+    expect(targetsOf(e, 'sender', true, admins)).toEqual([{ userId: 'sender', clinicId: 'sender-clinic' }]);
+    expect(targetsOf(e, 'recipient', true, admins)).toEqual([{ userId: 'recipient', clinicId: 'recipient-clinic' }]);
+    expect(targetsOf(e, 'recipient_admins', true, admins)).toEqual([{ userId: 'recipient-admin', clinicId: 'recipient-clinic' }]);
+  });
+
+  it('tells the recipient nothing of a referral they cannot see yet', () => {
+    expect(targetsOf(e, 'recipient', false, admins)).toEqual([]);
+  });
+});
