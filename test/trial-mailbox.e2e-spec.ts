@@ -15,7 +15,7 @@ import { expectProblem, registerClinic, startTestApp, type TestApp } from './sup
 /** The mailbox's JSON, asked as if from `remoteAddress` (Fastify's inject sets the TCP peer). */
 async function mailboxFrom(t: TestApp, remoteAddress: string, path = '/api/v1/trial/mailbox', headers = {}) {
   const res = await t.app.getHttpAdapter().getInstance().inject({ method: 'GET', url: path, remoteAddress, headers });
-  return { status: res.statusCode, headers: res.headers as Record<string, string>, body: res.json() as Record<string, unknown> };
+  return { status: res.statusCode, headers: res.headers as Record<string, string>, body: res.json<Record<string, unknown>>() };
 }
 
 describe('trial mailbox (embedded default, no SMTP_URL)', () => {

@@ -48,7 +48,7 @@ export async function startEmbeddedPostgres(dataDir: string, logger: Logger): Pr
     throw error;
   }
   logger.info({ port, clusterDir }, 'embedded PostgreSQL started');
-  return { url: `postgres://${USER}:${password}@127.0.0.1:${port}/${DATABASE_NAME}`, clusterDir, stop: server.stop };
+  return { url: `postgres://${USER}:${password}@127.0.0.1:${port}/${DATABASE_NAME}`, clusterDir, stop: () => server.stop() };
 }
 
 function embeddedPassword(dataDir: string): string {

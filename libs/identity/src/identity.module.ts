@@ -20,7 +20,16 @@ import { PractitionersService } from './practitioners/practitioners.service';
       useFactory: (config: AppConfig) => ({ secret: config.jwt.secret, signOptions: { algorithm: 'HS256' } }),
     }),
   ],
-  providers: [AuthService, PasswordHasher, ClinicsService, PractitionersService, PartnersService, InvitationsService, AuditLog, Clock],
+  providers: [
+    AuthService,
+    PasswordHasher,
+    ClinicsService,
+    PractitionersService,
+    PartnersService,
+    InvitationsService,
+    AuditLog,
+    Clock,
+  ],
   exports: [AuthService, ClinicsService, PractitionersService, PartnersService, InvitationsService, AuditLog, Clock],
 })
 export class IdentityModule {}

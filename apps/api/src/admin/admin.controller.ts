@@ -66,7 +66,7 @@ export class AdminController {
   @Get('referrals/unowned')
   @ApiProblems('validation_failed')
   unowned(@CurrentPrincipal() principal: Principal, @Query() query: PageQueryDto): Promise<ReferralPageDto> {
-    return this.referrals.unowned(principal, query) as Promise<ReferralPageDto>;
+    return this.referrals.unowned(principal, query);
   }
 
   /** Your clinic's audit trail, newest first. Holds ids and actions only, never patient data. */

@@ -1,7 +1,7 @@
 import { Body, Controller, Get, HttpCode, Param, Patch, Post, Query, Req } from '@nestjs/common';
 import { ApiBearerAuth, ApiTags } from '@nestjs/swagger';
-import { type Page, type Principal } from '@referloop/common';
-import { type DirectoryItem, InvitationsService, PractitionersService, type UserView } from '@referloop/identity';
+import { type Principal } from '@referloop/common';
+import { InvitationsService, PractitionersService } from '@referloop/identity';
 import type { FastifyRequest } from 'fastify';
 import { AdminOnly, CurrentPrincipal } from '../auth/auth.decorators';
 import { ApiProblems } from '../http/api-problems.decorator';
@@ -46,7 +46,7 @@ export class PractitionersController {
   @Get()
   @ApiProblems('validation_failed')
   directory(@CurrentPrincipal() principal: Principal, @Query() query: DirectoryQueryDto): Promise<PractitionerPageDto> {
-    return this.practitioners.directory(principal, query) as Promise<Page<DirectoryItem>>;
+    return this.practitioners.directory(principal, query);
   }
 
   /** One practitioner, by id. */

@@ -169,7 +169,7 @@ export function SignUpPage() {
           type={props.type ?? 'text'}
           autoComplete={props.autoComplete}
           value={v[key]}
-          onChange={(e) => set(key, e.target.value as Values[typeof key])}
+          onChange={(e) => set(key, e.target.value)}
         />
       )}
     </Field>
@@ -189,7 +189,7 @@ export function SignUpPage() {
               : errorMessage(failure)}
         </Notice>
       )}
-      <form onSubmit={submit} className="stack" noValidate aria-label="Create your practice">
+      <form onSubmit={(event) => void submit(event)} className="stack" noValidate aria-label="Create your practice">
         <fieldset className="fieldset">
           <legend>How will you use ReferLoop?</legend>
           <div className="choice-grid">

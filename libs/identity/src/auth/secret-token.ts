@@ -47,7 +47,6 @@ export function invitationUrl(
   return `${base}/accept-invitation?token=${encodeURIComponent(token)}`;
 }
 
-
 /** The token of a password reset, derived from its id like an invitation's: jobs carry the id only. */
 export function passwordResetToken(serverSecret: string, resetId: string): string {
   return createHmac('sha256', derivedKey(serverSecret, 'password-reset')).update(resetId).digest('base64url');

@@ -308,7 +308,8 @@ export class PractitionersService {
       throw new AppError('forbidden', 'A licence is changed by an admin of the clinic, who attests it');
     }
     const defined = Object.fromEntries(Object.entries(changes).filter(([, v]) => v !== undefined));
-    if (Object.keys(defined).length === 0) return userView(await this.withVerifierName(target), { now: this.clock.now(), withEmail: true });
+    if (Object.keys(defined).length === 0)
+      return userView(await this.withVerifierName(target), { now: this.clock.now(), withEmail: true });
     const updated = await this.db.transaction(async (tx) => {
       if (patch.isAdmin === false && target.isAdmin) await assertAnotherActiveAdmin(tx, target.clinicId, id);
       return this.ownUsers.update(id, defined, tx);

@@ -25,8 +25,8 @@ describe('webhook deliveries and DNS rebinding', () => {
   /** Answers `first` once, then `then` for ever: a rebinding DNS. */
   const rebinding = (first: string[], then: string[]) => {
     let calls = 0;
-    return async (): Promise<LookupAddress[]> =>
-      (calls++ === 0 ? first : then).map((address) => ({ address, family: address.includes(':') ? 6 : 4 }));
+    return (): Promise<LookupAddress[]> =>
+      Promise.resolve((calls++ === 0 ? first : then).map((address) => ({ address, family: address.includes(':') ? 6 : 4 })));
   };
 
   beforeAll(async () => {

@@ -60,7 +60,7 @@ export function ForgotPasswordPage() {
     <PublicFrame title="Forgot your password?">
       <p>Enter the email you sign in with and we will send you a link to choose a new password.</p>
       {error !== null && <Notice tone="error">{errorMessage(error)}</Notice>}
-      <form onSubmit={submit} className="stack" noValidate aria-label="Forgot password">
+      <form onSubmit={(event) => void submit(event)} className="stack" noValidate aria-label="Forgot password">
         <Field label="Email" required error={fieldError}>
           {(p) => (
             <input

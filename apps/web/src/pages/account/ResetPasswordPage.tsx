@@ -69,7 +69,7 @@ export function ResetPasswordPage() {
           )}
         </Notice>
       )}
-      <form onSubmit={submit} className="stack" noValidate aria-label="Choose a new password">
+      <form onSubmit={(event) => void submit(event)} className="stack" noValidate aria-label="Choose a new password">
         <NewPasswordFields
           password={password}
           confirm={confirm}

@@ -79,7 +79,7 @@ function ChangePassword({ onChanged }: { onChanged: () => void }) {
       <h2 id="password-heading">Change your password</h2>
       {done && <Notice tone="success">Your password is changed. Your other sessions are signed out.</Notice>}
       {error !== null && <Notice tone="error">{errorMessage(error)}</Notice>}
-      <form onSubmit={submit} className="stack" noValidate aria-label="Change your password">
+      <form onSubmit={(event) => void submit(event)} className="stack" noValidate aria-label="Change your password">
         <Field label="Current password" required error={errors.current}>
           {(p) => (
             <input

@@ -324,8 +324,8 @@ export function PractitionersPage({ user }: { user: User }) {
         </section>
       )}
       <p className="muted small">
-        Practitioners whose licence has already expired, and deactivated ones, are not listed here (the directory hides them),
-        nor are people who have not yet joined: see the invitations below.
+        Practitioners whose licence has already expired, and deactivated ones, are not listed here (the directory hides them), nor
+        are people who have not yet joined: see the invitations below.
       </p>
       <InvitationsSection reloadKey={invitationsKey} onLink={setInvitation} />
     </>

@@ -158,7 +158,12 @@ function ReassignForm({
     return <span className="muted small">No other active {roleLabel(owner.role).toLowerCase()} in your clinic.</span>;
   }
   return (
-    <form className="inline-form" onSubmit={submit} noValidate aria-label={`Reassign the referral of ${owner.fullName}`}>
+    <form
+      className="inline-form"
+      onSubmit={(event) => void submit(event)}
+      noValidate
+      aria-label={`Reassign the referral of ${owner.fullName}`}
+    >
       <label htmlFor={selectId} className="visually-hidden">
         Reassign to
       </label>
