@@ -22,6 +22,7 @@ import { PartnersController } from './partners/partners.controller';
 import { PatientsController } from './patients/patients.controller';
 import { PractitionersController } from './practitioners/practitioners.controller';
 import { ReferenceDataController } from './reference-data/reference-data.controller';
+import { ReferralLettersController } from './referrals/referral-letters.controller';
 import { ReferralsController } from './referrals/referrals.controller';
 
 /**
@@ -60,6 +61,7 @@ export class ApiModule {
         PartnersController,
         PatientsController,
         ReferralsController,
+        ReferralLettersController,
         ReferenceDataController,
         NotificationsController,
         AdminController,
