@@ -1,6 +1,6 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
-import { PDFParse } from 'pdf-parse';
+import { join } from 'node:path';
+import { pdfText } from '@referloop/testing/pdf-text';
 import { Client } from 'pg';
 import {
   actOk,
@@ -19,22 +19,6 @@ import {
   type TestApp,
   type TestClinic,
 } from './support/test-app';
-
-// pdf.js runs its worker in this thread when it finds it here; otherwise it loads it with a dynamic
-// import(), which Jest's CommonJS runtime refuses. Jest compiles the ES module to CommonJS.
-// eslint-disable-next-line @typescript-eslint/no-require-imports
-(globalThis as { pdfjsWorker?: unknown }).pdfjsWorker = require(join(dirname(require.resolve('pdf-parse')), 'pdf.worker.mjs'));
-
-/** The text of a PDF, as a reader (or a fax machine's OCR) would get it. */
-async function pdfText(content: Buffer): Promise<{ text: string; pages: number }> {
-  const parser = new PDFParse({ data: new Uint8Array(content) });
-  try {
-    const result = await parser.getText();
-    return { text: result.text, pages: result.total };
-  } finally {
-    await parser.destroy();
-  }
-}
 
 const ARTIFACTS = join(__dirname, '..', 'test-artifacts', 'pdf');
 

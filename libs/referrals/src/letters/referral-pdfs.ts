@@ -79,12 +79,14 @@ class Layout {
   constructor(
     private readonly title: string,
     private readonly document: ReferralDocument,
+    /** The clinic that sends this document, named in every page's header. */
+    private readonly from: DocumentParty,
   ) {
     this.doc = new PDFDocument({
       size: 'A4',
       bufferPages: true,
       margins: { top: TOP, bottom: BOTTOM, left: MARGIN, right: MARGIN },
-      info: { Title: `${title} ${shortId(document.referral.id)}`, Author: document.sender.clinic.name, Creator: 'ReferLoop' },
+      info: { Title: `${title} ${shortId(document.referral.id)}`, Author: winAnsi(from.clinic.name), Creator: 'ReferLoop' },
     });
     this.doc.fillColor(INK).font(FONT).fontSize(10);
   }
@@ -165,15 +167,14 @@ class Layout {
   }
 
   /** Title block: what this is, the reference, the date, and an urgent banner. */
-  titleBlock(subtitle: string): void {
-    const { referral, generatedAt, sender } = this.document;
+  titleBlock(): void {
+    const { referral, generatedAt } = this.document;
     this.doc.font(BOLD).fontSize(18).fillColor(INK);
     this.text(this.title, {}, MARGIN, TOP);
     this.doc.font(FONT).fontSize(9).fillColor(MUTED);
-    this.text(
-      `Reference ${shortId(referral.id)}  ·  ${subtitle}  ·  Printed ${dateTime(generatedAt.toISOString(), sender.clinic.timezone)}`,
-      { width: this.width },
-    );
+    this.text(`Reference ${shortId(referral.id)}  ·  Printed ${dateTime(generatedAt.toISOString(), this.from.clinic.timezone)}`, {
+      width: this.width,
+    });
     this.doc.fillColor(INK).fontSize(10);
     if (referral.priority === 'urgent') {
       this.doc.moveDown(0.6);
@@ -215,8 +216,8 @@ class Layout {
       for (const line of lines) if (line) this.text(line, { width: column });
       return this.doc.y;
     };
-    const left = block('From', sender, MARGIN);
-    const right = block('To', recipient, MARGIN + column + 20);
+    const left = block('Referred by', sender, MARGIN);
+    const right = block('Referred to', recipient, MARGIN + column + 20);
     this.doc.y = Math.max(left, right);
     this.doc.x = MARGIN;
   }
@@ -241,7 +242,7 @@ class Layout {
       doc.on('error', reject);
     });
     const range = doc.bufferedPageRange();
-    const clinic = this.document.sender.clinic;
+    const clinic = this.from.clinic;
     for (let i = range.start; i < range.start + range.count; i++) {
       doc.switchToPage(i);
       // Writing in the margins must not start new pages.
@@ -320,8 +321,8 @@ function planLines(plan: Record<string, unknown>): [string, string][] {
 /** The referral letter: parties, patient, the referral's clinical content, plan and attachments. */
 export function renderReferralLetter(document: ReferralDocument): Promise<Buffer> {
   const { referral, attachments } = document;
-  const layout = new Layout('Referral letter', document);
-  layout.titleBlock(KIND[referral.kind] ?? humanize(referral.kind));
+  const layout = new Layout('Referral letter', document, document.sender);
+  layout.titleBlock();
   layout.parties();
   layout.patient();
 
@@ -377,13 +378,15 @@ export function renderOutcomeReport(document: ReferralDocument): Promise<Buffer>
   const { referral, recipient } = document;
   const outcome = referral.outcome ?? {};
   const zone = recipient.clinic.timezone;
-  const layout = new Layout('Outcome report', document);
-  layout.titleBlock(KIND[referral.kind] ?? humanize(referral.kind));
+  // The outcome comes from the clinic that treated the patient.
+  const layout = new Layout('Outcome report', document, recipient);
+  layout.titleBlock();
   layout.parties();
   layout.patient();
 
   layout.heading('Outcome');
   layout.optionalField('Sent', outcome.sentAt, (v: string) => dateTime(v, zone));
+  layout.field('Kind', KIND[referral.kind] ?? humanize(referral.kind));
   layout.field('Referred for', referral.reason);
   layout.field('Summary', String(outcome.summary ?? ''));
   layout.optionalField('Recommendations', outcome.recommendations);
