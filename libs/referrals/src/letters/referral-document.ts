@@ -69,7 +69,8 @@ export interface ReferralDocument {
   referral: DocumentReferral;
   patient: DocumentPatient;
   sender: DocumentParty;
-  recipient: DocumentParty;
+  /** Null while the recipient is someone invited who has not joined yet. */
+  recipient: DocumentParty | null;
   attachments: DocumentAttachment[];
   timeline: DocumentEvent[];
   /** When the PDF was made (the service's clock). */

@@ -27,7 +27,7 @@ const DOCUMENT_SQL = `
          json_build_object('firstName', p.first_name, 'lastName', p.last_name, 'dateOfBirth', p.date_of_birth::text,
            'email', p.email, 'phone', p.phone, 'preferredContact', p.preferred_contact) AS patient,
          ${party('s', 'sc')} AS sender,
-         ${party('t', 'tc')} AS recipient,
+         CASE WHEN t.id IS NOT NULL THEN ${party('t', 'tc')} END AS recipient,
          (SELECT coalesce(json_agg(json_build_object('fileName', a.file_name, 'contentType', a.content_type, 'sizeBytes', a.size_bytes)
                    ORDER BY a.created_at, a.id), '[]')
             FROM referral_attachments a WHERE a.referral_id = r.id) AS attachments,
@@ -38,8 +38,8 @@ const DOCUMENT_SQL = `
     JOIN patients p ON p.id = r.patient_id
     JOIN users s ON s.id = r.sender_id
     JOIN clinics sc ON sc.id = r.sender_clinic_id
-    JOIN users t ON t.id = r.recipient_id
-    JOIN clinics tc ON tc.id = r.recipient_clinic_id
+    LEFT JOIN users t ON t.id = r.recipient_id
+    LEFT JOIN clinics tc ON tc.id = r.recipient_clinic_id
    WHERE r.id = $1`;
 
 /**

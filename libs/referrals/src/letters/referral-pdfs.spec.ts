@@ -125,6 +125,19 @@ describe('referral letter PDF', () => {
     expect(text.split('Clinique Physio Élan').length).toBeGreaterThan(pages);
     expect(text).toContain('Observation line 200.');
   });
+
+  it("names an invited recipient who has not joined yet, and prints the appointment in the treating clinic's zone", async () => {
+    const invited = {
+      ...sample({ recipient_invite: { fullName: 'Dr Kim Lee', email: 'kim@example.test', role: 'physical_therapist' } }),
+    };
+    invited.recipient = null;
+    const { text } = await pdfText(await renderReferralLetter(invited));
+    for (const expected of ['Dr Kim Lee', 'kim@example.test', 'Not yet on ReferLoop', 'Clinique Physio Élan']) {
+      expect(text).toContain(expected);
+    }
+    const booked = await pdfText(await renderReferralLetter(sample({ appointment_at: '2026-12-02T15:00:00.000Z' })));
+    expect(booked.text).toContain('2 Dec 2026, 10:00 (America/Toronto)');
+  });
 });
 
 describe('outcome report PDF', () => {

@@ -69,6 +69,15 @@ export function pdfFileName(kind: 'letter' | 'outcome', referralId: string): str
   return `${kind === 'letter' ? 'referral' : 'outcome'}-${shortId(referralId)}.pdf`;
 }
 
+/**
+ * Someone referred to who has no account yet: what the referral's invitation names, when the
+ * referral row carries one (`recipient_invite`: {fullName, email, role}).
+ */
+function inviteeOf(referral: ReferralDocument['referral']): { fullName?: string; email?: string; role?: string } | null {
+  const invite = referral.recipient_invite;
+  return invite && typeof invite === 'object' ? (invite as { fullName?: string; email?: string; role?: string }) : null;
+}
+
 const list = (values: unknown): string[] => (Array.isArray(values) ? values.map((v) => String(v)) : []);
 const present = (value: unknown) => value !== undefined && value !== null && value !== '';
 
@@ -194,30 +203,37 @@ class Layout {
     this.keep(110);
     const top = this.doc.y;
     const column = (this.width - 20) / 2;
-    const block = (heading: string, party: DocumentParty, x: number) => {
+    const block = (heading: string, name: string, lines: (string | null)[], x: number) => {
       this.doc.font(BOLD).fontSize(9).fillColor(MUTED);
       this.text(heading.toUpperCase(), { width: column }, x, top);
       this.doc.font(BOLD).fontSize(11).fillColor(INK);
-      this.text(party.fullName, { width: column });
+      this.text(name, { width: column });
       this.doc.font(FONT).fontSize(10);
-      const licence = party.licenceNumber
-        ? `Licence ${party.licenceNumber}${party.licenceRegion ? ` (${party.licenceRegion})` : ''}`
-        : null;
+      for (const line of lines) if (line) this.text(line, { width: column });
+      return this.doc.y;
+    };
+    const partyLines = (party: DocumentParty) => {
       const c = party.clinic;
-      const lines = [
+      return [
         ROLE[party.role] ?? humanize(party.role),
-        licence,
+        party.licenceNumber ? `Licence ${party.licenceNumber}${party.licenceRegion ? ` (${party.licenceRegion})` : ''}` : null,
         c.name,
         c.addressLine1,
         `${c.city}, ${c.region} ${c.postalCode}`,
         c.country,
         `Phone ${c.phone}`,
       ];
-      for (const line of lines) if (line) this.text(line, { width: column });
-      return this.doc.y;
     };
-    const left = block('Referred by', sender, MARGIN);
-    const right = block('Referred to', recipient, MARGIN + column + 20);
+    const left = block('Referred by', sender.fullName, partyLines(sender), MARGIN);
+    const invitee = recipient ? null : inviteeOf(this.document.referral);
+    const right = recipient
+      ? block('Referred to', recipient.fullName, partyLines(recipient), MARGIN + column + 20)
+      : block(
+          'Referred to',
+          invitee?.fullName ?? 'Not named yet',
+          [invitee?.role ? (ROLE[invitee.role] ?? humanize(invitee.role)) : null, invitee?.email ?? null, 'Not yet on ReferLoop'],
+          MARGIN + column + 20,
+        );
     this.doc.y = Math.max(left, right);
     this.doc.x = MARGIN;
   }
@@ -333,6 +349,10 @@ export function renderReferralLetter(document: ReferralDocument): Promise<Buffer
     color: referral.priority === 'urgent' ? URGENT : undefined,
   });
   layout.optionalField('Sent', referral.sent_at, (v: string) => dateTime(v, document.sender.clinic.timezone));
+  // Shown where it happens: the treating clinic's zone.
+  if (referral.appointment_at && document.recipient) {
+    layout.field('Appointment', dateTime(referral.appointment_at, document.recipient.clinic.timezone));
+  }
   layout.field('Reason', referral.reason);
   if (referral.body_regions.length) layout.field('Body regions', referral.body_regions.map(humanize).join(', '));
   layout.optionalField('Pain level', referral.pain_level, (v: number) => `${v} / 10`);
@@ -375,11 +395,12 @@ export function renderReferralLetter(document: ReferralDocument): Promise<Buffer
 
 /** The outcome report: parties, patient, outcome, measures, progress reports and key dates. */
 export function renderOutcomeReport(document: ReferralDocument): Promise<Buffer> {
-  const { referral, recipient } = document;
+  const { referral } = document;
+  // The outcome comes from the clinic that treated the patient (always an account by then).
+  const treatedBy = document.recipient ?? document.sender;
   const outcome = referral.outcome ?? {};
-  const zone = recipient.clinic.timezone;
-  // The outcome comes from the clinic that treated the patient.
-  const layout = new Layout('Outcome report', document, recipient);
+  const zone = treatedBy.clinic.timezone;
+  const layout = new Layout('Outcome report', document, treatedBy);
   layout.titleBlock();
   layout.parties();
   layout.patient();
