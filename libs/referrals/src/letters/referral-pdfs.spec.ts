@@ -93,6 +93,7 @@ describe('referral letter PDF', () => {
       'Clinique Physio Élan',
       'Montréal, QC H2X 1Y4',
       'Lukasz Núñez-?',
+      'Some letters of this name cannot be printed here',
       '29 Feb 1980',
       'URGENT REFERRAL',
       'Saddle numbness (emergency sign)',
@@ -131,8 +132,11 @@ describe('referral letter PDF', () => {
       ...sample({ recipient_invite: { fullName: 'Dr Kim Lee', email: 'kim@example.test', role: 'physical_therapist' } }),
     };
     invited.recipient = null;
+    // Latin-1 prints exactly: no note about the spelling.
+    invited.patient = { ...invited.patient, firstName: 'Zoë', lastName: 'Núñez' };
     const { text } = await pdfText(await renderReferralLetter(invited));
-    for (const expected of ['Dr Kim Lee', 'kim@example.test', 'Not yet on ReferLoop', 'Clinique Physio Élan']) {
+    expect(text).not.toContain('Some letters of this name');
+    for (const expected of ['Zoë Núñez', 'Dr Kim Lee', 'kim@example.test', 'Not yet on ReferLoop', 'Clinique Physio Élan']) {
       expect(text).toContain(expected);
     }
     const booked = await pdfText(await renderReferralLetter(sample({ appointment_at: '2026-12-02T15:00:00.000Z' })));

@@ -175,8 +175,8 @@ class Layout {
     }
   }
 
-  /** Title block: what this is, the reference, the date, and an urgent banner. */
-  titleBlock(): void {
+  /** Title block: what this is, the reference, the date, and (for a letter) an urgent banner. */
+  titleBlock(options: { urgentBanner: boolean }): void {
     const { referral, generatedAt } = this.document;
     this.doc.font(BOLD).fontSize(18).fillColor(INK);
     this.text(this.title, {}, MARGIN, TOP);
@@ -185,7 +185,7 @@ class Layout {
       width: this.width,
     });
     this.doc.fillColor(INK).fontSize(10);
-    if (referral.priority === 'urgent') {
+    if (options.urgentBanner && referral.priority === 'urgent') {
       this.doc.moveDown(0.6);
       const y = this.doc.y;
       this.doc.rect(MARGIN, y, this.width, 26).fill(URGENT);
@@ -241,7 +241,12 @@ class Layout {
   patient(): void {
     const { patient } = this.document;
     this.heading('Patient');
-    this.field('Name', `${patient.firstName} ${patient.lastName}`, { bold: true });
+    const name = `${patient.firstName} ${patient.lastName}`;
+    this.field('Name', name, { bold: true });
+    // A name's exact spelling identifies the patient: say when this PDF could not print it.
+    if (winAnsi(name) !== name.normalize('NFC')) {
+      this.field('', 'Some letters of this name cannot be printed here; the exact spelling is in ReferLoop.', { color: MUTED });
+    }
     this.field('Date of birth', calendarDate(patient.dateOfBirth));
     this.optionalField('Phone', patient.phone);
     this.optionalField('Email', patient.email);
@@ -338,7 +343,7 @@ function planLines(plan: Record<string, unknown>): [string, string][] {
 export function renderReferralLetter(document: ReferralDocument): Promise<Buffer> {
   const { referral, attachments } = document;
   const layout = new Layout('Referral letter', document, document.sender);
-  layout.titleBlock();
+  layout.titleBlock({ urgentBanner: true });
   layout.parties();
   layout.patient();
 
@@ -401,7 +406,7 @@ export function renderOutcomeReport(document: ReferralDocument): Promise<Buffer>
   const outcome = referral.outcome ?? {};
   const zone = treatedBy.clinic.timezone;
   const layout = new Layout('Outcome report', document, treatedBy);
-  layout.titleBlock();
+  layout.titleBlock({ urgentBanner: false });
   layout.parties();
   layout.patient();
 
