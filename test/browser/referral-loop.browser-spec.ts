@@ -320,6 +320,23 @@ describe('web app in the browser: both referral stories and the admin dashboard'
         'closed',
       ]);
       await shot(lmtPage, '07-referral-closed');
+
+      // Paper and fax: the server's PDFs download under names without the patient's.
+      const print = lmtPage.getByRole('region', { name: 'Print / PDF' });
+      for (const [button, file] of [
+        ['Referral letter (PDF)', 'referral'],
+        ['Outcome report (PDF)', 'outcome'],
+      ] as const) {
+        const [pdf] = await Promise.all([lmtPage.waitForEvent('download'), print.getByRole('button', { name: button }).click()]);
+        expect(pdf.suggestedFilename()).toBe(`${file}-${storyAReferralId.slice(0, 8)}.pdf`);
+      }
+      // Printed, the page is the referral without navigation or buttons.
+      await lmtPage.emulateMedia({ media: 'print' });
+      expect(await lmtPage.getByRole('navigation', { name: 'Main' }).isVisible()).toBe(false);
+      expect(await print.isVisible()).toBe(false);
+      expect(await lmtPage.getByRole('heading', { name: 'What you can do' }).isVisible()).toBe(false);
+      expect(await lmtPage.getByTestId('outcome').isVisible()).toBe(true);
+      await lmtPage.emulateMedia({ media: 'screen' });
     });
   });
 

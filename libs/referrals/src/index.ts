@@ -8,3 +8,4 @@ export * from './attachments.service';
 export * from './idempotency';
 export * from './referrals.module';
 export * from './referral-timers';
+export * from './letters/referral-letters.service';

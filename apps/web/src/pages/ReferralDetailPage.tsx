@@ -6,6 +6,7 @@ import { Attachments } from '../components/Attachments';
 import { ErrorPanel, Loading, Notice } from '../components/Feedback';
 import { NOTIFICATIONS_CHANGED } from '../components/NotificationBell';
 import { ReferralActions } from '../components/ReferralActions';
+import { ReferralPrint } from '../components/ReferralPrint';
 import { PriorityBadge, StatusChip } from '../components/StatusChip';
 import { type Flash, takeFlash } from '../lib/flash';
 import { formatAppointment, formatDate, formatDateTime, fullName } from '../lib/format';
@@ -200,7 +201,7 @@ export function ReferralDetailPage({ id }: { id: string }) {
         </div>
 
         <div className="detail-column">
-          <section className="card detail-actions" aria-labelledby="actions-heading">
+          <section className="card detail-actions no-print" aria-labelledby="actions-heading">
             <h2 id="actions-heading">What you can do</h2>
             <p className="muted small">
               {side === 'sender'
@@ -218,6 +219,8 @@ export function ReferralDetailPage({ id }: { id: string }) {
               </p>
             )}
           </section>
+
+          <ReferralPrint referral={r} />
 
           <section className="card detail-patient" aria-labelledby="patient-summary-heading">
             <h2 id="patient-summary-heading">Patient</h2>
