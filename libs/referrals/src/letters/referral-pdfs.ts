@@ -75,7 +75,7 @@ export function pdfFileName(kind: 'letter' | 'outcome', referralId: string): str
  */
 function inviteeOf(referral: ReferralDocument['referral']): { fullName?: string; email?: string; role?: string } | null {
   const invite = referral.recipient_invite;
-  return invite && typeof invite === 'object' ? (invite as { fullName?: string; email?: string; role?: string }) : null;
+  return invite && typeof invite === 'object' ? invite : null;
 }
 
 const list = (values: unknown): string[] => (Array.isArray(values) ? values.map((v) => String(v)) : []);
@@ -333,7 +333,7 @@ function planLines(plan: Record<string, unknown>): [string, string][] {
     const label = humanize(key.replace(/([a-z])([A-Z])/g, '$1_$2').toLowerCase());
     lines.push([
       label,
-      Array.isArray(value) ? list(value).join(', ') : typeof value === 'object' ? JSON.stringify(value) : String(value),
+      Array.isArray(value) ? list(value).join(', ') : JSON.stringify(value).replace(/^"|"$/g, ''),
     ]);
   }
   return lines;
@@ -414,7 +414,7 @@ export function renderOutcomeReport(document: ReferralDocument): Promise<Buffer>
   layout.optionalField('Sent', outcome.sentAt, (v: string) => dateTime(v, zone));
   layout.field('Kind', KIND[referral.kind] ?? humanize(referral.kind));
   layout.field('Referred for', referral.reason);
-  layout.field('Summary', String(outcome.summary ?? ''));
+  layout.field('Summary', typeof outcome.summary === 'string' ? outcome.summary : '');
   layout.optionalField('Recommendations', outcome.recommendations);
   if (typeof outcome.recommendMaintenance === 'boolean') {
     layout.field('Maintenance massage', outcome.recommendMaintenance ? 'Recommended' : 'Not recommended');
