@@ -331,10 +331,7 @@ function planLines(plan: Record<string, unknown>): [string, string][] {
   for (const [key, value] of Object.entries(plan)) {
     if (known.has(key) || !present(value)) continue;
     const label = humanize(key.replace(/([a-z])([A-Z])/g, '$1_$2').toLowerCase());
-    lines.push([
-      label,
-      Array.isArray(value) ? list(value).join(', ') : JSON.stringify(value).replace(/^"|"$/g, ''),
-    ]);
+    lines.push([label, Array.isArray(value) ? list(value).join(', ') : JSON.stringify(value).replace(/^"|"$/g, '')]);
   }
   return lines;
 }
