@@ -388,6 +388,10 @@ export interface paths {
       path?: never;
       cookie?: never;
     };
+    /**
+     * Your saved partners, newest first.
+     * @description Your saved partners, newest first.
+     */
     get: operations['PartnersController_listMine'];
     put?: never;
     /**
@@ -411,6 +415,10 @@ export interface paths {
     get?: never;
     put?: never;
     post?: never;
+    /**
+     * Removes a practitioner from your saved partners.
+     * @description Removes a practitioner from your saved partners.
+     */
     delete: operations['PartnersController_removeMine'];
     options?: never;
     head?: never;
@@ -424,6 +432,10 @@ export interface paths {
       path?: never;
       cookie?: never;
     };
+    /**
+     * Your clinic's preferred partners (admins), newest first.
+     * @description Your clinic's preferred partners (admins), newest first.
+     */
     get: operations['PartnersController_listClinic'];
     put?: never;
     /**
@@ -447,6 +459,10 @@ export interface paths {
     get?: never;
     put?: never;
     post?: never;
+    /**
+     * Removes a practitioner from your clinic's preferred partners (admins).
+     * @description Removes a practitioner from your clinic's preferred partners (admins).
+     */
     delete: operations['PartnersController_removeClinic'];
     options?: never;
     head?: never;
