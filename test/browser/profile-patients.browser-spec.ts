@@ -2,7 +2,7 @@ import { copyFileSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { PASSWORD } from '@referloop/testing';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
-import { createPatient, createReferral, injuryReferralBody } from '../support/referral-helpers';
+import { actOk, createPatient, createReferral, injuryReferralBody } from '../support/referral-helpers';
 import { axeViolations, DESKTOP, launchBrowser, listen, PHONE, SCREENSHOTS, scrollsSideways } from '../support/browser';
 import { addPractitioner, registerClinic, type SignedInUser, startTestApp, type TestApp } from '../support/test-app';
 
@@ -74,8 +74,9 @@ describe('web app in the browser: profile, patients and phone size', () => {
     const physio = await registerClinic(t.http, { name: 'Summit PT', city: 'Austin', postalCode: '78701' });
     const pt = await addPractitioner(t.http, physio, 'physical_therapist', { fullName: 'Sam Ortiz' });
     const patient = await createPatient(t.http, lmt, { firstName: 'Ana', lastName: 'Silva' });
-    // A referral in the inbox, so the list page has a row to turn into a card.
-    await createReferral(t.http, lmt, injuryReferralBody(patient.id, pt.id));
+    // A sent referral in her list, so the list page has a row to turn into a card.
+    const draft = await createReferral(t.http, lmt, injuryReferralBody(patient.id, pt.id));
+    await actOk(t.http, lmt, draft, 'send');
   });
 
   afterAll(async () => {
@@ -87,6 +88,8 @@ describe('web app in the browser: profile, patients and phone size', () => {
   it('a therapist switches accepting referrals off on her profile, and the directory says so', async () => {
     const page = await newPage('profile');
     await signIn(page, lmt.email);
+    await page.goto('/?box=sent');
+    await page.getByText('Ana Silva').first().waitFor();
     await shot(page, 'polish-01-inbox');
     await page.setViewportSize(PHONE);
     // At phone size the header is one line: the navigation is behind the menu button.

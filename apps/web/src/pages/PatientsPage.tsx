@@ -39,7 +39,7 @@ export function PatientsPage() {
             <input {...props} type="search" className="input" value={query} onChange={(e) => setQuery(e.target.value)} />
           )}
         </Field>
-        <button type="submit" className="button">
+        <button type="submit" className="button button-primary">
           Search
         </button>
       </form>
@@ -181,7 +181,7 @@ function PatientForm({ patient, onSaved }: { patient: Patient; onSaved: (p: Pati
         </Notice>
       )}
       <div>
-        <button type="submit" className="button" disabled={busy}>
+        <button type="submit" className="button button-primary" disabled={busy}>
           {busy ? 'Saving…' : 'Save details'}
         </button>
       </div>

@@ -112,7 +112,7 @@ function ProfileForm({ user }: { user: User }) {
         {error !== null && <Notice tone="error">{errorMessage(error)}</Notice>}
         {saved && <Notice tone="success">Your profile is saved.</Notice>}
         <div>
-          <button type="submit" className="button" disabled={busy}>
+          <button type="submit" className="button button-primary" disabled={busy}>
             {busy ? 'Saving…' : 'Save profile'}
           </button>
         </div>
@@ -182,7 +182,7 @@ function NotificationPreferences() {
           <label className="checkbox">
             <input
               type="checkbox"
-              checked={preferences.data.email}
+              checked={preferences.data.email && preferences.data.emailAvailable}
               disabled={!preferences.data.emailAvailable}
               onChange={(e) => void setEmail(e.target.checked)}
             />
