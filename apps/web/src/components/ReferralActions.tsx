@@ -3,7 +3,7 @@ import { api, call } from '../api/client';
 import { ApiError, errorMessage } from '../api/problem';
 import type { ActionField, Referral, ReferralAction, ReferralActionBody } from '../api/types';
 import { isoToZonedInput, zonedDateTimeToIso } from '../lib/format';
-import { actionHint, actionLabel, humanize } from '../lib/labels';
+import { actionHint, actionLabel, unscheduleReasonLabel } from '../lib/labels';
 import { useReferenceData } from '../lib/session-hooks';
 import { Field } from './Field';
 import { Notice } from './Feedback';
@@ -169,7 +169,7 @@ export function ReferralActions({ referral, onDone, onConflict }: Props) {
                       checked={values.reasonChoice === r}
                       onChange={set('reasonChoice')}
                     />
-                    <span>{r === 'other' ? 'Other' : humanize(r)}</span>
+                    <span>{unscheduleReasonLabel(r)}</span>
                   </label>
                 ))}
                 {values.reasonChoice === 'other' && (

@@ -11,7 +11,16 @@ import { PriorityBadge, StatusChip } from '../components/StatusChip';
 import { type Flash, takeFlash } from '../lib/flash';
 import { formatAppointment, formatDate, formatDateTime, fullName } from '../lib/format';
 import { useAsync, useTitle } from '../lib/hooks';
-import { actionLabel, bodyRegionLabel, eventLabel, humanize, kindLabel, redFlagLabel, statusLabel } from '../lib/labels';
+import {
+  bodyRegionLabel,
+  contactLabel,
+  eventLabel,
+  kindLabel,
+  redFlagLabel,
+  statusLabel,
+  unscheduleReasonLabel,
+} from '../lib/labels';
+import { actionSuccessMessage } from '../lib/messages';
 import { Link } from '../lib/router';
 import { useUser } from '../lib/session-hooks';
 
@@ -52,7 +61,7 @@ export function ReferralDetailPage({ id }: { id: string }) {
     referral.setData(updated);
     announce({
       tone: 'success',
-      text: `${actionLabel(action)}: done. The referral is now ${statusLabel(updated.status).toLowerCase()}.`,
+      text: actionSuccessMessage(action, updated),
     });
     window.dispatchEvent(new Event(NOTIFICATIONS_CHANGED));
   };
@@ -234,7 +243,7 @@ export function ReferralDetailPage({ id }: { id: string }) {
               <dt>Phone</dt>
               <dd>{r.patient.phone ?? '—'}</dd>
               <dt>Prefers</dt>
-              <dd>{r.patient.preferredContact === 'sms' ? 'SMS' : humanize(r.patient.preferredContact)}</dd>
+              <dd>{contactLabel(r.patient.preferredContact)}</dd>
             </dl>
           </section>
 
@@ -281,7 +290,9 @@ function Timeline({
               {e.fromStatus && e.fromStatus !== e.toStatus ? ` · ${statusLabel(e.fromStatus)} → ${statusLabel(e.toStatus)}` : ''}
             </p>
             {appointment && <p>Appointment: {appointmentAt(appointment)}</p>}
-            {e.reason && <p className="prewrap">Reason: {/^[a-z_]+$/.test(e.reason) ? humanize(e.reason) : e.reason}</p>}
+            {e.reason && (
+              <p className="prewrap">Reason: {/^[a-z_]+$/.test(e.reason) ? unscheduleReasonLabel(e.reason) : e.reason}</p>
+            )}
             {e.note && <p className="prewrap">{e.note}</p>}
           </li>
         );
