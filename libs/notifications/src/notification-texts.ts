@@ -39,6 +39,9 @@ const TEXTS: Record<string, Partial<Record<Audience, Texts>>> = {
   unscheduled: {
     sender: (c) => ({ title: 'Appointment removed', body: `${c.recipientClinic} removed the appointment for your referral.` }),
   },
+  rescheduled: {
+    sender: (c) => ({ title: 'Appointment moved', body: `${c.recipientClinic} moved the appointment for your referral.` }),
+  },
   outcome_sent: {
     sender: (c) => ({
       title: 'Outcome reported',

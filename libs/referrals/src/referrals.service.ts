@@ -102,6 +102,7 @@ interface BaseRow {
   recipient_id: string;
   recipient_clinic_id: string;
   sent_at: Date | null;
+  appointment_at: Date | null;
   sender_role: Role;
   recipient_role: Role;
   recipient_licence_expires_on: string | null;
@@ -393,7 +394,7 @@ export class ReferralsService {
     const set = (column: string, value: unknown) => sets.push(`${column} = ${params.add(value)}`);
     if (action === 'send') set('sent_at', now);
     if (action === 'accept' || action === 'decline') set('responded_at', now);
-    if (action === 'schedule') set('appointment_at', new Date(input.appointmentAt as string));
+    if (action === 'schedule' || action === 'reschedule') set('appointment_at', new Date(input.appointmentAt as string));
     if (action === 'unschedule') set('appointment_at', null);
     if (action === 'send-outcome') {
       const outcome: ReferralOutcome = {
@@ -425,7 +426,7 @@ export class ReferralsService {
         actorId: principal.userId,
         reason: input.reason ?? null,
         note: input.note ?? null,
-        data: eventData(action, input),
+        data: eventData(action, input, base),
       },
       { action: `referral.${action}`, resourceType: 'referral' },
     );
@@ -560,7 +561,7 @@ export class ReferralsService {
     const [row] = await queryRows<BaseRow>(
       manager,
       `SELECT r.id, r.status, r.version, r.kind, r.patient_id, r.sender_id, r.sender_clinic_id, r.recipient_id, r.recipient_clinic_id,
-              r.sent_at, s.role AS sender_role, t.role AS recipient_role, t.licence_expires_on::text AS recipient_licence_expires_on,
+              r.sent_at, r.appointment_at, s.role AS sender_role, t.role AS recipient_role, t.licence_expires_on::text AS recipient_licence_expires_on,
               t.accepting_referrals AS recipient_accepting, t.deactivated_at IS NULL AS recipient_active,
               EXISTS (SELECT 1 FROM patient_consents c
                        WHERE c.patient_id = r.patient_id AND c.scope = 'referral_sharing' AND c.revoked_at IS NULL) AS has_sharing_consent
@@ -743,14 +744,24 @@ export function validateFields(
     if (!rules[field] && present) return [{ field, message: `is not taken by ${action}` }];
     return [];
   });
-  if (action === 'schedule' && input.appointmentAt && new Date(input.appointmentAt).getTime() <= now.getTime()) {
+  if (
+    (action === 'schedule' || action === 'reschedule') &&
+    input.appointmentAt &&
+    new Date(input.appointmentAt).getTime() <= now.getTime()
+  ) {
     errors.push({ field: 'appointmentAt', message: 'must be in the future' });
   }
   if (errors.length) throw AppError.validation(errors);
 }
 
-function eventData(action: ReferralAction, input: ReferralActionInput): Record<string, unknown> | null {
+function eventData(action: ReferralAction, input: ReferralActionInput, base: BaseRow): Record<string, unknown> | null {
   if (action === 'schedule') return { appointmentAt: new Date(input.appointmentAt as string).toISOString() };
+  if (action === 'reschedule') {
+    return {
+      previousAppointmentAt: base.appointment_at?.toISOString() ?? null,
+      appointmentAt: new Date(input.appointmentAt as string).toISOString(),
+    };
+  }
   if (action === 'send-outcome') return { outcome: input.outcome };
   return null;
 }

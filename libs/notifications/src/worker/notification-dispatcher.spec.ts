@@ -29,6 +29,7 @@ describe('who hears of each referral event', () => {
     info_provided: ['recipient'],
     scheduled: ['sender'],
     unscheduled: ['sender'],
+    rescheduled: ['sender'],
     outcome_sent: ['sender'],
     expired: ['sender'],
     cancelled: ['recipient'],
