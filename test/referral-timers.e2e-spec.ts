@@ -187,4 +187,39 @@ describe('referral timers with an injected clock', () => {
     const expired = await t.http.get(`/api/v1/referrals/${referral.id}`).set(lmt.auth).expect(200);
     expect(expired.body.status).toBe('expired');
   });
+  it('urgent referrals run on their own, shorter clock; a routine one sent at the same time does not', async () => {
+    const patient = await createPatient(t.http, lmt);
+    const urgent = await actOk(
+      t.http,
+      lmt,
+      await createReferral(t.http, lmt, injuryReferralBody(patient.id, pt.id, { priority: 'urgent' })),
+      'send',
+    );
+    const routine = await actOk(t.http, lmt, await createReferral(t.http, lmt, injuryReferralBody(patient.id, pt.id)), 'send');
+    const db = t.app.get(DataSource);
+    const [{ sent_at: sentAt }] = await db.query<{ sent_at: Date }[]>(
+      `SELECT max(sent_at) AS sent_at FROM referrals WHERE id = ANY($1)`,
+      [[urgent.id, routine.id]],
+    );
+    const settings = t.config.timers;
+    expect(settings).toMatchObject({
+      urgentReminderAfterMs: 4 * HOUR,
+      urgentEscalateAfterMs: 24 * HOUR,
+      urgentExpireAfterMs: 3 * DAY,
+    });
+    const timers = t.app.get(ReferralTimers);
+    const runAt = (ms: number) => timers.run(new Date(sentAt.getTime() + ms), settings);
+    const typesOf = async (id: string) =>
+      ((await t.http.get(`/api/v1/referrals/${id}/events`).set(lmt.auth).expect(200)).body.items as { type: string }[]).map(
+        (e) => e.type,
+      );
+
+    expect(await runAt(4 * HOUR - MINUTE)).toMatchObject({ reminded: 0 });
+    expect(await runAt(4 * HOUR + MINUTE)).toMatchObject({ reminded: 1, escalated: 0 });
+    expect(await runAt(24 * HOUR + MINUTE)).toMatchObject({ reminded: 0, escalated: 1, expired: 0 });
+    expect(await runAt(3 * DAY + MINUTE)).toMatchObject({ expired: 1 });
+    expect(await typesOf(urgent.id)).toEqual(expect.arrayContaining(['reminder_sent', 'escalated', 'expired']));
+    // The routine referral only got its 48 h reminder by day three, and is still waiting.
+    expect(await typesOf(routine.id)).toEqual(['created', 'sent', 'reminder_sent']);
+  });
 });
