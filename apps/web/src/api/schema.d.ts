@@ -3756,6 +3756,8 @@ export interface operations {
         kind?: 'injury_care' | 'maintenance_massage';
         patientId?: string;
         updatedSince?: string;
+        /** @description `updated` (default): last change first. `priority`: urgent first, then last change first. */
+        sort?: 'updated' | 'priority';
       };
       header?: never;
       path?: never;
