@@ -9,6 +9,8 @@ export type Audience = 'sender' | 'recipient' | 'recipient_admins';
 export interface TextContext {
   senderClinic: string;
   recipientClinic: string;
+  /** The referral is `urgent`: every text says so. */
+  urgent: boolean;
 }
 
 type Texts = (c: TextContext) => { title: string; body: string };
@@ -38,6 +40,9 @@ const TEXTS: Record<string, Partial<Record<Audience, Texts>>> = {
   },
   unscheduled: {
     sender: (c) => ({ title: 'Appointment removed', body: `${c.recipientClinic} removed the appointment for your referral.` }),
+  },
+  rescheduled: {
+    sender: (c) => ({ title: 'Appointment moved', body: `${c.recipientClinic} moved the appointment for your referral.` }),
   },
   outcome_sent: {
     sender: (c) => ({
@@ -92,7 +97,9 @@ export function notificationText(
   audience: Audience,
   context: TextContext,
 ): { title: string; body: string } | undefined {
-  return TEXTS[event]?.[audience]?.(context);
+  const text = TEXTS[event]?.[audience]?.(context);
+  if (!text || !context.urgent) return text;
+  return { title: `Urgent: ${text.title}`, body: `Urgent referral. ${text.body}` };
 }
 
 /**

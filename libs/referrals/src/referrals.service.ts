@@ -86,9 +86,16 @@ export interface ReferralQuery {
   kind?: ReferralKind;
   patientId?: string;
   updatedSince?: string;
+  sort?: ReferralSort;
   cursor?: string;
   limit?: number;
 }
+
+export const REFERRAL_SORTS = ['updated', 'priority'] as const;
+export type ReferralSort = (typeof REFERRAL_SORTS)[number];
+
+/** 1 for urgent, 0 for routine: `sort=priority` orders by it first, and its cursor carries it. */
+const priorityRank = (column: string) => `(CASE WHEN ${column} = 'urgent' THEN 1 ELSE 0 END)`;
 
 /** A referral's state and parties, with the facts the business rules of its actions read. */
 interface BaseRow {
@@ -102,6 +109,7 @@ interface BaseRow {
   recipient_id: string;
   recipient_clinic_id: string;
   sent_at: Date | null;
+  appointment_at: Date | null;
   sender_role: Role;
   recipient_role: Role;
   recipient_licence_expires_on: string | null;
@@ -269,7 +277,11 @@ export class ReferralsService {
     if (query.kind) filters.push(`kind = ${p(query.kind)}`);
     if (query.patientId) filters.push(`patient_id = ${p(query.patientId)}`);
     if (query.updatedSince) filters.push(`updated_at >= ${p(query.updatedSince)}`);
-    if (query.cursor) {
+    const byPriority = query.sort === 'priority';
+    if (query.cursor && byPriority) {
+      const [rank, ts, id] = decodeCursor(query.cursor, ['number', 'timestamp', 'uuid']);
+      filters.push(`(${priorityRank('priority')}, updated_at, id) < (${p(rank)}::int, ${p(ts)}::timestamptz, ${p(id)}::uuid)`);
+    } else if (query.cursor) {
       const [ts, id] = decodeCursor(query.cursor, ['timestamp', 'uuid']);
       filters.push(`(updated_at, id) < (${p(ts)}::timestamptz, ${p(id)}::uuid)`);
     }
@@ -279,15 +291,16 @@ export class ReferralsService {
     const receivedSide = `${admin ? 'recipient_clinic_id' : 'recipient_id'} = ${owner} AND sent_at IS NOT NULL`;
     const sides = box === 'sent' ? [sentSide] : box === 'received' ? [receivedSide] : [sentSide, receivedSide];
     const lim = p(limit + 1);
+    const order = byPriority ? 'rank DESC, updated_at DESC, id DESC' : 'updated_at DESC, id DESC';
     const branch = (side: string) =>
-      `(SELECT id, updated_at FROM referrals WHERE ${[side, ...filters].join(' AND ')} ORDER BY updated_at DESC, id DESC LIMIT ${lim})`;
-    const page = `SELECT id FROM (${sides.map(branch).join(' UNION ')}) page ORDER BY updated_at DESC, id DESC LIMIT ${lim}`;
+      `(SELECT id, updated_at, ${priorityRank('priority')} AS rank FROM referrals WHERE ${[side, ...filters].join(' AND ')} ORDER BY ${order} LIMIT ${lim})`;
+    const page = `SELECT id FROM (${sides.map(branch).join(' UNION ')}) page ORDER BY ${order} LIMIT ${lim}`;
     // One statement for the page and its view. Prepared (one text per combination of filters): its
     // generic plan joins the page's rows by primary key, where planning each call cost more than
     // running it and a custom plan hashed whole tables for 50 rows.
     const rows = await queryRows<ReferralRow>(
       this.db.manager,
-      `${REFERRAL_VIEW_SELECT} WHERE r.id IN (${page}) ORDER BY r.updated_at DESC, r.id DESC`,
+      `${REFERRAL_VIEW_SELECT} WHERE r.id IN (${page}) ORDER BY ${byPriority ? `${priorityRank('r.priority')} DESC, ` : ''}r.updated_at DESC, r.id DESC`,
       params,
       PREPARED,
     );
@@ -302,7 +315,10 @@ export class ReferralsService {
     const last = ordered[ordered.length - 1];
     return {
       items: ordered.map((r) => referralView(r, principal)),
-      nextCursor: hasMore && last ? encodeCursor([last.cursor_ts, last.id]) : null,
+      nextCursor:
+        hasMore && last
+          ? encodeCursor(byPriority ? [last.priority === 'urgent' ? 1 : 0, last.cursor_ts, last.id] : [last.cursor_ts, last.id])
+          : null,
     };
   }
 
@@ -393,7 +409,7 @@ export class ReferralsService {
     const set = (column: string, value: unknown) => sets.push(`${column} = ${params.add(value)}`);
     if (action === 'send') set('sent_at', now);
     if (action === 'accept' || action === 'decline') set('responded_at', now);
-    if (action === 'schedule') set('appointment_at', new Date(input.appointmentAt as string));
+    if (action === 'schedule' || action === 'reschedule') set('appointment_at', new Date(input.appointmentAt as string));
     if (action === 'unschedule') set('appointment_at', null);
     if (action === 'send-outcome') {
       const outcome: ReferralOutcome = {
@@ -425,7 +441,7 @@ export class ReferralsService {
         actorId: principal.userId,
         reason: input.reason ?? null,
         note: input.note ?? null,
-        data: eventData(action, input),
+        data: eventData(action, input, base),
       },
       { action: `referral.${action}`, resourceType: 'referral' },
     );
@@ -560,7 +576,7 @@ export class ReferralsService {
     const [row] = await queryRows<BaseRow>(
       manager,
       `SELECT r.id, r.status, r.version, r.kind, r.patient_id, r.sender_id, r.sender_clinic_id, r.recipient_id, r.recipient_clinic_id,
-              r.sent_at, s.role AS sender_role, t.role AS recipient_role, t.licence_expires_on::text AS recipient_licence_expires_on,
+              r.sent_at, r.appointment_at, s.role AS sender_role, t.role AS recipient_role, t.licence_expires_on::text AS recipient_licence_expires_on,
               t.accepting_referrals AS recipient_accepting, t.deactivated_at IS NULL AS recipient_active,
               EXISTS (SELECT 1 FROM patient_consents c
                        WHERE c.patient_id = r.patient_id AND c.scope = 'referral_sharing' AND c.revoked_at IS NULL) AS has_sharing_consent
@@ -743,14 +759,24 @@ export function validateFields(
     if (!rules[field] && present) return [{ field, message: `is not taken by ${action}` }];
     return [];
   });
-  if (action === 'schedule' && input.appointmentAt && new Date(input.appointmentAt).getTime() <= now.getTime()) {
+  if (
+    (action === 'schedule' || action === 'reschedule') &&
+    input.appointmentAt &&
+    new Date(input.appointmentAt).getTime() <= now.getTime()
+  ) {
     errors.push({ field: 'appointmentAt', message: 'must be in the future' });
   }
   if (errors.length) throw AppError.validation(errors);
 }
 
-function eventData(action: ReferralAction, input: ReferralActionInput): Record<string, unknown> | null {
+function eventData(action: ReferralAction, input: ReferralActionInput, base: BaseRow): Record<string, unknown> | null {
   if (action === 'schedule') return { appointmentAt: new Date(input.appointmentAt as string).toISOString() };
+  if (action === 'reschedule') {
+    return {
+      previousAppointmentAt: base.appointment_at?.toISOString() ?? null,
+      appointmentAt: new Date(input.appointmentAt as string).toISOString(),
+    };
+  }
   if (action === 'send-outcome') return { outcome: input.outcome };
   return null;
 }

@@ -16,7 +16,14 @@ import {
   ValidateNested,
 } from 'class-validator';
 import { BODY_REGIONS, PRIORITIES, type Priority, RED_FLAGS, REFERRAL_KINDS, type ReferralKind } from '@referloop/common';
-import { type ReferralAction, type ReferralBox, REFERRAL_STATUSES, type ReferralStatus } from '@referloop/referrals';
+import {
+  type ReferralAction,
+  type ReferralBox,
+  REFERRAL_SORTS,
+  REFERRAL_STATUSES,
+  type ReferralSort,
+  type ReferralStatus,
+} from '@referloop/referrals';
 import { PageQueryDto } from '../http/page-query.dto';
 import { IsCalendarDate, IsPastCalendarDate, IsZonedDateTime } from '../http/validators';
 
@@ -201,6 +208,11 @@ export class ReferralQueryDto extends PageQueryDto {
   @IsOptional()
   @Validate(IsZonedDateTime)
   updatedSince?: string;
+
+  /** `updated` (default): last change first. `priority`: urgent first, then last change first. */
+  @IsOptional()
+  @IsIn(REFERRAL_SORTS)
+  sort?: ReferralSort;
 }
 
 export class PartySummaryDto {

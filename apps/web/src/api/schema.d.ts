@@ -1745,6 +1745,7 @@ export interface components {
         | 'provide-info'
         | 'schedule'
         | 'unschedule'
+        | 'reschedule'
         | 'start-care'
         | 'add-note'
         | 'send-outcome'
@@ -1828,6 +1829,7 @@ export interface components {
         | 'referral.info_provided'
         | 'referral.scheduled'
         | 'referral.unscheduled'
+        | 'referral.rescheduled'
         | 'referral.care_started'
         | 'referral.note_added'
         | 'referral.outcome_sent'
@@ -3816,6 +3818,8 @@ export interface operations {
         kind?: 'injury_care' | 'maintenance_massage';
         patientId?: string;
         updatedSince?: string;
+        /** @description `updated` (default): last change first. `priority`: urgent first, then last change first. */
+        sort?: 'updated' | 'priority';
       };
       header?: never;
       path?: never;
@@ -4274,6 +4278,7 @@ export interface operations {
           | 'provide-info'
           | 'schedule'
           | 'unschedule'
+          | 'reschedule'
           | 'start-care'
           | 'add-note'
           | 'send-outcome'

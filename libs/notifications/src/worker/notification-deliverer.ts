@@ -33,6 +33,7 @@ interface ClaimedDelivery {
   sender_id: string | null;
   sender_clinic: string | null;
   recipient_clinic: string | null;
+  urgent: boolean | null;
   recipient_clinic_id: string | null;
   from_status: string | null;
   to_status: string | null;
@@ -85,6 +86,7 @@ export class NotificationDeliverer {
        SELECT d.id, d.channel, d.user_id, d.webhook_id, d.clinic_id, d.notification_type, d.referral_id, d.created_at,
               u.email, w.url AS webhook_url, w.secret AS webhook_secret, (w.deleted_at IS NOT NULL) AS webhook_deleted,
               r.sender_id, sc.name AS sender_clinic, tc.name AS recipient_clinic, r.recipient_clinic_id,
+              r.priority = 'urgent' AS urgent,
               o.payload->>'fromStatus' AS from_status, o.payload->>'toStatus' AS to_status,
               i.id AS invitation_id, i.token_hash AS invitation_token_hash, i.token_version AS invitation_token_version,
               i.link_base AS invitation_link_base, i.expires_at AS invitation_expires_at,
@@ -215,7 +217,11 @@ export class NotificationDeliverer {
         : event === 'escalated' && d.clinic_id === d.recipient_clinic_id
           ? 'recipient_admins'
           : 'recipient';
-    return notificationText(event, audience, { senderClinic: d.sender_clinic ?? '', recipientClinic: d.recipient_clinic ?? '' });
+    return notificationText(event, audience, {
+      senderClinic: d.sender_clinic ?? '',
+      recipientClinic: d.recipient_clinic ?? '',
+      urgent: d.urgent === true,
+    });
   }
 
   private link(d: ClaimedDelivery): string {

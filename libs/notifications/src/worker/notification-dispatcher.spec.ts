@@ -16,6 +16,7 @@ const event = (type: string, payload: ReferralEvent['payload'], sent = true): Re
   recipient_clinic_id: 'recipient-clinic',
   sender_clinic: 'Sunrise Massage',
   recipient_clinic: 'Capitol Physio',
+  urgent: false,
   sent,
 });
 
@@ -29,6 +30,7 @@ describe('who hears of each referral event', () => {
     info_provided: ['recipient'],
     scheduled: ['sender'],
     unscheduled: ['sender'],
+    rescheduled: ['sender'],
     outcome_sent: ['sender'],
     expired: ['sender'],
     cancelled: ['recipient'],
@@ -42,7 +44,7 @@ describe('who hears of each referral event', () => {
     const audiences = [...audiencesFor(type, 'system')].sort();
     expect(audiences).toEqual([...(EXPECTED[type] ?? [])].sort());
     for (const audience of audiences)
-      expect(notificationText(type, audience, { senderClinic: 'A', recipientClinic: 'B' })).toBeDefined();
+      expect(notificationText(type, audience, { senderClinic: 'A', recipientClinic: 'B', urgent: false })).toBeDefined();
   });
 
   it('tells the other side of a note, never its author', () => {
@@ -51,8 +53,23 @@ describe('who hears of each referral event', () => {
   });
 
   it('names clinics, never patients, in the texts', () => {
-    const text = notificationText('sent', 'recipient', { senderClinic: 'Sunrise Massage', recipientClinic: 'Capitol Physio' });
+    const context = { senderClinic: 'Sunrise Massage', recipientClinic: 'Capitol Physio', urgent: false };
+    const text = notificationText('sent', 'recipient', context);
     expect(text).toEqual({ title: 'New referral from Sunrise Massage', body: 'You have a new referral from Sunrise Massage.' });
+  });
+
+  it('says "Urgent" in every text of an urgent referral', () => {
+    const context = { senderClinic: 'Sunrise Massage', recipientClinic: 'Capitol Physio', urgent: true };
+    expect(notificationText('sent', 'recipient', context)).toEqual({
+      title: 'Urgent: New referral from Sunrise Massage',
+      body: 'Urgent referral. You have a new referral from Sunrise Massage.',
+    });
+    for (const type of REFERRAL_EVENT_TYPES) {
+      for (const audience of ['sender', 'recipient', 'recipient_admins'] as const) {
+        const text = notificationText(type, audience, context);
+        if (text) expect(text.title.startsWith('Urgent: ')).toBe(true);
+      }
+    }
   });
 });
 

@@ -31,6 +31,7 @@ export interface EventRow {
   sent: boolean | null;
   sender_clinic: string | null;
   recipient_clinic: string | null;
+  urgent: boolean | null;
 }
 
 export type ReferralEvent = EventRow & {
@@ -83,7 +84,8 @@ export class NotificationDispatcher {
     return this.db.transaction(async (tx) => {
       const events: EventRow[] = await tx.query(
         `SELECT o.id, o.type, o.referral_id, o.payload, r.sender_id, r.recipient_id, r.sender_clinic_id, r.recipient_clinic_id,
-                r.sent_at IS NOT NULL AS sent, sc.name AS sender_clinic, tc.name AS recipient_clinic
+                r.sent_at IS NOT NULL AS sent, sc.name AS sender_clinic, tc.name AS recipient_clinic,
+                r.priority = 'urgent' AS urgent
            FROM outbox_events o
            LEFT JOIN referrals r ON r.id = o.referral_id
            LEFT JOIN clinics sc ON sc.id = r.sender_clinic_id
@@ -141,7 +143,11 @@ export class NotificationDispatcher {
 
     for (const event of events) {
       const recipientSees = recipientKnows(event);
-      const context = { senderClinic: event.sender_clinic ?? '', recipientClinic: event.recipient_clinic ?? '' };
+      const context = {
+        senderClinic: event.sender_clinic ?? '',
+        recipientClinic: event.recipient_clinic ?? '',
+        urgent: event.urgent === true,
+      };
       for (const audience of audiences.get(event.id)!) {
         const text = notificationText(eventName(event), audience, context);
         if (!text) continue;
