@@ -8,3 +8,5 @@ export * from './attachments.service';
 export * from './idempotency';
 export * from './referrals.module';
 export * from './referral-timers';
+export * from './maintenance-plan';
+export * from './follow-up.service';
