@@ -211,6 +211,8 @@ describe('admin API', () => {
         medianTimeToAcceptSeconds: 5 * 3600,
         // (10 h + 20 h) / 2
         medianTimeToFirstAppointmentSeconds: 15 * 3600,
+        // No outcome here gave a discharge pain level.
+        medianPainChange: null,
       });
     });
 
