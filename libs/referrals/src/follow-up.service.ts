@@ -18,6 +18,8 @@ export interface FollowUpInput {
   /** Default: the injury referral's sender, when they are a massage therapist. */
   recipientId?: string;
   plan?: MaintenancePlanInput;
+  reason?: string;
+  observations?: string;
 }
 
 export interface ImportedPatient {
@@ -92,7 +94,8 @@ export class FollowUpService {
           // The PT who treated the patient sends it, also when an admin of their clinic drafts it.
           senderId: source.recipient_id,
           priority: 'routine',
-          reason: 'Maintenance massage recommended after physical therapy',
+          reason: input.reason ?? 'Maintenance massage recommended after physical therapy',
+          observations: input.observations ?? null,
           bodyRegions: source.body_regions,
           plan: input.plan ?? null,
         },

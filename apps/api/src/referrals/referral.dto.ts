@@ -287,6 +287,19 @@ export class FollowUpDto {
   @ValidateNested()
   @Type(() => PlanDto)
   plan?: PlanDto;
+
+  /** Why maintenance massage; a plain default when left out. */
+  @IsOptional()
+  @IsString()
+  @IsNotEmpty()
+  @MaxLength(2000)
+  reason?: string;
+
+  /** Notes for the massage therapist. */
+  @IsOptional()
+  @IsString()
+  @MaxLength(10_000)
+  observations?: string;
 }
 
 export class ReassignReferralDto {

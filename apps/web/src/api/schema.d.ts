@@ -1820,6 +1820,10 @@ export interface components {
       recipientId?: string;
       /** @description The maintenance plan; may be completed on the draft before sending. */
       plan?: components['schemas']['PlanDto'];
+      /** @description Why maintenance massage; a plain default when left out. */
+      reason?: string;
+      /** @description Notes for the massage therapist. */
+      observations?: string;
     };
     OutcomeDto: {
       summary: string;
