@@ -18,7 +18,7 @@ import { CheckboxGroup, Field } from '../components/Field';
 import { ErrorPanel, Notice } from '../components/Feedback';
 import { PatientPicker, sharingConsent } from '../components/PatientPicker';
 import { setFlash } from '../lib/flash';
-import { localDate } from '../lib/format';
+import { formatDate, fullName, localDate } from '../lib/format';
 import { useTitle } from '../lib/hooks';
 import { bodyRegionLabel, contraindicationLabel, redFlagLabel } from '../lib/labels';
 import { Link, navigate, useLocation } from '../lib/router';
@@ -99,6 +99,8 @@ export function NewReferralPage() {
   const reference = useReferenceData();
   const { query } = useLocation();
   const replacesId = query.get('replaces');
+  // Following up an injury referral the PT treated: the patient comes from it, the LMT who referred is the default.
+  const followUpId = query.get('followUp');
   const maintenance = user.role === 'physical_therapist';
   const kind = maintenance ? 'maintenance_massage' : 'injury_care';
   const recipientType = maintenance ? 'massage_therapist' : 'physical_therapist';
@@ -108,6 +110,8 @@ export function NewReferralPage() {
   const [recipient, setRecipient] = useState<Practitioner | null>(null);
   const [details, setDetails] = useState<Details>(EMPTY);
   const [replaced, setReplaced] = useState<Referral | null>(null);
+  const [followed, setFollowed] = useState<Referral | null>(null);
+  const [consentGiven, setConsentGiven] = useState(false);
   const [errors, setErrors] = useState<Errors>({});
   const [failure, setFailure] = useState<unknown>(null);
   const [busy, setBusy] = useState<'send' | 'draft' | null>(null);
@@ -139,6 +143,28 @@ export function NewReferralPage() {
     })();
   }, [replacesId]);
 
+  useEffect(() => {
+    if (!followUpId) return;
+    void (async () => {
+      try {
+        const injury = await call(api.GET('/api/v1/referrals/{id}', { params: { path: { id: followUpId } } }));
+        setFollowed(injury);
+        setDetails((d) => ({
+          ...d,
+          reason: injury.outcome?.recommendations ?? 'Maintenance massage recommended after physical therapy',
+          bodyRegions: injury.bodyRegions as BodyRegion[],
+          focusAreas: injury.bodyRegions as BodyRegion[],
+          painLevel: injury.outcome?.painLevel == null ? '' : String(injury.outcome.painLevel),
+        }));
+        if (injury.sender.role === 'massage_therapist') {
+          setRecipient(await call(api.GET('/api/v1/practitioners/{id}', { params: { path: { id: injury.senderId } } })));
+        }
+      } catch (e) {
+        setFailure(e);
+      }
+    })();
+  }, [followUpId]);
+
   if (!isPractitioner(user)) {
     return (
       <>
@@ -156,7 +182,7 @@ export function NewReferralPage() {
 
   const validate = (): Errors => {
     const next: Errors = {};
-    if (!patient) next.patient = 'Choose or add the patient.';
+    if (!patient && !followed) next.patient = 'Choose or add the patient.';
     if (!recipient) next.recipient = `Choose the ${maintenance ? 'massage therapist' : 'physical therapist'} to refer to.`;
     if (!details.reason.trim()) next.reason = 'Say why you are referring the patient.';
     if (details.onsetDate && details.onsetDate > localDate()) next.onsetDate = 'The onset cannot be in the future.';
@@ -196,7 +222,7 @@ export function NewReferralPage() {
 
   const body = (): CreateReferral => ({
     kind,
-    patientId: patient!.id,
+    patientId: patient?.id ?? '',
     recipientId: recipient!.id,
     priority,
     reason: details.reason.trim(),
@@ -226,9 +252,32 @@ export function NewReferralPage() {
     if (idempotency.current?.body !== serialized) idempotency.current = { key: crypto.randomUUID(), body: serialized };
     let created: Referral;
     try {
-      created = await call(
-        api.POST('/api/v1/referrals', { body: payload, params: { header: { 'Idempotency-Key': idempotency.current.key } } }),
-      );
+      if (followed) {
+        created = await call(
+          api.POST('/api/v1/referrals/{id}/follow-up', {
+            params: { path: { id: followed.id } },
+            body: {
+              recipientId: recipient!.id,
+              plan: plan(),
+              reason: payload.reason,
+              observations: payload.observations ?? undefined,
+            },
+          }),
+        );
+        // Consent is the PT clinic's to record on its copy of the patient, as for any patient.
+        if (consentGiven) {
+          await call(
+            api.POST('/api/v1/patients/{id}/consents', {
+              params: { path: { id: created.patientId } },
+              body: { scope: 'referral_sharing' },
+            }),
+          );
+        }
+      } else {
+        created = await call(
+          api.POST('/api/v1/referrals', { body: payload, params: { header: { 'Idempotency-Key': idempotency.current.key } } }),
+        );
+      }
     } catch (e) {
       setBusy(null);
       setFailure(e);
@@ -301,7 +350,20 @@ export function NewReferralPage() {
         <h2 id="patient-heading">
           <span className="step">1</span> Patient
         </h2>
-        <PatientPicker selected={patient} onSelect={setPatient} error={errors.patient} />
+        {followed ? (
+          <div className="stack" data-testid="follow-up-patient">
+            <p>
+              <strong>{fullName(followed.patient)}</strong>, born {formatDate(followed.patient.dateOfBirth)}: from the injury
+              referral by {followed.sender.fullName}. Your clinic gets this patient as its own.
+            </p>
+            <label className="checkbox">
+              <input type="checkbox" name="consent" checked={consentGiven} onChange={(e) => setConsentGiven(e.target.checked)} />
+              <span>The patient consents to sharing this referral (recorded by your clinic)</span>
+            </label>
+          </div>
+        ) : (
+          <PatientPicker selected={patient} onSelect={setPatient} error={errors.patient} />
+        )}
       </section>
 
       <section className="card" aria-labelledby="recipient-heading">
