@@ -260,6 +260,7 @@ describe('admin API', () => {
         overdue: 1,
         medianTimeToAcceptSeconds: 5 * 3600,
         medianTimeToFirstAppointmentSeconds: 15 * 3600,
+        medianPainChange: null,
       });
       // B's draft addressed to Alex is not received yet.
       expect(alex.received).toMatchObject({ total: 0, medianTimeToAcceptSeconds: null });
