@@ -274,10 +274,15 @@ describe('web app in the browser: both referral stories and the admin dashboard'
         async (form) => {
           await form.getByLabel('Outcome summary').fill('Full range of motion restored after 4 sessions');
           await form.getByLabel('Recommendations').fill('Maintenance massage every 2 weeks');
+          await form.getByLabel('Pain at discharge (0–10)').selectOption('2');
+          await form.getByLabel('PSFS average (0–10)').fill('7.5');
+          await form.getByLabel('Recommend maintenance massage').check();
         },
         'Send outcome',
       );
       await status(ptPage, 'outcome_sent');
+      await ptPage.getByTestId('follow-up').getByRole('link', { name: 'Recommend maintenance massage' }).waitFor();
+      await ptPage.getByTestId('measures-chart').waitFor();
       await shot(ptPage, '05-referral-outcome-sent');
     });
 
@@ -400,12 +405,13 @@ describe('web app in the browser: both referral stories and the admin dashboard'
 
       await ptPage.getByLabel('Name or clinic').fill('Maya');
       await ptPage.getByRole('button', { name: 'Search', exact: true }).click();
-      await ptPage.getByRole('button', { name: /^Choose Maya Maintenance .*Eastside Bodywork/ }).click();
+      await ptPage.getByRole('button', { name: /^Choose Maya Maintenance, Eastside Bodywork/ }).click();
 
-      await ptPage.getByLabel('Reason for referral').fill('Discharged from PT; maintenance massage recommended');
+      await ptPage.getByLabel('Why maintenance massage').fill('Discharged from PT; maintenance massage recommended');
       await ptPage.getByRole('group', { name: 'Body regions' }).getByRole('checkbox', { name: 'Left shoulder' }).check();
-      await ptPage.getByLabel('Every (weeks)').fill('2');
-      await ptPage.getByLabel('Sessions').fill('6');
+      await ptPage.getByLabel('Every (weeks)', { exact: true }).fill('2');
+      await ptPage.getByLabel('Sessions in total').fill('6');
+      await ptPage.getByLabel('Pressure').selectOption('moderate');
       const focus = ptPage.getByRole('group', { name: 'Focus areas' });
       await focus.getByRole('checkbox', { name: 'Left shoulder' }).check();
       await focus.getByRole('checkbox', { name: 'Neck' }).check();

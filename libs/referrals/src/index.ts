@@ -9,3 +9,5 @@ export * from './idempotency';
 export * from './referrals.module';
 export * from './referral-timers';
 export * from './letters/referral-letters.service';
+export * from './maintenance-plan';
+export * from './follow-up.service';

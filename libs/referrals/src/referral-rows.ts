@@ -1,9 +1,20 @@
 import type { MaintenancePlan, ReferralOutcome } from './entities/referral.entity';
+import { maintenancePlanView } from './maintenance-plan';
 import { partiesOfRow } from './referral-access';
 import type { Principal } from '@referloop/common';
 import { types } from 'pg';
 import type { AttachmentView, PatientSummary, ReferralEventView, ReferralView } from './referral.views';
 import { allowedActions, type ReferralStatus } from './state-machine/referral-state-machine';
+
+/** A follow-up referral, as much as {@link partiesOfRow} needs to decide whether the caller may see it. */
+interface FollowUpJson {
+  id: string;
+  sender_id: string;
+  sender_clinic_id: string;
+  recipient_id: string;
+  recipient_clinic_id: string;
+  sent_at: string | null;
+}
 
 /** A referral row joined with what its view shows: patient summary and both parties. */
 export interface ReferralRow {
@@ -24,11 +35,14 @@ export interface ReferralRow {
   onset_date: string | null;
   needed_by: string | null;
   red_flags: string[];
-  plan: MaintenancePlan | null;
+  plan: Partial<MaintenancePlan> | null;
   replaces_id: string | null;
+  previous_id: string | null;
+  /** The referrals following this one up, with the facts that say who may see them. */
+  follow_ups: FollowUpJson[];
   /** Timestamps as the view shows them: ISO 8601 in UTC with milliseconds (see {@link isoUtc}). */
   appointment_at: string | null;
-  outcome: ReferralOutcome | null;
+  outcome: Partial<ReferralOutcome> | null;
   sent_at: string | null;
   created_at: string;
   updated_at: string;
@@ -64,7 +78,11 @@ function viewSelect(source: string, extraColumns = ''): string {
   return `
   SELECT r.id, r.kind, r.status, r.version, r.patient_id, r.sender_id, r.sender_clinic_id, r.recipient_id,
          r.recipient_clinic_id, r.priority, r.reason, r.body_regions, r.observations, r.pain_level,
-         r.onset_date::text AS onset_date, r.needed_by::text AS needed_by, r.red_flags, r.plan, r.replaces_id,
+         r.onset_date::text AS onset_date, r.needed_by::text AS needed_by, r.red_flags, r.plan, r.replaces_id, r.previous_id,
+         (SELECT coalesce(json_agg(json_build_object('id', f.id, 'sender_id', f.sender_id, 'sender_clinic_id', f.sender_clinic_id,
+                   'recipient_id', f.recipient_id, 'recipient_clinic_id', f.recipient_clinic_id, 'sent_at', f.sent_at)
+                   ORDER BY f.created_at, f.id), '[]')
+            FROM referrals f WHERE f.previous_id = r.id) AS follow_ups,
          ${isoUtc('r.appointment_at')} AS appointment_at, r.outcome, ${isoUtc('r.sent_at')} AS sent_at,
          ${isoUtc('r.created_at')} AS created_at, ${isoUtc('r.updated_at')} AS updated_at,
          to_char(r.updated_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') AS cursor_ts,
@@ -132,6 +150,20 @@ export function timelineView(events: TimelineJson): ReferralEventView[] {
   return events.map((e) => ({ ...e, occurredAt: isoTimestamp(e.occurredAt) }));
 }
 
+/** Outcomes stored before the measures existed read with empty measures. */
+function outcomeView(stored: Partial<ReferralOutcome> | null): ReferralOutcome | null {
+  if (!stored) return null;
+  return {
+    summary: stored.summary ?? '',
+    recommendations: stored.recommendations ?? null,
+    painLevel: stored.painLevel ?? null,
+    psfs: stored.psfs ?? null,
+    visits: stored.visits ?? null,
+    recommendMaintenance: stored.recommendMaintenance ?? false,
+    sentAt: stored.sentAt ?? '',
+  };
+}
+
 export function referralView(row: ReferralRow, principal: Principal): ReferralView {
   const patient: PatientSummary = {
     id: row.patient_id,
@@ -174,11 +206,13 @@ export function referralView(row: ReferralRow, principal: Principal): ReferralVi
     onsetDate: row.onset_date,
     neededBy: row.needed_by,
     redFlags: row.red_flags,
-    plan: row.plan,
+    plan: maintenancePlanView(row.plan),
     replacesId: row.replaces_id,
+    previousId: row.previous_id,
+    followUpIds: row.follow_ups.filter((f) => partiesOfRow(principal, f).length > 0).map((f) => f.id),
     appointmentAt: row.appointment_at,
     appointmentTimeZone: row.t_clinic_timezone,
-    outcome: row.outcome,
+    outcome: outcomeView(row.outcome),
     sentAt: row.sent_at,
     createdAt: row.created_at,
     updatedAt: row.updated_at,

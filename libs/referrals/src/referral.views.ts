@@ -65,6 +65,10 @@ export interface ReferralView {
   redFlags: string[];
   plan: MaintenancePlan | null;
   replacesId: string | null;
+  /** The injury referral this maintenance referral follows up. */
+  previousId: string | null;
+  /** The follow-ups of this referral that the caller may see. */
+  followUpIds: string[];
   appointmentAt: string | null;
   /** The recipient clinic's IANA zone: where the appointment happens, and the zone to show it in. */
   appointmentTimeZone: string;

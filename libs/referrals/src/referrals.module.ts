@@ -1,7 +1,9 @@
 import { Module } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { IdentityModule } from '@referloop/identity';
+import { PatientsModule } from '@referloop/patients';
 import { AttachmentsService } from './attachments.service';
+import { FollowUpService } from './follow-up.service';
 import { REFERRAL_ENTITIES } from './entities';
 import { IdempotencyStore } from './idempotency';
 import { ReferralLettersService } from './letters/referral-letters.service';
@@ -9,8 +11,8 @@ import { ReferralTimers } from './referral-timers';
 import { ReferralsService } from './referrals.service';
 
 @Module({
-  imports: [TypeOrmModule.forFeature(REFERRAL_ENTITIES), IdentityModule],
-  providers: [ReferralsService, AttachmentsService, IdempotencyStore, ReferralTimers, ReferralLettersService],
-  exports: [ReferralsService, AttachmentsService, IdempotencyStore, ReferralTimers, ReferralLettersService],
+  imports: [TypeOrmModule.forFeature(REFERRAL_ENTITIES), IdentityModule, PatientsModule],
+  providers: [ReferralsService, FollowUpService, AttachmentsService, IdempotencyStore, ReferralTimers, ReferralLettersService],
+  exports: [ReferralsService, FollowUpService, AttachmentsService, IdempotencyStore, ReferralTimers, ReferralLettersService],
 })
 export class ReferralsModule {}

@@ -16,7 +16,8 @@ import {
 import { outboxInsertSql, queryRows, SqlParams } from '@referloop/database';
 import { type AuditEntry, AuditLog, todayIso } from '@referloop/identity';
 import { DataSource, type EntityManager } from 'typeorm';
-import type { MaintenancePlan, ReferralOutcome } from './entities/referral.entity';
+import type { ReferralOutcome } from './entities/referral.entity';
+import { type MaintenancePlanInput, storedPlan } from './maintenance-plan';
 import { partiesOfRow, partyClinicsOf, partyClinicsOfPage } from './referral-access';
 import {
   assertRecipientEligible,
@@ -61,8 +62,13 @@ export interface CreateReferralInput {
   onsetDate?: string | null;
   neededBy?: string | null;
   redFlags?: string[];
-  plan?: MaintenancePlan | null;
+  plan?: MaintenancePlanInput | null;
   replacesId?: string | null;
+}
+
+/** A follow-up draft: set by {@link FollowUpService} only, never taken from a create body. */
+export interface FollowUpLink {
+  previousId: string;
 }
 
 export interface ReferralActionInput {
@@ -70,7 +76,16 @@ export interface ReferralActionInput {
   note?: string;
   reason?: string;
   appointmentAt?: string;
-  outcome?: { summary: string; recommendations?: string | null };
+  outcome?: OutcomeInput;
+}
+
+export interface OutcomeInput {
+  summary: string;
+  recommendations?: string | null;
+  painLevel?: number | null;
+  psfs?: number | null;
+  visits?: number | null;
+  recommendMaintenance?: boolean | null;
 }
 
 export interface ReassignInput {
@@ -116,6 +131,7 @@ interface BaseRow {
   recipient_accepting: boolean;
   recipient_active: boolean;
   has_sharing_consent: boolean;
+  has_plan: boolean;
 }
 
 /** What creating a referral checks, read in one query. Columns are null when the row does not exist. */
@@ -175,7 +191,12 @@ export class ReferralsService {
    * One query reads every fact the checks need; the referral, its event, outbox and audit rows are
    * then one statement.
    */
-  async create(principal: Principal, input: CreateReferralInput, tx?: EntityManager): Promise<ReferralView> {
+  async create(
+    principal: Principal,
+    input: CreateReferralInput,
+    tx?: EntityManager,
+    followUp?: FollowUpLink,
+  ): Promise<ReferralView> {
     const manager = tx ?? this.db.manager;
     const senderId = namedSender(principal, input.senderId);
     const onBehalf = senderId !== principal.userId;
@@ -188,7 +209,8 @@ export class ReferralsService {
     assertSenderRole(input.kind, onBehalf ? (facts.sender_role as Role) : principal.role);
     const redFlags = input.redFlags ?? [];
     assertRedFlagsUrgent(input.priority, redFlags);
-    if (input.kind === 'maintenance_massage' && !input.plan) {
+    // A follow-up draft may start without a plan; sending needs one.
+    if (input.kind === 'maintenance_massage' && !input.plan && !followUp) {
       throw AppError.validation([{ field: 'plan', message: 'is required for a maintenance_massage referral' }]);
     }
     if (input.kind === 'injury_care' && input.plan) {
@@ -238,8 +260,9 @@ export class ReferralsService {
       onset_date: input.onsetDate ?? null,
       needed_by: input.neededBy ?? null,
       red_flags: redFlags,
-      plan: input.plan ?? null,
+      plan: input.plan ? storedPlan(input.plan) : null,
       replaces_id: input.replacesId ?? null,
+      previous_id: followUp?.previousId ?? null,
     };
     const params = new SqlParams();
     const insert = `INSERT INTO referrals (${Object.keys(columns).join(', ')})
@@ -255,7 +278,7 @@ export class ReferralsService {
         fromStatus: null,
         toStatus: 'draft',
         actorId: principal.userId,
-        data: input.replacesId ? { replacesId: input.replacesId } : null,
+        data: input.replacesId ? { replacesId: input.replacesId } : followUp ? { previousId: followUp.previousId } : null,
       },
       { action: 'referral.create', resourceType: 'referral' },
     );
@@ -412,9 +435,14 @@ export class ReferralsService {
     if (action === 'schedule' || action === 'reschedule') set('appointment_at', new Date(input.appointmentAt as string));
     if (action === 'unschedule') set('appointment_at', null);
     if (action === 'send-outcome') {
+      const given = input.outcome!;
       const outcome: ReferralOutcome = {
-        summary: input.outcome!.summary,
-        recommendations: input.outcome!.recommendations ?? null,
+        summary: given.summary,
+        recommendations: given.recommendations ?? null,
+        painLevel: given.painLevel ?? null,
+        psfs: given.psfs ?? null,
+        visits: given.visits ?? null,
+        recommendMaintenance: given.recommendMaintenance ?? false,
         sentAt: now.toISOString(),
       };
       set('outcome', outcome);
@@ -579,7 +607,8 @@ export class ReferralsService {
               r.sent_at, r.appointment_at, s.role AS sender_role, t.role AS recipient_role, t.licence_expires_on::text AS recipient_licence_expires_on,
               t.accepting_referrals AS recipient_accepting, t.deactivated_at IS NULL AS recipient_active,
               EXISTS (SELECT 1 FROM patient_consents c
-                       WHERE c.patient_id = r.patient_id AND c.scope = 'referral_sharing' AND c.revoked_at IS NULL) AS has_sharing_consent
+                       WHERE c.patient_id = r.patient_id AND c.scope = 'referral_sharing' AND c.revoked_at IS NULL) AS has_sharing_consent,
+              r.plan IS NOT NULL AS has_plan
          FROM referrals r
          JOIN users s ON s.id = r.sender_id
          JOIN users t ON t.id = r.recipient_id
@@ -679,6 +708,9 @@ export class ReferralsService {
       if (!base.has_sharing_consent)
         throw new AppError('consent_required', "Record the patient's referral_sharing consent before sending");
       assertSenderRole(base.kind, base.sender_role);
+      if (base.kind === 'maintenance_massage' && !base.has_plan) {
+        throw AppError.validation([{ field: 'plan', message: 'is required to send a maintenance_massage referral' }]);
+      }
       if (!base.recipient_active) throw new AppError('practitioner_inactive', 'The recipient is deactivated; choose another');
       assertRecipientEligible(base.kind, recipient, today);
     }

@@ -4,6 +4,7 @@ import { AppError, type Principal } from '@referloop/common';
 import {
   AttachmentsService,
   contentDisposition,
+  FollowUpService,
   IdempotencyStore,
   isReferralAction,
   MAX_ATTACHMENT_BYTES,
@@ -18,6 +19,7 @@ import { uuidParam } from '../http/uuid-param';
 import {
   AttachmentDto,
   CreateReferralDto,
+  FollowUpDto,
   ReassignReferralDto,
   ReferralActionDto,
   ReferralEventPageDto,
@@ -50,6 +52,7 @@ export class ReferralsController {
     private readonly referrals: ReferralsService,
     private readonly attachments: AttachmentsService,
     private readonly idempotency: IdempotencyStore,
+    private readonly followUps: FollowUpService,
   ) {}
 
   /**
@@ -184,6 +187,35 @@ export class ReferralsController {
   ): Promise<ReferralResponseDto> {
     const version = body.version ?? parseIfMatch(ifMatch);
     return withEtag(reply, await this.referrals.reassign(principal, id, { practitionerId: body.practitionerId, version }));
+  }
+
+  /**
+   * The recipient of an `injury_care` referral that is in_care, outcome_sent or closed drafts a
+   * `maintenance_massage` referral for the same person (`previousId` set): their clinic gets the
+   * patient as its own (a copy linked to the referral, made once; record consent on it before sending).
+   * The recipient defaults to the injury referral's sender when they are a massage therapist. The plan
+   * may be given now or before sending. 409 `invalid_transition` from another kind or state, 403 for
+   * the sender side, 404 for anyone else.
+   */
+  @Post(':id/follow-up')
+  @HttpCode(201)
+  @ApiProblems(
+    'validation_failed',
+    'forbidden',
+    'not_found',
+    'invalid_transition',
+    'recipient_type_mismatch',
+    'sender_role_mismatch',
+    'licence_expired',
+    'recipient_not_accepting',
+  )
+  async followUp(
+    @CurrentPrincipal() principal: Principal,
+    @Param('id', uuidParam) id: string,
+    @Body() body: FollowUpDto,
+    @Res({ passthrough: true }) reply: FastifyReply,
+  ): Promise<ReferralResponseDto> {
+    return withEtag(reply, await this.followUps.followUp(principal, id, body));
   }
 
   /**

@@ -553,6 +553,28 @@ export interface paths {
     patch?: never;
     trace?: never;
   };
+  '/api/v1/patients/import': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /**
+     * Makes the patient of a referral your clinic received a patient of your clinic (a copy of the referral's patient summary, linked to it, without consents: record them as for any patient).
+     * @description Makes the patient of a referral your clinic received a patient of your clinic (a copy of the
+     *     referral's patient summary, linked to it, without consents: record them as for any patient).
+     *     201 with the new copy, 200 with the existing one. 404 for a referral your clinic did not receive.
+     */
+    post: operations['PatientsController_import'];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
   '/api/v1/patients/{id}': {
     parameters: {
       query?: never;
@@ -740,6 +762,31 @@ export interface paths {
      *     404 for a referral you cannot see or a practitioner outside your clinic.
      */
     post: operations['ReferralsController_reassign'];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/api/v1/referrals/{id}/follow-up': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /**
+     * The recipient of an `injury_care` referral that is in_care, outcome_sent or closed drafts a `maintenance_massage` referral for the same person (`previousId` set): their clinic gets the patient as its own (a copy linked to the referral, made once; record consent on it before sending).
+     * @description The recipient of an `injury_care` referral that is in_care, outcome_sent or closed drafts a
+     *     `maintenance_massage` referral for the same person (`previousId` set): their clinic gets the
+     *     patient as its own (a copy linked to the referral, made once; record consent on it before sending).
+     *     The recipient defaults to the injury referral's sender when they are a massage therapist. The plan
+     *     may be given now or before sending. 409 `invalid_transition` from another kind or state, 403 for
+     *     the sender side, 404 for anyone else.
+     */
+    post: operations['ReferralsController_followUp'];
     delete?: never;
     options?: never;
     head?: never;
@@ -1533,6 +1580,13 @@ export interface components {
       createdAt: string;
       updatedAt: string;
     };
+    ImportPatientDto: {
+      /**
+       * Format: uuid
+       * @description A referral your clinic received: its patient summary becomes a patient of your clinic.
+       */
+      referralId: string;
+    };
     PatientPageDto: {
       items: components['schemas']['PatientResponseDto'][];
       nextCursor: string | null;
@@ -1549,10 +1603,18 @@ export interface components {
       preferredContact?: 'email' | 'phone' | 'sms' | 'mail';
     };
     PlanDto: {
-      /** @description Weeks between maintenance sessions. */
-      frequencyWeeks: number;
+      /** @description Every N weeks (1–52). Give this or `sessionsPerWeek`. */
+      frequencyWeeks?: number | null;
+      /** @description Sessions a week (1–7). Give this or `frequencyWeeks`. */
+      sessionsPerWeek?: number | null;
+      /** @description Total sessions; leave out for ongoing maintenance. */
       sessions?: number | null;
-      focusAreas: (
+      durationWeeks?: number | null;
+      /** @description When the plan should be reviewed (YYYY-MM-DD). */
+      reviewBy?: string | null;
+      /** @description Short goals, at most 10 of 200 characters. */
+      goals?: string[];
+      focusAreas?: (
         | 'head'
         | 'jaw'
         | 'neck'
@@ -1584,8 +1646,22 @@ export interface components {
         | 'ankle_foot_left'
         | 'ankle_foot_right'
       )[];
-      /** @description What the massage therapist must avoid or watch for. */
+      /** @enum {string} */
+      pressure: 'light' | 'moderate' | 'firm';
+      contraindications?: (
+        | 'anticoagulants'
+        | 'recent_surgery_site'
+        | 'osteoporosis'
+        | 'pregnancy'
+        | 'dvt_history'
+        | 'open_wounds'
+        | 'recent_fracture'
+        | 'avoid_deep_pressure_site'
+      )[];
+      /** @description What the massage therapist must avoid or watch for (required, not blank). */
       precautions: string;
+      /** @description How often (weeks) the massage therapist reports progress back. */
+      reportEveryWeeks?: number | null;
     };
     CreateReferralDto: {
       /** @enum {string} */
@@ -1677,9 +1753,30 @@ export interface components {
       clinicId: string;
       clinicName: string;
     };
+    PlanResponseDto: {
+      frequencyWeeks: number | null;
+      sessionsPerWeek: number | null;
+      sessions: number | null;
+      durationWeeks: number | null;
+      reviewBy: string | null;
+      goals: string[];
+      focusAreas: string[];
+      /**
+       * @description Null only on plans written before pressure was asked for.
+       * @enum {string|null}
+       */
+      pressure: 'light' | 'moderate' | 'firm' | null;
+      contraindications: string[];
+      precautions: string;
+      reportEveryWeeks: number | null;
+    };
     OutcomeResponseDto: {
       summary: string;
       recommendations: string | null;
+      painLevel: number | null;
+      psfs: number | null;
+      visits: number | null;
+      recommendMaintenance: boolean;
       sentAt: string;
     };
     ReferralEventDto: {
@@ -1726,8 +1823,12 @@ export interface components {
       onsetDate: string | null;
       neededBy: string | null;
       redFlags: string[];
-      plan: components['schemas']['PlanDto'] | null;
+      plan: components['schemas']['PlanResponseDto'] | null;
       replacesId: string | null;
+      /** @description The injury referral this one follows up. */
+      previousId: string | null;
+      /** @description The follow-up referrals of this one that you may see. */
+      followUpIds: string[];
       appointmentAt: string | null;
       /** @description The recipient clinic's IANA time zone (e.g. `America/Denver`): where the appointment happens; show it in this zone, named. */
       appointmentTimeZone: string;
@@ -1774,9 +1875,29 @@ export interface components {
       /** @description The version you read (optional; or send it as `If-Match`). */
       version?: number;
     };
+    FollowUpDto: {
+      /**
+       * Format: uuid
+       * @description The massage therapist to refer to; by default the sender of the injury referral, when they are one.
+       */
+      recipientId?: string;
+      /** @description The maintenance plan; may be completed on the draft before sending. */
+      plan?: components['schemas']['PlanDto'];
+      /** @description Why maintenance massage; a plain default when left out. */
+      reason?: string;
+      /** @description Notes for the massage therapist. */
+      observations?: string;
+    };
     OutcomeDto: {
       summary: string;
       recommendations?: string | null;
+      /** @description Pain at discharge, 0–10. */
+      painLevel?: number | null;
+      /** @description Patient-Specific Functional Scale average, 0–10. */
+      psfs?: number | null;
+      visits?: number | null;
+      /** @description Shows the PT "Recommend maintenance massage" as the next step. */
+      recommendMaintenance?: boolean | null;
     };
     ReferralActionDto: {
       /** @description The version you read (or send it as `If-Match`). */
@@ -1913,6 +2034,8 @@ export interface components {
       overdue: number;
       medianTimeToAcceptSeconds: number | null;
       medianTimeToFirstAppointmentSeconds: number | null;
+      /** @description Median of outcome painLevel minus painLevel at referral (negative: less pain), over referrals with both. */
+      medianPainChange: number | null;
     };
     PractitionerMetricsDto: {
       practitionerId: string;
@@ -3592,6 +3715,56 @@ export interface operations {
       };
     };
   };
+  PatientsController_import: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody: {
+      content: {
+        'application/json': components['schemas']['ImportPatientDto'];
+      };
+    };
+    responses: {
+      201: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['PatientResponseDto'];
+        };
+      };
+      /** @description problem+json with code `validation_failed` */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description problem+json with code `unauthenticated` */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description problem+json with code `not_found` */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+    };
+  };
   PatientsController_get: {
     parameters: {
       query?: never;
@@ -4250,6 +4423,85 @@ export interface operations {
         };
       };
       /** @description problem+json with code `practitioner_role_mismatch`, `practitioner_inactive`, `licence_expired` */
+      422: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+    };
+  };
+  ReferralsController_followUp: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        id: string;
+      };
+      cookie?: never;
+    };
+    requestBody: {
+      content: {
+        'application/json': components['schemas']['FollowUpDto'];
+      };
+    };
+    responses: {
+      201: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ReferralResponseDto'];
+        };
+      };
+      /** @description problem+json with code `validation_failed` */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description problem+json with code `unauthenticated` */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description problem+json with code `forbidden` */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description problem+json with code `not_found` */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description problem+json with code `invalid_transition` */
+      409: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description problem+json with code `recipient_type_mismatch`, `sender_role_mismatch`, `licence_expired`, `recipient_not_accepting` */
       422: {
         headers: {
           [name: string]: unknown;

@@ -27,6 +27,9 @@ export type CreatePatient = Schemas['CreatePatientDto'];
 export type BodyRegion = NonNullable<CreateReferral['bodyRegions']>[number];
 export type RedFlag = NonNullable<CreateReferral['redFlags']>[number];
 export type Priority = CreateReferral['priority'];
+export type MaintenancePlan = NonNullable<CreateReferral['plan']>;
+export type Pressure = MaintenancePlan['pressure'];
+export type Contraindication = NonNullable<MaintenancePlan['contraindications']>[number];
 export type ReferralKind = CreateReferral['kind'];
 export type Specialty = NonNullable<CreatePractitioner['specialties']>[number];
 export type PreferredContact = CreatePatient['preferredContact'];
@@ -47,6 +50,8 @@ export interface ReferenceData {
   bodyRegions: BodyRegion[];
   redFlags: RedFlag[];
   redFlagGuidance: string;
+  contraindications: Contraindication[];
+  pressures: Pressure[];
   consentScopes: ConsentScope[];
   preferredContacts: PreferredContact[];
   unscheduleReasons: string[];

@@ -135,6 +135,25 @@ const RED_FLAG: Record<string, string> = {
 };
 export const redFlagLabel = (flag: string) => RED_FLAG[flag] ?? humanize(flag);
 
+const CONTRAINDICATION: Record<string, string> = {
+  anticoagulants: 'Takes anticoagulants (bruises easily)',
+  recent_surgery_site: 'Recent surgery site',
+  osteoporosis: 'Osteoporosis',
+  pregnancy: 'Pregnancy',
+  dvt_history: 'History of DVT',
+  open_wounds: 'Open wounds',
+  recent_fracture: 'Recent fracture',
+  avoid_deep_pressure_site: 'A site to keep off deep pressure',
+};
+export const contraindicationLabel = (c: string) => CONTRAINDICATION[c] ?? humanize(c);
+
+/** A plan's rhythm in words: "Every 2 weeks", "2 × a week". */
+export function planFrequencyLabel(plan: { frequencyWeeks: number | null; sessionsPerWeek: number | null }): string {
+  if (plan.sessionsPerWeek) return `${plan.sessionsPerWeek} × a week`;
+  if (plan.frequencyWeeks) return plan.frequencyWeeks === 1 ? 'Every week' : `Every ${plan.frequencyWeeks} weeks`;
+  return '—';
+}
+
 const ACTION: Record<string, { label: string; hint: string }> = {
   send: { label: 'Send referral', hint: 'Send it to the recipient; attachments are frozen from then on.' },
   acknowledge: { label: 'Acknowledge', hint: 'Let the sender know you have seen it.' },
