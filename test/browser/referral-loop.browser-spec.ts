@@ -392,7 +392,7 @@ describe('web app in the browser: both referral stories and the admin dashboard'
 
       await ptPage.getByLabel('Why maintenance massage').fill('Discharged from PT; maintenance massage recommended');
       await ptPage.getByRole('group', { name: 'Body regions' }).getByRole('checkbox', { name: 'Left shoulder' }).check();
-      await ptPage.getByLabel('Every (weeks)', { exact: true }).fill('2');
+      await ptPage.getByRole('spinbutton', { name: 'Every (weeks)', exact: true }).fill('2');
       await ptPage.getByLabel('Sessions in total').fill('6');
       await ptPage.getByLabel('Pressure').selectOption('moderate');
       const focus = ptPage.getByRole('group', { name: 'Focus areas' });
