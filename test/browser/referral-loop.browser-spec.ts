@@ -409,9 +409,9 @@ describe('web app in the browser: both referral stories and the admin dashboard'
 
       await ptPage.getByLabel('Why maintenance massage').fill('Discharged from PT; maintenance massage recommended');
       await ptPage.getByRole('group', { name: 'Body regions' }).getByRole('checkbox', { name: 'Left shoulder' }).check();
-      await ptPage.getByLabel('Every (weeks)', { exact: true }).fill('2');
+      await ptPage.getByRole('spinbutton', { name: 'Every (weeks)', exact: true }).fill('2');
       await ptPage.getByLabel('Sessions in total').fill('6');
-      await ptPage.getByLabel('Pressure').selectOption('moderate');
+      await ptPage.getByRole('combobox', { name: /^Pressure/ }).selectOption('moderate');
       const focus = ptPage.getByRole('group', { name: 'Focus areas' });
       await focus.getByRole('checkbox', { name: 'Left shoulder' }).check();
       await focus.getByRole('checkbox', { name: 'Neck' }).check();
