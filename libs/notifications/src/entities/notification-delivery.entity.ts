@@ -29,7 +29,7 @@ export class NotificationDeliveryEntity {
   @Column({ name: 'recipient_key', type: 'text' })
   recipientKey: string;
 
-  @ForeignKey('users', { name: 'notification_deliveries_user_id_fkey' })
+  @ForeignKey('users', { name: 'notification_deliveries_user_id_fkey', onDelete: 'SET NULL' })
   @Column({ name: 'user_id', type: 'uuid', nullable: true })
   userId: string | null;
 
