@@ -65,6 +65,10 @@ const TEXTS: Record<string, Partial<Record<Audience, Texts>>> = {
     sender: (c) => ({ title: 'New note on a referral', body: `${c.recipientClinic} added a note to your referral.` }),
     recipient: (c) => ({ title: 'New note on a referral', body: `${c.senderClinic} added a note to a referral.` }),
   },
+  message: {
+    sender: (c) => ({ title: 'New message on a referral', body: `New message on a referral from ${c.recipientClinic}.` }),
+    recipient: (c) => ({ title: 'New message on a referral', body: `New message on a referral from ${c.senderClinic}.` }),
+  },
   reminder_sent: {
     recipient: (c) => ({
       title: 'Referral waiting for your decision',
@@ -96,7 +100,7 @@ export function notificationText(
 }
 
 /**
- * Who is told about a referral event, before resolving users. `note_added` goes to the other side;
+ * Who is told about a referral event, before resolving users. `note_added` and `message` go to the other side;
  * `reassigned` to the side that changed hands (its new owner).
  */
 export function audiencesFor(
@@ -105,7 +109,7 @@ export function audiencesFor(
   reassignedSide?: 'sender' | 'recipient',
 ): Audience[] {
   const audiences = Object.keys(TEXTS[event] ?? {}) as Audience[];
-  if (event === 'note_added') return audiences.filter((a) => a !== actorSide);
+  if (event === 'note_added' || event === 'message') return audiences.filter((a) => a !== actorSide);
   if (event === 'reassigned') return audiences.filter((a) => a === reassignedSide);
   return audiences;
 }

@@ -4,12 +4,13 @@ import { IdentityModule } from '@referloop/identity';
 import { AttachmentsService } from './attachments.service';
 import { REFERRAL_ENTITIES } from './entities';
 import { IdempotencyStore } from './idempotency';
+import { ReferralMessagesService } from './referral-messages.service';
 import { ReferralTimers } from './referral-timers';
 import { ReferralsService } from './referrals.service';
 
 @Module({
   imports: [TypeOrmModule.forFeature(REFERRAL_ENTITIES), IdentityModule],
-  providers: [ReferralsService, AttachmentsService, IdempotencyStore, ReferralTimers],
-  exports: [ReferralsService, AttachmentsService, IdempotencyStore, ReferralTimers],
+  providers: [ReferralsService, ReferralMessagesService, AttachmentsService, IdempotencyStore, ReferralTimers],
+  exports: [ReferralsService, ReferralMessagesService, AttachmentsService, IdempotencyStore, ReferralTimers],
 })
 export class ReferralsModule {}

@@ -9,6 +9,7 @@ import {
   IsOptional,
   IsString,
   IsUUID,
+  Matches,
   Max,
   MaxLength,
   Min,
@@ -293,5 +294,25 @@ export class ReferralPageDto {
 
 export class ReferralEventPageDto {
   items: ReferralEventDto[];
+  nextCursor: string | null;
+}
+
+export class PostMessageDto {
+  @IsString()
+  @Matches(/\S/, { message: 'body must not be blank' })
+  @MaxLength(5000)
+  body: string;
+}
+
+export class ReferralMessageDto {
+  id: string;
+  referralId: string;
+  authorId: string;
+  body: string;
+  createdAt: string;
+}
+
+export class ReferralMessagePageDto {
+  items: ReferralMessageDto[];
   nextCursor: string | null;
 }

@@ -8,19 +8,24 @@ import {
   isReferralAction,
   MAX_ATTACHMENT_BYTES,
   REFERRAL_ACTIONS,
+  ReferralMessagesService,
   ReferralsService,
   type ReferralView,
 } from '@referloop/referrals';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { CurrentPrincipal } from '../auth/auth.decorators';
 import { ApiProblems } from '../http/api-problems.decorator';
+import { PageQueryDto } from '../http/page-query.dto';
 import { uuidParam } from '../http/uuid-param';
 import {
   AttachmentDto,
   CreateReferralDto,
+  PostMessageDto,
   ReassignReferralDto,
   ReferralActionDto,
   ReferralEventPageDto,
+  ReferralMessageDto,
+  ReferralMessagePageDto,
   ReferralPageDto,
   ReferralQueryDto,
   ReferralResponseDto,
@@ -48,6 +53,7 @@ function withEtag(reply: FastifyReply, view: ReferralView): ReferralView {
 export class ReferralsController {
   constructor(
     private readonly referrals: ReferralsService,
+    private readonly messages: ReferralMessagesService,
     private readonly attachments: AttachmentsService,
     private readonly idempotency: IdempotencyStore,
   ) {}
@@ -117,6 +123,29 @@ export class ReferralsController {
   @ApiProblems('validation_failed', 'not_found')
   events(@CurrentPrincipal() principal: Principal, @Param('id', uuidParam) id: string): Promise<ReferralEventPageDto> {
     return this.referrals.events(principal, id);
+  }
+
+  /** The conversation of a sent referral, oldest message first (keyset-paged). A draft has none: 409 for its sender side. */
+  @Get(':id/messages')
+  @ApiProblems('validation_failed', 'not_found', 'invalid_transition')
+  listMessages(
+    @CurrentPrincipal() principal: Principal,
+    @Param('id', uuidParam) id: string,
+    @Query() query: PageQueryDto,
+  ): Promise<ReferralMessagePageDto> {
+    return this.messages.list(principal, id, query);
+  }
+
+  /** Posts a message (1–5000 characters) to the other side of a sent referral, in any state after sending; they are notified. */
+  @Post(':id/messages')
+  @HttpCode(201)
+  @ApiProblems('validation_failed', 'not_found', 'invalid_transition')
+  postMessage(
+    @CurrentPrincipal() principal: Principal,
+    @Param('id', uuidParam) id: string,
+    @Body() input: PostMessageDto,
+  ): Promise<ReferralMessageDto> {
+    return this.messages.post(principal, id, input.body);
   }
 
   /** Adds a PDF, PNG or JPEG (≤ 10 MB, recognised by content) to a draft; multipart field `file`. */

@@ -62,6 +62,7 @@ export const REFERRAL_EVENT_TYPES = [
   'unscheduled',
   'care_started',
   'note_added',
+  'message',
   'outcome_sent',
   'closed',
   'cancelled',
