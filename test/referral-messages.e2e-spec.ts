@@ -39,7 +39,7 @@ describe('referral messages', () => {
     lmt = await addPractitioner(t.http, massageClinic, 'massage_therapist');
     pt = await addPractitioner(t.http, ptClinic, 'physical_therapist');
     outsiderPt = await addPractitioner(t.http, outsiderClinic, 'physical_therapist');
-    patientId = (await createPatient(t.http, lmt, { firstName: 'Jamie', lastName: 'Rivera' })).id as string;
+    patientId = (await createPatient(t.http, lmt, { firstName: 'Jamie', lastName: 'Rivera' })).id;
     referral = await actOk(t.http, lmt, await createReferral(t.http, lmt, injuryReferralBody(patientId, pt.id)), 'send');
     draft = await createReferral(t.http, lmt, injuryReferralBody(patientId, pt.id));
   });
@@ -130,5 +130,34 @@ describe('referral messages', () => {
       return items.length === 3 ? items : undefined;
     }, 'the message notifications of the PT');
     expect(ptInbox.every((n) => n.body === 'New message on a referral from Sunrise Massage.')).toBe(true);
+  });
+
+  it("unreadCount counts the others' events and messages, and drops to 0 once read", async () => {
+    const fresh = await actOk(t.http, lmt, await createReferral(t.http, lmt, injuryReferralBody(patientId, pt.id)), 'send');
+    const unreadOf = async (user: SignedInUser, box: 'sent' | 'received') => {
+      const items = (await t.http.get('/api/v1/referrals').query({ box }).set(user.auth).expect(200)).body.items as {
+        id: string;
+        unreadCount: number;
+      }[];
+      return items.find((r) => r.id === fresh.id)?.unreadCount;
+    };
+    // The PT has a new referral (its "sent" event); the LMT's own actions are not unread for them.
+    expect(await unreadOf(pt, 'received')).toBe(1);
+    expect(await unreadOf(lmt, 'sent')).toBe(0);
+    await post(pt, fresh.id, { body: 'one' }).expect(201);
+    await post(ptClinic.admin, fresh.id, { body: 'two' }).expect(201);
+    expect(await unreadOf(lmt, 'sent')).toBe(2);
+    // Someone else is anyone but the caller: the PT's own clinic admin too.
+    expect(await unreadOf(pt, 'received')).toBe(2);
+    await t.http.post(`/api/v1/referrals/${fresh.id}/read`).set(lmt.auth).expect(204);
+    expect(await unreadOf(lmt, 'sent')).toBe(0);
+    await post(pt, fresh.id, { body: 'three' }).expect(201);
+    expect(await unreadOf(lmt, 'sent')).toBe(1);
+    // A marker is per user: the LMT's read does not read it for the PT, nor for a third clinic (404).
+    await t.http.post(`/api/v1/referrals/${fresh.id}/read`).set(pt.auth).expect(204);
+    expect(await unreadOf(pt, 'received')).toBe(0);
+    expect(await unreadOf(lmt, 'sent')).toBe(1);
+    expectProblem(await t.http.post(`/api/v1/referrals/${fresh.id}/read`).set(outsiderPt.auth), 404, 'not_found');
+    expectProblem(await t.http.post(`/api/v1/referrals/${draft.id}/read`).set(pt.auth), 404, 'not_found');
   });
 });

@@ -115,6 +115,16 @@ export class ReferralMessagesService {
     return messageView(row);
   }
 
+  /** Marks everything that happened on the referral so far as read by the caller (a marker that only moves forward). */
+  async markRead(principal: Principal, id: string): Promise<void> {
+    const base = await this.referrals.visibleBase(principal, id, this.db.manager, 'referral.mark_read');
+    await this.db.query(
+      `INSERT INTO referral_reads (user_id, referral_id, read_at) VALUES ($1, $2, clock_timestamp())
+       ON CONFLICT (user_id, referral_id) DO UPDATE SET read_at = GREATEST(referral_reads.read_at, EXCLUDED.read_at)`,
+      [principal.userId, base.id],
+    );
+  }
+
   /** A draft has no conversation: only its sender side can see it, and it answers what it may do instead. */
   private assertSent(sentAt: Date | null, status: ReferralStatus, parties: Party[]): void {
     if (sentAt !== null) return;

@@ -47,6 +47,8 @@ export interface ReferralRow {
   t_role: string;
   t_clinic_name: string;
   t_clinic_timezone: string;
+  /** Only from {@link referralListSelect}. */
+  unread_count?: number;
   /** Only from {@link detailedReferralViewSql}. */
   timeline?: EventJson[];
   attachments?: AttachmentJson[];
@@ -82,6 +84,22 @@ function viewSelect(source: string, extraColumns = ''): string {
 
 /** SELECT list and joins for {@link ReferralRow}; callers add WHERE / ORDER BY. */
 export const REFERRAL_VIEW_SELECT = viewSelect('referrals');
+
+/**
+ * {@link REFERRAL_VIEW_SELECT} with `unread_count` for the user `userParam` (a uuid placeholder): the
+ * timeline events (messages included) by someone else since the referral was sent and since the
+ * user's read marker. One indexed count per row of the page.
+ */
+export function referralListSelect(userParam: string): string {
+  return viewSelect(
+    'referrals',
+    `,
+         (SELECT count(*)::int FROM referral_events e
+           WHERE e.referral_id = r.id AND e.actor_id IS DISTINCT FROM ${userParam}
+             AND e.occurred_at > GREATEST(r.sent_at,
+                   (SELECT m.read_at FROM referral_reads m WHERE m.user_id = ${userParam} AND m.referral_id = r.id))) AS unread_count`,
+  );
+}
 
 const EVENT_COLUMNS = 'id, referral_id, type, from_status, to_status, actor_id, reason, note, data, occurred_at';
 
@@ -183,6 +201,7 @@ export function referralView(row: ReferralRow, principal: Principal): ReferralVi
     createdAt: row.created_at,
     updatedAt: row.updated_at,
     allowedActions: allowedActions(row.status, parties),
+    ...(row.unread_count !== undefined && { unreadCount: row.unread_count }),
     ...(row.timeline && { timeline: timelineView(row.timeline) }),
     ...(row.attachments && { attachments: row.attachments.map((a) => ({ ...a, createdAt: isoTimestamp(a.createdAt) })) }),
   };

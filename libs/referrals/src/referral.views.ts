@@ -74,6 +74,8 @@ export interface ReferralView {
   updatedAt: string;
   /** What the caller may do now, read from the state machine. */
   allowedActions: ReferralAction[];
+  /** In lists: events and messages by others since the caller last read the referral. */
+  unreadCount?: number;
   timeline?: ReferralEventView[];
   attachments?: AttachmentView[];
 }

@@ -283,6 +283,8 @@ export class ReferralResponseDto {
   updatedAt: string;
   /** What you may do now (from the state machine). */
   allowedActions: ReferralAction[];
+  /** In lists only: timeline events and messages by others since you last marked the referral read (`POST /referrals/:id/read`). */
+  unreadCount?: number;
   timeline?: ReferralEventDto[];
   attachments?: AttachmentDto[];
 }

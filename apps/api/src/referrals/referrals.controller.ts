@@ -148,6 +148,14 @@ export class ReferralsController {
     return this.messages.post(principal, id, input.body);
   }
 
+  /** Marks the referral's messages and timeline events read for you: its `unreadCount` in the lists drops to 0. */
+  @Post(':id/read')
+  @HttpCode(204)
+  @ApiProblems('validation_failed', 'not_found')
+  async markRead(@CurrentPrincipal() principal: Principal, @Param('id', uuidParam) id: string): Promise<void> {
+    await this.messages.markRead(principal, id);
+  }
+
   /** Adds a PDF, PNG or JPEG (≤ 10 MB, recognised by content) to a draft; multipart field `file`. */
   @Post(':id/attachments')
   @HttpCode(201)

@@ -690,6 +690,26 @@ export interface paths {
     patch?: never;
     trace?: never;
   };
+  '/api/v1/referrals/{id}/read': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /**
+     * Marks the referral's messages and timeline events read for you: its `unreadCount` in the lists drops to 0.
+     * @description Marks the referral's messages and timeline events read for you: its `unreadCount` in the lists drops to 0.
+     */
+    post: operations['ReferralsController_markRead'];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
   '/api/v1/referrals/{id}/attachments': {
     parameters: {
       query?: never;
@@ -1715,6 +1735,8 @@ export interface components {
         | 'request-cancel'
         | 'confirm-cancel'
       )[];
+      /** @description In lists only: timeline events and messages by others since you last marked the referral read (`POST /referrals/:id/read`). */
+      unreadCount?: number;
       timeline?: components['schemas']['ReferralEventDto'][];
       attachments?: components['schemas']['AttachmentDto'][];
     };
@@ -4125,6 +4147,52 @@ export interface operations {
       };
       /** @description problem+json with code `invalid_transition` */
       409: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+    };
+  };
+  ReferralsController_markRead: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        id: string;
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      204: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content?: never;
+      };
+      /** @description problem+json with code `validation_failed` */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description problem+json with code `unauthenticated` */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description problem+json with code `not_found` */
+      404: {
         headers: {
           [name: string]: unknown;
         };
