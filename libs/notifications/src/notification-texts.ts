@@ -69,6 +69,10 @@ const TEXTS: Record<string, Partial<Record<Audience, Texts>>> = {
     sender: (c) => ({ title: 'New message on a referral', body: `New message on a referral from ${c.recipientClinic}.` }),
     recipient: (c) => ({ title: 'New message on a referral', body: `New message on a referral from ${c.senderClinic}.` }),
   },
+  document_added: {
+    sender: (c) => ({ title: 'New document on a referral', body: `${c.recipientClinic} added a document to your referral.` }),
+    recipient: (c) => ({ title: 'New document on a referral', body: `${c.senderClinic} added a document to a referral.` }),
+  },
   reminder_sent: {
     recipient: (c) => ({
       title: 'Referral waiting for your decision',
@@ -100,7 +104,7 @@ export function notificationText(
 }
 
 /**
- * Who is told about a referral event, before resolving users. `note_added` and `message` go to the other side;
+ * Who is told about a referral event, before resolving users. `note_added`, `message` and `document_added` go to the other side;
  * `reassigned` to the side that changed hands (its new owner).
  */
 export function audiencesFor(
@@ -109,7 +113,8 @@ export function audiencesFor(
   reassignedSide?: 'sender' | 'recipient',
 ): Audience[] {
   const audiences = Object.keys(TEXTS[event] ?? {}) as Audience[];
-  if (event === 'note_added' || event === 'message') return audiences.filter((a) => a !== actorSide);
+  if (event === 'note_added' || event === 'message' || event === 'document_added')
+    return audiences.filter((a) => a !== actorSide);
   if (event === 'reassigned') return audiences.filter((a) => a === reassignedSide);
   return audiences;
 }

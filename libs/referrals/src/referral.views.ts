@@ -42,6 +42,8 @@ export interface AttachmentView {
   sha256: string;
   uploadedBy: string;
   createdAt: string;
+  /** Added after the referral was sent (by either side); what was attached before is frozen. */
+  addedAfterSend: boolean;
 }
 
 export interface ReferralView {

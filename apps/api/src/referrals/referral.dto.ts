@@ -245,6 +245,8 @@ export class AttachmentDto {
   sha256: string;
   uploadedBy: string;
   createdAt: string;
+  /** Added after the referral was sent (by either side); what was attached before sending is frozen. */
+  addedAfterSend: boolean;
 }
 
 export class OutcomeResponseDto {

@@ -156,12 +156,15 @@ export class ReferralsController {
     await this.messages.markRead(principal, id);
   }
 
-  /** Adds a PDF, PNG or JPEG (≤ 10 MB, recognised by content) to a draft; multipart field `file`. */
+  /**
+   * Adds a PDF, PNG or JPEG (≤ 10 MB, recognised by content); multipart field `file`. To a draft: the sender side.
+   * After sending, while open: either side, recorded on the timeline (`document_added`), the other side notified.
+   */
   @Post(':id/attachments')
   @HttpCode(201)
   @ApiConsumes('multipart/form-data')
   @ApiBody({ schema: { type: 'object', required: ['file'], properties: { file: { type: 'string', format: 'binary' } } } })
-  @ApiProblems('validation_failed', 'forbidden', 'not_found', 'payload_too_large', 'unsupported_media_type', 'attachments_frozen')
+  @ApiProblems('validation_failed', 'forbidden', 'not_found', 'payload_too_large', 'unsupported_media_type', 'invalid_transition')
   async upload(
     @CurrentPrincipal() principal: Principal,
     @Param('id', uuidParam) id: string,

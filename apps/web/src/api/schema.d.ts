@@ -720,8 +720,9 @@ export interface paths {
     get?: never;
     put?: never;
     /**
-     * Adds a PDF, PNG or JPEG (≤ 10 MB, recognised by content) to a draft; multipart field `file`.
-     * @description Adds a PDF, PNG or JPEG (≤ 10 MB, recognised by content) to a draft; multipart field `file`.
+     * Adds a PDF, PNG or JPEG (≤ 10 MB, recognised by content); multipart field `file`.
+     * @description Adds a PDF, PNG or JPEG (≤ 10 MB, recognised by content); multipart field `file`. To a draft: the sender side.
+     *     After sending, while open: either side, recorded on the timeline (`document_added`), the other side notified.
      */
     post: operations['ReferralsController_upload'];
     delete?: never;
@@ -1688,6 +1689,8 @@ export interface components {
       sha256: string;
       uploadedBy: string;
       createdAt: string;
+      /** @description Added after the referral was sent (by either side); what was attached before sending is frozen. */
+      addedAfterSend: boolean;
     };
     ReferralResponseDto: {
       id: string;
@@ -1829,6 +1832,7 @@ export interface components {
         | 'referral.care_started'
         | 'referral.note_added'
         | 'referral.message'
+        | 'referral.document_added'
         | 'referral.outcome_sent'
         | 'referral.closed'
         | 'referral.cancelled'
@@ -4264,6 +4268,15 @@ export interface operations {
           'application/problem+json': components['schemas']['Problem'];
         };
       };
+      /** @description problem+json with code `invalid_transition` */
+      409: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
       /** @description problem+json with code `payload_too_large` */
       413: {
         headers: {
@@ -4275,15 +4288,6 @@ export interface operations {
       };
       /** @description problem+json with code `unsupported_media_type` */
       415: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': components['schemas']['Problem'];
-        };
-      };
-      /** @description problem+json with code `attachments_frozen` */
-      422: {
         headers: {
           [name: string]: unknown;
         };

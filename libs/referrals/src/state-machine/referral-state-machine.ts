@@ -63,6 +63,7 @@ export const REFERRAL_EVENT_TYPES = [
   'care_started',
   'note_added',
   'message',
+  'document_added',
   'outcome_sent',
   'closed',
   'cancelled',
