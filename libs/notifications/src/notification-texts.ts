@@ -70,6 +70,14 @@ const TEXTS: Record<string, Partial<Record<Audience, Texts>>> = {
     sender: (c) => ({ title: 'New note on a referral', body: `${c.recipientClinic} added a note to your referral.` }),
     recipient: (c) => ({ title: 'New note on a referral', body: `${c.senderClinic} added a note to a referral.` }),
   },
+  message: {
+    sender: (c) => ({ title: 'New message on a referral', body: `New message on a referral from ${c.recipientClinic}.` }),
+    recipient: (c) => ({ title: 'New message on a referral', body: `New message on a referral from ${c.senderClinic}.` }),
+  },
+  document_added: {
+    sender: (c) => ({ title: 'New document on a referral', body: `${c.recipientClinic} added a document to your referral.` }),
+    recipient: (c) => ({ title: 'New document on a referral', body: `${c.senderClinic} added a document to a referral.` }),
+  },
   reminder_sent: {
     recipient: (c) => ({
       title: 'Referral waiting for your decision',
@@ -103,7 +111,7 @@ export function notificationText(
 }
 
 /**
- * Who is told about a referral event, before resolving users. `note_added` goes to the other side;
+ * Who is told about a referral event, before resolving users. `note_added`, `message` and `document_added` go to the other side;
  * `reassigned` to the side that changed hands (its new owner).
  */
 export function audiencesFor(
@@ -112,7 +120,8 @@ export function audiencesFor(
   reassignedSide?: 'sender' | 'recipient',
 ): Audience[] {
   const audiences = Object.keys(TEXTS[event] ?? {}) as Audience[];
-  if (event === 'note_added') return audiences.filter((a) => a !== actorSide);
+  if (event === 'note_added' || event === 'message' || event === 'document_added')
+    return audiences.filter((a) => a !== actorSide);
   if (event === 'reassigned') return audiences.filter((a) => a === reassignedSide);
   return audiences;
 }

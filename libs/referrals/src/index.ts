@@ -5,6 +5,7 @@ export * from './referral-rules';
 export * from './referral.views';
 export * from './referrals.service';
 export * from './attachments.service';
+export * from './referral-messages.service';
 export * from './idempotency';
 export * from './referrals.module';
 export * from './referral-timers';

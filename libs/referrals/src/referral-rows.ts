@@ -61,6 +61,8 @@ export interface ReferralRow {
   t_role: string;
   t_clinic_name: string;
   t_clinic_timezone: string;
+  /** Only from {@link referralListSelect}. */
+  unread_count?: number;
   /** Only from {@link detailedReferralViewSql}. */
   timeline?: EventJson[];
   attachments?: AttachmentJson[];
@@ -101,6 +103,22 @@ function viewSelect(source: string, extraColumns = ''): string {
 /** SELECT list and joins for {@link ReferralRow}; callers add WHERE / ORDER BY. */
 export const REFERRAL_VIEW_SELECT = viewSelect('referrals');
 
+/**
+ * {@link REFERRAL_VIEW_SELECT} with `unread_count` for the user `userParam` (a uuid placeholder): the
+ * timeline events (messages included) by someone else since the referral was sent and since the
+ * user's read marker. One indexed count per row of the page.
+ */
+export function referralListSelect(userParam: string): string {
+  return viewSelect(
+    'referrals',
+    `,
+         (SELECT count(*)::int FROM referral_events e
+           WHERE e.referral_id = r.id AND e.actor_id IS DISTINCT FROM ${userParam}
+             AND e.occurred_at > GREATEST(r.sent_at,
+                   (SELECT m.read_at FROM referral_reads m WHERE m.user_id = ${userParam} AND m.referral_id = r.id))) AS unread_count`,
+  );
+}
+
 const EVENT_COLUMNS = 'id, referral_id, type, from_status, to_status, actor_id, reason, note, data, occurred_at';
 
 /**
@@ -122,7 +140,8 @@ export function timelineJsonSql(referralId: string, pendingEvents?: string): str
 
 const ATTACHMENTS_JSON = `(SELECT coalesce(json_agg(json_build_object(
              'id', a.id, 'referralId', a.referral_id, 'fileName', a.file_name, 'contentType', a.content_type,
-             'sizeBytes', a.size_bytes, 'sha256', a.sha256, 'uploadedBy', a.uploaded_by, 'createdAt', a.created_at::text
+             'sizeBytes', a.size_bytes, 'sha256', a.sha256, 'uploadedBy', a.uploaded_by, 'createdAt', a.created_at::text,
+             'addedAfterSend', r.sent_at IS NOT NULL AND a.created_at > r.sent_at
            ) ORDER BY a.created_at, a.id), '[]')
       FROM referral_attachments a WHERE a.referral_id = r.id)`;
 
@@ -217,6 +236,7 @@ export function referralView(row: ReferralRow, principal: Principal): ReferralVi
     createdAt: row.created_at,
     updatedAt: row.updated_at,
     allowedActions: allowedActions(row.status, parties),
+    ...(row.unread_count !== undefined && { unreadCount: row.unread_count }),
     ...(row.timeline && { timeline: timelineView(row.timeline) }),
     ...(row.attachments && { attachments: row.attachments.map((a) => ({ ...a, createdAt: isoTimestamp(a.createdAt) })) }),
   };

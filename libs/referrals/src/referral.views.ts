@@ -42,6 +42,8 @@ export interface AttachmentView {
   sha256: string;
   uploadedBy: string;
   createdAt: string;
+  /** Added after the referral was sent (by either side); what was attached before is frozen. */
+  addedAfterSend: boolean;
 }
 
 export interface ReferralView {
@@ -78,6 +80,8 @@ export interface ReferralView {
   updatedAt: string;
   /** What the caller may do now, read from the state machine. */
   allowedActions: ReferralAction[];
+  /** In lists: events and messages by others since the caller last read the referral. */
+  unreadCount?: number;
   timeline?: ReferralEventView[];
   attachments?: AttachmentView[];
 }

@@ -7,12 +7,29 @@ import { FollowUpService } from './follow-up.service';
 import { REFERRAL_ENTITIES } from './entities';
 import { IdempotencyStore } from './idempotency';
 import { ReferralLettersService } from './letters/referral-letters.service';
+import { ReferralMessagesService } from './referral-messages.service';
 import { ReferralTimers } from './referral-timers';
 import { ReferralsService } from './referrals.service';
 
 @Module({
   imports: [TypeOrmModule.forFeature(REFERRAL_ENTITIES), IdentityModule, PatientsModule],
-  providers: [ReferralsService, FollowUpService, AttachmentsService, IdempotencyStore, ReferralTimers, ReferralLettersService],
-  exports: [ReferralsService, FollowUpService, AttachmentsService, IdempotencyStore, ReferralTimers, ReferralLettersService],
+  providers: [
+    ReferralsService,
+    ReferralMessagesService,
+    FollowUpService,
+    AttachmentsService,
+    IdempotencyStore,
+    ReferralTimers,
+    ReferralLettersService,
+  ],
+  exports: [
+    ReferralsService,
+    ReferralMessagesService,
+    FollowUpService,
+    AttachmentsService,
+    IdempotencyStore,
+    ReferralTimers,
+    ReferralLettersService,
+  ],
 })
 export class ReferralsModule {}

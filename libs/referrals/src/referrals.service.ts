@@ -29,6 +29,7 @@ import {
 import {
   detailedReferralViewSql,
   REFERRAL_VIEW_SELECT,
+  referralListSelect,
   type ReferralRow,
   referralView,
   type TimelineJson,
@@ -323,7 +324,7 @@ export class ReferralsService {
     // running it and a custom plan hashed whole tables for 50 rows.
     const rows = await queryRows<ReferralRow>(
       this.db.manager,
-      `${REFERRAL_VIEW_SELECT} WHERE r.id IN (${page}) ORDER BY ${byPriority ? `${priorityRank('r.priority')} DESC, ` : ''}r.updated_at DESC, r.id DESC`,
+      `${referralListSelect(`${p(principal.userId)}::uuid`)} WHERE r.id IN (${page}) ORDER BY ${byPriority ? `${priorityRank('r.priority')} DESC, ` : ''}r.updated_at DESC, r.id DESC`,
       params,
       PREPARED,
     );

@@ -400,6 +400,8 @@ export class AttachmentDto {
   sha256: string;
   uploadedBy: string;
   createdAt: string;
+  /** Added after the referral was sent (by either side); what was attached before sending is frozen. */
+  addedAfterSend: boolean;
 }
 
 export class OutcomeResponseDto {
@@ -446,6 +448,8 @@ export class ReferralResponseDto {
   updatedAt: string;
   /** What you may do now (from the state machine). */
   allowedActions: ReferralAction[];
+  /** In lists only: timeline events and messages by others since you last marked the referral read (`POST /referrals/:id/read`). */
+  unreadCount?: number;
   timeline?: ReferralEventDto[];
   attachments?: AttachmentDto[];
 }
@@ -457,5 +461,25 @@ export class ReferralPageDto {
 
 export class ReferralEventPageDto {
   items: ReferralEventDto[];
+  nextCursor: string | null;
+}
+
+export class PostMessageDto {
+  @IsString()
+  @Matches(/\S/, { message: 'body must not be blank' })
+  @MaxLength(5000)
+  body: string;
+}
+
+export class ReferralMessageDto {
+  id: string;
+  referralId: string;
+  authorId: string;
+  body: string;
+  createdAt: string;
+}
+
+export class ReferralMessagePageDto {
+  items: ReferralMessageDto[];
   nextCursor: string | null;
 }

@@ -9,20 +9,25 @@ import {
   isReferralAction,
   MAX_ATTACHMENT_BYTES,
   REFERRAL_ACTIONS,
+  ReferralMessagesService,
   ReferralsService,
   type ReferralView,
 } from '@referloop/referrals';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { CurrentPrincipal } from '../auth/auth.decorators';
 import { ApiProblems } from '../http/api-problems.decorator';
+import { PageQueryDto } from '../http/page-query.dto';
 import { uuidParam } from '../http/uuid-param';
 import {
   AttachmentDto,
   CreateReferralDto,
   FollowUpDto,
+  PostMessageDto,
   ReassignReferralDto,
   ReferralActionDto,
   ReferralEventPageDto,
+  ReferralMessageDto,
+  ReferralMessagePageDto,
   ReferralPageDto,
   ReferralQueryDto,
   ReferralResponseDto,
@@ -50,6 +55,7 @@ function withEtag(reply: FastifyReply, view: ReferralView): ReferralView {
 export class ReferralsController {
   constructor(
     private readonly referrals: ReferralsService,
+    private readonly messages: ReferralMessagesService,
     private readonly attachments: AttachmentsService,
     private readonly idempotency: IdempotencyStore,
     private readonly followUps: FollowUpService,
@@ -122,12 +128,46 @@ export class ReferralsController {
     return this.referrals.events(principal, id);
   }
 
-  /** Adds a PDF, PNG or JPEG (≤ 10 MB, recognised by content) to a draft; multipart field `file`. */
+  /** The conversation of a sent referral, oldest message first (keyset-paged). A draft has none: 409 for its sender side. */
+  @Get(':id/messages')
+  @ApiProblems('validation_failed', 'not_found', 'invalid_transition')
+  listMessages(
+    @CurrentPrincipal() principal: Principal,
+    @Param('id', uuidParam) id: string,
+    @Query() query: PageQueryDto,
+  ): Promise<ReferralMessagePageDto> {
+    return this.messages.list(principal, id, query);
+  }
+
+  /** Posts a message (1–5000 characters) to the other side of a sent referral, in any state after sending; they are notified. */
+  @Post(':id/messages')
+  @HttpCode(201)
+  @ApiProblems('validation_failed', 'not_found', 'invalid_transition')
+  postMessage(
+    @CurrentPrincipal() principal: Principal,
+    @Param('id', uuidParam) id: string,
+    @Body() input: PostMessageDto,
+  ): Promise<ReferralMessageDto> {
+    return this.messages.post(principal, id, input.body);
+  }
+
+  /** Marks the referral's messages and timeline events read for you: its `unreadCount` in the lists drops to 0. */
+  @Post(':id/read')
+  @HttpCode(204)
+  @ApiProblems('validation_failed', 'not_found')
+  async markRead(@CurrentPrincipal() principal: Principal, @Param('id', uuidParam) id: string): Promise<void> {
+    await this.messages.markRead(principal, id);
+  }
+
+  /**
+   * Adds a PDF, PNG or JPEG (≤ 10 MB, recognised by content); multipart field `file`. To a draft: the sender side.
+   * After sending, while open: either side, recorded on the timeline (`document_added`), the other side notified.
+   */
   @Post(':id/attachments')
   @HttpCode(201)
   @ApiConsumes('multipart/form-data')
   @ApiBody({ schema: { type: 'object', required: ['file'], properties: { file: { type: 'string', format: 'binary' } } } })
-  @ApiProblems('validation_failed', 'forbidden', 'not_found', 'payload_too_large', 'unsupported_media_type', 'attachments_frozen')
+  @ApiProblems('validation_failed', 'forbidden', 'not_found', 'payload_too_large', 'unsupported_media_type', 'invalid_transition')
   async upload(
     @CurrentPrincipal() principal: Principal,
     @Param('id', uuidParam) id: string,

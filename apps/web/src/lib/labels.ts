@@ -188,6 +188,8 @@ const EVENT: Record<string, string> = {
   rescheduled: 'Appointment moved',
   care_started: 'Care started',
   note_added: 'Note added',
+  message: 'Message',
+  document_added: 'Document added',
   outcome_sent: 'Outcome sent',
   closed: 'Closed',
   cancelled: 'Cancelled',

@@ -40,16 +40,18 @@ describe('who hears of each referral event', () => {
     escalated: ['recipient_admins', 'sender'],
   };
 
-  it.each(REFERRAL_EVENT_TYPES.filter((t) => t !== 'note_added').map((t) => [t]))('%s', (type) => {
+  const OTHER_SIDE_EVENTS: string[] = ['note_added', 'message', 'document_added'];
+
+  it.each(REFERRAL_EVENT_TYPES.filter((t) => !OTHER_SIDE_EVENTS.includes(t)).map((t) => [t]))('%s', (type) => {
     const audiences = [...audiencesFor(type, 'system')].sort();
     expect(audiences).toEqual([...(EXPECTED[type] ?? [])].sort());
     for (const audience of audiences)
       expect(notificationText(type, audience, { senderClinic: 'A', recipientClinic: 'B', urgent: false })).toBeDefined();
   });
 
-  it('tells the other side of a note, never its author', () => {
-    expect(audiencesFor('note_added', 'sender')).toEqual(['recipient']);
-    expect(audiencesFor('note_added', 'recipient')).toEqual(['sender']);
+  it.each(OTHER_SIDE_EVENTS.map((t) => [t]))('tells the other side of a %s, never its author', (type) => {
+    expect(audiencesFor(type, 'sender')).toEqual(['recipient']);
+    expect(audiencesFor(type, 'recipient')).toEqual(['sender']);
   });
 
   it('names clinics, never patients, in the texts', () => {

@@ -64,6 +64,8 @@ export const REFERRAL_EVENT_TYPES = [
   'rescheduled',
   'care_started',
   'note_added',
+  'message',
+  'document_added',
   'outcome_sent',
   'closed',
   'cancelled',
