@@ -7,7 +7,14 @@ import { type EmailContent, emailContent } from './email-body';
  */
 export type PatientEvent = 'sent' | 'scheduled' | 'rescheduled' | 'unscheduled' | 'declined' | 'cancelled';
 
-export const PATIENT_EVENTS: readonly PatientEvent[] = ['sent', 'scheduled', 'rescheduled', 'unscheduled', 'declined', 'cancelled'];
+export const PATIENT_EVENTS: readonly PatientEvent[] = [
+  'sent',
+  'scheduled',
+  'rescheduled',
+  'unscheduled',
+  'declined',
+  'cancelled',
+];
 
 export interface PatientTextContext {
   /** The clinic that referred the patient (their therapist's). */
@@ -64,7 +71,9 @@ const TEXTS: Record<PatientEvent, PatientText> = {
   }),
   cancelled: (c) => ({
     subject: `About your referral to ${c.recipientClinic}`,
-    paragraphs: [`Your referral to ${c.recipientClinic} was cancelled. Your therapist at ${c.senderClinic} will follow up with you.`],
+    paragraphs: [
+      `Your referral to ${c.recipientClinic} was cancelled. Your therapist at ${c.senderClinic} will follow up with you.`,
+    ],
   }),
 };
 
