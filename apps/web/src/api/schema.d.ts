@@ -10,7 +10,10 @@ export interface paths {
     };
     get?: never;
     put?: never;
-    /** Creates a clinic and its first admin, and signs the admin in. */
+    /**
+     * Creates a clinic and its first admin, and signs the admin in.
+     * @description Creates a clinic and its first admin, and signs the admin in.
+     */
     post: operations['AuthController_registerClinic'];
     delete?: never;
     options?: never;
@@ -27,6 +30,10 @@ export interface paths {
     };
     get?: never;
     put?: never;
+    /**
+     * Signs in with email and password: answers the user, a short-lived access token (a bearer JWT) and a refresh token.
+     * @description Signs in with email and password: answers the user, a short-lived access token (a bearer JWT) and a refresh token.
+     */
     post: operations['AuthController_login'];
     delete?: never;
     options?: never;
@@ -44,7 +51,8 @@ export interface paths {
     get?: never;
     put?: never;
     /**
-     * Rotates the refresh token, given in the body or, for the web app, by its cookie (then the
+     * Rotates the refresh token, given in the body or, for the web app, by its cookie (then the request's Origin must be the app's).
+     * @description Rotates the refresh token, given in the body or, for the web app, by its cookie (then the
      *     request's Origin must be the app's). Reusing an already rotated token revokes the whole session.
      */
     post: operations['AuthController_refresh'];
@@ -63,7 +71,10 @@ export interface paths {
     };
     get?: never;
     put?: never;
-    /** Ends the current session: its access and refresh tokens stop working at once (and the web app's cookie is cleared). */
+    /**
+     * Ends the current session: its access and refresh tokens stop working at once (and the web app's cookie is cleared).
+     * @description Ends the current session: its access and refresh tokens stop working at once (and the web app's cookie is cleared).
+     */
     post: operations['AuthController_logout'];
     delete?: never;
     options?: never;
@@ -80,7 +91,10 @@ export interface paths {
     };
     get?: never;
     put?: never;
-    /** Sets the invited practitioner's password and signs them in. */
+    /**
+     * Sets the invited practitioner's password and signs them in.
+     * @description Sets the invited practitioner's password and signs them in.
+     */
     post: operations['AuthController_acceptInvitation'];
     delete?: never;
     options?: never;
@@ -97,7 +111,10 @@ export interface paths {
     };
     get?: never;
     put?: never;
-    /** Ends every session of the caller, the current one included (and clears the web app's cookie). */
+    /**
+     * Ends every session of the caller, the current one included (and clears the web app's cookie).
+     * @description Ends every session of the caller, the current one included (and clears the web app's cookie).
+     */
     post: operations['AuthController_logoutAll'];
     delete?: never;
     options?: never;
@@ -115,7 +132,8 @@ export interface paths {
     get?: never;
     put?: never;
     /**
-     * Emails a single-use link to set a new password (valid 1 hour) when the address belongs to an
+     * Emails a single-use link to set a new password (valid 1 hour) when the address belongs to an active account.
+     * @description Emails a single-use link to set a new password (valid 1 hour) when the address belongs to an
      *     active account. Always 202, whether or not it does: the answer reveals nothing about accounts.
      */
     post: operations['AuthController_requestPasswordReset'];
@@ -134,7 +152,10 @@ export interface paths {
     };
     get?: never;
     put?: never;
-    /** Sets a new password with the link's token and signs in; every other session of the account ends. */
+    /**
+     * Sets a new password with the link's token and signs in; every other session of the account ends.
+     * @description Sets a new password with the link's token and signs in; every other session of the account ends.
+     */
     post: operations['AuthController_confirmPasswordReset'];
     delete?: never;
     options?: never;
@@ -149,7 +170,10 @@ export interface paths {
       path?: never;
       cookie?: never;
     };
-    /** The signed-in user, with their clinic. */
+    /**
+     * The signed-in user, with their clinic.
+     * @description The signed-in user, with their clinic.
+     */
     get: operations['MeController_me'];
     put?: never;
     post?: never;
@@ -169,7 +193,8 @@ export interface paths {
     get?: never;
     put?: never;
     /**
-     * Changes the caller's password. A wrong current password is 403 `current_password_incorrect`.
+     * Changes the caller's password.
+     * @description Changes the caller's password. A wrong current password is 403 `current_password_incorrect`.
      *     Every other session of the caller ends; this one stays signed in.
      */
     post: operations['MeController_changePassword'];
@@ -186,7 +211,10 @@ export interface paths {
       path?: never;
       cookie?: never;
     };
-    /** The caller's live sessions (signed-in devices), the current one marked. */
+    /**
+     * The caller's live sessions (signed-in devices), the current one marked.
+     * @description The caller's live sessions (signed-in devices), the current one marked.
+     */
     get: operations['MeController_sessions'];
     put?: never;
     post?: never;
@@ -206,7 +234,10 @@ export interface paths {
     get?: never;
     put?: never;
     post?: never;
-    /** Ends one of the caller's sessions (its tokens stop working at once). Another user's session is 404. */
+    /**
+     * Ends one of the caller's sessions (its tokens stop working at once).
+     * @description Ends one of the caller's sessions (its tokens stop working at once). Another user's session is 404.
+     */
     delete: operations['MeController_endSession'];
     options?: never;
     head?: never;
@@ -220,12 +251,20 @@ export interface paths {
       path?: never;
       cookie?: never;
     };
+    /**
+     * Your clinic.
+     * @description Your clinic.
+     */
     get: operations['ClinicsController_get'];
     put?: never;
     post?: never;
     delete?: never;
     options?: never;
     head?: never;
+    /**
+     * Changes your clinic's details (clinic admins).
+     * @description Changes your clinic's details (clinic admins).
+     */
     patch: operations['ClinicsController_update'];
     trace?: never;
   };
@@ -237,7 +276,8 @@ export interface paths {
       cookie?: never;
     };
     /**
-     * Every user of your clinic, by name: admins and practitioners, invited, active (`active: true`)
+     * Every user of your clinic, by name: admins and practitioners, invited, active (`active: true`) or deactivated, licences expired or not.
+     * @description Every user of your clinic, by name: admins and practitioners, invited, active (`active: true`)
      *     or deactivated, licences expired or not. The directory (`GET /practitioners`) lists only who
      *     can receive referrals; this is what an admin manages (deactivate, reactivate).
      */
@@ -257,11 +297,15 @@ export interface paths {
       path?: never;
       cookie?: never;
     };
-    /** The directory across clinics. Practitioners with an expired licence are not listed. */
+    /**
+     * The directory across clinics.
+     * @description The directory across clinics. Practitioners with an expired licence are not listed.
+     */
     get: operations['PractitionersController_directory'];
     put?: never;
     /**
      * An admin adds a practitioner to the clinic; the answer carries the invitation link to hand over.
+     * @description An admin adds a practitioner to the clinic; the answer carries the invitation link to hand over.
      *     Inviting an email whose invitation is still open re-sends it (a new link; the old one stops working).
      */
     post: operations['PractitionersController_invite'];
@@ -278,13 +322,20 @@ export interface paths {
       path?: never;
       cookie?: never;
     };
+    /**
+     * One practitioner, by id.
+     * @description One practitioner, by id.
+     */
     get: operations['PractitionersController_get'];
     put?: never;
     post?: never;
     delete?: never;
     options?: never;
     head?: never;
-    /** The practitioner themself or an admin of their clinic; `isAdmin` by admins only, never removed from the last admin. */
+    /**
+     * The practitioner themself or an admin of their clinic; `isAdmin` by admins only, never removed from the last admin.
+     * @description The practitioner themself or an admin of their clinic; `isAdmin` by admins only, never removed from the last admin.
+     */
     patch: operations['PractitionersController_update'];
     trace?: never;
   };
@@ -298,7 +349,8 @@ export interface paths {
     get?: never;
     put?: never;
     /**
-     * An admin of the clinic deactivates a user: their sessions end at once, they cannot sign in,
+     * An admin of the clinic deactivates a user: their sessions end at once, they cannot sign in, they leave the directory and cannot be chosen as a recipient.
+     * @description An admin of the clinic deactivates a user: their sessions end at once, they cannot sign in,
      *     they leave the directory and cannot be chosen as a recipient. Their open referrals are listed
      *     by `GET /admin/referrals/unowned`. 422 `last_admin` for the clinic's last active admin.
      */
@@ -318,7 +370,10 @@ export interface paths {
     };
     get?: never;
     put?: never;
-    /** An admin of the clinic lets a deactivated user sign in again. */
+    /**
+     * An admin of the clinic lets a deactivated user sign in again.
+     * @description An admin of the clinic lets a deactivated user sign in again.
+     */
     post: operations['PractitionersController_reactivate'];
     delete?: never;
     options?: never;
@@ -335,7 +390,10 @@ export interface paths {
     };
     get: operations['PartnersController_listMine'];
     put?: never;
-    /** 201 when saved now, 200 when already saved. */
+    /**
+     * 201 when saved now, 200 when already saved.
+     * @description 201 when saved now, 200 when already saved.
+     */
     post: operations['PartnersController_addMine'];
     delete?: never;
     options?: never;
@@ -368,7 +426,10 @@ export interface paths {
     };
     get: operations['PartnersController_listClinic'];
     put?: never;
-    /** 201 when saved now, 200 when already saved. */
+    /**
+     * 201 when saved now, 200 when already saved.
+     * @description 201 when saved now, 200 when already saved.
+     */
     post: operations['PartnersController_addClinic'];
     delete?: never;
     options?: never;
@@ -399,7 +460,10 @@ export interface paths {
       path?: never;
       cookie?: never;
     };
-    /** Newest first: pending, accepted, expired and revoked. */
+    /**
+     * Newest first: pending, accepted, expired and revoked.
+     * @description Newest first: pending, accepted, expired and revoked.
+     */
     get: operations['InvitationsController_list'];
     put?: never;
     post?: never;
@@ -418,7 +482,10 @@ export interface paths {
     };
     get?: never;
     put?: never;
-    /** A new link, emailed again; the previous link stops working. */
+    /**
+     * A new link, emailed again; the previous link stops working.
+     * @description A new link, emailed again; the previous link stops working.
+     */
     post: operations['InvitationsController_resend'];
     delete?: never;
     options?: never;
@@ -436,7 +503,10 @@ export interface paths {
     get?: never;
     put?: never;
     post?: never;
-    /** Revokes a pending invitation: the link stops working and the email is free to invite or sign up again. */
+    /**
+     * Revokes a pending invitation: the link stops working and the email is free to invite or sign up again.
+     * @description Revokes a pending invitation: the link stops working and the email is free to invite or sign up again.
+     */
     delete: operations['InvitationsController_revoke'];
     options?: never;
     head?: never;
@@ -450,8 +520,16 @@ export interface paths {
       path?: never;
       cookie?: never;
     };
+    /**
+     * Your clinic's patients, keyset-paged; `q` searches by name.
+     * @description Your clinic's patients, keyset-paged; `q` searches by name.
+     */
     get: operations['PatientsController_list'];
     put?: never;
+    /**
+     * Adds a patient to your clinic.
+     * @description Adds a patient to your clinic.
+     */
     post: operations['PatientsController_create'];
     delete?: never;
     options?: never;
@@ -466,12 +544,20 @@ export interface paths {
       path?: never;
       cookie?: never;
     };
+    /**
+     * One patient of your clinic.
+     * @description One patient of your clinic.
+     */
     get: operations['PatientsController_get'];
     put?: never;
     post?: never;
     delete?: never;
     options?: never;
     head?: never;
+    /**
+     * Changes a patient's details.
+     * @description Changes a patient's details.
+     */
     patch: operations['PatientsController_update'];
     trace?: never;
   };
@@ -484,7 +570,10 @@ export interface paths {
     };
     get?: never;
     put?: never;
-    /** Records a consent; if the scope is already active, answers the active consent. */
+    /**
+     * Records a consent; if the scope is already active, answers the active consent.
+     * @description Records a consent; if the scope is already active, answers the active consent.
+     */
     post: operations['PatientsController_grant'];
     delete?: never;
     options?: never;
@@ -501,6 +590,10 @@ export interface paths {
     };
     get?: never;
     put?: never;
+    /**
+     * Revokes a consent; it stays on record with when and by whom it was revoked.
+     * @description Revokes a consent; it stays on record with when and by whom it was revoked.
+     */
     post: operations['PatientsController_revoke'];
     delete?: never;
     options?: never;
@@ -515,11 +608,15 @@ export interface paths {
       path?: never;
       cookie?: never;
     };
-    /** Your referrals, newest change first, keyset-paged. `box=clinic` is for clinic admins. */
+    /**
+     * Your referrals, newest change first, keyset-paged.
+     * @description Your referrals, newest change first, keyset-paged. `box=clinic` is for clinic admins.
+     */
     get: operations['ReferralsController_list'];
     put?: never;
     /**
-     * Creates a draft (version 1). With an `Idempotency-Key` header, the same key and body give the
+     * Creates a draft (version 1).
+     * @description Creates a draft (version 1). With an `Idempotency-Key` header, the same key and body give the
      *     same answer (one referral), the same key with another body is 422.
      */
     post: operations['ReferralsController_create'];
@@ -536,7 +633,10 @@ export interface paths {
       path?: never;
       cookie?: never;
     };
-    /** The referral with its timeline and attachments. The recipient's first read acknowledges it. */
+    /**
+     * The referral with its timeline and attachments.
+     * @description The referral with its timeline and attachments. The recipient's first read acknowledges it.
+     */
     get: operations['ReferralsController_get'];
     put?: never;
     post?: never;
@@ -553,6 +653,10 @@ export interface paths {
       path?: never;
       cookie?: never;
     };
+    /**
+     * The referral's timeline, oldest event first.
+     * @description The referral's timeline, oldest event first.
+     */
     get: operations['ReferralsController_events'];
     put?: never;
     post?: never;
@@ -571,7 +675,10 @@ export interface paths {
     };
     get?: never;
     put?: never;
-    /** Adds a PDF, PNG or JPEG (≤ 10 MB, recognised by content) to a draft; multipart field `file`. */
+    /**
+     * Adds a PDF, PNG or JPEG (≤ 10 MB, recognised by content) to a draft; multipart field `file`.
+     * @description Adds a PDF, PNG or JPEG (≤ 10 MB, recognised by content) to a draft; multipart field `file`.
+     */
     post: operations['ReferralsController_upload'];
     delete?: never;
     options?: never;
@@ -586,6 +693,10 @@ export interface paths {
       path?: never;
       cookie?: never;
     };
+    /**
+     * Downloads an attachment, named with the extension of its content.
+     * @description Downloads an attachment, named with the extension of its content.
+     */
     get: operations['ReferralsController_download'];
     put?: never;
     post?: never;
@@ -605,7 +716,8 @@ export interface paths {
     get?: never;
     put?: never;
     /**
-     * An admin hands their clinic's side of an open referral to another active practitioner of the
+     * An admin hands their clinic's side of an open referral to another active practitioner of the same role in their clinic (e.g.
+     * @description An admin hands their clinic's side of an open referral to another active practitioner of the
      *     same role in their clinic (e.g. from a deactivated one). Appends a `reassigned` timeline event
      *     (data: side, fromPractitionerId, toPractitionerId) and notifies the new owner. 422
      *     `practitioner_role_mismatch` / `practitioner_inactive` / `licence_expired` for an unfit target;
@@ -628,7 +740,8 @@ export interface paths {
     get?: never;
     put?: never;
     /**
-     * A lifecycle action (see the state machine in GET /reference-data). Send the version you read
+     * A lifecycle action (see the state machine in GET /reference-data).
+     * @description A lifecycle action (see the state machine in GET /reference-data). Send the version you read
      *     (body `version` or `If-Match`); 409 `stale_version` if it changed, 409 `invalid_transition`
      *     (with `currentStatus` and `allowedActions`) if the action is not possible now, 403 if you are
      *     not the party who takes it.
@@ -647,6 +760,10 @@ export interface paths {
       path?: never;
       cookie?: never;
     };
+    /**
+     * The curated lists (specialties, body regions, red flags, …) and the referral state machine; no sign-in needed.
+     * @description The curated lists (specialties, body regions, red flags, …) and the referral state machine; no sign-in needed.
+     */
     get: operations['ReferenceDataController_get'];
     put?: never;
     post?: never;
@@ -663,7 +780,10 @@ export interface paths {
       path?: never;
       cookie?: never;
     };
-    /** Your in-app inbox, newest first. */
+    /**
+     * Your in-app inbox, newest first.
+     * @description Your in-app inbox, newest first.
+     */
     get: operations['NotificationsController_inbox'];
     put?: never;
     post?: never;
@@ -682,6 +802,10 @@ export interface paths {
     };
     get?: never;
     put?: never;
+    /**
+     * Marks one of your notifications read.
+     * @description Marks one of your notifications read.
+     */
     post: operations['NotificationsController_read'];
     delete?: never;
     options?: never;
@@ -696,7 +820,15 @@ export interface paths {
       path?: never;
       cookie?: never;
     };
+    /**
+     * Your notification channels: in-app (always on) and email.
+     * @description Your notification channels: in-app (always on) and email.
+     */
     get: operations['NotificationsController_preferences'];
+    /**
+     * Turns your email notifications on or off.
+     * @description Turns your email notifications on or off.
+     */
     put: operations['NotificationsController_setPreferences'];
     post?: never;
     delete?: never;
@@ -712,9 +844,16 @@ export interface paths {
       path?: never;
       cookie?: never;
     };
+    /**
+     * Your clinic's webhooks (clinic admins).
+     * @description Your clinic's webhooks (clinic admins). A webhook's secret is shown only when it is created.
+     */
     get: operations['NotificationsController_listWebhooks'];
     put?: never;
-    /** A clinic webhook; deliveries are signed (HMAC-SHA256 over `<timestamp>.<raw body>`). */
+    /**
+     * A clinic webhook; deliveries are signed (HMAC-SHA256 over `<timestamp>.<raw body>`).
+     * @description A clinic webhook; deliveries are signed (HMAC-SHA256 over `<timestamp>.<raw body>`).
+     */
     post: operations['NotificationsController_createWebhook'];
     delete?: never;
     options?: never;
@@ -732,6 +871,10 @@ export interface paths {
     get?: never;
     put?: never;
     post?: never;
+    /**
+     * Removes a webhook: nothing more is sent to it (clinic admins).
+     * @description Removes a webhook: nothing more is sent to it (clinic admins).
+     */
     delete: operations['NotificationsController_deleteWebhook'];
     options?: never;
     head?: never;
@@ -745,7 +888,10 @@ export interface paths {
       path?: never;
       cookie?: never;
     };
-    /** Email and webhook deliveries of your clinic that failed after the last attempt. */
+    /**
+     * Email and webhook deliveries of your clinic that failed after the last attempt.
+     * @description Email and webhook deliveries of your clinic that failed after the last attempt.
+     */
     get: operations['NotificationsController_failed'];
     put?: never;
     post?: never;
@@ -764,8 +910,36 @@ export interface paths {
     };
     get?: never;
     put?: never;
-    /** Sends a failed delivery again (accepted now, delivered by the worker). */
+    /**
+     * Sends a failed delivery again (accepted now, delivered by the worker).
+     * @description Sends a failed delivery again (accepted now, delivered by the worker).
+     */
     post: operations['NotificationsController_retry'];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/api/v1/unsubscribe/{token}': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /**
+     * A page asking to confirm, with a button that POSTs: a GET changes nothing, since mail scanners open the links of an email.
+     * @description A page asking to confirm, with a button that POSTs: a GET changes nothing, since mail scanners
+     *     open the links of an email.
+     */
+    get: operations['UnsubscribeController_confirm'];
+    put?: never;
+    /**
+     * RFC 8058 one-click unsubscribe: revokes the patient's `patient_notifications` consent (again: no change).
+     * @description RFC 8058 one-click unsubscribe: revokes the patient's `patient_notifications` consent (again: no change).
+     */
+    post: operations['UnsubscribeController_unsubscribe'];
     delete?: never;
     options?: never;
     head?: never;
@@ -780,7 +954,8 @@ export interface paths {
       cookie?: never;
     };
     /**
-     * Referral metrics of your clinic over referrals created in [from, to) (default: the last 30
+     * Referral metrics of your clinic over referrals created in [from, to) (default: the last 30 days): counts by status, decided, closed-loop rate, leakage, overdue, median durations, and the same per practitioner.
+     * @description Referral metrics of your clinic over referrals created in [from, to) (default: the last 30
      *     days): counts by status, decided, closed-loop rate, leakage, overdue, median durations, and
      *     the same per practitioner. See the schema for each figure's definition.
      */
@@ -801,7 +976,8 @@ export interface paths {
       cookie?: never;
     };
     /**
-     * Open referrals of your clinic (sent, received or info_requested; either side) whose response
+     * Open referrals of your clinic (sent, received or info_requested; either side) whose response SLA has passed the reminder threshold, most overdue first.
+     * @description Open referrals of your clinic (sent, received or info_requested; either side) whose response
      *     SLA has passed the reminder threshold, most overdue first.
      */
     get: operations['AdminController_overdue'];
@@ -821,7 +997,8 @@ export interface paths {
       cookie?: never;
     };
     /**
-     * Open referrals of your clinic whose own-side practitioner (sender, or recipient once sent) is
+     * Open referrals of your clinic whose own-side practitioner (sender, or recipient once sent) is deactivated, newest change first: move them with `POST /referrals/:id/reassign`.
+     * @description Open referrals of your clinic whose own-side practitioner (sender, or recipient once sent) is
      *     deactivated, newest change first: move them with `POST /referrals/:id/reassign`.
      */
     get: operations['AdminController_unowned'];
@@ -840,7 +1017,10 @@ export interface paths {
       path?: never;
       cookie?: never;
     };
-    /** Your clinic's audit trail, newest first. Holds ids and actions only, never patient data. */
+    /**
+     * Your clinic's audit trail, newest first.
+     * @description Your clinic's audit trail, newest first. Holds ids and actions only, never patient data.
+     */
     get: operations['AdminController_audit'];
     put?: never;
     post?: never;
@@ -858,7 +1038,8 @@ export interface paths {
       cookie?: never;
     };
     /**
-     * CSV (RFC 4180, CRLF) of the referrals created in [from, to) that involve your clinic, oldest
+     * CSV (RFC 4180, CRLF) of the referrals created in [from, to) that involve your clinic, oldest first, streamed.
+     * @description CSV (RFC 4180, CRLF) of the referrals created in [from, to) that involve your clinic, oldest
      *     first, streamed. Contains patient names: the export is recorded in the audit log
      *     (`referral.export`, with the row count). Cells that a spreadsheet would run as a formula
      *     (starting with `=`, `+`, `-`, `@`, tab or CR) get a leading apostrophe.
@@ -879,7 +1060,12 @@ export interface paths {
       path?: never;
       cookie?: never;
     };
-    /** Up (200) or down (503); the checks and job counts with the operator credential. */
+    /**
+     * Up (200) or down (503); the checks and job counts with the operator credential.
+     * @description Up when the database and the queue store each answer within 2 s. Anyone (a load balancer)
+     *     learns only up or down; what failed, the queue backend and the job counts are for the
+     *     operator (HTTP basic auth with OPERATOR_USER/OPERATOR_PASSWORD).
+     */
     get: operations['HealthController_ready'];
     put?: never;
     post?: never;
@@ -896,7 +1082,10 @@ export interface paths {
       path?: never;
       cookie?: never;
     };
-    /** The process is up. */
+    /**
+     * The process is up (no dependency is checked; `/health/ready` checks the database and the queue store).
+     * @description The process is up (no dependency is checked; `/health/ready` checks the database and the queue store).
+     */
     get: operations['health_live'];
     put?: never;
     post?: never;
@@ -1646,6 +1835,10 @@ export interface components {
     FailedDeliveryPageDto: {
       items: components['schemas']['FailedDeliveryDto'][];
       nextCursor: string | null;
+    };
+    OneClickDto: {
+      /** @enum {string} */
+      'List-Unsubscribe': 'One-Click';
     };
     StatusCountsDto: {
       draft: number;
@@ -4552,6 +4745,81 @@ export interface operations {
       };
       /** @description problem+json with code `invalid_transition` */
       409: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+    };
+  };
+  UnsubscribeController_confirm: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        token: string;
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description The confirmation page */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'text/html': string;
+        };
+      };
+      /** @description problem+json with code `not_found` */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+    };
+  };
+  UnsubscribeController_unsubscribe: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        token: string;
+      };
+      cookie?: never;
+    };
+    requestBody: {
+      content: {
+        'application/x-www-form-urlencoded': components['schemas']['OneClickDto'];
+      };
+    };
+    responses: {
+      /** @description Unsubscribed */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'text/html': string;
+        };
+      };
+      /** @description problem+json with code `validation_failed` */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description problem+json with code `not_found` */
+      404: {
         headers: {
           [name: string]: unknown;
         };
