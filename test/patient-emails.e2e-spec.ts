@@ -22,7 +22,8 @@ function readable(mail: CapturedEmail): ReadableEmail {
   const [head, ...rest] = mail.raw.split(/\r?\n\r?\n/);
   const body = rest
     .join('\n\n')
-    .replace(/=\r?\n/g, '')
+    .replace(/\r\n/g, '\n')
+    .replace(/=\n/g, '')
     .replace(/=([0-9A-F]{2})/g, (_, hex: string) => String.fromCharCode(parseInt(hex, 16)));
   return { raw: mail.raw, headers: head.replace(/\r?\n[ \t]+/g, ' '), body };
 }
@@ -135,7 +136,7 @@ describe('patient emails', () => {
     expect(header(mail, 'List-Unsubscribe-Post')).toBe('List-Unsubscribe=One-Click');
     const url = listUnsubscribe!.slice(1, -1);
     // The same link in the body, in both parts.
-    expect(mail.body).toContain(`Stop these emails: ${url}`);
+    expect(mail.body).toContain(`Stop these emails:\n${url}`);
     expect(mail.body).toContain(`href="${url}"`);
     expect(mail.raw).toMatch(/multipart\/alternative/);
     return new URL(url).pathname;

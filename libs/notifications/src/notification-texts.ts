@@ -1,4 +1,5 @@
 import { REFERRAL_EVENT_TYPES } from '@referloop/referrals';
+import type { EmailBlock } from './texts/email-body';
 
 /**
  * Titles and bodies of notifications, per referral event and audience. They name clinics, never
@@ -111,18 +112,26 @@ export function audiencesFor(
 }
 
 /** The invitation email: who invites, the link to set a password, and until when it works. */
-export function invitationText(clinic: string, url: string, expiresAt: Date): { title: string; body: string } {
+export function invitationText(clinic: string, url: string, expiresAt: Date): { title: string; blocks: EmailBlock[] } {
   return {
     title: `${clinic} invited you to ReferLoop`,
-    body: `${clinic} invited you to ReferLoop, where clinics send each other referrals and follow them up.\n\nSet your password to start: ${url}\n\nThe link works until ${expiresAt.toISOString().slice(0, 16).replace('T', ' ')} UTC.`,
+    blocks: [
+      `${clinic} invited you to ReferLoop, where clinics send each other referrals and follow them up.`,
+      { label: 'Set your password to start', link: url },
+      `The link works until ${expiresAt.toISOString().slice(0, 16).replace('T', ' ')} UTC.`,
+    ],
   };
 }
 
 /** The password reset email: the link and how long it works; nothing else about the account. */
-export function passwordResetText(url: string): { title: string; body: string } {
+export function passwordResetText(url: string): { title: string; blocks: EmailBlock[] } {
   return {
     title: 'Reset your ReferLoop password',
-    body: `Someone asked to reset the password of your ReferLoop account. If it was you, set a new password here within the next hour (the link works once):\n\n${url}\n\nIf it was not you, ignore this email: your password stays as it is.`,
+    blocks: [
+      'Someone asked to reset the password of your ReferLoop account. If it was you, set a new password here within the next hour (the link works once):',
+      { label: 'Set a new password', link: url },
+      'If it was not you, ignore this email: your password stays as it is.',
+    ],
   };
 }
 
