@@ -346,4 +346,23 @@ describe('patient emails', () => {
     expect(skipped.last_error).toBe('consent revoked');
     expect(mailsTo(patient.email)).toHaveLength(1);
   });
+
+  it('previews every email for admins: what each event sends, to whom, on which channel', async () => {
+    expectProblem(await t.http.get('/api/v1/admin/notifications/preview').set(lmt.auth), 403, 'forbidden');
+    const { body } = await t.http.get('/api/v1/admin/notifications/preview').set(massage.admin.auth).expect(200);
+    expect(body.nextCursor).toBeNull();
+    const find = (event: string, audience: string) =>
+      body.items.find((i: { event: string; audience: string }) => i.event === event && i.audience === audience);
+    expect(find('sent', 'recipient')).toMatchObject({
+      channels: ['in_app', 'email'],
+      subject: 'New referral from Sunrise Massage',
+    });
+    expect(find('sent', 'recipient').html).toContain('Open the referral</a>');
+    const patient = find('scheduled', 'patient');
+    expect(patient).toMatchObject({ channels: ['patient_email'], subject: 'Your appointment at Capitol Physio' });
+    expect(patient.text).toContain('Tuesday, December 1, 2026 at 10:00 AM MST');
+    for (const event of ['sent', 'scheduled', 'rescheduled', 'unscheduled', 'declined', 'cancelled'])
+      expect(find(event, 'patient')?.text).toContain('Stop these emails');
+    expect(find('invitation', 'invited_practitioner').channels).toEqual(['email']);
+  });
 });

@@ -9,3 +9,4 @@ export * from './channels/trial-mailbox';
 export * from './unsubscribe-token';
 export * from './texts/email-body';
 export * from './texts/patient.en';
+export * from './texts/previews';

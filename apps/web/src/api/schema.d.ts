@@ -901,6 +901,27 @@ export interface paths {
     patch?: never;
     trace?: never;
   };
+  '/api/v1/admin/notifications/preview': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /**
+     * Every email ReferLoop sends, rendered with sample data (subject, text and HTML), with who gets it and on which channels: the same text functions the worker uses.
+     * @description Every email ReferLoop sends, rendered with sample data (subject, text and HTML), with who gets it
+     *     and on which channels: the same text functions the worker uses.
+     */
+    get: operations['NotificationsController_preview'];
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
   '/api/v1/admin/notifications/{id}/retry': {
     parameters: {
       query?: never;
@@ -1834,6 +1855,22 @@ export interface components {
     };
     FailedDeliveryPageDto: {
       items: components['schemas']['FailedDeliveryDto'][];
+      nextCursor: string | null;
+    };
+    EmailPreviewDto: {
+      /** @description The referral event (`sent`, `scheduled` …), or `invitation` / `password_reset`. */
+      event: string;
+      /** @description Who gets it: `sender`, `recipient`, `recipient_admins`, `patient`, `invited_practitioner`, `account_holder`. */
+      audience: string;
+      /** @description The channels it goes out on (`in_app`, `email`, `patient_email`); webhooks carry ids only. */
+      channels: string[];
+      subject: string;
+      text: string;
+      html: string;
+    };
+    EmailPreviewListDto: {
+      items: components['schemas']['EmailPreviewDto'][];
+      /** @description Always null: every sample comes in one page. */
       nextCursor: string | null;
     };
     OneClickDto: {
@@ -4666,6 +4703,43 @@ export interface operations {
         };
         content: {
           'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description problem+json with code `unauthenticated` */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description problem+json with code `forbidden` */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+    };
+  };
+  NotificationsController_preview: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['EmailPreviewListDto'];
         };
       };
       /** @description problem+json with code `unauthenticated` */

@@ -14,8 +14,7 @@ import { DataSource } from 'typeorm';
 import { EmailChannel } from '../channels/email.channel';
 import { WebhookChannel } from '../channels/webhook.channel';
 import type { DeliveryChannel } from '../entities';
-import { type Audience, invitationText, notificationText, passwordResetText } from '../notification-texts';
-import { emailContent } from '../texts/email-body';
+import { type Audience, invitationEmail, notificationText, passwordResetEmail, referralEmail } from '../notification-texts';
 import { appointmentWhen, isPatientEvent, patientEmail } from '../texts/patient.en';
 import { unsubscribeToken, unsubscribeUrl } from '../unsubscribe-token';
 
@@ -143,25 +142,21 @@ export class NotificationDeliverer {
       if (sha256(token) !== d.invitation_token_hash)
         throw new Error('the invitation link cannot be rebuilt with the current key');
       const url = invitationUrl(this.config, d.invitation_link_base, token);
-      const clinic = d.inviting_clinic ?? '';
-      const text = invitationText(clinic, url, d.invitation_expires_at!);
-      await this.email.send({ to: d.email, ...emailContent(text.title, clinic, text.blocks), messageId: d.id });
+      const content = invitationEmail(d.inviting_clinic ?? '', url, d.invitation_expires_at!);
+      await this.email.send({ to: d.email, ...content, messageId: d.id });
     } else if (d.notification_type === PASSWORD_RESET_REQUESTED_EVENT) {
       if (!d.email || !d.password_reset_id || !d.password_reset_open)
         return this.markSkipped(deliveryId, 'password reset no longer open');
-      const text = passwordResetText(
+      const content = passwordResetEmail(
         passwordResetUrl(this.config.publicUrl, passwordResetToken(this.config.jwt.secret, d.password_reset_id)),
       );
-      await this.email.send({ to: d.email, ...emailContent(text.title, 'ReferLoop', text.blocks), messageId: d.id });
+      await this.email.send({ to: d.email, ...content, messageId: d.id });
     } else if (d.channel === 'email') {
       const text = this.text(d);
       if (!d.email || !text) return this.markSkipped(deliveryId, 'nothing to send');
       // Headed by the clinic of the practitioner told; no patient data, as in-app.
       const clinic = d.clinic_id === d.recipient_clinic_id ? d.recipient_clinic : d.sender_clinic;
-      const content = emailContent(text.title, clinic ?? 'ReferLoop', [
-        text.body,
-        { label: 'Open the referral', link: this.link(d) },
-      ]);
+      const content = referralEmail(text, clinic ?? 'ReferLoop', this.link(d));
       await this.email.send({ to: d.email, ...content, messageId: d.id });
     } else if (d.channel === 'webhook') {
       if (!d.webhook_url || !d.webhook_secret || d.webhook_deleted) return this.markSkipped(deliveryId, 'webhook deleted');
