@@ -23,6 +23,7 @@ import { createValidationPipe } from './http/validation';
 import { SCHEMA_ENTITIES } from './schema/schema-entities';
 import { MeController } from './me/me.controller';
 import { NotificationsController } from './notifications/notifications.controller';
+import { UnsubscribeController } from './notifications/unsubscribe.controller';
 import { PartnersController } from './partners/partners.controller';
 import { PatientsController } from './patients/patients.controller';
 import { PractitionersController } from './practitioners/practitioners.controller';
@@ -70,6 +71,7 @@ export class ApiModule {
         ReferralLettersController,
         ReferenceDataController,
         NotificationsController,
+        UnsubscribeController,
         AdminController,
         HealthController,
       ],

@@ -10,6 +10,7 @@ import { isAdmin, ReferenceDataContext, useSessionRestoring, useUser } from './l
 import { AcceptInvitationPage } from './pages/AcceptInvitationPage';
 import { AuditLogPage } from './pages/admin/AuditLogPage';
 import { DashboardPage } from './pages/admin/DashboardPage';
+import { EMAIL_PREVIEW_PATH, EmailPreviewPage } from './pages/admin/EmailPreviewPage';
 import { FailedNotificationsPage } from './pages/admin/FailedNotificationsPage';
 import { OverduePage } from './pages/admin/OverduePage';
 import { PractitionersPage } from './pages/admin/PractitionersPage';
@@ -126,6 +127,8 @@ function screen(pathname: string, user: NonNullable<ReturnType<typeof useUser>>)
         return <UnownedReferralsPage user={user} />;
       case '/admin/notifications':
         return <FailedNotificationsPage />;
+      case EMAIL_PREVIEW_PATH:
+        return <EmailPreviewPage />;
       case '/admin/audit':
         return <AuditLogPage user={user} />;
     }

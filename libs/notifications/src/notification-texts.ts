@@ -1,4 +1,5 @@
 import { REFERRAL_EVENT_TYPES } from '@referloop/referrals';
+import { type EmailContent, emailContent } from './texts/email-body';
 
 /**
  * Titles and bodies of notifications, per referral event and audience. They name clinics, never
@@ -126,20 +127,33 @@ export function audiencesFor(
   return audiences;
 }
 
+/** Each referral event that tells practitioners something, with whom it tells (for the email preview). */
+export const NOTIFICATION_EVENTS = Object.entries(TEXTS).map(([event, texts]) => ({
+  event,
+  audiences: Object.keys(texts) as Audience[],
+}));
+
+/** A practitioner's email about a referral: its notification text, headed by their clinic, and a link to the referral. */
+export function referralEmail(text: { title: string; body: string }, clinic: string, referralUrl: string): EmailContent {
+  return emailContent(text.title, clinic, [text.body, { label: 'Open the referral', link: referralUrl }]);
+}
+
 /** The invitation email: who invites, the link to set a password, and until when it works. */
-export function invitationText(clinic: string, url: string, expiresAt: Date): { title: string; body: string } {
-  return {
-    title: `${clinic} invited you to ReferLoop`,
-    body: `${clinic} invited you to ReferLoop, where clinics send each other referrals and follow them up.\n\nSet your password to start: ${url}\n\nThe link works until ${expiresAt.toISOString().slice(0, 16).replace('T', ' ')} UTC.`,
-  };
+export function invitationEmail(clinic: string, url: string, expiresAt: Date): EmailContent {
+  return emailContent(`${clinic} invited you to ReferLoop`, clinic, [
+    `${clinic} invited you to ReferLoop, where clinics send each other referrals and follow them up.`,
+    { label: 'Set your password to start', link: url },
+    `The link works until ${expiresAt.toISOString().slice(0, 16).replace('T', ' ')} UTC.`,
+  ]);
 }
 
 /** The password reset email: the link and how long it works; nothing else about the account. */
-export function passwordResetText(url: string): { title: string; body: string } {
-  return {
-    title: 'Reset your ReferLoop password',
-    body: `Someone asked to reset the password of your ReferLoop account. If it was you, set a new password here within the next hour (the link works once):\n\n${url}\n\nIf it was not you, ignore this email: your password stays as it is.`,
-  };
+export function passwordResetEmail(url: string): EmailContent {
+  return emailContent('Reset your ReferLoop password', 'ReferLoop', [
+    'Someone asked to reset the password of your ReferLoop account. If it was you, set a new password here within the next hour (the link works once):',
+    { label: 'Set a new password', link: url },
+    'If it was not you, ignore this email: your password stays as it is.',
+  ]);
 }
 
 /** Event types a webhook may subscribe to (`*` for all). */

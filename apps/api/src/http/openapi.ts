@@ -15,6 +15,7 @@ const TAGS: Record<string, string> = {
   referrals: 'Referrals, their actions (the state machine), timeline and attachments',
   notifications: 'The in-app inbox, notification preferences and clinic webhooks',
   admin: 'Clinic admins: metrics, overdue referrals, audit log, failed notifications, export',
+  unsubscribe: "A patient's one-click unsubscribe from the emails about their referral (RFC 8058)",
   health: 'Liveness and readiness probes',
   'reference-data': 'Curated vocabularies and the referral state machine',
 };

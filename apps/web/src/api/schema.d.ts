@@ -1010,6 +1010,27 @@ export interface paths {
     patch?: never;
     trace?: never;
   };
+  '/api/v1/admin/notifications/preview': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /**
+     * Every email ReferLoop sends, rendered with sample data (subject, text and HTML), with who gets it and on which channels: the same text functions the worker uses.
+     * @description Every email ReferLoop sends, rendered with sample data (subject, text and HTML), with who gets it
+     *     and on which channels: the same text functions the worker uses.
+     */
+    get: operations['NotificationsController_preview'];
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
   '/api/v1/admin/notifications/{id}/retry': {
     parameters: {
       query?: never;
@@ -1024,6 +1045,31 @@ export interface paths {
      * @description Sends a failed delivery again (accepted now, delivered by the worker).
      */
     post: operations['NotificationsController_retry'];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/api/v1/unsubscribe/{token}': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /**
+     * A page asking to confirm, with a button that POSTs: a GET changes nothing, since mail scanners open the links of an email.
+     * @description A page asking to confirm, with a button that POSTs: a GET changes nothing, since mail scanners
+     *     open the links of an email.
+     */
+    get: operations['UnsubscribeController_confirm'];
+    put?: never;
+    /**
+     * RFC 8058 one-click unsubscribe: revokes the patient's `patient_notifications` consent (again: no change).
+     * @description RFC 8058 one-click unsubscribe: revokes the patient's `patient_notifications` consent (again: no change).
+     */
+    post: operations['UnsubscribeController_unsubscribe'];
     delete?: never;
     options?: never;
     head?: never;
@@ -1995,6 +2041,26 @@ export interface components {
     FailedDeliveryPageDto: {
       items: components['schemas']['FailedDeliveryDto'][];
       nextCursor: string | null;
+    };
+    EmailPreviewDto: {
+      /** @description The referral event (`sent`, `scheduled` …), or `invitation` / `password_reset`. */
+      event: string;
+      /** @description Who gets it: `sender`, `recipient`, `recipient_admins`, `patient`, `invited_practitioner`, `account_holder`. */
+      audience: string;
+      /** @description The channels it goes out on (`in_app`, `email`, `patient_email`); webhooks carry ids only. */
+      channels: string[];
+      subject: string;
+      text: string;
+      html: string;
+    };
+    EmailPreviewListDto: {
+      items: components['schemas']['EmailPreviewDto'][];
+      /** @description Always null: every sample comes in one page. */
+      nextCursor: string | null;
+    };
+    OneClickDto: {
+      /** @enum {string} */
+      'List-Unsubscribe': 'One-Click';
     };
     StatusCountsDto: {
       draft: number;
@@ -5085,6 +5151,43 @@ export interface operations {
       };
     };
   };
+  NotificationsController_preview: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['EmailPreviewListDto'];
+        };
+      };
+      /** @description problem+json with code `unauthenticated` */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description problem+json with code `forbidden` */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+    };
+  };
   NotificationsController_retry: {
     parameters: {
       query?: never;
@@ -5142,6 +5245,81 @@ export interface operations {
       };
       /** @description problem+json with code `invalid_transition` */
       409: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+    };
+  };
+  UnsubscribeController_confirm: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        token: string;
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description The confirmation page */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'text/html': string;
+        };
+      };
+      /** @description problem+json with code `not_found` */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+    };
+  };
+  UnsubscribeController_unsubscribe: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        token: string;
+      };
+      cookie?: never;
+    };
+    requestBody: {
+      content: {
+        'application/x-www-form-urlencoded': components['schemas']['OneClickDto'];
+      };
+    };
+    responses: {
+      /** @description Unsubscribed */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'text/html': string;
+        };
+      };
+      /** @description problem+json with code `validation_failed` */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description problem+json with code `not_found` */
+      404: {
         headers: {
           [name: string]: unknown;
         };

@@ -15,6 +15,7 @@ export type ReferralActionBody = Schemas['ReferralActionDto'];
 export type ReferralAction = Referral['allowedActions'][number];
 export type Notification = Schemas['NotificationDto'];
 export type FailedDelivery = Schemas['FailedDeliveryDto'];
+export type EmailPreview = Schemas['EmailPreviewDto'];
 export type AdminMetrics = Schemas['AdminMetricsDto'];
 export type ReferralMetrics = Schemas['ReferralMetricsDto'];
 export type OverdueReferral = Schemas['OverdueReferralDto'];

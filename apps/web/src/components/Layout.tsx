@@ -3,6 +3,7 @@ import { api } from '../api/client';
 import { endSession } from '../api/session';
 import type { User } from '../api/types';
 import { roleLabel } from '../lib/labels';
+import { EMAIL_PREVIEW_PATH } from '../pages/admin/EmailPreviewPage';
 import { Link, navigate, useLocation } from '../lib/router';
 import { isAdmin, isPractitioner } from '../lib/session-hooks';
 import { SECURITY_PATH } from '../pages/account/SecurityPage';
@@ -94,6 +95,7 @@ export function Layout({ user, children }: { user: User; children: ReactNode }) 
             <NavLink to="/admin/practitioners">Practitioners</NavLink>
             <NavLink to="/admin/unowned">Unowned referrals</NavLink>
             <NavLink to="/admin/notifications">Failed notifications</NavLink>
+            <NavLink to={EMAIL_PREVIEW_PATH}>Email preview</NavLink>
             <NavLink to="/admin/audit">Audit log</NavLink>
           </nav>
         )}

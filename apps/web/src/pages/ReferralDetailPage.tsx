@@ -13,8 +13,6 @@ import { type Flash, takeFlash } from '../lib/flash';
 import { formatAppointment, formatDate, formatDateTime, fullName } from '../lib/format';
 import { useAsync, useTitle } from '../lib/hooks';
 import {
-import {
-  actionLabel,
   bodyRegionLabel,
   contactLabel,
   contraindicationLabel,

@@ -13,6 +13,7 @@ import { AdminsInvitations1764246000000 } from './1764246000000-AdminsInvitation
 import { DirectoryPartners1764247000000 } from './1764247000000-DirectoryPartners';
 import { ReferralReads1764251000000 } from './1764251000000-ReferralReads';
 import { FollowUp1764252000000 } from './1764252000000-FollowUp';
+import { PatientEmails1764254000000 } from './1764254000000-PatientEmails';
 
 /** Every migration, in order. Listed explicitly: glob paths break in a Nest monorepo build. */
 export const MIGRATIONS = [
@@ -31,4 +32,5 @@ export const MIGRATIONS = [
   DirectoryPartners1764247000000,
   ReferralReads1764251000000,
   FollowUp1764252000000,
+  PatientEmails1764254000000,
 ];

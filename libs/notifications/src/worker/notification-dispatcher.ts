@@ -6,6 +6,7 @@ import { EmailChannel } from '../channels/email.channel';
 import type { DeliveryChannel, DeliveryStatus } from '../entities';
 import { RETRY_DELIVERY_EVENT } from '../notification-queue';
 import { type Audience, audiencesFor, notificationText } from '../notification-texts';
+import { isPatientEvent } from '../texts/patient.en';
 
 /** An outbox event with the facts of its referral (null columns when the referral is gone). */
 export interface EventRow {
@@ -97,6 +98,7 @@ export class NotificationDispatcher {
       const referralEvents = events.filter((e): e is ReferralEvent => e.type.startsWith('referral.') && e.sender_id !== null);
       const invitations = events.flatMap((e) => (e.type === INVITATION_CREATED_EVENT && e.payload.invitationId ? [e] : []));
       const planned = referralEvents.length > 0 ? await this.plan(tx, referralEvents) : [];
+      if (referralEvents.length > 0 && this.email.enabled) planned.push(...(await this.patientEmails(tx, referralEvents)));
       if (invitations.length > 0 && this.email.enabled) planned.push(...(await this.invitationEmails(tx, invitations)));
       const resets = events.flatMap((e) => (e.type === PASSWORD_RESET_REQUESTED_EVENT && e.payload.passwordResetId ? [e] : []));
       if (resets.length > 0 && this.email.enabled) planned.push(...(await this.passwordResetEmails(tx, resets)));
@@ -166,6 +168,45 @@ export class NotificationDispatcher {
     const emailOff = await this.usersWithEmailOff(tx, rows);
     const withEmail = rows.filter((row) => row.channel !== 'email' || !emailOff.has(row.userId!));
     return [...withEmail, ...(await this.webhookDeliveries(tx, events))];
+  }
+
+  /**
+   * The patient's email of each event that concerns them (from the sending on), when the patient has
+   * an email address and an active `patient_notifications` consent, read now: a consent revoked since
+   * the change stops it. The delivery names the patient by id only; the address is read when sending.
+   */
+  private async patientEmails(tx: EntityManager, events: ReferralEvent[]): Promise<PlannedDelivery[]> {
+    const concerned = events.filter((e) => isPatientEvent(eventName(e)) && recipientKnows(e));
+    if (concerned.length === 0) return [];
+    const reachable: { referral_id: string; patient_id: string; clinic_id: string }[] = await tx.query(
+      `SELECT r.id AS referral_id, p.id AS patient_id, p.clinic_id
+         FROM referrals r JOIN patients p ON p.id = r.patient_id
+        WHERE r.id = ANY($1::uuid[]) AND coalesce(p.email, '') <> ''
+          AND EXISTS (SELECT 1 FROM patient_consents c
+                       WHERE c.patient_id = p.id AND c.scope = 'patient_notifications' AND c.revoked_at IS NULL)`,
+      [[...new Set(concerned.map((e) => e.referral_id))]],
+    );
+    const byReferral = new Map(reachable.map((r) => [r.referral_id, r]));
+    return concerned.flatMap((event): PlannedDelivery[] => {
+      const patient = byReferral.get(event.referral_id);
+      if (!patient) return [];
+      return [
+        {
+          outboxEventId: event.id,
+          channel: 'patient_email',
+          recipientKey: `patient:${patient.patient_id}`,
+          userId: null,
+          webhookId: null,
+          clinicId: patient.clinic_id,
+          notificationType: event.type,
+          referralId: event.referral_id,
+          status: 'pending',
+          event: eventName(event),
+          title: null,
+          body: null,
+        },
+      ];
+    });
   }
 
   /** One email per invitation, to the invited practitioner (who has no inbox or preferences yet). */
