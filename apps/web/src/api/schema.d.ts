@@ -704,6 +704,50 @@ export interface paths {
     patch?: never;
     trace?: never;
   };
+  '/api/v1/referrals/{id}/messages': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /**
+     * The conversation of a sent referral, oldest message first (keyset-paged).
+     * @description The conversation of a sent referral, oldest message first (keyset-paged). A draft has none: 409 for its sender side.
+     */
+    get: operations['ReferralsController_listMessages'];
+    put?: never;
+    /**
+     * Posts a message (1–5000 characters) to the other side of a sent referral, in any state after sending; they are notified.
+     * @description Posts a message (1–5000 characters) to the other side of a sent referral, in any state after sending; they are notified.
+     */
+    post: operations['ReferralsController_postMessage'];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/api/v1/referrals/{id}/read': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /**
+     * Marks the referral's messages and timeline events read for you: its `unreadCount` in the lists drops to 0.
+     * @description Marks the referral's messages and timeline events read for you: its `unreadCount` in the lists drops to 0.
+     */
+    post: operations['ReferralsController_markRead'];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
   '/api/v1/referrals/{id}/attachments': {
     parameters: {
       query?: never;
@@ -714,8 +758,9 @@ export interface paths {
     get?: never;
     put?: never;
     /**
-     * Adds a PDF, PNG or JPEG (≤ 10 MB, recognised by content) to a draft; multipart field `file`.
-     * @description Adds a PDF, PNG or JPEG (≤ 10 MB, recognised by content) to a draft; multipart field `file`.
+     * Adds a PDF, PNG or JPEG (≤ 10 MB, recognised by content); multipart field `file`.
+     * @description Adds a PDF, PNG or JPEG (≤ 10 MB, recognised by content); multipart field `file`. To a draft: the sender side.
+     *     After sending, while open: either side, recorded on the timeline (`document_added`), the other side notified.
      */
     post: operations['ReferralsController_upload'];
     delete?: never;
@@ -1849,6 +1894,8 @@ export interface components {
       sha256: string;
       uploadedBy: string;
       createdAt: string;
+      /** @description Added after the referral was sent (by either side); what was attached before sending is frozen. */
+      addedAfterSend: boolean;
     };
     ReferralResponseDto: {
       id: string;
@@ -1901,6 +1948,8 @@ export interface components {
         | 'request-cancel'
         | 'confirm-cancel'
       )[];
+      /** @description In lists only: timeline events and messages by others since you last marked the referral read (`POST /referrals/:id/read`). */
+      unreadCount?: number;
       timeline?: components['schemas']['ReferralEventDto'][];
       attachments?: components['schemas']['AttachmentDto'][];
     };
@@ -1911,6 +1960,20 @@ export interface components {
     ReferralEventPageDto: {
       items: components['schemas']['ReferralEventDto'][];
       nextCursor: string | null;
+    };
+    ReferralMessageDto: {
+      id: string;
+      referralId: string;
+      authorId: string;
+      body: string;
+      createdAt: string;
+    };
+    ReferralMessagePageDto: {
+      items: components['schemas']['ReferralMessageDto'][];
+      nextCursor: string | null;
+    };
+    PostMessageDto: {
+      body: string;
     };
     ReassignReferralDto: {
       /**
@@ -1999,6 +2062,8 @@ export interface components {
         | 'referral.rescheduled'
         | 'referral.care_started'
         | 'referral.note_added'
+        | 'referral.message'
+        | 'referral.document_added'
         | 'referral.outcome_sent'
         | 'referral.closed'
         | 'referral.cancelled'
@@ -4279,6 +4344,173 @@ export interface operations {
       };
     };
   };
+  ReferralsController_listMessages: {
+    parameters: {
+      query?: {
+        cursor?: string;
+        limit?: number;
+      };
+      header?: never;
+      path: {
+        id: string;
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ReferralMessagePageDto'];
+        };
+      };
+      /** @description problem+json with code `validation_failed` */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description problem+json with code `unauthenticated` */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description problem+json with code `not_found` */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description problem+json with code `invalid_transition` */
+      409: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+    };
+  };
+  ReferralsController_postMessage: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        id: string;
+      };
+      cookie?: never;
+    };
+    requestBody: {
+      content: {
+        'application/json': components['schemas']['PostMessageDto'];
+      };
+    };
+    responses: {
+      201: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ReferralMessageDto'];
+        };
+      };
+      /** @description problem+json with code `validation_failed` */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description problem+json with code `unauthenticated` */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description problem+json with code `not_found` */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description problem+json with code `invalid_transition` */
+      409: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+    };
+  };
+  ReferralsController_markRead: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        id: string;
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      204: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content?: never;
+      };
+      /** @description problem+json with code `validation_failed` */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description problem+json with code `unauthenticated` */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description problem+json with code `not_found` */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+    };
+  };
   ReferralsController_upload: {
     parameters: {
       query?: never;
@@ -4341,6 +4573,15 @@ export interface operations {
           'application/problem+json': components['schemas']['Problem'];
         };
       };
+      /** @description problem+json with code `invalid_transition` */
+      409: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
       /** @description problem+json with code `payload_too_large` */
       413: {
         headers: {
@@ -4352,15 +4593,6 @@ export interface operations {
       };
       /** @description problem+json with code `unsupported_media_type` */
       415: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': components['schemas']['Problem'];
-        };
-      };
-      /** @description problem+json with code `attachments_frozen` */
-      422: {
         headers: {
           [name: string]: unknown;
         };
