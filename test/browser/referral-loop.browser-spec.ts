@@ -185,6 +185,8 @@ describe('web app in the browser: both referral stories and the admin dashboard'
       // The same picker on a phone: partners first, nothing wider than the screen.
       const phone = await newPage('lmt-phone', { width: 390, height: 844 });
       await signIn(phone, lmt.email);
+      // On a phone the navigation folds behind the header's Menu button.
+      await phone.getByRole('button', { name: 'Menu' }).click();
       await phone.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'New referral' }).click();
       await phone.getByRole('list', { name: 'Your partners' }).getByText('Priya Physio').waitFor();
       await shot(phone, '02b-recipient-picker-phone');
