@@ -27,6 +27,7 @@ import { PartnersController } from './partners/partners.controller';
 import { PatientsController } from './patients/patients.controller';
 import { PractitionersController } from './practitioners/practitioners.controller';
 import { ReferenceDataController } from './reference-data/reference-data.controller';
+import { ReferralInvitesController } from './referrals/referral-invites.controller';
 import { ReferralsController } from './referrals/referrals.controller';
 
 /**
@@ -66,6 +67,7 @@ export class ApiModule {
         InvitationsController,
         PatientsController,
         ReferralsController,
+        ReferralInvitesController,
         ReferenceDataController,
         NotificationsController,
         AdminController,

@@ -2,6 +2,7 @@ import { Transform, Type } from 'class-transformer';
 import {
   ArrayMaxSize,
   ArrayUnique,
+  IsEmail,
   IsIn,
   IsInt,
   IsNotEmpty,
@@ -15,7 +16,16 @@ import {
   Validate,
   ValidateNested,
 } from 'class-validator';
-import { BODY_REGIONS, PRIORITIES, type Priority, RED_FLAGS, REFERRAL_KINDS, type ReferralKind } from '@referloop/common';
+import {
+  BODY_REGIONS,
+  PRACTITIONER_ROLES,
+  type PractitionerRole,
+  PRIORITIES,
+  type Priority,
+  RED_FLAGS,
+  REFERRAL_KINDS,
+  type ReferralKind,
+} from '@referloop/common';
 import { type ReferralAction, type ReferralBox, REFERRAL_STATUSES, type ReferralStatus } from '@referloop/referrals';
 import { PageQueryDto } from '../http/page-query.dto';
 import { IsCalendarDate, IsPastCalendarDate, IsZonedDateTime } from '../http/validators';
@@ -44,6 +54,22 @@ export class PlanDto {
   precautions: string;
 }
 
+/** Someone not on ReferLoop: sending the referral emails them an invitation to join. */
+export class RecipientInviteDto {
+  @IsEmail({}, { message: 'must be a valid email address' })
+  @MaxLength(254)
+  email: string;
+
+  @IsString()
+  @IsNotEmpty()
+  @MaxLength(200)
+  fullName: string;
+
+  /** The recipient type of the kind: `physical_therapist` for injury_care, `massage_therapist` for maintenance_massage. */
+  @IsIn(PRACTITIONER_ROLES)
+  role: PractitionerRole;
+}
+
 export class CreateReferralDto {
   @IsIn(REFERRAL_KINDS)
   kind: ReferralKind;
@@ -51,9 +77,17 @@ export class CreateReferralDto {
   @IsUUID()
   patientId: string;
 
-  /** A practitioner of the right type, in any clinic (see GET /practitioners). */
+  /** A practitioner of the right type, in any clinic (see GET /practitioners). Exactly one of this and `recipientInvite`. */
+  @IsOptional()
   @IsUUID()
-  recipientId: string;
+  recipientId?: string;
+
+  /** Instead of `recipientId`: someone not on ReferLoop yet, invited to join when the referral is sent. */
+  @IsOptional()
+  @IsObject()
+  @ValidateNested()
+  @Type(() => RecipientInviteDto)
+  recipientInvite?: RecipientInviteDto;
 
   /** Only when a clinic admin creates the referral for a practitioner of their clinic. */
   @IsOptional()
@@ -246,6 +280,28 @@ export class AttachmentDto {
   createdAt: string;
 }
 
+export class RecipientInviteResponseDto {
+  email: string;
+  fullName: string;
+  role: string;
+  status: 'pending' | 'joined';
+  /** The single-use join link while pending (for the sender to hand over); null once joined. */
+  url: string | null;
+}
+
+export class InvitationTokenDto {
+  @IsString()
+  @IsNotEmpty()
+  @MaxLength(200)
+  token: string;
+}
+
+export class RecipientInviteLookupDto {
+  email: string;
+  fullName: string;
+  role: string;
+}
+
 export class OutcomeResponseDto {
   summary: string;
   recommendations: string | null;
@@ -261,8 +317,11 @@ export class ReferralResponseDto {
   patient: PatientSummaryDto;
   senderId: string;
   sender: PartySummaryDto;
-  recipientId: string;
-  recipient: PartySummaryDto;
+  /** Null while the recipient is someone invited who has not joined yet. */
+  recipientId: string | null;
+  recipient: PartySummaryDto | null;
+  /** Only for the sender's side, on a referral to someone not on ReferLoop. */
+  recipientInvite?: RecipientInviteResponseDto;
   priority: string;
   reason: string;
   bodyRegions: string[];
@@ -275,7 +334,7 @@ export class ReferralResponseDto {
   replacesId: string | null;
   appointmentAt: string | null;
   /** The recipient clinic's IANA time zone (e.g. `America/Denver`): where the appointment happens; show it in this zone, named. */
-  appointmentTimeZone: string;
+  appointmentTimeZone: string | null;
   outcome: OutcomeResponseDto | null;
   sentAt: string | null;
   createdAt: string;

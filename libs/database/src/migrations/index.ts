@@ -11,6 +11,7 @@ import { Accounts1764242000000 } from './1764242000000-Accounts';
 import { SkippedDeliveries1764245000000 } from './1764245000000-SkippedDeliveries';
 import { AdminsInvitations1764246000000 } from './1764246000000-AdminsInvitations';
 import { DirectoryPartners1764247000000 } from './1764247000000-DirectoryPartners';
+import { ReferralInvites1764255000000 } from './1764255000000-ReferralInvites';
 
 /** Every migration, in order. Listed explicitly: glob paths break in a Nest monorepo build. */
 export const MIGRATIONS = [
@@ -27,4 +28,5 @@ export const MIGRATIONS = [
   SkippedDeliveries1764245000000,
   AdminsInvitations1764246000000,
   DirectoryPartners1764247000000,
+  ReferralInvites1764255000000,
 ];

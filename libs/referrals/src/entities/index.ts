@@ -2,10 +2,18 @@ export * from './referral.entity';
 export * from './referral-event.entity';
 export * from './attachment.entity';
 export * from './idempotency-key.entity';
+export * from './referral-invite.entity';
 
 import { AttachmentEntity } from './attachment.entity';
 import { IdempotencyKeyEntity } from './idempotency-key.entity';
 import { ReferralEventEntity } from './referral-event.entity';
 import { ReferralEntity } from './referral.entity';
+import { ReferralInviteEntity } from './referral-invite.entity';
 
-export const REFERRAL_ENTITIES = [ReferralEntity, ReferralEventEntity, AttachmentEntity, IdempotencyKeyEntity];
+export const REFERRAL_ENTITIES = [
+  ReferralEntity,
+  ReferralEventEntity,
+  AttachmentEntity,
+  IdempotencyKeyEntity,
+  ReferralInviteEntity,
+];
