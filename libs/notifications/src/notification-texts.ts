@@ -75,6 +75,13 @@ const TEXTS: Record<string, Partial<Record<Audience, Texts>>> = {
     sender: (c) => ({ title: 'Referral reassigned to you', body: `A referral to ${c.recipientClinic} was reassigned to you.` }),
     recipient: (c) => ({ title: 'Referral reassigned to you', body: `A referral from ${c.senderClinic} was reassigned to you.` }),
   },
+  recipient_joined: {
+    recipient: (c) => ({ title: `New referral from ${c.senderClinic}`, body: `You have a new referral from ${c.senderClinic}.` }),
+    sender: (c) => ({
+      title: 'Recipient joined ReferLoop',
+      body: `The practitioner you invited joined ReferLoop (${c.recipientClinic}) and received your referral.`,
+    }),
+  },
   escalated: {
     recipient_admins: (c) => ({
       title: 'Referral overdue',
@@ -115,6 +122,17 @@ export function invitationText(clinic: string, url: string, expiresAt: Date): { 
   return {
     title: `${clinic} invited you to ReferLoop`,
     body: `${clinic} invited you to ReferLoop, where clinics send each other referrals and follow them up.\n\nSet your password to start: ${url}\n\nThe link works until ${expiresAt.toISOString().slice(0, 16).replace('T', ' ')} UTC.`,
+  };
+}
+
+/**
+ * The email inviting someone not on ReferLoop to the referral a clinic sent them: the clinic and
+ * the join link only, never the patient or the reason (it goes to an address nobody has verified).
+ */
+export function referralInviteText(clinic: string, url: string): { title: string; body: string } {
+  return {
+    title: `${clinic} wants to send you a referral on ReferLoop`,
+    body: `${clinic} wants to send you a referral on ReferLoop, where clinics send each other referrals and follow them up.\n\nJoin to receive it (the link works once): ${url}`,
   };
 }
 

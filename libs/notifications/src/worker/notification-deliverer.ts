@@ -8,13 +8,16 @@ import {
   PASSWORD_RESET_REQUESTED_EVENT,
   passwordResetToken,
   passwordResetUrl,
+  referralInviteToken,
+  referralInviteUrl,
   sha256,
 } from '@referloop/identity';
 import { DataSource } from 'typeorm';
 import { EmailChannel } from '../channels/email.channel';
 import { WebhookChannel } from '../channels/webhook.channel';
 import type { DeliveryChannel } from '../entities';
-import { type Audience, invitationText, notificationText, passwordResetText } from '../notification-texts';
+import { type Audience, invitationText, notificationText, passwordResetText, referralInviteText } from '../notification-texts';
+import { REFERRAL_INVITE_EMAIL } from './notification-dispatcher';
 
 /** A delivery this job claimed, with what sending it needs (recipient, webhook, referral, invitation). */
 interface ClaimedDelivery {
@@ -47,6 +50,12 @@ interface ClaimedDelivery {
   /** Password reset emails: the reset, and whether it is still unused, unexpired and for an active account. */
   password_reset_id: string | null;
   password_reset_open: boolean | null;
+  /** Referral invite emails: the invite's address and current link version; open while nobody joined. */
+  referral_invite_id: string | null;
+  referral_invite_email: string | null;
+  referral_invite_token_version: number | null;
+  referral_invite_token_hash: string | null;
+  referral_invite_open: boolean | null;
 }
 
 export type DeliveryOutcome = 'delivered' | 'skipped';
@@ -92,7 +101,12 @@ export class NotificationDeliverer {
               (i.accepted_at IS NULL AND i.revoked_at IS NULL AND i.expires_at > now() AND u.deactivated_at IS NULL
                 AND i.token_version = COALESCE((o.payload->>'tokenVersion')::int, 1)) AS invitation_open,
               ic.name AS inviting_clinic,
-              pr.id AS password_reset_id, (pr.used_at IS NULL AND pr.expires_at > now() AND u.deactivated_at IS NULL) AS password_reset_open
+              pr.id AS password_reset_id, (pr.used_at IS NULL AND pr.expires_at > now() AND u.deactivated_at IS NULL) AS password_reset_open,
+              ri.id AS referral_invite_id, ri.email AS referral_invite_email, ri.token_version AS referral_invite_token_version,
+              ri.token_hash AS referral_invite_token_hash,
+              -- A newer link was made meanwhile: that one's own email carries it.
+              (ri.joined_at IS NULL AND r.recipient_id IS NULL AND r.status NOT IN ('cancelled', 'expired')
+                AND ri.token_version = COALESCE((o.payload->>'tokenVersion')::int, ri.token_version)) AS referral_invite_open
          FROM claimed d
          JOIN outbox_events o ON o.id = d.outbox_event_id
          LEFT JOIN invitations i ON d.notification_type = '${INVITATION_CREATED_EVENT}' AND i.id = (o.payload->>'invitationId')::uuid
@@ -102,7 +116,8 @@ export class NotificationDeliverer {
          LEFT JOIN webhooks w ON w.id = d.webhook_id
          LEFT JOIN referrals r ON r.id = d.referral_id
          LEFT JOIN clinics sc ON sc.id = r.sender_clinic_id
-         LEFT JOIN clinics tc ON tc.id = r.recipient_clinic_id`,
+         LEFT JOIN clinics tc ON tc.id = r.recipient_clinic_id
+         LEFT JOIN referral_invites ri ON d.notification_type = '${REFERRAL_INVITE_EMAIL}' AND ri.id = r.recipient_invite_id`,
       [deliveryId, SEND_LEASE_SECONDS],
     );
     if (!d) {
@@ -126,6 +141,14 @@ export class NotificationDeliverer {
       const url = invitationUrl(this.config, d.invitation_link_base, token);
       const text = invitationText(d.inviting_clinic ?? '', url, d.invitation_expires_at!);
       await this.email.send({ to: d.email, subject: text.title, text: `${text.body}\n`, messageId: d.id });
+    } else if (d.notification_type === REFERRAL_INVITE_EMAIL) {
+      if (!d.referral_invite_id || !d.referral_invite_email || !d.referral_invite_open)
+        return this.markSkipped(deliveryId, 'referral invite no longer open');
+      const token = referralInviteToken(this.config.jwt.secret, d.referral_invite_id, d.referral_invite_token_version!);
+      if (sha256(token) !== d.referral_invite_token_hash)
+        throw new Error('the referral invite link cannot be rebuilt with the current key');
+      const text = referralInviteText(d.sender_clinic ?? '', referralInviteUrl(this.config.publicUrl, token));
+      await this.email.send({ to: d.referral_invite_email, subject: text.title, text: `${text.body}\n`, messageId: d.id });
     } else if (d.notification_type === PASSWORD_RESET_REQUESTED_EVENT) {
       if (!d.email || !d.password_reset_id || !d.password_reset_open)
         return this.markSkipped(deliveryId, 'password reset no longer open');

@@ -14,6 +14,7 @@ const event = (type: string, payload: ReferralEvent['payload'], sent = true): Re
   recipient_id: 'recipient',
   sender_clinic_id: 'sender-clinic',
   recipient_clinic_id: 'recipient-clinic',
+  recipient_invite_id: null,
   sender_clinic: 'Sunrise Massage',
   recipient_clinic: 'Capitol Physio',
   sent,
