@@ -162,11 +162,11 @@ describe('referring someone not on ReferLoop', () => {
     expect(senderView.timeline.map((e: { type: string }) => e.type)).toEqual(['created', 'sent', 'recipient_joined']);
 
     await eventually(
-      async () => (await inbox(joined)).filter((n) => n.type === 'referral.recipient_joined').length === 2,
+      async () => (await inbox(joined)).filter((n) => n.type === 'recipient_joined').length === 2,
       'the new recipient hears of both referrals',
     );
     await eventually(
-      async () => (await inbox(lmt)).some((n) => n.type === 'referral.recipient_joined' && n.referralId === first.id),
+      async () => (await inbox(lmt)).some((n) => n.type === 'recipient_joined' && n.referralId === first.id),
       'the sender hears that the recipient joined',
     );
     // The recipient takes it from here like any referral.
