@@ -10,7 +10,11 @@ export interface paths {
     };
     get?: never;
     put?: never;
-    /** Creates a clinic and its first admin, and signs the admin in. */
+    /**
+     * Creates a clinic and its first admin, and signs the admin in.
+     * @description Creates a clinic and its first admin, and signs the admin in. With `invitationToken` (a referral
+     *     invite's link), the new practitioner becomes the recipient of the referrals sent to that invite.
+     */
     post: operations['AuthController_registerClinic'];
     delete?: never;
     options?: never;
@@ -27,6 +31,10 @@ export interface paths {
     };
     get?: never;
     put?: never;
+    /**
+     * Signs in with email and password: answers the user, a short-lived access token (a bearer JWT) and a refresh token.
+     * @description Signs in with email and password: answers the user, a short-lived access token (a bearer JWT) and a refresh token.
+     */
     post: operations['AuthController_login'];
     delete?: never;
     options?: never;
@@ -44,7 +52,8 @@ export interface paths {
     get?: never;
     put?: never;
     /**
-     * Rotates the refresh token, given in the body or, for the web app, by its cookie (then the
+     * Rotates the refresh token, given in the body or, for the web app, by its cookie (then the request's Origin must be the app's).
+     * @description Rotates the refresh token, given in the body or, for the web app, by its cookie (then the
      *     request's Origin must be the app's). Reusing an already rotated token revokes the whole session.
      */
     post: operations['AuthController_refresh'];
@@ -63,7 +72,10 @@ export interface paths {
     };
     get?: never;
     put?: never;
-    /** Ends the current session: its access and refresh tokens stop working at once (and the web app's cookie is cleared). */
+    /**
+     * Ends the current session: its access and refresh tokens stop working at once (and the web app's cookie is cleared).
+     * @description Ends the current session: its access and refresh tokens stop working at once (and the web app's cookie is cleared).
+     */
     post: operations['AuthController_logout'];
     delete?: never;
     options?: never;
@@ -80,7 +92,10 @@ export interface paths {
     };
     get?: never;
     put?: never;
-    /** Sets the invited practitioner's password and signs them in. */
+    /**
+     * Sets the invited practitioner's password and signs them in.
+     * @description Sets the invited practitioner's password and signs them in.
+     */
     post: operations['AuthController_acceptInvitation'];
     delete?: never;
     options?: never;
@@ -97,7 +112,10 @@ export interface paths {
     };
     get?: never;
     put?: never;
-    /** Ends every session of the caller, the current one included (and clears the web app's cookie). */
+    /**
+     * Ends every session of the caller, the current one included (and clears the web app's cookie).
+     * @description Ends every session of the caller, the current one included (and clears the web app's cookie).
+     */
     post: operations['AuthController_logoutAll'];
     delete?: never;
     options?: never;
@@ -115,7 +133,8 @@ export interface paths {
     get?: never;
     put?: never;
     /**
-     * Emails a single-use link to set a new password (valid 1 hour) when the address belongs to an
+     * Emails a single-use link to set a new password (valid 1 hour) when the address belongs to an active account.
+     * @description Emails a single-use link to set a new password (valid 1 hour) when the address belongs to an
      *     active account. Always 202, whether or not it does: the answer reveals nothing about accounts.
      */
     post: operations['AuthController_requestPasswordReset'];
@@ -134,7 +153,10 @@ export interface paths {
     };
     get?: never;
     put?: never;
-    /** Sets a new password with the link's token and signs in; every other session of the account ends. */
+    /**
+     * Sets a new password with the link's token and signs in; every other session of the account ends.
+     * @description Sets a new password with the link's token and signs in; every other session of the account ends.
+     */
     post: operations['AuthController_confirmPasswordReset'];
     delete?: never;
     options?: never;
@@ -149,7 +171,10 @@ export interface paths {
       path?: never;
       cookie?: never;
     };
-    /** The signed-in user, with their clinic. */
+    /**
+     * The signed-in user, with their clinic.
+     * @description The signed-in user, with their clinic.
+     */
     get: operations['MeController_me'];
     put?: never;
     post?: never;
@@ -169,7 +194,8 @@ export interface paths {
     get?: never;
     put?: never;
     /**
-     * Changes the caller's password. A wrong current password is 403 `current_password_incorrect`.
+     * Changes the caller's password.
+     * @description Changes the caller's password. A wrong current password is 403 `current_password_incorrect`.
      *     Every other session of the caller ends; this one stays signed in.
      */
     post: operations['MeController_changePassword'];
@@ -186,7 +212,10 @@ export interface paths {
       path?: never;
       cookie?: never;
     };
-    /** The caller's live sessions (signed-in devices), the current one marked. */
+    /**
+     * The caller's live sessions (signed-in devices), the current one marked.
+     * @description The caller's live sessions (signed-in devices), the current one marked.
+     */
     get: operations['MeController_sessions'];
     put?: never;
     post?: never;
@@ -206,7 +235,10 @@ export interface paths {
     get?: never;
     put?: never;
     post?: never;
-    /** Ends one of the caller's sessions (its tokens stop working at once). Another user's session is 404. */
+    /**
+     * Ends one of the caller's sessions (its tokens stop working at once).
+     * @description Ends one of the caller's sessions (its tokens stop working at once). Another user's session is 404.
+     */
     delete: operations['MeController_endSession'];
     options?: never;
     head?: never;
@@ -220,12 +252,20 @@ export interface paths {
       path?: never;
       cookie?: never;
     };
+    /**
+     * Your clinic.
+     * @description Your clinic.
+     */
     get: operations['ClinicsController_get'];
     put?: never;
     post?: never;
     delete?: never;
     options?: never;
     head?: never;
+    /**
+     * Changes your clinic's details (clinic admins).
+     * @description Changes your clinic's details (clinic admins).
+     */
     patch: operations['ClinicsController_update'];
     trace?: never;
   };
@@ -237,7 +277,8 @@ export interface paths {
       cookie?: never;
     };
     /**
-     * Every user of your clinic, by name: admins and practitioners, invited, active (`active: true`)
+     * Every user of your clinic, by name: admins and practitioners, invited, active (`active: true`) or deactivated, licences expired or not.
+     * @description Every user of your clinic, by name: admins and practitioners, invited, active (`active: true`)
      *     or deactivated, licences expired or not. The directory (`GET /practitioners`) lists only who
      *     can receive referrals; this is what an admin manages (deactivate, reactivate).
      */
@@ -257,11 +298,15 @@ export interface paths {
       path?: never;
       cookie?: never;
     };
-    /** The directory across clinics. Practitioners with an expired licence are not listed. */
+    /**
+     * The directory across clinics.
+     * @description The directory across clinics. Practitioners with an expired licence are not listed.
+     */
     get: operations['PractitionersController_directory'];
     put?: never;
     /**
      * An admin adds a practitioner to the clinic; the answer carries the invitation link to hand over.
+     * @description An admin adds a practitioner to the clinic; the answer carries the invitation link to hand over.
      *     Inviting an email whose invitation is still open re-sends it (a new link; the old one stops working).
      */
     post: operations['PractitionersController_invite'];
@@ -278,13 +323,20 @@ export interface paths {
       path?: never;
       cookie?: never;
     };
+    /**
+     * One practitioner, by id.
+     * @description One practitioner, by id.
+     */
     get: operations['PractitionersController_get'];
     put?: never;
     post?: never;
     delete?: never;
     options?: never;
     head?: never;
-    /** The practitioner themself or an admin of their clinic; `isAdmin` by admins only, never removed from the last admin. */
+    /**
+     * The practitioner themself or an admin of their clinic; `isAdmin` by admins only, never removed from the last admin.
+     * @description The practitioner themself or an admin of their clinic; `isAdmin` by admins only, never removed from the last admin.
+     */
     patch: operations['PractitionersController_update'];
     trace?: never;
   };
@@ -298,7 +350,8 @@ export interface paths {
     get?: never;
     put?: never;
     /**
-     * An admin of the clinic deactivates a user: their sessions end at once, they cannot sign in,
+     * An admin of the clinic deactivates a user: their sessions end at once, they cannot sign in, they leave the directory and cannot be chosen as a recipient.
+     * @description An admin of the clinic deactivates a user: their sessions end at once, they cannot sign in,
      *     they leave the directory and cannot be chosen as a recipient. Their open referrals are listed
      *     by `GET /admin/referrals/unowned`. 422 `last_admin` for the clinic's last active admin.
      */
@@ -318,7 +371,10 @@ export interface paths {
     };
     get?: never;
     put?: never;
-    /** An admin of the clinic lets a deactivated user sign in again. */
+    /**
+     * An admin of the clinic lets a deactivated user sign in again.
+     * @description An admin of the clinic lets a deactivated user sign in again.
+     */
     post: operations['PractitionersController_reactivate'];
     delete?: never;
     options?: never;
@@ -335,7 +391,10 @@ export interface paths {
     };
     get: operations['PartnersController_listMine'];
     put?: never;
-    /** 201 when saved now, 200 when already saved. */
+    /**
+     * 201 when saved now, 200 when already saved.
+     * @description 201 when saved now, 200 when already saved.
+     */
     post: operations['PartnersController_addMine'];
     delete?: never;
     options?: never;
@@ -368,7 +427,10 @@ export interface paths {
     };
     get: operations['PartnersController_listClinic'];
     put?: never;
-    /** 201 when saved now, 200 when already saved. */
+    /**
+     * 201 when saved now, 200 when already saved.
+     * @description 201 when saved now, 200 when already saved.
+     */
     post: operations['PartnersController_addClinic'];
     delete?: never;
     options?: never;
@@ -399,7 +461,10 @@ export interface paths {
       path?: never;
       cookie?: never;
     };
-    /** Newest first: pending, accepted, expired and revoked. */
+    /**
+     * Newest first: pending, accepted, expired and revoked.
+     * @description Newest first: pending, accepted, expired and revoked.
+     */
     get: operations['InvitationsController_list'];
     put?: never;
     post?: never;
@@ -418,7 +483,10 @@ export interface paths {
     };
     get?: never;
     put?: never;
-    /** A new link, emailed again; the previous link stops working. */
+    /**
+     * A new link, emailed again; the previous link stops working.
+     * @description A new link, emailed again; the previous link stops working.
+     */
     post: operations['InvitationsController_resend'];
     delete?: never;
     options?: never;
@@ -436,7 +504,10 @@ export interface paths {
     get?: never;
     put?: never;
     post?: never;
-    /** Revokes a pending invitation: the link stops working and the email is free to invite or sign up again. */
+    /**
+     * Revokes a pending invitation: the link stops working and the email is free to invite or sign up again.
+     * @description Revokes a pending invitation: the link stops working and the email is free to invite or sign up again.
+     */
     delete: operations['InvitationsController_revoke'];
     options?: never;
     head?: never;
@@ -450,8 +521,16 @@ export interface paths {
       path?: never;
       cookie?: never;
     };
+    /**
+     * Your clinic's patients, keyset-paged; `q` searches by name.
+     * @description Your clinic's patients, keyset-paged; `q` searches by name.
+     */
     get: operations['PatientsController_list'];
     put?: never;
+    /**
+     * Adds a patient to your clinic.
+     * @description Adds a patient to your clinic.
+     */
     post: operations['PatientsController_create'];
     delete?: never;
     options?: never;
@@ -466,12 +545,20 @@ export interface paths {
       path?: never;
       cookie?: never;
     };
+    /**
+     * One patient of your clinic.
+     * @description One patient of your clinic.
+     */
     get: operations['PatientsController_get'];
     put?: never;
     post?: never;
     delete?: never;
     options?: never;
     head?: never;
+    /**
+     * Changes a patient's details.
+     * @description Changes a patient's details.
+     */
     patch: operations['PatientsController_update'];
     trace?: never;
   };
@@ -484,7 +571,10 @@ export interface paths {
     };
     get?: never;
     put?: never;
-    /** Records a consent; if the scope is already active, answers the active consent. */
+    /**
+     * Records a consent; if the scope is already active, answers the active consent.
+     * @description Records a consent; if the scope is already active, answers the active consent.
+     */
     post: operations['PatientsController_grant'];
     delete?: never;
     options?: never;
@@ -501,6 +591,10 @@ export interface paths {
     };
     get?: never;
     put?: never;
+    /**
+     * Revokes a consent; it stays on record with when and by whom it was revoked.
+     * @description Revokes a consent; it stays on record with when and by whom it was revoked.
+     */
     post: operations['PatientsController_revoke'];
     delete?: never;
     options?: never;
@@ -515,11 +609,15 @@ export interface paths {
       path?: never;
       cookie?: never;
     };
-    /** Your referrals, newest change first, keyset-paged. `box=clinic` is for clinic admins. */
+    /**
+     * Your referrals, newest change first, keyset-paged.
+     * @description Your referrals, newest change first, keyset-paged. `box=clinic` is for clinic admins.
+     */
     get: operations['ReferralsController_list'];
     put?: never;
     /**
-     * Creates a draft (version 1). With an `Idempotency-Key` header, the same key and body give the
+     * Creates a draft (version 1).
+     * @description Creates a draft (version 1). With an `Idempotency-Key` header, the same key and body give the
      *     same answer (one referral), the same key with another body is 422.
      */
     post: operations['ReferralsController_create'];
@@ -536,7 +634,10 @@ export interface paths {
       path?: never;
       cookie?: never;
     };
-    /** The referral with its timeline and attachments. The recipient's first read acknowledges it. */
+    /**
+     * The referral with its timeline and attachments.
+     * @description The referral with its timeline and attachments. The recipient's first read acknowledges it.
+     */
     get: operations['ReferralsController_get'];
     put?: never;
     post?: never;
@@ -553,6 +654,10 @@ export interface paths {
       path?: never;
       cookie?: never;
     };
+    /**
+     * The referral's timeline, oldest event first.
+     * @description The referral's timeline, oldest event first.
+     */
     get: operations['ReferralsController_events'];
     put?: never;
     post?: never;
@@ -571,7 +676,10 @@ export interface paths {
     };
     get?: never;
     put?: never;
-    /** Adds a PDF, PNG or JPEG (≤ 10 MB, recognised by content) to a draft; multipart field `file`. */
+    /**
+     * Adds a PDF, PNG or JPEG (≤ 10 MB, recognised by content) to a draft; multipart field `file`.
+     * @description Adds a PDF, PNG or JPEG (≤ 10 MB, recognised by content) to a draft; multipart field `file`.
+     */
     post: operations['ReferralsController_upload'];
     delete?: never;
     options?: never;
@@ -586,9 +694,35 @@ export interface paths {
       path?: never;
       cookie?: never;
     };
+    /**
+     * Downloads an attachment, named with the extension of its content.
+     * @description Downloads an attachment, named with the extension of its content.
+     */
     get: operations['ReferralsController_download'];
     put?: never;
     post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/api/v1/referrals/{id}/resend-invite': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /**
+     * A new join link for the referral's invitee (someone not on ReferLoop, not joined yet): the previous link stops working; once the referral was sent, the new link is emailed.
+     * @description A new join link for the referral's invitee (someone not on ReferLoop, not joined yet): the
+     *     previous link stops working; once the referral was sent, the new link is emailed. Sender side
+     *     only; answers the referral with the new `recipientInvite.url`.
+     */
+    post: operations['ReferralsController_resendInvite'];
     delete?: never;
     options?: never;
     head?: never;
@@ -605,7 +739,8 @@ export interface paths {
     get?: never;
     put?: never;
     /**
-     * An admin hands their clinic's side of an open referral to another active practitioner of the
+     * An admin hands their clinic's side of an open referral to another active practitioner of the same role in their clinic (e.g.
+     * @description An admin hands their clinic's side of an open referral to another active practitioner of the
      *     same role in their clinic (e.g. from a deactivated one). Appends a `reassigned` timeline event
      *     (data: side, fromPractitionerId, toPractitionerId) and notifies the new owner. 422
      *     `practitioner_role_mismatch` / `practitioner_inactive` / `licence_expired` for an unfit target;
@@ -628,12 +763,34 @@ export interface paths {
     get?: never;
     put?: never;
     /**
-     * A lifecycle action (see the state machine in GET /reference-data). Send the version you read
+     * A lifecycle action (see the state machine in GET /reference-data).
+     * @description A lifecycle action (see the state machine in GET /reference-data). Send the version you read
      *     (body `version` or `If-Match`); 409 `stale_version` if it changed, 409 `invalid_transition`
      *     (with `currentStatus` and `allowedActions`) if the action is not possible now, 403 if you are
      *     not the party who takes it.
      */
     post: operations['ReferralsController_act'];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/api/v1/referral-invites/lookup': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /**
+     * The invited email, full name and role of a pending referral invite, for the sign-up page to pre-fill (the token in the body, never in a URL).
+     * @description The invited email, full name and role of a pending referral invite, for the sign-up page to
+     *     pre-fill (the token in the body, never in a URL). 400 for an unknown or used link.
+     */
+    post: operations['ReferralInvitesController_lookup'];
     delete?: never;
     options?: never;
     head?: never;
@@ -647,6 +804,10 @@ export interface paths {
       path?: never;
       cookie?: never;
     };
+    /**
+     * The curated lists (specialties, body regions, red flags, …) and the referral state machine; no sign-in needed.
+     * @description The curated lists (specialties, body regions, red flags, …) and the referral state machine; no sign-in needed.
+     */
     get: operations['ReferenceDataController_get'];
     put?: never;
     post?: never;
@@ -663,7 +824,10 @@ export interface paths {
       path?: never;
       cookie?: never;
     };
-    /** Your in-app inbox, newest first. */
+    /**
+     * Your in-app inbox, newest first.
+     * @description Your in-app inbox, newest first.
+     */
     get: operations['NotificationsController_inbox'];
     put?: never;
     post?: never;
@@ -682,6 +846,10 @@ export interface paths {
     };
     get?: never;
     put?: never;
+    /**
+     * Marks one of your notifications read.
+     * @description Marks one of your notifications read.
+     */
     post: operations['NotificationsController_read'];
     delete?: never;
     options?: never;
@@ -696,7 +864,15 @@ export interface paths {
       path?: never;
       cookie?: never;
     };
+    /**
+     * Your notification channels: in-app (always on) and email.
+     * @description Your notification channels: in-app (always on) and email.
+     */
     get: operations['NotificationsController_preferences'];
+    /**
+     * Turns your email notifications on or off.
+     * @description Turns your email notifications on or off.
+     */
     put: operations['NotificationsController_setPreferences'];
     post?: never;
     delete?: never;
@@ -712,9 +888,16 @@ export interface paths {
       path?: never;
       cookie?: never;
     };
+    /**
+     * Your clinic's webhooks (clinic admins).
+     * @description Your clinic's webhooks (clinic admins). A webhook's secret is shown only when it is created.
+     */
     get: operations['NotificationsController_listWebhooks'];
     put?: never;
-    /** A clinic webhook; deliveries are signed (HMAC-SHA256 over `<timestamp>.<raw body>`). */
+    /**
+     * A clinic webhook; deliveries are signed (HMAC-SHA256 over `<timestamp>.<raw body>`).
+     * @description A clinic webhook; deliveries are signed (HMAC-SHA256 over `<timestamp>.<raw body>`).
+     */
     post: operations['NotificationsController_createWebhook'];
     delete?: never;
     options?: never;
@@ -732,6 +915,10 @@ export interface paths {
     get?: never;
     put?: never;
     post?: never;
+    /**
+     * Removes a webhook: nothing more is sent to it (clinic admins).
+     * @description Removes a webhook: nothing more is sent to it (clinic admins).
+     */
     delete: operations['NotificationsController_deleteWebhook'];
     options?: never;
     head?: never;
@@ -745,7 +932,10 @@ export interface paths {
       path?: never;
       cookie?: never;
     };
-    /** Email and webhook deliveries of your clinic that failed after the last attempt. */
+    /**
+     * Email and webhook deliveries of your clinic that failed after the last attempt.
+     * @description Email and webhook deliveries of your clinic that failed after the last attempt.
+     */
     get: operations['NotificationsController_failed'];
     put?: never;
     post?: never;
@@ -764,7 +954,10 @@ export interface paths {
     };
     get?: never;
     put?: never;
-    /** Sends a failed delivery again (accepted now, delivered by the worker). */
+    /**
+     * Sends a failed delivery again (accepted now, delivered by the worker).
+     * @description Sends a failed delivery again (accepted now, delivered by the worker).
+     */
     post: operations['NotificationsController_retry'];
     delete?: never;
     options?: never;
@@ -780,7 +973,8 @@ export interface paths {
       cookie?: never;
     };
     /**
-     * Referral metrics of your clinic over referrals created in [from, to) (default: the last 30
+     * Referral metrics of your clinic over referrals created in [from, to) (default: the last 30 days): counts by status, decided, closed-loop rate, leakage, overdue, median durations, and the same per practitioner.
+     * @description Referral metrics of your clinic over referrals created in [from, to) (default: the last 30
      *     days): counts by status, decided, closed-loop rate, leakage, overdue, median durations, and
      *     the same per practitioner. See the schema for each figure's definition.
      */
@@ -801,7 +995,8 @@ export interface paths {
       cookie?: never;
     };
     /**
-     * Open referrals of your clinic (sent, received or info_requested; either side) whose response
+     * Open referrals of your clinic (sent, received or info_requested; either side) whose response SLA has passed the reminder threshold, most overdue first.
+     * @description Open referrals of your clinic (sent, received or info_requested; either side) whose response
      *     SLA has passed the reminder threshold, most overdue first.
      */
     get: operations['AdminController_overdue'];
@@ -821,7 +1016,8 @@ export interface paths {
       cookie?: never;
     };
     /**
-     * Open referrals of your clinic whose own-side practitioner (sender, or recipient once sent) is
+     * Open referrals of your clinic whose own-side practitioner (sender, or recipient once sent) is deactivated, newest change first: move them with `POST /referrals/:id/reassign`.
+     * @description Open referrals of your clinic whose own-side practitioner (sender, or recipient once sent) is
      *     deactivated, newest change first: move them with `POST /referrals/:id/reassign`.
      */
     get: operations['AdminController_unowned'];
@@ -840,7 +1036,10 @@ export interface paths {
       path?: never;
       cookie?: never;
     };
-    /** Your clinic's audit trail, newest first. Holds ids and actions only, never patient data. */
+    /**
+     * Your clinic's audit trail, newest first.
+     * @description Your clinic's audit trail, newest first. Holds ids and actions only, never patient data.
+     */
     get: operations['AdminController_audit'];
     put?: never;
     post?: never;
@@ -858,7 +1057,8 @@ export interface paths {
       cookie?: never;
     };
     /**
-     * CSV (RFC 4180, CRLF) of the referrals created in [from, to) that involve your clinic, oldest
+     * CSV (RFC 4180, CRLF) of the referrals created in [from, to) that involve your clinic, oldest first, streamed.
+     * @description CSV (RFC 4180, CRLF) of the referrals created in [from, to) that involve your clinic, oldest
      *     first, streamed. Contains patient names: the export is recorded in the audit log
      *     (`referral.export`, with the row count). Cells that a spreadsheet would run as a formula
      *     (starting with `=`, `+`, `-`, `@`, tab or CR) get a leading apostrophe.
@@ -879,7 +1079,12 @@ export interface paths {
       path?: never;
       cookie?: never;
     };
-    /** Up (200) or down (503); the checks and job counts with the operator credential. */
+    /**
+     * Up (200) or down (503); the checks and job counts with the operator credential.
+     * @description Up when the database and the queue store each answer within 2 s. Anyone (a load balancer)
+     *     learns only up or down; what failed, the queue backend and the job counts are for the
+     *     operator (HTTP basic auth with OPERATOR_USER/OPERATOR_PASSWORD).
+     */
     get: operations['HealthController_ready'];
     put?: never;
     post?: never;
@@ -896,7 +1101,10 @@ export interface paths {
       path?: never;
       cookie?: never;
     };
-    /** The process is up. */
+    /**
+     * The process is up (no dependency is checked; `/health/ready` checks the database and the queue store).
+     * @description The process is up (no dependency is checked; `/health/ready` checks the database and the queue store).
+     */
     get: operations['health_live'];
     put?: never;
     post?: never;
@@ -970,6 +1178,12 @@ export interface components {
     RegisterClinicDto: {
       clinic: components['schemas']['ClinicDto'];
       admin: components['schemas']['AdminDto'];
+      /**
+       * @description The token of a referral invite's link (someone not on ReferLoop who was sent a referral): the
+       *     new practitioner (`admin.practitioner` required, with the invited role) becomes its recipient.
+       *     Single-use. The email may differ from the invited address: the link is the proof, not the address.
+       */
+      invitationToken?: string;
     };
     AddressResponseDto: {
       line1: string;
@@ -1322,6 +1536,16 @@ export interface components {
       /** @enum {string} */
       preferredContact?: 'email' | 'phone' | 'sms' | 'mail';
     };
+    RecipientInviteDto: {
+      /** Format: email */
+      email: string;
+      fullName: string;
+      /**
+       * @description The recipient type of the kind: `physical_therapist` for injury_care, `massage_therapist` for maintenance_massage.
+       * @enum {string}
+       */
+      role: 'massage_therapist' | 'physical_therapist';
+    };
     PlanDto: {
       /** @description Weeks between maintenance sessions. */
       frequencyWeeks: number;
@@ -1368,9 +1592,11 @@ export interface components {
       patientId: string;
       /**
        * Format: uuid
-       * @description A practitioner of the right type, in any clinic (see GET /practitioners).
+       * @description A practitioner of the right type, in any clinic (see GET /practitioners). Exactly one of this and `recipientInvite`.
        */
-      recipientId: string;
+      recipientId?: string;
+      /** @description Instead of `recipientId`: someone not on ReferLoop yet, invited to join when the referral is sent. */
+      recipientInvite?: components['schemas']['RecipientInviteDto'];
       /**
        * Format: uuid
        * @description Only when a clinic admin creates the referral for a practitioner of their clinic.
@@ -1451,6 +1677,15 @@ export interface components {
       clinicId: string;
       clinicName: string;
     };
+    RecipientInviteResponseDto: {
+      email: string;
+      fullName: string;
+      role: string;
+      /** @enum {string} */
+      status: 'pending' | 'joined';
+      /** @description The single-use join link while pending (for the sender to hand over); null once joined. */
+      url: string | null;
+    };
     OutcomeResponseDto: {
       summary: string;
       recommendations: string | null;
@@ -1490,8 +1725,11 @@ export interface components {
       patient: components['schemas']['PatientSummaryDto'];
       senderId: string;
       sender: components['schemas']['PartySummaryDto'];
-      recipientId: string;
-      recipient: components['schemas']['PartySummaryDto'];
+      /** @description Null while the recipient is someone invited who has not joined yet. */
+      recipientId: string | null;
+      recipient: components['schemas']['PartySummaryDto'] | null;
+      /** @description Only for the sender's side, on a referral to someone not on ReferLoop. */
+      recipientInvite?: components['schemas']['RecipientInviteResponseDto'];
       priority: string;
       reason: string;
       bodyRegions: string[];
@@ -1504,7 +1742,7 @@ export interface components {
       replacesId: string | null;
       appointmentAt: string | null;
       /** @description The recipient clinic's IANA time zone (e.g. `America/Denver`): where the appointment happens; show it in this zone, named. */
-      appointmentTimeZone: string;
+      appointmentTimeZone: string | null;
       outcome: components['schemas']['OutcomeResponseDto'] | null;
       sentAt: string | null;
       createdAt: string;
@@ -1558,6 +1796,14 @@ export interface components {
       reason?: string;
       appointmentAt?: string;
       outcome?: components['schemas']['OutcomeDto'];
+    };
+    InvitationTokenDto: {
+      token: string;
+    };
+    RecipientInviteLookupDto: {
+      email: string;
+      fullName: string;
+      role: string;
     };
     NotificationDto: {
       id: string;
@@ -1614,6 +1860,7 @@ export interface components {
         | 'referral.reminder_sent'
         | 'referral.escalated'
         | 'referral.reassigned'
+        | 'referral.recipient_joined'
       )[];
     };
     WebhookDto: {
@@ -1728,7 +1975,8 @@ export interface components {
       side: 'sent' | 'received' | 'both';
       patientId: string;
       sender: components['schemas']['OverduePartyDto'];
-      recipient: components['schemas']['OverduePartyDto'];
+      /** @description Null while the recipient is someone invited who has not joined ReferLoop yet. */
+      recipient: components['schemas']['OverduePartyDto'] | null;
       createdAt: string;
       sentAt: string;
       /** @description Response-SLA time at `asOf`, in seconds: since sending, without the time in info_requested. */
@@ -3948,6 +4196,72 @@ export interface operations {
       };
     };
   };
+  ReferralsController_resendInvite: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        id: string;
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ReferralResponseDto'];
+        };
+      };
+      /** @description problem+json with code `validation_failed` */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description problem+json with code `unauthenticated` */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description problem+json with code `forbidden` */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description problem+json with code `not_found` */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description problem+json with code `invalid_transition` */
+      409: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+    };
+  };
   ReferralsController_reassign: {
     parameters: {
       query?: never;
@@ -4119,6 +4433,47 @@ export interface operations {
       };
       /** @description problem+json with code `consent_required`, `recipient_type_mismatch`, `sender_role_mismatch`, `licence_expired`, `recipient_not_accepting` */
       422: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+    };
+  };
+  ReferralInvitesController_lookup: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody: {
+      content: {
+        'application/json': components['schemas']['InvitationTokenDto'];
+      };
+    };
+    responses: {
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['RecipientInviteLookupDto'];
+        };
+      };
+      /** @description problem+json with code `validation_failed` */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description problem+json with code `rate_limited` */
+      429: {
         headers: {
           [name: string]: unknown;
         };

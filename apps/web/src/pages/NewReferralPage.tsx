@@ -9,7 +9,7 @@ import { PatientPicker, sharingConsent } from '../components/PatientPicker';
 import { setFlash } from '../lib/flash';
 import { localDate } from '../lib/format';
 import { useTitle } from '../lib/hooks';
-import { bodyRegionLabel, redFlagLabel } from '../lib/labels';
+import { bodyRegionLabel, recipientParty, redFlagLabel } from '../lib/labels';
 import { Link, navigate, useLocation } from '../lib/router';
 import { isPractitioner, useReferenceData, useUser } from '../lib/session-hooks';
 
@@ -223,7 +223,7 @@ export function NewReferralPage() {
       </div>
       {replaced && (
         <Notice tone="info">
-          Redirecting the {replaced.status} referral to {replaced.recipient.fullName}: choose another recipient.
+          Redirecting the {replaced.status} referral to {recipientParty(replaced).fullName}: choose another recipient.
         </Notice>
       )}
       <div ref={summaryRef} tabIndex={-1} className="summary-anchor">
