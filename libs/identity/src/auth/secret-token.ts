@@ -69,5 +69,5 @@ export function referralInviteToken(serverSecret: string, inviteId: string, vers
 
 /** The web app's sign-up page; the token rides in the fragment, which browsers never send to a server. */
 export function referralInviteUrl(publicUrl: string, token: string): string {
-  return `${publicUrl}/signup#invitation=${encodeURIComponent(token)}`;
+  return `${publicUrl}/sign-up#invitation=${encodeURIComponent(token)}`;
 }
