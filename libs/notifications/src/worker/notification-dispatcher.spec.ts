@@ -37,6 +37,7 @@ describe('who hears of each referral event', () => {
     cancel_confirmed: ['sender'],
     reminder_sent: ['recipient'],
     escalated: ['recipient_admins', 'sender'],
+    recipient_joined: ['recipient', 'sender'],
   };
 
   it.each(REFERRAL_EVENT_TYPES.filter((t) => t !== 'note_added').map((t) => [t]))('%s', (type) => {
@@ -58,6 +59,12 @@ describe('who hears of each referral event', () => {
 });
 
 describe('recipientKnows', () => {
+  it('is false while the recipient is someone invited who has not joined', () => {
+    expect(
+      recipientKnows({ ...event('sent', { fromStatus: 'draft', toStatus: 'sent' }), recipient_id: null as unknown as string }),
+    ).toBe(false);
+  });
+
   it('is false while the referral is a draft, true from its sending on', () => {
     expect(recipientKnows(event('created', { fromStatus: null, toStatus: 'draft' }, false))).toBe(false);
     expect(recipientKnows(event('cancelled', { fromStatus: 'draft', toStatus: 'cancelled' }, false))).toBe(false);
