@@ -252,6 +252,15 @@ describe('an invite nobody accepts', () => {
       'expiry',
       20_000,
     );
+    // The sender is told, naming the invitee as nobody's clinic yet.
+    await eventually(async () => {
+      const items = (await t.http.get('/api/v1/notifications').set(lmt.auth).expect(200)).body.items as {
+        type: string;
+        referralId: string;
+        body: string;
+      }[];
+      return items.find((n) => n.type === 'expired' && n.referralId === draft.id)?.body.includes('the practitioner you invited');
+    }, 'the sender hears of the expiry');
     const late = signedIn(
       (await joinAsPhysio(t.http, uniqueEmail('late'), tokenOf(draft.recipientInvite!.url!)).expect(201)).body,
     );

@@ -11,6 +11,9 @@ export interface TextContext {
   recipientClinic: string;
 }
 
+/** How texts name the recipient's clinic before the invited recipient has joined (it has none yet). */
+export const INVITED_RECIPIENT = 'the practitioner you invited';
+
 type Texts = (c: TextContext) => { title: string; body: string };
 
 const TEXTS: Record<string, Partial<Record<Audience, Texts>>> = {

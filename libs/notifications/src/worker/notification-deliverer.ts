@@ -16,7 +16,14 @@ import { DataSource } from 'typeorm';
 import { EmailChannel } from '../channels/email.channel';
 import { WebhookChannel } from '../channels/webhook.channel';
 import type { DeliveryChannel } from '../entities';
-import { type Audience, invitationText, notificationText, passwordResetText, referralInviteText } from '../notification-texts';
+import {
+  type Audience,
+  INVITED_RECIPIENT,
+  invitationText,
+  notificationText,
+  passwordResetText,
+  referralInviteText,
+} from '../notification-texts';
 import { REFERRAL_INVITE_EMAIL } from './notification-dispatcher';
 
 /** A delivery this job claimed, with what sending it needs (recipient, webhook, referral, invitation). */
@@ -238,7 +245,10 @@ export class NotificationDeliverer {
         : event === 'escalated' && d.clinic_id === d.recipient_clinic_id
           ? 'recipient_admins'
           : 'recipient';
-    return notificationText(event, audience, { senderClinic: d.sender_clinic ?? '', recipientClinic: d.recipient_clinic ?? '' });
+    return notificationText(event, audience, {
+      senderClinic: d.sender_clinic ?? '',
+      recipientClinic: d.recipient_clinic ?? INVITED_RECIPIENT,
+    });
   }
 
   private link(d: ClaimedDelivery): string {

@@ -6,7 +6,7 @@ import { DataSource, type EntityManager } from 'typeorm';
 import { EmailChannel } from '../channels/email.channel';
 import type { DeliveryChannel, DeliveryStatus } from '../entities';
 import { RETRY_DELIVERY_EVENT } from '../notification-queue';
-import { type Audience, audiencesFor, notificationText } from '../notification-texts';
+import { type Audience, INVITED_RECIPIENT, audiencesFor, notificationText } from '../notification-texts';
 
 /** An outbox event with the facts of its referral (null columns when the referral is gone). */
 export interface EventRow {
@@ -145,7 +145,7 @@ export class NotificationDispatcher {
 
     for (const event of events) {
       const recipientSees = recipientKnows(event);
-      const context = { senderClinic: event.sender_clinic ?? '', recipientClinic: event.recipient_clinic ?? '' };
+      const context = { senderClinic: event.sender_clinic ?? '', recipientClinic: event.recipient_clinic ?? INVITED_RECIPIENT };
       for (const audience of audiences.get(event.id)!) {
         const text = notificationText(eventName(event), audience, context);
         if (!text) continue;
