@@ -367,10 +367,8 @@ describe('accounts', () => {
     it('two admins deactivating each other at once leave the clinic exactly one active admin', async () => {
       const duo = await registerClinic(t.http);
       const second = await addPractitioner(t.http, duo, 'massage_therapist');
-      // (Promoted in the database: admins are made by another route.)
-      await db.query(`UPDATE users SET role = 'clinic_admin', licence_number = NULL, licence_region = NULL WHERE id = $1`, [
-        second.id,
-      ]);
+      // A practitioner with admin rights: the second active admin.
+      await t.http.patch(`/api/v1/practitioners/${second.id}`).set(duo.admin.auth).send({ isAdmin: true }).expect(200);
       const answers = await Promise.all([
         t.http.post(`/api/v1/practitioners/${second.id}/deactivate`).set(duo.admin.auth),
         t.http.post(`/api/v1/practitioners/${duo.admin.id}/deactivate`).set(second.auth),
@@ -378,7 +376,7 @@ describe('accounts', () => {
       expect(answers.filter((r) => r.status === 200)).toHaveLength(1);
       for (const loser of answers.filter((r) => r.status !== 200)) expect([401, 422]).toContain(loser.status);
       const { rows } = await db.query(
-        `SELECT count(*)::int AS n FROM users WHERE clinic_id = $1 AND role = 'clinic_admin' AND deactivated_at IS NULL`,
+        `SELECT count(*)::int AS n FROM users WHERE clinic_id = $1 AND is_admin AND deactivated_at IS NULL`,
         [duo.clinicId],
       );
       expect(rows[0].n).toBe(1);

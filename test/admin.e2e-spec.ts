@@ -211,6 +211,8 @@ describe('admin API', () => {
         medianTimeToAcceptSeconds: 5 * 3600,
         // (10 h + 20 h) / 2
         medianTimeToFirstAppointmentSeconds: 15 * 3600,
+        // No outcome here gave a discharge pain level.
+        medianPainChange: null,
       });
     });
 
@@ -258,6 +260,7 @@ describe('admin API', () => {
         overdue: 1,
         medianTimeToAcceptSeconds: 5 * 3600,
         medianTimeToFirstAppointmentSeconds: 15 * 3600,
+        medianPainChange: null,
       });
       // B's draft addressed to Alex is not received yet.
       expect(alex.received).toMatchObject({ total: 0, medianTimeToAcceptSeconds: null });

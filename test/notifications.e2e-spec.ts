@@ -4,7 +4,7 @@ import { DELIVERIES_QUEUE, type DeliverJob, JOB, verifyWebhook } from '@referloo
 import type { Queue } from 'bullmq';
 import { PASSWORD, practitionerPayload } from '@referloop/testing';
 import { Client } from 'pg';
-import { actOk, createPatient, createReferral, injuryReferralBody } from './support/referral-helpers';
+import { actOk, createPatient, createReferral, inDays, injuryReferralBody } from './support/referral-helpers';
 import { type CapturedEmail, eventually, startSmtpSink, startWebhookSink } from './support/sinks';
 import {
   addPractitioner,
@@ -128,6 +128,28 @@ describe('notifications', () => {
     await eventually(() => smtp.messages.find((m) => m.to.includes(pt.email) && m.raw.includes(referral.id)), 'recipient email');
     expect(smtp.messages.filter((m) => m.to.includes(lmt.email) && m.raw.includes(referral.id))).toHaveLength(0);
     await t.http.put('/api/v1/me/notification-preferences').set(lmt.auth).send({ email: true }).expect(200);
+  });
+
+  it('tells the sender a rescheduled appointment moved (not removed)', async () => {
+    const patient = await createPatient(t.http, lmt);
+    let referral = await createReferral(t.http, lmt, injuryReferralBody(patient.id, pt.id));
+    referral = await actOk(t.http, lmt, referral, 'send');
+    referral = await actOk(t.http, pt, referral, 'accept');
+    referral = await actOk(t.http, pt, referral, 'schedule', { appointmentAt: inDays(2) });
+    referral = await actOk(t.http, pt, referral, 'reschedule', { appointmentAt: inDays(4) });
+    const moved = await eventually(
+      async () =>
+        (await inbox(lmt)).items.find(
+          (n: { referralId: string; type: string }) => n.referralId === referral.id && n.type === 'rescheduled',
+        ) as { title: string; body: string } | undefined,
+      'rescheduled notification',
+    );
+    expect(moved).toMatchObject({ title: 'Appointment moved', body: 'Capitol Physio moved the appointment for your referral.' });
+    expect(
+      (await inbox(lmt)).items.filter(
+        (n: { referralId: string; type: string }) => n.referralId === referral.id && n.type === 'unscheduled',
+      ),
+    ).toHaveLength(0);
   });
 
   it('retries a failing webhook with backoff and delivers it once', async () => {

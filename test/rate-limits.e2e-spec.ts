@@ -5,7 +5,7 @@ import pino from 'pino';
 import request from 'supertest';
 import type TestAgent from 'supertest/lib/agent';
 import { createApiApp } from '../apps/api/src/http/create-api-app';
-import { expectProblem, startTestApp, type TestApp } from './support/test-app';
+import { expectProblem, registerClinic, startTestApp, type TestApp } from './support/test-app';
 
 const LIMIT = 4;
 
@@ -94,6 +94,18 @@ describe('rate limits shared by API replicas', () => {
       expect(statuses).toEqual([...Array(LIMIT).fill(401), 429]);
     } finally {
       await direct.close();
+    }
+  });
+
+  it('lets sign-ins through (no 500) while the counter store is unreachable', async () => {
+    const broken = await startTestApp({ REDIS_URL: 'redis://127.0.0.1:1', AUTH_RATE_LIMIT_PER_MINUTE: '1' });
+    try {
+      const clinic = await registerClinic(broken.http);
+      for (let i = 0; i < 3; i += 1) {
+        await broken.http.post('/api/v1/auth/login').send({ email: clinic.admin.email, password: PASSWORD }).expect(200);
+      }
+    } finally {
+      await broken.close();
     }
   });
 });

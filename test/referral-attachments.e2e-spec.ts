@@ -101,6 +101,7 @@ describe('referral attachments', () => {
       sha256: sha256(content),
       uploadedBy: lmt.id,
       createdAt: expect.any(String),
+      addedAfterSend: false,
     });
     const { rows } = await sql.query(`SELECT content, sha256, content_type FROM referral_attachments WHERE id = $1`, [
       res.body.id,
@@ -168,19 +169,34 @@ describe('referral attachments', () => {
     expect(res.body.fileName).not.toMatch(/[/\\"]/);
   });
 
-  it('freezes attachments once the referral is sent (422 attachments_frozen), and the recipient downloads the exact bytes', async () => {
+  it('keeps what was attached before sending, adds later documents from either side, and the recipient downloads the exact bytes', async () => {
     let draft = await newDraft();
     const pdf = (await upload(lmt, draft.id, PDF, 'imaging-report.pdf').expect(201)).body;
     const png = (await upload(lmt, draft.id, PNG, 'posture.png').expect(201)).body;
     draft = await actOk(t.http, lmt, draft, 'send');
 
-    const frozen = await upload(lmt, draft.id, JPEG, 'late.jpg');
-    expectProblem(frozen, 422, 'attachments_frozen');
-    // The sender clinic's admin is frozen out too.
-    expectProblem(await upload(massageClinic.admin, draft.id, JPEG, 'late.jpg'), 422, 'attachments_frozen');
-    // The recipient side never adds files.
-    expectProblem(await upload(pt, draft.id, JPEG, 'mine.jpg'), 403, 'forbidden');
-    expect(await countRows(sql, 'referral_attachments', 'referral_id = $1', [draft.id])).toBe(2);
+    // After sending, either side adds documents: each is on the timeline and marked as added after sending.
+    const late = (await upload(lmt, draft.id, JPEG, 'late.jpg').expect(201)).body;
+    const mine = (await upload(pt, draft.id, JPEG, 'mine.jpg').expect(201)).body;
+    expect([late.addedAfterSend, mine.addedAfterSend]).toEqual([true, true]);
+    expect(await countRows(sql, 'referral_attachments', 'referral_id = $1', [draft.id])).toBe(4);
+    const detail = (await t.http.get(`/api/v1/referrals/${draft.id}`).set(lmt.auth).expect(200)).body;
+    expect(detail.attachments.map((a: { id: string; addedAfterSend: boolean }) => [a.id, a.addedAfterSend])).toEqual([
+      [pdf.id, false],
+      [png.id, false],
+      [late.id, true],
+      [mine.id, true],
+    ]);
+    expect(
+      detail.timeline
+        .filter((e: { type: string }) => e.type === 'document_added')
+        .map((e: { actorId: string; data: { attachmentId: string } }) => [e.actorId, e.data.attachmentId]),
+    ).toEqual([
+      [lmt.id, late.id],
+      [pt.id, mine.id],
+    ]);
+    // Each is told to the other side (the outbox row, ids only; the worker's texts name clinics).
+    expect(await countRows(sql, 'outbox_events', `referral_id = $1 AND type = 'referral.document_added'`, [draft.id])).toBe(2);
 
     const got = await download(pt, draft.id, pdf.id);
     expect(got.status).toBe(200);
@@ -198,7 +214,7 @@ describe('referral attachments', () => {
     // Listed with the referral, for both sides.
     for (const user of [lmt, pt]) {
       const read = await t.http.get(`/api/v1/referrals/${draft.id}`).set(user.auth).expect(200);
-      expect(read.body.attachments).toEqual([
+      expect(read.body.attachments.slice(0, 2)).toEqual([
         expect.objectContaining({
           id: pdf.id,
           fileName: 'imaging-report.pdf',

@@ -230,7 +230,9 @@ describe('referral rules', () => {
       expect(noPlan.body.errors).toEqual([expect.objectContaining({ field: 'plan' })]);
       const withPlan = await post(
         lmt,
-        injuryReferralBody(patientId, pt.id, { plan: { frequencyWeeks: 2, focusAreas: ['neck'], precautions: 'none' } }),
+        injuryReferralBody(patientId, pt.id, {
+          plan: { frequencyWeeks: 2, focusAreas: ['neck'], pressure: 'light', precautions: 'none' },
+        }),
       );
       expectProblem(withPlan, 400, 'validation_failed');
       expect(withPlan.body.errors).toEqual([expect.objectContaining({ field: 'plan' })]);

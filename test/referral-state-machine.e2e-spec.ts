@@ -172,6 +172,36 @@ describe('referral state machine over HTTP', () => {
     });
   });
 
+  describe('reschedule', () => {
+    it('moves the appointment, keeps the referral scheduled and records the old and new time', async () => {
+      let r = await referralIn(t.http, parties(), patientId, 'accepted');
+      const first = inDays(3);
+      r = await actOk(t.http, pt, r, 'schedule', { appointmentAt: first });
+      const moved = inDays(6);
+      r = await actOk(t.http, pt, r, 'reschedule', { appointmentAt: moved, reason: 'The client asked for a later day' });
+      expect(r).toMatchObject({ status: 'scheduled', appointmentAt: moved });
+      expect(r.timeline.at(-1)).toMatchObject({
+        type: 'rescheduled',
+        fromStatus: 'scheduled',
+        toStatus: 'scheduled',
+        reason: 'The client asked for a later day',
+        data: { previousAppointmentAt: first, appointmentAt: moved },
+      });
+    });
+
+    it('refuses a time in the past or a missing time (400 appointmentAt) and changes nothing', async () => {
+      const r = await referralIn(t.http, parties(), patientId, 'scheduled');
+      const past = await act(t.http, pt, r.id, 'reschedule', r.version, {
+        appointmentAt: new Date(Date.now() - 3600_000).toISOString(),
+      });
+      expectProblem(past, 400, 'validation_failed');
+      expect(past.body.errors).toEqual([expect.objectContaining({ field: 'appointmentAt' })]);
+      const missing = await act(t.http, pt, r.id, 'reschedule', r.version, { reason: 'Later' });
+      expectProblem(missing, 400, 'validation_failed');
+      expect(await readAsSender(r.id)).toMatchObject({ status: 'scheduled', version: r.version, appointmentAt: r.appointmentAt });
+    });
+  });
+
   describe('versions', () => {
     let r: Referral;
     beforeEach(async () => {

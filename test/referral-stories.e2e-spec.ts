@@ -110,9 +110,16 @@ describe('referral stories', () => {
     let referral = await createReferral(t.http, pt, maintenanceReferralBody(patient.id, lmt2.id));
     expect(referral.plan).toEqual({
       frequencyWeeks: 2,
+      sessionsPerWeek: null,
       sessions: 6,
+      durationWeeks: null,
+      reviewBy: null,
+      goals: [],
       focusAreas: ['shoulder_left', 'neck'],
+      pressure: 'moderate',
+      contraindications: [],
       precautions: 'No deep pressure over the AC joint',
+      reportEveryWeeks: null,
     });
     referral = await actOk(t.http, pt, referral, 'send');
 

@@ -1,3 +1,5 @@
+import { ReferralTimers } from '@referloop/referrals';
+import { DataSource } from 'typeorm';
 import { actOk, createPatient, createReferral, inDays, injuryReferralBody } from './support/referral-helpers';
 import { eventually } from './support/sinks';
 import {
@@ -128,5 +130,96 @@ describe('referral timers', () => {
     const closed = await t.http.get(`/api/v1/referrals/${referral.id}`).set(lmt.auth).expect(200);
     expect(closed.body.status).toBe('closed');
     expect((await typesOf(referral.id)).filter((x) => x === 'auto_closed')).toHaveLength(1);
+  });
+});
+
+/**
+ * The response clock with an injected `now` (no worker: the test runs the timers itself) and the
+ * default durations (48 h reminder, 96 h escalation, 14 d expiry).
+ */
+describe('referral timers with an injected clock', () => {
+  let t: TestApp;
+  let lmt: SignedInUser;
+  let pt: SignedInUser;
+
+  beforeAll(async () => {
+    t = await startTestApp();
+    const massage = await registerClinic(t.http, { name: 'Harbour Massage' });
+    const physio = await registerClinic(t.http, { name: 'Harbour Physio' });
+    lmt = await addPractitioner(t.http, massage, 'massage_therapist');
+    pt = await addPractitioner(t.http, physio, 'physical_therapist');
+  });
+  afterAll(() => t.close());
+
+  const HOUR = 3600_000;
+  const DAY = 24 * HOUR;
+  const MINUTE = 60_000;
+
+  it('a pause of three days in info_requested, once answered, moves the reminder, escalation and expiry three days later', async () => {
+    const patient = await createPatient(t.http, lmt);
+    const draft = await createReferral(t.http, lmt, injuryReferralBody(patient.id, pt.id));
+    let referral = await actOk(t.http, lmt, draft, 'send');
+    referral = await actOk(t.http, pt, referral, 'request-info', { reason: 'Which side?' });
+    // The referral was sent three days ago and has waited for information ever since.
+    const db = t.app.get(DataSource);
+    await db.query(
+      `UPDATE referrals SET sent_at = sent_at - interval '3 days', sla_paused_at = sla_paused_at - interval '3 days' WHERE id = $1`,
+      [referral.id],
+    );
+    const waiting = await t.http.get(`/api/v1/referrals/${referral.id}`).set(lmt.auth).expect(200);
+    await actOk(t.http, lmt, waiting.body, 'provide-info', { note: 'The left side' });
+    const [{ sent_at: sentAt }] = await db.query<{ sent_at: Date }[]>(`SELECT sent_at FROM referrals WHERE id = $1`, [
+      referral.id,
+    ]);
+
+    const timers = t.app.get(ReferralTimers);
+    const settings = t.config.timers;
+    const runAt = (msAfterSending: number) => timers.run(new Date(sentAt.getTime() + msAfterSending), settings);
+    const pause = 3 * DAY;
+
+    expect(await runAt(pause + settings.reminderAfterMs - MINUTE)).toMatchObject({ reminded: 0, escalated: 0, expired: 0 });
+    expect(await runAt(pause + settings.reminderAfterMs + MINUTE)).toMatchObject({ reminded: 1, escalated: 0, expired: 0 });
+    expect(await runAt(pause + settings.escalateAfterMs - MINUTE)).toMatchObject({ reminded: 0, escalated: 0, expired: 0 });
+    expect(await runAt(pause + settings.escalateAfterMs + MINUTE)).toMatchObject({ reminded: 0, escalated: 1, expired: 0 });
+    expect(await runAt(pause + settings.expireAfterMs - MINUTE)).toMatchObject({ expired: 0 });
+    expect(await runAt(pause + settings.expireAfterMs + MINUTE)).toMatchObject({ expired: 1 });
+
+    const expired = await t.http.get(`/api/v1/referrals/${referral.id}`).set(lmt.auth).expect(200);
+    expect(expired.body.status).toBe('expired');
+  });
+  it('urgent referrals run on their own, shorter clock; a routine one sent at the same time does not', async () => {
+    const patient = await createPatient(t.http, lmt);
+    const urgent = await actOk(
+      t.http,
+      lmt,
+      await createReferral(t.http, lmt, injuryReferralBody(patient.id, pt.id, { priority: 'urgent' })),
+      'send',
+    );
+    const routine = await actOk(t.http, lmt, await createReferral(t.http, lmt, injuryReferralBody(patient.id, pt.id)), 'send');
+    const db = t.app.get(DataSource);
+    const [{ sent_at: sentAt }] = await db.query<{ sent_at: Date }[]>(
+      `SELECT max(sent_at) AS sent_at FROM referrals WHERE id = ANY($1)`,
+      [[urgent.id, routine.id]],
+    );
+    const settings = t.config.timers;
+    expect(settings).toMatchObject({
+      urgentReminderAfterMs: 4 * HOUR,
+      urgentEscalateAfterMs: 24 * HOUR,
+      urgentExpireAfterMs: 3 * DAY,
+    });
+    const timers = t.app.get(ReferralTimers);
+    const runAt = (ms: number) => timers.run(new Date(sentAt.getTime() + ms), settings);
+    const typesOf = async (id: string) =>
+      ((await t.http.get(`/api/v1/referrals/${id}/events`).set(lmt.auth).expect(200)).body.items as { type: string }[]).map(
+        (e) => e.type,
+      );
+
+    expect(await runAt(4 * HOUR - MINUTE)).toMatchObject({ reminded: 0 });
+    expect(await runAt(4 * HOUR + MINUTE)).toMatchObject({ reminded: 1, escalated: 0 });
+    expect(await runAt(24 * HOUR + MINUTE)).toMatchObject({ reminded: 0, escalated: 1, expired: 0 });
+    expect(await runAt(3 * DAY + MINUTE)).toMatchObject({ expired: 1 });
+    expect(await typesOf(urgent.id)).toEqual(expect.arrayContaining(['reminder_sent', 'escalated', 'expired']));
+    // The routine referral only got its 48 h reminder by day three, and is still waiting.
+    expect(await typesOf(routine.id)).toEqual(['created', 'sent', 'reminder_sent']);
   });
 });

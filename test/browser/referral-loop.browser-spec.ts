@@ -274,10 +274,15 @@ describe('web app in the browser: both referral stories and the admin dashboard'
         async (form) => {
           await form.getByLabel('Outcome summary').fill('Full range of motion restored after 4 sessions');
           await form.getByLabel('Recommendations').fill('Maintenance massage every 2 weeks');
+          await form.getByLabel('Pain at discharge (0–10)').selectOption('2');
+          await form.getByLabel('PSFS average (0–10)').fill('7.5');
+          await form.getByLabel('Recommend maintenance massage').check();
         },
         'Send outcome',
       );
       await status(ptPage, 'outcome_sent');
+      await ptPage.getByTestId('follow-up').getByRole('link', { name: 'Recommend maintenance massage' }).waitFor();
+      await ptPage.getByTestId('measures-chart').waitFor();
       await shot(ptPage, '05-referral-outcome-sent');
     });
 
@@ -320,6 +325,23 @@ describe('web app in the browser: both referral stories and the admin dashboard'
         'closed',
       ]);
       await shot(lmtPage, '07-referral-closed');
+
+      // Paper and fax: the server's PDFs download under names without the patient's.
+      const print = lmtPage.getByRole('region', { name: 'Print / PDF' });
+      for (const [button, file] of [
+        ['Referral letter (PDF)', 'referral'],
+        ['Outcome report (PDF)', 'outcome'],
+      ] as const) {
+        const [pdf] = await Promise.all([lmtPage.waitForEvent('download'), print.getByRole('button', { name: button }).click()]);
+        expect(pdf.suggestedFilename()).toBe(`${file}-${storyAReferralId.slice(0, 8)}.pdf`);
+      }
+      // Printed, the page is the referral without navigation or buttons.
+      await lmtPage.emulateMedia({ media: 'print' });
+      expect(await lmtPage.getByRole('navigation', { name: 'Main' }).isVisible()).toBe(false);
+      expect(await print.isVisible()).toBe(false);
+      expect(await lmtPage.getByRole('heading', { name: 'What you can do' }).isVisible()).toBe(false);
+      expect(await lmtPage.getByTestId('outcome').isVisible()).toBe(true);
+      await lmtPage.emulateMedia({ media: 'screen' });
     });
   });
 
@@ -383,12 +405,13 @@ describe('web app in the browser: both referral stories and the admin dashboard'
 
       await ptPage.getByLabel('Name or clinic').fill('Maya');
       await ptPage.getByRole('button', { name: 'Search', exact: true }).click();
-      await ptPage.getByRole('button', { name: /^Choose Maya Maintenance .*Eastside Bodywork/ }).click();
+      await ptPage.getByRole('button', { name: /^Choose Maya Maintenance, Eastside Bodywork/ }).click();
 
-      await ptPage.getByLabel('Reason for referral').fill('Discharged from PT; maintenance massage recommended');
+      await ptPage.getByLabel('Why maintenance massage').fill('Discharged from PT; maintenance massage recommended');
       await ptPage.getByRole('group', { name: 'Body regions' }).getByRole('checkbox', { name: 'Left shoulder' }).check();
-      await ptPage.getByLabel('Every (weeks)').fill('2');
-      await ptPage.getByLabel('Sessions').fill('6');
+      await ptPage.getByRole('spinbutton', { name: 'Every (weeks)', exact: true }).fill('2');
+      await ptPage.getByLabel('Sessions in total').fill('6');
+      await ptPage.getByRole('combobox', { name: /^Pressure/ }).selectOption('moderate');
       const focus = ptPage.getByRole('group', { name: 'Focus areas' });
       await focus.getByRole('checkbox', { name: 'Left shoulder' }).check();
       await focus.getByRole('checkbox', { name: 'Neck' }).check();

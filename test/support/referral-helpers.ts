@@ -53,6 +53,7 @@ export function maintenanceReferralBody(patientId: string, recipientId: string, 
       frequencyWeeks: 2,
       sessions: 6,
       focusAreas: ['shoulder_left', 'neck'],
+      pressure: 'moderate',
       precautions: 'No deep pressure over the AC joint',
     },
     ...overrides,
@@ -116,6 +117,8 @@ export function actionBody(action: string): Record<string, unknown> {
       return { appointmentAt: inDays(3) };
     case 'unschedule':
       return { reason: 'no_show' };
+    case 'reschedule':
+      return { appointmentAt: inDays(5), reason: 'The client asked for a later day' };
     case 'add-note':
       return { note: 'Progress note' };
     case 'send-outcome':
@@ -139,6 +142,7 @@ export const ACTION_EVENT: Record<string, string> = {
   'provide-info': 'info_provided',
   schedule: 'scheduled',
   unschedule: 'unscheduled',
+  reschedule: 'rescheduled',
   'start-care': 'care_started',
   'add-note': 'note_added',
   'send-outcome': 'outcome_sent',
@@ -281,6 +285,7 @@ export const SPEC_ACTIONS: Record<string, { from: string[]; to: string | null; w
   'provide-info': { from: ['info_requested'], to: 'received', who: 'sender' },
   schedule: { from: ['accepted'], to: 'scheduled', who: 'recipient' },
   unschedule: { from: ['scheduled'], to: 'accepted', who: 'recipient' },
+  reschedule: { from: ['scheduled'], to: 'scheduled', who: 'recipient' },
   'start-care': { from: ['scheduled'], to: 'in_care', who: 'recipient' },
   'add-note': { from: ['accepted', 'scheduled', 'in_care'], to: null, who: 'either' },
   'send-outcome': { from: ['in_care'], to: 'outcome_sent', who: 'recipient' },

@@ -23,11 +23,13 @@ import { createValidationPipe } from './http/validation';
 import { SCHEMA_ENTITIES } from './schema/schema-entities';
 import { MeController } from './me/me.controller';
 import { NotificationsController } from './notifications/notifications.controller';
+import { UnsubscribeController } from './notifications/unsubscribe.controller';
 import { PartnersController } from './partners/partners.controller';
 import { PatientsController } from './patients/patients.controller';
 import { PractitionersController } from './practitioners/practitioners.controller';
 import { ReferenceDataController } from './reference-data/reference-data.controller';
 import { ReferralInvitesController } from './referrals/referral-invites.controller';
+import { ReferralLettersController } from './referrals/referral-letters.controller';
 import { ReferralsController } from './referrals/referrals.controller';
 
 /**
@@ -68,8 +70,10 @@ export class ApiModule {
         PatientsController,
         ReferralsController,
         ReferralInvitesController,
+        ReferralLettersController,
         ReferenceDataController,
         NotificationsController,
+        UnsubscribeController,
         AdminController,
         HealthController,
       ],

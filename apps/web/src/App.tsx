@@ -10,14 +10,17 @@ import { isAdmin, ReferenceDataContext, useSessionRestoring, useUser } from './l
 import { AcceptInvitationPage } from './pages/AcceptInvitationPage';
 import { AuditLogPage } from './pages/admin/AuditLogPage';
 import { DashboardPage } from './pages/admin/DashboardPage';
+import { EMAIL_PREVIEW_PATH, EmailPreviewPage } from './pages/admin/EmailPreviewPage';
 import { FailedNotificationsPage } from './pages/admin/FailedNotificationsPage';
 import { OverduePage } from './pages/admin/OverduePage';
 import { PractitionersPage } from './pages/admin/PractitionersPage';
 import { UnownedReferralsPage } from './pages/admin/UnownedReferralsPage';
 import { ForgotPasswordPage } from './pages/account/ForgotPasswordPage';
+import { PROFILE_PATH, ProfilePage } from './pages/account/ProfilePage';
 import { ResetPasswordPage } from './pages/account/ResetPasswordPage';
 import { SECURITY_PATH, SecurityPage } from './pages/account/SecurityPage';
 import { InboxPage } from './pages/InboxPage';
+import { PATIENTS_PATH, PatientsPage } from './pages/PatientsPage';
 import { NewReferralPage } from './pages/NewReferralPage';
 import { ReferralDetailPage } from './pages/ReferralDetailPage';
 import { SignInPage } from './pages/SignInPage';
@@ -107,6 +110,8 @@ function screen(pathname: string, user: NonNullable<ReturnType<typeof useUser>>)
   if (pathname === '/') return <InboxPage />;
   if (pathname === '/referrals/new') return <NewReferralPage />;
   if (pathname === SECURITY_PATH) return <SecurityPage />;
+  if (pathname === PROFILE_PATH) return <ProfilePage />;
+  if (pathname === PATIENTS_PATH) return <PatientsPage />;
   const referral = REFERRAL_PATH.exec(pathname);
   if (referral) return <ReferralDetailPage key={referral[1]} id={referral[1]} />;
   if (pathname.startsWith('/admin')) {
@@ -122,6 +127,8 @@ function screen(pathname: string, user: NonNullable<ReturnType<typeof useUser>>)
         return <UnownedReferralsPage user={user} />;
       case '/admin/notifications':
         return <FailedNotificationsPage />;
+      case EMAIL_PREVIEW_PATH:
+        return <EmailPreviewPage />;
       case '/admin/audit':
         return <AuditLogPage user={user} />;
     }

@@ -35,6 +35,7 @@ interface GroupRow {
   overdue: number;
   median_accept_s: number | null;
   median_schedule_s: number | null;
+  median_pain_change: number | null;
   [status: `n_${string}`]: number;
 }
 
@@ -113,19 +114,20 @@ const AGGREGATES = `count(*)::int AS total,
          count(*) FILTER (WHERE f.leaked AND f.status = 'cancelled')::int AS leaked_cancelled,
          count(*) FILTER (WHERE f.overdue)::int AS overdue,
          percentile_cont(0.5) WITHIN GROUP (ORDER BY f.accept_s) AS median_accept_s,
-         percentile_cont(0.5) WITHIN GROUP (ORDER BY f.schedule_s) AS median_schedule_s`;
+         percentile_cont(0.5) WITHIN GROUP (ORDER BY f.schedule_s) AS median_schedule_s,
+         percentile_cont(0.5) WITHIN GROUP (ORDER BY f.pain_change) AS median_pain_change`;
 
 /** $1 clinic, $2 from, $3 to, $4 now, $5 escalation threshold (ms). Exported for EXPLAIN in the benchmark. */
 export const METRICS_SQL = `
   WITH scoped AS (
     SELECT r.id, r.status, r.sender_id, r.recipient_id, true AS as_sender,
            (r.recipient_clinic_id = $1 AND r.sent_at IS NOT NULL) AS as_recipient,
-           r.sent_at, r.sla_paused_ms, r.sla_paused_at
+           r.sent_at, r.sla_paused_ms, r.sla_paused_at, r.pain_level, r.outcome
       FROM referrals r
      WHERE r.sender_clinic_id = $1 AND r.created_at >= $2 AND r.created_at < $3
     UNION ALL
     SELECT r.id, r.status, r.sender_id, r.recipient_id, false, true,
-           r.sent_at, r.sla_paused_ms, r.sla_paused_at
+           r.sent_at, r.sla_paused_ms, r.sla_paused_at, r.pain_level, r.outcome
       FROM referrals r
      WHERE r.recipient_clinic_id = $1 AND r.sent_at IS NOT NULL AND r.sender_clinic_id <> $1
        AND r.created_at >= $2 AND r.created_at < $3
@@ -137,7 +139,9 @@ export const METRICS_SQL = `
            s.sent_at IS NOT NULL AND s.status IN (${sqlList(LEAKED)}) AS leaked,
            s.status IN (${OPEN}) AND ${responseElapsedMsSql('$4', 's')} >= $5 AS overdue,
            extract(epoch FROM t.accepted_at - t.sent_at) - t.paused_s AS accept_s,
-           extract(epoch FROM t.scheduled_at - t.sent_at) AS schedule_s
+           extract(epoch FROM t.scheduled_at - t.sent_at) AS schedule_s,
+           -- Outcome pain minus pain at referral: negative is better; null unless both were given.
+           (s.outcome ->> 'painLevel')::int - s.pain_level AS pain_change
       FROM scoped s
       LEFT JOIN LATERAL (
         -- Only referrals accepted at some point have these durations (the one-time filter skips
@@ -185,6 +189,7 @@ function toMetrics(row: GroupRow | undefined): ReferralMetricsView {
       overdue: 0,
       medianTimeToAcceptSeconds: null,
       medianTimeToFirstAppointmentSeconds: null,
+      medianPainChange: null,
     };
   }
   return {
@@ -204,5 +209,6 @@ function toMetrics(row: GroupRow | undefined): ReferralMetricsView {
     overdue: row.overdue,
     medianTimeToAcceptSeconds: seconds(row.median_accept_s),
     medianTimeToFirstAppointmentSeconds: seconds(row.median_schedule_s),
+    medianPainChange: row.median_pain_change === null ? null : Number(row.median_pain_change),
   };
 }

@@ -16,6 +16,8 @@ export interface ReferralMetricsView {
   overdue: number;
   medianTimeToAcceptSeconds: number | null;
   medianTimeToFirstAppointmentSeconds: number | null;
+  /** Median of outcome painLevel minus painLevel at referral (negative: less pain), over referrals with both. */
+  medianPainChange: number | null;
 }
 
 export interface PractitionerMetricsView {

@@ -89,3 +89,19 @@ export const RED_FLAG_GUIDANCE =
   'Red flags can signal a condition that needs prompt medical assessment. Send the referral as urgent, ' +
   'and if symptoms are severe or worsening (for example new bladder or bowel changes, saddle numbness, ' +
   'or a hot, swollen calf) tell the client to seek emergency care now.';
+
+/** What a maintenance plan tells the massage therapist to work around. */
+export const CONTRAINDICATIONS = [
+  'anticoagulants',
+  'recent_surgery_site',
+  'osteoporosis',
+  'pregnancy',
+  'dvt_history',
+  'open_wounds',
+  'recent_fracture',
+  'avoid_deep_pressure_site',
+] as const;
+export type Contraindication = (typeof CONTRAINDICATIONS)[number];
+
+export const PRESSURES = ['light', 'moderate', 'firm'] as const;
+export type Pressure = (typeof PRESSURES)[number];

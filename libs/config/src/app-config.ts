@@ -71,6 +71,10 @@ export interface AppConfig {
     escalateAfterMs: number;
     expireAfterMs: number;
     autoCloseAfterMs: number;
+    /** Urgent referrals' own, shorter response clock. */
+    urgentReminderAfterMs: number;
+    urgentEscalateAfterMs: number;
+    urgentExpireAfterMs: number;
     /** How often the timer job scheduler runs. */
     sweepEveryMs: number;
   };
@@ -209,6 +213,9 @@ export function loadConfig(env: Env = process.env): AppConfig {
     escalateAfterMs: duration('ESCALATE_AFTER', '96h'),
     expireAfterMs: duration('EXPIRE_AFTER', '14d'),
     autoCloseAfterMs: duration('AUTO_CLOSE_AFTER', '14d'),
+    urgentReminderAfterMs: duration('URGENT_REMINDER_AFTER', '4h'),
+    urgentEscalateAfterMs: duration('URGENT_ESCALATE_AFTER', '24h'),
+    urgentExpireAfterMs: duration('URGENT_EXPIRE_AFTER', '3d'),
     sweepEveryMs: duration('TIMER_SWEEP_INTERVAL', '1m'),
   };
 

@@ -3,6 +3,7 @@ export * from './inputs';
 export * from './views';
 export * from './auth/auth.service';
 export {
+  derivedKey,
   invitationToken,
   invitationUrl,
   passwordResetToken,

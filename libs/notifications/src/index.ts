@@ -6,3 +6,7 @@ export * from './notifications.module';
 export * from './channels/webhook-signature';
 export * from './channels/webhook-target';
 export * from './channels/trial-mailbox';
+export * from './unsubscribe-token';
+export * from './texts/email-body';
+export * from './texts/patient.en';
+export * from './texts/previews';

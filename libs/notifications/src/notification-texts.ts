@@ -1,4 +1,5 @@
 import { REFERRAL_EVENT_TYPES } from '@referloop/referrals';
+import { type EmailContent, emailContent } from './texts/email-body';
 
 /**
  * Titles and bodies of notifications, per referral event and audience. They name clinics, never
@@ -9,6 +10,8 @@ export type Audience = 'sender' | 'recipient' | 'recipient_admins';
 export interface TextContext {
   senderClinic: string;
   recipientClinic: string;
+  /** The referral is `urgent`: every text says so. */
+  urgent: boolean;
 }
 
 /** How texts name the recipient's clinic before the invited recipient has joined (it has none yet). */
@@ -42,6 +45,9 @@ const TEXTS: Record<string, Partial<Record<Audience, Texts>>> = {
   unscheduled: {
     sender: (c) => ({ title: 'Appointment removed', body: `${c.recipientClinic} removed the appointment for your referral.` }),
   },
+  rescheduled: {
+    sender: (c) => ({ title: 'Appointment moved', body: `${c.recipientClinic} moved the appointment for your referral.` }),
+  },
   outcome_sent: {
     sender: (c) => ({
       title: 'Outcome reported',
@@ -67,6 +73,14 @@ const TEXTS: Record<string, Partial<Record<Audience, Texts>>> = {
   note_added: {
     sender: (c) => ({ title: 'New note on a referral', body: `${c.recipientClinic} added a note to your referral.` }),
     recipient: (c) => ({ title: 'New note on a referral', body: `${c.senderClinic} added a note to a referral.` }),
+  },
+  message: {
+    sender: (c) => ({ title: 'New message on a referral', body: `New message on a referral from ${c.recipientClinic}.` }),
+    recipient: (c) => ({ title: 'New message on a referral', body: `New message on a referral from ${c.senderClinic}.` }),
+  },
+  document_added: {
+    sender: (c) => ({ title: 'New document on a referral', body: `${c.recipientClinic} added a document to your referral.` }),
+    recipient: (c) => ({ title: 'New document on a referral', body: `${c.senderClinic} added a document to a referral.` }),
   },
   reminder_sent: {
     recipient: (c) => ({
@@ -102,11 +116,13 @@ export function notificationText(
   audience: Audience,
   context: TextContext,
 ): { title: string; body: string } | undefined {
-  return TEXTS[event]?.[audience]?.(context);
+  const text = TEXTS[event]?.[audience]?.(context);
+  if (!text || !context.urgent) return text;
+  return { title: `Urgent: ${text.title}`, body: `Urgent referral. ${text.body}` };
 }
 
 /**
- * Who is told about a referral event, before resolving users. `note_added` goes to the other side;
+ * Who is told about a referral event, before resolving users. `note_added`, `message` and `document_added` go to the other side;
  * `reassigned` to the side that changed hands (its new owner).
  */
 export function audiencesFor(
@@ -115,36 +131,50 @@ export function audiencesFor(
   reassignedSide?: 'sender' | 'recipient',
 ): Audience[] {
   const audiences = Object.keys(TEXTS[event] ?? {}) as Audience[];
-  if (event === 'note_added') return audiences.filter((a) => a !== actorSide);
+  if (event === 'note_added' || event === 'message' || event === 'document_added')
+    return audiences.filter((a) => a !== actorSide);
   if (event === 'reassigned') return audiences.filter((a) => a === reassignedSide);
   return audiences;
 }
 
+/** Each referral event that tells practitioners something, with whom it tells (for the email preview). */
+export const NOTIFICATION_EVENTS = Object.entries(TEXTS).map(([event, texts]) => ({
+  event,
+  audiences: Object.keys(texts) as Audience[],
+}));
+
+/** A practitioner's email about a referral: its notification text, headed by their clinic, and a link to the referral. */
+export function referralEmail(text: { title: string; body: string }, clinic: string, referralUrl: string): EmailContent {
+  return emailContent(text.title, clinic, [text.body, { label: 'Open the referral', link: referralUrl }]);
+}
+
 /** The invitation email: who invites, the link to set a password, and until when it works. */
-export function invitationText(clinic: string, url: string, expiresAt: Date): { title: string; body: string } {
-  return {
-    title: `${clinic} invited you to ReferLoop`,
-    body: `${clinic} invited you to ReferLoop, where clinics send each other referrals and follow them up.\n\nSet your password to start: ${url}\n\nThe link works until ${expiresAt.toISOString().slice(0, 16).replace('T', ' ')} UTC.`,
-  };
+export function invitationEmail(clinic: string, url: string, expiresAt: Date): EmailContent {
+  return emailContent(`${clinic} invited you to ReferLoop`, clinic, [
+    `${clinic} invited you to ReferLoop, where clinics send each other referrals and follow them up.`,
+    { label: 'Set your password to start', link: url },
+    `The link works until ${expiresAt.toISOString().slice(0, 16).replace('T', ' ')} UTC.`,
+  ]);
 }
 
 /**
  * The email inviting someone not on ReferLoop to the referral a clinic sent them: the clinic and
  * the join link only, never the patient or the reason (it goes to an address nobody has verified).
  */
-export function referralInviteText(clinic: string, url: string): { title: string; body: string } {
-  return {
-    title: `${clinic} wants to send you a referral on ReferLoop`,
-    body: `${clinic} wants to send you a referral on ReferLoop, where clinics send each other referrals and follow them up.\n\nJoin to receive it (the link works once): ${url}`,
-  };
+export function referralInviteEmail(clinic: string, url: string): EmailContent {
+  return emailContent(`${clinic} wants to send you a referral on ReferLoop`, clinic, [
+    `${clinic} wants to send you a referral on ReferLoop, where clinics send each other referrals and follow them up.`,
+    { label: 'Join to receive it (the link works once)', link: url },
+  ]);
 }
 
 /** The password reset email: the link and how long it works; nothing else about the account. */
-export function passwordResetText(url: string): { title: string; body: string } {
-  return {
-    title: 'Reset your ReferLoop password',
-    body: `Someone asked to reset the password of your ReferLoop account. If it was you, set a new password here within the next hour (the link works once):\n\n${url}\n\nIf it was not you, ignore this email: your password stays as it is.`,
-  };
+export function passwordResetEmail(url: string): EmailContent {
+  return emailContent('Reset your ReferLoop password', 'ReferLoop', [
+    'Someone asked to reset the password of your ReferLoop account. If it was you, set a new password here within the next hour (the link works once):',
+    { label: 'Set a new password', link: url },
+    'If it was not you, ignore this email: your password stays as it is.',
+  ]);
 }
 
 /** Event types a webhook may subscribe to (`*` for all). */

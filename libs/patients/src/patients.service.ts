@@ -222,6 +222,36 @@ export class PatientsService {
     });
   }
 
+  /**
+   * The patient's one-click unsubscribe: revokes their `patient_notifications` consent with no
+   * signed-in actor (the unsubscribe token stood for the patient), audited. Repeating it changes
+   * nothing; false when there is no such consent.
+   */
+  async unsubscribe(consentId: string): Promise<boolean> {
+    return this.db.transaction(async (tx) => {
+      const [consent]: { patient_id: string; clinic_id: string; revoked: boolean }[] = await tx.query(
+        `SELECT patient_id, clinic_id, revoked_at IS NOT NULL AS revoked FROM patient_consents
+          WHERE id = $1 AND scope = 'patient_notifications' FOR UPDATE`,
+        [consentId],
+      );
+      if (!consent) return false;
+      if (consent.revoked) return true;
+      await tx.query(`UPDATE patient_consents SET revoked_at = $2 WHERE id = $1`, [consentId, this.clock.now()]);
+      await this.audit.record(
+        {
+          action: 'consent.revoke',
+          resourceType: 'patient',
+          resourceId: consent.patient_id,
+          details: { scope: 'patient_notifications', via: 'unsubscribe' },
+          actorId: null,
+          clinicId: consent.clinic_id,
+        },
+        tx,
+      );
+      return true;
+    });
+  }
+
   private async insertConsent(
     tx: EntityManager,
     principal: Principal,

@@ -3,10 +3,12 @@ import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { AppError, type Principal } from '@referloop/common';
 import { AuditLog } from '@referloop/identity';
-import { DataSource } from 'typeorm';
+import { outboxInsertSql, SqlParams } from '@referloop/database';
+import { DataSource, type EntityManager } from 'typeorm';
 import { partiesOfRow, partyClinicsOf } from './referral-access';
 import { type AttachmentView } from './referral.views';
 import { ReferralsService } from './referrals.service';
+import { allowedActions, type ReferralStatus, TERMINAL_STATUSES } from './state-machine/referral-state-machine';
 
 export const MAX_ATTACHMENT_BYTES = 10 * 1024 * 1024;
 
@@ -75,18 +77,28 @@ export class AttachmentsService {
     private readonly audit: AuditLog,
   ) {}
 
-  /** Adds a file to a draft, on the sender's side. Once sent, attachments are frozen. */
+  /**
+   * Adds a file. To a draft: the sender side only. After sending, while the referral is open: either
+   * side, recorded on the timeline (`document_added`) and told to the other side. What was attached
+   * before sending stays as it is: nothing removes or replaces an attachment.
+   */
   async upload(principal: Principal, referralId: string, fileName: string | undefined, content: Buffer): Promise<AttachmentView> {
     return this.db.transaction(async (tx) => {
       const base = await this.referrals.visibleBase(principal, referralId, tx, 'attachment.upload');
       // Lock the referral so a concurrent send cannot slip between the check and the insert.
-      const [locked]: { status: string }[] = await tx.query(`SELECT status FROM referrals WHERE id = $1 FOR UPDATE`, [
-        referralId,
-      ]);
-      if (!partiesOfRow(principal, base).includes('sender')) {
-        throw new AppError('forbidden', 'Only the sender side adds attachments');
+      const [locked]: { status: ReferralStatus; sent_at: Date | null }[] = await tx.query(
+        `SELECT status, sent_at FROM referrals WHERE id = $1 FOR UPDATE`,
+        [referralId],
+      );
+      const parties = partiesOfRow(principal, base);
+      const afterSend = locked.sent_at !== null;
+      if (!afterSend && !parties.includes('sender')) throw new AppError('forbidden', 'Only the sender side adds attachments');
+      if (afterSend && TERMINAL_STATUSES.includes(locked.status)) {
+        throw new AppError('invalid_transition', `Documents cannot be added while the referral is ${locked.status}`, {
+          currentStatus: locked.status,
+          allowedActions: allowedActions(locked.status, parties),
+        });
       }
-      if (locked.status !== 'draft') throw new AppError('attachments_frozen', 'Attachments are frozen once the referral is sent');
       const contentType = sniffContentType(content);
       if (!contentType) {
         throw new AppError('unsupported_media_type', 'Attachments must be PDF, PNG or JPEG (recognised by content)', {
@@ -101,6 +113,7 @@ export class AttachmentsService {
         [referralId, storedName, contentType, content.length, sha256, content, principal.userId],
       );
       await tx.query(`UPDATE referrals SET updated_at = now() WHERE id = $1`, [referralId]);
+      if (afterSend) await this.recordDocumentAdded(tx, principal, referralId, locked.status, row.id as string);
       await this.audit.record(
         { action: 'attachment.upload', resourceType: 'referral', resourceId: referralId, details: { attachmentId: row.id } },
         tx,
@@ -114,8 +127,33 @@ export class AttachmentsService {
         sha256,
         uploadedBy: principal.userId,
         createdAt: (row.created_at as Date).toISOString(),
+        addedAfterSend: afterSend,
       };
     });
+  }
+
+  /** The timeline event of a document added after sending, and its outbox row (ids only), in one statement. */
+  private async recordDocumentAdded(
+    tx: EntityManager,
+    principal: Principal,
+    referralId: string,
+    status: ReferralStatus,
+    attachmentId: string,
+  ): Promise<void> {
+    const params = new SqlParams();
+    const sql = `WITH event AS (
+        INSERT INTO referral_events (referral_id, type, from_status, to_status, actor_id, data)
+        VALUES (${params.add(referralId, 'uuid')}, 'document_added', ${params.add(status, 'text')}, ${params.add(status, 'text')},
+                ${params.add(principal.userId, 'uuid')}, ${params.add({ attachmentId }, 'jsonb')})
+        RETURNING *
+      )
+      ${outboxInsertSql(
+        'event',
+        { referralIdColumn: 'referral_id', referralEventIdColumn: 'id' },
+        { type: 'referral.document_added', payload: { fromStatus: status, toStatus: status, actorId: principal.userId } },
+        params,
+      )}`;
+    await tx.query(sql, params.values);
   }
 
   async download(principal: Principal, referralId: string, attachmentId: string): Promise<DownloadedAttachment> {

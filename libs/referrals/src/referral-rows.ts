@@ -1,9 +1,20 @@
 import type { MaintenancePlan, ReferralOutcome } from './entities/referral.entity';
+import { maintenancePlanView } from './maintenance-plan';
 import { partiesOfRow } from './referral-access';
 import type { Principal } from '@referloop/common';
 import { types } from 'pg';
 import type { AttachmentView, PatientSummary, ReferralEventView, ReferralView } from './referral.views';
 import { allowedActions, type ReferralStatus } from './state-machine/referral-state-machine';
+
+/** A follow-up referral, as much as {@link partiesOfRow} needs to decide whether the caller may see it. */
+interface FollowUpJson {
+  id: string;
+  sender_id: string;
+  sender_clinic_id: string;
+  recipient_id: string;
+  recipient_clinic_id: string;
+  sent_at: string | null;
+}
 
 /** A referral row joined with what its view shows: patient summary and both parties. */
 export interface ReferralRow {
@@ -26,11 +37,14 @@ export interface ReferralRow {
   onset_date: string | null;
   needed_by: string | null;
   red_flags: string[];
-  plan: MaintenancePlan | null;
+  plan: Partial<MaintenancePlan> | null;
   replaces_id: string | null;
+  previous_id: string | null;
+  /** The referrals following this one up, with the facts that say who may see them. */
+  follow_ups: FollowUpJson[];
   /** Timestamps as the view shows them: ISO 8601 in UTC with milliseconds (see {@link isoUtc}). */
   appointment_at: string | null;
-  outcome: ReferralOutcome | null;
+  outcome: Partial<ReferralOutcome> | null;
   sent_at: string | null;
   created_at: string;
   updated_at: string;
@@ -55,6 +69,8 @@ export interface ReferralRow {
   i_role: string | null;
   i_joined: boolean | null;
   i_token_version: number | null;
+  /** Only from {@link referralListSelect}. */
+  unread_count?: number;
   /** Only from {@link detailedReferralViewSql}. */
   timeline?: EventJson[];
   attachments?: AttachmentJson[];
@@ -72,7 +88,11 @@ function viewSelect(source: string, extraColumns = ''): string {
   return `
   SELECT r.id, r.kind, r.status, r.version, r.patient_id, r.sender_id, r.sender_clinic_id, r.recipient_id,
          r.recipient_clinic_id, r.recipient_invite_id, r.priority, r.reason, r.body_regions, r.observations, r.pain_level,
-         r.onset_date::text AS onset_date, r.needed_by::text AS needed_by, r.red_flags, r.plan, r.replaces_id,
+         r.onset_date::text AS onset_date, r.needed_by::text AS needed_by, r.red_flags, r.plan, r.replaces_id, r.previous_id,
+         (SELECT coalesce(json_agg(json_build_object('id', f.id, 'sender_id', f.sender_id, 'sender_clinic_id', f.sender_clinic_id,
+                   'recipient_id', f.recipient_id, 'recipient_clinic_id', f.recipient_clinic_id, 'sent_at', f.sent_at)
+                   ORDER BY f.created_at, f.id), '[]')
+            FROM referrals f WHERE f.previous_id = r.id) AS follow_ups,
          ${isoUtc('r.appointment_at')} AS appointment_at, r.outcome, ${isoUtc('r.sent_at')} AS sent_at,
          ${isoUtc('r.created_at')} AS created_at, ${isoUtc('r.updated_at')} AS updated_at,
          to_char(r.updated_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') AS cursor_ts,
@@ -93,6 +113,22 @@ function viewSelect(source: string, extraColumns = ''): string {
 
 /** SELECT list and joins for {@link ReferralRow}; callers add WHERE / ORDER BY. */
 export const REFERRAL_VIEW_SELECT = viewSelect('referrals');
+
+/**
+ * {@link REFERRAL_VIEW_SELECT} with `unread_count` for the user `userParam` (a uuid placeholder): the
+ * timeline events (messages included) by someone else since the referral was sent and since the
+ * user's read marker. One indexed count per row of the page.
+ */
+export function referralListSelect(userParam: string): string {
+  return viewSelect(
+    'referrals',
+    `,
+         (SELECT count(*)::int FROM referral_events e
+           WHERE e.referral_id = r.id AND e.actor_id IS DISTINCT FROM ${userParam}
+             AND e.occurred_at > GREATEST(r.sent_at,
+                   (SELECT m.read_at FROM referral_reads m WHERE m.user_id = ${userParam} AND m.referral_id = r.id))) AS unread_count`,
+  );
+}
 
 const EVENT_COLUMNS = 'id, referral_id, type, from_status, to_status, actor_id, reason, note, data, occurred_at';
 
@@ -115,7 +151,8 @@ export function timelineJsonSql(referralId: string, pendingEvents?: string): str
 
 const ATTACHMENTS_JSON = `(SELECT coalesce(json_agg(json_build_object(
              'id', a.id, 'referralId', a.referral_id, 'fileName', a.file_name, 'contentType', a.content_type,
-             'sizeBytes', a.size_bytes, 'sha256', a.sha256, 'uploadedBy', a.uploaded_by, 'createdAt', a.created_at::text
+             'sizeBytes', a.size_bytes, 'sha256', a.sha256, 'uploadedBy', a.uploaded_by, 'createdAt', a.created_at::text,
+             'addedAfterSend', r.sent_at IS NOT NULL AND a.created_at > r.sent_at
            ) ORDER BY a.created_at, a.id), '[]')
       FROM referral_attachments a WHERE a.referral_id = r.id)`;
 
@@ -141,6 +178,20 @@ const isoTimestamp = (pgText: string): string => parseTimestamptz(pgText).toISOS
 
 export function timelineView(events: TimelineJson): ReferralEventView[] {
   return events.map((e) => ({ ...e, occurredAt: isoTimestamp(e.occurredAt) }));
+}
+
+/** Outcomes stored before the measures existed read with empty measures. */
+function outcomeView(stored: Partial<ReferralOutcome> | null): ReferralOutcome | null {
+  if (!stored) return null;
+  return {
+    summary: stored.summary ?? '',
+    recommendations: stored.recommendations ?? null,
+    painLevel: stored.painLevel ?? null,
+    psfs: stored.psfs ?? null,
+    visits: stored.visits ?? null,
+    recommendMaintenance: stored.recommendMaintenance ?? false,
+    sentAt: stored.sentAt ?? '',
+  };
 }
 
 /** Builds the join link of a pending invite (its id and current token version); the sender's side sees it. */
@@ -202,15 +253,18 @@ export function referralView(row: ReferralRow, principal: Principal, inviteLink:
     onsetDate: row.onset_date,
     neededBy: row.needed_by,
     redFlags: row.red_flags,
-    plan: row.plan,
+    plan: maintenancePlanView(row.plan),
     replacesId: row.replaces_id,
+    previousId: row.previous_id,
+    followUpIds: row.follow_ups.filter((f) => partiesOfRow(principal, f).length > 0).map((f) => f.id),
     appointmentAt: row.appointment_at,
     appointmentTimeZone: row.t_clinic_timezone,
-    outcome: row.outcome,
+    outcome: outcomeView(row.outcome),
     sentAt: row.sent_at,
     createdAt: row.created_at,
     updatedAt: row.updated_at,
     allowedActions: allowedActions(row.status, parties),
+    ...(row.unread_count !== undefined && { unreadCount: row.unread_count }),
     ...(row.timeline && { timeline: timelineView(row.timeline) }),
     ...(row.attachments && { attachments: row.attachments.map((a) => ({ ...a, createdAt: isoTimestamp(a.createdAt) })) }),
   };

@@ -8,6 +8,10 @@ export interface TimerSettings {
   escalateAfterMs: number;
   expireAfterMs: number;
   autoCloseAfterMs: number;
+  /** Urgent referrals run on their own, shorter response clock. */
+  urgentReminderAfterMs: number;
+  urgentEscalateAfterMs: number;
+  urgentExpireAfterMs: number;
 }
 
 export interface TimerRun {
@@ -36,6 +40,10 @@ export function responseElapsedMsSql(now: string, alias: string): string {
 
 const RESPONSE_ELAPSED_MS = responseElapsedMsSql('$1', 'r');
 
+/** The response-clock threshold of referral `r` by its priority, given the routine and urgent ones as parameters. */
+const thresholdSql = (routine: string, urgent: string) =>
+  `CASE WHEN r.priority = 'urgent' THEN ${urgent}::bigint ELSE ${routine}::bigint END`;
+
 /**
  * The system's side of the lifecycle: reminders, escalations, expiry and auto-close. Every step
  * is one set-based statement that re-reads the current state, so a run after the referral moved
@@ -49,9 +57,9 @@ export class ReferralTimers {
 
   async run(now: Date, settings: TimerSettings): Promise<TimerRun> {
     return {
-      reminded: await this.once('reminder_sent', now, settings.reminderAfterMs),
-      escalated: await this.once('escalated', now, settings.escalateAfterMs),
-      expired: await this.expire(now, settings.expireAfterMs),
+      reminded: await this.once('reminder_sent', now, settings.reminderAfterMs, settings.urgentReminderAfterMs),
+      escalated: await this.once('escalated', now, settings.escalateAfterMs, settings.urgentEscalateAfterMs),
+      expired: await this.expire(now, settings.expireAfterMs, settings.urgentExpireAfterMs),
       autoClosed: await this.autoClose(now, settings.autoCloseAfterMs),
       idempotencyKeysDeleted: await this.deleteExpiredIdempotencyKeys(now),
     };
@@ -71,11 +79,11 @@ export class ReferralTimers {
   }
 
   /** A one-off timeline event (reminder or escalation) for referrals still awaiting a decision. */
-  private async once(type: 'reminder_sent' | 'escalated', now: Date, afterMs: number): Promise<number> {
+  private async once(type: 'reminder_sent' | 'escalated', now: Date, afterMs: number, urgentAfterMs: number): Promise<number> {
     const rows: unknown[] = await this.db.query(
       `WITH due AS (
          SELECT r.id, r.status FROM referrals r
-          WHERE r.status IN ('sent', 'received') AND ${RESPONSE_ELAPSED_MS} >= $2
+          WHERE r.status IN ('sent', 'received') AND ${RESPONSE_ELAPSED_MS} >= ${thresholdSql('$2', '$4')}
             AND NOT EXISTS (SELECT 1 FROM referral_events e WHERE e.referral_id = r.id AND e.type = $3)
           LIMIT ${BATCH}
        ), events AS (
@@ -88,61 +96,64 @@ export class ReferralTimers {
        SELECT 'referral.' || $3, referral_id, id, jsonb_build_object('fromStatus', from_status, 'toStatus', from_status, 'actorId', NULL)
          FROM events
        RETURNING id`,
-      [now, afterMs, type],
+      [now, afterMs, type, urgentAfterMs],
     );
     return rows.length;
   }
 
-  private async expire(now: Date, afterMs: number): Promise<number> {
+  private async expire(now: Date, afterMs: number, urgentAfterMs: number): Promise<number> {
     return this.systemTransition(
-      `r.status IN ('sent', 'received', 'info_requested') AND ${RESPONSE_ELAPSED_MS} >= $2`,
+      `r.status IN ('sent', 'received', 'info_requested') AND ${RESPONSE_ELAPSED_MS} >= ${thresholdSql('$4', '$5')}`,
       'expired',
       'expired',
       now,
-      afterMs,
+      [afterMs, urgentAfterMs],
     );
   }
 
   private async autoClose(now: Date, afterMs: number): Promise<number> {
     return this.systemTransition(
-      `r.status = 'outcome_sent' AND extract(epoch FROM $1::timestamptz - (r.outcome->>'sentAt')::timestamptz) * 1000 >= $2`,
+      `r.status = 'outcome_sent' AND extract(epoch FROM $1::timestamptz - (r.outcome->>'sentAt')::timestamptz) * 1000 >= $4`,
       'closed',
       'auto_closed',
       now,
-      afterMs,
+      [afterMs],
     );
   }
 
-  /** Moves due referrals to `to`, appending the event, outbox row and audit row in one statement. */
+  /**
+   * Moves due referrals to `to`, appending the event, outbox row and audit row in one statement.
+   * `due` reads `now` as $1 and the thresholds as $4 onwards.
+   */
   private async systemTransition(
     due: string,
     to: 'expired' | 'closed',
     event: string,
     now: Date,
-    afterMs: number,
+    thresholdsMs: number[],
   ): Promise<number> {
     const rows: unknown[] = await this.db.query(
       `WITH due AS (
          SELECT r.id, r.status FROM referrals r WHERE ${due} ORDER BY r.id LIMIT ${BATCH} FOR UPDATE SKIP LOCKED
        ), moved AS (
          UPDATE referrals r
-            SET status = $3, version = r.version + 1, updated_at = now(), sla_paused_at = NULL,
-                closed_at = CASE WHEN $3 = 'closed' THEN now() ELSE r.closed_at END
+            SET status = $2, version = r.version + 1, updated_at = now(), sla_paused_at = NULL,
+                closed_at = CASE WHEN $2 = 'closed' THEN now() ELSE r.closed_at END
            FROM due WHERE r.id = due.id
          RETURNING r.id, due.status AS from_status
        ), events AS (
          INSERT INTO referral_events (referral_id, type, from_status, to_status, actor_id)
-         SELECT id, $4, from_status, $3, NULL FROM moved
+         SELECT id, $3, from_status, $2, NULL FROM moved
          RETURNING id, referral_id, from_status
        ), audit AS (
          INSERT INTO audit_events (actor_id, clinic_id, action, resource_type, resource_id, outcome)
-         SELECT NULL, NULL, 'referral.' || $4, 'referral', referral_id, 'success' FROM events
+         SELECT NULL, NULL, 'referral.' || $3, 'referral', referral_id, 'success' FROM events
        )
        INSERT INTO outbox_events (type, referral_id, referral_event_id, payload)
-       SELECT 'referral.' || $4, referral_id, id, jsonb_build_object('fromStatus', from_status, 'toStatus', $3::text, 'actorId', NULL)
+       SELECT 'referral.' || $3, referral_id, id, jsonb_build_object('fromStatus', from_status, 'toStatus', $2::text, 'actorId', NULL)
          FROM events
        RETURNING id`,
-      [now, afterMs, to, event],
+      [now, to, event, ...thresholdsMs],
     );
     return rows.length;
   }

@@ -51,6 +51,8 @@ export interface AttachmentView {
   sha256: string;
   uploadedBy: string;
   createdAt: string;
+  /** Added after the referral was sent (by either side); what was attached before is frozen. */
+  addedAfterSend: boolean;
 }
 
 export interface ReferralView {
@@ -77,6 +79,10 @@ export interface ReferralView {
   redFlags: string[];
   plan: MaintenancePlan | null;
   replacesId: string | null;
+  /** The injury referral this maintenance referral follows up. */
+  previousId: string | null;
+  /** The follow-ups of this referral that the caller may see. */
+  followUpIds: string[];
   appointmentAt: string | null;
   /** The recipient clinic's IANA zone: where the appointment happens, and the zone to show it in (null before the recipient joins). */
   appointmentTimeZone: string | null;
@@ -86,6 +92,8 @@ export interface ReferralView {
   updatedAt: string;
   /** What the caller may do now, read from the state machine. */
   allowedActions: ReferralAction[];
+  /** In lists: events and messages by others since the caller last read the referral. */
+  unreadCount?: number;
   timeline?: ReferralEventView[];
   attachments?: AttachmentView[];
 }

@@ -1,15 +1,35 @@
 import { Module } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { IdentityModule } from '@referloop/identity';
+import { PatientsModule } from '@referloop/patients';
 import { AttachmentsService } from './attachments.service';
+import { FollowUpService } from './follow-up.service';
 import { REFERRAL_ENTITIES } from './entities';
 import { IdempotencyStore } from './idempotency';
+import { ReferralLettersService } from './letters/referral-letters.service';
+import { ReferralMessagesService } from './referral-messages.service';
 import { ReferralTimers } from './referral-timers';
 import { ReferralsService } from './referrals.service';
 
 @Module({
-  imports: [TypeOrmModule.forFeature(REFERRAL_ENTITIES), IdentityModule],
-  providers: [ReferralsService, AttachmentsService, IdempotencyStore, ReferralTimers],
-  exports: [ReferralsService, AttachmentsService, IdempotencyStore, ReferralTimers],
+  imports: [TypeOrmModule.forFeature(REFERRAL_ENTITIES), IdentityModule, PatientsModule],
+  providers: [
+    ReferralsService,
+    ReferralMessagesService,
+    FollowUpService,
+    AttachmentsService,
+    IdempotencyStore,
+    ReferralTimers,
+    ReferralLettersService,
+  ],
+  exports: [
+    ReferralsService,
+    ReferralMessagesService,
+    FollowUpService,
+    AttachmentsService,
+    IdempotencyStore,
+    ReferralTimers,
+    ReferralLettersService,
+  ],
 })
 export class ReferralsModule {}

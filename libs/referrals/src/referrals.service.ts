@@ -19,7 +19,8 @@ import { APP_CONFIG, type AppConfig } from '@referloop/config';
 import { appendOutbox, outboxInsertSql, queryRows, SqlParams } from '@referloop/database';
 import { type AuditEntry, AuditLog, referralInviteToken, referralInviteUrl, sha256, todayIso } from '@referloop/identity';
 import { DataSource, type EntityManager } from 'typeorm';
-import type { MaintenancePlan, ReferralOutcome } from './entities/referral.entity';
+import type { ReferralOutcome } from './entities/referral.entity';
+import { type MaintenancePlanInput, storedPlan } from './maintenance-plan';
 import { partiesOfRow, partyClinicsOf, partyClinicsOfPage } from './referral-access';
 import {
   assertRecipientEligible,
@@ -32,6 +33,7 @@ import {
   detailedReferralViewSql,
   type InviteLink,
   REFERRAL_VIEW_SELECT,
+  referralListSelect,
   type ReferralRow,
   referralView,
   type TimelineJson,
@@ -67,7 +69,7 @@ export interface CreateReferralInput {
   onsetDate?: string | null;
   neededBy?: string | null;
   redFlags?: string[];
-  plan?: MaintenancePlan | null;
+  plan?: MaintenancePlanInput | null;
   replacesId?: string | null;
 }
 
@@ -77,12 +79,26 @@ export interface RecipientInviteInput {
   role: PractitionerRole;
 }
 
+/** A follow-up draft: set by {@link FollowUpService} only, never taken from a create body. */
+export interface FollowUpLink {
+  previousId: string;
+}
+
 export interface ReferralActionInput {
   version?: number;
   note?: string;
   reason?: string;
   appointmentAt?: string;
-  outcome?: { summary: string; recommendations?: string | null };
+  outcome?: OutcomeInput;
+}
+
+export interface OutcomeInput {
+  summary: string;
+  recommendations?: string | null;
+  painLevel?: number | null;
+  psfs?: number | null;
+  visits?: number | null;
+  recommendMaintenance?: boolean | null;
 }
 
 export interface ReassignInput {
@@ -98,9 +114,16 @@ export interface ReferralQuery {
   kind?: ReferralKind;
   patientId?: string;
   updatedSince?: string;
+  sort?: ReferralSort;
   cursor?: string;
   limit?: number;
 }
+
+export const REFERRAL_SORTS = ['updated', 'priority'] as const;
+export type ReferralSort = (typeof REFERRAL_SORTS)[number];
+
+/** 1 for urgent, 0 for routine: `sort=priority` orders by it first, and its cursor carries it. */
+const priorityRank = (column: string) => `(CASE WHEN ${column} = 'urgent' THEN 1 ELSE 0 END)`;
 
 /** A referral's state and parties, with the facts the business rules of its actions read. */
 interface BaseRow {
@@ -115,6 +138,7 @@ interface BaseRow {
   recipient_clinic_id: string | null;
   recipient_invite_id: string | null;
   sent_at: Date | null;
+  appointment_at: Date | null;
   sender_role: Role;
   /** Null (with the other recipient facts) while the recipient is a pending invite. */
   recipient_role: Role | null;
@@ -122,6 +146,7 @@ interface BaseRow {
   recipient_accepting: boolean;
   recipient_active: boolean;
   has_sharing_consent: boolean;
+  has_plan: boolean;
 }
 
 /** What creating a referral checks, read in one query. Columns are null when the row does not exist. */
@@ -192,7 +217,12 @@ export class ReferralsService {
    * One query reads every fact the checks need; the referral, its event, outbox and audit rows are
    * then one statement.
    */
-  async create(principal: Principal, input: CreateReferralInput, tx?: EntityManager): Promise<ReferralView> {
+  async create(
+    principal: Principal,
+    input: CreateReferralInput,
+    tx?: EntityManager,
+    followUp?: FollowUpLink,
+  ): Promise<ReferralView> {
     if ((input.recipientId === undefined) === (input.recipientInvite === undefined)) {
       const message = 'give exactly one of recipientId and recipientInvite';
       throw AppError.validation([
@@ -201,7 +231,7 @@ export class ReferralsService {
       ]);
     }
     // The invite row and the referral commit together.
-    if (input.recipientInvite && !tx) return this.db.transaction((t) => this.create(principal, input, t));
+    if (input.recipientInvite && !tx) return this.db.transaction((t) => this.create(principal, input, t, followUp));
     const manager = tx ?? this.db.manager;
     const senderId = namedSender(principal, input.senderId);
     const onBehalf = senderId !== principal.userId;
@@ -214,7 +244,8 @@ export class ReferralsService {
     assertSenderRole(input.kind, onBehalf ? (facts.sender_role as Role) : principal.role);
     const redFlags = input.redFlags ?? [];
     assertRedFlagsUrgent(input.priority, redFlags);
-    if (input.kind === 'maintenance_massage' && !input.plan) {
+    // A follow-up draft may start without a plan; sending needs one.
+    if (input.kind === 'maintenance_massage' && !input.plan && !followUp) {
       throw AppError.validation([{ field: 'plan', message: 'is required for a maintenance_massage referral' }]);
     }
     if (input.kind === 'injury_care' && input.plan) {
@@ -275,8 +306,9 @@ export class ReferralsService {
       onset_date: input.onsetDate ?? null,
       needed_by: input.neededBy ?? null,
       red_flags: redFlags,
-      plan: input.plan ?? null,
+      plan: input.plan ? storedPlan(input.plan) : null,
       replaces_id: input.replacesId ?? null,
+      previous_id: followUp?.previousId ?? null,
     };
     const params = new SqlParams();
     const insert = `INSERT INTO referrals (${Object.keys(columns).join(', ')})
@@ -292,7 +324,7 @@ export class ReferralsService {
         fromStatus: null,
         toStatus: 'draft',
         actorId: principal.userId,
-        data: input.replacesId ? { replacesId: input.replacesId } : null,
+        data: input.replacesId ? { replacesId: input.replacesId } : followUp ? { previousId: followUp.previousId } : null,
       },
       { action: 'referral.create', resourceType: 'referral' },
     );
@@ -314,7 +346,11 @@ export class ReferralsService {
     if (query.kind) filters.push(`kind = ${p(query.kind)}`);
     if (query.patientId) filters.push(`patient_id = ${p(query.patientId)}`);
     if (query.updatedSince) filters.push(`updated_at >= ${p(query.updatedSince)}`);
-    if (query.cursor) {
+    const byPriority = query.sort === 'priority';
+    if (query.cursor && byPriority) {
+      const [rank, ts, id] = decodeCursor(query.cursor, ['number', 'timestamp', 'uuid']);
+      filters.push(`(${priorityRank('priority')}, updated_at, id) < (${p(rank)}::int, ${p(ts)}::timestamptz, ${p(id)}::uuid)`);
+    } else if (query.cursor) {
       const [ts, id] = decodeCursor(query.cursor, ['timestamp', 'uuid']);
       filters.push(`(updated_at, id) < (${p(ts)}::timestamptz, ${p(id)}::uuid)`);
     }
@@ -324,15 +360,16 @@ export class ReferralsService {
     const receivedSide = `${admin ? 'recipient_clinic_id' : 'recipient_id'} = ${owner} AND sent_at IS NOT NULL`;
     const sides = box === 'sent' ? [sentSide] : box === 'received' ? [receivedSide] : [sentSide, receivedSide];
     const lim = p(limit + 1);
+    const order = byPriority ? 'rank DESC, updated_at DESC, id DESC' : 'updated_at DESC, id DESC';
     const branch = (side: string) =>
-      `(SELECT id, updated_at FROM referrals WHERE ${[side, ...filters].join(' AND ')} ORDER BY updated_at DESC, id DESC LIMIT ${lim})`;
-    const page = `SELECT id FROM (${sides.map(branch).join(' UNION ')}) page ORDER BY updated_at DESC, id DESC LIMIT ${lim}`;
+      `(SELECT id, updated_at, ${priorityRank('priority')} AS rank FROM referrals WHERE ${[side, ...filters].join(' AND ')} ORDER BY ${order} LIMIT ${lim})`;
+    const page = `SELECT id FROM (${sides.map(branch).join(' UNION ')}) page ORDER BY ${order} LIMIT ${lim}`;
     // One statement for the page and its view. Prepared (one text per combination of filters): its
     // generic plan joins the page's rows by primary key, where planning each call cost more than
     // running it and a custom plan hashed whole tables for 50 rows.
     const rows = await queryRows<ReferralRow>(
       this.db.manager,
-      `${REFERRAL_VIEW_SELECT} WHERE r.id IN (${page}) ORDER BY r.updated_at DESC, r.id DESC`,
+      `${referralListSelect(`${p(principal.userId)}::uuid`)} WHERE r.id IN (${page}) ORDER BY ${byPriority ? `${priorityRank('r.priority')} DESC, ` : ''}r.updated_at DESC, r.id DESC`,
       params,
       PREPARED,
     );
@@ -347,7 +384,10 @@ export class ReferralsService {
     const last = ordered[ordered.length - 1];
     return {
       items: ordered.map((r) => referralView(r, principal, this.inviteLink)),
-      nextCursor: hasMore && last ? encodeCursor([last.cursor_ts, last.id]) : null,
+      nextCursor:
+        hasMore && last
+          ? encodeCursor(byPriority ? [last.priority === 'urgent' ? 1 : 0, last.cursor_ts, last.id] : [last.cursor_ts, last.id])
+          : null,
     };
   }
 
@@ -438,12 +478,17 @@ export class ReferralsService {
     const set = (column: string, value: unknown) => sets.push(`${column} = ${params.add(value)}`);
     if (action === 'send') set('sent_at', now);
     if (action === 'accept' || action === 'decline') set('responded_at', now);
-    if (action === 'schedule') set('appointment_at', new Date(input.appointmentAt as string));
+    if (action === 'schedule' || action === 'reschedule') set('appointment_at', new Date(input.appointmentAt as string));
     if (action === 'unschedule') set('appointment_at', null);
     if (action === 'send-outcome') {
+      const given = input.outcome!;
       const outcome: ReferralOutcome = {
-        summary: input.outcome!.summary,
-        recommendations: input.outcome!.recommendations ?? null,
+        summary: given.summary,
+        recommendations: given.recommendations ?? null,
+        painLevel: given.painLevel ?? null,
+        psfs: given.psfs ?? null,
+        visits: given.visits ?? null,
+        recommendMaintenance: given.recommendMaintenance ?? false,
         sentAt: now.toISOString(),
       };
       set('outcome', outcome);
@@ -470,7 +515,7 @@ export class ReferralsService {
         actorId: principal.userId,
         reason: input.reason ?? null,
         note: input.note ?? null,
-        data: eventData(action, input),
+        data: eventData(action, input, base),
       },
       { action: `referral.${action}`, resourceType: 'referral' },
     );
@@ -605,10 +650,11 @@ export class ReferralsService {
     const [row] = await queryRows<BaseRow>(
       manager,
       `SELECT r.id, r.status, r.version, r.kind, r.patient_id, r.sender_id, r.sender_clinic_id, r.recipient_id, r.recipient_clinic_id,
-              r.recipient_invite_id, r.sent_at, s.role AS sender_role, t.role AS recipient_role, t.licence_expires_on::text AS recipient_licence_expires_on,
+              r.recipient_invite_id, r.sent_at, r.appointment_at, s.role AS sender_role, t.role AS recipient_role, t.licence_expires_on::text AS recipient_licence_expires_on,
               t.accepting_referrals AS recipient_accepting, t.deactivated_at IS NULL AS recipient_active,
               EXISTS (SELECT 1 FROM patient_consents c
-                       WHERE c.patient_id = r.patient_id AND c.scope = 'referral_sharing' AND c.revoked_at IS NULL) AS has_sharing_consent
+                       WHERE c.patient_id = r.patient_id AND c.scope = 'referral_sharing' AND c.revoked_at IS NULL) AS has_sharing_consent,
+              r.plan IS NOT NULL AS has_plan
          FROM referrals r
          JOIN users s ON s.id = r.sender_id
          LEFT JOIN users t ON t.id = r.recipient_id
@@ -823,6 +869,9 @@ export class ReferralsService {
       if (!base.has_sharing_consent)
         throw new AppError('consent_required', "Record the patient's referral_sharing consent before sending");
       assertSenderRole(base.kind, base.sender_role);
+      if (base.kind === 'maintenance_massage' && !base.has_plan) {
+        throw AppError.validation([{ field: 'plan', message: 'is required to send a maintenance_massage referral' }]);
+      }
       // Someone not on ReferLoop yet: sending emails them the invitation (the notifications worker).
       if (base.recipient_invite_id && !base.recipient_id) return;
       if (!base.recipient_active) throw new AppError('practitioner_inactive', 'The recipient is deactivated; choose another');
@@ -905,14 +954,24 @@ export function validateFields(
     if (!rules[field] && present) return [{ field, message: `is not taken by ${action}` }];
     return [];
   });
-  if (action === 'schedule' && input.appointmentAt && new Date(input.appointmentAt).getTime() <= now.getTime()) {
+  if (
+    (action === 'schedule' || action === 'reschedule') &&
+    input.appointmentAt &&
+    new Date(input.appointmentAt).getTime() <= now.getTime()
+  ) {
     errors.push({ field: 'appointmentAt', message: 'must be in the future' });
   }
   if (errors.length) throw AppError.validation(errors);
 }
 
-function eventData(action: ReferralAction, input: ReferralActionInput): Record<string, unknown> | null {
+function eventData(action: ReferralAction, input: ReferralActionInput, base: BaseRow): Record<string, unknown> | null {
   if (action === 'schedule') return { appointmentAt: new Date(input.appointmentAt as string).toISOString() };
+  if (action === 'reschedule') {
+    return {
+      previousAppointmentAt: base.appointment_at?.toISOString() ?? null,
+      appointmentAt: new Date(input.appointmentAt as string).toISOString(),
+    };
+  }
   if (action === 'send-outcome') return { outcome: input.outcome };
   return null;
 }

@@ -109,6 +109,8 @@ export class ReferralMetricsDto {
   overdue: number;
   medianTimeToAcceptSeconds: number | null;
   medianTimeToFirstAppointmentSeconds: number | null;
+  /** Median of outcome painLevel minus painLevel at referral (negative: less pain), over referrals with both. */
+  medianPainChange: number | null;
 }
 
 export class PractitionerMetricsDto {

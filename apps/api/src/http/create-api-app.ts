@@ -15,6 +15,7 @@ import { setUpOpenApi } from './openapi';
 import { sendProblem } from './problem.filter';
 import { mountQueueDashboard } from './queue-dashboard';
 import { addSecurityHeaders } from './security-headers';
+import { addOneClickUnsubscribeParser } from './one-click-parser';
 import { mountTrialMailbox } from './trial-mailbox';
 import { serveWebApp } from './web-app';
 
@@ -61,6 +62,7 @@ export async function createApiApp(config: AppConfig, logger: Logger): Promise<N
   fastify.setChildLoggerFactory((parent, bindings, options) => new DeferredChildLogger(parent as Logger, bindings, options));
   // JSON only: any other content type is a 415 problem, not a string handed to validation.
   fastify.removeContentTypeParser(['text/plain']);
+  addOneClickUnsubscribeParser(fastify);
   addSecurityHeaders(fastify, config.publicUrl.startsWith('https:'));
   fastify.addHook('onRequest', (request, reply, done) => {
     void reply.header('x-request-id', request.id);

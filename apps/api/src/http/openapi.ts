@@ -9,10 +9,13 @@ const TAGS: Record<string, string> = {
   me: 'The signed-in user',
   clinics: "The caller's clinic",
   practitioners: 'The directory across clinics, and inviting and editing practitioners',
+  invitations: "The clinic's practitioner invitations: list, re-send, revoke",
+  partners: "A practitioner's and a clinic's saved partners, listed first in the directory",
   patients: "The clinic's patients and their consents",
   referrals: 'Referrals, their actions (the state machine), timeline and attachments',
   notifications: 'The in-app inbox, notification preferences and clinic webhooks',
   admin: 'Clinic admins: metrics, overdue referrals, audit log, failed notifications, export',
+  unsubscribe: "A patient's one-click unsubscribe from the emails about their referral (RFC 8058)",
   health: 'Liveness and readiness probes',
   'reference-data': 'Curated vocabularies and the referral state machine',
 };

@@ -32,8 +32,8 @@ return {hits, ttl}`;
 
 export class RedisRateLimitStore extends RateLimitStore implements OnApplicationShutdown {
   private readonly redis: Redis;
-  /** The first connection, awaited by every hit that arrives while it is being made. */
-  private connected?: Promise<void>;
+  /** The first connection attempt, awaited by every hit that arrives while it is being made. */
+  private connecting?: Promise<void>;
 
   constructor(
     redisUrl: string,
@@ -47,11 +47,16 @@ export class RedisRateLimitStore extends RateLimitStore implements OnApplication
   }
 
   async hit(key: string, windowMs: number): Promise<RateLimitWindow> {
-    this.connected ??= this.redis.connect().catch((error: unknown) => {
-      this.connected = undefined;
-      throw error;
-    });
-    await this.connected;
+    // connect() once only: after that ioredis reconnects by itself (a second connect() while it
+    // is reconnecting would start a second loop that disconnect() cannot stop).
+    if (this.redis.status === 'wait') this.connecting = this.redis.connect();
+    if (this.connecting) {
+      try {
+        await this.connecting;
+      } finally {
+        this.connecting = undefined;
+      }
+    }
     const [hits, ttl] = (await this.redis.eval(HIT_SCRIPT, 1, `${this.prefix}:ratelimit:${key}`, windowMs)) as [number, number];
     return { hits, resetInMs: ttl };
   }

@@ -1,7 +1,7 @@
 import { isIP } from 'node:net';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import type { AppConfig } from '@referloop/config';
-import { type TrialMail, TrialMailbox } from '@referloop/notifications';
+import { escapeHtml, type TrialMail, TrialMailbox } from '@referloop/notifications';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 
 export const TRIAL_MAILBOX_PAGE = '/trial/mailbox';
@@ -43,9 +43,6 @@ export function isLoopback(address: string | undefined): boolean {
   if (isIP(v4) === 4) return v4.startsWith('127.');
   return address === '::1';
 }
-
-const escapeHtml = (text: string) =>
-  text.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c] as string);
 
 /** Escaped text with its http(s) links made clickable (the invitation link is what a trial user wants). */
 const withLinks = (text: string) => escapeHtml(text).replace(/https?:\/\/[^\s<>"]+/g, (url) => `<a href="${url}">${url}</a>`);

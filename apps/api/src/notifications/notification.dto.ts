@@ -89,3 +89,21 @@ export class FailedDeliveryPageDto {
   items: FailedDeliveryDto[];
   nextCursor: string | null;
 }
+
+export class EmailPreviewDto {
+  /** The referral event (`sent`, `scheduled` …), or `invitation` / `password_reset`. */
+  event: string;
+  /** Who gets it: `sender`, `recipient`, `recipient_admins`, `patient`, `invited_practitioner`, `account_holder`. */
+  audience: string;
+  /** The channels it goes out on (`in_app`, `email`, `patient_email`); webhooks carry ids only. */
+  channels: string[];
+  subject: string;
+  text: string;
+  html: string;
+}
+
+export class EmailPreviewListDto {
+  items: EmailPreviewDto[];
+  /** Always null: every sample comes in one page. */
+  nextCursor: string | null;
+}

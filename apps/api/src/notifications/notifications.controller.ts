@@ -1,13 +1,15 @@
-import { Body, Controller, Delete, Get, HttpCode, Param, Post, Put, Query } from '@nestjs/common';
+import { Body, Controller, Delete, Get, HttpCode, Inject, Param, Post, Put, Query } from '@nestjs/common';
 import { ApiBearerAuth, ApiTags } from '@nestjs/swagger';
 import type { Principal } from '@referloop/common';
-import { NotificationsService } from '@referloop/notifications';
+import { APP_CONFIG, type AppConfig } from '@referloop/config';
+import { emailPreviews, NotificationsService } from '@referloop/notifications';
 import { CurrentPrincipal, AdminOnly } from '../auth/auth.decorators';
 import { ApiProblems } from '../http/api-problems.decorator';
 import { PageQueryDto } from '../http/page-query.dto';
 import { uuidParam } from '../http/uuid-param';
 import {
   CreateWebhookDto,
+  EmailPreviewListDto,
   FailedDeliveryDto,
   FailedDeliveryPageDto,
   InboxQueryDto,
@@ -24,7 +26,10 @@ import {
 @ApiProblems('unauthenticated')
 @Controller()
 export class NotificationsController {
-  constructor(private readonly notifications: NotificationsService) {}
+  constructor(
+    private readonly notifications: NotificationsService,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+  ) {}
 
   /** Your in-app inbox, newest first. */
   @Get('notifications')
@@ -90,6 +95,17 @@ export class NotificationsController {
   @ApiProblems('validation_failed', 'forbidden')
   failed(@CurrentPrincipal() principal: Principal, @Query() query: PageQueryDto): Promise<FailedDeliveryPageDto> {
     return this.notifications.failedDeliveries(principal, query);
+  }
+
+  /**
+   * Every email ReferLoop sends, rendered with sample data (subject, text and HTML), with who gets it
+   * and on which channels: the same text functions the worker uses.
+   */
+  @Get('admin/notifications/preview')
+  @AdminOnly()
+  @ApiProblems('forbidden')
+  preview(): EmailPreviewListDto {
+    return { items: emailPreviews(this.config.publicUrl), nextCursor: null };
   }
 
   /** Sends a failed delivery again (accepted now, delivered by the worker). */

@@ -20,6 +20,7 @@ import { AddPartnerDto, PartnerDto, PartnerPageDto } from './partner.dto';
 export class PartnersController {
   constructor(private readonly partners: PartnersService) {}
 
+  /** Your saved partners, newest first. */
   @Get('me/partners')
   @ApiProblems('validation_failed')
   listMine(@CurrentPrincipal() principal: Principal, @Query() query: PageQueryDto): Promise<PartnerPageDto> {
@@ -39,6 +40,7 @@ export class PartnersController {
     return this.add(principal, 'mine', body, reply);
   }
 
+  /** Removes a practitioner from your saved partners. */
   @Delete('me/partners/:practitionerId')
   @HttpCode(204)
   @ApiProblems('validation_failed', 'not_found')
@@ -49,6 +51,7 @@ export class PartnersController {
     await this.partners.remove(principal, 'mine', practitionerId);
   }
 
+  /** Your clinic's preferred partners (admins), newest first. */
   @Get('clinics/me/partners')
   @AdminOnly()
   @ApiProblems('validation_failed', 'forbidden')
@@ -70,6 +73,7 @@ export class PartnersController {
     return this.add(principal, 'clinic', body, reply);
   }
 
+  /** Removes a practitioner from your clinic's preferred partners (admins). */
   @Delete('clinics/me/partners/:practitionerId')
   @HttpCode(204)
   @AdminOnly()

@@ -7,6 +7,7 @@ import {
   IsNotEmpty,
   IsOptional,
   IsString,
+  IsUUID,
   Matches,
   MaxLength,
   Validate,
@@ -105,4 +106,10 @@ export class PatientResponseDto {
 export class PatientPageDto {
   items: PatientResponseDto[];
   nextCursor: string | null;
+}
+
+export class ImportPatientDto {
+  /** A referral your clinic received: its patient summary becomes a patient of your clinic. */
+  @IsUUID()
+  referralId: string;
 }

@@ -1,7 +1,9 @@
-import { Body, Controller, Get, HttpCode, Param, Patch, Post, Query } from '@nestjs/common';
+import { Body, Controller, Get, HttpCode, Param, Patch, Post, Query, Res } from '@nestjs/common';
 import { ApiBearerAuth, ApiTags } from '@nestjs/swagger';
 import type { Principal } from '@referloop/common';
 import { PatientsService } from '@referloop/patients';
+import { FollowUpService } from '@referloop/referrals';
+import type { FastifyReply } from 'fastify';
 import { CurrentPrincipal } from '../auth/auth.decorators';
 import { ApiProblems } from '../http/api-problems.decorator';
 import { uuidParam } from '../http/uuid-param';
@@ -9,6 +11,7 @@ import {
   ConsentDto,
   ConsentResponseDto,
   CreatePatientDto,
+  ImportPatientDto,
   PatientPageDto,
   PatientQueryDto,
   PatientResponseDto,
@@ -21,7 +24,10 @@ import {
 @ApiProblems('unauthenticated')
 @Controller('patients')
 export class PatientsController {
-  constructor(private readonly patients: PatientsService) {}
+  constructor(
+    private readonly patients: PatientsService,
+    private readonly followUps: FollowUpService,
+  ) {}
 
   /** Adds a patient to your clinic. */
   @Post()
@@ -29,6 +35,24 @@ export class PatientsController {
   @ApiProblems('validation_failed')
   create(@CurrentPrincipal() principal: Principal, @Body() body: CreatePatientDto): Promise<PatientResponseDto> {
     return this.patients.create(principal, body);
+  }
+
+  /**
+   * Makes the patient of a referral your clinic received a patient of your clinic (a copy of the
+   * referral's patient summary, linked to it, without consents: record them as for any patient).
+   * 201 with the new copy, 200 with the existing one. 404 for a referral your clinic did not receive.
+   */
+  @Post('import')
+  @HttpCode(201)
+  @ApiProblems('validation_failed', 'not_found')
+  async import(
+    @CurrentPrincipal() principal: Principal,
+    @Body() body: ImportPatientDto,
+    @Res({ passthrough: true }) reply: FastifyReply,
+  ): Promise<PatientResponseDto> {
+    const { patient, created } = await this.followUps.importPatient(principal, body.referralId);
+    if (!created) void reply.status(200);
+    return patient;
   }
 
   /** Your clinic's patients, keyset-paged; `q` searches by name. */

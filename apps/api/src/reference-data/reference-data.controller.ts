@@ -3,7 +3,9 @@ import { ApiTags } from '@nestjs/swagger';
 import {
   BODY_REGIONS,
   CONSENT_SCOPES,
+  CONTRAINDICATIONS,
   PREFERRED_CONTACTS,
+  PRESSURES,
   PRIORITIES,
   RED_FLAG_GUIDANCE,
   RED_FLAGS,
@@ -19,6 +21,8 @@ const REFERENCE_DATA = {
   bodyRegions: BODY_REGIONS,
   redFlags: RED_FLAGS,
   redFlagGuidance: RED_FLAG_GUIDANCE,
+  contraindications: CONTRAINDICATIONS,
+  pressures: PRESSURES,
   consentScopes: CONSENT_SCOPES,
   preferredContacts: PREFERRED_CONTACTS,
   unscheduleReasons: UNSCHEDULE_REASONS,

@@ -3,55 +3,147 @@ import {
   ArrayMaxSize,
   ArrayUnique,
   IsEmail,
+  IsBoolean,
   IsIn,
   IsInt,
   IsNotEmpty,
+  IsNumber,
   IsObject,
   IsOptional,
   IsString,
   IsUUID,
+  Matches,
   Max,
   MaxLength,
   Min,
   Validate,
+  type ValidationArguments,
+  ValidateIf,
   ValidateNested,
+  ValidatorConstraint,
+  type ValidatorConstraintInterface,
 } from 'class-validator';
 import {
   BODY_REGIONS,
   PRACTITIONER_ROLES,
   type PractitionerRole,
+  CONTRAINDICATIONS,
+  type Pressure,
+  PRESSURES,
   PRIORITIES,
   type Priority,
   RED_FLAGS,
   REFERRAL_KINDS,
   type ReferralKind,
 } from '@referloop/common';
-import { type ReferralAction, type ReferralBox, REFERRAL_STATUSES, type ReferralStatus } from '@referloop/referrals';
+import {
+  type ReferralAction,
+  type ReferralBox,
+  REFERRAL_SORTS,
+  REFERRAL_STATUSES,
+  type ReferralSort,
+  type ReferralStatus,
+} from '@referloop/referrals';
 import { PageQueryDto } from '../http/page-query.dto';
 import { IsCalendarDate, IsPastCalendarDate, IsZonedDateTime } from '../http/validators';
 
+/** Refuses a plan that gives both frequencies (each is otherwise validated on its own). */
+@ValidatorConstraint({ name: 'oneFrequency' })
+class OneFrequency implements ValidatorConstraintInterface {
+  validate(_value: unknown, args: ValidationArguments): boolean {
+    const plan = args.object as PlanDto;
+    return plan.frequencyWeeks == null || plan.sessionsPerWeek == null;
+  }
+  defaultMessage(): string {
+    return 'give either frequencyWeeks or sessionsPerWeek, not both';
+  }
+}
+
+/** A maintenance plan: exactly one of `frequencyWeeks` or `sessionsPerWeek`. */
 export class PlanDto {
-  /** Weeks between maintenance sessions. */
+  /** Every N weeks (1–52). Give this or `sessionsPerWeek`. */
+  @ValidateIf((plan: PlanDto) => plan.frequencyWeeks != null || plan.sessionsPerWeek == null)
   @IsInt()
   @Min(1)
   @Max(52)
-  frequencyWeeks: number;
+  @Validate(OneFrequency)
+  frequencyWeeks?: number | null;
+
+  /** Sessions a week (1–7). Give this or `frequencyWeeks`. */
+  @IsOptional()
+  @IsInt()
+  @Min(1)
+  @Max(7)
+  sessionsPerWeek?: number | null;
+
+  /** Total sessions; leave out for ongoing maintenance. */
+  @IsOptional()
+  @IsInt()
+  @Min(1)
+  @Max(500)
+  sessions?: number | null;
 
   @IsOptional()
   @IsInt()
   @Min(1)
-  @Max(100)
-  sessions?: number | null;
+  @Max(104)
+  durationWeeks?: number | null;
 
+  /** When the plan should be reviewed (YYYY-MM-DD). */
+  @IsOptional()
+  @Validate(IsCalendarDate)
+  reviewBy?: string | null;
+
+  /** Short goals, at most 10 of 200 characters. */
+  @IsOptional()
+  @ArrayMaxSize(10)
+  @IsString({ each: true })
+  @IsNotEmpty({ each: true })
+  @MaxLength(200, { each: true })
+  goals?: string[];
+
+  @IsOptional()
   @ArrayMaxSize(BODY_REGIONS.length)
   @ArrayUnique()
   @IsIn(BODY_REGIONS, { each: true })
-  focusAreas: string[];
+  focusAreas?: string[];
 
-  /** What the massage therapist must avoid or watch for. */
+  @IsIn(PRESSURES)
+  pressure: Pressure;
+
+  @IsOptional()
+  @ArrayMaxSize(CONTRAINDICATIONS.length)
+  @ArrayUnique()
+  @IsIn(CONTRAINDICATIONS, { each: true })
+  contraindications?: string[];
+
+  /** What the massage therapist must avoid or watch for (required, not blank). */
   @IsString()
+  @Matches(/\S/, { message: 'must not be blank' })
   @MaxLength(2000)
   precautions: string;
+
+  /** How often (weeks) the massage therapist reports progress back. */
+  @IsOptional()
+  @IsInt()
+  @Min(1)
+  @Max(52)
+  reportEveryWeeks?: number | null;
+}
+
+export class PlanResponseDto {
+  frequencyWeeks: number | null;
+  sessionsPerWeek: number | null;
+  sessions: number | null;
+  durationWeeks: number | null;
+  reviewBy: string | null;
+  goals: string[];
+  focusAreas: string[];
+  /** Null only on plans written before pressure was asked for. */
+  pressure: Pressure | null;
+  contraindications: string[];
+  precautions: string;
+  reportEveryWeeks: number | null;
 }
 
 /** Someone not on ReferLoop: sending the referral emails them an invitation to join. */
@@ -159,6 +251,31 @@ export class OutcomeDto {
   @IsString()
   @MaxLength(10_000)
   recommendations?: string | null;
+
+  /** Pain at discharge, 0–10. */
+  @IsOptional()
+  @IsInt()
+  @Min(0)
+  @Max(10)
+  painLevel?: number | null;
+
+  /** Patient-Specific Functional Scale average, 0–10. */
+  @IsOptional()
+  @IsNumber({ allowNaN: false, allowInfinity: false, maxDecimalPlaces: 2 })
+  @Min(0)
+  @Max(10)
+  psfs?: number | null;
+
+  @IsOptional()
+  @IsInt()
+  @Min(0)
+  @Max(1000)
+  visits?: number | null;
+
+  /** Shows the PT "Recommend maintenance massage" as the next step. */
+  @IsOptional()
+  @IsBoolean()
+  recommendMaintenance?: boolean | null;
 }
 
 /** Body of every referral action. Which fields an action takes is listed in GET /reference-data. */
@@ -190,6 +307,33 @@ export class ReferralActionDto {
   @ValidateNested()
   @Type(() => OutcomeDto)
   outcome?: OutcomeDto;
+}
+
+export class FollowUpDto {
+  /** The massage therapist to refer to; by default the sender of the injury referral, when they are one. */
+  @IsOptional()
+  @IsUUID()
+  recipientId?: string;
+
+  /** The maintenance plan; may be completed on the draft before sending. */
+  @IsOptional()
+  @IsObject()
+  @ValidateNested()
+  @Type(() => PlanDto)
+  plan?: PlanDto;
+
+  /** Why maintenance massage; a plain default when left out. */
+  @IsOptional()
+  @IsString()
+  @IsNotEmpty()
+  @MaxLength(2000)
+  reason?: string;
+
+  /** Notes for the massage therapist. */
+  @IsOptional()
+  @IsString()
+  @MaxLength(10_000)
+  observations?: string;
 }
 
 export class ReassignReferralDto {
@@ -235,6 +379,11 @@ export class ReferralQueryDto extends PageQueryDto {
   @IsOptional()
   @Validate(IsZonedDateTime)
   updatedSince?: string;
+
+  /** `updated` (default): last change first. `priority`: urgent first, then last change first. */
+  @IsOptional()
+  @IsIn(REFERRAL_SORTS)
+  sort?: ReferralSort;
 }
 
 export class PartySummaryDto {
@@ -278,6 +427,8 @@ export class AttachmentDto {
   sha256: string;
   uploadedBy: string;
   createdAt: string;
+  /** Added after the referral was sent (by either side); what was attached before sending is frozen. */
+  addedAfterSend: boolean;
 }
 
 export class RecipientInviteResponseDto {
@@ -305,6 +456,10 @@ export class RecipientInviteLookupDto {
 export class OutcomeResponseDto {
   summary: string;
   recommendations: string | null;
+  painLevel: number | null;
+  psfs: number | null;
+  visits: number | null;
+  recommendMaintenance: boolean;
   sentAt: string;
 }
 
@@ -330,8 +485,12 @@ export class ReferralResponseDto {
   onsetDate: string | null;
   neededBy: string | null;
   redFlags: string[];
-  plan: PlanDto | null;
+  plan: PlanResponseDto | null;
   replacesId: string | null;
+  /** The injury referral this one follows up. */
+  previousId: string | null;
+  /** The follow-up referrals of this one that you may see. */
+  followUpIds: string[];
   appointmentAt: string | null;
   /** The recipient clinic's IANA time zone (e.g. `America/Denver`): where the appointment happens; show it in this zone, named. */
   appointmentTimeZone: string | null;
@@ -341,6 +500,8 @@ export class ReferralResponseDto {
   updatedAt: string;
   /** What you may do now (from the state machine). */
   allowedActions: ReferralAction[];
+  /** In lists only: timeline events and messages by others since you last marked the referral read (`POST /referrals/:id/read`). */
+  unreadCount?: number;
   timeline?: ReferralEventDto[];
   attachments?: AttachmentDto[];
 }
@@ -352,5 +513,25 @@ export class ReferralPageDto {
 
 export class ReferralEventPageDto {
   items: ReferralEventDto[];
+  nextCursor: string | null;
+}
+
+export class PostMessageDto {
+  @IsString()
+  @Matches(/\S/, { message: 'body must not be blank' })
+  @MaxLength(5000)
+  body: string;
+}
+
+export class ReferralMessageDto {
+  id: string;
+  referralId: string;
+  authorId: string;
+  body: string;
+  createdAt: string;
+}
+
+export class ReferralMessagePageDto {
+  items: ReferralMessageDto[];
   nextCursor: string | null;
 }

@@ -4,23 +4,30 @@ import { AppError, type Principal } from '@referloop/common';
 import {
   AttachmentsService,
   contentDisposition,
+  FollowUpService,
   IdempotencyStore,
   isReferralAction,
   MAX_ATTACHMENT_BYTES,
   REFERRAL_ACTIONS,
+  ReferralMessagesService,
   ReferralsService,
   type ReferralView,
 } from '@referloop/referrals';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { CurrentPrincipal } from '../auth/auth.decorators';
 import { ApiProblems } from '../http/api-problems.decorator';
+import { PageQueryDto } from '../http/page-query.dto';
 import { uuidParam } from '../http/uuid-param';
 import {
   AttachmentDto,
   CreateReferralDto,
+  FollowUpDto,
+  PostMessageDto,
   ReassignReferralDto,
   ReferralActionDto,
   ReferralEventPageDto,
+  ReferralMessageDto,
+  ReferralMessagePageDto,
   ReferralPageDto,
   ReferralQueryDto,
   ReferralResponseDto,
@@ -48,8 +55,10 @@ function withEtag(reply: FastifyReply, view: ReferralView): ReferralView {
 export class ReferralsController {
   constructor(
     private readonly referrals: ReferralsService,
+    private readonly messages: ReferralMessagesService,
     private readonly attachments: AttachmentsService,
     private readonly idempotency: IdempotencyStore,
+    private readonly followUps: FollowUpService,
   ) {}
 
   /**
@@ -119,12 +128,46 @@ export class ReferralsController {
     return this.referrals.events(principal, id);
   }
 
-  /** Adds a PDF, PNG or JPEG (≤ 10 MB, recognised by content) to a draft; multipart field `file`. */
+  /** The conversation of a sent referral, oldest message first (keyset-paged). A draft has none: 409 for its sender side. */
+  @Get(':id/messages')
+  @ApiProblems('validation_failed', 'not_found', 'invalid_transition')
+  listMessages(
+    @CurrentPrincipal() principal: Principal,
+    @Param('id', uuidParam) id: string,
+    @Query() query: PageQueryDto,
+  ): Promise<ReferralMessagePageDto> {
+    return this.messages.list(principal, id, query);
+  }
+
+  /** Posts a message (1–5000 characters) to the other side of a sent referral, in any state after sending; they are notified. */
+  @Post(':id/messages')
+  @HttpCode(201)
+  @ApiProblems('validation_failed', 'not_found', 'invalid_transition')
+  postMessage(
+    @CurrentPrincipal() principal: Principal,
+    @Param('id', uuidParam) id: string,
+    @Body() input: PostMessageDto,
+  ): Promise<ReferralMessageDto> {
+    return this.messages.post(principal, id, input.body);
+  }
+
+  /** Marks the referral's messages and timeline events read for you: its `unreadCount` in the lists drops to 0. */
+  @Post(':id/read')
+  @HttpCode(204)
+  @ApiProblems('validation_failed', 'not_found')
+  async markRead(@CurrentPrincipal() principal: Principal, @Param('id', uuidParam) id: string): Promise<void> {
+    await this.messages.markRead(principal, id);
+  }
+
+  /**
+   * Adds a PDF, PNG or JPEG (≤ 10 MB, recognised by content); multipart field `file`. To a draft: the sender side.
+   * After sending, while open: either side, recorded on the timeline (`document_added`), the other side notified.
+   */
   @Post(':id/attachments')
   @HttpCode(201)
   @ApiConsumes('multipart/form-data')
   @ApiBody({ schema: { type: 'object', required: ['file'], properties: { file: { type: 'string', format: 'binary' } } } })
-  @ApiProblems('validation_failed', 'forbidden', 'not_found', 'payload_too_large', 'unsupported_media_type', 'attachments_frozen')
+  @ApiProblems('validation_failed', 'forbidden', 'not_found', 'payload_too_large', 'unsupported_media_type', 'invalid_transition')
   async upload(
     @CurrentPrincipal() principal: Principal,
     @Param('id', uuidParam) id: string,
@@ -200,6 +243,35 @@ export class ReferralsController {
   ): Promise<ReferralResponseDto> {
     const version = body.version ?? parseIfMatch(ifMatch);
     return withEtag(reply, await this.referrals.reassign(principal, id, { practitionerId: body.practitionerId, version }));
+  }
+
+  /**
+   * The recipient of an `injury_care` referral that is in_care, outcome_sent or closed drafts a
+   * `maintenance_massage` referral for the same person (`previousId` set): their clinic gets the
+   * patient as its own (a copy linked to the referral, made once; record consent on it before sending).
+   * The recipient defaults to the injury referral's sender when they are a massage therapist. The plan
+   * may be given now or before sending. 409 `invalid_transition` from another kind or state, 403 for
+   * the sender side, 404 for anyone else.
+   */
+  @Post(':id/follow-up')
+  @HttpCode(201)
+  @ApiProblems(
+    'validation_failed',
+    'forbidden',
+    'not_found',
+    'invalid_transition',
+    'recipient_type_mismatch',
+    'sender_role_mismatch',
+    'licence_expired',
+    'recipient_not_accepting',
+  )
+  async followUp(
+    @CurrentPrincipal() principal: Principal,
+    @Param('id', uuidParam) id: string,
+    @Body() body: FollowUpDto,
+    @Res({ passthrough: true }) reply: FastifyReply,
+  ): Promise<ReferralResponseDto> {
+    return withEtag(reply, await this.followUps.followUp(principal, id, body));
   }
 
   /**

@@ -1,3 +1,5 @@
+import { plainFieldMessage } from '../lib/messages';
+
 /** An RFC 9457 problem answered by the API, or a network failure (status 0). */
 export interface FieldError {
   field: string;
@@ -45,16 +47,17 @@ export class ApiError extends Error {
     return error;
   }
 
-  /** The message for one field (`outcome.summary`, `recipientId` …), if the API named it. */
+  /** The message for one field (`outcome.summary`, `recipientId` …) in plain language, if the API named it. */
   fieldMessage(field: string): string | undefined {
-    return this.fieldErrors.find((e) => e.field === field || e.field.startsWith(`${field}.`))?.message;
+    const found = this.fieldErrors.find((e) => e.field === field || e.field.startsWith(`${field}.`));
+    return found && plainFieldMessage(found.message);
   }
 }
 
+/** A banner's text. Field errors belong next to their fields; a banner only says that some answers need fixing. */
 export function errorMessage(error: unknown): string {
   if (error instanceof ApiError) {
-    if (error.fieldErrors.length > 0)
-      return `${error.message}: ${error.fieldErrors.map((e) => `${e.field} ${e.message}`).join('; ')}`;
+    if (error.fieldErrors.length > 0) return 'Some answers need fixing: see the messages next to the fields.';
     return error.message;
   }
   return error instanceof Error ? error.message : String(error);

@@ -389,6 +389,10 @@ export interface paths {
       path?: never;
       cookie?: never;
     };
+    /**
+     * Your saved partners, newest first.
+     * @description Your saved partners, newest first.
+     */
     get: operations['PartnersController_listMine'];
     put?: never;
     /**
@@ -412,6 +416,10 @@ export interface paths {
     get?: never;
     put?: never;
     post?: never;
+    /**
+     * Removes a practitioner from your saved partners.
+     * @description Removes a practitioner from your saved partners.
+     */
     delete: operations['PartnersController_removeMine'];
     options?: never;
     head?: never;
@@ -425,6 +433,10 @@ export interface paths {
       path?: never;
       cookie?: never;
     };
+    /**
+     * Your clinic's preferred partners (admins), newest first.
+     * @description Your clinic's preferred partners (admins), newest first.
+     */
     get: operations['PartnersController_listClinic'];
     put?: never;
     /**
@@ -448,6 +460,10 @@ export interface paths {
     get?: never;
     put?: never;
     post?: never;
+    /**
+     * Removes a practitioner from your clinic's preferred partners (admins).
+     * @description Removes a practitioner from your clinic's preferred partners (admins).
+     */
     delete: operations['PartnersController_removeClinic'];
     options?: never;
     head?: never;
@@ -532,6 +548,28 @@ export interface paths {
      * @description Adds a patient to your clinic.
      */
     post: operations['PatientsController_create'];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/api/v1/patients/import': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /**
+     * Makes the patient of a referral your clinic received a patient of your clinic (a copy of the referral's patient summary, linked to it, without consents: record them as for any patient).
+     * @description Makes the patient of a referral your clinic received a patient of your clinic (a copy of the
+     *     referral's patient summary, linked to it, without consents: record them as for any patient).
+     *     201 with the new copy, 200 with the existing one. 404 for a referral your clinic did not receive.
+     */
+    post: operations['PatientsController_import'];
     delete?: never;
     options?: never;
     head?: never;
@@ -667,6 +705,50 @@ export interface paths {
     patch?: never;
     trace?: never;
   };
+  '/api/v1/referrals/{id}/messages': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /**
+     * The conversation of a sent referral, oldest message first (keyset-paged).
+     * @description The conversation of a sent referral, oldest message first (keyset-paged). A draft has none: 409 for its sender side.
+     */
+    get: operations['ReferralsController_listMessages'];
+    put?: never;
+    /**
+     * Posts a message (1–5000 characters) to the other side of a sent referral, in any state after sending; they are notified.
+     * @description Posts a message (1–5000 characters) to the other side of a sent referral, in any state after sending; they are notified.
+     */
+    post: operations['ReferralsController_postMessage'];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/api/v1/referrals/{id}/read': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /**
+     * Marks the referral's messages and timeline events read for you: its `unreadCount` in the lists drops to 0.
+     * @description Marks the referral's messages and timeline events read for you: its `unreadCount` in the lists drops to 0.
+     */
+    post: operations['ReferralsController_markRead'];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
   '/api/v1/referrals/{id}/attachments': {
     parameters: {
       query?: never;
@@ -677,8 +759,9 @@ export interface paths {
     get?: never;
     put?: never;
     /**
-     * Adds a PDF, PNG or JPEG (≤ 10 MB, recognised by content) to a draft; multipart field `file`.
-     * @description Adds a PDF, PNG or JPEG (≤ 10 MB, recognised by content) to a draft; multipart field `file`.
+     * Adds a PDF, PNG or JPEG (≤ 10 MB, recognised by content); multipart field `file`.
+     * @description Adds a PDF, PNG or JPEG (≤ 10 MB, recognised by content); multipart field `file`. To a draft: the sender side.
+     *     After sending, while open: either side, recorded on the timeline (`document_added`), the other side notified.
      */
     post: operations['ReferralsController_upload'];
     delete?: never;
@@ -753,6 +836,31 @@ export interface paths {
     patch?: never;
     trace?: never;
   };
+  '/api/v1/referrals/{id}/follow-up': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /**
+     * The recipient of an `injury_care` referral that is in_care, outcome_sent or closed drafts a `maintenance_massage` referral for the same person (`previousId` set): their clinic gets the patient as its own (a copy linked to the referral, made once; record consent on it before sending).
+     * @description The recipient of an `injury_care` referral that is in_care, outcome_sent or closed drafts a
+     *     `maintenance_massage` referral for the same person (`previousId` set): their clinic gets the
+     *     patient as its own (a copy linked to the referral, made once; record consent on it before sending).
+     *     The recipient defaults to the injury referral's sender when they are a massage therapist. The plan
+     *     may be given now or before sending. 409 `invalid_transition` from another kind or state, 403 for
+     *     the sender side, 404 for anyone else.
+     */
+    post: operations['ReferralsController_followUp'];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
   '/api/v1/referrals/{id}/{action}': {
     parameters: {
       query?: never;
@@ -791,6 +899,52 @@ export interface paths {
      *     pre-fill (the token in the body, never in a URL). 400 for an unknown or used link.
      */
     post: operations['ReferralInvitesController_lookup'];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/api/v1/referrals/{id}/letter.pdf': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /**
+     * The referral letter (A4): both parties with their clinics' address and phone, the patient summary, the referral (priority, reason, observations, body regions, pain, dates, red flags), the maintenance plan and the attachments list.
+     * @description The referral letter (A4): both parties with their clinics' address and phone, the patient
+     *     summary, the referral (priority, reason, observations, body regions, pain, dates, red flags),
+     *     the maintenance plan and the attachments list. Audited as `referral.letter_pdf`. The file is
+     *     named `referral-<first 8 characters of the id>.pdf`.
+     */
+    get: operations['ReferralLettersController_letter'];
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/api/v1/referrals/{id}/outcome.pdf': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /**
+     * The outcome report (A4): parties, patient summary, outcome, measures (pain at referral and at discharge, PSFS, visits), progress reports and key dates.
+     * @description The outcome report (A4): parties, patient summary, outcome, measures (pain at referral and
+     *     at discharge, PSFS, visits), progress reports and key dates. 409 `invalid_transition` (with
+     *     `currentStatus`) until the outcome is sent. Audited as `referral.outcome_pdf`; the file is
+     *     named `outcome-<first 8 characters of the id>.pdf`.
+     */
+    get: operations['ReferralLettersController_outcome'];
+    put?: never;
+    post?: never;
     delete?: never;
     options?: never;
     head?: never;
@@ -945,6 +1099,27 @@ export interface paths {
     patch?: never;
     trace?: never;
   };
+  '/api/v1/admin/notifications/preview': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /**
+     * Every email ReferLoop sends, rendered with sample data (subject, text and HTML), with who gets it and on which channels: the same text functions the worker uses.
+     * @description Every email ReferLoop sends, rendered with sample data (subject, text and HTML), with who gets it
+     *     and on which channels: the same text functions the worker uses.
+     */
+    get: operations['NotificationsController_preview'];
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
   '/api/v1/admin/notifications/{id}/retry': {
     parameters: {
       query?: never;
@@ -959,6 +1134,31 @@ export interface paths {
      * @description Sends a failed delivery again (accepted now, delivered by the worker).
      */
     post: operations['NotificationsController_retry'];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/api/v1/unsubscribe/{token}': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /**
+     * A page asking to confirm, with a button that POSTs: a GET changes nothing, since mail scanners open the links of an email.
+     * @description A page asking to confirm, with a button that POSTs: a GET changes nothing, since mail scanners
+     *     open the links of an email.
+     */
+    get: operations['UnsubscribeController_confirm'];
+    put?: never;
+    /**
+     * RFC 8058 one-click unsubscribe: revokes the patient's `patient_notifications` consent (again: no change).
+     * @description RFC 8058 one-click unsubscribe: revokes the patient's `patient_notifications` consent (again: no change).
+     */
+    post: operations['UnsubscribeController_unsubscribe'];
     delete?: never;
     options?: never;
     head?: never;
@@ -1521,6 +1721,13 @@ export interface components {
       createdAt: string;
       updatedAt: string;
     };
+    ImportPatientDto: {
+      /**
+       * Format: uuid
+       * @description A referral your clinic received: its patient summary becomes a patient of your clinic.
+       */
+      referralId: string;
+    };
     PatientPageDto: {
       items: components['schemas']['PatientResponseDto'][];
       nextCursor: string | null;
@@ -1547,10 +1754,18 @@ export interface components {
       role: 'massage_therapist' | 'physical_therapist';
     };
     PlanDto: {
-      /** @description Weeks between maintenance sessions. */
-      frequencyWeeks: number;
+      /** @description Every N weeks (1–52). Give this or `sessionsPerWeek`. */
+      frequencyWeeks?: number | null;
+      /** @description Sessions a week (1–7). Give this or `frequencyWeeks`. */
+      sessionsPerWeek?: number | null;
+      /** @description Total sessions; leave out for ongoing maintenance. */
       sessions?: number | null;
-      focusAreas: (
+      durationWeeks?: number | null;
+      /** @description When the plan should be reviewed (YYYY-MM-DD). */
+      reviewBy?: string | null;
+      /** @description Short goals, at most 10 of 200 characters. */
+      goals?: string[];
+      focusAreas?: (
         | 'head'
         | 'jaw'
         | 'neck'
@@ -1582,8 +1797,22 @@ export interface components {
         | 'ankle_foot_left'
         | 'ankle_foot_right'
       )[];
-      /** @description What the massage therapist must avoid or watch for. */
+      /** @enum {string} */
+      pressure: 'light' | 'moderate' | 'firm';
+      contraindications?: (
+        | 'anticoagulants'
+        | 'recent_surgery_site'
+        | 'osteoporosis'
+        | 'pregnancy'
+        | 'dvt_history'
+        | 'open_wounds'
+        | 'recent_fracture'
+        | 'avoid_deep_pressure_site'
+      )[];
+      /** @description What the massage therapist must avoid or watch for (required, not blank). */
       precautions: string;
+      /** @description How often (weeks) the massage therapist reports progress back. */
+      reportEveryWeeks?: number | null;
     };
     CreateReferralDto: {
       /** @enum {string} */
@@ -1686,9 +1915,30 @@ export interface components {
       /** @description The single-use join link while pending (for the sender to hand over); null once joined. */
       url: string | null;
     };
+    PlanResponseDto: {
+      frequencyWeeks: number | null;
+      sessionsPerWeek: number | null;
+      sessions: number | null;
+      durationWeeks: number | null;
+      reviewBy: string | null;
+      goals: string[];
+      focusAreas: string[];
+      /**
+       * @description Null only on plans written before pressure was asked for.
+       * @enum {string|null}
+       */
+      pressure: 'light' | 'moderate' | 'firm' | null;
+      contraindications: string[];
+      precautions: string;
+      reportEveryWeeks: number | null;
+    };
     OutcomeResponseDto: {
       summary: string;
       recommendations: string | null;
+      painLevel: number | null;
+      psfs: number | null;
+      visits: number | null;
+      recommendMaintenance: boolean;
       sentAt: string;
     };
     ReferralEventDto: {
@@ -1715,6 +1965,8 @@ export interface components {
       sha256: string;
       uploadedBy: string;
       createdAt: string;
+      /** @description Added after the referral was sent (by either side); what was attached before sending is frozen. */
+      addedAfterSend: boolean;
     };
     ReferralResponseDto: {
       id: string;
@@ -1738,8 +1990,12 @@ export interface components {
       onsetDate: string | null;
       neededBy: string | null;
       redFlags: string[];
-      plan: components['schemas']['PlanDto'] | null;
+      plan: components['schemas']['PlanResponseDto'] | null;
       replacesId: string | null;
+      /** @description The injury referral this one follows up. */
+      previousId: string | null;
+      /** @description The follow-up referrals of this one that you may see. */
+      followUpIds: string[];
       appointmentAt: string | null;
       /** @description The recipient clinic's IANA time zone (e.g. `America/Denver`): where the appointment happens; show it in this zone, named. */
       appointmentTimeZone: string | null;
@@ -1757,6 +2013,7 @@ export interface components {
         | 'provide-info'
         | 'schedule'
         | 'unschedule'
+        | 'reschedule'
         | 'start-care'
         | 'add-note'
         | 'send-outcome'
@@ -1765,6 +2022,8 @@ export interface components {
         | 'request-cancel'
         | 'confirm-cancel'
       )[];
+      /** @description In lists only: timeline events and messages by others since you last marked the referral read (`POST /referrals/:id/read`). */
+      unreadCount?: number;
       timeline?: components['schemas']['ReferralEventDto'][];
       attachments?: components['schemas']['AttachmentDto'][];
     };
@@ -1776,6 +2035,20 @@ export interface components {
       items: components['schemas']['ReferralEventDto'][];
       nextCursor: string | null;
     };
+    ReferralMessageDto: {
+      id: string;
+      referralId: string;
+      authorId: string;
+      body: string;
+      createdAt: string;
+    };
+    ReferralMessagePageDto: {
+      items: components['schemas']['ReferralMessageDto'][];
+      nextCursor: string | null;
+    };
+    PostMessageDto: {
+      body: string;
+    };
     ReassignReferralDto: {
       /**
        * Format: uuid
@@ -1785,9 +2058,29 @@ export interface components {
       /** @description The version you read (optional; or send it as `If-Match`). */
       version?: number;
     };
+    FollowUpDto: {
+      /**
+       * Format: uuid
+       * @description The massage therapist to refer to; by default the sender of the injury referral, when they are one.
+       */
+      recipientId?: string;
+      /** @description The maintenance plan; may be completed on the draft before sending. */
+      plan?: components['schemas']['PlanDto'];
+      /** @description Why maintenance massage; a plain default when left out. */
+      reason?: string;
+      /** @description Notes for the massage therapist. */
+      observations?: string;
+    };
     OutcomeDto: {
       summary: string;
       recommendations?: string | null;
+      /** @description Pain at discharge, 0–10. */
+      painLevel?: number | null;
+      /** @description Patient-Specific Functional Scale average, 0–10. */
+      psfs?: number | null;
+      visits?: number | null;
+      /** @description Shows the PT "Recommend maintenance massage" as the next step. */
+      recommendMaintenance?: boolean | null;
     };
     ReferralActionDto: {
       /** @description The version you read (or send it as `If-Match`). */
@@ -1848,8 +2141,11 @@ export interface components {
         | 'referral.info_provided'
         | 'referral.scheduled'
         | 'referral.unscheduled'
+        | 'referral.rescheduled'
         | 'referral.care_started'
         | 'referral.note_added'
+        | 'referral.message'
+        | 'referral.document_added'
         | 'referral.outcome_sent'
         | 'referral.closed'
         | 'referral.cancelled'
@@ -1894,6 +2190,26 @@ export interface components {
       items: components['schemas']['FailedDeliveryDto'][];
       nextCursor: string | null;
     };
+    EmailPreviewDto: {
+      /** @description The referral event (`sent`, `scheduled` …), or `invitation` / `password_reset`. */
+      event: string;
+      /** @description Who gets it: `sender`, `recipient`, `recipient_admins`, `patient`, `invited_practitioner`, `account_holder`. */
+      audience: string;
+      /** @description The channels it goes out on (`in_app`, `email`, `patient_email`); webhooks carry ids only. */
+      channels: string[];
+      subject: string;
+      text: string;
+      html: string;
+    };
+    EmailPreviewListDto: {
+      items: components['schemas']['EmailPreviewDto'][];
+      /** @description Always null: every sample comes in one page. */
+      nextCursor: string | null;
+    };
+    OneClickDto: {
+      /** @enum {string} */
+      'List-Unsubscribe': 'One-Click';
+    };
     StatusCountsDto: {
       draft: number;
       sent: number;
@@ -1932,6 +2248,8 @@ export interface components {
       overdue: number;
       medianTimeToAcceptSeconds: number | null;
       medianTimeToFirstAppointmentSeconds: number | null;
+      /** @description Median of outcome painLevel minus painLevel at referral (negative: less pain), over referrals with both. */
+      medianPainChange: number | null;
     };
     PractitionerMetricsDto: {
       practitionerId: string;
@@ -3612,6 +3930,56 @@ export interface operations {
       };
     };
   };
+  PatientsController_import: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody: {
+      content: {
+        'application/json': components['schemas']['ImportPatientDto'];
+      };
+    };
+    responses: {
+      201: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['PatientResponseDto'];
+        };
+      };
+      /** @description problem+json with code `validation_failed` */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description problem+json with code `unauthenticated` */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description problem+json with code `not_found` */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+    };
+  };
   PatientsController_get: {
     parameters: {
       query?: never;
@@ -3838,6 +4206,8 @@ export interface operations {
         kind?: 'injury_care' | 'maintenance_massage';
         patientId?: string;
         updatedSince?: string;
+        /** @description `updated` (default): last change first. `priority`: urgent first, then last change first. */
+        sort?: 'updated' | 'priority';
       };
       header?: never;
       path?: never;
@@ -4058,6 +4428,173 @@ export interface operations {
       };
     };
   };
+  ReferralsController_listMessages: {
+    parameters: {
+      query?: {
+        cursor?: string;
+        limit?: number;
+      };
+      header?: never;
+      path: {
+        id: string;
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ReferralMessagePageDto'];
+        };
+      };
+      /** @description problem+json with code `validation_failed` */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description problem+json with code `unauthenticated` */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description problem+json with code `not_found` */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description problem+json with code `invalid_transition` */
+      409: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+    };
+  };
+  ReferralsController_postMessage: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        id: string;
+      };
+      cookie?: never;
+    };
+    requestBody: {
+      content: {
+        'application/json': components['schemas']['PostMessageDto'];
+      };
+    };
+    responses: {
+      201: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ReferralMessageDto'];
+        };
+      };
+      /** @description problem+json with code `validation_failed` */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description problem+json with code `unauthenticated` */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description problem+json with code `not_found` */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description problem+json with code `invalid_transition` */
+      409: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+    };
+  };
+  ReferralsController_markRead: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        id: string;
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      204: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content?: never;
+      };
+      /** @description problem+json with code `validation_failed` */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description problem+json with code `unauthenticated` */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description problem+json with code `not_found` */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+    };
+  };
   ReferralsController_upload: {
     parameters: {
       query?: never;
@@ -4120,6 +4657,15 @@ export interface operations {
           'application/problem+json': components['schemas']['Problem'];
         };
       };
+      /** @description problem+json with code `invalid_transition` */
+      409: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
       /** @description problem+json with code `payload_too_large` */
       413: {
         headers: {
@@ -4131,15 +4677,6 @@ export interface operations {
       };
       /** @description problem+json with code `unsupported_media_type` */
       415: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': components['schemas']['Problem'];
-        };
-      };
-      /** @description problem+json with code `attachments_frozen` */
-      422: {
         headers: {
           [name: string]: unknown;
         };
@@ -4344,6 +4881,85 @@ export interface operations {
       };
     };
   };
+  ReferralsController_followUp: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        id: string;
+      };
+      cookie?: never;
+    };
+    requestBody: {
+      content: {
+        'application/json': components['schemas']['FollowUpDto'];
+      };
+    };
+    responses: {
+      201: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ReferralResponseDto'];
+        };
+      };
+      /** @description problem+json with code `validation_failed` */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description problem+json with code `unauthenticated` */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description problem+json with code `forbidden` */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description problem+json with code `not_found` */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description problem+json with code `invalid_transition` */
+      409: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description problem+json with code `recipient_type_mismatch`, `sender_role_mismatch`, `licence_expired`, `recipient_not_accepting` */
+      422: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+    };
+  };
   ReferralsController_act: {
     parameters: {
       query?: never;
@@ -4362,6 +4978,7 @@ export interface operations {
           | 'provide-info'
           | 'schedule'
           | 'unschedule'
+          | 'reschedule'
           | 'start-care'
           | 'add-note'
           | 'send-outcome'
@@ -4474,6 +5091,113 @@ export interface operations {
       };
       /** @description problem+json with code `rate_limited` */
       429: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+    };
+  };
+  ReferralLettersController_letter: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        id: string;
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description The referral letter as a PDF */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/pdf': string;
+        };
+      };
+      /** @description problem+json with code `validation_failed` */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description problem+json with code `unauthenticated` */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description problem+json with code `not_found` */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+    };
+  };
+  ReferralLettersController_outcome: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        id: string;
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description The outcome report as a PDF */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/pdf': string;
+        };
+      };
+      /** @description problem+json with code `validation_failed` */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description problem+json with code `unauthenticated` */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description problem+json with code `not_found` */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description problem+json with code `invalid_transition` */
+      409: {
         headers: {
           [name: string]: unknown;
         };
@@ -4850,6 +5574,43 @@ export interface operations {
       };
     };
   };
+  NotificationsController_preview: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['EmailPreviewListDto'];
+        };
+      };
+      /** @description problem+json with code `unauthenticated` */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description problem+json with code `forbidden` */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+    };
+  };
   NotificationsController_retry: {
     parameters: {
       query?: never;
@@ -4907,6 +5668,81 @@ export interface operations {
       };
       /** @description problem+json with code `invalid_transition` */
       409: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+    };
+  };
+  UnsubscribeController_confirm: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        token: string;
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description The confirmation page */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'text/html': string;
+        };
+      };
+      /** @description problem+json with code `not_found` */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+    };
+  };
+  UnsubscribeController_unsubscribe: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        token: string;
+      };
+      cookie?: never;
+    };
+    requestBody: {
+      content: {
+        'application/x-www-form-urlencoded': components['schemas']['OneClickDto'];
+      };
+    };
+    responses: {
+      /** @description Unsubscribed */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'text/html': string;
+        };
+      };
+      /** @description problem+json with code `validation_failed` */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description problem+json with code `not_found` */
+      404: {
         headers: {
           [name: string]: unknown;
         };

@@ -2,7 +2,7 @@ import { type FormEvent, useCallback, useEffect, useState } from 'react';
 import { api, call } from '../api/client';
 import { ApiError } from '../api/problem';
 import type { DirectoryEntry, Practitioner, PractitionerRole, Specialty } from '../api/types';
-import { humanize, roleLabel } from '../lib/labels';
+import { roleLabel, specialtyLabel } from '../lib/labels';
 import { useReferenceData } from '../lib/session-hooks';
 import { ErrorPanel } from './Feedback';
 
@@ -151,7 +151,7 @@ export function DirectorySearch({ type, selected, onSelect, error }: Props) {
             <option value="">Any specialty</option>
             {reference.specialties.map((s) => (
               <option key={s} value={s}>
-                {humanize(s)}
+                {specialtyLabel(s)}
               </option>
             ))}
           </select>
@@ -286,7 +286,7 @@ export function PractitionerCard({ practitioner: p }: { practitioner: Practition
         )}
         {p.specialties.map((s) => (
           <span key={s} className="tag">
-            {humanize(s)}
+            {specialtyLabel(s)}
           </span>
         ))}
         {p.languages.length > 0 && <span className="tag">Speaks {p.languages.join(', ')}</span>}

@@ -3,6 +3,7 @@ import type { User } from '../api/types';
 import { useAsync } from '../lib/hooks';
 import { Link } from '../lib/router';
 import { isAdmin, isPractitioner } from '../lib/session-hooks';
+import { PROFILE_PATH } from '../pages/account/ProfilePage';
 
 interface Step {
   id: string;
@@ -38,7 +39,7 @@ export function FirstRunChecklist({ user }: { user: User }) {
           {
             id: 'profile',
             label: 'Complete your profile: specialties, languages and a short bio',
-            to: '/admin/practitioners',
+            to: PROFILE_PATH,
             done: user.specialties.length > 0 && user.languages.length > 0 && Boolean(user.bio),
           },
           { id: 'patient', label: 'Add a patient', to: '/referrals/new', done: facts.data.hasPatient },

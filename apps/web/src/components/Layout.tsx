@@ -1,10 +1,14 @@
-import type { ReactNode } from 'react';
+import { type ReactNode, useState } from 'react';
 import { api } from '../api/client';
 import { endSession } from '../api/session';
 import type { User } from '../api/types';
 import { roleLabel } from '../lib/labels';
+import { EMAIL_PREVIEW_PATH } from '../pages/admin/EmailPreviewPage';
 import { Link, navigate, useLocation } from '../lib/router';
 import { isAdmin, isPractitioner } from '../lib/session-hooks';
+import { SECURITY_PATH } from '../pages/account/SecurityPage';
+import { PROFILE_PATH } from '../pages/account/ProfilePage';
+import { PATIENTS_PATH } from '../pages/PatientsPage';
 import { NotificationBell } from './NotificationBell';
 
 function NavLink({ to, children, exact }: { to: string; children: ReactNode; exact?: boolean }) {
@@ -25,7 +29,11 @@ export async function signOut(): Promise<void> {
 
 /** The signed-in frame: skip link, header with navigation, bell and account, then the screen. */
 export function Layout({ user, children }: { user: User; children: ReactNode }) {
-  const { pathname } = useLocation();
+  const { pathname, key } = useLocation();
+  const [menu, setMenu] = useState<{ open: boolean; at: string }>({ open: false, at: key });
+  // The menu closes on every navigation.
+  const menuOpen = menu.open && menu.at === key;
+  const setMenuOpen = (open: boolean) => setMenu({ open, at: key });
   return (
     <>
       <a className="skip-link" href="#main">
@@ -39,33 +47,43 @@ export function Layout({ user, children }: { user: User; children: ReactNode }) 
             </span>
             ReferLoop
           </Link>
-          <nav aria-label="Main" className="nav">
-            <NavLink to="/" exact>
-              Referrals
-            </NavLink>
-            {isPractitioner(user) && <NavLink to="/referrals/new">New referral</NavLink>}
-            {isAdmin(user) && <NavLink to="/admin">Admin</NavLink>}
-          </nav>
           <div className="account">
             <NotificationBell />
-            <span className="account-name">
-              <span>{user.fullName}</span>
-              <span className="muted small">
-                {roleLabel(user.role)}
-                {isAdmin(user) && isPractitioner(user) ? ' and admin' : ''}
-                {user.clinic ? ` · ${user.clinic.name}` : ''}
-              </span>
-            </span>
-            <Link
-              to="/settings/security"
-              className="nav-link"
-              aria-current={pathname === '/settings/security' ? 'page' : undefined}
+            <button
+              type="button"
+              className="button button-secondary button-small menu-button"
+              aria-expanded={menuOpen}
+              aria-controls="site-menu"
+              onClick={() => setMenuOpen(!menuOpen)}
             >
-              Security
-            </Link>
-            <button type="button" className="button button-secondary button-small" onClick={() => void signOut()}>
-              Sign out
+              Menu
             </button>
+          </div>
+          {/* On a phone the header keeps one line: navigation and account links fold into this menu. */}
+          <div id="site-menu" className="site-menu" data-open={menuOpen}>
+            <nav aria-label="Main" className="nav">
+              <NavLink to="/" exact>
+                Referrals
+              </NavLink>
+              {isPractitioner(user) && <NavLink to="/referrals/new">New referral</NavLink>}
+              <NavLink to={PATIENTS_PATH}>Patients</NavLink>
+              {isAdmin(user) && <NavLink to="/admin">Admin</NavLink>}
+            </nav>
+            <div className="account-links">
+              <span className="account-name">
+                <span>{user.fullName}</span>
+                <span className="muted small">
+                  {roleLabel(user.role)}
+                  {isAdmin(user) && isPractitioner(user) ? ' and admin' : ''}
+                  {user.clinic ? ` · ${user.clinic.name}` : ''}
+                </span>
+              </span>
+              <NavLink to={PROFILE_PATH}>Profile and settings</NavLink>
+              <NavLink to={SECURITY_PATH}>Security</NavLink>
+              <button type="button" className="button button-secondary button-small" onClick={() => void signOut()}>
+                Sign out
+              </button>
+            </div>
           </div>
         </div>
         {isAdmin(user) && pathname.startsWith('/admin') && (
@@ -77,6 +95,7 @@ export function Layout({ user, children }: { user: User; children: ReactNode }) 
             <NavLink to="/admin/practitioners">Practitioners</NavLink>
             <NavLink to="/admin/unowned">Unowned referrals</NavLink>
             <NavLink to="/admin/notifications">Failed notifications</NavLink>
+            <NavLink to={EMAIL_PREVIEW_PATH}>Email preview</NavLink>
             <NavLink to="/admin/audit">Audit log</NavLink>
           </nav>
         )}

@@ -3,7 +3,7 @@ import { api, call } from '../api/client';
 import { ApiError, errorMessage } from '../api/problem';
 import type { CreatePatient, Patient, PreferredContact } from '../api/types';
 import { formatDate, formatDateTime, fullName, localDate } from '../lib/format';
-import { humanize } from '../lib/labels';
+import { contactLabel } from '../lib/labels';
 import { useReferenceData } from '../lib/session-hooks';
 import { Field } from './Field';
 import { ErrorPanel, Notice } from './Feedback';
@@ -161,7 +161,7 @@ function AddPatientForm({ onAdded }: { onAdded: (patient: Patient) => void }) {
             <select {...p} name="preferredContact" value={form.preferredContact} onChange={set('preferredContact')}>
               {reference.preferredContacts.map((c) => (
                 <option key={c} value={c}>
-                  {c === 'sms' ? 'SMS' : humanize(c)}
+                  {contactLabel(c)}
                 </option>
               ))}
             </select>

@@ -3,7 +3,7 @@ import { api, call } from '../api/client';
 import { ApiError, errorMessage } from '../api/problem';
 import type { ActionField, Referral, ReferralAction, ReferralActionBody } from '../api/types';
 import { isoToZonedInput, zonedDateTimeToIso } from '../lib/format';
-import { actionHint, actionLabel, appointmentZone, humanize, recipientParty } from '../lib/labels';
+import { actionHint, actionLabel, appointmentZone, recipientParty, unscheduleReasonLabel } from '../lib/labels';
 import { useReferenceData } from '../lib/session-hooks';
 import { Field } from './Field';
 import { Notice } from './Feedback';
@@ -22,8 +22,23 @@ interface Values {
   appointmentAt: string;
   summary: string;
   recommendations: string;
+  painLevel: string;
+  psfs: string;
+  visits: string;
+  recommendMaintenance: boolean;
 }
-const EMPTY: Values = { note: '', reason: '', reasonChoice: '', appointmentAt: '', summary: '', recommendations: '' };
+const EMPTY: Values = {
+  note: '',
+  reason: '',
+  reasonChoice: '',
+  appointmentAt: '',
+  summary: '',
+  recommendations: '',
+  painLevel: '',
+  psfs: '',
+  visits: '',
+  recommendMaintenance: false,
+};
 const DANGER: ReadonlySet<ReferralAction> = new Set(['decline', 'cancel', 'request-cancel', 'confirm-cancel']);
 
 /**
@@ -34,7 +49,7 @@ export function ReferralActions({ referral, onDone, onConflict }: Props) {
   const reference = useReferenceData();
   const [active, setActive] = useState<ReferralAction | null>(null);
   const [values, setValues] = useState<Values>(EMPTY);
-  const [errors, setErrors] = useState<Partial<Record<ActionField | 'summary', string>>>({});
+  const [errors, setErrors] = useState<Partial<Record<ActionField | 'summary' | 'psfs' | 'visits', string>>>({});
   const [failure, setFailure] = useState<unknown>(null);
   const [busy, setBusy] = useState(false);
   const formRef = useRef<HTMLFormElement>(null);
@@ -119,9 +134,22 @@ export function ReferralActions({ referral, onDone, onConflict }: Props) {
       }
     }
     if (f.outcome) {
-      if (values.summary.trim())
-        body.outcome = { summary: values.summary.trim(), recommendations: values.recommendations.trim() || undefined };
-      else if (f.outcome === 'required') found.summary = 'Summarise the outcome.';
+      const psfs = Number(values.psfs);
+      const visits = Number(values.visits);
+      if (values.psfs && !(psfs >= 0 && psfs <= 10)) found.psfs = 'A score from 0 to 10.';
+      if (values.visits && !(Number.isInteger(visits) && visits >= 0)) found.visits = 'A whole number of visits.';
+      if (!values.summary.trim()) {
+        if (f.outcome === 'required') found.summary = 'Summarise the outcome.';
+      } else {
+        body.outcome = {
+          summary: values.summary.trim(),
+          recommendations: values.recommendations.trim() || undefined,
+          painLevel: values.painLevel === '' ? undefined : Number(values.painLevel),
+          psfs: values.psfs === '' ? undefined : psfs,
+          visits: values.visits === '' ? undefined : visits,
+          recommendMaintenance: values.recommendMaintenance,
+        };
+      }
     }
     setErrors(found);
     if (Object.keys(found).length > 0) return;
@@ -134,7 +162,8 @@ export function ReferralActions({ referral, onDone, onConflict }: Props) {
   }
 
   const f = active ? fields(active) : {};
-  const set = (key: keyof Values) => (e: { target: { value: string } }) => setValues((v) => ({ ...v, [key]: e.target.value }));
+  const set = (key: Exclude<keyof Values, 'recommendMaintenance'>) => (e: { target: { value: string } }) =>
+    setValues((v) => ({ ...v, [key]: e.target.value }));
   return (
     <div className="stack">
       <div className="action-buttons" role="group" aria-label="Actions">
@@ -169,7 +198,7 @@ export function ReferralActions({ referral, onDone, onConflict }: Props) {
                       checked={values.reasonChoice === r}
                       onChange={set('reasonChoice')}
                     />
-                    <span>{r === 'other' ? 'Other' : humanize(r)}</span>
+                    <span>{unscheduleReasonLabel(r)}</span>
                   </label>
                 ))}
                 {values.reasonChoice === 'other' && (
@@ -228,6 +257,56 @@ export function ReferralActions({ referral, onDone, onConflict }: Props) {
                   />
                 )}
               </Field>
+              <div className="grid-3">
+                <Field label="Pain at discharge (0–10)">
+                  {(p) => (
+                    <select {...p} name="outcomePainLevel" value={values.painLevel} onChange={set('painLevel')}>
+                      <option value="">Not recorded</option>
+                      {Array.from({ length: 11 }, (_, i) => (
+                        <option key={i} value={String(i)}>
+                          {i}
+                        </option>
+                      ))}
+                    </select>
+                  )}
+                </Field>
+                <Field label="PSFS average (0–10)" error={errors.psfs}>
+                  {(p) => (
+                    <input
+                      {...p}
+                      type="number"
+                      name="psfs"
+                      min={0}
+                      max={10}
+                      step={0.1}
+                      value={values.psfs}
+                      onChange={set('psfs')}
+                    />
+                  )}
+                </Field>
+                <Field label="Visits" error={errors.visits}>
+                  {(p) => (
+                    <input
+                      {...p}
+                      type="number"
+                      name="visits"
+                      min={0}
+                      inputMode="numeric"
+                      value={values.visits}
+                      onChange={set('visits')}
+                    />
+                  )}
+                </Field>
+              </div>
+              <label className="checkbox">
+                <input
+                  type="checkbox"
+                  name="recommendMaintenance"
+                  checked={values.recommendMaintenance}
+                  onChange={(e) => setValues((v) => ({ ...v, recommendMaintenance: e.target.checked }))}
+                />
+                <span>Recommend maintenance massage</span>
+              </label>
             </>
           )}
           {f.note && (

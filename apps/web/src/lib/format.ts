@@ -136,3 +136,10 @@ export function daysUntil(date: string): number {
 }
 
 export const fullName = (p: { firstName: string; lastName: string }) => `${p.firstName} ${p.lastName}`;
+
+/** A change on the 0–10 pain scale, signed ("−2", "+1", "0"); "—" without data. */
+export function formatPainChange(change: number | null | undefined): string {
+  if (change === null || change === undefined) return '—';
+  const rounded = Math.round(change * 10) / 10;
+  return rounded > 0 ? `+${rounded}` : rounded < 0 ? `−${-rounded}` : '0';
+}

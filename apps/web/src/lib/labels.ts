@@ -1,4 +1,5 @@
-// Human labels for the API's codes. Anything not listed falls back to a readable form of the code.
+// Human labels for the API's codes: the words a therapist uses. Every curated code has an entry (labels.spec.ts checks);
+// anything not listed falls back to a readable form of the code.
 
 const capitalize = (text: string) => text.charAt(0).toUpperCase() + text.slice(1);
 
@@ -54,14 +55,74 @@ const KIND: Record<string, string> = {
 };
 export const kindLabel = (kind: string) => KIND[kind] ?? humanize(kind);
 
+const SPECIALTY: Record<string, string> = {
+  sports_injury: 'Sports injuries',
+  back_neck: 'Back and neck',
+  sciatica: 'Sciatica',
+  post_surgical: 'After surgery',
+  deep_tissue: 'Deep tissue',
+  myofascial_release: 'Myofascial release',
+  prenatal: 'Pregnancy (prenatal)',
+  orthopedic: 'Orthopedic',
+  neurological: 'Neurological',
+  geriatric: 'Older adults',
+  pediatric: 'Children',
+  vestibular: 'Dizziness and balance (vestibular)',
+  tmj: 'TMJ (jaw)',
+  lymphatic_drainage: 'Lymphatic drainage',
+  trigger_point: 'Trigger points',
+  oncology: 'Cancer care (oncology)',
+};
+export const specialtyLabel = (specialty: string) => SPECIALTY[specialty] ?? humanize(specialty);
+
+const REGION_PART: Record<string, string> = {
+  upper_back: 'upper back',
+  mid_back: 'mid back',
+  lower_back: 'lower back',
+  upper_arm: 'upper arm',
+  wrist_hand: 'wrist and hand',
+  ankle_foot: 'ankle and foot',
+};
 export function bodyRegionLabel(region: string): string {
   const side = /_(left|right)$/.exec(region)?.[1];
-  const part = (side ? region.slice(0, -side.length - 1) : region)
-    .replace('wrist_hand', 'wrist & hand')
-    .replace('ankle_foot', 'ankle & foot')
-    .replace(/_/g, ' ');
+  const code = side ? region.slice(0, -side.length - 1) : region;
+  const part = REGION_PART[code] ?? code.replace(/_/g, ' ');
   return side ? `${capitalize(side)} ${part}` : capitalize(part);
 }
+
+const CONTACT: Record<string, string> = { email: 'Email', phone: 'Phone call', sms: 'Text message (SMS)', mail: 'Post (mail)' };
+export const contactLabel = (contact: string) => CONTACT[contact] ?? humanize(contact);
+
+const CHANNEL: Record<string, string> = { in_app: 'In ReferLoop', email: 'Email', sms: 'Text message (SMS)', webhook: 'Webhook' };
+export const channelLabel = (channel: string) => CHANNEL[channel] ?? humanize(channel);
+
+const UNSCHEDULE_REASON: Record<string, string> = {
+  no_show: 'The patient did not come',
+  patient_cancelled: 'The patient cancelled',
+  clinic_cancelled: 'We cancelled',
+  other: 'Other',
+};
+export const unscheduleReasonLabel = (reason: string) => UNSCHEDULE_REASON[reason] ?? humanize(reason);
+
+const PRIORITY: Record<string, string> = { routine: 'Routine', urgent: 'Urgent' };
+export const priorityLabel = (priority: string) => PRIORITY[priority] ?? humanize(priority);
+
+/** The two consents a patient gives, and what each lets the clinic do, in plain words. */
+const CONSENT: Record<string, { label: string; explanation: string }> = {
+  referral_sharing: {
+    label: 'Share with other practitioners',
+    explanation:
+      'The patient agrees that you send their details and the reason for referral to the practitioner you refer them to. ' +
+      'Without it you cannot send a referral for them.',
+  },
+  patient_notifications: {
+    label: 'Messages to the patient',
+    explanation:
+      'The patient agrees to receive messages about their referral (for example their appointment) by their preferred contact.',
+  },
+};
+export const consentLabel = (scope: string) => CONSENT[scope]?.label ?? humanize(scope);
+export const consentExplanation = (scope: string) => CONSENT[scope]?.explanation ?? '';
 
 const RED_FLAG: Record<string, string> = {
   saddle_numbness: 'Saddle numbness (groin, buttocks, inner thighs)',
@@ -74,6 +135,25 @@ const RED_FLAG: Record<string, string> = {
 };
 export const redFlagLabel = (flag: string) => RED_FLAG[flag] ?? humanize(flag);
 
+const CONTRAINDICATION: Record<string, string> = {
+  anticoagulants: 'Takes anticoagulants (bruises easily)',
+  recent_surgery_site: 'Recent surgery site',
+  osteoporosis: 'Osteoporosis',
+  pregnancy: 'Pregnancy',
+  dvt_history: 'History of DVT',
+  open_wounds: 'Open wounds',
+  recent_fracture: 'Recent fracture',
+  avoid_deep_pressure_site: 'A site to keep off deep pressure',
+};
+export const contraindicationLabel = (c: string) => CONTRAINDICATION[c] ?? humanize(c);
+
+/** A plan's rhythm in words: "Every 2 weeks", "2 × a week". */
+export function planFrequencyLabel(plan: { frequencyWeeks: number | null; sessionsPerWeek: number | null }): string {
+  if (plan.sessionsPerWeek) return `${plan.sessionsPerWeek} × a week`;
+  if (plan.frequencyWeeks) return plan.frequencyWeeks === 1 ? 'Every week' : `Every ${plan.frequencyWeeks} weeks`;
+  return '—';
+}
+
 const ACTION: Record<string, { label: string; hint: string }> = {
   send: { label: 'Send referral', hint: 'Send it to the recipient; attachments are frozen from then on.' },
   acknowledge: { label: 'Acknowledge', hint: 'Let the sender know you have seen it.' },
@@ -83,6 +163,7 @@ const ACTION: Record<string, { label: string; hint: string }> = {
   'provide-info': { label: 'Provide info', hint: 'Answer the recipient’s question.' },
   schedule: { label: 'Schedule', hint: 'Book the first appointment.' },
   unschedule: { label: 'Unschedule', hint: 'The appointment did not happen.' },
+  reschedule: { label: 'Reschedule', hint: 'Move the appointment to another time; the sender sees it moved.' },
   'start-care': { label: 'Start care', hint: 'The patient has been seen.' },
   'add-note': { label: 'Add note', hint: 'An interim note for the other side.' },
   'send-outcome': { label: 'Send outcome', hint: 'Report back to the sender and close your side of the loop.' },
@@ -104,8 +185,11 @@ const EVENT: Record<string, string> = {
   info_provided: 'Information provided',
   scheduled: 'Appointment scheduled',
   unscheduled: 'Appointment cancelled',
+  rescheduled: 'Appointment moved',
   care_started: 'Care started',
   note_added: 'Note added',
+  message: 'Message',
+  document_added: 'Document added',
   outcome_sent: 'Outcome sent',
   closed: 'Closed',
   cancelled: 'Cancelled',
@@ -118,6 +202,12 @@ const EVENT: Record<string, string> = {
   reassigned: 'Reassigned to another practitioner',
 };
 export const eventLabel = (type: string) => EVENT[type] ?? humanize(type);
+
+/** Notification types such as `referral.sent`, named by what happened. */
+export const notificationTypeLabel = (type: string) => {
+  const event = type.replace(/^referral\./, '');
+  return EVENT[event] ?? humanize(type.replace('.', ' '));
+};
 
 export const fieldLabel: Record<string, string> = {
   note: 'Note',

@@ -12,6 +12,7 @@ import { Link, navigate, setQuery, useLocation } from '../lib/router';
 import { isAdmin, isPractitioner, useReferenceData, useUser } from '../lib/session-hooks';
 
 type Box = 'received' | 'sent' | 'clinic';
+type Sort = 'updated' | 'priority';
 const PAGE_SIZE = 25;
 
 const matches = (referral: Referral, needle: string) =>
@@ -46,6 +47,7 @@ export function InboxPage() {
   const box = boxes.some((b) => b.id === requested) ? requested! : boxes[0].id;
   const status = reference.referralStatuses.find((s) => s === query.get('status')) ?? '';
   const search = query.get('q') ?? '';
+  const sort: Sort = query.get('sort') === 'priority' ? 'priority' : 'updated';
 
   const [items, setItems] = useState<Referral[]>([]);
   const [nextCursor, setNextCursor] = useState<string | null>(null);
@@ -56,10 +58,10 @@ export function InboxPage() {
     (cursor?: string) =>
       call(
         api.GET('/api/v1/referrals', {
-          params: { query: { box, status: status ? [status] : undefined, limit: PAGE_SIZE, cursor } },
+          params: { query: { box, status: status ? [status] : undefined, sort, limit: PAGE_SIZE, cursor } },
         }),
       ),
-    [box, status],
+    [box, status, sort],
   );
 
   const load = useCallback(async () => {
@@ -120,6 +122,17 @@ export function InboxPage() {
                   {statusLabel(s)}
                 </option>
               ))}
+            </select>
+          </div>
+          <div className="field">
+            <label htmlFor="sort-order">Sort</label>
+            <select
+              id="sort-order"
+              value={sort}
+              onChange={(e) => setQuery({ sort: e.target.value === 'priority' ? 'priority' : '' })}
+            >
+              <option value="updated">Latest change first</option>
+              <option value="priority">Urgent first</option>
             </select>
           </div>
           <div className="field field-grow">

@@ -1,15 +1,26 @@
 import { type FormEvent, useEffect, useRef, useState } from 'react';
 import { api, call } from '../api/client';
 import { ApiError, errorMessage } from '../api/problem';
-import type { BodyRegion, CreateReferral, Patient, Practitioner, Priority, RedFlag, Referral } from '../api/types';
+import type {
+  BodyRegion,
+  Contraindication,
+  CreateReferral,
+  MaintenancePlan,
+  Patient,
+  Practitioner,
+  Pressure,
+  Priority,
+  RedFlag,
+  Referral,
+} from '../api/types';
 import { DirectorySearch } from '../components/DirectorySearch';
 import { CheckboxGroup, Field } from '../components/Field';
 import { ErrorPanel, Notice } from '../components/Feedback';
 import { PatientPicker, sharingConsent } from '../components/PatientPicker';
 import { setFlash } from '../lib/flash';
-import { localDate } from '../lib/format';
+import { formatDate, fullName, localDate } from '../lib/format';
 import { useTitle } from '../lib/hooks';
-import { bodyRegionLabel, recipientParty, redFlagLabel } from '../lib/labels';
+import { bodyRegionLabel, contraindicationLabel, recipientParty, redFlagLabel } from '../lib/labels';
 import { Link, navigate, useLocation } from '../lib/router';
 import { isPractitioner, useReferenceData, useUser } from '../lib/session-hooks';
 
@@ -22,10 +33,20 @@ interface Details {
   neededBy: string;
   redFlags: RedFlag[];
   priority: Priority;
+  /** Every N weeks, or N sessions a week. */
+  frequencyMode: 'weeks' | 'perWeek';
   frequencyWeeks: string;
+  sessionsPerWeek: string;
   sessions: string;
+  durationWeeks: string;
+  reviewBy: string;
+  /** One goal a line. */
+  goals: string;
   focusAreas: BodyRegion[];
+  pressure: Pressure | '';
+  contraindications: Contraindication[];
   precautions: string;
+  reportEveryWeeks: string;
 }
 
 const EMPTY: Details = {
@@ -37,10 +58,18 @@ const EMPTY: Details = {
   neededBy: '',
   redFlags: [],
   priority: 'routine',
+  frequencyMode: 'weeks',
   frequencyWeeks: '2',
+  sessionsPerWeek: '1',
   sessions: '',
+  durationWeeks: '',
+  reviewBy: '',
+  goals: '',
   focusAreas: [],
+  pressure: '',
+  contraindications: [],
   precautions: '',
+  reportEveryWeeks: '',
 };
 
 type Errors = Partial<
@@ -54,7 +83,14 @@ type Errors = Partial<
     | 'onsetDate'
     | 'neededBy'
     | 'frequencyWeeks'
+    | 'sessionsPerWeek'
     | 'sessions'
+    | 'durationWeeks'
+    | 'reviewBy'
+    | 'goals'
+    | 'pressure'
+    | 'precautions'
+    | 'reportEveryWeeks'
     | 'form',
     string
   >
@@ -65,6 +101,8 @@ export function NewReferralPage() {
   const reference = useReferenceData();
   const { query } = useLocation();
   const replacesId = query.get('replaces');
+  // Following up an injury referral the PT treated: the patient comes from it, the LMT who referred is the default.
+  const followUpId = query.get('followUp');
   const maintenance = user.role === 'physical_therapist';
   const kind = maintenance ? 'maintenance_massage' : 'injury_care';
   const recipientType = maintenance ? 'massage_therapist' : 'physical_therapist';
@@ -77,6 +115,8 @@ export function NewReferralPage() {
   const [invite, setInvite] = useState({ email: '', fullName: '' });
   const [details, setDetails] = useState<Details>(EMPTY);
   const [replaced, setReplaced] = useState<Referral | null>(null);
+  const [followed, setFollowed] = useState<Referral | null>(null);
+  const [consentGiven, setConsentGiven] = useState(false);
   const [errors, setErrors] = useState<Errors>({});
   const [failure, setFailure] = useState<unknown>(null);
   const [busy, setBusy] = useState<'send' | 'draft' | null>(null);
@@ -100,20 +140,35 @@ export function NewReferralPage() {
           onsetDate: old.onsetDate ?? '',
           redFlags: old.redFlags as RedFlag[],
           priority: old.priority as Priority,
-          ...(old.plan
-            ? {
-                frequencyWeeks: String(old.plan.frequencyWeeks),
-                sessions: old.plan.sessions ? String(old.plan.sessions) : '',
-                focusAreas: old.plan.focusAreas,
-                precautions: old.plan.precautions,
-              }
-            : {}),
+          ...(old.plan ? planDetails(old.plan) : {}),
         }));
       } catch (e) {
         setFailure(e);
       }
     })();
   }, [replacesId]);
+
+  useEffect(() => {
+    if (!followUpId) return;
+    void (async () => {
+      try {
+        const injury = await call(api.GET('/api/v1/referrals/{id}', { params: { path: { id: followUpId } } }));
+        setFollowed(injury);
+        setDetails((d) => ({
+          ...d,
+          reason: injury.outcome?.recommendations ?? 'Maintenance massage recommended after physical therapy',
+          bodyRegions: injury.bodyRegions as BodyRegion[],
+          focusAreas: injury.bodyRegions as BodyRegion[],
+          painLevel: injury.outcome?.painLevel == null ? '' : String(injury.outcome.painLevel),
+        }));
+        if (injury.sender.role === 'massage_therapist') {
+          setRecipient(await call(api.GET('/api/v1/practitioners/{id}', { params: { path: { id: injury.senderId } } })));
+        }
+      } catch (e) {
+        setFailure(e);
+      }
+    })();
+  }, [followUpId]);
 
   if (!isPractitioner(user)) {
     return (
@@ -132,7 +187,7 @@ export function NewReferralPage() {
 
   const validate = (): Errors => {
     const next: Errors = {};
-    if (!patient) next.patient = 'Choose or add the patient.';
+    if (!patient && !followed) next.patient = 'Choose or add the patient.';
     if (inviting) {
       if (!/^[^@\s]+@[^@\s]+\.[^@\s]+$/.test(invite.email.trim()))
         next.inviteEmail = 'Enter an email address like name@example.com.';
@@ -142,21 +197,41 @@ export function NewReferralPage() {
     if (details.onsetDate && details.onsetDate > localDate()) next.onsetDate = 'The onset cannot be in the future.';
     if (details.neededBy && details.neededBy <= localDate()) next.neededBy = 'Choose a date after today.';
     if (maintenance) {
-      const weeks = Number(details.frequencyWeeks);
-      if (!Number.isInteger(weeks) || weeks < 1 || weeks > 52) next.frequencyWeeks = 'Every 1 to 52 weeks.';
-      if (
-        details.sessions &&
-        !(Number.isInteger(Number(details.sessions)) && Number(details.sessions) >= 1 && Number(details.sessions) <= 100)
-      ) {
-        next.sessions = 'Between 1 and 100 sessions, or leave it empty.';
-      }
+      if (details.frequencyMode === 'weeks' && !inRange(details.frequencyWeeks, 1, 52))
+        next.frequencyWeeks = 'Every 1 to 52 weeks.';
+      if (details.frequencyMode === 'perWeek' && !inRange(details.sessionsPerWeek, 1, 7))
+        next.sessionsPerWeek = '1 to 7 sessions a week.';
+      if (details.sessions && !inRange(details.sessions, 1, 500)) next.sessions = 'At least 1 session, or leave it empty.';
+      if (details.durationWeeks && !inRange(details.durationWeeks, 1, 104))
+        next.durationWeeks = '1 to 104 weeks, or leave it empty.';
+      if (details.reportEveryWeeks && !inRange(details.reportEveryWeeks, 1, 52))
+        next.reportEveryWeeks = 'Every 1 to 52 weeks, or leave it empty.';
+      const goals = goalLines(details.goals);
+      if (goals.length > 10 || goals.some((g) => g.length > 200)) next.goals = 'Up to 10 goals of at most 200 characters.';
+      if (!details.pressure) next.pressure = 'Choose the pressure.';
+      if (!details.precautions.trim()) next.precautions = 'Say what the massage therapist must avoid or watch for (or “None”).';
     }
     return next;
   };
 
+  const plan = (): MaintenancePlan => ({
+    ...(details.frequencyMode === 'weeks'
+      ? { frequencyWeeks: Number(details.frequencyWeeks) }
+      : { sessionsPerWeek: Number(details.sessionsPerWeek) }),
+    sessions: details.sessions ? Number(details.sessions) : undefined,
+    durationWeeks: details.durationWeeks ? Number(details.durationWeeks) : undefined,
+    reviewBy: details.reviewBy || undefined,
+    goals: goalLines(details.goals),
+    focusAreas: details.focusAreas,
+    pressure: details.pressure as Pressure,
+    contraindications: details.contraindications,
+    precautions: details.precautions.trim(),
+    reportEveryWeeks: details.reportEveryWeeks ? Number(details.reportEveryWeeks) : undefined,
+  });
+
   const body = (): CreateReferral => ({
     kind,
-    patientId: patient!.id,
+    patientId: patient?.id ?? '',
     ...(inviting
       ? { recipientInvite: { email: invite.email.trim(), fullName: invite.fullName.trim(), role: recipientType } }
       : { recipientId: recipient!.id }),
@@ -168,14 +243,7 @@ export function NewReferralPage() {
     onsetDate: details.onsetDate || undefined,
     neededBy: details.neededBy || undefined,
     redFlags: details.redFlags,
-    plan: maintenance
-      ? {
-          frequencyWeeks: Number(details.frequencyWeeks),
-          sessions: details.sessions ? Number(details.sessions) : undefined,
-          focusAreas: details.focusAreas,
-          precautions: details.precautions.trim(),
-        }
-      : undefined,
+    plan: maintenance ? plan() : undefined,
     replacesId: replacesId ?? undefined,
   });
 
@@ -195,9 +263,32 @@ export function NewReferralPage() {
     if (idempotency.current?.body !== serialized) idempotency.current = { key: crypto.randomUUID(), body: serialized };
     let created: Referral;
     try {
-      created = await call(
-        api.POST('/api/v1/referrals', { body: payload, params: { header: { 'Idempotency-Key': idempotency.current.key } } }),
-      );
+      if (followed) {
+        created = await call(
+          api.POST('/api/v1/referrals/{id}/follow-up', {
+            params: { path: { id: followed.id } },
+            body: {
+              recipientId: recipient!.id,
+              plan: plan(),
+              reason: payload.reason,
+              observations: payload.observations ?? undefined,
+            },
+          }),
+        );
+        // Consent is the PT clinic's to record on its copy of the patient, as for any patient.
+        if (consentGiven) {
+          await call(
+            api.POST('/api/v1/patients/{id}/consents', {
+              params: { path: { id: created.patientId } },
+              body: { scope: 'referral_sharing' },
+            }),
+          );
+        }
+      } else {
+        created = await call(
+          api.POST('/api/v1/referrals', { body: payload, params: { header: { 'Idempotency-Key': idempotency.current.key } } }),
+        );
+      }
     } catch (e) {
       setBusy(null);
       setFailure(e);
@@ -208,7 +299,14 @@ export function NewReferralPage() {
           onsetDate: e.fieldMessage('onsetDate'),
           neededBy: e.fieldMessage('neededBy'),
           frequencyWeeks: e.fieldMessage('plan.frequencyWeeks'),
+          sessionsPerWeek: e.fieldMessage('plan.sessionsPerWeek'),
           sessions: e.fieldMessage('plan.sessions'),
+          durationWeeks: e.fieldMessage('plan.durationWeeks'),
+          reviewBy: e.fieldMessage('plan.reviewBy'),
+          goals: e.fieldMessage('plan.goals'),
+          pressure: e.fieldMessage('plan.pressure'),
+          precautions: e.fieldMessage('plan.precautions'),
+          reportEveryWeeks: e.fieldMessage('plan.reportEveryWeeks'),
         });
       }
       requestAnimationFrame(() => summaryRef.current?.focus());
@@ -268,7 +366,20 @@ export function NewReferralPage() {
         <h2 id="patient-heading">
           <span className="step">1</span> Patient
         </h2>
-        <PatientPicker selected={patient} onSelect={setPatient} error={errors.patient} />
+        {followed ? (
+          <div className="stack" data-testid="follow-up-patient">
+            <p>
+              <strong>{fullName(followed.patient)}</strong>, born {formatDate(followed.patient.dateOfBirth)}: from the injury
+              referral by {followed.sender.fullName}. Your clinic gets this patient as its own.
+            </p>
+            <label className="checkbox">
+              <input type="checkbox" name="consent" checked={consentGiven} onChange={(e) => setConsentGiven(e.target.checked)} />
+              <span>The patient consents to sharing this referral (recorded by your clinic)</span>
+            </label>
+          </div>
+        ) : (
+          <PatientPicker selected={patient} onSelect={setPatient} error={errors.patient} />
+        )}
       </section>
 
       <section className="card" aria-labelledby="recipient-heading">
@@ -314,7 +425,12 @@ export function NewReferralPage() {
         <h2 id="details-heading">
           <span className="step">3</span> Referral
         </h2>
-        <Field label="Reason for referral" required error={errors.reason} hint="What the recipient needs to know first.">
+        <Field
+          label={maintenance ? 'Why maintenance massage' : 'Reason for referral'}
+          required
+          error={errors.reason}
+          hint="What the recipient needs to know first."
+        >
           {(p) => (
             <textarea
               {...p}
@@ -351,7 +467,7 @@ export function NewReferralPage() {
           )}
         </Field>
         <div className="grid-3">
-          <Field label="Pain level (0–10)" error={errors.painLevel}>
+          <Field label={maintenance ? 'Pain level at discharge (0–10)' : 'Pain level (0–10)'} error={errors.painLevel}>
             {(p) => (
               <select {...p} name="painLevel" value={details.painLevel} onChange={(e) => set('painLevel', e.target.value)}>
                 <option value="">Not recorded</option>
@@ -363,18 +479,20 @@ export function NewReferralPage() {
               </select>
             )}
           </Field>
-          <Field label="Onset date" error={errors.onsetDate}>
-            {(p) => (
-              <input
-                {...p}
-                type="date"
-                name="onsetDate"
-                max={localDate()}
-                value={details.onsetDate}
-                onChange={(e) => set('onsetDate', e.target.value)}
-              />
-            )}
-          </Field>
+          {!maintenance && (
+            <Field label="Onset date" error={errors.onsetDate}>
+              {(p) => (
+                <input
+                  {...p}
+                  type="date"
+                  name="onsetDate"
+                  max={localDate()}
+                  value={details.onsetDate}
+                  onChange={(e) => set('onsetDate', e.target.value)}
+                />
+              )}
+            </Field>
+          )}
           <Field label="Needed by" error={errors.neededBy}>
             {(p) => (
               <input
@@ -437,36 +555,119 @@ export function NewReferralPage() {
             <p className="hint" id="plan-hint">
               How the massage therapist should carry on after discharge.
             </p>
+            <fieldset className="fieldset">
+              <legend>How often</legend>
+              <div className="inline-options">
+                <label className="checkbox">
+                  <input
+                    type="radio"
+                    name="frequencyMode"
+                    value="weeks"
+                    checked={details.frequencyMode === 'weeks'}
+                    onChange={() => set('frequencyMode', 'weeks')}
+                  />
+                  <span>Every few weeks</span>
+                </label>
+                <label className="checkbox">
+                  <input
+                    type="radio"
+                    name="frequencyMode"
+                    value="perWeek"
+                    checked={details.frequencyMode === 'perWeek'}
+                    onChange={() => set('frequencyMode', 'perWeek')}
+                  />
+                  <span>Sessions a week</span>
+                </label>
+              </div>
+            </fieldset>
             <div className="grid-3">
-              <Field label="Every (weeks)" required error={errors.frequencyWeeks}>
+              {details.frequencyMode === 'weeks' ? (
+                <NumberField
+                  label="Every (weeks)"
+                  name="frequencyWeeks"
+                  min={1}
+                  max={52}
+                  required
+                  error={errors.frequencyWeeks}
+                  value={details.frequencyWeeks}
+                  onChange={(v) => set('frequencyWeeks', v)}
+                />
+              ) : (
+                <NumberField
+                  label="Sessions a week"
+                  name="sessionsPerWeek"
+                  min={1}
+                  max={7}
+                  required
+                  error={errors.sessionsPerWeek}
+                  value={details.sessionsPerWeek}
+                  onChange={(v) => set('sessionsPerWeek', v)}
+                />
+              )}
+              <NumberField
+                label="Sessions in total"
+                hint="Leave empty for ongoing."
+                name="sessions"
+                min={1}
+                max={500}
+                error={errors.sessions}
+                value={details.sessions}
+                onChange={(v) => set('sessions', v)}
+              />
+              <NumberField
+                label="Duration (weeks)"
+                name="durationWeeks"
+                min={1}
+                max={104}
+                error={errors.durationWeeks}
+                value={details.durationWeeks}
+                onChange={(v) => set('durationWeeks', v)}
+              />
+              <Field label="Review by" error={errors.reviewBy}>
                 {(p) => (
                   <input
                     {...p}
-                    type="number"
-                    name="frequencyWeeks"
-                    min={1}
-                    max={52}
-                    inputMode="numeric"
-                    value={details.frequencyWeeks}
-                    onChange={(e) => set('frequencyWeeks', e.target.value)}
+                    type="date"
+                    name="reviewBy"
+                    min={localDate(1)}
+                    value={details.reviewBy}
+                    onChange={(e) => set('reviewBy', e.target.value)}
                   />
                 )}
               </Field>
-              <Field label="Sessions" hint="Leave empty for ongoing." error={errors.sessions}>
+              <NumberField
+                label="Report progress every (weeks)"
+                hint="Leave empty for no reminders."
+                name="reportEveryWeeks"
+                min={1}
+                max={52}
+                error={errors.reportEveryWeeks}
+                value={details.reportEveryWeeks}
+                onChange={(v) => set('reportEveryWeeks', v)}
+              />
+              <Field label="Pressure" required error={errors.pressure}>
                 {(p) => (
-                  <input
+                  <select
                     {...p}
-                    type="number"
-                    name="sessions"
-                    min={1}
-                    max={100}
-                    inputMode="numeric"
-                    value={details.sessions}
-                    onChange={(e) => set('sessions', e.target.value)}
-                  />
+                    name="pressure"
+                    value={details.pressure}
+                    onChange={(e) => set('pressure', e.target.value as Pressure)}
+                  >
+                    <option value="">Choose…</option>
+                    {reference.pressures.map((pressure) => (
+                      <option key={pressure} value={pressure}>
+                        {pressure[0].toUpperCase() + pressure.slice(1)}
+                      </option>
+                    ))}
+                  </select>
                 )}
               </Field>
             </div>
+            <Field label="Goals" hint="One a line, up to 10." error={errors.goals}>
+              {(p) => (
+                <textarea {...p} name="goals" rows={3} value={details.goals} onChange={(e) => set('goals', e.target.value)} />
+              )}
+            </Field>
             <CheckboxGroup
               legend="Focus areas"
               name="focusAreas"
@@ -476,7 +677,21 @@ export function NewReferralPage() {
               label={bodyRegionLabel}
               columns={3}
             />
-            <Field label="Precautions" hint="What the massage therapist must avoid or watch for.">
+            <CheckboxGroup
+              legend="Contraindications"
+              name="contraindications"
+              options={reference.contraindications}
+              value={details.contraindications}
+              onChange={(v) => set('contraindications', v as Contraindication[])}
+              label={contraindicationLabel}
+              columns={2}
+            />
+            <Field
+              label="Precautions"
+              required
+              error={errors.precautions}
+              hint="What the massage therapist must avoid or watch for."
+            >
               {(p) => (
                 <textarea
                   {...p}
@@ -515,5 +730,63 @@ export function NewReferralPage() {
         </div>
       </form>
     </>
+  );
+}
+
+const inRange = (text: string, min: number, max: number) => {
+  const n = Number(text);
+  return text !== '' && Number.isInteger(n) && n >= min && n <= max;
+};
+
+const goalLines = (text: string) =>
+  text
+    .split('\n')
+    .map((g) => g.trim())
+    .filter(Boolean);
+
+/** A stored plan back in the form's terms (redirecting a referral). */
+function planDetails(plan: Referral['plan'] & object): Partial<Details> {
+  return {
+    frequencyMode: plan.sessionsPerWeek ? 'perWeek' : 'weeks',
+    frequencyWeeks: plan.frequencyWeeks ? String(plan.frequencyWeeks) : '2',
+    sessionsPerWeek: plan.sessionsPerWeek ? String(plan.sessionsPerWeek) : '1',
+    sessions: plan.sessions ? String(plan.sessions) : '',
+    durationWeeks: plan.durationWeeks ? String(plan.durationWeeks) : '',
+    reviewBy: plan.reviewBy ?? '',
+    goals: plan.goals.join('\n'),
+    focusAreas: plan.focusAreas as BodyRegion[],
+    pressure: plan.pressure ?? '',
+    contraindications: plan.contraindications as Contraindication[],
+    precautions: plan.precautions,
+    reportEveryWeeks: plan.reportEveryWeeks ? String(plan.reportEveryWeeks) : '',
+  };
+}
+
+function NumberField(props: {
+  label: string;
+  name: string;
+  min: number;
+  max: number;
+  value: string;
+  onChange: (value: string) => void;
+  error?: string;
+  hint?: string;
+  required?: boolean;
+}) {
+  return (
+    <Field label={props.label} required={props.required} error={props.error} hint={props.hint}>
+      {(p) => (
+        <input
+          {...p}
+          type="number"
+          name={props.name}
+          min={props.min}
+          max={props.max}
+          inputMode="numeric"
+          value={props.value}
+          onChange={(e) => props.onChange(e.target.value)}
+        />
+      )}
+    </Field>
   );
 }

@@ -5,26 +5,33 @@ import type { Referral, ReferralAction, ReferralEvent } from '../api/types';
 import { Attachments } from '../components/Attachments';
 import { ErrorPanel, Loading, Notice } from '../components/Feedback';
 import { NOTIFICATIONS_CHANGED } from '../components/NotificationBell';
+import { MeasuresChart } from '../components/MeasuresChart';
 import { ReferralActions } from '../components/ReferralActions';
+import { ReferralPrint } from '../components/ReferralPrint';
 import { PriorityBadge, StatusChip } from '../components/StatusChip';
 import { type Flash, takeFlash } from '../lib/flash';
 import { formatAppointment, formatDate, formatDateTime, fullName } from '../lib/format';
 import { useAsync, useTitle } from '../lib/hooks';
 import {
-  actionLabel,
   appointmentZone,
   bodyRegionLabel,
+  contactLabel,
+  contraindicationLabel,
   eventLabel,
   humanize,
   kindLabel,
+  planFrequencyLabel,
   recipientParty,
   redFlagLabel,
   statusLabel,
+  unscheduleReasonLabel,
 } from '../lib/labels';
+import { actionSuccessMessage } from '../lib/messages';
 import { Link } from '../lib/router';
 import { useUser } from '../lib/session-hooks';
 
 const REDIRECTABLE = new Set(['declined', 'cancelled', 'expired']);
+const FOLLOW_UP_STATUSES = new Set(['in_care', 'outcome_sent', 'closed']);
 
 export function ReferralDetailPage({ id }: { id: string }) {
   const user = useUser()!;
@@ -61,7 +68,7 @@ export function ReferralDetailPage({ id }: { id: string }) {
     referral.setData(updated);
     announce({
       tone: 'success',
-      text: `${actionLabel(action)}: done. The referral is now ${statusLabel(updated.status).toLowerCase()}.`,
+      text: actionSuccessMessage(action, updated),
     });
     window.dispatchEvent(new Event(NOTIFICATIONS_CHANGED));
   };
@@ -75,6 +82,9 @@ export function ReferralDetailPage({ id }: { id: string }) {
           : `This referral changed — here is the new state. ${error.message}`,
     });
   };
+
+  // The PT's way back to maintenance massage (SPEC "Following up").
+  const canFollowUp = r.kind === 'injury_care' && user.id === r.recipientId && FOLLOW_UP_STATUSES.has(r.status);
 
   const partyName = (actorId: string | null) =>
     actorId === null
@@ -176,21 +186,7 @@ export function ReferralDetailPage({ id }: { id: string }) {
               <dt>Sent</dt>
               <dd>{r.sentAt ? formatDateTime(r.sentAt) : 'Not yet (draft)'}</dd>
             </dl>
-            {r.plan && (
-              <div className="subsection">
-                <h3>Maintenance plan</h3>
-                <dl className="facts">
-                  <dt>Frequency</dt>
-                  <dd>Every {r.plan.frequencyWeeks === 1 ? 'week' : `${r.plan.frequencyWeeks} weeks`}</dd>
-                  <dt>Sessions</dt>
-                  <dd>{r.plan.sessions ?? 'Ongoing'}</dd>
-                  <dt>Focus areas</dt>
-                  <dd>{r.plan.focusAreas.length ? r.plan.focusAreas.map(bodyRegionLabel).join(', ') : '—'}</dd>
-                  <dt>Precautions</dt>
-                  <dd className="prewrap">{r.plan.precautions || '—'}</dd>
-                </dl>
-              </div>
-            )}
+            {r.plan && <PlanFacts plan={r.plan} />}
             {r.outcome && (
               <div className="subsection outcome" data-testid="outcome">
                 <h3>Outcome</h3>
@@ -200,9 +196,70 @@ export function ReferralDetailPage({ id }: { id: string }) {
                     <strong>Recommendations:</strong> {r.outcome.recommendations}
                   </p>
                 )}
+                <dl className="facts">
+                  {r.outcome.painLevel !== null && (
+                    <>
+                      <dt>Pain at discharge</dt>
+                      <dd>{r.outcome.painLevel} / 10</dd>
+                    </>
+                  )}
+                  {r.outcome.psfs !== null && (
+                    <>
+                      <dt>PSFS</dt>
+                      <dd>{r.outcome.psfs} / 10</dd>
+                    </>
+                  )}
+                  {r.outcome.visits !== null && (
+                    <>
+                      <dt>Visits</dt>
+                      <dd>{r.outcome.visits}</dd>
+                    </>
+                  )}
+                  {r.outcome.recommendMaintenance && (
+                    <>
+                      <dt>Next step</dt>
+                      <dd>Maintenance massage recommended</dd>
+                    </>
+                  )}
+                </dl>
                 <p className="muted small">Sent {formatDateTime(r.outcome.sentAt)}</p>
               </div>
             )}
+            {canFollowUp && (
+              <div className="subsection" data-testid="follow-up">
+                <h3>Next step</h3>
+                <Link className="button button-primary" to={`/referrals/new?followUp=${r.id}`}>
+                  Recommend maintenance massage
+                </Link>
+                <p className="muted small">
+                  A maintenance-massage referral for {fullName(r.patient)}, to {r.sender.fullName} by default.
+                </p>
+              </div>
+            )}
+            {(r.previousId || r.followUpIds.length > 0) && (
+              <nav className="subsection" aria-label="Referral chain" data-testid="referral-chain">
+                <h3>Care chain</h3>
+                <ul>
+                  {r.previousId && (
+                    <li>
+                      Follows up <Link to={`/referrals/${r.previousId}`}>the injury referral</Link>
+                    </li>
+                  )}
+                  {r.followUpIds.map((followUpId, i) => (
+                    <li key={followUpId}>
+                      Followed by{' '}
+                      <Link to={`/referrals/${followUpId}`}>maintenance referral {r.followUpIds.length > 1 ? i + 1 : ''}</Link>
+                    </li>
+                  ))}
+                </ul>
+              </nav>
+            )}
+            <MeasuresChart
+              points={[
+                { label: 'At referral', painLevel: r.painLevel, psfs: null },
+                ...(r.outcome ? [{ label: 'At discharge', painLevel: r.outcome.painLevel, psfs: r.outcome.psfs }] : []),
+              ]}
+            />
           </section>
 
           <section className="card detail-timeline" aria-labelledby="timeline-heading">
@@ -216,7 +273,7 @@ export function ReferralDetailPage({ id }: { id: string }) {
         </div>
 
         <div className="detail-column">
-          <section className="card detail-actions" aria-labelledby="actions-heading">
+          <section className="card detail-actions no-print" aria-labelledby="actions-heading">
             <h2 id="actions-heading">What you can do</h2>
             <p className="muted small">
               {side === 'sender'
@@ -235,6 +292,8 @@ export function ReferralDetailPage({ id }: { id: string }) {
             )}
           </section>
 
+          <ReferralPrint referral={r} />
+
           <section className="card detail-patient" aria-labelledby="patient-summary-heading">
             <h2 id="patient-summary-heading">Patient</h2>
             <dl className="facts">
@@ -247,7 +306,7 @@ export function ReferralDetailPage({ id }: { id: string }) {
               <dt>Phone</dt>
               <dd>{r.patient.phone ?? '—'}</dd>
               <dt>Prefers</dt>
-              <dd>{r.patient.preferredContact === 'sms' ? 'SMS' : humanize(r.patient.preferredContact)}</dd>
+              <dd>{contactLabel(r.patient.preferredContact)}</dd>
             </dl>
           </section>
 
@@ -294,7 +353,9 @@ function Timeline({
               {e.fromStatus && e.fromStatus !== e.toStatus ? ` · ${statusLabel(e.fromStatus)} → ${statusLabel(e.toStatus)}` : ''}
             </p>
             {appointment && <p>Appointment: {appointmentAt(appointment)}</p>}
-            {e.reason && <p className="prewrap">Reason: {/^[a-z_]+$/.test(e.reason) ? humanize(e.reason) : e.reason}</p>}
+            {e.reason && (
+              <p className="prewrap">Reason: {/^[a-z_]+$/.test(e.reason) ? unscheduleReasonLabel(e.reason) : e.reason}</p>
+            )}
             {e.note && <p className="prewrap">{e.note}</p>}
           </li>
         );
@@ -340,6 +401,67 @@ function PendingInvite({ referral, onResent }: { referral: Referral; onResent: (
         Resend invitation
       </button>
       <p role="status">{message}</p>
+    </div>
+  );
+}
+
+/** The maintenance plan, shown to the massage therapist before accepting and on every view. */
+function PlanFacts({ plan }: { plan: NonNullable<Referral['plan']> }) {
+  return (
+    <div className="subsection" data-testid="plan">
+      <h3>Maintenance plan</h3>
+      <dl className="facts">
+        <dt>Frequency</dt>
+        <dd>{planFrequencyLabel(plan)}</dd>
+        <dt>Sessions</dt>
+        <dd>{plan.sessions ?? 'Ongoing'}</dd>
+        {plan.durationWeeks !== null && (
+          <>
+            <dt>Duration</dt>
+            <dd>{plan.durationWeeks} weeks</dd>
+          </>
+        )}
+        {plan.reviewBy && (
+          <>
+            <dt>Review by</dt>
+            <dd>{formatDate(plan.reviewBy)}</dd>
+          </>
+        )}
+        {plan.pressure && (
+          <>
+            <dt>Pressure</dt>
+            <dd>{humanize(plan.pressure)}</dd>
+          </>
+        )}
+        {plan.goals.length > 0 && (
+          <>
+            <dt>Goals</dt>
+            <dd>
+              <ul>
+                {plan.goals.map((goal, i) => (
+                  <li key={i}>{goal}</li>
+                ))}
+              </ul>
+            </dd>
+          </>
+        )}
+        <dt>Focus areas</dt>
+        <dd>{plan.focusAreas.length ? plan.focusAreas.map(bodyRegionLabel).join(', ') : '—'}</dd>
+        {plan.contraindications.length > 0 && (
+          <>
+            <dt>Contraindications</dt>
+            <dd className="text-danger">{plan.contraindications.map(contraindicationLabel).join('; ')}</dd>
+          </>
+        )}
+        <dt>Precautions</dt>
+        <dd className="prewrap">{plan.precautions || '—'}</dd>
+        {plan.reportEveryWeeks !== null && (
+          <>
+            <dt>Progress reports</dt>
+            <dd>Every {plan.reportEveryWeeks === 1 ? 'week' : `${plan.reportEveryWeeks} weeks`}</dd>
+          </>
+        )}
+      </dl>
     </div>
   );
 }

@@ -53,6 +53,14 @@ describe('log serializers', () => {
     expect(redactQuoted('relation "patients" and "x"', new Set(['patients']))).toBe('relation "patients" and "[redacted]"');
   });
 
+  it('redacts the token of an unsubscribe link, in a logged path and in a message', () => {
+    expect(pathOf('/api/v1/unsubscribe/AbC-_123?x=1')).toBe('/api/v1/unsubscribe/[redacted]');
+    expect(serializeRequest({ method: 'POST', url: '/api/v1/unsubscribe/AbC-_123' }).url).toBe('/api/v1/unsubscribe/[redacted]');
+    expect(redactQueryStrings('Route PUT:/api/v1/unsubscribe/AbC-_123 not found')).toBe(
+      'Route PUT:/api/v1/unsubscribe/[redacted] not found',
+    );
+  });
+
   it('redacts query strings that messages quote, keeping the path', () => {
     expect(redactQueryStrings('Route GET:/api/v1/patients?q=Jamie%20Rivera not found')).toBe(
       'Route GET:/api/v1/patients?[redacted] not found',

@@ -11,6 +11,8 @@ const REDACTED = '"[redacted]"';
 const QUOTED = /"(?:[^"\\]|\\.)*"/g;
 /** A query string after a path or URL (`/patients?q=…`), up to whitespace or a quote. */
 const QUERY_STRING = /(\/[^\s?#"']*)\?[^\s"'#]*/g;
+/** A path segment that is itself a secret: the token of a patient's one-click unsubscribe link. */
+const SECRET_SEGMENT = /(\/unsubscribe\/)[^\s?#"'/]+/g;
 /** The frames of a stack ("    at fn (file:line:col)"), which name code, never data. */
 const FRAME = /^\s+at /;
 const MAX_CAUSE_DEPTH = 3;
@@ -23,9 +25,16 @@ export function redactQuoted(message: string, keep: ReadonlySet<string> = new Se
   return message.replace(QUOTED, (quoted) => (keep.has(quoted.slice(1, -1)) ? quoted : REDACTED));
 }
 
-/** Text with the query string of every path or URL in it replaced (framework messages quote request targets). */
+/**
+ * Text with the query string of every path or URL in it replaced (framework messages quote request
+ * targets), and the secret segments of paths too.
+ */
 export function redactQueryStrings(text: string): string {
-  return text.replace(QUERY_STRING, '$1?[redacted]');
+  return redactSecretSegments(text.replace(QUERY_STRING, '$1?[redacted]'));
+}
+
+function redactSecretSegments(text: string): string {
+  return text.replace(SECRET_SEGMENT, '$1[redacted]');
 }
 
 /** Only the frame lines of a stack or a trace string (its first lines repeat the message). */
@@ -71,10 +80,10 @@ export function serializeError(error: unknown, depth = 0): SerializedError {
   return out;
 }
 
-/** The path of a request target, without its query string. */
+/** The path of a request target, without its query string or a secret segment. */
 export function pathOf(url: string): string {
   const end = url.search(/[?#]/);
-  return end === -1 ? url : url.slice(0, end);
+  return redactSecretSegments(end === -1 ? url : url.slice(0, end));
 }
 
 interface RequestLike {

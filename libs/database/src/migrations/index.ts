@@ -11,6 +11,9 @@ import { Accounts1764242000000 } from './1764242000000-Accounts';
 import { SkippedDeliveries1764245000000 } from './1764245000000-SkippedDeliveries';
 import { AdminsInvitations1764246000000 } from './1764246000000-AdminsInvitations';
 import { DirectoryPartners1764247000000 } from './1764247000000-DirectoryPartners';
+import { ReferralReads1764251000000 } from './1764251000000-ReferralReads';
+import { FollowUp1764252000000 } from './1764252000000-FollowUp';
+import { PatientEmails1764254000000 } from './1764254000000-PatientEmails';
 import { ReferralInvites1764255000000 } from './1764255000000-ReferralInvites';
 
 /** Every migration, in order. Listed explicitly: glob paths break in a Nest monorepo build. */
@@ -28,5 +31,8 @@ export const MIGRATIONS = [
   SkippedDeliveries1764245000000,
   AdminsInvitations1764246000000,
   DirectoryPartners1764247000000,
+  ReferralReads1764251000000,
+  FollowUp1764252000000,
+  PatientEmails1764254000000,
   ReferralInvites1764255000000,
 ];

@@ -1,11 +1,14 @@
-import { Column, Entity, PrimaryColumn } from 'typeorm';
+import { Column, Entity, ForeignKey, Index, PrimaryColumn } from 'typeorm';
 
 /** An audit event shown in the log of another clinic party to its referral. Append-only (a trigger refuses changes). */
+@Index('audit_event_clinics_clinic_idx', { synchronize: false })
 @Entity({ name: 'audit_event_clinics' })
 export class AuditEventClinicEntity {
+  @ForeignKey('audit_events', { name: 'audit_event_clinics_audit_event_id_fkey' })
   @PrimaryColumn({ name: 'audit_event_id', type: 'bigint' })
   auditEventId: string;
 
+  @ForeignKey('clinics', { name: 'audit_event_clinics_clinic_id_fkey' })
   @PrimaryColumn({ name: 'clinic_id', type: 'uuid' })
   clinicId: string;
 

@@ -6,17 +6,19 @@ import { Column, CreateDateColumn, Entity, ForeignKey, Index, PrimaryGeneratedCo
  * a resend issues the next `tokenVersion` on the same row, so the previous link stops working.
  */
 @Index('invitations_user_idx', ['userId'])
+@Index('invitations_clinic_idx', { synchronize: false })
 @Unique('invitations_token_hash_key', ['tokenHash'])
 @Entity({ name: 'invitations' })
 export class InvitationEntity {
   @PrimaryGeneratedColumn('uuid')
   id: string;
 
+  @ForeignKey('clinics', { name: 'invitations_clinic_id_fkey' })
   @Column({ name: 'clinic_id', type: 'uuid' })
   clinicId: string;
 
   /** The invited (not yet active) user; null once a revoked invitee's row is deleted. */
-  @ForeignKey('users', { name: 'invitations_user_id_fkey' })
+  @ForeignKey('users', { name: 'invitations_user_id_fkey', onDelete: 'SET NULL' })
   @Column({ name: 'user_id', type: 'uuid', nullable: true })
   userId: string | null;
 

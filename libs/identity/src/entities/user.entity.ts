@@ -6,6 +6,8 @@ import { Check, Column, CreateDateColumn, Entity, ForeignKey, Index, PrimaryGene
 @Index('users_directory_idx', { synchronize: false })
 @Index('users_email_lower_key', { synchronize: false })
 @Index('users_specialties_idx', { synchronize: false })
+@Index('users_admins_idx', { synchronize: false })
+@Check('clinic_admin_is_admin', `role <> 'clinic_admin' OR is_admin`)
 @Check('users_role_check', `role IN ('massage_therapist', 'physical_therapist', 'clinic_admin')`)
 @Check(
   'practitioner_has_licence',
@@ -53,6 +55,7 @@ export class UserEntity {
   licenceVerifiedAt: Date | null;
 
   /** The clinic admin who did. */
+  @ForeignKey('users', { name: 'users_licence_verified_by_fkey' })
   @Column({ name: 'licence_verified_by', type: 'uuid', nullable: true })
   licenceVerifiedBy: string | null;
 

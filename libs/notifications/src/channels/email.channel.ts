@@ -8,6 +8,10 @@ export interface EmailMessage {
   to: string;
   subject: string;
   text: string;
+  /** The same message as HTML (sent as multipart/alternative with the text). */
+  html?: string;
+  /** RFC 8058 one-click unsubscribe: the URL that a POST of `List-Unsubscribe=One-Click` revokes. */
+  unsubscribeUrl?: string;
   /** Stable per delivery, so a receiving system can drop a duplicate after a crash-retry. */
   messageId: string;
 }
@@ -50,6 +54,9 @@ export class EmailChannel implements OnModuleDestroy {
   async send(message: EmailMessage): Promise<void> {
     const from = this.config.notifications.emailFrom;
     const messageId = `<${message.messageId}@referloop>`;
+    const unsubscribe: Record<string, string> = message.unsubscribeUrl
+      ? { 'List-Unsubscribe': `<${message.unsubscribeUrl}>`, 'List-Unsubscribe-Post': 'List-Unsubscribe=One-Click' }
+      : {};
     if (this.mailbox) {
       // A repeat of a delivery id stores nothing, as a receiver drops a repeated Message-ID.
       this.mailbox.deliver({
@@ -57,13 +64,22 @@ export class EmailChannel implements OnModuleDestroy {
         to: message.to,
         subject: message.subject,
         text: message.text,
-        headers: { From: from, To: message.to, Subject: message.subject, 'Message-ID': messageId },
+        html: message.html,
+        headers: { From: from, To: message.to, Subject: message.subject, 'Message-ID': messageId, ...unsubscribe },
       });
       return;
     }
     if (!this.transport) throw new Error('email channel is off');
     try {
-      await this.transport.sendMail({ from, to: message.to, subject: message.subject, text: message.text, messageId });
+      await this.transport.sendMail({
+        from,
+        to: message.to,
+        subject: message.subject,
+        text: message.text,
+        html: message.html,
+        messageId,
+        headers: unsubscribe,
+      });
     } catch (error) {
       throw sendFailure(error);
     }

@@ -1,6 +1,7 @@
 import { Check, Column, CreateDateColumn, Entity, ForeignKey, Index, PrimaryGeneratedColumn, Unique } from 'typeorm';
 
-export type DeliveryChannel = 'in_app' | 'email' | 'webhook';
+/** `patient_email`: to the referral's patient (the address is read at send time, never stored here). */
+export type DeliveryChannel = 'in_app' | 'email' | 'webhook' | 'patient_email';
 /** `skipped`: nothing was left to send (webhook deleted, invitation no longer open, no address); `last_error` says why. */
 export type DeliveryStatus = 'pending' | 'delivered' | 'failed' | 'skipped';
 
@@ -11,7 +12,7 @@ export type DeliveryStatus = 'pending' | 'delivered' | 'failed' | 'skipped';
 @Unique('notification_deliveries_dedup_key', ['outboxEventId', 'recipientKey', 'channel'])
 @Index('notification_deliveries_failed_idx', { synchronize: false })
 @Index('notification_deliveries_pending_idx', { synchronize: false })
-@Check('notification_deliveries_channel_check', `channel IN ('in_app', 'email', 'webhook')`)
+@Check('notification_deliveries_channel_check', `channel IN ('in_app', 'email', 'webhook', 'patient_email')`)
 @Check('notification_deliveries_status_check', `status IN ('pending', 'delivered', 'failed', 'skipped')`)
 @Entity({ name: 'notification_deliveries' })
 export class NotificationDeliveryEntity {
@@ -25,11 +26,11 @@ export class NotificationDeliveryEntity {
   @Column({ type: 'text' })
   channel: DeliveryChannel;
 
-  /** `user:<id>` or `webhook:<id>`. */
+  /** `user:<id>`, `webhook:<id>` or `patient:<id>`. */
   @Column({ name: 'recipient_key', type: 'text' })
   recipientKey: string;
 
-  @ForeignKey('users', { name: 'notification_deliveries_user_id_fkey' })
+  @ForeignKey('users', { name: 'notification_deliveries_user_id_fkey', onDelete: 'SET NULL' })
   @Column({ name: 'user_id', type: 'uuid', nullable: true })
   userId: string | null;
 

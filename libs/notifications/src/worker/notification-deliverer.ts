@@ -16,14 +16,9 @@ import { DataSource } from 'typeorm';
 import { EmailChannel } from '../channels/email.channel';
 import { WebhookChannel } from '../channels/webhook.channel';
 import type { DeliveryChannel } from '../entities';
-import {
-  type Audience,
-  INVITED_RECIPIENT,
-  invitationText,
-  notificationText,
-  passwordResetText,
-  referralInviteText,
-} from '../notification-texts';
+import { type Audience, INVITED_RECIPIENT, invitationEmail, notificationText, passwordResetEmail, referralEmail, referralInviteEmail } from '../notification-texts';
+import { appointmentWhen, isPatientEvent, patientEmail } from '../texts/patient.en';
+import { unsubscribeToken, unsubscribeUrl } from '../unsubscribe-token';
 import { REFERRAL_INVITE_EMAIL } from './notification-dispatcher';
 
 /** A delivery this job claimed, with what sending it needs (recipient, webhook, referral, invitation). */
@@ -43,6 +38,7 @@ interface ClaimedDelivery {
   sender_id: string | null;
   sender_clinic: string | null;
   recipient_clinic: string | null;
+  urgent: boolean | null;
   recipient_clinic_id: string | null;
   from_status: string | null;
   to_status: string | null;
@@ -63,6 +59,19 @@ interface ClaimedDelivery {
   referral_invite_token_version: number | null;
   referral_invite_token_hash: string | null;
   referral_invite_open: boolean | null;
+}
+
+/** What a patient's email needs, read when it is sent. */
+interface PatientFacts {
+  email: string | null;
+  consent_id: string | null;
+  recipient_name: string;
+  sender_clinic: string;
+  recipient_clinic: string;
+  recipient_phone: string;
+  recipient_address: string;
+  timezone: string;
+  appointment_at: Date | null;
 }
 
 export type DeliveryOutcome = 'delivered' | 'skipped';
@@ -101,6 +110,7 @@ export class NotificationDeliverer {
        SELECT d.id, d.channel, d.user_id, d.webhook_id, d.clinic_id, d.notification_type, d.referral_id, d.created_at,
               u.email, w.url AS webhook_url, w.secret AS webhook_secret, (w.deleted_at IS NOT NULL) AS webhook_deleted,
               r.sender_id, sc.name AS sender_clinic, tc.name AS recipient_clinic, r.recipient_clinic_id,
+              r.priority = 'urgent' AS urgent,
               o.payload->>'fromStatus' AS from_status, o.payload->>'toStatus' AS to_status,
               i.id AS invitation_id, i.token_hash AS invitation_token_hash, i.token_version AS invitation_token_version,
               i.link_base AS invitation_link_base, i.expires_at AS invitation_expires_at,
@@ -137,7 +147,10 @@ export class NotificationDeliverer {
       throw new DeliveryBusyError(current.sending_until);
     }
 
-    if (d.notification_type === INVITATION_CREATED_EVENT) {
+    if (d.channel === 'patient_email') {
+      const outcome = await this.sendToPatient(d);
+      if (outcome === 'skipped') return outcome;
+    } else if (d.notification_type === INVITATION_CREATED_EVENT) {
       // Accepted, revoked, re-sent or expired meanwhile (or the link was handed over and used): nothing to send.
       if (!d.email || !d.invitation_id || !d.invitation_open) return this.markSkipped(deliveryId, 'invitation no longer open');
       const token = invitationToken(this.config.jwt.secret, d.invitation_id, d.invitation_token_version!);
@@ -146,32 +159,30 @@ export class NotificationDeliverer {
       if (sha256(token) !== d.invitation_token_hash)
         throw new Error('the invitation link cannot be rebuilt with the current key');
       const url = invitationUrl(this.config, d.invitation_link_base, token);
-      const text = invitationText(d.inviting_clinic ?? '', url, d.invitation_expires_at!);
-      await this.email.send({ to: d.email, subject: text.title, text: `${text.body}\n`, messageId: d.id });
+      const content = invitationEmail(d.inviting_clinic ?? '', url, d.invitation_expires_at!);
+      await this.email.send({ to: d.email, ...content, messageId: d.id });
     } else if (d.notification_type === REFERRAL_INVITE_EMAIL) {
       if (!d.referral_invite_id || !d.referral_invite_email || !d.referral_invite_open)
         return this.markSkipped(deliveryId, 'referral invite no longer open');
       const token = referralInviteToken(this.config.jwt.secret, d.referral_invite_id, d.referral_invite_token_version!);
       if (sha256(token) !== d.referral_invite_token_hash)
         throw new Error('the referral invite link cannot be rebuilt with the current key');
-      const text = referralInviteText(d.sender_clinic ?? '', referralInviteUrl(this.config.publicUrl, token));
-      await this.email.send({ to: d.referral_invite_email, subject: text.title, text: `${text.body}\n`, messageId: d.id });
+      const content = referralInviteEmail(d.sender_clinic ?? '', referralInviteUrl(this.config.publicUrl, token));
+      await this.email.send({ to: d.referral_invite_email, ...content, messageId: d.id });
     } else if (d.notification_type === PASSWORD_RESET_REQUESTED_EVENT) {
       if (!d.email || !d.password_reset_id || !d.password_reset_open)
         return this.markSkipped(deliveryId, 'password reset no longer open');
-      const text = passwordResetText(
+      const content = passwordResetEmail(
         passwordResetUrl(this.config.publicUrl, passwordResetToken(this.config.jwt.secret, d.password_reset_id)),
       );
-      await this.email.send({ to: d.email, subject: text.title, text: `${text.body}\n`, messageId: d.id });
+      await this.email.send({ to: d.email, ...content, messageId: d.id });
     } else if (d.channel === 'email') {
       const text = this.text(d);
       if (!d.email || !text) return this.markSkipped(deliveryId, 'nothing to send');
-      await this.email.send({
-        to: d.email,
-        subject: text.title,
-        text: `${text.body}\n\nOpen ReferLoop: ${this.link(d)}\n`,
-        messageId: d.id,
-      });
+      // Headed by the clinic of the practitioner told; no patient data, as in-app.
+      const clinic = d.clinic_id === d.recipient_clinic_id ? d.recipient_clinic : d.sender_clinic;
+      const content = referralEmail(text, clinic ?? 'ReferLoop', this.link(d));
+      await this.email.send({ to: d.email, ...content, messageId: d.id });
     } else if (d.channel === 'webhook') {
       if (!d.webhook_url || !d.webhook_secret || d.webhook_deleted) return this.markSkipped(deliveryId, 'webhook deleted');
       await this.webhook.send({
@@ -191,6 +202,48 @@ export class NotificationDeliverer {
     }
     await this.recordDelivered(deliveryId);
     return 'delivered';
+  }
+
+  /**
+   * The patient's email, from what is true now: their address and an active `patient_notifications`
+   * consent (revoked since the fan-out: skipped), the clinic they were referred to, and the
+   * appointment the event set (in the clinic's zone).
+   */
+  private async sendToPatient(d: ClaimedDelivery): Promise<DeliveryOutcome | undefined> {
+    const event = d.notification_type.replace(/^referral\./, '');
+    const [p]: PatientFacts[] = await this.db.query(
+      `SELECT pt.email, c.id AS consent_id, t.full_name AS recipient_name, sc.name AS sender_clinic, tc.name AS recipient_clinic,
+              tc.phone AS recipient_phone, tc.timezone,
+              concat_ws(', ', tc.address_line1, tc.address_city, tc.address_region || ' ' || tc.address_postal_code) AS recipient_address,
+              coalesce((e.data->>'appointmentAt')::timestamptz, r.appointment_at) AS appointment_at
+         FROM notification_deliveries d
+         JOIN outbox_events o ON o.id = d.outbox_event_id
+         LEFT JOIN referral_events e ON e.id = o.referral_event_id
+         JOIN referrals r ON r.id = d.referral_id
+         JOIN patients pt ON pt.id = r.patient_id
+         JOIN users t ON t.id = r.recipient_id
+         JOIN clinics sc ON sc.id = r.sender_clinic_id
+         JOIN clinics tc ON tc.id = r.recipient_clinic_id
+         LEFT JOIN patient_consents c ON c.patient_id = pt.id AND c.scope = 'patient_notifications' AND c.revoked_at IS NULL
+        WHERE d.id = $1`,
+      [d.id],
+    );
+    // No row: the referral went to someone not on ReferLoop yet (no recipient clinic to name).
+    if (!p) return this.markSkipped(d.id, 'recipient not on ReferLoop yet');
+    if (!p.email || !isPatientEvent(event)) return this.markSkipped(d.id, 'no email address');
+    if (!p.consent_id) return this.markSkipped(d.id, 'consent revoked');
+    const unsubscribe = unsubscribeUrl(this.config.publicUrl, unsubscribeToken(this.config.jwt.secret, p.consent_id));
+    const content = patientEmail(event, {
+      senderClinic: p.sender_clinic,
+      recipientName: p.recipient_name,
+      recipientClinic: p.recipient_clinic,
+      recipientPhone: p.recipient_phone,
+      recipientAddress: p.recipient_address,
+      appointment: p.appointment_at ? appointmentWhen(p.appointment_at, p.timezone) : null,
+      unsubscribeUrl: unsubscribe,
+    });
+    await this.email.send({ to: p.email, ...content, unsubscribeUrl: unsubscribe, messageId: d.id });
+    return undefined;
   }
 
   /**
@@ -248,6 +301,7 @@ export class NotificationDeliverer {
     return notificationText(event, audience, {
       senderClinic: d.sender_clinic ?? '',
       recipientClinic: d.recipient_clinic ?? INVITED_RECIPIENT,
+      urgent: d.urgent === true,
     });
   }
 

@@ -17,6 +17,7 @@ const event = (type: string, payload: ReferralEvent['payload'], sent = true): Re
   recipient_invite_id: null,
   sender_clinic: 'Sunrise Massage',
   recipient_clinic: 'Capitol Physio',
+  urgent: false,
   sent,
 });
 
@@ -30,6 +31,7 @@ describe('who hears of each referral event', () => {
     info_provided: ['recipient'],
     scheduled: ['sender'],
     unscheduled: ['sender'],
+    rescheduled: ['sender'],
     outcome_sent: ['sender'],
     expired: ['sender'],
     cancelled: ['recipient'],
@@ -40,21 +42,38 @@ describe('who hears of each referral event', () => {
     recipient_joined: ['recipient', 'sender'],
   };
 
-  it.each(REFERRAL_EVENT_TYPES.filter((t) => t !== 'note_added').map((t) => [t]))('%s', (type) => {
+  const OTHER_SIDE_EVENTS: string[] = ['note_added', 'message', 'document_added'];
+
+  it.each(REFERRAL_EVENT_TYPES.filter((t) => !OTHER_SIDE_EVENTS.includes(t)).map((t) => [t]))('%s', (type) => {
     const audiences = [...audiencesFor(type, 'system')].sort();
     expect(audiences).toEqual([...(EXPECTED[type] ?? [])].sort());
     for (const audience of audiences)
-      expect(notificationText(type, audience, { senderClinic: 'A', recipientClinic: 'B' })).toBeDefined();
+      expect(notificationText(type, audience, { senderClinic: 'A', recipientClinic: 'B', urgent: false })).toBeDefined();
   });
 
-  it('tells the other side of a note, never its author', () => {
-    expect(audiencesFor('note_added', 'sender')).toEqual(['recipient']);
-    expect(audiencesFor('note_added', 'recipient')).toEqual(['sender']);
+  it.each(OTHER_SIDE_EVENTS.map((t) => [t]))('tells the other side of a %s, never its author', (type) => {
+    expect(audiencesFor(type, 'sender')).toEqual(['recipient']);
+    expect(audiencesFor(type, 'recipient')).toEqual(['sender']);
   });
 
   it('names clinics, never patients, in the texts', () => {
-    const text = notificationText('sent', 'recipient', { senderClinic: 'Sunrise Massage', recipientClinic: 'Capitol Physio' });
+    const context = { senderClinic: 'Sunrise Massage', recipientClinic: 'Capitol Physio', urgent: false };
+    const text = notificationText('sent', 'recipient', context);
     expect(text).toEqual({ title: 'New referral from Sunrise Massage', body: 'You have a new referral from Sunrise Massage.' });
+  });
+
+  it('says "Urgent" in every text of an urgent referral', () => {
+    const context = { senderClinic: 'Sunrise Massage', recipientClinic: 'Capitol Physio', urgent: true };
+    expect(notificationText('sent', 'recipient', context)).toEqual({
+      title: 'Urgent: New referral from Sunrise Massage',
+      body: 'Urgent referral. You have a new referral from Sunrise Massage.',
+    });
+    for (const type of REFERRAL_EVENT_TYPES) {
+      for (const audience of ['sender', 'recipient', 'recipient_admins'] as const) {
+        const text = notificationText(type, audience, context);
+        if (text) expect(text.title.startsWith('Urgent: ')).toBe(true);
+      }
+    }
   });
 });
 

@@ -7,6 +7,7 @@ import { EmailChannel } from '../channels/email.channel';
 import type { DeliveryChannel, DeliveryStatus } from '../entities';
 import { RETRY_DELIVERY_EVENT } from '../notification-queue';
 import { type Audience, INVITED_RECIPIENT, audiencesFor, notificationText } from '../notification-texts';
+import { isPatientEvent } from '../texts/patient.en';
 
 /** An outbox event with the facts of its referral (null columns when the referral is gone). */
 export interface EventRow {
@@ -34,6 +35,7 @@ export interface EventRow {
   sent: boolean | null;
   sender_clinic: string | null;
   recipient_clinic: string | null;
+  urgent: boolean | null;
 }
 
 export type ReferralEvent = EventRow & {
@@ -86,7 +88,8 @@ export class NotificationDispatcher {
     return this.db.transaction(async (tx) => {
       const events: EventRow[] = await tx.query(
         `SELECT o.id, o.type, o.referral_id, o.payload, r.sender_id, r.recipient_id, r.sender_clinic_id, r.recipient_clinic_id,
-                r.recipient_invite_id, r.sent_at IS NOT NULL AS sent, sc.name AS sender_clinic, tc.name AS recipient_clinic
+                r.recipient_invite_id, r.sent_at IS NOT NULL AS sent, sc.name AS sender_clinic, tc.name AS recipient_clinic,
+                r.priority = 'urgent' AS urgent
            FROM outbox_events o
            LEFT JOIN referrals r ON r.id = o.referral_id
            LEFT JOIN clinics sc ON sc.id = r.sender_clinic_id
@@ -98,6 +101,7 @@ export class NotificationDispatcher {
       const referralEvents = events.filter((e): e is ReferralEvent => e.type.startsWith('referral.') && e.sender_id !== null);
       const invitations = events.flatMap((e) => (e.type === INVITATION_CREATED_EVENT && e.payload.invitationId ? [e] : []));
       const planned = referralEvents.length > 0 ? await this.plan(tx, referralEvents) : [];
+      if (referralEvents.length > 0 && this.email.enabled) planned.push(...(await this.patientEmails(tx, referralEvents)));
       if (invitations.length > 0 && this.email.enabled) planned.push(...(await this.invitationEmails(tx, invitations)));
       if (this.email.enabled) planned.push(...referralInviteEmails(events));
       const resets = events.flatMap((e) => (e.type === PASSWORD_RESET_REQUESTED_EVENT && e.payload.passwordResetId ? [e] : []));
@@ -145,7 +149,11 @@ export class NotificationDispatcher {
 
     for (const event of events) {
       const recipientSees = recipientKnows(event);
-      const context = { senderClinic: event.sender_clinic ?? '', recipientClinic: event.recipient_clinic ?? INVITED_RECIPIENT };
+      const context = {
+        senderClinic: event.sender_clinic ?? '',
+        recipientClinic: event.recipient_clinic ?? INVITED_RECIPIENT,
+        urgent: event.urgent === true,
+      };
       for (const audience of audiences.get(event.id)!) {
         const text = notificationText(eventName(event), audience, context);
         if (!text) continue;
@@ -164,6 +172,45 @@ export class NotificationDispatcher {
     const emailOff = await this.usersWithEmailOff(tx, rows);
     const withEmail = rows.filter((row) => row.channel !== 'email' || !emailOff.has(row.userId!));
     return [...withEmail, ...(await this.webhookDeliveries(tx, events))];
+  }
+
+  /**
+   * The patient's email of each event that concerns them (from the sending on), when the patient has
+   * an email address and an active `patient_notifications` consent, read now: a consent revoked since
+   * the change stops it. The delivery names the patient by id only; the address is read when sending.
+   */
+  private async patientEmails(tx: EntityManager, events: ReferralEvent[]): Promise<PlannedDelivery[]> {
+    const concerned = events.filter((e) => isPatientEvent(eventName(e)) && recipientKnows(e));
+    if (concerned.length === 0) return [];
+    const reachable: { referral_id: string; patient_id: string; clinic_id: string }[] = await tx.query(
+      `SELECT r.id AS referral_id, p.id AS patient_id, p.clinic_id
+         FROM referrals r JOIN patients p ON p.id = r.patient_id
+        WHERE r.id = ANY($1::uuid[]) AND coalesce(p.email, '') <> ''
+          AND EXISTS (SELECT 1 FROM patient_consents c
+                       WHERE c.patient_id = p.id AND c.scope = 'patient_notifications' AND c.revoked_at IS NULL)`,
+      [[...new Set(concerned.map((e) => e.referral_id))]],
+    );
+    const byReferral = new Map(reachable.map((r) => [r.referral_id, r]));
+    return concerned.flatMap((event): PlannedDelivery[] => {
+      const patient = byReferral.get(event.referral_id);
+      if (!patient) return [];
+      return [
+        {
+          outboxEventId: event.id,
+          channel: 'patient_email',
+          recipientKey: `patient:${patient.patient_id}`,
+          userId: null,
+          webhookId: null,
+          clinicId: patient.clinic_id,
+          notificationType: event.type,
+          referralId: event.referral_id,
+          status: 'pending',
+          event: eventName(event),
+          title: null,
+          body: null,
+        },
+      ];
+    });
   }
 
   /** One email per invitation, to the invited practitioner (who has no inbox or preferences yet). */

@@ -1,8 +1,9 @@
 import type { PreferredContact } from '@referloop/common';
-import { Column, CreateDateColumn, Entity, ForeignKey, Index, PrimaryGeneratedColumn, UpdateDateColumn } from 'typeorm';
+import { Column, CreateDateColumn, Entity, ForeignKey, Index, PrimaryGeneratedColumn, Unique, UpdateDateColumn } from 'typeorm';
 
 /** A client of a clinic (PHI). Only the own clinic sees it through /patients; a referral's recipient sees a summary. */
 @Index('patients_clinic_name_idx', ['clinicId', 'lastName', 'firstName', 'id'])
+@Unique('patients_clinic_source_referral_key', ['clinicId', 'sourceReferralId'])
 @Entity({ name: 'patients' })
 export class PatientEntity {
   @PrimaryGeneratedColumn('uuid')
@@ -30,6 +31,11 @@ export class PatientEntity {
 
   @Column({ name: 'preferred_contact', type: 'text' })
   preferredContact: PreferredContact;
+
+  /** The referral whose patient summary this patient was copied from (POST /patients/import, follow-up). */
+  @ForeignKey('referrals', { name: 'patients_source_referral_id_fkey' })
+  @Column({ name: 'source_referral_id', type: 'uuid', nullable: true })
+  sourceReferralId: string | null;
 
   @ForeignKey('users', { name: 'patients_created_by_fkey' })
   @Column({ name: 'created_by', type: 'uuid' })

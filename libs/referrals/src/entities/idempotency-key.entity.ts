@@ -1,6 +1,7 @@
-import { Column, CreateDateColumn, Entity, ForeignKey, PrimaryColumn } from 'typeorm';
+import { Column, CreateDateColumn, Entity, ForeignKey, Index, PrimaryColumn } from 'typeorm';
 
 /** The stored answer to a POST made with an Idempotency-Key, scoped to the user. */
+@Index('idempotency_keys_created_idx', ['createdAt'])
 @Entity({ name: 'idempotency_keys' })
 export class IdempotencyKeyEntity {
   @ForeignKey('users', { name: 'idempotency_keys_user_id_fkey' })

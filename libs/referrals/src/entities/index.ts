@@ -3,10 +3,12 @@ export * from './referral-event.entity';
 export * from './attachment.entity';
 export * from './idempotency-key.entity';
 export * from './referral-invite.entity';
+export * from './referral-read.entity';
 
 import { AttachmentEntity } from './attachment.entity';
 import { IdempotencyKeyEntity } from './idempotency-key.entity';
 import { ReferralEventEntity } from './referral-event.entity';
+import { ReferralReadEntity } from './referral-read.entity';
 import { ReferralEntity } from './referral.entity';
 import { ReferralInviteEntity } from './referral-invite.entity';
 
@@ -16,4 +18,5 @@ export const REFERRAL_ENTITIES = [
   AttachmentEntity,
   IdempotencyKeyEntity,
   ReferralInviteEntity,
+  ReferralReadEntity,
 ];

@@ -1,17 +1,32 @@
-import type { Priority, ReferralKind } from '@referloop/common';
+import type { Pressure, Priority, ReferralKind } from '@referloop/common';
 import { Check, Column, Entity, ForeignKey, Index, PrimaryGeneratedColumn } from 'typeorm';
 import type { ReferralStatus } from '../state-machine/referral-state-machine';
 
+/** A maintenance plan: exactly one of frequencyWeeks (every N weeks) or sessionsPerWeek. */
 export interface MaintenancePlan {
-  frequencyWeeks: number;
-  sessions?: number | null;
+  frequencyWeeks: number | null;
+  sessionsPerWeek: number | null;
+  sessions: number | null;
+  durationWeeks: number | null;
+  reviewBy: string | null;
+  goals: string[];
   focusAreas: string[];
+  /** Null only on plans stored before pressure was asked for. */
+  pressure: Pressure | null;
+  contraindications: string[];
   precautions: string;
+  reportEveryWeeks: number | null;
 }
 
 export interface ReferralOutcome {
   summary: string;
   recommendations: string | null;
+  /** 0–10 at discharge. */
+  painLevel: number | null;
+  /** 0–10, Patient-Specific Functional Scale average. */
+  psfs: number | null;
+  visits: number | null;
+  recommendMaintenance: boolean;
   sentAt: string;
 }
 
@@ -21,6 +36,7 @@ export interface ReferralOutcome {
 @Index('referrals_recipient_box_idx', { synchronize: false })
 @Index('referrals_recipient_clinic_idx', { synchronize: false })
 @Index('referrals_replaces_idx', { synchronize: false })
+@Index('referrals_previous_idx', { synchronize: false })
 @Index('referrals_open_status_idx', { synchronize: false })
 @Index('referrals_sender_clinic_created_idx', { synchronize: false })
 @Index('referrals_recipient_clinic_created_idx', { synchronize: false })
@@ -30,7 +46,7 @@ export interface ReferralOutcome {
 @Check('referrals_priority_check', `priority IN ('routine', 'urgent')`)
 @Check('referrals_pain_level_check', `pain_level BETWEEN 0 AND 10`)
 @Check('red_flags_need_urgent', `cardinality(red_flags) = 0 OR priority = 'urgent'`)
-@Check('maintenance_has_plan', `(kind = 'maintenance_massage') = (plan IS NOT NULL)`)
+@Check('plan_only_for_maintenance', `kind = 'maintenance_massage' OR plan IS NULL`)
 @Index('referrals_recipient_invite_idx', { synchronize: false })
 @Check('referrals_recipient_or_invite', `recipient_id IS NOT NULL OR recipient_invite_id IS NOT NULL`)
 @Entity({ name: 'referrals' })
@@ -108,6 +124,11 @@ export class ReferralEntity {
   @ForeignKey('referrals', { name: 'referrals_replaces_id_fkey' })
   @Column({ name: 'replaces_id', type: 'uuid', nullable: true })
   replacesId: string | null;
+
+  /** The injury referral this maintenance referral follows up. */
+  @ForeignKey('referrals', { name: 'referrals_previous_id_fkey' })
+  @Column({ name: 'previous_id', type: 'uuid', nullable: true })
+  previousId: string | null;
 
   @Column({ name: 'appointment_at', type: 'timestamptz', nullable: true })
   appointmentAt: Date | null;

@@ -32,6 +32,7 @@ const SPEC: Record<
   'provide-info': { from: ['info_requested'], to: 'received', who: 'sender', required: ['note'], optional: [] },
   schedule: { from: ['accepted'], to: 'scheduled', who: 'recipient', required: ['appointmentAt'], optional: [] },
   unschedule: { from: ['scheduled'], to: 'accepted', who: 'recipient', required: ['reason'], optional: [] },
+  reschedule: { from: ['scheduled'], to: 'scheduled', who: 'recipient', required: ['appointmentAt'], optional: ['reason'] },
   'start-care': { from: ['scheduled'], to: 'in_care', who: 'recipient', required: [], optional: [] },
   'add-note': { from: ['accepted', 'scheduled', 'in_care'], to: 'same', who: 'either', required: ['note'], optional: [] },
   'send-outcome': { from: ['in_care'], to: 'outcome_sent', who: 'recipient', required: ['outcome'], optional: [] },

@@ -3,7 +3,7 @@ import { api, call, download } from '../../api/client';
 import { errorMessage } from '../../api/problem';
 import type { AdminMetrics, ReferralMetrics, ReferralStatus } from '../../api/types';
 import { ErrorPanel, Loading, Notice } from '../../components/Feedback';
-import { formatDuration, formatPercent, localDate } from '../../lib/format';
+import { formatDuration, formatPainChange, formatPercent, localDate } from '../../lib/format';
 import { useAsync, useTitle } from '../../lib/hooks';
 import { roleLabel, statusLabel, statusTone } from '../../lib/labels';
 import { useReferenceData } from '../../lib/session-hooks';
@@ -106,6 +106,11 @@ function Metrics({ data }: { data: AdminMetrics }) {
             label="Median time to book"
             value={formatDuration(c.medianTimeToFirstAppointmentSeconds)}
             hint="Sent → first appointment booked"
+          />
+          <Kpi
+            label="Median pain change"
+            value={formatPainChange(c.medianPainChange)}
+            hint="Pain at referral → at discharge (0–10)"
           />
           <Kpi
             label="Overdue"

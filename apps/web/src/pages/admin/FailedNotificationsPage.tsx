@@ -5,7 +5,7 @@ import type { FailedDelivery } from '../../api/types';
 import { ErrorPanel, Loading, Notice } from '../../components/Feedback';
 import { formatDateTime } from '../../lib/format';
 import { useAsync, useTitle } from '../../lib/hooks';
-import { humanize } from '../../lib/labels';
+import { channelLabel, notificationTypeLabel } from '../../lib/labels';
 import { Link } from '../../lib/router';
 
 export function FailedNotificationsPage() {
@@ -58,9 +58,9 @@ export function FailedNotificationsPage() {
               {failed.data.items.map((d) => (
                 <tr key={d.id}>
                   <td className="nowrap">{formatDateTime(d.failedAt ?? d.createdAt)}</td>
-                  <td>{humanize(d.channel)}</td>
+                  <td>{channelLabel(d.channel)}</td>
                   <td>
-                    {humanize(d.notificationType.replace('.', ' '))}
+                    {notificationTypeLabel(d.notificationType)}
                     {d.referralId && (
                       <span className="row-sub small">
                         <Link to={`/referrals/${d.referralId}`}>Open referral</Link>

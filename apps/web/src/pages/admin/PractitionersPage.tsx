@@ -6,7 +6,7 @@ import { CheckboxGroup, Field } from '../../components/Field';
 import { ErrorPanel, Loading, Notice } from '../../components/Feedback';
 import { daysUntil, formatDate, formatDateTime, localDate } from '../../lib/format';
 import { useAsync, useTitle } from '../../lib/hooks';
-import { humanize, roleLabel } from '../../lib/labels';
+import { roleLabel, specialtyLabel } from '../../lib/labels';
 import { Link } from '../../lib/router';
 import { useReferenceData } from '../../lib/session-hooks';
 import { clinicMembers, clinicPractitioners } from './admin-data';
@@ -247,7 +247,7 @@ export function PractitionersPage({ user }: { user: User }) {
                       <LicenceStatus practitioner={p} />
                     </td>
                     <td>{p.acceptingReferrals ? 'Accepting' : 'Not accepting'}</td>
-                    <td className="small">{p.specialties.map(humanize).join(', ') || '—'}</td>
+                    <td className="small">{p.specialties.map(specialtyLabel).join(', ') || '—'}</td>
                     <td>
                       {confirming === p.id ? (
                         <div className="confirm" role="group" aria-label={`Deactivate ${p.fullName}?`}>
@@ -450,7 +450,7 @@ function PractitionerForm({ mode, id, initial, onCancel, onSaved }: FormProps) {
         options={reference.specialties}
         value={v.specialties}
         onChange={(value) => set('specialties', value as Specialty[])}
-        label={humanize}
+        label={specialtyLabel}
         columns={3}
       />
       <label className="checkbox">

@@ -1,0 +1,81 @@
+import { Body, Controller, Get, HttpCode, Inject, Param, Post, Res } from '@nestjs/common';
+import { ApiBody, ApiConsumes, ApiProduces, ApiProperty, ApiResponse, ApiTags } from '@nestjs/swagger';
+import { AppError } from '@referloop/common';
+import { APP_CONFIG, type AppConfig } from '@referloop/config';
+import { consentOfUnsubscribeToken, escapeHtml } from '@referloop/notifications';
+import { PatientsService } from '@referloop/patients';
+import { IsIn } from 'class-validator';
+import type { FastifyReply } from 'fastify';
+import { Public } from '../auth/auth.decorators';
+import { ApiProblems } from '../http/api-problems.decorator';
+
+/** The body RFC 8058 prescribes for a one-click unsubscribe (form-encoded). */
+export class OneClickDto {
+  @ApiProperty({ enum: ['One-Click'] })
+  @IsIn(['One-Click'])
+  'List-Unsubscribe': string;
+}
+
+const HTML = { status: 200, content: { 'text/html': { schema: { type: 'string' } } } };
+
+/**
+ * A patient's one-click unsubscribe from the emails about their referral (the link in every patient
+ * email). The token in the path unlocks nothing but revoking that consent; it is never logged.
+ */
+@ApiTags('unsubscribe')
+@Public()
+@Controller('unsubscribe')
+export class UnsubscribeController {
+  constructor(
+    private readonly patients: PatientsService,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+  ) {}
+
+  /**
+   * A page asking to confirm, with a button that POSTs: a GET changes nothing, since mail scanners
+   * open the links of an email.
+   */
+  @Get(':token')
+  @ApiProduces('text/html')
+  @ApiResponse({ ...HTML, description: 'The confirmation page' })
+  @ApiProblems('not_found')
+  confirm(@Param('token') token: string, @Res({ passthrough: true }) reply: FastifyReply): string {
+    this.consentOf(token);
+    void reply.type('text/html; charset=utf-8').header('cache-control', 'no-store');
+    return page(
+      'Stop emails about your referral?',
+      `<p>You will no longer receive emails about your referral. Your clinic can still reach you by other means.</p>
+<form method="post" action="${escapeHtml(encodeURIComponent(token))}"><input type="hidden" name="List-Unsubscribe" value="One-Click"><button type="submit">Stop these emails</button></form>`,
+    );
+  }
+
+  /** RFC 8058 one-click unsubscribe: revokes the patient's `patient_notifications` consent (again: no change). */
+  @Post(':token')
+  @HttpCode(200)
+  @ApiConsumes('application/x-www-form-urlencoded')
+  @ApiBody({ type: OneClickDto })
+  @ApiProduces('text/html')
+  @ApiResponse({ ...HTML, description: 'Unsubscribed' })
+  @ApiProblems('validation_failed', 'not_found')
+  async unsubscribe(
+    @Param('token') token: string,
+    @Body() _body: OneClickDto,
+    @Res({ passthrough: true }) reply: FastifyReply,
+  ): Promise<string> {
+    if (!(await this.patients.unsubscribe(this.consentOf(token)))) throw new AppError('not_found', 'The link is not valid');
+    void reply.type('text/html; charset=utf-8').header('cache-control', 'no-store');
+    return page('You are unsubscribed', '<p>You will no longer receive emails about your referral.</p>');
+  }
+
+  private consentOf(token: string): string {
+    const consentId = consentOfUnsubscribeToken(this.config.jwt.secret, token);
+    if (!consentId) throw new AppError('not_found', 'The link is not valid');
+    return consentId;
+  }
+}
+
+function page(title: string, body: string): string {
+  return `<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1"><title>${escapeHtml(title)}</title></head>
+<body><main><h1>${escapeHtml(title)}</h1>${body}</main></body></html>`;
+}

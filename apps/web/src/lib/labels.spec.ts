@@ -1,0 +1,80 @@
+/// <reference types="jest" />
+import {
+  BODY_REGIONS,
+  CONSENT_SCOPES,
+  PREFERRED_CONTACTS,
+  PRIORITIES,
+  RED_FLAGS,
+  REFERRAL_KINDS,
+  SPECIALTIES,
+  UNSCHEDULE_REASONS,
+} from '../../../../libs/common/src/reference-data';
+import {
+  bodyRegionLabel,
+  channelLabel,
+  consentExplanation,
+  consentLabel,
+  contactLabel,
+  kindLabel,
+  priorityLabel,
+  redFlagLabel,
+  roleLabel,
+  specialtyLabel,
+  statusLabel,
+  unscheduleReasonLabel,
+} from './labels';
+
+const STATUSES = [
+  'draft',
+  'sent',
+  'received',
+  'info_requested',
+  'accepted',
+  'declined',
+  'scheduled',
+  'in_care',
+  'outcome_sent',
+  'closed',
+  'cancel_requested',
+  'cancelled',
+  'expired',
+];
+
+// Each curated vocabulary with the label function that names its codes.
+const VOCABULARIES: [string, readonly string[], (code: string) => string][] = [
+  ['specialties', SPECIALTIES, specialtyLabel],
+  ['body regions', BODY_REGIONS, bodyRegionLabel],
+  ['red flags', RED_FLAGS, redFlagLabel],
+  ['consent scopes', CONSENT_SCOPES, consentLabel],
+  ['preferred contacts', PREFERRED_CONTACTS, contactLabel],
+  ['unschedule reasons', UNSCHEDULE_REASONS, unscheduleReasonLabel],
+  ['referral kinds', REFERRAL_KINDS, kindLabel],
+  ['priorities', PRIORITIES, priorityLabel],
+  ['statuses', STATUSES, statusLabel],
+  ['roles', ['massage_therapist', 'physical_therapist', 'clinic_admin'], roleLabel],
+  ['channels', ['in_app', 'email'], channelLabel],
+];
+
+describe('the label table', () => {
+  it.each(VOCABULARIES)('names every one of the %s in words, never as a code', (_name, codes, label) => {
+    for (const code of codes) {
+      const text = label(code);
+      expect(text).not.toMatch(/_/);
+      // Abbreviations stay upper case ("TMJ", never "Tmj").
+      expect(text).not.toMatch(/\b(Tmj|Sms|Lmt|Pt|In app)\b/);
+      expect(text).toMatch(/^[A-Z]/);
+    }
+  });
+
+  it('keeps abbreviations and joins as a therapist writes them', () => {
+    expect(specialtyLabel('tmj')).toMatch(/^TMJ/);
+    expect(specialtyLabel('back_neck')).toBe('Back and neck');
+    expect(bodyRegionLabel('wrist_hand_left')).toBe('Left wrist and hand');
+    expect(bodyRegionLabel('lower_back')).toBe('Lower back');
+    expect(contactLabel('sms')).toContain('SMS');
+  });
+
+  it('explains both consent scopes in plain language', () => {
+    for (const scope of CONSENT_SCOPES) expect(consentExplanation(scope).length).toBeGreaterThan(40);
+  });
+});

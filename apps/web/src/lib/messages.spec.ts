@@ -1,0 +1,45 @@
+/// <reference types="jest" />
+import { ApiError, errorMessage } from '../api/problem';
+import type { Referral } from '../api/types';
+import { actionSuccessMessage, plainFieldMessage } from './messages';
+
+describe('field errors in plain language', () => {
+  it.each([
+    ['must be a date in the form YYYY-MM-DD', 'Enter a date'],
+    ['must be an email', 'Enter an email address, like name@example.com'],
+    ['should not be empty', 'Fill this in'],
+    ['must be shorter than or equal to 2000 characters', 'Shorten this to 2000 characters or fewer'],
+    ['must be longer than or equal to 12 characters', 'Write at least 12 characters'],
+    ['must be one of the following values: email, phone, sms, mail', 'Choose one of the options'],
+    ['must be a UUID', 'Choose one from the list'],
+    ['something the table does not know', 'Something the table does not know'],
+  ])('"%s" → "%s"', (api, plain) => {
+    expect(plainFieldMessage(api)).toBe(plain);
+  });
+
+  it('shows the plain message for a field (nested fields too) and keeps the raw text out of the banner', () => {
+    const error = ApiError.fromBody(400, {
+      code: 'validation_failed',
+      detail: 'Validation failed',
+      errors: [{ field: 'licence.expiresOn', message: 'must be a date in the form YYYY-MM-DD' }],
+    });
+    expect(error.fieldMessage('licence')).toBe('Enter a date');
+    expect(error.fieldMessage('bio')).toBeUndefined();
+    expect(errorMessage(error)).not.toMatch(/licence|YYYY/);
+  });
+});
+
+describe('success messages', () => {
+  const referral = {
+    patient: { firstName: 'Ana', lastName: 'Silva' },
+    sender: { fullName: 'Lena Morales', clinicName: 'Lena Morales LMT' },
+    recipient: { fullName: 'Sam Ortiz', clinicName: 'Summit PT' },
+  } as unknown as Referral;
+
+  it('names who the action reached, in plain words', () => {
+    expect(actionSuccessMessage('send-outcome', referral)).toBe('Outcome sent to Lena Morales');
+    expect(actionSuccessMessage('send', referral)).toBe('Referral sent to Summit PT');
+    expect(actionSuccessMessage('schedule', referral)).toBe('Appointment booked for Ana Silva');
+    expect(actionSuccessMessage('close', referral)).not.toMatch(/_|outcome sent/);
+  });
+});

@@ -1,0 +1,107 @@
+import { type EmailContent, emailContent } from './email-body';
+
+/**
+ * What a patient is told, per referral event (English). Plain words and no clinical content: never
+ * the reason, observations, red flags, body regions, pain or plan; not even the patient's own name
+ * (the greeting is generic, so a shared or forwarded inbox learns nothing more than who the clinic is).
+ */
+export type PatientEvent = 'sent' | 'scheduled' | 'rescheduled' | 'unscheduled' | 'declined' | 'cancelled';
+
+export const PATIENT_EVENTS: readonly PatientEvent[] = [
+  'sent',
+  'scheduled',
+  'rescheduled',
+  'unscheduled',
+  'declined',
+  'cancelled',
+];
+
+export interface PatientTextContext {
+  /** The clinic that referred the patient (their therapist's). */
+  senderClinic: string;
+  /** The practitioner and clinic the patient was referred to. */
+  recipientName: string;
+  recipientClinic: string;
+  recipientPhone: string;
+  recipientAddress: string;
+  /** The appointment, named in the recipient clinic's zone ("Tuesday, December 1, 2026 at 10:00 AM MST"); null when none. */
+  appointment: string | null;
+  unsubscribeUrl: string;
+}
+
+type PatientText = (c: PatientTextContext) => { subject: string; paragraphs: string[] };
+
+const GREETING = 'Hello,';
+
+const TEXTS: Record<PatientEvent, PatientText> = {
+  sent: (c) => ({
+    subject: `You have been referred to ${c.recipientClinic}`,
+    paragraphs: [
+      `${c.senderClinic} has referred you to ${c.recipientName} at ${c.recipientClinic}.`,
+      `To book an appointment, call ${c.recipientPhone}.`,
+      `${c.recipientClinic}\n${c.recipientAddress}`,
+    ],
+  }),
+  scheduled: (c) => ({
+    subject: `Your appointment at ${c.recipientClinic}`,
+    paragraphs: [
+      `Your appointment with ${c.recipientName} at ${c.recipientClinic} is booked for ${c.appointment}.`,
+      `Address: ${c.recipientAddress}`,
+      `To change it, call ${c.recipientPhone}.`,
+    ],
+  }),
+  rescheduled: (c) => ({
+    subject: `Your appointment at ${c.recipientClinic} has moved`,
+    paragraphs: [
+      `Your appointment with ${c.recipientName} at ${c.recipientClinic} has moved to ${c.appointment}.`,
+      `Address: ${c.recipientAddress}`,
+      `To change it, call ${c.recipientPhone}.`,
+    ],
+  }),
+  unscheduled: (c) => ({
+    subject: `Your appointment at ${c.recipientClinic} was removed`,
+    paragraphs: [
+      `Your appointment with ${c.recipientName} at ${c.recipientClinic} was removed.`,
+      `To book a new one, call ${c.recipientPhone}.`,
+    ],
+  }),
+  declined: (c) => ({
+    subject: `About your referral to ${c.recipientClinic}`,
+    paragraphs: [`${c.recipientClinic} cannot take your referral. Your therapist at ${c.senderClinic} will follow up with you.`],
+  }),
+  cancelled: (c) => ({
+    subject: `About your referral to ${c.recipientClinic}`,
+    paragraphs: [
+      `Your referral to ${c.recipientClinic} was cancelled. Your therapist at ${c.senderClinic} will follow up with you.`,
+    ],
+  }),
+};
+
+export function isPatientEvent(event: string): event is PatientEvent {
+  return (PATIENT_EVENTS as readonly string[]).includes(event);
+}
+
+/** The patient's email for an event: text and HTML, with the unsubscribe link in the body. */
+export function patientEmail(event: PatientEvent, context: PatientTextContext): EmailContent {
+  const { subject, paragraphs } = TEXTS[event](context);
+  return emailContent(subject, context.senderClinic, [
+    GREETING,
+    ...paragraphs,
+    'You receive these emails because you agreed to be kept informed about your referral.',
+    { link: context.unsubscribeUrl, label: 'Stop these emails' },
+  ]);
+}
+
+/** An appointment's date and time in the clinic's zone, named: "Tuesday, December 1, 2026 at 10:00 AM MST". */
+export function appointmentWhen(at: Date, timeZone: string): string {
+  return new Intl.DateTimeFormat('en-US', {
+    weekday: 'long',
+    year: 'numeric',
+    month: 'long',
+    day: 'numeric',
+    hour: 'numeric',
+    minute: '2-digit',
+    timeZoneName: 'short',
+    timeZone,
+  }).format(at);
+}

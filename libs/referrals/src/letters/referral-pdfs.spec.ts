@@ -1,0 +1,187 @@
+import { pdfText } from '@referloop/testing/pdf-text';
+import type { DocumentParty, ReferralDocument } from './referral-document';
+import { pdfFileName, renderOutcomeReport, renderReferralLetter } from './referral-pdfs';
+
+const clinic = (name: string, timezone: string): DocumentParty['clinic'] => ({
+  name,
+  addressLine1: '12 Rue de la Paix',
+  city: 'Montréal',
+  region: 'QC',
+  postalCode: 'H2X 1Y4',
+  country: 'CA',
+  phone: '+1 514 555 0100',
+  timezone,
+});
+
+function sample(overrides: Partial<ReferralDocument['referral']> = {}): ReferralDocument {
+  return {
+    referral: {
+      id: '0f8b2c4e-1111-4222-8333-944455556666',
+      kind: 'maintenance_massage',
+      status: 'outcome_sent',
+      priority: 'urgent',
+      reason: 'Maintenance after discharge',
+      observations: null,
+      body_regions: ['lower_back'],
+      pain_level: 7,
+      onset_date: '2026-10-01',
+      needed_by: null,
+      red_flags: ['saddle_numbness', 'fever'],
+      emergency_advice_given: true,
+      plan: {
+        sessionsPerWeek: 2,
+        sessions: 8,
+        durationWeeks: 4,
+        goals: ['Sit through a workday', 'Sleep without waking'],
+        focusAreas: ['lower_back', 'glute_left'],
+        pressure: 'light',
+        contraindications: ['anticoagulants'],
+        precautions: 'Avoid prone position longer than 20 minutes',
+        homeProgramme: 'Daily walks',
+      },
+      outcome: { summary: 'Back to work', painLevel: 2, psfs: 8.5, visits: 9, sentAt: '2026-11-20T15:00:00.000Z' },
+      progress: [
+        {
+          sessionsCompleted: 3,
+          painLevel: 4,
+          tolerance: 'some_soreness',
+          note: 'Stiff mornings',
+          reportedAt: '2026-11-01T15:00:00Z',
+        },
+      ],
+      appointment_at: null,
+      sent_at: '2026-10-02T15:00:00.000Z',
+      created_at: '2026-10-02T14:00:00.000Z',
+      ...overrides,
+    },
+    patient: {
+      firstName: 'Łukasz',
+      lastName: 'Núñez-Σ',
+      dateOfBirth: '1980-02-29',
+      email: null,
+      phone: '+1 514 555 0199',
+      preferredContact: 'phone',
+    },
+    sender: {
+      fullName: 'Dr Zoë Ortiz',
+      role: 'physical_therapist',
+      licenceNumber: 'PT-1',
+      licenceRegion: 'QC',
+      clinic: clinic('Clinique Physio Élan', 'America/Toronto'),
+    },
+    recipient: {
+      fullName: 'Morgan Massage',
+      role: 'massage_therapist',
+      licenceNumber: null,
+      licenceRegion: null,
+      clinic: clinic('Studio Détente', 'America/Toronto'),
+    },
+    attachments: [],
+    timeline: [
+      { type: 'created', fromStatus: null, toStatus: 'draft', occurredAt: '2026-10-02T14:00:00Z', data: null },
+      { type: 'note_added', fromStatus: 'in_care', toStatus: 'in_care', occurredAt: '2026-10-03T14:00:00Z', data: null },
+      { type: 'outcome_sent', fromStatus: 'in_care', toStatus: 'outcome_sent', occurredAt: '2026-11-20T15:00:00Z', data: null },
+    ],
+    generatedAt: new Date('2026-11-21T12:00:00Z'),
+  };
+}
+
+describe('referral letter PDF', () => {
+  it('prints every plan field, named red flags with the emergency note, and names outside WinAnsi as near as it can', async () => {
+    const { text, pages } = await pdfText(await renderReferralLetter(sample()));
+    for (const expected of [
+      'Clinique Physio Élan',
+      'Montréal, QC H2X 1Y4',
+      'Lukasz Núñez-?',
+      'Some letters of this name cannot be printed here',
+      '29 Feb 1980',
+      'URGENT REFERRAL',
+      'Saddle numbness (emergency sign)',
+      'Possible cauda equina syndrome or deep vein thrombosis',
+      'told to seek emergency care.',
+      'Fever',
+      '2 per week',
+      'Sit through a workday',
+      'Glute left',
+      'Light',
+      'Anticoagulants',
+      'Avoid prone position longer than 20 minutes',
+      // A plan field this renderer does not know yet still prints.
+      'Home programme',
+      'Daily walks',
+      'None.',
+      `Page 1 of ${pages}`,
+    ]) {
+      expect(text).toContain(expected);
+    }
+    expect(text).not.toContain('Fever (emergency sign)');
+  });
+
+  it('numbers every page of a long letter and repeats the header and footer on each', async () => {
+    const observations = Array.from({ length: 200 }, (_, i) => `Observation line ${i + 1}.`).join('\n');
+    const { text, pages } = await pdfText(await renderReferralLetter(sample({ observations })));
+    expect(pages).toBeGreaterThan(2);
+    for (let page = 1; page <= pages; page++) expect(text).toContain(`Page ${page} of ${pages}`);
+    expect(text.split('Confidential health information')).toHaveLength(pages + 1);
+    expect(text.split('Clinique Physio Élan').length).toBeGreaterThan(pages);
+    expect(text).toContain('Observation line 200.');
+  });
+
+  it("names an invited recipient who has not joined yet, and prints the appointment in the treating clinic's zone", async () => {
+    const invited = {
+      ...sample({ recipient_invite: { fullName: 'Dr Kim Lee', email: 'kim@example.test', role: 'physical_therapist' } }),
+    };
+    invited.recipient = null;
+    // Latin-1 prints exactly: no note about the spelling.
+    invited.patient = { ...invited.patient, firstName: 'Zoë', lastName: 'Núñez' };
+    const { text } = await pdfText(await renderReferralLetter(invited));
+    expect(text).not.toContain('Some letters of this name');
+    for (const expected of ['Zoë Núñez', 'Dr Kim Lee', 'kim@example.test', 'Not yet on ReferLoop', 'Clinique Physio Élan']) {
+      expect(text).toContain(expected);
+    }
+    const booked = await pdfText(await renderReferralLetter(sample({ appointment_at: '2026-12-02T15:00:00.000Z' })));
+    expect(booked.text).toContain('2 Dec 2026, 10:00 (America/Toronto)');
+  });
+});
+
+describe('outcome report PDF', () => {
+  it('prints the measures, the progress reports and the key dates (not notes) under the treating clinic', async () => {
+    const { text } = await pdfText(await renderOutcomeReport(sample()));
+    for (const expected of [
+      'Outcome report',
+      'Studio Détente',
+      'Back to work',
+      '7 / 10 at referral, 2 / 10 at discharge',
+      '8.5',
+      'Visits',
+      'Progress reports',
+      '3 sessions completed, pain 4 / 10, Some soreness',
+      'Stiff mornings',
+      'Key dates',
+      'Outcome sent',
+    ]) {
+      expect(text).toContain(expected);
+    }
+    expect(text).not.toContain('Note added');
+  });
+
+  it('reads progress reports from the timeline when the referral has no progress column', async () => {
+    const document = sample({ progress: undefined });
+    document.timeline.push({
+      type: 'progress_reported',
+      fromStatus: 'in_care',
+      toStatus: 'in_care',
+      occurredAt: '2026-11-05T15:00:00Z',
+      data: { progress: { sessionsCompleted: 5, tolerance: 'well' } },
+    });
+    const { text } = await pdfText(await renderOutcomeReport(document));
+    expect(text).toContain('5 sessions completed, Tolerated well');
+  });
+});
+
+describe('pdfFileName', () => {
+  it('names the file by the short id only', () => {
+    expect(pdfFileName('letter', '0f8b2c4e-1111-4222-8333-944455556666')).toBe('referral-0f8b2c4e.pdf');
+    expect(pdfFileName('outcome', '0f8b2c4e-1111-4222-8333-944455556666')).toBe('outcome-0f8b2c4e.pdf');
+  });
+});

@@ -1,0 +1,167 @@
+import { copyFileSync, mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { PASSWORD } from '@referloop/testing';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
+import { actOk, createPatient, createReferral, injuryReferralBody } from '../support/referral-helpers';
+import { axeViolations, DESKTOP, launchBrowser, listen, PHONE, SCREENSHOTS, scrollsSideways } from '../support/browser';
+import { addPractitioner, registerClinic, type SignedInUser, startTestApp, type TestApp } from '../support/test-app';
+
+/**
+ * The screens a therapist lives in, in Debian's Chromium against the real API: her profile and settings (switching
+ * "accepting referrals" off takes her out of the accepting directory), the Patients page (withdrawing a consent), and
+ * every list page at 390 × 844 as cards with no sideways scroll. Every screen passes axe-core at both sizes.
+ */
+
+jest.setTimeout(240_000);
+
+const README_SCREENSHOTS = join(__dirname, '..', '..', 'docs', 'screenshots');
+
+describe('web app in the browser: profile, patients and phone size', () => {
+  let t: TestApp;
+  let base: string;
+  let browser: Browser;
+  const contexts: BrowserContext[] = [];
+  const pageErrors: string[] = [];
+  const accessibility: string[] = [];
+  const overflowing: string[] = [];
+  let lmt: SignedInUser;
+  let admin: SignedInUser;
+
+  async function newPage(label: string, viewport = DESKTOP): Promise<Page> {
+    const context = await browser.newContext({ viewport, baseURL: base, locale: 'en-US' });
+    contexts.push(context);
+    const page = await context.newPage();
+    page.setDefaultTimeout(15_000);
+    page.on('pageerror', (error) => pageErrors.push(`${label}: ${error.message}`));
+    return page;
+  }
+
+  /** Screenshots the screen and checks it with axe-core at desktop size, then at phone size with no sideways scroll. */
+  async function shot(page: Page, name: string): Promise<void> {
+    await page.setViewportSize(DESKTOP);
+    await page.screenshot({ path: join(SCREENSHOTS, `${name}.png`), fullPage: true });
+    for (const violation of await axeViolations(page)) accessibility.push(`${name}: ${violation}`);
+    await page.setViewportSize(PHONE);
+    await page.screenshot({ path: join(SCREENSHOTS, `${name}-phone.png`), fullPage: true });
+    for (const violation of await axeViolations(page)) accessibility.push(`${name} (phone): ${violation}`);
+    if (await scrollsSideways(page)) overflowing.push(name);
+    await page.setViewportSize(DESKTOP);
+  }
+
+  async function signIn(page: Page, email: string): Promise<void> {
+    await page.goto('/sign-in');
+    await page.getByLabel('Email').fill(email);
+    await page.getByLabel('Password').fill(PASSWORD);
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.getByRole('heading', { level: 1, name: 'Referrals' }).waitFor();
+  }
+
+  const visit = async (page: Page, path: string, heading: string | RegExp) => {
+    await page.goto(path);
+    await page.getByRole('heading', { level: 1, name: heading }).waitFor();
+  };
+
+  beforeAll(async () => {
+    browser = await launchBrowser();
+    t = await startTestApp({}, { worker: true });
+    base = await listen(t);
+    const clinic = await registerClinic(t.http, { name: 'Riverside Massage', city: 'Austin', postalCode: '78702' });
+    admin = clinic.admin;
+    lmt = await addPractitioner(t.http, clinic, 'massage_therapist', {
+      fullName: 'Lena Morales',
+      specialties: ['tmj', 'back_neck'],
+    });
+    const physio = await registerClinic(t.http, { name: 'Summit PT', city: 'Austin', postalCode: '78701' });
+    const pt = await addPractitioner(t.http, physio, 'physical_therapist', { fullName: 'Sam Ortiz' });
+    const patient = await createPatient(t.http, lmt, { firstName: 'Ana', lastName: 'Silva' });
+    // A sent referral in her list, so the list page has a row to turn into a card.
+    const draft = await createReferral(t.http, lmt, injuryReferralBody(patient.id, pt.id));
+    await actOk(t.http, lmt, draft, 'send');
+  });
+
+  afterAll(async () => {
+    for (const context of contexts) await context.close().catch(() => undefined);
+    await browser?.close();
+    await t?.close();
+  });
+
+  it('a therapist switches accepting referrals off on her profile, and the directory says so', async () => {
+    const page = await newPage('profile');
+    await signIn(page, lmt.email);
+    await page.goto('/?box=sent');
+    await page.getByText('Ana Silva').first().waitFor();
+    await shot(page, 'polish-01-inbox');
+    await page.setViewportSize(PHONE);
+    // At phone size the header is one line: the navigation is behind the menu button.
+    await page.getByRole('button', { name: 'Menu' }).click();
+    await page.getByRole('link', { name: 'Profile and settings' }).click();
+    await page.getByRole('heading', { level: 1, name: 'Profile and settings' }).waitFor();
+    await page.setViewportSize(DESKTOP);
+
+    await page.getByRole('checkbox', { name: 'TMJ (jaw)' }).waitFor();
+    expect(await page.getByRole('checkbox', { name: 'Back and neck' }).isChecked()).toBe(true);
+    await page.getByText('Only a clinic admin can change your licence').waitFor();
+    await shot(page, 'polish-02-profile');
+
+    await page.getByRole('checkbox', { name: 'I am accepting new referrals' }).uncheck();
+    await page.getByRole('button', { name: 'Save profile' }).click();
+    await page.getByText('Your profile is saved.').waitFor();
+
+    const directory = await t.http.get('/api/v1/practitioners').query({ q: 'Lena Morales' }).set(admin.auth).expect(200);
+    const listed = (directory.body.items as { id: string; acceptingReferrals: boolean }[]).find((p) => p.id === lmt.id);
+    expect(listed?.acceptingReferrals).toBe(false);
+
+    // Plain field errors next to the field: an impossible language tag.
+    await page.getByLabel('Languages you treat in').fill('english!');
+    await page.getByRole('button', { name: 'Save profile' }).click();
+    await page.locator('.field-error').first().waitFor();
+    expect(await page.locator('.field-error').first().textContent()).not.toMatch(/languages\.|regular expression/);
+  });
+
+  it('the Patients page finds a patient, and withdrawing a consent shows at once', async () => {
+    const page = await newPage('patients');
+    await signIn(page, lmt.email);
+    await visit(page, '/patients', 'Patients');
+    await page.getByLabel('Find a patient').fill('Silva');
+    await page.getByRole('button', { name: 'Search' }).click();
+    await page.getByRole('button', { name: 'Open Ana Silva' }).click();
+    await page.getByText('Share with other practitioners').first().waitFor();
+    await shot(page, 'polish-03-patients');
+
+    await page.getByRole('button', { name: 'Withdraw consent: share with other practitioners' }).click();
+    await page.getByText('Consent withdrawn: Share with other practitioners.').waitFor();
+    await page.getByRole('button', { name: 'Record consent: share with other practitioners' }).waitFor();
+    const patient = await t.http.get('/api/v1/patients').query({ q: 'Silva' }).set(lmt.auth).expect(200);
+    const consents = patient.body.items[0].consents as { scope: string; active: boolean }[];
+    expect(consents.some((c) => c.scope === 'referral_sharing' && c.active)).toBe(false);
+  });
+
+  it('list pages fit a phone, and the notification popup stays on screen', async () => {
+    const page = await newPage('phone', PHONE);
+    await signIn(page, admin.email);
+    for (const [path, heading, name] of [
+      ['/admin/practitioners', /Practitioners/, 'polish-04-practitioners'],
+      ['/admin/audit', /Audit/, 'polish-05-audit'],
+      ['/admin/notifications', /notifications/i, 'polish-06-failed-notifications'],
+      ['/admin/overdue', /Overdue/, 'polish-07-overdue'],
+    ] as const) {
+      await visit(page, path, heading);
+      await shot(page, name);
+    }
+    await page.setViewportSize(PHONE);
+    await page.locator('.bell-button').click();
+    const panel = await page.getByRole('region', { name: 'Notifications' }).boundingBox();
+    expect(panel).not.toBeNull();
+    expect(panel!.x).toBeGreaterThanOrEqual(0);
+    expect(panel!.x + panel!.width).toBeLessThanOrEqual(PHONE.width);
+  });
+
+  it('no page errors, no accessibility violations, nothing wider than a phone', () => {
+    mkdirSync(README_SCREENSHOTS, { recursive: true });
+    for (const name of ['polish-01-inbox-phone', 'polish-02-profile-phone'])
+      copyFileSync(join(SCREENSHOTS, `${name}.png`), join(README_SCREENSHOTS, `${name}.png`));
+    expect(pageErrors).toEqual([]);
+    expect(accessibility).toEqual([]);
+    expect(overflowing).toEqual([]);
+  });
+});

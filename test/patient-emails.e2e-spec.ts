@@ -1,0 +1,368 @@
+import { Client } from 'pg';
+import { actionBody, actOk, createPatient, createReferral, injuryReferralBody } from './support/referral-helpers';
+import { type CapturedEmail, eventually, startSmtpSink } from './support/sinks';
+import {
+  addPractitioner,
+  expectProblem,
+  registerClinic,
+  type SignedInUser,
+  startTestApp,
+  type TestApp,
+  type TestClinic,
+} from './support/test-app';
+
+/** A captured email made readable: headers unfolded, quoted-printable undone. */
+interface ReadableEmail {
+  raw: string;
+  headers: string;
+  body: string;
+}
+
+function readable(mail: CapturedEmail): ReadableEmail {
+  const [head, ...rest] = mail.raw.split(/\r?\n\r?\n/);
+  const body = rest
+    .join('\n\n')
+    .replace(/\r\n/g, '\n')
+    .replace(/=\n/g, '')
+    .replace(/=([0-9A-F]{2})/g, (_, hex: string) => String.fromCharCode(parseInt(hex, 16)));
+  return { raw: mail.raw, headers: head.replace(/\r?\n[ \t]+/g, ' '), body };
+}
+
+const header = (mail: ReadableEmail, name: string) =>
+  new RegExp(`^${name}: (.*)$`, 'im').exec(mail.headers.replace(/\r/g, ''))?.[1]?.trim();
+
+/** The patient is told through the real worker and a real SMTP server, and can unsubscribe in one click. */
+describe('patient emails', () => {
+  let t: TestApp;
+  let sql: Client;
+  let smtp: Awaited<ReturnType<typeof startSmtpSink>>;
+  let massage: TestClinic;
+  let physio: TestClinic;
+  let lmt: SignedInUser;
+  let pt: SignedInUser;
+  let counter = 0;
+
+  beforeAll(async () => {
+    smtp = await startSmtpSink();
+    t = await startTestApp(
+      { SMTP_URL: smtp.url, NOTIFICATION_RETRY_BASE_DELAY: '20ms', OUTBOX_SWEEP_INTERVAL: '500ms' },
+      { worker: true, captureLogs: true },
+    );
+    sql = new Client({ connectionString: t.database.url });
+    await sql.connect();
+    massage = await registerClinic(t.http, { name: 'Sunrise Massage' });
+    physio = await registerClinic(t.http, { name: 'Capitol Physio' });
+    lmt = await addPractitioner(t.http, massage, 'massage_therapist');
+    pt = await addPractitioner(t.http, physio, 'physical_therapist', { fullName: 'Pat Physio' });
+  });
+  afterAll(async () => {
+    await sql.end();
+    await t.close();
+    await smtp.close();
+  });
+
+  /** A patient with a unique name and address; told by email unless `notifications` is false. */
+  async function patientWith(options: { notifications?: boolean; email?: boolean } = {}) {
+    counter += 1;
+    const canary = `Qxzv${Date.now()}n${counter}`;
+    const email = `patient-${counter}-${Date.now()}@example.test`;
+    const consents = [{ scope: 'referral_sharing' }];
+    if (options.notifications !== false) consents.push({ scope: 'patient_notifications' });
+    const patient = await createPatient(t.http, lmt, {
+      firstName: canary,
+      lastName: `${canary}son`,
+      consents,
+      ...(options.email === false ? { email: null, preferredContact: 'phone' } : { email }),
+    });
+    return { ...patient, email, canary };
+  }
+
+  /** A sent referral with clinical content of its own, to look for in the emails. */
+  async function sentReferral(patientId: string) {
+    const stamp = `${Date.now()}-${counter}`;
+    const clinical = {
+      reason: `Reason-${stamp} left shoulder after a fall`,
+      observations: `Observed-${stamp} guarding on abduction`,
+      bodyRegions: ['shoulder_left', 'lower_back'],
+      redFlags: ['night_pain'],
+      priority: 'urgent',
+    };
+    const draft = await createReferral(t.http, lmt, injuryReferralBody(patientId, pt.id, clinical));
+    return { referral: await actOk(t.http, lmt, draft, 'send'), clinical };
+  }
+
+  const mailsTo = (address: string) => smtp.messages.filter((m) => m.to.includes(address)).map(readable);
+
+  /** The patient's emails once `count` of them have arrived. */
+  const awaitMails = (address: string, count: number) =>
+    eventually(() => mailsTo(address).length >= count && mailsTo(address), `${count} email(s) to the patient`);
+
+  /** Waits until the event's fan-out ran (the sender's in-app notification is in the same batch). */
+  async function awaitFanOut(referralId: string, event: string, userId: string): Promise<void> {
+    await eventually(async () => {
+      const { rowCount } = await sql.query(`SELECT 1 FROM notifications WHERE referral_id = $1 AND type = $2 AND user_id = $3`, [
+        referralId,
+        event,
+        userId,
+      ]);
+      return rowCount! > 0;
+    }, `the ${event} fan-out`);
+  }
+
+  function expectNoClinicalText(mail: ReadableEmail, clinical: { reason: string; observations: string }, canary: string) {
+    const words = [
+      clinical.reason,
+      clinical.reason.split(' ')[0],
+      clinical.observations.split(' ')[0],
+      'shoulder_left',
+      'lower_back',
+      'Shoulder',
+      'Lower back',
+      'night_pain',
+      'Night pain',
+      'urgent',
+      'Urgent',
+      canary,
+    ];
+    for (const word of words) {
+      expect(mail.raw).not.toContain(word);
+      expect(mail.body).not.toContain(word);
+    }
+  }
+
+  function expectOneClick(mail: ReadableEmail): string {
+    const listUnsubscribe = header(mail, 'List-Unsubscribe');
+    expect(listUnsubscribe).toMatch(/^<http:\/\/[^>]+\/api\/v1\/unsubscribe\/[A-Za-z0-9_-]{64}>$/);
+    expect(header(mail, 'List-Unsubscribe-Post')).toBe('List-Unsubscribe=One-Click');
+    const url = listUnsubscribe!.slice(1, -1);
+    // The same link in the body, in both parts.
+    expect(mail.body).toContain(`Stop these emails:\n${url}`);
+    expect(mail.body).toContain(`href="${url}"`);
+    expect(mail.raw).toMatch(/multipart\/alternative/);
+    return new URL(url).pathname;
+  }
+
+  it('tells the patient when referred and of each appointment change, once each, with no clinical text', async () => {
+    const patient = await patientWith();
+    const { referral: sent, clinical } = await sentReferral(patient.id);
+
+    const [referred] = await awaitMails(patient.email, 1);
+    expect(header(referred, 'Subject')).toBe('You have been referred to Capitol Physio');
+    expect(referred.body).toContain('Sunrise Massage has referred you to Pat Physio at Capitol Physio.');
+    expect(referred.body).toContain('To book an appointment, call +1 512 555 0100.');
+    expect(referred.body).toContain('Hello,');
+    const delivery = await sql.query(
+      `SELECT id, recipient_key, user_id FROM notification_deliveries WHERE referral_id = $1 AND channel = 'patient_email'`,
+      [sent.id],
+    );
+    expect(delivery.rows).toEqual([{ id: expect.any(String), recipient_key: `patient:${patient.id}`, user_id: null }]);
+    expect(header(referred, 'Message-ID')).toBe(`<${delivery.rows[0].id}@referloop>`);
+
+    let referral = await actOk(t.http, pt, sent, 'accept', actionBody('accept'));
+    const appointmentAt = new Date(Date.now() + 3 * 86_400_000);
+    appointmentAt.setUTCHours(17, 0, 0, 0);
+    referral = await actOk(t.http, pt, referral, 'schedule', { appointmentAt: appointmentAt.toISOString() });
+    const booked = (await awaitMails(patient.email, 2))[1];
+    expect(header(booked, 'Subject')).toBe('Your appointment at Capitol Physio');
+    // 17:00 UTC is 11:00 in the clinic's Chicago (CST) or 12:00 (CDT), named with its weekday and zone.
+    expect(booked.body).toMatch(
+      /booked for (Monday|Tuesday|Wednesday|Thursday|Friday|Saturday|Sunday), [A-Z][a-z]+ \d{1,2}, \d{4} at (11:00 AM CST|12:00 PM CDT)\./,
+    );
+
+    referral = await actOk(t.http, pt, referral, 'unschedule', actionBody('unschedule'));
+    const removed = (await awaitMails(patient.email, 3))[2];
+    expect(header(removed, 'Subject')).toBe('Your appointment at Capitol Physio was removed');
+    referral = await actOk(t.http, pt, referral, 'schedule', { appointmentAt: appointmentAt.toISOString() });
+    await awaitMails(patient.email, 4);
+
+    // Accepting told the sender only; all four patient deliveries went out, each exactly once.
+    await eventually(async () => {
+      const { rows } = await sql.query(
+        `SELECT count(*)::int AS n FROM notification_deliveries WHERE referral_id = $1 AND channel = 'patient_email' AND status = 'delivered'`,
+        [referral.id],
+      );
+      return rows[0].n === 4;
+    }, 'four patient deliveries');
+    const mails = mailsTo(patient.email);
+    expect(mails).toHaveLength(4);
+    expect(new Set(mails.map((m) => header(m, 'Message-ID'))).size).toBe(4);
+    for (const mail of mails) {
+      expectNoClinicalText(mail, clinical, patient.canary);
+      expectOneClick(mail);
+    }
+    // Nor is the patient's own name, nor their address, in the logs.
+    const logs = t.logs.join('');
+    expect(logs).toContain(referral.id);
+    expect(logs).not.toContain(patient.canary);
+    expect(logs).not.toContain(patient.email);
+  });
+
+  it('tells the patient that their therapist will follow up when declined or cancelled after sending', async () => {
+    const patient = await patientWith();
+    const { referral: first, clinical } = await sentReferral(patient.id);
+    await awaitMails(patient.email, 1);
+    await actOk(t.http, pt, first, 'decline', actionBody('decline'));
+    const declined = (await awaitMails(patient.email, 2))[1];
+    expect(declined.body).toContain('Capitol Physio cannot take your referral. Your therapist at Sunrise Massage will follow up');
+
+    const { referral: second } = await sentReferral(patient.id);
+    await awaitMails(patient.email, 3);
+    await actOk(t.http, lmt, second, 'cancel', actionBody('cancel'));
+    const cancelled = (await awaitMails(patient.email, 4))[3];
+    expect(cancelled.body).toContain(
+      'Your referral to Capitol Physio was cancelled. Your therapist at Sunrise Massage will follow up',
+    );
+    for (const mail of [declined, cancelled]) {
+      expectNoClinicalText(mail, clinical, patient.canary);
+      expect(mail.body).not.toContain(actionBody('decline').reason as string);
+      expect(mail.body).not.toContain(actionBody('cancel').reason as string);
+    }
+
+    // A draft cancelled before sending concerns nobody outside the sender's clinic.
+    const draft = await createReferral(t.http, lmt, injuryReferralBody(patient.id, pt.id));
+    await actOk(t.http, lmt, draft, 'cancel', actionBody('cancel'));
+    const { referral: third } = await sentReferral(patient.id);
+    await awaitMails(patient.email, 5);
+    expect(mailsTo(patient.email)[4].body).toContain('has referred you');
+    const { rows } = await sql.query(
+      `SELECT 1 FROM notification_deliveries WHERE referral_id = $1 AND channel = 'patient_email'`,
+      [draft.id],
+    );
+    expect(rows).toEqual([]);
+    expect(third.status).toBe('sent');
+  });
+
+  it('one-click unsubscribe: a GET only asks, a POST revokes the consent (audited, once) and stops the next email', async () => {
+    const patient = await patientWith();
+    const { referral: sent } = await sentReferral(patient.id);
+    const [referred] = await awaitMails(patient.email, 1);
+    const path = expectOneClick(referred);
+    const token = path.split('/').pop()!;
+
+    const page = await t.http.get(path).expect(200);
+    expect(page.headers['content-type']).toMatch(/^text\/html/);
+    expect(page.text).toContain('<form method="post"');
+    expect(page.text).toContain('name="List-Unsubscribe" value="One-Click"');
+    const consentsOf = async () =>
+      (await t.http.get(`/api/v1/patients/${patient.id}`).set(lmt.auth).expect(200)).body.consents as {
+        scope: string;
+        revokedAt: string | null;
+        revokedBy: string | null;
+      }[];
+    expect((await consentsOf()).find((c) => c.scope === 'patient_notifications')?.revokedAt).toBeNull();
+
+    // RFC 8058: a form-encoded POST of List-Unsubscribe=One-Click; a repeat changes nothing.
+    for (let i = 0; i < 2; i += 1) {
+      const done = await t.http.post(path).type('form').send('List-Unsubscribe=One-Click').expect(200);
+      expect(done.text).toContain('You are unsubscribed');
+    }
+    const revoked = (await consentsOf()).find((c) => c.scope === 'patient_notifications')!;
+    expect(revoked.revokedAt).not.toBeNull();
+    expect(revoked.revokedBy).toBeNull();
+    expect((await consentsOf()).find((c) => c.scope === 'referral_sharing')?.revokedAt).toBeNull();
+    const audit = await sql.query(
+      `SELECT actor_id, clinic_id, details FROM audit_events WHERE action = 'consent.revoke' AND resource_id = $1`,
+      [patient.id],
+    );
+    expect(audit.rows).toEqual([
+      { actor_id: null, clinic_id: massage.clinicId, details: { scope: 'patient_notifications', via: 'unsubscribe' } },
+    ]);
+
+    // The next event tells the sender but not the patient.
+    await actOk(t.http, pt, sent, 'decline', actionBody('decline'));
+    await awaitFanOut(sent.id, 'declined', lmt.id);
+    const { rows } = await sql.query(
+      `SELECT notification_type FROM notification_deliveries WHERE referral_id = $1 AND channel = 'patient_email'`,
+      [sent.id],
+    );
+    expect(rows).toEqual([{ notification_type: 'referral.sent' }]);
+    expect(mailsTo(patient.email)).toHaveLength(1);
+
+    // The token is never logged; the request lines are (redacted).
+    const logs = t.logs.join('');
+    expect(logs).toContain('/api/v1/unsubscribe/[redacted]');
+    expect(logs).not.toContain(token);
+  });
+
+  it('answers a bad unsubscribe link or body with a problem, and other routes take no form bodies', async () => {
+    expectProblem(await t.http.get('/api/v1/unsubscribe/not-a-token'), 404, 'not_found');
+    expectProblem(
+      await t.http
+        .post(`/api/v1/unsubscribe/${'A'.repeat(64)}`)
+        .type('form')
+        .send('List-Unsubscribe=One-Click'),
+      404,
+      'not_found',
+    );
+    const patient = await patientWith();
+    await sentReferral(patient.id);
+    const path = expectOneClick((await awaitMails(patient.email, 1))[0]);
+    expectProblem(await t.http.post(path).type('form').send('List-Unsubscribe=Two-Clicks'), 400, 'validation_failed');
+    expectProblem(await t.http.post(path).type('form').send('x=1'), 400, 'validation_failed');
+    expectProblem(
+      await t.http.post('/api/v1/patients').set(lmt.auth).type('form').send('firstName=A'),
+      415,
+      'unsupported_media_type',
+    );
+  });
+
+  it('sends nothing to a patient without the consent or without an email address', async () => {
+    const noConsent = await patientWith({ notifications: false });
+    const noEmail = await patientWith({ email: false });
+    const referrals = [(await sentReferral(noConsent.id)).referral, (await sentReferral(noEmail.id)).referral];
+    for (const referral of referrals) await awaitFanOut(referral.id, 'sent', pt.id);
+    const { rows } = await sql.query(
+      `SELECT 1 FROM notification_deliveries WHERE referral_id = ANY($1::uuid[]) AND channel = 'patient_email'`,
+      [referrals.map((r) => r.id)],
+    );
+    expect(rows).toEqual([]);
+    expect(mailsTo(noConsent.email)).toEqual([]);
+  });
+
+  it('skips an email whose consent was revoked after the fan-out (the deliverer re-checks)', async () => {
+    const patient = await patientWith();
+    const { referral } = await sentReferral(patient.id);
+    await awaitMails(patient.email, 1);
+    const [delivery] = (
+      await sql.query(
+        `SELECT id, outbox_event_id FROM notification_deliveries WHERE referral_id = $1 AND channel = 'patient_email'`,
+        [referral.id],
+      )
+    ).rows;
+    // The consent goes, then the same delivery is sent again (as an admin's retry would).
+    await sql.query(`UPDATE patient_consents SET revoked_at = now() WHERE patient_id = $1 AND scope = 'patient_notifications'`, [
+      patient.id,
+    ]);
+    await sql.query(`UPDATE notification_deliveries SET status = 'failed', failed_at = now() WHERE id = $1`, [delivery.id]);
+    // The admins' failed list (the patient's clinic's) names the channel, never the address.
+    const failed = await t.http.get('/api/v1/admin/notifications/failed').set(massage.admin.auth).expect(200);
+    expect(failed.body.items).toEqual([expect.objectContaining({ id: delivery.id, channel: 'patient_email' })]);
+    expect(JSON.stringify(failed.body)).not.toContain(patient.email);
+    await t.http.post(`/api/v1/admin/notifications/${delivery.id}/retry`).set(massage.admin.auth).expect(202);
+    const skipped = await eventually(async () => {
+      const { rows } = await sql.query(`SELECT status, last_error FROM notification_deliveries WHERE id = $1`, [delivery.id]);
+      return rows[0].status === 'skipped' && rows[0];
+    }, 'the skipped delivery');
+    expect(skipped.last_error).toBe('consent revoked');
+    expect(mailsTo(patient.email)).toHaveLength(1);
+  });
+
+  it('previews every email for admins: what each event sends, to whom, on which channel', async () => {
+    expectProblem(await t.http.get('/api/v1/admin/notifications/preview').set(lmt.auth), 403, 'forbidden');
+    const { body } = await t.http.get('/api/v1/admin/notifications/preview').set(massage.admin.auth).expect(200);
+    expect(body.nextCursor).toBeNull();
+    const find = (event: string, audience: string) =>
+      body.items.find((i: { event: string; audience: string }) => i.event === event && i.audience === audience);
+    expect(find('sent', 'recipient')).toMatchObject({
+      channels: ['in_app', 'email'],
+      subject: 'New referral from Sunrise Massage',
+    });
+    expect(find('sent', 'recipient').html).toContain('Open the referral</a>');
+    const patient = find('scheduled', 'patient');
+    expect(patient).toMatchObject({ channels: ['patient_email'], subject: 'Your appointment at Capitol Physio' });
+    expect(patient.text).toContain('Tuesday, December 1, 2026 at 10:00 AM MST');
+    for (const event of ['sent', 'scheduled', 'rescheduled', 'unscheduled', 'declined', 'cancelled'])
+      expect(find(event, 'patient')?.text).toContain('Stop these emails');
+    expect(find('invitation', 'invited_practitioner').channels).toEqual(['email']);
+  });
+});

@@ -1,0 +1,163 @@
+import { actOk, createPatient, createReferral, injuryReferralBody } from './support/referral-helpers';
+import { eventually } from './support/sinks';
+import {
+  addPractitioner,
+  expectProblem,
+  registerClinic,
+  type SignedInUser,
+  startTestApp,
+  type TestApp,
+  type TestClinic,
+} from './support/test-app';
+
+/** The conversation of a referral: who may read and write it, the timeline, and the other side's notification. */
+describe('referral messages', () => {
+  let t: TestApp;
+  let massageClinic: TestClinic;
+  let ptClinic: TestClinic;
+  let outsiderClinic: TestClinic;
+  let lmt: SignedInUser;
+  let pt: SignedInUser;
+  let outsiderPt: SignedInUser;
+  let patientId: string;
+  let referral: { id: string; version: number };
+  let draft: { id: string; version: number };
+
+  const messagesOf = (user: SignedInUser, id: string, query: Record<string, unknown> = {}) =>
+    t.http.get(`/api/v1/referrals/${id}/messages`).query(query).set(user.auth);
+  const post = (user: SignedInUser, id: string, body: unknown) =>
+    t.http
+      .post(`/api/v1/referrals/${id}/messages`)
+      .set(user.auth)
+      .send(body as object);
+
+  beforeAll(async () => {
+    t = await startTestApp({}, { worker: true });
+    massageClinic = await registerClinic(t.http, { name: 'Sunrise Massage' });
+    ptClinic = await registerClinic(t.http, { name: 'Capitol Physio' });
+    outsiderClinic = await registerClinic(t.http, { name: 'Elsewhere Physio' });
+    lmt = await addPractitioner(t.http, massageClinic, 'massage_therapist');
+    pt = await addPractitioner(t.http, ptClinic, 'physical_therapist');
+    outsiderPt = await addPractitioner(t.http, outsiderClinic, 'physical_therapist');
+    patientId = (await createPatient(t.http, lmt, { firstName: 'Jamie', lastName: 'Rivera' })).id;
+    referral = await actOk(t.http, lmt, await createReferral(t.http, lmt, injuryReferralBody(patientId, pt.id)), 'send');
+    draft = await createReferral(t.http, lmt, injuryReferralBody(patientId, pt.id));
+  });
+  afterAll(async () => {
+    await t.close();
+  });
+
+  it('both parties and the admins of both clinics read and write the same conversation, oldest first', async () => {
+    const authors = [lmt, pt, massageClinic.admin, ptClinic.admin];
+    for (const [i, author] of authors.entries()) {
+      const res = await post(author, referral.id, { body: `message ${i}` }).expect(201);
+      expect(res.body).toEqual({
+        id: expect.any(String),
+        referralId: referral.id,
+        authorId: author.id,
+        body: `message ${i}`,
+        createdAt: expect.any(String),
+      });
+    }
+    for (const reader of authors) {
+      const page = (await messagesOf(reader, referral.id).expect(200)).body;
+      expect(page.items.map((m: { body: string }) => m.body)).toEqual(['message 0', 'message 1', 'message 2', 'message 3']);
+      expect(page.nextCursor).toBeNull();
+    }
+  });
+
+  it('pages with a cursor', async () => {
+    const first = (await messagesOf(lmt, referral.id, { limit: 3 }).expect(200)).body;
+    expect(first.items).toHaveLength(3);
+    expect(first.nextCursor).toEqual(expect.any(String));
+    const second = (await messagesOf(lmt, referral.id, { limit: 3, cursor: first.nextCursor }).expect(200)).body;
+    expect(second.items.map((m: { body: string }) => m.body)).toEqual(['message 3']);
+    expect(second.nextCursor).toBeNull();
+  });
+
+  it('messages are timeline events, and they do not change the version', async () => {
+    const detail = (await t.http.get(`/api/v1/referrals/${referral.id}`).set(lmt.auth).expect(200)).body;
+    const messages = detail.timeline.filter((e: { type: string }) => e.type === 'message');
+    expect(messages.map((e: { note: string }) => e.note)).toEqual(['message 0', 'message 1', 'message 2', 'message 3']);
+    expect(messages[1]).toMatchObject({ actorId: pt.id, fromStatus: detail.status, toStatus: detail.status });
+    // Messages add nothing to the version (the sender's read does not acknowledge).
+    expect(detail.version).toBe(referral.version);
+  });
+
+  it('a third clinic gets 404 on both routes, and nothing is written', async () => {
+    for (const outsider of [outsiderPt, outsiderClinic.admin]) {
+      expectProblem(await messagesOf(outsider, referral.id), 404, 'not_found');
+      expectProblem(await post(outsider, referral.id, { body: 'hello' }), 404, 'not_found');
+    }
+    const page = (await messagesOf(lmt, referral.id).expect(200)).body;
+    expect(page.items).toHaveLength(4);
+  });
+
+  it("a draft's recipient side gets 404; its sender side gets 409 invalid_transition", async () => {
+    for (const recipientSide of [pt, ptClinic.admin]) {
+      expectProblem(await messagesOf(recipientSide, draft.id), 404, 'not_found');
+      expectProblem(await post(recipientSide, draft.id, { body: 'hello' }), 404, 'not_found');
+    }
+    const res = await post(lmt, draft.id, { body: 'hello' });
+    expectProblem(res, 409, 'invalid_transition');
+    expect(res.body.currentStatus).toBe('draft');
+    expectProblem(await messagesOf(lmt, draft.id), 409, 'invalid_transition');
+  });
+
+  it('refuses a blank, too long or unknown-field body with 400', async () => {
+    for (const body of [{}, { body: '   ' }, { body: 'x'.repeat(5001) }, { body: 'hi', extra: 1 }, { body: 42 }]) {
+      expectProblem(await post(lmt, referral.id, body), 400, 'validation_failed');
+    }
+    await post(lmt, referral.id, { body: 'x'.repeat(5000) }).expect(201);
+  });
+
+  it('notifies the other side, not the author, without the text of the message', async () => {
+    const inboxOf = async (user: SignedInUser) =>
+      (
+        (await t.http.get('/api/v1/notifications').set(user.auth).expect(200)).body.items as { type: string; body: string }[]
+      ).filter((n) => n.type === 'message');
+    await post(pt, referral.id, { body: 'Please send the X-ray report' }).expect(201);
+    // The LMT hears of the recipient side's messages: "message 1", "message 3" and this one.
+    const lmtInbox = await eventually(async () => {
+      const items = await inboxOf(lmt);
+      return items.length === 3 ? items : undefined;
+    }, 'the message notifications of the LMT');
+    expect(lmtInbox.map((n) => n.body)).toContain('New message on a referral from Capitol Physio.');
+    expect(JSON.stringify(lmtInbox)).not.toMatch(/X-ray|message \d/);
+    // The PT hears of the sender side's messages: "message 0", "message 2" and the 5000-character one.
+    const ptInbox = await eventually(async () => {
+      const items = await inboxOf(pt);
+      return items.length === 3 ? items : undefined;
+    }, 'the message notifications of the PT');
+    expect(ptInbox.every((n) => n.body === 'New message on a referral from Sunrise Massage.')).toBe(true);
+  });
+
+  it("unreadCount counts the others' events and messages, and drops to 0 once read", async () => {
+    const fresh = await actOk(t.http, lmt, await createReferral(t.http, lmt, injuryReferralBody(patientId, pt.id)), 'send');
+    const unreadOf = async (user: SignedInUser, box: 'sent' | 'received') => {
+      const items = (await t.http.get('/api/v1/referrals').query({ box }).set(user.auth).expect(200)).body.items as {
+        id: string;
+        unreadCount: number;
+      }[];
+      return items.find((r) => r.id === fresh.id)?.unreadCount;
+    };
+    // The PT has a new referral (its "sent" event); the LMT's own actions are not unread for them.
+    expect(await unreadOf(pt, 'received')).toBe(1);
+    expect(await unreadOf(lmt, 'sent')).toBe(0);
+    await post(pt, fresh.id, { body: 'one' }).expect(201);
+    await post(ptClinic.admin, fresh.id, { body: 'two' }).expect(201);
+    expect(await unreadOf(lmt, 'sent')).toBe(2);
+    // Someone else is anyone but the caller: the PT's own clinic admin too.
+    expect(await unreadOf(pt, 'received')).toBe(2);
+    await t.http.post(`/api/v1/referrals/${fresh.id}/read`).set(lmt.auth).expect(204);
+    expect(await unreadOf(lmt, 'sent')).toBe(0);
+    await post(pt, fresh.id, { body: 'three' }).expect(201);
+    expect(await unreadOf(lmt, 'sent')).toBe(1);
+    // A marker is per user: the LMT's read does not read it for the PT, nor for a third clinic (404).
+    await t.http.post(`/api/v1/referrals/${fresh.id}/read`).set(pt.auth).expect(204);
+    expect(await unreadOf(pt, 'received')).toBe(0);
+    expect(await unreadOf(lmt, 'sent')).toBe(1);
+    expectProblem(await t.http.post(`/api/v1/referrals/${fresh.id}/read`).set(outsiderPt.auth), 404, 'not_found');
+    expectProblem(await t.http.post(`/api/v1/referrals/${draft.id}/read`).set(pt.auth), 404, 'not_found');
+  });
+});
