@@ -16,7 +16,15 @@ import { DataSource } from 'typeorm';
 import { EmailChannel } from '../channels/email.channel';
 import { WebhookChannel } from '../channels/webhook.channel';
 import type { DeliveryChannel } from '../entities';
-import { type Audience, INVITED_RECIPIENT, invitationEmail, notificationText, passwordResetEmail, referralEmail, referralInviteEmail } from '../notification-texts';
+import {
+  type Audience,
+  INVITED_RECIPIENT,
+  invitationEmail,
+  notificationText,
+  passwordResetEmail,
+  referralEmail,
+  referralInviteEmail,
+} from '../notification-texts';
 import { appointmentWhen, isPatientEvent, patientEmail } from '../texts/patient.en';
 import { unsubscribeToken, unsubscribeUrl } from '../unsubscribe-token';
 import { REFERRAL_INVITE_EMAIL } from './notification-dispatcher';
