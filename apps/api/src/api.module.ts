@@ -28,6 +28,7 @@ import { PartnersController } from './partners/partners.controller';
 import { PatientsController } from './patients/patients.controller';
 import { PractitionersController } from './practitioners/practitioners.controller';
 import { ReferenceDataController } from './reference-data/reference-data.controller';
+import { ReferralInvitesController } from './referrals/referral-invites.controller';
 import { ReferralLettersController } from './referrals/referral-letters.controller';
 import { ReferralsController } from './referrals/referrals.controller';
 
@@ -68,6 +69,7 @@ export class ApiModule {
         InvitationsController,
         PatientsController,
         ReferralsController,
+        ReferralInvitesController,
         ReferralLettersController,
         ReferenceDataController,
         NotificationsController,

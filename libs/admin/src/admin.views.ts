@@ -55,7 +55,8 @@ export interface OverdueReferralView {
   side: 'sent' | 'received' | 'both';
   patientId: string;
   sender: PartyView;
-  recipient: PartyView;
+  /** Null while the recipient is someone invited who has not joined ReferLoop yet. */
+  recipient: PartyView | null;
   createdAt: string;
   sentAt: string;
   /** Response-SLA time at `asOf`: since sending, without the time spent in info_requested. */

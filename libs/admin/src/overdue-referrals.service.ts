@@ -24,14 +24,14 @@ interface OverdueRow {
   patient_id: string;
   sender_id: string;
   sender_clinic_id: string;
-  recipient_id: string;
-  recipient_clinic_id: string;
+  recipient_id: string | null;
+  recipient_clinic_id: string | null;
   created_at: Date;
   sent_at: Date;
   s_name: string;
   s_clinic_name: string;
-  t_name: string;
-  t_clinic_name: string;
+  t_name: string | null;
+  t_clinic_name: string | null;
 }
 
 const OPEN = sqlList(AWAITING_DECISION);
@@ -98,8 +98,8 @@ export class OverdueReferralsService {
          JOIN referrals r ON r.id = page.id
          JOIN users s ON s.id = r.sender_id
          JOIN clinics sc ON sc.id = r.sender_clinic_id
-         JOIN users t ON t.id = r.recipient_id
-         JOIN clinics tc ON tc.id = r.recipient_clinic_id
+         LEFT JOIN users t ON t.id = r.recipient_id
+         LEFT JOIN clinics tc ON tc.id = r.recipient_clinic_id
         ORDER BY page.elapsed_ms DESC, page.id DESC`,
       params,
     );
@@ -131,7 +131,10 @@ function view(row: OverdueRow, clinicId: string, escalateAfterMs: number): Overd
     side: sent && received ? 'both' : sent ? 'sent' : 'received',
     patientId: row.patient_id,
     sender: { id: row.sender_id, fullName: row.s_name, clinicId: row.sender_clinic_id, clinicName: row.s_clinic_name },
-    recipient: { id: row.recipient_id, fullName: row.t_name, clinicId: row.recipient_clinic_id, clinicName: row.t_clinic_name },
+    recipient:
+      row.recipient_id === null
+        ? null
+        : { id: row.recipient_id, fullName: row.t_name!, clinicId: row.recipient_clinic_id!, clinicName: row.t_clinic_name! },
     createdAt: row.created_at.toISOString(),
     sentAt: row.sent_at.toISOString(),
     elapsedSeconds: elapsedMs / 1000,

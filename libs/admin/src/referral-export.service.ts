@@ -43,11 +43,12 @@ interface ExportRow {
   responded_at: Date | null;
   closed_at: Date | null;
   appointment_at: Date | null;
-  t_clinic_timezone: string;
+  t_clinic_timezone: string | null;
   s_name: string;
   s_clinic_name: string;
-  t_name: string;
-  t_clinic_name: string;
+  /** Null (with the zone) while the recipient is someone invited who has not joined. */
+  t_name: string | null;
+  t_clinic_name: string | null;
   p_last_name: string;
   p_first_name: string;
   body_regions: string[];
@@ -70,7 +71,7 @@ const cells = (r: ExportRow): CsvValue[] => [
   r.responded_at,
   r.closed_at,
   // Where it happens, as that clinic reads it: the recipient clinic's local time with its offset.
-  r.appointment_at && isoInTimeZone(r.appointment_at, r.t_clinic_timezone),
+  r.appointment_at && r.t_clinic_timezone && isoInTimeZone(r.appointment_at, r.t_clinic_timezone),
   r.t_clinic_timezone,
   r.s_name,
   r.s_clinic_name,
@@ -189,8 +190,8 @@ export class ReferralExportService {
          JOIN patients p ON p.id = r.patient_id
          JOIN users s ON s.id = r.sender_id
          JOIN clinics sc ON sc.id = r.sender_clinic_id
-         JOIN users t ON t.id = r.recipient_id
-         JOIN clinics tc ON tc.id = r.recipient_clinic_id
+         LEFT JOIN users t ON t.id = r.recipient_id
+         LEFT JOIN clinics tc ON tc.id = r.recipient_clinic_id
         ORDER BY r.created_at, r.id`,
       params,
     );

@@ -2,7 +2,16 @@ export * from './entities';
 export * from './inputs';
 export * from './views';
 export * from './auth/auth.service';
-export { derivedKey, invitationToken, invitationUrl, passwordResetToken, passwordResetUrl, sha256 } from './auth/secret-token';
+export {
+  derivedKey,
+  invitationToken,
+  invitationUrl,
+  passwordResetToken,
+  passwordResetUrl,
+  referralInviteToken,
+  referralInviteUrl,
+  sha256,
+} from './auth/secret-token';
 export * from './clinics/clinics.service';
 export * from './practitioners/practitioners.service';
 export * from './practitioners/partners.service';

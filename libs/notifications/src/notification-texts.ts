@@ -14,6 +14,9 @@ export interface TextContext {
   urgent: boolean;
 }
 
+/** How texts name the recipient's clinic before the invited recipient has joined (it has none yet). */
+export const INVITED_RECIPIENT = 'the practitioner you invited';
+
 type Texts = (c: TextContext) => { title: string; body: string };
 
 const TEXTS: Record<string, Partial<Record<Audience, Texts>>> = {
@@ -89,6 +92,13 @@ const TEXTS: Record<string, Partial<Record<Audience, Texts>>> = {
     sender: (c) => ({ title: 'Referral reassigned to you', body: `A referral to ${c.recipientClinic} was reassigned to you.` }),
     recipient: (c) => ({ title: 'Referral reassigned to you', body: `A referral from ${c.senderClinic} was reassigned to you.` }),
   },
+  recipient_joined: {
+    recipient: (c) => ({ title: `New referral from ${c.senderClinic}`, body: `You have a new referral from ${c.senderClinic}.` }),
+    sender: (c) => ({
+      title: 'Recipient joined ReferLoop',
+      body: `The practitioner you invited joined ReferLoop (${c.recipientClinic}) and received your referral.`,
+    }),
+  },
   escalated: {
     recipient_admins: (c) => ({
       title: 'Referral overdue',
@@ -144,6 +154,17 @@ export function invitationEmail(clinic: string, url: string, expiresAt: Date): E
     `${clinic} invited you to ReferLoop, where clinics send each other referrals and follow them up.`,
     { label: 'Set your password to start', link: url },
     `The link works until ${expiresAt.toISOString().slice(0, 16).replace('T', ' ')} UTC.`,
+  ]);
+}
+
+/**
+ * The email inviting someone not on ReferLoop to the referral a clinic sent them: the clinic and
+ * the join link only, never the patient or the reason (it goes to an address nobody has verified).
+ */
+export function referralInviteEmail(clinic: string, url: string): EmailContent {
+  return emailContent(`${clinic} wants to send you a referral on ReferLoop`, clinic, [
+    `${clinic} wants to send you a referral on ReferLoop, where clinics send each other referrals and follow them up.`,
+    { label: 'Join to receive it (the link works once)', link: url },
   ]);
 }
 

@@ -5,8 +5,9 @@ import type { Party } from './state-machine/referral-state-machine';
 export interface ReferralParties {
   senderId: string;
   senderClinicId: string;
-  recipientId: string;
-  recipientClinicId: string;
+  /** Null while the recipient has not joined ReferLoop. */
+  recipientId: string | null;
+  recipientClinicId: string | null;
   /** Whether the referral was ever sent: its status cannot tell (a draft cancelled before sending is `cancelled`). */
   sent: boolean;
 }
@@ -20,7 +21,11 @@ export function partiesOf(principal: Principal, r: ReferralParties): Party[] {
   const admin = isClinicAdmin(principal);
   const parties: Party[] = [];
   if (principal.userId === r.senderId || (admin && principal.clinicId === r.senderClinicId)) parties.push('sender');
-  if (r.sent && (principal.userId === r.recipientId || (admin && principal.clinicId === r.recipientClinicId))) {
+  if (
+    r.sent &&
+    r.recipientId !== null &&
+    (principal.userId === r.recipientId || (admin && principal.clinicId === r.recipientClinicId))
+  ) {
     parties.push('recipient');
   }
   return parties;
@@ -30,8 +35,8 @@ export function partiesOf(principal: Principal, r: ReferralParties): Party[] {
 export interface ReferralPartyColumns {
   sender_id: string;
   sender_clinic_id: string;
-  recipient_id: string;
-  recipient_clinic_id: string;
+  recipient_id: string | null;
+  recipient_clinic_id: string | null;
   sent_at: Date | string | null;
 }
 
@@ -47,7 +52,7 @@ export function partiesOfRow(principal: Principal, row: ReferralPartyColumns): P
 
 /** The clinics that may see a referral: the sender's, and the recipient's once it was sent. */
 export function clinicsOfRow(row: ReferralPartyColumns): string[] {
-  return row.sent_at !== null && row.recipient_clinic_id !== row.sender_clinic_id
+  return row.sent_at !== null && row.recipient_clinic_id !== null && row.recipient_clinic_id !== row.sender_clinic_id
     ? [row.sender_clinic_id, row.recipient_clinic_id]
     : [row.sender_clinic_id];
 }

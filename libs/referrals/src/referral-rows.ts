@@ -25,8 +25,10 @@ export interface ReferralRow {
   patient_id: string;
   sender_id: string;
   sender_clinic_id: string;
-  recipient_id: string;
-  recipient_clinic_id: string;
+  /** Null while the recipient is a pending invite (see `recipient_invite_id`). */
+  recipient_id: string | null;
+  recipient_clinic_id: string | null;
+  recipient_invite_id: string | null;
   priority: string;
   reason: string;
   body_regions: string[];
@@ -57,10 +59,16 @@ export interface ReferralRow {
   s_name: string;
   s_role: string;
   s_clinic_name: string;
-  t_name: string;
-  t_role: string;
-  t_clinic_name: string;
-  t_clinic_timezone: string;
+  t_name: string | null;
+  t_role: string | null;
+  t_clinic_name: string | null;
+  t_clinic_timezone: string | null;
+  /** The invite of a recipient not on ReferLoop (null columns for a referral to a directory practitioner). */
+  i_email: string | null;
+  i_name: string | null;
+  i_role: string | null;
+  i_joined: boolean | null;
+  i_token_version: number | null;
   /** Only from {@link referralListSelect}. */
   unread_count?: number;
   /** Only from {@link detailedReferralViewSql}. */
@@ -79,7 +87,7 @@ const isoUtc = (column: string) => `to_char(${column} AT TIME ZONE 'UTC', 'YYYY-
 function viewSelect(source: string, extraColumns = ''): string {
   return `
   SELECT r.id, r.kind, r.status, r.version, r.patient_id, r.sender_id, r.sender_clinic_id, r.recipient_id,
-         r.recipient_clinic_id, r.priority, r.reason, r.body_regions, r.observations, r.pain_level,
+         r.recipient_clinic_id, r.recipient_invite_id, r.priority, r.reason, r.body_regions, r.observations, r.pain_level,
          r.onset_date::text AS onset_date, r.needed_by::text AS needed_by, r.red_flags, r.plan, r.replaces_id, r.previous_id,
          (SELECT coalesce(json_agg(json_build_object('id', f.id, 'sender_id', f.sender_id, 'sender_clinic_id', f.sender_clinic_id,
                    'recipient_id', f.recipient_id, 'recipient_clinic_id', f.recipient_clinic_id, 'sent_at', f.sent_at)
@@ -91,13 +99,16 @@ function viewSelect(source: string, extraColumns = ''): string {
          p.first_name AS p_first_name, p.last_name AS p_last_name, p.date_of_birth::text AS p_dob,
          p.email AS p_email, p.phone AS p_phone, p.preferred_contact AS p_contact,
          s.full_name AS s_name, s.role AS s_role, sc.name AS s_clinic_name,
-         t.full_name AS t_name, t.role AS t_role, tc.name AS t_clinic_name, tc.timezone AS t_clinic_timezone${extraColumns}
+         t.full_name AS t_name, t.role AS t_role, tc.name AS t_clinic_name, tc.timezone AS t_clinic_timezone,
+         ri.email AS i_email, ri.full_name AS i_name, ri.role AS i_role, ri.joined_at IS NOT NULL AS i_joined,
+         ri.token_version AS i_token_version${extraColumns}
     FROM ${source} r
     JOIN patients p ON p.id = r.patient_id
     JOIN users s ON s.id = r.sender_id
     JOIN clinics sc ON sc.id = r.sender_clinic_id
-    JOIN users t ON t.id = r.recipient_id
-    JOIN clinics tc ON tc.id = r.recipient_clinic_id`;
+    LEFT JOIN users t ON t.id = r.recipient_id
+    LEFT JOIN clinics tc ON tc.id = r.recipient_clinic_id
+    LEFT JOIN referral_invites ri ON ri.id = r.recipient_invite_id`;
 }
 
 /** SELECT list and joins for {@link ReferralRow}; callers add WHERE / ORDER BY. */
@@ -183,7 +194,10 @@ function outcomeView(stored: Partial<ReferralOutcome> | null): ReferralOutcome |
   };
 }
 
-export function referralView(row: ReferralRow, principal: Principal): ReferralView {
+/** Builds the join link of a pending invite (its id and current token version); the sender's side sees it. */
+export type InviteLink = (inviteId: string, tokenVersion: number) => string;
+
+export function referralView(row: ReferralRow, principal: Principal, inviteLink: InviteLink): ReferralView {
   const patient: PatientSummary = {
     id: row.patient_id,
     firstName: row.p_first_name,
@@ -210,13 +224,27 @@ export function referralView(row: ReferralRow, principal: Principal): ReferralVi
       clinicName: row.s_clinic_name,
     },
     recipientId: row.recipient_id,
-    recipient: {
-      id: row.recipient_id,
-      fullName: row.t_name,
-      role: row.t_role,
-      clinicId: row.recipient_clinic_id,
-      clinicName: row.t_clinic_name,
-    },
+    recipient:
+      row.recipient_id === null
+        ? null
+        : {
+            id: row.recipient_id,
+            fullName: row.t_name!,
+            role: row.t_role!,
+            clinicId: row.recipient_clinic_id!,
+            clinicName: row.t_clinic_name!,
+          },
+    // Who was invited is the sender side's business: the recipient side sees itself as the recipient.
+    ...(row.recipient_invite_id &&
+      parties.includes('sender') && {
+        recipientInvite: {
+          email: row.i_email!,
+          fullName: row.i_name!,
+          role: row.i_role!,
+          status: row.i_joined ? 'joined' : 'pending',
+          url: row.i_joined ? null : inviteLink(row.recipient_invite_id, row.i_token_version!),
+        },
+      }),
     priority: row.priority,
     reason: row.reason,
     bodyRegions: row.body_regions,

@@ -20,6 +20,15 @@ export interface PatientSummary {
   preferredContact: string;
 }
 
+export interface RecipientInviteView {
+  email: string;
+  fullName: string;
+  role: string;
+  status: 'pending' | 'joined';
+  /** The single-use join link while pending (the sender may hand it over by phone or fax). */
+  url: string | null;
+}
+
 export interface ReferralEventView {
   id: string;
   referralId: string;
@@ -55,8 +64,11 @@ export interface ReferralView {
   patient: PatientSummary;
   senderId: string;
   sender: PartySummary;
-  recipientId: string;
-  recipient: PartySummary;
+  /** Null while the recipient is someone not on ReferLoop who has not joined yet. */
+  recipientId: string | null;
+  recipient: PartySummary | null;
+  /** Only for the sender's side, on a referral to someone invited to join. */
+  recipientInvite?: RecipientInviteView;
   priority: string;
   reason: string;
   bodyRegions: string[];
@@ -72,8 +84,8 @@ export interface ReferralView {
   /** The follow-ups of this referral that the caller may see. */
   followUpIds: string[];
   appointmentAt: string | null;
-  /** The recipient clinic's IANA zone: where the appointment happens, and the zone to show it in. */
-  appointmentTimeZone: string;
+  /** The recipient clinic's IANA zone: where the appointment happens, and the zone to show it in (null before the recipient joins). */
+  appointmentTimeZone: string | null;
   outcome: ReferralOutcome | null;
   sentAt: string | null;
   createdAt: string;

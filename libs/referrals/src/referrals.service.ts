@@ -1,4 +1,5 @@
-import { Injectable } from '@nestjs/common';
+import { randomUUID } from 'node:crypto';
+import { Inject, Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import {
   AppError,
@@ -11,10 +12,12 @@ import {
   PRACTITIONER_ROLES,
   type Principal,
   type ReferralKind,
+  type PractitionerRole,
   type Role,
 } from '@referloop/common';
-import { outboxInsertSql, queryRows, SqlParams } from '@referloop/database';
-import { type AuditEntry, AuditLog, todayIso } from '@referloop/identity';
+import { APP_CONFIG, type AppConfig } from '@referloop/config';
+import { appendOutbox, outboxInsertSql, queryRows, SqlParams } from '@referloop/database';
+import { type AuditEntry, AuditLog, referralInviteToken, referralInviteUrl, sha256, todayIso } from '@referloop/identity';
 import { DataSource, type EntityManager } from 'typeorm';
 import type { ReferralOutcome } from './entities/referral.entity';
 import { type MaintenancePlanInput, storedPlan } from './maintenance-plan';
@@ -28,6 +31,7 @@ import {
 } from './referral-rules';
 import {
   detailedReferralViewSql,
+  type InviteLink,
   REFERRAL_VIEW_SELECT,
   referralListSelect,
   type ReferralRow,
@@ -52,7 +56,9 @@ import {
 export interface CreateReferralInput {
   kind: ReferralKind;
   patientId: string;
-  recipientId: string;
+  /** Exactly one of `recipientId` (a practitioner in the directory) and `recipientInvite` (someone not on ReferLoop). */
+  recipientId?: string;
+  recipientInvite?: RecipientInviteInput;
   /** Required when an admin creates the referral for a practitioner of their clinic. */
   senderId?: string;
   priority: 'routine' | 'urgent';
@@ -65,6 +71,12 @@ export interface CreateReferralInput {
   redFlags?: string[];
   plan?: MaintenancePlanInput | null;
   replacesId?: string | null;
+}
+
+export interface RecipientInviteInput {
+  email: string;
+  fullName: string;
+  role: PractitionerRole;
 }
 
 /** A follow-up draft: set by {@link FollowUpService} only, never taken from a create body. */
@@ -122,12 +134,14 @@ interface BaseRow {
   patient_id: string;
   sender_id: string;
   sender_clinic_id: string;
-  recipient_id: string;
-  recipient_clinic_id: string;
+  recipient_id: string | null;
+  recipient_clinic_id: string | null;
+  recipient_invite_id: string | null;
   sent_at: Date | null;
   appointment_at: Date | null;
   sender_role: Role;
-  recipient_role: Role;
+  /** Null (with the other recipient facts) while the recipient is a pending invite. */
+  recipient_role: Role | null;
   recipient_licence_expires_on: string | null;
   recipient_accepting: boolean;
   recipient_active: boolean;
@@ -179,13 +193,24 @@ const PREPARED = { prepare: true };
 
 const notFound = () => new AppError('not_found', 'The referral was not found');
 
+const invalidInviteToken = () =>
+  AppError.validation([{ field: 'invitationToken', message: 'is not a valid invitation link, or was already used' }]);
+
+/** Outbox event of a new join link for a sent referral's invitee: the worker emails it. */
+export const REFERRAL_INVITE_RESENT_EVENT = 'referral_invite.resent';
+
 @Injectable()
 export class ReferralsService {
   constructor(
     @InjectDataSource() private readonly db: DataSource,
     private readonly audit: AuditLog,
     private readonly clock: Clock,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
+
+  /** The join link of a pending invite, as the sender's side sees it. */
+  private readonly inviteLink: InviteLink = (inviteId, tokenVersion) =>
+    referralInviteUrl(this.config.publicUrl, referralInviteToken(this.config.jwt.secret, inviteId, tokenVersion));
 
   /**
    * Creates a draft (version 1). Runs inside the caller's transaction when given one (idempotency).
@@ -198,6 +223,15 @@ export class ReferralsService {
     tx?: EntityManager,
     followUp?: FollowUpLink,
   ): Promise<ReferralView> {
+    if ((input.recipientId === undefined) === (input.recipientInvite === undefined)) {
+      const message = 'give exactly one of recipientId and recipientInvite';
+      throw AppError.validation([
+        { field: 'recipientId', message },
+        { field: 'recipientInvite', message },
+      ]);
+    }
+    // The invite row and the referral commit together.
+    if (input.recipientInvite && !tx) return this.db.transaction((t) => this.create(principal, input, t, followUp));
     const manager = tx ?? this.db.manager;
     const senderId = namedSender(principal, input.senderId);
     const onBehalf = senderId !== principal.userId;
@@ -226,23 +260,33 @@ export class ReferralsService {
         errors: [{ field: 'patientId', message: 'no such patient in your clinic' }],
       });
     }
-    // Anyone the caller could not find in the directory (no such user, an admin, an expired licence,
-    // an invitation not yet accepted) gets this same answer: it tells nothing about who exists.
-    if (!facts.recipient_role) {
-      throw new AppError('not_found', 'The recipient was not found', {
-        errors: [{ field: 'recipientId', message: 'no such practitioner' }],
-      });
+    if (input.recipientInvite) {
+      if (input.recipientInvite.role !== KIND_ROLES[input.kind].recipient) {
+        throw new AppError('recipient_type_mismatch', `A ${input.kind} referral goes to a ${KIND_ROLES[input.kind].recipient}`, {
+          errors: [{ field: 'recipientInvite.role', message: `must be ${KIND_ROLES[input.kind].recipient}` }],
+        });
+      }
+    } else {
+      // Anyone the caller could not find in the directory (no such user, an admin, an expired licence,
+      // an invitation not yet accepted) gets this same answer: it tells nothing about who exists.
+      if (!facts.recipient_role) {
+        throw new AppError('not_found', 'The recipient was not found', {
+          errors: [{ field: 'recipientId', message: 'no such practitioner' }],
+        });
+      }
+      assertRecipientEligible(
+        input.kind,
+        {
+          role: facts.recipient_role,
+          licenceExpiresOn: facts.recipient_licence_expires_on,
+          acceptingReferrals: facts.recipient_accepting === true,
+        },
+        today,
+      );
     }
-    assertRecipientEligible(
-      input.kind,
-      {
-        role: facts.recipient_role,
-        licenceExpiresOn: facts.recipient_licence_expires_on,
-        acceptingReferrals: facts.recipient_accepting === true,
-      },
-      today,
-    );
     if (input.replacesId) assertRedirectable(principal, facts);
+    // An address alone proves nothing: even one of a directory practitioner gets an invite, never their account.
+    const inviteId = input.recipientInvite ? await this.pendingInvite(manager, principal.clinicId, input.recipientInvite) : null;
 
     const columns: Record<string, unknown> = {
       kind: input.kind,
@@ -250,8 +294,9 @@ export class ReferralsService {
       patient_id: input.patientId,
       sender_id: senderId,
       sender_clinic_id: principal.clinicId,
-      recipient_id: input.recipientId,
+      recipient_id: input.recipientId ?? null,
       recipient_clinic_id: facts.recipient_clinic_id,
+      recipient_invite_id: inviteId,
       created_by: principal.userId,
       priority: input.priority,
       reason: input.reason,
@@ -284,7 +329,7 @@ export class ReferralsService {
       { action: 'referral.create', resourceType: 'referral' },
     );
     if (!row) throw new Error('INSERT … RETURNING answered no row');
-    return referralView(row, principal);
+    return referralView(row, principal, this.inviteLink);
   }
 
   async list(principal: Principal, query: ReferralQuery): Promise<Page<ReferralView>> {
@@ -338,7 +383,7 @@ export class ReferralsService {
     });
     const last = ordered[ordered.length - 1];
     return {
-      items: ordered.map((r) => referralView(r, principal)),
+      items: ordered.map((r) => referralView(r, principal, this.inviteLink)),
       nextCursor:
         hasMore && last
           ? encodeCursor(byPriority ? [last.priority === 'urgent' ? 1 : 0, last.cursor_ts, last.id] : [last.cursor_ts, last.id])
@@ -372,7 +417,7 @@ export class ReferralsService {
       ? [acknowledged]
       : await queryRows<ReferralRow>(this.db.manager, `${detailedReferralViewSql()} WHERE r.id = $1`, [id], PREPARED);
     if (!row) throw notFound();
-    return referralView(row, principal);
+    return referralView(row, principal, this.inviteLink);
   }
 
   async events(principal: Principal, id: string): Promise<{ items: ReferralEventView[]; nextCursor: null }> {
@@ -479,7 +524,7 @@ export class ReferralsService {
       const current = await this.base(id, this.db.manager);
       throw current ? staleVersion(current) : notFound();
     }
-    return referralView(row, principal);
+    return referralView(row, principal, this.inviteLink);
   }
 
   /**
@@ -511,7 +556,7 @@ export class ReferralsService {
     await this.audit.record({ action: 'referral.list_unowned', resourceType: 'referral', details: { count: page.length } });
     const last = page[page.length - 1];
     return {
-      items: page.map((r) => referralView(r, principal)),
+      items: page.map((r) => referralView(r, principal, this.inviteLink)),
       nextCursor: rows.length > limit && last ? encodeCursor([last.cursor_ts, last.id]) : null,
     };
   }
@@ -587,7 +632,7 @@ export class ReferralsService {
       const current = await this.base(id, this.db.manager);
       throw current ? staleVersion(current) : notFound();
     }
-    return referralView(row, principal);
+    return referralView(row, principal, this.inviteLink);
   }
 
   /** The referral's current state for a caller who may see it; 404 (audited) otherwise. */
@@ -605,14 +650,14 @@ export class ReferralsService {
     const [row] = await queryRows<BaseRow>(
       manager,
       `SELECT r.id, r.status, r.version, r.kind, r.patient_id, r.sender_id, r.sender_clinic_id, r.recipient_id, r.recipient_clinic_id,
-              r.sent_at, r.appointment_at, s.role AS sender_role, t.role AS recipient_role, t.licence_expires_on::text AS recipient_licence_expires_on,
+              r.recipient_invite_id, r.sent_at, r.appointment_at, s.role AS sender_role, t.role AS recipient_role, t.licence_expires_on::text AS recipient_licence_expires_on,
               t.accepting_referrals AS recipient_accepting, t.deactivated_at IS NULL AS recipient_active,
               EXISTS (SELECT 1 FROM patient_consents c
                        WHERE c.patient_id = r.patient_id AND c.scope = 'referral_sharing' AND c.revoked_at IS NULL) AS has_sharing_consent,
               r.plan IS NOT NULL AS has_plan
          FROM referrals r
          JOIN users s ON s.id = r.sender_id
-         JOIN users t ON t.id = r.recipient_id
+         LEFT JOIN users t ON t.id = r.recipient_id
         WHERE r.id = $1`,
       [id],
       PREPARED,
@@ -662,6 +707,121 @@ export class ReferralsService {
     return row;
   }
 
+  /**
+   * The sender clinic's pending invite of this address, made now if there is none (so a second
+   * referral to a pending address shares the first one's invite and link). Answers its id.
+   */
+  private async pendingInvite(manager: EntityManager, clinicId: string, invite: RecipientInviteInput): Promise<string> {
+    const id = randomUUID();
+    const token = referralInviteToken(this.config.jwt.secret, id, 1);
+    // ON CONFLICT … DO UPDATE locks the existing row, so concurrent creates share one invite.
+    const [row] = await queryRows<{ id: string; role: PractitionerRole }>(
+      manager,
+      `INSERT INTO referral_invites (id, sender_clinic_id, email, full_name, role, token_hash) VALUES ($1, $2, $3, $4, $5, $6)
+       ON CONFLICT (sender_clinic_id, lower(email)) WHERE joined_at IS NULL DO UPDATE SET full_name = EXCLUDED.full_name
+       RETURNING id, role`,
+      [id, clinicId, invite.email, invite.fullName, invite.role, sha256(token)],
+    );
+    if (row.role !== invite.role) {
+      throw new AppError('recipient_type_mismatch', `This address was invited as a ${row.role}`, {
+        errors: [{ field: 'recipientInvite.role', message: `was invited as ${row.role}` }],
+      });
+    }
+    return row.id;
+  }
+
+  /**
+   * A new join link for the pending invite of a sent or draft referral (sender side): the previous
+   * link stops working, and a sent referral's invitee is emailed the new one (outbox).
+   */
+  async resendInvite(principal: Principal, id: string): Promise<ReferralView> {
+    const base = await this.visibleBase(principal, id, this.db.manager, 'referral.resend_invite');
+    if (!partiesOfRow(principal, base).includes('sender')) {
+      throw new AppError('forbidden', 'Only the sender (or an admin of their clinic) may resend the invitation');
+    }
+    if (!base.recipient_invite_id || base.recipient_id) {
+      throw new AppError('invalid_transition', 'This referral has no pending invitation', {
+        currentStatus: base.status,
+        allowedActions: allowedActions(base.status, partiesOfRow(principal, base)),
+      });
+    }
+    const inviteId = base.recipient_invite_id;
+    await this.db.transaction(async (tx) => {
+      const [invite] = await queryRows<{ token_version: number }>(
+        tx,
+        `SELECT token_version FROM referral_invites WHERE id = $1 AND joined_at IS NULL FOR UPDATE`,
+        [inviteId],
+      );
+      if (!invite) throw new AppError('invalid_transition', 'The invitee has joined meanwhile');
+      const version = invite.token_version + 1;
+      const token = referralInviteToken(this.config.jwt.secret, inviteId, version);
+      await tx.query(`UPDATE referral_invites SET token_version = $2, token_hash = $3 WHERE id = $1`, [
+        inviteId,
+        version,
+        sha256(token),
+      ]);
+      if (base.sent_at) {
+        await appendOutbox(tx, {
+          type: REFERRAL_INVITE_RESENT_EVENT,
+          referralId: id,
+          payload: { inviteId, tokenVersion: version },
+        });
+      }
+    });
+    await this.audit.record({
+      action: 'referral.resend_invite',
+      resourceType: 'referral',
+      resourceId: id,
+      partyClinics: partyClinicsOf(base),
+    });
+    const [row] = await queryRows<ReferralRow>(this.db.manager, `${detailedReferralViewSql()} WHERE r.id = $1`, [id], PREPARED);
+    return referralView(row, principal, this.inviteLink);
+  }
+
+  /** The invite of a join link, for the sign-up page to pre-fill: no referral, no patient. */
+  async lookupInvite(token: string): Promise<RecipientInviteInput> {
+    const [row] = await queryRows<RecipientInviteInput>(
+      this.db.manager,
+      `SELECT email, full_name AS "fullName", role FROM referral_invites WHERE token_hash = $1 AND joined_at IS NULL`,
+      [sha256(token)],
+    );
+    if (!row) throw invalidInviteToken();
+    return row;
+  }
+
+  /**
+   * Someone joined through an invite's link (inside their sign-up transaction): they become the
+   * recipient of its referrals. Sent ones stay `sent` (the response clock unchanged) with a
+   * `recipient_joined` event that tells both sides; drafts simply name them. The link is single-use.
+   */
+  async joinInvite(tx: EntityManager, token: string, user: { id: string; clinicId: string; role: Role }): Promise<void> {
+    const [invite] = await queryRows<{ id: string; role: PractitionerRole }>(
+      tx,
+      `UPDATE referral_invites SET joined_user_id = $2, joined_at = now()
+        WHERE token_hash = $1 AND joined_at IS NULL RETURNING id, role`,
+      [sha256(token), user.id],
+    );
+    if (!invite) throw invalidInviteToken();
+    if (invite.role !== user.role) {
+      throw AppError.validation([{ field: 'admin.practitioner.role', message: `must be ${invite.role}, as invited` }]);
+    }
+    const params = new SqlParams();
+    const attach = `recipient_id = ${params.add(user.id, 'uuid')}, recipient_clinic_id = ${params.add(user.clinicId, 'uuid')},
+                    version = version + 1, updated_at = now()`;
+    const inviteId = params.add(invite.id, 'uuid');
+    await tx.query(
+      `UPDATE referrals SET ${attach} WHERE recipient_invite_id = ${inviteId} AND recipient_id IS NULL AND status = 'draft'`,
+      params.values,
+    );
+    await this.commitChange(
+      tx,
+      params,
+      `UPDATE referrals SET ${attach} WHERE recipient_invite_id = ${inviteId} AND recipient_id IS NULL AND status = 'sent' RETURNING *`,
+      { type: 'recipient_joined', fromStatus: 'sent', toStatus: 'sent', actorId: user.id },
+      null,
+    );
+  }
+
   /** Everything {@link create} checks against the database, in one round trip. */
   private async createFacts(
     principal: Principal,
@@ -688,7 +848,7 @@ export class ReferralsService {
         input.patientId,
         principal.clinicId,
         namedSenderId,
-        input.recipientId,
+        input.recipientId ?? null,
         input.replacesId ?? null,
         todayIso(this.clock.now()),
       ],
@@ -701,7 +861,7 @@ export class ReferralsService {
   private assertBusinessRules(action: ReferralAction, base: BaseRow): void {
     const today = todayIso(this.clock.now());
     const recipient: RecipientFacts = {
-      role: base.recipient_role,
+      role: base.recipient_role as Role,
       licenceExpiresOn: base.recipient_licence_expires_on,
       acceptingReferrals: base.recipient_accepting,
     };
@@ -712,6 +872,8 @@ export class ReferralsService {
       if (base.kind === 'maintenance_massage' && !base.has_plan) {
         throw AppError.validation([{ field: 'plan', message: 'is required to send a maintenance_massage referral' }]);
       }
+      // Someone not on ReferLoop yet: sending emails them the invitation (the notifications worker).
+      if (base.recipient_invite_id && !base.recipient_id) return;
       if (!base.recipient_active) throw new AppError('practitioner_inactive', 'The recipient is deactivated; choose another');
       assertRecipientEligible(base.kind, recipient, today);
     }

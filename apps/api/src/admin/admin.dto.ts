@@ -160,7 +160,8 @@ export class OverdueReferralDto {
   side: 'sent' | 'received' | 'both';
   patientId: string;
   sender: OverduePartyDto;
-  recipient: OverduePartyDto;
+  /** Null while the recipient is someone invited who has not joined ReferLoop yet. */
+  recipient: OverduePartyDto | null;
   createdAt: string;
   sentAt: string;
   /** Response-SLA time at `asOf`, in seconds: since sending, without the time in info_requested. */

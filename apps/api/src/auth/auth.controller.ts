@@ -2,6 +2,7 @@ import { Body, Controller, HttpCode, Post, Req, Res } from '@nestjs/common';
 import { ApiBearerAuth, ApiHeader, ApiTags } from '@nestjs/swagger';
 import { AppError, type Principal } from '@referloop/common';
 import { AuthService } from '@referloop/identity';
+import { ReferralsService } from '@referloop/referrals';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { ApiProblems } from '../http/api-problems.decorator';
 import {
@@ -32,9 +33,13 @@ export class AuthController {
   constructor(
     private readonly auth: AuthService,
     private readonly webSession: WebSession,
+    private readonly referrals: ReferralsService,
   ) {}
 
-  /** Creates a clinic and its first admin, and signs the admin in. */
+  /**
+   * Creates a clinic and its first admin, and signs the admin in. With `invitationToken` (a referral
+   * invite's link), the new practitioner becomes the recipient of the referrals sent to that invite.
+   */
   @Post('register-clinic')
   @Public()
   @RateLimited()
@@ -46,7 +51,13 @@ export class AuthController {
     @Req() request: FastifyRequest,
     @Res({ passthrough: true }) reply: FastifyReply,
   ): Promise<RegisteredClinicDto> {
-    return this.webSession.answer(request, reply, await this.auth.registerClinic(body));
+    const { invitationToken, ...input } = body;
+    if (invitationToken === undefined) return this.webSession.answer(request, reply, await this.auth.registerClinic(input));
+    if (!input.admin.practitioner) {
+      throw AppError.validation([{ field: 'admin.practitioner', message: 'is required to join through a referral invite' }]);
+    }
+    const registered = await this.auth.registerClinic(input, (tx, user) => this.referrals.joinInvite(tx, invitationToken, user));
+    return this.webSession.answer(request, reply, registered);
   }
 
   /** Signs in with email and password: answers the user, a short-lived access token (a bearer JWT) and a refresh token. */

@@ -46,6 +46,17 @@ export class RegisterClinicDto {
   @ValidateNested()
   @Type(() => AdminDto)
   admin: AdminDto;
+
+  /**
+   * The token of a referral invite's link (someone not on ReferLoop who was sent a referral): the
+   * new practitioner (`admin.practitioner` required, with the invited role) becomes its recipient.
+   * Single-use. The email may differ from the invited address: the link is the proof, not the address.
+   */
+  @IsOptional()
+  @IsString()
+  @IsNotEmpty()
+  @MaxLength(200)
+  invitationToken?: string;
 }
 
 export class LoginDto {

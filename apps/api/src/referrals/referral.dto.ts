@@ -2,6 +2,7 @@ import { Transform, Type } from 'class-transformer';
 import {
   ArrayMaxSize,
   ArrayUnique,
+  IsEmail,
   IsBoolean,
   IsIn,
   IsInt,
@@ -24,6 +25,8 @@ import {
 } from 'class-validator';
 import {
   BODY_REGIONS,
+  PRACTITIONER_ROLES,
+  type PractitionerRole,
   CONTRAINDICATIONS,
   type Pressure,
   PRESSURES,
@@ -143,6 +146,22 @@ export class PlanResponseDto {
   reportEveryWeeks: number | null;
 }
 
+/** Someone not on ReferLoop: sending the referral emails them an invitation to join. */
+export class RecipientInviteDto {
+  @IsEmail({}, { message: 'must be a valid email address' })
+  @MaxLength(254)
+  email: string;
+
+  @IsString()
+  @IsNotEmpty()
+  @MaxLength(200)
+  fullName: string;
+
+  /** The recipient type of the kind: `physical_therapist` for injury_care, `massage_therapist` for maintenance_massage. */
+  @IsIn(PRACTITIONER_ROLES)
+  role: PractitionerRole;
+}
+
 export class CreateReferralDto {
   @IsIn(REFERRAL_KINDS)
   kind: ReferralKind;
@@ -150,9 +169,17 @@ export class CreateReferralDto {
   @IsUUID()
   patientId: string;
 
-  /** A practitioner of the right type, in any clinic (see GET /practitioners). */
+  /** A practitioner of the right type, in any clinic (see GET /practitioners). Exactly one of this and `recipientInvite`. */
+  @IsOptional()
   @IsUUID()
-  recipientId: string;
+  recipientId?: string;
+
+  /** Instead of `recipientId`: someone not on ReferLoop yet, invited to join when the referral is sent. */
+  @IsOptional()
+  @IsObject()
+  @ValidateNested()
+  @Type(() => RecipientInviteDto)
+  recipientInvite?: RecipientInviteDto;
 
   /** Only when a clinic admin creates the referral for a practitioner of their clinic. */
   @IsOptional()
@@ -404,6 +431,28 @@ export class AttachmentDto {
   addedAfterSend: boolean;
 }
 
+export class RecipientInviteResponseDto {
+  email: string;
+  fullName: string;
+  role: string;
+  status: 'pending' | 'joined';
+  /** The single-use join link while pending (for the sender to hand over); null once joined. */
+  url: string | null;
+}
+
+export class InvitationTokenDto {
+  @IsString()
+  @IsNotEmpty()
+  @MaxLength(200)
+  token: string;
+}
+
+export class RecipientInviteLookupDto {
+  email: string;
+  fullName: string;
+  role: string;
+}
+
 export class OutcomeResponseDto {
   summary: string;
   recommendations: string | null;
@@ -423,8 +472,11 @@ export class ReferralResponseDto {
   patient: PatientSummaryDto;
   senderId: string;
   sender: PartySummaryDto;
-  recipientId: string;
-  recipient: PartySummaryDto;
+  /** Null while the recipient is someone invited who has not joined yet. */
+  recipientId: string | null;
+  recipient: PartySummaryDto | null;
+  /** Only for the sender's side, on a referral to someone not on ReferLoop. */
+  recipientInvite?: RecipientInviteResponseDto;
   priority: string;
   reason: string;
   bodyRegions: string[];
@@ -441,7 +493,7 @@ export class ReferralResponseDto {
   followUpIds: string[];
   appointmentAt: string | null;
   /** The recipient clinic's IANA time zone (e.g. `America/Denver`): where the appointment happens; show it in this zone, named. */
-  appointmentTimeZone: string;
+  appointmentTimeZone: string | null;
   outcome: OutcomeResponseDto | null;
   sentAt: string | null;
   createdAt: string;

@@ -199,6 +199,22 @@ export class ReferralsController {
   }
 
   /**
+   * A new join link for the referral's invitee (someone not on ReferLoop, not joined yet): the
+   * previous link stops working; once the referral was sent, the new link is emailed. Sender side
+   * only; answers the referral with the new `recipientInvite.url`.
+   */
+  @Post(':id/resend-invite')
+  @HttpCode(200)
+  @ApiProblems('validation_failed', 'forbidden', 'not_found', 'invalid_transition')
+  async resendInvite(
+    @CurrentPrincipal() principal: Principal,
+    @Param('id', uuidParam) id: string,
+    @Res({ passthrough: true }) reply: FastifyReply,
+  ): Promise<ReferralResponseDto> {
+    return withEtag(reply, await this.referrals.resendInvite(principal, id));
+  }
+
+  /**
    * An admin hands their clinic's side of an open referral to another active practitioner of the
    * same role in their clinic (e.g. from a deactivated one). Appends a `reassigned` timeline event
    * (data: side, fromPractitionerId, toPractitionerId) and notifies the new owner. 422

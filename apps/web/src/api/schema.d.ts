@@ -12,7 +12,8 @@ export interface paths {
     put?: never;
     /**
      * Creates a clinic and its first admin, and signs the admin in.
-     * @description Creates a clinic and its first admin, and signs the admin in.
+     * @description Creates a clinic and its first admin, and signs the admin in. With `invitationToken` (a referral
+     *     invite's link), the new practitioner becomes the recipient of the referrals sent to that invite.
      */
     post: operations['AuthController_registerClinic'];
     delete?: never;
@@ -789,6 +790,28 @@ export interface paths {
     patch?: never;
     trace?: never;
   };
+  '/api/v1/referrals/{id}/resend-invite': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /**
+     * A new join link for the referral's invitee (someone not on ReferLoop, not joined yet): the previous link stops working; once the referral was sent, the new link is emailed.
+     * @description A new join link for the referral's invitee (someone not on ReferLoop, not joined yet): the
+     *     previous link stops working; once the referral was sent, the new link is emailed. Sender side
+     *     only; answers the referral with the new `recipientInvite.url`.
+     */
+    post: operations['ReferralsController_resendInvite'];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
   '/api/v1/referrals/{id}/reassign': {
     parameters: {
       query?: never;
@@ -855,6 +878,27 @@ export interface paths {
      *     not the party who takes it.
      */
     post: operations['ReferralsController_act'];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/api/v1/referral-invites/lookup': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /**
+     * The invited email, full name and role of a pending referral invite, for the sign-up page to pre-fill (the token in the body, never in a URL).
+     * @description The invited email, full name and role of a pending referral invite, for the sign-up page to
+     *     pre-fill (the token in the body, never in a URL). 400 for an unknown or used link.
+     */
+    post: operations['ReferralInvitesController_lookup'];
     delete?: never;
     options?: never;
     head?: never;
@@ -1334,6 +1378,12 @@ export interface components {
     RegisterClinicDto: {
       clinic: components['schemas']['ClinicDto'];
       admin: components['schemas']['AdminDto'];
+      /**
+       * @description The token of a referral invite's link (someone not on ReferLoop who was sent a referral): the
+       *     new practitioner (`admin.practitioner` required, with the invited role) becomes its recipient.
+       *     Single-use. The email may differ from the invited address: the link is the proof, not the address.
+       */
+      invitationToken?: string;
     };
     AddressResponseDto: {
       line1: string;
@@ -1693,6 +1743,16 @@ export interface components {
       /** @enum {string} */
       preferredContact?: 'email' | 'phone' | 'sms' | 'mail';
     };
+    RecipientInviteDto: {
+      /** Format: email */
+      email: string;
+      fullName: string;
+      /**
+       * @description The recipient type of the kind: `physical_therapist` for injury_care, `massage_therapist` for maintenance_massage.
+       * @enum {string}
+       */
+      role: 'massage_therapist' | 'physical_therapist';
+    };
     PlanDto: {
       /** @description Every N weeks (1–52). Give this or `sessionsPerWeek`. */
       frequencyWeeks?: number | null;
@@ -1761,9 +1821,11 @@ export interface components {
       patientId: string;
       /**
        * Format: uuid
-       * @description A practitioner of the right type, in any clinic (see GET /practitioners).
+       * @description A practitioner of the right type, in any clinic (see GET /practitioners). Exactly one of this and `recipientInvite`.
        */
-      recipientId: string;
+      recipientId?: string;
+      /** @description Instead of `recipientId`: someone not on ReferLoop yet, invited to join when the referral is sent. */
+      recipientInvite?: components['schemas']['RecipientInviteDto'];
       /**
        * Format: uuid
        * @description Only when a clinic admin creates the referral for a practitioner of their clinic.
@@ -1844,6 +1906,15 @@ export interface components {
       clinicId: string;
       clinicName: string;
     };
+    RecipientInviteResponseDto: {
+      email: string;
+      fullName: string;
+      role: string;
+      /** @enum {string} */
+      status: 'pending' | 'joined';
+      /** @description The single-use join link while pending (for the sender to hand over); null once joined. */
+      url: string | null;
+    };
     PlanResponseDto: {
       frequencyWeeks: number | null;
       sessionsPerWeek: number | null;
@@ -1906,8 +1977,11 @@ export interface components {
       patient: components['schemas']['PatientSummaryDto'];
       senderId: string;
       sender: components['schemas']['PartySummaryDto'];
-      recipientId: string;
-      recipient: components['schemas']['PartySummaryDto'];
+      /** @description Null while the recipient is someone invited who has not joined yet. */
+      recipientId: string | null;
+      recipient: components['schemas']['PartySummaryDto'] | null;
+      /** @description Only for the sender's side, on a referral to someone not on ReferLoop. */
+      recipientInvite?: components['schemas']['RecipientInviteResponseDto'];
       priority: string;
       reason: string;
       bodyRegions: string[];
@@ -1924,7 +1998,7 @@ export interface components {
       followUpIds: string[];
       appointmentAt: string | null;
       /** @description The recipient clinic's IANA time zone (e.g. `America/Denver`): where the appointment happens; show it in this zone, named. */
-      appointmentTimeZone: string;
+      appointmentTimeZone: string | null;
       outcome: components['schemas']['OutcomeResponseDto'] | null;
       sentAt: string | null;
       createdAt: string;
@@ -2016,6 +2090,14 @@ export interface components {
       appointmentAt?: string;
       outcome?: components['schemas']['OutcomeDto'];
     };
+    InvitationTokenDto: {
+      token: string;
+    };
+    RecipientInviteLookupDto: {
+      email: string;
+      fullName: string;
+      role: string;
+    };
     NotificationDto: {
       id: string;
       userId: string;
@@ -2074,6 +2156,7 @@ export interface components {
         | 'referral.reminder_sent'
         | 'referral.escalated'
         | 'referral.reassigned'
+        | 'referral.recipient_joined'
       )[];
     };
     WebhookDto: {
@@ -2210,7 +2293,8 @@ export interface components {
       side: 'sent' | 'received' | 'both';
       patientId: string;
       sender: components['schemas']['OverduePartyDto'];
-      recipient: components['schemas']['OverduePartyDto'];
+      /** @description Null while the recipient is someone invited who has not joined ReferLoop yet. */
+      recipient: components['schemas']['OverduePartyDto'] | null;
       createdAt: string;
       sentAt: string;
       /** @description Response-SLA time at `asOf`, in seconds: since sending, without the time in info_requested. */
@@ -4649,6 +4733,72 @@ export interface operations {
       };
     };
   };
+  ReferralsController_resendInvite: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        id: string;
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ReferralResponseDto'];
+        };
+      };
+      /** @description problem+json with code `validation_failed` */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description problem+json with code `unauthenticated` */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description problem+json with code `forbidden` */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description problem+json with code `not_found` */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description problem+json with code `invalid_transition` */
+      409: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+    };
+  };
   ReferralsController_reassign: {
     parameters: {
       query?: never;
@@ -4900,6 +5050,47 @@ export interface operations {
       };
       /** @description problem+json with code `consent_required`, `recipient_type_mismatch`, `sender_role_mismatch`, `licence_expired`, `recipient_not_accepting` */
       422: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+    };
+  };
+  ReferralInvitesController_lookup: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody: {
+      content: {
+        'application/json': components['schemas']['InvitationTokenDto'];
+      };
+    };
+    responses: {
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['RecipientInviteLookupDto'];
+        };
+      };
+      /** @description problem+json with code `validation_failed` */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description problem+json with code `rate_limited` */
+      429: {
         headers: {
           [name: string]: unknown;
         };

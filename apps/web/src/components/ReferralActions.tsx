@@ -3,7 +3,7 @@ import { api, call } from '../api/client';
 import { ApiError, errorMessage } from '../api/problem';
 import type { ActionField, Referral, ReferralAction, ReferralActionBody } from '../api/types';
 import { isoToZonedInput, zonedDateTimeToIso } from '../lib/format';
-import { actionHint, actionLabel, unscheduleReasonLabel } from '../lib/labels';
+import { actionHint, actionLabel, appointmentZone, recipientParty, unscheduleReasonLabel } from '../lib/labels';
 import { useReferenceData } from '../lib/session-hooks';
 import { Field } from './Field';
 import { Notice } from './Feedback';
@@ -128,7 +128,7 @@ export function ReferralActions({ referral, onDone, onConflict }: Props) {
         if (f.appointmentAt === 'required') found.appointmentAt = 'Choose the date and time.';
       } else {
         // Typed on the clocks of the clinic where it happens (the recipient's), whatever the browser's zone.
-        const at = zonedDateTimeToIso(values.appointmentAt, referral.appointmentTimeZone);
+        const at = zonedDateTimeToIso(values.appointmentAt, appointmentZone(referral));
         if (new Date(at).getTime() <= Date.now()) found.appointmentAt = 'The appointment must be in the future.';
         else body.appointmentAt = at;
       }
@@ -222,7 +222,7 @@ export function ReferralActions({ referral, onDone, onConflict }: Props) {
           {f.appointmentAt && (
             <Field
               label="Appointment date and time"
-              hint={`In ${referral.recipient.clinicName}'s time zone (${referral.appointmentTimeZone.replace(/_/g, ' ')})`}
+              hint={`In ${recipientParty(referral).clinicName}'s time zone (${appointmentZone(referral).replace(/_/g, ' ')})`}
               required={f.appointmentAt === 'required'}
               error={errors.appointmentAt}
             >
@@ -231,7 +231,7 @@ export function ReferralActions({ referral, onDone, onConflict }: Props) {
                   {...p}
                   type="datetime-local"
                   name="appointmentAt"
-                  min={isoToZonedInput(new Date(Date.now() + 60_000), referral.appointmentTimeZone)}
+                  min={isoToZonedInput(new Date(Date.now() + 60_000), appointmentZone(referral))}
                   value={values.appointmentAt}
                   onChange={set('appointmentAt')}
                 />

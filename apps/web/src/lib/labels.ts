@@ -215,3 +215,19 @@ export const fieldLabel: Record<string, string> = {
   appointmentAt: 'Appointment',
   outcome: 'Outcome',
 };
+
+/**
+ * The recipient as a list or page names them: the practitioner, or (on the sender's side) the
+ * person invited who has not joined ReferLoop yet.
+ */
+export function recipientParty(r: {
+  recipient: { fullName: string; clinicName: string } | null;
+  recipientInvite?: { fullName: string; status: string };
+}): { fullName: string; clinicName: string } {
+  if (r.recipient) return r.recipient;
+  const name = r.recipientInvite?.fullName ?? 'the invited practitioner';
+  return { fullName: name, clinicName: `waiting for ${name} to join` };
+}
+
+/** The zone appointments are shown in: the recipient clinic's (only a recipient who joined schedules). */
+export const appointmentZone = (r: { appointmentTimeZone: string | null }) => r.appointmentTimeZone ?? 'UTC';

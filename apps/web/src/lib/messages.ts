@@ -40,7 +40,9 @@ const patientName = (r: Referral) => `${r.patient.firstName} ${r.patient.lastNam
 /** What a referral action did, in the words of the person who did it ("Outcome sent to Lena Morales"). */
 export function actionSuccessMessage(action: ReferralAction, r: Referral): string {
   const sender = r.sender.fullName;
-  const recipient = r.recipient.clinicName || r.recipient.fullName;
+  // Someone not on ReferLoop yet is named as invited until they join.
+  const recipientName = r.recipient?.fullName ?? r.recipientInvite?.fullName ?? 'the invited practitioner';
+  const recipient = r.recipient ? r.recipient.clinicName || r.recipient.fullName : recipientName;
   switch (action) {
     case 'send':
       return `Referral sent to ${recipient}`;
@@ -53,7 +55,7 @@ export function actionSuccessMessage(action: ReferralAction, r: Referral): strin
     case 'request-info':
       return `Question sent to ${sender}`;
     case 'provide-info':
-      return `Answer sent to ${r.recipient.fullName}`;
+      return `Answer sent to ${recipientName}`;
     case 'schedule':
       return `Appointment booked for ${patientName(r)}`;
     case 'unschedule':
@@ -69,7 +71,7 @@ export function actionSuccessMessage(action: ReferralAction, r: Referral): strin
     case 'cancel':
       return 'Referral cancelled';
     case 'request-cancel':
-      return `Cancellation requested from ${r.recipient.fullName}`;
+      return `Cancellation requested from ${recipientName}`;
     case 'confirm-cancel':
       return 'Cancellation confirmed: the referral is cancelled';
     default:

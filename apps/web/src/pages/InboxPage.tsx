@@ -7,7 +7,7 @@ import { PriorityBadge, StatusChip } from '../components/StatusChip';
 import { Tabs } from '../components/Tabs';
 import { formatDateTime, fullName } from '../lib/format';
 import { useTitle } from '../lib/hooks';
-import { kindLabel, statusLabel } from '../lib/labels';
+import { kindLabel, recipientParty, statusLabel } from '../lib/labels';
 import { Link, navigate, setQuery, useLocation } from '../lib/router';
 import { isAdmin, isPractitioner, useReferenceData, useUser } from '../lib/session-hooks';
 
@@ -20,9 +20,9 @@ const matches = (referral: Referral, needle: string) =>
     fullName(referral.patient),
     referral.reason,
     referral.sender.fullName,
-    referral.recipient.fullName,
+    recipientParty(referral).fullName,
     referral.sender.clinicName,
-    referral.recipient.clinicName,
+    recipientParty(referral).clinicName,
   ]
     .join(' ')
     .toLowerCase()
@@ -192,12 +192,12 @@ export function InboxPage() {
                       {box === 'received' ? (
                         <Party name={r.sender.fullName} clinic={r.sender.clinicName} />
                       ) : box === 'sent' ? (
-                        <Party name={r.recipient.fullName} clinic={r.recipient.clinicName} />
+                        <Party name={recipientParty(r).fullName} clinic={recipientParty(r).clinicName} />
                       ) : (
                         <>
                           <Party name={r.sender.fullName} clinic={r.sender.clinicName} />
                           <span aria-label="to"> → </span>
-                          <Party name={r.recipient.fullName} clinic={r.recipient.clinicName} />
+                          <Party name={recipientParty(r).fullName} clinic={recipientParty(r).clinicName} />
                         </>
                       )}
                     </td>

@@ -20,7 +20,7 @@ import { PatientPicker, sharingConsent } from '../components/PatientPicker';
 import { setFlash } from '../lib/flash';
 import { formatDate, fullName, localDate } from '../lib/format';
 import { useTitle } from '../lib/hooks';
-import { bodyRegionLabel, contraindicationLabel, redFlagLabel } from '../lib/labels';
+import { bodyRegionLabel, contraindicationLabel, recipientParty, redFlagLabel } from '../lib/labels';
 import { Link, navigate, useLocation } from '../lib/router';
 import { isPractitioner, useReferenceData, useUser } from '../lib/session-hooks';
 
@@ -76,6 +76,8 @@ type Errors = Partial<
   Record<
     | 'patient'
     | 'recipient'
+    | 'inviteEmail'
+    | 'inviteName'
     | 'reason'
     | 'painLevel'
     | 'onsetDate'
@@ -108,6 +110,9 @@ export function NewReferralPage() {
 
   const [patient, setPatient] = useState<Patient | null>(null);
   const [recipient, setRecipient] = useState<Practitioner | null>(null);
+  // Someone not on ReferLoop: invited by email when the referral is sent.
+  const [inviting, setInviting] = useState(false);
+  const [invite, setInvite] = useState({ email: '', fullName: '' });
   const [details, setDetails] = useState<Details>(EMPTY);
   const [replaced, setReplaced] = useState<Referral | null>(null);
   const [followed, setFollowed] = useState<Referral | null>(null);
@@ -183,7 +188,11 @@ export function NewReferralPage() {
   const validate = (): Errors => {
     const next: Errors = {};
     if (!patient && !followed) next.patient = 'Choose or add the patient.';
-    if (!recipient) next.recipient = `Choose the ${maintenance ? 'massage therapist' : 'physical therapist'} to refer to.`;
+    if (inviting) {
+      if (!/^[^@\s]+@[^@\s]+\.[^@\s]+$/.test(invite.email.trim()))
+        next.inviteEmail = 'Enter an email address like name@example.com.';
+      if (!invite.fullName.trim()) next.inviteName = 'Fill this in.';
+    } else if (!recipient) next.recipient = `Choose the ${maintenance ? 'massage therapist' : 'physical therapist'} to refer to.`;
     if (!details.reason.trim()) next.reason = 'Say why you are referring the patient.';
     if (details.onsetDate && details.onsetDate > localDate()) next.onsetDate = 'The onset cannot be in the future.';
     if (details.neededBy && details.neededBy <= localDate()) next.neededBy = 'Choose a date after today.';
@@ -223,7 +232,9 @@ export function NewReferralPage() {
   const body = (): CreateReferral => ({
     kind,
     patientId: patient?.id ?? '',
-    recipientId: recipient!.id,
+    ...(inviting
+      ? { recipientInvite: { email: invite.email.trim(), fullName: invite.fullName.trim(), role: recipientType } }
+      : { recipientId: recipient!.id }),
     priority,
     reason: details.reason.trim(),
     bodyRegions: details.bodyRegions,
@@ -309,7 +320,12 @@ export function NewReferralPage() {
             body: { version: created.version },
           }),
         );
-        setFlash({ tone: 'success', text: `Referral sent to ${recipient!.fullName}.` });
+        setFlash({
+          tone: 'success',
+          text: inviting
+            ? `Referral sent: ${invite.fullName.trim()} was emailed an invitation to join ReferLoop.`
+            : `Referral sent to ${recipient!.fullName}.`,
+        });
       } catch (e) {
         setFlash({ tone: 'error', text: `The referral was saved as a draft but not sent: ${errorMessage(e)}` });
       }
@@ -329,7 +345,7 @@ export function NewReferralPage() {
       </div>
       {replaced && (
         <Notice tone="info">
-          Redirecting the {replaced.status} referral to {replaced.recipient.fullName}: choose another recipient.
+          Redirecting the {replaced.status} referral to {recipientParty(replaced).fullName}: choose another recipient.
         </Notice>
       )}
       <div ref={summaryRef} tabIndex={-1} className="summary-anchor">
@@ -370,7 +386,39 @@ export function NewReferralPage() {
         <h2 id="recipient-heading">
           <span className="step">2</span> {maintenance ? 'Massage therapist' : 'Physical therapist'}
         </h2>
-        <DirectorySearch type={recipientType} selected={recipient} onSelect={setRecipient} error={errors.recipient} />
+        {inviting ? (
+          <div className="stack">
+            <Field label="Their email" required error={errors.inviteEmail}>
+              {(p) => (
+                <input
+                  {...p}
+                  type="email"
+                  autoComplete="off"
+                  value={invite.email}
+                  onChange={(e) => setInvite((i) => ({ ...i, email: e.target.value }))}
+                />
+              )}
+            </Field>
+            <Field label="Their full name" required error={errors.inviteName}>
+              {(p) => (
+                <input {...p} value={invite.fullName} onChange={(e) => setInvite((i) => ({ ...i, fullName: e.target.value }))} />
+              )}
+            </Field>
+            <p className="hint">
+              Sending emails them an invitation to join (nothing about the patient); the referral is theirs once they join.
+            </p>
+            <button type="button" className="link-button" onClick={() => setInviting(false)}>
+              Choose from the directory instead
+            </button>
+          </div>
+        ) : (
+          <>
+            <DirectorySearch type={recipientType} selected={recipient} onSelect={setRecipient} error={errors.recipient} />
+            <button type="button" className="link-button" onClick={() => setInviting(true)}>
+              Not on ReferLoop? Invite them
+            </button>
+          </>
+        )}
       </section>
 
       <form className="card stack" onSubmit={(e) => void submit(e, true)} noValidate aria-labelledby="details-heading">

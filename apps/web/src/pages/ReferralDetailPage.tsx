@@ -1,6 +1,6 @@
 import { useRef, useState } from 'react';
 import { api, call } from '../api/client';
-import type { ApiError } from '../api/problem';
+import { type ApiError, errorMessage } from '../api/problem';
 import type { Referral, ReferralAction, ReferralEvent } from '../api/types';
 import { Attachments } from '../components/Attachments';
 import { ErrorPanel, Loading, Notice } from '../components/Feedback';
@@ -13,6 +13,7 @@ import { type Flash, takeFlash } from '../lib/flash';
 import { formatAppointment, formatDate, formatDateTime, fullName } from '../lib/format';
 import { useAsync, useTitle } from '../lib/hooks';
 import {
+  appointmentZone,
   bodyRegionLabel,
   contactLabel,
   contraindicationLabel,
@@ -20,6 +21,7 @@ import {
   humanize,
   kindLabel,
   planFrequencyLabel,
+  recipientParty,
   redFlagLabel,
   statusLabel,
   unscheduleReasonLabel,
@@ -90,7 +92,7 @@ export function ReferralDetailPage({ id }: { id: string }) {
       : actorId === r.senderId
         ? r.sender.fullName
         : actorId === r.recipientId
-          ? r.recipient.fullName
+          ? recipientParty(r).fullName
           : 'Clinic admin';
 
   return (
@@ -127,7 +129,13 @@ export function ReferralDetailPage({ id }: { id: string }) {
               </dd>
               <dt>To</dt>
               <dd>
-                {r.recipient.fullName} <span className="muted">· {r.recipient.clinicName}</span>
+                {r.recipient ? (
+                  <>
+                    {r.recipient.fullName} <span className="muted">· {r.recipient.clinicName}</span>
+                  </>
+                ) : (
+                  <PendingInvite referral={r} onResent={(updated) => referral.setData(updated)} />
+                )}
               </dd>
               <dt>Reason</dt>
               <dd className="prewrap">{r.reason}</dd>
@@ -171,7 +179,7 @@ export function ReferralDetailPage({ id }: { id: string }) {
                 <>
                   <dt>Appointment</dt>
                   <dd data-testid="appointment">
-                    {formatAppointment(r.appointmentAt, r.appointmentTimeZone, r.recipient.clinicName)}
+                    {formatAppointment(r.appointmentAt, appointmentZone(r), recipientParty(r).clinicName)}
                   </dd>
                 </>
               )}
@@ -259,7 +267,7 @@ export function ReferralDetailPage({ id }: { id: string }) {
             <Timeline
               events={r.timeline ?? []}
               partyName={partyName}
-              appointmentAt={(at) => formatAppointment(at, r.appointmentTimeZone, r.recipient.clinicName)}
+              appointmentAt={(at) => formatAppointment(at, appointmentZone(r), recipientParty(r).clinicName)}
             />
           </section>
         </div>
@@ -353,6 +361,47 @@ function Timeline({
         );
       })}
     </ol>
+  );
+}
+
+/**
+ * The sender's view of a recipient not on ReferLoop yet: who was invited, the join link to hand
+ * over (phone, fax, letter), and a new link by email (the previous one stops working).
+ */
+function PendingInvite({ referral, onResent }: { referral: Referral; onResent: (updated: Referral) => void }) {
+  const invite = referral.recipientInvite;
+  const [busy, setBusy] = useState(false);
+  const [message, setMessage] = useState<string | null>(null);
+  if (!invite) return <span className="muted">An invited practitioner</span>;
+  const resend = async () => {
+    setBusy(true);
+    setMessage(null);
+    try {
+      const updated = await call(api.POST('/api/v1/referrals/{id}/resend-invite', { params: { path: { id: referral.id } } }));
+      onResent(updated);
+      setMessage(referral.sentAt ? 'A new invitation was emailed; the previous link no longer works.' : 'A new link was made.');
+    } catch (error) {
+      setMessage(errorMessage(error));
+    } finally {
+      setBusy(false);
+    }
+  };
+  return (
+    <div data-testid="pending-invite">
+      <p>
+        Waiting for {invite.fullName} to join <span className="muted">· {invite.email}</span>
+      </p>
+      {invite.url && (
+        <>
+          <label htmlFor="invite-link">Join link to hand over</label>
+          <input id="invite-link" type="text" readOnly value={invite.url} onFocus={(e) => e.currentTarget.select()} />
+        </>
+      )}
+      <button type="button" className="secondary" disabled={busy} onClick={() => void resend()}>
+        Resend invitation
+      </button>
+      <p role="status">{message}</p>
+    </div>
   );
 }
 

@@ -1,4 +1,4 @@
-import { type FormEvent, useMemo, useState } from 'react';
+import { type FormEvent, useEffect, useMemo, useState } from 'react';
 import { api, call } from '../api/client';
 import { ApiError, errorMessage } from '../api/problem';
 import { startSession } from '../api/session';
@@ -33,6 +33,16 @@ interface Values {
   licenceExpiresOn: string;
 }
 
+/**
+ * The token of a referral invite's link (`/signup#invitation=…`), read once and removed from the
+ * address bar so it stays out of the history and of anything that copies the URL.
+ */
+function takeInvitationToken(): string | null {
+  const token = new URLSearchParams(window.location.hash.slice(1)).get('invitation');
+  if (token) window.history.replaceState(null, '', window.location.pathname + window.location.search);
+  return token;
+}
+
 const browserZone = () => Intl.DateTimeFormat().resolvedOptions().timeZone || 'America/Chicago';
 
 /** API field paths (as problem+json names them) → the form's fields. */
@@ -60,6 +70,8 @@ const FIELD_OF: Record<string, keyof Values> = {
 export function SignUpPage() {
   useTitle('Create your practice');
   const [kind, setKind] = useState<Kind>('solo');
+  const [invitationToken] = useState(takeInvitationToken);
+  const [invitedBy, setInvitedBy] = useState<string | null>(null);
   const [v, setV] = useState<Values>({
     practiceName: '',
     line1: '',
@@ -86,6 +98,24 @@ export function SignUpPage() {
     return all.includes(browserZone()) ? all : [browserZone(), ...all];
   }, []);
   const solo = kind === 'solo';
+
+  // Joining through a referral invite: pre-fill who was invited (the person may use another email).
+  useEffect(() => {
+    if (!invitationToken) return;
+    call(api.POST('/api/v1/referral-invites/lookup', { body: { token: invitationToken } })).then(
+      (invite) => {
+        setKind('solo');
+        setV((current) => ({
+          ...current,
+          email: invite.email,
+          fullName: invite.fullName,
+          role: invite.role as PractitionerRole,
+        }));
+        setInvitedBy(invite.fullName);
+      },
+      (error: unknown) => setFailure(error),
+    );
+  }, [invitationToken]);
   const set = <K extends keyof Values>(key: K, value: Values[K]) => setV((current) => ({ ...current, [key]: value }));
 
   const validate = () => {
@@ -140,6 +170,7 @@ export function SignUpPage() {
                   }
                 : {}),
             },
+            ...(invitationToken ? { invitationToken } : {}),
           },
         }),
       );
@@ -180,6 +211,11 @@ export function SignUpPage() {
       <p>
         Already on ReferLoop? <Link to="/sign-in">Sign in</Link>.
       </p>
+      {invitedBy && (
+        <Notice tone="info">
+          Welcome, {invitedBy}: a clinic wants to send you a referral. Create your practice to receive it.
+        </Notice>
+      )}
       {failure !== null && (
         <Notice tone="error">
           {failure instanceof ApiError && failure.code === 'email_taken'

@@ -14,6 +14,7 @@ import { DirectoryPartners1764247000000 } from './1764247000000-DirectoryPartner
 import { ReferralReads1764251000000 } from './1764251000000-ReferralReads';
 import { FollowUp1764252000000 } from './1764252000000-FollowUp';
 import { PatientEmails1764254000000 } from './1764254000000-PatientEmails';
+import { ReferralInvites1764255000000 } from './1764255000000-ReferralInvites';
 
 /** Every migration, in order. Listed explicitly: glob paths break in a Nest monorepo build. */
 export const MIGRATIONS = [
@@ -33,4 +34,5 @@ export const MIGRATIONS = [
   ReferralReads1764251000000,
   FollowUp1764252000000,
   PatientEmails1764254000000,
+  ReferralInvites1764255000000,
 ];

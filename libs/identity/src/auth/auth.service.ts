@@ -76,7 +76,14 @@ export class AuthService {
     this.accessTokenCheck = { key: this.jwtKey, issuer: ISSUER, audience: AUDIENCE };
   }
 
-  async registerClinic(input: RegisterClinicInput): Promise<SignedIn & { clinic: ClinicView }> {
+  /**
+   * `joined` runs in the same transaction once the admin exists (joining through a referral
+   * invite): when it throws, nothing is registered.
+   */
+  async registerClinic(
+    input: RegisterClinicInput,
+    joined?: (tx: EntityManager, user: { id: string; clinicId: string; role: Role }) => Promise<void>,
+  ): Promise<SignedIn & { clinic: ClinicView }> {
     const passwordHash = await this.hasher.hash(input.admin.password);
     try {
       return await this.db.transaction(async (tx) => {
@@ -118,6 +125,7 @@ export class AuthService {
             activatedAt: this.clock.now(),
           }),
         );
+        await joined?.(tx, { id: user.id, clinicId: clinic.id, role: user.role });
         const tokens = await this.startSession(tx, user);
         return { clinic: clinicView(clinic), user: this.selfView(user), ...tokens };
       });

@@ -56,3 +56,18 @@ export function passwordResetToken(serverSecret: string, resetId: string): strin
 export function passwordResetUrl(publicUrl: string, token: string): string {
   return `${publicUrl}/reset-password#token=${encodeURIComponent(token)}`;
 }
+
+/**
+ * The join link of a referral invite (someone not on ReferLoop yet), derived from its id and token
+ * version like an invitation's, under its own key: the worker rebuilds it for the email from the ids.
+ */
+export function referralInviteToken(serverSecret: string, inviteId: string, version: number): string {
+  return createHmac('sha256', derivedKey(serverSecret, 'referral invite token v1'))
+    .update(`${inviteId}:${version}`)
+    .digest('base64url');
+}
+
+/** The web app's sign-up page; the token rides in the fragment, which browsers never send to a server. */
+export function referralInviteUrl(publicUrl: string, token: string): string {
+  return `${publicUrl}/sign-up#invitation=${encodeURIComponent(token)}`;
+}

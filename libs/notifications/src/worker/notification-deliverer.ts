@@ -8,15 +8,26 @@ import {
   PASSWORD_RESET_REQUESTED_EVENT,
   passwordResetToken,
   passwordResetUrl,
+  referralInviteToken,
+  referralInviteUrl,
   sha256,
 } from '@referloop/identity';
 import { DataSource } from 'typeorm';
 import { EmailChannel } from '../channels/email.channel';
 import { WebhookChannel } from '../channels/webhook.channel';
 import type { DeliveryChannel } from '../entities';
-import { type Audience, invitationEmail, notificationText, passwordResetEmail, referralEmail } from '../notification-texts';
+import {
+  type Audience,
+  INVITED_RECIPIENT,
+  invitationEmail,
+  notificationText,
+  passwordResetEmail,
+  referralEmail,
+  referralInviteEmail,
+} from '../notification-texts';
 import { appointmentWhen, isPatientEvent, patientEmail } from '../texts/patient.en';
 import { unsubscribeToken, unsubscribeUrl } from '../unsubscribe-token';
+import { REFERRAL_INVITE_EMAIL } from './notification-dispatcher';
 
 /** A delivery this job claimed, with what sending it needs (recipient, webhook, referral, invitation). */
 interface ClaimedDelivery {
@@ -50,6 +61,12 @@ interface ClaimedDelivery {
   /** Password reset emails: the reset, and whether it is still unused, unexpired and for an active account. */
   password_reset_id: string | null;
   password_reset_open: boolean | null;
+  /** Referral invite emails: the invite's address and current link version; open while nobody joined. */
+  referral_invite_id: string | null;
+  referral_invite_email: string | null;
+  referral_invite_token_version: number | null;
+  referral_invite_token_hash: string | null;
+  referral_invite_open: boolean | null;
 }
 
 /** What a patient's email needs, read when it is sent. */
@@ -109,7 +126,12 @@ export class NotificationDeliverer {
               (i.accepted_at IS NULL AND i.revoked_at IS NULL AND i.expires_at > now() AND u.deactivated_at IS NULL
                 AND i.token_version = COALESCE((o.payload->>'tokenVersion')::int, 1)) AS invitation_open,
               ic.name AS inviting_clinic,
-              pr.id AS password_reset_id, (pr.used_at IS NULL AND pr.expires_at > now() AND u.deactivated_at IS NULL) AS password_reset_open
+              pr.id AS password_reset_id, (pr.used_at IS NULL AND pr.expires_at > now() AND u.deactivated_at IS NULL) AS password_reset_open,
+              ri.id AS referral_invite_id, ri.email AS referral_invite_email, ri.token_version AS referral_invite_token_version,
+              ri.token_hash AS referral_invite_token_hash,
+              -- A newer link was made meanwhile: that one's own email carries it.
+              (ri.joined_at IS NULL AND r.recipient_id IS NULL AND r.status NOT IN ('cancelled', 'expired')
+                AND ri.token_version = COALESCE((o.payload->>'tokenVersion')::int, ri.token_version)) AS referral_invite_open
          FROM claimed d
          JOIN outbox_events o ON o.id = d.outbox_event_id
          LEFT JOIN invitations i ON d.notification_type = '${INVITATION_CREATED_EVENT}' AND i.id = (o.payload->>'invitationId')::uuid
@@ -119,7 +141,8 @@ export class NotificationDeliverer {
          LEFT JOIN webhooks w ON w.id = d.webhook_id
          LEFT JOIN referrals r ON r.id = d.referral_id
          LEFT JOIN clinics sc ON sc.id = r.sender_clinic_id
-         LEFT JOIN clinics tc ON tc.id = r.recipient_clinic_id`,
+         LEFT JOIN clinics tc ON tc.id = r.recipient_clinic_id
+         LEFT JOIN referral_invites ri ON d.notification_type = '${REFERRAL_INVITE_EMAIL}' AND ri.id = r.recipient_invite_id`,
       [deliveryId, SEND_LEASE_SECONDS],
     );
     if (!d) {
@@ -146,6 +169,14 @@ export class NotificationDeliverer {
       const url = invitationUrl(this.config, d.invitation_link_base, token);
       const content = invitationEmail(d.inviting_clinic ?? '', url, d.invitation_expires_at!);
       await this.email.send({ to: d.email, ...content, messageId: d.id });
+    } else if (d.notification_type === REFERRAL_INVITE_EMAIL) {
+      if (!d.referral_invite_id || !d.referral_invite_email || !d.referral_invite_open)
+        return this.markSkipped(deliveryId, 'referral invite no longer open');
+      const token = referralInviteToken(this.config.jwt.secret, d.referral_invite_id, d.referral_invite_token_version!);
+      if (sha256(token) !== d.referral_invite_token_hash)
+        throw new Error('the referral invite link cannot be rebuilt with the current key');
+      const content = referralInviteEmail(d.sender_clinic ?? '', referralInviteUrl(this.config.publicUrl, token));
+      await this.email.send({ to: d.referral_invite_email, ...content, messageId: d.id });
     } else if (d.notification_type === PASSWORD_RESET_REQUESTED_EVENT) {
       if (!d.email || !d.password_reset_id || !d.password_reset_open)
         return this.markSkipped(deliveryId, 'password reset no longer open');
@@ -205,7 +236,9 @@ export class NotificationDeliverer {
         WHERE d.id = $1`,
       [d.id],
     );
-    if (!p?.email || !isPatientEvent(event)) return this.markSkipped(d.id, 'no email address');
+    // No row: the referral went to someone not on ReferLoop yet (no recipient clinic to name).
+    if (!p) return this.markSkipped(d.id, 'recipient not on ReferLoop yet');
+    if (!p.email || !isPatientEvent(event)) return this.markSkipped(d.id, 'no email address');
     if (!p.consent_id) return this.markSkipped(d.id, 'consent revoked');
     const unsubscribe = unsubscribeUrl(this.config.publicUrl, unsubscribeToken(this.config.jwt.secret, p.consent_id));
     const content = patientEmail(event, {
@@ -275,7 +308,7 @@ export class NotificationDeliverer {
           : 'recipient';
     return notificationText(event, audience, {
       senderClinic: d.sender_clinic ?? '',
-      recipientClinic: d.recipient_clinic ?? '',
+      recipientClinic: d.recipient_clinic ?? INVITED_RECIPIENT,
       urgent: d.urgent === true,
     });
   }

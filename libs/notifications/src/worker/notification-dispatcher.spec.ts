@@ -14,6 +14,7 @@ const event = (type: string, payload: ReferralEvent['payload'], sent = true): Re
   recipient_id: 'recipient',
   sender_clinic_id: 'sender-clinic',
   recipient_clinic_id: 'recipient-clinic',
+  recipient_invite_id: null,
   sender_clinic: 'Sunrise Massage',
   recipient_clinic: 'Capitol Physio',
   urgent: false,
@@ -38,6 +39,7 @@ describe('who hears of each referral event', () => {
     cancel_confirmed: ['sender'],
     reminder_sent: ['recipient'],
     escalated: ['recipient_admins', 'sender'],
+    recipient_joined: ['recipient', 'sender'],
   };
 
   const OTHER_SIDE_EVENTS: string[] = ['note_added', 'message', 'document_added'];
@@ -76,6 +78,12 @@ describe('who hears of each referral event', () => {
 });
 
 describe('recipientKnows', () => {
+  it('is false while the recipient is someone invited who has not joined', () => {
+    expect(
+      recipientKnows({ ...event('sent', { fromStatus: 'draft', toStatus: 'sent' }), recipient_id: null as unknown as string }),
+    ).toBe(false);
+  });
+
   it('is false while the referral is a draft, true from its sending on', () => {
     expect(recipientKnows(event('created', { fromStatus: null, toStatus: 'draft' }, false))).toBe(false);
     expect(recipientKnows(event('cancelled', { fromStatus: 'draft', toStatus: 'cancelled' }, false))).toBe(false);

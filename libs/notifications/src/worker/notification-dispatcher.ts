@@ -1,11 +1,12 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { INVITATION_CREATED_EVENT, PASSWORD_RESET_REQUESTED_EVENT } from '@referloop/identity';
+import { REFERRAL_INVITE_RESENT_EVENT } from '@referloop/referrals';
 import { DataSource, type EntityManager } from 'typeorm';
 import { EmailChannel } from '../channels/email.channel';
 import type { DeliveryChannel, DeliveryStatus } from '../entities';
 import { RETRY_DELIVERY_EVENT } from '../notification-queue';
-import { type Audience, audiencesFor, notificationText } from '../notification-texts';
+import { type Audience, INVITED_RECIPIENT, audiencesFor, notificationText } from '../notification-texts';
 import { isPatientEvent } from '../texts/patient.en';
 
 /** An outbox event with the facts of its referral (null columns when the referral is gone). */
@@ -28,6 +29,8 @@ export interface EventRow {
   recipient_id: string | null;
   sender_clinic_id: string | null;
   recipient_clinic_id: string | null;
+  /** Set while the recipient is someone not on ReferLoop (then `recipient_id` is null until they join). */
+  recipient_invite_id: string | null;
   /** Whether the referral was ever sent. */
   sent: boolean | null;
   sender_clinic: string | null;
@@ -85,7 +88,7 @@ export class NotificationDispatcher {
     return this.db.transaction(async (tx) => {
       const events: EventRow[] = await tx.query(
         `SELECT o.id, o.type, o.referral_id, o.payload, r.sender_id, r.recipient_id, r.sender_clinic_id, r.recipient_clinic_id,
-                r.sent_at IS NOT NULL AS sent, sc.name AS sender_clinic, tc.name AS recipient_clinic,
+                r.recipient_invite_id, r.sent_at IS NOT NULL AS sent, sc.name AS sender_clinic, tc.name AS recipient_clinic,
                 r.priority = 'urgent' AS urgent
            FROM outbox_events o
            LEFT JOIN referrals r ON r.id = o.referral_id
@@ -100,6 +103,7 @@ export class NotificationDispatcher {
       const planned = referralEvents.length > 0 ? await this.plan(tx, referralEvents) : [];
       if (referralEvents.length > 0 && this.email.enabled) planned.push(...(await this.patientEmails(tx, referralEvents)));
       if (invitations.length > 0 && this.email.enabled) planned.push(...(await this.invitationEmails(tx, invitations)));
+      if (this.email.enabled) planned.push(...referralInviteEmails(events));
       const resets = events.flatMap((e) => (e.type === PASSWORD_RESET_REQUESTED_EVENT && e.payload.passwordResetId ? [e] : []));
       if (resets.length > 0 && this.email.enabled) planned.push(...(await this.passwordResetEmails(tx, resets)));
       await this.insertDeliveries(tx, planned);
@@ -147,7 +151,7 @@ export class NotificationDispatcher {
       const recipientSees = recipientKnows(event);
       const context = {
         senderClinic: event.sender_clinic ?? '',
-        recipientClinic: event.recipient_clinic ?? '',
+        recipientClinic: event.recipient_clinic ?? INVITED_RECIPIENT,
         urgent: event.urgent === true,
       };
       for (const audience of audiences.get(event.id)!) {
@@ -342,6 +346,39 @@ export class NotificationDispatcher {
   }
 }
 
+/**
+ * The invitation to join of someone not on ReferLoop: when their referral is sent, and when its
+ * sender asks for a new link. Addressed to the invite (no user yet); the worker builds the link.
+ */
+function referralInviteEmails(events: EventRow[]): PlannedDelivery[] {
+  return events.flatMap((event) =>
+    event.recipient_invite_id &&
+    event.recipient_id === null &&
+    event.sender_clinic_id &&
+    (event.type === 'referral.sent' || event.type === REFERRAL_INVITE_RESENT_EVENT)
+      ? [
+          {
+            outboxEventId: event.id,
+            channel: 'email' as const,
+            recipientKey: `invite:${event.recipient_invite_id}`,
+            userId: null,
+            webhookId: null,
+            clinicId: event.sender_clinic_id,
+            notificationType: REFERRAL_INVITE_EMAIL,
+            referralId: event.referral_id,
+            status: 'pending' as const,
+            event: REFERRAL_INVITE_EMAIL,
+            title: null,
+            body: null,
+          },
+        ]
+      : [],
+  );
+}
+
+/** The notification type of a referral invite's email delivery. */
+export const REFERRAL_INVITE_EMAIL = 'referral_invite.email';
+
 /** An email about a user's own account (invitation, password reset): no inbox row, no preferences. */
 function accountEmail(event: EventRow, userId: string, clinicId: string): PlannedDelivery {
   return {
@@ -370,6 +407,8 @@ function eventName(event: EventRow): string {
  */
 export function recipientKnows(event: ReferralEvent): boolean {
   const { fromStatus, toStatus } = event.payload;
+  // Nobody on the recipient side before someone joins through the invite.
+  if (event.recipient_id === null) return false;
   return event.sent === true && ((fromStatus != null && fromStatus !== 'draft') || toStatus === 'sent');
 }
 

@@ -2,6 +2,7 @@ export * from './referral.entity';
 export * from './referral-event.entity';
 export * from './attachment.entity';
 export * from './idempotency-key.entity';
+export * from './referral-invite.entity';
 export * from './referral-read.entity';
 
 import { AttachmentEntity } from './attachment.entity';
@@ -9,11 +10,13 @@ import { IdempotencyKeyEntity } from './idempotency-key.entity';
 import { ReferralEventEntity } from './referral-event.entity';
 import { ReferralReadEntity } from './referral-read.entity';
 import { ReferralEntity } from './referral.entity';
+import { ReferralInviteEntity } from './referral-invite.entity';
 
 export const REFERRAL_ENTITIES = [
   ReferralEntity,
   ReferralEventEntity,
   AttachmentEntity,
   IdempotencyKeyEntity,
+  ReferralInviteEntity,
   ReferralReadEntity,
 ];

@@ -47,6 +47,8 @@ export interface ReferralOutcome {
 @Check('referrals_pain_level_check', `pain_level BETWEEN 0 AND 10`)
 @Check('red_flags_need_urgent', `cardinality(red_flags) = 0 OR priority = 'urgent'`)
 @Check('plan_only_for_maintenance', `kind = 'maintenance_massage' OR plan IS NULL`)
+@Index('referrals_recipient_invite_idx', { synchronize: false })
+@Check('referrals_recipient_or_invite', `recipient_id IS NOT NULL OR recipient_invite_id IS NOT NULL`)
 @Entity({ name: 'referrals' })
 export class ReferralEntity {
   @PrimaryGeneratedColumn('uuid')
@@ -75,12 +77,17 @@ export class ReferralEntity {
   senderClinicId: string;
 
   @ForeignKey('users', { name: 'referrals_recipient_id_fkey' })
-  @Column({ name: 'recipient_id', type: 'uuid' })
-  recipientId: string;
+  @Column({ name: 'recipient_id', type: 'uuid', nullable: true })
+  recipientId: string | null;
 
   @ForeignKey('clinics', { name: 'referrals_recipient_clinic_id_fkey' })
-  @Column({ name: 'recipient_clinic_id', type: 'uuid' })
-  recipientClinicId: string;
+  @Column({ name: 'recipient_clinic_id', type: 'uuid', nullable: true })
+  recipientClinicId: string | null;
+
+  /** A recipient not on ReferLoop yet: set instead of the recipient until someone joins through the invite. */
+  @ForeignKey('referral_invites', { name: 'referrals_recipient_invite_id_fkey' })
+  @Column({ name: 'recipient_invite_id', type: 'uuid', nullable: true })
+  recipientInviteId: string | null;
 
   /** The user who created it: the sender, or an admin of the sender's clinic on their behalf. */
   @ForeignKey('users', { name: 'referrals_created_by_fkey' })

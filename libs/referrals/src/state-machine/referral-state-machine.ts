@@ -76,6 +76,7 @@ export const REFERRAL_EVENT_TYPES = [
   'reminder_sent',
   'escalated',
   'reassigned',
+  'recipient_joined',
 ] as const;
 export type ReferralEventType = (typeof REFERRAL_EVENT_TYPES)[number];
 

@@ -90,8 +90,14 @@ export function OverduePage() {
                     </span>
                   </td>
                   <td>
-                    {r.sender.fullName} <span className="muted small">({r.sender.clinicName})</span> → {r.recipient.fullName}{' '}
-                    <span className="muted small">({r.recipient.clinicName})</span>
+                    {r.sender.fullName} <span className="muted small">({r.sender.clinicName})</span> →{' '}
+                    {r.recipient ? (
+                      <>
+                        {r.recipient.fullName} <span className="muted small">({r.recipient.clinicName})</span>
+                      </>
+                    ) : (
+                      <span className="muted small">an invited practitioner who has not joined yet</span>
+                    )}
                   </td>
                   <td>
                     <span className="chips">

@@ -1,0 +1,270 @@
+import { clinicPayload, isoDateFrom, PASSWORD, uniqueEmail } from '@referloop/testing';
+import { Client } from 'pg';
+import type TestAgent from 'supertest/lib/agent';
+import { actOk, createPatient, createReferral, injuryReferralBody } from './support/referral-helpers';
+import { type CapturedEmail, eventually, startSmtpSink } from './support/sinks';
+import {
+  addPractitioner,
+  expectProblem,
+  registerClinic,
+  type SignedInUser,
+  startTestApp,
+  type TestApp,
+  type TestClinic,
+} from './support/test-app';
+
+// Referring someone not on ReferLoop: the invite, its email, joining through the link, and who sees what.
+
+interface ReferralBody {
+  id: string;
+  status: string;
+  version: number;
+  recipientId: string | null;
+  recipientInvite?: { email: string; fullName: string; role: string; status: string; url: string | null };
+}
+
+/** A referral body to someone not on ReferLoop (instead of a recipientId). */
+function invitedReferralBody(patientId: string, email: string, overrides: Record<string, unknown> = {}) {
+  const { recipientId: _none, ...body } = injuryReferralBody(patientId, '', overrides);
+  return { ...body, recipientInvite: { email, fullName: 'Dr Sam Okafor', role: 'physical_therapist' } };
+}
+
+/** The decoded text of a captured email (quoted-printable soft breaks and escapes undone). */
+const textOf = (mail: CapturedEmail) =>
+  mail.raw.replace(/=\r?\n/g, '').replace(/=([0-9A-F]{2})/g, (_, hex: string) => String.fromCharCode(parseInt(hex, 16)));
+
+const tokenOf = (url: string) => decodeURIComponent(/#invitation=([A-Za-z0-9_%-]+)/.exec(url)![1]);
+
+/** Signs up a new clinic whose admin is a physical therapist, with or without an invite's token. */
+function joinAsPhysio(http: TestAgent, email: string, invitationToken?: string) {
+  return http.post('/api/v1/auth/register-clinic').send({
+    clinic: clinicPayload({ name: 'Okafor Physiotherapy' }),
+    admin: {
+      email,
+      password: PASSWORD,
+      fullName: 'Sam Okafor',
+      practitioner: {
+        role: 'physical_therapist',
+        licence: { number: 'PT-5521', region: 'TX', expiresOn: isoDateFrom(new Date(), 365) },
+        specialties: ['sports_injury'],
+      },
+    },
+    ...(invitationToken !== undefined && { invitationToken }),
+  });
+}
+
+const signedIn = (body: { user: { id: string; clinicId: string; email: string; role: string }; accessToken: string }) =>
+  ({
+    id: body.user.id,
+    clinicId: body.user.clinicId,
+    email: body.user.email,
+    role: body.user.role,
+    accessToken: body.accessToken,
+    refreshToken: '',
+    auth: { Authorization: `Bearer ${body.accessToken}` },
+  }) satisfies SignedInUser;
+
+async function sql<T>(app: TestApp, text: string, values: unknown[] = []): Promise<T[]> {
+  const db = new Client({ connectionString: app.database.url });
+  await db.connect();
+  try {
+    return (await db.query(text, values)).rows as T[];
+  } finally {
+    await db.end();
+  }
+}
+
+describe('referring someone not on ReferLoop', () => {
+  let t: TestApp;
+  let smtp: Awaited<ReturnType<typeof startSmtpSink>>;
+  let massage: TestClinic;
+  let lmt: SignedInUser;
+
+  beforeAll(async () => {
+    smtp = await startSmtpSink();
+    t = await startTestApp(
+      { SMTP_URL: smtp.url, OUTBOX_SWEEP_INTERVAL: '250ms', NOTIFICATION_RETRY_BASE_DELAY: '20ms' },
+      { worker: true },
+    );
+    massage = await registerClinic(t.http, { name: 'Sunrise Massage' });
+    lmt = await addPractitioner(t.http, massage, 'massage_therapist');
+  });
+  afterAll(async () => {
+    await t.close();
+    await smtp.close();
+  });
+
+  const inbox = async (user: SignedInUser) =>
+    (await t.http.get('/api/v1/notifications').set(user.auth).expect(200)).body.items as { type: string; referralId: string }[];
+  const receivedBox = async (user: SignedInUser) =>
+    (await t.http.get('/api/v1/referrals').query({ box: 'received' }).set(user.auth).expect(200)).body.items as ReferralBody[];
+
+  it('invites on send without PHI, and hands both referrals to the person who joins through the link', async () => {
+    const email = uniqueEmail('outside-pt');
+    const patient = await createPatient(t.http, lmt, { firstName: 'Quinnella', lastName: 'Zabrowski' });
+    const first: ReferralBody = await createReferral(t.http, lmt, invitedReferralBody(patient.id, email));
+    expect(first).toMatchObject({
+      status: 'draft',
+      recipientId: null,
+      recipient: null,
+      recipientInvite: { email, fullName: 'Dr Sam Okafor', role: 'physical_therapist', status: 'pending' },
+    });
+    // A second referral to the same pending address shares the invite and its link.
+    const second: ReferralBody = await createReferral(
+      t.http,
+      lmt,
+      invitedReferralBody(patient.id, email.toUpperCase(), { reason: 'Second concern: knee' }),
+    );
+    expect(second.recipientInvite!.url).toBe(first.recipientInvite!.url);
+    expect(await sql(t, `SELECT id FROM referral_invites WHERE lower(email) = lower($1)`, [email])).toHaveLength(1);
+
+    const sent = await actOk(t.http, lmt, first, 'send');
+    expect(sent).toMatchObject({ status: 'sent', recipientId: null });
+    await actOk(t.http, lmt, second, 'send');
+
+    const mail = await eventually(() => smtp.messages.find((m) => m.to.includes(email)), 'invitation email');
+    const text = textOf(mail);
+    expect(text).toContain('Sunrise Massage wants to send you a referral on ReferLoop');
+    expect(tokenOf(text)).toBe(tokenOf(first.recipientInvite!.url!));
+    for (const phi of ['Quinnella', 'Zabrowski', 'Shoulder pain after a fall', 'Guarding on left shoulder', 'Second concern']) {
+      expect(text).not.toContain(phi);
+    }
+
+    // The sign-up page learns whom the link invites, and nothing about the referral.
+    const lookup = await t.http
+      .post('/api/v1/referral-invites/lookup')
+      .send({ token: tokenOf(first.recipientInvite!.url!) })
+      .expect(200);
+    expect(lookup.body).toEqual({ email, fullName: 'Dr Sam Okafor', role: 'physical_therapist' });
+
+    // Someone registering the invited address without the link gets nothing.
+    const impostor = signedIn((await joinAsPhysio(t.http, email).expect(201)).body);
+    expect(await receivedBox(impostor)).toEqual([]);
+    await t.http.get(`/api/v1/referrals/${first.id}`).set(impostor.auth).expect(404);
+
+    // The link works (under another address too: the link is the proof), once.
+    const token = tokenOf(first.recipientInvite!.url!);
+    const joined = signedIn((await joinAsPhysio(t.http, uniqueEmail('joined-pt'), token).expect(201)).body);
+    const box = await receivedBox(joined);
+    expect(box.map((r) => r.id).sort()).toEqual([first.id, second.id].sort());
+    expect(box.every((r) => r.status === 'sent' && r.recipientId === joined.id)).toBe(true);
+    // The recipient side does not see whom the sender invited.
+    expect(box[0].recipientInvite).toBeUndefined();
+    expectProblem(await joinAsPhysio(t.http, uniqueEmail('again'), token), 400, 'validation_failed');
+
+    const senderView = (await t.http.get(`/api/v1/referrals/${first.id}`).set(lmt.auth).expect(200)).body;
+    expect(senderView).toMatchObject({
+      status: 'sent',
+      recipientId: joined.id,
+      recipientInvite: { email, status: 'joined', url: null },
+    });
+    expect(senderView.sentAt).toBe(sent.sentAt);
+    expect(senderView.timeline.map((e: { type: string }) => e.type)).toEqual(['created', 'sent', 'recipient_joined']);
+
+    await eventually(
+      async () => (await inbox(joined)).filter((n) => n.type === 'recipient_joined').length === 2,
+      'the new recipient hears of both referrals',
+    );
+    await eventually(
+      async () => (await inbox(lmt)).some((n) => n.type === 'recipient_joined' && n.referralId === first.id),
+      'the sender hears that the recipient joined',
+    );
+    // The recipient takes it from here like any referral.
+    const read = (await t.http.get(`/api/v1/referrals/${first.id}`).set(joined.auth).expect(200)).body;
+    await actOk(t.http, joined, read, 'accept');
+  });
+
+  it('resend-invite makes a new link and the old one stops working', async () => {
+    const patient = await createPatient(t.http, lmt);
+    const email = uniqueEmail('resend-pt');
+    const draft: ReferralBody = await createReferral(t.http, lmt, invitedReferralBody(patient.id, email));
+    await actOk(t.http, lmt, draft, 'send');
+    const resent = await t.http.post(`/api/v1/referrals/${draft.id}/resend-invite`).set(lmt.auth).expect(200);
+    const newUrl: string = resent.body.recipientInvite.url;
+    expect(newUrl).not.toBe(draft.recipientInvite!.url);
+    await t.http
+      .post('/api/v1/referral-invites/lookup')
+      .send({ token: tokenOf(draft.recipientInvite!.url!) })
+      .expect(400);
+    // The new link is emailed.
+    await eventually(
+      () => smtp.messages.find((m) => m.to.includes(email) && textOf(m).includes(newUrl)),
+      'the new link by email',
+    );
+    expectProblem(
+      await joinAsPhysio(t.http, uniqueEmail('old-link'), tokenOf(draft.recipientInvite!.url!)),
+      400,
+      'validation_failed',
+    );
+    const joined = signedIn((await joinAsPhysio(t.http, uniqueEmail('new-link'), tokenOf(newUrl)).expect(201)).body);
+    expect((await receivedBox(joined)).map((r) => r.id)).toEqual([draft.id]);
+  });
+
+  it('checks the invite: exactly one recipient, the right role, sender side only', async () => {
+    const patient = await createPatient(t.http, lmt);
+    const body = invitedReferralBody(patient.id, uniqueEmail('checks'));
+    const both = await t.http
+      .post('/api/v1/referrals')
+      .set(lmt.auth)
+      .send({ ...body, recipientId: lmt.id });
+    expectProblem(both, 400, 'validation_failed');
+    const { recipientInvite: _invite, ...neither } = body;
+    expectProblem(await t.http.post('/api/v1/referrals').set(lmt.auth).send(neither), 400, 'validation_failed');
+    const wrongRole = await t.http
+      .post('/api/v1/referrals')
+      .set(lmt.auth)
+      .send({ ...body, recipientInvite: { ...body.recipientInvite, role: 'massage_therapist' } });
+    expectProblem(wrongRole, 422, 'recipient_type_mismatch');
+
+    // Another clinic cannot see the referral, nor resend its invitation.
+    const other = await registerClinic(t.http, { name: 'Elsewhere Physio' });
+    const draft: ReferralBody = await createReferral(t.http, lmt, body);
+    await t.http.get(`/api/v1/referrals/${draft.id}`).set(other.admin.auth).expect(404);
+    await t.http.post(`/api/v1/referrals/${draft.id}/resend-invite`).set(other.admin.auth).expect(404);
+  });
+});
+
+describe('an invite nobody accepts', () => {
+  let t: TestApp;
+  let lmt: SignedInUser;
+
+  beforeAll(async () => {
+    t = await startTestApp(
+      {
+        REMINDER_AFTER: '1h',
+        ESCALATE_AFTER: '2h',
+        EXPIRE_AFTER: '2s',
+        TIMER_SWEEP_INTERVAL: '250ms',
+        OUTBOX_SWEEP_INTERVAL: '250ms',
+      },
+      { worker: true },
+    );
+    lmt = await addPractitioner(t.http, await registerClinic(t.http, { name: 'Sunrise Massage' }), 'massage_therapist');
+  });
+  afterAll(() => t.close());
+
+  it('expires after the response SLA like any referral, and its link no longer joins anything', async () => {
+    const patient = await createPatient(t.http, lmt);
+    const draft: ReferralBody = await createReferral(t.http, lmt, invitedReferralBody(patient.id, uniqueEmail('never')));
+    await actOk(t.http, lmt, draft, 'send');
+    await eventually(
+      async () => (await t.http.get(`/api/v1/referrals/${draft.id}`).set(lmt.auth).expect(200)).body.status === 'expired',
+      'expiry',
+      20_000,
+    );
+    // The sender is told, naming the invitee as nobody's clinic yet.
+    await eventually(async () => {
+      const items = (await t.http.get('/api/v1/notifications').set(lmt.auth).expect(200)).body.items as {
+        type: string;
+        referralId: string;
+        body: string;
+      }[];
+      return items.find((n) => n.type === 'expired' && n.referralId === draft.id)?.body.includes('the practitioner you invited');
+    }, 'the sender hears of the expiry');
+    const late = signedIn(
+      (await joinAsPhysio(t.http, uniqueEmail('late'), tokenOf(draft.recipientInvite!.url!)).expect(201)).body,
+    );
+    const box = (await t.http.get('/api/v1/referrals').query({ box: 'received' }).set(late.auth).expect(200)).body.items;
+    expect(box).toEqual([]);
+  });
+});
