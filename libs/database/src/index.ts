@@ -6,3 +6,4 @@ export * from './pg-errors';
 export * from './outbox/outbox';
 export * from './outbox/outbox-event.entity';
 export * from './query-rows';
+export * from './sql';

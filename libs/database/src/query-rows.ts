@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { QueryConfig } from 'pg';
 import type { EntityManager } from 'typeorm';
+import { Sql } from './sql';
 
 export interface QueryOptions {
   /**
@@ -16,12 +17,23 @@ export interface QueryOptions {
  * `[rows, affectedCount]` for UPDATE and DELETE but `rows` for SELECT and INSERT.)
  * Inside a transaction it uses the transaction's connection.
  */
+export async function queryRows<T>(manager: EntityManager, query: Sql, options?: QueryOptions): Promise<T[]>;
+/** @deprecated Text and positional values: being replaced by the `sql` tag; use the `Sql` overload. */
 export async function queryRows<T>(
   manager: EntityManager,
   sql: string,
-  parameters: unknown[] = [],
-  options: QueryOptions = {},
+  parameters?: unknown[],
+  options?: QueryOptions,
+): Promise<T[]>;
+export async function queryRows<T>(
+  manager: EntityManager,
+  query: Sql | string,
+  parametersOrOptions?: unknown[] | QueryOptions,
+  maybeOptions?: QueryOptions,
 ): Promise<T[]> {
+  const sql = query instanceof Sql ? query.text : query;
+  const parameters = query instanceof Sql ? [...query.values] : ((parametersOrOptions as unknown[] | undefined) ?? []);
+  const options = (query instanceof Sql ? (parametersOrOptions as QueryOptions | undefined) : maybeOptions) ?? {};
   const runner = manager.queryRunner ?? manager.connection.createQueryRunner();
   try {
     const result = await runner.query(options.prepare ? preparedStatement(sql) : sql, parameters, true);
@@ -54,6 +66,7 @@ function statementName(sql: string): string {
 }
 
 /**
+ * @deprecated Being replaced by the `sql` tag (`./sql.ts`).
  * Positional parameters collected while SQL text is composed: `${params.add(value)}` writes `$n`.
  * A cast (`params.add(id, 'uuid')`) is needed where PostgreSQL cannot infer the type, e.g. in the
  * select list of an `INSERT … SELECT`.

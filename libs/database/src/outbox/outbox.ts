@@ -1,5 +1,6 @@
 import type { EntityManager } from 'typeorm';
 import type { SqlParams } from '../query-rows';
+import { sql, type Sql } from '../sql';
 
 export interface OutboxMessage {
   type: string;
@@ -20,6 +21,22 @@ export async function appendOutbox(manager: EntityManager, message: OutboxMessag
 }
 
 /**
+ * The same outbox row as {@link appendOutbox}, as an `INSERT … SELECT` for a data-modifying CTE:
+ * one row per row of `from`, whose columns `referralId` and `referralEventId` name the referral and
+ * its event. The change, its event and its outbox row then commit as one statement.
+ */
+export function outboxInsert(
+  from: Sql,
+  columns: { referralId: Sql; referralEventId: Sql },
+  message: Pick<OutboxMessage, 'type' | 'payload'>,
+): Sql {
+  return sql`INSERT INTO outbox_events (type, referral_id, referral_event_id, payload)
+             SELECT ${sql.param(message.type, 'text')}, ${columns.referralId}, ${columns.referralEventId}, ${sql.param(message.payload ?? {}, 'jsonb')}
+               FROM ${from}`;
+}
+
+/**
+ * @deprecated Use {@link outboxInsert} (the `sql` tag).
  * The same outbox row as {@link appendOutbox}, as an `INSERT … SELECT` for a data-modifying CTE:
  * one row per row of `from`, whose columns `referralIdColumn` and `referralEventIdColumn` name the
  * referral and its event. The change, its event and its outbox row then commit as one statement.

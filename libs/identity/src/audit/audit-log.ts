@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { RequestContext } from '@referloop/common';
-import { queryRows, type SqlParams } from '@referloop/database';
+import { queryRows, sql, type Sql, type SqlParams } from '@referloop/database';
 import { DataSource, type EntityManager } from 'typeorm';
 
 export type AuditResource = 'patient' | 'referral' | 'attachment' | 'consent' | 'user';
@@ -42,6 +42,7 @@ const AUDIT_COLUMNS = [
   ['request_id', 'text'],
   ['details', 'jsonb'],
 ] as const;
+const AUDIT_COLUMN_NAMES = AUDIT_COLUMNS.map(([name]) => name);
 const COLUMN_LIST = AUDIT_COLUMNS.map(([name]) => name).join(', ');
 const VALUES = AUDIT_COLUMNS.map((_, i) => `$${i + 1}`).join(', ');
 const INSERT_SQL = `INSERT INTO audit_events (${COLUMN_LIST}) VALUES (${VALUES})`;
@@ -69,6 +70,19 @@ export class AuditLog {
   }
 
   /**
+   * The same row as {@link record}, as an `INSERT … SELECT` for a data-modifying CTE, so a change
+   * and its audit row are written by one statement: one row per row of `from`, whose column
+   * `resourceId` is the resource (and no row when the change matched nothing).
+   */
+  insert(entry: Omit<AuditEntry, 'resourceId' | 'partyClinics'>, from: Sql, resourceId: Sql): Sql {
+    const values = this.values(entry);
+    const select = AUDIT_COLUMNS.map(([name, type], i) => (name === 'resource_id' ? resourceId : sql.param(values[i], type)));
+    return sql`INSERT INTO audit_events (${sql.join(AUDIT_COLUMNS.map(([name]) => sql.identifier(AUDIT_COLUMN_NAMES, name)))})
+               SELECT ${sql.join(select)} FROM ${from}`;
+  }
+
+  /**
+   * @deprecated Use {@link insert} (the `sql` tag).
    * The same row as {@link record}, as an `INSERT … SELECT` for a data-modifying CTE, so a change
    * and its audit row are written by one statement: one row per row of `from`, whose column
    * `resourceIdColumn` is the resource (and no row when the change matched nothing).

@@ -1,0 +1,42 @@
+import { sql } from './sql';
+
+describe('sql', () => {
+  it('numbers values as parameters and keeps them out of the text', () => {
+    const name = "Robert'); DROP TABLE patients;--";
+    const q = sql`SELECT id FROM patients WHERE clinic_id = ${'c1'} AND name = ${name}`;
+    expect(q.text).toBe('SELECT id FROM patients WHERE clinic_id = $1 AND name = $2');
+    expect(q.values).toEqual(['c1', name]);
+  });
+
+  it('splices nested fragments in and renumbers their values', () => {
+    const scope = sql`clinic_id = ${'c1'} AND deleted_at IS NULL`;
+    const q = sql`SELECT ${1} AS one FROM t WHERE ${scope} AND id = ${'x'}`;
+    expect(q.text).toBe('SELECT $1 AS one FROM t WHERE clinic_id = $2 AND deleted_at IS NULL AND id = $3');
+    expect(q.values).toEqual([1, 'c1', 'x']);
+  });
+
+  it('casts a parameter', () => {
+    const q = sql`SELECT ${sql.param(['a'], 'uuid[]')}, ${sql.param({ a: 1 }, 'jsonb')}`;
+    expect(q.text).toBe('SELECT $1::uuid[], $2::jsonb');
+    expect(q.values).toEqual([['a'], { a: 1 }]);
+  });
+
+  it('joins fragments with a separator', () => {
+    const rows = [1, 2, 3].map((n) => sql`(${n}, ${`v${n}`})`);
+    expect(sql`VALUES ${sql.join(rows)}`.text).toBe('VALUES ($1, $2), ($3, $4), ($5, $6)');
+    expect(sql`WHERE ${sql.join([sql`a = ${1}`, sql`b = ${2}`], sql` AND `)}`.text).toBe('WHERE a = $1 AND b = $2');
+    expect(sql`x${sql.join([])}y`.text).toBe('xy');
+    expect(sql.join([sql`only ${1}`]).text).toBe('only $1');
+  });
+
+  it('writes an optional clause as nothing', () => {
+    expect(sql`SELECT 1 ${sql.empty}WHERE true`.text).toBe('SELECT 1 WHERE true');
+  });
+
+  it('quotes identifiers from a fixed list only', () => {
+    const columns = ['updated_at', 'created_at'] as const;
+    expect(sql`ORDER BY ${sql.identifier(columns, 'updated_at')}`.text).toBe('ORDER BY "updated_at"');
+    expect(() => sql.identifier(columns, 'id; DROP' as 'updated_at')).toThrow('identifier not allowed');
+    expect(() => sql.identifier(['Bad"Name'], 'Bad"Name')).toThrow('identifier not allowed');
+  });
+});
