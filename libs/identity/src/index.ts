@@ -18,6 +18,7 @@ export * from './practitioners/partners.service';
 export * from './practitioners/last-admin';
 export * from './invitations/invitations.service';
 export * from './tenancy/clinic-scoped-repository';
+export * from './tenancy/clinic-scope';
 export * from './identity.module';
 export * from './audit/audit-log';
 export * from './audit/audit-event.entity';
