@@ -1,6 +1,5 @@
 export * from './errors';
 export * from './context/request-context';
-export * from './context/clinic-admin';
 export * from './logging/logger';
 export * from './logging/log-serializers';
 export * from './pagination/cursor';

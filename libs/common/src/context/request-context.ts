@@ -1,4 +1,5 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
+import { AppError } from '../errors';
 
 export type Role = 'massage_therapist' | 'physical_therapist' | 'clinic_admin';
 export const ROLES: readonly Role[] = ['massage_therapist', 'physical_therapist', 'clinic_admin'];
@@ -18,6 +19,11 @@ export interface Principal {
 /** The one admin check: rights come from the flag, not the role (a practitioner may be an admin too). */
 export function isClinicAdmin(principal: Pick<Principal, 'isAdmin'>): boolean {
   return principal.isAdmin;
+}
+
+/** Throws 403 `forbidden` unless the caller has admin rights over their clinic. */
+export function assertClinicAdmin(principal: Pick<Principal, 'isAdmin'>): void {
+  if (!isClinicAdmin(principal)) throw new AppError('forbidden', 'Only an admin of the clinic may do this');
 }
 
 export interface RequestStore {
