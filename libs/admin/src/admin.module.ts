@@ -4,11 +4,12 @@ import { AdminMetricsService } from './admin-metrics.service';
 import { AuditEventsService } from './audit-events.service';
 import { OverdueReferralsService } from './overdue-referrals.service';
 import { ReferralExportService } from './referral-export.service';
+import { AdminStore } from './store/admin.store';
 
 /** The clinic admin's read side: metrics, overdue list, audit log and the CSV export. */
 @Module({
   imports: [IdentityModule],
-  providers: [AdminMetricsService, OverdueReferralsService, AuditEventsService, ReferralExportService],
+  providers: [AdminStore, AdminMetricsService, OverdueReferralsService, AuditEventsService, ReferralExportService],
   exports: [AdminMetricsService, OverdueReferralsService, AuditEventsService, ReferralExportService],
 })
 export class AdminModule {}

@@ -1,8 +1,8 @@
 import { Injectable } from '@nestjs/common';
-import { InjectDataSource } from '@nestjs/typeorm';
 import { AppError, DEFAULT_PAGE_SIZE, decodeCursor, encodeCursor, type Page, type Principal } from '@referloop/common';
-import { DataSource } from 'typeorm';
+import { ClinicScope } from '@referloop/identity';
 import type { AuditEventView } from './admin.views';
+import { AdminStore } from './store/admin.store';
 
 export interface AuditEventQuery {
   actorId?: string;
@@ -17,21 +17,6 @@ export interface AuditEventQuery {
   limit?: number;
 }
 
-interface AuditRow {
-  id: string;
-  occurred_at: Date;
-  actor_id: string | null;
-  clinic_id: string | null;
-  action: string;
-  resource_type: string;
-  resource_id: string | null;
-  outcome: string;
-  ip: string | null;
-  request_id: string | null;
-  details: Record<string, unknown> | null;
-  cursor_ts: string;
-}
-
 /**
  * The clinic's audit trail, newest first, keyset-paged on (occurred_at, id): events whose actor
  * acted for the clinic, and events of other clinics' users about referrals this clinic is party
@@ -40,54 +25,31 @@ interface AuditRow {
  */
 @Injectable()
 export class AuditEventsService {
-  constructor(@InjectDataSource() private readonly db: DataSource) {}
+  constructor(private readonly store: AdminStore) {}
 
   async list(principal: Principal, query: AuditEventQuery): Promise<Page<AuditEventView>> {
     const limit = query.limit ?? DEFAULT_PAGE_SIZE;
     if (query.from && query.to && new Date(query.from).getTime() > new Date(query.to).getTime()) {
       throw AppError.validation([{ field: 'from', message: 'must not be after to' }]);
     }
-    const params: unknown[] = [principal.clinicId];
-    const p = (value: unknown) => `$${params.push(value)}`;
-    // Conditions on the audit event `a`; each source adds its own clinic and keyset columns.
-    const filters: string[] = [];
-    if (query.actorId) filters.push(`a.actor_id = ${p(query.actorId)}`);
-    if (query.action) filters.push(`a.action = ${p(query.action)}`);
-    if (query.resourceType) filters.push(`a.resource_type = ${p(query.resourceType)}`);
-    if (query.resourceId) filters.push(`a.resource_id = ${p(query.resourceId)}`);
-    if (query.from) filters.push(`a.occurred_at >= ${p(query.from)}`);
-    if (query.to) filters.push(`a.occurred_at < ${p(query.to)}`);
-    let keyset = (_occurredAt: string, _id: string) => 'true';
+    let after: { occurredAt: string; id: string } | undefined;
     if (query.cursor) {
       const [ts, id] = decodeCursor(query.cursor, ['timestamp', 'text']);
       if (!/^\d{1,18}$/.test(id as string)) throw AppError.validation([{ field: 'cursor', message: 'cursor is not valid' }]);
-      const after = `(${p(ts)}::timestamptz, ${p(String(id))}::bigint)`;
-      keyset = (occurredAt, eventId) => `(${occurredAt}, ${eventId}) < ${after}`;
+      after = { occurredAt: ts as string, id: String(id) };
     }
-    const where = (...own: string[]) => [...own, ...filters].join(' AND ');
-    const lim = p(limit + 1);
     // The clinic's own events, and those of other clinics about referrals this clinic is party to
     // (their actor's IP is that clinic's business, and a list read shows only this clinic's ids).
-    const rows: AuditRow[] = await this.db.query(
-      `SELECT id::text AS id, occurred_at, actor_id, clinic_id, action, resource_type, resource_id, outcome, ip, request_id, details,
-              to_char(occurred_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') AS cursor_ts
-         FROM ((SELECT a.id, a.occurred_at, a.actor_id, a.clinic_id, a.action, a.resource_type, a.resource_id, a.outcome, a.ip,
-                       a.request_id, a.details
-                  FROM audit_events a
-                 WHERE ${where('a.clinic_id = $1', keyset('a.occurred_at', 'a.id'))}
-                 ORDER BY a.occurred_at DESC, a.id DESC LIMIT ${lim})
-               UNION ALL
-               (SELECT a.id, a.occurred_at, a.actor_id, a.clinic_id, a.action, a.resource_type, a.resource_id, a.outcome, NULL,
-                       a.request_id, CASE WHEN x.resource_ids IS NULL THEN a.details
-                                          ELSE a.details || jsonb_build_object('ids', to_jsonb(x.resource_ids),
-                                                                               'count', cardinality(x.resource_ids)) END
-                  FROM audit_event_clinics x JOIN audit_events a ON a.id = x.audit_event_id
-                 WHERE ${where('x.clinic_id = $1', keyset('x.occurred_at', 'x.audit_event_id'))}
-                 ORDER BY x.occurred_at DESC, x.audit_event_id DESC LIMIT ${lim})) page
-        ORDER BY occurred_at DESC, id DESC
-        LIMIT ${lim}`,
-      params,
-    );
+    const rows = await this.store.auditEvents(ClinicScope.of(principal), {
+      actorId: query.actorId,
+      action: query.action,
+      resourceType: query.resourceType,
+      resourceId: query.resourceId,
+      from: query.from,
+      to: query.to,
+      after,
+      limit: limit + 1,
+    });
     const page = rows.slice(0, limit);
     const last = page[page.length - 1];
     return {

@@ -11,6 +11,11 @@ import { IDENTITY_ENTITIES } from './entities';
 import { InvitationsService } from './invitations/invitations.service';
 import { PartnersService } from './practitioners/partners.service';
 import { PractitionersService } from './practitioners/practitioners.service';
+import { ClinicsStore } from './store/clinics.store';
+import { InvitationsStore } from './store/invitations.store';
+import { PartnersStore } from './store/partners.store';
+import { SessionsStore } from './store/sessions.store';
+import { UsersStore } from './store/users.store';
 
 @Module({
   imports: [
@@ -29,7 +34,12 @@ import { PractitionersService } from './practitioners/practitioners.service';
     InvitationsService,
     AuditLog,
     Clock,
+    UsersStore,
+    SessionsStore,
+    ClinicsStore,
+    PartnersStore,
+    InvitationsStore,
   ],
-  exports: [AuthService, ClinicsService, PractitionersService, PartnersService, InvitationsService, AuditLog, Clock],
+  exports: [AuthService, ClinicsService, PractitionersService, PartnersService, InvitationsService, AuditLog, Clock, UsersStore],
 })
 export class IdentityModule {}

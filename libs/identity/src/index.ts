@@ -15,9 +15,8 @@ export {
 export * from './clinics/clinics.service';
 export * from './practitioners/practitioners.service';
 export * from './practitioners/partners.service';
-export * from './practitioners/last-admin';
 export * from './invitations/invitations.service';
-export * from './tenancy/clinic-scoped-repository';
+export { UsersStore } from './store/users.store';
 export * from './tenancy/clinic-scope';
 export * from './identity.module';
 export * from './audit/audit-log';

@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { InjectDataSource, InjectRepository } from '@nestjs/typeorm';
+import { InjectDataSource } from '@nestjs/typeorm';
 import {
   AppError,
   Clock,
@@ -11,11 +11,9 @@ import {
   type Principal,
   toPage,
 } from '@referloop/common';
-import { isUniqueViolation } from '@referloop/database';
-import { AuditLog, ClinicScopedRepository } from '@referloop/identity';
-import { DataSource, type EntityManager, IsNull, Repository } from 'typeorm';
-import { ConsentEntity } from './entities/consent.entity';
-import { PatientEntity } from './entities/patient.entity';
+import { AuditLog, ClinicScope } from '@referloop/identity';
+import { DataSource, type EntityManager } from 'typeorm';
+import { type ConsentRow, type PatientRow, PatientsStore } from './store/patients.store';
 
 export interface PatientInput {
   firstName: string;
@@ -59,7 +57,7 @@ export interface PatientView {
   updatedAt: string;
 }
 
-export function consentView(c: ConsentEntity): ConsentView {
+export function consentView(c: ConsentRow): ConsentView {
   return {
     id: c.id,
     scope: c.scope,
@@ -71,7 +69,7 @@ export function consentView(c: ConsentEntity): ConsentView {
   };
 }
 
-function patientView(p: PatientEntity, consents: ConsentEntity[]): PatientView {
+function patientView(p: PatientRow, consents: ConsentRow[]): PatientView {
   return {
     id: p.id,
     clinicId: p.clinicId,
@@ -93,70 +91,52 @@ export interface PatientQuery {
   limit?: number;
 }
 
+const patientNotFound = () => new AppError('not_found', 'The patient was not found');
+
 /** Patients of the caller's own clinic, and their consents. Every read and write is audited. */
 @Injectable()
 export class PatientsService {
-  private readonly patients: ClinicScopedRepository<PatientEntity>;
-  private readonly consents: ClinicScopedRepository<ConsentEntity>;
-
   constructor(
     @InjectDataSource() private readonly db: DataSource,
-    @InjectRepository(PatientEntity) patients: Repository<PatientEntity>,
-    @InjectRepository(ConsentEntity) consents: Repository<ConsentEntity>,
+    private readonly patients: PatientsStore,
     private readonly audit: AuditLog,
     private readonly clock: Clock,
-  ) {
-    this.patients = new ClinicScopedRepository(patients, 'patient');
-    this.consents = new ClinicScopedRepository(consents, 'consent');
-  }
+  ) {}
 
   async create(principal: Principal, input: PatientInput): Promise<PatientView> {
+    const scope = ClinicScope.of(principal);
     return this.db.transaction(async (tx) => {
-      const patient = await tx.save(
-        tx.create(PatientEntity, {
-          clinicId: principal.clinicId,
+      const now = this.clock.now();
+      const patient = await this.patients.insert(
+        scope,
+        tx,
+        {
           firstName: input.firstName,
           lastName: input.lastName,
           dateOfBirth: input.dateOfBirth,
           email: input.email ?? null,
           phone: input.phone ?? null,
           preferredContact: input.preferredContact,
-          createdBy: principal.userId,
-        }),
+        },
+        now,
       );
       const scopes = [...new Map((input.consents ?? []).map((c) => [c.scope, c])).values()];
-      for (const consent of scopes) await this.insertConsent(tx, principal, patient.id, consent);
+      for (const consent of scopes) await this.grant(scope, tx, patient.id, consent);
       await this.audit.record({ action: 'patient.create', resourceType: 'patient', resourceId: patient.id }, tx);
-      return this.view(patient, tx);
+      return this.view(scope, patient, tx);
     });
   }
 
   async list(principal: Principal, query: PatientQuery): Promise<Page<PatientView>> {
+    const scope = ClinicScope.of(principal);
     const limit = query.limit ?? DEFAULT_PAGE_SIZE;
-    const qb = this.patients.query('p');
-    if (query.q) {
-      const words = query.q.trim().split(/\s+/).slice(0, 4);
-      words.forEach((word, i) => {
-        qb.andWhere(`(p.first_name ILIKE :w${i} OR p.last_name ILIKE :w${i})`, { [`w${i}`]: `%${escapeLike(word)}%` });
-      });
-    }
-    if (query.cursor) {
-      const [last, first, id] = decodeCursor(query.cursor, ['text', 'text', 'uuid']);
-      qb.andWhere('(p.last_name, p.first_name, p.id) > (:last, :first, :id)', { last, first, id });
-    }
-    const rows = await qb
-      .orderBy('p.last_name')
-      .addOrderBy('p.first_name')
-      .addOrderBy('p.id')
-      .limit(limit + 1)
-      .getMany();
-    const consents = rows.length
-      ? await this.consents
-          .query('c')
-          .andWhere('c.patient_id IN (:...ids)', { ids: rows.map((r) => r.id) })
-          .orderBy('c.created_at')
-          .getMany()
-      : [];
+    const words = query.q ? query.q.trim().split(/\s+/).slice(0, 4).map(escapeLike) : [];
+    const after = query.cursor ? (decodeCursor(query.cursor, ['text', 'text', 'uuid']) as [string, string, string]) : undefined;
+    const rows = await this.patients.page(scope, { words, after, limit: limit + 1 });
+    const consents = await this.patients.consentsOf(
+      scope,
+      rows.map((r) => r.id),
+    );
     await this.audit.record({
       action: 'patient.list',
       resourceType: 'patient',
@@ -175,27 +155,40 @@ export class PatientsService {
   }
 
   async get(principal: Principal, id: string): Promise<PatientView> {
-    const patient = await this.audited('patient.read', id, () => this.patients.get(id));
-    return this.view(patient);
+    const scope = ClinicScope.of(principal);
+    const patient = await this.patients.get(scope, id);
+    await this.audit.record({
+      action: 'patient.read',
+      resourceType: 'patient',
+      resourceId: id,
+      ...(patient ? {} : { outcome: 'not_found' as const }),
+    });
+    if (!patient) throw patientNotFound();
+    return this.view(scope, patient);
   }
 
   async update(principal: Principal, id: string, patch: PatientPatch): Promise<PatientView> {
+    const scope = ClinicScope.of(principal);
     return this.db.transaction(async (tx) => {
-      const changes = Object.fromEntries(Object.entries(patch).filter(([, v]) => v !== undefined));
-      const patient = Object.keys(changes).length ? await this.patients.update(id, changes, tx) : await this.patients.get(id, tx);
+      const changes = Object.fromEntries(Object.entries(patch).filter(([, v]) => v !== undefined)) as PatientPatch;
+      const patient = Object.keys(changes).length
+        ? await this.patients.update(scope, tx, id, changes, this.clock.now())
+        : await this.patients.get(scope, id, tx);
+      if (!patient) throw patientNotFound();
       await this.audit.record(
         { action: 'patient.update', resourceType: 'patient', resourceId: id, details: { fields: Object.keys(changes) } },
         tx,
       );
-      return this.view(patient, tx);
+      return this.view(scope, patient, tx);
     });
   }
 
   /** Records a consent. Granting a scope that is already active returns the active consent. */
   async grantConsent(principal: Principal, patientId: string, input: ConsentInput): Promise<ConsentView> {
+    const scope = ClinicScope.of(principal);
     return this.db.transaction(async (tx) => {
-      await this.patients.get(patientId, tx);
-      const consent = await this.insertConsent(tx, principal, patientId, input);
+      if (!(await this.patients.get(scope, patientId, tx))) throw patientNotFound();
+      const consent = await this.grant(scope, tx, patientId, input);
       await this.audit.record(
         { action: 'consent.grant', resourceType: 'patient', resourceId: patientId, details: { scope: input.scope } },
         tx,
@@ -206,14 +199,13 @@ export class PatientsService {
 
   /** Revokes a consent; revoking one already revoked changes nothing. */
   async revokeConsent(principal: Principal, patientId: string, consentId: string): Promise<ConsentView> {
+    const scope = ClinicScope.of(principal);
     return this.db.transaction(async (tx) => {
-      const consent = await this.consents
-        .query('c', tx)
-        .andWhere('c.id = :consentId AND c.patient_id = :patientId', { consentId, patientId })
-        .getOne();
+      const consent = await this.patients.lockConsent(scope, tx, patientId, consentId);
       if (!consent) throw new AppError('not_found', 'The consent was not found');
       if (consent.revokedAt) return consentView(consent);
-      const revoked = await this.consents.update(consentId, { revokedAt: this.clock.now(), revokedBy: principal.userId }, tx);
+      const revoked = await this.patients.revoke(scope, tx, consentId, this.clock.now());
+      if (!revoked) throw new AppError('not_found', 'The consent was not found');
       await this.audit.record(
         { action: 'consent.revoke', resourceType: 'patient', resourceId: patientId, details: { scope: consent.scope } },
         tx,
@@ -229,14 +221,10 @@ export class PatientsService {
    */
   async unsubscribe(consentId: string): Promise<boolean> {
     return this.db.transaction(async (tx) => {
-      const [consent]: { patient_id: string; clinic_id: string; revoked: boolean }[] = await tx.query(
-        `SELECT patient_id, clinic_id, revoked_at IS NOT NULL AS revoked FROM patient_consents
-          WHERE id = $1 AND scope = 'patient_notifications' FOR UPDATE`,
-        [consentId],
-      );
+      const consent = await this.patients.lockNotificationConsent(tx, consentId);
       if (!consent) return false;
       if (consent.revoked) return true;
-      await tx.query(`UPDATE patient_consents SET revoked_at = $2 WHERE id = $1`, [consentId, this.clock.now()]);
+      await this.patients.unsubscribe(tx, consentId, this.clock.now());
       await this.audit.record(
         {
           action: 'consent.revoke',
@@ -252,50 +240,14 @@ export class PatientsService {
     });
   }
 
-  private async insertConsent(
-    tx: EntityManager,
-    principal: Principal,
-    patientId: string,
-    input: ConsentInput,
-  ): Promise<ConsentEntity> {
-    const grantedAt = input.grantedAt ? new Date(input.grantedAt) : this.clock.now();
-    // A savepoint, so a concurrent duplicate does not abort the surrounding transaction.
-    await tx.query('SAVEPOINT grant_consent');
-    try {
-      const consent = await tx.save(
-        tx.create(ConsentEntity, {
-          patientId,
-          clinicId: principal.clinicId,
-          scope: input.scope,
-          grantedAt,
-          recordedBy: principal.userId,
-        }),
-      );
-      await tx.query('RELEASE SAVEPOINT grant_consent');
-      return consent;
-    } catch (error) {
-      await tx.query('ROLLBACK TO SAVEPOINT grant_consent');
-      if (!isUniqueViolation(error, 'patient_consents_active_key')) throw error;
-      return tx.findOneByOrFail(ConsentEntity, { patientId, scope: input.scope, revokedAt: IsNull() });
-    }
+  private async grant(scope: ClinicScope, tx: EntityManager, patientId: string, input: ConsentInput): Promise<ConsentRow> {
+    const now = this.clock.now();
+    const grantedAt = input.grantedAt ? new Date(input.grantedAt) : now;
+    return this.patients.grant(scope, tx, patientId, { scope: input.scope, grantedAt }, now);
   }
 
-  private async view(patient: PatientEntity, manager: EntityManager = this.db.manager): Promise<PatientView> {
-    const consents = await manager.find(ConsentEntity, { where: { patientId: patient.id }, order: { createdAt: 'ASC' } });
-    return patientView(patient, consents);
-  }
-
-  private async audited<T>(action: string, id: string, read: () => Promise<T>): Promise<T> {
-    try {
-      const result = await read();
-      await this.audit.record({ action, resourceType: 'patient', resourceId: id });
-      return result;
-    } catch (error) {
-      if (error instanceof AppError && error.code === 'not_found') {
-        await this.audit.record({ action, resourceType: 'patient', resourceId: id, outcome: 'not_found' });
-      }
-      throw error;
-    }
+  private async view(scope: ClinicScope, patient: PatientRow, manager?: EntityManager): Promise<PatientView> {
+    return patientView(patient, await this.patients.consentsOf(scope, [patient.id], manager));
   }
 }
 

@@ -2,6 +2,7 @@ import { createPostgresBackend, Queue, runMigrations, setDefaultBackendFactory }
 import { Redis, type RedisOptions } from 'ioredis';
 import { Client } from 'pg';
 import type { AppConfig } from '@referloop/config';
+import { sql } from '@referloop/database';
 
 /**
  * Where BullMQ keeps its jobs: Redis when REDIS_URL is set, otherwise BullMQ's PostgreSQL
@@ -101,7 +102,10 @@ export class QueueStoreProbe {
       await client.connect();
       this.pgClient = client;
     }
-    await this.pgClient.query(`SELECT 1 FROM "${this.config.queuePrefix}".migration LIMIT 1`);
+    // The schema is the configured prefix (validated at start-up: lowercase letters, digits, underscores).
+    const prefix = this.config.queuePrefix;
+    const probe = sql`SELECT 1 FROM ${sql.identifier([prefix], prefix)}.migration LIMIT 1`;
+    await this.pgClient.query(probe.text, [...probe.values]);
   }
 
   /** Waiting, active, delayed and failed jobs per queue, for operators (readiness details). */

@@ -21,7 +21,7 @@ export class ClinicsController {
   /** Your clinic. */
   @Get('me')
   get(@CurrentPrincipal() principal: Principal): Promise<ClinicResponseDto> {
-    return this.clinics.getOwn(principal.clinicId);
+    return this.clinics.getOwn(principal);
   }
 
   /** Changes your clinic's details (clinic admins). */
@@ -29,7 +29,7 @@ export class ClinicsController {
   @AdminOnly()
   @ApiProblems('validation_failed', 'forbidden')
   update(@CurrentPrincipal() principal: Principal, @Body() body: UpdateClinicDto): Promise<ClinicResponseDto> {
-    return this.clinics.updateOwn(principal.clinicId, body);
+    return this.clinics.updateOwn(principal, body);
   }
 
   /**

@@ -1,6 +1,6 @@
 import type { OnApplicationShutdown } from '@nestjs/common';
 import type { AppConfig } from '@referloop/config';
-import { queryRows } from '@referloop/database';
+import { queryRows, sql } from '@referloop/database';
 import { redisConnectionOptions } from '@referloop/queue';
 import { Redis } from 'ioredis';
 import type { DataSource } from 'typeorm';
@@ -66,6 +66,19 @@ export class RedisRateLimitStore extends RateLimitStore implements OnApplication
   }
 }
 
+/**
+ * One hit on a PostgreSQL counter (the database's clock decides the windows, the same for every
+ * replica): a new window when the last one ended. Runs on every rate-limited request: prepared.
+ */
+const hitSql = (key: string, windowMs: number) => {
+  const window = sql`make_interval(secs => ${sql.param(windowMs, 'numeric')}::float8 / 1000)`;
+  return sql`INSERT INTO rate_limit_counters AS c (key, hits, expires_at) VALUES (${sql.param(key, 'text')}, 1, now() + ${window})
+             ON CONFLICT (key) DO UPDATE SET
+               hits = CASE WHEN c.expires_at <= now() THEN 1 ELSE c.hits + 1 END,
+               expires_at = CASE WHEN c.expires_at <= now() THEN now() + ${window} ELSE c.expires_at END
+             RETURNING c.hits, greatest(0, extract(epoch FROM c.expires_at - now()) * 1000)::int AS reset_in_ms`;
+};
+
 /** Expired counters are deleted at most this often per process. */
 const SWEEP_EVERY_MS = 60_000;
 
@@ -77,16 +90,9 @@ export class PostgresRateLimitStore extends RateLimitStore {
   }
 
   async hit(key: string, windowMs: number): Promise<RateLimitWindow> {
-    const [row] = await queryRows<{ hits: number; reset_in_ms: number }>(
-      this.db.manager,
-      `INSERT INTO rate_limit_counters AS c (key, hits, expires_at) VALUES ($1, 1, now() + make_interval(secs => $2::float8 / 1000))
-       ON CONFLICT (key) DO UPDATE SET
-         hits = CASE WHEN c.expires_at <= now() THEN 1 ELSE c.hits + 1 END,
-         expires_at = CASE WHEN c.expires_at <= now() THEN now() + make_interval(secs => $2::float8 / 1000) ELSE c.expires_at END
-       RETURNING c.hits, greatest(0, extract(epoch FROM c.expires_at - now()) * 1000)::int AS reset_in_ms`,
-      [key, windowMs],
-      { prepare: true },
-    );
+    const [row] = await queryRows<{ hits: number; reset_in_ms: number }>(this.db.manager, hitSql(key, windowMs), {
+      prepare: true,
+    });
     await this.sweep();
     return { hits: row.hits, resetInMs: row.reset_in_ms };
   }
@@ -95,7 +101,7 @@ export class PostgresRateLimitStore extends RateLimitStore {
     const now = Date.now();
     if (now - this.lastSweep < SWEEP_EVERY_MS) return;
     this.lastSweep = now;
-    await this.db.query(`DELETE FROM rate_limit_counters WHERE expires_at < now()`);
+    await queryRows(this.db.manager, sql`DELETE FROM rate_limit_counters WHERE expires_at < now()`);
   }
 }
 

@@ -44,14 +44,19 @@ const AUDIT_COLUMNS = [
 ] as const;
 const AUDIT_COLUMN_NAMES = AUDIT_COLUMNS.map(([name]) => name);
 const COLUMN_LIST = AUDIT_COLUMNS.map(([name]) => name).join(', ');
-const VALUES = AUDIT_COLUMNS.map((_, i) => `$${i + 1}`).join(', ');
-const INSERT_SQL = `INSERT INTO audit_events (${COLUMN_LIST}) VALUES (${VALUES})`;
-/** The same, with the rows that show it to the other clinics party to it ($10: a JSON array of {@link PartyClinic}). */
-const INSERT_WITH_PARTIES_SQL = `WITH audit AS (INSERT INTO audit_events (${COLUMN_LIST}) VALUES (${VALUES}) RETURNING id, occurred_at)
-  INSERT INTO audit_event_clinics (audit_event_id, clinic_id, occurred_at, resource_ids)
-  SELECT audit.id, (p->>'clinicId')::uuid, audit.occurred_at,
-         CASE WHEN p ? 'ids' THEN ARRAY(SELECT jsonb_array_elements_text(p->'ids'))::uuid[] END
-    FROM audit, jsonb_array_elements($${AUDIT_COLUMNS.length + 1}::jsonb) p`;
+const columnList = () => sql.join(AUDIT_COLUMN_NAMES.map((name) => sql.identifier(AUDIT_COLUMN_NAMES, name)));
+/** The typed parameters of one row, in AUDIT_COLUMNS order. */
+const valueList = (values: unknown[]) => sql.join(AUDIT_COLUMNS.map(([, type], i) => sql.param(values[i], type)));
+
+/** One audit row (hot: every read of a patient or a referral writes one; prepared). */
+const insertOne = (values: unknown[]) => sql`INSERT INTO audit_events (${columnList()}) VALUES (${valueList(values)})`;
+/** The same, with the rows that show it to the other clinics party to it. */
+const insertWithParties = (values: unknown[], others: PartyClinic[]) =>
+  sql`WITH audit AS (INSERT INTO audit_events (${columnList()}) VALUES (${valueList(values)}) RETURNING id, occurred_at)
+      INSERT INTO audit_event_clinics (audit_event_id, clinic_id, occurred_at, resource_ids)
+      SELECT audit.id, (p->>'clinicId')::uuid, audit.occurred_at,
+             CASE WHEN p ? 'ids' THEN ARRAY(SELECT jsonb_array_elements_text(p->'ids'))::uuid[] END
+        FROM audit, jsonb_array_elements(${sql.param(JSON.stringify(others), 'jsonb')}) p`;
 
 /**
  * Appends audit events. Actor, clinic, IP and request id come from the request context.
@@ -65,8 +70,8 @@ export class AuditLog {
     const own = RequestContext.current()?.principal?.clinicId;
     const others = (entry.partyClinics ?? []).filter((party) => party.clinicId !== own);
     // Every read of a patient or a referral writes one: prepared once per connection.
-    if (others.length === 0) await queryRows(manager, INSERT_SQL, this.values(entry), { prepare: true });
-    else await queryRows(manager, INSERT_WITH_PARTIES_SQL, [...this.values(entry), JSON.stringify(others)], { prepare: true });
+    const values = this.values(entry);
+    await queryRows(manager, others.length === 0 ? insertOne(values) : insertWithParties(values, others), { prepare: true });
   }
 
   /**
@@ -77,12 +82,12 @@ export class AuditLog {
   insert(entry: Omit<AuditEntry, 'resourceId' | 'partyClinics'>, from: Sql, resourceId: Sql): Sql {
     const values = this.values(entry);
     const select = AUDIT_COLUMNS.map(([name, type], i) => (name === 'resource_id' ? resourceId : sql.param(values[i], type)));
-    return sql`INSERT INTO audit_events (${sql.join(AUDIT_COLUMNS.map(([name]) => sql.identifier(AUDIT_COLUMN_NAMES, name)))})
+    return sql`INSERT INTO audit_events (${columnList()})
                SELECT ${sql.join(select)} FROM ${from}`;
   }
 
   /**
-   * @deprecated Use {@link insert} (the `sql` tag).
+   * @deprecated Use {@link insert} (the `sql` tag). Kept only until libs/referrals no longer calls it.
    * The same row as {@link record}, as an `INSERT … SELECT` for a data-modifying CTE, so a change
    * and its audit row are written by one statement: one row per row of `from`, whose column
    * `resourceIdColumn` is the resource (and no row when the change matched nothing).

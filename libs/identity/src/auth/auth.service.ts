@@ -4,14 +4,16 @@ import { JwtService } from '@nestjs/jwt';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { AppError, Clock, type Principal, RequestContext, type Role } from '@referloop/common';
 import { APP_CONFIG, type AppConfig } from '@referloop/config';
-import { isUniqueViolation, outboxInsertSql, queryRows, SqlParams } from '@referloop/database';
+import { isUniqueViolation } from '@referloop/database';
 import { DataSource, type EntityManager } from 'typeorm';
 import { AuditLog } from '../audit/audit-log';
 import type { SessionEndReason } from '../entities/auth-session.entity';
-import { ClinicEntity } from '../entities/clinic.entity';
-import { InvitationEntity } from '../entities/invitation.entity';
-import { UserEntity } from '../entities/user.entity';
 import type { RegisterClinicInput } from '../inputs';
+import { ClinicsStore } from '../store/clinics.store';
+import { InvitationsStore } from '../store/invitations.store';
+import { type SessionClient, type SessionSelection, SessionsStore } from '../store/sessions.store';
+import { type UserRow, UsersStore } from '../store/users.store';
+import { ClinicScope } from '../tenancy/clinic-scope';
 import { type ClinicView, clinicView, type UserView, userView } from '../views';
 import { type AccessTokenCheck, verifyAccessToken } from './access-token';
 import { PasswordHasher } from './password-hasher';
@@ -71,6 +73,10 @@ export class AuthService {
     private readonly clock: Clock,
     private readonly audit: AuditLog,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
+    private readonly users: UsersStore,
+    private readonly clinics: ClinicsStore,
+    private readonly sessionsStore: SessionsStore,
+    private readonly invitations: InvitationsStore,
   ) {
     this.jwtKey = createSecretKey(Buffer.from(config.jwt.secret));
     this.accessTokenCheck = { key: this.jwtKey, issuer: ISSUER, audience: AUDIENCE };
@@ -87,8 +93,10 @@ export class AuthService {
     const passwordHash = await this.hasher.hash(input.admin.password);
     try {
       return await this.db.transaction(async (tx) => {
-        const clinic = await tx.save(
-          tx.create(ClinicEntity, {
+        const now = this.clock.now();
+        const clinic = await this.clinics.insert(
+          tx,
+          {
             name: input.clinic.name,
             addressLine1: input.clinic.address.line1,
             addressCity: input.clinic.address.city,
@@ -97,12 +105,14 @@ export class AuthService {
             addressCountry: input.clinic.address.country,
             phone: input.clinic.phone,
             timezone: input.clinic.timezone,
-          }),
+          },
+          now,
         );
         // A solo practitioner is admin and practitioner in one account; otherwise a clinic_admin.
         const practitioner = input.admin.practitioner;
-        const user = await tx.save(
-          tx.create(UserEntity, {
+        const user = await this.users.insert(
+          tx,
+          {
             clinicId: clinic.id,
             email: input.admin.email,
             passwordHash,
@@ -122,8 +132,9 @@ export class AuthService {
                   bio: practitioner.bio ?? null,
                 }
               : {}),
-            activatedAt: this.clock.now(),
-          }),
+            activatedAt: now,
+          },
+          now,
         );
         await joined?.(tx, { id: user.id, clinicId: clinic.id, role: user.role });
         const tokens = await this.startSession(tx, user);
@@ -140,12 +151,7 @@ export class AuthService {
    * are audited (with the account when the email is known, never the password).
    */
   async login(email: string, password: string): Promise<SignedIn> {
-    const user = await this.db
-      .getRepository(UserEntity)
-      .createQueryBuilder('u')
-      .addSelect('u.passwordHash')
-      .where('lower(u.email) = lower(:email)', { email })
-      .getOne();
+    const user = await this.users.accountByEmail(email);
     const valid = await this.hasher.verify(user?.passwordHash, password);
     if (!user || !valid || user.deactivatedAt) {
       await this.audit.record({
@@ -178,22 +184,7 @@ export class AuthService {
     const [tokenId, secret] = refreshToken.split('.');
     if (!tokenId || !secret || !/^[0-9a-f-]{36}$/.test(tokenId)) throw unauthenticated();
     const outcome = await this.db.transaction(async (tx): Promise<{ error: AppError } | { signedIn: SignedIn }> => {
-      const rows: {
-        session_id: string;
-        token_hash: string;
-        expires_at: Date;
-        used_at: Date | null;
-        revoked_at: Date | null;
-        user_id: string;
-        session_created_at: Date;
-      }[] = await tx.query(
-        `SELECT t.session_id, t.token_hash, t.expires_at, t.used_at, s.revoked_at, s.user_id, s.created_at AS session_created_at
-             FROM refresh_tokens t JOIN auth_sessions s ON s.id = t.session_id
-            WHERE t.id = $1
-            FOR UPDATE OF t, s`,
-        [tokenId],
-      );
-      const row = rows[0];
+      const row = await this.sessionsStore.lockRefreshToken(tx, tokenId);
       if (!row || !sameHash(row.token_hash, sha256(secret)) || row.revoked_at) return { error: unauthenticated() };
       if (row.used_at) {
         await this.endSessions(tx, { sessionId: row.session_id }, 'refresh_token_reuse');
@@ -204,14 +195,9 @@ export class AuthService {
       const endsAt = this.sessionEnd(row.session_created_at);
       if (endsAt.getTime() <= now.getTime())
         return { error: unauthenticated('The session has reached its maximum age; sign in again') };
-      const user = await tx.findOneByOrFail(UserEntity, { id: row.user_id });
-      if (user.deactivatedAt) return { error: unauthenticated() };
-      await tx.query(`UPDATE refresh_tokens SET used_at = now() WHERE id = $1`, [tokenId]);
-      const client = RequestContext.current();
-      await tx.query(
-        `UPDATE auth_sessions SET last_used_at = $2, ip = coalesce($3, ip), user_agent = coalesce($4, user_agent) WHERE id = $1`,
-        [row.session_id, now, client?.ip ?? null, client?.userAgent ?? null],
-      );
+      const user = await this.users.account(row.user_id, tx);
+      if (!user || user.deactivatedAt) return { error: unauthenticated() };
+      await this.sessionsStore.rotated(tx, tokenId, row.session_id, now, requestClient());
       const tokens = await this.issueTokens(tx, user, row.session_id, endsAt);
       return { signedIn: { user: this.selfView(user), ...tokens } };
     });
@@ -233,15 +219,11 @@ export class AuthService {
   /** The caller's live sessions (not revoked, within their maximum age, with a usable refresh token). */
   async sessions(principal: Principal): Promise<{ items: SessionView[]; nextCursor: null }> {
     const now = this.clock.now();
-    const rows: { id: string; created_at: Date; last_used_at: Date | null; user_agent: string | null; ip: string | null }[] =
-      await this.db.query(
-        `SELECT s.id, s.created_at, s.last_used_at, s.user_agent, s.ip
-           FROM auth_sessions s
-          WHERE s.user_id = $1 AND s.revoked_at IS NULL AND s.created_at > $2
-            AND EXISTS (SELECT 1 FROM refresh_tokens t WHERE t.session_id = s.id AND t.used_at IS NULL AND t.expires_at > $3)
-          ORDER BY coalesce(s.last_used_at, s.created_at) DESC, s.id`,
-        [principal.userId, new Date(now.getTime() - this.config.sessionMaxAgeMs), now],
-      );
+    const rows = await this.sessionsStore.live(
+      ClinicScope.of(principal),
+      new Date(now.getTime() - this.config.sessionMaxAgeMs),
+      now,
+    );
     return {
       items: rows.map((r) => ({
         id: r.id,
@@ -257,23 +239,13 @@ export class AuthService {
 
   /** Ends one of the caller's own sessions; anyone else's (or an ended one) is 404. */
   async endSession(principal: Principal, sessionId: string): Promise<void> {
-    const ended = await queryRows(
-      this.db.manager,
-      `UPDATE auth_sessions SET revoked_at = now(), revoked_reason = 'ended_by_user'
-        WHERE id = $1 AND user_id = $2 AND revoked_at IS NULL RETURNING id`,
-      [sessionId, principal.userId],
-    );
-    if (ended.length === 0) throw new AppError('not_found', 'The session was not found');
+    const ended = await this.sessionsStore.endOwn(ClinicScope.of(principal), sessionId, this.clock.now());
+    if (!ended) throw new AppError('not_found', 'The session was not found');
   }
 
   /** Changes the caller's password; every other session of theirs ends, the current one stays. */
   async changePassword(principal: Principal, currentPassword: string, newPassword: string): Promise<void> {
-    const user = await this.db
-      .getRepository(UserEntity)
-      .createQueryBuilder('u')
-      .addSelect('u.passwordHash')
-      .where('u.id = :id', { id: principal.userId })
-      .getOneOrFail();
+    const user = { id: principal.userId, passwordHash: await this.users.ownPasswordHash(ClinicScope.of(principal)) };
     if (!(await this.hasher.verify(user.passwordHash, currentPassword))) {
       await this.audit.record({
         action: 'auth.password_change_failed',
@@ -285,10 +257,11 @@ export class AuthService {
     }
     const passwordHash = await this.hasher.hash(newPassword);
     await this.db.transaction(async (tx) => {
-      await tx.update(UserEntity, { id: user.id }, { passwordHash });
+      const now = this.clock.now();
+      await this.users.setPassword(tx, user.id, passwordHash, now);
       await this.endSessions(tx, { userId: user.id, except: principal.sessionId }, 'password_changed');
       // A reset link asked for before the change must not undo it.
-      await tx.query(`UPDATE password_resets SET used_at = now() WHERE user_id = $1 AND used_at IS NULL`, [user.id]);
+      await this.sessionsStore.useResets(tx, user.id, now);
       await this.audit.record({ action: 'auth.password_changed', resourceType: 'user', resourceId: user.id }, tx);
     });
   }
@@ -301,25 +274,14 @@ export class AuthService {
   async requestPasswordReset(email: string): Promise<void> {
     const resetId = randomUUID();
     const token = passwordResetToken(this.config.jwt.secret, resetId);
-    const params = new SqlParams();
     const expiresAt = new Date(this.clock.now().getTime() + PASSWORD_RESET_TTL_MS);
-    await this.db.query(
-      `WITH target AS (
-         SELECT id FROM users
-          WHERE lower(email) = lower(${params.add(email, 'text')}) AND deactivated_at IS NULL AND activated_at IS NOT NULL
-       ), reset AS (
-         INSERT INTO password_resets (id, user_id, token_hash, expires_at)
-         SELECT ${params.add(resetId, 'uuid')}, id, ${params.add(sha256(token), 'text')}, ${params.add(expiresAt, 'timestamptz')} FROM target
-         RETURNING id
-       )
-       ${outboxInsertSql(
-         'reset',
-         { referralIdColumn: 'NULL::uuid', referralEventIdColumn: 'NULL::uuid' },
-         { type: PASSWORD_RESET_REQUESTED_EVENT, payload: { passwordResetId: resetId } },
-         params,
-       )}`,
-      params.values,
-    );
+    await this.sessionsStore.requestReset({
+      id: resetId,
+      email,
+      tokenHash: sha256(token),
+      expiresAt,
+      eventType: PASSWORD_RESET_REQUESTED_EVENT,
+    });
   }
 
   /**
@@ -329,17 +291,15 @@ export class AuthService {
   async confirmPasswordReset(token: string, password: string): Promise<SignedIn> {
     const passwordHash = await this.hasher.hash(password);
     return this.db.transaction(async (tx) => {
-      const [reset]: { id: string; user_id: string; expires_at: Date; used_at: Date | null }[] = await tx.query(
-        `SELECT r.id, r.user_id, r.expires_at, r.used_at FROM password_resets r WHERE r.token_hash = $1 FOR UPDATE`,
-        [sha256(token)],
-      );
-      if (!reset || reset.used_at || reset.expires_at.getTime() <= this.clock.now().getTime()) {
+      const reset = await this.sessionsStore.lockReset(tx, sha256(token));
+      const now = this.clock.now();
+      if (!reset || reset.used_at || reset.expires_at.getTime() <= now.getTime()) {
         throw new AppError('reset_token_invalid');
       }
-      const user = await tx.findOneByOrFail(UserEntity, { id: reset.user_id });
-      if (user.deactivatedAt) throw new AppError('reset_token_invalid');
-      await tx.query(`UPDATE password_resets SET used_at = now() WHERE user_id = $1 AND used_at IS NULL`, [user.id]);
-      await tx.update(UserEntity, { id: user.id }, { passwordHash });
+      const user = await this.users.account(reset.user_id, tx);
+      if (!user || user.deactivatedAt) throw new AppError('reset_token_invalid');
+      await this.sessionsStore.useResets(tx, user.id, now);
+      await this.users.setPassword(tx, user.id, passwordHash, now);
       await this.endSessions(tx, { userId: user.id }, 'password_reset');
       await this.audit.record(
         { action: 'auth.password_reset', resourceType: 'user', resourceId: user.id, actorId: user.id, clinicId: user.clinicId },
@@ -353,12 +313,7 @@ export class AuthService {
   async acceptInvitation(token: string, password: string): Promise<SignedIn> {
     const passwordHash = await this.hasher.hash(password);
     return this.db.transaction(async (tx) => {
-      const invitation = await tx
-        .getRepository(InvitationEntity)
-        .createQueryBuilder('i')
-        .setLock('pessimistic_write')
-        .where('i.token_hash = :hash', { hash: sha256(token) })
-        .getOne();
+      const invitation = await this.invitations.lockByTokenHash(tx, sha256(token));
       if (
         !invitation?.userId ||
         invitation.acceptedAt ||
@@ -367,12 +322,12 @@ export class AuthService {
       ) {
         throw new AppError('invitation_invalid');
       }
-      const invited = await tx.findOneByOrFail(UserEntity, { id: invitation.userId });
-      if (invited.deactivatedAt) throw new AppError('invitation_invalid');
+      const invited = await this.users.account(invitation.userId, tx);
+      if (!invited || invited.deactivatedAt) throw new AppError('invitation_invalid');
       const now = this.clock.now();
-      await tx.update(InvitationEntity, { id: invitation.id }, { acceptedAt: now });
-      await tx.update(UserEntity, { id: invitation.userId }, { passwordHash, activatedAt: now });
-      const user = await tx.findOneByOrFail(UserEntity, { id: invitation.userId });
+      await this.invitations.markAccepted(tx, invitation.id, now);
+      await this.users.setPassword(tx, invitation.userId, passwordHash, now, now);
+      const user = (await this.users.account(invitation.userId, tx)) as UserRow;
       const tokens = await this.startSession(tx, user);
       return { user: this.selfView(user), ...tokens };
     });
@@ -388,29 +343,22 @@ export class AuthService {
     if (!claims || typeof claims.sub !== 'string' || typeof claims.sid !== 'string') {
       throw unauthenticated('The access token is missing, invalid or expired');
     }
-    // Every authenticated request runs it: prepared once per connection.
-    const rows = await queryRows<{ clinic_id: string; role: Role; is_admin: boolean }>(
-      this.db.manager,
-      `SELECT u.clinic_id, u.role, u.is_admin FROM auth_sessions s JOIN users u ON u.id = s.user_id
-        WHERE s.id = $1 AND s.user_id = $2 AND s.revoked_at IS NULL AND s.created_at > $3 AND u.deactivated_at IS NULL`,
-      [claims.sid, claims.sub, new Date(this.clock.now().getTime() - this.config.sessionMaxAgeMs)],
-      { prepare: true },
+    // Every authenticated request runs it (a prepared statement, one round trip).
+    const row = await this.sessionsStore.authenticate(
+      claims.sid,
+      claims.sub,
+      new Date(this.clock.now().getTime() - this.config.sessionMaxAgeMs),
     );
-    if (rows.length === 0) throw unauthenticated('The session has ended');
+    if (!row) throw unauthenticated('The session has ended');
     // Role and admin rights are read per request: granting or removing them takes effect at once.
-    const [row] = rows;
     return { userId: claims.sub, clinicId: row.clinic_id, role: row.role, isAdmin: row.is_admin, sessionId: claims.sid };
   }
 
   /** A new session for `user`, started now from the request's client (address, user agent). */
-  private async startSession(tx: EntityManager, user: UserEntity): Promise<TokenPair> {
+  private async startSession(tx: EntityManager, user: UserRow): Promise<TokenPair> {
     const now = this.clock.now();
-    const client = RequestContext.current();
-    const [session]: { id: string }[] = await tx.query(
-      `INSERT INTO auth_sessions (user_id, created_at, last_used_at, ip, user_agent) VALUES ($1, $2, $2, $3, $4) RETURNING id`,
-      [user.id, now, client?.ip ?? null, client?.userAgent ?? null],
-    );
-    return this.issueTokens(tx, user, session.id, this.sessionEnd(now));
+    const sessionId = await this.sessionsStore.start(tx, user.id, now, requestClient());
+    return this.issueTokens(tx, user, sessionId, this.sessionEnd(now));
   }
 
   /** When a session started at `createdAt` ends, however often it is refreshed. */
@@ -419,34 +367,16 @@ export class AuthService {
   }
 
   /** Revokes one session, every session of a user, or every one but `except`. */
-  private async endSessions(
-    manager: EntityManager,
-    which: { sessionId: string } | { userId: string; except?: string },
-    reason: SessionEndReason,
-  ): Promise<void> {
-    if ('sessionId' in which) {
-      await manager.query(
-        `UPDATE auth_sessions SET revoked_at = now(), revoked_reason = $2 WHERE id = $1 AND revoked_at IS NULL`,
-        [which.sessionId, reason],
-      );
-      return;
-    }
-    await manager.query(
-      `UPDATE auth_sessions SET revoked_at = now(), revoked_reason = $2
-        WHERE user_id = $1 AND revoked_at IS NULL AND ($3::uuid IS NULL OR id <> $3::uuid)`,
-      [which.userId, reason, which.except ?? null],
-    );
+  private async endSessions(manager: EntityManager, which: SessionSelection, reason: SessionEndReason): Promise<void> {
+    await this.sessionsStore.end(manager, which, reason, this.clock.now());
   }
 
   /** A refresh token (expiring at its TTL, never after the session's end) and an access token. */
-  private async issueTokens(tx: EntityManager, user: UserEntity, sessionId: string, sessionEndsAt: Date): Promise<TokenPair> {
+  private async issueTokens(tx: EntityManager, user: UserRow, sessionId: string, sessionEndsAt: Date): Promise<TokenPair> {
     const { token: secret, hash } = newSecretToken();
     const ttlEnd = this.clock.now().getTime() + this.config.jwt.refreshTtlSeconds * 1000;
     const expiresAt = new Date(Math.min(ttlEnd, sessionEndsAt.getTime()));
-    const [row]: { id: string }[] = await tx.query(
-      `INSERT INTO refresh_tokens (session_id, token_hash, expires_at) VALUES ($1, $2, $3) RETURNING id`,
-      [sessionId, hash, expiresAt],
-    );
+    const refreshTokenId = await this.sessionsStore.addRefreshToken(tx, sessionId, hash, expiresAt);
     const claims: AccessClaims = { sub: user.id, cid: user.clinicId, role: user.role, sid: sessionId };
     const accessToken = await this.jwt.signAsync(claims, {
       secret: this.jwtKey as unknown as string,
@@ -455,12 +385,18 @@ export class AuthService {
       issuer: ISSUER,
       audience: AUDIENCE,
     });
-    return { accessToken, refreshToken: `${row.id}.${secret}`, expiresIn: this.config.jwt.accessTtlSeconds };
+    return { accessToken, refreshToken: `${refreshTokenId}.${secret}`, expiresIn: this.config.jwt.accessTtlSeconds };
   }
 
-  private selfView(user: UserEntity): UserView {
+  private selfView(user: UserRow): UserView {
     return userView(user, { now: this.clock.now(), withEmail: true });
   }
+}
+
+/** The request's client (address, user agent), recorded on a session. */
+function requestClient(): SessionClient {
+  const client = RequestContext.current();
+  return { ip: client?.ip ?? null, userAgent: client?.userAgent ?? null };
 }
 
 function sameHash(a: string, b: string): boolean {

@@ -1,26 +1,24 @@
 import { Injectable } from '@nestjs/common';
-import { InjectRepository } from '@nestjs/typeorm';
-import { Repository } from 'typeorm';
-import { ClinicEntity } from '../entities/clinic.entity';
+import { AppError, Clock, type Principal } from '@referloop/common';
 import type { ClinicPatch } from '../inputs';
-import { ClinicScopedRepository } from '../tenancy/clinic-scoped-repository';
+import { type ClinicFields, type ClinicRow, ClinicsStore } from '../store/clinics.store';
+import { ClinicScope } from '../tenancy/clinic-scope';
 import { type ClinicView, clinicView } from '../views';
 
 @Injectable()
 export class ClinicsService {
-  private readonly clinics: ClinicScopedRepository<ClinicEntity>;
+  constructor(
+    private readonly clinics: ClinicsStore,
+    private readonly clock: Clock,
+  ) {}
 
-  constructor(@InjectRepository(ClinicEntity) repository: Repository<ClinicEntity>) {
-    // A clinic's tenant column is its own id.
-    this.clinics = new ClinicScopedRepository(repository, 'clinic', 'id');
+  /** The caller's own clinic. */
+  async getOwn(principal: Principal): Promise<ClinicView> {
+    return clinicView(found(await this.clinics.own(ClinicScope.of(principal))));
   }
 
-  async getOwn(clinicId: string): Promise<ClinicView> {
-    return clinicView(await this.clinics.get(clinicId));
-  }
-
-  async updateOwn(clinicId: string, patch: ClinicPatch): Promise<ClinicView> {
-    const columns: Partial<ClinicEntity> = {
+  async updateOwn(principal: Principal, patch: ClinicPatch): Promise<ClinicView> {
+    const changes: Partial<ClinicFields> = {
       name: patch.name,
       phone: patch.phone,
       timezone: patch.timezone,
@@ -30,8 +28,12 @@ export class ClinicsService {
       addressPostalCode: patch.address?.postalCode,
       addressCountry: patch.address?.country,
     };
-    const changes = Object.fromEntries(Object.entries(columns).filter(([, v]) => v !== undefined));
-    if (Object.keys(changes).length === 0) return this.getOwn(clinicId);
-    return clinicView(await this.clinics.update(clinicId, changes));
+    if (Object.values(changes).every((value) => value === undefined)) return this.getOwn(principal);
+    return clinicView(found(await this.clinics.updateOwn(ClinicScope.of(principal), changes, this.clock.now())));
   }
+}
+
+function found(row: ClinicRow | null): ClinicRow {
+  if (!row) throw new AppError('not_found', 'The clinic was not found');
+  return row;
 }

@@ -3,12 +3,14 @@ import { Inject, Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { AppError, Clock, DEFAULT_PAGE_SIZE, decodeCursor, type Page, type Principal, toPage } from '@referloop/common';
 import { APP_CONFIG, type AppConfig } from '@referloop/config';
-import { appendOutbox, isUniqueViolation } from '@referloop/database';
+import { isUniqueViolation } from '@referloop/database';
 import { DataSource, type EntityManager } from 'typeorm';
 import { invitationToken, invitationUrl, sha256 } from '../auth/secret-token';
-import { InvitationEntity } from '../entities/invitation.entity';
-import { UserEntity } from '../entities/user.entity';
+import type { InvitationEntity } from '../entities/invitation.entity';
 import type { PractitionerInput } from '../inputs';
+import { type InvitationRow, InvitationsStore } from '../store/invitations.store';
+import { type UserRow, UsersStore } from '../store/users.store';
+import { ClinicScope } from '../tenancy/clinic-scope';
 import { type UserView, userView } from '../views';
 
 /** Outbox event of a new or re-sent invitation: the worker emails its link. */
@@ -54,6 +56,8 @@ export class InvitationsService {
     @InjectDataSource() private readonly db: DataSource,
     private readonly clock: Clock,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
+    private readonly users: UsersStore,
+    private readonly invitations: InvitationsStore,
   ) {}
 
   /**
@@ -84,6 +88,8 @@ export class InvitationsService {
     input: PractitionerInput,
     linkBase: string | null,
   ): Promise<UserView & { invitation: Invitation }> {
+    const scope = ClinicScope.of(principal);
+    const now = this.clock.now();
     const profile = {
       fullName: input.fullName,
       role: input.role,
@@ -91,73 +97,40 @@ export class InvitationsService {
       licenceRegion: input.licence.region,
       licenceExpiresOn: input.licence.expiresOn,
       // Entered by the clinic's admin, who checked it: that is the verification.
-      licenceVerifiedAt: this.clock.now(),
+      licenceVerifiedAt: now,
       licenceVerifiedBy: principal.userId,
       specialties: input.specialties ?? [],
       languages: input.languages ?? [],
       acceptingReferrals: input.acceptingReferrals ?? true,
       bio: input.bio ?? null,
     };
-    const existing = await tx
-      .getRepository(UserEntity)
-      .createQueryBuilder('u')
-      .setLock('pessimistic_write')
-      .where('lower(u.email) = lower(:email)', { email: input.email })
-      .getOne();
+    const existing = await this.users.lockAccountByEmail(tx, input.email);
     if (existing && (existing.activatedAt || existing.clinicId !== principal.clinicId)) throw new AppError('email_taken');
 
-    let user: UserEntity;
+    let user: UserRow;
     let invitation: Invitation;
     if (existing) {
-      await tx.update(UserEntity, { id: existing.id }, profile);
-      user = await tx.findOneByOrFail(UserEntity, { id: existing.id });
-      const open = await tx
-        .getRepository(InvitationEntity)
-        .createQueryBuilder('i')
-        .setLock('pessimistic_write')
-        .where('i.user_id = :userId AND i.accepted_at IS NULL AND i.revoked_at IS NULL', { userId: user.id })
-        .orderBy('i.created_at', 'DESC')
-        .getOne();
+      user = (await this.users.updateOwn(scope, existing.id, profile, now, tx)) as UserRow;
+      const open = await this.invitations.lockOpenOf(scope, tx, user.id);
       invitation = open
-        ? await this.reissue(tx, open, linkBase, { fullName: user.fullName, role: input.role })
-        : await this.issue(tx, user, linkBase);
+        ? await this.reissue(scope, tx, open, linkBase, { fullName: user.fullName, role: input.role })
+        : await this.issue(scope, tx, user, linkBase);
     } else {
-      user = await tx.save(
-        tx.create(UserEntity, {
-          ...profile,
-          clinicId: principal.clinicId,
-          email: input.email,
-          passwordHash: null,
-          activatedAt: null,
-        }),
+      user = await this.users.insert(
+        tx,
+        { ...profile, clinicId: principal.clinicId, email: input.email, passwordHash: null, activatedAt: null },
+        now,
       );
-      invitation = await this.issue(tx, user, linkBase);
+      invitation = await this.issue(scope, tx, user, linkBase);
     }
-    return { ...userView(user, { now: this.clock.now(), withEmail: true }), invitation };
+    return { ...userView(user, { now, withEmail: true }), invitation };
   }
 
   /** Newest first, keyset-paged by (created_at, id) with the timestamp at full (microsecond) precision. */
   async list(principal: Principal, query: { cursor?: string; limit?: number }): Promise<Page<InvitationView>> {
     const limit = query.limit ?? DEFAULT_PAGE_SIZE;
-    const params: unknown[] = [principal.clinicId, limit + 1];
-    let after = '';
-    if (query.cursor) {
-      params.push(...decodeCursor(query.cursor, ['timestamp', 'uuid']));
-      after = `AND (created_at, id) < ($3::timestamptz, $4::uuid)`;
-    }
-    const rows: (Pick<
-      InvitationEntity,
-      'id' | 'email' | 'fullName' | 'role' | 'acceptedAt' | 'revokedAt' | 'expiresAt' | 'createdAt'
-    > & {
-      cursorTs: string;
-    })[] = await this.db.query(
-      `SELECT id, email, full_name AS "fullName", role, accepted_at AS "acceptedAt", revoked_at AS "revokedAt",
-              expires_at AS "expiresAt", created_at AS "createdAt",
-              to_char(created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') AS "cursorTs"
-         FROM invitations WHERE clinic_id = $1 ${after}
-        ORDER BY created_at DESC, id DESC LIMIT $2`,
-      params,
-    );
+    const after = query.cursor ? (decodeCursor(query.cursor, ['timestamp', 'uuid']) as [string, string]) : undefined;
+    const rows = await this.invitations.page(ClinicScope.of(principal), { after, limit: limit + 1 });
     const now = this.clock.now();
     return toPage(
       rows,
@@ -177,8 +150,9 @@ export class InvitationsService {
 
   /** A new link (and email) for an invitation not yet accepted; the previous link stops working. */
   async resend(principal: Principal, id: string, linkBase: string | null): Promise<{ invitation: Invitation }> {
+    const scope = ClinicScope.of(principal);
     return this.db.transaction(async (tx) => {
-      const row = await this.lockOwn(tx, principal, id);
+      const row = await this.lockOwn(scope, tx, id);
       if (row.acceptedAt || row.revokedAt || !row.userId) {
         const status = invitationStatus(row, this.clock.now());
         throw new AppError('invalid_transition', `This invitation was ${status}; invite the person again instead`, {
@@ -186,7 +160,7 @@ export class InvitationsService {
           allowedActions: [],
         });
       }
-      return { invitation: await this.reissue(tx, row, linkBase, {}) };
+      return { invitation: await this.reissue(scope, tx, row, linkBase, {}) };
     });
   }
 
@@ -195,8 +169,9 @@ export class InvitationsService {
    * signed in, is removed, so the email can be invited again or sign up. Revoking twice is a no-op.
    */
   async revoke(principal: Principal, id: string): Promise<void> {
+    const scope = ClinicScope.of(principal);
     await this.db.transaction(async (tx) => {
-      const row = await this.lockOwn(tx, principal, id);
+      const row = await this.lockOwn(scope, tx, id);
       if (row.acceptedAt) {
         throw new AppError('invalid_transition', 'This invitation was accepted: the practitioner is a member of the clinic', {
           currentStatus: 'accepted',
@@ -204,70 +179,63 @@ export class InvitationsService {
         });
       }
       if (row.revokedAt) return;
-      await tx.update(InvitationEntity, { id }, { revokedAt: this.clock.now() });
-      if (row.userId) {
-        // Nothing else points at someone who never signed in (the directory and referrals skip
-        // invitees); were it otherwise, the row stays and only the link dies.
-        await tx.query(`SAVEPOINT revoke_invitee`);
-        try {
-          await tx.query(`DELETE FROM users WHERE id = $1 AND activated_at IS NULL`, [row.userId]);
-          await tx.query(`RELEASE SAVEPOINT revoke_invitee`);
-        } catch (error) {
-          if ((error as { driverError?: { code?: string } }).driverError?.code !== '23503') throw error;
-          await tx.query(`ROLLBACK TO SAVEPOINT revoke_invitee`);
-        }
-      }
+      await this.invitations.revoke(scope, tx, id, this.clock.now());
+      // Nothing else points at someone who never signed in (the directory and referrals skip
+      // invitees); were it otherwise, the row stays and only the link dies.
+      if (row.userId) await this.users.deleteNeverActivated(scope, tx, row.userId);
     });
   }
 
-  private async lockOwn(tx: EntityManager, principal: Principal, id: string): Promise<InvitationEntity> {
-    const row = await tx
-      .getRepository(InvitationEntity)
-      .createQueryBuilder('i')
-      .setLock('pessimistic_write')
-      .where('i.id = :id AND i.clinic_id = :clinicId', { id, clinicId: principal.clinicId })
-      .getOne();
+  private async lockOwn(scope: ClinicScope, tx: EntityManager, id: string): Promise<InvitationRow> {
+    const row = await this.invitations.lockOwn(scope, tx, id);
     if (!row) throw new AppError('not_found', 'The invitation was not found');
     return row;
   }
 
-  private async issue(tx: EntityManager, user: UserEntity, linkBase: string | null): Promise<Invitation> {
+  private async issue(scope: ClinicScope, tx: EntityManager, user: UserRow, linkBase: string | null): Promise<Invitation> {
     const id = randomUUID();
     const token = invitationToken(this.config.jwt.secret, id, 1);
     const expiresAt = this.expiry();
-    await tx.insert(InvitationEntity, {
-      id,
-      clinicId: user.clinicId,
-      userId: user.id,
-      email: user.email,
-      fullName: user.fullName,
-      role: user.role as InvitationEntity['role'],
-      tokenHash: sha256(token),
-      tokenVersion: 1,
-      linkBase,
-      expiresAt,
-    });
-    await appendOutbox(tx, { type: INVITATION_CREATED_EVENT, payload: { invitationId: id, tokenVersion: 1 } });
+    await this.invitations.insert(
+      scope,
+      tx,
+      {
+        id,
+        userId: user.id,
+        email: user.email,
+        fullName: user.fullName,
+        role: user.role,
+        tokenHash: sha256(token),
+        tokenVersion: 1,
+        linkBase,
+        expiresAt,
+      },
+      this.clock.now(),
+      INVITATION_CREATED_EVENT,
+    );
     return { token, url: invitationUrl(this.config, linkBase, token), expiresAt: expiresAt.toISOString() };
   }
 
   /** The next token version of an open invitation, with a fresh expiry and an email of the new link. */
   private async reissue(
+    scope: ClinicScope,
     tx: EntityManager,
-    row: InvitationEntity,
+    row: InvitationRow,
     linkBase: string | null,
     details: Partial<Pick<InvitationEntity, 'fullName' | 'role'>>,
   ): Promise<Invitation> {
     const tokenVersion = row.tokenVersion + 1;
     const token = invitationToken(this.config.jwt.secret, row.id, tokenVersion);
     const expiresAt = this.expiry();
-    await tx.update(
-      InvitationEntity,
-      { id: row.id },
-      { ...details, tokenHash: sha256(token), tokenVersion, linkBase, expiresAt },
-    );
     // The worker skips the emails of earlier versions: only the newest link is ever sent.
-    await appendOutbox(tx, { type: INVITATION_CREATED_EVENT, payload: { invitationId: row.id, tokenVersion } });
+    await this.invitations.reissue(
+      scope,
+      tx,
+      row.id,
+      { tokenHash: sha256(token), tokenVersion, linkBase, expiresAt },
+      details,
+      INVITATION_CREATED_EVENT,
+    );
     return { token, url: invitationUrl(this.config, linkBase, token), expiresAt: expiresAt.toISOString() };
   }
 

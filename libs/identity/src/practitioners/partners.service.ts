@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
-import { InjectDataSource } from '@nestjs/typeorm';
 import {
   AppError,
+  Clock,
   DEFAULT_PAGE_SIZE,
   decodeCursor,
   notFound,
@@ -10,8 +10,8 @@ import {
   type Principal,
   toPage,
 } from '@referloop/common';
-import { queryRows } from '@referloop/database';
-import { DataSource } from 'typeorm';
+import { type PartnerList, type PartnerRow, PartnersStore } from '../store/partners.store';
+import { ClinicScope } from '../tenancy/clinic-scope';
 import type { UserView } from '../views';
 import { PractitionersService } from './practitioners.service';
 
@@ -22,49 +22,22 @@ export interface PartnerView {
   practitioner: UserView | null;
 }
 
-/** Whose partner list: the caller's own, or their clinic's (kept by its admins). */
-export type PartnerList = 'mine' | 'clinic';
-
-/** Table and owner column of each list; the owner is always the caller (their user id or their clinic's id). */
-const LISTS: Record<PartnerList, { table: string; owner: string; ownerOf: (p: Principal) => string }> = {
-  mine: { table: 'user_partners', owner: 'user_id', ownerOf: (p) => p.userId },
-  clinic: { table: 'clinic_partners', owner: 'clinic_id', ownerOf: (p) => p.clinicId },
-};
-
-/** created_at with microseconds, for the keyset cursor. */
-const CURSOR_TS = `to_char(created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')`;
-
-interface PartnerRow {
-  practitioner_id: string;
-  created_at: Date;
-  cursor_ts: string;
-}
+export type { PartnerList };
 
 /** Saved partners: a practitioner's own (`/me/partners`) and their clinic's preferred ones (`/clinics/me/partners`). */
 @Injectable()
 export class PartnersService {
   constructor(
-    @InjectDataSource() private readonly db: DataSource,
+    private readonly partners: PartnersStore,
     private readonly practitioners: PractitionersService,
+    private readonly clock: Clock,
   ) {}
 
   /** Newest first. */
   async list(principal: Principal, list: PartnerList, page: { cursor?: string; limit?: number }): Promise<Page<PartnerView>> {
-    const { table, owner, ownerOf } = LISTS[list];
     const limit = page.limit ?? DEFAULT_PAGE_SIZE;
-    const params: unknown[] = [ownerOf(principal), limit + 1];
-    let after = '';
-    if (page.cursor) {
-      params.push(...decodeCursor(page.cursor, ['timestamp', 'uuid']));
-      after = `AND (created_at, practitioner_id) < ($3::timestamptz, $4::uuid)`;
-    }
-    const rows = await queryRows<PartnerRow>(
-      this.db.manager,
-      `SELECT practitioner_id, created_at, ${CURSOR_TS} AS cursor_ts FROM ${table}
-        WHERE ${owner} = $1 ${after}
-        ORDER BY created_at DESC, practitioner_id DESC LIMIT $2`,
-      params,
-    );
+    const after = page.cursor ? (decodeCursor(page.cursor, ['timestamp', 'uuid']) as [string, string]) : undefined;
+    const rows = await this.partners.page(ClinicScope.of(principal), list, { after, limit: limit + 1 });
     const { items, nextCursor } = toPage(
       rows,
       limit,
@@ -84,37 +57,15 @@ export class PartnersService {
       throw AppError.validation([{ field: 'practitionerId', message: 'you cannot be your own partner' }]);
     }
     const practitioner = await this.listedPractitioner(principal, practitionerId);
-    const { table, owner, ownerOf } = LISTS[list];
-    const addedBy = list === 'clinic' ? ', added_by' : '';
-    const [inserted] = await queryRows<PartnerRow>(
-      this.db.manager,
-      `INSERT INTO ${table} (${owner}, practitioner_id${addedBy}) VALUES ($1, $2${addedBy && ', $3'})
-       ON CONFLICT DO NOTHING RETURNING practitioner_id, created_at`,
-      list === 'clinic' ? [ownerOf(principal), practitionerId, principal.userId] : [ownerOf(principal), practitionerId],
-    );
-    const row =
-      inserted ??
-      (
-        await queryRows<PartnerRow>(
-          this.db.manager,
-          `SELECT practitioner_id, created_at FROM ${table} WHERE ${owner} = $1 AND practitioner_id = $2`,
-          [ownerOf(principal), practitionerId],
-        )
-      )[0];
+    const saved = await this.partners.add(ClinicScope.of(principal), list, practitionerId, this.clock.now());
     // A concurrent DELETE between the two statements leaves nothing to show: the practitioner is not a partner.
-    if (!row) throw notFound('partner');
-    return { partner: { practitionerId, createdAt: row.created_at.toISOString(), practitioner }, created: Boolean(inserted) };
+    if (!saved) throw notFound('partner');
+    return { partner: { practitionerId, createdAt: saved.createdAt.toISOString(), practitioner }, created: saved.created };
   }
 
   /** Removes a partner; removing one that is not saved is a 404. */
   async remove(principal: Principal, list: PartnerList, practitionerId: string): Promise<void> {
-    const { table, owner, ownerOf } = LISTS[list];
-    const deleted = await queryRows<{ practitioner_id: string }>(
-      this.db.manager,
-      `DELETE FROM ${table} WHERE ${owner} = $1 AND practitioner_id = $2 RETURNING practitioner_id`,
-      [ownerOf(principal), practitionerId],
-    );
-    if (deleted.length === 0) throw notFound('partner');
+    if (!(await this.partners.remove(ClinicScope.of(principal), list, practitionerId))) throw notFound('partner');
   }
 
   private async partnerView(principal: Principal, row: PartnerRow): Promise<PartnerView> {

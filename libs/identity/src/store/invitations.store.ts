@@ -1,0 +1,146 @@
+import { Injectable } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import { outboxInsert, queryRows, sql } from '@referloop/database';
+import { DataSource, type EntityManager } from 'typeorm';
+import type { InvitationEntity } from '../entities/invitation.entity';
+import type { ClinicScope } from '../tenancy/clinic-scope';
+
+/** An invitation row, columns aliased to the entity's property names. */
+export type InvitationRow = Omit<InvitationEntity, never>;
+
+export type InvitationListRow = Pick<
+  InvitationEntity,
+  'id' | 'email' | 'fullName' | 'role' | 'acceptedAt' | 'revokedAt' | 'expiresAt' | 'createdAt'
+> & { cursorTs: string };
+
+/** A new or re-issued link: its token's hash and version, where it points, until when. */
+export interface InvitationLink {
+  tokenHash: string;
+  tokenVersion: number;
+  linkBase: string | null;
+  expiresAt: Date;
+}
+
+const INVITATION_COLUMNS = sql`i.id, i.clinic_id AS "clinicId", i.user_id AS "userId", i.email, i.full_name AS "fullName", i.role,
+  i.token_hash AS "tokenHash", i.token_version AS "tokenVersion", i.link_base AS "linkBase", i.expires_at AS "expiresAt",
+  i.accepted_at AS "acceptedAt", i.revoked_at AS "revokedAt", i.created_at AS "createdAt"`;
+
+/** The outbox row that has the worker email an invitation's link (ids only), for each row of the CTE `invitation`. */
+const emailLink = (eventType: string, invitationId: string, tokenVersion: number) =>
+  outboxInsert(
+    sql`invitation`,
+    { referralId: sql`NULL::uuid`, referralEventId: sql`NULL::uuid` },
+    { type: eventType, payload: { invitationId, tokenVersion } },
+  );
+
+/** Every statement on `invitations`: an admin's own clinic's, except the invitee's acceptance by token. */
+@Injectable()
+export class InvitationsStore {
+  constructor(@InjectDataSource() private readonly db: DataSource) {}
+
+  /** Newest first, `limit` rows after the keyset (created_at, id). */
+  async page(scope: ClinicScope, page: { after?: [string, string]; limit: number }): Promise<InvitationListRow[]> {
+    const after = page.after
+      ? sql`AND (i.created_at, i.id) < (${sql.param(page.after[0], 'timestamptz')}, ${sql.param(page.after[1], 'uuid')})`
+      : sql.empty;
+    return queryRows<InvitationListRow>(
+      this.db.manager,
+      sql`SELECT i.id, i.email, i.full_name AS "fullName", i.role, i.accepted_at AS "acceptedAt", i.revoked_at AS "revokedAt",
+                 i.expires_at AS "expiresAt", i.created_at AS "createdAt",
+                 to_char(i.created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') AS "cursorTs"
+            FROM invitations i WHERE ${scope.owns(sql`i.clinic_id`)} ${after}
+           ORDER BY i.created_at DESC, i.id DESC LIMIT ${page.limit}`,
+    );
+  }
+
+  /** An invitation of the caller's clinic, locked for the transaction. */
+  async lockOwn(scope: ClinicScope, manager: EntityManager, id: string): Promise<InvitationRow | null> {
+    const [row] = await queryRows<InvitationRow>(
+      manager,
+      sql`SELECT ${INVITATION_COLUMNS} FROM invitations i
+           WHERE i.id = ${sql.param(id, 'uuid')} AND ${scope.owns(sql`i.clinic_id`)} FOR UPDATE`,
+    );
+    return row ?? null;
+  }
+
+  /** The newest open (not accepted, not revoked) invitation of an invitee of the caller's clinic, locked. */
+  async lockOpenOf(scope: ClinicScope, manager: EntityManager, userId: string): Promise<InvitationRow | null> {
+    const [row] = await queryRows<InvitationRow>(
+      manager,
+      sql`SELECT ${INVITATION_COLUMNS} FROM invitations i
+           WHERE i.user_id = ${sql.param(userId, 'uuid')} AND ${scope.owns(sql`i.clinic_id`)}
+             AND i.accepted_at IS NULL AND i.revoked_at IS NULL
+           ORDER BY i.created_at DESC LIMIT 1 FOR UPDATE`,
+    );
+    return row ?? null;
+  }
+
+  /** A new invitation of an invitee of the caller's clinic, and the outbox row that emails it (`eventType`). */
+  async insert(
+    scope: ClinicScope,
+    manager: EntityManager,
+    invitation: { id: string; userId: string; email: string; fullName: string; role: string } & InvitationLink,
+    now: Date,
+    eventType: string,
+  ): Promise<void> {
+    await queryRows(
+      manager,
+      sql`WITH invitation AS (
+            INSERT INTO invitations (id, clinic_id, user_id, email, full_name, role, token_hash, token_version, link_base, expires_at, created_at)
+            VALUES (${sql.param(invitation.id, 'uuid')}, ${sql.param(scope.clinicId, 'uuid')}, ${sql.param(invitation.userId, 'uuid')},
+                    ${invitation.email}, ${invitation.fullName}, ${invitation.role}, ${invitation.tokenHash}, ${invitation.tokenVersion},
+                    ${invitation.linkBase}, ${sql.param(invitation.expiresAt, 'timestamptz')}, ${sql.param(now, 'timestamptz')})
+            RETURNING id
+          )
+          ${emailLink(eventType, invitation.id, invitation.tokenVersion)}`,
+    );
+  }
+
+  /** The next link of an open invitation of the caller's clinic (and, with them, new details), and the outbox row that emails it. */
+  async reissue(
+    scope: ClinicScope,
+    manager: EntityManager,
+    id: string,
+    link: InvitationLink,
+    details: { fullName?: string; role?: string },
+    eventType: string,
+  ): Promise<void> {
+    await queryRows(
+      manager,
+      sql`WITH invitation AS (
+            UPDATE invitations i SET token_hash = ${link.tokenHash}, token_version = ${link.tokenVersion}, link_base = ${link.linkBase},
+                   expires_at = ${sql.param(link.expiresAt, 'timestamptz')}
+                   ${details.fullName !== undefined ? sql`, full_name = ${details.fullName}` : sql.empty}
+                   ${details.role !== undefined ? sql`, role = ${details.role}` : sql.empty}
+             WHERE i.id = ${sql.param(id, 'uuid')} AND ${scope.owns(sql`i.clinic_id`)}
+            RETURNING id
+          )
+          ${emailLink(eventType, id, link.tokenVersion)}`,
+    );
+  }
+
+  /** Revokes an invitation of the caller's clinic. */
+  async revoke(scope: ClinicScope, manager: EntityManager, id: string, now: Date): Promise<void> {
+    await queryRows(
+      manager,
+      sql`UPDATE invitations i SET revoked_at = ${sql.param(now, 'timestamptz')}
+           WHERE i.id = ${sql.param(id, 'uuid')} AND ${scope.owns(sql`i.clinic_id`)}`,
+    );
+  }
+
+  /** Accepting (no signed-in caller: the token is the credential): the invitation with this token hash, locked. */
+  async lockByTokenHash(manager: EntityManager, tokenHash: string): Promise<InvitationRow | null> {
+    const [row] = await queryRows<InvitationRow>(
+      manager,
+      sql`SELECT ${INVITATION_COLUMNS} FROM invitations i WHERE i.token_hash = ${tokenHash} FOR UPDATE`,
+    );
+    return row ?? null;
+  }
+
+  async markAccepted(manager: EntityManager, id: string, now: Date): Promise<void> {
+    await queryRows(
+      manager,
+      sql`UPDATE invitations SET accepted_at = ${sql.param(now, 'timestamptz')} WHERE id = ${sql.param(id, 'uuid')}`,
+    );
+  }
+}

@@ -1,0 +1,189 @@
+import { Injectable } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import type { Role } from '@referloop/common';
+import { outboxInsert, queryRows, sql } from '@referloop/database';
+import { DataSource, type EntityManager } from 'typeorm';
+import type { SessionEndReason } from '../entities/auth-session.entity';
+import type { ClinicScope } from '../tenancy/clinic-scope';
+
+/** A refresh token with its session, as a refresh reads it (locked). */
+export interface RefreshTokenRow {
+  session_id: string;
+  token_hash: string;
+  expires_at: Date;
+  used_at: Date | null;
+  revoked_at: Date | null;
+  user_id: string;
+  session_created_at: Date;
+}
+
+export interface SessionRow {
+  id: string;
+  created_at: Date;
+  last_used_at: Date | null;
+  user_agent: string | null;
+  ip: string | null;
+}
+
+/** Which sessions to end: one, or every one of a user (but `except`). */
+export type SessionSelection = { sessionId: string } | { userId: string; except?: string };
+
+/** The request's client, recorded on a session. */
+export interface SessionClient {
+  ip: string | null;
+  userAgent: string | null;
+}
+
+/**
+ * The auth guard's check (every authenticated request runs it: prepared once per connection):
+ * the session is live and its user active.
+ */
+const authenticateSql = (sessionId: string, userId: string, startedAfter: Date) =>
+  sql`SELECT u.clinic_id, u.role, u.is_admin FROM auth_sessions s JOIN users u ON u.id = s.user_id
+       WHERE s.id = ${sql.param(sessionId, 'uuid')} AND s.user_id = ${sql.param(userId, 'uuid')} AND s.revoked_at IS NULL
+         AND s.created_at > ${sql.param(startedAfter, 'timestamptz')} AND u.deactivated_at IS NULL`;
+
+/** Every statement on auth_sessions, refresh_tokens and password_resets. */
+@Injectable()
+export class SessionsStore {
+  constructor(@InjectDataSource() private readonly db: DataSource) {}
+
+  /** The signed-in user's clinic, role and admin flag when the session is live; null otherwise. */
+  async authenticate(
+    sessionId: string,
+    userId: string,
+    startedAfter: Date,
+  ): Promise<{ clinic_id: string; role: Role; is_admin: boolean } | null> {
+    const [row] = await queryRows<{ clinic_id: string; role: Role; is_admin: boolean }>(
+      this.db.manager,
+      authenticateSql(sessionId, userId, startedAfter),
+      { prepare: true },
+    );
+    return row ?? null;
+  }
+
+  /** A new session started `now` from `client`. */
+  async start(manager: EntityManager, userId: string, now: Date, client: SessionClient): Promise<string> {
+    const [session] = await queryRows<{ id: string }>(
+      manager,
+      sql`INSERT INTO auth_sessions (user_id, created_at, last_used_at, ip, user_agent)
+          VALUES (${sql.param(userId, 'uuid')}, ${sql.param(now, 'timestamptz')}, ${sql.param(now, 'timestamptz')}, ${client.ip}, ${client.userAgent})
+          RETURNING id`,
+    );
+    return session.id;
+  }
+
+  /** A session's refresh token (stored as a hash); answers its id. */
+  async addRefreshToken(manager: EntityManager, sessionId: string, tokenHash: string, expiresAt: Date): Promise<string> {
+    const [row] = await queryRows<{ id: string }>(
+      manager,
+      sql`INSERT INTO refresh_tokens (session_id, token_hash, expires_at)
+          VALUES (${sql.param(sessionId, 'uuid')}, ${tokenHash}, ${sql.param(expiresAt, 'timestamptz')}) RETURNING id`,
+    );
+    return row.id;
+  }
+
+  /** A refresh token and its session, both locked for the transaction. */
+  async lockRefreshToken(manager: EntityManager, tokenId: string): Promise<RefreshTokenRow | null> {
+    const [row] = await queryRows<RefreshTokenRow>(
+      manager,
+      sql`SELECT t.session_id, t.token_hash, t.expires_at, t.used_at, s.revoked_at, s.user_id, s.created_at AS session_created_at
+            FROM refresh_tokens t JOIN auth_sessions s ON s.id = t.session_id
+           WHERE t.id = ${sql.param(tokenId, 'uuid')}
+             FOR UPDATE OF t, s`,
+    );
+    return row ?? null;
+  }
+
+  /** Rotation: the token is used up and its session was used now from `client`. */
+  async rotated(manager: EntityManager, tokenId: string, sessionId: string, now: Date, client: SessionClient): Promise<void> {
+    await queryRows(
+      manager,
+      sql`UPDATE refresh_tokens SET used_at = ${sql.param(now, 'timestamptz')} WHERE id = ${sql.param(tokenId, 'uuid')}`,
+    );
+    await queryRows(
+      manager,
+      sql`UPDATE auth_sessions SET last_used_at = ${sql.param(now, 'timestamptz')}, ip = coalesce(${client.ip}, ip),
+                 user_agent = coalesce(${client.userAgent}, user_agent)
+           WHERE id = ${sql.param(sessionId, 'uuid')}`,
+    );
+  }
+
+  /** The caller's live sessions: not revoked, started after `startedAfter`, with a refresh token usable at `now`. */
+  async live(scope: ClinicScope, startedAfter: Date, now: Date): Promise<SessionRow[]> {
+    return queryRows<SessionRow>(
+      this.db.manager,
+      sql`SELECT s.id, s.created_at, s.last_used_at, s.user_agent, s.ip
+            FROM auth_sessions s
+           WHERE s.user_id = ${sql.param(scope.userId, 'uuid')} AND s.revoked_at IS NULL
+             AND s.created_at > ${sql.param(startedAfter, 'timestamptz')}
+             AND EXISTS (SELECT 1 FROM refresh_tokens t
+                          WHERE t.session_id = s.id AND t.used_at IS NULL AND t.expires_at > ${sql.param(now, 'timestamptz')})
+           ORDER BY coalesce(s.last_used_at, s.created_at) DESC, s.id`,
+    );
+  }
+
+  /** Ends one of the caller's own live sessions; false when there is none such. */
+  async endOwn(scope: ClinicScope, sessionId: string, now: Date): Promise<boolean> {
+    const ended = await queryRows(
+      this.db.manager,
+      sql`UPDATE auth_sessions SET revoked_at = ${sql.param(now, 'timestamptz')}, revoked_reason = 'ended_by_user'
+           WHERE id = ${sql.param(sessionId, 'uuid')} AND user_id = ${sql.param(scope.userId, 'uuid')} AND revoked_at IS NULL
+          RETURNING id`,
+    );
+    return ended.length > 0;
+  }
+
+  /** Revokes one session, every session of a user, or every one but `except`. */
+  async end(manager: EntityManager, which: SessionSelection, reason: SessionEndReason, now: Date): Promise<void> {
+    const where =
+      'sessionId' in which
+        ? sql`id = ${sql.param(which.sessionId, 'uuid')}`
+        : sql`user_id = ${sql.param(which.userId, 'uuid')} ${which.except ? sql`AND id <> ${sql.param(which.except, 'uuid')}` : sql.empty}`;
+    await queryRows(
+      manager,
+      sql`UPDATE auth_sessions SET revoked_at = ${sql.param(now, 'timestamptz')}, revoked_reason = ${reason}
+           WHERE ${where} AND revoked_at IS NULL`,
+    );
+  }
+
+  /**
+   * A password reset for the active account with this email and its outbox event (`type`, with
+   * the reset's id) in one statement; nothing for an unknown, invited-only or deactivated address.
+   */
+  async requestReset(reset: { id: string; email: string; tokenHash: string; expiresAt: Date; eventType: string }): Promise<void> {
+    await queryRows(
+      this.db.manager,
+      sql`WITH target AS (
+            SELECT id FROM users
+             WHERE lower(email) = lower(${sql.param(reset.email, 'text')}) AND deactivated_at IS NULL AND activated_at IS NOT NULL
+          ), reset AS (
+            INSERT INTO password_resets (id, user_id, token_hash, expires_at)
+            SELECT ${sql.param(reset.id, 'uuid')}, id, ${sql.param(reset.tokenHash, 'text')}, ${sql.param(reset.expiresAt, 'timestamptz')}
+              FROM target
+            RETURNING id
+          )
+          ${outboxInsert(sql`reset`, { referralId: sql`NULL::uuid`, referralEventId: sql`NULL::uuid` }, { type: reset.eventType, payload: { passwordResetId: reset.id } })}`,
+    );
+  }
+
+  /** The reset with this token hash, locked. */
+  async lockReset(
+    manager: EntityManager,
+    tokenHash: string,
+  ): Promise<{ id: string; user_id: string; expires_at: Date; used_at: Date | null } | null> {
+    const [row] = await queryRows<{ id: string; user_id: string; expires_at: Date; used_at: Date | null }>(
+      manager,
+      sql`SELECT r.id, r.user_id, r.expires_at, r.used_at FROM password_resets r WHERE r.token_hash = ${tokenHash} FOR UPDATE`,
+    );
+    return row ?? null;
+  }
+
+  /** Uses up every open reset of a user (a reset link asked for before a change must not undo it). */
+  async useResets(manager: EntityManager, userId: string, now: Date): Promise<void> {
+    await queryRows(
+      manager,
+      sql`UPDATE password_resets SET used_at = ${sql.param(now, 'timestamptz')} WHERE user_id = ${sql.param(userId, 'uuid')} AND used_at IS NULL`,
+    );
+  }
+}

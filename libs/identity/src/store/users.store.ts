@@ -1,0 +1,365 @@
+import { Injectable } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import { AppError, PRACTITIONER_ROLES, type PractitionerRole, type Role } from '@referloop/common';
+import { queryRows, sql, type Sql } from '@referloop/database';
+import { DataSource, type EntityManager } from 'typeorm';
+import type { ClinicScope } from '../tenancy/clinic-scope';
+import type { ClinicSummaryFields, UserFields } from '../views';
+
+/**
+ * Every statement on `users` (and the postal centroids the directory measures from). Rows of the
+ * caller's own clinic are read and written only with their {@link ClinicScope}; the reads across
+ * clinics are the named methods {@link UsersStore.visiblePractitioner} and {@link UsersStore.directory},
+ * which show only listed practitioners; the sign-in flows, which have no caller yet, use the
+ * `account…` methods.
+ */
+
+/** A user row, columns aliased to the entity's property names (what `userView` takes). */
+export type UserRow = Omit<UserFields, 'licenceVerifierName'> & { licenceVerifierName: string | null };
+
+/** A user with their clinic's summary (the directory and the practitioner profile). */
+export interface PractitionerRow extends UserRow {
+  clinicName: string;
+  clinicCity: string;
+  clinicRegion: string;
+  clinicPostalCode: string;
+  clinicCountry: string;
+}
+
+/** The columns a new user row is written with. */
+export interface NewUser {
+  clinicId: string;
+  email: string;
+  passwordHash: string | null;
+  fullName: string;
+  role: Role;
+  isAdmin?: boolean;
+  licenceNumber?: string | null;
+  licenceRegion?: string | null;
+  licenceExpiresOn?: string | null;
+  licenceVerifiedAt?: Date | null;
+  licenceVerifiedBy?: string | null;
+  specialties?: string[];
+  languages?: string[];
+  acceptingReferrals?: boolean;
+  bio?: string | null;
+  activatedAt: Date | null;
+}
+
+/** The profile columns a practitioner, an admin or a re-sent invitation may change. */
+export interface UserChanges {
+  fullName?: string;
+  role?: PractitionerRole;
+  specialties?: string[];
+  languages?: string[];
+  acceptingReferrals?: boolean;
+  bio?: string | null;
+  isAdmin?: boolean;
+  licenceNumber?: string;
+  licenceRegion?: string;
+  licenceExpiresOn?: string;
+  licenceVerifiedAt?: Date;
+  licenceVerifiedBy?: string;
+  deactivatedAt?: Date | null;
+}
+
+/** Each changeable property and its column. */
+const CHANGE_COLUMNS = {
+  fullName: 'full_name',
+  role: 'role',
+  specialties: 'specialties',
+  languages: 'languages',
+  acceptingReferrals: 'accepting_referrals',
+  bio: 'bio',
+  isAdmin: 'is_admin',
+  licenceNumber: 'licence_number',
+  licenceRegion: 'licence_region',
+  licenceExpiresOn: 'licence_expires_on',
+  licenceVerifiedAt: 'licence_verified_at',
+  licenceVerifiedBy: 'licence_verified_by',
+  deactivatedAt: 'deactivated_at',
+} as const satisfies Record<keyof UserChanges, string>;
+const CHANGE_COLUMN_NAMES = Object.values(CHANGE_COLUMNS);
+
+/** The user `u`'s columns with the name of the admin `v` who attested the licence (LEFT JOIN users v). */
+const USER_COLUMNS = sql`u.id, u.clinic_id AS "clinicId", u.email, u.full_name AS "fullName", u.role,
+  u.licence_number AS "licenceNumber", u.licence_region AS "licenceRegion",
+  u.licence_expires_on::text AS "licenceExpiresOn", u.licence_verified_at AS "licenceVerifiedAt",
+  u.licence_verified_by AS "licenceVerifiedBy", v.full_name AS "licenceVerifierName",
+  u.is_admin AS "isAdmin", u.specialties, u.languages, u.accepting_referrals AS "acceptingReferrals", u.bio,
+  u.activated_at AS "activatedAt", u.deactivated_at AS "deactivatedAt", u.created_at AS "createdAt", u.updated_at AS "updatedAt"`;
+/** The clinic `c`'s summary columns. */
+const CLINIC_SUMMARY_COLUMNS = sql`c.name AS "clinicName", c.address_city AS "clinicCity", c.address_region AS "clinicRegion",
+  c.address_postal_code AS "clinicPostalCode", c.address_country AS "clinicCountry"`;
+const FROM_USERS = sql`users u LEFT JOIN users v ON v.id = u.licence_verified_by`;
+
+/** Listed in the directory: a practitioner with a current licence who has joined and is active. `$today` a date. */
+const listed = (today: string, roles: readonly string[] = PRACTITIONER_ROLES) =>
+  sql`u.role = ANY(${sql.param(roles, 'text[]')}) AND u.licence_expires_on >= ${sql.param(today, 'date')}
+      AND u.activated_at IS NOT NULL AND u.deactivated_at IS NULL`;
+
+/**
+ * GET /practitioners/:id's read (hot, fixed text, prepared): any user of the caller's own clinic
+ * (invitees too), or a listed practitioner of another clinic.
+ */
+const visiblePractitionerSql = (scope: ClinicScope, id: string, today: string) =>
+  sql`SELECT ${USER_COLUMNS}, ${CLINIC_SUMMARY_COLUMNS}
+        FROM ${FROM_USERS} JOIN clinics c ON c.id = u.clinic_id
+       WHERE u.id = ${sql.param(id, 'uuid')}
+         AND (${scope.owns(sql`u.clinic_id`)} OR (${listed(today)}))`;
+
+export interface DirectoryFilter {
+  roles: readonly PractitionerRole[];
+  today: string;
+  specialty?: string;
+  city?: string;
+  postalCode?: string;
+  acceptingReferrals?: boolean;
+  /** Already escaped for LIKE. */
+  q?: string;
+  near?: { latitude: number; longitude: number; radiusKm?: number; unknownKm: number };
+  /** The keyset values after which the page starts: (rank, [distance,] full name, id). */
+  after?: unknown[];
+  limit: number;
+}
+
+export type DirectoryRow = PractitionerRow & { partnerRank: number; distanceKm: number | null };
+
+/** The clinic summary of a {@link PractitionerRow}. */
+export function clinicSummary(row: PractitionerRow): ClinicSummaryFields {
+  return {
+    id: row.clinicId,
+    name: row.clinicName,
+    addressCity: row.clinicCity,
+    addressRegion: row.clinicRegion,
+    addressPostalCode: row.clinicPostalCode,
+    addressCountry: row.clinicCountry,
+  };
+}
+
+@Injectable()
+export class UsersStore {
+  constructor(@InjectDataSource() private readonly db: DataSource) {}
+
+  /** A user of the caller's clinic, optionally locked for the transaction; null for anyone else. */
+  async own(scope: ClinicScope, id: string, manager: EntityManager = this.db.manager, lock = false): Promise<UserRow | null> {
+    const [row] = await queryRows<UserRow>(
+      manager,
+      sql`SELECT ${USER_COLUMNS} FROM ${FROM_USERS}
+           WHERE u.id = ${sql.param(id, 'uuid')} AND ${scope.owns(sql`u.clinic_id`)}
+           ${lock ? sql`FOR UPDATE OF u` : sql.empty}`,
+    );
+    return row ?? null;
+  }
+
+  /** The signed-in caller's own row with their clinic's summary. */
+  async self(scope: ClinicScope): Promise<PractitionerRow | null> {
+    const [row] = await queryRows<PractitionerRow>(
+      this.db.manager,
+      sql`SELECT ${USER_COLUMNS}, ${CLINIC_SUMMARY_COLUMNS}
+            FROM ${FROM_USERS} JOIN clinics c ON c.id = u.clinic_id
+           WHERE u.id = ${sql.param(scope.userId, 'uuid')} AND ${scope.owns(sql`u.clinic_id`)}`,
+    );
+    return row ?? null;
+  }
+
+  /** The caller's own password hash (to check their current password). */
+  async ownPasswordHash(scope: ClinicScope): Promise<string | null> {
+    const [row] = await queryRows<{ password_hash: string | null }>(
+      this.db.manager,
+      sql`SELECT password_hash FROM users WHERE id = ${sql.param(scope.userId, 'uuid')} AND ${scope.owns(sql`clinic_id`)}`,
+    );
+    return row?.password_hash ?? null;
+  }
+
+  /** Applies `changes` to a user of the caller's clinic and answers the row; null when it is not theirs. */
+  async updateOwn(
+    scope: ClinicScope,
+    id: string,
+    changes: UserChanges,
+    now: Date,
+    manager: EntityManager = this.db.manager,
+  ): Promise<UserRow | null> {
+    const sets = (Object.keys(CHANGE_COLUMNS) as (keyof UserChanges)[])
+      .filter((key) => changes[key] !== undefined)
+      .map((key) => sql`${sql.identifier(CHANGE_COLUMN_NAMES, CHANGE_COLUMNS[key])} = ${changes[key]}`);
+    const updated = await queryRows<{ id: string }>(
+      manager,
+      sql`UPDATE users SET ${sql.join([...sets, sql`updated_at = ${sql.param(now, 'timestamptz')}`])}
+           WHERE id = ${sql.param(id, 'uuid')} AND ${scope.owns(sql`clinic_id`)} RETURNING id`,
+    );
+    return updated.length ? this.own(scope, id, manager) : null;
+  }
+
+  /**
+   * Call inside the transaction that is about to take `userId`'s admin rights away (or make them
+   * inactive): throws 422 `last_admin` unless another active admin of the caller's clinic remains.
+   * The clinic row is locked first, so two admins removing each other at once cannot both succeed.
+   */
+  async assertAnotherActiveAdmin(scope: ClinicScope, manager: EntityManager, userId: string): Promise<void> {
+    await queryRows(manager, sql`SELECT 1 FROM clinics c WHERE ${scope.owns(sql`c.id`)} FOR UPDATE`);
+    const [{ others }] = await queryRows<{ others: number }>(
+      manager,
+      sql`SELECT count(*)::int AS others FROM users
+           WHERE ${scope.owns(sql`clinic_id`)} AND id <> ${sql.param(userId, 'uuid')}
+             AND is_admin AND activated_at IS NOT NULL AND deactivated_at IS NULL`,
+    );
+    if (others === 0) throw new AppError('last_admin', 'The clinic must keep at least one active admin');
+  }
+
+  /** Every user of the caller's clinic, keyset-paged by (full name, id). */
+  async members(scope: ClinicScope, page: { after?: [string, string]; limit: number }): Promise<UserRow[]> {
+    const after = page.after ? sql`AND (u.full_name, u.id) > (${page.after[0]}, ${sql.param(page.after[1], 'uuid')})` : sql.empty;
+    return queryRows<UserRow>(
+      this.db.manager,
+      sql`SELECT ${USER_COLUMNS} FROM ${FROM_USERS}
+           WHERE ${scope.owns(sql`u.clinic_id`)} ${after}
+           ORDER BY u.full_name, u.id LIMIT ${page.limit}`,
+    );
+  }
+
+  /** The practitioners of the caller's clinic (not its plain admins), by name: the metrics' rows. */
+  async practitionersOf(scope: ClinicScope): Promise<{ id: string; full_name: string; role: string }[]> {
+    return queryRows(
+      this.db.manager,
+      sql`SELECT id, full_name, role FROM users WHERE ${scope.owns(sql`clinic_id`)} AND role <> 'clinic_admin' ORDER BY full_name, id`,
+    );
+  }
+
+  /** Cross-clinic: a user of the caller's clinic, or a listed practitioner of another; null otherwise. Prepared. */
+  async visiblePractitioner(scope: ClinicScope, id: string, today: string): Promise<PractitionerRow | null> {
+    const [row] = await queryRows<PractitionerRow>(this.db.manager, visiblePractitionerSql(scope, id, today), { prepare: true });
+    return row ?? null;
+  }
+
+  /**
+   * Cross-clinic: the directory of listed practitioners. The caller's partners first (their own,
+   * then their clinic's), then with `near` the nearest, then by name; `limit` rows from `after`.
+   */
+  async directory(scope: ClinicScope, filter: DirectoryFilter): Promise<DirectoryRow[]> {
+    const conditions: Sql[] = [listed(filter.today, filter.roles)];
+    if (filter.specialty) conditions.push(sql`${filter.specialty} = ANY(u.specialties)`);
+    if (filter.city) conditions.push(sql`lower(c.address_city) = lower(${filter.city})`);
+    if (filter.postalCode) {
+      conditions.push(sql`upper(replace(c.address_postal_code, ' ', '')) = upper(replace(${filter.postalCode}, ' ', ''))`);
+    }
+    if (filter.acceptingReferrals !== undefined) conditions.push(sql`u.accepting_referrals = ${filter.acceptingReferrals}`);
+    if (filter.q) {
+      const q = `%${filter.q}%`;
+      conditions.push(sql`(u.full_name ILIKE ${q} OR c.name ILIKE ${q} OR u.bio ILIKE ${q})`);
+    }
+    const near = filter.near;
+    // Great-circle (haversine) distance in km to the clinic's centroid `pc`; null without one
+    // (checked first: `least` ignores nulls). `least` keeps rounding from pushing asin's argument past 1.
+    const distance = near
+      ? sql`CASE WHEN pc.code IS NOT NULL THEN 12742.0 * asin(least(1.0, sqrt(
+            power(sin(radians(pc.latitude - ${near.latitude}) / 2), 2)
+          + cos(radians(${near.latitude})) * cos(radians(pc.latitude)) * power(sin(radians(pc.longitude - ${near.longitude}) / 2), 2)))) END`
+      : sql`NULL::float8`;
+    if (near?.radiusKm !== undefined) conditions.push(sql`k.distance <= ${near.radiusKm}`);
+    const sortKey = near
+      ? sql`k.partner_rank, coalesce(k.distance, ${near.unknownKm}::float8), u.full_name, u.id`
+      : sql`k.partner_rank, u.full_name, u.id`;
+    if (filter.after) conditions.push(sql`(${sortKey}) > (${sql.join(filter.after.map((value) => sql`${value}`))})`);
+    return queryRows<DirectoryRow>(
+      this.db.manager,
+      sql`SELECT ${USER_COLUMNS}, ${CLINIC_SUMMARY_COLUMNS}, k.partner_rank AS "partnerRank", k.distance AS "distanceKm"
+            FROM ${FROM_USERS} JOIN clinics c ON c.id = u.clinic_id
+            LEFT JOIN user_partners mp ON mp.user_id = ${sql.param(scope.userId, 'uuid')} AND mp.practitioner_id = u.id
+            LEFT JOIN clinic_partners cp ON ${scope.owns(sql`cp.clinic_id`)} AND cp.practitioner_id = u.id
+            ${near ? sql`LEFT JOIN postal_centroids pc ON pc.code = postal_centroid_code(c.address_postal_code)` : sql.empty}
+            CROSS JOIN LATERAL (
+              -- 0: the caller's own partner, 1: their clinic's, 2: anyone else.
+              SELECT CASE WHEN mp.user_id IS NOT NULL THEN 0 WHEN cp.clinic_id IS NOT NULL THEN 1 ELSE 2 END AS partner_rank,
+                     ${distance} AS distance
+            ) k
+           WHERE ${sql.join(conditions, sql` AND `)}
+           ORDER BY ${sortKey}
+           LIMIT ${filter.limit}`,
+    );
+  }
+
+  /** The centroid of a written postal code, or null when the dataset does not know it. */
+  async centroid(postalCode: string): Promise<{ latitude: number; longitude: number } | null> {
+    const [row] = await queryRows<{ latitude: number; longitude: number }>(
+      this.db.manager,
+      sql`SELECT latitude, longitude FROM postal_centroids WHERE code = postal_centroid_code(${postalCode})`,
+    );
+    return row ?? null;
+  }
+
+  // ---- Sign-in flows and invitations (no signed-in caller of the user's clinic yet) ----
+
+  /** Sign-in: the account with this email (case-insensitive) and its password hash. */
+  async accountByEmail(email: string): Promise<(UserRow & { passwordHash: string | null }) | null> {
+    const [row] = await queryRows<UserRow & { passwordHash: string | null }>(
+      this.db.manager,
+      sql`SELECT ${USER_COLUMNS}, u.password_hash AS "passwordHash" FROM ${FROM_USERS} WHERE lower(u.email) = lower(${email})`,
+    );
+    return row ?? null;
+  }
+
+  /** Sign-in flows: the account a token already identified. */
+  async account(id: string, manager: EntityManager = this.db.manager): Promise<UserRow | null> {
+    const [row] = await queryRows<UserRow>(
+      manager,
+      sql`SELECT ${USER_COLUMNS} FROM ${FROM_USERS} WHERE u.id = ${sql.param(id, 'uuid')}`,
+    );
+    return row ?? null;
+  }
+
+  /** Sets an account's password (a reset, a change, an accepted invitation: `activatedAt` then too). */
+  async setPassword(manager: EntityManager, id: string, passwordHash: string, now: Date, activatedAt?: Date): Promise<void> {
+    await queryRows(
+      manager,
+      sql`UPDATE users SET password_hash = ${passwordHash}, updated_at = ${sql.param(now, 'timestamptz')}
+             ${activatedAt ? sql`, activated_at = ${sql.param(activatedAt, 'timestamptz')}` : sql.empty}
+           WHERE id = ${sql.param(id, 'uuid')}`,
+    );
+  }
+
+  /** A new user (a registering admin, an invitee); unique violations on the email are the caller's to map. */
+  async insert(manager: EntityManager, user: NewUser, now: Date): Promise<UserRow> {
+    const [{ id }] = await queryRows<{ id: string }>(
+      manager,
+      sql`INSERT INTO users (clinic_id, email, password_hash, full_name, role, is_admin, licence_number, licence_region,
+                             licence_expires_on, licence_verified_at, licence_verified_by, specialties, languages,
+                             accepting_referrals, bio, activated_at, created_at, updated_at)
+          VALUES (${sql.param(user.clinicId, 'uuid')}, ${user.email}, ${user.passwordHash}, ${user.fullName}, ${user.role},
+                  ${user.isAdmin ?? false}, ${user.licenceNumber ?? null}, ${user.licenceRegion ?? null},
+                  ${sql.param(user.licenceExpiresOn ?? null, 'date')}, ${sql.param(user.licenceVerifiedAt ?? null, 'timestamptz')},
+                  ${sql.param(user.licenceVerifiedBy ?? null, 'uuid')}, ${sql.param(user.specialties ?? [], 'text[]')},
+                  ${sql.param(user.languages ?? [], 'text[]')}, ${user.acceptingReferrals ?? true}, ${user.bio ?? null},
+                  ${sql.param(user.activatedAt, 'timestamptz')}, ${sql.param(now, 'timestamptz')}, ${sql.param(now, 'timestamptz')})
+          RETURNING id`,
+    );
+    return (await this.account(id, manager)) as UserRow;
+  }
+
+  /** Invitations: the account holding this email, locked for the transaction. */
+  async lockAccountByEmail(manager: EntityManager, email: string): Promise<UserRow | null> {
+    const [row] = await queryRows<UserRow>(
+      manager,
+      sql`SELECT ${USER_COLUMNS} FROM ${FROM_USERS} WHERE lower(u.email) = lower(${email}) FOR UPDATE OF u`,
+    );
+    return row ?? null;
+  }
+
+  /**
+   * A revoked invitation: removes the caller's clinic's invitee if they never signed in. Were
+   * anything to point at them, the row stays (a savepoint keeps the transaction usable).
+   */
+  async deleteNeverActivated(scope: ClinicScope, manager: EntityManager, id: string): Promise<void> {
+    await queryRows(manager, sql`SAVEPOINT revoke_invitee`);
+    try {
+      await queryRows(
+        manager,
+        sql`DELETE FROM users WHERE id = ${sql.param(id, 'uuid')} AND ${scope.owns(sql`clinic_id`)} AND activated_at IS NULL`,
+      );
+      await queryRows(manager, sql`RELEASE SAVEPOINT revoke_invitee`);
+    } catch (error) {
+      if ((error as { driverError?: { code?: string } }).driverError?.code !== '23503') throw error;
+      await queryRows(manager, sql`ROLLBACK TO SAVEPOINT revoke_invitee`);
+    }
+  }
+}

@@ -1,0 +1,214 @@
+import { Injectable } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import type { ConsentScope } from '@referloop/common';
+import { isUniqueViolation, queryRows, sql } from '@referloop/database';
+import type { ClinicScope } from '@referloop/identity';
+import { DataSource, type EntityManager } from 'typeorm';
+import type { ConsentEntity } from '../entities/consent.entity';
+import type { PatientEntity } from '../entities/patient.entity';
+
+/** A patient row, columns aliased to the entity's property names. */
+export type PatientRow = Omit<PatientEntity, never>;
+/** A consent row, columns aliased to the entity's property names. */
+export type ConsentRow = Omit<ConsentEntity, never>;
+
+/** The patient columns that are written (all but id, clinic, creator and the timestamps). */
+export type PatientFields = Pick<
+  PatientEntity,
+  'firstName' | 'lastName' | 'dateOfBirth' | 'email' | 'phone' | 'preferredContact'
+>;
+
+/** Each writable property and its column. */
+const PATIENT_FIELD_COLUMNS = {
+  firstName: 'first_name',
+  lastName: 'last_name',
+  dateOfBirth: 'date_of_birth',
+  email: 'email',
+  phone: 'phone',
+  preferredContact: 'preferred_contact',
+} as const satisfies Record<keyof PatientFields, string>;
+const PATIENT_COLUMN_NAMES = Object.values(PATIENT_FIELD_COLUMNS);
+const PATIENT_FIELDS = Object.keys(PATIENT_FIELD_COLUMNS) as (keyof PatientFields)[];
+
+const PATIENT_COLUMNS = sql`p.id, p.clinic_id AS "clinicId", p.first_name AS "firstName", p.last_name AS "lastName",
+  p.date_of_birth::text AS "dateOfBirth", p.email, p.phone, p.preferred_contact AS "preferredContact",
+  p.source_referral_id AS "sourceReferralId", p.created_by AS "createdBy", p.created_at AS "createdAt", p.updated_at AS "updatedAt"`;
+const CONSENT_COLUMNS = sql`c.id, c.patient_id AS "patientId", c.clinic_id AS "clinicId", c.scope, c.granted_at AS "grantedAt",
+  c.recorded_by AS "recordedBy", c.revoked_at AS "revokedAt", c.revoked_by AS "revokedBy", c.created_at AS "createdAt"`;
+
+/**
+ * Every statement on `patients` and `patient_consents`. Both are clinic-owned: each method takes the
+ * caller's {@link ClinicScope}, and another clinic's row is simply not there (404). The one
+ * exception is {@link PatientsStore.unsubscribe}, where a signed unsubscribe token stands for the
+ * patient and there is no signed-in caller.
+ */
+@Injectable()
+export class PatientsStore {
+  constructor(@InjectDataSource() private readonly db: DataSource) {}
+
+  async insert(scope: ClinicScope, manager: EntityManager, patient: PatientFields, now: Date): Promise<PatientRow> {
+    const [row] = await queryRows<PatientRow>(
+      manager,
+      sql`INSERT INTO patients AS p (clinic_id, created_by, created_at, updated_at,
+                                  ${sql.join(PATIENT_FIELDS.map((field) => sql.identifier(PATIENT_COLUMN_NAMES, PATIENT_FIELD_COLUMNS[field])))})
+          VALUES (${sql.param(scope.clinicId, 'uuid')}, ${sql.param(scope.userId, 'uuid')}, ${sql.param(now, 'timestamptz')},
+                  ${sql.param(now, 'timestamptz')}, ${sql.join(PATIENT_FIELDS.map((field) => sql`${patient[field]}`))})
+          RETURNING ${PATIENT_COLUMNS}`,
+    );
+    return row;
+  }
+
+  /** A patient of the caller's clinic, or null. */
+  async get(scope: ClinicScope, id: string, manager: EntityManager = this.db.manager): Promise<PatientRow | null> {
+    const [row] = await queryRows<PatientRow>(
+      manager,
+      sql`SELECT ${PATIENT_COLUMNS} FROM patients p WHERE p.id = ${sql.param(id, 'uuid')} AND ${scope.owns(sql`p.clinic_id`)}`,
+    );
+    return row ?? null;
+  }
+
+  /** Applies the defined `changes` to a patient of the caller's clinic; null when it is not theirs. */
+  async update(
+    scope: ClinicScope,
+    manager: EntityManager,
+    id: string,
+    changes: Partial<PatientFields>,
+    now: Date,
+  ): Promise<PatientRow | null> {
+    const sets = PATIENT_FIELDS.filter((field) => changes[field] !== undefined).map(
+      (field) => sql`${sql.identifier(PATIENT_COLUMN_NAMES, PATIENT_FIELD_COLUMNS[field])} = ${changes[field]}`,
+    );
+    const [row] = await queryRows<PatientRow>(
+      manager,
+      sql`UPDATE patients p SET ${sql.join([...sets, sql`updated_at = ${sql.param(now, 'timestamptz')}`])}
+           WHERE p.id = ${sql.param(id, 'uuid')} AND ${scope.owns(sql`p.clinic_id`)}
+          RETURNING ${PATIENT_COLUMNS}`,
+    );
+    return row ?? null;
+  }
+
+  /**
+   * The caller's clinic's patients by (last name, first name, id), `limit` rows after the keyset;
+   * each word of `words` (already escaped for LIKE) must be in the first or the last name.
+   */
+  async page(
+    scope: ClinicScope,
+    query: { words: string[]; after?: [string, string, string]; limit: number },
+  ): Promise<PatientRow[]> {
+    const conditions = [
+      scope.owns(sql`p.clinic_id`),
+      ...query.words.map((word) => {
+        const pattern = `%${word}%`;
+        return sql`(p.first_name ILIKE ${pattern} OR p.last_name ILIKE ${pattern})`;
+      }),
+    ];
+    if (query.after) {
+      const [last, first, id] = query.after;
+      conditions.push(sql`(p.last_name, p.first_name, p.id) > (${last}, ${first}, ${sql.param(id, 'uuid')})`);
+    }
+    return queryRows<PatientRow>(
+      this.db.manager,
+      sql`SELECT ${PATIENT_COLUMNS} FROM patients p WHERE ${sql.join(conditions, sql` AND `)}
+           ORDER BY p.last_name, p.first_name, p.id LIMIT ${query.limit}`,
+    );
+  }
+
+  /** The consents of patients of the caller's clinic, oldest first. */
+  async consentsOf(scope: ClinicScope, patientIds: string[], manager: EntityManager = this.db.manager): Promise<ConsentRow[]> {
+    if (patientIds.length === 0) return [];
+    return queryRows<ConsentRow>(
+      manager,
+      sql`SELECT ${CONSENT_COLUMNS} FROM patient_consents c
+           WHERE c.patient_id = ANY(${sql.param(patientIds, 'uuid[]')}) AND ${scope.owns(sql`c.clinic_id`)}
+           ORDER BY c.created_at, c.id`,
+    );
+  }
+
+  /**
+   * Records a consent for a patient of the caller's clinic (`recordedBy` the caller). Granting a
+   * scope that is already active answers the active consent; a savepoint keeps a concurrent
+   * duplicate from aborting the surrounding transaction.
+   */
+  async grant(
+    scope: ClinicScope,
+    manager: EntityManager,
+    patientId: string,
+    consent: { scope: ConsentScope; grantedAt: Date },
+    now: Date,
+  ): Promise<ConsentRow> {
+    await queryRows(manager, sql`SAVEPOINT grant_consent`);
+    try {
+      const [row] = await queryRows<ConsentRow>(
+        manager,
+        sql`INSERT INTO patient_consents AS c (patient_id, clinic_id, scope, granted_at, recorded_by, created_at)
+            VALUES (${sql.param(patientId, 'uuid')}, ${sql.param(scope.clinicId, 'uuid')}, ${consent.scope},
+                    ${sql.param(consent.grantedAt, 'timestamptz')}, ${sql.param(scope.userId, 'uuid')}, ${sql.param(now, 'timestamptz')})
+            RETURNING ${CONSENT_COLUMNS}`,
+      );
+      await queryRows(manager, sql`RELEASE SAVEPOINT grant_consent`);
+      return row;
+    } catch (error) {
+      await queryRows(manager, sql`ROLLBACK TO SAVEPOINT grant_consent`);
+      if (!isUniqueViolation(error, 'patient_consents_active_key')) throw error;
+      const [active] = await queryRows<ConsentRow>(
+        manager,
+        sql`SELECT ${CONSENT_COLUMNS} FROM patient_consents c
+             WHERE c.patient_id = ${sql.param(patientId, 'uuid')} AND ${scope.owns(sql`c.clinic_id`)}
+               AND c.scope = ${consent.scope} AND c.revoked_at IS NULL`,
+      );
+      return active;
+    }
+  }
+
+  /** A consent of a patient of the caller's clinic, locked; null when there is none such. */
+  async lockConsent(
+    scope: ClinicScope,
+    manager: EntityManager,
+    patientId: string,
+    consentId: string,
+  ): Promise<ConsentRow | null> {
+    const [row] = await queryRows<ConsentRow>(
+      manager,
+      sql`SELECT ${CONSENT_COLUMNS} FROM patient_consents c
+           WHERE c.id = ${sql.param(consentId, 'uuid')} AND c.patient_id = ${sql.param(patientId, 'uuid')}
+             AND ${scope.owns(sql`c.clinic_id`)}
+             FOR UPDATE`,
+    );
+    return row ?? null;
+  }
+
+  /** Revokes a consent of the caller's clinic, by the caller. */
+  async revoke(scope: ClinicScope, manager: EntityManager, consentId: string, now: Date): Promise<ConsentRow | null> {
+    const [row] = await queryRows<ConsentRow>(
+      manager,
+      sql`UPDATE patient_consents c SET revoked_at = ${sql.param(now, 'timestamptz')}, revoked_by = ${sql.param(scope.userId, 'uuid')}
+           WHERE c.id = ${sql.param(consentId, 'uuid')} AND ${scope.owns(sql`c.clinic_id`)}
+          RETURNING ${CONSENT_COLUMNS}`,
+    );
+    return row ?? null;
+  }
+
+  /**
+   * The patient's one-click unsubscribe (no signed-in caller: the signed token stood for the
+   * patient): locks their `patient_notifications` consent; null when there is none.
+   */
+  async lockNotificationConsent(
+    manager: EntityManager,
+    consentId: string,
+  ): Promise<{ patient_id: string; clinic_id: string; revoked: boolean } | null> {
+    const [row] = await queryRows<{ patient_id: string; clinic_id: string; revoked: boolean }>(
+      manager,
+      sql`SELECT patient_id, clinic_id, revoked_at IS NOT NULL AS revoked FROM patient_consents
+           WHERE id = ${sql.param(consentId, 'uuid')} AND scope = 'patient_notifications' FOR UPDATE`,
+    );
+    return row ?? null;
+  }
+
+  /** …and revokes it, with no actor. */
+  async unsubscribe(manager: EntityManager, consentId: string, now: Date): Promise<void> {
+    await queryRows(
+      manager,
+      sql`UPDATE patient_consents SET revoked_at = ${sql.param(now, 'timestamptz')} WHERE id = ${sql.param(consentId, 'uuid')}`,
+    );
+  }
+}
