@@ -10,6 +10,7 @@ import {
   type TestApp,
   type TestClinic,
 } from './support/test-app';
+import { createPatient } from './support/referral-helpers';
 
 // The access matrix: every authenticated route against every way of not being signed in (401),
 // the wrong role in the right clinic (403), and another clinic's rows (404, never revealed).
@@ -263,6 +264,56 @@ describe('access control', () => {
 
     it('an unknown id is 404', async () => {
       expectProblem(await t.http.get(`/api/v1/practitioners/${randomUUID()}`).set(lmtA.auth), 404, 'not_found');
+    });
+
+    it("answers another clinic's patient, consent, user, invitation and session ids with 404 and changes none of them", async () => {
+      const created = await createPatient(t.http, ptB);
+      const patient = (await t.http.get(`/api/v1/patients/${created.id}`).set(ptB.auth).expect(200)).body as {
+        firstName: string;
+        consents: { id: string; active: boolean }[];
+      };
+      const consentId = patient.consents[0].id;
+      await t.http
+        .post('/api/v1/practitioners')
+        .set(clinicB.admin.auth)
+        .send(practitionerPayload('massage_therapist', new Date(), { fullName: 'Invited to Beta' }))
+        .expect(201);
+      const invitations = await t.http.get('/api/v1/invitations').set(clinicB.admin.auth).expect(200);
+      const invitationId = (invitations.body.items as { id: string; status: string }[]).find((i) => i.status === 'pending')!.id;
+      const { sid: sessionB } = decode(ptB.accessToken) as Claims;
+
+      const foreign: [Method, string, object?][] = [
+        ['get', `/api/v1/patients/${created.id}`],
+        ['patch', `/api/v1/patients/${created.id}`, { firstName: 'Hijacked' }],
+        ['post', `/api/v1/patients/${created.id}/consents`, { scope: 'patient_notifications' }],
+        ['post', `/api/v1/patients/${created.id}/consents/${consentId}/revoke`],
+        ['post', `/api/v1/practitioners/${ptB.id}/deactivate`],
+        ['post', `/api/v1/practitioners/${ptB.id}/reactivate`],
+        ['post', `/api/v1/invitations/${invitationId}/resend`],
+        ['delete', `/api/v1/invitations/${invitationId}`],
+        ['delete', `/api/v1/me/sessions/${sessionB}`],
+      ];
+      for (const [method, path, body] of foreign) {
+        const req = t.http[method](path).set(clinicA.admin.auth);
+        expectProblem(await (body ? req.send(body) : req), 404, 'not_found');
+      }
+
+      // Nothing of clinic B changed, and its rows are in none of clinic A's lists.
+      const after = await t.http.get(`/api/v1/patients/${created.id}`).set(ptB.auth).expect(200);
+      expect(after.body.firstName).toBe(patient.firstName);
+      expect(after.body.consents).toEqual(patient.consents);
+      expect((await t.http.get('/api/v1/me').set(ptB.auth).expect(200)).body.active).toBe(true);
+      const stillPending = await t.http.get('/api/v1/invitations').set(clinicB.admin.auth).expect(200);
+      expect(stillPending.body.items).toEqual(invitations.body.items);
+      const ids = async (path: string, query: Record<string, string> = {}) =>
+        ((await t.http.get(path).query(query).set(clinicA.admin.auth).expect(200)).body.items as { id: string }[]).map(
+          (item) => item.id,
+        );
+      expect(await ids('/api/v1/patients', { q: created.lastName })).not.toContain(created.id);
+      expect(await ids('/api/v1/clinics/me/members')).not.toContain(ptB.id);
+      expect(await ids('/api/v1/invitations')).not.toContain(invitationId);
+      expect(await ids('/api/v1/admin/audit-events', { actorId: ptB.id })).toEqual([]);
+      expect(await ids('/api/v1/admin/audit-events', { actorId: clinicB.admin.id })).toEqual([]);
     });
   });
 
