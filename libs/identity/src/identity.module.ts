@@ -1,13 +1,11 @@
 import { Module } from '@nestjs/common';
 import { JwtModule } from '@nestjs/jwt';
-import { TypeOrmModule } from '@nestjs/typeorm';
 import { Clock } from '@referloop/common';
 import { APP_CONFIG, type AppConfig } from '@referloop/config';
 import { AuditLog } from './audit/audit-log';
 import { AuthService } from './auth/auth.service';
 import { PasswordHasher } from './auth/password-hasher';
 import { ClinicsService } from './clinics/clinics.service';
-import { IDENTITY_ENTITIES } from './entities';
 import { InvitationsService } from './invitations/invitations.service';
 import { PartnersService } from './practitioners/partners.service';
 import { PractitionersService } from './practitioners/practitioners.service';
@@ -19,7 +17,6 @@ import { UsersStore } from './store/users.store';
 
 @Module({
   imports: [
-    TypeOrmModule.forFeature(IDENTITY_ENTITIES),
     JwtModule.registerAsync({
       inject: [APP_CONFIG],
       useFactory: (config: AppConfig) => ({ secret: config.jwt.secret, signOptions: { algorithm: 'HS256' } }),
