@@ -31,7 +31,7 @@ export interface LicenceView {
 
 export interface LicenceVerifierView {
   id: string;
-  /** Null only in the sign-in answers, which do not look the admin up. */
+  /** Null when the admin who attested it is not known. */
   fullName: string | null;
 }
 
