@@ -2,13 +2,13 @@ import { Controller, Get, Headers, Inject, Res } from '@nestjs/common';
 import { ApiOperation, ApiResponse, ApiTags } from '@nestjs/swagger';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { APP_CONFIG, type AppConfig } from '@referloop/config';
-import { queryRows, sql } from '@referloop/database';
 import { NOTIFICATION_QUEUES } from '@referloop/notifications';
 import { QueueStoreProbe } from '@referloop/queue';
 import type { FastifyReply } from 'fastify';
 import { DataSource } from 'typeorm';
 import { Public } from '../auth/auth.decorators';
 import { isOperator } from '../http/operator-credential';
+import { databaseAnswers } from './health.store';
 
 const CHECK_TIMEOUT_MS = 2_000;
 
@@ -62,7 +62,7 @@ export class HealthController {
     const operator = isOperator(authorization, this.config.operator);
     let jobs: Record<string, Record<string, number>> | undefined;
     const [database, queue] = await Promise.all([
-      check(() => queryRows(this.db.manager, sql`SELECT 1`)),
+      check(() => databaseAnswers(this.db)),
       check(async () => {
         await this.queueStore.ping();
         if (operator) jobs = await this.queueStore.jobCounts(NOTIFICATION_QUEUES.map((q) => q.name));
