@@ -1,8 +1,10 @@
 import { type FormEvent, useRef, useState } from 'react';
 import { api, call, download } from '../api/client';
 import { errorMessage } from '../api/problem';
-import type { Attachment } from '../api/types';
+import type { Attachment, Referral, ReferralStatus } from '../api/types';
 import { formatDateTime } from '../lib/format';
+import { recipientParty } from '../lib/labels';
+import { useReferenceData, useUser } from '../lib/session-hooks';
 import { Notice } from './Feedback';
 
 const MAX_BYTES = 10 * 1024 * 1024;
@@ -12,13 +14,31 @@ const size = (bytes: number) =>
   bytes < 1024 * 1024 ? `${Math.max(1, Math.round(bytes / 1024))} KB` : `${(bytes / 1024 / 1024).toFixed(1)} MB`;
 
 interface Props {
-  referralId: string;
-  attachments: Attachment[];
-  canUpload: boolean;
+  referral: Referral;
   onUploaded: () => void;
 }
 
-export function Attachments({ referralId, attachments, canUpload, onUploaded }: Props) {
+/**
+ * The referral's files. While it is a draft its sender side adds them; once sent, either side may
+ * add a document (a late X-ray report) until the referral ends: the other side is told, and such
+ * documents are marked as added after sending. Nothing sent is removed or replaced.
+ */
+export function Attachments({ referral, onUploaded }: Props) {
+  const user = useUser()!;
+  const { terminalStatuses } = useReferenceData();
+  const referralId = referral.id;
+  const attachments = referral.attachments ?? [];
+  const sent = referral.sentAt !== null;
+  const ended = terminalStatuses.includes(referral.status as ReferralStatus);
+  const canUpload = sent ? !ended : referral.allowedActions.includes('send');
+  const uploader = (id: string) =>
+    id === user.id
+      ? 'you'
+      : id === referral.senderId
+        ? referral.sender.fullName
+        : id === referral.recipientId
+          ? recipientParty(referral).fullName
+          : 'a clinic admin';
   const input = useRef<HTMLInputElement>(null);
   const [busy, setBusy] = useState(false);
   const [message, setMessage] = useState<{ tone: 'success' | 'error'; text: string } | null>(null);
@@ -78,6 +98,11 @@ export function Attachments({ referralId, attachments, canUpload, onUploaded }: 
                 {a.contentType.replace('application/', '').replace('image/', '').toUpperCase()} · {size(a.sizeBytes)} ·{' '}
                 {formatDateTime(a.createdAt)}
               </span>
+              {a.addedAfterSend && (
+                <span className="muted small" data-testid="added-after-send">
+                  <span className="tag">Added after sending</span> by {uploader(a.uploadedBy)}
+                </span>
+              )}
             </li>
           ))}
         </ul>
@@ -86,15 +111,29 @@ export function Attachments({ referralId, attachments, canUpload, onUploaded }: 
       {canUpload ? (
         <form className="upload" onSubmit={(event) => void upload(event)}>
           <label htmlFor="attachment-file">Add a file (PDF, PNG or JPEG, up to 10 MB)</label>
+          {sent && (
+            <p className="hint" id="attachment-file-hint">
+              The referral is sent: the other side is told about a document you add now.
+            </p>
+          )}
           <div className="upload-row">
-            <input id="attachment-file" ref={input} type="file" name="file" accept={ACCEPT} />
+            <input
+              id="attachment-file"
+              ref={input}
+              type="file"
+              name="file"
+              accept={ACCEPT}
+              aria-describedby={sent ? 'attachment-file-hint' : undefined}
+            />
             <button type="submit" className="button button-secondary" disabled={busy}>
               {busy ? 'Uploading…' : 'Upload'}
             </button>
           </div>
         </form>
       ) : (
-        <p className="muted small">Attachments are frozen once a referral is sent.</p>
+        <p className="muted small">
+          {ended ? 'No documents can be added: this referral has ended.' : 'Only the sender side adds files to a draft.'}
+        </p>
       )}
     </div>
   );
