@@ -101,6 +101,35 @@ describe('web app in the browser: profile, patients and phone size', () => {
     expect(consents.some((c) => c.scope === 'referral_sharing' && c.active)).toBe(false);
   });
 
+  it('the Patients page adds a patient, naming what is missing next to its field', async () => {
+    const page = await newPage('add-patient');
+    await signIn(page, lmt.email);
+    await visit(page, '/patients', 'Patients');
+    await page.getByRole('button', { name: 'Add patient' }).click();
+    const form = page.getByRole('form', { name: 'Add patient' });
+    await form.getByLabel('Last name').fill('Okafor');
+    await form.getByLabel('Date of birth').fill('1984-02-29');
+    await form.getByRole('button', { name: 'Add patient' }).click();
+    // Refused by the API (first name missing): said next to the field, not as raw API text.
+    await form.locator('.field-error').first().waitFor();
+    expect(await form.getByLabel('First name').getAttribute('aria-invalid')).toBe('true');
+    await shot(page, 'polish-03a-add-patient-errors');
+
+    await form.getByLabel('First name').fill('Chidi');
+    await form.getByLabel('Email').fill('chidi.okafor@example.test');
+    await form.getByLabel('Preferred contact').selectOption('phone');
+    await form.getByRole('checkbox', { name: 'Share with other practitioners' }).check();
+    await form.getByRole('button', { name: 'Add patient' }).click();
+    await page.getByText('Chidi Okafor added.').waitFor();
+    // Opened at once, with the consent given on the form.
+    await page.getByRole('form', { name: 'Details of Chidi Okafor' }).waitFor();
+    await page.getByRole('button', { name: 'Withdraw consent: share with other practitioners' }).waitFor();
+    await shot(page, 'polish-03b-patient-added');
+    const found = await t.http.get('/api/v1/patients').query({ q: 'Okafor' }).set(lmt.auth).expect(200);
+    expect(found.body.items).toHaveLength(1);
+    expect(found.body.items[0]).toMatchObject({ firstName: 'Chidi', preferredContact: 'phone', dateOfBirth: '1984-02-29' });
+  });
+
   it('list pages fit a phone, and the notification popup stays on screen', async () => {
     const page = await newPage('phone', PHONE);
     await signIn(page, admin.email);
