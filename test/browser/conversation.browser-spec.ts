@@ -82,7 +82,7 @@ describe('web app in the browser: the referral conversation and unread badges', 
     await run.shot(ptPage, 'conversation-01-empty');
 
     await write(ptPage, 'Could you send the X-ray report from last week?');
-    const [mine] = await messages(ptPage).all();
+    const mine = messages(ptPage).first();
     expect(await mine.innerText()).toMatch(/^You\s/);
     await mine.locator('time').waitFor();
     await ptPage.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Referrals' }).click();
@@ -99,7 +99,8 @@ describe('web app in the browser: the referral conversation and unread badges', 
     await run.shot(lmtPage, 'conversation-02-inbox-unread');
 
     await open(lmtPage, sent);
-    const [question] = await messages(lmtPage).all();
+    const question = messages(lmtPage).first();
+    await question.waitFor();
     expect(await question.innerText()).toContain('Priya Physio');
     expect(await question.innerText()).toContain('Could you send the X-ray report from last week?');
 

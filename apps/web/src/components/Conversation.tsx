@@ -49,28 +49,36 @@ export function Conversation({ referral }: { referral: Referral }) {
   const [status, setStatus] = useState('');
   const lastSeen = useRef<string | null>(null);
 
-  const refresh = useCallback(async () => {
-    try {
-      const all = await loadAll(referral.id);
-      setMessages(all);
-      setLoadError(null);
-      const last = all[all.length - 1]?.id ?? '';
-      // Shown, so read: mark it the first time and whenever something new arrived.
-      if (lastSeen.current !== last) {
-        lastSeen.current = last;
-        await markRead(referral.id);
+  /** Reads the messages; marks the referral read when asked to, or when a new message arrived. */
+  const refresh = useCallback(
+    async (markAnyway: boolean) => {
+      try {
+        const all = await loadAll(referral.id);
+        setMessages(all);
+        setLoadError(null);
+        const last = all[all.length - 1]?.id ?? '';
+        // Shown, so read.
+        if (markAnyway || lastSeen.current !== last) {
+          lastSeen.current = last;
+          await markRead(referral.id);
+        }
+      } catch (error) {
+        setLoadError(error);
       }
-    } catch (error) {
-      setLoadError(error);
-    }
-  }, [referral.id]);
+    },
+    [referral.id],
+  );
+
+  // A message moves the referral's `updatedAt`: whenever the page reloads the referral (an action,
+  // a live update), the conversation is read again.
+  useEffect(() => {
+    if (sent) void refresh(true);
+  }, [sent, refresh, referral.updatedAt]);
 
   useEffect(() => {
     if (!sent) return;
-    lastSeen.current = null;
-    void refresh();
     const timer = setInterval(() => {
-      if (document.visibilityState === 'visible') void refresh();
+      if (document.visibilityState === 'visible') void refresh(false);
     }, POLL_MS);
     return () => clearInterval(timer);
   }, [sent, refresh]);
@@ -83,7 +91,10 @@ export function Conversation({ referral }: { referral: Referral }) {
         : id === referral.recipientId
           ? recipientParty(referral).fullName
           : 'Clinic admin';
-  const otherSide = user.id === referral.senderId ? recipientParty(referral).fullName : referral.sender.fullName;
+  // The sender's side (the sender, or an admin of their clinic) writes to the recipient, and back.
+  const senderSide =
+    user.id === referral.senderId || (user.id !== referral.recipientId && user.clinicId === referral.sender.clinicId);
+  const otherSide = senderSide ? recipientParty(referral).fullName : referral.sender.fullName;
 
   const submit = async (event: FormEvent) => {
     event.preventDefault();
