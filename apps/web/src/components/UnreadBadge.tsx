@@ -1,5 +1,4 @@
-/** What a referral list item's unread count says to a screen reader. */
-export const unreadLabel = (count: number) => `${count} unread ${count === 1 ? 'message' : 'messages'}`;
+import { unreadBadgeText, unreadLabel } from '../lib/unread';
 
 /**
  * The count of what the other side wrote or did on a referral since you last opened it (the list
@@ -9,7 +8,7 @@ export function UnreadBadge({ count }: { count: number | undefined }) {
   if (!count) return null;
   return (
     <span className="unread-badge" role="img" aria-label={unreadLabel(count)} data-testid="unread-badge" data-count={count}>
-      {count > 99 ? '99+' : count}
+      {unreadBadgeText(count)}
     </span>
   );
 }
