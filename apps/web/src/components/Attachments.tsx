@@ -14,24 +14,30 @@ const size = (bytes: number) =>
   bytes < 1024 * 1024 ? `${Math.max(1, Math.round(bytes / 1024))} KB` : `${(bytes / 1024 / 1024).toFixed(1)} MB`;
 
 interface Props {
-  referral: Referral;
+  referralId: string;
+  attachments: Attachment[];
+  canUpload: boolean;
   onUploaded: () => void;
+  /** The referral was sent: what is added now is told to the other side. */
+  afterSend?: boolean;
+  /** Who uploaded a document added after sending, by user id. */
+  uploaderName?: (userId: string) => string;
+  /** Shown instead of the form when nothing can be added. */
+  lockedText?: string;
 }
 
 /**
- * The referral's files. While it is a draft its sender side adds them; once sent, either side may
- * add a document (a late X-ray report) until the referral ends: the other side is told, and such
- * documents are marked as added after sending. Nothing sent is removed or replaced.
+ * The attachments of a referral as its detail page shows them. While it is a draft its sender side
+ * adds files; once sent, either side may add a document (a late X-ray report) until the referral
+ * ends: the other side is told, and such documents are marked as added after sending. Nothing is
+ * removed or replaced.
  */
-export function Attachments({ referral, onUploaded }: Props) {
+export function ReferralAttachments({ referral, onUploaded }: { referral: Referral; onUploaded: () => void }) {
   const user = useUser()!;
   const { terminalStatuses } = useReferenceData();
-  const referralId = referral.id;
-  const attachments = referral.attachments ?? [];
   const sent = referral.sentAt !== null;
   const ended = terminalStatuses.includes(referral.status as ReferralStatus);
-  const canUpload = sent ? !ended : referral.allowedActions.includes('send');
-  const uploader = (id: string) =>
+  const uploaderName = (id: string) =>
     id === user.id
       ? 'you'
       : id === referral.senderId
@@ -39,6 +45,29 @@ export function Attachments({ referral, onUploaded }: Props) {
         : id === referral.recipientId
           ? recipientParty(referral).fullName
           : 'a clinic admin';
+  return (
+    <Attachments
+      referralId={referral.id}
+      attachments={referral.attachments ?? []}
+      canUpload={sent ? !ended : referral.allowedActions.includes('send')}
+      onUploaded={onUploaded}
+      afterSend={sent}
+      uploaderName={uploaderName}
+      lockedText={ended ? 'No documents can be added: this referral has ended.' : 'Only the sender side adds files to a draft.'}
+    />
+  );
+}
+
+/** A list of attachments (each downloads on click) and, when allowed, a form to add one. */
+export function Attachments({
+  referralId,
+  attachments,
+  canUpload,
+  onUploaded,
+  afterSend = false,
+  uploaderName,
+  lockedText = 'No files can be added now.',
+}: Props) {
   const input = useRef<HTMLInputElement>(null);
   const [busy, setBusy] = useState(false);
   const [message, setMessage] = useState<{ tone: 'success' | 'error'; text: string } | null>(null);
@@ -100,7 +129,8 @@ export function Attachments({ referral, onUploaded }: Props) {
               </span>
               {a.addedAfterSend && (
                 <span className="muted small" data-testid="added-after-send">
-                  <span className="tag">Added after sending</span> by {uploader(a.uploadedBy)}
+                  <span className="tag">Added after sending</span>
+                  {uploaderName && ` by ${uploaderName(a.uploadedBy)}`}
                 </span>
               )}
             </li>
@@ -111,7 +141,7 @@ export function Attachments({ referral, onUploaded }: Props) {
       {canUpload ? (
         <form className="upload" onSubmit={(event) => void upload(event)}>
           <label htmlFor="attachment-file">Add a file (PDF, PNG or JPEG, up to 10 MB)</label>
-          {sent && (
+          {afterSend && (
             <p className="hint" id="attachment-file-hint">
               The referral is sent: the other side is told about a document you add now.
             </p>
@@ -123,7 +153,7 @@ export function Attachments({ referral, onUploaded }: Props) {
               type="file"
               name="file"
               accept={ACCEPT}
-              aria-describedby={sent ? 'attachment-file-hint' : undefined}
+              aria-describedby={afterSend ? 'attachment-file-hint' : undefined}
             />
             <button type="submit" className="button button-secondary" disabled={busy}>
               {busy ? 'Uploading…' : 'Upload'}
@@ -131,9 +161,7 @@ export function Attachments({ referral, onUploaded }: Props) {
           </div>
         </form>
       ) : (
-        <p className="muted small">
-          {ended ? 'No documents can be added: this referral has ended.' : 'Only the sender side adds files to a draft.'}
-        </p>
+        <p className="muted small">{lockedText}</p>
       )}
     </div>
   );
