@@ -1,8 +1,6 @@
-import type { AddressInfo } from 'node:net';
-import { join } from 'node:path';
 import { PASSWORD } from '@referloop/testing';
-import type { Browser, BrowserContext, Page } from 'playwright-core';
-import { axeViolations, DESKTOP, launchBrowser, PHONE, SCREENSHOTS, watchPage } from '../support/browser';
+import type { BrowserContext, Page } from 'playwright-core';
+import { BrowserRun, DESKTOP, listen, PHONE, signIn, watchPage } from '../support/browser';
 import { createPatient, createReferral, injuryReferralBody, actOk } from '../support/referral-helpers';
 import { eventually, startSmtpSink } from '../support/sinks';
 import {
@@ -33,11 +31,7 @@ const NEWER_PASSWORD = 'the newest password 3';
 describe('web app in the browser: sessions and accounts', () => {
   let t: TestApp;
   let smtp: Awaited<ReturnType<typeof startSmtpSink>>;
-  let base: string;
-  let browser: Browser;
-  const contexts: BrowserContext[] = [];
-  const problems = { pageErrors: [] as string[], cspViolations: [] as string[] };
-  const accessibility: string[] = [];
+  let run: BrowserRun;
   let clinic: TestClinic;
   let lmt: SignedInUser;
   let colleague: SignedInUser;
@@ -46,38 +40,9 @@ describe('web app in the browser: sessions and accounts', () => {
   let laptop: Page;
   let phone: Page;
 
-  async function newPage(label: string, viewport = DESKTOP, context?: BrowserContext): Promise<Page> {
-    if (!context) {
-      context = await browser.newContext({ viewport, baseURL: base, locale: 'en-US' });
-      contexts.push(context);
-    }
-    const page = await context.newPage();
-    page.setDefaultTimeout(15_000);
-    watchPage(page, label, problems);
-    return page;
-  }
-
+  const newPage = (label: string, viewport = DESKTOP, context?: BrowserContext) => run.newPage(label, { viewport, context });
   /** Screenshots a screen and checks it with axe at desktop and at phone size. */
-  async function check(page: Page, name: string): Promise<void> {
-    const viewport = page.viewportSize();
-    for (const [size, dimensions] of [
-      ['desktop', DESKTOP],
-      ['phone', PHONE],
-    ] as const) {
-      await page.setViewportSize(dimensions);
-      await page.screenshot({ path: join(SCREENSHOTS, `accounts-${name}-${size}.png`), fullPage: true });
-      for (const violation of await axeViolations(page)) accessibility.push(`${name} (${size}): ${violation}`);
-    }
-    if (viewport) await page.setViewportSize(viewport);
-  }
-
-  async function signIn(page: Page, email: string, password: string): Promise<void> {
-    await page.goto('/sign-in');
-    await page.getByLabel('Email').fill(email);
-    await page.getByLabel('Password').fill(password);
-    await page.getByRole('button', { name: 'Sign in' }).click();
-    await page.getByRole('heading', { level: 1, name: 'Referrals' }).waitFor();
-  }
+  const check = (page: Page, name: string) => run.shot(page, `accounts-${name}`);
 
   const signedIn = (page: Page) => page.getByRole('heading', { level: 1, name: 'Referrals' }).waitFor();
   const atSignIn = (page: Page) => page.getByRole('heading', { level: 1, name: 'Sign in' }).waitFor();
@@ -85,8 +50,6 @@ describe('web app in the browser: sessions and accounts', () => {
   beforeAll(async () => {
     smtp = await startSmtpSink();
     t = await startTestApp({ SMTP_URL: smtp.url, OUTBOX_SWEEP_INTERVAL: '500ms' }, { worker: true });
-    await t.app.listen({ port: 0, host: '127.0.0.1' });
-    base = `http://127.0.0.1:${(t.app.getHttpServer().address() as AddressInfo).port}`;
 
     clinic = await registerClinic(t.http, { name: 'Sunrise Massage' });
     lmt = await addPractitioner(t.http, clinic, 'massage_therapist', { fullName: 'Morgan Massage' });
@@ -98,12 +61,11 @@ describe('web app in the browser: sessions and accounts', () => {
     const draft = await createReferral(t.http, lmt, injuryReferralBody(patient.id, pt.id));
     referralId = (await actOk(t.http, lmt, draft, 'send')).id;
 
-    browser = await launchBrowser();
+    run = await BrowserRun.start(await listen(t));
   });
 
   afterAll(async () => {
-    for (const context of contexts) await context.close().catch(() => undefined);
-    await browser?.close();
+    await run?.close();
     await t?.close();
     await smtp?.close();
   });
@@ -172,7 +134,7 @@ describe('web app in the browser: sessions and accounts', () => {
     await phone.goto(`/reset-password#token=${token}`);
     await phone.getByRole('heading', { level: 1, name: 'Choose a new password' }).waitFor();
     // The token leaves the address bar (and so history) at once.
-    expect(phone.url()).toBe(`${base}/reset-password`);
+    expect(phone.url()).toBe(`${run.base}/reset-password`);
     await phone.getByLabel(/^New password/).fill(NEW_PASSWORD);
     await phone.getByLabel('Repeat the new password').fill('something else entirely');
     await phone.getByRole('button', { name: 'Save password and sign in' }).click();
@@ -290,9 +252,7 @@ describe('web app in the browser: sessions and accounts', () => {
   });
 
   it('notices a CSP violation when one happens (the watch is live)', async () => {
-    const context = await browser.newContext({ viewport: DESKTOP, baseURL: base });
-    contexts.push(context);
-    const page = await context.newPage();
+    const page = await (await run.newContext()).newPage();
     const seen = { pageErrors: [] as string[], cspViolations: [] as string[] };
     watchPage(page, 'csp-probe', seen);
     await page.goto('/sign-in');
@@ -312,11 +272,12 @@ describe('web app in the browser: sessions and accounts', () => {
   });
 
   it('saw no uncaught error and no CSP violation in any page', () => {
-    expect(problems.pageErrors).toEqual([]);
-    expect(problems.cspViolations).toEqual([]);
+    expect(run.pageErrors).toEqual([]);
+    expect(run.cspViolations).toEqual([]);
   });
 
   it('finds no WCAG 2.1 A/AA violation (axe-core) on any account screen, at desktop and phone size', () => {
-    expect(accessibility).toEqual([]);
+    expect(run.accessibility).toEqual([]);
+    expect(run.overflowing).toEqual([]);
   });
 });

@@ -1,7 +1,6 @@
-import { join } from 'node:path';
 import { isoDateFrom, PASSWORD, uniqueEmail } from '@referloop/testing';
-import type { Browser, BrowserContext, Page } from 'playwright-core';
-import { axeViolations, DESKTOP, launchBrowser, listen, PHONE, SCREENSHOTS, scrollsSideways } from '../support/browser';
+import type { Page } from 'playwright-core';
+import { BrowserRun, DESKTOP, listen, signIn } from '../support/browser';
 import { addPractitioner, registerClinic, startTestApp, type TestApp, type TestClinic } from '../support/test-app';
 
 /**
@@ -15,52 +14,27 @@ jest.setTimeout(240_000);
 
 describe('web app in the browser: sign-up, solo practice and invitations', () => {
   let t: TestApp;
-  let base: string;
-  let browser: Browser;
-  const contexts: BrowserContext[] = [];
-  const pageErrors: string[] = [];
-  const accessibility: string[] = [];
-  const overflowing: string[] = [];
+  let run: BrowserRun;
   let physio: TestClinic;
   let clinic: TestClinic;
-
-  async function newPage(label: string, viewport = DESKTOP): Promise<Page> {
-    const context = await browser.newContext({ viewport, baseURL: base, locale: 'en-US' });
-    contexts.push(context);
-    const page = await context.newPage();
-    page.setDefaultTimeout(15_000);
-    page.on('pageerror', (error) => pageErrors.push(`${label}: ${error.message}`));
-    return page;
-  }
-
+  const newPage = (label: string, viewport = DESKTOP) => run.newPage(label, { viewport });
   /** Screenshots the screen and checks it with axe-core, at desktop size and again at phone size (no sideways scroll). */
-  async function shot(page: Page, name: string): Promise<void> {
-    const desktop = page.viewportSize() ?? DESKTOP;
-    await page.screenshot({ path: join(SCREENSHOTS, `${name}.png`), fullPage: true });
-    for (const violation of await axeViolations(page)) accessibility.push(`${name}: ${violation}`);
-    await page.setViewportSize(PHONE);
-    await page.screenshot({ path: join(SCREENSHOTS, `${name}-phone.png`), fullPage: true });
-    for (const violation of await axeViolations(page)) accessibility.push(`${name} (phone): ${violation}`);
-    if (await scrollsSideways(page)) overflowing.push(name);
-    await page.setViewportSize(desktop);
-  }
+  const shot = (page: Page, name: string) => run.shot(page, name);
 
   /** The invitation link shown on the practitioners page after an invite or a re-send. */
   const shownLink = async (page: Page) => new URL(await page.getByLabel('Invitation link').inputValue());
 
   beforeAll(async () => {
-    browser = await launchBrowser();
     // No PUBLIC_URL, as in the embedded trial: invitation links follow the address the app was opened on.
     t = await startTestApp({ PUBLIC_URL: '' }, { worker: true });
-    base = await listen(t);
+    run = await BrowserRun.start(await listen(t));
     physio = await registerClinic(t.http, { name: 'Capitol Physio', city: 'Austin', postalCode: '78702' });
     await addPractitioner(t.http, physio, 'physical_therapist', { fullName: 'Priya Physio', specialties: ['sports_injury'] });
     clinic = await registerClinic(t.http, { name: 'Riverside Massage' });
   });
 
   afterAll(async () => {
-    for (const context of contexts) await context.close().catch(() => undefined);
-    await browser?.close();
+    await run?.close();
     await t?.close();
   });
 
@@ -142,11 +116,7 @@ describe('web app in the browser: sign-up, solo practice and invitations', () =>
 
   it('an admin invites, leaves the page, re-sends: the first link is dead, the second works', async () => {
     const admin = await newPage('admin');
-    await admin.goto('/sign-in');
-    await admin.getByLabel('Email').fill(clinic.admin.email);
-    await admin.getByLabel('Password').fill(PASSWORD);
-    await admin.getByRole('button', { name: 'Sign in' }).click();
-    await admin.getByRole('heading', { level: 1, name: 'Referrals' }).waitFor();
+    await signIn(admin, clinic.admin.email);
     await admin.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Admin' }).click();
     const adminNav = admin.getByRole('navigation', { name: 'Admin' });
     await adminNav.getByRole('link', { name: 'Practitioners' }).click();
@@ -161,7 +131,7 @@ describe('web app in the browser: sign-up, solo practice and invitations', () =>
     await form.getByLabel('Licence expires on').fill(isoDateFrom(new Date(), 300));
     await form.getByRole('button', { name: 'Send invitation' }).click();
     const first = await shownLink(admin);
-    expect(first.host).toBe(new URL(base).host);
+    expect(first.host).toBe(new URL(run.base).host);
 
     // Away and back: the link is gone from the screen, the invitation is listed, waiting.
     await adminNav.getByRole('link', { name: 'Dashboard' }).click();
@@ -178,11 +148,13 @@ describe('web app in the browser: sign-up, solo practice and invitations', () =>
 
     const invitee = await newPage('invitee');
     await invitee.goto(`${first.pathname}${first.search}`);
+    await invitee.getByRole('heading', { name: 'Accept invitation' }).waitFor();
+    await shot(invitee, 'invite-03a-accept-invitation');
     await invitee.getByLabel('New password').fill(PASSWORD);
     await invitee.getByLabel('Repeat the password').fill(PASSWORD);
     await invitee.getByRole('button', { name: 'Set password and sign in' }).click();
     await invitee.getByText('This invitation has expired or was already used.').waitFor();
-    await shot(invitee, 'invite-03-first-link-dead');
+    await shot(invitee, 'invite-03b-first-link-dead');
 
     await invitee.goto(`${second.pathname}${second.search}`);
     await invitee.getByLabel('New password').fill(PASSWORD);
@@ -212,11 +184,19 @@ describe('web app in the browser: sign-up, solo practice and invitations', () =>
       .post('/api/v1/auth/accept-invitation')
       .send({ token: revokedLink.searchParams.get('token'), password: PASSWORD })
       .expect(400);
+
+    // Every email the clinic's people and patients may get, as the admin previews them.
+    await admin.getByRole('navigation', { name: 'Admin' }).getByRole('link', { name: 'Email preview' }).click();
+    await admin.getByRole('heading', { level: 1, name: 'Email preview' }).waitFor();
+    await admin.locator('article.card').first().waitFor();
+    await admin.locator('details summary').first().click();
+    await shot(admin, 'invite-05-email-preview');
   });
 
   it('saw no uncaught error, no WCAG 2.1 A/AA violation and no sideways scrolling at 390 × 844', () => {
-    expect(pageErrors).toEqual([]);
-    expect(accessibility).toEqual([]);
-    expect(overflowing).toEqual([]);
+    expect(run.pageErrors).toEqual([]);
+    expect(run.cspViolations).toEqual([]);
+    expect(run.accessibility).toEqual([]);
+    expect(run.overflowing).toEqual([]);
   });
 });

@@ -1,7 +1,6 @@
-import { join } from 'node:path';
 import { PASSWORD, uniqueEmail } from '@referloop/testing';
-import type { Browser, BrowserContext, Locator, Page } from 'playwright-core';
-import { axeViolations, DESKTOP, launchBrowser, listen, SCREENSHOTS, watchPage } from '../support/browser';
+import type { Locator, Page } from 'playwright-core';
+import { BrowserRun, DESKTOP, listen, signIn } from '../support/browser';
 import {
   addPractitioner,
   registerClinic,
@@ -51,13 +50,8 @@ async function eventually(check: () => Promise<void>, timeoutMs = 20_000, interv
  */
 describe('web app in the browser: both referral stories and the admin dashboard', () => {
   let t: TestApp;
-  let base: string;
-  let browser: Browser;
-  const contexts: BrowserContext[] = [];
-  const pageErrors: string[] = [];
-  const cspViolations: string[] = [];
+  let run: BrowserRun;
   let refreshes = 0;
-  const accessibility: string[] = [];
   let massageClinic: TestClinic;
   let ptClinic: TestClinic;
   let otherMassageClinic: TestClinic;
@@ -69,24 +63,15 @@ describe('web app in the browser: both referral stories and the admin dashboard'
   let storyAReferralId: string;
 
   async function newPage(label: string, viewport = DESKTOP, timezoneId?: string): Promise<Page> {
-    const context = await browser.newContext({ viewport, baseURL: base, locale: 'en-US', timezoneId });
-    contexts.push(context);
-    const page = await context.newPage();
-    page.setDefaultTimeout(15_000);
-    watchPage(page, label, { pageErrors, cspViolations });
+    const page = await run.newPage(label, { viewport, timezoneId });
     page.on('request', (request) => {
       if (request.url().endsWith('/api/v1/auth/refresh')) refreshes += 1;
     });
     return page;
   }
 
-  /** Screenshots a main screen and checks it with axe-core (WCAG 2.1 A/AA rules). */
-  async function shot(page: Page, name: string): Promise<void> {
-    await page.screenshot({ path: join(SCREENSHOTS, `${name}.png`), fullPage: true });
-    if (name.startsWith('failure-')) return;
-    const violations = await axeViolations(page);
-    for (const violation of violations) accessibility.push(`${name}: ${violation}`);
-  }
+  /** Screenshots a main screen and checks it with axe-core (WCAG 2.1 A/AA rules) at its own size. */
+  const shot = (page: Page, name: string) => run.shot(page, name, { sizes: 'current' });
 
   /** On a failure, keep what each browser showed. */
   async function step(name: string, body: () => Promise<void>): Promise<void> {
@@ -98,18 +83,10 @@ describe('web app in the browser: both referral stories and the admin dashboard'
         ['pt', ptPage],
         ['admin', adminPage],
       ] as const) {
-        if (page && !page.isClosed()) await shot(page, `failure-${name}-${label}`).catch(() => undefined);
+        if (page && !page.isClosed()) await run.snapshot(page, `failure-${name}-${label}`).catch(() => undefined);
       }
       throw error;
     }
-  }
-
-  async function signIn(page: Page, email: string): Promise<void> {
-    await page.goto('/sign-in');
-    await page.getByLabel('Email').fill(email);
-    await page.getByLabel('Password').fill(PASSWORD);
-    await page.getByRole('button', { name: 'Sign in' }).click();
-    await page.getByRole('heading', { level: 1, name: 'Referrals' }).waitFor();
   }
 
   const status = (page: Page, value: string) => page.locator(`[data-testid=referral-status] [data-status="${value}"]`).waitFor();
@@ -126,7 +103,7 @@ describe('web app in the browser: both referral stories and the admin dashboard'
   beforeAll(async () => {
     // Short-lived access tokens, so the app has to refresh its session while the stories run.
     t = await startTestApp({ ACCESS_TOKEN_TTL_SECONDS: '30' }, { worker: true });
-    base = await listen(t);
+    run = await BrowserRun.start(await listen(t));
 
     massageClinic = await registerClinic(t.http, { name: 'Sunrise Massage' });
     ptClinic = await registerClinic(t.http, { name: 'Capitol Physio', city: 'Austin', postalCode: '78702' });
@@ -137,15 +114,13 @@ describe('web app in the browser: both referral stories and the admin dashboard'
       specialties: ['sports_injury'],
     });
 
-    browser = await launchBrowser();
     lmtPage = await newPage('lmt');
     // Far from the clinic's zone (America/Chicago): appointment times must follow the clinic, not the browser.
     ptPage = await newPage('pt', DESKTOP, 'Asia/Tokyo');
   });
 
   afterAll(async () => {
-    for (const context of contexts) await context.close().catch(() => undefined);
-    await browser?.close();
+    await run?.close();
     await t?.close();
   });
 
@@ -432,7 +407,8 @@ describe('web app in the browser: both referral stories and the admin dashboard'
       await ptPage.getByRole('button', { name: 'discharge-summary.pdf' }).waitFor();
       await act(ptPage, 'send');
       await status(ptPage, 'sent');
-      await ptPage.getByText('Attachments are frozen once a referral is sent.').waitFor();
+      // Sent: what was attached stays, and either side may still add a document (the other side is told).
+      await ptPage.getByText('the other side is told about a document you add now').waitFor();
     });
 
     await step('b-lmt2-schedules', async () => {
@@ -517,12 +493,12 @@ describe('web app in the browser: both referral stories and the admin dashboard'
   });
 
   it('saw no uncaught error or CSP violation in any page, and renewed the 30-second sessions without signing anyone out', () => {
-    expect(pageErrors).toEqual([]);
-    expect(cspViolations).toEqual([]);
+    expect(run.pageErrors).toEqual([]);
+    expect(run.cspViolations).toEqual([]);
     expect(refreshes).toBeGreaterThan(0);
   });
 
   it('finds no WCAG 2.1 A/AA violation (axe-core) on the screens it photographed', () => {
-    expect(accessibility).toEqual([]);
+    expect(run.accessibility).toEqual([]);
   });
 });

@@ -1,7 +1,8 @@
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
-import { type Browser, chromium, type Page } from 'playwright-core';
+import { PASSWORD } from '@referloop/testing';
+import { type Browser, type BrowserContext, chromium, type Page } from 'playwright-core';
 import type { TestApp } from './test-app';
 
 /** Debian's Chromium, driven by playwright-core (no browser download). */
@@ -75,4 +76,103 @@ export function scrollsSideways(page: Page): Promise<boolean> {
       .document.documentElement;
     return root.scrollWidth > root.clientWidth;
   });
+}
+
+export interface NewPageOptions {
+  viewport?: { width: number; height: number };
+  /** The browser's time zone (e.g. far from the clinic's, to prove times follow the clinic). */
+  timezoneId?: string;
+  /** Another tab of an existing context (same cookies) instead of a new context. */
+  context?: BrowserContext;
+}
+
+export interface ShotOptions {
+  /**
+   * `both` (the default): screenshot and axe at desktop size, then at phone size, where the page must
+   * not scroll sideways; the viewport is put back afterwards. `current`: at the page's viewport only.
+   */
+  sizes?: 'both' | 'current';
+}
+
+/**
+ * One browser test file's Chromium: its pages (each in its own context unless told otherwise), and
+ * what they got wrong: uncaught errors, CSP violations, axe WCAG 2.1 A/AA violations and screens
+ * wider than a phone. A spec asserts those lists are empty in its last tests.
+ */
+export class BrowserRun {
+  readonly pageErrors: string[] = [];
+  readonly cspViolations: string[] = [];
+  readonly accessibility: string[] = [];
+  readonly overflowing: string[] = [];
+  private readonly contexts: BrowserContext[] = [];
+
+  private constructor(
+    readonly browser: Browser,
+    readonly base: string,
+  ) {}
+
+  /** Launches Chromium for pages opened on `base` (the URL {@link listen} answered). */
+  static async start(base: string): Promise<BrowserRun> {
+    return new BrowserRun(await launchBrowser(), base);
+  }
+
+  /** A new browser context (its own cookies: another person, or the same person on another device). */
+  async newContext(options: Omit<NewPageOptions, 'context'> = {}): Promise<BrowserContext> {
+    const context = await this.browser.newContext({
+      viewport: options.viewport ?? DESKTOP,
+      baseURL: this.base,
+      locale: 'en-US',
+      timezoneId: options.timezoneId,
+    });
+    this.contexts.push(context);
+    return context;
+  }
+
+  /** A page, watched for uncaught errors and CSP violations under `label`. */
+  async newPage(label: string, options: NewPageOptions = {}): Promise<Page> {
+    const context = options.context ?? (await this.newContext(options));
+    const page = await context.newPage();
+    page.setDefaultTimeout(15_000);
+    watchPage(page, label, this);
+    return page;
+  }
+
+  /** Screenshots a screen under `name` and checks it with axe-core (see {@link ShotOptions}). */
+  async shot(page: Page, name: string, options: ShotOptions = {}): Promise<void> {
+    if (options.sizes === 'current') {
+      await this.snapshot(page, name);
+      for (const violation of await axeViolations(page)) this.accessibility.push(`${name}: ${violation}`);
+      return;
+    }
+    const viewport = page.viewportSize();
+    for (const [size, dimensions] of [
+      ['desktop', DESKTOP],
+      ['phone', PHONE],
+    ] as const) {
+      await page.setViewportSize(dimensions);
+      await this.snapshot(page, size === 'phone' ? `${name}-phone` : name);
+      for (const violation of await axeViolations(page)) this.accessibility.push(`${name} (${size}): ${violation}`);
+      if (size === 'phone' && (await scrollsSideways(page))) this.overflowing.push(name);
+    }
+    if (viewport) await page.setViewportSize(viewport);
+  }
+
+  /** A screenshot only (e.g. what each page showed when a step failed). */
+  async snapshot(page: Page, name: string): Promise<void> {
+    await page.screenshot({ path: join(SCREENSHOTS, `${name}.png`), fullPage: true });
+  }
+
+  async close(): Promise<void> {
+    for (const context of this.contexts) await context.close().catch(() => undefined);
+    await this.browser.close();
+  }
+}
+
+/** Signs in through the sign-in screen and waits for the referral lists. */
+export async function signIn(page: Page, email: string, password = PASSWORD): Promise<void> {
+  await page.goto('/sign-in');
+  await page.getByLabel('Email').fill(email);
+  await page.getByLabel('Password').fill(password);
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await page.getByRole('heading', { level: 1, name: 'Referrals' }).waitFor();
 }

@@ -10,6 +10,7 @@ export type Patient = Schemas['PatientResponseDto'];
 export type Referral = Schemas['ReferralResponseDto'];
 export type ReferralEvent = Schemas['ReferralEventDto'];
 export type Attachment = Schemas['AttachmentDto'];
+export type ReferralMessage = Schemas['ReferralMessageDto'];
 export type CreateReferral = Schemas['CreateReferralDto'];
 export type ReferralActionBody = Schemas['ReferralActionDto'];
 export type ReferralAction = Referral['allowedActions'][number];

@@ -1,8 +1,10 @@
 import { type FormEvent, useRef, useState } from 'react';
 import { api, call, download } from '../api/client';
 import { errorMessage } from '../api/problem';
-import type { Attachment } from '../api/types';
+import type { Attachment, Referral, ReferralStatus } from '../api/types';
 import { formatDateTime } from '../lib/format';
+import { recipientParty } from '../lib/labels';
+import { useReferenceData, useUser } from '../lib/session-hooks';
 import { Notice } from './Feedback';
 
 const MAX_BYTES = 10 * 1024 * 1024;
@@ -16,9 +18,56 @@ interface Props {
   attachments: Attachment[];
   canUpload: boolean;
   onUploaded: () => void;
+  /** The referral was sent: what is added now is told to the other side. */
+  afterSend?: boolean;
+  /** Who uploaded a document added after sending, by user id. */
+  uploaderName?: (userId: string) => string;
+  /** Shown instead of the form when nothing can be added. */
+  lockedText?: string;
 }
 
-export function Attachments({ referralId, attachments, canUpload, onUploaded }: Props) {
+/**
+ * The attachments of a referral as its detail page shows them. While it is a draft its sender side
+ * adds files; once sent, either side may add a document (a late X-ray report) until the referral
+ * ends: the other side is told, and such documents are marked as added after sending. Nothing is
+ * removed or replaced.
+ */
+export function ReferralAttachments({ referral, onUploaded }: { referral: Referral; onUploaded: () => void }) {
+  const user = useUser()!;
+  const { terminalStatuses } = useReferenceData();
+  const sent = referral.sentAt !== null;
+  const ended = terminalStatuses.includes(referral.status as ReferralStatus);
+  const uploaderName = (id: string) =>
+    id === user.id
+      ? 'you'
+      : id === referral.senderId
+        ? referral.sender.fullName
+        : id === referral.recipientId
+          ? recipientParty(referral).fullName
+          : 'a clinic admin';
+  return (
+    <Attachments
+      referralId={referral.id}
+      attachments={referral.attachments ?? []}
+      canUpload={sent ? !ended : referral.allowedActions.includes('send')}
+      onUploaded={onUploaded}
+      afterSend={sent}
+      uploaderName={uploaderName}
+      lockedText={ended ? 'No documents can be added: this referral has ended.' : 'Only the sender side adds files to a draft.'}
+    />
+  );
+}
+
+/** A list of attachments (each downloads on click) and, when allowed, a form to add one. */
+export function Attachments({
+  referralId,
+  attachments,
+  canUpload,
+  onUploaded,
+  afterSend = false,
+  uploaderName,
+  lockedText = 'No files can be added now.',
+}: Props) {
   const input = useRef<HTMLInputElement>(null);
   const [busy, setBusy] = useState(false);
   const [message, setMessage] = useState<{ tone: 'success' | 'error'; text: string } | null>(null);
@@ -78,6 +127,12 @@ export function Attachments({ referralId, attachments, canUpload, onUploaded }: 
                 {a.contentType.replace('application/', '').replace('image/', '').toUpperCase()} · {size(a.sizeBytes)} ·{' '}
                 {formatDateTime(a.createdAt)}
               </span>
+              {a.addedAfterSend && (
+                <span className="muted small" data-testid="added-after-send">
+                  <span className="tag">Added after sending</span>
+                  {uploaderName && ` by ${uploaderName(a.uploadedBy)}`}
+                </span>
+              )}
             </li>
           ))}
         </ul>
@@ -86,15 +141,27 @@ export function Attachments({ referralId, attachments, canUpload, onUploaded }: 
       {canUpload ? (
         <form className="upload" onSubmit={(event) => void upload(event)}>
           <label htmlFor="attachment-file">Add a file (PDF, PNG or JPEG, up to 10 MB)</label>
+          {afterSend && (
+            <p className="hint" id="attachment-file-hint">
+              The referral is sent: the other side is told about a document you add now.
+            </p>
+          )}
           <div className="upload-row">
-            <input id="attachment-file" ref={input} type="file" name="file" accept={ACCEPT} />
+            <input
+              id="attachment-file"
+              ref={input}
+              type="file"
+              name="file"
+              accept={ACCEPT}
+              aria-describedby={afterSend ? 'attachment-file-hint' : undefined}
+            />
             <button type="submit" className="button button-secondary" disabled={busy}>
               {busy ? 'Uploading…' : 'Upload'}
             </button>
           </div>
         </form>
       ) : (
-        <p className="muted small">Attachments are frozen once a referral is sent.</p>
+        <p className="muted small">{lockedText}</p>
       )}
     </div>
   );

@@ -1,4 +1,5 @@
 import { type ReactNode, useId } from 'react';
+import { ApiError } from '../api/problem';
 
 interface FieldProps {
   label: string;
@@ -39,6 +40,109 @@ export function Field({ label, hint, error, required, className, children }: Fie
         </p>
       )}
     </div>
+  );
+}
+
+/** The API's message for one field of a refused form (`validation_failed`), in plain words. */
+export const apiFieldError = (error: unknown, field: string): string | undefined =>
+  error instanceof ApiError ? error.fieldMessage(field) : undefined;
+
+type FieldFrame = Omit<FieldProps, 'children'>;
+
+interface TextFieldProps extends FieldFrame {
+  value: string;
+  onChange: (value: string) => void;
+  type?: 'text' | 'email' | 'tel' | 'date' | 'search' | 'password';
+  name?: string;
+  autoComplete?: string;
+  /** A multi-line text box of this many rows instead of a one-line input. */
+  rows?: number;
+  maxLength?: number;
+}
+
+/** A labelled text input (or, with `rows`, a text area) holding a string. */
+export function TextField({ value, onChange, type = 'text', name, autoComplete, rows, maxLength, ...frame }: TextFieldProps) {
+  return (
+    <Field {...frame}>
+      {(props) =>
+        rows ? (
+          <textarea
+            {...props}
+            className="input"
+            name={name}
+            rows={rows}
+            maxLength={maxLength}
+            value={value}
+            onChange={(e) => onChange(e.target.value)}
+          />
+        ) : (
+          <input
+            {...props}
+            className="input"
+            type={type}
+            name={name}
+            autoComplete={autoComplete}
+            maxLength={maxLength}
+            value={value}
+            onChange={(e) => onChange(e.target.value)}
+          />
+        )
+      }
+    </Field>
+  );
+}
+
+interface SelectFieldProps<T extends string> extends FieldFrame {
+  value: T;
+  onChange: (value: T) => void;
+  options: readonly T[];
+  optionLabel: (option: T) => string;
+  name?: string;
+}
+
+/** A labelled choice of one option from a fixed list. */
+export function SelectField<T extends string>({ value, onChange, options, optionLabel, name, ...frame }: SelectFieldProps<T>) {
+  return (
+    <Field {...frame}>
+      {(props) => (
+        <select {...props} className="input" name={name} value={value} onChange={(e) => onChange(e.target.value as T)}>
+          {options.map((option) => (
+            <option key={option} value={option}>
+              {optionLabel(option)}
+            </option>
+          ))}
+        </select>
+      )}
+    </Field>
+  );
+}
+
+/** One checkbox with its label beside it. */
+export function Checkbox({
+  label,
+  checked,
+  onChange,
+  disabled,
+  name,
+}: {
+  label: ReactNode;
+  checked: boolean;
+  onChange?: (checked: boolean) => void;
+  disabled?: boolean;
+  name?: string;
+}) {
+  return (
+    <label className="checkbox">
+      <input
+        type="checkbox"
+        name={name}
+        checked={checked}
+        disabled={disabled}
+        onChange={onChange ? (e) => onChange(e.target.checked) : undefined}
+        readOnly={!onChange}
+      />
+      <span>{label}</span>
+    </label>
   );
 }
 

@@ -5,6 +5,7 @@ import { ErrorPanel, Loading } from '../components/Feedback';
 import { FirstRunChecklist } from '../components/FirstRunChecklist';
 import { PriorityBadge, StatusChip } from '../components/StatusChip';
 import { Tabs } from '../components/Tabs';
+import { UnreadBadge } from '../components/UnreadBadge';
 import { formatDateTime, fullName } from '../lib/format';
 import { useTitle } from '../lib/hooks';
 import { kindLabel, recipientParty, statusLabel } from '../lib/labels';
@@ -184,7 +185,8 @@ export function InboxPage() {
                     <td>
                       <Link to={`/referrals/${r.id}`} className="row-title" onClick={(e) => e.stopPropagation()}>
                         {fullName(r.patient)}
-                      </Link>
+                      </Link>{' '}
+                      <UnreadBadge count={r.unreadCount} />
                       <span className="row-sub">{r.reason}</span>
                       <span className="row-sub muted small">{kindLabel(r.kind)}</span>
                     </td>

@@ -1,8 +1,8 @@
 import { type FormEvent, useState } from 'react';
 import { api, call } from '../api/client';
-import { ApiError, errorMessage } from '../api/problem';
-import type { ConsentScope, Patient, PreferredContact } from '../api/types';
-import { Field } from '../components/Field';
+import { errorMessage } from '../api/problem';
+import type { ConsentScope, CreatePatient, Patient, PreferredContact } from '../api/types';
+import { apiFieldError, Checkbox, SelectField, TextField } from '../components/Field';
 import { ErrorPanel, Loading, Notice } from '../components/Feedback';
 import { formatDate, formatDateTime } from '../lib/format';
 import { useAsync, useTitle } from '../lib/hooks';
@@ -11,12 +11,14 @@ import { useReferenceData } from '../lib/session-hooks';
 
 export const PATIENTS_PATH = '/patients';
 
-/** Your clinic's patients: find one, correct their details, and record or withdraw their consents. */
+/** Your clinic's patients: find or add one, correct their details, and record or withdraw their consents. */
 export function PatientsPage() {
   useTitle('Patients');
   const [query, setQuery] = useState('');
   const [search, setSearch] = useState('');
   const [openId, setOpenId] = useState<string | null>(null);
+  const [adding, setAdding] = useState(false);
+  const [added, setAdded] = useState<string | null>(null);
   const patients = useAsync(
     async () => (await call(api.GET('/api/v1/patients', { params: { query: { q: search || undefined, limit: 50 } } }))).items,
     [search],
@@ -25,7 +27,33 @@ export function PatientsPage() {
 
   return (
     <>
-      <h1 tabIndex={-1}>Patients</h1>
+      <div className="page-head">
+        <h1 tabIndex={-1}>Patients</h1>
+        {!adding && (
+          <button
+            type="button"
+            className="button button-primary"
+            onClick={() => {
+              setAdding(true);
+              setAdded(null);
+            }}
+          >
+            Add patient
+          </button>
+        )}
+      </div>
+      {adding && (
+        <NewPatientForm
+          onCancel={() => setAdding(false)}
+          onAdded={(patient) => {
+            setAdding(false);
+            setAdded(`${patient.firstName} ${patient.lastName} added.`);
+            patients.setData([patient, ...(patients.data ?? []).filter((p) => p.id !== patient.id)]);
+            setOpenId(patient.id);
+          }}
+        />
+      )}
+      {added && <Notice tone="success">{added}</Notice>}
       <form
         className="search-row"
         role="search"
@@ -34,11 +62,7 @@ export function PatientsPage() {
           setSearch(query.trim());
         }}
       >
-        <Field label="Find a patient" hint="First or last name">
-          {(props) => (
-            <input {...props} type="search" className="input" value={query} onChange={(e) => setQuery(e.target.value)} />
-          )}
-        </Field>
+        <TextField label="Find a patient" hint="First or last name" type="search" value={query} onChange={setQuery} />
         <button type="submit" className="button button-primary">
           Search
         </button>
@@ -48,7 +72,7 @@ export function PatientsPage() {
       ) : !patients.data ? (
         <Loading lines={4} />
       ) : patients.data.length === 0 ? (
-        <p>{search ? `No patient matches “${search}”.` : 'No patients yet. Add one when you start a new referral.'}</p>
+        <p>{search ? `No patient matches “${search}”.` : 'No patients yet. Add one here or when you start a new referral.'}</p>
       ) : (
         <ul className="plain-list card-list" aria-label="Patients">
           {patients.data.map((p) => (
@@ -85,6 +109,7 @@ export function PatientsPage() {
 
 const FIELDS = ['firstName', 'lastName', 'dateOfBirth', 'email', 'phone'] as const;
 type FieldName = (typeof FIELDS)[number];
+type Details = Record<FieldName, string>;
 const FIELD_LABELS: Record<FieldName, string> = {
   firstName: 'First name',
   lastName: 'Last name',
@@ -92,10 +117,123 @@ const FIELD_LABELS: Record<FieldName, string> = {
   email: 'Email',
   phone: 'Phone',
 };
+const FIELD_TYPES: Record<FieldName, 'text' | 'date' | 'email' | 'tel'> = {
+  firstName: 'text',
+  lastName: 'text',
+  dateOfBirth: 'date',
+  email: 'email',
+  phone: 'tel',
+};
+const EMPTY: Details = { firstName: '', lastName: '', dateOfBirth: '', email: '', phone: '' };
+
+/** What the API takes for a patient's details (blank email or phone: none). */
+const detailsBody = (values: Details, preferredContact: PreferredContact) => ({
+  firstName: values.firstName.trim(),
+  lastName: values.lastName.trim(),
+  dateOfBirth: values.dateOfBirth,
+  email: values.email.trim() || null,
+  phone: values.phone.trim() || null,
+  preferredContact,
+});
+
+/** The patient's details as fields: the same on the add and on the edit form. */
+function PatientFields({
+  values,
+  onChange,
+  contact,
+  onContact,
+  error,
+}: {
+  values: Details;
+  onChange: (values: Details) => void;
+  contact: PreferredContact;
+  onContact: (contact: PreferredContact) => void;
+  error: unknown;
+}) {
+  const reference = useReferenceData();
+  return (
+    <div className="grid-2">
+      {FIELDS.map((field) => (
+        <TextField
+          key={field}
+          label={FIELD_LABELS[field]}
+          error={apiFieldError(error, field)}
+          required={field !== 'email' && field !== 'phone'}
+          type={FIELD_TYPES[field]}
+          value={values[field]}
+          onChange={(value) => onChange({ ...values, [field]: value })}
+        />
+      ))}
+      <SelectField
+        label="Preferred contact"
+        error={apiFieldError(error, 'preferredContact')}
+        value={contact}
+        onChange={onContact}
+        options={reference.preferredContacts}
+        optionLabel={contactLabel}
+      />
+    </div>
+  );
+}
+
+/** Adds a patient to the clinic, with the consents they gave now. */
+function NewPatientForm({ onAdded, onCancel }: { onAdded: (p: Patient) => void; onCancel: () => void }) {
+  const reference = useReferenceData();
+  const [values, setValues] = useState<Details>(EMPTY);
+  const [contact, setContact] = useState<PreferredContact>('email');
+  const [consents, setConsents] = useState<ConsentScope[]>([]);
+  const [error, setError] = useState<unknown>(null);
+  const [busy, setBusy] = useState(false);
+
+  const submit = async (event: FormEvent) => {
+    event.preventDefault();
+    setBusy(true);
+    setError(null);
+    try {
+      const body: CreatePatient = { ...detailsBody(values, contact), consents: consents.map((scope) => ({ scope })) };
+      onAdded(await call(api.POST('/api/v1/patients', { body })));
+    } catch (e) {
+      setError(e);
+    } finally {
+      setBusy(false);
+    }
+  };
+
+  return (
+    <section className="card" aria-labelledby="new-patient-heading">
+      <h2 id="new-patient-heading">Add patient</h2>
+      <form className="stack" onSubmit={(e) => void submit(e)} noValidate aria-labelledby="new-patient-heading">
+        <PatientFields values={values} onChange={setValues} contact={contact} onContact={setContact} error={error} />
+        <fieldset className="fieldset">
+          <legend>Consents given now</legend>
+          {reference.consentScopes.map((scope) => (
+            <div key={scope}>
+              <Checkbox
+                name="consents"
+                label={consentLabel(scope)}
+                checked={consents.includes(scope)}
+                onChange={(checked) => setConsents(checked ? [...consents, scope] : consents.filter((c) => c !== scope))}
+              />
+              <p className="hint">{consentExplanation(scope)}</p>
+            </div>
+          ))}
+        </fieldset>
+        {error !== null && <Notice tone="error">{errorMessage(error)}</Notice>}
+        <div className="actions-row">
+          <button type="submit" className="button button-primary" disabled={busy}>
+            {busy ? 'Adding…' : 'Add patient'}
+          </button>
+          <button type="button" className="button button-secondary" onClick={onCancel}>
+            Cancel
+          </button>
+        </div>
+      </form>
+    </section>
+  );
+}
 
 function PatientForm({ patient, onSaved }: { patient: Patient; onSaved: (p: Patient) => void }) {
-  const reference = useReferenceData();
-  const [values, setValues] = useState<Record<FieldName, string>>({
+  const [values, setValues] = useState<Details>({
     firstName: patient.firstName,
     lastName: patient.lastName,
     dateOfBirth: patient.dateOfBirth,
@@ -106,7 +244,6 @@ function PatientForm({ patient, onSaved }: { patient: Patient; onSaved: (p: Pati
   const [error, setError] = useState<unknown>(null);
   const [saved, setSaved] = useState(false);
   const [busy, setBusy] = useState(false);
-  const fieldError = (field: string) => (error instanceof ApiError ? error.fieldMessage(field) : undefined);
 
   const submit = async (event: FormEvent) => {
     event.preventDefault();
@@ -115,17 +252,7 @@ function PatientForm({ patient, onSaved }: { patient: Patient; onSaved: (p: Pati
     setSaved(false);
     try {
       const updated = await call(
-        api.PATCH('/api/v1/patients/{id}', {
-          params: { path: { id: patient.id } },
-          body: {
-            firstName: values.firstName.trim(),
-            lastName: values.lastName.trim(),
-            dateOfBirth: values.dateOfBirth,
-            email: values.email.trim() || null,
-            phone: values.phone.trim() || null,
-            preferredContact: contact,
-          },
-        }),
+        api.PATCH('/api/v1/patients/{id}', { params: { path: { id: patient.id } }, body: detailsBody(values, contact) }),
       );
       onSaved(updated);
       setSaved(true);
@@ -143,37 +270,7 @@ function PatientForm({ patient, onSaved }: { patient: Patient; onSaved: (p: Pati
       noValidate
       aria-label={`Details of ${patient.firstName} ${patient.lastName}`}
     >
-      <div className="grid-2">
-        {FIELDS.map((field) => (
-          <Field
-            key={field}
-            label={FIELD_LABELS[field]}
-            error={fieldError(field)}
-            required={field !== 'email' && field !== 'phone'}
-          >
-            {(props) => (
-              <input
-                {...props}
-                className="input"
-                type={field === 'dateOfBirth' ? 'date' : field === 'email' ? 'email' : field === 'phone' ? 'tel' : 'text'}
-                value={values[field]}
-                onChange={(e) => setValues({ ...values, [field]: e.target.value })}
-              />
-            )}
-          </Field>
-        ))}
-        <Field label="Preferred contact" error={fieldError('preferredContact')}>
-          {(props) => (
-            <select {...props} className="input" value={contact} onChange={(e) => setContact(e.target.value as PreferredContact)}>
-              {reference.preferredContacts.map((c) => (
-                <option key={c} value={c}>
-                  {contactLabel(c)}
-                </option>
-              ))}
-            </select>
-          )}
-        </Field>
-      </div>
+      <PatientFields values={values} onChange={setValues} contact={contact} onContact={setContact} error={error} />
       {error !== null && <Notice tone="error">{errorMessage(error)}</Notice>}
       {saved && (
         <Notice tone="success">

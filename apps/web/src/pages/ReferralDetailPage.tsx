@@ -2,7 +2,8 @@ import { useRef, useState } from 'react';
 import { api, call } from '../api/client';
 import { type ApiError, errorMessage } from '../api/problem';
 import type { Referral, ReferralAction, ReferralEvent } from '../api/types';
-import { Attachments } from '../components/Attachments';
+import { ReferralAttachments } from '../components/Attachments';
+import { Conversation } from '../components/Conversation';
 import { ErrorPanel, Loading, Notice } from '../components/Feedback';
 import { NOTIFICATIONS_CHANGED } from '../components/NotificationBell';
 import { MeasuresChart } from '../components/MeasuresChart';
@@ -312,13 +313,10 @@ export function ReferralDetailPage({ id }: { id: string }) {
 
           <section className="card detail-attachments" aria-labelledby="attachments-heading">
             <h2 id="attachments-heading">Attachments</h2>
-            <Attachments
-              referralId={r.id}
-              attachments={r.attachments ?? []}
-              canUpload={r.status === 'draft' && r.allowedActions.includes('send')}
-              onUploaded={() => void referral.reload()}
-            />
+            <ReferralAttachments referral={r} onUploaded={() => void referral.reload()} />
           </section>
+
+          <Conversation referral={r} />
         </div>
       </div>
     </>

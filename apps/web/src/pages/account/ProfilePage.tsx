@@ -1,9 +1,9 @@
 import { type FormEvent, useState } from 'react';
 import { api, call } from '../../api/client';
-import { ApiError, errorMessage } from '../../api/problem';
+import { errorMessage } from '../../api/problem';
 import { updateUser } from '../../api/session';
 import type { Specialty, User } from '../../api/types';
-import { CheckboxGroup, Field } from '../../components/Field';
+import { apiFieldError, Checkbox, CheckboxGroup, TextField } from '../../components/Field';
 import { ErrorPanel, Loading, Notice } from '../../components/Feedback';
 import { formatDate, formatDateTime } from '../../lib/format';
 import { useAsync, useTitle } from '../../lib/hooks';
@@ -48,7 +48,7 @@ function ProfileForm({ user }: { user: User }) {
   const [error, setError] = useState<unknown>(null);
   const [saved, setSaved] = useState(false);
   const [busy, setBusy] = useState(false);
-  const fieldError = (field: string) => (error instanceof ApiError ? error.fieldMessage(field) : undefined);
+  const fieldError = (field: string) => apiFieldError(error, field);
 
   const submit = async (event: FormEvent) => {
     event.preventDefault();
@@ -82,10 +82,7 @@ function ProfileForm({ user }: { user: User }) {
       <h2 id="profile-heading">Your profile</h2>
       <p className="muted">What other practitioners see when they look for someone to refer to.</p>
       <form className="stack" onSubmit={(e) => void submit(e)} noValidate>
-        <label className="checkbox">
-          <input type="checkbox" checked={accepting} onChange={(e) => setAccepting(e.target.checked)} />
-          <span>I am accepting new referrals</span>
-        </label>
+        <Checkbox label="I am accepting new referrals" checked={accepting} onChange={setAccepting} />
         <CheckboxGroup
           legend="Specialties"
           name="specialties"
@@ -95,20 +92,21 @@ function ProfileForm({ user }: { user: User }) {
           label={specialtyLabel}
         />
         {fieldError('specialties') && <p className="field-error">{fieldError('specialties')}</p>}
-        <Field
+        <TextField
           label="Languages you treat in"
           hint="Language codes separated by commas, e.g. en, es, pt-BR"
           error={fieldError('languages')}
-        >
-          {(props) => <input {...props} className="input" value={languages} onChange={(e) => setLanguages(e.target.value)} />}
-        </Field>
-        <Field
+          value={languages}
+          onChange={setLanguages}
+        />
+        <TextField
           label="About you"
           hint="A few lines for referring practitioners: your approach, who you see."
           error={fieldError('bio')}
-        >
-          {(props) => <textarea {...props} className="input" rows={4} value={bio} onChange={(e) => setBio(e.target.value)} />}
-        </Field>
+          rows={4}
+          value={bio}
+          onChange={setBio}
+        />
         {error !== null && <Notice tone="error">{errorMessage(error)}</Notice>}
         {saved && <Notice tone="success">Your profile is saved.</Notice>}
         <div>
@@ -175,22 +173,13 @@ function NotificationPreferences() {
         <Loading lines={2} />
       ) : (
         <div className="stack">
-          <label className="checkbox">
-            <input type="checkbox" checked disabled />
-            <span>In ReferLoop (the bell at the top): always on</span>
-          </label>
-          <label className="checkbox">
-            <input
-              type="checkbox"
-              checked={preferences.data.email && preferences.data.emailAvailable}
-              disabled={!preferences.data.emailAvailable}
-              onChange={(e) => void setEmail(e.target.checked)}
-            />
-            <span>
-              By email
-              {!preferences.data.emailAvailable && ' (this ReferLoop does not send emails)'}
-            </span>
-          </label>
+          <Checkbox label="In ReferLoop (the bell at the top): always on" checked disabled />
+          <Checkbox
+            label={`By email${preferences.data.emailAvailable ? '' : ' (this ReferLoop does not send emails)'}`}
+            checked={preferences.data.email && preferences.data.emailAvailable}
+            disabled={!preferences.data.emailAvailable}
+            onChange={(checked) => void setEmail(checked)}
+          />
           {error !== null && <Notice tone="error">{errorMessage(error)}</Notice>}
           {saved && <Notice tone="success">{saved}</Notice>}
         </div>

@@ -4,6 +4,7 @@ import { ApiError, errorMessage } from '../../api/problem';
 import type { Practitioner, Referral, User } from '../../api/types';
 import { ErrorPanel, Loading, Notice } from '../../components/Feedback';
 import { PriorityBadge, StatusChip } from '../../components/StatusChip';
+import { UnreadBadge } from '../../components/UnreadBadge';
 import { formatDateTime, fullName } from '../../lib/format';
 import { useAsync, useTitle } from '../../lib/hooks';
 import { kindLabel, roleLabel } from '../../lib/labels';
@@ -73,7 +74,8 @@ export function UnownedReferralsPage({ user }: { user: User }) {
               {data.data.items.map(({ referral, owner }) => (
                 <tr key={referral.id} data-referral-id={referral.id}>
                   <th scope="row">
-                    <Link to={`/referrals/${referral.id}`}>{kindLabel(referral.kind)}</Link>
+                    <Link to={`/referrals/${referral.id}`}>{kindLabel(referral.kind)}</Link>{' '}
+                    <UnreadBadge count={referral.unreadCount} />
                     <span className="row-sub muted small">
                       {referral.patient ? fullName(referral.patient) : ''} · updated {formatDateTime(referral.updatedAt)}
                     </span>
