@@ -89,7 +89,11 @@ describe('live events', () => {
     const inbox = await t.http.get('/api/v1/notifications').set(pt.auth).expect(200);
     expect(inbox.body.items.map((n: { id: string }) => n.id)).toContain(notification.data.id);
 
-    await t.http.post(`/api/v1/referrals/${sent.id}/messages`).set(pt.auth).send({ body: `${CANARY} message` }).expect(201);
+    await t.http
+      .post(`/api/v1/referrals/${sent.id}/messages`)
+      .set(pt.auth)
+      .send({ body: `${CANARY} message` })
+      .expect(201);
     const message = await lmtStream.next((e) => e.event === 'message.created');
     expect(message.data).toEqual({ referralId: sent.id });
     await ptStream.next((e) => e.event === 'message.created');
@@ -134,7 +138,8 @@ describe('live events', () => {
 
     const resumed = await open(pt, last.id, urlA);
     await resumed.next((e) => e.event === 'message.created' && e.data.referralId === referral.id);
-    const after = (s: LiveStreamClient) => s.events.filter((e) => e.id > last.id && e.id <= resumed.events[resumed.events.length - 1].id);
+    const after = (s: LiveStreamClient) =>
+      s.events.filter((e) => e.id > last.id && e.id <= resumed.events[resumed.events.length - 1].id);
     expect(resumed.events.map((e) => e.id)).toEqual(after(control).map((e) => e.id));
     expect(resumed.events.filter((e) => e.event === 'referral.updated' && e.data.id === referral.id)).toEqual([
       expect.objectContaining({ data: { id: referral.id, version: accepted.version, status: 'accepted' } }),
@@ -198,7 +203,9 @@ describe('live events', () => {
   });
 
   it('ends a stream at the heartbeat after its session is revoked', async () => {
-    const signedIn = await t.http.post('/api/v1/auth/login').send({ email: outsider.email, password: 'correct horse battery staple' });
+    const signedIn = await t.http
+      .post('/api/v1/auth/login')
+      .send({ email: outsider.email, password: 'correct horse battery staple' });
     const token = signedIn.body.accessToken as string;
     const stream = await open({ ...outsider, accessToken: token, auth: { Authorization: `Bearer ${token}` } });
     const other = await open(outsider);
