@@ -3,7 +3,6 @@
 // event, so parsing 1,000 streams does not share an event loop with the load it measures.
 // Parent → { open: { url, streams: [{ token, label }] } } → 'ready' { opened } ; { stop } → { result }.
 const http = require('node:http');
-const { performance } = require('node:perf_hooks');
 
 const now = () => performance.timeOrigin + performance.now();
 const agent = new http.Agent({ keepAlive: true, maxSockets: Infinity });

@@ -8,7 +8,6 @@
 // streams of its two parties. Targets: p95 <= 100 ms, none missing, API RSS <= 300 MiB.
 const { fork } = require('node:child_process');
 const { join } = require('node:path');
-const { performance } = require('node:perf_hooks');
 const { setTimeout: delay } = require('node:timers/promises');
 const { sampleRss } = require('../lib/memory');
 const { referralBody, referralParties } = require('../lib/parties');
