@@ -21,6 +21,7 @@ const SCENARIOS = {
   referrals: () => require('./scenarios/referrals'),
   notifications: () => require('./scenarios/notifications'),
   admin: () => require('./scenarios/admin'),
+  live: () => require('./scenarios/live'),
 };
 const SCENARIO_NAME = process.argv[2] ?? 'foundation';
 

@@ -218,6 +218,10 @@ describe('web app in the browser: both referral stories and the admin dashboard'
 
       // Someone else changes the referral meanwhile (the PT's front desk, through the API): acting on
       // the version on screen is refused with 409 stale_version, and the app shows the new state.
+      // With its live stream the page would pick the change up by itself: without it (offline stream), the 409 path.
+      await ptPage.route('**/api/v1/events', (route) => route.abort());
+      await ptPage.reload();
+      await status(ptPage, 'accepted');
       const desk = await t.http.post('/api/v1/auth/login').send({ email: pt.email, password: PASSWORD }).expect(200);
       const auth = { Authorization: `Bearer ${desk.body.accessToken}` };
       const current = await t.http.get(`/api/v1/referrals/${storyAReferralId}`).set(auth).expect(200);
@@ -231,6 +235,7 @@ describe('web app in the browser: both referral stories and the admin dashboard'
       await ptPage.getByTestId('timeline').getByText('Front desk: patient prefers mornings').waitFor();
       await status(ptPage, 'accepted');
       await shot(ptPage, '05a-referral-changed-conflict');
+      await ptPage.unroute('**/api/v1/events');
 
       await act(ptPage, 'schedule', (form) => form.getByLabel('Appointment date and time').fill(localDateTime(3)), 'Schedule');
       await status(ptPage, 'scheduled');

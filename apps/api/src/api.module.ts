@@ -17,6 +17,7 @@ import { RateLimitGuard } from './auth/rate-limit.guard';
 import { ClinicsController } from './clinics/clinics.controller';
 import { HealthController } from './health/health.controller';
 import { InvitationsController } from './invitations/invitations.controller';
+import { LiveModule } from './live/live.module';
 import { ProblemFilter } from './http/problem.filter';
 import { createRateLimitStore, RateLimitStore } from './http/rate-limit.store';
 import { createValidationPipe } from './http/validation';
@@ -59,6 +60,7 @@ export class ApiModule {
         ReferralsModule,
         NotificationsModule,
         AdminModule,
+        LiveModule,
       ],
       controllers: [
         AuthController,

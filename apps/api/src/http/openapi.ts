@@ -18,6 +18,7 @@ const TAGS: Record<string, string> = {
   unsubscribe: "A patient's one-click unsubscribe from the emails about their referral (RFC 8058)",
   health: 'Liveness and readiness probes',
   'reference-data': 'Curated vocabularies and the referral state machine',
+  events: 'Live updates for the signed-in user (Server-Sent Events)',
 };
 
 /** OpenAPI document at /api/docs-json and Swagger UI at /api/docs; `publicUrl` is the deployment's address. */

@@ -3,6 +3,7 @@ import { IDENTITY_ENTITIES } from '@referloop/identity/entities';
 import { NOTIFICATION_ENTITIES } from '@referloop/notifications/entities';
 import { PATIENT_ENTITIES } from '@referloop/patients/entities';
 import { REFERRAL_ENTITIES } from '@referloop/referrals/entities';
+import { LiveEventEntity } from '../live/live-event.entity';
 
 /**
  * Every table's entity class: the declaration of the whole schema, for the API's DataSource,
@@ -16,4 +17,5 @@ export const SCHEMA_ENTITIES = [
   ...REFERRAL_ENTITIES,
   ...NOTIFICATION_ENTITIES,
   OutboxEventEntity,
+  LiveEventEntity,
 ];

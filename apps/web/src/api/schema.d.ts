@@ -1294,6 +1294,29 @@ export interface paths {
     patch?: never;
     trace?: never;
   };
+  '/api/v1/events': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /**
+     * Live updates for the signed-in user, as Server-Sent Events: ids and statuses only (read the resource to see what changed).
+     * @description Live updates for the signed-in user, as Server-Sent Events: ids and statuses only (read the
+     *     resource to see what changed). Every API replica serves the same events, whichever replica made
+     *     the change. Authenticate with the bearer token like any call (the web app reads the stream with
+     *     fetch, so no token ever goes in the URL).
+     */
+    get: operations['LiveController_events'];
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
   '/health/live': {
     parameters: {
       query?: never;
@@ -6049,6 +6072,47 @@ export interface operations {
             /** @description Only with the operator credential: database and queue store, job counts. */
             checks?: Record<string, never>;
           };
+        };
+      };
+    };
+  };
+  LiveController_events: {
+    parameters: {
+      query?: never;
+      header?: {
+        /** @description The id of the last event received: the stream starts with the events after it */
+        'Last-Event-ID'?: string;
+      };
+      path?: never;
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description A Server-Sent Events stream. Each event has a durable `id` (send the last one back as `Last-Event-ID` when reconnecting to get what you missed, up to 10 minutes back), an `event` name and JSON `data` with ids only: `referral.updated` `{id, version, status}` for every referral you may see (created, acted on, sent to you), `notification.created` `{id}` for a new in-app notification of yours, `message.created` `{referralId}` for a new message on a referral you may see. A comment line (`: heartbeat`) comes every 15 s; the stream ends when your session is revoked or expires (checked at each heartbeat) or the server shuts down. */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'text/event-stream': string;
+        };
+      };
+      /** @description problem+json with code `validation_failed` */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description problem+json with code `unauthenticated` */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
         };
       };
     };

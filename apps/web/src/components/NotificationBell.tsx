@@ -2,6 +2,7 @@ import { useCallback, useEffect, useId, useRef, useState } from 'react';
 import { api, call } from '../api/client';
 import type { Notification } from '../api/types';
 import { formatDateTime } from '../lib/format';
+import { useLiveRefresh } from '../lib/live';
 import { navigate } from '../lib/router';
 
 const POLL_MS = 30_000;
@@ -27,6 +28,11 @@ export function NotificationBell() {
       setFailed(true);
     }
   }, []);
+
+  useLiveRefresh(
+    (e) => e.event === 'notification.created',
+    () => void load(),
+  );
 
   useEffect(() => {
     void load();

@@ -11,6 +11,7 @@ import { useTitle } from '../lib/hooks';
 import { kindLabel, recipientParty, statusLabel } from '../lib/labels';
 import { Link, navigate, setQuery, useLocation } from '../lib/router';
 import { isAdmin, isPractitioner, useReferenceData, useUser } from '../lib/session-hooks';
+import { useLiveRefresh } from '../lib/live';
 
 type Box = 'received' | 'sent' | 'clinic';
 type Sort = 'updated' | 'priority';
@@ -82,6 +83,11 @@ export function InboxPage() {
   useEffect(() => {
     void load();
   }, [load]);
+  // Live: a referral created, sent to me or changed by the other side shows without a reload.
+  useLiveRefresh(
+    (e) => e.event === 'referral.updated' || e.event === 'message.created',
+    () => void load(),
+  );
 
   const loadMore = async () => {
     if (!nextCursor) return;

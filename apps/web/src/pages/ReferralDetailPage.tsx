@@ -13,6 +13,7 @@ import { PriorityBadge, StatusChip } from '../components/StatusChip';
 import { type Flash, takeFlash } from '../lib/flash';
 import { formatAppointment, formatDate, formatDateTime, fullName } from '../lib/format';
 import { useAsync, useTitle } from '../lib/hooks';
+import { useLiveRefresh } from '../lib/live';
 import {
   appointmentZone,
   bodyRegionLabel,
@@ -37,6 +38,10 @@ const FOLLOW_UP_STATUSES = new Set(['in_care', 'outcome_sent', 'closed']);
 export function ReferralDetailPage({ id }: { id: string }) {
   const user = useUser()!;
   const referral = useAsync(() => call(api.GET('/api/v1/referrals/{id}', { params: { path: { id } } })), [id]);
+  useLiveRefresh(
+    (e) => e.data.id === id || e.data.referralId === id,
+    () => void referral.reload(),
+  );
   const [flash, setFlashState] = useState<Flash | null>(() => takeFlash());
   const statusRef = useRef<HTMLDivElement>(null);
   useTitle(referral.data ? `Referral for ${fullName(referral.data.patient)}` : 'Referral');

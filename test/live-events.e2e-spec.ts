@@ -1,0 +1,221 @@
+import type { AddressInfo } from 'node:net';
+import type { NestFastifyApplication } from '@nestjs/platform-fastify';
+import { createRootLogger } from '@referloop/common';
+import { Client } from 'pg';
+import { createApiApp } from '../apps/api/src/http/create-api-app';
+import { LiveHub } from '../apps/api/src/live/live-hub';
+import { openLiveStream, type LiveEvent, type LiveStreamClient } from './support/live-stream';
+import { actOk, createPatient, createReferral, injuryReferralBody } from './support/referral-helpers';
+import {
+  addPractitioner,
+  expectProblem,
+  registerClinic,
+  type SignedInUser,
+  startTestApp,
+  type TestApp,
+  type TestClinic,
+} from './support/test-app';
+
+const CANARY = 'Zebulon-Canary';
+
+async function listen(app: NestFastifyApplication): Promise<string> {
+  await app.listen(0, '127.0.0.1');
+  const { port } = app.getHttpServer().address() as AddressInfo;
+  return `http://127.0.0.1:${port}`;
+}
+
+const about = (id: string) => (e: LiveEvent) => e.data.id === id || e.data.referralId === id;
+
+/**
+ * Live updates (`GET /events`) across two API instances on one database: instance A (with the
+ * worker) takes the changes, streams are opened on instance B.
+ */
+describe('live events', () => {
+  let t: TestApp;
+  let b: NestFastifyApplication;
+  let urlA: string;
+  let urlB: string;
+  let massageClinic: TestClinic;
+  let ptClinic: TestClinic;
+  let outsiderClinic: TestClinic;
+  let lmt: SignedInUser;
+  let pt: SignedInUser;
+  let outsider: SignedInUser;
+  let patientId: string;
+  const streams: LiveStreamClient[] = [];
+  const open = async (user: SignedInUser | undefined, lastEventId?: number, url = urlB) => {
+    const stream = await openLiveStream(url, user?.accessToken, lastEventId);
+    streams.push(stream);
+    return stream;
+  };
+
+  beforeAll(async () => {
+    t = await startTestApp({}, { worker: true });
+    b = await createApiApp(t.config, createRootLogger('silent'));
+    urlA = await listen(t.app);
+    urlB = await listen(b);
+    massageClinic = await registerClinic(t.http, { name: 'Sunrise Massage' });
+    ptClinic = await registerClinic(t.http, { name: 'Capitol Physio' });
+    outsiderClinic = await registerClinic(t.http, { name: 'Elsewhere Physio' });
+    lmt = await addPractitioner(t.http, massageClinic, 'massage_therapist');
+    pt = await addPractitioner(t.http, ptClinic, 'physical_therapist');
+    outsider = await addPractitioner(t.http, outsiderClinic, 'physical_therapist');
+    patientId = (await createPatient(t.http, lmt, { firstName: CANARY, lastName: `${CANARY}-Last` })).id;
+  });
+  afterAll(async () => {
+    for (const s of streams) s.close();
+    await b.close();
+    await t.close();
+  });
+
+  it('a change made through instance A reaches the parties’ streams on instance B, ids only', async () => {
+    const ptStream = await open(pt);
+    const lmtStream = await open(lmt);
+    const ptAdminStream = await open(ptClinic.admin);
+    const outsiderStream = await open(outsider);
+    const outsiderAdminStream = await open(outsiderClinic.admin);
+    expect(ptStream.status).toBe(200);
+
+    const body = injuryReferralBody(patientId, pt.id, { reason: `${CANARY} reason`, observations: `${CANARY} observed` });
+    const draft = await createReferral(t.http, lmt, body);
+    await lmtStream.next((e) => e.event === 'referral.updated' && e.data.id === draft.id);
+    const sent = await actOk(t.http, lmt, draft, 'send');
+
+    const seen = await ptStream.next((e) => e.event === 'referral.updated' && e.data.id === sent.id);
+    expect(seen.data).toEqual({ id: sent.id, version: sent.version, status: 'sent' });
+    await ptAdminStream.next((e) => e.event === 'referral.updated' && e.data.id === sent.id);
+    // The worker's dispatcher writes the PT's in-app notification: it is announced too.
+    const notification = await ptStream.next((e) => e.event === 'notification.created');
+    const inbox = await t.http.get('/api/v1/notifications').set(pt.auth).expect(200);
+    expect(inbox.body.items.map((n: { id: string }) => n.id)).toContain(notification.data.id);
+
+    await t.http
+      .post(`/api/v1/referrals/${sent.id}/messages`)
+      .set(pt.auth)
+      .send({ body: `${CANARY} message` })
+      .expect(201);
+    const message = await lmtStream.next((e) => e.event === 'message.created');
+    expect(message.data).toEqual({ referralId: sent.id });
+    await ptStream.next((e) => e.event === 'message.created');
+
+    // Ids strictly increasing on each stream.
+    for (const s of [ptStream, lmtStream]) {
+      const ids = s.events.map((e) => e.id);
+      expect(ids).toEqual([...ids].sort((x, y) => x - y));
+      expect(new Set(ids).size).toBe(ids.length);
+    }
+    // The third clinic heard nothing of it, and no stream carried patient data.
+    expect(outsiderStream.events.filter(about(sent.id))).toEqual([]);
+    expect(outsiderAdminStream.events.filter(about(sent.id))).toEqual([]);
+    for (const s of streams) expect(s.raw()).not.toContain(CANARY);
+  });
+
+  it('a recipient hears nothing of a draft never sent; the sender does', async () => {
+    const ptStream = await open(pt);
+    const ptAdminStream = await open(ptClinic.admin);
+    const lmtStream = await open(lmt);
+    const draft = await createReferral(t.http, lmt, injuryReferralBody(patientId, pt.id));
+    await lmtStream.next(about(draft.id));
+    // Events go out in id order: once a later change reaches the PT, the draft's would have too.
+    const marker = await actOk(t.http, lmt, await createReferral(t.http, lmt, injuryReferralBody(patientId, pt.id)), 'send');
+    await ptStream.next(about(marker.id));
+    await ptAdminStream.next(about(marker.id));
+    expect(ptStream.events.filter(about(draft.id))).toEqual([]);
+    expect(ptAdminStream.events.filter(about(draft.id))).toEqual([]);
+  });
+
+  it('resumes with Last-Event-ID without losing or repeating an event, on either instance', async () => {
+    const control = await open(pt, undefined, urlA);
+    const first = await open(pt);
+    const referral = await actOk(t.http, lmt, await createReferral(t.http, lmt, injuryReferralBody(patientId, pt.id)), 'send');
+    const last = await first.next(about(referral.id));
+    first.close();
+
+    // Missed while disconnected: an action, a message and the notifications they cause.
+    const accepted = await actOk(t.http, pt, referral, 'accept', { note: 'Happy to' });
+    await t.http.post(`/api/v1/referrals/${referral.id}/messages`).set(lmt.auth).send({ body: 'See you Tuesday' }).expect(201);
+    await control.next((e) => e.event === 'message.created' && e.data.referralId === referral.id);
+
+    const resumed = await open(pt, last.id, urlA);
+    await resumed.next((e) => e.event === 'message.created' && e.data.referralId === referral.id);
+    const after = (s: LiveStreamClient) =>
+      s.events.filter((e) => e.id > last.id && e.id <= resumed.events[resumed.events.length - 1].id);
+    expect(resumed.events.map((e) => e.id)).toEqual(after(control).map((e) => e.id));
+    expect(resumed.events.filter((e) => e.event === 'referral.updated' && e.data.id === referral.id)).toEqual([
+      expect.objectContaining({ data: { id: referral.id, version: accepted.version, status: 'accepted' } }),
+    ]);
+    // Nothing at or before the id it resumed from.
+    expect(resumed.events.every((e) => e.id > last.id)).toBe(true);
+  });
+
+  it('holds an event back while an earlier id is still uncommitted, and passes a rolled-back one', async () => {
+    const ptStream = await open(pt);
+    const db = new Client({ connectionString: t.database.url });
+    await db.connect();
+    try {
+      // A slow writer: its row's id is drawn now, its commit comes after a later change's.
+      await db.query('BEGIN');
+      await db.query('SELECT pg_current_xact_id()');
+      const [{ id: slowId }] = (
+        await db.query<{ id: string }>(
+          `INSERT INTO live_events (type, referral_id, version, status, user_ids, clinic_ids)
+           VALUES ('referral.updated', gen_random_uuid(), 1, 'sent', ARRAY[$1::uuid], '{}') RETURNING id`,
+          [pt.id],
+        )
+      ).rows;
+      const fast = await actOk(t.http, lmt, await createReferral(t.http, lmt, injuryReferralBody(patientId, pt.id)), 'send');
+      await b.get(LiveHub).poll();
+      await b.get(LiveHub).poll();
+      expect(ptStream.events.filter(about(fast.id))).toEqual([]);
+      await db.query('COMMIT');
+      const fastEvent = await ptStream.next(about(fast.id));
+      const slowEvent = await ptStream.next((e) => e.id === Number(slowId));
+      expect(slowEvent.id).toBeLessThan(fastEvent.id);
+      expect(ptStream.events.indexOf(slowEvent)).toBeLessThan(ptStream.events.indexOf(fastEvent));
+
+      // Rolled back: the gap is passed once every transaction that could fill it has ended.
+      await db.query('BEGIN');
+      await db.query(
+        `INSERT INTO live_events (type, referral_id, version, status, user_ids, clinic_ids)
+         VALUES ('referral.updated', gen_random_uuid(), 1, 'sent', ARRAY[$1::uuid], '{}')`,
+        [pt.id],
+      );
+      const next = await actOk(t.http, lmt, await createReferral(t.http, lmt, injuryReferralBody(patientId, pt.id)), 'send');
+      await b.get(LiveHub).poll();
+      expect(ptStream.events.filter(about(next.id))).toEqual([]);
+      await db.query('ROLLBACK');
+      await ptStream.next(about(next.id));
+    } finally {
+      await db.end();
+    }
+  });
+
+  it('refuses a caller without a valid token (401) and a malformed Last-Event-ID (400)', async () => {
+    const anonymous = await fetch(`${urlB}/api/v1/events`);
+    expect(anonymous.status).toBe(401);
+    expect(anonymous.headers.get('content-type')).toMatch(/^application\/problem\+json/);
+    expect(((await anonymous.json()) as { code: string }).code).toBe('unauthenticated');
+    const forged = await t.http.get('/api/v1/events').set('Authorization', 'Bearer not.a.token');
+    expectProblem(forged, 401, 'unauthenticated');
+    const bad = await t.http.get('/api/v1/events').set(pt.auth).set('Last-Event-ID', 'abc');
+    expectProblem(bad, 400, 'validation_failed');
+    expect(bad.body.errors).toEqual([expect.objectContaining({ field: 'Last-Event-ID' })]);
+  });
+
+  it('ends a stream at the heartbeat after its session is revoked', async () => {
+    const signedIn = await t.http
+      .post('/api/v1/auth/login')
+      .send({ email: outsider.email, password: 'correct horse battery staple' });
+    const token = signedIn.body.accessToken as string;
+    const stream = await open({ ...outsider, accessToken: token, auth: { Authorization: `Bearer ${token}` } });
+    const other = await open(outsider);
+    await b.get(LiveHub).heartbeat();
+    expect(stream.raw()).toContain(': heartbeat');
+    await t.http.post('/api/v1/auth/logout').set('Authorization', `Bearer ${token}`).expect(204);
+    await b.get(LiveHub).heartbeat();
+    await stream.ended;
+    // The user's other session keeps its stream.
+    await b.get(LiveHub).heartbeat();
+    expect(other.raw().split(': heartbeat').length).toBe(4);
+  });
+});
