@@ -2,6 +2,12 @@ import type { EntityManager } from 'typeorm';
 import type { SqlParams } from '../query-rows';
 import { sql, type Sql } from '../sql';
 
+/**
+ * The advisory lock an idle relay holds (exclusively, on its listening connection) while it waits
+ * to be woken: the outbox trigger sends its NOTIFY only then (migration 1764258000000-OutboxWakeIdleRelay).
+ */
+export const OUTBOX_RELAY_LOCK = '7301453907';
+
 export interface OutboxMessage {
   type: string;
   referralId?: string;

@@ -11,6 +11,7 @@ import { NotificationDeliverer } from './notification-deliverer';
 import { NotificationDispatcher } from './notification-dispatcher';
 import { NotificationReconciler } from './notification-reconciler';
 import { DeliverProcessor, DispatchProcessor, TimersProcessor } from './notification.processors';
+import { OutboxStore } from '../store/outbox.store';
 import { OutboxRelay } from './outbox-relay';
 import { TimersScheduler } from './timers-scheduler';
 
@@ -27,6 +28,7 @@ import { TimersScheduler } from './timers-scheduler';
     WebhookChannel,
     NotificationDispatcher,
     NotificationDeliverer,
+    OutboxStore,
     OutboxRelay,
     NotificationReconciler,
     TimersScheduler,
