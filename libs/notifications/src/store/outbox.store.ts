@@ -20,4 +20,19 @@ export class OutboxStore {
       prepare: true,
     });
   }
+
+  /**
+   * After the queue store lost its data: events published within `window` that have no delivery
+   * rows yet are un-published, so the relay publishes them again. Answers how many.
+   */
+  async republishUndispatched(manager: EntityManager, window: '24 hours'): Promise<number> {
+    const rows = await queryRows(
+      manager,
+      sql`UPDATE outbox_events o SET published_at = NULL
+           WHERE o.published_at > now() - ${sql.param(window, 'interval')}
+             AND NOT EXISTS (SELECT 1 FROM notification_deliveries d WHERE d.outbox_event_id = o.id)
+       RETURNING o.id`,
+    );
+    return rows.length;
+  }
 }
