@@ -1,8 +1,12 @@
 'use strict';
 // `npm run bench:referrals`: the received box of a physical therapist on 10,000 and on 1,000,000
-// referrals (~200 clinics, seeded with SQL: bench/lib/seed-referrals.js), then POST /referrals
-// against B2 (the same four inserts through bare Fastify + pg) on the 1M table.
-// Knobs: BENCH_LIST_CONNECTIONS (default 4: a modest concurrency, as bench:admin), BENCH_PT_SHARE (default 2000).
+// referrals (~200 clinics, seeded with SQL: bench/lib/seed-referrals.js), then POST /referrals on the
+// 1M table as deployed, alternated with B2 (the same four inserts through bare Fastify + pg): B2 #1,
+// the API alone, the API with the built worker running next to it (outbox relay, dispatcher,
+// deliverer; the headline), B2 #2. For each: CPU per request of the server, the worker, Redis and
+// the database's backends, and the NOTIFYs the outbox sent meanwhile.
+// Knobs: BENCH_LIST_CONNECTIONS (default 4: a modest concurrency, as bench:admin), BENCH_PT_SHARE (default 2000),
+// BENCH_TOTALS (default 10000,1000000; e.g. 10000 for a quick run).
 const { Client } = require('pg');
 const { login, referralBody, referralParties } = require('../lib/parties');
 const { seed } = require('../lib/seed-referrals');
