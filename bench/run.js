@@ -89,6 +89,8 @@ async function main() {
       AUTH_RATE_LIMIT_PER_MINUTE: '100000',
       QUEUE_PREFIX: queuePrefix,
     },
+    // e.g. BENCH_API_NODE_ARGS='--cpu-prof --cpu-prof-dir=/tmp/prof' to profile the API under load.
+    nodeArgs: process.env.BENCH_API_NODE_ARGS?.split(' ').filter(Boolean),
   });
   const memory = sampleRss(api.pid);
   console.log(

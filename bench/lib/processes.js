@@ -25,9 +25,9 @@ function freePort() {
  * Starts `node <script>` on a free port with exactly `env` (plus PATH, PORT and HOST: a developer's
  * shell variables must not change what is measured) and waits until `readyPath` answers 200.
  */
-async function startServer({ name, script, env, readyPath = '/', readyOutput }) {
+async function startServer({ name, script, env, readyPath = '/', readyOutput, nodeArgs = [] }) {
   const port = await freePort();
-  const child = spawn(process.execPath, [script], {
+  const child = spawn(process.execPath, [...nodeArgs, script], {
     env: { PATH: process.env.PATH, ...env, PORT: String(port), HOST },
     stdio: ['ignore', 'pipe', 'pipe'],
   });

@@ -1,6 +1,7 @@
 export * from './entities';
 export * from './notification-queue';
 export * from './notification-texts';
+export * from './who-is-told';
 export * from './notifications.service';
 export * from './notifications.module';
 export * from './channels/webhook-signature';

@@ -2,11 +2,12 @@ import { Module } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { NOTIFICATION_ENTITIES } from './entities';
 import { NotificationsService } from './notifications.service';
+import { NotificationStore } from './store/notification.store';
 
 /** The API side of notifications. Processors live in NotificationsWorkerModule (worker only). */
 @Module({
   imports: [TypeOrmModule.forFeature(NOTIFICATION_ENTITIES)],
-  providers: [NotificationsService],
+  providers: [NotificationStore, NotificationsService],
   exports: [NotificationsService],
 })
 export class NotificationsModule {}

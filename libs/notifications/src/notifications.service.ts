@@ -1,12 +1,16 @@
 import { randomBytes } from 'node:crypto';
 import { Inject, Injectable } from '@nestjs/common';
-import { InjectDataSource } from '@nestjs/typeorm';
 import { AppError, DEFAULT_PAGE_SIZE, decodeCursor, encodeCursor, type Page, type Principal } from '@referloop/common';
 import { APP_CONFIG, type AppConfig } from '@referloop/config';
-import { appendOutbox, queryRows } from '@referloop/database';
-import { DataSource } from 'typeorm';
+import { ClinicScope } from '@referloop/identity';
 import { assertWebhookTarget, WebhookTargetError } from './channels/webhook-target';
-import { RETRY_DELIVERY_EVENT } from './notification-queue';
+import {
+  type FailedDeliveryRow,
+  type Keyset,
+  type NotificationRow,
+  NotificationStore,
+  type WebhookRow,
+} from './store/notification.store';
 
 export interface NotificationView {
   id: string;
@@ -53,11 +57,14 @@ export interface FailedDeliveryView {
 
 const toIso = (d: Date | null) => d?.toISOString() ?? null;
 
-/** The API side of notifications: inbox, preferences, webhooks, failed deliveries. Never touches the queue. */
+/**
+ * The API side of notifications: inbox, preferences, webhooks, failed deliveries. Never touches
+ * the queue; its SQL is in NotificationStore, always with the caller's scope.
+ */
 @Injectable()
 export class NotificationsService {
   constructor(
-    @InjectDataSource() private readonly db: DataSource,
+    private readonly store: NotificationStore,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
 
@@ -66,20 +73,8 @@ export class NotificationsService {
     query: { unread?: boolean; cursor?: string; limit?: number },
   ): Promise<Page<NotificationView>> {
     const limit = query.limit ?? DEFAULT_PAGE_SIZE;
-    const params: unknown[] = [principal.userId, limit + 1];
-    let where = 'user_id = $1';
-    if (query.unread) where += ' AND read_at IS NULL';
-    if (query.cursor) {
-      const [ts, id] = decodeCursor(query.cursor, ['timestamp', 'uuid']);
-      params.push(ts, id);
-      where += ` AND (created_at, id) < ($3::timestamptz, $4::uuid)`;
-    }
-    const rows: (Record<string, unknown> & { cursor_ts: string; id: string })[] = await this.db.query(
-      `SELECT id, user_id, type, referral_id, title, body, read_at, created_at,
-              to_char(created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') AS cursor_ts
-         FROM notifications WHERE ${where} ORDER BY created_at DESC, id DESC LIMIT $2`,
-      params,
-    );
+    const after = query.cursor ? (decodeCursor(query.cursor, ['timestamp', 'uuid']) as Keyset) : null;
+    const rows = await this.store.inbox(ClinicScope.of(principal), { unread: query.unread === true, after, limit });
     const items = rows.slice(0, limit);
     const last = items[items.length - 1];
     return {
@@ -88,44 +83,28 @@ export class NotificationsService {
     };
   }
 
-  async unreadCount(principal: Principal): Promise<number> {
-    const [row]: { count: number }[] = await this.db.query(
-      `SELECT count(*)::int AS count FROM notifications WHERE user_id = $1 AND read_at IS NULL`,
-      [principal.userId],
-    );
-    return row.count;
+  unreadCount(principal: Principal): Promise<number> {
+    return this.store.unreadCount(ClinicScope.of(principal));
   }
 
   /** Marks one of the caller's notifications read (idempotent); someone else's is 404. */
   async markRead(principal: Principal, id: string): Promise<NotificationView> {
-    const [row] = await queryRows<Record<string, unknown>>(
-      this.db.manager,
-      `UPDATE notifications SET read_at = COALESCE(read_at, now()) WHERE id = $1 AND user_id = $2
-       RETURNING id, user_id, type, referral_id, title, body, read_at, created_at`,
-      [id, principal.userId],
-    );
+    const row = await this.store.markRead(ClinicScope.of(principal), id);
     if (!row) throw new AppError('not_found', 'The notification was not found');
     return notificationView(row);
   }
 
   async preferences(principal: Principal): Promise<PreferencesView> {
-    const [pref]: { enabled: boolean }[] = await this.db.query(
-      `SELECT enabled FROM notification_preferences WHERE user_id = $1 AND channel = 'email'`,
-      [principal.userId],
-    );
+    const email = await this.store.emailEnabled(ClinicScope.of(principal));
     return {
       inApp: true,
-      email: pref?.enabled ?? true,
+      email: email ?? true,
       emailAvailable: Boolean(this.config.notifications.smtpUrl) || this.config.notifications.trialMailbox,
     };
   }
 
   async setPreferences(principal: Principal, input: { email: boolean }): Promise<PreferencesView> {
-    await this.db.query(
-      `INSERT INTO notification_preferences (user_id, channel, enabled) VALUES ($1, 'email', $2)
-       ON CONFLICT (user_id, channel) DO UPDATE SET enabled = EXCLUDED.enabled, updated_at = now()`,
-      [principal.userId, input.email],
-    );
+    await this.store.setEmailEnabled(ClinicScope.of(principal), input.email);
     return this.preferences(principal);
   }
 
@@ -137,48 +116,29 @@ export class NotificationsService {
       throw AppError.validation([{ field: 'url', message: error.message }]);
     }
     const secret = `whsec_${randomBytes(24).toString('base64url')}`;
-    const [row]: Record<string, unknown>[] = await this.db.query(
-      `INSERT INTO webhooks (clinic_id, url, secret, event_types, created_by) VALUES ($1, $2, $3, $4, $5)
-       RETURNING id, clinic_id, url, event_types, created_at`,
-      [principal.clinicId, input.url, secret, [...new Set(input.eventTypes)], principal.userId],
-    );
+    const row = await this.store.insertWebhook(ClinicScope.of(principal), {
+      url: input.url,
+      secret,
+      eventTypes: [...new Set(input.eventTypes)],
+    });
     return { ...webhookView(row), secret };
   }
 
   async listWebhooks(principal: Principal): Promise<{ items: WebhookView[]; nextCursor: null }> {
-    const rows: Record<string, unknown>[] = await this.db.query(
-      `SELECT id, clinic_id, url, event_types, created_at FROM webhooks WHERE clinic_id = $1 AND deleted_at IS NULL ORDER BY created_at, id`,
-      [principal.clinicId],
-    );
+    const rows = await this.store.webhooks(ClinicScope.of(principal));
     return { items: rows.map(webhookView), nextCursor: null };
   }
 
   async deleteWebhook(principal: Principal, id: string): Promise<void> {
-    const rows = await queryRows(
-      this.db.manager,
-      `UPDATE webhooks SET deleted_at = now() WHERE id = $1 AND clinic_id = $2 AND deleted_at IS NULL RETURNING id`,
-      [id, principal.clinicId],
-    );
-    if (rows.length === 0) throw new AppError('not_found', 'The webhook was not found');
+    if (!(await this.store.deleteWebhook(ClinicScope.of(principal), id))) {
+      throw new AppError('not_found', 'The webhook was not found');
+    }
   }
 
   async failedDeliveries(principal: Principal, query: { cursor?: string; limit?: number }): Promise<Page<FailedDeliveryView>> {
     const limit = query.limit ?? DEFAULT_PAGE_SIZE;
-    const params: unknown[] = [principal.clinicId, limit + 1];
-    let cursorFilter = '';
-    if (query.cursor) {
-      const [ts, id] = decodeCursor(query.cursor, ['timestamp', 'uuid']);
-      params.push(ts, id);
-      cursorFilter = ` AND (failed_at, id) < ($3::timestamptz, $4::uuid)`;
-    }
-    const rows: (Record<string, unknown> & { cursor_ts: string; id: string })[] = await this.db.query(
-      `SELECT id, channel, notification_type, referral_id, user_id, webhook_id, attempts, last_error, retry_count, created_at, failed_at,
-              to_char(failed_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') AS cursor_ts
-         FROM notification_deliveries
-        WHERE clinic_id = $1 AND status = 'failed'${cursorFilter}
-        ORDER BY failed_at DESC, id DESC LIMIT $2`,
-      params,
-    );
+    const after = query.cursor ? (decodeCursor(query.cursor, ['timestamp', 'uuid']) as Keyset) : null;
+    const rows = await this.store.failedDeliveries(ClinicScope.of(principal), { after, limit });
     const items = rows.slice(0, limit);
     const last = items[items.length - 1];
     return {
@@ -192,67 +152,51 @@ export class NotificationsService {
    * it works (later) even while the queue is down.
    */
   async retry(principal: Principal, id: string): Promise<FailedDeliveryView> {
-    return this.db.transaction(async (tx) => {
-      const [row] = await queryRows<Record<string, unknown>>(
-        tx,
-        `UPDATE notification_deliveries
-            SET status = 'pending', attempts = 0, failed_at = NULL, retry_count = retry_count + 1
-          WHERE id = $1 AND clinic_id = $2 AND status = 'failed'
-        RETURNING id, channel, notification_type, referral_id, user_id, webhook_id, attempts, last_error, retry_count, created_at, failed_at`,
-        [id, principal.clinicId],
-      );
-      if (!row) {
-        const [current]: { status: string }[] = await tx.query(
-          `SELECT status FROM notification_deliveries WHERE id = $1 AND clinic_id = $2`,
-          [id, principal.clinicId],
-        );
-        if (!current) throw new AppError('not_found', 'The delivery was not found');
-        throw new AppError('invalid_transition', `Only a failed delivery can be retried; this one is ${current.status}`, {
-          currentStatus: current.status,
-          allowedActions: [],
-        });
-      }
-      await appendOutbox(tx, { type: RETRY_DELIVERY_EVENT, payload: { deliveryId: id } });
-      return failedView(row);
+    const { retried, status } = await this.store.retryFailed(ClinicScope.of(principal), id);
+    if (retried) return failedView(retried);
+    if (!status) throw new AppError('not_found', 'The delivery was not found');
+    throw new AppError('invalid_transition', `Only a failed delivery can be retried; this one is ${status}`, {
+      currentStatus: status,
+      allowedActions: [],
     });
   }
 }
 
-function notificationView(r: Record<string, unknown>): NotificationView {
+function notificationView(r: NotificationRow): NotificationView {
   return {
-    id: r.id as string,
-    userId: r.user_id as string,
-    type: r.type as string,
-    referralId: r.referral_id as string | null,
-    title: r.title as string,
-    body: r.body as string,
-    readAt: toIso(r.read_at as Date | null),
-    createdAt: (r.created_at as Date).toISOString(),
+    id: r.id,
+    userId: r.user_id,
+    type: r.type,
+    referralId: r.referral_id,
+    title: r.title,
+    body: r.body,
+    readAt: toIso(r.read_at),
+    createdAt: r.created_at.toISOString(),
   };
 }
 
-function webhookView(r: Record<string, unknown>): WebhookView {
+function webhookView(r: WebhookRow): WebhookView {
   return {
-    id: r.id as string,
-    clinicId: r.clinic_id as string,
-    url: r.url as string,
-    eventTypes: r.event_types as string[],
-    createdAt: (r.created_at as Date).toISOString(),
+    id: r.id,
+    clinicId: r.clinic_id,
+    url: r.url,
+    eventTypes: r.event_types,
+    createdAt: r.created_at.toISOString(),
   };
 }
 
-function failedView(r: Record<string, unknown>): FailedDeliveryView {
+function failedView(r: FailedDeliveryRow): FailedDeliveryView {
   return {
-    id: r.id as string,
-    channel: r.channel as string,
-    notificationType: r.notification_type as string,
-    referralId: r.referral_id as string | null,
-    userId: r.user_id as string | null,
-    webhookId: r.webhook_id as string | null,
-    attempts: r.attempts as number,
-    lastError: r.last_error as string | null,
-    retryCount: r.retry_count as number,
-    createdAt: (r.created_at as Date).toISOString(),
-    failedAt: toIso(r.failed_at as Date | null),
+    id: r.id,
+    channel: r.channel,
+    notificationType: r.notification_type,
+    referralId: r.referral_id,
+    userId: r.user_id,
+    webhookId: r.webhook_id,
+    attempts: r.attempts,
+    lastError: r.last_error,
+    retryCount: r.retry_count,
+    createdAt: r.created_at.toISOString(),
+    failedAt: toIso(r.failed_at),
   };
 }

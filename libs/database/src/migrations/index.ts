@@ -15,6 +15,7 @@ import { ReferralReads1764251000000 } from './1764251000000-ReferralReads';
 import { FollowUp1764252000000 } from './1764252000000-FollowUp';
 import { PatientEmails1764254000000 } from './1764254000000-PatientEmails';
 import { ReferralInvites1764255000000 } from './1764255000000-ReferralInvites';
+import { OutboxWakeIdleRelay1764258000000 } from './1764258000000-OutboxWakeIdleRelay';
 import { LiveEvents1764259000000 } from './1764259000000-LiveEvents';
 
 /** Every migration, in order. Listed explicitly: glob paths break in a Nest monorepo build. */
@@ -36,5 +37,6 @@ export const MIGRATIONS = [
   FollowUp1764252000000,
   PatientEmails1764254000000,
   ReferralInvites1764255000000,
+  OutboxWakeIdleRelay1764258000000,
   LiveEvents1764259000000,
 ];

@@ -2,6 +2,12 @@ import type { EntityManager } from 'typeorm';
 import type { SqlParams } from '../query-rows';
 import { sql, type Sql } from '../sql';
 
+/**
+ * The advisory lock an idle relay holds (exclusively, on its listening connection) while it waits
+ * to be woken: the outbox trigger sends its NOTIFY only then (migration 1764258000000-OutboxWakeIdleRelay).
+ */
+export const OUTBOX_RELAY_LOCK = '7301453907';
+
 export interface OutboxMessage {
   type: string;
   referralId?: string;
@@ -10,7 +16,20 @@ export interface OutboxMessage {
   payload?: Record<string, string | number | boolean | null>;
 }
 
-/** Appends an outbox row inside the caller's transaction. */
+/**
+ * One outbox row as a statement of the `sql` tag: on its own inside the caller's transaction, or as
+ * a data-modifying CTE next to the change it announces.
+ */
+export function outboxRow(message: OutboxMessage): Sql {
+  return sql`INSERT INTO outbox_events (type, referral_id, referral_event_id, payload)
+             VALUES (${sql.param(message.type, 'text')}, ${sql.param(message.referralId ?? null, 'uuid')},
+                     ${sql.param(message.referralEventId ?? null, 'uuid')}, ${sql.param(message.payload ?? {}, 'jsonb')})`;
+}
+
+/**
+ * @deprecated Use {@link outboxRow} (the `sql` tag) with `queryRows`, or {@link outboxInsert} in a CTE.
+ * Appends an outbox row inside the caller's transaction.
+ */
 export async function appendOutbox(manager: EntityManager, message: OutboxMessage): Promise<void> {
   await manager.query(`INSERT INTO outbox_events (type, referral_id, referral_event_id, payload) VALUES ($1, $2, $3, $4)`, [
     message.type,

@@ -1,5 +1,4 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { InjectDataSource } from '@nestjs/typeorm';
 import { APP_CONFIG, type AppConfig } from '@referloop/config';
 import {
   INVITATION_CREATED_EVENT,
@@ -12,10 +11,8 @@ import {
   referralInviteUrl,
   sha256,
 } from '@referloop/identity';
-import { DataSource } from 'typeorm';
 import { EmailChannel } from '../channels/email.channel';
 import { WebhookChannel } from '../channels/webhook.channel';
-import type { DeliveryChannel } from '../entities';
 import {
   type Audience,
   INVITED_RECIPIENT,
@@ -27,60 +24,8 @@ import {
 } from '../notification-texts';
 import { appointmentWhen, isPatientEvent, patientEmail } from '../texts/patient.en';
 import { unsubscribeToken, unsubscribeUrl } from '../unsubscribe-token';
-import { REFERRAL_INVITE_EMAIL } from './notification-dispatcher';
-
-/** A delivery this job claimed, with what sending it needs (recipient, webhook, referral, invitation). */
-interface ClaimedDelivery {
-  id: string;
-  channel: DeliveryChannel;
-  user_id: string | null;
-  webhook_id: string | null;
-  clinic_id: string;
-  notification_type: string;
-  referral_id: string | null;
-  created_at: Date;
-  email: string | null;
-  webhook_url: string | null;
-  webhook_secret: string | null;
-  webhook_deleted: boolean | null;
-  sender_id: string | null;
-  sender_clinic: string | null;
-  recipient_clinic: string | null;
-  urgent: boolean | null;
-  recipient_clinic_id: string | null;
-  from_status: string | null;
-  to_status: string | null;
-  /** Invitation emails: the invitation, whether it is still open (and the user not deactivated), and the inviting clinic. */
-  invitation_id: string | null;
-  invitation_token_hash: string | null;
-  invitation_token_version: number | null;
-  invitation_link_base: string | null;
-  invitation_expires_at: Date | null;
-  invitation_open: boolean | null;
-  inviting_clinic: string | null;
-  /** Password reset emails: the reset, and whether it is still unused, unexpired and for an active account. */
-  password_reset_id: string | null;
-  password_reset_open: boolean | null;
-  /** Referral invite emails: the invite's address and current link version; open while nobody joined. */
-  referral_invite_id: string | null;
-  referral_invite_email: string | null;
-  referral_invite_token_version: number | null;
-  referral_invite_token_hash: string | null;
-  referral_invite_open: boolean | null;
-}
-
-/** What a patient's email needs, read when it is sent. */
-interface PatientFacts {
-  email: string | null;
-  consent_id: string | null;
-  recipient_name: string;
-  sender_clinic: string;
-  recipient_clinic: string;
-  recipient_phone: string;
-  recipient_address: string;
-  timezone: string;
-  appointment_at: Date | null;
-}
+import { type ClaimedDelivery, DeliveryStore } from '../store/delivery.store';
+import { REFERRAL_INVITE_EMAIL } from '../who-is-told';
 
 export type DeliveryOutcome = 'delivered' | 'skipped';
 
@@ -101,7 +46,7 @@ export const SEND_LEASE_SECONDS = 30;
 @Injectable()
 export class NotificationDeliverer {
   constructor(
-    @InjectDataSource() private readonly db: DataSource,
+    private readonly store: DeliveryStore,
     private readonly email: EmailChannel,
     private readonly webhook: WebhookChannel,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
@@ -109,47 +54,9 @@ export class NotificationDeliverer {
 
   async deliver(deliveryId: string): Promise<DeliveryOutcome> {
     // Claim: one send at a time per delivery, counted as an attempt; the lease ends with the result.
-    const [d]: ClaimedDelivery[] = await this.db.query(
-      `WITH claimed AS (
-         UPDATE notification_deliveries SET attempts = attempts + 1, sending_until = now() + make_interval(secs => $2)
-          WHERE id = $1 AND status = 'pending' AND (sending_until IS NULL OR sending_until < now())
-          RETURNING *
-       )
-       SELECT d.id, d.channel, d.user_id, d.webhook_id, d.clinic_id, d.notification_type, d.referral_id, d.created_at,
-              u.email, w.url AS webhook_url, w.secret AS webhook_secret, (w.deleted_at IS NOT NULL) AS webhook_deleted,
-              r.sender_id, sc.name AS sender_clinic, tc.name AS recipient_clinic, r.recipient_clinic_id,
-              r.priority = 'urgent' AS urgent,
-              o.payload->>'fromStatus' AS from_status, o.payload->>'toStatus' AS to_status,
-              i.id AS invitation_id, i.token_hash AS invitation_token_hash, i.token_version AS invitation_token_version,
-              i.link_base AS invitation_link_base, i.expires_at AS invitation_expires_at,
-              -- An email of an earlier token version would carry a dead link: only the newest is sent.
-              (i.accepted_at IS NULL AND i.revoked_at IS NULL AND i.expires_at > now() AND u.deactivated_at IS NULL
-                AND i.token_version = COALESCE((o.payload->>'tokenVersion')::int, 1)) AS invitation_open,
-              ic.name AS inviting_clinic,
-              pr.id AS password_reset_id, (pr.used_at IS NULL AND pr.expires_at > now() AND u.deactivated_at IS NULL) AS password_reset_open,
-              ri.id AS referral_invite_id, ri.email AS referral_invite_email, ri.token_version AS referral_invite_token_version,
-              ri.token_hash AS referral_invite_token_hash,
-              -- A newer link was made meanwhile: that one's own email carries it.
-              (ri.joined_at IS NULL AND r.recipient_id IS NULL AND r.status NOT IN ('cancelled', 'expired')
-                AND ri.token_version = COALESCE((o.payload->>'tokenVersion')::int, ri.token_version)) AS referral_invite_open
-         FROM claimed d
-         JOIN outbox_events o ON o.id = d.outbox_event_id
-         LEFT JOIN invitations i ON d.notification_type = '${INVITATION_CREATED_EVENT}' AND i.id = (o.payload->>'invitationId')::uuid
-         LEFT JOIN clinics ic ON i.id IS NOT NULL AND ic.id = d.clinic_id
-         LEFT JOIN password_resets pr ON d.notification_type = '${PASSWORD_RESET_REQUESTED_EVENT}' AND pr.id = (o.payload->>'passwordResetId')::uuid
-         LEFT JOIN users u ON u.id = d.user_id
-         LEFT JOIN webhooks w ON w.id = d.webhook_id
-         LEFT JOIN referrals r ON r.id = d.referral_id
-         LEFT JOIN clinics sc ON sc.id = r.sender_clinic_id
-         LEFT JOIN clinics tc ON tc.id = r.recipient_clinic_id
-         LEFT JOIN referral_invites ri ON d.notification_type = '${REFERRAL_INVITE_EMAIL}' AND ri.id = r.recipient_invite_id`,
-      [deliveryId, SEND_LEASE_SECONDS],
-    );
+    const d = await this.store.claim(deliveryId, SEND_LEASE_SECONDS);
     if (!d) {
-      const [current]: { status: string; sending_until: Date | null }[] = await this.db.query(
-        `SELECT status, sending_until FROM notification_deliveries WHERE id = $1`,
-        [deliveryId],
-      );
+      const current = await this.store.status(deliveryId);
       // Gone, already delivered, or given up on: nothing to do (a duplicate job is harmless).
       if (current?.status !== 'pending' || !current.sending_until) return 'skipped';
       throw new DeliveryBusyError(current.sending_until);
@@ -219,23 +126,7 @@ export class NotificationDeliverer {
    */
   private async sendToPatient(d: ClaimedDelivery): Promise<DeliveryOutcome | undefined> {
     const event = d.notification_type.replace(/^referral\./, '');
-    const [p]: PatientFacts[] = await this.db.query(
-      `SELECT pt.email, c.id AS consent_id, t.full_name AS recipient_name, sc.name AS sender_clinic, tc.name AS recipient_clinic,
-              tc.phone AS recipient_phone, tc.timezone,
-              concat_ws(', ', tc.address_line1, tc.address_city, tc.address_region || ' ' || tc.address_postal_code) AS recipient_address,
-              coalesce((e.data->>'appointmentAt')::timestamptz, r.appointment_at) AS appointment_at
-         FROM notification_deliveries d
-         JOIN outbox_events o ON o.id = d.outbox_event_id
-         LEFT JOIN referral_events e ON e.id = o.referral_event_id
-         JOIN referrals r ON r.id = d.referral_id
-         JOIN patients pt ON pt.id = r.patient_id
-         JOIN users t ON t.id = r.recipient_id
-         JOIN clinics sc ON sc.id = r.sender_clinic_id
-         JOIN clinics tc ON tc.id = r.recipient_clinic_id
-         LEFT JOIN patient_consents c ON c.patient_id = pt.id AND c.scope = 'patient_notifications' AND c.revoked_at IS NULL
-        WHERE d.id = $1`,
-      [d.id],
-    );
+    const p = await this.store.patientFacts(d.id);
     // No row: the referral went to someone not on ReferLoop yet (no recipient clinic to name).
     if (!p) return this.markSkipped(d.id, 'recipient not on ReferLoop yet');
     if (!p.email || !isPatientEvent(event)) return this.markSkipped(d.id, 'no email address');
@@ -261,10 +152,7 @@ export class NotificationDeliverer {
   private async recordDelivered(deliveryId: string): Promise<void> {
     for (let attempt = 1; ; attempt += 1) {
       try {
-        await this.db.query(
-          `UPDATE notification_deliveries SET status = 'delivered', delivered_at = now(), last_error = NULL, sending_until = NULL WHERE id = $1`,
-          [deliveryId],
-        );
+        await this.store.recordDelivered(deliveryId);
         return;
       } catch (error) {
         if (attempt >= RECORD_ATTEMPTS) throw error;
@@ -275,26 +163,16 @@ export class NotificationDeliverer {
 
   /** After the last attempt: the delivery lands in the admins' failed list. */
   async markFailed(deliveryId: string, error: string): Promise<void> {
-    await this.db.query(
-      `UPDATE notification_deliveries SET status = 'failed', failed_at = now(), last_error = $2, sending_until = NULL
-        WHERE id = $1 AND status = 'pending'`,
-      [deliveryId, error.slice(0, 500)],
-    );
+    await this.store.markFailed(deliveryId, error);
   }
 
   async recordError(deliveryId: string, error: string): Promise<void> {
     // The send is over: the lease goes, so the retry need not wait for it.
-    await this.db.query(`UPDATE notification_deliveries SET last_error = $2, sending_until = NULL WHERE id = $1`, [
-      deliveryId,
-      error.slice(0, 500),
-    ]);
+    await this.store.recordError(deliveryId, error);
   }
 
   private async markSkipped(deliveryId: string, reason: string): Promise<DeliveryOutcome> {
-    await this.db.query(
-      `UPDATE notification_deliveries SET status = 'skipped', last_error = $2, sending_until = NULL WHERE id = $1`,
-      [deliveryId, reason],
-    );
+    await this.store.markSkipped(deliveryId, reason);
     return 'skipped';
   }
 

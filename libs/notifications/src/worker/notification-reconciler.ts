@@ -6,15 +6,16 @@ import { queueBackendKind } from '@referloop/queue';
 import type { Job, Queue } from 'bullmq';
 import { DataSource } from 'typeorm';
 import { type DeliverJob, DELIVERIES_QUEUE, deliverJob, type DispatchJob, NOTIFICATIONS_QUEUE } from '../notification-queue';
-import type { PendingDelivery } from './notification-dispatcher';
+import { DeliveryStore } from '../store/delivery.store';
+import { OutboxStore } from '../store/outbox.store';
 import { OutboxRelay } from './outbox-relay';
 import { TimersScheduler } from './timers-scheduler';
 
 const EVERY_MS = 5_000;
 /** A pending delivery younger than this may still be on its way to the queue (dispatch commits, then enqueues). */
-const GRACE = '10 seconds';
+const GRACE = '10 seconds' as const;
 /** Completed jobs are kept a day (job-id dedup); an event published earlier than that is not re-published. */
-const REPUBLISH_WINDOW = '24 hours';
+const REPUBLISH_WINDOW = '24 hours' as const;
 const BATCH = 500;
 const SHUTDOWN_WAIT_MS = 2_000;
 
@@ -49,6 +50,8 @@ export class NotificationReconciler implements OnApplicationBootstrap, OnApplica
     @InjectQueue(NOTIFICATIONS_QUEUE) private readonly dispatches: Queue<DispatchJob>,
     @InjectQueue(DELIVERIES_QUEUE) private readonly deliveries: Queue<DeliverJob>,
     private readonly relay: OutboxRelay,
+    private readonly outbox: OutboxStore,
+    private readonly deliveryStore: DeliveryStore,
     private readonly timers: TimersScheduler,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
@@ -93,12 +96,7 @@ export class NotificationReconciler implements OnApplicationBootstrap, OnApplica
   }
 
   private async republish(): Promise<void> {
-    // TypeORM answers an UPDATE with [rows, rowCount].
-    const [, count]: [unknown, number] = await this.db.query(
-      `UPDATE outbox_events o SET published_at = NULL
-        WHERE o.published_at > now() - interval '${REPUBLISH_WINDOW}'
-          AND NOT EXISTS (SELECT 1 FROM notification_deliveries d WHERE d.outbox_event_id = o.id)`,
-    );
+    const count = await this.outbox.republishUndispatched(this.db.manager, REPUBLISH_WINDOW);
     await this.timers.register();
     if (count > 0) this.logger.warn(`the queue store is new or lost its data: re-publishing ${count} outbox event(s)`);
     this.relay.wake();
@@ -124,14 +122,7 @@ export class NotificationReconciler implements OnApplicationBootstrap, OnApplica
     // handled in one pass instead of BATCH per tick.
     let after: { createdAt: string; id: string } | undefined;
     for (;;) {
-      // created_at as text: a JS Date would drop the microseconds the keyset needs.
-      const page: (PendingDelivery & { createdAt: string })[] = await this.db.query(
-        `SELECT id, retry_count AS "retryCount", created_at::text AS "createdAt" FROM notification_deliveries
-          WHERE status = 'pending' AND channel <> 'in_app' AND created_at < now() - interval '${GRACE}'
-            AND ($1::timestamptz IS NULL OR (created_at, id) > ($1::timestamptz, $2::uuid))
-          ORDER BY created_at, id LIMIT ${BATCH}`,
-        [after?.createdAt ?? null, after?.id ?? null],
-      );
+      const page = await this.deliveryStore.pendingPage(GRACE, after, BATCH);
       // getJob reads one hash (getJobState would scan the wait list: slow exactly when there is a backlog).
       const wanted = page.map((delivery) => deliverJob(delivery, settings));
       const existing = await Promise.all(wanted.map((job) => this.deliveries.getJob(job.opts.jobId)));

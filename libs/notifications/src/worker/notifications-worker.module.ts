@@ -11,6 +11,9 @@ import { NotificationDeliverer } from './notification-deliverer';
 import { NotificationDispatcher } from './notification-dispatcher';
 import { NotificationReconciler } from './notification-reconciler';
 import { DeliverProcessor, DispatchProcessor, TimersProcessor } from './notification.processors';
+import { DeliveryStore } from '../store/delivery.store';
+import { DispatchStore } from '../store/dispatch.store';
+import { OutboxStore } from '../store/outbox.store';
 import { OutboxRelay } from './outbox-relay';
 import { TimersScheduler } from './timers-scheduler';
 
@@ -27,6 +30,9 @@ import { TimersScheduler } from './timers-scheduler';
     WebhookChannel,
     NotificationDispatcher,
     NotificationDeliverer,
+    OutboxStore,
+    DispatchStore,
+    DeliveryStore,
     OutboxRelay,
     NotificationReconciler,
     TimersScheduler,

@@ -2,34 +2,54 @@ import { InjectQueue } from '@nestjs/bullmq';
 import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { APP_CONFIG, type AppConfig } from '@referloop/config';
+import { OUTBOX_RELAY_LOCK } from '@referloop/database';
 import type { Queue } from 'bullmq';
 import { Client } from 'pg';
 import { DataSource } from 'typeorm';
 import { type DispatchJob, dispatchJobs, NOTIFICATIONS_QUEUE } from '../notification-queue';
+import { OutboxStore } from '../store/outbox.store';
 
 const BATCH = 200;
 const RECONNECT_DELAY_MS = 1_000;
+/** While rows keep coming, the next look is this much later: rows gather into one batch and one job. */
+export const BUSY_POLL_MS = 25;
+/** After a busy spell, one more look this much later, for rows committed while no NOTIFY was sent. */
+const SETTLE_MS = 50;
+/** How long taking OUTBOX_RELAY_LOCK may wait for writers looking at it. */
+const LOCK_WAIT = '200ms';
 
 /**
  * Publishes committed outbox events to the queue. Claims unpublished rows with
  * FOR UPDATE SKIP LOCKED (so several workers share the work), adds dispatch jobs whose ids come
  * from the rows' ids (a re-publish after a crash is deduplicated), and marks them published in
  * the same transaction: if the queue is unreachable the transaction rolls back and the rows wait.
- * LISTEN/NOTIFY wakes it at once; a periodic sweep is the safety net.
+ *
+ * Waking: an idle relay holds OUTBOX_RELAY_LOCK on its listening connection and is woken at once
+ * by LISTEN/NOTIFY (the outbox trigger notifies only while someone holds that lock: PostgreSQL
+ * serialises the commits of notifying transactions). Once a drain finds rows the relay is busy: it
+ * lets the lock go, so writers stop notifying, and looks again every BUSY_POLL_MS, rows gathering
+ * into one batch and one job. When a look finds nothing it takes the lock again, looks once more
+ * SETTLE_MS later (rows committed meanwhile sent no NOTIFY) and waits. The periodic sweep is the
+ * safety net for anything else.
  */
 @Injectable()
 export class OutboxRelay implements OnApplicationBootstrap, OnApplicationShutdown {
   private readonly logger = new Logger('OutboxRelay');
   private listener?: Client;
   private sweepTimer?: NodeJS.Timeout;
+  private pollTimer?: NodeJS.Timeout;
   private draining?: Promise<void>;
   private again = false;
   private stopped = false;
+  /** Whether this relay holds OUTBOX_RELAY_LOCK (on `listener`): it is idle and wants a NOTIFY. */
+  private waiting = false;
+  private listening = false;
 
   constructor(
     @InjectDataSource() private readonly db: DataSource,
     @InjectQueue(NOTIFICATIONS_QUEUE) private readonly queue: Queue<DispatchJob>,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
+    private readonly store: OutboxStore,
   ) {}
 
   onApplicationBootstrap(): void {
@@ -41,6 +61,7 @@ export class OutboxRelay implements OnApplicationBootstrap, OnApplicationShutdow
   async onApplicationShutdown(): Promise<void> {
     this.stopped = true;
     clearInterval(this.sweepTimer);
+    clearTimeout(this.pollTimer);
     await this.draining;
     await this.listener?.end().catch(() => undefined);
   }
@@ -52,8 +73,10 @@ export class OutboxRelay implements OnApplicationBootstrap, OnApplicationShutdow
       this.again = true;
       return;
     }
+    clearTimeout(this.pollTimer);
+    this.pollTimer = undefined;
     this.draining = this.drain()
-      .then(() => undefined)
+      .then((published) => this.afterDrain(published))
       .catch((error: unknown) => this.logger.warn('outbox publish failed, will retry', error))
       .finally(() => {
         this.draining = undefined;
@@ -74,15 +97,54 @@ export class OutboxRelay implements OnApplicationBootstrap, OnApplicationShutdow
     }
   }
 
+  /** Busy (rows found): let the lock go and poll. Idle again: take it and look once more a little later. */
+  private async afterDrain(published: number): Promise<void> {
+    if (published > 0) {
+      await this.waitForNotify(false);
+      this.lookAgainIn(BUSY_POLL_MS);
+    } else if (!this.waiting && (await this.waitForNotify(true))) {
+      this.lookAgainIn(SETTLE_MS);
+    }
+  }
+
+  private lookAgainIn(ms: number): void {
+    if (this.stopped || this.pollTimer) return;
+    this.pollTimer = setTimeout(() => {
+      this.pollTimer = undefined;
+      this.wake();
+    }, ms);
+  }
+
+  /**
+   * Takes (idle) or releases (busy) OUTBOX_RELAY_LOCK; answers whether it changed. Taking it waits
+   * at most LOCK_WAIT for writers looking at it; another idle relay holding it is fine (every
+   * listener hears the NOTIFY), this one tries again after its next drain.
+   */
+  private async waitForNotify(idle: boolean): Promise<boolean> {
+    const client = this.listener;
+    if (idle === this.waiting || !client || !this.listening) return false;
+    try {
+      if (idle) {
+        await client.query(`SELECT pg_advisory_lock(${OUTBOX_RELAY_LOCK})`);
+        this.waiting = true;
+      } else {
+        this.waiting = false;
+        await client.query(`SELECT pg_advisory_unlock(${OUTBOX_RELAY_LOCK})`);
+      }
+      return true;
+    } catch {
+      // lock_timeout (another idle relay holds it) or the connection is going (the lock goes with it).
+      return false;
+    }
+  }
+
   private publishBatch(): Promise<number> {
     return this.db.transaction(async (tx) => {
-      const rows: { id: string }[] = await tx.query(
-        `SELECT id FROM outbox_events WHERE published_at IS NULL ORDER BY created_at LIMIT ${BATCH} FOR UPDATE SKIP LOCKED`,
-      );
-      if (rows.length === 0) return 0;
-      await this.queue.addBulk(dispatchJobs(rows.map((row) => row.id)));
-      await tx.query(`UPDATE outbox_events SET published_at = now() WHERE id = ANY($1::uuid[])`, [rows.map((r) => r.id)]);
-      return rows.length;
+      const ids = await this.store.claimUnpublished(tx, BATCH);
+      if (ids.length === 0) return 0;
+      await this.queue.addBulk(dispatchJobs(ids));
+      await this.store.markPublished(tx, ids);
+      return ids.length;
     });
   }
 
@@ -92,6 +154,8 @@ export class OutboxRelay implements OnApplicationBootstrap, OnApplicationShutdow
     const retry = () => {
       if (this.listener !== client || this.stopped) return;
       this.listener = undefined;
+      this.listening = false;
+      this.waiting = false;
       setTimeout(() => void this.listen(), RECONNECT_DELAY_MS).unref();
     };
     client.on('error', (error) => {
@@ -101,9 +165,13 @@ export class OutboxRelay implements OnApplicationBootstrap, OnApplicationShutdow
     client.on('end', retry);
     client.on('notification', () => this.wake());
     this.listener = client;
+    this.listening = false;
+    this.waiting = false;
     try {
       await client.connect();
+      await client.query(`SET lock_timeout = '${LOCK_WAIT}'`);
       await client.query('LISTEN outbox_events');
+      this.listening = true;
       // Anything committed while we were not listening.
       this.wake();
     } catch (error) {

@@ -1,0 +1,88 @@
+'use strict';
+// CPU time of a process (Linux /proc/<pid>/stat: utime + stime, in clock ticks of 1/100 s), to say
+// how much of a core the worker and Redis took while the API was under load. null elsewhere.
+const { readdirSync, readFileSync } = require('node:fs');
+
+const TICKS_PER_SECOND = 100;
+
+function cpuSeconds(pid) {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    // The command name may contain spaces: fields are counted after its closing parenthesis.
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(fields[11]) + Number(fields[12])) / TICKS_PER_SECOND;
+  } catch {
+    return null;
+  }
+}
+
+/** Pids whose command name is `name` (e.g. redis-server). */
+function pidsNamed(name) {
+  try {
+    return readdirSync('/proc')
+      .filter((entry) => /^\d+$/.test(entry))
+      .filter((pid) => {
+        try {
+          return readFileSync(`/proc/${pid}/comm`, 'utf8').trim() === name;
+        } catch {
+          return false;
+        }
+      })
+      .map(Number);
+  } catch {
+    return [];
+  }
+}
+
+/** Starts counting; stop() answers the share of one core each pid used meanwhile (null if unreadable). */
+function cpuShare(pids) {
+  const started = performance.now();
+  const before = pids.map(cpuSeconds);
+  return {
+    stop() {
+      const seconds = (performance.now() - started) / 1000;
+      return pids.map((pid, i) => {
+        const after = cpuSeconds(pid);
+        return after === null || before[i] === null ? null : (after - before[i]) / seconds;
+      });
+    },
+  };
+}
+
+module.exports = { cpuSeconds, cpuShare, pidsNamed };
+
+/**
+ * CPU of the PostgreSQL backends serving `databaseUrl` (found in pg_stat_activity; backends that
+ * appear meanwhile count from zero). stop() answers CPU seconds, not a share.
+ */
+async function databaseCpu(databaseUrl) {
+  const { Client } = require('pg');
+  const client = new Client({ connectionString: databaseUrl });
+  await client.connect();
+  const backends = async () =>
+    (
+      await client.query('SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()')
+    ).rows.map((r) => r.pid);
+  const before = new Map((await backends()).map((pid) => [pid, cpuSeconds(pid)]));
+  const seen = new Map();
+  // Backends of a pool that closes before stop() (a baseline server) are caught by sampling.
+  const sample = async () => {
+    for (const pid of await backends()) {
+      const now = cpuSeconds(pid);
+      if (now !== null) seen.set(pid, now);
+    }
+  };
+  const timer = setInterval(() => void sample().catch(() => undefined), 500);
+  return {
+    async stop() {
+      clearInterval(timer);
+      await sample();
+      await client.end();
+      let total = 0;
+      for (const [pid, now] of seen) total += now - (before.get(pid) ?? 0);
+      return total;
+    },
+  };
+}
+
+module.exports.databaseCpu = databaseCpu;

@@ -1,0 +1,197 @@
+import { Injectable } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import { queryRows, sql } from '@referloop/database';
+import { INVITATION_CREATED_EVENT, PASSWORD_RESET_REQUESTED_EVENT } from '@referloop/identity';
+import { DataSource } from 'typeorm';
+import type { DeliveryChannel } from '../entities';
+import { REFERRAL_INVITE_EMAIL } from '../who-is-told';
+
+/** A delivery this job claimed, with what sending it needs (recipient, webhook, referral, invitation). */
+export interface ClaimedDelivery {
+  id: string;
+  channel: DeliveryChannel;
+  user_id: string | null;
+  webhook_id: string | null;
+  clinic_id: string;
+  notification_type: string;
+  referral_id: string | null;
+  created_at: Date;
+  email: string | null;
+  webhook_url: string | null;
+  webhook_secret: string | null;
+  webhook_deleted: boolean | null;
+  sender_id: string | null;
+  sender_clinic: string | null;
+  recipient_clinic: string | null;
+  urgent: boolean | null;
+  recipient_clinic_id: string | null;
+  from_status: string | null;
+  to_status: string | null;
+  /** Invitation emails: the invitation, whether it is still open (and the user not deactivated), and the inviting clinic. */
+  invitation_id: string | null;
+  invitation_token_hash: string | null;
+  invitation_token_version: number | null;
+  invitation_link_base: string | null;
+  invitation_expires_at: Date | null;
+  invitation_open: boolean | null;
+  inviting_clinic: string | null;
+  /** Password reset emails: the reset, and whether it is still unused, unexpired and for an active account. */
+  password_reset_id: string | null;
+  password_reset_open: boolean | null;
+  /** Referral invite emails: the invite's address and current link version; open while nobody joined. */
+  referral_invite_id: string | null;
+  referral_invite_email: string | null;
+  referral_invite_token_version: number | null;
+  referral_invite_token_hash: string | null;
+  referral_invite_open: boolean | null;
+}
+
+/** What a patient's email needs, read when it is sent. */
+export interface PatientFacts {
+  email: string | null;
+  consent_id: string | null;
+  recipient_name: string;
+  sender_clinic: string;
+  recipient_clinic: string;
+  recipient_phone: string;
+  recipient_address: string;
+  timezone: string;
+  appointment_at: Date | null;
+}
+
+/**
+ * The deliverer's and the reconciler's statements on notification_deliveries (worker side): claim
+ * a delivery under a lease with everything sending it needs, read a patient's facts when sending,
+ * record the outcome.
+ */
+@Injectable()
+export class DeliveryStore {
+  constructor(@InjectDataSource() private readonly db: DataSource) {}
+
+  /** Claims a pending delivery nobody is sending (one attempt, a lease of `leaseSeconds`); undefined when it cannot be claimed. */
+  async claim(deliveryId: string, leaseSeconds: number): Promise<ClaimedDelivery | undefined> {
+    const [row] = await queryRows<ClaimedDelivery>(
+      this.db.manager,
+      sql`WITH claimed AS (
+         UPDATE notification_deliveries SET attempts = attempts + 1, sending_until = now() + make_interval(secs => ${sql.param(leaseSeconds, 'int')})
+          WHERE id = ${sql.param(deliveryId, 'uuid')} AND status = 'pending' AND (sending_until IS NULL OR sending_until < now())
+          RETURNING *
+       )
+       SELECT d.id, d.channel, d.user_id, d.webhook_id, d.clinic_id, d.notification_type, d.referral_id, d.created_at,
+              u.email, w.url AS webhook_url, w.secret AS webhook_secret, (w.deleted_at IS NOT NULL) AS webhook_deleted,
+              r.sender_id, sc.name AS sender_clinic, tc.name AS recipient_clinic, r.recipient_clinic_id,
+              r.priority = 'urgent' AS urgent,
+              o.payload->>'fromStatus' AS from_status, o.payload->>'toStatus' AS to_status,
+              i.id AS invitation_id, i.token_hash AS invitation_token_hash, i.token_version AS invitation_token_version,
+              i.link_base AS invitation_link_base, i.expires_at AS invitation_expires_at,
+              -- An email of an earlier token version would carry a dead link: only the newest is sent.
+              (i.accepted_at IS NULL AND i.revoked_at IS NULL AND i.expires_at > now() AND u.deactivated_at IS NULL
+                AND i.token_version = COALESCE((o.payload->>'tokenVersion')::int, 1)) AS invitation_open,
+              ic.name AS inviting_clinic,
+              pr.id AS password_reset_id, (pr.used_at IS NULL AND pr.expires_at > now() AND u.deactivated_at IS NULL) AS password_reset_open,
+              ri.id AS referral_invite_id, ri.email AS referral_invite_email, ri.token_version AS referral_invite_token_version,
+              ri.token_hash AS referral_invite_token_hash,
+              -- A newer link was made meanwhile: that one's own email carries it.
+              (ri.joined_at IS NULL AND r.recipient_id IS NULL AND r.status NOT IN ('cancelled', 'expired')
+                AND ri.token_version = COALESCE((o.payload->>'tokenVersion')::int, ri.token_version)) AS referral_invite_open
+         FROM claimed d
+         JOIN outbox_events o ON o.id = d.outbox_event_id
+         LEFT JOIN invitations i ON d.notification_type = ${sql.param(INVITATION_CREATED_EVENT, 'text')} AND i.id = (o.payload->>'invitationId')::uuid
+         LEFT JOIN clinics ic ON i.id IS NOT NULL AND ic.id = d.clinic_id
+         LEFT JOIN password_resets pr ON d.notification_type = ${sql.param(PASSWORD_RESET_REQUESTED_EVENT, 'text')} AND pr.id = (o.payload->>'passwordResetId')::uuid
+         LEFT JOIN users u ON u.id = d.user_id
+         LEFT JOIN webhooks w ON w.id = d.webhook_id
+         LEFT JOIN referrals r ON r.id = d.referral_id
+         LEFT JOIN clinics sc ON sc.id = r.sender_clinic_id
+         LEFT JOIN clinics tc ON tc.id = r.recipient_clinic_id
+         LEFT JOIN referral_invites ri ON d.notification_type = ${sql.param(REFERRAL_INVITE_EMAIL, 'text')} AND ri.id = r.recipient_invite_id`,
+      { prepare: true },
+    );
+    return row;
+  }
+
+  async status(deliveryId: string): Promise<{ status: string; sending_until: Date | null } | undefined> {
+    const [row] = await queryRows<{ status: string; sending_until: Date | null }>(
+      this.db.manager,
+      sql`SELECT status, sending_until FROM notification_deliveries WHERE id = ${sql.param(deliveryId, 'uuid')}`,
+    );
+    return row;
+  }
+
+  /** What a patient's email needs, as it is now; undefined when the referral has no recipient clinic yet. */
+  async patientFacts(deliveryId: string): Promise<PatientFacts | undefined> {
+    const [row] = await queryRows<PatientFacts>(
+      this.db.manager,
+      sql`SELECT pt.email, c.id AS consent_id, t.full_name AS recipient_name, sc.name AS sender_clinic, tc.name AS recipient_clinic,
+              tc.phone AS recipient_phone, tc.timezone,
+              concat_ws(', ', tc.address_line1, tc.address_city, tc.address_region || ' ' || tc.address_postal_code) AS recipient_address,
+              coalesce((e.data->>'appointmentAt')::timestamptz, r.appointment_at) AS appointment_at
+         FROM notification_deliveries d
+         JOIN outbox_events o ON o.id = d.outbox_event_id
+         LEFT JOIN referral_events e ON e.id = o.referral_event_id
+         JOIN referrals r ON r.id = d.referral_id
+         JOIN patients pt ON pt.id = r.patient_id
+         JOIN users t ON t.id = r.recipient_id
+         JOIN clinics sc ON sc.id = r.sender_clinic_id
+         JOIN clinics tc ON tc.id = r.recipient_clinic_id
+         LEFT JOIN patient_consents c ON c.patient_id = pt.id AND c.scope = 'patient_notifications' AND c.revoked_at IS NULL
+        WHERE d.id = ${sql.param(deliveryId, 'uuid')}`,
+    );
+    return row;
+  }
+
+  async recordDelivered(deliveryId: string): Promise<void> {
+    await queryRows(
+      this.db.manager,
+      sql`UPDATE notification_deliveries SET status = 'delivered', delivered_at = now(), last_error = NULL, sending_until = NULL
+           WHERE id = ${sql.param(deliveryId, 'uuid')}`,
+      { prepare: true },
+    );
+  }
+
+  /** After the last attempt: the delivery lands in the admins' failed list. */
+  async markFailed(deliveryId: string, error: string): Promise<void> {
+    await queryRows(
+      this.db.manager,
+      sql`UPDATE notification_deliveries SET status = 'failed', failed_at = now(), last_error = ${error.slice(0, 500)}, sending_until = NULL
+           WHERE id = ${sql.param(deliveryId, 'uuid')} AND status = 'pending'`,
+    );
+  }
+
+  /** The send is over (it failed; a retry follows): the lease goes, so the retry need not wait for it. */
+  async recordError(deliveryId: string, error: string): Promise<void> {
+    await queryRows(
+      this.db.manager,
+      sql`UPDATE notification_deliveries SET last_error = ${error.slice(0, 500)}, sending_until = NULL WHERE id = ${sql.param(deliveryId, 'uuid')}`,
+    );
+  }
+
+  /** Nothing left to send (a deleted webhook, an invitation accepted meanwhile): `skipped`, with why. */
+  async markSkipped(deliveryId: string, reason: string): Promise<void> {
+    await queryRows(
+      this.db.manager,
+      sql`UPDATE notification_deliveries SET status = 'skipped', last_error = ${reason}, sending_until = NULL
+           WHERE id = ${sql.param(deliveryId, 'uuid')}`,
+    );
+  }
+
+  /**
+   * A keyset page of pending email/webhook deliveries older than `grace` (younger ones may still be
+   * on their way to the queue), oldest first. created_at as text: a Date would drop the microseconds.
+   */
+  pendingPage(
+    grace: '10 seconds',
+    after: { createdAt: string; id: string } | undefined,
+    limit: number,
+  ): Promise<{ id: string; retryCount: number; createdAt: string }[]> {
+    const from = after
+      ? sql` AND (created_at, id) > (${sql.param(after.createdAt, 'timestamptz')}, ${sql.param(after.id, 'uuid')})`
+      : sql.empty;
+    return queryRows(
+      this.db.manager,
+      sql`SELECT id, retry_count AS "retryCount", created_at::text AS "createdAt" FROM notification_deliveries
+           WHERE status = 'pending' AND channel <> 'in_app' AND created_at < now() - ${sql.param(grace, 'interval')}${from}
+           ORDER BY created_at, id LIMIT ${sql.param(limit, 'int')}`,
+    );
+  }
+}

@@ -1,0 +1,220 @@
+import { Injectable } from '@nestjs/common';
+import { queryRows, sql } from '@referloop/database';
+import type { EntityManager } from 'typeorm';
+import type { DeliveryChannel, DeliveryStatus } from '../entities';
+
+/** An outbox event with the facts of its referral (null columns when the referral is gone or there is none). */
+export interface EventRow {
+  id: string;
+  type: string;
+  referral_id: string | null;
+  payload: {
+    fromStatus?: string | null;
+    toStatus?: string;
+    actorId?: string | null;
+    deliveryId?: string;
+    invitationId?: string;
+    passwordResetId?: string;
+    /** `reassigned`: the side that changed hands and its new practitioner. */
+    side?: 'sender' | 'recipient';
+    toPractitionerId?: string;
+  };
+  sender_id: string | null;
+  recipient_id: string | null;
+  sender_clinic_id: string | null;
+  recipient_clinic_id: string | null;
+  /** Set while the recipient is someone not on ReferLoop (then `recipient_id` is null until they join). */
+  recipient_invite_id: string | null;
+  /** Whether the referral was ever sent. */
+  sent: boolean | null;
+  sender_clinic: string | null;
+  recipient_clinic: string | null;
+  urgent: boolean | null;
+}
+
+/** One delivery row to insert; in-app rows also carry the notification's text. */
+export interface PlannedDelivery {
+  outboxEventId: string;
+  channel: DeliveryChannel;
+  recipientKey: string;
+  userId: string | null;
+  webhookId: string | null;
+  clinicId: string;
+  notificationType: string;
+  referralId: string | null;
+  /** In-app rows are delivered as they are written. */
+  status: Extract<DeliveryStatus, 'pending' | 'delivered'>;
+  event: string;
+  title: string | null;
+  body: string | null;
+}
+
+export interface PendingDelivery {
+  id: string;
+  retryCount: number;
+}
+
+const uuids = (ids: readonly (string | null | undefined)[]) =>
+  sql.param([...new Set(ids.filter((id): id is string => !!id))], 'uuid[]');
+
+/**
+ * The dispatcher's statements (worker side): the facts a fan-out reads and the one statement that
+ * writes its deliveries and in-app notifications. Every statement is fixed text, prepared once per
+ * connection: a dispatch runs them for a whole batch of events.
+ */
+@Injectable()
+export class DispatchStore {
+  async events(tx: EntityManager, ids: string[]): Promise<EventRow[]> {
+    return queryRows<EventRow>(
+      tx,
+      sql`SELECT o.id, o.type, o.referral_id, o.payload, r.sender_id, r.recipient_id, r.sender_clinic_id, r.recipient_clinic_id,
+                 r.recipient_invite_id, r.sent_at IS NOT NULL AS sent, sc.name AS sender_clinic, tc.name AS recipient_clinic,
+                 r.priority = 'urgent' AS urgent
+            FROM outbox_events o
+            LEFT JOIN referrals r ON r.id = o.referral_id
+            LEFT JOIN clinics sc ON sc.id = r.sender_clinic_id
+            LEFT JOIN clinics tc ON tc.id = r.recipient_clinic_id
+           WHERE o.id = ANY(${uuids(ids)})
+           ORDER BY o.created_at, o.id`,
+      { prepare: true },
+    );
+  }
+
+  /** Each user's clinic (admins acting for their clinic's side). */
+  async clinicsOfUsers(tx: EntityManager, userIds: string[]): Promise<Map<string, string>> {
+    if (userIds.length === 0) return new Map();
+    const rows = await queryRows<{ id: string; clinic_id: string }>(
+      tx,
+      sql`SELECT id, clinic_id FROM users WHERE id = ANY(${uuids(userIds)})`,
+      { prepare: true },
+    );
+    return new Map(rows.map((r) => [r.id, r.clinic_id]));
+  }
+
+  /** The active admins of each clinic, by clinic. */
+  async adminsOf(tx: EntityManager, clinicIds: string[]): Promise<Map<string, string[]>> {
+    const admins = new Map<string, string[]>();
+    if (clinicIds.length === 0) return admins;
+    const rows = await queryRows<{ id: string; clinic_id: string }>(
+      tx,
+      sql`SELECT id, clinic_id FROM users
+           WHERE clinic_id = ANY(${uuids(clinicIds)}) AND is_admin AND activated_at IS NOT NULL AND deactivated_at IS NULL ORDER BY id`,
+      { prepare: true },
+    );
+    for (const row of rows) admins.set(row.clinic_id, [...(admins.get(row.clinic_id) ?? []), row.id]);
+    return admins;
+  }
+
+  /** The patients of these referrals who have an email address and an active `patient_notifications` consent. */
+  async reachablePatients(
+    tx: EntityManager,
+    referralIds: string[],
+  ): Promise<Map<string, { patient_id: string; clinic_id: string }>> {
+    if (referralIds.length === 0) return new Map();
+    const rows = await queryRows<{ referral_id: string; patient_id: string; clinic_id: string }>(
+      tx,
+      sql`SELECT r.id AS referral_id, p.id AS patient_id, p.clinic_id
+            FROM referrals r JOIN patients p ON p.id = r.patient_id
+           WHERE r.id = ANY(${uuids(referralIds)}) AND coalesce(p.email, '') <> ''
+             AND EXISTS (SELECT 1 FROM patient_consents c
+                          WHERE c.patient_id = p.id AND c.scope = 'patient_notifications' AND c.revoked_at IS NULL)`,
+      { prepare: true },
+    );
+    return new Map(rows.map((r) => [r.referral_id, r]));
+  }
+
+  /** The invited user (and clinic) of each invitation. */
+  async invitedUsers(tx: EntityManager, invitationIds: string[]): Promise<Map<string, { user_id: string; clinic_id: string }>> {
+    const rows = await queryRows<{ id: string; user_id: string; clinic_id: string }>(
+      tx,
+      sql`SELECT i.id, i.user_id, u.clinic_id FROM invitations i JOIN users u ON u.id = i.user_id WHERE i.id = ANY(${uuids(invitationIds)})`,
+      { prepare: true },
+    );
+    return new Map(rows.map((r) => [r.id, r]));
+  }
+
+  /** The user (and clinic) of each password reset. */
+  async passwordResetUsers(tx: EntityManager, resetIds: string[]): Promise<Map<string, { user_id: string; clinic_id: string }>> {
+    const rows = await queryRows<{ id: string; user_id: string; clinic_id: string }>(
+      tx,
+      sql`SELECT r.id, r.user_id, u.clinic_id FROM password_resets r JOIN users u ON u.id = r.user_id WHERE r.id = ANY(${uuids(resetIds)})`,
+      { prepare: true },
+    );
+    return new Map(rows.map((r) => [r.id, r]));
+  }
+
+  async usersWithEmailOff(tx: EntityManager, userIds: string[]): Promise<Set<string>> {
+    if (userIds.length === 0) return new Set();
+    const rows = await queryRows<{ user_id: string }>(
+      tx,
+      sql`SELECT user_id FROM notification_preferences WHERE user_id = ANY(${uuids(userIds)}) AND channel = 'email' AND NOT enabled`,
+      { prepare: true },
+    );
+    return new Set(rows.map((r) => r.user_id));
+  }
+
+  /** The live webhooks of these clinics. */
+  async webhooksOf(tx: EntityManager, clinicIds: string[]): Promise<{ id: string; clinic_id: string; event_types: string[] }[]> {
+    return queryRows(
+      tx,
+      sql`SELECT id, clinic_id, event_types FROM webhooks WHERE clinic_id = ANY(${uuids(clinicIds)}) AND deleted_at IS NULL ORDER BY id`,
+      { prepare: true },
+    );
+  }
+
+  /**
+   * One statement: delivery rows that do not exist yet, and the in-app notification of each new
+   * in-app row. Rows go in key order, so two overlapping batches lock keys in the same order.
+   * A notification's time is when it was written (not the batch's start), like a timeline event's.
+   */
+  async insertDeliveries(tx: EntityManager, planned: PlannedDelivery[]): Promise<void> {
+    const seen = new Set<string>();
+    const rows = planned
+      .map((row) => ({ row, key: `${row.outboxEventId}|${row.recipientKey}|${row.channel}` }))
+      .filter(({ key }) => !seen.has(key) && seen.add(key))
+      .sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0))
+      .map(({ row }) => row);
+    if (rows.length === 0) return;
+    const column = <K extends keyof PlannedDelivery>(key: K, cast: 'uuid[]' | 'text[]') =>
+      sql.param(
+        rows.map((row) => row[key]),
+        cast,
+      );
+    await queryRows(
+      tx,
+      sql`WITH input AS (
+            SELECT * FROM unnest(${column('outboxEventId', 'uuid[]')}, ${column('channel', 'text[]')}, ${column('recipientKey', 'text[]')},
+                                 ${column('userId', 'uuid[]')}, ${column('webhookId', 'uuid[]')}, ${column('clinicId', 'uuid[]')},
+                                 ${column('notificationType', 'text[]')}, ${column('referralId', 'uuid[]')}, ${column('status', 'text[]')},
+                                 ${column('event', 'text[]')}, ${column('title', 'text[]')}, ${column('body', 'text[]')})
+              AS t(outbox_event_id, channel, recipient_key, user_id, webhook_id, clinic_id, notification_type, referral_id, status,
+                   event, title, body)
+          ), inserted AS (
+            INSERT INTO notification_deliveries
+              (outbox_event_id, channel, recipient_key, user_id, webhook_id, clinic_id, notification_type, referral_id, status,
+               attempts, delivered_at)
+            SELECT outbox_event_id, channel, recipient_key, user_id, webhook_id, clinic_id, notification_type, referral_id, status,
+                   CASE WHEN status = 'delivered' THEN 1 ELSE 0 END, CASE WHEN status = 'delivered' THEN now() END
+              FROM input
+            ON CONFLICT ON CONSTRAINT notification_deliveries_dedup_key DO NOTHING
+            RETURNING outbox_event_id, recipient_key, channel
+          )
+          INSERT INTO notifications (user_id, type, referral_id, title, body, created_at)
+          SELECT i.user_id, i.event, i.referral_id, i.title, i.body, clock_timestamp()
+            FROM inserted d JOIN input i USING (outbox_event_id, recipient_key, channel)
+           WHERE d.channel = 'in_app'`,
+      { prepare: true },
+    );
+  }
+
+  /** The email/webhook deliveries of these events, and the retried ones, that still need a delivery job. */
+  async pendingDeliveries(tx: EntityManager, outboxEventIds: string[], retriedIds: string[]): Promise<PendingDelivery[]> {
+    return queryRows<PendingDelivery>(
+      tx,
+      sql`SELECT id, retry_count AS "retryCount" FROM notification_deliveries
+           WHERE status = 'pending' AND channel <> 'in_app'
+             AND (outbox_event_id = ANY(${uuids(outboxEventIds)}) OR id = ANY(${uuids(retriedIds)}))`,
+      { prepare: true },
+    );
+  }
+}

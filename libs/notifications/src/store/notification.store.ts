@@ -1,0 +1,184 @@
+import { Injectable } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import { outboxRow, queryRows, sql } from '@referloop/database';
+import type { ClinicScope } from '@referloop/identity';
+import { DataSource } from 'typeorm';
+import { RETRY_DELIVERY_EVENT } from '../notification-queue';
+
+export interface NotificationRow {
+  id: string;
+  user_id: string;
+  type: string;
+  referral_id: string | null;
+  title: string;
+  body: string;
+  read_at: Date | null;
+  created_at: Date;
+}
+
+export interface WebhookRow {
+  id: string;
+  clinic_id: string;
+  url: string;
+  event_types: string[];
+  created_at: Date;
+}
+
+export interface FailedDeliveryRow {
+  id: string;
+  channel: string;
+  notification_type: string;
+  referral_id: string | null;
+  user_id: string | null;
+  webhook_id: string | null;
+  attempts: number;
+  last_error: string | null;
+  retry_count: number;
+  created_at: Date;
+  failed_at: Date | null;
+}
+
+/** A page's keyset position: the row's timestamp (microseconds, as text) and id. */
+export type Keyset = [timestamp: string, id: string];
+
+const NOTIFICATION_COLUMNS = sql`id, user_id, type, referral_id, title, body, read_at, created_at`;
+const FAILED_COLUMNS = sql`id, channel, notification_type, referral_id, user_id, webhook_id, attempts, last_error, retry_count, created_at, failed_at`;
+const cursorTs = (column: 'created_at' | 'failed_at') =>
+  sql`to_char(${sql.identifier(['created_at', 'failed_at'], column)} AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') AS cursor_ts`;
+
+/**
+ * Every statement of the API side of notifications. A caller's own rows (their notifications and
+ * preferences) are read by the scope's user; clinic-owned rows (webhooks, deliveries) by the
+ * scope's clinic: no method can be called without the caller's scope.
+ */
+@Injectable()
+export class NotificationStore {
+  constructor(@InjectDataSource() private readonly db: DataSource) {}
+
+  /** The caller's notifications, newest first, `limit` + 1 rows (the extra one says there is more). */
+  inbox(
+    scope: ClinicScope,
+    page: { unread: boolean; after: Keyset | null; limit: number },
+  ): Promise<(NotificationRow & { cursor_ts: string })[]> {
+    const unread = page.unread ? sql` AND read_at IS NULL` : sql.empty;
+    const after = page.after
+      ? sql` AND (created_at, id) < (${sql.param(page.after[0], 'timestamptz')}, ${sql.param(page.after[1], 'uuid')})`
+      : sql.empty;
+    return queryRows(
+      this.db.manager,
+      sql`SELECT ${NOTIFICATION_COLUMNS}, ${cursorTs('created_at')}
+            FROM notifications WHERE user_id = ${sql.param(scope.userId, 'uuid')}${unread}${after}
+           ORDER BY created_at DESC, id DESC LIMIT ${sql.param(page.limit + 1, 'int')}`,
+      { prepare: true },
+    );
+  }
+
+  async unreadCount(scope: ClinicScope): Promise<number> {
+    const [row] = await queryRows<{ count: number }>(
+      this.db.manager,
+      sql`SELECT count(*)::int AS count FROM notifications WHERE user_id = ${sql.param(scope.userId, 'uuid')} AND read_at IS NULL`,
+      { prepare: true },
+    );
+    return row.count;
+  }
+
+  /** Marks one of the caller's notifications read (idempotent); undefined when it is not theirs. */
+  async markRead(scope: ClinicScope, id: string): Promise<NotificationRow | undefined> {
+    const [row] = await queryRows<NotificationRow>(
+      this.db.manager,
+      sql`UPDATE notifications SET read_at = COALESCE(read_at, now())
+           WHERE id = ${sql.param(id, 'uuid')} AND user_id = ${sql.param(scope.userId, 'uuid')}
+       RETURNING ${NOTIFICATION_COLUMNS}`,
+    );
+    return row;
+  }
+
+  /** The caller's email preference; undefined when never set (on by default). */
+  async emailEnabled(scope: ClinicScope): Promise<boolean | undefined> {
+    const [row] = await queryRows<{ enabled: boolean }>(
+      this.db.manager,
+      sql`SELECT enabled FROM notification_preferences WHERE user_id = ${sql.param(scope.userId, 'uuid')} AND channel = 'email'`,
+    );
+    return row?.enabled;
+  }
+
+  async setEmailEnabled(scope: ClinicScope, enabled: boolean): Promise<void> {
+    await queryRows(
+      this.db.manager,
+      sql`INSERT INTO notification_preferences (user_id, channel, enabled) VALUES (${sql.param(scope.userId, 'uuid')}, 'email', ${enabled})
+          ON CONFLICT (user_id, channel) DO UPDATE SET enabled = EXCLUDED.enabled, updated_at = now()`,
+    );
+  }
+
+  async insertWebhook(scope: ClinicScope, webhook: { url: string; secret: string; eventTypes: string[] }): Promise<WebhookRow> {
+    const [row] = await queryRows<WebhookRow>(
+      this.db.manager,
+      sql`INSERT INTO webhooks (clinic_id, url, secret, event_types, created_by)
+          VALUES (${sql.param(scope.clinicId, 'uuid')}, ${webhook.url}, ${webhook.secret}, ${sql.param(webhook.eventTypes, 'text[]')},
+                  ${sql.param(scope.userId, 'uuid')})
+          RETURNING id, clinic_id, url, event_types, created_at`,
+    );
+    return row;
+  }
+
+  webhooks(scope: ClinicScope): Promise<WebhookRow[]> {
+    return queryRows(
+      this.db.manager,
+      sql`SELECT id, clinic_id, url, event_types, created_at FROM webhooks
+           WHERE ${scope.owns(sql`clinic_id`)} AND deleted_at IS NULL ORDER BY created_at, id`,
+    );
+  }
+
+  /** Answers whether a live webhook of the clinic was deleted. */
+  async deleteWebhook(scope: ClinicScope, id: string): Promise<boolean> {
+    const rows = await queryRows(
+      this.db.manager,
+      sql`UPDATE webhooks SET deleted_at = now()
+           WHERE id = ${sql.param(id, 'uuid')} AND ${scope.owns(sql`clinic_id`)} AND deleted_at IS NULL RETURNING id`,
+    );
+    return rows.length > 0;
+  }
+
+  /** The clinic's failed deliveries, most recently failed first, `limit` + 1 rows. */
+  failedDeliveries(
+    scope: ClinicScope,
+    page: { after: Keyset | null; limit: number },
+  ): Promise<(FailedDeliveryRow & { cursor_ts: string })[]> {
+    const after = page.after
+      ? sql` AND (failed_at, id) < (${sql.param(page.after[0], 'timestamptz')}, ${sql.param(page.after[1], 'uuid')})`
+      : sql.empty;
+    return queryRows(
+      this.db.manager,
+      sql`SELECT ${FAILED_COLUMNS}, ${cursorTs('failed_at')}
+            FROM notification_deliveries
+           WHERE ${scope.owns(sql`clinic_id`)} AND status = 'failed'${after}
+           ORDER BY failed_at DESC, id DESC LIMIT ${sql.param(page.limit + 1, 'int')}`,
+    );
+  }
+
+  /**
+   * Puts a failed delivery of the clinic back to pending and, in the same transaction, writes the
+   * outbox row that re-enqueues it. `retried` is undefined when it is not failed (then `status`
+   * says what it is; undefined too when the clinic has no such delivery).
+   */
+  retryFailed(scope: ClinicScope, id: string): Promise<{ retried?: FailedDeliveryRow; status?: string }> {
+    return this.db.transaction(async (tx) => {
+      const [retried] = await queryRows<FailedDeliveryRow>(
+        tx,
+        sql`UPDATE notification_deliveries
+               SET status = 'pending', attempts = 0, failed_at = NULL, retry_count = retry_count + 1
+             WHERE id = ${sql.param(id, 'uuid')} AND ${scope.owns(sql`clinic_id`)} AND status = 'failed'
+         RETURNING ${FAILED_COLUMNS}`,
+      );
+      if (retried) {
+        await queryRows(tx, outboxRow({ type: RETRY_DELIVERY_EVENT, payload: { deliveryId: id } }));
+        return { retried };
+      }
+      const [current] = await queryRows<{ status: string }>(
+        tx,
+        sql`SELECT status FROM notification_deliveries WHERE id = ${sql.param(id, 'uuid')} AND ${scope.owns(sql`clinic_id`)}`,
+      );
+      return { status: current?.status };
+    });
+  }
+}

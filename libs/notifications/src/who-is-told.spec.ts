@@ -1,0 +1,185 @@
+import { REFERRAL_EVENT_TYPES } from '@referloop/referrals';
+import { type Audience, notificationText } from './notification-texts';
+import { actorSide, type EventFacts, recipientKnows, type ReferralFacts, tellsRecipientAdmins, whoIsTold } from './who-is-told';
+
+// Who is told what: the one decision the dispatcher fans out from.
+
+const SENT: ReferralFacts = {
+  senderId: 'sender',
+  senderClinicId: 'sender-clinic',
+  recipientId: 'recipient',
+  recipientClinicId: 'recipient-clinic',
+  recipientInviteId: null,
+  sent: true,
+};
+const DRAFT: ReferralFacts = { ...SENT, sent: false };
+const INVITED: ReferralFacts = { ...SENT, recipientId: null, recipientClinicId: null, recipientInviteId: 'invite-1' };
+
+const on = (event: string, facts: Omit<EventFacts, 'type'> = {}): EventFacts => ({
+  type: `referral.${event}`,
+  fromStatus: 'accepted',
+  toStatus: 'accepted',
+  ...facts,
+});
+const audiences = (told: ReturnType<typeof whoIsTold>) => told.users.map((u) => u.audience).sort();
+
+describe('whoIsTold: practitioners, per event of a sent referral', () => {
+  // From the product contract: in-app notifications per event (besides the patient's emails).
+  const EXPECTED: Record<string, Audience[]> = {
+    sent: ['recipient'],
+    accepted: ['sender'],
+    declined: ['sender'],
+    info_requested: ['sender'],
+    info_provided: ['recipient'],
+    scheduled: ['sender'],
+    unscheduled: ['sender'],
+    rescheduled: ['sender'],
+    outcome_sent: ['sender'],
+    expired: ['sender'],
+    cancelled: ['recipient'],
+    cancel_requested: ['recipient'],
+    cancel_confirmed: ['sender'],
+    reminder_sent: ['recipient'],
+    escalated: ['recipient_admins', 'sender'],
+    recipient_joined: ['recipient', 'sender'],
+  };
+  const OTHER_SIDE_EVENTS: string[] = ['note_added', 'message', 'document_added'];
+
+  it.each(REFERRAL_EVENT_TYPES.filter((t) => !OTHER_SIDE_EVENTS.includes(t) && t !== 'reassigned').map((t) => [t]))(
+    '%s',
+    (type) => {
+      const told = whoIsTold(on(type, { fromStatus: 'sent', toStatus: 'sent' }), SENT, { recipientAdmins: ['admin-1'] });
+      expect(audiences(told)).toEqual([...(EXPECTED[type] ?? [])].sort());
+      for (const { audience } of told.users)
+        expect(notificationText(type, audience, { senderClinic: 'A', recipientClinic: 'B', urgent: false })).toBeDefined();
+    },
+  );
+
+  it.each(OTHER_SIDE_EVENTS.map((t) => [t]))('tells the other side of a %s, never its author', (type) => {
+    expect(whoIsTold(on(type, { actorId: 'sender' }), SENT).users).toEqual([
+      { userId: 'recipient', clinicId: 'recipient-clinic', audience: 'recipient' },
+    ]);
+    expect(whoIsTold(on(type, { actorId: 'recipient' }), SENT).users).toEqual([
+      { userId: 'sender', clinicId: 'sender-clinic', audience: 'sender' },
+    ]);
+    // An admin acts for their clinic's side.
+    expect(audiences(whoIsTold(on(type, { actorId: 'sender-admin' }), SENT, { actorClinicId: 'sender-clinic' }))).toEqual([
+      'recipient',
+    ]);
+    expect(audiences(whoIsTold(on(type, { actorId: 'recipient-admin' }), SENT, { actorClinicId: 'recipient-clinic' }))).toEqual([
+      'sender',
+    ]);
+  });
+
+  it('escalation tells the sender and every active admin of the recipient clinic', () => {
+    const told = whoIsTold(on('escalated', { fromStatus: 'sent', toStatus: 'sent', actorId: null }), SENT, {
+      recipientAdmins: ['admin-1', 'admin-2'],
+    });
+    expect(told.users).toEqual([
+      { userId: 'admin-1', clinicId: 'recipient-clinic', audience: 'recipient_admins' },
+      { userId: 'admin-2', clinicId: 'recipient-clinic', audience: 'recipient_admins' },
+      { userId: 'sender', clinicId: 'sender-clinic', audience: 'sender' },
+    ]);
+    expect(tellsRecipientAdmins('referral.escalated')).toBe(true);
+    expect(tellsRecipientAdmins('referral.accepted')).toBe(false);
+  });
+
+  it('a reassignment tells only the new practitioner of the side that changed hands', () => {
+    expect(
+      whoIsTold(on('reassigned', { actorId: 'recipient-admin', side: 'recipient', toPractitionerId: 'new-pt' }), SENT).users,
+    ).toEqual([{ userId: 'new-pt', clinicId: 'recipient-clinic', audience: 'recipient' }]);
+    expect(
+      whoIsTold(on('reassigned', { actorId: 'sender-admin', side: 'sender', toPractitionerId: 'new-lmt' }), SENT).users,
+    ).toEqual([{ userId: 'new-lmt', clinicId: 'sender-clinic', audience: 'sender' }]);
+  });
+});
+
+describe('whoIsTold: what the recipient side may know', () => {
+  it('tells the recipient side nothing of a draft, nor of a draft cancelled before sending', () => {
+    for (const event of [
+      on('created', { fromStatus: null, toStatus: 'draft' }),
+      on('cancelled', { fromStatus: 'draft', toStatus: 'cancelled' }),
+      on('note_added', { actorId: 'sender' }),
+    ]) {
+      const told = whoIsTold(event, DRAFT);
+      expect(told.users).toEqual([]);
+      expect(told.webhookClinics).toEqual(['sender-clinic']);
+      expect(told.patient).toBe(false);
+    }
+  });
+
+  it('tells both clinics’ webhooks and the patient from the sending on', () => {
+    const told = whoIsTold(on('sent', { fromStatus: 'draft', toStatus: 'sent' }), SENT);
+    expect(told.webhookClinics).toEqual(['sender-clinic', 'recipient-clinic']);
+    expect(told.patient).toBe(true);
+    expect(told.invitee).toBe(false);
+    // Not a patient event: accepted.
+    expect(whoIsTold(on('accepted', { fromStatus: 'received', toStatus: 'accepted' }), SENT).patient).toBe(false);
+    expect(whoIsTold(on('cancelled', { fromStatus: 'sent', toStatus: 'cancelled' }), SENT).patient).toBe(true);
+  });
+
+  it('someone invited who has not joined gets the invitation email, and nothing else', () => {
+    const sent = whoIsTold(on('sent', { fromStatus: 'draft', toStatus: 'sent', actorId: 'sender' }), INVITED);
+    expect(sent).toEqual({ users: [], webhookClinics: ['sender-clinic'], patient: false, invitee: true });
+    expect(whoIsTold({ type: 'referral_invite.resent', actorId: 'sender' }, INVITED).invitee).toBe(true);
+    expect(whoIsTold(on('cancelled', { fromStatus: 'sent', toStatus: 'cancelled' }), INVITED).invitee).toBe(false);
+    // Once someone joined, the invite is history.
+    expect(
+      whoIsTold(on('sent', { fromStatus: 'draft', toStatus: 'sent' }), { ...SENT, recipientInviteId: 'invite-1' }).invitee,
+    ).toBe(false);
+  });
+
+  it('recipientKnows: from the sending on, never for a referral that was not sent', () => {
+    expect(recipientKnows(INVITED, on('sent', { fromStatus: 'draft', toStatus: 'sent' }))).toBe(false);
+    expect(recipientKnows(DRAFT, on('created', { fromStatus: null, toStatus: 'draft' }))).toBe(false);
+    expect(recipientKnows(DRAFT, on('cancelled', { fromStatus: 'draft', toStatus: 'cancelled' }))).toBe(false);
+    // Even were its events to say otherwise, a referral never sent stays unknown to the recipient side.
+    expect(recipientKnows(DRAFT, on('note_added', { fromStatus: 'accepted', toStatus: 'accepted' }))).toBe(false);
+    expect(recipientKnows(SENT, on('sent', { fromStatus: 'draft', toStatus: 'sent' }))).toBe(true);
+    expect(recipientKnows(SENT, on('cancelled', { fromStatus: 'sent', toStatus: 'cancelled' }))).toBe(true);
+    expect(recipientKnows(SENT, on('note_added', { fromStatus: 'in_care', toStatus: 'in_care' }))).toBe(true);
+  });
+
+  it('actorSide places the actor, an admin acting for their clinic included, or the system', () => {
+    const side = (actorId: string | null, actorClinicId?: string) =>
+      actorSide(SENT, on('note_added', { actorId }), actorClinicId);
+    expect(side('sender')).toBe('sender');
+    expect(side('recipient')).toBe('recipient');
+    expect(side('sender-admin', 'sender-clinic')).toBe('sender');
+    expect(side('recipient-admin', 'recipient-clinic')).toBe('recipient');
+    expect(side(null)).toBe('system');
+  });
+
+  it('events that are not about a referral tell no practitioner', () => {
+    expect(whoIsTold({ type: 'notification.retry' }, SENT)).toEqual({
+      users: [],
+      webhookClinics: [],
+      patient: false,
+      invitee: false,
+    });
+  });
+});
+
+describe('notification texts', () => {
+  it('name clinics, never patients', () => {
+    const context = { senderClinic: 'Sunrise Massage', recipientClinic: 'Capitol Physio', urgent: false };
+    expect(notificationText('sent', 'recipient', context)).toEqual({
+      title: 'New referral from Sunrise Massage',
+      body: 'You have a new referral from Sunrise Massage.',
+    });
+  });
+
+  it('say "Urgent" in every text of an urgent referral', () => {
+    const context = { senderClinic: 'Sunrise Massage', recipientClinic: 'Capitol Physio', urgent: true };
+    expect(notificationText('sent', 'recipient', context)).toEqual({
+      title: 'Urgent: New referral from Sunrise Massage',
+      body: 'Urgent referral. You have a new referral from Sunrise Massage.',
+    });
+    for (const type of REFERRAL_EVENT_TYPES) {
+      for (const audience of ['sender', 'recipient', 'recipient_admins'] as const) {
+        const text = notificationText(type, audience, context);
+        if (text) expect(text.title.startsWith('Urgent: ')).toBe(true);
+      }
+    }
+  });
+});

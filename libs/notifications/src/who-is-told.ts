@@ -1,0 +1,131 @@
+import { REFERRAL_INVITE_RESENT_EVENT } from '@referloop/referrals';
+import { type Audience, audiencesFor } from './notification-texts';
+import { isPatientEvent } from './texts/patient.en';
+
+/**
+ * Who is told of which referral event: the one place that decides it. Pure: the dispatcher reads
+ * the facts (the referral, the actor's clinic, the recipient clinic's admins) and fans out exactly
+ * what this answers; the texts say what each audience reads.
+ */
+
+/** The notification type of the email inviting someone not on ReferLoop to a referral. */
+export const REFERRAL_INVITE_EMAIL = 'referral_invite.email';
+
+/** A referral's facts as of the dispatch (re-read then: a referral reassigned since tells its new owner). */
+export interface ReferralFacts {
+  senderId: string;
+  senderClinicId: string;
+  /** Null while the recipient is someone invited who has not joined yet. */
+  recipientId: string | null;
+  recipientClinicId: string | null;
+  recipientInviteId: string | null;
+  /** Whether the referral was ever sent (sent_at is set). */
+  sent: boolean;
+}
+
+/** The outbox event: its type (`referral.<event>` or another outbox type) and payload. */
+export interface EventFacts {
+  type: string;
+  fromStatus?: string | null;
+  toStatus?: string;
+  /** Null: the system (timers). */
+  actorId?: string | null;
+  /** `reassigned`: the side that changed hands and its new practitioner. */
+  side?: 'sender' | 'recipient';
+  toPractitionerId?: string;
+}
+
+/** Who acted, when it is neither the sender nor the recipient (an admin acting for their clinic): their clinic. */
+export interface ActorFacts {
+  actorClinicId?: string | null;
+  /** The recipient clinic's active admins (only needed when {@link tellsRecipientAdmins}). */
+  recipientAdmins?: readonly string[];
+}
+
+/** A practitioner told in-app (and by email, unless they turned email off). */
+export interface ToldUser {
+  userId: string;
+  clinicId: string;
+  audience: Audience;
+}
+
+export interface Told {
+  /** In order of the texts' audiences. */
+  users: ToldUser[];
+  /** Clinics whose webhooks (subscribed to the event type) hear of it. */
+  webhookClinics: string[];
+  /** The patient's email (when they have an address and an active consent: checked at fan-out and send). */
+  patient: boolean;
+  /** The invitation email to someone not on ReferLoop yet, addressed to the referral's pending invite. */
+  invitee: boolean;
+}
+
+const NOBODY: Told = { users: [], webhookClinics: [], patient: false, invitee: false };
+
+const eventName = (type: string) => (type.startsWith('referral.') ? type.slice('referral.'.length) : type);
+
+/**
+ * The recipient's side hears only of a referral that was sent, and only of what happened from the
+ * sending on: not of a draft, nor of a draft cancelled before sending ('created' has no fromStatus);
+ * nobody on that side before someone joins through an invite.
+ */
+export function recipientKnows(referral: ReferralFacts, event: EventFacts): boolean {
+  if (referral.recipientId === null) return false;
+  const { fromStatus, toStatus } = event;
+  return referral.sent && ((fromStatus != null && fromStatus !== 'draft') || toStatus === 'sent');
+}
+
+/** Which side acted (an admin acts for their clinic's side): decides who hears about a note or a message. */
+export function actorSide(
+  referral: ReferralFacts,
+  event: EventFacts,
+  actorClinicId?: string | null,
+): 'sender' | 'recipient' | 'system' {
+  const actor = event.actorId;
+  if (!actor) return 'system';
+  if (actor === referral.senderId) return 'sender';
+  if (actor === referral.recipientId) return 'recipient';
+  return actorClinicId === referral.senderClinicId ? 'sender' : 'recipient';
+}
+
+/** Whether the dispatcher must read the recipient clinic's admins for this event (`escalated`). */
+export function tellsRecipientAdmins(type: string): boolean {
+  return audiencesFor(eventName(type), 'system').includes('recipient_admins');
+}
+
+/** Whether the actor's clinic matters (someone other than the two practitioners may have acted). */
+export function needsActorClinic(referral: ReferralFacts, event: EventFacts): boolean {
+  const actor = event.actorId;
+  return !!actor && actor !== referral.senderId && actor !== referral.recipientId;
+}
+
+/** Who is told of `event` on `referral`. */
+export function whoIsTold(event: EventFacts, referral: ReferralFacts, actor: ActorFacts = {}): Told {
+  const inviteEmail =
+    referral.recipientInviteId !== null &&
+    referral.recipientId === null &&
+    (event.type === 'referral.sent' || event.type === REFERRAL_INVITE_RESENT_EVENT);
+  if (!event.type.startsWith('referral.')) return { ...NOBODY, invitee: inviteEmail };
+  const name = eventName(event.type);
+  const recipientSees = recipientKnows(referral, event);
+  // A reassignment tells the practitioner it named, even if the referral changed hands again since.
+  const owner = event.toPractitionerId;
+  const users: ToldUser[] = [];
+  for (const audience of audiencesFor(name, actorSide(referral, event, actor.actorClinicId), event.side)) {
+    const recipientClinicId = referral.recipientClinicId;
+    if (audience === 'sender') users.push({ userId: owner ?? referral.senderId, clinicId: referral.senderClinicId, audience });
+    else if (recipientClinicId === null) continue;
+    else if (audience === 'recipient') {
+      if (recipientSees) users.push({ userId: owner ?? referral.recipientId!, clinicId: recipientClinicId, audience });
+    } else for (const admin of actor.recipientAdmins ?? []) users.push({ userId: admin, clinicId: recipientClinicId, audience });
+  }
+  return {
+    users,
+    webhookClinics:
+      recipientSees && referral.recipientClinicId !== null
+        ? [referral.senderClinicId, referral.recipientClinicId]
+        : [referral.senderClinicId],
+    patient: isPatientEvent(name) && recipientSees,
+    invitee: inviteEmail,
+  };
+}
