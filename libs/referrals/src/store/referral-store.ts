@@ -115,6 +115,10 @@ export interface ActionWrite {
   outcome?: ReferralOutcome;
 }
 
+/** The detailed view of one referral, and of the row a change statement changed (with the events it inserted): composed once. */
+const DETAILED = detailedReferralSelect();
+const DETAILED_CHANGED = detailedReferralSelect(sql`changed`, sql`event`);
+
 /** 1 for urgent, 0 for routine: `sort=priority` orders by it first, and its cursor carries it. */
 const priorityRank = (column: Sql) => sql`(CASE WHEN ${column} = 'urgent' THEN 1 ELSE 0 END)`;
 
@@ -175,11 +179,7 @@ export class ReferralStore {
 
   /** The detailed view row (timeline, attachments) of one referral, whoever's it is: call after an access check. */
   async detailed(id: string, manager: EntityManager = this.db.manager): Promise<ReferralRow | undefined> {
-    const [row] = await queryRows<ReferralRow>(
-      manager,
-      sql`${detailedReferralSelect()} WHERE r.id = ${sql.param(id, 'uuid')}`,
-      PREPARED,
-    );
+    const [row] = await queryRows<ReferralRow>(manager, sql`${DETAILED} WHERE r.id = ${sql.param(id, 'uuid')}`, PREPARED);
     return row;
   }
 
@@ -527,7 +527,7 @@ export class ReferralStore {
       audit AS (${this.audit.insert(audit, sql`changed`, sql`id`)})`
           : sql.empty
       }
-      ${detailedReferralSelect(sql`changed`, sql`event`)}`;
+      ${DETAILED_CHANGED}`;
     const [row] = await queryRows<ReferralRow>(manager, statement, PREPARED);
     return row;
   }
