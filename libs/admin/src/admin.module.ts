@@ -1,5 +1,6 @@
 import { Module } from '@nestjs/common';
 import { IdentityModule } from '@referloop/identity';
+import { ReferralsModule } from '@referloop/referrals';
 import { AdminMetricsService } from './admin-metrics.service';
 import { AuditEventsService } from './audit-events.service';
 import { OverdueReferralsService } from './overdue-referrals.service';
@@ -8,7 +9,7 @@ import { AdminStore } from './store/admin.store';
 
 /** The clinic admin's read side: metrics, overdue list, audit log and the CSV export. */
 @Module({
-  imports: [IdentityModule],
+  imports: [IdentityModule, ReferralsModule],
   providers: [AdminStore, AdminMetricsService, OverdueReferralsService, AuditEventsService, ReferralExportService],
   exports: [AdminMetricsService, OverdueReferralsService, AuditEventsService, ReferralExportService],
 })

@@ -75,9 +75,9 @@ sql.join = (fragments: readonly Sql[], separator: Sql = sql`, `): Sql => {
   return Sql.from(['', ...items.map(() => '')], items);
 };
 
-/** A quoted identifier (column, table or sort key), only from the caller's fixed list of names. */
+/** A quoted identifier (column, table, alias or sort key; case kept), only from the caller's fixed list of names. */
 sql.identifier = <const T extends string>(allowed: readonly T[], name: T): Sql => {
-  if (!allowed.includes(name) || !/^[a-z_][a-z0-9_]*$/.test(name)) throw new Error(`identifier not allowed: ${name}`);
+  if (!allowed.includes(name) || !/^[A-Za-z_][A-Za-z0-9_]*$/.test(name)) throw new Error(`identifier not allowed: ${name}`);
   return Sql.from([`"${name}"`], []);
 };
 

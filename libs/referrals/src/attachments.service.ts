@@ -1,14 +1,13 @@
 import { createHash } from 'node:crypto';
 import { Injectable } from '@nestjs/common';
-import { InjectDataSource } from '@nestjs/typeorm';
 import { AppError, type Principal } from '@referloop/common';
 import { AuditLog } from '@referloop/identity';
-import { outboxInsertSql, SqlParams } from '@referloop/database';
-import { DataSource, type EntityManager } from 'typeorm';
-import { partiesOfRow, partyClinicsOf } from './referral-access';
+import { partiesOf, partyClinicsOf } from './referral-access';
 import { type AttachmentView } from './referral.views';
 import { ReferralsService } from './referrals.service';
-import { allowedActions, type ReferralStatus, TERMINAL_STATUSES } from './state-machine/referral-state-machine';
+import { allowedActions, TERMINAL_STATUSES } from './state-machine/referral-state-machine';
+import { ReferralActivityStore } from './store/activity-store';
+import { ReferralStore } from './store/referral-store';
 
 export const MAX_ATTACHMENT_BYTES = 10 * 1024 * 1024;
 
@@ -72,7 +71,8 @@ export interface DownloadedAttachment {
 @Injectable()
 export class AttachmentsService {
   constructor(
-    @InjectDataSource() private readonly db: DataSource,
+    private readonly store: ReferralActivityStore,
+    private readonly referralStore: ReferralStore,
     private readonly referrals: ReferralsService,
     private readonly audit: AuditLog,
   ) {}
@@ -83,15 +83,12 @@ export class AttachmentsService {
    * before sending stays as it is: nothing removes or replaces an attachment.
    */
   async upload(principal: Principal, referralId: string, fileName: string | undefined, content: Buffer): Promise<AttachmentView> {
-    return this.db.transaction(async (tx) => {
+    return this.referralStore.transaction(async (tx) => {
       const base = await this.referrals.visibleBase(principal, referralId, tx, 'attachment.upload');
       // Lock the referral so a concurrent send cannot slip between the check and the insert.
-      const [locked]: { status: ReferralStatus; sent_at: Date | null }[] = await tx.query(
-        `SELECT status, sent_at FROM referrals WHERE id = $1 FOR UPDATE`,
-        [referralId],
-      );
-      const parties = partiesOfRow(principal, base);
-      const afterSend = locked.sent_at !== null;
+      const locked = await this.store.lockForUpload(tx, referralId);
+      const parties = partiesOf(principal, base);
+      const afterSend = locked.sentAt !== null;
       if (!afterSend && !parties.includes('sender')) throw new AppError('forbidden', 'Only the sender side adds attachments');
       if (afterSend && TERMINAL_STATUSES.includes(locked.status)) {
         throw new AppError('invalid_transition', `Documents cannot be added while the referral is ${locked.status}`, {
@@ -107,61 +104,37 @@ export class AttachmentsService {
       }
       const sha256 = createHash('sha256').update(content).digest('hex');
       const storedName = attachmentFileName(fileName, contentType);
-      const [row]: Record<string, unknown>[] = await tx.query(
-        `INSERT INTO referral_attachments (referral_id, file_name, content_type, size_bytes, sha256, content, uploaded_by)
-         VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id, created_at`,
-        [referralId, storedName, contentType, content.length, sha256, content, principal.userId],
-      );
-      await tx.query(`UPDATE referrals SET updated_at = now() WHERE id = $1`, [referralId]);
-      if (afterSend) await this.recordDocumentAdded(tx, principal, referralId, locked.status, row.id as string);
+      const row = await this.store.insertAttachment(tx, {
+        referralId,
+        fileName: storedName,
+        contentType,
+        content,
+        sha256,
+        uploadedBy: principal.userId,
+      });
+      // After sending, the timeline shows it (`document_added`) and the other side is told (outbox).
+      if (afterSend) await this.store.documentAdded(tx, referralId, locked.status, principal.userId, row.id);
       await this.audit.record(
         { action: 'attachment.upload', resourceType: 'referral', resourceId: referralId, details: { attachmentId: row.id } },
         tx,
       );
       return {
-        id: row.id as string,
+        id: row.id,
         referralId,
         fileName: storedName,
         contentType,
         sizeBytes: content.length,
         sha256,
         uploadedBy: principal.userId,
-        createdAt: (row.created_at as Date).toISOString(),
+        createdAt: row.createdAt.toISOString(),
         addedAfterSend: afterSend,
       };
     });
   }
 
-  /** The timeline event of a document added after sending, and its outbox row (ids only), in one statement. */
-  private async recordDocumentAdded(
-    tx: EntityManager,
-    principal: Principal,
-    referralId: string,
-    status: ReferralStatus,
-    attachmentId: string,
-  ): Promise<void> {
-    const params = new SqlParams();
-    const sql = `WITH event AS (
-        INSERT INTO referral_events (referral_id, type, from_status, to_status, actor_id, data)
-        VALUES (${params.add(referralId, 'uuid')}, 'document_added', ${params.add(status, 'text')}, ${params.add(status, 'text')},
-                ${params.add(principal.userId, 'uuid')}, ${params.add({ attachmentId }, 'jsonb')})
-        RETURNING *
-      )
-      ${outboxInsertSql(
-        'event',
-        { referralIdColumn: 'referral_id', referralEventIdColumn: 'id' },
-        { type: 'referral.document_added', payload: { fromStatus: status, toStatus: status, actorId: principal.userId } },
-        params,
-      )}`;
-    await tx.query(sql, params.values);
-  }
-
   async download(principal: Principal, referralId: string, attachmentId: string): Promise<DownloadedAttachment> {
-    const base = await this.referrals.visibleBase(principal, referralId, this.db.manager, 'attachment.download');
-    const [row]: { file_name: string; content_type: string; content: Buffer }[] = await this.db.query(
-      `SELECT file_name, content_type, content FROM referral_attachments WHERE id = $1 AND referral_id = $2`,
-      [attachmentId, referralId],
-    );
+    const base = await this.referrals.visibleBase(principal, referralId, this.referralStore.manager, 'attachment.download');
+    const row = await this.store.attachment(referralId, attachmentId);
     if (!row) throw new AppError('not_found', 'The attachment was not found');
     await this.audit.record({
       action: 'attachment.download',
@@ -170,6 +143,6 @@ export class AttachmentsService {
       details: { attachmentId },
       partyClinics: partyClinicsOf(base),
     });
-    return { fileName: row.file_name, contentType: row.content_type, content: row.content };
+    return row;
   }
 }

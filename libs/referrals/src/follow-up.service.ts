@@ -1,15 +1,15 @@
 import { Injectable } from '@nestjs/common';
-import { InjectDataSource } from '@nestjs/typeorm';
-import { AppError, type Principal } from '@referloop/common';
-import { queryRows } from '@referloop/database';
-import { AuditLog } from '@referloop/identity';
+import { AppError, notFound, type Principal } from '@referloop/common';
+import { AuditLog, ClinicScope } from '@referloop/identity';
 import { PatientsService, type PatientView } from '@referloop/patients';
-import { DataSource, type EntityManager } from 'typeorm';
+import type { EntityManager } from 'typeorm';
 import type { MaintenancePlanInput } from './maintenance-plan';
-import { partiesOfRow, partyClinicsOf } from './referral-access';
+import { partiesOf, partyClinicsOf } from './referral-access';
 import type { ReferralView } from './referral.views';
 import { ReferralsService } from './referrals.service';
 import type { ReferralStatus } from './state-machine/referral-state-machine';
+import { ReferralActivityStore, type SourceRow } from './store/activity-store';
+import { ReferralStore } from './store/referral-store';
 
 /** The states of an injury referral from which its recipient may follow up with maintenance massage. */
 export const FOLLOW_UP_STATUSES: readonly ReferralStatus[] = ['in_care', 'outcome_sent', 'closed'];
@@ -28,21 +28,6 @@ export interface ImportedPatient {
   created: boolean;
 }
 
-/** Who a referral's patient is: read for the caller's side checks. */
-interface SourceRow {
-  id: string;
-  kind: string;
-  status: ReferralStatus;
-  patient_id: string;
-  sender_id: string;
-  sender_clinic_id: string;
-  recipient_id: string;
-  recipient_clinic_id: string;
-  sent_at: Date | null;
-  sender_role: string;
-  body_regions: string[];
-}
-
 /**
  * The way back from physical therapy to maintenance massage: the recipient's clinic takes the
  * referral's patient as a patient of its own (a copy of the summary, linked to the referral) and
@@ -51,7 +36,8 @@ interface SourceRow {
 @Injectable()
 export class FollowUpService {
   constructor(
-    @InjectDataSource() private readonly db: DataSource,
+    private readonly store: ReferralActivityStore,
+    private readonly referralStore: ReferralStore,
     private readonly referrals: ReferralsService,
     private readonly patients: PatientsService,
     private readonly audit: AuditLog,
@@ -60,7 +46,7 @@ export class FollowUpService {
   /** POST /patients/import: the recipient side's copy of a referral's patient, made once per clinic. */
   async importPatient(principal: Principal, referralId: string): Promise<ImportedPatient> {
     const source = await this.recipientSource(principal, referralId, 'patient.import');
-    const { patientId, created } = await this.db.transaction((tx) => this.copyPatient(principal, source, tx));
+    const { patientId, created } = await this.referralStore.transaction((tx) => this.copyPatient(principal, source, tx));
     return { patient: await this.patients.get(principal, patientId), created };
   }
 
@@ -77,13 +63,13 @@ export class FollowUpService {
       });
     }
     this.assertRecipientSide(principal, source);
-    const recipientId = input.recipientId ?? (source.sender_role === 'massage_therapist' ? source.sender_id : undefined);
+    const recipientId = input.recipientId ?? (source.senderRole === 'massage_therapist' ? source.senderId : undefined);
     if (!recipientId) {
       throw AppError.validation([
         { field: 'recipientId', message: 'is required: the referral was not sent by a massage therapist' },
       ]);
     }
-    return this.db.transaction(async (tx) => {
+    return this.referralStore.transaction(async (tx) => {
       const { patientId } = await this.copyPatient(principal, source, tx);
       return this.referrals.create(
         principal,
@@ -92,11 +78,11 @@ export class FollowUpService {
           patientId,
           recipientId,
           // The PT who treated the patient sends it, also when an admin of their clinic drafts it.
-          senderId: source.recipient_id,
+          senderId: source.recipientId,
           priority: 'routine',
           reason: input.reason ?? 'Maintenance massage recommended after physical therapy',
           observations: input.observations ?? null,
-          bodyRegions: source.body_regions,
+          bodyRegions: source.bodyRegions,
           plan: input.plan ?? null,
         },
         tx,
@@ -108,7 +94,7 @@ export class FollowUpService {
   private async recipientSource(principal: Principal, referralId: string, action: string): Promise<SourceRow> {
     const source = await this.visibleSource(principal, referralId, action);
     // The sender's clinic has the patient already: to it, as to a third clinic, there is nothing to import.
-    if (!partiesOfRow(principal, source).includes('recipient')) {
+    if (!partiesOf(principal, source).includes('recipient')) {
       await this.audit.record({ action, resourceType: 'referral', resourceId: referralId, outcome: 'not_found' });
       throw new AppError('not_found', 'The referral was not found among those your clinic received');
     }
@@ -116,23 +102,16 @@ export class FollowUpService {
   }
 
   private assertRecipientSide(principal: Principal, source: SourceRow): void {
-    if (!partiesOfRow(principal, source).includes('recipient')) {
+    if (!partiesOf(principal, source).includes('recipient')) {
       throw new AppError('forbidden', 'Only the recipient (or an admin of their clinic) may follow this referral up');
     }
   }
 
   private async visibleSource(principal: Principal, referralId: string, action: string): Promise<SourceRow> {
-    const [source] = await queryRows<SourceRow>(
-      this.db.manager,
-      `SELECT r.id, r.kind, r.status, r.patient_id, r.sender_id, r.sender_clinic_id, r.recipient_id, r.recipient_clinic_id,
-              r.sent_at, s.role AS sender_role, r.body_regions
-         FROM referrals r JOIN users s ON s.id = r.sender_id
-        WHERE r.id = $1`,
-      [referralId],
-    );
-    if (!source || partiesOfRow(principal, source).length === 0) {
+    const source = await this.store.source(referralId);
+    if (!source || partiesOf(principal, source).length === 0) {
       await this.audit.record({ action, resourceType: 'referral', resourceId: referralId, outcome: 'not_found' });
-      throw new AppError('not_found', 'The referral was not found');
+      throw notFound('referral');
     }
     return source;
   }
@@ -147,35 +126,18 @@ export class FollowUpService {
     source: SourceRow,
     tx: EntityManager,
   ): Promise<{ patientId: string; created: boolean }> {
-    if (source.sender_clinic_id === principal.clinicId) return { patientId: source.patient_id, created: false };
-    const [inserted] = await queryRows<{ id: string }>(
-      tx,
-      `INSERT INTO patients (clinic_id, first_name, last_name, date_of_birth, email, phone, preferred_contact, created_by, source_referral_id)
-       SELECT $2, p.first_name, p.last_name, p.date_of_birth, p.email, p.phone, p.preferred_contact, $3, r.id
-         FROM referrals r JOIN patients p ON p.id = r.patient_id
-        WHERE r.id = $1
-       ON CONFLICT (clinic_id, source_referral_id) DO NOTHING
-       RETURNING id`,
-      [source.id, principal.clinicId, principal.userId],
-    );
-    const patientId =
-      inserted?.id ??
-      (
-        await queryRows<{ id: string }>(tx, `SELECT id FROM patients WHERE clinic_id = $1 AND source_referral_id = $2`, [
-          principal.clinicId,
-          source.id,
-        ])
-      )[0].id;
+    if (source.senderClinicId === principal.clinicId) return { patientId: source.patientId, created: false };
+    const { patientId, created } = await this.store.copyPatient(tx, ClinicScope.of(principal), source.id);
     await this.audit.record(
       {
         action: 'patient.import',
         resourceType: 'patient',
         resourceId: patientId,
-        details: { referralId: source.id, created: Boolean(inserted) },
+        details: { referralId: source.id, created },
         partyClinics: partyClinicsOf(source),
       },
       tx,
     );
-    return { patientId, created: Boolean(inserted) };
+    return { patientId, created };
   }
 }

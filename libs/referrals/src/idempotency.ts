@@ -4,12 +4,13 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import { AppError, Clock } from '@referloop/common';
 import { isLockNotAvailable } from '@referloop/database';
 import { DataSource, type EntityManager } from 'typeorm';
+import { IdempotencyKeys } from './store/idempotency-keys';
 
 /** How long a stored answer is kept: it holds PHI (the referral as answered). An older key counts as new. */
 export const IDEMPOTENCY_TTL_MS = 24 * 3600_000;
 
 /** How long a request with a key still in flight is waited for before answering 409. */
-const IN_PROGRESS_WAIT = '5s';
+const IN_PROGRESS_WAIT = '5s' as const;
 
 export interface StoredResponse<T> {
   status: number;
@@ -55,35 +56,25 @@ export class IdempotencyStore {
     const requestHash = createHash('sha256').update(canonicalJson(requestBody)).digest('hex');
     try {
       return await this.db.transaction(async (tx) => {
-        await tx.query(`SET LOCAL lock_timeout = '${IN_PROGRESS_WAIT}'`);
+        await IdempotencyKeys.lockTimeout(tx, IN_PROGRESS_WAIT);
         const now = this.clock.now();
         // A new key, or one whose stored answer has expired, is claimed by this request.
-        const claimed: unknown[] = await tx.query(
-          `INSERT INTO idempotency_keys (user_id, key, request_hash, response_status, response_body, created_at)
-           VALUES ($1, $2, $3, 0, 'null', $4)
-           ON CONFLICT (user_id, key) DO UPDATE
-              SET request_hash = EXCLUDED.request_hash, response_status = 0, response_body = 'null', created_at = EXCLUDED.created_at
-            WHERE idempotency_keys.created_at <= $5
-           RETURNING key`,
-          [userId, key, requestHash, now, new Date(now.getTime() - IDEMPOTENCY_TTL_MS)],
-        );
-        if (claimed.length === 0) {
-          const [stored]: { request_hash: string; response_status: number; response_body: T }[] = await tx.query(
-            `SELECT request_hash, response_status, response_body FROM idempotency_keys WHERE user_id = $1 AND key = $2`,
-            [userId, key],
-          );
-          if (stored.request_hash !== requestHash) {
-            throw new AppError('idempotency_key_reused', 'This Idempotency-Key was already used with a different request body');
-          }
-          return { status: stored.response_status, body: stored.response_body, replayed: true };
-        }
-        const body = await work(tx);
-        await tx.query(`UPDATE idempotency_keys SET response_status = $3, response_body = $4 WHERE user_id = $1 AND key = $2`, [
+        const claimed = await IdempotencyKeys.claim(tx, {
           userId,
           key,
-          status,
-          JSON.stringify(body),
-        ]);
+          requestHash,
+          now,
+          expiredBefore: new Date(now.getTime() - IDEMPOTENCY_TTL_MS),
+        });
+        if (!claimed) {
+          const stored = await IdempotencyKeys.stored<T>(tx, userId, key);
+          if (stored.requestHash !== requestHash) {
+            throw new AppError('idempotency_key_reused', 'This Idempotency-Key was already used with a different request body');
+          }
+          return { status: stored.status, body: stored.body, replayed: true };
+        }
+        const body = await work(tx);
+        await IdempotencyKeys.save(tx, userId, key, status, body);
         return { status, body, replayed: false };
       });
     } catch (error) {

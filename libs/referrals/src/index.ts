@@ -12,3 +12,6 @@ export * from './referral-timers';
 export * from './letters/referral-letters.service';
 export * from './maintenance-plan';
 export * from './follow-up.service';
+export * from './store/columns';
+export { type ReferralRow, referralView, patientOf, type InviteLink } from './store/referral-view';
+export { ReferralStore } from './store/referral-store';

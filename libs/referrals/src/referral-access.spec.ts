@@ -36,7 +36,7 @@ const referral = (sent: boolean): ReferralParties => ({
   senderClinicId: ids.senderClinic,
   recipientId: ids.recipient,
   recipientClinicId: ids.recipientClinic,
-  sent,
+  sentAt: sent ? '2026-01-01T00:00:00.000Z' : null,
 });
 
 describe('partiesOf', () => {
@@ -86,7 +86,7 @@ describe('partiesOf', () => {
   it('gives both sides to the admin of a clinic that both sends and receives (a referral inside one clinic)', () => {
     const inClinic: ReferralParties = { ...referral(true), recipientClinicId: ids.senderClinic };
     expect(partiesOf(senderAdmin, inClinic)).toEqual(['sender', 'recipient']);
-    expect(partiesOf(senderAdmin, { ...inClinic, sent: false })).toEqual(['sender']);
+    expect(partiesOf(senderAdmin, { ...inClinic, sentAt: null })).toEqual(['sender']);
     expect(partiesOf(senderColleague, inClinic)).toEqual([]);
   });
 });
@@ -94,11 +94,11 @@ describe('partiesOf', () => {
 describe('partyClinicsOfPage', () => {
   const row = (id: string, recipientClinic: string, sent: boolean) => ({
     id,
-    sender_id: ids.sender,
-    sender_clinic_id: ids.senderClinic,
-    recipient_id: ids.recipient,
-    recipient_clinic_id: recipientClinic,
-    sent_at: sent ? '2026-01-01T00:00:00.000Z' : null,
+    senderId: ids.sender,
+    senderClinicId: ids.senderClinic,
+    recipientId: ids.recipient,
+    recipientClinicId: recipientClinic,
+    sentAt: sent ? '2026-01-01T00:00:00.000Z' : null,
   });
 
   it('gives each clinic the ids of the referrals it is party to: the recipient clinic only those that were sent', () => {

@@ -71,13 +71,13 @@ describe('validateFields (an action body)', () => {
 describe('assertRedirectable', () => {
   const ids = { sender: 's-user', senderClinic: 's-clinic', recipient: 'r-user', recipientClinic: 'r-clinic' };
   type Facts = Parameters<typeof assertRedirectable>[1];
-  const facts = (status: Facts['replaced_status']): Facts =>
+  const facts = (status: Facts['replacedStatus']): Facts =>
     ({
-      replaced_status: status,
-      replaced_sender_id: ids.sender,
-      replaced_sender_clinic_id: ids.senderClinic,
-      replaced_recipient_id: ids.recipient,
-      replaced_recipient_clinic_id: ids.recipientClinic,
+      replacedStatus: status,
+      replacedSenderId: ids.sender,
+      replacedSenderClinicId: ids.senderClinic,
+      replacedRecipientId: ids.recipient,
+      replacedRecipientClinicId: ids.recipientClinic,
     }) as Facts;
   const sender = principal(ids.sender, ids.senderClinic, 'massage_therapist');
   const senderAdmin = principal('s-admin', ids.senderClinic, 'clinic_admin');

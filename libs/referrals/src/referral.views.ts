@@ -1,4 +1,5 @@
 import type { MaintenancePlan, ReferralOutcome } from './entities/referral.entity';
+import type { ReferralViewColumns } from './store/columns';
 import type { ReferralAction, ReferralEventType, ReferralStatus } from './state-machine/referral-state-machine';
 
 export interface PartySummary {
@@ -55,41 +56,20 @@ export interface AttachmentView {
   addedAfterSend: boolean;
 }
 
-export interface ReferralView {
-  id: string;
-  kind: string;
-  status: ReferralStatus;
-  version: number;
-  patientId: string;
+/**
+ * A referral as the API answers it: the column registry's plain view fields (`store/columns.ts`,
+ * so a field added there is here too), and the parts composed from the joined rows.
+ */
+export interface ReferralView extends ReferralViewColumns {
   patient: PatientSummary;
-  senderId: string;
   sender: PartySummary;
-  /** Null while the recipient is someone not on ReferLoop who has not joined yet. */
-  recipientId: string | null;
   recipient: PartySummary | null;
   /** Only for the sender's side, on a referral to someone invited to join. */
   recipientInvite?: RecipientInviteView;
-  priority: string;
-  reason: string;
-  bodyRegions: string[];
-  observations: string | null;
-  painLevel: number | null;
-  onsetDate: string | null;
-  neededBy: string | null;
-  redFlags: string[];
   plan: MaintenancePlan | null;
-  replacesId: string | null;
-  /** The injury referral this maintenance referral follows up. */
-  previousId: string | null;
   /** The follow-ups of this referral that the caller may see. */
   followUpIds: string[];
-  appointmentAt: string | null;
-  /** The recipient clinic's IANA zone: where the appointment happens, and the zone to show it in (null before the recipient joins). */
-  appointmentTimeZone: string | null;
   outcome: ReferralOutcome | null;
-  sentAt: string | null;
-  createdAt: string;
-  updatedAt: string;
   /** What the caller may do now, read from the state machine. */
   allowedActions: ReferralAction[];
   /** In lists: events and messages by others since the caller last read the referral. */

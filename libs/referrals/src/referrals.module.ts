@@ -10,10 +10,16 @@ import { ReferralLettersService } from './letters/referral-letters.service';
 import { ReferralMessagesService } from './referral-messages.service';
 import { ReferralTimers } from './referral-timers';
 import { ReferralsService } from './referrals.service';
+import { ReferralActivityStore } from './store/activity-store';
+import { ReferralStore } from './store/referral-store';
+import { ReferralTimerStore } from './store/timer-store';
 
 @Module({
   imports: [TypeOrmModule.forFeature(REFERRAL_ENTITIES), IdentityModule, PatientsModule],
   providers: [
+    ReferralStore,
+    ReferralActivityStore,
+    ReferralTimerStore,
     ReferralsService,
     ReferralMessagesService,
     FollowUpService,
@@ -23,6 +29,7 @@ import { ReferralsService } from './referrals.service';
     ReferralLettersService,
   ],
   exports: [
+    ReferralStore,
     ReferralsService,
     ReferralMessagesService,
     FollowUpService,

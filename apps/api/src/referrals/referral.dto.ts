@@ -43,6 +43,7 @@ import {
   REFERRAL_STATUSES,
   type ReferralSort,
   type ReferralStatus,
+  type ReferralView,
 } from '@referloop/referrals';
 import { PageQueryDto } from '../http/page-query.dto';
 import { IsCalendarDate, IsPastCalendarDate, IsZonedDateTime } from '../http/validators';
@@ -505,6 +506,19 @@ export class ReferralResponseDto {
   timeline?: ReferralEventDto[];
   attachments?: AttachmentDto[];
 }
+
+/**
+ * Compile-time check that the answer documents exactly what the service answers: every field of
+ * `ReferralView` is in `ReferralResponseDto` and no other (a field added to the column registry
+ * and not here fails the build), and each view value fits its documented type.
+ */
+type SameKeys<A, B> = [Exclude<keyof A, keyof B>, Exclude<keyof B, keyof A>] extends [never, never] ? true : false;
+type AssertTrue<T extends true> = T;
+type Fits<A extends B, B> = A;
+export type ReferralResponseDocumentsView = [
+  AssertTrue<SameKeys<ReferralResponseDto, ReferralView>>,
+  Fits<ReferralView, ReferralResponseDto>,
+];
 
 export class ReferralPageDto {
   items: ReferralResponseDto[];

@@ -1,12 +1,11 @@
 import { Injectable } from '@nestjs/common';
-import { InjectDataSource } from '@nestjs/typeorm';
-import { AppError, Clock, type Principal } from '@referloop/common';
-import { queryRows } from '@referloop/database';
+import { AppError, Clock, notFound, type Principal } from '@referloop/common';
 import { AuditLog } from '@referloop/identity';
-import { DataSource } from 'typeorm';
-import { partiesOfRow, partyClinicsOf } from '../referral-access';
+import { partiesOf, partyClinicsOf } from '../referral-access';
 import { ReferralsService } from '../referrals.service';
 import { allowedActions } from '../state-machine/referral-state-machine';
+import { ReferralActivityStore } from '../store/activity-store';
+import { ReferralStore } from '../store/referral-store';
 import type { ReferralDocument } from './referral-document';
 import { pdfFileName, renderOutcomeReport, renderReferralLetter } from './referral-pdfs';
 
@@ -14,33 +13,6 @@ export interface ReferralPdf {
   fileName: string;
   content: Buffer;
 }
-
-const party = (user: string, clinic: string) => `json_build_object(
-    'fullName', ${user}.full_name, 'role', ${user}.role, 'licenceNumber', ${user}.licence_number, 'licenceRegion', ${user}.licence_region,
-    'clinic', json_build_object('name', ${clinic}.name, 'addressLine1', ${clinic}.address_line1, 'city', ${clinic}.address_city,
-      'region', ${clinic}.address_region, 'postalCode', ${clinic}.address_postal_code, 'country', ${clinic}.address_country,
-      'phone', ${clinic}.phone, 'timezone', ${clinic}.timezone))`;
-
-/** One query for everything a referral's PDFs print (attachments by name, type and size only: never their bytes). */
-const DOCUMENT_SQL = `
-  SELECT to_jsonb(r) AS referral,
-         json_build_object('firstName', p.first_name, 'lastName', p.last_name, 'dateOfBirth', p.date_of_birth::text,
-           'email', p.email, 'phone', p.phone, 'preferredContact', p.preferred_contact) AS patient,
-         ${party('s', 'sc')} AS sender,
-         CASE WHEN t.id IS NOT NULL THEN ${party('t', 'tc')} END AS recipient,
-         (SELECT coalesce(json_agg(json_build_object('fileName', a.file_name, 'contentType', a.content_type, 'sizeBytes', a.size_bytes)
-                   ORDER BY a.created_at, a.id), '[]')
-            FROM referral_attachments a WHERE a.referral_id = r.id) AS attachments,
-         (SELECT coalesce(json_agg(json_build_object('type', e.type, 'fromStatus', e.from_status, 'toStatus', e.to_status,
-                   'occurredAt', e.occurred_at, 'data', e.data) ORDER BY e.occurred_at, e.id), '[]')
-            FROM referral_events e WHERE e.referral_id = r.id) AS timeline
-    FROM referrals r
-    JOIN patients p ON p.id = r.patient_id
-    JOIN users s ON s.id = r.sender_id
-    JOIN clinics sc ON sc.id = r.sender_clinic_id
-    LEFT JOIN users t ON t.id = r.recipient_id
-    LEFT JOIN clinics tc ON tc.id = r.recipient_clinic_id
-   WHERE r.id = $1`;
 
 /**
  * The referral letter and the outcome report as PDFs, made on the server. Same visibility as
@@ -50,7 +22,8 @@ const DOCUMENT_SQL = `
 @Injectable()
 export class ReferralLettersService {
   constructor(
-    @InjectDataSource() private readonly db: DataSource,
+    private readonly store: ReferralActivityStore,
+    private readonly referralStore: ReferralStore,
     private readonly referrals: ReferralsService,
     private readonly audit: AuditLog,
     private readonly clock: Clock,
@@ -74,13 +47,13 @@ export class ReferralLettersService {
     action: string,
     options: { requireOutcome?: boolean } = {},
   ): Promise<ReferralDocument> {
-    const base = await this.referrals.visibleBase(principal, id, this.db.manager, action);
-    const [row] = await queryRows<Omit<ReferralDocument, 'generatedAt'>>(this.db.manager, DOCUMENT_SQL, [id]);
-    if (!row) throw new AppError('not_found', 'The referral was not found');
+    const base = await this.referrals.visibleBase(principal, id, this.referralStore.manager, action);
+    const row = await this.store.document(id);
+    if (!row) throw notFound('referral');
     if (options.requireOutcome && !row.referral.outcome) {
       throw new AppError('invalid_transition', `There is no outcome report yet: the referral is ${base.status}`, {
         currentStatus: base.status,
-        allowedActions: allowedActions(base.status, partiesOfRow(principal, base)),
+        allowedActions: allowedActions(base.status, partiesOf(principal, base)),
       });
     }
     await this.audit.record({ action, resourceType: 'referral', resourceId: id, partyClinics: partyClinicsOf(base) });

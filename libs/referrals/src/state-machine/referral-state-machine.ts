@@ -80,6 +80,13 @@ export const REFERRAL_EVENT_TYPES = [
 ] as const;
 export type ReferralEventType = (typeof REFERRAL_EVENT_TYPES)[number];
 
+/** Timestamp columns an action (or a system transition) stamps with the clock's now. */
+export const REFERRAL_STAMPS = ['sent_at', 'responded_at', 'closed_at'] as const;
+export type ReferralStamp = (typeof REFERRAL_STAMPS)[number];
+
+/** Body fields an action stores in the referral's own columns (besides its event). */
+export type StoredField = 'appointmentAt' | 'outcome';
+
 export interface Transition {
   from: readonly ReferralStatus[];
   /** `null`: the status does not change (notes). */
@@ -88,10 +95,25 @@ export interface Transition {
   by: Party | 'either';
   fields: Partial<Record<ActionField, FieldRule>>;
   event: ReferralEventType;
+  /** Columns set to the clock's now by the action's statement. */
+  stamps?: readonly ReferralStamp[];
+  /** Body fields written to their columns (`appointmentAt` → appointment_at, `outcome` → outcome). */
+  stores?: readonly StoredField[];
+  /** Columns of stored fields the action clears (unschedule: the appointment). */
+  clears?: readonly StoredField[];
 }
 
+/**
+ * The response clock (reminders, escalation, expiry) pauses while a referral is in one of these:
+ * entering one records when the pause began, leaving it adds the pause to the paused total.
+ */
+export const CLOCK_PAUSED_STATUSES: readonly ReferralStatus[] = ['info_requested'];
+
+/** Referrals awaiting the recipient's decision, to whom reminders and escalations apply. */
+export const AWAITING_DECISION_STATUSES: readonly ReferralStatus[] = ['sent', 'received'];
+
 export const TRANSITIONS: Record<ReferralAction, Transition> = {
-  send: { from: ['draft'], to: 'sent', by: 'sender', fields: {}, event: 'sent' },
+  send: { from: ['draft'], to: 'sent', by: 'sender', fields: {}, event: 'sent', stamps: ['sent_at'] },
   acknowledge: { from: ['sent'], to: 'received', by: 'recipient', fields: {}, event: 'acknowledged' },
   accept: {
     from: ['sent', 'received'],
@@ -99,6 +121,7 @@ export const TRANSITIONS: Record<ReferralAction, Transition> = {
     by: 'recipient',
     fields: { note: 'optional' },
     event: 'accepted',
+    stamps: ['responded_at'],
   },
   decline: {
     from: ['sent', 'received', 'info_requested'],
@@ -106,6 +129,7 @@ export const TRANSITIONS: Record<ReferralAction, Transition> = {
     by: 'recipient',
     fields: { reason: 'required' },
     event: 'declined',
+    stamps: ['responded_at'],
   },
   'request-info': {
     from: ['sent', 'received'],
@@ -127,6 +151,7 @@ export const TRANSITIONS: Record<ReferralAction, Transition> = {
     by: 'recipient',
     fields: { appointmentAt: 'required', note: 'optional' },
     event: 'scheduled',
+    stores: ['appointmentAt'],
   },
   unschedule: {
     from: ['scheduled'],
@@ -134,6 +159,7 @@ export const TRANSITIONS: Record<ReferralAction, Transition> = {
     by: 'recipient',
     fields: { reason: 'required' },
     event: 'unscheduled',
+    clears: ['appointmentAt'],
   },
   reschedule: {
     from: ['scheduled'],
@@ -141,6 +167,7 @@ export const TRANSITIONS: Record<ReferralAction, Transition> = {
     by: 'recipient',
     fields: { appointmentAt: 'required', reason: 'optional' },
     event: 'rescheduled',
+    stores: ['appointmentAt'],
   },
   'start-care': { from: ['scheduled'], to: 'in_care', by: 'recipient', fields: {}, event: 'care_started' },
   'add-note': {
@@ -156,8 +183,9 @@ export const TRANSITIONS: Record<ReferralAction, Transition> = {
     by: 'recipient',
     fields: { outcome: 'required' },
     event: 'outcome_sent',
+    stores: ['outcome'],
   },
-  close: { from: ['outcome_sent'], to: 'closed', by: 'sender', fields: {}, event: 'closed' },
+  close: { from: ['outcome_sent'], to: 'closed', by: 'sender', fields: {}, event: 'closed', stamps: ['closed_at'] },
   cancel: {
     from: ['draft', 'sent', 'received', 'info_requested'],
     to: 'cancelled',
@@ -186,14 +214,21 @@ export function mayAct(action: ReferralAction, parties: readonly Party[]): boole
   return by === 'either' ? parties.length > 0 : parties.includes(by);
 }
 
-/** Transitions the system performs on timers (no user acts). */
-export const SYSTEM_TRANSITIONS = {
-  expire: {
-    from: ['sent', 'received', 'info_requested'] as ReferralStatus[],
-    to: 'expired' as const,
-    event: 'expired' as const,
-  },
-  'auto-close': { from: ['outcome_sent'] as ReferralStatus[], to: 'closed' as const, event: 'auto_closed' as const },
+export type SystemAction = 'expire' | 'auto-close';
+
+export interface SystemTransition {
+  from: readonly ReferralStatus[];
+  to: ReferralStatus;
+  event: ReferralEventType;
+  stamps: readonly ReferralStamp[];
+  /** What starts the clock that makes it due: the response clock, or the outcome having been sent. */
+  clock: 'response' | 'outcome';
+}
+
+/** Transitions the system performs on timers (no user acts): the timers read them from here. */
+export const SYSTEM_TRANSITIONS: Record<SystemAction, SystemTransition> = {
+  expire: { from: ['sent', 'received', 'info_requested'], to: 'expired', event: 'expired', stamps: [], clock: 'response' },
+  'auto-close': { from: ['outcome_sent'], to: 'closed', event: 'auto_closed', stamps: ['closed_at'], clock: 'outcome' },
 };
 
 /** Actions possible from `status` at all (whoever acts). */

@@ -1,0 +1,230 @@
+import { Injectable } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import { outboxInsert, queryRows, sql, type Sql } from '@referloop/database';
+import { AuditLog, type ClinicScope } from '@referloop/identity';
+import { DataSource, type EntityManager } from 'typeorm';
+import type { ReferralDocument } from '../letters/referral-document';
+import type { ReferralStatus } from '../state-machine/referral-state-machine';
+import { cursorTs } from './columns';
+import { VIEW_JOINS } from './referral-view';
+
+const PREPARED = { prepare: true };
+
+export interface MessageRow {
+  id: string;
+  referralId: string;
+  actorId: string;
+  note: string;
+  occurredAt: string;
+}
+
+/** A referral a follow-up or an import starts from: its parties and the patient's facts. */
+export interface SourceRow {
+  id: string;
+  kind: string;
+  status: ReferralStatus;
+  patientId: string;
+  senderId: string;
+  senderClinicId: string;
+  recipientId: string;
+  recipientClinicId: string;
+  sentAt: Date | null;
+  senderRole: string;
+  bodyRegions: string[];
+}
+
+export interface StoredAttachment {
+  fileName: string;
+  contentType: string;
+  content: Buffer;
+}
+
+const outboxOfEvent = (type: string, status: ReferralStatus, actorId: string): Sql =>
+  outboxInsert(
+    sql`event`,
+    { referralId: sql`referral_id`, referralEventId: sql`id` },
+    // The statuses let the dispatcher see the referral was sent (messages and documents never change them).
+    { type, payload: { fromStatus: status, toStatus: status, actorId } },
+  );
+
+const party = (user: Sql, clinic: Sql) => sql`json_build_object(
+    'fullName', ${user}.full_name, 'role', ${user}.role, 'licenceNumber', ${user}.licence_number, 'licenceRegion', ${user}.licence_region,
+    'clinic', json_build_object('name', ${clinic}.name, 'addressLine1', ${clinic}.address_line1, 'city', ${clinic}.address_city,
+      'region', ${clinic}.address_region, 'postalCode', ${clinic}.address_postal_code, 'country', ${clinic}.address_country,
+      'phone', ${clinic}.phone, 'timezone', ${clinic}.timezone))`;
+
+/**
+ * The statements around a referral that are not its lifecycle: messages and read markers,
+ * attachments, the follow-up's source and patient copy, the letters' document. Every method is
+ * called after the service's access check on the referral (`ReferralsService.visibleBase`).
+ */
+@Injectable()
+export class ReferralActivityStore {
+  constructor(
+    @InjectDataSource() private readonly db: DataSource,
+    private readonly audit: AuditLog,
+  ) {}
+
+  /** A page of a referral's messages, oldest first, keyset-paged on (occurred_at, id). */
+  messages(
+    referralId: string,
+    after: { ts: string; id: string } | undefined,
+    limit: number,
+  ): Promise<(MessageRow & { cursorTs: string })[]> {
+    const keyset = after
+      ? sql` AND (occurred_at, id) > (${sql.param(after.ts, 'timestamptz')}, ${sql.param(after.id, 'uuid')})`
+      : sql.empty;
+    return queryRows(
+      this.db.manager,
+      sql`SELECT id, referral_id AS "referralId", actor_id AS "actorId", note, occurred_at::text AS "occurredAt",
+              ${cursorTs(sql`occurred_at`)} AS "cursorTs"
+         FROM referral_events WHERE referral_id = ${sql.param(referralId, 'uuid')} AND type = 'message'${keyset}
+        ORDER BY occurred_at, id LIMIT ${sql.param(limit + 1, 'int')}`,
+      PREPARED,
+    );
+  }
+
+  /**
+   * Appends a message: the referral's `updated_at` moves (it rises in the lists) but not its version.
+   * Event, outbox and audit rows are one statement; no row when the referral was never sent.
+   */
+  async postMessage(referralId: string, status: ReferralStatus, actorId: string, body: string): Promise<MessageRow | undefined> {
+    const [row] = await queryRows<MessageRow>(
+      this.db.manager,
+      sql`WITH changed AS (
+        UPDATE referrals SET updated_at = now() WHERE id = ${sql.param(referralId, 'uuid')} AND sent_at IS NOT NULL RETURNING id, status
+      ),
+      event AS (
+        INSERT INTO referral_events (referral_id, type, from_status, to_status, actor_id, note)
+        SELECT id, 'message', status, status, ${sql.param(actorId, 'uuid')}, ${sql.param(body, 'text')} FROM changed
+        RETURNING *
+      ),
+      outbox AS (${outboxOfEvent('referral.message', status, actorId)}),
+      audit AS (${this.audit.insert({ action: 'referral.message', resourceType: 'referral' }, sql`changed`, sql`id`)})
+      SELECT id, referral_id AS "referralId", actor_id AS "actorId", note, occurred_at::text AS "occurredAt" FROM event`,
+      PREPARED,
+    );
+    return row;
+  }
+
+  /** Moves the user's read marker of the referral to now (it only moves forward). */
+  async markRead(userId: string, referralId: string): Promise<void> {
+    await queryRows(
+      this.db.manager,
+      sql`INSERT INTO referral_reads (user_id, referral_id, read_at) VALUES (${sql.param(userId, 'uuid')}, ${sql.param(referralId, 'uuid')}, clock_timestamp())
+          ON CONFLICT (user_id, referral_id) DO UPDATE SET read_at = GREATEST(referral_reads.read_at, EXCLUDED.read_at)`,
+    );
+  }
+
+  /** Locks the referral (a concurrent send waits) and answers its status and whether it was sent. */
+  async lockForUpload(tx: EntityManager, referralId: string): Promise<{ status: ReferralStatus; sentAt: Date | null }> {
+    const [locked] = await queryRows<{ status: ReferralStatus; sentAt: Date | null }>(
+      tx,
+      sql`SELECT status, sent_at AS "sentAt" FROM referrals WHERE id = ${sql.param(referralId, 'uuid')} FOR UPDATE`,
+    );
+    return locked;
+  }
+
+  /** Stores an attachment and moves the referral's `updated_at`. */
+  async insertAttachment(
+    tx: EntityManager,
+    a: { referralId: string; fileName: string; contentType: string; content: Buffer; sha256: string; uploadedBy: string },
+  ): Promise<{ id: string; createdAt: Date }> {
+    const [row] = await queryRows<{ id: string; createdAt: Date }>(
+      tx,
+      sql`WITH touched AS (UPDATE referrals SET updated_at = now() WHERE id = ${sql.param(a.referralId, 'uuid')})
+          INSERT INTO referral_attachments (referral_id, file_name, content_type, size_bytes, sha256, content, uploaded_by)
+          VALUES (${sql.param(a.referralId, 'uuid')}, ${a.fileName}, ${a.contentType}, ${sql.param(a.content.length, 'int')}, ${a.sha256},
+                  ${a.content}, ${sql.param(a.uploadedBy, 'uuid')})
+          RETURNING id, created_at AS "createdAt"`,
+    );
+    return row;
+  }
+
+  /** The timeline event of a document added after sending, and its outbox row (ids only), in one statement. */
+  async documentAdded(
+    tx: EntityManager,
+    referralId: string,
+    status: ReferralStatus,
+    actorId: string,
+    attachmentId: string,
+  ): Promise<void> {
+    await queryRows(
+      tx,
+      sql`WITH event AS (
+        INSERT INTO referral_events (referral_id, type, from_status, to_status, actor_id, data)
+        VALUES (${sql.param(referralId, 'uuid')}, 'document_added', ${sql.param(status, 'text')}, ${sql.param(status, 'text')},
+                ${sql.param(actorId, 'uuid')}, ${sql.param({ attachmentId }, 'jsonb')})
+        RETURNING *
+      )
+      ${outboxOfEvent('referral.document_added', status, actorId)}`,
+    );
+  }
+
+  async attachment(referralId: string, attachmentId: string): Promise<StoredAttachment | undefined> {
+    const [row] = await queryRows<StoredAttachment>(
+      this.db.manager,
+      sql`SELECT file_name AS "fileName", content_type AS "contentType", content FROM referral_attachments
+           WHERE id = ${sql.param(attachmentId, 'uuid')} AND referral_id = ${sql.param(referralId, 'uuid')}`,
+    );
+    return row;
+  }
+
+  /** A referral as a follow-up or an import starts from it, whoever's it is: the service checks `partiesOf`. */
+  async source(referralId: string): Promise<SourceRow | undefined> {
+    const [row] = await queryRows<SourceRow>(
+      this.db.manager,
+      sql`SELECT r.id, r.kind, r.status, r.patient_id AS "patientId", r.sender_id AS "senderId", r.sender_clinic_id AS "senderClinicId",
+              r.recipient_id AS "recipientId", r.recipient_clinic_id AS "recipientClinicId", r.sent_at AS "sentAt",
+              s.role AS "senderRole", r.body_regions AS "bodyRegions"
+         FROM referrals r JOIN users s ON s.id = r.sender_id
+        WHERE r.id = ${sql.param(referralId, 'uuid')}`,
+    );
+    return row;
+  }
+
+  /**
+   * The caller's clinic's copy of the referral's patient, linked to the referral, inserted once (a
+   * concurrent import waits on the unique key and then reads the winner's row).
+   */
+  async copyPatient(tx: EntityManager, scope: ClinicScope, referralId: string): Promise<{ patientId: string; created: boolean }> {
+    const referral = sql.param(referralId, 'uuid');
+    const [inserted] = await queryRows<{ id: string }>(
+      tx,
+      sql`INSERT INTO patients (clinic_id, first_name, last_name, date_of_birth, email, phone, preferred_contact, created_by, source_referral_id)
+          SELECT ${sql.param(scope.clinicId, 'uuid')}, p.first_name, p.last_name, p.date_of_birth, p.email, p.phone, p.preferred_contact,
+                 ${sql.param(scope.userId, 'uuid')}, r.id
+            FROM referrals r JOIN patients p ON p.id = r.patient_id
+           WHERE r.id = ${referral}
+          ON CONFLICT (clinic_id, source_referral_id) DO NOTHING
+          RETURNING id`,
+    );
+    if (inserted) return { patientId: inserted.id, created: true };
+    const [existing] = await queryRows<{ id: string }>(
+      tx,
+      sql`SELECT p.id FROM patients p WHERE ${scope.owns(sql`p.clinic_id`)} AND p.source_referral_id = ${referral}`,
+    );
+    return { patientId: existing.id, created: false };
+  }
+
+  /** Everything a referral's PDFs print (attachments by name, type and size only: never their bytes). */
+  async document(referralId: string): Promise<Omit<ReferralDocument, 'generatedAt'> | undefined> {
+    const [row] = await queryRows<Omit<ReferralDocument, 'generatedAt'>>(
+      this.db.manager,
+      sql`SELECT to_jsonb(r) AS referral,
+         json_build_object('firstName', p.first_name, 'lastName', p.last_name, 'dateOfBirth', p.date_of_birth::text,
+           'email', p.email, 'phone', p.phone, 'preferredContact', p.preferred_contact) AS patient,
+         ${party(sql`s`, sql`sc`)} AS sender,
+         CASE WHEN t.id IS NOT NULL THEN ${party(sql`t`, sql`tc`)} END AS recipient,
+         (SELECT coalesce(json_agg(json_build_object('fileName', a.file_name, 'contentType', a.content_type, 'sizeBytes', a.size_bytes)
+                   ORDER BY a.created_at, a.id), '[]')
+            FROM referral_attachments a WHERE a.referral_id = r.id) AS attachments,
+         (SELECT coalesce(json_agg(json_build_object('type', e.type, 'fromStatus', e.from_status, 'toStatus', e.to_status,
+                   'occurredAt', e.occurred_at, 'data', e.data) ORDER BY e.occurred_at, e.id), '[]')
+            FROM referral_events e WHERE e.referral_id = r.id) AS timeline
+    FROM referrals r ${VIEW_JOINS}
+   WHERE r.id = ${sql.param(referralId, 'uuid')}`,
+    );
+    return row;
+  }
+}

@@ -1,0 +1,66 @@
+import { CSV_COLUMNS, inputColumns, REFERRAL_COLUMNS, REFERRAL_SELECT_LIST, referralInsert, viewColumns } from './columns';
+import type { ReferralColumns } from './columns';
+import { SYSTEM_TRANSITIONS, TRANSITIONS } from '../state-machine/referral-state-machine';
+
+describe('the referral column registry', () => {
+  it('selects every readable entry under its own name, with no parameters (a fixed, preparable text)', () => {
+    const readable = Object.entries(REFERRAL_COLUMNS).filter(([, column]) => column.select !== null);
+    expect(REFERRAL_SELECT_LIST.values).toEqual([]);
+    for (const [name] of readable) expect(REFERRAL_SELECT_LIST.text).toContain(` AS "${name}"`);
+    expect(REFERRAL_SELECT_LIST.text).toContain(
+      `to_char(r."sent_at" AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') AS "sentAt"`,
+    );
+    expect(REFERRAL_SELECT_LIST.text).toContain(`r."onset_date"::text AS "onsetDate"`);
+    // Insert-only columns are never read back.
+    expect(REFERRAL_SELECT_LIST.text).not.toContain('"createdBy"');
+  });
+
+  it('inserts every insert column, each value a parameter with its cast', () => {
+    const values = Object.fromEntries(
+      Object.entries(REFERRAL_COLUMNS)
+        .filter(([, column]) => column.insert !== null)
+        .map(([name]) => [name, `v:${name}`]),
+    ) as unknown as Parameters<typeof referralInsert>[0];
+    const insert = referralInsert(values);
+    const columns = Object.values(REFERRAL_COLUMNS).flatMap((column) => (column.insert ? [column.insert] : []));
+    expect(insert.values).toEqual(Object.values(values));
+    expect(insert.text).toBe(
+      `INSERT INTO referrals (${columns.map((c) => `"${c.column}"`).join(', ')}) VALUES (${columns.map((c, i) => `$${i + 1}::${c.cast}`).join(', ')})`,
+    );
+    expect(columns.map((c) => c.column)).toEqual(
+      expect.arrayContaining(['created_by', 'pain_level', 'plan', 'recipient_invite_id']),
+    );
+  });
+
+  it('copies exactly the view entries into the answer, and fills left-out create fields with null', () => {
+    const row = Object.fromEntries(
+      Object.keys(REFERRAL_COLUMNS).map((name) => [name, `v:${name}`]),
+    ) as unknown as ReferralColumns;
+    const view = viewColumns(row);
+    expect(Object.keys(view).sort()).toEqual(
+      Object.entries(REFERRAL_COLUMNS)
+        .filter(([, column]) => (column.flags as readonly string[]).includes('view'))
+        .map(([name]) => name)
+        .sort(),
+    );
+    expect(view).not.toHaveProperty('senderClinicId');
+    expect(view).not.toHaveProperty('pFirstName');
+    expect(inputColumns({ painLevel: 3 })).toEqual({ observations: null, painLevel: 3, onsetDate: null, neededBy: null });
+    expect(CSV_COLUMNS).toEqual([]);
+  });
+});
+
+describe('lifecycle writes in the state-machine table', () => {
+  it('stamps sent_at on send, responded_at on accept and decline, closed_at on close and auto-close', () => {
+    expect(TRANSITIONS.send.stamps).toEqual(['sent_at']);
+    expect(TRANSITIONS.accept.stamps).toEqual(['responded_at']);
+    expect(TRANSITIONS.decline.stamps).toEqual(['responded_at']);
+    expect(TRANSITIONS.close.stamps).toEqual(['closed_at']);
+    expect(SYSTEM_TRANSITIONS['auto-close'].stamps).toEqual(['closed_at']);
+    expect(SYSTEM_TRANSITIONS.expire.stamps).toEqual([]);
+    expect(TRANSITIONS.schedule.stores).toEqual(['appointmentAt']);
+    expect(TRANSITIONS.reschedule.stores).toEqual(['appointmentAt']);
+    expect(TRANSITIONS.unschedule.clears).toEqual(['appointmentAt']);
+    expect(TRANSITIONS['send-outcome'].stores).toEqual(['outcome']);
+  });
+});

@@ -1,0 +1,248 @@
+import { sql, type Sql, type SqlCast } from '@referloop/database';
+import type { MaintenancePlan, ReferralOutcome } from '../entities/referral.entity';
+import type { ReferralStatus } from '../state-machine/referral-state-machine';
+
+/**
+ * The referral column registry: every column the referral view reads and every column a create
+ * writes, in ONE table. The view's SELECT list, the insert's column list, the row type, the
+ * create input's plain fields, the view's plain fields and the CSV export's extra columns are all
+ * derived from it, so a column added here shows up everywhere (and a column the types require but
+ * a caller forgets is a compile error, not a silent gap).
+ *
+ * Flags of an entry:
+ * - `view`: copied as it is into `ReferralView` under its (camelCase) name;
+ * - `insert`: written by `INSERT INTO referrals` on create (the store's `insertReferral` needs it);
+ * - `input`: taken from the create body as it is (`null` when left out) — a plain optional field;
+ * - `csv`: a column of the CSV export (appended after its fixed columns), with its header.
+ * Every entry with a `select` is in the view's SELECT list, aliased to its name.
+ */
+type Flag = 'view' | 'insert' | 'input';
+
+export interface Column<T, F extends Flag> {
+  /** The expression the view's SELECT reads (over `r`, the referral, and its joins), or null: insert only. */
+  readonly select: Sql | null;
+  /** The column a create writes, with the cast of its parameter. */
+  readonly insert: { column: string; cast: SqlCast } | null;
+  readonly flags: readonly F[];
+  /** The header of its CSV column, if exported. */
+  readonly csv?: string;
+  /** Phantom: the TypeScript type of the value (never set). */
+  readonly type?: T;
+}
+
+/**
+ * A timestamptz as `Date#toISOString()` writes it (UTC, milliseconds), formatted by PostgreSQL:
+ * parsing dates into Date objects only to format them again was a large share of a list page's CPU.
+ */
+export const isoUtc = (column: Sql): Sql => sql`to_char(${column} AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')`;
+
+/** A timestamptz with microseconds, for keyset cursors (a JS Date keeps only milliseconds). The one definition. */
+export const cursorTs = (column: Sql): Sql => sql`to_char(${column} AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')`;
+
+/** The referrals table's columns the registry names (the only names `sql.identifier` accepts here). */
+const DB_COLUMNS = [
+  'id',
+  'kind',
+  'status',
+  'version',
+  'patient_id',
+  'sender_id',
+  'sender_clinic_id',
+  'recipient_id',
+  'recipient_clinic_id',
+  'recipient_invite_id',
+  'created_by',
+  'priority',
+  'reason',
+  'body_regions',
+  'observations',
+  'pain_level',
+  'onset_date',
+  'needed_by',
+  'red_flags',
+  'plan',
+  'replaces_id',
+  'previous_id',
+  'appointment_at',
+  'outcome',
+  'sent_at',
+  'responded_at',
+  'closed_at',
+  'created_at',
+  'updated_at',
+] as const;
+export type ReferralDbColumn = (typeof DB_COLUMNS)[number];
+
+export const referralColumn = (name: ReferralDbColumn): Sql => sql`r.${sql.identifier(DB_COLUMNS, name)}`;
+
+/** How a table column is read: as it is, as text (dates), or as an ISO 8601 UTC string (timestamps). */
+type Read = 'value' | 'text' | 'iso';
+
+/** A column of the referrals table: `column<number | null>()('pain_level', 'int', ['view', 'insert', 'input'])`. */
+const column =
+  <T>() =>
+  <const F extends Flag = never>(
+    name: ReferralDbColumn,
+    cast: SqlCast,
+    flags: readonly F[] = [],
+    options: { read?: Read; csv?: string } = {},
+  ): Column<T, F> => {
+    const ref = referralColumn(name);
+    const read = options.read ?? 'value';
+    return {
+      select: read === 'iso' ? isoUtc(ref) : read === 'text' ? sql`${ref}::text` : ref,
+      insert: (flags as readonly Flag[]).includes('insert') ? { column: name, cast } : null,
+      flags,
+      csv: options.csv,
+    };
+  };
+
+/** A column a create writes that no view reads. */
+const insertOnly =
+  <T>() =>
+  (name: ReferralDbColumn, cast: SqlCast): Column<T, 'insert'> => ({
+    select: null,
+    insert: { column: name, cast },
+    flags: ['insert'],
+  });
+
+/** A value the view reads from the referral's joins (patient, parties, invite) or computes. */
+const expression =
+  <T>() =>
+  <const F extends 'view' = never>(select: Sql, flags: readonly F[] = []): Column<T, F> => ({ select, insert: null, flags });
+
+/** A referral follow-up, as much as `partiesOf` needs to decide whether the caller may see it. */
+export interface FollowUpParties {
+  id: string;
+  senderId: string;
+  senderClinicId: string;
+  recipientId: string;
+  recipientClinicId: string;
+  sentAt: string | null;
+}
+
+export const REFERRAL_COLUMNS = {
+  id: column<string>()('id', 'uuid', ['view']),
+  kind: column<string>()('kind', 'text', ['view', 'insert']),
+  status: column<ReferralStatus>()('status', 'text', ['view', 'insert']),
+  version: column<number>()('version', 'int', ['view']),
+  patientId: column<string>()('patient_id', 'uuid', ['view', 'insert']),
+  senderId: column<string>()('sender_id', 'uuid', ['view', 'insert']),
+  senderClinicId: column<string>()('sender_clinic_id', 'uuid', ['insert']),
+  /** Null while the recipient is a pending invite (see `recipientInviteId`). */
+  recipientId: column<string | null>()('recipient_id', 'uuid', ['view', 'insert']),
+  recipientClinicId: column<string | null>()('recipient_clinic_id', 'uuid', ['insert']),
+  recipientInviteId: column<string | null>()('recipient_invite_id', 'uuid', ['insert']),
+  createdBy: insertOnly<string>()('created_by', 'uuid'),
+  priority: column<string>()('priority', 'text', ['view', 'insert']),
+  reason: column<string>()('reason', 'text', ['view', 'insert']),
+  bodyRegions: column<string[]>()('body_regions', 'text[]', ['view', 'insert']),
+  observations: column<string | null>()('observations', 'text', ['view', 'insert', 'input']),
+  painLevel: column<number | null>()('pain_level', 'int', ['view', 'insert', 'input']),
+  onsetDate: column<string | null>()('onset_date', 'date', ['view', 'insert', 'input'], { read: 'text' }),
+  neededBy: column<string | null>()('needed_by', 'date', ['view', 'insert', 'input'], { read: 'text' }),
+  redFlags: column<string[]>()('red_flags', 'text[]', ['view', 'insert']),
+  /** Shown through `maintenancePlanView` (plans stored before a field existed read with defaults). */
+  plan: column<Partial<MaintenancePlan> | null>()('plan', 'jsonb', ['insert']),
+  replacesId: column<string | null>()('replaces_id', 'uuid', ['view', 'insert']),
+  previousId: column<string | null>()('previous_id', 'uuid', ['view', 'insert']),
+  appointmentAt: column<string | null>()('appointment_at', 'timestamptz', ['view'], { read: 'iso' }),
+  /** Shown through `outcomeView` (outcomes stored before the measures existed read with empty measures). */
+  outcome: column<Partial<ReferralOutcome> | null>()('outcome', 'jsonb'),
+  sentAt: column<string | null>()('sent_at', 'timestamptz', ['view'], { read: 'iso' }),
+  respondedAt: column<string | null>()('responded_at', 'timestamptz', [], { read: 'iso' }),
+  closedAt: column<string | null>()('closed_at', 'timestamptz', [], { read: 'iso' }),
+  createdAt: column<string>()('created_at', 'timestamptz', ['view'], { read: 'iso' }),
+  updatedAt: column<string>()('updated_at', 'timestamptz', ['view'], { read: 'iso' }),
+  /** updated_at with microseconds, for the boxes' keyset cursors. */
+  cursorTs: expression<string>()(cursorTs(sql`r.updated_at`)),
+  /** created_at with microseconds, for the export's keyset cursor. */
+  createdCursorTs: expression<string>()(cursorTs(sql`r.created_at`)),
+  /** The referrals following this one up, with the facts that say who may see them. */
+  followUps: expression<FollowUpParties[]>()(
+    sql`(SELECT coalesce(json_agg(json_build_object('id', f.id, 'senderId', f.sender_id, 'senderClinicId', f.sender_clinic_id,
+                  'recipientId', f.recipient_id, 'recipientClinicId', f.recipient_clinic_id, 'sentAt', f.sent_at)
+                  ORDER BY f.created_at, f.id), '[]')
+           FROM referrals f WHERE f.previous_id = r.id)`,
+  ),
+  pFirstName: expression<string>()(sql`p.first_name`),
+  pLastName: expression<string>()(sql`p.last_name`),
+  pDob: expression<string>()(sql`p.date_of_birth::text`),
+  pEmail: expression<string | null>()(sql`p.email`),
+  pPhone: expression<string | null>()(sql`p.phone`),
+  pContact: expression<string>()(sql`p.preferred_contact`),
+  sName: expression<string>()(sql`s.full_name`),
+  sRole: expression<string>()(sql`s.role`),
+  sClinicName: expression<string>()(sql`sc.name`),
+  /** The recipient's (null columns while the recipient is a pending invite). */
+  tName: expression<string | null>()(sql`t.full_name`),
+  tRole: expression<string | null>()(sql`t.role`),
+  tClinicName: expression<string | null>()(sql`tc.name`),
+  /** The recipient clinic's IANA zone: where the appointment happens. */
+  appointmentTimeZone: expression<string | null>()(sql`tc.timezone`, ['view']),
+  /** The invite of a recipient not on ReferLoop (null columns for a referral to a directory practitioner). */
+  iEmail: expression<string | null>()(sql`ri.email`),
+  iName: expression<string | null>()(sql`ri.full_name`),
+  iRole: expression<string | null>()(sql`ri.role`),
+  iJoined: expression<boolean | null>()(sql`ri.joined_at IS NOT NULL`),
+  iTokenVersion: expression<number | null>()(sql`ri.token_version`),
+};
+
+type Registry = typeof REFERRAL_COLUMNS;
+type ValueOf<C> = C extends Column<infer T, Flag> ? T : never;
+type FlagsOf<C> = C extends Column<unknown, infer F> ? F : never;
+type KeysWith<F extends Flag> = { [K in keyof Registry]: F extends FlagsOf<Registry[K]> ? K : never }[keyof Registry];
+type SelectedKeys = { [K in keyof Registry]: Registry[K] extends { select: null } ? never : K }[keyof Registry];
+
+/** A referral as the view's SELECT answers it: one property per selected registry entry. */
+export type ReferralColumns = { [K in SelectedKeys]: ValueOf<Registry[K]> };
+/** The registry's plain view fields: copied as they are into `ReferralView`. */
+export type ReferralViewColumns = { [K in KeysWith<'view'>]: ValueOf<Registry[K]> };
+/** Every column a create writes. */
+export type ReferralInsert = { [K in KeysWith<'insert'>]: ValueOf<Registry[K]> };
+/** The plain optional fields of a create body (stored as given, null when left out). */
+export type ReferralInputColumns = { [K in KeysWith<'input'>]?: ValueOf<Registry[K]> };
+
+const keys = Object.keys(REFERRAL_COLUMNS) as (keyof Registry)[];
+const has = (key: keyof Registry, flag: Flag) => (REFERRAL_COLUMNS[key].flags as readonly Flag[]).includes(flag);
+const SELECTED = keys.filter((key) => REFERRAL_COLUMNS[key].select !== null) as SelectedKeys[];
+const VIEW_KEYS = keys.filter((key) => has(key, 'view')) as KeysWith<'view'>[];
+const INSERT_KEYS = keys.filter((key) => has(key, 'insert')) as KeysWith<'insert'>[];
+const INPUT_KEYS = keys.filter((key) => has(key, 'input')) as KeysWith<'input'>[];
+
+/** The SELECT list of the referral view, each entry aliased to its registry name. */
+export const REFERRAL_SELECT_LIST: Sql = sql.join(
+  SELECTED.map((key) => sql`${REFERRAL_COLUMNS[key].select as Sql} AS ${sql.identifier(SELECTED, key)}`),
+);
+
+/** The plain view fields of a row (the registry's `view` entries). */
+export function viewColumns(row: ReferralColumns): ReferralViewColumns {
+  const out: Record<string, unknown> = {};
+  for (const key of VIEW_KEYS) out[key] = row[key];
+  return out as ReferralViewColumns;
+}
+
+/** The plain optional fields of a create body, null when left out. */
+export function inputColumns(
+  input: ReferralInputColumns,
+): Required<{ [K in keyof ReferralInputColumns]: ReferralInputColumns[K] | null }> {
+  const out: Record<string, unknown> = {};
+  for (const key of INPUT_KEYS) out[key] = input[key] ?? null;
+  return out as Required<{ [K in keyof ReferralInputColumns]: ReferralInputColumns[K] | null }>;
+}
+
+/** `INSERT INTO referrals (…) VALUES (…)` of every insert column, in registry order (one fixed text). */
+export function referralInsert(values: ReferralInsert): Sql {
+  const names = INSERT_KEYS.map((key) => (REFERRAL_COLUMNS[key].insert as { column: ReferralDbColumn }).column);
+  const params = INSERT_KEYS.map((key) => {
+    const { cast } = REFERRAL_COLUMNS[key].insert as { cast: SqlCast };
+    return sql.param(values[key], cast);
+  });
+  return sql`INSERT INTO referrals (${sql.join(names.map((name) => sql.identifier(DB_COLUMNS, name)))}) VALUES (${sql.join(params)})`;
+}
+
+/** The CSV export's registry columns (appended after its fixed columns, so added fields never shift the others). */
+export const CSV_COLUMNS: readonly { header: string; key: SelectedKeys }[] = SELECTED.flatMap((key) => {
+  const header = REFERRAL_COLUMNS[key].csv;
+  return header ? [{ header, key }] : [];
+});

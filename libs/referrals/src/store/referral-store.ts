@@ -1,0 +1,534 @@
+import { Injectable } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import { PRACTITIONER_ROLES, type ReferralKind, type Role } from '@referloop/common';
+import { outboxInsert, queryRows, sql, type Sql } from '@referloop/database';
+import { type AuditEntry, AuditLog, type ClinicScope } from '@referloop/identity';
+import { DataSource, type EntityManager } from 'typeorm';
+import type { ReferralOutcome } from '../entities/referral.entity';
+import {
+  CLOCK_PAUSED_STATUSES,
+  type ReferralEventType,
+  type ReferralStamp,
+  type ReferralStatus,
+  TERMINAL_STATUSES,
+  type Transition,
+} from '../state-machine/referral-state-machine';
+import { type ReferralInsert, referralInsert } from './columns';
+import {
+  detailedReferralSelect,
+  referralListSelect,
+  type ReferralRow,
+  type TimelineJson,
+  timelineJson,
+  viewSelect,
+} from './referral-view';
+
+/** The statements of the referral paths have fixed texts (one per action and filter set at most): prepared once per connection. */
+const PREPARED = { prepare: true };
+
+/** A referral's state and parties, with the facts the business rules of its actions read. */
+export interface BaseRow {
+  id: string;
+  status: ReferralStatus;
+  version: number;
+  kind: ReferralKind;
+  patientId: string;
+  senderId: string;
+  senderClinicId: string;
+  recipientId: string | null;
+  recipientClinicId: string | null;
+  recipientInviteId: string | null;
+  sentAt: Date | null;
+  appointmentAt: Date | null;
+  senderRole: Role;
+  /** Null (with the other recipient facts) while the recipient is a pending invite. */
+  recipientRole: Role | null;
+  recipientLicenceExpiresOn: string | null;
+  recipientAccepting: boolean;
+  recipientActive: boolean;
+  hasSharingConsent: boolean;
+  hasPlan: boolean;
+}
+
+/** What creating a referral checks, read in one query. Columns are null when the row does not exist. */
+export interface CreateFacts {
+  patientFound: boolean;
+  /** Only looked up when an admin names another sender (an active user of the admin's clinic). */
+  senderRole: Role | null;
+  /** The recipient as the directory lists them (a practitioner, licensed today, who joined); null otherwise. */
+  recipientRole: Role | null;
+  recipientClinicId: string | null;
+  recipientLicenceExpiresOn: string | null;
+  recipientAccepting: boolean | null;
+  /** The referral a redirect replaces, with its parties (null columns when there is none). */
+  replacedStatus: ReferralStatus | null;
+  replacedSenderId: string | null;
+  replacedSenderClinicId: string | null;
+  replacedRecipientId: string | null;
+  replacedRecipientClinicId: string | null;
+  replacedSentAt: Date | null;
+}
+
+/** A timeline event about to be appended; its referral is the row the same statement changes. */
+export interface NewEvent {
+  type: ReferralEventType;
+  fromStatus: ReferralStatus | null;
+  toStatus: ReferralStatus;
+  actorId: string | null;
+  reason?: string | null;
+  note?: string | null;
+  data?: Record<string, unknown> | null;
+  /** Ids the notifications worker needs beyond the statuses and the actor (never PHI). */
+  outboxData?: Record<string, string>;
+}
+
+export type ChangeAudit = Omit<AuditEntry, 'resourceId' | 'partyClinics'> | null;
+
+/** A user a referral side may be handed to, as the service checks it. */
+export interface ReassignTarget {
+  role: Role;
+  deactivated: boolean;
+  joined: boolean;
+  licenceExpiresOn: string | null;
+}
+
+export type ReferralBox = 'sent' | 'received' | 'clinic';
+
+/** A box query as the store runs it (the cursor already decoded). */
+export interface BoxQuery {
+  /** Undefined: both sides. */
+  box?: ReferralBox;
+  status?: ReferralStatus[];
+  kind?: string;
+  patientId?: string;
+  updatedSince?: string;
+  byPriority: boolean;
+  /** (rank,) updated_at with microseconds, id of the last row of the previous page. */
+  after?: { rank?: number; ts: string; id: string };
+  limit: number;
+}
+
+/** The values an action writes besides its status: the clock's now, and the body fields the transition stores. */
+export interface ActionWrite {
+  now: Date;
+  appointmentAt?: Date | null;
+  outcome?: ReferralOutcome;
+}
+
+/** The detailed view of one referral, and of the row a change statement changed (with the events it inserted): composed once. */
+const DETAILED = detailedReferralSelect();
+const DETAILED_CHANGED = detailedReferralSelect(sql`changed`, sql`event`);
+
+/** 1 for urgent, 0 for routine: `sort=priority` orders by it first, and its cursor carries it. */
+const priorityRank = (column: Sql) => sql`(CASE WHEN ${column} = 'urgent' THEN 1 ELSE 0 END)`;
+
+const STAMP_COLUMNS: Record<ReferralStamp, Sql> = {
+  sent_at: sql`sent_at`,
+  responded_at: sql`responded_at`,
+  closed_at: sql`closed_at`,
+};
+
+/** The SET items that stamp `stamps` with `now` (a timestamptz parameter or expression). */
+export const stampSets = (stamps: readonly ReferralStamp[], now: Sql): Sql[] =>
+  stamps.map((stamp) => sql`${STAMP_COLUMNS[stamp]} = ${now}`);
+
+/**
+ * Every SQL statement on the referrals table and its invites, events and reads: services call
+ * these methods and hold no SQL. Reads that may answer another clinic's referral (the base row of
+ * one referral, which the service then checks with `partiesOf`) are named as such; lists take the
+ * caller's {@link ClinicScope} and cannot be called without it.
+ */
+@Injectable()
+export class ReferralStore {
+  constructor(
+    @InjectDataSource() private readonly db: DataSource,
+    private readonly audit: AuditLog,
+  ) {}
+
+  get manager(): EntityManager {
+    return this.db.manager;
+  }
+
+  transaction<T>(work: (tx: EntityManager) => Promise<T>): Promise<T> {
+    return this.db.transaction(work);
+  }
+
+  /**
+   * The referral's state, parties and the facts its rules check, whoever's it is: the cross-clinic
+   * read every access check starts from (the caller then decides with `partiesOf`).
+   */
+  async base(id: string, manager: EntityManager = this.db.manager): Promise<BaseRow | undefined> {
+    const [row] = await queryRows<BaseRow>(
+      manager,
+      sql`SELECT r.id, r.status, r.version, r.kind, r.patient_id AS "patientId", r.sender_id AS "senderId",
+              r.sender_clinic_id AS "senderClinicId", r.recipient_id AS "recipientId", r.recipient_clinic_id AS "recipientClinicId",
+              r.recipient_invite_id AS "recipientInviteId", r.sent_at AS "sentAt", r.appointment_at AS "appointmentAt",
+              s.role AS "senderRole", t.role AS "recipientRole", t.licence_expires_on::text AS "recipientLicenceExpiresOn",
+              t.accepting_referrals AS "recipientAccepting", t.deactivated_at IS NULL AS "recipientActive",
+              EXISTS (SELECT 1 FROM patient_consents c
+                       WHERE c.patient_id = r.patient_id AND c.scope = 'referral_sharing' AND c.revoked_at IS NULL) AS "hasSharingConsent",
+              r.plan IS NOT NULL AS "hasPlan"
+         FROM referrals r
+         JOIN users s ON s.id = r.sender_id
+         LEFT JOIN users t ON t.id = r.recipient_id
+        WHERE r.id = ${sql.param(id, 'uuid')}`,
+      PREPARED,
+    );
+    return row;
+  }
+
+  /** The detailed view row (timeline, attachments) of one referral, whoever's it is: call after an access check. */
+  async detailed(id: string, manager: EntityManager = this.db.manager): Promise<ReferralRow | undefined> {
+    const [row] = await queryRows<ReferralRow>(manager, sql`${DETAILED} WHERE r.id = ${sql.param(id, 'uuid')}`, PREPARED);
+    return row;
+  }
+
+  /** The timeline of one referral, oldest first: call after an access check. */
+  async timeline(id: string): Promise<TimelineJson> {
+    const [{ timeline }] = await queryRows<{ timeline: TimelineJson }>(
+      this.db.manager,
+      sql`SELECT ${timelineJson(sql.param(id, 'uuid'))} AS timeline`,
+      PREPARED,
+    );
+    return timeline;
+  }
+
+  /** Everything a create checks against the database, in one round trip. The patient must be the caller's clinic's. */
+  async createFacts(
+    scope: ClinicScope,
+    input: {
+      patientId: string;
+      namedSenderId: string | null;
+      recipientId: string | null;
+      replacesId: string | null;
+      today: string;
+    },
+    manager: EntityManager,
+  ): Promise<CreateFacts> {
+    const clinic = sql.param(scope.clinicId, 'uuid');
+    const practitionerRoles = sql.param(PRACTITIONER_ROLES, 'text[]');
+    const [facts] = await queryRows<CreateFacts>(
+      manager,
+      sql`SELECT EXISTS (SELECT 1 FROM patients p WHERE p.id = ${sql.param(input.patientId, 'uuid')} AND ${scope.owns(sql`p.clinic_id`)}) AS "patientFound",
+              s.role AS "senderRole",
+              t.role AS "recipientRole", t.clinic_id AS "recipientClinicId",
+              t.licence_expires_on::text AS "recipientLicenceExpiresOn", t.accepting_referrals AS "recipientAccepting",
+              o.status AS "replacedStatus", o.sender_id AS "replacedSenderId", o.sender_clinic_id AS "replacedSenderClinicId",
+              o.recipient_id AS "replacedRecipientId", o.recipient_clinic_id AS "replacedRecipientClinicId",
+              o.sent_at AS "replacedSentAt"
+         FROM (VALUES (1)) one
+         LEFT JOIN users s ON s.id = ${sql.param(input.namedSenderId, 'uuid')} AND s.clinic_id = ${clinic}
+                          AND s.activated_at IS NOT NULL AND s.deactivated_at IS NULL
+         LEFT JOIN users t ON t.id = ${sql.param(input.recipientId, 'uuid')} AND t.role = ANY(${practitionerRoles})
+                          AND t.licence_expires_on >= ${sql.param(input.today, 'date')} AND t.activated_at IS NOT NULL AND t.deactivated_at IS NULL
+         LEFT JOIN referrals o ON o.id = ${sql.param(input.replacesId, 'uuid')}`,
+      PREPARED,
+    );
+    return facts;
+  }
+
+  /** Inserts a draft with its `created` event, outbox and audit rows: one statement, answering the detailed view row. */
+  async insert(manager: EntityManager, values: ReferralInsert, event: NewEvent, audit: ChangeAudit): Promise<ReferralRow> {
+    const row = await this.commitChange(manager, sql`${referralInsert(values)} RETURNING *`, event, audit);
+    if (!row) throw new Error('INSERT … RETURNING answered no row');
+    return row;
+  }
+
+  /**
+   * The action statement: the transition's status, its stamps (the clock's now), the body fields it
+   * stores or clears, the response clock's pause, the event, outbox and audit rows — one statement,
+   * conditional on the version read. No row: someone changed the referral meanwhile.
+   */
+  async applyAction(
+    id: string,
+    expectedVersion: number,
+    from: ReferralStatus,
+    next: ReferralStatus,
+    transition: Transition,
+    write: ActionWrite,
+    event: NewEvent,
+    audit: ChangeAudit,
+  ): Promise<ReferralRow | undefined> {
+    const now = sql.param(write.now, 'timestamptz');
+    const sets: Sql[] = [sql`status = ${sql.param(next, 'text')}`, sql`version = version + 1`, sql`updated_at = now()`];
+    sets.push(...stampSets(transition.stamps ?? [], now));
+    for (const field of transition.stores ?? []) {
+      if (field === 'appointmentAt') sets.push(sql`appointment_at = ${sql.param(write.appointmentAt ?? null, 'timestamptz')}`);
+      if (field === 'outcome') sets.push(sql`outcome = ${sql.param(write.outcome ?? null, 'jsonb')}`);
+    }
+    for (const field of transition.clears ?? []) {
+      if (field === 'appointmentAt') sets.push(sql`appointment_at = NULL`);
+      if (field === 'outcome') sets.push(sql`outcome = NULL`);
+    }
+    // The response clock stops while the recipient waits for information.
+    const pausedBefore = CLOCK_PAUSED_STATUSES.includes(from);
+    const pausedAfter = CLOCK_PAUSED_STATUSES.includes(next);
+    if (pausedAfter && !pausedBefore) sets.push(sql`sla_paused_at = ${now}`);
+    if (pausedBefore && !pausedAfter) {
+      sets.push(
+        sql`sla_paused_ms = sla_paused_ms + (extract(epoch FROM ${now} - sla_paused_at) * 1000)::bigint`,
+        sql`sla_paused_at = NULL`,
+      );
+    }
+    return this.commitChange(
+      this.db.manager,
+      sql`UPDATE referrals SET ${sql.join(sets)}
+           WHERE id = ${sql.param(id, 'uuid')} AND version = ${sql.param(expectedVersion, 'int')} RETURNING *`,
+      event,
+      audit,
+    );
+  }
+
+  /** The recipient's first read: `sent` → `received`, conditional on the status (two first reads acknowledge once). */
+  acknowledge(id: string, actorId: string): Promise<ReferralRow | undefined> {
+    return this.commitChange(
+      this.db.manager,
+      sql`UPDATE referrals SET status = 'received', version = version + 1, updated_at = now()
+           WHERE id = ${sql.param(id, 'uuid')} AND status = 'sent' RETURNING *`,
+      { type: 'acknowledged', fromStatus: 'sent', toStatus: 'received', actorId },
+      null,
+    );
+  }
+
+  /** Hands one side of a referral to another practitioner, conditional on the version read. */
+  reassign(
+    id: string,
+    version: number,
+    side: 'sender' | 'recipient',
+    practitionerId: string,
+    event: NewEvent,
+    audit: ChangeAudit,
+  ): Promise<ReferralRow | undefined> {
+    const column = side === 'sender' ? sql`sender_id` : sql`recipient_id`;
+    return this.commitChange(
+      this.db.manager,
+      sql`UPDATE referrals SET ${column} = ${sql.param(practitionerId, 'uuid')}, version = version + 1, updated_at = now()
+           WHERE id = ${sql.param(id, 'uuid')} AND version = ${sql.param(version, 'int')} RETURNING *`,
+      event,
+      audit,
+    );
+  }
+
+  /** A user of the caller's clinic, as a reassignment checks them. */
+  async reassignTarget(scope: ClinicScope, practitionerId: string): Promise<ReassignTarget | undefined> {
+    const [target] = await queryRows<ReassignTarget>(
+      this.db.manager,
+      sql`SELECT u.role, u.deactivated_at IS NOT NULL AS deactivated, u.activated_at IS NOT NULL AS joined,
+              u.licence_expires_on::text AS "licenceExpiresOn"
+         FROM users u WHERE u.id = ${sql.param(practitionerId, 'uuid')} AND ${scope.owns(sql`u.clinic_id`)}`,
+    );
+    return target;
+  }
+
+  /**
+   * A page of the caller's boxes: `sent` (their own, or their clinic's for an admin), `received`
+   * (sent to them or their clinic), or both. Each side is a keyset scan of one index; UNION merges
+   * them. One statement for the page and its view, prepared (one text per combination of filters):
+   * its generic plan joins the page's rows by primary key.
+   */
+  async box(scope: ClinicScope, query: BoxQuery): Promise<ReferralRow[]> {
+    const filters: Sql[] = [];
+    if (query.status?.length) filters.push(sql`status = ANY(${sql.param(query.status, 'text[]')})`);
+    if (query.kind) filters.push(sql`kind = ${sql.param(query.kind, 'text')}`);
+    if (query.patientId) filters.push(sql`patient_id = ${sql.param(query.patientId, 'uuid')}`);
+    if (query.updatedSince) filters.push(sql`updated_at >= ${sql.param(query.updatedSince, 'timestamptz')}`);
+    const after = query.after;
+    if (after && query.byPriority) {
+      filters.push(
+        sql`(${priorityRank(sql`priority`)}, updated_at, id) < (${sql.param(after.rank ?? 0, 'int')}, ${sql.param(after.ts, 'timestamptz')}, ${sql.param(after.id, 'uuid')})`,
+      );
+    } else if (after) {
+      filters.push(sql`(updated_at, id) < (${sql.param(after.ts, 'timestamptz')}, ${sql.param(after.id, 'uuid')})`);
+    }
+    const owner = sql.param(scope.isAdmin ? scope.clinicId : scope.userId, 'uuid');
+    const sentSide = scope.isAdmin ? sql`sender_clinic_id = ${owner}` : sql`sender_id = ${owner}`;
+    // The recipient side sees only what was sent (a draft cancelled before sending stays the sender's).
+    const receivedSide = scope.isAdmin
+      ? sql`recipient_clinic_id = ${owner} AND sent_at IS NOT NULL`
+      : sql`recipient_id = ${owner} AND sent_at IS NOT NULL`;
+    const sides = query.box === 'sent' ? [sentSide] : query.box === 'received' ? [receivedSide] : [sentSide, receivedSide];
+    const limit = sql.param(query.limit + 1, 'int');
+    const order = query.byPriority ? sql`rank DESC, updated_at DESC, id DESC` : sql`updated_at DESC, id DESC`;
+    const branch = (side: Sql) =>
+      sql`(SELECT id, updated_at, ${priorityRank(sql`priority`)} AS rank FROM referrals
+            WHERE ${sql.join([side, ...filters], sql` AND `)} ORDER BY ${order} LIMIT ${limit})`;
+    const page = sql`SELECT id FROM (${sql.join(sides.map(branch), sql` UNION `)}) page ORDER BY ${order} LIMIT ${limit}`;
+    const viewOrder = query.byPriority
+      ? sql`${priorityRank(sql`r.priority`)} DESC, r.updated_at DESC, r.id DESC`
+      : sql`r.updated_at DESC, r.id DESC`;
+    return queryRows<ReferralRow>(
+      this.db.manager,
+      sql`${referralListSelect(scope.userId)} WHERE r.id IN (${page}) ORDER BY ${viewOrder}`,
+      PREPARED,
+    );
+  }
+
+  /**
+   * The open referrals of the admin's clinic whose own-side practitioner is deactivated: sent by
+   * one (drafts included) or sent to one. Keyset-paged like the boxes, newest change first.
+   */
+  unowned(scope: ClinicScope, after: { ts: string; id: string } | undefined, limit: number): Promise<ReferralRow[]> {
+    const filters = [sql`r.status <> ALL(${sql.param(TERMINAL_STATUSES, 'text[]')})`];
+    if (after) filters.push(sql`(r.updated_at, r.id) < (${sql.param(after.ts, 'timestamptz')}, ${sql.param(after.id, 'uuid')})`);
+    const gone = sql`SELECT u.id FROM users u WHERE ${scope.owns(sql`u.clinic_id`)} AND u.deactivated_at IS NOT NULL`;
+    return queryRows<ReferralRow>(
+      this.db.manager,
+      sql`${viewSelect()}
+        WHERE r.id IN (
+          SELECT r.id FROM referrals r
+           WHERE (r.sender_id IN (${gone}) OR (r.recipient_id IN (${gone}) AND r.sent_at IS NOT NULL)) AND ${sql.join(filters, sql` AND `)}
+           ORDER BY r.updated_at DESC, r.id DESC LIMIT ${sql.param(limit + 1, 'int')})
+        ORDER BY r.updated_at DESC, r.id DESC`,
+    );
+  }
+
+  /**
+   * The next export rows of the caller's clinic after `after` (by created_at, id): the referrals it
+   * sent, and those sent to it, created in [from, to). The same view row as the API's.
+   */
+  exportBatch(
+    scope: ClinicScope,
+    from: Date,
+    to: Date,
+    after: { ts: string; id: string } | undefined,
+    limit: number,
+  ): Promise<ReferralRow[]> {
+    const range = sql`created_at >= ${sql.param(from, 'timestamptz')} AND created_at < ${sql.param(to, 'timestamptz')}${
+      after ? sql` AND (created_at, id) > (${sql.param(after.ts, 'timestamptz')}, ${sql.param(after.id, 'uuid')})` : sql.empty
+    }`;
+    const lim = sql.param(limit, 'int');
+    const page = sql`(
+           (SELECT id, created_at FROM referrals
+             WHERE ${scope.owns(sql`sender_clinic_id`)} AND ${range} ORDER BY created_at, id LIMIT ${lim})
+           UNION ALL
+           (SELECT id, created_at FROM referrals
+             WHERE ${scope.owns(sql`recipient_clinic_id`)} AND sent_at IS NOT NULL AND NOT ${scope.owns(sql`sender_clinic_id`)} AND ${range}
+             ORDER BY created_at, id LIMIT ${lim})
+           ORDER BY created_at, id LIMIT ${lim})`;
+    return queryRows<ReferralRow>(
+      this.db.manager,
+      sql`${viewSelect(sql`(SELECT r.* FROM ${page} page JOIN referrals r ON r.id = page.id)`)} ORDER BY r.created_at, r.id`,
+    );
+  }
+
+  /**
+   * The sender clinic's pending invite of this address, made now (with `id` and `tokenHash`) if there
+   * is none. ON CONFLICT … DO UPDATE locks the existing row, so concurrent creates share one invite.
+   */
+  async pendingInvite(
+    manager: EntityManager,
+    scope: ClinicScope,
+    invite: { id: string; email: string; fullName: string; role: string; tokenHash: string },
+  ): Promise<{ id: string; role: string }> {
+    const [row] = await queryRows<{ id: string; role: string }>(
+      manager,
+      sql`INSERT INTO referral_invites (id, sender_clinic_id, email, full_name, role, token_hash)
+          VALUES (${sql.param(invite.id, 'uuid')}, ${sql.param(scope.clinicId, 'uuid')}, ${invite.email}, ${invite.fullName}, ${invite.role}, ${invite.tokenHash})
+          ON CONFLICT (sender_clinic_id, lower(email)) WHERE joined_at IS NULL DO UPDATE SET full_name = EXCLUDED.full_name
+          RETURNING id, role`,
+    );
+    return row;
+  }
+
+  /** Locks a pending invite for a new token (none: the invitee joined meanwhile). */
+  async lockPendingInvite(tx: EntityManager, inviteId: string): Promise<{ tokenVersion: number } | undefined> {
+    const [invite] = await queryRows<{ tokenVersion: number }>(
+      tx,
+      sql`SELECT token_version AS "tokenVersion" FROM referral_invites WHERE id = ${sql.param(inviteId, 'uuid')} AND joined_at IS NULL FOR UPDATE`,
+    );
+    return invite;
+  }
+
+  async setInviteToken(tx: EntityManager, inviteId: string, tokenVersion: number, tokenHash: string): Promise<void> {
+    await queryRows(
+      tx,
+      sql`UPDATE referral_invites SET token_version = ${sql.param(tokenVersion, 'int')}, token_hash = ${tokenHash}
+           WHERE id = ${sql.param(inviteId, 'uuid')}`,
+    );
+  }
+
+  /** The pending invite with this token's hash, for the sign-up page. */
+  async inviteByToken(tokenHash: string): Promise<{ email: string; fullName: string; role: string } | undefined> {
+    const [row] = await queryRows<{ email: string; fullName: string; role: string }>(
+      this.db.manager,
+      sql`SELECT email, full_name AS "fullName", role FROM referral_invites WHERE token_hash = ${tokenHash} AND joined_at IS NULL`,
+    );
+    return row;
+  }
+
+  /** Marks the invite with this token's hash joined by `userId` (single use); none when the link is not valid. */
+  async joinInvite(
+    tx: EntityManager,
+    tokenHash: string,
+    userId: string,
+    now: Date,
+  ): Promise<{ id: string; role: string } | undefined> {
+    const [invite] = await queryRows<{ id: string; role: string }>(
+      tx,
+      sql`UPDATE referral_invites SET joined_user_id = ${sql.param(userId, 'uuid')}, joined_at = ${sql.param(now, 'timestamptz')}
+           WHERE token_hash = ${tokenHash} AND joined_at IS NULL RETURNING id, role`,
+    );
+    return invite;
+  }
+
+  /**
+   * The invite's referrals get their recipient: drafts simply name them; sent ones stay `sent` with a
+   * `recipient_joined` event (outbox: both sides are told).
+   */
+  async attachJoinedRecipient(tx: EntityManager, inviteId: string, user: { id: string; clinicId: string }): Promise<void> {
+    const attach = sql`recipient_id = ${sql.param(user.id, 'uuid')}, recipient_clinic_id = ${sql.param(user.clinicId, 'uuid')},
+                    version = version + 1, updated_at = now()`;
+    const invite = sql.param(inviteId, 'uuid');
+    await queryRows(
+      tx,
+      sql`UPDATE referrals SET ${attach} WHERE recipient_invite_id = ${invite} AND recipient_id IS NULL AND status = 'draft'`,
+    );
+    await this.commitChange(
+      tx,
+      sql`UPDATE referrals SET ${attach} WHERE recipient_invite_id = ${invite} AND recipient_id IS NULL AND status = 'sent' RETURNING *`,
+      { type: 'recipient_joined', fromStatus: 'sent', toStatus: 'sent', actorId: user.id },
+      null,
+    );
+  }
+
+  /**
+   * Writes a change and what goes with it as ONE statement: `change` (an INSERT or UPDATE of
+   * referrals … RETURNING *), the timeline event of the changed row, its outbox row (ids only, no
+   * PHI) and, when given, the audit row; it answers the changed referral's detailed view row. One
+   * statement commits atomically without BEGIN/COMMIT round trips; when `change` matches no row
+   * nothing is written and no row comes back.
+   */
+  private async commitChange(
+    manager: EntityManager,
+    change: Sql,
+    event: NewEvent,
+    audit: ChangeAudit,
+  ): Promise<ReferralRow | undefined> {
+    const outbox = outboxInsert(
+      sql`event`,
+      { referralId: sql`referral_id`, referralEventId: sql`id` },
+      {
+        type: `referral.${event.type}`,
+        payload: { fromStatus: event.fromStatus, toStatus: event.toStatus, actorId: event.actorId, ...event.outboxData },
+      },
+    );
+    const statement = sql`WITH changed AS (${change}),
+      event AS (
+        INSERT INTO referral_events (referral_id, type, from_status, to_status, actor_id, reason, note, data)
+        SELECT id, ${sql.param(event.type, 'text')}, ${sql.param(event.fromStatus, 'text')}, ${sql.param(event.toStatus, 'text')},
+               ${sql.param(event.actorId, 'uuid')}, ${sql.param(event.reason ?? null, 'text')}, ${sql.param(event.note ?? null, 'text')},
+               ${sql.param(event.data ?? null, 'jsonb')}
+          FROM changed
+        RETURNING *
+      ),
+      outbox AS (${outbox})${
+        audit
+          ? sql`,
+      audit AS (${this.audit.insert(audit, sql`changed`, sql`id`)})`
+          : sql.empty
+      }
+      ${DETAILED_CHANGED}`;
+    const [row] = await queryRows<ReferralRow>(manager, statement, PREPARED);
+    return row;
+  }
+}

@@ -1,0 +1,173 @@
+import type { Principal } from '@referloop/common';
+import { sql, type Sql } from '@referloop/database';
+import { types } from 'pg';
+import type { ReferralOutcome } from '../entities/referral.entity';
+import { maintenancePlanView } from '../maintenance-plan';
+import { partiesOf } from '../referral-access';
+import type { AttachmentView, PatientSummary, ReferralEventView, ReferralView } from '../referral.views';
+import { allowedActions } from '../state-machine/referral-state-machine';
+import { REFERRAL_SELECT_LIST, type ReferralColumns, viewColumns } from './columns';
+
+/** A referral as the view's SELECT answers it, with what some statements add. */
+export interface ReferralRow extends ReferralColumns {
+  /** Only from the boxes ({@link referralListSelect}). */
+  unreadCount?: number;
+  /** Only from {@link detailedReferralSelect}. */
+  timeline?: EventJson[];
+  attachments?: AttachmentJson[];
+}
+
+/** The referral `r` and the rows the view joins: patient, sender and their clinic, recipient and theirs, invite. */
+export const VIEW_JOINS = sql`
+    JOIN patients p ON p.id = r.patient_id
+    JOIN users s ON s.id = r.sender_id
+    JOIN clinics sc ON sc.id = r.sender_clinic_id
+    LEFT JOIN users t ON t.id = r.recipient_id
+    LEFT JOIN clinics tc ON tc.id = r.recipient_clinic_id
+    LEFT JOIN referral_invites ri ON ri.id = r.recipient_invite_id`;
+
+/** SELECT list and joins of {@link ReferralRow} over `source` r (the table, or a CTE of changed rows); callers add WHERE / ORDER BY. */
+export function viewSelect(source: Sql = sql`referrals`, extraColumns: Sql = sql.empty): Sql {
+  return sql`SELECT ${REFERRAL_SELECT_LIST}${extraColumns} FROM ${source} r ${VIEW_JOINS}`;
+}
+
+/**
+ * The view with `unreadCount` for the user `userId`: the timeline events (messages included) by
+ * someone else since the referral was sent and since the user's read marker. One indexed count per row.
+ */
+export function referralListSelect(userId: string): Sql {
+  const user = sql.param(userId, 'uuid');
+  return viewSelect(
+    sql`referrals`,
+    sql`,
+         (SELECT count(*)::int FROM referral_events e
+           WHERE e.referral_id = r.id AND e.actor_id IS DISTINCT FROM ${user}
+             AND e.occurred_at > GREATEST(r.sent_at,
+                   (SELECT m.read_at FROM referral_reads m WHERE m.user_id = ${user} AND m.referral_id = r.id))) AS "unreadCount"`,
+  );
+}
+
+const EVENT_COLUMNS = sql`id, referral_id, type, from_status, to_status, actor_id, reason, note, data, occurred_at`;
+
+/**
+ * The timeline of the referral `referralId` (an SQL expression) as a JSON array, oldest first.
+ * `pendingEvents` names a CTE of events inserted by the same statement, which its snapshot does
+ * not show yet. Timestamps are PostgreSQL's own text, parsed by pg's parser (see below), so they
+ * come out exactly as from a plain timestamptz column.
+ */
+export function timelineJson(referralId: Sql, pendingEvents?: Sql): Sql {
+  const pending = pendingEvents
+    ? sql` UNION ALL SELECT ${EVENT_COLUMNS} FROM ${pendingEvents} WHERE referral_id = ${referralId}`
+    : sql.empty;
+  return sql`(SELECT coalesce(json_agg(json_build_object(
+             'id', e.id, 'referralId', e.referral_id, 'type', e.type, 'fromStatus', e.from_status, 'toStatus', e.to_status,
+             'actorId', e.actor_id, 'reason', e.reason, 'note', e.note, 'data', e.data, 'occurredAt', e.occurred_at::text
+           ) ORDER BY e.occurred_at, e.id), '[]')
+      FROM (SELECT ${EVENT_COLUMNS} FROM referral_events WHERE referral_id = ${referralId}${pending}) e)`;
+}
+
+const ATTACHMENTS_JSON = sql`(SELECT coalesce(json_agg(json_build_object(
+             'id', a.id, 'referralId', a.referral_id, 'fileName', a.file_name, 'contentType', a.content_type,
+             'sizeBytes', a.size_bytes, 'sha256', a.sha256, 'uploadedBy', a.uploaded_by, 'createdAt', a.created_at::text,
+             'addedAfterSend', r.sent_at IS NOT NULL AND a.created_at > r.sent_at
+           ) ORDER BY a.created_at, a.id), '[]')
+      FROM referral_attachments a WHERE a.referral_id = r.id)`;
+
+/**
+ * The view with the timeline and the attachments: the whole `GET /referrals/:id` shape in one query.
+ * Over a CTE of changed rows (`source`), `pendingEvents` adds the events the same statement inserted.
+ */
+export function detailedReferralSelect(source: Sql = sql`referrals`, pendingEvents?: Sql): Sql {
+  return viewSelect(
+    source,
+    sql`,
+         ${timelineJson(sql`r.id`, pendingEvents)} AS timeline,
+         ${ATTACHMENTS_JSON} AS attachments`,
+  );
+}
+
+/** A timeline event or attachment as the JSON above builds it: the view's shape, timestamps as PostgreSQL text. */
+type EventJson = Omit<ReferralEventView, 'occurredAt'> & { occurredAt: string };
+export type TimelineJson = EventJson[];
+type AttachmentJson = Omit<AttachmentView, 'createdAt'> & { createdAt: string };
+
+const parseTimestamptz = types.getTypeParser(types.builtins.TIMESTAMPTZ) as (text: string) => Date;
+const isoTimestamp = (pgText: string): string => parseTimestamptz(pgText).toISOString();
+
+export function timelineView(events: TimelineJson): ReferralEventView[] {
+  return events.map((e) => ({ ...e, occurredAt: isoTimestamp(e.occurredAt) }));
+}
+
+/** Outcomes stored before the measures existed read with empty measures. */
+function outcomeView(stored: Partial<ReferralOutcome> | null): ReferralOutcome | null {
+  if (!stored) return null;
+  return {
+    summary: stored.summary ?? '',
+    recommendations: stored.recommendations ?? null,
+    painLevel: stored.painLevel ?? null,
+    psfs: stored.psfs ?? null,
+    visits: stored.visits ?? null,
+    recommendMaintenance: stored.recommendMaintenance ?? false,
+    sentAt: stored.sentAt ?? '',
+  };
+}
+
+/** Builds the join link of a pending invite (its id and current token version); the sender's side sees it. */
+export type InviteLink = (inviteId: string, tokenVersion: number) => string;
+
+/** The patient summary of a view row. */
+export function patientOf(row: ReferralColumns): PatientSummary {
+  return {
+    id: row.patientId,
+    firstName: row.pFirstName,
+    lastName: row.pLastName,
+    dateOfBirth: row.pDob,
+    email: row.pEmail,
+    phone: row.pPhone,
+    preferredContact: row.pContact,
+  };
+}
+
+/** The one mapping from a view row to what the caller sees: the registry's view fields, then the composed ones. */
+export function referralView(row: ReferralRow, principal: Principal, inviteLink: InviteLink): ReferralView {
+  const parties = partiesOf(principal, row);
+  return {
+    ...viewColumns(row),
+    patient: patientOf(row),
+    sender: {
+      id: row.senderId,
+      fullName: row.sName,
+      role: row.sRole,
+      clinicId: row.senderClinicId,
+      clinicName: row.sClinicName,
+    },
+    recipient:
+      row.recipientId === null
+        ? null
+        : {
+            id: row.recipientId,
+            fullName: row.tName!,
+            role: row.tRole!,
+            clinicId: row.recipientClinicId!,
+            clinicName: row.tClinicName!,
+          },
+    // Who was invited is the sender side's business: the recipient side sees itself as the recipient.
+    ...(row.recipientInviteId &&
+      parties.includes('sender') && {
+        recipientInvite: {
+          email: row.iEmail!,
+          fullName: row.iName!,
+          role: row.iRole!,
+          status: row.iJoined ? 'joined' : 'pending',
+          url: row.iJoined ? null : inviteLink(row.recipientInviteId, row.iTokenVersion!),
+        },
+      }),
+    plan: maintenancePlanView(row.plan),
+    followUpIds: row.followUps.filter((f) => partiesOf(principal, f).length > 0).map((f) => f.id),
+    outcome: outcomeView(row.outcome),
+    allowedActions: allowedActions(row.status, parties),
+    ...(row.unreadCount !== undefined && { unreadCount: row.unreadCount }),
+    ...(row.timeline && { timeline: timelineView(row.timeline) }),
+    ...(row.attachments && { attachments: row.attachments.map((a) => ({ ...a, createdAt: isoTimestamp(a.createdAt) })) }),
+  };
+}

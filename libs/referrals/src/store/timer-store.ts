@@ -1,0 +1,146 @@
+import { Injectable } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import { queryRows, Sql, sql } from '@referloop/database';
+import { AuditLog } from '@referloop/identity';
+import { DataSource } from 'typeorm';
+import {
+  AWAITING_DECISION_STATUSES,
+  type ReferralEventType,
+  type SystemAction,
+  SYSTEM_TRANSITIONS,
+} from '../state-machine/referral-state-machine';
+import { stampSets } from './referral-store';
+
+/**
+ * The milliseconds referral `alias` has been waiting for the recipient's decision at `now`: since
+ * it was sent, minus the time spent paused (info_requested, including a pause still running). The
+ * one definition of the response clock: timers and admin metrics both use it.
+ */
+export function responseElapsedMs(now: Sql, alias: Sql): Sql {
+  return sql`(extract(epoch FROM ${now}::timestamptz - ${alias}.sent_at) * 1000
+     - ${alias}.sla_paused_ms
+     - COALESCE(extract(epoch FROM ${now}::timestamptz - ${alias}.sla_paused_at) * 1000, 0))`;
+}
+
+/**
+ * {@link responseElapsedMs} as text, for statements still written as text (`now` an SQL expression
+ * such as `$4`, `alias` a table alias): the same definition.
+ */
+export function responseElapsedMsSql(now: string, alias: string): string {
+  return responseElapsedMs(Sql.from([now], []), Sql.from([alias], [])).text;
+}
+
+/** The response-clock threshold of referral `r` by its priority. */
+const threshold = (routineMs: number, urgentMs: number) =>
+  sql`CASE WHEN r.priority = 'urgent' THEN ${sql.param(urgentMs, 'bigint')} ELSE ${sql.param(routineMs, 'bigint')} END`;
+
+/** The statements of the referral timers: each one set-based, re-reading the current state. */
+@Injectable()
+export class ReferralTimerStore {
+  constructor(
+    @InjectDataSource() private readonly db: DataSource,
+    private readonly audit: AuditLog,
+  ) {}
+
+  /**
+   * A one-off timeline event (reminder or escalation) for referrals still awaiting a decision whose
+   * response clock passed the threshold; the unique key makes it once per referral. Answers how many.
+   */
+  async once(
+    type: 'reminder_sent' | 'escalated',
+    now: Date,
+    afterMs: number,
+    urgentAfterMs: number,
+    batch: number,
+  ): Promise<number> {
+    const at = sql.param(now, 'timestamptz');
+    const rows = await queryRows(
+      this.db.manager,
+      sql`WITH due AS (
+         SELECT r.id, r.status FROM referrals r
+          WHERE r.status = ANY(${sql.param(AWAITING_DECISION_STATUSES, 'text[]')})
+            AND ${responseElapsedMs(at, sql`r`)} >= ${threshold(afterMs, urgentAfterMs)}
+            AND NOT EXISTS (SELECT 1 FROM referral_events e WHERE e.referral_id = r.id AND e.type = ${sql.param(type, 'text')})
+          LIMIT ${sql.param(batch, 'int')}
+       ), event AS (
+         INSERT INTO referral_events (referral_id, type, from_status, to_status, actor_id)
+         SELECT id, ${sql.param(type, 'text')}, status, status, NULL FROM due
+         ON CONFLICT (referral_id, type) WHERE type IN ('reminder_sent', 'escalated') DO NOTHING
+         RETURNING id, referral_id, from_status
+       )
+       INSERT INTO outbox_events (type, referral_id, referral_event_id, payload)
+       SELECT ${sql.param(`referral.${type}`, 'text')}, referral_id, id,
+              jsonb_build_object('fromStatus', from_status, 'toStatus', from_status, 'actorId', NULL)
+         FROM event
+       RETURNING id`,
+    );
+    return rows.length;
+  }
+
+  /**
+   * Takes the system transition `action` (read from the state machine: from, to, event, stamps and
+   * its clock) for the due referrals, with the event, outbox and audit rows, in one statement.
+   * `thresholds` are the routine and urgent milliseconds (the urgent one for the response clock only).
+   */
+  async systemTransition(
+    action: SystemAction,
+    now: Date,
+    thresholds: { routineMs: number; urgentMs: number },
+    batch: number,
+  ): Promise<number> {
+    const transition = SYSTEM_TRANSITIONS[action];
+    const at = sql.param(now, 'timestamptz');
+    const clock =
+      transition.clock === 'response'
+        ? sql`${responseElapsedMs(at, sql`r`)} >= ${threshold(thresholds.routineMs, thresholds.urgentMs)}`
+        : sql`extract(epoch FROM ${at} - (r.outcome->>'sentAt')::timestamptz) * 1000 >= ${sql.param(thresholds.routineMs, 'bigint')}`;
+    const to = sql.param(transition.to, 'text');
+    const type: ReferralEventType = transition.event;
+    const sets = [
+      sql`status = ${to}`,
+      sql`version = r.version + 1`,
+      sql`updated_at = now()`,
+      sql`sla_paused_at = NULL`,
+      ...stampSets(transition.stamps, at),
+    ];
+    const rows = await queryRows(
+      this.db.manager,
+      sql`WITH due AS (
+         SELECT r.id, r.status FROM referrals r
+          WHERE r.status = ANY(${sql.param(transition.from, 'text[]')}) AND ${clock}
+          ORDER BY r.id LIMIT ${sql.param(batch, 'int')} FOR UPDATE SKIP LOCKED
+       ), moved AS (
+         UPDATE referrals r SET ${sql.join(sets)}
+           FROM due WHERE r.id = due.id
+         RETURNING r.id, due.status AS from_status
+       ), event AS (
+         INSERT INTO referral_events (referral_id, type, from_status, to_status, actor_id)
+         SELECT id, ${sql.param(type, 'text')}, from_status, ${to}, NULL FROM moved
+         RETURNING id, referral_id, from_status
+       ), audit AS (${this.audit.insert(
+         { action: `referral.${type}`, resourceType: 'referral', actorId: null, clinicId: null },
+         sql`event`,
+         sql`referral_id`,
+       )})
+       INSERT INTO outbox_events (type, referral_id, referral_event_id, payload)
+       SELECT ${sql.param(`referral.${type}`, 'text')}, referral_id, id,
+              jsonb_build_object('fromStatus', from_status, 'toStatus', ${to}, 'actorId', NULL)
+         FROM event
+       RETURNING id`,
+    );
+    return rows.length;
+  }
+
+  /** Stored Idempotency-Key answers created at or before `cutoff`, deleted (a batch, oldest first). */
+  async deleteIdempotencyKeys(cutoff: Date, batch: number): Promise<number> {
+    const rows = await queryRows(
+      this.db.manager,
+      sql`DELETE FROM idempotency_keys k
+        USING (SELECT user_id, key FROM idempotency_keys WHERE created_at <= ${sql.param(cutoff, 'timestamptz')}
+                ORDER BY created_at LIMIT ${sql.param(batch, 'int')} FOR UPDATE SKIP LOCKED) old
+        WHERE k.user_id = old.user_id AND k.key = old.key
+        RETURNING 1`,
+    );
+    return rows.length;
+  }
+}
