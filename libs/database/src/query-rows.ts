@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { QueryConfig } from 'pg';
 import type { EntityManager } from 'typeorm';
-import { Sql } from './sql';
+import type { Sql } from './sql';
 
 export interface QueryOptions {
   /**
@@ -17,23 +17,9 @@ export interface QueryOptions {
  * `[rows, affectedCount]` for UPDATE and DELETE but `rows` for SELECT and INSERT.)
  * Inside a transaction it uses the transaction's connection.
  */
-export async function queryRows<T>(manager: EntityManager, query: Sql, options?: QueryOptions): Promise<T[]>;
-/** @deprecated Text and positional values: being replaced by the `sql` tag; use the `Sql` overload. */
-export async function queryRows<T>(
-  manager: EntityManager,
-  sql: string,
-  parameters?: unknown[],
-  options?: QueryOptions,
-): Promise<T[]>;
-export async function queryRows<T>(
-  manager: EntityManager,
-  query: Sql | string,
-  parametersOrOptions?: unknown[] | QueryOptions,
-  maybeOptions?: QueryOptions,
-): Promise<T[]> {
-  const sql = query instanceof Sql ? query.text : query;
-  const parameters = query instanceof Sql ? [...query.values] : ((parametersOrOptions as unknown[] | undefined) ?? []);
-  const options = (query instanceof Sql ? (parametersOrOptions as QueryOptions | undefined) : maybeOptions) ?? {};
+export async function queryRows<T>(manager: EntityManager, query: Sql, options: QueryOptions = {}): Promise<T[]> {
+  const sql = query.text;
+  const parameters = [...query.values];
   const runner = manager.queryRunner ?? manager.connection.createQueryRunner();
   try {
     const result = await runner.query(options.prepare ? preparedStatement(sql) : sql, parameters, true);
@@ -63,19 +49,4 @@ function statementName(sql: string): string {
     statementNames.set(sql, name);
   }
   return name;
-}
-
-/**
- * @deprecated Being replaced by the `sql` tag (`./sql.ts`).
- * Positional parameters collected while SQL text is composed: `${params.add(value)}` writes `$n`.
- * A cast (`params.add(id, 'uuid')`) is needed where PostgreSQL cannot infer the type, e.g. in the
- * select list of an `INSERT … SELECT`.
- */
-export class SqlParams {
-  readonly values: unknown[] = [];
-
-  add(value: unknown, cast?: string): string {
-    const placeholder = `$${this.values.push(value)}`;
-    return cast ? `${placeholder}::${cast}` : placeholder;
-  }
 }

@@ -15,7 +15,6 @@ import {
   type Role,
 } from '@referloop/common';
 import { APP_CONFIG, type AppConfig } from '@referloop/config';
-import { appendOutbox } from '@referloop/database';
 import { AuditLog, ClinicScope, referralInviteToken, referralInviteUrl, sha256, todayIso } from '@referloop/identity';
 import type { EntityManager } from 'typeorm';
 import type { ReferralOutcome } from './entities/referral.entity';
@@ -533,7 +532,7 @@ export class ReferralsService {
         sha256(referralInviteToken(this.config.jwt.secret, inviteId, version)),
       );
       if (base.sentAt) {
-        await appendOutbox(tx, {
+        await this.store.announce(tx, {
           type: REFERRAL_INVITE_RESENT_EVENT,
           referralId: id,
           payload: { inviteId, tokenVersion: version },

@@ -1,5 +1,3 @@
-import type { EntityManager } from 'typeorm';
-import type { SqlParams } from '../query-rows';
 import { sql, type Sql } from '../sql';
 
 /**
@@ -27,20 +25,7 @@ export function outboxRow(message: OutboxMessage): Sql {
 }
 
 /**
- * @deprecated Use {@link outboxRow} (the `sql` tag) with `queryRows`, or {@link outboxInsert} in a CTE.
- * Appends an outbox row inside the caller's transaction.
- */
-export async function appendOutbox(manager: EntityManager, message: OutboxMessage): Promise<void> {
-  await manager.query(`INSERT INTO outbox_events (type, referral_id, referral_event_id, payload) VALUES ($1, $2, $3, $4)`, [
-    message.type,
-    message.referralId ?? null,
-    message.referralEventId ?? null,
-    message.payload ?? {},
-  ]);
-}
-
-/**
- * The same outbox row as {@link appendOutbox}, as an `INSERT … SELECT` for a data-modifying CTE:
+ * The same outbox row as {@link outboxRow}, as an `INSERT … SELECT` for a data-modifying CTE:
  * one row per row of `from`, whose columns `referralId` and `referralEventId` name the referral and
  * its event. The change, its event and its outbox row then commit as one statement.
  */
@@ -52,21 +37,4 @@ export function outboxInsert(
   return sql`INSERT INTO outbox_events (type, referral_id, referral_event_id, payload)
              SELECT ${sql.param(message.type, 'text')}, ${columns.referralId}, ${columns.referralEventId}, ${sql.param(message.payload ?? {}, 'jsonb')}
                FROM ${from}`;
-}
-
-/**
- * @deprecated Use {@link outboxInsert} (the `sql` tag).
- * The same outbox row as {@link appendOutbox}, as an `INSERT … SELECT` for a data-modifying CTE:
- * one row per row of `from`, whose columns `referralIdColumn` and `referralEventIdColumn` name the
- * referral and its event. The change, its event and its outbox row then commit as one statement.
- */
-export function outboxInsertSql(
-  from: string,
-  columns: { referralIdColumn: string; referralEventIdColumn: string },
-  message: Pick<OutboxMessage, 'type' | 'payload'>,
-  params: SqlParams,
-): string {
-  return `INSERT INTO outbox_events (type, referral_id, referral_event_id, payload)
-          SELECT ${params.add(message.type, 'text')}, ${columns.referralIdColumn}, ${columns.referralEventIdColumn}, ${params.add(message.payload ?? {}, 'jsonb')}
-            FROM ${from}`;
 }

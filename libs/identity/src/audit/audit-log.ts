@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { RequestContext } from '@referloop/common';
-import { queryRows, sql, type Sql, type SqlParams } from '@referloop/database';
+import { queryRows, sql, type Sql } from '@referloop/database';
 import { DataSource, type EntityManager } from 'typeorm';
 
 export type AuditResource = 'patient' | 'referral' | 'attachment' | 'consent' | 'user';
@@ -43,7 +43,6 @@ const AUDIT_COLUMNS = [
   ['details', 'jsonb'],
 ] as const;
 const AUDIT_COLUMN_NAMES = AUDIT_COLUMNS.map(([name]) => name);
-const COLUMN_LIST = AUDIT_COLUMNS.map(([name]) => name).join(', ');
 const columnList = () => sql.join(AUDIT_COLUMN_NAMES.map((name) => sql.identifier(AUDIT_COLUMN_NAMES, name)));
 /** The typed parameters of one row, in AUDIT_COLUMNS order. */
 const valueList = (values: unknown[]) => sql.join(AUDIT_COLUMNS.map(([, type], i) => sql.param(values[i], type)));
@@ -84,25 +83,6 @@ export class AuditLog {
     const select = AUDIT_COLUMNS.map(([name, type], i) => (name === 'resource_id' ? resourceId : sql.param(values[i], type)));
     return sql`INSERT INTO audit_events (${columnList()})
                SELECT ${sql.join(select)} FROM ${from}`;
-  }
-
-  /**
-   * @deprecated Use {@link insert} (the `sql` tag). Kept only until libs/referrals no longer calls it.
-   * The same row as {@link record}, as an `INSERT … SELECT` for a data-modifying CTE, so a change
-   * and its audit row are written by one statement: one row per row of `from`, whose column
-   * `resourceIdColumn` is the resource (and no row when the change matched nothing).
-   */
-  insertSql(
-    entry: Omit<AuditEntry, 'resourceId' | 'partyClinics'>,
-    from: string,
-    resourceIdColumn: string,
-    params: SqlParams,
-  ): string {
-    const values = this.values(entry);
-    const select = AUDIT_COLUMNS.map(([name, type], i) =>
-      name === 'resource_id' ? resourceIdColumn : params.add(values[i], type),
-    );
-    return `INSERT INTO audit_events (${COLUMN_LIST}) SELECT ${select.join(', ')} FROM ${from}`;
   }
 
   /** The row's values in AUDIT_COLUMNS order. */

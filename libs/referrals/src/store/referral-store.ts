@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { PRACTITIONER_ROLES, type ReferralKind, type Role } from '@referloop/common';
-import { outboxInsert, queryRows, sql, type Sql } from '@referloop/database';
+import { outboxInsert, type OutboxMessage, outboxRow, queryRows, sql, type Sql } from '@referloop/database';
 import { type AuditEntry, AuditLog, type ClinicScope } from '@referloop/identity';
 import { DataSource, type EntityManager } from 'typeorm';
 import type { ReferralOutcome } from '../entities/referral.entity';
@@ -445,6 +445,11 @@ export class ReferralStore {
       sql`UPDATE referral_invites SET token_version = ${sql.param(tokenVersion, 'int')}, token_hash = ${tokenHash}
            WHERE id = ${sql.param(inviteId, 'uuid')}`,
     );
+  }
+
+  /** An outbox row on its own, inside the caller's transaction (e.g. an invite sent again). */
+  async announce(tx: EntityManager, message: OutboxMessage): Promise<void> {
+    await queryRows(tx, outboxRow(message));
   }
 
   /** The pending invite with this token's hash, for the sign-up page. */
