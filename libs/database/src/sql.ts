@@ -83,3 +83,6 @@ sql.identifier = <const T extends string>(allowed: readonly T[], name: T): Sql =
 
 /** Nothing: for an optional clause, `${condition ? sql\`AND …\` : sql.empty}`. */
 sql.empty = Sql.from([''], []);
+
+/** A timestamptz with microseconds, for keyset cursors (a JS Date keeps only milliseconds). The one definition. */
+export const cursorTimestamp = (column: Sql): Sql => sql`to_char(${column} AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')`;

@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
-import { queryRows, Sql, sql } from '@referloop/database';
+import { cursorTimestamp, queryRows, Sql, sql } from '@referloop/database';
 import type { ClinicScope } from '@referloop/identity';
 import { REFERRAL_STATUSES, type ReferralStatus, responseElapsedMsSql } from '@referloop/referrals';
 import { DataSource } from 'typeorm';
@@ -281,7 +281,7 @@ export class AdminStore {
     return queryRows<AuditRow>(
       this.db.manager,
       sql`SELECT id::text AS id, occurred_at, actor_id, clinic_id, action, resource_type, resource_id, outcome, ip, request_id, details,
-                 to_char(occurred_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') AS cursor_ts
+                 ${cursorTimestamp(sql`occurred_at`)} AS cursor_ts
             FROM ((SELECT a.id, a.occurred_at, a.actor_id, a.clinic_id, a.action, a.resource_type, a.resource_id, a.outcome, a.ip,
                           a.request_id, a.details
                      FROM audit_events a

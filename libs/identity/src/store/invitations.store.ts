@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
-import { outboxInsert, queryRows, sql } from '@referloop/database';
+import { cursorTimestamp, outboxInsert, queryRows, sql } from '@referloop/database';
 import { DataSource, type EntityManager } from 'typeorm';
 import type { InvitationEntity } from '../entities/invitation.entity';
 import type { ClinicScope } from '../tenancy/clinic-scope';
@@ -47,7 +47,7 @@ export class InvitationsStore {
       this.db.manager,
       sql`SELECT i.id, i.email, i.full_name AS "fullName", i.role, i.accepted_at AS "acceptedAt", i.revoked_at AS "revokedAt",
                  i.expires_at AS "expiresAt", i.created_at AS "createdAt",
-                 to_char(i.created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') AS "cursorTs"
+                 ${cursorTimestamp(sql`i.created_at`)} AS "cursorTs"
             FROM invitations i WHERE ${scope.owns(sql`i.clinic_id`)} ${after}
            ORDER BY i.created_at DESC, i.id DESC LIMIT ${page.limit}`,
     );

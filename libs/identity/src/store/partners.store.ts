@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
-import { queryRows, sql, type Sql } from '@referloop/database';
+import { cursorTimestamp, queryRows, sql, type Sql } from '@referloop/database';
 import { DataSource } from 'typeorm';
 import type { ClinicScope } from '../tenancy/clinic-scope';
 
@@ -13,8 +13,7 @@ export interface PartnerRow {
   cursor_ts: string;
 }
 
-/** created_at with microseconds, for the keyset cursor. */
-const CURSOR_TS = sql`to_char(created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')`;
+const CURSOR_TS = cursorTimestamp(sql`created_at`);
 
 /** The table of a list and the condition that makes it the caller's (their user id, or their clinic). */
 function list(scope: ClinicScope, which: PartnerList): { table: Sql; mine: Sql } {

@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
-import { outboxRow, queryRows, sql } from '@referloop/database';
+import { cursorTimestamp, outboxRow, queryRows, sql } from '@referloop/database';
 import type { ClinicScope } from '@referloop/identity';
 import { DataSource } from 'typeorm';
 import { RETRY_DELIVERY_EVENT } from '../notification-queue';
@@ -44,7 +44,7 @@ export type Keyset = [timestamp: string, id: string];
 const NOTIFICATION_COLUMNS = sql`id, user_id, type, referral_id, title, body, read_at, created_at`;
 const FAILED_COLUMNS = sql`id, channel, notification_type, referral_id, user_id, webhook_id, attempts, last_error, retry_count, created_at, failed_at`;
 const cursorTs = (column: 'created_at' | 'failed_at') =>
-  sql`to_char(${sql.identifier(['created_at', 'failed_at'], column)} AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') AS cursor_ts`;
+  sql`${cursorTimestamp(sql.identifier(['created_at', 'failed_at'], column))} AS cursor_ts`;
 
 /**
  * Every statement of the API side of notifications. A caller's own rows (their notifications and

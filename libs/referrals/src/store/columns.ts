@@ -1,4 +1,4 @@
-import { sql, type Sql, type SqlCast } from '@referloop/database';
+import { cursorTimestamp, sql, type Sql, type SqlCast } from '@referloop/database';
 import type { MaintenancePlan, ReferralOutcome } from '../entities/referral.entity';
 import type { ReferralStatus } from '../state-machine/referral-state-machine';
 
@@ -36,8 +36,8 @@ export interface Column<T, F extends Flag> {
  */
 export const isoUtc = (column: Sql): Sql => sql`to_char(${column} AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')`;
 
-/** A timestamptz with microseconds, for keyset cursors (a JS Date keeps only milliseconds). The one definition. */
-export const cursorTs = (column: Sql): Sql => sql`to_char(${column} AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')`;
+/** The keyset cursor's timestamp (`cursorTimestamp` in libs/database). */
+export const cursorTs = cursorTimestamp;
 
 /** The referrals table's columns the registry names (the only names `sql.identifier` accepts here). */
 const DB_COLUMNS = [
