@@ -27,11 +27,13 @@ describe('OutboxRelay wake-ups', () => {
     source.query(`INSERT INTO outbox_events (type, payload) SELECT 'test.event', '{}'::jsonb FROM generate_series(1, $1)`, [n]);
   const unpublished = async () =>
     Number((await source.query<{ n: string }[]>(`SELECT count(*) AS n FROM outbox_events WHERE published_at IS NULL`))[0].n);
+  // Advisory locks are per database; other test files run relays on their own databases meanwhile.
   const relayHoldsLock = async () =>
     (
       await source.query<{ n: string }[]>(
         `SELECT count(*) AS n FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid
           WHERE l.locktype = 'advisory' AND l.granted AND a.application_name = 'referloop-outbox-listener'
+            AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database())
             AND (l.classid::bigint << 32 | l.objid::bigint) = $1::bigint`,
         [OUTBOX_RELAY_LOCK],
       )
