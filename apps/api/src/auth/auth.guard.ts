@@ -15,7 +15,9 @@ interface RouteAccess {
 
 /**
  * Global guard: every route needs a valid bearer token unless marked @Public();
- * @AdminOnly() narrows it to the clinic's admins; @StreamCookieAuth() also takes the web app's events cookie. The caller is put in the request context for tenant scoping.
+ * @AdminOnly() narrows it to the clinic's admins; @StreamCookieAuth() also takes the web app's
+ * events cookie when no Authorization header is sent. The caller is put in the request context for
+ * tenant scoping.
  */
 @Injectable()
 export class AuthGuard implements CanActivate {
