@@ -1,7 +1,9 @@
 import type { AddressInfo } from 'node:net';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { createRootLogger } from '@referloop/common';
+import { PASSWORD } from '@referloop/testing';
 import { Client } from 'pg';
+import type { Response } from 'supertest';
 import { createApiApp } from '../apps/api/src/http/create-api-app';
 import { LiveHub } from '../apps/api/src/live/live-hub';
 import { openLiveStream, type LiveEvent, type LiveStreamClient } from './support/live-stream';
@@ -217,5 +219,166 @@ describe('live events', () => {
     // The user's other session keeps its stream.
     await b.get(LiveHub).heartbeat();
     expect(other.raw().split(': heartbeat').length).toBe(4);
+  });
+
+  /**
+   * The web app's session also opens the stream: a second httpOnly cookie on /api/v1/events, set,
+   * rotated and cleared with the refresh cookie, naming the same session (never the refresh token).
+   */
+  describe('with the web session cookie', () => {
+    const WEB = { 'x-referloop-client': 'web' };
+    const APP_ORIGIN = 'http://referloop.test';
+    let user: SignedInUser;
+    let password = PASSWORD;
+
+    beforeAll(async () => {
+      user = await addPractitioner(t.http, ptClinic, 'physical_therapist');
+    });
+
+    const setCookies = (res: Response) => ([] as string[]).concat(res.headers['set-cookie'] ?? []);
+    const findCookie = (res: Response, name: string) => {
+      const cookie = setCookies(res).find((c) => c.startsWith(`${name}=`));
+      if (!cookie) throw new Error(`no ${name} cookie in ${JSON.stringify(setCookies(res))}`);
+      return cookie;
+    };
+    /** The `name=value` pair a browser sends back. */
+    const pair = (setCookie: string) => setCookie.split(';')[0];
+
+    async function webLogin(): Promise<{ events: string; refresh: string; accessToken: string; res: Response }> {
+      const res = await t.http.post('/api/v1/auth/login').set(WEB).send({ email: user.email, password }).expect(200);
+      return {
+        events: pair(findCookie(res, 'referloop_events')),
+        refresh: pair(findCookie(res, 'referloop_refresh')),
+        accessToken: res.body.accessToken as string,
+        res,
+      };
+    }
+    const openWithCookie = async (cookie: string, extra: Record<string, string> = {}) => {
+      const stream = await openLiveStream(urlB, undefined, undefined, { cookie, ...extra });
+      streams.push(stream);
+      return stream;
+    };
+    const sendToUser = async () =>
+      actOk(t.http, lmt, await createReferral(t.http, lmt, injuryReferralBody(patientId, user.id)), 'send');
+    const expectRefused = async (cookie: string, status: number, code: string, extra: Record<string, string> = {}) => {
+      const res = await fetch(`${urlB}/api/v1/events`, { headers: { cookie, ...extra } });
+      expect(res.status).toBe(status);
+      expect(((await res.json()) as { code: string }).code).toBe(code);
+    };
+
+    it('is set with the refresh cookie: httpOnly, SameSite=Strict, only for /api/v1/events, not the refresh token', async () => {
+      const { res, events, refresh } = await webLogin();
+      const cookie = findCookie(res, 'referloop_events');
+      expect(cookie).toContain('HttpOnly');
+      expect(cookie).toContain('SameSite=Strict');
+      expect(cookie).toContain('Path=/api/v1/events');
+      expect(cookie).toMatch(/Max-Age=[1-9]\d*/);
+      expect(findCookie(res, 'referloop_refresh')).toContain('Path=/api/v1/auth');
+      expect(events.split('=')[1]).not.toContain(refresh.split('=')[1].split('.')[1]);
+      // API clients get no cookie at all.
+      const api = await t.http.post('/api/v1/auth/login').send({ email: user.email, password }).expect(200);
+      expect(api.headers['set-cookie']).toBeUndefined();
+    });
+
+    it('opens a stream with only the cookie (no Origin, or the app’s own) that gets the user’s events', async () => {
+      const { events } = await webLogin();
+      const plain = await openWithCookie(events);
+      const fromApp = await openWithCookie(events, { origin: APP_ORIGIN });
+      const sameOrigin = await openWithCookie(events, { origin: urlB });
+      expect([plain.status, fromApp.status, sameOrigin.status]).toEqual([200, 200, 200]);
+      const sent = await sendToUser();
+      for (const s of [plain, fromApp, sameOrigin]) {
+        const seen = await s.next((e) => e.event === 'referral.updated' && e.data.id === sent.id);
+        expect(seen.data).toEqual({ id: sent.id, version: sent.version, status: 'sent' });
+      }
+    });
+
+    it('refuses a cookie stream from a foreign Origin (403), a forged cookie (401), and tokens used as each other (401)', async () => {
+      const { events, accessToken } = await webLogin();
+      await expectRefused(events, 403, 'forbidden', { origin: 'https://evil.example' });
+      await expectRefused(events, 403, 'forbidden', { origin: 'http://referloop.test.evil.example' });
+      await expectRefused('referloop_events=not.a.token', 401, 'unauthenticated');
+      await expectRefused(`referloop_events=${accessToken}`, 401, 'unauthenticated');
+      const asBearer = await t.http.get('/api/v1/me').set('Authorization', `Bearer ${events.split('=')[1]}`);
+      expectProblem(asBearer, 401, 'unauthenticated');
+      // The cookie opens the stream only: no other route reads it.
+      const me = await t.http.get('/api/v1/me').set('Cookie', events);
+      expectProblem(me, 401, 'unauthenticated');
+    });
+
+    it('is rotated with the refresh cookie and cleared at logout, when the stream closes at the next heartbeat', async () => {
+      const { refresh } = await webLogin();
+      const refreshed = await t.http
+        .post('/api/v1/auth/refresh')
+        .set(WEB)
+        .set('Origin', APP_ORIGIN)
+        .set('Cookie', refresh)
+        .send({})
+        .expect(200);
+      const events = pair(findCookie(refreshed, 'referloop_events'));
+      const stream = await openWithCookie(events);
+      expect(stream.status).toBe(200);
+      const logout = await t.http
+        .post('/api/v1/auth/logout')
+        .set(WEB)
+        .set('Origin', APP_ORIGIN)
+        .set('Cookie', pair(findCookie(refreshed, 'referloop_refresh')))
+        .set('Authorization', `Bearer ${refreshed.body.accessToken as string}`)
+        .expect(204);
+      expect(findCookie(logout, 'referloop_events')).toMatch(/^referloop_events=;.*Path=\/api\/v1\/events.*Max-Age=0/);
+      await b.get(LiveHub).heartbeat();
+      await stream.ended;
+      await expectRefused(events, 401, 'unauthenticated');
+    });
+
+    it('dies with its session: revoked, logout-all, password change, expiry, deactivation', async () => {
+      // Ended from the sessions list.
+      const ended = await webLogin();
+      const endedStream = await openWithCookie(ended.events);
+      const { sid } = JSON.parse(Buffer.from(ended.accessToken.split('.')[1], 'base64url').toString()) as { sid: string };
+      await t.http.delete(`/api/v1/me/sessions/${sid}`).set('Authorization', `Bearer ${ended.accessToken}`).expect(204);
+      await b.get(LiveHub).heartbeat();
+      await endedStream.ended;
+      await expectRefused(ended.events, 401, 'unauthenticated');
+
+      // Logout-all ends another session's cookie too.
+      const [one, two] = [await webLogin(), await webLogin()];
+      await t.http.post('/api/v1/auth/logout-all').set('Authorization', `Bearer ${one.accessToken}`).expect(204);
+      await expectRefused(two.events, 401, 'unauthenticated');
+
+      // A password change ends the other sessions; the current one keeps its stream.
+      const [current, other] = [await webLogin(), await webLogin()];
+      const newPassword = `${PASSWORD} again`;
+      await t.http
+        .post('/api/v1/me/password')
+        .set('Authorization', `Bearer ${current.accessToken}`)
+        .send({ currentPassword: password, newPassword })
+        .expect(204);
+      password = newPassword;
+      await expectRefused(other.events, 401, 'unauthenticated');
+      expect((await openWithCookie(current.events)).status).toBe(200);
+
+      // A session past its maximum age.
+      const old = await webLogin();
+      const sql = new Client({ connectionString: t.database.url });
+      await sql.connect();
+      try {
+        const { sid: oldSid } = JSON.parse(Buffer.from(old.accessToken.split('.')[1], 'base64url').toString()) as {
+          sid: string;
+        };
+        await sql.query(`UPDATE auth_sessions SET created_at = created_at - interval '400 days' WHERE id = $1`, [oldSid]);
+      } finally {
+        await sql.end();
+      }
+      await expectRefused(old.events, 401, 'unauthenticated');
+
+      // Deactivation ends every stream of the user.
+      const last = await webLogin();
+      const lastStream = await openWithCookie(last.events);
+      await t.http.post(`/api/v1/practitioners/${user.id}/deactivate`).set(ptClinic.admin.auth).expect(200);
+      await b.get(LiveHub).heartbeat();
+      await lastStream.ended;
+      await expectRefused(last.events, 401, 'unauthenticated');
+    });
   });
 });

@@ -1,6 +1,8 @@
 import { randomBytes } from 'node:crypto';
+import type { AddressInfo } from 'node:net';
 import { clinicPayload, isoDateFrom, PASSWORD, practitionerPayload, uniqueEmail } from '@referloop/testing';
 import { Client } from 'pg';
+import { openLiveStream } from './support/live-stream';
 import { createPatient } from './support/referral-helpers';
 import { eventually, startSmtpSink } from './support/sinks';
 import { expectProblem, registerClinic, type TestApp, startTestApp, type TestClinic } from './support/test-app';
@@ -75,6 +77,48 @@ describe('what the API and the worker log', () => {
     expect(logLines().some((l) => (l.req as { url?: string } | undefined)?.url === '/accept-invitation')).toBe(true);
     expect(countInLogs(token)).toBe(0);
     expect(countInLogs(encodeURIComponent(token))).toBe(0);
+  });
+
+  it("never writes the web session's cookies (refresh and events), set, sent or refused", async () => {
+    const WEB = { 'x-referloop-client': 'web' };
+    const login = await t.http
+      .post('/api/v1/auth/login')
+      .set(WEB)
+      .send({ email: clinic.admin.email, password: PASSWORD })
+      .expect(200);
+    const cookies = ([] as string[]).concat(login.headers['set-cookie'] ?? []).map((c) => c.split(';')[0]);
+    const events = cookies.find((c) => c.startsWith('referloop_events='));
+    const refresh = cookies.find((c) => c.startsWith('referloop_refresh='));
+    if (!events || !refresh) throw new Error(`missing cookies: ${JSON.stringify(cookies)}`);
+    // A stream opened with the cookie (over a real socket: it stays open until closed).
+    await t.app.listen(0, '127.0.0.1');
+    const { port } = t.app.getHttpServer().address() as AddressInfo;
+    const stream = await openLiveStream(`http://127.0.0.1:${port}`, undefined, undefined, { cookie: events });
+    expect(stream.status).toBe(200);
+    stream.close();
+    expectProblem(
+      await t.http.get('/api/v1/events').set('Cookie', events).set('Origin', 'https://evil.example'),
+      403,
+      'forbidden',
+    );
+    await t.http
+      .post('/api/v1/auth/refresh')
+      .set(WEB)
+      .set('Origin', 'http://referloop.test')
+      .set('Cookie', `${refresh}; ${events}`)
+      .send({})
+      .expect(200);
+    await t.http.post('/api/v1/auth/refresh').set(WEB).set('Origin', 'http://referloop.test').set('Cookie', refresh).send({});
+    expectProblem(
+      await t.http.get('/api/v1/events').set('Cookie', events).set('Origin', 'https://evil.example'),
+      403,
+      'forbidden',
+    );
+
+    for (const value of [events.split('=')[1], refresh.split('=')[1], refresh.split('=')[1].split('.')[1]]) {
+      expect(value.length).toBeGreaterThan(20);
+      expect(countInLogs(value)).toBe(0);
+    }
   });
 
   it('logs a database failure with its type, code and stack, never the values PostgreSQL reports', async () => {

@@ -293,6 +293,9 @@ describe('practitioners', () => {
         verifiedAt: expect.any(String),
         verifiedBy: { id: clinic.admin.id, fullName: 'Avery Admin' },
       });
+      // The sign-in answer names the attesting admin too.
+      const signedIn = await t.http.post('/api/v1/auth/login').send({ email: lmt.email, password: PASSWORD }).expect(200);
+      expect(signedIn.body.user.licence.verifiedBy).toEqual({ id: clinic.admin.id, fullName: 'Avery Admin' });
 
       const now = new Date();
       for (const change of [{ expiresOn: isoDateFrom(now, 400) }, { number: 'LMT-78' }, { region: 'CA' }]) {

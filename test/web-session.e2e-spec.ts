@@ -97,6 +97,10 @@ describe('web session cookie', () => {
     // The old cookie again (a stolen copy): 401, the cookie is cleared, and the whole session ends.
     const reuse = await refreshWithCookie(cookie).expect(401);
     expect(refreshCookie(reuse)).toMatch(/^referloop_refresh=;.*Max-Age=0/);
+    // The events cookie of the session goes with it.
+    expect(([] as string[]).concat(reuse.headers['set-cookie'] ?? [])).toContainEqual(
+      expect.stringMatching(/^referloop_events=;.*Path=\/api\/v1\/events.*Max-Age=0/),
+    );
     await refreshWithCookie(rotated).expect(401);
     await t.http.get('/api/v1/me').set('Authorization', `Bearer ${first.body.accessToken}`).expect(401);
   });
@@ -175,6 +179,9 @@ describe('web session cookie', () => {
       .set('Authorization', `Bearer ${here.accessToken}`)
       .expect(204);
     expect(refreshCookie(res)).toMatch(/^referloop_refresh=;.*Max-Age=0/);
+    expect(([] as string[]).concat(res.headers['set-cookie'] ?? [])).toContainEqual(
+      expect.stringMatching(/^referloop_events=;.*Path=\/api\/v1\/events.*Max-Age=0/),
+    );
     await refreshWithCookie(here.cookie).expect(401);
     await refreshWithCookie(elsewhere.cookie).expect(401);
   });

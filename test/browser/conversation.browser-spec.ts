@@ -130,6 +130,12 @@ describe('web app in the browser: the referral conversation and unread badges', 
     await open(ptPage, received);
     await messages(ptPage).filter({ hasText: 'Attached the X-ray report: no fracture.' }).waitFor();
     expect(await messages(ptPage).nth(1).innerText()).toContain('Morgan Massage');
+    // Each message once: in the conversation, not again in the timeline (which says where they are).
+    const timeline = ptPage.getByTestId('timeline');
+    expect(await timeline.locator('li[data-event="message"]').count()).toBe(0);
+    expect(await timeline.innerText()).not.toContain('Attached the X-ray report');
+    expect(await ptPage.getByTestId('timeline-messages').innerText()).toBe('2 messages are in the conversation.');
+    expect(await ptPage.getByText('Attached the X-ray report: no fracture.').count()).toBe(1);
     expect(await ptPage.getByTestId('added-after-send').innerText()).toMatch(/Added after sending\s+by Morgan Massage/);
 
     // The LMT keeps the referral open; the PT's thanks shows up there without a reload.

@@ -17,14 +17,18 @@ export interface LiveStreamClient {
   close(): void;
 }
 
-/** Opens `GET /api/v1/events` on a listening API with fetch (as the web app does) and parses its frames. */
+/**
+ * Opens `GET /api/v1/events` on a listening API with fetch (as the web app does) and parses its
+ * frames. `extraHeaders`: e.g. the web session's `cookie` (and an `origin`) instead of a token.
+ */
 export async function openLiveStream(
   baseUrl: string,
   token: string | undefined,
   lastEventId?: number,
+  extraHeaders: Record<string, string> = {},
 ): Promise<LiveStreamClient> {
   const controller = new AbortController();
-  const headers: Record<string, string> = { accept: 'text/event-stream' };
+  const headers: Record<string, string> = { accept: 'text/event-stream', ...extraHeaders };
   if (token) headers.authorization = `Bearer ${token}`;
   if (lastEventId !== undefined) headers['last-event-id'] = String(lastEventId);
   const res = await fetch(`${baseUrl}/api/v1/events`, { headers, signal: controller.signal });

@@ -31,8 +31,7 @@ export interface LicenceView {
 
 export interface LicenceVerifierView {
   id: string;
-  /** Null when the admin who attested it is not known. */
-  fullName: string | null;
+  fullName: string;
 }
 
 export interface UserView {
@@ -113,7 +112,9 @@ export function userView(u: UserFields, options: { now: Date; withEmail: boolean
             region: u.licenceRegion,
             expiresOn: u.licenceExpiresOn,
             verifiedAt: u.licenceVerifiedAt?.toISOString() ?? null,
-            verifiedBy: u.licenceVerifiedBy ? { id: u.licenceVerifiedBy, fullName: u.licenceVerifierName ?? null } : null,
+            // Every read of a user joins the attesting admin (a foreign key: never missing).
+            verifiedBy:
+              u.licenceVerifiedBy && u.licenceVerifierName ? { id: u.licenceVerifiedBy, fullName: u.licenceVerifierName } : null,
           }
         : null,
     licenceExpired: licenceExpired(u, now),

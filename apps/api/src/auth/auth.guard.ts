@@ -3,17 +3,21 @@ import { Reflector } from '@nestjs/core';
 import { AppError, isClinicAdmin, RequestContext } from '@referloop/common';
 import { AuthService } from '@referloop/identity';
 import type { FastifyRequest } from 'fastify';
-import { ADMIN_ONLY, IS_PUBLIC } from './auth.decorators';
+import { ADMIN_ONLY, IS_PUBLIC, STREAM_COOKIE_AUTH } from './auth.decorators';
+import { WebSession } from './web-session';
 
 /** What a route asks of its caller, read from its decorators. */
 interface RouteAccess {
   isPublic: boolean;
   adminOnly: boolean;
+  streamCookie: boolean;
 }
 
 /**
  * Global guard: every route needs a valid bearer token unless marked @Public();
- * @AdminOnly() narrows it to the clinic's admins. The caller is put in the request context for tenant scoping.
+ * @AdminOnly() narrows it to the clinic's admins; @StreamCookieAuth() also takes the web app's
+ * events cookie when no Authorization header is sent. The caller is put in the request context for
+ * tenant scoping.
  */
 @Injectable()
 export class AuthGuard implements CanActivate {
@@ -23,17 +27,24 @@ export class AuthGuard implements CanActivate {
   constructor(
     private readonly reflector: Reflector,
     private readonly auth: AuthService,
+    private readonly webSession: WebSession,
   ) {}
 
   async canActivate(context: ExecutionContext): Promise<boolean> {
-    const { isPublic, adminOnly } = this.routeAccess(context);
+    const { isPublic, adminOnly, streamCookie } = this.routeAccess(context);
     if (isPublic) return true;
 
     const request = context.switchToHttp().getRequest<FastifyRequest>();
     const header = request.headers.authorization;
-    const match = typeof header === 'string' ? /^Bearer ([A-Za-z0-9\-_.]+)$/.exec(header) : null;
-    if (!match) throw new AppError('unauthenticated', 'Send an access token as "Authorization: Bearer <token>"');
-    const principal = await this.auth.authenticate(match[1]);
+    const streamToken = header === undefined && streamCookie ? this.webSession.streamCookieToken(request) : undefined;
+    let principal;
+    if (streamToken !== undefined) {
+      principal = await this.auth.authenticateStream(streamToken);
+    } else {
+      const match = typeof header === 'string' ? /^Bearer ([A-Za-z0-9\-_.]+)$/.exec(header) : null;
+      if (!match) throw new AppError('unauthenticated', 'Send an access token as "Authorization: Bearer <token>"');
+      principal = await this.auth.authenticate(match[1]);
+    }
     RequestContext.setPrincipal(principal);
 
     if (adminOnly && !isClinicAdmin(principal)) {
@@ -56,6 +67,7 @@ export class AuthGuard implements CanActivate {
       access = {
         isPublic: this.reflector.getAllAndOverride<boolean | undefined>(IS_PUBLIC, targets) === true,
         adminOnly: this.reflector.getAllAndOverride<boolean | undefined>(ADMIN_ONLY, targets) === true,
+        streamCookie: this.reflector.getAllAndOverride<boolean | undefined>(STREAM_COOKIE_AUTH, targets) === true,
       };
       handlers.set(handler, access);
     }

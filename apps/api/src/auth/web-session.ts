@@ -1,6 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { AppError } from '@referloop/common';
 import { APP_CONFIG, type AppConfig } from '@referloop/config';
+import { AuthService } from '@referloop/identity';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 
 /** The web app sends this header (value `web`) to get its refresh token as a cookie instead of in the body. */
@@ -8,16 +9,24 @@ export const WEB_CLIENT_HEADER = 'x-referloop-client';
 export const REFRESH_COOKIE = 'referloop_refresh';
 /** Only the auth routes ever receive the cookie. */
 const COOKIE_PATH = '/api/v1/auth';
+/**
+ * The live updates stream's cookie: a token naming the same session (not the refresh token), sent
+ * only to `GET /api/v1/events`, since browsers' EventSource sends no Authorization header.
+ */
+export const STREAM_COOKIE = 'referloop_events';
+const STREAM_COOKIE_PATH = '/api/v1/events';
 const LOOPBACK_HOST = /^(?:localhost|127(?:\.\d{1,3}){3}|\[::1\]|.+\.localhost)$/i;
 
-interface WithRefreshToken {
+interface WithTokens {
+  accessToken: string;
   refreshToken: string;
 }
 
 /**
  * The web app's session: its refresh token lives in an httpOnly, SameSite=Strict cookie scoped to
  * /api/v1/auth, so page scripts never see a long-lived token; the short-lived access token stays in
- * the page's memory. API clients (no header) keep the body tokens.
+ * the page's memory. A second such cookie, scoped to /api/v1/events, carries a stream token of the
+ * same session (set, rotated and cleared with the first). API clients (no header) keep the body tokens.
  */
 @Injectable()
 export class WebSession {
@@ -26,7 +35,10 @@ export class WebSession {
   /** The browser may drop the cookie once no refresh token could still work (the server checks the real expiry). */
   private readonly cookieMaxAgeSeconds: number;
 
-  constructor(@Inject(APP_CONFIG) private readonly config: AppConfig) {
+  constructor(
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+    private readonly auth: AuthService,
+  ) {
     this.trustedOrigins = new Set([new URL(config.publicUrl).origin, ...config.corsOrigins]);
     this.httpsDeployment = config.publicUrl.startsWith('https:');
     this.cookieMaxAgeSeconds = Math.min(config.jwt.refreshTtlSeconds, Math.floor(config.sessionMaxAgeMs / 1000));
@@ -40,6 +52,16 @@ export class WebSession {
   cookieToken(request: FastifyRequest): string | undefined {
     const token = readCookie(request.headers.cookie, REFRESH_COOKIE);
     if (token !== undefined) this.checkOrigin(request);
+    return token;
+  }
+
+  /**
+   * The stream token from the events cookie. A browser's EventSource sends no Origin to its own
+   * origin, so the Origin check applies when there is one (a cross-origin page's request).
+   */
+  streamCookieToken(request: FastifyRequest): string | undefined {
+    const token = readCookie(request.headers.cookie, STREAM_COOKIE);
+    if (token !== undefined && request.headers.origin !== undefined) this.checkOrigin(request);
     return token;
   }
 
@@ -58,25 +80,31 @@ export class WebSession {
   }
 
   /** For the web app: sets the refresh cookie and leaves the token out of the body. Others get the body as it is. */
-  answer<T extends WithRefreshToken>(request: FastifyRequest, reply: FastifyReply, body: T): T | Omit<T, 'refreshToken'> {
+  answer<T extends WithTokens>(request: FastifyRequest, reply: FastifyReply, body: T): T | Omit<T, 'refreshToken'> {
     if (!this.isWebClient(request)) return body;
     const { refreshToken, ...rest } = body;
-    void reply.header('set-cookie', this.cookie(request, refreshToken, this.cookieMaxAgeSeconds));
+    void reply.header('set-cookie', [
+      this.cookie(request, REFRESH_COOKIE, COOKIE_PATH, refreshToken, this.cookieMaxAgeSeconds),
+      this.cookie(request, STREAM_COOKIE, STREAM_COOKIE_PATH, this.auth.streamToken(body.accessToken), this.cookieMaxAgeSeconds),
+    ]);
     void reply.header('cache-control', 'no-store');
     return rest;
   }
 
-  /** Ends the cookie (sign-out): an expired one with the same name and path. */
+  /** Ends both cookies (sign-out): expired ones with the same names and paths. */
   clear(request: FastifyRequest, reply: FastifyReply): void {
-    void reply.header('set-cookie', this.cookie(request, '', 0));
+    void reply.header('set-cookie', [
+      this.cookie(request, REFRESH_COOKIE, COOKIE_PATH, '', 0),
+      this.cookie(request, STREAM_COOKIE, STREAM_COOKIE_PATH, '', 0),
+    ]);
   }
 
-  private cookie(request: FastifyRequest, value: string, maxAgeSeconds: number): string {
+  private cookie(request: FastifyRequest, name: string, path: string, value: string, maxAgeSeconds: number): string {
     // Secure everywhere but plain http on a loopback address (the local trial), where browsers would refuse it.
     const secure = this.httpsDeployment || request.protocol === 'https' || !LOOPBACK_HOST.test(request.hostname);
     return [
-      `${REFRESH_COOKIE}=${value}`,
-      `Path=${COOKIE_PATH}`,
+      `${name}=${value}`,
+      `Path=${path}`,
       `Max-Age=${maxAgeSeconds}`,
       'HttpOnly',
       'SameSite=Strict',

@@ -1,6 +1,7 @@
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { DocumentBuilder, type OpenAPIObject, SwaggerModule } from '@nestjs/swagger';
 import { ERROR_STATUS } from '@referloop/common';
+import { STREAM_COOKIE } from '../auth/web-session';
 import { documentLiveness } from '../health/liveness';
 
 /** Every tag an operation uses (`@ApiTags`), declared with what it covers. */
@@ -31,7 +32,17 @@ export function setUpOpenApi(app: NestFastifyApplication, publicUrl: string): vo
     )
     .setVersion('1')
     .addServer(publicUrl, 'This deployment')
-    .addBearerAuth({ type: 'http', scheme: 'bearer', bearerFormat: 'JWT' });
+    .addBearerAuth({ type: 'http', scheme: 'bearer', bearerFormat: 'JWT' })
+    .addCookieAuth(
+      STREAM_COOKIE,
+      {
+        type: 'apiKey',
+        in: 'cookie',
+        name: STREAM_COOKIE,
+        description: "The web app's session for `GET /events` (set with its refresh cookie; httpOnly, Path=/api/v1/events)",
+      },
+      STREAM_COOKIE,
+    );
   for (const [name, description] of Object.entries(TAGS)) builder.addTag(name, description);
   const document = SwaggerModule.createDocument(app, builder.build());
   documentLiveness(document);

@@ -1,9 +1,10 @@
 import type { OutgoingHttpHeaders } from 'node:http';
 import { Controller, Get, Headers, Req, Res } from '@nestjs/common';
-import { ApiBearerAuth, ApiHeader, ApiProduces, ApiResponse, ApiTags } from '@nestjs/swagger';
+import { ApiBearerAuth, ApiCookieAuth, ApiHeader, ApiProduces, ApiResponse, ApiTags } from '@nestjs/swagger';
 import { AppError, type Principal } from '@referloop/common';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { CurrentPrincipal } from '../auth/auth.decorators';
+import { CurrentPrincipal, StreamCookieAuth } from '../auth/auth.decorators';
+import { STREAM_COOKIE } from '../auth/web-session';
 import { ApiProblems } from '../http/api-problems.decorator';
 import { LIVE_HEARTBEAT_MS, LiveHub } from './live-hub';
 
@@ -22,6 +23,7 @@ const STREAM_DESCRIPTION = [
 
 @ApiTags('events')
 @ApiBearerAuth()
+@ApiCookieAuth(STREAM_COOKIE)
 @Controller()
 export class LiveController {
   constructor(private readonly hub: LiveHub) {}
@@ -29,10 +31,12 @@ export class LiveController {
   /**
    * Live updates for the signed-in user, as Server-Sent Events: ids and statuses only (read the
    * resource to see what changed). Every API replica serves the same events, whichever replica made
-   * the change. Authenticate with the bearer token like any call (the web app reads the stream with
-   * fetch, so no token ever goes in the URL).
+   * the change. Authenticate with the bearer token like any call or, from the web app, with its
+   * session's events cookie (httpOnly, Path=/api/v1/events, set with the refresh cookie; Origin-checked
+   * when the request has one), so an EventSource works too; no token ever goes in the URL.
    */
   @Get('events')
+  @StreamCookieAuth()
   @ApiProduces('text/event-stream')
   @ApiHeader({
     name: 'Last-Event-ID',
@@ -44,7 +48,7 @@ export class LiveController {
     description: STREAM_DESCRIPTION,
     content: { 'text/event-stream': { schema: { type: 'string' } } },
   })
-  @ApiProblems('validation_failed', 'unauthenticated')
+  @ApiProblems('validation_failed', 'unauthenticated', 'forbidden')
   async events(
     @CurrentPrincipal() principal: Principal,
     @Headers('last-event-id') lastEventIdHeader: string | undefined,

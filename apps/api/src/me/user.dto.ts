@@ -2,8 +2,8 @@ import type { Role } from '@referloop/common';
 
 export class LicenceVerifierDto {
   id: string;
-  /** Null only in the sign-in answers. */
-  fullName: string | null;
+  /** The admin's name (in every answer, the sign-in answers included). */
+  fullName: string;
 }
 
 export class LicenceResponseDto {

@@ -1305,8 +1305,9 @@ export interface paths {
      * Live updates for the signed-in user, as Server-Sent Events: ids and statuses only (read the resource to see what changed).
      * @description Live updates for the signed-in user, as Server-Sent Events: ids and statuses only (read the
      *     resource to see what changed). Every API replica serves the same events, whichever replica made
-     *     the change. Authenticate with the bearer token like any call (the web app reads the stream with
-     *     fetch, so no token ever goes in the URL).
+     *     the change. Authenticate with the bearer token like any call or, from the web app, with its
+     *     session's events cookie (httpOnly, Path=/api/v1/events, set with the refresh cookie; Origin-checked
+     *     when the request has one), so an EventSource works too; no token ever goes in the URL.
      */
     get: operations['LiveController_events'];
     put?: never;
@@ -1427,8 +1428,8 @@ export interface components {
     };
     LicenceVerifierDto: {
       id: string;
-      /** @description Null only in the sign-in answers. */
-      fullName: string | null;
+      /** @description The admin's name (in every answer, the sign-in answers included). */
+      fullName: string;
     };
     LicenceResponseDto: {
       number: string;
@@ -6108,6 +6109,15 @@ export interface operations {
       };
       /** @description problem+json with code `unauthenticated` */
       401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description problem+json with code `forbidden` */
+      403: {
         headers: {
           [name: string]: unknown;
         };

@@ -22,9 +22,10 @@ let retryTimer: ReturnType<typeof setTimeout> | undefined;
 
 /**
  * One stream per tab, shared by every subscriber: opened while someone listens and a session
- * exists, read with fetch so the access token travels in the Authorization header (EventSource
- * cannot send one, and a token never goes in a URL). A dropped stream reconnects with
- * `Last-Event-ID`, so nothing of the last minutes is missed.
+ * exists. Read with fetch and the access token in the Authorization header (the API would also take
+ * the session's httpOnly events cookie, as an EventSource needs), so this reader sees a 401 and
+ * sends `Last-Event-ID` itself: a dropped stream reconnects with it, and nothing of the last minutes
+ * is missed.
  */
 function connect(): void {
   if (connection || listeners.size === 0 || !accessToken()) return;

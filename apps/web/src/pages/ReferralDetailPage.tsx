@@ -338,32 +338,53 @@ function Timeline({
   /** An appointment time as the referral shows it: in the zone where it happens. */
   appointmentAt: (iso: string) => string;
 }) {
-  if (events.length === 0) return <p className="muted">No events yet.</p>;
+  // Messages are read (with their text) in the conversation panel: shown once, there.
+  const shown = events.filter((e) => e.type !== 'message');
+  const messages = events.length - shown.length;
+  const elsewhere =
+    messages > 0 ? (
+      <p className="muted small" data-testid="timeline-messages">
+        {messages === 1 ? '1 message is' : `${messages} messages are`} in the conversation.
+      </p>
+    ) : null;
+  if (shown.length === 0) {
+    return (
+      <>
+        <p className="muted">No events yet.</p>
+        {elsewhere}
+      </>
+    );
+  }
   return (
-    <ol className="timeline" data-testid="timeline">
-      {events.map((e) => {
-        const appointment = typeof e.data?.appointmentAt === 'string' ? e.data.appointmentAt : null;
-        return (
-          <li key={e.id} className="timeline-item" data-event={e.type}>
-            <div className="timeline-head">
-              <span className="timeline-title">{eventLabel(e.type)}</span>
-              <time dateTime={e.occurredAt} className="muted small">
-                {formatDateTime(e.occurredAt)}
-              </time>
-            </div>
-            <p className="muted small">
-              {partyName(e.actorId)}
-              {e.fromStatus && e.fromStatus !== e.toStatus ? ` · ${statusLabel(e.fromStatus)} → ${statusLabel(e.toStatus)}` : ''}
-            </p>
-            {appointment && <p>Appointment: {appointmentAt(appointment)}</p>}
-            {e.reason && (
-              <p className="prewrap">Reason: {/^[a-z_]+$/.test(e.reason) ? unscheduleReasonLabel(e.reason) : e.reason}</p>
-            )}
-            {e.note && <p className="prewrap">{e.note}</p>}
-          </li>
-        );
-      })}
-    </ol>
+    <>
+      <ol className="timeline" data-testid="timeline">
+        {shown.map((e) => {
+          const appointment = typeof e.data?.appointmentAt === 'string' ? e.data.appointmentAt : null;
+          return (
+            <li key={e.id} className="timeline-item" data-event={e.type}>
+              <div className="timeline-head">
+                <span className="timeline-title">{eventLabel(e.type)}</span>
+                <time dateTime={e.occurredAt} className="muted small">
+                  {formatDateTime(e.occurredAt)}
+                </time>
+              </div>
+              <p className="muted small">
+                {partyName(e.actorId)}
+                {e.fromStatus && e.fromStatus !== e.toStatus
+                  ? ` · ${statusLabel(e.fromStatus)} → ${statusLabel(e.toStatus)}`
+                  : ''}
+              </p>
+              {appointment && <p>Appointment: {appointmentAt(appointment)}</p>}
+              {e.reason && (
+                <p className="prewrap">Reason: {/^[a-z_]+$/.test(e.reason) ? unscheduleReasonLabel(e.reason) : e.reason}</p>
+              )}
+              {e.note && <p className="prewrap">{e.note}</p>}
+            </li>
+          );
+        })}
+      </ol>
+      {elsewhere}
+    </>
   );
 }
 

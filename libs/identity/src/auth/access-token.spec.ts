@@ -1,6 +1,6 @@
 import { createSecretKey, randomBytes } from 'node:crypto';
 import { sign, type SignOptions } from 'jsonwebtoken';
-import { verifyAccessToken } from './access-token';
+import { signToken, verifyAccessToken } from './access-token';
 
 const secret = randomBytes(32).toString('hex');
 const check = { key: createSecretKey(Buffer.from(secret)), issuer: 'referloop', audience: 'referloop-api' };
@@ -50,5 +50,23 @@ describe('verifyAccessToken', () => {
     ['whose payload is not an object', () => sign('[1]', secret, { algorithm: 'HS256', header: { alg: 'HS256', typ: 'JWT' } })],
   ])('refuses a token %s', (_label, make) => {
     expect(verifyAccessToken(make(), check)).toBeUndefined();
+  });
+});
+
+describe('signToken', () => {
+  const streamCheck = { ...check, audience: 'referloop-events' };
+  const streamClaims = (exp: number) => ({ sub: 'user-1', sid: 'session-1', iss: 'referloop', aud: 'referloop-events', exp });
+
+  it('makes an HS256 token verifyAccessToken accepts', () => {
+    const token = signToken(streamClaims(nowSeconds() + 60), check.key);
+    expect(verifyAccessToken(token, streamCheck)).toMatchObject({ sub: 'user-1', sid: 'session-1' });
+    expect(JSON.parse(Buffer.from(token.split('.')[0], 'base64url').toString())).toEqual({ alg: 'HS256', typ: 'JWT' });
+  });
+
+  it('makes nothing another key, another audience or a later clock accepts', () => {
+    const token = signToken(streamClaims(nowSeconds() + 60), check.key);
+    expect(verifyAccessToken(token, { ...streamCheck, key: createSecretKey(randomBytes(32)) })).toBeUndefined();
+    expect(verifyAccessToken(token, check)).toBeUndefined();
+    expect(verifyAccessToken(token, streamCheck, Date.now() + 61_000)).toBeUndefined();
   });
 });

@@ -48,3 +48,11 @@ export function verifyAccessToken(
   if (!audiences.includes(check.audience)) return undefined;
   return claims;
 }
+
+/** An HS256 JWT of `claims` under `key` (the counterpart of verifyAccessToken, for tokens this server makes itself). */
+export function signToken(claims: Record<string, unknown>, key: KeyObject): string {
+  const header = Buffer.from(JSON.stringify({ alg: 'HS256', typ: 'JWT' })).toString('base64url');
+  const payload = Buffer.from(JSON.stringify(claims)).toString('base64url');
+  const signature = createHmac('sha256', key).update(`${header}.${payload}`).digest('base64url');
+  return `${header}.${payload}.${signature}`;
+}

@@ -15,9 +15,9 @@ import { type SessionClient, type SessionSelection, SessionsStore } from '../sto
 import { type UserRow, UsersStore } from '../store/users.store';
 import { ClinicScope } from '../tenancy/clinic-scope';
 import { type ClinicView, clinicView, type UserView, userView } from '../views';
-import { type AccessTokenCheck, verifyAccessToken } from './access-token';
+import { type AccessTokenCheck, signToken, verifyAccessToken } from './access-token';
 import { PasswordHasher } from './password-hasher';
-import { newSecretToken, passwordResetToken, sha256 } from './secret-token';
+import { derivedKey, newSecretToken, passwordResetToken, sha256 } from './secret-token';
 
 export interface TokenPair {
   accessToken: string;
@@ -55,6 +55,8 @@ interface AccessClaims {
 
 const ISSUER = 'referloop';
 const AUDIENCE = 'referloop-api';
+/** The audience of a stream token: it opens `GET /events` and nothing else. */
+const STREAM_AUDIENCE = 'referloop-events';
 const unauthenticated = (detail = 'The credentials are not valid') => new AppError('unauthenticated', detail);
 
 @Injectable()
@@ -65,6 +67,8 @@ export class AuthService {
    */
   private readonly jwtKey: KeyObject;
   private readonly accessTokenCheck: AccessTokenCheck;
+  /** Stream tokens are signed with their own derived key, so none can pass as an access token (nor the reverse). */
+  private readonly streamTokenCheck: AccessTokenCheck;
 
   constructor(
     @InjectDataSource() private readonly db: DataSource,
@@ -80,6 +84,11 @@ export class AuthService {
   ) {
     this.jwtKey = createSecretKey(Buffer.from(config.jwt.secret));
     this.accessTokenCheck = { key: this.jwtKey, issuer: ISSUER, audience: AUDIENCE };
+    this.streamTokenCheck = {
+      key: createSecretKey(derivedKey(config.jwt.secret, 'stream token v1')),
+      issuer: ISSUER,
+      audience: STREAM_AUDIENCE,
+    };
   }
 
   /**
@@ -343,15 +352,54 @@ export class AuthService {
     if (!claims || typeof claims.sub !== 'string' || typeof claims.sid !== 'string') {
       throw unauthenticated('The access token is missing, invalid or expired');
     }
+    return this.sessionPrincipal(claims.sub, claims.sid);
+  }
+
+  /**
+   * A stream token for the session of a just-issued access token: the web app's cookie for
+   * `GET /events`, as long-lived as the refresh token issued with it (the session's liveness is
+   * checked on every use, so it ends with the session).
+   */
+  streamToken(accessToken: string): string {
+    const claims = verifyAccessToken(accessToken, this.accessTokenCheck) as Partial<AccessClaims> | undefined;
+    if (!claims || typeof claims.sub !== 'string' || typeof claims.sid !== 'string') {
+      throw new Error('streamToken needs a valid access token');
+    }
+    const now = Math.floor(this.clock.now().getTime() / 1000);
+    return signToken(
+      {
+        sub: claims.sub,
+        sid: claims.sid,
+        iss: ISSUER,
+        aud: STREAM_AUDIENCE,
+        iat: now,
+        exp: now + this.config.jwt.refreshTtlSeconds,
+      },
+      this.streamTokenCheck.key,
+    );
+  }
+
+  /** Like `authenticate`, for a stream token (the web app's `GET /events` cookie). */
+  async authenticateStream(streamToken: string): Promise<Principal> {
+    const claims = verifyAccessToken(streamToken, this.streamTokenCheck, this.clock.now().getTime()) as
+      Partial<AccessClaims> | undefined;
+    if (!claims || typeof claims.sub !== 'string' || typeof claims.sid !== 'string') {
+      throw unauthenticated('The session cookie is invalid or expired');
+    }
+    return this.sessionPrincipal(claims.sub, claims.sid);
+  }
+
+  /** The caller of a live session; 401 when it has ended. */
+  private async sessionPrincipal(userId: string, sessionId: string): Promise<Principal> {
     // Every authenticated request runs it (a prepared statement, one round trip).
     const row = await this.sessionsStore.authenticate(
-      claims.sid,
-      claims.sub,
+      sessionId,
+      userId,
       new Date(this.clock.now().getTime() - this.config.sessionMaxAgeMs),
     );
     if (!row) throw unauthenticated('The session has ended');
     // Role and admin rights are read per request: granting or removing them takes effect at once.
-    return { userId: claims.sub, clinicId: row.clinic_id, role: row.role, isAdmin: row.is_admin, sessionId: claims.sid };
+    return { userId, clinicId: row.clinic_id, role: row.role, isAdmin: row.is_admin, sessionId };
   }
 
   /** A new session for `user`, started now from the request's client (address, user agent). */
