@@ -4,6 +4,8 @@ import { partiesOfRow } from './referral-access';
 import type { Principal } from '@referloop/common';
 import { types } from 'pg';
 import type { AttachmentView, PatientSummary, ReferralEventView, ReferralView } from './referral.views';
+import type { ProgressView } from './progress/progress';
+import { progressJson } from './progress/progress-store';
 import { allowedActions, type ReferralStatus } from './state-machine/referral-state-machine';
 
 /** A follow-up referral, as much as {@link partiesOfRow} needs to decide whether the caller may see it. */
@@ -74,6 +76,8 @@ export interface ReferralRow {
   /** Only from {@link detailedReferralViewSql}. */
   timeline?: EventJson[];
   attachments?: AttachmentJson[];
+  /** Only from {@link detailedReferralViewSql}: `progress[]`, already in the view's shape. */
+  progress?: ProgressView[];
 }
 
 /**
@@ -157,14 +161,15 @@ const ATTACHMENTS_JSON = `(SELECT coalesce(json_agg(json_build_object(
       FROM referral_attachments a WHERE a.referral_id = r.id)`;
 
 /**
- * {@link REFERRAL_VIEW_SELECT} with the timeline and the attachments, one query for the whole
- * `GET /referrals/:id` shape. Over a CTE of changed rows (`source`), `pendingEvents` adds the
- * events the same statement inserted.
+ * {@link REFERRAL_VIEW_SELECT} with the timeline, the attachments and the progress reports, one
+ * query for the whole `GET /referrals/:id` shape. Over a CTE of changed rows (`source`),
+ * `pendingEvents` adds the events the same statement inserted, and `pendingProgress` its progress
+ * report (the CTE `progress`, see progress-store.ts).
  */
-export function detailedReferralViewSql(source = 'referrals', pendingEvents?: string): string {
+export function detailedReferralViewSql(source = 'referrals', pendingEvents?: string, pendingProgress = false): string {
   return viewSelect(
     source,
-    `,\n         ${timelineJsonSql('r.id', pendingEvents)} AS timeline,\n         ${ATTACHMENTS_JSON} AS attachments`,
+    `,\n         ${timelineJsonSql('r.id', pendingEvents)} AS timeline,\n         ${ATTACHMENTS_JSON} AS attachments,\n         ${progressJson(pendingProgress).text} AS progress`,
   );
 }
 
@@ -266,6 +271,7 @@ export function referralView(row: ReferralRow, principal: Principal, inviteLink:
     allowedActions: allowedActions(row.status, parties),
     ...(row.unread_count !== undefined && { unreadCount: row.unread_count }),
     ...(row.timeline && { timeline: timelineView(row.timeline) }),
+    ...(row.progress && { progress: row.progress }),
     ...(row.attachments && { attachments: row.attachments.map((a) => ({ ...a, createdAt: isoTimestamp(a.createdAt) })) }),
   };
 }

@@ -1,7 +1,9 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
+import { queryRows } from '@referloop/database';
 import { DataSource } from 'typeorm';
 import { IDEMPOTENCY_TTL_MS } from './idempotency';
+import { progressReportsDue } from './progress/progress-store';
 
 export interface TimerSettings {
   reminderAfterMs: number;
@@ -19,6 +21,8 @@ export interface TimerRun {
   escalated: number;
   expired: number;
   autoClosed: number;
+  /** "Progress report due" reminders of maintenance plans with `reportEveryWeeks` (once per referral and period). */
+  progressDue: number;
   /** Stored Idempotency-Key answers past their lifetime, deleted. */
   idempotencyKeysDeleted: number;
 }
@@ -45,7 +49,8 @@ const thresholdSql = (routine: string, urgent: string) =>
   `CASE WHEN r.priority = 'urgent' THEN ${urgent}::bigint ELSE ${routine}::bigint END`;
 
 /**
- * The system's side of the lifecycle: reminders, escalations, expiry and auto-close. Every step
+ * The system's side of the lifecycle: reminders, escalations, expiry, auto-close and progress-report
+ * reminders. Every step
  * is one set-based statement that re-reads the current state, so a run after the referral moved
  * on does nothing, and unique keys make each reminder and escalation happen once per referral
  * however often (or however many workers) run it. Each writes its timeline event and outbox row
@@ -61,8 +66,14 @@ export class ReferralTimers {
       escalated: await this.once('escalated', now, settings.escalateAfterMs, settings.urgentEscalateAfterMs),
       expired: await this.expire(now, settings.expireAfterMs, settings.urgentExpireAfterMs),
       autoClosed: await this.autoClose(now, settings.autoCloseAfterMs),
+      progressDue: await this.progressDue(now),
       idempotencyKeysDeleted: await this.deleteExpiredIdempotencyKeys(now),
     };
+  }
+
+  /** Reminds the recipient of a maintenance plan's report period that ended without a progress report. */
+  private async progressDue(now: Date): Promise<number> {
+    return (await queryRows(this.db.manager, progressReportsDue(now))).length;
   }
 
   /** Stored answers hold PHI: none is kept past its lifetime (a batch per run, oldest first). */

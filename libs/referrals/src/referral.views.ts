@@ -1,4 +1,5 @@
 import type { MaintenancePlan, ReferralOutcome } from './entities/referral.entity';
+import type { ProgressView } from './progress/progress';
 import type { ReferralAction, ReferralEventType, ReferralStatus } from './state-machine/referral-state-machine';
 
 export interface PartySummary {
@@ -96,4 +97,6 @@ export interface ReferralView {
   unreadCount?: number;
   timeline?: ReferralEventView[];
   attachments?: AttachmentView[];
+  /** The recipient's progress reports (`report-progress`), oldest first; on a single referral, not in lists. */
+  progress?: ProgressView[];
 }

@@ -16,11 +16,13 @@ import {
   type Role,
 } from '@referloop/common';
 import { APP_CONFIG, type AppConfig } from '@referloop/config';
-import { appendOutbox, outboxInsertSql, queryRows, SqlParams } from '@referloop/database';
+import { appendOutbox, outboxInsertSql, queryRows, type Sql, SqlParams } from '@referloop/database';
 import { type AuditEntry, AuditLog, referralInviteToken, referralInviteUrl, sha256, todayIso } from '@referloop/identity';
 import { DataSource, type EntityManager } from 'typeorm';
 import type { ReferralOutcome } from './entities/referral.entity';
 import { type MaintenancePlanInput, storedPlan } from './maintenance-plan';
+import type { ProgressInput } from './progress/progress';
+import { PENDING_PROGRESS, progressInsert } from './progress/progress-store';
 import { partiesOfRow, partyClinicsOf, partyClinicsOfPage } from './referral-access';
 import {
   assertRecipientEligible,
@@ -90,6 +92,7 @@ export interface ReferralActionInput {
   reason?: string;
   appointmentAt?: string;
   outcome?: OutcomeInput;
+  progress?: ProgressInput;
 }
 
 export interface OutcomeInput {
@@ -518,6 +521,7 @@ export class ReferralsService {
         data: eventData(action, input, base),
       },
       { action: `referral.${action}`, resourceType: 'referral' },
+      action === 'report-progress' ? progressInsert(input.progress!, principal.userId, now) : undefined,
     );
     // Someone else changed it between our read and this update: nothing was written.
     if (!row) {
@@ -670,7 +674,7 @@ export class ReferralsService {
    * referrals … RETURNING *, its parameters added to `params`), the timeline event of the changed row, its outbox row (ids only, no PHI) and, when given, the audit
    * row; it answers the changed referral's detailed view row. One statement commits atomically
    * without BEGIN/COMMIT round trips; when `change` matches no row nothing is written and no row
-   * comes back.
+   * comes back. `progress` (report-progress) is the progress row's insert, a CTE after `event`.
    */
   private async commitChange(
     manager: EntityManager,
@@ -678,6 +682,7 @@ export class ReferralsService {
     change: string,
     event: NewEvent,
     audit: Omit<AuditEntry, 'resourceId' | 'partyClinics'> | null,
+    progress?: Sql,
   ): Promise<ReferralRow | undefined> {
     const sql = `WITH changed AS (${change}),
       event AS (
@@ -687,7 +692,7 @@ export class ReferralsService {
                ${params.add(event.data ?? null, 'jsonb')}
           FROM changed
         RETURNING *
-      ),
+      ),${progress ? `\n      ${PENDING_PROGRESS} AS (${spliceSql(progress, params)}),` : ''}
       outbox AS (${outboxInsertSql(
         'event',
         { referralIdColumn: 'referral_id', referralEventIdColumn: 'id' },
@@ -702,7 +707,7 @@ export class ReferralsService {
       audit AS (${this.audit.insertSql(audit, 'changed', 'id', params)})`
           : ''
       }
-      ${detailedReferralViewSql('changed', 'event')}`;
+      ${detailedReferralViewSql('changed', 'event', progress !== undefined)}`;
     const [row] = await queryRows<ReferralRow>(manager, sql, params.values, PREPARED);
     return row;
   }
@@ -939,7 +944,15 @@ function staleVersion(current: BaseRow): AppError {
   });
 }
 
-const FIELDS: ActionField[] = ['note', 'reason', 'appointmentAt', 'outcome'];
+const FIELDS: ActionField[] = ['note', 'reason', 'appointmentAt', 'outcome', 'progress'];
+
+/**
+ * A `sql`-tag fragment spliced into text built with {@link SqlParams}: its `$n` become parameters of
+ * `params`. A bridge for {@link ReferralsService.commitChange} until its statement is written with the tag too.
+ */
+function spliceSql(fragment: Sql, params: SqlParams): string {
+  return fragment.text.replace(/\$(\d+)/g, (_, n: string) => params.add(fragment.values[Number(n) - 1]));
+}
 
 /** Required fields present, and no field the action does not take. */
 export function validateFields(

@@ -38,6 +38,8 @@ describe('who hears of each referral event', () => {
     cancel_requested: ['recipient'],
     cancel_confirmed: ['sender'],
     reminder_sent: ['recipient'],
+    progress_reported: ['sender'],
+    progress_report_due: ['recipient'],
     escalated: ['recipient_admins', 'sender'],
     recipient_joined: ['recipient', 'sender'],
   };
