@@ -1,4 +1,5 @@
 import { ReferralTimers } from '@referloop/referrals';
+import { pdfText } from '@referloop/testing/pdf-text';
 import { Client } from 'pg';
 import {
   act,
@@ -221,6 +222,30 @@ describe('progress reports', () => {
       expectProblem(res, 404, 'not_found');
     }
     expect(await countRows(sql, 'referral_progress', 'referral_id = $1', [r.id])).toBe(1);
+  });
+
+  it('the outcome report PDF lists the progress reports', async () => {
+    let r = await acceptedMaintenance(t, pt, lmt);
+    r = await actOk(t.http, lmt, r, 'schedule', { appointmentAt: inDays(1) });
+    r = await actOk(t.http, lmt, r, 'start-care');
+    r = await actOk(t.http, lmt, r, 'report-progress', {
+      progress: { sessionsCompleted: 3, painLevel: 5, psfs: 6.25, tolerance: 'adverse', note: 'Bruising after deep work' },
+    });
+    r = await actOk(t.http, lmt, r, 'send-outcome', { outcome: { summary: 'Plan completed' } });
+    const res = await t.http
+      .get(`/api/v1/referrals/${r.id}/outcome.pdf`)
+      .set(pt.auth)
+      .buffer(true)
+      .parse((response, done) => {
+        const chunks: Buffer[] = [];
+        response.on('data', (c: Buffer) => chunks.push(c));
+        response.on('end', () => done(null, Buffer.concat(chunks)));
+      });
+    expect(res.status).toBe(200);
+    const { text } = await pdfText(res.body as Buffer);
+    for (const expected of ['Progress reports', '3 sessions completed', 'pain 5 / 10', 'PSFS 6.25', 'Bruising after deep work']) {
+      expect(text).toContain(expected);
+    }
   });
 
   it('an injury referral takes progress reports from the PT too', async () => {

@@ -4,6 +4,7 @@ import { AppError, Clock, type Principal } from '@referloop/common';
 import { queryRows } from '@referloop/database';
 import { AuditLog } from '@referloop/identity';
 import { DataSource } from 'typeorm';
+import { progressJson } from '../progress/progress-store';
 import { partiesOfRow, partyClinicsOf } from '../referral-access';
 import { ReferralsService } from '../referrals.service';
 import { allowedActions } from '../state-machine/referral-state-machine';
@@ -23,7 +24,7 @@ const party = (user: string, clinic: string) => `json_build_object(
 
 /** One query for everything a referral's PDFs print (attachments by name, type and size only: never their bytes). */
 const DOCUMENT_SQL = `
-  SELECT to_jsonb(r) AS referral,
+  SELECT to_jsonb(r) || jsonb_build_object('progress', ${progressJson().text}) AS referral,
          json_build_object('firstName', p.first_name, 'lastName', p.last_name, 'dateOfBirth', p.date_of_birth::text,
            'email', p.email, 'phone', p.phone, 'preferredContact', p.preferred_contact) AS patient,
          ${party('s', 'sc')} AS sender,
