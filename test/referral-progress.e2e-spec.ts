@@ -160,6 +160,17 @@ describe('progress reports', () => {
     expect(byAdmin.timeline.at(-1)).toMatchObject({ type: 'progress_reported', actorId: massage.admin.id });
   });
 
+  it('two reports at the same version at once: one is written with its event, the other is 409 stale_version and leaves nothing', async () => {
+    const r = await acceptedMaintenance(t, pt, lmt);
+    const body = { progress: { sessionsCompleted: 1, tolerance: 'well' } };
+    const answers = await Promise.all([1, 2, 3].map(() => act(t.http, lmt, r.id, 'report-progress', r.version, body)));
+    expect(answers.map((a) => a.status).sort()).toEqual([200, 409, 409]);
+    for (const refused of answers.filter((a) => a.status === 409)) expectProblem(refused, 409, 'stale_version');
+    expect(await countRows(sql, 'referral_progress', 'referral_id = $1', [r.id])).toBe(1);
+    expect(await countRows(sql, 'referral_events', "referral_id = $1 AND type = 'progress_reported'", [r.id])).toBe(1);
+    expect(await countRows(sql, 'outbox_events', "referral_id = $1 AND type = 'referral.progress_reported'", [r.id])).toBe(1);
+  });
+
   it('answers 409 stale_version and 409 invalid_transition (with allowedActions), changing nothing', async () => {
     const r = await acceptedMaintenance(t, pt, lmt);
     const body = { progress: { sessionsCompleted: 1, tolerance: 'well' } };
