@@ -1992,6 +1992,20 @@ export interface components {
       /** @description Added after the referral was sent (by either side); what was attached before sending is frozen. */
       addedAfterSend: boolean;
     };
+    ReporterDto: {
+      id: string;
+      fullName: string;
+    };
+    ProgressResponseDto: {
+      sessionsCompleted: number;
+      painLevel: number | null;
+      psfs: number | null;
+      /** @enum {string} */
+      tolerance: 'well' | 'some_soreness' | 'adverse';
+      note: string | null;
+      reportedAt: string;
+      reportedBy: components['schemas']['ReporterDto'];
+    };
     ReferralResponseDto: {
       id: string;
       kind: string;
@@ -2039,6 +2053,7 @@ export interface components {
         | 'unschedule'
         | 'reschedule'
         | 'start-care'
+        | 'report-progress'
         | 'add-note'
         | 'send-outcome'
         | 'close'
@@ -2050,6 +2065,8 @@ export interface components {
       unreadCount?: number;
       timeline?: components['schemas']['ReferralEventDto'][];
       attachments?: components['schemas']['AttachmentDto'][];
+      /** @description The recipient's progress reports, oldest first (on a single referral and action answers, not in lists). */
+      progress?: components['schemas']['ProgressResponseDto'][];
     };
     ReferralPageDto: {
       items: components['schemas']['ReferralResponseDto'][];
@@ -2106,6 +2123,20 @@ export interface components {
       /** @description Shows the PT "Recommend maintenance massage" as the next step. */
       recommendMaintenance?: boolean | null;
     };
+    ProgressDto: {
+      /** @description Sessions completed since the last report (or since care began). */
+      sessionsCompleted: number;
+      /** @description The client's pain today, 0–10. */
+      painLevel?: number | null;
+      /** @description Patient-Specific Functional Scale average, 0–10. */
+      psfs?: number | null;
+      /**
+       * @description How the client tolerated the sessions.
+       * @enum {string}
+       */
+      tolerance: 'well' | 'some_soreness' | 'adverse';
+      note?: string | null;
+    };
     ReferralActionDto: {
       /** @description The version you read (or send it as `If-Match`). */
       version?: number;
@@ -2113,6 +2144,7 @@ export interface components {
       reason?: string;
       appointmentAt?: string;
       outcome?: components['schemas']['OutcomeDto'];
+      progress?: components['schemas']['ProgressDto'];
     };
     InvitationTokenDto: {
       token: string;
@@ -2167,6 +2199,7 @@ export interface components {
         | 'referral.unscheduled'
         | 'referral.rescheduled'
         | 'referral.care_started'
+        | 'referral.progress_reported'
         | 'referral.note_added'
         | 'referral.message'
         | 'referral.document_added'
@@ -2181,6 +2214,7 @@ export interface components {
         | 'referral.escalated'
         | 'referral.reassigned'
         | 'referral.recipient_joined'
+        | 'referral.progress_report_due'
       )[];
     };
     WebhookDto: {
@@ -5004,6 +5038,7 @@ export interface operations {
           | 'unschedule'
           | 'reschedule'
           | 'start-care'
+          | 'report-progress'
           | 'add-note'
           | 'send-outcome'
           | 'close'
