@@ -12,3 +12,4 @@ export * from './referral-timers';
 export * from './letters/referral-letters.service';
 export * from './maintenance-plan';
 export * from './follow-up.service';
+export * from './drafts/drafts.service';

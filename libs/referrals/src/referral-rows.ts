@@ -37,6 +37,7 @@ export interface ReferralRow {
   onset_date: string | null;
   needed_by: string | null;
   red_flags: string[];
+  emergency_advice_given: boolean;
   plan: Partial<MaintenancePlan> | null;
   replaces_id: string | null;
   previous_id: string | null;
@@ -88,7 +89,7 @@ function viewSelect(source: string, extraColumns = ''): string {
   return `
   SELECT r.id, r.kind, r.status, r.version, r.patient_id, r.sender_id, r.sender_clinic_id, r.recipient_id,
          r.recipient_clinic_id, r.recipient_invite_id, r.priority, r.reason, r.body_regions, r.observations, r.pain_level,
-         r.onset_date::text AS onset_date, r.needed_by::text AS needed_by, r.red_flags, r.plan, r.replaces_id, r.previous_id,
+         r.onset_date::text AS onset_date, r.needed_by::text AS needed_by, r.red_flags, r.emergency_advice_given, r.plan, r.replaces_id, r.previous_id,
          (SELECT coalesce(json_agg(json_build_object('id', f.id, 'sender_id', f.sender_id, 'sender_clinic_id', f.sender_clinic_id,
                    'recipient_id', f.recipient_id, 'recipient_clinic_id', f.recipient_clinic_id, 'sent_at', f.sent_at)
                    ORDER BY f.created_at, f.id), '[]')
@@ -253,6 +254,7 @@ export function referralView(row: ReferralRow, principal: Principal, inviteLink:
     onsetDate: row.onset_date,
     neededBy: row.needed_by,
     redFlags: row.red_flags,
+    emergencyAdviceGiven: row.emergency_advice_given,
     plan: maintenancePlanView(row.plan),
     replacesId: row.replaces_id,
     previousId: row.previous_id,

@@ -77,6 +77,8 @@ export interface ReferralView {
   onsetDate: string | null;
   neededBy: string | null;
   redFlags: string[];
+  /** The sender recorded that they told the client to seek emergency care now. */
+  emergencyAdviceGiven: boolean;
   plan: MaintenancePlan | null;
   replacesId: string | null;
   /** The injury referral this maintenance referral follows up. */

@@ -3,6 +3,8 @@ import { TypeOrmModule } from '@nestjs/typeorm';
 import { IdentityModule } from '@referloop/identity';
 import { PatientsModule } from '@referloop/patients';
 import { AttachmentsService } from './attachments.service';
+import { DraftStore } from './drafts/draft-store';
+import { DraftsService } from './drafts/drafts.service';
 import { FollowUpService } from './follow-up.service';
 import { REFERRAL_ENTITIES } from './entities';
 import { IdempotencyStore } from './idempotency';
@@ -21,6 +23,8 @@ import { ReferralsService } from './referrals.service';
     IdempotencyStore,
     ReferralTimers,
     ReferralLettersService,
+    DraftStore,
+    DraftsService,
   ],
   exports: [
     ReferralsService,
@@ -30,6 +34,7 @@ import { ReferralsService } from './referrals.service';
     IdempotencyStore,
     ReferralTimers,
     ReferralLettersService,
+    DraftsService,
   ],
 })
 export class ReferralsModule {}

@@ -24,6 +24,7 @@ import { type MaintenancePlanInput, storedPlan } from './maintenance-plan';
 import { partiesOfRow, partyClinicsOf, partyClinicsOfPage } from './referral-access';
 import {
   assertRecipientEligible,
+  assertEmergencyAdvice,
   assertRedFlagsUrgent,
   assertSenderRole,
   KIND_ROLES,
@@ -69,6 +70,8 @@ export interface CreateReferralInput {
   onsetDate?: string | null;
   neededBy?: string | null;
   redFlags?: string[];
+  /** The sender told the client to seek emergency care now: needed to send with an emergency red flag. */
+  emergencyAdviceGiven?: boolean;
   plan?: MaintenancePlanInput | null;
   replacesId?: string | null;
 }
@@ -147,6 +150,8 @@ interface BaseRow {
   recipient_active: boolean;
   has_sharing_consent: boolean;
   has_plan: boolean;
+  red_flags: string[];
+  emergency_advice_given: boolean;
 }
 
 /** What creating a referral checks, read in one query. Columns are null when the row does not exist. */
@@ -209,7 +214,7 @@ export class ReferralsService {
   ) {}
 
   /** The join link of a pending invite, as the sender's side sees it. */
-  private readonly inviteLink: InviteLink = (inviteId, tokenVersion) =>
+  readonly inviteLink: InviteLink = (inviteId, tokenVersion) =>
     referralInviteUrl(this.config.publicUrl, referralInviteToken(this.config.jwt.secret, inviteId, tokenVersion));
 
   /**
@@ -306,6 +311,7 @@ export class ReferralsService {
       onset_date: input.onsetDate ?? null,
       needed_by: input.neededBy ?? null,
       red_flags: redFlags,
+      emergency_advice_given: input.emergencyAdviceGiven ?? false,
       plan: input.plan ? storedPlan(input.plan) : null,
       replaces_id: input.replacesId ?? null,
       previous_id: followUp?.previousId ?? null,
@@ -654,7 +660,7 @@ export class ReferralsService {
               t.accepting_referrals AS recipient_accepting, t.deactivated_at IS NULL AS recipient_active,
               EXISTS (SELECT 1 FROM patient_consents c
                        WHERE c.patient_id = r.patient_id AND c.scope = 'referral_sharing' AND c.revoked_at IS NULL) AS has_sharing_consent,
-              r.plan IS NOT NULL AS has_plan
+              r.plan IS NOT NULL AS has_plan, r.red_flags, r.emergency_advice_given
          FROM referrals r
          JOIN users s ON s.id = r.sender_id
          LEFT JOIN users t ON t.id = r.recipient_id
@@ -711,7 +717,7 @@ export class ReferralsService {
    * The sender clinic's pending invite of this address, made now if there is none (so a second
    * referral to a pending address shares the first one's invite and link). Answers its id.
    */
-  private async pendingInvite(manager: EntityManager, clinicId: string, invite: RecipientInviteInput): Promise<string> {
+  async pendingInvite(manager: EntityManager, clinicId: string, invite: RecipientInviteInput): Promise<string> {
     const id = randomUUID();
     const token = referralInviteToken(this.config.jwt.secret, id, 1);
     // ON CONFLICT … DO UPDATE locks the existing row, so concurrent creates share one invite.
@@ -872,6 +878,7 @@ export class ReferralsService {
       if (base.kind === 'maintenance_massage' && !base.has_plan) {
         throw AppError.validation([{ field: 'plan', message: 'is required to send a maintenance_massage referral' }]);
       }
+      assertEmergencyAdvice(base.red_flags, base.emergency_advice_given);
       // Someone not on ReferLoop yet: sending emails them the invitation (the notifications worker).
       if (base.recipient_invite_id && !base.recipient_id) return;
       if (!base.recipient_active) throw new AppError('practitioner_inactive', 'The recipient is deactivated; choose another');

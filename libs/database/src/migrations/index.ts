@@ -15,6 +15,7 @@ import { ReferralReads1764251000000 } from './1764251000000-ReferralReads';
 import { FollowUp1764252000000 } from './1764252000000-FollowUp';
 import { PatientEmails1764254000000 } from './1764254000000-PatientEmails';
 import { ReferralInvites1764255000000 } from './1764255000000-ReferralInvites';
+import { EmergencyAdvice1764261000000 } from './1764261000000-EmergencyAdvice';
 
 /** Every migration, in order. Listed explicitly: glob paths break in a Nest monorepo build. */
 export const MIGRATIONS = [
@@ -35,4 +36,5 @@ export const MIGRATIONS = [
   FollowUp1764252000000,
   PatientEmails1764254000000,
   ReferralInvites1764255000000,
+  EmergencyAdvice1764261000000,
 ];
