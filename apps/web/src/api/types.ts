@@ -11,6 +11,7 @@ export type Referral = Schemas['ReferralResponseDto'];
 export type ReferralEvent = Schemas['ReferralEventDto'];
 export type Attachment = Schemas['AttachmentDto'];
 export type CreateReferral = Schemas['CreateReferralDto'];
+export type UpdateReferral = Schemas['UpdateReferralDto'];
 export type ReferralActionBody = Schemas['ReferralActionDto'];
 export type ReferralAction = Referral['allowedActions'][number];
 export type Notification = Schemas['NotificationDto'];
@@ -51,6 +52,9 @@ export interface ReferenceData {
   bodyRegions: BodyRegion[];
   redFlags: RedFlag[];
   redFlagGuidance: string;
+  /** The red flags that are emergency signs: sending needs `emergencyAdviceGiven`. */
+  emergencyRedFlags: RedFlag[];
+  emergencyAdvice: string;
   contraindications: Contraindication[];
   pressures: Pressure[];
   consentScopes: ConsentScope[];
