@@ -75,7 +75,7 @@ export function DraftPanel({ referral, onUpdated }: Props) {
   return (
     <div className="stack" data-testid="draft-panel">
       <p>
-        Not sent yet: {recipientParty(referral).fullName} sees nothing of it until you send it.{' '}
+        {recipientParty(referral).fullName} sees nothing of it until you send it.{' '}
         <Link to={`/referrals/new?draft=${referral.id}`}>Edit draft</Link>
       </p>
       {patient.data === undefined && patient.error === undefined ? (

@@ -815,6 +815,15 @@ export function NewReferralPage() {
           </fieldset>
         )}
 
+        <fieldset className="fieldset">
+          <legend>Attachments</legend>
+          <DraftAttachments
+            attachments={draft?.attachments ?? []}
+            ensureDraft={ensureDraft}
+            onUploaded={(updated) => setDraft(updated)}
+          />
+        </fieldset>
+
         {patient && !sharingConsent(patient) && (
           <Notice tone="warning">
             Record the patient’s consent to sharing (step 2) before sending; you can still save a draft.
@@ -837,17 +846,6 @@ export function NewReferralPage() {
           </button>
         </div>
       </form>
-
-      <section className="card" aria-labelledby="attachments-heading">
-        <h2 id="attachments-heading">
-          <span className="step">5</span> Attachments
-        </h2>
-        <DraftAttachments
-          attachments={draft?.attachments ?? []}
-          ensureDraft={ensureDraft}
-          onUploaded={(updated) => setDraft(updated)}
-        />
-      </section>
     </>
   );
 }
