@@ -137,14 +137,20 @@ export class DraftsService {
         columns.recipient_id = null;
         columns.recipient_clinic_id = null;
       }
-      return this.store.update(manager, { id, expectedVersion: expected, actorId: principal.userId, columns, changedFields });
+      const row = await this.store.update(manager, {
+        id,
+        expectedVersion: expected,
+        actorId: principal.userId,
+        columns,
+        changedFields,
+      });
+      if (row) return row;
+      // Someone else changed it between our read and this write (another edit, a send): nothing was
+      // written, and an invite made for this edit is rolled back with the transaction.
+      const current = await this.store.facts(manager, ClinicScope.of(principal), id, { today });
+      throw current ? staleVersion(current) : notFound();
     };
     const row = input.recipientInvite ? await this.db.transaction(write) : await write(this.db.manager);
-    if (!row) {
-      // Someone else changed it between our read and this write (another edit, a send): nothing was written.
-      const current = await this.store.facts(this.db.manager, ClinicScope.of(principal), id, { today });
-      throw current ? staleVersion(current) : notFound();
-    }
     return referralView(row, principal, this.referrals.inviteLink);
   }
 
