@@ -1,7 +1,5 @@
-import { join } from 'node:path';
-import { PASSWORD } from '@referloop/testing';
-import type { Browser, BrowserContext, Page } from 'playwright-core';
-import { axeViolations, DESKTOP, launchBrowser, listen, PHONE, SCREENSHOTS, scrollsSideways } from '../support/browser';
+import type { Page } from 'playwright-core';
+import { BrowserRun, listen, signIn } from '../support/browser';
 import { addPractitioner, registerClinic, type SignedInUser, startTestApp, type TestApp } from '../support/test-app';
 
 /**
@@ -19,62 +17,33 @@ const XRAY_PDF = Buffer.from('%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntra
 
 describe('web app in the browser: drafts, attachments while composing, consent from the draft, emergency advice', () => {
   let t: TestApp;
-  let base: string;
-  let browser: Browser;
-  const contexts: BrowserContext[] = [];
-  const pageErrors: string[] = [];
-  const accessibility: string[] = [];
-  const overflowing: string[] = [];
+  let run: BrowserRun;
   let lmt: SignedInUser;
   let page: Page;
 
-  async function newPage(label: string, viewport = DESKTOP): Promise<Page> {
-    const context = await browser.newContext({ viewport, baseURL: base, locale: 'en-US' });
-    contexts.push(context);
-    const created = await context.newPage();
-    created.setDefaultTimeout(15_000);
-    created.on('pageerror', (error) => pageErrors.push(`${label}: ${error.message}`));
-    return created;
-  }
-
   /** Screenshots the screen and checks it with axe-core at desktop and at phone size (no sideways scroll). */
-  async function shot(name: string): Promise<void> {
-    await page.setViewportSize(DESKTOP);
-    await page.screenshot({ path: join(SCREENSHOTS, `${name}.png`), fullPage: true });
-    for (const violation of await axeViolations(page)) accessibility.push(`${name}: ${violation}`);
-    await page.setViewportSize(PHONE);
-    await page.screenshot({ path: join(SCREENSHOTS, `${name}-phone.png`), fullPage: true });
-    for (const violation of await axeViolations(page)) accessibility.push(`${name} (phone): ${violation}`);
-    if (await scrollsSideways(page)) overflowing.push(name);
-    await page.setViewportSize(DESKTOP);
-  }
+  const shot = (name: string) => run.shot(page, name);
 
   const status = (value: string) => page.locator(`[data-testid=referral-status] [data-status="${value}"]`).waitFor();
   const top = async (selector: ReturnType<Page['locator']>) => (await selector.boundingBox())!.y;
 
   beforeAll(async () => {
-    browser = await launchBrowser();
     t = await startTestApp({}, { worker: true });
-    base = await listen(t);
+    run = await BrowserRun.start(await listen(t));
     const massage = await registerClinic(t.http, { name: 'Riverside Massage', city: 'Austin', postalCode: '78702' });
     lmt = await addPractitioner(t.http, massage, 'massage_therapist', { fullName: 'Lena Morales' });
     const physio = await registerClinic(t.http, { name: 'Summit PT', city: 'Austin', postalCode: '78701' });
     await addPractitioner(t.http, physio, 'physical_therapist', { fullName: 'Sam Ortiz', specialties: ['back_neck'] });
-    page = await newPage('lmt');
+    page = await run.newPage('lmt');
   });
 
   afterAll(async () => {
-    for (const context of contexts) await context.close().catch(() => undefined);
-    await browser?.close();
+    await run?.close();
     await t?.close();
   });
 
   it('composes with an attachment before saving, saves, edits the draft, records consent and sends', async () => {
-    await page.goto('/sign-in');
-    await page.getByLabel('Email').fill(lmt.email);
-    await page.getByLabel('Password').fill(PASSWORD);
-    await page.getByRole('button', { name: 'Sign in' }).click();
-    await page.getByRole('heading', { level: 1, name: 'Referrals' }).waitFor();
+    await signIn(page, lmt.email);
     await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'New referral' }).click();
     await page.getByRole('heading', { level: 1, name: 'New injury referral' }).waitFor();
 
@@ -183,8 +152,9 @@ describe('web app in the browser: drafts, attachments while composing, consent f
       'sent',
     ]);
 
-    expect(pageErrors).toEqual([]);
-    expect(accessibility).toEqual([]);
-    expect(overflowing).toEqual([]);
+    expect(run.pageErrors).toEqual([]);
+    expect(run.cspViolations).toEqual([]);
+    expect(run.accessibility).toEqual([]);
+    expect(run.overflowing).toEqual([]);
   });
 });
