@@ -8,16 +8,17 @@ import { assertRecipientEligible, assertRedFlagsUrgent, assertSenderRole, KIND_R
 import type { ReferralView } from '../referral.views';
 import { type RecipientInviteInput, ReferralsService } from '../referrals.service';
 import { allowedActions } from '../state-machine/referral-state-machine';
-import { EDIT_KEYS, type ReferralDraftEdit } from '../store/columns';
+import { EDIT_KEYS, type ReferralDraftEdit, type ReferralInputColumns } from '../store/columns';
 import { type DraftFacts, ReferralStore } from '../store/referral-store';
 import { referralView } from '../store/referral-view';
 
 /**
  * An edit of a draft: any field a create takes (but the sender and `replacesId`, fixed when the draft
  * was made; an admin hands a draft to another sender with reassign). Left out: unchanged; `null`
- * clears an optional field. `recipientId` and `recipientInvite` replace each other.
+ * clears an optional field. `recipientId` and `recipientInvite` replace each other. The registry's
+ * plain create fields (`ReferralInputColumns`) are taken as they are.
  */
-export interface UpdateDraftInput {
+export interface UpdateDraftInput extends ReferralInputColumns {
   version?: number;
   kind?: ReferralKind;
   patientId?: string;
@@ -26,10 +27,6 @@ export interface UpdateDraftInput {
   priority?: 'routine' | 'urgent';
   reason?: string;
   bodyRegions?: string[];
-  observations?: string | null;
-  painLevel?: number | null;
-  onsetDate?: string | null;
-  neededBy?: string | null;
   redFlags?: string[];
   emergencyAdviceGiven?: boolean;
   plan?: MaintenancePlanInput | null;
@@ -130,7 +127,13 @@ export class DraftsService {
         id,
         expected,
         values,
-        { type: 'draft_updated', fromStatus: 'draft', toStatus: 'draft', actorId: principal.userId, data: { fields: changedFields } },
+        {
+          type: 'draft_updated',
+          fromStatus: 'draft',
+          toStatus: 'draft',
+          actorId: principal.userId,
+          data: { fields: changedFields },
+        },
         { action: 'referral.update', resourceType: 'referral', details: { fields: changedFields } },
       );
       if (row) return row;

@@ -94,7 +94,9 @@ const column =
     return {
       select: read === 'iso' ? isoUtc(ref) : read === 'text' ? sql`${ref}::text` : ref,
       insert:
-        (flags as readonly Flag[]).includes('insert') || (flags as readonly Flag[]).includes('edit') ? { column: name, cast } : null,
+        (flags as readonly Flag[]).includes('insert') || (flags as readonly Flag[]).includes('edit')
+          ? { column: name, cast }
+          : null,
       flags,
       csv: options.csv,
     };
