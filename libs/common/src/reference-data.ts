@@ -70,6 +70,25 @@ export const RED_FLAGS = [
 ] as const;
 export type RedFlag = (typeof RED_FLAGS)[number];
 
+/**
+ * The red flags that are emergency signs (possible cauda equina syndrome or deep vein thrombosis):
+ * a referral carrying one is sent only with `emergencyAdviceGiven: true`.
+ */
+export const EMERGENCY_RED_FLAGS = [
+  'saddle_numbness',
+  'bladder_bowel_change',
+  'calf_swelling_redness',
+] as const satisfies readonly RedFlag[];
+
+/** Shown by clients before the rest of the referral form when an emergency sign is ticked. */
+export const EMERGENCY_ADVICE =
+  'Possible cauda equina syndrome or deep vein thrombosis: tell the client to seek emergency care now ' +
+  '(an emergency department or emergency services), not to wait for a physical therapy appointment.';
+
+/** True when any of `redFlags` is an emergency sign. */
+export const hasEmergencyRedFlag = (redFlags: readonly string[]): boolean =>
+  redFlags.some((flag) => (EMERGENCY_RED_FLAGS as readonly string[]).includes(flag));
+
 export const CONSENT_SCOPES = ['referral_sharing', 'patient_notifications'] as const;
 export type ConsentScope = (typeof CONSENT_SCOPES)[number];
 

@@ -12,6 +12,7 @@ export * from './referral-timers';
 export * from './letters/referral-letters.service';
 export * from './maintenance-plan';
 export * from './follow-up.service';
+export * from './drafts/drafts.service';
 export * from './store/columns';
 export { type ReferralRow, referralView, patientOf, type InviteLink } from './store/referral-view';
 export { ReferralStore } from './store/referral-store';

@@ -1,4 +1,4 @@
-import { AppError, type ReferralKind, type Role } from '@referloop/common';
+import { AppError, EMERGENCY_RED_FLAGS, hasEmergencyRedFlag, type ReferralKind, type Role } from '@referloop/common';
 
 /** Who sends and who receives each kind of referral. */
 export const KIND_ROLES: Record<ReferralKind, { sender: Role; recipient: Role }> = {
@@ -36,5 +36,17 @@ export function assertRedFlagsUrgent(priority: string, redFlags: readonly string
     throw new AppError('red_flags_require_urgent', `Red flags (${redFlags.join(', ')}) require priority "urgent"`, {
       errors: [{ field: 'priority', message: 'must be urgent when red flags are present' }],
     });
+  }
+}
+
+/** Sending with an emergency red flag needs the sender's record that the client was told to seek emergency care now. */
+export function assertEmergencyAdvice(redFlags: readonly string[], emergencyAdviceGiven: boolean): void {
+  if (hasEmergencyRedFlag(redFlags) && !emergencyAdviceGiven) {
+    const signs = redFlags.filter((flag) => (EMERGENCY_RED_FLAGS as readonly string[]).includes(flag));
+    throw new AppError(
+      'emergency_advice_required',
+      `Emergency signs (${signs.join(', ')}): tell the client to seek emergency care now, and record it, before sending`,
+      { errors: [{ field: 'emergencyAdviceGiven', message: 'must be true when an emergency red flag is present' }] },
+    );
   }
 }

@@ -3,6 +3,7 @@ import { TypeOrmModule } from '@nestjs/typeorm';
 import { IdentityModule } from '@referloop/identity';
 import { PatientsModule } from '@referloop/patients';
 import { AttachmentsService } from './attachments.service';
+import { DraftsService } from './drafts/drafts.service';
 import { FollowUpService } from './follow-up.service';
 import { REFERRAL_ENTITIES } from './entities';
 import { IdempotencyStore } from './idempotency';
@@ -27,6 +28,7 @@ import { ReferralTimerStore } from './store/timer-store';
     IdempotencyStore,
     ReferralTimers,
     ReferralLettersService,
+    DraftsService,
   ],
   exports: [
     ReferralStore,
@@ -37,6 +39,7 @@ import { ReferralTimerStore } from './store/timer-store';
     IdempotencyStore,
     ReferralTimers,
     ReferralLettersService,
+    DraftsService,
   ],
 })
 export class ReferralsModule {}

@@ -22,6 +22,7 @@ import { type MaintenancePlanInput, storedPlan } from './maintenance-plan';
 import type { ProgressInput } from './progress/progress';
 import { partiesOf, partyClinicsOf, partyClinicsOfPage } from './referral-access';
 import {
+  assertEmergencyAdvice,
   assertRecipientEligible,
   assertRedFlagsUrgent,
   assertSenderRole,
@@ -61,6 +62,8 @@ export interface CreateReferralInput extends ReferralInputColumns {
   reason: string;
   bodyRegions?: string[];
   redFlags?: string[];
+  /** The sender told the client to seek emergency care now: needed to send with an emergency red flag. */
+  emergencyAdviceGiven?: boolean;
   plan?: MaintenancePlanInput | null;
   replacesId?: string | null;
 }
@@ -132,7 +135,7 @@ export class ReferralsService {
   ) {}
 
   /** The join link of a pending invite, as the sender's side sees it. */
-  private readonly inviteLink: InviteLink = (inviteId, tokenVersion) =>
+  readonly inviteLink: InviteLink = (inviteId, tokenVersion) =>
     referralInviteUrl(this.config.publicUrl, referralInviteToken(this.config.jwt.secret, inviteId, tokenVersion));
 
   /**
@@ -239,6 +242,7 @@ export class ReferralsService {
         reason: input.reason,
         bodyRegions: input.bodyRegions ?? [],
         redFlags,
+        emergencyAdviceGiven: input.emergencyAdviceGiven ?? false,
         plan: input.plan ? storedPlan(input.plan) : null,
         replacesId: input.replacesId ?? null,
         previousId: followUp?.previousId ?? null,
@@ -495,7 +499,7 @@ export class ReferralsService {
    * The sender clinic's pending invite of this address, made now if there is none (so a second
    * referral to a pending address shares the first one's invite and link). Answers its id.
    */
-  private async pendingInvite(manager: EntityManager, scope: ClinicScope, invite: RecipientInviteInput): Promise<string> {
+  async pendingInvite(manager: EntityManager, scope: ClinicScope, invite: RecipientInviteInput): Promise<string> {
     const id = randomUUID();
     const token = referralInviteToken(this.config.jwt.secret, id, 1);
     const row = await this.store.pendingInvite(manager, scope, { id, ...invite, tokenHash: sha256(token) });
@@ -589,6 +593,7 @@ export class ReferralsService {
       if (base.kind === 'maintenance_massage' && !base.hasPlan) {
         throw AppError.validation([{ field: 'plan', message: 'is required to send a maintenance_massage referral' }]);
       }
+      assertEmergencyAdvice(base.redFlags, base.emergencyAdviceGiven);
       // Someone not on ReferLoop yet: sending emails them the invitation (the notifications worker).
       if (base.recipientInviteId && !base.recipientId) return;
       if (!base.recipientActive) throw new AppError('practitioner_inactive', 'The recipient is deactivated; choose another');

@@ -4,6 +4,8 @@ import {
   BODY_REGIONS,
   CONSENT_SCOPES,
   CONTRAINDICATIONS,
+  EMERGENCY_ADVICE,
+  EMERGENCY_RED_FLAGS,
   PREFERRED_CONTACTS,
   PRESSURES,
   PRIORITIES,
@@ -21,6 +23,9 @@ const REFERENCE_DATA = {
   bodyRegions: BODY_REGIONS,
   redFlags: RED_FLAGS,
   redFlagGuidance: RED_FLAG_GUIDANCE,
+  /** The red flags whose referral is sent only with `emergencyAdviceGiven: true`. */
+  emergencyRedFlags: EMERGENCY_RED_FLAGS,
+  emergencyAdvice: EMERGENCY_ADVICE,
   contraindications: CONTRAINDICATIONS,
   pressures: PRESSURES,
   consentScopes: CONSENT_SCOPES,

@@ -231,6 +231,14 @@ export class CreateReferralDto {
   @IsIn(RED_FLAGS, { each: true })
   redFlags?: string[];
 
+  /**
+   * The sender told the client to seek emergency care now. Sending a referral whose red flags include
+   * an emergency sign (`saddle_numbness`, `bladder_bowel_change`, `calf_swelling_redness`) needs it.
+   */
+  @IsOptional()
+  @IsBoolean()
+  emergencyAdviceGiven?: boolean;
+
   /** Required for `maintenance_massage`, refused for `injury_care`. */
   @IsOptional()
   @IsObject()
@@ -242,6 +250,97 @@ export class CreateReferralDto {
   @IsOptional()
   @IsUUID()
   replacesId?: string | null;
+}
+
+/** Present, and not null: for the fields of an edit that cannot be cleared. */
+const given = (_object: object, value: unknown) => value !== undefined;
+
+/**
+ * An edit of a draft (`PATCH /referrals/:id`): the fields to change, as a create takes them (left
+ * out: unchanged; `null` clears an optional field), and the version you read. The sender and
+ * `replacesId` are fixed when the draft is made (an admin hands a draft over with reassign).
+ */
+export class UpdateReferralDto {
+  /** The version you read (or send it as `If-Match`). */
+  @IsOptional()
+  @IsInt()
+  @Min(1)
+  version?: number;
+
+  @ValidateIf(given)
+  @IsIn(REFERRAL_KINDS)
+  kind?: ReferralKind;
+
+  @ValidateIf(given)
+  @IsUUID()
+  patientId?: string;
+
+  /** A practitioner of the right type (see GET /practitioners); replaces an invited recipient. */
+  @ValidateIf(given)
+  @IsUUID()
+  recipientId?: string;
+
+  /** Someone not on ReferLoop yet, invited to join when the referral is sent; replaces `recipientId`. */
+  @ValidateIf(given)
+  @IsObject()
+  @ValidateNested()
+  @Type(() => RecipientInviteDto)
+  recipientInvite?: RecipientInviteDto;
+
+  @ValidateIf(given)
+  @IsIn(PRIORITIES)
+  priority?: Priority;
+
+  @ValidateIf(given)
+  @IsString()
+  @IsNotEmpty()
+  @MaxLength(2000)
+  reason?: string;
+
+  @ValidateIf(given)
+  @ArrayMaxSize(BODY_REGIONS.length)
+  @ArrayUnique()
+  @IsIn(BODY_REGIONS, { each: true })
+  bodyRegions?: string[];
+
+  @IsOptional()
+  @IsString()
+  @MaxLength(10_000)
+  observations?: string | null;
+
+  @IsOptional()
+  @IsInt()
+  @Min(0)
+  @Max(10)
+  painLevel?: number | null;
+
+  @IsOptional()
+  @Validate(IsPastCalendarDate)
+  onsetDate?: string | null;
+
+  /** A future date (YYYY-MM-DD). */
+  @IsOptional()
+  @Validate(IsCalendarDate)
+  neededBy?: string | null;
+
+  /** Any red flag requires priority `urgent`. */
+  @ValidateIf(given)
+  @ArrayMaxSize(RED_FLAGS.length)
+  @ArrayUnique()
+  @IsIn(RED_FLAGS, { each: true })
+  redFlags?: string[];
+
+  /** The sender told the client to seek emergency care now (needed to send with an emergency red flag). */
+  @ValidateIf(given)
+  @IsBoolean()
+  emergencyAdviceGiven?: boolean;
+
+  /** The whole plan (replaces the previous one); `null` removes it. */
+  @IsOptional()
+  @IsObject()
+  @ValidateNested()
+  @Type(() => PlanDto)
+  plan?: PlanDto | null;
 }
 
 export class OutcomeDto {
@@ -541,6 +640,8 @@ export class ReferralResponseDto {
   onsetDate: string | null;
   neededBy: string | null;
   redFlags: string[];
+  /** The sender recorded that they told the client to seek emergency care now. */
+  emergencyAdviceGiven: boolean;
   plan: PlanResponseDto | null;
   replacesId: string | null;
   /** The injury referral this one follows up. */

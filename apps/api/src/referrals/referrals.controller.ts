@@ -1,9 +1,10 @@
-import { Body, Controller, Get, Headers, HttpCode, Param, Post, Query, Req, Res, StreamableFile } from '@nestjs/common';
+import { Body, Controller, Get, Headers, HttpCode, Param, Patch, Post, Query, Req, Res, StreamableFile } from '@nestjs/common';
 import { ApiBearerAuth, ApiBody, ApiConsumes, ApiHeader, ApiParam, ApiTags } from '@nestjs/swagger';
 import { AppError, type Principal } from '@referloop/common';
 import {
   AttachmentsService,
   contentDisposition,
+  DraftsService,
   FollowUpService,
   IdempotencyStore,
   isReferralAction,
@@ -31,6 +32,7 @@ import {
   ReferralPageDto,
   ReferralQueryDto,
   ReferralResponseDto,
+  UpdateReferralDto,
 } from './referral.dto';
 
 const IDEMPOTENCY_KEY = /^[\x21-\x7e]{1,255}$/;
@@ -59,6 +61,7 @@ export class ReferralsController {
     private readonly attachments: AttachmentsService,
     private readonly idempotency: IdempotencyStore,
     private readonly followUps: FollowUpService,
+    private readonly drafts: DraftsService,
   ) {}
 
   /**
@@ -119,6 +122,36 @@ export class ReferralsController {
     @Res({ passthrough: true }) reply: FastifyReply,
   ): Promise<ReferralResponseDto> {
     return withEtag(reply, await this.referrals.get(principal, id));
+  }
+
+  /**
+   * Edits a draft: any field a create takes (left out: unchanged; `null` clears an optional one),
+   * with the version you read (body `version` or `If-Match`). Every rule of a create is checked again
+   * on the edited draft. Appends one `draft_updated` event and answers the referral as GET does. Sender
+   * side only; 409 `stale_version` if it changed, 409 `invalid_transition` once it is no longer a draft.
+   */
+  @Patch(':id')
+  @ApiHeader({ name: 'If-Match', required: false, description: 'The version you read, instead of body field `version`' })
+  @ApiProblems(
+    'validation_failed',
+    'forbidden',
+    'not_found',
+    'invalid_transition',
+    'stale_version',
+    'sender_role_mismatch',
+    'recipient_type_mismatch',
+    'licence_expired',
+    'recipient_not_accepting',
+    'red_flags_require_urgent',
+  )
+  async update(
+    @CurrentPrincipal() principal: Principal,
+    @Param('id', uuidParam) id: string,
+    @Body() body: UpdateReferralDto,
+    @Headers('if-match') ifMatch: string | undefined,
+    @Res({ passthrough: true }) reply: FastifyReply,
+  ): Promise<ReferralResponseDto> {
+    return withEtag(reply, await this.drafts.update(principal, id, body, parseIfMatch(ifMatch)));
   }
 
   /** The referral's timeline, oldest event first. */
@@ -295,6 +328,7 @@ export class ReferralsController {
     'sender_role_mismatch',
     'licence_expired',
     'recipient_not_accepting',
+    'emergency_advice_required',
   )
   async act(
     @CurrentPrincipal() principal: Principal,

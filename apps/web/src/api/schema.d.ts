@@ -682,7 +682,14 @@ export interface paths {
     delete?: never;
     options?: never;
     head?: never;
-    patch?: never;
+    /**
+     * Edits a draft: any field a create takes (left out: unchanged; `null` clears an optional one), with the version you read (body `version` or `If-Match`).
+     * @description Edits a draft: any field a create takes (left out: unchanged; `null` clears an optional one),
+     *     with the version you read (body `version` or `If-Match`). Every rule of a create is checked again
+     *     on the edited draft. Appends one `draft_updated` event and answers the referral as GET does. Sender
+     *     side only; 409 `stale_version` if it changed, 409 `invalid_transition` once it is no longer a draft.
+     */
+    patch: operations['ReferralsController_update'];
     trace?: never;
   };
   '/api/v1/referrals/{id}/events': {
@@ -1906,6 +1913,11 @@ export interface components {
         | 'fever'
         | 'recent_trauma'
       )[];
+      /**
+       * @description The sender told the client to seek emergency care now. Sending a referral whose red flags include
+       *     an emergency sign (`saddle_numbness`, `bladder_bowel_change`, `calf_swelling_redness`) needs it.
+       */
+      emergencyAdviceGiven?: boolean;
       /** @description Required for `maintenance_massage`, refused for `injury_care`. */
       plan?: components['schemas']['PlanDto'] | null;
       /**
@@ -2028,6 +2040,8 @@ export interface components {
       onsetDate: string | null;
       neededBy: string | null;
       redFlags: string[];
+      /** @description The sender recorded that they told the client to seek emergency care now. */
+      emergencyAdviceGiven: boolean;
       plan: components['schemas']['PlanResponseDto'] | null;
       replacesId: string | null;
       /** @description The injury referral this one follows up. */
@@ -2071,6 +2085,75 @@ export interface components {
     ReferralPageDto: {
       items: components['schemas']['ReferralResponseDto'][];
       nextCursor: string | null;
+    };
+    UpdateReferralDto: {
+      /** @description The version you read (or send it as `If-Match`). */
+      version?: number;
+      /** @enum {string} */
+      kind?: 'injury_care' | 'maintenance_massage';
+      /** Format: uuid */
+      patientId?: string;
+      /**
+       * Format: uuid
+       * @description A practitioner of the right type (see GET /practitioners); replaces an invited recipient.
+       */
+      recipientId?: string;
+      /** @description Someone not on ReferLoop yet, invited to join when the referral is sent; replaces `recipientId`. */
+      recipientInvite?: components['schemas']['RecipientInviteDto'];
+      /** @enum {string} */
+      priority?: 'routine' | 'urgent';
+      reason?: string;
+      bodyRegions?: (
+        | 'head'
+        | 'jaw'
+        | 'neck'
+        | 'upper_back'
+        | 'mid_back'
+        | 'lower_back'
+        | 'chest'
+        | 'abdomen'
+        | 'shoulder_left'
+        | 'shoulder_right'
+        | 'upper_arm_left'
+        | 'upper_arm_right'
+        | 'elbow_left'
+        | 'elbow_right'
+        | 'forearm_left'
+        | 'forearm_right'
+        | 'wrist_hand_left'
+        | 'wrist_hand_right'
+        | 'hip_left'
+        | 'hip_right'
+        | 'glute_left'
+        | 'glute_right'
+        | 'thigh_left'
+        | 'thigh_right'
+        | 'knee_left'
+        | 'knee_right'
+        | 'calf_left'
+        | 'calf_right'
+        | 'ankle_foot_left'
+        | 'ankle_foot_right'
+      )[];
+      observations?: string | null;
+      painLevel?: number | null;
+      onsetDate?: string | null;
+      /** @description A future date (YYYY-MM-DD). */
+      neededBy?: string | null;
+      /** @description Any red flag requires priority `urgent`. */
+      redFlags?: (
+        | 'saddle_numbness'
+        | 'bladder_bowel_change'
+        | 'calf_swelling_redness'
+        | 'unexplained_weight_loss'
+        | 'night_pain'
+        | 'fever'
+        | 'recent_trauma'
+      )[];
+      /** @description The sender told the client to seek emergency care now (needed to send with an emergency red flag). */
+      emergencyAdviceGiven?: boolean;
+      /** @description The whole plan (replaces the previous one); `null` removes it. */
+      plan?: components['schemas']['PlanDto'] | null;
     };
     ReferralEventPageDto: {
       items: components['schemas']['ReferralEventDto'][];
@@ -2189,6 +2272,7 @@ export interface components {
       eventTypes: (
         | '*'
         | 'referral.created'
+        | 'referral.draft_updated'
         | 'referral.sent'
         | 'referral.acknowledged'
         | 'referral.accepted'
@@ -2421,6 +2505,7 @@ export interface components {
         | 'not_redirectable'
         | 'idempotency_key_reused'
         | 'attachments_frozen'
+        | 'emergency_advice_required'
         | 'last_admin'
         | 'practitioner_role_mismatch'
         | 'practitioner_inactive'
@@ -4438,6 +4523,88 @@ export interface operations {
       };
     };
   };
+  ReferralsController_update: {
+    parameters: {
+      query?: never;
+      header?: {
+        /** @description The version you read, instead of body field `version` */
+        'If-Match'?: string;
+      };
+      path: {
+        id: string;
+      };
+      cookie?: never;
+    };
+    requestBody: {
+      content: {
+        'application/json': components['schemas']['UpdateReferralDto'];
+      };
+    };
+    responses: {
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ReferralResponseDto'];
+        };
+      };
+      /** @description problem+json with code `validation_failed` */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description problem+json with code `unauthenticated` */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description problem+json with code `forbidden` */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description problem+json with code `not_found` */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description problem+json with code `invalid_transition`, `stale_version` */
+      409: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description problem+json with code `sender_role_mismatch`, `recipient_type_mismatch`, `licence_expired`, `recipient_not_accepting`, `red_flags_require_urgent` */
+      422: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+    };
+  };
   ReferralsController_events: {
     parameters: {
       query?: never;
@@ -5107,7 +5274,7 @@ export interface operations {
           'application/problem+json': components['schemas']['Problem'];
         };
       };
-      /** @description problem+json with code `consent_required`, `recipient_type_mismatch`, `sender_role_mismatch`, `licence_expired`, `recipient_not_accepting` */
+      /** @description problem+json with code `consent_required`, `recipient_type_mismatch`, `sender_role_mismatch`, `licence_expired`, `recipient_not_accepting`, `emergency_advice_required` */
       422: {
         headers: {
           [name: string]: unknown;

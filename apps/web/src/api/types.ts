@@ -12,6 +12,7 @@ export type ReferralEvent = Schemas['ReferralEventDto'];
 export type Attachment = Schemas['AttachmentDto'];
 export type ReferralMessage = Schemas['ReferralMessageDto'];
 export type CreateReferral = Schemas['CreateReferralDto'];
+export type UpdateReferral = Schemas['UpdateReferralDto'];
 export type ReferralActionBody = Schemas['ReferralActionDto'];
 export type ReferralAction = Referral['allowedActions'][number];
 export type Notification = Schemas['NotificationDto'];
@@ -52,6 +53,9 @@ export interface ReferenceData {
   bodyRegions: BodyRegion[];
   redFlags: RedFlag[];
   redFlagGuidance: string;
+  /** The red flags that are emergency signs: sending needs `emergencyAdviceGiven`. */
+  emergencyRedFlags: RedFlag[];
+  emergencyAdvice: string;
   contraindications: Contraindication[];
   pressures: Pressure[];
   consentScopes: ConsentScope[];

@@ -178,6 +178,7 @@ export const actionHint = (action: string) => ACTION[action]?.hint ?? '';
 
 const EVENT: Record<string, string> = {
   created: 'Created as a draft',
+  draft_updated: 'Draft edited',
   sent: 'Sent',
   acknowledged: 'Acknowledged',
   accepted: 'Accepted',

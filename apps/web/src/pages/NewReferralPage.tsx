@@ -12,16 +12,19 @@ import type {
   Priority,
   RedFlag,
   Referral,
+  UpdateReferral,
 } from '../api/types';
 import { DirectorySearch } from '../components/DirectorySearch';
+import { DraftAttachments } from '../components/DraftAttachments';
+import { EmergencyScreen, useEmergency } from '../components/EmergencyScreen';
 import { CheckboxGroup, Field } from '../components/Field';
-import { ErrorPanel, Notice } from '../components/Feedback';
+import { ErrorPanel, Loading, Notice } from '../components/Feedback';
 import { PatientPicker, sharingConsent } from '../components/PatientPicker';
 import { setFlash } from '../lib/flash';
 import { formatDate, fullName, localDate } from '../lib/format';
 import { useTitle } from '../lib/hooks';
-import { bodyRegionLabel, contraindicationLabel, recipientParty, redFlagLabel } from '../lib/labels';
-import { Link, navigate, useLocation } from '../lib/router';
+import { bodyRegionLabel, contraindicationLabel, recipientParty } from '../lib/labels';
+import { Link, navigate, setQuery, useLocation } from '../lib/router';
 import { isPractitioner, useReferenceData, useUser } from '../lib/session-hooks';
 
 interface Details {
@@ -32,6 +35,8 @@ interface Details {
   onsetDate: string;
   neededBy: string;
   redFlags: RedFlag[];
+  /** The sender told the client to seek emergency care now (an emergency red flag is ticked). */
+  emergencyAdviceGiven: boolean;
   priority: Priority;
   /** Every N weeks, or N sessions a week. */
   frequencyMode: 'weeks' | 'perWeek';
@@ -57,6 +62,7 @@ const EMPTY: Details = {
   onsetDate: '',
   neededBy: '',
   redFlags: [],
+  emergencyAdviceGiven: false,
   priority: 'routine',
   frequencyMode: 'weeks',
   frequencyWeeks: '2',
@@ -91,6 +97,7 @@ type Errors = Partial<
     | 'pressure'
     | 'precautions'
     | 'reportEveryWeeks'
+    | 'emergencyAdvice'
     | 'form',
     string
   >
@@ -103,10 +110,12 @@ export function NewReferralPage() {
   const replacesId = query.get('replaces');
   // Following up an injury referral the PT treated: the patient comes from it, the LMT who referred is the default.
   const followUpId = query.get('followUp');
+  // Editing a draft (`?draft=<id>`): the same form, saved with PATCH and the version read.
+  const draftId = query.get('draft');
   const maintenance = user.role === 'physical_therapist';
   const kind = maintenance ? 'maintenance_massage' : 'injury_care';
   const recipientType = maintenance ? 'massage_therapist' : 'physical_therapist';
-  useTitle(maintenance ? 'New maintenance referral' : 'New referral');
+  useTitle(draftId ? 'Edit draft referral' : maintenance ? 'New maintenance referral' : 'New referral');
 
   const [patient, setPatient] = useState<Patient | null>(null);
   const [recipient, setRecipient] = useState<Practitioner | null>(null);
@@ -120,6 +129,10 @@ export function NewReferralPage() {
   const [errors, setErrors] = useState<Errors>({});
   const [failure, setFailure] = useState<unknown>(null);
   const [busy, setBusy] = useState<'send' | 'draft' | null>(null);
+  /** The draft this form edits: loaded (`?draft=`), or saved by the form (on the first attachment). */
+  const [draft, setDraft] = useState<Referral | null>(null);
+  const [draftLoading, setDraftLoading] = useState(Boolean(draftId));
+  const emergency = useEmergency(details.redFlags);
   const idempotency = useRef<{ key: string; body: string } | null>(null);
   const summaryRef = useRef<HTMLDivElement>(null);
 
@@ -170,6 +183,30 @@ export function NewReferralPage() {
     })();
   }, [followUpId]);
 
+  // Editing a draft: fill the form from it (its patient, recipient or invitee, details and plan).
+  useEffect(() => {
+    if (!draftId || draft?.id === draftId) return;
+    void (async () => {
+      try {
+        const loaded = await call(api.GET('/api/v1/referrals/{id}', { params: { path: { id: draftId } } }));
+        setDraft(loaded);
+        setPatient(await call(api.GET('/api/v1/patients/{id}', { params: { path: { id: loaded.patientId } } })));
+        if (loaded.recipientId) {
+          setRecipient(await call(api.GET('/api/v1/practitioners/{id}', { params: { path: { id: loaded.recipientId } } })));
+        } else if (loaded.recipientInvite) {
+          setInviting(true);
+          setInvite({ email: loaded.recipientInvite.email, fullName: loaded.recipientInvite.fullName });
+        }
+        setDetails(referralDetails(loaded));
+      } catch (e) {
+        setFailure(e);
+      } finally {
+        setDraftLoading(false);
+      }
+    })();
+    // Only a new draft id loads; the draft this form saved itself is already on screen.
+  }, [draftId]);
+
   if (!isPractitioner(user)) {
     return (
       <>
@@ -185,8 +222,12 @@ export function NewReferralPage() {
   const priority: Priority = urgentRequired ? 'urgent' : details.priority;
   const set = <K extends keyof Details>(key: K, value: Details[K]) => setDetails((d) => ({ ...d, [key]: value }));
 
-  const validate = (): Errors => {
+  const validate = (send: boolean): Errors => {
     const next: Errors = {};
+    if (send && emergency && !details.emergencyAdviceGiven) {
+      next.emergencyAdvice =
+        'Tell the client to seek emergency care now, then tick “I told the client to seek emergency care now”.';
+    }
     if (!patient && !followed) next.patient = 'Choose or add the patient.';
     if (inviting) {
       if (!/^[^@\s]+@[^@\s]+\.[^@\s]+$/.test(invite.email.trim()))
@@ -243,13 +284,132 @@ export function NewReferralPage() {
     onsetDate: details.onsetDate || undefined,
     neededBy: details.neededBy || undefined,
     redFlags: details.redFlags,
+    emergencyAdviceGiven: emergency && details.emergencyAdviceGiven,
     plan: maintenance ? plan() : undefined,
     replacesId: replacesId ?? undefined,
   });
 
+  /** The whole form as an edit of the draft: cleared fields are sent as null. */
+  const update = (version: number, created: CreateReferral): UpdateReferral => ({
+    version,
+    patientId: patient?.id ?? draft?.patientId,
+    ...(created.recipientInvite ? { recipientInvite: created.recipientInvite } : { recipientId: created.recipientId }),
+    priority: created.priority,
+    reason: created.reason,
+    bodyRegions: created.bodyRegions,
+    observations: created.observations ?? null,
+    painLevel: created.painLevel ?? null,
+    onsetDate: created.onsetDate ?? null,
+    neededBy: created.neededBy ?? null,
+    redFlags: created.redFlags,
+    emergencyAdviceGiven: created.emergencyAdviceGiven,
+    ...(maintenance && { plan: plan() }),
+  });
+
+  /** Creates the draft (or the follow-up draft), or saves the form into the draft it edits; answers the draft. */
+  const save = async (): Promise<Referral> => {
+    const payload = body();
+    if (draft) {
+      const saved = await call(
+        api.PATCH('/api/v1/referrals/{id}', { params: { path: { id: draft.id } }, body: update(draft.version, payload) }),
+      );
+      setDraft(saved);
+      return saved;
+    }
+    const serialized = JSON.stringify(payload);
+    // The same body retried (a lost answer) keeps its Idempotency-Key: one referral, never two.
+    if (idempotency.current?.body !== serialized) idempotency.current = { key: crypto.randomUUID(), body: serialized };
+    let created: Referral;
+    if (followed) {
+      created = await call(
+        api.POST('/api/v1/referrals/{id}/follow-up', {
+          params: { path: { id: followed.id } },
+          body: {
+            recipientId: recipient!.id,
+            plan: plan(),
+            reason: payload.reason,
+            observations: payload.observations ?? undefined,
+          },
+        }),
+      );
+      // Consent is the PT clinic's to record on its copy of the patient, as for any patient.
+      if (consentGiven) {
+        await call(
+          api.POST('/api/v1/patients/{id}/consents', {
+            params: { path: { id: created.patientId } },
+            body: { scope: 'referral_sharing' },
+          }),
+        );
+      }
+      // The red flags and emergency advice are not taken by the follow-up call: the draft gets them now.
+      if (payload.redFlags?.length) {
+        created = await call(
+          api.PATCH('/api/v1/referrals/{id}', {
+            params: { path: { id: created.id } },
+            body: {
+              version: created.version,
+              redFlags: payload.redFlags,
+              priority: payload.priority,
+              emergencyAdviceGiven: payload.emergencyAdviceGiven,
+            },
+          }),
+        );
+      }
+      setPatient(await call(api.GET('/api/v1/patients/{id}', { params: { path: { id: created.patientId } } })));
+    } else {
+      created = await call(
+        api.POST('/api/v1/referrals', { body: payload, params: { header: { 'Idempotency-Key': idempotency.current.key } } }),
+      );
+    }
+    setDraft(created);
+    // The address names the draft from now on (a reload edits it), without leaving the form.
+    setQuery({ draft: created.id, followUp: undefined, replaces: undefined });
+    return created;
+  };
+
+  const showErrors = (found: Errors) => {
+    setErrors(found);
+    requestAnimationFrame(() => summaryRef.current?.focus());
+  };
+
+  const fieldErrors = (e: ApiError): Errors => ({
+    reason: e.fieldMessage('reason'),
+    painLevel: e.fieldMessage('painLevel'),
+    onsetDate: e.fieldMessage('onsetDate'),
+    neededBy: e.fieldMessage('neededBy'),
+    frequencyWeeks: e.fieldMessage('plan.frequencyWeeks'),
+    sessionsPerWeek: e.fieldMessage('plan.sessionsPerWeek'),
+    sessions: e.fieldMessage('plan.sessions'),
+    durationWeeks: e.fieldMessage('plan.durationWeeks'),
+    reviewBy: e.fieldMessage('plan.reviewBy'),
+    goals: e.fieldMessage('plan.goals'),
+    pressure: e.fieldMessage('plan.pressure'),
+    precautions: e.fieldMessage('plan.precautions'),
+    reportEveryWeeks: e.fieldMessage('plan.reportEveryWeeks'),
+    emergencyAdvice: e.fieldMessage('emergencyAdviceGiven'),
+  });
+
+  /** For the first attachment: the draft, saved now if there is none yet (null when the form is not valid). */
+  const ensureDraft = async (): Promise<Referral | null> => {
+    if (draft) return draft;
+    const found = validate(false);
+    setFailure(null);
+    if (Object.keys(found).length > 0) {
+      showErrors(found);
+      return null;
+    }
+    try {
+      return await save();
+    } catch (e) {
+      setFailure(e);
+      if (e instanceof ApiError) showErrors(fieldErrors(e));
+      return null;
+    }
+  };
+
   const submit = async (event: FormEvent, send: boolean) => {
     event.preventDefault();
-    const found = validate();
+    const found = validate(send);
     setErrors(found);
     setFailure(null);
     if (Object.keys(found).length > 0) {
@@ -257,58 +417,13 @@ export function NewReferralPage() {
       return;
     }
     setBusy(send ? 'send' : 'draft');
-    const payload = body();
-    const serialized = JSON.stringify(payload);
-    // The same body retried (a lost answer) keeps its Idempotency-Key: one referral, never two.
-    if (idempotency.current?.body !== serialized) idempotency.current = { key: crypto.randomUUID(), body: serialized };
     let created: Referral;
     try {
-      if (followed) {
-        created = await call(
-          api.POST('/api/v1/referrals/{id}/follow-up', {
-            params: { path: { id: followed.id } },
-            body: {
-              recipientId: recipient!.id,
-              plan: plan(),
-              reason: payload.reason,
-              observations: payload.observations ?? undefined,
-            },
-          }),
-        );
-        // Consent is the PT clinic's to record on its copy of the patient, as for any patient.
-        if (consentGiven) {
-          await call(
-            api.POST('/api/v1/patients/{id}/consents', {
-              params: { path: { id: created.patientId } },
-              body: { scope: 'referral_sharing' },
-            }),
-          );
-        }
-      } else {
-        created = await call(
-          api.POST('/api/v1/referrals', { body: payload, params: { header: { 'Idempotency-Key': idempotency.current.key } } }),
-        );
-      }
+      created = await save();
     } catch (e) {
       setBusy(null);
       setFailure(e);
-      if (e instanceof ApiError) {
-        setErrors({
-          reason: e.fieldMessage('reason'),
-          painLevel: e.fieldMessage('painLevel'),
-          onsetDate: e.fieldMessage('onsetDate'),
-          neededBy: e.fieldMessage('neededBy'),
-          frequencyWeeks: e.fieldMessage('plan.frequencyWeeks'),
-          sessionsPerWeek: e.fieldMessage('plan.sessionsPerWeek'),
-          sessions: e.fieldMessage('plan.sessions'),
-          durationWeeks: e.fieldMessage('plan.durationWeeks'),
-          reviewBy: e.fieldMessage('plan.reviewBy'),
-          goals: e.fieldMessage('plan.goals'),
-          pressure: e.fieldMessage('plan.pressure'),
-          precautions: e.fieldMessage('plan.precautions'),
-          reportEveryWeeks: e.fieldMessage('plan.reportEveryWeeks'),
-        });
-      }
+      if (e instanceof ApiError) setErrors(fieldErrors(e));
       requestAnimationFrame(() => summaryRef.current?.focus());
       return;
     }
@@ -330,7 +445,7 @@ export function NewReferralPage() {
         setFlash({ tone: 'error', text: `The referral was saved as a draft but not sent: ${errorMessage(e)}` });
       }
     } else {
-      setFlash({ tone: 'success', text: 'Draft saved. Add attachments, then send it when ready.' });
+      setFlash({ tone: 'success', text: 'Draft saved. Record the consent if it is missing, then send it when ready.' });
     }
     navigate(`/referrals/${created.id}`);
   };
@@ -340,9 +455,12 @@ export function NewReferralPage() {
   return (
     <>
       <div className="page-head">
-        <h1 tabIndex={-1}>{maintenance ? 'New maintenance-massage referral' : 'New injury referral'}</h1>
-        <Link to="/">Back to referrals</Link>
+        <h1 tabIndex={-1}>
+          {draftId ? 'Edit draft referral' : maintenance ? 'New maintenance-massage referral' : 'New injury referral'}
+        </h1>
+        {draft ? <Link to={`/referrals/${draft.id}`}>Back to the draft</Link> : <Link to="/">Back to referrals</Link>}
       </div>
+      {draftLoading && <Loading label="Loading the draft" lines={6} />}
       {replaced && (
         <Notice tone="info">
           Redirecting the {replaced.status} referral to {recipientParty(replaced).fullName}: choose another recipient.
@@ -362,11 +480,20 @@ export function NewReferralPage() {
         )}
       </div>
 
+      <EmergencyScreen
+        step={1}
+        redFlags={details.redFlags}
+        onRedFlags={(v) => set('redFlags', v)}
+        adviceGiven={details.emergencyAdviceGiven}
+        onAdviceGiven={(v) => set('emergencyAdviceGiven', v)}
+        error={errors.emergencyAdvice}
+      />
+
       <section className="card" aria-labelledby="patient-heading">
         <h2 id="patient-heading">
-          <span className="step">1</span> Patient
+          <span className="step">2</span> Patient
         </h2>
-        {followed ? (
+        {followed && !patient ? (
           <div className="stack" data-testid="follow-up-patient">
             <p>
               <strong>{fullName(followed.patient)}</strong>, born {formatDate(followed.patient.dateOfBirth)}: from the injury
@@ -384,7 +511,7 @@ export function NewReferralPage() {
 
       <section className="card" aria-labelledby="recipient-heading">
         <h2 id="recipient-heading">
-          <span className="step">2</span> {maintenance ? 'Massage therapist' : 'Physical therapist'}
+          <span className="step">3</span> {maintenance ? 'Massage therapist' : 'Physical therapist'}
         </h2>
         {inviting ? (
           <div className="stack">
@@ -423,7 +550,7 @@ export function NewReferralPage() {
 
       <form className="card stack" onSubmit={(e) => void submit(e, true)} noValidate aria-labelledby="details-heading">
         <h2 id="details-heading">
-          <span className="step">3</span> Referral
+          <span className="step">4</span> Referral
         </h2>
         <Field
           label={maintenance ? 'Why maintenance massage' : 'Reason for referral'}
@@ -505,24 +632,6 @@ export function NewReferralPage() {
               />
             )}
           </Field>
-        </div>
-
-        <CheckboxGroup
-          legend="Red flags"
-          name="redFlags"
-          hint="Tick any sign you noticed. Any red flag makes the referral urgent."
-          options={reference.redFlags}
-          value={details.redFlags}
-          onChange={(v) => set('redFlags', v as RedFlag[])}
-          label={redFlagLabel}
-        />
-        <div className="red-flag-slot" aria-live="polite">
-          {urgentRequired && (
-            <div className="panel panel-warning" data-testid="red-flag-guidance">
-              <p className="panel-title">This referral must be urgent</p>
-              <p>{reference.redFlagGuidance}</p>
-            </div>
-          )}
         </div>
 
         <fieldset className="fieldset" aria-describedby={urgentRequired ? 'priority-locked' : undefined}>
@@ -706,9 +815,18 @@ export function NewReferralPage() {
           </fieldset>
         )}
 
+        <fieldset className="fieldset">
+          <legend>Attachments</legend>
+          <DraftAttachments
+            attachments={draft?.attachments ?? []}
+            ensureDraft={ensureDraft}
+            onUploaded={(updated) => setDraft(updated)}
+          />
+        </fieldset>
+
         {patient && !sharingConsent(patient) && (
           <Notice tone="warning">
-            Record the patient’s consent to sharing (step 1) before sending; you can still save a draft.
+            Record the patient’s consent to sharing (step 2) before sending; you can still save a draft.
           </Notice>
         )}
         {failure !== null && !(failure instanceof ApiError && failure.status === 400) && (
@@ -726,7 +844,6 @@ export function NewReferralPage() {
           >
             {busy === 'draft' ? 'Saving…' : 'Save as draft'}
           </button>
-          <span className="muted small">Attachments can be added to a draft before it is sent.</span>
         </div>
       </form>
     </>
@@ -743,6 +860,23 @@ const goalLines = (text: string) =>
     .split('\n')
     .map((g) => g.trim())
     .filter(Boolean);
+
+/** A draft back in the form's terms (editing it). */
+function referralDetails(r: Referral): Details {
+  return {
+    ...EMPTY,
+    reason: r.reason,
+    bodyRegions: r.bodyRegions as BodyRegion[],
+    observations: r.observations ?? '',
+    painLevel: r.painLevel === null ? '' : String(r.painLevel),
+    onsetDate: r.onsetDate ?? '',
+    neededBy: r.neededBy ?? '',
+    redFlags: r.redFlags as RedFlag[],
+    emergencyAdviceGiven: r.emergencyAdviceGiven,
+    priority: r.priority as Priority,
+    ...(r.plan ? planDetails(r.plan) : {}),
+  };
+}
 
 /** A stored plan back in the form's terms (redirecting a referral). */
 function planDetails(plan: Referral['plan'] & object): Partial<Details> {

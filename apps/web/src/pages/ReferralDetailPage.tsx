@@ -4,6 +4,7 @@ import { type ApiError, errorMessage } from '../api/problem';
 import type { Referral, ReferralAction, ReferralEvent } from '../api/types';
 import { ReferralAttachments } from '../components/Attachments';
 import { Conversation } from '../components/Conversation';
+import { DraftPanel } from '../components/DraftPanel';
 import { ErrorPanel, Loading, Notice } from '../components/Feedback';
 import { NOTIFICATIONS_CHANGED } from '../components/NotificationBell';
 import { MeasuresChart } from '../components/MeasuresChart';
@@ -180,6 +181,12 @@ export function ReferralDetailPage({ id }: { id: string }) {
                 <>
                   <dt>Red flags</dt>
                   <dd className="text-danger">{r.redFlags.map(redFlagLabel).join('; ')}</dd>
+                  {r.emergencyAdviceGiven && (
+                    <>
+                      <dt>Emergency advice</dt>
+                      <dd>The client was told to seek emergency care now</dd>
+                    </>
+                  )}
                 </>
               )}
               {r.appointmentAt && (
@@ -286,12 +293,19 @@ export function ReferralDetailPage({ id }: { id: string }) {
           <section className="card detail-actions no-print" aria-labelledby="actions-heading">
             <h2 id="actions-heading">What you can do</h2>
             <p className="muted small">
-              {side === 'sender'
-                ? 'You sent this referral.'
-                : side === 'recipient'
-                  ? 'This referral was sent to you.'
-                  : 'You act for your clinic.'}
+              {r.status === 'draft'
+                ? 'This referral is a draft: it has not been sent.'
+                : side === 'sender'
+                  ? r.sentAt
+                    ? 'You sent this referral.'
+                    : 'You wrote this referral; it was never sent.'
+                  : side === 'recipient'
+                    ? 'This referral was sent to you.'
+                    : 'You act for your clinic.'}
             </p>
+            {r.status === 'draft' && r.allowedActions.includes('send') && (
+              <DraftPanel referral={r} onUpdated={(updated) => referral.setData(updated)} />
+            )}
             <ReferralActions referral={r} onDone={done} onConflict={(e) => void conflict(e)} />
             {REDIRECTABLE.has(r.status) && side === 'sender' && (
               <p>

@@ -18,6 +18,7 @@ import { ReferralInvites1764255000000 } from './1764255000000-ReferralInvites';
 import { OutboxWakeIdleRelay1764258000000 } from './1764258000000-OutboxWakeIdleRelay';
 import { LiveEvents1764259000000 } from './1764259000000-LiveEvents';
 import { ReferralProgress1764260000000 } from './1764260000000-ReferralProgress';
+import { EmergencyAdvice1764261000000 } from './1764261000000-EmergencyAdvice';
 
 /** Every migration, in order. Listed explicitly: glob paths break in a Nest monorepo build. */
 export const MIGRATIONS = [
@@ -41,4 +42,5 @@ export const MIGRATIONS = [
   OutboxWakeIdleRelay1764258000000,
   LiveEvents1764259000000,
   ReferralProgress1764260000000,
+  EmergencyAdvice1764261000000,
 ];

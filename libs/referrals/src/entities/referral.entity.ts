@@ -118,6 +118,10 @@ export class ReferralEntity {
   @Column({ name: 'red_flags', type: 'text', array: true, default: () => "'{}'" })
   redFlags: string[];
 
+  /** The sender told the client to seek emergency care now (needed to send with an emergency red flag). */
+  @Column({ name: 'emergency_advice_given', type: 'boolean', default: false })
+  emergencyAdviceGiven: boolean;
+
   @Column({ type: 'jsonb', nullable: true })
   plan: MaintenancePlan | null;
 

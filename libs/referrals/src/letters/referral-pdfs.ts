@@ -1,9 +1,7 @@
+import { EMERGENCY_RED_FLAGS } from '@referloop/common';
 import PDFDocument from 'pdfkit';
 import { humanize, winAnsi } from './pdf-text';
 import { type DocumentParty, progressReports, type ReferralDocument } from './referral-document';
-
-/** Red flags that are emergency signs (possible cauda equina or DVT): the letter says to seek care now. */
-export const EMERGENCY_RED_FLAGS: readonly string[] = ['saddle_numbness', 'bladder_bowel_change', 'calf_swelling_redness'];
 
 export const CONFIDENTIAL_FOOTER = 'Confidential health information';
 
@@ -371,7 +369,7 @@ export function renderReferralLetter(document: ReferralDocument): Promise<Buffer
     const adviceGiven = referral.emergency_advice_given === true;
     layout.bullets(
       referral.red_flags.map((flag) =>
-        EMERGENCY_RED_FLAGS.includes(flag)
+        (EMERGENCY_RED_FLAGS as readonly string[]).includes(flag)
           ? {
               text: `${humanize(flag)} (emergency sign)`,
               note:

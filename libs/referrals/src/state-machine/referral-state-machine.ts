@@ -54,6 +54,7 @@ export type FieldRule = 'required' | 'optional';
 
 export const REFERRAL_EVENT_TYPES = [
   'created',
+  'draft_updated',
   'sent',
   'acknowledged',
   'accepted',

@@ -1,4 +1,13 @@
-import { CSV_COLUMNS, inputColumns, REFERRAL_COLUMNS, REFERRAL_SELECT_LIST, referralInsert, viewColumns } from './columns';
+import {
+  CSV_COLUMNS,
+  draftEditSets,
+  EDIT_KEYS,
+  inputColumns,
+  REFERRAL_COLUMNS,
+  REFERRAL_SELECT_LIST,
+  referralInsert,
+  viewColumns,
+} from './columns';
 import type { ReferralColumns } from './columns';
 import { SYSTEM_TRANSITIONS, TRANSITIONS } from '../state-machine/referral-state-machine';
 
@@ -47,6 +56,41 @@ describe('the referral column registry', () => {
     expect(view).not.toHaveProperty('pFirstName');
     expect(inputColumns({ painLevel: 3 })).toEqual({ observations: null, painLevel: 3, onsetDate: null, neededBy: null });
     expect(CSV_COLUMNS).toEqual([]);
+  });
+});
+
+describe('draft edits from the registry', () => {
+  it('lets a draft edit write the create fields, never the sender, the links or the lifecycle', () => {
+    expect([...EDIT_KEYS].sort()).toEqual(
+      [
+        'bodyRegions',
+        'emergencyAdviceGiven',
+        'kind',
+        'neededBy',
+        'observations',
+        'onsetDate',
+        'painLevel',
+        'patientId',
+        'plan',
+        'priority',
+        'reason',
+        'recipientClinicId',
+        'recipientId',
+        'recipientInviteId',
+        'redFlags',
+      ].sort(),
+    );
+  });
+
+  it('sets only the fields given (null clears), each value a parameter with its cast, in registry order', () => {
+    const sets = draftEditSets({ redFlags: ['saddle_numbness'], observations: null, emergencyAdviceGiven: true });
+    expect(sets.map((set) => set.text)).toEqual([
+      '"observations" = $1::text',
+      '"red_flags" = $1::text[]',
+      '"emergency_advice_given" = $1::boolean',
+    ]);
+    expect(sets.map((set) => set.values)).toEqual([[null], [['saddle_numbness']], [true]]);
+    expect(draftEditSets({})).toEqual([]);
   });
 });
 

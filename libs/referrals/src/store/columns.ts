@@ -13,15 +13,16 @@ import type { ReferralStatus } from '../state-machine/referral-state-machine';
  * - `view`: copied as it is into `ReferralView` under its (camelCase) name;
  * - `insert`: written by `INSERT INTO referrals` on create (the store's `insertReferral` needs it);
  * - `input`: taken from the create body as it is (`null` when left out) — a plain optional field;
+ * - `edit`: a draft edit (`PATCH /referrals/:id`) may write it (`ReferralDraftEdit`, {@link draftEditSets});
  * - `csv`: a column of the CSV export (appended after its fixed columns), with its header.
  * Every entry with a `select` is in the view's SELECT list, aliased to its name.
  */
-type Flag = 'view' | 'insert' | 'input';
+type Flag = 'view' | 'insert' | 'input' | 'edit';
 
 export interface Column<T, F extends Flag> {
   /** The expression the view's SELECT reads (over `r`, the referral, and its joins), or null: insert only. */
   readonly select: Sql | null;
-  /** The column a create writes, with the cast of its parameter. */
+  /** The column a create (or a draft edit) writes, with the cast of its parameter. */
   readonly insert: { column: string; cast: SqlCast } | null;
   readonly flags: readonly F[];
   /** The header of its CSV column, if exported. */
@@ -60,6 +61,7 @@ const DB_COLUMNS = [
   'onset_date',
   'needed_by',
   'red_flags',
+  'emergency_advice_given',
   'plan',
   'replaces_id',
   'previous_id',
@@ -91,7 +93,10 @@ const column =
     const read = options.read ?? 'value';
     return {
       select: read === 'iso' ? isoUtc(ref) : read === 'text' ? sql`${ref}::text` : ref,
-      insert: (flags as readonly Flag[]).includes('insert') ? { column: name, cast } : null,
+      insert:
+        (flags as readonly Flag[]).includes('insert') || (flags as readonly Flag[]).includes('edit')
+          ? { column: name, cast }
+          : null,
       flags,
       csv: options.csv,
     };
@@ -123,27 +128,29 @@ export interface FollowUpParties {
 
 export const REFERRAL_COLUMNS = {
   id: column<string>()('id', 'uuid', ['view']),
-  kind: column<string>()('kind', 'text', ['view', 'insert']),
+  kind: column<string>()('kind', 'text', ['view', 'insert', 'edit']),
   status: column<ReferralStatus>()('status', 'text', ['view', 'insert']),
   version: column<number>()('version', 'int', ['view']),
-  patientId: column<string>()('patient_id', 'uuid', ['view', 'insert']),
+  patientId: column<string>()('patient_id', 'uuid', ['view', 'insert', 'edit']),
   senderId: column<string>()('sender_id', 'uuid', ['view', 'insert']),
   senderClinicId: column<string>()('sender_clinic_id', 'uuid', ['insert']),
   /** Null while the recipient is a pending invite (see `recipientInviteId`). */
-  recipientId: column<string | null>()('recipient_id', 'uuid', ['view', 'insert']),
-  recipientClinicId: column<string | null>()('recipient_clinic_id', 'uuid', ['insert']),
-  recipientInviteId: column<string | null>()('recipient_invite_id', 'uuid', ['insert']),
+  recipientId: column<string | null>()('recipient_id', 'uuid', ['view', 'insert', 'edit']),
+  recipientClinicId: column<string | null>()('recipient_clinic_id', 'uuid', ['insert', 'edit']),
+  recipientInviteId: column<string | null>()('recipient_invite_id', 'uuid', ['insert', 'edit']),
   createdBy: insertOnly<string>()('created_by', 'uuid'),
-  priority: column<string>()('priority', 'text', ['view', 'insert']),
-  reason: column<string>()('reason', 'text', ['view', 'insert']),
-  bodyRegions: column<string[]>()('body_regions', 'text[]', ['view', 'insert']),
-  observations: column<string | null>()('observations', 'text', ['view', 'insert', 'input']),
-  painLevel: column<number | null>()('pain_level', 'int', ['view', 'insert', 'input']),
-  onsetDate: column<string | null>()('onset_date', 'date', ['view', 'insert', 'input'], { read: 'text' }),
-  neededBy: column<string | null>()('needed_by', 'date', ['view', 'insert', 'input'], { read: 'text' }),
-  redFlags: column<string[]>()('red_flags', 'text[]', ['view', 'insert']),
+  priority: column<string>()('priority', 'text', ['view', 'insert', 'edit']),
+  reason: column<string>()('reason', 'text', ['view', 'insert', 'edit']),
+  bodyRegions: column<string[]>()('body_regions', 'text[]', ['view', 'insert', 'edit']),
+  observations: column<string | null>()('observations', 'text', ['view', 'insert', 'input', 'edit']),
+  painLevel: column<number | null>()('pain_level', 'int', ['view', 'insert', 'input', 'edit']),
+  onsetDate: column<string | null>()('onset_date', 'date', ['view', 'insert', 'input', 'edit'], { read: 'text' }),
+  neededBy: column<string | null>()('needed_by', 'date', ['view', 'insert', 'input', 'edit'], { read: 'text' }),
+  redFlags: column<string[]>()('red_flags', 'text[]', ['view', 'insert', 'edit']),
+  /** The sender told the client to seek emergency care now: sending with an emergency red flag needs it. */
+  emergencyAdviceGiven: column<boolean>()('emergency_advice_given', 'boolean', ['view', 'insert', 'edit']),
   /** Shown through `maintenancePlanView` (plans stored before a field existed read with defaults). */
-  plan: column<Partial<MaintenancePlan> | null>()('plan', 'jsonb', ['insert']),
+  plan: column<Partial<MaintenancePlan> | null>()('plan', 'jsonb', ['insert', 'edit']),
   replacesId: column<string | null>()('replaces_id', 'uuid', ['view', 'insert']),
   previousId: column<string | null>()('previous_id', 'uuid', ['view', 'insert']),
   appointmentAt: column<string | null>()('appointment_at', 'timestamptz', ['view'], { read: 'iso' }),
@@ -200,6 +207,8 @@ export type ReferralColumns = { [K in SelectedKeys]: ValueOf<Registry[K]> };
 export type ReferralViewColumns = { [K in KeysWith<'view'>]: ValueOf<Registry[K]> };
 /** Every column a create writes. */
 export type ReferralInsert = { [K in KeysWith<'insert'>]: ValueOf<Registry[K]> };
+/** What a draft edit may write: any of the registry's `edit` entries (left out: unchanged). */
+export type ReferralDraftEdit = Partial<{ [K in KeysWith<'edit'>]: ValueOf<Registry[K]> }>;
 /** The plain optional fields of a create body (stored as given, null when left out). */
 export type ReferralInputColumns = { [K in KeysWith<'input'>]?: ValueOf<Registry[K]> };
 
@@ -209,6 +218,8 @@ const SELECTED = keys.filter((key) => REFERRAL_COLUMNS[key].select !== null) as 
 const VIEW_KEYS = keys.filter((key) => has(key, 'view')) as KeysWith<'view'>[];
 const INSERT_KEYS = keys.filter((key) => has(key, 'insert')) as KeysWith<'insert'>[];
 const INPUT_KEYS = keys.filter((key) => has(key, 'input')) as KeysWith<'input'>[];
+/** The registry's `edit` entries: the fields a draft edit may change. */
+export const EDIT_KEYS = keys.filter((key) => has(key, 'edit')) as KeysWith<'edit'>[];
 
 /** The SELECT list of the referral view, each entry aliased to its registry name. */
 export const REFERRAL_SELECT_LIST: Sql = sql.join(
@@ -239,6 +250,14 @@ export function referralInsert(values: ReferralInsert): Sql {
     return sql.param(values[key], cast);
   });
   return sql`INSERT INTO referrals (${sql.join(names.map((name) => sql.identifier(DB_COLUMNS, name)))}) VALUES (${sql.join(params)})`;
+}
+
+/** The SET items of a draft edit: one per `edit` entry given, in registry order (names only from the registry). */
+export function draftEditSets(values: ReferralDraftEdit): Sql[] {
+  return EDIT_KEYS.filter((key) => values[key] !== undefined).map((key) => {
+    const { column, cast } = REFERRAL_COLUMNS[key].insert as { column: ReferralDbColumn; cast: SqlCast };
+    return sql`${sql.identifier(DB_COLUMNS, column)} = ${sql.param(values[key], cast)}`;
+  });
 }
 
 /** The CSV export's registry columns (appended after its fixed columns, so added fields never shift the others). */

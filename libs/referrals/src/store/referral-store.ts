@@ -14,7 +14,7 @@ import {
   TERMINAL_STATUSES,
   type Transition,
 } from '../state-machine/referral-state-machine';
-import { type ReferralInsert, referralInsert } from './columns';
+import { draftEditSets, type ReferralDraftEdit, type ReferralInsert, referralInsert } from './columns';
 import { progressInsert } from './progress-store';
 import {
   detailedReferralSelect,
@@ -50,6 +50,8 @@ export interface BaseRow {
   recipientActive: boolean;
   hasSharingConsent: boolean;
   hasPlan: boolean;
+  redFlags: string[];
+  emergencyAdviceGiven: boolean;
 }
 
 /** What creating a referral checks, read in one query. Columns are null when the row does not exist. */
@@ -69,6 +71,39 @@ export interface CreateFacts {
   replacedRecipientId: string | null;
   replacedRecipientClinicId: string | null;
   replacedSentAt: Date | null;
+}
+
+/**
+ * A draft as it is stored, with every fact the create-time rules read for the draft as an edit
+ * would leave it: the sender's role, whether the (new or current) patient belongs to the caller's
+ * clinic, the (new or current) recipient as the directory lists them, and the role of a pending invite.
+ */
+export interface DraftFacts {
+  id: string;
+  status: ReferralStatus;
+  version: number;
+  kind: ReferralKind;
+  senderId: string;
+  senderClinicId: string;
+  recipientId: string | null;
+  recipientClinicId: string | null;
+  recipientInviteId: string | null;
+  sentAt: Date | null;
+  priority: 'routine' | 'urgent';
+  redFlags: string[];
+  neededBy: string | null;
+  hasPlan: boolean;
+  previousId: string | null;
+  senderRole: Role;
+  /** The merged patient is one of the caller's clinic. */
+  patientFound: boolean;
+  /** The merged directory recipient, when listed (a practitioner who joined, licensed today, active); null otherwise. */
+  directoryRole: Role | null;
+  directoryClinicId: string | null;
+  directoryLicenceExpiresOn: string | null;
+  directoryAccepting: boolean | null;
+  /** The role the current pending invite was made for (null when the recipient is a directory practitioner). */
+  inviteRole: Role | null;
 }
 
 /** A timeline event about to be appended; its referral is the row the same statement changes. */
@@ -175,7 +210,7 @@ export class ReferralStore {
               t.accepting_referrals AS "recipientAccepting", t.deactivated_at IS NULL AS "recipientActive",
               EXISTS (SELECT 1 FROM patient_consents c
                        WHERE c.patient_id = r.patient_id AND c.scope = 'referral_sharing' AND c.revoked_at IS NULL) AS "hasSharingConsent",
-              r.plan IS NOT NULL AS "hasPlan"
+              r.plan IS NOT NULL AS "hasPlan", r.red_flags AS "redFlags", r.emergency_advice_given AS "emergencyAdviceGiven"
          FROM referrals r
          JOIN users s ON s.id = r.sender_id
          LEFT JOIN users t ON t.id = r.recipient_id
@@ -290,7 +325,7 @@ export class ReferralStore {
            WHERE id = ${sql.param(id, 'uuid')} AND version = ${sql.param(expectedVersion, 'int')} RETURNING *`,
       event,
       audit,
-      recorded,
+      { progress: recorded },
     );
   }
 
@@ -321,6 +356,71 @@ export class ReferralStore {
            WHERE id = ${sql.param(id, 'uuid')} AND version = ${sql.param(version, 'int')} RETURNING *`,
       event,
       audit,
+    );
+  }
+
+  /**
+   * A draft edit's read: the referral and the facts of the draft as the edit would leave it, whoever's
+   * it is (the caller then decides with `partiesOf`). `patientId` and `recipientId` are the values the
+   * edit gives (undefined: the current ones); the patient is looked up in the caller's clinic only.
+   */
+  async draftFacts(
+    manager: EntityManager,
+    scope: ClinicScope,
+    id: string,
+    lookup: { patientId?: string; recipientId?: string | null; today: string },
+  ): Promise<DraftFacts | undefined> {
+    // Fixed text: a null parameter with its "given" flag keeps one prepared statement for every edit.
+    const patientGiven = lookup.patientId !== undefined;
+    const recipientGiven = lookup.recipientId !== undefined;
+    const [row] = await queryRows<DraftFacts>(
+      manager,
+      sql`SELECT r.id, r.status, r.version, r.kind, r.sender_id AS "senderId", r.sender_clinic_id AS "senderClinicId",
+              r.recipient_id AS "recipientId", r.recipient_clinic_id AS "recipientClinicId",
+              r.recipient_invite_id AS "recipientInviteId", r.sent_at AS "sentAt", r.priority, r.red_flags AS "redFlags",
+              r.needed_by::text AS "neededBy", r.plan IS NOT NULL AS "hasPlan", r.previous_id AS "previousId", s.role AS "senderRole",
+              EXISTS (SELECT 1 FROM patients p
+                       WHERE p.id = CASE WHEN ${sql.param(patientGiven, 'boolean')} THEN ${sql.param(lookup.patientId ?? null, 'uuid')} ELSE r.patient_id END
+                         AND ${scope.owns(sql`p.clinic_id`)}) AS "patientFound",
+              t.role AS "directoryRole", t.clinic_id AS "directoryClinicId",
+              t.licence_expires_on::text AS "directoryLicenceExpiresOn", t.accepting_referrals AS "directoryAccepting",
+              ri.role AS "inviteRole"
+         FROM referrals r
+         JOIN users s ON s.id = r.sender_id
+         LEFT JOIN users t ON t.id = CASE WHEN ${sql.param(recipientGiven, 'boolean')} THEN ${sql.param(lookup.recipientId ?? null, 'uuid')} ELSE r.recipient_id END
+                          AND t.role = ANY(${sql.param(PRACTITIONER_ROLES, 'text[]')})
+                          AND t.licence_expires_on >= ${sql.param(lookup.today, 'date')}
+                          AND t.activated_at IS NOT NULL AND t.deactivated_at IS NULL
+         LEFT JOIN referral_invites ri ON ri.id = r.recipient_invite_id AND r.recipient_id IS NULL
+        WHERE r.id = ${sql.param(id, 'uuid')}`,
+      PREPARED,
+    );
+    return row;
+  }
+
+  /**
+   * Writes a draft edit (the registry's `edit` fields given), conditional on the version read and on
+   * the referral still being a draft, with its `draft_updated` event, outbox and audit rows: one
+   * statement. No row: someone changed it meanwhile (another edit, a send), and nothing was written.
+   * Its text depends on which fields are given, so it is not prepared (edits are rare).
+   */
+  updateDraft(
+    manager: EntityManager,
+    id: string,
+    expectedVersion: number,
+    values: ReferralDraftEdit,
+    event: NewEvent,
+    audit: ChangeAudit,
+  ): Promise<ReferralRow | undefined> {
+    const sets = [...draftEditSets(values), sql`version = version + 1`, sql`updated_at = now()`];
+    return this.commitChange(
+      manager,
+      sql`UPDATE referrals SET ${sql.join(sets)}
+           WHERE id = ${sql.param(id, 'uuid')} AND version = ${sql.param(expectedVersion, 'int')} AND status = 'draft'
+       RETURNING *`,
+      event,
+      audit,
+      { prepare: false },
     );
   }
 
@@ -524,8 +624,10 @@ export class ReferralStore {
     change: Sql,
     event: NewEvent,
     audit: ChangeAudit,
-    progress?: Sql,
+    /** `progress`: a progress report written with the event (report-progress); `prepare: false` for texts that vary. */
+    options: { progress?: Sql; prepare?: boolean } = {},
   ): Promise<ReferralRow | undefined> {
+    const { progress } = options;
     const outbox = outboxInsert(
       sql`event`,
       { referralId: sql`referral_id`, referralEventId: sql`id` },
@@ -555,7 +657,7 @@ export class ReferralStore {
           : sql.empty
       }
       ${progress ? DETAILED_CHANGED_PROGRESS : DETAILED_CHANGED}`;
-    const [row] = await queryRows<ReferralRow>(manager, statement, PREPARED);
+    const [row] = await queryRows<ReferralRow>(manager, statement, { prepare: options.prepare ?? true });
     return row;
   }
 }

@@ -1,0 +1,106 @@
+import { useRef, useState } from 'react';
+import { api, call } from '../api/client';
+import { errorMessage } from '../api/problem';
+import type { Attachment, Referral } from '../api/types';
+import { Notice } from './Feedback';
+
+const MAX_BYTES = 10 * 1024 * 1024;
+const ACCEPT = '.pdf,.png,.jpg,.jpeg,application/pdf,image/png,image/jpeg';
+
+interface Props {
+  attachments: Attachment[];
+  /**
+   * The draft to attach to: the form saves one first when there is none yet. Answers null when the
+   * form cannot be saved (its errors are then shown by the form).
+   */
+  ensureDraft: () => Promise<Referral | null>;
+  /** The draft re-read after the upload (its attachments and version). */
+  onUploaded: (draft: Referral) => void;
+}
+
+/**
+ * Attachments while composing a referral: the first file saves the form as a draft (attachments
+ * belong to a referral), and the form goes on editing that draft. Not a <form> of its own: it sits
+ * beside the referral form, and Enter in it must not send the referral.
+ */
+export function DraftAttachments({ attachments, ensureDraft, onUploaded }: Props) {
+  const input = useRef<HTMLInputElement>(null);
+  const [busy, setBusy] = useState(false);
+  const [message, setMessage] = useState<{ tone: 'success' | 'error'; text: string } | null>(null);
+
+  const upload = async () => {
+    const file = input.current?.files?.[0];
+    if (!file) {
+      setMessage({ tone: 'error', text: 'Choose a file first.' });
+      return;
+    }
+    if (file.size > MAX_BYTES) {
+      setMessage({ tone: 'error', text: 'Files up to 10 MB only.' });
+      return;
+    }
+    setBusy(true);
+    setMessage(null);
+    try {
+      const draft = await ensureDraft();
+      if (!draft) {
+        setMessage({
+          tone: 'error',
+          text: 'Fill in the patient, the recipient and the reason first: the file is kept with the draft.',
+        });
+        return;
+      }
+      await call(
+        api.POST('/api/v1/referrals/{id}/attachments', {
+          params: { path: { id: draft.id } },
+          body: { file: '' },
+          bodySerializer: () => {
+            const form = new FormData();
+            form.append('file', file, file.name);
+            return form;
+          },
+        }),
+      );
+      if (input.current) input.current.value = '';
+      onUploaded(await call(api.GET('/api/v1/referrals/{id}', { params: { path: { id: draft.id } } })));
+      setMessage({ tone: 'success', text: `${file.name} attached to the draft.` });
+    } catch (e) {
+      setMessage({ tone: 'error', text: errorMessage(e) });
+    } finally {
+      setBusy(false);
+    }
+  };
+
+  return (
+    <div className="stack" data-testid="draft-attachments">
+      {attachments.length === 0 ? (
+        <p className="muted">No attachments yet.</p>
+      ) : (
+        <ul className="attachment-list" aria-label="Attached files">
+          {attachments.map((a) => (
+            <li key={a.id}>{a.fileName}</li>
+          ))}
+        </ul>
+      )}
+      {message && <Notice tone={message.tone}>{message.text}</Notice>}
+      <div className="upload">
+        <label htmlFor="draft-attachment-file">Add a file (PDF, PNG or JPEG, up to 10 MB)</label>
+        <p className="hint" id="draft-attachment-hint">
+          The first file saves the referral as a draft; it is sent with the referral.
+        </p>
+        <div className="upload-row">
+          <input
+            id="draft-attachment-file"
+            ref={input}
+            type="file"
+            name="file"
+            accept={ACCEPT}
+            aria-describedby="draft-attachment-hint"
+          />
+          <button type="button" className="button button-secondary" disabled={busy} onClick={() => void upload()}>
+            {busy ? 'Uploading…' : 'Attach'}
+          </button>
+        </div>
+      </div>
+    </div>
+  );
+}
