@@ -1,6 +1,6 @@
 import { createSecretKey, randomBytes } from 'node:crypto';
 import { sign, type SignOptions } from 'jsonwebtoken';
-import { verifyAccessToken } from './access-token';
+import { AccessTokenVerifier, verifyAccessToken } from './access-token';
 
 const secret = randomBytes(32).toString('hex');
 const check = { key: createSecretKey(Buffer.from(secret)), issuer: 'referloop', audience: 'referloop-api' };
@@ -50,5 +50,34 @@ describe('verifyAccessToken', () => {
     ['whose payload is not an object', () => sign('[1]', secret, { algorithm: 'HS256', header: { alg: 'HS256', typ: 'JWT' } })],
   ])('refuses a token %s', (_label, make) => {
     expect(verifyAccessToken(make(), check)).toBeUndefined();
+  });
+});
+
+describe('AccessTokenVerifier', () => {
+  it('answers the same claims the second time and still refuses the token once it has expired', () => {
+    const verifier = new AccessTokenVerifier(check);
+    const token = issued();
+    const exp = (verifier.verify(token) as { exp: number }).exp;
+    expect(verifier.verify(token)).toMatchObject(claims);
+    expect(verifier.verify(token, exp * 1000)).toBeUndefined();
+    expect(verifier.verify(token, (exp - 1) * 1000)).toMatchObject(claims);
+  });
+
+  it('refuses a tampered token every time, also after the genuine one was verified', () => {
+    const verifier = new AccessTokenVerifier(check);
+    const token = issued();
+    const [header, , signature] = token.split('.');
+    const forged = `${header}.${b64({ ...claims, cid: 'clinic-2', iss: 'referloop', aud: 'referloop-api', exp: nowSeconds() + 300 })}.${signature}`;
+    expect(verifier.verify(token)).toMatchObject(claims);
+    expect(verifier.verify(forged)).toBeUndefined();
+    expect(verifier.verify(forged)).toBeUndefined();
+    expect(verifier.verify(`${token}A`)).toBeUndefined();
+  });
+
+  it('keeps verifying correctly when more tokens come than it remembers', () => {
+    const verifier = new AccessTokenVerifier(check, 2);
+    const tokens = [1, 2, 3, 4, 5].map((n) => signed({ sid: `session-${n}` }, { expiresIn: 300 }));
+    for (const token of [...tokens, ...tokens]) expect(verifier.verify(token)).toMatchObject({ sub: 'user-1' });
+    expect(verifier.verify(issued({}, randomBytes(32).toString('hex')))).toBeUndefined();
   });
 });

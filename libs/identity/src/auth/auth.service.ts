@@ -15,7 +15,7 @@ import { type SessionClient, type SessionSelection, SessionsStore } from '../sto
 import { type UserRow, UsersStore } from '../store/users.store';
 import { ClinicScope } from '../tenancy/clinic-scope';
 import { type ClinicView, clinicView, type UserView, userView } from '../views';
-import { type AccessTokenCheck, verifyAccessToken } from './access-token';
+import { AccessTokenVerifier } from './access-token';
 import { PasswordHasher } from './password-hasher';
 import { newSecretToken, passwordResetToken, sha256 } from './secret-token';
 
@@ -64,7 +64,7 @@ export class AuthService {
    * to parse it as a public key on every call.
    */
   private readonly jwtKey: KeyObject;
-  private readonly accessTokenCheck: AccessTokenCheck;
+  private readonly accessTokens: AccessTokenVerifier;
 
   constructor(
     @InjectDataSource() private readonly db: DataSource,
@@ -79,7 +79,7 @@ export class AuthService {
     private readonly invitations: InvitationsStore,
   ) {
     this.jwtKey = createSecretKey(Buffer.from(config.jwt.secret));
-    this.accessTokenCheck = { key: this.jwtKey, issuer: ISSUER, audience: AUDIENCE };
+    this.accessTokens = new AccessTokenVerifier({ key: this.jwtKey, issuer: ISSUER, audience: AUDIENCE });
   }
 
   /**
@@ -339,7 +339,7 @@ export class AuthService {
    * One primary-key query.
    */
   async authenticate(accessToken: string): Promise<Principal> {
-    const claims = verifyAccessToken(accessToken, this.accessTokenCheck) as Partial<AccessClaims> | undefined;
+    const claims = this.accessTokens.verify(accessToken) as Partial<AccessClaims> | undefined;
     if (!claims || typeof claims.sub !== 'string' || typeof claims.sid !== 'string') {
       throw unauthenticated('The access token is missing, invalid or expired');
     }
