@@ -1,6 +1,3 @@
-import { createBullBoard } from '@bull-board/api';
-import { BullMQAdapter } from '@bull-board/api/bullMQAdapter';
-import { FastifyAdapter as BullBoardFastifyAdapter } from '@bull-board/fastify';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import type { AppConfig } from '@referloop/config';
 import { NOTIFICATION_QUEUES } from '@referloop/notifications';
@@ -21,6 +18,12 @@ export const QUEUE_DASHBOARD_PATH = '/admin/queues';
 export async function mountQueueDashboard(app: NestFastifyApplication, config: AppConfig, logger: Logger): Promise<void> {
   const credential = config.operator;
   if (!credential) return;
+  // Loaded only when the dashboard is on (~20 MiB resident): an API without an operator credential never needs it.
+  const [{ createBullBoard }, { BullMQAdapter }, { FastifyAdapter: BullBoardFastifyAdapter }] = await Promise.all([
+    import('@bull-board/api'),
+    import('@bull-board/api/bullMQAdapter'),
+    import('@bull-board/fastify'),
+  ]);
   const queues = NOTIFICATION_QUEUES.map(
     ({ name }) =>
       new Queue(name, {

@@ -1,5 +1,5 @@
 import { EMERGENCY_RED_FLAGS } from '@referloop/common';
-import PDFDocument from 'pdfkit';
+import type PDFDocumentClass from 'pdfkit';
 import { humanize, winAnsi } from './pdf-text';
 import { type DocumentParty, progressReports, type ReferralDocument } from './referral-document';
 
@@ -17,6 +17,16 @@ const BOTTOM = 70;
 const LABEL_WIDTH = 140;
 
 type Doc = PDFKit.PDFDocument;
+
+/**
+ * pdfkit (~20 MiB resident once loaded) is loaded by the first letter or report, not at start-up:
+ * most API processes never render one.
+ */
+let pdfDocumentClass: Promise<typeof PDFDocumentClass> | undefined;
+function loadPdfKit(): Promise<typeof PDFDocumentClass> {
+  pdfDocumentClass ??= import('pdfkit').then((module) => module.default);
+  return pdfDocumentClass;
+}
 
 const KIND: Record<string, string> = {
   injury_care: 'Injury care (massage therapist to physical therapist)',
@@ -84,6 +94,7 @@ class Layout {
   readonly doc: Doc;
 
   constructor(
+    PDFDocument: typeof PDFDocumentClass,
     private readonly title: string,
     private readonly document: ReferralDocument,
     /** The clinic that sends this document, named in every page's header. */
@@ -335,9 +346,9 @@ function planLines(plan: Record<string, unknown>): [string, string][] {
 }
 
 /** The referral letter: parties, patient, the referral's clinical content, plan and attachments. */
-export function renderReferralLetter(document: ReferralDocument): Promise<Buffer> {
+export async function renderReferralLetter(document: ReferralDocument): Promise<Buffer> {
   const { referral, attachments } = document;
-  const layout = new Layout('Referral letter', document, document.sender);
+  const layout = new Layout(await loadPdfKit(), 'Referral letter', document, document.sender);
   layout.titleBlock({ urgentBanner: true });
   layout.parties();
   layout.patient();
@@ -394,13 +405,13 @@ export function renderReferralLetter(document: ReferralDocument): Promise<Buffer
 }
 
 /** The outcome report: parties, patient, outcome, measures, progress reports and key dates. */
-export function renderOutcomeReport(document: ReferralDocument): Promise<Buffer> {
+export async function renderOutcomeReport(document: ReferralDocument): Promise<Buffer> {
   const { referral } = document;
   // The outcome comes from the clinic that treated the patient (always an account by then).
   const treatedBy = document.recipient ?? document.sender;
   const outcome = referral.outcome ?? {};
   const zone = treatedBy.clinic.timezone;
-  const layout = new Layout('Outcome report', document, treatedBy);
+  const layout = new Layout(await loadPdfKit(), 'Outcome report', document, treatedBy);
   layout.titleBlock({ urgentBanner: false });
   layout.parties();
   layout.patient();
