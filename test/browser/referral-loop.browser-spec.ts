@@ -1,6 +1,6 @@
 import { PASSWORD, uniqueEmail } from '@referloop/testing';
 import type { Locator, Page } from 'playwright-core';
-import { BrowserRun, DESKTOP, listen, signIn } from '../support/browser';
+import { BrowserRun, DESKTOP, listen, PHONE, signIn } from '../support/browser';
 import {
   addPractitioner,
   registerClinic,
@@ -442,6 +442,55 @@ describe('web app in the browser: both referral stories and the admin dashboard'
       await ptPage.getByRole('tab', { name: 'Sent' }).click();
       await ptPage.locator(`tr[data-referral-id="${referralId}"] [data-status="scheduled"]`).waitFor();
       await shot(ptPage, '12-inbox-sent-tablet');
+    });
+
+    await step('b-progress', async () => {
+      // The LMT reports progress twice (at a desk, then on a phone); the status stays as it was.
+      const report = async (
+        page: Page,
+        values: { sessions: string; pain: string; psfs: string; tolerance: string },
+        name: string,
+      ) => {
+        const section = page.getByTestId('progress');
+        await section.getByRole('button', { name: 'Report progress' }).click();
+        const form = section.getByRole('form', { name: 'Report progress' });
+        await form.getByLabel('Sessions completed').fill(values.sessions);
+        await form.getByLabel('Pain today (0–10)').selectOption(values.pain);
+        await form.getByLabel('PSFS average (0–10)').fill(values.psfs);
+        await form.getByRole('radio', { name: values.tolerance }).check();
+        await form.getByLabel('Note (optional)').fill('Shoulder moving more freely');
+        await shot(page, name);
+        await form.getByRole('button', { name: 'Send progress report' }).click();
+      };
+      await lmt2Page.setViewportSize(DESKTOP);
+      await report(
+        lmt2Page,
+        { sessions: '2', pain: '4', psfs: '5.5', tolerance: 'Some soreness' },
+        '11b-report-progress-desktop',
+      );
+      await lmt2Page.getByText('Progress reported to Priya Physio').waitFor();
+      await expect(lmt2Page.getByTestId('progress-list').getByRole('listitem').count()).resolves.toBe(1);
+      await lmt2Page.setViewportSize(PHONE);
+      await report(lmt2Page, { sessions: '4', pain: '2', psfs: '7', tolerance: 'Tolerated well' }, '11c-report-progress-phone');
+      await lmt2Page.getByTestId('progress-list').getByRole('listitem').nth(1).waitFor();
+      await status(lmt2Page, 'scheduled');
+
+      // The PT sees both reports and the pain/PSFS chart with their points, at a desk and on a phone.
+      await ptPage.setViewportSize(DESKTOP);
+      await ptPage.goto(`/referrals/${referralId}`);
+      const chart = ptPage.getByTestId('measures-chart');
+      await chart.waitFor();
+      await expect(chart.locator('tbody th').allTextContents()).resolves.toEqual([
+        expect.stringMatching(/^Progress /),
+        expect.stringMatching(/^Progress /),
+      ]);
+      await expect(chart.locator('tbody td').allTextContents()).resolves.toEqual(['4', '5.5', '2', '7']);
+      await expect(chart.locator('circle.chart-pain-dot').count()).resolves.toBe(2);
+      await ptPage.getByTestId('progress-list').getByText('Some soreness').waitFor();
+      await expect(ptPage.getByTestId('progress').getByRole('button', { name: 'Report progress' }).count()).resolves.toBe(0);
+      // At a desk and on a phone: axe, and no sideways scrolling on the phone.
+      await run.shot(ptPage, '12b-progress-chart');
+      await ptPage.setViewportSize(TABLET);
     });
   });
 

@@ -121,6 +121,8 @@ export function actionBody(action: string): Record<string, unknown> {
       return { appointmentAt: inDays(5), reason: 'The client asked for a later day' };
     case 'add-note':
       return { note: 'Progress note' };
+    case 'report-progress':
+      return { progress: { sessionsCompleted: 2, painLevel: 3, psfs: 6.5, tolerance: 'well' } };
     case 'send-outcome':
       return { outcome: { summary: 'Full range of motion restored', recommendations: 'Maintenance massage every 2 weeks' } };
     case 'cancel':
@@ -144,6 +146,7 @@ export const ACTION_EVENT: Record<string, string> = {
   unschedule: 'unscheduled',
   reschedule: 'rescheduled',
   'start-care': 'care_started',
+  'report-progress': 'progress_reported',
   'add-note': 'note_added',
   'send-outcome': 'outcome_sent',
   close: 'closed',
@@ -287,6 +290,7 @@ export const SPEC_ACTIONS: Record<string, { from: string[]; to: string | null; w
   unschedule: { from: ['scheduled'], to: 'accepted', who: 'recipient' },
   reschedule: { from: ['scheduled'], to: 'scheduled', who: 'recipient' },
   'start-care': { from: ['scheduled'], to: 'in_care', who: 'recipient' },
+  'report-progress': { from: ['accepted', 'scheduled', 'in_care'], to: null, who: 'recipient' },
   'add-note': { from: ['accepted', 'scheduled', 'in_care'], to: null, who: 'either' },
   'send-outcome': { from: ['in_care'], to: 'outcome_sent', who: 'recipient' },
   close: { from: ['outcome_sent'], to: 'closed', who: 'sender' },

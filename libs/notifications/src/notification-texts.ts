@@ -82,6 +82,15 @@ const TEXTS: Record<string, Partial<Record<Audience, Texts>>> = {
     sender: (c) => ({ title: 'New document on a referral', body: `${c.recipientClinic} added a document to your referral.` }),
     recipient: (c) => ({ title: 'New document on a referral', body: `${c.senderClinic} added a document to a referral.` }),
   },
+  progress_reported: {
+    sender: (c) => ({ title: 'Progress reported', body: `${c.recipientClinic} reported progress on your referral.` }),
+  },
+  progress_report_due: {
+    recipient: (c) => ({
+      title: 'Progress report due',
+      body: `A progress report is due on a maintenance referral from ${c.senderClinic}.`,
+    }),
+  },
   reminder_sent: {
     recipient: (c) => ({
       title: 'Referral waiting for your decision',

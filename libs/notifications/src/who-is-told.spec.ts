@@ -40,6 +40,8 @@ describe('whoIsTold: practitioners, per event of a sent referral', () => {
     cancel_requested: ['recipient'],
     cancel_confirmed: ['sender'],
     reminder_sent: ['recipient'],
+    progress_reported: ['sender'],
+    progress_report_due: ['recipient'],
     escalated: ['recipient_admins', 'sender'],
     recipient_joined: ['recipient', 'sender'],
   };
@@ -82,6 +84,27 @@ describe('whoIsTold: practitioners, per event of a sent referral', () => {
     ]);
     expect(tellsRecipientAdmins('referral.escalated')).toBe(true);
     expect(tellsRecipientAdmins('referral.accepted')).toBe(false);
+  });
+
+  it('a progress report tells the sender (whoever on the recipient side reported), both webhooks, never the patient', () => {
+    for (const facts of [{ actorId: 'recipient' }, { actorId: 'recipient-admin' }]) {
+      const told = whoIsTold(on('progress_reported', { ...facts, fromStatus: 'in_care', toStatus: 'in_care' }), SENT, {
+        actorClinicId: 'recipient-clinic',
+      });
+      expect(told).toEqual({
+        users: [{ userId: 'sender', clinicId: 'sender-clinic', audience: 'sender' }],
+        webhookClinics: ['sender-clinic', 'recipient-clinic'],
+        patient: false,
+        invitee: false,
+      });
+    }
+  });
+
+  it('a progress report falling due (the timers) tells the recipient only', () => {
+    const told = whoIsTold(on('progress_report_due', { fromStatus: 'scheduled', toStatus: 'scheduled', actorId: null }), SENT);
+    expect(told.users).toEqual([{ userId: 'recipient', clinicId: 'recipient-clinic', audience: 'recipient' }]);
+    expect(told.patient).toBe(false);
+    expect(tellsRecipientAdmins('referral.progress_report_due')).toBe(false);
   });
 
   it('a reassignment tells only the new practitioner of the side that changed hands', () => {

@@ -15,3 +15,4 @@ export * from './follow-up.service';
 export * from './store/columns';
 export { type ReferralRow, referralView, patientOf, type InviteLink } from './store/referral-view';
 export { ReferralStore } from './store/referral-store';
+export * from './progress/progress';

@@ -28,7 +28,13 @@ function thrown(fn: () => void): AppError {
 const fieldsOf = (error: AppError) => ((error.extensions?.errors ?? []) as { field: string }[]).map((e) => e.field).sort();
 
 describe('validateFields (an action body)', () => {
-  const value = { note: 'n', reason: 'r', appointmentAt: '2026-03-02T09:00:00Z', outcome: { summary: 's' } } as const;
+  const value = {
+    note: 'n',
+    reason: 'r',
+    appointmentAt: '2026-03-02T09:00:00Z',
+    outcome: { summary: 's' },
+    progress: { sessionsCompleted: 1, tolerance: 'well' },
+  } as const;
   type Field = keyof typeof value;
   const FIELDS = Object.keys(value) as Field[];
 

@@ -20,6 +20,8 @@ export interface TimerRun {
   escalated: number;
   expired: number;
   autoClosed: number;
+  /** "Progress report due" reminders of maintenance plans with `reportEveryWeeks` (once per referral and period). */
+  progressDue: number;
   /** Stored Idempotency-Key answers past their lifetime, deleted. */
   idempotencyKeysDeleted: number;
 }
@@ -28,7 +30,8 @@ export interface TimerRun {
 const BATCH = 500;
 
 /**
- * The system's side of the lifecycle: reminders, escalations, expiry and auto-close. Every step
+ * The system's side of the lifecycle: reminders, escalations, expiry, auto-close and progress-report
+ * reminders. Every step
  * is one set-based statement (`ReferralTimerStore`) that re-reads the current state, so a run after
  * the referral moved on does nothing, and unique keys make each reminder and escalation happen once
  * per referral however often (or however many workers) run it. Expiry and auto-close are the state
@@ -56,6 +59,7 @@ export class ReferralTimers {
         { routineMs: settings.autoCloseAfterMs, urgentMs: settings.autoCloseAfterMs },
         BATCH,
       ),
+      progressDue: await this.store.progressReportsDue(now, BATCH),
       // Stored answers hold PHI: none is kept past its lifetime.
       idempotencyKeysDeleted: await this.store.deleteIdempotencyKeys(new Date(now.getTime() - IDEMPOTENCY_TTL_MS), BATCH),
     };

@@ -1,5 +1,6 @@
 import type { MaintenancePlan, ReferralOutcome } from './entities/referral.entity';
 import type { ReferralViewColumns } from './store/columns';
+import type { ProgressView } from './progress/progress';
 import type { ReferralAction, ReferralEventType, ReferralStatus } from './state-machine/referral-state-machine';
 
 export interface PartySummary {
@@ -76,4 +77,6 @@ export interface ReferralView extends ReferralViewColumns {
   unreadCount?: number;
   timeline?: ReferralEventView[];
   attachments?: AttachmentView[];
+  /** The recipient's progress reports (`report-progress`), oldest first; on a single referral, not in lists. */
+  progress?: ProgressView[];
 }

@@ -19,6 +19,7 @@ import { AuditLog, ClinicScope, referralInviteToken, referralInviteUrl, sha256, 
 import type { EntityManager } from 'typeorm';
 import type { ReferralOutcome } from './entities/referral.entity';
 import { type MaintenancePlanInput, storedPlan } from './maintenance-plan';
+import type { ProgressInput } from './progress/progress';
 import { partiesOf, partyClinicsOf, partyClinicsOfPage } from './referral-access';
 import {
   assertRecipientEligible,
@@ -81,6 +82,7 @@ export interface ReferralActionInput {
   reason?: string;
   appointmentAt?: string;
   outcome?: OutcomeInput;
+  progress?: ProgressInput;
 }
 
 export interface OutcomeInput {
@@ -370,6 +372,7 @@ export class ReferralsService {
         now,
         appointmentAt: input.appointmentAt ? new Date(input.appointmentAt) : null,
         outcome: input.outcome ? storedOutcome(input.outcome, now) : undefined,
+        progress: input.progress,
       },
       {
         type: transition.event,
@@ -666,7 +669,7 @@ function staleVersion(current: BaseRow): AppError {
   });
 }
 
-const FIELDS: ActionField[] = ['note', 'reason', 'appointmentAt', 'outcome'];
+const FIELDS: ActionField[] = ['note', 'reason', 'appointmentAt', 'outcome', 'progress'];
 
 /** Required fields present, and no field the action does not take. */
 export function validateFields(

@@ -37,6 +37,8 @@ import {
   type ReferralKind,
 } from '@referloop/common';
 import {
+  PROGRESS_TOLERANCES,
+  type ProgressTolerance,
   type ReferralAction,
   type ReferralBox,
   REFERRAL_SORTS,
@@ -279,6 +281,38 @@ export class OutcomeDto {
   recommendMaintenance?: boolean | null;
 }
 
+/** A progress report of the referral's recipient (`report-progress`). */
+export class ProgressDto {
+  /** Sessions completed since the last report (or since care began). */
+  @IsInt()
+  @Min(0)
+  @Max(1000)
+  sessionsCompleted: number;
+
+  /** The client's pain today, 0–10. */
+  @IsOptional()
+  @IsInt()
+  @Min(0)
+  @Max(10)
+  painLevel?: number | null;
+
+  /** Patient-Specific Functional Scale average, 0–10. */
+  @IsOptional()
+  @IsNumber({ allowNaN: false, allowInfinity: false, maxDecimalPlaces: 2 })
+  @Min(0)
+  @Max(10)
+  psfs?: number | null;
+
+  /** How the client tolerated the sessions. */
+  @IsIn(PROGRESS_TOLERANCES)
+  tolerance: ProgressTolerance;
+
+  @IsOptional()
+  @IsString()
+  @MaxLength(10_000)
+  note?: string | null;
+}
+
 /** Body of every referral action. Which fields an action takes is listed in GET /reference-data. */
 export class ReferralActionDto {
   /** The version you read (or send it as `If-Match`). */
@@ -308,6 +342,12 @@ export class ReferralActionDto {
   @ValidateNested()
   @Type(() => OutcomeDto)
   outcome?: OutcomeDto;
+
+  @IsOptional()
+  @IsObject()
+  @ValidateNested()
+  @Type(() => ProgressDto)
+  progress?: ProgressDto;
 }
 
 export class FollowUpDto {
@@ -464,6 +504,21 @@ export class OutcomeResponseDto {
   sentAt: string;
 }
 
+export class ReporterDto {
+  id: string;
+  fullName: string;
+}
+
+export class ProgressResponseDto {
+  sessionsCompleted: number;
+  painLevel: number | null;
+  psfs: number | null;
+  tolerance: ProgressTolerance;
+  note: string | null;
+  reportedAt: string;
+  reportedBy: ReporterDto;
+}
+
 export class ReferralResponseDto {
   id: string;
   kind: string;
@@ -505,6 +560,8 @@ export class ReferralResponseDto {
   unreadCount?: number;
   timeline?: ReferralEventDto[];
   attachments?: AttachmentDto[];
+  /** The recipient's progress reports, oldest first (on a single referral and action answers, not in lists). */
+  progress?: ProgressResponseDto[];
 }
 
 /**

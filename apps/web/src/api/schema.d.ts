@@ -1991,6 +1991,20 @@ export interface components {
       /** @description Added after the referral was sent (by either side); what was attached before sending is frozen. */
       addedAfterSend: boolean;
     };
+    ReporterDto: {
+      id: string;
+      fullName: string;
+    };
+    ProgressResponseDto: {
+      sessionsCompleted: number;
+      painLevel: number | null;
+      psfs: number | null;
+      /** @enum {string} */
+      tolerance: 'well' | 'some_soreness' | 'adverse';
+      note: string | null;
+      reportedAt: string;
+      reportedBy: components['schemas']['ReporterDto'];
+    };
     ReferralResponseDto: {
       id: string;
       kind: string;
@@ -2038,6 +2052,7 @@ export interface components {
         | 'unschedule'
         | 'reschedule'
         | 'start-care'
+        | 'report-progress'
         | 'add-note'
         | 'send-outcome'
         | 'close'
@@ -2049,6 +2064,8 @@ export interface components {
       unreadCount?: number;
       timeline?: components['schemas']['ReferralEventDto'][];
       attachments?: components['schemas']['AttachmentDto'][];
+      /** @description The recipient's progress reports, oldest first (on a single referral and action answers, not in lists). */
+      progress?: components['schemas']['ProgressResponseDto'][];
     };
     ReferralPageDto: {
       items: components['schemas']['ReferralResponseDto'][];
@@ -2105,6 +2122,20 @@ export interface components {
       /** @description Shows the PT "Recommend maintenance massage" as the next step. */
       recommendMaintenance?: boolean | null;
     };
+    ProgressDto: {
+      /** @description Sessions completed since the last report (or since care began). */
+      sessionsCompleted: number;
+      /** @description The client's pain today, 0–10. */
+      painLevel?: number | null;
+      /** @description Patient-Specific Functional Scale average, 0–10. */
+      psfs?: number | null;
+      /**
+       * @description How the client tolerated the sessions.
+       * @enum {string}
+       */
+      tolerance: 'well' | 'some_soreness' | 'adverse';
+      note?: string | null;
+    };
     ReferralActionDto: {
       /** @description The version you read (or send it as `If-Match`). */
       version?: number;
@@ -2112,6 +2143,7 @@ export interface components {
       reason?: string;
       appointmentAt?: string;
       outcome?: components['schemas']['OutcomeDto'];
+      progress?: components['schemas']['ProgressDto'];
     };
     InvitationTokenDto: {
       token: string;
@@ -2166,6 +2198,7 @@ export interface components {
         | 'referral.unscheduled'
         | 'referral.rescheduled'
         | 'referral.care_started'
+        | 'referral.progress_reported'
         | 'referral.note_added'
         | 'referral.message'
         | 'referral.document_added'
@@ -2180,6 +2213,7 @@ export interface components {
         | 'referral.escalated'
         | 'referral.reassigned'
         | 'referral.recipient_joined'
+        | 'referral.progress_report_due'
       )[];
     };
     WebhookDto: {
@@ -5003,6 +5037,7 @@ export interface operations {
           | 'unschedule'
           | 'reschedule'
           | 'start-care'
+          | 'report-progress'
           | 'add-note'
           | 'send-outcome'
           | 'close'

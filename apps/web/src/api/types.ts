@@ -41,7 +41,7 @@ export type ReferralStatus = NonNullable<
 >[number];
 export type PractitionerRole = CreatePractitioner['role'];
 
-export type ActionField = 'note' | 'reason' | 'appointmentAt' | 'outcome';
+export type ActionField = 'note' | 'reason' | 'appointmentAt' | 'outcome' | 'progress';
 
 /**
  * GET /reference-data: the curated vocabularies and the referral state machine. The API does not

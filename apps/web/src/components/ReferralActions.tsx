@@ -156,7 +156,8 @@ export function ReferralActions({ referral, onDone, onConflict }: Props) {
     void perform(active, body);
   };
 
-  const allowed = referral.allowedActions;
+  // Progress has its own form (ProgressForm.tsx), next to the reports it adds to.
+  const allowed = referral.allowedActions.filter((action) => action !== 'report-progress');
   if (allowed.length === 0) {
     return <p className="muted">Nothing for you to do on this referral now.</p>;
   }

@@ -165,6 +165,7 @@ const ACTION: Record<string, { label: string; hint: string }> = {
   unschedule: { label: 'Unschedule', hint: 'The appointment did not happen.' },
   reschedule: { label: 'Reschedule', hint: 'Move the appointment to another time; the sender sees it moved.' },
   'start-care': { label: 'Start care', hint: 'The patient has been seen.' },
+  'report-progress': { label: 'Report progress', hint: 'Tell the sender how the sessions are going.' },
   'add-note': { label: 'Add note', hint: 'An interim note for the other side.' },
   'send-outcome': { label: 'Send outcome', hint: 'Report back to the sender and close your side of the loop.' },
   close: { label: 'Close referral', hint: 'Acknowledge the outcome and close the loop.' },
@@ -187,6 +188,8 @@ const EVENT: Record<string, string> = {
   unscheduled: 'Appointment cancelled',
   rescheduled: 'Appointment moved',
   care_started: 'Care started',
+  progress_reported: 'Progress reported',
+  progress_report_due: 'Progress report due',
   note_added: 'Note added',
   message: 'Message',
   document_added: 'Document added',
@@ -203,6 +206,14 @@ const EVENT: Record<string, string> = {
 };
 export const eventLabel = (type: string) => EVENT[type] ?? humanize(type);
 
+const TOLERANCE: Record<string, string> = {
+  well: 'Tolerated well',
+  some_soreness: 'Some soreness',
+  adverse: 'Adverse reaction',
+};
+/** How the client tolerated the sessions of a progress report. */
+export const toleranceLabel = (tolerance: string) => TOLERANCE[tolerance] ?? humanize(tolerance);
+
 /** Notification types such as `referral.sent`, named by what happened. */
 export const notificationTypeLabel = (type: string) => {
   const event = type.replace(/^referral\./, '');
@@ -214,6 +225,7 @@ export const fieldLabel: Record<string, string> = {
   reason: 'Reason',
   appointmentAt: 'Appointment',
   outcome: 'Outcome',
+  progress: 'Progress',
 };
 
 /**

@@ -64,6 +64,8 @@ export function actionSuccessMessage(action: ReferralAction, r: Referral): strin
       return `Care started for ${patientName(r)}`;
     case 'add-note':
       return 'Note added';
+    case 'report-progress':
+      return `Progress reported to ${sender}`;
     case 'send-outcome':
       return `Outcome sent to ${sender}`;
     case 'close':

@@ -7,6 +7,7 @@ import { Conversation } from '../components/Conversation';
 import { ErrorPanel, Loading, Notice } from '../components/Feedback';
 import { NOTIFICATIONS_CHANGED } from '../components/NotificationBell';
 import { MeasuresChart } from '../components/MeasuresChart';
+import { ProgressSection, progressPoints } from '../components/ProgressForm';
 import { ReferralActions } from '../components/ReferralActions';
 import { ReferralPrint } from '../components/ReferralPrint';
 import { PriorityBadge, StatusChip } from '../components/StatusChip';
@@ -263,10 +264,13 @@ export function ReferralDetailPage({ id }: { id: string }) {
             <MeasuresChart
               points={[
                 { label: 'At referral', painLevel: r.painLevel, psfs: null },
+                ...progressPoints(r.progress),
                 ...(r.outcome ? [{ label: 'At discharge', painLevel: r.outcome.painLevel, psfs: r.outcome.psfs }] : []),
               ]}
             />
           </section>
+
+          <ProgressSection referral={r} onDone={done} onConflict={(e) => void conflict(e)} />
 
           <section className="card detail-timeline" aria-labelledby="timeline-heading">
             <h2 id="timeline-heading">Timeline</h2>

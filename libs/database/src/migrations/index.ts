@@ -17,6 +17,7 @@ import { PatientEmails1764254000000 } from './1764254000000-PatientEmails';
 import { ReferralInvites1764255000000 } from './1764255000000-ReferralInvites';
 import { OutboxWakeIdleRelay1764258000000 } from './1764258000000-OutboxWakeIdleRelay';
 import { LiveEvents1764259000000 } from './1764259000000-LiveEvents';
+import { ReferralProgress1764260000000 } from './1764260000000-ReferralProgress';
 
 /** Every migration, in order. Listed explicitly: glob paths break in a Nest monorepo build. */
 export const MIGRATIONS = [
@@ -39,4 +40,5 @@ export const MIGRATIONS = [
   ReferralInvites1764255000000,
   OutboxWakeIdleRelay1764258000000,
   LiveEvents1764259000000,
+  ReferralProgress1764260000000,
 ];

@@ -5,6 +5,7 @@ import type { ReferralEventType, ReferralStatus } from '../state-machine/referra
 @Index('referral_events_referral_idx', ['referralId', 'occurredAt', 'id'])
 @Index('referral_events_once_key', { synchronize: false })
 @Index('referral_events_metrics_idx', { synchronize: false })
+@Index('referral_events_progress_due_key', { synchronize: false })
 @Entity({ name: 'referral_events' })
 export class ReferralEventEntity {
   @PrimaryGeneratedColumn('uuid')

@@ -34,6 +34,13 @@ const SPEC: Record<
   unschedule: { from: ['scheduled'], to: 'accepted', who: 'recipient', required: ['reason'], optional: [] },
   reschedule: { from: ['scheduled'], to: 'scheduled', who: 'recipient', required: ['appointmentAt'], optional: ['reason'] },
   'start-care': { from: ['scheduled'], to: 'in_care', who: 'recipient', required: [], optional: [] },
+  'report-progress': {
+    from: ['accepted', 'scheduled', 'in_care'],
+    to: 'same',
+    who: 'recipient',
+    required: ['progress'],
+    optional: [],
+  },
   'add-note': { from: ['accepted', 'scheduled', 'in_care'], to: 'same', who: 'either', required: ['note'], optional: [] },
   'send-outcome': { from: ['in_care'], to: 'outcome_sent', who: 'recipient', required: ['outcome'], optional: [] },
   close: { from: ['outcome_sent'], to: 'closed', who: 'sender', required: [], optional: [] },
@@ -112,8 +119,9 @@ describe('referral state machine', () => {
         .map(([f]) => f);
       expect(required.sort()).toEqual([...spec.required].sort());
       for (const optional of spec.optional) expect(fields[optional as keyof typeof fields]).toBe('optional');
-      // `schedule` may also carry an optional note; no action takes a field outside the four known ones.
-      for (const field of Object.keys(fields)) expect(['note', 'reason', 'appointmentAt', 'outcome']).toContain(field);
+      // `schedule` may also carry an optional note; no action takes a field outside the five known ones.
+      for (const field of Object.keys(fields))
+        expect(['note', 'reason', 'appointmentAt', 'outcome', 'progress']).toContain(field);
     });
 
     it.each(SPEC_STATUSES.flatMap((status) => PARTY_SETS.map((p) => [status, p.label, p.parties] as const)))(

@@ -35,6 +35,7 @@ export const REFERRAL_ACTIONS = [
   'unschedule',
   'reschedule',
   'start-care',
+  'report-progress',
   'add-note',
   'send-outcome',
   'close',
@@ -48,7 +49,7 @@ export type ReferralAction = (typeof REFERRAL_ACTIONS)[number];
 export type Party = 'sender' | 'recipient';
 
 /** Body fields an action takes besides `version`. Anything not listed is refused. */
-export type ActionField = 'note' | 'reason' | 'appointmentAt' | 'outcome';
+export type ActionField = 'note' | 'reason' | 'appointmentAt' | 'outcome' | 'progress';
 export type FieldRule = 'required' | 'optional';
 
 export const REFERRAL_EVENT_TYPES = [
@@ -63,6 +64,7 @@ export const REFERRAL_EVENT_TYPES = [
   'unscheduled',
   'rescheduled',
   'care_started',
+  'progress_reported',
   'note_added',
   'message',
   'document_added',
@@ -77,6 +79,8 @@ export const REFERRAL_EVENT_TYPES = [
   'escalated',
   'reassigned',
   'recipient_joined',
+  /** The system: a maintenance plan's report period ended without a progress report (once per period). */
+  'progress_report_due',
 ] as const;
 export type ReferralEventType = (typeof REFERRAL_EVENT_TYPES)[number];
 
@@ -86,6 +90,9 @@ export type ReferralStamp = (typeof REFERRAL_STAMPS)[number];
 
 /** Body fields an action stores in the referral's own columns (besides its event). */
 export type StoredField = 'appointmentAt' | 'outcome';
+
+/** Body fields an action writes as a row of their own table, in the action's statement (`progress` → referral_progress). */
+export type RecordedField = 'progress';
 
 export interface Transition {
   from: readonly ReferralStatus[];
@@ -101,6 +108,8 @@ export interface Transition {
   stores?: readonly StoredField[];
   /** Columns of stored fields the action clears (unschedule: the appointment). */
   clears?: readonly StoredField[];
+  /** Body fields written as a row of their own table in the same statement (report-progress: its report). */
+  records?: readonly RecordedField[];
 }
 
 /**
@@ -170,6 +179,14 @@ export const TRANSITIONS: Record<ReferralAction, Transition> = {
     stores: ['appointmentAt'],
   },
   'start-care': { from: ['scheduled'], to: 'in_care', by: 'recipient', fields: {}, event: 'care_started' },
+  'report-progress': {
+    from: ['accepted', 'scheduled', 'in_care'],
+    to: null,
+    by: 'recipient',
+    fields: { progress: 'required' },
+    event: 'progress_reported',
+    records: ['progress'],
+  },
   'add-note': {
     from: ['accepted', 'scheduled', 'in_care'],
     to: null,

@@ -6,6 +6,7 @@ import { DataSource, type EntityManager } from 'typeorm';
 import type { ReferralDocument } from '../letters/referral-document';
 import type { ReferralStatus } from '../state-machine/referral-state-machine';
 import { cursorTs } from './columns';
+import { progressJson } from './progress-store';
 import { VIEW_JOINS } from './referral-view';
 
 const PREPARED = { prepare: true };
@@ -211,7 +212,7 @@ export class ReferralActivityStore {
   async document(referralId: string): Promise<Omit<ReferralDocument, 'generatedAt'> | undefined> {
     const [row] = await queryRows<Omit<ReferralDocument, 'generatedAt'>>(
       this.db.manager,
-      sql`SELECT to_jsonb(r) AS referral,
+      sql`SELECT to_jsonb(r) || jsonb_build_object('progress', ${progressJson()}) AS referral,
          json_build_object('firstName', p.first_name, 'lastName', p.last_name, 'dateOfBirth', p.date_of_birth::text,
            'email', p.email, 'phone', p.phone, 'preferredContact', p.preferred_contact) AS patient,
          ${party(sql`s`, sql`sc`)} AS sender,

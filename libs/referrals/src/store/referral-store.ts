@@ -5,6 +5,7 @@ import { outboxInsert, type OutboxMessage, outboxRow, queryRows, sql, type Sql }
 import { type AuditEntry, AuditLog, type ClinicScope } from '@referloop/identity';
 import { DataSource, type EntityManager } from 'typeorm';
 import type { ReferralOutcome } from '../entities/referral.entity';
+import type { ProgressInput } from '../progress/progress';
 import {
   CLOCK_PAUSED_STATUSES,
   type ReferralEventType,
@@ -14,6 +15,7 @@ import {
   type Transition,
 } from '../state-machine/referral-state-machine';
 import { type ReferralInsert, referralInsert } from './columns';
+import { progressInsert } from './progress-store';
 import {
   detailedReferralSelect,
   referralListSelect,
@@ -113,11 +115,17 @@ export interface ActionWrite {
   now: Date;
   appointmentAt?: Date | null;
   outcome?: ReferralOutcome;
+  /** The report a transition that `records: ['progress']` writes (its reporter is the event's actor). */
+  progress?: ProgressInput;
 }
 
-/** The detailed view of one referral, and of the row a change statement changed (with the events it inserted): composed once. */
+/**
+ * The detailed view of one referral, and of the row a change statement changed (with the events,
+ * and the progress report, it inserted): composed once.
+ */
 const DETAILED = detailedReferralSelect();
 const DETAILED_CHANGED = detailedReferralSelect(sql`changed`, sql`event`);
+const DETAILED_CHANGED_PROGRESS = detailedReferralSelect(sql`changed`, sql`event`, sql`progress`);
 
 /** 1 for urgent, 0 for routine: `sort=priority` orders by it first, and its cursor carries it. */
 const priorityRank = (column: Sql) => sql`(CASE WHEN ${column} = 'urgent' THEN 1 ELSE 0 END)`;
@@ -270,12 +278,19 @@ export class ReferralStore {
         sql`sla_paused_at = NULL`,
       );
     }
+    // Rows of their own table (a progress report) are a CTE over the statement's event.
+    let recorded: Sql | undefined;
+    if (transition.records?.includes('progress')) {
+      if (!write.progress || !event.actorId) throw new Error('A progress report needs its report and its reporter');
+      recorded = sql`progress AS (${progressInsert(write.progress, event.actorId, write.now)})`;
+    }
     return this.commitChange(
       this.db.manager,
       sql`UPDATE referrals SET ${sql.join(sets)}
            WHERE id = ${sql.param(id, 'uuid')} AND version = ${sql.param(expectedVersion, 'int')} RETURNING *`,
       event,
       audit,
+      recorded,
     );
   }
 
@@ -501,13 +516,15 @@ export class ReferralStore {
    * referrals … RETURNING *), the timeline event of the changed row, its outbox row (ids only, no
    * PHI) and, when given, the audit row; it answers the changed referral's detailed view row. One
    * statement commits atomically without BEGIN/COMMIT round trips; when `change` matches no row
-   * nothing is written and no row comes back.
+   * nothing is written and no row comes back. `progress` is the CTE `progress AS (…)` of a
+   * progress report, written after the event and answered in the view.
    */
   private async commitChange(
     manager: EntityManager,
     change: Sql,
     event: NewEvent,
     audit: ChangeAudit,
+    progress?: Sql,
   ): Promise<ReferralRow | undefined> {
     const outbox = outboxInsert(
       sql`event`,
@@ -525,14 +542,19 @@ export class ReferralStore {
                ${sql.param(event.data ?? null, 'jsonb')}
           FROM changed
         RETURNING *
-      ),
+      ),${
+        progress
+          ? sql`
+      ${progress},`
+          : sql.empty
+      }
       outbox AS (${outbox})${
         audit
           ? sql`,
       audit AS (${this.audit.insert(audit, sql`changed`, sql`id`)})`
           : sql.empty
       }
-      ${DETAILED_CHANGED}`;
+      ${progress ? DETAILED_CHANGED_PROGRESS : DETAILED_CHANGED}`;
     const [row] = await queryRows<ReferralRow>(manager, statement, PREPARED);
     return row;
   }

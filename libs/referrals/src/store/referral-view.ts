@@ -4,9 +4,11 @@ import { types } from 'pg';
 import type { ReferralOutcome } from '../entities/referral.entity';
 import { maintenancePlanView } from '../maintenance-plan';
 import { partiesOf } from '../referral-access';
+import type { ProgressView } from '../progress/progress';
 import type { AttachmentView, PatientSummary, ReferralEventView, ReferralView } from '../referral.views';
 import { allowedActions } from '../state-machine/referral-state-machine';
 import { REFERRAL_SELECT_LIST, type ReferralColumns, viewColumns } from './columns';
+import { progressJson } from './progress-store';
 
 /** A referral as the view's SELECT answers it, with what some statements add. */
 export interface ReferralRow extends ReferralColumns {
@@ -15,6 +17,8 @@ export interface ReferralRow extends ReferralColumns {
   /** Only from {@link detailedReferralSelect}. */
   timeline?: EventJson[];
   attachments?: AttachmentJson[];
+  /** Only from {@link detailedReferralSelect}: `progress[]`, already in the view's shape. */
+  progress?: ProgressView[];
 }
 
 /** The referral `r` and the rows the view joins: patient, sender and their clinic, recipient and theirs, invite. */
@@ -74,15 +78,17 @@ const ATTACHMENTS_JSON = sql`(SELECT coalesce(json_agg(json_build_object(
       FROM referral_attachments a WHERE a.referral_id = r.id)`;
 
 /**
- * The view with the timeline and the attachments: the whole `GET /referrals/:id` shape in one query.
- * Over a CTE of changed rows (`source`), `pendingEvents` adds the events the same statement inserted.
+ * The view with the timeline, the attachments and the progress reports: the whole
+ * `GET /referrals/:id` shape in one query. Over a CTE of changed rows (`source`), `pendingEvents`
+ * adds the events the same statement inserted, and `pendingProgress` its progress report.
  */
-export function detailedReferralSelect(source: Sql = sql`referrals`, pendingEvents?: Sql): Sql {
+export function detailedReferralSelect(source: Sql = sql`referrals`, pendingEvents?: Sql, pendingProgress?: Sql): Sql {
   return viewSelect(
     source,
     sql`,
          ${timelineJson(sql`r.id`, pendingEvents)} AS timeline,
-         ${ATTACHMENTS_JSON} AS attachments`,
+         ${ATTACHMENTS_JSON} AS attachments,
+         ${progressJson(pendingProgress)} AS progress`,
   );
 }
 
@@ -168,6 +174,7 @@ export function referralView(row: ReferralRow, principal: Principal, inviteLink:
     allowedActions: allowedActions(row.status, parties),
     ...(row.unreadCount !== undefined && { unreadCount: row.unreadCount }),
     ...(row.timeline && { timeline: timelineView(row.timeline) }),
+    ...(row.progress && { progress: row.progress }),
     ...(row.attachments && { attachments: row.attachments.map((a) => ({ ...a, createdAt: isoTimestamp(a.createdAt) })) }),
   };
 }

@@ -9,6 +9,7 @@ import {
   type SystemAction,
   SYSTEM_TRANSITIONS,
 } from '../state-machine/referral-state-machine';
+import { progressReportsDue } from './progress-store';
 import { stampSets } from './referral-store';
 
 /**
@@ -129,6 +130,14 @@ export class ReferralTimerStore {
        RETURNING id`,
     );
     return rows.length;
+  }
+
+  /**
+   * The "progress report due" reminders of maintenance plans with `reportEveryWeeks` whose latest
+   * ended report period saw no report (once per referral and period). Answers how many.
+   */
+  async progressReportsDue(now: Date, batch: number): Promise<number> {
+    return (await queryRows(this.db.manager, progressReportsDue(now, batch))).length;
   }
 
   /** Stored Idempotency-Key answers created at or before `cutoff`, deleted (a batch, oldest first). */

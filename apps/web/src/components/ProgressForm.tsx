@@ -1,0 +1,222 @@
+import { type FormEvent, useEffect, useState } from 'react';
+import { api, call } from '../api/client';
+import { ApiError, errorMessage } from '../api/problem';
+import type { Referral, ReferralAction } from '../api/types';
+import { formatDate, formatDateTime } from '../lib/format';
+import { toleranceLabel } from '../lib/labels';
+import { Field } from './Field';
+import { Notice } from './Feedback';
+import type { MeasurePoint } from './MeasuresChart';
+
+type Progress = NonNullable<Referral['progress']>[number];
+type Tolerance = Progress['tolerance'];
+const TOLERANCES: Tolerance[] = ['well', 'some_soreness', 'adverse'];
+
+/** The progress reports as points of the pain/PSFS chart, oldest first. */
+export function progressPoints(progress: Referral['progress']): MeasurePoint[] {
+  return (progress ?? []).map((p) => ({ label: `Progress ${formatDate(p.reportedAt)}`, painLevel: p.painLevel, psfs: p.psfs }));
+}
+
+interface Props {
+  referral: Referral;
+  onDone: (updated: Referral, action: ReferralAction) => void;
+  /** The referral changed under us (409): reload and say so. */
+  onConflict: (error: ApiError) => void;
+}
+
+interface Values {
+  sessionsCompleted: string;
+  painLevel: string;
+  psfs: string;
+  tolerance: string;
+  note: string;
+}
+const EMPTY: Values = { sessionsCompleted: '', painLevel: '', psfs: '', tolerance: '', note: '' };
+type Errors = Partial<Record<keyof Values, string>>;
+
+/**
+ * Progress (SPEC "Progress"): the reports so far, for both sides, and for the recipient a form to
+ * report sessions, pain, PSFS and tolerance (`report-progress`). Shown once there is something to
+ * show or to report.
+ */
+export function ProgressSection({ referral, onDone, onConflict }: Props) {
+  const progress = referral.progress ?? [];
+  const canReport = referral.allowedActions.includes('report-progress');
+  const [open, setOpen] = useState(false);
+  const [values, setValues] = useState<Values>(EMPTY);
+  const [errors, setErrors] = useState<Errors>({});
+  const [failure, setFailure] = useState<unknown>(null);
+  const [busy, setBusy] = useState(false);
+
+  useEffect(() => {
+    setOpen(false);
+    setValues(EMPTY);
+    setErrors({});
+    setFailure(null);
+  }, [referral.version]);
+
+  if (progress.length === 0 && !canReport) return null;
+
+  const set = (key: keyof Values) => (e: { target: { value: string } }) => setValues((v) => ({ ...v, [key]: e.target.value }));
+
+  const submit = async (event: FormEvent) => {
+    event.preventDefault();
+    const found: Errors = {};
+    const sessions = Number(values.sessionsCompleted);
+    const psfs = Number(values.psfs);
+    if (values.sessionsCompleted === '' || !Number.isInteger(sessions) || sessions < 0)
+      found.sessionsCompleted = 'A whole number of sessions, 0 or more.';
+    if (values.psfs !== '' && !(psfs >= 0 && psfs <= 10)) found.psfs = 'A score from 0 to 10.';
+    if (!values.tolerance) found.tolerance = 'Choose how the client tolerated the sessions.';
+    setErrors(found);
+    if (Object.keys(found).length > 0) return;
+    setBusy(true);
+    setFailure(null);
+    try {
+      const updated = await call(
+        api.POST('/api/v1/referrals/{id}/{action}', {
+          params: { path: { id: referral.id, action: 'report-progress' } },
+          body: {
+            version: referral.version,
+            progress: {
+              sessionsCompleted: sessions,
+              painLevel: values.painLevel === '' ? undefined : Number(values.painLevel),
+              psfs: values.psfs === '' ? undefined : psfs,
+              tolerance: values.tolerance as Tolerance,
+              note: values.note.trim() || undefined,
+            },
+          },
+        }),
+      );
+      onDone(updated, 'report-progress');
+    } catch (e) {
+      if (e instanceof ApiError && (e.code === 'stale_version' || e.code === 'invalid_transition')) onConflict(e);
+      else {
+        setFailure(e);
+        if (e instanceof ApiError) {
+          setErrors({
+            sessionsCompleted: e.fieldMessage('progress.sessionsCompleted'),
+            painLevel: e.fieldMessage('progress.painLevel'),
+            psfs: e.fieldMessage('progress.psfs'),
+            tolerance: e.fieldMessage('progress.tolerance'),
+            note: e.fieldMessage('progress.note'),
+          });
+        }
+      }
+    } finally {
+      setBusy(false);
+    }
+  };
+
+  return (
+    <section className="card detail-progress" aria-labelledby="progress-heading" data-testid="progress">
+      <h2 id="progress-heading">Progress</h2>
+      {progress.length === 0 ? (
+        <p className="muted">No progress reported yet.</p>
+      ) : (
+        <ol className="progress-list" data-testid="progress-list" aria-label="Progress reports, oldest first">
+          {progress.map((p, i) => (
+            <li key={`${p.reportedAt}-${i}`} className="progress-item">
+              <p className="muted small">
+                <time dateTime={p.reportedAt}>{formatDateTime(p.reportedAt)}</time> · {p.reportedBy.fullName}
+              </p>
+              <dl className="facts">
+                <dt>Sessions</dt>
+                <dd>{p.sessionsCompleted}</dd>
+                <dt>Pain</dt>
+                <dd>{p.painLevel === null ? '—' : `${p.painLevel} / 10`}</dd>
+                <dt>PSFS</dt>
+                <dd>{p.psfs === null ? '—' : `${p.psfs} / 10`}</dd>
+                <dt>Tolerance</dt>
+                <dd className={p.tolerance === 'adverse' ? 'text-danger' : undefined}>{toleranceLabel(p.tolerance)}</dd>
+              </dl>
+              {p.note && <p className="prewrap">{p.note}</p>}
+            </li>
+          ))}
+        </ol>
+      )}
+      {canReport && !open && (
+        <button type="button" className="button button-secondary" onClick={() => setOpen(true)} aria-expanded={false}>
+          Report progress
+        </button>
+      )}
+      {canReport && open && (
+        <form className="subform stack" onSubmit={(e) => void submit(e)} noValidate aria-label="Report progress">
+          <p className="muted">Tell the referring practitioner how the sessions are going.</p>
+          <div className="grid-3">
+            <Field label="Sessions completed" required error={errors.sessionsCompleted}>
+              {(p) => (
+                <input
+                  {...p}
+                  type="number"
+                  name="sessionsCompleted"
+                  min={0}
+                  inputMode="numeric"
+                  value={values.sessionsCompleted}
+                  onChange={set('sessionsCompleted')}
+                />
+              )}
+            </Field>
+            <Field label="Pain today (0–10)" error={errors.painLevel}>
+              {(p) => (
+                <select {...p} name="progressPainLevel" value={values.painLevel} onChange={set('painLevel')}>
+                  <option value="">Not recorded</option>
+                  {Array.from({ length: 11 }, (_, i) => (
+                    <option key={i} value={String(i)}>
+                      {i}
+                    </option>
+                  ))}
+                </select>
+              )}
+            </Field>
+            <Field label="PSFS average (0–10)" error={errors.psfs}>
+              {(p) => (
+                <input
+                  {...p}
+                  type="number"
+                  name="progressPsfs"
+                  min={0}
+                  max={10}
+                  step={0.1}
+                  value={values.psfs}
+                  onChange={set('psfs')}
+                />
+              )}
+            </Field>
+          </div>
+          <fieldset className="fieldset" aria-describedby={errors.tolerance ? 'tolerance-error' : undefined}>
+            <legend>
+              Tolerance{' '}
+              <span className="required" aria-hidden="true">
+                *
+              </span>
+            </legend>
+            {TOLERANCES.map((t) => (
+              <label key={t} className="checkbox">
+                <input type="radio" name="tolerance" value={t} checked={values.tolerance === t} onChange={set('tolerance')} />
+                <span>{toleranceLabel(t)}</span>
+              </label>
+            ))}
+            {errors.tolerance && (
+              <p className="field-error" id="tolerance-error">
+                {errors.tolerance}
+              </p>
+            )}
+          </fieldset>
+          <Field label="Note (optional)" error={errors.note}>
+            {(p) => <textarea {...p} name="progressNote" rows={3} maxLength={10000} value={values.note} onChange={set('note')} />}
+          </Field>
+          {failure !== null && <Notice tone="error">{errorMessage(failure)}</Notice>}
+          <div className="actions-row">
+            <button type="submit" className="button button-primary" disabled={busy}>
+              {busy ? 'Saving…' : 'Send progress report'}
+            </button>
+            <button type="button" className="button button-secondary" onClick={() => setOpen(false)} disabled={busy}>
+              Back
+            </button>
+          </div>
+        </form>
+      )}
+    </section>
+  );
+}
