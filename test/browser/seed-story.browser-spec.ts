@@ -1,5 +1,3 @@
-import { existsSync } from 'node:fs';
-import { join } from 'node:path';
 import { PASSWORD, practitionerPayload, uniqueEmail } from '@referloop/testing';
 import type { Locator, Page } from 'playwright-core';
 import { BrowserRun, listen, signIn } from '../support/browser';
@@ -29,14 +27,6 @@ const localDate = (days: number) => localDateTime(days).slice(0, 10);
 /** A marker in the page's window: still there afterwards means the page was never reloaded. */
 const mark = (page: Page) => page.evaluate(() => ((globalThis as unknown as { storyMark: number }).storyMark = 42));
 const marked = (page: Page) => page.evaluate(() => (globalThis as unknown as { storyMark?: number }).storyMark === 42);
-
-/**
- * TEMPORARY GUARD (remove once the `port-progress` branch is merged): the LMT's "Report progress"
- * form (`report-progress`, apps/web/src/components/ProgressForm.tsx) is being ported onto this code.
- * Without it, only the progress steps are skipped; everything else runs.
- */
-const PROGRESS_UI = existsSync(join(__dirname, '..', '..', 'apps/web/src/components/ProgressForm.tsx'));
-const progressIt = PROGRESS_UI ? it : it.skip;
 
 /** Live changes must show up well within this (SPEC: about a second; a loaded CI machine is slower). */
 const LIVE = { timeout: 10_000 };
@@ -361,7 +351,7 @@ describe('web app in the browser: the seed story on two browsers at once, withou
     });
   });
 
-  progressIt('the LMT reports progress twice; the PT sees both reports and the pain/PSFS chart arrive', async () => {
+  it('the LMT reports progress twice; the PT sees both reports and the pain/PSFS chart arrive', async () => {
     await step('progress', async () => {
       const report = async (values: { sessions: string; pain: string; psfs: string; tolerance: string; note: string }) => {
         const section = lmtPage.getByTestId('progress');
