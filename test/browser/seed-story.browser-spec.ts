@@ -301,6 +301,14 @@ describe('web app in the browser: the seed story on two browsers at once, withou
       maintenanceId = ptPage.url().split('/').pop()!;
       expect(maintenanceId).not.toBe(injuryId);
       await ptPage.getByTestId('referral-chain').getByRole('link', { name: 'the injury referral' }).waitFor();
+      // What the form showed besides the plan (the pain at discharge it prefilled, the focus areas) is
+      // what the maintenance referral holds: the one-click path loses nothing.
+      const sent = (await t.http.get(`/api/v1/referrals/${maintenanceId}`).set(pt.auth).expect(200)).body as {
+        painLevel: number | null;
+        bodyRegions: string[];
+      };
+      expect(sent.painLevel).toBe(2);
+      expect(sent.bodyRegions).toContain('shoulder_left');
       await shot(ptPage, '10-pt-maintenance-sent');
 
       // The LMT's open box lists it by itself.

@@ -341,20 +341,23 @@ export function NewReferralPage() {
           }),
         );
       }
-      // The red flags and emergency advice are not taken by the follow-up call: the draft gets them now.
-      if (payload.redFlags?.length) {
-        created = await call(
-          api.PATCH('/api/v1/referrals/{id}', {
-            params: { path: { id: created.id } },
-            body: {
-              version: created.version,
-              redFlags: payload.redFlags,
-              priority: payload.priority,
-              emergencyAdviceGiven: payload.emergencyAdviceGiven,
-            },
-          }),
-        );
-      }
+      // The follow-up call takes the plan and the texts; the rest of the form goes into the new draft
+      // at once, so nothing typed here is lost (priority, red flags, regions, pain, dates).
+      created = await call(
+        api.PATCH('/api/v1/referrals/{id}', {
+          params: { path: { id: created.id } },
+          body: {
+            version: created.version,
+            priority: payload.priority,
+            bodyRegions: payload.bodyRegions,
+            painLevel: payload.painLevel,
+            onsetDate: payload.onsetDate,
+            neededBy: payload.neededBy,
+            redFlags: payload.redFlags,
+            emergencyAdviceGiven: payload.emergencyAdviceGiven,
+          },
+        }),
+      );
       setPatient(await call(api.GET('/api/v1/patients/{id}', { params: { path: { id: created.patientId } } })));
     } else {
       created = await call(
