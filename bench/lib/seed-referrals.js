@@ -279,8 +279,12 @@ async function seedReferralPhase(sessions, done, total, log) {
   );
   for (const { indexname } of indexes) await a.query(`DROP INDEX "${indexname}"`);
   // The events' primary key (random UUIDs) would take 5M random B-tree inserts; built after, it is one sort.
-  // Only outbox_events refers to it.
-  await a.query(`ALTER TABLE outbox_events DROP CONSTRAINT outbox_events_referral_event_id_fkey`);
+  // The foreign keys that refer to it (outbox rows, progress reports, …) go first and come back after.
+  const { rows: referring } = await a.query(
+    `SELECT conrelid::regclass::text AS "table", conname AS name, pg_get_constraintdef(oid) AS definition
+       FROM pg_constraint WHERE contype = 'f' AND confrelid = 'referral_events'::regclass`,
+  );
+  for (const fk of referring) await a.query(`ALTER TABLE ${fk.table} DROP CONSTRAINT "${fk.name}"`);
   await a.query(`ALTER TABLE referral_events DROP CONSTRAINT referral_events_pkey`);
 
   let started = Date.now();
@@ -307,9 +311,7 @@ async function seedReferralPhase(sessions, done, total, log) {
     sessions,
     indexes.filter((i) => i.indexdef.includes('ON public.referral_events ')).map((i) => i.indexdef),
   );
-  await a.query(
-    `ALTER TABLE outbox_events ADD CONSTRAINT outbox_events_referral_event_id_fkey FOREIGN KEY (referral_event_id) REFERENCES referral_events(id)`,
-  );
+  for (const fk of referring) await a.query(`ALTER TABLE ${fk.table} ADD CONSTRAINT "${fk.name}" ${fk.definition}`);
   log(`bench: rebuilt the primary key and ${indexes.length} indexes in ${seconds(started)}`);
 
   started = Date.now();
