@@ -187,3 +187,17 @@ export function CheckboxGroup({ legend, hint, options, value, onChange, label, c
     </fieldset>
   );
 }
+
+/** The options of a 0–10 score select (pain level): "Not recorded", then 0 to 10. */
+export function ScoreOptions() {
+  return (
+    <>
+      <option value="">Not recorded</option>
+      {Array.from({ length: 11 }, (_, i) => (
+        <option key={i} value={String(i)}>
+          {i}
+        </option>
+      ))}
+    </>
+  );
+}

@@ -4,7 +4,7 @@ import { ApiError, errorMessage } from '../api/problem';
 import type { Referral, ReferralAction } from '../api/types';
 import { formatDate, formatDateTime } from '../lib/format';
 import { toleranceLabel } from '../lib/labels';
-import { Field } from './Field';
+import { Field, ScoreOptions } from './Field';
 import { Notice } from './Feedback';
 import type { MeasurePoint } from './MeasuresChart';
 
@@ -160,12 +160,7 @@ export function ProgressSection({ referral, onDone, onConflict }: Props) {
             <Field label="Pain today (0–10)" error={errors.painLevel}>
               {(p) => (
                 <select {...p} name="progressPainLevel" value={values.painLevel} onChange={set('painLevel')}>
-                  <option value="">Not recorded</option>
-                  {Array.from({ length: 11 }, (_, i) => (
-                    <option key={i} value={String(i)}>
-                      {i}
-                    </option>
-                  ))}
+                  <ScoreOptions />
                 </select>
               )}
             </Field>

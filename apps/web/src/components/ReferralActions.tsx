@@ -5,7 +5,7 @@ import type { ActionField, Referral, ReferralAction, ReferralActionBody } from '
 import { isoToZonedInput, zonedDateTimeToIso } from '../lib/format';
 import { actionHint, actionLabel, appointmentZone, recipientParty, unscheduleReasonLabel } from '../lib/labels';
 import { useReferenceData } from '../lib/session-hooks';
-import { Field } from './Field';
+import { Field, ScoreOptions } from './Field';
 import { Notice } from './Feedback';
 
 interface Props {
@@ -262,12 +262,7 @@ export function ReferralActions({ referral, onDone, onConflict }: Props) {
                 <Field label="Pain at discharge (0–10)">
                   {(p) => (
                     <select {...p} name="outcomePainLevel" value={values.painLevel} onChange={set('painLevel')}>
-                      <option value="">Not recorded</option>
-                      {Array.from({ length: 11 }, (_, i) => (
-                        <option key={i} value={String(i)}>
-                          {i}
-                        </option>
-                      ))}
+                      <ScoreOptions />
                     </select>
                   )}
                 </Field>

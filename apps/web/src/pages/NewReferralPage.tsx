@@ -17,7 +17,7 @@ import type {
 import { DirectorySearch } from '../components/DirectorySearch';
 import { DraftAttachments } from '../components/DraftAttachments';
 import { EmergencyScreen, useEmergency } from '../components/EmergencyScreen';
-import { CheckboxGroup, Field } from '../components/Field';
+import { CheckboxGroup, Field, ScoreOptions } from '../components/Field';
 import { ErrorPanel, Loading, Notice } from '../components/Feedback';
 import { PatientPicker, sharingConsent } from '../components/PatientPicker';
 import { setFlash } from '../lib/flash';
@@ -600,12 +600,7 @@ export function NewReferralPage() {
           <Field label={maintenance ? 'Pain level at discharge (0–10)' : 'Pain level (0–10)'} error={errors.painLevel}>
             {(p) => (
               <select {...p} name="painLevel" value={details.painLevel} onChange={(e) => set('painLevel', e.target.value)}>
-                <option value="">Not recorded</option>
-                {Array.from({ length: 11 }, (_, i) => (
-                  <option key={i} value={String(i)}>
-                    {i}
-                  </option>
-                ))}
+                <ScoreOptions />
               </select>
             )}
           </Field>
