@@ -45,6 +45,13 @@ function parseIfMatch(header: string | undefined): number | undefined {
   return Number(match[1]);
 }
 
+/** The If-Match header every versioned write takes, documented once. */
+const ApiIfMatch = ApiHeader({
+  name: 'If-Match',
+  required: false,
+  description: 'The version you read, instead of body field `version`',
+});
+
 function withEtag(reply: FastifyReply, view: ReferralView): ReferralView {
   void reply.header('etag', `"${view.version}"`);
   return view;
@@ -131,7 +138,7 @@ export class ReferralsController {
    * side only; 409 `stale_version` if it changed, 409 `invalid_transition` once it is no longer a draft.
    */
   @Patch(':id')
-  @ApiHeader({ name: 'If-Match', required: false, description: 'The version you read, instead of body field `version`' })
+  @ApiIfMatch
   @ApiProblems(
     'validation_failed',
     'forbidden',
@@ -256,7 +263,7 @@ export class ReferralsController {
    */
   @Post(':id/reassign')
   @HttpCode(200)
-  @ApiHeader({ name: 'If-Match', required: false, description: 'The version you read, instead of body field `version`' })
+  @ApiIfMatch
   @ApiProblems(
     'validation_failed',
     'forbidden',
@@ -316,7 +323,7 @@ export class ReferralsController {
   @Post(':id/:action')
   @HttpCode(200)
   @ApiParam({ name: 'action', enum: REFERRAL_ACTIONS })
-  @ApiHeader({ name: 'If-Match', required: false, description: 'The version you read, instead of body field `version`' })
+  @ApiIfMatch
   @ApiProblems(
     'validation_failed',
     'forbidden',
