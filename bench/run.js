@@ -121,6 +121,8 @@ async function main() {
         script: WORKER_MAIN,
         readyOutput: /ReferLoop worker started/,
         env: { ...appEnv, LOG_LEVEL: 'info', QUEUE_PREFIX: queuePrefix, ...env },
+        // e.g. BENCH_WORKER_NODE_ARGS='--cpu-prof --cpu-prof-dir=/tmp/prof-worker'.
+        nodeArgs: process.env.BENCH_WORKER_NODE_ARGS?.split(' ').filter(Boolean),
       }),
     apiRequest: (method, path, options) => requestJson(api.url, method, path, options),
   };

@@ -7,3 +7,4 @@ export * from './outbox/outbox';
 export * from './outbox/outbox-event.entity';
 export * from './query-rows';
 export * from './sql';
+export * from './pg-listener';

@@ -4,6 +4,7 @@ import { Clock } from '@referloop/common';
 import { APP_CONFIG, type AppConfig } from '@referloop/config';
 import { AuditLog } from './audit/audit-log';
 import { AuthService } from './auth/auth.service';
+import { LiveSessions } from './auth/live-sessions';
 import { PasswordHasher } from './auth/password-hasher';
 import { ClinicsService } from './clinics/clinics.service';
 import { InvitationsService } from './invitations/invitations.service';
@@ -33,6 +34,7 @@ import { UsersStore } from './store/users.store';
     Clock,
     UsersStore,
     SessionsStore,
+    LiveSessions,
     ClinicsStore,
     PartnersStore,
     InvitationsStore,

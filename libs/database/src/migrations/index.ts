@@ -19,6 +19,7 @@ import { OutboxWakeIdleRelay1764258000000 } from './1764258000000-OutboxWakeIdle
 import { LiveEvents1764259000000 } from './1764259000000-LiveEvents';
 import { ReferralProgress1764260000000 } from './1764260000000-ReferralProgress';
 import { EmergencyAdvice1764261000000 } from './1764261000000-EmergencyAdvice';
+import { SessionAccessChanges1764262000000 } from './1764262000000-SessionAccessChanges';
 
 /** Every migration, in order. Listed explicitly: glob paths break in a Nest monorepo build. */
 export const MIGRATIONS = [
@@ -43,4 +44,5 @@ export const MIGRATIONS = [
   LiveEvents1764259000000,
   ReferralProgress1764260000000,
   EmergencyAdvice1764261000000,
+  SessionAccessChanges1764262000000,
 ];

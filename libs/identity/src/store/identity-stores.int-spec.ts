@@ -1,7 +1,9 @@
 import { randomBytes } from 'node:crypto';
+import { Clock } from '@referloop/common';
 import { createDataSource } from '@referloop/database';
-import { createTestDatabase, type TestDatabase } from '@referloop/testing';
+import { createTestDatabase, type TestDatabase, testConfig } from '@referloop/testing';
 import type { DataSource } from 'typeorm';
+import { LiveSessions } from '../auth/live-sessions';
 import { ClinicScope } from '../tenancy/clinic-scope';
 import { todayIso } from '../views';
 import { ClinicsStore } from './clinics.store';
@@ -18,6 +20,7 @@ describe('identity stores', () => {
   let users: UsersStore;
   let clinics: ClinicsStore;
   let sessions: SessionsStore;
+  let live: LiveSessions;
   const now = new Date();
   const today = todayIso(now);
   let alpha: { clinicId: string; admin: UserRow; pt: UserRow };
@@ -60,9 +63,10 @@ describe('identity stores', () => {
     // One connection, so the prepared statements are all on the connection the checks look at.
     source = createDataSource({ url: db.url, poolSize: 1, applicationName: 'identity-stores-check' });
     await source.initialize();
-    users = new UsersStore(source);
+    live = new LiveSessions(testConfig(db.url), new Clock());
+    users = new UsersStore(source, live);
     clinics = new ClinicsStore(source);
-    sessions = new SessionsStore(source);
+    sessions = new SessionsStore(source, live);
     const a = await clinic('Alpha');
     const pt = await users.insert(
       source.manager,
@@ -83,6 +87,7 @@ describe('identity stores', () => {
     beta = await clinic('Beta');
   });
   afterAll(async () => {
+    await live?.onApplicationShutdown();
     await source?.destroy();
     await db?.drop();
   });

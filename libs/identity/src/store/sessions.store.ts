@@ -1,9 +1,9 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
-import type { Role } from '@referloop/common';
 import { outboxInsert, queryRows, sql } from '@referloop/database';
 import { DataSource, type EntityManager } from 'typeorm';
 import type { SessionEndReason } from '../entities/auth-session.entity';
+import { LiveSessions, type SessionAccess } from '../auth/live-sessions';
 import type { ClinicScope } from '../tenancy/clinic-scope';
 
 /** A refresh token with its session, as a refresh reads it (locked). */
@@ -39,27 +39,35 @@ export interface SessionClient {
  * the session is live and its user active.
  */
 const authenticateSql = (sessionId: string, userId: string, startedAfter: Date) =>
-  sql`SELECT u.clinic_id, u.role, u.is_admin FROM auth_sessions s JOIN users u ON u.id = s.user_id
+  sql`SELECT u.clinic_id, u.role, u.is_admin, s.created_at FROM auth_sessions s JOIN users u ON u.id = s.user_id
        WHERE s.id = ${sql.param(sessionId, 'uuid')} AND s.user_id = ${sql.param(userId, 'uuid')} AND s.revoked_at IS NULL
          AND s.created_at > ${sql.param(startedAfter, 'timestamptz')} AND u.deactivated_at IS NULL`;
 
 /** Every statement on auth_sessions, refresh_tokens and password_resets. */
 @Injectable()
 export class SessionsStore {
-  constructor(@InjectDataSource() private readonly db: DataSource) {}
+  constructor(
+    @InjectDataSource() private readonly db: DataSource,
+    private readonly liveSessions: LiveSessions,
+  ) {}
 
-  /** The signed-in user's clinic, role and admin flag when the session is live; null otherwise. */
-  async authenticate(
-    sessionId: string,
-    userId: string,
-    startedAfter: Date,
-  ): Promise<{ clinic_id: string; role: Role; is_admin: boolean } | null> {
-    const [row] = await queryRows<{ clinic_id: string; role: Role; is_admin: boolean }>(
+  /**
+   * The signed-in user's clinic, role and admin flag when the session is live; null otherwise.
+   * A session found live a moment ago is answered from memory (see LiveSessions).
+   */
+  async authenticate(sessionId: string, userId: string, startedAfter: Date): Promise<SessionAccess | null> {
+    const known = this.liveSessions.recall(sessionId, userId, startedAfter);
+    if (known) return known;
+    const ticket = this.liveSessions.ticket();
+    const [row] = await queryRows<SessionAccess & { created_at: Date }>(
       this.db.manager,
       authenticateSql(sessionId, userId, startedAfter),
       { prepare: true },
     );
-    return row ?? null;
+    if (!row) return null;
+    const access = { clinic_id: row.clinic_id, role: row.role, is_admin: row.is_admin };
+    this.liveSessions.remember(ticket, sessionId, userId, row.created_at, access);
+    return access;
   }
 
   /** A new session started `now` from `client`. */
@@ -131,6 +139,7 @@ export class SessionsStore {
            WHERE id = ${sql.param(sessionId, 'uuid')} AND user_id = ${sql.param(scope.userId, 'uuid')} AND revoked_at IS NULL
           RETURNING id`,
     );
+    this.liveSessions.forgetUser(scope.userId);
     return ended.length > 0;
   }
 
@@ -140,11 +149,13 @@ export class SessionsStore {
       'sessionId' in which
         ? sql`id = ${sql.param(which.sessionId, 'uuid')}`
         : sql`user_id = ${sql.param(which.userId, 'uuid')} ${which.except ? sql`AND id <> ${sql.param(which.except, 'uuid')}` : sql.empty}`;
-    await queryRows(
+    const ended = await queryRows<{ user_id: string }>(
       manager,
       sql`UPDATE auth_sessions SET revoked_at = ${sql.param(now, 'timestamptz')}, revoked_reason = ${reason}
-           WHERE ${where} AND revoked_at IS NULL`,
+           WHERE ${where} AND revoked_at IS NULL RETURNING user_id`,
     );
+    // At once here; other processes when the commit's NOTIFY reaches them.
+    for (const userId of new Set(ended.map((row) => row.user_id))) this.liveSessions.forgetUser(userId);
   }
 
   /**

@@ -3,6 +3,7 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import { AppError, PRACTITIONER_ROLES, type PractitionerRole, type Role } from '@referloop/common';
 import { queryRows, sql, type Sql } from '@referloop/database';
 import { DataSource, type EntityManager } from 'typeorm';
+import { LiveSessions } from '../auth/live-sessions';
 import type { ClinicScope } from '../tenancy/clinic-scope';
 import type { ClinicSummaryFields, UserFields } from '../views';
 
@@ -139,7 +140,10 @@ export function clinicSummary(row: PractitionerRow): ClinicSummaryFields {
 
 @Injectable()
 export class UsersStore {
-  constructor(@InjectDataSource() private readonly db: DataSource) {}
+  constructor(
+    @InjectDataSource() private readonly db: DataSource,
+    private readonly liveSessions: LiveSessions,
+  ) {}
 
   /** A user of the caller's clinic, optionally locked for the transaction; null for anyone else. */
   async own(scope: ClinicScope, id: string, manager: EntityManager = this.db.manager, lock = false): Promise<UserRow | null> {
@@ -188,6 +192,8 @@ export class UsersStore {
       sql`UPDATE users SET ${sql.join([...sets, sql`updated_at = ${sql.param(now, 'timestamptz')}`])}
            WHERE id = ${sql.param(id, 'uuid')} AND ${scope.owns(sql`clinic_id`)} RETURNING id`,
     );
+    // Admin rights and deactivation change what the user's sessions may do (other processes: NOTIFY).
+    this.liveSessions.forgetUser(id);
     return updated.length ? this.own(scope, id, manager) : null;
   }
 

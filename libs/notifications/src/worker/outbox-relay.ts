@@ -2,15 +2,13 @@ import { InjectQueue } from '@nestjs/bullmq';
 import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { APP_CONFIG, type AppConfig } from '@referloop/config';
-import { OUTBOX_RELAY_LOCK } from '@referloop/database';
+import { OUTBOX_RELAY_LOCK, PgListener } from '@referloop/database';
 import type { Queue } from 'bullmq';
-import { Client } from 'pg';
 import { DataSource } from 'typeorm';
 import { type DispatchJob, dispatchJobs, NOTIFICATIONS_QUEUE } from '../notification-queue';
 import { OutboxStore } from '../store/outbox.store';
 
 const BATCH = 200;
-const RECONNECT_DELAY_MS = 1_000;
 /** While rows keep coming, the next look is this much later: rows gather into one batch and one job. */
 export const BUSY_POLL_MS = 25;
 /** After a busy spell, one more look this much later, for rows committed while no NOTIFY was sent. */
@@ -35,7 +33,7 @@ const LOCK_WAIT = '200ms';
 @Injectable()
 export class OutboxRelay implements OnApplicationBootstrap, OnApplicationShutdown {
   private readonly logger = new Logger('OutboxRelay');
-  private listener?: Client;
+  private readonly listener: PgListener;
   private sweepTimer?: NodeJS.Timeout;
   private pollTimer?: NodeJS.Timeout;
   private draining?: Promise<void>;
@@ -43,17 +41,32 @@ export class OutboxRelay implements OnApplicationBootstrap, OnApplicationShutdow
   private stopped = false;
   /** Whether this relay holds OUTBOX_RELAY_LOCK (on `listener`): it is idle and wants a NOTIFY. */
   private waiting = false;
-  private listening = false;
 
   constructor(
     @InjectDataSource() private readonly db: DataSource,
     @InjectQueue(NOTIFICATIONS_QUEUE) private readonly queue: Queue<DispatchJob>,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     private readonly store: OutboxStore,
-  ) {}
+  ) {
+    this.listener = new PgListener({
+      databaseUrl: config.databaseUrl,
+      channel: 'outbox_events',
+      applicationName: 'referloop-outbox-listener',
+      setup: [`SET lock_timeout = '${LOCK_WAIT}'`],
+      onNotification: () => this.wake(),
+      // Anything committed while we were not listening (the lock went with the old connection).
+      onListening: () => {
+        this.waiting = false;
+        this.wake();
+      },
+      onLost: () => {
+        this.waiting = false;
+      },
+    });
+  }
 
   onApplicationBootstrap(): void {
-    void this.listen();
+    this.listener.start();
     this.sweepTimer = setInterval(() => this.wake(), this.config.notifications.relaySweepMs);
     this.wake();
   }
@@ -63,7 +76,7 @@ export class OutboxRelay implements OnApplicationBootstrap, OnApplicationShutdow
     clearInterval(this.sweepTimer);
     clearTimeout(this.pollTimer);
     await this.draining;
-    await this.listener?.end().catch(() => undefined);
+    await this.listener.stop();
   }
 
   /** Runs a drain now, or once more right after the current one. */
@@ -121,8 +134,8 @@ export class OutboxRelay implements OnApplicationBootstrap, OnApplicationShutdow
    * listener hears the NOTIFY), this one tries again after its next drain.
    */
   private async waitForNotify(idle: boolean): Promise<boolean> {
-    const client = this.listener;
-    if (idle === this.waiting || !client || !this.listening) return false;
+    const client = this.listener.client;
+    if (idle === this.waiting || !client) return false;
     try {
       if (idle) {
         await client.query(`SELECT pg_advisory_lock(${OUTBOX_RELAY_LOCK})`);
@@ -146,38 +159,5 @@ export class OutboxRelay implements OnApplicationBootstrap, OnApplicationShutdow
       await this.store.markPublished(tx, ids);
       return ids.length;
     });
-  }
-
-  private async listen(): Promise<void> {
-    if (this.stopped) return;
-    const client = new Client({ connectionString: this.config.databaseUrl, application_name: 'referloop-outbox-listener' });
-    const retry = () => {
-      if (this.listener !== client || this.stopped) return;
-      this.listener = undefined;
-      this.listening = false;
-      this.waiting = false;
-      setTimeout(() => void this.listen(), RECONNECT_DELAY_MS).unref();
-    };
-    client.on('error', (error) => {
-      this.logger.warn('outbox listener lost its connection', error);
-      retry();
-    });
-    client.on('end', retry);
-    client.on('notification', () => this.wake());
-    this.listener = client;
-    this.listening = false;
-    this.waiting = false;
-    try {
-      await client.connect();
-      await client.query(`SET lock_timeout = '${LOCK_WAIT}'`);
-      await client.query('LISTEN outbox_events');
-      this.listening = true;
-      // Anything committed while we were not listening.
-      this.wake();
-    } catch (error) {
-      this.logger.warn('outbox listener could not connect', error);
-      await client.end().catch(() => undefined);
-      retry();
-    }
   }
 }
