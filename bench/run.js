@@ -6,6 +6,7 @@ const os = require('node:os');
 const { join } = require('node:path');
 const { createCleanups, ensureBuilt } = require('./lib/lifecycle');
 const { createBenchDatabase, migrate } = require('./lib/database');
+const { deployedNodeOptions } = require('./lib/deployment');
 const { requestJson } = require('./lib/http');
 const { measure } = require('./lib/load');
 const { cpuBusyFraction } = require('./lib/machine');
@@ -69,6 +70,8 @@ async function main() {
   cleanups.push(database.drop);
   const appEnv = {
     NODE_ENV: 'production',
+    // The API and the worker run with the image's heap limit, as deployed.
+    NODE_OPTIONS: deployedNodeOptions(),
     DATABASE_URL: database.url,
     REDIS_URL,
     JWT_SECRET: randomBytes(32).toString('hex'),
@@ -137,6 +140,7 @@ async function main() {
     notes.push(...(result.notes ?? []));
   }
   const apiPeakRssMiB = memory.stop();
+  notes.push(`the API and the worker ran with the image's NODE_OPTIONS (${appEnv.NODE_OPTIONS}), as deployed`);
 
   printReport({ rows, comparisons, apiPeakRssMiB, notes });
   writeJson(RESULTS_FILE, {
