@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { Inject, Injectable } from '@nestjs/common';
-import { AppError, DEFAULT_PAGE_SIZE, decodeCursor, encodeCursor, type Page, type Principal } from '@referloop/common';
+import { AppError, Clock, DEFAULT_PAGE_SIZE, decodeCursor, encodeCursor, type Page, type Principal } from '@referloop/common';
 import { APP_CONFIG, type AppConfig } from '@referloop/config';
 import { ClinicScope } from '@referloop/identity';
 import { assertWebhookTarget, WebhookTargetError } from './channels/webhook-target';
@@ -66,6 +66,7 @@ export class NotificationsService {
   constructor(
     private readonly store: NotificationStore,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
+    private readonly clock: Clock,
   ) {}
 
   async inbox(
@@ -89,7 +90,7 @@ export class NotificationsService {
 
   /** Marks one of the caller's notifications read (idempotent); someone else's is 404. */
   async markRead(principal: Principal, id: string): Promise<NotificationView> {
-    const row = await this.store.markRead(ClinicScope.of(principal), id);
+    const row = await this.store.markRead(ClinicScope.of(principal), id, this.clock.now());
     if (!row) throw new AppError('not_found', 'The notification was not found');
     return notificationView(row);
   }
@@ -104,7 +105,7 @@ export class NotificationsService {
   }
 
   async setPreferences(principal: Principal, input: { email: boolean }): Promise<PreferencesView> {
-    await this.store.setEmailEnabled(ClinicScope.of(principal), input.email);
+    await this.store.setEmailEnabled(ClinicScope.of(principal), input.email, this.clock.now());
     return this.preferences(principal);
   }
 
@@ -130,7 +131,7 @@ export class NotificationsService {
   }
 
   async deleteWebhook(principal: Principal, id: string): Promise<void> {
-    if (!(await this.store.deleteWebhook(ClinicScope.of(principal), id))) {
+    if (!(await this.store.deleteWebhook(ClinicScope.of(principal), id, this.clock.now()))) {
       throw new AppError('not_found', 'The webhook was not found');
     }
   }

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { Injectable } from '@nestjs/common';
-import { AppError, type Principal } from '@referloop/common';
+import { AppError, Clock, type Principal } from '@referloop/common';
 import { AuditLog } from '@referloop/identity';
 import { partiesOf, partyClinicsOf } from './referral-access';
 import { type AttachmentView } from './referral.views';
@@ -75,6 +75,7 @@ export class AttachmentsService {
     private readonly referralStore: ReferralStore,
     private readonly referrals: ReferralsService,
     private readonly audit: AuditLog,
+    private readonly clock: Clock,
   ) {}
 
   /**
@@ -104,18 +105,22 @@ export class AttachmentsService {
       }
       const sha256 = createHash('sha256').update(content).digest('hex');
       const storedName = attachmentFileName(fileName, contentType);
-      const row = await this.store.insertAttachment(tx, {
-        referralId,
-        fileName: storedName,
-        contentType,
-        content,
-        sha256,
-        uploadedBy: principal.userId,
-      });
+      const now = this.clock.now();
+      const row = await this.store.insertAttachment(
+        tx,
+        { referralId, fileName: storedName, contentType, content, sha256, uploadedBy: principal.userId },
+        now,
+      );
       // After sending, the timeline shows it (`document_added`) and the other side is told (outbox).
       if (afterSend) await this.store.documentAdded(tx, referralId, locked.status, principal.userId, row.id);
       await this.audit.record(
-        { action: 'attachment.upload', resourceType: 'referral', resourceId: referralId, details: { attachmentId: row.id } },
+        {
+          action: 'attachment.upload',
+          resourceType: 'referral',
+          resourceId: referralId,
+          details: { attachmentId: row.id },
+          occurredAt: now,
+        },
         tx,
       );
       return {

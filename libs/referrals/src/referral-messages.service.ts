@@ -1,5 +1,14 @@
 import { Injectable } from '@nestjs/common';
-import { AppError, DEFAULT_PAGE_SIZE, decodeCursor, encodeCursor, notFound, type Page, type Principal } from '@referloop/common';
+import {
+  AppError,
+  Clock,
+  DEFAULT_PAGE_SIZE,
+  decodeCursor,
+  encodeCursor,
+  notFound,
+  type Page,
+  type Principal,
+} from '@referloop/common';
 import { AuditLog } from '@referloop/identity';
 import { partiesOf, partyClinicsOf } from './referral-access';
 import { ReferralsService } from './referrals.service';
@@ -38,6 +47,7 @@ export class ReferralMessagesService {
     private readonly referralStore: ReferralStore,
     private readonly referrals: ReferralsService,
     private readonly audit: AuditLog,
+    private readonly clock: Clock,
   ) {}
 
   /** Oldest first, keyset-paged on (occurredAt, id). */
@@ -72,7 +82,7 @@ export class ReferralMessagesService {
   async post(principal: Principal, id: string, body: string): Promise<ReferralMessageView> {
     const base = await this.referrals.visibleBase(principal, id, this.referralStore.manager, 'referral.message');
     this.assertSent(base.sentAt, base.status, partiesOf(principal, base));
-    const row = await this.store.postMessage(id, base.status, principal.userId, body);
+    const row = await this.store.postMessage(id, base.status, principal.userId, body, this.clock.now());
     if (!row) throw notFound('referral');
     return messageView(row);
   }

@@ -255,6 +255,7 @@ export class ReferralsService {
         data: input.replacesId ? { replacesId: input.replacesId } : followUp ? { previousId: followUp.previousId } : null,
       },
       { action: 'referral.create', resourceType: 'referral' },
+      this.clock.now(),
     );
     return referralView(row, principal, this.inviteLink);
   }
@@ -306,7 +307,7 @@ export class ReferralsService {
     const base = await this.visibleBase(principal, id, this.store.manager, 'referral.read');
     const acknowledged =
       base.status === 'sent' && base.recipientId === principal.userId
-        ? await this.store.acknowledge(id, principal.userId)
+        ? await this.store.acknowledge(id, principal.userId, this.clock.now())
         : undefined;
     await this.audit.record({
       action: 'referral.read',
@@ -476,6 +477,7 @@ export class ReferralsService {
         outboxData: { side, toPractitionerId: input.practitionerId },
       },
       { action: 'referral.reassign', resourceType: 'referral' },
+      this.clock.now(),
     );
     if (!row) {
       const current = await this.store.base(id);
@@ -575,7 +577,7 @@ export class ReferralsService {
     if (invite.role !== user.role) {
       throw AppError.validation([{ field: 'admin.practitioner.role', message: `must be ${invite.role}, as invited` }]);
     }
-    await this.store.attachJoinedRecipient(tx, invite.id, user);
+    await this.store.attachJoinedRecipient(tx, invite.id, user, this.clock.now());
   }
 
   /** Consent and the parties' roles and licences: read with the base row, checked here in order. */

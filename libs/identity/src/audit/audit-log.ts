@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
-import { RequestContext } from '@referloop/common';
+import { Clock, RequestContext } from '@referloop/common';
 import { queryRows, sql, type Sql } from '@referloop/database';
 import { DataSource, type EntityManager } from 'typeorm';
 
@@ -22,6 +22,11 @@ export interface AuditEntry {
   /** Who acted and for which clinic, when there is no signed-in caller yet (sign-in); else the caller. */
   actorId?: string | null;
   clinicId?: string | null;
+  /**
+   * When it happened: the injected Clock's now unless given (a change passes the `now` it wrote,
+   * so the audit row and the change carry the same instant). Never the database's clock.
+   */
+  occurredAt?: Date;
 }
 
 export interface PartyClinic {
@@ -41,6 +46,7 @@ const AUDIT_COLUMNS = [
   ['ip', 'text'],
   ['request_id', 'text'],
   ['details', 'jsonb'],
+  ['occurred_at', 'timestamptz'],
 ] as const;
 const AUDIT_COLUMN_NAMES = AUDIT_COLUMNS.map(([name]) => name);
 const columnList = () => sql.join(AUDIT_COLUMN_NAMES.map((name) => sql.identifier(AUDIT_COLUMN_NAMES, name)));
@@ -63,7 +69,10 @@ const insertWithParties = (values: unknown[], others: PartyClinic[]) =>
  */
 @Injectable()
 export class AuditLog {
-  constructor(@InjectDataSource() private readonly db: DataSource) {}
+  constructor(
+    @InjectDataSource() private readonly db: DataSource,
+    private readonly clock: Clock,
+  ) {}
 
   async record(entry: AuditEntry, manager: EntityManager = this.db.manager): Promise<void> {
     const own = RequestContext.current()?.principal?.clinicId;
@@ -76,10 +85,16 @@ export class AuditLog {
   /**
    * The same row as {@link record}, as an `INSERT … SELECT` for a data-modifying CTE, so a change
    * and its audit row are written by one statement: one row per row of `from`, whose column
-   * `resourceId` is the resource (and no row when the change matched nothing).
+   * `resourceId` is the resource (and no row when the change matched nothing). `occurredAt` is the
+   * Clock's now the statement writes its change with (e.g. the referral's `updated_at`).
    */
-  insert(entry: Omit<AuditEntry, 'resourceId' | 'partyClinics'>, from: Sql, resourceId: Sql): Sql {
-    const values = this.values(entry);
+  insert(
+    entry: Omit<AuditEntry, 'resourceId' | 'partyClinics' | 'occurredAt'>,
+    from: Sql,
+    resourceId: Sql,
+    occurredAt: Date,
+  ): Sql {
+    const values = this.values({ ...entry, occurredAt });
     const select = AUDIT_COLUMNS.map(([name, type], i) => (name === 'resource_id' ? resourceId : sql.param(values[i], type)));
     return sql`INSERT INTO audit_events (${columnList()})
                SELECT ${sql.join(select)} FROM ${from}`;
@@ -98,6 +113,7 @@ export class AuditLog {
       store?.ip ?? null,
       store?.requestId ?? null,
       entry.details ?? null,
+      entry.occurredAt ?? this.clock.now(),
     ];
   }
 }

@@ -140,20 +140,21 @@ export class DeliveryStore {
     return row;
   }
 
-  async recordDelivered(deliveryId: string): Promise<void> {
+  /** The send happened at `at` (the Clock's). */
+  async recordDelivered(deliveryId: string, at: Date): Promise<void> {
     await queryRows(
       this.db.manager,
-      sql`UPDATE notification_deliveries SET status = 'delivered', delivered_at = now(), last_error = NULL, sending_until = NULL
+      sql`UPDATE notification_deliveries SET status = 'delivered', delivered_at = ${sql.param(at, 'timestamptz')}, last_error = NULL, sending_until = NULL
            WHERE id = ${sql.param(deliveryId, 'uuid')}`,
       { prepare: true },
     );
   }
 
-  /** After the last attempt: the delivery lands in the admins' failed list. */
-  async markFailed(deliveryId: string, error: string): Promise<void> {
+  /** After the last attempt: the delivery lands in the admins' failed list (failed at `at`, the Clock's). */
+  async markFailed(deliveryId: string, error: string, at: Date): Promise<void> {
     await queryRows(
       this.db.manager,
-      sql`UPDATE notification_deliveries SET status = 'failed', failed_at = now(), last_error = ${error.slice(0, 500)}, sending_until = NULL
+      sql`UPDATE notification_deliveries SET status = 'failed', failed_at = ${sql.param(at, 'timestamptz')}, last_error = ${error.slice(0, 500)}, sending_until = NULL
            WHERE id = ${sql.param(deliveryId, 'uuid')} AND status = 'pending'`,
     );
   }

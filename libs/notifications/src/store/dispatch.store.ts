@@ -166,8 +166,9 @@ export class DispatchStore {
    * One statement: delivery rows that do not exist yet, and the in-app notification of each new
    * in-app row. Rows go in key order, so two overlapping batches lock keys in the same order.
    * A notification's time is when it was written (not the batch's start), like a timeline event's.
+   * In-app rows are delivered at `now` (the Clock's).
    */
-  async insertDeliveries(tx: EntityManager, planned: PlannedDelivery[]): Promise<void> {
+  async insertDeliveries(tx: EntityManager, planned: PlannedDelivery[], now: Date): Promise<void> {
     const seen = new Set<string>();
     const rows = planned
       .map((row) => ({ row, key: `${row.outboxEventId}|${row.recipientKey}|${row.channel}` }))
@@ -194,7 +195,7 @@ export class DispatchStore {
               (outbox_event_id, channel, recipient_key, user_id, webhook_id, clinic_id, notification_type, referral_id, status,
                attempts, delivered_at)
             SELECT outbox_event_id, channel, recipient_key, user_id, webhook_id, clinic_id, notification_type, referral_id, status,
-                   CASE WHEN status = 'delivered' THEN 1 ELSE 0 END, CASE WHEN status = 'delivered' THEN now() END
+                   CASE WHEN status = 'delivered' THEN 1 ELSE 0 END, CASE WHEN status = 'delivered' THEN ${sql.param(now, 'timestamptz')} END
               FROM input
             ON CONFLICT ON CONSTRAINT notification_deliveries_dedup_key DO NOTHING
             RETURNING outbox_event_id, recipient_key, channel

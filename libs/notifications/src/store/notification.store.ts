@@ -82,11 +82,11 @@ export class NotificationStore {
     return row.count;
   }
 
-  /** Marks one of the caller's notifications read (idempotent); undefined when it is not theirs. */
-  async markRead(scope: ClinicScope, id: string): Promise<NotificationRow | undefined> {
+  /** Marks one of the caller's notifications read at `now` (the Clock's; idempotent); undefined when it is not theirs. */
+  async markRead(scope: ClinicScope, id: string, now: Date): Promise<NotificationRow | undefined> {
     const [row] = await queryRows<NotificationRow>(
       this.db.manager,
-      sql`UPDATE notifications SET read_at = COALESCE(read_at, now())
+      sql`UPDATE notifications SET read_at = COALESCE(read_at, ${sql.param(now, 'timestamptz')})
            WHERE id = ${sql.param(id, 'uuid')} AND user_id = ${sql.param(scope.userId, 'uuid')}
        RETURNING ${NOTIFICATION_COLUMNS}`,
     );
@@ -102,11 +102,13 @@ export class NotificationStore {
     return row?.enabled;
   }
 
-  async setEmailEnabled(scope: ClinicScope, enabled: boolean): Promise<void> {
+  /** Sets the caller's email preference, changed at `now` (the Clock's). */
+  async setEmailEnabled(scope: ClinicScope, enabled: boolean, now: Date): Promise<void> {
     await queryRows(
       this.db.manager,
-      sql`INSERT INTO notification_preferences (user_id, channel, enabled) VALUES (${sql.param(scope.userId, 'uuid')}, 'email', ${enabled})
-          ON CONFLICT (user_id, channel) DO UPDATE SET enabled = EXCLUDED.enabled, updated_at = now()`,
+      sql`INSERT INTO notification_preferences (user_id, channel, enabled, updated_at)
+          VALUES (${sql.param(scope.userId, 'uuid')}, 'email', ${enabled}, ${sql.param(now, 'timestamptz')})
+          ON CONFLICT (user_id, channel) DO UPDATE SET enabled = EXCLUDED.enabled, updated_at = EXCLUDED.updated_at`,
     );
   }
 
@@ -129,11 +131,11 @@ export class NotificationStore {
     );
   }
 
-  /** Answers whether a live webhook of the clinic was deleted. */
-  async deleteWebhook(scope: ClinicScope, id: string): Promise<boolean> {
+  /** Answers whether a live webhook of the clinic was deleted (at `now`, the Clock's). */
+  async deleteWebhook(scope: ClinicScope, id: string, now: Date): Promise<boolean> {
     const rows = await queryRows(
       this.db.manager,
-      sql`UPDATE webhooks SET deleted_at = now()
+      sql`UPDATE webhooks SET deleted_at = ${sql.param(now, 'timestamptz')}
            WHERE id = ${sql.param(id, 'uuid')} AND ${scope.owns(sql`clinic_id`)} AND deleted_at IS NULL RETURNING id`,
     );
     return rows.length > 0;

@@ -1,4 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
+import { Clock } from '@referloop/common';
 import { APP_CONFIG, type AppConfig } from '@referloop/config';
 import {
   INVITATION_CREATED_EVENT,
@@ -50,6 +51,7 @@ export class NotificationDeliverer {
     private readonly email: EmailChannel,
     private readonly webhook: WebhookChannel,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
+    private readonly clock: Clock,
   ) {}
 
   async deliver(deliveryId: string): Promise<DeliveryOutcome> {
@@ -150,9 +152,11 @@ export class NotificationDeliverer {
    * database blip (a restart, a failover) is waited out for a few seconds first.
    */
   private async recordDelivered(deliveryId: string): Promise<void> {
+    // When it was sent, not when a retry finally recorded it.
+    const at = this.clock.now();
     for (let attempt = 1; ; attempt += 1) {
       try {
-        await this.store.recordDelivered(deliveryId);
+        await this.store.recordDelivered(deliveryId, at);
         return;
       } catch (error) {
         if (attempt >= RECORD_ATTEMPTS) throw error;
@@ -163,7 +167,7 @@ export class NotificationDeliverer {
 
   /** After the last attempt: the delivery lands in the admins' failed list. */
   async markFailed(deliveryId: string, error: string): Promise<void> {
-    await this.store.markFailed(deliveryId, error);
+    await this.store.markFailed(deliveryId, error, this.clock.now());
   }
 
   async recordError(deliveryId: string, error: string): Promise<void> {

@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
+import { Clock } from '@referloop/common';
 import { INVITATION_CREATED_EVENT, PASSWORD_RESET_REQUESTED_EVENT } from '@referloop/identity';
 import { DataSource, type EntityManager } from 'typeorm';
 import { EmailChannel } from '../channels/email.channel';
@@ -56,6 +57,7 @@ export class NotificationDispatcher {
     @InjectDataSource() private readonly db: DataSource,
     private readonly email: EmailChannel,
     private readonly store: DispatchStore,
+    private readonly clock: Clock,
   ) {}
 
   /** Returns the email/webhook deliveries of these events that still need a delivery job. */
@@ -87,7 +89,7 @@ export class NotificationDispatcher {
         }
       }
       planned.push(...(await this.webhookDeliveries(tx, referralEvents, told)));
-      await this.store.insertDeliveries(tx, await this.withoutEmailsTurnedOff(tx, planned));
+      await this.store.insertDeliveries(tx, await this.withoutEmailsTurnedOff(tx, planned), this.clock.now());
       // An admin's retry has no deliveries of its own: it names the failed one to send again.
       const retried = events.flatMap((e) =>
         e.type === RETRY_DELIVERY_EVENT && e.payload.deliveryId ? [e.payload.deliveryId] : [],

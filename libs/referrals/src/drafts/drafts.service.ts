@@ -135,6 +135,7 @@ export class DraftsService {
           data: { fields: changedFields },
         },
         { action: 'referral.update', resourceType: 'referral', details: { fields: changedFields } },
+        this.clock.now(),
       );
       if (row) return row;
       // Someone else changed it between our read and this write (another edit, a send): nothing was

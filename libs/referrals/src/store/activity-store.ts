@@ -88,12 +88,19 @@ export class ReferralActivityStore {
   /**
    * Appends a message: the referral's `updated_at` moves (it rises in the lists) but not its version.
    * Event, outbox and audit rows are one statement; no row when the referral was never sent.
+   * `now` is the Clock's (the referral's `updated_at` and the audit row's time).
    */
-  async postMessage(referralId: string, status: ReferralStatus, actorId: string, body: string): Promise<MessageRow | undefined> {
+  async postMessage(
+    referralId: string,
+    status: ReferralStatus,
+    actorId: string,
+    body: string,
+    now: Date,
+  ): Promise<MessageRow | undefined> {
     const [row] = await queryRows<MessageRow>(
       this.db.manager,
       sql`WITH changed AS (
-        UPDATE referrals SET updated_at = now() WHERE id = ${sql.param(referralId, 'uuid')} AND sent_at IS NOT NULL RETURNING id, status
+        UPDATE referrals SET updated_at = ${sql.param(now, 'timestamptz')} WHERE id = ${sql.param(referralId, 'uuid')} AND sent_at IS NOT NULL RETURNING id, status
       ),
       event AS (
         INSERT INTO referral_events (referral_id, type, from_status, to_status, actor_id, note)
@@ -101,7 +108,7 @@ export class ReferralActivityStore {
         RETURNING *
       ),
       outbox AS (${outboxOfEvent('referral.message', status, actorId)}),
-      audit AS (${this.audit.insert({ action: 'referral.message', resourceType: 'referral' }, sql`changed`, sql`id`)})
+      audit AS (${this.audit.insert({ action: 'referral.message', resourceType: 'referral' }, sql`changed`, sql`id`, now)})
       SELECT id, referral_id AS "referralId", actor_id AS "actorId", note, occurred_at::text AS "occurredAt" FROM event`,
       PREPARED,
     );
@@ -126,14 +133,15 @@ export class ReferralActivityStore {
     return locked;
   }
 
-  /** Stores an attachment and moves the referral's `updated_at`. */
+  /** Stores an attachment and moves the referral's `updated_at` to `now` (the Clock's). */
   async insertAttachment(
     tx: EntityManager,
     a: { referralId: string; fileName: string; contentType: string; content: Buffer; sha256: string; uploadedBy: string },
+    now: Date,
   ): Promise<{ id: string; createdAt: Date }> {
     const [row] = await queryRows<{ id: string; createdAt: Date }>(
       tx,
-      sql`WITH touched AS (UPDATE referrals SET updated_at = now() WHERE id = ${sql.param(a.referralId, 'uuid')})
+      sql`WITH touched AS (UPDATE referrals SET updated_at = ${sql.param(now, 'timestamptz')} WHERE id = ${sql.param(a.referralId, 'uuid')})
           INSERT INTO referral_attachments (referral_id, file_name, content_type, size_bytes, sha256, content, uploaded_by)
           VALUES (${sql.param(a.referralId, 'uuid')}, ${a.fileName}, ${a.contentType}, ${sql.param(a.content.length, 'int')}, ${a.sha256},
                   ${a.content}, ${sql.param(a.uploadedBy, 'uuid')})

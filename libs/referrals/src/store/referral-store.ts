@@ -119,7 +119,8 @@ export interface NewEvent {
   outboxData?: Record<string, string>;
 }
 
-export type ChangeAudit = Omit<AuditEntry, 'resourceId' | 'partyClinics'> | null;
+/** The audit row of a change; its time is the change's `now` (see {@link ReferralStore.commitChange}). */
+export type ChangeAudit = Omit<AuditEntry, 'resourceId' | 'partyClinics' | 'occurredAt'> | null;
 
 /** A user a referral side may be handed to, as the service checks it. */
 export interface ReassignTarget {
@@ -270,9 +271,18 @@ export class ReferralStore {
     return facts;
   }
 
-  /** Inserts a draft with its `created` event, outbox and audit rows: one statement, answering the detailed view row. */
-  async insert(manager: EntityManager, values: ReferralInsert, event: NewEvent, audit: ChangeAudit): Promise<ReferralRow> {
-    const row = await this.commitChange(manager, sql`${referralInsert(values)} RETURNING *`, event, audit);
+  /**
+   * Inserts a draft with its `created` event, outbox and audit rows: one statement, answering the
+   * detailed view row. `now` is the Clock's (the audit row's time).
+   */
+  async insert(
+    manager: EntityManager,
+    values: ReferralInsert,
+    event: NewEvent,
+    audit: ChangeAudit,
+    now: Date,
+  ): Promise<ReferralRow> {
+    const row = await this.commitChange(manager, sql`${referralInsert(values)} RETURNING *`, event, audit, now);
     if (!row) throw new Error('INSERT … RETURNING answered no row');
     return row;
   }
@@ -293,7 +303,7 @@ export class ReferralStore {
     audit: ChangeAudit,
   ): Promise<ReferralRow | undefined> {
     const now = sql.param(write.now, 'timestamptz');
-    const sets: Sql[] = [sql`status = ${sql.param(next, 'text')}`, sql`version = version + 1`, sql`updated_at = now()`];
+    const sets: Sql[] = [sql`status = ${sql.param(next, 'text')}`, sql`version = version + 1`, sql`updated_at = ${now}`];
     sets.push(...stampSets(transition.stamps ?? [], now));
     for (const field of transition.stores ?? []) {
       if (field === 'appointmentAt') sets.push(sql`appointment_at = ${sql.param(write.appointmentAt ?? null, 'timestamptz')}`);
@@ -325,18 +335,23 @@ export class ReferralStore {
            WHERE id = ${sql.param(id, 'uuid')} AND version = ${sql.param(expectedVersion, 'int')} RETURNING *`,
       event,
       audit,
+      write.now,
       { progress: recorded },
     );
   }
 
-  /** The recipient's first read: `sent` → `received`, conditional on the status (two first reads acknowledge once). */
-  acknowledge(id: string, actorId: string): Promise<ReferralRow | undefined> {
+  /**
+   * The recipient's first read: `sent` → `received`, conditional on the status (two first reads
+   * acknowledge once). `now` is the Clock's.
+   */
+  acknowledge(id: string, actorId: string, now: Date): Promise<ReferralRow | undefined> {
     return this.commitChange(
       this.db.manager,
-      sql`UPDATE referrals SET status = 'received', version = version + 1, updated_at = now()
+      sql`UPDATE referrals SET status = 'received', version = version + 1, updated_at = ${sql.param(now, 'timestamptz')}
            WHERE id = ${sql.param(id, 'uuid')} AND status = 'sent' RETURNING *`,
       { type: 'acknowledged', fromStatus: 'sent', toStatus: 'received', actorId },
       null,
+      now,
     );
   }
 
@@ -348,14 +363,17 @@ export class ReferralStore {
     practitionerId: string,
     event: NewEvent,
     audit: ChangeAudit,
+    now: Date,
   ): Promise<ReferralRow | undefined> {
     const column = side === 'sender' ? sql`sender_id` : sql`recipient_id`;
     return this.commitChange(
       this.db.manager,
-      sql`UPDATE referrals SET ${column} = ${sql.param(practitionerId, 'uuid')}, version = version + 1, updated_at = now()
+      sql`UPDATE referrals SET ${column} = ${sql.param(practitionerId, 'uuid')}, version = version + 1,
+                               updated_at = ${sql.param(now, 'timestamptz')}
            WHERE id = ${sql.param(id, 'uuid')} AND version = ${sql.param(version, 'int')} RETURNING *`,
       event,
       audit,
+      now,
     );
   }
 
@@ -411,8 +429,9 @@ export class ReferralStore {
     values: ReferralDraftEdit,
     event: NewEvent,
     audit: ChangeAudit,
+    now: Date,
   ): Promise<ReferralRow | undefined> {
-    const sets = [...draftEditSets(values), sql`version = version + 1`, sql`updated_at = now()`];
+    const sets = [...draftEditSets(values), sql`version = version + 1`, sql`updated_at = ${sql.param(now, 'timestamptz')}`];
     return this.commitChange(
       manager,
       sql`UPDATE referrals SET ${sql.join(sets)}
@@ -420,6 +439,7 @@ export class ReferralStore {
        RETURNING *`,
       event,
       audit,
+      now,
       { prepare: false },
     );
   }
@@ -593,11 +613,16 @@ export class ReferralStore {
 
   /**
    * The invite's referrals get their recipient: drafts simply name them; sent ones stay `sent` with a
-   * `recipient_joined` event (outbox: both sides are told).
+   * `recipient_joined` event (outbox: both sides are told). `now` is the Clock's.
    */
-  async attachJoinedRecipient(tx: EntityManager, inviteId: string, user: { id: string; clinicId: string }): Promise<void> {
+  async attachJoinedRecipient(
+    tx: EntityManager,
+    inviteId: string,
+    user: { id: string; clinicId: string },
+    now: Date,
+  ): Promise<void> {
     const attach = sql`recipient_id = ${sql.param(user.id, 'uuid')}, recipient_clinic_id = ${sql.param(user.clinicId, 'uuid')},
-                    version = version + 1, updated_at = now()`;
+                    version = version + 1, updated_at = ${sql.param(now, 'timestamptz')}`;
     const invite = sql.param(inviteId, 'uuid');
     await queryRows(
       tx,
@@ -608,6 +633,7 @@ export class ReferralStore {
       sql`UPDATE referrals SET ${attach} WHERE recipient_invite_id = ${invite} AND recipient_id IS NULL AND status = 'sent' RETURNING *`,
       { type: 'recipient_joined', fromStatus: 'sent', toStatus: 'sent', actorId: user.id },
       null,
+      now,
     );
   }
 
@@ -617,13 +643,15 @@ export class ReferralStore {
    * PHI) and, when given, the audit row; it answers the changed referral's detailed view row. One
    * statement commits atomically without BEGIN/COMMIT round trips; when `change` matches no row
    * nothing is written and no row comes back. `progress` is the CTE `progress AS (…)` of a
-   * progress report, written after the event and answered in the view.
+   * progress report, written after the event and answered in the view. `now` is the Clock's now
+   * the change was written with: the audit row's `occurred_at`.
    */
   private async commitChange(
     manager: EntityManager,
     change: Sql,
     event: NewEvent,
     audit: ChangeAudit,
+    now: Date,
     /** `progress`: a progress report written with the event (report-progress); `prepare: false` for texts that vary. */
     options: { progress?: Sql; prepare?: boolean } = {},
   ): Promise<ReferralRow | undefined> {
@@ -653,7 +681,7 @@ export class ReferralStore {
       outbox AS (${outbox})${
         audit
           ? sql`,
-      audit AS (${this.audit.insert(audit, sql`changed`, sql`id`)})`
+      audit AS (${this.audit.insert(audit, sql`changed`, sql`id`, now)})`
           : sql.empty
       }
       ${progress ? DETAILED_CHANGED_PROGRESS : DETAILED_CHANGED}`;

@@ -100,7 +100,7 @@ export class ReferralTimerStore {
     const sets = [
       sql`status = ${to}`,
       sql`version = r.version + 1`,
-      sql`updated_at = now()`,
+      sql`updated_at = ${at}`,
       sql`sla_paused_at = NULL`,
       ...stampSets(transition.stamps, at),
     ];
@@ -122,6 +122,7 @@ export class ReferralTimerStore {
          { action: `referral.${type}`, resourceType: 'referral', actorId: null, clinicId: null },
          sql`event`,
          sql`referral_id`,
+         now,
        )})
        INSERT INTO outbox_events (type, referral_id, referral_event_id, payload)
        SELECT ${sql.param(`referral.${type}`, 'text')}, referral_id, id,
