@@ -67,7 +67,9 @@ async function main() {
   const tag = randomBytes(4).toString('hex');
 
   const database = await createBenchDatabase();
-  cleanups.push(database.drop);
+  // BENCH_KEEP_DATABASE=1 leaves it (seeded) for EXPLAIN afterwards; drop it yourself.
+  if (process.env.BENCH_KEEP_DATABASE === '1') console.log(`bench: keeping database ${database.name}`);
+  else cleanups.push(database.drop);
   const appEnv = {
     NODE_ENV: 'production',
     // The API and the worker run with the image's heap limit, as deployed.

@@ -200,9 +200,26 @@ const EVENTS_SQL = (idRange) => `
            CASE WHEN r.status = 'cancelled' AND r.responded_at IS NOT NULL THEN r.updated_at END),
         ('cancelled', CASE WHEN r.sent_at IS NULL THEN 'draft' ELSE 'sent' END, 'cancelled', r.sender_id, NULL,
            CASE WHEN r.status = 'cancelled' AND r.responded_at IS NULL THEN r.updated_at END),
-        ('expired', 'sent', 'expired', NULL::uuid, NULL, CASE WHEN r.status = 'expired' THEN r.updated_at END)
+        ('expired', 'sent', 'expired', NULL::uuid, NULL, CASE WHEN r.status = 'expired' THEN r.updated_at END),
+        -- The reminders and escalations the timers already sent (default REMINDER_AFTER / ESCALATE_AFTER
+        -- and their urgent values; pauses ignored: a little early is harmless, the sweep skips them).
+        ('reminder_sent', r.status, r.status, NULL, NULL,
+           CASE WHEN r.status IN ('sent', 'received')
+                 AND r.sent_at + CASE WHEN r.priority = 'urgent' THEN interval '4 hours' ELSE interval '48 hours' END <= now()
+                THEN r.sent_at + CASE WHEN r.priority = 'urgent' THEN interval '4 hours' ELSE interval '48 hours' END END),
+        ('escalated', r.status, r.status, NULL, NULL,
+           CASE WHEN r.status IN ('sent', 'received')
+                 AND r.sent_at + CASE WHEN r.priority = 'urgent' THEN interval '24 hours' ELSE interval '96 hours' END <= now()
+                THEN r.sent_at + CASE WHEN r.priority = 'urgent' THEN interval '24 hours' ELSE interval '96 hours' END END)
       ) e(type, from_status, to_status, actor_id, data, occurred_at)
      WHERE e.occurred_at IS NOT NULL AND ${idRange}`;
+
+/** Outcome reports older than the default AUTO_CLOSE_AFTER (14 days) were auto-closed by the timers. */
+const AUTO_CLOSED_SQL = `
+    UPDATE referrals SET status = 'closed', version = version + 1,
+           closed_at = (outcome->>'sentAt')::timestamptz + interval '14 days',
+           updated_at = (outcome->>'sentAt')::timestamptz + interval '14 days'
+     WHERE status = 'outcome_sent' AND (outcome->>'sentAt')::timestamptz <= now() - interval '14 days'`;
 
 /** The two big tables: their secondary indexes are dropped for the load and rebuilt after (one sort each). */
 const BULK_TABLES = ['referrals', 'referral_events'];
@@ -291,6 +308,9 @@ async function seedReferralPhase(sessions, done, total, log) {
   const half = done + Math.floor((total - done) / 2);
   const referrals = await onBoth(sessions, [REFERRALS_SQL(done + 1, half), REFERRALS_SQL(half + 1, total)]);
   log(`bench: seeded referrals: ${referrals.toLocaleString('en-US')} rows in ${seconds(started)}`);
+  // A live system's timers keep up: nothing is left due for them to find (else the first sweep of a
+  // measured worker would work off a backlog of a year of auto-closes, reminders and escalations).
+  await a.query(AUTO_CLOSED_SQL);
   started = Date.now();
   // A later phase only adds the timelines of the referrals it added (a hash anti-join on the events so far).
   const fresh = done === 0 ? '' : ' AND NOT EXISTS (SELECT 1 FROM referral_events o WHERE o.referral_id = r.id)';

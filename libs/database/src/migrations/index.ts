@@ -20,6 +20,7 @@ import { LiveEvents1764259000000 } from './1764259000000-LiveEvents';
 import { ReferralProgress1764260000000 } from './1764260000000-ReferralProgress';
 import { EmergencyAdvice1764261000000 } from './1764261000000-EmergencyAdvice';
 import { SessionAccessChanges1764262000000 } from './1764262000000-SessionAccessChanges';
+import { TimerSweepIndexes1764263000000 } from './1764263000000-TimerSweepIndexes';
 
 /** Every migration, in order. Listed explicitly: glob paths break in a Nest monorepo build. */
 export const MIGRATIONS = [
@@ -45,4 +46,5 @@ export const MIGRATIONS = [
   ReferralProgress1764260000000,
   EmergencyAdvice1764261000000,
   SessionAccessChanges1764262000000,
+  TimerSweepIndexes1764263000000,
 ];

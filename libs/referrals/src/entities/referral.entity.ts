@@ -48,6 +48,8 @@ export interface ReferralOutcome {
 @Check('red_flags_need_urgent', `cardinality(red_flags) = 0 OR priority = 'urgent'`)
 @Check('plan_only_for_maintenance', `kind = 'maintenance_massage' OR plan IS NULL`)
 @Index('referrals_recipient_invite_idx', { synchronize: false })
+@Index('referrals_response_clock_idx', { synchronize: false })
+@Index('referrals_progress_plans_idx', { synchronize: false })
 @Check('referrals_recipient_or_invite', `recipient_id IS NOT NULL OR recipient_invite_id IS NOT NULL`)
 @Entity({ name: 'referrals' })
 export class ReferralEntity {

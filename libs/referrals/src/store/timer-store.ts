@@ -35,6 +35,17 @@ export function responseElapsedMsSql(now: string, alias: string): string {
 const threshold = (routineMs: number, urgentMs: number) =>
   sql`CASE WHEN r.priority = 'urgent' THEN ${sql.param(urgentMs, 'bigint')} ELSE ${sql.param(routineMs, 'bigint')} END`;
 
+/**
+ * Referral `r`'s response clock passed its threshold at `now`. The clock counts from `sent_at` and
+ * pauses only hold it back, so a due referral was also sent at least the threshold ago: that range
+ * (per priority, on referrals_response_clock_idx) keeps the sweep from reading every open referral.
+ */
+const responseClockPassed = (now: Date, routineMs: number, urgentMs: number) => {
+  const sentBy = (ms: number) => sql.param(new Date(now.getTime() - ms), 'timestamptz');
+  return sql`((r.priority = 'urgent' AND r.sent_at <= ${sentBy(urgentMs)}) OR (r.priority = 'routine' AND r.sent_at <= ${sentBy(routineMs)}))
+            AND ${responseElapsedMs(sql.param(now, 'timestamptz'), sql`r`)} >= ${threshold(routineMs, urgentMs)}`;
+};
+
 /** The statements of the referral timers: each one set-based, re-reading the current state. */
 @Injectable()
 export class ReferralTimerStore {
@@ -54,13 +65,12 @@ export class ReferralTimerStore {
     urgentAfterMs: number,
     batch: number,
   ): Promise<number> {
-    const at = sql.param(now, 'timestamptz');
     const rows = await queryRows(
       this.db.manager,
       sql`WITH due AS (
          SELECT r.id, r.status FROM referrals r
           WHERE r.status = ANY(${sql.param(AWAITING_DECISION_STATUSES, 'text[]')})
-            AND ${responseElapsedMs(at, sql`r`)} >= ${threshold(afterMs, urgentAfterMs)}
+            AND ${responseClockPassed(now, afterMs, urgentAfterMs)}
             AND NOT EXISTS (SELECT 1 FROM referral_events e WHERE e.referral_id = r.id AND e.type = ${sql.param(type, 'text')})
           LIMIT ${sql.param(batch, 'int')}
        ), event AS (
@@ -93,7 +103,7 @@ export class ReferralTimerStore {
     const at = sql.param(now, 'timestamptz');
     const clock =
       transition.clock === 'response'
-        ? sql`${responseElapsedMs(at, sql`r`)} >= ${threshold(thresholds.routineMs, thresholds.urgentMs)}`
+        ? responseClockPassed(now, thresholds.routineMs, thresholds.urgentMs)
         : sql`extract(epoch FROM ${at} - (r.outcome->>'sentAt')::timestamptz) * 1000 >= ${sql.param(thresholds.routineMs, 'bigint')}`;
     const to = sql.param(transition.to, 'text');
     const type: ReferralEventType = transition.event;
@@ -104,12 +114,14 @@ export class ReferralTimerStore {
       sql`sla_paused_at = NULL`,
       ...stampSets(transition.stamps, at),
     ];
+    // No ORDER BY: to hand rows out in key order the planner walked the whole primary key (4 s at 1M
+    // referrals) instead of the index range; SKIP LOCKED needs no order, and each batch re-reads.
     const rows = await queryRows(
       this.db.manager,
       sql`WITH due AS (
          SELECT r.id, r.status FROM referrals r
           WHERE r.status = ANY(${sql.param(transition.from, 'text[]')}) AND ${clock}
-          ORDER BY r.id LIMIT ${sql.param(batch, 'int')} FOR UPDATE SKIP LOCKED
+          LIMIT ${sql.param(batch, 'int')} FOR UPDATE SKIP LOCKED
        ), moved AS (
          UPDATE referrals r SET ${sql.join(sets)}
            FROM due WHERE r.id = due.id
