@@ -10,7 +10,7 @@ import { OutboxStore } from '../store/outbox.store';
 
 const BATCH = 200;
 /** While rows keep coming, the next look is this much later: rows gather into one batch and one job. */
-export const BUSY_POLL_MS = 50;
+export const BUSY_POLL_MS = 25;
 /** After a busy spell, one more look this much later, for rows committed while no NOTIFY was sent. */
 const SETTLE_MS = 50;
 /** How long taking OUTBOX_RELAY_LOCK may wait for writers looking at it. */
