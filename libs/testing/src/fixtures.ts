@@ -9,6 +9,19 @@ export function isoDateFrom(now: Date, days: number): string {
   return new Date(now.getTime() + days * 86_400_000).toISOString().slice(0, 10);
 }
 
+/** A clinic row's columns for store-level tests (the API's registration takes `clinicPayload`). */
+export function clinicFields(name: string) {
+  const { address, ...rest } = clinicPayload({ name });
+  return {
+    ...rest,
+    addressLine1: address.line1,
+    addressCity: address.city,
+    addressRegion: address.region,
+    addressPostalCode: address.postalCode,
+    addressCountry: address.country,
+  };
+}
+
 export function clinicPayload(overrides: Partial<{ name: string; city: string; postalCode: string }> = {}) {
   return {
     name: overrides.name ?? `Clinic ${randomBytes(3).toString('hex')}`,

@@ -1,7 +1,8 @@
 import { randomBytes } from 'node:crypto';
+import { Logger } from '@nestjs/common';
 import { Clock } from '@referloop/common';
 import { createDataSource } from '@referloop/database';
-import { createTestDatabase, type TestDatabase, testConfig } from '@referloop/testing';
+import { clinicFields, createTestDatabase, type TestDatabase, testConfig } from '@referloop/testing';
 import type { DataSource } from 'typeorm';
 import { SessionsStore } from '../store/sessions.store';
 import { UsersStore } from '../store/users.store';
@@ -76,24 +77,13 @@ describe('LiveSessions', () => {
   };
 
   beforeAll(async () => {
+    // The listener-down test ends the listeners' connections on purpose: their warnings are expected.
+    Logger.overrideLogger(['error']);
     db = await createTestDatabase();
     a = await startProcess('a');
     b = await startProcess('b');
     const now = new Date();
-    const clinic = await new ClinicsStore(a.source).insert(
-      a.source.manager,
-      {
-        name: 'Live',
-        addressLine1: '1 Main St',
-        addressCity: 'Austin',
-        addressRegion: 'TX',
-        addressPostalCode: '78701',
-        addressCountry: 'US',
-        phone: '+1 512 555 0100',
-        timezone: 'America/Chicago',
-      },
-      now,
-    );
+    const clinic = await new ClinicsStore(a.source).insert(a.source.manager, clinicFields('Live'), now);
     clinicId = clinic.id;
     const admin = await a.users.insert(
       a.source.manager,

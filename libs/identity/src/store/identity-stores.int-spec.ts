@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { Clock } from '@referloop/common';
 import { createDataSource } from '@referloop/database';
-import { createTestDatabase, type TestDatabase, testConfig } from '@referloop/testing';
+import { clinicFields, createTestDatabase, type TestDatabase, testConfig } from '@referloop/testing';
 import type { DataSource } from 'typeorm';
 import { LiveSessions } from '../auth/live-sessions';
 import { ClinicScope } from '../tenancy/clinic-scope';
@@ -28,20 +28,7 @@ describe('identity stores', () => {
   const scopeOf = (user: UserRow) => ClinicScope.of({ clinicId: user.clinicId, userId: user.id, isAdmin: user.isAdmin });
 
   const clinic = async (name: string) => {
-    const row = await clinics.insert(
-      source.manager,
-      {
-        name,
-        addressLine1: '1 Main St',
-        addressCity: 'Austin',
-        addressRegion: 'TX',
-        addressPostalCode: '78701',
-        addressCountry: 'US',
-        phone: '+1 512 555 0100',
-        timezone: 'America/Chicago',
-      },
-      now,
-    );
+    const row = await clinics.insert(source.manager, clinicFields(name), now);
     const admin = await users.insert(
       source.manager,
       {
