@@ -1,14 +1,12 @@
 import { type FormEvent, useRef, useState } from 'react';
-import { api, call, download } from '../api/client';
+import { download } from '../api/client';
 import { errorMessage } from '../api/problem';
 import type { Attachment, Referral, ReferralStatus } from '../api/types';
 import { formatDateTime } from '../lib/format';
 import { recipientParty } from '../lib/labels';
 import { useReferenceData, useUser } from '../lib/session-hooks';
+import { ATTACHMENT_ACCEPT, chosenAttachment, uploadAttachment } from '../lib/attachments';
 import { Notice } from './Feedback';
-
-const MAX_BYTES = 10 * 1024 * 1024;
-const ACCEPT = '.pdf,.png,.jpg,.jpeg,application/pdf,image/png,image/jpeg';
 
 const size = (bytes: number) =>
   bytes < 1024 * 1024 ? `${Math.max(1, Math.round(bytes / 1024))} KB` : `${(bytes / 1024 / 1024).toFixed(1)} MB`;
@@ -74,29 +72,16 @@ export function Attachments({
 
   const upload = async (event: FormEvent) => {
     event.preventDefault();
-    const file = input.current?.files?.[0];
-    if (!file) {
-      setMessage({ tone: 'error', text: 'Choose a file first.' });
+    const chosen = chosenAttachment(input.current?.files?.[0]);
+    if ('problem' in chosen) {
+      setMessage({ tone: 'error', text: chosen.problem });
       return;
     }
-    if (file.size > MAX_BYTES) {
-      setMessage({ tone: 'error', text: 'Files up to 10 MB only.' });
-      return;
-    }
+    const { file } = chosen;
     setBusy(true);
     setMessage(null);
     try {
-      await call(
-        api.POST('/api/v1/referrals/{id}/attachments', {
-          params: { path: { id: referralId } },
-          body: { file: '' },
-          bodySerializer: () => {
-            const form = new FormData();
-            form.append('file', file, file.name);
-            return form;
-          },
-        }),
-      );
+      await uploadAttachment(referralId, file);
       if (input.current) input.current.value = '';
       setMessage({ tone: 'success', text: `${file.name} attached.` });
       onUploaded();
@@ -152,7 +137,7 @@ export function Attachments({
               ref={input}
               type="file"
               name="file"
-              accept={ACCEPT}
+              accept={ATTACHMENT_ACCEPT}
               aria-describedby={afterSend ? 'attachment-file-hint' : undefined}
             />
             <button type="submit" className="button button-secondary" disabled={busy}>

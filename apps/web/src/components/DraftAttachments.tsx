@@ -2,10 +2,8 @@ import { useRef, useState } from 'react';
 import { api, call } from '../api/client';
 import { errorMessage } from '../api/problem';
 import type { Attachment, Referral } from '../api/types';
+import { ATTACHMENT_ACCEPT, chosenAttachment, uploadAttachment } from '../lib/attachments';
 import { Notice } from './Feedback';
-
-const MAX_BYTES = 10 * 1024 * 1024;
-const ACCEPT = '.pdf,.png,.jpg,.jpeg,application/pdf,image/png,image/jpeg';
 
 interface Props {
   attachments: Attachment[];
@@ -29,15 +27,12 @@ export function DraftAttachments({ attachments, ensureDraft, onUploaded }: Props
   const [message, setMessage] = useState<{ tone: 'success' | 'error'; text: string } | null>(null);
 
   const upload = async () => {
-    const file = input.current?.files?.[0];
-    if (!file) {
-      setMessage({ tone: 'error', text: 'Choose a file first.' });
+    const chosen = chosenAttachment(input.current?.files?.[0]);
+    if ('problem' in chosen) {
+      setMessage({ tone: 'error', text: chosen.problem });
       return;
     }
-    if (file.size > MAX_BYTES) {
-      setMessage({ tone: 'error', text: 'Files up to 10 MB only.' });
-      return;
-    }
+    const { file } = chosen;
     setBusy(true);
     setMessage(null);
     try {
@@ -49,17 +44,7 @@ export function DraftAttachments({ attachments, ensureDraft, onUploaded }: Props
         });
         return;
       }
-      await call(
-        api.POST('/api/v1/referrals/{id}/attachments', {
-          params: { path: { id: draft.id } },
-          body: { file: '' },
-          bodySerializer: () => {
-            const form = new FormData();
-            form.append('file', file, file.name);
-            return form;
-          },
-        }),
-      );
+      await uploadAttachment(draft.id, file);
       if (input.current) input.current.value = '';
       onUploaded(await call(api.GET('/api/v1/referrals/{id}', { params: { path: { id: draft.id } } })));
       setMessage({ tone: 'success', text: `${file.name} attached to the draft.` });
@@ -93,7 +78,7 @@ export function DraftAttachments({ attachments, ensureDraft, onUploaded }: Props
             ref={input}
             type="file"
             name="file"
-            accept={ACCEPT}
+            accept={ATTACHMENT_ACCEPT}
             aria-describedby="draft-attachment-hint"
           />
           <button type="button" className="button button-secondary" disabled={busy} onClick={() => void upload()}>

@@ -1,0 +1,27 @@
+import { api, call } from '../api/client';
+
+/** What the API takes (it recognises the type by content): PDF, PNG or JPEG. */
+export const ATTACHMENT_ACCEPT = '.pdf,.png,.jpg,.jpeg,application/pdf,image/png,image/jpeg';
+const MAX_ATTACHMENT_BYTES = 10 * 1024 * 1024;
+
+/** The chosen file, or why it cannot be sent (checked before trying). */
+export function chosenAttachment(file: File | undefined): { file: File } | { problem: string } {
+  if (!file) return { problem: 'Choose a file first.' };
+  if (file.size > MAX_ATTACHMENT_BYTES) return { problem: 'Files up to 10 MB only.' };
+  return { file };
+}
+
+/** Adds `file` to referral `referralId` (multipart, field `file`). */
+export async function uploadAttachment(referralId: string, file: File): Promise<void> {
+  await call(
+    api.POST('/api/v1/referrals/{id}/attachments', {
+      params: { path: { id: referralId } },
+      body: { file: '' },
+      bodySerializer: () => {
+        const form = new FormData();
+        form.append('file', file, file.name);
+        return form;
+      },
+    }),
+  );
+}
