@@ -1,5 +1,4 @@
 import { randomUUID } from 'node:crypto';
-import { NotificationDispatcher } from '@referloop/notifications/worker/notification-dispatcher';
 import { REFERRAL_ACTIONS } from '@referloop/referrals';
 import { Client } from 'pg';
 import type TestAgent from 'supertest/lib/agent';
@@ -371,10 +370,12 @@ describe('referral and patient access', () => {
         async () => (await inbox(recipient)).some((n) => n.referralId === sent.id),
         'the sent referral notification',
       );
-      // Dispatch the cancelled draft's events here (a repeat writes nothing twice), so they were surely dispatched.
-      const events = await sql.query(`SELECT id FROM outbox_events WHERE referral_id = $1`, [cancelled.id]);
-      expect(events.rows).toHaveLength(2); // created, cancelled
-      await t.worker!.get(NotificationDispatcher).dispatch(events.rows.map((e) => e.id as string));
+      // The relay marks an event published in the transaction that writes its deliveries: once both
+      // of the cancelled draft's events (created, cancelled) are published, their fan-out is done.
+      await eventually(async () => {
+        const events = await sql.query(`SELECT published_at FROM outbox_events WHERE referral_id = $1`, [cancelled.id]);
+        return events.rows.length === 2 && events.rows.every((e) => e.published_at !== null);
+      }, "the cancelled draft's events fanned out");
       for (const user of [recipient, recipientClinic.admin]) {
         expect((await inbox(user)).filter((n) => n.referralId === cancelled.id)).toEqual([]);
       }

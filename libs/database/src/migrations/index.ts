@@ -21,6 +21,7 @@ import { ReferralProgress1764260000000 } from './1764260000000-ReferralProgress'
 import { EmergencyAdvice1764261000000 } from './1764261000000-EmergencyAdvice';
 import { SessionAccessChanges1764262000000 } from './1764262000000-SessionAccessChanges';
 import { TimerSweepIndexes1764263000000 } from './1764263000000-TimerSweepIndexes';
+import { RelayFansOut1764264000000 } from './1764264000000-RelayFansOut';
 
 /** Every migration, in order. Listed explicitly: glob paths break in a Nest monorepo build. */
 export const MIGRATIONS = [
@@ -47,4 +48,5 @@ export const MIGRATIONS = [
   EmergencyAdvice1764261000000,
   SessionAccessChanges1764262000000,
   TimerSweepIndexes1764263000000,
+  RelayFansOut1764264000000,
 ];

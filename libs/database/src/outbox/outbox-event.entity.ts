@@ -2,8 +2,9 @@ import { Column, CreateDateColumn, Entity, ForeignKey, Index, PrimaryGeneratedCo
 
 /**
  * A domain event waiting to be published: written in the same transaction as the change it
- * announces (so the two commit together or not at all), published to the queue by the relay.
- * Carries ids only, never patient data.
+ * announces (so the two commit together or not at all), published by the worker's relay, which
+ * writes its deliveries and in-app notifications in the same transaction. Carries ids only, never
+ * patient data.
  */
 @Index('outbox_events_unpublished_idx', { synchronize: false })
 @Entity({ name: 'outbox_events' })
@@ -28,6 +29,7 @@ export class OutboxEventEntity {
   @CreateDateColumn({ name: 'created_at', type: 'timestamptz' })
   createdAt: Date;
 
+  /** When the relay fanned it out (its deliveries were written in the same transaction). */
   @Column({ name: 'published_at', type: 'timestamptz', nullable: true })
   publishedAt: Date | null;
 }

@@ -64,22 +64,6 @@ const uuids = (ids: readonly (string | null | undefined)[]) =>
  */
 @Injectable()
 export class DispatchStore {
-  async events(tx: EntityManager, ids: string[]): Promise<EventRow[]> {
-    return queryRows<EventRow>(
-      tx,
-      sql`SELECT o.id, o.type, o.referral_id, o.payload, r.sender_id, r.recipient_id, r.sender_clinic_id, r.recipient_clinic_id,
-                 r.recipient_invite_id, r.sent_at IS NOT NULL AS sent, sc.name AS sender_clinic, tc.name AS recipient_clinic,
-                 r.priority = 'urgent' AS urgent
-            FROM outbox_events o
-            LEFT JOIN referrals r ON r.id = o.referral_id
-            LEFT JOIN clinics sc ON sc.id = r.sender_clinic_id
-            LEFT JOIN clinics tc ON tc.id = r.recipient_clinic_id
-           WHERE o.id = ANY(${uuids(ids)})
-           ORDER BY o.created_at, o.id`,
-      { prepare: true },
-    );
-  }
-
   /** Each user's clinic (admins acting for their clinic's side). */
   async clinicsOfUsers(tx: EntityManager, userIds: string[]): Promise<Map<string, string>> {
     if (userIds.length === 0) return new Map();
@@ -166,22 +150,23 @@ export class DispatchStore {
    * One statement: delivery rows that do not exist yet, and the in-app notification of each new
    * in-app row. Rows go in key order, so two overlapping batches lock keys in the same order.
    * A notification's time is when it was written (not the batch's start), like a timeline event's.
-   * In-app rows are delivered at `now` (the Clock's).
+   * In-app rows are delivered at `now` (the Clock's). Answers the new email/webhook rows, which
+   * still need a delivery job.
    */
-  async insertDeliveries(tx: EntityManager, planned: PlannedDelivery[], now: Date): Promise<void> {
+  async insertDeliveries(tx: EntityManager, planned: PlannedDelivery[], now: Date): Promise<PendingDelivery[]> {
     const seen = new Set<string>();
     const rows = planned
       .map((row) => ({ row, key: `${row.outboxEventId}|${row.recipientKey}|${row.channel}` }))
       .filter(({ key }) => !seen.has(key) && seen.add(key))
       .sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0))
       .map(({ row }) => row);
-    if (rows.length === 0) return;
+    if (rows.length === 0) return [];
     const column = <K extends keyof PlannedDelivery>(key: K, cast: 'uuid[]' | 'text[]') =>
       sql.param(
         rows.map((row) => row[key]),
         cast,
       );
-    await queryRows(
+    return queryRows<PendingDelivery>(
       tx,
       sql`WITH input AS (
             SELECT * FROM unnest(${column('outboxEventId', 'uuid[]')}, ${column('channel', 'text[]')}, ${column('recipientKey', 'text[]')},
@@ -198,23 +183,24 @@ export class DispatchStore {
                    CASE WHEN status = 'delivered' THEN 1 ELSE 0 END, CASE WHEN status = 'delivered' THEN ${sql.param(now, 'timestamptz')} END
               FROM input
             ON CONFLICT ON CONSTRAINT notification_deliveries_dedup_key DO NOTHING
-            RETURNING outbox_event_id, recipient_key, channel
+            RETURNING id, retry_count, outbox_event_id, recipient_key, channel, status
+          ), notified AS (
+            INSERT INTO notifications (user_id, type, referral_id, title, body, created_at)
+            SELECT i.user_id, i.event, i.referral_id, i.title, i.body, clock_timestamp()
+              FROM inserted d JOIN input i USING (outbox_event_id, recipient_key, channel)
+             WHERE d.channel = 'in_app'
           )
-          INSERT INTO notifications (user_id, type, referral_id, title, body, created_at)
-          SELECT i.user_id, i.event, i.referral_id, i.title, i.body, clock_timestamp()
-            FROM inserted d JOIN input i USING (outbox_event_id, recipient_key, channel)
-           WHERE d.channel = 'in_app'`,
+          SELECT id, retry_count AS "retryCount" FROM inserted WHERE status = 'pending' ORDER BY id`,
       { prepare: true },
     );
   }
 
-  /** The email/webhook deliveries of these events, and the retried ones, that still need a delivery job. */
-  async pendingDeliveries(tx: EntityManager, outboxEventIds: string[], retriedIds: string[]): Promise<PendingDelivery[]> {
+  /** The deliveries an admin asked to send again that are still pending (see RETRY_DELIVERY_EVENT). */
+  async pendingByIds(tx: EntityManager, ids: string[]): Promise<PendingDelivery[]> {
+    if (ids.length === 0) return [];
     return queryRows<PendingDelivery>(
       tx,
-      sql`SELECT id, retry_count AS "retryCount" FROM notification_deliveries
-           WHERE status = 'pending' AND channel <> 'in_app'
-             AND (outbox_event_id = ANY(${uuids(outboxEventIds)}) OR id = ANY(${uuids(retriedIds)}))`,
+      sql`SELECT id, retry_count AS "retryCount" FROM notification_deliveries WHERE id = ANY(${uuids(ids)}) AND status = 'pending'`,
       { prepare: true },
     );
   }

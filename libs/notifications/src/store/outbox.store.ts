@@ -1,38 +1,34 @@
 import { Injectable } from '@nestjs/common';
 import { queryRows, sql } from '@referloop/database';
 import type { EntityManager } from 'typeorm';
+import type { EventRow } from './dispatch.store';
 
-/** The relay's statements on outbox_events (worker side). */
+/** The relay's statement on outbox_events (worker side). */
 @Injectable()
 export class OutboxStore {
-  /** Up to `limit` unpublished rows, oldest first, locked for this transaction; rows another relay holds are skipped. */
-  async claimUnpublished(tx: EntityManager, limit: number): Promise<string[]> {
-    const rows = await queryRows<{ id: string }>(
+  /**
+   * Claims up to `limit` unpublished rows, oldest first, and marks them published, answering each
+   * with the facts of its referral (as of now): one statement. The rows stay locked until the
+   * caller's transaction ends, rows another relay holds are skipped, and a rollback un-marks them.
+   */
+  async claim(tx: EntityManager, limit: number): Promise<EventRow[]> {
+    return queryRows<EventRow>(
       tx,
-      sql`SELECT id FROM outbox_events WHERE published_at IS NULL ORDER BY created_at LIMIT ${sql.param(limit, 'int')} FOR UPDATE SKIP LOCKED`,
+      sql`WITH claimed AS (
+            UPDATE outbox_events SET published_at = now()
+             WHERE id IN (SELECT id FROM outbox_events WHERE published_at IS NULL
+                           ORDER BY created_at LIMIT ${sql.param(limit, 'int')} FOR UPDATE SKIP LOCKED)
+         RETURNING id, type, referral_id, payload, created_at
+          )
+          SELECT o.id, o.type, o.referral_id, o.payload, r.sender_id, r.recipient_id, r.sender_clinic_id, r.recipient_clinic_id,
+                 r.recipient_invite_id, r.sent_at IS NOT NULL AS sent, sc.name AS sender_clinic, tc.name AS recipient_clinic,
+                 r.priority = 'urgent' AS urgent
+            FROM claimed o
+            LEFT JOIN referrals r ON r.id = o.referral_id
+            LEFT JOIN clinics sc ON sc.id = r.sender_clinic_id
+            LEFT JOIN clinics tc ON tc.id = r.recipient_clinic_id
+           ORDER BY o.created_at, o.id`,
       { prepare: true },
     );
-    return rows.map((row) => row.id);
-  }
-
-  async markPublished(tx: EntityManager, ids: string[]): Promise<void> {
-    await queryRows(tx, sql`UPDATE outbox_events SET published_at = now() WHERE id = ANY(${sql.param(ids, 'uuid[]')})`, {
-      prepare: true,
-    });
-  }
-
-  /**
-   * After the queue store lost its data: events published within `window` that have no delivery
-   * rows yet are un-published, so the relay publishes them again. Answers how many.
-   */
-  async republishUndispatched(manager: EntityManager, window: '24 hours'): Promise<number> {
-    const rows = await queryRows(
-      manager,
-      sql`UPDATE outbox_events o SET published_at = NULL
-           WHERE o.published_at > now() - ${sql.param(window, 'interval')}
-             AND NOT EXISTS (SELECT 1 FROM notification_deliveries d WHERE d.outbox_event_id = o.id)
-       RETURNING o.id`,
-    );
-    return rows.length;
   }
 }

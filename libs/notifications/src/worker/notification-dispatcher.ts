@@ -1,8 +1,7 @@
 import { Injectable } from '@nestjs/common';
-import { InjectDataSource } from '@nestjs/typeorm';
 import { Clock } from '@referloop/common';
 import { INVITATION_CREATED_EVENT, PASSWORD_RESET_REQUESTED_EVENT } from '@referloop/identity';
-import { DataSource, type EntityManager } from 'typeorm';
+import type { EntityManager } from 'typeorm';
 import { EmailChannel } from '../channels/email.channel';
 import { RETRY_DELIVERY_EVENT } from '../notification-queue';
 import { INVITED_RECIPIENT, notificationText } from '../notification-texts';
@@ -44,58 +43,55 @@ export function eventFacts(event: EventRow): EventFacts {
 }
 
 /**
- * Turns outbox events into deliveries, a batch per transaction: an in-app notification per
- * recipient (written in the same statement as its delivery row), plus email and webhook
- * deliveries for the delivery jobs. Who is told is decided by {@link whoIsTold}; this class reads
- * the facts it needs and writes what it answers. The unique (event, recipient, channel) key makes
- * a re-run insert nothing new; it then only re-reports what is still pending, so a crash between
- * commit and enqueue loses nothing. A batch costs the same handful of statements whatever its size.
+ * Turns outbox events into deliveries, in the relay's transaction that claims them: an in-app
+ * notification per recipient (written in the same statement as its delivery row), plus email and
+ * webhook deliveries for the delivery jobs. Who is told is decided by {@link whoIsTold}; this class
+ * reads the facts it needs and writes what it answers. The unique (event, recipient, channel) key
+ * makes a repeat insert nothing new. A batch costs the same handful of statements whatever its size.
  */
 @Injectable()
 export class NotificationDispatcher {
   constructor(
-    @InjectDataSource() private readonly db: DataSource,
     private readonly email: EmailChannel,
     private readonly store: DispatchStore,
     private readonly clock: Clock,
   ) {}
 
-  /** Returns the email/webhook deliveries of these events that still need a delivery job. */
-  async dispatch(outboxEventIds: string[]): Promise<PendingDelivery[]> {
-    const ids = [...new Set(outboxEventIds)];
-    return this.db.transaction(async (tx) => {
-      const events = await this.store.events(tx, ids);
-      const referralEvents = events.filter((e): e is ReferralEvent => e.sender_id !== null && e.sender_clinic_id !== null);
-      const told = await this.decide(tx, referralEvents);
-      const planned = this.plan(referralEvents, told);
-      if (this.email.enabled) {
-        planned.push(...(await this.patientEmails(tx, referralEvents, told)));
-        planned.push(...referralInviteEmails(referralEvents, told));
-        const invitations = events.flatMap((e) => (e.type === INVITATION_CREATED_EVENT && e.payload.invitationId ? [e] : []));
-        if (invitations.length > 0) {
-          const users = await this.store.invitedUsers(
-            tx,
-            invitations.map((e) => e.payload.invitationId!),
-          );
-          planned.push(...invitations.flatMap((e) => accountEmail(e, users.get(e.payload.invitationId!))));
-        }
-        const resets = events.flatMap((e) => (e.type === PASSWORD_RESET_REQUESTED_EVENT && e.payload.passwordResetId ? [e] : []));
-        if (resets.length > 0) {
-          const users = await this.store.passwordResetUsers(
-            tx,
-            resets.map((e) => e.payload.passwordResetId!),
-          );
-          planned.push(...resets.flatMap((e) => accountEmail(e, users.get(e.payload.passwordResetId!))));
-        }
+  /**
+   * Fans out `events` (claimed by the relay, inside its transaction `tx`) and answers the
+   * email/webhook deliveries that need a delivery job.
+   */
+  async dispatch(tx: EntityManager, events: EventRow[]): Promise<PendingDelivery[]> {
+    const referralEvents = events.filter((e): e is ReferralEvent => e.sender_id !== null && e.sender_clinic_id !== null);
+    const told = await this.decide(tx, referralEvents);
+    const planned = this.plan(referralEvents, told);
+    if (this.email.enabled) {
+      planned.push(...(await this.patientEmails(tx, referralEvents, told)));
+      planned.push(...referralInviteEmails(referralEvents, told));
+      const invitations = events.flatMap((e) => (e.type === INVITATION_CREATED_EVENT && e.payload.invitationId ? [e] : []));
+      if (invitations.length > 0) {
+        const users = await this.store.invitedUsers(
+          tx,
+          invitations.map((e) => e.payload.invitationId!),
+        );
+        planned.push(...invitations.flatMap((e) => accountEmail(e, users.get(e.payload.invitationId!))));
       }
-      planned.push(...(await this.webhookDeliveries(tx, referralEvents, told)));
-      await this.store.insertDeliveries(tx, await this.withoutEmailsTurnedOff(tx, planned), this.clock.now());
-      // An admin's retry has no deliveries of its own: it names the failed one to send again.
-      const retried = events.flatMap((e) =>
-        e.type === RETRY_DELIVERY_EVENT && e.payload.deliveryId ? [e.payload.deliveryId] : [],
-      );
-      return this.store.pendingDeliveries(tx, ids, retried);
-    });
+      const resets = events.flatMap((e) => (e.type === PASSWORD_RESET_REQUESTED_EVENT && e.payload.passwordResetId ? [e] : []));
+      if (resets.length > 0) {
+        const users = await this.store.passwordResetUsers(
+          tx,
+          resets.map((e) => e.payload.passwordResetId!),
+        );
+        planned.push(...resets.flatMap((e) => accountEmail(e, users.get(e.payload.passwordResetId!))));
+      }
+    }
+    planned.push(...(await this.webhookDeliveries(tx, referralEvents, told)));
+    const pending = await this.store.insertDeliveries(tx, await this.withoutEmailsTurnedOff(tx, planned), this.clock.now());
+    // An admin's retry has no deliveries of its own: it names the failed one to send again.
+    const retried = events.flatMap((e) =>
+      e.type === RETRY_DELIVERY_EVENT && e.payload.deliveryId ? [e.payload.deliveryId] : [],
+    );
+    return [...pending, ...(await this.store.pendingByIds(tx, retried))];
   }
 
   /** Reads the facts the decision needs (actors' clinics, recipient clinics' admins) and decides, per event. */

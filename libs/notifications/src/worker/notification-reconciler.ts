@@ -1,21 +1,15 @@
 import { InjectQueue } from '@nestjs/bullmq';
 import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
-import { InjectDataSource } from '@nestjs/typeorm';
 import { APP_CONFIG, type AppConfig } from '@referloop/config';
 import { queueBackendKind } from '@referloop/queue';
-import type { Job, Queue } from 'bullmq';
-import { DataSource } from 'typeorm';
-import { type DeliverJob, DELIVERIES_QUEUE, deliverJob, type DispatchJob, NOTIFICATIONS_QUEUE } from '../notification-queue';
+import type { Queue } from 'bullmq';
+import { type DeliverJob, DELIVERIES_QUEUE, deliverJob } from '../notification-queue';
 import { DeliveryStore } from '../store/delivery.store';
-import { OutboxStore } from '../store/outbox.store';
-import { OutboxRelay } from './outbox-relay';
 import { TimersScheduler } from './timers-scheduler';
 
 const EVERY_MS = 5_000;
-/** A pending delivery younger than this may still be on its way to the queue (dispatch commits, then enqueues). */
+/** A pending delivery younger than this may still be on its way to the queue (the relay commits, then enqueues). */
 const GRACE = '10 seconds' as const;
-/** Completed jobs are kept a day (job-id dedup); an event published earlier than that is not re-published. */
-const REPUBLISH_WINDOW = '24 hours' as const;
 const BATCH = 500;
 const SHUTDOWN_WAIT_MS = 2_000;
 
@@ -29,12 +23,12 @@ interface RawRedis {
  * restarts without its data (no persistence, failover to an empty replica) or BullMQ gives up on
  * a job (stalled too often, attempts used up while the database was down):
  *
- * - Redis lost its data (a marker key is gone): outbox events published in the last day that have
- *   no delivery rows yet are un-published, so the relay publishes them again (a dispatch is
- *   idempotent: the dedup key makes a re-run insert nothing); the timer scheduler is registered again.
- * - Every pending email/webhook delivery must have a live deliver job: a missing one is added, a
- *   failed one (the processor could not even record the failure) is replaced by a fresh one.
- * - A failed dispatch job (it only fails on infrastructure errors) is replaced by a fresh one.
+ * - Redis lost its data (a marker key is gone): the timer scheduler is registered again. (Fan-out
+ *   never goes through the queue: the relay writes the deliveries in the transaction that claims
+ *   the outbox events.)
+ * - Every pending email/webhook delivery must have a live deliver job: a missing one is added (the
+ *   queue lost it, or was unreachable when the relay committed), a failed one (the processor could
+ *   not even record the failure) is replaced by a fresh one.
  *
  * Every re-enqueue uses the same job id, so a job that still exists is never doubled.
  */
@@ -46,11 +40,7 @@ export class NotificationReconciler implements OnApplicationBootstrap, OnApplica
   private stopped = false;
 
   constructor(
-    @InjectDataSource() private readonly db: DataSource,
-    @InjectQueue(NOTIFICATIONS_QUEUE) private readonly dispatches: Queue<DispatchJob>,
     @InjectQueue(DELIVERIES_QUEUE) private readonly deliveries: Queue<DeliverJob>,
-    private readonly relay: OutboxRelay,
-    private readonly outbox: OutboxStore,
     private readonly deliveryStore: DeliveryStore,
     private readonly timers: TimersScheduler,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
@@ -79,8 +69,10 @@ export class NotificationReconciler implements OnApplicationBootstrap, OnApplica
   }
 
   async reconcile(): Promise<void> {
-    if (await this.storeLostItsData()) await this.republish();
-    await this.requeueFailedDispatches();
+    if (await this.storeLostItsData()) {
+      await this.timers.register();
+      this.logger.log('the queue store is new or lost its data: timers registered again');
+    }
     await this.requeueStrandedDeliveries();
   }
 
@@ -90,26 +82,9 @@ export class NotificationReconciler implements OnApplicationBootstrap, OnApplica
    */
   private async storeLostItsData(): Promise<boolean> {
     if (queueBackendKind(this.config) !== 'redis') return false;
-    const backend = this.dispatches.getBackend() as unknown as { client: Promise<RawRedis> };
+    const backend = this.deliveries.getBackend() as unknown as { client: Promise<RawRedis> };
     const redis = await backend.client;
     return (await redis.set(`${this.config.queuePrefix}:referloop:store-marker`, new Date().toISOString(), 'NX')) === 'OK';
-  }
-
-  private async republish(): Promise<void> {
-    const count = await this.outbox.republishUndispatched(this.db.manager, REPUBLISH_WINDOW);
-    await this.timers.register();
-    if (count > 0) this.logger.warn(`the queue store is new or lost its data: re-publishing ${count} outbox event(s)`);
-    this.relay.wake();
-  }
-
-  private async requeueFailedDispatches(): Promise<void> {
-    const failed: Job<DispatchJob>[] = await this.dispatches.getFailed(0, BATCH - 1);
-    for (const job of failed) {
-      if (!job?.id) continue;
-      await job.remove();
-      await this.dispatches.add(job.name, job.data, { jobId: job.id });
-    }
-    if (failed.length > 0) this.logger.warn(`re-enqueued ${failed.length} failed dispatch job(s)`);
   }
 
   private async requeueStrandedDeliveries(): Promise<void> {

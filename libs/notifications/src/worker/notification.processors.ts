@@ -1,41 +1,11 @@
-import { InjectQueue, Processor, WorkerHost } from '@nestjs/bullmq';
+import { Processor, WorkerHost } from '@nestjs/bullmq';
 import { Inject, Logger } from '@nestjs/common';
 import { Clock } from '@referloop/common';
 import { APP_CONFIG, type AppConfig } from '@referloop/config';
 import { ReferralTimers } from '@referloop/referrals';
-import { DelayedError, type Job, type Queue } from 'bullmq';
-import {
-  type DeliverJob,
-  DELIVERIES_QUEUE,
-  deliverJob,
-  type DispatchJob,
-  NOTIFICATION_WORKER_OPTIONS,
-  NOTIFICATIONS_QUEUE,
-  TIMERS_QUEUE,
-} from '../notification-queue';
+import { DelayedError, type Job } from 'bullmq';
+import { type DeliverJob, DELIVERIES_QUEUE, NOTIFICATION_WORKER_OPTIONS, TIMERS_QUEUE } from '../notification-queue';
 import { DeliveryBusyError, NotificationDeliverer } from './notification-deliverer';
-import { NotificationDispatcher } from './notification-dispatcher';
-
-/** Fans a batch of published outbox events out to deliveries, then enqueues the email/webhook sends. */
-@Processor(NOTIFICATIONS_QUEUE, { concurrency: 10, ...NOTIFICATION_WORKER_OPTIONS })
-export class DispatchProcessor extends WorkerHost {
-  constructor(
-    private readonly dispatcher: NotificationDispatcher,
-    @InjectQueue(DELIVERIES_QUEUE) private readonly deliveries: Queue<DeliverJob>,
-    @Inject(APP_CONFIG) private readonly config: AppConfig,
-  ) {
-    super();
-  }
-
-  async process(job: Job<DispatchJob>): Promise<number> {
-    const pending = await this.dispatcher.dispatch(job.data.outboxEventIds);
-    if (pending.length > 0) {
-      const { deliveryAttempts: attempts, retryBaseDelayMs } = this.config.notifications;
-      await this.deliveries.addBulk(pending.map((delivery) => deliverJob(delivery, { attempts, retryBaseDelayMs })));
-    }
-    return pending.length;
-  }
-}
 
 /** Sends one email or webhook; after the last attempt the delivery is recorded as failed. */
 @Processor(DELIVERIES_QUEUE, { concurrency: 20, ...NOTIFICATION_WORKER_OPTIONS })

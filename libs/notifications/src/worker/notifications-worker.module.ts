@@ -10,7 +10,7 @@ import { NOTIFICATION_QUEUES } from '../notification-queue';
 import { NotificationDeliverer } from './notification-deliverer';
 import { NotificationDispatcher } from './notification-dispatcher';
 import { NotificationReconciler } from './notification-reconciler';
-import { DeliverProcessor, DispatchProcessor, TimersProcessor } from './notification.processors';
+import { DeliverProcessor, TimersProcessor } from './notification.processors';
 import { DeliveryStore } from '../store/delivery.store';
 import { DispatchStore } from '../store/dispatch.store';
 import { OutboxStore } from '../store/outbox.store';
@@ -36,7 +36,6 @@ import { TimersScheduler } from './timers-scheduler';
     OutboxRelay,
     NotificationReconciler,
     TimersScheduler,
-    DispatchProcessor,
     DeliverProcessor,
     TimersProcessor,
   ],

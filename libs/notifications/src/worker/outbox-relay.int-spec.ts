@@ -1,3 +1,4 @@
+import { Clock } from '@referloop/common';
 import { createDataSource, OUTBOX_RELAY_LOCK } from '@referloop/database';
 import { createTestDatabase, deleteQueueKeys, TEST_REDIS_URL, type TestDatabase, testConfig } from '@referloop/testing';
 import { Queue } from 'bullmq';
@@ -5,8 +6,11 @@ import Redis from 'ioredis';
 import { setTimeout as delay } from 'node:timers/promises';
 import { Client } from 'pg';
 import type { DataSource } from 'typeorm';
-import { type DispatchJob, NOTIFICATIONS_QUEUE } from '../notification-queue';
+import { EmailChannel } from '../channels/email.channel';
+import { type DeliverJob, DELIVERIES_QUEUE } from '../notification-queue';
+import { DispatchStore } from '../store/dispatch.store';
 import { OutboxStore } from '../store/outbox.store';
+import { NotificationDispatcher } from './notification-dispatcher';
 import { OutboxRelay } from './outbox-relay';
 
 // PostgreSQL serialises the commits of notifying transactions, so writers NOTIFY only while an
@@ -21,7 +25,7 @@ describe('OutboxRelay wake-ups', () => {
   const config = () => testConfig(db.url, { OUTBOX_SWEEP_INTERVAL: '60s' });
   let prefix: string;
   let redis: Redis;
-  let queue: Queue<DispatchJob>;
+  let queue: Queue<DeliverJob>;
 
   const insert = (n = 1) =>
     source.query(`INSERT INTO outbox_events (type, payload) SELECT 'test.event', '{}'::jsonb FROM generate_series(1, $1)`, [n]);
@@ -45,8 +49,8 @@ describe('OutboxRelay wake-ups', () => {
       await delay(20);
     }
   }
-  const startRelay = () => {
-    const relay = new OutboxRelay(source, queue, config(), new OutboxStore());
+  const startRelay = (dispatcher = new NotificationDispatcher(new EmailChannel(config()), new DispatchStore(), new Clock())) => {
+    const relay = new OutboxRelay(source, queue, config(), new OutboxStore(), dispatcher);
     relay.onApplicationBootstrap();
     return relay;
   };
@@ -61,7 +65,7 @@ describe('OutboxRelay wake-ups', () => {
     await listener.query('LISTEN outbox_events');
     prefix = config().queuePrefix;
     redis = new Redis(TEST_REDIS_URL, { maxRetriesPerRequest: null });
-    queue = new Queue<DispatchJob>(NOTIFICATIONS_QUEUE, { connection: redis, prefix });
+    queue = new Queue<DeliverJob>(DELIVERIES_QUEUE, { connection: redis, prefix });
   });
   afterAll(async () => {
     await queue?.close();
@@ -94,8 +98,15 @@ describe('OutboxRelay wake-ups', () => {
     }
   });
 
-  it('a busy relay lets the lock go and polls: a stream of commits publishes with few NOTIFYs, then it waits again', async () => {
-    const relay = startRelay();
+  it('a busy relay lets the lock go and polls: a stream of commits publishes with few NOTIFYs and few transactions, then it waits again', async () => {
+    const dispatcher = new NotificationDispatcher(new EmailChannel(config()), new DispatchStore(), new Clock());
+    const fanOuts: number[] = [];
+    const dispatch = dispatcher.dispatch.bind(dispatcher);
+    dispatcher.dispatch = (tx, events) => {
+      fanOuts.push(events.length);
+      return dispatch(tx, events);
+    };
+    const relay = startRelay(dispatcher);
     try {
       await until(() => relayHoldsLock());
       notified = 0;
@@ -108,10 +119,36 @@ describe('OutboxRelay wake-ups', () => {
       expect(notified).toBeGreaterThan(0);
       expect(notified).toBeLessThan(commits / 4);
       await until(() => relayHoldsLock());
-      const jobs = await queue.getJobs(['waiting', 'prioritized', 'delayed']);
-      expect(jobs.reduce((n, job) => n + job.data.outboxEventIds.length, 0)).toBeGreaterThanOrEqual(commits);
-      // Batches, not one job per commit.
-      expect(jobs.length).toBeLessThan(commits / 2);
+      // Every event fanned out once, in batches: not one transaction per commit.
+      expect(fanOuts.reduce((n, size) => n + size, 0)).toBe(commits);
+      expect(fanOuts.length).toBeLessThan(commits / 2);
+    } finally {
+      await relay.onApplicationShutdown();
+    }
+  });
+
+  it('a fan-out that fails rolls its claim back: the events stay unpublished and go out with the next drain', async () => {
+    const dispatcher = new NotificationDispatcher(new EmailChannel(config()), new DispatchStore(), new Clock());
+    const dispatch = dispatcher.dispatch.bind(dispatcher);
+    let failures = 1;
+    let attempts = 0;
+    dispatcher.dispatch = (tx, events) => {
+      attempts++;
+      if (failures-- > 0) return Promise.reject(new Error('fan-out failed'));
+      return dispatch(tx, events);
+    };
+    const relay = startRelay(dispatcher);
+    jest.spyOn(relay['logger'], 'warn').mockImplementation(() => undefined);
+    try {
+      await until(() => relayHoldsLock());
+      await insert();
+      await until(() => Promise.resolve(attempts === 1));
+      await delay(100);
+      expect(await unpublished()).toBe(1);
+      // The next commit's NOTIFY wakes the relay: both go out.
+      await insert();
+      await until(async () => (await unpublished()) === 0);
+      expect(attempts).toBe(2);
     } finally {
       await relay.onApplicationShutdown();
     }

@@ -5,11 +5,13 @@ import { APP_CONFIG, type AppConfig } from '@referloop/config';
 import { OUTBOX_RELAY_LOCK, PgListener } from '@referloop/database';
 import type { Queue } from 'bullmq';
 import { DataSource } from 'typeorm';
-import { type DispatchJob, dispatchJobs, NOTIFICATIONS_QUEUE } from '../notification-queue';
+import { type DeliverJob, DELIVERIES_QUEUE, deliverJob } from '../notification-queue';
 import { OutboxStore } from '../store/outbox.store';
+import { NotificationDispatcher } from './notification-dispatcher';
 
+/** Outbox events per transaction: a fan-out costs the same handful of statements whatever its size. */
 const BATCH = 200;
-/** While rows keep coming, the next look is this much later: rows gather into one batch and one job. */
+/** While rows keep coming, the next look is this much later: rows gather into one batch and one transaction. */
 export const BUSY_POLL_MS = 25;
 /** After a busy spell, one more look this much later, for rows committed while no NOTIFY was sent. */
 const SETTLE_MS = 50;
@@ -17,10 +19,12 @@ const SETTLE_MS = 50;
 const LOCK_WAIT = '200ms';
 
 /**
- * Publishes committed outbox events to the queue. Claims unpublished rows with
- * FOR UPDATE SKIP LOCKED (so several workers share the work), adds dispatch jobs whose ids come
- * from the rows' ids (a re-publish after a crash is deduplicated), and marks them published in
- * the same transaction: if the queue is unreachable the transaction rolls back and the rows wait.
+ * Publishes committed outbox events: in one transaction it claims a batch of unpublished rows
+ * (FOR UPDATE SKIP LOCKED, so several workers share the work), marks them published and fans them
+ * out (NotificationDispatcher: in-app notifications and delivery rows), so an event is published
+ * exactly when its deliveries exist, and a crash or error rolls both back. After the commit it adds
+ * the email/webhook delivery jobs (job id = delivery id); any the queue did not get (Redis down, a
+ * crash right after the commit) the reconciler adds once they have waited its grace period.
  *
  * Waking: an idle relay holds OUTBOX_RELAY_LOCK on its listening connection and is woken at once
  * by LISTEN/NOTIFY (the outbox trigger notifies only while someone holds that lock: PostgreSQL
@@ -44,9 +48,10 @@ export class OutboxRelay implements OnApplicationBootstrap, OnApplicationShutdow
 
   constructor(
     @InjectDataSource() private readonly db: DataSource,
-    @InjectQueue(NOTIFICATIONS_QUEUE) private readonly queue: Queue<DispatchJob>,
+    @InjectQueue(DELIVERIES_QUEUE) private readonly deliveries: Queue<DeliverJob>,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     private readonly store: OutboxStore,
+    private readonly dispatcher: NotificationDispatcher,
   ) {
     this.listener = new PgListener({
       databaseUrl: config.databaseUrl,
@@ -151,13 +156,19 @@ export class OutboxRelay implements OnApplicationBootstrap, OnApplicationShutdow
     }
   }
 
-  private publishBatch(): Promise<number> {
-    return this.db.transaction(async (tx) => {
-      const ids = await this.store.claimUnpublished(tx, BATCH);
-      if (ids.length === 0) return 0;
-      await this.queue.addBulk(dispatchJobs(ids));
-      await this.store.markPublished(tx, ids);
-      return ids.length;
+  private async publishBatch(): Promise<number> {
+    const { published, pending } = await this.db.transaction(async (tx) => {
+      const events = await this.store.claim(tx, BATCH);
+      return { published: events.length, pending: events.length > 0 ? await this.dispatcher.dispatch(tx, events) : [] };
     });
+    if (pending.length > 0) {
+      const { deliveryAttempts: attempts, retryBaseDelayMs } = this.config.notifications;
+      try {
+        await this.deliveries.addBulk(pending.map((delivery) => deliverJob(delivery, { attempts, retryBaseDelayMs })));
+      } catch (error) {
+        this.logger.warn(`${pending.length} delivery job(s) not enqueued; the reconciler will add them`, error);
+      }
+    }
+    return published;
   }
 }
