@@ -11,6 +11,8 @@ import { NotificationDispatcher } from './notification-dispatcher';
 
 /** Outbox events per transaction: a fan-out costs the same handful of statements whatever its size. */
 const BATCH = 200;
+/** Fan-out transactions at a time while working off a backlog: one leaves PostgreSQL a core idle. */
+const BACKLOG_TRANSACTIONS = 2;
 /** While rows keep coming, the next look is this much later: rows gather into one batch and one transaction. */
 export const BUSY_POLL_MS = 25;
 /** After a busy spell, one more look this much later, for rows committed while no NOTIFY was sent. */
@@ -105,8 +107,18 @@ export class OutboxRelay implements OnApplicationBootstrap, OnApplicationShutdow
       });
   }
 
-  /** Publishes until no unpublished row is left (or another worker holds them). */
+  /**
+   * Publishes until no unpublished row is left (or another worker holds them). A full first batch
+   * means a backlog: then BACKLOG_TRANSACTIONS batches at a time (SKIP LOCKED keeps them apart).
+   */
   async drain(): Promise<number> {
+    const first = await this.publishBatch();
+    if (first < BATCH || this.stopped) return first;
+    const loops = await Promise.all(Array.from({ length: BACKLOG_TRANSACTIONS }, () => this.publishUntilShort()));
+    return loops.reduce((total, published) => total + published, first);
+  }
+
+  private async publishUntilShort(): Promise<number> {
     let total = 0;
     for (;;) {
       const published = await this.publishBatch();
