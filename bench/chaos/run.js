@@ -264,21 +264,18 @@ function startLoad(getBaseUrl, parties) {
 
 async function unfinishedJobs(redisPort) {
   const { Queue } = require('bullmq');
-  let total = 0;
-  for (const name of ['notifications', 'notification-deliveries']) {
-    const queue = new Queue(name, {
-      connection: { host: svc.HOST, port: redisPort, maxRetriesPerRequest: 1 },
-      prefix: QUEUE_PREFIX,
-    });
-    queue.on('error', () => undefined);
-    try {
-      const counts = await queue.getJobCounts('waiting', 'active', 'delayed', 'prioritized', 'waiting-children');
-      total += Object.values(counts).reduce((a, b) => a + b, 0);
-    } finally {
-      await queue.close();
-    }
+  // Fan-out has no queue (the relay does it in PostgreSQL): only the email/webhook sends can be left.
+  const queue = new Queue('notification-deliveries', {
+    connection: { host: svc.HOST, port: redisPort, maxRetriesPerRequest: 1 },
+    prefix: QUEUE_PREFIX,
+  });
+  queue.on('error', () => undefined);
+  try {
+    const counts = await queue.getJobCounts('waiting', 'active', 'delayed', 'prioritized', 'waiting-children');
+    return Object.values(counts).reduce((a, b) => a + b, 0);
+  } finally {
+    await queue.close();
   }
-  return total;
 }
 
 /** What must have been notified, from the database's record of what happened. */

@@ -4,10 +4,11 @@
 // 1. Latency: drafts prepared first, then `send` at a paced SEND_RATE per second for SEND_SECONDS;
 //    for each send, from its timeline event (referral_events.occurred_at, written just before the
 //    send commits) to the recipient's in-app notification (notifications.created_at, written just
-//    before the dispatch commits), both on the database clock; the HTTP answer times are shown apart.
+//    before the relay's fan-out commits), both on the database clock; the HTTP answer times are shown apart.
 // 2. Throughput: OUTBOX_ROWS 'referral.sent' outbox rows inserted with the worker stopped, then the
 //    worker started and timed until every notification exists; next to it a raw BullMQ no-op drain
-//    of as many jobs at the dispatcher's concurrency (10) on the same Redis, another prefix.
+//    of as many jobs at concurrency 10 on the same Redis, another prefix: what merely carrying each
+//    event through a queue would cost (the relay fans out in PostgreSQL, with no queue hop).
 const { execFile } = require('node:child_process');
 const { join } = require('node:path');
 const { setTimeout: delay } = require('node:timers/promises');

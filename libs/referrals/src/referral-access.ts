@@ -51,7 +51,11 @@ export function partyClinicsOf(row: ReferralParties): PartyClinic[] {
 export function partyClinicsOfPage(rows: (ReferralParties & { id: string })[]): PartyClinic[] {
   const ids = new Map<string, string[]>();
   for (const row of rows) {
-    for (const clinicId of clinicsOf(row)) ids.set(clinicId, [...(ids.get(clinicId) ?? []), row.id]);
+    for (const clinicId of clinicsOf(row)) {
+      const shown = ids.get(clinicId);
+      if (shown) shown.push(row.id);
+      else ids.set(clinicId, [row.id]);
+    }
   }
   return [...ids].map(([clinicId, shown]) => ({ clinicId, ids: shown }));
 }

@@ -242,14 +242,15 @@ export function inputColumns(
   return out as Required<{ [K in keyof ReferralInputColumns]: ReferralInputColumns[K] | null }>;
 }
 
+/** The insert's column names, in registry order (built once: a create runs on every request). */
+const INSERT_COLUMN_LIST = sql.join(
+  INSERT_KEYS.map((key) => sql.identifier(DB_COLUMNS, (REFERRAL_COLUMNS[key].insert as { column: ReferralDbColumn }).column)),
+);
+
 /** `INSERT INTO referrals (…) VALUES (…)` of every insert column, in registry order (one fixed text). */
 export function referralInsert(values: ReferralInsert): Sql {
-  const names = INSERT_KEYS.map((key) => (REFERRAL_COLUMNS[key].insert as { column: ReferralDbColumn }).column);
-  const params = INSERT_KEYS.map((key) => {
-    const { cast } = REFERRAL_COLUMNS[key].insert as { cast: SqlCast };
-    return sql.param(values[key], cast);
-  });
-  return sql`INSERT INTO referrals (${sql.join(names.map((name) => sql.identifier(DB_COLUMNS, name)))}) VALUES (${sql.join(params)})`;
+  const params = INSERT_KEYS.map((key) => sql.param(values[key], (REFERRAL_COLUMNS[key].insert as { cast: SqlCast }).cast));
+  return sql`INSERT INTO referrals (${INSERT_COLUMN_LIST}) VALUES (${sql.join(params)})`;
 }
 
 /** The SET items of a draft edit: one per `edit` entry given, in registry order (names only from the registry). */
