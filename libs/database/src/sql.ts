@@ -37,27 +37,31 @@ export class Sql {
     readonly values: readonly unknown[],
   ) {}
 
-  /** Builds a fragment from template parts, splicing nested fragments in. */
+  /** Builds a fragment from template parts, splicing nested fragments in. (Plain loops: every request builds its statements.) */
   static from(parts: readonly string[], values: readonly unknown[]): Sql {
     const strings: string[] = [parts[0]];
     const flat: unknown[] = [];
-    values.forEach((value, i) => {
+    for (let i = 0; i < values.length; i++) {
+      const value = values[i];
       if (value instanceof Sql) {
-        strings[strings.length - 1] += value.strings[0];
-        flat.push(...value.values);
-        strings.push(...value.strings.slice(1));
+        const inner = value.strings;
+        strings[strings.length - 1] += inner[0];
+        for (let j = 1; j < inner.length; j++) strings.push(inner[j]);
+        for (let j = 0; j < value.values.length; j++) flat.push(value.values[j]);
         strings[strings.length - 1] += parts[i + 1];
       } else {
         flat.push(value);
         strings.push(parts[i + 1]);
       }
-    });
+    }
     return new Sql(strings, flat);
   }
 
-  /** The statement text with `$n` placeholders. */
+  /** The statement text with `$n` placeholders (joined, not concatenated: a flat string hashes at once as a cache key). */
   get text(): string {
-    return this.strings.reduce((text, part, i) => `${text}$${i}${part}`);
+    const pieces: string[] = [this.strings[0]];
+    for (let i = 1; i < this.strings.length; i++) pieces.push(`$${i}`, this.strings[i]);
+    return pieces.join('');
   }
 }
 
@@ -69,10 +73,21 @@ export function sql(parts: TemplateStringsArray, ...values: unknown[]): Sql {
 /** A parameter with a cast: `${sql.param(ids, 'uuid[]')}` writes `$n::uuid[]`. */
 sql.param = (value: unknown, cast: SqlCast): Sql => Sql.from(['', `::${cast}`], [value]);
 
+const COMMA = sql`, `;
+
 /** Fragments joined by a separator (a comma by default); no fragments give an empty fragment. */
-sql.join = (fragments: readonly Sql[], separator: Sql = sql`, `): Sql => {
-  const items = fragments.flatMap((fragment, i) => (i === 0 ? [fragment] : [separator, fragment]));
-  return Sql.from(['', ...items.map(() => '')], items);
+sql.join = (fragments: readonly Sql[], separator: Sql = COMMA): Sql => {
+  const parts: string[] = [''];
+  const values: Sql[] = [];
+  fragments.forEach((fragment, i) => {
+    if (i > 0) {
+      values.push(separator);
+      parts.push('');
+    }
+    values.push(fragment);
+    parts.push('');
+  });
+  return Sql.from(parts, values);
 };
 
 /** A quoted identifier (column, table, alias or sort key; case kept), only from the caller's fixed list of names. */
