@@ -7,17 +7,21 @@ import type { EventRow } from './dispatch.store';
 @Injectable()
 export class OutboxStore {
   /**
-   * Claims up to `limit` unpublished rows, oldest first, and marks them published, answering each
-   * with the facts of its referral (as of now): one statement. The rows stay locked until the
-   * caller's transaction ends, rows another relay holds are skipped, and a rollback un-marks them.
+   * Claims unpublished rows and marks them published, answering each with the facts of its
+   * referral (as of now): one statement. `batch`: up to `limit`, oldest first, except the ids in
+   * `skip`; `one`: that row, if still unpublished. The rows stay locked until the caller's
+   * transaction ends, rows another relay holds are skipped, and a rollback un-marks them.
    */
-  async claim(tx: EntityManager, limit: number): Promise<EventRow[]> {
+  async claim(tx: EntityManager, which: { batch: number; skip: string[] } | { one: string }): Promise<EventRow[]> {
+    const rows =
+      'one' in which
+        ? sql`SELECT id FROM outbox_events WHERE id = ${sql.param(which.one, 'uuid')} AND published_at IS NULL FOR UPDATE SKIP LOCKED`
+        : sql`SELECT id FROM outbox_events WHERE published_at IS NULL AND id <> ALL(${sql.param(which.skip, 'uuid[]')})
+               ORDER BY created_at LIMIT ${sql.param(which.batch, 'int')} FOR UPDATE SKIP LOCKED`;
     return queryRows<EventRow>(
       tx,
       sql`WITH claimed AS (
-            UPDATE outbox_events SET published_at = now()
-             WHERE id IN (SELECT id FROM outbox_events WHERE published_at IS NULL
-                           ORDER BY created_at LIMIT ${sql.param(limit, 'int')} FOR UPDATE SKIP LOCKED)
+            UPDATE outbox_events SET published_at = now() WHERE id IN (${rows})
          RETURNING id, type, referral_id, payload, created_at
           )
           SELECT o.id, o.type, o.referral_id, o.payload, r.sender_id, r.recipient_id, r.sender_clinic_id, r.recipient_clinic_id,

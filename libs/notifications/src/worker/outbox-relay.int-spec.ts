@@ -153,4 +153,44 @@ describe('OutboxRelay wake-ups', () => {
       await relay.onApplicationShutdown();
     }
   });
+
+  it('an event whose fan-out fails on its own is held back; the rest of its batch, and later ones, go out', async () => {
+    const [{ id: poison }] = await source.query<{ id: string }[]>(
+      `INSERT INTO outbox_events (type, payload) VALUES ('test.poison', '{}'::jsonb) RETURNING id`,
+    );
+    await insert(4);
+    const dispatcher = new NotificationDispatcher(new EmailChannel(config()), new DispatchStore(), new Clock());
+    const dispatch = dispatcher.dispatch.bind(dispatcher);
+    let poisonTries = 0;
+    dispatcher.dispatch = (tx, events) => {
+      if (events.some((e) => e.id === poison)) {
+        poisonTries++;
+        return Promise.reject(new Error('cannot fan this one out'));
+      }
+      return dispatch(tx, events);
+    };
+    const relay = startRelay(dispatcher);
+    const held = jest.spyOn(relay['logger'], 'error').mockImplementation(() => undefined);
+    try {
+      // The batch of five fails, then each goes alone: four are published, the poison one is held.
+      await until(async () => (await unpublished()) === 1);
+      expect(held).toHaveBeenCalledTimes(1);
+      expect(String(held.mock.calls[0][0])).toContain(poison);
+      const tries = poisonTries;
+      expect(tries).toBe(2); // in the batch, then alone
+      await insert(3);
+      await until(async () => (await unpublished()) === 1);
+      await delay(100);
+      // Later batches leave it out while it is held: they go out in one try each.
+      expect(poisonTries).toBe(tries);
+      const [{ published_at }] = await source.query<{ published_at: Date | null }[]>(
+        `SELECT published_at FROM outbox_events WHERE id = $1`,
+        [poison],
+      );
+      expect(published_at).toBeNull();
+    } finally {
+      await relay.onApplicationShutdown();
+      await source.query(`DELETE FROM outbox_events WHERE id = $1`, [poison]);
+    }
+  });
 });

@@ -4,8 +4,9 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import { APP_CONFIG, type AppConfig } from '@referloop/config';
 import { OUTBOX_RELAY_LOCK, PgListener } from '@referloop/database';
 import type { Queue } from 'bullmq';
-import { DataSource } from 'typeorm';
+import { DataSource, type EntityManager } from 'typeorm';
 import { type DeliverJob, DELIVERIES_QUEUE, deliverJob } from '../notification-queue';
+import type { EventRow } from '../store/dispatch.store';
 import { OutboxStore } from '../store/outbox.store';
 import { NotificationDispatcher } from './notification-dispatcher';
 
@@ -13,6 +14,9 @@ import { NotificationDispatcher } from './notification-dispatcher';
 const BATCH = 200;
 /** Fan-out transactions at a time while working off a backlog: one leaves PostgreSQL a core idle. */
 const BACKLOG_TRANSACTIONS = 2;
+/** How long an event whose fan-out failed on its own is held back at first, and at most. */
+const HOLD_FIRST_MS = 60_000;
+const HOLD_MAX_MS = 3_600_000;
 /** While rows keep coming, the next look is this much later: rows gather into one batch and one transaction. */
 export const BUSY_POLL_MS = 25;
 /** After a busy spell, one more look this much later, for rows committed while no NOTIFY was sent. */
@@ -45,6 +49,11 @@ export class OutboxRelay implements OnApplicationBootstrap, OnApplicationShutdow
   private draining?: Promise<void>;
   private again = false;
   private stopped = false;
+  /**
+   * Events whose fan-out failed on their own, left unpublished and kept out of batches until their
+   * delay (doubling per failure, up to HOLD_MAX_MS) has passed. In memory: a restart tries them at once.
+   */
+  private readonly held = new Map<string, { until: number; delayMs: number }>();
   /** Whether this relay holds OUTBOX_RELAY_LOCK (on `listener`): it is idle and wants a NOTIFY. */
   private waiting = false;
 
@@ -168,11 +177,45 @@ export class OutboxRelay implements OnApplicationBootstrap, OnApplicationShutdow
     }
   }
 
+  /**
+   * One batch. If its fan-out fails, one event may be at fault (a poison event would otherwise stop
+   * every batch behind it): its events are tried one by one, and any that fails alone while others
+   * go through is held back (see `held`). When they all fail, the database is the likely cause:
+   * nothing is held, the next drain tries again.
+   */
   private async publishBatch(): Promise<number> {
-    const { published, pending } = await this.db.transaction(async (tx) => {
-      const events = await this.store.claim(tx, BATCH);
-      return { published: events.length, pending: events.length > 0 ? await this.dispatcher.dispatch(tx, events) : [] };
+    let claimed: string[] = [];
+    try {
+      return await this.publish(
+        (tx) => this.store.claim(tx, { batch: BATCH, skip: this.heldIds() }),
+        (ids) => (claimed = ids),
+      );
+    } catch (error) {
+      if (claimed.length < 2) throw error;
+      const failed = new Map<string, unknown>();
+      let published = 0;
+      for (const id of claimed) {
+        try {
+          published += await this.publish((tx) => this.store.claim(tx, { one: id }));
+        } catch (single) {
+          failed.set(id, single);
+        }
+      }
+      if (failed.size === claimed.length) throw error;
+      for (const [id, single] of failed) this.hold(id, single);
+      return published;
+    }
+  }
+
+  /** Claims and fans out in one transaction, then adds the delivery jobs of what it wrote. */
+  private async publish(claim: (tx: EntityManager) => Promise<EventRow[]>, claimed?: (ids: string[]) => void): Promise<number> {
+    const { ids, pending } = await this.db.transaction(async (tx) => {
+      const events = await claim(tx);
+      const ids = events.map((event) => event.id);
+      claimed?.(ids);
+      return { ids, pending: events.length > 0 ? await this.dispatcher.dispatch(tx, events) : [] };
     });
+    if (this.held.size > 0) for (const id of ids) this.held.delete(id);
     if (pending.length > 0) {
       const { deliveryAttempts: attempts, retryBaseDelayMs } = this.config.notifications;
       try {
@@ -181,6 +224,19 @@ export class OutboxRelay implements OnApplicationBootstrap, OnApplicationShutdow
         this.logger.warn(`${pending.length} delivery job(s) not enqueued; the reconciler will add them`, error);
       }
     }
-    return published;
+    return ids.length;
+  }
+
+  /** Ids of held events still waiting out their delay (the others are tried again). */
+  private heldIds(): string[] {
+    const now = Date.now();
+    return [...this.held].filter(([, hold]) => hold.until > now).map(([id]) => id);
+  }
+
+  private hold(id: string, error: unknown): void {
+    const delayMs = Math.min((this.held.get(id)?.delayMs ?? HOLD_FIRST_MS / 2) * 2, HOLD_MAX_MS);
+    this.held.set(id, { until: Date.now() + delayMs, delayMs });
+    const reason = error instanceof Error ? error.message : String(error);
+    this.logger.error(`outbox event ${id}: fan-out failed on its own (${reason}); held back, next try in ${delayMs / 1000} s`);
   }
 }
