@@ -28,7 +28,6 @@ describe('operator pages: queue dashboard (bull-board) and readiness details', (
       const api = await t.http.get('/admin/queues/api/queues').auth('ops', 'operator-secret-1').expect(200);
       expect(api.body.queues.map((q: { name: string }) => q.name).sort()).toEqual([
         'notification-deliveries',
-        'notifications',
         'referral-timers',
       ]);
     });

@@ -1,13 +1,10 @@
 import { Clock } from '@referloop/common';
 import { createDataSource, OUTBOX_RELAY_LOCK } from '@referloop/database';
 import { createTestDatabase, deleteQueueKeys, TEST_REDIS_URL, type TestDatabase, testConfig } from '@referloop/testing';
-import { Queue } from 'bullmq';
-import Redis from 'ioredis';
 import { setTimeout as delay } from 'node:timers/promises';
 import { Client } from 'pg';
 import type { DataSource } from 'typeorm';
 import { EmailChannel } from '../channels/email.channel';
-import { type DeliverJob, DELIVERIES_QUEUE } from '../notification-queue';
 import { DispatchStore } from '../store/dispatch.store';
 import { OutboxStore } from '../store/outbox.store';
 import { NotificationDispatcher } from './notification-dispatcher';
@@ -24,8 +21,6 @@ describe('OutboxRelay wake-ups', () => {
   let notified = 0;
   const config = () => testConfig(db.url, { OUTBOX_SWEEP_INTERVAL: '60s' });
   let prefix: string;
-  let redis: Redis;
-  let queue: Queue<DeliverJob>;
 
   const insert = (n = 1) =>
     source.query(`INSERT INTO outbox_events (type, payload) SELECT 'test.event', '{}'::jsonb FROM generate_series(1, $1)`, [n]);
@@ -50,7 +45,7 @@ describe('OutboxRelay wake-ups', () => {
     }
   }
   const startRelay = (dispatcher = new NotificationDispatcher(new EmailChannel(config()), new DispatchStore(), new Clock())) => {
-    const relay = new OutboxRelay(source, queue, config(), new OutboxStore(), dispatcher);
+    const relay = new OutboxRelay(source, config(), new OutboxStore(), dispatcher);
     relay.onApplicationBootstrap();
     return relay;
   };
@@ -64,12 +59,8 @@ describe('OutboxRelay wake-ups', () => {
     listener.on('notification', () => notified++);
     await listener.query('LISTEN outbox_events');
     prefix = config().queuePrefix;
-    redis = new Redis(TEST_REDIS_URL, { maxRetriesPerRequest: null });
-    queue = new Queue<DeliverJob>(DELIVERIES_QUEUE, { connection: redis, prefix });
   });
   afterAll(async () => {
-    await queue?.close();
-    redis?.disconnect();
     await deleteQueueKeys(TEST_REDIS_URL, prefix);
     await listener?.end();
     await source?.destroy();

@@ -1,11 +1,11 @@
-import { InjectQueue } from '@nestjs/bullmq';
 import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { APP_CONFIG, type AppConfig } from '@referloop/config';
 import { OUTBOX_RELAY_LOCK, PgListener } from '@referloop/database';
-import type { Queue } from 'bullmq';
+import { bullConnection, queueBackendKind } from '@referloop/queue';
+import { Queue } from 'bullmq';
 import { DataSource, type EntityManager } from 'typeorm';
-import { type DeliverJob, DELIVERIES_QUEUE, deliverJob } from '../notification-queue';
+import { type DeliverJob, DELIVERIES_QUEUE, deliverJob, NOTIFICATION_QUEUES } from '../notification-queue';
 import type { EventRow } from '../store/dispatch.store';
 import { OutboxStore } from '../store/outbox.store';
 import { NotificationDispatcher } from './notification-dispatcher';
@@ -57,13 +57,25 @@ export class OutboxRelay implements OnApplicationBootstrap, OnApplicationShutdow
   /** Whether this relay holds OUTBOX_RELAY_LOCK (on `listener`): it is idle and wants a NOTIFY. */
   private waiting = false;
 
+  /**
+   * The relay's own producer of deliver jobs: it fails at once while Redis is down (the worker's
+   * shared connection would wait for it), so fan-out and in-app notifications go on meanwhile and the
+   * reconciler adds the jobs once Redis is back.
+   */
+  private readonly deliveries: Queue<DeliverJob>;
+
   constructor(
     @InjectDataSource() private readonly db: DataSource,
-    @InjectQueue(DELIVERIES_QUEUE) private readonly deliveries: Queue<DeliverJob>,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     private readonly store: OutboxStore,
     private readonly dispatcher: NotificationDispatcher,
   ) {
+    this.deliveries = new Queue<DeliverJob>(DELIVERIES_QUEUE, {
+      connection: bullConnection(config, 'producer') as never,
+      ...(queueBackendKind(config) === 'redis' ? { prefix: config.queuePrefix } : {}),
+      defaultJobOptions: NOTIFICATION_QUEUES.find((queue) => queue.name === DELIVERIES_QUEUE)?.defaultJobOptions,
+    });
+    this.deliveries.on('error', () => undefined);
     this.listener = new PgListener({
       databaseUrl: config.databaseUrl,
       channel: 'outbox_events',
@@ -93,6 +105,7 @@ export class OutboxRelay implements OnApplicationBootstrap, OnApplicationShutdow
     clearTimeout(this.pollTimer);
     await this.draining;
     await this.listener.stop();
+    await this.deliveries.close();
   }
 
   /** Runs a drain now, or once more right after the current one. */
