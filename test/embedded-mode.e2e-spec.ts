@@ -310,7 +310,7 @@ describe('embedded mode (no DATABASE_URL, no REDIS_URL)', () => {
       // Registering the same email again is refused: the first run's row is there.
       await http.post('/api/v1/auth/register-clinic').send({ clinic: clinicPayload(), admin }).expect(409);
 
-      // The notification pipeline runs in the one process: outbox → PostgreSQL-backed queue → in-app.
+      // The notification pipeline runs in the one process: outbox → relay → in-app (emails: PostgreSQL-backed queue).
       const massage = await registerClinic(http, { name: 'Embedded Massage' });
       const physio = await registerClinic(http, { name: 'Embedded Physio' });
       const lmt = await addPractitioner(http, massage, 'massage_therapist');

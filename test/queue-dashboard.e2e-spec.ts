@@ -26,10 +26,7 @@ describe('operator pages: queue dashboard (bull-board) and readiness details', (
         .expect(200)
         .expect('content-type', /text\/html/);
       const api = await t.http.get('/admin/queues/api/queues').auth('ops', 'operator-secret-1').expect(200);
-      expect(api.body.queues.map((q: { name: string }) => q.name).sort()).toEqual([
-        'notification-deliveries',
-        'referral-timers',
-      ]);
+      expect(api.body.queues.map((q: { name: string }) => q.name).sort()).toEqual(['notification-deliveries', 'referral-timers']);
     });
     it('is read-only: retry, clean, promote, pause, empty, add and job changes through its API are refused (405)', async () => {
       const operator = (req: request.Test) => req.auth('ops', 'operator-secret-1');

@@ -43,7 +43,7 @@ export function deliverJob(
 }
 
 /**
- * Worker settings of the dispatch and delivery processors. A killed worker's active jobs go back
+ * Worker settings of the delivery processor. A killed worker's active jobs go back
  * to waiting once their lock expires and a stalled check sees it: with a 10 s lock checked every
  * 5 s that is within ~20 s (BullMQ's defaults, 30 s and 30 s, took up to 90 s). A job may be caught
  * in a few crashes before BullMQ gives up on it (default: 1, then the job silently failed and its

@@ -11,7 +11,7 @@ import { isPatientEvent } from './texts/patient.en';
 /** The notification type of the email inviting someone not on ReferLoop to a referral. */
 export const REFERRAL_INVITE_EMAIL = 'referral_invite.email';
 
-/** A referral's facts as of the dispatch (re-read then: a referral reassigned since tells its new owner). */
+/** A referral's facts as of the fan-out (read then: a referral reassigned since tells its new owner). */
 export interface ReferralFacts {
   senderId: string;
   senderClinicId: string;
