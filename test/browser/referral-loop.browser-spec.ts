@@ -437,10 +437,25 @@ describe('web app in the browser: both referral stories and the admin dashboard'
       await lmt2Page.getByTestId('appointment').waitFor();
       await shot(lmt2Page, '11-maintenance-referral-scheduled-tablet');
 
-      // The PT sees it booked in the Sent box.
+      // The PT sees it booked in the Sent box, even when the Received box they opened first answers
+      // after they chose Sent (held back here): the older answer must not replace the list.
+      let releaseReceived = () => {};
+      const receivedHeld = new Promise<void>((resolve) => (releaseReceived = resolve));
+      await ptPage.route(/\/api\/v1\/referrals\?(.*&)?box=received/, async (route) => {
+        await receivedHeld;
+        await route.continue();
+      });
       await ptPage.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Referrals' }).click();
       await ptPage.getByRole('tab', { name: 'Sent' }).click();
-      await ptPage.locator(`tr[data-referral-id="${referralId}"] [data-status="scheduled"]`).waitFor();
+      const booked = ptPage.locator(`tr[data-referral-id="${referralId}"] [data-status="scheduled"]`);
+      await booked.waitFor();
+      const receivedAnswered = ptPage.waitForResponse(/\/api\/v1\/referrals\?(.*&)?box=received/);
+      releaseReceived();
+      await receivedAnswered;
+      await ptPage.unroute(/\/api\/v1\/referrals\?(.*&)?box=received/);
+      // Give the page the moment it takes to render an answer, then the Sent box must still be there.
+      await ptPage.waitForTimeout(500);
+      expect(await booked.isVisible()).toBe(true);
       await shot(ptPage, '12-inbox-sent-tablet');
     });
 

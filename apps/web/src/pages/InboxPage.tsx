@@ -1,4 +1,4 @@
-import { useCallback, useEffect, useMemo, useState } from 'react';
+import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
 import { api, call } from '../api/client';
 import type { Referral } from '../api/types';
 import { ErrorPanel, Loading } from '../components/Feedback';
@@ -66,17 +66,22 @@ export function InboxPage() {
     [box, status, sort],
   );
 
+  // The latest load wins: switching boxes (or a live refresh) while an answer is on its way must not
+  // let that older answer, of another box, replace the list.
+  const generation = useRef(0);
   const load = useCallback(async () => {
+    const mine = ++generation.current;
     setLoading(true);
     setError(null);
     try {
       const page = await fetchPage();
+      if (mine !== generation.current) return;
       setItems(page.items);
       setNextCursor(page.nextCursor);
     } catch (e) {
-      setError(e);
+      if (mine === generation.current) setError(e);
     } finally {
-      setLoading(false);
+      if (mine === generation.current) setLoading(false);
     }
   }, [fetchPage]);
 
@@ -91,15 +96,17 @@ export function InboxPage() {
 
   const loadMore = async () => {
     if (!nextCursor) return;
+    const mine = generation.current;
     setLoading(true);
     try {
       const page = await fetchPage(nextCursor);
+      if (mine !== generation.current) return;
       setItems((current) => [...current, ...page.items]);
       setNextCursor(page.nextCursor);
     } catch (e) {
-      setError(e);
+      if (mine === generation.current) setError(e);
     } finally {
-      setLoading(false);
+      if (mine === generation.current) setLoading(false);
     }
   };
 
