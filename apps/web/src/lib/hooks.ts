@@ -34,6 +34,66 @@ export function useAsync<T>(load: () => Promise<T>, deps: DependencyList): Async
   return { ...state, reload, setData };
 }
 
+/** One page of a keyset-paged list, as the API answers it (plus whatever else the page carries). */
+export interface ListPage<T> {
+  items: T[];
+  nextCursor: string | null;
+}
+
+export interface PagedList<P extends ListPage<unknown>> {
+  /** Null until the first page arrives. */
+  items: P['items'] | null;
+  /** The latest page's whole answer, for what a page carries besides its items. */
+  last: P | null;
+  nextCursor: string | null;
+  loading: boolean;
+  error: unknown;
+  reload: () => Promise<void>;
+  loadMore: () => Promise<void>;
+}
+
+/**
+ * A keyset-paged list: its first page whenever `fetchPage` changes (give it a useCallback with the
+ * filters as deps), more pages on `loadMore`. The latest load wins: an answer that arrives after a
+ * newer load began (another box, another filter) is dropped, so it never replaces the list shown.
+ */
+export function usePagedList<P extends ListPage<unknown>>(fetchPage: (cursor?: string) => Promise<P>): PagedList<P> {
+  const [state, setState] = useState<{ items: P['items'] | null; last: P | null; loading: boolean; error: unknown }>({
+    items: null,
+    last: null,
+    loading: true,
+    error: null,
+  });
+  const generation = useRef(0);
+  const run = useCallback(
+    async (cursor?: string) => {
+      // A first page starts a new generation; a next page belongs to the current one.
+      const mine = cursor === undefined ? ++generation.current : generation.current;
+      setState((s) => ({ ...s, loading: true }));
+      try {
+        const page = await fetchPage(cursor);
+        if (mine !== generation.current) return;
+        setState((s) => ({
+          items: cursor !== undefined && s.items ? [...s.items, ...page.items] : page.items,
+          last: page,
+          loading: false,
+          error: null,
+        }));
+      } catch (error) {
+        if (mine === generation.current) setState((s) => ({ ...s, loading: false, error }));
+      }
+    },
+    [fetchPage],
+  );
+  useEffect(() => {
+    void run();
+  }, [run]);
+  const nextCursor = state.last?.nextCursor ?? null;
+  const reload = useCallback(() => run(), [run]);
+  const loadMore = useCallback(() => (nextCursor ? run(nextCursor) : Promise.resolve()), [run, nextCursor]);
+  return { ...state, nextCursor, reload, loadMore };
+}
+
 /** Sets the document title for a screen. */
 export function useTitle(title: string): void {
   useEffect(() => {

@@ -1,4 +1,4 @@
-import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
+import { useCallback, useMemo } from 'react';
 import { api, call } from '../api/client';
 import type { Referral } from '../api/types';
 import { ErrorPanel, Loading } from '../components/Feedback';
@@ -7,7 +7,7 @@ import { PriorityBadge, StatusChip } from '../components/StatusChip';
 import { Tabs } from '../components/Tabs';
 import { UnreadBadge } from '../components/UnreadBadge';
 import { formatDateTime, fullName } from '../lib/format';
-import { useTitle } from '../lib/hooks';
+import { usePagedList, useTitle } from '../lib/hooks';
 import { kindLabel, recipientParty, statusLabel } from '../lib/labels';
 import { Link, navigate, setQuery, useLocation } from '../lib/router';
 import { isAdmin, isPractitioner, useReferenceData, useUser } from '../lib/session-hooks';
@@ -51,11 +51,6 @@ export function InboxPage() {
   const search = query.get('q') ?? '';
   const sort: Sort = query.get('sort') === 'priority' ? 'priority' : 'updated';
 
-  const [items, setItems] = useState<Referral[]>([]);
-  const [nextCursor, setNextCursor] = useState<string | null>(null);
-  const [loading, setLoading] = useState(true);
-  const [error, setError] = useState<unknown>(null);
-
   const fetchPage = useCallback(
     (cursor?: string) =>
       call(
@@ -65,50 +60,14 @@ export function InboxPage() {
       ),
     [box, status, sort],
   );
-
-  // The latest load wins: switching boxes (or a live refresh) while an answer is on its way must not
-  // let that older answer, of another box, replace the list.
-  const generation = useRef(0);
-  const load = useCallback(async () => {
-    const mine = ++generation.current;
-    setLoading(true);
-    setError(null);
-    try {
-      const page = await fetchPage();
-      if (mine !== generation.current) return;
-      setItems(page.items);
-      setNextCursor(page.nextCursor);
-    } catch (e) {
-      if (mine === generation.current) setError(e);
-    } finally {
-      if (mine === generation.current) setLoading(false);
-    }
-  }, [fetchPage]);
-
-  useEffect(() => {
-    void load();
-  }, [load]);
+  const list = usePagedList(fetchPage);
+  const { loading, error, nextCursor, reload, loadMore } = list;
+  const items = useMemo(() => list.items ?? [], [list.items]);
   // Live: a referral created, sent to me or changed by the other side shows without a reload.
   useLiveRefresh(
     (e) => e.event === 'referral.updated' || e.event === 'message.created',
-    () => void load(),
+    () => void reload(),
   );
-
-  const loadMore = async () => {
-    if (!nextCursor) return;
-    const mine = generation.current;
-    setLoading(true);
-    try {
-      const page = await fetchPage(nextCursor);
-      if (mine !== generation.current) return;
-      setItems((current) => [...current, ...page.items]);
-      setNextCursor(page.nextCursor);
-    } catch (e) {
-      if (mine === generation.current) setError(e);
-    } finally {
-      if (mine === generation.current) setLoading(false);
-    }
-  };
 
   const needle = search.trim().toLowerCase();
   const shown = useMemo(() => (needle ? items.filter((r) => matches(r, needle)) : items), [items, needle]);
@@ -167,7 +126,7 @@ export function InboxPage() {
         <p className="visually-hidden" role="status" aria-live="polite">
           {loading ? 'Loading referrals' : `${shown.length} referrals shown`}
         </p>
-        {error !== null && <ErrorPanel error={error} title="Could not load the referrals" onRetry={() => void load()} />}
+        {error !== null && <ErrorPanel error={error} title="Could not load the referrals" onRetry={() => void reload()} />}
         {loading && items.length === 0 ? (
           <Loading label="Loading referrals" lines={4} />
         ) : shown.length === 0 && error === null ? (

@@ -1,9 +1,9 @@
-import { type FormEvent, useCallback, useEffect, useState } from 'react';
+import { type FormEvent, useCallback, useState } from 'react';
 import { api, call } from '../../api/client';
-import type { AuditEvent, User } from '../../api/types';
+import type { User } from '../../api/types';
 import { ErrorPanel, Loading } from '../../components/Feedback';
 import { formatDateTime } from '../../lib/format';
-import { useAsync, useTitle } from '../../lib/hooks';
+import { useAsync, usePagedList, useTitle } from '../../lib/hooks';
 import { Link } from '../../lib/router';
 import { clinicPractitioners, endOfDay, startOfDay } from './admin-data';
 
@@ -21,45 +21,26 @@ export function AuditLogPage({ user }: { user: User }) {
   const people = useAsync(async () => [user, ...(await clinicPractitioners(user.clinicId, user.clinic?.name ?? ''))], [user.id]);
   const [draft, setDraft] = useState<Filters>(NO_FILTERS);
   const [filters, setFilters] = useState<Filters>(NO_FILTERS);
-  const [items, setItems] = useState<AuditEvent[] | null>(null);
-  const [nextCursor, setNextCursor] = useState<string | null>(null);
-  const [error, setError] = useState<unknown>(null);
-  const [busy, setBusy] = useState(false);
-
-  const load = useCallback(
-    async (cursor?: string) => {
-      setBusy(true);
-      try {
-        const page = await call(
-          api.GET('/api/v1/admin/audit-events', {
-            params: {
-              query: {
-                action: filters.action.trim() || undefined,
-                resourceType: filters.resourceType || undefined,
-                actorId: filters.actorId || undefined,
-                from: filters.from ? startOfDay(filters.from) : undefined,
-                to: filters.to ? endOfDay(filters.to) : undefined,
-                cursor,
-                limit: 50,
-              },
+  const fetchPage = useCallback(
+    (cursor?: string) =>
+      call(
+        api.GET('/api/v1/admin/audit-events', {
+          params: {
+            query: {
+              action: filters.action.trim() || undefined,
+              resourceType: filters.resourceType || undefined,
+              actorId: filters.actorId || undefined,
+              from: filters.from ? startOfDay(filters.from) : undefined,
+              to: filters.to ? endOfDay(filters.to) : undefined,
+              cursor,
+              limit: 50,
             },
-          }),
-        );
-        setItems((current) => (cursor && current ? [...current, ...page.items] : page.items));
-        setNextCursor(page.nextCursor);
-        setError(null);
-      } catch (e) {
-        setError(e);
-      } finally {
-        setBusy(false);
-      }
-    },
+          },
+        }),
+      ),
     [filters],
   );
-
-  useEffect(() => {
-    void load();
-  }, [load]);
+  const { items, nextCursor, loading: busy, error, reload, loadMore } = usePagedList(fetchPage);
 
   const submit = (event: FormEvent) => {
     event.preventDefault();
@@ -119,7 +100,7 @@ export function AuditLogPage({ user }: { user: User }) {
           Filter
         </button>
       </form>
-      {error !== null && <ErrorPanel error={error} title="Could not load the audit log" onRetry={() => void load()} />}
+      {error !== null && <ErrorPanel error={error} title="Could not load the audit log" onRetry={() => void reload()} />}
       {items === null ? (
         error === null && <Loading lines={6} />
       ) : items.length === 0 ? (
@@ -170,7 +151,7 @@ export function AuditLogPage({ user }: { user: User }) {
       )}
       <div className="pager">
         {nextCursor && (
-          <button type="button" className="button button-secondary" onClick={() => void load(nextCursor)} disabled={busy}>
+          <button type="button" className="button button-secondary" onClick={() => void loadMore()} disabled={busy}>
             Load more
           </button>
         )}

@@ -1,10 +1,9 @@
-import { useCallback, useEffect, useState } from 'react';
+import { useCallback, useState } from 'react';
 import { api, call } from '../../api/client';
-import type { OverdueReferral } from '../../api/types';
 import { ErrorPanel, Loading } from '../../components/Feedback';
 import { PriorityBadge, StatusChip } from '../../components/StatusChip';
 import { formatDateTime, formatDuration } from '../../lib/format';
-import { useTitle } from '../../lib/hooks';
+import { usePagedList, useTitle } from '../../lib/hooks';
 import { kindLabel } from '../../lib/labels';
 import { Link } from '../../lib/router';
 
@@ -13,35 +12,13 @@ type Side = '' | 'sent' | 'received';
 export function OverduePage() {
   useTitle('Overdue referrals');
   const [side, setSide] = useState<Side>('');
-  const [items, setItems] = useState<OverdueReferral[] | null>(null);
-  const [nextCursor, setNextCursor] = useState<string | null>(null);
-  const [thresholds, setThresholds] = useState<{ reminder: number; escalate: number } | null>(null);
-  const [error, setError] = useState<unknown>(null);
-  const [busy, setBusy] = useState(false);
-
-  const load = useCallback(
-    async (cursor?: string) => {
-      setBusy(true);
-      try {
-        const page = await call(
-          api.GET('/api/v1/admin/referrals/overdue', { params: { query: { box: side || undefined, cursor, limit: 50 } } }),
-        );
-        setItems((current) => (cursor && current ? [...current, ...page.items] : page.items));
-        setNextCursor(page.nextCursor);
-        setThresholds({ reminder: page.reminderAfterSeconds, escalate: page.escalateAfterSeconds });
-        setError(null);
-      } catch (e) {
-        setError(e);
-      } finally {
-        setBusy(false);
-      }
-    },
+  const fetchPage = useCallback(
+    (cursor?: string) =>
+      call(api.GET('/api/v1/admin/referrals/overdue', { params: { query: { box: side || undefined, cursor, limit: 50 } } })),
     [side],
   );
-
-  useEffect(() => {
-    void load();
-  }, [load]);
+  const { items, last, nextCursor, loading: busy, error, reload, loadMore } = usePagedList(fetchPage);
+  const thresholds = last && { reminder: last.reminderAfterSeconds, escalate: last.escalateAfterSeconds };
 
   return (
     <>
@@ -63,7 +40,7 @@ export function OverduePage() {
           </select>
         </div>
       </div>
-      {error !== null && <ErrorPanel error={error} title="Could not load overdue referrals" onRetry={() => void load()} />}
+      {error !== null && <ErrorPanel error={error} title="Could not load overdue referrals" onRetry={() => void reload()} />}
       {items === null ? (
         error === null && <Loading lines={4} />
       ) : items.length === 0 ? (
@@ -117,7 +94,7 @@ export function OverduePage() {
       )}
       <div className="pager">
         {nextCursor && (
-          <button type="button" className="button button-secondary" onClick={() => void load(nextCursor)} disabled={busy}>
+          <button type="button" className="button button-secondary" onClick={() => void loadMore()} disabled={busy}>
             Load more
           </button>
         )}
