@@ -249,7 +249,7 @@ export class OutboxRelay implements OnApplicationBootstrap, OnApplicationShutdow
   private hold(id: string, error: unknown): void {
     const delayMs = Math.min((this.held.get(id)?.delayMs ?? HOLD_FIRST_MS / 2) * 2, HOLD_MAX_MS);
     this.held.set(id, { until: Date.now() + delayMs, delayMs });
-    const reason = error instanceof Error ? error.message : String(error);
-    this.logger.error(`outbox event ${id}: fan-out failed on its own (${reason}); held back, next try in ${delayMs / 1000} s`);
+    // The error goes to the logger as an error: its serializer redacts the values a message may quote.
+    this.logger.error(`outbox event ${id}: fan-out failed on its own; held back, next try in ${delayMs / 1000} s`, error);
   }
 }
