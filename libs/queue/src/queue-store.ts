@@ -1,4 +1,4 @@
-import { createPostgresBackend, Queue, runMigrations, setDefaultBackendFactory } from 'bullmq';
+import { createPostgresBackend, Queue, type QueueOptions, runMigrations, setDefaultBackendFactory } from 'bullmq';
 import { Redis, type RedisOptions } from 'ioredis';
 import { Client } from 'pg';
 import type { AppConfig } from '@referloop/config';
@@ -63,6 +63,22 @@ export function bullConnection(config: AppConfig, purpose: QueueConnectionPurpos
     : postgresConnectionOptions(config);
 }
 
+/**
+ * A handle on queue `name` for adding or reading jobs outside the worker's processors (a producer:
+ * it fails at once while Redis is down), on this deployment's backend and key prefix.
+ */
+export function producerQueue<T>(
+  config: AppConfig,
+  name: string,
+  options: Omit<QueueOptions, 'connection' | 'prefix'> = {},
+): Queue<T> {
+  return new Queue<T>(name, {
+    ...options,
+    connection: bullConnection(config, 'producer') as never,
+    ...(queueBackendKind(config) === 'redis' ? { prefix: config.queuePrefix } : {}),
+  });
+}
+
 /** Creates or upgrades BullMQ's own tables when jobs live in PostgreSQL. Run once, by the migrate step. */
 export async function prepareQueueStore(config: AppConfig): Promise<void> {
   if (queueBackendKind(config) !== 'postgres') return;
@@ -114,10 +130,7 @@ export class QueueStoreProbe {
       queueNames.map(async (name) => {
         let queue = this.queues.get(name);
         if (!queue) {
-          queue = new Queue(name, {
-            connection: bullConnection(this.config, 'producer') as never,
-            ...(this.kind === 'redis' ? { prefix: this.config.queuePrefix } : {}),
-          });
+          queue = producerQueue(this.config, name);
           this.queues.set(name, queue);
         }
         return [name, await queue.getJobCounts('waiting', 'active', 'delayed', 'failed')] as const;

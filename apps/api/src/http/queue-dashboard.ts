@@ -1,8 +1,7 @@
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import type { AppConfig } from '@referloop/config';
 import { NOTIFICATION_QUEUES } from '@referloop/notifications';
-import { bullConnection, queueBackendKind } from '@referloop/queue';
-import { Queue } from 'bullmq';
+import { producerQueue } from '@referloop/queue';
 import type { Logger } from 'pino';
 import { isOperator, OPERATOR_CHALLENGE } from './operator-credential';
 
@@ -24,13 +23,7 @@ export async function mountQueueDashboard(app: NestFastifyApplication, config: A
     import('@bull-board/api/bullMQAdapter'),
     import('@bull-board/fastify'),
   ]);
-  const queues = NOTIFICATION_QUEUES.map(
-    ({ name }) =>
-      new Queue(name, {
-        connection: bullConnection(config, 'producer') as never,
-        ...(queueBackendKind(config) === 'redis' ? { prefix: config.queuePrefix } : {}),
-      }),
-  );
+  const queues = NOTIFICATION_QUEUES.map(({ name }) => producerQueue(config, name));
   const board = new BullBoardFastifyAdapter();
   board.setBasePath(QUEUE_DASHBOARD_PATH);
   createBullBoard({

@@ -2,8 +2,8 @@ import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnApplica
 import { InjectDataSource } from '@nestjs/typeorm';
 import { APP_CONFIG, type AppConfig } from '@referloop/config';
 import { OUTBOX_RELAY_LOCK, PgListener } from '@referloop/database';
-import { bullConnection, queueBackendKind } from '@referloop/queue';
-import { Queue } from 'bullmq';
+import { producerQueue } from '@referloop/queue';
+import type { Queue } from 'bullmq';
 import { DataSource, type EntityManager } from 'typeorm';
 import { type DeliverJob, DELIVERIES_QUEUE, deliverJob, NOTIFICATION_QUEUES } from '../notification-queue';
 import type { EventRow } from '../store/dispatch.store';
@@ -70,9 +70,7 @@ export class OutboxRelay implements OnApplicationBootstrap, OnApplicationShutdow
     private readonly store: OutboxStore,
     private readonly dispatcher: NotificationDispatcher,
   ) {
-    this.deliveries = new Queue<DeliverJob>(DELIVERIES_QUEUE, {
-      connection: bullConnection(config, 'producer') as never,
-      ...(queueBackendKind(config) === 'redis' ? { prefix: config.queuePrefix } : {}),
+    this.deliveries = producerQueue<DeliverJob>(config, DELIVERIES_QUEUE, {
       defaultJobOptions: NOTIFICATION_QUEUES.find((queue) => queue.name === DELIVERIES_QUEUE)?.defaultJobOptions,
     });
     this.deliveries.on('error', () => undefined);
