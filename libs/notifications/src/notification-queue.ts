@@ -1,7 +1,8 @@
-/**
- * Queue and job names, and each job's payload. Jobs carry ids only, never patient data. Fan-out
- * needs no queue: the outbox relay does it in the transaction that claims the events.
- */
+import type { AppConfig } from '@referloop/config';
+
+// Queue and job names, and each job's payload. Jobs carry ids only, never patient data. Fan-out
+// needs no queue: the outbox relay does it in the transaction that claims the events.
+
 /** Email and webhook sends. */
 export const DELIVERIES_QUEUE = 'notification-deliveries';
 export const TIMERS_QUEUE = 'referral-timers';
@@ -26,17 +27,20 @@ export function deliverJobId(deliveryId: string, retryCount: number): string {
   return retryCount === 0 ? deliveryId : `${deliveryId}-retry-${retryCount}`;
 }
 
-/** The deliver job for one delivery (the relay and the reconciler enqueue the same thing, so job-id dedup holds). */
+/**
+ * The deliver job for one delivery (the relay and the reconciler enqueue the same thing, so job-id
+ * dedup holds), with the configured attempts and backoff.
+ */
 export function deliverJob(
   delivery: { id: string; retryCount: number },
-  settings: { attempts: number; retryBaseDelayMs: number },
+  settings: Pick<AppConfig['notifications'], 'deliveryAttempts' | 'retryBaseDelayMs'>,
 ) {
   return {
     name: JOB.deliver,
     data: { deliveryId: delivery.id } satisfies DeliverJob,
     opts: {
       jobId: deliverJobId(delivery.id, delivery.retryCount),
-      attempts: settings.attempts,
+      attempts: settings.deliveryAttempts,
       backoff: { type: 'exponential', delay: settings.retryBaseDelayMs },
     },
   };

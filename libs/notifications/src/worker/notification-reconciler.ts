@@ -88,10 +88,6 @@ export class NotificationReconciler implements OnApplicationBootstrap, OnApplica
   }
 
   private async requeueStrandedDeliveries(): Promise<void> {
-    const settings = {
-      attempts: this.config.notifications.deliveryAttempts,
-      retryBaseDelayMs: this.config.notifications.retryBaseDelayMs,
-    };
     let requeued = 0;
     // Keyset pages over the pending index, so a big backlog (after Redis lost everything) is
     // handled in one pass instead of BATCH per tick.
@@ -99,7 +95,7 @@ export class NotificationReconciler implements OnApplicationBootstrap, OnApplica
     for (;;) {
       const page = await this.deliveryStore.pendingPage(GRACE, after, BATCH);
       // getJob reads one hash (getJobState would scan the wait list: slow exactly when there is a backlog).
-      const wanted = page.map((delivery) => deliverJob(delivery, settings));
+      const wanted = page.map((delivery) => deliverJob(delivery, this.config.notifications));
       const existing = await Promise.all(wanted.map((job) => this.deliveries.getJob(job.opts.jobId)));
       const missing: typeof wanted = [];
       for (const [i, job] of existing.entries()) {

@@ -228,9 +228,8 @@ export class OutboxRelay implements OnApplicationBootstrap, OnApplicationShutdow
     });
     if (this.held.size > 0) for (const id of ids) this.held.delete(id);
     if (pending.length > 0) {
-      const { deliveryAttempts: attempts, retryBaseDelayMs } = this.config.notifications;
       try {
-        await this.deliveries.addBulk(pending.map((delivery) => deliverJob(delivery, { attempts, retryBaseDelayMs })));
+        await this.deliveries.addBulk(pending.map((delivery) => deliverJob(delivery, this.config.notifications)));
       } catch (error) {
         this.logger.warn(`${pending.length} delivery job(s) not enqueued; the reconciler will add them`, error);
       }
