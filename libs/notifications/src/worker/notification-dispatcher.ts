@@ -68,22 +68,12 @@ export class NotificationDispatcher {
     if (this.email.enabled) {
       planned.push(...(await this.patientEmails(tx, referralEvents, told)));
       planned.push(...referralInviteEmails(referralEvents, told));
-      const invitations = events.flatMap((e) => (e.type === INVITATION_CREATED_EVENT && e.payload.invitationId ? [e] : []));
-      if (invitations.length > 0) {
-        const users = await this.store.invitedUsers(
-          tx,
-          invitations.map((e) => e.payload.invitationId!),
-        );
-        planned.push(...invitations.flatMap((e) => accountEmail(e, users.get(e.payload.invitationId!))));
-      }
-      const resets = events.flatMap((e) => (e.type === PASSWORD_RESET_REQUESTED_EVENT && e.payload.passwordResetId ? [e] : []));
-      if (resets.length > 0) {
-        const users = await this.store.passwordResetUsers(
-          tx,
-          resets.map((e) => e.payload.passwordResetId!),
-        );
-        planned.push(...resets.flatMap((e) => accountEmail(e, users.get(e.payload.passwordResetId!))));
-      }
+      planned.push(
+        ...(await accountEmails(events, INVITATION_CREATED_EVENT, 'invitationId', (ids) => this.store.invitedUsers(tx, ids))),
+        ...(await accountEmails(events, PASSWORD_RESET_REQUESTED_EVENT, 'passwordResetId', (ids) =>
+          this.store.passwordResetUsers(tx, ids),
+        )),
+      );
     }
     planned.push(...(await this.webhookDeliveries(tx, referralEvents, told)));
     const pending = await this.store.insertDeliveries(tx, await this.withoutEmailsTurnedOff(tx, planned), this.clock.now());
@@ -250,6 +240,25 @@ function referralInviteEmails(events: ReferralEvent[], told: Map<string, Told>):
         ]
       : [],
   );
+}
+
+/**
+ * The emails about users' own accounts among `events` of `type`: each names its record by `key` (an
+ * invitation, a password reset), and `usersOf` reads whose account that is.
+ */
+async function accountEmails(
+  events: EventRow[],
+  type: string,
+  key: 'invitationId' | 'passwordResetId',
+  usersOf: (ids: string[]) => Promise<Map<string, { user_id: string; clinic_id: string }>>,
+): Promise<PlannedDelivery[]> {
+  const named = events.flatMap((event) => {
+    const id = event.payload[key];
+    return event.type === type && id ? [{ event, id }] : [];
+  });
+  if (named.length === 0) return [];
+  const users = await usersOf(named.map(({ id }) => id));
+  return named.flatMap(({ event, id }) => accountEmail(event, users.get(id)));
 }
 
 /** An email about a user's own account (invitation, password reset): no inbox row, no preferences. */
