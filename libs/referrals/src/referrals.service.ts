@@ -162,7 +162,9 @@ export class ReferralsService {
     const scope = ClinicScope.of(principal);
     const senderId = namedSender(principal, input.senderId);
     const onBehalf = senderId !== principal.userId;
-    const today = todayIso(this.clock.now());
+    // One instant for the whole create: the date its rules check and the time it records.
+    const now = this.clock.now();
+    const today = todayIso(now);
     const facts = await this.store.createFacts(
       scope,
       {
@@ -255,7 +257,7 @@ export class ReferralsService {
         data: input.replacesId ? { replacesId: input.replacesId } : followUp ? { previousId: followUp.previousId } : null,
       },
       { action: 'referral.create', resourceType: 'referral' },
-      this.clock.now(),
+      now,
     );
     return referralView(row, principal, this.inviteLink);
   }
@@ -456,7 +458,8 @@ export class ReferralsService {
         errors: [{ field: 'practitionerId', message: 'must be an active practitioner' }],
       });
     }
-    if (side === 'recipient' && (!target.licenceExpiresOn || target.licenceExpiresOn < todayIso(this.clock.now()))) {
+    const now = this.clock.now();
+    if (side === 'recipient' && (!target.licenceExpiresOn || target.licenceExpiresOn < todayIso(now))) {
       throw new AppError('licence_expired', "The practitioner's licence has expired");
     }
     const from = side === 'sender' ? base.senderId : base.recipientId;
@@ -477,7 +480,7 @@ export class ReferralsService {
         outboxData: { side, toPractitionerId: input.practitionerId },
       },
       { action: 'referral.reassign', resourceType: 'referral' },
-      this.clock.now(),
+      now,
     );
     if (!row) {
       const current = await this.store.base(id);
@@ -572,12 +575,13 @@ export class ReferralsService {
    * `recipient_joined` event that tells both sides; drafts simply name them. The link is single-use.
    */
   async joinInvite(tx: EntityManager, token: string, user: { id: string; clinicId: string; role: Role }): Promise<void> {
-    const invite = await this.store.joinInvite(tx, sha256(token), user.id, this.clock.now());
+    const now = this.clock.now();
+    const invite = await this.store.joinInvite(tx, sha256(token), user.id, now);
     if (!invite) throw invalidInviteToken();
     if (invite.role !== user.role) {
       throw AppError.validation([{ field: 'admin.practitioner.role', message: `must be ${invite.role}, as invited` }]);
     }
-    await this.store.attachJoinedRecipient(tx, invite.id, user, this.clock.now());
+    await this.store.attachJoinedRecipient(tx, invite.id, user, now);
   }
 
   /** Consent and the parties' roles and licences: read with the base row, checked here in order. */
