@@ -54,3 +54,39 @@ describe.each(['postgres', 'redis'] as const)('%s rate-limit store', (backend) =
     await expect(replicas[0].hit('reset:account:a', windowMs)).resolves.toMatchObject({ hits: 1 });
   });
 });
+
+describe('postgres rate-limit store, a hit that waited on a lock', () => {
+  let database: TestDatabase;
+  let source: DataSource;
+
+  beforeAll(async () => {
+    database = await createTestDatabase();
+    source = createDataSource({ url: database.url, poolSize: 3, applicationName: 'rate-limit-lock' });
+    await source.initialize();
+  });
+  afterAll(async () => {
+    await source.destroy();
+    await database.drop();
+  });
+
+  it('reports at most one window left, though the window began after the hit did', async () => {
+    // Another hit holds the key's row while ours waits, and opens a window later than ours started:
+    // the time left is that window's, measured when our hit is answered.
+    const windowMs = 60_000;
+    const holder = source.createQueryRunner();
+    await holder.connect();
+    await holder.startTransaction();
+    await holder.query(`INSERT INTO rate_limit_counters (key, hits, expires_at) VALUES ('lock:ip:203.0.113.9', 1, now())`);
+    const waiting = new PostgresRateLimitStore(source).hit('lock:ip:203.0.113.9', windowMs);
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    await holder.query(
+      `UPDATE rate_limit_counters SET expires_at = clock_timestamp() + interval '60 seconds' WHERE key = 'lock:ip:203.0.113.9'`,
+    );
+    await holder.commitTransaction();
+    await holder.release();
+    const window = await waiting;
+    expect(window.hits).toBe(2);
+    expect(window.resetInMs).toBeGreaterThan(0);
+    expect(window.resetInMs).toBeLessThanOrEqual(windowMs);
+  });
+});

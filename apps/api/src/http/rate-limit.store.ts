@@ -69,6 +69,8 @@ export class RedisRateLimitStore extends RateLimitStore implements OnApplication
 /**
  * One hit on a PostgreSQL counter (the database's clock decides the windows, the same for every
  * replica): a new window when the last one ended. Runs on every rate-limited request: prepared.
+ * The time left is measured at the answer (clock_timestamp), not at the transaction's start: a hit
+ * that waited on another's row lock began before that window did, and would report more than a window.
  */
 const hitSql = (key: string, windowMs: number) => {
   const window = sql`make_interval(secs => ${sql.param(windowMs, 'numeric')}::float8 / 1000)`;
@@ -76,7 +78,7 @@ const hitSql = (key: string, windowMs: number) => {
              ON CONFLICT (key) DO UPDATE SET
                hits = CASE WHEN c.expires_at <= now() THEN 1 ELSE c.hits + 1 END,
                expires_at = CASE WHEN c.expires_at <= now() THEN now() + ${window} ELSE c.expires_at END
-             RETURNING c.hits, greatest(0, extract(epoch FROM c.expires_at - now()) * 1000)::int AS reset_in_ms`;
+             RETURNING c.hits, greatest(0, extract(epoch FROM c.expires_at - clock_timestamp()) * 1000)::int AS reset_in_ms`;
 };
 
 /** Expired counters are deleted at most this often per process. */
