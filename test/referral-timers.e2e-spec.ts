@@ -187,6 +187,31 @@ describe('referral timers with an injected clock', () => {
     const expired = await t.http.get(`/api/v1/referrals/${referral.id}`).set(lmt.auth).expect(200);
     expect(expired.body.status).toBe('expired');
   });
+  it('expires a referral while another transaction references it (a notification being fanned out holds a key-share lock on it)', async () => {
+    const patient = await createPatient(t.http, lmt);
+    const referral = await actOk(t.http, lmt, await createReferral(t.http, lmt, injuryReferralBody(patient.id, pt.id)), 'send');
+    const db = t.app.get(DataSource);
+    const [{ sent_at: sentAt }] = await db.query<{ sent_at: Date }[]>(`SELECT sent_at FROM referrals WHERE id = $1`, [
+      referral.id,
+    ]);
+    const holder = db.createQueryRunner();
+    await holder.connect();
+    await holder.startTransaction();
+    try {
+      // The lock an INSERT of a row with a foreign key to this referral takes, held open.
+      await holder.query(`SELECT 1 FROM referrals WHERE id = $1 FOR KEY SHARE`, [referral.id]);
+      const run = await t.app
+        .get(ReferralTimers)
+        .run(new Date(sentAt.getTime() + t.config.timers.expireAfterMs + MINUTE), t.config.timers);
+      expect(run.expired).toBe(1);
+    } finally {
+      await holder.rollbackTransaction();
+      await holder.release();
+    }
+    const expired = await t.http.get(`/api/v1/referrals/${referral.id}`).set(lmt.auth).expect(200);
+    expect(expired.body.status).toBe('expired');
+  });
+
   it('urgent referrals run on their own, shorter clock; a routine one sent at the same time does not', async () => {
     const patient = await createPatient(t.http, lmt);
     const urgent = await actOk(

@@ -116,12 +116,14 @@ export class ReferralTimerStore {
     ];
     // No ORDER BY: to hand rows out in key order the planner walked the whole primary key (4 s at 1M
     // referrals) instead of the index range; SKIP LOCKED needs no order, and each batch re-reads.
+    // NO KEY UPDATE, the lock the UPDATE itself takes: FOR UPDATE would also skip a referral whose
+    // notifications or events are being inserted (their foreign keys hold a KEY SHARE lock on it).
     const rows = await queryRows(
       this.db.manager,
       sql`WITH due AS (
          SELECT r.id, r.status FROM referrals r
           WHERE r.status = ANY(${sql.param(transition.from, 'text[]')}) AND ${clock}
-          LIMIT ${sql.param(batch, 'int')} FOR UPDATE SKIP LOCKED
+          LIMIT ${sql.param(batch, 'int')} FOR NO KEY UPDATE SKIP LOCKED
        ), moved AS (
          UPDATE referrals r SET ${sql.join(sets)}
            FROM due WHERE r.id = due.id
