@@ -1,6 +1,7 @@
 import type { Page } from 'playwright-core';
 import { BrowserRun, listen, signIn } from '../support/browser';
 import { createPatient, createReferral, injuryReferralBody } from '../support/referral-helpers';
+import { eventually } from '../support/sinks';
 import { addPractitioner, registerClinic, type SignedInUser, startTestApp, type TestApp } from '../support/test-app';
 
 jest.setTimeout(120_000);
@@ -71,6 +72,55 @@ describe('web app in the browser: live updates', () => {
     await lmtPage.locator('[data-testid=referral-status] [data-status="accepted"]').waitFor({ timeout: 5_000 });
     expect(await marked(lmtPage)).toBe(true);
     await run.shot(lmtPage, 'live-lmt-accepted');
+  });
+
+  it('the bell shows its latest answer: a slower, older load does not bring back notifications just read', async () => {
+    // Something unread for the PT: a referral sent to them (the worker writes the notification).
+    const draft = await createReferral(t.http, lmt, injuryReferralBody(patientId, pt.id));
+    await t.http.post(`/api/v1/referrals/${draft.id}/send`).set(lmt.auth).send({ version: draft.version }).expect(200);
+    const unread = await eventually(async () => {
+      const inbox = await t.http.get('/api/v1/notifications?unread=true&limit=50').set(pt.auth).expect(200);
+      const items = inbox.body.items as { id: string; referralId: string }[];
+      return items.some((n) => n.referralId === draft.id) && items;
+    }, 'the PT told of the sent referral');
+    const page = await run.newPage('bell');
+    await signIn(page, pt.email);
+    const bell = page.getByTestId('unread-count');
+    await page.getByRole('button', { name: `Notifications, ${unread.length} unread` }).waitFor();
+
+    // The next load's answer (fetched now, still counting them unread) is held back until a later
+    // load has answered.
+    let release!: () => void;
+    const released = new Promise<void>((resolve) => (release = resolve));
+    let fetched!: () => void;
+    const heldFetched = new Promise<void>((resolve) => (fetched = resolve));
+    let answered!: () => void;
+    const heldAnswered = new Promise<void>((resolve) => (answered = resolve));
+    let held = false;
+    const inboxLoads = (url: URL) => url.pathname === '/api/v1/notifications';
+    await page.route(inboxLoads, async (route) => {
+      if (held) return route.continue();
+      held = true;
+      const answer = await route.fetch();
+      fetched();
+      await released;
+      await route.fulfill({ response: answer });
+      answered();
+    });
+    await page.evaluate(() => globalThis.dispatchEvent(new Event('focus')));
+    await heldFetched;
+
+    // Meanwhile they are read (another tab), and the bell refreshes: nothing unread.
+    for (const n of unread) await t.http.post(`/api/v1/notifications/${n.id}/read`).set(pt.auth).expect(200);
+    await page.evaluate(() => globalThis.dispatchEvent(new Event('referloop:notifications-changed')));
+    await page.getByRole('button', { name: 'Notifications, 0 unread' }).waitFor();
+
+    // The older answer arrives last: the bell keeps the newer one.
+    release();
+    await heldAnswered;
+    await page.evaluate(() => new Promise((resolve) => setTimeout(resolve, 200)));
+    expect(await bell.textContent()).toBe('0');
+    await page.unroute(inboxLoads);
   });
 
   it('keeps the session cookies (refresh and live updates) out of the page’s scripts', async () => {

@@ -1,7 +1,8 @@
-import { useCallback, useEffect, useId, useRef, useState } from 'react';
+import { useEffect, useId, useRef, useState } from 'react';
 import { api, call } from '../api/client';
 import type { Notification } from '../api/types';
 import { formatDateTime } from '../lib/format';
+import { useAsync } from '../lib/hooks';
 import { useLiveRefresh } from '../lib/live';
 import { navigate } from '../lib/router';
 
@@ -10,24 +11,17 @@ export const NOTIFICATIONS_CHANGED = 'referloop:notifications-changed';
 
 /** The bell: unread count, and the latest notifications in a popover. */
 export function NotificationBell() {
-  const [unread, setUnread] = useState<number | null>(null);
-  const [items, setItems] = useState<Notification[]>([]);
-  const [failed, setFailed] = useState(false);
+  // The latest load wins: a poll's answer that arrives after a later refresh (a notification just
+  // read) must not bring back the count from before it.
+  const latest = useAsync(() => call(api.GET('/api/v1/notifications', { params: { query: { limit: 8 } } })), []);
+  const load = latest.reload;
+  const unread = latest.data?.unreadCount ?? null;
+  const items = latest.data?.items ?? [];
+  const failed = latest.error !== undefined;
   const [open, setOpen] = useState(false);
   const buttonRef = useRef<HTMLButtonElement>(null);
   const panelRef = useRef<HTMLDivElement>(null);
   const panelId = useId();
-
-  const load = useCallback(async () => {
-    try {
-      const page = await call(api.GET('/api/v1/notifications', { params: { query: { limit: 8 } } }));
-      setItems(page.items);
-      setUnread(page.unreadCount);
-      setFailed(false);
-    } catch {
-      setFailed(true);
-    }
-  }, []);
 
   useLiveRefresh(
     (e) => e.event === 'notification.created',
@@ -35,7 +29,6 @@ export function NotificationBell() {
   );
 
   useEffect(() => {
-    void load();
     const timer = setInterval(() => void load(), POLL_MS);
     const onFocus = () => void load();
     window.addEventListener('focus', onFocus);
