@@ -1,5 +1,6 @@
 import { Clock } from '@referloop/common';
 import { ReferralTimers } from '@referloop/referrals';
+import { practitionerPayload } from '@referloop/testing';
 import { Client } from 'pg';
 import { actOk, createPatient, createReferral, injuryReferralBody } from './support/referral-helpers';
 import { eventually, startSmtpSink } from './support/sinks';
@@ -135,5 +136,27 @@ describe('one clock for the timestamps the application records', () => {
       .expect(201);
     await t.http.delete(`/api/v1/webhooks/${hook.body.id}`).set(physio.admin.auth).expect(204);
     expect(await at(`SELECT deleted_at AS at FROM webhooks WHERE id = $1`, [hook.body.id])).toEqual([clicked]);
+  });
+
+  it('the worker judges an invitation open by the Clock: one made 30 days back, open by its Clock, is emailed', async () => {
+    now = jest.spyOn(Clock.prototype, 'now');
+    // By the database's clock this invitation expired weeks ago; by the application's it is new.
+    const monthAgo = fake(-30 * 24 * 60);
+    now.mockReturnValue(monthAgo);
+    const invited = await t.http
+      .post('/api/v1/practitioners')
+      .set(massage.admin.auth)
+      .send(practitionerPayload('massage_therapist', monthAgo))
+      .expect(201);
+    const email: string = invited.body.email;
+    await eventually(() => smtp.messages.find((m) => m.to.includes(email)), 'the invitation emailed');
+    const [delivery] = (
+      await sql.query<{ status: string; at: Date }>(
+        `SELECT d.status, d.delivered_at AS at FROM notification_deliveries d
+          WHERE d.notification_type = 'invitation.created' AND d.user_id = $1`,
+        [invited.body.id],
+      )
+    ).rows;
+    expect(delivery).toEqual({ status: 'delivered', at: monthAgo });
   });
 });

@@ -68,8 +68,13 @@ export interface PatientFacts {
 export class DeliveryStore {
   constructor(@InjectDataSource() private readonly db: DataSource) {}
 
-  /** Claims a pending delivery nobody is sending (one attempt, a lease of `leaseSeconds`); undefined when it cannot be claimed. */
-  async claim(deliveryId: string, leaseSeconds: number): Promise<ClaimedDelivery | undefined> {
+  /**
+   * Claims a pending delivery nobody is sending (one attempt, a lease of `leaseSeconds`); undefined
+   * when it cannot be claimed. Whether an invitation or reset is still open is judged at `now`, the
+   * Clock's, like every other check of those expiries; the lease runs on the database's clock.
+   */
+  async claim(deliveryId: string, leaseSeconds: number, now: Date): Promise<ClaimedDelivery | undefined> {
+    const at = sql.param(now, 'timestamptz');
     const [row] = await queryRows<ClaimedDelivery>(
       this.db.manager,
       sql`WITH claimed AS (
@@ -85,10 +90,10 @@ export class DeliveryStore {
               i.id AS invitation_id, i.token_hash AS invitation_token_hash, i.token_version AS invitation_token_version,
               i.link_base AS invitation_link_base, i.expires_at AS invitation_expires_at,
               -- An email of an earlier token version would carry a dead link: only the newest is sent.
-              (i.accepted_at IS NULL AND i.revoked_at IS NULL AND i.expires_at > now() AND u.deactivated_at IS NULL
+              (i.accepted_at IS NULL AND i.revoked_at IS NULL AND i.expires_at > ${at} AND u.deactivated_at IS NULL
                 AND i.token_version = COALESCE((o.payload->>'tokenVersion')::int, 1)) AS invitation_open,
               ic.name AS inviting_clinic,
-              pr.id AS password_reset_id, (pr.used_at IS NULL AND pr.expires_at > now() AND u.deactivated_at IS NULL) AS password_reset_open,
+              pr.id AS password_reset_id, (pr.used_at IS NULL AND pr.expires_at > ${at} AND u.deactivated_at IS NULL) AS password_reset_open,
               ri.id AS referral_invite_id, ri.email AS referral_invite_email, ri.token_version AS referral_invite_token_version,
               ri.token_hash AS referral_invite_token_hash,
               -- A newer link was made meanwhile: that one's own email carries it.

@@ -56,7 +56,7 @@ export class NotificationDeliverer {
 
   async deliver(deliveryId: string): Promise<DeliveryOutcome> {
     // Claim: one send at a time per delivery, counted as an attempt; the lease ends with the result.
-    const d = await this.store.claim(deliveryId, SEND_LEASE_SECONDS);
+    const d = await this.store.claim(deliveryId, SEND_LEASE_SECONDS, this.clock.now());
     if (!d) {
       const current = await this.store.status(deliveryId);
       // Gone, already delivered, or given up on: nothing to do (a duplicate job is harmless).
