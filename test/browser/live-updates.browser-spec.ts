@@ -107,12 +107,15 @@ describe('web app in the browser: live updates', () => {
       await route.fulfill({ response: answer });
       answered();
     });
-    await page.evaluate(() => globalThis.dispatchEvent(new Event('focus')));
+    /** Fires a window event in the page, as the browser or the app would. */
+    const fire = (type: string) =>
+      page.evaluate((name) => (globalThis as unknown as EventTarget).dispatchEvent(new Event(name)), type);
+    await fire('focus');
     await heldFetched;
 
     // Meanwhile they are read (another tab), and the bell refreshes: nothing unread.
     for (const n of unread) await t.http.post(`/api/v1/notifications/${n.id}/read`).set(pt.auth).expect(200);
-    await page.evaluate(() => globalThis.dispatchEvent(new Event('referloop:notifications-changed')));
+    await fire('referloop:notifications-changed');
     await page.getByRole('button', { name: 'Notifications, 0 unread' }).waitFor();
 
     // The older answer arrives last: the bell keeps the newer one.
