@@ -71,6 +71,14 @@ function commonCases(endpoint: Endpoint, valid: Record<string, unknown>): BadCas
     { name: 'a JSON array', raw: `[${JSON.stringify(valid)}]`, status: 400, code: 'validation_failed' },
     { name: 'a JSON string', raw: '"hello"', status: 400, code: 'validation_failed' },
     { name: 'a JSON number', raw: '42', status: 400, code: 'validation_failed' },
+    {
+      // Validation and request hashing walk a body recursively: this once overflowed their stack (500).
+      name: 'JSON nested 3,000 levels deep',
+      raw: `{"deep":${'['.repeat(3000)}${']'.repeat(3000)},${jsonWithout(valid)}`,
+      status: 400,
+      code: 'validation_failed',
+      fields: ['body'],
+    },
     { name: 'text/plain', raw: JSON.stringify(valid), contentType: 'text/plain', status: 415, code: 'unsupported_media_type' },
     {
       name: 'a form-encoded body',

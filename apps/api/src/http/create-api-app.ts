@@ -15,6 +15,7 @@ import { setUpOpenApi } from './openapi';
 import { sendProblem } from './problem.filter';
 import { mountQueueDashboard } from './queue-dashboard';
 import { addSecurityHeaders } from './security-headers';
+import { addJsonBodyParser } from './json-body-parser';
 import { addOneClickUnsubscribeParser } from './one-click-parser';
 import { mountTrialMailbox } from './trial-mailbox';
 import { serveWebApp } from './web-app';
@@ -62,6 +63,7 @@ export async function createApiApp(config: AppConfig, logger: Logger): Promise<N
   fastify.setChildLoggerFactory((parent, bindings, options) => new DeferredChildLogger(parent as Logger, bindings, options));
   // JSON only: any other content type is a 415 problem, not a string handed to validation.
   fastify.removeContentTypeParser(['text/plain']);
+  addJsonBodyParser(fastify, JSON_BODY_LIMIT_BYTES);
   addOneClickUnsubscribeParser(fastify);
   addSecurityHeaders(fastify, config.publicUrl.startsWith('https:'));
   fastify.addHook('onRequest', (request, reply, done) => {

@@ -1,0 +1,44 @@
+import { AppError } from '@referloop/common';
+import type { FastifyInstance } from 'fastify';
+
+/** Deeper than any body the API takes (a maintenance plan is the deepest, at four levels). */
+export const MAX_JSON_DEPTH = 32;
+
+/**
+ * How deeply `text` (JSON) nests arrays and objects, counted up to `limit` + 1: one pass over the
+ * characters, skipping strings. Validation and request hashing walk a body recursively, and a few
+ * KB of `[[[…]]]` would overflow their stack: such a body is refused before it is parsed.
+ */
+export function exceedsJsonDepth(text: string, limit: number): boolean {
+  let depth = 0;
+  let inString = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (inString) {
+      if (c === 0x5c /* \ */) i++;
+      else if (c === 0x22 /* " */) inString = false;
+    } else if (c === 0x22) {
+      inString = true;
+    } else if (c === 0x5b /* [ */ || c === 0x7b /* { */) {
+      if (++depth > limit) return true;
+    } else if (c === 0x5d /* ] */ || c === 0x7d /* } */) {
+      depth--;
+    }
+  }
+  return false;
+}
+
+/**
+ * The JSON body parser: Fastify's own (size limit, prototype-poisoning checks) behind a nesting
+ * limit, so no body, however malformed, reaches a 500.
+ */
+export function addJsonBodyParser(fastify: FastifyInstance, bodyLimit: number): void {
+  const parse = fastify.getDefaultJsonParser('error', 'error');
+  fastify.removeContentTypeParser('application/json');
+  fastify.addContentTypeParser('application/json', { parseAs: 'string', bodyLimit }, (request, body, done) => {
+    if (exceedsJsonDepth(body as string, MAX_JSON_DEPTH)) {
+      return done(AppError.validation([{ field: 'body', message: `nests more than ${MAX_JSON_DEPTH} levels deep` }]), undefined);
+    }
+    void parse(request, body, done);
+  });
+}
