@@ -36,9 +36,11 @@ export function addJsonBodyParser(fastify: FastifyInstance, bodyLimit: number): 
   const parse = fastify.getDefaultJsonParser('error', 'error');
   fastify.removeContentTypeParser('application/json');
   fastify.addContentTypeParser('application/json', { parseAs: 'string', bodyLimit }, (request, body, done) => {
-    if (exceedsJsonDepth(body as string, MAX_JSON_DEPTH)) {
+    // parseAs 'string': the body is text.
+    const text = body as string;
+    if (exceedsJsonDepth(text, MAX_JSON_DEPTH)) {
       return done(AppError.validation([{ field: 'body', message: `nests more than ${MAX_JSON_DEPTH} levels deep` }]), undefined);
     }
-    void parse(request, body, done);
+    void parse(request, text, done);
   });
 }
