@@ -312,6 +312,12 @@ describe('bad input on patients and referrals', () => {
       { name: 'missing reason', input: () => injury({ reason: undefined }), field: 'reason' },
       { name: 'reason empty', input: () => injury({ reason: '' }), field: 'reason' },
       { name: 'reason null', input: () => injury({ reason: null }), field: 'reason' },
+      { name: 'reason only white space', input: () => injury({ reason: ' \t\n ' }), field: 'reason' },
+      {
+        name: 'recipientInvite null and no recipientId',
+        input: () => injury({ recipientId: undefined, recipientInvite: null }),
+        field: 'recipientInvite',
+      },
       { name: 'missing patientId', input: () => injury({ patientId: undefined }), field: 'patientId' },
       { name: 'patientId not a UUID', input: () => injury({ patientId: 'patient-1' }), field: 'patientId' },
       { name: 'recipientId a number', input: () => injury({ recipientId: 7 }), field: 'recipientId' },

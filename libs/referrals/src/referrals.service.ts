@@ -149,7 +149,8 @@ export class ReferralsService {
     tx?: EntityManager,
     followUp?: FollowUpLink,
   ): Promise<ReferralView> {
-    if ((input.recipientId === undefined) === (input.recipientInvite === undefined)) {
+    // null counts as left out: `recipientInvite: null` is the shape's mistake, not an unknown recipient.
+    if ((input.recipientId == null) === (input.recipientInvite == null)) {
       const message = 'give exactly one of recipientId and recipientInvite';
       throw AppError.validation([
         { field: 'recipientId', message },

@@ -2,7 +2,7 @@ import { Type } from 'class-transformer';
 import { OmitType } from '@nestjs/swagger';
 import { IsEmail, IsNotEmpty, IsObject, IsOptional, IsString, MaxLength, MinLength, ValidateNested } from 'class-validator';
 import { ClinicDto, ClinicResponseDto } from '../clinics/clinic.dto';
-import { IsOptionalNotNull } from '../http/validators';
+import { IsNotBlank, IsOptionalNotNull } from '../http/validators';
 import { UserResponseDto } from '../me/user.dto';
 import { CreatePractitionerDto } from '../practitioners/practitioner.dto';
 
@@ -23,7 +23,7 @@ export class AdminDto {
   password: string;
 
   @IsString()
-  @IsNotEmpty()
+  @IsNotBlank()
   @MaxLength(200)
   fullName: string;
 

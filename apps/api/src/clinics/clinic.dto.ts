@@ -1,21 +1,21 @@
 import { OmitType, PartialType } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
-import { IsISO31661Alpha2, IsNotEmpty, IsObject, IsString, Matches, MaxLength, Validate, ValidateNested } from 'class-validator';
-import { IsOptionalNotNull, IsTimezone } from '../http/validators';
+import { IsISO31661Alpha2, IsObject, IsString, Matches, MaxLength, Validate, ValidateNested } from 'class-validator';
+import { IsNotBlank, IsOptionalNotNull, IsTimezone } from '../http/validators';
 
 export class AddressDto {
   @IsString()
-  @IsNotEmpty()
+  @IsNotBlank()
   @MaxLength(200)
   line1: string;
 
   @IsString()
-  @IsNotEmpty()
+  @IsNotBlank()
   @MaxLength(100)
   city: string;
 
   @IsString()
-  @IsNotEmpty()
+  @IsNotBlank()
   @MaxLength(100)
   region: string;
 
@@ -30,7 +30,7 @@ export class AddressDto {
 
 export class ClinicDto {
   @IsString()
-  @IsNotEmpty()
+  @IsNotBlank()
   @MaxLength(200)
   name: string;
 

@@ -1,11 +1,14 @@
 import { TIMEZONES } from '@referloop/common';
-import { ValidateIf, ValidatorConstraint, type ValidatorConstraintInterface } from 'class-validator';
+import { Matches, ValidateIf, ValidatorConstraint, type ValidatorConstraintInterface } from 'class-validator';
 
 /**
  * The field may be left out, but when present it is validated, `null` included. (`@IsOptional()`
  * also lets `null` through, which a NOT NULL column then answers with a 500.)
  */
 export const IsOptionalNotNull = (): PropertyDecorator => ValidateIf((_object, value) => value !== undefined);
+
+/** Text someone has to write: "   " is as empty as "" (and answered with the same message). */
+export const IsNotBlank = (): PropertyDecorator => Matches(/\S/, { message: '$property should not be empty' });
 
 @ValidatorConstraint({ name: 'isTimezone' })
 export class IsTimezone implements ValidatorConstraintInterface {

@@ -4,7 +4,6 @@ import {
   ArrayMaxSize,
   IsEmail,
   IsIn,
-  IsNotEmpty,
   IsOptional,
   IsString,
   IsUUID,
@@ -15,7 +14,7 @@ import {
 } from 'class-validator';
 import { CONSENT_SCOPES, type ConsentScope, PREFERRED_CONTACTS, type PreferredContact } from '@referloop/common';
 import { PageQueryDto } from '../http/page-query.dto';
-import { IsPastCalendarDate, IsZonedDateTime } from '../http/validators';
+import { IsNotBlank, IsPastCalendarDate, IsZonedDateTime } from '../http/validators';
 
 export class ConsentDto {
   @IsIn(CONSENT_SCOPES)
@@ -29,12 +28,12 @@ export class ConsentDto {
 
 export class CreatePatientDto {
   @IsString()
-  @IsNotEmpty()
+  @IsNotBlank()
   @MaxLength(100)
   firstName: string;
 
   @IsString()
-  @IsNotEmpty()
+  @IsNotBlank()
   @MaxLength(100)
   lastName: string;
 

@@ -6,7 +6,6 @@ import {
   IsBoolean,
   IsEmail,
   IsIn,
-  IsNotEmpty,
   IsNumber,
   IsObject,
   IsOptional,
@@ -19,19 +18,19 @@ import {
   ValidateNested,
 } from 'class-validator';
 import { LANGUAGE_TAG_PATTERN, PRACTITIONER_ROLES, type PractitionerRole, SPECIALTIES } from '@referloop/common';
-import { IsCalendarDate, IsOptionalNotNull } from '../http/validators';
+import { IsCalendarDate, IsNotBlank, IsOptionalNotNull } from '../http/validators';
 import { UserResponseDto } from '../me/user.dto';
 import { PageQueryDto, queryBoolean } from '../http/page-query.dto';
 
 export class LicenceDto {
   @IsString()
-  @IsNotEmpty()
+  @IsNotBlank()
   @MaxLength(64)
   number: string;
 
   /** Licensing region (state or province), e.g. `TX`. */
   @IsString()
-  @IsNotEmpty()
+  @IsNotBlank()
   @MaxLength(64)
   region: string;
 
@@ -46,7 +45,7 @@ export class CreatePractitionerDto {
   email: string;
 
   @IsString()
-  @IsNotEmpty()
+  @IsNotBlank()
   @MaxLength(200)
   fullName: string;
 

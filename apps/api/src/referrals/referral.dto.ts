@@ -12,7 +12,6 @@ import {
   IsOptional,
   IsString,
   IsUUID,
-  Matches,
   Max,
   MaxLength,
   Min,
@@ -48,7 +47,7 @@ import {
   type ReferralView,
 } from '@referloop/referrals';
 import { PageQueryDto } from '../http/page-query.dto';
-import { IsCalendarDate, IsPastCalendarDate, IsZonedDateTime } from '../http/validators';
+import { IsCalendarDate, IsNotBlank, IsPastCalendarDate, IsZonedDateTime } from '../http/validators';
 
 /** Refuses a plan that gives both frequencies (each is otherwise validated on its own). */
 @ValidatorConstraint({ name: 'oneFrequency' })
@@ -122,7 +121,7 @@ export class PlanDto {
 
   /** What the massage therapist must avoid or watch for (required, not blank). */
   @IsString()
-  @Matches(/\S/, { message: 'must not be blank' })
+  @IsNotBlank()
   @MaxLength(2000)
   precautions: string;
 
@@ -156,7 +155,7 @@ export class RecipientInviteDto {
   email: string;
 
   @IsString()
-  @IsNotEmpty()
+  @IsNotBlank()
   @MaxLength(200)
   fullName: string;
 
@@ -193,7 +192,7 @@ export class CreateReferralDto {
   priority: Priority;
 
   @IsString()
-  @IsNotEmpty()
+  @IsNotBlank()
   @MaxLength(2000)
   reason: string;
 
@@ -293,7 +292,7 @@ export class UpdateReferralDto {
 
   @ValidateIf(given)
   @IsString()
-  @IsNotEmpty()
+  @IsNotBlank()
   @MaxLength(2000)
   reason?: string;
 
@@ -345,7 +344,7 @@ export class UpdateReferralDto {
 
 export class OutcomeDto {
   @IsString()
-  @IsNotEmpty()
+  @IsNotBlank()
   @MaxLength(10_000)
   summary: string;
 
@@ -422,13 +421,13 @@ export class ReferralActionDto {
 
   @IsOptional()
   @IsString()
-  @IsNotEmpty()
+  @IsNotBlank()
   @MaxLength(10_000)
   note?: string;
 
   @IsOptional()
   @IsString()
-  @IsNotEmpty()
+  @IsNotBlank()
   @MaxLength(2000)
   reason?: string;
 
@@ -465,7 +464,7 @@ export class FollowUpDto {
   /** Why maintenance massage; a plain default when left out. */
   @IsOptional()
   @IsString()
-  @IsNotEmpty()
+  @IsNotBlank()
   @MaxLength(2000)
   reason?: string;
 
@@ -690,7 +689,7 @@ export class ReferralEventPageDto {
 
 export class PostMessageDto {
   @IsString()
-  @Matches(/\S/, { message: 'body must not be blank' })
+  @IsNotBlank()
   @MaxLength(5000)
   body: string;
 }
