@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { isoDateFrom, PASSWORD, practitionerPayload } from '@referloop/testing';
+import { clinicPayload, isoDateFrom, PASSWORD, practitionerPayload, uniqueEmail } from '@referloop/testing';
 import { act, actOk, createPatient, createReferral, injuryReferralBody } from './support/referral-helpers';
 import {
   addPractitioner,
@@ -355,6 +355,49 @@ describe('practitioners', () => {
       expect(read.body.licence).toEqual(byAdmin.body.licence);
       const me = await t.http.get('/api/v1/me').set(lmt.auth).expect(200);
       expect(me.body.licence).toEqual(byAdmin.body.licence);
+    });
+
+    it('an admin who is also a practitioner has another admin attest their licence (403); a solo practitioner, the only admin, attests their own', async () => {
+      const colleague = await addPractitioner(t.http, clinic, 'physical_therapist', { fullName: `Dana Dual ${Date.now()}` });
+      await t.http.patch(`/api/v1/practitioners/${colleague.id}`).set(clinic.admin.auth).send({ isAdmin: true }).expect(200);
+      const before = (await t.http.get(`/api/v1/practitioners/${colleague.id}`).set(colleague.auth).expect(200)).body.licence;
+      const renewal = { number: before.number, region: before.region, expiresOn: isoDateFrom(new Date(), 800) };
+      const own = await t.http.patch(`/api/v1/practitioners/${colleague.id}`).set(colleague.auth).send({ licence: renewal });
+      expectProblem(own, 403, 'forbidden');
+      expect((await t.http.get(`/api/v1/practitioners/${colleague.id}`).set(colleague.auth).expect(200)).body.licence).toEqual(
+        before,
+      );
+      // The other admin's renewal names that admin.
+      const renewed = await t.http
+        .patch(`/api/v1/practitioners/${colleague.id}`)
+        .set(clinic.admin.auth)
+        .send({ licence: renewal })
+        .expect(200);
+      expect(renewed.body.licence).toMatchObject({ ...renewal, verifiedBy: { id: clinic.admin.id } });
+
+      const solo = await t.http
+        .post('/api/v1/auth/register-clinic')
+        .send({
+          clinic: clinicPayload({ name: 'Solo Practice' }),
+          admin: {
+            email: uniqueEmail('solo'),
+            password: PASSWORD,
+            fullName: 'Sol Solo',
+            practitioner: {
+              role: 'massage_therapist',
+              licence: { number: 'MT-9', region: 'TX', expiresOn: isoDateFrom(new Date(), 30) },
+            },
+          },
+        })
+        .expect(201);
+      const soloAuth = { Authorization: `Bearer ${solo.body.accessToken}` };
+      const soloRenewal = { number: 'MT-9', region: 'TX', expiresOn: isoDateFrom(new Date(), 395) };
+      const self = await t.http
+        .patch(`/api/v1/practitioners/${solo.body.user.id}`)
+        .set(soloAuth)
+        .send({ licence: soloRenewal })
+        .expect(200);
+      expect(self.body.licence).toMatchObject({ ...soloRenewal, verifiedBy: { id: solo.body.user.id, fullName: 'Sol Solo' } });
     });
 
     it('an expired practitioner cannot renew their own licence: still out of the directory and unable to accept, until the admin renews it', async () => {

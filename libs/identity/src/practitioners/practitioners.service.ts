@@ -206,7 +206,13 @@ export class PractitionersService {
       bio: patch.bio,
       isAdmin: patch.isAdmin,
     };
-    if (patch.licence && admin) {
+    const ownLicenceChange = patch.licence !== undefined && principal.userId === id && !sameLicence(target, patch.licence);
+    // Another admin attests a licence change; only a practice with no other active admin (a solo
+    // practitioner) records its own, and the licence then names them as the one who attested it.
+    if (ownLicenceChange && admin && (await this.users.hasAnotherActiveAdmin(scope, id))) {
+      throw new AppError('forbidden', 'Your licence is changed by another admin of the clinic, who attests it');
+    }
+    if (patch.licence && admin && (principal.userId !== id || ownLicenceChange)) {
       // Recorded by the clinic's admin, who checked it: that is the attestation, and it is theirs.
       changes.licenceNumber = patch.licence.number;
       changes.licenceRegion = patch.licence.region;

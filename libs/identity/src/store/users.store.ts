@@ -204,13 +204,20 @@ export class UsersStore {
    */
   async assertAnotherActiveAdmin(scope: ClinicScope, manager: EntityManager, userId: string): Promise<void> {
     await queryRows(manager, sql`SELECT 1 FROM clinics c WHERE ${scope.owns(sql`c.id`)} FOR UPDATE`);
-    const [{ others }] = await queryRows<{ others: number }>(
+    if (!(await this.hasAnotherActiveAdmin(scope, userId, manager))) {
+      throw new AppError('last_admin', 'The clinic must keep at least one active admin');
+    }
+  }
+
+  /** Whether the caller's clinic has an active admin other than `userId`. */
+  async hasAnotherActiveAdmin(scope: ClinicScope, userId: string, manager: EntityManager = this.db.manager): Promise<boolean> {
+    const [{ found }] = await queryRows<{ found: boolean }>(
       manager,
-      sql`SELECT count(*)::int AS others FROM users
+      sql`SELECT EXISTS (SELECT 1 FROM users
            WHERE ${scope.owns(sql`clinic_id`)} AND id <> ${sql.param(userId, 'uuid')}
-             AND is_admin AND activated_at IS NOT NULL AND deactivated_at IS NULL`,
+             AND is_admin AND activated_at IS NOT NULL AND deactivated_at IS NULL) AS found`,
     );
-    if (others === 0) throw new AppError('last_admin', 'The clinic must keep at least one active admin');
+    return found;
   }
 
   /** Every user of the caller's clinic, keyset-paged by (full name, id). */
