@@ -363,7 +363,7 @@ describe('admin rights and invitations', () => {
       });
       expect(resent.body.invitation.token).not.toBe(invited.body.invitation.token);
       expect(resent.body.invitation.url).toBe(
-        `http://referloop.test/accept-invitation?token=${encodeURIComponent(resent.body.invitation.token)}`,
+        `http://referloop.test/accept-invitation#token=${encodeURIComponent(resent.body.invitation.token)}`,
       );
       expectProblem(await acceptInvitation(t.http, invited.body.invitation.token), 400, 'invitation_invalid');
       const accepted = await acceptInvitation(t.http, resent.body.invitation.token).expect(200);
@@ -462,7 +462,7 @@ describe('invitation links without PUBLIC_URL', () => {
 
   it('are built from the address the app was opened on, ignoring forwarded headers without TRUST_PROXY', async () => {
     const url = await inviteVia(direct, { Host: '192.168.1.20:3000', 'X-Forwarded-Host': 'evil.example' });
-    expect(url).toMatch(/^http:\/\/192\.168\.1\.20:3000\/accept-invitation\?token=/);
+    expect(url).toMatch(/^http:\/\/192\.168\.1\.20:3000\/accept-invitation#token=/);
   });
 
   it('follow X-Forwarded-Host and -Proto behind a trusted proxy', async () => {
@@ -471,7 +471,7 @@ describe('invitation links without PUBLIC_URL', () => {
       'X-Forwarded-Host': 'clinic.example',
       'X-Forwarded-Proto': 'https',
     });
-    expect(url).toMatch(/^https:\/\/clinic\.example\/accept-invitation\?token=/);
+    expect(url).toMatch(/^https:\/\/clinic\.example\/accept-invitation#token=/);
   });
 });
 
@@ -507,7 +507,7 @@ describe('invitation emails', () => {
     const body = mail.raw
       .replace(/=\r?\n/g, '')
       .replace(/=([0-9A-F]{2})/g, (_, hex: string) => String.fromCharCode(parseInt(hex, 16)));
-    const token = decodeURIComponent(/accept-invitation\?token=([A-Za-z0-9_%-]+)/.exec(body)![1]);
+    const token = decodeURIComponent(/accept-invitation#token=([A-Za-z0-9_%-]+)/.exec(body)![1]);
     expect(token).toBe(resent.body.invitation.token);
     // Both deliveries are settled: the first one skipped, not sent.
     const deliveries = await eventually(async () => {

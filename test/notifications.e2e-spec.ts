@@ -304,7 +304,7 @@ describe('notifications', () => {
     const body = mail.raw
       .replace(/=\r?\n/g, '')
       .replace(/=([0-9A-F]{2})/g, (_, hex: string) => String.fromCharCode(parseInt(hex, 16)));
-    const link = /https?:\/\/\S+accept-invitation\?token=([A-Za-z0-9_%-]+)/.exec(body);
+    const link = /https?:\/\/\S+accept-invitation#token=([A-Za-z0-9_%-]+)/.exec(body);
     expect(link).not.toBeNull();
     const token = decodeURIComponent(link![1]);
     // The same link the 201 handed to the admin; it works once.

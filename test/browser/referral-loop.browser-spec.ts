@@ -346,15 +346,17 @@ describe('web app in the browser: both referral stories and the admin dashboard'
       await form.getByRole('checkbox', { name: 'Deep tissue' }).check();
       await form.getByRole('button', { name: 'Send invitation' }).click();
       const link = await adminPage.getByLabel('Invitation link').inputValue();
-      expect(link).toMatch(/\/accept-invitation\?token=/);
+      expect(link).toMatch(/\/accept-invitation#token=/);
       // Not a member until she joins: listed under the invitations, waiting.
       await adminPage.getByTestId('invitations-table').getByText('Maya Maintenance').waitFor();
       await shot(adminPage, '08-admin-practitioners-invited');
 
       lmt2Page = await newPage('lmt2', TABLET);
       const url = new URL(link);
-      await lmt2Page.goto(`${url.pathname}${url.search}`);
+      await lmt2Page.goto(`${url.pathname}${url.hash}`);
       await lmt2Page.getByRole('heading', { name: 'Accept invitation' }).waitFor();
+      // The page took the token and left it out of the address bar (and so out of the history).
+      expect(lmt2Page.url()).not.toContain('token');
       await lmt2Page.getByLabel('New password').fill(PASSWORD);
       await lmt2Page.getByLabel('Repeat the password').fill(PASSWORD);
       await shot(lmt2Page, '09-accept-invitation');

@@ -26,7 +26,7 @@ export function findWebRoot(candidates: readonly string[] = WEB_ROOT_CANDIDATES)
 /**
  * Serves the built web app at `/`: its files (hashed assets cached for a year, the rest
  * revalidated) and index.html for every other GET outside /api and /health, so client routes
- * such as /referrals/:id or /accept-invitation?token=… load the app. Without a build, logs a
+ * such as /referrals/:id or /accept-invitation#token=… load the app. Without a build, logs a
  * warning and leaves the API as it is.
  */
 export async function serveWebApp(app: NestFastifyApplication, logger: Logger, root = findWebRoot()): Promise<void> {

@@ -5,15 +5,15 @@ import { startSession } from '../api/session';
 import { Field } from '../components/Field';
 import { Notice } from '../components/Feedback';
 import { useTitle } from '../lib/hooks';
-import { Link, navigate, useLocation } from '../lib/router';
+import { takeLinkToken } from '../lib/link-token';
+import { Link, navigate } from '../lib/router';
 import { PublicFrame } from './SignInPage';
 
 const PASSWORD_MIN = 10;
 
 export function AcceptInvitationPage() {
   useTitle('Accept invitation');
-  const { query } = useLocation();
-  const token = query.get('token') ?? '';
+  const [token] = useState(() => takeLinkToken('token', { legacyQuery: true }) ?? '');
   const [password, setPassword] = useState('');
   const [confirm, setConfirm] = useState('');
   const [errors, setErrors] = useState<{ password?: string; confirm?: string }>({});

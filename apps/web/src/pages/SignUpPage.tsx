@@ -6,6 +6,7 @@ import type { PractitionerRole } from '../api/types';
 import { Field } from '../components/Field';
 import { Notice } from '../components/Feedback';
 import { localDate } from '../lib/format';
+import { takeLinkToken } from '../lib/link-token';
 import { useTitle } from '../lib/hooks';
 import { roleLabel } from '../lib/labels';
 import { Link, navigate } from '../lib/router';
@@ -31,16 +32,6 @@ interface Values {
   licenceNumber: string;
   licenceRegion: string;
   licenceExpiresOn: string;
-}
-
-/**
- * The token of a referral invite's link (`/signup#invitation=…`), read once and removed from the
- * address bar so it stays out of the history and of anything that copies the URL.
- */
-function takeInvitationToken(): string | null {
-  const token = new URLSearchParams(window.location.hash.slice(1)).get('invitation');
-  if (token) window.history.replaceState(null, '', window.location.pathname + window.location.search);
-  return token;
 }
 
 const browserZone = () => Intl.DateTimeFormat().resolvedOptions().timeZone || 'America/Chicago';
@@ -70,7 +61,7 @@ const FIELD_OF: Record<string, keyof Values> = {
 export function SignUpPage() {
   useTitle('Create your practice');
   const [kind, setKind] = useState<Kind>('solo');
-  const [invitationToken] = useState(takeInvitationToken);
+  const [invitationToken] = useState(() => takeLinkToken('invitation'));
   const [invitedBy, setInvitedBy] = useState<string | null>(null);
   const [v, setV] = useState<Values>({
     practiceName: '',

@@ -37,6 +37,7 @@ export function invitationToken(serverSecret: string, invitationId: string, vers
 /**
  * Where an invitation is accepted (the web app's page): under PUBLIC_URL when it is set, else under
  * the address the invitation was made on (so a trial opened on another host hands out its own host).
+ * The token rides in the fragment, which browsers never send to a server.
  */
 export function invitationUrl(
   config: { publicUrl: string; publicUrlConfigured: boolean },
@@ -44,7 +45,7 @@ export function invitationUrl(
   token: string,
 ): string {
   const base = config.publicUrlConfigured ? config.publicUrl : (linkBase ?? config.publicUrl);
-  return `${base}/accept-invitation?token=${encodeURIComponent(token)}`;
+  return `${base}/accept-invitation#token=${encodeURIComponent(token)}`;
 }
 
 /** The token of a password reset, derived from its id like an invitation's: jobs carry the id only. */

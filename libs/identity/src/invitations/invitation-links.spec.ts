@@ -30,8 +30,8 @@ describe('invitation tokens and links', () => {
   it('builds links under PUBLIC_URL when set, else under the address the invitation was made on', () => {
     const set = { publicUrl: 'https://app.example', publicUrlConfigured: true };
     const unset = { publicUrl: 'http://localhost:3000', publicUrlConfigured: false };
-    expect(invitationUrl(set, 'http://10.0.0.5:3000', 'a+b')).toBe('https://app.example/accept-invitation?token=a%2Bb');
-    expect(invitationUrl(unset, 'http://10.0.0.5:3000', 't')).toBe('http://10.0.0.5:3000/accept-invitation?token=t');
-    expect(invitationUrl(unset, null, 't')).toBe('http://localhost:3000/accept-invitation?token=t');
+    expect(invitationUrl(set, 'http://10.0.0.5:3000', 'a+b')).toBe('https://app.example/accept-invitation#token=a%2Bb');
+    expect(invitationUrl(unset, 'http://10.0.0.5:3000', 't')).toBe('http://10.0.0.5:3000/accept-invitation#token=t');
+    expect(invitationUrl(unset, null, 't')).toBe('http://localhost:3000/accept-invitation#token=t');
   });
 });

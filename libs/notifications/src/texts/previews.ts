@@ -58,7 +58,7 @@ export function emailPreviews(publicUrl: string): EmailPreview[] {
       event: 'invitation',
       audience: 'invited_practitioner',
       channels: ['email'],
-      ...invitationEmail(SAMPLE.senderClinic, `${publicUrl}/accept-invitation?token=sample`, new Date('2026-12-08T12:00:00Z')),
+      ...invitationEmail(SAMPLE.senderClinic, `${publicUrl}/accept-invitation#token=sample`, new Date('2026-12-08T12:00:00Z')),
     },
     {
       event: 'password_reset',

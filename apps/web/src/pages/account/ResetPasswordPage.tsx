@@ -5,24 +5,15 @@ import { startSession } from '../../api/session';
 import { Notice } from '../../components/Feedback';
 import { setFlash } from '../../lib/flash';
 import { useTitle } from '../../lib/hooks';
+import { takeLinkToken } from '../../lib/link-token';
 import { Link, navigate } from '../../lib/router';
 import { PublicFrame } from '../SignInPage';
 import { checkNewPassword, NewPasswordFields, type NewPasswordErrors } from './password-fields';
 import { SECURITY_PATH } from './SecurityPage';
 
-/**
- * The emailed link is /reset-password#token=…: a fragment never reaches a server (nor its logs or a
- * Referer). The token is read once and removed from the address bar, so it is not left in history.
- */
-function takeTokenFromFragment(): string {
-  const token = new URLSearchParams(location.hash.slice(1)).get('token') ?? '';
-  if (location.hash) history.replaceState(history.state, '', location.pathname + location.search);
-  return token;
-}
-
 export function ResetPasswordPage() {
   useTitle('Choose a new password');
-  const [token] = useState(takeTokenFromFragment);
+  const [token] = useState(() => takeLinkToken('token') ?? '');
   const [password, setPassword] = useState('');
   const [confirm, setConfirm] = useState('');
   const [errors, setErrors] = useState<NewPasswordErrors>({});
