@@ -411,4 +411,28 @@ describe('bad input', () => {
       expect(await snapshot()).toEqual(before);
     });
   });
+
+  describe('requests that take no body', () => {
+    it('refuse a body with fields (400 naming them) and do nothing; an empty body or {} is fine', async () => {
+      const colleague = await addPractitioner(t.http, clinic, 'physical_therapist');
+      const session = await t.http.post('/api/v1/auth/login').send({ email: colleague.email, password: PASSWORD }).expect(200);
+      const auth = { Authorization: `Bearer ${session.body.accessToken}` };
+      const before = await snapshot();
+      for (const [path, as] of [
+        ['/api/v1/auth/logout', auth],
+        [`/api/v1/practitioners/${colleague.id}/deactivate`, clinic.admin.auth],
+      ] as const) {
+        const res = await t.http.post(path).set(as).send({ reason: 'why not', force: true });
+        expectProblem(res, 400, 'validation_failed');
+        expect(res.body.errors.map((e: { field: string }) => e.field)).toEqual(['reason', 'force']);
+        const array = await t.http.post(path).set(as).send([1]);
+        expectProblem(array, 400, 'validation_failed');
+      }
+      expect(await snapshot()).toEqual(before);
+      // Nothing happened: the session still works, the colleague is still active.
+      await t.http.get('/api/v1/me').set(auth).expect(200);
+      await t.http.post('/api/v1/auth/logout').set(auth).expect(204);
+      await t.http.post(`/api/v1/practitioners/${colleague.id}/deactivate`).set(clinic.admin.auth).send({}).expect(200);
+    });
+  });
 });

@@ -16,6 +16,7 @@ import {
 } from '@referloop/referrals';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { CurrentPrincipal } from '../auth/auth.decorators';
+import { MultipartBody } from '../http/bodyless-route.guard';
 import { ApiProblems } from '../http/api-problems.decorator';
 import { PageQueryDto } from '../http/page-query.dto';
 import { uuidParam } from '../http/uuid-param';
@@ -205,6 +206,7 @@ export class ReferralsController {
    */
   @Post(':id/attachments')
   @HttpCode(201)
+  @MultipartBody()
   @ApiConsumes('multipart/form-data')
   @ApiBody({ schema: { type: 'object', required: ['file'], properties: { file: { type: 'string', format: 'binary' } } } })
   @ApiProblems('validation_failed', 'forbidden', 'not_found', 'payload_too_large', 'unsupported_media_type', 'invalid_transition')
