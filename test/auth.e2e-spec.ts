@@ -1,3 +1,4 @@
+import { createHmac } from 'node:crypto';
 import { PASSWORD, uniqueEmail, clinicPayload } from '@referloop/testing';
 import { addPractitioner, registerClinic, startTestApp, type TestApp } from './support/test-app';
 
@@ -81,6 +82,29 @@ describe('auth', () => {
       .send({ refreshToken: `${id}.forged` })
       .expect(401);
     await t.http.post('/api/v1/auth/refresh').send({ refreshToken: 'garbage' }).expect(401);
+  });
+
+  it('takes the bearer scheme in any letter case (RFC 9110)', async () => {
+    const { admin } = await registerClinic(t.http);
+    for (const scheme of ['bearer', 'BEARER', 'Bearer']) {
+      await t.http.get('/api/v1/me').set('Authorization', `${scheme} ${admin.accessToken}`).expect(200);
+    }
+  });
+
+  it('answers 401, not 500, to a token signed with the server key that names no session id', async () => {
+    const { admin } = await registerClinic(t.http);
+    const now = Math.floor(Date.now() / 1000);
+    // An HS256 JWT made here with the server's own key (as a leaked key would allow).
+    const b64 = (value: unknown) => Buffer.from(JSON.stringify(value)).toString('base64url');
+    const sign = (claims: Record<string, unknown>) => {
+      const unsigned = `${b64({ alg: 'HS256', typ: 'JWT' })}.${b64(claims)}`;
+      return `${unsigned}.${createHmac('sha256', t.config.jwt.secret).update(unsigned).digest('base64url')}`;
+    };
+    for (const claims of [{ sid: 'not-a-uuid' }, { sub: 'me', sid: admin.id }, { sid: 42 }]) {
+      const forged = sign({ sub: admin.id, iss: 'referloop', aud: 'referloop-api', iat: now, exp: now + 60, ...claims });
+      const res = await t.http.get('/api/v1/me').set('Authorization', `Bearer ${forged}`);
+      expect([res.status, res.body.code]).toEqual([401, 'unauthenticated']);
+    }
   });
 
   it('logout ends the session: its access and refresh tokens stop working', async () => {

@@ -1,4 +1,5 @@
 export * from './errors';
+export * from './ids';
 export * from './context/request-context';
 export * from './logging/logger';
 export * from './logging/log-serializers';

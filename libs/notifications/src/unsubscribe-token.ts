@@ -1,8 +1,8 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
+import { isUuid } from '@referloop/common';
 import { derivedKey } from '@referloop/identity';
 
 const PURPOSE = 'patient unsubscribe v1';
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
 function mac(serverSecret: string, consentId: string): Buffer {
   return createHmac('sha256', derivedKey(serverSecret, PURPOSE)).update(consentId).digest();
@@ -24,7 +24,7 @@ export function consentOfUnsubscribeToken(serverSecret: string, token: string): 
   if (bytes.length !== 48) return null;
   const hex = bytes.subarray(0, 16).toString('hex');
   const consentId = `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
-  if (!UUID.test(consentId)) return null;
+  if (!isUuid(consentId)) return null;
   return timingSafeEqual(bytes.subarray(16), mac(serverSecret, consentId)) ? consentId : null;
 }
 

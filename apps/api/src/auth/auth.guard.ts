@@ -41,7 +41,7 @@ export class AuthGuard implements CanActivate {
     if (streamToken !== undefined) {
       principal = await this.auth.authenticateStream(streamToken);
     } else {
-      const match = typeof header === 'string' ? /^Bearer ([A-Za-z0-9\-_.]+)$/.exec(header) : null;
+      const match = typeof header === 'string' ? /^Bearer ([A-Za-z0-9\-_.]+)$/i.exec(header) : null;
       if (!match) throw new AppError('unauthenticated', 'Send an access token as "Authorization: Bearer <token>"');
       principal = await this.auth.authenticate(match[1]);
     }

@@ -1,4 +1,5 @@
 import { AppError } from '../errors/app-error';
+import { isUuid } from '../ids';
 
 export interface Page<T> {
   items: T[];
@@ -16,13 +17,12 @@ export function encodeCursor(values: readonly (string | number)[]): string {
 /** What each position of a keyset cursor must hold, so a forged cursor is a 400, never a database error. */
 export type CursorPart = 'text' | 'uuid' | 'timestamp' | 'number';
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 /** Timestamps as the list queries write them: UTC with microseconds. */
 const TIMESTAMP = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{6}Z$/;
 
 const PART_CHECKS: Record<CursorPart, (v: unknown) => boolean> = {
   text: (v) => typeof v === 'string' && !v.includes('\u0000'),
-  uuid: (v) => typeof v === 'string' && UUID.test(v),
+  uuid: isUuid,
   timestamp: (v) =>
     typeof v === 'string' &&
     TIMESTAMP.test(v) &&

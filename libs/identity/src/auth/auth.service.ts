@@ -2,7 +2,7 @@ import { createSecretKey, type KeyObject, randomUUID, timingSafeEqual } from 'no
 import { Inject, Injectable } from '@nestjs/common';
 import { JwtService } from '@nestjs/jwt';
 import { InjectDataSource } from '@nestjs/typeorm';
-import { AppError, Clock, type Principal, RequestContext, type Role } from '@referloop/common';
+import { AppError, Clock, isUuid, type Principal, RequestContext, type Role } from '@referloop/common';
 import { APP_CONFIG, type AppConfig } from '@referloop/config';
 import { isUniqueViolation } from '@referloop/database';
 import { DataSource, type EntityManager } from 'typeorm';
@@ -348,10 +348,8 @@ export class AuthService {
    * One primary-key query.
    */
   async authenticate(accessToken: string): Promise<Principal> {
-    const claims = verifyAccessToken(accessToken, this.accessTokenCheck) as Partial<AccessClaims> | undefined;
-    if (!claims || typeof claims.sub !== 'string' || typeof claims.sid !== 'string') {
-      throw unauthenticated('The access token is missing, invalid or expired');
-    }
+    const claims = sessionClaims(verifyAccessToken(accessToken, this.accessTokenCheck));
+    if (!claims) throw unauthenticated('The access token is missing, invalid or expired');
     return this.sessionPrincipal(claims.sub, claims.sid);
   }
 
@@ -361,10 +359,8 @@ export class AuthService {
    * checked on every use, so it ends with the session).
    */
   streamToken(accessToken: string): string {
-    const claims = verifyAccessToken(accessToken, this.accessTokenCheck) as Partial<AccessClaims> | undefined;
-    if (!claims || typeof claims.sub !== 'string' || typeof claims.sid !== 'string') {
-      throw new Error('streamToken needs a valid access token');
-    }
+    const claims = sessionClaims(verifyAccessToken(accessToken, this.accessTokenCheck));
+    if (!claims) throw new Error('streamToken needs a valid access token');
     const now = Math.floor(this.clock.now().getTime() / 1000);
     return signToken(
       {
@@ -381,11 +377,8 @@ export class AuthService {
 
   /** Like `authenticate`, for a stream token (the web app's `GET /events` cookie). */
   async authenticateStream(streamToken: string): Promise<Principal> {
-    const claims = verifyAccessToken(streamToken, this.streamTokenCheck, this.clock.now().getTime()) as
-      Partial<AccessClaims> | undefined;
-    if (!claims || typeof claims.sub !== 'string' || typeof claims.sid !== 'string') {
-      throw unauthenticated('The session cookie is invalid or expired');
-    }
+    const claims = sessionClaims(verifyAccessToken(streamToken, this.streamTokenCheck, this.clock.now().getTime()));
+    if (!claims) throw unauthenticated('The session cookie is invalid or expired');
     return this.sessionPrincipal(claims.sub, claims.sid);
   }
 
@@ -451,4 +444,12 @@ function sameHash(a: string, b: string): boolean {
   const left = Buffer.from(a);
   const right = Buffer.from(b);
   return left.length === right.length && timingSafeEqual(left, right);
+}
+
+/**
+ * The user and session a verified token names, when both are ids: a token signed with our key but
+ * naming something else (a key leaked, or tokens of another build) is refused, not sent to a query.
+ */
+function sessionClaims(claims: Record<string, unknown> | undefined): { sub: string; sid: string } | undefined {
+  return claims && isUuid(claims.sub) && isUuid(claims.sid) ? { sub: claims.sub, sid: claims.sid } : undefined;
 }
