@@ -25,6 +25,17 @@ describe('HTTP conventions', () => {
       },
     );
 
+    it('headers larger than the server takes are a 431 problem too (Node refuses them before routing)', async () => {
+      const res = await t.http.get('/api/v1/practitioners').set('X-Filler', 'a'.repeat(20_000));
+      expect(res.status).toBe(431);
+      expect(res.headers['content-type']).toBe('application/problem+json');
+      expect(JSON.parse(res.text)).toMatchObject({
+        status: 431,
+        code: 'payload_too_large',
+        type: 'urn:referloop:problem:payload_too_large',
+      });
+    });
+
     it('a POST to an unknown route outside the API is a 404 problem too', async () => {
       expectProblem(await t.http.post('/nothing-here').send({ a: 1 }), 404, 'not_found');
     });

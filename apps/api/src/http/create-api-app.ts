@@ -12,7 +12,7 @@ import type { Logger } from 'pino';
 import { ApiModule } from '../api.module';
 import { addLivenessRoute } from '../health/liveness';
 import { setUpOpenApi } from './openapi';
-import { sendProblem } from './problem.filter';
+import { answerClientError, sendProblem } from './problem.filter';
 import { mountQueueDashboard } from './queue-dashboard';
 import { addSecurityHeaders } from './security-headers';
 import { addJsonBodyParser } from './json-body-parser';
@@ -47,6 +47,8 @@ export async function createApiApp(config: AppConfig, logger: Logger): Promise<N
     onProtoPoisoning: 'error',
     onConstructorPoisoning: 'error',
     return503OnClosing: true,
+    // So are the requests Node itself refuses (headers too large, a malformed request line).
+    clientErrorHandler: answerClientError,
     // Errors Fastify raises before routing (a malformed URL) are problems like any other.
     frameworkErrors: (error: Error, request: FastifyRequest, reply: FastifyReply) => {
       void reply.header('x-request-id', request.id);

@@ -1,8 +1,10 @@
+import { STATUS_CODES } from 'node:http';
+import type { Duplex } from 'node:stream';
 import { type ArgumentsHost, Catch, type ExceptionFilter, Logger } from '@nestjs/common';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { RETRY_AFTER_SECONDS } from '@referloop/common';
+import { type ErrorCode, RETRY_AFTER_SECONDS } from '@referloop/common';
 import { isPoolWaitTimeout } from '@referloop/database';
-import { PROBLEM_CONTENT_TYPE, toProblem } from './problem';
+import { PROBLEM_CONTENT_TYPE, problem, toProblem } from './problem';
 
 /** The one place where errors become HTTP answers: problem+json for everything. */
 @Catch()
@@ -32,4 +34,28 @@ export function sendProblem(
   const retryAfter = RETRY_AFTER_SECONDS[body.code];
   if (retryAfter !== undefined && !reply.hasHeader('retry-after')) reply.header('retry-after', String(retryAfter));
   void reply.status(body.status).header('content-type', PROBLEM_CONTENT_TYPE).send(body);
+}
+
+/** Node's refusals before a request exists, by its error codes: status, code and detail. */
+const CLIENT_ERRORS: Record<string, [number, ErrorCode, string]> = {
+  HPE_HEADER_OVERFLOW: [431, 'payload_too_large', 'The request headers are larger than allowed'],
+  ERR_HTTP_REQUEST_TIMEOUT: [408, 'validation_failed', 'The request did not arrive in time'],
+};
+
+/**
+ * Fastify's `clientErrorHandler`: a request Node refused before routing (headers too large, a
+ * malformed request line, a timeout) is answered with a problem document too, then the connection closes.
+ */
+export function answerClientError(error: NodeJS.ErrnoException, socket: Duplex): void {
+  // A reset connection has nobody to answer.
+  if (error.code === 'ECONNRESET' || socket.destroyed) return;
+  const [status, code, detail] = CLIENT_ERRORS[error.code ?? ''] ?? [400, 'validation_failed', 'The request is malformed'];
+  const body = JSON.stringify({ ...problem(code, detail), status });
+  if (socket.writable) {
+    socket.write(
+      `HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\nContent-Type: ${PROBLEM_CONTENT_TYPE}\r\n` +
+        `Content-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
+    );
+  }
+  socket.destroy(error);
 }
