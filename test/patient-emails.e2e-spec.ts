@@ -230,6 +230,16 @@ describe('patient emails', () => {
     );
     expect(rows).toEqual([]);
     expect(third.status).toBe('sent');
+
+    // A cancellation the sender asks for after acceptance, confirmed by the recipient, is a cancellation too.
+    const accepted = await actOk(t.http, pt, third, 'accept', actionBody('accept'));
+    const asked = await actOk(t.http, lmt, accepted, 'request-cancel', actionBody('request-cancel'));
+    await actOk(t.http, pt, asked, 'confirm-cancel', actionBody('confirm-cancel'));
+    const confirmed = (await awaitMails(patient.email, 6))[5];
+    expect(confirmed.body).toContain(
+      'Your referral to Capitol Physio was cancelled. Your therapist at Sunrise Massage will follow up',
+    );
+    expectNoClinicalText(confirmed, clinical, patient.canary);
   });
 
   it('one-click unsubscribe: a GET only asks, a POST revokes the consent (audited, once) and stops the next email', async () => {

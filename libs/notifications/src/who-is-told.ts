@@ -1,6 +1,6 @@
 import { REFERRAL_INVITE_RESENT_EVENT } from '@referloop/referrals';
 import { type Audience, audiencesFor } from './notification-texts';
-import { isPatientEvent } from './texts/patient.en';
+import { patientEventOf } from './texts/patient.en';
 
 /**
  * Who is told of which referral event: the one place that decides it. Pure: the dispatcher reads
@@ -125,7 +125,7 @@ export function whoIsTold(event: EventFacts, referral: ReferralFacts, actor: Act
       recipientSees && referral.recipientClinicId !== null
         ? [referral.senderClinicId, referral.recipientClinicId]
         : [referral.senderClinicId],
-    patient: isPatientEvent(name) && recipientSees,
+    patient: patientEventOf(name) !== undefined && recipientSees,
     invitee: inviteEmail,
   };
 }

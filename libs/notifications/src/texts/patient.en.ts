@@ -77,8 +77,13 @@ const TEXTS: Record<PatientEvent, PatientText> = {
   }),
 };
 
-export function isPatientEvent(event: string): event is PatientEvent {
-  return (PATIENT_EVENTS as readonly string[]).includes(event);
+/**
+ * What the patient is told of a referral event, if anything: the event itself, or the one it means
+ * to them (a cancellation the recipient confirmed is a cancellation).
+ */
+export function patientEventOf(event: string): PatientEvent | undefined {
+  if (event === 'cancel_confirmed') return 'cancelled';
+  return (PATIENT_EVENTS as readonly string[]).includes(event) ? (event as PatientEvent) : undefined;
 }
 
 /** The patient's email for an event: text and HTML, with the unsubscribe link in the body. */

@@ -23,7 +23,7 @@ import {
   referralEmail,
   referralInviteEmail,
 } from '../notification-texts';
-import { appointmentWhen, isPatientEvent, patientEmail } from '../texts/patient.en';
+import { appointmentWhen, patientEmail, patientEventOf } from '../texts/patient.en';
 import { unsubscribeToken, unsubscribeUrl } from '../unsubscribe-token';
 import { type ClaimedDelivery, DeliveryStore } from '../store/delivery.store';
 import { REFERRAL_INVITE_EMAIL } from '../who-is-told';
@@ -127,11 +127,11 @@ export class NotificationDeliverer {
    * appointment the event set (in the clinic's zone).
    */
   private async sendToPatient(d: ClaimedDelivery): Promise<DeliveryOutcome | undefined> {
-    const event = d.notification_type.replace(/^referral\./, '');
+    const event = patientEventOf(d.notification_type.replace(/^referral\./, ''));
     const p = await this.store.patientFacts(d.id);
     // No row: the referral went to someone not on ReferLoop yet (no recipient clinic to name).
     if (!p) return this.markSkipped(d.id, 'recipient not on ReferLoop yet');
-    if (!p.email || !isPatientEvent(event)) return this.markSkipped(d.id, 'no email address');
+    if (!p.email || !event) return this.markSkipped(d.id, 'no email address');
     if (!p.consent_id) return this.markSkipped(d.id, 'consent revoked');
     const unsubscribe = unsubscribeUrl(this.config.publicUrl, unsubscribeToken(this.config.jwt.secret, p.consent_id));
     const content = patientEmail(event, {
