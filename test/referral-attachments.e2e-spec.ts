@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { Client } from 'pg';
-import { actOk, countRows, createPatient, createReferral, injuryReferralBody } from './support/referral-helpers';
+import { actionBody, actOk, countRows, createPatient, createReferral, injuryReferralBody } from './support/referral-helpers';
 import {
   addPractitioner,
   expectProblem,
@@ -254,6 +254,15 @@ describe('referral attachments', () => {
     const got = await download(pt, draft.id, att.id);
     expect(got.status).toBe(200);
     expect(Buffer.compare(got.body as Buffer, JPEG)).toBe(0);
+  });
+
+  it('a cancelled draft takes no more documents (409 invalid_transition), like any referral that has ended', async () => {
+    const draft = await newDraft();
+    const cancelled = await actOk(t.http, lmt, draft, 'cancel', actionBody('cancel'));
+    const res = await upload(lmt, draft.id, PDF, 'late.pdf');
+    expectProblem(res, 409, 'invalid_transition');
+    expect(res.body.currentStatus).toBe('cancelled');
+    expect(await countRows(sql, 'referral_attachments', 'referral_id = $1', [cancelled.id])).toBe(0);
   });
 
   it('an unknown attachment id is 404', async () => {

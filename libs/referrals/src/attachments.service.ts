@@ -91,7 +91,8 @@ export class AttachmentsService {
       const parties = partiesOf(principal, base);
       const afterSend = locked.sentAt !== null;
       if (!afterSend && !parties.includes('sender')) throw new AppError('forbidden', 'Only the sender side adds attachments');
-      if (afterSend && TERMINAL_STATUSES.includes(locked.status)) {
+      // Nothing is added once the referral has ended, sent or not (a cancelled draft included).
+      if (TERMINAL_STATUSES.includes(locked.status)) {
         throw new AppError('invalid_transition', `Documents cannot be added while the referral is ${locked.status}`, {
           currentStatus: locked.status,
           allowedActions: allowedActions(locked.status, parties),
