@@ -9,15 +9,19 @@ export type Audience = 'sender' | 'recipient' | 'recipient_admins';
 
 export interface TextContext {
   senderClinic: string;
-  recipientClinic: string;
+  /** Null while the recipient is someone invited who has not joined yet (no clinic, no admins). */
+  recipientClinic: string | null;
   /** The referral is `urgent`: every text says so. */
   urgent: boolean;
 }
 
-/** How texts name the recipient's clinic before the invited recipient has joined (it has none yet). */
-export const INVITED_RECIPIENT = 'the practitioner you invited';
+/** A context whose recipient clinic is named: as the invited recipient until they have joined. */
+type NamedContext = Omit<TextContext, 'recipientClinic'> & { recipientClinic: string; invited: boolean };
 
-type Texts = (c: TextContext) => { title: string; body: string };
+/** How texts name the recipient's clinic before the invited recipient has joined (it has none yet). */
+const INVITED_RECIPIENT = 'the practitioner you invited';
+
+type Texts = (c: NamedContext) => { title: string; body: string };
 
 const TEXTS: Record<string, Partial<Record<Audience, Texts>>> = {
   sent: {
@@ -115,7 +119,9 @@ const TEXTS: Record<string, Partial<Record<Audience, Texts>>> = {
     }),
     sender: (c) => ({
       title: 'Referral not answered yet',
-      body: `Your referral to ${c.recipientClinic} has not been answered yet; their clinic admins have been alerted.`,
+      body: c.invited
+        ? `Your referral to ${c.recipientClinic} has not been answered yet: they have not joined ReferLoop. You can resend the invitation or redirect the referral.`
+        : `Your referral to ${c.recipientClinic} has not been answered yet; their clinic admins have been alerted.`,
     }),
   },
 };
@@ -125,8 +131,13 @@ export function notificationText(
   audience: Audience,
   context: TextContext,
 ): { title: string; body: string } | undefined {
-  const text = TEXTS[event]?.[audience]?.(context);
-  if (!text || !context.urgent) return text;
+  const invited = context.recipientClinic === null;
+  const text = TEXTS[event]?.[audience]?.({ ...context, recipientClinic: context.recipientClinic ?? INVITED_RECIPIENT, invited });
+  return text && context.urgent ? urgentText(text) : text;
+}
+
+/** Every text of an urgent referral says so first. */
+function urgentText(text: { title: string; body: string }): { title: string; body: string } {
   return { title: `Urgent: ${text.title}`, body: `Urgent referral. ${text.body}` };
 }
 
@@ -170,11 +181,13 @@ export function invitationEmail(clinic: string, url: string, expiresAt: Date): E
  * The email inviting someone not on ReferLoop to the referral a clinic sent them: the clinic and
  * the join link only, never the patient or the reason (it goes to an address nobody has verified).
  */
-export function referralInviteEmail(clinic: string, url: string): EmailContent {
-  return emailContent(`${clinic} wants to send you a referral on ReferLoop`, clinic, [
-    `${clinic} wants to send you a referral on ReferLoop, where clinics send each other referrals and follow them up.`,
-    { label: 'Join to receive it (the link works once)', link: url },
-  ]);
+export function referralInviteEmail(clinic: string, url: string, urgent: boolean): EmailContent {
+  const text = {
+    title: `${clinic} wants to send you a referral on ReferLoop`,
+    body: `${clinic} wants to send you a referral on ReferLoop, where clinics send each other referrals and follow them up.`,
+  };
+  const { title, body } = urgent ? urgentText(text) : text;
+  return emailContent(title, clinic, [body, { label: 'Join to receive it (the link works once)', link: url }]);
 }
 
 /** The password reset email: the link and how long it works; nothing else about the account. */

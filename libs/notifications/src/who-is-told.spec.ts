@@ -1,5 +1,5 @@
 import { REFERRAL_EVENT_TYPES } from '@referloop/referrals';
-import { type Audience, notificationText } from './notification-texts';
+import { type Audience, notificationText, referralInviteEmail } from './notification-texts';
 import { actorSide, type EventFacts, recipientKnows, type ReferralFacts, tellsRecipientAdmins, whoIsTold } from './who-is-told';
 
 // Who is told what: the one decision the dispatcher fans out from.
@@ -204,5 +204,31 @@ describe('notification texts', () => {
         if (text) expect(text.title.startsWith('Urgent: ')).toBe(true);
       }
     }
+    // So does the email inviting someone not on ReferLoop to receive it.
+    const invite = referralInviteEmail('Sunrise Massage', 'https://app.test/sign-up#invitation=t', true);
+    expect(invite.subject).toBe('Urgent: Sunrise Massage wants to send you a referral on ReferLoop');
+    expect(invite.text).toContain('Urgent referral. Sunrise Massage wants to send you a referral');
+    expect(referralInviteEmail('Sunrise Massage', 'https://app.test/sign-up#invitation=t', false).subject).toBe(
+      'Sunrise Massage wants to send you a referral on ReferLoop',
+    );
+  });
+
+  it('promise no admins for an invited recipient who has not joined (they have none)', () => {
+    const invited = notificationText('escalated', 'sender', {
+      senderClinic: 'Sunrise Massage',
+      recipientClinic: null,
+      urgent: false,
+    });
+    expect(invited?.body).toBe(
+      'Your referral to the practitioner you invited has not been answered yet: they have not joined ReferLoop. You can resend the invitation or redirect the referral.',
+    );
+    const joined = notificationText('escalated', 'sender', {
+      senderClinic: 'Sunrise Massage',
+      recipientClinic: 'Capitol Physio',
+      urgent: false,
+    });
+    expect(joined?.body).toBe(
+      'Your referral to Capitol Physio has not been answered yet; their clinic admins have been alerted.',
+    );
   });
 });

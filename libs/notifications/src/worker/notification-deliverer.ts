@@ -16,7 +16,6 @@ import { EmailChannel } from '../channels/email.channel';
 import { WebhookChannel } from '../channels/webhook.channel';
 import {
   type Audience,
-  INVITED_RECIPIENT,
   invitationEmail,
   notificationText,
   passwordResetEmail,
@@ -84,7 +83,11 @@ export class NotificationDeliverer {
       const token = referralInviteToken(this.config.jwt.secret, d.referral_invite_id, d.referral_invite_token_version!);
       if (sha256(token) !== d.referral_invite_token_hash)
         throw new Error('the referral invite link cannot be rebuilt with the current key');
-      const content = referralInviteEmail(d.sender_clinic ?? '', referralInviteUrl(this.config.publicUrl, token));
+      const content = referralInviteEmail(
+        d.sender_clinic ?? '',
+        referralInviteUrl(this.config.publicUrl, token),
+        d.urgent === true,
+      );
       await this.email.send({ to: d.referral_invite_email, ...content, messageId: d.id });
     } else if (d.notification_type === PASSWORD_RESET_REQUESTED_EVENT) {
       if (!d.email || !d.password_reset_id || !d.password_reset_open)
@@ -190,7 +193,7 @@ export class NotificationDeliverer {
           : 'recipient';
     return notificationText(event, audience, {
       senderClinic: d.sender_clinic ?? '',
-      recipientClinic: d.recipient_clinic ?? INVITED_RECIPIENT,
+      recipientClinic: d.recipient_clinic ?? null,
       urgent: d.urgent === true,
     });
   }

@@ -4,7 +4,7 @@ import { INVITATION_CREATED_EVENT, PASSWORD_RESET_REQUESTED_EVENT } from '@refer
 import type { EntityManager } from 'typeorm';
 import { EmailChannel } from '../channels/email.channel';
 import { RETRY_DELIVERY_EVENT } from '../notification-queue';
-import { INVITED_RECIPIENT, notificationText } from '../notification-texts';
+import { notificationText } from '../notification-texts';
 import { DispatchStore, type EventRow, type PendingDelivery, type PlannedDelivery } from '../store/dispatch.store';
 import {
   type EventFacts,
@@ -113,7 +113,7 @@ export class NotificationDispatcher {
       const name = eventName(event);
       const context = {
         senderClinic: event.sender_clinic ?? '',
-        recipientClinic: event.recipient_clinic ?? INVITED_RECIPIENT,
+        recipientClinic: event.recipient_clinic ?? null,
         urgent: event.urgent === true,
       };
       for (const user of told.get(event.id)!.users) {
