@@ -193,6 +193,15 @@ describe('bad input on patients and referrals', () => {
         field: 'consents.0.grantedAt',
       },
       {
+        // Not yet given, so not in effect: it must not let a referral be sent.
+        name: 'consent granted in the future',
+        input: () => ({
+          ...validPatient(),
+          consents: [{ scope: 'patient_notifications' }, { scope: 'referral_sharing', grantedAt: '2999-01-01T00:00:00Z' }],
+        }),
+        field: 'consents.1.grantedAt',
+      },
+      {
         name: 'nested __proto__ in consents',
         input: () =>
           `{"firstName":"J","lastName":"R","dateOfBirth":"${dateInDays(-9000)}","preferredContact":"email","consents":[{"scope":"referral_sharing","__proto__":{"x":1}}]}`,
@@ -267,6 +276,11 @@ describe('bad input on patients and referrals', () => {
       {
         name: 'grantedAt not a date-time',
         input: () => ({ scope: 'patient_notifications', grantedAt: 'last week' }),
+        field: 'grantedAt',
+      },
+      {
+        name: 'grantedAt tomorrow',
+        input: () => ({ scope: 'referral_sharing', grantedAt: new Date(Date.now() + 86_400_000).toISOString() }),
         field: 'grantedAt',
       },
       {

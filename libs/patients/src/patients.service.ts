@@ -105,8 +105,9 @@ export class PatientsService {
 
   async create(principal: Principal, input: PatientInput): Promise<PatientView> {
     const scope = ClinicScope.of(principal);
+    const now = this.clock.now();
+    assertGivenByNow(input.consents ?? [], now, (i) => `consents.${i}.grantedAt`);
     return this.db.transaction(async (tx) => {
-      const now = this.clock.now();
       const patient = await this.patients.insert(
         scope,
         tx,
@@ -121,7 +122,7 @@ export class PatientsService {
         now,
       );
       const scopes = [...new Map((input.consents ?? []).map((c) => [c.scope, c])).values()];
-      for (const consent of scopes) await this.grant(scope, tx, patient.id, consent);
+      for (const consent of scopes) await this.grant(scope, tx, patient.id, consent, now);
       await this.audit.record({ action: 'patient.create', resourceType: 'patient', resourceId: patient.id }, tx);
       return this.view(scope, patient, tx);
     });
@@ -186,9 +187,11 @@ export class PatientsService {
   /** Records a consent. Granting a scope that is already active returns the active consent. */
   async grantConsent(principal: Principal, patientId: string, input: ConsentInput): Promise<ConsentView> {
     const scope = ClinicScope.of(principal);
+    const now = this.clock.now();
+    assertGivenByNow([input], now, () => 'grantedAt');
     return this.db.transaction(async (tx) => {
       if (!(await this.patients.get(scope, patientId, tx))) throw patientNotFound();
-      const consent = await this.grant(scope, tx, patientId, input);
+      const consent = await this.grant(scope, tx, patientId, input, now);
       await this.audit.record(
         { action: 'consent.grant', resourceType: 'patient', resourceId: patientId, details: { scope: input.scope } },
         tx,
@@ -240,8 +243,13 @@ export class PatientsService {
     });
   }
 
-  private async grant(scope: ClinicScope, tx: EntityManager, patientId: string, input: ConsentInput): Promise<ConsentRow> {
-    const now = this.clock.now();
+  private async grant(
+    scope: ClinicScope,
+    tx: EntityManager,
+    patientId: string,
+    input: ConsentInput,
+    now: Date,
+  ): Promise<ConsentRow> {
     const grantedAt = input.grantedAt ? new Date(input.grantedAt) : now;
     return this.patients.grant(scope, tx, patientId, { scope: input.scope, grantedAt }, now);
   }
@@ -253,4 +261,21 @@ export class PatientsService {
 
 function escapeLike(value: string): string {
   return value.replace(/[\\%_]/g, (c) => `\\${c}`);
+}
+
+/** How far past the Clock a consent's `grantedAt` may be: the recording device's clock may run a little fast. */
+const CONSENT_CLOCK_DRIFT_MS = 5 * 60_000;
+
+/**
+ * A consent is in effect from when it was given, so one dated in the future would count as given
+ * before it was: refused (400 naming each such field), before anything is written.
+ */
+function assertGivenByNow(consents: readonly ConsentInput[], now: Date, field: (index: number) => string): void {
+  const latest = now.getTime() + CONSENT_CLOCK_DRIFT_MS;
+  const errors = consents.flatMap((consent, index) =>
+    consent.grantedAt && new Date(consent.grantedAt).getTime() > latest
+      ? [{ field: field(index), message: 'must not be in the future' }]
+      : [],
+  );
+  if (errors.length > 0) throw AppError.validation(errors);
 }
