@@ -674,6 +674,38 @@ describe('bad input on patients and referrals', () => {
       },
     );
 
+    it('GET /referrals/:id/events pages the timeline (limit, cursor) and refuses bad paging like every list', async () => {
+      const url = `/api/v1/referrals/${inCare.id}/events`;
+      const all = (await t.http.get(url).query({ limit: 100 }).set(lmt.auth).expect(200)).body as {
+        items: { id: string }[];
+        nextCursor: string | null;
+      };
+      expect(all.items.length).toBeGreaterThan(3);
+      expect(all.nextCursor).toBeNull();
+      const walked: string[] = [];
+      let cursor: string | null = null;
+      do {
+        const query: Record<string, string | number> = cursor ? { limit: 2, cursor } : { limit: 2 };
+        const page = (await t.http.get(url).query(query).set(lmt.auth).expect(200)).body as typeof all;
+        expect(page.items.length).toBeLessThanOrEqual(2);
+        walked.push(...page.items.map((e) => e.id));
+        cursor = page.nextCursor;
+      } while (cursor);
+      expect(walked).toEqual(all.items.map((e) => e.id));
+      for (const [query, field] of [
+        [{ limit: 0 }, 'limit'],
+        [{ limit: 101 }, 'limit'],
+        [{ limit: 'abc' }, 'limit'],
+        [{ cursor: 'bad' }, 'cursor'],
+        [{ cursor: cursorOf([new Date().toISOString(), 'nope']) }, 'cursor'],
+        [{ foo: '1' }, 'foo'],
+      ] as const) {
+        const res = await t.http.get(url).query(query).set(lmt.auth);
+        expectProblem(res, 400, 'validation_failed');
+        expect([...new Set((res.body.errors as { field: string }[]).map((e) => e.field))]).toEqual([field]);
+      }
+    });
+
     it('GET /patients with a forged cursor → 400 naming cursor (never a 500)', async () => {
       for (const cursor of [cursorOf(['Rivera', 'Jamie', 'not-a-uuid']), cursorOf([1, 2, 3]), 'zzz']) {
         const res = await t.http.get('/api/v1/patients').query({ cursor }).set(lmt.auth);

@@ -323,15 +323,28 @@ export class ReferralsService {
     return referralView(row, principal, this.inviteLink);
   }
 
-  async events(principal: Principal, id: string): Promise<{ items: ReferralEventView[]; nextCursor: null }> {
+  /** The timeline, oldest first, keyset-paged on (occurredAt, id). */
+  async events(principal: Principal, id: string, query: { cursor?: string; limit?: number }): Promise<Page<ReferralEventView>> {
     const base = await this.visibleBase(principal, id, this.store.manager, 'referral.read_events');
+    const limit = query.limit ?? DEFAULT_PAGE_SIZE;
+    let after: { ts: string; id: string } | undefined;
+    if (query.cursor) {
+      const [ts, afterId] = decodeCursor(query.cursor, ['timestamp', 'uuid']);
+      after = { ts: ts as string, id: afterId as string };
+    }
+    const rows = await this.store.timelinePage(id, after, limit);
+    const page = rows.slice(0, limit);
     await this.audit.record({
       action: 'referral.read_events',
       resourceType: 'referral',
       resourceId: id,
       partyClinics: partyClinicsOf(base),
     });
-    return { items: timelineView(await this.store.timeline(id)), nextCursor: null };
+    const last = page[page.length - 1];
+    return {
+      items: timelineView(page.map((row) => row.event)),
+      nextCursor: rows.length > limit && last ? encodeCursor([last.cursorTs, last.event.id]) : null,
+    };
   }
 
   /**

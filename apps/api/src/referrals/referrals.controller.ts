@@ -162,11 +162,15 @@ export class ReferralsController {
     return withEtag(reply, await this.drafts.update(principal, id, body, parseIfMatch(ifMatch)));
   }
 
-  /** The referral's timeline, oldest event first. */
+  /** The referral's timeline, oldest event first (keyset-paged). */
   @Get(':id/events')
   @ApiProblems('validation_failed', 'not_found')
-  events(@CurrentPrincipal() principal: Principal, @Param('id', uuidParam) id: string): Promise<ReferralEventPageDto> {
-    return this.referrals.events(principal, id);
+  events(
+    @CurrentPrincipal() principal: Principal,
+    @Param('id', uuidParam) id: string,
+    @Query() query: PageQueryDto,
+  ): Promise<ReferralEventPageDto> {
+    return this.referrals.events(principal, id, query);
   }
 
   /** The conversation of a sent referral, oldest message first (keyset-paged). A draft has none: 409 for its sender side. */

@@ -700,8 +700,8 @@ export interface paths {
       cookie?: never;
     };
     /**
-     * The referral's timeline, oldest event first.
-     * @description The referral's timeline, oldest event first.
+     * The referral's timeline, oldest event first (keyset-paged).
+     * @description The referral's timeline, oldest event first (keyset-paged).
      */
     get: operations['ReferralsController_events'];
     put?: never;
@@ -4607,7 +4607,10 @@ export interface operations {
   };
   ReferralsController_events: {
     parameters: {
-      query?: never;
+      query?: {
+        cursor?: string;
+        limit?: number;
+      };
       header?: never;
       path: {
         id: string;

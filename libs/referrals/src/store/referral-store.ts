@@ -14,14 +14,14 @@ import {
   TERMINAL_STATUSES,
   type Transition,
 } from '../state-machine/referral-state-machine';
-import { draftEditSets, type ReferralDraftEdit, type ReferralInsert, referralInsert } from './columns';
+import { cursorTs, draftEditSets, type ReferralDraftEdit, type ReferralInsert, referralInsert } from './columns';
 import { progressInsert } from './progress-store';
 import {
   detailedReferralSelect,
+  EVENT_JSON,
+  type EventJson,
   referralListSelect,
   type ReferralRow,
-  type TimelineJson,
-  timelineJson,
   viewSelect,
 } from './referral-view';
 
@@ -227,14 +227,22 @@ export class ReferralStore {
     return row;
   }
 
-  /** The timeline of one referral, oldest first: call after an access check. */
-  async timeline(id: string): Promise<TimelineJson> {
-    const [{ timeline }] = await queryRows<{ timeline: TimelineJson }>(
+  /** A page of one referral's timeline, oldest first, keyset-paged on (occurred_at, id): call after an access check. */
+  timelinePage(
+    id: string,
+    after: { ts: string; id: string } | undefined,
+    limit: number,
+  ): Promise<{ event: EventJson; cursorTs: string }[]> {
+    const keyset = after
+      ? sql` AND (e.occurred_at, e.id) > (${sql.param(after.ts, 'timestamptz')}, ${sql.param(after.id, 'uuid')})`
+      : sql.empty;
+    return queryRows(
       this.db.manager,
-      sql`SELECT ${timelineJson(sql.param(id, 'uuid'))} AS timeline`,
+      sql`SELECT ${EVENT_JSON} AS event, ${cursorTs(sql`e.occurred_at`)} AS "cursorTs"
+         FROM referral_events e WHERE e.referral_id = ${sql.param(id, 'uuid')}${keyset}
+        ORDER BY e.occurred_at, e.id LIMIT ${sql.param(limit + 1, 'int')}`,
       PREPARED,
     );
-    return timeline;
   }
 
   /** Everything a create checks against the database, in one round trip. The patient must be the caller's clinic's. */

@@ -63,12 +63,14 @@ export function timelineJson(referralId: Sql, pendingEvents?: Sql): Sql {
   const pending = pendingEvents
     ? sql` UNION ALL SELECT ${EVENT_COLUMNS} FROM ${pendingEvents} WHERE referral_id = ${referralId}`
     : sql.empty;
-  return sql`(SELECT coalesce(json_agg(json_build_object(
-             'id', e.id, 'referralId', e.referral_id, 'type', e.type, 'fromStatus', e.from_status, 'toStatus', e.to_status,
-             'actorId', e.actor_id, 'reason', e.reason, 'note', e.note, 'data', e.data, 'occurredAt', e.occurred_at::text
-           ) ORDER BY e.occurred_at, e.id), '[]')
+  return sql`(SELECT coalesce(json_agg(${EVENT_JSON} ORDER BY e.occurred_at, e.id), '[]')
       FROM (SELECT ${EVENT_COLUMNS} FROM referral_events WHERE referral_id = ${referralId}${pending}) e)`;
 }
+
+/** One timeline event `e` as the JSON the view reads (see {@link timelineJson}). */
+export const EVENT_JSON = sql`json_build_object(
+             'id', e.id, 'referralId', e.referral_id, 'type', e.type, 'fromStatus', e.from_status, 'toStatus', e.to_status,
+             'actorId', e.actor_id, 'reason', e.reason, 'note', e.note, 'data', e.data, 'occurredAt', e.occurred_at::text)`;
 
 const ATTACHMENTS_JSON = sql`(SELECT coalesce(json_agg(json_build_object(
              'id', a.id, 'referralId', a.referral_id, 'fileName', a.file_name, 'contentType', a.content_type,
@@ -93,7 +95,7 @@ export function detailedReferralSelect(source: Sql = sql`referrals`, pendingEven
 }
 
 /** A timeline event or attachment as the JSON above builds it: the view's shape, timestamps as PostgreSQL text. */
-type EventJson = Omit<ReferralEventView, 'occurredAt'> & { occurredAt: string };
+export type EventJson = Omit<ReferralEventView, 'occurredAt'> & { occurredAt: string };
 export type TimelineJson = EventJson[];
 type AttachmentJson = Omit<AttachmentView, 'createdAt'> & { createdAt: string };
 
