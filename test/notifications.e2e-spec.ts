@@ -127,7 +127,15 @@ describe('notifications', () => {
     // The recipient's email for "sent" arrives; the sender (opted out) gets none for "accepted".
     await eventually(() => smtp.messages.find((m) => m.to.includes(pt.email) && m.raw.includes(referral.id)), 'recipient email');
     expect(smtp.messages.filter((m) => m.to.includes(lmt.email) && m.raw.includes(referral.id))).toHaveLength(0);
-    await t.http.put('/api/v1/me/notification-preferences').set(lmt.auth).send({ email: true }).expect(200);
+    // What GET answers can be sent back as it is (inApp only as true).
+    const back = await t.http
+      .put('/api/v1/me/notification-preferences')
+      .set(lmt.auth)
+      .send({ ...prefs.body, email: true })
+      .expect(200);
+    expect(back.body).toEqual({ inApp: true, email: true, emailAvailable: true });
+    const off = await t.http.put('/api/v1/me/notification-preferences').set(lmt.auth).send({ email: true, inApp: false });
+    expect([off.status, off.body.errors?.[0]?.field]).toEqual([400, 'inApp']);
   });
 
   it('tells the sender a rescheduled appointment moved (not removed)', async () => {

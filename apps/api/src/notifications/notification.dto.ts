@@ -1,5 +1,5 @@
 import { Transform } from 'class-transformer';
-import { ArrayMaxSize, ArrayMinSize, ArrayUnique, IsBoolean, IsIn, IsOptional, IsUrl, MaxLength } from 'class-validator';
+import { ArrayMaxSize, ArrayMinSize, ArrayUnique, Equals, IsBoolean, IsIn, IsOptional, IsUrl, MaxLength } from 'class-validator';
 import { WEBHOOK_EVENT_TYPES } from '@referloop/notifications';
 import { PageQueryDto, queryBoolean } from '../http/page-query.dto';
 
@@ -36,9 +36,19 @@ export class PreferencesDto {
   emailAvailable: boolean;
 }
 
+/** What GET answers may be sent back as it is: `inApp` (only `true`) and `emailAvailable` (set by the deployment) change nothing. */
 export class UpdatePreferencesDto {
   @IsBoolean()
   email: boolean;
+
+  @IsOptional()
+  @Equals(true, { message: 'must be true: in-app notifications cannot be turned off' })
+  inApp?: true;
+
+  /** Read only: whether this deployment sends email at all. */
+  @IsOptional()
+  @IsBoolean()
+  emailAvailable?: boolean;
 }
 
 export class CreateWebhookDto {

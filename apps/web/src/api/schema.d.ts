@@ -2261,6 +2261,9 @@ export interface components {
     };
     UpdatePreferencesDto: {
       email: boolean;
+      inApp?: boolean;
+      /** @description Read only: whether this deployment sends email at all. */
+      emailAvailable?: boolean;
     };
     CreateWebhookDto: {
       /**
