@@ -1,6 +1,5 @@
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, realpathSync, rmSync, statSync, unlinkSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { Client } from 'pg';
@@ -8,6 +7,7 @@ import { clinicPayload, PASSWORD, practitionerPayload, uniqueEmail } from '@refe
 import { createPostgresBackend, withBackend } from 'bullmq';
 import request from 'supertest';
 import { actOk, createPatient, createReferral, injuryReferralBody } from './support/referral-helpers';
+import { freePort } from './support/processes';
 import { eventually } from './support/sinks';
 import { addPractitioner, registerClinic } from './support/test-app';
 
@@ -21,17 +21,6 @@ const BOOT_TIMEOUT_MS = 60_000;
 // From libs/database/src/embedded-postgres.ts and the default QUEUE_PREFIX.
 const EMBEDDED = { user: 'referloop', database: 'referloop', queueSchema: 'referloop' };
 const AS_ROOT = process.getuid?.() === 0;
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() => (typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port'))));
-    });
-  });
-}
 
 /** Pids of processes whose command line names the data folder (the embedded postgres server). */
 function processesUsing(dir: string): number[] {

@@ -1,5 +1,5 @@
 import { type ChildProcess, spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -34,17 +34,38 @@ async function settlesWithin(promise: Promise<unknown>, ms: number): Promise<boo
   }
 }
 
-/** A TCP port nobody listens on right now (on the loopback interface). */
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
+/**
+ * Ports for the servers tests start: just below the kernel's ephemeral range (where `listen(0)`
+ * and every outgoing connection take theirs), so a connection opened by a parallel test cannot take
+ * the port between the probe below and the server's own listen (it did: EADDRINUSE in CI).
+ */
+function testPortRange(): { from: number; to: number } {
+  let ephemeralFrom = 32_768;
+  try {
+    ephemeralFrom =
+      Number(readFileSync('/proc/sys/net/ipv4/ip_local_port_range', 'utf8').trim().split(/\s+/)[0]) || ephemeralFrom;
+  } catch {
+    // not Linux: the usual default
+  }
+  return { from: Math.max(1_024, ephemeralFrom - 12_000), to: ephemeralFrom };
+}
+
+function canListen(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
     const probe = createServer();
-    probe.on('error', reject);
-    probe.listen(0, HOST, () => {
-      const address = probe.address();
-      const port = typeof address === 'object' && address ? address.port : 0;
-      probe.close(() => resolve(port));
-    });
+    probe.once('error', () => resolve(false));
+    probe.listen(port, HOST, () => probe.close(() => resolve(true)));
   });
+}
+
+/** A TCP port nobody listens on right now (on the loopback interface), outside the ephemeral range. */
+export async function freePort(): Promise<number> {
+  const { from, to } = testPortRange();
+  for (let attempt = 0; attempt < 100; attempt++) {
+    const port = from + Math.floor(Math.random() * (to - from));
+    if (await canListen(port)) return port;
+  }
+  throw new Error(`no free port in ${from}–${to}`);
 }
 
 export interface Exit {
