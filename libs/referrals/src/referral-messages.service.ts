@@ -3,11 +3,11 @@ import {
   AppError,
   Clock,
   DEFAULT_PAGE_SIZE,
-  decodeCursor,
-  encodeCursor,
+  decodeTimestampKeyset,
   notFound,
   type Page,
   type Principal,
+  toPage,
 } from '@referloop/common';
 import { AuditLog } from '@referloop/identity';
 import { partiesOf, partyClinicsOf } from './referral-access';
@@ -55,24 +55,14 @@ export class ReferralMessagesService {
     const base = await this.referrals.visibleBase(principal, id, this.referralStore.manager, 'referral.read_messages');
     this.assertSent(base.sentAt, base.status, partiesOf(principal, base));
     const limit = query.limit ?? DEFAULT_PAGE_SIZE;
-    let after: { ts: string; id: string } | undefined;
-    if (query.cursor) {
-      const [ts, afterId] = decodeCursor(query.cursor, ['timestamp', 'uuid']);
-      after = { ts: ts as string, id: afterId as string };
-    }
-    const rows = await this.store.messages(id, after, limit);
-    const page = rows.slice(0, limit);
+    const rows = await this.store.messages(id, decodeTimestampKeyset(query.cursor), limit);
     await this.audit.record({
       action: 'referral.read_messages',
       resourceType: 'referral',
       resourceId: id,
       partyClinics: partyClinicsOf(base),
     });
-    const last = page[page.length - 1];
-    return {
-      items: page.map(messageView),
-      nextCursor: rows.length > limit && last ? encodeCursor([last.cursorTs, last.id]) : null,
-    };
+    return toPage(rows, limit, messageView, (row) => [row.cursorTs, row.id]);
   }
 
   /**

@@ -5,6 +5,7 @@ import {
   Clock,
   DEFAULT_PAGE_SIZE,
   decodeCursor,
+  decodeTimestampKeyset,
   encodeCursor,
   isClinicAdmin,
   notFound,
@@ -13,6 +14,7 @@ import {
   type ReferralKind,
   type PractitionerRole,
   type Role,
+  toPage,
 } from '@referloop/common';
 import { APP_CONFIG, type AppConfig } from '@referloop/config';
 import { AuditLog, ClinicScope, referralInviteToken, referralInviteUrl, sha256, todayIso } from '@referloop/identity';
@@ -42,7 +44,7 @@ import {
 } from './state-machine/referral-state-machine';
 import { inputColumns, type ReferralInputColumns } from './store/columns';
 import { type BaseRow, type CreateFacts, type ReferralBox, ReferralStore } from './store/referral-store';
-import { type InviteLink, referralView, timelineView } from './store/referral-view';
+import { eventView, type InviteLink, referralView } from './store/referral-view';
 
 export type { BaseRow, ReferralBox };
 
@@ -273,9 +275,8 @@ export class ReferralsService {
     if (query.cursor && byPriority) {
       const [rank, ts, id] = decodeCursor(query.cursor, ['number', 'timestamp', 'uuid']);
       after = { rank: rank as number, ts: ts as string, id: id as string };
-    } else if (query.cursor) {
-      const [ts, id] = decodeCursor(query.cursor, ['timestamp', 'uuid']);
-      after = { ts: ts as string, id: id as string };
+    } else {
+      after = decodeTimestampKeyset(query.cursor);
     }
     const rows = await this.store.box(ClinicScope.of(principal), {
       box: box === 'clinic' ? undefined : box,
@@ -327,24 +328,19 @@ export class ReferralsService {
   async events(principal: Principal, id: string, query: { cursor?: string; limit?: number }): Promise<Page<ReferralEventView>> {
     const base = await this.visibleBase(principal, id, this.store.manager, 'referral.read_events');
     const limit = query.limit ?? DEFAULT_PAGE_SIZE;
-    let after: { ts: string; id: string } | undefined;
-    if (query.cursor) {
-      const [ts, afterId] = decodeCursor(query.cursor, ['timestamp', 'uuid']);
-      after = { ts: ts as string, id: afterId as string };
-    }
-    const rows = await this.store.timelinePage(id, after, limit);
-    const page = rows.slice(0, limit);
+    const rows = await this.store.timelinePage(id, decodeTimestampKeyset(query.cursor), limit);
     await this.audit.record({
       action: 'referral.read_events',
       resourceType: 'referral',
       resourceId: id,
       partyClinics: partyClinicsOf(base),
     });
-    const last = page[page.length - 1];
-    return {
-      items: timelineView(page.map((row) => row.event)),
-      nextCursor: rows.length > limit && last ? encodeCursor([last.cursorTs, last.event.id]) : null,
-    };
+    return toPage(
+      rows,
+      limit,
+      (row) => eventView(row.event),
+      (row) => [row.cursorTs, row.event.id],
+    );
   }
 
   /**
@@ -421,12 +417,7 @@ export class ReferralsService {
   async unowned(principal: Principal, query: { cursor?: string; limit?: number }): Promise<Page<ReferralView>> {
     if (!isClinicAdmin(principal)) throw new AppError('forbidden', 'Only an admin of the clinic may see its unowned referrals');
     const limit = query.limit ?? DEFAULT_PAGE_SIZE;
-    let after: { ts: string; id: string } | undefined;
-    if (query.cursor) {
-      const [ts, id] = decodeCursor(query.cursor, ['timestamp', 'uuid']);
-      after = { ts: ts as string, id: id as string };
-    }
-    const rows = await this.store.unowned(ClinicScope.of(principal), after, limit);
+    const rows = await this.store.unowned(ClinicScope.of(principal), decodeTimestampKeyset(query.cursor), limit);
     const page = rows.slice(0, limit);
     await this.audit.record({ action: 'referral.list_unowned', resourceType: 'referral', details: { count: page.length } });
     const last = page[page.length - 1];

@@ -50,6 +50,13 @@ export function decodeCursor(cursor: string, parts: number | readonly CursorPart
   throw AppError.validation([{ field: 'cursor', message: 'cursor is not valid' }]);
 }
 
+/** The position a `[timestamp, id]` cursor names (the usual keyset of the lists), or undefined without a cursor. */
+export function decodeTimestampKeyset(cursor: string | undefined): { ts: string; id: string } | undefined {
+  if (!cursor) return undefined;
+  const [ts, id] = decodeCursor(cursor, ['timestamp', 'uuid']) as [string, string];
+  return { ts, id };
+}
+
 /** Builds a page from `limit + 1` fetched rows: the extra row only says another page exists. */
 export function toPage<R, T>(rows: R[], limit: number, map: (row: R) => T, key: (row: R) => (string | number)[]): Page<T> {
   const hasMore = rows.length > limit;

@@ -53,6 +53,11 @@ export function referralListSelect(userId: string): Sql {
 
 const EVENT_COLUMNS = sql`id, referral_id, type, from_status, to_status, actor_id, reason, note, data, occurred_at`;
 
+/** One timeline event `e` as the JSON the view reads (see {@link timelineJson}). */
+export const EVENT_JSON = sql`json_build_object(
+             'id', e.id, 'referralId', e.referral_id, 'type', e.type, 'fromStatus', e.from_status, 'toStatus', e.to_status,
+             'actorId', e.actor_id, 'reason', e.reason, 'note', e.note, 'data', e.data, 'occurredAt', e.occurred_at::text)`;
+
 /**
  * The timeline of the referral `referralId` (an SQL expression) as a JSON array, oldest first.
  * `pendingEvents` names a CTE of events inserted by the same statement, which its snapshot does
@@ -66,11 +71,6 @@ export function timelineJson(referralId: Sql, pendingEvents?: Sql): Sql {
   return sql`(SELECT coalesce(json_agg(${EVENT_JSON} ORDER BY e.occurred_at, e.id), '[]')
       FROM (SELECT ${EVENT_COLUMNS} FROM referral_events WHERE referral_id = ${referralId}${pending}) e)`;
 }
-
-/** One timeline event `e` as the JSON the view reads (see {@link timelineJson}). */
-export const EVENT_JSON = sql`json_build_object(
-             'id', e.id, 'referralId', e.referral_id, 'type', e.type, 'fromStatus', e.from_status, 'toStatus', e.to_status,
-             'actorId', e.actor_id, 'reason', e.reason, 'note', e.note, 'data', e.data, 'occurredAt', e.occurred_at::text)`;
 
 const ATTACHMENTS_JSON = sql`(SELECT coalesce(json_agg(json_build_object(
              'id', a.id, 'referralId', a.referral_id, 'fileName', a.file_name, 'contentType', a.content_type,
@@ -102,8 +102,9 @@ type AttachmentJson = Omit<AttachmentView, 'createdAt'> & { createdAt: string };
 const parseTimestamptz = types.getTypeParser(types.builtins.TIMESTAMPTZ) as (text: string) => Date;
 const isoTimestamp = (pgText: string): string => parseTimestamptz(pgText).toISOString();
 
-export function timelineView(events: TimelineJson): ReferralEventView[] {
-  return events.map((e) => ({ ...e, occurredAt: isoTimestamp(e.occurredAt) }));
+/** A timeline event as the caller sees it (an ISO timestamp). */
+export function eventView(event: EventJson): ReferralEventView {
+  return { ...event, occurredAt: isoTimestamp(event.occurredAt) };
 }
 
 /** Outcomes stored before the measures existed read with empty measures. */
@@ -178,7 +179,7 @@ export function referralView(row: ReferralRow, principal: Principal, inviteLink:
     };
   }
   if (row.unreadCount !== undefined) view.unreadCount = row.unreadCount;
-  if (row.timeline) view.timeline = timelineView(row.timeline);
+  if (row.timeline) view.timeline = row.timeline.map(eventView);
   if (row.progress) view.progress = row.progress;
   if (row.attachments) view.attachments = row.attachments.map((a) => ({ ...a, createdAt: isoTimestamp(a.createdAt) }));
   return view;
