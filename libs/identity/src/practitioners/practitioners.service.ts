@@ -206,22 +206,21 @@ export class PractitionersService {
       bio: patch.bio,
       isAdmin: patch.isAdmin,
     };
-    const ownLicenceChange = patch.licence !== undefined && principal.userId === id && !sameLicence(target, patch.licence);
-    // Another admin attests a licence change; only a practice with no other active admin (a solo
-    // practitioner) records its own, and the licence then names them as the one who attested it.
-    if (ownLicenceChange && admin && (await this.users.hasAnotherActiveAdmin(scope, id))) {
-      throw new AppError('forbidden', 'Your licence is changed by another admin of the clinic, who attests it');
-    }
-    if (patch.licence && admin && (principal.userId !== id || ownLicenceChange)) {
+    const own = principal.userId === id;
+    // A practitioner may send their own licence back unchanged (a whole-profile form): no change.
+    if (patch.licence && !(own && sameLicence(target, patch.licence))) {
+      if (!admin) throw new AppError('forbidden', 'A licence is changed by an admin of the clinic, who attests it');
+      // Another admin attests it; only a practice with no other active admin (a solo practitioner)
+      // records its own, and the licence then names them as the one who attested it.
+      if (own && (await this.users.hasAnotherActiveAdmin(scope, id))) {
+        throw new AppError('forbidden', 'Your licence is changed by another admin of the clinic, who attests it');
+      }
       // Recorded by the clinic's admin, who checked it: that is the attestation, and it is theirs.
       changes.licenceNumber = patch.licence.number;
       changes.licenceRegion = patch.licence.region;
       changes.licenceExpiresOn = patch.licence.expiresOn;
       changes.licenceVerifiedAt = now;
       changes.licenceVerifiedBy = principal.userId;
-    } else if (patch.licence && !sameLicence(target, patch.licence)) {
-      // A practitioner may send their licence back unchanged (a whole-profile form), never change it.
-      throw new AppError('forbidden', 'A licence is changed by an admin of the clinic, who attests it');
     }
     if (Object.values(changes).every((value) => value === undefined)) return userView(target, { now, withEmail: true });
     const updated = await this.db.transaction(async (tx) => {
