@@ -424,6 +424,22 @@ describe('admin rights and invitations', () => {
         .expect(201);
     });
 
+    it('withdraws the invitation of someone deactivated before joining; inviting them again brings them back', async () => {
+      const invited = await invite(clinic, { fullName: 'Uma Withdrawn' }).expect(201);
+      const [item] = (await listed(clinic)).filter((i) => i.email === invited.body.email);
+      await t.http.post(`/api/v1/practitioners/${invited.body.id}/deactivate`).set(clinic.admin.auth).expect(200);
+      expect((await listed(clinic)).find((i) => i.id === item.id)?.status).toBe('revoked');
+      // No link that cannot work: neither the old one nor a re-sent one.
+      expectProblem(await acceptInvitation(t.http, invited.body.invitation.token), 400, 'invitation_invalid');
+      expectProblem(await t.http.post(`/api/v1/invitations/${item.id}/resend`).set(clinic.admin.auth), 409, 'invalid_transition');
+
+      const again = await invite(clinic, { email: invited.body.email }).expect(201);
+      expect(again.body).toMatchObject({ id: invited.body.id, status: 'invited' });
+      expect((await listed(clinic)).find((i) => i.id === item.id)?.status).toBe('pending');
+      const joined = await acceptInvitation(t.http, again.body.invitation.token).expect(200);
+      expect(joined.body.user).toMatchObject({ id: invited.body.id, status: 'active' });
+    });
+
     it('answers 404 for another clinic’s invitation and 403 to a practitioner', async () => {
       const invited = await invite(clinic).expect(201);
       const [item] = (await listed(clinic)).filter((i) => i.email === invited.body.email);

@@ -6,7 +6,7 @@ const ID = '00000000-0000-4000-8000-000000000001';
 
 describe('invitationStatus', () => {
   const now = new Date('2030-01-10T12:00:00Z');
-  const open = { acceptedAt: null, revokedAt: null, expiresAt: new Date('2030-01-11T00:00:00Z') };
+  const open = { acceptedAt: null, revokedAt: null, expiresAt: new Date('2030-01-11T00:00:00Z'), inviteeDeactivated: false };
 
   it('is pending until it expires, then expired', () => {
     expect(invitationStatus(open, now)).toBe('pending');
@@ -16,6 +16,11 @@ describe('invitationStatus', () => {
   it('says accepted or revoked whatever the expiry', () => {
     expect(invitationStatus({ ...open, acceptedAt: now, expiresAt: new Date(0) }, now)).toBe('accepted');
     expect(invitationStatus({ ...open, revokedAt: now, expiresAt: new Date(0) }, now)).toBe('revoked');
+  });
+
+  it('says revoked while the invitee is deactivated, and accepted once they joined', () => {
+    expect(invitationStatus({ ...open, inviteeDeactivated: true }, now)).toBe('revoked');
+    expect(invitationStatus({ ...open, inviteeDeactivated: true, acceptedAt: now }, now)).toBe('accepted');
   });
 });
 

@@ -8,7 +8,7 @@ import { DataSource, type EntityManager } from 'typeorm';
 import { invitationToken, invitationUrl, sha256 } from '../auth/secret-token';
 import type { InvitationEntity } from '../entities/invitation.entity';
 import type { PractitionerInput } from '../inputs';
-import { type InvitationRow, InvitationsStore } from '../store/invitations.store';
+import { type InvitationRow, InvitationsStore, type OwnInvitationRow } from '../store/invitations.store';
 import { type UserRow, UsersStore } from '../store/users.store';
 import { ClinicScope } from '../tenancy/clinic-scope';
 import { type UserView, userView } from '../views';
@@ -36,11 +36,12 @@ export interface InvitationView {
 }
 
 export function invitationStatus(
-  i: Pick<InvitationEntity, 'acceptedAt' | 'revokedAt' | 'expiresAt'>,
+  i: Pick<OwnInvitationRow, 'acceptedAt' | 'revokedAt' | 'expiresAt' | 'inviteeDeactivated'>,
   now: Date,
 ): InvitationStatus {
   if (i.acceptedAt) return 'accepted';
-  if (i.revokedAt) return 'revoked';
+  // Deactivating someone who has not joined withdraws their invitation (reactivating restores it).
+  if (i.revokedAt || i.inviteeDeactivated) return 'revoked';
   return i.expiresAt.getTime() <= now.getTime() ? 'expired' : 'pending';
 }
 
@@ -110,7 +111,8 @@ export class InvitationsService {
     let user: UserRow;
     let invitation: Invitation;
     if (existing) {
-      user = (await this.users.updateOwn(scope, existing.id, profile, now, tx)) as UserRow;
+      // Inviting again someone deactivated before they joined brings them back.
+      user = (await this.users.updateOwn(scope, existing.id, { ...profile, deactivatedAt: null }, now, tx)) as UserRow;
       const open = await this.invitations.lockOpenOf(scope, tx, user.id);
       invitation = open
         ? await this.reissue(scope, tx, open, linkBase, { fullName: user.fullName, role: input.role })
@@ -153,8 +155,8 @@ export class InvitationsService {
     const scope = ClinicScope.of(principal);
     return this.db.transaction(async (tx) => {
       const row = await this.lockOwn(scope, tx, id);
-      if (row.acceptedAt || row.revokedAt || !row.userId) {
-        const status = invitationStatus(row, this.clock.now());
+      const status = invitationStatus(row, this.clock.now());
+      if (status === 'accepted' || status === 'revoked' || !row.userId) {
         throw new AppError('invalid_transition', `This invitation was ${status}; invite the person again instead`, {
           currentStatus: status,
           allowedActions: [],
@@ -186,7 +188,7 @@ export class InvitationsService {
     });
   }
 
-  private async lockOwn(scope: ClinicScope, tx: EntityManager, id: string): Promise<InvitationRow> {
+  private async lockOwn(scope: ClinicScope, tx: EntityManager, id: string): Promise<OwnInvitationRow> {
     const row = await this.invitations.lockOwn(scope, tx, id);
     if (!row) throw new AppError('not_found', 'The invitation was not found');
     return row;

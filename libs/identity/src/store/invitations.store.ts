@@ -8,9 +8,12 @@ import type { ClinicScope } from '../tenancy/clinic-scope';
 /** An invitation row, columns aliased to the entity's property names. */
 export type InvitationRow = Omit<InvitationEntity, never>;
 
+/** What an admin sees of an invitation: its row and whether the invitee was deactivated meanwhile. */
+export type OwnInvitationRow = InvitationRow & { inviteeDeactivated: boolean };
+
 export type InvitationListRow = Pick<
-  InvitationEntity,
-  'id' | 'email' | 'fullName' | 'role' | 'acceptedAt' | 'revokedAt' | 'expiresAt' | 'createdAt'
+  OwnInvitationRow,
+  'id' | 'email' | 'fullName' | 'role' | 'acceptedAt' | 'revokedAt' | 'expiresAt' | 'createdAt' | 'inviteeDeactivated'
 > & { cursorTs: string };
 
 /** A new or re-issued link: its token's hash and version, where it points, until when. */
@@ -24,6 +27,9 @@ export interface InvitationLink {
 const INVITATION_COLUMNS = sql`i.id, i.clinic_id AS "clinicId", i.user_id AS "userId", i.email, i.full_name AS "fullName", i.role,
   i.token_hash AS "tokenHash", i.token_version AS "tokenVersion", i.link_base AS "linkBase", i.expires_at AS "expiresAt",
   i.accepted_at AS "acceptedAt", i.revoked_at AS "revokedAt", i.created_at AS "createdAt"`;
+
+/** An admin may deactivate someone before they join: their link then no longer works. */
+const INVITEE_DEACTIVATED = sql`EXISTS (SELECT 1 FROM users u WHERE u.id = i.user_id AND u.deactivated_at IS NOT NULL) AS "inviteeDeactivated"`;
 
 /** The outbox row that has the worker email an invitation's link (ids only), for each row of the CTE `invitation`. */
 const emailLink = (eventType: string, invitationId: string, tokenVersion: number) =>
@@ -46,7 +52,7 @@ export class InvitationsStore {
     return queryRows<InvitationListRow>(
       this.db.manager,
       sql`SELECT i.id, i.email, i.full_name AS "fullName", i.role, i.accepted_at AS "acceptedAt", i.revoked_at AS "revokedAt",
-                 i.expires_at AS "expiresAt", i.created_at AS "createdAt",
+                 i.expires_at AS "expiresAt", i.created_at AS "createdAt", ${INVITEE_DEACTIVATED},
                  ${cursorTimestamp(sql`i.created_at`)} AS "cursorTs"
             FROM invitations i WHERE ${scope.owns(sql`i.clinic_id`)} ${after}
            ORDER BY i.created_at DESC, i.id DESC LIMIT ${page.limit}`,
@@ -54,10 +60,10 @@ export class InvitationsStore {
   }
 
   /** An invitation of the caller's clinic, locked for the transaction. */
-  async lockOwn(scope: ClinicScope, manager: EntityManager, id: string): Promise<InvitationRow | null> {
-    const [row] = await queryRows<InvitationRow>(
+  async lockOwn(scope: ClinicScope, manager: EntityManager, id: string): Promise<OwnInvitationRow | null> {
+    const [row] = await queryRows<OwnInvitationRow>(
       manager,
-      sql`SELECT ${INVITATION_COLUMNS} FROM invitations i
+      sql`SELECT ${INVITATION_COLUMNS}, ${INVITEE_DEACTIVATED} FROM invitations i
            WHERE i.id = ${sql.param(id, 'uuid')} AND ${scope.owns(sql`i.clinic_id`)} FOR UPDATE`,
     );
     return row ?? null;
