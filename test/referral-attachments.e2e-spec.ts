@@ -162,6 +162,27 @@ describe('referral attachments', () => {
     expect(await countRows(sql, 'referral_attachments', 'referral_id = $1', [draft.id])).toBe(0);
   });
 
+  it.each([
+    ['no boundary', 'multipart/form-data', 'xx'],
+    ['a body that is not multipart', 'multipart/form-data; boundary=zz', 'xx'],
+    [
+      'a part cut short',
+      'multipart/form-data; boundary=zz',
+      '--zz\r\nContent-Disposition: form-data; name="file"; filename="a.pdf"\r\n\r\n%PDF-1.4',
+    ],
+    ['a broken part header', 'multipart/form-data; boundary=zz', '--zz\r\nContent-Disposition\r\n\r\nx\r\n--zz--\r\n'],
+  ])('answers a malformed multipart body (%s) with 400 naming file, storing nothing', async (_label, contentType, body) => {
+    const draft = await newDraft();
+    const res = await t.http
+      .post(`/api/v1/referrals/${draft.id}/attachments`)
+      .set(lmt.auth)
+      .set('content-type', contentType)
+      .send(body);
+    expectProblem(res, 400, 'validation_failed');
+    expect(res.body.errors).toEqual([expect.objectContaining({ field: 'file' })]);
+    expect(await countRows(sql, 'referral_attachments', 'referral_id = $1', [draft.id])).toBe(0);
+  });
+
   it('keeps a hostile file name printable and never uses it as a path', async () => {
     const draft = await newDraft();
     const res = await upload(lmt, draft.id, PDF, '../../etc/"passwd".pdf');
@@ -254,6 +275,38 @@ describe('referral attachments', () => {
     const got = await download(pt, draft.id, att.id);
     expect(got.status).toBe(200);
     expect(Buffer.compare(got.body as Buffer, JPEG)).toBe(0);
+  });
+
+  it('counts a document as added after sending when its upload waited on the send (not by when the upload began)', async () => {
+    const draft = await newDraft();
+    // The send holds the referral's lock while it commits; the upload begins before and waits for it.
+    const sender = new Client({ connectionString: t.database.url });
+    await sender.connect();
+    try {
+      await sender.query('BEGIN');
+      await sender.query('SELECT 1 FROM referrals WHERE id = $1 FOR UPDATE', [draft.id]);
+      const uploading = upload(lmt, draft.id, PDF, 'late.pdf').then((res) => res);
+      for (let i = 0; ; i += 1) {
+        const { rows } = await sql.query(
+          `SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'`,
+        );
+        if (rows[0].n > 0) break;
+        if (i > 200) throw new Error('the upload never waited on the lock');
+        await new Promise((resolve) => setTimeout(resolve, 10));
+      }
+      await sender.query(
+        `UPDATE referrals SET status = 'sent', sent_at = clock_timestamp(), version = version + 1 WHERE id = $1`,
+        [draft.id],
+      );
+      await sender.query('COMMIT');
+      const res = await uploading;
+      expect(res.status).toBe(201);
+      expect(res.body.addedAfterSend).toBe(true);
+    } finally {
+      await sender.end();
+    }
+    const detail = await t.http.get(`/api/v1/referrals/${draft.id}`).set(lmt.auth).expect(200);
+    expect(detail.body.attachments).toEqual([expect.objectContaining({ fileName: 'late.pdf', addedAfterSend: true })]);
   });
 
   it('a cancelled draft takes no more documents (409 invalid_transition), like any referral that has ended', async () => {

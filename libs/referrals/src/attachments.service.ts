@@ -109,7 +109,15 @@ export class AttachmentsService {
       const now = this.clock.now();
       const row = await this.store.insertAttachment(
         tx,
-        { referralId, fileName: storedName, contentType, content, sha256, uploadedBy: principal.userId },
+        {
+          referralId,
+          fileName: storedName,
+          contentType,
+          content,
+          sha256,
+          uploadedBy: principal.userId,
+          addedAfterSend: afterSend,
+        },
         now,
       );
       // After sending, the timeline shows it (`document_added`) and the other side is told (outbox).

@@ -19,6 +19,7 @@ import { CurrentPrincipal } from '../auth/auth.decorators';
 import { MultipartBody } from '../http/bodyless-route.guard';
 import { ApiProblems } from '../http/api-problems.decorator';
 import { PageQueryDto } from '../http/page-query.dto';
+import { uploadedFile } from '../http/uploaded-file';
 import { uuidParam } from '../http/uuid-param';
 import {
   AttachmentDto,
@@ -219,12 +220,8 @@ export class ReferralsController {
     @Param('id', uuidParam) id: string,
     @Req() request: FastifyRequest,
   ): Promise<AttachmentDto> {
-    if (!request.isMultipart())
-      throw new AppError('unsupported_media_type', 'Send the file as multipart/form-data, field "file"');
-    const part = await request.file({ limits: { fileSize: MAX_ATTACHMENT_BYTES, files: 1 } });
-    if (!part || part.fieldname !== 'file') throw AppError.validation([{ field: 'file', message: 'is required' }]);
-    const content = await part.toBuffer();
-    return this.attachments.upload(principal, id, part.filename, content);
+    const { fileName, content } = await uploadedFile(request, MAX_ATTACHMENT_BYTES);
+    return this.attachments.upload(principal, id, fileName, content);
   }
 
   /** Downloads an attachment, named with the extension of its content. */

@@ -22,6 +22,7 @@ import { EmergencyAdvice1764261000000 } from './1764261000000-EmergencyAdvice';
 import { SessionAccessChanges1764262000000 } from './1764262000000-SessionAccessChanges';
 import { TimerSweepIndexes1764263000000 } from './1764263000000-TimerSweepIndexes';
 import { RelayFansOut1764264000000 } from './1764264000000-RelayFansOut';
+import { AttachmentAddedAfterSend1764265000000 } from './1764265000000-AttachmentAddedAfterSend';
 
 /** Every migration, in order. Listed explicitly: glob paths break in a Nest monorepo build. */
 export const MIGRATIONS = [
@@ -49,4 +50,5 @@ export const MIGRATIONS = [
   SessionAccessChanges1764262000000,
   TimerSweepIndexes1764263000000,
   RelayFansOut1764264000000,
+  AttachmentAddedAfterSend1764265000000,
 ];

@@ -32,4 +32,8 @@ export class AttachmentEntity {
 
   @CreateDateColumn({ name: 'created_at', type: 'timestamptz' })
   createdAt: Date;
+
+  /** Added after the referral was sent (decided by the upload under the referral's lock). */
+  @Column({ name: 'added_after_send', type: 'boolean', default: false })
+  addedAfterSend: boolean;
 }

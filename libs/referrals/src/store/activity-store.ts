@@ -136,15 +136,23 @@ export class ReferralActivityStore {
   /** Stores an attachment and moves the referral's `updated_at` to `now` (the Clock's). */
   async insertAttachment(
     tx: EntityManager,
-    a: { referralId: string; fileName: string; contentType: string; content: Buffer; sha256: string; uploadedBy: string },
+    a: {
+      referralId: string;
+      fileName: string;
+      contentType: string;
+      content: Buffer;
+      sha256: string;
+      uploadedBy: string;
+      addedAfterSend: boolean;
+    },
     now: Date,
   ): Promise<{ id: string; createdAt: Date }> {
     const [row] = await queryRows<{ id: string; createdAt: Date }>(
       tx,
       sql`WITH touched AS (UPDATE referrals SET updated_at = ${sql.param(now, 'timestamptz')} WHERE id = ${sql.param(a.referralId, 'uuid')})
-          INSERT INTO referral_attachments (referral_id, file_name, content_type, size_bytes, sha256, content, uploaded_by)
+          INSERT INTO referral_attachments (referral_id, file_name, content_type, size_bytes, sha256, content, uploaded_by, added_after_send, created_at)
           VALUES (${sql.param(a.referralId, 'uuid')}, ${a.fileName}, ${a.contentType}, ${sql.param(a.content.length, 'int')}, ${a.sha256},
-                  ${a.content}, ${sql.param(a.uploadedBy, 'uuid')})
+                  ${a.content}, ${sql.param(a.uploadedBy, 'uuid')}, ${sql.param(a.addedAfterSend, 'boolean')}, ${sql.param(now, 'timestamptz')})
           RETURNING id, created_at AS "createdAt"`,
     );
     return row;
