@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 import { clinicPayload, isoDateFrom, PASSWORD, practitionerPayload, uniqueEmail } from '@referloop/testing';
 import { Client } from 'pg';
@@ -119,6 +119,36 @@ describe('what the API and the worker log', () => {
       expect(value.length).toBeGreaterThan(20);
       expect(countInLogs(value)).toBe(0);
     }
+  });
+
+  it('never writes the access token of an upload, which the multipart parser logs with its headers at trace', async () => {
+    const token = clinic.admin.accessToken;
+    await t.http
+      .post(`/api/v1/referrals/${randomUUID()}/attachments`)
+      .set(clinic.admin.auth)
+      .attach('file', Buffer.from('%PDF-1.4\n'), 'a.pdf')
+      .expect(404);
+    // Positive control: the parser's line with the request headers is there.
+    expect(logLines().some((l) => typeof l.busboyOptions === 'object')).toBe(true);
+    expect(countInLogs(token)).toBe(0);
+    expect(countInLogs(token.split('.')[2])).toBe(0);
+  });
+
+  it('never writes an unsubscribe token, however the path spells the segment', async () => {
+    const token = randomBytes(48).toString('base64url');
+    for (const path of [
+      `/api/v1/unsubscribe/${token}`,
+      `/API/V1/UNSUBSCRIBE/${token}`,
+      `/api/v1/%75nsubscribe/${token}`,
+      `/api/v1/unsubscribe%2F${token}`,
+    ]) {
+      await t.http.get(path);
+    }
+    const urls = logLines()
+      .filter((l) => l.msg === 'incoming request')
+      .map((l) => (l.req as { url: string }).url);
+    expect(urls).toEqual(expect.arrayContaining(['/api/v1/unsubscribe/[redacted]', '/API/V1/UNSUBSCRIBE/[redacted]']));
+    expect(countInLogs(token)).toBe(0);
   });
 
   it('logs a database failure with its type, code and stack, never the values PostgreSQL reports', async () => {

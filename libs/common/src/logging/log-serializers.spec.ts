@@ -61,6 +61,15 @@ describe('log serializers', () => {
     );
   });
 
+  it('redacts the token however the path spells the segment: cased, escaped, with an encoded slash', () => {
+    expect(pathOf('/API/V1/UNSUBSCRIBE/AbC-_123')).toBe('/API/V1/UNSUBSCRIBE/[redacted]');
+    expect(pathOf('/api/v1/%75nsubscribe/AbC-_123')).toBe('/api/v1/unsubscribe/[redacted]');
+    expect(pathOf('/api/v1/unsubscribe%2FAbC-_123')).toBe('/api/v1/unsubscribe/[redacted]');
+    expect(pathOf('/api/v1/unsubscribe/AbC/_123')).toBe('/api/v1/unsubscribe/[redacted]');
+    // Other paths are logged as they came, escapes and all.
+    expect(pathOf('/api/v1/patients/a%20b')).toBe('/api/v1/patients/a%20b');
+  });
+
   it('redacts query strings that messages quote, keeping the path', () => {
     expect(redactQueryStrings('Route GET:/api/v1/patients?q=Jamie%20Rivera not found')).toBe(
       'Route GET:/api/v1/patients?[redacted] not found',

@@ -11,8 +11,12 @@ const REDACTED = '"[redacted]"';
 const QUOTED = /"(?:[^"\\]|\\.)*"/g;
 /** A query string after a path or URL (`/patients?q=…`), up to whitespace or a quote. */
 const QUERY_STRING = /(\/[^\s?#"']*)\?[^\s"'#]*/g;
-/** A path segment that is itself a secret: the token of a patient's one-click unsubscribe link. */
-const SECRET_SEGMENT = /(\/unsubscribe\/)[^\s?#"'/]+/g;
+/**
+ * What follows a path segment that is itself a secret: the token of a patient's one-click
+ * unsubscribe link, in any letter case and with the slash encoded or not (the router decodes both).
+ */
+const SECRET_SEGMENT = /(\/unsubscribe(?:\/|%2f))[^\s?#"']+/gi;
+const ASCII_ESCAPE = /%([0-7][0-9a-f])/gi;
 /** The frames of a stack ("    at fn (file:line:col)"), which name code, never data. */
 const FRAME = /^\s+at /;
 const MAX_CAUSE_DEPTH = 3;
@@ -34,7 +38,11 @@ export function redactQueryStrings(text: string): string {
 }
 
 function redactSecretSegments(text: string): string {
-  return text.replace(SECRET_SEGMENT, '$1[redacted]');
+  // A path may spell the segment in escapes (`/%75nsubscribe/…` reaches the same route): decoded
+  // when that reveals one, and only then, so other paths are logged as they came.
+  const decoded = text.replace(ASCII_ESCAPE, (_escape, hex: string) => String.fromCharCode(parseInt(hex, 16)));
+  const source = decoded !== text && decoded.search(SECRET_SEGMENT) !== -1 ? decoded : text;
+  return source.replace(SECRET_SEGMENT, '$1[redacted]');
 }
 
 /** Only the frame lines of a stack or a trace string (its first lines repeat the message). */

@@ -10,8 +10,9 @@ import { redactQueryStrings, redactQuoted, serializeError, serializeRequest, sta
  * and stack (./log-serializers); bodies are never logged.
  */
 export const REDACTED_PATHS = [
-  'req.headers.authorization',
-  'req.headers.cookie',
+  // Any object's headers: Fastify's request, and what a plugin logs of it (multipart at trace: `busboyOptions.headers`).
+  '*.headers.authorization',
+  '*.headers.cookie',
   'req.headers["x-referloop-signature"]',
   'res.headers["set-cookie"]',
   '*.password',
