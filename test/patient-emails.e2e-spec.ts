@@ -1,5 +1,15 @@
 import { Client } from 'pg';
-import { actionBody, actOk, createPatient, createReferral, injuryReferralBody } from './support/referral-helpers';
+import { uniqueEmail } from '@referloop/testing';
+import {
+  actionBody,
+  actOk,
+  createPatient,
+  createReferral,
+  injuryReferralBody,
+  invitedReferralBody,
+  joinAsPhysio,
+  tokenOf,
+} from './support/referral-helpers';
 import { type CapturedEmail, eventually, startSmtpSink } from './support/sinks';
 import {
   addPractitioner,
@@ -195,6 +205,23 @@ describe('patient emails', () => {
     expect(logs).toContain(referral.id);
     expect(logs).not.toContain(patient.canary);
     expect(logs).not.toContain(patient.email);
+  });
+
+  it('tells the patient of a referral to someone not on ReferLoop when they join: only then is there a clinic to name', async () => {
+    const patient = await patientWith();
+    const invitee = uniqueEmail('outside-pt');
+    const draft = await createReferral(t.http, lmt, invitedReferralBody(patient.id, invitee));
+    const sent = await actOk(t.http, lmt, draft, 'send');
+    // Sending emails the invitee; the patient hears nothing of a practitioner with no clinic yet.
+    await eventually(() => mailsTo(invitee).length === 1, 'the invitation to the invitee');
+    expect(mailsTo(patient.email)).toEqual([]);
+
+    const { url } = (await t.http.get(`/api/v1/referrals/${sent.id}`).set(lmt.auth).expect(200)).body.recipientInvite;
+    await joinAsPhysio(t.http, uniqueEmail('joined-pt'), tokenOf(url)).expect(201);
+    const [referred] = await awaitMails(patient.email, 1);
+    expect(header(referred, 'Subject')).toBe('You have been referred to Okafor Physiotherapy');
+    expect(referred.body).toContain('Sunrise Massage has referred you to Sam Okafor at Okafor Physiotherapy.');
+    expectOneClick(referred);
   });
 
   it('tells the patient that their therapist will follow up when declined or cancelled after sending', async () => {

@@ -1,7 +1,6 @@
-import { clinicPayload, isoDateFrom, PASSWORD, uniqueEmail } from '@referloop/testing';
+import { uniqueEmail } from '@referloop/testing';
 import { Client } from 'pg';
-import type TestAgent from 'supertest/lib/agent';
-import { actOk, createPatient, createReferral, injuryReferralBody } from './support/referral-helpers';
+import { actOk, createPatient, createReferral, invitedReferralBody, joinAsPhysio, tokenOf } from './support/referral-helpers';
 import { type CapturedEmail, eventually, startSmtpSink } from './support/sinks';
 import {
   addPractitioner,
@@ -23,35 +22,9 @@ interface ReferralBody {
   recipientInvite?: { email: string; fullName: string; role: string; status: string; url: string | null };
 }
 
-/** A referral body to someone not on ReferLoop (instead of a recipientId). */
-function invitedReferralBody(patientId: string, email: string, overrides: Record<string, unknown> = {}) {
-  const { recipientId: _none, ...body } = injuryReferralBody(patientId, '', overrides);
-  return { ...body, recipientInvite: { email, fullName: 'Dr Sam Okafor', role: 'physical_therapist' } };
-}
-
 /** The decoded text of a captured email (quoted-printable soft breaks and escapes undone). */
 const textOf = (mail: CapturedEmail) =>
   mail.raw.replace(/=\r?\n/g, '').replace(/=([0-9A-F]{2})/g, (_, hex: string) => String.fromCharCode(parseInt(hex, 16)));
-
-const tokenOf = (url: string) => decodeURIComponent(/#invitation=([A-Za-z0-9_%-]+)/.exec(url)![1]);
-
-/** Signs up a new clinic whose admin is a physical therapist, with or without an invite's token. */
-function joinAsPhysio(http: TestAgent, email: string, invitationToken?: string) {
-  return http.post('/api/v1/auth/register-clinic').send({
-    clinic: clinicPayload({ name: 'Okafor Physiotherapy' }),
-    admin: {
-      email,
-      password: PASSWORD,
-      fullName: 'Sam Okafor',
-      practitioner: {
-        role: 'physical_therapist',
-        licence: { number: 'PT-5521', region: 'TX', expiresOn: isoDateFrom(new Date(), 365) },
-        specialties: ['sports_injury'],
-      },
-    },
-    ...(invitationToken !== undefined && { invitationToken }),
-  });
-}
 
 const signedIn = (body: { user: { id: string; clinicId: string; email: string; role: string }; accessToken: string }) =>
   ({

@@ -1,4 +1,4 @@
-import { isoDateFrom } from '@referloop/testing';
+import { clinicPayload, isoDateFrom, PASSWORD } from '@referloop/testing';
 import type TestAgent from 'supertest/lib/agent';
 import type { SignedInUser } from './test-app';
 
@@ -58,6 +58,33 @@ export function maintenanceReferralBody(patientId: string, recipientId: string, 
     },
     ...overrides,
   };
+}
+
+/** A referral body to someone not on ReferLoop (instead of a recipientId). */
+export function invitedReferralBody(patientId: string, email: string, overrides: Record<string, unknown> = {}) {
+  const { recipientId: _none, ...body } = injuryReferralBody(patientId, '', overrides);
+  return { ...body, recipientInvite: { email, fullName: 'Dr Sam Okafor', role: 'physical_therapist' } };
+}
+
+/** The token of a referral invite's join link (`…#invitation=<token>`). */
+export const tokenOf = (url: string) => decodeURIComponent(/#invitation=([A-Za-z0-9_%-]+)/.exec(url)![1]);
+
+/** Signs up a new clinic whose admin is a physical therapist, with or without an invite's token. */
+export function joinAsPhysio(http: TestAgent, email: string, invitationToken?: string) {
+  return http.post('/api/v1/auth/register-clinic').send({
+    clinic: clinicPayload({ name: 'Okafor Physiotherapy' }),
+    admin: {
+      email,
+      password: PASSWORD,
+      fullName: 'Sam Okafor',
+      practitioner: {
+        role: 'physical_therapist',
+        licence: { number: 'PT-5521', region: 'TX', expiresOn: isoDateFrom(new Date(), 365) },
+        specialties: ['sports_injury'],
+      },
+    },
+    ...(invitationToken !== undefined && { invitationToken }),
+  });
 }
 
 /** Creates a referral as `user` and returns its body. */

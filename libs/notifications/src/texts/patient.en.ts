@@ -79,10 +79,12 @@ const TEXTS: Record<PatientEvent, PatientText> = {
 
 /**
  * What the patient is told of a referral event, if anything: the event itself, or the one it means
- * to them (a cancellation the recipient confirmed is a cancellation).
+ * to them (a cancellation the recipient confirmed is a cancellation; someone invited joining is when
+ * a referral to them has a clinic to name, so that is when the patient hears they were referred).
  */
 export function patientEventOf(event: string): PatientEvent | undefined {
   if (event === 'cancel_confirmed') return 'cancelled';
+  if (event === 'recipient_joined') return 'sent';
   return (PATIENT_EVENTS as readonly string[]).includes(event) ? (event as PatientEvent) : undefined;
 }
 
