@@ -70,7 +70,12 @@ describe('admin API', () => {
   }
 
   beforeAll(async () => {
-    t = await startTestApp({ REMINDER_AFTER: '1h', ESCALATE_AFTER: '2h' });
+    t = await startTestApp({
+      REMINDER_AFTER: '1h',
+      ESCALATE_AFTER: '2h',
+      URGENT_REMINDER_AFTER: '20m',
+      URGENT_ESCALATE_AFTER: '40m',
+    });
     sql = new Client({ connectionString: t.database.url });
     await sql.connect();
     await sql.query(`SET session_replication_role = replica`);
@@ -407,6 +412,27 @@ describe('admin API', () => {
       expectProblem(await overdue(clinicA.admin, { limit: 0 }), 400, 'validation_failed');
       expectProblem(await overdue(clinicA.admin, { limit: 101 }), 400, 'validation_failed');
       expectProblem(await overdue(clinicA.admin, { box: 'clinic' }), 400, 'validation_failed');
+    });
+  });
+
+  describe('urgent referrals, with their own shorter timers', () => {
+    it('are overdue, listed and counted, by the urgent thresholds: an urgent one 50 min without a decision is, a routine one not', async () => {
+      const massage = await registerClinic(t.http, { name: 'Urgent Massage' });
+      const physio = await registerClinic(t.http, { name: 'Urgent Physio' });
+      const lmt = await addPractitioner(t.http, massage, 'massage_therapist');
+      const pt = await addPractitioner(t.http, physio, 'physical_therapist');
+      const patient = await createPatient(t.http, lmt);
+      const urgentDraft = await createReferral(t.http, lmt, injuryReferralBody(patient.id, pt.id, { priority: 'urgent' }));
+      const urgent = await actOk(t.http, lmt, urgentDraft, 'send');
+      const routine = await referralIn(t.http, { sender: lmt, recipient: pt }, patient.id, 'sent');
+      for (const id of [urgent.id, routine.id]) await backdate(id, {}, { sent_at: ago(50 * 60_000) });
+
+      const listed = await t.http.get('/api/v1/admin/referrals/overdue').set(massage.admin.auth).expect(200);
+      expect(listed.body).toMatchObject({ urgentReminderAfterSeconds: 1200, urgentEscalateAfterSeconds: 2400 });
+      expect(listed.body.items).toEqual([expect.objectContaining({ id: urgent.id, priority: 'urgent', escalationDue: true })]);
+      const counted = await metrics(massage.admin).expect(200);
+      expect(counted.body).toMatchObject({ overdueAfterSeconds: 7200, urgentOverdueAfterSeconds: 2400 });
+      expect(counted.body.clinic.overdue).toBe(1);
     });
   });
 

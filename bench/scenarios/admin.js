@@ -23,7 +23,7 @@ async function explainMetrics(databaseUrl, clinicId) {
   await client.connect();
   try {
     const now = new Date();
-    const params = [clinicId, new Date(now.getTime() - 30 * 86_400_000), now, now, 96 * 3_600_000];
+    const params = [clinicId, new Date(now.getTime() - 30 * 86_400_000), now, now, 96 * 3_600_000, 24 * 3_600_000];
     await client.query(METRICS_SQL, params);
     const { rows } = await client.query(`EXPLAIN (ANALYZE, BUFFERS) ${METRICS_SQL}`, params);
     console.log(`\n${rows.map((r) => r['QUERY PLAN']).join('\n')}\n`);

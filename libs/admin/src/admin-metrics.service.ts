@@ -20,11 +20,11 @@ export class AdminMetricsService {
   async metrics(principal: Principal, input: TimeWindowInput): Promise<AdminMetricsView> {
     const now = this.clock.now();
     const { from, to } = resolveWindow(input, now);
-    const escalateAfterMs = this.config.timers.escalateAfterMs;
+    const { escalateAfterMs, urgentEscalateAfterMs } = this.config.timers;
     const scope = ClinicScope.of(principal);
 
     const [rows, practitioners] = await Promise.all([
-      this.store.metrics(scope, { from, to, now, escalateAfterMs }),
+      this.store.metrics(scope, { from, to, now, escalateAfterMs, urgentEscalateAfterMs }),
       this.users.practitionersOf(scope),
     ]);
 
@@ -42,6 +42,7 @@ export class AdminMetricsService {
       to: to.toISOString(),
       asOf: now.toISOString(),
       overdueAfterSeconds: escalateAfterMs / 1000,
+      urgentOverdueAfterSeconds: urgentEscalateAfterMs / 1000,
       clinic: metricsOf('clinic'),
       sent: metricsOf('sent'),
       received: metricsOf('received'),
@@ -52,16 +53,17 @@ export class AdminMetricsService {
 
 /**
  * The metrics statement as text with positional parameters $1 clinic, $2 from, $3 to, $4 now,
- * $5 escalation threshold (ms): for EXPLAIN in the benchmark (bench/scenarios/admin.js).
+ * $5 escalation threshold (ms), $6 urgent escalation threshold (ms): for EXPLAIN in the benchmark (bench/scenarios/admin.js).
  */
 export const METRICS_SQL: string = (() => {
-  const marks = [{}, {}, {}, {}, {}] as unknown[];
-  const [clinicId, from, to, now, escalateAfterMs] = marks;
+  const marks = [{}, {}, {}, {}, {}, {}] as unknown[];
+  const [clinicId, from, to, now, escalateAfterMs, urgentEscalateAfterMs] = marks;
   const statement = metricsSql(ClinicScope.of({ clinicId: clinicId as string, userId: '', isAdmin: true }), {
     from: from as Date,
     to: to as Date,
     now: now as Date,
     escalateAfterMs: escalateAfterMs as number,
+    urgentEscalateAfterMs: urgentEscalateAfterMs as number,
   });
   return statement.text.replace(/\$(\d+)/g, (_, n: string) => `$${marks.indexOf(statement.values[Number(n) - 1]) + 1}`);
 })();

@@ -33,6 +33,7 @@ export interface AdminMetricsView {
   to: string;
   asOf: string;
   overdueAfterSeconds: number;
+  urgentOverdueAfterSeconds: number;
   clinic: ReferralMetricsView;
   sent: ReferralMetricsView;
   received: ReferralMetricsView;
@@ -61,7 +62,7 @@ export interface OverdueReferralView {
   sentAt: string;
   /** Response-SLA time at `asOf`: since sending, without the time spent in info_requested. */
   elapsedSeconds: number;
-  /** Past the escalation threshold too (not only the reminder threshold). */
+  /** Past the escalation threshold of its priority too (not only the reminder threshold). */
   escalationDue: boolean;
 }
 
@@ -72,6 +73,8 @@ export interface OverduePageView {
   asOf: string;
   reminderAfterSeconds: number;
   escalateAfterSeconds: number;
+  urgentReminderAfterSeconds: number;
+  urgentEscalateAfterSeconds: number;
 }
 
 export interface AuditEventView {

@@ -14,7 +14,7 @@ export interface OverdueQuery {
 
 /**
  * Open referrals of the clinic (either side) whose response SLA has passed the reminder
- * threshold, most overdue first. The elapsed time depends on the clock, so the first page fixes
+ * threshold of their priority (urgent referrals have shorter timers), most overdue first. The elapsed time depends on the clock, so the first page fixes
  * the instant (`asOf`) and the cursor carries it: later pages compare at the same instant, and the
  * keyset (elapsed, id) stays a strict order.
  */
@@ -29,7 +29,7 @@ export class OverdueReferralsService {
 
   async list(principal: Principal, query: OverdueQuery): Promise<OverduePageView> {
     const limit = query.limit ?? DEFAULT_PAGE_SIZE;
-    const { reminderAfterMs, escalateAfterMs } = this.config.timers;
+    const { reminderAfterMs, escalateAfterMs, urgentReminderAfterMs, urgentEscalateAfterMs } = this.config.timers;
     let asOf = this.clock.now();
     let after: { elapsedMs: number; id: string } | undefined;
     if (query.cursor) {
@@ -45,6 +45,7 @@ export class OverdueReferralsService {
       box: query.box,
       asOf,
       reminderAfterMs,
+      urgentReminderAfterMs,
       after,
       limit: limit + 1,
     });
@@ -52,11 +53,15 @@ export class OverdueReferralsService {
     const last = page[page.length - 1];
     await this.audit.record({ action: 'referral.list_overdue', resourceType: 'referral', details: { count: page.length } });
     return {
-      items: page.map((row) => view(row, principal.clinicId, escalateAfterMs)),
+      items: page.map((row) =>
+        view(row, principal.clinicId, row.priority === 'urgent' ? urgentEscalateAfterMs : escalateAfterMs),
+      ),
       nextCursor: rows.length > limit && last ? encodeCursor([microseconds(asOf), Number(last.elapsed_ms), last.id]) : null,
       asOf: asOf.toISOString(),
       reminderAfterSeconds: reminderAfterMs / 1000,
       escalateAfterSeconds: escalateAfterMs / 1000,
+      urgentReminderAfterSeconds: urgentReminderAfterMs / 1000,
+      urgentEscalateAfterSeconds: urgentEscalateAfterMs / 1000,
     };
   }
 }

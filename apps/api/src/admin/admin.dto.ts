@@ -88,7 +88,8 @@ export class LeakageDto {
  * - **closedLoop**: the outcome reached the sender (status `outcome_sent` or `closed`).
  * - **closedLoopRate** = closedLoop / decided. **leakage.rate** = leakage.count / decided.
  * - **overdue**: still awaiting a decision and the response-SLA time (since sending, without the time
- *   in `info_requested`) has reached the escalation threshold (`overdueAfterSeconds`).
+ *   in `info_requested`) has reached the escalation threshold of its priority (`overdueAfterSeconds`,
+ *   `urgentOverdueAfterSeconds` for urgent referrals).
  * - Medians (seconds; the mean of the two middle values for an even count; null without data), over
  *   the referrals accepted at some point, from the timeline:
  *   **medianTimeToAcceptSeconds**: first `sent` event → `accepted` event, minus the time spent in
@@ -135,6 +136,8 @@ export class AdminMetricsDto {
   asOf: string;
   /** Escalation threshold of this deployment, in seconds: the line for `overdue`. */
   overdueAfterSeconds: number;
+  /** The same for urgent referrals (their timers are shorter). */
+  urgentOverdueAfterSeconds: number;
   clinic: ReferralMetricsDto;
   /** Referrals your clinic sent. */
   sent: ReferralMetricsDto;
@@ -166,7 +169,7 @@ export class OverdueReferralDto {
   sentAt: string;
   /** Response-SLA time at `asOf`, in seconds: since sending, without the time in info_requested. */
   elapsedSeconds: number;
-  /** Past the escalation threshold as well. */
+  /** Past the escalation threshold of its priority as well. */
   escalationDue: boolean;
 }
 
@@ -175,8 +178,12 @@ export class OverduePageDto {
   nextCursor: string | null;
   /** The instant elapsed times are computed at; the cursor keeps it, so pages never reorder. */
   asOf: string;
+  /** Thresholds of routine referrals, in seconds: listed from the reminder one. */
   reminderAfterSeconds: number;
   escalateAfterSeconds: number;
+  /** The same for urgent referrals. */
+  urgentReminderAfterSeconds: number;
+  urgentEscalateAfterSeconds: number;
 }
 
 export class AuditEventDto {

@@ -2412,6 +2412,8 @@ export interface components {
       asOf: string;
       /** @description Escalation threshold of this deployment, in seconds: the line for `overdue`. */
       overdueAfterSeconds: number;
+      /** @description The same for urgent referrals (their timers are shorter). */
+      urgentOverdueAfterSeconds: number;
       clinic: components['schemas']['ReferralMetricsDto'];
       /** @description Referrals your clinic sent. */
       sent: components['schemas']['ReferralMetricsDto'];
@@ -2444,7 +2446,7 @@ export interface components {
       sentAt: string;
       /** @description Response-SLA time at `asOf`, in seconds: since sending, without the time in info_requested. */
       elapsedSeconds: number;
-      /** @description Past the escalation threshold as well. */
+      /** @description Past the escalation threshold of its priority as well. */
       escalationDue: boolean;
     };
     OverduePageDto: {
@@ -2452,8 +2454,12 @@ export interface components {
       nextCursor: string | null;
       /** @description The instant elapsed times are computed at; the cursor keeps it, so pages never reorder. */
       asOf: string;
+      /** @description Thresholds of routine referrals, in seconds: listed from the reminder one. */
       reminderAfterSeconds: number;
       escalateAfterSeconds: number;
+      /** @description The same for urgent referrals. */
+      urgentReminderAfterSeconds: number;
+      urgentEscalateAfterSeconds: number;
     };
     AuditEventDto: {
       /** @description A decimal string (64-bit sequence). */

@@ -80,8 +80,14 @@ export interface MetricsWindow {
   from: Date;
   to: Date;
   now: Date;
+  /** Overdue from the escalation threshold of the referral's priority (urgent referrals have their own, shorter one). */
   escalateAfterMs: number;
+  urgentEscalateAfterMs: number;
 }
+
+/** A priority's threshold: the urgent one for an urgent referral `alias`, else the routine one. */
+const byPriority = (alias: string, routineMs: number, urgentMs: number): Sql =>
+  sql`CASE WHEN ${Sql.from([`${alias}.priority`], [])} = 'urgent' THEN ${sql.param(urgentMs, 'bigint')} ELSE ${sql.param(routineMs, 'bigint')} END`;
 
 /**
  * Clinic metrics over referrals created in [from, to) that involve the clinic: as sender clinic
@@ -102,12 +108,12 @@ export function metricsSql(scope: ClinicScope, window: MetricsWindow): Sql {
   WITH args AS MATERIALIZED (SELECT ${sql.param(window.now, 'timestamptz')} AS now), scoped AS (
     SELECT r.id, r.status, r.sender_id, r.recipient_id, true AS as_sender,
            (${scope.owns(sql`r.recipient_clinic_id`)} AND r.sent_at IS NOT NULL) AS as_recipient,
-           r.sent_at, r.sla_paused_ms, r.sla_paused_at, r.pain_level, r.outcome
+           r.sent_at, r.sla_paused_ms, r.sla_paused_at, r.pain_level, r.outcome, r.priority
       FROM referrals r
      WHERE ${scope.owns(sql`r.sender_clinic_id`)} AND r.created_at >= ${from} AND r.created_at < ${to}
     UNION ALL
     SELECT r.id, r.status, r.sender_id, r.recipient_id, false, true,
-           r.sent_at, r.sla_paused_ms, r.sla_paused_at, r.pain_level, r.outcome
+           r.sent_at, r.sla_paused_ms, r.sla_paused_at, r.pain_level, r.outcome, r.priority
       FROM referrals r
      WHERE ${scope.owns(sql`r.recipient_clinic_id`)} AND r.sent_at IS NOT NULL AND NOT ${scope.owns(sql`r.sender_clinic_id`)}
        AND r.created_at >= ${from} AND r.created_at < ${to}
@@ -117,7 +123,8 @@ export function metricsSql(scope: ClinicScope, window: MetricsWindow): Sql {
            t.accepted_at IS NOT NULL AS accepted,
            s.status IN (${constants(LOOP_CLOSED)}) AS closed_loop,
            s.sent_at IS NOT NULL AND s.status IN (${constants(LEAKED)}) AS leaked,
-           s.status IN (${OPEN}) AND ${responseElapsedMs('args.now', 's')} >= ${window.escalateAfterMs} AS overdue,
+           s.status IN (${OPEN})
+             AND ${responseElapsedMs('args.now', 's')} >= ${byPriority('s', window.escalateAfterMs, window.urgentEscalateAfterMs)} AS overdue,
            extract(epoch FROM t.accepted_at - t.sent_at) - t.paused_s AS accept_s,
            extract(epoch FROM t.scheduled_at - t.sent_at) AS schedule_s,
            -- Outcome pain minus pain at referral: negative is better; null unless both were given.
@@ -173,7 +180,9 @@ export interface OverdueRow {
 export interface OverdueFilter {
   box?: 'sent' | 'received';
   asOf: Date;
+  /** Listed from the reminder threshold of the referral's priority. */
   reminderAfterMs: number;
+  urgentReminderAfterMs: number;
   after?: { elapsedMs: number; id: string };
   limit: number;
 }
@@ -222,7 +231,7 @@ export class AdminStore {
     const branches: Sql[] = [];
     if (filter.box !== 'received') {
       branches.push(
-        sql`SELECT r.id, ${elapsed} AS elapsed_ms FROM referrals r CROSS JOIN args
+        sql`SELECT r.id, ${elapsed} AS elapsed_ms, r.priority FROM referrals r CROSS JOIN args
              WHERE ${scope.owns(sql`r.sender_clinic_id`)} AND r.status IN (${OPEN})`,
       );
     }
@@ -230,7 +239,7 @@ export class AdminStore {
       // Referrals within the clinic come from the first branch unless only the received side is asked for.
       const notBoth = filter.box === 'received' ? sql.empty : sql`AND NOT ${scope.owns(sql`r.sender_clinic_id`)}`;
       branches.push(
-        sql`SELECT r.id, ${elapsed} AS elapsed_ms FROM referrals r CROSS JOIN args
+        sql`SELECT r.id, ${elapsed} AS elapsed_ms, r.priority FROM referrals r CROSS JOIN args
              WHERE ${scope.owns(sql`r.recipient_clinic_id`)} AND r.status IN (${OPEN}) ${notBoth}`,
       );
     }
@@ -245,7 +254,7 @@ export class AdminStore {
                  s.full_name AS s_name, sc.name AS s_clinic_name, t.full_name AS t_name, tc.name AS t_clinic_name
             FROM (SELECT o.id, o.elapsed_ms
                     FROM (${sql.join(branches, sql` UNION ALL `)}) o
-                   WHERE o.elapsed_ms >= ${filter.reminderAfterMs} ${keyset}
+                   WHERE o.elapsed_ms >= ${byPriority('o', filter.reminderAfterMs, filter.urgentReminderAfterMs)} ${keyset}
                    ORDER BY o.elapsed_ms DESC, o.id DESC
                    LIMIT ${filter.limit}) page
             JOIN referrals r ON r.id = page.id

@@ -115,7 +115,7 @@ function Metrics({ data }: { data: AdminMetrics }) {
           <Kpi
             label="Overdue"
             value={String(c.overdue)}
-            hint={`No decision after ${formatDuration(data.overdueAfterSeconds)}`}
+            hint={`No decision after ${formatDuration(data.overdueAfterSeconds)} (urgent: ${formatDuration(data.urgentOverdueAfterSeconds)})`}
             tone={c.overdue > 0 ? 'warning' : undefined}
           />
           <Kpi

@@ -18,7 +18,12 @@ export function OverduePage() {
     [side],
   );
   const { items, last, nextCursor, loading: busy, error, reload, loadMore } = usePagedList(fetchPage);
-  const thresholds = last && { reminder: last.reminderAfterSeconds, escalate: last.escalateAfterSeconds };
+  const thresholds = last && {
+    reminder: last.reminderAfterSeconds,
+    escalate: last.escalateAfterSeconds,
+    urgentReminder: last.urgentReminderAfterSeconds,
+    urgentEscalate: last.urgentEscalateAfterSeconds,
+  };
 
   return (
     <>
@@ -26,7 +31,7 @@ export function OverduePage() {
       <p className="muted">
         Referrals still waiting for a decision
         {thresholds
-          ? ` after ${formatDuration(thresholds.reminder)} (escalated after ${formatDuration(thresholds.escalate)})`
+          ? ` after ${formatDuration(thresholds.reminder)} (escalated after ${formatDuration(thresholds.escalate)}; urgent: ${formatDuration(thresholds.urgentReminder)}, escalated after ${formatDuration(thresholds.urgentEscalate)})`
           : ''}
         ; time spent waiting for requested information does not count.
       </p>
