@@ -74,6 +74,21 @@ describe('web app in the browser: live updates', () => {
     await run.shot(lmtPage, 'live-lmt-accepted');
   });
 
+  it('searches the inbox in the page: the patient’s name never goes into the address', async () => {
+    const draft = await createReferral(t.http, lmt, injuryReferralBody(patientId, pt.id));
+    await t.http.post(`/api/v1/referrals/${draft.id}/send`).set(lmt.auth).send({ version: draft.version }).expect(200);
+    const page = await run.newPage('pt-search');
+    await signIn(page, pt.email);
+    const row = page.locator(`tr[data-referral-id="${draft.id}"]`);
+    await row.waitFor();
+    await page.locator('#inbox-search').fill('Rivera');
+    await row.waitFor();
+    expect(page.url()).not.toContain('Rivera');
+    await page.locator('#inbox-search').fill('Nobody-by-this-name');
+    await row.waitFor({ state: 'detached' });
+    expect(page.url()).not.toContain('Nobody');
+  });
+
   it('the bell shows its latest answer: a slower, older load does not bring back notifications just read', async () => {
     // Something unread for the PT: a referral sent to them (the worker writes the notification).
     const draft = await createReferral(t.http, lmt, injuryReferralBody(patientId, pt.id));

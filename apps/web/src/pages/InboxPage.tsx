@@ -1,4 +1,4 @@
-import { useCallback, useMemo } from 'react';
+import { useCallback, useMemo, useState } from 'react';
 import { api, call } from '../api/client';
 import type { Referral } from '../api/types';
 import { ErrorPanel, Loading } from '../components/Feedback';
@@ -48,7 +48,9 @@ export function InboxPage() {
   const requested = query.get('box') as Box | null;
   const box = boxes.some((b) => b.id === requested) ? requested! : boxes[0].id;
   const status = reference.referralStatuses.find((s) => s === query.get('status')) ?? '';
-  const search = query.get('q') ?? '';
+  // Kept in the page, not the address: what one searches for is usually a patient's name, and an
+  // address ends up in history, bookmarks and proxy logs.
+  const [search, setSearch] = useState('');
   const sort: Sort = query.get('sort') === 'priority' ? 'priority' : 'updated';
 
   const fetchPage = useCallback(
@@ -116,7 +118,7 @@ export function InboxPage() {
               placeholder="Patient, reason or practitioner"
               value={search}
               aria-describedby="inbox-search-hint"
-              onChange={(e) => setQuery({ q: e.target.value })}
+              onChange={(e) => setSearch(e.target.value)}
             />
           </div>
         </div>
