@@ -1,4 +1,4 @@
-import { startTestApp, type TestApp } from './support/test-app';
+import { registerClinic, startTestApp, type TestApp } from './support/test-app';
 
 /** The Content-Security-Policy: strict for the web app and the API, Swagger UI's own at /api/docs. */
 describe('content security policy', () => {
@@ -45,5 +45,13 @@ describe('content security policy', () => {
     expect(res.text.match(/<script(?![^>]*\bsrc=)[^>]*>/g)).toBeNull();
     const notDocs = await t.http.get('/api/docsx').expect(404);
     expect(notDocs.headers['content-security-policy']).not.toContain('unsafe-inline');
+  });
+
+  it('tells browsers and proxies to keep no API answer (they carry patient data), the web app’s files excepted', async () => {
+    const clinic = await registerClinic(t.http);
+    const patients = await t.http.get('/api/v1/patients').set(clinic.admin.auth).expect(200);
+    expect(patients.headers['cache-control']).toBe('no-store');
+    expect((await t.http.get('/api/v1/nothing-here').expect(404)).headers['cache-control']).toBe('no-store');
+    expect((await t.http.get('/').expect(200)).headers['cache-control']).toBe('no-cache');
   });
 });

@@ -67,7 +67,7 @@ export async function createApiApp(config: AppConfig, logger: Logger): Promise<N
   fastify.removeContentTypeParser(['text/plain']);
   addJsonBodyParser(fastify, JSON_BODY_LIMIT_BYTES);
   addOneClickUnsubscribeParser(fastify);
-  addSecurityHeaders(fastify, config.publicUrl.startsWith('https:'));
+  addSecurityHeaders(fastify, config.publicUrl.startsWith('https:'), `/${API_PREFIX}/`);
   fastify.addHook('onRequest', (request, reply, done) => {
     void reply.header('x-request-id', request.id);
     const userAgent = request.headers['user-agent'];

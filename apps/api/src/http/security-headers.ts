@@ -60,14 +60,20 @@ export function securityHeaders(httpsOnly: boolean, profile: CspProfile = 'stric
   };
 }
 
-/** Sets the headers on every answer, errors and 404s included. */
-export function addSecurityHeaders(fastify: FastifyInstance, httpsOnly: boolean): void {
+/**
+ * Sets the headers on every answer, errors and 404s included. API answers also say `no-store`:
+ * they carry patient data, which must not stay in a browser's or a proxy's cache (a route that
+ * allows caching sets its own header).
+ */
+export function addSecurityHeaders(fastify: FastifyInstance, httpsOnly: boolean, apiPath: string): void {
   const byProfile: Record<CspProfile, Record<string, string>> = {
     strict: securityHeaders(httpsOnly, 'strict'),
     'bundled-tool': securityHeaders(httpsOnly, 'bundled-tool'),
   };
+  const apiAnswer = { ...byProfile.strict, 'cache-control': 'no-store' };
   fastify.addHook('onRequest', (request, reply, done) => {
-    void reply.headers(byProfile[cspProfileFor(request.url)]);
+    const profile = cspProfileFor(request.url);
+    void reply.headers(profile === 'strict' && request.url.startsWith(apiPath) ? apiAnswer : byProfile[profile]);
     done();
   });
 }
