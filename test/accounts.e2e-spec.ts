@@ -180,6 +180,21 @@ describe('accounts', () => {
       await login(admin.email, NEW_PASSWORD).expect(200);
     });
 
+    it('of several changes at once from the current password, takes one and refuses the rest (403)', async () => {
+      const { admin } = await registerClinic(t.http);
+      const tries = ['first', 'second', 'third', 'fourth', 'fifth'].map((n) => `${NEW_PASSWORD}-${n}`);
+      const answers = await Promise.all(
+        tries.map((newPassword) =>
+          t.http.post('/api/v1/me/password').set(admin.auth).send({ currentPassword: PASSWORD, newPassword }),
+        ),
+      );
+      const taken = answers.flatMap((res, i) => (res.status === 204 ? [tries[i]] : []));
+      expect(taken).toHaveLength(1);
+      for (const res of answers.filter((r) => r.status !== 204)) expectProblem(res, 403, 'current_password_incorrect');
+      // The one answered 204 is the password now.
+      await login(admin.email, taken[0]).expect(200);
+    });
+
     it('turns an earlier reset link into a dead one', async () => {
       const { admin } = await registerClinic(t.http);
       const token = await resetToken(admin.email);

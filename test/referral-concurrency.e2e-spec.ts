@@ -233,6 +233,41 @@ describe('referral concurrency', () => {
       expect(retry.status).toBe(201);
       expect(retry.body.priority).toBe('urgent');
     });
+
+    it('bounds only the wait for the key: a repeat gets 409 with Retry-After, the first request finishes however long its work waits', async () => {
+      const key = `create-${Date.now()}-f`;
+      const patient = (await createPatient(t.http, lmt)).id;
+      // Someone holds the patient row: the create's insert waits on it (its foreign key) past the 5 s.
+      const holder = new Client({ connectionString: t.database.url });
+      await holder.connect();
+      try {
+        await holder.query('BEGIN');
+        await holder.query('SELECT 1 FROM patients WHERE id = $1 FOR UPDATE', [patient]);
+        const body = injuryReferralBody(patient, pt.id);
+        const first = t.http
+          .post('/api/v1/referrals')
+          .set(lmt.auth)
+          .set('Idempotency-Key', key)
+          .send(body)
+          .then((r) => r);
+        for (let i = 0; ; i += 1) {
+          const { rows } = await sql.query(
+            `SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'`,
+          );
+          if (rows[0].n > 0) break;
+          if (i > 300) throw new Error('the create never waited on the patient row');
+          await new Promise((resolve) => setTimeout(resolve, 10));
+        }
+        const repeat = await t.http.post('/api/v1/referrals').set(lmt.auth).set('Idempotency-Key', key).send(body);
+        expectProblem(repeat, 409, 'idempotency_in_progress');
+        expect(repeat.headers['retry-after']).toBe('1');
+        await holder.query('COMMIT');
+        expect((await first).status).toBe(201);
+      } finally {
+        await holder.end();
+      }
+      expect(await countRows(sql, 'referrals', 'patient_id = $1', [patient])).toBe(1);
+    });
   });
 
   it('5 concurrent grants of the same consent scope leave one active consent', async () => {

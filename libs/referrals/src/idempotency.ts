@@ -73,6 +73,8 @@ export class IdempotencyStore {
           }
           return { status: stored.status, body: stored.body, replayed: true };
         }
+        // Only the wait for another request's key is bounded: this request's own work is not cut short.
+        await IdempotencyKeys.lockTimeout(tx, null);
         const body = await work(tx);
         await IdempotencyKeys.save(tx, userId, key, status, body);
         return { status, body, replayed: false };

@@ -40,6 +40,8 @@ export type ErrorCode = keyof typeof ERROR_STATUS;
 /** Answers that tell the client when to try again (`Retry-After`, in seconds). */
 export const RETRY_AFTER_SECONDS: Partial<Record<ErrorCode, number>> = {
   rate_limited: 60,
+  // The first request with the key is still running: a retry in a moment replays its answer.
+  idempotency_in_progress: 1,
   // Capacity, not breakage: the database pool had no free connection in time.
   not_ready: 1,
 };

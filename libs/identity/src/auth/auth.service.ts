@@ -267,7 +267,10 @@ export class AuthService {
     const passwordHash = await this.hasher.hash(newPassword);
     await this.db.transaction(async (tx) => {
       const now = this.clock.now();
-      await this.users.setPassword(tx, user.id, passwordHash, now);
+      // Only over the password just checked: of two changes at once, the second finds it changed.
+      if (!(await this.users.replacePassword(tx, user.id, user.passwordHash, passwordHash, now))) {
+        throw new AppError('current_password_incorrect');
+      }
       await this.endSessions(tx, { userId: user.id, except: principal.sessionId }, 'password_changed');
       // A reset link asked for before the change must not undo it.
       await this.sessionsStore.useResets(tx, user.id, now);

@@ -331,6 +331,22 @@ export class UsersStore {
     );
   }
 
+  /** Sets a new password only if the stored one is still `currentHash`; false when it changed meanwhile. */
+  async replacePassword(
+    manager: EntityManager,
+    id: string,
+    currentHash: string | null,
+    passwordHash: string,
+    now: Date,
+  ): Promise<boolean> {
+    const rows = await queryRows(
+      manager,
+      sql`UPDATE users SET password_hash = ${passwordHash}, updated_at = ${sql.param(now, 'timestamptz')}
+           WHERE id = ${sql.param(id, 'uuid')} AND password_hash = ${currentHash} RETURNING id`,
+    );
+    return rows.length === 1;
+  }
+
   /** A new user (a registering admin, an invitee); unique violations on the email are the caller's to map. */
   async insert(manager: EntityManager, user: NewUser, now: Date): Promise<UserRow> {
     const [{ id }] = await queryRows<{ id: string }>(

@@ -6,9 +6,12 @@ import type { EntityManager } from 'typeorm';
  * the work it guards). The deletion of expired rows is a timer's (`ReferralTimerStore`).
  */
 export const IdempotencyKeys = {
-  /** How long this transaction waits for a row lock (a repeat waits on the first request's key row). */
-  async lockTimeout(tx: EntityManager, timeout: '5s'): Promise<void> {
-    await tx.query(`SET LOCAL lock_timeout = '${timeout}'`);
+  /**
+   * How long this transaction waits for a row lock (a repeat waits on the first request's key row);
+   * `null` sets the server's default back, for the work the key guards.
+   */
+  async lockTimeout(tx: EntityManager, timeout: '5s' | null): Promise<void> {
+    await tx.query(timeout === null ? 'SET LOCAL lock_timeout TO DEFAULT' : `SET LOCAL lock_timeout = '${timeout}'`);
   },
 
   /** Claims the key for this request (new, or its stored answer created at or before `expiredBefore`). */
