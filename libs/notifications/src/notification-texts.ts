@@ -115,7 +115,7 @@ const TEXTS: Record<string, Partial<Record<Audience, Texts>>> = {
   escalated: {
     recipient_admins: (c) => ({
       title: 'Referral overdue',
-      body: `A referral from ${c.senderClinic} to your clinic has had no decision for several days.`,
+      body: `A referral from ${c.senderClinic} to your clinic has had no decision within its response time.`,
     }),
     sender: (c) => ({
       title: 'Referral not answered yet',

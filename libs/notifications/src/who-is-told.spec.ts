@@ -231,4 +231,16 @@ describe('notification texts', () => {
       'Your referral to Capitol Physio has not been answered yet; their clinic admins have been alerted.',
     );
   });
+
+  it('tell a recipient clinic’s admins of an escalation without naming a time the urgent timers do not keep', () => {
+    const urgent = notificationText('escalated', 'recipient_admins', {
+      senderClinic: 'Sunrise Massage',
+      recipientClinic: 'Capitol Physio',
+      urgent: true,
+    });
+    expect(urgent?.body).toBe(
+      'Urgent referral. A referral from Sunrise Massage to your clinic has had no decision within its response time.',
+    );
+    expect(urgent?.body).not.toContain('days');
+  });
 });
