@@ -99,6 +99,7 @@ describe('accounts', () => {
       // Single use.
       const again = await t.http.post('/api/v1/auth/password-reset/confirm').send({ token, password: PASSWORD });
       expectProblem(again, 400, 'reset_token_invalid');
+      expect(again.body.errors).toEqual([{ field: 'token', message: 'is invalid, already used or expired' }]);
     });
 
     it('lets exactly one of two concurrent confirmations with the same token through', async () => {

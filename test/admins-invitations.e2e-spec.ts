@@ -365,7 +365,9 @@ describe('admin rights and invitations', () => {
       expect(resent.body.invitation.url).toBe(
         `http://referloop.test/accept-invitation#token=${encodeURIComponent(resent.body.invitation.token)}`,
       );
-      expectProblem(await acceptInvitation(t.http, invited.body.invitation.token), 400, 'invitation_invalid');
+      const dead = await acceptInvitation(t.http, invited.body.invitation.token);
+      expectProblem(dead, 400, 'invitation_invalid');
+      expect(dead.body.errors).toEqual([{ field: 'token', message: 'is invalid, already used or expired' }]);
       const accepted = await acceptInvitation(t.http, resent.body.invitation.token).expect(200);
       expect(accepted.body.user).toMatchObject({ id: invited.body.id, status: 'active' });
       await acceptInvitation(t.http, resent.body.invitation.token).expect(400);

@@ -155,10 +155,9 @@ describe('referring someone not on ReferLoop', () => {
     const resent = await t.http.post(`/api/v1/referrals/${draft.id}/resend-invite`).set(lmt.auth).expect(200);
     const newUrl: string = resent.body.recipientInvite.url;
     expect(newUrl).not.toBe(draft.recipientInvite!.url);
-    await t.http
-      .post('/api/v1/referral-invites/lookup')
-      .send({ token: tokenOf(draft.recipientInvite!.url!) })
-      .expect(400);
+    const dead = await t.http.post('/api/v1/referral-invites/lookup').send({ token: tokenOf(draft.recipientInvite!.url!) });
+    expectProblem(dead, 400, 'validation_failed');
+    expect(dead.body.errors).toEqual([expect.objectContaining({ field: 'token' })]);
     // The new link is emailed.
     await eventually(
       () => smtp.messages.find((m) => m.to.includes(email) && textOf(m).includes(newUrl)),

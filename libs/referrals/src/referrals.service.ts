@@ -121,8 +121,9 @@ export type ReferralSort = (typeof REFERRAL_SORTS)[number];
 /** A referral the caller may not see, or that does not exist: the same answer. */
 const referralNotFound = () => notFound('referral');
 
-const invalidInviteToken = () =>
-  AppError.validation([{ field: 'invitationToken', message: 'is not a valid invitation link, or was already used' }]);
+/** A join link's token that opens nothing; `field` names it as the request does (`token` to look up, `invitationToken` to join). */
+const invalidInviteToken = (field: 'token' | 'invitationToken') =>
+  AppError.validation([{ field, message: 'is not a valid invitation link, or was already used' }]);
 
 /** Outbox event of a new join link for a sent referral's invitee: the worker emails it. */
 export const REFERRAL_INVITE_RESENT_EVENT = 'referral_invite.resent';
@@ -570,7 +571,7 @@ export class ReferralsService {
   /** The invite of a join link, for the sign-up page to pre-fill: no referral, no patient. */
   async lookupInvite(token: string): Promise<RecipientInviteInput> {
     const row = await this.store.inviteByToken(sha256(token));
-    if (!row) throw invalidInviteToken();
+    if (!row) throw invalidInviteToken('token');
     return { email: row.email, fullName: row.fullName, role: row.role as PractitionerRole };
   }
 
@@ -582,7 +583,7 @@ export class ReferralsService {
   async joinInvite(tx: EntityManager, token: string, user: { id: string; clinicId: string; role: Role }): Promise<void> {
     const now = this.clock.now();
     const invite = await this.store.joinInvite(tx, sha256(token), user.id, now);
-    if (!invite) throw invalidInviteToken();
+    if (!invite) throw invalidInviteToken('invitationToken');
     if (invite.role !== user.role) {
       throw AppError.validation([{ field: 'admin.practitioner.role', message: `must be ${invite.role}, as invited` }]);
     }

@@ -58,6 +58,9 @@ const AUDIENCE = 'referloop-api';
 /** The audience of a stream token: it opens `GET /events` and nothing else. */
 const STREAM_AUDIENCE = 'referloop-events';
 const unauthenticated = (detail = 'The credentials are not valid') => new AppError('unauthenticated', detail);
+/** A reset or invitation link that opens nothing (unknown, used, expired): its code, naming the `token` field. */
+const deadLink = (code: 'reset_token_invalid' | 'invitation_invalid') =>
+  new AppError(code, undefined, { errors: [{ field: 'token', message: 'is invalid, already used or expired' }] });
 
 @Injectable()
 export class AuthService {
@@ -305,11 +308,9 @@ export class AuthService {
     return this.db.transaction(async (tx) => {
       const reset = await this.sessionsStore.lockReset(tx, sha256(token));
       const now = this.clock.now();
-      if (!reset || reset.used_at || reset.expires_at.getTime() <= now.getTime()) {
-        throw new AppError('reset_token_invalid');
-      }
+      if (!reset || reset.used_at || reset.expires_at.getTime() <= now.getTime()) throw deadLink('reset_token_invalid');
       const user = await this.users.account(reset.user_id, tx);
-      if (!user || user.deactivatedAt) throw new AppError('reset_token_invalid');
+      if (!user || user.deactivatedAt) throw deadLink('reset_token_invalid');
       await this.sessionsStore.useResets(tx, user.id, now);
       await this.users.setPassword(tx, user.id, passwordHash, now);
       await this.endSessions(tx, { userId: user.id }, 'password_reset');
@@ -332,10 +333,10 @@ export class AuthService {
         invitation.revokedAt ||
         invitation.expiresAt.getTime() <= this.clock.now().getTime()
       ) {
-        throw new AppError('invitation_invalid');
+        throw deadLink('invitation_invalid');
       }
       const invited = await this.users.account(invitation.userId, tx);
-      if (!invited || invited.deactivatedAt) throw new AppError('invitation_invalid');
+      if (!invited || invited.deactivatedAt) throw deadLink('invitation_invalid');
       const now = this.clock.now();
       await this.invitations.markAccepted(tx, invitation.id, now);
       await this.users.setPassword(tx, invitation.userId, passwordHash, now, now);
