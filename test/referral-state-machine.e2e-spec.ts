@@ -200,6 +200,17 @@ describe('referral state machine over HTTP', () => {
       expectProblem(missing, 400, 'validation_failed');
       expect(await readAsSender(r.id)).toMatchObject({ status: 'scheduled', version: r.version, appointmentAt: r.appointmentAt });
     });
+
+    it('refuses a no-show (that removes the appointment: unschedule) and a move to the same time, naming the field', async () => {
+      const r = await referralIn(t.http, parties(), patientId, 'scheduled');
+      const noShow = await act(t.http, pt, r.id, 'reschedule', r.version, { appointmentAt: inDays(9), reason: 'no_show' });
+      expectProblem(noShow, 400, 'validation_failed');
+      expect(noShow.body.errors).toEqual([expect.objectContaining({ field: 'reason' })]);
+      const same = await act(t.http, pt, r.id, 'reschedule', r.version, { appointmentAt: r.appointmentAt });
+      expectProblem(same, 400, 'validation_failed');
+      expect(same.body.errors).toEqual([expect.objectContaining({ field: 'appointmentAt' })]);
+      expect(await readAsSender(r.id)).toMatchObject({ status: 'scheduled', version: r.version, appointmentAt: r.appointmentAt });
+    });
   });
 
   describe('versions', () => {
@@ -228,6 +239,17 @@ describe('referral state machine over HTTP', () => {
       expect(ok.status).toBe(200);
       expect(ok.body).toMatchObject({ status: 'accepted', version: r.version + 1 });
       expect(ok.headers.etag).toBe(`"${r.version + 1}"`);
+    });
+
+    it('answers 400 naming `version` when the body and If-Match name different versions', async () => {
+      const res = await t.http
+        .post(`/api/v1/referrals/${r.id}/accept`)
+        .set(pt.auth)
+        .set('If-Match', `"${r.version + 5}"`)
+        .send({ version: r.version });
+      expectProblem(res, 400, 'validation_failed');
+      expect(res.body.errors).toEqual([expect.objectContaining({ field: 'version' })]);
+      expect(await readAsSender(r.id)).toMatchObject({ status: r.status, version: r.version });
     });
 
     it('answers 400 naming `version` when neither the body nor If-Match carries one', async () => {

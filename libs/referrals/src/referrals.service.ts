@@ -360,6 +360,9 @@ export class ReferralsService {
     const base = await this.visibleBase(principal, id, this.store.manager, `referral.${action}`);
     const parties = partiesOf(principal, base);
     const expected = input.version ?? ifMatch;
+    if (input.version !== undefined && ifMatch !== undefined && input.version !== ifMatch) {
+      throw AppError.validation([{ field: 'version', message: 'differs from the If-Match header: send one version' }]);
+    }
     if (expected === undefined) {
       throw AppError.validation([
         { field: 'version', message: 'send the version you read, as body field "version" or header If-Match' },
@@ -378,6 +381,9 @@ export class ReferralsService {
     const { transition, next } = check;
     const now = this.clock.now();
     validateFields(action, transition.fields, input, now);
+    if (action === 'reschedule' && base.appointmentAt?.getTime() === new Date(input.appointmentAt as string).getTime()) {
+      throw AppError.validation([{ field: 'appointmentAt', message: 'is the current appointment: nothing to move' }]);
+    }
     this.assertBusinessRules(action, base);
 
     const row = await this.store.applyAction(
@@ -707,6 +713,10 @@ export function validateFields(
     new Date(input.appointmentAt).getTime() <= now.getTime()
   ) {
     errors.push({ field: 'appointmentAt', message: 'must be in the future' });
+  }
+  // A no-show removes the appointment (the sender sees "removed"); a reschedule only moves it.
+  if (action === 'reschedule' && input.reason === 'no_show') {
+    errors.push({ field: 'reason', message: 'no_show is not a move: unschedule instead' });
   }
   if (errors.length) throw AppError.validation(errors);
 }
