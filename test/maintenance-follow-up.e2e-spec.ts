@@ -216,6 +216,19 @@ describe('maintenance follow-up', () => {
       expect(await countRows(sql, 'patients', 'source_referral_id = $1', [injury.id])).toBe(1);
     });
 
+    it('a double click makes one draft: repeats, at once or later, answer the draft still open to that LMT', async () => {
+      const injury = await injuryIn('outcome_sent');
+      const answers = await Promise.all(Array.from({ length: 5 }, () => followUp(pt, injury.id, { plan: PLAN })));
+      expect(answers.map((r) => r.status)).toEqual([201, 201, 201, 201, 201]);
+      expect(new Set(answers.map((r) => r.body.id)).size).toBe(1);
+      const later = await followUp(pt, injury.id, { plan: PLAN }).expect(201);
+      expect(later.body.id).toBe(answers[0].body.id);
+      expect(await countRows(sql, 'referrals', 'previous_id = $1', [injury.id])).toBe(1);
+      // Another LMT is another follow-up.
+      const other = await followUp(pt, injury.id, { plan: PLAN, recipientId: otherLmt.id }).expect(201);
+      expect(other.body.id).not.toBe(later.body.id);
+    });
+
     it('409 from a wrong state, 403 for the sender side, 404 for a third clinic', async () => {
       const accepted = await injuryIn('accepted');
       const wrong = await followUp(pt, accepted.id, { plan: PLAN });

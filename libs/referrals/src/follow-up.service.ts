@@ -10,6 +10,7 @@ import { ReferralsService } from './referrals.service';
 import type { ReferralStatus } from './state-machine/referral-state-machine';
 import { ReferralActivityStore, type SourceRow } from './store/activity-store';
 import { ReferralStore } from './store/referral-store';
+import { referralView } from './store/referral-view';
 
 /** The states of an injury referral from which its recipient may follow up with maintenance massage. */
 export const FOLLOW_UP_STATUSES: readonly ReferralStatus[] = ['in_care', 'outcome_sent', 'closed'];
@@ -53,6 +54,7 @@ export class FollowUpService {
   /**
    * POST /referrals/:id/follow-up. Checks, in order: visibility (404), kind and state (409
    * invalid_transition), the recipient side (403); the draft is then created as any referral is.
+   * A repeat (a double click, a retry) while that draft is still a draft answers the same draft.
    */
   async followUp(principal: Principal, referralId: string, input: FollowUpInput): Promise<ReferralView> {
     const source = await this.visibleSource(principal, referralId, 'referral.follow_up');
@@ -70,6 +72,11 @@ export class FollowUpService {
       ]);
     }
     return this.referralStore.transaction(async (tx) => {
+      const existing = await this.store.openFollowUpDraft(tx, source.id, recipientId);
+      if (existing) {
+        const row = await this.referralStore.detailed(existing, tx);
+        if (row) return referralView(row, principal, this.referrals.inviteLink);
+      }
       const { patientId } = await this.copyPatient(principal, source, tx);
       return this.referrals.create(
         principal,

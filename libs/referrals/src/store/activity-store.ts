@@ -187,6 +187,23 @@ export class ReferralActivityStore {
     return row;
   }
 
+  /**
+   * The follow-up draft to `recipientId` already made from the referral `sourceId`, if any. Locks the
+   * source first (no key update: actions on it go on), so two follow-ups at once are made one after
+   * the other and the second finds the first's draft.
+   */
+  async openFollowUpDraft(tx: EntityManager, sourceId: string, recipientId: string): Promise<string | undefined> {
+    const source = sql.param(sourceId, 'uuid');
+    await queryRows(tx, sql`SELECT 1 FROM referrals WHERE id = ${source} FOR NO KEY UPDATE`);
+    const [row] = await queryRows<{ id: string }>(
+      tx,
+      sql`SELECT id FROM referrals
+           WHERE previous_id = ${source} AND recipient_id = ${sql.param(recipientId, 'uuid')} AND status = 'draft'
+           ORDER BY created_at, id LIMIT 1`,
+    );
+    return row?.id;
+  }
+
   /** A referral as a follow-up or an import starts from it, whoever's it is: the service checks `partiesOf`. */
   async source(referralId: string): Promise<SourceRow | undefined> {
     const [row] = await queryRows<SourceRow>(
