@@ -240,3 +240,47 @@ describe('an invite nobody accepts', () => {
     expect(box).toEqual([]);
   });
 });
+
+describe('an invite nobody answers yet', () => {
+  let t: TestApp;
+  let smtp: Awaited<ReturnType<typeof startSmtpSink>>;
+  let lmt: SignedInUser;
+
+  beforeAll(async () => {
+    smtp = await startSmtpSink();
+    t = await startTestApp(
+      {
+        SMTP_URL: smtp.url,
+        REMINDER_AFTER: '1s',
+        ESCALATE_AFTER: '1h',
+        EXPIRE_AFTER: '2h',
+        TIMER_SWEEP_INTERVAL: '250ms',
+        OUTBOX_SWEEP_INTERVAL: '250ms',
+      },
+      { worker: true },
+    );
+    lmt = await addPractitioner(t.http, await registerClinic(t.http, { name: 'Sunrise Massage' }), 'massage_therapist');
+  });
+  afterAll(async () => {
+    await t.close();
+    await smtp.close();
+  });
+
+  it('is reminded: the reminder on the timeline is the invitation again, with the link that works', async () => {
+    const patient = await createPatient(t.http, lmt);
+    const email = uniqueEmail('reminded');
+    const draft: ReferralBody = await createReferral(t.http, lmt, invitedReferralBody(patient.id, email));
+    await actOk(t.http, lmt, draft, 'send');
+    const mails = await eventually(() => {
+      const to = smtp.messages.filter((m) => m.to.includes(email));
+      return to.length >= 2 && to;
+    }, 'the invitation and its reminder');
+    const timeline = (await t.http.get(`/api/v1/referrals/${draft.id}`).set(lmt.auth).expect(200)).body.timeline as {
+      type: string;
+    }[];
+    expect(timeline.map((e) => e.type)).toContain('reminder_sent');
+    const link = draft.recipientInvite!.url!;
+    for (const mail of mails) expect(textOf(mail)).toContain(link);
+    await joinAsPhysio(t.http, uniqueEmail('reminded-pt'), tokenOf(link)).expect(201);
+  });
+});

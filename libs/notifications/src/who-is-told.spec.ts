@@ -141,10 +141,12 @@ describe('whoIsTold: what the recipient side may know', () => {
     expect(whoIsTold(on('cancelled', { fromStatus: 'sent', toStatus: 'cancelled' }), SENT).patient).toBe(true);
   });
 
-  it('someone invited who has not joined gets the invitation email, and nothing else', () => {
+  it('someone invited who has not joined gets the invitation email (sent, a new link, the reminder), and nothing else', () => {
     const sent = whoIsTold(on('sent', { fromStatus: 'draft', toStatus: 'sent', actorId: 'sender' }), INVITED);
     expect(sent).toEqual({ users: [], webhookClinics: ['sender-clinic'], patient: false, invitee: true });
     expect(whoIsTold({ type: 'referral_invite.resent', actorId: 'sender' }, INVITED).invitee).toBe(true);
+    // The response clock's reminder reminds them: it is the invitation again, with the current link.
+    expect(whoIsTold(on('reminder_sent', { fromStatus: 'sent', toStatus: 'sent', actorId: null }), INVITED).invitee).toBe(true);
     expect(whoIsTold(on('cancelled', { fromStatus: 'sent', toStatus: 'cancelled' }), INVITED).invitee).toBe(false);
     // Once someone joined, the invite is history.
     expect(

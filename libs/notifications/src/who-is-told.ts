@@ -101,10 +101,12 @@ export function needsActorClinic(referral: ReferralFacts, event: EventFacts): bo
 
 /** Who is told of `event` on `referral`. */
 export function whoIsTold(event: EventFacts, referral: ReferralFacts, actor: ActorFacts = {}): Told {
+  // The invitation goes out when the referral is sent, again when the sender asks for a new link,
+  // and as the reminder (the one reminder there is someone to send to).
   const inviteEmail =
     referral.recipientInviteId !== null &&
     referral.recipientId === null &&
-    (event.type === 'referral.sent' || event.type === REFERRAL_INVITE_RESENT_EVENT);
+    (event.type === 'referral.sent' || event.type === 'referral.reminder_sent' || event.type === REFERRAL_INVITE_RESENT_EVENT);
   if (!event.type.startsWith('referral.')) return { ...NOBODY, invitee: inviteEmail };
   const name = eventName(event.type);
   const recipientSees = recipientKnows(referral, event);

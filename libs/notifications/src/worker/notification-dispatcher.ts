@@ -216,8 +216,8 @@ export class NotificationDispatcher {
 }
 
 /**
- * The invitation to join of someone not on ReferLoop: when their referral is sent, and when its
- * sender asks for a new link. Addressed to the invite (no user yet); the worker builds the link.
+ * The invitation to join of someone not on ReferLoop: when their referral is sent, when its sender
+ * asks for a new link, and as its reminder. Addressed to the invite (no user yet); the worker builds the link.
  */
 function referralInviteEmails(events: ReferralEvent[], told: Map<string, Told>): PlannedDelivery[] {
   return events.flatMap((event) =>
