@@ -391,4 +391,18 @@ describe('notifications', () => {
     expect(list.body.items[0].secret).toBeUndefined();
     await t.http.delete(`/api/v1/webhooks/${list.body.items[0].id}`).set(massage.admin.auth).expect(404);
   });
+
+  it('makes one webhook of a double click: repeats with the same URL and events answer the first, with its secret', async () => {
+    const clinic = await registerClinic(t.http, { name: 'Double Click Physio' });
+    const create = (eventTypes: string[]) =>
+      t.http.post('/api/v1/webhooks').set(clinic.admin.auth).send({ url: hooks.url, eventTypes });
+    const answers = await Promise.all(Array.from({ length: 5 }, () => create(['referral.sent', 'referral.accepted'])));
+    expect(answers.map((r) => r.status)).toEqual([201, 201, 201, 201, 201]);
+    expect(new Set(answers.map((r) => r.body.id)).size).toBe(1);
+    expect(new Set(answers.map((r) => r.body.secret)).size).toBe(1);
+    expect((await create(['referral.accepted', 'referral.sent']).expect(201)).body.id).toBe(answers[0].body.id);
+    // Other events are another subscription.
+    expect((await create(['referral.declined']).expect(201)).body.id).not.toBe(answers[0].body.id);
+    expect((await t.http.get('/api/v1/webhooks').set(clinic.admin.auth).expect(200)).body.items).toHaveLength(2);
+  });
 });

@@ -116,10 +116,9 @@ export class NotificationsService {
       if (!(error instanceof WebhookTargetError)) throw error;
       throw AppError.validation([{ field: 'url', message: error.message }]);
     }
-    const secret = `whsec_${randomBytes(24).toString('base64url')}`;
-    const row = await this.store.insertWebhook(ClinicScope.of(principal), {
+    const { secret, ...row } = await this.store.insertWebhookOnce(ClinicScope.of(principal), {
       url: input.url,
-      secret,
+      secret: `whsec_${randomBytes(24).toString('base64url')}`,
       eventTypes: [...new Set(input.eventTypes)],
     });
     return { ...webhookView(row), secret };

@@ -112,15 +112,35 @@ export class NotificationStore {
     );
   }
 
-  async insertWebhook(scope: ClinicScope, webhook: { url: string; secret: string; eventTypes: string[] }): Promise<WebhookRow> {
-    const [row] = await queryRows<WebhookRow>(
-      this.db.manager,
-      sql`INSERT INTO webhooks (clinic_id, url, secret, event_types, created_by)
-          VALUES (${sql.param(scope.clinicId, 'uuid')}, ${webhook.url}, ${webhook.secret}, ${sql.param(webhook.eventTypes, 'text[]')},
-                  ${sql.param(scope.userId, 'uuid')})
-          RETURNING id, clinic_id, url, event_types, created_at`,
-    );
-    return row;
+  /**
+   * A new webhook of the clinic, unless it has a live one with the same URL and event types (a
+   * double click, a retry): that one is answered, with its secret. Requests for the same URL take
+   * turns on a transaction lock, so the second sees the first's row.
+   */
+  async insertWebhookOnce(
+    scope: ClinicScope,
+    webhook: { url: string; secret: string; eventTypes: string[] },
+  ): Promise<WebhookRow & { secret: string }> {
+    const clinic = sql.param(scope.clinicId, 'uuid');
+    const types = sql.param(webhook.eventTypes, 'text[]');
+    return this.db.transaction(async (tx) => {
+      await queryRows(tx, sql`SELECT pg_advisory_xact_lock(hashtextextended(${clinic}::text || ' ' || ${webhook.url}, 0))`);
+      const [existing] = await queryRows<WebhookRow & { secret: string }>(
+        tx,
+        sql`SELECT id, clinic_id, url, event_types, created_at, secret FROM webhooks
+             WHERE clinic_id = ${clinic} AND url = ${webhook.url} AND deleted_at IS NULL
+               AND event_types @> ${types} AND event_types <@ ${types}
+             ORDER BY created_at LIMIT 1`,
+      );
+      if (existing) return existing;
+      const [row] = await queryRows<WebhookRow & { secret: string }>(
+        tx,
+        sql`INSERT INTO webhooks (clinic_id, url, secret, event_types, created_by)
+            VALUES (${clinic}, ${webhook.url}, ${webhook.secret}, ${types}, ${sql.param(scope.userId, 'uuid')})
+            RETURNING id, clinic_id, url, event_types, created_at, secret`,
+      );
+      return row;
+    });
   }
 
   webhooks(scope: ClinicScope): Promise<WebhookRow[]> {
