@@ -1,6 +1,14 @@
 import { createHash } from 'node:crypto';
 import { Client } from 'pg';
-import { actionBody, actOk, countRows, createPatient, createReferral, injuryReferralBody } from './support/referral-helpers';
+import {
+  actionBody,
+  actOk,
+  countRows,
+  createPatient,
+  createReferral,
+  injuryReferralBody,
+  someoneWaitsOnALock,
+} from './support/referral-helpers';
 import {
   addPractitioner,
   expectProblem,
@@ -286,14 +294,7 @@ describe('referral attachments', () => {
       await sender.query('BEGIN');
       await sender.query('SELECT 1 FROM referrals WHERE id = $1 FOR UPDATE', [draft.id]);
       const uploading = upload(lmt, draft.id, PDF, 'late.pdf').then((res) => res);
-      for (let i = 0; ; i += 1) {
-        const { rows } = await sql.query(
-          `SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'`,
-        );
-        if (rows[0].n > 0) break;
-        if (i > 200) throw new Error('the upload never waited on the lock');
-        await new Promise((resolve) => setTimeout(resolve, 10));
-      }
+      await someoneWaitsOnALock(sql, 'the upload');
       await sender.query(
         `UPDATE referrals SET status = 'sent', sent_at = clock_timestamp(), version = version + 1 WHERE id = $1`,
         [draft.id],

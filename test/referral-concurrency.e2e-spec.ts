@@ -1,7 +1,7 @@
 import { Clock } from '@referloop/common';
 import { ReferralTimers } from '@referloop/referrals';
 import { Client } from 'pg';
-import { act, countRows, createPatient, injuryReferralBody, referralIn } from './support/referral-helpers';
+import { act, countRows, createPatient, injuryReferralBody, referralIn, someoneWaitsOnALock } from './support/referral-helpers';
 import {
   addPractitioner,
   expectProblem,
@@ -250,14 +250,7 @@ describe('referral concurrency', () => {
           .set('Idempotency-Key', key)
           .send(body)
           .then((r) => r);
-        for (let i = 0; ; i += 1) {
-          const { rows } = await sql.query(
-            `SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'`,
-          );
-          if (rows[0].n > 0) break;
-          if (i > 300) throw new Error('the create never waited on the patient row');
-          await new Promise((resolve) => setTimeout(resolve, 10));
-        }
+        await someoneWaitsOnALock(sql, 'the create');
         const repeat = await t.http.post('/api/v1/referrals').set(lmt.auth).set('Idempotency-Key', key).send(body);
         expectProblem(repeat, 409, 'idempotency_in_progress');
         expect(repeat.headers['retry-after']).toBe('1');

@@ -269,6 +269,18 @@ export interface Sql {
   query(text: string, values?: unknown[]): Promise<{ rows: Record<string, unknown>[]; rowCount: number | null }>;
 }
 
+/** Resolves once a session of the test database waits on a lock (a request queued behind one the test holds). */
+export async function someoneWaitsOnALock(sql: Sql, what: string): Promise<void> {
+  for (let i = 0; i <= 300; i += 1) {
+    const { rows } = await sql.query(
+      `SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'`,
+    );
+    if ((rows[0].n as number) > 0) return;
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+  throw new Error(`${what} never waited on the lock`);
+}
+
 /**
  * Creates an injury referral from `sender` to `recipient` and drives it through the API into
  * `status`. `expired` is only reached by the system timer (not built yet), so that one is set with
