@@ -1,6 +1,7 @@
 import { Client } from 'pg';
 import {
   act,
+  actionBody,
   actOk,
   countRows,
   createPatient,
@@ -229,11 +230,34 @@ describe('maintenance follow-up', () => {
       expect(other.body.id).not.toBe(later.body.id);
     });
 
+    it('a follow-up the LMT declines, redirected to another LMT, is still a follow-up of the injury referral', async () => {
+      const injury = await injuryIn('outcome_sent');
+      const first = (await followUp(pt, injury.id, { plan: PLAN }).expect(201)).body;
+      await t.http
+        .post(`/api/v1/patients/${first.patientId}/consents`)
+        .set(pt.auth)
+        .send({ scope: 'referral_sharing' })
+        .expect(201);
+      const sent = await actOk(t.http, pt, first, 'send');
+      await actOk(t.http, lmt, sent, 'decline', actionBody('decline'));
+      const redirected = await t.http
+        .post('/api/v1/referrals')
+        .set(pt.auth)
+        .send(maintenanceReferralBody(first.patientId, otherLmt.id, { replacesId: first.id }))
+        .expect(201);
+      expect(redirected.body).toMatchObject({ replacesId: first.id, previousId: injury.id });
+      const original = await t.http.get(`/api/v1/referrals/${injury.id}`).set(pt.auth).expect(200);
+      expect(original.body.followUpIds).toEqual([first.id, redirected.body.id]);
+    });
+
     it('409 from a wrong state, 403 for the sender side, 404 for a third clinic', async () => {
       const accepted = await injuryIn('accepted');
       const wrong = await followUp(pt, accepted.id, { plan: PLAN });
       expectProblem(wrong, 409, 'invalid_transition');
       expect(wrong.body.currentStatus).toBe('accepted');
+      // What the PT may do now, as the referral itself says.
+      const seen = await t.http.get(`/api/v1/referrals/${accepted.id}`).set(pt.auth).expect(200);
+      expect(wrong.body.allowedActions).toEqual(seen.body.allowedActions);
       const inCare = await injuryIn('in_care');
       expectProblem(await followUp(lmt, inCare.id, { plan: PLAN }), 403, 'forbidden');
       expectProblem(await followUp(thirdPt, inCare.id, { plan: PLAN }), 404, 'not_found');

@@ -7,7 +7,7 @@ import type { MaintenancePlanInput } from './maintenance-plan';
 import { partiesOf, partyClinicsOf } from './referral-access';
 import type { ReferralView } from './referral.views';
 import { ReferralsService } from './referrals.service';
-import type { ReferralStatus } from './state-machine/referral-state-machine';
+import { allowedActions, type ReferralStatus } from './state-machine/referral-state-machine';
 import { ReferralActivityStore, type SourceRow } from './store/activity-store';
 import { ReferralStore } from './store/referral-store';
 import { referralView } from './store/referral-view';
@@ -61,7 +61,7 @@ export class FollowUpService {
     if (source.kind !== 'injury_care' || !FOLLOW_UP_STATUSES.includes(source.status)) {
       throw new AppError('invalid_transition', `A ${source.kind} referral that is ${source.status} cannot be followed up`, {
         currentStatus: source.status,
-        allowedActions: [],
+        allowedActions: allowedActions(source.status, partiesOf(principal, source)),
       });
     }
     this.assertRecipientSide(principal, source);

@@ -251,7 +251,8 @@ export class ReferralsService {
         emergencyAdviceGiven: input.emergencyAdviceGiven ?? false,
         plan: input.plan ? storedPlan(input.plan) : null,
         replacesId: input.replacesId ?? null,
-        previousId: followUp?.previousId ?? null,
+        // A redirect of a follow-up is a follow-up of the same referral.
+        previousId: followUp?.previousId ?? (input.replacesId ? facts.replacedPreviousId : null),
       },
       {
         type: 'created',

@@ -71,6 +71,8 @@ export interface CreateFacts {
   replacedRecipientId: string | null;
   replacedRecipientClinicId: string | null;
   replacedSentAt: Date | null;
+  /** The injury referral the replaced one followed up: its redirect follows it up too. */
+  replacedPreviousId: string | null;
 }
 
 /**
@@ -267,7 +269,7 @@ export class ReferralStore {
               t.licence_expires_on::text AS "recipientLicenceExpiresOn", t.accepting_referrals AS "recipientAccepting",
               o.status AS "replacedStatus", o.sender_id AS "replacedSenderId", o.sender_clinic_id AS "replacedSenderClinicId",
               o.recipient_id AS "replacedRecipientId", o.recipient_clinic_id AS "replacedRecipientClinicId",
-              o.sent_at AS "replacedSentAt"
+              o.sent_at AS "replacedSentAt", o.previous_id AS "replacedPreviousId"
          FROM (VALUES (1)) one
          LEFT JOIN users s ON s.id = ${sql.param(input.namedSenderId, 'uuid')} AND s.clinic_id = ${clinic}
                           AND s.activated_at IS NOT NULL AND s.deactivated_at IS NULL
