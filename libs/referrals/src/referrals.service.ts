@@ -548,7 +548,12 @@ export class ReferralsService {
     const inviteId = base.recipientInviteId;
     await this.store.transaction(async (tx) => {
       const invite = await this.store.lockPendingInvite(tx, inviteId);
-      if (!invite) throw new AppError('invalid_transition', 'The invitee has joined meanwhile');
+      if (!invite) {
+        throw new AppError('invalid_transition', 'The invitee has joined meanwhile', {
+          currentStatus: base.status,
+          allowedActions: allowedActions(base.status, parties),
+        });
+      }
       const version = invite.tokenVersion + 1;
       await this.store.setInviteToken(
         tx,
