@@ -2,7 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { IDEMPOTENCY_TTL_MS } from './idempotency';
 import { ReferralTimerStore } from './store/timer-store';
 
-export { responseElapsedMsSql } from './store/timer-store';
+export { responseElapsedMs, responseThreshold } from './store/timer-store';
 
 export interface TimerSettings {
   reminderAfterMs: number;

@@ -2,7 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { cursorTimestamp, queryRows, Sql, sql } from '@referloop/database';
 import type { ClinicScope } from '@referloop/identity';
-import { REFERRAL_STATUSES, type ReferralStatus, responseElapsedMsSql } from '@referloop/referrals';
+import { REFERRAL_STATUSES, type ReferralStatus, responseElapsedMs, responseThreshold } from '@referloop/referrals';
 import { DataSource } from 'typeorm';
 import { AWAITING_DECISION } from '../response-sla';
 
@@ -18,11 +18,6 @@ import { AWAITING_DECISION } from '../response-sla';
  */
 function constants(values: readonly string[]): Sql {
   return Sql.from([values.map((v) => `'${v.replace(/'/g, "''")}'`).join(', ')], []);
-}
-
-/** The referrals lib's response-clock expression for referral `alias` at the instant in column `now` (fixed text, no values). */
-function responseElapsedMs(now: string, alias: string): Sql {
-  return Sql.from([responseElapsedMsSql(now, alias)], []);
 }
 
 /** Statuses a referral may be in once accepted (`cancelled` also without an acceptance: the timeline tells). */
@@ -85,10 +80,6 @@ export interface MetricsWindow {
   urgentEscalateAfterMs: number;
 }
 
-/** A priority's threshold: the urgent one for an urgent referral `alias`, else the routine one. */
-const byPriority = (alias: string, routineMs: number, urgentMs: number): Sql =>
-  sql`CASE WHEN ${Sql.from([`${alias}.priority`], [])} = 'urgent' THEN ${sql.param(urgentMs, 'bigint')} ELSE ${sql.param(routineMs, 'bigint')} END`;
-
 /**
  * Clinic metrics over referrals created in [from, to) that involve the clinic: as sender clinic
  * (drafts included: they are the clinic's own) or as recipient clinic (only referrals that were
@@ -124,7 +115,7 @@ export function metricsSql(scope: ClinicScope, window: MetricsWindow): Sql {
            s.status IN (${constants(LOOP_CLOSED)}) AS closed_loop,
            s.sent_at IS NOT NULL AND s.status IN (${constants(LEAKED)}) AS leaked,
            s.status IN (${OPEN})
-             AND ${responseElapsedMs('args.now', 's')} >= ${byPriority('s', window.escalateAfterMs, window.urgentEscalateAfterMs)} AS overdue,
+             AND ${responseElapsedMs(sql`args.now`, sql`s`)} >= ${responseThreshold(sql`s`, window.escalateAfterMs, window.urgentEscalateAfterMs)} AS overdue,
            extract(epoch FROM t.accepted_at - t.sent_at) - t.paused_s AS accept_s,
            extract(epoch FROM t.scheduled_at - t.sent_at) AS schedule_s,
            -- Outcome pain minus pain at referral: negative is better; null unless both were given.
@@ -227,7 +218,7 @@ export class AdminStore {
    * referrals alone (small partial indexes); only its rows are joined.
    */
   async overdue(scope: ClinicScope, filter: OverdueFilter): Promise<OverdueRow[]> {
-    const elapsed = sql`floor(${responseElapsedMs('args.now', 'r')})::bigint`;
+    const elapsed = sql`floor(${responseElapsedMs(sql`args.now`, sql`r`)})::bigint`;
     const branches: Sql[] = [];
     if (filter.box !== 'received') {
       branches.push(
@@ -254,7 +245,7 @@ export class AdminStore {
                  s.full_name AS s_name, sc.name AS s_clinic_name, t.full_name AS t_name, tc.name AS t_clinic_name
             FROM (SELECT o.id, o.elapsed_ms
                     FROM (${sql.join(branches, sql` UNION ALL `)}) o
-                   WHERE o.elapsed_ms >= ${byPriority('o', filter.reminderAfterMs, filter.urgentReminderAfterMs)} ${keyset}
+                   WHERE o.elapsed_ms >= ${responseThreshold(sql`o`, filter.reminderAfterMs, filter.urgentReminderAfterMs)} ${keyset}
                    ORDER BY o.elapsed_ms DESC, o.id DESC
                    LIMIT ${filter.limit}) page
             JOIN referrals r ON r.id = page.id

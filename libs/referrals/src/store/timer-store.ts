@@ -23,17 +23,10 @@ export function responseElapsedMs(now: Sql, alias: Sql): Sql {
      - COALESCE(extract(epoch FROM ${now}::timestamptz - ${alias}.sla_paused_at) * 1000, 0))`;
 }
 
-/**
- * {@link responseElapsedMs} as text, for statements still written as text (`now` an SQL expression
- * such as `$4`, `alias` a table alias): the same definition.
- */
-export function responseElapsedMsSql(now: string, alias: string): string {
-  return responseElapsedMs(Sql.from([now], []), Sql.from([alias], [])).text;
+/** The response-clock threshold of referral `alias` by its priority: urgent referrals have their own. Timers and admin views both use it. */
+export function responseThreshold(alias: Sql, routineMs: number, urgentMs: number): Sql {
+  return sql`CASE WHEN ${alias}.priority = 'urgent' THEN ${sql.param(urgentMs, 'bigint')} ELSE ${sql.param(routineMs, 'bigint')} END`;
 }
-
-/** The response-clock threshold of referral `r` by its priority. */
-const threshold = (routineMs: number, urgentMs: number) =>
-  sql`CASE WHEN r.priority = 'urgent' THEN ${sql.param(urgentMs, 'bigint')} ELSE ${sql.param(routineMs, 'bigint')} END`;
 
 /**
  * Referral `r`'s response clock passed its threshold at `now`. The clock counts from `sent_at` and
@@ -43,7 +36,7 @@ const threshold = (routineMs: number, urgentMs: number) =>
 const responseClockPassed = (now: Date, routineMs: number, urgentMs: number) => {
   const sentBy = (ms: number) => sql.param(new Date(now.getTime() - ms), 'timestamptz');
   return sql`((r.priority = 'urgent' AND r.sent_at <= ${sentBy(urgentMs)}) OR (r.priority = 'routine' AND r.sent_at <= ${sentBy(routineMs)}))
-            AND ${responseElapsedMs(sql.param(now, 'timestamptz'), sql`r`)} >= ${threshold(routineMs, urgentMs)}`;
+            AND ${responseElapsedMs(sql.param(now, 'timestamptz'), sql`r`)} >= ${responseThreshold(sql`r`, routineMs, urgentMs)}`;
 };
 
 /** The statements of the referral timers: each one set-based, re-reading the current state. */
