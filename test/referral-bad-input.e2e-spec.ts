@@ -577,6 +577,14 @@ describe('bad input on patients and referrals', () => {
         as: () => pt,
       },
       {
+        name: 'outcome.psfs in exponent form',
+        action: 'send-outcome',
+        input: () => ({ version: inCare.version, outcome: { summary: 'ok', psfs: 1e-7 } }),
+        field: 'outcome.psfs',
+        target: () => inCare,
+        as: () => pt,
+      },
+      {
         name: 'outcome with an unknown field',
         action: 'send-outcome',
         input: () => ({ version: inCare.version, outcome: { summary: 'ok', sentAt: inDays(-1) } }),

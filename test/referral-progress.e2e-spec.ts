@@ -209,6 +209,10 @@ describe('progress reports', () => {
     ['painLevel 2.5', { progress: { sessionsCompleted: 1, painLevel: 2.5, tolerance: 'well' } }, 'progress.painLevel'],
     ['psfs 10.5', { progress: { sessionsCompleted: 1, psfs: 10.5, tolerance: 'well' } }, 'progress.psfs'],
     ['psfs "7"', { progress: { sessionsCompleted: 1, psfs: '7', tolerance: 'well' } }, 'progress.psfs'],
+    ['psfs 6.255', { progress: { sessionsCompleted: 1, psfs: 6.255, tolerance: 'well' } }, 'progress.psfs'],
+    // Numbers JavaScript writes in exponent form (class-validator's decimal check threw on them: a 500).
+    ['psfs 1e-7', { progress: { sessionsCompleted: 1, psfs: 1e-7, tolerance: 'well' } }, 'progress.psfs'],
+    ['psfs 5e-324', { progress: { sessionsCompleted: 1, psfs: 5e-324, tolerance: 'well' } }, 'progress.psfs'],
     ['tolerance missing', { progress: { sessionsCompleted: 1 } }, 'progress.tolerance'],
     ['tolerance unknown', { progress: { sessionsCompleted: 1, tolerance: 'great' } }, 'progress.tolerance'],
     ['an unknown field', { progress: { sessionsCompleted: 1, tolerance: 'well', mood: 'fine' } }, 'progress.mood'],

@@ -1,5 +1,5 @@
 import { TIMEZONES } from '@referloop/common';
-import { Matches, ValidateIf, ValidatorConstraint, type ValidatorConstraintInterface } from 'class-validator';
+import { Matches, ValidateBy, ValidateIf, ValidatorConstraint, type ValidatorConstraintInterface } from 'class-validator';
 
 /**
  * The field may be left out, but when present it is validated, `null` included. (`@IsOptional()`
@@ -19,6 +19,21 @@ export class IsTimezone implements ValidatorConstraintInterface {
     return 'must be an IANA time zone such as America/Chicago';
   }
 }
+
+/**
+ * A finite number with at most `places` decimals. (class-validator's `maxDecimalPlaces` splits the
+ * number's text on ".", so 1e-7 threw inside validation: a 500.)
+ */
+export const HasAtMostDecimals = (places: number): PropertyDecorator =>
+  ValidateBy({
+    name: 'hasAtMostDecimals',
+    validator: {
+      // The number is its own rounding to `places` decimals (0.07 is; 6.255, 1e-7 and 5e-324 are not).
+      validate: (value: unknown) =>
+        typeof value === 'number' && Number.isFinite(value) && Number(value.toFixed(places)) === value,
+      defaultMessage: () => `$property must be a number with at most ${places} decimal places`,
+    },
+  });
 
 /** Calendar date `YYYY-MM-DD` that exists (rejects 2025-02-30). */
 @ValidatorConstraint({ name: 'isCalendarDate' })

@@ -7,7 +7,6 @@ import {
   IsIn,
   IsInt,
   IsNotEmpty,
-  IsNumber,
   IsObject,
   IsOptional,
   IsString,
@@ -47,7 +46,7 @@ import {
   type ReferralView,
 } from '@referloop/referrals';
 import { PageQueryDto } from '../http/page-query.dto';
-import { IsCalendarDate, IsNotBlank, IsPastCalendarDate, IsZonedDateTime } from '../http/validators';
+import { HasAtMostDecimals, IsCalendarDate, IsNotBlank, IsPastCalendarDate, IsZonedDateTime } from '../http/validators';
 
 /** Refuses a plan that gives both frequencies (each is otherwise validated on its own). */
 @ValidatorConstraint({ name: 'oneFrequency' })
@@ -362,7 +361,7 @@ export class OutcomeDto {
 
   /** Patient-Specific Functional Scale average, 0–10. */
   @IsOptional()
-  @IsNumber({ allowNaN: false, allowInfinity: false, maxDecimalPlaces: 2 })
+  @HasAtMostDecimals(2)
   @Min(0)
   @Max(10)
   psfs?: number | null;
@@ -396,7 +395,7 @@ export class ProgressDto {
 
   /** Patient-Specific Functional Scale average, 0–10. */
   @IsOptional()
-  @IsNumber({ allowNaN: false, allowInfinity: false, maxDecimalPlaces: 2 })
+  @HasAtMostDecimals(2)
   @Min(0)
   @Max(10)
   psfs?: number | null;
