@@ -671,6 +671,10 @@ describe('admin API', () => {
       expectProblem(await audit(clinicA.admin, { resourceId: 'x' }), 400, 'validation_failed');
       expectProblem(await audit(clinicA.admin, { action: "referral.send' OR 1=1" }), 400, 'validation_failed');
       expectProblem(await audit(clinicA.admin, { from: 'today' }), 400, 'validation_failed');
+      const bogus = await audit(clinicA.admin, { resourceType: 'bogus' });
+      expectProblem(bogus, 400, 'validation_failed');
+      expect(bogus.body.errors).toEqual([expect.objectContaining({ field: 'resourceType' })]);
+      expect((await audit(clinicA.admin, { resourceType: 'referral' }).expect(200)).body.items.length).toBeGreaterThan(0);
       expectProblem(
         await audit(clinicA.admin, { from: '2026-03-02T00:00:00Z', to: '2026-03-01T00:00:00Z' }),
         400,

@@ -435,4 +435,25 @@ describe('bad input', () => {
       await t.http.post(`/api/v1/practitioners/${colleague.id}/deactivate`).set(clinic.admin.auth).send({}).expect(200);
     });
   });
+
+  describe('requests that take no query parameters', () => {
+    it('refuse unknown ones (400 naming them), as the lists with a query refuse theirs', async () => {
+      for (const path of [
+        '/api/v1/webhooks?x=1',
+        '/api/v1/webhooks?limit=0',
+        '/api/v1/me?fields=all',
+        '/api/v1/clinics/me?x=1&y=2',
+      ]) {
+        const res = await t.http.get(path).set(clinic.admin.auth);
+        expectProblem(res, 400, 'validation_failed');
+        const names = path
+          .split('?')[1]
+          .split('&')
+          .map((pair) => pair.split('=')[0]);
+        expect(res.body.errors.map((e: { field: string }) => e.field)).toEqual(names);
+      }
+      await t.http.get('/api/v1/webhooks').set(clinic.admin.auth).expect(200);
+      await t.http.get('/api/v1/clinics/me').set(clinic.admin.auth).expect(200);
+    });
+  });
 });

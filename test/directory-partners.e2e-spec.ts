@@ -276,6 +276,33 @@ describe('directory near, partners and appointment time zones', () => {
       ]);
       expect(page.items.every((p) => p.partner === null)).toBe(true);
     });
+
+    it('removes a partner named in the body, as POST names it (DELETE /me/partners {practitionerId})', async () => {
+      await addMine(lmt, pts.austin.id).expect(201);
+      await t.http.post('/api/v1/clinics/me/partners').set(home.admin.auth).send({ practitionerId: pts.springs.id }).expect(201);
+      const bad = await t.http.delete('/api/v1/me/partners').set(lmt.auth).send({ practitionerId: 'x' });
+      expectProblem(bad, 400, 'validation_failed');
+      expect(bad.body.errors).toEqual([expect.objectContaining({ field: 'practitionerId' })]);
+      expectProblem(await t.http.delete('/api/v1/me/partners').set(lmt.auth).send({}), 400, 'validation_failed');
+      expectProblem(
+        await t.http.delete('/api/v1/clinics/me/partners').set(lmt.auth).send({ practitionerId: pts.springs.id }),
+        403,
+        'forbidden',
+      );
+      await t.http.delete('/api/v1/me/partners').set(lmt.auth).send({ practitionerId: pts.austin.id }).expect(204);
+      expectProblem(
+        await t.http.delete('/api/v1/me/partners').set(lmt.auth).send({ practitionerId: pts.austin.id }),
+        404,
+        'not_found',
+      );
+      await t.http
+        .delete('/api/v1/clinics/me/partners')
+        .set(home.admin.auth)
+        .send({ practitionerId: pts.springs.id })
+        .expect(204);
+      const page = await directory(lmt, { near: '80202' });
+      expect(page.items.every((p) => p.partner === null)).toBe(true);
+    });
   });
 
   describe('appointment time zone', () => {

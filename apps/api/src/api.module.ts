@@ -20,7 +20,7 @@ import { InvitationsController } from './invitations/invitations.controller';
 import { LiveModule } from './live/live.module';
 import { ProblemFilter } from './http/problem.filter';
 import { createRateLimitStore, RateLimitStore } from './http/rate-limit.store';
-import { BodylessRouteGuard } from './http/bodyless-route.guard';
+import { DeclaredInputGuard } from './http/declared-input.guard';
 import { createValidationPipe } from './http/validation';
 import { SCHEMA_ENTITIES } from './schema/schema-entities';
 import { MeController } from './me/me.controller';
@@ -82,7 +82,7 @@ export class ApiModule {
       ],
       providers: [
         { provide: APP_GUARD, useClass: AuthGuard },
-        { provide: APP_GUARD, useClass: BodylessRouteGuard },
+        { provide: APP_GUARD, useClass: DeclaredInputGuard },
         { provide: APP_FILTER, useClass: ProblemFilter },
         { provide: APP_PIPE, useFactory: createValidationPipe },
         WebSession,

@@ -1,4 +1,5 @@
 import { IsIn, IsOptional, IsUUID, Matches, Validate } from 'class-validator';
+import { AUDIT_RESOURCES, type AuditResource } from '@referloop/identity';
 import { PageQueryDto } from '../http/page-query.dto';
 import { IsZonedDateTime } from '../http/validators';
 
@@ -32,10 +33,9 @@ export class AuditEventQueryDto extends PageQueryDto {
   @Matches(/^[a-z][a-z0-9_.-]{0,99}$/, { message: 'must be an action name such as referral.read' })
   action?: string;
 
-  /** `patient`, `referral`, `attachment` or `consent`. */
   @IsOptional()
-  @Matches(/^[a-z][a-z_]{0,49}$/, { message: 'must be a resource type such as referral' })
-  resourceType?: string;
+  @IsIn(AUDIT_RESOURCES)
+  resourceType?: AuditResource;
 
   @IsOptional()
   @IsUUID()

@@ -1,7 +1,8 @@
 import { IsUUID } from 'class-validator';
 import { UserResponseDto } from '../me/user.dto';
 
-export class AddPartnerDto {
+/** The practitioner a partner is saved or removed by (`POST`, and `DELETE` with a body). */
+export class PartnerPractitionerDto {
   @IsUUID('all', { message: 'must be a practitioner id (a UUID)' })
   practitionerId: string;
 }

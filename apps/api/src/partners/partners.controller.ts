@@ -7,7 +7,7 @@ import { CurrentPrincipal, AdminOnly } from '../auth/auth.decorators';
 import { ApiProblems } from '../http/api-problems.decorator';
 import { PageQueryDto } from '../http/page-query.dto';
 import { uuidParam } from '../http/uuid-param';
-import { AddPartnerDto, PartnerDto, PartnerPageDto } from './partner.dto';
+import { PartnerPractitionerDto, PartnerDto, PartnerPageDto } from './partner.dto';
 
 /**
  * Saved partners: `/me/partners` are the caller's own, `/clinics/me/partners` their clinic's preferred
@@ -34,13 +34,13 @@ export class PartnersController {
   @ApiProblems('validation_failed', 'not_found')
   addMine(
     @CurrentPrincipal() principal: Principal,
-    @Body() body: AddPartnerDto,
+    @Body() body: PartnerPractitionerDto,
     @Res({ passthrough: true }) reply: FastifyReply,
   ): Promise<PartnerDto> {
     return this.add(principal, 'mine', body, reply);
   }
 
-  /** Removes a practitioner from your saved partners. */
+  /** Removes a practitioner from your saved partners (also as `DELETE /me/partners` with `{practitionerId}`). */
   @Delete('me/partners/:practitionerId')
   @HttpCode(204)
   @ApiProblems('validation_failed', 'not_found')
@@ -49,6 +49,14 @@ export class PartnersController {
     @Param('practitionerId', uuidParam) practitionerId: string,
   ): Promise<void> {
     await this.partners.remove(principal, 'mine', practitionerId);
+  }
+
+  /** The same as `DELETE /me/partners/{practitionerId}`, with the practitioner in the body as for `POST`. */
+  @Delete('me/partners')
+  @HttpCode(204)
+  @ApiProblems('validation_failed', 'not_found')
+  async removeMineByBody(@CurrentPrincipal() principal: Principal, @Body() body: PartnerPractitionerDto): Promise<void> {
+    await this.partners.remove(principal, 'mine', body.practitionerId);
   }
 
   /** Your clinic's preferred partners (admins), newest first. */
@@ -67,13 +75,13 @@ export class PartnersController {
   @ApiProblems('validation_failed', 'forbidden', 'not_found')
   addClinic(
     @CurrentPrincipal() principal: Principal,
-    @Body() body: AddPartnerDto,
+    @Body() body: PartnerPractitionerDto,
     @Res({ passthrough: true }) reply: FastifyReply,
   ): Promise<PartnerDto> {
     return this.add(principal, 'clinic', body, reply);
   }
 
-  /** Removes a practitioner from your clinic's preferred partners (admins). */
+  /** Removes a practitioner from your clinic's preferred partners (admins; also as `DELETE /clinics/me/partners` with `{practitionerId}`). */
   @Delete('clinics/me/partners/:practitionerId')
   @HttpCode(204)
   @AdminOnly()
@@ -85,7 +93,21 @@ export class PartnersController {
     await this.partners.remove(principal, 'clinic', practitionerId);
   }
 
-  private async add(principal: Principal, list: PartnerList, body: AddPartnerDto, reply: FastifyReply): Promise<PartnerDto> {
+  /** The same as `DELETE /clinics/me/partners/{practitionerId}`, with the practitioner in the body as for `POST`. */
+  @Delete('clinics/me/partners')
+  @HttpCode(204)
+  @AdminOnly()
+  @ApiProblems('validation_failed', 'forbidden', 'not_found')
+  async removeClinicByBody(@CurrentPrincipal() principal: Principal, @Body() body: PartnerPractitionerDto): Promise<void> {
+    await this.partners.remove(principal, 'clinic', body.practitionerId);
+  }
+
+  private async add(
+    principal: Principal,
+    list: PartnerList,
+    body: PartnerPractitionerDto,
+    reply: FastifyReply,
+  ): Promise<PartnerDto> {
     const { partner, created } = await this.partners.add(principal, list, body.practitionerId);
     if (!created) reply.status(200);
     return partner;

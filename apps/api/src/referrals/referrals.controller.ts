@@ -16,7 +16,7 @@ import {
 } from '@referloop/referrals';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { CurrentPrincipal } from '../auth/auth.decorators';
-import { MultipartBody } from '../http/bodyless-route.guard';
+import { MultipartBody } from '../http/declared-input.guard';
 import { ApiProblems } from '../http/api-problems.decorator';
 import { PageQueryDto } from '../http/page-query.dto';
 import { uploadedFile } from '../http/uploaded-file';

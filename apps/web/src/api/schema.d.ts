@@ -400,7 +400,11 @@ export interface paths {
      * @description 201 when saved now, 200 when already saved.
      */
     post: operations['PartnersController_addMine'];
-    delete?: never;
+    /**
+     * The same as `DELETE /me/partners/{practitionerId}`, with the practitioner in the body as for `POST`.
+     * @description The same as `DELETE /me/partners/{practitionerId}`, with the practitioner in the body as for `POST`.
+     */
+    delete: operations['PartnersController_removeMineByBody'];
     options?: never;
     head?: never;
     patch?: never;
@@ -417,8 +421,8 @@ export interface paths {
     put?: never;
     post?: never;
     /**
-     * Removes a practitioner from your saved partners.
-     * @description Removes a practitioner from your saved partners.
+     * Removes a practitioner from your saved partners (also as `DELETE /me/partners` with `{practitionerId}`).
+     * @description Removes a practitioner from your saved partners (also as `DELETE /me/partners` with `{practitionerId}`).
      */
     delete: operations['PartnersController_removeMine'];
     options?: never;
@@ -444,7 +448,11 @@ export interface paths {
      * @description 201 when saved now, 200 when already saved.
      */
     post: operations['PartnersController_addClinic'];
-    delete?: never;
+    /**
+     * The same as `DELETE /clinics/me/partners/{practitionerId}`, with the practitioner in the body as for `POST`.
+     * @description The same as `DELETE /clinics/me/partners/{practitionerId}`, with the practitioner in the body as for `POST`.
+     */
+    delete: operations['PartnersController_removeClinicByBody'];
     options?: never;
     head?: never;
     patch?: never;
@@ -461,8 +469,8 @@ export interface paths {
     put?: never;
     post?: never;
     /**
-     * Removes a practitioner from your clinic's preferred partners (admins).
-     * @description Removes a practitioner from your clinic's preferred partners (admins).
+     * Removes a practitioner from your clinic's preferred partners (admins; also as `DELETE /clinics/me/partners` with `{practitionerId}`).
+     * @description Removes a practitioner from your clinic's preferred partners (admins; also as `DELETE /clinics/me/partners` with `{practitionerId}`).
      */
     delete: operations['PartnersController_removeClinic'];
     options?: never;
@@ -1687,7 +1695,7 @@ export interface components {
       items: components['schemas']['PartnerDto'][];
       nextCursor: string | null;
     };
-    AddPartnerDto: {
+    PartnerPractitionerDto: {
       /** Format: uuid */
       practitionerId: string;
     };
@@ -3568,7 +3576,7 @@ export interface operations {
     };
     requestBody: {
       content: {
-        'application/json': components['schemas']['AddPartnerDto'];
+        'application/json': components['schemas']['PartnerPractitionerDto'];
       };
     };
     responses: {
@@ -3580,6 +3588,54 @@ export interface operations {
         content: {
           'application/json': components['schemas']['PartnerDto'];
         };
+      };
+      /** @description problem+json with code `validation_failed` */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description problem+json with code `unauthenticated` */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description problem+json with code `not_found` */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+    };
+  };
+  PartnersController_removeMineByBody: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody: {
+      content: {
+        'application/json': components['schemas']['PartnerPractitionerDto'];
+      };
+    };
+    responses: {
+      204: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content?: never;
       };
       /** @description problem+json with code `validation_failed` */
       400: {
@@ -3714,7 +3770,7 @@ export interface operations {
     };
     requestBody: {
       content: {
-        'application/json': components['schemas']['AddPartnerDto'];
+        'application/json': components['schemas']['PartnerPractitionerDto'];
       };
     };
     responses: {
@@ -3726,6 +3782,63 @@ export interface operations {
         content: {
           'application/json': components['schemas']['PartnerDto'];
         };
+      };
+      /** @description problem+json with code `validation_failed` */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description problem+json with code `unauthenticated` */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description problem+json with code `forbidden` */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description problem+json with code `not_found` */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+    };
+  };
+  PartnersController_removeClinicByBody: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody: {
+      content: {
+        'application/json': components['schemas']['PartnerPractitionerDto'];
+      };
+    };
+    responses: {
+      204: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content?: never;
       };
       /** @description problem+json with code `validation_failed` */
       400: {
@@ -6149,8 +6262,7 @@ export interface operations {
         actorId?: string;
         /** @description E.g. `referral.read`, `referral.export`, `patient.update`. */
         action?: string;
-        /** @description `patient`, `referral`, `attachment` or `consent`. */
-        resourceType?: string;
+        resourceType?: 'patient' | 'referral' | 'attachment' | 'consent' | 'user';
         resourceId?: string;
         /** @description Inclusive. */
         from?: string;

@@ -4,7 +4,9 @@ import { Clock, RequestContext } from '@referloop/common';
 import { queryRows, sql, type Sql } from '@referloop/database';
 import { DataSource, type EntityManager } from 'typeorm';
 
-export type AuditResource = 'patient' | 'referral' | 'attachment' | 'consent' | 'user';
+/** What an audit event is about. */
+export const AUDIT_RESOURCES = ['patient', 'referral', 'attachment', 'consent', 'user'] as const;
+export type AuditResource = (typeof AUDIT_RESOURCES)[number];
 export type AuditOutcome = 'success' | 'denied' | 'not_found';
 
 export interface AuditEntry {
