@@ -170,6 +170,26 @@ describe('referral attachments', () => {
     expect(await countRows(sql, 'referral_attachments', 'referral_id = $1', [draft.id])).toBe(0);
   });
 
+  it('refuses a part besides the file (a second file, a text field) with 400 naming it, storing nothing', async () => {
+    const draft = await newDraft();
+    const url = `/api/v1/referrals/${draft.id}/attachments`;
+    const twoFiles = await t.http.post(url).set(lmt.auth).attach('file', PDF, 'a.pdf').attach('file', PDF, 'b.pdf');
+    expectProblem(twoFiles, 400, 'validation_failed');
+    expect(twoFiles.body.errors).toEqual([expect.objectContaining({ field: 'file' })]);
+    const withNote = await t.http.post(url).set(lmt.auth).attach('file', PDF, 'a.pdf').field('note', 'hello');
+    expectProblem(withNote, 400, 'validation_failed');
+    expect(withNote.body.errors).toEqual([expect.objectContaining({ field: 'note' })]);
+    const noteFirst = await t.http.post(url).set(lmt.auth).field('note', 'hello').attach('file', PDF, 'a.pdf');
+    expectProblem(noteFirst, 400, 'validation_failed');
+    expect(noteFirst.body.errors).toEqual([expect.objectContaining({ field: 'note' })]);
+    expect(await countRows(sql, 'referral_attachments', 'referral_id = $1', [draft.id])).toBe(0);
+    // Three parts: still one answer naming the first extra one.
+    const three = await t.http.post(url).set(lmt.auth).attach('file', PDF, 'a.pdf').field('x', '1').field('y', '2');
+    expectProblem(three, 400, 'validation_failed');
+    expect(await countRows(sql, 'referral_attachments', 'referral_id = $1', [draft.id])).toBe(0);
+    await t.http.post(url).set(lmt.auth).attach('file', PDF, 'a.pdf').expect(201);
+  });
+
   it.each([
     ['no boundary', 'multipart/form-data', 'xx'],
     ['a body that is not multipart', 'multipart/form-data; boundary=zz', 'xx'],

@@ -81,8 +81,9 @@ export async function createApiApp(config: AppConfig, logger: Logger): Promise<N
     // preflight); Fastify's built-in JSON parser, with the limits above, is the only one.
     bodyParser: false,
   });
-  // Attachments: one file per request; the size limit is enforced while streaming.
-  await app.register(multipart, { limits: { files: 1, fields: 0, parts: 1, fileSize: MAX_ATTACHMENT_BYTES } });
+  // Attachments: one file per request, the size limit enforced while streaming. Two parts are read
+  // so that a part besides the file is seen and refused by name (uploadedFile), not silently dropped.
+  await app.register(multipart, { limits: { files: 2, fields: 1, parts: 2, fileSize: MAX_ATTACHMENT_BYTES } });
   app.enableCors({
     origin: config.corsOrigins.length > 0 ? config.corsOrigins : false,
     exposedHeaders: ['x-request-id', 'retry-after'],

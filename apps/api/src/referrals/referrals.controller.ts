@@ -8,7 +8,6 @@ import {
   FollowUpService,
   IdempotencyStore,
   isReferralAction,
-  MAX_ATTACHMENT_BYTES,
   REFERRAL_ACTIONS,
   ReferralMessagesService,
   ReferralsService,
@@ -220,7 +219,7 @@ export class ReferralsController {
     @Param('id', uuidParam) id: string,
     @Req() request: FastifyRequest,
   ): Promise<AttachmentDto> {
-    const { fileName, content } = await uploadedFile(request, MAX_ATTACHMENT_BYTES);
+    const { fileName, content } = await uploadedFile(request);
     return this.attachments.upload(principal, id, fileName, content);
   }
 
