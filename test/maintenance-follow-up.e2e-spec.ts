@@ -230,6 +230,29 @@ describe('maintenance follow-up', () => {
       expect(other.body.id).not.toBe(later.body.id);
     });
 
+    it('a repeat that names another plan or text writes it into the open draft (never dropped), once', async () => {
+      const injury = await injuryIn('outcome_sent');
+      const first = (await followUp(pt, injury.id).expect(201)).body;
+      expect(first.plan).toBeNull();
+      const plan = { ...PLAN, goals: ['Keep the shoulder moving'] };
+      const repeats = await Promise.all(
+        Array.from({ length: 3 }, () => followUp(pt, injury.id, { plan, reason: 'Shoulder upkeep', observations: 'Full range' })),
+      );
+      expect(repeats.map((r) => r.status)).toEqual([201, 201, 201]);
+      for (const r of repeats) {
+        expect(r.body).toMatchObject({ id: first.id, reason: 'Shoulder upkeep', observations: 'Full range' });
+        expect(r.body.plan.goals).toEqual(['Keep the shoulder moving']);
+      }
+      // One edit, whichever repeat came first; the same body again changes nothing.
+      const edits = await sql.query("SELECT data FROM referral_events WHERE referral_id = $1 AND type = 'draft_updated'", [
+        first.id,
+      ]);
+      expect(edits.rows).toEqual([{ data: { fields: ['plan', 'reason', 'observations'] } }]);
+      const read = await t.http.get(`/api/v1/referrals/${first.id}`).set(pt.auth).expect(200);
+      expect(read.body).toMatchObject({ version: first.version + 1, reason: 'Shoulder upkeep' });
+      expect(await countRows(sql, 'referrals', 'previous_id = $1', [injury.id])).toBe(1);
+    });
+
     it('a follow-up the LMT declines, redirected to another LMT, is still a follow-up of the injury referral', async () => {
       const injury = await injuryIn('outcome_sent');
       const first = (await followUp(pt, injury.id, { plan: PLAN }).expect(201)).body;

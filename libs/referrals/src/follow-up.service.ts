@@ -1,16 +1,18 @@
 import { Injectable } from '@nestjs/common';
-import { AppError, notFound, type Principal } from '@referloop/common';
+import { AppError, Clock, notFound, type Principal } from '@referloop/common';
 import { AuditLog, ClinicScope } from '@referloop/identity';
 import { PatientsService, type PatientView } from '@referloop/patients';
 import type { EntityManager } from 'typeorm';
-import type { MaintenancePlanInput } from './maintenance-plan';
+import { canonicalJson } from './idempotency';
+import { type MaintenancePlanInput, storedPlan } from './maintenance-plan';
 import { partiesOf, partyClinicsOf } from './referral-access';
 import type { ReferralView } from './referral.views';
 import { ReferralsService } from './referrals.service';
 import { allowedActions, type ReferralStatus } from './state-machine/referral-state-machine';
 import { ReferralActivityStore, type SourceRow } from './store/activity-store';
 import { ReferralStore } from './store/referral-store';
-import { referralView } from './store/referral-view';
+import type { ReferralDraftEdit } from './store/columns';
+import { type ReferralRow, referralView } from './store/referral-view';
 
 /** The states of an injury referral from which its recipient may follow up with maintenance massage. */
 export const FOLLOW_UP_STATUSES: readonly ReferralStatus[] = ['in_care', 'outcome_sent', 'closed'];
@@ -42,6 +44,7 @@ export class FollowUpService {
     private readonly referrals: ReferralsService,
     private readonly patients: PatientsService,
     private readonly audit: AuditLog,
+    private readonly clock: Clock,
   ) {}
 
   /** POST /patients/import: the recipient side's copy of a referral's patient, made once per clinic. */
@@ -54,7 +57,9 @@ export class FollowUpService {
   /**
    * POST /referrals/:id/follow-up. Checks, in order: visibility (404), kind and state (409
    * invalid_transition), the recipient side (403); the draft is then created as any referral is.
-   * A repeat (a double click, a retry) while that draft is still a draft answers the same draft.
+   * A repeat (a double click, a retry, the form sent again) while that draft is still a draft
+   * answers the same draft, with the plan and texts it names written into it (a `draft_updated`
+   * event when they differ): what the caller sent last is never dropped.
    */
   async followUp(principal: Principal, referralId: string, input: FollowUpInput): Promise<ReferralView> {
     const source = await this.visibleSource(principal, referralId, 'referral.follow_up');
@@ -75,7 +80,7 @@ export class FollowUpService {
       const existing = await this.store.openFollowUpDraft(tx, source.id, recipientId);
       if (existing) {
         const row = await this.referralStore.detailed(existing, tx);
-        if (row) return referralView(row, principal, this.referrals.inviteLink);
+        if (row) return referralView(await this.applyRepeat(principal, row, input, tx), principal, this.referrals.inviteLink);
       }
       const { patientId } = await this.copyPatient(principal, source, tx);
       return this.referrals.create(
@@ -96,6 +101,41 @@ export class FollowUpService {
         { previousId: source.id },
       );
     });
+  }
+
+  /** The follow-up draft with what a repeat names written into it; unchanged when it names nothing new. */
+  private async applyRepeat(
+    principal: Principal,
+    draft: ReferralRow,
+    input: FollowUpInput,
+    tx: EntityManager,
+  ): Promise<ReferralRow> {
+    const values: ReferralDraftEdit = {};
+    const plan = input.plan === undefined ? undefined : storedPlan(input.plan);
+    if (plan && canonicalJson(plan) !== canonicalJson(draft.plan)) values.plan = plan;
+    if (input.reason !== undefined && input.reason !== draft.reason) values.reason = input.reason;
+    if (input.observations !== undefined && input.observations !== draft.observations) values.observations = input.observations;
+    const fields = Object.keys(values);
+    if (fields.length === 0) return draft;
+    const now = this.clock.now();
+    // The source's lock (openFollowUpDraft) orders repeats; the draft's own version guards against an edit meanwhile.
+    const row = await this.referralStore.updateDraft(
+      tx,
+      draft.id,
+      draft.version,
+      values,
+      { type: 'draft_updated', fromStatus: 'draft', toStatus: 'draft', actorId: principal.userId, data: { fields } },
+      { action: 'referral.update', resourceType: 'referral', details: { fields } },
+      now,
+    );
+    if (!row) {
+      const current = await this.referralStore.detailed(draft.id, tx);
+      throw new AppError('stale_version', 'The follow-up draft changed meanwhile; read it again and edit it', {
+        currentVersion: current?.version,
+        currentStatus: current?.status,
+      });
+    }
+    return (await this.referralStore.detailed(draft.id, tx)) ?? row;
   }
 
   private async recipientSource(principal: Principal, referralId: string, action: string): Promise<SourceRow> {
