@@ -318,6 +318,23 @@ describe('referral rules', () => {
       }
     });
 
+    it('is redirected once: repeats at once make one redirect; another after a cancelled one is fine', async () => {
+      const declined = await referralIn(t.http, { sender: lmt, recipient: pt }, patientId, 'declined');
+      const answers = await Promise.all(
+        Array.from({ length: 5 }, () => post(lmt, injuryReferralBody(patientId, pt2.id, { replacesId: declined.id }))),
+      );
+      expect(answers.map((r) => r.status).sort()).toEqual([201, 422, 422, 422, 422]);
+      const redirect = answers.find((r) => r.status === 201)!.body;
+      for (const refused of answers.filter((r) => r.status === 422)) {
+        expectProblem(refused, 422, 'not_redirectable');
+        expect(refused.body).toMatchObject({ currentStatus: 'declined', replacementId: redirect.id });
+      }
+      expect(await countRows(sql, 'referrals', 'replaces_id = $1', [declined.id])).toBe(1);
+      // The redirect drafted by mistake is cancelled: the declined referral may be redirected again.
+      await actOk(t.http, lmt, redirect, 'cancel', { reason: 'Wrong therapist' });
+      expect((await post(lmt, injuryReferralBody(patientId, pt.id, { replacesId: declined.id }))).status).toBe(201);
+    });
+
     it("only the sender side redirects: another clinic's referral is 404 naming replacesId", async () => {
       const declined = await referralIn(t.http, { sender: lmt, recipient: pt }, patientId, 'declined');
       const otherPatient = await createPatient(t.http, lmt2);

@@ -160,9 +160,12 @@ export class ReferralsService {
         { field: 'recipientInvite', message },
       ]);
     }
-    // The invite row and the referral commit together.
-    if (input.recipientInvite && !tx) return this.store.transaction((t) => this.create(principal, input, t, followUp));
+    // The invite row and the referral commit together; redirects of one referral take turns on it.
+    if ((input.recipientInvite || input.replacesId) && !tx) {
+      return this.store.transaction((t) => this.create(principal, input, t, followUp));
+    }
     const manager = tx ?? this.store.manager;
+    if (input.replacesId) await this.store.lockReplaced(manager, input.replacesId);
     const scope = ClinicScope.of(principal);
     const senderId = namedSender(principal, input.senderId);
     const onBehalf = senderId !== principal.userId;
@@ -663,7 +666,7 @@ function namedSender(principal: Principal, senderId: string | undefined): string
   return principal.userId;
 }
 
-/** Only the sender side of a declined, cancelled or expired referral may redirect it. */
+/** Only the sender side of a declined, cancelled or expired referral may redirect it, once (a cancelled redirect does not count). */
 export function assertRedirectable(principal: Principal, facts: CreateFacts): void {
   const old = facts.replacedStatus;
   const parties = old
@@ -686,6 +689,16 @@ export function assertRedirectable(principal: Principal, facts: CreateFacts): vo
       `A ${old} referral cannot be redirected; only declined, cancelled or expired ones can`,
       {
         currentStatus: old,
+      },
+    );
+  }
+  if (facts.replacementId) {
+    throw new AppError(
+      'not_redirectable',
+      'This referral was already redirected; redirect that referral instead if it is declined',
+      {
+        currentStatus: old,
+        replacementId: facts.replacementId,
       },
     );
   }

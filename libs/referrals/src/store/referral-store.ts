@@ -73,6 +73,8 @@ export interface CreateFacts {
   replacedSentAt: Date | null;
   /** The injury referral the replaced one followed up: its redirect follows it up too. */
   replacedPreviousId: string | null;
+  /** The referral that already redirects the replaced one (any but a cancelled one): a referral is redirected once. */
+  replacementId: string | null;
 }
 
 /**
@@ -247,6 +249,14 @@ export class ReferralStore {
     );
   }
 
+  /**
+   * Locks the referral a redirect replaces, inside the redirect's transaction, so that redirects of
+   * one referral take turns and each sees whether another already replaced it.
+   */
+  async lockReplaced(tx: EntityManager, replacesId: string): Promise<void> {
+    await queryRows(tx, sql`SELECT 1 FROM referrals WHERE id = ${sql.param(replacesId, 'uuid')} FOR NO KEY UPDATE`);
+  }
+
   /** Everything a create checks against the database, in one round trip. The patient must be the caller's clinic's. */
   async createFacts(
     scope: ClinicScope,
@@ -269,7 +279,9 @@ export class ReferralStore {
               t.licence_expires_on::text AS "recipientLicenceExpiresOn", t.accepting_referrals AS "recipientAccepting",
               o.status AS "replacedStatus", o.sender_id AS "replacedSenderId", o.sender_clinic_id AS "replacedSenderClinicId",
               o.recipient_id AS "replacedRecipientId", o.recipient_clinic_id AS "replacedRecipientClinicId",
-              o.sent_at AS "replacedSentAt", o.previous_id AS "replacedPreviousId"
+              o.sent_at AS "replacedSentAt", o.previous_id AS "replacedPreviousId",
+              (SELECT n.id FROM referrals n WHERE n.replaces_id = o.id AND n.status <> 'cancelled'
+                ORDER BY n.created_at, n.id LIMIT 1) AS "replacementId"
          FROM (VALUES (1)) one
          LEFT JOIN users s ON s.id = ${sql.param(input.namedSenderId, 'uuid')} AND s.clinic_id = ${clinic}
                           AND s.activated_at IS NOT NULL AND s.deactivated_at IS NULL
