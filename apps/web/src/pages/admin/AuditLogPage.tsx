@@ -7,9 +7,12 @@ import { useAsync, usePagedList, useTitle } from '../../lib/hooks';
 import { Link } from '../../lib/router';
 import { clinicPractitioners, endOfDay, startOfDay } from './admin-data';
 
+/** What an audit event is about, as the API filters it ('' for any). */
+type ResourceFilter = '' | 'patient' | 'referral' | 'attachment' | 'consent' | 'user';
+
 interface Filters {
   action: string;
-  resourceType: string;
+  resourceType: ResourceFilter;
   actorId: string;
   from: string;
   to: string;
@@ -68,13 +71,14 @@ export function AuditLogPage({ user }: { user: User }) {
           <select
             id="audit-type"
             value={draft.resourceType}
-            onChange={(e) => setDraft({ ...draft, resourceType: e.target.value })}
+            onChange={(e) => setDraft({ ...draft, resourceType: e.target.value as ResourceFilter })}
           >
             <option value="">Any</option>
             <option value="patient">Patient</option>
             <option value="referral">Referral</option>
             <option value="attachment">Attachment</option>
             <option value="consent">Consent</option>
+            <option value="user">Account</option>
           </select>
         </div>
         <div className="field">
