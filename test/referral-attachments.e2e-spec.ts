@@ -218,6 +218,24 @@ describe('referral attachments', () => {
     expect(res.body.fileName).not.toMatch(/[/\\"]/);
   });
 
+  it('takes one file once: the same content again (a double click, a retry, another name) answers the attachment there', async () => {
+    let draft = await newDraft();
+    const first = (await upload(lmt, draft.id, PDF, 'report.pdf').expect(201)).body;
+    const again = await upload(lmt, draft.id, PDF, 'report (1).pdf').expect(200);
+    expect(again.body).toEqual(first);
+    draft = await actOk(t.http, lmt, draft, 'send');
+    // After sending, five at once from either side: one row, one document_added event, one notification.
+    const answers = await Promise.all([lmt, pt, lmt, pt, lmt].map((user) => upload(user, draft.id, PNG, 'scan.png')));
+    expect(answers.map((r) => r.status).sort()).toEqual([200, 200, 200, 200, 201]);
+    expect(new Set(answers.map((r) => r.body.id)).size).toBe(1);
+    expect(await countRows(sql, 'referral_attachments', 'referral_id = $1', [draft.id])).toBe(2);
+    expect(await countRows(sql, 'referral_events', `referral_id = $1 AND type = 'document_added'`, [draft.id])).toBe(1);
+    expect(await countRows(sql, 'outbox_events', `referral_id = $1 AND type = 'referral.document_added'`, [draft.id])).toBe(1);
+    // The same file on another referral is that referral's own.
+    const other = await newDraft();
+    expect((await upload(lmt, other.id, PDF, 'report.pdf').expect(201)).body.id).not.toBe(first.id);
+  });
+
   it('keeps what was attached before sending, adds later documents from either side, and the recipient downloads the exact bytes', async () => {
     let draft = await newDraft();
     const pdf = (await upload(lmt, draft.id, PDF, 'imaging-report.pdf').expect(201)).body;
@@ -226,7 +244,7 @@ describe('referral attachments', () => {
 
     // After sending, either side adds documents: each is on the timeline and marked as added after sending.
     const late = (await upload(lmt, draft.id, JPEG, 'late.jpg').expect(201)).body;
-    const mine = (await upload(pt, draft.id, JPEG, 'mine.jpg').expect(201)).body;
+    const mine = (await upload(pt, draft.id, Buffer.concat([JPEG, Buffer.from('pt')]), 'mine.jpg').expect(201)).body;
     expect([late.addedAfterSend, mine.addedAfterSend]).toEqual([true, true]);
     expect(await countRows(sql, 'referral_attachments', 'referral_id = $1', [draft.id])).toBe(4);
     const detail = (await t.http.get(`/api/v1/referrals/${draft.id}`).set(lmt.auth).expect(200)).body;

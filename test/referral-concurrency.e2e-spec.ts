@@ -263,6 +263,66 @@ describe('referral concurrency', () => {
     });
   });
 
+  describe('Idempotency-Key on POST /patients and POST /referrals/:id/messages', () => {
+    const patientBody = (lastName: string) => ({
+      firstName: 'Robin',
+      lastName,
+      dateOfBirth: '1984-02-03',
+      preferredContact: 'phone',
+      phone: '+1 512 555 0142',
+      consents: [{ scope: 'referral_sharing' }],
+    });
+
+    it('a double click with one key adds the patient once (and their consent once); another body is 422', async () => {
+      const key = `patient-${Date.now()}`;
+      const answers = await Promise.all(
+        Array.from({ length: 5 }, () =>
+          t.http.post('/api/v1/patients').set(lmt.auth).set('Idempotency-Key', key).send(patientBody('Keyed')),
+        ),
+      );
+      expect(answers.map((r) => r.status)).toEqual(Array(5).fill(201));
+      expect(new Set(answers.map((r) => r.body.id)).size).toBe(1);
+      expect(answers.filter((r) => r.headers['idempotent-replayed'] === 'true')).toHaveLength(4);
+      expect(await countRows(sql, 'patients', `last_name = 'Keyed'`)).toBe(1);
+      expect(await countRows(sql, 'patient_consents', 'patient_id = $1', [answers[0].body.id])).toBe(1);
+      const other = await t.http.post('/api/v1/patients').set(lmt.auth).set('Idempotency-Key', key).send(patientBody('Other'));
+      expectProblem(other, 422, 'idempotency_key_reused');
+      expect(await countRows(sql, 'patients', `last_name = 'Other'`)).toBe(0);
+      // The key is the caller's: a colleague's request with the same key is theirs.
+      await t.http
+        .post('/api/v1/patients')
+        .set(lmtColleague.auth)
+        .set('Idempotency-Key', key)
+        .send(patientBody('Keyed'))
+        .expect(201);
+      expect(await countRows(sql, 'patients', `last_name = 'Keyed'`)).toBe(2);
+      const bad = await t.http.post('/api/v1/patients').set(lmt.auth).set('Idempotency-Key', 'a b').send(patientBody('Spaced'));
+      expectProblem(bad, 400, 'validation_failed');
+      expect(bad.body.errors).toEqual([expect.objectContaining({ field: 'Idempotency-Key' })]);
+    });
+
+    it('a retried message with one key is posted once (one event, one notification); a key is one request only', async () => {
+      const sent = await referralIn(t.http, { sender: lmt, recipient: pt }, patientId, 'sent');
+      const key = `message-${Date.now()}`;
+      const post = (referralId: string, body: string) =>
+        t.http.post(`/api/v1/referrals/${referralId}/messages`).set(lmt.auth).set('Idempotency-Key', key).send({ body });
+      const answers = await Promise.all(Array.from({ length: 5 }, () => post(sent.id, 'See you Tuesday')));
+      expect(answers.map((r) => r.status)).toEqual(Array(5).fill(201));
+      expect(new Set(answers.map((r) => r.body.id)).size).toBe(1);
+      expect(await countRows(sql, 'referral_events', `referral_id = $1 AND type = 'message'`, [sent.id])).toBe(1);
+      expect(await countRows(sql, 'outbox_events', `referral_id = $1 AND type = 'referral.message'`, [sent.id])).toBe(1);
+      // The same key for another message, or for the same text on another referral, is a reuse.
+      expectProblem(await post(sent.id, 'Another text'), 422, 'idempotency_key_reused');
+      const another = await referralIn(t.http, { sender: lmt, recipient: pt }, patientId, 'sent');
+      expectProblem(await post(another.id, 'See you Tuesday'), 422, 'idempotency_key_reused');
+      // Without a key, the same text twice is two messages, as meant.
+      for (let i = 0; i < 2; i++) {
+        await t.http.post(`/api/v1/referrals/${sent.id}/messages`).set(lmt.auth).send({ body: 'ok' }).expect(201);
+      }
+      expect(await countRows(sql, 'referral_events', `referral_id = $1 AND type = 'message'`, [sent.id])).toBe(3);
+    });
+  });
+
   it('5 concurrent grants of the same consent scope leave one active consent', async () => {
     const patient = await createPatient(t.http, lmt, {}, false);
     const answers = await Promise.all(

@@ -103,14 +103,15 @@ export class PatientsService {
     private readonly clock: Clock,
   ) {}
 
-  async create(principal: Principal, input: PatientInput): Promise<PatientView> {
+  /** `tx`: the transaction of an Idempotency-Key, which the patient commits with. */
+  async create(principal: Principal, input: PatientInput, tx?: EntityManager): Promise<PatientView> {
     const scope = ClinicScope.of(principal);
     const now = this.clock.now();
     assertGivenByNow(input.consents ?? [], now, (i) => `consents.${i}.grantedAt`);
-    return this.db.transaction(async (tx) => {
+    const write = async (manager: EntityManager) => {
       const patient = await this.patients.insert(
         scope,
-        tx,
+        manager,
         {
           firstName: input.firstName,
           lastName: input.lastName,
@@ -122,10 +123,11 @@ export class PatientsService {
         now,
       );
       const scopes = [...new Map((input.consents ?? []).map((c) => [c.scope, c])).values()];
-      for (const consent of scopes) await this.grant(scope, tx, patient.id, consent, now);
-      await this.audit.record({ action: 'patient.create', resourceType: 'patient', resourceId: patient.id }, tx);
-      return this.view(scope, patient, tx);
-    });
+      for (const consent of scopes) await this.grant(scope, manager, patient.id, consent, now);
+      await this.audit.record({ action: 'patient.create', resourceType: 'patient', resourceId: patient.id }, manager);
+      return this.view(scope, patient, manager);
+    };
+    return tx ? write(tx) : this.db.transaction(write);
   }
 
   async list(principal: Principal, query: PatientQuery): Promise<Page<PatientView>> {

@@ -83,7 +83,16 @@ export class AttachmentsService {
    * side, recorded on the timeline (`document_added`) and told to the other side. What was attached
    * before sending stays as it is: nothing removes or replaces an attachment.
    */
-  async upload(principal: Principal, referralId: string, fileName: string | undefined, content: Buffer): Promise<AttachmentView> {
+  /**
+   * Adds a document to the referral; the same content again (a double click, a retry) answers the
+   * attachment already there (`created: false`), with no second row, event or notification.
+   */
+  async upload(
+    principal: Principal,
+    referralId: string,
+    fileName: string | undefined,
+    content: Buffer,
+  ): Promise<{ attachment: AttachmentView; created: boolean }> {
     return this.referralStore.transaction(async (tx) => {
       const base = await this.referrals.visibleBase(principal, referralId, tx, 'attachment.upload');
       // Lock the referral so a concurrent send cannot slip between the check and the insert.
@@ -105,6 +114,9 @@ export class AttachmentsService {
         });
       }
       const sha256 = createHash('sha256').update(content).digest('hex');
+      // Under the referral's lock: of two uploads of one file at once, the second finds the first's.
+      const existing = await this.store.attachmentWithContent(tx, referralId, sha256);
+      if (existing) return { attachment: existing, created: false };
       const storedName = attachmentFileName(fileName, contentType);
       const now = this.clock.now();
       const row = await this.store.insertAttachment(
@@ -132,7 +144,7 @@ export class AttachmentsService {
         },
         tx,
       );
-      return {
+      const attachment: AttachmentView = {
         id: row.id,
         referralId,
         fileName: storedName,
@@ -143,6 +155,7 @@ export class AttachmentsService {
         createdAt: row.createdAt.toISOString(),
         addedAfterSend: afterSend,
       };
+      return { attachment, created: true };
     });
   }
 

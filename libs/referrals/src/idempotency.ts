@@ -31,8 +31,12 @@ export function canonicalJson(value: unknown): string {
   return JSON.stringify(value) ?? 'null';
 }
 
+/** The creates that honour an Idempotency-Key. A key stands for one request: the same key sent to another one is 422. */
+export type IdempotentOperation = 'referral.create' | 'referral.message' | 'patient.create';
+
 /**
- * Idempotency-Key handling, scoped to (user, key). The key row is inserted in the same
+ * Idempotency-Key handling, scoped to (user, key), for the API's creates (a referral, a message, a
+ * patient; the table is this lib's, the timers job deletes old rows). The key row is inserted in the same
  * transaction as the work, so a crash leaves nothing behind and a retry runs again. A repeat that
  * arrives while the first is running waits on that row, then replays the stored answer; if the
  * first is still running after a few seconds the repeat gets 409 idempotency_in_progress. An
@@ -49,11 +53,12 @@ export class IdempotencyStore {
   async run<T>(
     userId: string,
     key: string,
-    requestBody: unknown,
+    request: { operation: IdempotentOperation; body: unknown },
     status: number,
     work: (tx: EntityManager) => Promise<T>,
   ): Promise<StoredResponse<T>> {
-    const requestHash = createHash('sha256').update(canonicalJson(requestBody)).digest('hex');
+    // The operation (with the referral, for a message) is hashed with the body: the same key on another request is a reuse.
+    const requestHash = createHash('sha256').update(canonicalJson(request)).digest('hex');
     try {
       return await this.db.transaction(async (tx) => {
         await IdempotencyKeys.lockTimeout(tx, IN_PROGRESS_WAIT);
@@ -69,7 +74,7 @@ export class IdempotencyStore {
         if (!claimed) {
           const stored = await IdempotencyKeys.stored<T>(tx, userId, key);
           if (stored.requestHash !== requestHash) {
-            throw new AppError('idempotency_key_reused', 'This Idempotency-Key was already used with a different request body');
+            throw new AppError('idempotency_key_reused', 'This Idempotency-Key was already used for a different request');
           }
           return { status: stored.status, body: stored.body, replayed: true };
         }

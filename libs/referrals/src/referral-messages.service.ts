@@ -10,6 +10,7 @@ import {
   toPage,
 } from '@referloop/common';
 import { AuditLog } from '@referloop/identity';
+import type { EntityManager } from 'typeorm';
 import { partiesOf, partyClinicsOf } from './referral-access';
 import { ReferralsService } from './referrals.service';
 import { allowedActions, type Party, type ReferralStatus } from './state-machine/referral-state-machine';
@@ -69,10 +70,12 @@ export class ReferralMessagesService {
    * Appends a message. The referral's `updated_at` moves (it rises in the lists) but not its version:
    * a message does not change what an action acts on. Event, outbox and audit rows are one statement.
    */
-  async post(principal: Principal, id: string, body: string): Promise<ReferralMessageView> {
-    const base = await this.referrals.visibleBase(principal, id, this.referralStore.manager, 'referral.message');
+  /** `tx`: the transaction of an Idempotency-Key, which the message commits with. */
+  async post(principal: Principal, id: string, body: string, tx?: EntityManager): Promise<ReferralMessageView> {
+    const manager = tx ?? this.referralStore.manager;
+    const base = await this.referrals.visibleBase(principal, id, manager, 'referral.message');
     this.assertSent(base.sentAt, base.status, partiesOf(principal, base));
-    const row = await this.store.postMessage(id, base.status, principal.userId, body, this.clock.now());
+    const row = await this.store.postMessage(manager, id, base.status, principal.userId, body, this.clock.now());
     if (!row) throw notFound('referral');
     return messageView(row);
   }

@@ -1,11 +1,12 @@
-import { Body, Controller, Get, HttpCode, Param, Patch, Post, Query, Res } from '@nestjs/common';
+import { Body, Controller, Get, Headers, HttpCode, Param, Patch, Post, Query, Res } from '@nestjs/common';
 import { ApiBearerAuth, ApiTags } from '@nestjs/swagger';
 import type { Principal } from '@referloop/common';
 import { PatientsService } from '@referloop/patients';
-import { FollowUpService } from '@referloop/referrals';
+import { FollowUpService, IdempotencyStore } from '@referloop/referrals';
 import type { FastifyReply } from 'fastify';
 import { CurrentPrincipal } from '../auth/auth.decorators';
 import { ApiProblems } from '../http/api-problems.decorator';
+import { ApiIdempotencyKey, idempotently } from '../http/idempotency-key';
 import { uuidParam } from '../http/uuid-param';
 import {
   ConsentDto,
@@ -27,14 +28,23 @@ export class PatientsController {
   constructor(
     private readonly patients: PatientsService,
     private readonly followUps: FollowUpService,
+    private readonly idempotency: IdempotencyStore,
   ) {}
 
-  /** Adds a patient to your clinic. */
+  /** Adds a patient to your clinic. With an `Idempotency-Key`, a retry or a double click adds them once. */
   @Post()
   @HttpCode(201)
-  @ApiProblems('validation_failed')
-  create(@CurrentPrincipal() principal: Principal, @Body() body: CreatePatientDto): Promise<PatientResponseDto> {
-    return this.patients.create(principal, body);
+  @ApiIdempotencyKey()
+  @ApiProblems('validation_failed', 'idempotency_in_progress', 'idempotency_key_reused')
+  create(
+    @CurrentPrincipal() principal: Principal,
+    @Body() body: CreatePatientDto,
+    @Headers('idempotency-key') key: string | undefined,
+    @Res({ passthrough: true }) reply: FastifyReply,
+  ): Promise<PatientResponseDto> {
+    return idempotently(this.idempotency, principal.userId, key, { operation: 'patient.create', body }, reply, 201, (tx) =>
+      this.patients.create(principal, body, tx),
+    );
   }
 
   /**

@@ -1,5 +1,5 @@
 import { Body, Controller, Get, Headers, HttpCode, Param, Patch, Post, Query, Req, Res, StreamableFile } from '@nestjs/common';
-import { ApiBearerAuth, ApiBody, ApiConsumes, ApiHeader, ApiParam, ApiTags } from '@nestjs/swagger';
+import { ApiBearerAuth, ApiBody, ApiConsumes, ApiHeader, ApiParam, ApiResponse, ApiTags } from '@nestjs/swagger';
 import { AppError, type Principal } from '@referloop/common';
 import {
   AttachmentsService,
@@ -16,6 +16,7 @@ import {
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { CurrentPrincipal } from '../auth/auth.decorators';
 import { MultipartBody } from '../http/declared-input.guard';
+import { ApiIdempotencyKey, idempotently } from '../http/idempotency-key';
 import { ApiProblems } from '../http/api-problems.decorator';
 import { PageQueryDto } from '../http/page-query.dto';
 import { uploadedFile } from '../http/uploaded-file';
@@ -35,8 +36,6 @@ import {
   ReferralResponseDto,
   UpdateReferralDto,
 } from './referral.dto';
-
-const IDEMPOTENCY_KEY = /^[\x21-\x7e]{1,255}$/;
 
 /** `If-Match: "3"`, `W/"3"` or `3` → 3. */
 function parseIfMatch(header: string | undefined): number | undefined {
@@ -78,11 +77,7 @@ export class ReferralsController {
    */
   @Post()
   @HttpCode(201)
-  @ApiHeader({
-    name: 'Idempotency-Key',
-    required: false,
-    description: 'Up to 255 visible ASCII characters, unique per request you mean',
-  })
+  @ApiIdempotencyKey()
   @ApiProblems(
     'validation_failed',
     'forbidden',
@@ -102,16 +97,16 @@ export class ReferralsController {
     @Headers('idempotency-key') key: string | undefined,
     @Res({ passthrough: true }) reply: FastifyReply,
   ): Promise<ReferralResponseDto> {
-    if (key === undefined) return withEtag(reply, await this.referrals.create(principal, body));
-    if (!IDEMPOTENCY_KEY.test(key)) {
-      throw AppError.validation([{ field: 'Idempotency-Key', message: 'must be 1 to 255 visible ASCII characters' }]);
-    }
-    const result = await this.idempotency.run(principal.userId, key, body, 201, (tx) =>
-      this.referrals.create(principal, body, tx),
+    const view = await idempotently(
+      this.idempotency,
+      principal.userId,
+      key,
+      { operation: 'referral.create', body },
+      reply,
+      201,
+      (tx) => this.referrals.create(principal, body, tx),
     );
-    if (result.replayed) void reply.header('idempotent-replayed', 'true');
-    void reply.status(result.status);
-    return withEtag(reply, result.body);
+    return withEtag(reply, view);
   }
 
   /** Your referrals, newest change first, keyset-paged. `box=clinic` is for clinic admins. */
@@ -184,16 +179,30 @@ export class ReferralsController {
     return this.messages.list(principal, id, query);
   }
 
-  /** Posts a message (1–5000 characters) to the other side of a sent referral, in any state after sending; they are notified. */
+  /**
+   * Posts a message (1–5000 characters) to the other side of a sent referral, in any state after
+   * sending; they are notified. With an `Idempotency-Key`, a retry posts it once.
+   */
   @Post(':id/messages')
   @HttpCode(201)
-  @ApiProblems('validation_failed', 'not_found', 'invalid_transition')
+  @ApiIdempotencyKey()
+  @ApiProblems('validation_failed', 'not_found', 'invalid_transition', 'idempotency_in_progress', 'idempotency_key_reused')
   postMessage(
     @CurrentPrincipal() principal: Principal,
     @Param('id', uuidParam) id: string,
     @Body() input: PostMessageDto,
+    @Headers('idempotency-key') key: string | undefined,
+    @Res({ passthrough: true }) reply: FastifyReply,
   ): Promise<ReferralMessageDto> {
-    return this.messages.post(principal, id, input.body);
+    return idempotently(
+      this.idempotency,
+      principal.userId,
+      key,
+      { operation: 'referral.message', body: { referralId: id, body: input.body } },
+      reply,
+      201,
+      (tx) => this.messages.post(principal, id, input.body, tx),
+    );
   }
 
   /** Marks the referral's messages and timeline events read for you: its `unreadCount` in the lists drops to 0. */
@@ -207,9 +216,11 @@ export class ReferralsController {
   /**
    * Adds a PDF, PNG or JPEG (≤ 10 MB, recognised by content); multipart field `file`. To a draft: the sender side.
    * After sending, while open: either side, recorded on the timeline (`document_added`), the other side notified.
+   * 201 when added; 200 with the attachment already there when the referral has this file (same content) already.
    */
   @Post(':id/attachments')
   @HttpCode(201)
+  @ApiResponse({ status: 200, type: AttachmentDto, description: 'this file (same content) was attached already' })
   @MultipartBody()
   @ApiConsumes('multipart/form-data')
   @ApiBody({ schema: { type: 'object', required: ['file'], properties: { file: { type: 'string', format: 'binary' } } } })
@@ -218,9 +229,12 @@ export class ReferralsController {
     @CurrentPrincipal() principal: Principal,
     @Param('id', uuidParam) id: string,
     @Req() request: FastifyRequest,
+    @Res({ passthrough: true }) reply: FastifyReply,
   ): Promise<AttachmentDto> {
     const { fileName, content } = await uploadedFile(request);
-    return this.attachments.upload(principal, id, fileName, content);
+    const { attachment, created } = await this.attachments.upload(principal, id, fileName, content);
+    if (!created) void reply.status(200);
+    return attachment;
   }
 
   /** Downloads an attachment, named with the extension of its content. */

@@ -553,7 +553,7 @@ export interface paths {
     put?: never;
     /**
      * Adds a patient to your clinic.
-     * @description Adds a patient to your clinic.
+     * @description Adds a patient to your clinic. With an `Idempotency-Key`, a retry or a double click adds them once.
      */
     post: operations['PatientsController_create'];
     delete?: never;
@@ -735,7 +735,8 @@ export interface paths {
     put?: never;
     /**
      * Posts a message (1–5000 characters) to the other side of a sent referral, in any state after sending; they are notified.
-     * @description Posts a message (1–5000 characters) to the other side of a sent referral, in any state after sending; they are notified.
+     * @description Posts a message (1–5000 characters) to the other side of a sent referral, in any state after
+     *     sending; they are notified. With an `Idempotency-Key`, a retry posts it once.
      */
     post: operations['ReferralsController_postMessage'];
     delete?: never;
@@ -777,6 +778,7 @@ export interface paths {
      * Adds a PDF, PNG or JPEG (≤ 10 MB, recognised by content); multipart field `file`.
      * @description Adds a PDF, PNG or JPEG (≤ 10 MB, recognised by content); multipart field `file`. To a draft: the sender side.
      *     After sending, while open: either side, recorded on the timeline (`document_added`), the other side notified.
+     *     201 when added; 200 with the attachment already there when the referral has this file (same content) already.
      */
     post: operations['ReferralsController_upload'];
     delete?: never;
@@ -4157,7 +4159,10 @@ export interface operations {
   PatientsController_create: {
     parameters: {
       query?: never;
-      header?: never;
+      header?: {
+        /** @description Up to 255 visible ASCII characters, unique per request you mean. The same key and body answer the first answer again (header `idempotent-replayed: true`); the same key with another body or request is 422 `idempotency_key_reused`. */
+        'Idempotency-Key'?: string;
+      };
       path?: never;
       cookie?: never;
     };
@@ -4186,6 +4191,24 @@ export interface operations {
       };
       /** @description problem+json with code `unauthenticated` */
       401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description problem+json with code `idempotency_in_progress` */
+      409: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description problem+json with code `idempotency_key_reused` */
+      422: {
         headers: {
           [name: string]: unknown;
         };
@@ -4521,7 +4544,7 @@ export interface operations {
     parameters: {
       query?: never;
       header?: {
-        /** @description Up to 255 visible ASCII characters, unique per request you mean */
+        /** @description Up to 255 visible ASCII characters, unique per request you mean. The same key and body answer the first answer again (header `idempotent-replayed: true`); the same key with another body or request is 422 `idempotency_key_reused`. */
         'Idempotency-Key'?: string;
       };
       path?: never;
@@ -4841,7 +4864,10 @@ export interface operations {
   ReferralsController_postMessage: {
     parameters: {
       query?: never;
-      header?: never;
+      header?: {
+        /** @description Up to 255 visible ASCII characters, unique per request you mean. The same key and body answer the first answer again (header `idempotent-replayed: true`); the same key with another body or request is 422 `idempotency_key_reused`. */
+        'Idempotency-Key'?: string;
+      };
       path: {
         id: string;
       };
@@ -4888,8 +4914,17 @@ export interface operations {
           'application/problem+json': components['schemas']['Problem'];
         };
       };
-      /** @description problem+json with code `invalid_transition` */
+      /** @description problem+json with code `invalid_transition`, `idempotency_in_progress` */
       409: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description problem+json with code `idempotency_key_reused` */
+      422: {
         headers: {
           [name: string]: unknown;
         };
@@ -4963,7 +4998,8 @@ export interface operations {
       };
     };
     responses: {
-      201: {
+      /** @description this file (same content) was attached already */
+      200: {
         headers: {
           [name: string]: unknown;
         };

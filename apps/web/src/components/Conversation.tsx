@@ -3,6 +3,7 @@ import { api, call } from '../api/client';
 import { errorMessage } from '../api/problem';
 import type { Referral, ReferralMessage } from '../api/types';
 import { formatDateTime } from '../lib/format';
+import { useIdempotencyKeys } from '../lib/hooks';
 import { recipientParty } from '../lib/labels';
 import { useUser } from '../lib/session-hooks';
 import { Field } from './Field';
@@ -44,6 +45,7 @@ export function Conversation({ referral }: { referral: Referral }) {
   const [messages, setMessages] = useState<ReferralMessage[] | null>(null);
   const [loadError, setLoadError] = useState<unknown>(null);
   const [draft, setDraft] = useState('');
+  const idempotency = useIdempotencyKeys();
   const [fieldError, setFieldError] = useState<string | undefined>();
   const [busy, setBusy] = useState(false);
   const [status, setStatus] = useState('');
@@ -108,8 +110,12 @@ export function Conversation({ referral }: { referral: Referral }) {
     setStatus('');
     try {
       const posted = await call(
-        api.POST('/api/v1/referrals/{id}/messages', { params: { path: { id: referral.id } }, body: { body } }),
+        api.POST('/api/v1/referrals/{id}/messages', {
+          params: { path: { id: referral.id }, header: { 'Idempotency-Key': idempotency.keyFor(body) } },
+          body: { body },
+        }),
       );
+      idempotency.done();
       setMessages((current) => [...(current ?? []), posted]);
       lastSeen.current = posted.id;
       setDraft('');

@@ -3,6 +3,7 @@ import { api, call } from '../api/client';
 import { ApiError, errorMessage } from '../api/problem';
 import type { CreatePatient, Patient, PreferredContact } from '../api/types';
 import { formatDate, formatDateTime, fullName, localDate } from '../lib/format';
+import { useIdempotencyKeys } from '../lib/hooks';
 import { contactLabel } from '../lib/labels';
 import { useReferenceData } from '../lib/session-hooks';
 import { Field } from './Field';
@@ -105,6 +106,7 @@ function AddPatientForm({ onAdded }: { onAdded: (patient: Patient) => void }) {
   const [notifications, setNotifications] = useState(false);
   const [error, setError] = useState<unknown>(null);
   const [busy, setBusy] = useState(false);
+  const idempotency = useIdempotencyKeys();
   const set = (key: keyof typeof form) => (e: { target: { value: string } }) => setForm((f) => ({ ...f, [key]: e.target.value }));
   const fieldError = (field: string) => (error instanceof ApiError ? error.fieldMessage(field) : undefined);
 
@@ -127,7 +129,9 @@ function AddPatientForm({ onAdded }: { onAdded: (patient: Patient) => void }) {
       ],
     };
     try {
-      onAdded(await call(api.POST('/api/v1/patients', { body })));
+      onAdded(
+        await call(api.POST('/api/v1/patients', { body, params: { header: { 'Idempotency-Key': idempotency.keyFor(body) } } })),
+      );
     } catch (e) {
       setError(e);
       setBusy(false);

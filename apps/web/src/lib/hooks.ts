@@ -100,3 +100,25 @@ export function useTitle(title: string): void {
     document.title = `${title} · ReferLoop`;
   }, [title]);
 }
+
+export interface IdempotencyKeys {
+  /** The key for sending `body`: the same body sent again (a retry after a lost answer) keeps its key. */
+  keyFor: (body: unknown) => string;
+  /** After a success: the same body sent again is a new request (e.g. the message "ok" twice). */
+  done: () => void;
+}
+
+/** An `Idempotency-Key` per body a form creates with, so that a retry creates it once. */
+export function useIdempotencyKeys(): IdempotencyKeys {
+  const last = useRef<{ key: string; body: string } | null>(null);
+  return {
+    keyFor: (body) => {
+      const serialized = JSON.stringify(body);
+      if (last.current?.body !== serialized) last.current = { key: crypto.randomUUID(), body: serialized };
+      return last.current.key;
+    },
+    done: () => {
+      last.current = null;
+    },
+  };
+}

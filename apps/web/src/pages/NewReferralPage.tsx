@@ -22,7 +22,7 @@ import { ErrorPanel, Loading, Notice } from '../components/Feedback';
 import { PatientPicker, sharingConsent } from '../components/PatientPicker';
 import { setFlash } from '../lib/flash';
 import { formatDate, fullName, localDate } from '../lib/format';
-import { useTitle } from '../lib/hooks';
+import { useIdempotencyKeys, useTitle } from '../lib/hooks';
 import { bodyRegionLabel, contraindicationLabel, recipientParty } from '../lib/labels';
 import { Link, navigate, setQuery, useLocation } from '../lib/router';
 import { isPractitioner, useReferenceData, useUser } from '../lib/session-hooks';
@@ -133,7 +133,7 @@ export function NewReferralPage() {
   const [draft, setDraft] = useState<Referral | null>(null);
   const [draftLoading, setDraftLoading] = useState(Boolean(draftId));
   const emergency = useEmergency(details.redFlags);
-  const idempotency = useRef<{ key: string; body: string } | null>(null);
+  const idempotency = useIdempotencyKeys();
   const summaryRef = useRef<HTMLDivElement>(null);
 
   // Redirecting a declined, cancelled or expired referral: start from its patient and details.
@@ -316,9 +316,6 @@ export function NewReferralPage() {
       setDraft(saved);
       return saved;
     }
-    const serialized = JSON.stringify(payload);
-    // The same body retried (a lost answer) keeps its Idempotency-Key: one referral, never two.
-    if (idempotency.current?.body !== serialized) idempotency.current = { key: crypto.randomUUID(), body: serialized };
     let created: Referral;
     if (followed) {
       created = await call(
@@ -361,7 +358,7 @@ export function NewReferralPage() {
       setPatient(await call(api.GET('/api/v1/patients/{id}', { params: { path: { id: created.patientId } } })));
     } else {
       created = await call(
-        api.POST('/api/v1/referrals', { body: payload, params: { header: { 'Idempotency-Key': idempotency.current.key } } }),
+        api.POST('/api/v1/referrals', { body: payload, params: { header: { 'Idempotency-Key': idempotency.keyFor(payload) } } }),
       );
     }
     setDraft(created);

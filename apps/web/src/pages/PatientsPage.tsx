@@ -5,7 +5,7 @@ import type { ConsentScope, CreatePatient, Patient, PreferredContact } from '../
 import { apiFieldError, Checkbox, SelectField, TextField } from '../components/Field';
 import { ErrorPanel, Loading, Notice } from '../components/Feedback';
 import { formatDate, formatDateTime } from '../lib/format';
-import { useAsync, useTitle } from '../lib/hooks';
+import { useAsync, useIdempotencyKeys, useTitle } from '../lib/hooks';
 import { consentExplanation, consentLabel, contactLabel } from '../lib/labels';
 import { useReferenceData } from '../lib/session-hooks';
 
@@ -184,6 +184,7 @@ function NewPatientForm({ onAdded, onCancel }: { onAdded: (p: Patient) => void; 
   const [consents, setConsents] = useState<ConsentScope[]>([]);
   const [error, setError] = useState<unknown>(null);
   const [busy, setBusy] = useState(false);
+  const idempotency = useIdempotencyKeys();
 
   const submit = async (event: FormEvent) => {
     event.preventDefault();
@@ -191,7 +192,9 @@ function NewPatientForm({ onAdded, onCancel }: { onAdded: (p: Patient) => void; 
     setError(null);
     try {
       const body: CreatePatient = { ...detailsBody(values, contact), consents: consents.map((scope) => ({ scope })) };
-      onAdded(await call(api.POST('/api/v1/patients', { body })));
+      onAdded(
+        await call(api.POST('/api/v1/patients', { body, params: { header: { 'Idempotency-Key': idempotency.keyFor(body) } } })),
+      );
     } catch (e) {
       setError(e);
     } finally {

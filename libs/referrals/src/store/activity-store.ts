@@ -4,6 +4,7 @@ import { outboxInsert, queryRows, sql, type Sql } from '@referloop/database';
 import { AuditLog, type ClinicScope } from '@referloop/identity';
 import { DataSource, type EntityManager } from 'typeorm';
 import type { ReferralDocument } from '../letters/referral-document';
+import type { AttachmentView } from '../referral.views';
 import type { ReferralStatus } from '../state-machine/referral-state-machine';
 import { cursorTs } from './columns';
 import { progressJson } from './progress-store';
@@ -91,6 +92,7 @@ export class ReferralActivityStore {
    * `now` is the Clock's (the referral's `updated_at` and the audit row's time).
    */
   async postMessage(
+    manager: EntityManager,
     referralId: string,
     status: ReferralStatus,
     actorId: string,
@@ -98,7 +100,7 @@ export class ReferralActivityStore {
     now: Date,
   ): Promise<MessageRow | undefined> {
     const [row] = await queryRows<MessageRow>(
-      this.db.manager,
+      manager,
       sql`WITH changed AS (
         UPDATE referrals SET updated_at = ${sql.param(now, 'timestamptz')} WHERE id = ${sql.param(referralId, 'uuid')} AND sent_at IS NOT NULL RETURNING id, status
       ),
@@ -131,6 +133,18 @@ export class ReferralActivityStore {
       sql`SELECT status, sent_at AS "sentAt" FROM referrals WHERE id = ${sql.param(referralId, 'uuid')} FOR UPDATE`,
     );
     return locked;
+  }
+
+  /** The referral's attachment with this content (by SHA-256), if one is there already. */
+  async attachmentWithContent(tx: EntityManager, referralId: string, sha256: string): Promise<AttachmentView | undefined> {
+    const [row] = await queryRows<Omit<AttachmentView, 'createdAt'> & { createdAt: Date }>(
+      tx,
+      sql`SELECT id, referral_id AS "referralId", file_name AS "fileName", content_type AS "contentType", size_bytes AS "sizeBytes",
+                 sha256, uploaded_by AS "uploadedBy", created_at AS "createdAt", added_after_send AS "addedAfterSend"
+            FROM referral_attachments WHERE referral_id = ${sql.param(referralId, 'uuid')} AND sha256 = ${sha256}
+           ORDER BY created_at, id LIMIT 1`,
+    );
+    return row && { ...row, createdAt: row.createdAt.toISOString() };
   }
 
   /** Stores an attachment and moves the referral's `updated_at` to `now` (the Clock's). */

@@ -1,0 +1,40 @@
+import { ApiHeader } from '@nestjs/swagger';
+import { AppError } from '@referloop/common';
+import type { IdempotencyStore, IdempotentOperation } from '@referloop/referrals';
+import type { FastifyReply } from 'fastify';
+import type { EntityManager } from 'typeorm';
+
+const IDEMPOTENCY_KEY = /^[\x21-\x7e]{1,255}$/;
+
+/** Documents the optional `Idempotency-Key` header of a create. */
+export const ApiIdempotencyKey = (): MethodDecorator =>
+  ApiHeader({
+    name: 'Idempotency-Key',
+    required: false,
+    description:
+      'Up to 255 visible ASCII characters, unique per request you mean. The same key and body answer the first answer again ' +
+      '(header `idempotent-replayed: true`); the same key with another body or request is 422 `idempotency_key_reused`.',
+  });
+
+/**
+ * Runs a create once per `Idempotency-Key` of the caller (without a key, simply runs it): a repeat
+ * answers the stored status and body, marked `idempotent-replayed: true`.
+ */
+export async function idempotently<T>(
+  store: IdempotencyStore,
+  userId: string,
+  key: string | undefined,
+  request: { operation: IdempotentOperation; body: unknown },
+  reply: FastifyReply,
+  status: number,
+  work: (tx?: EntityManager) => Promise<T>,
+): Promise<T> {
+  if (key === undefined) return work();
+  if (!IDEMPOTENCY_KEY.test(key)) {
+    throw AppError.validation([{ field: 'Idempotency-Key', message: 'must be 1 to 255 visible ASCII characters' }]);
+  }
+  const result = await store.run(userId, key, request, status, work);
+  if (result.replayed) void reply.header('idempotent-replayed', 'true');
+  void reply.status(result.status);
+  return result.body;
+}
