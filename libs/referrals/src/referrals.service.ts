@@ -712,6 +712,8 @@ function staleVersion(current: BaseRow): AppError {
 }
 
 const FIELDS: ActionField[] = ['note', 'reason', 'appointmentAt', 'outcome', 'progress'];
+/** How far ahead an appointment is booked: beyond it, a date is a typo (9999-12-31), not a booking. */
+const MAX_BOOKING_AHEAD_MS = 2 * 366 * 24 * 3600_000;
 
 /** Required fields present, and no field the action does not take. */
 export function validateFields(
@@ -726,12 +728,11 @@ export function validateFields(
     if (!rules[field] && present) return [{ field, message: `is not taken by ${action}` }];
     return [];
   });
-  if (
-    (action === 'schedule' || action === 'reschedule') &&
-    input.appointmentAt &&
-    new Date(input.appointmentAt).getTime() <= now.getTime()
-  ) {
-    errors.push({ field: 'appointmentAt', message: 'must be in the future' });
+  if ((action === 'schedule' || action === 'reschedule') && input.appointmentAt) {
+    const at = new Date(input.appointmentAt).getTime();
+    if (at <= now.getTime()) errors.push({ field: 'appointmentAt', message: 'must be in the future' });
+    else if (at > now.getTime() + MAX_BOOKING_AHEAD_MS)
+      errors.push({ field: 'appointmentAt', message: 'must be within two years' });
   }
   // A no-show removes the appointment (the sender sees "removed"); a reschedule only moves it.
   if (action === 'reschedule' && input.reason === 'no_show') {

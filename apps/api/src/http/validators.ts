@@ -69,13 +69,20 @@ export class IsZonedDateTime implements ValidatorConstraintInterface {
   }
 }
 
-/** A calendar date not after today (UTC). */
+/** The earliest date of birth or onset taken: anything before is a typo (0001-01-01), not a person. */
+const EARLIEST_PAST_DATE = '1900-01-01';
+
+/** A calendar date from 1900 on, not after today (UTC): a date of birth, an onset. */
 @ValidatorConstraint({ name: 'isPastCalendarDate' })
 export class IsPastCalendarDate implements ValidatorConstraintInterface {
   validate(value: unknown): boolean {
-    return new IsCalendarDate().validate(value) && (value as string) <= new Date().toISOString().slice(0, 10);
+    return (
+      new IsCalendarDate().validate(value) &&
+      (value as string) >= EARLIEST_PAST_DATE &&
+      (value as string) <= new Date().toISOString().slice(0, 10)
+    );
   }
   defaultMessage(): string {
-    return 'must be a date in the form YYYY-MM-DD, not in the future';
+    return `must be a date in the form YYYY-MM-DD, from ${EARLIEST_PAST_DATE} on and not in the future`;
   }
 }
