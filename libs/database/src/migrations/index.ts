@@ -23,6 +23,7 @@ import { SessionAccessChanges1764262000000 } from './1764262000000-SessionAccess
 import { TimerSweepIndexes1764263000000 } from './1764263000000-TimerSweepIndexes';
 import { RelayFansOut1764264000000 } from './1764264000000-RelayFansOut';
 import { AttachmentAddedAfterSend1764265000000 } from './1764265000000-AttachmentAddedAfterSend';
+import { AuditPartyRowsUnchecked1764266000000 } from './1764266000000-AuditPartyRowsUnchecked';
 
 /** Every migration, in order. Listed explicitly: glob paths break in a Nest monorepo build. */
 export const MIGRATIONS = [
@@ -51,4 +52,5 @@ export const MIGRATIONS = [
   TimerSweepIndexes1764263000000,
   RelayFansOut1764264000000,
   AttachmentAddedAfterSend1764265000000,
+  AuditPartyRowsUnchecked1764266000000,
 ];

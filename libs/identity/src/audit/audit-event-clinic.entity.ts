@@ -1,14 +1,15 @@
-import { Column, Entity, ForeignKey, Index, PrimaryColumn } from 'typeorm';
+import { Column, Entity, Index, PrimaryColumn } from 'typeorm';
 
-/** An audit event shown in the log of another clinic party to its referral. Append-only (a trigger refuses changes). */
+/**
+ * An audit event shown in the log of another clinic party to its referral. Append-only (a trigger
+ * refuses changes); written only with its event, so without foreign keys (AuditPartyRowsUnchecked).
+ */
 @Index('audit_event_clinics_clinic_idx', { synchronize: false })
 @Entity({ name: 'audit_event_clinics' })
 export class AuditEventClinicEntity {
-  @ForeignKey('audit_events', { name: 'audit_event_clinics_audit_event_id_fkey' })
   @PrimaryColumn({ name: 'audit_event_id', type: 'bigint' })
   auditEventId: string;
 
-  @ForeignKey('clinics', { name: 'audit_event_clinics_clinic_id_fkey' })
   @PrimaryColumn({ name: 'clinic_id', type: 'uuid' })
   clinicId: string;
 
