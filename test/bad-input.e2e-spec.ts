@@ -436,6 +436,19 @@ describe('bad input', () => {
     });
   });
 
+  describe('a body with a prototype key', () => {
+    it('is a 400 naming body and saying why, though it is valid JSON', async () => {
+      for (const key of ['__proto__', 'constructor']) {
+        const res = await t.http
+          .post('/api/v1/auth/login')
+          .set('content-type', 'application/json')
+          .send(`{"email":"a@example.com","password":"x","${key}":{"prototype":{"admin":true}}}`);
+        expectProblem(res, 400, 'validation_failed');
+        expect(res.body.errors).toEqual([{ field: 'body', message: expect.stringContaining('__proto__') }]);
+      }
+    });
+  });
+
   describe('requests that take no query parameters', () => {
     it('refuse unknown ones (400 naming them), as the lists with a query refuse theirs', async () => {
       for (const path of [

@@ -28,6 +28,15 @@ export function exceedsJsonDepth(text: string, limit: number): boolean {
   return false;
 }
 
+function isWellFormedJson(text: string): boolean {
+  try {
+    JSON.parse(text);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 /**
  * The JSON body parser: Fastify's own (size limit, prototype-poisoning checks) behind a nesting
  * limit, so no body, however malformed, reaches a 500.
@@ -41,6 +50,15 @@ export function addJsonBodyParser(fastify: FastifyInstance, bodyLimit: number): 
     if (exceedsJsonDepth(text, MAX_JSON_DEPTH)) {
       return done(AppError.validation([{ field: 'body', message: `nests more than ${MAX_JSON_DEPTH} levels deep` }]), undefined);
     }
-    void parse(request, text, done);
+    void parse(request, text, (error, parsed) => {
+      // Fastify answers a prototype key like a syntax error: say which it is, when the JSON itself is fine.
+      if (error && isWellFormedJson(text)) {
+        return done(
+          AppError.validation([{ field: 'body', message: 'must not contain "__proto__" or "constructor.prototype" keys' }]),
+          undefined,
+        );
+      }
+      done(error, parsed);
+    });
   });
 }

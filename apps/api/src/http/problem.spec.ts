@@ -128,6 +128,17 @@ describe('toProblem', () => {
         status: 400,
         code: 'validation_failed',
         detail: 'The body is not valid JSON',
+        errors: [{ field: 'body', message: 'is not valid JSON' }],
+      });
+    });
+
+    it("Fastify's body and upload errors name their field", () => {
+      expect(toProblem(fastifyError('FST_ERR_CTP_EMPTY_JSON_BODY', 400, 'empty'))).toMatchObject({
+        errors: [{ field: 'body' }],
+      });
+      expect(toProblem(fastifyError('FST_FILES_LIMIT', 413, 'reach files limit'))).toMatchObject({
+        status: 400,
+        errors: [{ field: 'file' }],
       });
     });
 

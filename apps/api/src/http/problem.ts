@@ -29,19 +29,26 @@ const CODE_BY_STATUS: Record<number, ErrorCode> = {
   503: 'not_ready',
 };
 
-/** Fastify's own errors (body parsing, content type, limits) by their codes. */
-const FASTIFY_CODES: Record<string, { code: ErrorCode; detail: string }> = {
+/** Fastify's own errors (body parsing, content type, limits) by their codes; a 400 names what it is about (`field`). */
+const FASTIFY_CODES: Record<string, { code: ErrorCode; detail: string; field?: string }> = {
   FST_ERR_CTP_BODY_TOO_LARGE: { code: 'payload_too_large', detail: 'The request body is larger than allowed' },
   FST_ERR_CTP_INVALID_MEDIA_TYPE: { code: 'unsupported_media_type', detail: 'Send the body as application/json' },
-  FST_ERR_CTP_INVALID_CONTENT_LENGTH: { code: 'validation_failed', detail: 'The Content-Length header does not match the body' },
-  FST_ERR_CTP_EMPTY_JSON_BODY: { code: 'validation_failed', detail: 'The JSON body is empty' },
-  FST_ERR_CTP_INVALID_JSON_BODY: { code: 'validation_failed', detail: 'The body is not valid JSON' },
+  FST_ERR_CTP_INVALID_CONTENT_LENGTH: {
+    code: 'validation_failed',
+    detail: 'The Content-Length header does not match the body',
+    field: 'Content-Length',
+  },
+  FST_ERR_CTP_EMPTY_JSON_BODY: { code: 'validation_failed', detail: 'The JSON body is empty', field: 'body' },
+  FST_ERR_CTP_INVALID_JSON_BODY: { code: 'validation_failed', detail: 'The body is not valid JSON', field: 'body' },
   FST_REQ_FILE_TOO_LARGE: { code: 'payload_too_large', detail: 'The file is larger than 10 MB' },
-  FST_FILES_LIMIT: { code: 'validation_failed', detail: 'Send one file per request' },
-  FST_PARTS_LIMIT: { code: 'validation_failed', detail: 'Send one file per request, field "file"' },
-  FST_FIELDS_LIMIT: { code: 'validation_failed', detail: 'Send only the file, field "file"' },
+  FST_FILES_LIMIT: { code: 'validation_failed', detail: 'Send one file per request', field: 'file' },
+  FST_PARTS_LIMIT: { code: 'validation_failed', detail: 'Send one file per request, field "file"', field: 'file' },
+  FST_FIELDS_LIMIT: { code: 'validation_failed', detail: 'Send only the file, field "file"', field: 'file' },
   FST_INVALID_MULTIPART_CONTENT_TYPE: { code: 'unsupported_media_type', detail: 'Send the file as multipart/form-data' },
 };
+
+const isFastifyError = (error: unknown): boolean =>
+  typeof (error as { code?: unknown })?.code === 'string' && (error as { code: string }).code.startsWith('FST_');
 
 export function problem(code: ErrorCode, detail: string, extensions: Record<string, unknown> = {}): Problem {
   return {
@@ -60,6 +67,8 @@ export function problem(code: ErrorCode, detail: string, extensions: Record<stri
  */
 export function toProblem(error: unknown): Problem {
   if (error instanceof AppError) return problem(error.code, error.message, error.extensions);
+  // Nest hands Fastify's own 4xx errors (a body that is not JSON, too large) over as an HttpException with the original as `cause`.
+  if (error instanceof HttpException && isFastifyError(error.cause)) return toProblem(error.cause);
 
   if (error instanceof HttpException) {
     const status = error.getStatus();
@@ -82,10 +91,12 @@ export function toProblem(error: unknown): Problem {
   const fastifyError = error as { code?: string; statusCode?: number; message?: string; name?: string };
   if (fastifyError?.code && FASTIFY_CODES[fastifyError.code]) {
     const known = FASTIFY_CODES[fastifyError.code];
-    return problem(known.code, known.detail);
+    return problem(known.code, known.detail, known.field ? { errors: [{ field: known.field, message: known.detail }] } : {});
   }
   if (error instanceof SyntaxError || fastifyError?.name === 'SyntaxError') {
-    return problem('validation_failed', 'The body is not valid JSON');
+    return problem('validation_failed', 'The body is not valid JSON', {
+      errors: [{ field: 'body', message: 'is not valid JSON' }],
+    });
   }
   const status = fastifyError?.statusCode;
   if (typeof status === 'number' && status >= 400 && status < 500) {
