@@ -287,6 +287,13 @@ describe('maintenance follow-up', () => {
       expect(await countRows(sql, 'referrals', 'previous_id = $1', [inCare.id])).toBe(0);
     });
 
+    it('a follow-up to someone who is not an LMT is 422 recipient_type_mismatch naming recipientId', async () => {
+      const injury = await injuryIn('in_care');
+      const res = await followUp(pt, injury.id, { plan: PLAN, recipientId: thirdPt.id });
+      expectProblem(res, 422, 'recipient_type_mismatch');
+      expect(res.body.errors).toEqual([expect.objectContaining({ field: 'recipientId' })]);
+    });
+
     it('a maintenance referral cannot be followed up (409)', async () => {
       const res = await postMaintenance(PLAN);
       expectProblem(await followUp(pt, res.body.id), 409, 'invalid_transition');

@@ -155,7 +155,10 @@ describe('referral rules', () => {
     });
 
     it('injury_care goes to a PT and maintenance_massage to an LMT (422 recipient_type_mismatch)', async () => {
-      expectProblem(await post(lmt, injuryReferralBody(patientId, lmt2.id)), 422, 'recipient_type_mismatch');
+      const toLmt = await post(lmt, injuryReferralBody(patientId, lmt2.id));
+      expectProblem(toLmt, 422, 'recipient_type_mismatch');
+      // The request named the recipient: the answer names that field, as a create's other errors do.
+      expect(toLmt.body.errors).toEqual([{ field: 'recipientId', message: 'must be a physical_therapist' }]);
       const ptPatient = await createPatient(t.http, pt);
       expectProblem(await post(pt, maintenanceReferralBody(ptPatient.id, pt2.id)), 422, 'recipient_type_mismatch');
       // The right pairs work.

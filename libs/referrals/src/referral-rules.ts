@@ -19,15 +19,27 @@ export function assertSenderRole(kind: ReferralKind, senderRole: Role): void {
 }
 
 /** The recipient must be the right kind of practitioner, licensed today, and accepting referrals. */
-export function assertRecipientEligible(kind: ReferralKind, recipient: RecipientFacts, today: string): void {
+export function assertRecipientEligible(
+  kind: ReferralKind,
+  recipient: RecipientFacts,
+  today: string,
+  field?: 'recipientId',
+): void {
+  // Where the request names the recipient (a create, an edit, a follow-up), the answer names that field.
+  const named = (message: string) => (field ? { errors: [{ field, message }] } : {});
   if (recipient.role !== KIND_ROLES[kind].recipient) {
-    throw new AppError('recipient_type_mismatch', `A ${kind} referral goes to a ${KIND_ROLES[kind].recipient}`);
+    const message = `must be a ${KIND_ROLES[kind].recipient}`;
+    throw new AppError('recipient_type_mismatch', `A ${kind} referral goes to a ${KIND_ROLES[kind].recipient}`, named(message));
   }
   if (!recipient.licenceExpiresOn || recipient.licenceExpiresOn < today) {
-    throw new AppError('licence_expired', "The recipient's licence has expired");
+    throw new AppError('licence_expired', "The recipient's licence has expired", named('has an expired licence'));
   }
   if (!recipient.acceptingReferrals) {
-    throw new AppError('recipient_not_accepting', 'The recipient is not accepting referrals at the moment');
+    throw new AppError(
+      'recipient_not_accepting',
+      'The recipient is not accepting referrals at the moment',
+      named('is not accepting referrals'),
+    );
   }
 }
 

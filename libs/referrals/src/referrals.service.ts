@@ -228,6 +228,7 @@ export class ReferralsService {
           acceptingReferrals: facts.recipientAccepting === true,
         },
         today,
+        'recipientId',
       );
     }
     if (input.replacesId) assertRedirectable(principal, facts);

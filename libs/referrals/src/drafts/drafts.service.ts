@@ -196,6 +196,7 @@ export class DraftsService {
         acceptingReferrals: facts.directoryAccepting === true,
       },
       today,
+      'recipientId',
     );
   }
 }
