@@ -1,6 +1,8 @@
 import { randomBytes } from 'node:crypto';
+import { clinicPayload, PASSWORD, uniqueEmail } from '@referloop/testing';
 import {
   addPractitioner,
+  expectProblem,
   registerClinic,
   type SignedInUser,
   startTestApp,
@@ -72,6 +74,37 @@ describe('clinics', () => {
     expect(res.body.address).toEqual({ ...before.address, city: 'Round Rock', postalCode: '78664' });
     expect(res.body.name).toBe(before.name);
     expect((await getOwn(clinic.admin)).address).toEqual(res.body.address);
+  });
+
+  it('stores a country code in capitals, at sign-up as on a change ("us" is US)', async () => {
+    const res = await t.http
+      .patch('/api/v1/clinics/me')
+      .set(clinic.admin.auth)
+      .send({ address: { country: 'ca' } })
+      .expect(200);
+    expect(res.body.address.country).toBe('CA');
+    await t.http
+      .patch('/api/v1/clinics/me')
+      .set(clinic.admin.auth)
+      .send({ address: { country: 'US' } })
+      .expect(200);
+    const sample = clinicPayload();
+    const registered = await t.http
+      .post('/api/v1/auth/register-clinic')
+      .send({
+        clinic: { ...sample, address: { ...sample.address, country: 'us' } },
+        admin: { email: uniqueEmail('country'), password: PASSWORD, fullName: 'Casey Country' },
+      })
+      .expect(201);
+    expect(registered.body.clinic.address.country).toBe('US');
+    expectProblem(
+      await t.http
+        .patch('/api/v1/clinics/me')
+        .set(clinic.admin.auth)
+        .send({ address: { country: 'xx' } }),
+      400,
+      'validation_failed',
+    );
   });
 
   it('an empty patch changes nothing', async () => {

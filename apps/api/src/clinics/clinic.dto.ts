@@ -1,5 +1,5 @@
 import { OmitType, PartialType } from '@nestjs/swagger';
-import { Type } from 'class-transformer';
+import { Transform, Type } from 'class-transformer';
 import { IsISO31661Alpha2, IsObject, IsString, Matches, MaxLength, Validate, ValidateNested } from 'class-validator';
 import { IsNotBlank, IsOptionalNotNull, IsTimezone } from '../http/validators';
 
@@ -23,7 +23,8 @@ export class AddressDto {
   @Matches(/^[A-Za-z0-9][A-Za-z0-9 -]{1,11}$/, { message: 'must be a postal code (letters, digits, spaces, dashes)' })
   postalCode: string;
 
-  /** ISO 3166-1 alpha-2 country code, e.g. `US`, `CA`. */
+  /** ISO 3166-1 alpha-2 country code, e.g. `US`, `CA` (stored in capitals: `us` is `US`). */
+  @Transform(({ value }: { value: unknown }) => (typeof value === 'string' ? value.toUpperCase() : value))
   @IsISO31661Alpha2({ message: 'must be an ISO 3166-1 alpha-2 country code' })
   country: string;
 }
