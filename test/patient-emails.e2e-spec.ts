@@ -278,6 +278,8 @@ describe('patient emails', () => {
 
     const page = await t.http.get(path).expect(200);
     expect(page.headers['content-type']).toMatch(/^text\/html/);
+    // A mail system that appends tracking parameters to the link does not break it.
+    await t.http.get(`${path}?utm_source=newsletter&utm_medium=email`).expect(200);
     expect(page.text).toContain('<form method="post"');
     expect(page.text).toContain('name="List-Unsubscribe" value="One-Click"');
     const consentsOf = async () =>

@@ -11,6 +11,14 @@ const MULTIPART_BODY = 'referloop:multipartBody';
 /** The route reads a multipart body from the request itself (and answers 415 to anything else). */
 export const MultipartBody = (): MethodDecorator => SetMetadata(MULTIPART_BODY, true);
 
+const ANY_QUERY = 'referloop:anyQuery';
+
+/**
+ * The routes take any query parameters and read none: a link in an email (unsubscribe) must work
+ * when a mail system appends tracking parameters to it.
+ */
+export const AnyQuery = (): ClassDecorator & MethodDecorator => SetMetadata(ANY_QUERY, true);
+
 /** What a route declares it reads besides its path: a body, and which query parameters (`all` for a whole query DTO, which validates its own). */
 interface DeclaredInput {
   body: boolean;
@@ -60,12 +68,15 @@ export class DeclaredInputGuard implements CanActivate {
       >;
       const entries = Object.entries(args);
       const queries = entries.filter(([key]) => key.startsWith(QUERY_ARGUMENT)).map(([, arg]) => arg.data);
+      const anyQuery =
+        Reflect.getMetadata(ANY_QUERY, handler) === true || Reflect.getMetadata(ANY_QUERY, context.getClass()) === true;
       declared = {
         body: entries.some(([key]) => key.startsWith(BODY_ARGUMENT)) || Reflect.getMetadata(MULTIPART_BODY, handler) === true,
         // `@Query()` takes the whole query (its DTO refuses what it does not know); `@Query('name')` one parameter.
-        query: queries.some((data) => typeof data !== 'string')
-          ? 'all'
-          : new Set(queries.filter((data): data is string => typeof data === 'string')),
+        query:
+          anyQuery || queries.some((data) => typeof data !== 'string')
+            ? 'all'
+            : new Set(queries.filter((data): data is string => typeof data === 'string')),
       };
       this.declared.set(handler, declared);
     }

@@ -8,6 +8,7 @@ import { IsIn } from 'class-validator';
 import type { FastifyReply } from 'fastify';
 import { Public } from '../auth/auth.decorators';
 import { ApiProblems } from '../http/api-problems.decorator';
+import { AnyQuery } from '../http/declared-input.guard';
 
 /** The body RFC 8058 prescribes for a one-click unsubscribe (form-encoded). */
 export class OneClickDto {
@@ -24,6 +25,7 @@ const HTML = { status: 200, content: { 'text/html': { schema: { type: 'string' }
  */
 @ApiTags('unsubscribe')
 @Public()
+@AnyQuery()
 @Controller('unsubscribe')
 export class UnsubscribeController {
   constructor(
