@@ -353,6 +353,8 @@ describe('bad input on patients and referrals', () => {
         field: 'redFlags',
       },
       { name: 'observations a number', input: () => injury({ observations: 12 }), field: 'observations' },
+      // Optional text, when given, says something: leave it out or send null instead.
+      { name: 'observations only spaces', input: () => injury({ observations: '   ' }), field: 'observations' },
       { name: 'reason with a NUL character', input: () => injury({ reason: 'Shoulder\u0000pain' }), field: 'reason' },
       { name: 'onsetDate in the future', input: () => injury({ onsetDate: dateInDays(2) }), field: 'onsetDate' },
       { name: 'onsetDate 30 February', input: () => injury({ onsetDate: FEB_30 }), field: 'onsetDate' },

@@ -214,6 +214,7 @@ describe('progress reports', () => {
     ['psfs 1e-7', { progress: { sessionsCompleted: 1, psfs: 1e-7, tolerance: 'well' } }, 'progress.psfs'],
     ['psfs 5e-324', { progress: { sessionsCompleted: 1, psfs: 5e-324, tolerance: 'well' } }, 'progress.psfs'],
     ['tolerance missing', { progress: { sessionsCompleted: 1 } }, 'progress.tolerance'],
+    ['a note of spaces', { progress: { sessionsCompleted: 1, tolerance: 'well', note: '   ' } }, 'progress.note'],
     ['tolerance unknown', { progress: { sessionsCompleted: 1, tolerance: 'great' } }, 'progress.tolerance'],
     ['an unknown field', { progress: { sessionsCompleted: 1, tolerance: 'well', mood: 'fine' } }, 'progress.mood'],
     ['a note besides', { progress: { sessionsCompleted: 1, tolerance: 'well' }, note: 'x' }, 'note'],

@@ -77,6 +77,7 @@ export class CreatePractitionerDto {
 
   @IsOptional()
   @IsString()
+  @IsNotBlank()
   @MaxLength(2000)
   bio?: string | null;
 }

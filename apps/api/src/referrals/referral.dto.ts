@@ -204,6 +204,7 @@ export class CreateReferralDto {
   /** What the massage therapist saw or felt (observations, not a diagnosis). */
   @IsOptional()
   @IsString()
+  @IsNotBlank()
   @MaxLength(10_000)
   observations?: string | null;
 
@@ -303,6 +304,7 @@ export class UpdateReferralDto {
 
   @IsOptional()
   @IsString()
+  @IsNotBlank()
   @MaxLength(10_000)
   observations?: string | null;
 
@@ -349,6 +351,7 @@ export class OutcomeDto {
 
   @IsOptional()
   @IsString()
+  @IsNotBlank()
   @MaxLength(10_000)
   recommendations?: string | null;
 
@@ -406,6 +409,7 @@ export class ProgressDto {
 
   @IsOptional()
   @IsString()
+  @IsNotBlank()
   @MaxLength(10_000)
   note?: string | null;
 }
@@ -470,6 +474,7 @@ export class FollowUpDto {
   /** Notes for the massage therapist. */
   @IsOptional()
   @IsString()
+  @IsNotBlank()
   @MaxLength(10_000)
   observations?: string;
 }

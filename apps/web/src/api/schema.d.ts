@@ -1364,7 +1364,7 @@ export interface components {
       city: string;
       region: string;
       postalCode: string;
-      /** @description ISO 3166-1 alpha-2 country code, e.g. `US`, `CA`. */
+      /** @description ISO 3166-1 alpha-2 country code, e.g. `US`, `CA` (stored in capitals: `us` is `US`). */
       country: string;
     };
     ClinicDto: {
@@ -1431,7 +1431,7 @@ export interface components {
       city: string;
       region: string;
       postalCode: string;
-      /** @description ISO 3166-1 alpha-2 country code, e.g. `US`, `CA`. */
+      /** @description ISO 3166-1 alpha-2 country code, e.g. `US`, `CA` (stored in capitals: `us` is `US`). */
       country: string;
     };
     ClinicResponseDto: {
@@ -1554,7 +1554,7 @@ export interface components {
       city?: string;
       region?: string;
       postalCode?: string;
-      /** @description ISO 3166-1 alpha-2 country code, e.g. `US`, `CA`. */
+      /** @description ISO 3166-1 alpha-2 country code, e.g. `US`, `CA` (stored in capitals: `us` is `US`). */
       country?: string;
     };
     UpdateClinicDto: {
