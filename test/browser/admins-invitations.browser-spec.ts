@@ -161,6 +161,10 @@ describe('web app in the browser: sign-up, solo practice and invitations', () =>
     // A fresh load (from the same path, a fragment alone would not reload the page), as a new tab does.
     await invitee.goto('about:blank');
     await invitee.goto(`${second.pathname}${second.hash}`);
+    await invitee.getByLabel('New password').waitFor();
+    expect(invitee.url()).not.toContain('token');
+    // A reload (a phone browser reloading the tab) keeps the invitation, still out of the address.
+    await invitee.reload();
     await invitee.getByLabel('New password').fill(PASSWORD);
     expect(invitee.url()).not.toContain('token');
     await invitee.getByLabel('Repeat the password').fill(PASSWORD);

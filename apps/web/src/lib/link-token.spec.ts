@@ -1,15 +1,21 @@
 import { takeLinkToken } from './link-token';
 
 /** A stand-in for the browser's window: its address and the history entry the page rewrites. */
-function at(url: string) {
+function at(url: string, state: unknown = null) {
   const location = new URL(url);
   const replaced: string[] = [];
-  (globalThis as unknown as { window: unknown }).window = {
-    location,
-    history: { state: null, replaceState: (_state: unknown, _title: string, next: string) => replaced.push(next) },
+  const history = {
+    state,
+    replaceState: (next: unknown, _title: string, path: string) => {
+      history.state = next;
+      replaced.push(path);
+    },
   };
+  (globalThis as unknown as { window: unknown }).window = { location, history };
   return replaced;
 }
+
+const historyState = () => (globalThis as unknown as { window: { history: { state: unknown } } }).window.history.state;
 
 describe('takeLinkToken', () => {
   afterEach(() => delete (globalThis as { window?: unknown }).window);
@@ -35,5 +41,17 @@ describe('takeLinkToken', () => {
     const replaced = at('https://app.test/sign-up');
     expect(takeLinkToken('invitation')).toBeNull();
     expect(replaced).toEqual([]);
+  });
+
+  it('keeps the token in the history entry, not the address: a reload of the page still has it', () => {
+    at('https://app.test/sign-up#invitation=t1');
+    expect(takeLinkToken('invitation')).toBe('t1');
+    const kept = historyState();
+    // The reload: the same entry (its state) at the address without the fragment.
+    const replaced = at('https://app.test/sign-up', kept);
+    expect(takeLinkToken('invitation')).toBe('t1');
+    expect(replaced).toEqual([]);
+    // Another kind of link token is not taken from it.
+    expect(takeLinkToken('token')).toBeNull();
   });
 });

@@ -2,17 +2,24 @@
  * The token an emailed link carries in its fragment (`/reset-password#token=…`,
  * `/accept-invitation#token=…`, `/sign-up#invitation=…`): a fragment never reaches a server, its
  * logs or a Referer. Read once, then removed from the address bar so it stays out of the history
- * and of anything that copies the URL. `legacyQuery` also takes it from the query string, where
- * invitation links emailed before the fragment carried it (they are valid for days).
+ * and of anything that copies the URL. It is kept in the history entry's state instead, so that a
+ * reload (a phone browser reloading a tab in the background) still has it; the page's success
+ * navigation replaces that entry, and the token goes with it. `legacyQuery` also takes it from the
+ * query string, where invitation links emailed before the fragment carried it (they are valid for days).
  */
 export function takeLinkToken(name: string, options: { legacyQuery?: boolean } = {}): string | null {
   const query = new URLSearchParams(window.location.search);
-  const token = new URLSearchParams(window.location.hash.slice(1)).get(name) ?? (options.legacyQuery ? query.get(name) : null);
+  const fromLink = new URLSearchParams(window.location.hash.slice(1)).get(name) ?? (options.legacyQuery ? query.get(name) : null);
+  const state = (window.history.state ?? {}) as Record<string, unknown>;
+  const kept = state[stateKey(name)];
+  const token = fromLink ?? (typeof kept === 'string' ? kept : null);
   if (options.legacyQuery) query.delete(name);
   const rest = query.toString();
   const search = options.legacyQuery ? (rest ? `?${rest}` : '') : window.location.search;
-  if (window.location.hash || search !== window.location.search) {
-    window.history.replaceState(window.history.state, '', window.location.pathname + search);
+  if (fromLink !== null || window.location.hash || search !== window.location.search) {
+    window.history.replaceState({ ...state, [stateKey(name)]: token }, '', window.location.pathname + search);
   }
   return token;
 }
+
+const stateKey = (name: string) => `referloop:link:${name}`;
