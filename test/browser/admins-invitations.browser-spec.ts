@@ -112,6 +112,26 @@ describe('web app in the browser: sign-up, solo practice and invitations', () =>
     await page.getByRole('tab', { name: 'Clinic' }).waitFor();
     await page.locator('tr[data-referral-id]').first().waitFor();
     await shot(page, 'signup-04-inbox-sent');
+
+    // Her practice's details are hers to change: the phone patients are given, the time zone of appointments.
+    await page.getByRole('link', { name: 'Profile and settings' }).click();
+    const clinicForm = page.getByRole('form', { name: 'Your clinic' });
+    await clinicForm.getByLabel('Phone').fill('+1 512 555 0177');
+    await clinicForm.getByLabel('Time zone').selectOption('America/Denver');
+    await clinicForm.getByLabel('Name').fill('Lena Morales Massage Studio');
+    await clinicForm.getByLabel(/^Country/).fill('');
+    await clinicForm.getByRole('button', { name: 'Save clinic details' }).click();
+    await clinicForm.getByText('must be an ISO 3166-1 alpha-2 country code').waitFor();
+    await clinicForm.getByLabel(/^Country/).fill('us');
+    await clinicForm.getByRole('button', { name: 'Save clinic details' }).click();
+    await clinicForm.getByText("Your clinic's details are saved.").waitFor();
+    await page.getByText('Lena Morales Massage Studio', { exact: false }).first().waitFor();
+    await shot(page, 'signup-05-clinic-details');
+    await page.reload();
+    const reloaded = page.getByRole('form', { name: 'Your clinic' });
+    expect(await reloaded.getByLabel('Phone').inputValue()).toBe('+1 512 555 0177');
+    expect(await reloaded.getByLabel('Time zone').inputValue()).toBe('America/Denver');
+    expect(await reloaded.getByLabel(/^Country/).inputValue()).toBe('US');
   });
 
   it('an admin invites, leaves the page, re-sends: the first link is dead, the second works', async () => {

@@ -7,6 +7,7 @@ import { Field } from '../components/Field';
 import { Notice } from '../components/Feedback';
 import { localDate } from '../lib/format';
 import { takeLinkToken } from '../lib/link-token';
+import { browserZone, timeZoneChoices, zoneLabel } from '../lib/time-zones';
 import { useTitle } from '../lib/hooks';
 import { roleLabel } from '../lib/labels';
 import { Link, navigate } from '../lib/router';
@@ -33,8 +34,6 @@ interface Values {
   licenceRegion: string;
   licenceExpiresOn: string;
 }
-
-const browserZone = () => Intl.DateTimeFormat().resolvedOptions().timeZone || 'America/Chicago';
 
 /** API field paths (as problem+json names them) → the form's fields. */
 const FIELD_OF: Record<string, keyof Values> = {
@@ -83,11 +82,7 @@ export function SignUpPage() {
   const [errors, setErrors] = useState<Partial<Record<keyof Values, string>>>({});
   const [failure, setFailure] = useState<unknown>(null);
   const [busy, setBusy] = useState(false);
-  // The browser's own zone first when the list lacks it (Intl leaves out UTC).
-  const zones = useMemo(() => {
-    const all = Intl.supportedValuesOf('timeZone');
-    return all.includes(browserZone()) ? all : [browserZone(), ...all];
-  }, []);
+  const zones = useMemo(() => timeZoneChoices(), []);
   const solo = kind === 'solo';
 
   // Joining through a referral invite: pre-fill who was invited (the person may use another email).
@@ -251,7 +246,7 @@ export function SignUpPage() {
               <select {...p} name="timezone" value={v.timezone} onChange={(e) => set('timezone', e.target.value)}>
                 {zones.map((zone) => (
                   <option key={zone} value={zone}>
-                    {zone.replace(/_/g, ' ')}
+                    {zoneLabel(zone)}
                   </option>
                 ))}
               </select>

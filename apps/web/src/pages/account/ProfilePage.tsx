@@ -9,7 +9,8 @@ import { formatDate, formatDateTime } from '../../lib/format';
 import { useAsync, useTitle } from '../../lib/hooks';
 import { specialtyLabel } from '../../lib/labels';
 import { Link } from '../../lib/router';
-import { isPractitioner, useReferenceData, useUser } from '../../lib/session-hooks';
+import { isAdmin, isPractitioner, useReferenceData, useUser } from '../../lib/session-hooks';
+import { ClinicSection } from './ClinicSection';
 import { SECURITY_PATH } from './SecurityPage';
 
 export const PROFILE_PATH = '/settings/profile';
@@ -23,6 +24,7 @@ export function ProfilePage() {
     <>
       <h1 tabIndex={-1}>Profile and settings</h1>
       {isPractitioner(user) && <ProfileForm user={user} />}
+      {isAdmin(user) && <ClinicSection />}
       <NotificationPreferences />
       <section className="card" aria-labelledby="security-heading">
         <h2 id="security-heading">Password and sessions</h2>

@@ -1,0 +1,193 @@
+import { type FormEvent, useMemo, useState } from 'react';
+import { api, call } from '../../api/client';
+import { errorMessage } from '../../api/problem';
+import { updateUser } from '../../api/session';
+import { apiFieldError, Field, TextField } from '../../components/Field';
+import { ErrorPanel, Loading, Notice } from '../../components/Feedback';
+import { useAsync } from '../../lib/hooks';
+import { useUser } from '../../lib/session-hooks';
+import { timeZoneChoices, zoneLabel } from '../../lib/time-zones';
+
+interface ClinicValues {
+  name: string;
+  phone: string;
+  line1: string;
+  city: string;
+  region: string;
+  postalCode: string;
+  country: string;
+  timezone: string;
+}
+
+/**
+ * The clinic's details, changed by its admins (a solo practitioner is one): the name, phone and
+ * address patients are given in their emails, and the time zone every appointment is shown in.
+ */
+export function ClinicSection() {
+  const clinic = useAsync(() => call(api.GET('/api/v1/clinics/me')), []);
+  return (
+    <section className="card" aria-labelledby="clinic-heading">
+      <h2 id="clinic-heading">Your clinic</h2>
+      <p className="muted">
+        Patients are given this name, phone and address in their emails; appointments are shown in this time zone.
+      </p>
+      {clinic.error !== undefined ? (
+        <ErrorPanel error={clinic.error} onRetry={() => void clinic.reload()} />
+      ) : !clinic.data ? (
+        <Loading />
+      ) : (
+        <ClinicForm
+          initial={{
+            name: clinic.data.name,
+            phone: clinic.data.phone,
+            line1: clinic.data.address.line1,
+            city: clinic.data.address.city,
+            region: clinic.data.address.region,
+            postalCode: clinic.data.address.postalCode,
+            country: clinic.data.address.country,
+            timezone: clinic.data.timezone,
+          }}
+        />
+      )}
+    </section>
+  );
+}
+
+function ClinicForm({ initial }: { initial: ClinicValues }) {
+  const [values, setValues] = useState(initial);
+  const [error, setError] = useState<unknown>(null);
+  const [saved, setSaved] = useState(false);
+  const [busy, setBusy] = useState(false);
+  const zones = useMemo(() => timeZoneChoices(initial.timezone), [initial.timezone]);
+  const set = (key: keyof ClinicValues) => (value: string) => setValues((v) => ({ ...v, [key]: value }));
+  const fieldError = (field: string) => apiFieldError(error, field);
+  const user = useUser();
+
+  const submit = async (event: FormEvent) => {
+    event.preventDefault();
+    setBusy(true);
+    setError(null);
+    setSaved(false);
+    try {
+      const updated = await call(
+        api.PATCH('/api/v1/clinics/me', {
+          body: {
+            name: values.name.trim(),
+            phone: values.phone.trim(),
+            timezone: values.timezone,
+            address: {
+              line1: values.line1.trim(),
+              city: values.city.trim(),
+              region: values.region.trim(),
+              postalCode: values.postalCode.trim(),
+              country: values.country.trim(),
+            },
+          },
+        }),
+      );
+      setValues({ ...values, country: updated.address.country });
+      // The header names the clinic: show the new name at once.
+      if (user?.clinic) {
+        const { address } = updated;
+        updateUser({
+          ...user,
+          clinic: {
+            ...user.clinic,
+            name: updated.name,
+            city: address.city,
+            region: address.region,
+            postalCode: address.postalCode,
+            country: address.country,
+          },
+        });
+      }
+      setSaved(true);
+    } catch (e) {
+      setError(e);
+    } finally {
+      setBusy(false);
+    }
+  };
+
+  return (
+    <form className="stack" onSubmit={(e) => void submit(e)} noValidate aria-label="Your clinic">
+      <div className="grid-2">
+        <TextField label="Name" required error={fieldError('name')} value={values.name} onChange={set('name')} />
+        <TextField
+          label="Phone"
+          type="tel"
+          autoComplete="tel"
+          required
+          error={fieldError('phone')}
+          value={values.phone}
+          onChange={set('phone')}
+        />
+        <TextField
+          label="Street address"
+          autoComplete="address-line1"
+          required
+          error={fieldError('address.line1')}
+          value={values.line1}
+          onChange={set('line1')}
+        />
+        <TextField
+          label="City"
+          autoComplete="address-level2"
+          required
+          error={fieldError('address.city')}
+          value={values.city}
+          onChange={set('city')}
+        />
+        <TextField
+          label="State or province"
+          autoComplete="address-level1"
+          required
+          error={fieldError('address.region')}
+          value={values.region}
+          onChange={set('region')}
+        />
+        <TextField
+          label="Postal code"
+          autoComplete="postal-code"
+          required
+          error={fieldError('address.postalCode')}
+          value={values.postalCode}
+          onChange={set('postalCode')}
+        />
+        <TextField
+          label="Country"
+          hint="Two letters, e.g. US or CA"
+          autoComplete="country"
+          required
+          error={fieldError('address.country')}
+          value={values.country}
+          onChange={set('country')}
+        />
+        <Field label="Time zone" required error={fieldError('timezone')}>
+          {(p) => (
+            <select
+              {...p}
+              className="input"
+              name="timezone"
+              value={values.timezone}
+              onChange={(e) => set('timezone')(e.target.value)}
+            >
+              {zones.map((zone) => (
+                <option key={zone} value={zone}>
+                  {zoneLabel(zone)}
+                </option>
+              ))}
+            </select>
+          )}
+        </Field>
+      </div>
+      {error !== null && <Notice tone="error">{errorMessage(error)}</Notice>}
+      {saved && <Notice tone="success">Your clinic&apos;s details are saved.</Notice>}
+      <div>
+        <button type="submit" className="button button-primary" disabled={busy}>
+          {busy ? 'Saving…' : 'Save clinic details'}
+        </button>
+      </div>
+    </form>
+  );
+}
