@@ -529,6 +529,12 @@ describe('web app in the browser: both referral stories and the admin dashboard'
       expect(await adminPage.getByTestId('kpi-total').innerText()).toContain('2');
       const people = await adminPage.getByTestId('practitioner-metrics').innerText();
       expect(people).toContain('Priya Physio');
+      // At phone size the table's rows are cards and each figure carries its column's name.
+      const viewport = adminPage.viewportSize()!;
+      await adminPage.setViewportSize({ width: 390, height: 844 });
+      const firstFigure = adminPage.getByTestId('practitioner-metrics').locator('tbody td').first();
+      expect(await firstFigure.evaluate((cell) => getComputedStyle(cell, '::before').content)).toBe('"Sent: "');
+      await adminPage.setViewportSize(viewport);
       await adminPage.getByRole('heading', { name: 'Turnaround over time' }).waitFor();
       await adminPage.locator('figure.chart svg').waitFor();
       await shot(adminPage, '14-admin-dashboard');

@@ -61,8 +61,8 @@ export function MeasuresChart({ points }: { points: MeasurePoint[] }) {
           {measured.map((p, i) => (
             <tr key={i}>
               <th scope="row">{p.label}</th>
-              <td>{p.painLevel ?? '—'}</td>
-              <td>{p.psfs ?? '—'}</td>
+              <td data-label="Pain">{p.painLevel ?? '—'}</td>
+              <td data-label="PSFS">{p.psfs ?? '—'}</td>
             </tr>
           ))}
         </tbody>

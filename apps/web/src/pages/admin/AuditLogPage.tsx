@@ -125,12 +125,14 @@ export function AuditLogPage({ user }: { user: User }) {
             <tbody>
               {items.map((e) => (
                 <tr key={e.id}>
-                  <td className="nowrap">{formatDateTime(e.occurredAt)}</td>
-                  <td>{name(e.actorId)}</td>
-                  <td>
+                  <td data-label="When" className="nowrap">
+                    {formatDateTime(e.occurredAt)}
+                  </td>
+                  <td data-label="Who">{name(e.actorId)}</td>
+                  <td data-label="Action">
                     <code>{e.action}</code>
                   </td>
-                  <td>
+                  <td data-label="Resource">
                     {e.resourceType}
                     {e.resourceId &&
                       (e.resourceType === 'referral' ? (
@@ -141,12 +143,14 @@ export function AuditLogPage({ user }: { user: User }) {
                         <span className="row-sub small muted">{e.resourceId.slice(0, 8)}…</span>
                       ))}
                   </td>
-                  <td>
+                  <td data-label="Outcome">
                     <span className={`chip chip-${e.outcome === 'success' ? 'success' : 'danger'}`}>
                       {e.outcome.replace('_', ' ')}
                     </span>
                   </td>
-                  <td className="small">{e.ip ?? '—'}</td>
+                  <td data-label="IP" className="small">
+                    {e.ip ?? '—'}
+                  </td>
                 </tr>
               ))}
             </tbody>

@@ -162,14 +162,14 @@ function Metrics({ data }: { data: AdminMetrics }) {
               ).map(([label, m]) => (
                 <tr key={label}>
                   <th scope="row">{label}</th>
-                  <td>{m.total}</td>
-                  <td>{m.accepted}</td>
-                  <td>
+                  <td data-label="Referrals">{m.total}</td>
+                  <td data-label="Accepted">{m.accepted}</td>
+                  <td data-label="Closed loop">
                     {m.closedLoop} ({formatPercent(m.closedLoopRate)})
                   </td>
-                  <td>{formatDuration(m.medianTimeToAcceptSeconds)}</td>
-                  <td>{m.overdue}</td>
-                  <td>{m.leakage.count}</td>
+                  <td data-label="Median to accept">{formatDuration(m.medianTimeToAcceptSeconds)}</td>
+                  <td data-label="Overdue">{m.overdue}</td>
+                  <td data-label="Leakage">{m.leakage.count}</td>
                 </tr>
               ))}
             </tbody>
@@ -202,12 +202,12 @@ function Metrics({ data }: { data: AdminMetrics }) {
                       {p.fullName}
                       <span className="row-sub muted small">{roleLabel(p.role)}</span>
                     </th>
-                    <td>{p.sent.total}</td>
-                    <td>{p.received.total}</td>
-                    <td>{p.received.accepted}</td>
-                    <td>{formatDuration(p.received.medianTimeToAcceptSeconds)}</td>
-                    <td>{formatPercent(p.received.closedLoopRate)}</td>
-                    <td>{p.received.overdue}</td>
+                    <td data-label="Sent">{p.sent.total}</td>
+                    <td data-label="Received">{p.received.total}</td>
+                    <td data-label="Accepted">{p.received.accepted}</td>
+                    <td data-label="Median to accept">{formatDuration(p.received.medianTimeToAcceptSeconds)}</td>
+                    <td data-label="Closed loop (received)">{formatPercent(p.received.closedLoopRate)}</td>
+                    <td data-label="Overdue">{p.received.overdue}</td>
                   </tr>
                 ))}
               </tbody>

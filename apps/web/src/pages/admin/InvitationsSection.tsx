@@ -96,12 +96,14 @@ export function InvitationsSection({ reloadKey, onLink }: { reloadKey: number; o
                         {roleLabel(item.role)} · {item.email}
                       </span>
                     </th>
-                    <td>
+                    <td data-label="Status">
                       <span className={`chip chip-${STATUS[item.status].tone}`} data-status={item.status}>
                         {STATUS[item.status].label}
                       </span>
                     </td>
-                    <td className="small">{open ? formatDateTime(item.expiresAt) : '—'}</td>
+                    <td data-label="Link valid until" className="small">
+                      {open ? formatDateTime(item.expiresAt) : '—'}
+                    </td>
                     <td>
                       {open && (
                         <span className="action-buttons">

@@ -243,11 +243,13 @@ export function PractitionersPage({ user }: { user: User }) {
                       </span>
                       {p.isAdmin && <span className="chip chip-neutral">Admin</span>}
                     </th>
-                    <td>
+                    <td data-label="Licence">
                       <LicenceStatus practitioner={p} />
                     </td>
-                    <td>{p.acceptingReferrals ? 'Accepting' : 'Not accepting'}</td>
-                    <td className="small">{p.specialties.map(specialtyLabel).join(', ') || '—'}</td>
+                    <td data-label="Referrals">{p.acceptingReferrals ? 'Accepting' : 'Not accepting'}</td>
+                    <td data-label="Specialties" className="small">
+                      {p.specialties.map(specialtyLabel).join(', ') || '—'}
+                    </td>
                     <td>
                       {confirming === p.id ? (
                         <div className="confirm" role="group" aria-label={`Deactivate ${p.fullName}?`}>
