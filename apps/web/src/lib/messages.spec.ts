@@ -6,6 +6,13 @@ import { actionSuccessMessage, plainFieldMessage } from './messages';
 describe('field errors in plain language', () => {
   it.each([
     ['must be a date in the form YYYY-MM-DD', 'Enter a date'],
+    // A date that is one, but not a possible one: say which rule, not "enter a date".
+    [
+      'must be a date in the form YYYY-MM-DD, from 1900-01-01 on and not in the future',
+      'Enter a date from 1900 on, not in the future',
+    ],
+    ['must be a future date', 'Enter a date in the future'],
+    ['must be within two years', 'Enter a date within the next two years'],
     ['must be an email', 'Enter an email address, like name@example.com'],
     ['should not be empty', 'Fill this in'],
     ['must be shorter than or equal to 2000 characters', 'Shorten this to 2000 characters or fewer'],

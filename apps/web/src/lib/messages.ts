@@ -3,6 +3,10 @@ import type { Referral, ReferralAction } from '../api/types';
 
 /** class-validator and API wordings, most specific first, with what to tell the person instead. */
 const FIELD_MESSAGES: [RegExp, string][] = [
+  [/from (\d{4})-\d{2}-\d{2} on and not in the future/i, 'Enter a date from $1 on, not in the future'],
+  [/not in the future/i, 'Enter a date that is not in the future'],
+  [/must be a future date|must be in the future/i, 'Enter a date in the future'],
+  [/must be within two years/i, 'Enter a date within the next two years'],
   [/must be a date in the form YYYY-MM-DD|must be a valid ISO 8601 date string|must be a Date instance/i, 'Enter a date'],
   [/must be an email/i, 'Enter an email address, like name@example.com'],
   [/must be a URL|must be an URL/i, 'Enter a web address starting with https://'],
