@@ -2,6 +2,7 @@ import { isoDateFrom, PASSWORD, uniqueEmail } from '@referloop/testing';
 import type { Page } from 'playwright-core';
 import { BrowserRun, DESKTOP, listen, signIn } from '../support/browser';
 import { addPractitioner, registerClinic, startTestApp, type TestApp, type TestClinic } from '../support/test-app';
+import { eventually } from '../support/sinks';
 
 /**
  * A practice starting on its own, in Debian's Chromium against the real API and worker: a solo
@@ -144,11 +145,16 @@ describe('web app in the browser: sign-up, solo practice and invitations', () =>
     await admin.getByRole('button', { name: 'Invite a practitioner' }).click();
     const form = admin.getByRole('form', { name: 'Invite a practitioner' });
     await form.getByLabel('Full name').fill('Noor Haddad');
-    await form.getByLabel('Email').fill(uniqueEmail('noor'));
+    // An email someone already uses: the answer names the Email field, far above the button, and takes focus there.
+    await form.getByLabel('Email').fill(clinic.admin.email);
     await form.getByLabel('Role').selectOption('massage_therapist');
     await form.getByLabel('Licence number').fill('LMT-55120');
     await form.getByLabel('Licensing region').fill('TX');
     await form.getByLabel('Licence expires on').fill(isoDateFrom(new Date(), 300));
+    await form.getByRole('button', { name: 'Send invitation' }).click();
+    await form.getByText('Someone already uses this email.').first().waitFor();
+    await eventually(() => form.getByLabel('Email').evaluate((input) => input === document.activeElement), 'focus on Email');
+    await form.getByLabel('Email').fill(uniqueEmail('noor'));
     await form.getByRole('button', { name: 'Send invitation' }).click();
     const first = await shownLink(admin);
     expect(first.host).toBe(new URL(run.base).host);

@@ -1,4 +1,4 @@
-import { type FormEvent, useRef, useState } from 'react';
+import { type FormEvent, useEffect, useRef, useState } from 'react';
 import { api, call } from '../../api/client';
 import { ApiError, errorMessage } from '../../api/problem';
 import type { Practitioner, PractitionerRole, Specialty, User } from '../../api/types';
@@ -349,6 +349,15 @@ function PractitionerForm({ mode, id, initial, onCancel, onSaved }: FormProps) {
   const [busy, setBusy] = useState(false);
   const set = <K extends keyof FormValues>(key: K, value: FormValues[K]) => setV((current) => ({ ...current, [key]: value }));
   const fieldError = (field: string) => (error instanceof ApiError ? error.fieldMessage(field) : undefined);
+  const formRef = useRef<HTMLFormElement>(null);
+  // The server's answer may name a field far above the button: take the person to it.
+  useEffect(() => {
+    const form = formRef.current;
+    if (error === null || !form) return;
+    const field = form.querySelector<HTMLElement>('[aria-invalid="true"]');
+    if (field) field.focus();
+    else form.querySelector('[role="alert"]')?.scrollIntoView({ block: 'nearest' });
+  }, [error]);
 
   const submit = async (event: FormEvent) => {
     event.preventDefault();
@@ -387,6 +396,7 @@ function PractitionerForm({ mode, id, initial, onCancel, onSaved }: FormProps) {
 
   return (
     <form
+      ref={formRef}
       className="stack"
       onSubmit={(event) => void submit(event)}
       noValidate
@@ -407,7 +417,14 @@ function PractitionerForm({ mode, id, initial, onCancel, onSaved }: FormProps) {
         </Field>
         {mode === 'invite' && (
           <>
-            <Field label="Email" required error={fieldError('email')}>
+            <Field
+              label="Email"
+              required
+              error={
+                fieldError('email') ??
+                (error instanceof ApiError && error.code === 'email_taken' ? 'Someone already uses this email.' : undefined)
+              }
+            >
               {(p) => <input {...p} type="email" name="email" value={v.email} onChange={(e) => set('email', e.target.value)} />}
             </Field>
             <Field label="Role" required>
