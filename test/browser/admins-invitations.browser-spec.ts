@@ -153,7 +153,15 @@ describe('web app in the browser: sign-up, solo practice and invitations', () =>
     await form.getByLabel('Licence expires on').fill(isoDateFrom(new Date(), 300));
     await form.getByRole('button', { name: 'Send invitation' }).click();
     await form.getByText('Someone already uses this email.').first().waitFor();
-    await eventually(() => form.getByLabel('Email').evaluate((input) => input === document.activeElement), 'focus on Email');
+    await eventually(
+      () =>
+        form
+          .getByLabel('Email')
+          .evaluate(
+            (input) => input === (globalThis as unknown as { document: { activeElement: unknown } }).document.activeElement,
+          ),
+      'focus on Email',
+    );
     await form.getByLabel('Email').fill(uniqueEmail('noor'));
     await form.getByRole('button', { name: 'Send invitation' }).click();
     const first = await shownLink(admin);

@@ -48,6 +48,9 @@ async function eventually(check: () => Promise<void>, timeoutMs = 20_000, interv
  * API and worker on PostgreSQL and Redis: story (a) to closure, story (b) to scheduling, each
  * side in its own browser context signing in through the UI, then the admin screens.
  */
+/** The page's getComputedStyle, for a pseudo-element's content (the tests compile without the DOM library). */
+type PseudoStyle = { getComputedStyle: (element: unknown, pseudo: string) => { content: string } };
+
 describe('web app in the browser: both referral stories and the admin dashboard', () => {
   let t: TestApp;
   let run: BrowserRun;
@@ -533,7 +536,9 @@ describe('web app in the browser: both referral stories and the admin dashboard'
       const viewport = adminPage.viewportSize()!;
       await adminPage.setViewportSize({ width: 390, height: 844 });
       const firstFigure = adminPage.getByTestId('practitioner-metrics').locator('tbody td').first();
-      expect(await firstFigure.evaluate((cell) => getComputedStyle(cell, '::before').content)).toBe('"Sent: "');
+      expect(
+        await firstFigure.evaluate((cell) => (globalThis as unknown as PseudoStyle).getComputedStyle(cell, '::before').content),
+      ).toBe('"Sent: "');
       await adminPage.setViewportSize(viewport);
       await adminPage.getByRole('heading', { name: 'Turnaround over time' }).waitFor();
       await adminPage.locator('figure.chart svg').waitFor();
