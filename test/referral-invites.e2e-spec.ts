@@ -172,6 +172,38 @@ describe('referring someone not on ReferLoop', () => {
     expect((await receivedBox(joined)).map((r) => r.id)).toEqual([draft.id]);
   });
 
+  it('a practitioner already on ReferLoop takes the referral of a link sent to them, once; nobody else can', async () => {
+    const patient = await createPatient(t.http, lmt);
+    const draft: ReferralBody = await createReferral(t.http, lmt, invitedReferralBody(patient.id, uniqueEmail('has-account')));
+    const sent = await actOk(t.http, lmt, draft, 'send');
+    const token = tokenOf(sent.recipientInvite!.url);
+    const claim = (user: SignedInUser, body: object = { token }) =>
+      t.http.post('/api/v1/referral-invites/claim').set(user.auth).send(body);
+
+    // The sender's own clinic (the link opened by mistake), a non-practitioner, the other profession: refused, nothing used up.
+    expectProblem(await claim(lmt), 403, 'forbidden');
+    const physio = await registerClinic(t.http, { name: 'Already Here Physio' });
+    expectProblem(await claim(physio.admin), 403, 'forbidden');
+    const otherLmt = await addPractitioner(t.http, physio, 'massage_therapist');
+    const wrongRole = await claim(otherLmt);
+    expectProblem(wrongRole, 422, 'recipient_type_mismatch');
+    expect(wrongRole.body.errors).toEqual([expect.objectContaining({ field: 'token' })]);
+    expectProblem(await claim(otherLmt, { token: 'x'.repeat(10) }), 400, 'validation_failed');
+    await t.http.post('/api/v1/referral-invites/claim').send({ token }).expect(401);
+
+    // The PT who has an account: the referral is theirs, both sides told, the link used up.
+    const pt = await addPractitioner(t.http, physio, 'physical_therapist');
+    await claim(pt).expect(204);
+    expect((await receivedBox(pt)).map((r) => [r.id, r.status, r.recipientId])).toEqual([[sent.id, 'sent', pt.id]]);
+    const read = await t.http.get(`/api/v1/referrals/${sent.id}`).set(lmt.auth).expect(200);
+    expect(read.body.recipientInvite).toMatchObject({ status: 'joined' });
+    expect(read.body.timeline.map((e: { type: string }) => e.type)).toContain('recipient_joined');
+    const again = await claim(pt);
+    expectProblem(again, 400, 'validation_failed');
+    expect(again.body.errors).toEqual([expect.objectContaining({ field: 'token' })]);
+    expectProblem(await joinAsPhysio(t.http, uniqueEmail('too-late'), token), 400, 'validation_failed');
+  });
+
   it('checks the invite: exactly one recipient, the right role, sender side only', async () => {
     const patient = await createPatient(t.http, lmt);
     const body = invitedReferralBody(patient.id, uniqueEmail('checks'));

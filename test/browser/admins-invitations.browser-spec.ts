@@ -2,6 +2,7 @@ import { isoDateFrom, PASSWORD, uniqueEmail } from '@referloop/testing';
 import type { Page } from 'playwright-core';
 import { BrowserRun, DESKTOP, listen, signIn } from '../support/browser';
 import { addPractitioner, registerClinic, startTestApp, type TestApp, type TestClinic } from '../support/test-app';
+import { actOk, createPatient, createReferral, invitedReferralBody } from '../support/referral-helpers';
 import { eventually } from '../support/sinks';
 
 /**
@@ -133,6 +134,27 @@ describe('web app in the browser: sign-up, solo practice and invitations', () =>
     expect(await reloaded.getByLabel('Phone').inputValue()).toBe('+1 512 555 0177');
     expect(await reloaded.getByLabel('Time zone').inputValue()).toBe('America/Denver');
     expect(await reloaded.getByLabel(/^Country/).inputValue()).toBe('US');
+  });
+
+  it('a colleague already on ReferLoop opens the join link signed in and takes the referral into their account', async () => {
+    const lmt = await addPractitioner(t.http, clinic, 'massage_therapist');
+    const patient = await createPatient(t.http, lmt);
+    const draft = await createReferral(t.http, lmt, invitedReferralBody(patient.id, uniqueEmail('sam-other-address')));
+    const sent = await actOk(t.http, lmt, draft, 'send');
+    const link = new URL(sent.recipientInvite.url);
+    const sam = await addPractitioner(t.http, physio, 'physical_therapist', { fullName: 'Sam Okafor' });
+
+    const page = await newPage('sam');
+    await signIn(page, sam.email);
+    await page.goto(`${link.pathname}${link.hash}`);
+    await page.getByRole('heading', { level: 1, name: 'A referral sent to you' }).waitFor();
+    await page.getByText('Sent to Dr Sam Okafor, Physical therapist (PT)').waitFor();
+    expect(page.url()).not.toContain('invitation');
+    await shot(page, 'join-01-signed-in-link');
+    await page.getByRole('button', { name: 'Take the referral' }).click();
+    await page.locator(`tr[data-referral-id="${sent.id}"]`).waitFor();
+    const read = await t.http.get(`/api/v1/referrals/${sent.id}`).set(lmt.auth).expect(200);
+    expect(read.body).toMatchObject({ recipientId: sam.id, recipientInvite: { status: 'joined' } });
   });
 
   it('an admin invites, leaves the page, re-sends: the first link is dead, the second works', async () => {

@@ -5,9 +5,11 @@ import type { ReferenceData } from './api/types';
 import { ErrorPanel, Loading } from './components/Feedback';
 import { Layout } from './components/Layout';
 import { useAsync } from './lib/hooks';
+import { hasLinkToken } from './lib/link-token';
 import { Link, navigate, useLocation } from './lib/router';
 import { isAdmin, ReferenceDataContext, useSessionRestoring, useUser } from './lib/session-hooks';
 import { AcceptInvitationPage } from './pages/AcceptInvitationPage';
+import { JoinWithAccountPage } from './pages/JoinWithAccountPage';
 import { AuditLogPage } from './pages/admin/AuditLogPage';
 import { DashboardPage } from './pages/admin/DashboardPage';
 import { EMAIL_PREVIEW_PATH, EmailPreviewPage } from './pages/admin/EmailPreviewPage';
@@ -60,7 +62,9 @@ export function App() {
     if (restoring) return;
     if (!user && !publicRoute)
       navigate(`/sign-in${pathname === '/' ? '' : `?next=${encodeURIComponent(pathname + location.search)}`}`, { replace: true });
-    if (user && (pathname === '/sign-in' || pathname === '/sign-up')) navigate('/', { replace: true });
+    // A join link opened while signed in stays: its page offers to take the referral with this account.
+    if (user && (pathname === '/sign-in' || (pathname === '/sign-up' && !hasLinkToken('invitation'))))
+      navigate('/', { replace: true });
   }, [restoring, user, publicRoute, pathname]);
 
   // Re-read the signed-in user once (name, clinic, role may have changed since sign-in).
@@ -109,6 +113,7 @@ export function App() {
 function screen(pathname: string, user: NonNullable<ReturnType<typeof useUser>>) {
   if (pathname === '/') return <InboxPage />;
   if (pathname === '/referrals/new') return <NewReferralPage />;
+  if (pathname === '/sign-up') return <JoinWithAccountPage user={user} />;
   if (pathname === SECURITY_PATH) return <SecurityPage />;
   if (pathname === PROFILE_PATH) return <ProfilePage />;
   if (pathname === PATIENTS_PATH) return <PatientsPage />;

@@ -606,6 +606,34 @@ export class ReferralsService {
     await this.store.attachJoinedRecipient(tx, invite.id, user, now);
   }
 
+  /**
+   * A practitioner already on ReferLoop takes the referrals of a join link sent to them (they joined
+   * before, or with another address): as a join, in one transaction. Not their own clinic's link
+   * (the sender opening the link they hand over), and only for the role it invites.
+   */
+  async claimInvite(principal: Principal, token: string): Promise<void> {
+    if (principal.role !== 'massage_therapist' && principal.role !== 'physical_therapist') {
+      throw new AppError(
+        'forbidden',
+        'Referrals are received by practitioners; sign in as the practitioner the link was sent to',
+      );
+    }
+    await this.store.transaction(async (tx) => {
+      const now = this.clock.now();
+      const invite = await this.store.joinInvite(tx, sha256(token), principal.userId, now);
+      if (!invite) throw invalidInviteToken('token');
+      if (invite.senderClinicId === principal.clinicId) {
+        throw new AppError('forbidden', 'This link is for the colleague your clinic referred: hand it over to them');
+      }
+      if (invite.role !== principal.role) {
+        throw new AppError('recipient_type_mismatch', `This link is for a ${invite.role}`, {
+          errors: [{ field: 'token', message: `is for a ${invite.role}` }],
+        });
+      }
+      await this.store.attachJoinedRecipient(tx, invite.id, { id: principal.userId, clinicId: principal.clinicId }, now);
+    });
+  }
+
   /** Consent and the parties' roles and licences: read with the base row, checked here in order. */
   private assertBusinessRules(action: ReferralAction, base: BaseRow): void {
     const today = todayIso(this.clock.now());

@@ -1,12 +1,13 @@
 import { Body, Controller, HttpCode, Post } from '@nestjs/common';
-import { ApiTags } from '@nestjs/swagger';
+import { ApiBearerAuth, ApiTags } from '@nestjs/swagger';
+import type { Principal } from '@referloop/common';
 import { ReferralsService } from '@referloop/referrals';
-import { Public } from '../auth/auth.decorators';
+import { CurrentPrincipal, Public } from '../auth/auth.decorators';
 import { RateLimited } from '../auth/rate-limit.guard';
 import { ApiProblems } from '../http/api-problems.decorator';
 import { InvitationTokenDto, RecipientInviteLookupDto } from './referral.dto';
 
-/** The sign-up page's view of a referral invite link: who was invited, never the referral. */
+/** A referral invite link: the sign-up page's view of it (who was invited, never the referral), and taking it with an account one has. */
 @ApiTags('referrals')
 @Controller('referral-invites')
 export class ReferralInvitesController {
@@ -23,5 +24,19 @@ export class ReferralInvitesController {
   @ApiProblems('validation_failed', 'rate_limited')
   lookup(@Body() body: InvitationTokenDto): Promise<RecipientInviteLookupDto> {
     return this.referrals.lookupInvite(body.token);
+  }
+
+  /**
+   * Signed in as a practitioner already on ReferLoop: take the referrals of a join link sent to you,
+   * as joining would (a `recipient_joined` event tells both sides). The link is used up. 400 for an
+   * unknown or used link, 403 for your own clinic's link or a non-practitioner, 422
+   * `recipient_type_mismatch` for a link that invites the other profession.
+   */
+  @Post('claim')
+  @HttpCode(204)
+  @ApiBearerAuth()
+  @ApiProblems('validation_failed', 'unauthenticated', 'forbidden', 'recipient_type_mismatch')
+  async claim(@CurrentPrincipal() principal: Principal, @Body() body: InvitationTokenDto): Promise<void> {
+    await this.referrals.claimInvite(principal, body.token);
   }
 }

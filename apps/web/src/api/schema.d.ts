@@ -922,6 +922,29 @@ export interface paths {
     patch?: never;
     trace?: never;
   };
+  '/api/v1/referral-invites/claim': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /**
+     * Signed in as a practitioner already on ReferLoop: take the referrals of a join link sent to you, as joining would (a `recipient_joined` event tells both sides).
+     * @description Signed in as a practitioner already on ReferLoop: take the referrals of a join link sent to you,
+     *     as joining would (a `recipient_joined` event tells both sides). The link is used up. 400 for an
+     *     unknown or used link, 403 for your own clinic's link or a non-practitioner, 422
+     *     `recipient_type_mismatch` for a link that invites the other profession.
+     */
+    post: operations['ReferralInvitesController_claim'];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
   '/api/v1/referrals/{id}/letter.pdf': {
     parameters: {
       query?: never;
@@ -5478,6 +5501,63 @@ export interface operations {
       };
       /** @description problem+json with code `rate_limited` */
       429: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+    };
+  };
+  ReferralInvitesController_claim: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody: {
+      content: {
+        'application/json': components['schemas']['InvitationTokenDto'];
+      };
+    };
+    responses: {
+      204: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content?: never;
+      };
+      /** @description problem+json with code `validation_failed` */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description problem+json with code `unauthenticated` */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description problem+json with code `forbidden` */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description problem+json with code `recipient_type_mismatch` */
+      422: {
         headers: {
           [name: string]: unknown;
         };

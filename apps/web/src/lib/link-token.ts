@@ -22,4 +22,10 @@ export function takeLinkToken(name: string, options: { legacyQuery?: boolean } =
   return token;
 }
 
+/** Whether the page was opened with (or, after a reload, still holds) a link token of this name. */
+export function hasLinkToken(name: string): boolean {
+  const state = (window.history.state ?? {}) as Record<string, unknown>;
+  return new URLSearchParams(window.location.hash.slice(1)).has(name) || typeof state[stateKey(name)] === 'string';
+}
+
 const stateKey = (name: string) => `referloop:link:${name}`;

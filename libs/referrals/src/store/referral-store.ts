@@ -624,11 +624,11 @@ export class ReferralStore {
     tokenHash: string,
     userId: string,
     now: Date,
-  ): Promise<{ id: string; role: string } | undefined> {
-    const [invite] = await queryRows<{ id: string; role: string }>(
+  ): Promise<{ id: string; role: string; senderClinicId: string } | undefined> {
+    const [invite] = await queryRows<{ id: string; role: string; senderClinicId: string }>(
       tx,
       sql`UPDATE referral_invites SET joined_user_id = ${sql.param(userId, 'uuid')}, joined_at = ${sql.param(now, 'timestamptz')}
-           WHERE token_hash = ${tokenHash} AND joined_at IS NULL RETURNING id, role`,
+           WHERE token_hash = ${tokenHash} AND joined_at IS NULL RETURNING id, role, sender_clinic_id AS "senderClinicId"`,
     );
     return invite;
   }
