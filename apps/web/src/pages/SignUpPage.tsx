@@ -1,13 +1,14 @@
-import { type FormEvent, useEffect, useMemo, useState } from 'react';
+import { type FormEvent, useEffect, useState } from 'react';
 import { api, call } from '../api/client';
 import { ApiError, errorMessage } from '../api/problem';
 import { startSession } from '../api/session';
 import type { PractitionerRole } from '../api/types';
 import { Field } from '../components/Field';
 import { Notice } from '../components/Feedback';
+import { TimeZoneField } from '../components/TimeZoneField';
 import { localDate } from '../lib/format';
 import { takeLinkToken } from '../lib/link-token';
-import { browserZone, timeZoneChoices, zoneLabel } from '../lib/time-zones';
+import { browserZone } from '../lib/time-zones';
 import { useTitle } from '../lib/hooks';
 import { roleLabel } from '../lib/labels';
 import { Link, navigate } from '../lib/router';
@@ -82,7 +83,6 @@ export function SignUpPage() {
   const [errors, setErrors] = useState<Partial<Record<keyof Values, string>>>({});
   const [failure, setFailure] = useState<unknown>(null);
   const [busy, setBusy] = useState(false);
-  const zones = useMemo(() => timeZoneChoices(), []);
   const solo = kind === 'solo';
 
   // Joining through a referral invite: pre-fill who was invited (the person may use another email).
@@ -241,17 +241,7 @@ export function SignUpPage() {
           {text('region', 'State or province', { autoComplete: 'address-level1', hint: 'e.g. TX' })}
           {text('postalCode', 'Postal code', { autoComplete: 'postal-code' })}
           {text('country', 'Country', { autoComplete: 'country', hint: 'Two letters, e.g. US or CA' })}
-          <Field label="Time zone" required error={errors.timezone}>
-            {(p) => (
-              <select {...p} name="timezone" value={v.timezone} onChange={(e) => set('timezone', e.target.value)}>
-                {zones.map((zone) => (
-                  <option key={zone} value={zone}>
-                    {zoneLabel(zone)}
-                  </option>
-                ))}
-              </select>
-            )}
-          </Field>
+          <TimeZoneField value={v.timezone} onChange={(zone) => set('timezone', zone)} error={errors.timezone} />
         </div>
 
         {solo && (

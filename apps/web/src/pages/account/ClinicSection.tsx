@@ -1,12 +1,12 @@
-import { type FormEvent, useMemo, useState } from 'react';
+import { type FormEvent, useState } from 'react';
 import { api, call } from '../../api/client';
 import { errorMessage } from '../../api/problem';
 import { updateUser } from '../../api/session';
-import { apiFieldError, Field, TextField } from '../../components/Field';
+import { apiFieldError, TextField } from '../../components/Field';
+import { TimeZoneField } from '../../components/TimeZoneField';
 import { ErrorPanel, Loading, Notice } from '../../components/Feedback';
 import { useAsync } from '../../lib/hooks';
 import { useUser } from '../../lib/session-hooks';
-import { timeZoneChoices, zoneLabel } from '../../lib/time-zones';
 
 interface ClinicValues {
   name: string;
@@ -58,7 +58,6 @@ function ClinicForm({ initial }: { initial: ClinicValues }) {
   const [error, setError] = useState<unknown>(null);
   const [saved, setSaved] = useState(false);
   const [busy, setBusy] = useState(false);
-  const zones = useMemo(() => timeZoneChoices(initial.timezone), [initial.timezone]);
   const set = (key: keyof ClinicValues) => (value: string) => setValues((v) => ({ ...v, [key]: value }));
   const fieldError = (field: string) => apiFieldError(error, field);
   const user = useUser();
@@ -163,23 +162,7 @@ function ClinicForm({ initial }: { initial: ClinicValues }) {
           value={values.country}
           onChange={set('country')}
         />
-        <Field label="Time zone" required error={fieldError('timezone')}>
-          {(p) => (
-            <select
-              {...p}
-              className="input"
-              name="timezone"
-              value={values.timezone}
-              onChange={(e) => set('timezone')(e.target.value)}
-            >
-              {zones.map((zone) => (
-                <option key={zone} value={zone}>
-                  {zoneLabel(zone)}
-                </option>
-              ))}
-            </select>
-          )}
-        </Field>
+        <TimeZoneField value={values.timezone} onChange={set('timezone')} error={fieldError('timezone')} />
       </div>
       {error !== null && <Notice tone="error">{errorMessage(error)}</Notice>}
       {saved && <Notice tone="success">Your clinic&apos;s details are saved.</Notice>}
