@@ -101,6 +101,8 @@ describe('web app in the browser: sign-up, solo practice and invitations', () =>
     await page.getByRole('button', { name: 'Send referral' }).click();
     await page.waitForURL(/\/referrals\/[0-9a-f-]{36}$/);
     await page.locator('[data-testid=referral-status] [data-status="sent"]').waitFor();
+    // The tab title (kept in the browser's history) names the practitioners, not the patient.
+    expect(await page.title()).toBe('Referral from Lena Morales to Priya Physio · ReferLoop');
     await page.getByText('Referral sent to Priya Physio.').waitFor();
     await shot(page, 'signup-03-first-referral-sent');
 

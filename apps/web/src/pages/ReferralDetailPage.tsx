@@ -46,7 +46,10 @@ export function ReferralDetailPage({ id }: { id: string }) {
   );
   const [flash, setFlashState] = useState<Flash | null>(() => takeFlash());
   const statusRef = useRef<HTMLDivElement>(null);
-  useTitle(referral.data ? `Referral for ${fullName(referral.data.patient)}` : 'Referral');
+  // The tab title goes into the browser's history: it names the practitioners, never the patient.
+  useTitle(
+    referral.data ? `Referral from ${referral.data.sender.fullName} to ${recipientParty(referral.data).fullName}` : 'Referral',
+  );
 
   if (referral.error !== undefined && !referral.data) {
     return (
