@@ -135,7 +135,7 @@ export class FollowUpService {
         currentStatus: current?.status,
       });
     }
-    return (await this.referralStore.detailed(draft.id, tx)) ?? row;
+    return row;
   }
 
   private async recipientSource(principal: Principal, referralId: string, action: string): Promise<SourceRow> {

@@ -9,6 +9,7 @@ import {
   encodeCursor,
   isClinicAdmin,
   notFound,
+  PRACTITIONER_ROLES,
   type Page,
   type Principal,
   type ReferralKind,
@@ -612,7 +613,7 @@ export class ReferralsService {
    * (the sender opening the link they hand over), and only for the role it invites.
    */
   async claimInvite(principal: Principal, token: string): Promise<void> {
-    if (principal.role !== 'massage_therapist' && principal.role !== 'physical_therapist') {
+    if (!(PRACTITIONER_ROLES as readonly string[]).includes(principal.role)) {
       throw new AppError(
         'forbidden',
         'Referrals are received by practitioners; sign in as the practitioner the link was sent to',

@@ -47,7 +47,8 @@ const FASTIFY_CODES: Record<string, { code: ErrorCode; detail: string; field?: s
   FST_INVALID_MULTIPART_CONTENT_TYPE: { code: 'unsupported_media_type', detail: 'Send the file as multipart/form-data' },
 };
 
-const isFastifyError = (error: unknown): boolean =>
+/** One of Fastify's (or its plugins') own errors, by its `FST_` code. */
+export const isFastifyError = (error: unknown): boolean =>
   typeof (error as { code?: unknown })?.code === 'string' && (error as { code: string }).code.startsWith('FST_');
 
 export function problem(code: ErrorCode, detail: string, extensions: Record<string, unknown> = {}): Problem {

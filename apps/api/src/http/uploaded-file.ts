@@ -1,5 +1,6 @@
 import { AppError } from '@referloop/common';
 import type { FastifyRequest } from 'fastify';
+import { isFastifyError } from './problem';
 
 /**
  * The one file of a multipart upload (field `file`), read whole, within the limits the multipart
@@ -25,6 +26,3 @@ export async function uploadedFile(request: FastifyRequest): Promise<{ fileName:
   if (!upload) throw AppError.validation([{ field: 'file', message: 'is required' }]);
   return upload;
 }
-
-const isFastifyError = (error: unknown): boolean =>
-  typeof (error as { code?: unknown })?.code === 'string' && (error as { code: string }).code.startsWith('FST_');

@@ -19,6 +19,24 @@ interface ClinicValues {
   timezone: string;
 }
 
+/** The form's text fields: each value, the API field it is sent as (and errors name), and its label. */
+const TEXT_FIELDS: {
+  key: Exclude<keyof ClinicValues, 'timezone'>;
+  path: string;
+  label: string;
+  type?: 'tel';
+  autoComplete?: string;
+  hint?: string;
+}[] = [
+  { key: 'name', path: 'name', label: 'Name' },
+  { key: 'phone', path: 'phone', label: 'Phone', type: 'tel', autoComplete: 'tel' },
+  { key: 'line1', path: 'address.line1', label: 'Street address', autoComplete: 'address-line1' },
+  { key: 'city', path: 'address.city', label: 'City', autoComplete: 'address-level2' },
+  { key: 'region', path: 'address.region', label: 'State or province', autoComplete: 'address-level1' },
+  { key: 'postalCode', path: 'address.postalCode', label: 'Postal code', autoComplete: 'postal-code' },
+  { key: 'country', path: 'address.country', label: 'Country', autoComplete: 'country', hint: 'Two letters, e.g. US or CA' },
+];
+
 /**
  * The clinic's details, changed by its admins (a solo practitioner is one): the name, phone and
  * address patients are given in their emails, and the time zone every appointment is shown in.
@@ -111,57 +129,17 @@ function ClinicForm({ initial }: { initial: ClinicValues }) {
   return (
     <form className="stack" onSubmit={(e) => void submit(e)} noValidate aria-label="Your clinic">
       <div className="grid-2">
-        <TextField label="Name" required error={fieldError('name')} value={values.name} onChange={set('name')} />
-        <TextField
-          label="Phone"
-          type="tel"
-          autoComplete="tel"
-          required
-          error={fieldError('phone')}
-          value={values.phone}
-          onChange={set('phone')}
-        />
-        <TextField
-          label="Street address"
-          autoComplete="address-line1"
-          required
-          error={fieldError('address.line1')}
-          value={values.line1}
-          onChange={set('line1')}
-        />
-        <TextField
-          label="City"
-          autoComplete="address-level2"
-          required
-          error={fieldError('address.city')}
-          value={values.city}
-          onChange={set('city')}
-        />
-        <TextField
-          label="State or province"
-          autoComplete="address-level1"
-          required
-          error={fieldError('address.region')}
-          value={values.region}
-          onChange={set('region')}
-        />
-        <TextField
-          label="Postal code"
-          autoComplete="postal-code"
-          required
-          error={fieldError('address.postalCode')}
-          value={values.postalCode}
-          onChange={set('postalCode')}
-        />
-        <TextField
-          label="Country"
-          hint="Two letters, e.g. US or CA"
-          autoComplete="country"
-          required
-          error={fieldError('address.country')}
-          value={values.country}
-          onChange={set('country')}
-        />
+        {TEXT_FIELDS.map(({ key, path, label, ...props }) => (
+          <TextField
+            key={key}
+            label={label}
+            required
+            error={fieldError(path)}
+            value={values[key]}
+            onChange={set(key)}
+            {...props}
+          />
+        ))}
         <TimeZoneField value={values.timezone} onChange={set('timezone')} error={fieldError('timezone')} />
       </div>
       {error !== null && <Notice tone="error">{errorMessage(error)}</Notice>}
