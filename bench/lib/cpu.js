@@ -86,3 +86,31 @@ async function databaseCpu(databaseUrl) {
 }
 
 module.exports.databaseCpu = databaseCpu;
+
+/**
+ * Runs `load()` (one autocannon measurement, answering its figures) and answers them with the CPU
+ * each process took per request meanwhile (ms): the server, the worker (when given), Redis and the
+ * PostgreSQL backends of `databaseUrl` (when given). On a machine shared with other work throughput
+ * is noisy; CPU per request much less so. Shares cover warm-up and load; so does the request count
+ * estimated from the measured rate.
+ */
+async function costed(load, { serverPid, workerPid = null, redisPids = [], databaseUrl = null }) {
+  const share = cpuShare([serverPid, workerPid ?? 0, ...redisPids]);
+  const database = databaseUrl ? await databaseCpu(databaseUrl) : null;
+  const started = performance.now();
+  const figures = await load();
+  const seconds = (performance.now() - started) / 1000;
+  const [server, worker, ...redis] = share.stop();
+  const databaseSeconds = database ? await database.stop() : 0;
+  const requests = figures.rps * seconds;
+  const perRequest = (s) => (s === null ? null : (s * seconds * 1000) / requests);
+  const cpu = {
+    server: perRequest(server),
+    worker: workerPid ? perRequest(worker) : 0,
+    redis: redis.reduce((sum, r) => sum + (perRequest(r) ?? 0), 0),
+    postgres: (databaseSeconds * 1000) / requests,
+  };
+  cpu.total = cpu.server === null ? null : cpu.server + cpu.worker + cpu.redis + cpu.postgres;
+  return { ...figures, cpu };
+}
+module.exports.costed = costed;

@@ -1,7 +1,11 @@
 'use strict';
 // Foundation figures: what the Nest stack costs on a route that does nothing (health vs B1), and on
-// an authenticated one-row read (practitioner vs B3, the same row through bare Fastify + pg).
+// an authenticated one-row read (practitioner vs B3, the same row through bare Fastify + pg). Each
+// baseline runs before and after its API route (the machine's speed drifts between runs), and each
+// run reports its CPU per request.
 const { randomBytes } = require('node:crypto');
+const { costed } = require('../lib/cpu');
+const { table } = require('../lib/report');
 
 const HEALTH_MIN_RATIO = 0.85;
 const READ_MIN_RATIO = 0.55;
@@ -35,41 +39,79 @@ async function seedPractitioner(apiRequest) {
   return { token: clinic.accessToken, practitionerId: practitioner.id };
 }
 
-async function measureBaseline(startBaseline, measure, { name, script, env, readyPath, path }) {
+/** One measurement of `path` on a baseline server started for it, with its CPU per request. */
+async function measureBaseline(startBaseline, measure, { name, script, env, readyPath, path, databaseUrl }) {
   const server = await startBaseline({ script, env, readyPath });
   try {
-    return { name, ...(await measure(`${server.url}${path}`)) };
+    return { name, ...(await costed(() => measure(`${server.url}${path}`), { serverPid: server.pid, databaseUrl })) };
   } finally {
     // One server at a time: an idle one still holds memory and connections.
     await server.stop();
   }
 }
 
+/** The mean of a baseline's two runs (one before, one after the API's): the machine's speed drifts. */
+const meanOf = (first, second) => ({
+  rps: (first.rps + second.rps) / 2,
+  cpu: (first.cpu.total + second.cpu.total) / 2,
+});
+
 module.exports = async function foundation({ api, databaseUrl, startBaseline, measure, apiRequest }) {
-  const b1 = await measureBaseline(startBaseline, measure, {
-    name: 'B1 bare Fastify GET /',
-    script: 'bare-fastify.js',
-    path: '/',
-  });
-  const health = { name: 'API GET /health/live', ...(await measure(`${api.url}/health/live`)) };
+  const b1Run = (label) =>
+    measureBaseline(startBaseline, measure, { name: `B1 bare Fastify GET / ${label}`, script: 'bare-fastify.js', path: '/' });
+  const b1First = await b1Run('#1');
+  const health = {
+    name: 'API GET /health/live',
+    ...(await costed(() => measure(`${api.url}/health/live`), { serverPid: api.pid })),
+  };
+  const b1Second = await b1Run('#2');
 
   const { token, practitionerId } = await seedPractitioner(apiRequest);
-  const b3 = await measureBaseline(startBaseline, measure, {
-    name: 'B3 Fastify + pg SELECT user by id',
-    script: 'fastify-pg.js',
-    env: { DATABASE_URL: databaseUrl },
-    readyPath: '/ready',
-    path: `/users/${practitionerId}`,
-  });
+  const b3Run = (label) =>
+    measureBaseline(startBaseline, measure, {
+      name: `B3 Fastify + pg SELECT user by id ${label}`,
+      script: 'fastify-pg.js',
+      env: { DATABASE_URL: databaseUrl },
+      readyPath: '/ready',
+      path: `/users/${practitionerId}`,
+      databaseUrl,
+    });
+  const b3First = await b3Run('#1');
   const read = {
     name: 'API GET /api/v1/practitioners/:id',
-    ...(await measure(`${api.url}/api/v1/practitioners/${practitionerId}`, { authorization: `Bearer ${token}` })),
+    ...(await costed(() => measure(`${api.url}/api/v1/practitioners/${practitionerId}`, { authorization: `Bearer ${token}` }), {
+      serverPid: api.pid,
+      databaseUrl,
+    })),
   };
+  const b3Second = await b3Run('#2');
 
+  const b1 = meanOf(b1First, b1Second);
+  const b3 = meanOf(b3First, b3Second);
   const healthRatio = health.rps / b1.rps;
   const readRatio = read.rps / b3.rps;
+  const ms = (n) => (n === null || n === undefined ? 'n/a' : n.toFixed(3));
+  const cpuRow = (r, baseline) => [
+    r.name,
+    ms(r.cpu.server),
+    ms(r.cpu.postgres),
+    ms(r.cpu.total),
+    r.cpu.total ? `${(baseline.cpu / r.cpu.total).toFixed(2)}x` : 'n/a',
+  ];
+  const cpuTable = table(
+    'lrrrr',
+    ['CPU ms per request', 'server', 'postgres', 'total', 'baseline / total'],
+    [
+      cpuRow(b1First, b1),
+      cpuRow(health, b1),
+      cpuRow(b1Second, b1),
+      cpuRow(b3First, b3),
+      cpuRow(read, b3),
+      cpuRow(b3Second, b3),
+    ],
+  );
   return {
-    rows: [b1, health, b3, read],
+    rows: [b1First, health, b1Second, b3First, read, b3Second],
     comparisons: [
       {
         name: 'health / B1',
@@ -83,6 +125,10 @@ module.exports = async function foundation({ api, databaseUrl, startBaseline, me
         target: `>= ${READ_MIN_RATIO}x, p99 <= ${READ_MAX_P99_MS} ms`,
         met: readRatio >= READ_MIN_RATIO && read.p99 <= READ_MAX_P99_MS,
       },
+    ],
+    notes: [
+      `each baseline ran before and after its API route; ratios against the mean of its two runs (B1 ${b1First.rps.toFixed(0)} and ${b1Second.rps.toFixed(0)} rps, B3 ${b3First.rps.toFixed(0)} and ${b3Second.rps.toFixed(0)} rps)`,
+      `CPU per request (whole-process CPU time over warm-up and load / requests; postgres: the backends of the bench database; baseline / total is what the throughput ratio would be if the machine were CPU-bound and did nothing else):\n${cpuTable}`,
     ],
   };
 };

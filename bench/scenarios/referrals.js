@@ -11,7 +11,7 @@ const { Client } = require('pg');
 const { login, referralBody, referralParties } = require('../lib/parties');
 const { seed } = require('../lib/seed-referrals');
 const { setTimeout: delay } = require('node:timers/promises');
-const { cpuShare, databaseCpu, pidsNamed } = require('../lib/cpu');
+const { costed, pidsNamed } = require('../lib/cpu');
 const { sampleRss } = require('../lib/memory');
 const { table } = require('../lib/report');
 
@@ -97,32 +97,10 @@ module.exports = async function referrals({ api, databaseUrl, startBaseline, sta
   const body = JSON.stringify(referralBody(patient.id, pt.id));
   const json = { 'content-type': 'application/json' };
   const redisPids = pidsNamed('redis-server');
-  /**
-   * Load on `url`, and the CPU each process took per request meanwhile (ms): the server, the worker
-   * (when running), Redis and the PostgreSQL backends of this database. On a machine shared with
-   * other work throughput is noisy; CPU per request much less so.
-   */
-  const costed = async (name, url, headers, { serverPid, workerPid }) => {
-    const pids = [serverPid, workerPid ?? null, ...redisPids];
-    const share = cpuShare(pids.map((pid) => pid ?? 0));
-    const database = await databaseCpu(databaseUrl);
-    const started = performance.now();
-    const figures = await measure(url, headers, { method: 'POST', body });
-    const seconds = (performance.now() - started) / 1000;
-    const [server, worker, ...redis] = share.stop();
-    const databaseSeconds = await database.stop();
-    // Shares cover warm-up and load; so does the request count estimated from the measured rate.
-    const requests = figures.rps * seconds;
-    const perRequest = (s) => (s === null ? null : (s * seconds * 1000) / requests);
-    const cpu = {
-      server: perRequest(server),
-      worker: workerPid ? perRequest(worker) : 0,
-      redis: redis.reduce((sum, r) => sum + (perRequest(r) ?? 0), 0),
-      postgres: (databaseSeconds * 1000) / requests,
-    };
-    cpu.total = cpu.server === null ? null : cpu.server + cpu.worker + cpu.redis + cpu.postgres;
-    return { name, ...figures, cpu };
-  };
+  const costedCreate = async (name, url, headers, { serverPid, workerPid }) => ({
+    name,
+    ...(await costed(() => measure(url, headers, { method: 'POST', body }), { serverPid, workerPid, redisPids, databaseUrl })),
+  });
   const measureB2 = async (label) => {
     const b2Server = await startBaseline({
       script: 'fastify-pg-referral.js',
@@ -130,7 +108,7 @@ module.exports = async function referrals({ api, databaseUrl, startBaseline, sta
       readyPath: '/ready',
     });
     try {
-      return await costed(`B2 Fastify + pg POST /referrals (4 inserts, 1 tx) ${label}`, `${b2Server.url}/referrals`, json, {
+      return await costedCreate(`B2 Fastify + pg POST /referrals (4 inserts, 1 tx) ${label}`, `${b2Server.url}/referrals`, json, {
         serverPid: b2Server.pid,
       });
     } finally {
@@ -139,7 +117,7 @@ module.exports = async function referrals({ api, databaseUrl, startBaseline, sta
   };
   const measureCreate = async (name, workerPid) => {
     const lmtToken = await login(apiRequest, lmt.email);
-    return costed(
+    return costedCreate(
       name,
       `${api.url}/api/v1/referrals`,
       { ...json, authorization: `Bearer ${lmtToken}` },
