@@ -101,14 +101,7 @@ module.exports = async function foundation({ api, databaseUrl, startBaseline, me
   const cpuTable = table(
     'lrrrr',
     ['CPU ms per request', 'server', 'postgres', 'total', 'baseline / total'],
-    [
-      cpuRow(b1First, b1),
-      cpuRow(health, b1),
-      cpuRow(b1Second, b1),
-      cpuRow(b3First, b3),
-      cpuRow(read, b3),
-      cpuRow(b3Second, b3),
-    ],
+    [cpuRow(b1First, b1), cpuRow(health, b1), cpuRow(b1Second, b1), cpuRow(b3First, b3), cpuRow(read, b3), cpuRow(b3Second, b3)],
   );
   return {
     rows: [b1First, health, b1Second, b3First, read, b3Second],
