@@ -361,7 +361,6 @@ async function measure(sql, parties, smtpSink, hookSink) {
   };
 }
 
-/** Where the lost ones are stuck, and which fault each duplicate send sat next to. */
 /** A send counts as in doubt when a fault began at most this long after the receiver had it (the unrecorded window is 0–30 ms). */
 const IN_DOUBT_MS = 1000;
 
@@ -377,6 +376,7 @@ function unexplainedRepeats(ids, times, timeline) {
   }).length;
 }
 
+/** Where the lost ones are stuck, and which fault each duplicate send sat next to. */
 async function diagnostics(sql, redisPort, result, timeline, smtpSink, hookSink) {
   const out = [];
   const at = (t) => `${((t - started) / 1000).toFixed(1)} s`;
