@@ -114,3 +114,10 @@ async function costed(load, { serverPid, workerPid = null, redisPids = [], datab
   return { ...figures, cpu };
 }
 module.exports.costed = costed;
+
+/** A baseline measured before and after the API (the machine's speed drifts): the mean of its two costed runs. */
+const meanOfRuns = (first, second) => ({
+  rps: (first.rps + second.rps) / 2,
+  cpu: (first.cpu.total + second.cpu.total) / 2,
+});
+module.exports.meanOfRuns = meanOfRuns;

@@ -4,7 +4,7 @@
 // baseline runs before and after its API route (the machine's speed drifts between runs), and each
 // run reports its CPU per request.
 const { randomBytes } = require('node:crypto');
-const { costed } = require('../lib/cpu');
+const { costed, meanOfRuns } = require('../lib/cpu');
 const { table } = require('../lib/report');
 
 const HEALTH_MIN_RATIO = 0.85;
@@ -50,12 +50,6 @@ async function measureBaseline(startBaseline, measure, { name, script, env, read
   }
 }
 
-/** The mean of a baseline's two runs (one before, one after the API's): the machine's speed drifts. */
-const meanOf = (first, second) => ({
-  rps: (first.rps + second.rps) / 2,
-  cpu: (first.cpu.total + second.cpu.total) / 2,
-});
-
 module.exports = async function foundation({ api, databaseUrl, startBaseline, measure, apiRequest }) {
   const b1Run = (label) =>
     measureBaseline(startBaseline, measure, { name: `B1 bare Fastify GET / ${label}`, script: 'bare-fastify.js', path: '/' });
@@ -86,8 +80,8 @@ module.exports = async function foundation({ api, databaseUrl, startBaseline, me
   };
   const b3Second = await b3Run('#2');
 
-  const b1 = meanOf(b1First, b1Second);
-  const b3 = meanOf(b3First, b3Second);
+  const b1 = meanOfRuns(b1First, b1Second);
+  const b3 = meanOfRuns(b3First, b3Second);
   const healthRatio = health.rps / b1.rps;
   const readRatio = read.rps / b3.rps;
   const ms = (n) => (n === null || n === undefined ? 'n/a' : n.toFixed(3));

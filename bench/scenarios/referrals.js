@@ -11,7 +11,7 @@ const { Client } = require('pg');
 const { login, referralBody, referralParties } = require('../lib/parties');
 const { seed } = require('../lib/seed-referrals');
 const { setTimeout: delay } = require('node:timers/promises');
-const { costed, pidsNamed } = require('../lib/cpu');
+const { costed, meanOfRuns, pidsNamed } = require('../lib/cpu');
 const { sampleRss } = require('../lib/memory');
 const { table } = require('../lib/report');
 
@@ -138,8 +138,7 @@ module.exports = async function referrals({ api, databaseUrl, startBaseline, sta
   const workerPeakRssMiB = workerRss.stop();
   await worker.stop();
   const b2Second = await measureB2('#2');
-  const b2 = { rps: (b2First.rps + b2Second.rps) / 2, p99: Math.max(b2First.p99, b2Second.p99) };
-  const b2Cpu = (b2First.cpu.total + b2Second.cpu.total) / 2;
+  const b2 = meanOfRuns(b2First, b2Second);
   const ms = (n) => (n === null || n === undefined ? 'n/a' : n.toFixed(2));
   const cpuTable = table(
     'lrrrrrr',
@@ -151,7 +150,7 @@ module.exports = async function referrals({ api, databaseUrl, startBaseline, sta
       ms(r.cpu.redis),
       ms(r.cpu.postgres),
       ms(r.cpu.total),
-      r.cpu.total ? `${(b2Cpu / r.cpu.total).toFixed(2)}x` : 'n/a',
+      r.cpu.total ? `${(b2.cpu / r.cpu.total).toFixed(2)}x` : 'n/a',
     ]),
   );
 
