@@ -173,6 +173,10 @@ describe('what the API and the worker log', () => {
 
     const errors = logLines().filter((l) => l.err);
     expect(errors.map((l) => (l.err as { code?: string }).code)).toEqual(expect.arrayContaining(['23505', '22P02', '23514']));
+    // Each is written on its request's logger: the id the client was answered with finds the line.
+    const failed = [duplicate, badType, registration].map((res) => (res.body as { requestId: string }).requestId);
+    expect(errors.map((l) => l.reqId)).toEqual(expect.arrayContaining(failed));
+    expect(errors.filter((l) => failed.includes(l.reqId as string)).map((l) => l.context)).toEqual(Array(3).fill('ProblemFilter'));
     // The message stays useful: PostgreSQL's names are kept, the values it quotes are not.
     expect(errors.map((l) => (l.err as { message: string }).message)).toEqual(
       expect.arrayContaining([

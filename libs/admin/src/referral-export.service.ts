@@ -1,6 +1,6 @@
 import { Readable } from 'node:stream';
 import { Injectable, Logger } from '@nestjs/common';
-import { Clock, isoInTimeZone, type Principal, RequestContext } from '@referloop/common';
+import { Clock, isoInTimeZone, type Principal } from '@referloop/common';
 import { AuditLog, ClinicScope } from '@referloop/identity';
 import { CSV_COLUMNS, ReferralStore, type ReferralRow } from '@referloop/referrals';
 import { csvRow, type CsvValue } from './csv';
@@ -80,17 +80,13 @@ export class ReferralExportService {
     // problem+json answer rather than a cut-off 200.
     const scope = ClinicScope.of(principal);
     const first = await this.store.exportBatch(scope, from, to, undefined, EXPORT_BATCH_SIZE);
-    // The stream is consumed outside this request's async context: keep the context for the audit row.
-    const context = RequestContext.current();
-    const record = (rows: number, completed: boolean): Promise<void> => {
-      const write = () =>
-        this.audit.record({
-          action: 'referral.export',
-          resourceType: 'referral',
-          details: { rows, completed, from: from.toISOString(), to: to.toISOString() },
-        });
-      return context ? RequestContext.run(context, write) : write();
-    };
+    const record = (rows: number, completed: boolean): Promise<void> =>
+      this.audit.record({
+        by: principal,
+        action: 'referral.export',
+        resourceType: 'referral',
+        details: { rows, completed, from: from.toISOString(), to: to.toISOString() },
+      });
 
     const day = (d: Date) => d.toISOString().slice(0, 10);
     return {

@@ -1,6 +1,6 @@
 export * from './errors';
 export * from './ids';
-export * from './context/request-context';
+export * from './context/caller';
 export * from './logging/logger';
 export * from './logging/log-serializers';
 export * from './pagination/cursor';

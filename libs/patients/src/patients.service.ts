@@ -9,6 +9,7 @@ import {
   type Page,
   type PreferredContact,
   type Principal,
+  type RequestClient,
   toPage,
 } from '@referloop/common';
 import { AuditLog, ClinicScope } from '@referloop/identity';
@@ -124,7 +125,7 @@ export class PatientsService {
       );
       const scopes = [...new Map((input.consents ?? []).map((c) => [c.scope, c])).values()];
       for (const consent of scopes) await this.grant(scope, manager, patient.id, consent, now);
-      await this.audit.record({ action: 'patient.create', resourceType: 'patient', resourceId: patient.id }, manager);
+      await this.audit.record({ by: principal, action: 'patient.create', resourceType: 'patient', resourceId: patient.id }, manager);
       return this.view(scope, patient, manager);
     };
     return tx ? write(tx) : this.db.transaction(write);
@@ -141,6 +142,7 @@ export class PatientsService {
       rows.map((r) => r.id),
     );
     await this.audit.record({
+      by: principal,
       action: 'patient.list',
       resourceType: 'patient',
       details: { count: Math.min(rows.length, limit), search: Boolean(query.q), ids: rows.slice(0, limit).map((p) => p.id) },
@@ -161,6 +163,7 @@ export class PatientsService {
     const scope = ClinicScope.of(principal);
     const patient = await this.patients.get(scope, id);
     await this.audit.record({
+      by: principal,
       action: 'patient.read',
       resourceType: 'patient',
       resourceId: id,
@@ -179,7 +182,7 @@ export class PatientsService {
         : await this.patients.get(scope, id, tx);
       if (!patient) throw patientNotFound();
       await this.audit.record(
-        { action: 'patient.update', resourceType: 'patient', resourceId: id, details: { fields: Object.keys(changes) } },
+        { by: principal, action: 'patient.update', resourceType: 'patient', resourceId: id, details: { fields: Object.keys(changes) } },
         tx,
       );
       return this.view(scope, patient, tx);
@@ -195,7 +198,7 @@ export class PatientsService {
       if (!(await this.patients.get(scope, patientId, tx))) throw patientNotFound();
       const consent = await this.grant(scope, tx, patientId, input, now);
       await this.audit.record(
-        { action: 'consent.grant', resourceType: 'patient', resourceId: patientId, details: { scope: input.scope } },
+        { by: principal, action: 'consent.grant', resourceType: 'patient', resourceId: patientId, details: { scope: input.scope } },
         tx,
       );
       return consentView(consent);
@@ -212,7 +215,7 @@ export class PatientsService {
       const revoked = await this.patients.revoke(scope, tx, consentId, this.clock.now());
       if (!revoked) throw new AppError('not_found', 'The consent was not found');
       await this.audit.record(
-        { action: 'consent.revoke', resourceType: 'patient', resourceId: patientId, details: { scope: consent.scope } },
+        { by: principal, action: 'consent.revoke', resourceType: 'patient', resourceId: patientId, details: { scope: consent.scope } },
         tx,
       );
       return consentView(revoked);
@@ -224,7 +227,7 @@ export class PatientsService {
    * signed-in actor (the unsubscribe token stood for the patient), audited. Repeating it changes
    * nothing; false when there is no such consent.
    */
-  async unsubscribe(consentId: string): Promise<boolean> {
+  async unsubscribe(client: RequestClient, consentId: string): Promise<boolean> {
     return this.db.transaction(async (tx) => {
       const consent = await this.patients.lockNotificationConsent(tx, consentId);
       if (!consent) return false;
@@ -232,6 +235,7 @@ export class PatientsService {
       await this.patients.unsubscribe(tx, consentId, this.clock.now());
       await this.audit.record(
         {
+          by: client,
           action: 'consent.revoke',
           resourceType: 'patient',
           resourceId: consent.patient_id,

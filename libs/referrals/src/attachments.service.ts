@@ -136,6 +136,7 @@ export class AttachmentsService {
       if (afterSend) await this.store.documentAdded(tx, referralId, locked.status, principal.userId, row.id);
       await this.audit.record(
         {
+          by: principal,
           action: 'attachment.upload',
           resourceType: 'referral',
           resourceId: referralId,
@@ -164,6 +165,7 @@ export class AttachmentsService {
     const row = await this.store.attachment(referralId, attachmentId);
     if (!row) throw new AppError('not_found', 'The attachment was not found');
     await this.audit.record({
+      by: principal,
       action: 'attachment.download',
       resourceType: 'referral',
       resourceId: referralId,

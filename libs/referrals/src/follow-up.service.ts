@@ -125,7 +125,7 @@ export class FollowUpService {
       draft.version,
       values,
       { type: 'draft_updated', fromStatus: 'draft', toStatus: 'draft', actorId: principal.userId, data: { fields } },
-      { action: 'referral.update', resourceType: 'referral', details: { fields } },
+      { by: principal, action: 'referral.update', resourceType: 'referral', details: { fields } },
       now,
     );
     if (!row) {
@@ -142,7 +142,7 @@ export class FollowUpService {
     const source = await this.visibleSource(principal, referralId, action);
     // The sender's clinic has the patient already: to it, as to a third clinic, there is nothing to import.
     if (!partiesOf(principal, source).includes('recipient')) {
-      await this.audit.record({ action, resourceType: 'referral', resourceId: referralId, outcome: 'not_found' });
+      await this.audit.record({ by: principal, action, resourceType: 'referral', resourceId: referralId, outcome: 'not_found' });
       throw new AppError('not_found', 'The referral was not found among those your clinic received');
     }
     return source;
@@ -157,7 +157,7 @@ export class FollowUpService {
   private async visibleSource(principal: Principal, referralId: string, action: string): Promise<SourceRow> {
     const source = await this.store.source(referralId);
     if (!source || partiesOf(principal, source).length === 0) {
-      await this.audit.record({ action, resourceType: 'referral', resourceId: referralId, outcome: 'not_found' });
+      await this.audit.record({ by: principal, action, resourceType: 'referral', resourceId: referralId, outcome: 'not_found' });
       throw notFound('referral');
     }
     return source;
@@ -177,6 +177,7 @@ export class FollowUpService {
     const { patientId, created } = await this.store.copyPatient(tx, ClinicScope.of(principal), source.id);
     await this.audit.record(
       {
+        by: principal,
         action: 'patient.import',
         resourceType: 'patient',
         resourceId: patientId,

@@ -20,6 +20,7 @@ const principal = (userId: string, clinicId: string, role: Role, isAdmin = role 
   role,
   isAdmin,
   sessionId: 'session',
+  client: { requestId: 'request' },
 });
 
 const sender = principal(ids.sender, ids.senderClinic, 'massage_therapist');

@@ -13,6 +13,7 @@ const principal = (userId: string, clinicId: string, role: Role): Principal => (
   role,
   isAdmin: role === 'clinic_admin',
   sessionId: 's',
+  client: { requestId: 'r' },
 });
 
 /** The AppError `fn` throws (fails the test when it throws nothing or something else). */

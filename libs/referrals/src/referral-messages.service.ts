@@ -58,6 +58,7 @@ export class ReferralMessagesService {
     const limit = query.limit ?? DEFAULT_PAGE_SIZE;
     const rows = await this.store.messages(id, decodeTimestampKeyset(query.cursor), limit);
     await this.audit.record({
+      by: principal,
       action: 'referral.read_messages',
       resourceType: 'referral',
       resourceId: id,
@@ -75,7 +76,7 @@ export class ReferralMessagesService {
     const manager = tx ?? this.referralStore.manager;
     const base = await this.referrals.visibleBase(principal, id, manager, 'referral.message');
     this.assertSent(base.sentAt, base.status, partiesOf(principal, base));
-    const row = await this.store.postMessage(manager, id, base.status, principal.userId, body, this.clock.now());
+    const row = await this.store.postMessage(manager, id, base.status, principal, body, this.clock.now());
     if (!row) throw notFound('referral');
     return messageView(row);
   }

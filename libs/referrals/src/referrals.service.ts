@@ -266,7 +266,7 @@ export class ReferralsService {
         actorId: principal.userId,
         data: input.replacesId ? { replacesId: input.replacesId } : followUp ? { previousId: followUp.previousId } : null,
       },
-      { action: 'referral.create', resourceType: 'referral' },
+      { by: principal, action: 'referral.create', resourceType: 'referral' },
       now,
     );
     return referralView(row, principal, this.inviteLink);
@@ -298,6 +298,7 @@ export class ReferralsService {
     const hasMore = rows.length > limit;
     const ordered = rows.slice(0, limit);
     await this.audit.record({
+      by: principal,
       action: 'referral.list',
       resourceType: 'referral',
       details: { count: ordered.length, box: box ?? 'all', ids: ordered.map((r) => r.id) },
@@ -321,6 +322,7 @@ export class ReferralsService {
         ? await this.store.acknowledge(id, principal.userId, this.clock.now())
         : undefined;
     await this.audit.record({
+      by: principal,
       action: 'referral.read',
       resourceType: 'referral',
       resourceId: id,
@@ -337,6 +339,7 @@ export class ReferralsService {
     const limit = query.limit ?? DEFAULT_PAGE_SIZE;
     const rows = await this.store.timelinePage(id, decodeTimestampKeyset(query.cursor), limit);
     await this.audit.record({
+      by: principal,
       action: 'referral.read_events',
       resourceType: 'referral',
       resourceId: id,
@@ -413,7 +416,7 @@ export class ReferralsService {
         note: input.note ?? null,
         data: eventData(action, input, base),
       },
-      { action: `referral.${action}`, resourceType: 'referral' },
+      { by: principal, action: `referral.${action}`, resourceType: 'referral' },
     );
     // Someone else changed it between our read and this update: nothing was written.
     if (!row) {
@@ -432,7 +435,7 @@ export class ReferralsService {
     const limit = query.limit ?? DEFAULT_PAGE_SIZE;
     const rows = await this.store.unowned(ClinicScope.of(principal), decodeTimestampKeyset(query.cursor), limit);
     const page = rows.slice(0, limit);
-    await this.audit.record({ action: 'referral.list_unowned', resourceType: 'referral', details: { count: page.length } });
+    await this.audit.record({ by: principal, action: 'referral.list_unowned', resourceType: 'referral', details: { count: page.length } });
     const last = page[page.length - 1];
     return {
       items: page.map((r) => referralView(r, principal, this.inviteLink)),
@@ -497,7 +500,7 @@ export class ReferralsService {
         data: { side, fromPractitionerId: from, toPractitionerId: input.practitionerId },
         outboxData: { side, toPractitionerId: input.practitionerId },
       },
-      { action: 'referral.reassign', resourceType: 'referral' },
+      { by: principal, action: 'referral.reassign', resourceType: 'referral' },
       now,
     );
     if (!row) {
@@ -512,7 +515,7 @@ export class ReferralsService {
     // Only a missing row is a 404: a database error stays an error (never audited as not_found).
     const base = await this.store.base(id, manager);
     if (!base || partiesOf(principal, base).length === 0) {
-      await this.audit.record({ action, resourceType: 'referral', resourceId: id, outcome: 'not_found' });
+      await this.audit.record({ by: principal, action, resourceType: 'referral', resourceId: id, outcome: 'not_found' });
       throw referralNotFound();
     }
     return base;
@@ -575,6 +578,7 @@ export class ReferralsService {
       }
     });
     await this.audit.record({
+      by: principal,
       action: 'referral.resend_invite',
       resourceType: 'referral',
       resourceId: id,

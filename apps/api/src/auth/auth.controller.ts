@@ -15,7 +15,7 @@ import {
   RegisteredClinicDto,
   TokensDto,
 } from './auth.dto';
-import { CurrentPrincipal, Public } from './auth.decorators';
+import { CurrentPrincipal, Public, requestClientOf } from './auth.decorators';
 import { RateLimited } from './rate-limit.guard';
 import { REFRESH_COOKIE, WEB_CLIENT_HEADER, WebSession } from './web-session';
 
@@ -52,11 +52,14 @@ export class AuthController {
     @Res({ passthrough: true }) reply: FastifyReply,
   ): Promise<RegisteredClinicDto> {
     const { invitationToken, ...input } = body;
-    if (invitationToken === undefined) return this.webSession.answer(request, reply, await this.auth.registerClinic(input));
+    if (invitationToken === undefined)
+      return this.webSession.answer(request, reply, await this.auth.registerClinic(requestClientOf(request), input));
     if (!input.admin.practitioner) {
       throw AppError.validation([{ field: 'admin.practitioner', message: 'is required to join through a referral invite' }]);
     }
-    const registered = await this.auth.registerClinic(input, (tx, user) => this.referrals.joinInvite(tx, invitationToken, user));
+    const registered = await this.auth.registerClinic(requestClientOf(request), input, (tx, user) =>
+      this.referrals.joinInvite(tx, invitationToken, user),
+    );
     return this.webSession.answer(request, reply, registered);
   }
 
@@ -72,7 +75,7 @@ export class AuthController {
     @Req() request: FastifyRequest,
     @Res({ passthrough: true }) reply: FastifyReply,
   ): Promise<TokensDto> {
-    return this.webSession.answer(request, reply, await this.auth.login(body.email, body.password));
+    return this.webSession.answer(request, reply, await this.auth.login(requestClientOf(request), body.email, body.password));
   }
 
   /**
@@ -95,7 +98,7 @@ export class AuthController {
       throw AppError.validation([{ field: 'refreshToken', message: 'is required (in the body, or as the web session cookie)' }]);
     }
     try {
-      return this.webSession.answer(request, reply, await this.auth.refresh(refreshToken));
+      return this.webSession.answer(request, reply, await this.auth.refresh(requestClientOf(request), refreshToken));
     } catch (error) {
       // A cookie that no longer works is dropped, so the browser stops sending it.
       if (body.refreshToken === undefined) this.webSession.clear(request, reply);
@@ -129,7 +132,11 @@ export class AuthController {
     @Req() request: FastifyRequest,
     @Res({ passthrough: true }) reply: FastifyReply,
   ): Promise<TokensDto> {
-    return this.webSession.answer(request, reply, await this.auth.acceptInvitation(body.token, body.password));
+    return this.webSession.answer(
+      request,
+      reply,
+      await this.auth.acceptInvitation(requestClientOf(request), body.token, body.password),
+    );
   }
 
   /** Ends every session of the caller, the current one included (and clears the web app's cookie). */
@@ -171,7 +178,11 @@ export class AuthController {
     @Req() request: FastifyRequest,
     @Res({ passthrough: true }) reply: FastifyReply,
   ): Promise<TokensDto> {
-    return this.webSession.answer(request, reply, await this.auth.confirmPasswordReset(body.token, body.password));
+    return this.webSession.answer(
+      request,
+      reply,
+      await this.auth.confirmPasswordReset(requestClientOf(request), body.token, body.password),
+    );
   }
 
   /** Signing out from the web app (its header or its cookie, the latter Origin-checked) also ends the cookie. */

@@ -1,9 +1,9 @@
 import { type CanActivate, type ExecutionContext, Injectable } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
-import { AppError, isClinicAdmin, RequestContext } from '@referloop/common';
+import { AppError, isClinicAdmin } from '@referloop/common';
 import { AuthService } from '@referloop/identity';
 import type { FastifyRequest } from 'fastify';
-import { ADMIN_ONLY, IS_PUBLIC, STREAM_COOKIE_AUTH } from './auth.decorators';
+import { ADMIN_ONLY, IS_PUBLIC, requestClientOf, STREAM_COOKIE_AUTH } from './auth.decorators';
 import { WebSession } from './web-session';
 
 /** What a route asks of its caller, read from its decorators. */
@@ -16,8 +16,8 @@ interface RouteAccess {
 /**
  * Global guard: every route needs a valid bearer token unless marked @Public();
  * @AdminOnly() narrows it to the clinic's admins; @StreamCookieAuth() also takes the web app's
- * events cookie when no Authorization header is sent. The caller is put in the request context for
- * tenant scoping.
+ * events cookie when no Authorization header is sent. The caller is put on the request
+ * (`@CurrentPrincipal()`), with the request's client for the audit rows it causes.
  */
 @Injectable()
 export class AuthGuard implements CanActivate {
@@ -37,15 +37,16 @@ export class AuthGuard implements CanActivate {
     const request = context.switchToHttp().getRequest<FastifyRequest>();
     const header = request.headers.authorization;
     const streamToken = header === undefined && streamCookie ? this.webSession.streamCookieToken(request) : undefined;
+    const client = requestClientOf(request);
     let principal;
     if (streamToken !== undefined) {
-      principal = await this.auth.authenticateStream(streamToken);
+      principal = await this.auth.authenticateStream(streamToken, client);
     } else {
       const match = typeof header === 'string' ? /^Bearer ([A-Za-z0-9\-_.]+)$/i.exec(header) : null;
       if (!match) throw new AppError('unauthenticated', 'Send an access token as "Authorization: Bearer <token>"');
-      principal = await this.auth.authenticate(match[1]);
+      principal = await this.auth.authenticate(match[1], client);
     }
-    RequestContext.setPrincipal(principal);
+    request.principal = principal;
 
     if (adminOnly && !isClinicAdmin(principal)) {
       throw new AppError('forbidden', 'This action is for admins of the clinic');

@@ -1,10 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import multipart from '@fastify/multipart';
-import { Logger as NestLogger, RequestMethod } from '@nestjs/common';
+import { RequestMethod } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
-import { DeferredChildLogger, PinoNestLogger, RequestContext } from '@referloop/common';
+import { DeferredChildLogger, PinoNestLogger } from '@referloop/common';
 import { MAX_ATTACHMENT_BYTES } from '@referloop/referrals';
 import type { AppConfig } from '@referloop/config';
 import type { FastifyReply, FastifyRequest } from 'fastify';
@@ -24,7 +24,6 @@ export const API_PREFIX = 'api/v1';
 /** JSON bodies above this are refused with 413 (attachments use multipart with their own limit). */
 export const JSON_BODY_LIMIT_BYTES = 1024 * 1024;
 const REQUEST_ID = /^[A-Za-z0-9._-]{8,128}$/;
-const frameworkLogger = new NestLogger('HTTP');
 
 /**
  * Fastify's `trustProxy` for TRUST_PROXY. Fastify refuses a bare hop count (it cannot tell the
@@ -52,7 +51,7 @@ export async function createApiApp(config: AppConfig, logger: Logger): Promise<N
     // Errors Fastify raises before routing (a malformed URL) are problems like any other.
     frameworkErrors: (error: Error, request: FastifyRequest, reply: FastifyReply) => {
       void reply.header('x-request-id', request.id);
-      sendProblem(request, reply, error, frameworkLogger);
+      sendProblem(request, reply, error);
     },
     // Keep a caller's request id when it looks like one, so logs correlate across services.
     genReqId: (request: IncomingMessage) => {
@@ -70,9 +69,10 @@ export async function createApiApp(config: AppConfig, logger: Logger): Promise<N
   addSecurityHeaders(fastify, config.publicUrl.startsWith('https:'), `/${API_PREFIX}/`);
   fastify.addHook('onRequest', (request, reply, done) => {
     void reply.header('x-request-id', request.id);
-    const userAgent = request.headers['user-agent'];
-    RequestContext.run({ requestId: String(request.id), ip: request.ip, userAgent: userAgent?.slice(0, 300) }, done);
+    done();
   });
+  // Set by the auth guard on the routes that need a caller (../auth/auth.decorators.ts).
+  fastify.decorateRequest('principal', undefined);
 
   const app = await NestFactory.create<NestFastifyApplication>(ApiModule.forRoot(config), adapter, {
     logger: new PinoNestLogger(logger),

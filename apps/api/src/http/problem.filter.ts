@@ -1,34 +1,31 @@
 import { STATUS_CODES } from 'node:http';
 import type { Duplex } from 'node:stream';
-import { type ArgumentsHost, Catch, type ExceptionFilter, Logger } from '@nestjs/common';
+import { type ArgumentsHost, Catch, type ExceptionFilter } from '@nestjs/common';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { type ErrorCode, RETRY_AFTER_SECONDS } from '@referloop/common';
+import { type ErrorCode, PinoNestLogger, RETRY_AFTER_SECONDS } from '@referloop/common';
 import { isPoolWaitTimeout } from '@referloop/database';
 import { PROBLEM_CONTENT_TYPE, problem, toProblem } from './problem';
+
+const LOG_CONTEXT = 'ProblemFilter';
 
 /** The one place where errors become HTTP answers: problem+json for everything. */
 @Catch()
 export class ProblemFilter implements ExceptionFilter {
-  private readonly logger = new Logger('ProblemFilter');
-
   catch(exception: unknown, host: ArgumentsHost): void {
     const http = host.switchToHttp();
-    sendProblem(http.getRequest<FastifyRequest>(), http.getResponse<FastifyReply>(), exception, this.logger);
+    sendProblem(http.getRequest<FastifyRequest>(), http.getResponse<FastifyReply>(), exception);
   }
 }
 
-export function sendProblem(
-  request: FastifyRequest,
-  reply: FastifyReply,
-  exception: unknown,
-  logger: Pick<Logger, 'error' | 'warn'>,
-): void {
+/** Answers `exception` as problem+json; a server-side failure is logged on the request's logger (its id bound). */
+export function sendProblem(request: FastifyRequest, reply: FastifyReply, exception: unknown): void {
   const body = toProblem(exception);
+  const log = () => new PinoNestLogger(request.log);
   // A saturated pool is not a bug: one line per refused request, no stack.
-  if (isPoolWaitTimeout(exception)) logger.warn(`503 not_ready: ${(exception as Error).message}`);
+  if (isPoolWaitTimeout(exception)) log().warn(`503 not_ready: ${(exception as Error).message}`, LOG_CONTEXT);
   // Through the error serializer (type, code, message, stack): never a driver's parameters or detail.
   else if (body.status >= 500)
-    logger.error(exception instanceof Error ? exception : `a non-Error was thrown (${typeof exception})`);
+    log().error(exception instanceof Error ? exception : `a non-Error was thrown (${typeof exception})`, undefined, LOG_CONTEXT);
   body.instance = request.url.split('?')[0];
   body.requestId = String(request.id);
   const retryAfter = RETRY_AFTER_SECONDS[body.code];

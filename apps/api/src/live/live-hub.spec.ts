@@ -24,6 +24,7 @@ const principal = (overrides: Partial<Principal>): Principal => ({
   role: 'physical_therapist',
   isAdmin: false,
   sessionId: '00000000-0000-4000-8000-0000000000ee',
+  client: { requestId: 'request-1' },
   ...overrides,
 });
 

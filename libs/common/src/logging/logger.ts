@@ -1,7 +1,6 @@
 import type { LoggerService } from '@nestjs/common';
 import pino, { type Logger, type LoggerOptions } from 'pino';
 import pretty from 'pino-pretty';
-import { RequestContext } from '../context/request-context';
 import { redactQueryStrings, redactQuoted, serializeError, serializeRequest, stackFrames } from './log-serializers';
 
 /**
@@ -63,18 +62,13 @@ const FRAMEWORK_BOOT_CONTEXTS = new Set(['InstanceLoader', 'RoutesResolver', 'Ro
 
 /**
  * Nest's LoggerService on top of pino, so framework and app lines share one JSON format.
- * Lines written during a request carry its id (Fastify's own request lines bind it already).
+ * Over a request's logger (`request.log`, which binds the request id) for lines about one request.
  * Nest's `Logger` passes `(message, ...params, context)`: an Error among them is logged as `err`
  * (through the error serializer), and a trace string by its frames only (its first line repeats
  * the error's message, which may quote a value).
  */
 export class PinoNestLogger implements LoggerService {
-  constructor(private readonly root: Logger) {}
-
-  private get logger(): Logger {
-    const requestId = RequestContext.requestId();
-    return requestId ? this.root.child({ reqId: requestId }) : this.root;
-  }
+  constructor(private readonly logger: Pick<Logger, LogLevel>) {}
 
   log(message: unknown, ...params: unknown[]): void {
     this.write('info', message, params);

@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
-import { Clock, RequestContext } from '@referloop/common';
+import { Clock, type Principal, type RequestClient } from '@referloop/common';
 import { queryRows, sql, type Sql } from '@referloop/database';
 import { DataSource, type EntityManager } from 'typeorm';
 
@@ -9,7 +9,14 @@ export const AUDIT_RESOURCES = ['patient', 'referral', 'attachment', 'consent', 
 export type AuditResource = (typeof AUDIT_RESOURCES)[number];
 export type AuditOutcome = 'success' | 'denied' | 'not_found';
 
+/**
+ * Who caused an audit event: the signed-in caller (actor, clinic and their request), the request's
+ * client alone before anyone is signed in, or `null` for the system (a timer).
+ */
+export type AuditActor = Principal | RequestClient | null;
+
 export interface AuditEntry {
+  by: AuditActor;
   action: string;
   resourceType: AuditResource;
   resourceId?: string | null;
@@ -21,7 +28,7 @@ export interface AuditEntry {
    * log; for a list read, with the ids of the page that concern it.
    */
   partyClinics?: PartyClinic[];
-  /** Who acted and for which clinic, when there is no signed-in caller yet (sign-in); else the caller. */
+  /** Who acted and for which clinic, when `by` is not a signed-in caller (sign-in); else the caller. */
   actorId?: string | null;
   clinicId?: string | null;
   /**
@@ -66,7 +73,7 @@ const insertWithParties = (values: unknown[], others: PartyClinic[]) =>
         FROM audit, jsonb_array_elements(${sql.param(JSON.stringify(others), 'jsonb')}) p`;
 
 /**
- * Appends audit events. Actor, clinic, IP and request id come from the request context.
+ * Appends audit events. Actor, clinic, IP and request id come from the entry's `by`.
  * Pass the transaction's manager so a change and its audit row commit together.
  */
 @Injectable()
@@ -77,7 +84,7 @@ export class AuditLog {
   ) {}
 
   async record(entry: AuditEntry, manager: EntityManager = this.db.manager): Promise<void> {
-    const own = RequestContext.current()?.principal?.clinicId;
+    const own = principalOf(entry.by)?.clinicId;
     const others = (entry.partyClinics ?? []).filter((party) => party.clinicId !== own);
     // Every read of a patient or a referral writes one: prepared once per connection.
     const values = this.values(entry);
@@ -104,18 +111,23 @@ export class AuditLog {
 
   /** The row's values in AUDIT_COLUMNS order. */
   private values(entry: AuditEntry): unknown[] {
-    const store = RequestContext.current();
+    const principal = principalOf(entry.by);
+    const client = principal ? principal.client : (entry.by as RequestClient | null);
     return [
-      entry.actorId !== undefined ? entry.actorId : (store?.principal?.userId ?? null),
-      entry.clinicId !== undefined ? entry.clinicId : (store?.principal?.clinicId ?? null),
+      entry.actorId !== undefined ? entry.actorId : (principal?.userId ?? null),
+      entry.clinicId !== undefined ? entry.clinicId : (principal?.clinicId ?? null),
       entry.action,
       entry.resourceType,
       entry.resourceId ?? null,
       entry.outcome ?? 'success',
-      store?.ip ?? null,
-      store?.requestId ?? null,
+      client?.ip ?? null,
+      client?.requestId ?? null,
       entry.details ?? null,
       entry.occurredAt ?? this.clock.now(),
     ];
   }
+}
+
+function principalOf(actor: AuditActor): Principal | undefined {
+  return actor !== null && 'userId' in actor ? actor : undefined;
 }

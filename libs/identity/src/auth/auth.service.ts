@@ -2,7 +2,7 @@ import { createSecretKey, type KeyObject, randomUUID, timingSafeEqual } from 'no
 import { Inject, Injectable } from '@nestjs/common';
 import { JwtService } from '@nestjs/jwt';
 import { InjectDataSource } from '@nestjs/typeorm';
-import { AppError, Clock, isUuid, type Principal, RequestContext, type Role } from '@referloop/common';
+import { AppError, Clock, isUuid, type Principal, type RequestClient, type Role } from '@referloop/common';
 import { APP_CONFIG, type AppConfig } from '@referloop/config';
 import { isUniqueViolation } from '@referloop/database';
 import { DataSource, type EntityManager } from 'typeorm';
@@ -11,7 +11,7 @@ import type { SessionEndReason } from '../entities/auth-session.entity';
 import type { RegisterClinicInput } from '../inputs';
 import { ClinicsStore } from '../store/clinics.store';
 import { InvitationsStore } from '../store/invitations.store';
-import { type SessionClient, type SessionSelection, SessionsStore } from '../store/sessions.store';
+import { type SessionSelection, SessionsStore } from '../store/sessions.store';
 import { type UserRow, UsersStore } from '../store/users.store';
 import { ClinicScope } from '../tenancy/clinic-scope';
 import { type ClinicView, clinicView, type UserView, userView } from '../views';
@@ -99,6 +99,7 @@ export class AuthService {
    * invite): when it throws, nothing is registered.
    */
   async registerClinic(
+    client: RequestClient,
     input: RegisterClinicInput,
     joined?: (tx: EntityManager, user: { id: string; clinicId: string; role: Role }) => Promise<void>,
   ): Promise<SignedIn & { clinic: ClinicView }> {
@@ -149,7 +150,7 @@ export class AuthService {
           now,
         );
         await joined?.(tx, { id: user.id, clinicId: clinic.id, role: user.role });
-        const tokens = await this.startSession(tx, user);
+        const tokens = await this.startSession(tx, user, client);
         return { clinic: clinicView(clinic), user: this.selfView(user), ...tokens };
       });
     } catch (error) {
@@ -162,11 +163,12 @@ export class AuthService {
    * Signs in. A deactivated account gets the same answer as a wrong password. Success and failure
    * are audited (with the account when the email is known, never the password).
    */
-  async login(email: string, password: string): Promise<SignedIn> {
+  async login(client: RequestClient, email: string, password: string): Promise<SignedIn> {
     const user = await this.users.accountByEmail(email);
     const valid = await this.hasher.verify(user?.passwordHash, password);
     if (!user || !valid || user.deactivatedAt) {
       await this.audit.record({
+        by: client,
         action: 'auth.login_failed',
         resourceType: 'user',
         resourceId: user?.id ?? null,
@@ -178,9 +180,9 @@ export class AuthService {
       throw unauthenticated('The email or password is not correct');
     }
     const tokens = await this.db.transaction(async (tx) => {
-      const started = await this.startSession(tx, user);
+      const started = await this.startSession(tx, user, client);
       await this.audit.record(
-        { action: 'auth.login', resourceType: 'user', resourceId: user.id, actorId: user.id, clinicId: user.clinicId },
+        { by: client, action: 'auth.login', resourceType: 'user', resourceId: user.id, actorId: user.id, clinicId: user.clinicId },
         tx,
       );
       return started;
@@ -192,7 +194,7 @@ export class AuthService {
    * Rotates a refresh token. Presenting a token that was already rotated is reuse: the whole
    * session (token family) is revoked, so a stolen token stops working for both parties.
    */
-  async refresh(refreshToken: string): Promise<SignedIn> {
+  async refresh(client: RequestClient, refreshToken: string): Promise<SignedIn> {
     const [tokenId, secret] = refreshToken.split('.');
     if (!tokenId || !secret || !/^[0-9a-f-]{36}$/.test(tokenId)) throw unauthenticated();
     const outcome = await this.db.transaction(async (tx): Promise<{ error: AppError } | { signedIn: SignedIn }> => {
@@ -209,7 +211,7 @@ export class AuthService {
         return { error: unauthenticated('The session has reached its maximum age; sign in again') };
       const user = await this.users.account(row.user_id, tx);
       if (!user || user.deactivatedAt) return { error: unauthenticated() };
-      await this.sessionsStore.rotated(tx, tokenId, row.session_id, now, requestClient());
+      await this.sessionsStore.rotated(tx, tokenId, row.session_id, now, client);
       const tokens = await this.issueTokens(tx, user, row.session_id, endsAt);
       return { signedIn: { user: this.selfView(user), ...tokens } };
     });
@@ -260,6 +262,7 @@ export class AuthService {
     const user = { id: principal.userId, passwordHash: await this.users.ownPasswordHash(ClinicScope.of(principal)) };
     if (!(await this.hasher.verify(user.passwordHash, currentPassword))) {
       await this.audit.record({
+        by: principal,
         action: 'auth.password_change_failed',
         resourceType: 'user',
         resourceId: user.id,
@@ -277,7 +280,7 @@ export class AuthService {
       await this.endSessions(tx, { userId: user.id, except: principal.sessionId }, 'password_changed');
       // A reset link asked for before the change must not undo it.
       await this.sessionsStore.useResets(tx, user.id, now);
-      await this.audit.record({ action: 'auth.password_changed', resourceType: 'user', resourceId: user.id }, tx);
+      await this.audit.record({ by: principal, action: 'auth.password_changed', resourceType: 'user', resourceId: user.id }, tx);
     });
   }
 
@@ -303,7 +306,7 @@ export class AuthService {
    * Sets a new password with a reset token and signs in. The token works once, for an hour; every
    * other open reset of the account is used up too, and every other session ends.
    */
-  async confirmPasswordReset(token: string, password: string): Promise<SignedIn> {
+  async confirmPasswordReset(client: RequestClient, token: string, password: string): Promise<SignedIn> {
     const passwordHash = await this.hasher.hash(password);
     return this.db.transaction(async (tx) => {
       const reset = await this.sessionsStore.lockReset(tx, sha256(token));
@@ -315,15 +318,22 @@ export class AuthService {
       await this.users.setPassword(tx, user.id, passwordHash, now);
       await this.endSessions(tx, { userId: user.id }, 'password_reset');
       await this.audit.record(
-        { action: 'auth.password_reset', resourceType: 'user', resourceId: user.id, actorId: user.id, clinicId: user.clinicId },
+        {
+          by: client,
+          action: 'auth.password_reset',
+          resourceType: 'user',
+          resourceId: user.id,
+          actorId: user.id,
+          clinicId: user.clinicId,
+        },
         tx,
       );
-      const tokens = await this.startSession(tx, user);
+      const tokens = await this.startSession(tx, user, client);
       return { user: this.selfView(user), ...tokens };
     });
   }
 
-  async acceptInvitation(token: string, password: string): Promise<SignedIn> {
+  async acceptInvitation(client: RequestClient, token: string, password: string): Promise<SignedIn> {
     const passwordHash = await this.hasher.hash(password);
     return this.db.transaction(async (tx) => {
       const invitation = await this.invitations.lockByTokenHash(tx, sha256(token));
@@ -341,7 +351,7 @@ export class AuthService {
       await this.invitations.markAccepted(tx, invitation.id, now);
       await this.users.setPassword(tx, invitation.userId, passwordHash, now, now);
       const user = (await this.users.account(invitation.userId, tx)) as UserRow;
-      const tokens = await this.startSession(tx, user);
+      const tokens = await this.startSession(tx, user, client);
       return { user: this.selfView(user), ...tokens };
     });
   }
@@ -351,10 +361,10 @@ export class AuthService {
    * deactivation and the session's maximum age take effect at once, not at token expiry).
    * One primary-key query.
    */
-  async authenticate(accessToken: string): Promise<Principal> {
+  async authenticate(accessToken: string, client: RequestClient): Promise<Principal> {
     const claims = sessionClaims(verifyAccessToken(accessToken, this.accessTokenCheck));
     if (!claims) throw unauthenticated('The access token is missing, invalid or expired');
-    return this.sessionPrincipal(claims.sub, claims.sid);
+    return this.sessionPrincipal(claims.sub, claims.sid, client);
   }
 
   /**
@@ -380,14 +390,14 @@ export class AuthService {
   }
 
   /** Like `authenticate`, for a stream token (the web app's `GET /events` cookie). */
-  async authenticateStream(streamToken: string): Promise<Principal> {
+  async authenticateStream(streamToken: string, client: RequestClient): Promise<Principal> {
     const claims = sessionClaims(verifyAccessToken(streamToken, this.streamTokenCheck, this.clock.now().getTime()));
     if (!claims) throw unauthenticated('The session cookie is invalid or expired');
-    return this.sessionPrincipal(claims.sub, claims.sid);
+    return this.sessionPrincipal(claims.sub, claims.sid, client);
   }
 
   /** The caller of a live session; 401 when it has ended. */
-  private async sessionPrincipal(userId: string, sessionId: string): Promise<Principal> {
+  private async sessionPrincipal(userId: string, sessionId: string, client: RequestClient): Promise<Principal> {
     // Every authenticated request runs it (a prepared statement, one round trip).
     const row = await this.sessionsStore.authenticate(
       sessionId,
@@ -396,13 +406,13 @@ export class AuthService {
     );
     if (!row) throw unauthenticated('The session has ended');
     // Role and admin rights are read per request: granting or removing them takes effect at once.
-    return { userId, clinicId: row.clinic_id, role: row.role, isAdmin: row.is_admin, sessionId };
+    return { userId, clinicId: row.clinic_id, role: row.role, isAdmin: row.is_admin, sessionId, client };
   }
 
   /** A new session for `user`, started now from the request's client (address, user agent). */
-  private async startSession(tx: EntityManager, user: UserRow): Promise<TokenPair> {
+  private async startSession(tx: EntityManager, user: UserRow, client: RequestClient): Promise<TokenPair> {
     const now = this.clock.now();
-    const sessionId = await this.sessionsStore.start(tx, user.id, now, requestClient());
+    const sessionId = await this.sessionsStore.start(tx, user.id, now, client);
     return this.issueTokens(tx, user, sessionId, this.sessionEnd(now));
   }
 
@@ -436,12 +446,6 @@ export class AuthService {
   private selfView(user: UserRow): UserView {
     return userView(user, { now: this.clock.now(), withEmail: true });
   }
-}
-
-/** The request's client (address, user agent), recorded on a session. */
-function requestClient(): SessionClient {
-  const client = RequestContext.current();
-  return { ip: client?.ip ?? null, userAgent: client?.userAgent ?? null };
 }
 
 function sameHash(a: string, b: string): boolean {

@@ -55,7 +55,7 @@ describe('LiveSessions', () => {
   const since = (p: Process) => new Date(p.clock.at - 3_600_000);
   /** A new session of the admin, with each process's memory holding it. */
   const rememberedSession = async () => {
-    const sessionId = await a.sessions.start(a.source.manager, adminId, new Date(), { ip: null, userAgent: null });
+    const sessionId = await a.sessions.start(a.source.manager, adminId, new Date(), { requestId: 'int-spec' });
     for (const p of [a, b]) {
       await until(
         async () => (await p.sessions.authenticate(sessionId, adminId, since(p))) !== null && p.live.listening,

@@ -156,7 +156,7 @@ export class PractitionersService {
       const updated = await this.users.updateOwn(scope, id, { deactivatedAt: now }, now, tx);
       if (!updated) throw notFound();
       await this.sessions.end(tx, { userId: id }, 'deactivated', now);
-      await this.audit.record({ action: 'practitioner.deactivate', resourceType: 'user', resourceId: id }, tx);
+      await this.audit.record({ by: principal, action: 'practitioner.deactivate', resourceType: 'user', resourceId: id }, tx);
       return userView(updated, { now, withEmail: true });
     });
   }
@@ -172,7 +172,7 @@ export class PractitionersService {
       const now = this.clock.now();
       const updated = await this.users.updateOwn(scope, id, { deactivatedAt: null }, now, tx);
       if (!updated) throw notFound();
-      await this.audit.record({ action: 'practitioner.reactivate', resourceType: 'user', resourceId: id }, tx);
+      await this.audit.record({ by: principal, action: 'practitioner.reactivate', resourceType: 'user', resourceId: id }, tx);
       return userView(updated, { now, withEmail: true });
     });
   }

@@ -102,7 +102,7 @@ describe('identity stores', () => {
   });
 
   it('prepares the hot reads: the session check and the practitioner profile', async () => {
-    const sessionId = await sessions.start(source.manager, alpha.pt.id, now, { ip: null, userAgent: null });
+    const sessionId = await sessions.start(source.manager, alpha.pt.id, now, { requestId: 'int-spec' });
     const live = await sessions.authenticate(sessionId, alpha.pt.id, new Date(now.getTime() - 60_000));
     expect(live).toEqual({ clinic_id: alpha.clinicId, role: 'physical_therapist', is_admin: false });
     await users.visiblePractitioner(scopeOf(beta.admin), alpha.pt.id, today);

@@ -1,4 +1,5 @@
 import { Injectable } from '@nestjs/common';
+import type { RequestClient } from '@referloop/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { outboxInsert, queryRows, sql } from '@referloop/database';
 import { DataSource, type EntityManager } from 'typeorm';
@@ -27,12 +28,6 @@ export interface SessionRow {
 
 /** Which sessions to end: one, or every one of a user (but `except`). */
 export type SessionSelection = { sessionId: string } | { userId: string; except?: string };
-
-/** The request's client, recorded on a session. */
-export interface SessionClient {
-  ip: string | null;
-  userAgent: string | null;
-}
 
 /**
  * The auth guard's check (every authenticated request runs it: prepared once per connection):
@@ -71,11 +66,11 @@ export class SessionsStore {
   }
 
   /** A new session started `now` from `client`. */
-  async start(manager: EntityManager, userId: string, now: Date, client: SessionClient): Promise<string> {
+  async start(manager: EntityManager, userId: string, now: Date, client: RequestClient): Promise<string> {
     const [session] = await queryRows<{ id: string }>(
       manager,
       sql`INSERT INTO auth_sessions (user_id, created_at, last_used_at, ip, user_agent)
-          VALUES (${sql.param(userId, 'uuid')}, ${sql.param(now, 'timestamptz')}, ${sql.param(now, 'timestamptz')}, ${client.ip}, ${client.userAgent})
+          VALUES (${sql.param(userId, 'uuid')}, ${sql.param(now, 'timestamptz')}, ${sql.param(now, 'timestamptz')}, ${client.ip ?? null}, ${client.userAgent ?? null})
           RETURNING id`,
     );
     return session.id;
@@ -104,15 +99,15 @@ export class SessionsStore {
   }
 
   /** Rotation: the token is used up and its session was used now from `client`. */
-  async rotated(manager: EntityManager, tokenId: string, sessionId: string, now: Date, client: SessionClient): Promise<void> {
+  async rotated(manager: EntityManager, tokenId: string, sessionId: string, now: Date, client: RequestClient): Promise<void> {
     await queryRows(
       manager,
       sql`UPDATE refresh_tokens SET used_at = ${sql.param(now, 'timestamptz')} WHERE id = ${sql.param(tokenId, 'uuid')}`,
     );
     await queryRows(
       manager,
-      sql`UPDATE auth_sessions SET last_used_at = ${sql.param(now, 'timestamptz')}, ip = coalesce(${client.ip}, ip),
-                 user_agent = coalesce(${client.userAgent}, user_agent)
+      sql`UPDATE auth_sessions SET last_used_at = ${sql.param(now, 'timestamptz')}, ip = coalesce(${client.ip ?? null}, ip),
+                 user_agent = coalesce(${client.userAgent ?? null}, user_agent)
            WHERE id = ${sql.param(sessionId, 'uuid')}`,
     );
   }

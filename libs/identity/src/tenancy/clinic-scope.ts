@@ -1,4 +1,4 @@
-import { isClinicAdmin, type Principal, RequestContext } from '@referloop/common';
+import { isClinicAdmin, type Principal } from '@referloop/common';
 import { sql, type Sql } from '@referloop/database';
 
 /**
@@ -17,11 +17,6 @@ export class ClinicScope {
 
   static of(principal: Pick<Principal, 'clinicId' | 'userId' | 'isAdmin'>): ClinicScope {
     return new ClinicScope(principal.clinicId, principal.userId, isClinicAdmin(principal));
-  }
-
-  /** The signed-in caller's scope (throws outside an authenticated request). */
-  static current(): ClinicScope {
-    return ClinicScope.of(RequestContext.principal());
   }
 
   /** `<column> = <caller's clinic>`, for a WHERE clause: `sql\`… WHERE ${scope.owns(sql\`p.clinic_id\`)}\``. */

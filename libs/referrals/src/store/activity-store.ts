@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
+import type { Principal } from '@referloop/common';
 import { outboxInsert, queryRows, sql, type Sql } from '@referloop/database';
 import { AuditLog, type ClinicScope } from '@referloop/identity';
 import { DataSource, type EntityManager } from 'typeorm';
@@ -95,7 +96,7 @@ export class ReferralActivityStore {
     manager: EntityManager,
     referralId: string,
     status: ReferralStatus,
-    actorId: string,
+    author: Principal,
     body: string,
     now: Date,
   ): Promise<MessageRow | undefined> {
@@ -106,11 +107,11 @@ export class ReferralActivityStore {
       ),
       event AS (
         INSERT INTO referral_events (referral_id, type, from_status, to_status, actor_id, note)
-        SELECT id, 'message', status, status, ${sql.param(actorId, 'uuid')}, ${sql.param(body, 'text')} FROM changed
+        SELECT id, 'message', status, status, ${sql.param(author.userId, 'uuid')}, ${sql.param(body, 'text')} FROM changed
         RETURNING *
       ),
-      outbox AS (${outboxOfEvent('referral.message', status, actorId)}),
-      audit AS (${this.audit.insert({ action: 'referral.message', resourceType: 'referral' }, sql`changed`, sql`id`, now)})
+      outbox AS (${outboxOfEvent('referral.message', status, author.userId)}),
+      audit AS (${this.audit.insert({ by: author, action: 'referral.message', resourceType: 'referral' }, sql`changed`, sql`id`, now)})
       SELECT id, referral_id AS "referralId", actor_id AS "actorId", note, occurred_at::text AS "occurredAt" FROM event`,
       PREPARED,
     );
