@@ -1,6 +1,6 @@
 import { createSecretKey, randomBytes } from 'node:crypto';
 import { sign, type SignOptions } from 'jsonwebtoken';
-import { signToken, verifyAccessToken } from './access-token';
+import { signToken, TokenVerifier, verifyAccessToken } from './access-token';
 
 const secret = randomBytes(32).toString('hex');
 const check = { key: createSecretKey(Buffer.from(secret)), issuer: 'referloop', audience: 'referloop-api' };
@@ -50,6 +50,41 @@ describe('verifyAccessToken', () => {
     ['whose payload is not an object', () => sign('[1]', secret, { algorithm: 'HS256', header: { alg: 'HS256', typ: 'JWT' } })],
   ])('refuses a token %s', (_label, make) => {
     expect(verifyAccessToken(make(), check)).toBeUndefined();
+  });
+});
+
+describe('TokenVerifier', () => {
+  it('accepts a token again only while it is current', () => {
+    const verifier = new TokenVerifier(check);
+    const token = signed({ exp: nowSeconds() + 60 });
+    expect(verifier.verify(token)).toMatchObject(claims);
+    // The second answer is the remembered one; the time is still checked.
+    expect(verifier.verify(token)).toMatchObject(claims);
+    expect(verifier.verify(token, Date.now() + 61_000)).toBeUndefined();
+    const later = signed({ exp: nowSeconds() + 300, nbf: nowSeconds() + 60 });
+    expect(verifier.verify(later, Date.now() + 120_000)).toMatchObject(claims);
+    expect(verifier.verify(later)).toBeUndefined();
+  });
+
+  it('never remembers a token it refused, nor trusts one that differs from a remembered one', () => {
+    const verifier = new TokenVerifier(check);
+    const token = issued();
+    expect(verifier.verify(token)).toBeDefined();
+    const [header, , signature] = token.split('.');
+    const tampered = `${header}.${b64({ ...claims, cid: 'clinic-2', iss: 'referloop', aud: 'referloop-api', exp: nowSeconds() + 300 })}.${signature}`;
+    expect(verifier.verify(tampered)).toBeUndefined();
+    expect(verifier.verify(`${token}A`)).toBeUndefined();
+    const foreign = issued({}, randomBytes(32).toString('hex'));
+    expect(verifier.verify(foreign)).toBeUndefined();
+    expect(verifier.verify(foreign)).toBeUndefined();
+  });
+
+  it('stays within its capacity', () => {
+    const verifier = new TokenVerifier(check, 2);
+    const tokens = [1, 2, 3].map((n) => signed({ jti: `t${n}`, exp: nowSeconds() + 60 }));
+    for (const token of tokens) expect(verifier.verify(token)).toBeDefined();
+    expect((verifier as unknown as { accepted: Map<string, unknown> }).accepted.size).toBeLessThanOrEqual(2);
+    for (const token of tokens) expect(verifier.verify(token)).toBeDefined();
   });
 });
 

@@ -15,7 +15,7 @@ import { type SessionSelection, SessionsStore } from '../store/sessions.store';
 import { type UserRow, UsersStore } from '../store/users.store';
 import { ClinicScope } from '../tenancy/clinic-scope';
 import { type ClinicView, clinicView, type UserView, userView } from '../views';
-import { type AccessTokenCheck, signToken, verifyAccessToken } from './access-token';
+import { signToken, TokenVerifier } from './access-token';
 import { PasswordHasher } from './password-hasher';
 import { derivedKey, newSecretToken, passwordResetToken, sha256 } from './secret-token';
 
@@ -69,9 +69,9 @@ export class AuthService {
    * to parse it as a public key on every call.
    */
   private readonly jwtKey: KeyObject;
-  private readonly accessTokenCheck: AccessTokenCheck;
+  private readonly accessTokens: TokenVerifier;
   /** Stream tokens are signed with their own derived key, so none can pass as an access token (nor the reverse). */
-  private readonly streamTokenCheck: AccessTokenCheck;
+  private readonly streamTokens: TokenVerifier;
 
   constructor(
     @InjectDataSource() private readonly db: DataSource,
@@ -86,12 +86,12 @@ export class AuthService {
     private readonly invitations: InvitationsStore,
   ) {
     this.jwtKey = createSecretKey(Buffer.from(config.jwt.secret));
-    this.accessTokenCheck = { key: this.jwtKey, issuer: ISSUER, audience: AUDIENCE };
-    this.streamTokenCheck = {
+    this.accessTokens = new TokenVerifier({ key: this.jwtKey, issuer: ISSUER, audience: AUDIENCE });
+    this.streamTokens = new TokenVerifier({
       key: createSecretKey(derivedKey(config.jwt.secret, 'stream token v1')),
       issuer: ISSUER,
       audience: STREAM_AUDIENCE,
-    };
+    });
   }
 
   /**
@@ -182,7 +182,14 @@ export class AuthService {
     const tokens = await this.db.transaction(async (tx) => {
       const started = await this.startSession(tx, user, client);
       await this.audit.record(
-        { by: client, action: 'auth.login', resourceType: 'user', resourceId: user.id, actorId: user.id, clinicId: user.clinicId },
+        {
+          by: client,
+          action: 'auth.login',
+          resourceType: 'user',
+          resourceId: user.id,
+          actorId: user.id,
+          clinicId: user.clinicId,
+        },
         tx,
       );
       return started;
@@ -362,7 +369,7 @@ export class AuthService {
    * One primary-key query.
    */
   async authenticate(accessToken: string, client: RequestClient): Promise<Principal> {
-    const claims = sessionClaims(verifyAccessToken(accessToken, this.accessTokenCheck));
+    const claims = sessionClaims(this.accessTokens.verify(accessToken));
     if (!claims) throw unauthenticated('The access token is missing, invalid or expired');
     return this.sessionPrincipal(claims.sub, claims.sid, client);
   }
@@ -373,7 +380,7 @@ export class AuthService {
    * checked on every use, so it ends with the session).
    */
   streamToken(accessToken: string): string {
-    const claims = sessionClaims(verifyAccessToken(accessToken, this.accessTokenCheck));
+    const claims = sessionClaims(this.accessTokens.verify(accessToken));
     if (!claims) throw new Error('streamToken needs a valid access token');
     const now = Math.floor(this.clock.now().getTime() / 1000);
     return signToken(
@@ -385,13 +392,13 @@ export class AuthService {
         iat: now,
         exp: now + this.config.jwt.refreshTtlSeconds,
       },
-      this.streamTokenCheck.key,
+      this.streamTokens.check.key,
     );
   }
 
   /** Like `authenticate`, for a stream token (the web app's `GET /events` cookie). */
   async authenticateStream(streamToken: string, client: RequestClient): Promise<Principal> {
-    const claims = sessionClaims(verifyAccessToken(streamToken, this.streamTokenCheck, this.clock.now().getTime()));
+    const claims = sessionClaims(this.streamTokens.verify(streamToken, this.clock.now().getTime()));
     if (!claims) throw unauthenticated('The session cookie is invalid or expired');
     return this.sessionPrincipal(claims.sub, claims.sid, client);
   }
@@ -458,6 +465,6 @@ function sameHash(a: string, b: string): boolean {
  * The user and session a verified token names, when both are ids: a token signed with our key but
  * naming something else (a key leaked, or tokens of another build) is refused, not sent to a query.
  */
-function sessionClaims(claims: Record<string, unknown> | undefined): { sub: string; sid: string } | undefined {
+function sessionClaims(claims: Readonly<Record<string, unknown>> | undefined): { sub: string; sid: string } | undefined {
   return claims && isUuid(claims.sub) && isUuid(claims.sid) ? { sub: claims.sub, sid: claims.sid } : undefined;
 }
