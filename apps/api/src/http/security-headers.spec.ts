@@ -1,10 +1,13 @@
-import { cspProfileFor, securityHeaders } from './security-headers';
+import { headerProfileFor, securityHeaders } from './security-headers';
 
-describe('cspProfileFor', () => {
+describe('headerProfileFor', () => {
   it.each([
     ['/', 'strict'],
     ['/admin/practitioners', 'strict'],
-    ['/api/v1/referrals?status=sent', 'strict'],
+    ['/api/v1/referrals?status=sent', 'api'],
+    ['/api/v1/nothing-here', 'api'],
+    ['/health/live', 'api'],
+    ['/api/v1x', 'strict'],
     ['/api/docs-json', 'strict'],
     ['/api/docsx', 'strict'],
     ['/admin/queuesx', 'strict'],
@@ -15,7 +18,7 @@ describe('cspProfileFor', () => {
     ['/admin/queues', 'bundled-tool'],
     ['/admin/queues/api/queues?page=1', 'bundled-tool'],
   ])('%s → %s', (url, profile) => {
-    expect(cspProfileFor(url)).toBe(profile);
+    expect(headerProfileFor(url, '/api/v1/')).toBe(profile);
   });
 });
 
@@ -27,6 +30,21 @@ describe('securityHeaders', () => {
     expect(tool).toContain("script-src 'self';");
     expect(tool).toContain("style-src 'self' 'unsafe-inline'");
     expect(tool.match(/unsafe-inline/g)).toHaveLength(1);
+  });
+
+  it('lets an API answer load nothing and be framed by nobody, and no one keep it', () => {
+    const api = securityHeaders(true, 'api');
+    expect(api['content-security-policy'].split(';')).toEqual(
+      expect.arrayContaining(["default-src 'none'", "frame-ancestors 'none'", "form-action 'self'"]),
+    );
+    expect(api).toMatchObject({
+      'cache-control': 'no-store',
+      'x-content-type-options': 'nosniff',
+      'x-frame-options': 'DENY',
+      'cross-origin-resource-policy': 'same-origin',
+      'referrer-policy': 'no-referrer',
+    });
+    expect(api['strict-transport-security']).toContain('max-age=');
   });
 
   it('upgrades insecure requests only when served over https', () => {
