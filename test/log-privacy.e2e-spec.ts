@@ -176,7 +176,9 @@ describe('what the API and the worker log', () => {
     // Each is written on its request's logger: the id the client was answered with finds the line.
     const failed = [duplicate, badType, registration].map((res) => (res.body as { requestId: string }).requestId);
     expect(errors.map((l) => l.reqId)).toEqual(expect.arrayContaining(failed));
-    expect(errors.filter((l) => failed.includes(l.reqId as string)).map((l) => l.context)).toEqual(Array(3).fill('ProblemFilter'));
+    expect(errors.filter((l) => failed.includes(l.reqId as string)).map((l) => l.context)).toEqual(
+      Array(3).fill('ProblemFilter'),
+    );
     // The message stays useful: PostgreSQL's names are kept, the values it quotes are not.
     expect(errors.map((l) => (l.err as { message: string }).message)).toEqual(
       expect.arrayContaining([

@@ -51,7 +51,12 @@ export class OverdueReferralsService {
     });
     const page = rows.slice(0, limit);
     const last = page[page.length - 1];
-    await this.audit.record({ by: principal, action: 'referral.list_overdue', resourceType: 'referral', details: { count: page.length } });
+    await this.audit.record({
+      by: principal,
+      action: 'referral.list_overdue',
+      resourceType: 'referral',
+      details: { count: page.length },
+    });
     return {
       items: page.map((row) =>
         view(row, principal.clinicId, row.priority === 'urgent' ? urgentEscalateAfterMs : escalateAfterMs),

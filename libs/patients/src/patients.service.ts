@@ -125,7 +125,10 @@ export class PatientsService {
       );
       const scopes = [...new Map((input.consents ?? []).map((c) => [c.scope, c])).values()];
       for (const consent of scopes) await this.grant(scope, manager, patient.id, consent, now);
-      await this.audit.record({ by: principal, action: 'patient.create', resourceType: 'patient', resourceId: patient.id }, manager);
+      await this.audit.record(
+        { by: principal, action: 'patient.create', resourceType: 'patient', resourceId: patient.id },
+        manager,
+      );
       return this.view(scope, patient, manager);
     };
     return tx ? write(tx) : this.db.transaction(write);
@@ -182,7 +185,13 @@ export class PatientsService {
         : await this.patients.get(scope, id, tx);
       if (!patient) throw patientNotFound();
       await this.audit.record(
-        { by: principal, action: 'patient.update', resourceType: 'patient', resourceId: id, details: { fields: Object.keys(changes) } },
+        {
+          by: principal,
+          action: 'patient.update',
+          resourceType: 'patient',
+          resourceId: id,
+          details: { fields: Object.keys(changes) },
+        },
         tx,
       );
       return this.view(scope, patient, tx);
@@ -198,7 +207,13 @@ export class PatientsService {
       if (!(await this.patients.get(scope, patientId, tx))) throw patientNotFound();
       const consent = await this.grant(scope, tx, patientId, input, now);
       await this.audit.record(
-        { by: principal, action: 'consent.grant', resourceType: 'patient', resourceId: patientId, details: { scope: input.scope } },
+        {
+          by: principal,
+          action: 'consent.grant',
+          resourceType: 'patient',
+          resourceId: patientId,
+          details: { scope: input.scope },
+        },
         tx,
       );
       return consentView(consent);
@@ -215,7 +230,13 @@ export class PatientsService {
       const revoked = await this.patients.revoke(scope, tx, consentId, this.clock.now());
       if (!revoked) throw new AppError('not_found', 'The consent was not found');
       await this.audit.record(
-        { by: principal, action: 'consent.revoke', resourceType: 'patient', resourceId: patientId, details: { scope: consent.scope } },
+        {
+          by: principal,
+          action: 'consent.revoke',
+          resourceType: 'patient',
+          resourceId: patientId,
+          details: { scope: consent.scope },
+        },
         tx,
       );
       return consentView(revoked);

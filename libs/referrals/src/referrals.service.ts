@@ -435,7 +435,12 @@ export class ReferralsService {
     const limit = query.limit ?? DEFAULT_PAGE_SIZE;
     const rows = await this.store.unowned(ClinicScope.of(principal), decodeTimestampKeyset(query.cursor), limit);
     const page = rows.slice(0, limit);
-    await this.audit.record({ by: principal, action: 'referral.list_unowned', resourceType: 'referral', details: { count: page.length } });
+    await this.audit.record({
+      by: principal,
+      action: 'referral.list_unowned',
+      resourceType: 'referral',
+      details: { count: page.length },
+    });
     const last = page[page.length - 1];
     return {
       items: page.map((r) => referralView(r, principal, this.inviteLink)),

@@ -36,6 +36,6 @@ export function requestClientOf(request: FastifyRequest): RequestClient {
 }
 
 /** The request's client: `@CurrentClient() client: RequestClient`. */
-export const CurrentClient = createParamDecorator(
-  (_data: unknown, ctx: ExecutionContext): RequestClient => requestClientOf(ctx.switchToHttp().getRequest<FastifyRequest>()),
+export const CurrentClient = createParamDecorator((_data: unknown, ctx: ExecutionContext): RequestClient =>
+  requestClientOf(ctx.switchToHttp().getRequest<FastifyRequest>()),
 );

@@ -65,7 +65,8 @@ export class UnsubscribeController {
     @CurrentClient() client: RequestClient,
     @Res({ passthrough: true }) reply: FastifyReply,
   ): Promise<string> {
-    if (!(await this.patients.unsubscribe(client, this.consentOf(token)))) throw new AppError('not_found', 'The link is not valid');
+    if (!(await this.patients.unsubscribe(client, this.consentOf(token))))
+      throw new AppError('not_found', 'The link is not valid');
     void reply.type('text/html; charset=utf-8').header('cache-control', 'no-store');
     return page('You are unsubscribed', '<p>You will no longer receive emails about your referral.</p>');
   }

@@ -89,7 +89,13 @@ export class DraftsService {
     const parties = facts ? partiesOf(principal, facts) : [];
     if (!facts || parties.length === 0) {
       // The recipient side of an unsent draft, and everyone else, see nothing of it.
-      await this.audit.record({ by: principal, action: 'referral.update', resourceType: 'referral', resourceId: id, outcome: 'not_found' });
+      await this.audit.record({
+        by: principal,
+        action: 'referral.update',
+        resourceType: 'referral',
+        resourceId: id,
+        outcome: 'not_found',
+      });
       throw notFound();
     }
     if (expected !== facts.version) throw staleVersion(facts);

@@ -56,7 +56,13 @@ export class ReferralLettersService {
         allowedActions: allowedActions(base.status, partiesOf(principal, base)),
       });
     }
-    await this.audit.record({ by: principal, action, resourceType: 'referral', resourceId: id, partyClinics: partyClinicsOf(base) });
+    await this.audit.record({
+      by: principal,
+      action,
+      resourceType: 'referral',
+      resourceId: id,
+      partyClinics: partyClinicsOf(base),
+    });
     return { ...row, generatedAt: this.clock.now() };
   }
 }
