@@ -108,6 +108,36 @@ describe('notifications', () => {
     expect(read.body.readAt).not.toBeNull();
   });
 
+  it('marks your notifications about a referral read when you mark the referral read, and nobody else’s', async () => {
+    const patient = await createPatient(t.http, lmt);
+    const opened = await actOk(t.http, lmt, await createReferral(t.http, lmt, injuryReferralBody(patient.id, pt.id)), 'send');
+    const other = await actOk(t.http, lmt, await createReferral(t.http, lmt, injuryReferralBody(patient.id, pt.id)), 'send');
+    const unreadAbout = async (user: SignedInUser, referralId: string) =>
+      (await inbox(user, { unread: 'true', limit: '100' })).items.filter(
+        (n: { referralId: string }) => n.referralId === referralId,
+      );
+    await eventually(async () => ((await unreadAbout(pt, opened.id)).length > 0 ? true : undefined), 'notification of the first');
+    await eventually(async () => ((await unreadAbout(pt, other.id)).length > 0 ? true : undefined), 'notification of the second');
+    // The sender is told of the acceptance: their notification must stay unread when the recipient reads.
+    await actOk(t.http, pt, opened, 'accept');
+    await eventually(
+      async () => ((await unreadAbout(lmt, opened.id)).length > 0 ? true : undefined),
+      'the sender’s notification',
+    );
+
+    // Someone who may not see the referral changes nothing and learns nothing.
+    const outsider = await addPractitioner(t.http, massage, 'physical_therapist');
+    await t.http.post(`/api/v1/referrals/${opened.id}/read`).set(outsider.auth).expect(404);
+    expect(await unreadAbout(pt, opened.id)).not.toHaveLength(0);
+
+    await t.http.post(`/api/v1/referrals/${opened.id}/read`).set(pt.auth).expect(204);
+    expect(await unreadAbout(pt, opened.id)).toEqual([]);
+    const read = (await inbox(pt, { limit: '100' })).items.filter((n: { referralId: string }) => n.referralId === opened.id);
+    expect(read.every((n: { readAt: string | null }) => n.readAt !== null)).toBe(true);
+    expect(await unreadAbout(pt, other.id)).not.toHaveLength(0);
+    expect(await unreadAbout(lmt, opened.id)).not.toHaveLength(0);
+  });
+
   it('tells the sender when the referral is accepted, and respects an email opt-out', async () => {
     await t.http.put('/api/v1/me/notification-preferences').set(lmt.auth).send({ email: false }).expect(200);
     const prefs = await t.http.get('/api/v1/me/notification-preferences').set(lmt.auth).expect(200);

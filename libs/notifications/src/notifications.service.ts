@@ -95,6 +95,14 @@ export class NotificationsService {
     return notificationView(row);
   }
 
+  /**
+   * Marks the caller's notifications about a referral read: they have opened it, so its news is
+   * no longer news. Only their own rows are touched; the caller checks that the referral is visible.
+   */
+  async markReferralRead(principal: Principal, referralId: string): Promise<void> {
+    await this.store.markReferralRead(ClinicScope.of(principal), referralId, this.clock.now());
+  }
+
   async preferences(principal: Principal): Promise<PreferencesView> {
     const email = await this.store.emailEnabled(ClinicScope.of(principal));
     return {

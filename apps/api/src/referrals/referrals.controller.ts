@@ -13,6 +13,7 @@ import {
   ReferralsService,
   type ReferralView,
 } from '@referloop/referrals';
+import { NotificationsService } from '@referloop/notifications';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { CurrentPrincipal } from '../auth/auth.decorators';
 import { MultipartBody } from '../http/declared-input.guard';
@@ -69,6 +70,7 @@ export class ReferralsController {
     private readonly idempotency: IdempotencyStore,
     private readonly followUps: FollowUpService,
     private readonly drafts: DraftsService,
+    private readonly notifications: NotificationsService,
   ) {}
 
   /**
@@ -205,12 +207,17 @@ export class ReferralsController {
     );
   }
 
-  /** Marks the referral's messages and timeline events read for you: its `unreadCount` in the lists drops to 0. */
+  /**
+   * Marks the referral's messages and timeline events read for you: its `unreadCount` in the lists
+   * drops to 0, and your in-app notifications about it are marked read too.
+   */
   @Post(':id/read')
   @HttpCode(204)
   @ApiProblems('validation_failed', 'not_found')
   async markRead(@CurrentPrincipal() principal: Principal, @Param('id', uuidParam) id: string): Promise<void> {
+    // Visibility first: a referral the caller may not see is 404, and none of their rows change.
     await this.messages.markRead(principal, id);
+    await this.notifications.markReferralRead(principal, id);
   }
 
   /**

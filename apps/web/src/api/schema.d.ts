@@ -755,8 +755,9 @@ export interface paths {
     get?: never;
     put?: never;
     /**
-     * Marks the referral's messages and timeline events read for you: its `unreadCount` in the lists drops to 0.
-     * @description Marks the referral's messages and timeline events read for you: its `unreadCount` in the lists drops to 0.
+     * Marks the referral's messages and timeline events read for you: its `unreadCount` in the lists drops to 0, and your in-app notifications about it are marked read too.
+     * @description Marks the referral's messages and timeline events read for you: its `unreadCount` in the lists
+     *     drops to 0, and your in-app notifications about it are marked read too.
      */
     post: operations['ReferralsController_markRead'];
     delete?: never;

@@ -8,6 +8,7 @@ import { recipientParty } from '../lib/labels';
 import { useUser } from '../lib/session-hooks';
 import { Field } from './Field';
 import { Notice } from './Feedback';
+import { NOTIFICATIONS_CHANGED } from './NotificationBell';
 
 /** How often an open conversation looks for new messages from the other side. */
 const POLL_MS = 10_000;
@@ -31,8 +32,11 @@ async function loadAll(referralId: string): Promise<ReferralMessage[]> {
   return messages;
 }
 
-const markRead = (referralId: string) =>
-  call(api.POST('/api/v1/referrals/{id}/read', { params: { path: { id: referralId } } })).catch(() => undefined);
+/** Marks the referral read, and with it your notifications about it: the bell counts again. */
+const markRead = async (referralId: string) => {
+  await call(api.POST('/api/v1/referrals/{id}/read', { params: { path: { id: referralId } } })).catch(() => undefined);
+  window.dispatchEvent(new Event(NOTIFICATIONS_CHANGED));
+};
 
 /**
  * The conversation between the two sides of a sent referral: every message with its author and
