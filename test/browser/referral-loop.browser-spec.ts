@@ -203,6 +203,9 @@ describe('web app in the browser: both referral stories and the admin dashboard'
       await lmtPage.getByText('Referral sent to Priya Physio.').waitFor();
       storyAReferralId = lmtPage.url().split('/').pop()!;
       await shot(lmtPage, '03-referral-sent');
+      // On to other work: what the PT does next reaches the LMT through the bell (with the
+      // referral open, its news would be read as it arrives).
+      await lmtPage.goto('/');
     });
 
     await step('a-pt-treats', async () => {
@@ -285,11 +288,16 @@ describe('web app in the browser: both referral stories and the admin dashboard'
         }
       });
       await shot(lmtPage, '06-notifications');
+      const unreadBefore = Number(await lmtPage.getByTestId('unread-count').innerText());
 
-      // Opening the notification marks it read and leads to the referral.
+      // Opening the notification marks it read and leads to the referral; the referral open, the
+      // rest of its notifications are read too.
       await notifications.getByRole('button', { name: /Outcome reported/ }).click();
       await lmtPage.waitForURL(`**/referrals/${storyAReferralId}`);
       await status(lmtPage, 'outcome_sent');
+      await eventually(async () => {
+        expect(Number(await lmtPage.getByTestId('unread-count').innerText())).toBeLessThanOrEqual(unreadBefore - 4);
+      });
       await lmtPage.getByTestId('outcome').getByText('Full range of motion restored after 4 sessions').waitFor();
       await act(lmtPage, 'close');
       await status(lmtPage, 'closed');
