@@ -269,6 +269,18 @@ describe('web app in the browser: the seed story on two browsers at once, withou
 
       await ptPage.getByTestId('follow-up').getByRole('link', { name: 'Recommend maintenance massage' }).click();
       await ptPage.getByRole('heading', { level: 1, name: 'New maintenance-massage referral' }).waitFor();
+      // Had the link been double-clicked, the second click would land on the form it opened, under
+      // the same pointer: it ticks nothing there. A fresh click then works as ever.
+      const flag = ptPage.getByRole('group', { name: 'Red flags' }).getByRole('checkbox').first();
+      const at = (await flag.boundingBox())!;
+      await ptPage.mouse.move(at.x + at.width / 2, at.y + at.height / 2);
+      await ptPage.mouse.down({ clickCount: 2 });
+      await ptPage.mouse.up({ clickCount: 2 });
+      expect(await flag.isChecked()).toBe(false);
+      await flag.click();
+      expect(await flag.isChecked()).toBe(true);
+      await flag.click();
+      expect(await flag.isChecked()).toBe(false);
       // No re-typing: the same person, and the LMT who referred, chosen already.
       await ptPage.getByTestId('follow-up-patient').getByText('Jamie Rivera').waitFor();
       await ptPage.getByTestId('selected-recipient').getByText('Morgan Massage').waitFor();

@@ -47,11 +47,30 @@ export function setQuery(values: Record<string, string | undefined>): void {
 
 type LinkProps = Omit<AnchorHTMLAttributes<HTMLAnchorElement>, 'href'> & { to: string };
 
+/**
+ * The second click of a double click on a link lands on the page the first one opened, under the
+ * same pointer: a checkbox there (a red flag on the new-referral form) would be ticked by nobody's
+ * intent. After a link is followed, the clicks that continue its multi-click (`detail` 2, 3, …)
+ * are dropped; the next click that starts afresh (`detail` 1) ends the guard.
+ */
+function dropRestOfMultiClick(): void {
+  const guard = (event: globalThis.MouseEvent) => {
+    if (event.detail > 1) {
+      event.preventDefault();
+      event.stopPropagation();
+    } else {
+      window.removeEventListener('click', guard, true);
+    }
+  };
+  window.addEventListener('click', guard, true);
+}
+
 export function Link({ to, onClick, ...props }: LinkProps) {
   const handle = (event: MouseEvent<HTMLAnchorElement>) => {
     onClick?.(event);
     if (event.defaultPrevented || event.button !== 0 || event.metaKey || event.ctrlKey || event.shiftKey || event.altKey) return;
     event.preventDefault();
+    if (event.detail > 0) dropRestOfMultiClick();
     navigate(to);
   };
   return <a href={to} onClick={handle} {...props} />;
