@@ -358,6 +358,14 @@ describe('web app in the browser: both referral stories and the admin dashboard'
       await form.getByRole('button', { name: 'Send invitation' }).click();
       const link = await adminPage.getByLabel('Invitation link').inputValue();
       expect(link).toMatch(/\/accept-invitation#token=/);
+      // To hand over by message: the button puts the link on the clipboard.
+      await adminPage.context().grantPermissions(['clipboard-read', 'clipboard-write']);
+      await adminPage.getByRole('button', { name: 'Copy link' }).click();
+      await adminPage.getByText('Link copied.').waitFor();
+      const copied = await adminPage.evaluate(() =>
+        (globalThis as unknown as { navigator: { clipboard: { readText(): Promise<string> } } }).navigator.clipboard.readText(),
+      );
+      expect(copied).toBe(link);
       // Not a member until she joins: listed under the invitations, waiting.
       await adminPage.getByTestId('invitations-table').getByText('Maya Maintenance').waitFor();
       await shot(adminPage, '08-admin-practitioners-invited');

@@ -4,6 +4,7 @@ import { type ApiError, errorMessage } from '../api/problem';
 import type { Referral, ReferralAction, ReferralEvent } from '../api/types';
 import { ReferralAttachments } from '../components/Attachments';
 import { Conversation } from '../components/Conversation';
+import { CopyLink } from '../components/CopyLink';
 import { DraftPanel } from '../components/DraftPanel';
 import { ErrorPanel, Loading, Notice } from '../components/Feedback';
 import { NOTIFICATIONS_CHANGED } from '../components/NotificationBell';
@@ -436,12 +437,7 @@ function PendingInvite({ referral, onResent }: { referral: Referral; onResent: (
       <p>
         Waiting for {invite.fullName} to join <span className="muted">· {invite.email}</span>
       </p>
-      {invite.url && (
-        <>
-          <label htmlFor="invite-link">Join link to hand over</label>
-          <input id="invite-link" type="text" readOnly value={invite.url} onFocus={(e) => e.currentTarget.select()} />
-        </>
-      )}
+      {invite.url && <CopyLink id="invite-link" label="Join link to hand over" url={invite.url} />}
       <button type="button" className="secondary" disabled={busy} onClick={() => void resend()}>
         Resend invitation
       </button>

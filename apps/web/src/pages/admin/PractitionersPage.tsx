@@ -2,6 +2,7 @@ import { type FormEvent, useEffect, useRef, useState } from 'react';
 import { api, call } from '../../api/client';
 import { ApiError, errorMessage } from '../../api/problem';
 import type { Practitioner, PractitionerRole, Specialty, User } from '../../api/types';
+import { CopyLink } from '../../components/CopyLink';
 import { CheckboxGroup, Field } from '../../components/Field';
 import { ErrorPanel, Loading, Notice } from '../../components/Feedback';
 import { daysUntil, formatDate, formatDateTime, localDate } from '../../lib/format';
@@ -145,19 +146,7 @@ export function PractitionersPage({ user }: { user: User }) {
             Send them this link (valid until {formatDateTime(invitation.expiresAt)}); it is also emailed to them when email is set
             up. They choose a password there and can start at once. Any earlier link for them no longer works.
           </p>
-          <div className="copy-row">
-            <label htmlFor="invitation-url" className="visually-hidden">
-              Invitation link
-            </label>
-            <input id="invitation-url" readOnly value={invitation.url} onFocus={(e) => e.target.select()} />
-            <button
-              type="button"
-              className="button button-secondary"
-              onClick={() => void navigator.clipboard?.writeText(invitation.url)}
-            >
-              Copy link
-            </button>
-          </div>
+          <CopyLink id="invitation-url" label="Invitation link" url={invitation.url} hideLabel />
         </div>
       )}
 
