@@ -98,12 +98,26 @@ describe('rate limits shared by API replicas', () => {
   });
 
   it('lets sign-ins through (no 500) while the counter store is unreachable', async () => {
-    const broken = await startTestApp({ REDIS_URL: 'redis://127.0.0.1:1', AUTH_RATE_LIMIT_PER_MINUTE: '1' });
+    const broken = await startTestApp(
+      { REDIS_URL: 'redis://127.0.0.1:1', AUTH_RATE_LIMIT_PER_MINUTE: '1' },
+      { captureLogs: true },
+    );
     try {
       const clinic = await registerClinic(broken.http);
+      const ids: string[] = [];
       for (let i = 0; i < 3; i += 1) {
-        await broken.http.post('/api/v1/auth/login').send({ email: clinic.admin.email, password: PASSWORD }).expect(200);
+        const res = await broken.http
+          .post('/api/v1/auth/login')
+          .send({ email: clinic.admin.email, password: PASSWORD })
+          .expect(200);
+        ids.push(res.headers['x-request-id']);
       }
+      // Each let-through is said, on the request's own line (its id finds it).
+      const warnings = broken.logs
+        .map((line) => JSON.parse(line) as { reqId?: string; context?: string; msg: string })
+        .filter((line) => line.context === 'RateLimit');
+      expect(warnings.map((line) => line.reqId)).toEqual(expect.arrayContaining(ids));
+      expect(warnings[0].msg).toContain('request let through');
     } finally {
       await broken.close();
     }

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
-import { type CanActivate, type ExecutionContext, Inject, Injectable, Logger, UseGuards } from '@nestjs/common';
-import { AppError } from '@referloop/common';
+import { type CanActivate, type ExecutionContext, Inject, Injectable, UseGuards } from '@nestjs/common';
+import { AppError, PinoNestLogger } from '@referloop/common';
 import { APP_CONFIG, type AppConfig } from '@referloop/config';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { RateLimitStore } from '../http/rate-limit.store';
@@ -29,8 +29,6 @@ export function accountOf(body: unknown): string | undefined {
  */
 @Injectable()
 export class RateLimitGuard implements CanActivate {
-  private readonly logger = new Logger('RateLimit');
-
   constructor(
     private readonly store: RateLimitStore,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
@@ -49,7 +47,11 @@ export class RateLimitGuard implements CanActivate {
     try {
       windows = await Promise.all(keys.map((key) => this.store.hit(key, WINDOW_MS)));
     } catch (error) {
-      this.logger.warn(`rate-limit counters unavailable, request let through: ${(error as Error).message}`);
+      // On the request's logger: the line carries the request id.
+      new PinoNestLogger(request.log).warn(
+        `rate-limit counters unavailable, request let through: ${(error as Error).message}`,
+        'RateLimit',
+      );
       return true;
     }
     const over = windows.filter((w) => w.hits > this.config.authRateLimitPerMinute);
