@@ -93,15 +93,13 @@ export class NotificationStore {
     return row;
   }
 
-  /** Marks every unread notification of the caller about one referral read at `now`; answers how many. */
-  async markReferralRead(scope: ClinicScope, referralId: string, now: Date): Promise<number> {
-    const rows = await queryRows<{ id: string }>(
+  /** Marks every unread notification of the caller about one referral read at `now`. */
+  async markReferralRead(scope: ClinicScope, referralId: string, now: Date): Promise<void> {
+    await queryRows(
       this.db.manager,
       sql`UPDATE notifications SET read_at = ${sql.param(now, 'timestamptz')}
-           WHERE user_id = ${sql.param(scope.userId, 'uuid')} AND referral_id = ${sql.param(referralId, 'uuid')} AND read_at IS NULL
-       RETURNING id`,
+           WHERE user_id = ${sql.param(scope.userId, 'uuid')} AND referral_id = ${sql.param(referralId, 'uuid')} AND read_at IS NULL`,
     );
-    return rows.length;
   }
 
   /** The caller's email preference; undefined when never set (on by default). */
