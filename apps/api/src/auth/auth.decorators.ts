@@ -34,8 +34,3 @@ export const CurrentPrincipal = createParamDecorator((_data: unknown, ctx: Execu
 export function requestClientOf(request: FastifyRequest): RequestClient {
   return { requestId: String(request.id), ip: request.ip, userAgent: request.headers['user-agent']?.slice(0, 300) };
 }
-
-/** The request's client: `@CurrentClient() client: RequestClient`. */
-export const CurrentClient = createParamDecorator((_data: unknown, ctx: ExecutionContext): RequestClient =>
-  requestClientOf(ctx.switchToHttp().getRequest<FastifyRequest>()),
-);

@@ -1,12 +1,12 @@
-import { Body, Controller, Get, HttpCode, Inject, Param, Post, Res } from '@nestjs/common';
+import { Body, Controller, Get, HttpCode, Inject, Param, Post, Req, Res } from '@nestjs/common';
 import { ApiBody, ApiConsumes, ApiProduces, ApiProperty, ApiResponse, ApiTags } from '@nestjs/swagger';
-import { AppError, type RequestClient } from '@referloop/common';
+import { AppError } from '@referloop/common';
 import { APP_CONFIG, type AppConfig } from '@referloop/config';
 import { consentOfUnsubscribeToken, escapeHtml } from '@referloop/notifications';
 import { PatientsService } from '@referloop/patients';
 import { IsIn } from 'class-validator';
-import type { FastifyReply } from 'fastify';
-import { CurrentClient, Public } from '../auth/auth.decorators';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { Public, requestClientOf } from '../auth/auth.decorators';
 import { ApiProblems } from '../http/api-problems.decorator';
 import { AnyQuery } from '../http/declared-input.guard';
 
@@ -62,10 +62,10 @@ export class UnsubscribeController {
   async unsubscribe(
     @Param('token') token: string,
     @Body() _body: OneClickDto,
-    @CurrentClient() client: RequestClient,
+    @Req() request: FastifyRequest,
     @Res({ passthrough: true }) reply: FastifyReply,
   ): Promise<string> {
-    if (!(await this.patients.unsubscribe(client, this.consentOf(token))))
+    if (!(await this.patients.unsubscribe(requestClientOf(request), this.consentOf(token))))
       throw new AppError('not_found', 'The link is not valid');
     void reply.type('text/html; charset=utf-8').header('cache-control', 'no-store');
     return page('You are unsubscribed', '<p>You will no longer receive emails about your referral.</p>');
