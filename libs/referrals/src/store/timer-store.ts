@@ -126,7 +126,7 @@ export class ReferralTimerStore {
          SELECT id, ${sql.param(type, 'text')}, from_status, ${to}, NULL FROM moved
          RETURNING id, referral_id, from_status
        ), audit AS (${this.audit.insert(
-         { by: null, action: `referral.${type}`, resourceType: 'referral', actorId: null, clinicId: null },
+         { by: null, action: `referral.${type}`, resourceType: 'referral' },
          sql`event`,
          sql`referral_id`,
          now,
