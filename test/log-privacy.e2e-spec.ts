@@ -1,4 +1,5 @@
 import { randomBytes, randomUUID } from 'node:crypto';
+import { get as httpGet } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { clinicPayload, isoDateFrom, PASSWORD, practitionerPayload, uniqueEmail } from '@referloop/testing';
 import { Client } from 'pg';
@@ -149,6 +150,52 @@ describe('what the API and the worker log', () => {
       .map((l) => (l.req as { url: string }).url);
     expect(urls).toEqual(expect.arrayContaining(['/api/v1/unsubscribe/[redacted]', '/API/V1/UNSUBSCRIBE/[redacted]']));
     expect(countInLogs(token)).toBe(0);
+  });
+
+  it("logs an export's failed audit row on the export's request, by the id its answer carried", async () => {
+    // Enough rows that the CSV outgrows the socket's buffers: a client that goes away leaves it cut short.
+    const patient = await createPatient(t.http, clinic.admin, { firstName: 'Export', lastName: 'Cutshort' });
+    await sql.query(
+      `INSERT INTO referrals (kind, status, patient_id, sender_id, sender_clinic_id, recipient_id, recipient_clinic_id, created_by,
+                              priority, reason, created_at)
+       SELECT 'injury_care', 'draft', $1, $2, $3, $2, $3, $2, 'routine', 'Bulk ' || g, now() - g * interval '1 second'
+         FROM generate_series(1, 6000) g`,
+      [patient.id, clinic.admin.id, clinic.clinicId],
+    );
+    await sql.query(`CREATE FUNCTION privacy_test_no_export_audit() RETURNS trigger LANGUAGE plpgsql AS
+                     $$ BEGIN RAISE EXCEPTION 'export audit refused'; END $$`);
+    await sql.query(`CREATE TRIGGER privacy_test_no_export_audit BEFORE INSERT ON audit_events
+                     FOR EACH ROW WHEN (NEW.action = 'referral.export') EXECUTE FUNCTION privacy_test_no_export_audit()`);
+    try {
+      const server = t.app.getHttpServer();
+      if (!server.listening) await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+      const { port } = server.address() as AddressInfo;
+      // Goes away after the first bytes, long before the last batch.
+      const { status, requestId } = await new Promise<{ status?: number; requestId: unknown }>((resolve, reject) => {
+        const req = httpGet(
+          `http://127.0.0.1:${port}/api/v1/admin/referrals/export.csv`,
+          { headers: clinic.admin.auth },
+          (res) => {
+            res.once('data', () => {
+              req.destroy();
+              resolve({ status: res.statusCode, requestId: res.headers['x-request-id'] });
+            });
+          },
+        );
+        req.on('error', (error) => (req.destroyed ? undefined : reject(error)));
+      });
+      expect(status).toBe(200);
+
+      const line = await eventually(
+        () => logLines().find((l) => l.msg === 'referral.export audit failed'),
+        'the audit failure line',
+      );
+      expect(line).toMatchObject({ reqId: requestId, context: 'ReferralExportService', level: 50 });
+      expect((line.err as { message: string }).message).toContain('export audit refused');
+    } finally {
+      await sql.query(`DROP TRIGGER privacy_test_no_export_audit ON audit_events`);
+      await sql.query(`DROP FUNCTION privacy_test_no_export_audit()`);
+    }
   });
 
   it('logs a database failure with its type, code and stack, never the values PostgreSQL reports', async () => {

@@ -1,5 +1,5 @@
 import { Readable } from 'node:stream';
-import { Injectable, Logger } from '@nestjs/common';
+import { Injectable, type LoggerService } from '@nestjs/common';
 import { Clock, isoInTimeZone, type Principal } from '@referloop/common';
 import { AuditLog, ClinicScope } from '@referloop/identity';
 import { CSV_COLUMNS, ReferralStore, type ReferralRow } from '@referloop/referrals';
@@ -66,15 +66,14 @@ const cells = (r: ExportRow): CsvValue[] => COLUMNS.map(([, cell]) => cell(r));
  */
 @Injectable()
 export class ReferralExportService {
-  private readonly logger = new Logger(ReferralExportService.name);
-
   constructor(
     private readonly store: ReferralStore,
     private readonly audit: AuditLog,
     private readonly clock: Clock,
   ) {}
 
-  async export(principal: Principal, input: TimeWindowInput): Promise<ReferralExport> {
+  /** `log`: the request's logger, so a line about the export carries its request id. */
+  async export(principal: Principal, input: TimeWindowInput, log: LoggerService): Promise<ReferralExport> {
     const { from, to } = resolveWindow(input, this.clock.now());
     // The first batch is read before the answer starts, so a failing database is still a proper
     // problem+json answer rather than a cut-off 200.
@@ -91,7 +90,7 @@ export class ReferralExportService {
     const day = (d: Date) => d.toISOString().slice(0, 10);
     return {
       fileName: `referrals-${day(from)}-to-${day(to)}.csv`,
-      stream: Readable.from(this.csv(scope, from, to, first, record), { objectMode: false }),
+      stream: Readable.from(this.csv(scope, from, to, first, record, log), { objectMode: false }),
     };
   }
 
@@ -102,6 +101,7 @@ export class ReferralExportService {
     to: Date,
     first: ExportRow[],
     record: (rows: number, completed: boolean) => Promise<void>,
+    log: LoggerService,
   ): AsyncGenerator<string> {
     let rows = 0;
     let audited = false;
@@ -123,7 +123,9 @@ export class ReferralExportService {
       await record(rows, true);
     } finally {
       if (!audited) {
-        await record(rows, false).catch((error: unknown) => this.logger.error('referral.export audit failed', error));
+        await record(rows, false).catch((error: unknown) => {
+          log.error('referral.export audit failed', error, 'ReferralExportService');
+        });
       }
     }
   }

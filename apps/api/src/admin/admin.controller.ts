@@ -7,7 +7,7 @@ import {
   OverdueReferralsService,
   ReferralExportService,
 } from '@referloop/admin';
-import type { Principal } from '@referloop/common';
+import { PinoNestLogger, type Principal } from '@referloop/common';
 import { ReferralsService } from '@referloop/referrals';
 import type { FastifyReply } from 'fastify';
 import { CurrentPrincipal, AdminOnly } from '../auth/auth.decorators';
@@ -95,7 +95,7 @@ export class AdminController {
     @Query() query: TimeWindowQueryDto,
     @Res({ passthrough: true }) reply: FastifyReply,
   ): Promise<StreamableFile> {
-    const file = await this.exports.export(principal, query);
+    const file = await this.exports.export(principal, query, new PinoNestLogger(reply.log));
     void reply
       .header('content-type', 'text/csv; charset=utf-8')
       .header('content-disposition', `attachment; filename="${file.fileName}"`)
