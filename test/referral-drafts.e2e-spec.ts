@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { uniqueEmail } from '@referloop/testing';
 import { Client } from 'pg';
 import {
   act,
@@ -9,6 +10,7 @@ import {
   dateInDays,
   injuryReferralBody,
   maintenanceReferralBody,
+  referralIn,
 } from './support/referral-helpers';
 import {
   addPractitioner,
@@ -324,6 +326,38 @@ describe('referral drafts and emergency advice', () => {
       const res = await t.http.get('/api/v1/reference-data').expect(200);
       expect(res.body.emergencyRedFlags).toEqual(['saddle_numbness', 'bladder_bowel_change', 'calf_swelling_redness']);
       expect(res.body.emergencyAdvice).toMatch(/emergency care now/);
+    });
+  });
+
+  describe('POST /referrals', () => {
+    it('answers the new referral exactly as GET does: its created event, and no attachments, progress or follow-ups yet', async () => {
+      const declined = await referralIn(t.http, { sender: lmt, recipient: pt }, patientId, 'declined');
+      const invite = { email: uniqueEmail('outside-pt'), fullName: 'Dr Sam Okafor', role: 'physical_therapist' };
+      const bodies = {
+        'to a practitioner': injuryReferralBody(patientId, pt.id),
+        'to someone not on ReferLoop': {
+          ...injuryReferralBody(patientId, pt.id),
+          recipientId: undefined,
+          recipientInvite: invite,
+        },
+        'redirecting a declined referral': injuryReferralBody(patientId, pt2.id, { replacesId: declined.id }),
+        'maintenance, with a plan': maintenanceReferralBody(patientId, lmtColleague.id, { priority: 'urgent' }),
+      };
+      for (const [name, body] of Object.entries(bodies)) {
+        const sender = body.kind === 'maintenance_massage' ? pt : lmt;
+        const patient = body.kind === 'maintenance_massage' ? (await createPatient(t.http, pt)).id : patientId;
+        const created = await t.http
+          .post('/api/v1/referrals')
+          .set(sender.auth)
+          .send({ ...body, patientId: patient });
+        expect([name, created.status]).toEqual([name, 201]);
+        const read = await t.http.get(`/api/v1/referrals/${created.body.id}`).set(sender.auth).expect(200);
+        expect([name, created.body]).toEqual([name, read.body]);
+        expect(created.body.timeline).toEqual([
+          expect.objectContaining({ type: 'created', fromStatus: null, toStatus: 'draft', actorId: sender.id }),
+        ]);
+        expect([created.body.attachments, created.body.followUpIds]).toEqual([[], []]);
+      }
     });
   });
 });

@@ -25,6 +25,11 @@ export interface Column<T, F extends Flag> {
   /** The column a create (or a draft edit) writes, with the cast of its parameter. */
   readonly insert: { column: string; cast: SqlCast } | null;
   readonly flags: readonly F[];
+  /**
+   * What `select` reads for a row the statement itself inserts, when that is known without a lookup
+   * (nothing can point at a row that did not exist): the create's view skips the subquery.
+   */
+  readonly inserted?: Sql;
   /** The header of its CSV column, if exported. */
   readonly csv?: string;
   /** Phantom: the TypeScript type of the value (never set). */
@@ -114,7 +119,12 @@ const insertOnly =
 /** A value the view reads from the referral's joins (patient, parties, invite) or computes. */
 const expression =
   <T>() =>
-  <const F extends 'view' = never>(select: Sql, flags: readonly F[] = []): Column<T, F> => ({ select, insert: null, flags });
+  <const F extends 'view' = never>(select: Sql, flags: readonly F[] = [], inserted?: Sql): Column<T, F> => ({
+    select,
+    insert: null,
+    flags,
+    inserted,
+  });
 
 /** A referral follow-up, as much as `partiesOf` needs to decide whether the caller may see it. */
 export interface FollowUpParties {
@@ -171,6 +181,8 @@ export const REFERRAL_COLUMNS = {
                   'recipientId', f.recipient_id, 'recipientClinicId', f.recipient_clinic_id, 'sentAt', f.sent_at)
                   ORDER BY f.created_at, f.id), '[]')
            FROM referrals f WHERE f.previous_id = r.id)`,
+    [],
+    sql`'[]'::json`,
   ),
   pFirstName: expression<string>()(sql`p.first_name`),
   pLastName: expression<string>()(sql`p.last_name`),
@@ -224,6 +236,14 @@ export const EDIT_KEYS = keys.filter((key) => has(key, 'edit')) as KeysWith<'edi
 /** The SELECT list of the referral view, each entry aliased to its registry name. */
 export const REFERRAL_SELECT_LIST: Sql = sql.join(
   SELECTED.map((key) => sql`${REFERRAL_COLUMNS[key].select as Sql} AS ${sql.identifier(SELECTED, key)}`),
+);
+
+/** The same list for a row the statement itself inserts: each entry's `inserted` value where it has one. */
+export const INSERTED_SELECT_LIST: Sql = sql.join(
+  SELECTED.map((key) => {
+    const column: Column<unknown, Flag> = REFERRAL_COLUMNS[key];
+    return sql`${column.inserted ?? column.select} AS ${sql.identifier(SELECTED, key)}`;
+  }),
 );
 
 /** The plain view fields of a row (the registry's `view` entries). */

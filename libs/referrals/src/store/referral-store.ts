@@ -18,6 +18,7 @@ import { cursorTs, draftEditSets, type ReferralDraftEdit, type ReferralInsert, r
 import { progressInsert } from './progress-store';
 import {
   detailedReferralSelect,
+  insertedReferralSelect,
   EVENT_JSON,
   type EventJson,
   referralListSelect,
@@ -166,6 +167,7 @@ export interface ActionWrite {
 const DETAILED = detailedReferralSelect();
 const DETAILED_CHANGED = detailedReferralSelect(sql`changed`, sql`event`);
 const DETAILED_CHANGED_PROGRESS = detailedReferralSelect(sql`changed`, sql`event`, sql`progress`);
+const DETAILED_INSERTED = insertedReferralSelect(sql`changed`, sql`event`);
 
 /** 1 for urgent, 0 for routine: `sort=priority` orders by it first, and its cursor carries it. */
 const priorityRank = (column: Sql) => sql`(CASE WHEN ${column} = 'urgent' THEN 1 ELSE 0 END)`;
@@ -304,7 +306,9 @@ export class ReferralStore {
     audit: ChangeAudit,
     now: Date,
   ): Promise<ReferralRow> {
-    const row = await this.commitChange(manager, sql`${referralInsert(values)} RETURNING *`, event, audit, now);
+    const row = await this.commitChange(manager, sql`${referralInsert(values)} RETURNING *`, event, audit, now, {
+      inserted: true,
+    });
     if (!row) throw new Error('INSERT … RETURNING answered no row');
     return row;
   }
@@ -674,10 +678,13 @@ export class ReferralStore {
     event: NewEvent,
     audit: ChangeAudit,
     now: Date,
-    /** `progress`: a progress report written with the event (report-progress); `prepare: false` for texts that vary. */
-    options: { progress?: Sql; prepare?: boolean } = {},
+    /**
+     * `progress`: a progress report written with the event (report-progress); `inserted`: `change`
+     * inserts the referral (a create); `prepare: false` for texts that vary.
+     */
+    options: { progress?: Sql; inserted?: boolean; prepare?: boolean } = {},
   ): Promise<ReferralRow | undefined> {
-    const { progress } = options;
+    const { progress, inserted } = options;
     const outbox = outboxInsert(
       sql`event`,
       { referralId: sql`referral_id`, referralEventId: sql`id` },
@@ -706,7 +713,7 @@ export class ReferralStore {
       audit AS (${this.audit.insert(audit, sql`changed`, sql`id`, now)})`
           : sql.empty
       }
-      ${progress ? DETAILED_CHANGED_PROGRESS : DETAILED_CHANGED}`;
+      ${inserted ? DETAILED_INSERTED : progress ? DETAILED_CHANGED_PROGRESS : DETAILED_CHANGED}`;
     const [row] = await queryRows<ReferralRow>(manager, statement, { prepare: options.prepare ?? true });
     return row;
   }
