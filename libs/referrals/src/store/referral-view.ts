@@ -97,8 +97,8 @@ export function detailedReferralSelect(source: Sql = sql`referrals`, pendingEven
 /**
  * The detailed view of the row a create statement inserts (`inserted`, with its event CTE
  * `insertedEvents`): nothing can point at a row that did not exist, so its timeline is the
- * statement's own event and it has no attachments, progress reports or follow-ups. Skipping those
- * four lookups took about a quarter of the create statement's PostgreSQL CPU.
+ * statement's own event and it has no attachments, progress reports or follow-ups. Those four
+ * lookups were about a quarter of the create statement's PostgreSQL CPU.
  */
 export function insertedReferralSelect(inserted: Sql, insertedEvents: Sql): Sql {
   return viewSelect(
