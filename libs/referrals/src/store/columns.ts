@@ -233,18 +233,15 @@ const INPUT_KEYS = keys.filter((key) => has(key, 'input')) as KeysWith<'input'>[
 /** The registry's `edit` entries: the fields a draft edit may change. */
 export const EDIT_KEYS = keys.filter((key) => has(key, 'edit')) as KeysWith<'edit'>[];
 
-/** The SELECT list of the referral view, each entry aliased to its registry name. */
-export const REFERRAL_SELECT_LIST: Sql = sql.join(
-  SELECTED.map((key) => sql`${REFERRAL_COLUMNS[key].select as Sql} AS ${sql.identifier(SELECTED, key)}`),
-);
+/** A SELECT list of every selected entry, each read as `read` says and aliased to its registry name. */
+const selectList = (read: (column: Column<unknown, Flag>) => Sql): Sql =>
+  sql.join(SELECTED.map((key) => sql`${read(REFERRAL_COLUMNS[key])} AS ${sql.identifier(SELECTED, key)}`));
+
+/** The SELECT list of the referral view. */
+export const REFERRAL_SELECT_LIST: Sql = selectList((column) => column.select as Sql);
 
 /** The same list for a row the statement itself inserts: each entry's `inserted` value where it has one. */
-export const INSERTED_SELECT_LIST: Sql = sql.join(
-  SELECTED.map((key) => {
-    const column: Column<unknown, Flag> = REFERRAL_COLUMNS[key];
-    return sql`${column.inserted ?? column.select} AS ${sql.identifier(SELECTED, key)}`;
-  }),
-);
+export const INSERTED_SELECT_LIST: Sql = selectList((column) => column.inserted ?? (column.select as Sql));
 
 /** The plain view fields of a row (the registry's `view` entries). */
 export function viewColumns(row: ReferralColumns): ReferralViewColumns {

@@ -68,8 +68,12 @@ export function timelineJson(referralId: Sql, pendingEvents?: Sql): Sql {
   const pending = pendingEvents
     ? sql` UNION ALL SELECT ${EVENT_COLUMNS} FROM ${pendingEvents} WHERE referral_id = ${referralId}`
     : sql.empty;
-  return sql`(SELECT coalesce(json_agg(${EVENT_JSON} ORDER BY e.occurred_at, e.id), '[]')
-      FROM (SELECT ${EVENT_COLUMNS} FROM referral_events WHERE referral_id = ${referralId}${pending}) e)`;
+  return eventsJson(sql`SELECT ${EVENT_COLUMNS} FROM referral_events WHERE referral_id = ${referralId}${pending}`);
+}
+
+/** The events `events` selects (their EVENT_COLUMNS) as a JSON array, oldest first. */
+function eventsJson(events: Sql): Sql {
+  return sql`(SELECT coalesce(json_agg(${EVENT_JSON} ORDER BY e.occurred_at, e.id), '[]') FROM (${events}) e)`;
 }
 
 const ATTACHMENTS_JSON = sql`(SELECT coalesce(json_agg(json_build_object(
@@ -104,8 +108,7 @@ export function insertedReferralSelect(inserted: Sql, insertedEvents: Sql): Sql 
   return viewSelect(
     inserted,
     sql`,
-         (SELECT coalesce(json_agg(${EVENT_JSON} ORDER BY e.occurred_at, e.id), '[]')
-            FROM (SELECT ${EVENT_COLUMNS} FROM ${insertedEvents} WHERE referral_id = r.id) e) AS timeline,
+         ${eventsJson(sql`SELECT ${EVENT_COLUMNS} FROM ${insertedEvents} WHERE referral_id = r.id`)} AS timeline,
          '[]'::json AS attachments,
          '[]'::json AS progress`,
     INSERTED_SELECT_LIST,
