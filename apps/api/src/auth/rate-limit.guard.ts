@@ -3,7 +3,7 @@ import { type CanActivate, type ExecutionContext, Inject, Injectable, UseGuards 
 import { AppError, PinoNestLogger } from '@referloop/common';
 import { APP_CONFIG, type AppConfig } from '@referloop/config';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { RateLimitStore } from '../http/rate-limit.store';
+import { ProcessRateLimitCounters, RateLimitStore, type RateLimitWindow } from '../http/rate-limit.store';
 
 const WINDOW_MS = 60_000;
 
@@ -24,11 +24,14 @@ export function accountOf(body: unknown): string | undefined {
 /**
  * Limits a public auth route to AUTH_RATE_LIMIT_PER_MINUTE attempts per client IP (as seen through
  * TRUST_PROXY) and per account named in the body, each counted per route in a one-minute window
- * shared by every replica. Over either: 429 `rate_limited` with `retry-after`. A counter store
- * that cannot be reached lets the request through (logged): sign-in stays up while Redis is down.
+ * shared by every replica. Over either: 429 `rate_limited` with `retry-after`. While the shared
+ * counter store cannot be reached, this process counts on its own (logged): sign-in stays up
+ * while Redis is down, and so do the limits.
  */
 @Injectable()
 export class RateLimitGuard implements CanActivate {
+  private readonly processCounters = new ProcessRateLimitCounters();
+
   constructor(
     private readonly store: RateLimitStore,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
@@ -43,16 +46,16 @@ export class RateLimitGuard implements CanActivate {
     // Hashed: counters name no one.
     if (account) keys.push(`${route}:account:${createHash('sha256').update(account).digest('hex')}`);
 
-    let windows;
+    let windows: RateLimitWindow[];
     try {
       windows = await Promise.all(keys.map((key) => this.store.hit(key, WINDOW_MS)));
     } catch (error) {
       // On the request's logger: the line carries the request id.
       new PinoNestLogger(request.log).warn(
-        `rate-limit counters unavailable, request let through: ${(error as Error).message}`,
+        `rate-limit counters unavailable, counted in this process only: ${(error as Error).message}`,
         'RateLimit',
       );
-      return true;
+      windows = keys.map((key) => this.processCounters.hit(key, WINDOW_MS));
     }
     const over = windows.filter((w) => w.hits > this.config.authRateLimitPerMinute);
     if (over.length === 0) return true;

@@ -107,6 +107,42 @@ export class PostgresRateLimitStore extends RateLimitStore {
   }
 }
 
+/** How many counters {@link ProcessRateLimitCounters} keeps; the oldest goes first when full. */
+const PROCESS_COUNTERS_CAPACITY = 10_000;
+
+/**
+ * Fixed windows in this process's memory: what the rate-limit guard counts in while the shared
+ * store cannot be reached, so an outage of Redis (or PostgreSQL) does not lift the limits. Each
+ * replica then counts on its own, which at worst multiplies the limit by the number of replicas.
+ * Windows run on the monotonic clock; at capacity the counter created first is dropped.
+ */
+export class ProcessRateLimitCounters {
+  private readonly windows = new Map<string, { hits: number; endsAt: number }>();
+
+  constructor(
+    private readonly capacity = PROCESS_COUNTERS_CAPACITY,
+    private readonly now: () => number = () => performance.now(),
+  ) {}
+
+  hit(key: string, windowMs: number): RateLimitWindow {
+    const now = this.now();
+    const current = this.windows.get(key);
+    if (current && current.endsAt > now) {
+      current.hits += 1;
+      return { hits: current.hits, resetInMs: current.endsAt - now };
+    }
+    // A new window goes to the end of the insertion order, so the first key is the oldest window.
+    this.windows.delete(key);
+    if (this.windows.size >= this.capacity) this.windows.delete(this.windows.keys().next().value as string);
+    this.windows.set(key, { hits: 1, endsAt: now + windowMs });
+    return { hits: 1, resetInMs: windowMs };
+  }
+
+  get size(): number {
+    return this.windows.size;
+  }
+}
+
 export function createRateLimitStore(config: AppConfig, db: DataSource): RateLimitStore {
   return config.redisUrl ? new RedisRateLimitStore(config.redisUrl, config.queuePrefix) : new PostgresRateLimitStore(db);
 }
