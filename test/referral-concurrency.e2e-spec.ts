@@ -323,7 +323,7 @@ describe('referral concurrency', () => {
     });
   });
 
-  it('5 concurrent grants of the same consent scope leave one active consent', async () => {
+  it('5 concurrent grants of the same consent scope leave one active consent, audited once', async () => {
     const patient = await createPatient(t.http, lmt, {}, false);
     const answers = await Promise.all(
       Array.from({ length: 5 }, () =>
@@ -338,6 +338,7 @@ describe('referral concurrency', () => {
         patient.id,
       ]),
     ).toBe(1);
+    expect(await countRows(sql, 'audit_events', `action = 'consent.grant' AND resource_id = $1`, [patient.id])).toBe(1);
     const read = await t.http.get(`/api/v1/patients/${patient.id}`).set(lmt.auth).expect(200);
     expect(read.body.consents.filter((c: { active: boolean }) => c.active)).toHaveLength(1);
   });

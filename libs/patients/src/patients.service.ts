@@ -198,14 +198,18 @@ export class PatientsService {
     });
   }
 
-  /** Records a consent. Granting a scope that is already active returns the active consent. */
+  /**
+   * Records a consent. Granting a scope that is already active returns the active consent, and
+   * audits nothing: nothing was granted.
+   */
   async grantConsent(principal: Principal, patientId: string, input: ConsentInput): Promise<ConsentView> {
     const scope = ClinicScope.of(principal);
     const now = this.clock.now();
     assertGivenByNow([input], now, () => 'grantedAt');
     return this.db.transaction(async (tx) => {
       if (!(await this.patients.get(scope, patientId, tx))) throw patientNotFound();
-      const consent = await this.grant(scope, tx, patientId, input, now);
+      const { consent, created } = await this.grant(scope, tx, patientId, input, now);
+      if (!created) return consentView(consent);
       await this.audit.record(
         {
           by: principal,
@@ -276,7 +280,7 @@ export class PatientsService {
     patientId: string,
     input: ConsentInput,
     now: Date,
-  ): Promise<ConsentRow> {
+  ): Promise<{ consent: ConsentRow; created: boolean }> {
     const grantedAt = input.grantedAt ? new Date(input.grantedAt) : now;
     return this.patients.grant(scope, tx, patientId, { scope: input.scope, grantedAt }, now);
   }

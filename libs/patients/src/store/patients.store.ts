@@ -126,8 +126,8 @@ export class PatientsStore {
 
   /**
    * Records a consent for a patient of the caller's clinic (`recordedBy` the caller). Granting a
-   * scope that is already active answers the active consent; a savepoint keeps a concurrent
-   * duplicate from aborting the surrounding transaction.
+   * scope that is already active answers the active consent (`created: false`); a savepoint keeps
+   * a concurrent duplicate from aborting the surrounding transaction.
    */
   async grant(
     scope: ClinicScope,
@@ -135,7 +135,7 @@ export class PatientsStore {
     patientId: string,
     consent: { scope: ConsentScope; grantedAt: Date },
     now: Date,
-  ): Promise<ConsentRow> {
+  ): Promise<{ consent: ConsentRow; created: boolean }> {
     await queryRows(manager, sql`SAVEPOINT grant_consent`);
     try {
       const [row] = await queryRows<ConsentRow>(
@@ -146,7 +146,7 @@ export class PatientsStore {
             RETURNING ${CONSENT_COLUMNS}`,
       );
       await queryRows(manager, sql`RELEASE SAVEPOINT grant_consent`);
-      return row;
+      return { consent: row, created: true };
     } catch (error) {
       await queryRows(manager, sql`ROLLBACK TO SAVEPOINT grant_consent`);
       if (!isUniqueViolation(error, 'patient_consents_active_key')) throw error;
@@ -156,7 +156,7 @@ export class PatientsStore {
              WHERE c.patient_id = ${sql.param(patientId, 'uuid')} AND ${scope.owns(sql`c.clinic_id`)}
                AND c.scope = ${consent.scope} AND c.revoked_at IS NULL`,
       );
-      return active;
+      return { consent: active, created: false };
     }
   }
 
