@@ -1,6 +1,6 @@
 import { createHmac } from 'node:crypto';
 import { PASSWORD, uniqueEmail, clinicPayload } from '@referloop/testing';
-import { addPractitioner, registerClinic, startTestApp, type TestApp } from './support/test-app';
+import { addPractitioner, expectProblem, registerClinic, startTestApp, type TestApp } from './support/test-app';
 
 describe('auth', () => {
   let t: TestApp;
@@ -82,6 +82,11 @@ describe('auth', () => {
       .send({ refreshToken: `${id}.forged` })
       .expect(401);
     await t.http.post('/api/v1/auth/refresh').send({ refreshToken: 'garbage' }).expect(401);
+    // 36 characters of the UUID alphabet that are not a UUID never reach the database (they were a 500).
+    for (const tokenId of ['-'.repeat(36), 'a'.repeat(36), 'aaaaaaaa-aaaa-aaaa-aaaa-aaaa-aaaaaaa']) {
+      const res = await t.http.post('/api/v1/auth/refresh').send({ refreshToken: `${tokenId}.abc` });
+      expectProblem(res, 401, 'unauthenticated');
+    }
   });
 
   it('takes the bearer scheme in any letter case (RFC 9110)', async () => {

@@ -203,7 +203,7 @@ export class AuthService {
    */
   async refresh(client: RequestClient, refreshToken: string): Promise<SignedIn> {
     const [tokenId, secret] = refreshToken.split('.');
-    if (!tokenId || !secret || !/^[0-9a-f-]{36}$/.test(tokenId)) throw unauthenticated();
+    if (!tokenId || !secret || !isUuid(tokenId)) throw unauthenticated();
     const outcome = await this.db.transaction(async (tx): Promise<{ error: AppError } | { signedIn: SignedIn }> => {
       const row = await this.sessionsStore.lockRefreshToken(tx, tokenId);
       if (!row || !sameHash(row.token_hash, sha256(secret)) || row.revoked_at) return { error: unauthenticated() };
