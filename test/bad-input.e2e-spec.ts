@@ -394,6 +394,38 @@ describe('bad input', () => {
     });
   });
 
+  describe('forged cursors that decode (each was a database error, a 500)', () => {
+    const id = '00000000-0000-4000-8000-000000000000';
+    const cursor = (values: unknown[]) => Buffer.from(JSON.stringify(values)).toString('base64url');
+    const yearZero = '0000-01-01T00:00:00.000000Z';
+    const cases: { name: string; path: string; values: unknown[] }[] = [
+      { name: 'a fractional partner rank', path: '/api/v1/practitioners', values: [1.5, 'x', id] },
+      { name: 'a partner rank over 32 bits', path: '/api/v1/practitioners', values: [3_000_000_000, 'x', id] },
+      { name: 'a huge partner rank', path: '/api/v1/practitioners', values: [1e308, 'x', id] },
+      {
+        name: 'a fractional priority rank',
+        path: '/api/v1/referrals?sort=priority',
+        values: [0.5, '2026-01-01T00:00:00.000000Z', id],
+      },
+      { name: 'year 0000 on the invitations', path: '/api/v1/invitations', values: [yearZero, id] },
+      { name: 'year 0000 on my partners', path: '/api/v1/me/partners', values: [yearZero, id] },
+      { name: 'year 0000 on the clinic partners', path: '/api/v1/clinics/me/partners', values: [yearZero, id] },
+      { name: 'year 0000 on the referrals', path: '/api/v1/referrals', values: [yearZero, id] },
+    ];
+    it.each(cases)('$name → 400 naming cursor', async ({ path, values }) => {
+      const separator = path.includes('?') ? '&' : '?';
+      const res = await t.http.get(`${path}${separator}cursor=${cursor(values)}`).set(clinic.admin.auth);
+      expectProblem(res, 400, 'validation_failed');
+      expect(res.body.errors).toEqual([{ field: 'cursor', message: expect.any(String) }]);
+    });
+
+    it('a date-time in year 0000 is a 400 naming the parameter, not a database error', async () => {
+      const res = await t.http.get('/api/v1/referrals?updatedSince=0000-01-01T00:00:00Z').set(lmt.auth);
+      expectProblem(res, 400, 'validation_failed');
+      expect(res.body.errors.map((e: { field: string }) => e.field)).toEqual(['updatedSince']);
+    });
+  });
+
   describe('path ids', () => {
     it.each(['not-a-uuid', '123', `${'0'.repeat(8)}-0000-0000-0000-00000000000g`, "1' OR '1'='1"])(
       'GET /practitioners/%s → 400',

@@ -280,7 +280,7 @@ export class ReferralsService {
     const byPriority = query.sort === 'priority';
     let after: { rank?: number; ts: string; id: string } | undefined;
     if (query.cursor && byPriority) {
-      const [rank, ts, id] = decodeCursor(query.cursor, ['number', 'timestamp', 'uuid']);
+      const [rank, ts, id] = decodeCursor(query.cursor, ['int', 'timestamp', 'uuid']);
       after = { rank: rank as number, ts: ts as string, id: id as string };
     } else {
       after = decodeTimestampKeyset(query.cursor);

@@ -40,6 +40,8 @@ export const HasAtMostDecimals = (places: number): PropertyDecorator =>
 export class IsCalendarDate implements ValidatorConstraintInterface {
   validate(value: unknown): boolean {
     if (typeof value !== 'string' || !/^\d{4}-\d{2}-\d{2}$/.test(value)) return false;
+    // Year 0000 is a date to JavaScript, but PostgreSQL has no year zero (it would answer an error).
+    if (value.startsWith('0000')) return false;
     const date = new Date(`${value}T00:00:00Z`);
     return !Number.isNaN(date.getTime()) && date.toISOString().slice(0, 10) === value;
   }

@@ -45,6 +45,7 @@ describe('cursor with typed parts', () => {
     const at = '2026-03-01T15:30:00.123456Z';
     expect(decodeCursor(encodeCursor(['Ann', id]), ['text', 'uuid'])).toEqual(['Ann', id]);
     expect(decodeCursor(encodeCursor([at, 7, id]), ['timestamp', 'number', 'uuid'])).toEqual([at, 7, id]);
+    expect(decodeCursor(encodeCursor([-(2 ** 31 - 1), 0.25, id]), ['int', 'number', 'uuid'])).toEqual([-(2 ** 31 - 1), 0.25, id]);
   });
 
   it.each([
@@ -54,6 +55,9 @@ describe('cursor with typed parts', () => {
     ['a timestamp without microseconds', ['2026-03-01T15:30:00Z', id], ['timestamp', 'uuid']],
     ['an impossible timestamp', ['2026-02-30T15:30:00.000000Z', id], ['timestamp', 'uuid']],
     ['a string where a number goes', ['7', id], ['number', 'uuid']],
+    ['a fraction where an integer goes', [1.5, id], ['int', 'uuid']],
+    ['an integer past 32 bits', [2 ** 31, id], ['int', 'uuid']],
+    ['a timestamp in year 0000 (PostgreSQL has none)', ['0000-01-01T00:00:00.000000Z', id], ['timestamp', 'uuid']],
     ['too few values', [id], ['text', 'uuid']],
   ] as const)('refuses %s (a forged cursor is a 400, never a database error)', (_label, values, parts) => {
     const cursor = encodeCursor(values);

@@ -14,8 +14,13 @@ export function encodeCursor(values: readonly (string | number)[]): string {
   return Buffer.from(JSON.stringify(values)).toString('base64url');
 }
 
-/** What each position of a keyset cursor must hold, so a forged cursor is a 400, never a database error. */
-export type CursorPart = 'text' | 'uuid' | 'timestamp' | 'number';
+/**
+ * What each position of a keyset cursor must hold, so a forged cursor is a 400, never a database
+ * error: `int` for integer columns (PostgreSQL's 32-bit `integer`), `number` for any finite one.
+ */
+export type CursorPart = 'text' | 'uuid' | 'timestamp' | 'int' | 'number';
+
+const INT_MAX = 2 ** 31 - 1;
 
 /** Timestamps as the list queries write them: UTC with microseconds. */
 const TIMESTAMP = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{6}Z$/;
@@ -23,11 +28,14 @@ const TIMESTAMP = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{6}Z$/;
 const PART_CHECKS: Record<CursorPart, (v: unknown) => boolean> = {
   text: (v) => typeof v === 'string' && !v.includes('\u0000'),
   uuid: isUuid,
+  // Year 0000 parses in JavaScript, but PostgreSQL has no year zero.
   timestamp: (v) =>
     typeof v === 'string' &&
     TIMESTAMP.test(v) &&
+    !v.startsWith('0000') &&
     !Number.isNaN(Date.parse(v)) &&
     new Date(v).toISOString().slice(0, 19) === v.slice(0, 19),
+  int: (v) => Number.isInteger(v) && Math.abs(v as number) <= INT_MAX,
   number: (v) => typeof v === 'number' && Number.isFinite(v),
 };
 

@@ -72,7 +72,7 @@ export class PractitionersService {
     if (query.radiusKm !== undefined && !origin) {
       throw AppError.validation([{ field: 'radiusKm', message: 'needs near (the postal code to measure from)' }]);
     }
-    const cursorParts: CursorPart[] = origin ? ['number', 'number', 'text', 'uuid'] : ['number', 'text', 'uuid'];
+    const cursorParts: CursorPart[] = origin ? ['int', 'number', 'text', 'uuid'] : ['int', 'text', 'uuid'];
     const now = this.clock.now();
     const rows = await this.users.directory(ClinicScope.of(principal), {
       roles: query.type ? [query.type] : PRACTITIONER_ROLES,
