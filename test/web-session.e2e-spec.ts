@@ -105,6 +105,17 @@ describe('web session cookie', () => {
     await t.http.get('/api/v1/me').set('Authorization', `Bearer ${first.body.accessToken}`).expect(401);
   });
 
+  it('answers a cookie refresh with the cookie even without the web header: a page script cannot read the token', async () => {
+    const { cookie } = await webLogin();
+    const res = await t.http.post('/api/v1/auth/refresh').set('Cookie', cookie).set('Origin', APP_ORIGIN).send({}).expect(200);
+    expect(res.body.refreshToken).toBeUndefined();
+    expect(typeof res.body.accessToken).toBe('string');
+    // The browser holds the new token, so the app's next refresh works.
+    const rotated = pair(refreshCookie(res));
+    expect(rotated).not.toBe(cookie);
+    await refreshWithCookie(rotated).expect(200);
+  });
+
   it.each([
     ['the PUBLIC_URL origin', APP_ORIGIN],
     ['a CORS origin', 'https://partner-app.example'],

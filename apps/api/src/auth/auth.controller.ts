@@ -93,15 +93,16 @@ export class AuthController {
     @Req() request: FastifyRequest,
     @Res({ passthrough: true }) reply: FastifyReply,
   ): Promise<TokensDto> {
+    const fromCookie = body.refreshToken === undefined;
     const refreshToken = body.refreshToken ?? this.webSession.cookieToken(request);
     if (refreshToken === undefined) {
       throw AppError.validation([{ field: 'refreshToken', message: 'is required (in the body, or as the web session cookie)' }]);
     }
     try {
-      return this.webSession.answer(request, reply, await this.auth.refresh(requestClientOf(request), refreshToken));
+      return this.webSession.answer(request, reply, await this.auth.refresh(requestClientOf(request), refreshToken), fromCookie);
     } catch (error) {
       // A cookie that no longer works is dropped, so the browser stops sending it.
-      if (body.refreshToken === undefined) this.webSession.clear(request, reply);
+      if (fromCookie) this.webSession.clear(request, reply);
       throw error;
     }
   }

@@ -79,9 +79,19 @@ export class WebSession {
     }
   }
 
-  /** For the web app: sets the refresh cookie and leaves the token out of the body. Others get the body as it is. */
-  answer<T extends WithTokens>(request: FastifyRequest, reply: FastifyReply, body: T): T | Omit<T, 'refreshToken'> {
-    if (!this.isWebClient(request)) return body;
+  /**
+   * For the web app: sets the refresh cookie and leaves the token out of the body. Others get the
+   * body as it is. `fromCookie`: the request was authenticated by the refresh cookie, so the new
+   * token goes back only as the cookie, header or not: a page script must not be able to trade
+   * the httpOnly cookie for a token it can read by leaving the header out.
+   */
+  answer<T extends WithTokens>(
+    request: FastifyRequest,
+    reply: FastifyReply,
+    body: T,
+    fromCookie = false,
+  ): T | Omit<T, 'refreshToken'> {
+    if (!fromCookie && !this.isWebClient(request)) return body;
     const { refreshToken, ...rest } = body;
     void reply.header('set-cookie', [
       this.cookie(request, REFRESH_COOKIE, COOKIE_PATH, refreshToken, this.cookieMaxAgeSeconds),
