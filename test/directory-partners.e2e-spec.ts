@@ -262,6 +262,23 @@ describe('directory near, partners and appointment time zones', () => {
       expectProblem(await t.http.delete('/api/v1/me/partners/not-a-uuid').set(lmt.auth), 400, 'validation_failed');
     });
 
+    it("refuses the caller's own colleagues the directory hides: invited but not joined, deactivated", async () => {
+      const invited = await t.http
+        .post('/api/v1/practitioners')
+        .set(home.admin.auth)
+        .send(practitionerPayload('massage_therapist', new Date()))
+        .expect(201);
+      const leaving = await addPractitioner(t.http, home, 'massage_therapist');
+      await t.http.post(`/api/v1/practitioners/${leaving.id}/deactivate`).set(home.admin.auth).expect(200);
+      for (const hidden of [invited.body.id as string, leaving.id]) {
+        expectProblem(await addMine(lmt, hidden), 404, 'not_found');
+        expectProblem(await addClinic(home.admin, hidden), 404, 'not_found');
+      }
+      // A joined, active colleague is in the directory, so may be saved.
+      expect((await addMine(lmt, colleague.id)).status).toBe(201);
+      await t.http.delete(`/api/v1/me/partners/${colleague.id}`).set(lmt.auth).expect(204);
+    });
+
     it('removes a partner; removing it again is a 404', async () => {
       await t.http.delete(`/api/v1/me/partners/${pts.austin.id}`).set(lmt.auth).expect(204);
       expectProblem(await t.http.delete(`/api/v1/me/partners/${pts.austin.id}`).set(lmt.auth), 404, 'not_found');

@@ -79,10 +79,19 @@ export class PartnersService {
     return { practitionerId: row.practitioner_id, createdAt: row.created_at.toISOString(), practitioner };
   }
 
-  /** A practitioner the caller can find in the directory; anyone else (an admin, a hidden practitioner) is 404. */
+  /**
+   * A practitioner the caller can find in the directory; anyone else is 404: an admin, or a hidden
+   * practitioner (licence expired, invited but not joined, deactivated). `get` also answers those
+   * of the caller's own clinic, which the directory does not list.
+   */
   private async listedPractitioner(principal: Principal, id: string): Promise<UserView> {
     const view = await this.practitioners.get(principal, id);
-    if (!(PRACTITIONER_ROLES as readonly string[]).includes(view.role) || view.licenceExpired) throw notFound('practitioner');
+    const listed =
+      (PRACTITIONER_ROLES as readonly string[]).includes(view.role) &&
+      !view.licenceExpired &&
+      view.status === 'active' &&
+      view.active;
+    if (!listed) throw notFound('practitioner');
     return view;
   }
 }
