@@ -13,12 +13,26 @@ function flatten(errors: ValidationError[], parent = ''): FieldError[] {
   });
 }
 
-/** Path of the first string containing a NUL character (PostgreSQL cannot store one in text). */
-function nulPath(value: unknown, path: string): string | undefined {
-  if (typeof value === 'string') return value.includes('\u0000') ? path : undefined;
+/**
+ * The names every object has (`constructor`, `toString`, `hasOwnProperty`, …). class-validator's
+ * allow-list looks fields up in a plain object, where these names are always found, so an unknown
+ * field with one of them got through `forbidNonWhitelisted`: no DTO declares one, so they are refused here.
+ */
+const OBJECT_MEMBER_NAMES: ReadonlySet<string> = new Set(Object.getOwnPropertyNames(Object.prototype));
+
+/**
+ * The first part of a request's input that is refused before class-validator sees it: a string
+ * holding a NUL character (PostgreSQL cannot store one in text) or a field named like a member of
+ * every object. Undefined when there is none.
+ */
+function refusedPart(value: unknown, path: string): FieldError | undefined {
+  if (typeof value === 'string')
+    return value.includes('\u0000') ? { field: path, message: 'must not contain NUL characters' } : undefined;
   if (value && typeof value === 'object') {
     for (const [key, child] of Object.entries(value)) {
-      const found = nulPath(child, path ? `${path}.${key}` : key);
+      const field = path ? `${path}.${key}` : key;
+      if (!Array.isArray(value) && OBJECT_MEMBER_NAMES.has(key)) return { field, message: `property ${key} should not exist` };
+      const found = refusedPart(child, field);
       if (found) return found;
     }
   }
@@ -26,8 +40,8 @@ function nulPath(value: unknown, path: string): string | undefined {
 }
 
 /**
- * Rejects a JSON body that is not an object (`null` would otherwise validate as `{}`) and any
- * string holding a NUL character, before class-validator sees them.
+ * Rejects a JSON body that is not an object (`null` would otherwise validate as `{}`) and the
+ * parts {@link refusedPart} names, before class-validator sees them.
  */
 class ApiValidationPipe extends ValidationPipe {
   override async transform(value: unknown, metadata: ArgumentMetadata): Promise<unknown> {
@@ -39,9 +53,8 @@ class ApiValidationPipe extends ValidationPipe {
       throw AppError.validation([{ field: 'body', message: 'must be a JSON object' }]);
     }
     if (metadata.type === 'body' || metadata.type === 'query' || metadata.type === 'param') {
-      const field = nulPath(value, metadata.type === 'param' ? (metadata.data ?? '') : '');
-      if (field !== undefined)
-        throw AppError.validation([{ field: field || metadata.type, message: 'must not contain NUL characters' }]);
+      const refused = refusedPart(value, metadata.type === 'param' ? (metadata.data ?? '') : '');
+      if (refused) throw AppError.validation([{ ...refused, field: refused.field || metadata.type }]);
     }
     return super.transform(value, metadata);
   }
