@@ -204,6 +204,29 @@ describe('referring someone not on ReferLoop', () => {
     expectProblem(await joinAsPhysio(t.http, uniqueEmail('too-late'), token), 400, 'validation_failed');
   });
 
+  it('a link works while one of its referrals is open: cancelling one keeps it for the other, cancelling both ends it', async () => {
+    const email = uniqueEmail('cancelled');
+    const patient = await createPatient(t.http, lmt);
+    const first = await actOk(t.http, lmt, await createReferral(t.http, lmt, invitedReferralBody(patient.id, email)), 'send');
+    const second = await actOk(t.http, lmt, await createReferral(t.http, lmt, invitedReferralBody(patient.id, email)), 'send');
+    // One invite per address: both referrals share its link.
+    const token = tokenOf(second.recipientInvite.url);
+    expect(tokenOf(first.recipientInvite.url)).toBe(token);
+
+    const cancelledFirst = await actOk(t.http, lmt, first, 'cancel', { reason: 'Booked elsewhere' });
+    expect(cancelledFirst.recipientInvite).toMatchObject({ status: 'pending', url: null });
+    expectProblem(await t.http.post(`/api/v1/referrals/${first.id}/resend-invite`).set(lmt.auth), 409, 'invalid_transition');
+    await t.http.post('/api/v1/referral-invites/lookup').send({ token }).expect(200);
+
+    await actOk(t.http, lmt, second, 'cancel', { reason: 'Booked elsewhere' });
+    expectProblem(await t.http.post('/api/v1/referral-invites/lookup').send({ token }), 400, 'validation_failed');
+    // Someone already on ReferLoop cannot take it either, and the sender is not shown a join.
+    const pt = await addPractitioner(t.http, await registerClinic(t.http, { name: 'Late Physio' }), 'physical_therapist');
+    expectProblem(await t.http.post('/api/v1/referral-invites/claim').set(pt.auth).send({ token }), 400, 'validation_failed');
+    const read = await t.http.get(`/api/v1/referrals/${second.id}`).set(lmt.auth).expect(200);
+    expect(read.body).toMatchObject({ recipientId: null, recipientInvite: { status: 'pending', url: null } });
+  });
+
   it('checks the invite: exactly one recipient, the right role, sender side only', async () => {
     const patient = await createPatient(t.http, lmt);
     const body = invitedReferralBody(patient.id, uniqueEmail('checks'));
@@ -265,11 +288,17 @@ describe('an invite nobody accepts', () => {
       }[];
       return items.find((n) => n.type === 'expired' && n.referralId === draft.id)?.body.includes('the practitioner you invited');
     }, 'the sender hears of the expiry');
-    const late = signedIn(
-      (await joinAsPhysio(t.http, uniqueEmail('late'), tokenOf(draft.recipientInvite!.url!)).expect(201)).body,
-    );
-    const box = (await t.http.get('/api/v1/referrals').query({ box: 'received' }).set(late.auth).expect(200)).body.items;
-    expect(box).toEqual([]);
+    // The link leads nowhere now: refused like a used one, offered no more, and not sent again.
+    const token = tokenOf(draft.recipientInvite!.url!);
+    expectProblem(await t.http.post('/api/v1/referral-invites/lookup').send({ token }), 400, 'validation_failed');
+    const late = await joinAsPhysio(t.http, uniqueEmail('late'), token);
+    expectProblem(late, 400, 'validation_failed');
+    expect(late.body.errors).toEqual([expect.objectContaining({ field: 'invitationToken' })]);
+    const read = await t.http.get(`/api/v1/referrals/${draft.id}`).set(lmt.auth).expect(200);
+    expect(read.body.recipientInvite).toMatchObject({ status: 'pending', url: null });
+    const resend = await t.http.post(`/api/v1/referrals/${draft.id}/resend-invite`).set(lmt.auth);
+    expectProblem(resend, 409, 'invalid_transition');
+    expect(resend.body.currentStatus).toBe('expired');
   });
 });
 

@@ -45,7 +45,7 @@ import {
 } from './state-machine/referral-state-machine';
 import { inputColumns, type ReferralInputColumns } from './store/columns';
 import { type BaseRow, type CreateFacts, type ReferralBox, ReferralStore } from './store/referral-store';
-import { eventView, type InviteLink, referralView } from './store/referral-view';
+import { eventView, type InviteLink, inviteLinkWorks, referralView } from './store/referral-view';
 
 export type { BaseRow, ReferralBox };
 
@@ -124,7 +124,7 @@ const referralNotFound = () => notFound('referral');
 
 /** A join link's token that opens nothing; `field` names it as the request does (`token` to look up, `invitationToken` to join). */
 const invalidInviteToken = (field: 'token' | 'invitationToken') =>
-  AppError.validation([{ field, message: 'is not a valid invitation link, or was already used' }]);
+  AppError.validation([{ field, message: 'is not a valid invitation link, was already used, or its referral has ended' }]);
 
 /** Outbox event of a new join link for a sent referral's invitee: the worker emails it. */
 export const REFERRAL_INVITE_RESENT_EVENT = 'referral_invite.resent';
@@ -554,6 +554,12 @@ export class ReferralsService {
     }
     if (!base.recipientInviteId || base.recipientId) {
       throw new AppError('invalid_transition', 'This referral has no pending invitation', {
+        currentStatus: base.status,
+        allowedActions: allowedActions(base.status, parties),
+      });
+    }
+    if (!inviteLinkWorks(base.status)) {
+      throw new AppError('invalid_transition', `This referral is ${base.status}: its invitation can no longer be used`, {
         currentStatus: base.status,
         allowedActions: allowedActions(base.status, parties),
       });

@@ -183,6 +183,14 @@ export const stampSets = (stamps: readonly ReferralStamp[], now: Sql): Sql[] =>
   stamps.map((stamp) => sql`${STAMP_COLUMNS[stamp]} = ${now}`);
 
 /**
+ * A join link works while one of its invite's referrals (the `referral_invites` row in scope) can
+ * still get a recipient: a draft or a sent one ({@link inviteLinkWorks}). Once none can (cancelled,
+ * expired), the link leads nowhere and is refused like a used one.
+ */
+const INVITE_HAS_OPEN_REFERRAL = sql`EXISTS (SELECT 1 FROM referrals o
+    WHERE o.recipient_invite_id = referral_invites.id AND o.recipient_id IS NULL AND o.status IN ('draft', 'sent'))`;
+
+/**
  * Every SQL statement on the referrals table and its invites, events and reads: services call
  * these methods and hold no SQL. Reads that may answer another clinic's referral (the base row of
  * one referral, which the service then checks with `partiesOf`) are named as such; lists take the
@@ -613,16 +621,17 @@ export class ReferralStore {
     await queryRows(tx, outboxRow(message));
   }
 
-  /** The pending invite with this token's hash, for the sign-up page. */
+  /** The pending invite with this token's hash, for the sign-up page (none when the link does not work). */
   async inviteByToken(tokenHash: string): Promise<{ email: string; fullName: string; role: string } | undefined> {
     const [row] = await queryRows<{ email: string; fullName: string; role: string }>(
       this.db.manager,
-      sql`SELECT email, full_name AS "fullName", role FROM referral_invites WHERE token_hash = ${tokenHash} AND joined_at IS NULL`,
+      sql`SELECT email, full_name AS "fullName", role FROM referral_invites
+           WHERE token_hash = ${tokenHash} AND joined_at IS NULL AND ${INVITE_HAS_OPEN_REFERRAL}`,
     );
     return row;
   }
 
-  /** Marks the invite with this token's hash joined by `userId` (single use); none when the link is not valid. */
+  /** Marks the invite with this token's hash joined by `userId` (single use); none when the link does not work. */
   async joinInvite(
     tx: EntityManager,
     tokenHash: string,
@@ -632,7 +641,8 @@ export class ReferralStore {
     const [invite] = await queryRows<{ id: string; role: string; senderClinicId: string }>(
       tx,
       sql`UPDATE referral_invites SET joined_user_id = ${sql.param(userId, 'uuid')}, joined_at = ${sql.param(now, 'timestamptz')}
-           WHERE token_hash = ${tokenHash} AND joined_at IS NULL RETURNING id, role, sender_clinic_id AS "senderClinicId"`,
+           WHERE token_hash = ${tokenHash} AND joined_at IS NULL AND ${INVITE_HAS_OPEN_REFERRAL}
+           RETURNING id, role, sender_clinic_id AS "senderClinicId"`,
     );
     return invite;
   }

@@ -6,7 +6,7 @@ import { maintenancePlanView } from '../maintenance-plan';
 import { partiesOf } from '../referral-access';
 import type { ProgressView } from '../progress/progress';
 import type { AttachmentView, PatientSummary, ReferralEventView, ReferralView } from '../referral.views';
-import { allowedActions } from '../state-machine/referral-state-machine';
+import { allowedActions, type ReferralStatus } from '../state-machine/referral-state-machine';
 import { INSERTED_SELECT_LIST, REFERRAL_SELECT_LIST, type ReferralColumns, viewColumns } from './columns';
 import { progressJson } from './progress-store';
 
@@ -142,6 +142,12 @@ function outcomeView(stored: Partial<ReferralOutcome> | null): ReferralOutcome |
   };
 }
 
+/**
+ * A pending invite's link leads somewhere only while its referral can still get a recipient (a
+ * draft or a sent one); an ended referral offers none (the store refuses such links).
+ */
+export const inviteLinkWorks = (status: ReferralStatus): boolean => status === 'draft' || status === 'sent';
+
 /** Builds the join link of a pending invite (its id and current token version); the sender's side sees it. */
 export type InviteLink = (inviteId: string, tokenVersion: number) => string;
 
@@ -196,7 +202,7 @@ export function referralView(row: ReferralRow, principal: Principal, inviteLink:
       fullName: row.iName!,
       role: row.iRole!,
       status: row.iJoined ? 'joined' : 'pending',
-      url: row.iJoined ? null : inviteLink(row.recipientInviteId, row.iTokenVersion!),
+      url: !row.iJoined && inviteLinkWorks(row.status) ? inviteLink(row.recipientInviteId, row.iTokenVersion!) : null,
     };
   }
   if (row.unreadCount !== undefined) view.unreadCount = row.unreadCount;
