@@ -69,6 +69,7 @@ describe('referral rules', () => {
       const draft = await createReferral(t.http, lmt, injuryReferralBody(patient.id, pt.id));
       const refused = await act(t.http, lmt, draft.id, 'send', draft.version);
       expectProblem(refused, 422, 'consent_required');
+      expect(refused.body.errors).toEqual([expect.objectContaining({ field: 'patientId' })]);
       expect(await readAsSender(draft.id)).toMatchObject({ status: 'draft', version: draft.version });
 
       // A consent of another scope is not enough.
@@ -160,8 +161,13 @@ describe('referral rules', () => {
   describe('who sends what to whom', () => {
     it('a PT cannot send injury_care, an LMT cannot send maintenance_massage (422 sender_role_mismatch)', async () => {
       const ptPatient = await createPatient(t.http, pt);
-      expectProblem(await post(pt, injuryReferralBody(ptPatient.id, pt2.id)), 422, 'sender_role_mismatch');
-      expectProblem(await post(lmt, maintenanceReferralBody(patientId, lmt2.id)), 422, 'sender_role_mismatch');
+      for (const res of [
+        await post(pt, injuryReferralBody(ptPatient.id, pt2.id)),
+        await post(lmt, maintenanceReferralBody(patientId, lmt2.id)),
+      ]) {
+        expectProblem(res, 422, 'sender_role_mismatch');
+        expect(res.body.errors).toEqual([expect.objectContaining({ field: 'kind' })]);
+      }
     });
 
     it('injury_care goes to a PT and maintenance_massage to an LMT (422 recipient_type_mismatch)', async () => {
@@ -328,7 +334,16 @@ describe('referral rules', () => {
         const res = await post(lmt, injuryReferralBody(patientId, pt2.id, { replacesId: r.id }));
         expectProblem(res, 422, 'not_redirectable');
         expect(res.body.currentStatus).toBe(status);
+        expect(res.body.errors).toEqual([expect.objectContaining({ field: 'replacesId' })]);
       }
+    });
+
+    it('a draft cancelled before sending cannot be redirected: it went nowhere (422 not_redirectable)', async () => {
+      const draft = await createReferral(t.http, lmt, injuryReferralBody(patientId, pt.id));
+      await act(t.http, lmt, draft.id, 'cancel', draft.version, { reason: 'Changed my mind' }).expect(200);
+      const res = await post(lmt, injuryReferralBody(patientId, pt2.id, { replacesId: draft.id }));
+      expectProblem(res, 422, 'not_redirectable');
+      expect(res.body).toMatchObject({ currentStatus: 'cancelled', errors: [expect.objectContaining({ field: 'replacesId' })] });
     });
 
     it('is redirected once: repeats at once make one redirect; another after a cancelled one is fine', async () => {

@@ -85,6 +85,7 @@ describe('assertRedirectable', () => {
       replacedSenderClinicId: ids.senderClinic,
       replacedRecipientId: ids.recipient,
       replacedRecipientClinicId: ids.recipientClinic,
+      replacedSentAt: new Date('2026-03-01T15:30:00Z'),
     }) as Facts;
   const sender = principal(ids.sender, ids.senderClinic, 'massage_therapist');
   const senderAdmin = principal('s-admin', ids.senderClinic, 'clinic_admin');
@@ -97,15 +98,28 @@ describe('assertRedirectable', () => {
     expect(() => assertRedirectable(senderAdmin, facts(status))).not.toThrow();
   });
 
-  it('refuses any other status with not_redirectable, naming it', () => {
+  it('refuses any other status with not_redirectable, naming it and the field', () => {
     for (const status of REFERRAL_STATUSES.filter((s) => !['declined', 'cancelled', 'expired'].includes(s))) {
       const error = thrown(() => assertRedirectable(sender, facts(status)));
-      expect({ status, code: error.code, currentStatus: error.extensions?.currentStatus }).toEqual({
+      expect({ status, code: error.code, currentStatus: error.extensions?.currentStatus, fields: fieldsOf(error) }).toEqual({
         status,
         code: 'not_redirectable',
         currentStatus: status,
+        fields: ['replacesId'],
       });
     }
+  });
+
+  it('refuses a draft cancelled before it was sent: it went nowhere, and its recipient never saw it', () => {
+    const error = thrown(() => assertRedirectable(sender, { ...facts('cancelled'), replacedSentAt: null }));
+    expect(error.code).toBe('not_redirectable');
+    expect(fieldsOf(error)).toEqual(['replacesId']);
+  });
+
+  it('refuses a referral that was already redirected, naming the field', () => {
+    const error = thrown(() => assertRedirectable(sender, { ...facts('declined'), replacementId: 'next' }));
+    expect(error.code).toBe('not_redirectable');
+    expect(fieldsOf(error)).toEqual(['replacesId']);
   });
 
   it('answers not_found to the recipient side, a colleague, and a referral that does not exist', () => {

@@ -14,7 +14,9 @@ export interface RecipientFacts {
 
 export function assertSenderRole(kind: ReferralKind, senderRole: Role): void {
   if (senderRole !== KIND_ROLES[kind].sender) {
-    throw new AppError('sender_role_mismatch', `A ${kind} referral is sent by a ${KIND_ROLES[kind].sender}`);
+    throw new AppError('sender_role_mismatch', `A ${kind} referral is sent by a ${KIND_ROLES[kind].sender}`, {
+      errors: [{ field: 'kind', message: `is sent by a ${KIND_ROLES[kind].sender}, not a ${senderRole}` }],
+    });
   }
 }
 

@@ -660,7 +660,9 @@ export class ReferralsService {
     };
     if (action === 'send') {
       if (!base.hasSharingConsent)
-        throw new AppError('consent_required', "Record the patient's referral_sharing consent before sending");
+        throw new AppError('consent_required', "Record the patient's referral_sharing consent before sending", {
+          errors: [{ field: 'patientId', message: 'has no active referral_sharing consent' }],
+        });
       assertSenderRole(base.kind, base.senderRole);
       if (base.kind === 'maintenance_massage' && !base.hasPlan) {
         throw AppError.validation([{ field: 'plan', message: 'is required to send a maintenance_massage referral' }]);
@@ -734,8 +736,16 @@ export function assertRedirectable(principal: Principal, facts: CreateFacts): vo
       `A ${old} referral cannot be redirected; only declined, cancelled or expired ones can`,
       {
         currentStatus: old,
+        errors: [{ field: 'replacesId', message: `is ${old}: only a declined, cancelled or expired referral can be redirected` }],
       },
     );
+  }
+  // A draft cancelled before sending went nowhere, and its would-be recipient may never see it.
+  if (!facts.replacedSentAt) {
+    throw new AppError('not_redirectable', 'This referral was cancelled before it was sent: create a new referral instead', {
+      currentStatus: old,
+      errors: [{ field: 'replacesId', message: 'was never sent, so there is nothing to redirect' }],
+    });
   }
   if (facts.replacementId) {
     throw new AppError(
@@ -744,6 +754,7 @@ export function assertRedirectable(principal: Principal, facts: CreateFacts): vo
       {
         currentStatus: old,
         replacementId: facts.replacementId,
+        errors: [{ field: 'replacesId', message: 'was already redirected' }],
       },
     );
   }
