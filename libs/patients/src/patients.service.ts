@@ -199,17 +199,21 @@ export class PatientsService {
   }
 
   /**
-   * Records a consent. Granting a scope that is already active returns the active consent, and
-   * audits nothing: nothing was granted.
+   * Records a consent. Granting a scope that is already active returns the active consent
+   * (`created: false`), and audits nothing: nothing was granted.
    */
-  async grantConsent(principal: Principal, patientId: string, input: ConsentInput): Promise<ConsentView> {
+  async grantConsent(
+    principal: Principal,
+    patientId: string,
+    input: ConsentInput,
+  ): Promise<{ consent: ConsentView; created: boolean }> {
     const scope = ClinicScope.of(principal);
     const now = this.clock.now();
     assertGivenByNow([input], now, () => 'grantedAt');
     return this.db.transaction(async (tx) => {
       if (!(await this.patients.get(scope, patientId, tx))) throw patientNotFound();
       const { consent, created } = await this.grant(scope, tx, patientId, input, now);
-      if (!created) return consentView(consent);
+      if (!created) return { consent: consentView(consent), created };
       await this.audit.record(
         {
           by: principal,
@@ -220,7 +224,7 @@ export class PatientsService {
         },
         tx,
       );
-      return consentView(consent);
+      return { consent: consentView(consent), created };
     });
   }
 

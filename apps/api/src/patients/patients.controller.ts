@@ -90,16 +90,19 @@ export class PatientsController {
     return this.patients.update(principal, id, body);
   }
 
-  /** Records a consent; if the scope is already active, answers the active consent. */
+  /** Records a consent: 201 with the new consent, or 200 with the active one when the scope is already active. */
   @Post(':id/consents')
   @HttpCode(201)
   @ApiProblems('validation_failed', 'not_found')
-  grant(
+  async grant(
     @CurrentPrincipal() principal: Principal,
     @Param('id', uuidParam) id: string,
     @Body() body: ConsentDto,
+    @Res({ passthrough: true }) reply: FastifyReply,
   ): Promise<ConsentResponseDto> {
-    return this.patients.grantConsent(principal, id, body);
+    const { consent, created } = await this.patients.grantConsent(principal, id, body);
+    if (!created) void reply.status(200);
+    return consent;
   }
 
   /** Revokes a consent; it stays on record with when and by whom it was revoked. */
