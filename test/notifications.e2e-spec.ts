@@ -400,6 +400,11 @@ describe('notifications', () => {
       'https://[::a01:203]/hook': 'webhook target is not allowed',
       'http://10.1.2.3/hook': 'webhook URL must use https',
       'http://hooks.example.com/hook': 'webhook URL must use https',
+      // Credentials would be shown again by every listing: deliveries are verified by their signature.
+      'https://user:pass@hooks.example.com/hook':
+        'webhook URL must not carry a user name or password: verify deliveries by their signature instead',
+      'https://token@hooks.example.com/hook':
+        'webhook URL must not carry a user name or password: verify deliveries by their signature instead',
     };
     for (const [url, message] of Object.entries(refusals)) {
       const res = await t.http

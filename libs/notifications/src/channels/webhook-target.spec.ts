@@ -3,6 +3,7 @@ import {
   assertWebhookTarget,
   checkWebhookUrl,
   isBlockedAddress,
+  WEBHOOK_CREDENTIALS_IN_URL,
   WEBHOOK_HTTPS_REQUIRED,
   WEBHOOK_TARGET_NOT_ALLOWED,
   webhookLookup,
@@ -66,6 +67,16 @@ describe('webhook targets', () => {
     expect(() => checkWebhookUrl(new URL('ftp://hooks.example.com/x'), ['hooks.example.com'])).toThrow(WEBHOOK_HTTPS_REQUIRED);
     expect(checkWebhookUrl(new URL('http://127.0.0.1:8080/x'), ['127.0.0.1'])).toEqual({ allowListed: true });
     expect(checkWebhookUrl(new URL('https://hooks.example.com/x'), [])).toEqual({ allowListed: false });
+  });
+
+  it('refuses credentials in the URL, even for an allow-listed host', () => {
+    for (const url of [
+      'https://user:pass@hooks.example.com/x',
+      'https://token@hooks.example.com/x',
+      'http://u:p@127.0.0.1:8080/x',
+    ]) {
+      expect(() => checkWebhookUrl(new URL(url), ['127.0.0.1'])).toThrow(WEBHOOK_CREDENTIALS_IN_URL);
+    }
   });
 
   it('refuses a host when any of its addresses is blocked, with a text that names none', async () => {

@@ -56,6 +56,8 @@ for (const [net, prefix] of BLOCKED_IPV6) BLOCKED_V6.addSubnet(net, prefix, 'ipv
 export const WEBHOOK_TARGET_NOT_ALLOWED = 'webhook target is not allowed';
 export const WEBHOOK_HTTPS_REQUIRED = 'webhook URL must use https';
 export const WEBHOOK_HOST_UNRESOLVED = 'webhook host could not be resolved';
+export const WEBHOOK_CREDENTIALS_IN_URL =
+  'webhook URL must not carry a user name or password: verify deliveries by their signature instead';
 
 /** A refused webhook URL or target; its message is one of the generic texts above. */
 export class WebhookTargetError extends Error {
@@ -83,10 +85,12 @@ export function webhookHost(url: URL): string {
 
 /**
  * Whether a webhook URL may be used at all, before any DNS: http(s) only, and https unless its host
- * is on the allow-list (WEBHOOK_ALLOWED_HOSTS). Returns whether the host is allow-listed (then its
+ * is on the allow-list (WEBHOOK_ALLOWED_HOSTS); no credentials (`user:password@`), which every
+ * listing of the webhook would show again. Returns whether the host is allow-listed (then its
  * addresses are not checked).
  */
 export function checkWebhookUrl(url: URL, allowedHosts: readonly string[]): { allowListed: boolean } {
+  if (url.username || url.password) throw new WebhookTargetError(WEBHOOK_CREDENTIALS_IN_URL);
   const allowListed = allowedHosts.includes(webhookHost(url));
   if (url.protocol !== 'https:' && !(allowListed && url.protocol === 'http:'))
     throw new WebhookTargetError(WEBHOOK_HTTPS_REQUIRED);
