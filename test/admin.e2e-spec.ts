@@ -490,6 +490,8 @@ describe('admin API', () => {
         .expect(200);
       expect(audit.body.items).toHaveLength(1);
       expect(audit.body.items[0]).toMatchObject({
+        // Ids are UUIDs, audit events' too (the trail's sequence stays internal).
+        id: expect.stringMatching(/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/),
         actorId: clinicA.admin.id,
         resourceType: 'referral',
         outcome: 'success',

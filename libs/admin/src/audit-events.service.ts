@@ -54,7 +54,7 @@ export class AuditEventsService {
     const last = page[page.length - 1];
     return {
       items: page.map((row) => ({
-        id: row.id,
+        id: row.uid,
         occurredAt: row.occurred_at.toISOString(),
         actorId: row.actor_id,
         clinicId: row.clinic_id,

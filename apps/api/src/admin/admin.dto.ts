@@ -187,7 +187,6 @@ export class OverduePageDto {
 }
 
 export class AuditEventDto {
-  /** A decimal string (64-bit sequence). */
   id: string;
   occurredAt: string;
   actorId: string | null;

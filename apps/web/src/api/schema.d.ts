@@ -618,8 +618,8 @@ export interface paths {
     get?: never;
     put?: never;
     /**
-     * Records a consent; if the scope is already active, answers the active consent.
-     * @description Records a consent; if the scope is already active, answers the active consent.
+     * Records a consent: 201 with the new consent, or 200 with the active one when the scope is already active.
+     * @description Records a consent: 201 with the new consent, or 200 with the active one when the scope is already active.
      */
     post: operations['PatientsController_grant'];
     delete?: never;
@@ -2496,7 +2496,6 @@ export interface components {
       urgentEscalateAfterSeconds: number;
     };
     AuditEventDto: {
-      /** @description A decimal string (64-bit sequence). */
       id: string;
       occurredAt: string;
       actorId: string | null;

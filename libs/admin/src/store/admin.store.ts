@@ -179,7 +179,9 @@ export interface OverdueFilter {
 }
 
 export interface AuditRow {
+  /** The sequence, for the keyset cursor only. */
   id: string;
+  uid: string;
   occurred_at: Date;
   actor_id: string | null;
   clinic_id: string | null;
@@ -280,15 +282,15 @@ export class AdminStore {
     const limit = filter.limit;
     return queryRows<AuditRow>(
       this.db.manager,
-      sql`SELECT id::text AS id, occurred_at, actor_id, clinic_id, action, resource_type, resource_id, outcome, ip, request_id, details,
+      sql`SELECT id::text AS id, uid, occurred_at, actor_id, clinic_id, action, resource_type, resource_id, outcome, ip, request_id, details,
                  ${cursorTimestamp(sql`occurred_at`)} AS cursor_ts
-            FROM ((SELECT a.id, a.occurred_at, a.actor_id, a.clinic_id, a.action, a.resource_type, a.resource_id, a.outcome, a.ip,
+            FROM ((SELECT a.id, a.uid, a.occurred_at, a.actor_id, a.clinic_id, a.action, a.resource_type, a.resource_id, a.outcome, a.ip,
                           a.request_id, a.details
                      FROM audit_events a
                     WHERE ${where(scope.owns(sql`a.clinic_id`), keyset(sql`a.occurred_at`, sql`a.id`))}
                     ORDER BY a.occurred_at DESC, a.id DESC LIMIT ${limit})
                   UNION ALL
-                  (SELECT a.id, a.occurred_at, a.actor_id, a.clinic_id, a.action, a.resource_type, a.resource_id, a.outcome, NULL,
+                  (SELECT a.id, a.uid, a.occurred_at, a.actor_id, a.clinic_id, a.action, a.resource_type, a.resource_id, a.outcome, NULL,
                           a.request_id, CASE WHEN x.resource_ids IS NULL THEN a.details
                                              ELSE a.details || jsonb_build_object('ids', to_jsonb(x.resource_ids),
                                                                                   'count', cardinality(x.resource_ids)) END

@@ -24,6 +24,7 @@ import { TimerSweepIndexes1764263000000 } from './1764263000000-TimerSweepIndexe
 import { RelayFansOut1764264000000 } from './1764264000000-RelayFansOut';
 import { AttachmentAddedAfterSend1764265000000 } from './1764265000000-AttachmentAddedAfterSend';
 import { AuditPartyRowsUnchecked1764266000000 } from './1764266000000-AuditPartyRowsUnchecked';
+import { AuditEventUids1764267000000 } from './1764267000000-AuditEventUids';
 
 /** Every migration, in order. Listed explicitly: glob paths break in a Nest monorepo build. */
 export const MIGRATIONS = [
@@ -53,4 +54,5 @@ export const MIGRATIONS = [
   RelayFansOut1764264000000,
   AttachmentAddedAfterSend1764265000000,
   AuditPartyRowsUnchecked1764266000000,
+  AuditEventUids1764267000000,
 ];

@@ -1,4 +1,4 @@
-import { Column, Entity, Index, PrimaryGeneratedColumn } from 'typeorm';
+import { Column, Entity, Generated, Index, PrimaryGeneratedColumn } from 'typeorm';
 
 /** Who read or changed which patient or referral, when, from where. Append-only (a trigger refuses changes). */
 @Index('audit_events_clinic_idx', ['clinicId', 'occurredAt', 'id'])
@@ -7,8 +7,14 @@ import { Column, Entity, Index, PrimaryGeneratedColumn } from 'typeorm';
 @Index('audit_events_resource_idx', { synchronize: false })
 @Entity({ name: 'audit_events' })
 export class AuditEventEntity {
+  /** The trail's order and the party rows' reference; never shown (the API shows `uid`). */
   @PrimaryGeneratedColumn('identity', { type: 'bigint', generatedIdentity: 'ALWAYS' })
   id: string;
+
+  /** The event's id in the API (the migration's default: gen_random_uuid()). */
+  @Column({ type: 'uuid' })
+  @Generated('uuid')
+  uid: string;
 
   @Column({ name: 'occurred_at', type: 'timestamptz', default: () => 'now()' })
   occurredAt: Date;
