@@ -24,6 +24,7 @@ const TOLD: Record<string, 'sender' | 'recipient'> = {
   sent: 'recipient',
   accepted: 'sender',
   scheduled: 'sender',
+  care_started: 'sender',
   outcome_sent: 'sender',
 };
 
@@ -386,14 +387,14 @@ describe('notifications under faults (child processes, private Redis)', () => {
       // deliveries until Redis is back.
       const during = await burst(stack, patient.id, 5, 2, [...FLOW, 'start-care', 'send-outcome']);
       await eventually(
-        async () => (await unpublishedFor(stack, during)) === 0 && (await notificationsFor(stack, during)) === during.length * 4,
+        async () => (await unpublishedFor(stack, during)) === 0 && (await notificationsFor(stack, during)) === during.length * 5,
         'in-app notifications while Redis is down',
       );
       expect(await pendingSendsFor(stack, during)).toBeGreaterThan(0);
 
       await stack.redis.start();
       const t = await expectAllDeliveredOnce(stack, 'redis stopped', { sinkDuplicatesAllowed: false });
-      expect(t.inAppRows).toBe(before.length * 3 + during.length * 4);
+      expect(t.inAppRows).toBe(before.length * 3 + during.length * 5);
     },
     TEST_TIMEOUT_MS,
   );

@@ -52,6 +52,10 @@ const TEXTS: Record<string, Partial<Record<Audience, Texts>>> = {
   rescheduled: {
     sender: (c) => ({ title: 'Appointment moved', body: `${c.recipientClinic} moved the appointment for your referral.` }),
   },
+  // "Seen": the closed loop tells the sender that the patient was seen, not only booked.
+  care_started: {
+    sender: (c) => ({ title: 'Patient seen', body: `${c.recipientClinic} saw the patient you referred: care has started.` }),
+  },
   outcome_sent: {
     sender: (c) => ({
       title: 'Outcome reported',

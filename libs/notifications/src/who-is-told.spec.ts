@@ -34,6 +34,7 @@ describe('whoIsTold: practitioners, per event of a sent referral', () => {
     scheduled: ['sender'],
     unscheduled: ['sender'],
     rescheduled: ['sender'],
+    care_started: ['sender'],
     outcome_sent: ['sender'],
     expired: ['sender'],
     cancelled: ['recipient'],
