@@ -110,7 +110,10 @@ async function startServer(placement: ClusterPlacement, port: number, logger: Lo
       ...['-D', clusterDir, '-p', String(port), '-c', 'listen_addresses=127.0.0.1', '-c', 'unix_socket_directories='],
       ...['-c', 'log_error_verbosity=terse', '-c', 'log_min_error_statement=panic'],
     ],
-    { ...account, env: serverEnv(), stdio: ['ignore', 'ignore', 'pipe'] },
+    // Its own process group: a Ctrl-C in the terminal reaches only this process, which stops the app
+    // first and the server last (in the terminal's group, the server shut down under the app's
+    // open connections, and every one of them logged an error).
+    { ...account, env: serverEnv(), stdio: ['ignore', 'ignore', 'pipe'], detached: true },
   );
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   // If this process ends without stopping it (a crash, an exit during start-up), the server stops too.

@@ -1,8 +1,10 @@
 import type { Logger } from 'pino';
 
 /**
- * Runs `shutdown` once on SIGTERM or SIGINT, then exits. A second signal, or a shutdown that
- * takes longer than `graceMs`, forces the exit so an orchestrator never waits forever.
+ * Runs `shutdown` once on SIGTERM, SIGINT or SIGHUP (the terminal closed), then exits. A second
+ * signal, or a shutdown that takes longer than `graceMs`, forces the exit so an orchestrator never
+ * waits forever. What this process started in a process group of its own (the embedded PostgreSQL)
+ * is stopped by `shutdown`, not by the terminal's signal.
  */
 export function onShutdownSignal(logger: Logger, shutdown: () => Promise<void>, graceMs = 10_000): void {
   let stopping = false;
@@ -31,4 +33,5 @@ export function onShutdownSignal(logger: Logger, shutdown: () => Promise<void>, 
   };
   process.on('SIGTERM', handler);
   process.on('SIGINT', handler);
+  process.on('SIGHUP', handler);
 }
