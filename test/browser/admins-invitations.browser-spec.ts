@@ -147,6 +147,11 @@ describe('web app in the browser: sign-up, solo practice and invitations', () =>
     const sam = await addPractitioner(t.http, physio, 'physical_therapist', { fullName: 'Sam Okafor' });
 
     const page = await newPage('sam');
+    // A practitioner who is not an admin: no page asks for what only admins may see.
+    const refused: string[] = [];
+    page.on('response', (response) => {
+      if (response.status() === 403) refused.push(new URL(response.url()).pathname);
+    });
     await signIn(page, sam.email);
     await page.goto(`${link.pathname}${link.hash}`);
     await page.getByRole('heading', { level: 1, name: 'A referral sent to you' }).waitFor();
@@ -155,6 +160,7 @@ describe('web app in the browser: sign-up, solo practice and invitations', () =>
     await shot(page, 'join-01-signed-in-link');
     await page.getByRole('button', { name: 'Take the referral' }).click();
     await page.locator(`tr[data-referral-id="${sent.id}"]`).waitFor();
+    expect(refused).toEqual([]);
     const read = await t.http.get(`/api/v1/referrals/${sent.id}`).set(lmt.auth).expect(200);
     expect(read.body).toMatchObject({ recipientId: sam.id, recipientInvite: { status: 'joined' } });
   });

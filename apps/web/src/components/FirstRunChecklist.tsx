@@ -19,7 +19,10 @@ interface Step {
  */
 export function FirstRunChecklist({ user }: { user: User }) {
   const practitioner = isPractitioner(user);
+  const admin = isAdmin(user);
   const facts = useAsync(async () => {
+    // Only admins see the checklist (and may list invitations): others ask nothing.
+    if (!admin) return null;
     const [patients, sent, invitations] = await Promise.all([
       practitioner ? call(api.GET('/api/v1/patients', { params: { query: { limit: 1 } } })) : null,
       practitioner ? call(api.GET('/api/v1/referrals', { params: { query: { box: 'sent', limit: 1 } } })) : null,
@@ -30,9 +33,9 @@ export function FirstRunChecklist({ user }: { user: User }) {
       hasReferral: (sent?.items.length ?? 0) > 0,
       hasInvited: invitations.items.length > 0,
     };
-  }, [practitioner]);
+  }, [practitioner, admin]);
 
-  if (!isAdmin(user) || !facts.data) return null;
+  if (!facts.data) return null;
   const steps: Step[] = [
     ...(practitioner
       ? [
