@@ -1,4 +1,4 @@
-import { uniqueEmail } from '@referloop/testing';
+import { isoDateFrom, uniqueEmail } from '@referloop/testing';
 import { Client } from 'pg';
 import { actOk, createPatient, createReferral, invitedReferralBody, joinAsPhysio, tokenOf } from './support/referral-helpers';
 import { type CapturedEmail, eventually, startSmtpSink } from './support/sinks';
@@ -190,6 +190,16 @@ describe('referring someone not on ReferLoop', () => {
     expect(wrongRole.body.errors).toEqual([expect.objectContaining({ field: 'token' })]);
     expectProblem(await claim(otherLmt, { token: 'x'.repeat(10) }), 400, 'validation_failed');
     await t.http.post('/api/v1/referral-invites/claim').send({ token }).expect(401);
+
+    // A PT whose licence has expired could never accept it: refused, and the link still works.
+    const lapsed = await addPractitioner(t.http, physio, 'physical_therapist');
+    await t.http
+      .patch(`/api/v1/practitioners/${lapsed.id}`)
+      .set(physio.admin.auth)
+      .send({ licence: { number: 'PT-OLD-1', region: 'TX', expiresOn: isoDateFrom(new Date(), -1) } })
+      .expect(200);
+    expectProblem(await claim(lapsed), 422, 'licence_expired');
+    await t.http.post('/api/v1/referral-invites/lookup').send({ token }).expect(200);
 
     // The PT who has an account: the referral is theirs, both sides told, the link used up.
     const pt = await addPractitioner(t.http, physio, 'physical_therapist');

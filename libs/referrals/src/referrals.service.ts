@@ -636,6 +636,11 @@ export class ReferralsService {
     }
     await this.store.transaction(async (tx) => {
       const now = this.clock.now();
+      // As a create checks its recipient: a referral taken with an expired licence could never be accepted.
+      const claimer = await this.store.reassignTarget(ClinicScope.of(principal), principal.userId);
+      if (!claimer?.licenceExpiresOn || claimer.licenceExpiresOn < todayIso(now)) {
+        throw new AppError('licence_expired', 'Your licence has expired: renew it in your profile before taking a referral');
+      }
       const invite = await this.store.joinInvite(tx, sha256(token), principal.userId, now);
       if (!invite) throw invalidInviteToken('token');
       if (invite.senderClinicId === principal.clinicId) {

@@ -30,12 +30,13 @@ export class ReferralInvitesController {
    * Signed in as a practitioner already on ReferLoop: take the referrals of a join link sent to you,
    * as joining would (a `recipient_joined` event tells both sides). The link is used up. 400 for an
    * unknown or used link, 403 for your own clinic's link or a non-practitioner, 422
-   * `recipient_type_mismatch` for a link that invites the other profession.
+   * `recipient_type_mismatch` for a link that invites the other profession and `licence_expired`
+   * while your licence has expired (the link stays usable).
    */
   @Post('claim')
   @HttpCode(204)
   @ApiBearerAuth()
-  @ApiProblems('validation_failed', 'unauthenticated', 'forbidden', 'recipient_type_mismatch')
+  @ApiProblems('validation_failed', 'unauthenticated', 'forbidden', 'recipient_type_mismatch', 'licence_expired')
   async claim(@CurrentPrincipal() principal: Principal, @Body() body: InvitationTokenDto): Promise<void> {
     await this.referrals.claimInvite(principal, body.token);
   }

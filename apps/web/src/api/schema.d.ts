@@ -937,7 +937,8 @@ export interface paths {
      * @description Signed in as a practitioner already on ReferLoop: take the referrals of a join link sent to you,
      *     as joining would (a `recipient_joined` event tells both sides). The link is used up. 400 for an
      *     unknown or used link, 403 for your own clinic's link or a non-practitioner, 422
-     *     `recipient_type_mismatch` for a link that invites the other profession.
+     *     `recipient_type_mismatch` for a link that invites the other profession and `licence_expired`
+     *     while your licence has expired (the link stays usable).
      */
     post: operations['ReferralInvitesController_claim'];
     delete?: never;
@@ -5556,7 +5557,7 @@ export interface operations {
           'application/problem+json': components['schemas']['Problem'];
         };
       };
-      /** @description problem+json with code `recipient_type_mismatch` */
+      /** @description problem+json with code `recipient_type_mismatch`, `licence_expired` */
       422: {
         headers: {
           [name: string]: unknown;
