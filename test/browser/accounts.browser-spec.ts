@@ -70,6 +70,19 @@ describe('web app in the browser: sessions and accounts', () => {
     await smtp?.close();
   });
 
+  it('a signed-out visit does not ask for a session it cannot have', async () => {
+    const visitor = await newPage('visitor');
+    const refreshes: number[] = [];
+    visitor.on('response', (response) => {
+      if (response.url().endsWith('/api/v1/auth/refresh')) refreshes.push(response.status());
+    });
+    await visitor.goto('/');
+    await visitor.getByRole('button', { name: 'Sign in' }).waitFor();
+    await visitor.reload();
+    await visitor.getByRole('button', { name: 'Sign in' }).waitFor();
+    expect(refreshes).toEqual([]);
+  });
+
   it('keeps the session across a reload with no refresh token that page scripts can read', async () => {
     laptop = await newPage('laptop');
     await signIn(laptop, lmt.email, PASSWORD);

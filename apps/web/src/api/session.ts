@@ -26,6 +26,29 @@ const REFRESH_LOCK = 'referloop.refresh';
 /** Tells the other tabs that this one signed out. */
 const channel = typeof BroadcastChannel === 'function' ? new BroadcastChannel('referloop.session') : null;
 
+/**
+ * Set while this browser holds a session (its value is "1", nothing secret): a visit without it
+ * does not ask the API for a session it cannot have (every signed-out page load got a 400).
+ */
+const SESSION_HINT = 'referloop.signedIn';
+
+function setHint(on: boolean): void {
+  try {
+    if (on) localStorage.setItem(SESSION_HINT, '1');
+    else localStorage.removeItem(SESSION_HINT);
+  } catch {
+    // Storage disabled: every load asks, as before.
+  }
+}
+
+function hasHint(): boolean {
+  try {
+    return localStorage.getItem(SESSION_HINT) === '1';
+  } catch {
+    return true;
+  }
+}
+
 let session: Session | null = null;
 /** True until the first refresh after loading has answered: screens wait instead of showing sign-in. */
 let restoring = true;
@@ -62,6 +85,7 @@ export const lastEndReason = (): EndReason | null => endReason;
 export function startSession(tokens: Tokens): void {
   endReason = null;
   restoring = false;
+  setHint(true);
   set({ accessToken: tokens.accessToken, accessExpiresAt: Date.now() + tokens.expiresIn * 1000, user: tokens.user });
 }
 
@@ -72,6 +96,7 @@ export function updateUser(user: User): void {
 export function endSession(reason: EndReason, { broadcast = true } = {}): void {
   endReason = reason;
   restoring = false;
+  setHint(false);
   if (broadcast && reason === 'signed_out') channel?.postMessage('signed_out');
   set(null);
 }
@@ -118,6 +143,7 @@ export function refreshSession(): Promise<boolean> {
         if (hadSession) endSession('expired');
         else {
           restoring = false;
+          setHint(false);
           set(null);
         }
         return false;
@@ -164,5 +190,6 @@ try {
 } catch {
   // Storage disabled: nothing was kept there either.
 }
-// A new tab or a reload: the cookie (if any) brings the session back.
-void refreshSession();
+// A new tab or a reload: the cookie brings the session back, if this browser had one.
+if (hasHint()) void refreshSession();
+else restoring = false;
