@@ -21,6 +21,7 @@ import {
   insertedReferralSelect,
   EVENT_JSON,
   type EventJson,
+  INVITE_LINK_STATUSES,
   referralListSelect,
   type ReferralRow,
   viewSelect,
@@ -184,11 +185,12 @@ export const stampSets = (stamps: readonly ReferralStamp[], now: Sql): Sql[] =>
 
 /**
  * A join link works while one of its invite's referrals (the `referral_invites` row in scope) can
- * still get a recipient: a draft or a sent one ({@link inviteLinkWorks}). Once none can (cancelled,
- * expired), the link leads nowhere and is refused like a used one.
+ * still get a recipient ({@link INVITE_LINK_STATUSES}). Once none can (cancelled, expired), the link
+ * leads nowhere and is refused like a used one.
  */
 const INVITE_HAS_OPEN_REFERRAL = sql`EXISTS (SELECT 1 FROM referrals o
-    WHERE o.recipient_invite_id = referral_invites.id AND o.recipient_id IS NULL AND o.status IN ('draft', 'sent'))`;
+    WHERE o.recipient_invite_id = referral_invites.id AND o.recipient_id IS NULL
+      AND o.status = ANY(${sql.param(INVITE_LINK_STATUSES, 'text[]')}))`;
 
 /**
  * Every SQL statement on the referrals table and its invites, events and reads: services call

@@ -143,10 +143,13 @@ function outcomeView(stored: Partial<ReferralOutcome> | null): ReferralOutcome |
 }
 
 /**
- * A pending invite's link leads somewhere only while its referral can still get a recipient (a
- * draft or a sent one); an ended referral offers none (the store refuses such links).
+ * A pending invite's link leads somewhere only while its referral can still get a recipient: a
+ * draft or a sent one. An ended referral offers none, and the store refuses a link none of whose
+ * referrals is in one of these.
  */
-export const inviteLinkWorks = (status: ReferralStatus): boolean => status === 'draft' || status === 'sent';
+export const INVITE_LINK_STATUSES: readonly ReferralStatus[] = ['draft', 'sent'];
+
+export const inviteLinkWorks = (status: ReferralStatus): boolean => INVITE_LINK_STATUSES.includes(status);
 
 /** Builds the join link of a pending invite (its id and current token version); the sender's side sees it. */
 export type InviteLink = (inviteId: string, tokenVersion: number) => string;
