@@ -12,6 +12,11 @@ export interface RecipientFacts {
   acceptingReferrals: boolean;
 }
 
+/** A licence that has lapsed by `today` (a date), or was never recorded: its holder receives no referrals. */
+export function licenceLapsed(expiresOn: string | null, today: string): boolean {
+  return !expiresOn || expiresOn < today;
+}
+
 export function assertSenderRole(kind: ReferralKind, senderRole: Role): void {
   if (senderRole !== KIND_ROLES[kind].sender) {
     throw new AppError('sender_role_mismatch', `A ${kind} referral is sent by a ${KIND_ROLES[kind].sender}`, {
@@ -33,7 +38,7 @@ export function assertRecipientEligible(
     const message = `must be a ${KIND_ROLES[kind].recipient}`;
     throw new AppError('recipient_type_mismatch', `A ${kind} referral goes to a ${KIND_ROLES[kind].recipient}`, named(message));
   }
-  if (!recipient.licenceExpiresOn || recipient.licenceExpiresOn < today) {
+  if (licenceLapsed(recipient.licenceExpiresOn, today)) {
     throw new AppError('licence_expired', "The recipient's licence has expired", named('has an expired licence'));
   }
   if (!recipient.acceptingReferrals) {

@@ -30,6 +30,7 @@ import {
   assertRedFlagsUrgent,
   assertSenderRole,
   KIND_ROLES,
+  licenceLapsed,
   type RecipientFacts,
 } from './referral-rules';
 import type { ReferralEventView, ReferralView } from './referral.views';
@@ -466,7 +467,7 @@ export class ReferralsService {
         allowedActions: allowedActions(base.status, parties),
       });
     }
-    const target = await this.store.reassignTarget(ClinicScope.of(principal), input.practitionerId);
+    const target = await this.store.clinicUser(ClinicScope.of(principal), input.practitionerId);
     if (!target) {
       throw new AppError('not_found', 'The practitioner was not found in your clinic', {
         errors: [{ field: 'practitionerId', message: 'no such practitioner in your clinic' }],
@@ -485,7 +486,7 @@ export class ReferralsService {
       });
     }
     const now = this.clock.now();
-    if (side === 'recipient' && (!target.licenceExpiresOn || target.licenceExpiresOn < todayIso(now))) {
+    if (side === 'recipient' && licenceLapsed(target.licenceExpiresOn, todayIso(now))) {
       throw new AppError('licence_expired', "The practitioner's licence has expired");
     }
     const from = side === 'sender' ? base.senderId : base.recipientId;
@@ -634,13 +635,13 @@ export class ReferralsService {
         'Referrals are received by practitioners; sign in as the practitioner the link was sent to',
       );
     }
+    // As a create checks its recipient: a referral taken with an expired licence could never be accepted.
+    const claimer = await this.store.clinicUser(ClinicScope.of(principal), principal.userId);
+    if (licenceLapsed(claimer?.licenceExpiresOn ?? null, todayIso(this.clock.now()))) {
+      throw new AppError('licence_expired', 'Your licence has expired: renew it in your profile before taking a referral');
+    }
     await this.store.transaction(async (tx) => {
       const now = this.clock.now();
-      // As a create checks its recipient: a referral taken with an expired licence could never be accepted.
-      const claimer = await this.store.reassignTarget(ClinicScope.of(principal), principal.userId);
-      if (!claimer?.licenceExpiresOn || claimer.licenceExpiresOn < todayIso(now)) {
-        throw new AppError('licence_expired', 'Your licence has expired: renew it in your profile before taking a referral');
-      }
       const invite = await this.store.joinInvite(tx, sha256(token), principal.userId, now);
       if (!invite) throw invalidInviteToken('token');
       if (invite.senderClinicId === principal.clinicId) {
@@ -679,7 +680,7 @@ export class ReferralsService {
       assertRecipientEligible(base.kind, recipient, today);
     }
     if (action === 'accept') {
-      if (!recipient.licenceExpiresOn || recipient.licenceExpiresOn < today) {
+      if (licenceLapsed(recipient.licenceExpiresOn, today)) {
         throw new AppError('licence_expired', 'A practitioner with an expired licence cannot accept referrals');
       }
     }

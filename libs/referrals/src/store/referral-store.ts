@@ -129,7 +129,8 @@ export interface NewEvent {
 export type ChangeAudit = Omit<AuditEntry, 'resourceId' | 'partyClinics' | 'occurredAt'> | null;
 
 /** A user a referral side may be handed to, as the service checks it. */
-export interface ReassignTarget {
+/** A user of the caller's clinic, as a reassignment and a claim check them. */
+export interface ClinicUserFacts {
   role: Role;
   deactivated: boolean;
   joined: boolean;
@@ -480,15 +481,15 @@ export class ReferralStore {
     );
   }
 
-  /** A user of the caller's clinic, as a reassignment checks them. */
-  async reassignTarget(scope: ClinicScope, practitionerId: string): Promise<ReassignTarget | undefined> {
-    const [target] = await queryRows<ReassignTarget>(
+  /** A user of the caller's clinic: their role, state and licence (a reassignment's target, a claimer). */
+  async clinicUser(scope: ClinicScope, userId: string): Promise<ClinicUserFacts | undefined> {
+    const [user] = await queryRows<ClinicUserFacts>(
       this.db.manager,
       sql`SELECT u.role, u.deactivated_at IS NOT NULL AS deactivated, u.activated_at IS NOT NULL AS joined,
               u.licence_expires_on::text AS "licenceExpiresOn"
-         FROM users u WHERE u.id = ${sql.param(practitionerId, 'uuid')} AND ${scope.owns(sql`u.clinic_id`)}`,
+         FROM users u WHERE u.id = ${sql.param(userId, 'uuid')} AND ${scope.owns(sql`u.clinic_id`)}`,
     );
-    return target;
+    return user;
   }
 
   /**
