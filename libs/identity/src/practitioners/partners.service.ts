@@ -1,15 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import {
-  AppError,
-  Clock,
-  DEFAULT_PAGE_SIZE,
-  decodeCursor,
-  notFound,
-  type Page,
-  PRACTITIONER_ROLES,
-  type Principal,
-  toPage,
-} from '@referloop/common';
+import { AppError, Clock, DEFAULT_PAGE_SIZE, decodeCursor, notFound, type Page, type Principal, toPage } from '@referloop/common';
 import { type PartnerList, type PartnerRow, PartnersStore } from '../store/partners.store';
 import { ClinicScope } from '../tenancy/clinic-scope';
 import type { UserView } from '../views';
@@ -56,7 +46,7 @@ export class PartnersService {
     if (practitionerId === principal.userId) {
       throw AppError.validation([{ field: 'practitionerId', message: 'you cannot be your own partner' }]);
     }
-    const practitioner = await this.listedPractitioner(principal, practitionerId);
+    const practitioner = await this.practitioners.listed(principal, practitionerId);
     const saved = await this.partners.add(ClinicScope.of(principal), list, practitionerId, this.clock.now());
     // A concurrent DELETE between the two statements leaves nothing to show: the practitioner is not a partner.
     if (!saved) throw notFound('partner');
@@ -71,27 +61,11 @@ export class PartnersService {
   private async partnerView(principal: Principal, row: PartnerRow): Promise<PartnerView> {
     let practitioner: UserView | null;
     try {
-      practitioner = await this.listedPractitioner(principal, row.practitioner_id);
+      practitioner = await this.practitioners.listed(principal, row.practitioner_id);
     } catch (error) {
       if (!(error instanceof AppError) || error.code !== 'not_found') throw error;
       practitioner = null;
     }
     return { practitionerId: row.practitioner_id, createdAt: row.created_at.toISOString(), practitioner };
-  }
-
-  /**
-   * A practitioner the caller can find in the directory; anyone else is 404: an admin, or a hidden
-   * practitioner (licence expired, invited but not joined, deactivated). `get` also answers those
-   * of the caller's own clinic, which the directory does not list.
-   */
-  private async listedPractitioner(principal: Principal, id: string): Promise<UserView> {
-    const view = await this.practitioners.get(principal, id);
-    const listed =
-      (PRACTITIONER_ROLES as readonly string[]).includes(view.role) &&
-      !view.licenceExpired &&
-      view.status === 'active' &&
-      view.active;
-    if (!listed) throw notFound('practitioner');
-    return view;
   }
 }

@@ -121,6 +121,14 @@ export class PractitionersService {
     return userView(row, { now, withEmail: row.clinicId === principal.clinicId, clinic: clinicSummary(row) });
   }
 
+  /** One practitioner listed in the directory, of any clinic; anyone else (an admin, a hidden practitioner) is 404. */
+  async listed(principal: Principal, id: string): Promise<UserView> {
+    const now = this.clock.now();
+    const row = await this.users.listedPractitioner(id, todayIso(now));
+    if (!row) throw notFound();
+    return userView(row, { now, withEmail: row.clinicId === principal.clinicId, clinic: clinicSummary(row) });
+  }
+
   /**
    * Every user of the admin's clinic, whatever their state (invited, active, deactivated, licence
    * expired): what the admin manages. Keyset-paged by (full name, id).

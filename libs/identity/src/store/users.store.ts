@@ -109,6 +109,12 @@ const visiblePractitionerSql = (scope: ClinicScope, id: string, today: string) =
        WHERE u.id = ${sql.param(id, 'uuid')}
          AND (${scope.owns(sql`u.clinic_id`)} OR (${listed(today)}))`;
 
+/** A practitioner listed in the directory, of any clinic (the caller's own included): what may be saved as a partner. */
+const listedPractitionerSql = (id: string, today: string) =>
+  sql`SELECT ${USER_COLUMNS}, ${CLINIC_SUMMARY_COLUMNS}
+        FROM ${FROM_USERS} JOIN clinics c ON c.id = u.clinic_id
+       WHERE u.id = ${sql.param(id, 'uuid')} AND ${listed(today)}`;
+
 export interface DirectoryFilter {
   roles: readonly PractitionerRole[];
   today: string;
@@ -242,6 +248,12 @@ export class UsersStore {
   /** Cross-clinic: a user of the caller's clinic, or a listed practitioner of another; null otherwise. Prepared. */
   async visiblePractitioner(scope: ClinicScope, id: string, today: string): Promise<PractitionerRow | null> {
     const [row] = await queryRows<PractitionerRow>(this.db.manager, visiblePractitionerSql(scope, id, today), { prepare: true });
+    return row ?? null;
+  }
+
+  /** Cross-clinic: a practitioner listed in the directory; null for anyone else (an admin, a hidden practitioner). */
+  async listedPractitioner(id: string, today: string): Promise<PractitionerRow | null> {
+    const [row] = await queryRows<PractitionerRow>(this.db.manager, listedPractitionerSql(id, today));
     return row ?? null;
   }
 
