@@ -55,11 +55,29 @@ describe('what the API and the worker log', () => {
     await t.http.get('/patients').query({ q: canary });
 
     // Positive control: the request lines are there, with their path.
-    const requestLines = logLines().filter((l) => l.msg === 'incoming request');
+    const requestLines = logLines().filter((l) => l.msg === 'request completed');
     expect(requestLines.map((l) => (l.req as { url: string }).url)).toEqual(
       expect.arrayContaining(['/api/v1/patients', '/api/v1/no-such-route', '/patients']),
     );
     expect(countInLogs(canary)).toBe(0);
+  });
+
+  it('writes one access line per request, with its id, path and status, and none for the liveness probe', async () => {
+    const requestId = `access-${randomBytes(6).toString('hex')}`;
+    await t.http.get('/api/v1/referrals').query({ status: 'sent' }).set('x-request-id', requestId).expect(401);
+    const probeId = `probe-${randomBytes(6).toString('hex')}`;
+    await t.http.get('/health/live').set('x-request-id', probeId).expect(200);
+
+    const lines = logLines().filter((l) => l.reqId === requestId);
+    expect(lines).toEqual([
+      expect.objectContaining({
+        msg: 'request completed',
+        req: expect.objectContaining({ method: 'GET', url: '/api/v1/referrals' }) as unknown,
+        res: { statusCode: 401 },
+        responseTime: expect.any(Number) as unknown,
+      }),
+    ]);
+    expect(logLines().filter((l) => l.reqId === probeId)).toEqual([]);
   });
 
   it('never writes an invitation token, from the web app link or the API body', async () => {
@@ -146,7 +164,7 @@ describe('what the API and the worker log', () => {
       await t.http.get(path);
     }
     const urls = logLines()
-      .filter((l) => l.msg === 'incoming request')
+      .filter((l) => l.msg === 'request completed')
       .map((l) => (l.req as { url: string }).url);
     expect(urls).toEqual(expect.arrayContaining(['/api/v1/unsubscribe/[redacted]', '/API/V1/UNSUBSCRIBE/[redacted]']));
     expect(countInLogs(token)).toBe(0);

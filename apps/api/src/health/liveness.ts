@@ -8,10 +8,11 @@ const LIVE = { status: 'ok' } as const;
  * The process is up: a plain Fastify route, not a Nest controller. It is probed often, needs no
  * token and cannot fail, and Nest's per-route pipeline (guard, pipes, interceptors, filter,
  * response handling) was two thirds of its cost. The application-wide hooks still run: security
- * headers, request id, CORS.
+ * headers, request id, CORS; the access line does not.
  */
 export function addLivenessRoute(fastify: FastifyInstance): void {
-  fastify.get(LIVENESS_PATH, (_request, reply) => {
+  // Not logged: load balancers and orchestrators probe it every few seconds, per replica.
+  fastify.get(LIVENESS_PATH, { logLevel: 'silent' }, (_request, reply) => {
     void reply.send(LIVE);
   });
 }
