@@ -356,6 +356,14 @@ describe('bad input on patients and referrals', () => {
       // Optional text, when given, says something: leave it out or send null instead.
       { name: 'observations only spaces', input: () => injury({ observations: '   ' }), field: 'observations' },
       { name: 'reason with a NUL character', input: () => injury({ reason: 'Shoulder\u0000pain' }), field: 'reason' },
+      // A JSON string can spell half a surrogate pair, which has no UTF-8 form (PostgreSQL refused it in jsonb: a 500).
+      { name: 'reason with a lone surrogate', input: () => injury({ reason: 'Shoulder \ud800 pain' }), field: 'reason' },
+      {
+        name: 'plan.precautions with a lone surrogate',
+        input: () => maintenance({ frequencyWeeks: 2, focusAreas: ['neck'], pressure: 'light', precautions: 'none \udc00' }),
+        field: 'plan.precautions',
+        as: () => pt,
+      },
       { name: 'onsetDate in the future', input: () => injury({ onsetDate: dateInDays(2) }), field: 'onsetDate' },
       { name: 'onsetDate 30 February', input: () => injury({ onsetDate: FEB_30 }), field: 'onsetDate' },
       { name: 'onsetDate in 1899', input: () => injury({ onsetDate: '1899-12-31' }), field: 'onsetDate' },

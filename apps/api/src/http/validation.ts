@@ -21,13 +21,22 @@ function flatten(errors: ValidationError[], parent = ''): FieldError[] {
 const OBJECT_MEMBER_NAMES: ReadonlySet<string> = new Set(Object.getOwnPropertyNames(Object.prototype));
 
 /**
+ * Half of a UTF-16 surrogate pair on its own, which a JSON string can spell (`"\ud800"`): it has
+ * no UTF-8 form, so PostgreSQL refuses it in jsonb (a 500, and the value in its server log) and
+ * the driver turns it into U+FFFD in text.
+ */
+const LONE_SURROGATE = /\p{Cs}/u;
+
+/**
  * The first part of a request's input that is refused before class-validator sees it: a string
- * holding a NUL character (PostgreSQL cannot store one in text) or a field named like a member of
- * every object. Undefined when there is none.
+ * holding a NUL character (PostgreSQL cannot store one in text) or a lone surrogate, or a field
+ * named like a member of every object. Undefined when there is none.
  */
 function refusedPart(value: unknown, path: string): FieldError | undefined {
-  if (typeof value === 'string')
-    return value.includes('\u0000') ? { field: path, message: 'must not contain NUL characters' } : undefined;
+  if (typeof value === 'string') {
+    if (value.includes('\u0000')) return { field: path, message: 'must not contain NUL characters' };
+    return LONE_SURROGATE.test(value) ? { field: path, message: 'must be valid Unicode text' } : undefined;
+  }
   if (value && typeof value === 'object') {
     for (const [key, child] of Object.entries(value)) {
       const field = path ? `${path}.${key}` : key;

@@ -26,7 +26,7 @@ const FIELD_MESSAGES: [RegExp, string][] = [
   [/must be a phone number|phone/i, 'Enter a phone number'],
   [/must match .* regular expression/i, 'Check the format of this answer'],
   [/should not exist/i, 'This cannot be changed here'],
-  [/must not contain NUL characters/i, 'Remove the unusual characters from this answer'],
+  [/must not contain NUL characters|must be valid Unicode text/i, 'Remove the unusual characters from this answer'],
 ];
 
 /** The API's message for one field, in plain language. */
