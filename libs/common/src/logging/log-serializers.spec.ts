@@ -1,6 +1,6 @@
 import { Writable } from 'node:stream';
 import { createRootLogger, PinoNestLogger } from './logger';
-import { pathOf, redactQueryStrings, redactQuoted, serializeError, serializeRequest } from './log-serializers';
+import { loggedPath, redactQueryStrings, redactQuoted, serializeError, serializeRequest } from './log-serializers';
 
 /** A pg DatabaseError as the driver builds it, wrapped the way TypeORM wraps it. */
 function queryFailed(): Error {
@@ -21,14 +21,34 @@ function queryFailed(): Error {
 
 describe('log serializers', () => {
   it('logs a request by its path, never its query string', () => {
-    expect(pathOf('/api/v1/patients?q=Jamie')).toBe('/api/v1/patients');
-    expect(pathOf('/accept-invitation?token=abc#x')).toBe('/accept-invitation');
+    expect(loggedPath('/api/v1/patients?q=Jamie', '/api/v1/patients')).toBe('/api/v1/patients');
+    expect(loggedPath('/accept-invitation?token=abc#x', '/*')).toBe('/accept-invitation');
     expect(serializeRequest({ method: 'GET', url: '/api/v1/patients?q=Jamie', ip: '10.0.0.1', host: 'h' })).toEqual({
       method: 'GET',
       url: '/api/v1/patients',
       host: 'h',
       remoteAddress: '10.0.0.1',
     });
+  });
+
+  it("keeps a matched route's words and its UUID parameters, and redacts any other parameter", () => {
+    const id = '0b0e8a4e-3f1c-4c55-9d7e-2a1b3c4d5e6f';
+    expect(loggedPath(`/api/v1/referrals/${id}/accept`, '/api/v1/referrals/:id/accept')).toBe(`/api/v1/referrals/${id}/accept`);
+    expect(loggedPath('/api/v1/patients/JamieRivera', '/api/v1/patients/:id')).toBe('/api/v1/patients/[redacted]');
+    expect(loggedPath('/api/v1/patients/jamie', '/api/v1/patients/:id')).toBe('/api/v1/patients/[redacted]');
+    expect(serializeRequest({ url: `/api/v1/patients/Jamie?x=1`, routeOptions: { url: '/api/v1/patients/:id' } }).url).toBe(
+      '/api/v1/patients/[redacted]',
+    );
+  });
+
+  it('off a route, keeps only UUIDs, plain route words and built files', () => {
+    const token = '2S-oED8xq1Zr7Yk3bT0wWc9vP4nA6mJhLuQeRfGiKsM';
+    expect(loggedPath(`/reset-password/${token}`)).toBe('/reset-password/[redacted]');
+    expect(loggedPath(`/api/v1/referral-invites/${token}`, undefined)).toBe('/api/v1/referral-invites/[redacted]');
+    expect(loggedPath(`/sign-up/${token}`, '/*')).toBe('/sign-up/[redacted]');
+    expect(loggedPath('/api/v1/patients/CANARY%20Name')).toBe('/api/v1/patients/[redacted]');
+    expect(loggedPath('/assets/index-Bx3f_9Qa.js', '/assets/*')).toBe('/assets/index-Bx3f_9Qa.js');
+    expect(loggedPath('/no-such-route/')).toBe('/no-such-route/');
   });
 
   it('keeps type, code, message and stack frames of a database error, and nothing it carries', () => {
@@ -54,20 +74,20 @@ describe('log serializers', () => {
   });
 
   it('redacts the token of an unsubscribe link, in a logged path and in a message', () => {
-    expect(pathOf('/api/v1/unsubscribe/AbC-_123?x=1')).toBe('/api/v1/unsubscribe/[redacted]');
-    expect(serializeRequest({ method: 'POST', url: '/api/v1/unsubscribe/AbC-_123' }).url).toBe('/api/v1/unsubscribe/[redacted]');
+    expect(loggedPath('/api/v1/unsubscribe/AbC-_123?x=1', '/api/v1/unsubscribe/:token')).toBe('/api/v1/unsubscribe/[redacted]');
     expect(redactQueryStrings('Route PUT:/api/v1/unsubscribe/AbC-_123 not found')).toBe(
       'Route PUT:/api/v1/unsubscribe/[redacted] not found',
     );
   });
 
-  it('redacts the token however the path spells the segment: cased, escaped, with an encoded slash', () => {
-    expect(pathOf('/API/V1/UNSUBSCRIBE/AbC-_123')).toBe('/API/V1/UNSUBSCRIBE/[redacted]');
-    expect(pathOf('/api/v1/%75nsubscribe/AbC-_123')).toBe('/api/v1/unsubscribe/[redacted]');
-    expect(pathOf('/api/v1/unsubscribe%2FAbC-_123')).toBe('/api/v1/unsubscribe/[redacted]');
-    expect(pathOf('/api/v1/unsubscribe/AbC/_123')).toBe('/api/v1/unsubscribe/[redacted]');
-    // Other paths are logged as they came, escapes and all.
-    expect(pathOf('/api/v1/patients/a%20b')).toBe('/api/v1/patients/a%20b');
+  it('redacts the token however the path spells the segment: cased, escaped, with an encoded slash or a ;', () => {
+    expect(loggedPath('/API/V1/UNSUBSCRIBE/AbC-_123')).toBe('/[redacted]/[redacted]/[redacted]/[redacted]');
+    expect(loggedPath('/api/v1/%75nsubscribe/AbC-_123')).toBe('/api/v1/[redacted]/[redacted]');
+    expect(loggedPath('/api/v1/unsubscribe%2FAbC-_123')).toBe('/api/v1/[redacted]');
+    expect(loggedPath('/api/v1/unsubscribe;x/x2Ul-6gd')).toBe('/api/v1/[redacted]/[redacted]');
+    expect(redactQueryStrings('Route PUT:/api/v1/%75nsubscribe/AbC-_123 not found')).toBe(
+      'Route PUT:/api/v1/unsubscribe/[redacted] not found',
+    );
   });
 
   it('redacts query strings that messages quote, keeping the path', () => {

@@ -88,10 +88,38 @@ export function serializeError(error: unknown, depth = 0): SerializedError {
   return out;
 }
 
-/** The path of a request target, without its query string or a secret segment. */
-export function pathOf(url: string): string {
+const REDACTED_SEGMENT = '[redacted]';
+const UUID_SEGMENT = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+/** A word a route is spelled with (`referrals`, `reset-password`, `v1`); no token is this short and plain. */
+const ROUTE_WORD = /^[a-z0-9]+(?:-[a-z0-9]+)*$/;
+const MAX_ROUTE_WORD = 24;
+/** A file the web app is built into (`index-Bx3f.js`). */
+const STATIC_FILE = /^[\w.-]{1,80}\.(?:js|css|map|svg|png|ico|webmanifest|woff2?|txt|json|html)$/i;
+
+/**
+ * The path of a request as a log line says it: no query string, and only the segments that cannot
+ * carry a secret or a name. On a matched route (`route`, e.g. `/api/v1/patients/:id`) its fixed
+ * words, and a parameter only when it is a UUID: `/api/v1/patients/Jamie` is logged with the name
+ * redacted, and an unsubscribe token always is. Elsewhere (no route, the web app's catch-all) a
+ * segment only when it is a UUID, a plain route word or a built file: a token pasted into
+ * `/reset-password/…` is redacted.
+ */
+export function loggedPath(url: string, route?: string): string {
   const end = url.search(/[?#]/);
-  return redactSecretSegments(end === -1 ? url : url.slice(0, end));
+  const segments = (end === -1 ? url : url.slice(0, end)).split('/');
+  const pattern = route && !route.includes('*') ? route.split('/') : undefined;
+  if (pattern?.length === segments.length) {
+    return pattern
+      .map((word, i) => (word.startsWith(':') ? (UUID_SEGMENT.test(segments[i]) ? segments[i] : REDACTED_SEGMENT) : word))
+      .join('/');
+  }
+  return segments.map((segment) => (segment === '' || plainSegment(segment) ? segment : REDACTED_SEGMENT)).join('/');
+}
+
+function plainSegment(segment: string): boolean {
+  return (
+    UUID_SEGMENT.test(segment) || (segment.length <= MAX_ROUTE_WORD && ROUTE_WORD.test(segment)) || STATIC_FILE.test(segment)
+  );
 }
 
 interface RequestLike {
@@ -100,13 +128,15 @@ interface RequestLike {
   ip?: string;
   host?: string;
   socket?: { remoteAddress?: string };
+  /** Fastify's: the matched route's pattern, when a route matched. */
+  routeOptions?: { url?: string };
 }
 
 /** The one way a request is written to a log (replaces Fastify's, which logs the whole URL). */
 export function serializeRequest(request: RequestLike): Record<string, unknown> {
   return {
     method: request.method,
-    url: pathOf(request.url ?? ''),
+    url: loggedPath(request.url ?? '', request.routeOptions?.url),
     host: request.host,
     remoteAddress: request.ip ?? request.socket?.remoteAddress,
   };
