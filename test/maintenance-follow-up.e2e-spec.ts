@@ -60,7 +60,12 @@ describe('maintenance follow-up', () => {
       .post('/api/v1/referrals')
       .set(pt.auth)
       .send(maintenanceReferralBody((await ptPatient()).id, lmt.id, { plan }));
-  const injuryIn = (status: string) => referralIn(t.http, { sender: lmt, recipient: pt }, lmtPatient.id, status);
+  // Each test's referral is of a person of its own: a clinic keeps one copy of each person it is referred.
+  const morgan = () => createPatient(t.http, lmt, { firstName: 'Morgan', lastName: 'Lee', dateOfBirth: '1988-04-12' });
+  const injuryIn = async (status: string, patientId?: string) =>
+    referralIn(t.http, { sender: lmt, recipient: pt }, patientId ?? (await morgan()).id, status);
+  const shareConsent = (user: SignedInUser, patientId: string) =>
+    t.http.post(`/api/v1/patients/${patientId}/consents`).set(user.auth).send({ scope: 'referral_sharing' });
   const followUp = (user: SignedInUser, id: string, body: Record<string, unknown> = {}) =>
     t.http.post(`/api/v1/referrals/${id}/follow-up`).set(user.auth).send(body);
   const importPatient = (user: SignedInUser, referralId: string) =>
@@ -217,6 +222,16 @@ describe('maintenance follow-up', () => {
       expect(await countRows(sql, 'patients', 'source_referral_id = $1', [injury.id])).toBe(1);
     });
 
+    it("a second injury referral of the same person follows up with the PT clinic's one copy, consent and all", async () => {
+      const person = await morgan();
+      const first = (await followUp(pt, (await injuryIn('outcome_sent', person.id)).id, { plan: PLAN }).expect(201)).body;
+      await shareConsent(pt, first.patientId).expect(201);
+      const second = (await followUp(pt, (await injuryIn('outcome_sent', person.id)).id, { plan: PLAN }).expect(201)).body;
+      expect(second.patientId).toBe(first.patientId);
+      await actOk(t.http, pt, second, 'send');
+      expect(await countRows(sql, 'patients', 'origin_patient_id = $1', [person.id])).toBe(1);
+    });
+
     it('a double click makes one draft: repeats, at once or later, answer the draft still open to that LMT', async () => {
       const injury = await injuryIn('outcome_sent');
       const answers = await Promise.all(Array.from({ length: 5 }, () => followUp(pt, injury.id, { plan: PLAN })));
@@ -307,6 +322,36 @@ describe('maintenance follow-up', () => {
       expect(created.body).toMatchObject({ firstName: 'Morgan', lastName: 'Lee', dateOfBirth: '1988-04-12' });
       const again = await importPatient(ptAdmin, injury.id).expect(200);
       expect(again.body.id).toBe(created.body.id);
+    });
+
+    it('a later referral of the same person answers the same copy (200), with the consent recorded on it', async () => {
+      const person = await morgan();
+      const copy = (await importPatient(pt, (await injuryIn('received', person.id)).id).expect(201)).body;
+      await shareConsent(pt, copy.id).expect(201);
+      const again = await importPatient(ptAdmin, (await injuryIn('received', person.id)).id).expect(200);
+      expect(again.body).toMatchObject({ id: copy.id, consents: [expect.objectContaining({ scope: 'referral_sharing' })] });
+      const found = await t.http.get('/api/v1/patients').query({ q: 'Lee' }).set(pt.auth).expect(200);
+      expect(found.body.items.filter((p: { id: string }) => p.id === copy.id || p.id === person.id)).toHaveLength(1);
+      expect(await countRows(sql, 'patients', 'origin_patient_id = $1', [person.id])).toBe(1);
+    });
+
+    it('concurrent imports from two referrals of one person make one copy', async () => {
+      const person = await morgan();
+      const referrals = [await injuryIn('received', person.id), await injuryIn('received', person.id)];
+      const answers = await Promise.all(Array.from({ length: 6 }, (_, i) => importPatient(pt, referrals[i % 2].id)));
+      expect(answers.map((a) => a.status).sort()).toEqual([200, 200, 200, 200, 200, 201]);
+      expect(new Set(answers.map((a) => a.body.id)).size).toBe(1);
+      expect(await countRows(sql, 'patients', 'origin_patient_id = $1', [person.id])).toBe(1);
+    });
+
+    it("on the way back, the sending clinic's import of the maintenance referral answers its own patient", async () => {
+      const person = await morgan();
+      const draft = (await followUp(pt, (await injuryIn('outcome_sent', person.id)).id, { plan: PLAN }).expect(201)).body;
+      await shareConsent(pt, draft.patientId).expect(201);
+      const maintenance = await actOk(t.http, pt, draft, 'send');
+      const own = await importPatient(lmt, maintenance.id).expect(200);
+      expect(own.body.id).toBe(person.id);
+      expect(await countRows(sql, 'patients', 'origin_patient_id = $1', [person.id])).toBe(1);
     });
 
     it('concurrent imports make one copy', async () => {

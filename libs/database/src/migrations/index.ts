@@ -25,6 +25,7 @@ import { RelayFansOut1764264000000 } from './1764264000000-RelayFansOut';
 import { AttachmentAddedAfterSend1764265000000 } from './1764265000000-AttachmentAddedAfterSend';
 import { AuditPartyRowsUnchecked1764266000000 } from './1764266000000-AuditPartyRowsUnchecked';
 import { AuditEventUids1764267000000 } from './1764267000000-AuditEventUids';
+import { PatientOrigins1764268000000 } from './1764268000000-PatientOrigins';
 
 /** Every migration, in order. Listed explicitly: glob paths break in a Nest monorepo build. */
 export const MIGRATIONS = [
@@ -55,4 +56,5 @@ export const MIGRATIONS = [
   AttachmentAddedAfterSend1764265000000,
   AuditPartyRowsUnchecked1764266000000,
   AuditEventUids1764267000000,
+  PatientOrigins1764268000000,
 ];

@@ -4,6 +4,7 @@ import { Column, CreateDateColumn, Entity, ForeignKey, Index, PrimaryGeneratedCo
 /** A client of a clinic (PHI). Only the own clinic sees it through /patients; a referral's recipient sees a summary. */
 @Index('patients_clinic_name_idx', ['clinicId', 'lastName', 'firstName', 'id'])
 @Unique('patients_clinic_source_referral_key', ['clinicId', 'sourceReferralId'])
+@Unique('patients_clinic_origin_key', ['clinicId', 'originPatientId'])
 @Entity({ name: 'patients' })
 export class PatientEntity {
   @PrimaryGeneratedColumn('uuid')
@@ -36,6 +37,14 @@ export class PatientEntity {
   @ForeignKey('referrals', { name: 'patients_source_referral_id_fkey' })
   @Column({ name: 'source_referral_id', type: 'uuid', nullable: true })
   sourceReferralId: string | null;
+
+  /**
+   * The first record of this person, in the clinic that made it, when this one is a copy; a
+   * clinic holds at most one copy of each person.
+   */
+  @ForeignKey('patients', { name: 'patients_origin_patient_id_fkey' })
+  @Column({ name: 'origin_patient_id', type: 'uuid', nullable: true })
+  originPatientId: string | null;
 
   @ForeignKey('users', { name: 'patients_created_by_fkey' })
   @Column({ name: 'created_by', type: 'uuid' })

@@ -233,25 +233,37 @@ export class ReferralActivityStore {
   }
 
   /**
-   * The caller's clinic's copy of the referral's patient, linked to the referral, inserted once (a
-   * concurrent import waits on the unique key and then reads the winner's row).
+   * The caller's clinic's record of the referral's patient: the person's first record when it is
+   * this clinic's (a maintenance referral back to the clinic that first referred them), else the
+   * clinic's one copy of that person, inserted from the referral's patient summary the first time
+   * (a concurrent import waits on the unique key and then reads the winner's row).
    */
   async copyPatient(tx: EntityManager, scope: ClinicScope, referralId: string): Promise<{ patientId: string; created: boolean }> {
-    const referral = sql.param(referralId, 'uuid');
-    const [inserted] = await queryRows<{ id: string }>(
+    const clinic = sql.param(scope.clinicId, 'uuid');
+    const [row] = await queryRows<{ id: string | null; origin: string }>(
       tx,
-      sql`INSERT INTO patients (clinic_id, first_name, last_name, date_of_birth, email, phone, preferred_contact, created_by, source_referral_id)
-          SELECT ${sql.param(scope.clinicId, 'uuid')}, p.first_name, p.last_name, p.date_of_birth, p.email, p.phone, p.preferred_contact,
-                 ${sql.param(scope.userId, 'uuid')}, r.id
-            FROM referrals r JOIN patients p ON p.id = r.patient_id
-           WHERE r.id = ${referral}
-          ON CONFLICT (clinic_id, source_referral_id) DO NOTHING
-          RETURNING id`,
+      sql`WITH source AS (
+            SELECT p.*, coalesce(p.origin_patient_id, p.id) AS origin
+              FROM referrals r JOIN patients p ON p.id = r.patient_id
+             WHERE r.id = ${sql.param(referralId, 'uuid')}
+          ), inserted AS (
+            INSERT INTO patients (clinic_id, first_name, last_name, date_of_birth, email, phone, preferred_contact, created_by,
+                                  source_referral_id, origin_patient_id)
+            SELECT ${clinic}, s.first_name, s.last_name, s.date_of_birth, s.email, s.phone, s.preferred_contact,
+                   ${sql.param(scope.userId, 'uuid')}, ${sql.param(referralId, 'uuid')}, s.origin
+              FROM source s
+             WHERE NOT EXISTS (SELECT 1 FROM patients o WHERE o.id = s.origin AND o.clinic_id = ${clinic})
+            ON CONFLICT (clinic_id, origin_patient_id) DO NOTHING
+            RETURNING id
+          )
+          SELECT (SELECT id FROM inserted) AS id, s.origin FROM source s`,
     );
-    if (inserted) return { patientId: inserted.id, created: true };
+    if (row.id) return { patientId: row.id, created: true };
     const [existing] = await queryRows<{ id: string }>(
       tx,
-      sql`SELECT p.id FROM patients p WHERE ${scope.owns(sql`p.clinic_id`)} AND p.source_referral_id = ${referral}`,
+      sql`SELECT p.id FROM patients p
+           WHERE ${scope.owns(sql`p.clinic_id`)}
+             AND (p.id = ${sql.param(row.origin, 'uuid')} OR p.origin_patient_id = ${sql.param(row.origin, 'uuid')})`,
     );
     return { patientId: existing.id, created: false };
   }
