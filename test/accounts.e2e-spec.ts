@@ -115,6 +115,25 @@ describe('accounts', () => {
       await login(admin.email, winner).expect(200);
     });
 
+    it("lets one of two of an account's links confirmed at once through, and refuses the other (no deadlock)", async () => {
+      // Each confirm used to lock its own reset, then wait for the other's to use it up: a 500, some runs.
+      for (let round = 0; round < 4; round++) {
+        const { admin } = await registerClinic(t.http);
+        const tokens = [await resetToken(admin.email), await resetToken(admin.email)];
+        const passwords = ['first-new-password', 'second-new-password'];
+        const answers = await Promise.all(
+          tokens.map((token, i) => t.http.post('/api/v1/auth/password-reset/confirm').send({ token, password: passwords[i] })),
+        );
+        expect(answers.map((r) => r.status).sort()).toEqual([200, 400]);
+        expectProblem(
+          answers.find((r) => r.status === 400)!,
+          400,
+          'reset_token_invalid',
+        );
+        await login(admin.email, passwords[answers.findIndex((r) => r.status === 200)]).expect(200);
+      }
+    });
+
     it('answers 202 for an unknown or deactivated address and sends nothing', async () => {
       const clinic = await registerClinic(t.http);
       const lmt = await addPractitioner(t.http, clinic, 'massage_therapist');

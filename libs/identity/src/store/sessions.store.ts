@@ -173,14 +173,24 @@ export class SessionsStore {
     );
   }
 
-  /** The reset with this token hash, locked. */
+  /**
+   * The reset with this token hash, read after locking its account: a reset uses up all of the
+   * account's open resets and sets its password, so two links of one account confirmed at once (or
+   * a confirm and a password change) each locking their own row first waited for each other: a
+   * deadlock. Locked account first, the second finds its reset used.
+   */
   async lockReset(
     manager: EntityManager,
     tokenHash: string,
   ): Promise<{ id: string; user_id: string; expires_at: Date; used_at: Date | null } | null> {
+    const hash = sql.param(tokenHash, 'text');
+    await queryRows(
+      manager,
+      sql`SELECT u.id FROM users u WHERE u.id = (SELECT r.user_id FROM password_resets r WHERE r.token_hash = ${hash}) FOR NO KEY UPDATE`,
+    );
     const [row] = await queryRows<{ id: string; user_id: string; expires_at: Date; used_at: Date | null }>(
       manager,
-      sql`SELECT r.id, r.user_id, r.expires_at, r.used_at FROM password_resets r WHERE r.token_hash = ${tokenHash} FOR UPDATE`,
+      sql`SELECT r.id, r.user_id, r.expires_at, r.used_at FROM password_resets r WHERE r.token_hash = ${hash}`,
     );
     return row ?? null;
   }
