@@ -1,6 +1,14 @@
 import { isoDateFrom, uniqueEmail } from '@referloop/testing';
 import { Client } from 'pg';
-import { actOk, createPatient, createReferral, invitedReferralBody, joinAsPhysio, tokenOf } from './support/referral-helpers';
+import {
+  act,
+  actOk,
+  createPatient,
+  createReferral,
+  invitedReferralBody,
+  joinAsPhysio,
+  tokenOf,
+} from './support/referral-helpers';
 import { type CapturedEmail, eventually, startSmtpSink } from './support/sinks';
 import {
   addPractitioner,
@@ -235,6 +243,28 @@ describe('referring someone not on ReferLoop', () => {
     expectProblem(await t.http.post('/api/v1/referral-invites/claim').set(pt.auth).send({ token }), 400, 'validation_failed');
     const read = await t.http.get(`/api/v1/referrals/${second.id}`).set(lmt.auth).expect(200);
     expect(read.body).toMatchObject({ recipientId: null, recipientInvite: { status: 'pending', url: null } });
+  });
+
+  it('a claim and a cancel at the same moment: the referral is taken or cancelled, never a used link with nothing', async () => {
+    const pt = await addPractitioner(t.http, await registerClinic(t.http, { name: 'Racing Physio' }), 'physical_therapist');
+    const patient = await createPatient(t.http, lmt);
+    for (let round = 0; round < 12; round++) {
+      const draft: ReferralBody = await createReferral(t.http, lmt, invitedReferralBody(patient.id, uniqueEmail('race')));
+      const sent = await actOk(t.http, lmt, draft, 'send');
+      const token = tokenOf(sent.recipientInvite.url);
+      const [claimed, cancelled] = await Promise.all([
+        t.http.post('/api/v1/referral-invites/claim').set(pt.auth).send({ token }),
+        act(t.http, lmt, sent.id, 'cancel', sent.version, { reason: 'Booked elsewhere' }),
+      ]);
+      const read = (await t.http.get(`/api/v1/referrals/${sent.id}`).set(lmt.auth).expect(200)).body as ReferralBody;
+      if (claimed.status === 204) {
+        expectProblem(cancelled, 409, 'stale_version');
+        expect(read).toMatchObject({ status: 'sent', recipientId: pt.id });
+      } else {
+        expect([claimed.status, cancelled.status]).toEqual([400, 200]);
+        expect(read).toMatchObject({ status: 'cancelled', recipientId: null, recipientInvite: { status: 'pending' } });
+      }
+    }
   });
 
   it('checks the invite: exactly one recipient, the right role, sender side only', async () => {

@@ -634,7 +634,12 @@ export class ReferralStore {
     return row;
   }
 
-  /** Marks the invite with this token's hash joined by `userId` (single use); none when the link does not work. */
+  /**
+   * Marks the invite with this token's hash joined by `userId` (single use); none when the link does
+   * not work. The open referral that keeps the link working is locked first (and read again if a
+   * change was committed meanwhile): a cancel at the same moment either ended it before (the link
+   * is refused) or waits and finds it taken; a join could otherwise use the link up and get nothing.
+   */
   async joinInvite(
     tx: EntityManager,
     tokenHash: string,
@@ -643,8 +648,14 @@ export class ReferralStore {
   ): Promise<{ id: string; role: string; senderClinicId: string } | undefined> {
     const [invite] = await queryRows<{ id: string; role: string; senderClinicId: string }>(
       tx,
-      sql`UPDATE referral_invites SET joined_user_id = ${sql.param(userId, 'uuid')}, joined_at = ${sql.param(now, 'timestamptz')}
-           WHERE token_hash = ${tokenHash} AND joined_at IS NULL AND ${INVITE_HAS_OPEN_REFERRAL}
+      sql`WITH open AS (
+            SELECT o.id FROM referrals o JOIN referral_invites i ON i.id = o.recipient_invite_id
+             WHERE i.token_hash = ${tokenHash} AND i.joined_at IS NULL
+               AND o.recipient_id IS NULL AND o.status = ANY(${sql.param(INVITE_LINK_STATUSES, 'text[]')})
+               FOR NO KEY UPDATE OF o
+          )
+          UPDATE referral_invites SET joined_user_id = ${sql.param(userId, 'uuid')}, joined_at = ${sql.param(now, 'timestamptz')}
+           WHERE token_hash = ${tokenHash} AND joined_at IS NULL AND EXISTS (SELECT 1 FROM open)
            RETURNING id, role, sender_clinic_id AS "senderClinicId"`,
     );
     return invite;
