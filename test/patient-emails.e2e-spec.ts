@@ -182,6 +182,11 @@ describe('patient emails', () => {
     referral = await actOk(t.http, pt, referral, 'unschedule', actionBody('unschedule'));
     const removed = (await awaitMails(patient.email, 3))[2];
     expect(header(removed, 'Subject')).toBe('Your appointment at Capitol Physio was removed');
+    // Which appointment, and where to call.
+    expect(removed.body).toMatch(
+      /at Capitol Physio on [A-Z][a-z]+day, [A-Z][a-z]+ \d{1,2}, \d{4} at (11:00 AM CST|12:00 PM CDT) was removed\./,
+    );
+    expect(removed.body).toContain('100 Congress Ave');
     referral = await actOk(t.http, pt, referral, 'schedule', { appointmentAt: appointmentAt.toISOString() });
     await awaitMails(patient.email, 4);
 

@@ -811,6 +811,8 @@ function eventData(action: ReferralAction, input: ReferralActionInput, base: Bas
       appointmentAt: new Date(input.appointmentAt as string).toISOString(),
     };
   }
+  // The patient is told which appointment was removed.
+  if (action === 'unschedule') return { previousAppointmentAt: base.appointmentAt?.toISOString() ?? null };
   if (action === 'send-outcome') return { outcome: input.outcome };
   return null;
 }

@@ -130,7 +130,8 @@ export class DeliveryStore {
       sql`SELECT pt.email, c.id AS consent_id, t.full_name AS recipient_name, sc.name AS sender_clinic, tc.name AS recipient_clinic,
               tc.phone AS recipient_phone, tc.timezone,
               concat_ws(', ', tc.address_line1, tc.address_city, tc.address_region || ' ' || tc.address_postal_code) AS recipient_address,
-              coalesce((e.data->>'appointmentAt')::timestamptz, r.appointment_at) AS appointment_at
+              coalesce((e.data->>'appointmentAt')::timestamptz, (e.data->>'previousAppointmentAt')::timestamptz, r.appointment_at)
+                AS appointment_at
          FROM notification_deliveries d
          JOIN outbox_events o ON o.id = d.outbox_event_id
          LEFT JOIN referral_events e ON e.id = o.referral_event_id

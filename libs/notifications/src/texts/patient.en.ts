@@ -24,7 +24,10 @@ export interface PatientTextContext {
   recipientClinic: string;
   recipientPhone: string;
   recipientAddress: string;
-  /** The appointment, named in the recipient clinic's zone ("Tuesday, December 1, 2026 at 10:00 AM MST"); null when none. */
+  /**
+   * The appointment, named in the recipient clinic's zone ("Tuesday, December 1, 2026 at 10:00 AM
+   * MST"): the one booked or moved to, or the one removed; null when none.
+   */
   appointment: string | null;
   unsubscribeUrl: string;
 }
@@ -61,8 +64,9 @@ const TEXTS: Record<PatientEvent, PatientText> = {
   unscheduled: (c) => ({
     subject: `Your appointment at ${c.recipientClinic} was removed`,
     paragraphs: [
-      `Your appointment with ${c.recipientName} at ${c.recipientClinic} was removed.`,
+      `Your appointment with ${c.recipientName} at ${c.recipientClinic}${c.appointment ? ` on ${c.appointment}` : ''} was removed.`,
       `To book a new one, call ${c.recipientPhone}.`,
+      `${c.recipientClinic}\n${c.recipientAddress}`,
     ],
   }),
   declined: (c) => ({
