@@ -98,7 +98,7 @@ describe('accounts', () => {
 
       // Single use.
       const again = await t.http.post('/api/v1/auth/password-reset/confirm').send({ token, password: PASSWORD });
-      expectProblem(again, 400, 'reset_token_invalid');
+      expectProblem(again, 400, 'validation_failed');
       expect(again.body.errors).toEqual([{ field: 'token', message: 'is invalid, already used or expired' }]);
     });
 
@@ -128,7 +128,7 @@ describe('accounts', () => {
         expectProblem(
           answers.find((r) => r.status === 400)!,
           400,
-          'reset_token_invalid',
+          'validation_failed',
         );
         await login(admin.email, passwords[answers.findIndex((r) => r.status === 200)]).expect(200);
       }
@@ -162,13 +162,13 @@ describe('accounts', () => {
       expectProblem(
         await t.http.post('/api/v1/auth/password-reset/confirm').send({ token, password: NEW_PASSWORD }),
         400,
-        'reset_token_invalid',
+        'validation_failed',
       );
       jest.restoreAllMocks();
       expectProblem(
         await t.http.post('/api/v1/auth/password-reset/confirm').send({ token: 'not-a-token', password: NEW_PASSWORD }),
         400,
-        'reset_token_invalid',
+        'validation_failed',
       );
       // The expired link changed nothing.
       await login(admin.email).expect(200);
@@ -184,7 +184,8 @@ describe('accounts', () => {
         .post('/api/v1/me/password')
         .set(admin.auth)
         .send({ currentPassword: 'not the password', newPassword: NEW_PASSWORD });
-      expectProblem(wrong, 403, 'current_password_incorrect');
+      expectProblem(wrong, 403, 'forbidden');
+      expect(wrong.body.errors).toEqual([{ field: 'currentPassword', message: 'is not your current password' }]);
       await t.http.get('/api/v1/me').set(bearer(other.accessToken)).expect(200);
 
       await t.http
@@ -210,7 +211,7 @@ describe('accounts', () => {
       );
       const taken = answers.flatMap((res, i) => (res.status === 204 ? [tries[i]] : []));
       expect(taken).toHaveLength(1);
-      for (const res of answers.filter((r) => r.status !== 204)) expectProblem(res, 403, 'current_password_incorrect');
+      for (const res of answers.filter((r) => r.status !== 204)) expectProblem(res, 403, 'forbidden');
       // The one answered 204 is the password now.
       await login(admin.email, taken[0]).expect(200);
     });
@@ -226,7 +227,7 @@ describe('accounts', () => {
       expectProblem(
         await t.http.post('/api/v1/auth/password-reset/confirm').send({ token, password: 'someone-elses-choice' }),
         400,
-        'reset_token_invalid',
+        'validation_failed',
       );
     });
   });
@@ -462,13 +463,15 @@ describe('accounts', () => {
       expectProblem(
         await t.http.post(`/api/v1/referrals/${draft.id}/send`).set(lmt.auth).send({ version: draft.version }),
         422,
-        'practitioner_inactive',
+        'recipient_not_accepting',
       );
 
       const reassign = (user: SignedInUser, body: object, id = sent.id) =>
         t.http.post(`/api/v1/referrals/${id}/reassign`).set(user.auth).send(body);
-      expectProblem(await reassign(physio.admin, { practitionerId: physioLmt.id }), 422, 'practitioner_role_mismatch');
-      expectProblem(await reassign(physio.admin, { practitionerId: pt.id }), 422, 'practitioner_inactive');
+      expectProblem(await reassign(physio.admin, { practitionerId: physioLmt.id }), 422, 'recipient_type_mismatch');
+      const inactive = await reassign(physio.admin, { practitionerId: pt.id });
+      expectProblem(inactive, 404, 'not_found');
+      expect(inactive.body.errors).toEqual([expect.objectContaining({ field: 'practitionerId' })]);
       // A practitioner of another clinic, a referral another clinic cannot see, a practitioner (not admin): refused.
       expectProblem(await reassign(physio.admin, { practitionerId: lmt2.id }), 404, 'not_found');
       const stranger = await registerClinic(t.http);

@@ -366,7 +366,7 @@ describe('admin rights and invitations', () => {
         `http://referloop.test/accept-invitation#token=${encodeURIComponent(resent.body.invitation.token)}`,
       );
       const dead = await acceptInvitation(t.http, invited.body.invitation.token);
-      expectProblem(dead, 400, 'invitation_invalid');
+      expectProblem(dead, 400, 'validation_failed');
       expect(dead.body.errors).toEqual([{ field: 'token', message: 'is invalid, already used or expired' }]);
       const accepted = await acceptInvitation(t.http, resent.body.invitation.token).expect(200);
       expect(accepted.body.user).toMatchObject({ id: invited.body.id, status: 'active' });
@@ -411,7 +411,7 @@ describe('admin rights and invitations', () => {
       // Twice is fine.
       await t.http.delete(`/api/v1/invitations/${item.id}`).set(clinic.admin.auth).expect(204);
       expect((await listed(clinic)).find((i) => i.id === item.id)?.status).toBe('revoked');
-      expectProblem(await acceptInvitation(t.http, invited.body.invitation.token), 400, 'invitation_invalid');
+      expectProblem(await acceptInvitation(t.http, invited.body.invitation.token), 400, 'validation_failed');
       expectProblem(await t.http.post(`/api/v1/invitations/${item.id}/resend`).set(clinic.admin.auth), 409, 'invalid_transition');
       await t.http.get(`/api/v1/practitioners/${invited.body.id}`).set(clinic.admin.auth).expect(404);
 
@@ -432,7 +432,7 @@ describe('admin rights and invitations', () => {
       await t.http.post(`/api/v1/practitioners/${invited.body.id}/deactivate`).set(clinic.admin.auth).expect(200);
       expect((await listed(clinic)).find((i) => i.id === item.id)?.status).toBe('revoked');
       // No link that cannot work: neither the old one nor a re-sent one.
-      expectProblem(await acceptInvitation(t.http, invited.body.invitation.token), 400, 'invitation_invalid');
+      expectProblem(await acceptInvitation(t.http, invited.body.invitation.token), 400, 'validation_failed');
       expectProblem(await t.http.post(`/api/v1/invitations/${item.id}/resend`).set(clinic.admin.auth), 409, 'invalid_transition');
 
       const again = await invite(clinic, { email: invited.body.email }).expect(201);

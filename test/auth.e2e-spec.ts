@@ -148,7 +148,7 @@ describe('auth', () => {
       .post('/api/v1/auth/accept-invitation')
       .send({ token: invited.body.invitation.token, password: PASSWORD })
       .expect(400);
-    expect(again.body.code).toBe('invitation_invalid');
+    expect(again.body.code).toBe('validation_failed');
     await t.http.post('/api/v1/auth/login').send({ email: invited.body.email, password: PASSWORD }).expect(200);
   });
 

@@ -476,12 +476,14 @@ export class ReferralsService {
     const side = parties.find((party: Party) => KIND_ROLES[base.kind][party] === target.role);
     if (!side) {
       const roles = parties.map((party) => KIND_ROLES[base.kind][party]).join(' or ');
-      throw new AppError('practitioner_role_mismatch', `Your clinic's side of this referral needs a ${roles}`, {
+      const code = parties.includes('recipient') ? 'recipient_type_mismatch' : 'sender_role_mismatch';
+      throw new AppError(code, `Your clinic's side of this referral needs a ${roles}`, {
         errors: [{ field: 'practitionerId', message: `must be a ${roles}` }],
       });
     }
     if (target.deactivated || !target.joined) {
-      throw new AppError('practitioner_inactive', 'The practitioner is deactivated or has not joined yet', {
+      // Like someone the directory no longer lists: there is no one to hand the referral to.
+      throw new AppError('not_found', 'The practitioner is deactivated or has not joined yet', {
         errors: [{ field: 'practitionerId', message: 'must be an active practitioner' }],
       });
     }
@@ -676,7 +678,11 @@ export class ReferralsService {
       assertEmergencyAdvice(base.redFlags, base.emergencyAdviceGiven);
       // Someone not on ReferLoop yet: sending emails them the invitation (the notifications worker).
       if (base.recipientInviteId && !base.recipientId) return;
-      if (!base.recipientActive) throw new AppError('practitioner_inactive', 'The recipient is deactivated; choose another');
+      if (!base.recipientActive) {
+        throw new AppError('recipient_not_accepting', 'The recipient is deactivated; choose another', {
+          errors: [{ field: 'recipientId', message: 'is deactivated' }],
+        });
+      }
       assertRecipientEligible(base.kind, recipient, today);
     }
     if (action === 'accept') {

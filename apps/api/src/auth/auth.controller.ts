@@ -127,7 +127,7 @@ export class AuthController {
   @RateLimited()
   @HttpCode(200)
   @WebClientHeader()
-  @ApiProblems('validation_failed', 'invitation_invalid', 'rate_limited')
+  @ApiProblems('validation_failed', 'rate_limited')
   async acceptInvitation(
     @Body() body: AcceptInvitationDto,
     @Req() request: FastifyRequest,
@@ -173,7 +173,7 @@ export class AuthController {
   @RateLimited()
   @HttpCode(200)
   @WebClientHeader()
-  @ApiProblems('validation_failed', 'reset_token_invalid', 'rate_limited')
+  @ApiProblems('validation_failed', 'rate_limited')
   async confirmPasswordReset(
     @Body() body: PasswordResetConfirmDto,
     @Req() request: FastifyRequest,

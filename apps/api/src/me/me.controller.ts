@@ -25,12 +25,12 @@ export class MeController {
   }
 
   /**
-   * Changes the caller's password. A wrong current password is 403 `current_password_incorrect`.
+   * Changes the caller's password. A wrong current password is 403 `forbidden`, naming `currentPassword`.
    * Every other session of the caller ends; this one stays signed in.
    */
   @Post('password')
   @HttpCode(204)
-  @ApiProblems('validation_failed', 'current_password_incorrect')
+  @ApiProblems('validation_failed', 'forbidden')
   async changePassword(@CurrentPrincipal() principal: Principal, @Body() body: ChangePasswordDto): Promise<void> {
     await this.auth.changePassword(principal, body.currentPassword, body.newPassword);
   }

@@ -281,8 +281,9 @@ export class ReferralsController {
    * An admin hands their clinic's side of an open referral to another active practitioner of the
    * same role in their clinic (e.g. from a deactivated one). Appends a `reassigned` timeline event
    * (data: side, fromPractitionerId, toPractitionerId) and notifies the new owner. 422
-   * `practitioner_role_mismatch` / `practitioner_inactive` / `licence_expired` for an unfit target;
-   * 404 for a referral you cannot see or a practitioner outside your clinic.
+   * `recipient_type_mismatch` (the recipient side) or `sender_role_mismatch` (the sender side) for a
+   * target of another role, `licence_expired`; 404 for a referral you cannot see, or a practitioner
+   * outside your clinic, deactivated or not joined yet.
    */
   @Post(':id/reassign')
   @HttpCode(200)
@@ -293,8 +294,8 @@ export class ReferralsController {
     'not_found',
     'invalid_transition',
     'stale_version',
-    'practitioner_role_mismatch',
-    'practitioner_inactive',
+    'recipient_type_mismatch',
+    'sender_role_mismatch',
     'licence_expired',
   )
   async reassign(

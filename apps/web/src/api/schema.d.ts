@@ -195,7 +195,7 @@ export interface paths {
     put?: never;
     /**
      * Changes the caller's password.
-     * @description Changes the caller's password. A wrong current password is 403 `current_password_incorrect`.
+     * @description Changes the caller's password. A wrong current password is 403 `forbidden`, naming `currentPassword`.
      *     Every other session of the caller ends; this one stays signed in.
      */
     post: operations['MeController_changePassword'];
@@ -844,8 +844,9 @@ export interface paths {
      * @description An admin hands their clinic's side of an open referral to another active practitioner of the
      *     same role in their clinic (e.g. from a deactivated one). Appends a `reassigned` timeline event
      *     (data: side, fromPractitionerId, toPractitionerId) and notifies the new owner. 422
-     *     `practitioner_role_mismatch` / `practitioner_inactive` / `licence_expired` for an unfit target;
-     *     404 for a referral you cannot see or a practitioner outside your clinic.
+     *     `recipient_type_mismatch` (the recipient side) or `sender_role_mismatch` (the sender side) for a
+     *     target of another role, `licence_expired`; 404 for a referral you cannot see, or a practitioner
+     *     outside your clinic, deactivated or not joined yet.
      */
     post: operations['ReferralsController_reassign'];
     delete?: never;
@@ -2526,11 +2527,8 @@ export interface components {
       /** @enum {string} */
       code:
         | 'validation_failed'
-        | 'invitation_invalid'
-        | 'reset_token_invalid'
         | 'unauthenticated'
         | 'forbidden'
-        | 'current_password_incorrect'
         | 'not_found'
         | 'method_not_allowed'
         | 'invalid_transition'
@@ -2550,8 +2548,6 @@ export interface components {
         | 'attachments_frozen'
         | 'emergency_advice_required'
         | 'last_admin'
-        | 'practitioner_role_mismatch'
-        | 'practitioner_inactive'
         | 'rate_limited'
         | 'internal_error'
         | 'not_ready';
@@ -2798,7 +2794,7 @@ export interface operations {
           'application/json': components['schemas']['TokensDto'];
         };
       };
-      /** @description problem+json with code `validation_failed`, `invitation_invalid` */
+      /** @description problem+json with code `validation_failed` */
       400: {
         headers: {
           [name: string]: unknown;
@@ -2916,7 +2912,7 @@ export interface operations {
           'application/json': components['schemas']['TokensDto'];
         };
       };
-      /** @description problem+json with code `validation_failed`, `reset_token_invalid` */
+      /** @description problem+json with code `validation_failed` */
       400: {
         headers: {
           [name: string]: unknown;
@@ -2992,7 +2988,7 @@ export interface operations {
           'application/problem+json': components['schemas']['Problem'];
         };
       };
-      /** @description problem+json with code `current_password_incorrect` */
+      /** @description problem+json with code `forbidden` */
       403: {
         headers: {
           [name: string]: unknown;
@@ -5280,7 +5276,7 @@ export interface operations {
           'application/problem+json': components['schemas']['Problem'];
         };
       };
-      /** @description problem+json with code `practitioner_role_mismatch`, `practitioner_inactive`, `licence_expired` */
+      /** @description problem+json with code `recipient_type_mismatch`, `sender_role_mismatch`, `licence_expired` */
       422: {
         headers: {
           [name: string]: unknown;

@@ -52,7 +52,7 @@ export function AcceptInvitationPage() {
       <p>Welcome to ReferLoop. Choose a password to finish setting up your account.</p>
       {error !== null && (
         <Notice tone="error">
-          {error instanceof ApiError && error.code === 'invitation_invalid'
+          {error instanceof ApiError && error.fieldMessage('token')
             ? 'This invitation has expired or was already used. Ask your clinic admin for a new link.'
             : errorMessage(error)}
         </Notice>

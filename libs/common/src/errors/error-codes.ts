@@ -4,11 +4,8 @@
  */
 export const ERROR_STATUS = {
   validation_failed: 400,
-  invitation_invalid: 400,
-  reset_token_invalid: 400,
   unauthenticated: 401,
   forbidden: 403,
-  current_password_incorrect: 403,
   not_found: 404,
   method_not_allowed: 405,
   invalid_transition: 409,
@@ -28,8 +25,6 @@ export const ERROR_STATUS = {
   attachments_frozen: 422,
   emergency_advice_required: 422,
   last_admin: 422,
-  practitioner_role_mismatch: 422,
-  practitioner_inactive: 422,
   rate_limited: 429,
   internal_error: 500,
   not_ready: 503,
@@ -48,11 +43,8 @@ export const RETRY_AFTER_SECONDS: Partial<Record<ErrorCode, number>> = {
 
 export const ERROR_TITLES: Record<ErrorCode, string> = {
   validation_failed: 'The request is not valid',
-  invitation_invalid: 'The invitation is invalid, used or expired',
-  reset_token_invalid: 'The password reset link is invalid, used or expired',
   unauthenticated: 'Authentication is required',
   forbidden: 'You may not do this',
-  current_password_incorrect: 'The current password is not correct',
   not_found: 'Not found',
   method_not_allowed: 'Method not allowed',
   invalid_transition: 'This action is not allowed in the current state',
@@ -72,8 +64,6 @@ export const ERROR_TITLES: Record<ErrorCode, string> = {
   attachments_frozen: 'Attachments cannot change once the referral is sent',
   emergency_advice_required: 'Tell the client to seek emergency care now, and record it, before sending',
   last_admin: 'The clinic must keep at least one active admin',
-  practitioner_role_mismatch: 'The practitioner does not have the role this side of the referral needs',
-  practitioner_inactive: 'The practitioner is deactivated',
   rate_limited: 'Too many requests',
   internal_error: 'Internal error',
   not_ready: 'Service not ready',

@@ -58,9 +58,13 @@ const AUDIENCE = 'referloop-api';
 /** The audience of a stream token: it opens `GET /events` and nothing else. */
 const STREAM_AUDIENCE = 'referloop-events';
 const unauthenticated = (detail = 'The credentials are not valid') => new AppError('unauthenticated', detail);
-/** A reset or invitation link that opens nothing (unknown, used, expired): its code, naming the `token` field. */
-const deadLink = (code: 'reset_token_invalid' | 'invitation_invalid') =>
-  new AppError(code, undefined, { errors: [{ field: 'token', message: 'is invalid, already used or expired' }] });
+/** A reset or invitation link that opens nothing (unknown, used, expired): a 400 naming the `token` field. */
+const deadLink = () => AppError.validation([{ field: 'token', message: 'is invalid, already used or expired' }]);
+/** A password change with a wrong current password: 403, naming the field. */
+const wrongCurrentPassword = () =>
+  new AppError('forbidden', 'The current password is not correct', {
+    errors: [{ field: 'currentPassword', message: 'is not your current password' }],
+  });
 
 @Injectable()
 export class AuthService {
@@ -275,14 +279,14 @@ export class AuthService {
         resourceId: user.id,
         outcome: 'denied',
       });
-      throw new AppError('current_password_incorrect');
+      throw wrongCurrentPassword();
     }
     const passwordHash = await this.hasher.hash(newPassword);
     await this.db.transaction(async (tx) => {
       const now = this.clock.now();
       // Only over the password just checked: of two changes at once, the second finds it changed.
       if (!(await this.users.replacePassword(tx, user.id, user.passwordHash, passwordHash, now))) {
-        throw new AppError('current_password_incorrect');
+        throw wrongCurrentPassword();
       }
       await this.endSessions(tx, { userId: user.id, except: principal.sessionId }, 'password_changed');
       // A reset link asked for before the change must not undo it.
@@ -318,9 +322,9 @@ export class AuthService {
     return this.db.transaction(async (tx) => {
       const reset = await this.sessionsStore.lockReset(tx, sha256(token));
       const now = this.clock.now();
-      if (!reset || reset.used_at || reset.expires_at.getTime() <= now.getTime()) throw deadLink('reset_token_invalid');
+      if (!reset || reset.used_at || reset.expires_at.getTime() <= now.getTime()) throw deadLink();
       const user = await this.users.account(reset.user_id, tx);
-      if (!user || user.deactivatedAt) throw deadLink('reset_token_invalid');
+      if (!user || user.deactivatedAt) throw deadLink();
       await this.sessionsStore.useResets(tx, user.id, now);
       await this.users.setPassword(tx, user.id, passwordHash, now);
       await this.endSessions(tx, { userId: user.id }, 'password_reset');
@@ -350,10 +354,10 @@ export class AuthService {
         invitation.revokedAt ||
         invitation.expiresAt.getTime() <= this.clock.now().getTime()
       ) {
-        throw deadLink('invitation_invalid');
+        throw deadLink();
       }
       const invited = await this.users.account(invitation.userId, tx);
-      if (!invited || invited.deactivatedAt) throw deadLink('invitation_invalid');
+      if (!invited || invited.deactivatedAt) throw deadLink();
       const now = this.clock.now();
       await this.invitations.markAccepted(tx, invitation.id, now);
       await this.users.setPassword(tx, invitation.userId, passwordHash, now, now);

@@ -51,7 +51,7 @@ export function ResetPasswordPage() {
     <PublicFrame title="Choose a new password">
       {error !== null && (
         <Notice tone="error">
-          {error instanceof ApiError && error.code === 'reset_token_invalid' ? (
+          {error instanceof ApiError && error.fieldMessage('token') ? (
             <>
               This link has expired or was already used. <Link to="/forgot-password">Ask for a new link</Link>.
             </>

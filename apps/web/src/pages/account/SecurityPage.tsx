@@ -65,7 +65,7 @@ function ChangePassword({ onChanged }: { onChanged: () => void }) {
       setDone(true);
       onChanged();
     } catch (e) {
-      if (e instanceof ApiError && e.code === 'current_password_incorrect')
+      if (e instanceof ApiError && e.fieldMessage('currentPassword'))
         setErrors({ current: 'This is not your current password.' });
       else if (e instanceof ApiError && e.fieldMessage('newPassword')) setErrors({ password: e.fieldMessage('newPassword') });
       else setError(e);
