@@ -15,6 +15,7 @@ import { setUpOpenApi } from './openapi';
 import { answerClientError, sendProblem } from './problem.filter';
 import { mountQueueDashboard } from './queue-dashboard';
 import { addSecurityHeaders } from './security-headers';
+import { AccessLog } from './access-log';
 import { addJsonBodyParser } from './json-body-parser';
 import { addOneClickUnsubscribeParser } from './one-click-parser';
 import { mountTrialMailbox } from './trial-mailbox';
@@ -46,8 +47,7 @@ export async function createApiApp(config: AppConfig, logger: Logger): Promise<N
     onProtoPoisoning: 'error',
     onConstructorPoisoning: 'error',
     return503OnClosing: true,
-    // One access line per request, at its end (the hook below), instead of Fastify's two.
-    disableRequestLogging: true,
+    logController: new AccessLog(logger),
     // So are the requests Node itself refuses (headers too large, a malformed request line).
     clientErrorHandler: answerClientError,
     // Errors Fastify raises before routing (a malformed URL) are problems like any other.
@@ -71,17 +71,6 @@ export async function createApiApp(config: AppConfig, logger: Logger): Promise<N
   addSecurityHeaders(fastify, config.publicUrl.startsWith('https:'), `/${API_PREFIX}/`);
   fastify.addHook('onRequest', (request, reply, done) => {
     void reply.header('x-request-id', request.id);
-    done();
-  });
-  // Written by the root logger with the id as a field: the request's own child logger is built only
-  // for the lines a handler writes (Fastify's pair of lines built one for every request). A route
-  // declared silent (the liveness probe) writes none.
-  fastify.addHook('onResponse', (request, reply, done) => {
-    if (request.routeOptions.logLevel !== 'silent')
-      logger.info(
-        { reqId: request.id, req: request, res: { statusCode: reply.statusCode }, responseTime: reply.elapsedTime },
-        'request completed',
-      );
     done();
   });
   // Set by the auth guard on the routes that need a caller (../auth/auth.decorators.ts).
