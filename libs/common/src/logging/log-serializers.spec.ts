@@ -36,6 +36,12 @@ describe('log serializers', () => {
     expect(loggedPath(`/api/v1/referrals/${id}/accept`, '/api/v1/referrals/:id/accept')).toBe(`/api/v1/referrals/${id}/accept`);
     expect(loggedPath('/api/v1/patients/JamieRivera', '/api/v1/patients/:id')).toBe('/api/v1/patients/[redacted]');
     expect(loggedPath('/api/v1/patients/jamie', '/api/v1/patients/:id')).toBe('/api/v1/patients/[redacted]');
+    expect(loggedPath(`/api/v1/referrals/${id}/send-outcome`, '/api/v1/referrals/:id/:action')).toBe(
+      `/api/v1/referrals/${id}/send-outcome`,
+    );
+    expect(loggedPath(`/api/v1/referrals/${id}/Jamie Rivera`, '/api/v1/referrals/:id/:action')).toBe(
+      `/api/v1/referrals/${id}/[redacted]`,
+    );
     expect(serializeRequest({ url: `/api/v1/patients/Jamie?x=1`, routeOptions: { url: '/api/v1/patients/:id' } }).url).toBe(
       '/api/v1/patients/[redacted]',
     );

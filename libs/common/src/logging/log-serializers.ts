@@ -93,13 +93,15 @@ const UUID_SEGMENT = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{
 /** A word a route is spelled with (`referrals`, `reset-password`, `v1`); no token is this short and plain. */
 const ROUTE_WORD = /^[a-z0-9]+(?:-[a-z0-9]+)*$/;
 const MAX_ROUTE_WORD = 24;
+/** Route parameters whose values are the API's own words (a referral action), never data. */
+const WORD_PARAMETERS: ReadonlySet<string> = new Set([':action']);
 /** A file the web app is built into (`index-Bx3f.js`). */
 const STATIC_FILE = /^[\w.-]{1,80}\.(?:js|css|map|svg|png|ico|webmanifest|woff2?|txt|json|html)$/i;
 
 /**
  * The path of a request as a log line says it: no query string, and only the segments that cannot
  * carry a secret or a name. On a matched route (`route`, e.g. `/api/v1/patients/:id`) its fixed
- * words, and a parameter only when it is a UUID: `/api/v1/patients/Jamie` is logged with the name
+ * words, and a parameter only when it is a UUID or a referral action: `/api/v1/patients/Jamie` is logged with the name
  * redacted, and an unsubscribe token always is. Elsewhere (no route, the web app's catch-all) a
  * segment only when it is a UUID, a plain route word or a built file: a token pasted into
  * `/reset-password/…` is redacted.
@@ -109,17 +111,22 @@ export function loggedPath(url: string, route?: string): string {
   const segments = (end === -1 ? url : url.slice(0, end)).split('/');
   const pattern = route && !route.includes('*') ? route.split('/') : undefined;
   if (pattern?.length === segments.length) {
-    return pattern
-      .map((word, i) => (word.startsWith(':') ? (UUID_SEGMENT.test(segments[i]) ? segments[i] : REDACTED_SEGMENT) : word))
-      .join('/');
+    return pattern.map((word, i) => (word.startsWith(':') ? loggedParameter(word, segments[i]) : word)).join('/');
   }
   return segments.map((segment) => (segment === '' || plainSegment(segment) ? segment : REDACTED_SEGMENT)).join('/');
 }
 
+function loggedParameter(name: string, value: string): string {
+  const kept = UUID_SEGMENT.test(value) || (WORD_PARAMETERS.has(name) && routeWord(value));
+  return kept ? value : REDACTED_SEGMENT;
+}
+
+function routeWord(segment: string): boolean {
+  return segment.length <= MAX_ROUTE_WORD && ROUTE_WORD.test(segment);
+}
+
 function plainSegment(segment: string): boolean {
-  return (
-    UUID_SEGMENT.test(segment) || (segment.length <= MAX_ROUTE_WORD && ROUTE_WORD.test(segment)) || STATIC_FILE.test(segment)
-  );
+  return UUID_SEGMENT.test(segment) || routeWord(segment) || STATIC_FILE.test(segment);
 }
 
 interface RequestLike {
