@@ -30,9 +30,15 @@ export class PatientOrigins1764268000000 implements MigrationInterface {
       `ALTER TABLE patients ADD CONSTRAINT patients_origin_patient_id_fkey FOREIGN KEY (origin_patient_id) REFERENCES patients(id)`,
     );
     await q.query(`ALTER TABLE patients ADD CONSTRAINT patients_clinic_origin_key UNIQUE (clinic_id, origin_patient_id)`);
+    // A referral names one person, so this key is implied; kept, it failed (instead of waiting) two
+    // imports of one referral at once, whose insert waits on the origin key.
+    await q.query(`ALTER TABLE patients DROP CONSTRAINT patients_clinic_source_referral_key`);
   }
 
   async down(q: QueryRunner): Promise<void> {
+    await q.query(
+      `ALTER TABLE patients ADD CONSTRAINT patients_clinic_source_referral_key UNIQUE (clinic_id, source_referral_id)`,
+    );
     await q.query(`ALTER TABLE patients DROP CONSTRAINT patients_clinic_origin_key`);
     await q.query(`ALTER TABLE patients DROP CONSTRAINT patients_origin_patient_id_fkey`);
     await q.query(`ALTER TABLE patients DROP COLUMN origin_patient_id`);

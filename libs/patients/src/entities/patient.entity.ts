@@ -3,7 +3,6 @@ import { Column, CreateDateColumn, Entity, ForeignKey, Index, PrimaryGeneratedCo
 
 /** A client of a clinic (PHI). Only the own clinic sees it through /patients; a referral's recipient sees a summary. */
 @Index('patients_clinic_name_idx', ['clinicId', 'lastName', 'firstName', 'id'])
-@Unique('patients_clinic_source_referral_key', ['clinicId', 'sourceReferralId'])
 @Unique('patients_clinic_origin_key', ['clinicId', 'originPatientId'])
 @Entity({ name: 'patients' })
 export class PatientEntity {
