@@ -35,10 +35,11 @@ const asUser = (body: SignedInBody): SignedInUser => ({
 });
 
 /** A clinic of one: the person registers as admin and massage therapist at once. */
-async function registerSoloPractice(http: TestAgent, overrides: Record<string, unknown> = {}) {
+async function registerSoloPractice(http: TestAgent, overrides: Record<string, unknown> = {}, extra: object = {}) {
   const res = await http
     .post('/api/v1/auth/register-clinic')
     .send({
+      ...extra,
       clinic: clinicPayload({ name: 'Lena Morales Massage' }),
       admin: {
         email: uniqueEmail('solo'),
@@ -83,6 +84,11 @@ describe('admin rights and invitations', () => {
   afterAll(() => t.close());
 
   describe('solo sign-up', () => {
+    it('takes invitationToken: null as no link (it was a 500)', async () => {
+      const { res } = await registerSoloPractice(t.http, {}, { invitationToken: null });
+      expect(res.body.user).toMatchObject({ role: 'massage_therapist', isAdmin: true });
+    });
+
     it('registers one account that is admin and practitioner, and sends a referral with it', async () => {
       const { res, user: solo } = await registerSoloPractice(t.http);
       expect(res.body.user).toMatchObject({

@@ -239,6 +239,11 @@ describe('maintenance follow-up', () => {
       expect(new Set(answers.map((r) => r.body.id)).size).toBe(1);
       const later = await followUp(pt, injury.id, { plan: PLAN }).expect(201);
       expect(later.body.id).toBe(answers[0].body.id);
+      // A repeat naming no plan or reason (null, as a first request may) changes nothing (was a 500).
+      for (const body of [{ plan: null }, { reason: null }]) {
+        const repeat = await followUp(pt, injury.id, body).expect(201);
+        expect(repeat.body).toMatchObject({ id: later.body.id, version: later.body.version, plan: later.body.plan });
+      }
       expect(await countRows(sql, 'referrals', 'previous_id = $1', [injury.id])).toBe(1);
       // Another LMT is another follow-up.
       const other = await followUp(pt, injury.id, { plan: PLAN, recipientId: otherLmt.id }).expect(201);

@@ -111,9 +111,10 @@ export class FollowUpService {
     tx: EntityManager,
   ): Promise<ReferralRow> {
     const values: ReferralDraftEdit = {};
-    const plan = input.plan === undefined ? undefined : storedPlan(input.plan);
+    // A plan or reason of null names none, as in the first request (no plan, the default reason).
+    const plan = input.plan == null ? undefined : storedPlan(input.plan);
     if (plan && canonicalJson(plan) !== canonicalJson(draft.plan)) values.plan = plan;
-    if (input.reason !== undefined && input.reason !== draft.reason) values.reason = input.reason;
+    if (input.reason != null && input.reason !== draft.reason) values.reason = input.reason;
     if (input.observations !== undefined && input.observations !== draft.observations) values.observations = input.observations;
     const fields = Object.keys(values);
     if (fields.length === 0) return draft;

@@ -52,7 +52,8 @@ export class AuthController {
     @Res({ passthrough: true }) reply: FastifyReply,
   ): Promise<RegisteredClinicDto> {
     const { invitationToken, ...input } = body;
-    if (invitationToken === undefined)
+    // Optional: null is as good as leaving it out.
+    if (invitationToken === undefined || invitationToken === null)
       return this.webSession.answer(request, reply, await this.auth.registerClinic(requestClientOf(request), input));
     if (!input.admin.practitioner) {
       throw AppError.validation([{ field: 'admin.practitioner', message: 'is required to join through a referral invite' }]);
