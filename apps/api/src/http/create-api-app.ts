@@ -4,7 +4,7 @@ import multipart from '@fastify/multipart';
 import { RequestMethod } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
-import { DeferredChildLogger, PinoNestLogger } from '@referloop/common';
+import { AppError, DeferredChildLogger, PinoNestLogger } from '@referloop/common';
 import { MAX_ATTACHMENT_BYTES } from '@referloop/referrals';
 import type { AppConfig } from '@referloop/config';
 import type { FastifyReply, FastifyRequest } from 'fastify';
@@ -25,6 +25,9 @@ export const API_PREFIX = 'api/v1';
 /** JSON bodies above this are refused with 413 (attachments use multipart with their own limit). */
 export const JSON_BODY_LIMIT_BYTES = 1024 * 1024;
 const REQUEST_ID = /^[A-Za-z0-9._-]{8,128}$/;
+/** The one route whose body is multipart (../referrals/referrals.controller.ts, uploadedFile). */
+const ATTACHMENT_UPLOAD_ROUTE = `/${API_PREFIX}/referrals/:id/attachments`;
+const isMultipart = (request: FastifyRequest) => /^multipart\//i.test(request.headers['content-type'] ?? '');
 
 /**
  * Fastify's `trustProxy` for TRUST_PROXY. Fastify refuses a bare hop count (it cannot tell the
@@ -72,6 +75,14 @@ export async function createApiApp(config: AppConfig, logger: Logger): Promise<N
   fastify.addHook('onRequest', (request, reply, done) => {
     void reply.header('x-request-id', request.id);
     done();
+  });
+  // The multipart parser reads the one upload route's body itself; any other route sent multipart
+  // would see no body at all (a PATCH answered 200 having changed nothing): refused like any non-JSON body.
+  fastify.addHook('preValidation', async (request, reply) => {
+    if (isMultipart(request) && request.routeOptions.url !== ATTACHMENT_UPLOAD_ROUTE) {
+      sendProblem(request, reply, new AppError('unsupported_media_type', 'Send the body as application/json'));
+      return reply;
+    }
   });
   // Set by the auth guard on the routes that need a caller (../auth/auth.decorators.ts).
   fastify.decorateRequest('principal', undefined);
