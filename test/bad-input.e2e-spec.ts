@@ -89,6 +89,14 @@ function commonCases(endpoint: Endpoint, valid: Record<string, unknown>): BadCas
     },
     { name: 'text/plain', raw: JSON.stringify(valid), contentType: 'text/plain', status: 415, code: 'unsupported_media_type' },
     {
+      // It was read as UTF-8 regardless, and stored.
+      name: 'JSON declared in latin1',
+      raw: JSON.stringify(valid),
+      contentType: 'application/json; charset=latin1',
+      status: 415,
+      code: 'unsupported_media_type',
+    },
+    {
       name: 'a form-encoded body',
       raw: new URLSearchParams(Object.entries(valid).map(([k, v]): [string, string] => [k, String(v)])).toString(),
       contentType: 'application/x-www-form-urlencoded',

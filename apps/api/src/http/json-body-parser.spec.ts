@@ -1,4 +1,4 @@
-import { exceedsJsonDepth } from './json-body-parser';
+import { exceedsJsonDepth, foreignCharset } from './json-body-parser';
 
 describe('exceedsJsonDepth', () => {
   it('counts arrays and objects, not brackets inside strings', () => {
@@ -17,5 +17,20 @@ describe('exceedsJsonDepth', () => {
     expect(exceedsJsonDepth(`${'['.repeat(33)}${']'.repeat(33)}`, 32)).toBe(true);
     expect(exceedsJsonDepth(`${'{"a":'.repeat(33)}1${'}'.repeat(33)}`, 32)).toBe(true);
     expect(exceedsJsonDepth(`${'['.repeat(32)}${']'.repeat(32)}`, 32)).toBe(false);
+  });
+});
+
+describe('foreignCharset', () => {
+  it('names a charset other than UTF-8, however it is spelled', () => {
+    expect(foreignCharset('application/json; charset=utf-16')).toBe('utf-16');
+    expect(foreignCharset('application/json;charset="latin1"')).toBe('latin1');
+    expect(foreignCharset('application/json; CHARSET=bogus')).toBe('bogus');
+  });
+
+  it('accepts UTF-8 and no charset at all', () => {
+    expect(foreignCharset('application/json')).toBeUndefined();
+    expect(foreignCharset('application/json; charset=utf-8')).toBeUndefined();
+    expect(foreignCharset('application/json; charset=UTF8')).toBeUndefined();
+    expect(foreignCharset(undefined)).toBeUndefined();
   });
 });

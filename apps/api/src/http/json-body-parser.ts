@@ -28,6 +28,14 @@ export function exceedsJsonDepth(text: string, limit: number): boolean {
   return false;
 }
 
+const CHARSET = /;\s*charset\s*=\s*"?([^";\s]*)/i;
+
+/** A JSON body's declared charset, when it names one JSON cannot be read in: JSON is UTF-8 (RFC 8259). */
+export function foreignCharset(contentType: string | undefined): string | undefined {
+  const charset = CHARSET.exec(contentType ?? '')?.[1];
+  return charset !== undefined && !/^utf-?8$/i.test(charset) ? charset : undefined;
+}
+
 function isWellFormedJson(text: string): boolean {
   try {
     JSON.parse(text);
@@ -45,6 +53,11 @@ export function addJsonBodyParser(fastify: FastifyInstance, bodyLimit: number): 
   const parse = fastify.getDefaultJsonParser('error', 'error');
   fastify.removeContentTypeParser('application/json');
   fastify.addContentTypeParser('application/json', { parseAs: 'string', bodyLimit }, (request, body, done) => {
+    // Read as UTF-8 whatever it says: a body declared in another charset would be read wrong.
+    const charset = foreignCharset(request.headers['content-type']);
+    if (charset !== undefined) {
+      return done(new AppError('unsupported_media_type', `Send JSON as UTF-8, not ${charset.slice(0, 40)}`), undefined);
+    }
     // parseAs 'string': the body is text.
     const text = body as string;
     if (exceedsJsonDepth(text, MAX_JSON_DEPTH)) {
