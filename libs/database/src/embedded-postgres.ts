@@ -133,12 +133,34 @@ async function startServer(placement: ClusterPlacement, port: number, logger: Lo
   let stopping: Promise<void> | undefined;
   return {
     stop: () => {
-      // SIGINT: PostgreSQL's "fast" shutdown (ends sessions, checkpoints, exits).
-      stopping ??= isRunning(child) ? (child.kill('SIGINT'), exited) : Promise.resolve();
+      stopping ??= isRunning(child) ? stopServer(child, exited) : Promise.resolve();
       process.removeListener('exit', stopOnExit);
       return stopping;
     },
   };
+}
+
+/** How long a "smart" shutdown may wait for the last sessions to close before a "fast" one ends them. */
+const SMART_SHUTDOWN_MS = 5_000;
+
+/**
+ * SIGTERM first, PostgreSQL's "smart" shutdown: no new sessions, and it waits for the open ones to
+ * close. The app has closed its pools by now, but a pool's last connections may still be saying
+ * goodbye; a "fast" shutdown ended those under them, and each logged an error. A session that does
+ * not close in time is ended by SIGINT ("fast": ends sessions, checkpoints, exits).
+ */
+async function stopServer(child: ChildProcess, exited: Promise<void>): Promise<void> {
+  child.kill('SIGTERM');
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<'late'>((resolve) => {
+    timer = setTimeout(() => resolve('late'), SMART_SHUTDOWN_MS);
+  });
+  const outcome = await Promise.race([exited, late]);
+  clearTimeout(timer);
+  if (outcome === 'late' && isRunning(child)) {
+    child.kill('SIGINT');
+    await exited;
+  }
 }
 
 function isRunning(child: ChildProcess): boolean {
