@@ -97,11 +97,11 @@ export async function createApiApp(config: AppConfig, logger: Logger): Promise<N
   // Attachments: one file per request, the size limit enforced while streaming. Two parts are read
   // so that a part besides the file is seen and refused by name (uploadedFile), not silently dropped.
   await app.register(multipart, { limits: { files: 2, fields: 1, parts: 2, fileSize: MAX_ATTACHMENT_BYTES } });
-  app.enableCors({
-    origin: config.corsOrigins.length > 0 ? config.corsOrigins : false,
-    exposedHeaders: ['x-request-id', 'retry-after'],
-    maxAge: 600,
-  });
+  // No CORS_ORIGINS, no CORS at all: the plugin with no origin answers nothing a browser could use
+  // (a preflight is a 404 either way) and cost every request a hook.
+  if (config.corsOrigins.length > 0) {
+    app.enableCors({ origin: config.corsOrigins, exposedHeaders: ['x-request-id', 'retry-after'], maxAge: 600 });
+  }
   app.setGlobalPrefix(API_PREFIX, {
     exclude: [{ path: 'health/ready', method: RequestMethod.GET }],
   });
