@@ -89,7 +89,8 @@ async function main() {
     readyPath: '/health/ready',
     env: {
       ...appEnv,
-      LOG_LEVEL: 'warn',
+      // As deployed (the default): one access line per request, written to a pipe this process drains.
+      LOG_LEVEL: 'info',
       // Seeding signs in through the rate-limited auth routes.
       AUTH_RATE_LIMIT_PER_MINUTE: '100000',
       QUEUE_PREFIX: queuePrefix,
