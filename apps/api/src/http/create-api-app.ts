@@ -78,11 +78,13 @@ export async function createApiApp(config: AppConfig, logger: Logger): Promise<N
   });
   // The multipart parser reads the one upload route's body itself; any other route sent multipart
   // would see no body at all (a PATCH answered 200 having changed nothing): refused like any non-JSON body.
-  fastify.addHook('preValidation', async (request, reply) => {
+  // (A callback, not an async function: no promise per request; answering ends the chain.)
+  fastify.addHook('preValidation', (request, reply, done) => {
     if (isMultipart(request) && request.routeOptions.url !== ATTACHMENT_UPLOAD_ROUTE) {
       sendProblem(request, reply, new AppError('unsupported_media_type', 'Send the body as application/json'));
-      return reply;
+      return;
     }
+    done();
   });
   // Set by the auth guard on the routes that need a caller (../auth/auth.decorators.ts).
   fastify.decorateRequest('principal', undefined);
