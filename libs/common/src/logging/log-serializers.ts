@@ -101,10 +101,10 @@ const STATIC_FILE = /^[\w.-]{1,80}\.(?:js|css|map|svg|png|ico|webmanifest|woff2?
 /**
  * The path of a request as a log line says it: no query string, and only the segments that cannot
  * carry a secret or a name. On a matched route (`route`, e.g. `/api/v1/patients/:id`) its fixed
- * words, and a parameter only when it is a UUID or a referral action: `/api/v1/patients/Jamie` is logged with the name
- * redacted, and an unsubscribe token always is. Elsewhere (no route, the web app's catch-all) a
- * segment only when it is a UUID, a plain route word or a built file: a token pasted into
- * `/reset-password/…` is redacted.
+ * words, and a parameter only when it is a UUID or a referral action: `/api/v1/patients/Jamie` is
+ * logged with the name redacted, and an unsubscribe token always is. Elsewhere (no route, the web
+ * app's catch-all) a segment only when it is a UUID, a plain route word or a built file: a token
+ * pasted into `/reset-password/…` is redacted.
  */
 export function loggedPath(url: string, route?: string): string {
   const end = url.search(/[?#]/);
