@@ -128,7 +128,6 @@ export interface NewEvent {
 /** The audit row of a change; its time is the change's `now` (see {@link ReferralStore.commitChange}). */
 export type ChangeAudit = Omit<AuditEntry, 'resourceId' | 'partyClinics' | 'occurredAt'> | null;
 
-/** A user a referral side may be handed to, as the service checks it. */
 /** A user of the caller's clinic, as a reassignment and a claim check them. */
 export interface ClinicUserFacts {
   role: Role;
