@@ -184,13 +184,15 @@ export const stampSets = (stamps: readonly ReferralStamp[], now: Sql): Sql[] =>
   stamps.map((stamp) => sql`${STAMP_COLUMNS[stamp]} = ${now}`);
 
 /**
- * A join link works while one of its invite's referrals (the `referral_invites` row in scope) can
- * still get a recipient ({@link INVITE_LINK_STATUSES}). Once none can (cancelled, expired), the link
+ * A join link works while one of its invite's referrals can still get a recipient
+ * ({@link INVITE_LINK_STATUSES}): this, of `referral`. Once none can (cancelled, expired), the link
  * leads nowhere and is refused like a used one.
  */
+const openInviteReferral = (referral: Sql) =>
+  sql`${referral}.recipient_id IS NULL AND ${referral}.status = ANY(${sql.param(INVITE_LINK_STATUSES, 'text[]')})`;
+/** The `referral_invites` row in scope has such a referral. */
 const INVITE_HAS_OPEN_REFERRAL = sql`EXISTS (SELECT 1 FROM referrals o
-    WHERE o.recipient_invite_id = referral_invites.id AND o.recipient_id IS NULL
-      AND o.status = ANY(${sql.param(INVITE_LINK_STATUSES, 'text[]')}))`;
+    WHERE o.recipient_invite_id = referral_invites.id AND ${openInviteReferral(sql`o`)})`;
 
 /**
  * Every SQL statement on the referrals table and its invites, events and reads: services call
@@ -649,8 +651,7 @@ export class ReferralStore {
       tx,
       sql`WITH open AS (
             SELECT o.id FROM referrals o JOIN referral_invites i ON i.id = o.recipient_invite_id
-             WHERE i.token_hash = ${tokenHash} AND i.joined_at IS NULL
-               AND o.recipient_id IS NULL AND o.status = ANY(${sql.param(INVITE_LINK_STATUSES, 'text[]')})
+             WHERE i.token_hash = ${tokenHash} AND i.joined_at IS NULL AND ${openInviteReferral(sql`o`)}
                FOR NO KEY UPDATE OF o
           )
           UPDATE referral_invites SET joined_user_id = ${sql.param(userId, 'uuid')}, joined_at = ${sql.param(now, 'timestamptz')}
