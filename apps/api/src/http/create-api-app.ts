@@ -27,7 +27,6 @@ export const JSON_BODY_LIMIT_BYTES = 1024 * 1024;
 const REQUEST_ID = /^[A-Za-z0-9._-]{8,128}$/;
 /** The one route whose body is multipart (../referrals/referrals.controller.ts, uploadedFile). */
 const ATTACHMENT_UPLOAD_ROUTE = `/${API_PREFIX}/referrals/:id/attachments`;
-const isMultipart = (request: FastifyRequest) => /^multipart\//i.test(request.headers['content-type'] ?? '');
 
 /**
  * Fastify's `trustProxy` for TRUST_PROXY. Fastify refuses a bare hop count (it cannot tell the
@@ -80,7 +79,7 @@ export async function createApiApp(config: AppConfig, logger: Logger): Promise<N
   // would see no body at all (a PATCH answered 200 having changed nothing): refused like any non-JSON body.
   // (A callback, not an async function: no promise per request; answering ends the chain.)
   fastify.addHook('preValidation', (request, reply, done) => {
-    if (isMultipart(request) && request.routeOptions.url !== ATTACHMENT_UPLOAD_ROUTE) {
+    if (request.isMultipart() && request.routeOptions.url !== ATTACHMENT_UPLOAD_ROUTE) {
       sendProblem(request, reply, new AppError('unsupported_media_type', 'Send the body as application/json'));
       return;
     }
