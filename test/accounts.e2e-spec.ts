@@ -377,7 +377,8 @@ describe('accounts', () => {
         .post('/api/v1/referrals')
         .set(lmt.auth)
         .send({ kind: 'injury_care', patientId: patient.id, recipientId: pt.id, priority: 'routine', reason: 'Shoulder pain' });
-      expectProblem(refused, 404, 'not_found');
+      expectProblem(refused, 422, 'recipient_not_accepting');
+      expect(refused.body.errors).toEqual([{ field: 'recipientId', message: 'is deactivated' }]);
 
       const back = await t.http.post(`/api/v1/practitioners/${pt.id}/reactivate`).set(clinic.admin.auth).expect(200);
       expect(back.body.active).toBe(true);

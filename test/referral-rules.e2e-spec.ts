@@ -195,9 +195,20 @@ describe('referral rules', () => {
         .expect(200);
       expect(patched.body.licence.expiresOn).toBe(dateInDays(-1));
 
-      // No longer in the directory: creating names someone the sender cannot find (see below); a draft
-      // made while the licence was valid is refused at sending.
-      expectProblem(await post(lmt, injuryReferralBody(patientId, expiring.id)), 404, 'not_found');
+      // Out of the directory, and refused by the rule by name: at creating, at editing a draft to them,
+      // and at sending a draft made while the licence was valid.
+      const created = await post(lmt, injuryReferralBody(patientId, expiring.id));
+      expectProblem(created, 422, 'licence_expired');
+      expect(created.body.errors).toEqual([{ field: 'recipientId', message: expect.any(String) }]);
+      const other = await createReferral(t.http, lmt, injuryReferralBody(patientId, pt.id));
+      expectProblem(
+        await t.http
+          .patch(`/api/v1/referrals/${other.id}`)
+          .set(lmt.auth)
+          .send({ version: other.version, recipientId: expiring.id }),
+        422,
+        'licence_expired',
+      );
       expectProblem(await act(t.http, lmt, draft.id, 'send', draft.version), 422, 'licence_expired');
       expectProblem(await act(t.http, expiring, sent.id, 'accept', sent.version), 422, 'licence_expired');
       expect(await readAsSender(sent.id)).toMatchObject({ status: 'received', version: sent.version });
@@ -205,21 +216,17 @@ describe('referral rules', () => {
       expect((await actOk(t.http, expiring, sent, 'decline', { reason: 'My licence is being renewed' })).status).toBe('declined');
     });
 
-    it('answers the same 404 for any recipient not in the directory: unknown, admin-only, expired, invited (no existence oracle)', async () => {
-      const expired = await addPractitioner(t.http, ptClinic, 'physical_therapist');
-      await t.http
-        .patch(`/api/v1/practitioners/${expired.id}`)
-        .set(ptClinic.admin.auth)
-        .send({ licence: { number: 'L-OLD', region: 'TX', expiresOn: dateInDays(-1) } })
-        .expect(200);
+    it('answers 404 for a recipient who is not on ReferLoop (unknown, or invited and not joined), the failed rule for anyone who joined', async () => {
       const invited = await t.http
         .post('/api/v1/practitioners')
         .set(ptClinic.admin.auth)
         .send(practitionerPayload('physical_therapist', new Date()))
         .expect(201);
+      const gone = await addPractitioner(t.http, ptClinic, 'physical_therapist');
+      await t.http.post(`/api/v1/practitioners/${gone.id}/deactivate`).set(ptClinic.admin.auth).expect(200);
       const before = await countRows(sql, 'referrals');
       const answers = [];
-      for (const recipientId of [randomUUID(), ptClinic.admin.id, expired.id, invited.body.id]) {
+      for (const recipientId of [randomUUID(), invited.body.id]) {
         const res = await post(lmt, injuryReferralBody(patientId, recipientId));
         expectProblem(res, 404, 'not_found');
         // Byte-identical apart from the request's own id.
@@ -227,6 +234,13 @@ describe('referral rules', () => {
       }
       expect(new Set(answers).size).toBe(1);
       expect(JSON.parse(answers[0]).errors).toEqual([{ field: 'recipientId', message: expect.any(String) }]);
+      // An admin who is not a practitioner, and a deactivated practitioner: the rule, naming the field.
+      const adminOnly = await post(lmt, injuryReferralBody(patientId, ptClinic.admin.id));
+      expectProblem(adminOnly, 422, 'recipient_type_mismatch');
+      expect(adminOnly.body.errors).toEqual([{ field: 'recipientId', message: expect.any(String) }]);
+      const deactivated = await post(lmt, injuryReferralBody(patientId, gone.id));
+      expectProblem(deactivated, 422, 'recipient_not_accepting');
+      expect(deactivated.body.errors).toEqual([{ field: 'recipientId', message: 'is deactivated' }]);
       expect(await countRows(sql, 'referrals')).toBe(before);
     });
 
@@ -339,12 +353,21 @@ describe('referral rules', () => {
       }
     });
 
-    it('a draft cancelled before sending cannot be redirected: it went nowhere (422 not_redirectable)', async () => {
+    it("a draft cancelled before sending can be redirected; its id stays the sender side's", async () => {
       const draft = await createReferral(t.http, lmt, injuryReferralBody(patientId, pt.id));
       await act(t.http, lmt, draft.id, 'cancel', draft.version, { reason: 'Changed my mind' }).expect(200);
       const res = await post(lmt, injuryReferralBody(patientId, pt2.id, { replacesId: draft.id }));
-      expectProblem(res, 422, 'not_redirectable');
-      expect(res.body).toMatchObject({ currentStatus: 'cancelled', errors: [expect.objectContaining({ field: 'replacesId' })] });
+      expect(res.status).toBe(201);
+      expect(res.body).toMatchObject({ replacesId: draft.id, recipientId: pt2.id, status: 'draft' });
+      const sent = await act(t.http, lmt, res.body.id, 'send', res.body.version).expect(200);
+      expect(sent.body.replacesId).toBe(draft.id);
+      // The recipient never learns of the draft: not its id, not the draft itself.
+      const seen = await t.http.get(`/api/v1/referrals/${res.body.id}`).set(pt2.auth).expect(200);
+      expect(seen.body.replacesId).toBeNull();
+      await t.http.get(`/api/v1/referrals/${draft.id}`).set(pt2.auth).expect(404);
+      const box = await t.http.get('/api/v1/referrals?box=received&limit=100').set(pt2.auth).expect(200);
+      expect(box.body.items.find((r: { id: string }) => r.id === res.body.id)).toMatchObject({ replacesId: null });
+      // A redirect of a referral that was sent shows its link to both sides (above: `redirect.body`).
     });
 
     it('is redirected once: repeats at once make one redirect; another after a cancelled one is fine', async () => {

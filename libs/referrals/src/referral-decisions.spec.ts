@@ -110,10 +110,8 @@ describe('assertRedirectable', () => {
     }
   });
 
-  it('refuses a draft cancelled before it was sent: it went nowhere, and its recipient never saw it', () => {
-    const error = thrown(() => assertRedirectable(sender, { ...facts('cancelled'), replacedSentAt: null }));
-    expect(error.code).toBe('not_redirectable');
-    expect(fieldsOf(error)).toEqual(['replacesId']);
+  it('lets the sender redirect a draft cancelled before it was sent, as any cancelled referral', () => {
+    expect(() => assertRedirectable(sender, { ...facts('cancelled'), replacedSentAt: null })).not.toThrow();
   });
 
   it('refuses a referral that was already redirected, naming the field', () => {
@@ -140,8 +138,8 @@ describe('send rules', () => {
     expect(thrown(() => assertSenderRole('maintenance_massage', 'clinic_admin')).code).toBe('sender_role_mismatch');
   });
 
-  it('want a recipient of the right type, licensed today (the expiry day included) and accepting', () => {
-    const ok = { role: 'physical_therapist' as const, licenceExpiresOn: '2026-03-01', acceptingReferrals: true };
+  it('want an active recipient of the right type, licensed today (the expiry day included) and accepting', () => {
+    const ok = { role: 'physical_therapist' as const, active: true, licenceExpiresOn: '2026-03-01', acceptingReferrals: true };
     expect(() => assertRecipientEligible('injury_care', ok, '2026-03-01')).not.toThrow();
     const code = (recipient: typeof ok | Record<string, unknown>) =>
       thrown(() => assertRecipientEligible('injury_care', recipient as typeof ok, '2026-03-01')).code;
@@ -149,6 +147,8 @@ describe('send rules', () => {
     expect(code({ ...ok, licenceExpiresOn: '2026-02-28' })).toBe('licence_expired');
     expect(code({ ...ok, licenceExpiresOn: null })).toBe('licence_expired');
     expect(code({ ...ok, acceptingReferrals: false })).toBe('recipient_not_accepting');
+    expect(code({ ...ok, active: false })).toBe('recipient_not_accepting');
+    expect(code({ ...ok, role: 'clinic_admin' })).toBe('recipient_type_mismatch');
   });
 
   it('want priority urgent when there is any red flag', () => {

@@ -8,6 +8,8 @@ export const KIND_ROLES: Record<ReferralKind, { sender: Role; recipient: Role }>
 
 export interface RecipientFacts {
   role: Role;
+  /** Not deactivated. */
+  active: boolean;
   licenceExpiresOn: string | null;
   acceptingReferrals: boolean;
 }
@@ -25,7 +27,7 @@ export function assertSenderRole(kind: ReferralKind, senderRole: Role): void {
   }
 }
 
-/** The recipient must be the right kind of practitioner, licensed today, and accepting referrals. */
+/** The recipient must be active, the right kind of practitioner, licensed today, and accepting referrals. */
 export function assertRecipientEligible(
   kind: ReferralKind,
   recipient: RecipientFacts,
@@ -34,6 +36,9 @@ export function assertRecipientEligible(
 ): void {
   // Where the request names the recipient (a create, an edit, a follow-up), the answer names that field.
   const named = (message: string) => (field ? { errors: [{ field, message }] } : {});
+  if (!recipient.active) {
+    throw new AppError('recipient_not_accepting', 'The recipient is deactivated; choose another', named('is deactivated'));
+  }
   if (recipient.role !== KIND_ROLES[kind].recipient) {
     const message = `must be a ${KIND_ROLES[kind].recipient}`;
     throw new AppError('recipient_type_mismatch', `A ${kind} referral goes to a ${KIND_ROLES[kind].recipient}`, named(message));

@@ -181,7 +181,6 @@ export class ReferralsService {
         namedSenderId: onBehalf ? senderId : null,
         recipientId: input.recipientId ?? null,
         replacesId: input.replacesId ?? null,
-        today,
       },
       manager,
     );
@@ -215,8 +214,8 @@ export class ReferralsService {
         });
       }
     } else {
-      // Anyone the caller could not find in the directory (no such user, an admin, an expired licence,
-      // an invitation not yet accepted) gets this same answer: it tells nothing about who exists.
+      // No such user, or one invited who has not joined yet. Anyone who joined gets the rule they
+      // fail (deactivated, wrong type, expired licence, not accepting), as a send of a draft does.
       if (!facts.recipientRole) {
         throw new AppError('not_found', 'The recipient was not found', {
           errors: [{ field: 'recipientId', message: 'no such practitioner' }],
@@ -226,6 +225,7 @@ export class ReferralsService {
         input.kind,
         {
           role: facts.recipientRole,
+          active: facts.recipientActive === true,
           licenceExpiresOn: facts.recipientLicenceExpiresOn,
           acceptingReferrals: facts.recipientAccepting === true,
         },
@@ -663,6 +663,7 @@ export class ReferralsService {
     const today = todayIso(this.clock.now());
     const recipient: RecipientFacts = {
       role: base.recipientRole as Role,
+      active: base.recipientActive,
       licenceExpiresOn: base.recipientLicenceExpiresOn,
       acceptingReferrals: base.recipientAccepting,
     };
@@ -678,12 +679,7 @@ export class ReferralsService {
       assertEmergencyAdvice(base.redFlags, base.emergencyAdviceGiven);
       // Someone not on ReferLoop yet: sending emails them the invitation (the notifications worker).
       if (base.recipientInviteId && !base.recipientId) return;
-      if (!base.recipientActive) {
-        throw new AppError('recipient_not_accepting', 'The recipient is deactivated; choose another', {
-          errors: [{ field: 'recipientId', message: 'is deactivated' }],
-        });
-      }
-      assertRecipientEligible(base.kind, recipient, today);
+      assertRecipientEligible(base.kind, recipient, today, 'recipientId');
     }
     if (action === 'accept') {
       if (licenceLapsed(recipient.licenceExpiresOn, today)) {
@@ -751,13 +747,6 @@ export function assertRedirectable(principal: Principal, facts: CreateFacts): vo
         errors: [{ field: 'replacesId', message: `is ${old}: only a declined, cancelled or expired referral can be redirected` }],
       },
     );
-  }
-  // A draft cancelled before sending went nowhere, and its would-be recipient may never see it.
-  if (!facts.replacedSentAt) {
-    throw new AppError('not_redirectable', 'This referral was cancelled before it was sent: create a new referral instead', {
-      currentStatus: old,
-      errors: [{ field: 'replacesId', message: 'was never sent, so there is nothing to redirect' }],
-    });
   }
   if (facts.replacementId) {
     throw new AppError(

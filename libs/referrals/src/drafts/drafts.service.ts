@@ -79,12 +79,10 @@ export class DraftsService {
       throw AppError.validation([{ field: 'body', message: 'name at least one field to change' }]);
     }
     const scope = ClinicScope.of(principal);
-    const today = todayIso(this.clock.now());
     const facts = await this.store.draftFacts(this.store.manager, scope, id, {
       patientId: input.patientId,
-      // A new invitee has no directory entry: the current recipient's facts are not needed then.
+      // A new invitee has no account: the current recipient's facts are not needed then.
       recipientId: input.recipientInvite ? null : input.recipientId,
-      today,
     });
     const parties = facts ? partiesOf(principal, facts) : [];
     if (!facts || parties.length === 0) {
@@ -108,7 +106,7 @@ export class DraftsService {
     if (!parties.includes('sender')) {
       throw new AppError('forbidden', 'Only the sender (or an admin of their clinic) may edit this draft');
     }
-    this.assertEditedDraft(input, facts, today);
+    this.assertEditedDraft(input, facts, todayIso(this.clock.now()));
 
     // The body's fields carry the registry's names: each `edit` entry given is copied as it is.
     const given = input as Record<string, unknown>;
@@ -119,7 +117,7 @@ export class DraftsService {
     const values: ReferralDraftEdit = copied;
     if (input.plan !== undefined) values.plan = input.plan ? storedPlan(input.plan) : null;
     if (input.recipientId !== undefined) {
-      values.recipientClinicId = facts.directoryClinicId;
+      values.recipientClinicId = facts.namedClinicId;
       values.recipientInviteId = null;
     }
     const write = async (manager: EntityManager) => {
@@ -146,7 +144,7 @@ export class DraftsService {
       if (row) return row;
       // Someone else changed it between our read and this write (another edit, a send): nothing was
       // written, and an invite made for this edit is rolled back with the transaction.
-      const current = await this.store.draftFacts(manager, scope, id, { today });
+      const current = await this.store.draftFacts(manager, scope, id, {});
       throw current ? staleVersion(current) : notFound();
     };
     const row = input.recipientInvite ? await this.store.transaction(write) : await write(this.store.manager);
@@ -189,7 +187,7 @@ export class DraftsService {
       }
       return;
     }
-    if (!facts.directoryRole) {
+    if (!facts.namedRole) {
       throw new AppError('not_found', 'The recipient was not found', {
         errors: [{ field: 'recipientId', message: 'no such practitioner' }],
       });
@@ -197,9 +195,10 @@ export class DraftsService {
     assertRecipientEligible(
       kind,
       {
-        role: facts.directoryRole,
-        licenceExpiresOn: facts.directoryLicenceExpiresOn,
-        acceptingReferrals: facts.directoryAccepting === true,
+        role: facts.namedRole,
+        active: facts.namedActive === true,
+        licenceExpiresOn: facts.namedLicenceExpiresOn,
+        acceptingReferrals: facts.namedAccepting === true,
       },
       today,
       'recipientId',

@@ -162,6 +162,10 @@ export const REFERRAL_COLUMNS = {
   /** Shown through `maintenancePlanView` (plans stored before a field existed read with defaults). */
   plan: column<Partial<MaintenancePlan> | null>()('plan', 'jsonb', ['insert', 'edit']),
   replacesId: column<string | null>()('replaces_id', 'uuid', ['view', 'insert']),
+  /** Whether the referral this one redirects was ever sent (null: it redirects none). */
+  replacedWasSent: expression<boolean | null>()(
+    sql`CASE WHEN r.replaces_id IS NOT NULL THEN (SELECT x.sent_at IS NOT NULL FROM referrals x WHERE x.id = r.replaces_id) END`,
+  ),
   previousId: column<string | null>()('previous_id', 'uuid', ['view', 'insert']),
   appointmentAt: column<string | null>()('appointment_at', 'timestamptz', ['view'], { read: 'iso' }),
   /** Shown through `outcomeView` (outcomes stored before the measures existed read with empty measures). */

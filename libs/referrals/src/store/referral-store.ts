@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
-import { PRACTITIONER_ROLES, type ReferralKind, type Role } from '@referloop/common';
+import { type ReferralKind, type Role } from '@referloop/common';
 import { outboxInsert, type OutboxMessage, outboxRow, queryRows, sql, type Sql } from '@referloop/database';
 import { type AuditEntry, AuditLog, type ClinicScope } from '@referloop/identity';
 import { DataSource, type EntityManager } from 'typeorm';
@@ -61,11 +61,15 @@ export interface CreateFacts {
   patientFound: boolean;
   /** Only looked up when an admin names another sender (an active user of the admin's clinic). */
   senderRole: Role | null;
-  /** The recipient as the directory lists them (a practitioner, licensed today, who joined); null otherwise. */
+  /**
+   * The named recipient, any user who joined (null columns when there is none, or only an invitation):
+   * the rules then answer why they cannot receive (deactivated, wrong type, licence, not accepting).
+   */
   recipientRole: Role | null;
   recipientClinicId: string | null;
   recipientLicenceExpiresOn: string | null;
   recipientAccepting: boolean | null;
+  recipientActive: boolean | null;
   /** The referral a redirect replaces, with its parties (null columns when there is none). */
   replacedStatus: ReferralStatus | null;
   replacedSenderId: string | null;
@@ -82,7 +86,7 @@ export interface CreateFacts {
 /**
  * A draft as it is stored, with every fact the create-time rules read for the draft as an edit
  * would leave it: the sender's role, whether the (new or current) patient belongs to the caller's
- * clinic, the (new or current) recipient as the directory lists them, and the role of a pending invite.
+ * clinic, the (new or current) recipient if they joined, and the role of a pending invite.
  */
 export interface DraftFacts {
   id: string;
@@ -103,11 +107,12 @@ export interface DraftFacts {
   senderRole: Role;
   /** The merged patient is one of the caller's clinic. */
   patientFound: boolean;
-  /** The merged directory recipient, when listed (a practitioner who joined, licensed today, active); null otherwise. */
-  directoryRole: Role | null;
-  directoryClinicId: string | null;
-  directoryLicenceExpiresOn: string | null;
-  directoryAccepting: boolean | null;
+  /** The merged recipient, any user who joined (as {@link CreateFacts}' recipient); null columns otherwise. */
+  namedRole: Role | null;
+  namedClinicId: string | null;
+  namedLicenceExpiresOn: string | null;
+  namedAccepting: boolean | null;
+  namedActive: boolean | null;
   /** The role the current pending invite was made for (null when the recipient is a directory practitioner). */
   inviteRole: Role | null;
 }
@@ -279,18 +284,17 @@ export class ReferralStore {
       namedSenderId: string | null;
       recipientId: string | null;
       replacesId: string | null;
-      today: string;
     },
     manager: EntityManager,
   ): Promise<CreateFacts> {
     const clinic = sql.param(scope.clinicId, 'uuid');
-    const practitionerRoles = sql.param(PRACTITIONER_ROLES, 'text[]');
     const [facts] = await queryRows<CreateFacts>(
       manager,
       sql`SELECT EXISTS (SELECT 1 FROM patients p WHERE p.id = ${sql.param(input.patientId, 'uuid')} AND ${scope.owns(sql`p.clinic_id`)}) AS "patientFound",
               s.role AS "senderRole",
               t.role AS "recipientRole", t.clinic_id AS "recipientClinicId",
               t.licence_expires_on::text AS "recipientLicenceExpiresOn", t.accepting_referrals AS "recipientAccepting",
+              t.deactivated_at IS NULL AS "recipientActive",
               o.status AS "replacedStatus", o.sender_id AS "replacedSenderId", o.sender_clinic_id AS "replacedSenderClinicId",
               o.recipient_id AS "replacedRecipientId", o.recipient_clinic_id AS "replacedRecipientClinicId",
               o.sent_at AS "replacedSentAt", o.previous_id AS "replacedPreviousId",
@@ -299,8 +303,7 @@ export class ReferralStore {
          FROM (VALUES (1)) one
          LEFT JOIN users s ON s.id = ${sql.param(input.namedSenderId, 'uuid')} AND s.clinic_id = ${clinic}
                           AND s.activated_at IS NOT NULL AND s.deactivated_at IS NULL
-         LEFT JOIN users t ON t.id = ${sql.param(input.recipientId, 'uuid')} AND t.role = ANY(${practitionerRoles})
-                          AND t.licence_expires_on >= ${sql.param(input.today, 'date')} AND t.activated_at IS NOT NULL AND t.deactivated_at IS NULL
+         LEFT JOIN users t ON t.id = ${sql.param(input.recipientId, 'uuid')} AND t.activated_at IS NOT NULL
          LEFT JOIN referrals o ON o.id = ${sql.param(input.replacesId, 'uuid')}`,
       PREPARED,
     );
@@ -424,7 +427,7 @@ export class ReferralStore {
     manager: EntityManager,
     scope: ClinicScope,
     id: string,
-    lookup: { patientId?: string; recipientId?: string | null; today: string },
+    lookup: { patientId?: string; recipientId?: string | null },
   ): Promise<DraftFacts | undefined> {
     // Fixed text: a null parameter with its "given" flag keeps one prepared statement for every edit.
     const patientGiven = lookup.patientId !== undefined;
@@ -438,15 +441,14 @@ export class ReferralStore {
               EXISTS (SELECT 1 FROM patients p
                        WHERE p.id = CASE WHEN ${sql.param(patientGiven, 'boolean')} THEN ${sql.param(lookup.patientId ?? null, 'uuid')} ELSE r.patient_id END
                          AND ${scope.owns(sql`p.clinic_id`)}) AS "patientFound",
-              t.role AS "directoryRole", t.clinic_id AS "directoryClinicId",
-              t.licence_expires_on::text AS "directoryLicenceExpiresOn", t.accepting_referrals AS "directoryAccepting",
+              t.role AS "namedRole", t.clinic_id AS "namedClinicId",
+              t.licence_expires_on::text AS "namedLicenceExpiresOn", t.accepting_referrals AS "namedAccepting",
+              t.deactivated_at IS NULL AS "namedActive",
               ri.role AS "inviteRole"
          FROM referrals r
          JOIN users s ON s.id = r.sender_id
          LEFT JOIN users t ON t.id = CASE WHEN ${sql.param(recipientGiven, 'boolean')} THEN ${sql.param(lookup.recipientId ?? null, 'uuid')} ELSE r.recipient_id END
-                          AND t.role = ANY(${sql.param(PRACTITIONER_ROLES, 'text[]')})
-                          AND t.licence_expires_on >= ${sql.param(lookup.today, 'date')}
-                          AND t.activated_at IS NOT NULL AND t.deactivated_at IS NULL
+                          AND t.activated_at IS NOT NULL
          LEFT JOIN referral_invites ri ON ri.id = r.recipient_invite_id AND r.recipient_id IS NULL
         WHERE r.id = ${sql.param(id, 'uuid')}`,
       PREPARED,

@@ -208,6 +208,8 @@ export function referralView(row: ReferralRow, principal: Principal, inviteLink:
       url: !row.iJoined && inviteLinkWorks(row.status) ? inviteLink(row.recipientInviteId, row.iTokenVersion!) : null,
     };
   }
+  // A redirected draft that was never sent stays the sender side's alone, its id included.
+  if (row.replacedWasSent === false && !parties.includes('sender')) view.replacesId = null;
   if (row.unreadCount !== undefined) view.unreadCount = row.unreadCount;
   if (row.timeline) view.timeline = row.timeline.map(eventView);
   if (row.progress) view.progress = row.progress;
