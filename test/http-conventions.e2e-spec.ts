@@ -183,6 +183,13 @@ describe('HTTP conventions', () => {
       expect(res.body).toEqual({ status: 'up' });
     });
 
+    it('both probes answer under the API prefix too; nothing else of /health does', async () => {
+      expect((await t.http.get('/api/v1/health/live').expect(200)).body).toEqual({ status: 'ok' });
+      expect((await t.http.get('/api/v1/health/ready').expect(200)).body).toEqual({ status: 'up' });
+      expectProblem(await t.http.get('/api/v1/health/other'), 404, 'not_found');
+      expectProblem(await t.http.get('/api/v1/healthy/live'), 404, 'not_found');
+    });
+
     it('/health/ready is 503 down when Redis is unreachable; what failed only for the operator', async () => {
       const broken = await startTestApp({
         REDIS_URL: 'redis://127.0.0.1:1',
@@ -204,10 +211,6 @@ describe('HTTP conventions', () => {
       } finally {
         await broken.close();
       }
-    });
-
-    it('is not under the API prefix', async () => {
-      expectProblem(await t.http.get('/api/v1/health/live'), 404, 'not_found');
     });
   });
 

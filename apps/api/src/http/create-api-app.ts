@@ -39,6 +39,17 @@ function trustProxyOption(trustProxy: AppConfig['trustProxy']): false | string[]
   return (_address, hop) => hop < trustProxy;
 }
 
+const PREFIXED_HEALTH = `/${API_PREFIX}/health/`;
+
+/**
+ * The health probes live at /health/… (where load balancers and orchestrators look) and answer
+ * under the API's prefix as well, since clients find them listed with the API's routes.
+ */
+function healthUnderApiPrefix(request: IncomingMessage): string {
+  const url = request.url ?? '/';
+  return url.startsWith(PREFIXED_HEALTH) ? url.slice(API_PREFIX.length + 1) : url;
+}
+
 /** Builds the API application exactly as production runs it; used by main, tests and benchmarks. */
 export async function createApiApp(config: AppConfig, logger: Logger): Promise<NestFastifyApplication> {
   const adapter = new FastifyAdapter({
@@ -49,6 +60,7 @@ export async function createApiApp(config: AppConfig, logger: Logger): Promise<N
     onProtoPoisoning: 'error',
     onConstructorPoisoning: 'error',
     return503OnClosing: true,
+    rewriteUrl: healthUnderApiPrefix,
     logController: new AccessLog(logger),
     // So are the requests Node itself refuses (headers too large, a malformed request line).
     clientErrorHandler: answerClientError,
