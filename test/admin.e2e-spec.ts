@@ -1,4 +1,5 @@
-import { EXPORT_COLUMNS } from '@referloop/admin';
+import { EXPORT_COLUMNS, startOfDay } from '@referloop/admin';
+import { isoInTimeZone } from '@referloop/common';
 import { Client } from 'pg';
 import {
   actOk,
@@ -306,6 +307,22 @@ describe('admin API', () => {
       expect((await metrics(clinicA.admin, { from: '2020-01-01T00:00:00-06:00' }).expect(200)).body.from).toBe(
         '2020-01-01T06:00:00.000Z',
       );
+    });
+
+    it('takes calendar dates as days in the clinic zone, the `to` day included', async () => {
+      const { body: clinic } = await t.http.get('/api/v1/clinics/me').set(clinicA.admin.auth).expect(200);
+      const day = (d: Date) => isoInTimeZone(d, clinic.timezone).slice(0, 10);
+      const created = at(-1);
+      const window = await metrics(clinicA.admin, { from: day(created), to: day(created) }).expect(200);
+      expect(window.body.clinic.total).toBe(9);
+      expect(window.body.from).toBe(startOfDay(day(created), clinic.timezone).toISOString());
+      const dayAfter = new Date(created.getTime() + 86_400_000);
+      expect((await metrics(clinicA.admin, { from: day(dayAfter) }).expect(200)).body.clinic.total).toBe(0);
+      expectProblem(await metrics(clinicA.admin, { from: '2026-02-30' }), 400, 'validation_failed');
+      // The audit log's window reads dates the same way (its events were written today).
+      const audit = (query: object) => t.http.get('/api/v1/admin/audit-events').query(query).set(clinicA.admin.auth).expect(200);
+      expect((await audit({ from: day(created), to: day(new Date()) })).body.items.length).toBeGreaterThan(0);
+      expect((await audit({ from: day(created), to: day(created) })).body.items).toEqual([]);
     });
 
     it('answers 400 for a bad or reversed window', async () => {

@@ -5,7 +5,7 @@ import { ClinicScope, UsersStore } from '@referloop/identity';
 import { REFERRAL_STATUSES, type ReferralStatus } from '@referloop/referrals';
 import type { AdminMetricsView, PractitionerMetricsView, ReferralMetricsView } from './admin.views';
 import { AdminStore, type MetricsGroupRow, metricsSql, statusColumn } from './store/admin.store';
-import { resolveWindow, type TimeWindowInput } from './time-window';
+import { type TimeWindowInput, TimeWindows } from './time-window';
 
 /** Clinic metrics over referrals created in a window that involve the clinic (see `metricsSql`). */
 @Injectable()
@@ -13,13 +13,14 @@ export class AdminMetricsService {
   constructor(
     private readonly store: AdminStore,
     private readonly users: UsersStore,
+    private readonly windows: TimeWindows,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     private readonly clock: Clock,
   ) {}
 
   async metrics(principal: Principal, input: TimeWindowInput): Promise<AdminMetricsView> {
     const now = this.clock.now();
-    const { from, to } = resolveWindow(input, now);
+    const { from, to } = await this.windows.of(principal, input, now);
     const { escalateAfterMs, urgentEscalateAfterMs } = this.config.timers;
     const scope = ClinicScope.of(principal);
 

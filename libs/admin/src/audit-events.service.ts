@@ -3,15 +3,16 @@ import { AppError, DEFAULT_PAGE_SIZE, decodeCursor, encodeCursor, type Page, typ
 import { ClinicScope } from '@referloop/identity';
 import type { AuditEventView } from './admin.views';
 import { AdminStore } from './store/admin.store';
+import { TimeWindows } from './time-window';
 
 export interface AuditEventQuery {
   actorId?: string;
   action?: string;
   resourceType?: string;
   resourceId?: string;
-  /** Inclusive. */
+  /** Inclusive; a date-time with a zone, or a calendar date (as the metrics' window). */
   from?: string;
-  /** Exclusive. */
+  /** Exclusive; a calendar date includes its day. */
   to?: string;
   cursor?: string;
   limit?: number;
@@ -25,13 +26,14 @@ export interface AuditEventQuery {
  */
 @Injectable()
 export class AuditEventsService {
-  constructor(private readonly store: AdminStore) {}
+  constructor(
+    private readonly store: AdminStore,
+    private readonly windows: TimeWindows,
+  ) {}
 
   async list(principal: Principal, query: AuditEventQuery): Promise<Page<AuditEventView>> {
     const limit = query.limit ?? DEFAULT_PAGE_SIZE;
-    if (query.from && query.to && new Date(query.from).getTime() > new Date(query.to).getTime()) {
-      throw AppError.validation([{ field: 'from', message: 'must not be after to' }]);
-    }
+    const { from, to } = await this.windows.bounds(principal, query);
     let after: { occurredAt: string; id: string } | undefined;
     if (query.cursor) {
       const [ts, id] = decodeCursor(query.cursor, ['timestamp', 'text']);
@@ -45,8 +47,8 @@ export class AuditEventsService {
       action: query.action,
       resourceType: query.resourceType,
       resourceId: query.resourceId,
-      from: query.from,
-      to: query.to,
+      from,
+      to,
       after,
       limit: limit + 1,
     });

@@ -4,7 +4,7 @@ import { Clock, isoInTimeZone, type Principal } from '@referloop/common';
 import { AuditLog, ClinicScope } from '@referloop/identity';
 import { CSV_COLUMNS, ReferralStore, type ReferralRow } from '@referloop/referrals';
 import { csvRow, type CsvValue } from './csv';
-import { resolveWindow, type TimeWindowInput } from './time-window';
+import { type TimeWindowInput, TimeWindows } from './time-window';
 
 /** Rows per keyset read: memory stays flat however large the export. */
 export const EXPORT_BATCH_SIZE = 500;
@@ -69,12 +69,13 @@ export class ReferralExportService {
   constructor(
     private readonly store: ReferralStore,
     private readonly audit: AuditLog,
+    private readonly windows: TimeWindows,
     private readonly clock: Clock,
   ) {}
 
   /** `log`: the request's logger, so a line about the export carries its request id. */
   async export(principal: Principal, input: TimeWindowInput, log: LoggerService): Promise<ReferralExport> {
-    const { from, to } = resolveWindow(input, this.clock.now());
+    const { from, to } = await this.windows.of(principal, input, this.clock.now());
     // The first batch is read before the answer starts, so a failing database is still a proper
     // problem+json answer rather than a cut-off 200.
     const scope = ClinicScope.of(principal);

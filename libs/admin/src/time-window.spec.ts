@@ -1,5 +1,5 @@
 import { AppError } from '@referloop/common';
-import { DEFAULT_WINDOW_MS, resolveWindow } from './time-window';
+import { DEFAULT_WINDOW_MS, namesCalendarDate, resolveWindow, startOfDay } from './time-window';
 
 describe('resolveWindow', () => {
   const now = new Date('2026-03-31T12:00:00.000Z');
@@ -35,5 +35,31 @@ describe('resolveWindow', () => {
       code: 'validation_failed',
       extensions: { errors: [{ field: 'from', message: 'must not be after to' }] },
     });
+  });
+});
+
+describe('resolveWindow with calendar dates', () => {
+  const now = new Date('2026-03-31T12:00:00.000Z');
+
+  it('reads a date as a day in the clinic zone: from its start, to the end of the `to` day', () => {
+    expect(resolveWindow({ from: '2026-03-01', to: '2026-03-30' }, now, 'America/Chicago')).toEqual({
+      from: new Date('2026-03-01T06:00:00Z'),
+      // Daylight saving time began on 8 March: the last day ends at 05:00Z.
+      to: new Date('2026-03-31T05:00:00Z'),
+    });
+    expect(resolveWindow({ from: '2026-03-01', to: '2026-03-01' }, now)).toEqual({
+      from: new Date('2026-03-01T00:00:00Z'),
+      to: new Date('2026-03-02T00:00:00Z'),
+    });
+  });
+
+  it('mixes a date with a date-time, and finds the start of a day that begins an hour late', () => {
+    expect(resolveWindow({ from: '2026-02-01', to: '2026-03-01T00:00:00Z' }, now, 'Asia/Tokyo').from).toEqual(
+      new Date('2026-01-31T15:00:00Z'),
+    );
+    // In Havana the clocks go from 00:00 to 01:00 on 8 March 2026: the day begins at 01:00 local (05:00Z).
+    expect(startOfDay('2026-03-08', 'America/Havana')).toEqual(new Date('2026-03-08T05:00:00Z'));
+    expect(namesCalendarDate({ from: '2026-02-01T00:00:00Z' })).toBe(false);
+    expect(namesCalendarDate({ to: '2026-02-01' })).toBe(true);
   });
 });

@@ -1,18 +1,21 @@
 import { IsIn, IsOptional, IsUUID, Matches, Validate } from 'class-validator';
 import { AUDIT_RESOURCES, type AuditResource } from '@referloop/identity';
 import { PageQueryDto } from '../http/page-query.dto';
-import { IsZonedDateTime } from '../http/validators';
+import { IsDateOrZonedDateTime } from '../http/validators';
 
-/** A time window [from, to). Both ISO 8601 date-times with a zone; `to` defaults to now, `from` to 30 days before `to`. */
+/**
+ * A time window [from, to): ISO 8601 date-times with a zone, or calendar dates (days in your
+ * clinic's zone); `to` defaults to now, `from` to 30 days before `to`.
+ */
 export class TimeWindowQueryDto {
-  /** Inclusive start, e.g. 2026-03-01T00:00:00Z. Must not be after `to`. */
+  /** Inclusive start, e.g. 2026-03-01T00:00:00Z, or 2026-03-01 (from that day's start). Must not be after `to`. */
   @IsOptional()
-  @Validate(IsZonedDateTime)
+  @Validate(IsDateOrZonedDateTime)
   from?: string;
 
-  /** Exclusive end, e.g. 2026-04-01T00:00:00Z. */
+  /** Exclusive end, e.g. 2026-04-01T00:00:00Z, or 2026-03-31 (that whole day included). */
   @IsOptional()
-  @Validate(IsZonedDateTime)
+  @Validate(IsDateOrZonedDateTime)
   to?: string;
 }
 
@@ -41,14 +44,14 @@ export class AuditEventQueryDto extends PageQueryDto {
   @IsUUID()
   resourceId?: string;
 
-  /** Inclusive. */
+  /** Inclusive; a date is from that day's start in your clinic's zone. */
   @IsOptional()
-  @Validate(IsZonedDateTime)
+  @Validate(IsDateOrZonedDateTime)
   from?: string;
 
-  /** Exclusive. */
+  /** Exclusive; a date includes that whole day. */
   @IsOptional()
-  @Validate(IsZonedDateTime)
+  @Validate(IsDateOrZonedDateTime)
   to?: string;
 }
 

@@ -71,6 +71,17 @@ export class IsZonedDateTime implements ValidatorConstraintInterface {
   }
 }
 
+/** A window's bound: a calendar date (a day in the clinic's zone) or a date-time with its zone. */
+@ValidatorConstraint({ name: 'isDateOrZonedDateTime' })
+export class IsDateOrZonedDateTime implements ValidatorConstraintInterface {
+  validate(value: unknown): boolean {
+    return new IsCalendarDate().validate(value) || new IsZonedDateTime().validate(value);
+  }
+  defaultMessage(): string {
+    return 'must be a date (YYYY-MM-DD) or an ISO 8601 date-time with a time zone, e.g. 2026-03-01T15:30:00Z';
+  }
+}
+
 /** The earliest date of birth or onset taken: anything before is a typo (0001-01-01), not a person. */
 const EARLIEST_PAST_DATE = '1900-01-01';
 

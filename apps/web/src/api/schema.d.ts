@@ -6219,9 +6219,9 @@ export interface operations {
   AdminController_metrics: {
     parameters: {
       query?: {
-        /** @description Inclusive start, e.g. 2026-03-01T00:00:00Z. Must not be after `to`. */
+        /** @description Inclusive start, e.g. 2026-03-01T00:00:00Z, or 2026-03-01 (from that day's start). Must not be after `to`. */
         from?: string;
-        /** @description Exclusive end, e.g. 2026-04-01T00:00:00Z. */
+        /** @description Exclusive end, e.g. 2026-04-01T00:00:00Z, or 2026-03-31 (that whole day included). */
         to?: string;
       };
       header?: never;
@@ -6377,9 +6377,9 @@ export interface operations {
         action?: string;
         resourceType?: 'patient' | 'referral' | 'attachment' | 'consent' | 'user';
         resourceId?: string;
-        /** @description Inclusive. */
+        /** @description Inclusive; a date is from that day's start in your clinic's zone. */
         from?: string;
-        /** @description Exclusive. */
+        /** @description Exclusive; a date includes that whole day. */
         to?: string;
       };
       header?: never;
@@ -6428,9 +6428,9 @@ export interface operations {
   AdminController_export: {
     parameters: {
       query?: {
-        /** @description Inclusive start, e.g. 2026-03-01T00:00:00Z. Must not be after `to`. */
+        /** @description Inclusive start, e.g. 2026-03-01T00:00:00Z, or 2026-03-01 (from that day's start). Must not be after `to`. */
         from?: string;
-        /** @description Exclusive end, e.g. 2026-04-01T00:00:00Z. */
+        /** @description Exclusive end, e.g. 2026-04-01T00:00:00Z, or 2026-03-31 (that whole day included). */
         to?: string;
       };
       header?: never;

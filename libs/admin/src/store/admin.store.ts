@@ -200,8 +200,8 @@ export interface AuditFilter {
   action?: string;
   resourceType?: string;
   resourceId?: string;
-  from?: string;
-  to?: string;
+  from?: Date;
+  to?: Date;
   after?: { occurredAt: string; id: string };
   limit: number;
 }
