@@ -190,6 +190,25 @@ describe('notifications', () => {
     ).toHaveLength(0);
   });
 
+  it("dates each in-app notification when its event happened, so the inbox reads in the event's order", async () => {
+    const patient = await createPatient(t.http, lmt);
+    let referral = await createReferral(t.http, lmt, injuryReferralBody(patient.id, pt.id));
+    referral = await actOk(t.http, lmt, referral, 'send');
+    referral = await actOk(t.http, pt, referral, 'accept');
+    referral = await actOk(t.http, pt, referral, 'schedule', { appointmentAt: inDays(2) });
+    referral = await actOk(t.http, pt, referral, 'reschedule', { appointmentAt: inDays(4) });
+    referral = await actOk(t.http, pt, referral, 'unschedule', { reason: 'no_show' });
+    type Item = { referralId: string; type: string; createdAt: string };
+    const told = await eventually(async () => {
+      const items = ((await inbox(lmt)).items as Item[]).filter((n) => n.referralId === referral.id);
+      return items.length === 4 ? items : undefined;
+    }, 'four notifications to the sender');
+    expect(told.map((n) => n.type)).toEqual(['unscheduled', 'rescheduled', 'scheduled', 'accepted']);
+    const { body: events } = await t.http.get(`/api/v1/referrals/${referral.id}/events`).set(lmt.auth).expect(200);
+    const occurred = new Map((events.items as { type: string; occurredAt: string }[]).map((e) => [e.type, e.occurredAt]));
+    for (const n of told) expect(n.createdAt).toBe(occurred.get(n.type));
+  });
+
   it('retries a failing webhook with backoff and delivers it once', async () => {
     hookFailures = 3;
     const patient = await createPatient(t.http, lmt);

@@ -149,7 +149,9 @@ export class DispatchStore {
   /**
    * One statement: delivery rows that do not exist yet, and the in-app notification of each new
    * in-app row. Rows go in key order, so two overlapping batches lock keys in the same order.
-   * A notification's time is when it was written (not the batch's start), like a timeline event's.
+   * A notification's time is when what it tells of happened (its timeline event, else its outbox
+   * row), not when the worker wrote it: an inbox reads in the order things happened, however the
+   * relay batched them.
    * In-app rows are delivered at `now` (the Clock's). Answers the new email/webhook rows, which
    * still need a delivery job.
    */
@@ -186,8 +188,10 @@ export class DispatchStore {
             RETURNING id, retry_count, outbox_event_id, recipient_key, channel, status
           ), notified AS (
             INSERT INTO notifications (user_id, type, referral_id, title, body, created_at)
-            SELECT i.user_id, i.event, i.referral_id, i.title, i.body, clock_timestamp()
+            SELECT i.user_id, i.event, i.referral_id, i.title, i.body, coalesce(e.occurred_at, o.created_at)
               FROM inserted d JOIN input i USING (outbox_event_id, recipient_key, channel)
+              JOIN outbox_events o ON o.id = d.outbox_event_id
+              LEFT JOIN referral_events e ON e.id = o.referral_event_id
              WHERE d.channel = 'in_app'
           )
           SELECT id, retry_count AS "retryCount" FROM inserted WHERE status = 'pending' ORDER BY id`,
