@@ -319,6 +319,56 @@ describe('notifications', () => {
     }
   });
 
+  it("takes a deleted webhook's failed deliveries off the failed list: there is nothing left to retry them to", async () => {
+    const db = new Client({ connectionString: t.database.url });
+    await db.connect();
+    try {
+      const patient = await createPatient(t.http, lmt);
+      let referral = await createReferral(t.http, lmt, injuryReferralBody(patient.id, pt.id));
+      referral = await actOk(t.http, lmt, referral, 'send');
+      const sent = await eventually(async () => {
+        const { rows } = await db.query(
+          `SELECT id FROM notification_deliveries WHERE referral_id = $1 AND channel = 'webhook' AND status = 'delivered'`,
+          [referral.id],
+        );
+        return rows[0] as { id: string } | undefined;
+      }, 'the webhook delivered');
+      // A second webhook of the clinic whose delivery of the same event failed for good.
+      const doomed = await t.http
+        .post('/api/v1/webhooks')
+        .set(physio.admin.auth)
+        .send({ url: hooks.url, eventTypes: ['referral.sent'] })
+        .expect(201);
+      const { rows } = await db.query(
+        `INSERT INTO notification_deliveries (outbox_event_id, channel, recipient_key, webhook_id, clinic_id, notification_type,
+                                              referral_id, status, attempts, failed_at, last_error)
+         SELECT outbox_event_id, 'webhook', 'webhook:' || $2::text, $2::uuid, clinic_id, notification_type, referral_id,
+                'failed', 8, now(), 'HTTP 500'
+           FROM notification_deliveries WHERE id = $1
+         RETURNING id`,
+        [sent.id, doomed.body.id],
+      );
+      const failedId = (rows[0] as { id: string }).id;
+      const listed = async () =>
+        (
+          (await t.http.get('/api/v1/admin/notifications/failed').set(physio.admin.auth).expect(200)).body.items as {
+            id: string;
+          }[]
+        ).map((d) => d.id);
+      expect(await listed()).toContain(failedId);
+
+      await t.http.delete(`/api/v1/webhooks/${doomed.body.id}`).set(physio.admin.auth).expect(204);
+      expect(await listed()).not.toContain(failedId);
+      const retry = await t.http.post(`/api/v1/admin/notifications/${failedId}/retry`).set(physio.admin.auth);
+      expectProblem(retry, 409, 'invalid_transition');
+      expect(retry.body.currentStatus).toBe('skipped');
+      const after = await db.query(`SELECT status, last_error FROM notification_deliveries WHERE id = $1`, [failedId]);
+      expect(after.rows).toEqual([{ status: 'skipped', last_error: 'webhook deleted' }]);
+    } finally {
+      await db.end();
+    }
+  });
+
   it('puts a delivery that keeps failing in the failed list, and an admin retry delivers it', async () => {
     hookFailures = 1_000;
     const patient = await createPatient(t.http, lmt);

@@ -160,12 +160,21 @@ export class NotificationStore {
     );
   }
 
-  /** Answers whether a live webhook of the clinic was deleted (at `now`, the Clock's). */
+  /**
+   * Answers whether a live webhook of the clinic was deleted (at `now`, the Clock's). Its failed
+   * deliveries leave the failed list in the same statement (skipped: there is nowhere to retry them to).
+   */
   async deleteWebhook(scope: ClinicScope, id: string, now: Date): Promise<boolean> {
     const rows = await queryRows(
       this.db.manager,
-      sql`UPDATE webhooks SET deleted_at = ${sql.param(now, 'timestamptz')}
-           WHERE id = ${sql.param(id, 'uuid')} AND ${scope.owns(sql`clinic_id`)} AND deleted_at IS NULL RETURNING id`,
+      sql`WITH deleted AS (
+            UPDATE webhooks SET deleted_at = ${sql.param(now, 'timestamptz')}
+             WHERE id = ${sql.param(id, 'uuid')} AND ${scope.owns(sql`clinic_id`)} AND deleted_at IS NULL RETURNING id
+          ), dropped AS (
+            UPDATE notification_deliveries d SET status = 'skipped', last_error = 'webhook deleted'
+              FROM deleted WHERE d.webhook_id = deleted.id AND d.status = 'failed'
+          )
+          SELECT id FROM deleted`,
     );
     return rows.length > 0;
   }
