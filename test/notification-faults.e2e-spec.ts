@@ -395,6 +395,14 @@ describe('notifications under faults (child processes, private Redis)', () => {
       await stack.redis.start();
       const t = await expectAllDeliveredOnce(stack, 'redis stopped', { sinkDuplicatesAllowed: false });
       expect(t.inAppRows).toBe(before.length * 3 + during.length * 5);
+      // The outage is logged as JSON lines (a throttled warning), not as reconnect errors on stderr.
+      for (const child of stack.children) {
+        const lines = (child.stdout + child.stderr).split('\n').filter((line) => line.trim() !== '');
+        expect({ process: child.name, notJson: lines.filter((line) => !line.startsWith('{')) }).toEqual({
+          process: child.name,
+          notJson: [],
+        });
+      }
     },
     TEST_TIMEOUT_MS,
   );

@@ -43,6 +43,6 @@ export class WorkerModule implements OnApplicationBootstrap {
     await this.queueStore.ping();
     this.logger.log(`connected to the queue store (${this.queueStore.kind})`);
     const warning = await this.queueStore.evictionWarning();
-    if (warning) this.logger.error(`WARNING: ${warning}`);
+    if (warning) this.logger.warn(warning);
   }
 }

@@ -105,7 +105,11 @@ export class QueueStoreProbe {
 
   async ping(): Promise<void> {
     if (this.kind === 'redis') {
-      this.redis ??= new Redis({ ...redisConnectionOptions(this.config.redisUrl as string, 'producer'), lazyConnect: true });
+      if (!this.redis) {
+        this.redis = new Redis({ ...redisConnectionOptions(this.config.redisUrl as string, 'producer'), lazyConnect: true });
+        // A failed ping rejects; without a listener ioredis would also print each reconnect's error.
+        this.redis.on('error', () => undefined);
+      }
       if (this.redis.status === 'wait') await this.redis.connect();
       await this.redis.ping();
       return;

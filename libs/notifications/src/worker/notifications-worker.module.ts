@@ -15,6 +15,7 @@ import { DeliveryStore } from '../store/delivery.store';
 import { DispatchStore } from '../store/dispatch.store';
 import { OutboxStore } from '../store/outbox.store';
 import { OutboxRelay } from './outbox-relay';
+import { QueueOutageLog } from './queue-outage-log';
 import { TimersScheduler } from './timers-scheduler';
 
 /** Everything that consumes jobs. Imported by the worker only, never by the API. */
@@ -38,6 +39,7 @@ import { TimersScheduler } from './timers-scheduler';
     TimersScheduler,
     DeliverProcessor,
     TimersProcessor,
+    QueueOutageLog,
   ],
   exports: [OutboxRelay],
 })
