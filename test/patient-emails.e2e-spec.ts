@@ -330,6 +330,21 @@ describe('patient emails', () => {
 
   it('answers a bad unsubscribe link or body with a problem, and other routes take no form bodies', async () => {
     expectProblem(await t.http.get('/api/v1/unsubscribe/not-a-token'), 404, 'not_found');
+    // The patient's browser gets the 404 as a page in words, not a problem document.
+    const browser = 'text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8';
+    for (const res of [
+      await t.http.get(`/api/v1/unsubscribe/${'A'.repeat(64)}`).set('accept', browser),
+      await t.http
+        .post(`/api/v1/unsubscribe/${'A'.repeat(64)}`)
+        .set('accept', browser)
+        .type('form')
+        .send('List-Unsubscribe=One-Click'),
+    ]) {
+      expect(res.status).toBe(404);
+      expect(res.headers['content-type']).toBe('text/html; charset=utf-8');
+      expect(res.text).toContain('<h1>This link does not work</h1>');
+      expect(res.text).not.toContain('not_found');
+    }
     expectProblem(
       await t.http
         .post(`/api/v1/unsubscribe/${'A'.repeat(64)}`)

@@ -41,9 +41,13 @@ export class UnsubscribeController {
   @ApiProduces('text/html')
   @ApiResponse({ ...HTML, description: 'The confirmation page' })
   @ApiProblems('not_found')
-  confirm(@Param('token') token: string, @Res({ passthrough: true }) reply: FastifyReply): string {
-    this.consentOf(token);
+  confirm(
+    @Param('token') token: string,
+    @Req() request: FastifyRequest,
+    @Res({ passthrough: true }) reply: FastifyReply,
+  ): string {
     void reply.type('text/html; charset=utf-8').header('cache-control', 'no-store');
+    if (!this.consentOf(token)) return deadLink(request, reply);
     return page(
       'Stop emails about your referral?',
       `<p>You will no longer receive emails about your referral. Your clinic can still reach you by other means.</p>
@@ -65,17 +69,28 @@ export class UnsubscribeController {
     @Req() request: FastifyRequest,
     @Res({ passthrough: true }) reply: FastifyReply,
   ): Promise<string> {
-    if (!(await this.patients.unsubscribe(requestClientOf(request), this.consentOf(token))))
-      throw new AppError('not_found', 'The link is not valid');
     void reply.type('text/html; charset=utf-8').header('cache-control', 'no-store');
+    const consentId = this.consentOf(token);
+    if (!consentId || !(await this.patients.unsubscribe(requestClientOf(request), consentId))) return deadLink(request, reply);
     return page('You are unsubscribed', '<p>You will no longer receive emails about your referral.</p>');
   }
 
-  private consentOf(token: string): string {
-    const consentId = consentOfUnsubscribeToken(this.config.jwt.secret, token);
-    if (!consentId) throw new AppError('not_found', 'The link is not valid');
-    return consentId;
+  private consentOf(token: string): string | null {
+    return consentOfUnsubscribeToken(this.config.jwt.secret, token);
   }
+}
+
+/**
+ * A link that unlocks nothing: 404. A browser (the patient who clicked it) gets a page in words;
+ * any other client the problem document.
+ */
+function deadLink(request: FastifyRequest, reply: FastifyReply): string {
+  if (!(request.headers.accept ?? '').includes('text/html')) throw new AppError('not_found', 'The link is not valid');
+  void reply.code(404);
+  return page(
+    'This link does not work',
+    '<p>The link may be incomplete or out of date, and nothing was changed. To stop emails about your referral, ask your clinic.</p>',
+  );
 }
 
 function page(title: string, body: string): string {
