@@ -130,8 +130,6 @@ describe('patient emails', () => {
       'Lower back',
       'night_pain',
       'Night pain',
-      'urgent',
-      'Urgent',
       canary,
     ];
     for (const word of words) {
@@ -157,7 +155,9 @@ describe('patient emails', () => {
     const { referral: sent, clinical } = await sentReferral(patient.id);
 
     const [referred] = await awaitMails(patient.email, 1);
-    expect(header(referred, 'Subject')).toBe('You have been referred to Capitol Physio');
+    // The referral is urgent: every text says so (not why).
+    expect(header(referred, 'Subject')).toBe('Urgent: You have been referred to Capitol Physio');
+    expect(referred.body).toContain('Your referral is marked urgent: please call to book as soon as you can.');
     expect(referred.body).toContain('Sunrise Massage has referred you to Pat Physio at Capitol Physio.');
     expect(referred.body).toContain('To book an appointment, call +1 512 555 0100.');
     expect(referred.body).toContain('Hello,');
@@ -173,7 +173,8 @@ describe('patient emails', () => {
     appointmentAt.setUTCHours(17, 0, 0, 0);
     referral = await actOk(t.http, pt, referral, 'schedule', { appointmentAt: appointmentAt.toISOString() });
     const booked = (await awaitMails(patient.email, 2))[1];
-    expect(header(booked, 'Subject')).toBe('Your appointment at Capitol Physio');
+    expect(header(booked, 'Subject')).toBe('Urgent: Your appointment at Capitol Physio');
+    expect(booked.body).toContain('Your referral is marked urgent.');
     // 17:00 UTC is 11:00 in the clinic's Chicago (CST) or 12:00 (CDT), named with its weekday and zone.
     expect(booked.body).toMatch(
       /booked for (Monday|Tuesday|Wednesday|Thursday|Friday|Saturday|Sunday), [A-Z][a-z]+ \d{1,2}, \d{4} at (11:00 AM CST|12:00 PM CDT)\./,
@@ -181,7 +182,7 @@ describe('patient emails', () => {
 
     referral = await actOk(t.http, pt, referral, 'unschedule', actionBody('unschedule'));
     const removed = (await awaitMails(patient.email, 3))[2];
-    expect(header(removed, 'Subject')).toBe('Your appointment at Capitol Physio was removed');
+    expect(header(removed, 'Subject')).toBe('Urgent: Your appointment at Capitol Physio was removed');
     // Which appointment, and where to call.
     expect(removed.body).toMatch(
       /at Capitol Physio on [A-Z][a-z]+day, [A-Z][a-z]+ \d{1,2}, \d{4} at (11:00 AM CST|12:00 PM CDT) was removed\./,

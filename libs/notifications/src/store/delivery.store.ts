@@ -57,6 +57,7 @@ export interface PatientFacts {
   recipient_address: string;
   timezone: string;
   appointment_at: Date | null;
+  urgent: boolean;
 }
 
 /**
@@ -131,7 +132,8 @@ export class DeliveryStore {
               tc.phone AS recipient_phone, tc.timezone,
               concat_ws(', ', tc.address_line1, tc.address_city, tc.address_region || ' ' || tc.address_postal_code) AS recipient_address,
               coalesce((e.data->>'appointmentAt')::timestamptz, (e.data->>'previousAppointmentAt')::timestamptz, r.appointment_at)
-                AS appointment_at
+                AS appointment_at,
+              r.priority = 'urgent' AS urgent
          FROM notification_deliveries d
          JOIN outbox_events o ON o.id = d.outbox_event_id
          LEFT JOIN referral_events e ON e.id = o.referral_event_id

@@ -4,6 +4,7 @@ import { type EmailContent, emailContent } from './email-body';
  * What a patient is told, per referral event (English). Plain words and no clinical content: never
  * the reason, observations, red flags, body regions, pain or plan; not even the patient's own name
  * (the greeting is generic, so a shared or forwarded inbox learns nothing more than who the clinic is).
+ * An urgent referral says that it is urgent, as every text does, and never why.
  */
 export type PatientEvent = 'sent' | 'scheduled' | 'rescheduled' | 'unscheduled' | 'declined' | 'cancelled';
 
@@ -29,6 +30,8 @@ export interface PatientTextContext {
    * MST"): the one booked or moved to, or the one removed; null when none.
    */
   appointment: string | null;
+  /** An urgent referral: every text says so (its urgency, not why). */
+  urgent: boolean;
   unsubscribeUrl: string;
 }
 
@@ -95,9 +98,18 @@ export function patientEventOf(event: string): PatientEvent | undefined {
 /** The patient's email for an event: text and HTML, with the unsubscribe link in the body. */
 export function patientEmail(event: PatientEvent, context: PatientTextContext): EmailContent {
   const { subject, paragraphs } = TEXTS[event](context);
-  return emailContent(subject, context.senderClinic, [
+  const urgency = context.urgent
+    ? [
+        event === 'sent'
+          ? 'Your referral is marked urgent: please call to book as soon as you can.'
+          : 'Your referral is marked urgent.',
+      ]
+    : [];
+  return emailContent(context.urgent ? `Urgent: ${subject}` : subject, context.senderClinic, [
     GREETING,
-    ...paragraphs,
+    ...paragraphs.slice(0, 1),
+    ...urgency,
+    ...paragraphs.slice(1),
     'You receive these emails because you agreed to be kept informed about your referral.',
     { link: context.unsubscribeUrl, label: 'Stop these emails' },
   ]);

@@ -48,6 +48,7 @@ export function emailPreviews(publicUrl: string): EmailPreview[] {
       recipientPhone: '+1 512 555 0100',
       recipientAddress: '100 Congress Ave, Austin, TX 78701',
       appointment: appointmentWhen(new Date('2026-12-01T17:00:00Z'), 'America/Denver'),
+      urgent: false,
       unsubscribeUrl: `${publicUrl}/api/v1/unsubscribe/sample`,
     }),
   }));

@@ -144,6 +144,7 @@ export class NotificationDeliverer {
       recipientPhone: p.recipient_phone,
       recipientAddress: p.recipient_address,
       appointment: p.appointment_at ? appointmentWhen(p.appointment_at, p.timezone) : null,
+      urgent: p.urgent,
       unsubscribeUrl: unsubscribe,
     });
     await this.email.send({ to: p.email, ...content, unsubscribeUrl: unsubscribe, messageId: d.id });
