@@ -508,5 +508,9 @@ describe('notifications', () => {
     // Other events are another subscription.
     expect((await create(['referral.declined']).expect(201)).body.id).not.toBe(answers[0].body.id);
     expect((await t.http.get('/api/v1/webhooks').set(clinic.admin.auth).expect(200)).body.items).toHaveLength(2);
+    // "*" names every event: next to other types it would deliver those twice.
+    const mixed = await create(['*', 'referral.sent']);
+    expectProblem(mixed, 400, 'validation_failed');
+    expect(mixed.body.errors).toEqual([{ field: 'eventTypes', message: expect.stringContaining('alone') }]);
   });
 });

@@ -1,5 +1,18 @@
 import { Transform } from 'class-transformer';
-import { ArrayMaxSize, ArrayMinSize, ArrayUnique, Equals, IsBoolean, IsIn, IsOptional, IsUrl, MaxLength } from 'class-validator';
+import {
+  ArrayMaxSize,
+  ArrayMinSize,
+  ArrayUnique,
+  Equals,
+  IsBoolean,
+  IsIn,
+  IsOptional,
+  IsUrl,
+  MaxLength,
+  Validate,
+  ValidatorConstraint,
+  type ValidatorConstraintInterface,
+} from 'class-validator';
 import { WEBHOOK_EVENT_TYPES } from '@referloop/notifications';
 import { PageQueryDto, queryBoolean } from '../http/page-query.dto';
 
@@ -51,17 +64,29 @@ export class UpdatePreferencesDto {
   emailAvailable?: boolean;
 }
 
+/** `*` with other types would name some events twice: a receiver would get those in two deliveries. */
+@ValidatorConstraint({ name: 'allEventsAlone' })
+class AllEventsAlone implements ValidatorConstraintInterface {
+  validate(value: unknown): boolean {
+    return !Array.isArray(value) || value.length < 2 || !value.includes('*');
+  }
+  defaultMessage(): string {
+    return 'must be ["*"] alone (every event) or a list of event types without "*"';
+  }
+}
+
 export class CreateWebhookDto {
   /** An https URL (http only for hosts on the deployment's allow-list). */
   @IsUrl({ protocols: ['https', 'http'], require_protocol: true, require_tld: false }, { message: 'must be an http(s) URL' })
   @MaxLength(2000)
   url: string;
 
-  /** Event types, e.g. `referral.sent`, `referral.accepted`, or `*` for all. */
+  /** Event types, e.g. `referral.sent`, `referral.accepted`, or `*` alone for all. */
   @ArrayMinSize(1)
   @ArrayMaxSize(WEBHOOK_EVENT_TYPES.length)
   @ArrayUnique()
   @IsIn(WEBHOOK_EVENT_TYPES, { each: true })
+  @Validate(AllEventsAlone)
   eventTypes: string[];
 }
 

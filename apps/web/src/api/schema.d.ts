@@ -2307,7 +2307,7 @@ export interface components {
        * @description An https URL (http only for hosts on the deployment's allow-list).
        */
       url: string;
-      /** @description Event types, e.g. `referral.sent`, `referral.accepted`, or `*` for all. */
+      /** @description Event types, e.g. `referral.sent`, `referral.accepted`, or `*` alone for all. */
       eventTypes: (
         | '*'
         | 'referral.created'
