@@ -194,6 +194,13 @@ describe('loadConfig', () => {
       expect(second.jwt.secret).toBe(first.jwt.secret);
     });
 
+    it('links to where the start-up message points: 127.0.0.1 (a different host name is another site to a browser)', () => {
+      expect(loadConfig({ DATA_DIR: dataDir, PORT: '3104' }).publicUrl).toBe('http://127.0.0.1:3104');
+      expect(loadConfig({ DATA_DIR: dataDir, HOST: '0.0.0.0' }).publicUrl).toBe('http://127.0.0.1:3000');
+      expect(loadConfig({ DATA_DIR: dataDir, HOST: '::1' }).publicUrl).toBe('http://[::1]:3000');
+      expect(loadConfig({ DATA_DIR: dataDir, PUBLIC_URL: 'https://rl.example.com' }).publicUrl).toBe('https://rl.example.com');
+    });
+
     it('creates a DATA_DIR that does not exist yet', () => {
       const nested = join(dataDir, 'a', 'b');
       const config = loadConfig({ DATA_DIR: nested });

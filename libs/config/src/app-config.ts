@@ -137,7 +137,14 @@ export function loadConfig(env: Env = process.env): AppConfig {
   const dataDir = isAbsolute(dataDirRaw) ? dataDirRaw : resolve(process.cwd(), dataDirRaw);
 
   const configuredPublicUrl = url('PUBLIC_URL', ['http:', 'https:']);
-  const publicUrl = configuredPublicUrl ?? `http://localhost:${port}`;
+  // Embedded, links open where the start-up message sends the person trying it (another host name
+  // would be another site to the browser: signed out there).
+  const localHost = ['0.0.0.0', '::'].includes(host) ? '127.0.0.1' : host;
+  const publicUrl =
+    configuredPublicUrl ??
+    (mode === 'embedded'
+      ? `http://${localHost.includes(':') ? `[${localHost}]` : localHost}:${port}`
+      : `http://localhost:${port}`);
 
   const corsOrigins = (read('CORS_ORIGINS') ?? '')
     .split(',')
