@@ -304,6 +304,18 @@ describe('embedded mode (no DATABASE_URL, no REDIS_URL)', () => {
       // Registering the same email again is refused: the first run's row is there.
       await http.post('/api/v1/auth/register-clinic').send({ clinic: clinicPayload(), admin }).expect(409);
 
+      // A second start on the same data folder stops at once, saying why (no stack, nothing built).
+      const env: NodeJS.ProcessEnv = { ...process.env, DATA_DIR: dataDir, PORT: String(await freePort()), HOST: '127.0.0.1' };
+      for (const name of ['DATABASE_URL', 'REDIS_URL', 'JWT_SECRET', 'QUEUE_PREFIX', 'PUBLIC_URL']) delete env[name];
+      const second = spawn(process.execPath, [MAIN], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+      let secondOutput = '';
+      second.stdout?.on('data', (chunk: Buffer) => (secondOutput += chunk.toString()));
+      second.stderr?.on('data', (chunk: Buffer) => (secondOutput += chunk.toString()));
+      expect(await new Promise((resolve) => second.once('exit', resolve))).toBe(1);
+      expect(secondOutput).toContain(`referloop: failed to start: ReferLoop is already running on the data folder ${dataDir}`);
+      expect(secondOutput).not.toMatch(/^\s+at /m);
+      await http.get('/api/v1/me').set('Authorization', `Bearer ${firstRun.accessToken}`).expect(200);
+
       // The notification pipeline runs in the one process: outbox → relay → in-app (emails: PostgreSQL-backed queue).
       const massage = await registerClinic(http, { name: 'Embedded Massage' });
       const physio = await registerClinic(http, { name: 'Embedded Physio' });

@@ -3,6 +3,7 @@ import type { INestApplicationContext } from '@nestjs/common';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { createRootLogger, onShutdownSignal } from '@referloop/common';
 import { loadConfigOrExit } from '@referloop/config';
+import { DataDirInUseError } from '@referloop/database';
 import { type PreparedStorage, prepareStorage } from './bootstrap/prepare-storage';
 import { welcome, welcomeText } from './bootstrap/welcome';
 import { createApiApp } from './http/create-api-app';
@@ -48,8 +49,8 @@ async function main(): Promise<void> {
 }
 
 main().catch((error: unknown) => {
-  process.stderr.write(
-    `referloop: failed to start: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`,
-  );
+  const text =
+    error instanceof DataDirInUseError ? error.message : error instanceof Error ? (error.stack ?? error.message) : String(error);
+  process.stderr.write(`referloop: failed to start: ${text}\n`);
   process.exit(1);
 });

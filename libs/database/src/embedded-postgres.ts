@@ -31,9 +31,19 @@ const INVALID_PASSWORD = '28P01';
  * generated once into DATA_DIR. Where the cluster lives and who runs it: see placeCluster. A second
  * start reuses the cluster.
  */
+/** A second start on a data folder whose server is running: said plainly, without a stack. */
+export class DataDirInUseError extends Error {}
+
 export async function startEmbeddedPostgres(dataDir: string, logger: Logger): Promise<EmbeddedDatabase> {
   const placement = placeCluster(dataDir, await postgresBinaries());
   const { clusterDir } = placement;
+  const running = runningServerPid(clusterDir);
+  if (running !== undefined) {
+    throw new DataDirInUseError(
+      `ReferLoop is already running on the data folder ${dataDir} (its database server is process ${running}). ` +
+        'Stop that one first (Ctrl-C where it runs), or start this one with another DATA_DIR.',
+    );
+  }
   const password = embeddedPassword(dataDir);
   if (!existsSync(join(clusterDir, 'PG_VERSION'))) {
     logger.info({ clusterDir }, 'initialising the embedded PostgreSQL cluster');
@@ -49,6 +59,24 @@ export async function startEmbeddedPostgres(dataDir: string, logger: Logger): Pr
   }
   logger.info({ port, clusterDir }, 'embedded PostgreSQL started');
   return { url: `postgres://${USER}:${password}@127.0.0.1:${port}/${DATABASE_NAME}`, clusterDir, stop: () => server.stop() };
+}
+
+/** The pid in the cluster's postmaster.pid when that process is alive (a stale file is PostgreSQL's to clear). */
+function runningServerPid(clusterDir: string): number | undefined {
+  let pid: number;
+  try {
+    pid = Number(readFileSync(join(clusterDir, 'postmaster.pid'), 'utf8').split('\n')[0]);
+  } catch {
+    return undefined;
+  }
+  if (!Number.isInteger(pid) || pid <= 0) return undefined;
+  try {
+    process.kill(pid, 0);
+    return pid;
+  } catch (error) {
+    // EPERM: alive, under another account (the postgres user, when this runs as root).
+    return (error as NodeJS.ErrnoException).code === 'EPERM' ? pid : undefined;
+  }
 }
 
 function embeddedPassword(dataDir: string): string {
