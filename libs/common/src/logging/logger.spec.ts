@@ -1,5 +1,5 @@
 import { Writable } from 'node:stream';
-import { createRootLogger, DeferredChildLogger, PinoNestLogger } from './logger';
+import { accessLineText, createRootLogger, DeferredChildLogger, PinoNestLogger } from './logger';
 
 /** A root logger at `level` whose JSON lines are collected. */
 function capture(level: string) {
@@ -66,5 +66,18 @@ describe('PinoNestLogger', () => {
     nest.log('Nest application successfully started', 'NestApplication');
     expect(lines).toMatchObject([{ level: 30, context: 'NestApplication', msg: 'Nest application successfully started' }]);
     expect(lines).toHaveLength(1);
+  });
+});
+
+describe('accessLineText (the terminal)', () => {
+  it('puts a request line on one row, and leaves other lines as they are', () => {
+    const line = {
+      msg: 'request completed',
+      req: { method: 'GET', url: '/api/v1/me' },
+      res: { statusCode: 200 },
+      responseTime: 3.4,
+    };
+    expect(accessLineText(line, 'msg')).toBe('request completed GET /api/v1/me 200 3 ms');
+    expect(accessLineText({ msg: 'ReferLoop API listening' }, 'msg')).toBe('ReferLoop API listening');
   });
 });

@@ -54,7 +54,23 @@ export function createRootLogger(level = 'info', destination: pino.DestinationSt
 
 function terminalStream(): pino.DestinationStream | undefined {
   if (!process.stdout.isTTY) return undefined;
-  return pretty({ sync: true, colorize: true, translateTime: 'SYS:HH:MM:ss', ignore: 'pid,hostname,service' });
+  return pretty({
+    sync: true,
+    colorize: true,
+    translateTime: 'SYS:HH:MM:ss',
+    ignore: 'pid,hostname,service,req,res,responseTime,reqId',
+    messageFormat: accessLineText,
+  });
+}
+
+/** A request's line on one row ("request completed GET /api/v1/me 200 3 ms"), not a dozen. */
+export function accessLineText(line: Record<string, unknown>, messageKey: string): string {
+  const message = typeof line[messageKey] === 'string' ? line[messageKey] : '';
+  const req = line.req as { method?: string; url?: string } | undefined;
+  if (!req) return message;
+  const status = (line.res as { statusCode?: number } | undefined)?.statusCode;
+  const time = typeof line.responseTime === 'number' ? ` ${Math.round(line.responseTime)} ms` : '';
+  return `${message} ${req.method ?? ''} ${req.url ?? ''}${status ? ` ${status}` : ''}${time}`;
 }
 
 /** Nest's start-up chatter (one line per module and route): debug, so a start shows what matters. */
