@@ -1,10 +1,10 @@
 import 'reflect-metadata';
 import type { INestApplicationContext } from '@nestjs/common';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
-import { createRootLogger, onShutdownSignal } from '@referloop/common';
+import { createRootLogger, onShutdownSignal, StartRefused } from '@referloop/common';
 import { loadConfigOrExit } from '@referloop/config';
-import { DataDirInUseError } from '@referloop/database';
 import { type PreparedStorage, prepareStorage } from './bootstrap/prepare-storage';
+import { assertPortFree } from './bootstrap/port-free';
 import { welcome, welcomeText } from './bootstrap/welcome';
 import { createApiApp } from './http/create-api-app';
 
@@ -23,6 +23,7 @@ async function main(): Promise<void> {
   // From the start: a signal while the embedded server starts still stops it (see embedded-postgres.ts).
   onShutdownSignal(logger, stop);
   try {
+    await assertPortFree(config.host, config.port);
     storage = await prepareStorage(config, logger);
     app = await createApiApp(storage.config, logger);
     // Embedded mode runs the worker in this process (one command, no servers to install); an API
@@ -50,7 +51,7 @@ async function main(): Promise<void> {
 
 main().catch((error: unknown) => {
   const text =
-    error instanceof DataDirInUseError ? error.message : error instanceof Error ? (error.stack ?? error.message) : String(error);
+    error instanceof StartRefused ? error.message : error instanceof Error ? (error.stack ?? error.message) : String(error);
   process.stderr.write(`referloop: failed to start: ${text}\n`);
   process.exit(1);
 });

@@ -7,4 +7,5 @@ export * from './pagination/cursor';
 export * from './reference-data';
 export * from './time/clock';
 export * from './process/shutdown';
+export * from './process/start-refused';
 export * from './time/zoned-iso';

@@ -4,7 +4,7 @@ import { chownSync, existsSync, readFileSync, unlinkSync, writeFileSync } from '
 import { createServer } from 'node:net';
 import { dirname, join } from 'node:path';
 import { Client } from 'pg';
-import { redactQuoted } from '@referloop/common';
+import { redactQuoted, StartRefused } from '@referloop/common';
 import type { Logger } from 'pino';
 import { type ClusterPlacement, placeCluster, postgresBinaries } from './embedded-postgres-placement';
 
@@ -31,15 +31,12 @@ const INVALID_PASSWORD = '28P01';
  * generated once into DATA_DIR. Where the cluster lives and who runs it: see placeCluster. A second
  * start reuses the cluster.
  */
-/** A second start on a data folder whose server is running: said plainly, without a stack. */
-export class DataDirInUseError extends Error {}
-
 export async function startEmbeddedPostgres(dataDir: string, logger: Logger): Promise<EmbeddedDatabase> {
   const placement = placeCluster(dataDir, await postgresBinaries());
   const { clusterDir } = placement;
   const running = runningServerPid(clusterDir);
   if (running !== undefined) {
-    throw new DataDirInUseError(
+    throw new StartRefused(
       `ReferLoop is already running on the data folder ${dataDir} (its database server is process ${running}). ` +
         'Stop that one first (Ctrl-C where it runs), or start this one with another DATA_DIR.',
     );
