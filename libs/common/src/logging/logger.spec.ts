@@ -64,8 +64,14 @@ describe('PinoNestLogger', () => {
     nest.log('AppModule dependencies initialized', 'InstanceLoader');
     nest.log('Mapped {/api/v1/me, GET} route', 'RouterExplorer');
     nest.log('Nest application successfully started', 'NestApplication');
-    expect(lines).toMatchObject([{ level: 30, context: 'NestApplication', msg: 'Nest application successfully started' }]);
-    expect(lines).toHaveLength(1);
+    // The embedded mode's second context registering the default data source is no warning.
+    nest.warn('A data source with the default name is already registered.', 'DataSourceNameRegistry');
+    nest.warn('Something else', 'DataSourceNameRegistryX');
+    expect(lines).toMatchObject([
+      { level: 30, context: 'NestApplication', msg: 'Nest application successfully started' },
+      { level: 40, context: 'DataSourceNameRegistryX' },
+    ]);
+    expect(lines).toHaveLength(2);
   });
 });
 

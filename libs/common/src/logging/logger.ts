@@ -75,6 +75,12 @@ export function accessLineText(line: Record<string, unknown>, messageKey: string
 
 /** Nest's start-up chatter (one line per module and route): debug, so a start shows what matters. */
 const FRAMEWORK_BOOT_CONTEXTS = new Set(['InstanceLoader', 'RoutesResolver', 'RouterExplorer']);
+/**
+ * @nestjs/typeorm warns when a second Nest context in the process registers the default data
+ * source: the embedded mode's API and worker do, each in its own container, where neither can
+ * override the other. Debug, not a warning on every start.
+ */
+const SEPARATE_CONTEXTS_DATA_SOURCE = 'DataSourceNameRegistry';
 
 /**
  * Nest's LoggerService on top of pino, so framework and app lines share one JSON format.
@@ -109,7 +115,8 @@ export class PinoNestLogger implements LoggerService {
     const trace = rest.find((p): p is string => typeof p === 'string');
     const fields: Record<string, unknown> = { context: typeof context === 'string' ? context : undefined };
     // Nest's per-module and per-route start-up lines are detail: a start shows what matters.
-    const effective = level === 'info' && typeof context === 'string' && FRAMEWORK_BOOT_CONTEXTS.has(context) ? 'debug' : level;
+    const bootChatter = level === 'info' && typeof context === 'string' && FRAMEWORK_BOOT_CONTEXTS.has(context);
+    const effective = bootChatter || (level === 'warn' && context === SEPARATE_CONTEXTS_DATA_SOURCE) ? 'debug' : level;
     if (err) fields.err = err;
     else if (trace) fields.trace = stackFrames(trace);
     // A message given with a trace is an error's message: its quoted literals may be values.
