@@ -79,7 +79,20 @@ describe('web app in the browser: sign-up, solo practice and invitations', () =>
     await checklist.getByText('4 of 4 steps left.').waitFor();
     await shot(page, 'signup-02-first-run-checklist');
 
+    // At 1280 px the header keeps its brand, navigation, account and bell on one row.
+    const middles = await page.locator('.topbar-inner > :not(.site-menu), .site-menu > *').evaluateAll((elements) =>
+      elements.map((e) => {
+        const box = e.getBoundingClientRect();
+        return box.top + box.height / 2;
+      }),
+    );
+    expect(Math.max(...middles) - Math.min(...middles)).toBeLessThan(16);
+    // A solo practice has no staff to invite: its colleague is one outside ReferLoop, invited with a referral.
+    expect(await checklist.locator('[data-step="invite"] a').getAttribute('href')).toBe('/referrals/new?invite=1');
+
     await checklist.getByRole('link', { name: 'Add a patient' }).click();
+    await page.getByRole('heading', { level: 1, name: 'Patients' }).waitFor();
+    await main.getByRole('link', { name: 'New referral' }).click();
     await page.getByRole('heading', { level: 1, name: 'New injury referral' }).waitFor();
     await page.getByRole('button', { name: 'Add a new patient' }).click();
     const patientForm = page.getByRole('form', { name: 'New patient' });
@@ -111,6 +124,12 @@ describe('web app in the browser: sign-up, solo practice and invitations', () =>
     await checklist.getByText('2 of 4 steps left.').waitFor();
     expect(await checklist.locator('[data-step="patient"]').getAttribute('data-done')).toBe('true');
     expect(await checklist.locator('[data-step="partner"]').getAttribute('data-done')).toBe('true');
+    // Her invite step opens the new-referral form at "Not on ReferLoop? Invite them".
+    await checklist.getByRole('link', { name: /^Invite a colleague who is not on ReferLoop/ }).click();
+    await page.getByRole('heading', { level: 1, name: 'New injury referral' }).waitFor();
+    await page.getByLabel('Their email').waitFor();
+    await main.getByRole('link', { name: 'Referrals' }).click();
+    await checklist.getByText('2 of 4 steps left.').waitFor();
     // Her own boxes and the clinic's.
     await page.getByRole('tab', { name: 'Sent' }).click();
     await page.getByRole('tab', { name: 'Clinic' }).waitFor();
@@ -200,6 +219,15 @@ describe('web app in the browser: sign-up, solo practice and invitations', () =>
     // Away and back: the link is gone from the screen, the invitation is listed, waiting.
     await adminNav.getByRole('link', { name: 'Dashboard' }).click();
     await admin.getByRole('heading', { level: 1, name: 'Clinic dashboard' }).waitFor();
+    // The dashboard counts escalated referrals, told apart from the Overdue list (past the earlier reminder).
+    await admin.getByText(/^Escalated: no decision after \d+ days? \(urgent: /).waitFor();
+    // A window that ends before it starts is named at "Created from", not silently ignored.
+    const from = admin.getByLabel('Created from');
+    await from.fill(isoDateFrom(new Date(), 5));
+    await admin.getByRole('button', { name: 'Show' }).click();
+    await admin.getByText('Choose a start on or before the end date.').waitFor();
+    expect(await from.getAttribute('aria-invalid')).toBe('true');
+    await shot(admin, 'invite-00-dashboard-window-error');
     await adminNav.getByRole('link', { name: 'Practitioners' }).click();
     const row = admin.getByTestId('invitations-table').locator('tr', { hasText: 'Noor Haddad' });
     await row.locator('[data-status="pending"]').waitFor();

@@ -303,7 +303,16 @@ describe('web app in the browser: the seed story on two browsers at once, withou
         .getByRole('checkbox', { name: 'A site to keep off deep pressure' })
         .check();
       await ptPage.getByLabel('Precautions').fill('No deep pressure over the AC joint');
-      await ptPage.getByLabel(/The patient consents to sharing this referral/).check();
+      // Sending without the patient's consent ticked is stopped by the form, before any draft is made,
+      // and the message goes once the box is ticked.
+      const consentBox = ptPage.getByLabel(/The patient consents to sharing this referral/);
+      await ptPage.getByRole('button', { name: 'Send referral' }).click();
+      const consentMessage = 'Tick that the patient consents to sharing this referral, or save it as a draft.';
+      await ptPage.getByRole('alert').getByText(consentMessage).waitFor();
+      expect(await consentBox.getAttribute('aria-invalid')).toBe('true');
+      expect(ptPage.url()).toMatch(/\/referrals\/new\?followUp=/);
+      await consentBox.check();
+      await ptPage.getByText(consentMessage).first().waitFor({ state: 'detached' });
       await shot(ptPage, '09-pt-maintenance-form');
 
       await ptPage.getByRole('button', { name: 'Send referral' }).click();

@@ -4,7 +4,8 @@ import { updateUser } from './api/session';
 import type { ReferenceData } from './api/types';
 import { ErrorPanel, Loading } from './components/Feedback';
 import { Layout } from './components/Layout';
-import { useAsync } from './lib/hooks';
+import { focusScreenHeading } from './lib/focus';
+import { useAsync, useTitle } from './lib/hooks';
 import { hasLinkToken } from './lib/link-token';
 import { Link, navigate, useLocation } from './lib/router';
 import { isAdmin, ReferenceDataContext, useSessionRestoring, useUser } from './lib/session-hooks';
@@ -17,6 +18,7 @@ import { FailedNotificationsPage } from './pages/admin/FailedNotificationsPage';
 import { OverduePage } from './pages/admin/OverduePage';
 import { PractitionersPage } from './pages/admin/PractitionersPage';
 import { UnownedReferralsPage } from './pages/admin/UnownedReferralsPage';
+import { WEBHOOKS_PATH, WebhooksPage } from './pages/admin/WebhooksPage';
 import { ForgotPasswordPage } from './pages/account/ForgotPasswordPage';
 import { PROFILE_PATH, ProfilePage } from './pages/account/ProfilePage';
 import { ResetPasswordPage } from './pages/account/ResetPasswordPage';
@@ -48,14 +50,15 @@ export function App() {
   );
   const firstRender = useRef(true);
 
-  // Move focus to the new screen's heading, so keyboard and screen-reader users start there.
+  // Move focus to the new screen's heading, so keyboard and screen-reader users start there; again
+  // when the screen's heading appears only once its data has loaded (a referral).
   useEffect(() => {
     if (firstRender.current) {
       firstRender.current = false;
       return;
     }
-    requestAnimationFrame(() => document.querySelector<HTMLElement>('main h1')?.focus());
-  }, [pathname]);
+    return focusScreenHeading();
+  }, [key]);
 
   const publicRoute = pathname === '/sign-in' || pathname === '/sign-up' || Object.hasOwn(PUBLIC_SCREENS, pathname);
   useEffect(() => {
@@ -132,6 +135,8 @@ function screen(pathname: string, user: NonNullable<ReturnType<typeof useUser>>)
         return <UnownedReferralsPage user={user} />;
       case '/admin/notifications':
         return <FailedNotificationsPage />;
+      case WEBHOOKS_PATH:
+        return <WebhooksPage />;
       case EMAIL_PREVIEW_PATH:
         return <EmailPreviewPage />;
       case '/admin/audit':
@@ -142,9 +147,10 @@ function screen(pathname: string, user: NonNullable<ReturnType<typeof useUser>>)
 }
 
 function NotFound({ message }: { message?: string }) {
+  useTitle(message ? 'Not available' : 'Page not found');
   return (
     <>
-      <h1 tabIndex={-1}>Not found</h1>
+      <h1 tabIndex={-1}>{message ? 'Not available' : 'Page not found'}</h1>
       <p>{message ?? 'There is nothing at this address.'}</p>
       <Link to="/">Go to your referrals</Link>
     </>

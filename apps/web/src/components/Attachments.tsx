@@ -5,6 +5,7 @@ import type { Attachment, Referral, ReferralStatus } from '../api/types';
 import { formatDateTime } from '../lib/format';
 import { recipientParty } from '../lib/labels';
 import { useReferenceData, useUser } from '../lib/session-hooks';
+import { apiFieldError } from './Field';
 import { ATTACHMENT_ACCEPT, chosenAttachment, uploadAttachment } from '../lib/attachments';
 import { Notice } from './Feedback';
 
@@ -69,24 +70,33 @@ export function Attachments({
   const input = useRef<HTMLInputElement>(null);
   const [busy, setBusy] = useState(false);
   const [message, setMessage] = useState<{ tone: 'success' | 'error'; text: string } | null>(null);
+  /** What is wrong with the chosen file, next to the file input. */
+  const [fileError, setFileError] = useState<string | undefined>();
 
   const upload = async (event: FormEvent) => {
     event.preventDefault();
     const chosen = chosenAttachment(input.current?.files?.[0]);
     if ('problem' in chosen) {
-      setMessage({ tone: 'error', text: chosen.problem });
+      setMessage(null);
+      setFileError(chosen.problem);
+      input.current?.focus();
       return;
     }
     const { file } = chosen;
     setBusy(true);
     setMessage(null);
+    setFileError(undefined);
     try {
       await uploadAttachment(referralId, file);
       if (input.current) input.current.value = '';
       setMessage({ tone: 'success', text: `${file.name} attached.` });
       onUploaded();
     } catch (e) {
-      setMessage({ tone: 'error', text: errorMessage(e) });
+      const problem = apiFieldError(e, 'file');
+      if (problem) {
+        setFileError(problem);
+        input.current?.focus();
+      } else setMessage({ tone: 'error', text: errorMessage(e) });
     } finally {
       setBusy(false);
     }
@@ -138,12 +148,20 @@ export function Attachments({
               type="file"
               name="file"
               accept={ATTACHMENT_ACCEPT}
-              aria-describedby={afterSend ? 'attachment-file-hint' : undefined}
+              aria-invalid={fileError ? true : undefined}
+              aria-describedby={
+                [afterSend && 'attachment-file-hint', fileError && 'attachment-file-error'].filter(Boolean).join(' ') || undefined
+              }
             />
             <button type="submit" className="button button-secondary" disabled={busy}>
               {busy ? 'Uploading…' : 'Upload'}
             </button>
           </div>
+          {fileError && (
+            <p className="field-error" id="attachment-file-error">
+              {fileError}
+            </p>
+          )}
         </form>
       ) : (
         <p className="muted small">{lockedText}</p>

@@ -1,7 +1,8 @@
-import { type FormEvent, useCallback, useEffect, useState } from 'react';
+import { type FormEvent, useCallback, useEffect, useRef, useState } from 'react';
 import { api, call } from '../api/client';
 import { ApiError } from '../api/problem';
 import type { DirectoryEntry, Practitioner, PractitionerRole, Specialty } from '../api/types';
+import { useFocusAfterRender } from '../lib/focus';
 import { roleLabel, specialtyLabel } from '../lib/labels';
 import { useReferenceData } from '../lib/session-hooks';
 import { ErrorPanel } from './Feedback';
@@ -55,6 +56,17 @@ export function DirectorySearch({ type, selected, onSelect, error }: Props) {
   const [nextCursor, setNextCursor] = useState<string | null>(null);
   const [failure, setFailure] = useState<unknown>(null);
   const [busy, setBusy] = useState(false);
+  const box = useRef<HTMLDivElement>(null);
+  const focusAfter = useFocusAfterRender();
+  // The results give way to the chosen practitioner (and back): focus follows, not to <body>.
+  const choose = (practitioner: Practitioner) => {
+    onSelect(practitioner);
+    focusAfter(() => box.current?.querySelector('[data-testid="selected-recipient"]'));
+  };
+  const change = () => {
+    onSelect(null);
+    focusAfter(() => box.current?.querySelector('input'));
+  };
 
   const search = useCallback(
     async (f: Filters, nearCode: string | null, cursor?: string) => {
@@ -125,17 +137,19 @@ export function DirectorySearch({ type, selected, onSelect, error }: Props) {
 
   if (selected) {
     return (
-      <div className="selected" data-testid="selected-recipient">
-        <PractitionerCard practitioner={selected} />
-        <button type="button" className="button button-secondary button-small" onClick={() => onSelect(null)}>
-          Change recipient
-        </button>
+      <div ref={box}>
+        <div className="selected" data-testid="selected-recipient" tabIndex={-1}>
+          <PractitionerCard practitioner={selected} />
+          <button type="button" className="button button-secondary button-small" onClick={change}>
+            Change recipient
+          </button>
+        </div>
       </div>
     );
   }
 
   return (
-    <div className="stack">
+    <div ref={box} className="stack">
       <form className="filters" onSubmit={submit} role="search" aria-label={`Find a ${roleLabel(type).toLowerCase()}`}>
         <div className="field field-grow">
           <label htmlFor="dir-q">Name or clinic</label>
@@ -192,14 +206,14 @@ export function DirectorySearch({ type, selected, onSelect, error }: Props) {
             <ResultGroup
               title="Your partners"
               items={results.filter((p) => p.partner)}
-              onSelect={onSelect}
+              onSelect={choose}
               onTogglePartner={(p) => void togglePartner(p)}
               busy={busy}
             />
             <ResultGroup
               title={near ? `Nearest to ${near}` : 'Directory'}
               items={results.filter((p) => !p.partner)}
-              onSelect={onSelect}
+              onSelect={choose}
               onTogglePartner={(p) => void togglePartner(p)}
               busy={busy}
             />

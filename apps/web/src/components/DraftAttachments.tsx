@@ -3,6 +3,7 @@ import { api, call } from '../api/client';
 import { errorMessage } from '../api/problem';
 import type { Attachment, Referral } from '../api/types';
 import { ATTACHMENT_ACCEPT, chosenAttachment, uploadAttachment } from '../lib/attachments';
+import { apiFieldError } from './Field';
 import { Notice } from './Feedback';
 
 interface Props {
@@ -25,16 +26,21 @@ export function DraftAttachments({ attachments, ensureDraft, onUploaded }: Props
   const input = useRef<HTMLInputElement>(null);
   const [busy, setBusy] = useState(false);
   const [message, setMessage] = useState<{ tone: 'success' | 'error'; text: string } | null>(null);
+  /** What is wrong with the chosen file, next to the file input. */
+  const [fileError, setFileError] = useState<string | undefined>();
 
   const upload = async () => {
     const chosen = chosenAttachment(input.current?.files?.[0]);
     if ('problem' in chosen) {
-      setMessage({ tone: 'error', text: chosen.problem });
+      setMessage(null);
+      setFileError(chosen.problem);
+      input.current?.focus();
       return;
     }
     const { file } = chosen;
     setBusy(true);
     setMessage(null);
+    setFileError(undefined);
     try {
       const draft = await ensureDraft();
       if (!draft) {
@@ -49,7 +55,11 @@ export function DraftAttachments({ attachments, ensureDraft, onUploaded }: Props
       onUploaded(await call(api.GET('/api/v1/referrals/{id}', { params: { path: { id: draft.id } } })));
       setMessage({ tone: 'success', text: `${file.name} attached to the draft.` });
     } catch (e) {
-      setMessage({ tone: 'error', text: errorMessage(e) });
+      const problem = apiFieldError(e, 'file');
+      if (problem) {
+        setFileError(problem);
+        input.current?.focus();
+      } else setMessage({ tone: 'error', text: errorMessage(e) });
     } finally {
       setBusy(false);
     }
@@ -79,12 +89,18 @@ export function DraftAttachments({ attachments, ensureDraft, onUploaded }: Props
             type="file"
             name="file"
             accept={ATTACHMENT_ACCEPT}
-            aria-describedby="draft-attachment-hint"
+            aria-invalid={fileError ? true : undefined}
+            aria-describedby={fileError ? 'draft-attachment-hint draft-attachment-error' : 'draft-attachment-hint'}
           />
           <button type="button" className="button button-secondary" disabled={busy} onClick={() => void upload()}>
             {busy ? 'Uploading…' : 'Attach'}
           </button>
         </div>
+        {fileError && (
+          <p className="field-error" id="draft-attachment-error">
+            {fileError}
+          </p>
+        )}
       </div>
     </div>
   );

@@ -1,7 +1,8 @@
-import { useState } from 'react';
+import { useRef, useState } from 'react';
 import { api, call } from '../api/client';
 import { errorMessage } from '../api/problem';
 import type { Referral } from '../api/types';
+import { useFocusAfterRender } from '../lib/focus';
 import { formatDateTime } from '../lib/format';
 import { useAsync } from '../lib/hooks';
 import { recipientParty } from '../lib/labels';
@@ -34,6 +35,8 @@ export function DraftPanel({ referral, onUpdated }: Props) {
   const [busy, setBusy] = useState<'consent' | 'advice' | null>(null);
   const [failure, setFailure] = useState<unknown>(null);
   const consent = patient.data ? sharingConsent(patient.data) : undefined;
+  const consentRef = useRef<HTMLDivElement>(null);
+  const focusAfter = useFocusAfterRender();
 
   const recordConsent = async () => {
     setBusy('consent');
@@ -46,6 +49,8 @@ export function DraftPanel({ referral, onUpdated }: Props) {
         }),
       );
       await patient.reload();
+      // The button gives way to the consent on record: focus it there.
+      focusAfter(() => consentRef.current);
     } catch (e) {
       setFailure(e);
     } finally {
@@ -81,7 +86,9 @@ export function DraftPanel({ referral, onUpdated }: Props) {
       {patient.data === undefined && patient.error === undefined ? (
         <Loading label="Checking the patient’s consent" lines={2} />
       ) : consent ? (
-        <Notice tone="success">Consent to share referral information recorded {formatDateTime(consent.grantedAt)}.</Notice>
+        <div ref={consentRef} tabIndex={-1} className="flash-slot">
+          <Notice tone="success">Consent to share referral information recorded {formatDateTime(consent.grantedAt)}.</Notice>
+        </div>
       ) : (
         <div className="panel panel-warning" data-testid="draft-consent">
           <p className="panel-title">No consent to share referral information</p>

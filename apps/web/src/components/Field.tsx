@@ -155,15 +155,18 @@ interface CheckboxGroupProps {
   label: (option: string) => string;
   columns?: number;
   name: string;
+  /** What is wrong with the choice: shown under the boxes, which are marked invalid. */
+  error?: string;
 }
 
 /** A set of checkboxes in a fieldset (keyboard: Tab between boxes, Space to tick). */
-export function CheckboxGroup({ legend, hint, options, value, onChange, label, columns = 2, name }: CheckboxGroupProps) {
+export function CheckboxGroup({ legend, hint, options, value, onChange, label, columns = 2, name, error }: CheckboxGroupProps) {
   const id = useId();
   const toggle = (option: string, checked: boolean) =>
     onChange(checked ? [...value, option].filter((v, i, all) => all.indexOf(v) === i) : value.filter((v) => v !== option));
+  const describedBy = [hint && `${id}-hint`, error && `${id}-error`].filter(Boolean).join(' ') || undefined;
   return (
-    <fieldset className="fieldset" aria-describedby={hint ? `${id}-hint` : undefined}>
+    <fieldset className="fieldset" aria-describedby={describedBy}>
       <legend>{legend}</legend>
       {hint && (
         <p className="hint" id={`${id}-hint`}>
@@ -179,11 +182,17 @@ export function CheckboxGroup({ legend, hint, options, value, onChange, label, c
               value={option}
               checked={value.includes(option)}
               onChange={(e) => toggle(option, e.target.checked)}
+              aria-invalid={error ? true : undefined}
             />
             <span>{label(option)}</span>
           </label>
         ))}
       </div>
+      {error && (
+        <p className="field-error" id={`${id}-error`}>
+          {error}
+        </p>
+      )}
     </fieldset>
   );
 }

@@ -4,6 +4,10 @@ import { useAsync } from '../lib/hooks';
 import { Link } from '../lib/router';
 import { isAdmin, isPractitioner } from '../lib/session-hooks';
 import { PROFILE_PATH } from '../pages/account/ProfilePage';
+import { PATIENTS_PATH } from '../pages/PatientsPage';
+
+/** The new-referral form with "Not on ReferLoop? Invite them" open: how a solo practice invites a colleague. */
+export const INVITE_BY_REFERRAL_PATH = '/referrals/new?invite=1';
 
 interface Step {
   id: string;
@@ -15,7 +19,8 @@ interface Step {
 /**
  * The first steps of a new practice, each ticked from what the data shows (no stored flags): a
  * practitioner's profile, a patient, a first referral to a partner, a colleague invited. Shown to
- * the clinic's admins until every step is done.
+ * the clinic's admins until every step is done. A solo practice (its one account is admin and
+ * practitioner) has no staff to invite: its colleague is one outside, invited with a referral.
  */
 export function FirstRunChecklist({ user }: { user: User }) {
   const practitioner = isPractitioner(user);
@@ -23,15 +28,19 @@ export function FirstRunChecklist({ user }: { user: User }) {
   const facts = useAsync(async () => {
     // Only admins see the checklist (and may list invitations): others ask nothing.
     if (!admin) return null;
-    const [patients, sent, invitations] = await Promise.all([
+    const [patients, sent, invitations, members] = await Promise.all([
       practitioner ? call(api.GET('/api/v1/patients', { params: { query: { limit: 1 } } })) : null,
-      practitioner ? call(api.GET('/api/v1/referrals', { params: { query: { box: 'sent', limit: 1 } } })) : null,
+      practitioner ? call(api.GET('/api/v1/referrals', { params: { query: { box: 'sent', limit: 100 } } })) : null,
       call(api.GET('/api/v1/invitations', { params: { query: { limit: 1 } } })),
+      practitioner ? call(api.GET('/api/v1/clinics/me/members', { params: { query: { limit: 2 } } })) : null,
     ]);
+    const solo = members !== null && members.items.length === 1;
     return {
+      solo,
       hasPatient: (patients?.items.length ?? 0) > 0,
       hasReferral: (sent?.items.length ?? 0) > 0,
-      hasInvited: invitations.items.length > 0,
+      // A solo practice's colleague: someone outside, invited by sending them a referral.
+      hasInvited: solo ? (sent?.items ?? []).some((r) => r.recipientInvite && r.sentAt !== null) : invitations.items.length > 0,
     };
   }, [practitioner, admin]);
 
@@ -45,7 +54,7 @@ export function FirstRunChecklist({ user }: { user: User }) {
             to: PROFILE_PATH,
             done: user.specialties.length > 0 && user.languages.length > 0 && Boolean(user.bio),
           },
-          { id: 'patient', label: 'Add a patient', to: '/referrals/new', done: facts.data.hasPatient },
+          { id: 'patient', label: 'Add a patient', to: PATIENTS_PATH, done: facts.data.hasPatient },
           {
             id: 'partner',
             label: 'Find a partner and send a first referral',
@@ -54,7 +63,14 @@ export function FirstRunChecklist({ user }: { user: User }) {
           },
         ]
       : []),
-    { id: 'invite', label: 'Invite a colleague', to: '/admin/practitioners', done: facts.data.hasInvited },
+    facts.data.solo
+      ? {
+          id: 'invite',
+          label: 'Invite a colleague who is not on ReferLoop yet, with a referral',
+          to: INVITE_BY_REFERRAL_PATH,
+          done: facts.data.hasInvited,
+        }
+      : { id: 'invite', label: 'Invite a colleague', to: '/admin/practitioners', done: facts.data.hasInvited },
   ];
   const left = steps.filter((s) => !s.done).length;
   if (left === 0) return null;

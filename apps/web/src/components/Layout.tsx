@@ -9,6 +9,7 @@ import { isAdmin, isPractitioner } from '../lib/session-hooks';
 import { SECURITY_PATH } from '../pages/account/SecurityPage';
 import { PROFILE_PATH } from '../pages/account/ProfilePage';
 import { PATIENTS_PATH } from '../pages/PatientsPage';
+import { WEBHOOKS_PATH } from '../pages/admin/WebhooksPage';
 import { NotificationBell } from './NotificationBell';
 
 function NavLink({ to, children, exact }: { to: string; children: ReactNode; exact?: boolean }) {
@@ -72,7 +73,10 @@ export function Layout({ user, children }: { user: User; children: ReactNode }) 
             <div className="account-links">
               <span className="account-name">
                 <span>{user.fullName}</span>
-                <span className="muted small">
+                <span
+                  className="muted small"
+                  title={`${roleLabel(user.role)}${isAdmin(user) && isPractitioner(user) ? ' and admin' : ''}${user.clinic ? ` · ${user.clinic.name}` : ''}`}
+                >
                   {roleLabel(user.role)}
                   {isAdmin(user) && isPractitioner(user) ? ' and admin' : ''}
                   {user.clinic ? ` · ${user.clinic.name}` : ''}
@@ -95,6 +99,7 @@ export function Layout({ user, children }: { user: User; children: ReactNode }) 
             <NavLink to="/admin/practitioners">Practitioners</NavLink>
             <NavLink to="/admin/unowned">Unowned referrals</NavLink>
             <NavLink to="/admin/notifications">Failed notifications</NavLink>
+            <NavLink to={WEBHOOKS_PATH}>Webhooks</NavLink>
             <NavLink to={EMAIL_PREVIEW_PATH}>Email preview</NavLink>
             <NavLink to="/admin/audit">Audit log</NavLink>
           </nav>

@@ -62,6 +62,8 @@ export function NotificationBell() {
 
   const openNotification = async (notification: Notification) => {
     setOpen(false);
+    // The item pressed is hidden with the panel: focus goes back to the bell (then to the referral's heading).
+    buttonRef.current?.focus();
     if (!notification.readAt) {
       await call(api.POST('/api/v1/notifications/{id}/read', { params: { path: { id: notification.id } } })).catch(
         () => undefined,

@@ -1,7 +1,8 @@
-import { type FormEvent, useEffect, useState } from 'react';
+import { type FormEvent, useEffect, useId, useRef, useState } from 'react';
 import { api, call } from '../api/client';
 import { ApiError, errorMessage } from '../api/problem';
 import type { CreatePatient, Patient, PreferredContact } from '../api/types';
+import { useFocusAfterRender } from '../lib/focus';
 import { formatDate, formatDateTime, fullName, localDate } from '../lib/format';
 import { useIdempotencyKeys } from '../lib/hooks';
 import { contactLabel } from '../lib/labels';
@@ -15,14 +16,33 @@ interface Props {
   selected: Patient | null;
   onSelect: (patient: Patient | null) => void;
   error?: string;
+  /** Sending was tried without the patient's consent to sharing on record. */
+  consentError?: string;
 }
 
 /** Pick one of the clinic's patients or add one, then make sure the sharing consent is on record. */
-export function PatientPicker({ selected, onSelect, error }: Props) {
+export function PatientPicker({ selected, onSelect, error, consentError }: Props) {
   const [mode, setMode] = useState<'search' | 'add'>('search');
-  if (selected) return <SelectedPatient patient={selected} onChange={() => onSelect(null)} onUpdate={onSelect} error={error} />;
+  const box = useRef<HTMLDivElement>(null);
+  const focusAfter = useFocusAfterRender();
+  // The search or the form gives way to the chosen patient (and back): focus follows, not to <body>.
+  const choose = (patient: Patient) => {
+    onSelect(patient);
+    focusAfter(() => box.current?.querySelector('[data-testid="selected-patient"]'));
+  };
+  const change = () => {
+    onSelect(null);
+    focusAfter(() => box.current?.querySelector('input'));
+  };
+  if (selected) {
+    return (
+      <div ref={box}>
+        <SelectedPatient patient={selected} onChange={change} onUpdate={onSelect} error={error} consentError={consentError} />
+      </div>
+    );
+  }
   return (
-    <div className="stack">
+    <div ref={box} className="stack">
       <div className="segmented" role="group" aria-label="Patient">
         <button
           type="button"
@@ -37,7 +57,7 @@ export function PatientPicker({ selected, onSelect, error }: Props) {
         </button>
       </div>
       {error && <p className="field-error">{error}</p>}
-      {mode === 'search' ? <PatientSearch onSelect={onSelect} /> : <AddPatientForm onAdded={onSelect} />}
+      {mode === 'search' ? <PatientSearch onSelect={choose} /> : <AddPatientForm onAdded={choose} />}
     </div>
   );
 }
@@ -210,16 +230,21 @@ function SelectedPatient({
   onChange,
   onUpdate,
   error,
+  consentError,
 }: {
   patient: Patient;
   onChange: () => void;
   onUpdate: (patient: Patient) => void;
   error?: string;
+  consentError?: string;
 }) {
   const consent = sharingConsent(patient);
   const [confirmed, setConfirmed] = useState(false);
   const [busy, setBusy] = useState(false);
   const [failure, setFailure] = useState<unknown>(null);
+  const consentRef = useRef<HTMLDivElement>(null);
+  const focusAfter = useFocusAfterRender();
+  const consentErrorId = useId();
 
   const record = async () => {
     setBusy(true);
@@ -229,6 +254,8 @@ function SelectedPatient({
         api.POST('/api/v1/patients/{id}/consents', { params: { path: { id: patient.id } }, body: { scope: 'referral_sharing' } }),
       );
       onUpdate({ ...patient, consents: [...patient.consents.filter((c) => c.id !== granted.id), granted] });
+      // The button gives way to the consent on record: focus it there.
+      focusAfter(() => consentRef.current);
     } catch (e) {
       setFailure(e);
     } finally {
@@ -238,7 +265,7 @@ function SelectedPatient({
 
   return (
     <div className="stack">
-      <div className="selected" data-testid="selected-patient">
+      <div className="selected" data-testid="selected-patient" tabIndex={-1}>
         <div>
           <p className="choice-title">{fullName(patient)}</p>
           <p className="muted small">
@@ -252,15 +279,28 @@ function SelectedPatient({
         </button>
       </div>
       {consent ? (
-        <Notice tone="success">Consent to share referral information recorded {formatDateTime(consent.grantedAt)}.</Notice>
+        <div ref={consentRef} tabIndex={-1} className="flash-slot">
+          <Notice tone="success">Consent to share referral information recorded {formatDateTime(consent.grantedAt)}.</Notice>
+        </div>
       ) : (
         <div className="panel panel-warning" role="alert">
           <p className="panel-title">No consent to share referral information</p>
           <p>A referral cannot be sent until the patient has agreed that it is shared with the practitioner you refer them to.</p>
           <label className="checkbox">
-            <input type="checkbox" checked={confirmed} onChange={(e) => setConfirmed(e.target.checked)} />
+            <input
+              type="checkbox"
+              checked={confirmed}
+              onChange={(e) => setConfirmed(e.target.checked)}
+              aria-invalid={consentError ? true : undefined}
+              aria-describedby={consentError ? consentErrorId : undefined}
+            />
             <span>The patient has given me this consent.</span>
           </label>
+          {consentError && (
+            <p className="field-error" id={consentErrorId}>
+              {consentError}
+            </p>
+          )}
           <button type="button" className="button button-secondary" disabled={!confirmed || busy} onClick={() => void record()}>
             {busy ? 'Recording…' : 'Record consent'}
           </button>

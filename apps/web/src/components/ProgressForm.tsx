@@ -1,7 +1,8 @@
-import { type FormEvent, useEffect, useState } from 'react';
+import { type FormEvent, useEffect, useRef, useState } from 'react';
 import { api, call } from '../api/client';
 import { ApiError, errorMessage } from '../api/problem';
 import type { Referral, ReferralAction } from '../api/types';
+import { firstInvalid, useFocusAfterRender } from '../lib/focus';
 import { formatDate, formatDateTime } from '../lib/format';
 import { toleranceLabel } from '../lib/labels';
 import { Field, ScoreOptions } from './Field';
@@ -47,6 +48,9 @@ export function ProgressSection({ referral, onDone, onConflict }: Props) {
   const [errors, setErrors] = useState<Errors>({});
   const [failure, setFailure] = useState<unknown>(null);
   const [busy, setBusy] = useState(false);
+  const formRef = useRef<HTMLFormElement>(null);
+  const openRef = useRef<HTMLButtonElement>(null);
+  const focusAfter = useFocusAfterRender();
 
   useEffect(() => {
     setOpen(false);
@@ -69,7 +73,10 @@ export function ProgressSection({ referral, onDone, onConflict }: Props) {
     if (values.psfs !== '' && !(psfs >= 0 && psfs <= 10)) found.psfs = 'A score from 0 to 10.';
     if (!values.tolerance) found.tolerance = 'Choose how the client tolerated the sessions.';
     setErrors(found);
-    if (Object.keys(found).length > 0) return;
+    if (Object.keys(found).length > 0) {
+      focusAfter(() => firstInvalid(formRef.current));
+      return;
+    }
     setBusy(true);
     setFailure(null);
     try {
@@ -101,6 +108,7 @@ export function ProgressSection({ referral, onDone, onConflict }: Props) {
             tolerance: e.fieldMessage('progress.tolerance'),
             note: e.fieldMessage('progress.note'),
           });
+          focusAfter(() => firstInvalid(formRef.current));
         }
       }
     } finally {
@@ -136,12 +144,22 @@ export function ProgressSection({ referral, onDone, onConflict }: Props) {
         </ol>
       )}
       {canReport && !open && (
-        <button type="button" className="button button-secondary" onClick={() => setOpen(true)} aria-expanded={false}>
+        <button
+          ref={openRef}
+          type="button"
+          className="button button-secondary"
+          onClick={() => {
+            setOpen(true);
+            // The button gives way to the form: start on its first field.
+            focusAfter(() => formRef.current?.querySelector('input, select, textarea'));
+          }}
+          aria-expanded={false}
+        >
           Report progress
         </button>
       )}
       {canReport && open && (
-        <form className="subform stack" onSubmit={(e) => void submit(e)} noValidate aria-label="Report progress">
+        <form ref={formRef} className="subform stack" onSubmit={(e) => void submit(e)} noValidate aria-label="Report progress">
           <p className="muted">Tell the referring practitioner how the sessions are going.</p>
           <div className="grid-3">
             <Field label="Sessions completed" required error={errors.sessionsCompleted}>
@@ -188,7 +206,14 @@ export function ProgressSection({ referral, onDone, onConflict }: Props) {
             </legend>
             {TOLERANCES.map((t) => (
               <label key={t} className="checkbox">
-                <input type="radio" name="tolerance" value={t} checked={values.tolerance === t} onChange={set('tolerance')} />
+                <input
+                  type="radio"
+                  name="tolerance"
+                  value={t}
+                  checked={values.tolerance === t}
+                  onChange={set('tolerance')}
+                  aria-invalid={errors.tolerance ? true : undefined}
+                />
                 <span>{toleranceLabel(t)}</span>
               </label>
             ))}
@@ -206,7 +231,15 @@ export function ProgressSection({ referral, onDone, onConflict }: Props) {
             <button type="submit" className="button button-primary" disabled={busy}>
               {busy ? 'Saving…' : 'Send progress report'}
             </button>
-            <button type="button" className="button button-secondary" onClick={() => setOpen(false)} disabled={busy}>
+            <button
+              type="button"
+              className="button button-secondary"
+              onClick={() => {
+                setOpen(false);
+                focusAfter(() => openRef.current);
+              }}
+              disabled={busy}
+            >
               Back
             </button>
           </div>

@@ -2,8 +2,10 @@ import { type FormEvent, useEffect, useRef, useState } from 'react';
 import { api, call } from '../api/client';
 import { ApiError, errorMessage } from '../api/problem';
 import type { ActionField, Referral, ReferralAction, ReferralActionBody } from '../api/types';
+import { firstInvalid, useFocusAfterRender } from '../lib/focus';
 import { isoToZonedInput, zonedDateTimeToIso } from '../lib/format';
 import { actionHint, actionLabel, appointmentZone, recipientParty, unscheduleReasonLabel } from '../lib/labels';
+import { CONSENT_MISSING } from '../lib/messages';
 import { useReferenceData } from '../lib/session-hooks';
 import { Field, ScoreOptions } from './Field';
 import { Notice } from './Feedback';
@@ -39,6 +41,10 @@ const EMPTY: Values = {
   visits: '',
   recommendMaintenance: false,
 };
+/** A refused action in plain words (a missing consent is named, not the API's wording). */
+const failureText = (failure: unknown) =>
+  failure instanceof ApiError && failure.code === 'consent_required' ? CONSENT_MISSING : errorMessage(failure);
+
 const DANGER: ReadonlySet<ReferralAction> = new Set(['decline', 'cancel', 'request-cancel', 'confirm-cancel']);
 
 /**
@@ -53,6 +59,9 @@ export function ReferralActions({ referral, onDone, onConflict }: Props) {
   const [failure, setFailure] = useState<unknown>(null);
   const [busy, setBusy] = useState(false);
   const formRef = useRef<HTMLFormElement>(null);
+  const buttonsRef = useRef<HTMLDivElement>(null);
+  const focusAfter = useFocusAfterRender();
+  const focusFirstInvalid = () => focusAfter(() => firstInvalid(formRef.current));
 
   useEffect(() => {
     // A new state offers new actions: close a form that belonged to the old one.
@@ -90,6 +99,7 @@ export function ReferralActions({ referral, onDone, onConflict }: Props) {
             appointmentAt: e.fieldMessage('appointmentAt'),
             summary: e.fieldMessage('outcome'),
           });
+          focusFirstInvalid();
         }
       }
     } finally {
@@ -152,7 +162,10 @@ export function ReferralActions({ referral, onDone, onConflict }: Props) {
       }
     }
     setErrors(found);
-    if (Object.keys(found).length > 0) return;
+    if (Object.keys(found).length > 0) {
+      focusFirstInvalid();
+      return;
+    }
     void perform(active, body);
   };
 
@@ -167,7 +180,7 @@ export function ReferralActions({ referral, onDone, onConflict }: Props) {
     setValues((v) => ({ ...v, [key]: e.target.value }));
   return (
     <div className="stack">
-      <div className="action-buttons" role="group" aria-label="Actions">
+      <div ref={buttonsRef} className="action-buttons" role="group" aria-label="Actions">
         {allowed.map((action) => (
           <button
             key={action}
@@ -182,13 +195,16 @@ export function ReferralActions({ referral, onDone, onConflict }: Props) {
           </button>
         ))}
       </div>
-      {failure !== null && !active && <Notice tone="error">{errorMessage(failure)}</Notice>}
+      {failure !== null && !active && <Notice tone="error">{failureText(failure)}</Notice>}
       {active && (
         <form ref={formRef} className="subform stack" onSubmit={submit} noValidate aria-label={actionLabel(active)}>
           <p className="muted">{actionHint(active)}</p>
           {f.reason &&
             (active === 'unschedule' ? (
-              <fieldset className="fieldset">
+              <fieldset
+                className="fieldset"
+                aria-describedby={errors.reason && values.reasonChoice !== 'other' ? 'unschedule-reason-error' : undefined}
+              >
                 <legend>Why did the appointment not happen?</legend>
                 {[...reference.unscheduleReasons, 'other'].map((r) => (
                   <label key={r} className="checkbox">
@@ -198,6 +214,7 @@ export function ReferralActions({ referral, onDone, onConflict }: Props) {
                       value={r}
                       checked={values.reasonChoice === r}
                       onChange={set('reasonChoice')}
+                      aria-invalid={errors.reason && values.reasonChoice !== 'other' ? true : undefined}
                     />
                     <span>{unscheduleReasonLabel(r)}</span>
                   </label>
@@ -207,7 +224,11 @@ export function ReferralActions({ referral, onDone, onConflict }: Props) {
                     {(p) => <input {...p} name="reason" value={values.reason} onChange={set('reason')} />}
                   </Field>
                 )}
-                {errors.reason && values.reasonChoice !== 'other' && <p className="field-error">{errors.reason}</p>}
+                {errors.reason && values.reasonChoice !== 'other' && (
+                  <p className="field-error" id="unschedule-reason-error">
+                    {errors.reason}
+                  </p>
+                )}
               </fieldset>
             ) : (
               <Field
@@ -314,12 +335,22 @@ export function ReferralActions({ referral, onDone, onConflict }: Props) {
               {(p) => <textarea {...p} name="note" rows={3} maxLength={10000} value={values.note} onChange={set('note')} />}
             </Field>
           )}
-          {failure !== null && <Notice tone="error">{errorMessage(failure)}</Notice>}
+          {failure !== null && <Notice tone="error">{failureText(failure)}</Notice>}
           <div className="actions-row">
             <button type="submit" className={`button ${DANGER.has(active) ? 'button-danger' : 'button-primary'}`} disabled={busy}>
               {busy ? 'Saving…' : actionLabel(active)}
             </button>
-            <button type="button" className="button button-secondary" onClick={() => setActive(null)} disabled={busy}>
+            <button
+              type="button"
+              className="button button-secondary"
+              onClick={() => {
+                const action = active;
+                setActive(null);
+                // Back to the action button that opened the form.
+                focusAfter(() => buttonsRef.current?.querySelector(`[data-action="${action}"]`));
+              }}
+              disabled={busy}
+            >
               Back
             </button>
           </div>

@@ -22,6 +22,16 @@ export function formatDuration(seconds: number | null | undefined): string {
   return `${(hours / 24).toFixed(1)} days`;
 }
 
+/** A configured period (a reminder or escalation threshold): "4 days", "1 day", "12 h" — no decimals when whole. */
+export function formatPeriod(seconds: number | null | undefined): string {
+  if (seconds === null || seconds === undefined) return '—';
+  const days = seconds / 86_400;
+  if (days >= 1 && Number.isInteger(days)) return days === 1 ? '1 day' : `${days} days`;
+  const hours = seconds / 3_600;
+  if (Number.isInteger(hours)) return `${hours} h`;
+  return formatDuration(seconds);
+}
+
 export function formatPercent(rate: number | null | undefined): string {
   return rate === null || rate === undefined ? '—' : `${Math.round(rate * 1000) / 10}%`;
 }

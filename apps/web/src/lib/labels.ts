@@ -204,6 +204,7 @@ const EVENT: Record<string, string> = {
   reminder_sent: 'Reminder sent to the recipient',
   escalated: 'Escalated to the recipient clinic',
   reassigned: 'Reassigned to another practitioner',
+  recipient_joined: 'Invited practitioner joined',
 };
 export const eventLabel = (type: string) => EVENT[type] ?? humanize(type);
 

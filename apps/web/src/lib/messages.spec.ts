@@ -47,6 +47,7 @@ describe('success messages', () => {
     expect(actionSuccessMessage('send-outcome', referral)).toBe('Outcome sent to Lena Morales');
     expect(actionSuccessMessage('send', referral)).toBe('Referral sent to Summit PT');
     expect(actionSuccessMessage('schedule', referral)).toBe('Appointment booked for Ana Silva');
+    expect(actionSuccessMessage('reschedule', referral)).toBe('Appointment moved for Ana Silva');
     expect(actionSuccessMessage('close', referral)).not.toMatch(/_|outcome sent/);
   });
 });

@@ -9,6 +9,7 @@ const FIELD_MESSAGES: [RegExp, string][] = [
   [/must be within two years/i, 'Enter a date within the next two years'],
   [/must be a date in the form YYYY-MM-DD|must be a valid ISO 8601 date string|must be a Date instance/i, 'Enter a date'],
   [/must be an email/i, 'Enter an email address, like name@example.com'],
+  [/is not a PDF, PNG or JPEG file/i, 'Choose a PDF, PNG or JPEG file: this one is another kind of file'],
   [/must be a URL|must be an URL/i, 'Enter a web address starting with https://'],
   [/must be a UUID/i, 'Choose one from the list'],
   [/should not be empty|must not be empty|is required|must be a string/i, 'Fill this in'],
@@ -39,6 +40,10 @@ export function plainFieldMessage(message: string): string {
   return message.charAt(0).toUpperCase() + message.slice(1);
 }
 
+/** Sending was refused (`consent_required`): the patient's consent to sharing is not on record. */
+export const CONSENT_MISSING =
+  'The patient’s consent to sharing this referral is missing: record it (the patient has to agree), then send.';
+
 const patientName = (r: Referral) => `${r.patient.firstName} ${r.patient.lastName}`;
 
 /** What a referral action did, in the words of the person who did it ("Outcome sent to Lena Morales"). */
@@ -62,6 +67,8 @@ export function actionSuccessMessage(action: ReferralAction, r: Referral): strin
       return `Answer sent to ${recipientName}`;
     case 'schedule':
       return `Appointment booked for ${patientName(r)}`;
+    case 'reschedule':
+      return `Appointment moved for ${patientName(r)}`;
     case 'unschedule':
       return `Appointment removed for ${patientName(r)}`;
     case 'start-care':

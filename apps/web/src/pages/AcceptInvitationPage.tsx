@@ -1,9 +1,10 @@
-import { type FormEvent, useState } from 'react';
+import { type FormEvent, useRef, useState } from 'react';
 import { api, call } from '../api/client';
 import { ApiError, errorMessage } from '../api/problem';
 import { startSession } from '../api/session';
 import { Field } from '../components/Field';
 import { Notice } from '../components/Feedback';
+import { firstInvalid, useFocusAfterRender } from '../lib/focus';
 import { useTitle } from '../lib/hooks';
 import { takeLinkToken } from '../lib/link-token';
 import { Link, navigate } from '../lib/router';
@@ -19,6 +20,8 @@ export function AcceptInvitationPage() {
   const [errors, setErrors] = useState<{ password?: string; confirm?: string }>({});
   const [error, setError] = useState<unknown>(null);
   const [busy, setBusy] = useState(false);
+  const formRef = useRef<HTMLFormElement>(null);
+  const focusAfter = useFocusAfterRender();
 
   const submit = async (event: FormEvent) => {
     event.preventDefault();
@@ -26,13 +29,20 @@ export function AcceptInvitationPage() {
     if (password.length < PASSWORD_MIN) next.password = `Use at least ${PASSWORD_MIN} characters.`;
     if (confirm !== password) next.confirm = 'The two passwords differ.';
     setErrors(next);
-    if (Object.keys(next).length > 0) return;
+    if (Object.keys(next).length > 0) {
+      focusAfter(() => firstInvalid(formRef.current));
+      return;
+    }
     setBusy(true);
     setError(null);
     try {
       startSession(await call(api.POST('/api/v1/auth/accept-invitation', { body: { token, password } })));
       navigate('/', { replace: true });
     } catch (e) {
+      if (e instanceof ApiError && e.fieldMessage('password')) {
+        setErrors({ password: e.fieldMessage('password') });
+        focusAfter(() => firstInvalid(formRef.current));
+      }
       setError(e);
       setBusy(false);
     }
@@ -57,7 +67,7 @@ export function AcceptInvitationPage() {
             : errorMessage(error)}
         </Notice>
       )}
-      <form onSubmit={(event) => void submit(event)} className="stack" noValidate>
+      <form ref={formRef} onSubmit={(event) => void submit(event)} className="stack" noValidate>
         <Field label="New password" required hint={`At least ${PASSWORD_MIN} characters.`} error={errors.password}>
           {(p) => (
             <input

@@ -126,7 +126,7 @@ export function InboxPage() {
           Search looks through the referrals loaded below{nextCursor ? '; load more to search further' : ''}.
         </p>
         <p className="visually-hidden" role="status" aria-live="polite">
-          {loading ? 'Loading referrals' : `${shown.length} referrals shown`}
+          {loading ? 'Loading referrals' : `${shown.length} ${shown.length === 1 ? 'referral' : 'referrals'} shown`}
         </p>
         {error !== null && <ErrorPanel error={error} title="Could not load the referrals" onRetry={() => void reload()} />}
         {loading && items.length === 0 ? (

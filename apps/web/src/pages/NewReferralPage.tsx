@@ -21,9 +21,11 @@ import { CheckboxGroup, Field, ScoreOptions } from '../components/Field';
 import { ErrorPanel, Loading, Notice } from '../components/Feedback';
 import { PatientPicker, sharingConsent } from '../components/PatientPicker';
 import { setFlash } from '../lib/flash';
+import { useFocusAfterRender } from '../lib/focus';
 import { formatDate, fullName, localDate } from '../lib/format';
 import { useIdempotencyKeys, useTitle } from '../lib/hooks';
 import { bodyRegionLabel, contraindicationLabel, recipientParty } from '../lib/labels';
+import { CONSENT_MISSING } from '../lib/messages';
 import { Link, navigate, setQuery, useLocation } from '../lib/router';
 import { isPractitioner, useReferenceData, useUser } from '../lib/session-hooks';
 
@@ -81,6 +83,7 @@ const EMPTY: Details = {
 type Errors = Partial<
   Record<
     | 'patient'
+    | 'consent'
     | 'recipient'
     | 'inviteEmail'
     | 'inviteName'
@@ -120,13 +123,17 @@ export function NewReferralPage() {
   const [patient, setPatient] = useState<Patient | null>(null);
   const [recipient, setRecipient] = useState<Practitioner | null>(null);
   // Someone not on ReferLoop: invited by email when the referral is sent.
-  const [inviting, setInviting] = useState(false);
+  const [inviting, setInviting] = useState(() => query.get('invite') === '1');
   const [invite, setInvite] = useState({ email: '', fullName: '' });
   const [details, setDetails] = useState<Details>(EMPTY);
   const [replaced, setReplaced] = useState<Referral | null>(null);
   const [followed, setFollowed] = useState<Referral | null>(null);
   const [consentGiven, setConsentGiven] = useState(false);
-  const [errors, setErrors] = useState<Errors>({});
+  /** The messages of the last try; `checked` says how they were found (see `errors` below). */
+  const [reported, setReported] = useState<{ errors: Errors; checked: 'send' | 'draft' | 'server' }>({
+    errors: {},
+    checked: 'server',
+  });
   const [failure, setFailure] = useState<unknown>(null);
   const [busy, setBusy] = useState<'send' | 'draft' | null>(null);
   /** The draft this form edits: loaded (`?draft=`), or saved by the form (on the first attachment). */
@@ -135,6 +142,8 @@ export function NewReferralPage() {
   const emergency = useEmergency(details.redFlags);
   const idempotency = useIdempotencyKeys();
   const summaryRef = useRef<HTMLDivElement>(null);
+  const recipientRef = useRef<HTMLElement>(null);
+  const focusAfter = useFocusAfterRender();
 
   // Redirecting a declined, cancelled or expired referral: start from its patient and details.
   useEffect(() => {
@@ -229,6 +238,11 @@ export function NewReferralPage() {
         'Tell the client to seek emergency care now, then tick “I told the client to seek emergency care now”.';
     }
     if (!patient && !followed) next.patient = 'Choose or add the patient.';
+    // Sending needs the patient's consent to sharing: say so before anything is saved (a draft does not need it).
+    if (send && followed && !patient && !consentGiven)
+      next.consent = 'Tick that the patient consents to sharing this referral, or save it as a draft.';
+    if (send && patient && !sharingConsent(patient))
+      next.consent = 'Record the patient’s consent to sharing (step 2), or save the referral as a draft.';
     if (inviting) {
       if (!/^[^@\s]+@[^@\s]+\.[^@\s]+$/.test(invite.email.trim()))
         next.inviteEmail = 'Enter an email address like name@example.com.';
@@ -367,8 +381,19 @@ export function NewReferralPage() {
     return created;
   };
 
+  const setErrors = (found: Errors, checked: 'send' | 'draft' | 'server') => setReported({ errors: found, checked });
+  // A message found by the form's own checks goes away once it is no longer true (the patient chosen,
+  // the consent recorded, the recipient chosen); none is added before the next try.
+  const stillTrue = (shown: Errors, now: Errors): Errors => {
+    const kept: Errors = {};
+    for (const key of Object.keys(shown) as (keyof Errors)[]) if (now[key]) kept[key] = now[key];
+    return kept;
+  };
+  const errors: Errors =
+    reported.checked === 'server' ? reported.errors : stillTrue(reported.errors, validate(reported.checked === 'send'));
+
   const showErrors = (found: Errors) => {
-    setErrors(found);
+    setErrors(found, 'draft');
     requestAnimationFrame(() => summaryRef.current?.focus());
   };
 
@@ -402,7 +427,10 @@ export function NewReferralPage() {
       return await save();
     } catch (e) {
       setFailure(e);
-      if (e instanceof ApiError) showErrors(fieldErrors(e));
+      if (e instanceof ApiError) {
+        setErrors(fieldErrors(e), 'server');
+        requestAnimationFrame(() => summaryRef.current?.focus());
+      }
       return null;
     }
   };
@@ -410,7 +438,7 @@ export function NewReferralPage() {
   const submit = async (event: FormEvent, send: boolean) => {
     event.preventDefault();
     const found = validate(send);
-    setErrors(found);
+    setErrors(found, send ? 'send' : 'draft');
     setFailure(null);
     if (Object.keys(found).length > 0) {
       requestAnimationFrame(() => summaryRef.current?.focus());
@@ -423,7 +451,7 @@ export function NewReferralPage() {
     } catch (e) {
       setBusy(null);
       setFailure(e);
-      if (e instanceof ApiError) setErrors(fieldErrors(e));
+      if (e instanceof ApiError) setErrors(fieldErrors(e), 'server');
       requestAnimationFrame(() => summaryRef.current?.focus());
       return;
     }
@@ -442,7 +470,12 @@ export function NewReferralPage() {
             : `Referral sent to ${recipient!.fullName}.`,
         });
       } catch (e) {
-        setFlash({ tone: 'error', text: `The referral was saved as a draft but not sent: ${errorMessage(e)}` });
+        setFlash({
+          tone: 'error',
+          text: `The referral was saved as a draft but not sent: ${
+            e instanceof ApiError && e.code === 'consent_required' ? CONSENT_MISSING : errorMessage(e)
+          }`,
+        });
       }
     } else {
       setFlash({ tone: 'success', text: 'Draft saved. Record the consent if it is missing, then send it when ready.' });
@@ -500,16 +533,28 @@ export function NewReferralPage() {
               referral by {followed.sender.fullName}. Your clinic gets this patient as its own.
             </p>
             <label className="checkbox">
-              <input type="checkbox" name="consent" checked={consentGiven} onChange={(e) => setConsentGiven(e.target.checked)} />
+              <input
+                type="checkbox"
+                name="consent"
+                checked={consentGiven}
+                onChange={(e) => setConsentGiven(e.target.checked)}
+                aria-invalid={errors.consent ? true : undefined}
+                aria-describedby={errors.consent ? 'follow-up-consent-error' : undefined}
+              />
               <span>The patient consents to sharing this referral (recorded by your clinic)</span>
             </label>
+            {errors.consent && (
+              <p className="field-error" id="follow-up-consent-error">
+                {errors.consent}
+              </p>
+            )}
           </div>
         ) : (
-          <PatientPicker selected={patient} onSelect={setPatient} error={errors.patient} />
+          <PatientPicker selected={patient} onSelect={setPatient} error={errors.patient} consentError={errors.consent} />
         )}
       </section>
 
-      <section className="card" aria-labelledby="recipient-heading">
+      <section ref={recipientRef} className="card" aria-labelledby="recipient-heading">
         <h2 id="recipient-heading">
           <span className="step">3</span> {maintenance ? 'Massage therapist' : 'Physical therapist'}
         </h2>
@@ -534,14 +579,29 @@ export function NewReferralPage() {
             <p className="hint">
               Sending emails them an invitation to join (nothing about the patient); the referral is theirs once they join.
             </p>
-            <button type="button" className="link-button" onClick={() => setInviting(false)}>
+            <button
+              type="button"
+              className="link-button"
+              onClick={() => {
+                setInviting(false);
+                focusAfter(() => recipientRef.current?.querySelector('input'));
+              }}
+            >
               Choose from the directory instead
             </button>
           </div>
         ) : (
           <>
             <DirectorySearch type={recipientType} selected={recipient} onSelect={setRecipient} error={errors.recipient} />
-            <button type="button" className="link-button" onClick={() => setInviting(true)}>
+            <button
+              type="button"
+              className="link-button"
+              onClick={() => {
+                setInviting(true);
+                // The directory gives way to the invitation's fields: start on the first.
+                focusAfter(() => recipientRef.current?.querySelector('input'));
+              }}
+            >
               Not on ReferLoop? Invite them
             </button>
           </>

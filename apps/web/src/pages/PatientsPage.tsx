@@ -1,9 +1,10 @@
-import { type FormEvent, useState } from 'react';
+import { type FormEvent, useRef, useState } from 'react';
 import { api, call } from '../api/client';
 import { errorMessage } from '../api/problem';
 import type { ConsentScope, CreatePatient, Patient, PreferredContact } from '../api/types';
 import { apiFieldError, Checkbox, SelectField, TextField } from '../components/Field';
 import { ErrorPanel, Loading, Notice } from '../components/Feedback';
+import { firstInvalid, useFocusAfterRender } from '../lib/focus';
 import { formatDate, formatDateTime } from '../lib/format';
 import { useAsync, useIdempotencyKeys, useTitle } from '../lib/hooks';
 import { consentExplanation, consentLabel, contactLabel } from '../lib/labels';
@@ -19,6 +20,10 @@ export function PatientsPage() {
   const [openId, setOpenId] = useState<string | null>(null);
   const [adding, setAdding] = useState(false);
   const [added, setAdded] = useState<string | null>(null);
+  const addButton = useRef<HTMLButtonElement>(null);
+  const addedRef = useRef<HTMLDivElement>(null);
+  const newPatientForm = useRef<HTMLElement>(null);
+  const focusAfter = useFocusAfterRender();
   const patients = useAsync(
     async () => (await call(api.GET('/api/v1/patients', { params: { query: { q: search || undefined, limit: 50 } } }))).items,
     [search],
@@ -31,11 +36,14 @@ export function PatientsPage() {
         <h1 tabIndex={-1}>Patients</h1>
         {!adding && (
           <button
+            ref={addButton}
             type="button"
             className="button button-primary"
             onClick={() => {
               setAdding(true);
               setAdded(null);
+              // The button gives way to the form: start on its first field.
+              focusAfter(() => newPatientForm.current?.querySelector('input, select, textarea'));
             }}
           >
             Add patient
@@ -44,16 +52,24 @@ export function PatientsPage() {
       </div>
       {adding && (
         <NewPatientForm
-          onCancel={() => setAdding(false)}
+          sectionRef={newPatientForm}
+          onCancel={() => {
+            setAdding(false);
+            focusAfter(() => addButton.current);
+          }}
           onAdded={(patient) => {
             setAdding(false);
             setAdded(`${patient.firstName} ${patient.lastName} added.`);
             patients.setData([patient, ...(patients.data ?? []).filter((p) => p.id !== patient.id)]);
             setOpenId(patient.id);
+            // The form is gone: say what happened, from where the patient's details open below.
+            focusAfter(() => addedRef.current);
           }}
         />
       )}
-      {added && <Notice tone="success">{added}</Notice>}
+      <div ref={addedRef} tabIndex={-1} className="flash-slot">
+        {added && <Notice tone="success">{added}</Notice>}
+      </div>
       <form
         className="search-row"
         role="search"
@@ -177,7 +193,15 @@ function PatientFields({
 }
 
 /** Adds a patient to the clinic, with the consents they gave now. */
-function NewPatientForm({ onAdded, onCancel }: { onAdded: (p: Patient) => void; onCancel: () => void }) {
+function NewPatientForm({
+  onAdded,
+  onCancel,
+  sectionRef,
+}: {
+  onAdded: (p: Patient) => void;
+  onCancel: () => void;
+  sectionRef: React.RefObject<HTMLElement | null>;
+}) {
   const reference = useReferenceData();
   const [values, setValues] = useState<Details>(EMPTY);
   const [contact, setContact] = useState<PreferredContact>('email');
@@ -185,6 +209,7 @@ function NewPatientForm({ onAdded, onCancel }: { onAdded: (p: Patient) => void; 
   const [error, setError] = useState<unknown>(null);
   const [busy, setBusy] = useState(false);
   const idempotency = useIdempotencyKeys();
+  const focusAfter = useFocusAfterRender();
 
   const submit = async (event: FormEvent) => {
     event.preventDefault();
@@ -197,13 +222,14 @@ function NewPatientForm({ onAdded, onCancel }: { onAdded: (p: Patient) => void; 
       );
     } catch (e) {
       setError(e);
+      focusAfter(() => firstInvalid(sectionRef.current));
     } finally {
       setBusy(false);
     }
   };
 
   return (
-    <section className="card" aria-labelledby="new-patient-heading">
+    <section ref={sectionRef} className="card" aria-labelledby="new-patient-heading">
       <h2 id="new-patient-heading">Add patient</h2>
       <form className="stack" onSubmit={(e) => void submit(e)} noValidate aria-labelledby="new-patient-heading">
         <PatientFields values={values} onChange={setValues} contact={contact} onContact={setContact} error={error} />

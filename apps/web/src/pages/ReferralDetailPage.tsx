@@ -1,6 +1,6 @@
 import { useRef, useState } from 'react';
 import { api, call } from '../api/client';
-import { type ApiError, errorMessage } from '../api/problem';
+import { ApiError, errorMessage } from '../api/problem';
 import type { Referral, ReferralAction, ReferralEvent } from '../api/types';
 import { ReferralAttachments } from '../components/Attachments';
 import { Conversation } from '../components/Conversation';
@@ -47,16 +47,26 @@ export function ReferralDetailPage({ id }: { id: string }) {
   );
   const [flash, setFlashState] = useState<Flash | null>(() => takeFlash());
   const statusRef = useRef<HTMLDivElement>(null);
+  // A referral that does not exist (or is not yours to see): trying again would not change that.
+  const notFound = !referral.data && referral.error instanceof ApiError && referral.error.status === 404;
   // The tab title goes into the browser's history: it names the practitioners, never the patient.
   useTitle(
-    referral.data ? `Referral from ${referral.data.sender.fullName} to ${recipientParty(referral.data).fullName}` : 'Referral',
+    referral.data
+      ? `Referral from ${referral.data.sender.fullName} to ${recipientParty(referral.data).fullName}`
+      : notFound
+        ? 'Referral not found'
+        : 'Referral',
   );
 
   if (referral.error !== undefined && !referral.data) {
     return (
       <>
-        <h1 tabIndex={-1}>Referral</h1>
-        <ErrorPanel error={referral.error} title="Could not open this referral" onRetry={() => void referral.reload()} />
+        <h1 tabIndex={-1}>{notFound ? 'Referral not found' : 'Referral'}</h1>
+        {notFound ? (
+          <ErrorPanel error={referral.error} title="There is no referral at this address, or it is not yours to see" />
+        ) : (
+          <ErrorPanel error={referral.error} title="Could not open this referral" onRetry={() => void referral.reload()} />
+        )}
         <Link to="/">Back to referrals</Link>
       </>
     );
@@ -438,7 +448,7 @@ function PendingInvite({ referral, onResent }: { referral: Referral; onResent: (
         Waiting for {invite.fullName} to join <span className="muted">· {invite.email}</span>
       </p>
       {invite.url && <CopyLink id="invite-link" label="Join link to hand over" url={invite.url} />}
-      <button type="button" className="secondary" disabled={busy} onClick={() => void resend()}>
+      <button type="button" className="button button-secondary button-small" disabled={busy} onClick={() => void resend()}>
         Resend invitation
       </button>
       <p role="status">{message}</p>

@@ -1,11 +1,14 @@
-import { type FormEvent, useState } from 'react';
+import { type FormEvent, useRef, useState } from 'react';
 import { api, call } from '../api/client';
 import { ApiError, errorMessage } from '../api/problem';
 import { lastEndReason, startSession } from '../api/session';
 import { Field } from '../components/Field';
 import { Notice } from '../components/Feedback';
+import { firstInvalid, useFocusAfterRender } from '../lib/focus';
 import { useTitle } from '../lib/hooks';
 import { Link, navigate, useLocation } from '../lib/router';
+
+const EMAIL = /^[^@\s]+@[^@\s]+\.[^@\s]+$/;
 
 /** Only same-app paths are followed after sign-in (no open redirect). */
 export function safeNext(next: string | null): string {
@@ -19,16 +22,32 @@ export function SignInPage() {
   const [password, setPassword] = useState('');
   const [error, setError] = useState<unknown>(null);
   const [busy, setBusy] = useState(false);
+  const [errors, setErrors] = useState<{ email?: string; password?: string }>({});
   const reason = lastEndReason();
+  const formRef = useRef<HTMLFormElement>(null);
+  const focusAfter = useFocusAfterRender();
 
   const submit = async (event: FormEvent) => {
     event.preventDefault();
-    setBusy(true);
+    const found: typeof errors = {};
+    if (!email.trim()) found.email = 'Enter the email you sign in with.';
+    else if (!EMAIL.test(email.trim())) found.email = 'Enter an email address like name@example.com.';
+    if (!password) found.password = 'Enter your password.';
+    setErrors(found);
     setError(null);
+    if (Object.keys(found).length > 0) {
+      focusAfter(() => firstInvalid(formRef.current));
+      return;
+    }
+    setBusy(true);
     try {
       startSession(await call(api.POST('/api/v1/auth/login', { body: { email: email.trim(), password } })));
       navigate(safeNext(query.get('next')), { replace: true });
     } catch (e) {
+      if (e instanceof ApiError && e.fieldErrors.length > 0) {
+        setErrors({ email: e.fieldMessage('email'), password: e.fieldMessage('password') });
+        focusAfter(() => firstInvalid(formRef.current));
+      }
       setError(e);
       setBusy(false);
     }
@@ -45,8 +64,8 @@ export function SignInPage() {
             : errorMessage(error)}
         </Notice>
       )}
-      <form onSubmit={(event) => void submit(event)} className="stack" noValidate>
-        <Field label="Email" required>
+      <form ref={formRef} onSubmit={(event) => void submit(event)} className="stack" noValidate>
+        <Field label="Email" required error={errors.email}>
           {(p) => (
             <input
               {...p}
@@ -58,7 +77,7 @@ export function SignInPage() {
             />
           )}
         </Field>
-        <Field label="Password" required>
+        <Field label="Password" required error={errors.password}>
           {(p) => (
             <input
               {...p}

@@ -1,4 +1,4 @@
-import { type FormEvent, useEffect, useState } from 'react';
+import { type FormEvent, useEffect, useRef, useState } from 'react';
 import { api, call } from '../api/client';
 import { ApiError, errorMessage } from '../api/problem';
 import { startSession } from '../api/session';
@@ -9,6 +9,7 @@ import { TimeZoneField } from '../components/TimeZoneField';
 import { localDate } from '../lib/format';
 import { takeLinkToken } from '../lib/link-token';
 import { browserZone } from '../lib/time-zones';
+import { firstInvalid, useFocusAfterRender } from '../lib/focus';
 import { useTitle } from '../lib/hooks';
 import { roleLabel } from '../lib/labels';
 import { Link, navigate } from '../lib/router';
@@ -83,6 +84,8 @@ export function SignUpPage() {
   const [errors, setErrors] = useState<Partial<Record<keyof Values, string>>>({});
   const [failure, setFailure] = useState<unknown>(null);
   const [busy, setBusy] = useState(false);
+  const formRef = useRef<HTMLFormElement>(null);
+  const focusAfter = useFocusAfterRender();
   const solo = kind === 'solo';
 
   // Joining through a referral invite: pre-fill who was invited (the person may use another email).
@@ -171,6 +174,8 @@ export function SignUpPage() {
         }
         if (e.code === 'email_taken') fromApi.email = 'This email already has an account. Sign in instead.';
         setErrors(fromApi);
+        // As for the form's own checks: take the person to the first field the answer names.
+        focusAfter(() => firstInvalid(formRef.current));
       }
       setFailure(e);
       setBusy(false);
@@ -211,7 +216,7 @@ export function SignUpPage() {
               : errorMessage(failure)}
         </Notice>
       )}
-      <form onSubmit={(event) => void submit(event)} className="stack" noValidate aria-label="Create your practice">
+      <form ref={formRef} onSubmit={(event) => void submit(event)} className="stack" noValidate aria-label="Create your practice">
         <fieldset className="fieldset">
           <legend>How will you use ReferLoop?</legend>
           <div className="choice-grid">

@@ -1,8 +1,9 @@
-import { type FormEvent, useState } from 'react';
+import { type FormEvent, useRef, useState } from 'react';
 import { api, call } from '../../api/client';
 import { ApiError, errorMessage } from '../../api/problem';
 import { Field } from '../../components/Field';
 import { Notice } from '../../components/Feedback';
+import { firstInvalid, useFocusAfterRender } from '../../lib/focus';
 import { useTitle } from '../../lib/hooks';
 import { Link } from '../../lib/router';
 import { PublicFrame } from '../SignInPage';
@@ -17,6 +18,8 @@ export function ForgotPasswordPage() {
   const [error, setError] = useState<unknown>(null);
   const [busy, setBusy] = useState(false);
   const [sentTo, setSentTo] = useState<string | null>(null);
+  const formRef = useRef<HTMLFormElement>(null);
+  const focusAfter = useFocusAfterRender();
 
   const submit = async (event: FormEvent) => {
     event.preventDefault();
@@ -27,15 +30,22 @@ export function ForgotPasswordPage() {
         ? 'Enter a valid email address.'
         : undefined;
     setFieldError(problem);
-    if (problem) return;
+    if (problem) {
+      focusAfter(() => firstInvalid(formRef.current));
+      return;
+    }
     setBusy(true);
     setError(null);
     try {
       await call(api.POST('/api/v1/auth/password-reset', { body: { email: address } }));
       setSentTo(address);
+      // The form gives way to "Check your email": start there.
+      focusAfter(() => document.querySelector('main h1'));
     } catch (e) {
-      if (e instanceof ApiError && e.fieldMessage('email')) setFieldError('Enter a valid email address.');
-      else setError(e);
+      if (e instanceof ApiError && e.fieldMessage('email')) {
+        setFieldError('Enter a valid email address.');
+        focusAfter(() => firstInvalid(formRef.current));
+      } else setError(e);
     } finally {
       setBusy(false);
     }
@@ -60,7 +70,7 @@ export function ForgotPasswordPage() {
     <PublicFrame title="Forgot your password?">
       <p>Enter the email you sign in with and we will send you a link to choose a new password.</p>
       {error !== null && <Notice tone="error">{errorMessage(error)}</Notice>}
-      <form onSubmit={(event) => void submit(event)} className="stack" noValidate aria-label="Forgot password">
+      <form ref={formRef} onSubmit={(event) => void submit(event)} className="stack" noValidate aria-label="Forgot password">
         <Field label="Email" required error={fieldError}>
           {(p) => (
             <input

@@ -1,9 +1,10 @@
-import { type FormEvent, useState } from 'react';
+import { type FormEvent, useRef, useState } from 'react';
 import { api, call } from '../../api/client';
 import { ApiError, errorMessage } from '../../api/problem';
 import { startSession } from '../../api/session';
 import { Notice } from '../../components/Feedback';
 import { setFlash } from '../../lib/flash';
+import { firstInvalid, useFocusAfterRender } from '../../lib/focus';
 import { useTitle } from '../../lib/hooks';
 import { takeLinkToken } from '../../lib/link-token';
 import { Link, navigate } from '../../lib/router';
@@ -19,12 +20,17 @@ export function ResetPasswordPage() {
   const [errors, setErrors] = useState<NewPasswordErrors>({});
   const [error, setError] = useState<unknown>(null);
   const [busy, setBusy] = useState(false);
+  const formRef = useRef<HTMLFormElement>(null);
+  const focusAfter = useFocusAfterRender();
 
   const submit = async (event: FormEvent) => {
     event.preventDefault();
     const next = checkNewPassword(password, confirm);
     setErrors(next);
-    if (Object.keys(next).length > 0) return;
+    if (Object.keys(next).length > 0) {
+      focusAfter(() => firstInvalid(formRef.current));
+      return;
+    }
     setBusy(true);
     setError(null);
     try {
@@ -32,8 +38,10 @@ export function ResetPasswordPage() {
       setFlash({ tone: 'success', text: 'Your password is changed. Any other device signed in to your account is signed out.' });
       navigate(SECURITY_PATH, { replace: true });
     } catch (e) {
-      if (e instanceof ApiError && e.fieldMessage('password')) setErrors({ password: e.fieldMessage('password') });
-      else setError(e);
+      if (e instanceof ApiError && e.fieldMessage('password')) {
+        setErrors({ password: e.fieldMessage('password') });
+        focusAfter(() => firstInvalid(formRef.current));
+      } else setError(e);
       setBusy(false);
     }
   };
@@ -60,7 +68,13 @@ export function ResetPasswordPage() {
           )}
         </Notice>
       )}
-      <form onSubmit={(event) => void submit(event)} className="stack" noValidate aria-label="Choose a new password">
+      <form
+        ref={formRef}
+        onSubmit={(event) => void submit(event)}
+        className="stack"
+        noValidate
+        aria-label="Choose a new password"
+      >
         <NewPasswordFields
           password={password}
           confirm={confirm}

@@ -1,10 +1,11 @@
-import { type FormEvent, useState } from 'react';
+import { type FormEvent, useRef, useState } from 'react';
 import { api, call } from '../../api/client';
 import { ApiError, errorMessage } from '../../api/problem';
 import { endSession } from '../../api/session';
 import { Field } from '../../components/Field';
 import { ErrorPanel, Loading, Notice } from '../../components/Feedback';
 import { type Flash, takeFlash } from '../../lib/flash';
+import { firstInvalid, useFocusAfterRender } from '../../lib/focus';
 import { formatDateTime } from '../../lib/format';
 import { useAsync, useTitle } from '../../lib/hooks';
 import { navigate } from '../../lib/router';
@@ -48,13 +49,19 @@ function ChangePassword({ onChanged }: { onChanged: () => void }) {
   const [error, setError] = useState<unknown>(null);
   const [done, setDone] = useState(false);
   const [busy, setBusy] = useState(false);
+  const formRef = useRef<HTMLFormElement>(null);
+  const focusAfter = useFocusAfterRender();
+  const focusFirstInvalid = () => focusAfter(() => firstInvalid(formRef.current));
 
   const submit = async (event: FormEvent) => {
     event.preventDefault();
     const next = { ...checkNewPassword(password, confirm), ...(current ? {} : { current: 'Enter your current password.' }) };
     setErrors(next);
     setDone(false);
-    if (Object.keys(next).length > 0) return;
+    if (Object.keys(next).length > 0) {
+      focusFirstInvalid();
+      return;
+    }
     setBusy(true);
     setError(null);
     try {
@@ -65,10 +72,13 @@ function ChangePassword({ onChanged }: { onChanged: () => void }) {
       setDone(true);
       onChanged();
     } catch (e) {
-      if (e instanceof ApiError && e.fieldMessage('currentPassword'))
+      if (e instanceof ApiError && e.fieldMessage('currentPassword')) {
         setErrors({ current: 'This is not your current password.' });
-      else if (e instanceof ApiError && e.fieldMessage('newPassword')) setErrors({ password: e.fieldMessage('newPassword') });
-      else setError(e);
+        focusFirstInvalid();
+      } else if (e instanceof ApiError && e.fieldMessage('newPassword')) {
+        setErrors({ password: e.fieldMessage('newPassword') });
+        focusFirstInvalid();
+      } else setError(e);
     } finally {
       setBusy(false);
     }
@@ -79,7 +89,7 @@ function ChangePassword({ onChanged }: { onChanged: () => void }) {
       <h2 id="password-heading">Change your password</h2>
       {done && <Notice tone="success">Your password is changed. Your other sessions are signed out.</Notice>}
       {error !== null && <Notice tone="error">{errorMessage(error)}</Notice>}
-      <form onSubmit={(event) => void submit(event)} className="stack" noValidate aria-label="Change your password">
+      <form ref={formRef} onSubmit={(event) => void submit(event)} className="stack" noValidate aria-label="Change your password">
         <Field label="Current password" required error={errors.current}>
           {(p) => (
             <input

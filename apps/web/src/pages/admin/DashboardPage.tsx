@@ -1,9 +1,9 @@
-import { type FormEvent, useState } from 'react';
+import { type FormEvent, useRef, useState } from 'react';
 import { api, call, download } from '../../api/client';
 import { errorMessage } from '../../api/problem';
 import type { AdminMetrics, ReferralMetrics, ReferralStatus } from '../../api/types';
 import { ErrorPanel, Loading, Notice } from '../../components/Feedback';
-import { formatDuration, formatPainChange, formatPercent, localDate } from '../../lib/format';
+import { formatDuration, formatPainChange, formatPercent, formatPeriod, localDate } from '../../lib/format';
 import { useAsync, useTitle } from '../../lib/hooks';
 import { roleLabel, statusLabel, statusTone } from '../../lib/labels';
 import { useReferenceData } from '../../lib/session-hooks';
@@ -16,6 +16,8 @@ export function DashboardPage() {
   const [range, setRange] = useState({ from: localDate(-29), to: localDate() });
   const [draft, setDraft] = useState(range);
   const [exportError, setExportError] = useState<unknown>(null);
+  const [rangeError, setRangeError] = useState<string | null>(null);
+  const fromRef = useRef<HTMLInputElement>(null);
   const timeWindow = { from: startOfDay(range.from), to: endOfDay(range.to) };
 
   const metrics = useAsync(
@@ -25,7 +27,18 @@ export function DashboardPage() {
 
   const apply = (event: FormEvent) => {
     event.preventDefault();
-    if (draft.from <= draft.to) setRange(draft);
+    const problem =
+      !draft.from || !draft.to
+        ? 'Choose both dates.'
+        : draft.from > draft.to
+          ? 'Choose a start on or before the end date.'
+          : null;
+    setRangeError(problem);
+    if (problem) {
+      fromRef.current?.focus();
+      return;
+    }
+    setRange(draft);
   };
 
   const exportCsv = async () => {
@@ -45,16 +58,24 @@ export function DashboardPage() {
         </button>
       </div>
       {exportError !== null && <Notice tone="error">Export failed: {errorMessage(exportError)}</Notice>}
-      <form className="filters" onSubmit={apply} aria-label="Time window">
+      <form className="filters" onSubmit={apply} noValidate aria-label="Time window">
         <div className="field">
           <label htmlFor="metrics-from">Created from</label>
           <input
+            ref={fromRef}
             id="metrics-from"
             type="date"
             value={draft.from}
             max={draft.to}
+            aria-invalid={rangeError ? true : undefined}
+            aria-describedby={rangeError ? 'metrics-range-error' : undefined}
             onChange={(e) => setDraft({ ...draft, from: e.target.value })}
           />
+          {rangeError && (
+            <p className="field-error" id="metrics-range-error">
+              {rangeError}
+            </p>
+          )}
         </div>
         <div className="field">
           <label htmlFor="metrics-to">to</label>
@@ -113,9 +134,9 @@ function Metrics({ data }: { data: AdminMetrics }) {
             hint="Pain at referral → at discharge (0–10)"
           />
           <Kpi
-            label="Overdue"
+            label="Escalated"
             value={String(c.overdue)}
-            hint={`No decision after ${formatDuration(data.overdueAfterSeconds)} (urgent: ${formatDuration(data.urgentOverdueAfterSeconds)})`}
+            hint={`Escalated: no decision after ${formatPeriod(data.overdueAfterSeconds)} (urgent: ${formatPeriod(data.urgentOverdueAfterSeconds)}).`}
             tone={c.overdue > 0 ? 'warning' : undefined}
           />
           <Kpi
@@ -149,7 +170,7 @@ function Metrics({ data }: { data: AdminMetrics }) {
                 <th scope="col">Accepted</th>
                 <th scope="col">Closed loop</th>
                 <th scope="col">Median to accept</th>
-                <th scope="col">Overdue</th>
+                <th scope="col">Escalated</th>
                 <th scope="col">Leakage</th>
               </tr>
             </thead>
@@ -168,7 +189,7 @@ function Metrics({ data }: { data: AdminMetrics }) {
                     {m.closedLoop} ({formatPercent(m.closedLoopRate)})
                   </td>
                   <td data-label="Median to accept">{formatDuration(m.medianTimeToAcceptSeconds)}</td>
-                  <td data-label="Overdue">{m.overdue}</td>
+                  <td data-label="Escalated">{m.overdue}</td>
                   <td data-label="Leakage">{m.leakage.count}</td>
                 </tr>
               ))}
@@ -192,7 +213,7 @@ function Metrics({ data }: { data: AdminMetrics }) {
                   <th scope="col">Accepted</th>
                   <th scope="col">Median to accept</th>
                   <th scope="col">Closed loop (received)</th>
-                  <th scope="col">Overdue</th>
+                  <th scope="col">Escalated</th>
                 </tr>
               </thead>
               <tbody>
@@ -207,7 +228,7 @@ function Metrics({ data }: { data: AdminMetrics }) {
                     <td data-label="Accepted">{p.received.accepted}</td>
                     <td data-label="Median to accept">{formatDuration(p.received.medianTimeToAcceptSeconds)}</td>
                     <td data-label="Closed loop (received)">{formatPercent(p.received.closedLoopRate)}</td>
-                    <td data-label="Overdue">{p.received.overdue}</td>
+                    <td data-label="Escalated">{p.received.overdue}</td>
                   </tr>
                 ))}
               </tbody>

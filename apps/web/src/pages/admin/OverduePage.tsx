@@ -2,7 +2,7 @@ import { useCallback, useState } from 'react';
 import { api, call } from '../../api/client';
 import { ErrorPanel, Loading } from '../../components/Feedback';
 import { PriorityBadge, StatusChip } from '../../components/StatusChip';
-import { formatDateTime, formatDuration } from '../../lib/format';
+import { formatDateTime, formatDuration, formatPeriod } from '../../lib/format';
 import { usePagedList, useTitle } from '../../lib/hooks';
 import { kindLabel } from '../../lib/labels';
 import { Link } from '../../lib/router';
@@ -29,11 +29,11 @@ export function OverduePage() {
     <>
       <h1 tabIndex={-1}>Overdue referrals</h1>
       <p className="muted">
-        Referrals still waiting for a decision
+        Waiting past the reminder: referrals with no decision
         {thresholds
-          ? ` after ${formatDuration(thresholds.reminder)} (escalated after ${formatDuration(thresholds.escalate)}; urgent: ${formatDuration(thresholds.urgentReminder)}, escalated after ${formatDuration(thresholds.urgentEscalate)})`
-          : ''}
-        ; time spent waiting for requested information does not count.
+          ? ` after ${formatPeriod(thresholds.reminder)} (urgent: ${formatPeriod(thresholds.urgentReminder)}). Those still waiting after ${formatPeriod(thresholds.escalate)} (urgent: ${formatPeriod(thresholds.urgentEscalate)}) are escalated, marked Escalate here and counted as Escalated on the dashboard`
+          : ' yet after the reminder was sent'}
+        . Time spent waiting for requested information does not count.
       </p>
       <div className="filters">
         <div className="field">

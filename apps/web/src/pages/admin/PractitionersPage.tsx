@@ -5,6 +5,7 @@ import type { Practitioner, PractitionerRole, Specialty, User } from '../../api/
 import { CopyLink } from '../../components/CopyLink';
 import { CheckboxGroup, Field } from '../../components/Field';
 import { ErrorPanel, Loading, Notice } from '../../components/Feedback';
+import { useFocusAfterRender } from '../../lib/focus';
 import { daysUntil, formatDate, formatDateTime, localDate } from '../../lib/format';
 import { useAsync, useTitle } from '../../lib/hooks';
 import { roleLabel, specialtyLabel } from '../../lib/labels';
@@ -99,6 +100,12 @@ export function PractitionersPage({ user }: { user: User }) {
   const [justDeactivated, setJustDeactivated] = useState<string | null>(null);
   const [accessError, setAccessError] = useState<unknown>(null);
   const [busy, setBusy] = useState(false);
+  const focusAfter = useFocusAfterRender();
+  const tableRef = useRef<HTMLDivElement>(null);
+  const invitationRef = useRef<HTMLDivElement>(null);
+  const accessRef = useRef<HTMLDivElement>(null);
+  /** A row's button (Deactivate, Edit) found again after its row re-rendered. */
+  const rowButton = (label: string) => tableRef.current?.querySelector(`button[aria-label="${CSS.escape(label)}"]`);
 
   const setActive = async (practitioner: Practitioner, active: boolean) => {
     setBusy(true);
@@ -114,6 +121,8 @@ export function PractitionersPage({ user }: { user: User }) {
     } finally {
       setBusy(false);
     }
+    // The pressed button left with its row (now listed or no longer): say what happened instead.
+    focusAfter(() => accessRef.current);
   };
 
   const expiring = (list.data ?? []).filter(
@@ -140,7 +149,7 @@ export function PractitionersPage({ user }: { user: User }) {
       </div>
 
       {invitation && (
-        <div className="panel panel-success" role="status" data-testid="invitation">
+        <div ref={invitationRef} tabIndex={-1} className="panel panel-success" role="status" data-testid="invitation">
           <p className="panel-title">{invitation.name} is invited</p>
           <p>
             Send them this link (valid until {formatDateTime(invitation.expiresAt)}); it is also emailed to them when email is set
@@ -164,18 +173,22 @@ export function PractitionersPage({ user }: { user: User }) {
               setInviting(false);
               if (url && expiresAt) setInvitation({ name: saved.fullName, url, expiresAt });
               setInvitationsKey((k) => k + 1);
+              // The form is gone: on to the link to hand over.
+              focusAfter(() => invitationRef.current ?? inviteButton.current);
             }}
           />
         </section>
       )}
 
-      {accessError !== null && <Notice tone="error">{errorMessage(accessError)}</Notice>}
-      {justDeactivated && (
-        <Notice tone="success">
-          {justDeactivated} is deactivated: signed out everywhere, unable to sign in and out of the directory. Their open
-          referrals wait for you under <Link to="/admin/unowned">Unowned referrals</Link>.
-        </Notice>
-      )}
+      <div ref={accessRef} tabIndex={-1} className="flash-slot">
+        {accessError !== null && <Notice tone="error">{errorMessage(accessError)}</Notice>}
+        {justDeactivated && (
+          <Notice tone="success">
+            {justDeactivated} is deactivated: signed out everywhere, unable to sign in and out of the directory. Their open
+            referrals wait for you under <Link to="/admin/unowned">Unowned referrals</Link>.
+          </Notice>
+        )}
+      </div>
 
       {expiring.length > 0 && (
         <Notice tone="warning">
@@ -192,7 +205,7 @@ export function PractitionersPage({ user }: { user: User }) {
       ) : list.data.length === 0 ? (
         <p className="empty">No practitioners have joined yet. Invite your first one.</p>
       ) : (
-        <div className="table-wrap">
+        <div ref={tableRef} className="table-wrap">
           <table className="table" data-testid="practitioners-table">
             <thead>
               <tr>
@@ -215,10 +228,14 @@ export function PractitionersPage({ user }: { user: User }) {
                         mode="edit"
                         id={p.id}
                         initial={fromPractitioner(p)}
-                        onCancel={() => setEditing(null)}
+                        onCancel={() => {
+                          setEditing(null);
+                          focusAfter(() => rowButton(`Edit ${p.fullName}`));
+                        }}
                         onSaved={() => {
                           setEditing(null);
                           void list.reload();
+                          focusAfter(() => rowButton(`Edit ${p.fullName}`));
                         }}
                       />
                     </td>
@@ -241,7 +258,13 @@ export function PractitionersPage({ user }: { user: User }) {
                     </td>
                     <td>
                       {confirming === p.id ? (
-                        <div className="confirm" role="group" aria-label={`Deactivate ${p.fullName}?`}>
+                        <div
+                          className="confirm"
+                          role="group"
+                          aria-label={`Deactivate ${p.fullName}?`}
+                          tabIndex={-1}
+                          data-confirm={p.id}
+                        >
                           <p className="small">Deactivate {p.fullName}? They are signed out at once and cannot sign in.</p>
                           <div className="actions-row">
                             <button
@@ -256,7 +279,10 @@ export function PractitionersPage({ user }: { user: User }) {
                               type="button"
                               className="button button-secondary button-small"
                               disabled={busy}
-                              onClick={() => setConfirming(null)}
+                              onClick={() => {
+                                setConfirming(null);
+                                focusAfter(() => rowButton(`Deactivate ${p.fullName}`));
+                              }}
                             >
                               Keep active
                             </button>
@@ -267,7 +293,10 @@ export function PractitionersPage({ user }: { user: User }) {
                           <button
                             type="button"
                             className="button button-secondary button-small"
-                            onClick={() => setEditing(p.id)}
+                            onClick={() => {
+                              setEditing(p.id);
+                              focusAfter(() => tableRef.current?.querySelector('form input, form select, form textarea'));
+                            }}
                             aria-label={`Edit ${p.fullName}`}
                           >
                             Edit
@@ -276,7 +305,11 @@ export function PractitionersPage({ user }: { user: User }) {
                             <button
                               type="button"
                               className="button button-secondary button-small"
-                              onClick={() => setConfirming(p.id)}
+                              onClick={() => {
+                                setConfirming(p.id);
+                                // The button gives way to the question: start there.
+                                focusAfter(() => tableRef.current?.querySelector(`[data-confirm="${p.id}"]`));
+                              }}
                               aria-label={`Deactivate ${p.fullName}`}
                             >
                               Deactivate
