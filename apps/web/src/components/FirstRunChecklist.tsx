@@ -28,13 +28,16 @@ export function FirstRunChecklist({ user }: { user: User }) {
   const facts = useAsync(async () => {
     // Only admins see the checklist (and may list invitations): others ask nothing.
     if (!admin) return null;
-    const [patients, sent, invitations, members] = await Promise.all([
+    const [patients, invitations, members] = await Promise.all([
       practitioner ? call(api.GET('/api/v1/patients', { params: { query: { limit: 1 } } })) : null,
-      practitioner ? call(api.GET('/api/v1/referrals', { params: { query: { box: 'sent', limit: 100 } } })) : null,
       call(api.GET('/api/v1/invitations', { params: { query: { limit: 1 } } })),
       practitioner ? call(api.GET('/api/v1/clinics/me/members', { params: { query: { limit: 2 } } })) : null,
     ]);
     const solo = members !== null && members.items.length === 1;
+    // One sent referral tells whether there is any; a solo practice looks further for one to an invitee.
+    const sent = practitioner
+      ? await call(api.GET('/api/v1/referrals', { params: { query: { box: 'sent', limit: solo ? 100 : 1 } } }))
+      : null;
     return {
       solo,
       hasPatient: (patients?.items.length ?? 0) > 0,
