@@ -272,27 +272,35 @@ describe('notifications', () => {
     }
   });
 
+  /** Sends a referral to the PT and waits for the clinic's webhook delivery of it: its delivery row. */
+  async function sendWithWebhookDelivered(db: Client): Promise<{ id: string }> {
+    const patient = await createPatient(t.http, lmt);
+    const referral = await actOk(t.http, lmt, await createReferral(t.http, lmt, injuryReferralBody(patient.id, pt.id)), 'send');
+    return eventually(async () => {
+      const { rows } = await db.query(
+        `SELECT id FROM notification_deliveries WHERE referral_id = $1 AND channel = 'webhook' AND status = 'delivered'`,
+        [referral.id],
+      );
+      return rows[0] as { id: string } | undefined;
+    }, 'the webhook delivered');
+  }
+
+  /** A second webhook of the PT's clinic, on the sink, for `referral.sent`. */
+  const addSentWebhook = () =>
+    t.http
+      .post('/api/v1/webhooks')
+      .set(physio.admin.auth)
+      .send({ url: hooks.url, eventTypes: ['referral.sent'] })
+      .expect(201);
+
   it('records a delivery with nothing left to send as skipped, not delivered and not failed', async () => {
     const db = new Client({ connectionString: t.database.url });
     await db.connect();
     try {
-      const patient = await createPatient(t.http, lmt);
-      let referral = await createReferral(t.http, lmt, injuryReferralBody(patient.id, pt.id));
-      referral = await actOk(t.http, lmt, referral, 'send');
-      const sent = await eventually(async () => {
-        const { rows } = await db.query(
-          `SELECT id FROM notification_deliveries WHERE referral_id = $1 AND channel = 'webhook' AND status = 'delivered'`,
-          [referral.id],
-        );
-        return rows[0] as { id: string } | undefined;
-      }, 'the webhook delivered');
+      const sent = await sendWithWebhookDelivered(db);
 
       // A second webhook of the clinic, deleted before its delivery of the same event was sent.
-      const gone = await t.http
-        .post('/api/v1/webhooks')
-        .set(physio.admin.auth)
-        .send({ url: hooks.url, eventTypes: ['referral.sent'] })
-        .expect(201);
+      const gone = await addSentWebhook();
       await t.http.delete(`/api/v1/webhooks/${gone.body.id}`).set(physio.admin.auth).expect(204);
       const { rows } = await db.query(
         `INSERT INTO notification_deliveries (outbox_event_id, channel, recipient_key, webhook_id, clinic_id, notification_type, referral_id)
@@ -323,22 +331,9 @@ describe('notifications', () => {
     const db = new Client({ connectionString: t.database.url });
     await db.connect();
     try {
-      const patient = await createPatient(t.http, lmt);
-      let referral = await createReferral(t.http, lmt, injuryReferralBody(patient.id, pt.id));
-      referral = await actOk(t.http, lmt, referral, 'send');
-      const sent = await eventually(async () => {
-        const { rows } = await db.query(
-          `SELECT id FROM notification_deliveries WHERE referral_id = $1 AND channel = 'webhook' AND status = 'delivered'`,
-          [referral.id],
-        );
-        return rows[0] as { id: string } | undefined;
-      }, 'the webhook delivered');
+      const sent = await sendWithWebhookDelivered(db);
       // A second webhook of the clinic whose delivery of the same event failed for good.
-      const doomed = await t.http
-        .post('/api/v1/webhooks')
-        .set(physio.admin.auth)
-        .send({ url: hooks.url, eventTypes: ['referral.sent'] })
-        .expect(201);
+      const doomed = await addSentWebhook();
       const { rows } = await db.query(
         `INSERT INTO notification_deliveries (outbox_event_id, channel, recipient_key, webhook_id, clinic_id, notification_type,
                                               referral_id, status, attempts, failed_at, last_error)
