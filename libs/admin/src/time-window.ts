@@ -36,9 +36,7 @@ export function resolveBounds(input: TimeWindowInput, timeZone = 'UTC'): Partial
     from: input.from === undefined ? undefined : instant(input.from, false),
     to: input.to === undefined ? undefined : instant(input.to, true),
   };
-  if (bounds.from && bounds.to && bounds.from.getTime() > bounds.to.getTime()) {
-    throw AppError.validation([{ field: 'from', message: 'must not be after to' }]);
-  }
+  if (bounds.from && bounds.to) assertOrdered(bounds.from, bounds.to);
   return bounds;
 }
 
@@ -46,10 +44,13 @@ export function resolveBounds(input: TimeWindowInput, timeZone = 'UTC'): Partial
 export function resolveWindow(input: TimeWindowInput, now: Date, timeZone = 'UTC'): TimeWindow {
   const { from, to = now } = resolveBounds(input, timeZone);
   const window = { from: from ?? new Date(to.getTime() - DEFAULT_WINDOW_MS), to };
-  if (window.from.getTime() > window.to.getTime()) {
-    throw AppError.validation([{ field: 'from', message: 'must not be after to' }]);
-  }
+  // A `from` alone may still be after now.
+  assertOrdered(window.from, window.to);
   return window;
+}
+
+function assertOrdered(from: Date, to: Date): void {
+  if (from.getTime() > to.getTime()) throw AppError.validation([{ field: 'from', message: 'must not be after to' }]);
 }
 
 function nextDay(day: string): string {
