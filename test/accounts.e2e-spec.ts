@@ -1,6 +1,7 @@
 import { Clock } from '@referloop/common';
 import { PASSWORD, uniqueEmail } from '@referloop/testing';
 import { Client } from 'pg';
+import type { Response } from 'supertest';
 import { actOk, createPatient, createReferral, injuryReferralBody } from './support/referral-helpers';
 import { type CapturedEmail, eventually, startSmtpSink } from './support/sinks';
 import {
@@ -511,6 +512,44 @@ describe('accounts', () => {
       const movedDraft = await reassign(massage.admin, { practitionerId: lmt2.id }, draft.id).expect(200);
       expect(movedDraft.body).toMatchObject({ senderId: lmt2.id, status: 'draft' });
       expect(await unowned(massage)).toEqual([sent.id]);
+    });
+  });
+
+  describe('a sign-in racing a change that ends sessions', () => {
+    /** The session a sign-in started during the change must not outlive it: the sign-in fails, or its token does. */
+    const expectNoSurvivor = async (signIn: Response) => {
+      if (signIn.status === 200) {
+        expectProblem(await t.http.get('/api/v1/me').set(bearer(signIn.body.accessToken)), 401, 'unauthenticated');
+      } else {
+        expectProblem(signIn, 401, 'unauthenticated');
+      }
+    };
+
+    it('with the old password during a password change', async () => {
+      // The sign-in checked the old password before the change committed, then started a session after its revocation.
+      for (let round = 0; round < 8; round++) {
+        const { admin } = await registerClinic(t.http);
+        const [changed, signIn] = await Promise.all([
+          t.http.post('/api/v1/me/password').set(admin.auth).send({ currentPassword: PASSWORD, newPassword: NEW_PASSWORD }),
+          login(admin.email),
+        ]);
+        expect(changed.status).toBe(204);
+        await expectNoSurvivor(signIn);
+      }
+    });
+
+    it('during a deactivation, also once the account is reactivated', async () => {
+      for (let round = 0; round < 8; round++) {
+        const clinic = await registerClinic(t.http);
+        const lmt = await addPractitioner(t.http, clinic, 'massage_therapist');
+        const [deactivated, signIn] = await Promise.all([
+          t.http.post(`/api/v1/practitioners/${lmt.id}/deactivate`).set(clinic.admin.auth).send({}),
+          login(lmt.email),
+        ]);
+        expect(deactivated.status).toBe(200);
+        await t.http.post(`/api/v1/practitioners/${lmt.id}/reactivate`).set(clinic.admin.auth).send({}).expect(200);
+        await expectNoSurvivor(signIn);
+      }
     });
   });
 

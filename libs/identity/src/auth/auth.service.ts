@@ -170,7 +170,28 @@ export class AuthService {
   async login(client: RequestClient, email: string, password: string): Promise<SignedIn> {
     const user = await this.users.accountByEmail(email);
     const valid = await this.hasher.verify(user?.passwordHash, password);
-    if (!user || !valid || user.deactivatedAt) {
+    const tokens =
+      user && valid && !user.deactivatedAt
+        ? await this.db.transaction(async (tx) => {
+            // The password was checked outside any lock (hashing is slow): still the same, and the account still active?
+            const current = await this.users.lockForSignIn(tx, user.id);
+            if (!current?.active || current.passwordHash !== user.passwordHash) return null;
+            const started = await this.startSession(tx, user, client);
+            await this.audit.record(
+              {
+                by: client,
+                action: 'auth.login',
+                resourceType: 'user',
+                resourceId: user.id,
+                actorId: user.id,
+                clinicId: user.clinicId,
+              },
+              tx,
+            );
+            return started;
+          })
+        : null;
+    if (!user || !tokens) {
       await this.audit.record({
         by: client,
         action: 'auth.login_failed',
@@ -183,21 +204,6 @@ export class AuthService {
       });
       throw unauthenticated('The email or password is not correct');
     }
-    const tokens = await this.db.transaction(async (tx) => {
-      const started = await this.startSession(tx, user, client);
-      await this.audit.record(
-        {
-          by: client,
-          action: 'auth.login',
-          resourceType: 'user',
-          resourceId: user.id,
-          actorId: user.id,
-          clinicId: user.clinicId,
-        },
-        tx,
-      );
-      return started;
-    });
     return { user: this.selfView(user), ...tokens };
   }
 

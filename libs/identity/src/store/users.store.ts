@@ -324,6 +324,20 @@ export class UsersStore {
     return row ?? null;
   }
 
+  /**
+   * The password hash and state a sign-in checked, read again under a share lock in the sign-in's
+   * transaction: a password change, reset or deactivation (which lock the row) either commits first
+   * and is seen here, or waits for the sign-in and then ends the session it started.
+   */
+  async lockForSignIn(manager: EntityManager, id: string): Promise<{ passwordHash: string | null; active: boolean } | null> {
+    const [row] = await queryRows<{ passwordHash: string | null; active: boolean }>(
+      manager,
+      sql`SELECT password_hash AS "passwordHash", deactivated_at IS NULL AS active
+            FROM users WHERE id = ${sql.param(id, 'uuid')} FOR SHARE`,
+    );
+    return row ?? null;
+  }
+
   /** Sign-in flows: the account a token already identified. */
   async account(id: string, manager: EntityManager = this.db.manager): Promise<UserRow | null> {
     const [row] = await queryRows<UserRow>(
