@@ -470,21 +470,35 @@ describe('accounts', () => {
 
       const reassign = (user: SignedInUser, body: object, id = sent.id) =>
         t.http.post(`/api/v1/referrals/${id}/reassign`).set(user.auth).send(body);
-      expectProblem(await reassign(physio.admin, { practitionerId: physioLmt.id }), 422, 'recipient_type_mismatch');
-      const inactive = await reassign(physio.admin, { practitionerId: pt.id });
+      // Like every write on a referral, it names the version read (body or If-Match): 400 without.
+      const unversioned = await reassign(physio.admin, { practitionerId: pt2.id });
+      expectProblem(unversioned, 400, 'validation_failed');
+      expect(unversioned.body.errors).toEqual([expect.objectContaining({ field: 'version' })]);
+      const v = sent.version;
+      expectProblem(await reassign(physio.admin, { practitionerId: physioLmt.id, version: v }), 422, 'recipient_type_mismatch');
+      const inactive = await reassign(physio.admin, { practitionerId: pt.id, version: v });
       expectProblem(inactive, 404, 'not_found');
       expect(inactive.body.errors).toEqual([expect.objectContaining({ field: 'practitionerId' })]);
       // A practitioner of another clinic, a referral another clinic cannot see, a practitioner (not admin): refused.
-      expectProblem(await reassign(physio.admin, { practitionerId: lmt2.id }), 404, 'not_found');
+      expectProblem(await reassign(physio.admin, { practitionerId: lmt2.id, version: v }), 404, 'not_found');
       const stranger = await registerClinic(t.http);
-      expectProblem(await reassign(stranger.admin, { practitionerId: pt2.id }), 404, 'not_found');
-      expectProblem(await reassign(pt2, { practitionerId: pt2.id }), 404, 'not_found');
+      expectProblem(await reassign(stranger.admin, { practitionerId: pt2.id, version: v }), 404, 'not_found');
+      expectProblem(await reassign(pt2, { practitionerId: pt2.id, version: v }), 404, 'not_found');
       // A party who is not an admin of the clinic: 403.
-      expectProblem(await reassign(lmt, { practitionerId: lmt2.id }), 403, 'forbidden');
+      expectProblem(await reassign(lmt, { practitionerId: lmt2.id, version: v }), 403, 'forbidden');
       expectProblem(await reassign(physio.admin, { practitionerId: pt2.id, version: sent.version + 5 }), 409, 'stale_version');
-      expectProblem(await reassign(physio.admin, { practitionerId: pt2.id }, closed.id), 409, 'invalid_transition');
+      expectProblem(
+        await reassign(physio.admin, { practitionerId: pt2.id, version: closed.version }, closed.id),
+        409,
+        'invalid_transition',
+      );
 
-      const moved = await reassign(physio.admin, { practitionerId: pt2.id, version: sent.version }).expect(200);
+      const moved = await t.http
+        .post(`/api/v1/referrals/${sent.id}/reassign`)
+        .set(physio.admin.auth)
+        .set('If-Match', `"${v}"`)
+        .send({ practitionerId: pt2.id })
+        .expect(200);
       expect(moved.body).toMatchObject({ id: sent.id, recipientId: pt2.id, status: sent.status, version: sent.version + 1 });
       const events = (await t.http.get(`/api/v1/referrals/${sent.id}/events`).set(lmt.auth).expect(200)).body.items;
       expect(events.filter((e: { type: string }) => e.type === 'reassigned')).toEqual([
@@ -509,7 +523,10 @@ describe('accounts', () => {
       // The sender side: the massage clinic's admin moves the deactivated LMT's referrals, drafts included.
       await t.http.post(`/api/v1/practitioners/${lmt.id}/deactivate`).set(massage.admin.auth).expect(200);
       expect((await unowned(massage)).sort()).toEqual([sent.id, draft.id].sort());
-      const movedDraft = await reassign(massage.admin, { practitionerId: lmt2.id }, draft.id).expect(200);
+      const draftNow = (await t.http.get(`/api/v1/referrals/${draft.id}`).set(massage.admin.auth).expect(200)).body;
+      const movedDraft = await reassign(massage.admin, { practitionerId: lmt2.id, version: draftNow.version }, draft.id).expect(
+        200,
+      );
       expect(movedDraft.body).toMatchObject({ senderId: lmt2.id, status: 'draft' });
       expect(await unowned(massage)).toEqual([sent.id]);
     });

@@ -47,6 +47,7 @@ import {
 import { inputColumns, type ReferralInputColumns } from './store/columns';
 import { type BaseRow, type CreateFacts, type ReferralBox, ReferralStore } from './store/referral-store';
 import { eventView, type InviteLink, inviteLinkWorks, referralView } from './store/referral-view';
+import { expectedVersion, staleVersion } from './versions';
 
 export type { BaseRow, ReferralBox };
 
@@ -103,7 +104,9 @@ export interface OutcomeInput {
 
 export interface ReassignInput {
   practitionerId: string;
+  /** The version read: one of these two (see expectedVersion). */
   version?: number;
+  ifMatch?: number;
 }
 
 export interface ReferralQuery {
@@ -369,15 +372,7 @@ export class ReferralsService {
   ): Promise<ReferralView> {
     const base = await this.visibleBase(principal, id, this.store.manager, `referral.${action}`);
     const parties = partiesOf(principal, base);
-    const expected = input.version ?? ifMatch;
-    if (input.version !== undefined && ifMatch !== undefined && input.version !== ifMatch) {
-      throw AppError.validation([{ field: 'version', message: 'differs from the If-Match header: send one version' }]);
-    }
-    if (expected === undefined) {
-      throw AppError.validation([
-        { field: 'version', message: 'send the version you read, as body field "version" or header If-Match' },
-      ]);
-    }
+    const expected = expectedVersion(input.version, ifMatch);
     if (expected !== base.version) throw staleVersion(base);
     const check = checkTransition(base.status, action, parties);
     if (!check.ok && check.reason === 'invalid_transition') {
@@ -457,7 +452,7 @@ export class ReferralsService {
   async reassign(principal: Principal, id: string, input: ReassignInput): Promise<ReferralView> {
     const base = await this.visibleBase(principal, id, this.store.manager, 'referral.reassign');
     if (!isClinicAdmin(principal)) throw new AppError('forbidden', 'Only an admin of the clinic may reassign a referral');
-    if (input.version !== undefined && input.version !== base.version) throw staleVersion(base);
+    if (expectedVersion(input.version, input.ifMatch) !== base.version) throw staleVersion(base);
     const parties = partiesOf(principal, base).filter((party) =>
       party === 'sender' ? base.senderClinicId === principal.clinicId : base.recipientClinicId === principal.clinicId,
     );
@@ -759,13 +754,6 @@ export function assertRedirectable(principal: Principal, facts: CreateFacts): vo
       },
     );
   }
-}
-
-function staleVersion(current: BaseRow): AppError {
-  return new AppError('stale_version', `The referral is at version ${current.version}; read it again and retry`, {
-    currentVersion: current.version,
-    currentStatus: current.status,
-  });
 }
 
 const FIELDS: ActionField[] = ['note', 'reason', 'appointmentAt', 'outcome', 'progress'];

@@ -484,7 +484,7 @@ export class ReassignReferralDto {
   @IsUUID()
   practitionerId: string;
 
-  /** The version you read (optional; or send it as `If-Match`). */
+  /** The version you read (or send it as `If-Match`; one of the two is required). */
   @IsOptional()
   @IsInt()
   @Min(1)

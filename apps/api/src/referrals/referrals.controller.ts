@@ -305,8 +305,14 @@ export class ReferralsController {
     @Headers('if-match') ifMatch: string | undefined,
     @Res({ passthrough: true }) reply: FastifyReply,
   ): Promise<ReferralResponseDto> {
-    const version = body.version ?? parseIfMatch(ifMatch);
-    return withEtag(reply, await this.referrals.reassign(principal, id, { practitionerId: body.practitionerId, version }));
+    return withEtag(
+      reply,
+      await this.referrals.reassign(principal, id, {
+        practitionerId: body.practitionerId,
+        version: body.version,
+        ifMatch: parseIfMatch(ifMatch),
+      }),
+    );
   }
 
   /**

@@ -11,6 +11,7 @@ import { allowedActions } from '../state-machine/referral-state-machine';
 import { EDIT_KEYS, type ReferralDraftEdit, type ReferralInputColumns } from '../store/columns';
 import { type DraftFacts, ReferralStore } from '../store/referral-store';
 import { referralView } from '../store/referral-view';
+import { expectedVersion, staleVersion } from '../versions';
 
 /**
  * An edit of a draft: any field a create takes (but the sender and `replacesId`, fixed when the draft
@@ -59,12 +60,7 @@ export class DraftsService {
    * create-time rules on the edited draft (400/404/422).
    */
   async update(principal: Principal, id: string, input: UpdateDraftInput, ifMatch?: number): Promise<ReferralView> {
-    const expected = input.version ?? ifMatch;
-    if (expected === undefined) {
-      throw AppError.validation([
-        { field: 'version', message: 'send the version you read, as body field "version" or header If-Match' },
-      ]);
-    }
+    const expected = expectedVersion(input.version, ifMatch);
     if (input.recipientId !== undefined && input.recipientInvite !== undefined) {
       const message = 'give at most one of recipientId and recipientInvite';
       throw AppError.validation([
@@ -204,11 +200,4 @@ export class DraftsService {
       'recipientId',
     );
   }
-}
-
-function staleVersion(current: DraftFacts): AppError {
-  return new AppError('stale_version', `The referral is at version ${current.version}; read it again and retry`, {
-    currentVersion: current.version,
-    currentStatus: current.status,
-  });
 }
