@@ -337,6 +337,18 @@ describe('admin API', () => {
       expectProblem(await metrics(clinicA.admin, { to: 'yesterday' }), 400, 'validation_failed');
       expectProblem(await metrics(clinicA.admin, { clinicId: clinicB.clinicId }), 400, 'validation_failed');
     });
+
+    it.each([
+      ['/api/v1/admin/metrics', { from: '1000-01-01' }, 'from'],
+      ['/api/v1/admin/metrics', { to: '9999-12-31' }, 'to'],
+      ['/api/v1/admin/audit-events', { from: '1000-01-01' }, 'from'],
+      ['/api/v1/admin/referrals/export.csv', { to: '9999-12-31' }, 'to'],
+      ['/api/v1/admin/metrics', { from: '0001-01-01T00:00:00Z' }, 'from'],
+    ])('%s answers 400 for a date outside the years taken (%j), naming it', async (path, query, field) => {
+      const res = await t.http.get(path).query(query).set(clinicA.admin.auth);
+      expectProblem(res, 400, 'validation_failed');
+      expect(res.body.errors.map((e: { field: string }) => e.field)).toEqual([field]);
+    });
   });
 
   describe('access', () => {

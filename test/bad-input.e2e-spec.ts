@@ -18,8 +18,10 @@ interface BadCase {
   /** A JSON body (serialised by supertest). */
   body?: unknown;
   /** Raw bytes sent as they are, with `contentType` (default application/json). */
-  raw?: string;
+  raw?: string | Buffer;
   contentType?: string;
+  /** Extra request headers. */
+  headers?: Record<string, string>;
   status: number;
   code: string;
   /** Fields the problem's `errors[]` must name. */
@@ -88,6 +90,27 @@ function commonCases(endpoint: Endpoint, valid: Record<string, unknown>): BadCas
       fields: ['body'],
     },
     { name: 'text/plain', raw: JSON.stringify(valid), contentType: 'text/plain', status: 415, code: 'unsupported_media_type' },
+    {
+      // Decoded with U+FFFD in place of each bad byte, it was stored as something never sent.
+      name: 'bytes that are not UTF-8',
+      raw: Buffer.concat([
+        Buffer.from(`{"${endpoint.bigField.split('.')[0]}":"`),
+        Buffer.from([0xff, 0xfe]),
+        Buffer.from('",'),
+        Buffer.from(jsonWithout(valid)),
+      ]),
+      status: 400,
+      code: 'validation_failed',
+      fields: ['body'],
+    },
+    {
+      // Nothing is decompressed: the plain body was taken as if the header were not there.
+      name: 'a body declared gzip-encoded',
+      raw: JSON.stringify(valid),
+      headers: { 'Content-Encoding': 'gzip' },
+      status: 415,
+      code: 'unsupported_media_type',
+    },
     {
       // It was read as UTF-8 regardless, and stored.
       name: 'JSON declared in latin1',
@@ -199,11 +222,15 @@ describe('bad input', () => {
         { name: 'an email with spaces', ...bad(v, 'admin.email', 'some one@example.test') },
         { name: 'an email as a number', ...bad(v, 'admin.email', 12345) },
         { name: 'a short password', ...bad(v, 'admin.password', 'short') },
+        { name: 'a password of ten spaces', ...bad(v, 'admin.password', ' '.repeat(10)) },
+        { name: 'a password of ideographic spaces', ...bad(v, 'admin.password', '\u3000'.repeat(10)) },
         { name: 'a password as a number', ...bad(v, 'admin.password', 12345678901234) },
         { name: 'a clinic name as a number', ...bad(v, 'clinic.name', 42) },
         { name: 'an empty clinic name', ...bad(v, 'clinic.name', '') },
         { name: 'a clinic name of spaces', ...bad(v, 'clinic.name', '   ') },
         { name: 'an admin name of white space', ...bad(v, 'admin.fullName', ' \t ') },
+        { name: 'a clinic name of a zero-width space', ...bad(v, 'clinic.name', '\u200b') },
+        { name: 'a city of format characters only', ...bad(v, 'clinic.address.city', '\u200b\ufeff\u200e') },
         { name: 'no address', ...bad(v, 'clinic.address', REMOVE) },
         { name: 'an address as an array', ...bad(v, 'clinic.address', ['100 Congress Ave']) },
         { name: 'a three-letter country', ...bad(v, 'clinic.address.country', 'USA') },
@@ -255,6 +282,7 @@ describe('bad input', () => {
         { name: 'no token', ...bad(v, 'token', REMOVE) },
         { name: 'a token as a number', ...bad(v, 'token', 7) },
         { name: 'a short password', ...bad(v, 'password', 'short') },
+        { name: 'a password of white space', ...bad(v, 'password', ' \t'.repeat(6)) },
         { name: 'a 129-character password', ...bad(v, 'password', 'p'.repeat(129)) },
       ],
     },
@@ -346,8 +374,15 @@ describe('bad input', () => {
       const before = await snapshot();
       const failures: string[] = [];
       for (const c of all) {
-        let req = t.http[endpoint.method](endpoint.path()).set(endpoint.headers?.() ?? {});
-        if (c.raw !== undefined) req = req.set('Content-Type', c.contentType ?? 'application/json').send(c.raw);
+        let req = t.http[endpoint.method](endpoint.path())
+          .set(endpoint.headers?.() ?? {})
+          .set(c.headers ?? {});
+        // Bytes as they are: superagent would serialise a Buffer to JSON for a JSON content type.
+        if (c.raw !== undefined)
+          req = req
+            .set('Content-Type', c.contentType ?? 'application/json')
+            .serialize((raw: string | Buffer) => raw as string)
+            .send(c.raw);
         else req = req.send(c.body as object);
         const res = await req;
         const got = {

@@ -45,19 +45,36 @@ describe('HTTP conventions', () => {
       ['put', '/api/v1/practitioners'],
       ['delete', '/api/v1/auth/login'],
       ['get', '/api/v1/auth/login'],
-    ] as const)('a wrong method (%s %s) is a 404 or 405 problem', async (method, path) => {
+    ] as const)('a wrong method (%s %s) is a 404 problem, like any route that does not exist', async (method, path) => {
       const { admin } = await registerClinic(t.http);
-      const res = await t.http[method](path).set(admin.auth);
-      expect([404, 405]).toContain(res.status);
-      expectProblem(res, res.status, res.status === 404 ? 'not_found' : 'method_not_allowed');
+      expectProblem(await t.http[method](path).set(admin.auth), 404, 'not_found');
     });
 
-    it('a malformed percent-encoding in the path is a 4xx problem, not a 500', async () => {
+    it('a malformed percent-encoding in the path is a 400 problem naming the path, not a 500', async () => {
       const { admin } = await registerClinic(t.http);
       const res = await t.http.get('/api/v1/practitioners/%E0%A4%A').set(admin.auth);
-      expect(res.status).toBeGreaterThanOrEqual(400);
-      expect(res.status).toBeLessThan(500);
-      expect(res.headers['content-type']).toMatch(/^application\/problem\+json/);
+      expectProblem(res, 400, 'validation_failed');
+      expect(res.body.errors).toEqual([expect.objectContaining({ field: 'path' })]);
+    });
+
+    it('a long id in the path is "not a UUID" (400), and one longer than any id is 404, the path not echoed', async () => {
+      const { admin } = await registerClinic(t.http);
+      for (const res of [
+        await t.http.get(`/api/v1/patients/${'a'.repeat(300)}`).set(admin.auth),
+        await t.http
+          .post(`/api/v1/referrals/${'a'.repeat(300)}/send`)
+          .set(admin.auth)
+          .send({ version: 1 }),
+      ]) {
+        expectProblem(res, 400, 'validation_failed');
+        expect(res.body.errors).toEqual([expect.objectContaining({ field: 'id' })]);
+      }
+      const tooLong = await t.http
+        .post(`/api/v1/referrals/${'JaneDoe'.repeat(100)}/send`)
+        .set(admin.auth)
+        .send({ version: 1 });
+      expectProblem(tooLong, 404, 'not_found');
+      expect(tooLong.body.detail).not.toContain('JaneDoe');
     });
   });
 

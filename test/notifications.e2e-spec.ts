@@ -166,6 +166,13 @@ describe('notifications', () => {
     expect(back.body).toEqual({ inApp: true, email: true, emailAvailable: true });
     const off = await t.http.put('/api/v1/me/notification-preferences').set(lmt.auth).send({ email: true, inApp: false });
     expect([off.status, off.body.errors?.[0]?.field]).toEqual([400, 'inApp']);
+    // emailAvailable is the deployment's: another value is refused, not silently kept as it was.
+    const claimed = await t.http
+      .put('/api/v1/me/notification-preferences')
+      .set(lmt.auth)
+      .send({ email: false, emailAvailable: false });
+    expect([claimed.status, claimed.body.errors?.[0]?.field]).toEqual([400, 'emailAvailable']);
+    expect((await t.http.get('/api/v1/me/notification-preferences').set(lmt.auth).expect(200)).body.email).toBe(true);
   });
 
   it('tells the sender a rescheduled appointment moved (not removed)', async () => {

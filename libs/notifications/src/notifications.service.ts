@@ -108,13 +108,27 @@ export class NotificationsService {
     return {
       inApp: true,
       email: email ?? true,
-      emailAvailable: Boolean(this.config.notifications.smtpUrl) || this.config.notifications.trialMailbox,
+      emailAvailable: this.emailAvailable(),
     };
   }
 
-  async setPreferences(principal: Principal, input: { email: boolean }): Promise<PreferencesView> {
+  /**
+   * `emailAvailable` is the deployment's, not the user's: it may be sent back as GET answered it,
+   * and anything else is refused rather than silently kept as it was.
+   */
+  async setPreferences(principal: Principal, input: { email: boolean; emailAvailable?: boolean }): Promise<PreferencesView> {
+    const available = this.emailAvailable();
+    if (input.emailAvailable !== undefined && input.emailAvailable !== available) {
+      throw AppError.validation([
+        { field: 'emailAvailable', message: `is read only: this deployment ${available ? 'sends' : 'does not send'} email` },
+      ]);
+    }
     await this.store.setEmailEnabled(ClinicScope.of(principal), input.email, this.clock.now());
     return this.preferences(principal);
+  }
+
+  private emailAvailable(): boolean {
+    return Boolean(this.config.notifications.smtpUrl) || this.config.notifications.trialMailbox;
   }
 
   async createWebhook(principal: Principal, input: { url: string; eventTypes: string[] }): Promise<WebhookView> {

@@ -1,6 +1,17 @@
+import { applyDecorators } from '@nestjs/common';
 import { Type } from 'class-transformer';
-import { OmitType } from '@nestjs/swagger';
-import { IsEmail, IsNotEmpty, IsObject, IsOptional, IsString, MaxLength, MinLength, ValidateNested } from 'class-validator';
+import { ApiProperty, OmitType } from '@nestjs/swagger';
+import {
+  IsEmail,
+  IsNotEmpty,
+  IsObject,
+  IsOptional,
+  IsString,
+  Matches,
+  MaxLength,
+  MinLength,
+  ValidateNested,
+} from 'class-validator';
 import { ClinicDto, ClinicResponseDto } from '../clinics/clinic.dto';
 import { IsNotBlank, IsOptionalNotNull } from '../http/validators';
 import { UserResponseDto } from '../me/user.dto';
@@ -8,6 +19,17 @@ import { CreatePractitionerDto } from '../practitioners/practitioner.dto';
 
 export const PASSWORD_MIN = 10;
 export const PASSWORD_MAX = 128;
+
+/** A password being chosen: 10 to 128 characters, not all of them white space (ten spaces guard nothing). */
+export const IsNewPassword = (): PropertyDecorator =>
+  applyDecorators(
+    // The swagger plugin reads decorators written on the property only: the limits are stated for it.
+    ApiProperty({ type: String, minLength: PASSWORD_MIN, maxLength: PASSWORD_MAX }),
+    IsString(),
+    MinLength(PASSWORD_MIN),
+    MaxLength(PASSWORD_MAX),
+    Matches(/\S/, { message: '$property must not be only white space' }),
+  );
 
 /** The practice of a person who registers a clinic and works in it too (a solo practitioner). */
 export class SoloPractitionerDto extends OmitType(CreatePractitionerDto, ['email', 'fullName'] as const) {}
@@ -17,9 +39,7 @@ export class AdminDto {
   @MaxLength(254)
   email: string;
 
-  @IsString()
-  @MinLength(PASSWORD_MIN)
-  @MaxLength(PASSWORD_MAX)
+  @IsNewPassword()
   password: string;
 
   @IsString()
@@ -85,9 +105,7 @@ export class AcceptInvitationDto {
   @MaxLength(200)
   token: string;
 
-  @IsString()
-  @MinLength(PASSWORD_MIN)
-  @MaxLength(PASSWORD_MAX)
+  @IsNewPassword()
   password: string;
 }
 
@@ -117,8 +135,6 @@ export class PasswordResetConfirmDto {
   @MaxLength(200)
   token: string;
 
-  @IsString()
-  @MinLength(PASSWORD_MIN)
-  @MaxLength(PASSWORD_MAX)
+  @IsNewPassword()
   password: string;
 }

@@ -25,6 +25,9 @@ export const API_PREFIX = 'api/v1';
 /** JSON bodies above this are refused with 413 (attachments use multipart with their own limit). */
 export const JSON_BODY_LIMIT_BYTES = 1024 * 1024;
 const REQUEST_ID = /^[A-Za-z0-9._-]{8,128}$/;
+const IDENTITY = /^\s*identity\s*$/i;
+/** Longer than any id or token the API takes in a path (UUIDs, 64-character unsubscribe tokens). */
+const MAX_PARAM_LENGTH = 500;
 /** The one route whose body is multipart (../referrals/referrals.controller.ts, uploadedFile). */
 const ATTACHMENT_UPLOAD_ROUTE = `/${API_PREFIX}/referrals/:id/attachments`;
 
@@ -60,6 +63,8 @@ export async function createApiApp(config: AppConfig, logger: Logger): Promise<N
     onProtoPoisoning: 'error',
     onConstructorPoisoning: 'error',
     return503OnClosing: true,
+    // Past Fastify's 100 characters, a long id or token answered 414 or a bare 404 instead of "not a UUID".
+    routerOptions: { maxParamLength: MAX_PARAM_LENGTH },
     rewriteUrl: healthUnderApiPrefix,
     logController: new AccessLog(logger),
     // So are the requests Node itself refuses (headers too large, a malformed request line).
@@ -85,6 +90,12 @@ export async function createApiApp(config: AppConfig, logger: Logger): Promise<N
   addSecurityHeaders(fastify, config.publicUrl.startsWith('https:'), `/${API_PREFIX}/`);
   fastify.addHook('onRequest', (request, reply, done) => {
     void reply.header('x-request-id', request.id);
+    // No body is decoded (gzip or otherwise): one sent encoded would be read as if it were plain (RFC 9110 §8.4.1).
+    const encoding = request.headers['content-encoding'];
+    if (encoding !== undefined && !IDENTITY.test(encoding)) {
+      sendProblem(request, reply, new AppError('unsupported_media_type', 'Send the body without a Content-Encoding'));
+      return;
+    }
     done();
   });
   // The multipart parser reads the one upload route's body itself; any other route sent multipart

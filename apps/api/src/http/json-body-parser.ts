@@ -1,3 +1,4 @@
+import { isUtf8 } from 'node:buffer';
 import { AppError } from '@referloop/common';
 import type { FastifyInstance } from 'fastify';
 
@@ -52,14 +53,18 @@ function isWellFormedJson(text: string): boolean {
 export function addJsonBodyParser(fastify: FastifyInstance, bodyLimit: number): void {
   const parse = fastify.getDefaultJsonParser('error', 'error');
   fastify.removeContentTypeParser('application/json');
-  fastify.addContentTypeParser('application/json', { parseAs: 'string', bodyLimit }, (request, body, done) => {
+  fastify.addContentTypeParser('application/json', { parseAs: 'buffer', bodyLimit }, (request, body, done) => {
     // Read as UTF-8 whatever it says: a body declared in another charset would be read wrong.
     const charset = foreignCharset(request.headers['content-type']);
     if (charset !== undefined) {
       return done(new AppError('unsupported_media_type', `Send JSON as UTF-8, not ${charset.slice(0, 40)}`), undefined);
     }
-    // parseAs 'string': the body is text.
-    const text = body as string;
+    // parseAs 'buffer': decoding bytes that are not UTF-8 would store U+FFFD in their place, not what was sent.
+    const bytes = body as Buffer;
+    if (!isUtf8(bytes)) {
+      return done(AppError.validation([{ field: 'body', message: 'is not valid UTF-8' }]), undefined);
+    }
+    const text = bytes.toString('utf8');
     if (exceedsJsonDepth(text, MAX_JSON_DEPTH)) {
       return done(AppError.validation([{ field: 'body', message: `nests more than ${MAX_JSON_DEPTH} levels deep` }]), undefined);
     }

@@ -142,11 +142,21 @@ describe('toProblem', () => {
       });
     });
 
+    it("the router's errors do not echo the path (it may hold a token or a name)", () => {
+      const badUrl = toProblem(fastifyError('FST_ERR_BAD_URL', 400, "'/reset/%E0%A4%A' is not a valid url component"));
+      expect(badUrl).toMatchObject({ status: 400, code: 'validation_failed', errors: [{ field: 'path' }] });
+      const tooLong = toProblem(
+        fastifyError('FST_ERR_MAX_PARAM_LENGTH', 414, "'/patients/Jane Doe…' is exceeding the max param length"),
+      );
+      expect(tooLong).toMatchObject({ status: 404, code: 'not_found' });
+      expect(JSON.stringify([badUrl, tooLong])).not.toMatch(/reset|Jane/);
+    });
+
     it('another 4xx keeps its status and message', () => {
-      expect(toProblem(fastifyError('FST_ERR_BAD_URL', 400, "'/%E0%A4%A' is not a valid url component"))).toMatchObject({
+      expect(toProblem(fastifyError('FST_ERR_OTHER', 400, 'some other refusal'))).toMatchObject({
         status: 400,
         code: 'validation_failed',
-        detail: "'/%E0%A4%A' is not a valid url component",
+        detail: 'some other refusal',
       });
       expect(toProblem(fastifyError('FST_ERR_NOT_FOUND', 404, 'Route not found'))).toMatchObject({
         status: 404,

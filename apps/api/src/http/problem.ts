@@ -22,7 +22,6 @@ const CODE_BY_STATUS: Record<number, ErrorCode> = {
   401: 'unauthenticated',
   403: 'forbidden',
   404: 'not_found',
-  405: 'method_not_allowed',
   413: 'payload_too_large',
   415: 'unsupported_media_type',
   429: 'rate_limited',
@@ -45,6 +44,9 @@ const FASTIFY_CODES: Record<string, { code: ErrorCode; detail: string; field?: s
   FST_PARTS_LIMIT: { code: 'validation_failed', detail: 'Send one file per request, field "file"', field: 'file' },
   FST_FIELDS_LIMIT: { code: 'validation_failed', detail: 'Send only the file, field "file"', field: 'file' },
   FST_INVALID_MULTIPART_CONTENT_TYPE: { code: 'unsupported_media_type', detail: 'Send the file as multipart/form-data' },
+  // The router's: neither echoes the path, which may hold a token or a name.
+  FST_ERR_BAD_URL: { code: 'validation_failed', detail: 'The URL is not valid (a malformed %-escape)', field: 'path' },
+  FST_ERR_MAX_PARAM_LENGTH: { code: 'not_found', detail: 'No such resource: a part of the path is longer than any id' },
 };
 
 /** One of Fastify's (or its plugins') own errors, by its `FST_` code. */

@@ -7,8 +7,11 @@ import { Matches, ValidateBy, ValidateIf, ValidatorConstraint, type ValidatorCon
  */
 export const IsOptionalNotNull = (): PropertyDecorator => ValidateIf((_object, value) => value !== undefined);
 
-/** Text someone has to write: "   " is as empty as "" (and answered with the same message). */
-export const IsNotBlank = (): PropertyDecorator => Matches(/\S/, { message: '$property should not be empty' });
+/**
+ * Text someone has to write: "   " is as empty as "" (and answered with the same message), and so
+ * is text of only invisible format characters (a zero-width space, a BOM, direction marks).
+ */
+export const IsNotBlank = (): PropertyDecorator => Matches(/[^\s\p{Cf}]/u, { message: '$property should not be empty' });
 
 @ValidatorConstraint({ name: 'isTimezone' })
 export class IsTimezone implements ValidatorConstraintInterface {
@@ -35,18 +38,25 @@ export const HasAtMostDecimals = (places: number): PropertyDecorator =>
     },
   });
 
-/** Calendar date `YYYY-MM-DD` that exists (rejects 2025-02-30). */
+/**
+ * The dates the API takes at all: before or after them a date is a typo (0001-01-01, 9999-12-31),
+ * not a licence, a deadline or a report window, and the far ends do not survive time-zone
+ * arithmetic (a day after 9999-12-31 has no four-digit year). Fields with a tighter rule add it.
+ */
+export const DATE_RANGE = { earliest: '1900-01-01', latest: '2199-12-31' } as const;
+
+const inDateRange = (day: string): boolean => day >= DATE_RANGE.earliest && day <= DATE_RANGE.latest;
+
+/** Calendar date `YYYY-MM-DD` that exists (rejects 2025-02-30), within {@link DATE_RANGE}. */
 @ValidatorConstraint({ name: 'isCalendarDate' })
 export class IsCalendarDate implements ValidatorConstraintInterface {
   validate(value: unknown): boolean {
-    if (typeof value !== 'string' || !/^\d{4}-\d{2}-\d{2}$/.test(value)) return false;
-    // Year 0000 is a date to JavaScript, but PostgreSQL has no year zero (it would answer an error).
-    if (value.startsWith('0000')) return false;
+    if (typeof value !== 'string' || !/^\d{4}-\d{2}-\d{2}$/.test(value) || !inDateRange(value)) return false;
     const date = new Date(`${value}T00:00:00Z`);
     return !Number.isNaN(date.getTime()) && date.toISOString().slice(0, 10) === value;
   }
   defaultMessage(): string {
-    return 'must be a date in the form YYYY-MM-DD';
+    return `must be a date in the form YYYY-MM-DD, from ${DATE_RANGE.earliest} to ${DATE_RANGE.latest}`;
   }
 }
 
@@ -67,7 +77,7 @@ export class IsZonedDateTime implements ValidatorConstraintInterface {
     );
   }
   defaultMessage(): string {
-    return 'must be an ISO 8601 date-time with a time zone, e.g. 2026-03-01T15:30:00Z';
+    return `must be an ISO 8601 date-time with a time zone, e.g. 2026-03-01T15:30:00Z, from ${DATE_RANGE.earliest} to ${DATE_RANGE.latest}`;
   }
 }
 
@@ -78,24 +88,17 @@ export class IsDateOrZonedDateTime implements ValidatorConstraintInterface {
     return new IsCalendarDate().validate(value) || new IsZonedDateTime().validate(value);
   }
   defaultMessage(): string {
-    return 'must be a date (YYYY-MM-DD) or an ISO 8601 date-time with a time zone, e.g. 2026-03-01T15:30:00Z';
+    return `must be a date (YYYY-MM-DD) or an ISO 8601 date-time with a time zone, e.g. 2026-03-01T15:30:00Z, from ${DATE_RANGE.earliest} to ${DATE_RANGE.latest}`;
   }
 }
 
-/** The earliest date of birth or onset taken: anything before is a typo (0001-01-01), not a person. */
-const EARLIEST_PAST_DATE = '1900-01-01';
-
-/** A calendar date from 1900 on, not after today (UTC): a date of birth, an onset. */
+/** A calendar date not after today (UTC): a date of birth, an onset. */
 @ValidatorConstraint({ name: 'isPastCalendarDate' })
 export class IsPastCalendarDate implements ValidatorConstraintInterface {
   validate(value: unknown): boolean {
-    return (
-      new IsCalendarDate().validate(value) &&
-      (value as string) >= EARLIEST_PAST_DATE &&
-      (value as string) <= new Date().toISOString().slice(0, 10)
-    );
+    return new IsCalendarDate().validate(value) && (value as string) <= new Date().toISOString().slice(0, 10);
   }
   defaultMessage(): string {
-    return `must be a date in the form YYYY-MM-DD, from ${EARLIEST_PAST_DATE} on and not in the future`;
+    return `must be a date in the form YYYY-MM-DD, from ${DATE_RANGE.earliest} on and not in the future`;
   }
 }

@@ -1,5 +1,5 @@
-import { IsNotEmpty, IsString, MaxLength, MinLength } from 'class-validator';
-import { PASSWORD_MAX, PASSWORD_MIN } from '../auth/auth.dto';
+import { IsNotEmpty, IsString, MaxLength } from 'class-validator';
+import { IsNewPassword, PASSWORD_MAX } from '../auth/auth.dto';
 
 export class ChangePasswordDto {
   @IsString()
@@ -7,9 +7,7 @@ export class ChangePasswordDto {
   @MaxLength(PASSWORD_MAX)
   currentPassword: string;
 
-  @IsString()
-  @MinLength(PASSWORD_MIN)
-  @MaxLength(PASSWORD_MAX)
+  @IsNewPassword()
   newPassword: string;
 }
 

@@ -58,7 +58,7 @@ export class UpdatePreferencesDto {
   @Equals(true, { message: 'must be true: in-app notifications cannot be turned off' })
   inApp?: true;
 
-  /** Read only: whether this deployment sends email at all. */
+  /** Read only: whether this deployment sends email at all; when sent, it must be what GET answered (else 400). */
   @IsOptional()
   @IsBoolean()
   emailAvailable?: boolean;

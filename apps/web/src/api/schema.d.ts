@@ -1435,9 +1435,9 @@ export interface components {
       bio?: string | null;
     };
     AdminDto: {
+      password: string;
       /** Format: email */
       email: string;
-      password: string;
       fullName: string;
       /** @description Also registers the person as a practitioner (admin and practitioner in one account). */
       practitioner?: components['schemas']['SoloPractitionerDto'];
@@ -1543,21 +1543,21 @@ export interface components {
       refreshToken?: string;
     };
     AcceptInvitationDto: {
-      token: string;
       password: string;
+      token: string;
     };
     PasswordResetDto: {
       /** Format: email */
       email: string;
     };
     PasswordResetConfirmDto: {
+      password: string;
       /** @description The token from the reset link (`/reset-password#token=…`). */
       token: string;
-      password: string;
     };
     ChangePasswordDto: {
-      currentPassword: string;
       newPassword: string;
+      currentPassword: string;
     };
     SessionDto: {
       id: string;
@@ -2215,7 +2215,7 @@ export interface components {
        * @description The active practitioner of your clinic, of the role your side needs, who takes it over.
        */
       practitionerId: string;
-      /** @description The version you read (optional; or send it as `If-Match`). */
+      /** @description The version you read (or send it as `If-Match`; one of the two is required). */
       version?: number;
     };
     FollowUpDto: {
@@ -2298,7 +2298,7 @@ export interface components {
     UpdatePreferencesDto: {
       email: boolean;
       inApp?: boolean;
-      /** @description Read only: whether this deployment sends email at all. */
+      /** @description Read only: whether this deployment sends email at all; when sent, it must be what GET answered (else 400). */
       emailAvailable?: boolean;
     };
     CreateWebhookDto: {
@@ -2530,7 +2530,6 @@ export interface components {
         | 'unauthenticated'
         | 'forbidden'
         | 'not_found'
-        | 'method_not_allowed'
         | 'invalid_transition'
         | 'stale_version'
         | 'idempotency_in_progress'
