@@ -166,6 +166,22 @@ describe('whoIsTold: what the recipient side may know', () => {
     expect(recipientKnows(SENT, on('note_added', { fromStatus: 'in_care', toStatus: 'in_care' }))).toBe(true);
   });
 
+  it('a referral sent to an invite is news to its recipient and patient once, when they join, however late "sent" is fanned out', () => {
+    // The invitee joined before the worker got to "sent": the referral names them by then.
+    const joinedMeanwhile = { ...SENT, recipientInviteId: 'invite-1' };
+    const sent = whoIsTold(
+      on('sent', { fromStatus: 'draft', toStatus: 'sent', actorId: 'sender', sentTo: 'invite' }),
+      joinedMeanwhile,
+    );
+    expect(sent).toEqual({ users: [], webhookClinics: ['sender-clinic'], patient: false, invitee: false });
+    const joined = whoIsTold(
+      on('recipient_joined', { fromStatus: 'sent', toStatus: 'sent', actorId: 'recipient' }),
+      joinedMeanwhile,
+    );
+    expect(joined.users.map((u) => u.audience).sort()).toEqual(['recipient', 'sender']);
+    expect(joined.patient).toBe(true);
+  });
+
   it('actorSide places the actor, an admin acting for their clinic included, or the system', () => {
     const side = (actorId: string | null, actorClinicId?: string) =>
       actorSide(SENT, on('note_added', { actorId }), actorClinicId);

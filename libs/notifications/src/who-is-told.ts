@@ -33,6 +33,8 @@ export interface EventFacts {
   /** `reassigned`: the side that changed hands and its new practitioner. */
   side?: 'sender' | 'recipient';
   toPractitionerId?: string;
+  /** `sent`: to someone invited who had not joined then. */
+  sentTo?: 'invite';
 }
 
 /** Who acted, when it is neither the sender nor the recipient (an admin acting for their clinic): their clinic. */
@@ -70,7 +72,9 @@ const eventName = (type: string) => (type.startsWith('referral.') ? type.slice('
  * nobody on that side before someone joins through an invite.
  */
 export function recipientKnows(referral: ReferralFacts, event: EventFacts): boolean {
-  if (referral.recipientId === null) return false;
+  // Sent to someone invited: their side (and the patient) hear of it from `recipient_joined`, also
+  // when this event is fanned out only after they joined (then both told them: two emails each).
+  if (referral.recipientId === null || event.sentTo === 'invite') return false;
   const { fromStatus, toStatus } = event;
   return referral.sent && ((fromStatus != null && fromStatus !== 'draft') || toStatus === 'sent');
 }

@@ -411,6 +411,8 @@ export class ReferralsService {
         reason: input.reason ?? null,
         note: input.note ?? null,
         data: eventData(action, input, base),
+        // The recipient's side learns of a referral sent to an invite when they join (recipient_joined).
+        outboxData: action === 'send' && base.recipientId === null ? { sentTo: 'invite' } : undefined,
       },
       { by: principal, action: `referral.${action}`, resourceType: 'referral' },
     );

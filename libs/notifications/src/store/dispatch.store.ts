@@ -18,6 +18,8 @@ export interface EventRow {
     /** `reassigned`: the side that changed hands and its new practitioner. */
     side?: 'sender' | 'recipient';
     toPractitionerId?: string;
+    /** `sent`: to someone invited who had not joined (see recipientKnows). */
+    sentTo?: 'invite';
   };
   sender_id: string | null;
   recipient_id: string | null;

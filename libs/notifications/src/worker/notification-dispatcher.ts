@@ -38,8 +38,8 @@ export function referralFacts(event: ReferralEvent): ReferralFacts {
 }
 
 export function eventFacts(event: EventRow): EventFacts {
-  const { fromStatus, toStatus, actorId, side, toPractitionerId } = event.payload;
-  return { type: event.type, fromStatus, toStatus, actorId, side, toPractitionerId };
+  const { fromStatus, toStatus, actorId, side, toPractitionerId, sentTo } = event.payload;
+  return { type: event.type, fromStatus, toStatus, actorId, side, toPractitionerId, sentTo };
 }
 
 /**
