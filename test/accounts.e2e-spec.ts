@@ -468,6 +468,13 @@ describe('accounts', () => {
         'recipient_not_accepting',
       );
 
+      // What would have told the deactivated PT tells their clinic's admins, who can reassign it.
+      await t.http.post(`/api/v1/referrals/${sent.id}/messages`).set(lmt.auth).send({ body: 'Any news?' }).expect(201);
+      await eventually(async () => {
+        const inbox = await t.http.get('/api/v1/notifications').set(physio.admin.auth).expect(200);
+        return inbox.body.items.find((n: { referralId: string }) => n.referralId === sent.id);
+      }, "the deactivated PT's admin told of the message");
+
       const reassign = (user: SignedInUser, body: object, id = sent.id) =>
         t.http.post(`/api/v1/referrals/${id}/reassign`).set(user.auth).send(body);
       // Like every write on a referral, it names the version read (body or If-Match): 400 without.

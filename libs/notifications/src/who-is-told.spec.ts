@@ -1,6 +1,14 @@
 import { REFERRAL_EVENT_TYPES } from '@referloop/referrals';
 import { type Audience, notificationText, referralInviteEmail } from './notification-texts';
-import { actorSide, type EventFacts, recipientKnows, type ReferralFacts, tellsRecipientAdmins, whoIsTold } from './who-is-told';
+import {
+  actorSide,
+  type EventFacts,
+  recipientKnows,
+  type ReferralFacts,
+  tellsRecipientAdmins,
+  whoIsTold,
+  withStandIns,
+} from './who-is-told';
 
 // Who is told what: the one decision the dispatcher fans out from.
 
@@ -180,6 +188,17 @@ describe('whoIsTold: what the recipient side may know', () => {
     );
     expect(joined.users.map((u) => u.audience).sort()).toEqual(['recipient', 'sender']);
     expect(joined.patient).toBe(true);
+  });
+
+  it("tells a deactivated practitioner's clinic admins in their place, each once", () => {
+    const told = whoIsTold(on('message', { actorId: 'sender' }), SENT);
+    expect(told.users.map((u) => u.userId)).toEqual(['recipient']);
+    const admins = new Map([['recipient-clinic', ['admin-1', 'admin-2']]]);
+    expect(withStandIns(told, new Set(['recipient']), admins).users).toEqual([
+      { userId: 'admin-1', clinicId: 'recipient-clinic', audience: 'recipient' },
+      { userId: 'admin-2', clinicId: 'recipient-clinic', audience: 'recipient' },
+    ]);
+    expect(withStandIns(told, new Set(), admins)).toBe(told);
   });
 
   it('actorSide places the actor, an admin acting for their clinic included, or the system', () => {

@@ -103,6 +103,26 @@ export function needsActorClinic(referral: ReferralFacts, event: EventFacts): bo
   return !!actor && actor !== referral.senderId && actor !== referral.recipientId;
 }
 
+/**
+ * A practitioner told who has been deactivated cannot sign in to act: their clinic's active admins,
+ * who reassign a deactivated practitioner's referrals, are told in their place (once each).
+ */
+export function withStandIns(
+  told: Told,
+  deactivated: ReadonlySet<string>,
+  adminsByClinic: ReadonlyMap<string, readonly string[]>,
+): Told {
+  if (!told.users.some((user) => deactivated.has(user.userId))) return told;
+  const users: ToldUser[] = [];
+  for (const user of told.users) {
+    const standIns = deactivated.has(user.userId) ? (adminsByClinic.get(user.clinicId) ?? []) : [user.userId];
+    for (const userId of standIns) {
+      if (!users.some((u) => u.userId === userId)) users.push({ ...user, userId });
+    }
+  }
+  return { ...told, users };
+}
+
 /** Who is told of `event` on `referral`. */
 export function whoIsTold(event: EventFacts, referral: ReferralFacts, actor: ActorFacts = {}): Told {
   // The invitation goes out when the referral is sent, again when the sender asks for a new link,

@@ -77,6 +77,17 @@ export class DispatchStore {
     return new Map(rows.map((r) => [r.id, r.clinic_id]));
   }
 
+  /** Which of these users have been deactivated. */
+  async deactivatedAmong(tx: EntityManager, userIds: string[]): Promise<Set<string>> {
+    if (userIds.length === 0) return new Set();
+    const rows = await queryRows<{ id: string }>(
+      tx,
+      sql`SELECT id FROM users WHERE id = ANY(${uuids(userIds)}) AND deactivated_at IS NOT NULL`,
+      { prepare: true },
+    );
+    return new Set(rows.map((r) => r.id));
+  }
+
   /** The active admins of each clinic, by clinic. */
   async adminsOf(tx: EntityManager, clinicIds: string[]): Promise<Map<string, string[]>> {
     const admins = new Map<string, string[]>();

@@ -14,6 +14,7 @@ import {
   tellsRecipientAdmins,
   type Told,
   whoIsTold,
+  withStandIns,
 } from '../who-is-told';
 
 export type { EventRow, PendingDelivery } from '../store/dispatch.store';
@@ -95,7 +96,7 @@ export class NotificationDispatcher {
       tx,
       events.filter((e) => tellsRecipientAdmins(e.type) && e.recipient_clinic_id).map((e) => e.recipient_clinic_id!),
     );
-    return new Map(
+    const told = new Map(
       events.map((e) => [
         e.id,
         whoIsTold(eventFacts(e), referralFacts(e), {
@@ -104,6 +105,14 @@ export class NotificationDispatcher {
         }),
       ]),
     );
+    const toldUsers = [...told.values()].flatMap((t) => t.users);
+    const deactivated = await this.store.deactivatedAmong(tx, [...new Set(toldUsers.map((u) => u.userId))]);
+    if (deactivated.size === 0) return told;
+    const standInAdmins = await this.store.adminsOf(tx, [
+      ...new Set(toldUsers.filter((u) => deactivated.has(u.userId)).map((u) => u.clinicId)),
+    ]);
+    for (const [id, t] of told) told.set(id, withStandIns(t, deactivated, standInAdmins));
+    return told;
   }
 
   /** An in-app notification (and an email, when email is on) per practitioner told. */
