@@ -4,7 +4,6 @@ import { JwtService } from '@nestjs/jwt';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { AppError, Clock, isUuid, type Principal, type RequestClient, type Role } from '@referloop/common';
 import { APP_CONFIG, type AppConfig } from '@referloop/config';
-import { isUniqueViolation } from '@referloop/database';
 import { DataSource, type EntityManager } from 'typeorm';
 import { AuditLog } from '../audit/audit-log';
 import type { SessionEndReason } from '../entities/auth-session.entity';
@@ -108,59 +107,55 @@ export class AuthService {
     joined?: (tx: EntityManager, user: { id: string; clinicId: string; role: Role }) => Promise<void>,
   ): Promise<SignedIn & { clinic: ClinicView }> {
     const passwordHash = await this.hasher.hash(input.admin.password);
-    try {
-      return await this.db.transaction(async (tx) => {
-        const now = this.clock.now();
-        const clinic = await this.clinics.insert(
-          tx,
-          {
-            name: input.clinic.name,
-            addressLine1: input.clinic.address.line1,
-            addressCity: input.clinic.address.city,
-            addressRegion: input.clinic.address.region,
-            addressPostalCode: input.clinic.address.postalCode,
-            addressCountry: input.clinic.address.country,
-            phone: input.clinic.phone,
-            timezone: input.clinic.timezone,
-          },
-          now,
-        );
-        // A solo practitioner is admin and practitioner in one account; otherwise a clinic_admin.
-        const practitioner = input.admin.practitioner;
-        const user = await this.users.insert(
-          tx,
-          {
-            clinicId: clinic.id,
-            email: input.admin.email,
-            passwordHash,
-            fullName: input.admin.fullName,
-            role: practitioner?.role ?? 'clinic_admin',
-            isAdmin: true,
-            ...(practitioner
-              ? {
-                  licenceNumber: practitioner.licence.number,
-                  licenceRegion: practitioner.licence.region,
-                  licenceExpiresOn: practitioner.licence.expiresOn,
-                  // Self-declared: nobody else has checked it yet.
-                  licenceVerifiedAt: null,
-                  specialties: practitioner.specialties ?? [],
-                  languages: practitioner.languages ?? [],
-                  acceptingReferrals: practitioner.acceptingReferrals ?? true,
-                  bio: practitioner.bio ?? null,
-                }
-              : {}),
-            activatedAt: now,
-          },
-          now,
-        );
-        await joined?.(tx, { id: user.id, clinicId: clinic.id, role: user.role });
-        const tokens = await this.startSession(tx, user, client);
-        return { clinic: clinicView(clinic), user: this.selfView(user), ...tokens };
-      });
-    } catch (error) {
-      if (isUniqueViolation(error, 'users_email_lower_key')) throw new AppError('email_taken');
-      throw error;
-    }
+    return this.db.transaction(async (tx) => {
+      const now = this.clock.now();
+      const clinic = await this.clinics.insert(
+        tx,
+        {
+          name: input.clinic.name,
+          addressLine1: input.clinic.address.line1,
+          addressCity: input.clinic.address.city,
+          addressRegion: input.clinic.address.region,
+          addressPostalCode: input.clinic.address.postalCode,
+          addressCountry: input.clinic.address.country,
+          phone: input.clinic.phone,
+          timezone: input.clinic.timezone,
+        },
+        now,
+      );
+      // A solo practitioner is admin and practitioner in one account; otherwise a clinic_admin.
+      const practitioner = input.admin.practitioner;
+      const user = await this.users.insertIfEmailFree(
+        tx,
+        {
+          clinicId: clinic.id,
+          email: input.admin.email,
+          passwordHash,
+          fullName: input.admin.fullName,
+          role: practitioner?.role ?? 'clinic_admin',
+          isAdmin: true,
+          ...(practitioner
+            ? {
+                licenceNumber: practitioner.licence.number,
+                licenceRegion: practitioner.licence.region,
+                licenceExpiresOn: practitioner.licence.expiresOn,
+                // Self-declared: nobody else has checked it yet.
+                licenceVerifiedAt: null,
+                specialties: practitioner.specialties ?? [],
+                languages: practitioner.languages ?? [],
+                acceptingReferrals: practitioner.acceptingReferrals ?? true,
+                bio: practitioner.bio ?? null,
+              }
+            : {}),
+          activatedAt: now,
+        },
+        now,
+      );
+      if (!user) throw new AppError('email_taken');
+      await joined?.(tx, { id: user.id, clinicId: clinic.id, role: user.role });
+      const tokens = await this.startSession(tx, user, client);
+      return { clinic: clinicView(clinic), user: this.selfView(user), ...tokens };
+    });
   }
 
   /**

@@ -85,7 +85,7 @@ describe('LiveSessions', () => {
     const now = new Date();
     const clinic = await new ClinicsStore(a.source).insert(a.source.manager, clinicFields('Live'), now);
     clinicId = clinic.id;
-    const admin = await a.users.insert(
+    const admin = (await a.users.insertIfEmailFree(
       a.source.manager,
       {
         clinicId,
@@ -100,7 +100,7 @@ describe('LiveSessions', () => {
         activatedAt: now,
       },
       now,
-    );
+    ))!;
     adminId = admin.id;
   });
   afterAll(async () => {

@@ -3,7 +3,6 @@ import { Inject, Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { AppError, Clock, DEFAULT_PAGE_SIZE, decodeCursor, type Page, type Principal, toPage } from '@referloop/common';
 import { APP_CONFIG, type AppConfig } from '@referloop/config';
-import { isUniqueViolation } from '@referloop/database';
 import { DataSource, type EntityManager } from 'typeorm';
 import { invitationToken, invitationUrl, sha256 } from '../auth/secret-token';
 import type { InvitationEntity } from '../entities/invitation.entity';
@@ -72,22 +71,16 @@ export class InvitationsService {
     input: PractitionerInput,
     linkBase: string | null,
   ): Promise<UserView & { invitation: Invitation }> {
-    // A second concurrent invite of a new email loses the unique race once, then finds the first one's invitee.
-    for (let attempt = 1; ; attempt += 1) {
-      try {
-        return await this.db.transaction((tx) => this.inviteOnce(tx, principal, input, linkBase));
-      } catch (error) {
-        if (!isUniqueViolation(error, 'users_email_lower_key')) throw error;
-        if (attempt === 2) throw new AppError('email_taken');
-      }
-    }
+    return this.db.transaction((tx) => this.inviteIn(tx, principal, input, linkBase));
   }
 
-  private async inviteOnce(
+  /** `raced`: a concurrent invite (or sign-up) took the email after this one looked; look once more. */
+  private async inviteIn(
     tx: EntityManager,
     principal: Principal,
     input: PractitionerInput,
     linkBase: string | null,
+    raced = false,
   ): Promise<UserView & { invitation: Invitation }> {
     const scope = ClinicScope.of(principal);
     const now = this.clock.now();
@@ -118,11 +111,17 @@ export class InvitationsService {
         ? await this.reissue(scope, tx, open, linkBase, { fullName: user.fullName, role: input.role })
         : await this.issue(scope, tx, user, linkBase);
     } else {
-      user = await this.users.insert(
+      const inserted = await this.users.insertIfEmailFree(
         tx,
         { ...profile, clinicId: principal.clinicId, email: input.email, passwordHash: null, activatedAt: null },
         now,
       );
+      // The winner committed before this insert returned: a second look (a new statement) sees its row.
+      if (!inserted) {
+        if (raced) throw new AppError('email_taken');
+        return this.inviteIn(tx, principal, input, linkBase, true);
+      }
+      user = inserted;
       invitation = await this.issue(scope, tx, user, linkBase);
     }
     return { ...userView(user, { now, withEmail: true }), invitation };

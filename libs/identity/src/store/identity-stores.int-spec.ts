@@ -29,7 +29,7 @@ describe('identity stores', () => {
 
   const clinic = async (name: string) => {
     const row = await clinics.insert(source.manager, clinicFields(name), now);
-    const admin = await users.insert(
+    const admin = (await users.insertIfEmailFree(
       source.manager,
       {
         clinicId: row.id,
@@ -41,7 +41,7 @@ describe('identity stores', () => {
         activatedAt: now,
       },
       now,
-    );
+    ))!;
     return { clinicId: row.id, admin };
   };
 
@@ -55,7 +55,7 @@ describe('identity stores', () => {
     clinics = new ClinicsStore(source);
     sessions = new SessionsStore(source, live);
     const a = await clinic('Alpha');
-    const pt = await users.insert(
+    const pt = (await users.insertIfEmailFree(
       source.manager,
       {
         clinicId: a.clinicId,
@@ -69,7 +69,7 @@ describe('identity stores', () => {
         activatedAt: now,
       },
       now,
-    );
+    ))!;
     alpha = { ...a, pt };
     beta = await clinic('Beta');
   });

@@ -374,8 +374,12 @@ export class UsersStore {
   }
 
   /** A new user (a registering admin, an invitee); unique violations on the email are the caller's to map. */
-  async insert(manager: EntityManager, user: NewUser, now: Date): Promise<UserRow> {
-    const [{ id }] = await queryRows<{ id: string }>(
+  /**
+   * A new user, or null when the email (in any letter case) is someone's already. Not a unique
+   * violation: PostgreSQL would write the taken address into its server log.
+   */
+  async insertIfEmailFree(manager: EntityManager, user: NewUser, now: Date): Promise<UserRow | null> {
+    const [inserted] = await queryRows<{ id: string }>(
       manager,
       sql`INSERT INTO users (clinic_id, email, password_hash, full_name, role, is_admin, licence_number, licence_region,
                              licence_expires_on, licence_verified_at, licence_verified_by, specialties, languages,
@@ -386,9 +390,10 @@ export class UsersStore {
                   ${sql.param(user.licenceVerifiedBy ?? null, 'uuid')}, ${sql.param(user.specialties ?? [], 'text[]')},
                   ${sql.param(user.languages ?? [], 'text[]')}, ${user.acceptingReferrals ?? true}, ${user.bio ?? null},
                   ${sql.param(user.activatedAt, 'timestamptz')}, ${sql.param(now, 'timestamptz')}, ${sql.param(now, 'timestamptz')})
+          ON CONFLICT ((lower(email))) DO NOTHING
           RETURNING id`,
     );
-    return (await this.account(id, manager)) as UserRow;
+    return inserted ? ((await this.account(inserted.id, manager)) as UserRow) : null;
   }
 
   /** Invitations: the account holding this email, locked for the transaction. */
