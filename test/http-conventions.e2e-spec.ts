@@ -50,6 +50,11 @@ describe('HTTP conventions', () => {
       expectProblem(await t.http[method](path).set(admin.auth), 404, 'not_found');
     });
 
+    it('a route that takes no body accepts an empty one sent as JSON (as it does no body, or {})', async () => {
+      const { admin } = await registerClinic(t.http);
+      await t.http.post('/api/v1/auth/logout').set(admin.auth).set('Content-Type', 'application/json').send('').expect(204);
+    });
+
     it('a malformed percent-encoding in the path is a 400 problem naming the path, not a 500', async () => {
       const { admin } = await registerClinic(t.http);
       const res = await t.http.get('/api/v1/practitioners/%E0%A4%A').set(admin.auth);

@@ -61,6 +61,8 @@ export function addJsonBodyParser(fastify: FastifyInstance, bodyLimit: number): 
     }
     // parseAs 'buffer': decoding bytes that are not UTF-8 would store U+FFFD in their place, not what was sent.
     const bytes = body as Buffer;
+    // An empty body is no body, whatever the header says: a route that takes none accepts it, one that needs one names its fields.
+    if (bytes.length === 0) return done(null, undefined);
     if (!isUtf8(bytes)) {
       return done(AppError.validation([{ field: 'body', message: 'is not valid UTF-8' }]), undefined);
     }

@@ -108,7 +108,6 @@ describe('toProblem', () => {
     it.each([
       ['FST_ERR_CTP_BODY_TOO_LARGE', 413, 413, 'payload_too_large'],
       ['FST_ERR_CTP_INVALID_MEDIA_TYPE', 415, 415, 'unsupported_media_type'],
-      ['FST_ERR_CTP_EMPTY_JSON_BODY', 400, 400, 'validation_failed'],
       ['FST_ERR_CTP_INVALID_JSON_BODY', 400, 400, 'validation_failed'],
       ['FST_ERR_CTP_INVALID_CONTENT_LENGTH', 400, 400, 'validation_failed'],
     ])('%s → %i %s', (code, statusCode, status, problemCode) => {
@@ -133,7 +132,7 @@ describe('toProblem', () => {
     });
 
     it("Fastify's body and upload errors name their field", () => {
-      expect(toProblem(fastifyError('FST_ERR_CTP_EMPTY_JSON_BODY', 400, 'empty'))).toMatchObject({
+      expect(toProblem(fastifyError('FST_ERR_CTP_INVALID_JSON_BODY', 400, 'not json'))).toMatchObject({
         errors: [{ field: 'body' }],
       });
       expect(toProblem(fastifyError('FST_FILES_LIMIT', 413, 'reach files limit'))).toMatchObject({

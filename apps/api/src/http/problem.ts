@@ -37,7 +37,6 @@ const FASTIFY_CODES: Record<string, { code: ErrorCode; detail: string; field?: s
     detail: 'The Content-Length header does not match the body',
     field: 'Content-Length',
   },
-  FST_ERR_CTP_EMPTY_JSON_BODY: { code: 'validation_failed', detail: 'The JSON body is empty', field: 'body' },
   FST_ERR_CTP_INVALID_JSON_BODY: { code: 'validation_failed', detail: 'The body is not valid JSON', field: 'body' },
   FST_REQ_FILE_TOO_LARGE: { code: 'payload_too_large', detail: 'The file is larger than 10 MB' },
   FST_FILES_LIMIT: { code: 'validation_failed', detail: 'Send one file per request', field: 'file' },
