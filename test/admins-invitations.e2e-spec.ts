@@ -533,6 +533,8 @@ describe('invitation emails', () => {
       .replace(/=([0-9A-F]{2})/g, (_, hex: string) => String.fromCharCode(parseInt(hex, 16)));
     const token = decodeURIComponent(/accept-invitation#token=([A-Za-z0-9_%-]+)/.exec(body)![1]);
     expect(token).toBe(resent.body.invitation.token);
+    // Until when, as the clinic (America/Chicago) reads it, not in UTC.
+    expect(body).toMatch(/The link works until \w+day, \w+ \d+, \d{4} at \d+:\d{2}\s[AP]M C[SD]T\./);
     // Both deliveries are settled: the first one skipped, not sent.
     const deliveries = await eventually(async () => {
       const rows = await sql<{ status: string; last_error: string | null }>(

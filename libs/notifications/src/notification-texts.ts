@@ -1,5 +1,5 @@
 import { REFERRAL_EVENT_TYPES } from '@referloop/referrals';
-import { type EmailContent, emailContent } from './texts/email-body';
+import { type EmailContent, emailContent, zonedWhen } from './texts/email-body';
 
 /**
  * Titles and bodies of notifications, per referral event and audience. They name clinics, never
@@ -172,12 +172,12 @@ export function referralEmail(text: { title: string; body: string }, clinic: str
   return emailContent(text.title, clinic, [text.body, { label: 'Open the referral', link: referralUrl }]);
 }
 
-/** The invitation email: who invites, the link to set a password, and until when it works. */
-export function invitationEmail(clinic: string, url: string, expiresAt: Date): EmailContent {
+/** The invitation email: who invites, the link to set a password, and until when it works (in the clinic's zone). */
+export function invitationEmail(clinic: string, url: string, expiresAt: Date, timeZone: string): EmailContent {
   return emailContent(`${clinic} invited you to ReferLoop`, clinic, [
     `${clinic} invited you to ReferLoop, where clinics send each other referrals and follow them up.`,
     { label: 'Set your password to start', link: url },
-    `The link works until ${expiresAt.toISOString().slice(0, 16).replace('T', ' ')} UTC.`,
+    `The link works until ${zonedWhen(expiresAt, timeZone)}.`,
   ]);
 }
 

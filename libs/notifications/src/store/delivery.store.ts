@@ -35,6 +35,7 @@ export interface ClaimedDelivery {
   invitation_expires_at: Date | null;
   invitation_open: boolean | null;
   inviting_clinic: string | null;
+  inviting_clinic_timezone: string | null;
   /** Password reset emails: the reset, and whether it is still unused, unexpired and for an active account. */
   password_reset_id: string | null;
   password_reset_open: boolean | null;
@@ -93,7 +94,7 @@ export class DeliveryStore {
               -- An email of an earlier token version would carry a dead link: only the newest is sent.
               (i.accepted_at IS NULL AND i.revoked_at IS NULL AND i.expires_at > ${at} AND u.deactivated_at IS NULL
                 AND i.token_version = COALESCE((o.payload->>'tokenVersion')::int, 1)) AS invitation_open,
-              ic.name AS inviting_clinic,
+              ic.name AS inviting_clinic, ic.timezone AS inviting_clinic_timezone,
               pr.id AS password_reset_id, (pr.used_at IS NULL AND pr.expires_at > ${at} AND u.deactivated_at IS NULL) AS password_reset_open,
               ri.id AS referral_invite_id, ri.email AS referral_invite_email, ri.token_version AS referral_invite_token_version,
               ri.token_hash AS referral_invite_token_hash,

@@ -38,3 +38,20 @@ export function emailContent(subject: string, clinic: string, blocks: EmailBlock
   ].join('\n');
   return { subject, text, html: `${html}\n` };
 }
+
+/**
+ * A date and time as the clinic reads it, its zone named: "Tuesday, December 1, 2026 at 10:00 AM
+ * MST" (an appointment, a link's deadline).
+ */
+export function zonedWhen(at: Date, timeZone: string): string {
+  return new Intl.DateTimeFormat('en-US', {
+    weekday: 'long',
+    year: 'numeric',
+    month: 'long',
+    day: 'numeric',
+    hour: 'numeric',
+    minute: '2-digit',
+    timeZoneName: 'short',
+    timeZone,
+  }).format(at);
+}

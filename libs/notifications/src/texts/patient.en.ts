@@ -114,17 +114,3 @@ export function patientEmail(event: PatientEvent, context: PatientTextContext): 
     { link: context.unsubscribeUrl, label: 'Stop these emails' },
   ]);
 }
-
-/** An appointment's date and time in the clinic's zone, named: "Tuesday, December 1, 2026 at 10:00 AM MST". */
-export function appointmentWhen(at: Date, timeZone: string): string {
-  return new Intl.DateTimeFormat('en-US', {
-    weekday: 'long',
-    year: 'numeric',
-    month: 'long',
-    day: 'numeric',
-    hour: 'numeric',
-    minute: '2-digit',
-    timeZoneName: 'short',
-    timeZone,
-  }).format(at);
-}

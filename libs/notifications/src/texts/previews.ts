@@ -6,8 +6,8 @@ import {
   passwordResetEmail,
   referralEmail,
 } from '../notification-texts';
-import type { EmailContent } from './email-body';
-import { appointmentWhen, PATIENT_EVENTS, patientEmail } from './patient.en';
+import { type EmailContent, zonedWhen } from './email-body';
+import { PATIENT_EVENTS, patientEmail } from './patient.en';
 
 /** One email as it is sent, rendered with sample data, with who gets it and on which channels. */
 export interface EmailPreview extends EmailContent {
@@ -47,7 +47,7 @@ export function emailPreviews(publicUrl: string): EmailPreview[] {
       recipientClinic: SAMPLE.recipientClinic,
       recipientPhone: '+1 512 555 0100',
       recipientAddress: '100 Congress Ave, Austin, TX 78701',
-      appointment: appointmentWhen(new Date('2026-12-01T17:00:00Z'), 'America/Denver'),
+      appointment: zonedWhen(new Date('2026-12-01T17:00:00Z'), 'America/Denver'),
       urgent: false,
       unsubscribeUrl: `${publicUrl}/api/v1/unsubscribe/sample`,
     }),
@@ -59,7 +59,12 @@ export function emailPreviews(publicUrl: string): EmailPreview[] {
       event: 'invitation',
       audience: 'invited_practitioner',
       channels: ['email'],
-      ...invitationEmail(SAMPLE.senderClinic, `${publicUrl}/accept-invitation#token=sample`, new Date('2026-12-08T12:00:00Z')),
+      ...invitationEmail(
+        SAMPLE.senderClinic,
+        `${publicUrl}/accept-invitation#token=sample`,
+        new Date('2026-12-08T12:00:00Z'),
+        'America/Chicago',
+      ),
     },
     {
       event: 'password_reset',

@@ -22,7 +22,8 @@ import {
   referralEmail,
   referralInviteEmail,
 } from '../notification-texts';
-import { appointmentWhen, patientEmail, patientEventOf } from '../texts/patient.en';
+import { zonedWhen } from '../texts/email-body';
+import { patientEmail, patientEventOf } from '../texts/patient.en';
 import { unsubscribeToken, unsubscribeUrl } from '../unsubscribe-token';
 import { type ClaimedDelivery, DeliveryStore } from '../store/delivery.store';
 import { REFERRAL_INVITE_EMAIL } from '../who-is-told';
@@ -75,7 +76,12 @@ export class NotificationDeliverer {
       if (sha256(token) !== d.invitation_token_hash)
         throw new Error('the invitation link cannot be rebuilt with the current key');
       const url = invitationUrl(this.config, d.invitation_link_base, token);
-      const content = invitationEmail(d.inviting_clinic ?? '', url, d.invitation_expires_at!);
+      const content = invitationEmail(
+        d.inviting_clinic ?? '',
+        url,
+        d.invitation_expires_at!,
+        d.inviting_clinic_timezone ?? 'UTC',
+      );
       await this.email.send({ to: d.email, ...content, messageId: d.id });
     } else if (d.notification_type === REFERRAL_INVITE_EMAIL) {
       if (!d.referral_invite_id || !d.referral_invite_email || !d.referral_invite_open)
@@ -143,7 +149,7 @@ export class NotificationDeliverer {
       recipientClinic: p.recipient_clinic,
       recipientPhone: p.recipient_phone,
       recipientAddress: p.recipient_address,
-      appointment: p.appointment_at ? appointmentWhen(p.appointment_at, p.timezone) : null,
+      appointment: p.appointment_at ? zonedWhen(p.appointment_at, p.timezone) : null,
       urgent: p.urgent,
       unsubscribeUrl: unsubscribe,
     });
