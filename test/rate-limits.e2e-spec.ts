@@ -1,5 +1,7 @@
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
+import { createHash } from 'node:crypto';
 import { PASSWORD, uniqueEmail } from '@referloop/testing';
+import { Redis } from 'ioredis';
 import { Client } from 'pg';
 import pino from 'pino';
 import request from 'supertest';
@@ -58,6 +60,16 @@ describe('rate limits shared by API replicas', () => {
     expect(statuses).toEqual(Array(LIMIT).fill(401));
     // A fresh IP, the other replica, the same account in another letter case: still limited.
     expectProblem(await login(apps[1], email.toUpperCase(), '203.0.113.99'), 429, 'rate_limited');
+    // Its counter names no one: neither the address nor its plain SHA-256 (undone by hashing guesses).
+    const redis = new Redis(t.config.redisUrl!);
+    try {
+      const keys = (await redis.keys(`${t.config.queuePrefix}*`)).join('\n');
+      expect(keys).toMatch(/:account:[0-9a-f]{64}/);
+      expect(keys).not.toContain(email);
+      expect(keys).not.toContain(createHash('sha256').update(email).digest('hex'));
+    } finally {
+      redis.disconnect();
+    }
   });
 
   it('audits sign-ins with the client address from X-Forwarded-For behind the trusted proxy', async () => {

@@ -1,7 +1,8 @@
-import { createHash } from 'node:crypto';
+import { createHmac } from 'node:crypto';
 import { type CanActivate, type ExecutionContext, Inject, Injectable, UseGuards } from '@nestjs/common';
 import { AppError, PinoNestLogger } from '@referloop/common';
 import { APP_CONFIG, type AppConfig } from '@referloop/config';
+import { derivedKey } from '@referloop/identity';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { ProcessRateLimitCounters, RateLimitStore, type RateLimitWindow } from '../http/rate-limit.store';
 
@@ -31,11 +32,15 @@ export function accountOf(body: unknown): string | undefined {
 @Injectable()
 export class RateLimitGuard implements CanActivate {
   private readonly processCounters = new ProcessRateLimitCounters();
+  /** Keyed: a plain hash of an address is undone by hashing guesses (a patient's address typed into sign-in). */
+  private readonly accountKey: Buffer;
 
   constructor(
     private readonly store: RateLimitStore,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
-  ) {}
+  ) {
+    this.accountKey = derivedKey(config.jwt.secret, 'rate limit accounts v1');
+  }
 
   async canActivate(context: ExecutionContext): Promise<boolean> {
     const http = context.switchToHttp();
@@ -43,8 +48,8 @@ export class RateLimitGuard implements CanActivate {
     const route = `${context.getClass().name}.${context.getHandler().name}`;
     const keys = [`${route}:ip:${request.ip}`];
     const account = accountOf(request.body);
-    // Hashed: counters name no one.
-    if (account) keys.push(`${route}:account:${createHash('sha256').update(account).digest('hex')}`);
+    // Hashed with a key: counters name no one.
+    if (account) keys.push(`${route}:account:${createHmac('sha256', this.accountKey).update(account).digest('hex')}`);
 
     let windows: RateLimitWindow[];
     try {
