@@ -393,7 +393,7 @@ export class UsersStore {
           ON CONFLICT ((lower(email))) DO NOTHING
           RETURNING id`,
     );
-    return inserted ? ((await this.account(inserted.id, manager)) as UserRow) : null;
+    return inserted ? this.account(inserted.id, manager) : null;
   }
 
   /** Invitations: the account holding this email, locked for the transaction. */
