@@ -204,6 +204,27 @@ describe('maintenance follow-up', () => {
       expect(followed.body.previousId).toBe(injury.id);
     });
 
+    it("takes a create's other fields too: the whole form is one draft, one `created` event", async () => {
+      const injury = await injuryIn('closed');
+      const form = {
+        plan: PLAN,
+        priority: 'urgent',
+        bodyRegions: ['lower_back'],
+        painLevel: 3,
+        neededBy: new Date(Date.now() + 20 * 86_400_000).toISOString().slice(0, 10),
+        redFlags: ['night_pain'],
+      };
+      const draft = (await followUp(pt, injury.id, form).expect(201)).body;
+      expect(draft).toMatchObject({ priority: 'urgent', bodyRegions: ['lower_back'], painLevel: 3, neededBy: form.neededBy });
+      expect(draft.redFlags).toEqual(['night_pain']);
+      const events = (await t.http.get(`/api/v1/referrals/${draft.id}/events`).set(pt.auth).expect(200)).body.items;
+      expect(events.map((e: { type: string }) => e.type)).toEqual(['created']);
+      // Its rules hold as in a create, and on a repeat (which changes the open draft as given).
+      expectProblem(await followUp(pt, injury.id, { priority: 'routine' }), 422, 'red_flags_require_urgent');
+      const repeated = (await followUp(pt, injury.id, { painLevel: 5 }).expect(201)).body;
+      expect(repeated).toMatchObject({ id: draft.id, painLevel: 5, priority: 'urgent' });
+    });
+
     it('a draft without a plan cannot be sent until it has one', async () => {
       const injury = await injuryIn('in_care');
       const draft = (await followUp(pt, injury.id).expect(201)).body;

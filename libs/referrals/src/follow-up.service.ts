@@ -6,6 +6,7 @@ import type { EntityManager } from 'typeorm';
 import { canonicalJson } from './idempotency';
 import { type MaintenancePlanInput, storedPlan } from './maintenance-plan';
 import { partiesOf, partyClinicsOf } from './referral-access';
+import { assertRedFlagsUrgent } from './referral-rules';
 import type { ReferralView } from './referral.views';
 import { ReferralsService } from './referrals.service';
 import { allowedActions, type ReferralStatus } from './state-machine/referral-state-machine';
@@ -23,7 +24,18 @@ export interface FollowUpInput {
   plan?: MaintenancePlanInput;
   reason?: string;
   observations?: string;
+  /** The rest of a create's fields, so the whole form is one draft (one `created` event); defaults as below. */
+  priority?: 'routine' | 'urgent';
+  bodyRegions?: string[];
+  painLevel?: number | null;
+  onsetDate?: string | null;
+  neededBy?: string | null;
+  redFlags?: string[];
+  emergencyAdviceGiven?: boolean;
 }
+
+/** The follow-up fields a repeat request may change on the open draft, as given. */
+const REPEATABLE = ['bodyRegions', 'painLevel', 'onsetDate', 'neededBy', 'redFlags', 'emergencyAdviceGiven', 'priority'] as const;
 
 export interface ImportedPatient {
   patient: PatientView;
@@ -91,10 +103,15 @@ export class FollowUpService {
           recipientId,
           // The PT who treated the patient sends it, also when an admin of their clinic drafts it.
           senderId: source.recipientId,
-          priority: 'routine',
+          priority: input.priority ?? 'routine',
           reason: input.reason ?? 'Maintenance massage recommended after physical therapy',
           observations: input.observations ?? null,
-          bodyRegions: source.bodyRegions,
+          bodyRegions: input.bodyRegions ?? source.bodyRegions,
+          painLevel: input.painLevel ?? null,
+          onsetDate: input.onsetDate ?? null,
+          neededBy: input.neededBy ?? null,
+          redFlags: input.redFlags ?? [],
+          emergencyAdviceGiven: input.emergencyAdviceGiven ?? false,
           plan: input.plan ?? null,
         },
         tx,
@@ -116,8 +133,14 @@ export class FollowUpService {
     if (plan && canonicalJson(plan) !== canonicalJson(draft.plan)) values.plan = plan;
     if (input.reason != null && input.reason !== draft.reason) values.reason = input.reason;
     if (input.observations !== undefined && input.observations !== draft.observations) values.observations = input.observations;
+    for (const field of REPEATABLE) {
+      const given = input[field];
+      if (given !== undefined && canonicalJson(given) !== canonicalJson(draft[field])) Object.assign(values, { [field]: given });
+    }
     const fields = Object.keys(values);
     if (fields.length === 0) return draft;
+    // As a create or an edit checks it: the draft as it would be.
+    assertRedFlagsUrgent(values.priority ?? draft.priority, values.redFlags ?? draft.redFlags);
     const now = this.clock.now();
     // The source's lock (openFollowUpDraft) orders repeats; the draft's own version guards against an edit meanwhile.
     const row = await this.referralStore.updateDraft(

@@ -1,4 +1,5 @@
 import { Transform, Type } from 'class-transformer';
+import { PickType } from '@nestjs/swagger';
 import {
   ArrayMaxSize,
   ArrayUnique,
@@ -451,7 +452,16 @@ export class ReferralActionDto {
   progress?: ProgressDto;
 }
 
-export class FollowUpDto {
+/** Besides its own fields, a follow-up takes these of a create, so the whole form makes one draft. */
+export class FollowUpDto extends PickType(UpdateReferralDto, [
+  'priority',
+  'bodyRegions',
+  'painLevel',
+  'onsetDate',
+  'neededBy',
+  'redFlags',
+  'emergencyAdviceGiven',
+] as const) {
   /** The massage therapist to refer to; by default the sender of the injury referral, when they are one. */
   @IsOptional()
   @IsUUID()

@@ -320,8 +320,10 @@ export class ReferralsController {
    * `maintenance_massage` referral for the same person (`previousId` set): their clinic gets the
    * patient as its own (a copy linked to the referral, made once; record consent on it before sending).
    * The recipient defaults to the injury referral's sender when they are a massage therapist. The plan
-   * may be given now or before sending. 409 `invalid_transition` from another kind or state, 403 for
-   * the sender side, 404 for anyone else.
+   * may be given now or before sending, and so may a create's priority (default routine), body regions
+   * (default the injury referral's), pain level, dates, red flags and emergency advice: the whole form
+   * makes one draft. Repeating the request while the draft is open changes it as given. 409
+   * `invalid_transition` from another kind or state, 403 for the sender side, 404 for anyone else.
    */
   @Post(':id/follow-up')
   @HttpCode(201)
@@ -334,6 +336,7 @@ export class ReferralsController {
     'sender_role_mismatch',
     'licence_expired',
     'recipient_not_accepting',
+    'red_flags_require_urgent',
   )
   async followUp(
     @CurrentPrincipal() principal: Principal,

@@ -870,8 +870,10 @@ export interface paths {
      *     `maintenance_massage` referral for the same person (`previousId` set): their clinic gets the
      *     patient as its own (a copy linked to the referral, made once; record consent on it before sending).
      *     The recipient defaults to the injury referral's sender when they are a massage therapist. The plan
-     *     may be given now or before sending. 409 `invalid_transition` from another kind or state, 403 for
-     *     the sender side, 404 for anyone else.
+     *     may be given now or before sending, and so may a create's priority (default routine), body regions
+     *     (default the injury referral's), pain level, dates, red flags and emergency advice: the whole form
+     *     makes one draft. Repeating the request while the draft is open changes it as given. 409
+     *     `invalid_transition` from another kind or state, 403 for the sender side, 404 for anyone else.
      */
     post: operations['ReferralsController_followUp'];
     delete?: never;
@@ -2219,6 +2221,56 @@ export interface components {
       version?: number;
     };
     FollowUpDto: {
+      /** @enum {string} */
+      priority?: 'routine' | 'urgent';
+      bodyRegions?: (
+        | 'head'
+        | 'jaw'
+        | 'neck'
+        | 'upper_back'
+        | 'mid_back'
+        | 'lower_back'
+        | 'chest'
+        | 'abdomen'
+        | 'shoulder_left'
+        | 'shoulder_right'
+        | 'upper_arm_left'
+        | 'upper_arm_right'
+        | 'elbow_left'
+        | 'elbow_right'
+        | 'forearm_left'
+        | 'forearm_right'
+        | 'wrist_hand_left'
+        | 'wrist_hand_right'
+        | 'hip_left'
+        | 'hip_right'
+        | 'glute_left'
+        | 'glute_right'
+        | 'thigh_left'
+        | 'thigh_right'
+        | 'knee_left'
+        | 'knee_right'
+        | 'calf_left'
+        | 'calf_right'
+        | 'ankle_foot_left'
+        | 'ankle_foot_right'
+      )[];
+      painLevel?: number | null;
+      onsetDate?: string | null;
+      /** @description A future date (YYYY-MM-DD). */
+      neededBy?: string | null;
+      /** @description Any red flag requires priority `urgent`. */
+      redFlags?: (
+        | 'saddle_numbness'
+        | 'bladder_bowel_change'
+        | 'calf_swelling_redness'
+        | 'unexplained_weight_loss'
+        | 'night_pain'
+        | 'fever'
+        | 'recent_trauma'
+      )[];
+      /** @description The sender told the client to seek emergency care now (needed to send with an emergency red flag). */
+      emergencyAdviceGiven?: boolean;
       /**
        * Format: uuid
        * @description The massage therapist to refer to; by default the sender of the injury referral, when they are one.
@@ -5354,7 +5406,7 @@ export interface operations {
           'application/problem+json': components['schemas']['Problem'];
         };
       };
-      /** @description problem+json with code `recipient_type_mismatch`, `sender_role_mismatch`, `licence_expired`, `recipient_not_accepting` */
+      /** @description problem+json with code `recipient_type_mismatch`, `sender_role_mismatch`, `licence_expired`, `recipient_not_accepting`, `red_flags_require_urgent` */
       422: {
         headers: {
           [name: string]: unknown;
