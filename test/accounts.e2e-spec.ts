@@ -354,10 +354,13 @@ describe('accounts', () => {
       await t.http.post('/api/v1/auth/refresh').send({ refreshToken: pt.refreshToken }).expect(401);
       await t.http.post('/api/v1/auth/refresh').send({ refreshToken: second.refreshToken }).expect(401);
 
-      // Signing in fails exactly like a wrong password.
+      // Signing in fails; with the right password it says why (with a wrong one, exactly as for anyone).
       const denied = await login(pt.email).expect(401);
+      expect(denied.body).toMatchObject({ code: 'unauthenticated', reason: 'deactivated' });
+      expect(denied.body.detail).toMatch(/deactivated/);
+      const wrongForDeactivated = await login(pt.email, 'not the password').expect(401);
       const wrong = await login(clinic.admin.email, 'not the password').expect(401);
-      expect(denied.body.detail).toBe(wrong.body.detail);
+      expect(wrongForDeactivated.body).toEqual({ ...wrong.body, instance: expect.any(String), requestId: expect.any(String) });
 
       // Out of the directory and not a possible recipient; their own clinic still sees them.
       const directory = await t.http.get('/api/v1/practitioners?type=physical_therapist').set(lmt.auth).expect(200);

@@ -56,7 +56,8 @@ const ISSUER = 'referloop';
 const AUDIENCE = 'referloop-api';
 /** The audience of a stream token: it opens `GET /events` and nothing else. */
 const STREAM_AUDIENCE = 'referloop-events';
-const unauthenticated = (detail = 'The credentials are not valid') => new AppError('unauthenticated', detail);
+const unauthenticated = (detail = 'The credentials are not valid', extensions?: Record<string, unknown>) =>
+  new AppError('unauthenticated', detail, extensions);
 /** A reset or invitation link that opens nothing (unknown, used, expired): a 400 naming the `token` field. */
 const deadLink = () => AppError.validation([{ field: 'token', message: 'is invalid, already used or expired' }]);
 /** A password change with a wrong current password: 403, naming the field. */
@@ -165,12 +166,17 @@ export class AuthService {
   async login(client: RequestClient, email: string, password: string): Promise<SignedIn> {
     const user = await this.users.accountByEmail(email);
     const valid = await this.hasher.verify(user?.passwordHash, password);
+    let deactivated = valid && !!user?.deactivatedAt;
     const tokens =
-      user && valid && !user.deactivatedAt
+      user && valid && !deactivated
         ? await this.db.transaction(async (tx) => {
             // The password was checked outside any lock (hashing is slow): still the same, and the account still active?
             const current = await this.users.lockForSignIn(tx, user.id);
-            if (!current?.active || current.passwordHash !== user.passwordHash) return null;
+            if (current?.passwordHash !== user.passwordHash) return null;
+            if (!current.active) {
+              deactivated = true;
+              return null;
+            }
             const started = await this.startSession(tx, user, client);
             await this.audit.record(
               {
@@ -195,8 +201,14 @@ export class AuthService {
         outcome: 'denied',
         actorId: null,
         clinicId: user?.clinicId ?? null,
-        details: { emailSha256: sha256(email.trim().toLowerCase()) },
+        details: { emailSha256: sha256(email.trim().toLowerCase()), ...(deactivated && { reason: 'deactivated' }) },
       });
+      // Told only to someone who knows the password: otherwise they would chase a password problem there is none of.
+      if (deactivated) {
+        throw unauthenticated('This account has been deactivated: an admin of your clinic can reactivate it', {
+          reason: 'deactivated',
+        });
+      }
       throw unauthenticated('The email or password is not correct');
     }
     return { user: this.selfView(user), ...tokens };
