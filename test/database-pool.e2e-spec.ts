@@ -1,3 +1,5 @@
+import { type AddressInfo, connect, createServer, type Server, type Socket } from 'node:net';
+import { PASSWORD } from '@referloop/testing';
 import { Client } from 'pg';
 import { DataSource, type QueryRunner } from 'typeorm';
 import { act, countRows, createPatient, createReferral, injuryReferralBody } from './support/referral-helpers';
@@ -94,5 +96,78 @@ describe('database pool exhausted', () => {
     } finally {
       await holder.release();
     }
+  });
+});
+
+/**
+ * A database that cannot be reached (stopped, restarting, the network between cut) is an outage,
+ * not a bug: requests are answered 503 not_ready with Retry-After, and served again once it is back.
+ */
+describe('database unreachable', () => {
+  /** A TCP relay to PostgreSQL that the test can cut (closing every connection through it) and restore. */
+  class Relay {
+    private server: Server = createServer();
+    private readonly sockets = new Set<Socket>();
+    port = 0;
+
+    async open(port = 0): Promise<void> {
+      this.server = createServer((client) => {
+        const upstream = connect(5432, '127.0.0.1');
+        for (const socket of [client, upstream]) {
+          this.sockets.add(socket);
+          socket.on('error', () => socket.destroy());
+          socket.on('close', () => this.sockets.delete(socket));
+        }
+        client.pipe(upstream).pipe(client);
+      });
+      await new Promise<void>((resolve) => this.server.listen(port, '127.0.0.1', resolve));
+      this.port = (this.server.address() as AddressInfo).port;
+    }
+
+    async cut(): Promise<void> {
+      const closed = new Promise<void>((resolve) => this.server.close(() => resolve()));
+      for (const socket of this.sockets) socket.destroy();
+      await closed;
+    }
+  }
+
+  const relay = new Relay();
+  let t: TestApp;
+  let lmt: SignedInUser;
+
+  beforeAll(async () => {
+    await relay.open();
+    t = await startTestApp(
+      {},
+      {
+        configure: (config) => {
+          const url = new URL(config.databaseUrl!);
+          url.port = String(relay.port);
+          return { ...config, databaseUrl: url.toString() };
+        },
+      },
+    );
+    lmt = await addPractitioner(t.http, await registerClinic(t.http), 'massage_therapist');
+  });
+  afterAll(async () => {
+    await relay.cut();
+    await relay.open(relay.port);
+    await t.close();
+    await relay.cut();
+  });
+
+  it('answers 503 not_ready with Retry-After (never 500) while it is away, and serves again once it is back', async () => {
+    await t.http.get('/api/v1/me').set(lmt.auth).expect(200);
+    await relay.cut();
+    for (const answer of [
+      await t.http.get('/api/v1/me').set(lmt.auth),
+      await t.http.get('/api/v1/referrals').set(lmt.auth),
+      await t.http.post('/api/v1/auth/login').send({ email: lmt.email, password: PASSWORD }),
+    ]) {
+      expectProblem(answer, 503, 'not_ready');
+      expect(Number(answer.headers['retry-after'])).toBeGreaterThan(0);
+    }
+    await relay.open(relay.port);
+    await t.http.get('/api/v1/me').set(lmt.auth).expect(200);
   });
 });

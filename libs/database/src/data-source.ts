@@ -54,14 +54,3 @@ export function dataSourceOptions({
 export function createDataSource(options: DatabaseOptions): DataSource {
   return new DataSource(dataSourceOptions(options));
 }
-
-/** pg-pool's errors when no connection could be had within `poolWaitMs`: every one was busy, or a new one did not connect in time. */
-const POOL_WAIT_MESSAGES = new Set([
-  'timeout exceeded when trying to connect',
-  'Connection terminated due to connection timeout',
-]);
-
-/** True when `error` says the pool could not give a connection in time: the database is saturated (or slow), not broken. */
-export function isPoolWaitTimeout(error: unknown): boolean {
-  return error instanceof Error && POOL_WAIT_MESSAGES.has(error.message);
-}

@@ -1,4 +1,5 @@
-import { isLockNotAvailable, isUniqueViolation } from './pg-errors';
+import { Client } from 'pg';
+import { databaseUnavailable, isLockNotAvailable, isUniqueViolation } from './pg-errors';
 
 describe('PostgreSQL error checks', () => {
   const pgUnique = { code: '23505', constraint: 'users_email_lower_key' };
@@ -20,5 +21,31 @@ describe('PostgreSQL error checks', () => {
       expect(isUniqueViolation(error)).toBe(false);
       expect(isLockNotAvailable(error)).toBe(false);
     }
+  });
+
+  describe('databaseUnavailable', () => {
+    it("is `unreachable` for pg's real error when nothing listens", async () => {
+      const client = new Client({ host: '127.0.0.1', port: 1, user: 'nobody', connectionTimeoutMillis: 2_000 });
+      const refused = await client.connect().then(
+        () => undefined,
+        (error: unknown) => error,
+      );
+      expect(databaseUnavailable(refused)).toBe('unreachable');
+    });
+
+    it('reads a server that refuses connections (starting up), wrapped by TypeORM or not; a full pool is `busy`', () => {
+      const withCode = (code: string) => Object.assign(new Error('x'), { code });
+      expect(databaseUnavailable(withCode('57P03'))).toBe('unreachable');
+      expect(databaseUnavailable(Object.assign(new Error('query failed'), { driverError: withCode('57P03') }))).toBe(
+        'unreachable',
+      );
+      expect(databaseUnavailable(new Error('timeout exceeded when trying to connect'))).toBe('busy');
+    });
+
+    it('is null for a connection lost mid-statement (a commit may have gone through) and every other error', () => {
+      const lost = [new Error('Connection terminated unexpectedly'), Object.assign(new Error('x'), { code: '57P01' })];
+      const others = [new Error('boom'), Object.assign(new Error('dup'), { code: '23505' }), { code: 'ECONNREFUSED' }, null];
+      for (const error of [...lost, ...others]) expect(databaseUnavailable(error)).toBeNull();
+    });
   });
 });

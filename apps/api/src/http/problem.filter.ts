@@ -3,7 +3,7 @@ import type { Duplex } from 'node:stream';
 import { type ArgumentsHost, Catch, type ExceptionFilter } from '@nestjs/common';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { type ErrorCode, PinoNestLogger, RETRY_AFTER_SECONDS } from '@referloop/common';
-import { isPoolWaitTimeout } from '@referloop/database';
+import { databaseUnavailable } from '@referloop/database';
 import { PROBLEM_CONTENT_TYPE, problem, toProblem } from './problem';
 
 const LOG_CONTEXT = 'ProblemFilter';
@@ -21,8 +21,8 @@ export class ProblemFilter implements ExceptionFilter {
 export function sendProblem(request: FastifyRequest, reply: FastifyReply, exception: unknown): void {
   const body = toProblem(exception);
   const log = () => new PinoNestLogger(request.log);
-  // A saturated pool is not a bug: one line per refused request, no stack.
-  if (isPoolWaitTimeout(exception)) log().warn(`503 not_ready: ${(exception as Error).message}`, LOG_CONTEXT);
+  // A saturated pool or an unreachable database is not a bug: one line per refused request, no stack.
+  if (databaseUnavailable(exception)) log().warn(`503 not_ready: ${(exception as Error).message}`, LOG_CONTEXT);
   // Through the error serializer (type, code, message, stack): never a driver's parameters or detail.
   else if (body.status >= 500)
     log().error(exception instanceof Error ? exception : `a non-Error was thrown (${typeof exception})`, undefined, LOG_CONTEXT);

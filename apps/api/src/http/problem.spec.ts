@@ -169,6 +169,13 @@ describe('toProblem', () => {
     });
   });
 
+  describe('an unreachable database', () => {
+    it('is a 503 not_ready (retry), not a 500', () => {
+      const refused = Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:5432'), { code: 'ECONNREFUSED' });
+      expect(toProblem(refused)).toMatchObject({ status: 503, code: 'not_ready' });
+    });
+  });
+
   describe('database pool waits', () => {
     it.each([
       // pg-pool's own errors when no connection frees up (or connects) within connectionTimeoutMillis.

@@ -1,6 +1,6 @@
 import { HttpException } from '@nestjs/common';
 import { AppError, ERROR_STATUS, ERROR_TITLES, type ErrorCode } from '@referloop/common';
-import { isPoolWaitTimeout } from '@referloop/database';
+import { databaseUnavailable } from '@referloop/database';
 
 /** RFC 9457 problem document, the body of every error answer. */
 export interface Problem {
@@ -88,7 +88,9 @@ export function toProblem(error: unknown): Problem {
     return { ...problem(code, detail), status };
   }
 
-  if (isPoolWaitTimeout(error)) return problem('not_ready', 'The service is busy right now; retry shortly');
+  const unavailable = databaseUnavailable(error);
+  if (unavailable === 'busy') return problem('not_ready', 'The service is busy right now; retry shortly');
+  if (unavailable === 'unreachable') return problem('not_ready', 'The database cannot be reached right now; retry shortly');
 
   const fastifyError = error as { code?: string; statusCode?: number; message?: string; name?: string };
   if (fastifyError?.code && FASTIFY_CODES[fastifyError.code]) {
