@@ -83,6 +83,20 @@ describe('web app in the browser: sessions and accounts', () => {
     expect(refreshes).toEqual([]);
   });
 
+  it('tells someone deactivated who signs in with their right password why it fails, not "do not match"', async () => {
+    const leaver = await addPractitioner(t.http, clinic, 'massage_therapist', { fullName: 'Lee Leaver' });
+    await t.http.post(`/api/v1/practitioners/${leaver.id}/deactivate`).set(clinic.admin.auth).expect(200);
+    const page = await newPage('leaver');
+    await page.goto('/sign-in');
+    await page.getByLabel('Email').fill(leaver.email);
+    await page.getByLabel('Password').fill(PASSWORD);
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.getByText(/This account has been deactivated/).waitFor();
+    await page.getByLabel('Password').fill('not the password at all');
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.getByText('That email and password do not match.').waitFor();
+  });
+
   it('keeps the session across a reload with no refresh token that page scripts can read', async () => {
     laptop = await newPage('laptop');
     await signIn(laptop, lmt.email, PASSWORD);
@@ -161,6 +175,14 @@ describe('web app in the browser: sessions and accounts', () => {
     const sessions = phone.getByTestId('sessions-table').locator('tbody tr');
     await eventually(async () => (await sessions.count()) === 1, 'one session');
     await phone.getByText('This device').waitFor();
+    // As a card on the phone, each figure is named, and the badge stands apart from the device's name.
+    expect(await sessions.first().locator('th').textContent()).toMatch(/ This device$/);
+    expect(
+      await sessions
+        .first()
+        .locator('td[data-label]')
+        .evaluateAll((cells) => cells.map((c) => c.getAttribute('data-label'))),
+    ).toEqual(['Signed in', 'Last active', 'IP address']);
 
     // The laptop's session was revoked by the reset: a reload lands on sign-in.
     await laptop.reload();

@@ -87,6 +87,16 @@ describe('web app in the browser: sign-up, solo practice and invitations', () =>
       }),
     );
     expect(Math.max(...middles) - Math.min(...middles)).toBeLessThan(16);
+    // Her role and practice are read in full, not cut off.
+    const accountLines = page.locator('.account-name > span');
+    expect(await accountLines.allTextContents()).toEqual([
+      'Lena Morales',
+      'Massage therapist (LMT) and admin',
+      'Lena Morales Massage',
+    ]);
+    for (const overflow of await accountLines.evaluateAll((lines) => lines.map((l) => l.scrollWidth - l.clientWidth))) {
+      expect(overflow).toBeLessThanOrEqual(0);
+    }
     // A solo practice has no staff to invite: its colleague is one outside ReferLoop, invited with a referral.
     expect(await checklist.locator('[data-step="invite"] a').getAttribute('href')).toBe('/referrals/new?invite=1');
 
@@ -138,6 +148,12 @@ describe('web app in the browser: sign-up, solo practice and invitations', () =>
 
     // Her practice's details are hers to change: the phone patients are given, the time zone of appointments.
     await page.getByRole('link', { name: 'Profile and settings' }).click();
+    // As her clinic's admin, she is told where to change her licence, not to ask an admin.
+    await page
+      .getByText("As your clinic's admin, you change and attest your licence under Admin › Practitioners › Edit")
+      .waitFor();
+    expect(await page.getByText('Only a clinic admin can change your licence').count()).toBe(0);
+    expect(await page.getByRole('link', { name: 'go to Practitioners' }).getAttribute('href')).toBe('/admin/practitioners');
     const clinicForm = page.getByRole('form', { name: 'Your clinic' });
     await clinicForm.getByLabel('Phone').fill('+1 512 555 0177');
     await clinicForm.getByLabel('Time zone').selectOption('America/Denver');
@@ -155,6 +171,22 @@ describe('web app in the browser: sign-up, solo practice and invitations', () =>
     expect(await reloaded.getByLabel('Phone').inputValue()).toBe('+1 512 555 0177');
     expect(await reloaded.getByLabel('Time zone').inputValue()).toBe('America/Denver');
     expect(await reloaded.getByLabel(/^Country/).inputValue()).toBe('US');
+
+    // Her one admin account cannot be deactivated; the refusal goes once she does something else, and a save is confirmed.
+    await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Admin' }).click();
+    await page.getByRole('navigation', { name: 'Admin' }).getByRole('link', { name: 'Practitioners' }).click();
+    await page.getByText('Deactivated ones are under Deactivated, where you can reactivate them').waitFor();
+    await page.getByRole('button', { name: 'Deactivate Lena Morales' }).click();
+    await page.getByRole('button', { name: 'Yes, deactivate' }).click();
+    const refusal = page.getByRole('alert').filter({ hasText: 'at least one active admin' });
+    await refusal.waitFor();
+    await page.getByRole('button', { name: 'Keep active' }).click();
+    expect(await refusal.count()).toBe(0);
+    await page.getByRole('button', { name: 'Edit Lena Morales' }).click();
+    await page.getByRole('form', { name: 'Edit practitioner' }).getByRole('button', { name: 'Save changes' }).click();
+    await page.getByText("Lena Morales's details are saved.").waitFor();
+    expect(await refusal.count()).toBe(0);
+    await shot(page, 'signup-06-practitioner-saved');
   });
 
   it('a colleague already on ReferLoop opens the join link signed in and takes the referral into their account', async () => {
@@ -221,6 +253,12 @@ describe('web app in the browser: sign-up, solo practice and invitations', () =>
     await admin.getByRole('heading', { level: 1, name: 'Clinic dashboard' }).waitFor();
     // The dashboard counts escalated referrals, told apart from the Overdue list (past the earlier reminder).
     await admin.getByText(/^Escalated: no decision after \d+ days? \(urgent: /).waitFor();
+    // Its dates read as everywhere else in the app ("Nov 30, 2026").
+    await admin
+      .getByText(
+        /^Referrals created [A-Z][a-z]{2} \d{1,2}, \d{4} – [A-Z][a-z]{2} \d{1,2}, \d{4}; figures as of [A-Z][a-z]{2} \d{1,2}, \d{4}, \d{1,2}:\d{2} [AP]M\.$/,
+      )
+      .waitFor();
     // A window that ends before it starts is named at "Created from", not silently ignored.
     const from = admin.getByLabel('Created from');
     await from.fill(isoDateFrom(new Date(), 5));

@@ -1,8 +1,16 @@
+import { PASSWORD } from '@referloop/testing';
 import type { Page } from 'playwright-core';
-import { BrowserRun, listen, signIn } from '../support/browser';
-import { actOk, createPatient, createReferral, injuryReferralBody } from '../support/referral-helpers';
+import { BrowserRun, listen, PHONE, signIn } from '../support/browser';
+import { actionBody, actOk, createPatient, createReferral, injuryReferralBody } from '../support/referral-helpers';
 import { eventually } from '../support/sinks';
-import { addPractitioner, registerClinic, type SignedInUser, startTestApp, type TestApp } from '../support/test-app';
+import {
+  addPractitioner,
+  registerClinic,
+  type SignedInUser,
+  startTestApp,
+  type TestApp,
+  type TestClinic,
+} from '../support/test-app';
 
 /**
  * Where keyboard focus goes, and where a refused answer is told, in Debian's Chromium against the
@@ -17,6 +25,7 @@ jest.setTimeout(180_000);
 describe('web app in the browser: focus and field errors', () => {
   let t: TestApp;
   let run: BrowserRun;
+  let massage: TestClinic;
   let lmt: SignedInUser;
   let pt: SignedInUser;
   let referralId: string;
@@ -56,7 +65,7 @@ describe('web app in the browser: focus and field errors', () => {
   beforeAll(async () => {
     t = await startTestApp({}, { worker: true });
     run = await BrowserRun.start(await listen(t));
-    const massage = await registerClinic(t.http, { name: 'Sunrise Massage' });
+    massage = await registerClinic(t.http, { name: 'Sunrise Massage' });
     const physio = await registerClinic(t.http, { name: 'Capitol Physio' });
     lmt = await addPractitioner(t.http, massage, 'massage_therapist', { fullName: 'Morgan Massage' });
     pt = await addPractitioner(t.http, physio, 'physical_therapist', { fullName: 'Priya Physio' });
@@ -163,6 +172,131 @@ describe('web app in the browser: focus and field errors', () => {
     await page.getByRole('button', { name: 'Not on ReferLoop? Invite them' }).click();
     await focusIs(page, 'input', /Their email/);
     expect(await summary.getByText('Choose the physical therapist to refer to.').count()).toBe(0);
+  });
+
+  it('a refused sign-in takes focus to the refusal; a used reset link to what it says', async () => {
+    const page = await run.newPage('refused');
+    await page.goto('/sign-in');
+    await page.getByLabel('Email').fill(lmt.email);
+    await page.getByLabel('Password').fill('not the password at all');
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await focusIs(page, 'div', /That email and password do not match/);
+
+    await page.goto('/reset-password#token=already-used-or-never-issued');
+    await page.getByLabel(/^New password/).fill('a brand new password 9');
+    await page.getByLabel('Repeat the new password').fill('a brand new password 9');
+    await page.getByRole('button', { name: 'Save password and sign in' }).click();
+    await focusIs(page, 'div', /This link has expired or was already used/);
+    await run.shot(page, 'focus-05-reset-link-used');
+  });
+
+  it('saving the profile, sending a message and fetching a PDF keep focus off <body>', async () => {
+    const page = await run.newPage('lmt-saves');
+    await signIn(page, lmt.email);
+    await page.getByRole('link', { name: 'Profile and settings' }).click();
+    await page.getByRole('button', { name: 'Save profile' }).press('Enter');
+    await focusIs(page, 'div', /Your profile is saved/);
+
+    await page.goto(`/referrals/${referralId}`);
+    await page.getByRole('heading', { level: 1, name: 'Referral for Jamie Rivera' }).waitFor();
+    const conversation = page.getByRole('form', { name: 'Write a message' });
+    await conversation.getByLabel(/^Message to/).fill('The client prefers mornings.');
+    await conversation.getByRole('button', { name: 'Send message' }).press('Enter');
+    await page.getByText('The client prefers mornings.', { exact: true }).waitFor();
+    await focusIs(page, 'textarea', /Message to Priya Physio/);
+
+    const letter = page.getByRole('region', { name: 'Print / PDF' }).getByRole('button', { name: 'Referral letter (PDF)' });
+    await Promise.all([page.waitForEvent('download'), letter.press('Enter')]);
+    await focusIs(page, 'button', /Referral letter \(PDF\)/);
+  });
+
+  it('a flash goes once the referral moves on; a declined referral offers the redirect, not "nothing to do"', async () => {
+    const patient = await createPatient(t.http, lmt, { firstName: 'Noa', lastName: 'Park' });
+    const draft = await createReferral(t.http, lmt, injuryReferralBody(patient.id, pt.id));
+    const sent = await actOk(t.http, lmt, draft, 'send');
+    const asked = await actOk(t.http, pt, sent, 'request-info', actionBody('request-info'));
+    const page = await run.newPage('lmt-flash');
+    await signIn(page, lmt.email);
+    await page.goto(`/referrals/${asked.id}`);
+    await page.getByRole('heading', { level: 1, name: 'Referral for Noa Park' }).waitFor();
+    await page.getByRole('button', { name: 'Provide info' }).click();
+    const form = page.getByRole('form', { name: 'Provide info' });
+    await form.getByLabel(/^Note/).fill('X-ray report attached.');
+    await form.getByRole('button', { name: 'Provide info' }).click();
+    await page.getByText('Answer sent to Priya Physio').waitFor();
+
+    // The PT declines: the page follows, and the answer's confirmation is old news.
+    const answered = (await t.http.get(`/api/v1/referrals/${asked.id}`).set(pt.auth).expect(200)).body;
+    await actOk(t.http, pt, answered, 'decline', actionBody('decline'));
+    await page.locator('[data-testid=referral-status] [data-status="declined"]').waitFor();
+    expect(await page.getByText('Answer sent to Priya Physio').count()).toBe(0);
+    await page.getByRole('link', { name: 'Redirect to another practitioner' }).waitFor();
+    expect(await page.getByText('Nothing for you to do on this referral now.').count()).toBe(0);
+    await run.shot(page, 'focus-06-declined-redirect');
+  });
+
+  it('the account screens keep focus on what an action came to, and say only what the last one did', async () => {
+    const sam = await addPractitioner(t.http, massage, 'massage_therapist', { fullName: 'Sam Secure' });
+    const page = await run.newPage('sam');
+    await signIn(page, sam.email);
+    await page.getByRole('link', { name: 'Security' }).click();
+    await page.getByRole('heading', { level: 1, name: 'Account security' }).waitFor();
+    await page
+      .getByTestId('sessions-table')
+      .locator('tbody tr:not([data-current])')
+      .getByRole('button', { name: /^Sign out/ })
+      // Another session: the one accepting the invitation opened.
+      .first()
+      .press('Enter');
+    await focusIs(page, 'div', /is signed out\./);
+
+    const form = page.getByRole('form', { name: 'Change your password' });
+    await form.getByLabel('Current password').fill(PASSWORD);
+    await form.getByLabel(/^New password/).fill('a changed password 42');
+    await form.getByLabel('Repeat the new password').fill('a changed password 42');
+    await form.getByRole('button', { name: 'Change password' }).press('Enter');
+    await focusIs(page, 'div', /Your password is changed/);
+    // The earlier sign-out's message went when the password change started.
+    expect(await page.getByText('is signed out.').count()).toBe(0);
+  });
+
+  it('the admin screens: Invite opens on its first field; Reassign takes focus to the choice, then to what was done', async () => {
+    const departing = await addPractitioner(t.http, massage, 'massage_therapist', { fullName: 'Dana Departing' });
+    await addPractitioner(t.http, massage, 'massage_therapist', { fullName: 'Quinn Lee' });
+    const patient = await createPatient(t.http, departing, { firstName: 'Ravi', lastName: 'Shah' });
+    const draft = await createReferral(t.http, departing, injuryReferralBody(patient.id, pt.id));
+    await actOk(t.http, departing, draft, 'send');
+    await t.http.post(`/api/v1/practitioners/${departing.id}/deactivate`).set(massage.admin.auth).expect(200);
+
+    const page = await run.newPage('admin');
+    await signIn(page, massage.admin.email);
+    await page.goto('/admin/practitioners');
+    await page.getByRole('heading', { level: 1, name: 'Practitioners' }).waitFor();
+    await page.getByRole('button', { name: 'Invite a practitioner' }).click();
+    await focusIs(page, 'input', /Full name/);
+
+    await page.getByRole('navigation', { name: 'Admin' }).getByRole('link', { name: 'Unowned referrals' }).click();
+    const row = page.getByTestId('unowned-table').locator('tr', { hasText: 'Ravi Shah' });
+    await row.getByRole('button', { name: 'Reassign' }).click();
+    await row.getByText('Choose who takes it over.').waitFor();
+    await focusIs(page, 'select', /Reassign to/);
+    expect((await focused(page)).invalid).toBe('true');
+    await row.getByLabel('Reassign to').selectOption({ label: 'Quinn Lee' });
+    await row.getByRole('button', { name: 'Reassign' }).press('Enter');
+    await focusIs(page, 'div', /^Injury care \(LMT → PT\) referral for Ravi Shah now belongs to Quinn Lee\.$/);
+    await run.shot(page, 'focus-07-reassigned');
+  });
+
+  it('the phone menu closes on Escape and hands focus back to its button', async () => {
+    const page = await run.newPage('phone-menu', { viewport: PHONE });
+    await signIn(page, lmt.email);
+    const menu = page.getByRole('button', { name: 'Menu' });
+    await menu.click();
+    await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Patients' }).waitFor();
+    await page.keyboard.press('Escape');
+    expect(await menu.getAttribute('aria-expanded')).toBe('false');
+    expect(await page.getByRole('navigation', { name: 'Main' }).isVisible()).toBe(false);
+    await focusIs(page, 'button', /^Menu$/);
   });
 
   it('saw no uncaught error, no WCAG 2.1 A/AA violation and no sideways scrolling at 390 × 844', () => {

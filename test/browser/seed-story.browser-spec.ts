@@ -330,6 +330,11 @@ describe('web app in the browser: the seed story on two browsers at once, withou
       };
       expect(sent.painLevel).toBe(2);
       expect(sent.bodyRegions).toContain('shoulder_left');
+      // One draft made in one call: its timeline has no edit of a draft just made.
+      const timeline = (await t.http.get(`/api/v1/referrals/${maintenanceId}/events`).set(pt.auth).expect(200)).body.items as {
+        type: string;
+      }[];
+      expect(timeline.map((e) => e.type)).toEqual(['created', 'sent']);
       await shot(ptPage, '10-pt-maintenance-sent');
 
       // The LMT's open box lists it by itself.

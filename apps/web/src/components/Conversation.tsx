@@ -2,6 +2,7 @@ import { type FormEvent, useCallback, useEffect, useRef, useState } from 'react'
 import { api, call } from '../api/client';
 import { errorMessage } from '../api/problem';
 import type { Referral, ReferralMessage } from '../api/types';
+import { useFocusAfterRender } from '../lib/focus';
 import { formatDateTime } from '../lib/format';
 import { useIdempotencyKeys } from '../lib/hooks';
 import { recipientParty } from '../lib/labels';
@@ -54,6 +55,10 @@ export function Conversation({ referral }: { referral: Referral }) {
   const [busy, setBusy] = useState(false);
   const [status, setStatus] = useState('');
   const lastSeen = useRef<string | null>(null);
+  const formRef = useRef<HTMLFormElement>(null);
+  const focusAfter = useFocusAfterRender();
+  // Back to the box after sending (the button was disabled meanwhile) or to fix what was refused.
+  const focusMessageBox = () => focusAfter(() => formRef.current?.querySelector('textarea'));
 
   /** Reads the messages; marks the referral read when asked to, or when a new message arrived. */
   const refresh = useCallback(
@@ -107,6 +112,7 @@ export function Conversation({ referral }: { referral: Referral }) {
     const body = draft.trim();
     if (!body) {
       setFieldError('Write a message first.');
+      focusMessageBox();
       return;
     }
     setBusy(true);
@@ -129,6 +135,7 @@ export function Conversation({ referral }: { referral: Referral }) {
     } finally {
       setBusy(false);
     }
+    focusMessageBox();
   };
 
   return (
@@ -160,7 +167,7 @@ export function Conversation({ referral }: { referral: Referral }) {
               ))}
             </ol>
           )}
-          <form className="stack" aria-label="Write a message" onSubmit={(e) => void submit(e)}>
+          <form ref={formRef} className="stack" aria-label="Write a message" onSubmit={(e) => void submit(e)}>
             <Field label={`Message to ${otherSide}`} hint="They are told a new message is waiting." error={fieldError}>
               {(props) => (
                 <textarea

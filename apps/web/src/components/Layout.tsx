@@ -1,4 +1,4 @@
-import { type ReactNode, useState } from 'react';
+import { type ReactNode, useEffect, useRef, useState } from 'react';
 import { api } from '../api/client';
 import { endSession } from '../api/session';
 import type { User } from '../api/types';
@@ -35,6 +35,18 @@ export function Layout({ user, children }: { user: User; children: ReactNode }) 
   // The menu closes on every navigation.
   const menuOpen = menu.open && menu.at === key;
   const setMenuOpen = (open: boolean) => setMenu({ open, at: key });
+  const menuButton = useRef<HTMLButtonElement>(null);
+  useEffect(() => {
+    if (!menuOpen) return;
+    // Escape closes the menu and hands focus back to its button, as the notifications panel does.
+    const onKey = (event: KeyboardEvent) => {
+      if (event.key !== 'Escape') return;
+      setMenu({ open: false, at: key });
+      menuButton.current?.focus();
+    };
+    document.addEventListener('keydown', onKey);
+    return () => document.removeEventListener('keydown', onKey);
+  }, [menuOpen, key]);
   return (
     <>
       <a className="skip-link" href="#main">
@@ -51,6 +63,7 @@ export function Layout({ user, children }: { user: User; children: ReactNode }) 
           <div className="account">
             <NotificationBell />
             <button
+              ref={menuButton}
               type="button"
               className="button button-secondary button-small menu-button"
               aria-expanded={menuOpen}
@@ -73,14 +86,11 @@ export function Layout({ user, children }: { user: User; children: ReactNode }) 
             <div className="account-links">
               <span className="account-name">
                 <span>{user.fullName}</span>
-                <span
-                  className="muted small"
-                  title={`${roleLabel(user.role)}${isAdmin(user) && isPractitioner(user) ? ' and admin' : ''}${user.clinic ? ` · ${user.clinic.name}` : ''}`}
-                >
+                <span className="muted small">
                   {roleLabel(user.role)}
                   {isAdmin(user) && isPractitioner(user) ? ' and admin' : ''}
-                  {user.clinic ? ` · ${user.clinic.name}` : ''}
                 </span>
+                {user.clinic && <span className="muted small">{user.clinic.name}</span>}
               </span>
               <NavLink to={PROFILE_PATH}>Profile and settings</NavLink>
               <NavLink to={SECURITY_PATH}>Security</NavLink>

@@ -20,6 +20,8 @@ export function progressPoints(progress: Referral['progress']): MeasurePoint[] {
 
 interface Props {
   referral: Referral;
+  /** A report is on its way: what the page said about the last action no longer applies. */
+  onStart: () => void;
   onDone: (updated: Referral, action: ReferralAction) => void;
   /** The referral changed under us (409): reload and say so. */
   onConflict: (error: ApiError) => void;
@@ -40,7 +42,7 @@ type Errors = Partial<Record<keyof Values, string>>;
  * report sessions, pain, PSFS and tolerance (`report-progress`). Shown once there is something to
  * show or to report.
  */
-export function ProgressSection({ referral, onDone, onConflict }: Props) {
+export function ProgressSection({ referral, onStart, onDone, onConflict }: Props) {
   const progress = referral.progress ?? [];
   const canReport = referral.allowedActions.includes('report-progress');
   const [open, setOpen] = useState(false);
@@ -79,6 +81,7 @@ export function ProgressSection({ referral, onDone, onConflict }: Props) {
     }
     setBusy(true);
     setFailure(null);
+    onStart();
     try {
       const updated = await call(
         api.POST('/api/v1/referrals/{id}/{action}', {

@@ -12,6 +12,8 @@ import { Notice } from './Feedback';
 
 interface Props {
   referral: Referral;
+  /** An action is on its way: what the page said about the last one no longer applies. */
+  onStart: () => void;
   onDone: (updated: Referral, action: ReferralAction) => void;
   /** The referral changed under us (409): reload and say so. */
   onConflict: (error: ApiError) => void;
@@ -45,13 +47,16 @@ const EMPTY: Values = {
 const failureText = (failure: unknown) =>
   failure instanceof ApiError && failure.code === 'consent_required' ? CONSENT_MISSING : errorMessage(failure);
 
+/** The actions offered as buttons here: progress has its own form (ProgressForm.tsx), next to the reports it adds to. */
+export const buttonActions = (referral: Referral) => referral.allowedActions.filter((action) => action !== 'report-progress');
+
 const DANGER: ReadonlySet<ReferralAction> = new Set(['decline', 'cancel', 'request-cancel', 'confirm-cancel']);
 
 /**
  * Exactly the actions the API allows this user now (`allowedActions`), each with the body fields
  * the state machine lists for it (GET /reference-data `referralActions[action].fields`).
  */
-export function ReferralActions({ referral, onDone, onConflict }: Props) {
+export function ReferralActions({ referral, onStart, onDone, onConflict }: Props) {
   const reference = useReferenceData();
   const [active, setActive] = useState<ReferralAction | null>(null);
   const [values, setValues] = useState<Values>(EMPTY);
@@ -80,6 +85,7 @@ export function ReferralActions({ referral, onDone, onConflict }: Props) {
   const perform = async (action: ReferralAction, body: ReferralActionBody) => {
     setBusy(true);
     setFailure(null);
+    onStart();
     try {
       const updated = await call(
         api.POST('/api/v1/referrals/{id}/{action}', {
@@ -169,11 +175,8 @@ export function ReferralActions({ referral, onDone, onConflict }: Props) {
     void perform(active, body);
   };
 
-  // Progress has its own form (ProgressForm.tsx), next to the reports it adds to.
-  const allowed = referral.allowedActions.filter((action) => action !== 'report-progress');
-  if (allowed.length === 0) {
-    return <p className="muted">Nothing for you to do on this referral now.</p>;
-  }
+  const allowed = buttonActions(referral);
+  if (allowed.length === 0) return null;
 
   const f = active ? fields(active) : {};
   const set = (key: Exclude<keyof Values, 'recommendMaintenance'>) => (e: { target: { value: string } }) =>

@@ -2,6 +2,7 @@ import { useState } from 'react';
 import { download } from '../api/client';
 import { errorMessage } from '../api/problem';
 import type { Referral } from '../api/types';
+import { useFocusAfterRender } from '../lib/focus';
 import { Notice } from './Feedback';
 
 /**
@@ -12,8 +13,9 @@ import { Notice } from './Feedback';
 export function ReferralPrint({ referral }: { referral: Referral }) {
   const [busy, setBusy] = useState<'letter' | 'outcome' | null>(null);
   const [error, setError] = useState<string | null>(null);
+  const focusAfter = useFocusAfterRender();
 
-  const get = async (file: 'letter' | 'outcome') => {
+  const get = async (file: 'letter' | 'outcome', button: HTMLButtonElement) => {
     setBusy(file);
     setError(null);
     try {
@@ -23,6 +25,8 @@ export function ReferralPrint({ referral }: { referral: Referral }) {
     } finally {
       setBusy(null);
     }
+    // Disabled while preparing, the button lost focus: give it back once it is enabled again.
+    focusAfter(() => button);
   };
 
   return (
@@ -30,11 +34,21 @@ export function ReferralPrint({ referral }: { referral: Referral }) {
       <h2 id="print-heading">Print / PDF</h2>
       <p className="muted small">For paper or fax: PDFs marked confidential health information.</p>
       <div className="action-buttons">
-        <button type="button" className="button button-secondary" disabled={busy !== null} onClick={() => void get('letter')}>
+        <button
+          type="button"
+          className="button button-secondary"
+          disabled={busy !== null}
+          onClick={(e) => void get('letter', e.currentTarget)}
+        >
           {busy === 'letter' ? 'Preparing…' : 'Referral letter (PDF)'}
         </button>
         {referral.outcome && (
-          <button type="button" className="button button-secondary" disabled={busy !== null} onClick={() => void get('outcome')}>
+          <button
+            type="button"
+            className="button button-secondary"
+            disabled={busy !== null}
+            onClick={(e) => void get('outcome', e.currentTarget)}
+          >
             {busy === 'outcome' ? 'Preparing…' : 'Outcome report (PDF)'}
           </button>
         )}

@@ -8,6 +8,11 @@ export function formatDate(date: string | null | undefined): string {
   return dateFormat.format(new Date(y, m - 1, d));
 }
 
+/** The day an instant (ISO 8601 or epoch ms) falls on where the user is, read like `formatDate`. */
+export function formatInstantDate(instant: string | number): string {
+  return dateFormat.format(new Date(instant));
+}
+
 export function formatDateTime(iso: string | null | undefined): string {
   return iso ? dateTimeFormat.format(new Date(iso)) : '—';
 }

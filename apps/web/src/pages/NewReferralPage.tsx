@@ -335,11 +335,19 @@ export function NewReferralPage() {
       created = await call(
         api.POST('/api/v1/referrals/{id}/follow-up', {
           params: { path: { id: followed.id } },
+          // The whole form: one draft, one "created" on its timeline.
           body: {
             recipientId: recipient!.id,
             plan: plan(),
             reason: payload.reason,
             observations: payload.observations ?? undefined,
+            priority: payload.priority,
+            bodyRegions: payload.bodyRegions,
+            painLevel: payload.painLevel,
+            onsetDate: payload.onsetDate,
+            neededBy: payload.neededBy,
+            redFlags: payload.redFlags,
+            emergencyAdviceGiven: payload.emergencyAdviceGiven,
           },
         }),
       );
@@ -352,23 +360,6 @@ export function NewReferralPage() {
           }),
         );
       }
-      // The follow-up call takes the plan and the texts; the rest of the form goes into the new draft
-      // at once, so nothing typed here is lost (priority, red flags, regions, pain, dates).
-      created = await call(
-        api.PATCH('/api/v1/referrals/{id}', {
-          params: { path: { id: created.id } },
-          body: {
-            version: created.version,
-            priority: payload.priority,
-            bodyRegions: payload.bodyRegions,
-            painLevel: payload.painLevel,
-            onsetDate: payload.onsetDate,
-            neededBy: payload.neededBy,
-            redFlags: payload.redFlags,
-            emergencyAdviceGiven: payload.emergencyAdviceGiven,
-          },
-        }),
-      );
       setPatient(await call(api.GET('/api/v1/patients/{id}', { params: { path: { id: created.patientId } } })));
     } else {
       created = await call(

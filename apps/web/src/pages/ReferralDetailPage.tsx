@@ -10,7 +10,7 @@ import { ErrorPanel, Loading, Notice } from '../components/Feedback';
 import { NOTIFICATIONS_CHANGED } from '../components/NotificationBell';
 import { MeasuresChart } from '../components/MeasuresChart';
 import { ProgressSection, progressPoints } from '../components/ProgressForm';
-import { ReferralActions } from '../components/ReferralActions';
+import { buttonActions, ReferralActions } from '../components/ReferralActions';
 import { ReferralPrint } from '../components/ReferralPrint';
 import { PriorityBadge, StatusChip } from '../components/StatusChip';
 import { type Flash, takeFlash } from '../lib/flash';
@@ -46,6 +46,14 @@ export function ReferralDetailPage({ id }: { id: string }) {
     () => void referral.reload(),
   );
   const [flash, setFlashState] = useState<Flash | null>(() => takeFlash());
+  // The version the flash speaks of: once the referral moves on (the other side acted, a timer ran, a
+  // later change here), what it said is old news and it goes.
+  const [flashVersion, setFlashVersion] = useState<number | undefined>();
+  const version = referral.data?.version;
+  if (version !== flashVersion) {
+    setFlashVersion(version);
+    if (flashVersion !== undefined) setFlashState(null);
+  }
   const statusRef = useRef<HTMLDivElement>(null);
   // A referral that does not exist (or is not yours to see): trying again would not change that.
   const notFound = !referral.data && referral.error instanceof ApiError && referral.error.status === 404;
@@ -84,6 +92,8 @@ export function ReferralDetailPage({ id }: { id: string }) {
   const side = r.senderId === user.id ? 'sender' : r.recipientId === user.id ? 'recipient' : 'clinic';
   const announce = (next: Flash) => {
     setFlashState(next);
+    // It speaks of the version shown next (the one just answered or reloaded).
+    setFlashVersion(undefined);
     requestAnimationFrame(() => statusRef.current?.focus());
   };
   const done = (updated: Referral, action: ReferralAction) => {
@@ -105,6 +115,7 @@ export function ReferralDetailPage({ id }: { id: string }) {
     });
   };
 
+  const canRedirect = REDIRECTABLE.has(r.status) && side === 'sender';
   // The PT's way back to maintenance massage (SPEC "Following up").
   const canFollowUp = r.kind === 'injury_care' && user.id === r.recipientId && FOLLOW_UP_STATUSES.has(r.status);
 
@@ -291,7 +302,7 @@ export function ReferralDetailPage({ id }: { id: string }) {
             />
           </section>
 
-          <ProgressSection referral={r} onDone={done} onConflict={(e) => void conflict(e)} />
+          <ProgressSection referral={r} onStart={() => setFlashState(null)} onDone={done} onConflict={(e) => void conflict(e)} />
 
           <section className="card detail-timeline" aria-labelledby="timeline-heading">
             <h2 id="timeline-heading">Timeline</h2>
@@ -320,8 +331,16 @@ export function ReferralDetailPage({ id }: { id: string }) {
             {r.status === 'draft' && r.allowedActions.includes('send') && (
               <DraftPanel referral={r} onUpdated={(updated) => referral.setData(updated)} />
             )}
-            <ReferralActions referral={r} onDone={done} onConflict={(e) => void conflict(e)} />
-            {REDIRECTABLE.has(r.status) && side === 'sender' && (
+            <ReferralActions
+              referral={r}
+              onStart={() => setFlashState(null)}
+              onDone={done}
+              onConflict={(e) => void conflict(e)}
+            />
+            {buttonActions(r).length === 0 && !canRedirect && (
+              <p className="muted">Nothing for you to do on this referral now.</p>
+            )}
+            {canRedirect && (
               <p>
                 <Link to={`/referrals/new?replaces=${r.id}`} className="button button-secondary">
                   Redirect to another practitioner

@@ -25,6 +25,7 @@ export function SignInPage() {
   const [errors, setErrors] = useState<{ email?: string; password?: string }>({});
   const reason = lastEndReason();
   const formRef = useRef<HTMLFormElement>(null);
+  const errorRef = useRef<HTMLDivElement>(null);
   const focusAfter = useFocusAfterRender();
 
   const submit = async (event: FormEvent) => {
@@ -46,10 +47,11 @@ export function SignInPage() {
     } catch (e) {
       if (e instanceof ApiError && e.fieldErrors.length > 0) {
         setErrors({ email: e.fieldMessage('email'), password: e.fieldMessage('password') });
-        focusAfter(() => firstInvalid(formRef.current));
       }
       setError(e);
       setBusy(false);
+      // The button was disabled meanwhile: on to the field to fix, or to the refusal.
+      focusAfter(() => firstInvalid(formRef.current) ?? errorRef.current);
     }
   };
 
@@ -57,13 +59,15 @@ export function SignInPage() {
     <PublicFrame title="Sign in">
       {reason === 'expired' && !error && <Notice tone="info">Your session ended. Sign in again to carry on.</Notice>}
       {reason === 'signed_out' && !error && <Notice tone="success">You are signed out.</Notice>}
-      {error !== null && (
-        <Notice tone="error">
-          {error instanceof ApiError && error.code === 'unauthenticated'
-            ? 'That email and password do not match.'
-            : errorMessage(error)}
-        </Notice>
-      )}
+      <div ref={errorRef} tabIndex={-1} className="flash-slot">
+        {error !== null && (
+          <Notice tone="error">
+            {error instanceof ApiError && error.code === 'unauthenticated' && error.body.reason !== 'deactivated'
+              ? 'That email and password do not match.'
+              : errorMessage(error)}
+          </Notice>
+        )}
+      </div>
       <form ref={formRef} onSubmit={(event) => void submit(event)} className="stack" noValidate>
         <Field label="Email" required error={errors.email}>
           {(p) => (

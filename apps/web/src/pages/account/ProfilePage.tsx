@@ -1,10 +1,11 @@
-import { type FormEvent, useState } from 'react';
+import { type FormEvent, useRef, useState } from 'react';
 import { api, call } from '../../api/client';
 import { errorMessage } from '../../api/problem';
 import { updateUser } from '../../api/session';
 import type { Specialty, User } from '../../api/types';
 import { apiFieldError, Checkbox, CheckboxGroup, TextField } from '../../components/Field';
 import { ErrorPanel, Loading, Notice } from '../../components/Feedback';
+import { firstInvalid, useFocusAfterRender } from '../../lib/focus';
 import { formatDate, formatDateTime } from '../../lib/format';
 import { useAsync, useTitle } from '../../lib/hooks';
 import { specialtyLabel } from '../../lib/labels';
@@ -51,6 +52,9 @@ function ProfileForm({ user }: { user: User }) {
   const [saved, setSaved] = useState(false);
   const [busy, setBusy] = useState(false);
   const fieldError = (field: string) => apiFieldError(error, field);
+  const formRef = useRef<HTMLFormElement>(null);
+  const resultRef = useRef<HTMLDivElement>(null);
+  const focusAfter = useFocusAfterRender();
 
   const submit = async (event: FormEvent) => {
     event.preventDefault();
@@ -76,6 +80,8 @@ function ProfileForm({ user }: { user: User }) {
     } finally {
       setBusy(false);
     }
+    // The button was disabled while saving, which dropped focus: on to a field to fix, or what came of it.
+    focusAfter(() => firstInvalid(formRef.current) ?? resultRef.current);
   };
 
   const licence = user.licence;
@@ -83,7 +89,7 @@ function ProfileForm({ user }: { user: User }) {
     <section className="card" aria-labelledby="profile-heading">
       <h2 id="profile-heading">Your profile</h2>
       <p className="muted">What other practitioners see when they look for someone to refer to.</p>
-      <form className="stack" onSubmit={(e) => void submit(e)} noValidate>
+      <form ref={formRef} className="stack" onSubmit={(e) => void submit(e)} noValidate>
         <Checkbox label="I am accepting new referrals" checked={accepting} onChange={setAccepting} />
         <CheckboxGroup
           legend="Specialties"
@@ -109,8 +115,10 @@ function ProfileForm({ user }: { user: User }) {
           value={bio}
           onChange={setBio}
         />
-        {error !== null && <Notice tone="error">{errorMessage(error)}</Notice>}
-        {saved && <Notice tone="success">Your profile is saved.</Notice>}
+        <div ref={resultRef} tabIndex={-1} className="flash-slot">
+          {error !== null && <Notice tone="error">{errorMessage(error)}</Notice>}
+          {saved && <Notice tone="success">Your profile is saved.</Notice>}
+        </div>
         <div>
           <button type="submit" className="button button-primary" disabled={busy}>
             {busy ? 'Saving…' : 'Save profile'}
@@ -139,9 +147,16 @@ function ProfileForm({ user }: { user: User }) {
       ) : (
         <p>No licence recorded.</p>
       )}
-      <p className="muted small">
-        Only a clinic admin can change your licence, after checking it. Ask yours if it needs updating.
-      </p>
+      {isAdmin(user) ? (
+        <p className="muted small">
+          As your clinic's admin, you change and attest your licence under Admin › Practitioners › Edit:{' '}
+          <Link to="/admin/practitioners">go to Practitioners</Link>.
+        </p>
+      ) : (
+        <p className="muted small">
+          Only a clinic admin can change your licence, after checking it. Ask yours if it needs updating.
+        </p>
+      )}
     </section>
   );
 }

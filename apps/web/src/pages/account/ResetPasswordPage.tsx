@@ -21,6 +21,7 @@ export function ResetPasswordPage() {
   const [error, setError] = useState<unknown>(null);
   const [busy, setBusy] = useState(false);
   const formRef = useRef<HTMLFormElement>(null);
+  const errorRef = useRef<HTMLDivElement>(null);
   const focusAfter = useFocusAfterRender();
 
   const submit = async (event: FormEvent) => {
@@ -38,11 +39,11 @@ export function ResetPasswordPage() {
       setFlash({ tone: 'success', text: 'Your password is changed. Any other device signed in to your account is signed out.' });
       navigate(SECURITY_PATH, { replace: true });
     } catch (e) {
-      if (e instanceof ApiError && e.fieldMessage('password')) {
-        setErrors({ password: e.fieldMessage('password') });
-        focusAfter(() => firstInvalid(formRef.current));
-      } else setError(e);
+      if (e instanceof ApiError && e.fieldMessage('password')) setErrors({ password: e.fieldMessage('password') });
+      else setError(e);
       setBusy(false);
+      // The button was disabled meanwhile: on to the field to fix, or to the refusal (a used link).
+      focusAfter(() => firstInvalid(formRef.current) ?? errorRef.current);
     }
   };
 
@@ -57,17 +58,19 @@ export function ResetPasswordPage() {
 
   return (
     <PublicFrame title="Choose a new password">
-      {error !== null && (
-        <Notice tone="error">
-          {error instanceof ApiError && error.fieldMessage('token') ? (
-            <>
-              This link has expired or was already used. <Link to="/forgot-password">Ask for a new link</Link>.
-            </>
-          ) : (
-            errorMessage(error)
-          )}
-        </Notice>
-      )}
+      <div ref={errorRef} tabIndex={-1} className="flash-slot">
+        {error !== null && (
+          <Notice tone="error">
+            {error instanceof ApiError && error.fieldMessage('token') ? (
+              <>
+                This link has expired or was already used. <Link to="/forgot-password">Ask for a new link</Link>.
+              </>
+            ) : (
+              errorMessage(error)
+            )}
+          </Notice>
+        )}
+      </div>
       <form
         ref={formRef}
         onSubmit={(event) => void submit(event)}

@@ -16,16 +16,28 @@ export const SECURITY_PATH = '/settings/security';
 const loadSessions = async () => (await call(api.GET('/api/v1/me/sessions'))).items;
 type Session = Awaited<ReturnType<typeof loadSessions>>[number];
 
+/** Tells what the page's last action came to (`null` as a new one starts) and takes focus there. */
+type Say = (flash: Flash | null) => void;
+
 /** Your password and the devices signed in to your account. */
 export function SecurityPage() {
   useTitle('Account security');
-  const [flash] = useState<Flash | null>(() => takeFlash());
+  const [flash, setFlash] = useState<Flash | null>(() => takeFlash());
   const sessions = useAsync(loadSessions, []);
+  const flashRef = useRef<HTMLDivElement>(null);
+  const focusAfter = useFocusAfterRender();
+  const say: Say = (next) => {
+    setFlash(next);
+    // The pressed button was disabled meanwhile (or is gone with its session): focus goes to the answer.
+    if (next) focusAfter(() => flashRef.current);
+  };
   return (
     <>
       <h1 tabIndex={-1}>Account security</h1>
-      {flash && <Notice tone={flash.tone}>{flash.text}</Notice>}
-      <ChangePassword onChanged={() => void sessions.reload()} />
+      <div ref={flashRef} tabIndex={-1} className="flash-slot">
+        {flash && <Notice tone={flash.tone}>{flash.text}</Notice>}
+      </div>
+      <ChangePassword say={say} onChanged={() => void sessions.reload()} />
       <section className="card" aria-labelledby="sessions-heading">
         <h2 id="sessions-heading">Your sessions</h2>
         <p className="muted">Every device and browser signed in to your account. Sign out any you do not recognise.</p>
@@ -34,20 +46,18 @@ export function SecurityPage() {
         ) : !sessions.data ? (
           <Loading lines={3} />
         ) : (
-          <SessionList sessions={sessions.data} onChanged={() => void sessions.reload()} />
+          <SessionList sessions={sessions.data} say={say} onChanged={() => void sessions.reload()} />
         )}
       </section>
     </>
   );
 }
 
-function ChangePassword({ onChanged }: { onChanged: () => void }) {
+function ChangePassword({ say, onChanged }: { say: Say; onChanged: () => void }) {
   const [current, setCurrent] = useState('');
   const [password, setPassword] = useState('');
   const [confirm, setConfirm] = useState('');
   const [errors, setErrors] = useState<NewPasswordErrors & { current?: string }>({});
-  const [error, setError] = useState<unknown>(null);
-  const [done, setDone] = useState(false);
   const [busy, setBusy] = useState(false);
   const formRef = useRef<HTMLFormElement>(null);
   const focusAfter = useFocusAfterRender();
@@ -57,19 +67,18 @@ function ChangePassword({ onChanged }: { onChanged: () => void }) {
     event.preventDefault();
     const next = { ...checkNewPassword(password, confirm), ...(current ? {} : { current: 'Enter your current password.' }) };
     setErrors(next);
-    setDone(false);
+    say(null);
     if (Object.keys(next).length > 0) {
       focusFirstInvalid();
       return;
     }
     setBusy(true);
-    setError(null);
     try {
       await call(api.POST('/api/v1/me/password', { body: { currentPassword: current, newPassword: password } }));
       setCurrent('');
       setPassword('');
       setConfirm('');
-      setDone(true);
+      say({ tone: 'success', text: 'Your password is changed. Your other sessions are signed out.' });
       onChanged();
     } catch (e) {
       if (e instanceof ApiError && e.fieldMessage('currentPassword')) {
@@ -78,7 +87,7 @@ function ChangePassword({ onChanged }: { onChanged: () => void }) {
       } else if (e instanceof ApiError && e.fieldMessage('newPassword')) {
         setErrors({ password: e.fieldMessage('newPassword') });
         focusFirstInvalid();
-      } else setError(e);
+      } else say({ tone: 'error', text: errorMessage(e) });
     } finally {
       setBusy(false);
     }
@@ -87,8 +96,6 @@ function ChangePassword({ onChanged }: { onChanged: () => void }) {
   return (
     <section className="card" aria-labelledby="password-heading">
       <h2 id="password-heading">Change your password</h2>
-      {done && <Notice tone="success">Your password is changed. Your other sessions are signed out.</Notice>}
-      {error !== null && <Notice tone="error">{errorMessage(error)}</Notice>}
       <form ref={formRef} onSubmit={(event) => void submit(event)} className="stack" noValidate aria-label="Change your password">
         <Field label="Current password" required error={errors.current}>
           {(p) => (
@@ -119,20 +126,18 @@ function ChangePassword({ onChanged }: { onChanged: () => void }) {
   );
 }
 
-function SessionList({ sessions, onChanged }: { sessions: Session[]; onChanged: () => void }) {
-  const [error, setError] = useState<unknown>(null);
+function SessionList({ sessions, say, onChanged }: { sessions: Session[]; say: Say; onChanged: () => void }) {
   const [busy, setBusy] = useState<string | null>(null);
-  const [ended, setEnded] = useState<string | null>(null);
 
   const signOut = async (session: Session) => {
     setBusy(session.id);
-    setError(null);
+    say(null);
     try {
       await call(api.DELETE('/api/v1/me/sessions/{id}', { params: { path: { id: session.id } } }));
-      setEnded(deviceName(session.userAgent));
+      say({ tone: 'success', text: `${deviceName(session.userAgent)} is signed out.` });
       onChanged();
     } catch (e) {
-      setError(e);
+      say({ tone: 'error', text: errorMessage(e) });
     } finally {
       setBusy(null);
     }
@@ -140,21 +145,19 @@ function SessionList({ sessions, onChanged }: { sessions: Session[]; onChanged: 
 
   const signOutEverywhere = async () => {
     setBusy('all');
-    setError(null);
+    say(null);
     try {
       await call(api.POST('/api/v1/auth/logout-all'));
       endSession('signed_out');
       navigate('/sign-in');
     } catch (e) {
-      setError(e);
+      say({ tone: 'error', text: errorMessage(e) });
       setBusy(null);
     }
   };
 
   return (
     <>
-      {ended && <Notice tone="success">{ended} is signed out.</Notice>}
-      {error !== null && <Notice tone="error">{errorMessage(error)}</Notice>}
       {/* Focusable, so keyboard users can scroll it sideways on a phone when it holds no button. */}
       <div className="table-wrap" tabIndex={0} role="region" aria-label="Your sessions">
         <table className="table" data-testid="sessions-table">
@@ -163,7 +166,7 @@ function SessionList({ sessions, onChanged }: { sessions: Session[]; onChanged: 
               <th scope="col">Device</th>
               <th scope="col">Signed in</th>
               <th scope="col">Last active</th>
-              <th scope="col">Address</th>
+              <th scope="col">IP address</th>
               <th scope="col">
                 <span className="visually-hidden">Sign out</span>
               </th>
@@ -173,12 +176,11 @@ function SessionList({ sessions, onChanged }: { sessions: Session[]; onChanged: 
             {sessions.map((s) => (
               <tr key={s.id} data-session-id={s.id} data-current={s.current ? 'true' : undefined}>
                 <th scope="row">
-                  {deviceName(s.userAgent)}
-                  {s.current && <span className="chip chip-success">This device</span>}
+                  {deviceName(s.userAgent)} {s.current && <span className="chip chip-success">This device</span>}
                 </th>
-                <td>{formatDateTime(s.createdAt)}</td>
-                <td>{s.lastUsedAt ? formatDateTime(s.lastUsedAt) : '—'}</td>
-                <td>{s.ip ?? '—'}</td>
+                <td data-label="Signed in">{formatDateTime(s.createdAt)}</td>
+                <td data-label="Last active">{s.lastUsedAt ? formatDateTime(s.lastUsedAt) : '—'}</td>
+                <td data-label="IP address">{s.ip ?? '—'}</td>
                 <td>
                   {!s.current && (
                     <button

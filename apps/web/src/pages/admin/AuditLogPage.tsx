@@ -5,7 +5,7 @@ import { ErrorPanel, Loading } from '../../components/Feedback';
 import { formatDateTime } from '../../lib/format';
 import { useAsync, usePagedList, useTitle } from '../../lib/hooks';
 import { Link } from '../../lib/router';
-import { clinicPractitioners, endOfDay, startOfDay } from './admin-data';
+import { clinicMembers, endOfDay, startOfDay } from './admin-data';
 
 /** What an audit event is about, as the API filters it ('' for any). */
 type ResourceFilter = '' | 'patient' | 'referral' | 'attachment' | 'consent' | 'user';
@@ -21,7 +21,8 @@ const NO_FILTERS: Filters = { action: '', resourceType: '', actorId: '', from: '
 
 export function AuditLogPage({ user }: { user: User }) {
   useTitle('Audit log');
-  const people = useAsync(async () => [user, ...(await clinicPractitioners(user.clinicId, user.clinic?.name ?? ''))], [user.id]);
+  // Every member, deactivated ones included: what someone did stays theirs after they left.
+  const people = useAsync(() => clinicMembers(), [user.id]);
   const [draft, setDraft] = useState<Filters>(NO_FILTERS);
   const [filters, setFilters] = useState<Filters>(NO_FILTERS);
   const fetchPage = useCallback(

@@ -3,7 +3,15 @@ import { api, call, download } from '../../api/client';
 import { errorMessage } from '../../api/problem';
 import type { AdminMetrics, ReferralMetrics, ReferralStatus } from '../../api/types';
 import { ErrorPanel, Loading, Notice } from '../../components/Feedback';
-import { formatDuration, formatPainChange, formatPercent, formatPeriod, localDate } from '../../lib/format';
+import {
+  formatDateTime,
+  formatDuration,
+  formatInstantDate,
+  formatPainChange,
+  formatPercent,
+  formatPeriod,
+  localDate,
+} from '../../lib/format';
 import { useAsync, useTitle } from '../../lib/hooks';
 import { roleLabel, statusLabel, statusTone } from '../../lib/labels';
 import { useReferenceData } from '../../lib/session-hooks';
@@ -237,8 +245,9 @@ function Metrics({ data }: { data: AdminMetrics }) {
         )}
       </section>
       <p className="muted small">
-        Referrals created {new Date(data.from).toLocaleDateString()} –{' '}
-        {new Date(new Date(data.to).getTime() - 1).toLocaleDateString()}; figures as of {new Date(data.asOf).toLocaleString()}.
+        {/* The window's end is exclusive: its last day is the one before. */}
+        Referrals created {formatInstantDate(data.from)} – {formatInstantDate(Date.parse(data.to) - 1)}; figures as of{' '}
+        {formatDateTime(data.asOf)}.
       </p>
     </div>
   );

@@ -98,23 +98,31 @@ export function PractitionersPage({ user }: { user: User }) {
   /** Deactivated users are not in the directory: the clinic's member list has them. */
   const deactivated = useAsync(async () => (await clinicMembers()).filter((p) => !p.active), [user.clinicId]);
   const [justDeactivated, setJustDeactivated] = useState<string | null>(null);
+  const [justSaved, setJustSaved] = useState<string | null>(null);
   const [accessError, setAccessError] = useState<unknown>(null);
   const [busy, setBusy] = useState(false);
   const focusAfter = useFocusAfterRender();
   const tableRef = useRef<HTMLDivElement>(null);
   const invitationRef = useRef<HTMLDivElement>(null);
+  const inviteForm = useRef<HTMLElement>(null);
   const accessRef = useRef<HTMLDivElement>(null);
   /** A row's button (Deactivate, Edit) found again after its row re-rendered. */
   const rowButton = (label: string) => tableRef.current?.querySelector(`button[aria-label="${CSS.escape(label)}"]`);
+  /** A new action starts: what the last one said no longer applies. */
+  const clearNotices = () => {
+    setAccessError(null);
+    setJustDeactivated(null);
+    setJustSaved(null);
+  };
 
   const setActive = async (practitioner: Practitioner, active: boolean) => {
     setBusy(true);
-    setAccessError(null);
+    clearNotices();
     try {
       const path = active ? '/api/v1/practitioners/{id}/reactivate' : '/api/v1/practitioners/{id}/deactivate';
       await call(api.POST(path, { params: { path: { id: practitioner.id } } }));
       setConfirming(null);
-      setJustDeactivated(active ? null : practitioner.fullName);
+      if (!active) setJustDeactivated(practitioner.fullName);
       await Promise.all([list.reload(), deactivated.reload()]);
     } catch (e) {
       setAccessError(e);
@@ -140,8 +148,14 @@ export function PractitionersPage({ user }: { user: User }) {
           aria-expanded={inviting}
           aria-controls="invite-form"
           onClick={() => {
-            setInviting((v) => !v);
+            clearNotices();
             setInvitation(null);
+            if (inviting) setInviting(false);
+            else {
+              setInviting(true);
+              // The form opens below the button: start on its first field.
+              focusAfter(() => inviteForm.current?.querySelector('input, select, textarea'));
+            }
           }}
         >
           Invite a practitioner
@@ -160,7 +174,7 @@ export function PractitionersPage({ user }: { user: User }) {
       )}
 
       {inviting && (
-        <section className="card" id="invite-form" aria-labelledby="invite-heading">
+        <section ref={inviteForm} className="card" id="invite-form" aria-labelledby="invite-heading">
           <h2 id="invite-heading">Invite a practitioner</h2>
           <PractitionerForm
             mode="invite"
@@ -182,6 +196,7 @@ export function PractitionersPage({ user }: { user: User }) {
 
       <div ref={accessRef} tabIndex={-1} className="flash-slot">
         {accessError !== null && <Notice tone="error">{errorMessage(accessError)}</Notice>}
+        {justSaved && <Notice tone="success">{justSaved}</Notice>}
         {justDeactivated && (
           <Notice tone="success">
             {justDeactivated} is deactivated: signed out everywhere, unable to sign in and out of the directory. Their open
@@ -232,10 +247,12 @@ export function PractitionersPage({ user }: { user: User }) {
                           setEditing(null);
                           focusAfter(() => rowButton(`Edit ${p.fullName}`));
                         }}
-                        onSaved={() => {
+                        onSaved={(saved) => {
                           setEditing(null);
+                          setJustSaved(`${saved.fullName}'s details are saved.`);
                           void list.reload();
-                          focusAfter(() => rowButton(`Edit ${p.fullName}`));
+                          // The form is gone: say it worked, above the list.
+                          focusAfter(() => accessRef.current);
                         }}
                       />
                     </td>
@@ -281,6 +298,7 @@ export function PractitionersPage({ user }: { user: User }) {
                               disabled={busy}
                               onClick={() => {
                                 setConfirming(null);
+                                clearNotices();
                                 focusAfter(() => rowButton(`Deactivate ${p.fullName}`));
                               }}
                             >
@@ -294,6 +312,7 @@ export function PractitionersPage({ user }: { user: User }) {
                             type="button"
                             className="button button-secondary button-small"
                             onClick={() => {
+                              clearNotices();
                               setEditing(p.id);
                               focusAfter(() => tableRef.current?.querySelector('form input, form select, form textarea'));
                             }}
@@ -306,6 +325,7 @@ export function PractitionersPage({ user }: { user: User }) {
                               type="button"
                               className="button button-secondary button-small"
                               onClick={() => {
+                                clearNotices();
                                 setConfirming(p.id);
                                 // The button gives way to the question: start there.
                                 focusAfter(() => tableRef.current?.querySelector(`[data-confirm="${p.id}"]`));
@@ -348,8 +368,8 @@ export function PractitionersPage({ user }: { user: User }) {
         </section>
       )}
       <p className="muted small">
-        Practitioners whose licence has already expired, and deactivated ones, are not listed here (the directory hides them), nor
-        are people who have not yet joined: see the invitations below.
+        Practitioners whose licence has already expired are not listed here (the directory hides them). Deactivated ones are under
+        Deactivated, where you can reactivate them; people who have not yet joined are in the invitations below.
       </p>
       <InvitationsSection reloadKey={invitationsKey} onLink={setInvitation} />
     </>

@@ -1,10 +1,11 @@
-import { type FormEvent, useState } from 'react';
+import { type FormEvent, useRef, useState } from 'react';
 import { api, call } from '../../api/client';
 import { ApiError, errorMessage } from '../../api/problem';
 import type { Practitioner, Referral, User } from '../../api/types';
 import { ErrorPanel, Loading, Notice } from '../../components/Feedback';
 import { PriorityBadge, StatusChip } from '../../components/StatusChip';
 import { UnreadBadge } from '../../components/UnreadBadge';
+import { useFocusAfterRender } from '../../lib/focus';
 import { formatDateTime, fullName } from '../../lib/format';
 import { useAsync, useTitle } from '../../lib/hooks';
 import { kindLabel, roleLabel } from '../../lib/labels';
@@ -44,6 +45,8 @@ export function UnownedReferralsPage({ user }: { user: User }) {
   useTitle('Unowned referrals');
   const data = useAsync(loadUnowned, [user.clinicId]);
   const [done, setDone] = useState<string | null>(null);
+  const doneRef = useRef<HTMLDivElement>(null);
+  const focusAfter = useFocusAfterRender();
 
   return (
     <>
@@ -52,7 +55,9 @@ export function UnownedReferralsPage({ user }: { user: User }) {
         Open referrals whose practitioner in your clinic is deactivated. Hand each one to an active practitioner of the same role;
         they are notified and the referral's timeline records the change.
       </p>
-      {done && <Notice tone="success">{done}</Notice>}
+      <div ref={doneRef} tabIndex={-1} className="flash-slot">
+        {done && <Notice tone="success">{done}</Notice>}
+      </div>
       {data.error !== undefined ? (
         <ErrorPanel error={data.error} title="Could not load the unowned referrals" onRetry={() => void data.reload()} />
       ) : !data.data ? (
@@ -95,9 +100,13 @@ export function UnownedReferralsPage({ user }: { user: User }) {
                       referral={referral}
                       owner={owner}
                       team={data.data!.team}
+                      onStart={() => setDone(null)}
                       onDone={(to) => {
-                        setDone(`The ${kindLabel(referral.kind).toLowerCase()} now belongs to ${to.fullName}.`);
+                        const patient = referral.patient ? ` for ${fullName(referral.patient)}` : '';
+                        setDone(`${kindLabel(referral.kind)} referral${patient} now belongs to ${to.fullName}.`);
                         void data.reload();
+                        // The row leaves the list with its button: focus goes to what happened.
+                        focusAfter(() => doneRef.current);
                       }}
                     />
                   </td>
@@ -115,11 +124,14 @@ function ReassignForm({
   referral,
   owner,
   team,
+  onStart,
   onDone,
 }: {
   referral: Referral;
   owner: Practitioner;
   team: Practitioner[];
+  /** A reassignment is on its way: the last one's message no longer applies. */
+  onStart: () => void;
   onDone: (to: Practitioner) => void;
 }) {
   const choices = team.filter((p) => p.role === owner.role && p.id !== owner.id);
@@ -128,12 +140,16 @@ function ReassignForm({
   const [busy, setBusy] = useState(false);
   const selectId = `reassign-${referral.id}`;
   const errorId = `${selectId}-error`;
+  const selectRef = useRef<HTMLSelectElement>(null);
+  const focusAfter = useFocusAfterRender();
 
   const submit = async (event: FormEvent) => {
     event.preventDefault();
+    onStart();
     const target = choices.find((p) => p.id === to);
     if (!target) {
       setError('Choose who takes it over.');
+      focusAfter(() => selectRef.current);
       return;
     }
     setBusy(true);
@@ -153,11 +169,15 @@ function ReassignForm({
           : errorMessage(e),
       );
       setBusy(false);
+      // The button was disabled meanwhile: on to the choice the error is about.
+      focusAfter(() => selectRef.current);
     }
   };
 
   if (choices.length === 0) {
-    return <span className="muted small">No other active {roleLabel(owner.role).toLowerCase()} in your clinic.</span>;
+    return (
+      <span className="muted small">No other active practitioner in your clinic has this role ({roleLabel(owner.role)}).</span>
+    );
   }
   return (
     <form
@@ -170,6 +190,7 @@ function ReassignForm({
         Reassign to
       </label>
       <select
+        ref={selectRef}
         id={selectId}
         value={to}
         onChange={(e) => setTo(e.target.value)}
