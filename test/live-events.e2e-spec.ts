@@ -221,6 +221,18 @@ describe('live events', () => {
     expect(other.raw().split(': heartbeat').length).toBe(4);
   });
 
+  it('ends a stream at once, not at the next heartbeat, when its session is revoked on another replica', async () => {
+    const signedIn = await t.http
+      .post('/api/v1/auth/login')
+      .send({ email: outsider.email, password: 'correct horse battery staple' });
+    const token = signedIn.body.accessToken as string;
+    // Opened on replica b; the sign-out goes to replica a, whose NOTIFY reaches b.
+    const stream = await open({ ...outsider, accessToken: token, auth: { Authorization: `Bearer ${token}` } });
+    await t.http.post('/api/v1/auth/logout').set('Authorization', `Bearer ${token}`).expect(204);
+    const late = new Promise<string>((resolve) => setTimeout(() => resolve('still open after 5 s'), 5_000).unref());
+    expect(await Promise.race([stream.ended.then(() => 'ended'), late])).toBe('ended');
+  });
+
   /**
    * The web app's session also opens the stream: a second httpOnly cookie on /api/v1/events, set,
    * rotated and cleared with the refresh cookie, naming the same session (never the refresh token).

@@ -39,6 +39,16 @@ import { UsersStore } from './store/users.store';
     PartnersStore,
     InvitationsStore,
   ],
-  exports: [AuthService, ClinicsService, PractitionersService, PartnersService, InvitationsService, AuditLog, Clock, UsersStore],
+  exports: [
+    AuthService,
+    ClinicsService,
+    PractitionersService,
+    PartnersService,
+    InvitationsService,
+    AuditLog,
+    Clock,
+    UsersStore,
+    LiveSessions,
+  ],
 })
 export class IdentityModule {}

@@ -2,6 +2,7 @@ export * from './entities';
 export * from './inputs';
 export * from './views';
 export * from './auth/auth.service';
+export { LiveSessions } from './auth/live-sessions';
 export {
   derivedKey,
   invitationToken,

@@ -2,13 +2,14 @@ import { performance } from 'node:perf_hooks';
 import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnModuleDestroy } from '@nestjs/common';
 import { Clock, isClinicAdmin, type Principal } from '@referloop/common';
 import { APP_CONFIG, type AppConfig } from '@referloop/config';
+import { LiveSessions } from '@referloop/identity';
 import { type LiveEventRow, LiveStore } from './live.store';
 
 /** How often the journal is read while at least one stream is open (the events' added latency is up to this). */
 export const LIVE_POLL_MS = 50;
 /** How often it is read with no stream open: only to keep this process's cursor current. */
 const IDLE_POLL_MS = 1_000;
-/** A comment line on every stream this often, and the sessions re-checked (revoked or expired: the stream ends). */
+/** A comment line on every stream this often, and the sessions re-checked (expired: the stream ends). */
 export const LIVE_HEARTBEAT_MS = 15_000;
 /** How long rows stay in `live_events`: a stream that reconnects within this misses nothing. */
 export const LIVE_RETENTION_MS = 10 * 60_000;
@@ -84,14 +85,22 @@ export class LiveHub implements OnApplicationBootstrap, OnModuleDestroy {
   private pruneTimer: NodeJS.Timeout | undefined;
   private polling: Promise<void> | null = null;
   private stopped = false;
+  private stopListening: (() => void) | undefined;
 
   constructor(
     private readonly store: LiveStore,
     private readonly clock: Clock,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
+    private readonly sessions: LiveSessions,
   ) {}
 
   onApplicationBootstrap(): void {
+    // A revoked session, a deactivated user or changed rights take effect on open streams at once,
+    // in every replica (the NOTIFY behind LiveSessions), not at the next heartbeat.
+    this.stopListening = this.sessions.onAccessChanged((userId) => {
+      const affected = userId === null ? [...this.streams] : [...(this.byUser.get(userId) ?? [])];
+      void this.recheck(affected);
+    });
     this.schedulePoll(0);
     this.heartbeatTimer = setInterval(() => void this.heartbeat(), LIVE_HEARTBEAT_MS).unref();
     this.pruneTimer = setInterval(() => void this.prune(), PRUNE_EVERY_MS).unref();
@@ -99,6 +108,7 @@ export class LiveHub implements OnApplicationBootstrap, OnModuleDestroy {
 
   onModuleDestroy(): void {
     this.stopped = true;
+    this.stopListening?.();
     clearTimeout(this.pollTimer);
     clearInterval(this.heartbeatTimer);
     clearInterval(this.pruneTimer);
@@ -145,12 +155,19 @@ export class LiveHub implements OnApplicationBootstrap, OnModuleDestroy {
 
   /**
    * A comment on every stream (keeps proxies from closing idle connections), then the sessions
-   * re-checked: a stream whose session was revoked or expired, or whose user was deactivated, ends;
-   * the others pick up changed rights (admin granted or removed).
+   * re-checked (one may have reached its maximum age).
    */
   async heartbeat(): Promise<void> {
     for (const stream of [...this.streams]) this.send(stream, ': heartbeat\n\n');
-    const sessionIds = [...new Set([...this.streams].map((s) => s.principal.sessionId))];
+    await this.recheck([...this.streams]);
+  }
+
+  /**
+   * Checks the sessions of `streams`: one whose session was revoked or expired, or whose user was
+   * deactivated, ends; the others pick up changed rights (admin granted or removed).
+   */
+  private async recheck(streams: LiveStream[]): Promise<void> {
+    const sessionIds = [...new Set(streams.map((s) => s.principal.sessionId))];
     if (sessionIds.length === 0) return;
     try {
       const alive = new Map(
@@ -158,7 +175,9 @@ export class LiveHub implements OnApplicationBootstrap, OnModuleDestroy {
           (row) => [row.sessionId, row],
         ),
       );
-      for (const stream of [...this.streams]) {
+      for (const stream of streams) {
+        // Ended meanwhile (closed by the client, or by a check that ran first).
+        if (!this.streams.has(stream)) continue;
         const session = alive.get(stream.principal.sessionId);
         if (!session) {
           this.close(stream);

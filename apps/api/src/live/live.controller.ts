@@ -18,7 +18,7 @@ const STREAM_DESCRIPTION = [
   '`referral.updated` `{id, version, status}` for every referral you may see (created, acted on, sent to you),',
   '`notification.created` `{id}` for a new in-app notification of yours, `message.created` `{referralId}` for a',
   `new message on a referral you may see. A comment line (\`: heartbeat\`) comes every ${LIVE_HEARTBEAT_MS / 1000} s; the stream`,
-  'ends when your session is revoked or expires (checked at each heartbeat) or the server shuts down.',
+  'ends when your session is revoked (at once) or expires (checked at each heartbeat), or the server shuts down.',
 ].join(' ');
 
 @ApiTags('events')

@@ -6579,7 +6579,7 @@ export interface operations {
     };
     requestBody?: never;
     responses: {
-      /** @description A Server-Sent Events stream. Each event has a durable `id` (send the last one back as `Last-Event-ID` when reconnecting to get what you missed, up to 10 minutes back), an `event` name and JSON `data` with ids only: `referral.updated` `{id, version, status}` for every referral you may see (created, acted on, sent to you), `notification.created` `{id}` for a new in-app notification of yours, `message.created` `{referralId}` for a new message on a referral you may see. A comment line (`: heartbeat`) comes every 15 s; the stream ends when your session is revoked or expires (checked at each heartbeat) or the server shuts down. */
+      /** @description A Server-Sent Events stream. Each event has a durable `id` (send the last one back as `Last-Event-ID` when reconnecting to get what you missed, up to 10 minutes back), an `event` name and JSON `data` with ids only: `referral.updated` `{id, version, status}` for every referral you may see (created, acted on, sent to you), `notification.created` `{id}` for a new in-app notification of yours, `message.created` `{referralId}` for a new message on a referral you may see. A comment line (`: heartbeat`) comes every 15 s; the stream ends when your session is revoked (at once) or expires (checked at each heartbeat), or the server shuts down. */
       200: {
         headers: {
           [name: string]: unknown;

@@ -43,6 +43,8 @@ export class LiveSessions implements OnApplicationShutdown {
   private generation = 0;
   private readonly listener: PgListener;
   private started = false;
+  /** Told of every forget: a user's sessions or access changed (null: anyone's may have). */
+  private readonly changeListeners = new Set<(userId: string | null) => void>();
 
   constructor(
     @Inject(APP_CONFIG) config: AppConfig,
@@ -113,10 +115,22 @@ export class LiveSessions implements OnApplicationShutdown {
     for (const [sessionId, entry] of this.remembered) {
       if (entry.userId === userId) this.remembered.delete(sessionId);
     }
+    for (const listener of this.changeListeners) listener(userId);
   }
 
   forgetAll(): void {
     this.generation++;
     this.remembered.clear();
+    for (const listener of this.changeListeners) listener(null);
+  }
+
+  /**
+   * Calls `listener` whenever a user's sessions or access may have changed, in this process or
+   * (by NOTIFY) another: what holds a session open beyond one request (a live stream) checks it
+   * again then. Answers the unsubscribe.
+   */
+  onAccessChanged(listener: (userId: string | null) => void): () => void {
+    this.changeListeners.add(listener);
+    return () => this.changeListeners.delete(listener);
   }
 }
