@@ -2,9 +2,10 @@
 // `npm run bench:notifications`: the built API and the built worker (in-app channel only: no SMTP,
 // no webhooks).
 // 1. Latency: drafts prepared first, then `send` at a paced SEND_RATE per second for SEND_SECONDS;
-//    for each send, from its timeline event (referral_events.occurred_at, written just before the
-//    send commits) to the recipient's in-app notification (notifications.created_at, written just
-//    before the relay's fan-out commits), both on the database clock; the HTTP answer times are shown apart.
+//    for each send, from its timeline event (referral_events.occurred_at, the API's clock as the send
+//    is written) to the recipient's in-app delivery (notification_deliveries.delivered_at, the
+//    worker's clock as the relay fans it out; the in-app notification itself carries the event's
+//    time, so it cannot tell), both processes on this machine's clock; the HTTP answer times are shown apart.
 // 2. Throughput: OUTBOX_ROWS 'referral.sent' outbox rows inserted with the worker stopped, then the
 //    worker started and timed until every notification exists; next to it a raw BullMQ no-op drain
 //    of as many jobs at concurrency 10 on the same Redis, another prefix: what merely carrying each
@@ -128,13 +129,13 @@ module.exports = async function notifications({ api, databaseUrl, apiRequest, st
         ).rows[0].count,
       );
     await waitForCount(count, ids.length, 'in-app notifications of the sends');
-    // Both times come from the database clock, each taken as its row is written, just before its
-    // transaction commits: the send's timeline event and the recipient's notification.
+    // Both times are the application's (one machine, one clock), each taken as its row is written:
+    // the send's timeline event and the recipient's in-app delivery, written with the notification.
     const { rows } = await c.query(
-      `SELECT extract(epoch FROM min(n.created_at) - e.occurred_at) * 1000 AS ms
-         FROM notifications n JOIN referral_events e ON e.referral_id = n.referral_id AND e.type = 'sent'
-        WHERE n.type = 'sent' AND n.user_id = $1 AND n.referral_id = ANY($2::uuid[])
-        GROUP BY n.referral_id, e.occurred_at`,
+      `SELECT extract(epoch FROM min(d.delivered_at) - e.occurred_at) * 1000 AS ms
+         FROM notification_deliveries d JOIN referral_events e ON e.referral_id = d.referral_id AND e.type = 'sent'
+        WHERE d.channel = 'in_app' AND d.notification_type = 'referral.sent' AND d.user_id = $1 AND d.referral_id = ANY($2::uuid[])
+        GROUP BY d.referral_id, e.occurred_at`,
       [pt.id, ids],
     );
     return rows.map((r) => Number(r.ms)).sort((a, b) => a - b);
@@ -267,7 +268,7 @@ module.exports = async function notifications({ api, databaseUrl, apiRequest, st
       },
     ],
     notes: [
-      `send committed -> in-app notification written (database clock), ${SEND_RATE}/s for ${SEND_SECONDS} s:\n${latencyTable}${
+      `send committed -> in-app notification written (one machine clock), ${SEND_RATE}/s for ${SEND_SECONDS} s:\n${latencyTable}${
         failures.length > 0 ? `\nfailed sends by kind: ${JSON.stringify(failureKinds)}` : ''
       }`,
       `outbox drain (worker started after the rows were inserted; ${perEvent} notification(s) per event; worker start-up ${startupSeconds.toFixed(1)} s not counted):\n${throughputTable}`,
