@@ -160,8 +160,9 @@ export class AuthService {
   }
 
   /**
-   * Signs in. A deactivated account gets the same answer as a wrong password. Success and failure
-   * are audited (with the account when the email is known, never the password).
+   * Signs in. A wrong email or password gets one answer whichever it was; the right password of a
+   * deactivated account is told why (`reason: 'deactivated'`). Success and failure are audited (with
+   * the account when the email is known, never the password).
    */
   async login(client: RequestClient, email: string, password: string): Promise<SignedIn> {
     const user = await this.users.accountByEmail(email);
