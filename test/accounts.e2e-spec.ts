@@ -527,6 +527,14 @@ describe('accounts', () => {
           (n: { type: string; referralId: string }) => n.type === 'reassigned' && n.referralId === sent.id,
         );
       }, 'reassigned notification');
+      // So is the sender: their patient is now with another practitioner there.
+      const toSender = await eventually(async () => {
+        const inbox = await t.http.get('/api/v1/notifications').set(lmt.auth).expect(200);
+        return inbox.body.items.find(
+          (n: { type: string; referralId: string }) => n.type === 'reassigned' && n.referralId === sent.id,
+        ) as { title: string } | undefined;
+      }, "the sender's reassigned notification");
+      expect(toSender.title).toBe('Referral handed to a colleague');
       const read = await t.http.get(`/api/v1/referrals/${sent.id}`).set(pt2.auth).expect(200);
       await actOk(t.http, pt2, read.body, 'accept');
 

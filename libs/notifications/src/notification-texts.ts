@@ -13,6 +13,8 @@ export interface TextContext {
   recipientClinic: string | null;
   /** The referral is `urgent`: every text says so. */
   urgent: boolean;
+  /** `reassigned`: the side that changed hands (its new practitioner reads "to you", the other side that it moved). */
+  reassignedSide?: 'sender' | 'recipient';
 }
 
 /** A context whose recipient clinic is named: as the invited recipient until they have joined. */
@@ -106,8 +108,20 @@ const TEXTS: Record<string, Partial<Record<Audience, Texts>>> = {
     }),
   },
   reassigned: {
-    sender: (c) => ({ title: 'Referral reassigned to you', body: `A referral to ${c.recipientClinic} was reassigned to you.` }),
-    recipient: (c) => ({ title: 'Referral reassigned to you', body: `A referral from ${c.senderClinic} was reassigned to you.` }),
+    sender: (c) =>
+      c.reassignedSide === 'recipient'
+        ? {
+            title: 'Referral handed to a colleague',
+            body: `Your referral to ${c.recipientClinic} is now with another practitioner there.`,
+          }
+        : { title: 'Referral reassigned to you', body: `A referral to ${c.recipientClinic} was reassigned to you.` },
+    recipient: (c) =>
+      c.reassignedSide === 'sender'
+        ? {
+            title: 'Referral handed to a colleague',
+            body: `A referral from ${c.senderClinic} is now followed by another practitioner there.`,
+          }
+        : { title: 'Referral reassigned to you', body: `A referral from ${c.senderClinic} was reassigned to you.` },
   },
   recipient_joined: {
     recipient: (c) => ({ title: `New referral from ${c.senderClinic}`, body: `You have a new referral from ${c.senderClinic}.` }),
@@ -147,17 +161,12 @@ function urgentText(text: { title: string; body: string }): { title: string; bod
 
 /**
  * Who is told about a referral event, before resolving users. `note_added`, `message` and `document_added` go to the other side;
- * `reassigned` to the side that changed hands (its new owner).
+ * `reassigned` to both sides: the new practitioner of the side that changed hands, and the other side.
  */
-export function audiencesFor(
-  event: string,
-  actorSide: 'sender' | 'recipient' | 'system',
-  reassignedSide?: 'sender' | 'recipient',
-): Audience[] {
+export function audiencesFor(event: string, actorSide: 'sender' | 'recipient' | 'system'): Audience[] {
   const audiences = Object.keys(TEXTS[event] ?? {}) as Audience[];
   if (event === 'note_added' || event === 'message' || event === 'document_added')
     return audiences.filter((a) => a !== actorSide);
-  if (event === 'reassigned') return audiences.filter((a) => a === reassignedSide);
   return audiences;
 }
 

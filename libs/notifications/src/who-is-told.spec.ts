@@ -116,13 +116,30 @@ describe('whoIsTold: practitioners, per event of a sent referral', () => {
     expect(tellsRecipientAdmins('referral.progress_report_due')).toBe(false);
   });
 
-  it('a reassignment tells only the new practitioner of the side that changed hands', () => {
+  it("a reassignment tells the new practitioner of the side that changed hands, and the other side's that it moved", () => {
     expect(
       whoIsTold(on('reassigned', { actorId: 'recipient-admin', side: 'recipient', toPractitionerId: 'new-pt' }), SENT).users,
-    ).toEqual([{ userId: 'new-pt', clinicId: 'recipient-clinic', audience: 'recipient' }]);
+    ).toEqual([
+      { userId: 'sender', clinicId: 'sender-clinic', audience: 'sender' },
+      { userId: 'new-pt', clinicId: 'recipient-clinic', audience: 'recipient' },
+    ]);
     expect(
       whoIsTold(on('reassigned', { actorId: 'sender-admin', side: 'sender', toPractitionerId: 'new-lmt' }), SENT).users,
+    ).toEqual([
+      { userId: 'new-lmt', clinicId: 'sender-clinic', audience: 'sender' },
+      { userId: 'recipient', clinicId: 'recipient-clinic', audience: 'recipient' },
+    ]);
+    // A draft handed over on the sender side is nobody's news on the recipient side.
+    expect(
+      whoIsTold(on('reassigned', { fromStatus: 'draft', toStatus: 'draft', side: 'sender', toPractitionerId: 'new-lmt' }), DRAFT)
+        .users,
     ).toEqual([{ userId: 'new-lmt', clinicId: 'sender-clinic', audience: 'sender' }]);
+    const text = (audience: 'sender' | 'recipient', reassignedSide: 'sender' | 'recipient') =>
+      notificationText('reassigned', audience, { senderClinic: 'A', recipientClinic: 'B', urgent: false, reassignedSide })?.title;
+    expect([text('recipient', 'recipient'), text('sender', 'recipient')]).toEqual([
+      'Referral reassigned to you',
+      'Referral handed to a colleague',
+    ]);
   });
 });
 

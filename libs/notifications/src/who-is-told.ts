@@ -134,15 +134,18 @@ export function whoIsTold(event: EventFacts, referral: ReferralFacts, actor: Act
   if (!event.type.startsWith('referral.')) return { ...NOBODY, invitee: inviteEmail };
   const name = eventName(event.type);
   const recipientSees = recipientKnows(referral, event);
-  // A reassignment tells the practitioner it named, even if the referral changed hands again since.
-  const owner = event.toPractitionerId;
+  // A reassignment tells the practitioner it named (even if the referral changed hands again since)
+  // on the side that changed hands, and the other side's practitioner that it moved.
+  const ownerOf = (audience: 'sender' | 'recipient') => (audience === event.side ? event.toPractitionerId : undefined);
   const users: ToldUser[] = [];
-  for (const audience of audiencesFor(name, actorSide(referral, event, actor.actorClinicId), event.side)) {
+  for (const audience of audiencesFor(name, actorSide(referral, event, actor.actorClinicId))) {
     const recipientClinicId = referral.recipientClinicId;
-    if (audience === 'sender') users.push({ userId: owner ?? referral.senderId, clinicId: referral.senderClinicId, audience });
+    if (audience === 'sender')
+      users.push({ userId: ownerOf(audience) ?? referral.senderId, clinicId: referral.senderClinicId, audience });
     else if (recipientClinicId === null) continue;
     else if (audience === 'recipient') {
-      if (recipientSees) users.push({ userId: owner ?? referral.recipientId!, clinicId: recipientClinicId, audience });
+      if (recipientSees)
+        users.push({ userId: ownerOf(audience) ?? referral.recipientId!, clinicId: recipientClinicId, audience });
     } else for (const admin of actor.recipientAdmins ?? []) users.push({ userId: admin, clinicId: recipientClinicId, audience });
   }
   return {

@@ -124,6 +124,7 @@ export class NotificationDispatcher {
         senderClinic: event.sender_clinic ?? '',
         recipientClinic: event.recipient_clinic ?? null,
         urgent: event.urgent === true,
+        reassignedSide: event.payload.side,
       };
       for (const user of told.get(event.id)!.users) {
         const text = notificationText(name, user.audience, context);
