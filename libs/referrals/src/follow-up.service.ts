@@ -8,7 +8,7 @@ import { type MaintenancePlanInput, storedPlan } from './maintenance-plan';
 import { partiesOf, partyClinicsOf } from './referral-access';
 import { assertRedFlagsUrgent } from './referral-rules';
 import type { ReferralView } from './referral.views';
-import { ReferralsService } from './referrals.service';
+import { type CreateReferralInput, ReferralsService } from './referrals.service';
 import { allowedActions, type ReferralStatus } from './state-machine/referral-state-machine';
 import { ReferralActivityStore, type SourceRow } from './store/activity-store';
 import { ReferralStore } from './store/referral-store';
@@ -18,24 +18,27 @@ import { type ReferralRow, referralView } from './store/referral-view';
 /** The states of an injury referral from which its recipient may follow up with maintenance massage. */
 export const FOLLOW_UP_STATUSES: readonly ReferralStatus[] = ['in_care', 'outcome_sent', 'closed'];
 
-export interface FollowUpInput {
+/**
+ * The rest of a create's fields a follow-up takes, so the whole form is one draft (one `created`
+ * event); a repeat request changes them on the open draft as given.
+ */
+const FORM_FIELDS = [
+  'bodyRegions',
+  'painLevel',
+  'onsetDate',
+  'neededBy',
+  'redFlags',
+  'emergencyAdviceGiven',
+  'priority',
+] as const;
+
+export interface FollowUpInput extends Partial<Pick<CreateReferralInput, (typeof FORM_FIELDS)[number]>> {
   /** Default: the injury referral's sender, when they are a massage therapist. */
   recipientId?: string;
   plan?: MaintenancePlanInput;
   reason?: string;
   observations?: string;
-  /** The rest of a create's fields, so the whole form is one draft (one `created` event); defaults as below. */
-  priority?: 'routine' | 'urgent';
-  bodyRegions?: string[];
-  painLevel?: number | null;
-  onsetDate?: string | null;
-  neededBy?: string | null;
-  redFlags?: string[];
-  emergencyAdviceGiven?: boolean;
 }
-
-/** The follow-up fields a repeat request may change on the open draft, as given. */
-const REPEATABLE = ['bodyRegions', 'painLevel', 'onsetDate', 'neededBy', 'redFlags', 'emergencyAdviceGiven', 'priority'] as const;
 
 export interface ImportedPatient {
   patient: PatientView;
@@ -133,7 +136,7 @@ export class FollowUpService {
     if (plan && canonicalJson(plan) !== canonicalJson(draft.plan)) values.plan = plan;
     if (input.reason != null && input.reason !== draft.reason) values.reason = input.reason;
     if (input.observations !== undefined && input.observations !== draft.observations) values.observations = input.observations;
-    for (const field of REPEATABLE) {
+    for (const field of FORM_FIELDS) {
       const given = input[field];
       if (given !== undefined && canonicalJson(given) !== canonicalJson(draft[field])) Object.assign(values, { [field]: given });
     }
