@@ -167,33 +167,9 @@ export class AuthService {
   async login(client: RequestClient, email: string, password: string): Promise<SignedIn> {
     const user = await this.users.accountByEmail(email);
     const valid = await this.hasher.verify(user?.passwordHash, password);
-    let deactivated = valid && !!user?.deactivatedAt;
-    const tokens =
-      user && valid && !deactivated
-        ? await this.db.transaction(async (tx) => {
-            // The password was checked outside any lock (hashing is slow): still the same, and the account still active?
-            const current = await this.users.lockForSignIn(tx, user.id);
-            if (current?.passwordHash !== user.passwordHash) return null;
-            if (!current.active) {
-              deactivated = true;
-              return null;
-            }
-            const started = await this.startSession(tx, user, client);
-            await this.audit.record(
-              {
-                by: client,
-                action: 'auth.login',
-                resourceType: 'user',
-                resourceId: user.id,
-                actorId: user.id,
-                clinicId: user.clinicId,
-              },
-              tx,
-            );
-            return started;
-          })
-        : null;
-    if (!user || !tokens) {
+    const outcome: TokenPair | 'refused' | 'deactivated' =
+      !user || !valid ? 'refused' : user.deactivatedAt ? 'deactivated' : await this.startCheckedSession(user, client);
+    if (!user || typeof outcome === 'string') {
       await this.audit.record({
         by: client,
         action: 'auth.login_failed',
@@ -202,17 +178,45 @@ export class AuthService {
         outcome: 'denied',
         actorId: null,
         clinicId: user?.clinicId ?? null,
-        details: { emailSha256: sha256(email.trim().toLowerCase()), ...(deactivated && { reason: 'deactivated' }) },
+        details: { emailSha256: sha256(email.trim().toLowerCase()), ...(outcome === 'deactivated' && { reason: 'deactivated' }) },
       });
       // Told only to someone who knows the password: otherwise they would chase a password problem there is none of.
-      if (deactivated) {
+      if (outcome === 'deactivated') {
         throw unauthenticated('This account has been deactivated: an admin of your clinic can reactivate it', {
           reason: 'deactivated',
         });
       }
       throw unauthenticated('The email or password is not correct');
     }
-    return { user: this.selfView(user), ...tokens };
+    return { user: this.selfView(user), ...outcome };
+  }
+
+  /**
+   * The sign-in's session, after reading again under a share lock what was checked outside any lock
+   * (hashing is slow): the password is still the one checked, and the account still active.
+   */
+  private startCheckedSession(
+    user: UserRow & { passwordHash: string | null },
+    client: RequestClient,
+  ): Promise<TokenPair | 'refused' | 'deactivated'> {
+    return this.db.transaction(async (tx) => {
+      const current = await this.users.lockForSignIn(tx, user.id);
+      if (current?.passwordHash !== user.passwordHash) return 'refused';
+      if (!current.active) return 'deactivated';
+      const started = await this.startSession(tx, user, client);
+      await this.audit.record(
+        {
+          by: client,
+          action: 'auth.login',
+          resourceType: 'user',
+          resourceId: user.id,
+          actorId: user.id,
+          clinicId: user.clinicId,
+        },
+        tx,
+      );
+      return started;
+    });
   }
 
   /**
