@@ -343,7 +343,7 @@ describe('maintenance follow-up', () => {
 
   describe('POST /patients/import', () => {
     it('copies the patient once: 201 new, then 200 with the existing copy', async () => {
-      const injury = await injuryIn('received');
+      const injury = await injuryIn('accepted');
       const created = await importPatient(pt, injury.id).expect(201);
       expect(created.body).toMatchObject({ firstName: 'Morgan', lastName: 'Lee', dateOfBirth: '1988-04-12' });
       const again = await importPatient(ptAdmin, injury.id).expect(200);
@@ -352,9 +352,9 @@ describe('maintenance follow-up', () => {
 
     it('a later referral of the same person answers the same copy (200), with the consent recorded on it', async () => {
       const person = await morgan();
-      const copy = (await importPatient(pt, (await injuryIn('received', person.id)).id).expect(201)).body;
+      const copy = (await importPatient(pt, (await injuryIn('accepted', person.id)).id).expect(201)).body;
       await shareConsent(pt, copy.id).expect(201);
-      const again = await importPatient(ptAdmin, (await injuryIn('received', person.id)).id).expect(200);
+      const again = await importPatient(ptAdmin, (await injuryIn('accepted', person.id)).id).expect(200);
       expect(again.body).toMatchObject({ id: copy.id, consents: [expect.objectContaining({ scope: 'referral_sharing' })] });
       const found = await t.http.get('/api/v1/patients').query({ q: 'Lee' }).set(pt.auth).expect(200);
       expect(found.body.items.filter((p: { id: string }) => p.id === copy.id || p.id === person.id)).toHaveLength(1);
@@ -363,7 +363,7 @@ describe('maintenance follow-up', () => {
 
     it('concurrent imports from two referrals of one person make one copy', async () => {
       const person = await morgan();
-      const referrals = [await injuryIn('received', person.id), await injuryIn('received', person.id)];
+      const referrals = [await injuryIn('accepted', person.id), await injuryIn('accepted', person.id)];
       const answers = await Promise.all(Array.from({ length: 6 }, (_, i) => importPatient(pt, referrals[i % 2].id)));
       expect(answers.map((a) => a.status).sort()).toEqual([200, 200, 200, 200, 200, 201]);
       expect(new Set(answers.map((a) => a.body.id)).size).toBe(1);
@@ -375,21 +375,33 @@ describe('maintenance follow-up', () => {
       const draft = (await followUp(pt, (await injuryIn('outcome_sent', person.id)).id, { plan: PLAN }).expect(201)).body;
       await shareConsent(pt, draft.patientId).expect(201);
       const maintenance = await actOk(t.http, pt, draft, 'send');
+      await actOk(t.http, lmt, maintenance, 'accept');
       const own = await importPatient(lmt, maintenance.id).expect(200);
       expect(own.body.id).toBe(person.id);
       expect(await countRows(sql, 'patients', 'origin_patient_id = $1', [person.id])).toBe(1);
     });
 
     it('concurrent imports make one copy', async () => {
-      const injury = await injuryIn('received');
+      const injury = await injuryIn('accepted');
       const answers = await Promise.all(Array.from({ length: 6 }, () => importPatient(pt, injury.id)));
       expect(answers.map((a) => a.status).sort()).toEqual([200, 200, 200, 200, 200, 201]);
       expect(new Set(answers.map((a) => a.body.id)).size).toBe(1);
       expect(await countRows(sql, 'patients', 'source_referral_id = $1', [injury.id])).toBe(1);
     });
 
+    it.each(['received', 'declined', 'cancelled'])(
+      'refuses a referral %s (409 invalid_transition): the recipient has not taken it on',
+      async (status) => {
+        const injury = await injuryIn(status);
+        const res = await importPatient(pt, injury.id);
+        expectProblem(res, 409, 'invalid_transition');
+        expect(res.body.currentStatus).toBe(status);
+        expect(await countRows(sql, 'patients', 'source_referral_id = $1', [injury.id])).toBe(0);
+      },
+    );
+
     it('only the recipient side may import: the sender side and a third clinic get 404', async () => {
-      const injury = await injuryIn('received');
+      const injury = await injuryIn('accepted');
       expectProblem(await importPatient(lmt, injury.id), 404, 'not_found');
       expectProblem(await importPatient(lmtAdmin, injury.id), 404, 'not_found');
       expectProblem(await importPatient(thirdPt, injury.id), 404, 'not_found');

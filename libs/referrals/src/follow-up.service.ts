@@ -17,6 +17,18 @@ import { type ReferralRow, referralView } from './store/referral-view';
 
 /** The states of an injury referral from which its recipient may follow up with maintenance massage. */
 export const FOLLOW_UP_STATUSES: readonly ReferralStatus[] = ['in_care', 'outcome_sent', 'closed'];
+/**
+ * The states in which the recipient side has taken the referral on, so its clinic may take the
+ * patient as its own: not before accepting, nor once declined, cancelled or expired.
+ */
+export const IMPORT_STATUSES: readonly ReferralStatus[] = [
+  'accepted',
+  'scheduled',
+  'in_care',
+  'cancel_requested',
+  'outcome_sent',
+  'closed',
+];
 
 /**
  * The rest of a create's fields a follow-up takes, so the whole form is one draft (one `created`
@@ -62,9 +74,18 @@ export class FollowUpService {
     private readonly clock: Clock,
   ) {}
 
-  /** POST /patients/import: the recipient side's copy of a referral's patient, made once per clinic. */
+  /**
+   * POST /patients/import: the recipient side's copy of a referral's patient, made once per clinic,
+   * once it has taken the referral on (IMPORT_STATUSES; else 409 invalid_transition).
+   */
   async importPatient(principal: Principal, referralId: string): Promise<ImportedPatient> {
     const source = await this.recipientSource(principal, referralId, 'patient.import');
+    if (!IMPORT_STATUSES.includes(source.status)) {
+      throw new AppError('invalid_transition', `The patient of a referral that is ${source.status} cannot be imported`, {
+        currentStatus: source.status,
+        allowedActions: allowedActions(source.status, partiesOf(principal, source)),
+      });
+    }
     const { patientId, created } = await this.referralStore.transaction((tx) => this.copyPatient(principal, source, tx));
     return { patient: await this.patients.get(principal, patientId), created };
   }

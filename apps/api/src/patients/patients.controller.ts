@@ -50,11 +50,12 @@ export class PatientsController {
   /**
    * Makes the patient of a referral your clinic received a patient of your clinic (a copy of the
    * referral's patient summary, linked to it, without consents: record them as for any patient).
-   * 201 with the new copy, 200 with the existing one. 404 for a referral your clinic did not receive.
+   * 201 with the new copy, 200 with the existing one. 404 for a referral your clinic did not receive;
+   * 409 `invalid_transition` before your side accepted it, or once it was declined, cancelled or expired.
    */
   @Post('import')
   @HttpCode(201)
-  @ApiProblems('validation_failed', 'not_found')
+  @ApiProblems('validation_failed', 'not_found', 'invalid_transition')
   async import(
     @CurrentPrincipal() principal: Principal,
     @Body() body: ImportPatientDto,

@@ -575,7 +575,8 @@ export interface paths {
      * Makes the patient of a referral your clinic received a patient of your clinic (a copy of the referral's patient summary, linked to it, without consents: record them as for any patient).
      * @description Makes the patient of a referral your clinic received a patient of your clinic (a copy of the
      *     referral's patient summary, linked to it, without consents: record them as for any patient).
-     *     201 with the new copy, 200 with the existing one. 404 for a referral your clinic did not receive.
+     *     201 with the new copy, 200 with the existing one. 404 for a referral your clinic did not receive;
+     *     409 `invalid_transition` before your side accepted it, or once it was declined, cancelled or expired.
      */
     post: operations['PatientsController_import'];
     delete?: never;
@@ -4330,6 +4331,15 @@ export interface operations {
       };
       /** @description problem+json with code `not_found` */
       404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description problem+json with code `invalid_transition` */
+      409: {
         headers: {
           [name: string]: unknown;
         };
