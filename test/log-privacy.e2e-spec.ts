@@ -46,6 +46,31 @@ describe('what the API and the worker log', () => {
     await smtp.close();
   });
 
+  it("pages patients with a cursor that names no patient (it goes into the next page's URL)", async () => {
+    const pager = await registerClinic(t.http, { name: 'Paging Massage' });
+    const first = await createPatient(t.http, pager.admin, { firstName: `${canary}a`, lastName: `${canary}pager` });
+    const second = await createPatient(t.http, pager.admin, { firstName: `${canary}b`, lastName: `${canary}pager` });
+    const page1 = await t.http
+      .get('/api/v1/patients')
+      .query({ q: `${canary}pager`, limit: 1 })
+      .set(pager.admin.auth)
+      .expect(200);
+    expect(page1.body.items.map((p: { id: string }) => p.id)).toEqual([first.id]);
+    const cursor = page1.body.nextCursor as string;
+    expect(Buffer.from(cursor, 'base64url').toString('utf8')).not.toContain(canary);
+    expect(cursor).not.toContain(canary);
+    const page2 = await t.http
+      .get('/api/v1/patients')
+      .query({ q: `${canary}pager`, limit: 1, cursor })
+      .set(pager.admin.auth)
+      .expect(200);
+    expect(page2.body).toEqual({ items: [expect.objectContaining({ id: second.id })], nextCursor: null });
+    // Another clinic's patient as the cursor is nobody's place in this clinic's list: no rows.
+    const other = await registerClinic(t.http, { name: 'Elsewhere Massage' });
+    const page3 = await t.http.get('/api/v1/patients').query({ limit: 1, cursor }).set(other.admin.auth).expect(200);
+    expect(page3.body).toEqual({ items: [], nextCursor: null });
+  });
+
   it('never writes a patient name searched for in a query string', async () => {
     const patient = await createPatient(t.http, clinic.admin, { firstName: canary, lastName: `${canary}son` });
     const found = await t.http.get('/api/v1/patients').query({ q: canary }).set(clinic.admin.auth).expect(200);

@@ -735,7 +735,13 @@ describe('bad input on patients and referrals', () => {
     });
 
     it('GET /patients with a forged cursor → 400 naming cursor (never a 500)', async () => {
-      for (const cursor of [cursorOf(['Rivera', 'Jamie', 'not-a-uuid']), cursorOf([1, 2, 3]), 'zzz']) {
+      for (const cursor of [
+        cursorOf(['Rivera', 'Jamie', 'not-a-uuid']),
+        cursorOf(['Rivera', 'Jamie', patientId]),
+        cursorOf(['not-a-uuid']),
+        cursorOf([1, 2, 3]),
+        'zzz',
+      ]) {
         const res = await t.http.get('/api/v1/patients').query({ cursor }).set(lmt.auth);
         expectProblem(res, 400, 'validation_failed');
         expect(res.body.errors).toEqual([expect.objectContaining({ field: 'cursor' })]);

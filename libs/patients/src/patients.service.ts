@@ -138,8 +138,9 @@ export class PatientsService {
     const scope = ClinicScope.of(principal);
     const limit = query.limit ?? DEFAULT_PAGE_SIZE;
     const words = query.q ? query.q.trim().split(/\s+/).slice(0, 4).map(escapeLike) : [];
-    const after = query.cursor ? (decodeCursor(query.cursor, ['text', 'text', 'uuid']) as [string, string, string]) : undefined;
-    const rows = await this.patients.page(scope, { words, after, limit: limit + 1 });
+    // The cursor names the page's last patient by id alone: a name would put PHI in the next URL.
+    const afterId = query.cursor ? (decodeCursor(query.cursor, ['uuid'])[0] as string) : undefined;
+    const rows = await this.patients.page(scope, { words, afterId, limit: limit + 1 });
     const consents = await this.patients.consentsOf(
       scope,
       rows.map((r) => r.id),
@@ -158,7 +159,7 @@ export class PatientsService {
           p,
           consents.filter((c) => c.patientId === p.id),
         ),
-      (p) => [p.lastName, p.firstName, p.id],
+      (p) => [p.id],
     );
   }
 
