@@ -156,6 +156,21 @@ describe('accounts', () => {
       expect(rows[0].n).toBe(0);
     });
 
+    it('a reset link asked for before a deactivation stays dead after the reactivation', async () => {
+      const clinic = await registerClinic(t.http);
+      const lmt = await addPractitioner(t.http, clinic, 'massage_therapist');
+      const token = await resetToken(lmt.email);
+      await t.http.post(`/api/v1/practitioners/${lmt.id}/deactivate`).set(clinic.admin.auth).expect(200);
+      await t.http.post(`/api/v1/practitioners/${lmt.id}/reactivate`).set(clinic.admin.auth).expect(200);
+      const confirm = await t.http.post('/api/v1/auth/password-reset/confirm').send({ token, password: 'a-password-after-all' });
+      expectProblem(confirm, 400, 'validation_failed');
+      // A new reset works.
+      await t.http
+        .post('/api/v1/auth/password-reset/confirm')
+        .send({ token: await resetToken(lmt.email), password: 'a-password-after-all' })
+        .expect(200);
+    });
+
     it('refuses a link after its hour, and an unknown token', async () => {
       const { admin } = await registerClinic(t.http);
       const token = await resetToken(admin.email);

@@ -360,6 +360,17 @@ describe('admin rights and invitations', () => {
       await createReferral(t.http, lmt, injuryReferralBody(patient.id, id));
     });
 
+    it('a link sent before the invitee was deactivated stays dead after the reactivation; a resend gives a working one', async () => {
+      const invited = await invite(clinic).expect(201);
+      await t.http.post(`/api/v1/practitioners/${invited.body.id}/deactivate`).set(clinic.admin.auth).expect(200);
+      await t.http.post(`/api/v1/practitioners/${invited.body.id}/reactivate`).set(clinic.admin.auth).expect(200);
+      expectProblem(await acceptInvitation(t.http, invited.body.invitation.token), 400, 'validation_failed');
+      const [item] = (await listed(clinic)).filter((i) => i.email === invited.body.email);
+      expect(item.status).toBe('pending');
+      const resent = await t.http.post(`/api/v1/invitations/${item.id}/resend`).set(clinic.admin.auth).expect(200);
+      await acceptInvitation(t.http, resent.body.invitation.token).expect(200);
+    });
+
     it('re-sends with a new link: the first link is dead (400), the new one works once', async () => {
       const invited = await invite(clinic).expect(201);
       const [item] = (await listed(clinic)).filter((i) => i.email === invited.body.email);

@@ -17,6 +17,7 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
 import { AuditLog } from '../audit/audit-log';
 import type { LicenceInput, PractitionerPatch } from '../inputs';
+import { InvitationsStore } from '../store/invitations.store';
 import { SessionsStore } from '../store/sessions.store';
 import { clinicSummary, type UserChanges, type UserRow, UsersStore } from '../store/users.store';
 import { ClinicScope } from '../tenancy/clinic-scope';
@@ -57,6 +58,7 @@ export class PractitionersService {
     @InjectDataSource() private readonly db: DataSource,
     private readonly users: UsersStore,
     private readonly sessions: SessionsStore,
+    private readonly invitations: InvitationsStore,
     private readonly clock: Clock,
     private readonly audit: AuditLog,
   ) {}
@@ -164,6 +166,9 @@ export class PractitionersService {
       const updated = await this.users.updateOwn(scope, id, { deactivatedAt: now }, now, tx);
       if (!updated) throw notFound();
       await this.sessions.end(tx, { userId: id }, 'deactivated', now);
+      // Links sent before stay dead after a reactivation: a new one is asked for (a reset, a resend).
+      await this.sessions.useResets(tx, id, now);
+      await this.invitations.voidOpenLinks(scope, tx, id);
       await this.audit.record({ by: principal, action: 'practitioner.deactivate', resourceType: 'user', resourceId: id }, tx);
       return userView(updated, { now, withEmail: true });
     });

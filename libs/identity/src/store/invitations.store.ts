@@ -125,6 +125,20 @@ export class InvitationsStore {
     );
   }
 
+  /**
+   * Ends the links of the open invitation of a user of the caller's clinic without revoking it (the
+   * user is deactivated): no token hashes to `void:<id>`, and the new version makes a queued email
+   * of the old link stale. A resend issues a working one.
+   */
+  async voidOpenLinks(scope: ClinicScope, manager: EntityManager, userId: string): Promise<void> {
+    await queryRows(
+      manager,
+      sql`UPDATE invitations i SET token_hash = 'void:' || i.id::text, token_version = i.token_version + 1
+           WHERE i.user_id = ${sql.param(userId, 'uuid')} AND ${scope.owns(sql`i.clinic_id`)}
+             AND i.accepted_at IS NULL AND i.revoked_at IS NULL`,
+    );
+  }
+
   /** Revokes an invitation of the caller's clinic. */
   async revoke(scope: ClinicScope, manager: EntityManager, id: string, now: Date): Promise<void> {
     await queryRows(
