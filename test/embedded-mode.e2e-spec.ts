@@ -366,4 +366,27 @@ describe('embedded mode (no DATABASE_URL, no REDIS_URL)', () => {
     },
     3 * BOOT_TIMEOUT_MS,
   );
+
+  it(
+    'starts after a run killed hard, stopping the database server it left behind',
+    async () => {
+      expect(firstRun).toBeDefined();
+      const { server: killed } = await start();
+      server = undefined;
+      // SIGKILL to the app alone (no exit handler runs): its server, in a process group of its own, stays.
+      killed.child.kill('SIGKILL');
+      await killed.exited;
+      const leftBehind = Number(readFileSync(join(clusterDir(), 'postmaster.pid'), 'utf8').split('\n')[0]);
+      expect(processesUsing(clusterDir())).toContain(leftBehind);
+
+      const { server: running } = await start();
+      expect(running.output()).toContain('stopping the embedded PostgreSQL server a previous run left behind');
+      const http = request(running.url);
+      await http.post('/api/v1/auth/login').send({ email: admin.email, password: admin.password }).expect(200);
+      expect(processesUsing(clusterDir())).not.toContain(leftBehind);
+      await expect(stop('Ctrl-C')).resolves.toBe(0);
+      expect(processesUsing(clusterDir())).toEqual([]);
+    },
+    3 * BOOT_TIMEOUT_MS,
+  );
 });

@@ -1,8 +1,9 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { chownSync, existsSync, readFileSync, unlinkSync, writeFileSync } from 'node:fs';
+import { chownSync, existsSync, readFileSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { dirname, join } from 'node:path';
+import { setTimeout as delay } from 'node:timers/promises';
 import { Client } from 'pg';
 import { redactQuoted, StartRefused } from '@referloop/common';
 import type { Logger } from 'pino';
@@ -35,11 +36,16 @@ export async function startEmbeddedPostgres(dataDir: string, logger: Logger): Pr
   const placement = placeCluster(dataDir, await postgresBinaries());
   const { clusterDir } = placement;
   const running = runningServerPid(clusterDir);
-  if (running !== undefined) {
+  if (running !== undefined && !leftBehind(dataDir, running)) {
     throw new StartRefused(
       `ReferLoop is already running on the data folder ${dataDir} (its database server is process ${running}). ` +
         'Stop that one first (Ctrl-C where it runs), or start this one with another DATA_DIR.',
     );
+  }
+  if (running !== undefined) {
+    // A run killed hard (SIGKILL, the OOM killer) never stopped its server; nothing else would.
+    logger.warn({ pid: running }, 'stopping the embedded PostgreSQL server a previous run left behind');
+    await stopLeftBehind(running);
   }
   const password = embeddedPassword(dataDir);
   if (!existsSync(join(clusterDir, 'PG_VERSION'))) {
@@ -54,26 +60,85 @@ export async function startEmbeddedPostgres(dataDir: string, logger: Logger): Pr
     await server.stop();
     throw error;
   }
+  const ownerFile = join(dataDir, OWNER_FILE);
+  writeFileSync(ownerFile, `${process.pid}\n`, { mode: 0o600 });
   logger.info({ port, clusterDir }, 'embedded PostgreSQL started');
-  return { url: `postgres://${USER}:${password}@127.0.0.1:${port}/${DATABASE_NAME}`, clusterDir, stop: () => server.stop() };
+  return {
+    url: `postgres://${USER}:${password}@127.0.0.1:${port}/${DATABASE_NAME}`,
+    clusterDir,
+    stop: async () => {
+      await server.stop();
+      rmSync(ownerFile, { force: true });
+    },
+  };
+}
+
+/** In DATA_DIR: the pid of the process whose embedded server is running, to tell a live run from a killed one. */
+export const OWNER_FILE = 'embedded-postgres.owner';
+
+/**
+ * Whether the running server `pid` was left behind by a run that is gone: its recorded owner is dead,
+ * or (where /proc tells) is not the server's parent any more. Without a record (a run from before it
+ * was kept), only a server adopted by init counts as left behind.
+ */
+function leftBehind(dataDir: string, pid: number): boolean {
+  const owner = Number(readOptional(join(dataDir, OWNER_FILE))?.trim());
+  const parent = parentPid(pid);
+  if (!Number.isInteger(owner) || owner <= 0) return parent === 1;
+  if (!alive(owner)) return true;
+  return parent !== undefined && parent !== owner;
+}
+
+function readOptional(file: string): string | undefined {
+  try {
+    return readFileSync(file, 'utf8');
+  } catch {
+    return undefined;
+  }
+}
+
+/** The parent pid from /proc (Linux); undefined where there is none. */
+function parentPid(pid: number): number | undefined {
+  const stat = readOptional(`/proc/${pid}/stat`);
+  // After "pid (comm) state": comm may hold spaces and parentheses, so split after its last ')'.
+  const fields = stat?.slice(stat.lastIndexOf(')') + 2).split(' ');
+  const parent = Number(fields?.[1]);
+  return Number.isInteger(parent) && parent > 0 ? parent : undefined;
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    // EPERM: alive, under another account (the postgres user, when this runs as root).
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/** Ends a left-behind server: "fast" shutdown (nobody is connected), then "immediate" if it lingers. */
+async function stopLeftBehind(pid: number): Promise<void> {
+  const gone = async (ms: number) => {
+    for (const deadline = Date.now() + ms; Date.now() < deadline; await delay(100)) if (!alive(pid)) return true;
+    return !alive(pid);
+  };
+  try {
+    process.kill(pid, 'SIGINT');
+    if (await gone(15_000)) return;
+    process.kill(pid, 'SIGQUIT');
+    if (await gone(5_000)) return;
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ESRCH') return;
+  }
+  throw new StartRefused(
+    `The database server a previous run left behind (process ${pid}) could not be stopped: stop it, then start again.`,
+  );
 }
 
 /** The pid in the cluster's postmaster.pid when that process is alive (a stale file is PostgreSQL's to clear). */
 function runningServerPid(clusterDir: string): number | undefined {
-  let pid: number;
-  try {
-    pid = Number(readFileSync(join(clusterDir, 'postmaster.pid'), 'utf8').split('\n')[0]);
-  } catch {
-    return undefined;
-  }
-  if (!Number.isInteger(pid) || pid <= 0) return undefined;
-  try {
-    process.kill(pid, 0);
-    return pid;
-  } catch (error) {
-    // EPERM: alive, under another account (the postgres user, when this runs as root).
-    return (error as NodeJS.ErrnoException).code === 'EPERM' ? pid : undefined;
-  }
+  const pid = Number(readOptional(join(clusterDir, 'postmaster.pid'))?.split('\n')[0]);
+  return Number.isInteger(pid) && pid > 0 && alive(pid) ? pid : undefined;
 }
 
 function embeddedPassword(dataDir: string): string {
