@@ -92,7 +92,12 @@ describe('notifications', () => {
 
     const hook = await eventually(() => hooks.requests.find((r) => r.body.includes(referral.id)), 'webhook');
     const body = JSON.parse(hook.body);
-    expect(body).toMatchObject({ event: 'referral.sent', referralId: referral.id, clinicId: physio.clinicId });
+    expect(body).toMatchObject({
+      event: 'referral.sent',
+      referralId: referral.id,
+      clinicId: physio.clinicId,
+      data: { fromStatus: 'draft', toStatus: 'sent', urgent: false },
+    });
     expect(
       verifyWebhook(webhookSecret, hook.body, String(hook.headers['x-referloop-signature']), Math.floor(Date.now() / 1000)),
     ).toBe(true);

@@ -40,8 +40,8 @@ const verifyReferLoopWebhook = runInNewContext(`${RECIPE}\nverifyReferLoopWebhoo
 const VECTOR = {
   secret: 'whsec_5f2b9c1e7a4d4e0f8c3b6a1d9e2f7c40',
   timestamp: 1764374400,
-  body: '{"id":"0b6f3c2e-8d1a-4f5b-9c7e-2a4d6f8b1c3e","event":"referral.sent","occurredAt":"2025-11-29T00:00:00.000Z","clinicId":"7d9e1f2a-3b4c-4d5e-8f6a-1b2c3d4e5f60","referralId":"c1d2e3f4-a5b6-4c7d-8e9f-0a1b2c3d4e5f","data":{"fromStatus":"draft","toStatus":"sent"},"url":"https://referloop.example/referrals/c1d2e3f4-a5b6-4c7d-8e9f-0a1b2c3d4e5f"}',
-  signature: '48aa4940ce9334d7a42460cc924fd4c3f09d219ed1cf6f6960cc51ea4abb5f8c',
+  body: '{"id":"0b6f3c2e-8d1a-4f5b-9c7e-2a4d6f8b1c3e","event":"referral.sent","occurredAt":"2025-11-29T00:00:00.000Z","clinicId":"7d9e1f2a-3b4c-4d5e-8f6a-1b2c3d4e5f60","referralId":"c1d2e3f4-a5b6-4c7d-8e9f-0a1b2c3d4e5f","data":{"fromStatus":"draft","toStatus":"sent","urgent":true},"url":"https://referloop.example/referrals/c1d2e3f4-a5b6-4c7d-8e9f-0a1b2c3d4e5f"}',
+  signature: '619a67a130a8560fb884f8b684319ed9ea7bde92fd2422ba80f041e06403d0ac',
 };
 
 describe('the webhook receiver guide (docs/webhooks.md)', () => {
@@ -58,7 +58,7 @@ describe('the webhook receiver guide (docs/webhooks.md)', () => {
     expect(verifyReferLoopWebhook(VECTOR.secret, VECTOR.body, header, VECTOR.timestamp)).toBe(true);
     expect(verifyReferLoopWebhook(VECTOR.secret, Buffer.from(VECTOR.body), header, VECTOR.timestamp + 300)).toBe(true);
     // The same vector signed without the dot (`<t><body>`).
-    const noDot = `t=${VECTOR.timestamp},v1=868e0d3e862342da51fba830626d248cbb4872cbd20b124eba325d954679c822`;
+    const noDot = `t=${VECTOR.timestamp},v1=d6b42c99236eb0a49e3bf8ef886b3faab6d560eea2250de2c3e6e393a489ae81`;
     expect(verifyReferLoopWebhook(VECTOR.secret, VECTOR.body, noDot, VECTOR.timestamp)).toBe(false);
     expect(verifyReferLoopWebhook(VECTOR.secret, `${VECTOR.body} `, header, VECTOR.timestamp)).toBe(false);
     expect(verifyReferLoopWebhook('whsec_other', VECTOR.body, header, VECTOR.timestamp)).toBe(false);

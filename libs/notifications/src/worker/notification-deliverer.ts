@@ -121,7 +121,8 @@ export class NotificationDeliverer {
           occurredAt: d.created_at.toISOString(),
           clinicId: d.clinic_id,
           referralId: d.referral_id,
-          data: { fromStatus: d.from_status, toStatus: d.to_status },
+          // Urgent referrals say so on every channel; the priority is no patient data.
+          data: { fromStatus: d.from_status, toStatus: d.to_status, urgent: d.urgent === true },
           url: d.referral_id ? this.link(d) : null,
         },
       });
