@@ -257,10 +257,10 @@ describe('referral attachments', () => {
     expect(
       detail.timeline
         .filter((e: { type: string }) => e.type === 'document_added')
-        .map((e: { actorId: string; data: { attachmentId: string } }) => [e.actorId, e.data.attachmentId]),
+        .map((e: { actorId: string; data: object }) => [e.actorId, e.data]),
     ).toEqual([
-      [lmt.id, late.id],
-      [pt.id, mine.id],
+      [lmt.id, { attachmentId: late.id, addedAfterSend: true }],
+      [pt.id, { attachmentId: mine.id, addedAfterSend: true }],
     ]);
     // Each is told to the other side (the outbox row, ids only; the worker's texts name clinics).
     expect(await countRows(sql, 'outbox_events', `referral_id = $1 AND type = 'referral.document_added'`, [draft.id])).toBe(2);

@@ -80,12 +80,10 @@ export class AttachmentsService {
 
   /**
    * Adds a file. To a draft: the sender side only. After sending, while the referral is open: either
-   * side, recorded on the timeline (`document_added`) and told to the other side. What was attached
-   * before sending stays as it is: nothing removes or replaces an attachment.
-   */
-  /**
-   * Adds a document to the referral; the same content again (a double click, a retry) answers the
-   * attachment already there (`created: false`), with no second row, event or notification.
+   * side, recorded on the timeline (`document_added`, with `addedAfterSend: true`) and told to the
+   * other side. What was attached before sending stays as it is: nothing removes or replaces an
+   * attachment. The same content again (a double click, a retry) answers the attachment already
+   * there (`created: false`), with no second row, event or notification.
    */
   async upload(
     principal: Principal,

@@ -186,7 +186,7 @@ export class ReferralActivityStore {
       sql`WITH event AS (
         INSERT INTO referral_events (referral_id, type, from_status, to_status, actor_id, data)
         VALUES (${sql.param(referralId, 'uuid')}, 'document_added', ${sql.param(status, 'text')}, ${sql.param(status, 'text')},
-                ${sql.param(actorId, 'uuid')}, ${sql.param({ attachmentId }, 'jsonb')})
+                ${sql.param(actorId, 'uuid')}, ${sql.param({ attachmentId, addedAfterSend: true }, 'jsonb')})
         RETURNING *
       )
       ${outboxOfEvent('referral.document_added', status, actorId)}`,
