@@ -30,6 +30,7 @@ export class PartnersController {
   /** 201 when saved now, 200 when already saved. */
   @Post('me/partners')
   @HttpCode(201)
+  @ApiResponse({ status: 201, type: PartnerDto, description: 'saved now' })
   @ApiResponse({ status: 200, type: PartnerDto, description: 'already saved' })
   @ApiProblems('validation_failed', 'not_found')
   addMine(
@@ -71,6 +72,7 @@ export class PartnersController {
   @Post('clinics/me/partners')
   @HttpCode(201)
   @AdminOnly()
+  @ApiResponse({ status: 201, type: PartnerDto, description: 'saved now' })
   @ApiResponse({ status: 200, type: PartnerDto, description: 'already saved' })
   @ApiProblems('validation_failed', 'forbidden', 'not_found')
   addClinic(

@@ -1,5 +1,5 @@
 import { Body, Controller, Get, Headers, HttpCode, Param, Patch, Post, Query, Res } from '@nestjs/common';
-import { ApiBearerAuth, ApiTags } from '@nestjs/swagger';
+import { ApiBearerAuth, ApiResponse, ApiTags } from '@nestjs/swagger';
 import type { Principal } from '@referloop/common';
 import { PatientsService } from '@referloop/patients';
 import { FollowUpService, IdempotencyStore } from '@referloop/referrals';
@@ -55,6 +55,8 @@ export class PatientsController {
    */
   @Post('import')
   @HttpCode(201)
+  @ApiResponse({ status: 201, type: PatientResponseDto, description: 'the new copy' })
+  @ApiResponse({ status: 200, type: PatientResponseDto, description: 'the copy your clinic has already' })
   @ApiProblems('validation_failed', 'not_found', 'invalid_transition')
   async import(
     @CurrentPrincipal() principal: Principal,
@@ -94,6 +96,8 @@ export class PatientsController {
   /** Records a consent: 201 with the new consent, or 200 with the active one when the scope is already active. */
   @Post(':id/consents')
   @HttpCode(201)
+  @ApiResponse({ status: 201, type: ConsentResponseDto, description: 'recorded now' })
+  @ApiResponse({ status: 200, type: ConsentResponseDto, description: 'the scope was active already: that consent' })
   @ApiProblems('validation_failed', 'not_found')
   async grant(
     @CurrentPrincipal() principal: Principal,

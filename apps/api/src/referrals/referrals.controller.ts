@@ -227,6 +227,7 @@ export class ReferralsController {
    */
   @Post(':id/attachments')
   @HttpCode(201)
+  @ApiResponse({ status: 201, type: AttachmentDto, description: 'added' })
   @ApiResponse({ status: 200, type: AttachmentDto, description: 'this file (same content) was attached already' })
   @MultipartBody()
   @ApiConsumes('multipart/form-data')

@@ -3663,6 +3663,15 @@ export interface operations {
           'application/json': components['schemas']['PartnerDto'];
         };
       };
+      /** @description saved now */
+      201: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['PartnerDto'];
+        };
+      };
       /** @description problem+json with code `validation_failed` */
       400: {
         headers: {
@@ -3850,6 +3859,15 @@ export interface operations {
     responses: {
       /** @description already saved */
       200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['PartnerDto'];
+        };
+      };
+      /** @description saved now */
+      201: {
         headers: {
           [name: string]: unknown;
         };
@@ -4303,6 +4321,16 @@ export interface operations {
       };
     };
     responses: {
+      /** @description the copy your clinic has already */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['PatientResponseDto'];
+        };
+      };
+      /** @description the new copy */
       201: {
         headers: {
           [name: string]: unknown;
@@ -4464,6 +4492,16 @@ export interface operations {
       };
     };
     responses: {
+      /** @description the scope was active already: that consent */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ConsentResponseDto'];
+        };
+      };
+      /** @description recorded now */
       201: {
         headers: {
           [name: string]: unknown;
@@ -5081,6 +5119,15 @@ export interface operations {
     responses: {
       /** @description this file (same content) was attached already */
       200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['AttachmentDto'];
+        };
+      };
+      /** @description added */
+      201: {
         headers: {
           [name: string]: unknown;
         };
