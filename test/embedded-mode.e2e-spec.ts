@@ -315,6 +315,13 @@ describe('embedded mode (no DATABASE_URL, no REDIS_URL)', () => {
       expect(secondOutput).toContain(`referloop: failed to start: ReferLoop is already running on the data folder ${dataDir}`);
       expect(secondOutput).not.toMatch(/^\s+at /m);
       await http.get('/api/v1/me').set('Authorization', `Bearer ${firstRun.accessToken}`).expect(200);
+      // `npm start` asks before its build (which would empty dist/ under this run), naming the folder, not the port.
+      const check = spawnSync(process.execPath, [join(__dirname, '..', 'scripts/check-start.js')], {
+        env: { ...env, PORT: String(running.port) },
+        encoding: 'utf8',
+      });
+      expect(check.status).toBe(1);
+      expect(check.stderr).toContain(`ReferLoop is already running on the data folder ${dataDir}`);
 
       // The notification pipeline runs in the one process: outbox → relay → in-app (emails: PostgreSQL-backed queue).
       const massage = await registerClinic(http, { name: 'Embedded Massage' });

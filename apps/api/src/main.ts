@@ -3,13 +3,20 @@ import type { INestApplicationContext } from '@nestjs/common';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { createRootLogger, onShutdownSignal, StartRefused } from '@referloop/common';
 import { loadConfigOrExit } from '@referloop/config';
+import { assertDataDirFree } from '@referloop/database';
 import { type PreparedStorage, prepareStorage } from './bootstrap/prepare-storage';
 import { assertPortFree } from './bootstrap/port-free';
 import { welcome, welcomeText } from './bootstrap/welcome';
 import { createApiApp } from './http/create-api-app';
 
+/** `main.js --check-start`: only whether a start would be refused (the data folder in use, the port taken). */
+const CHECK_ONLY = process.argv.includes('--check-start');
+
 async function main(): Promise<void> {
   const config = loadConfigOrExit();
+  // The data folder first: when this folder's ReferLoop runs, that is the reason to give, not its port.
+  if (config.mode === 'embedded') assertDataDirFree(config.dataDir);
+  if (CHECK_ONLY) return assertPortFree(config.host, config.port);
   const logger = createRootLogger(config.logLevel);
   let storage: PreparedStorage | undefined;
   let app: NestFastifyApplication | undefined;

@@ -84,6 +84,11 @@ export function placeCluster(dataDir: string, binaries: PostgresBinaries): Clust
   return { clusterDir, binDir, account };
 }
 
+/** The cluster folder of `dataDir` as far as it is known, without making anything (undefined: none yet). */
+export function knownClusterDir(dataDir: string): string | undefined {
+  return existsSync(dataDir) ? (readRecord(dataDir) ?? join(dataDir, 'postgres')) : undefined;
+}
+
 function readRecord(dataDir: string): string | undefined {
   const file = join(dataDir, CLUSTER_RECORD);
   if (!existsSync(file)) return undefined;
