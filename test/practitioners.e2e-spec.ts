@@ -391,6 +391,14 @@ describe('practitioners', () => {
         })
         .expect(201);
       const soloAuth = { Authorization: `Bearer ${solo.body.accessToken}` };
+      // Self-declared at sign-up; sending it back unchanged is the solo practitioner's attestation.
+      expect(solo.body.user.licence).toMatchObject({ verifiedAt: null, verifiedBy: null });
+      const attested = await t.http
+        .patch(`/api/v1/practitioners/${solo.body.user.id}`)
+        .set(soloAuth)
+        .send({ licence: { number: 'MT-9', region: 'TX', expiresOn: isoDateFrom(new Date(), 30) } })
+        .expect(200);
+      expect(attested.body.licence).toMatchObject({ verifiedAt: expect.any(String), verifiedBy: { id: solo.body.user.id } });
       const soloRenewal = { number: 'MT-9', region: 'TX', expiresOn: isoDateFrom(new Date(), 395) };
       const self = await t.http
         .patch(`/api/v1/practitioners/${solo.body.user.id}`)

@@ -220,8 +220,11 @@ export class PractitionersService {
       isAdmin: patch.isAdmin,
     };
     const own = principal.userId === id;
-    // A practitioner may send their own licence back unchanged (a whole-profile form): no change.
-    if (patch.licence && !(own && sameLicence(target, patch.licence))) {
+    // A practitioner may send their own licence back unchanged (a whole-profile form): no change,
+    // except that a solo practitioner's licence, self-declared at sign-up, is then attested by them.
+    const resent = own && patch.licence !== undefined && sameLicence(target, patch.licence);
+    const attestsOwn = resent && admin && !target.licenceVerifiedAt && !(await this.users.hasAnotherActiveAdmin(scope, id));
+    if (patch.licence && (!resent || attestsOwn)) {
       if (!admin) throw new AppError('forbidden', 'A licence is changed by an admin of the clinic, who attests it');
       // Another admin attests it; only a practice with no other active admin (a solo practitioner)
       // records its own, and the licence then names them as the one who attested it.
