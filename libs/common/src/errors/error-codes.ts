@@ -49,7 +49,7 @@ export const ERROR_TITLES: Record<ErrorCode, string> = {
   stale_version: 'The resource changed since you read it',
   idempotency_in_progress: 'A request with this Idempotency-Key is still in progress',
   email_taken: 'This email address is already registered',
-  payload_too_large: 'The request body is too large',
+  payload_too_large: 'The request is too large',
   unsupported_media_type: 'Unsupported content type',
   consent_required: 'The patient has not consented to referral sharing',
   recipient_type_mismatch: 'The recipient is not the right type of practitioner',
