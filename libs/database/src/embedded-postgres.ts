@@ -84,7 +84,7 @@ export function assertDataDirFree(dataDir: string): void {
 }
 
 /** In DATA_DIR: the pid of the process whose embedded server is running, to tell a live run from a killed one. */
-export const OWNER_FILE = 'embedded-postgres.owner';
+const OWNER_FILE = 'embedded-postgres.owner';
 
 /**
  * Whether the running server `pid` was left behind by a run that is gone: its recorded owner is dead,
@@ -145,10 +145,16 @@ async function stopLeftBehind(pid: number): Promise<void> {
   );
 }
 
-/** The pid in the cluster's postmaster.pid when that process is alive (a stale file is PostgreSQL's to clear). */
+/**
+ * The pid in the cluster's postmaster.pid when that process is alive and (where /proc tells) a
+ * server of this cluster, not another process that got the pid since: a stale file is PostgreSQL's
+ * to clear.
+ */
 function runningServerPid(clusterDir: string): number | undefined {
   const pid = Number(readOptional(join(clusterDir, 'postmaster.pid'))?.split('\n')[0]);
-  return Number.isInteger(pid) && pid > 0 && alive(pid) ? pid : undefined;
+  if (!Number.isInteger(pid) || pid <= 0 || !alive(pid)) return undefined;
+  const command = readOptional(`/proc/${pid}/cmdline`);
+  return command === undefined || command.split('\0').includes(clusterDir) ? pid : undefined;
 }
 
 function embeddedPassword(dataDir: string): string {
