@@ -400,6 +400,25 @@ describe('maintenance follow-up', () => {
       },
     );
 
+    it('an import racing the confirmed cancel either copies first or is refused, never both', async () => {
+      for (let round = 0; round < 4; round++) {
+        const injury = await injuryIn('cancel_requested');
+        const [imported, cancelled] = await Promise.all([
+          importPatient(pt, injury.id),
+          t.http.post(`/api/v1/referrals/${injury.id}/confirm-cancel`).set(pt.auth).send({ version: injury.version }),
+        ]);
+        expect(cancelled.status).toBe(200);
+        const copies = await countRows(sql, 'patients', 'source_referral_id = $1', [injury.id]);
+        if (imported.status === 409) {
+          expect(imported.body.currentStatus).toBe('cancelled');
+          expect(copies).toBe(0);
+        } else {
+          expect(imported.status).toBe(201);
+          expect(copies).toBe(1);
+        }
+      }
+    });
+
     it('only the recipient side may import: the sender side and a third clinic get 404', async () => {
       const injury = await injuryIn('accepted');
       expectProblem(await importPatient(lmt, injury.id), 404, 'not_found');

@@ -80,13 +80,18 @@ export class FollowUpService {
    */
   async importPatient(principal: Principal, referralId: string): Promise<ImportedPatient> {
     const source = await this.recipientSource(principal, referralId, 'patient.import');
-    if (!IMPORT_STATUSES.includes(source.status)) {
-      throw new AppError('invalid_transition', `The patient of a referral that is ${source.status} cannot be imported`, {
-        currentStatus: source.status,
-        allowedActions: allowedActions(source.status, partiesOf(principal, source)),
-      });
-    }
-    const { patientId, created } = await this.referralStore.transaction((tx) => this.copyPatient(principal, source, tx));
+    const { patientId, created } = await this.referralStore.transaction(async (tx) => {
+      // Under a share lock: a decline or cancel at the same moment either committed first (and is
+      // seen here) or waits until the copy is made.
+      const status = await this.store.lockedStatus(tx, source.id);
+      if (!IMPORT_STATUSES.includes(status)) {
+        throw new AppError('invalid_transition', `The patient of a referral that is ${status} cannot be imported`, {
+          currentStatus: status,
+          allowedActions: allowedActions(status, partiesOf(principal, source)),
+        });
+      }
+      return this.copyPatient(principal, source, tx);
+    });
     return { patient: await this.patients.get(principal, patientId), created };
   }
 

@@ -127,6 +127,15 @@ export class ReferralActivityStore {
     );
   }
 
+  /** The referral's status, share-locked until the transaction ends (an action on it waits meanwhile). */
+  async lockedStatus(tx: EntityManager, referralId: string): Promise<ReferralStatus> {
+    const [row] = await queryRows<{ status: ReferralStatus }>(
+      tx,
+      sql`SELECT status FROM referrals WHERE id = ${sql.param(referralId, 'uuid')} FOR SHARE`,
+    );
+    return row.status;
+  }
+
   /** Locks the referral (a concurrent send waits) and answers its status and whether it was sent. */
   async lockForUpload(tx: EntityManager, referralId: string): Promise<{ status: ReferralStatus; sentAt: Date | null }> {
     const [locked] = await queryRows<{ status: ReferralStatus; sentAt: Date | null }>(
