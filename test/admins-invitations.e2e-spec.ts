@@ -360,6 +360,29 @@ describe('admin rights and invitations', () => {
       await createReferral(t.http, lmt, injuryReferralBody(patient.id, id));
     });
 
+    it('an acceptance racing the deactivation or the revoke of its invitee answers 200 or 400, never a 500 (no deadlock)', async () => {
+      // An acceptance hashes the password before its transaction: the other request starts at
+      // staggered moments so that some rounds land inside it.
+      for (let round = 0; round < 16; round++) {
+        const invited = await invite(clinic).expect(201);
+        const [item] = (await listed(clinic)).filter((i) => i.email === invited.body.email);
+        const ending = (async () => {
+          await new Promise((resolve) => setTimeout(resolve, 40 + (round >> 1) * 15));
+          return round % 2 === 0
+            ? t.http.post(`/api/v1/practitioners/${invited.body.id}/deactivate`).set(clinic.admin.auth)
+            : t.http.delete(`/api/v1/invitations/${item.id}`).set(clinic.admin.auth);
+        })();
+        const answers = await Promise.all([
+          ...Array.from({ length: 5 }, () => acceptInvitation(t.http, invited.body.invitation.token)),
+          ending,
+        ]);
+        const accepts = answers.slice(0, 5).map((answer) => answer.status);
+        expect(accepts.every((status) => status === 200 || status === 400)).toBe(true);
+        expect(accepts.filter((status) => status === 200).length).toBeLessThanOrEqual(1);
+        expect([200, 204, 409]).toContain(answers[5].status);
+      }
+    });
+
     it('a link sent before the invitee was deactivated stays dead after the reactivation; a resend gives a working one', async () => {
       const invited = await invite(clinic).expect(201);
       await t.http.post(`/api/v1/practitioners/${invited.body.id}/deactivate`).set(clinic.admin.auth).expect(200);

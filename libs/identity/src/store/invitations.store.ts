@@ -59,8 +59,17 @@ export class InvitationsStore {
     );
   }
 
-  /** An invitation of the caller's clinic, locked for the transaction. */
+  /**
+   * An invitation of the caller's clinic, locked for the transaction: its invitee's account first
+   * (a revoke may delete it), then the invitation, the order every path locks them in.
+   */
   async lockOwn(scope: ClinicScope, manager: EntityManager, id: string): Promise<OwnInvitationRow | null> {
+    await queryRows(
+      manager,
+      sql`SELECT u.id FROM users u
+           WHERE u.id = (SELECT i.user_id FROM invitations i WHERE i.id = ${sql.param(id, 'uuid')} AND ${scope.owns(sql`i.clinic_id`)})
+           FOR UPDATE`,
+    );
     const [row] = await queryRows<OwnInvitationRow>(
       manager,
       sql`SELECT ${INVITATION_COLUMNS}, ${INVITEE_DEACTIVATED} FROM invitations i
@@ -150,6 +159,12 @@ export class InvitationsStore {
 
   /** Accepting (no signed-in caller: the token is the credential): the invitation with this token hash, locked. */
   async lockByTokenHash(manager: EntityManager, tokenHash: string): Promise<InvitationRow | null> {
+    // The invitee's account first, then the invitation, as everywhere (the other order deadlocked an
+    // acceptance racing a deactivation).
+    await queryRows(
+      manager,
+      sql`SELECT u.id FROM users u WHERE u.id = (SELECT i.user_id FROM invitations i WHERE i.token_hash = ${tokenHash}) FOR NO KEY UPDATE`,
+    );
     const [row] = await queryRows<InvitationRow>(
       manager,
       sql`SELECT ${INVITATION_COLUMNS} FROM invitations i WHERE i.token_hash = ${tokenHash} FOR UPDATE`,
