@@ -1,18 +1,20 @@
-import { Injectable } from '@nestjs/common';
+import { Inject, Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import {
   AppError,
   Clock,
   type ConsentScope,
   DEFAULT_PAGE_SIZE,
-  decodeCursor,
+  decodeSealedCursor,
+  encodeSealedCursor,
   type Page,
   type PreferredContact,
   type Principal,
   type RequestClient,
   toPage,
 } from '@referloop/common';
-import { AuditLog, ClinicScope } from '@referloop/identity';
+import { APP_CONFIG, type AppConfig } from '@referloop/config';
+import { AuditLog, ClinicScope, derivedKey } from '@referloop/identity';
 import { DataSource, type EntityManager } from 'typeorm';
 import { type ConsentRow, type PatientRow, PatientsStore } from './store/patients.store';
 
@@ -97,12 +99,18 @@ const patientNotFound = () => new AppError('not_found', 'The patient was not fou
 /** Patients of the caller's own clinic, and their consents. Every read and write is audited. */
 @Injectable()
 export class PatientsService {
+  /** Seals the list's cursors, whose keyset is a name. */
+  private readonly cursorKey: Buffer;
+
   constructor(
     @InjectDataSource() private readonly db: DataSource,
     private readonly patients: PatientsStore,
     private readonly audit: AuditLog,
     private readonly clock: Clock,
-  ) {}
+    @Inject(APP_CONFIG) config: AppConfig,
+  ) {
+    this.cursorKey = derivedKey(config.jwt.secret, 'patient list cursor v1');
+  }
 
   /** `tx`: the transaction of an Idempotency-Key, which the patient commits with. */
   async create(principal: Principal, input: PatientInput, tx?: EntityManager): Promise<PatientView> {
@@ -138,9 +146,11 @@ export class PatientsService {
     const scope = ClinicScope.of(principal);
     const limit = query.limit ?? DEFAULT_PAGE_SIZE;
     const words = query.q ? query.q.trim().split(/\s+/).slice(0, 4).map(escapeLike) : [];
-    // The cursor names the page's last patient by id alone: a name would put PHI in the next URL.
-    const afterId = query.cursor ? (decodeCursor(query.cursor, ['uuid'])[0] as string) : undefined;
-    const rows = await this.patients.page(scope, { words, afterId, limit: limit + 1 });
+    // The keyset is the last patient's name: sealed, so the next page's URL carries no PHI.
+    const after = query.cursor
+      ? (decodeSealedCursor(query.cursor, ['text', 'text', 'uuid'], this.cursorKey) as [string, string, string])
+      : undefined;
+    const rows = await this.patients.page(scope, { words, after, limit: limit + 1 });
     const consents = await this.patients.consentsOf(
       scope,
       rows.map((r) => r.id),
@@ -159,7 +169,8 @@ export class PatientsService {
           p,
           consents.filter((c) => c.patientId === p.id),
         ),
-      (p) => [p.id],
+      (p) => [p.lastName, p.firstName, p.id],
+      (values) => encodeSealedCursor(values, this.cursorKey),
     );
   }
 

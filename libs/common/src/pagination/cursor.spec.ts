@@ -1,5 +1,6 @@
 import { AppError } from '../errors/app-error';
-import { decodeCursor, encodeCursor, toPage } from './cursor';
+import { randomBytes } from 'node:crypto';
+import { decodeCursor, decodeSealedCursor, encodeCursor, encodeSealedCursor, toPage } from './cursor';
 
 function decodeError(cursor: string, parts: Parameters<typeof decodeCursor>[1]): AppError {
   try {
@@ -63,6 +64,38 @@ describe('cursor with typed parts', () => {
     const cursor = encodeCursor(values);
     const error = decodeError(cursor, parts);
     expect(error.extensions.errors).toEqual([{ field: 'cursor', message: expect.any(String) }]);
+  });
+});
+
+describe('sealed cursor', () => {
+  const key = randomBytes(32);
+  const values = ['Rivera', 'Jamie', '7d9e1f2a-3b4c-4d5e-8f6a-1b2c3d4e5f60'];
+  const invalid = (run: () => unknown) => {
+    try {
+      run();
+    } catch (error) {
+      return error instanceof AppError && error.code === 'validation_failed';
+    }
+    return false;
+  };
+
+  it('round-trips, and shows nothing of its values', () => {
+    const cursor = encodeSealedCursor(values, key);
+    expect(Buffer.from(cursor, 'base64url').toString('latin1')).not.toContain('Rivera');
+    expect(decodeSealedCursor(cursor, ['text', 'text', 'uuid'], key)).toEqual(values);
+    // A fresh IV each time: two cursors of one position differ.
+    expect(encodeSealedCursor(values, key)).not.toBe(cursor);
+  });
+
+  it('refuses another key, a plain cursor, an altered or a short one (400 naming cursor)', () => {
+    const cursor = encodeSealedCursor(values, key);
+    const flipped = Buffer.from(cursor, 'base64url');
+    flipped[flipped.length - 1] ^= 1;
+    for (const bad of [encodeCursor(values), flipped.toString('base64url'), cursor.slice(0, 20), '']) {
+      expect(invalid(() => decodeSealedCursor(bad, ['text', 'text', 'uuid'], key))).toBe(true);
+    }
+    expect(invalid(() => decodeSealedCursor(cursor, ['text', 'text', 'uuid'], randomBytes(32)))).toBe(true);
+    expect(invalid(() => decodeSealedCursor(cursor, ['text', 'uuid'], key))).toBe(true);
   });
 });
 

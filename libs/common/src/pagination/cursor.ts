@@ -1,3 +1,4 @@
+import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
 import { AppError } from '../errors/app-error';
 import { isUuid } from '../ids';
 
@@ -41,10 +42,35 @@ const PART_CHECKS: Record<CursorPart, (v: unknown) => boolean> = {
 
 /** Decodes a cursor made by {@link encodeCursor} and checks each value against `parts`. */
 export function decodeCursor(cursor: string, parts: number | readonly CursorPart[]): (string | number)[] {
+  return checkedValues(() => Buffer.from(cursor, 'base64url').toString('utf8'), parts);
+}
+
+/**
+ * A cursor whose sort key is patient data (a name): sealed with AES-256-GCM under `key` (32 bytes),
+ * so the next page's URL carries no PHI and the keyset still holds its place when that row changes.
+ */
+export function encodeSealedCursor(values: readonly (string | number)[], key: Buffer): string {
+  const iv = randomBytes(12);
+  const cipher = createCipheriv('aes-256-gcm', key, iv);
+  const sealed = Buffer.concat([cipher.update(JSON.stringify(values), 'utf8'), cipher.final()]);
+  return Buffer.concat([iv, cipher.getAuthTag(), sealed]).toString('base64url');
+}
+
+/** Opens a cursor made by {@link encodeSealedCursor}; anything else (forged, altered, plain) is a 400. */
+export function decodeSealedCursor(cursor: string, parts: readonly CursorPart[], key: Buffer): (string | number)[] {
+  return checkedValues(() => {
+    const bytes = Buffer.from(cursor, 'base64url');
+    const decipher = createDecipheriv('aes-256-gcm', key, bytes.subarray(0, 12));
+    decipher.setAuthTag(bytes.subarray(12, 28));
+    return Buffer.concat([decipher.update(bytes.subarray(28)), decipher.final()]).toString('utf8');
+  }, parts);
+}
+
+function checkedValues(json: () => string, parts: number | readonly CursorPart[]): (string | number)[] {
   const shape: readonly CursorPart[] | undefined = typeof parts === 'number' ? undefined : parts;
   const arity = shape ? shape.length : (parts as number);
   try {
-    const values: unknown = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
+    const values: unknown = JSON.parse(json());
     if (
       Array.isArray(values) &&
       values.length === arity &&
@@ -66,11 +92,17 @@ export function decodeTimestampKeyset(cursor: string | undefined): { ts: string;
 }
 
 /** Builds a page from `limit + 1` fetched rows: the extra row only says another page exists. */
-export function toPage<R, T>(rows: R[], limit: number, map: (row: R) => T, key: (row: R) => (string | number)[]): Page<T> {
+export function toPage<R, T>(
+  rows: R[],
+  limit: number,
+  map: (row: R) => T,
+  key: (row: R) => (string | number)[],
+  encode: (values: (string | number)[]) => string = encodeCursor,
+): Page<T> {
   const hasMore = rows.length > limit;
   const pageRows = hasMore ? rows.slice(0, limit) : rows;
   return {
     items: pageRows.map(map),
-    nextCursor: hasMore ? encodeCursor(key(pageRows[pageRows.length - 1])) : null,
+    nextCursor: hasMore ? encode(key(pageRows[pageRows.length - 1])) : null,
   };
 }

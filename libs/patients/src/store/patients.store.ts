@@ -88,10 +88,13 @@ export class PatientsStore {
   }
 
   /**
-   * The caller's clinic's patients by (last name, first name, id), `limit` rows after the patient `afterId`;
+   * The caller's clinic's patients by (last name, first name, id), `limit` rows after the keyset;
    * each word of `words` (already escaped for LIKE) must be in the first or the last name.
    */
-  async page(scope: ClinicScope, query: { words: string[]; afterId?: string; limit: number }): Promise<PatientRow[]> {
+  async page(
+    scope: ClinicScope,
+    query: { words: string[]; after?: [string, string, string]; limit: number },
+  ): Promise<PatientRow[]> {
     const conditions = [
       scope.owns(sql`p.clinic_id`),
       ...query.words.map((word) => {
@@ -99,12 +102,9 @@ export class PatientsStore {
         return sql`(p.first_name ILIKE ${pattern} OR p.last_name ILIKE ${pattern})`;
       }),
     ];
-    if (query.afterId) {
-      // The keyset is the named patient's current sort key, read in the caller's clinic (none: no rows).
-      conditions.push(
-        sql`(p.last_name, p.first_name, p.id) > (SELECT a.last_name, a.first_name, a.id FROM patients a
-                                                  WHERE a.id = ${sql.param(query.afterId, 'uuid')} AND ${scope.owns(sql`a.clinic_id`)})`,
-      );
+    if (query.after) {
+      const [last, first, id] = query.after;
+      conditions.push(sql`(p.last_name, p.first_name, p.id) > (${last}, ${first}, ${sql.param(id, 'uuid')})`);
     }
     return queryRows<PatientRow>(
       this.db.manager,
