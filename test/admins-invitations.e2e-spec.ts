@@ -383,13 +383,21 @@ describe('admin rights and invitations', () => {
       }
     });
 
-    it('a link sent before the invitee was deactivated stays dead after the reactivation; a resend gives a working one', async () => {
+    it('a link sent before the invitee was deactivated stays dead; the reactivation emails a new one, and a resend works too', async () => {
       const invited = await invite(clinic).expect(201);
       await t.http.post(`/api/v1/practitioners/${invited.body.id}/deactivate`).set(clinic.admin.auth).expect(200);
       await t.http.post(`/api/v1/practitioners/${invited.body.id}/reactivate`).set(clinic.admin.auth).expect(200);
       expectProblem(await acceptInvitation(t.http, invited.body.invitation.token), 400, 'validation_failed');
       const [item] = (await listed(clinic)).filter((i) => i.email === invited.body.email);
       expect(item.status).toBe('pending');
+      // Version 1 was emailed with the invite, 2 voided the links, 3 is the reactivation's, emailed (outbox).
+      const emailed = await sql<{ version: number }>(
+        t,
+        `SELECT (payload->>'tokenVersion')::int AS version FROM outbox_events
+          WHERE type = 'invitation.created' AND payload->>'invitationId' = $1 ORDER BY version`,
+        [item.id],
+      );
+      expect(emailed.map((row) => row.version)).toEqual([1, 3]);
       const resent = await t.http.post(`/api/v1/invitations/${item.id}/resend`).set(clinic.admin.auth).expect(200);
       await acceptInvitation(t.http, resent.body.invitation.token).expect(200);
     });

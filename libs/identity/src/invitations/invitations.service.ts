@@ -166,6 +166,20 @@ export class InvitationsService {
   }
 
   /**
+   * The invitee was deactivated before joining: their links stop working (a hash nothing matches,
+   * and a new version that makes a queued email of the old link stale). The invitation stays open.
+   */
+  async closeLinksOf(scope: ClinicScope, tx: EntityManager, userId: string): Promise<void> {
+    await this.invitations.voidOpenLinks(scope, tx, userId);
+  }
+
+  /** The invitee was reactivated before joining: their open invitation gets a new link, emailed to them. */
+  async reopenFor(scope: ClinicScope, tx: EntityManager, userId: string): Promise<void> {
+    const open = await this.invitations.lockOpenOf(scope, tx, userId);
+    if (open) await this.reissue(scope, tx, open, null, {});
+  }
+
+  /**
    * Revokes an invitation not yet accepted: its link stops working and the invitee, who never
    * signed in, is removed, so the email can be invited again or sign up. Revoking twice is a no-op.
    */

@@ -16,8 +16,8 @@ import {
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
 import { AuditLog } from '../audit/audit-log';
+import { InvitationsService } from '../invitations/invitations.service';
 import type { LicenceInput, PractitionerPatch } from '../inputs';
-import { InvitationsStore } from '../store/invitations.store';
 import { SessionsStore } from '../store/sessions.store';
 import { clinicSummary, type UserChanges, type UserRow, UsersStore } from '../store/users.store';
 import { ClinicScope } from '../tenancy/clinic-scope';
@@ -58,7 +58,7 @@ export class PractitionersService {
     @InjectDataSource() private readonly db: DataSource,
     private readonly users: UsersStore,
     private readonly sessions: SessionsStore,
-    private readonly invitations: InvitationsStore,
+    private readonly invitations: InvitationsService,
     private readonly clock: Clock,
     private readonly audit: AuditLog,
   ) {}
@@ -166,15 +166,19 @@ export class PractitionersService {
       const updated = await this.users.updateOwn(scope, id, { deactivatedAt: now }, now, tx);
       if (!updated) throw notFound();
       await this.sessions.end(tx, { userId: id }, 'deactivated', now);
-      // Links sent before stay dead after a reactivation: a new one is asked for (a reset, a resend).
+      // Links sent before stay dead after a reactivation: a reset is asked for again, and someone
+      // who never joined is sent a new invitation link when reactivated.
       await this.sessions.useResets(tx, id, now);
-      await this.invitations.voidOpenLinks(scope, tx, id);
+      await this.invitations.closeLinksOf(scope, tx, id);
       await this.audit.record({ by: principal, action: 'practitioner.deactivate', resourceType: 'user', resourceId: id }, tx);
       return userView(updated, { now, withEmail: true });
     });
   }
 
-  /** An admin of the clinic lets a deactivated user sign in again (with their existing password). */
+  /**
+   * An admin of the clinic lets a deactivated user sign in again (with their existing password);
+   * someone who never joined is emailed a new invitation link instead.
+   */
   async reactivate(principal: Principal, id: string): Promise<UserView> {
     assertClinicAdmin(principal);
     const scope = ClinicScope.of(principal);
@@ -185,6 +189,7 @@ export class PractitionersService {
       const now = this.clock.now();
       const updated = await this.users.updateOwn(scope, id, { deactivatedAt: null }, now, tx);
       if (!updated) throw notFound();
+      if (!updated.activatedAt) await this.invitations.reopenFor(scope, tx, id);
       await this.audit.record({ by: principal, action: 'practitioner.reactivate', resourceType: 'user', resourceId: id }, tx);
       return userView(updated, { now, withEmail: true });
     });
