@@ -34,7 +34,7 @@ export const IMPORT_STATUSES: readonly ReferralStatus[] = [
  * The rest of a create's fields a follow-up takes, so the whole form is one draft (one `created`
  * event); a repeat request changes them on the open draft as given.
  */
-const FORM_FIELDS = [
+export const FOLLOW_UP_FORM_FIELDS = [
   'bodyRegions',
   'painLevel',
   'onsetDate',
@@ -44,7 +44,7 @@ const FORM_FIELDS = [
   'priority',
 ] as const;
 
-export interface FollowUpInput extends Partial<Pick<CreateReferralInput, (typeof FORM_FIELDS)[number]>> {
+export interface FollowUpInput extends Partial<Pick<CreateReferralInput, (typeof FOLLOW_UP_FORM_FIELDS)[number]>> {
   /** Default: the injury referral's sender, when they are a massage therapist. */
   recipientId?: string;
   plan?: MaintenancePlanInput;
@@ -162,7 +162,7 @@ export class FollowUpService {
     if (plan && canonicalJson(plan) !== canonicalJson(draft.plan)) values.plan = plan;
     if (input.reason != null && input.reason !== draft.reason) values.reason = input.reason;
     if (input.observations !== undefined && input.observations !== draft.observations) values.observations = input.observations;
-    for (const field of FORM_FIELDS) {
+    for (const field of FOLLOW_UP_FORM_FIELDS) {
       const given = input[field];
       if (given !== undefined && canonicalJson(given) !== canonicalJson(draft[field])) Object.assign(values, { [field]: given });
     }

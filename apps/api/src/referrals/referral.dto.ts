@@ -36,6 +36,7 @@ import {
   type ReferralKind,
 } from '@referloop/common';
 import {
+  FOLLOW_UP_FORM_FIELDS,
   PROGRESS_TOLERANCES,
   type ProgressTolerance,
   type ReferralAction,
@@ -453,15 +454,7 @@ export class ReferralActionDto {
 }
 
 /** Besides its own fields, a follow-up takes these of a create, so the whole form makes one draft. */
-export class FollowUpDto extends PickType(UpdateReferralDto, [
-  'priority',
-  'bodyRegions',
-  'painLevel',
-  'onsetDate',
-  'neededBy',
-  'redFlags',
-  'emergencyAdviceGiven',
-] as const) {
+export class FollowUpDto extends PickType(UpdateReferralDto, FOLLOW_UP_FORM_FIELDS) {
   /** The massage therapist to refer to; by default the sender of the injury referral, when they are one. */
   @IsOptional()
   @IsUUID()

@@ -2222,8 +2222,6 @@ export interface components {
       version?: number;
     };
     FollowUpDto: {
-      /** @enum {string} */
-      priority?: 'routine' | 'urgent';
       bodyRegions?: (
         | 'head'
         | 'jaw'
@@ -2272,6 +2270,8 @@ export interface components {
       )[];
       /** @description The sender told the client to seek emergency care now (needed to send with an emergency red flag). */
       emergencyAdviceGiven?: boolean;
+      /** @enum {string} */
+      priority?: 'routine' | 'urgent';
       /**
        * Format: uuid
        * @description The massage therapist to refer to; by default the sender of the injury referral, when they are one.
