@@ -33,10 +33,10 @@ const INVALID_PASSWORD = '28P01';
  * start reuses the cluster.
  */
 export async function startEmbeddedPostgres(dataDir: string, logger: Logger): Promise<EmbeddedDatabase> {
-  assertDataDirFree(dataDir);
   const placement = placeCluster(dataDir, await postgresBinaries());
   const { clusterDir } = placement;
   const running = runningServerPid(clusterDir);
+  if (running !== undefined && !leftBehind(dataDir, running)) throw alreadyRunning(dataDir, running);
   if (running !== undefined) {
     // A run killed hard (SIGKILL, the OOM killer) never stopped its server; nothing else would.
     logger.warn({ pid: running }, 'stopping the embedded PostgreSQL server a previous run left behind');
@@ -75,12 +75,14 @@ export async function startEmbeddedPostgres(dataDir: string, logger: Logger): Pr
 export function assertDataDirFree(dataDir: string): void {
   const clusterDir = knownClusterDir(dataDir);
   const running = clusterDir === undefined ? undefined : runningServerPid(clusterDir);
-  if (running !== undefined && !leftBehind(dataDir, running)) {
-    throw new StartRefused(
-      `ReferLoop is already running on the data folder ${dataDir} (its database server is process ${running}). ` +
-        'Stop that one first (Ctrl-C where it runs), or start this one with another DATA_DIR.',
-    );
-  }
+  if (running !== undefined && !leftBehind(dataDir, running)) throw alreadyRunning(dataDir, running);
+}
+
+function alreadyRunning(dataDir: string, serverPid: number): StartRefused {
+  return new StartRefused(
+    `ReferLoop is already running on the data folder ${dataDir} (its database server is process ${serverPid}). ` +
+      'Stop that one first (Ctrl-C where it runs), or start this one with another DATA_DIR.',
+  );
 }
 
 /** In DATA_DIR: the pid of the process whose embedded server is running, to tell a live run from a killed one. */
