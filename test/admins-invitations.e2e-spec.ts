@@ -89,6 +89,20 @@ describe('admin rights and invitations', () => {
       expect(res.body.user).toMatchObject({ role: 'massage_therapist', isAdmin: true });
     });
 
+    it('refuses a blank invitationToken under its own name, and creates nothing', async () => {
+      const email = uniqueEmail('blank-link');
+      for (const invitationToken of ['   ', '\u200b']) {
+        const res = await t.http.post('/api/v1/auth/register-clinic').send({
+          invitationToken,
+          clinic: clinicPayload({ name: 'Blank Link Massage' }),
+          admin: { email, password: PASSWORD, fullName: 'Blank Link' },
+        });
+        expectProblem(res, 400, 'validation_failed');
+        expect(res.body.errors).toEqual([{ field: 'invitationToken', message: 'should not be empty' }]);
+      }
+      expect(await sql(t, `SELECT id FROM users WHERE email = $1`, [email])).toEqual([]);
+    });
+
     it('registers one account that is admin and practitioner, and sends a referral with it', async () => {
       const { res, user: solo } = await registerSoloPractice(t.http);
       expect(res.body.user).toMatchObject({

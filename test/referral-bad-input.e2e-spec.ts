@@ -28,6 +28,8 @@ interface BadCase {
   input: () => unknown;
   /** The field errors[] must name; null when the request fails before any field is read (e.g. unparseable JSON). */
   field: string | null;
+  /** When given, errors[] exactly: one clear message, not every rule a value nobody sent breaks. */
+  errors?: { field: string; message: string }[];
 }
 
 function eachCase<C extends BadCase>(cases: C[], title: (c: C) => string, run: (c: C) => Promise<void>): void {
@@ -87,6 +89,7 @@ describe('bad input on patients and referrals', () => {
       expect({ case: c.name, fields }).toEqual({ case: c.name, fields: expect.arrayContaining([c.field]) });
       for (const e of res.body.errors as { message: unknown }[]) expect(typeof e.message).toBe('string');
     }
+    if (c.errors) expect({ case: c.name, errors: res.body.errors }).toEqual({ case: c.name, errors: c.errors });
   }
 
   beforeAll(async () => {
@@ -383,6 +386,35 @@ describe('bad input on patients and referrals', () => {
         name: 'plan.frequencyWeeks a string',
         input: () => maintenance({ frequencyWeeks: '2', focusAreas: ['neck'], pressure: 'light', precautions: 'none' }),
         field: 'plan.frequencyWeeks',
+        errors: [{ field: 'plan.frequencyWeeks', message: 'must be an integer number' }],
+        as: () => pt,
+      },
+      {
+        name: 'plan with neither frequency',
+        input: () => maintenance({ focusAreas: ['neck'], pressure: 'light', precautions: 'none' }),
+        field: 'plan.frequencyWeeks',
+        errors: [{ field: 'plan.frequencyWeeks', message: 'give frequencyWeeks (every N weeks) or sessionsPerWeek' }],
+        as: () => pt,
+      },
+      {
+        name: 'plan with both frequencies',
+        input: () =>
+          maintenance({ frequencyWeeks: 2, sessionsPerWeek: 1, focusAreas: ['neck'], pressure: 'light', precautions: 'none' }),
+        field: 'plan.frequencyWeeks',
+        errors: [{ field: 'plan.frequencyWeeks', message: 'give either frequencyWeeks or sessionsPerWeek, not both' }],
+        as: () => pt,
+      },
+      {
+        name: 'plan.goals with a blank goal',
+        input: () =>
+          maintenance({
+            frequencyWeeks: 2,
+            focusAreas: ['neck'],
+            pressure: 'light',
+            precautions: 'none',
+            goals: ['Walk', ' \u200b '],
+          }),
+        field: 'plan.goals',
         as: () => pt,
       },
       {
@@ -438,6 +470,7 @@ describe('bad input on patients and referrals', () => {
         action: 'send',
         input: () => ({ version: '1' }),
         field: 'version',
+        errors: [{ field: 'version', message: 'must be an integer number' }],
         target: () => draft,
         as: () => lmt,
       },

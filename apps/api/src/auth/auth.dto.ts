@@ -74,7 +74,7 @@ export class RegisterClinicDto {
    */
   @IsOptional()
   @IsString()
-  @IsNotEmpty()
+  @IsNotBlank()
   @MaxLength(200)
   invitationToken?: string;
 }

@@ -1,10 +1,25 @@
 import { type ArgumentMetadata, ValidationPipe, type ValidationError } from '@nestjs/common';
 import { AppError, type FieldError } from '@referloop/common';
 
+/**
+ * Constraints that say the value is missing (or that one of two is): when one fails, the field's
+ * range or format messages describe a value nobody sent, and are left out.
+ */
+const PRESENCE_CONSTRAINTS: ReadonlySet<string> = new Set(['isDefined', 'oneFrequency']);
+/** Constraints on the value's type: when one fails, "must not be less than 1" about `"1"` only misleads. */
+const TYPE_CONSTRAINTS: ReadonlySet<string> = new Set(['isInt', 'isNumber', 'isString', 'isBoolean', 'isArray', 'isObject']);
+
+/** The messages worth saying about one field: what is missing, else what type it must be, else every rule it broke. */
+function fieldMessages(constraints: Record<string, string>): string[] {
+  const names = Object.keys(constraints);
+  const first = [PRESENCE_CONSTRAINTS, TYPE_CONSTRAINTS].find((kind) => names.some((name) => kind.has(name)));
+  return names.filter((name) => !first || first.has(name)).map((name) => constraints[name]);
+}
+
 function flatten(errors: ValidationError[], parent = ''): FieldError[] {
   return errors.flatMap((error) => {
     const field = parent ? `${parent}.${error.property}` : error.property;
-    const own = Object.values(error.constraints ?? {}).map((message) => ({
+    const own = fieldMessages(error.constraints ?? {}).map((message) => ({
       field,
       // class-validator prefixes messages with the property name; keep the full path instead.
       message: message.startsWith(`${error.property} `) ? message.slice(error.property.length + 1) : message,

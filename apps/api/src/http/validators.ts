@@ -1,5 +1,12 @@
 import { TIMEZONES } from '@referloop/common';
-import { Matches, ValidateBy, ValidateIf, ValidatorConstraint, type ValidatorConstraintInterface } from 'class-validator';
+import {
+  Matches,
+  ValidateBy,
+  ValidateIf,
+  type ValidationOptions,
+  ValidatorConstraint,
+  type ValidatorConstraintInterface,
+} from 'class-validator';
 
 /**
  * The field may be left out, but when present it is validated, `null` included. (`@IsOptional()`
@@ -11,7 +18,8 @@ export const IsOptionalNotNull = (): PropertyDecorator => ValidateIf((_object, v
  * Text someone has to write: "   " is as empty as "" (and answered with the same message), and so
  * is text of only invisible format characters (a zero-width space, a BOM, direction marks).
  */
-export const IsNotBlank = (): PropertyDecorator => Matches(/[^\s\p{Cf}]/u, { message: '$property should not be empty' });
+export const IsNotBlank = (options: Pick<ValidationOptions, 'each'> = {}): PropertyDecorator =>
+  Matches(/[^\s\p{Cf}]/u, { ...options, message: '$property should not be empty' });
 
 @ValidatorConstraint({ name: 'isTimezone' })
 export class IsTimezone implements ValidatorConstraintInterface {

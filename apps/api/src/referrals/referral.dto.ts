@@ -50,15 +50,18 @@ import {
 import { PageQueryDto } from '../http/page-query.dto';
 import { HasAtMostDecimals, IsCalendarDate, IsNotBlank, IsPastCalendarDate, IsZonedDateTime } from '../http/validators';
 
-/** Refuses a plan that gives both frequencies (each is otherwise validated on its own). */
+/** A plan gives exactly one of the two frequencies (each is otherwise validated on its own). */
 @ValidatorConstraint({ name: 'oneFrequency' })
 class OneFrequency implements ValidatorConstraintInterface {
   validate(_value: unknown, args: ValidationArguments): boolean {
     const plan = args.object as PlanDto;
-    return plan.frequencyWeeks == null || plan.sessionsPerWeek == null;
+    return (plan.frequencyWeeks == null) !== (plan.sessionsPerWeek == null);
   }
-  defaultMessage(): string {
-    return 'give either frequencyWeeks or sessionsPerWeek, not both';
+  defaultMessage(args: ValidationArguments): string {
+    const plan = args.object as PlanDto;
+    return plan.sessionsPerWeek == null
+      ? 'give frequencyWeeks (every N weeks) or sessionsPerWeek'
+      : 'give either frequencyWeeks or sessionsPerWeek, not both';
   }
 }
 
@@ -101,7 +104,7 @@ export class PlanDto {
   @IsOptional()
   @ArrayMaxSize(10)
   @IsString({ each: true })
-  @IsNotEmpty({ each: true })
+  @IsNotBlank({ each: true })
   @MaxLength(200, { each: true })
   goals?: string[];
 
