@@ -141,7 +141,12 @@ describe('bad input on patients and referrals', () => {
   describe('POST /patients', () => {
     const cases: BadCase[] = [
       ...bodyBasics,
-      { name: 'missing firstName', input: () => ({ ...validPatient(), firstName: undefined }), field: 'firstName' },
+      {
+        name: 'missing firstName',
+        input: () => ({ ...validPatient(), firstName: undefined }),
+        field: 'firstName',
+        errors: [{ field: 'firstName', message: 'is required' }],
+      },
       { name: 'missing dateOfBirth', input: () => ({ ...validPatient(), dateOfBirth: undefined }), field: 'dateOfBirth' },
       {
         name: 'missing preferredContact',
@@ -325,9 +330,19 @@ describe('bad input on patients and referrals', () => {
     const maintenance = (plan: unknown) => ({ ...maintenanceReferralBody(ptPatientId, lmt2.id), plan });
     const cases: (BadCase & { as?: () => SignedInUser })[] = [
       ...bodyBasics,
-      { name: 'missing kind', input: () => injury({ kind: undefined }), field: 'kind' },
+      {
+        name: 'missing kind',
+        input: () => injury({ kind: undefined }),
+        field: 'kind',
+        errors: [{ field: 'kind', message: 'is required' }],
+      },
       { name: 'kind not in the list', input: () => injury({ kind: 'spa_day' }), field: 'kind' },
-      { name: 'missing reason', input: () => injury({ reason: undefined }), field: 'reason' },
+      {
+        name: 'missing reason',
+        input: () => injury({ reason: undefined }),
+        field: 'reason',
+        errors: [{ field: 'reason', message: 'is required' }],
+      },
       { name: 'reason empty', input: () => injury({ reason: '' }), field: 'reason' },
       { name: 'reason null', input: () => injury({ reason: null }), field: 'reason' },
       { name: 'reason only white space', input: () => injury({ reason: ' \t\n ' }), field: 'reason' },

@@ -1,17 +1,21 @@
 import { type ArgumentMetadata, ValidationPipe, type ValidationError } from '@nestjs/common';
 import { AppError, type FieldError } from '@referloop/common';
 
-/**
- * Constraints that say the value is missing (or that one of two is): when one fails, the field's
- * range or format messages describe a value nobody sent, and are left out.
- */
-const PRESENCE_CONSTRAINTS: ReadonlySet<string> = new Set(['isDefined', 'oneFrequency']);
+/** Constraints that say one of two fields is missing: their message says which to give. */
+const PRESENCE_CONSTRAINTS: ReadonlySet<string> = new Set(['oneFrequency']);
 /** Constraints on the value's type: when one fails, "must not be less than 1" about `"1"` only misleads. */
 const TYPE_CONSTRAINTS: ReadonlySet<string> = new Set(['isInt', 'isNumber', 'isString', 'isBoolean', 'isArray', 'isObject']);
 
-/** The messages worth saying about one field: what is missing, else what type it must be, else every rule it broke. */
-function fieldMessages(constraints: Record<string, string>): string[] {
+/**
+ * The messages worth saying about one field: which of two is missing, else that it is missing (a
+ * left-out field reaches the rules only when it is required), else what type it must be, else
+ * every rule it broke.
+ */
+function fieldMessages(error: ValidationError): string[] {
+  const constraints = error.constraints ?? {};
   const names = Object.keys(constraints);
+  if (names.length === 0) return [];
+  if (error.value === undefined && !names.some((name) => PRESENCE_CONSTRAINTS.has(name))) return ['is required'];
   const first = [PRESENCE_CONSTRAINTS, TYPE_CONSTRAINTS].find((kind) => names.some((name) => kind.has(name)));
   return names.filter((name) => !first || first.has(name)).map((name) => constraints[name]);
 }
@@ -19,7 +23,7 @@ function fieldMessages(constraints: Record<string, string>): string[] {
 function flatten(errors: ValidationError[], parent = ''): FieldError[] {
   return errors.flatMap((error) => {
     const field = parent ? `${parent}.${error.property}` : error.property;
-    const own = fieldMessages(error.constraints ?? {}).map((message) => ({
+    const own = fieldMessages(error).map((message) => ({
       field,
       // class-validator prefixes messages with the property name; keep the full path instead.
       message: message.startsWith(`${error.property} `) ? message.slice(error.property.length + 1) : message,
@@ -91,7 +95,8 @@ export function createValidationPipe(): ValidationPipe {
     forbidNonWhitelisted: true,
     forbidUnknownValues: true,
     transform: true,
-    validationError: { target: false, value: false },
+    // The value stays in the pipe (it only tells a left-out field apart); answers and logs never carry it.
+    validationError: { target: false, value: true },
     exceptionFactory: (errors) => AppError.validation(flatten(errors)),
   });
 }
