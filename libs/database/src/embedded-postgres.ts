@@ -35,12 +35,11 @@ const INVALID_PASSWORD = '28P01';
 export async function startEmbeddedPostgres(dataDir: string, logger: Logger): Promise<EmbeddedDatabase> {
   const placement = placeCluster(dataDir, await postgresBinaries());
   const { clusterDir } = placement;
-  const running = runningServerPid(clusterDir);
-  if (running !== undefined && !leftBehind(dataDir, running)) throw alreadyRunning(dataDir, running);
-  if (running !== undefined) {
+  const leftover = leftBehindServer(dataDir, clusterDir);
+  if (leftover !== undefined) {
     // A run killed hard (SIGKILL, the OOM killer) never stopped its server; nothing else would.
-    logger.warn({ pid: running }, 'stopping the embedded PostgreSQL server a previous run left behind');
-    await stopLeftBehind(running);
+    logger.warn({ pid: leftover }, 'stopping the embedded PostgreSQL server a previous run left behind');
+    await stopLeftBehind(leftover);
   }
   const password = embeddedPassword(dataDir);
   if (!existsSync(join(clusterDir, 'PG_VERSION'))) {
@@ -74,13 +73,18 @@ export async function startEmbeddedPostgres(dataDir: string, logger: Logger): Pr
  */
 export function assertDataDirFree(dataDir: string): void {
   const clusterDir = knownClusterDir(dataDir);
-  const running = clusterDir === undefined ? undefined : runningServerPid(clusterDir);
-  if (running !== undefined && !leftBehind(dataDir, running)) throw alreadyRunning(dataDir, running);
+  if (clusterDir !== undefined) leftBehindServer(dataDir, clusterDir);
 }
 
-function alreadyRunning(dataDir: string, serverPid: number): StartRefused {
-  return new StartRefused(
-    `ReferLoop is already running on the data folder ${dataDir} (its database server is process ${serverPid}). ` +
+/**
+ * The one reading of a running server on `clusterDir`: refuses (StartRefused) when a live run of
+ * `dataDir` owns it; answers its pid when a run that is gone left it behind; undefined when none runs.
+ */
+function leftBehindServer(dataDir: string, clusterDir: string): number | undefined {
+  const running = runningServerPid(clusterDir);
+  if (running === undefined || leftBehind(dataDir, running)) return running;
+  throw new StartRefused(
+    `ReferLoop is already running on the data folder ${dataDir} (its database server is process ${running}). ` +
       'Stop that one first (Ctrl-C where it runs), or start this one with another DATA_DIR.',
   );
 }
