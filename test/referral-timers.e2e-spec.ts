@@ -25,9 +25,11 @@ describe('referral timers', () => {
   beforeAll(async () => {
     t = await startTestApp(
       {
-        REMINDER_AFTER: '1s',
-        ESCALATE_AFTER: '2s',
-        EXPIRE_AFTER: '4s',
+        // Wide enough apart that a second's stall of a loaded machine between two requests of a test
+        // does not let a timer fire in between.
+        REMINDER_AFTER: '2s',
+        ESCALATE_AFTER: '3s',
+        EXPIRE_AFTER: '5s',
         AUTO_CLOSE_AFTER: '2s',
         TIMER_SWEEP_INTERVAL: '250ms',
         OUTBOX_SWEEP_INTERVAL: '250ms',
@@ -100,7 +102,7 @@ describe('referral timers', () => {
     let referral = await sentReferral();
     referral = await actOk(t.http, pt, referral, 'request-info', { reason: 'Which shoulder, and since when?' });
     // Well past the expiry time: still waiting for information, no reminder.
-    await new Promise((resolve) => setTimeout(resolve, 5_000));
+    await new Promise((resolve) => setTimeout(resolve, 6_000));
     expect(await typesOf(referral.id)).not.toContain('reminder_sent');
     const waiting = await t.http.get(`/api/v1/referrals/${referral.id}`).set(lmt.auth).expect(200);
     expect(waiting.body.status).toBe('info_requested');
@@ -113,7 +115,7 @@ describe('referral timers', () => {
   it('does nothing for a referral that was answered in time', async () => {
     let referral = await sentReferral();
     referral = await actOk(t.http, pt, referral, 'accept');
-    await new Promise((resolve) => setTimeout(resolve, 2_500));
+    await new Promise((resolve) => setTimeout(resolve, 3_000));
     const types = await typesOf(referral.id);
     expect(types).not.toContain('reminder_sent');
     expect(types).not.toContain('escalated');

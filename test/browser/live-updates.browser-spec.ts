@@ -52,7 +52,8 @@ describe('web app in the browser: live updates', () => {
     await mark(lmtPage);
 
     await lmtPage.locator('[data-action="send"]').click();
-    await row.waitFor({ timeout: 5_000 });
+    // Live, not at once: 10 s for a loaded CI machine, as in seed-story (a reload would be minutes away).
+    await row.waitFor({ timeout: 10_000 });
     // The worker writes the PT's notification a moment after the send: the bell counts it without a reload.
     const deadline = Date.now() + 10_000;
     while (Number(await bell.innerText()) <= unreadBefore) {
@@ -69,7 +70,7 @@ describe('web app in the browser: live updates', () => {
       .set(pt.auth)
       .send({ version: sent.version, note: 'Happy to' })
       .expect(200);
-    await lmtPage.locator('[data-testid=referral-status] [data-status="accepted"]').waitFor({ timeout: 5_000 });
+    await lmtPage.locator('[data-testid=referral-status] [data-status="accepted"]').waitFor({ timeout: 10_000 });
     expect(await marked(lmtPage)).toBe(true);
     await run.shot(lmtPage, 'live-lmt-accepted');
   });

@@ -132,6 +132,9 @@ describe('OutboxRelay wake-ups', () => {
     jest.spyOn(relay['logger'], 'warn').mockImplementation(() => undefined);
     try {
       await until(() => relayHoldsLock());
+      // Past the look the relay takes 50 ms after taking the lock: the insert is then found by its
+      // NOTIFY alone, not also by that look (whose failed claim the NOTIFY would retry at once).
+      await delay(200);
       await insert();
       await until(() => Promise.resolve(attempts === 1));
       await delay(100);
