@@ -1,5 +1,7 @@
 import { createHmac } from 'node:crypto';
+import { REFRESH_RETRY_WINDOW_MS } from '@referloop/identity';
 import { PASSWORD, uniqueEmail, clinicPayload } from '@referloop/testing';
+import { Client } from 'pg';
 import { addPractitioner, expectProblem, registerClinic, startTestApp, type TestApp } from './support/test-app';
 
 describe('auth', () => {
@@ -72,6 +74,76 @@ describe('auth', () => {
     // The family is revoked: the newest refresh token and its access token no longer work.
     await t.http.post('/api/v1/auth/refresh').send({ refreshToken: second.body.refreshToken }).expect(401);
     await t.http.get('/api/v1/me').set('Authorization', `Bearer ${second.body.accessToken}`).expect(401);
+  });
+
+  describe('a refresh whose answer was lost (a reload, a dropped connection)', () => {
+    const refresh = (refreshToken: string, key?: string) => {
+      const req = t.http.post('/api/v1/auth/refresh');
+      return (key === undefined ? req : req.set('Idempotency-Key', key)).send({ refreshToken });
+    };
+    /** Both tokens refused, and the session with them: what reuse does. */
+    const expectRevoked = async (...refreshTokens: string[]) => {
+      for (const token of refreshTokens) expectProblem(await refresh(token), 401, 'unauthenticated');
+    };
+
+    it('is retried with the same Idempotency-Key: a new pair, and the answer that never arrived stops working', async () => {
+      const { admin } = await registerClinic(t.http);
+      const lost = await refresh(admin.refreshToken, 'refresh-1').expect(200);
+      const retried = await refresh(admin.refreshToken, 'refresh-1').expect(200);
+      expect(retried.body.refreshToken).not.toBe(lost.body.refreshToken);
+      // The retry's answer was lost too: retried again.
+      const again = await refresh(admin.refreshToken, 'refresh-1').expect(200);
+      const next = await refresh(again.body.refreshToken).expect(200);
+      await t.http.get('/api/v1/me').set('Authorization', `Bearer ${next.body.accessToken}`).expect(200);
+      // A token of a lost answer turning up later is a stolen copy: reuse, the session ends.
+      expectProblem(await refresh(retried.body.refreshToken), 401, 'unauthenticated');
+      await expectRevoked(next.body.refreshToken);
+      await t.http.get('/api/v1/me').set('Authorization', `Bearer ${next.body.accessToken}`).expect(401);
+    });
+
+    it('is reuse once the lost answer was used, and with another key or none', async () => {
+      for (const [name, again] of [
+        ['answer used', { key: 'refresh-1', useAnswerFirst: true }],
+        ['another key', { key: 'refresh-2', useAnswerFirst: false }],
+        ['no key', { key: undefined, useAnswerFirst: false }],
+      ] as const) {
+        const { admin } = await registerClinic(t.http);
+        const answer = await refresh(admin.refreshToken, 'refresh-1').expect(200);
+        let newest = answer.body.refreshToken as string;
+        if (again.useAnswerFirst) newest = (await refresh(newest).expect(200)).body.refreshToken as string;
+        const res = await refresh(admin.refreshToken, again.key);
+        expect({ name, status: res.status, code: res.body.code }).toEqual({ name, status: 401, code: 'unauthenticated' });
+        await expectRevoked(newest);
+      }
+    });
+
+    it('is reuse after the retry window', async () => {
+      const { admin } = await registerClinic(t.http);
+      const answer = await refresh(admin.refreshToken, 'refresh-1').expect(200);
+      const [tokenId] = admin.refreshToken.split('.');
+      const sql = new Client({ connectionString: t.database.url });
+      await sql.connect();
+      try {
+        await sql.query(`UPDATE refresh_tokens SET used_at = used_at - $2::interval WHERE id = $1`, [
+          tokenId,
+          `${REFRESH_RETRY_WINDOW_MS + 1000} milliseconds`,
+        ]);
+      } finally {
+        await sql.end();
+      }
+      expectProblem(await refresh(admin.refreshToken, 'refresh-1'), 401, 'unauthenticated');
+      await expectRevoked(answer.body.refreshToken);
+    });
+
+    it('refuses a malformed key with 400 naming Idempotency-Key, and rotates nothing', async () => {
+      const { admin } = await registerClinic(t.http);
+      for (const key of ['two words', 'x'.repeat(256), 'clé']) {
+        const res = await refresh(admin.refreshToken, key);
+        expectProblem(res, 400, 'validation_failed');
+        expect(res.body.errors).toEqual([expect.objectContaining({ field: 'Idempotency-Key' })]);
+      }
+      await refresh(admin.refreshToken).expect(200);
+    });
   });
 
   it('answers 401 to a forged refresh token', async () => {

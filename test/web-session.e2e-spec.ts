@@ -105,6 +105,17 @@ describe('web session cookie', () => {
     await t.http.get('/api/v1/me').set('Authorization', `Bearer ${first.body.accessToken}`).expect(401);
   });
 
+  it('takes the rotated cookie of a lost answer, sent again with the same Idempotency-Key, for a retry', async () => {
+    const { cookie } = await webLogin();
+    const lost = pair(refreshCookie(await refreshWithCookie(cookie).set('Idempotency-Key', 'web-refresh-1').expect(200)));
+    // The page reloaded before the answer arrived: the browser still holds the first cookie.
+    const retried = await refreshWithCookie(cookie).set('Idempotency-Key', 'web-refresh-1').expect(200);
+    const rotated = pair(refreshCookie(retried));
+    expect(rotated).not.toBe(lost);
+    await t.http.get('/api/v1/me').set('Authorization', `Bearer ${retried.body.accessToken}`).expect(200);
+    await refreshWithCookie(rotated).expect(200);
+  });
+
   it('answers a cookie refresh with the cookie even without the web header: a page script cannot read the token', async () => {
     const { cookie } = await webLogin();
     const res = await t.http.post('/api/v1/auth/refresh').set('Cookie', cookie).set('Origin', APP_ORIGIN).send({}).expect(200);

@@ -1,5 +1,6 @@
 import { PASSWORD } from '@referloop/testing';
 import type { BrowserContext, Page } from 'playwright-core';
+import { Client } from 'pg';
 import { BrowserRun, DESKTOP, listen, PHONE, signIn, watchPage } from '../support/browser';
 import { createPatient, createReferral, injuryReferralBody, actOk } from '../support/referral-helpers';
 import { eventually, startSmtpSink } from '../support/sinks';
@@ -133,6 +134,33 @@ describe('web app in the browser: sessions and accounts', () => {
     expect((await refreshed).status()).toBe(200);
     await signedIn(laptop);
     await second.close();
+  });
+
+  it('a reload while a refresh is on its way keeps the session: the reloaded page retries it with the same key', async () => {
+    const isRefresh = (r: { url(): string }) => r.url().endsWith('/api/v1/auth/refresh');
+    // The session's row is held by another transaction, so the reloaded page's refresh waits in the
+    // API; the page reloads again meanwhile and never gets that answer, whose rotation then commits.
+    const sql = new Client({ connectionString: t.database.url });
+    await sql.connect();
+    try {
+      await sql.query('BEGIN');
+      await sql.query('SELECT 1 FROM auth_sessions WHERE user_id = $1 FOR UPDATE', [lmt.id]);
+      const first = laptop.waitForRequest(isRefresh);
+      await laptop.reload();
+      await first;
+      const second = laptop.waitForRequest(isRefresh);
+      await laptop.reload();
+      await second;
+      await sql.query('COMMIT');
+    } finally {
+      await sql.end();
+    }
+    await signedIn(laptop);
+    // The lost answer's cookie never reached the browser, and the session still refreshes.
+    const refreshed = laptop.waitForResponse(isRefresh);
+    await laptop.reload();
+    expect((await refreshed).status()).toBe(200);
+    await signedIn(laptop);
   });
 
   it('forgot password: the emailed link resets it, signs in, and signs the other session out', async () => {

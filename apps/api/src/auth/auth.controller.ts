@@ -1,10 +1,11 @@
-import { Body, Controller, HttpCode, Post, Req, Res } from '@nestjs/common';
+import { Body, Controller, Headers, HttpCode, Post, Req, Res } from '@nestjs/common';
 import { ApiBearerAuth, ApiHeader, ApiTags } from '@nestjs/swagger';
 import { AppError, type Principal } from '@referloop/common';
-import { AuthService } from '@referloop/identity';
+import { AuthService, REFRESH_RETRY_WINDOW_MS } from '@referloop/identity';
 import { ReferralsService } from '@referloop/referrals';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { ApiProblems } from '../http/api-problems.decorator';
+import { idempotencyKey } from '../http/idempotency-key';
 import {
   AcceptInvitationDto,
   LoginDto,
@@ -81,26 +82,43 @@ export class AuthController {
 
   /**
    * Rotates the refresh token, given in the body or, for the web app, by its cookie (then the
-   * request's Origin must be the app's). Reusing an already rotated token revokes the whole session.
+   * request's Origin must be the app's). Reusing an already rotated token revokes the whole session,
+   * unless it is the retry of a refresh whose answer was lost (the same `Idempotency-Key`).
    */
   @Post('refresh')
   @Public()
   @RateLimited()
   @HttpCode(200)
   @WebClientHeader()
+  @ApiHeader({
+    name: 'Idempotency-Key',
+    required: false,
+    description:
+      'Up to 255 visible ASCII characters, new for each refresh you mean. If the answer is lost (a reload, a dropped ' +
+      `connection), send the same token again with the same key within ${REFRESH_RETRY_WINDOW_MS / 60_000} minutes: while the token that answer carried ` +
+      'is unused, you get a new pair and that token stops working. Without the key, or with another, a token presented ' +
+      'again is reuse and revokes the session.',
+  })
   @ApiProblems('validation_failed', 'unauthenticated', 'forbidden', 'rate_limited')
   async refresh(
     @Body() body: RefreshDto,
+    @Headers('idempotency-key') key: string | undefined,
     @Req() request: FastifyRequest,
     @Res({ passthrough: true }) reply: FastifyReply,
   ): Promise<TokensDto> {
+    const retryKey = idempotencyKey(key);
     const fromCookie = body.refreshToken === undefined;
     const refreshToken = body.refreshToken ?? this.webSession.cookieToken(request);
     if (refreshToken === undefined) {
       throw AppError.validation([{ field: 'refreshToken', message: 'is required (in the body, or as the web session cookie)' }]);
     }
     try {
-      return this.webSession.answer(request, reply, await this.auth.refresh(requestClientOf(request), refreshToken), fromCookie);
+      return this.webSession.answer(
+        request,
+        reply,
+        await this.auth.refresh(requestClientOf(request), refreshToken, retryKey),
+        fromCookie,
+      );
     } catch (error) {
       // A cookie that no longer works is dropped, so the browser stops sending it.
       if (fromCookie) this.webSession.clear(request, reply);

@@ -16,6 +16,14 @@ export const ApiIdempotencyKey = (): MethodDecorator =>
       '(header `idempotent-replayed: true`); the same key with another body or request is 422 `idempotency_key_reused`.',
   });
 
+/** The request's `Idempotency-Key`, checked (400 naming the header); undefined when it has none. */
+export function idempotencyKey(key: string | undefined): string | undefined {
+  if (key !== undefined && !IDEMPOTENCY_KEY.test(key)) {
+    throw AppError.validation([{ field: 'Idempotency-Key', message: 'must be 1 to 255 visible ASCII characters' }]);
+  }
+  return key;
+}
+
 /**
  * Runs a create once per `Idempotency-Key` of the caller (without a key, simply runs it): a repeat
  * answers the stored status and body, marked `idempotent-replayed: true`.
@@ -29,11 +37,9 @@ export async function idempotently<T>(
   status: number,
   work: (tx?: EntityManager) => Promise<T>,
 ): Promise<T> {
-  if (key === undefined) return work();
-  if (!IDEMPOTENCY_KEY.test(key)) {
-    throw AppError.validation([{ field: 'Idempotency-Key', message: 'must be 1 to 255 visible ASCII characters' }]);
-  }
-  const result = await store.run(userId, key, request, status, work);
+  const checked = idempotencyKey(key);
+  if (checked === undefined) return work();
+  const result = await store.run(userId, checked, request, status, work);
   if (result.replayed) void reply.header('idempotent-replayed', 'true');
   void reply.status(result.status);
   return result.body;

@@ -54,7 +54,8 @@ export interface paths {
     /**
      * Rotates the refresh token, given in the body or, for the web app, by its cookie (then the request's Origin must be the app's).
      * @description Rotates the refresh token, given in the body or, for the web app, by its cookie (then the
-     *     request's Origin must be the app's). Reusing an already rotated token revokes the whole session.
+     *     request's Origin must be the app's). Reusing an already rotated token revokes the whole session,
+     *     unless it is the retry of a refresh whose answer was lost (the same `Idempotency-Key`).
      */
     post: operations['AuthController_refresh'];
     delete?: never;
@@ -2729,6 +2730,8 @@ export interface operations {
     parameters: {
       query?: never;
       header?: {
+        /** @description Up to 255 visible ASCII characters, new for each refresh you mean. If the answer is lost (a reload, a dropped connection), send the same token again with the same key within 5 minutes: while the token that answer carried is unused, you get a new pair and that token stops working. Without the key, or with another, a token presented again is reuse and revokes the session. */
+        'Idempotency-Key'?: string;
         /** @description `web`: the refresh token is set as an httpOnly cookie (`referloop_refresh`, Path=/api/v1/auth) and left out of the body */
         'x-referloop-client'?: string;
       };

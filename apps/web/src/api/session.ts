@@ -23,6 +23,41 @@ const WEB_CLIENT_HEADERS = { 'x-referloop-client': 'web' } as const;
 const REFRESH_PATH = '/api/v1/auth/refresh';
 /** Every tab's refreshes take turns under this lock (see refreshSession). */
 const REFRESH_LOCK = 'referloop.refresh';
+/**
+ * The Idempotency-Key of a refresh not yet answered, kept across reloads and shared by the tabs: the
+ * next attempt (a retry, a reloaded page, another tab) sends it again, so the API takes the rotated
+ * cookie of a lost answer for a retry, not for a stolen token.
+ */
+const PENDING_REFRESH_KEY = 'referloop.retryKey';
+
+function pendingRefreshKey(): string {
+  try {
+    const pending = localStorage.getItem(PENDING_REFRESH_KEY);
+    if (pending) return pending;
+    const key = randomKey();
+    localStorage.setItem(PENDING_REFRESH_KEY, key);
+    return key;
+  } catch {
+    // Storage disabled: a retry from this page still sends the same key; a reload cannot.
+    return (memoryRefreshKey ??= randomKey());
+  }
+}
+
+/** 128 random bits in hex (crypto.randomUUID is missing on plain-http hosts other than loopback). */
+function randomKey(): string {
+  return Array.from(crypto.getRandomValues(new Uint8Array(16)), (b) => b.toString(16).padStart(2, '0')).join('');
+}
+
+function refreshAnswered(): void {
+  memoryRefreshKey = undefined;
+  try {
+    localStorage.removeItem(PENDING_REFRESH_KEY);
+  } catch {
+    // Storage disabled: nothing was kept there.
+  }
+}
+
+let memoryRefreshKey: string | undefined;
 /** Tells the other tabs that this one signed out. */
 const channel = typeof BroadcastChannel === 'function' ? new BroadcastChannel('referloop.session') : null;
 
@@ -114,6 +149,9 @@ channel?.addEventListener('message', (event) => {
  * tabs under a Web Lock: a tab that waited refreshes with the cookie the previous one left (the
  * browser stores a Set-Cookie before fetch resolves). Within a tab, concurrent callers share one
  * attempt. Without Web Locks (old browsers, plain-http hosts other than loopback) only the latter holds.
+ * An answer that never arrives (a reload mid-refresh, a dropped connection) leaves the rotated
+ * cookie in place; the next attempt sends it with the same Idempotency-Key (PENDING_REFRESH_KEY),
+ * which the API takes for a retry instead of revoking the session.
  */
 export function refreshSession(): Promise<boolean> {
   refreshing ??= (async () => {
@@ -121,16 +159,26 @@ export function refreshSession(): Promise<boolean> {
     try {
       let response: Response;
       try {
-        const post = () =>
-          fetch(REFRESH_PATH, {
+        // The key is read, and cleared once answered, under the lock: the tabs agree on it.
+        const post = async () => {
+          const answer = await fetch(REFRESH_PATH, {
             method: 'POST',
             credentials: 'same-origin',
-            headers: { 'content-type': 'application/json', accept: 'application/json', ...WEB_CLIENT_HEADERS },
+            headers: {
+              'content-type': 'application/json',
+              accept: 'application/json',
+              'idempotency-key': pendingRefreshKey(),
+              ...WEB_CLIENT_HEADERS,
+            },
             body: '{}',
           });
+          // Answered (a 5xx too: nothing was rotated): the next refresh is a new one.
+          refreshAnswered();
+          return answer;
+        };
         response = navigator.locks ? await navigator.locks.request(REFRESH_LOCK, post) : await post();
       } catch {
-        // Offline: keep the session (or keep restoring it) and try again later.
+        // Offline: keep the session (or keep restoring it) and try again later, with the same key.
         scheduleRetry();
         return false;
       }

@@ -26,6 +26,7 @@ import { AttachmentAddedAfterSend1764265000000 } from './1764265000000-Attachmen
 import { AuditPartyRowsUnchecked1764266000000 } from './1764266000000-AuditPartyRowsUnchecked';
 import { AuditEventUids1764267000000 } from './1764267000000-AuditEventUids';
 import { PatientOrigins1764268000000 } from './1764268000000-PatientOrigins';
+import { RefreshRetryKeys1764269000000 } from './1764269000000-RefreshRetryKeys';
 
 /** Every migration, in order. Listed explicitly: glob paths break in a Nest monorepo build. */
 export const MIGRATIONS = [
@@ -57,4 +58,5 @@ export const MIGRATIONS = [
   AuditPartyRowsUnchecked1764266000000,
   AuditEventUids1764267000000,
   PatientOrigins1764268000000,
+  RefreshRetryKeys1764269000000,
 ];

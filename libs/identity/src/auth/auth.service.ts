@@ -10,7 +10,7 @@ import type { SessionEndReason } from '../entities/auth-session.entity';
 import type { RegisterClinicInput } from '../inputs';
 import { ClinicsStore } from '../store/clinics.store';
 import { InvitationsStore } from '../store/invitations.store';
-import { type SessionSelection, SessionsStore } from '../store/sessions.store';
+import { type RefreshTokenRow, type SessionSelection, SessionsStore } from '../store/sessions.store';
 import { type UserRow, UsersStore } from '../store/users.store';
 import { ClinicScope } from '../tenancy/clinic-scope';
 import { type ClinicView, clinicView, type UserView, userView } from '../views';
@@ -28,6 +28,13 @@ export interface TokenPair {
 export interface SignedIn extends TokenPair {
   user: UserView;
 }
+
+/**
+ * How long after a rotation a retry of it (the rotated token with the `Idempotency-Key` that rotated
+ * it) is still taken for a lost answer: a reload mid-refresh, or the web app's retry after a dropped
+ * connection (15 s later).
+ */
+export const REFRESH_RETRY_WINDOW_MS = 5 * 60_000;
 
 /** A live session as its owner sees it in their list. */
 export interface SessionView {
@@ -222,27 +229,36 @@ export class AuthService {
   /**
    * Rotates a refresh token. Presenting a token that was already rotated is reuse: the whole
    * session (token family) is revoked, so a stolen token stops working for both parties.
+   *
+   * With `retryKey` (the request's `Idempotency-Key`), the rotation records it, and the same token
+   * presented again with the same key, within REFRESH_RETRY_WINDOW_MS and while the token that
+   * rotation issued is still unused, is the retry of a refresh whose answer was lost: it gets a new
+   * pair and that unused token is used up. The session's lock (taken with the token's) makes every
+   * refresh of one session take turns, so a retry and a use of the lost token cannot both win.
    */
-  async refresh(client: RequestClient, refreshToken: string): Promise<SignedIn> {
+  async refresh(client: RequestClient, refreshToken: string, retryKey?: string): Promise<SignedIn> {
     const [tokenId, secret] = refreshToken.split('.');
     if (!tokenId || !secret || !isUuid(tokenId)) throw unauthenticated();
+    const retryKeyHash = retryKey === undefined ? null : sha256(retryKey);
     const outcome = await this.db.transaction(async (tx): Promise<{ error: AppError } | { signedIn: SignedIn }> => {
       const row = await this.sessionsStore.lockRefreshToken(tx, tokenId);
       if (!row || !sameHash(row.token_hash, sha256(secret)) || row.revoked_at) return { error: unauthenticated() };
-      if (row.used_at) {
+      const now = this.clock.now();
+      if (row.used_at && !isRetryOfLostAnswer(row, retryKeyHash, now)) {
         await this.endSessions(tx, { sessionId: row.session_id }, 'refresh_token_reuse');
         return { error: unauthenticated('This refresh token was already used; the session has been revoked') };
       }
-      const now = this.clock.now();
       if (row.expires_at.getTime() <= now.getTime()) return { error: unauthenticated('The refresh token has expired') };
       const endsAt = this.sessionEnd(row.session_created_at);
       if (endsAt.getTime() <= now.getTime())
         return { error: unauthenticated('The session has reached its maximum age; sign in again') };
       const user = await this.users.account(row.user_id, tx);
       if (!user || user.deactivatedAt) return { error: unauthenticated() };
-      await this.sessionsStore.rotated(tx, tokenId, row.session_id, now, client);
-      const tokens = await this.issueTokens(tx, user, row.session_id, endsAt);
-      return { signedIn: { user: this.selfView(user), ...tokens } };
+      // The lost answer's token never reached its client: used up, presenting it later is reuse.
+      if (row.used_at && row.successor_id) await this.sessionsStore.useUp(tx, row.successor_id, now);
+      const { pair, refreshTokenId } = await this.issueTokens(tx, user, row.session_id, endsAt);
+      await this.sessionsStore.rotated(tx, tokenId, { now, client, retryKeyHash, successorId: refreshTokenId });
+      return { signedIn: { user: this.selfView(user), ...pair } };
     });
     // Thrown after the commit, so a reuse revocation is kept.
     if ('error' in outcome) throw outcome.error;
@@ -442,7 +458,7 @@ export class AuthService {
   private async startSession(tx: EntityManager, user: UserRow, client: RequestClient): Promise<TokenPair> {
     const now = this.clock.now();
     const sessionId = await this.sessionsStore.start(tx, user.id, now, client);
-    return this.issueTokens(tx, user, sessionId, this.sessionEnd(now));
+    return (await this.issueTokens(tx, user, sessionId, this.sessionEnd(now))).pair;
   }
 
   /** When a session started at `createdAt` ends, however often it is refreshed. */
@@ -456,7 +472,12 @@ export class AuthService {
   }
 
   /** A refresh token (expiring at its TTL, never after the session's end) and an access token. */
-  private async issueTokens(tx: EntityManager, user: UserRow, sessionId: string, sessionEndsAt: Date): Promise<TokenPair> {
+  private async issueTokens(
+    tx: EntityManager,
+    user: UserRow,
+    sessionId: string,
+    sessionEndsAt: Date,
+  ): Promise<{ pair: TokenPair; refreshTokenId: string }> {
     const { token: secret, hash } = newSecretToken();
     const ttlEnd = this.clock.now().getTime() + this.config.jwt.refreshTtlSeconds * 1000;
     const expiresAt = new Date(Math.min(ttlEnd, sessionEndsAt.getTime()));
@@ -469,12 +490,27 @@ export class AuthService {
       issuer: ISSUER,
       audience: AUDIENCE,
     });
-    return { accessToken, refreshToken: `${refreshTokenId}.${secret}`, expiresIn: this.config.jwt.accessTtlSeconds };
+    return {
+      pair: { accessToken, refreshToken: `${refreshTokenId}.${secret}`, expiresIn: this.config.jwt.accessTtlSeconds },
+      refreshTokenId,
+    };
   }
 
   private selfView(user: UserRow): UserView {
     return userView(user, { now: this.clock.now(), withEmail: true });
   }
+}
+
+/** A rotated token presented again with the key that rotated it, soon after, its successor unused. */
+function isRetryOfLostAnswer(row: RefreshTokenRow, retryKeyHash: string | null, now: Date): boolean {
+  return (
+    retryKeyHash !== null &&
+    row.retry_key_hash !== null &&
+    sameHash(row.retry_key_hash, retryKeyHash) &&
+    row.successor_used_at === null &&
+    row.used_at !== null &&
+    now.getTime() - row.used_at.getTime() < REFRESH_RETRY_WINDOW_MS
+  );
 }
 
 function sameHash(a: string, b: string): boolean {

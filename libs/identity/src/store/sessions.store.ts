@@ -13,6 +13,11 @@ export interface RefreshTokenRow {
   token_hash: string;
   expires_at: Date;
   used_at: Date | null;
+  /** SHA-256 of the `Idempotency-Key` of the refresh that rotated it. */
+  retry_key_hash: string | null;
+  /** The token that rotation issued, and when that one was used (null: never). */
+  successor_id: string | null;
+  successor_used_at: Date | null;
   revoked_at: Date | null;
   user_id: string;
   session_created_at: Date;
@@ -90,25 +95,44 @@ export class SessionsStore {
   async lockRefreshToken(manager: EntityManager, tokenId: string): Promise<RefreshTokenRow | null> {
     const [row] = await queryRows<RefreshTokenRow>(
       manager,
-      sql`SELECT t.session_id, t.token_hash, t.expires_at, t.used_at, s.revoked_at, s.user_id, s.created_at AS session_created_at
+      sql`SELECT t.session_id, t.token_hash, t.expires_at, t.used_at, t.retry_key_hash, t.successor_id,
+                 n.used_at AS successor_used_at, s.revoked_at, s.user_id, s.created_at AS session_created_at
             FROM refresh_tokens t JOIN auth_sessions s ON s.id = t.session_id
+            LEFT JOIN refresh_tokens n ON n.id = t.successor_id
            WHERE t.id = ${sql.param(tokenId, 'uuid')}
              FOR UPDATE OF t, s`,
     );
     return row ?? null;
   }
 
-  /** Rotation: the token is used up and its session was used now from `client`. */
-  async rotated(manager: EntityManager, tokenId: string, sessionId: string, now: Date, client: RequestClient): Promise<void> {
+  /**
+   * Rotation: the token is used up (since its first rotation: a retry keeps that time), it names the
+   * token it was rotated to and the retry key that may ask again, and its session was used now from `client`.
+   */
+  async rotated(
+    manager: EntityManager,
+    tokenId: string,
+    rotation: { now: Date; client: RequestClient; retryKeyHash: string | null; successorId: string },
+  ): Promise<void> {
+    const now = sql.param(rotation.now, 'timestamptz');
+    await queryRows(
+      manager,
+      sql`WITH token AS (
+            UPDATE refresh_tokens SET used_at = coalesce(used_at, ${now}), retry_key_hash = ${rotation.retryKeyHash},
+                   successor_id = ${sql.param(rotation.successorId, 'uuid')}
+             WHERE id = ${sql.param(tokenId, 'uuid')}
+            RETURNING session_id)
+          UPDATE auth_sessions SET last_used_at = ${now}, ip = coalesce(${rotation.client.ip ?? null}, ip),
+                 user_agent = coalesce(${rotation.client.userAgent ?? null}, user_agent)
+           WHERE id = (SELECT session_id FROM token)`,
+    );
+  }
+
+  /** A token that must never be presented (the lost answer of a refresh that was retried): used up now. */
+  async useUp(manager: EntityManager, tokenId: string, now: Date): Promise<void> {
     await queryRows(
       manager,
       sql`UPDATE refresh_tokens SET used_at = ${sql.param(now, 'timestamptz')} WHERE id = ${sql.param(tokenId, 'uuid')}`,
-    );
-    await queryRows(
-      manager,
-      sql`UPDATE auth_sessions SET last_used_at = ${sql.param(now, 'timestamptz')}, ip = coalesce(${client.ip ?? null}, ip),
-                 user_agent = coalesce(${client.userAgent ?? null}, user_agent)
-           WHERE id = ${sql.param(sessionId, 'uuid')}`,
     );
   }
 
