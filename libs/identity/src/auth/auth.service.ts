@@ -16,7 +16,7 @@ import { ClinicScope } from '../tenancy/clinic-scope';
 import { type ClinicView, clinicView, type UserView, userView } from '../views';
 import { signToken, TokenVerifier } from './access-token';
 import { PasswordHasher } from './password-hasher';
-import { derivedKey, newSecretToken, passwordResetToken, sha256 } from './secret-token';
+import { derivedKey, newSecretToken, passwordResetToken, retriableRefreshSecret, sha256 } from './secret-token';
 
 export interface TokenPair {
   accessToken: string;
@@ -232,9 +232,10 @@ export class AuthService {
    *
    * With `retryKey` (the request's `Idempotency-Key`), the rotation records it, and the same token
    * presented again with the same key, within REFRESH_RETRY_WINDOW_MS and while the token that
-   * rotation issued is still unused, is the retry of a refresh whose answer was lost: it gets a new
-   * pair and that unused token is used up. The session's lock (taken with the token's) makes every
-   * refresh of one session take turns, so a retry and a use of the lost token cannot both win.
+   * rotation issued is still unused, is the retry of a refresh whose answer was lost: it is answered
+   * that same refresh token again (its secret is derived from its id and the key), with a new
+   * access token. The session's lock (taken with the token's) makes every refresh of one session
+   * take turns, so a retry and a use of the lost answer's token cannot both win.
    */
   async refresh(client: RequestClient, refreshToken: string, retryKey?: string): Promise<SignedIn> {
     const [tokenId, secret] = refreshToken.split('.');
@@ -244,7 +245,8 @@ export class AuthService {
       const row = await this.sessionsStore.lockRefreshToken(tx, tokenId);
       if (!row || !sameHash(row.token_hash, sha256(secret)) || row.revoked_at) return { error: unauthenticated() };
       const now = this.clock.now();
-      if (row.used_at && !isRetryOfLostAnswer(row, retryKeyHash, now)) {
+      const lostAnswer = lostAnswerRetried(row, retryKeyHash, now);
+      if (row.used_at && !lostAnswer) {
         await this.endSessions(tx, { sessionId: row.session_id }, 'refresh_token_reuse');
         return { error: unauthenticated('This refresh token was already used; the session has been revoked') };
       }
@@ -254,9 +256,15 @@ export class AuthService {
         return { error: unauthenticated('The session has reached its maximum age; sign in again') };
       const user = await this.users.account(row.user_id, tx);
       if (!user || user.deactivatedAt) return { error: unauthenticated() };
-      // The lost answer's token never reached its client: used up, presenting it later is reuse.
-      if (row.used_at && row.successor_id) await this.sessionsStore.useUp(tx, row.successor_id, now);
-      const { pair, refreshTokenId } = await this.issueTokens(tx, user, row.session_id, endsAt);
+      if (lostAnswer) {
+        const pair = {
+          accessToken: await this.accessTokenFor(user, row.session_id),
+          refreshToken: `${lostAnswer.tokenId}.${retriableRefreshSecret(this.config.jwt.secret, lostAnswer.tokenId, lostAnswer.retryKeyHash)}`,
+          expiresIn: this.config.jwt.accessTtlSeconds,
+        };
+        return { signedIn: { user: this.selfView(user), ...pair } };
+      }
+      const { pair, refreshTokenId } = await this.issueTokens(tx, user, row.session_id, endsAt, retryKeyHash);
       await this.sessionsStore.rotated(tx, tokenId, { now, client, retryKeyHash, successorId: refreshTokenId });
       return { signedIn: { user: this.selfView(user), ...pair } };
     });
@@ -471,29 +479,45 @@ export class AuthService {
     await this.sessionsStore.end(manager, which, reason, this.clock.now());
   }
 
-  /** A refresh token (expiring at its TTL, never after the session's end) and an access token. */
+  /**
+   * A refresh token (expiring at its TTL, never after the session's end) and an access token. The
+   * refresh token's secret is random, or derived from its id and `retryKeyHash` when the refresh
+   * that issues it carried an `Idempotency-Key`, so a retry can be answered it again.
+   */
   private async issueTokens(
     tx: EntityManager,
     user: UserRow,
     sessionId: string,
     sessionEndsAt: Date,
+    retryKeyHash: string | null = null,
   ): Promise<{ pair: TokenPair; refreshTokenId: string }> {
-    const { token: secret, hash } = newSecretToken();
+    const refreshTokenId = randomUUID();
+    const secret =
+      retryKeyHash === null
+        ? newSecretToken().token
+        : retriableRefreshSecret(this.config.jwt.secret, refreshTokenId, retryKeyHash);
     const ttlEnd = this.clock.now().getTime() + this.config.jwt.refreshTtlSeconds * 1000;
     const expiresAt = new Date(Math.min(ttlEnd, sessionEndsAt.getTime()));
-    const refreshTokenId = await this.sessionsStore.addRefreshToken(tx, sessionId, hash, expiresAt);
+    await this.sessionsStore.addRefreshToken(tx, { id: refreshTokenId, sessionId, tokenHash: sha256(secret), expiresAt });
+    return {
+      pair: {
+        accessToken: await this.accessTokenFor(user, sessionId),
+        refreshToken: `${refreshTokenId}.${secret}`,
+        expiresIn: this.config.jwt.accessTtlSeconds,
+      },
+      refreshTokenId,
+    };
+  }
+
+  private accessTokenFor(user: UserRow, sessionId: string): Promise<string> {
     const claims: AccessClaims = { sub: user.id, cid: user.clinicId, role: user.role, sid: sessionId };
-    const accessToken = await this.jwt.signAsync(claims, {
+    return this.jwt.signAsync(claims, {
       secret: this.jwtKey as unknown as string,
       algorithm: 'HS256',
       expiresIn: this.config.jwt.accessTtlSeconds,
       issuer: ISSUER,
       audience: AUDIENCE,
     });
-    return {
-      pair: { accessToken, refreshToken: `${refreshTokenId}.${secret}`, expiresIn: this.config.jwt.accessTtlSeconds },
-      refreshTokenId,
-    };
   }
 
   private selfView(user: UserRow): UserView {
@@ -501,16 +525,21 @@ export class AuthService {
   }
 }
 
-/** A rotated token presented again with the key that rotated it, soon after, its successor unused. */
-function isRetryOfLostAnswer(row: RefreshTokenRow, retryKeyHash: string | null, now: Date): boolean {
-  return (
-    retryKeyHash !== null &&
-    row.retry_key_hash !== null &&
+/**
+ * The token of a lost answer, when `row` is a rotated token presented again with the key that
+ * rotated it, soon after, and the token that rotation issued is still unused.
+ */
+function lostAnswerRetried(
+  row: RefreshTokenRow,
+  retryKeyHash: string | null,
+  now: Date,
+): { tokenId: string; retryKeyHash: string } | null {
+  if (retryKeyHash === null || row.retry_key_hash === null || row.used_at === null || row.successor_id === null) return null;
+  const retried =
     sameHash(row.retry_key_hash, retryKeyHash) &&
-    row.successor_used_at === null &&
-    row.used_at !== null &&
-    now.getTime() - row.used_at.getTime() < REFRESH_RETRY_WINDOW_MS
-  );
+    now.getTime() - row.used_at.getTime() < REFRESH_RETRY_WINDOW_MS &&
+    row.successor_used_at === null;
+  return retried ? { tokenId: row.successor_id, retryKeyHash } : null;
 }
 
 function sameHash(a: string, b: string): boolean {

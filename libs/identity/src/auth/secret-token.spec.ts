@@ -1,5 +1,5 @@
 import { createHmac, randomUUID } from 'node:crypto';
-import { invitationToken, derivedKey } from './secret-token';
+import { derivedKey, invitationToken, retriableRefreshSecret, sha256 } from './secret-token';
 
 const SECRET = 'a-very-long-signing-secret-of-at-least-32-chars';
 
@@ -27,5 +27,23 @@ describe('invitation tokens', () => {
     const id = randomUUID();
     expect(invitationToken(SECRET, id, 2)).not.toBe(invitationToken(SECRET, id, 1));
     expect(invitationToken(SECRET, id, 3)).not.toBe(invitationToken(SECRET, id, 2));
+  });
+});
+
+describe('retriable refresh secrets', () => {
+  it('are the same for one token id and retry key, and differ with either, with the server secret, and from an invitation token', () => {
+    const id = randomUUID();
+    const keyHash = sha256('refresh-1');
+    const secret = retriableRefreshSecret(SECRET, id, keyHash);
+    expect(retriableRefreshSecret(SECRET, id, keyHash)).toBe(secret);
+    expect(
+      new Set([
+        secret,
+        retriableRefreshSecret(SECRET, randomUUID(), keyHash),
+        retriableRefreshSecret(SECRET, id, sha256('refresh-2')),
+        retriableRefreshSecret(`${SECRET}x`, id, keyHash),
+        invitationToken(SECRET, id, 1),
+      ]).size,
+    ).toBe(5);
   });
 });

@@ -53,6 +53,17 @@ export function passwordResetToken(serverSecret: string, resetId: string): strin
   return createHmac('sha256', derivedKey(serverSecret, 'password-reset')).update(resetId).digest('base64url');
 }
 
+/**
+ * The secret of a refresh token issued by a refresh that carried an `Idempotency-Key` (its SHA-256
+ * is `retryKeyHash`), derived from the token's id and that key like a reset link's: a retry with
+ * the same key is answered the same token again, which is never stored (only its SHA-256).
+ */
+export function retriableRefreshSecret(serverSecret: string, tokenId: string, retryKeyHash: string): string {
+  return createHmac('sha256', derivedKey(serverSecret, 'refresh retry v1'))
+    .update(`${tokenId}:${retryKeyHash}`)
+    .digest('base64url');
+}
+
 /** The web app's reset page; the token rides in the fragment, which browsers never send to a server. */
 export function passwordResetUrl(publicUrl: string, token: string): string {
   return `${publicUrl}/reset-password#token=${encodeURIComponent(token)}`;

@@ -81,14 +81,17 @@ export class SessionsStore {
     return session.id;
   }
 
-  /** A session's refresh token (stored as a hash); answers its id. */
-  async addRefreshToken(manager: EntityManager, sessionId: string, tokenHash: string, expiresAt: Date): Promise<string> {
-    const [row] = await queryRows<{ id: string }>(
+  /** A session's refresh token (stored as a hash). */
+  async addRefreshToken(
+    manager: EntityManager,
+    token: { id: string; sessionId: string; tokenHash: string; expiresAt: Date },
+  ): Promise<void> {
+    await queryRows(
       manager,
-      sql`INSERT INTO refresh_tokens (session_id, token_hash, expires_at)
-          VALUES (${sql.param(sessionId, 'uuid')}, ${tokenHash}, ${sql.param(expiresAt, 'timestamptz')}) RETURNING id`,
+      sql`INSERT INTO refresh_tokens (id, session_id, token_hash, expires_at)
+          VALUES (${sql.param(token.id, 'uuid')}, ${sql.param(token.sessionId, 'uuid')}, ${token.tokenHash},
+                  ${sql.param(token.expiresAt, 'timestamptz')})`,
     );
-    return row.id;
   }
 
   /** A refresh token and its session, both locked for the transaction. */
@@ -106,8 +109,8 @@ export class SessionsStore {
   }
 
   /**
-   * Rotation: the token is used up (since its first rotation: a retry keeps that time), it names the
-   * token it was rotated to and the retry key that may ask again, and its session was used now from `client`.
+   * Rotation: the token is used up, it names the token it was rotated to and the retry key that may
+   * ask for that one again, and its session was used now from `client`.
    */
   async rotated(
     manager: EntityManager,
@@ -118,21 +121,13 @@ export class SessionsStore {
     await queryRows(
       manager,
       sql`WITH token AS (
-            UPDATE refresh_tokens SET used_at = coalesce(used_at, ${now}), retry_key_hash = ${rotation.retryKeyHash},
+            UPDATE refresh_tokens SET used_at = ${now}, retry_key_hash = ${rotation.retryKeyHash},
                    successor_id = ${sql.param(rotation.successorId, 'uuid')}
              WHERE id = ${sql.param(tokenId, 'uuid')}
             RETURNING session_id)
           UPDATE auth_sessions SET last_used_at = ${now}, ip = coalesce(${rotation.client.ip ?? null}, ip),
                  user_agent = coalesce(${rotation.client.userAgent ?? null}, user_agent)
            WHERE id = (SELECT session_id FROM token)`,
-    );
-  }
-
-  /** A token that must never be presented (the lost answer of a refresh that was retried): used up now. */
-  async useUp(manager: EntityManager, tokenId: string, now: Date): Promise<void> {
-    await queryRows(
-      manager,
-      sql`UPDATE refresh_tokens SET used_at = ${sql.param(now, 'timestamptz')} WHERE id = ${sql.param(tokenId, 'uuid')}`,
     );
   }
 
