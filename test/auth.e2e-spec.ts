@@ -2,6 +2,7 @@ import { createHmac } from 'node:crypto';
 import { REFRESH_RETRY_WINDOW_MS } from '@referloop/identity';
 import { PASSWORD, uniqueEmail, clinicPayload } from '@referloop/testing';
 import { Client } from 'pg';
+import type { Response } from 'supertest';
 import { addPractitioner, expectProblem, registerClinic, startTestApp, type TestApp } from './support/test-app';
 
 describe('auth', () => {
@@ -86,7 +87,7 @@ describe('auth', () => {
       for (const token of refreshTokens) expectProblem(await refresh(token), 401, 'unauthenticated');
     };
 
-    it('is retried with the same Idempotency-Key: the same refresh token again, with a new access token', async () => {
+    it('is retried with the same Idempotency-Key: the same refresh token again, with an access token', async () => {
       const { admin } = await registerClinic(t.http);
       const lost = await refresh(admin.refreshToken, 'refresh-1').expect(200);
       const retried = await refresh(admin.refreshToken, 'refresh-1').expect(200);
@@ -100,6 +101,47 @@ describe('auth', () => {
       expectProblem(await refresh(admin.refreshToken, 'refresh-1'), 401, 'unauthenticated');
       await expectRevoked(next.body.refreshToken);
       await t.http.get('/api/v1/me').set('Authorization', `Bearer ${next.body.accessToken}`).expect(401);
+    });
+
+    it('is reuse when the token it would answer was used while it waited for the session', async () => {
+      const { admin } = await registerClinic(t.http);
+      const answer = await refresh(admin.refreshToken, 'refresh-1').expect(200);
+      const sessionId = (
+        JSON.parse(Buffer.from(answer.body.accessToken.split('.')[1], 'base64url').toString()) as { sid: string }
+      ).sid;
+      // The session's row is held, so the use of the answer's token and then the retry queue for it,
+      // in that order; a second connection watches them wait (outside the holder's transaction,
+      // whose view of pg_stat_activity would stay as it was at its first look).
+      const holder = new Client({ connectionString: t.database.url });
+      const watcher = new Client({ connectionString: t.database.url });
+      await Promise.all([holder.connect(), watcher.connect()]);
+      const waiting = async (n: number) => {
+        for (let i = 0; i < 200; i++) {
+          const { rows } = await watcher.query(
+            `SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'`,
+          );
+          if (rows[0].n >= n) return;
+          await new Promise((resolve) => setTimeout(resolve, 25));
+        }
+        throw new Error(`${n} refreshes never waited for the session`);
+      };
+      let use: Promise<Response>;
+      let retry: Promise<Response>;
+      try {
+        await holder.query('BEGIN');
+        await holder.query('SELECT 1 FROM auth_sessions WHERE id = $1 FOR UPDATE', [sessionId]);
+        use = refresh(answer.body.refreshToken).then((r) => r);
+        await waiting(1);
+        retry = refresh(admin.refreshToken, 'refresh-1').then((r) => r);
+        await waiting(2);
+        await holder.query('COMMIT');
+      } finally {
+        await Promise.all([holder.end(), watcher.end()]);
+      }
+      const [used, retried] = [await use, await retry];
+      expect(used.status).toBe(200);
+      expectProblem(retried, 401, 'unauthenticated');
+      await expectRevoked(used.body.refreshToken);
     });
 
     it('is reuse with another key or none', async () => {

@@ -96,7 +96,7 @@ export class AuthController {
     description:
       'Up to 255 visible ASCII characters, new for each refresh you mean. If the answer is lost (a reload, a dropped ' +
       `connection), send the same token again with the same key within ${REFRESH_RETRY_WINDOW_MS / 60_000} minutes: while the token that answer carried ` +
-      'is unused, you get that same refresh token again, with a new access token. Without the key, or with another, a token presented ' +
+      'is unused, you get that same refresh token again, with an access token. Without the key, or with another, a token presented ' +
       'again is reuse and revokes the session.',
   })
   @ApiProblems('validation_failed', 'unauthenticated', 'forbidden', 'rate_limited')

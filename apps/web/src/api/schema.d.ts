@@ -2730,7 +2730,7 @@ export interface operations {
     parameters: {
       query?: never;
       header?: {
-        /** @description Up to 255 visible ASCII characters, new for each refresh you mean. If the answer is lost (a reload, a dropped connection), send the same token again with the same key within 5 minutes: while the token that answer carried is unused, you get that same refresh token again, with a new access token. Without the key, or with another, a token presented again is reuse and revokes the session. */
+        /** @description Up to 255 visible ASCII characters, new for each refresh you mean. If the answer is lost (a reload, a dropped connection), send the same token again with the same key within 5 minutes: while the token that answer carried is unused, you get that same refresh token again, with an access token. Without the key, or with another, a token presented again is reuse and revokes the session. */
         'Idempotency-Key'?: string;
         /** @description `web`: the refresh token is set as an httpOnly cookie (`referloop_refresh`, Path=/api/v1/auth) and left out of the body */
         'x-referloop-client'?: string;

@@ -233,9 +233,10 @@ export class AuthService {
    * With `retryKey` (the request's `Idempotency-Key`), the rotation records it, and the same token
    * presented again with the same key, within REFRESH_RETRY_WINDOW_MS and while the token that
    * rotation issued is still unused, is the retry of a refresh whose answer was lost: it is answered
-   * that same refresh token again (its secret is derived from its id and the key), with a new
-   * access token. The session's lock (taken with the token's) makes every refresh of one session
-   * take turns, so a retry and a use of the lost answer's token cannot both win.
+   * that same refresh token again (its secret is derived from its id and the key), with an access
+   * token. The session's lock (taken with the token's) makes every refresh of one session take
+   * turns, and whether that token was used is read once the lock is held, so a retry and a use of
+   * it cannot both win.
    */
   async refresh(client: RequestClient, refreshToken: string, retryKey?: string): Promise<SignedIn> {
     const [tokenId, secret] = refreshToken.split('.');
@@ -245,7 +246,9 @@ export class AuthService {
       const row = await this.sessionsStore.lockRefreshToken(tx, tokenId);
       if (!row || !sameHash(row.token_hash, sha256(secret)) || row.revoked_at) return { error: unauthenticated() };
       const now = this.clock.now();
-      const lostAnswer = lostAnswerRetried(row, retryKeyHash, now);
+      const retried = lostAnswerRetried(row, retryKeyHash, now);
+      // Read once the session's lock is held, so a use of that token committed meanwhile counts.
+      const lostAnswer = retried && !(await this.sessionsStore.wasUsed(tx, retried.tokenId)) ? retried : null;
       if (row.used_at && !lostAnswer) {
         await this.endSessions(tx, { sessionId: row.session_id }, 'refresh_token_reuse');
         return { error: unauthenticated('This refresh token was already used; the session has been revoked') };
@@ -527,7 +530,7 @@ export class AuthService {
 
 /**
  * The token of a lost answer, when `row` is a rotated token presented again with the key that
- * rotated it, soon after, and the token that rotation issued is still unused.
+ * rotated it, soon after (the caller then checks that this token is still unused).
  */
 function lostAnswerRetried(
   row: RefreshTokenRow,
@@ -535,10 +538,7 @@ function lostAnswerRetried(
   now: Date,
 ): { tokenId: string; retryKeyHash: string } | null {
   if (retryKeyHash === null || row.retry_key_hash === null || row.used_at === null || row.successor_id === null) return null;
-  const retried =
-    sameHash(row.retry_key_hash, retryKeyHash) &&
-    now.getTime() - row.used_at.getTime() < REFRESH_RETRY_WINDOW_MS &&
-    row.successor_used_at === null;
+  const retried = sameHash(row.retry_key_hash, retryKeyHash) && now.getTime() - row.used_at.getTime() < REFRESH_RETRY_WINDOW_MS;
   return retried ? { tokenId: row.successor_id, retryKeyHash } : null;
 }
 

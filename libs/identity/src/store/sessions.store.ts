@@ -15,9 +15,8 @@ export interface RefreshTokenRow {
   used_at: Date | null;
   /** SHA-256 of the `Idempotency-Key` of the refresh that rotated it. */
   retry_key_hash: string | null;
-  /** The token that rotation issued, and when that one was used (null: never). */
+  /** The token that rotation issued. */
   successor_id: string | null;
-  successor_used_at: Date | null;
   revoked_at: Date | null;
   user_id: string;
   session_created_at: Date;
@@ -99,13 +98,24 @@ export class SessionsStore {
     const [row] = await queryRows<RefreshTokenRow>(
       manager,
       sql`SELECT t.session_id, t.token_hash, t.expires_at, t.used_at, t.retry_key_hash, t.successor_id,
-                 n.used_at AS successor_used_at, s.revoked_at, s.user_id, s.created_at AS session_created_at
+                 s.revoked_at, s.user_id, s.created_at AS session_created_at
             FROM refresh_tokens t JOIN auth_sessions s ON s.id = t.session_id
-            LEFT JOIN refresh_tokens n ON n.id = t.successor_id
            WHERE t.id = ${sql.param(tokenId, 'uuid')}
              FOR UPDATE OF t, s`,
     );
     return row ?? null;
+  }
+
+  /**
+   * Whether a token of a session whose lock the caller holds was used. A statement of its own: the
+   * locking read that waited for that lock shows the rows it did not lock as they were before.
+   */
+  async wasUsed(manager: EntityManager, tokenId: string): Promise<boolean> {
+    const [row] = await queryRows<{ used: boolean }>(
+      manager,
+      sql`SELECT used_at IS NOT NULL AS used FROM refresh_tokens WHERE id = ${sql.param(tokenId, 'uuid')}`,
+    );
+    return row?.used ?? true;
   }
 
   /**
