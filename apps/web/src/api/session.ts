@@ -29,6 +29,8 @@ const REFRESH_LOCK = 'referloop.refresh';
  * cookie of a lost answer for a retry, not for a stolen token.
  */
 const PENDING_REFRESH_KEY = 'referloop.retryKey';
+/** The pending key where storage is disabled (this page only). */
+let memoryRefreshKey: string | undefined;
 
 function pendingRefreshKey(): string {
   try {
@@ -56,8 +58,6 @@ function refreshAnswered(): void {
     // Storage disabled: nothing was kept there.
   }
 }
-
-let memoryRefreshKey: string | undefined;
 /** Tells the other tabs that this one signed out. */
 const channel = typeof BroadcastChannel === 'function' ? new BroadcastChannel('referloop.session') : null;
 
