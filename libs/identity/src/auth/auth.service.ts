@@ -260,11 +260,8 @@ export class AuthService {
       const user = await this.users.account(row.user_id, tx);
       if (!user || user.deactivatedAt) return { error: unauthenticated() };
       if (lostAnswer) {
-        const pair = {
-          accessToken: await this.accessTokenFor(user, row.session_id),
-          refreshToken: `${lostAnswer.tokenId}.${retriableRefreshSecret(this.config.jwt.secret, lostAnswer.tokenId, lostAnswer.retryKeyHash)}`,
-          expiresIn: this.config.jwt.accessTtlSeconds,
-        };
+        const secret = retriableRefreshSecret(this.config.jwt.secret, lostAnswer.tokenId, lostAnswer.retryKeyHash);
+        const pair = await this.tokenPair(user, row.session_id, lostAnswer.tokenId, secret);
         return { signedIn: { user: this.selfView(user), ...pair } };
       }
       const { pair, refreshTokenId } = await this.issueTokens(tx, user, row.session_id, endsAt, retryKeyHash);
@@ -495,32 +492,25 @@ export class AuthService {
     retryKeyHash: string | null = null,
   ): Promise<{ pair: TokenPair; refreshTokenId: string }> {
     const refreshTokenId = randomUUID();
-    const secret =
-      retryKeyHash === null
-        ? newSecretToken().token
-        : retriableRefreshSecret(this.config.jwt.secret, refreshTokenId, retryKeyHash);
+    const derived = retryKeyHash === null ? null : retriableRefreshSecret(this.config.jwt.secret, refreshTokenId, retryKeyHash);
+    const { token: secret, hash } = derived === null ? newSecretToken() : { token: derived, hash: sha256(derived) };
     const ttlEnd = this.clock.now().getTime() + this.config.jwt.refreshTtlSeconds * 1000;
     const expiresAt = new Date(Math.min(ttlEnd, sessionEndsAt.getTime()));
-    await this.sessionsStore.addRefreshToken(tx, { id: refreshTokenId, sessionId, tokenHash: sha256(secret), expiresAt });
-    return {
-      pair: {
-        accessToken: await this.accessTokenFor(user, sessionId),
-        refreshToken: `${refreshTokenId}.${secret}`,
-        expiresIn: this.config.jwt.accessTtlSeconds,
-      },
-      refreshTokenId,
-    };
+    await this.sessionsStore.addRefreshToken(tx, { id: refreshTokenId, sessionId, tokenHash: hash, expiresAt });
+    return { pair: await this.tokenPair(user, sessionId, refreshTokenId, secret), refreshTokenId };
   }
 
-  private accessTokenFor(user: UserRow, sessionId: string): Promise<string> {
+  /** What a sign-in or a refresh answers: an access token for the session and the refresh token `<id>.<secret>`. */
+  private async tokenPair(user: UserRow, sessionId: string, refreshTokenId: string, secret: string): Promise<TokenPair> {
     const claims: AccessClaims = { sub: user.id, cid: user.clinicId, role: user.role, sid: sessionId };
-    return this.jwt.signAsync(claims, {
+    const accessToken = await this.jwt.signAsync(claims, {
       secret: this.jwtKey as unknown as string,
       algorithm: 'HS256',
       expiresIn: this.config.jwt.accessTtlSeconds,
       issuer: ISSUER,
       audience: AUDIENCE,
     });
+    return { accessToken, refreshToken: `${refreshTokenId}.${secret}`, expiresIn: this.config.jwt.accessTtlSeconds };
   }
 
   private selfView(user: UserRow): UserView {
