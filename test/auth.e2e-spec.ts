@@ -3,7 +3,7 @@ import { REFRESH_RETRY_WINDOW_MS } from '@referloop/identity';
 import { PASSWORD, uniqueEmail, clinicPayload } from '@referloop/testing';
 import { Client } from 'pg';
 import type { Response } from 'supertest';
-import { addPractitioner, expectProblem, registerClinic, startTestApp, type TestApp } from './support/test-app';
+import { addPractitioner, expectProblem, registerClinic, sessionIdOf, startTestApp, type TestApp } from './support/test-app';
 
 describe('auth', () => {
   let t: TestApp;
@@ -106,9 +106,7 @@ describe('auth', () => {
     it('is reuse when the token it would answer was used while it waited for the session', async () => {
       const { admin } = await registerClinic(t.http);
       const answer = await refresh(admin.refreshToken, 'refresh-1').expect(200);
-      const sessionId = (
-        JSON.parse(Buffer.from(answer.body.accessToken.split('.')[1], 'base64url').toString()) as { sid: string }
-      ).sid;
+      const sessionId = sessionIdOf(answer.body.accessToken);
       // The session's row is held, so the use of the answer's token and then the retry queue for it,
       // in that order; a second connection watches them wait (outside the holder's transaction,
       // whose view of pg_stat_activity would stay as it was at its first look).

@@ -13,6 +13,7 @@ import {
   expectProblem,
   registerClinic,
   type SignedInUser,
+  sessionIdOf,
   startTestApp,
   type TestApp,
   type TestClinic,
@@ -351,7 +352,7 @@ describe('live events', () => {
       // Ended from the sessions list.
       const ended = await webLogin();
       const endedStream = await openWithCookie(ended.events);
-      const { sid } = JSON.parse(Buffer.from(ended.accessToken.split('.')[1], 'base64url').toString()) as { sid: string };
+      const sid = sessionIdOf(ended.accessToken);
       await t.http.delete(`/api/v1/me/sessions/${sid}`).set('Authorization', `Bearer ${ended.accessToken}`).expect(204);
       await b.get(LiveHub).heartbeat();
       await endedStream.ended;
@@ -379,10 +380,9 @@ describe('live events', () => {
       const sql = new Client({ connectionString: t.database.url });
       await sql.connect();
       try {
-        const { sid: oldSid } = JSON.parse(Buffer.from(old.accessToken.split('.')[1], 'base64url').toString()) as {
-          sid: string;
-        };
-        await sql.query(`UPDATE auth_sessions SET created_at = created_at - interval '400 days' WHERE id = $1`, [oldSid]);
+        await sql.query(`UPDATE auth_sessions SET created_at = created_at - interval '400 days' WHERE id = $1`, [
+          sessionIdOf(old.accessToken),
+        ]);
       } finally {
         await sql.end();
       }

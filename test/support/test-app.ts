@@ -151,3 +151,8 @@ export function expectProblem(
     detail: expect.any(String),
   });
 }
+
+/** The session an access token belongs to (its `sid` claim), read without checking the signature. */
+export function sessionIdOf(accessToken: string): string {
+  return (JSON.parse(Buffer.from(accessToken.split('.')[1], 'base64url').toString()) as { sid: string }).sid;
+}
