@@ -1,5 +1,6 @@
 import { DataSource, type DataSourceOptions } from 'typeorm';
 import { MIGRATIONS } from './migrations';
+import { shapePgResults } from './pg-result-shape';
 
 export interface DatabaseOptions {
   url: string;
@@ -21,6 +22,8 @@ export function dataSourceOptions({
   poolWaitMs = DEFAULT_POOL_WAIT_MS,
   applicationName = 'referloop',
 }: DatabaseOptions): DataSourceOptions {
+  // Every DataSource reads its rows through pg's Result (idempotent: installed once per process).
+  shapePgResults();
   return {
     type: 'postgres',
     url,
