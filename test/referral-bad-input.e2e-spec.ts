@@ -186,6 +186,15 @@ describe('bad input on patients and referrals', () => {
         field: 'preferredContact',
       },
       { name: 'consents not an array', input: () => ({ ...validPatient(), consents: 'referral_sharing' }), field: 'consents' },
+      // Each was a 500: the empty array in the list passed validation as a list of no consents.
+      { name: 'a consent that is an empty array', input: () => ({ ...validPatient(), consents: [[]] }), field: 'consents' },
+      { name: 'a consent that is a nested array', input: () => ({ ...validPatient(), consents: [[[]]] }), field: 'consents' },
+      {
+        name: 'a consent that is an array of a consent',
+        input: () => ({ ...validPatient(), consents: [[{ scope: 'referral_sharing' }]] }),
+        field: 'consents',
+      },
+      { name: 'a consent that is null', input: () => ({ ...validPatient(), consents: [null] }), field: 'consents' },
       {
         name: 'consent scope not in the list',
         input: () => ({ ...validPatient(), consents: [{ scope: 'marketing' }] }),

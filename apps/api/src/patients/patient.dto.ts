@@ -4,6 +4,7 @@ import {
   ArrayMaxSize,
   IsEmail,
   IsIn,
+  IsObject,
   IsOptional,
   IsString,
   IsUUID,
@@ -57,6 +58,8 @@ export class CreatePatientDto {
   /** Consents recorded together with the patient. */
   @IsOptional()
   @ArrayMaxSize(CONSENT_SCOPES.length)
+  // @ValidateNested alone takes an array in the list for a list of consents and checks its (no) items.
+  @IsObject({ each: true })
   @ValidateNested({ each: true })
   @Type(() => ConsentDto)
   consents?: ConsentDto[];
