@@ -88,7 +88,14 @@ function commonCases(endpoint: Endpoint, valid: Record<string, unknown>): BadCas
       code: 'validation_failed',
       fields: ['body'],
     },
-    { name: 'text/plain', raw: JSON.stringify(valid), contentType: 'text/plain', status: 415, code: 'unsupported_media_type' },
+    {
+      name: 'text/plain',
+      raw: JSON.stringify(valid),
+      contentType: 'text/plain',
+      status: 415,
+      code: 'unsupported_media_type',
+      fields: ['Content-Type'],
+    },
     {
       // Decoded with U+FFFD in place of each bad byte, it was stored as something never sent.
       name: 'bytes that are not UTF-8',
@@ -109,6 +116,7 @@ function commonCases(endpoint: Endpoint, valid: Record<string, unknown>): BadCas
       headers: { 'Content-Encoding': 'gzip' },
       status: 415,
       code: 'unsupported_media_type',
+      fields: ['Content-Encoding'],
     },
     {
       // It was read as UTF-8 regardless, and stored.
@@ -117,6 +125,7 @@ function commonCases(endpoint: Endpoint, valid: Record<string, unknown>): BadCas
       contentType: 'application/json; charset=latin1',
       status: 415,
       code: 'unsupported_media_type',
+      fields: ['Content-Type'],
     },
     {
       name: 'a form-encoded body',
@@ -124,6 +133,7 @@ function commonCases(endpoint: Endpoint, valid: Record<string, unknown>): BadCas
       contentType: 'application/x-www-form-urlencoded',
       status: 415,
       code: 'unsupported_media_type',
+      fields: ['Content-Type'],
     },
     {
       // Parsed for the upload route only: elsewhere it left the body empty, and a PATCH answered 200.
@@ -132,6 +142,7 @@ function commonCases(endpoint: Endpoint, valid: Record<string, unknown>): BadCas
       contentType: 'multipart/form-data; boundary=x',
       status: 415,
       code: 'unsupported_media_type',
+      fields: ['Content-Type'],
     },
     { name: 'a 10 MB string', body: setPath(valid, endpoint.bigField, TEN_MB), status: 413, code: 'payload_too_large' },
   ];

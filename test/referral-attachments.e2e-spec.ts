@@ -162,6 +162,7 @@ describe('referral attachments', () => {
       .set(lmt.auth)
       .send({ file: PDF.toString('base64') });
     expectProblem(json, 415, 'unsupported_media_type');
+    expect(json.body.errors).toEqual([{ field: 'Content-Type', message: expect.stringContaining('multipart/form-data') }]);
     const wrongField = await t.http
       .post(`/api/v1/referrals/${draft.id}/attachments`)
       .set(lmt.auth)

@@ -4,7 +4,7 @@ import multipart from '@fastify/multipart';
 import { RequestMethod } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
-import { AppError, DeferredChildLogger, PinoNestLogger } from '@referloop/common';
+import { DeferredChildLogger, PinoNestLogger } from '@referloop/common';
 import { MAX_ATTACHMENT_BYTES } from '@referloop/referrals';
 import type { AppConfig } from '@referloop/config';
 import type { FastifyReply, FastifyRequest } from 'fastify';
@@ -12,6 +12,7 @@ import type { Logger } from 'pino';
 import { ApiModule } from '../api.module';
 import { addLivenessRoute } from '../health/liveness';
 import { setUpOpenApi } from './openapi';
+import { unsupportedMediaType } from './problem';
 import { answerClientError, sendProblem } from './problem.filter';
 import { mountQueueDashboard } from './queue-dashboard';
 import { addSecurityHeaders } from './security-headers';
@@ -93,7 +94,7 @@ export async function createApiApp(config: AppConfig, logger: Logger): Promise<N
     // No body is decoded (gzip or otherwise): one sent encoded would be read as if it were plain (RFC 9110 §8.4.1).
     const encoding = request.headers['content-encoding'];
     if (encoding !== undefined && !IDENTITY.test(encoding)) {
-      sendProblem(request, reply, new AppError('unsupported_media_type', 'Send the body without a Content-Encoding'));
+      sendProblem(request, reply, unsupportedMediaType('Content-Encoding', 'Send the body without a Content-Encoding'));
       return;
     }
     done();
@@ -103,7 +104,7 @@ export async function createApiApp(config: AppConfig, logger: Logger): Promise<N
   // (A callback, not an async function: no promise per request; answering ends the chain.)
   fastify.addHook('preValidation', (request, reply, done) => {
     if (request.isMultipart() && request.routeOptions.url !== ATTACHMENT_UPLOAD_ROUTE) {
-      sendProblem(request, reply, new AppError('unsupported_media_type', 'Send the body as application/json'));
+      sendProblem(request, reply, unsupportedMediaType('Content-Type', 'Send the body as application/json'));
       return;
     }
     done();

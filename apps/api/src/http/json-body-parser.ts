@@ -1,6 +1,7 @@
 import { isUtf8 } from 'node:buffer';
 import { AppError } from '@referloop/common';
 import type { FastifyInstance } from 'fastify';
+import { unsupportedMediaType } from './problem';
 
 /** Deeper than any body the API takes (a maintenance plan is the deepest, at four levels). */
 export const MAX_JSON_DEPTH = 32;
@@ -57,7 +58,7 @@ export function addJsonBodyParser(fastify: FastifyInstance, bodyLimit: number): 
     // Read as UTF-8 whatever it says: a body declared in another charset would be read wrong.
     const charset = foreignCharset(request.headers['content-type']);
     if (charset !== undefined) {
-      return done(new AppError('unsupported_media_type', `Send JSON as UTF-8, not ${charset.slice(0, 40)}`), undefined);
+      return done(unsupportedMediaType('Content-Type', `Send JSON as UTF-8, not ${charset.slice(0, 40)}`), undefined);
     }
     // parseAs 'buffer': decoding bytes that are not UTF-8 would store U+FFFD in their place, not what was sent.
     const bytes = body as Buffer;

@@ -9,7 +9,7 @@ import {
   UnauthorizedException,
 } from '@nestjs/common';
 import { AppError } from '@referloop/common';
-import { PROBLEM_CONTENT_TYPE, problem, toProblem } from './problem';
+import { PROBLEM_CONTENT_TYPE, problem, toProblem, unsupportedMediaType } from './problem';
 
 const GENERIC_500 = 'An unexpected error occurred; it has been logged';
 
@@ -128,6 +128,19 @@ describe('toProblem', () => {
         code: 'validation_failed',
         detail: 'The body is not valid JSON',
         errors: [{ field: 'body', message: 'is not valid JSON' }],
+      });
+    });
+
+    it('an unsupported media type names the header to change', () => {
+      expect(toProblem(fastifyError('FST_ERR_CTP_INVALID_MEDIA_TYPE', 415))).toMatchObject({
+        status: 415,
+        code: 'unsupported_media_type',
+        errors: [{ field: 'Content-Type', message: 'Send the body as application/json' }],
+      });
+      expect(toProblem(unsupportedMediaType('Content-Encoding', 'Send the body without a Content-Encoding'))).toMatchObject({
+        status: 415,
+        code: 'unsupported_media_type',
+        errors: [{ field: 'Content-Encoding', message: 'Send the body without a Content-Encoding' }],
       });
     });
 

@@ -28,10 +28,14 @@ const CODE_BY_STATUS: Record<number, ErrorCode> = {
   503: 'not_ready',
 };
 
-/** Fastify's own errors (body parsing, content type, limits) by their codes; a 400 names what it is about (`field`). */
+/** Fastify's own errors (body parsing, content type, limits) by their codes; a 400 or 415 names what it is about (`field`). */
 const FASTIFY_CODES: Record<string, { code: ErrorCode; detail: string; field?: string }> = {
   FST_ERR_CTP_BODY_TOO_LARGE: { code: 'payload_too_large', detail: 'The request body is larger than allowed' },
-  FST_ERR_CTP_INVALID_MEDIA_TYPE: { code: 'unsupported_media_type', detail: 'Send the body as application/json' },
+  FST_ERR_CTP_INVALID_MEDIA_TYPE: {
+    code: 'unsupported_media_type',
+    detail: 'Send the body as application/json',
+    field: 'Content-Type',
+  },
   FST_ERR_CTP_INVALID_CONTENT_LENGTH: {
     code: 'validation_failed',
     detail: 'The Content-Length header does not match the body',
@@ -42,11 +46,20 @@ const FASTIFY_CODES: Record<string, { code: ErrorCode; detail: string; field?: s
   FST_FILES_LIMIT: { code: 'validation_failed', detail: 'Send one file per request', field: 'file' },
   FST_PARTS_LIMIT: { code: 'validation_failed', detail: 'Send one file per request, field "file"', field: 'file' },
   FST_FIELDS_LIMIT: { code: 'validation_failed', detail: 'Send only the file, field "file"', field: 'file' },
-  FST_INVALID_MULTIPART_CONTENT_TYPE: { code: 'unsupported_media_type', detail: 'Send the file as multipart/form-data' },
+  FST_INVALID_MULTIPART_CONTENT_TYPE: {
+    code: 'unsupported_media_type',
+    detail: 'Send the file as multipart/form-data',
+    field: 'Content-Type',
+  },
   // The router's: neither echoes the path, which may hold a token or a name.
   FST_ERR_BAD_URL: { code: 'validation_failed', detail: 'The URL is not valid (a malformed %-escape)', field: 'path' },
   FST_ERR_MAX_PARAM_LENGTH: { code: 'not_found', detail: 'No such resource: a part of the path is longer than any id' },
 };
+
+/** 415: the body comes in a form the route does not read; `header` names what to change, as a 400 names its field. */
+export function unsupportedMediaType(header: 'Content-Type' | 'Content-Encoding', detail: string): AppError {
+  return new AppError('unsupported_media_type', detail, { errors: [{ field: header, message: detail }] });
+}
 
 /** One of Fastify's (or its plugins') own errors, by its `FST_` code. */
 export const isFastifyError = (error: unknown): boolean =>

@@ -1,6 +1,6 @@
 import { AppError } from '@referloop/common';
 import type { FastifyRequest } from 'fastify';
-import { isFastifyError } from './problem';
+import { isFastifyError, unsupportedMediaType } from './problem';
 
 /**
  * The one file of a multipart upload (field `file`), read whole, within the limits the multipart
@@ -10,7 +10,7 @@ import { isFastifyError } from './problem';
  * short): the client's mistake, a 400.
  */
 export async function uploadedFile(request: FastifyRequest): Promise<{ fileName: string; content: Buffer }> {
-  if (!request.isMultipart()) throw new AppError('unsupported_media_type', 'Send the file as multipart/form-data, field "file"');
+  if (!request.isMultipart()) throw unsupportedMediaType('Content-Type', 'Send the file as multipart/form-data, field "file"');
   let upload: { fileName: string; content: Buffer } | undefined;
   try {
     for await (const part of request.parts()) {
