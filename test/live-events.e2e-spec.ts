@@ -151,6 +151,13 @@ describe('live events', () => {
     expect(resumed.events.every((e) => e.id > last.id)).toBe(true);
   });
 
+  it('starts a stream whose Last-Event-ID no event has yet (ahead of the journal) from now: it hears the next change', async () => {
+    // It held back every event up to that id: the stream stayed silent.
+    const ahead = await open(pt, 999_999_999_999_999);
+    const referral = await actOk(t.http, lmt, await createReferral(t.http, lmt, injuryReferralBody(patientId, pt.id)), 'send');
+    await ahead.next(about(referral.id));
+  });
+
   it('holds an event back while an earlier id is still uncommitted, and passes a rolled-back one', async () => {
     const ptStream = await open(pt);
     const db = new Client({ connectionString: t.database.url });

@@ -1,6 +1,7 @@
+import { setTimeout as delay } from 'node:timers/promises';
 import type { Principal } from '@referloop/common';
-import { liveFrame, mayHear } from './live-hub';
-import type { LiveEventRow } from './live.store';
+import { LiveHub, liveFrame, MAX_CONCURRENT_CATCH_UPS, mayHear, type LiveSink } from './live-hub';
+import type { LiveEventRow, LiveRead, LiveStore } from './live.store';
 
 const SENDER = '00000000-0000-4000-8000-000000000001';
 const RECIPIENT = '00000000-0000-4000-8000-000000000002';
@@ -48,5 +49,69 @@ describe('live frames', () => {
     // A non-admin colleague of the sender's clinic, and an admin of another clinic.
     expect(mayHear(principal({ clinicId: SENDER_CLINIC }), row())).toBe(false);
     expect(mayHear(principal({ isAdmin: true }), row())).toBe(false);
+  });
+});
+
+describe('opening a stream', () => {
+  const NEWEST = 100;
+  const pt = principal({ userId: RECIPIENT });
+
+  /** A hub on a journal whose newest id is NEWEST; `between` and `after` as the test says. */
+  function hubWith(store: Partial<Record<keyof LiveStore, unknown>>): LiveHub {
+    const journal = {
+      newestId: () => Promise.resolve(NEWEST),
+      after: (): Promise<LiveRead> => Promise.resolve({ rows: [], xmin: 1n, xmax: 1n }),
+      ...store,
+    };
+    return new LiveHub(journal as unknown as LiveStore, { now: () => new Date() }, {} as never, {} as never);
+  }
+  const sink = () => {
+    const frames: string[] = [];
+    const s: LiveSink & { frames: string[] } = {
+      frames,
+      write: (f) => frames.push(f),
+      queuedBytes: () => 0,
+      end: () => undefined,
+    };
+    return s;
+  };
+  const hubs: LiveHub[] = [];
+  afterEach(() => hubs.splice(0).forEach((hub) => hub.onModuleDestroy()));
+
+  it(`lets at most ${MAX_CONCURRENT_CATCH_UPS} resuming streams read what they missed at a time; each gets its rows`, async () => {
+    let running = 0;
+    let most = 0;
+    const calls: [string, number, number][] = [];
+    const hub = hubWith({
+      between: async (p: Principal, after: number, upTo: number) => {
+        calls.push([p.userId, after, upTo]);
+        most = Math.max(most, ++running);
+        await delay(5);
+        running--;
+        return [row({ id: 50 })];
+      },
+    });
+    hubs.push(hub);
+    const sinks = Array.from({ length: 12 }, sink);
+    await Promise.all(sinks.map((s) => hub.open(pt, s, 10)));
+    expect(most).toBe(MAX_CONCURRENT_CATCH_UPS);
+    expect(calls).toEqual(Array.from({ length: 12 }, () => [RECIPIENT, 10, NEWEST]));
+    for (const s of sinks) expect(s.frames).toEqual([liveFrame(row({ id: 50 }))]);
+  });
+
+  it('starts from now on a Last-Event-ID no event has (ahead of the journal), and hears what comes next', async () => {
+    let next: LiveEventRow[] = [];
+    const between = jest.fn();
+    const hub = hubWith({
+      between,
+      after: (): Promise<LiveRead> => Promise.resolve({ rows: next.splice(0), xmin: 1n, xmax: 1n }),
+    });
+    hubs.push(hub);
+    const ahead = sink();
+    await hub.open(pt, ahead, 999_999_999_999);
+    next = [row({ id: NEWEST + 1 })];
+    await hub.poll();
+    expect(ahead.frames).toEqual([liveFrame(row({ id: NEWEST + 1 }))]);
+    expect(between).not.toHaveBeenCalled();
   });
 });

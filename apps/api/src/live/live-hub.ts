@@ -23,6 +23,12 @@ const BATCH = 1_000;
 const GAP_TIMEOUT_MS = 10_000;
 /** A client that stops reading is dropped once this much is queued for it (it reconnects and resumes). */
 const MAX_QUEUED_BYTES = 1024 * 1024;
+/**
+ * Resuming streams read what they missed at most this many at a time: a crowd reconnecting at once
+ * (every tab after a deploy) waits its turn here instead of taking the pool's connections from
+ * everyone else's requests.
+ */
+export const MAX_CONCURRENT_CATCH_UPS = 2;
 
 /** Where a stream's frames go: the HTTP response, seen as a sink. */
 export interface LiveSink {
@@ -86,6 +92,8 @@ export class LiveHub implements OnApplicationBootstrap, OnModuleDestroy {
   private polling: Promise<void> | null = null;
   private stopped = false;
   private stopListening: (() => void) | undefined;
+  private catchUpsRunning = 0;
+  private readonly catchUpQueue: (() => void)[] = [];
 
   constructor(
     private readonly store: LiveStore,
@@ -127,15 +135,23 @@ export class LiveHub implements OnApplicationBootstrap, OnModuleDestroy {
    */
   async open(principal: Principal, sink: LiveSink, lastEventId: number | undefined): Promise<() => void> {
     while (this.cursor === null) await this.poll();
+    let resumeAfter = lastEventId;
+    // Ahead of this process is fine (another replica may have passed it), ahead of the journal is not:
+    // no event has that id (a restored database, a made-up header), and waiting for it would hold back
+    // every event up to it. Such a stream starts from now.
+    if (resumeAfter !== undefined && resumeAfter > this.cursor && resumeAfter > (await this.store.newestId())) {
+      resumeAfter = undefined;
+    }
+    // No await from here until the stream is registered: rows the loop hands out meanwhile must reach it.
     const upTo = this.cursor;
-    const stream: LiveStream = { principal, sink, after: lastEventId ?? upTo, pending: [] };
+    const stream: LiveStream = { principal, sink, after: resumeAfter ?? upTo, pending: [] };
     this.add(stream);
     if (this.streams.size === 1) this.schedulePoll(0);
     try {
-      if (lastEventId !== undefined && lastEventId < upTo) {
-        for (const row of await this.store.between(lastEventId, upTo)) {
-          if (mayHear(principal, row)) sink.write(liveFrame(row));
-        }
+      if (resumeAfter !== undefined && resumeAfter < upTo) {
+        const missed = await this.catchUp(() => this.store.between(principal, resumeAfter, upTo));
+        // The read already keeps to what the principal may hear; the check stays the one statement of that rule.
+        for (const row of missed) if (mayHear(principal, row)) sink.write(liveFrame(row));
       }
       for (const frame of stream.pending ?? []) sink.write(frame);
       stream.pending = null;
@@ -145,6 +161,23 @@ export class LiveHub implements OnApplicationBootstrap, OnModuleDestroy {
       throw error;
     }
     return () => this.remove(stream);
+  }
+
+  /** Runs a resuming stream's read of what it missed once fewer than MAX_CONCURRENT_CATCH_UPS others run. */
+  private async catchUp<T>(read: () => Promise<T>): Promise<T> {
+    if (this.catchUpsRunning >= MAX_CONCURRENT_CATCH_UPS) {
+      await new Promise<void>((resolve) => this.catchUpQueue.push(resolve));
+    } else {
+      this.catchUpsRunning++;
+    }
+    try {
+      return await read();
+    } finally {
+      // The slot passes straight to the next in line, or is given back.
+      const next = this.catchUpQueue.shift();
+      if (next) next();
+      else this.catchUpsRunning--;
+    }
   }
 
   /** Reads the journal once and hands out what it may (exposed for tests). */

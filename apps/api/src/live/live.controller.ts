@@ -41,7 +41,8 @@ export class LiveController {
   @ApiHeader({
     name: 'Last-Event-ID',
     required: false,
-    description: 'The id of the last event received: the stream starts with the events after it',
+    description:
+      'The id of the last event received: the stream starts with the events after it (an id no event has yet, as after a restored database, starts it from now)',
   })
   @ApiResponse({
     status: 200,

@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { queryRows, sql } from '@referloop/database';
-import type { Role } from '@referloop/common';
+import { isClinicAdmin, type Principal, type Role } from '@referloop/common';
 import { DataSource } from 'typeorm';
 
 /** A row of `live_events` as the hub uses it (the id as a number: identities stay far below 2^53). */
@@ -94,12 +94,19 @@ export class LiveStore {
     };
   }
 
-  /** The rows a resuming stream missed: after `after`, up to and including `upTo`. */
-  async between(after: number, upTo: number): Promise<LiveEventRow[]> {
+  /**
+   * The rows a resuming stream of `principal` missed and may hear of (as `mayHear` decides for live
+   * rows): after `after`, up to and including `upTo`.
+   */
+  async between(principal: Principal, after: number, upTo: number): Promise<LiveEventRow[]> {
     const rows = await queryRows<DbRow>(
       this.db.manager,
       sql`SELECT ${COLUMNS} FROM live_events e
-           WHERE e.id > ${sql.param(after, 'bigint')} AND e.id <= ${sql.param(upTo, 'bigint')} ORDER BY e.id`,
+           WHERE e.id > ${sql.param(after, 'bigint')} AND e.id <= ${sql.param(upTo, 'bigint')}
+             AND (${sql.param(principal.userId, 'uuid')} = ANY(e.user_ids)
+                  OR (${sql.param(isClinicAdmin(principal), 'boolean')} AND ${sql.param(principal.clinicId, 'uuid')} = ANY(e.clinic_ids)))
+           ORDER BY e.id`,
+      PREPARED,
     );
     return rows.map(liveRow);
   }

@@ -6631,7 +6631,7 @@ export interface operations {
     parameters: {
       query?: never;
       header?: {
-        /** @description The id of the last event received: the stream starts with the events after it */
+        /** @description The id of the last event received: the stream starts with the events after it (an id no event has yet, as after a restored database, starts it from now) */
         'Last-Event-ID'?: string;
       };
       path?: never;
