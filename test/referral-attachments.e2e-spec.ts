@@ -41,7 +41,7 @@ const TEXT = Buffer.from('Just some notes, not a PDF at all.\n');
 /** A PDF of exactly `bytes` bytes (header, then padding). */
 const pdfOfSize = (bytes: number) => Buffer.concat([Buffer.from('%PDF-1.4\n'), Buffer.alloc(bytes - 9, 0x20)]);
 
-/** Attachments: PDF, PNG or JPEG up to 10 MB, recognised by content, frozen once the referral is sent. */
+/** Attachments: PDF, PNG or JPEG up to 10 MB, recognised by content; a draft's can be taken off, frozen once the referral is sent. */
 describe('referral attachments', () => {
   let t: TestApp;
   let sql: Client;
@@ -299,6 +299,50 @@ describe('referral attachments', () => {
         }),
       ]);
     }
+  });
+
+  it('takes a file off a draft (the sender side); once sent, nothing comes off (422 attachments_frozen)', async () => {
+    let draft = await newDraft();
+    const remove = (user: SignedInUser, attachmentId: string) =>
+      t.http.delete(`/api/v1/referrals/${draft.id}/attachments/${attachmentId}`).set(user.auth);
+    const pdf = (await upload(lmt, draft.id, PDF, 'imaging-report.pdf').expect(201)).body;
+    const png = (await upload(lmt, draft.id, PNG, 'wrong-patient.png').expect(201)).body;
+
+    // Nobody but the sender side: the recipient does not see a draft, another clinic sees nothing.
+    expectProblem(await remove(pt, png.id), 404, 'not_found');
+    expectProblem(await remove(outsider, png.id), 404, 'not_found');
+    // Two removals at once (a double click): one removes it, the other finds it gone.
+    const both = await Promise.all([remove(lmt, png.id), remove(lmt, png.id)]);
+    expect(both.map((r) => r.status).sort()).toEqual([204, 404]);
+    expectProblem(await remove(lmt, '00000000-0000-4000-8000-000000000000'), 404, 'not_found');
+    expectProblem(await download(lmt, draft.id, png.id), 404, 'not_found');
+    const detail = (await t.http.get(`/api/v1/referrals/${draft.id}`).set(lmt.auth).expect(200)).body;
+    expect(detail.attachments.map((a: { id: string }) => a.id)).toEqual([pdf.id]);
+    // The same file again is a new attachment (the old one is gone, not answered).
+    expect((await upload(lmt, draft.id, PNG, 'right-patient.png').expect(201)).body.id).not.toBe(png.id);
+
+    draft = await actOk(t.http, lmt, draft, 'send');
+    const late = (await upload(pt, draft.id, JPEG, 'late.jpg').expect(201)).body;
+    const before = await countRows(sql, 'referral_attachments', 'referral_id = $1', [draft.id]);
+    for (const [user, attachmentId] of [
+      [lmt, pdf.id],
+      [pt, pdf.id],
+      [pt, late.id],
+      [lmt, late.id],
+    ] as const) {
+      expectProblem(await remove(user, attachmentId), 422, 'attachments_frozen');
+    }
+    expect(await countRows(sql, 'referral_attachments', 'referral_id = $1', [draft.id])).toBe(before);
+  });
+
+  it('a cancelled draft keeps its files (409 invalid_transition)', async () => {
+    const draft = await newDraft();
+    const pdf = (await upload(lmt, draft.id, PDF, 'report.pdf').expect(201)).body;
+    await actOk(t.http, lmt, draft, 'cancel', actionBody('cancel'));
+    const res = await t.http.delete(`/api/v1/referrals/${draft.id}/attachments/${pdf.id}`).set(lmt.auth);
+    expectProblem(res, 409, 'invalid_transition');
+    expect(res.body.currentStatus).toBe('cancelled');
+    expect(await countRows(sql, 'referral_attachments', 'referral_id = $1', [draft.id])).toBe(1);
   });
 
   it('another clinic gets 404 on upload and download', async () => {

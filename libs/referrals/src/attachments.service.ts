@@ -81,8 +81,7 @@ export class AttachmentsService {
   /**
    * Adds a file. To a draft: the sender side only. After sending, while the referral is open: either
    * side, recorded on the timeline (`document_added`, with `addedAfterSend: true`) and told to the
-   * other side. What was attached before sending stays as it is: nothing removes or replaces an
-   * attachment. The same content again (a double click, a retry) answers the attachment already
+   * other side. What was attached before sending stays as it is once sent (see `remove`). The same content again (a double click, a retry) answers the attachment already
    * there (`created: false`), with no second row, event or notification.
    */
   async upload(
@@ -155,6 +154,46 @@ export class AttachmentsService {
         addedAfterSend: afterSend,
       };
       return { attachment, created: true };
+    });
+  }
+
+  /**
+   * Takes a file off a draft: the sender side, before sending. Once the referral is sent, what it
+   * carries is frozen (422 `attachments_frozen`), documents added after sending included: the
+   * recipient may already have read them.
+   */
+  async remove(principal: Principal, referralId: string, attachmentId: string): Promise<void> {
+    await this.referralStore.transaction(async (tx) => {
+      const base = await this.referrals.visibleBase(principal, referralId, tx, 'attachment.remove');
+      // Under the referral's lock: a send cannot slip between the check and the removal.
+      const locked = await this.store.lockForUpload(tx, referralId);
+      if (!(await this.store.hasAttachment(tx, referralId, attachmentId))) {
+        throw new AppError('not_found', 'The attachment was not found');
+      }
+      if (locked.sentAt !== null) {
+        throw new AppError('attachments_frozen', 'Attachments cannot be removed once the referral is sent');
+      }
+      if (!partiesOf(principal, base).includes('sender'))
+        throw new AppError('forbidden', 'Only the sender side removes attachments');
+      if (TERMINAL_STATUSES.includes(locked.status)) {
+        throw new AppError('invalid_transition', `Documents cannot be removed while the referral is ${locked.status}`, {
+          currentStatus: locked.status,
+          allowedActions: allowedActions(locked.status, partiesOf(principal, base)),
+        });
+      }
+      const now = this.clock.now();
+      await this.store.removeAttachment(tx, referralId, attachmentId, now);
+      await this.audit.record(
+        {
+          by: principal,
+          action: 'attachment.remove',
+          resourceType: 'referral',
+          resourceId: referralId,
+          details: { attachmentId },
+          occurredAt: now,
+        },
+        tx,
+      );
     });
   }
 

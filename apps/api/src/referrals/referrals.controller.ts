@@ -1,4 +1,18 @@
-import { Body, Controller, Get, Headers, HttpCode, Param, Patch, Post, Query, Req, Res, StreamableFile } from '@nestjs/common';
+import {
+  Body,
+  Controller,
+  Delete,
+  Get,
+  Headers,
+  HttpCode,
+  Param,
+  Patch,
+  Post,
+  Query,
+  Req,
+  Res,
+  StreamableFile,
+} from '@nestjs/common';
 import { ApiBearerAuth, ApiBody, ApiConsumes, ApiHeader, ApiParam, ApiResponse, ApiTags } from '@nestjs/swagger';
 import { AppError, type Principal } from '@referloop/common';
 import {
@@ -243,6 +257,22 @@ export class ReferralsController {
     const { attachment, created } = await this.attachments.upload(principal, id, fileName, content);
     if (!created) void reply.status(200);
     return attachment;
+  }
+
+  /**
+   * Takes a file off a draft: the sender side, before sending. Once sent, what the referral carries is
+   * frozen (422 `attachments_frozen`), documents added after sending included.
+   */
+  @Delete(':id/attachments/:attachmentId')
+  @HttpCode(204)
+  @ApiResponse({ status: 204, description: 'removed' })
+  @ApiProblems('validation_failed', 'forbidden', 'not_found', 'invalid_transition', 'attachments_frozen')
+  async removeAttachment(
+    @CurrentPrincipal() principal: Principal,
+    @Param('id', uuidParam) id: string,
+    @Param('attachmentId', uuidParam) attachmentId: string,
+  ): Promise<void> {
+    await this.attachments.remove(principal, id, attachmentId);
   }
 
   /** Downloads an attachment, named with the extension of its content. */

@@ -157,6 +157,26 @@ export class ReferralActivityStore {
     return row && { ...row, createdAt: row.createdAt.toISOString() };
   }
 
+  /** Whether the referral has the attachment `attachmentId` (its content is not read). */
+  async hasAttachment(tx: EntityManager, referralId: string, attachmentId: string): Promise<boolean> {
+    const rows = await queryRows(
+      tx,
+      sql`SELECT 1 FROM referral_attachments
+           WHERE id = ${sql.param(attachmentId, 'uuid')} AND referral_id = ${sql.param(referralId, 'uuid')}`,
+    );
+    return rows.length > 0;
+  }
+
+  /** Removes an attachment and moves the referral's `updated_at` to `now` (the Clock's). */
+  async removeAttachment(tx: EntityManager, referralId: string, attachmentId: string, now: Date): Promise<void> {
+    await queryRows(
+      tx,
+      sql`WITH touched AS (UPDATE referrals SET updated_at = ${sql.param(now, 'timestamptz')} WHERE id = ${sql.param(referralId, 'uuid')})
+          DELETE FROM referral_attachments
+           WHERE id = ${sql.param(attachmentId, 'uuid')} AND referral_id = ${sql.param(referralId, 'uuid')}`,
+    );
+  }
+
   /** Stores an attachment and moves the referral's `updated_at` to `now` (the Clock's). */
   async insertAttachment(
     tx: EntityManager,
