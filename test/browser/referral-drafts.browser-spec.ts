@@ -86,6 +86,17 @@ describe('web app in the browser: drafts, attachments while composing, consent f
     await page.waitForURL(/\/referrals\/new\?draft=[0-9a-f-]{36}$/);
     const referralId = new URL(page.url()).searchParams.get('draft')!;
     await page.getByRole('list', { name: 'Attached files' }).getByText('lumbar-xray.pdf').waitFor();
+    // A wrong file comes off again before sending.
+    await page.getByLabel('Add a file').setInputFiles({
+      name: 'wrong-patient.pdf',
+      mimeType: 'application/pdf',
+      buffer: Buffer.concat([XRAY_PDF, Buffer.from('another scan')]),
+    });
+    await page.getByRole('button', { name: 'Attach', exact: true }).click();
+    await page.getByText('wrong-patient.pdf attached to the draft.').waitFor();
+    await page.getByRole('button', { name: 'Remove wrong-patient.pdf' }).click();
+    await page.getByText('wrong-patient.pdf removed from the draft.').waitFor();
+    expect(await page.getByRole('list', { name: 'Attached files' }).getByText('wrong-patient.pdf').count()).toBe(0);
     await shot('drafts-02-attached-while-composing');
 
     await page.getByLabel('Reason for referral').fill('Low back pain with saddle numbness since Monday');

@@ -6,7 +6,7 @@ import { formatDateTime } from '../lib/format';
 import { recipientParty } from '../lib/labels';
 import { useReferenceData, useUser } from '../lib/session-hooks';
 import { apiFieldError } from './Field';
-import { ATTACHMENT_ACCEPT, chosenAttachment, uploadAttachment } from '../lib/attachments';
+import { ATTACHMENT_ACCEPT, chosenAttachment, removeAttachment, uploadAttachment } from '../lib/attachments';
 import { Notice } from './Feedback';
 
 const size = (bytes: number) =>
@@ -16,7 +16,8 @@ interface Props {
   referralId: string;
   attachments: Attachment[];
   canUpload: boolean;
-  onUploaded: () => void;
+  /** A file was added or taken off: re-read the referral. */
+  onChanged: () => void;
   /** The referral was sent: what is added now is told to the other side. */
   afterSend?: boolean;
   /** Who uploaded a document added after sending, by user id. */
@@ -28,10 +29,10 @@ interface Props {
 /**
  * The attachments of a referral as its detail page shows them. While it is a draft its sender side
  * adds files; once sent, either side may add a document (a late X-ray report) until the referral
- * ends: the other side is told, and such documents are marked as added after sending. Nothing is
- * removed or replaced.
+ * ends: the other side is told, and such documents are marked as added after sending. A draft's
+ * sender side may take a file off; once sent, nothing is removed or replaced.
  */
-export function ReferralAttachments({ referral, onUploaded }: { referral: Referral; onUploaded: () => void }) {
+export function ReferralAttachments({ referral, onChanged }: { referral: Referral; onChanged: () => void }) {
   const user = useUser()!;
   const { terminalStatuses } = useReferenceData();
   const sent = referral.sentAt !== null;
@@ -49,7 +50,7 @@ export function ReferralAttachments({ referral, onUploaded }: { referral: Referr
       referralId={referral.id}
       attachments={referral.attachments ?? []}
       canUpload={sent ? !ended : referral.allowedActions.includes('send')}
-      onUploaded={onUploaded}
+      onChanged={onChanged}
       afterSend={sent}
       uploaderName={uploaderName}
       lockedText={ended ? 'No documents can be added: this referral has ended.' : 'Only the sender side adds files to a draft.'}
@@ -62,7 +63,7 @@ export function Attachments({
   referralId,
   attachments,
   canUpload,
-  onUploaded,
+  onChanged,
   afterSend = false,
   uploaderName,
   lockedText = 'No files can be added now.',
@@ -90,13 +91,29 @@ export function Attachments({
       await uploadAttachment(referralId, file);
       if (input.current) input.current.value = '';
       setMessage({ tone: 'success', text: `${file.name} attached.` });
-      onUploaded();
+      onChanged();
     } catch (e) {
       const problem = apiFieldError(e, 'file');
       if (problem) {
         setFileError(problem);
         input.current?.focus();
       } else setMessage({ tone: 'error', text: errorMessage(e) });
+    } finally {
+      setBusy(false);
+    }
+  };
+
+  // Before sending, who may add to the draft may take a file off it too.
+  const canRemove = canUpload && !afterSend;
+  const remove = async (a: Attachment) => {
+    setBusy(true);
+    setMessage(null);
+    try {
+      await removeAttachment(referralId, a.id);
+      setMessage({ tone: 'success', text: `${a.fileName} removed.` });
+      onChanged();
+    } catch (e) {
+      setMessage({ tone: 'error', text: errorMessage(e) });
     } finally {
       setBusy(false);
     }
@@ -122,6 +139,17 @@ export function Attachments({
                 {a.contentType.replace('application/', '').replace('image/', '').toUpperCase()} · {size(a.sizeBytes)} ·{' '}
                 {formatDateTime(a.createdAt)}
               </span>
+              {canRemove && (
+                <button
+                  type="button"
+                  className="link-button"
+                  aria-label={`Remove ${a.fileName}`}
+                  disabled={busy}
+                  onClick={() => void remove(a)}
+                >
+                  Remove
+                </button>
+              )}
               {a.addedAfterSend && (
                 <span className="muted small" data-testid="added-after-send">
                   <span className="tag">Added after sending</span>

@@ -2,19 +2,21 @@ import { useRef, useState } from 'react';
 import { api, call } from '../api/client';
 import { errorMessage } from '../api/problem';
 import type { Attachment, Referral } from '../api/types';
-import { ATTACHMENT_ACCEPT, chosenAttachment, uploadAttachment } from '../lib/attachments';
+import { ATTACHMENT_ACCEPT, chosenAttachment, removeAttachment, uploadAttachment } from '../lib/attachments';
 import { apiFieldError } from './Field';
 import { Notice } from './Feedback';
 
 interface Props {
+  /** The draft the files are on, once there is one. */
+  draftId: string | undefined;
   attachments: Attachment[];
   /**
    * The draft to attach to: the form saves one first when there is none yet. Answers null when the
    * form cannot be saved (its errors are then shown by the form).
    */
   ensureDraft: () => Promise<Referral | null>;
-  /** The draft re-read after the upload (its attachments and version). */
-  onUploaded: (draft: Referral) => void;
+  /** The draft re-read after a file was added or taken off (its attachments and version). */
+  onChanged: (draft: Referral) => void;
 }
 
 /**
@@ -22,7 +24,7 @@ interface Props {
  * belong to a referral), and the form goes on editing that draft. Not a <form> of its own: it sits
  * beside the referral form, and Enter in it must not send the referral.
  */
-export function DraftAttachments({ attachments, ensureDraft, onUploaded }: Props) {
+export function DraftAttachments({ draftId, attachments, ensureDraft, onChanged }: Props) {
   const input = useRef<HTMLInputElement>(null);
   const [busy, setBusy] = useState(false);
   const [message, setMessage] = useState<{ tone: 'success' | 'error'; text: string } | null>(null);
@@ -52,7 +54,7 @@ export function DraftAttachments({ attachments, ensureDraft, onUploaded }: Props
       }
       await uploadAttachment(draft.id, file);
       if (input.current) input.current.value = '';
-      onUploaded(await call(api.GET('/api/v1/referrals/{id}', { params: { path: { id: draft.id } } })));
+      onChanged(await reread(draft.id));
       setMessage({ tone: 'success', text: `${file.name} attached to the draft.` });
     } catch (e) {
       const problem = apiFieldError(e, 'file');
@@ -65,6 +67,21 @@ export function DraftAttachments({ attachments, ensureDraft, onUploaded }: Props
     }
   };
 
+  const remove = async (attachment: Attachment) => {
+    if (!draftId) return;
+    setBusy(true);
+    setMessage(null);
+    try {
+      await removeAttachment(draftId, attachment.id);
+      onChanged(await reread(draftId));
+      setMessage({ tone: 'success', text: `${attachment.fileName} removed from the draft.` });
+    } catch (e) {
+      setMessage({ tone: 'error', text: errorMessage(e) });
+    } finally {
+      setBusy(false);
+    }
+  };
+
   return (
     <div className="stack" data-testid="draft-attachments">
       {attachments.length === 0 ? (
@@ -72,7 +89,18 @@ export function DraftAttachments({ attachments, ensureDraft, onUploaded }: Props
       ) : (
         <ul className="attachment-list" aria-label="Attached files">
           {attachments.map((a) => (
-            <li key={a.id}>{a.fileName}</li>
+            <li key={a.id}>
+              {a.fileName}{' '}
+              <button
+                type="button"
+                className="link-button"
+                aria-label={`Remove ${a.fileName}`}
+                disabled={busy}
+                onClick={() => void remove(a)}
+              >
+                Remove
+              </button>
+            </li>
           ))}
         </ul>
       )}
@@ -105,3 +133,5 @@ export function DraftAttachments({ attachments, ensureDraft, onUploaded }: Props
     </div>
   );
 }
+
+const reread = (id: string) => call(api.GET('/api/v1/referrals/{id}', { params: { path: { id } } }));

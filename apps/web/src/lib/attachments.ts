@@ -25,3 +25,10 @@ export async function uploadAttachment(referralId: string, file: File): Promise<
     }),
   );
 }
+
+/** Takes attachment `attachmentId` off the draft `referralId` (the API refuses once it is sent). */
+export async function removeAttachment(referralId: string, attachmentId: string): Promise<void> {
+  await call(
+    api.DELETE('/api/v1/referrals/{id}/attachments/{attachmentId}', { params: { path: { id: referralId, attachmentId } } }),
+  );
+}

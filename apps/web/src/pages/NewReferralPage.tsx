@@ -864,9 +864,10 @@ export function NewReferralPage() {
         <fieldset className="fieldset">
           <legend>Attachments</legend>
           <DraftAttachments
+            draftId={draft?.id}
             attachments={draft?.attachments ?? []}
             ensureDraft={ensureDraft}
-            onUploaded={(updated) => setDraft(updated)}
+            onChanged={(updated) => setDraft(updated)}
           />
         </fieldset>
 

@@ -369,7 +369,7 @@ export function ReferralDetailPage({ id }: { id: string }) {
 
           <section className="card detail-attachments" aria-labelledby="attachments-heading">
             <h2 id="attachments-heading">Attachments</h2>
-            <ReferralAttachments referral={r} onUploaded={() => void referral.reload()} />
+            <ReferralAttachments referral={r} onChanged={() => void referral.reload()} />
           </section>
 
           <Conversation referral={r} />
