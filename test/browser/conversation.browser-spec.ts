@@ -109,7 +109,7 @@ describe('web app in the browser: the referral conversation and unread badges', 
       .getByLabel(/Add a file/)
       .setInputFiles({ name: 'xray-report.pdf', mimeType: 'application/pdf', buffer: XRAY_PDF });
     await lmtPage.getByRole('button', { name: 'Upload' }).click();
-    await lmtPage.getByRole('button', { name: 'xray-report.pdf' }).waitFor();
+    await lmtPage.getByRole('button', { name: 'xray-report.pdf', exact: true }).waitFor();
     expect(await lmtPage.getByTestId('added-after-send').innerText()).toMatch(/Added after sending\s+by you/);
 
     await write(lmtPage, 'Attached the X-ray report: no fracture.');

@@ -430,7 +430,7 @@ describe('web app in the browser: both referral stories and the admin dashboard'
         .getByLabel(/Add a file/)
         .setInputFiles({ name: 'discharge-summary.pdf', mimeType: 'application/pdf', buffer: DISCHARGE_PDF });
       await ptPage.getByRole('button', { name: 'Upload' }).click();
-      await ptPage.getByRole('button', { name: 'discharge-summary.pdf' }).waitFor();
+      await ptPage.getByRole('button', { name: 'discharge-summary.pdf', exact: true }).waitFor();
       await act(ptPage, 'send');
       await status(ptPage, 'sent');
       // Sent: what was attached stays, and either side may still add a document (the other side is told).
@@ -448,7 +448,7 @@ describe('web app in the browser: both referral stories and the admin dashboard'
       await lmt2Page.getByText('No deep pressure over the AC joint').waitFor();
       const [download] = await Promise.all([
         lmt2Page.waitForEvent('download'),
-        lmt2Page.getByRole('button', { name: 'discharge-summary.pdf' }).click(),
+        lmt2Page.getByRole('button', { name: 'discharge-summary.pdf', exact: true }).click(),
       ]);
       expect(download.suggestedFilename()).toBe('discharge-summary.pdf');
       await act(lmt2Page, 'accept', () => Promise.resolve(), 'Accept');
