@@ -59,6 +59,8 @@ export interface PatientFacts {
   timezone: string;
   appointment_at: Date | null;
   urgent: boolean;
+  /** One of the superseding events happened after this one: its email says what stands now. */
+  superseded: boolean;
 }
 
 /**
@@ -125,8 +127,11 @@ export class DeliveryStore {
     return row;
   }
 
-  /** What a patient's email needs, as it is now; undefined when the referral has no recipient clinic yet. */
-  async patientFacts(deliveryId: string): Promise<PatientFacts | undefined> {
+  /**
+   * What a patient's email needs, as it is now; undefined when the referral has no recipient clinic
+   * yet. `superseded`: an event of `supersedingTypes` happened after the delivery's own.
+   */
+  async patientFacts(deliveryId: string, supersedingTypes: readonly string[]): Promise<PatientFacts | undefined> {
     const [row] = await queryRows<PatientFacts>(
       this.db.manager,
       sql`SELECT pt.email, c.id AS consent_id, t.full_name AS recipient_name, sc.name AS sender_clinic, tc.name AS recipient_clinic,
@@ -134,7 +139,10 @@ export class DeliveryStore {
               concat_ws(', ', tc.address_line1, tc.address_city, tc.address_region || ' ' || tc.address_postal_code) AS recipient_address,
               coalesce((e.data->>'appointmentAt')::timestamptz, (e.data->>'previousAppointmentAt')::timestamptz, r.appointment_at)
                 AS appointment_at,
-              r.priority = 'urgent' AS urgent
+              r.priority = 'urgent' AS urgent,
+              EXISTS (SELECT 1 FROM referral_events later
+                       WHERE later.referral_id = r.id AND later.type = ANY(${sql.param(supersedingTypes, 'text[]')})
+                         AND later.occurred_at > e.occurred_at) AS superseded
          FROM notification_deliveries d
          JOIN outbox_events o ON o.id = d.outbox_event_id
          LEFT JOIN referral_events e ON e.id = o.referral_event_id

@@ -90,9 +90,38 @@ const TEXTS: Record<PatientEvent, PatientText> = {
  * a referral to them has a clinic to name, so that is when the patient hears they were referred).
  */
 export function patientEventOf(event: string): PatientEvent | undefined {
-  if (event === 'cancel_confirmed') return 'cancelled';
-  if (event === 'recipient_joined') return 'sent';
-  return (PATIENT_EVENTS as readonly string[]).includes(event) ? (event as PatientEvent) : undefined;
+  return (
+    PATIENT_EVENT_STANDINS.get(event) ??
+    ((PATIENT_EVENTS as readonly string[]).includes(event) ? (event as PatientEvent) : undefined)
+  );
+}
+
+/** Referral events the patient is told of as another event (see {@link patientEventOf}). */
+const PATIENT_EVENT_STANDINS: ReadonlyMap<string, PatientEvent> = new Map([
+  ['cancel_confirmed', 'cancelled'],
+  ['recipient_joined', 'sent'],
+]);
+
+/** Every referral event type the patient is told of. */
+const PATIENT_TOLD_EVENT_TYPES: readonly string[] = [...PATIENT_EVENTS, ...PATIENT_EVENT_STANDINS.keys()];
+
+const APPOINTMENT_OR_END: readonly PatientEvent[] = ['scheduled', 'rescheduled', 'unscheduled', 'declined', 'cancelled'];
+/**
+ * What an email of each event would contradict if it arrived after it (a retry, a backlog): the
+ * referral's end, or for an appointment, any newer word on the appointment.
+ */
+const CONTRADICTED_BY: Record<PatientEvent, readonly PatientEvent[]> = {
+  sent: ['declined', 'cancelled'],
+  scheduled: APPOINTMENT_OR_END,
+  rescheduled: APPOINTMENT_OR_END,
+  unscheduled: APPOINTMENT_OR_END,
+  declined: [],
+  cancelled: [],
+};
+
+/** The referral event types after which an email of `event` is out of date: the later email says what stands. */
+export function supersedingEventTypes(event: PatientEvent): string[] {
+  return PATIENT_TOLD_EVENT_TYPES.filter((type) => CONTRADICTED_BY[event].includes(patientEventOf(type)!));
 }
 
 /** The patient's email for an event: text and HTML, with the unsubscribe link in the body. */

@@ -23,7 +23,7 @@ import {
   referralInviteEmail,
 } from '../notification-texts';
 import { zonedWhen } from '../texts/email-body';
-import { patientEmail, patientEventOf } from '../texts/patient.en';
+import { patientEmail, patientEventOf, supersedingEventTypes } from '../texts/patient.en';
 import { unsubscribeToken, unsubscribeUrl } from '../unsubscribe-token';
 import { type ClaimedDelivery, DeliveryStore } from '../store/delivery.store';
 import { REFERRAL_INVITE_EMAIL } from '../who-is-told';
@@ -133,16 +133,19 @@ export class NotificationDeliverer {
 
   /**
    * The patient's email, from what is true now: their address and an active `patient_notifications`
-   * consent (revoked since the fan-out: skipped), the clinic they were referred to, and the
-   * appointment the event set (in the clinic's zone).
+   * consent (revoked since the fan-out: skipped), whether a later event told them more (skipped),
+   * the clinic they were referred to, and the appointment the event set (in the clinic's zone).
    */
   private async sendToPatient(d: ClaimedDelivery): Promise<DeliveryOutcome | undefined> {
     const event = patientEventOf(d.notification_type.replace(/^referral\./, ''));
-    const p = await this.store.patientFacts(d.id);
+    const p = await this.store.patientFacts(d.id, event ? supersedingEventTypes(event) : []);
     // No row: the referral went to someone not on ReferLoop yet (no recipient clinic to name).
     if (!p) return this.markSkipped(d.id, 'recipient not on ReferLoop yet');
     if (!p.email || !event) return this.markSkipped(d.id, 'no email address');
     if (!p.consent_id) return this.markSkipped(d.id, 'consent revoked');
+    // Sent late (a retry, a backlog), "your appointment is booked" would arrive after "your referral
+    // was cancelled": the later event's email tells the patient what stands.
+    if (p.superseded) return this.markSkipped(d.id, 'superseded by a later email');
     const unsubscribe = unsubscribeUrl(this.config.publicUrl, unsubscribeToken(this.config.jwt.secret, p.consent_id));
     const content = patientEmail(event, {
       senderClinic: p.sender_clinic,
