@@ -329,6 +329,46 @@ describe('patient emails', () => {
     expect(logs).not.toContain(token);
   });
 
+  it('an older email’s link still unsubscribes after the clinic recorded the consent again', async () => {
+    const patient = await patientWith();
+    const { referral: sent } = await sentReferral(patient.id);
+    const [referred] = await awaitMails(patient.email, 1);
+    const path = expectOneClick(referred);
+    const notificationConsent = async () =>
+      (
+        (await t.http.get(`/api/v1/patients/${patient.id}`).set(lmt.auth).expect(200)).body.consents as {
+          id: string;
+          scope: string;
+          revokedAt: string | null;
+        }[]
+      ).filter((c) => c.scope === 'patient_notifications');
+    await t.http.post(path).type('form').send('List-Unsubscribe=One-Click').expect(200);
+    // The patient asks the clinic to email them again; later they use the old email's link.
+    await t.http
+      .post(`/api/v1/patients/${patient.id}/consents`)
+      .set(lmt.auth)
+      .send({ scope: 'patient_notifications' })
+      .expect(201);
+    expect((await notificationConsent()).filter((c) => c.revokedAt === null)).toHaveLength(1);
+    // It said "You are unsubscribed" and changed nothing: the consent recorded since stayed in effect.
+    const again = await Promise.all([1, 2, 3].map(() => t.http.post(path).type('form').send('List-Unsubscribe=One-Click')));
+    for (const res of again)
+      expect({ status: res.status, unsubscribed: res.text.includes('You are unsubscribed') }).toEqual({
+        status: 200,
+        unsubscribed: true,
+      });
+    expect((await notificationConsent()).filter((c) => c.revokedAt === null)).toEqual([]);
+    const audit = await sql.query(
+      `SELECT count(*)::int AS n FROM audit_events WHERE action = 'consent.revoke' AND resource_id = $1`,
+      [patient.id],
+    );
+    expect(audit.rows[0].n).toBe(2);
+    // And the next event emails the patient no more.
+    await actOk(t.http, pt, sent, 'decline', actionBody('decline'));
+    await awaitFanOut(sent.id, 'declined', lmt.id);
+    expect(mailsTo(patient.email)).toHaveLength(1);
+  });
+
   it('answers a bad unsubscribe link or body with a problem, and other routes take no form bodies', async () => {
     expectProblem(await t.http.get('/api/v1/unsubscribe/not-a-token'), 404, 'not_found');
     // The patient's browser gets the 404 as a page in words, not a problem document.
@@ -405,6 +445,75 @@ describe('patient emails', () => {
     }, 'the skipped delivery');
     expect(skipped.last_error).toBe('consent revoked');
     expect(mailsTo(patient.email)).toHaveLength(1);
+  });
+
+  it('does not send an appointment email late, after the referral was cancelled (a retry skips it)', async () => {
+    const patient = await patientWith();
+    const { referral: sent } = await sentReferral(patient.id);
+    await awaitMails(patient.email, 1);
+    let referral = await actOk(t.http, pt, sent, 'accept', actionBody('accept'));
+    referral = await actOk(t.http, pt, referral, 'schedule', actionBody('schedule'));
+    await awaitMails(patient.email, 2);
+    referral = await actOk(t.http, lmt, referral, 'request-cancel', actionBody('request-cancel'));
+    await actOk(t.http, pt, referral, 'confirm-cancel', actionBody('confirm-cancel'));
+    const cancelled = (await awaitMails(patient.email, 3))[2];
+    expect(cancelled.body).toContain('was cancelled');
+
+    // The appointment email's send is retried after the cancellation (as after a mail server's
+    // "try again later"): it would now contradict the cancellation the patient already has.
+    const [booked] = (
+      await sql.query(
+        `SELECT id FROM notification_deliveries WHERE referral_id = $1 AND channel = 'patient_email' AND notification_type = 'referral.scheduled'`,
+        [sent.id],
+      )
+    ).rows;
+    await sql.query(`UPDATE notification_deliveries SET status = 'failed', failed_at = now() WHERE id = $1`, [booked.id]);
+    await t.http.post(`/api/v1/admin/notifications/${booked.id}/retry`).set(massage.admin.auth).expect(202);
+    const skipped = await eventually(async () => {
+      const { rows } = await sql.query(`SELECT status, last_error FROM notification_deliveries WHERE id = $1`, [booked.id]);
+      return rows[0].status === 'skipped' && rows[0];
+    }, 'the skipped delivery');
+    expect(skipped.last_error).toBe('superseded by a later email');
+    expect(mailsTo(patient.email)).toHaveLength(3);
+
+    // The referral email is not made wrong by a later appointment, only by the referral's end:
+    // retried now, after the cancellation, it is skipped too.
+    const [referredDelivery] = (
+      await sql.query(
+        `SELECT id FROM notification_deliveries WHERE referral_id = $1 AND channel = 'patient_email' AND notification_type = 'referral.sent'`,
+        [sent.id],
+      )
+    ).rows;
+    await sql.query(`UPDATE notification_deliveries SET status = 'failed', failed_at = now() WHERE id = $1`, [
+      referredDelivery.id,
+    ]);
+    await t.http.post(`/api/v1/admin/notifications/${referredDelivery.id}/retry`).set(massage.admin.auth).expect(202);
+    await eventually(async () => {
+      const { rows } = await sql.query(`SELECT status FROM notification_deliveries WHERE id = $1`, [referredDelivery.id]);
+      return rows[0].status === 'skipped';
+    }, 'the skipped referral email');
+    expect(mailsTo(patient.email)).toHaveLength(3);
+  });
+
+  it('sends the referral email late when only an appointment came after it', async () => {
+    const patient = await patientWith();
+    const { referral: sent } = await sentReferral(patient.id);
+    await awaitMails(patient.email, 1);
+    const accepted = await actOk(t.http, pt, sent, 'accept', actionBody('accept'));
+    await actOk(t.http, pt, accepted, 'schedule', actionBody('schedule'));
+    await awaitMails(patient.email, 2);
+    const [referredDelivery] = (
+      await sql.query(
+        `SELECT id FROM notification_deliveries WHERE referral_id = $1 AND channel = 'patient_email' AND notification_type = 'referral.sent'`,
+        [sent.id],
+      )
+    ).rows;
+    await sql.query(`UPDATE notification_deliveries SET status = 'failed', failed_at = now() WHERE id = $1`, [
+      referredDelivery.id,
+    ]);
+    await t.http.post(`/api/v1/admin/notifications/${referredDelivery.id}/retry`).set(massage.admin.auth).expect(202);
+    await awaitMails(patient.email, 3);
+    expect(mailsTo(patient.email)[2].body).toContain('has referred you');
   });
 
   it('previews every email for admins: what each event sends, to whom, on which channel', async () => {

@@ -265,15 +265,17 @@ export class PatientsService {
 
   /**
    * The patient's one-click unsubscribe: revokes their `patient_notifications` consent with no
-   * signed-in actor (the unsubscribe token stood for the patient), audited. Repeating it changes
-   * nothing; false when there is no such consent.
+   * signed-in actor (the unsubscribe token stood for the patient), audited. The link of an older
+   * email works too: it revokes the consent in effect now, also one the clinic recorded after that
+   * email, because the patient asking to stop is what it means. Repeating it changes nothing; false
+   * when there is no such consent.
    */
   async unsubscribe(client: RequestClient, consentId: string): Promise<boolean> {
     return this.db.transaction(async (tx) => {
       const consent = await this.patients.lockNotificationConsent(tx, consentId);
       if (!consent) return false;
-      if (consent.revoked) return true;
-      await this.patients.unsubscribe(tx, consentId, this.clock.now());
+      if (!consent.active_id) return true;
+      await this.patients.unsubscribe(tx, consent.active_id, this.clock.now());
       await this.audit.record(
         {
           by: client,

@@ -190,18 +190,28 @@ export class PatientsStore {
 
   /**
    * The patient's one-click unsubscribe (no signed-in caller: the signed token stood for the
-   * patient): locks their `patient_notifications` consent; null when there is none.
+   * patient). The patient of the `patient_notifications` consent `consentId`, with the consent of
+   * that scope in effect for them now (locked): that one, or one recorded since. Null when there is
+   * no such consent.
    */
   async lockNotificationConsent(
     manager: EntityManager,
     consentId: string,
-  ): Promise<{ patient_id: string; clinic_id: string; revoked: boolean } | null> {
-    const [row] = await queryRows<{ patient_id: string; clinic_id: string; revoked: boolean }>(
+  ): Promise<{ patient_id: string; clinic_id: string; active_id: string | null } | null> {
+    const [linked] = await queryRows<{ patient_id: string; clinic_id: string }>(
       manager,
-      sql`SELECT patient_id, clinic_id, revoked_at IS NOT NULL AS revoked FROM patient_consents
-           WHERE id = ${sql.param(consentId, 'uuid')} AND scope = 'patient_notifications' FOR UPDATE`,
+      sql`SELECT patient_id, clinic_id FROM patient_consents
+           WHERE id = ${sql.param(consentId, 'uuid')} AND scope = 'patient_notifications'`,
     );
-    return row ?? null;
+    if (!linked) return null;
+    // Revoked by a click that held the lock first: no row once it has committed.
+    const [active] = await queryRows<{ id: string }>(
+      manager,
+      sql`SELECT id FROM patient_consents
+           WHERE patient_id = ${sql.param(linked.patient_id, 'uuid')} AND scope = 'patient_notifications' AND revoked_at IS NULL
+           FOR UPDATE`,
+    );
+    return { ...linked, active_id: active?.id ?? null };
   }
 
   /** …and revokes it, with no actor. */
