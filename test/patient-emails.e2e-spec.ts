@@ -447,6 +447,25 @@ describe('patient emails', () => {
     expect(mailsTo(patient.email)).toHaveLength(1);
   });
 
+  /**
+   * Sends the referral's patient email of `type` again, as a retry after a mail server's "try again
+   * later" would, and answers the delivery's status and last error once the worker is done with it.
+   */
+  async function resendPatientEmail(referralId: string, type: string): Promise<{ status: string; last_error: string | null }> {
+    const [delivery] = (
+      await sql.query(
+        `SELECT id FROM notification_deliveries WHERE referral_id = $1 AND channel = 'patient_email' AND notification_type = $2`,
+        [referralId, `referral.${type}`],
+      )
+    ).rows;
+    await sql.query(`UPDATE notification_deliveries SET status = 'failed', failed_at = now() WHERE id = $1`, [delivery.id]);
+    await t.http.post(`/api/v1/admin/notifications/${delivery.id}/retry`).set(massage.admin.auth).expect(202);
+    return eventually(async () => {
+      const { rows } = await sql.query(`SELECT status, last_error FROM notification_deliveries WHERE id = $1`, [delivery.id]);
+      return ['delivered', 'skipped'].includes(rows[0].status) && rows[0];
+    }, `the ${type} email sent again or skipped`);
+  }
+
   it('does not send an appointment email late, after the referral was cancelled (a retry skips it)', async () => {
     const patient = await patientWith();
     const { referral: sent } = await sentReferral(patient.id);
@@ -459,39 +478,13 @@ describe('patient emails', () => {
     const cancelled = (await awaitMails(patient.email, 3))[2];
     expect(cancelled.body).toContain('was cancelled');
 
-    // The appointment email's send is retried after the cancellation (as after a mail server's
-    // "try again later"): it would now contradict the cancellation the patient already has.
-    const [booked] = (
-      await sql.query(
-        `SELECT id FROM notification_deliveries WHERE referral_id = $1 AND channel = 'patient_email' AND notification_type = 'referral.scheduled'`,
-        [sent.id],
-      )
-    ).rows;
-    await sql.query(`UPDATE notification_deliveries SET status = 'failed', failed_at = now() WHERE id = $1`, [booked.id]);
-    await t.http.post(`/api/v1/admin/notifications/${booked.id}/retry`).set(massage.admin.auth).expect(202);
-    const skipped = await eventually(async () => {
-      const { rows } = await sql.query(`SELECT status, last_error FROM notification_deliveries WHERE id = $1`, [booked.id]);
-      return rows[0].status === 'skipped' && rows[0];
-    }, 'the skipped delivery');
-    expect(skipped.last_error).toBe('superseded by a later email');
-    expect(mailsTo(patient.email)).toHaveLength(3);
-
-    // The referral email is not made wrong by a later appointment, only by the referral's end:
-    // retried now, after the cancellation, it is skipped too.
-    const [referredDelivery] = (
-      await sql.query(
-        `SELECT id FROM notification_deliveries WHERE referral_id = $1 AND channel = 'patient_email' AND notification_type = 'referral.sent'`,
-        [sent.id],
-      )
-    ).rows;
-    await sql.query(`UPDATE notification_deliveries SET status = 'failed', failed_at = now() WHERE id = $1`, [
-      referredDelivery.id,
-    ]);
-    await t.http.post(`/api/v1/admin/notifications/${referredDelivery.id}/retry`).set(massage.admin.auth).expect(202);
-    await eventually(async () => {
-      const { rows } = await sql.query(`SELECT status FROM notification_deliveries WHERE id = $1`, [referredDelivery.id]);
-      return rows[0].status === 'skipped';
-    }, 'the skipped referral email');
+    // Sent now, "your appointment is booked" would contradict the cancellation the patient has.
+    expect(await resendPatientEmail(sent.id, 'scheduled')).toEqual({
+      status: 'skipped',
+      last_error: 'superseded by a later email',
+    });
+    // "You have been referred" is made wrong by the referral's end too.
+    expect(await resendPatientEmail(sent.id, 'sent')).toEqual({ status: 'skipped', last_error: 'superseded by a later email' });
     expect(mailsTo(patient.email)).toHaveLength(3);
   });
 
@@ -502,16 +495,7 @@ describe('patient emails', () => {
     const accepted = await actOk(t.http, pt, sent, 'accept', actionBody('accept'));
     await actOk(t.http, pt, accepted, 'schedule', actionBody('schedule'));
     await awaitMails(patient.email, 2);
-    const [referredDelivery] = (
-      await sql.query(
-        `SELECT id FROM notification_deliveries WHERE referral_id = $1 AND channel = 'patient_email' AND notification_type = 'referral.sent'`,
-        [sent.id],
-      )
-    ).rows;
-    await sql.query(`UPDATE notification_deliveries SET status = 'failed', failed_at = now() WHERE id = $1`, [
-      referredDelivery.id,
-    ]);
-    await t.http.post(`/api/v1/admin/notifications/${referredDelivery.id}/retry`).set(massage.admin.auth).expect(202);
+    expect(await resendPatientEmail(sent.id, 'sent')).toMatchObject({ status: 'delivered' });
     await awaitMails(patient.email, 3);
     expect(mailsTo(patient.email)[2].body).toContain('has referred you');
   });

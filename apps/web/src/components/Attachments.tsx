@@ -139,17 +139,7 @@ export function Attachments({
                 {a.contentType.replace('application/', '').replace('image/', '').toUpperCase()} · {size(a.sizeBytes)} ·{' '}
                 {formatDateTime(a.createdAt)}
               </span>
-              {canRemove && (
-                <button
-                  type="button"
-                  className="link-button"
-                  aria-label={`Remove ${a.fileName}`}
-                  disabled={busy}
-                  onClick={() => void remove(a)}
-                >
-                  Remove
-                </button>
-              )}
+              {canRemove && <RemoveAttachmentButton attachment={a} disabled={busy} onRemove={(x) => void remove(x)} />}
               {a.addedAfterSend && (
                 <span className="muted small" data-testid="added-after-send">
                   <span className="tag">Added after sending</span>
@@ -195,5 +185,28 @@ export function Attachments({
         <p className="muted small">{lockedText}</p>
       )}
     </div>
+  );
+}
+
+/** Takes a file off a draft: named after the file, for whoever cannot see which row it is on. */
+export function RemoveAttachmentButton({
+  attachment,
+  disabled,
+  onRemove,
+}: {
+  attachment: Attachment;
+  disabled: boolean;
+  onRemove: (attachment: Attachment) => void;
+}) {
+  return (
+    <button
+      type="button"
+      className="link-button"
+      aria-label={`Remove ${attachment.fileName}`}
+      disabled={disabled}
+      onClick={() => onRemove(attachment)}
+    >
+      Remove
+    </button>
   );
 }

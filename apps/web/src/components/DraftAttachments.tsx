@@ -3,6 +3,7 @@ import { api, call } from '../api/client';
 import { errorMessage } from '../api/problem';
 import type { Attachment, Referral } from '../api/types';
 import { ATTACHMENT_ACCEPT, chosenAttachment, removeAttachment, uploadAttachment } from '../lib/attachments';
+import { RemoveAttachmentButton } from './Attachments';
 import { apiFieldError } from './Field';
 import { Notice } from './Feedback';
 
@@ -90,16 +91,7 @@ export function DraftAttachments({ draftId, attachments, ensureDraft, onChanged 
         <ul className="attachment-list" aria-label="Attached files">
           {attachments.map((a) => (
             <li key={a.id}>
-              {a.fileName}{' '}
-              <button
-                type="button"
-                className="link-button"
-                aria-label={`Remove ${a.fileName}`}
-                disabled={busy}
-                onClick={() => void remove(a)}
-              >
-                Remove
-              </button>
+              {a.fileName} <RemoveAttachmentButton attachment={a} disabled={busy} onRemove={(x) => void remove(x)} />
             </li>
           ))}
         </ul>
