@@ -81,8 +81,9 @@ export class AttachmentsService {
   /**
    * Adds a file. To a draft: the sender side only. After sending, while the referral is open: either
    * side, recorded on the timeline (`document_added`, with `addedAfterSend: true`) and told to the
-   * other side. What was attached before sending stays as it is once sent (see `remove`). The same content again (a double click, a retry) answers the attachment already
-   * there (`created: false`), with no second row, event or notification.
+   * other side. What was attached before sending stays as it is once sent (see `remove`). The same
+   * content again (a double click, a retry) answers the attachment already there (`created: false`),
+   * with no second row, event or notification.
    */
   async upload(
     principal: Principal,
@@ -173,12 +174,12 @@ export class AttachmentsService {
       if (locked.sentAt !== null) {
         throw new AppError('attachments_frozen', 'Attachments cannot be removed once the referral is sent');
       }
-      if (!partiesOf(principal, base).includes('sender'))
-        throw new AppError('forbidden', 'Only the sender side removes attachments');
+      const parties = partiesOf(principal, base);
+      if (!parties.includes('sender')) throw new AppError('forbidden', 'Only the sender side removes attachments');
       if (TERMINAL_STATUSES.includes(locked.status)) {
         throw new AppError('invalid_transition', `Documents cannot be removed while the referral is ${locked.status}`, {
           currentStatus: locked.status,
-          allowedActions: allowedActions(locked.status, partiesOf(principal, base)),
+          allowedActions: allowedActions(locked.status, parties),
         });
       }
       const now = this.clock.now();
