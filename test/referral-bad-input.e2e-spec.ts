@@ -372,7 +372,24 @@ describe('bad input on patients and referrals', () => {
       { name: 'painLevel 5.5', input: () => injury({ painLevel: 5.5 }), field: 'painLevel' },
       { name: 'painLevel a string', input: () => injury({ painLevel: '6' }), field: 'painLevel' },
       { name: 'bodyRegions not in the list', input: () => injury({ bodyRegions: ['neck', 'elbow'] }), field: 'bodyRegions' },
-      { name: 'bodyRegions a string', input: () => injury({ bodyRegions: 'neck' }), field: 'bodyRegions' },
+      {
+        name: 'bodyRegions a string',
+        input: () => injury({ bodyRegions: 'neck' }),
+        field: 'bodyRegions',
+        errors: [{ field: 'bodyRegions', message: 'must be an array' }],
+      },
+      {
+        name: 'bodyRegions an object',
+        input: () => injury({ bodyRegions: { neck: true } }),
+        field: 'bodyRegions',
+        errors: [{ field: 'bodyRegions', message: 'must be an array' }],
+      },
+      {
+        name: 'redFlags a string',
+        input: () => injury({ priority: 'urgent', redFlags: 'fever' }),
+        field: 'redFlags',
+        errors: [{ field: 'redFlags', message: 'must be an array' }],
+      },
       { name: 'bodyRegions repeated', input: () => injury({ bodyRegions: ['neck', 'neck'] }), field: 'bodyRegions' },
       {
         name: 'redFlags not in the list',
@@ -445,6 +462,28 @@ describe('bad input on patients and referrals', () => {
         name: 'plan without precautions',
         input: () => maintenance({ frequencyWeeks: 2, focusAreas: ['neck'], pressure: 'light' }),
         field: 'plan.precautions',
+        as: () => pt,
+      },
+      {
+        name: 'plan.goals a string',
+        input: () =>
+          maintenance({ frequencyWeeks: 2, focusAreas: ['neck'], pressure: 'light', precautions: 'none', goals: 'walk' }),
+        field: 'plan.goals',
+        errors: [{ field: 'plan.goals', message: 'must be an array' }],
+        as: () => pt,
+      },
+      {
+        name: 'plan.contraindications a string',
+        input: () =>
+          maintenance({
+            frequencyWeeks: 2,
+            focusAreas: ['neck'],
+            pressure: 'light',
+            precautions: 'none',
+            contraindications: 'pregnancy',
+          }),
+        field: 'plan.contraindications',
+        errors: [{ field: 'plan.contraindications', message: 'must be an array' }],
         as: () => pt,
       },
       {

@@ -217,6 +217,26 @@ describe('referral drafts and emergency advice', () => {
       expect(ok.body).toMatchObject({ redFlags: ['night_pain'], priority: 'urgent' });
     });
 
+    it('null clears bodyRegions and redFlags as [] does; a list sent as a string is 400 "must be an array"', async () => {
+      const created = await draft({ priority: 'urgent', redFlags: ['night_pain'], bodyRegions: ['neck', 'shoulder_left'] });
+      const cleared = await patch(lmt, created.id, { version: created.version, bodyRegions: null, redFlags: null }).expect(200);
+      expect(cleared.body).toMatchObject({ bodyRegions: [], redFlags: [], version: created.version + 1 });
+      const wrong = await patch(lmt, created.id, { version: cleared.body.version, bodyRegions: 'neck' });
+      expectProblem(wrong, 400, 'validation_failed');
+      expect(wrong.body.errors).toEqual([{ field: 'bodyRegions', message: 'must be an array' }]);
+    });
+
+    it("a redirect's draft keeps the patient of the referral it redirects (422 not_redirectable naming patientId)", async () => {
+      const declined = await referralIn(t.http, { sender: lmt, recipient: pt }, patientId, 'declined');
+      const redirect = await draft({ recipientId: pt2.id, replacesId: declined.id });
+      const otherPatient = await createPatient(t.http, lmt, { firstName: 'Sam' });
+      const res = await patch(lmt, redirect.id, { version: redirect.version, patientId: otherPatient.id });
+      expectProblem(res, 422, 'not_redirectable');
+      expect(res.body.errors).toEqual([expect.objectContaining({ field: 'patientId' })]);
+      // Naming the same patient again is no change of person.
+      await patch(lmt, redirect.id, { version: redirect.version, patientId }).expect(200);
+    });
+
     it('a PT edits a maintenance draft: the plan is replaced as a whole', async () => {
       const ptPatient = await createPatient(t.http, pt);
       const created = await createReferral(t.http, pt, maintenanceReferralBody(ptPatient.id, lmt.id));

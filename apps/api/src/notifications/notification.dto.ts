@@ -3,6 +3,7 @@ import {
   ArrayMaxSize,
   ArrayMinSize,
   ArrayUnique,
+  IsArray,
   Equals,
   IsBoolean,
   IsIn,
@@ -82,6 +83,7 @@ export class CreateWebhookDto {
   url: string;
 
   /** Event types, e.g. `referral.sent`, `referral.accepted`, or `*` alone for all. */
+  @IsArray()
   @ArrayMinSize(1)
   @ArrayMaxSize(WEBHOOK_EVENT_TYPES.length)
   @ArrayUnique()

@@ -2,6 +2,7 @@ import { OmitType, PartialType } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
 import {
   ArrayMaxSize,
+  IsArray,
   IsEmail,
   IsIn,
   IsObject,
@@ -57,6 +58,7 @@ export class CreatePatientDto {
 
   /** Consents recorded together with the patient. */
   @IsOptional()
+  @IsArray()
   @ArrayMaxSize(CONSENT_SCOPES.length)
   // @ValidateNested alone takes an array in the list for a list of consents and checks its (no) items.
   @IsObject({ each: true })

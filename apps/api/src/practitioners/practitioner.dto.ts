@@ -2,6 +2,7 @@ import { OmitType, PartialType } from '@nestjs/swagger';
 import { Transform, Type } from 'class-transformer';
 import {
   ArrayMaxSize,
+  IsArray,
   ArrayUnique,
   IsBoolean,
   IsEmail,
@@ -59,6 +60,7 @@ export class CreatePractitionerDto {
 
   // Optional but not nullable: these columns are NOT NULL (leave a field out to keep it).
   @IsOptionalNotNull()
+  @IsArray()
   @ArrayMaxSize(SPECIALTIES.length)
   @ArrayUnique()
   @IsIn(SPECIALTIES, { each: true })
@@ -66,6 +68,7 @@ export class CreatePractitionerDto {
 
   /** BCP 47 language tags, e.g. `en`, `es`, `pt-BR`. */
   @IsOptionalNotNull()
+  @IsArray()
   @ArrayMaxSize(20)
   @ArrayUnique()
   @Matches(LANGUAGE_TAG_PATTERN, { each: true, message: 'each entry must be a language tag like en or pt-BR' })

@@ -1,9 +1,10 @@
 import { Transform, Type } from 'class-transformer';
-import { PickType } from '@nestjs/swagger';
+import { ApiPropertyOptional, PickType } from '@nestjs/swagger';
 import {
   ArrayMaxSize,
   ArrayUnique,
   IsEmail,
+  IsArray,
   IsBoolean,
   IsIn,
   IsInt,
@@ -102,6 +103,7 @@ export class PlanDto {
 
   /** Short goals, at most 10 of 200 characters. */
   @IsOptional()
+  @IsArray()
   @ArrayMaxSize(10)
   @IsString({ each: true })
   @IsNotBlank({ each: true })
@@ -109,6 +111,7 @@ export class PlanDto {
   goals?: string[];
 
   @IsOptional()
+  @IsArray()
   @ArrayMaxSize(BODY_REGIONS.length)
   @ArrayUnique()
   @IsIn(BODY_REGIONS, { each: true })
@@ -118,6 +121,7 @@ export class PlanDto {
   pressure: Pressure;
 
   @IsOptional()
+  @IsArray()
   @ArrayMaxSize(CONTRAINDICATIONS.length)
   @ArrayUnique()
   @IsIn(CONTRAINDICATIONS, { each: true })
@@ -201,6 +205,7 @@ export class CreateReferralDto {
   reason: string;
 
   @IsOptional()
+  @IsArray()
   @ArrayMaxSize(BODY_REGIONS.length)
   @ArrayUnique()
   @IsIn(BODY_REGIONS, { each: true })
@@ -230,6 +235,7 @@ export class CreateReferralDto {
 
   /** Any red flag requires priority `urgent`. */
   @IsOptional()
+  @IsArray()
   @ArrayMaxSize(RED_FLAGS.length)
   @ArrayUnique()
   @IsIn(RED_FLAGS, { each: true })
@@ -258,6 +264,9 @@ export class CreateReferralDto {
 
 /** Present, and not null: for the fields of an edit that cannot be cleared. */
 const given = (_object: object, value: unknown) => value !== undefined;
+
+/** A list column is never NULL: an edit clears it with `null` or `[]` alike. */
+const emptyForNull = ({ value }: { value: unknown }) => (value === null ? [] : value);
 
 /**
  * An edit of a draft (`PATCH /referrals/:id`): the fields to change, as a create takes them (left
@@ -301,7 +310,11 @@ export class UpdateReferralDto {
   @MaxLength(2000)
   reason?: string;
 
+  /** `null` clears the list, as `[]` does. */
+  @Transform(emptyForNull)
+  @ApiPropertyOptional({ nullable: true, type: 'array', items: { type: 'string', enum: [...BODY_REGIONS] } })
   @ValidateIf(given)
+  @IsArray()
   @ArrayMaxSize(BODY_REGIONS.length)
   @ArrayUnique()
   @IsIn(BODY_REGIONS, { each: true })
@@ -328,8 +341,11 @@ export class UpdateReferralDto {
   @Validate(IsCalendarDate)
   neededBy?: string | null;
 
-  /** Any red flag requires priority `urgent`. */
+  /** Any red flag requires priority `urgent`; `null` clears the list, as `[]` does. */
+  @Transform(emptyForNull)
+  @ApiPropertyOptional({ nullable: true, type: 'array', items: { type: 'string', enum: [...RED_FLAGS] } })
   @ValidateIf(given)
+  @IsArray()
   @ArrayMaxSize(RED_FLAGS.length)
   @ArrayUnique()
   @IsIn(RED_FLAGS, { each: true })

@@ -2132,6 +2132,53 @@ export interface components {
       nextCursor: string | null;
     };
     UpdateReferralDto: {
+      /** @description `null` clears the list, as `[]` does. */
+      bodyRegions?:
+        | (
+            | 'head'
+            | 'jaw'
+            | 'neck'
+            | 'upper_back'
+            | 'mid_back'
+            | 'lower_back'
+            | 'chest'
+            | 'abdomen'
+            | 'shoulder_left'
+            | 'shoulder_right'
+            | 'upper_arm_left'
+            | 'upper_arm_right'
+            | 'elbow_left'
+            | 'elbow_right'
+            | 'forearm_left'
+            | 'forearm_right'
+            | 'wrist_hand_left'
+            | 'wrist_hand_right'
+            | 'hip_left'
+            | 'hip_right'
+            | 'glute_left'
+            | 'glute_right'
+            | 'thigh_left'
+            | 'thigh_right'
+            | 'knee_left'
+            | 'knee_right'
+            | 'calf_left'
+            | 'calf_right'
+            | 'ankle_foot_left'
+            | 'ankle_foot_right'
+          )[]
+        | null;
+      /** @description Any red flag requires priority `urgent`; `null` clears the list, as `[]` does. */
+      redFlags?:
+        | (
+            | 'saddle_numbness'
+            | 'bladder_bowel_change'
+            | 'calf_swelling_redness'
+            | 'unexplained_weight_loss'
+            | 'night_pain'
+            | 'fever'
+            | 'recent_trauma'
+          )[]
+        | null;
       /** @description The version you read (or send it as `If-Match`). */
       version?: number;
       /** @enum {string} */
@@ -2148,53 +2195,11 @@ export interface components {
       /** @enum {string} */
       priority?: 'routine' | 'urgent';
       reason?: string;
-      bodyRegions?: (
-        | 'head'
-        | 'jaw'
-        | 'neck'
-        | 'upper_back'
-        | 'mid_back'
-        | 'lower_back'
-        | 'chest'
-        | 'abdomen'
-        | 'shoulder_left'
-        | 'shoulder_right'
-        | 'upper_arm_left'
-        | 'upper_arm_right'
-        | 'elbow_left'
-        | 'elbow_right'
-        | 'forearm_left'
-        | 'forearm_right'
-        | 'wrist_hand_left'
-        | 'wrist_hand_right'
-        | 'hip_left'
-        | 'hip_right'
-        | 'glute_left'
-        | 'glute_right'
-        | 'thigh_left'
-        | 'thigh_right'
-        | 'knee_left'
-        | 'knee_right'
-        | 'calf_left'
-        | 'calf_right'
-        | 'ankle_foot_left'
-        | 'ankle_foot_right'
-      )[];
       observations?: string | null;
       painLevel?: number | null;
       onsetDate?: string | null;
       /** @description A future date (YYYY-MM-DD). */
       neededBy?: string | null;
-      /** @description Any red flag requires priority `urgent`. */
-      redFlags?: (
-        | 'saddle_numbness'
-        | 'bladder_bowel_change'
-        | 'calf_swelling_redness'
-        | 'unexplained_weight_loss'
-        | 'night_pain'
-        | 'fever'
-        | 'recent_trauma'
-      )[];
       /** @description The sender told the client to seek emergency care now (needed to send with an emergency red flag). */
       emergencyAdviceGiven?: boolean;
       /** @description The whole plan (replaces the previous one); `null` removes it. */
@@ -2228,52 +2233,57 @@ export interface components {
       version?: number;
     };
     FollowUpDto: {
-      bodyRegions?: (
-        | 'head'
-        | 'jaw'
-        | 'neck'
-        | 'upper_back'
-        | 'mid_back'
-        | 'lower_back'
-        | 'chest'
-        | 'abdomen'
-        | 'shoulder_left'
-        | 'shoulder_right'
-        | 'upper_arm_left'
-        | 'upper_arm_right'
-        | 'elbow_left'
-        | 'elbow_right'
-        | 'forearm_left'
-        | 'forearm_right'
-        | 'wrist_hand_left'
-        | 'wrist_hand_right'
-        | 'hip_left'
-        | 'hip_right'
-        | 'glute_left'
-        | 'glute_right'
-        | 'thigh_left'
-        | 'thigh_right'
-        | 'knee_left'
-        | 'knee_right'
-        | 'calf_left'
-        | 'calf_right'
-        | 'ankle_foot_left'
-        | 'ankle_foot_right'
-      )[];
+      /** @description `null` clears the list, as `[]` does. */
+      bodyRegions?:
+        | (
+            | 'head'
+            | 'jaw'
+            | 'neck'
+            | 'upper_back'
+            | 'mid_back'
+            | 'lower_back'
+            | 'chest'
+            | 'abdomen'
+            | 'shoulder_left'
+            | 'shoulder_right'
+            | 'upper_arm_left'
+            | 'upper_arm_right'
+            | 'elbow_left'
+            | 'elbow_right'
+            | 'forearm_left'
+            | 'forearm_right'
+            | 'wrist_hand_left'
+            | 'wrist_hand_right'
+            | 'hip_left'
+            | 'hip_right'
+            | 'glute_left'
+            | 'glute_right'
+            | 'thigh_left'
+            | 'thigh_right'
+            | 'knee_left'
+            | 'knee_right'
+            | 'calf_left'
+            | 'calf_right'
+            | 'ankle_foot_left'
+            | 'ankle_foot_right'
+          )[]
+        | null;
+      /** @description Any red flag requires priority `urgent`; `null` clears the list, as `[]` does. */
+      redFlags?:
+        | (
+            | 'saddle_numbness'
+            | 'bladder_bowel_change'
+            | 'calf_swelling_redness'
+            | 'unexplained_weight_loss'
+            | 'night_pain'
+            | 'fever'
+            | 'recent_trauma'
+          )[]
+        | null;
       painLevel?: number | null;
       onsetDate?: string | null;
       /** @description A future date (YYYY-MM-DD). */
       neededBy?: string | null;
-      /** @description Any red flag requires priority `urgent`. */
-      redFlags?: (
-        | 'saddle_numbness'
-        | 'bladder_bowel_change'
-        | 'calf_swelling_redness'
-        | 'unexplained_weight_loss'
-        | 'night_pain'
-        | 'fever'
-        | 'recent_trauma'
-      )[];
       /** @description The sender told the client to seek emergency care now (needed to send with an emergency red flag). */
       emergencyAdviceGiven?: boolean;
       /** @enum {string} */
