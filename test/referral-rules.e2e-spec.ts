@@ -343,6 +343,16 @@ describe('referral rules', () => {
       expect((await post(lmt, injuryReferralBody(patientId, pt2.id, { replacesId: expired.id }))).status).toBe(201);
     });
 
+    it('a redirect is for the same patient: another patient is 422 not_redirectable naming patientId, nothing written', async () => {
+      const declined = await referralIn(t.http, { sender: lmt, recipient: pt }, patientId, 'declined');
+      const otherPatient = await createPatient(t.http, lmt, { firstName: 'Alex' });
+      const before = await countRows(sql, 'referrals');
+      const res = await post(lmt, injuryReferralBody(otherPatient.id, pt2.id, { replacesId: declined.id }));
+      expectProblem(res, 422, 'not_redirectable');
+      expect(res.body.errors).toEqual([expect.objectContaining({ field: 'patientId' })]);
+      expect(await countRows(sql, 'referrals')).toBe(before);
+    });
+
     it('an accepted (or draft, or closed) referral cannot be redirected (422 not_redirectable)', async () => {
       for (const status of ['accepted', 'draft', 'closed'] as const) {
         const r = await referralIn(t.http, { sender: lmt, recipient: pt }, patientId, status);

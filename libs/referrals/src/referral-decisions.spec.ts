@@ -77,6 +77,7 @@ describe('validateFields (an action body)', () => {
 
 describe('assertRedirectable', () => {
   const ids = { sender: 's-user', senderClinic: 's-clinic', recipient: 'r-user', recipientClinic: 'r-clinic' };
+  const patient = 'the-patient';
   type Facts = Parameters<typeof assertRedirectable>[1];
   const facts = (status: Facts['replacedStatus']): Facts =>
     ({
@@ -86,6 +87,7 @@ describe('assertRedirectable', () => {
       replacedRecipientId: ids.recipient,
       replacedRecipientClinicId: ids.recipientClinic,
       replacedSentAt: new Date('2026-03-01T15:30:00Z'),
+      replacedPatientId: patient,
     }) as Facts;
   const sender = principal(ids.sender, ids.senderClinic, 'massage_therapist');
   const senderAdmin = principal('s-admin', ids.senderClinic, 'clinic_admin');
@@ -94,13 +96,13 @@ describe('assertRedirectable', () => {
   const senderColleague = principal('s-other', ids.senderClinic, 'massage_therapist');
 
   it.each([['declined'], ['cancelled'], ['expired']] as const)('lets the sender side redirect a %s referral', (status) => {
-    expect(() => assertRedirectable(sender, facts(status))).not.toThrow();
-    expect(() => assertRedirectable(senderAdmin, facts(status))).not.toThrow();
+    expect(() => assertRedirectable(sender, facts(status), patient)).not.toThrow();
+    expect(() => assertRedirectable(senderAdmin, facts(status), patient)).not.toThrow();
   });
 
   it('refuses any other status with not_redirectable, naming it and the field', () => {
     for (const status of REFERRAL_STATUSES.filter((s) => !['declined', 'cancelled', 'expired'].includes(s))) {
-      const error = thrown(() => assertRedirectable(sender, facts(status)));
+      const error = thrown(() => assertRedirectable(sender, facts(status), patient));
       expect({ status, code: error.code, currentStatus: error.extensions?.currentStatus, fields: fieldsOf(error) }).toEqual({
         status,
         code: 'not_redirectable',
@@ -111,22 +113,28 @@ describe('assertRedirectable', () => {
   });
 
   it('lets the sender redirect a draft cancelled before it was sent, as any cancelled referral', () => {
-    expect(() => assertRedirectable(sender, { ...facts('cancelled'), replacedSentAt: null })).not.toThrow();
+    expect(() => assertRedirectable(sender, { ...facts('cancelled'), replacedSentAt: null }, patient)).not.toThrow();
   });
 
   it('refuses a referral that was already redirected, naming the field', () => {
-    const error = thrown(() => assertRedirectable(sender, { ...facts('declined'), replacementId: 'next' }));
+    const error = thrown(() => assertRedirectable(sender, { ...facts('declined'), replacementId: 'next' }, patient));
     expect(error.code).toBe('not_redirectable');
     expect(fieldsOf(error)).toEqual(['replacesId']);
   });
 
+  it('refuses another patient with not_redirectable, naming patientId', () => {
+    const error = thrown(() => assertRedirectable(sender, facts('declined'), 'another-patient'));
+    expect(error.code).toBe('not_redirectable');
+    expect(fieldsOf(error)).toEqual(['patientId']);
+  });
+
   it('answers not_found to the recipient side, a colleague, and a referral that does not exist', () => {
     for (const caller of [recipient, recipientAdmin, senderColleague]) {
-      const error = thrown(() => assertRedirectable(caller, facts('declined')));
+      const error = thrown(() => assertRedirectable(caller, facts('declined'), patient));
       expect(error.code).toBe('not_found');
       expect(fieldsOf(error)).toEqual(['replacesId']);
     }
-    expect(thrown(() => assertRedirectable(sender, facts(null))).code).toBe('not_found');
+    expect(thrown(() => assertRedirectable(sender, facts(null), patient)).code).toBe('not_found');
   });
 });
 

@@ -236,7 +236,7 @@ export class ReferralsService {
         'recipientId',
       );
     }
-    if (input.replacesId) assertRedirectable(principal, facts);
+    if (input.replacesId) assertRedirectable(principal, facts, input.patientId);
     // An address alone proves nothing: even one of a directory practitioner gets an invite, never their account.
     const inviteId = input.recipientInvite ? await this.pendingInvite(manager, scope, input.recipientInvite) : null;
 
@@ -718,8 +718,11 @@ function namedSender(principal: Principal, senderId: string | undefined): string
   return principal.userId;
 }
 
-/** Only the sender side of a declined, cancelled or expired referral may redirect it, once (a cancelled redirect does not count). */
-export function assertRedirectable(principal: Principal, facts: CreateFacts): void {
+/**
+ * Only the sender side of a declined, cancelled or expired referral may redirect it, once (a
+ * cancelled redirect does not count), and for the same patient.
+ */
+export function assertRedirectable(principal: Principal, facts: CreateFacts, patientId: string): void {
   const old = facts.replacedStatus;
   const parties = old
     ? partiesOf(principal, {
@@ -745,6 +748,7 @@ export function assertRedirectable(principal: Principal, facts: CreateFacts): vo
       },
     );
   }
+  assertSamePatient(facts.replacedPatientId, patientId);
   if (facts.replacementId) {
     throw new AppError(
       'not_redirectable',
@@ -755,6 +759,15 @@ export function assertRedirectable(principal: Principal, facts: CreateFacts): vo
         errors: [{ field: 'replacesId', message: 'was already redirected' }],
       },
     );
+  }
+}
+
+/** A redirect sends the patient of the referral it replaces elsewhere: another patient is a new referral. */
+export function assertSamePatient(replacedPatientId: string | null, patientId: string): void {
+  if (replacedPatientId !== null && replacedPatientId !== patientId) {
+    throw new AppError('not_redirectable', 'A redirect is for the patient of the referral it redirects', {
+      errors: [{ field: 'patientId', message: 'must be the patient of the referral it redirects' }],
+    });
   }
 }
 

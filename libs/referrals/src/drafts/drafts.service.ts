@@ -6,7 +6,7 @@ import { type MaintenancePlanInput, storedPlan } from '../maintenance-plan';
 import { partiesOf } from '../referral-access';
 import { assertRecipientEligible, assertRedFlagsUrgent, assertSenderRole, KIND_ROLES } from '../referral-rules';
 import type { ReferralView } from '../referral.views';
-import { type RecipientInviteInput, ReferralsService } from '../referrals.service';
+import { assertSamePatient, type RecipientInviteInput, ReferralsService } from '../referrals.service';
 import { allowedActions } from '../state-machine/referral-state-machine';
 import { EDIT_KEYS, type ReferralDraftEdit, type ReferralInputColumns } from '../store/columns';
 import { type DraftFacts, ReferralStore } from '../store/referral-store';
@@ -173,6 +173,7 @@ export class DraftsService {
         errors: [{ field: 'patientId', message: 'no such patient in your clinic' }],
       });
     }
+    if (input.patientId !== undefined) assertSamePatient(facts.replacedPatientId, input.patientId);
     const recipientRole = KIND_ROLES[kind].recipient;
     const inviteRole: Role | null = input.recipientInvite?.role ?? (input.recipientId === undefined ? facts.inviteRole : null);
     if (inviteRole) {

@@ -79,6 +79,8 @@ export interface CreateFacts {
   replacedSentAt: Date | null;
   /** The injury referral the replaced one followed up: its redirect follows it up too. */
   replacedPreviousId: string | null;
+  /** A redirect sends the same patient elsewhere. */
+  replacedPatientId: string | null;
   /** The referral that already redirects the replaced one (any but a cancelled one): a referral is redirected once. */
   replacementId: string | null;
 }
@@ -115,6 +117,8 @@ export interface DraftFacts {
   namedActive: boolean | null;
   /** The role the current pending invite was made for (null when the recipient is a directory practitioner). */
   inviteRole: Role | null;
+  /** The patient of the referral this draft redirects (null when it redirects none). */
+  replacedPatientId: string | null;
 }
 
 /** A timeline event about to be appended; its referral is the row the same statement changes. */
@@ -297,7 +301,7 @@ export class ReferralStore {
               t.deactivated_at IS NULL AS "recipientActive",
               o.status AS "replacedStatus", o.sender_id AS "replacedSenderId", o.sender_clinic_id AS "replacedSenderClinicId",
               o.recipient_id AS "replacedRecipientId", o.recipient_clinic_id AS "replacedRecipientClinicId",
-              o.sent_at AS "replacedSentAt", o.previous_id AS "replacedPreviousId",
+              o.sent_at AS "replacedSentAt", o.previous_id AS "replacedPreviousId", o.patient_id AS "replacedPatientId",
               (SELECT n.id FROM referrals n WHERE n.replaces_id = o.id AND n.status <> 'cancelled'
                 ORDER BY n.created_at, n.id LIMIT 1) AS "replacementId"
          FROM (VALUES (1)) one
@@ -444,7 +448,8 @@ export class ReferralStore {
               t.role AS "namedRole", t.clinic_id AS "namedClinicId",
               t.licence_expires_on::text AS "namedLicenceExpiresOn", t.accepting_referrals AS "namedAccepting",
               t.deactivated_at IS NULL AS "namedActive",
-              ri.role AS "inviteRole"
+              ri.role AS "inviteRole",
+              (SELECT o.patient_id FROM referrals o WHERE o.id = r.replaces_id) AS "replacedPatientId"
          FROM referrals r
          JOIN users s ON s.id = r.sender_id
          LEFT JOIN users t ON t.id = CASE WHEN ${sql.param(recipientGiven, 'boolean')} THEN ${sql.param(lookup.recipientId ?? null, 'uuid')} ELSE r.recipient_id END
