@@ -158,6 +158,8 @@ export class PractitionersService {
     assertClinicAdmin(principal);
     const scope = ClinicScope.of(principal);
     return this.db.transaction(async (tx) => {
+      // The clinic before the user, as a change of admin rights takes them (else the two deadlock).
+      await this.users.lockClinic(scope, tx);
       const target = await this.users.own(scope, id, tx, true);
       if (!target) throw notFound();
       if (target.deactivatedAt) return userView(target, { now: this.clock.now(), withEmail: true });

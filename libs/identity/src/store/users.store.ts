@@ -204,12 +204,21 @@ export class UsersStore {
   }
 
   /**
+   * Locks the caller's clinic row for the transaction: every change of who is an active admin takes
+   * it before any user row, so such changes queue one behind the other (in another order, a
+   * deactivation and a demotion of each other deadlocked).
+   */
+  async lockClinic(scope: ClinicScope, manager: EntityManager): Promise<void> {
+    await queryRows(manager, sql`SELECT 1 FROM clinics c WHERE ${scope.owns(sql`c.id`)} FOR UPDATE`);
+  }
+
+  /**
    * Call inside the transaction that is about to take `userId`'s admin rights away (or make them
    * inactive): throws 422 `last_admin` unless another active admin of the caller's clinic remains.
    * The clinic row is locked first, so two admins removing each other at once cannot both succeed.
    */
   async assertAnotherActiveAdmin(scope: ClinicScope, manager: EntityManager, userId: string): Promise<void> {
-    await queryRows(manager, sql`SELECT 1 FROM clinics c WHERE ${scope.owns(sql`c.id`)} FOR UPDATE`);
+    await this.lockClinic(scope, manager);
     if (!(await this.hasAnotherActiveAdmin(scope, userId, manager))) {
       throw new AppError('last_admin', 'The clinic must keep at least one active admin');
     }
