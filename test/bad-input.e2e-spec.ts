@@ -548,6 +548,51 @@ describe('bad input', () => {
     });
   });
 
+  describe('a field of the wrong type', () => {
+    it("gets its type's message alone, not the messages of rules for values of the right type", async () => {
+      const cases: {
+        path: string;
+        body: Record<string, unknown>;
+        auth?: boolean;
+        errors: { field: string; message: string }[];
+      }[] = [
+        {
+          path: '/api/v1/auth/login',
+          body: { email: ['a@b.test'], password: PASSWORD },
+          errors: [{ field: 'email', message: 'must be a string' }],
+        },
+        { path: '/api/v1/auth/password-reset', body: { email: 7 }, errors: [{ field: 'email', message: 'must be a string' }] },
+        {
+          path: '/api/v1/webhooks',
+          auth: true,
+          body: { url: null, eventTypes: ['*'] },
+          errors: [{ field: 'url', message: 'must be a string' }],
+        },
+        {
+          path: '/api/v1/webhooks',
+          auth: true,
+          body: { url: 123, eventTypes: 'referral.sent' },
+          errors: [
+            { field: 'url', message: 'must be a string' },
+            { field: 'eventTypes', message: 'must be an array' },
+          ],
+        },
+      ];
+      for (const c of cases) {
+        const call = t.http.post(c.path);
+        if (c.auth) void call.set(clinic.admin.auth);
+        const res = await call.send(c.body);
+        expect({ path: c.path, status: res.status, errors: res.body.errors }).toEqual({
+          path: c.path,
+          status: 400,
+          errors: c.errors,
+        });
+      }
+      const profile = await t.http.patch(`/api/v1/practitioners/${lmt.id}`).set(lmt.auth).send({ specialties: 'sports_injury' });
+      expect(profile.body.errors).toEqual([{ field: 'specialties', message: 'must be an array' }]);
+    });
+  });
+
   describe('a body with a prototype key', () => {
     it('is a 400 naming body and saying why, though it is valid JSON', async () => {
       for (const key of ['__proto__', 'constructor']) {

@@ -97,6 +97,24 @@ describe('rate limits shared by API replicas', () => {
     expect(statuses).toEqual([...Array(LIMIT).fill(202), 429]);
   });
 
+  it('limits changing the password per account: a stolen access token gets no endless guesses at it', async () => {
+    const clinic = await registerClinic(t.http);
+    const change = (i: number, currentPassword: string) =>
+      apps[i % 2]
+        .post('/api/v1/me/password')
+        .set(clinic.admin.auth)
+        .set('X-Forwarded-For', `192.0.2.${100 + i}`)
+        .send({ currentPassword, newPassword: 'a-new-password-9' });
+    const statuses: number[] = [];
+    for (let i = 0; i < LIMIT; i += 1) statuses.push((await change(i, 'not-the-password')).status);
+    expect(statuses).toEqual(Array(LIMIT).fill(403));
+    // From a fresh address, on either replica, even with the right password: over the limit.
+    const over = await change(LIMIT, PASSWORD);
+    expectProblem(over, 429, 'rate_limited');
+    expect(Number(over.headers['retry-after'])).toBeGreaterThan(0);
+    await t.http.post('/api/v1/auth/login').send({ email: clinic.admin.email, password: PASSWORD }).expect(200);
+  });
+
   it('ignores X-Forwarded-For without TRUST_PROXY: a client cannot pick a fresh address per attempt', async () => {
     const direct = await startTestApp({ AUTH_RATE_LIMIT_PER_MINUTE: String(LIMIT) });
     try {

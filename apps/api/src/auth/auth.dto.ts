@@ -35,6 +35,7 @@ export const IsNewPassword = (): PropertyDecorator =>
 export class SoloPractitionerDto extends OmitType(CreatePractitionerDto, ['email', 'fullName'] as const) {}
 
 export class AdminDto {
+  @IsString()
   @IsEmail({}, { message: 'must be a valid email address' })
   @MaxLength(254)
   email: string;
@@ -80,6 +81,7 @@ export class RegisterClinicDto {
 }
 
 export class LoginDto {
+  @IsString()
   @IsEmail({}, { message: 'must be a valid email address' })
   @MaxLength(254)
   email: string;
@@ -123,6 +125,7 @@ export class RegisteredClinicDto extends TokensDto {
 }
 
 export class PasswordResetDto {
+  @IsString()
   @IsEmail({}, { message: 'must be a valid email address' })
   @MaxLength(254)
   email: string;

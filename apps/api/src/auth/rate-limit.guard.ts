@@ -23,8 +23,9 @@ export function accountOf(body: unknown): string | undefined {
 }
 
 /**
- * Limits a public auth route to AUTH_RATE_LIMIT_PER_MINUTE attempts per client IP (as seen through
- * TRUST_PROXY) and per account named in the body, each counted per route in a one-minute window
+ * Limits an auth route to AUTH_RATE_LIMIT_PER_MINUTE attempts per client IP (as seen through
+ * TRUST_PROXY) and per account (named in the body, or the signed-in caller on a route that checks
+ * their password again), each counted per route in a one-minute window
  * shared by every replica. Over either: 429 `rate_limited` with `retry-after`. While the shared
  * counter store cannot be reached, this process counts on its own (logged): sign-in stays up
  * while Redis is down, and so do the limits.
@@ -47,7 +48,7 @@ export class RateLimitGuard implements CanActivate {
     const request = http.getRequest<FastifyRequest>();
     const route = `${context.getClass().name}.${context.getHandler().name}`;
     const keys = [`${route}:ip:${request.ip}`];
-    const account = accountOf(request.body);
+    const account = accountOf(request.body) ?? (request.principal ? `user ${request.principal.userId}` : undefined);
     // Hashed with a key: counters name no one.
     if (account) keys.push(`${route}:account:${createHmac('sha256', this.accountKey).update(account).digest('hex')}`);
 

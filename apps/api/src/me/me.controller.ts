@@ -3,6 +3,7 @@ import { ApiBearerAuth, ApiTags } from '@nestjs/swagger';
 import type { Principal } from '@referloop/common';
 import { AuthService, PractitionersService } from '@referloop/identity';
 import { CurrentPrincipal } from '../auth/auth.decorators';
+import { RateLimited } from '../auth/rate-limit.guard';
 import { ApiProblems } from '../http/api-problems.decorator';
 import { uuidParam } from '../http/uuid-param';
 import { ChangePasswordDto, SessionPageDto } from './session.dto';
@@ -26,11 +27,13 @@ export class MeController {
 
   /**
    * Changes the caller's password. A wrong current password is 403 `forbidden`, naming `currentPassword`.
-   * Every other session of the caller ends; this one stays signed in.
+   * Every other session of the caller ends; this one stays signed in. Rate limited like sign-in (per
+   * IP and per account): a stolen access token must not become endless guesses at the password.
    */
   @Post('password')
   @HttpCode(204)
-  @ApiProblems('validation_failed', 'forbidden')
+  @RateLimited()
+  @ApiProblems('validation_failed', 'forbidden', 'rate_limited')
   async changePassword(@CurrentPrincipal() principal: Principal, @Body() body: ChangePasswordDto): Promise<void> {
     await this.auth.changePassword(principal, body.currentPassword, body.newPassword);
   }

@@ -13,6 +13,7 @@ import {
   Validate,
   ValidatorConstraint,
   type ValidatorConstraintInterface,
+  IsString,
 } from 'class-validator';
 import { WEBHOOK_EVENT_TYPES } from '@referloop/notifications';
 import { PageQueryDto, queryBoolean } from '../http/page-query.dto';
@@ -78,6 +79,7 @@ class AllEventsAlone implements ValidatorConstraintInterface {
 
 export class CreateWebhookDto {
   /** An https URL (http only for hosts on the deployment's allow-list). */
+  @IsString()
   @IsUrl({ protocols: ['https', 'http'], require_protocol: true, require_tld: false }, { message: 'must be an http(s) URL' })
   @MaxLength(2000)
   url: string;

@@ -44,6 +44,7 @@ export class CreatePatientDto {
   dateOfBirth: string;
 
   @IsOptional()
+  @IsString()
   @IsEmail({}, { message: 'must be a valid email address' })
   @MaxLength(254)
   email?: string | null;

@@ -41,6 +41,7 @@ export class LicenceDto {
 }
 
 export class CreatePractitionerDto {
+  @IsString()
   @IsEmail({}, { message: 'must be a valid email address' })
   @MaxLength(254)
   email: string;

@@ -158,6 +158,7 @@ export class PlanResponseDto {
 
 /** Someone not on ReferLoop: sending the referral emails them an invitation to join. */
 export class RecipientInviteDto {
+  @IsString()
   @IsEmail({}, { message: 'must be a valid email address' })
   @MaxLength(254)
   email: string;

@@ -197,7 +197,8 @@ export interface paths {
     /**
      * Changes the caller's password.
      * @description Changes the caller's password. A wrong current password is 403 `forbidden`, naming `currentPassword`.
-     *     Every other session of the caller ends; this one stays signed in.
+     *     Every other session of the caller ends; this one stays signed in. Rate limited like sign-in (per
+     *     IP and per account): a stolen access token must not become endless guesses at the password.
      */
     post: operations['MeController_changePassword'];
     delete?: never;
@@ -3060,6 +3061,15 @@ export interface operations {
       };
       /** @description problem+json with code `forbidden` */
       403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description problem+json with code `rate_limited` */
+      429: {
         headers: {
           [name: string]: unknown;
         };
