@@ -473,6 +473,12 @@ describe('admin API', () => {
       expect(res.headers['content-disposition']).toMatch(
         /^attachment; filename="referrals-\d{4}-\d{2}-\d{2}-to-\d{4}-\d{2}-\d{2}\.csv"$/,
       );
+      // Calendar dates name the file as asked, whatever the clinic's offset from UTC (another clinic: its own audit).
+      const named = await t.http
+        .get('/api/v1/admin/referrals/export.csv?from=2026-03-01&to=2026-03-31')
+        .set(clinicC.admin.auth)
+        .expect(200);
+      expect(named.headers['content-disposition']).toBe('attachment; filename="referrals-2026-03-01-to-2026-03-31.csv"');
       const text = res.text;
       expect(text.endsWith('\r\n')).toBe(true);
       // Every line break outside a quoted field is CRLF.

@@ -24,7 +24,7 @@ describe('csvCell', () => {
     ['+cmd|/C calc', "'+cmd|/C calc"],
     ['-2+3', "'-2+3"],
     ['@SUM(A1:A2)', "'@SUM(A1:A2)"],
-    ['\tTab', "'\tTab"],
+    ['\tTab', `"'\tTab"`],
     ['\rReturn', `"'\rReturn"`],
   ])('neutralises a formula-looking cell %j with a leading apostrophe', (input, expected) => {
     expect(csvCell(input)).toBe(expected);
@@ -42,9 +42,14 @@ describe('csvCell', () => {
     expect(csvCell(true)).toBe('true');
   });
 
+  it('quotes a field with a semicolon or a tab, which spreadsheets of some locales split at', () => {
+    expect(csvCell("Smith;=cmd|' /C calc'!A0")).toBe('"Smith;=cmd|\' /C calc\'!A0"');
+    expect(csvCell('a\tb')).toBe('"a\tb"');
+  });
+
   it('joins a list into one cell and neutralises it as a whole', () => {
-    expect(csvCell(['neck', 'upper_back'])).toBe('neck; upper_back');
-    expect(csvCell(['=1+1', 'neck'])).toBe("'=1+1; neck");
+    expect(csvCell(['neck', 'upper_back'])).toBe('"neck; upper_back"');
+    expect(csvCell(['=1+1', 'neck'])).toBe('"\'=1+1; neck"');
     expect(csvCell([])).toBe('');
   });
 });

@@ -3,7 +3,9 @@
  *
  * - Records end with CRLF; fields are separated by commas.
  * - A field containing a comma, a double quote, CR or LF is enclosed in double quotes, and every
- *   double quote inside it is doubled.
+ *   double quote inside it is doubled. So is one with a semicolon or a tab: spreadsheets set to a
+ *   locale whose list separator is `;` (most of Europe) split a bare field there, and a formula
+ *   after the `;` would start a cell of its own.
  * - Formula injection (CWE-1236): a spreadsheet runs a cell starting with `=`, `+`, `-` or `@` (and
  *   some also a leading tab or CR) as a formula, so such a cell gets a leading apostrophe and is
  *   shown as text. Text that came from users (names, reasons, outcomes) must never run as code.
@@ -11,7 +13,7 @@
 export type CsvValue = string | number | boolean | Date | null | undefined | readonly string[];
 
 const FORMULA_START = /^[=+\-@\t\r]/;
-const NEEDS_QUOTES = /[",\r\n]/;
+const NEEDS_QUOTES = /[",;\t\r\n]/;
 /** Separator for list cells (body regions, red flags): not a CSV delimiter, so lists stay one cell. */
 export const CSV_LIST_SEPARATOR = '; ';
 

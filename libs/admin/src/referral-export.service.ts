@@ -4,7 +4,7 @@ import { Clock, isoInTimeZone, type Principal } from '@referloop/common';
 import { AuditLog, ClinicScope } from '@referloop/identity';
 import { CSV_COLUMNS, ReferralStore, type ReferralRow } from '@referloop/referrals';
 import { csvRow, type CsvValue } from './csv';
-import { type TimeWindowInput, TimeWindows } from './time-window';
+import { coveredDays, type TimeWindowInput, TimeWindows } from './time-window';
 
 /** Rows per keyset read: memory stays flat however large the export. */
 export const EXPORT_BATCH_SIZE = 500;
@@ -75,7 +75,8 @@ export class ReferralExportService {
 
   /** `log`: the request's logger, so a line about the export carries its request id. */
   async export(principal: Principal, input: TimeWindowInput, log: LoggerService): Promise<ReferralExport> {
-    const { from, to } = await this.windows.of(principal, input, this.clock.now());
+    const window = await this.windows.of(principal, input, this.clock.now());
+    const { from, to } = window;
     // The first batch is read before the answer starts, so a failing database is still a proper
     // problem+json answer rather than a cut-off 200.
     const scope = ClinicScope.of(principal);
@@ -88,9 +89,10 @@ export class ReferralExportService {
         details: { rows, completed, from: from.toISOString(), to: to.toISOString() },
       });
 
-    const day = (d: Date) => d.toISOString().slice(0, 10);
+    // The days asked for, in the zone they were asked in (not the UTC dates of the bounds).
+    const [firstDay, lastDay] = coveredDays(window);
     return {
-      fileName: `referrals-${day(from)}-to-${day(to)}.csv`,
+      fileName: `referrals-${firstDay}-to-${lastDay}.csv`,
       stream: Readable.from(this.csv(scope, from, to, first, record, log), { objectMode: false }),
     };
   }

@@ -1,5 +1,5 @@
 import { AppError } from '@referloop/common';
-import { DEFAULT_WINDOW_MS, namesCalendarDate, resolveWindow, startOfDay } from './time-window';
+import { coveredDays, DEFAULT_WINDOW_MS, namesCalendarDate, resolveWindow, startOfDay } from './time-window';
 
 describe('resolveWindow', () => {
   const now = new Date('2026-03-31T12:00:00.000Z');
@@ -61,5 +61,22 @@ describe('resolveWindow with calendar dates', () => {
     expect(startOfDay('2026-03-08', 'America/Havana')).toEqual(new Date('2026-03-08T05:00:00Z'));
     expect(namesCalendarDate({ from: '2026-02-01T00:00:00Z' })).toBe(false);
     expect(namesCalendarDate({ to: '2026-02-01' })).toBe(true);
+  });
+});
+
+describe('coveredDays', () => {
+  const now = new Date('2026-12-01T12:00:00Z');
+  it.each([
+    ['Pacific/Auckland', '2026-03-01', '2026-03-31'],
+    ['America/Chicago', '2026-11-01', '2026-11-30'],
+    ['America/Chicago', '2026-11-30', '2026-11-30'],
+    ['UTC', '2026-02-01', '2026-02-28'],
+  ])('names the days asked for in %s: %s to %s', (timeZone, from, to) => {
+    expect(coveredDays({ ...resolveWindow({ from, to }, now, timeZone), timeZone })).toEqual([from, to]);
+  });
+
+  it('names the last day a date-time window reaches into (its end is exclusive)', () => {
+    const window = resolveWindow({ from: '2026-11-01T00:00:00Z', to: '2026-12-01T00:00:00Z' }, now);
+    expect(coveredDays({ ...window, timeZone: 'UTC' })).toEqual(['2026-11-01', '2026-11-30']);
   });
 });

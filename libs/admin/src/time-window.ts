@@ -17,6 +17,11 @@ export interface TimeWindow {
   to: Date;
 }
 
+/** A window with the zone its calendar dates were read in (the clinic's, or UTC for date-times). */
+export interface ZonedTimeWindow extends TimeWindow {
+  timeZone: string;
+}
+
 const CALENDAR_DATE = /^\d{4}-\d{2}-\d{2}$/;
 
 /** Whether the window names a calendar date, which is read in the clinic's zone. */
@@ -49,6 +54,12 @@ export function resolveWindow(input: TimeWindowInput, now: Date, timeZone = 'UTC
   return window;
 }
 
+/** The first and the last calendar day a window covers in its zone (`to` is exclusive): what a file is named after. */
+export function coveredDays({ from, to, timeZone }: ZonedTimeWindow): [string, string] {
+  const day = (instant: number) => isoInTimeZone(new Date(instant), timeZone).slice(0, 10);
+  return [day(from.getTime()), day(Math.max(from.getTime(), to.getTime() - 1))];
+}
+
 function assertOrdered(from: Date, to: Date): void {
   if (from.getTime() > to.getTime()) throw AppError.validation([{ field: 'from', message: 'must not be after to' }]);
 }
@@ -74,8 +85,9 @@ export function startOfDay(day: string, timeZone: string): Date {
 export class TimeWindows {
   constructor(private readonly clinics: ClinicsService) {}
 
-  async of(principal: Principal, input: TimeWindowInput, now: Date): Promise<TimeWindow> {
-    return resolveWindow(input, now, await this.zoneFor(principal, input));
+  async of(principal: Principal, input: TimeWindowInput, now: Date): Promise<ZonedTimeWindow> {
+    const timeZone = await this.zoneFor(principal, input);
+    return { ...resolveWindow(input, now, timeZone), timeZone };
   }
 
   async bounds(principal: Principal, input: TimeWindowInput): Promise<Partial<TimeWindow>> {
