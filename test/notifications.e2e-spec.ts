@@ -229,6 +229,12 @@ describe('notifications', () => {
     await eventually(() => hooks.requests.find((r) => r.body.includes(referral.id) && r.status === 204), 'webhook delivered');
     const attempts = hooks.requests.filter((r) => r.body.includes(referral.id));
     expect(attempts.map((r) => r.status)).toEqual([500, 500, 500, 204]);
+    // Every attempt dates the event when it happened, as the timeline does (not when it was fanned out or retried).
+    const { body: events } = await t.http.get(`/api/v1/referrals/${referral.id}/events`).set(lmt.auth).expect(200);
+    const sent = (events.items as { type: string; occurredAt: string }[]).find((e) => e.type === 'sent');
+    expect(new Set(attempts.map((r) => (JSON.parse(r.body) as { occurredAt: string }).occurredAt))).toEqual(
+      new Set([sent?.occurredAt]),
+    );
     const db = new Client({ connectionString: t.database.url });
     await db.connect();
     try {

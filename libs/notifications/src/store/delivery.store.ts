@@ -15,7 +15,8 @@ export interface ClaimedDelivery {
   clinic_id: string;
   notification_type: string;
   referral_id: string | null;
-  created_at: Date;
+  /** When the event happened: its timeline event's time, else when its outbox row was written (not when it was fanned out). */
+  occurred_at: Date;
   email: string | null;
   webhook_url: string | null;
   webhook_secret: string | null;
@@ -86,7 +87,8 @@ export class DeliveryStore {
           WHERE id = ${sql.param(deliveryId, 'uuid')} AND status = 'pending' AND (sending_until IS NULL OR sending_until < now())
           RETURNING *
        )
-       SELECT d.id, d.channel, d.user_id, d.webhook_id, d.clinic_id, d.notification_type, d.referral_id, d.created_at,
+       SELECT d.id, d.channel, d.user_id, d.webhook_id, d.clinic_id, d.notification_type, d.referral_id,
+              coalesce(e.occurred_at, o.created_at) AS occurred_at,
               u.email, w.url AS webhook_url, w.secret AS webhook_secret, (w.deleted_at IS NOT NULL) AS webhook_deleted,
               r.sender_id, sc.name AS sender_clinic, tc.name AS recipient_clinic, r.recipient_clinic_id,
               r.priority = 'urgent' AS urgent,
@@ -105,6 +107,7 @@ export class DeliveryStore {
                 AND ri.token_version = COALESCE((o.payload->>'tokenVersion')::int, ri.token_version)) AS referral_invite_open
          FROM claimed d
          JOIN outbox_events o ON o.id = d.outbox_event_id
+         LEFT JOIN referral_events e ON e.id = o.referral_event_id
          LEFT JOIN invitations i ON d.notification_type = ${sql.param(INVITATION_CREATED_EVENT, 'text')} AND i.id = (o.payload->>'invitationId')::uuid
          LEFT JOIN clinics ic ON i.id IS NOT NULL AND ic.id = d.clinic_id
          LEFT JOIN password_resets pr ON d.notification_type = ${sql.param(PASSWORD_RESET_REQUESTED_EVENT, 'text')} AND pr.id = (o.payload->>'passwordResetId')::uuid

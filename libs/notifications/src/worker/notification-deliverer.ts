@@ -118,7 +118,7 @@ export class NotificationDeliverer {
         payload: {
           id: d.id,
           event: d.notification_type,
-          occurredAt: d.created_at.toISOString(),
+          occurredAt: d.occurred_at.toISOString(),
           clinicId: d.clinic_id,
           referralId: d.referral_id,
           // Urgent referrals say so on every channel; the priority is no patient data.
