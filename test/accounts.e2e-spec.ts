@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { Clock } from '@referloop/common';
 import { PASSWORD, uniqueEmail } from '@referloop/testing';
 import { Client } from 'pg';
@@ -154,6 +155,14 @@ describe('accounts', () => {
       expect(resets.filter((m) => m.to.includes(unknown) || m.to.includes(lmt.email))).toEqual([]);
       const { rows } = await db.query(`SELECT count(*)::int AS n FROM password_resets WHERE user_id = $1`, [lmt.id]);
       expect(rows[0].n).toBe(0);
+      // Every request is audited alike (an account's or not): by the address's hash, never the address.
+      const audited = await db.query<{ details: { emailSha256: string }; resource_id: string | null }>(
+        `SELECT details, resource_id FROM audit_events WHERE action = 'auth.password_reset_requested' AND details->>'emailSha256' = ANY($1)`,
+        [[unknown, lmt.email].map((email) => createHash('sha256').update(email.toLowerCase()).digest('hex'))],
+      );
+      expect(audited.rows).toHaveLength(2);
+      expect(audited.rows.map((row) => row.resource_id)).toEqual([null, null]);
+      expect(JSON.stringify(audited.rows)).not.toContain(unknown);
     });
 
     it('a reset link asked for before a deactivation stays dead after the reactivation', async () => {

@@ -182,8 +182,8 @@ export class AuthController {
   @RateLimited()
   @HttpCode(202)
   @ApiProblems('validation_failed', 'rate_limited')
-  async requestPasswordReset(@Body() body: PasswordResetDto): Promise<void> {
-    await this.auth.requestPasswordReset(body.email);
+  async requestPasswordReset(@Req() request: FastifyRequest, @Body() body: PasswordResetDto): Promise<void> {
+    await this.auth.requestPasswordReset(requestClientOf(request), body.email);
   }
 
   /** Sets a new password with the link's token and signs in; every other session of the account ends. */

@@ -342,16 +342,32 @@ export class AuthService {
    * event (the worker emails the link) in one statement. Unknown, invited-only and deactivated
    * addresses write nothing; the caller answers the same either way.
    */
-  async requestPasswordReset(email: string): Promise<void> {
+  async requestPasswordReset(client: RequestClient, email: string): Promise<void> {
     const resetId = randomUUID();
     const token = passwordResetToken(this.config.jwt.secret, resetId);
     const expiresAt = new Date(this.clock.now().getTime() + PASSWORD_RESET_TTL_MS);
-    await this.sessionsStore.requestReset({
-      id: resetId,
-      email,
-      tokenHash: sha256(token),
-      expiresAt,
-      eventType: PASSWORD_RESET_REQUESTED_EVENT,
+    // Audited whether or not the address is an account's: the trail shows floods of requests, and
+    // both answers write and commit alike (an address that is an account's took measurably longer).
+    await this.db.transaction(async (tx) => {
+      const account = await this.sessionsStore.requestReset(tx, {
+        id: resetId,
+        email,
+        tokenHash: sha256(token),
+        expiresAt,
+        eventType: PASSWORD_RESET_REQUESTED_EVENT,
+      });
+      await this.audit.record(
+        {
+          by: client,
+          action: 'auth.password_reset_requested',
+          resourceType: 'user',
+          resourceId: account?.userId ?? null,
+          actorId: null,
+          clinicId: account?.clinicId ?? null,
+          details: { emailSha256: sha256(email.trim().toLowerCase()) },
+        },
+        tx,
+      );
     });
   }
 

@@ -186,20 +186,27 @@ export class SessionsStore {
    * A password reset for the active account with this email and its outbox event (`type`, with
    * the reset's id) in one statement; nothing for an unknown, invited-only or deactivated address.
    */
-  async requestReset(reset: { id: string; email: string; tokenHash: string; expiresAt: Date; eventType: string }): Promise<void> {
-    await queryRows(
-      this.db.manager,
+  /** Opens a reset for the active account with this email, with its outbox row; answers the account, or null when there is none. */
+  async requestReset(
+    manager: EntityManager,
+    reset: { id: string; email: string; tokenHash: string; expiresAt: Date; eventType: string },
+  ): Promise<{ userId: string; clinicId: string } | null> {
+    const [row] = await queryRows<{ userId: string; clinicId: string }>(
+      manager,
       sql`WITH target AS (
-            SELECT id FROM users
+            SELECT id, clinic_id FROM users
              WHERE lower(email) = lower(${sql.param(reset.email, 'text')}) AND deactivated_at IS NULL AND activated_at IS NOT NULL
           ), reset AS (
             INSERT INTO password_resets (id, user_id, token_hash, expires_at)
             SELECT ${sql.param(reset.id, 'uuid')}, id, ${sql.param(reset.tokenHash, 'text')}, ${sql.param(reset.expiresAt, 'timestamptz')}
               FROM target
             RETURNING id
+          ), outbox AS (
+            ${outboxInsert(sql`reset`, { referralId: sql`NULL::uuid`, referralEventId: sql`NULL::uuid` }, { type: reset.eventType, payload: { passwordResetId: reset.id } })}
           )
-          ${outboxInsert(sql`reset`, { referralId: sql`NULL::uuid`, referralEventId: sql`NULL::uuid` }, { type: reset.eventType, payload: { passwordResetId: reset.id } })}`,
+          SELECT id AS "userId", clinic_id AS "clinicId" FROM target`,
     );
+    return row ?? null;
   }
 
   /**
