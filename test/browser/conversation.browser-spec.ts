@@ -160,6 +160,20 @@ describe('web app in the browser: the referral conversation and unread badges', 
     }
   });
 
+  it('an open referral left alone reads its messages no more while live events arrive (each read is audited)', async () => {
+    await open(lmtPage, await inbox(lmtPage, 'sent'));
+    await messages(lmtPage).first().waitFor();
+    const reads: string[] = [];
+    const count = (request: { url: () => string; method: () => string }) => {
+      if (request.method() === 'GET' && new URL(request.url()).pathname.endsWith('/messages')) reads.push(request.url());
+    };
+    lmtPage.on('request', count);
+    // Longer than the 10 s fallback poll: with the stream open, nothing is read.
+    await lmtPage.waitForTimeout(11_000);
+    lmtPage.off('request', count);
+    expect(reads).toEqual([]);
+  });
+
   it('saw no uncaught error or CSP violation, no WCAG 2.1 A/AA violation and no sideways scrolling', () => {
     expect(run.pageErrors).toEqual([]);
     expect(run.cspViolations).toEqual([]);

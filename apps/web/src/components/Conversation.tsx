@@ -5,13 +5,17 @@ import type { Referral, ReferralMessage } from '../api/types';
 import { useFocusAfterRender } from '../lib/focus';
 import { formatDateTime } from '../lib/format';
 import { useIdempotencyKeys } from '../lib/hooks';
+import { liveStreamOpen } from '../lib/live';
 import { recipientParty } from '../lib/labels';
 import { useUser } from '../lib/session-hooks';
 import { Field } from './Field';
 import { Notice } from './Feedback';
 import { NOTIFICATIONS_CHANGED } from './NotificationBell';
 
-/** How often an open conversation looks for new messages from the other side. */
+/**
+ * How often an open conversation looks for new messages from the other side while live events are
+ * not arriving (they re-read it at once). Each read is audited: an idle tab must not fill the log.
+ */
 const POLL_MS = 10_000;
 const PAGE_SIZE = 100;
 /** A conversation longer than this many pages shows its first ones only (a referral is not a chat room). */
@@ -89,7 +93,7 @@ export function Conversation({ referral }: { referral: Referral }) {
   useEffect(() => {
     if (!sent) return;
     const timer = setInterval(() => {
-      if (document.visibilityState === 'visible') void refresh(false);
+      if (document.visibilityState === 'visible' && !liveStreamOpen()) void refresh(false);
     }, POLL_MS);
     return () => clearInterval(timer);
   }, [sent, refresh]);

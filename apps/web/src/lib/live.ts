@@ -19,6 +19,8 @@ let connection: AbortController | null = null;
 let lastEventId: number | undefined;
 let retryMs = MIN_RETRY_MS;
 let retryTimer: ReturnType<typeof setTimeout> | undefined;
+/** Whether events are arriving now (a stream answered and is being read). */
+let streaming = false;
 
 /**
  * One stream per tab, shared by every subscriber: opened while someone listens and a session
@@ -61,6 +63,7 @@ async function read(controller: AbortController): Promise<void> {
   retryMs = MIN_RETRY_MS;
   const reader = response.body.pipeThrough(new TextDecoderStream()).getReader();
   let buffer = '';
+  streaming = true;
   try {
     for (;;) {
       const { value, done } = await reader.read();
@@ -74,7 +77,14 @@ async function read(controller: AbortController): Promise<void> {
     }
   } catch {
     // Aborted or dropped: connect() decides whether to come back.
+  } finally {
+    streaming = false;
   }
+}
+
+/** Whether live events are arriving: a screen that also polls (a fallback) need not while they are. */
+export function liveStreamOpen(): boolean {
+  return streaming;
 }
 
 function dispatch(frame: string): void {
