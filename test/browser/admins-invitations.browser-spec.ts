@@ -216,6 +216,38 @@ describe('web app in the browser: sign-up, solo practice and invitations', () =>
     expect(read.body).toMatchObject({ recipientId: sam.id, recipientInvite: { status: 'joined' } });
   });
 
+  it('a colleague signed out opens the join link, signs in from it, and takes the referral; a used link says why it fails', async () => {
+    const lmt = await addPractitioner(t.http, clinic, 'massage_therapist');
+    const patient = await createPatient(t.http, lmt);
+    const draft = await createReferral(t.http, lmt, invitedReferralBody(patient.id, uniqueEmail('ines-new-address')));
+    const sent = await actOk(t.http, lmt, draft, 'send');
+    const link = new URL(sent.recipientInvite.url);
+    const ines = await addPractitioner(t.http, physio, 'physical_therapist', { fullName: 'Ines Duarte' });
+
+    const page = await newPage('ines');
+    await page.goto(`${link.pathname}${link.hash}`);
+    await page.getByRole('heading', { level: 1, name: 'Create your practice' }).waitFor();
+    await page.getByRole('link', { name: 'Sign in' }).click();
+    // The link's token went along in the history entry: not in the address bar.
+    expect(page.url()).not.toContain('invitation');
+    await page.getByLabel('Email').fill(ines.email);
+    await page.getByLabel('Password').fill(PASSWORD);
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.getByRole('heading', { level: 1, name: 'A referral sent to you' }).waitFor();
+    expect(page.url()).not.toContain('invitation');
+    await page.getByRole('button', { name: 'Take the referral' }).click();
+    await page.locator(`tr[data-referral-id="${sent.id}"]`).waitFor();
+    const read = await t.http.get(`/api/v1/referrals/${sent.id}`).set(lmt.auth).expect(200);
+    expect(read.body).toMatchObject({ recipientId: ines.id, recipientInvite: { status: 'joined' } });
+
+    // The same link again, signed out: used, and the page says so instead of pointing at fields.
+    const stranger = await newPage('stranger');
+    await stranger.goto(`${link.pathname}${link.hash}`);
+    await stranger.getByText('This referral link no longer works').waitFor();
+    expect(await stranger.getByText('see the marked fields').count()).toBe(0);
+    await shot(stranger, 'join-02-used-link');
+  });
+
   it('an admin invites, leaves the page, re-sends: the first link is dead, the second works', async () => {
     const admin = await newPage('admin');
     await signIn(admin, clinic.admin.email);

@@ -28,4 +28,18 @@ export function hasLinkToken(name: string): boolean {
   return new URLSearchParams(window.location.hash.slice(1)).has(name) || typeof state[stateKey(name)] === 'string';
 }
 
+/**
+ * The history state that carries a link token to another page (the join link's token through
+ * sign-in and back): never in a URL, where the address bar, the history and the server would see it.
+ */
+export function linkTokenState(name: string, token: string): Record<string, unknown> {
+  return { [stateKey(name)]: token };
+}
+
+/** A link token this history entry carries (see {@link linkTokenState}), without touching the address bar. */
+export function carriedLinkToken(name: string): string | null {
+  const kept = ((window.history.state ?? {}) as Record<string, unknown>)[stateKey(name)];
+  return typeof kept === 'string' ? kept : null;
+}
+
 const stateKey = (name: string) => `referloop:link:${name}`;

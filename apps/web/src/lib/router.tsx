@@ -15,9 +15,11 @@ function subscribe(listener: () => void): () => void {
   return () => listeners.delete(listener);
 }
 
-export function navigate(to: string, options: { replace?: boolean } = {}): void {
-  if (options.replace || to === location.pathname + location.search) history.replaceState(null, '', to);
-  else history.pushState(null, '', to);
+/** `state`: the new history entry's state (a link token carried to the next page, see link-token.ts). */
+export function navigate(to: string, options: { replace?: boolean; state?: Record<string, unknown> } = {}): void {
+  const state = options.state ?? null;
+  if (options.replace || to === location.pathname + location.search) history.replaceState(state, '', to);
+  else history.pushState(state, '', to);
   navigations += 1;
   window.scrollTo(0, 0);
   notify();

@@ -6,6 +6,7 @@ import { Field } from '../components/Field';
 import { Notice } from '../components/Feedback';
 import { firstInvalid, useFocusAfterRender } from '../lib/focus';
 import { useTitle } from '../lib/hooks';
+import { carriedLinkToken, linkTokenState } from '../lib/link-token';
 import { Link, navigate, useLocation } from '../lib/router';
 
 const EMAIL = /^[^@\s]+@[^@\s]+\.[^@\s]+$/;
@@ -22,6 +23,7 @@ export function SignInPage() {
   const [password, setPassword] = useState('');
   const [error, setError] = useState<unknown>(null);
   const [busy, setBusy] = useState(false);
+  const [joinToken] = useState(() => carriedLinkToken('invitation'));
   const [errors, setErrors] = useState<{ email?: string; password?: string }>({});
   const reason = lastEndReason();
   const formRef = useRef<HTMLFormElement>(null);
@@ -43,7 +45,9 @@ export function SignInPage() {
     setBusy(true);
     try {
       startSession(await call(api.POST('/api/v1/auth/login', { body: { email: email.trim(), password } })));
-      navigate(safeNext(query.get('next')), { replace: true });
+      // Came from a join link's page: back to it, signed in, to take the referral with this account.
+      if (joinToken) navigate('/sign-up', { replace: true, state: linkTokenState('invitation', joinToken) });
+      else navigate(safeNext(query.get('next')), { replace: true });
     } catch (e) {
       if (e instanceof ApiError && e.fieldErrors.length > 0) {
         setErrors({ email: e.fieldMessage('email'), password: e.fieldMessage('password') });

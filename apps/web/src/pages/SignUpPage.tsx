@@ -7,7 +7,7 @@ import { Field } from '../components/Field';
 import { Notice } from '../components/Feedback';
 import { TimeZoneField } from '../components/TimeZoneField';
 import { localDate } from '../lib/format';
-import { takeLinkToken } from '../lib/link-token';
+import { linkTokenState, takeLinkToken } from '../lib/link-token';
 import { browserZone } from '../lib/time-zones';
 import { firstInvalid, useFocusAfterRender } from '../lib/focus';
 import { useTitle } from '../lib/hooks';
@@ -64,6 +64,7 @@ export function SignUpPage() {
   const [kind, setKind] = useState<Kind>('solo');
   const [invitationToken] = useState(() => takeLinkToken('invitation'));
   const [invitedBy, setInvitedBy] = useState<string | null>(null);
+  const [deadLink, setDeadLink] = useState<unknown>(null);
   const [v, setV] = useState<Values>({
     practiceName: '',
     line1: '',
@@ -102,7 +103,7 @@ export function SignUpPage() {
         }));
         setInvitedBy(invite.fullName);
       },
-      (error: unknown) => setFailure(error),
+      (error: unknown) => setDeadLink(error),
     );
   }, [invitationToken]);
   const set = <K extends keyof Values>(key: K, value: Values[K]) => setV((current) => ({ ...current, [key]: value }));
@@ -159,7 +160,7 @@ export function SignUpPage() {
                   }
                 : {}),
             },
-            ...(invitationToken ? { invitationToken } : {}),
+            ...(invitationToken && deadLink === null ? { invitationToken } : {}),
           },
         }),
       );
@@ -200,8 +201,34 @@ export function SignUpPage() {
   return (
     <PublicFrame title="Create your practice" wide>
       <p>
-        Already on ReferLoop? <Link to="/sign-in">Sign in</Link>.
+        Already on ReferLoop?{' '}
+        {invitationToken && deadLink === null ? (
+          <>
+            <Link
+              to="/sign-in"
+              onClick={(event) => {
+                // The link's token goes along in the history entry, never in the URL.
+                event.preventDefault();
+                navigate('/sign-in', { state: linkTokenState('invitation', invitationToken) });
+              }}
+            >
+              Sign in
+            </Link>{' '}
+            to take the referral with your account.
+          </>
+        ) : (
+          <>
+            <Link to="/sign-in">Sign in</Link>.
+          </>
+        )}
       </p>
+      {deadLink !== null && (
+        <Notice tone="error">
+          {deadLink instanceof ApiError && deadLink.status === 400
+            ? 'This referral link no longer works: it was already used, a newer one was sent, or the referral has ended. Ask the clinic that sent it for a new link, or create your practice without it.'
+            : errorMessage(deadLink)}
+        </Notice>
+      )}
       {invitedBy && (
         <Notice tone="info">
           Welcome, {invitedBy}: a clinic wants to send you a referral. Create your practice to receive it.
