@@ -209,7 +209,7 @@ describe('notifications', () => {
     referral = await actOk(t.http, pt, referral, 'accept');
     referral = await actOk(t.http, pt, referral, 'schedule', { appointmentAt: inDays(2) });
     referral = await actOk(t.http, pt, referral, 'reschedule', { appointmentAt: inDays(4) });
-    referral = await actOk(t.http, pt, referral, 'unschedule', { reason: 'no_show' });
+    referral = await actOk(t.http, pt, referral, 'unschedule', { reason: 'patient_cancelled' });
     type Item = { referralId: string; type: string; createdAt: string };
     const told = await eventually(async () => {
       const items = ((await inbox(lmt)).items as Item[]).filter((n) => n.referralId === referral.id);

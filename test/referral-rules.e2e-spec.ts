@@ -431,6 +431,13 @@ describe('referral rules', () => {
     it('unschedule after a no-show goes back to accepted with no appointment, and can be scheduled again', async () => {
       let r = await referralIn(t.http, { sender: lmt, recipient: pt }, patientId, 'scheduled');
       expect(r.appointmentAt).not.toBeNull();
+      // The appointment is still to come: nobody can have missed it yet (400 naming reason, nothing written).
+      const early = await act(t.http, pt, r.id, 'unschedule', r.version, { reason: 'no_show' });
+      expectProblem(early, 400, 'validation_failed');
+      expect(early.body.errors).toEqual([expect.objectContaining({ field: 'reason' })]);
+      expect((await readAsSender(r.id)).version).toBe(r.version);
+      // Its time passes (set in the database: a booking is always in the future).
+      await sql.query(`UPDATE referrals SET appointment_at = now() - interval '1 hour' WHERE id = $1`, [r.id]);
       r = await actOk(t.http, pt, r, 'unschedule', { reason: 'no_show' });
       expect(r).toMatchObject({ status: 'accepted', appointmentAt: null });
       expect(r.timeline.at(-1)).toMatchObject({

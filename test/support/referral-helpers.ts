@@ -143,7 +143,7 @@ export function actionBody(action: string): Record<string, unknown> {
     case 'schedule':
       return { appointmentAt: inDays(3) };
     case 'unschedule':
-      return { reason: 'no_show' };
+      return { reason: 'patient_cancelled' };
     case 'reschedule':
       return { appointmentAt: inDays(5), reason: 'The client asked for a later day' };
     case 'add-note':

@@ -389,6 +389,17 @@ export class ReferralsService {
     if (action === 'reschedule' && base.appointmentAt?.getTime() === new Date(input.appointmentAt as string).getTime()) {
       throw AppError.validation([{ field: 'appointmentAt', message: 'is the current appointment: nothing to move' }]);
     }
+    // Nobody can have missed an appointment that is still to come (the sender would read "did not come").
+    if (
+      action === 'unschedule' &&
+      input.reason === 'no_show' &&
+      base.appointmentAt &&
+      base.appointmentAt.getTime() > now.getTime()
+    ) {
+      throw AppError.validation([
+        { field: 'reason', message: 'no_show is for an appointment that has passed: this one is still to come' },
+      ]);
+    }
     this.assertBusinessRules(action, base);
 
     const row = await this.store.applyAction(

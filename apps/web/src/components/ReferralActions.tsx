@@ -57,6 +57,8 @@ const DANGER: ReadonlySet<ReferralAction> = new Set(['decline', 'cancel', 'reque
  * the state machine lists for it (GET /reference-data `referralActions[action].fields`).
  */
 export function ReferralActions({ referral, onStart, onDone, onConflict }: Props) {
+  // A no-show is offered once the appointment's time has come (the API refuses it before).
+  const appointmentPassed = referral.appointmentAt !== null && Date.parse(referral.appointmentAt) <= Date.now();
   const reference = useReferenceData();
   const [active, setActive] = useState<ReferralAction | null>(null);
   const [values, setValues] = useState<Values>(EMPTY);
@@ -209,19 +211,21 @@ export function ReferralActions({ referral, onStart, onDone, onConflict }: Props
                 aria-describedby={errors.reason && values.reasonChoice !== 'other' ? 'unschedule-reason-error' : undefined}
               >
                 <legend>Why did the appointment not happen?</legend>
-                {[...reference.unscheduleReasons, 'other'].map((r) => (
-                  <label key={r} className="checkbox">
-                    <input
-                      type="radio"
-                      name="reasonChoice"
-                      value={r}
-                      checked={values.reasonChoice === r}
-                      onChange={set('reasonChoice')}
-                      aria-invalid={errors.reason && values.reasonChoice !== 'other' ? true : undefined}
-                    />
-                    <span>{unscheduleReasonLabel(r)}</span>
-                  </label>
-                ))}
+                {[...reference.unscheduleReasons, 'other']
+                  .filter((r) => r !== 'no_show' || appointmentPassed)
+                  .map((r) => (
+                    <label key={r} className="checkbox">
+                      <input
+                        type="radio"
+                        name="reasonChoice"
+                        value={r}
+                        checked={values.reasonChoice === r}
+                        onChange={set('reasonChoice')}
+                        aria-invalid={errors.reason && values.reasonChoice !== 'other' ? true : undefined}
+                      />
+                      <span>{unscheduleReasonLabel(r)}</span>
+                    </label>
+                  ))}
                 {values.reasonChoice === 'other' && (
                   <Field label="Reason" required error={errors.reason}>
                     {(p) => <input {...p} name="reason" value={values.reason} onChange={set('reason')} />}
