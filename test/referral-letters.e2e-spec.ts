@@ -8,6 +8,7 @@ import {
   createReferral,
   dateInDays,
   injuryReferralBody,
+  invitedReferralBody,
   maintenanceReferralBody,
 } from './support/referral-helpers';
 import {
@@ -151,6 +152,18 @@ describe('referral letter and outcome report PDFs', () => {
     ]) {
       expect(text).toContain(expected);
     }
+  });
+
+  it('names the colleague not on ReferLoop the letter is for (the sender prints it to fax or hand over)', async () => {
+    const draft = await createReferral(t.http, lmt, invitedReferralBody(patient.id, 'sam.okafor@newclinic.test'));
+    const sent = await actOk(t.http, lmt, draft, 'send');
+    const res = await getPdf(lmt, sent.id, 'letter.pdf');
+    expect(res.status).toBe(200);
+    const { text } = await pdfText(res.body as Buffer);
+    for (const expected of ['Dr Sam Okafor', 'sam.okafor@newclinic.test', 'Not yet on ReferLoop']) {
+      expect(text).toContain(expected);
+    }
+    expect(text).not.toContain('Not named yet');
   });
 
   it('answers 404 to a third clinic, its admin and the recipient side of a never-sent draft, and audits the refusals', async () => {

@@ -27,6 +27,13 @@ export interface DocumentPatient {
   preferredContact: string;
 }
 
+/** Someone referred to who is not on ReferLoop yet, as the referral's invitation names them. */
+export interface DocumentInvitee {
+  fullName: string;
+  email: string;
+  role: string;
+}
+
 export interface DocumentAttachment {
   fileName: string;
   contentType: string;
@@ -71,6 +78,8 @@ export interface ReferralDocument {
   sender: DocumentParty;
   /** Null while the recipient is someone invited who has not joined yet. */
   recipient: DocumentParty | null;
+  /** Who was invited, while they have not joined (null otherwise). */
+  invitee: DocumentInvitee | null;
   attachments: DocumentAttachment[];
   timeline: DocumentEvent[];
   /** When the PDF was made (the service's clock). */

@@ -76,6 +76,7 @@ function sample(overrides: Partial<ReferralDocument['referral']> = {}): Referral
       licenceRegion: null,
       clinic: clinic('Studio Détente', 'America/Toronto'),
     },
+    invitee: null,
     attachments: [],
     timeline: [
       { type: 'created', fromStatus: null, toStatus: 'draft', occurredAt: '2026-10-02T14:00:00Z', data: null },
@@ -128,10 +129,9 @@ describe('referral letter PDF', () => {
   });
 
   it("names an invited recipient who has not joined yet, and prints the appointment in the treating clinic's zone", async () => {
-    const invited = {
-      ...sample({ recipient_invite: { fullName: 'Dr Kim Lee', email: 'kim@example.test', role: 'physical_therapist' } }),
-    };
+    const invited = sample();
     invited.recipient = null;
+    invited.invitee = { fullName: 'Dr Kim Lee', email: 'kim@example.test', role: 'physical_therapist' };
     // Latin-1 prints exactly: no note about the spelling.
     invited.patient = { ...invited.patient, firstName: 'Zoë', lastName: 'Núñez' };
     const { text } = await pdfText(await renderReferralLetter(invited));

@@ -77,15 +77,6 @@ export function pdfFileName(kind: 'letter' | 'outcome', referralId: string): str
   return `${kind === 'letter' ? 'referral' : 'outcome'}-${shortId(referralId)}.pdf`;
 }
 
-/**
- * Someone referred to who has no account yet: what the referral's invitation names, when the
- * referral row carries one (`recipient_invite`: {fullName, email, role}).
- */
-function inviteeOf(referral: ReferralDocument['referral']): { fullName?: string; email?: string; role?: string } | null {
-  const invite = referral.recipient_invite;
-  return invite && typeof invite === 'object' ? invite : null;
-}
-
 const list = (values: unknown): string[] => (Array.isArray(values) ? values.map((v) => String(v)) : []);
 const present = (value: unknown) => value !== undefined && value !== null && value !== '';
 
@@ -234,7 +225,7 @@ class Layout {
       ];
     };
     const left = block('Referred by', sender.fullName, partyLines(sender), MARGIN);
-    const invitee = recipient ? null : inviteeOf(this.document.referral);
+    const invitee = recipient ? null : this.document.invitee;
     const right = recipient
       ? block('Referred to', recipient.fullName, partyLines(recipient), MARGIN + column + 20)
       : block(

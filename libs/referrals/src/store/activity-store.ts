@@ -306,6 +306,8 @@ export class ReferralActivityStore {
            'email', p.email, 'phone', p.phone, 'preferredContact', p.preferred_contact) AS patient,
          ${party(sql`s`, sql`sc`)} AS sender,
          CASE WHEN t.id IS NOT NULL THEN ${party(sql`t`, sql`tc`)} END AS recipient,
+         CASE WHEN t.id IS NULL AND ri.id IS NOT NULL
+              THEN json_build_object('fullName', ri.full_name, 'email', ri.email, 'role', ri.role) END AS invitee,
          (SELECT coalesce(json_agg(json_build_object('fileName', a.file_name, 'contentType', a.content_type, 'sizeBytes', a.size_bytes)
                    ORDER BY a.created_at, a.id), '[]')
             FROM referral_attachments a WHERE a.referral_id = r.id) AS attachments,
