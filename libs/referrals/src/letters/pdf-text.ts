@@ -33,3 +33,9 @@ export function humanize(code: string): string {
   const text = code.replace(/[_-]+/g, ' ').trim();
   return text.charAt(0).toUpperCase() + text.slice(1);
 }
+
+/** Whether {@link winAnsi} prints `text` with a character it has no letter for ("?" where the text has none). */
+export function losesCharacters(text: string): boolean {
+  const questionMarks = (value: string) => value.split('?').length - 1;
+  return questionMarks(winAnsi(text)) > questionMarks(text);
+}

@@ -118,6 +118,22 @@ describe('referral letter PDF', () => {
     expect(text).not.toContain('Fever (emergency sign)');
   });
 
+  it('says when clinical text printed characters the PDF has no letter for, and only then', async () => {
+    // A patient name that prints exactly (the sample's does not, and has its own note).
+    const latinName = (document: ReferralDocument) => ({
+      ...document,
+      patient: { ...document.patient, firstName: 'Zoë', lastName: 'Núñez' },
+    });
+    const lossy = await pdfText(await renderReferralLetter(latinName(sample({ reason: 'Боль в шее — after a fall' }))));
+    expect(lossy.text).toContain('Some characters of this document cannot be printed in this PDF');
+    const outcome = latinName(sample());
+    outcome.referral.outcome = { ...outcome.referral.outcome, summary: 'Improved — Улучшение' };
+    expect((await pdfText(await renderOutcomeReport(outcome))).text).toContain('cannot be printed in this PDF');
+    // Latin-1, and a question mark the author wrote, print as they are.
+    const clean = await pdfText(await renderReferralLetter(latinName(sample({ reason: 'Douleur au cou après une chute?' }))));
+    expect(clean.text).not.toContain('cannot be printed in this PDF');
+  });
+
   it('numbers every page of a long letter and repeats the header and footer on each', async () => {
     const observations = Array.from({ length: 200 }, (_, i) => `Observation line ${i + 1}.`).join('\n');
     const { text, pages } = await pdfText(await renderReferralLetter(sample({ observations })));

@@ -1,6 +1,6 @@
 import { EMERGENCY_RED_FLAGS } from '@referloop/common';
 import type PDFDocumentClass from 'pdfkit';
-import { humanize, winAnsi } from './pdf-text';
+import { humanize, losesCharacters, winAnsi } from './pdf-text';
 import { type DocumentParty, progressReports, type ReferralDocument } from './referral-document';
 
 export const CONFIDENTIAL_FOOTER = 'Confidential health information';
@@ -104,8 +104,12 @@ class Layout {
     return this.doc.page.width - 2 * MARGIN;
   }
 
+  /** Set once some text printed a character the PDF's fonts have no letter for (as "?"). */
+  private lostCharacters = false;
+
   /** Text through the WinAnsi filter (see pdf-text.ts). */
   text(value: string, options: PDFKit.Mixins.TextOptions = {}, x?: number, y?: number): this {
+    if (!this.lostCharacters && losesCharacters(value)) this.lostCharacters = true;
     if (x === undefined) this.doc.text(winAnsi(value), options);
     else this.doc.text(winAnsi(value), x, y, options);
     return this;
@@ -255,6 +259,16 @@ class Layout {
 
   /** Draws the running header and footer on every page; call once the content is complete. */
   finish(): Promise<Buffer> {
+    // Clinical text in a script these fonts lack (Cyrillic, Greek, CJK…) printed as "?": say so, so
+    // that nobody treats from a letter with words missing.
+    if (this.lostCharacters) {
+      this.doc.moveDown(0.8);
+      this.field(
+        'Note',
+        'Some characters of this document cannot be printed in this PDF and show as "?". The exact text is in ReferLoop.',
+        { bold: true, color: URGENT },
+      );
+    }
     const { doc } = this;
     const chunks: Buffer[] = [];
     const done = new Promise<Buffer>((resolve, reject) => {
