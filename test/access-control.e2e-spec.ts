@@ -317,6 +317,19 @@ describe('access control', () => {
     });
   });
 
+  describe('the patient search', () => {
+    it("finds the clinic's patients accents aside, and never another clinic's", async () => {
+      const tag = `z${randomBytes(3).toString('hex')}`;
+      const mine = await createPatient(t.http, lmtA, { firstName: 'José', lastName: `Núñez${tag}` });
+      const theirs = await createPatient(t.http, ptB, { firstName: 'José', lastName: `Núñez${tag}` });
+      for (const q of [`jose nunez${tag}`, `JOSÉ NÚÑEZ${tag}`, `nunez${tag}`]) {
+        const found = await t.http.get('/api/v1/patients').query({ q }).set(lmtA.auth).expect(200);
+        expect((found.body.items as { id: string }[]).map((p) => p.id)).toEqual([mine.id]);
+      }
+      expect(mine.id).not.toBe(theirs.id);
+    });
+  });
+
   describe('the cross-clinic directory', () => {
     it("shows another clinic's practitioner without their email", async () => {
       const res = await t.http.get(`/api/v1/practitioners/${ptB.id}`).set(lmtA.auth).expect(200);

@@ -114,6 +114,27 @@ describe('practitioners', () => {
       expect(names(await list(south.admin, { city: northCity.toUpperCase() }))).toEqual([n.alex, n.blake]);
     });
 
+    it('matches names and cities accents aside, as people type them', async () => {
+      // A tag of its own: the other filters' lists stay as they are.
+      const own = `a${randomBytes(4).toString('hex')}`;
+      const accented = await registerClinic(t.http, {
+        name: `Clinique Étoile ${own}`,
+        city: `Montréal ${own}`,
+        postalCode: 'H2X 1Y4',
+      });
+      const jose = `José Müller ${own}`;
+      await invite(accented, 'physical_therapist', {
+        fullName: jose,
+        specialties: ['back_neck'],
+        acceptingReferrals: true,
+        bio: null,
+      });
+      for (const q of [`jose muller ${own}`, `JOSÉ MÜLLER ${own}`, `Jose Müller ${own}`, `etoile ${own}`]) {
+        expect(names(await list(south.admin, { q }))).toEqual([jose]);
+      }
+      expect(names(await list(south.admin, { city: `montreal ${own}` }))).toEqual([jose]);
+    });
+
     it('filters by postal code, ignoring spaces and letter case', async () => {
       for (const postalCode of ['K1A 0B1', 'k1a0b1', 'K1A0B1']) {
         expect(names(await list(south.admin, { q: tag, postalCode }))).toEqual([n.alex, n.blake]);

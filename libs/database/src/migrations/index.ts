@@ -27,6 +27,7 @@ import { AuditPartyRowsUnchecked1764266000000 } from './1764266000000-AuditParty
 import { AuditEventUids1764267000000 } from './1764267000000-AuditEventUids';
 import { PatientOrigins1764268000000 } from './1764268000000-PatientOrigins';
 import { RefreshRetryKeys1764269000000 } from './1764269000000-RefreshRetryKeys';
+import { UnaccentSearch1764270000000 } from './1764270000000-UnaccentSearch';
 
 /** Every migration, in order. Listed explicitly: glob paths break in a Nest monorepo build. */
 export const MIGRATIONS = [
@@ -59,4 +60,5 @@ export const MIGRATIONS = [
   AuditEventUids1764267000000,
   PatientOrigins1764268000000,
   RefreshRetryKeys1764269000000,
+  UnaccentSearch1764270000000,
 ];

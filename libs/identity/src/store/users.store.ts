@@ -273,14 +273,17 @@ export class UsersStore {
   async directory(scope: ClinicScope, filter: DirectoryFilter): Promise<DirectoryRow[]> {
     const conditions: Sql[] = [listed(filter.today, filter.roles)];
     if (filter.specialty) conditions.push(sql`${filter.specialty} = ANY(u.specialties)`);
-    if (filter.city) conditions.push(sql`lower(c.address_city) = lower(${filter.city})`);
+    // Accents aside, as people type them: "montreal" finds "Montréal", "muller" finds "Müller".
+    if (filter.city) conditions.push(sql`lower(unaccent(c.address_city)) = lower(unaccent(${filter.city}))`);
     if (filter.postalCode) {
       conditions.push(sql`upper(replace(c.address_postal_code, ' ', '')) = upper(replace(${filter.postalCode}, ' ', ''))`);
     }
     if (filter.acceptingReferrals !== undefined) conditions.push(sql`u.accepting_referrals = ${filter.acceptingReferrals}`);
     if (filter.q) {
       const q = `%${filter.q}%`;
-      conditions.push(sql`(u.full_name ILIKE ${q} OR c.name ILIKE ${q} OR u.bio ILIKE ${q})`);
+      conditions.push(
+        sql`(unaccent(u.full_name) ILIKE unaccent(${q}) OR unaccent(c.name) ILIKE unaccent(${q}) OR unaccent(u.bio) ILIKE unaccent(${q}))`,
+      );
     }
     const near = filter.near;
     // Great-circle (haversine) distance in km to the clinic's centroid `pc`; null without one

@@ -89,7 +89,7 @@ export class PatientsStore {
 
   /**
    * The caller's clinic's patients by (last name, first name, id), `limit` rows after the keyset;
-   * each word of `words` (already escaped for LIKE) must be in the first or the last name.
+   * each word of `words` (already escaped for LIKE) must be in the first or the last name, accents aside.
    */
   async page(
     scope: ClinicScope,
@@ -99,7 +99,8 @@ export class PatientsStore {
       scope.owns(sql`p.clinic_id`),
       ...query.words.map((word) => {
         const pattern = `%${word}%`;
-        return sql`(p.first_name ILIKE ${pattern} OR p.last_name ILIKE ${pattern})`;
+        // Accents aside: "jose" finds "José" (and "josé" finds "Jose").
+        return sql`(unaccent(p.first_name) ILIKE unaccent(${pattern}) OR unaccent(p.last_name) ILIKE unaccent(${pattern}))`;
       }),
     ];
     if (query.after) {
