@@ -241,6 +241,8 @@ describe('bad input', () => {
         { name: 'an admin name of white space', ...bad(v, 'admin.fullName', ' \t ') },
         { name: 'a clinic name of a zero-width space', ...bad(v, 'clinic.name', '\u200b') },
         { name: 'a city of format characters only', ...bad(v, 'clinic.address.city', '\u200b\ufeff\u200e') },
+        { name: 'a clinic name of Hangul fillers', ...bad(v, 'clinic.name', '\u3164\u3164') },
+        { name: 'an admin name of combining marks alone', ...bad(v, 'admin.fullName', '\u0301\u034f\ufe0f') },
         { name: 'no address', ...bad(v, 'clinic.address', REMOVE) },
         { name: 'an address as an array', ...bad(v, 'clinic.address', ['100 Congress Ave']) },
         { name: 'a three-letter country', ...bad(v, 'clinic.address.country', 'USA') },

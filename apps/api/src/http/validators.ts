@@ -15,11 +15,16 @@ import {
 export const IsOptionalNotNull = (): PropertyDecorator => ValidateIf((_object, value) => value !== undefined);
 
 /**
- * Text someone has to write: "   " is as empty as "" (and answered with the same message), and so
- * is text of only invisible format characters (a zero-width space, a BOM, direction marks).
+ * A character that shows something on its own: not white space, not an invisible format character
+ * (a zero-width space, a BOM, direction marks), not a mark that only changes the letter before it
+ * (a combining accent, a variation selector, the grapheme joiner), not a blank that is a letter
+ * only in name (the Hangul fillers, the blank braille pattern).
  */
+export const VISIBLE_CHARACTER = /[^\s\p{Cf}\p{M}\u115F\u1160\u3164\uFFA0\u2800]/u;
+
+/** Text someone has to write: "   " is as empty as "" (same message), and so is text of only invisible characters. */
 export const IsNotBlank = (options: Pick<ValidationOptions, 'each'> = {}): PropertyDecorator =>
-  Matches(/[^\s\p{Cf}]/u, { ...options, message: '$property should not be empty' });
+  Matches(VISIBLE_CHARACTER, { ...options, message: '$property should not be empty' });
 
 @ValidatorConstraint({ name: 'isTimezone' })
 export class IsTimezone implements ValidatorConstraintInterface {

@@ -1,0 +1,26 @@
+import { VISIBLE_CHARACTER } from './validators';
+
+describe('VISIBLE_CHARACTER (what makes text not blank)', () => {
+  it.each([
+    ['white space', ' \t\n\u00a0\u3000'],
+    ['format characters', '\u200b\u200e\u2060\ufeff'],
+    ['combining marks alone', '\u0301\u0301'],
+    ['the grapheme joiner', '\u034f\u034f'],
+    ['variation selectors', '\ufe0f\ufe0f'],
+    ['Hangul fillers', '\u3164\u3164\u115f\u1160\uffa0'],
+    ['the blank braille pattern', '\u2800\u2800'],
+  ])('finds nothing visible in %s', (_name, text) => {
+    expect(VISIBLE_CHARACTER.test(text)).toBe(false);
+  });
+
+  it.each([
+    ['a word', 'Neck'],
+    ['an accented letter', 'é'],
+    ['Hangul', '한'],
+    ['a digit', '7'],
+    ['an emoji', '🙂'],
+    ['a braille letter', '\u2801'],
+  ])('finds %s visible', (_name, text) => {
+    expect(VISIBLE_CHARACTER.test(text)).toBe(true);
+  });
+});
