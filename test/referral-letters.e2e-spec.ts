@@ -233,6 +233,8 @@ describe('referral letter and outcome report PDFs', () => {
       'Maintenance massage every 2 weeks',
       '6 / 10 at referral',
       'Key dates',
+      // The booking's line names the appointment it made, not only when it was made.
+      ', for ',
       'Care started',
       'Outcome sent',
       'Confidential health information',

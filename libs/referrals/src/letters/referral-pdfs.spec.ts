@@ -118,6 +118,13 @@ describe('referral letter PDF', () => {
     expect(text).not.toContain('Fever (emergency sign)');
   });
 
+  it('marks a draft as not sent, and only a draft', async () => {
+    expect((await pdfText(await renderReferralLetter(sample({ status: 'draft', sent_at: null })))).text).toContain(
+      'DRAFT: not sent',
+    );
+    expect((await pdfText(await renderReferralLetter(sample()))).text).not.toContain('DRAFT');
+  });
+
   it('says when clinical text printed characters the PDF has no letter for, and only then', async () => {
     // A patient name that prints exactly (the sample's does not, and has its own note).
     const latinName = (document: ReferralDocument) => ({

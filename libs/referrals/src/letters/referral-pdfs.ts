@@ -189,6 +189,13 @@ class Layout {
       width: this.width,
     });
     this.doc.fillColor(INK).fontSize(10);
+    // A draft printed for a look before sending must not pass for a referral that was made.
+    if (referral.status === 'draft') {
+      this.doc.moveDown(0.4);
+      this.doc.font(BOLD).fillColor(URGENT);
+      this.text('DRAFT: not sent. This referral has not been made yet.', { width: this.width });
+      this.doc.font(FONT).fillColor(INK);
+    }
     if (options.urgentBanner && referral.priority === 'urgent') {
       this.doc.moveDown(0.6);
       const y = this.doc.y;
@@ -465,7 +472,12 @@ export async function renderOutcomeReport(document: ReferralDocument): Promise<B
   const dates = document.timeline.filter((event) => KEY_EVENTS[event.type]);
   if (dates.length) {
     layout.heading('Key dates');
-    for (const event of dates) layout.field(KEY_EVENTS[event.type], dateTime(event.occurredAt, zone));
+    for (const event of dates) {
+      // A booking's line is dated when it was made; the appointment it made is said too.
+      const appointment = event.data?.appointmentAt;
+      const booked = typeof appointment === 'string' ? `, for ${dateTime(appointment, zone)}` : '';
+      layout.field(KEY_EVENTS[event.type], `${dateTime(event.occurredAt, zone)}${booked}`);
+    }
   }
   return layout.finish();
 }
