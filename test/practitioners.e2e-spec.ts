@@ -139,6 +139,10 @@ describe('practitioners', () => {
       for (const postalCode of ['K1A 0B1', 'k1a0b1', 'K1A0B1']) {
         expect(names(await list(south.admin, { q: tag, postalCode }))).toEqual([n.alex, n.blake]);
       }
+      // A US ZIP+4 is its ZIP's area, with or without the hyphen.
+      for (const postalCode of ['78701', '78701-1234', '787011234']) {
+        expect(names(await list(north.admin, { q: tag, postalCode }))).toEqual([s.casey, s.drew]);
+      }
       expect(names(await list(south.admin, { q: tag, postalCode: 'K1A 0B2' }))).toEqual([]);
     });
 

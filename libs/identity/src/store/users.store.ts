@@ -144,6 +144,12 @@ export function clinicSummary(row: PractitionerRow): ClinicSummaryFields {
   };
 }
 
+/**
+ * A postal code as the directory compares it: no spaces, upper case, and a US ZIP+4 as its ZIP
+ * ("78701-1234", "787011234" and "78701" are one area, as `near` reads them).
+ */
+const postalKey = (code: Sql): Sql => sql`regexp_replace(upper(replace(${code}, ' ', '')), '^([0-9]{5})-?[0-9]{4}$', '\\1')`;
+
 @Injectable()
 export class UsersStore {
   constructor(
@@ -275,9 +281,8 @@ export class UsersStore {
     if (filter.specialty) conditions.push(sql`${filter.specialty} = ANY(u.specialties)`);
     // Accents aside, as people type them: "montreal" finds "Montréal", "muller" finds "Müller".
     if (filter.city) conditions.push(sql`lower(unaccent(c.address_city)) = lower(unaccent(${filter.city}))`);
-    if (filter.postalCode) {
-      conditions.push(sql`upper(replace(c.address_postal_code, ' ', '')) = upper(replace(${filter.postalCode}, ' ', ''))`);
-    }
+    if (filter.postalCode)
+      conditions.push(sql`${postalKey(sql`c.address_postal_code`)} = ${postalKey(sql`${filter.postalCode}`)}`);
     if (filter.acceptingReferrals !== undefined) conditions.push(sql`u.accepting_referrals = ${filter.acceptingReferrals}`);
     if (filter.q) {
       const q = `%${filter.q}%`;
