@@ -2,7 +2,7 @@ import { createHash, createHmac } from 'node:crypto';
 import { getQueueToken } from '@nestjs/bullmq';
 import { DELIVERIES_QUEUE, type DeliverJob, JOB, verifyWebhook } from '@referloop/notifications';
 import type { Queue } from 'bullmq';
-import { PASSWORD, practitionerPayload } from '@referloop/testing';
+import { PASSWORD, practitionerPayload, uniqueEmail } from '@referloop/testing';
 import { Client } from 'pg';
 import { actOk, createPatient, createReferral, inDays, injuryReferralBody } from './support/referral-helpers';
 import { type CapturedEmail, eventually, startSmtpSink, startWebhookSink } from './support/sinks';
@@ -33,7 +33,7 @@ describe('notifications', () => {
   let hookGate: Promise<void> | undefined;
 
   beforeAll(async () => {
-    smtp = await startSmtpSink();
+    smtp = await startSmtpSink((address) => address.startsWith('bounce-'));
     hooks = await startWebhookSink(async () => {
       await hookGate;
       return hookFailures-- > 0 ? 500 : 204;
@@ -409,6 +409,23 @@ describe('notifications', () => {
     await eventually(() => hooks.requests.find((r) => r.body.includes(referral.id) && r.status === 204), 'retried webhook');
     const after = await t.http.get('/api/v1/admin/notifications/failed').set(physio.admin.auth).expect(200);
     expect(after.body.items.find((d: { id: string }) => d.id === failed.id)).toBeUndefined();
+  });
+
+  it('fails an email the receiving server refuses for good (550) at once, not after every retry', async () => {
+    const invited = await t.http
+      .post('/api/v1/practitioners')
+      .set(physio.admin.auth)
+      .send(practitionerPayload('physical_therapist', new Date(), { email: uniqueEmail('bounce-') }))
+      .expect(201);
+    const failed = await eventually(async () => {
+      const list = await t.http.get('/api/v1/admin/notifications/failed').set(physio.admin.auth).expect(200);
+      return (list.body.items as { notificationType: string; attempts: number; lastError: string }[]).find((d) =>
+        d.lastError?.includes('550'),
+      );
+    }, 'the refused invitation in the failed list');
+    // One try: a 550 is not retried (the retry delay here is 20 ms: eight tries would have been made by now).
+    expect(failed.attempts).toBe(1);
+    expect(smtp.refused.filter((address) => address === invited.body.email)).toHaveLength(1);
   });
 
   it('emails an invitation with a link that lets the practitioner set a password', async () => {

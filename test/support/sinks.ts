@@ -8,13 +8,24 @@ export interface CapturedEmail {
   raw: string;
 }
 
-/** A real SMTP server on a free loopback port that keeps every message it receives. */
-export async function startSmtpSink(): Promise<{ url: string; messages: CapturedEmail[]; close(): Promise<void> }> {
+/**
+ * A real SMTP server on a free loopback port that keeps every message it receives. `refuse`: the
+ * recipient addresses it answers 550 (no such mailbox), each refusal counted in `refused`.
+ */
+export async function startSmtpSink(
+  refuse: (address: string) => boolean = () => false,
+): Promise<{ url: string; messages: CapturedEmail[]; refused: string[]; close(): Promise<void> }> {
   const messages: CapturedEmail[] = [];
+  const refused: string[] = [];
   const server = new SMTPServer({
     authOptional: true,
     disabledCommands: ['STARTTLS'],
     logger: false,
+    onRcptTo(address, _session, callback) {
+      if (!refuse(address.address)) return callback();
+      refused.push(address.address);
+      callback(Object.assign(new Error('Mailbox unavailable'), { responseCode: 550 }));
+    },
     onData(stream, session, callback) {
       const chunks: Buffer[] = [];
       stream.on('data', (chunk: Buffer) => chunks.push(chunk));
@@ -35,6 +46,7 @@ export async function startSmtpSink(): Promise<{ url: string; messages: Captured
   return {
     url: `smtp://127.0.0.1:${port}`,
     messages,
+    refused,
     close: () => new Promise((resolve) => server.close(() => resolve())),
   };
 }

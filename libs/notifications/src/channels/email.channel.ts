@@ -91,6 +91,12 @@ export class EmailChannel implements OnModuleDestroy {
 }
 
 /**
+ * A send the receiving side refused for good (SMTP 5xx: no such mailbox, rejected): trying again
+ * gets the same answer, so the delivery fails at once instead of after every retry.
+ */
+export class PermanentSendError extends Error {}
+
+/**
  * What a failed send records (the delivery's last error, the queue's failed reason): codes only.
  * SMTP answers quote the recipient ("550 <jamie@example.com>: Recipient address rejected"),
  * and a recipient may be a patient.
@@ -98,5 +104,9 @@ export class EmailChannel implements OnModuleDestroy {
 function sendFailure(error: unknown): Error {
   const { code, responseCode } = (error ?? {}) as { code?: unknown; responseCode?: unknown };
   const codes = [code, responseCode].filter((c) => typeof c === 'string' || typeof c === 'number');
-  return new Error(codes.length > 0 ? `email not sent (${codes.join(' ')})` : 'email not sent');
+  const message = codes.length > 0 ? `email not sent (${codes.join(' ')})` : 'email not sent';
+  // 4xx (and no answer at all: a refused connection, a timeout) may pass; 5xx will not.
+  return typeof responseCode === 'number' && responseCode >= 500 && responseCode < 600
+    ? new PermanentSendError(message)
+    : new Error(message);
 }

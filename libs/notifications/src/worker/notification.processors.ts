@@ -3,8 +3,9 @@ import { Inject, Logger } from '@nestjs/common';
 import { Clock } from '@referloop/common';
 import { APP_CONFIG, type AppConfig } from '@referloop/config';
 import { ReferralTimers } from '@referloop/referrals';
-import { DelayedError, type Job } from 'bullmq';
+import { DelayedError, type Job, UnrecoverableError } from 'bullmq';
 import { type DeliverJob, DELIVERIES_QUEUE, NOTIFICATION_WORKER_OPTIONS, TIMERS_QUEUE } from '../notification-queue';
+import { PermanentSendError } from '../channels/email.channel';
 import { DeliveryBusyError, NotificationDeliverer } from './notification-deliverer';
 
 /** Sends one email or webhook; after the last attempt the delivery is recorded as failed. */
@@ -24,10 +25,12 @@ export class DeliverProcessor extends WorkerHost {
         throw new DelayedError();
       }
       const message = error instanceof Error ? error.message : String(error);
-      const lastAttempt = job.attemptsMade + 1 >= (job.opts.attempts ?? 1);
+      // A refusal for good (a mailbox that does not exist) fails now: retrying only delays the news.
+      const permanent = error instanceof PermanentSendError;
+      const lastAttempt = permanent || job.attemptsMade + 1 >= (job.opts.attempts ?? 1);
       if (lastAttempt) await this.deliverer.markFailed(job.data.deliveryId, message);
       else await this.deliverer.recordError(job.data.deliveryId, message);
-      throw error;
+      throw permanent ? new UnrecoverableError(message) : error;
     }
   }
 }
