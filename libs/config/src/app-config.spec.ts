@@ -1,4 +1,4 @@
-import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ConfigError, loadConfig } from './app-config';
@@ -153,6 +153,11 @@ describe('loadConfig', () => {
       ['AUTH_RATE_LIMIT_PER_MINUTE', '0'],
       ['DATABASE_POOL_SIZE', '0'],
       ['DATABASE_POOL_WAIT', '5'],
+      ['HOST', 'not-a-host!'],
+      ['EMAIL_FROM', 'notanemail'],
+      ['EMAIL_FROM', 'Clinic <no address>'],
+      ['WEBHOOK_ALLOWED_HOSTS', 'a b'],
+      ['WEBHOOK_ALLOWED_HOSTS', 'hooks.example.com,http://x'],
     ])('refuses %s=%s', (name, value) => {
       expect(problemsOf({ ...SERVER, [name]: value })).toEqual([expect.stringContaining(name)]);
     });
@@ -168,6 +173,17 @@ describe('loadConfig', () => {
       for (const name of ['PORT', 'ACCESS_TOKEN_TTL_SECONDS', 'CORS_ORIGINS', 'JWT_SECRET']) {
         expect(problems.some((p) => p.includes(name))).toBe(true);
       }
+    });
+
+    it.each([
+      ['HOST', '0.0.0.0'],
+      ['HOST', '::1'],
+      ['HOST', 'api.internal'],
+      ['EMAIL_FROM', 'no-reply@clinic.example'],
+      ['EMAIL_FROM', 'Sunrise Massage <no-reply@clinic.example>'],
+      ['WEBHOOK_ALLOWED_HOSTS', '127.0.0.1, hooks.internal,[::1]'],
+    ])('takes %s=%s', (name, value) => {
+      expect(() => loadConfig({ ...SERVER, [name]: value })).not.toThrow();
     });
 
     it('treats blank variables as unset', () => {
@@ -199,6 +215,12 @@ describe('loadConfig', () => {
       expect(loadConfig({ DATA_DIR: dataDir, HOST: '0.0.0.0' }).publicUrl).toBe('http://127.0.0.1:3000');
       expect(loadConfig({ DATA_DIR: dataDir, HOST: '::1' }).publicUrl).toBe('http://[::1]:3000');
       expect(loadConfig({ DATA_DIR: dataDir, PUBLIC_URL: 'https://rl.example.com' }).publicUrl).toBe('https://rl.example.com');
+    });
+
+    it('refuses a DATA_DIR that is a file, naming it', () => {
+      const file = join(dataDir, 'a-file');
+      writeFileSync(file, 'x');
+      expect(problemsOf({ DATA_DIR: file })).toEqual([expect.stringContaining('DATA_DIR')]);
     });
 
     it('creates a DATA_DIR that does not exist yet', () => {

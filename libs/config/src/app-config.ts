@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { isIP } from 'node:net';
 import { isAbsolute, join, resolve } from 'node:path';
 
@@ -97,6 +97,11 @@ const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'
 
 type Env = Record<string, string | undefined>;
 
+/** A DNS host name (letters, digits, hyphens; dot-separated labels). */
+const HOST_NAME = /^(?=.{1,253}$)[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?)*$/i;
+/** `address@host` alone, or `Display Name <address@host>`. */
+const EMAIL_FROM = /^(?:[^<>@]*<[^\s<>@]+@[^\s<>@]+>|[^\s<>@]+@[^\s<>@]+)$/;
+
 export function loadConfig(env: Env = process.env): AppConfig {
   const problems: string[] = [];
   const read = (name: string): string | undefined => {
@@ -133,8 +138,12 @@ export function loadConfig(env: Env = process.env): AppConfig {
   const mode = databaseUrl ? 'server' : 'embedded';
   const port = int('PORT', 3000, 0, 65535);
   const host = read('HOST') ?? (mode === 'embedded' ? '127.0.0.1' : '0.0.0.0');
+  if (!HOST_NAME.test(host) && isIP(host) === 0) problems.push(`HOST must be an IP address or a host name (got "${host}")`);
   const dataDirRaw = read('DATA_DIR') ?? '.referloop';
   const dataDir = isAbsolute(dataDirRaw) ? dataDirRaw : resolve(process.cwd(), dataDirRaw);
+  if (mode === 'embedded' && existsSync(dataDir) && !statSync(dataDir).isDirectory()) {
+    problems.push(`DATA_DIR must be a folder (${dataDir} is a file)`);
+  }
 
   const configuredPublicUrl = url('PUBLIC_URL', ['http:', 'https:']);
   // Embedded, links open where the start-up message sends the person trying it (another host name
@@ -192,6 +201,17 @@ export function loadConfig(env: Env = process.env): AppConfig {
     .split(',')
     .map((h) => h.trim().toLowerCase())
     .filter(Boolean);
+  for (const allowed of webhookAllowedHosts) {
+    if (!HOST_NAME.test(allowed) && isIP(allowed.replace(/^\[|\]$/g, '')) === 0) {
+      problems.push(
+        `WEBHOOK_ALLOWED_HOSTS entry "${allowed}" is not a host name or an IP address (separate entries with commas)`,
+      );
+    }
+  }
+  const emailFrom = read('EMAIL_FROM') ?? 'ReferLoop <no-reply@referloop.local>';
+  if (!EMAIL_FROM.test(emailFrom)) {
+    problems.push(`EMAIL_FROM must be an address, alone or as Name <address> (got "${emailFrom}")`);
+  }
   const operatorUser = read('OPERATOR_USER');
   const operatorPassword = read('OPERATOR_PASSWORD');
   if (Boolean(operatorUser) !== Boolean(operatorPassword)) {
@@ -208,7 +228,7 @@ export function loadConfig(env: Env = process.env): AppConfig {
   const notifications = {
     smtpUrl,
     trialMailbox: mode === 'embedded' && smtpUrl === undefined,
-    emailFrom: read('EMAIL_FROM') ?? 'ReferLoop <no-reply@referloop.local>',
+    emailFrom,
     webhookAllowedHosts,
     webhookTimeoutMs: duration('WEBHOOK_TIMEOUT', '10s'),
     deliveryAttempts: int('NOTIFICATION_ATTEMPTS', 8, 1, 50),

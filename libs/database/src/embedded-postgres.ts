@@ -83,9 +83,12 @@ export function assertDataDirFree(dataDir: string): void {
 function leftBehindServer(dataDir: string, clusterDir: string): number | undefined {
   const running = runningServerPid(clusterDir);
   if (running === undefined || leftBehind(dataDir, running)) return running;
+  // The app's own pid first: that is the process to stop (stopping it stops its database too).
+  const owner = Number(readOptional(join(dataDir, OWNER_FILE))?.trim());
+  const app = Number.isInteger(owner) && owner > 0 ? `process ${owner}, ` : '';
   throw new StartRefused(
-    `ReferLoop is already running on the data folder ${dataDir} (its database server is process ${running}). ` +
-      'Stop that one first (Ctrl-C where it runs), or start this one with another DATA_DIR.',
+    `ReferLoop is already running on the data folder ${dataDir} (${app}its database server process ${running}). ` +
+      'Stop that ReferLoop first (Ctrl-C where it runs), or start this one with another DATA_DIR.',
   );
 }
 

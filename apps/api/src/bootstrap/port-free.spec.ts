@@ -18,6 +18,13 @@ describe('assertPortFree', () => {
     await expect(refusal).rejects.toThrow(`port ${port} on 127.0.0.1 is already in use`);
   });
 
+  it('refuses a HOST that is not an address of this machine, naming HOST', async () => {
+    // 192.0.2.0/24 is TEST-NET-1: never an address of a machine running the tests.
+    const refusal = assertPortFree('192.0.2.77', 45_678);
+    await expect(refusal).rejects.toBeInstanceOf(StartRefused);
+    await expect(refusal).rejects.toThrow('HOST 192.0.2.77 is not an address of this machine');
+  });
+
   it('lets a free port through, and leaves it free', async () => {
     await new Promise<void>((resolve) => taken.close(() => resolve()));
     await assertPortFree('127.0.0.1', port);

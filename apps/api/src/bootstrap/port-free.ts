@@ -16,7 +16,11 @@ export async function assertPortFree(host: string, port: number): Promise<void> 
           ? new StartRefused(
               `port ${port} on ${host} is already in use (another ReferLoop?): stop it, or start with another PORT`,
             )
-          : error,
+          : error.code === 'EADDRNOTAVAIL' || error.code === 'ENOTFOUND' || error.code === 'EAI_AGAIN'
+            ? new StartRefused(
+                `HOST ${host} is not an address of this machine: set HOST to one of its addresses, 127.0.0.1 (this machine only) or 0.0.0.0 (every interface)`,
+              )
+            : error,
       ),
     );
     probe.listen({ host, port, exclusive: true }, () => probe.close(() => resolve()));
