@@ -221,6 +221,8 @@ describe('web app in the browser: focus and field errors', () => {
     await page.getByRole('heading', { level: 1, name: 'Referral for Noa Park' }).waitFor();
     await page.getByRole('button', { name: 'Provide info' }).click();
     const form = page.getByRole('form', { name: 'Provide info' });
+    // The question is quoted where it is answered.
+    expect(await form.getByTestId('info-question').innerText()).toBe(actionBody('request-info').reason);
     await form.getByLabel(/^Note/).fill('X-ray report attached.');
     await form.getByRole('button', { name: 'Provide info' }).click();
     await page.getByText('Answer sent to Priya Physio').waitFor();

@@ -83,9 +83,7 @@ export function FirstRunChecklist({ user }: { user: User }) {
       <h2 id="checklist-heading" className="h3">
         Get your practice started
       </h2>
-      <p className="muted small">
-        {left} of {steps.length} steps left.
-      </p>
+      <p className="muted small">{left === 1 ? 'One step left.' : `${left} of ${steps.length} steps left.`}</p>
       <ul className="checklist-steps">
         {steps.map((step) => (
           <li key={step.id} className={step.done ? 'checklist-done' : undefined} data-step={step.id} data-done={step.done}>

@@ -57,6 +57,8 @@ const DANGER: ReadonlySet<ReferralAction> = new Set(['decline', 'cancel', 'reque
  * the state machine lists for it (GET /reference-data `referralActions[action].fields`).
  */
 export function ReferralActions({ referral, onStart, onDone, onConflict }: Props) {
+  // What the recipient asked, shown where the sender answers it (the latest request).
+  const question = [...(referral.timeline ?? [])].reverse().find((event) => event.type === 'info_requested')?.reason ?? null;
   // A no-show is offered once the appointment's time has come (the API refuses it before).
   const appointmentPassed = referral.appointmentAt !== null && Date.parse(referral.appointmentAt) <= Date.now();
   const reference = useReferenceData();
@@ -204,6 +206,31 @@ export function ReferralActions({ referral, onStart, onDone, onConflict }: Props
       {active && (
         <form ref={formRef} className="subform stack" onSubmit={submit} noValidate aria-label={actionLabel(active)}>
           <p className="muted">{actionHint(active)}</p>
+          {active === 'provide-info' && question && (
+            <blockquote className="quote" data-testid="info-question">
+              {question}
+            </blockquote>
+          )}
+          {/* The date first: it is what a reschedule is about. */}
+          {f.appointmentAt && (
+            <Field
+              label="Appointment date and time"
+              hint={`In ${recipientParty(referral).clinicName}'s time zone (${appointmentZone(referral).replace(/_/g, ' ')})`}
+              required={f.appointmentAt === 'required'}
+              error={errors.appointmentAt}
+            >
+              {(p) => (
+                <input
+                  {...p}
+                  type="datetime-local"
+                  name="appointmentAt"
+                  min={isoToZonedInput(new Date(Date.now() + 60_000), appointmentZone(referral))}
+                  value={values.appointmentAt}
+                  onChange={set('appointmentAt')}
+                />
+              )}
+            </Field>
+          )}
           {f.reason &&
             (active === 'unschedule' ? (
               <fieldset
@@ -248,25 +275,6 @@ export function ReferralActions({ referral, onStart, onDone, onConflict }: Props
                 )}
               </Field>
             ))}
-          {f.appointmentAt && (
-            <Field
-              label="Appointment date and time"
-              hint={`In ${recipientParty(referral).clinicName}'s time zone (${appointmentZone(referral).replace(/_/g, ' ')})`}
-              required={f.appointmentAt === 'required'}
-              error={errors.appointmentAt}
-            >
-              {(p) => (
-                <input
-                  {...p}
-                  type="datetime-local"
-                  name="appointmentAt"
-                  min={isoToZonedInput(new Date(Date.now() + 60_000), appointmentZone(referral))}
-                  value={values.appointmentAt}
-                  onChange={set('appointmentAt')}
-                />
-              )}
-            </Field>
-          )}
           {f.outcome && (
             <>
               <Field label="Outcome summary" required={f.outcome === 'required'} error={errors.summary}>

@@ -1,6 +1,6 @@
 import { useState } from 'react';
 import { api, call } from '../../api/client';
-import { errorMessage } from '../../api/problem';
+import { ApiError, errorMessage } from '../../api/problem';
 import type { FailedDelivery } from '../../api/types';
 import { ErrorPanel, Loading, Notice } from '../../components/Feedback';
 import { formatDateTime } from '../../lib/format';
@@ -12,13 +12,25 @@ export function FailedNotificationsPage() {
   useTitle('Failed notifications');
   const failed = useAsync(() => call(api.GET('/api/v1/admin/notifications/failed', { params: { query: { limit: 100 } } })), []);
   const [retried, setRetried] = useState<Record<string, string>>({}); // 'queued', or why the retry failed
+  const [sending, setSending] = useState<ReadonlySet<string>>(new Set());
 
   const retry = async (delivery: FailedDelivery) => {
+    // A double click sends one retry: the button is off until the answer.
+    if (sending.has(delivery.id)) return;
+    setSending((ids) => new Set(ids).add(delivery.id));
     try {
       await call(api.POST('/api/v1/admin/notifications/{id}/retry', { params: { path: { id: delivery.id } } }));
       setRetried((r) => ({ ...r, [delivery.id]: 'queued' }));
     } catch (e) {
       setRetried((r) => ({ ...r, [delivery.id]: errorMessage(e) }));
+      // No longer failed (retried from another tab, or it went out meanwhile): the list says what is left.
+      if (e instanceof ApiError && e.status === 409) void failed.reload();
+    } finally {
+      setSending((ids) => {
+        const next = new Set(ids);
+        next.delete(delivery.id);
+        return next;
+      });
     }
   };
 
@@ -77,7 +89,12 @@ export function FailedNotificationsPage() {
                       <Notice tone="success">Retry queued</Notice>
                     ) : (
                       <>
-                        <button type="button" className="button button-secondary button-small" onClick={() => void retry(d)}>
+                        <button
+                          type="button"
+                          className="button button-secondary button-small"
+                          disabled={sending.has(d.id)}
+                          onClick={() => void retry(d)}
+                        >
                           Retry
                         </button>
                         {retried[d.id] && <p className="field-error">{retried[d.id]}</p>}
