@@ -268,7 +268,8 @@ describe('admin rights and invitations', () => {
       expect(stepped.body.isAdmin).toBe(false);
     });
 
-    it('keeps one admin when two admins remove each other at the same time', async () => {
+    /** A solo practice whose founder made a colleague the second admin. */
+    const twoAdmins = async () => {
       const { user: founder } = await registerSoloPractice(t.http);
       const invited = await t.http
         .post('/api/v1/practitioners')
@@ -277,6 +278,11 @@ describe('admin rights and invitations', () => {
         .expect(201);
       const second = asUser((await acceptInvitation(t.http, invited.body.invitation.token).expect(200)).body as SignedInBody);
       await t.http.patch(`/api/v1/practitioners/${second.id}`).set(founder.auth).send({ isAdmin: true }).expect(200);
+      return { founder, second };
+    };
+
+    it('keeps one admin when two admins remove each other at the same time', async () => {
+      const { founder, second } = await twoAdmins();
       const answers = await Promise.all([
         t.http.patch(`/api/v1/practitioners/${second.id}`).set(founder.auth).send({ isAdmin: false }),
         t.http.patch(`/api/v1/practitioners/${founder.id}`).set(second.auth).send({ isAdmin: false }),
@@ -297,14 +303,7 @@ describe('admin rights and invitations', () => {
     it('an admin stepping down while the other deactivates them: one result, never a 500 (the two queued, not deadlocked)', async () => {
       // Eight rounds: the deadlock this guards against showed in about half of such races.
       for (let round = 0; round < 8; round++) {
-        const { user: founder } = await registerSoloPractice(t.http);
-        const invited = await t.http
-          .post('/api/v1/practitioners')
-          .set(founder.auth)
-          .send(practitionerPayload('massage_therapist', new Date()))
-          .expect(201);
-        const second = asUser((await acceptInvitation(t.http, invited.body.invitation.token).expect(200)).body as SignedInBody);
-        await t.http.patch(`/api/v1/practitioners/${second.id}`).set(founder.auth).send({ isAdmin: true }).expect(200);
+        const { founder, second } = await twoAdmins();
         const [demote, deactivate] = await Promise.all([
           t.http.patch(`/api/v1/practitioners/${founder.id}`).set(founder.auth).send({ isAdmin: false }),
           t.http.post(`/api/v1/practitioners/${founder.id}/deactivate`).set(second.auth),
