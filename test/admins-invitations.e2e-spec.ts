@@ -322,10 +322,22 @@ describe('admin rights and invitations', () => {
       }
     });
 
+    it("answers a clinic's only admin, a clinic_admin, stepping down with 422 last_admin", async () => {
+      const alone = await registerClinic(t.http, { name: 'Front Desk Only' });
+      expectProblem(
+        await t.http.patch(`/api/v1/practitioners/${alone.admin.id}`).set(alone.admin.auth).send({ isAdmin: false }),
+        422,
+        'last_admin',
+      );
+    });
+
     it('refuses to take admin rights from a clinic_admin, and isAdmin must be a boolean', async () => {
+      // With another admin in the clinic, the rule the answer names is the role's.
+      await t.http.patch(`/api/v1/practitioners/${lmt.id}`).set(clinic.admin.auth).send({ isAdmin: true }).expect(200);
       const res = await t.http.patch(`/api/v1/practitioners/${clinic.admin.id}`).set(clinic.admin.auth).send({ isAdmin: false });
       expectProblem(res, 400, 'validation_failed');
       expect(res.body.errors).toEqual([expect.objectContaining({ field: 'isAdmin' })]);
+      await t.http.patch(`/api/v1/practitioners/${lmt.id}`).set(clinic.admin.auth).send({ isAdmin: false }).expect(200);
       for (const isAdmin of [null, 'yes', 1]) {
         const bad = await t.http.patch(`/api/v1/practitioners/${lmt.id}`).set(clinic.admin.auth).send({ isAdmin });
         expectProblem(bad, 400, 'validation_failed');

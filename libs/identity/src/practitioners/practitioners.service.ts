@@ -19,7 +19,7 @@ import { AuditLog } from '../audit/audit-log';
 import { InvitationsService } from '../invitations/invitations.service';
 import type { LicenceInput, PractitionerPatch } from '../inputs';
 import { SessionsStore } from '../store/sessions.store';
-import { clinicSummary, type UserChanges, type UserRow, UsersStore } from '../store/users.store';
+import { clinicSummary, lastAdmin, type UserChanges, type UserRow, UsersStore } from '../store/users.store';
 import { ClinicScope } from '../tenancy/clinic-scope';
 import { todayIso, type UserView, userView } from '../views';
 
@@ -212,6 +212,8 @@ export class PractitionersService {
     if (patch.isAdmin !== undefined && !admin)
       throw new AppError('forbidden', 'Only an admin of the clinic may grant or remove admin rights');
     if (target.role === 'clinic_admin' && patch.isAdmin === false) {
+      // The clinic's only admin first hears the rule that matters most (as any last admin does).
+      if (!(await this.users.hasAnotherActiveAdmin(scope, id))) throw lastAdmin();
       throw AppError.validation([{ field: 'isAdmin', message: 'a clinic admin always has admin rights' }]);
     }
     if (target.role === 'clinic_admin' && patch.licence) {

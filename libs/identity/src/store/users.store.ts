@@ -144,6 +144,9 @@ export function clinicSummary(row: PractitionerRow): ClinicSummaryFields {
   };
 }
 
+/** 422 `last_admin`: the change would leave the clinic without an active admin. */
+export const lastAdmin = () => new AppError('last_admin', 'The clinic must keep at least one active admin');
+
 /**
  * A postal code as the directory compares it: no spaces, upper case, and a US ZIP+4 as its ZIP
  * ("78701-1234", "787011234" and "78701" are one area, as `near` reads them).
@@ -225,9 +228,7 @@ export class UsersStore {
    */
   async assertAnotherActiveAdmin(scope: ClinicScope, manager: EntityManager, userId: string): Promise<void> {
     await this.lockClinic(scope, manager);
-    if (!(await this.hasAnotherActiveAdmin(scope, userId, manager))) {
-      throw new AppError('last_admin', 'The clinic must keep at least one active admin');
-    }
+    if (!(await this.hasAnotherActiveAdmin(scope, userId, manager))) throw lastAdmin();
   }
 
   /** Whether the caller's clinic has an active admin other than `userId`. */
