@@ -7,7 +7,7 @@ import type { Response } from 'supertest';
 import { createApiApp } from '../apps/api/src/http/create-api-app';
 import { LiveHub } from '../apps/api/src/live/live-hub';
 import { openLiveStream, type LiveEvent, type LiveStreamClient } from './support/live-stream';
-import { actOk, createPatient, createReferral, injuryReferralBody } from './support/referral-helpers';
+import { actOk, createPatient, createReferral, inDays, injuryReferralBody } from './support/referral-helpers';
 import {
   addPractitioner,
   expectProblem,
@@ -125,6 +125,25 @@ describe('live events', () => {
     await ptAdminStream.next(about(marker.id));
     expect(ptStream.events.filter(about(draft.id))).toEqual([]);
     expect(ptAdminStream.events.filter(about(draft.id))).toEqual([]);
+  });
+
+  it('a follow-up made from a referral tells whoever has that referral open: its care chain changed', async () => {
+    const lmtStream = await open(lmt);
+    let injury = await actOk(t.http, lmt, await createReferral(t.http, lmt, injuryReferralBody(patientId, pt.id)), 'send');
+    injury = await actOk(t.http, pt, injury, 'accept');
+    injury = await actOk(t.http, pt, injury, 'schedule', { appointmentAt: inDays(2) });
+    injury = await actOk(t.http, pt, injury, 'start-care');
+    const careStarted = await lmtStream.next((e) => e.data.id === injury.id && e.data.version === injury.version);
+    const plan = { frequencyWeeks: 2, pressure: 'moderate', precautions: 'No deep pressure over the neck' };
+    const draft = await t.http.post(`/api/v1/referrals/${injury.id}/follow-up`).set(pt.auth).send({ plan }).expect(201);
+    await t.http.post(`/api/v1/patients/${draft.body.patientId}/consents`).set(pt.auth).send({ scope: 'referral_sharing' });
+    const followUp = await actOk(t.http, pt, draft.body, 'send');
+    // The massage therapist hears of her own referral again (its followUps changed), and it now lists the follow-up.
+    const heard = await lmtStream.next((e) => e.id > careStarted.id && e.event === 'referral.updated' && e.data.id === injury.id);
+    expect(heard.data).toEqual({ id: injury.id, version: injury.version, status: 'in_care' });
+    await lmtStream.next(about(followUp.id));
+    const read = await t.http.get(`/api/v1/referrals/${injury.id}`).set(lmt.auth).expect(200);
+    expect(read.body.followUpIds).toContain(followUp.id);
   });
 
   it('resumes with Last-Event-ID without losing or repeating an event, on either instance', async () => {

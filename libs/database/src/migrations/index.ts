@@ -28,6 +28,7 @@ import { AuditEventUids1764267000000 } from './1764267000000-AuditEventUids';
 import { PatientOrigins1764268000000 } from './1764268000000-PatientOrigins';
 import { RefreshRetryKeys1764269000000 } from './1764269000000-RefreshRetryKeys';
 import { UnaccentSearch1764270000000 } from './1764270000000-UnaccentSearch';
+import { LiveFollowUps1764271000000 } from './1764271000000-LiveFollowUps';
 
 /** Every migration, in order. Listed explicitly: glob paths break in a Nest monorepo build. */
 export const MIGRATIONS = [
@@ -61,4 +62,5 @@ export const MIGRATIONS = [
   PatientOrigins1764268000000,
   RefreshRetryKeys1764269000000,
   UnaccentSearch1764270000000,
+  LiveFollowUps1764271000000,
 ];
