@@ -248,6 +248,22 @@ describe('web app in the browser: sign-up, solo practice and invitations', () =>
     await shot(stranger, 'join-02-used-link');
   });
 
+  it("a practitioner whose licence has expired stays on the admin's list, marked, to be fixed there", async () => {
+    const lapsed = await addPractitioner(t.http, physio, 'physical_therapist', { fullName: 'Paula Stretch' });
+    await t.http
+      .patch(`/api/v1/practitioners/${lapsed.id}`)
+      .set(physio.admin.auth)
+      .send({ licence: { number: 'PT-4410', region: 'TX', expiresOn: isoDateFrom(new Date(), -2) } })
+      .expect(200);
+    const admin = await newPage('physio-admin');
+    await signIn(admin, physio.admin.email);
+    await admin.goto('/admin/practitioners');
+    await admin.getByRole('button', { name: 'Edit Paula Stretch' }).waitFor();
+    const row = admin.getByRole('row').filter({ hasText: 'Paula Stretch' });
+    await row.getByTestId('licence-expired').waitFor();
+    await shot(admin, 'practitioners-licence-expired');
+  });
+
   it('an admin invites, leaves the page, re-sends: the first link is dead, the second works', async () => {
     const admin = await newPage('admin');
     await signIn(admin, clinic.admin.email);

@@ -11,7 +11,7 @@ import { useAsync, useTitle } from '../../lib/hooks';
 import { roleLabel, specialtyLabel } from '../../lib/labels';
 import { Link } from '../../lib/router';
 import { useReferenceData } from '../../lib/session-hooks';
-import { clinicMembers, clinicPractitioners } from './admin-data';
+import { clinicMembers } from './admin-data';
 import { InvitationsSection, type IssuedLink } from './InvitationsSection';
 
 const EXPIRY_WARNING_DAYS = 60;
@@ -88,15 +88,20 @@ export function LicenceStatus({ practitioner }: { practitioner: Practitioner }) 
 
 export function PractitionersPage({ user }: { user: User }) {
   useTitle('Practitioners');
-  const list = useAsync(() => clinicPractitioners(user.clinicId, user.clinic?.name ?? ''), [user.clinicId]);
+  // Every member of the clinic, from its own list (the directory hides expired licences: a
+  // practitioner whose licence lapsed, or was mistyped, vanished from the page that fixes it).
+  const members = useAsync(() => clinicMembers(), [user.clinicId]);
+  const list = {
+    ...members,
+    data: members.data?.filter((p) => p.active && p.status === 'active' && p.role !== 'clinic_admin'),
+  };
   const [inviting, setInviting] = useState(false);
   const [editing, setEditing] = useState<string | null>(null);
   const [invitation, setInvitation] = useState<IssuedLink | null>(null);
   const [invitationsKey, setInvitationsKey] = useState(0);
   const inviteButton = useRef<HTMLButtonElement>(null);
   const [confirming, setConfirming] = useState<string | null>(null);
-  /** Deactivated users are not in the directory: the clinic's member list has them. */
-  const deactivated = useAsync(async () => (await clinicMembers()).filter((p) => !p.active), [user.clinicId]);
+  const deactivated = members.data?.filter((p) => !p.active);
   const [justDeactivated, setJustDeactivated] = useState<string | null>(null);
   const [justSaved, setJustSaved] = useState<string | null>(null);
   const [accessError, setAccessError] = useState<unknown>(null);
@@ -123,7 +128,7 @@ export function PractitionersPage({ user }: { user: User }) {
       await call(api.POST(path, { params: { path: { id: practitioner.id } } }));
       setConfirming(null);
       if (!active) setJustDeactivated(practitioner.fullName);
-      await Promise.all([list.reload(), deactivated.reload()]);
+      await members.reload();
     } catch (e) {
       setAccessError(e);
     } finally {
@@ -345,11 +350,11 @@ export function PractitionersPage({ user }: { user: User }) {
           </table>
         </div>
       )}
-      {deactivated.data && deactivated.data.length > 0 && (
+      {deactivated && deactivated.length > 0 && (
         <section className="card" aria-labelledby="deactivated-heading">
           <h2 id="deactivated-heading">Deactivated</h2>
           <ul className="plain-list" data-testid="deactivated-list">
-            {deactivated.data.map((p) => (
+            {deactivated.map((p) => (
               <li key={p.id} className="actions-row">
                 <span>
                   {p.fullName} <span className="muted small">({roleLabel(p.role)})</span>
@@ -368,8 +373,8 @@ export function PractitionersPage({ user }: { user: User }) {
         </section>
       )}
       <p className="muted small">
-        Practitioners whose licence has already expired are not listed here (the directory hides them). Deactivated ones are under
-        Deactivated, where you can reactivate them; people who have not yet joined are in the invitations below.
+        A practitioner whose licence has expired is marked here and hidden from the directory until you renew it. Deactivated ones
+        are under Deactivated, where you can reactivate them; people who have not yet joined are in the invitations below.
       </p>
       <InvitationsSection reloadKey={invitationsKey} onLink={setInvitation} />
     </>

@@ -1,25 +1,6 @@
 import { api, call } from '../../api/client';
 import type { Practitioner } from '../../api/types';
 
-/**
- * The practitioners of the admin's own clinic. The API has no "my clinic's practitioners" list,
- * so this reads the directory filtered by the clinic's name (its `q` matches clinic names) and
- * keeps the clinic's own members. Practitioners with an expired licence are not in the directory.
- */
-export async function clinicPractitioners(clinicId: string, clinicName: string): Promise<Practitioner[]> {
-  const found: Practitioner[] = [];
-  let cursor: string | undefined;
-  for (let page = 0; page < 20; page++) {
-    const result = await call(
-      api.GET('/api/v1/practitioners', { params: { query: { q: clinicName.slice(0, 100), limit: 100, cursor } } }),
-    );
-    found.push(...result.items.filter((p) => p.clinicId === clinicId));
-    if (!result.nextCursor) break;
-    cursor = result.nextCursor;
-  }
-  return found.sort((a, b) => a.fullName.localeCompare(b.fullName));
-}
-
 /** Every user of the admin's own clinic, deactivated and invited ones included (what the admin manages). */
 export async function clinicMembers(): Promise<Practitioner[]> {
   const found: Practitioner[] = [];
