@@ -235,6 +235,12 @@ describe('web app in the browser: focus and field errors', () => {
     await page.getByRole('link', { name: 'Redirect to another practitioner' }).waitFor();
     expect(await page.getByText('Nothing for you to do on this referral now.').count()).toBe(0);
     await run.shot(page, 'focus-06-declined-redirect');
+
+    // The redirect links back to the referral it replaces (on the sender's side).
+    const redirect = await createReferral(t.http, lmt, injuryReferralBody(patient.id, pt.id, { replacesId: asked.id }));
+    await page.goto(`/referrals/${redirect.id}`);
+    const back = page.getByTestId('referral-chain').getByRole('link', { name: 'the earlier referral' });
+    expect(await back.getAttribute('href')).toBe(`/referrals/${asked.id}`);
   });
 
   it('the account screens keep focus on what an action came to, and say only what the last one did', async () => {

@@ -90,6 +90,8 @@ export function ReferralDetailPage({ id }: { id: string }) {
 
   const r = referral.data;
   const side = r.senderId === user.id ? 'sender' : r.recipientId === user.id ? 'recipient' : 'clinic';
+  // The referral a redirect replaces is the sender side's to see (it went to someone else).
+  const redirected = r.replacesId !== null && user.clinicId === r.sender.clinicId;
   const announce = (next: Flash) => {
     setFlashState(next);
     // It speaks of the version shown next (the one just answered or reloaded).
@@ -275,10 +277,15 @@ export function ReferralDetailPage({ id }: { id: string }) {
                 </p>
               </div>
             )}
-            {(r.previousId || r.followUpIds.length > 0) && (
+            {(r.previousId || r.followUpIds.length > 0 || redirected) && (
               <nav className="subsection" aria-label="Referral chain" data-testid="referral-chain">
                 <h3>Care chain</h3>
                 <ul>
+                  {redirected && (
+                    <li>
+                      Redirects <Link to={`/referrals/${r.replacesId}`}>the earlier referral</Link>
+                    </li>
+                  )}
                   {r.previousId && (
                     <li>
                       Follows up <Link to={`/referrals/${r.previousId}`}>the injury referral</Link>
