@@ -73,7 +73,7 @@ describe('web app in the browser: the referral conversation and unread badges', 
     await signIn(ptPage, pt.email);
     const received = await inbox(ptPage, 'received');
     // New to her: unread, named for screen readers.
-    const badge = received.getByRole('img', { name: /^\d+ unread messages?$/ });
+    const badge = received.getByRole('img', { name: /^\d+ unread updates?$/ });
     await badge.waitFor();
     expect(Number(await badge.getAttribute('data-count'))).toBeGreaterThan(0);
     await run.shot(ptPage, 'conversation-00-inbox-new');
@@ -93,7 +93,7 @@ describe('web app in the browser: the referral conversation and unread badges', 
     await signIn(lmtPage, lmt.email);
     const sent = await inbox(lmtPage, 'sent');
     // The PT's acknowledgement and message, both since the LMT last looked.
-    const badge = sent.getByRole('img', { name: '2 unread messages' });
+    const badge = sent.getByRole('img', { name: '2 unread updates' });
     await badge.waitFor();
     expect(await badge.innerText()).toBe('2');
     await run.shot(lmtPage, 'conversation-02-inbox-unread');
@@ -125,7 +125,7 @@ describe('web app in the browser: the referral conversation and unread badges', 
   it('the PT sees the answer and the report, and the LMT sees the thanks arrive on the open page', async () => {
     const received = await inbox(ptPage, 'received');
     // The document and the message.
-    await received.getByRole('img', { name: '2 unread messages' }).waitFor();
+    await received.getByRole('img', { name: '2 unread updates' }).waitFor();
     await run.shot(ptPage, 'conversation-04-inbox-unread');
     await open(ptPage, received);
     await messages(ptPage).filter({ hasText: 'Attached the X-ray report: no fracture.' }).waitFor();

@@ -243,6 +243,22 @@ describe('web app in the browser: focus and field errors', () => {
     expect(await back.getAttribute('href')).toBe(`/referrals/${asked.id}`);
   });
 
+  it('a form left open keeps what was typed when the referral changes under it, if its action still applies', async () => {
+    const patient = await createPatient(t.http, lmt, { firstName: 'Ruth', lastName: 'Open' });
+    const sent = await actOk(t.http, lmt, await createReferral(t.http, lmt, injuryReferralBody(patient.id, pt.id)), 'send');
+    const page = await run.newPage('pt-open-form');
+    await signIn(page, pt.email);
+    await page.goto(`/referrals/${sent.id}`);
+    await page.getByRole('button', { name: 'Decline' }).click();
+    const form = page.getByRole('form', { name: 'Decline' });
+    await form.getByLabel(/^Reason/).fill('No capacity this month');
+    // Another tab asks for information: the referral moves on, and declining is still possible.
+    const read = (await t.http.get(`/api/v1/referrals/${sent.id}`).set(pt.auth).expect(200)).body;
+    await actOk(t.http, pt, read, 'request-info', actionBody('request-info'));
+    await form.getByText('The referral changed while this was open').waitFor();
+    expect(await form.getByLabel(/^Reason/).inputValue()).toBe('No capacity this month');
+  });
+
   it('the account screens keep focus on what an action came to, and say only what the last one did', async () => {
     const sam = await addPractitioner(t.http, massage, 'massage_therapist', { fullName: 'Sam Secure' });
     const page = await run.newPage('sam');

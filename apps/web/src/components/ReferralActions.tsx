@@ -72,12 +72,23 @@ export function ReferralActions({ referral, onStart, onDone, onConflict }: Props
   const focusAfter = useFocusAfterRender();
   const focusFirstInvalid = () => focusAfter(() => firstInvalid(formRef.current));
 
+  const [changedWhileOpen, setChangedWhileOpen] = useState(false);
+  const allowed = buttonActions(referral);
+  const firstVersion = useRef(referral.version);
   useEffect(() => {
-    // A new state offers new actions: close a form that belonged to the old one.
+    if (referral.version === firstVersion.current) return;
+    firstVersion.current = referral.version;
+    setFailure(null);
+    // The referral changed (the other side, another tab): a form whose action is still possible
+    // keeps what was typed in it, and says so; one the new state does not offer closes.
+    if (active && (allowed as readonly string[]).includes(active)) {
+      setChangedWhileOpen(true);
+      return;
+    }
     setActive(null);
     setValues(EMPTY);
     setErrors({});
-    setFailure(null);
+    // Only the referral's version matters here; `active` and `allowed` are read as they are then.
   }, [referral.version]);
 
   useEffect(() => {
@@ -125,6 +136,7 @@ export function ReferralActions({ referral, onStart, onDone, onConflict }: Props
       return;
     }
     setValues(EMPTY);
+    setChangedWhileOpen(false);
     setActive(action);
   };
 
@@ -179,7 +191,6 @@ export function ReferralActions({ referral, onStart, onDone, onConflict }: Props
     void perform(active, body);
   };
 
-  const allowed = buttonActions(referral);
   if (allowed.length === 0) return null;
 
   const f = active ? fields(active) : {};
@@ -206,6 +217,9 @@ export function ReferralActions({ referral, onStart, onDone, onConflict }: Props
       {active && (
         <form ref={formRef} className="subform stack" onSubmit={submit} noValidate aria-label={actionLabel(active)}>
           <p className="muted">{actionHint(active)}</p>
+          {changedWhileOpen && (
+            <Notice tone="info">The referral changed while this was open: check it above before you confirm.</Notice>
+          )}
           {active === 'provide-info' && question && (
             <blockquote className="quote" data-testid="info-question">
               {question}
