@@ -572,6 +572,33 @@ describe('accounts', () => {
       expect(movedDraft.body).toMatchObject({ senderId: lmt2.id, status: 'draft' });
       expect(await unowned(massage)).toEqual([sent.id]);
     });
+
+    it('keeps naming who acted after the referral changed hands (the timeline is a record)', async () => {
+      const massage = await registerClinic(t.http, { name: 'Handover Massage' });
+      const physio = await registerClinic(t.http, { name: 'Handover Physio' });
+      const first = await addPractitioner(t.http, massage, 'massage_therapist', { fullName: 'Alex Original' });
+      const second = await addPractitioner(t.http, massage, 'massage_therapist', { fullName: 'Blair Successor' });
+      const pt = await addPractitioner(t.http, physio, 'physical_therapist');
+      const patient = await createPatient(t.http, first);
+      const sent = await actOk(t.http, first, await createReferral(t.http, first, injuryReferralBody(patient.id, pt.id)), 'send');
+      await t.http.post(`/api/v1/practitioners/${first.id}/deactivate`).set(massage.admin.auth).expect(200);
+      await t.http
+        .post(`/api/v1/referrals/${sent.id}/reassign`)
+        .set(massage.admin.auth)
+        .send({ practitionerId: second.id, version: sent.version })
+        .expect(200);
+      const events = (await t.http.get(`/api/v1/referrals/${sent.id}/events`).set(second.auth).expect(200)).body.items as {
+        type: string;
+        actorId: string | null;
+        actorName: string | null;
+      }[];
+      expect(events.find((e) => e.type === 'sent')).toMatchObject({ actorId: first.id, actorName: 'Alex Original' });
+      const reassigned = events.find((e) => e.type === 'reassigned');
+      expect(reassigned).toMatchObject({ actorId: massage.admin.id, actorName: expect.any(String) });
+      // The referral's own timeline says the same.
+      const read = (await t.http.get(`/api/v1/referrals/${sent.id}`).set(second.auth).expect(200)).body;
+      expect(read.timeline.find((e: { type: string }) => e.type === 'sent')).toMatchObject({ actorName: 'Alex Original' });
+    });
   });
 
   describe('a sign-in racing a change that ends sessions', () => {

@@ -38,6 +38,8 @@ export interface ReferralEventView {
   fromStatus: ReferralStatus | null;
   toStatus: ReferralStatus;
   actorId: string | null;
+  /** Who acted, by name (a practitioner reassigned since, an admin acting for one); null when the system did. */
+  actorName: string | null;
   reason: string | null;
   note: string | null;
   data: Record<string, unknown> | null;

@@ -578,6 +578,8 @@ export class ReferralEventDto {
   toStatus: string;
   /** Null when the system acted. */
   actorId: string | null;
+  /** Who acted, by name, as they are named now; null when the system acted. */
+  actorName: string | null;
   reason: string | null;
   note: string | null;
   data: Record<string, unknown> | null;

@@ -2031,6 +2031,8 @@ export interface components {
       toStatus: string;
       /** @description Null when the system acted. */
       actorId: string | null;
+      /** @description Who acted, by name, as they are named now; null when the system acted. */
+      actorName: string | null;
       reason: string | null;
       note: string | null;
       data: {

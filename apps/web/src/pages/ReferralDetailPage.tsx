@@ -121,14 +121,15 @@ export function ReferralDetailPage({ id }: { id: string }) {
   // The PT's way back to maintenance massage (SPEC "Following up").
   const canFollowUp = r.kind === 'injury_care' && user.id === r.recipientId && FOLLOW_UP_STATUSES.has(r.status);
 
-  const partyName = (actorId: string | null) =>
+  // Whoever acted, by name: also someone the referral was reassigned from, or an admin acting for one.
+  const partyName = ({ actorId, actorName }: { actorId: string | null; actorName: string | null }) =>
     actorId === null
       ? 'ReferLoop (automatic)'
       : actorId === r.senderId
         ? r.sender.fullName
         : actorId === r.recipientId
           ? recipientParty(r).fullName
-          : 'Clinic admin';
+          : (actorName ?? 'Clinic admin');
 
   return (
     <>
@@ -392,7 +393,7 @@ function Timeline({
   appointmentAt,
 }: {
   events: ReferralEvent[];
-  partyName: (id: string | null) => string;
+  partyName: (event: { actorId: string | null; actorName: string | null }) => string;
   /** An appointment time as the referral shows it: in the zone where it happens. */
   appointmentAt: (iso: string) => string;
 }) {
@@ -427,7 +428,7 @@ function Timeline({
                 </time>
               </div>
               <p className="muted small">
-                {partyName(e.actorId)}
+                {partyName(e)}
                 {e.fromStatus && e.fromStatus !== e.toStatus
                   ? ` · ${statusLabel(e.fromStatus)} → ${statusLabel(e.toStatus)}`
                   : ''}

@@ -56,7 +56,8 @@ const EVENT_COLUMNS = sql`id, referral_id, type, from_status, to_status, actor_i
 /** One timeline event `e` as the JSON the view reads (see {@link timelineJson}). */
 export const EVENT_JSON = sql`json_build_object(
              'id', e.id, 'referralId', e.referral_id, 'type', e.type, 'fromStatus', e.from_status, 'toStatus', e.to_status,
-             'actorId', e.actor_id, 'reason', e.reason, 'note', e.note, 'data', e.data, 'occurredAt', e.occurred_at::text)`;
+             'actorId', e.actor_id, 'actorName', (SELECT u.full_name FROM users u WHERE u.id = e.actor_id),
+             'reason', e.reason, 'note', e.note, 'data', e.data, 'occurredAt', e.occurred_at::text)`;
 
 /**
  * The timeline of the referral `referralId` (an SQL expression) as a JSON array, oldest first.
