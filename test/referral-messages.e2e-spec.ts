@@ -55,6 +55,7 @@ describe('referral messages', () => {
         id: expect.any(String),
         referralId: referral.id,
         authorId: author.id,
+        authorName: expect.any(String),
         body: `message ${i}`,
         createdAt: expect.any(String),
       });
@@ -62,6 +63,9 @@ describe('referral messages', () => {
     for (const reader of authors) {
       const page = (await messagesOf(reader, referral.id).expect(200)).body;
       expect(page.items.map((m: { body: string }) => m.body)).toEqual(['message 0', 'message 1', 'message 2', 'message 3']);
+      // Each names its author, an admin's too, whoever reads it.
+      expect(page.items[0].authorName).toBe('Morgan Massage');
+      expect(page.items.every((m: { authorName: unknown }) => typeof m.authorName === 'string')).toBe(true);
       expect(page.nextCursor).toBeNull();
     }
   });

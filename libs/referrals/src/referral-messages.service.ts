@@ -22,6 +22,8 @@ export interface ReferralMessageView {
   id: string;
   referralId: string;
   authorId: string;
+  /** The author's name as they are named now (also someone the referral was reassigned from, or an admin). */
+  authorName: string | null;
   body: string;
   createdAt: string;
 }
@@ -31,6 +33,7 @@ function messageView(row: MessageRow): ReferralMessageView {
     id: row.id,
     referralId: row.referralId,
     authorId: row.actorId,
+    authorName: row.actorName,
     body: row.note,
     createdAt: new Date(row.occurredAt).toISOString(),
   };

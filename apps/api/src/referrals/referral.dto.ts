@@ -727,6 +727,8 @@ export class ReferralMessageDto {
   id: string;
   referralId: string;
   authorId: string;
+  /** The author's name, as they are named now. */
+  authorName: string | null;
   body: string;
   createdAt: string;
 }

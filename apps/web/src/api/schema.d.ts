@@ -2216,6 +2216,8 @@ export interface components {
       id: string;
       referralId: string;
       authorId: string;
+      /** @description The author's name, as they are named now. */
+      authorName: string | null;
       body: string;
       createdAt: string;
     };

@@ -98,14 +98,14 @@ export function Conversation({ referral }: { referral: Referral }) {
     return () => clearInterval(timer);
   }, [sent, refresh]);
 
-  const author = (id: string) =>
-    id === user.id
+  const author = ({ authorId, authorName }: ReferralMessage) =>
+    authorId === user.id
       ? 'You'
-      : id === referral.senderId
+      : authorId === referral.senderId
         ? referral.sender.fullName
-        : id === referral.recipientId
+        : authorId === referral.recipientId
           ? recipientParty(referral).fullName
-          : 'Clinic admin';
+          : (authorName ?? 'Clinic admin');
   // The sender's side (the sender, or an admin of their clinic) writes to the recipient, and back.
   const senderSide =
     user.id === referral.senderId || (user.id !== referral.recipientId && user.clinicId === referral.sender.clinicId);
@@ -161,7 +161,7 @@ export function Conversation({ referral }: { referral: Referral }) {
               {messages.map((m) => (
                 <li key={m.id} className={`message ${m.authorId === user.id ? 'message-mine' : ''}`} data-message-id={m.id}>
                   <p className="message-head">
-                    <span className="message-author">{author(m.authorId)}</span>{' '}
+                    <span className="message-author">{author(m)}</span>{' '}
                     <time dateTime={m.createdAt} className="muted small">
                       {formatDateTime(m.createdAt)}
                     </time>

@@ -17,9 +17,13 @@ export interface MessageRow {
   id: string;
   referralId: string;
   actorId: string;
+  actorName: string | null;
   note: string;
   occurredAt: string;
 }
+
+/** The author's name, as they are named now (an event `e`'s actor). */
+const AUTHOR_NAME = sql`(SELECT u.full_name FROM users u WHERE u.id = e.actor_id) AS "actorName"`;
 
 /** A referral a follow-up or an import starts from: its parties and the patient's facts. */
 export interface SourceRow {
@@ -79,10 +83,10 @@ export class ReferralActivityStore {
       : sql.empty;
     return queryRows(
       this.db.manager,
-      sql`SELECT id, referral_id AS "referralId", actor_id AS "actorId", note, occurred_at::text AS "occurredAt",
-              ${cursorTs(sql`occurred_at`)} AS "cursorTs"
-         FROM referral_events WHERE referral_id = ${sql.param(referralId, 'uuid')} AND type = 'message'${keyset}
-        ORDER BY occurred_at, id LIMIT ${sql.param(limit + 1, 'int')}`,
+      sql`SELECT e.id, e.referral_id AS "referralId", e.actor_id AS "actorId", ${AUTHOR_NAME}, e.note,
+              e.occurred_at::text AS "occurredAt", ${cursorTs(sql`e.occurred_at`)} AS "cursorTs"
+         FROM referral_events e WHERE e.referral_id = ${sql.param(referralId, 'uuid')} AND e.type = 'message'${keyset}
+        ORDER BY e.occurred_at, e.id LIMIT ${sql.param(limit + 1, 'int')}`,
       PREPARED,
     );
   }
@@ -112,7 +116,8 @@ export class ReferralActivityStore {
       ),
       outbox AS (${outboxOfEvent('referral.message', status, author.userId)}),
       audit AS (${this.audit.insert({ by: author, action: 'referral.message', resourceType: 'referral' }, sql`changed`, sql`id`, now)})
-      SELECT id, referral_id AS "referralId", actor_id AS "actorId", note, occurred_at::text AS "occurredAt" FROM event`,
+      SELECT e.id, e.referral_id AS "referralId", e.actor_id AS "actorId", ${AUTHOR_NAME}, e.note,
+             e.occurred_at::text AS "occurredAt" FROM event e`,
       PREPARED,
     );
     return row;
