@@ -8,6 +8,7 @@ import { createApiApp } from '../apps/api/src/http/create-api-app';
 import { LiveHub } from '../apps/api/src/live/live-hub';
 import { openLiveStream, type LiveEvent, type LiveStreamClient } from './support/live-stream';
 import { actOk, createPatient, createReferral, inDays, injuryReferralBody } from './support/referral-helpers';
+import { eventually } from './support/sinks';
 import {
   addPractitioner,
   expectProblem,
@@ -241,14 +242,15 @@ describe('live events', () => {
     let otherEnded = false;
     void other.ended.then(() => (otherEnded = true));
     await b.get(LiveHub).heartbeat();
-    expect(stream.raw()).toContain(': heartbeat');
+    await eventually(() => stream.raw().includes(': heartbeat'), 'the heartbeat on the stream');
     await t.http.post('/api/v1/auth/logout').set('Authorization', `Bearer ${token}`).expect(204);
     await b.get(LiveHub).heartbeat();
     await stream.ended;
-    // The user's other session keeps its stream: it got all three heartbeats (and any the replica's
-    // own 15-second timer sent meanwhile).
+    // The user's other session keeps its stream: it gets all three heartbeats (and any the replica's
+    // own 15-second timer sent meanwhile). The last one's bytes may still be on their way when the
+    // hub's session check returns: wait for them rather than read at once.
     await b.get(LiveHub).heartbeat();
-    expect(other.raw().split(': heartbeat').length - 1).toBeGreaterThanOrEqual(3);
+    await eventually(() => other.raw().split(': heartbeat').length - 1 >= 3 || undefined, 'three heartbeats on the other stream');
     expect(otherEnded).toBe(false);
   });
 
