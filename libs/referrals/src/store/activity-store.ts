@@ -9,7 +9,7 @@ import type { AttachmentView } from '../referral.views';
 import type { ReferralStatus } from '../state-machine/referral-state-machine';
 import { cursorTs } from './columns';
 import { progressJson } from './progress-store';
-import { VIEW_JOINS } from './referral-view';
+import { ACTOR_NAME, VIEW_JOINS } from './referral-view';
 
 const PREPARED = { prepare: true };
 
@@ -21,9 +21,6 @@ export interface MessageRow {
   note: string;
   occurredAt: string;
 }
-
-/** The author's name, as they are named now (an event `e`'s actor). */
-const AUTHOR_NAME = sql`(SELECT u.full_name FROM users u WHERE u.id = e.actor_id) AS "actorName"`;
 
 /** A referral a follow-up or an import starts from: its parties and the patient's facts. */
 export interface SourceRow {
@@ -83,7 +80,7 @@ export class ReferralActivityStore {
       : sql.empty;
     return queryRows(
       this.db.manager,
-      sql`SELECT e.id, e.referral_id AS "referralId", e.actor_id AS "actorId", ${AUTHOR_NAME}, e.note,
+      sql`SELECT e.id, e.referral_id AS "referralId", e.actor_id AS "actorId", ${ACTOR_NAME} AS "actorName", e.note,
               e.occurred_at::text AS "occurredAt", ${cursorTs(sql`e.occurred_at`)} AS "cursorTs"
          FROM referral_events e WHERE e.referral_id = ${sql.param(referralId, 'uuid')} AND e.type = 'message'${keyset}
         ORDER BY e.occurred_at, e.id LIMIT ${sql.param(limit + 1, 'int')}`,
@@ -116,7 +113,7 @@ export class ReferralActivityStore {
       ),
       outbox AS (${outboxOfEvent('referral.message', status, author.userId)}),
       audit AS (${this.audit.insert({ by: author, action: 'referral.message', resourceType: 'referral' }, sql`changed`, sql`id`, now)})
-      SELECT e.id, e.referral_id AS "referralId", e.actor_id AS "actorId", ${AUTHOR_NAME}, e.note,
+      SELECT e.id, e.referral_id AS "referralId", e.actor_id AS "actorId", ${ACTOR_NAME} AS "actorName", e.note,
              e.occurred_at::text AS "occurredAt" FROM event e`,
       PREPARED,
     );

@@ -53,10 +53,13 @@ export function referralListSelect(userId: string): Sql {
 
 const EVENT_COLUMNS = sql`id, referral_id, type, from_status, to_status, actor_id, reason, note, data, occurred_at`;
 
+/** The name of a timeline event `e`'s actor, as they are named now (null for the system). */
+export const ACTOR_NAME = sql`(SELECT u.full_name FROM users u WHERE u.id = e.actor_id)`;
+
 /** One timeline event `e` as the JSON the view reads (see {@link timelineJson}). */
 export const EVENT_JSON = sql`json_build_object(
              'id', e.id, 'referralId', e.referral_id, 'type', e.type, 'fromStatus', e.from_status, 'toStatus', e.to_status,
-             'actorId', e.actor_id, 'actorName', (SELECT u.full_name FROM users u WHERE u.id = e.actor_id),
+             'actorId', e.actor_id, 'actorName', ${ACTOR_NAME},
              'reason', e.reason, 'note', e.note, 'data', e.data, 'occurredAt', e.occurred_at::text)`;
 
 /**
