@@ -1,7 +1,7 @@
 import { OmitType, PartialType } from '@nestjs/swagger';
 import { Transform, Type } from 'class-transformer';
 import { IsISO31661Alpha2, IsObject, IsString, Matches, MaxLength, Validate, ValidateNested } from 'class-validator';
-import { IsNotBlank, IsOptionalNotNull, IsTimezone } from '../http/validators';
+import { IsNotBlank, IsOptionalNotNull, IsTimezone, TrimmedName } from '../http/validators';
 
 export class AddressDto {
   @IsString()
@@ -30,6 +30,7 @@ export class AddressDto {
 }
 
 export class ClinicDto {
+  @TrimmedName()
   @IsString()
   @IsNotBlank()
   @MaxLength(200)

@@ -1,4 +1,5 @@
 import { TIMEZONES } from '@referloop/common';
+import { Transform } from 'class-transformer';
 import {
   Matches,
   ValidateBy,
@@ -25,6 +26,13 @@ export const VISIBLE_CHARACTER = /[^\s\p{Cf}\p{M}\u115F\u1160\u3164\uFFA0\u2800]
 /** Text someone has to write: "   " is as empty as "" (same message), and so is text of only invisible characters. */
 export const IsNotBlank = (options: Pick<ValidationOptions, 'each'> = {}): PropertyDecorator =>
   Matches(VISIBLE_CHARACTER, { ...options, message: '$property should not be empty' });
+
+/**
+ * A name is stored without the spaces around it: " Smith" would sort before every other name and
+ * print with a gap on letters. (Runs before validation, so "   " is still refused as empty.)
+ */
+export const TrimmedName = (): PropertyDecorator =>
+  Transform(({ value }: { value: unknown }) => (typeof value === 'string' ? value.trim() : value));
 
 @ValidatorConstraint({ name: 'isTimezone' })
 export class IsTimezone implements ValidatorConstraintInterface {

@@ -19,7 +19,7 @@ import {
   ValidateNested,
 } from 'class-validator';
 import { LANGUAGE_TAG_PATTERN, PRACTITIONER_ROLES, type PractitionerRole, SPECIALTIES } from '@referloop/common';
-import { IsCalendarDate, IsNotBlank, IsOptionalNotNull } from '../http/validators';
+import { IsCalendarDate, IsNotBlank, IsOptionalNotNull, TrimmedName } from '../http/validators';
 import { UserResponseDto } from '../me/user.dto';
 import { PageQueryDto, queryBoolean } from '../http/page-query.dto';
 
@@ -46,6 +46,7 @@ export class CreatePractitionerDto {
   @MaxLength(254)
   email: string;
 
+  @TrimmedName()
   @IsString()
   @IsNotBlank()
   @MaxLength(200)

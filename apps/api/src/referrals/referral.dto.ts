@@ -49,7 +49,14 @@ import {
   type ReferralView,
 } from '@referloop/referrals';
 import { PageQueryDto } from '../http/page-query.dto';
-import { HasAtMostDecimals, IsCalendarDate, IsNotBlank, IsPastCalendarDate, IsZonedDateTime } from '../http/validators';
+import {
+  HasAtMostDecimals,
+  IsCalendarDate,
+  IsNotBlank,
+  IsPastCalendarDate,
+  IsZonedDateTime,
+  TrimmedName,
+} from '../http/validators';
 
 /** A plan gives exactly one of the two frequencies (each is otherwise validated on its own). */
 @ValidatorConstraint({ name: 'oneFrequency' })
@@ -163,6 +170,7 @@ export class RecipientInviteDto {
   @MaxLength(254)
   email: string;
 
+  @TrimmedName()
   @IsString()
   @IsNotBlank()
   @MaxLength(200)
