@@ -328,6 +328,30 @@ describe('access control', () => {
       }
       expect(mine.id).not.toBe(theirs.id);
     });
+
+    it('stores names without surrounding spaces and lists them as people read them, page after page', async () => {
+      const tag = `z${randomBytes(3).toString('hex')}`;
+      for (const lastName of ['Zimmerman', ' de la Cruz', 'Ébert ', 'Dalton', 'eckert']) {
+        await createPatient(t.http, lmtA, { firstName: `  Kim${tag}`, lastName });
+      }
+      const expected = ['Dalton', 'de la Cruz', 'Ébert', 'eckert', 'Zimmerman'];
+      const whole = await t.http.get('/api/v1/patients').query({ q: tag }).set(lmtA.auth).expect(200);
+      const names = (items: { firstName: string; lastName: string }[]) => items.map((p) => p.lastName);
+      expect(names(whole.body.items)).toEqual(expected);
+      expect(new Set(whole.body.items.map((p: { firstName: string }) => p.firstName))).toEqual(new Set([`Kim${tag}`]));
+      const paged: string[] = [];
+      let cursor: string | null = null;
+      do {
+        const page = await t.http
+          .get('/api/v1/patients')
+          .query({ q: tag, limit: 2, ...(cursor ? { cursor } : {}) })
+          .set(lmtA.auth)
+          .expect(200);
+        paged.push(...names(page.body.items));
+        cursor = page.body.nextCursor as string | null;
+      } while (cursor);
+      expect(paged).toEqual(expected);
+    });
   });
 
   describe('the cross-clinic directory', () => {

@@ -135,6 +135,30 @@ describe('practitioners', () => {
       expect(names(await list(south.admin, { city: `montreal ${own}` }))).toEqual([jose]);
     });
 
+    it('lists names as people read them (case and accents aside), page after page, without surrounding spaces', async () => {
+      const own = `a${randomBytes(4).toString('hex')}`;
+      const clinic = await registerClinic(t.http, { name: `Order ${own}`, city: `Order ${own}`, postalCode: 'K1A 0B1' });
+      for (const first of ['zoe', 'Émile', ' Dana', 'eva']) {
+        await invite(clinic, 'physical_therapist', {
+          fullName: `${first} ${own}`,
+          specialties: ['back_neck'],
+          acceptingReferrals: true,
+          bio: null,
+        });
+      }
+      const expected = ['Dana', 'Émile', 'eva', 'zoe'].map((first) => `${first} ${own}`);
+      const inOrder = (page: { items: Listed[] }) => page.items.map((p) => p.fullName);
+      expect(inOrder(await list(south.admin, { q: own }))).toEqual(expected);
+      const paged: string[] = [];
+      let cursor: string | null = null;
+      do {
+        const page = await list(south.admin, { q: own, limit: 1, ...(cursor ? { cursor } : {}) });
+        paged.push(...inOrder(page));
+        cursor = page.nextCursor;
+      } while (cursor);
+      expect(paged).toEqual(expected);
+    });
+
     it('filters by postal code, ignoring spaces and letter case', async () => {
       for (const postalCode of ['K1A 0B1', 'k1a0b1', 'K1A0B1']) {
         expect(names(await list(south.admin, { q: tag, postalCode }))).toEqual([n.alex, n.blake]);

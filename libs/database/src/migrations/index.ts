@@ -29,6 +29,7 @@ import { PatientOrigins1764268000000 } from './1764268000000-PatientOrigins';
 import { RefreshRetryKeys1764269000000 } from './1764269000000-RefreshRetryKeys';
 import { UnaccentSearch1764270000000 } from './1764270000000-UnaccentSearch';
 import { LiveFollowUps1764271000000 } from './1764271000000-LiveFollowUps';
+import { NameOrder1764272000000 } from './1764272000000-NameOrder';
 
 /** Every migration, in order. Listed explicitly: glob paths break in a Nest monorepo build. */
 export const MIGRATIONS = [
@@ -63,4 +64,5 @@ export const MIGRATIONS = [
   RefreshRetryKeys1764269000000,
   UnaccentSearch1764270000000,
   LiveFollowUps1764271000000,
+  NameOrder1764272000000,
 ];

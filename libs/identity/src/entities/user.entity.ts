@@ -2,7 +2,8 @@ import type { Role } from '@referloop/common';
 import { Check, Column, CreateDateColumn, Entity, ForeignKey, Index, PrimaryGeneratedColumn, UpdateDateColumn } from 'typeorm';
 
 /** A person who signs in: a clinic admin or a practitioner (who also has a licence and a directory profile). */
-@Index('users_clinic_idx', ['clinicId', 'fullName', 'id'])
+// On (clinic_id, name_order(full_name), id): see the NameOrder migration.
+@Index('users_clinic_idx', { synchronize: false })
 @Index('users_directory_idx', { synchronize: false })
 @Index('users_email_lower_key', { synchronize: false })
 @Index('users_specialties_idx', { synchronize: false })

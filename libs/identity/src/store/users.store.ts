@@ -242,14 +242,16 @@ export class UsersStore {
     return found;
   }
 
-  /** Every user of the caller's clinic, keyset-paged by (full name, id). */
+  /** Every user of the caller's clinic, keyset-paged by (full name as people read it, id). */
   async members(scope: ClinicScope, page: { after?: [string, string]; limit: number }): Promise<UserRow[]> {
-    const after = page.after ? sql`AND (u.full_name, u.id) > (${page.after[0]}, ${sql.param(page.after[1], 'uuid')})` : sql.empty;
+    const after = page.after
+      ? sql`AND (name_order(u.full_name), u.id) > (name_order(${page.after[0]}), ${sql.param(page.after[1], 'uuid')})`
+      : sql.empty;
     return queryRows<UserRow>(
       this.db.manager,
       sql`SELECT ${USER_COLUMNS} FROM ${FROM_USERS}
            WHERE ${scope.owns(sql`u.clinic_id`)} ${after}
-           ORDER BY u.full_name, u.id LIMIT ${page.limit}`,
+           ORDER BY name_order(u.full_name), u.id LIMIT ${page.limit}`,
     );
   }
 
@@ -257,7 +259,7 @@ export class UsersStore {
   async practitionersOf(scope: ClinicScope): Promise<{ id: string; full_name: string; role: string }[]> {
     return queryRows(
       this.db.manager,
-      sql`SELECT id, full_name, role FROM users WHERE ${scope.owns(sql`clinic_id`)} AND role <> 'clinic_admin' ORDER BY full_name, id`,
+      sql`SELECT id, full_name, role FROM users WHERE ${scope.owns(sql`clinic_id`)} AND role <> 'clinic_admin' ORDER BY name_order(full_name), id`,
     );
   }
 
@@ -301,9 +303,14 @@ export class UsersStore {
       : sql`NULL::float8`;
     if (near?.radiusKm !== undefined) conditions.push(sql`k.distance <= ${near.radiusKm}`);
     const sortKey = near
-      ? sql`k.partner_rank, coalesce(k.distance, ${near.unknownKm}::float8), u.full_name, u.id`
-      : sql`k.partner_rank, u.full_name, u.id`;
-    if (filter.after) conditions.push(sql`(${sortKey}) > (${sql.join(filter.after.map((value) => sql`${value}`))})`);
+      ? sql`k.partner_rank, coalesce(k.distance, ${near.unknownKm}::float8), name_order(u.full_name), u.id`
+      : sql`k.partner_rank, name_order(u.full_name), u.id`;
+    if (filter.after) {
+      // The cursor holds the last row's name as written; the name is compared by its sort key.
+      const nameAt = filter.after.length - 2;
+      const after = filter.after.map((value, i) => (i === nameAt ? sql`name_order(${value})` : sql`${value}`));
+      conditions.push(sql`(${sortKey}) > (${sql.join(after)})`);
+    }
     return queryRows<DirectoryRow>(
       this.db.manager,
       sql`SELECT ${USER_COLUMNS}, ${CLINIC_SUMMARY_COLUMNS}, k.partner_rank AS "partnerRank", k.distance AS "distanceKm"

@@ -2,7 +2,8 @@ import type { PreferredContact } from '@referloop/common';
 import { Column, CreateDateColumn, Entity, ForeignKey, Index, PrimaryGeneratedColumn, Unique, UpdateDateColumn } from 'typeorm';
 
 /** A client of a clinic (PHI). Only the own clinic sees it through /patients; a referral's recipient sees a summary. */
-@Index('patients_clinic_name_idx', ['clinicId', 'lastName', 'firstName', 'id'])
+// On (clinic_id, name_order(last_name), name_order(first_name), id): see the NameOrder migration.
+@Index('patients_clinic_name_idx', { synchronize: false })
 @Unique('patients_clinic_origin_key', ['clinicId', 'originPatientId'])
 @Entity({ name: 'patients' })
 export class PatientEntity {

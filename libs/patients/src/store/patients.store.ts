@@ -36,6 +36,9 @@ const PATIENT_COLUMNS = sql`p.id, p.clinic_id AS "clinicId", p.first_name AS "fi
 const CONSENT_COLUMNS = sql`c.id, c.patient_id AS "patientId", c.clinic_id AS "clinicId", c.scope, c.granted_at AS "grantedAt",
   c.recorded_by AS "recordedBy", c.revoked_at AS "revokedAt", c.revoked_by AS "revokedBy", c.created_at AS "createdAt"`;
 
+/** The patient list's order, as its index has it (patients_clinic_name_idx). */
+const PATIENT_ORDER = sql`name_order(p.last_name), name_order(p.first_name), p.id`;
+
 /**
  * Every statement on `patients` and `patient_consents`. Both are clinic-owned: each method takes the
  * caller's {@link ClinicScope}, and another clinic's row is simply not there (404). The one
@@ -88,7 +91,8 @@ export class PatientsStore {
   }
 
   /**
-   * The caller's clinic's patients by (last name, first name, id), `limit` rows after the keyset;
+   * The caller's clinic's patients by (last name, first name, id) as people read names (case and
+   * accents aside, the NameOrder migration), `limit` rows after the keyset (the last row's names and id);
    * each word of `words` (already escaped for LIKE) must be in the first or the last name, accents aside.
    */
   async page(
@@ -105,12 +109,12 @@ export class PatientsStore {
     ];
     if (query.after) {
       const [last, first, id] = query.after;
-      conditions.push(sql`(p.last_name, p.first_name, p.id) > (${last}, ${first}, ${sql.param(id, 'uuid')})`);
+      conditions.push(sql`(${PATIENT_ORDER}) > (name_order(${last}), name_order(${first}), ${sql.param(id, 'uuid')})`);
     }
     return queryRows<PatientRow>(
       this.db.manager,
       sql`SELECT ${PATIENT_COLUMNS} FROM patients p WHERE ${sql.join(conditions, sql` AND `)}
-           ORDER BY p.last_name, p.first_name, p.id LIMIT ${query.limit}`,
+           ORDER BY ${PATIENT_ORDER} LIMIT ${query.limit}`,
     );
   }
 
