@@ -392,9 +392,19 @@ describe('referral rules', () => {
         expect(refused.body).toMatchObject({ currentStatus: 'declined', replacementId: redirect.id });
       }
       expect(await countRows(sql, 'referrals', 'replaces_id = $1', [declined.id])).toBe(1);
+      // The declined referral names its redirect to the sender side only: the redirect went to someone else.
+      const replacedBy = async (viewer: SignedInUser) =>
+        (await t.http.get(`/api/v1/referrals/${declined.id}`).set(viewer.auth).expect(200)).body.replacedById as string | null;
+      expect(await replacedBy(lmt)).toBe(redirect.id);
+      expect(await replacedBy(pt)).toBeNull();
       // The redirect drafted by mistake is cancelled: the declined referral may be redirected again.
       await actOk(t.http, lmt, redirect, 'cancel', { reason: 'Wrong therapist' });
-      expect((await post(lmt, injuryReferralBody(patientId, pt.id, { replacesId: declined.id }))).status).toBe(201);
+      expect(await replacedBy(lmt)).toBeNull();
+      const again = await post(lmt, injuryReferralBody(patientId, pt.id, { replacesId: declined.id }));
+      expect(again.status).toBe(201);
+      expect(await replacedBy(lmt)).toBe(again.body.id);
+      const sentBox = await t.http.get('/api/v1/referrals?box=sent&limit=100').set(lmt.auth).expect(200);
+      expect(sentBox.body.items.find((r: { id: string }) => r.id === declined.id)).toMatchObject({ replacedById: again.body.id });
     });
 
     it("only the sender side redirects: another clinic's referral is 404 naming replacesId", async () => {

@@ -241,6 +241,12 @@ describe('web app in the browser: focus and field errors', () => {
     await page.goto(`/referrals/${redirect.id}`);
     const back = page.getByTestId('referral-chain').getByRole('link', { name: 'the earlier referral' });
     expect(await back.getAttribute('href')).toBe(`/referrals/${asked.id}`);
+    // …and the declined one to its redirect, with no second Redirect offered.
+    await back.click();
+    const onward = page.getByTestId('referral-chain').getByRole('link', { name: 'a new referral' });
+    await onward.waitFor();
+    expect(await onward.getAttribute('href')).toBe(`/referrals/${redirect.id}`);
+    expect(await page.getByRole('link', { name: 'Redirect to another practitioner' }).count()).toBe(0);
   });
 
   it('a form left open keeps what was typed when the referral changes under it, if its action still applies', async () => {

@@ -96,6 +96,12 @@ sql.identifier = <const T extends string>(allowed: readonly T[], name: T): Sql =
   return Sql.from([`"${name}"`], []);
 };
 
+/**
+ * The code's own constants (statuses, event types) as SQL literals: `'a', 'b'`. Literals, not a
+ * parameter, so the planner matches the partial indexes whose predicates name the same lists.
+ */
+sql.constants = (values: readonly string[]): Sql => Sql.from([values.map((v) => `'${v.replace(/'/g, "''")}'`).join(', ')], []);
+
 /** Nothing: for an optional clause, `${condition ? sql\`AND …\` : sql.empty}`. */
 sql.empty = Sql.from([''], []);
 

@@ -679,7 +679,10 @@ export class ReferralResponseDto {
   /** The sender recorded that they told the client to seek emergency care now. */
   emergencyAdviceGiven: boolean;
   plan: PlanResponseDto | null;
+  /** The declined, cancelled or expired referral this one redirects. */
   replacesId: string | null;
+  /** The redirect made of this declined, cancelled or expired referral (a cancelled redirect does not count); null to the recipient side. */
+  replacedById: string | null;
   /** The injury referral this one follows up. */
   previousId: string | null;
   /** The follow-up referrals of this one that you may see. */

@@ -2091,7 +2091,10 @@ export interface components {
       /** @description The sender recorded that they told the client to seek emergency care now. */
       emergencyAdviceGiven: boolean;
       plan: components['schemas']['PlanResponseDto'] | null;
+      /** @description The declined, cancelled or expired referral this one redirects. */
       replacesId: string | null;
+      /** @description The redirect made of this declined, cancelled or expired referral (a cancelled redirect does not count); null to the recipient side. */
+      replacedById: string | null;
       /** @description The injury referral this one follows up. */
       previousId: string | null;
       /** @description The follow-up referrals of this one that you may see. */

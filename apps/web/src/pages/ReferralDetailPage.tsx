@@ -117,7 +117,8 @@ export function ReferralDetailPage({ id }: { id: string }) {
     });
   };
 
-  const canRedirect = REDIRECTABLE.has(r.status) && side === 'sender';
+  // Once redirected, the redirect is the one to follow (the API refuses a second).
+  const canRedirect = REDIRECTABLE.has(r.status) && side === 'sender' && r.replacedById === null;
   // The PT's way back to maintenance massage (SPEC "Following up").
   const canFollowUp = r.kind === 'injury_care' && user.id === r.recipientId && FOLLOW_UP_STATUSES.has(r.status);
 
@@ -278,13 +279,18 @@ export function ReferralDetailPage({ id }: { id: string }) {
                 </p>
               </div>
             )}
-            {(r.previousId || r.followUpIds.length > 0 || redirected) && (
+            {(r.previousId || r.followUpIds.length > 0 || redirected || r.replacedById) && (
               <nav className="subsection" aria-label="Referral chain" data-testid="referral-chain">
                 <h3>Care chain</h3>
                 <ul>
                   {redirected && (
                     <li>
                       Redirects <Link to={`/referrals/${r.replacesId}`}>the earlier referral</Link>
+                    </li>
+                  )}
+                  {r.replacedById && (
+                    <li>
+                      Redirected to <Link to={`/referrals/${r.replacedById}`}>a new referral</Link>
                     </li>
                   )}
                   {r.previousId && (

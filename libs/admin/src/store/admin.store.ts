@@ -12,14 +12,6 @@ import { AWAITING_DECISION } from '../response-sla';
  * events (plus those other clinics wrote about referrals it is party to). Nothing here writes.
  */
 
-/**
- * A list of code constants (statuses, event types) as SQL literals: `'a', 'b'`. Literals, not a
- * parameter, so the planner matches the partial indexes whose predicates name the same lists.
- */
-function constants(values: readonly string[]): Sql {
-  return Sql.from([values.map((v) => `'${v.replace(/'/g, "''")}'`).join(', ')], []);
-}
-
 /** Statuses a referral may be in once accepted (`cancelled` also without an acceptance: the timeline tells). */
 const ACCEPTED_AT_SOME_POINT: readonly ReferralStatus[] = [
   'accepted',
@@ -34,7 +26,7 @@ const LEAKED: readonly ReferralStatus[] = ['declined', 'expired', 'cancelled'];
 const LOOP_CLOSED: readonly ReferralStatus[] = ['outcome_sent', 'closed'];
 /** The event types the durations read (the partial index referral_events_metrics_idx holds exactly these). */
 const TIMED_EVENTS = ['sent', 'accepted', 'info_requested', 'info_provided', 'scheduled'];
-const OPEN = constants(AWAITING_DECISION);
+const OPEN = sql.constants(AWAITING_DECISION);
 
 /** Column alias of a status count. */
 export const statusColumn = (status: string) => `n_${status}`;
@@ -112,8 +104,8 @@ export function metricsSql(scope: ClinicScope, window: MetricsWindow): Sql {
     SELECT s.status, s.sender_id, s.recipient_id, s.as_sender, s.as_recipient,
            s.sent_at IS NOT NULL AND s.status NOT IN ('draft', ${OPEN}) AS decided,
            t.accepted_at IS NOT NULL AS accepted,
-           s.status IN (${constants(LOOP_CLOSED)}) AS closed_loop,
-           s.sent_at IS NOT NULL AND s.status IN (${constants(LEAKED)}) AS leaked,
+           s.status IN (${sql.constants(LOOP_CLOSED)}) AS closed_loop,
+           s.sent_at IS NOT NULL AND s.status IN (${sql.constants(LEAKED)}) AS leaked,
            s.status IN (${OPEN})
              AND ${responseElapsedMs(sql`args.now`, sql`s`)} >= ${responseThreshold(sql`s`, window.escalateAfterMs, window.urgentEscalateAfterMs)} AS overdue,
            extract(epoch FROM t.accepted_at - t.sent_at) - t.paused_s AS accept_s,
@@ -133,8 +125,8 @@ export function metricsSql(scope: ClinicScope, window: MetricsWindow): Sql {
                  - COALESCE(sum(extract(epoch FROM e.occurred_at)) FILTER (WHERE e.type = 'info_requested'), 0) AS paused_s,
                min(e.occurred_at) FILTER (WHERE e.type = 'scheduled') AS scheduled_at
           FROM referral_events e
-         WHERE e.referral_id = s.id AND s.status IN (${constants(ACCEPTED_AT_SOME_POINT)})
-           AND e.type IN (${constants(TIMED_EVENTS)})
+         WHERE e.referral_id = s.id AND s.status IN (${sql.constants(ACCEPTED_AT_SOME_POINT)})
+           AND e.type IN (${sql.constants(TIMED_EVENTS)})
       ) t ON true
   )
   SELECT 'clinic' AS side, NULL::uuid AS practitioner_id, ${AGGREGATES}

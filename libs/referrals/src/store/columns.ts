@@ -1,6 +1,6 @@
 import { cursorTimestamp, sql, type Sql, type SqlCast } from '@referloop/database';
 import type { MaintenancePlan, ReferralOutcome } from '../entities/referral.entity';
-import type { ReferralStatus } from '../state-machine/referral-state-machine';
+import { REDIRECTABLE_STATUSES, type ReferralStatus } from '../state-machine/referral-state-machine';
 
 /**
  * The referral column registry: every column the referral view reads and every column a create
@@ -136,6 +136,13 @@ export interface FollowUpParties {
   sentAt: string | null;
 }
 
+/**
+ * The live redirect of the referral `id`: the first one made with `replaces_id` pointing at it
+ * that was not cancelled (a cancelled redirect leaves the referral free to redirect again).
+ */
+export const replacementOf = (id: Sql): Sql =>
+  sql`(SELECT n.id FROM referrals n WHERE n.replaces_id = ${id} AND n.status <> 'cancelled' ORDER BY n.created_at, n.id LIMIT 1)`;
+
 export const REFERRAL_COLUMNS = {
   id: column<string>()('id', 'uuid', ['view']),
   kind: column<string>()('kind', 'text', ['view', 'insert', 'edit']),
@@ -165,6 +172,15 @@ export const REFERRAL_COLUMNS = {
   /** Whether the referral this one redirects was ever sent (null: it redirects none). */
   replacedWasSent: expression<boolean | null>()(
     sql`CASE WHEN r.replaces_id IS NOT NULL THEN (SELECT x.sent_at IS NOT NULL FROM referrals x WHERE x.id = r.replaces_id) END`,
+  ),
+  /**
+   * The redirect made of this referral (declined, cancelled or expired ones only), so the sender
+   * is not offered a second; null to the recipient side, whom the redirect does not concern.
+   */
+  replacedById: expression<string | null>()(
+    sql`CASE WHEN r.status IN (${sql.constants(REDIRECTABLE_STATUSES)}) THEN ${replacementOf(sql`r.id`)} END`,
+    ['view'],
+    sql`NULL::uuid`,
   ),
   previousId: column<string | null>()('previous_id', 'uuid', ['view', 'insert']),
   appointmentAt: column<string | null>()('appointment_at', 'timestamptz', ['view'], { read: 'iso' }),
@@ -271,6 +287,7 @@ export function viewColumns(row: ReferralColumns): ReferralViewColumns {
     redFlags: row.redFlags,
     emergencyAdviceGiven: row.emergencyAdviceGiven,
     replacesId: row.replacesId,
+    replacedById: row.replacedById,
     previousId: row.previousId,
     appointmentAt: row.appointmentAt,
     sentAt: row.sentAt,

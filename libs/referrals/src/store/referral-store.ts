@@ -14,7 +14,7 @@ import {
   TERMINAL_STATUSES,
   type Transition,
 } from '../state-machine/referral-state-machine';
-import { cursorTs, draftEditSets, type ReferralDraftEdit, type ReferralInsert, referralInsert } from './columns';
+import { cursorTs, draftEditSets, type ReferralDraftEdit, type ReferralInsert, referralInsert, replacementOf } from './columns';
 import { progressInsert } from './progress-store';
 import {
   detailedReferralSelect,
@@ -302,8 +302,7 @@ export class ReferralStore {
               o.status AS "replacedStatus", o.sender_id AS "replacedSenderId", o.sender_clinic_id AS "replacedSenderClinicId",
               o.recipient_id AS "replacedRecipientId", o.recipient_clinic_id AS "replacedRecipientClinicId",
               o.sent_at AS "replacedSentAt", o.previous_id AS "replacedPreviousId", o.patient_id AS "replacedPatientId",
-              (SELECT n.id FROM referrals n WHERE n.replaces_id = o.id AND n.status <> 'cancelled'
-                ORDER BY n.created_at, n.id LIMIT 1) AS "replacementId"
+              ${replacementOf(sql`o.id`)} AS "replacementId"
          FROM (VALUES (1)) one
          LEFT JOIN users s ON s.id = ${sql.param(input.namedSenderId, 'uuid')} AND s.clinic_id = ${clinic}
                           AND s.activated_at IS NOT NULL AND s.deactivated_at IS NULL

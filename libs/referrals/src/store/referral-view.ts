@@ -214,6 +214,8 @@ export function referralView(row: ReferralRow, principal: Principal, inviteLink:
   }
   // A redirected draft that was never sent stays the sender side's alone, its id included.
   if (row.replacedWasSent === false && !parties.includes('sender')) view.replacesId = null;
+  // A redirect goes to someone else: the recipient side learns nothing of it.
+  if (!parties.includes('sender')) view.replacedById = null;
   if (row.unreadCount !== undefined) view.unreadCount = row.unreadCount;
   if (row.timeline) view.timeline = row.timeline.map(eventView);
   if (row.progress) view.progress = row.progress;
