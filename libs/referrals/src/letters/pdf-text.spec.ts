@@ -1,20 +1,30 @@
-import { humanize, winAnsi } from './pdf-text';
+import { pdfFonts } from './pdf-fonts';
+import { humanize, losesCharacters, printable } from './pdf-text';
 
-describe('winAnsi', () => {
-  it('keeps Latin-1 names and Windows-1252 punctuation as they are', () => {
-    expect(winAnsi('José Núñez, Zoë Müller — “Ærøskøbing” … €5')).toBe('José Núñez, Zoë Müller — “Ærøskøbing” … €5');
+let covers: (codePoint: number) => boolean;
+beforeAll(async () => {
+  ({ covers } = await pdfFonts());
+});
+
+describe('printable', () => {
+  it('keeps Latin with every accent, Greek and Cyrillic as they are', () => {
+    const text = 'José Núñez, Łukasz Wałęsa, Ștefan Kőrösi, Nguyễn Thị Minh, Ζωή Παπαδοπούλου, Жанна Иванова — “€5” …';
+    expect(printable(text, covers)).toBe(text);
+    expect(losesCharacters(text, covers)).toBe(false);
   });
 
-  it('prints letters outside WinAnsi as their plain Latin letter when they have one', () => {
-    expect(winAnsi('Łukasz Wałęsa, Ștefan Kőrösi')).toBe('Lukasz Walesa, Stefan Korösi');
+  it('composes a letter and its accent the font has as one character', () => {
+    expect(printable('Jose\u0301', covers)).toBe('José');
   });
 
-  it('prints scripts it cannot show as "?" rather than wrong letters', () => {
-    expect(winAnsi('Ωμέγα 中文 🙂')).toBe('????? ?? ?');
+  it('prints scripts the fonts cannot show as "?" rather than wrong letters or boxes, and says so', () => {
+    expect(printable('中文 🙂 שלום', covers)).toBe('?? ? ????');
+    expect(losesCharacters('中文', covers)).toBe(true);
+    expect(losesCharacters('Why?', covers)).toBe(false);
   });
 
   it('keeps line breaks, drops carriage returns and control characters', () => {
-    expect(winAnsi('one\r\ntwo\tthree\u0007')).toBe('one\ntwo three?');
+    expect(printable('one\r\ntwo\tthree\u0007', covers)).toBe('one\ntwo three?');
   });
 });
 

@@ -88,13 +88,12 @@ function sample(overrides: Partial<ReferralDocument['referral']> = {}): Referral
 }
 
 describe('referral letter PDF', () => {
-  it('prints every plan field, named red flags with the emergency note, and names outside WinAnsi as near as it can', async () => {
+  it('prints every plan field, named red flags with the emergency note, and names in Latin, Greek or Cyrillic letters exactly', async () => {
     const { text, pages } = await pdfText(await renderReferralLetter(sample()));
     for (const expected of [
       'Clinique Physio Élan',
       'Montréal, QC H2X 1Y4',
-      'Lukasz Núñez-?',
-      'Some letters of this name cannot be printed here',
+      'Łukasz Núñez-Σ',
       '29 Feb 1980',
       'URGENT REFERRAL',
       'Saddle numbness (emergency sign)',
@@ -118,6 +117,15 @@ describe('referral letter PDF', () => {
     expect(text).not.toContain('Fever (emergency sign)');
   });
 
+  it("says when a patient's name has letters the PDF cannot print", async () => {
+    const document = sample();
+    document.patient = { ...document.patient, firstName: '陈', lastName: 'Wei' };
+    const { text } = await pdfText(await renderReferralLetter(document));
+    expect(text).toContain('? Wei');
+    expect(text).toContain('Some letters of this name cannot be printed here');
+    expect((await pdfText(await renderReferralLetter(sample()))).text).not.toContain('Some letters of this name');
+  });
+
   it('marks a draft as not sent, and only a draft', async () => {
     expect((await pdfText(await renderReferralLetter(sample({ status: 'draft', sent_at: null })))).text).toContain(
       'DRAFT: not sent',
@@ -131,13 +139,15 @@ describe('referral letter PDF', () => {
       ...document,
       patient: { ...document.patient, firstName: 'Zoë', lastName: 'Núñez' },
     });
-    const lossy = await pdfText(await renderReferralLetter(latinName(sample({ reason: 'Боль в шее — after a fall' }))));
+    const lossy = await pdfText(await renderReferralLetter(latinName(sample({ reason: '颈部疼痛 — after a fall' }))));
     expect(lossy.text).toContain('Some characters of this document cannot be printed in this PDF');
     const outcome = latinName(sample());
-    outcome.referral.outcome = { ...outcome.referral.outcome, summary: 'Improved — Улучшение' };
+    outcome.referral.outcome = { ...outcome.referral.outcome, summary: 'Improved — 改善' };
     expect((await pdfText(await renderOutcomeReport(outcome))).text).toContain('cannot be printed in this PDF');
-    // Latin-1, and a question mark the author wrote, print as they are.
-    const clean = await pdfText(await renderReferralLetter(latinName(sample({ reason: 'Douleur au cou après une chute?' }))));
+    // Accented Latin, Cyrillic, and a question mark the author wrote, print as they are.
+    const clean = await pdfText(
+      await renderReferralLetter(latinName(sample({ reason: 'Douleur au cou après une chute? Боль в шее' }))),
+    );
     expect(clean.text).not.toContain('cannot be printed in this PDF');
   });
 

@@ -1,12 +1,14 @@
 import { EMERGENCY_RED_FLAGS } from '@referloop/common';
 import type PDFDocumentClass from 'pdfkit';
-import { humanize, losesCharacters, winAnsi } from './pdf-text';
+import { type PdfFonts, pdfFonts } from './pdf-fonts';
+import { humanize, losesCharacters, printable } from './pdf-text';
 import { type DocumentParty, progressReports, type ReferralDocument } from './referral-document';
 
 export const CONFIDENTIAL_FOOTER = 'Confidential health information';
 
-const FONT = 'Helvetica';
-const BOLD = 'Helvetica-Bold';
+/** The names the embedded faces are registered under in each document (./pdf-fonts.ts). */
+const FONT = 'Body';
+const BOLD = 'Bold';
 const INK = '#1f2933';
 const MUTED = '#52606d';
 const URGENT = '#b42318';
@@ -23,9 +25,10 @@ type Doc = PDFKit.PDFDocument;
  * most API processes never render one.
  */
 let pdfDocumentClass: Promise<typeof PDFDocumentClass> | undefined;
-function loadPdfKit(): Promise<typeof PDFDocumentClass> {
+async function loadPdfKit(): Promise<{ PDFDocument: typeof PDFDocumentClass; fonts: PdfFonts }> {
   pdfDocumentClass ??= import('pdfkit').then((module) => module.default);
-  return pdfDocumentClass;
+  const [PDFDocument, fonts] = await Promise.all([pdfDocumentClass, pdfFonts()]);
+  return { PDFDocument, fonts };
 }
 
 const KIND: Record<string, string> = {
@@ -85,7 +88,7 @@ class Layout {
   readonly doc: Doc;
 
   constructor(
-    PDFDocument: typeof PDFDocumentClass,
+    { PDFDocument, fonts }: { PDFDocument: typeof PDFDocumentClass; fonts: PdfFonts },
     private readonly title: string,
     private readonly document: ReferralDocument,
     /** The clinic that sends this document, named in every page's header. */
@@ -95,9 +98,21 @@ class Layout {
       size: 'A4',
       bufferPages: true,
       margins: { top: TOP, bottom: BOTTOM, left: MARGIN, right: MARGIN },
-      info: { Title: `${title} ${shortId(document.referral.id)}`, Author: winAnsi(from.clinic.name), Creator: 'ReferLoop' },
+      info: { Title: `${title} ${shortId(document.referral.id)}`, Author: from.clinic.name, Creator: 'ReferLoop' },
     });
+    this.covers = fonts.covers;
+    // pdfkit takes a parsed font wherever it takes a font file (an object with fontkit's layout()).
+    this.doc.registerFont(FONT, fonts.regular as unknown as Buffer);
+    this.doc.registerFont(BOLD, fonts.bold as unknown as Buffer);
     this.doc.fillColor(INK).font(FONT).fontSize(10);
+  }
+
+  /** Which characters the embedded fonts draw. */
+  private readonly covers: PdfFonts['covers'];
+
+  /** Text as the fonts print it (see pdf-text.ts). */
+  print(value: string): string {
+    return printable(value, this.covers);
   }
 
   get width(): number {
@@ -107,11 +122,11 @@ class Layout {
   /** Set once some text printed a character the PDF's fonts have no letter for (as "?"). */
   private lostCharacters = false;
 
-  /** Text through the WinAnsi filter (see pdf-text.ts). */
+  /** Text as the fonts print it, noting when a character was lost. */
   text(value: string, options: PDFKit.Mixins.TextOptions = {}, x?: number, y?: number): this {
-    if (!this.lostCharacters && losesCharacters(value)) this.lostCharacters = true;
-    if (x === undefined) this.doc.text(winAnsi(value), options);
-    else this.doc.text(winAnsi(value), x, y, options);
+    if (!this.lostCharacters && losesCharacters(value, this.covers)) this.lostCharacters = true;
+    if (x === undefined) this.doc.text(this.print(value), options);
+    else this.doc.text(this.print(value), x, y, options);
     return this;
   }
 
@@ -140,7 +155,7 @@ class Layout {
   field(label: string, value: string, options: { bold?: boolean; color?: string } = {}): void {
     const valueWidth = this.width - LABEL_WIDTH;
     this.doc.font(options.bold ? BOLD : FONT).fontSize(10);
-    const height = this.doc.heightOfString(winAnsi(value), { width: valueWidth });
+    const height = this.doc.heightOfString(this.print(value), { width: valueWidth });
     this.keep(Math.min(height, 40));
     const top = this.doc.y;
     const page = this.doc.page;
@@ -255,7 +270,7 @@ class Layout {
     const name = `${patient.firstName} ${patient.lastName}`;
     this.field('Name', name, { bold: true });
     // A name's exact spelling identifies the patient: say when this PDF could not print it.
-    if (winAnsi(name) !== name.normalize('NFC')) {
+    if (this.print(name) !== name.normalize('NFC')) {
       this.field('', 'Some letters of this name cannot be printed here; the exact spelling is in ReferLoop.', { color: MUTED });
     }
     this.field('Date of birth', calendarDate(patient.dateOfBirth));
@@ -266,7 +281,7 @@ class Layout {
 
   /** Draws the running header and footer on every page; call once the content is complete. */
   finish(): Promise<Buffer> {
-    // Clinical text in a script these fonts lack (Cyrillic, Greek, CJK…) printed as "?": say so, so
+    // Clinical text in a script these fonts lack (CJK, Arabic, Hebrew…) printed as "?": say so, so
     // that nobody treats from a letter with words missing.
     if (this.lostCharacters) {
       this.doc.moveDown(0.8);
@@ -292,10 +307,10 @@ class Layout {
       doc.page.margins.bottom = 0;
       const width = doc.page.width - 2 * MARGIN;
       doc.font(BOLD).fontSize(12).fillColor(INK);
-      doc.text(winAnsi(clinic.name), MARGIN, 32, { width, lineBreak: false });
+      doc.text(this.print(clinic.name), MARGIN, 32, { width, lineBreak: false });
       doc.font(FONT).fontSize(8.5).fillColor(MUTED);
       doc.text(
-        winAnsi(`${clinic.addressLine1}, ${clinic.city}, ${clinic.region} ${clinic.postalCode}  ·  Phone ${clinic.phone}`),
+        this.print(`${clinic.addressLine1}, ${clinic.city}, ${clinic.region} ${clinic.postalCode}  ·  Phone ${clinic.phone}`),
         MARGIN,
         49,
         { width, lineBreak: false },
