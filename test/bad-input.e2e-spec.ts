@@ -595,6 +595,46 @@ describe('bad input', () => {
     });
   });
 
+  describe('one-line text others read', () => {
+    it('refuses control and direction-override characters in names and addresses, naming the field, and stores nothing', async () => {
+      const message = 'must be one line of text, without control characters';
+      const cases: { method: 'post' | 'patch'; path: string; body: Record<string, unknown>; field: string }[] = [
+        { method: 'patch', path: '/api/v1/clinics/me', body: { name: 'Spa\r\nBcc: x@example.test' }, field: 'name' },
+        { method: 'patch', path: '/api/v1/clinics/me', body: { address: { city: 'Evil \u202egnp.exe' } }, field: 'address.city' },
+        { method: 'patch', path: `/api/v1/practitioners/${lmt.id}`, body: { fullName: 'Alice\u0007' }, field: 'fullName' },
+        {
+          method: 'post',
+          path: '/api/v1/patients',
+          body: { firstName: 'Ann\nX', lastName: 'Doe', dateOfBirth: '1990-01-01', preferredContact: 'phone' },
+          field: 'firstName',
+        },
+        {
+          method: 'post',
+          path: '/api/v1/patients',
+          body: { firstName: 'Ann', lastName: '\u2067Doe', dateOfBirth: '1990-01-01', preferredContact: 'phone' },
+          field: 'lastName',
+        },
+      ];
+      const before = await snapshot();
+      for (const c of cases) {
+        const res = await t.http[c.method](c.path).set(clinic.admin.auth).send(c.body);
+        expect({ path: c.path, status: res.status, errors: res.body.errors }).toEqual({
+          path: c.path,
+          status: 400,
+          errors: [{ field: c.field, message }],
+        });
+      }
+      expect(await snapshot()).toEqual(before);
+      // Spaces around a name are not content: trimmed, not refused.
+      const named = await t.http
+        .patch('/api/v1/clinics/me')
+        .set(clinic.admin.auth)
+        .send({ name: '  Clinic Trimmed  ' })
+        .expect(200);
+      expect(named.body.name).toBe('Clinic Trimmed');
+    });
+  });
+
   describe('a body with a prototype key', () => {
     it('is a 400 naming body and saying why, though it is valid JSON', async () => {
       for (const key of ['__proto__', 'constructor']) {

@@ -13,7 +13,7 @@ import {
   ValidateNested,
 } from 'class-validator';
 import { ClinicDto, ClinicResponseDto } from '../clinics/clinic.dto';
-import { IsNotBlank, IsOptionalNotNull, TrimmedName } from '../http/validators';
+import { IsNotBlank, IsOptionalNotNull, OneLine } from '../http/validators';
 import { UserResponseDto } from '../me/user.dto';
 import { CreatePractitionerDto } from '../practitioners/practitioner.dto';
 
@@ -43,7 +43,7 @@ export class AdminDto {
   @IsNewPassword()
   password: string;
 
-  @TrimmedName()
+  @OneLine()
   @IsString()
   @IsNotBlank()
   @MaxLength(200)

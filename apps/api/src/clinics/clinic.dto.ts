@@ -1,19 +1,22 @@
 import { OmitType, PartialType } from '@nestjs/swagger';
 import { Transform, Type } from 'class-transformer';
 import { IsISO31661Alpha2, IsObject, IsString, Matches, MaxLength, Validate, ValidateNested } from 'class-validator';
-import { IsNotBlank, IsOptionalNotNull, IsTimezone, TrimmedName } from '../http/validators';
+import { IsNotBlank, IsOptionalNotNull, IsTimezone, OneLine } from '../http/validators';
 
 export class AddressDto {
+  @OneLine()
   @IsString()
   @IsNotBlank()
   @MaxLength(200)
   line1: string;
 
+  @OneLine()
   @IsString()
   @IsNotBlank()
   @MaxLength(100)
   city: string;
 
+  @OneLine()
   @IsString()
   @IsNotBlank()
   @MaxLength(100)
@@ -30,7 +33,7 @@ export class AddressDto {
 }
 
 export class ClinicDto {
-  @TrimmedName()
+  @OneLine()
   @IsString()
   @IsNotBlank()
   @MaxLength(200)

@@ -1,4 +1,5 @@
 import { TIMEZONES } from '@referloop/common';
+import { applyDecorators } from '@nestjs/common';
 import { Transform } from 'class-transformer';
 import {
   Matches,
@@ -28,11 +29,28 @@ export const IsNotBlank = (options: Pick<ValidationOptions, 'each'> = {}): Prope
   Matches(VISIBLE_CHARACTER, { ...options, message: '$property should not be empty' });
 
 /**
- * A name is stored without the spaces around it: " Smith" would sort before every other name and
- * print with a gap on letters. (Runs before validation, so "   " is still refused as empty.)
+ * Line breaks, tabs and other control characters, and the bidi controls that make text read in
+ * another order than it is stored ("\u202Egnp.exe" shows as "exe.png").
  */
-export const TrimmedName = (): PropertyDecorator =>
-  Transform(({ value }: { value: unknown }) => (typeof value === 'string' ? value.trim() : value));
+const NOT_ONE_LINE = /[\p{Cc}\u202A-\u202E\u2066-\u2069]/u;
+
+/**
+ * One line of text that others read (names, addresses, licence details: shown to other clinics
+ * and in email subjects): stored without the spaces around it (" Smith" sorted before everyone and
+ * printed with a gap), and refused with control or direction-override characters. The trimming runs
+ * before validation, so "   " is still refused as empty.
+ */
+export const OneLine = (): PropertyDecorator =>
+  applyDecorators(
+    Transform(({ value }: { value: unknown }) => (typeof value === 'string' ? value.trim() : value)),
+    ValidateBy({
+      name: 'isOneLine',
+      validator: {
+        validate: (value: unknown) => typeof value !== 'string' || !NOT_ONE_LINE.test(value),
+        defaultMessage: () => 'must be one line of text, without control characters',
+      },
+    }),
+  );
 
 @ValidatorConstraint({ name: 'isTimezone' })
 export class IsTimezone implements ValidatorConstraintInterface {

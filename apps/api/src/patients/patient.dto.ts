@@ -16,7 +16,7 @@ import {
 } from 'class-validator';
 import { CONSENT_SCOPES, type ConsentScope, PREFERRED_CONTACTS, type PreferredContact } from '@referloop/common';
 import { PageQueryDto } from '../http/page-query.dto';
-import { IsNotBlank, IsPastCalendarDate, IsZonedDateTime, TrimmedName } from '../http/validators';
+import { IsNotBlank, IsPastCalendarDate, IsZonedDateTime, OneLine } from '../http/validators';
 
 export class ConsentDto {
   @IsIn(CONSENT_SCOPES)
@@ -29,13 +29,13 @@ export class ConsentDto {
 }
 
 export class CreatePatientDto {
-  @TrimmedName()
+  @OneLine()
   @IsString()
   @IsNotBlank()
   @MaxLength(100)
   firstName: string;
 
-  @TrimmedName()
+  @OneLine()
   @IsString()
   @IsNotBlank()
   @MaxLength(100)

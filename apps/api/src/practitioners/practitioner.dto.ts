@@ -19,17 +19,19 @@ import {
   ValidateNested,
 } from 'class-validator';
 import { LANGUAGE_TAG_PATTERN, PRACTITIONER_ROLES, type PractitionerRole, SPECIALTIES } from '@referloop/common';
-import { IsCalendarDate, IsNotBlank, IsOptionalNotNull, TrimmedName } from '../http/validators';
+import { IsCalendarDate, IsNotBlank, IsOptionalNotNull, OneLine } from '../http/validators';
 import { UserResponseDto } from '../me/user.dto';
 import { PageQueryDto, queryBoolean } from '../http/page-query.dto';
 
 export class LicenceDto {
+  @OneLine()
   @IsString()
   @IsNotBlank()
   @MaxLength(64)
   number: string;
 
   /** Licensing region (state or province), e.g. `TX`. */
+  @OneLine()
   @IsString()
   @IsNotBlank()
   @MaxLength(64)
@@ -46,7 +48,7 @@ export class CreatePractitionerDto {
   @MaxLength(254)
   email: string;
 
-  @TrimmedName()
+  @OneLine()
   @IsString()
   @IsNotBlank()
   @MaxLength(200)

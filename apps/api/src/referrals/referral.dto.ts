@@ -49,14 +49,7 @@ import {
   type ReferralView,
 } from '@referloop/referrals';
 import { PageQueryDto } from '../http/page-query.dto';
-import {
-  HasAtMostDecimals,
-  IsCalendarDate,
-  IsNotBlank,
-  IsPastCalendarDate,
-  IsZonedDateTime,
-  TrimmedName,
-} from '../http/validators';
+import { HasAtMostDecimals, IsCalendarDate, IsNotBlank, IsPastCalendarDate, IsZonedDateTime, OneLine } from '../http/validators';
 
 /** A plan gives exactly one of the two frequencies (each is otherwise validated on its own). */
 @ValidatorConstraint({ name: 'oneFrequency' })
@@ -170,7 +163,7 @@ export class RecipientInviteDto {
   @MaxLength(254)
   email: string;
 
-  @TrimmedName()
+  @OneLine()
   @IsString()
   @IsNotBlank()
   @MaxLength(200)
