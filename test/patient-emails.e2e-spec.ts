@@ -296,11 +296,12 @@ describe('patient emails', () => {
       }[];
     expect((await consentsOf()).find((c) => c.scope === 'patient_notifications')?.revokedAt).toBeNull();
 
-    // RFC 8058: a form-encoded POST of List-Unsubscribe=One-Click; a repeat changes nothing.
-    for (let i = 0; i < 2; i += 1) {
-      const done = await t.http.post(path).type('form').send('List-Unsubscribe=One-Click').expect(200);
-      expect(done.text).toContain('You are unsubscribed');
-    }
+    // RFC 8058: a POST of the form List-Unsubscribe=One-Click, which mail systems send as
+    // multipart/form-data (as the RFC prefers) or form-encoded; a repeat changes nothing.
+    const multipart = await t.http.post(path).field('List-Unsubscribe', 'One-Click').expect(200);
+    expect(multipart.text).toContain('You are unsubscribed');
+    const repeat = await t.http.post(path).type('form').send('List-Unsubscribe=One-Click').expect(200);
+    expect(repeat.text).toContain('You are unsubscribed');
     const revoked = (await consentsOf()).find((c) => c.scope === 'patient_notifications')!;
     expect(revoked.revokedAt).not.toBeNull();
     expect(revoked.revokedBy).toBeNull();
@@ -398,6 +399,13 @@ describe('patient emails', () => {
     await sentReferral(patient.id);
     const path = expectOneClick((await awaitMails(patient.email, 1))[0]);
     expectProblem(await t.http.post(path).type('form').send('List-Unsubscribe=Two-Clicks'), 400, 'validation_failed');
+    expectProblem(await t.http.post(path).field('List-Unsubscribe', 'Two-Clicks'), 400, 'validation_failed');
+    const withFile = await t.http
+      .post(path)
+      .field('List-Unsubscribe', 'One-Click')
+      .attach('file', Buffer.from('%PDF-1.4'), 'a.pdf');
+    expectProblem(withFile, 400, 'validation_failed');
+    expect(withFile.body.errors).toEqual([expect.objectContaining({ field: 'body' })]);
     expectProblem(await t.http.post(path).type('form').send('x=1'), 400, 'validation_failed');
     expectProblem(
       await t.http.post('/api/v1/patients').set(lmt.auth).type('form').send('firstName=A'),

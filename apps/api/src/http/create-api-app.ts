@@ -18,7 +18,7 @@ import { mountQueueDashboard } from './queue-dashboard';
 import { addSecurityHeaders } from './security-headers';
 import { AccessLog } from './access-log';
 import { addJsonBodyParser } from './json-body-parser';
-import { addOneClickUnsubscribeParser } from './one-click-parser';
+import { addOneClickUnsubscribeParser, ONE_CLICK_ROUTE, readOneClickMultipart } from './one-click-parser';
 import { mountTrialMailbox } from './trial-mailbox';
 import { serveWebApp } from './web-app';
 
@@ -99,11 +99,19 @@ export async function createApiApp(config: AppConfig, logger: Logger): Promise<N
     }
     done();
   });
-  // The multipart parser reads the one upload route's body itself; any other route sent multipart
-  // would see no body at all (a PATCH answered 200 having changed nothing): refused like any non-JSON body.
+  // The multipart parser reads the one upload route's body itself, and the unsubscribe form's here;
+  // any other route sent multipart would see no body at all (a PATCH answered 200 having changed
+  // nothing): refused like any non-JSON body.
   // (A callback, not an async function: no promise per request; answering ends the chain.)
   fastify.addHook('preValidation', (request, reply, done) => {
     if (request.isMultipart() && request.routeOptions.url !== ATTACHMENT_UPLOAD_ROUTE) {
+      if (request.routeOptions.url === ONE_CLICK_ROUTE) {
+        readOneClickMultipart(request).then(
+          () => done(),
+          (error: unknown) => sendProblem(request, reply, error),
+        );
+        return;
+      }
       sendProblem(request, reply, unsupportedMediaType('Content-Type', 'Send the body as application/json'));
       return;
     }

@@ -10,7 +10,7 @@ import { Public, requestClientOf } from '../auth/auth.decorators';
 import { ApiProblems } from '../http/api-problems.decorator';
 import { AnyQuery } from '../http/declared-input.guard';
 
-/** The body RFC 8058 prescribes for a one-click unsubscribe (form-encoded). */
+/** The body RFC 8058 prescribes for a one-click unsubscribe (a form, multipart or urlencoded). */
 export class OneClickDto {
   @ApiProperty({ enum: ['One-Click'] })
   @IsIn(['One-Click'])
@@ -58,7 +58,7 @@ export class UnsubscribeController {
   /** RFC 8058 one-click unsubscribe: revokes the patient's `patient_notifications` consent (again: no change). */
   @Post(':token')
   @HttpCode(200)
-  @ApiConsumes('application/x-www-form-urlencoded')
+  @ApiConsumes('application/x-www-form-urlencoded', 'multipart/form-data')
   @ApiBody({ type: OneClickDto })
   @ApiProduces('text/html')
   @ApiResponse({ ...HTML, description: 'Unsubscribed' })

@@ -6402,6 +6402,7 @@ export interface operations {
     requestBody: {
       content: {
         'application/x-www-form-urlencoded': components['schemas']['OneClickDto'];
+        'multipart/form-data': components['schemas']['OneClickDto'];
       };
     };
     responses: {
