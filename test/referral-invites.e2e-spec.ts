@@ -180,6 +180,46 @@ describe('referring someone not on ReferLoop', () => {
     expect((await receivedBox(joined)).map((r) => r.id)).toEqual([draft.id]);
   });
 
+  it('resend-invite on a draft that shares a sent referral’s link emails the new link (the old one died)', async () => {
+    const patient = await createPatient(t.http, lmt);
+    const email = uniqueEmail('shared-link');
+    const sent = await actOk(t.http, lmt, await createReferral(t.http, lmt, invitedReferralBody(patient.id, email)), 'send');
+    const draft: ReferralBody = await createReferral(t.http, lmt, invitedReferralBody(patient.id, email));
+    const resent = await t.http.post(`/api/v1/referrals/${draft.id}/resend-invite`).set(lmt.auth).expect(200);
+    const newUrl: string = resent.body.recipientInvite.url;
+    expect(newUrl).not.toBe(sent.recipientInvite!.url);
+    await eventually(
+      () => smtp.messages.find((m) => m.to.includes(email) && textOf(m).includes(newUrl)),
+      'the new link by email',
+    );
+    // A draft's own link is not emailed until it is sent: resending it alone only makes a new one.
+    const alone = await createReferral(t.http, lmt, invitedReferralBody(patient.id, uniqueEmail('draft-only')));
+    await t.http.post(`/api/v1/referrals/${alone.id}/resend-invite`).set(lmt.auth).expect(200);
+    expect(
+      await sql(t, `SELECT 1 FROM outbox_events WHERE referral_id = $1 AND type = 'referral_invite.resent'`, [alone.id]),
+    ).toEqual([]);
+  });
+
+  it('joining with an expired licence is refused (422 licence_expired): nothing is registered, the link still works', async () => {
+    const patient = await createPatient(t.http, lmt);
+    const sent = await actOk(
+      t.http,
+      lmt,
+      await createReferral(t.http, lmt, invitedReferralBody(patient.id, uniqueEmail('lapsed-join'))),
+      'send',
+    );
+    const token = tokenOf(sent.recipientInvite!.url);
+    const email = uniqueEmail('lapsed-joiner');
+    const refused = await joinAsPhysio(t.http, email, token, {
+      licence: { number: 'PT-9', region: 'TX', expiresOn: '2020-01-01' },
+    });
+    expectProblem(refused, 422, 'licence_expired');
+    expect(refused.body.errors).toEqual([expect.objectContaining({ field: 'admin.practitioner.licence.expiresOn' })]);
+    expect(await sql(t, `SELECT 1 FROM users WHERE lower(email) = lower($1)`, [email])).toEqual([]);
+    await t.http.post('/api/v1/referral-invites/lookup').send({ token }).expect(200);
+    await joinAsPhysio(t.http, email, token).expect(201);
+  });
+
   it('a practitioner already on ReferLoop takes the referral of a link sent to them, once; nobody else can', async () => {
     const patient = await createPatient(t.http, lmt);
     const draft: ReferralBody = await createReferral(t.http, lmt, invitedReferralBody(patient.id, uniqueEmail('has-account')));

@@ -70,7 +70,7 @@ export function invitedReferralBody(patientId: string, email: string, overrides:
 export const tokenOf = (url: string) => decodeURIComponent(/#invitation=([A-Za-z0-9_%-]+)/.exec(url)![1]);
 
 /** Signs up a new clinic whose admin is a physical therapist, with or without an invite's token. */
-export function joinAsPhysio(http: TestAgent, email: string, invitationToken?: string) {
+export function joinAsPhysio(http: TestAgent, email: string, invitationToken?: string, overrides: Record<string, unknown> = {}) {
   return http.post('/api/v1/auth/register-clinic').send({
     clinic: clinicPayload({ name: 'Okafor Physiotherapy' }),
     admin: {
@@ -81,6 +81,7 @@ export function joinAsPhysio(http: TestAgent, email: string, invitationToken?: s
         role: 'physical_therapist',
         licence: { number: 'PT-5521', region: 'TX', expiresOn: isoDateFrom(new Date(), 365) },
         specialties: ['sports_injury'],
+        ...overrides,
       },
     },
     ...(invitationToken !== undefined && { invitationToken }),

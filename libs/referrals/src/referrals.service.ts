@@ -591,10 +591,13 @@ export class ReferralsService {
         version,
         sha256(referralInviteToken(this.config.jwt.secret, inviteId, version)),
       );
-      if (base.sentAt) {
+      // The link is shared by the invite's referrals: once one was sent, its invitee has an old link
+      // that just stopped working, so they get the new one (about that referral, when this is a draft).
+      const announced = base.sentAt ? id : invite.sentReferralId;
+      if (announced) {
         await this.store.announce(tx, {
           type: REFERRAL_INVITE_RESENT_EVENT,
-          referralId: id,
+          referralId: announced,
           payload: { inviteId, tokenVersion: version },
         });
       }
@@ -623,12 +626,22 @@ export class ReferralsService {
    * recipient of its referrals. Sent ones stay `sent` (the response clock unchanged) with a
    * `recipient_joined` event that tells both sides; drafts simply name them. The link is single-use.
    */
-  async joinInvite(tx: EntityManager, token: string, user: { id: string; clinicId: string; role: Role }): Promise<void> {
+  async joinInvite(
+    tx: EntityManager,
+    token: string,
+    user: { id: string; clinicId: string; role: Role; licenceExpiresOn: string | null },
+  ): Promise<void> {
     const now = this.clock.now();
     const invite = await this.store.joinInvite(tx, sha256(token), user.id, now);
     if (!invite) throw invalidInviteToken('invitationToken');
     if (invite.role !== user.role) {
       throw AppError.validation([{ field: 'admin.practitioner.role', message: `must be ${invite.role}, as invited` }]);
+    }
+    // As a claim: a recipient with an expired licence could never accept the referrals (nothing is registered).
+    if (licenceLapsed(user.licenceExpiresOn, todayIso(now))) {
+      throw new AppError('licence_expired', 'Your licence has expired: a referral needs a current licence to be accepted', {
+        errors: [{ field: 'admin.practitioner.licence.expiresOn', message: 'has passed' }],
+      });
     }
     await this.store.attachJoinedRecipient(tx, invite.id, user, now);
   }

@@ -46,7 +46,7 @@ export class AuthController {
   @RateLimited()
   @HttpCode(201)
   @WebClientHeader()
-  @ApiProblems('validation_failed', 'email_taken', 'rate_limited')
+  @ApiProblems('validation_failed', 'email_taken', 'licence_expired', 'rate_limited')
   async registerClinic(
     @Body() body: RegisterClinicDto,
     @Req() request: FastifyRequest,

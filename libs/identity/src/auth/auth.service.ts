@@ -25,6 +25,15 @@ export interface TokenPair {
   expiresIn: number;
 }
 
+/** Who registered a clinic by joining through a referral invite, as the invite's check needs them. */
+export interface JoiningUser {
+  id: string;
+  clinicId: string;
+  role: Role;
+  /** YYYY-MM-DD; null for a clinic_admin. */
+  licenceExpiresOn: string | null;
+}
+
 export interface SignedIn extends TokenPair {
   user: UserView;
 }
@@ -112,7 +121,7 @@ export class AuthService {
   async registerClinic(
     client: RequestClient,
     input: RegisterClinicInput,
-    joined?: (tx: EntityManager, user: { id: string; clinicId: string; role: Role }) => Promise<void>,
+    joined?: (tx: EntityManager, user: JoiningUser) => Promise<void>,
   ): Promise<SignedIn & { clinic: ClinicView }> {
     const passwordHash = await this.hasher.hash(input.admin.password);
     return this.db.transaction(async (tx) => {
@@ -160,7 +169,7 @@ export class AuthService {
         now,
       );
       if (!user) throw new AppError('email_taken');
-      await joined?.(tx, { id: user.id, clinicId: clinic.id, role: user.role });
+      await joined?.(tx, { id: user.id, clinicId: clinic.id, role: user.role, licenceExpiresOn: user.licenceExpiresOn });
       const tokens = await this.startSession(tx, user, client);
       return { clinic: clinicView(clinic), user: this.selfView(user), ...tokens };
     });

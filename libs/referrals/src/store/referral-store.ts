@@ -610,10 +610,20 @@ export class ReferralStore {
   }
 
   /** Locks a pending invite for a new token (none: the invitee joined meanwhile). */
-  async lockPendingInvite(tx: EntityManager, inviteId: string): Promise<{ tokenVersion: number } | undefined> {
-    const [invite] = await queryRows<{ tokenVersion: number }>(
+  /**
+   * A pending invite, locked: its token version, and its latest sent referral (null while all its
+   * referrals are drafts: nobody has been emailed its link yet).
+   */
+  async lockPendingInvite(
+    tx: EntityManager,
+    inviteId: string,
+  ): Promise<{ tokenVersion: number; sentReferralId: string | null } | undefined> {
+    const [invite] = await queryRows<{ tokenVersion: number; sentReferralId: string | null }>(
       tx,
-      sql`SELECT token_version AS "tokenVersion" FROM referral_invites WHERE id = ${sql.param(inviteId, 'uuid')} AND joined_at IS NULL FOR UPDATE`,
+      sql`SELECT i.token_version AS "tokenVersion",
+              (SELECT r.id FROM referrals r WHERE r.recipient_invite_id = i.id AND r.status = 'sent'
+                ORDER BY r.sent_at DESC, r.id LIMIT 1) AS "sentReferralId"
+         FROM referral_invites i WHERE i.id = ${sql.param(inviteId, 'uuid')} AND i.joined_at IS NULL FOR UPDATE OF i`,
     );
     return invite;
   }
