@@ -102,7 +102,11 @@ export class FollowUpService {
    * answers the same draft, with the plan and texts it names written into it (a `draft_updated`
    * event when they differ): what the caller sent last is never dropped.
    */
-  async followUp(principal: Principal, referralId: string, input: FollowUpInput): Promise<ReferralView> {
+  async followUp(
+    principal: Principal,
+    referralId: string,
+    input: FollowUpInput,
+  ): Promise<{ referral: ReferralView; created: boolean }> {
     const source = await this.visibleSource(principal, referralId, 'referral.follow_up');
     if (source.kind !== 'injury_care' || !FOLLOW_UP_STATUSES.includes(source.status)) {
       throw new AppError('invalid_transition', `A ${source.kind} referral that is ${source.status} cannot be followed up`, {
@@ -121,10 +125,13 @@ export class FollowUpService {
       const existing = await this.store.openFollowUpDraft(tx, source.id, recipientId);
       if (existing) {
         const row = await this.referralStore.detailed(existing, tx);
-        if (row) return referralView(await this.applyRepeat(principal, row, input, tx), principal, this.referrals.inviteLink);
+        if (row) {
+          const repeated = await this.applyRepeat(principal, row, input, tx);
+          return { referral: referralView(repeated, principal, this.referrals.inviteLink), created: false };
+        }
       }
       const { patientId } = await this.copyPatient(principal, source, tx);
-      return this.referrals.create(
+      const referral = await this.referrals.create(
         principal,
         {
           kind: 'maintenance_massage',
@@ -146,6 +153,7 @@ export class FollowUpService {
         tx,
         { previousId: source.id },
       );
+      return { referral, created: true };
     });
   }
 

@@ -353,11 +353,14 @@ export class ReferralsController {
    * The recipient defaults to the injury referral's sender when they are a massage therapist. The plan
    * may be given now or before sending, and so may a create's priority (default routine), body regions
    * (default the injury referral's), pain level, dates, red flags and emergency advice: the whole form
-   * makes one draft. Repeating the request while the draft is open changes it as given. 409
+   * makes one draft (201). Repeating the request while the draft is open changes it as given and
+   * answers it with 200. 409
    * `invalid_transition` from another kind or state, 403 for the sender side, 404 for anyone else.
    */
   @Post(':id/follow-up')
   @HttpCode(201)
+  @ApiResponse({ status: 201, type: ReferralResponseDto, description: 'the new follow-up draft' })
+  @ApiResponse({ status: 200, type: ReferralResponseDto, description: 'the open follow-up draft, changed as the repeat names' })
   @ApiProblems(
     'validation_failed',
     'forbidden',
@@ -375,7 +378,10 @@ export class ReferralsController {
     @Body() body: FollowUpDto,
     @Res({ passthrough: true }) reply: FastifyReply,
   ): Promise<ReferralResponseDto> {
-    return withEtag(reply, await this.followUps.followUp(principal, id, body));
+    const { referral, created } = await this.followUps.followUp(principal, id, body);
+    // The open draft a repeat answers was not created now (as POST /patients/import answers its copy).
+    if (!created) void reply.status(200);
+    return withEtag(reply, referral);
   }
 
   /**

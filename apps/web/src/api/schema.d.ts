@@ -880,7 +880,8 @@ export interface paths {
      *     The recipient defaults to the injury referral's sender when they are a massage therapist. The plan
      *     may be given now or before sending, and so may a create's priority (default routine), body regions
      *     (default the injury referral's), pain level, dates, red flags and emergency advice: the whole form
-     *     makes one draft. Repeating the request while the draft is open changes it as given. 409
+     *     makes one draft (201). Repeating the request while the draft is open changes it as given and
+     *     answers it with 200. 409
      *     `invalid_transition` from another kind or state, 403 for the sender side, 404 for anyone else.
      */
     post: operations['ReferralsController_followUp'];
@@ -5529,6 +5530,16 @@ export interface operations {
       };
     };
     responses: {
+      /** @description the open follow-up draft, changed as the repeat names */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ReferralResponseDto'];
+        };
+      };
+      /** @description the new follow-up draft */
       201: {
         headers: {
           [name: string]: unknown;
