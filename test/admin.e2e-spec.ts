@@ -143,11 +143,12 @@ describe('admin API', () => {
     r.draft = await createReferral(t.http, a2, injuryReferralBody(patientA2.id, b1.id));
     await backdate(r.draft.id, {});
 
-    // Sent 5 h ago but waiting for information for the last 4.5 h: 30 min of response time, not overdue.
+    // Sent 5 h ago, information asked for 1 h ago: 4 h of response time, past the escalation, yet not
+    // overdue while the sender owes the answer (the clock is paused: it would stay overdue for good).
     ref = await createReferral(t.http, a2, injuryReferralBody(patientA2.id, b1.id));
     ref = await actOk(t.http, a2, ref, 'send');
     r.paused = await actOk(t.http, b1, ref, 'request-info', actionBody('request-info'));
-    await backdate(r.paused.id, {}, { sent_at: ago(5 * HOUR), sla_paused_at: ago(4.5 * HOUR), sla_paused_ms: 0 });
+    await backdate(r.paused.id, {}, { sent_at: ago(5 * HOUR), sla_paused_at: ago(1 * HOUR), sla_paused_ms: 0 });
 
     // Clinic A as recipient: a maintenance referral from B, received 90 min after sending (past the
     // reminder, not the escalation), and a draft of B's that A must not see.

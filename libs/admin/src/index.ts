@@ -5,5 +5,4 @@ export * from './audit-events.service';
 export * from './csv';
 export * from './overdue-referrals.service';
 export * from './referral-export.service';
-export * from './response-sla';
 export * from './time-window';

@@ -2,9 +2,15 @@ import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { cursorTimestamp, queryRows, Sql, sql } from '@referloop/database';
 import type { ClinicScope } from '@referloop/identity';
-import { REFERRAL_STATUSES, type ReferralStatus, responseElapsedMs, responseThreshold } from '@referloop/referrals';
+import {
+  AWAITING_DECISION_STATUSES,
+  CLOCK_PAUSED_STATUSES,
+  REFERRAL_STATUSES,
+  type ReferralStatus,
+  responseElapsedMs,
+  responseThreshold,
+} from '@referloop/referrals';
 import { DataSource } from 'typeorm';
-import { AWAITING_DECISION } from '../response-sla';
 
 /**
  * The admin's read side over a clinic's referrals and audit trail. Every statement takes the
@@ -26,7 +32,13 @@ const LEAKED: readonly ReferralStatus[] = ['declined', 'expired', 'cancelled'];
 const LOOP_CLOSED: readonly ReferralStatus[] = ['outcome_sent', 'closed'];
 /** The event types the durations read (the partial index referral_events_metrics_idx holds exactly these). */
 const TIMED_EVENTS = ['sent', 'accepted', 'info_requested', 'info_provided', 'scheduled'];
-const OPEN = sql.constants(AWAITING_DECISION);
+/** Sent and not decided yet: awaiting the recipient, or the sender's answer to an info request. */
+const UNDECIDED = sql.constants([...AWAITING_DECISION_STATUSES, ...CLOCK_PAUSED_STATUSES]);
+/**
+ * The recipient's turn, where the response clock runs and a referral can be overdue: not while the
+ * sender owes information (the clock is paused; the referral would count as overdue for good).
+ */
+const AWAITING_RECIPIENT = sql.constants(AWAITING_DECISION_STATUSES);
 
 /** Column alias of a status count. */
 export const statusColumn = (status: string) => `n_${status}`;
@@ -102,11 +114,11 @@ export function metricsSql(scope: ClinicScope, window: MetricsWindow): Sql {
        AND r.created_at >= ${from} AND r.created_at < ${to}
   ), facts AS (
     SELECT s.status, s.sender_id, s.recipient_id, s.as_sender, s.as_recipient,
-           s.sent_at IS NOT NULL AND s.status NOT IN ('draft', ${OPEN}) AS decided,
+           s.sent_at IS NOT NULL AND s.status NOT IN ('draft', ${UNDECIDED}) AS decided,
            t.accepted_at IS NOT NULL AS accepted,
            s.status IN (${sql.constants(LOOP_CLOSED)}) AS closed_loop,
            s.sent_at IS NOT NULL AND s.status IN (${sql.constants(LEAKED)}) AS leaked,
-           s.status IN (${OPEN})
+           s.status IN (${AWAITING_RECIPIENT})
              AND ${responseElapsedMs(sql`args.now`, sql`s`)} >= ${responseThreshold(sql`s`, window.escalateAfterMs, window.urgentEscalateAfterMs)} AS overdue,
            extract(epoch FROM t.accepted_at - t.sent_at) - t.paused_s AS accept_s,
            extract(epoch FROM t.scheduled_at - t.sent_at) AS schedule_s,
@@ -217,7 +229,7 @@ export class AdminStore {
     if (filter.box !== 'received') {
       branches.push(
         sql`SELECT r.id, ${elapsed} AS elapsed_ms, r.priority FROM referrals r CROSS JOIN args
-             WHERE ${scope.owns(sql`r.sender_clinic_id`)} AND r.status IN (${OPEN})`,
+             WHERE ${scope.owns(sql`r.sender_clinic_id`)} AND r.status IN (${AWAITING_RECIPIENT})`,
       );
     }
     if (filter.box !== 'sent') {
@@ -225,7 +237,7 @@ export class AdminStore {
       const notBoth = filter.box === 'received' ? sql.empty : sql`AND NOT ${scope.owns(sql`r.sender_clinic_id`)}`;
       branches.push(
         sql`SELECT r.id, ${elapsed} AS elapsed_ms, r.priority FROM referrals r CROSS JOIN args
-             WHERE ${scope.owns(sql`r.recipient_clinic_id`)} AND r.status IN (${OPEN}) ${notBoth}`,
+             WHERE ${scope.owns(sql`r.recipient_clinic_id`)} AND r.status IN (${AWAITING_RECIPIENT}) ${notBoth}`,
       );
     }
     const keyset = filter.after
