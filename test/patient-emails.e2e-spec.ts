@@ -302,6 +302,10 @@ describe('patient emails', () => {
     expect(multipart.text).toContain('You are unsubscribed');
     const repeat = await t.http.post(path).type('form').send('List-Unsubscribe=One-Click').expect(200);
     expect(repeat.text).toContain('You are unsubscribed');
+    // The link opened again says so, with nothing left to click.
+    const reopened = await t.http.get(path).expect(200);
+    expect(reopened.text).toContain('You are unsubscribed');
+    expect(reopened.text).not.toContain('<form');
     const revoked = (await consentsOf()).find((c) => c.scope === 'patient_notifications')!;
     expect(revoked.revokedAt).not.toBeNull();
     expect(revoked.revokedBy).toBeNull();

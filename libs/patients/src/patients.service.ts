@@ -263,6 +263,12 @@ export class PatientsService {
     });
   }
 
+  /** What the unsubscribe link of the consent `consentId` would do now; null when it unlocks nothing. */
+  async unsubscribeState(consentId: string): Promise<'subscribed' | 'unsubscribed' | null> {
+    const inEffect = await this.patients.notificationConsentInEffect(consentId);
+    return inEffect === null ? null : inEffect ? 'subscribed' : 'unsubscribed';
+  }
+
   /**
    * The patient's one-click unsubscribe: revokes their `patient_notifications` consent with no
    * signed-in actor (the unsubscribe token stood for the patient), audited. The link of an older

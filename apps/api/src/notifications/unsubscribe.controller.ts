@@ -35,19 +35,22 @@ export class UnsubscribeController {
 
   /**
    * A page asking to confirm, with a button that POSTs: a GET changes nothing, since mail scanners
-   * open the links of an email.
+   * open the links of an email. Once the patient is unsubscribed, the page says so instead.
    */
   @Get(':token')
   @ApiProduces('text/html')
   @ApiResponse({ ...HTML, description: 'The confirmation page' })
   @ApiProblems('not_found')
-  confirm(
+  async confirm(
     @Param('token') token: string,
     @Req() request: FastifyRequest,
     @Res({ passthrough: true }) reply: FastifyReply,
-  ): string {
+  ): Promise<string> {
     void reply.type('text/html; charset=utf-8').header('cache-control', 'no-store');
-    if (!this.consentOf(token)) return deadLink(request, reply);
+    const consentId = this.consentOf(token);
+    const state = consentId ? await this.patients.unsubscribeState(consentId) : null;
+    if (!state) return deadLink(request, reply);
+    if (state === 'unsubscribed') return UNSUBSCRIBED;
     return page(
       'Stop emails about your referral?',
       `<p>You will no longer receive emails about your referral. Your clinic can still reach you by other means.</p>
@@ -72,13 +75,22 @@ export class UnsubscribeController {
     void reply.type('text/html; charset=utf-8').header('cache-control', 'no-store');
     const consentId = this.consentOf(token);
     if (!consentId || !(await this.patients.unsubscribe(requestClientOf(request), consentId))) return deadLink(request, reply);
-    return page('You are unsubscribed', '<p>You will no longer receive emails about your referral.</p>');
+    return UNSUBSCRIBED;
   }
 
   private consentOf(token: string): string | null {
     return consentOfUnsubscribeToken(this.config.jwt.secret, token);
   }
 }
+
+function page(title: string, body: string): string {
+  return `<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1"><title>${escapeHtml(title)}</title></head>
+<body><main><h1>${escapeHtml(title)}</h1>${body}</main></body></html>`;
+}
+
+/** After the click, and for a link opened again later: nothing left to confirm. */
+const UNSUBSCRIBED = page('You are unsubscribed', '<p>You will no longer receive emails about your referral.</p>');
 
 /**
  * A link that unlocks nothing: 404. A browser (the patient who clicked it) gets a page in words;
@@ -91,10 +103,4 @@ function deadLink(request: FastifyRequest, reply: FastifyReply): string {
     'This link does not work',
     '<p>The link may be incomplete or out of date, and nothing was changed. To stop emails about your referral, ask your clinic.</p>',
   );
-}
-
-function page(title: string, body: string): string {
-  return `<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1"><title>${escapeHtml(title)}</title></head>
-<body><main><h1>${escapeHtml(title)}</h1>${body}</main></body></html>`;
 }

@@ -1204,7 +1204,7 @@ export interface paths {
     /**
      * A page asking to confirm, with a button that POSTs: a GET changes nothing, since mail scanners open the links of an email.
      * @description A page asking to confirm, with a button that POSTs: a GET changes nothing, since mail scanners
-     *     open the links of an email.
+     *     open the links of an email. Once the patient is unsubscribed, the page says so instead.
      */
     get: operations['UnsubscribeController_confirm'];
     put?: never;

@@ -194,6 +194,20 @@ export class PatientsStore {
   }
 
   /**
+   * Whether the patient of the `patient_notifications` consent `consentId` still has that scope in
+   * effect (that consent or one recorded since); null when there is no such consent.
+   */
+  async notificationConsentInEffect(consentId: string): Promise<boolean | null> {
+    const [row] = await queryRows<{ in_effect: boolean }>(
+      this.db.manager,
+      sql`SELECT EXISTS (SELECT 1 FROM patient_consents a
+                          WHERE a.patient_id = c.patient_id AND a.scope = 'patient_notifications' AND a.revoked_at IS NULL) AS in_effect
+            FROM patient_consents c WHERE c.id = ${sql.param(consentId, 'uuid')} AND c.scope = 'patient_notifications'`,
+    );
+    return row ? row.in_effect : null;
+  }
+
+  /**
    * The patient's one-click unsubscribe (no signed-in caller: the signed token stood for the
    * patient). The patient of the `patient_notifications` consent `consentId`, with the consent of
    * that scope in effect for them now (locked): that one, or one recorded since. Null when there is
