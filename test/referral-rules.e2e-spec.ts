@@ -212,6 +212,11 @@ describe('referral rules', () => {
       expectProblem(await act(t.http, lmt, draft.id, 'send', draft.version), 422, 'licence_expired');
       expectProblem(await act(t.http, expiring, sent.id, 'accept', sent.version), 422, 'licence_expired');
       expect(await readAsSender(sent.id)).toMatchObject({ status: 'received', version: sent.version });
+      // Accept is not offered meanwhile, to the recipient or their admin; the rest is.
+      for (const viewer of [expiring, ptClinic.admin]) {
+        const seen = (await t.http.get(`/api/v1/referrals/${sent.id}`).set(viewer.auth).expect(200)).body;
+        expect(seen.allowedActions).toEqual(['decline', 'request-info']);
+      }
       // Declining is still possible, so the sender learns what happened.
       expect((await actOk(t.http, expiring, sent, 'decline', { reason: 'My licence is being renewed' })).status).toBe('declined');
     });

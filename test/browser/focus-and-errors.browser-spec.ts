@@ -1,4 +1,4 @@
-import { PASSWORD } from '@referloop/testing';
+import { isoDateFrom, PASSWORD } from '@referloop/testing';
 import type { Page } from 'playwright-core';
 import { BrowserRun, listen, PHONE, signIn } from '../support/browser';
 import { actionBody, actOk, createPatient, createReferral, injuryReferralBody } from '../support/referral-helpers';
@@ -263,6 +263,29 @@ describe('web app in the browser: focus and field errors', () => {
     await actOk(t.http, pt, read, 'request-info', actionBody('request-info'));
     await form.getByText('The referral changed while this was open').waitFor();
     expect(await form.getByLabel(/^Reason/).inputValue()).toBe('No capacity this month');
+  });
+
+  it('a recipient whose licence has lapsed is told why Accept is not offered, and who can renew it', async () => {
+    const physio = await registerClinic(t.http, { name: 'Lapsed Physio' });
+    const lapsed = await addPractitioner(t.http, physio, 'physical_therapist', { fullName: 'Lee Lapsed' });
+    const patient = await createPatient(t.http, lmt, { firstName: 'Kai', lastName: 'Waiting' });
+    const sent = await actOk(t.http, lmt, await createReferral(t.http, lmt, injuryReferralBody(patient.id, lapsed.id)), 'send');
+    await t.http
+      .patch(`/api/v1/practitioners/${lapsed.id}`)
+      .set(physio.admin.auth)
+      .send({ licence: { number: 'PT-LAPSED', region: 'TX', expiresOn: isoDateFrom(new Date(), -1) } })
+      .expect(200);
+    for (const [viewer, text] of [
+      [lapsed, /ask your clinic admin to renew it/],
+      [physio.admin, /Lee Lapsed's licence has expired: renew it in Admin › Practitioners/],
+    ] as const) {
+      const page = await run.newPage(`licence-${viewer === lapsed ? 'pt' : 'admin'}`);
+      await signIn(page, viewer.email);
+      await page.goto(`/referrals/${sent.id}`);
+      await page.getByRole('button', { name: 'Decline' }).waitFor();
+      expect(await page.getByTestId('licence-blocks-accept').innerText()).toMatch(text);
+      expect(await page.getByRole('button', { name: 'Accept' }).count()).toBe(0);
+    }
   });
 
   it('the account screens keep focus on what an action came to, and say only what the last one did', async () => {

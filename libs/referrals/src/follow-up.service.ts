@@ -13,7 +13,7 @@ import { allowedActions, type ReferralStatus } from './state-machine/referral-st
 import { ReferralActivityStore, type SourceRow } from './store/activity-store';
 import { ReferralStore } from './store/referral-store';
 import type { ReferralDraftEdit } from './store/columns';
-import { type ReferralRow, referralView } from './store/referral-view';
+import type { ReferralRow } from './store/referral-view';
 
 /** The states of an injury referral from which its recipient may follow up with maintenance massage. */
 export const FOLLOW_UP_STATUSES: readonly ReferralStatus[] = ['in_care', 'outcome_sent', 'closed'];
@@ -127,7 +127,7 @@ export class FollowUpService {
         const row = await this.referralStore.detailed(existing, tx);
         if (row) {
           const repeated = await this.applyRepeat(principal, row, input, tx);
-          return { referral: referralView(repeated, principal, this.referrals.inviteLink), created: false };
+          return { referral: this.referrals.view(repeated, principal), created: false };
         }
       }
       const { patientId } = await this.copyPatient(principal, source, tx);

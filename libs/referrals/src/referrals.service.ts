@@ -46,7 +46,7 @@ import {
 } from './state-machine/referral-state-machine';
 import { inputColumns, type ReferralInputColumns } from './store/columns';
 import { type BaseRow, type CreateFacts, type ReferralBox, ReferralStore } from './store/referral-store';
-import { eventView, type InviteLink, inviteLinkWorks, referralView } from './store/referral-view';
+import { eventView, type InviteLink, inviteLinkWorks, type ReferralRow, referralView } from './store/referral-view';
 import { expectedVersion, staleVersion } from './versions';
 
 export type { BaseRow, ReferralBox };
@@ -143,8 +143,13 @@ export class ReferralsService {
   ) {}
 
   /** The join link of a pending invite, as the sender's side sees it. */
-  readonly inviteLink: InviteLink = (inviteId, tokenVersion) =>
+  private readonly inviteLink: InviteLink = (inviteId, tokenVersion) =>
     referralInviteUrl(this.config.publicUrl, referralInviteToken(this.config.jwt.secret, inviteId, tokenVersion));
+
+  /** A referral as `principal` sees it now. */
+  view(row: ReferralRow, principal: Principal): ReferralView {
+    return referralView(row, principal, { inviteLink: this.inviteLink, today: todayIso(this.clock.now()) });
+  }
 
   /**
    * Creates a draft (version 1). Runs inside the caller's transaction when given one (idempotency).
@@ -273,7 +278,7 @@ export class ReferralsService {
       { by: principal, action: 'referral.create', resourceType: 'referral' },
       now,
     );
-    return referralView(row, principal, this.inviteLink);
+    return this.view(row, principal);
   }
 
   async list(principal: Principal, query: ReferralQuery): Promise<Page<ReferralView>> {
@@ -310,7 +315,7 @@ export class ReferralsService {
     });
     const last = ordered[ordered.length - 1];
     return {
-      items: ordered.map((r) => referralView(r, principal, this.inviteLink)),
+      items: ordered.map((r) => this.view(r, principal)),
       nextCursor:
         hasMore && last
           ? encodeCursor(byPriority ? [last.priority === 'urgent' ? 1 : 0, last.cursorTs, last.id] : [last.cursorTs, last.id])
@@ -334,7 +339,7 @@ export class ReferralsService {
     });
     const row = acknowledged ?? (await this.store.detailed(id));
     if (!row) throw referralNotFound();
-    return referralView(row, principal, this.inviteLink);
+    return this.view(row, principal);
   }
 
   /** The timeline, oldest first, keyset-paged on (occurredAt, id). */
@@ -432,7 +437,7 @@ export class ReferralsService {
       const current = await this.store.base(id);
       throw current ? staleVersion(current) : referralNotFound();
     }
-    return referralView(row, principal, this.inviteLink);
+    return this.view(row, principal);
   }
 
   /**
@@ -452,7 +457,7 @@ export class ReferralsService {
     });
     const last = page[page.length - 1];
     return {
-      items: page.map((r) => referralView(r, principal, this.inviteLink)),
+      items: page.map((r) => this.view(r, principal)),
       nextCursor: rows.length > limit && last ? encodeCursor([last.cursorTs, last.id]) : null,
     };
   }
@@ -523,7 +528,7 @@ export class ReferralsService {
       const current = await this.store.base(id);
       throw current ? staleVersion(current) : referralNotFound();
     }
-    return referralView(row, principal, this.inviteLink);
+    return this.view(row, principal);
   }
 
   /** The referral's current state for a caller who may see it; 404 (audited) otherwise. */
@@ -611,7 +616,7 @@ export class ReferralsService {
     });
     const row = await this.store.detailed(id);
     if (!row) throw referralNotFound();
-    return referralView(row, principal, this.inviteLink);
+    return this.view(row, principal);
   }
 
   /** The invite of a join link, for the sign-up page to pre-fill: no referral, no patient. */

@@ -6,7 +6,7 @@ import { firstInvalid, useFocusAfterRender } from '../lib/focus';
 import { isoToZonedInput, zonedDateTimeToIso } from '../lib/format';
 import { actionHint, actionLabel, appointmentZone, recipientParty, unscheduleReasonLabel } from '../lib/labels';
 import { CONSENT_MISSING } from '../lib/messages';
-import { useReferenceData } from '../lib/session-hooks';
+import { useReferenceData, useUser } from '../lib/session-hooks';
 import { Field, ScoreOptions } from './Field';
 import { Notice } from './Feedback';
 
@@ -62,6 +62,7 @@ export function ReferralActions({ referral, onStart, onDone, onConflict }: Props
   // A no-show is offered once the appointment's time has come (the API refuses it before).
   const appointmentPassed = referral.appointmentAt !== null && Date.parse(referral.appointmentAt) <= Date.now();
   const reference = useReferenceData();
+  const user = useUser();
   const [active, setActive] = useState<ReferralAction | null>(null);
   const [values, setValues] = useState<Values>(EMPTY);
   const [errors, setErrors] = useState<Partial<Record<ActionField | 'summary' | 'psfs' | 'visits', string>>>({});
@@ -194,6 +195,11 @@ export function ReferralActions({ referral, onStart, onDone, onConflict }: Props
   if (allowed.length === 0) return null;
 
   const f = active ? fields(active) : {};
+  // The API leaves Accept out while the recipient's licence has lapsed (it would answer 422 licence_expired).
+  const licenceBlocksAccept =
+    (referral.status === 'sent' || referral.status === 'received') &&
+    referral.allowedActions.includes('decline') &&
+    !referral.allowedActions.includes('accept');
   const set = (key: Exclude<keyof Values, 'recommendMaintenance'>) => (e: { target: { value: string } }) =>
     setValues((v) => ({ ...v, [key]: e.target.value }));
   return (
@@ -213,6 +219,17 @@ export function ReferralActions({ referral, onStart, onDone, onConflict }: Props
           </button>
         ))}
       </div>
+      {licenceBlocksAccept && user && (
+        <Notice tone="info">
+          <span data-testid="licence-blocks-accept">
+            {referral.recipientId === user.id
+              ? user.isAdmin
+                ? 'Your licence has expired, so you cannot accept referrals: renew it in your profile to accept this one.'
+                : 'Your licence has expired, so you cannot accept referrals: ask your clinic admin to renew it.'
+              : `${recipientParty(referral).fullName}'s licence has expired: renew it in Admin › Practitioners before accepting for them.`}
+          </span>
+        </Notice>
+      )}
       {failure !== null && !active && <Notice tone="error">{failureText(failure)}</Notice>}
       {active && (
         <form ref={formRef} className="subform stack" onSubmit={submit} noValidate aria-label={actionLabel(active)}>

@@ -10,7 +10,6 @@ import { assertSamePatient, type RecipientInviteInput, ReferralsService } from '
 import { allowedActions } from '../state-machine/referral-state-machine';
 import { EDIT_KEYS, type ReferralDraftEdit, type ReferralInputColumns } from '../store/columns';
 import { type DraftFacts, ReferralStore } from '../store/referral-store';
-import { referralView } from '../store/referral-view';
 import { expectedVersion, staleVersion } from '../versions';
 
 /**
@@ -144,7 +143,7 @@ export class DraftsService {
       throw current ? staleVersion(current) : notFound();
     };
     const row = input.recipientInvite ? await this.store.transaction(write) : await write(this.store.manager);
-    return referralView(row, principal, this.referrals.inviteLink);
+    return this.referrals.view(row, principal);
   }
 
   /** The rules a create checks, on the draft as it would be after the edit. */

@@ -217,6 +217,8 @@ export const REFERRAL_COLUMNS = {
   tName: expression<string | null>()(sql`t.full_name`),
   tRole: expression<string | null>()(sql`t.role`),
   tClinicName: expression<string | null>()(sql`tc.name`),
+  /** The recipient's licence expiry (YYYY-MM-DD): a lapsed one cannot accept. */
+  tLicenceExpiresOn: expression<string | null>()(sql`t.licence_expires_on::text`),
   /** The recipient clinic's IANA zone: where the appointment happens. */
   appointmentTimeZone: expression<string | null>()(sql`tc.timezone`, ['view']),
   /** The invite of a recipient not on ReferLoop (null columns for a referral to a directory practitioner). */

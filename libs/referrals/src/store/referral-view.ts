@@ -4,6 +4,7 @@ import { types } from 'pg';
 import type { ReferralOutcome } from '../entities/referral.entity';
 import { maintenancePlanView } from '../maintenance-plan';
 import { partiesOf } from '../referral-access';
+import { licenceLapsed } from '../referral-rules';
 import type { ProgressView } from '../progress/progress';
 import type { AttachmentView, PatientSummary, ReferralEventView, ReferralView } from '../referral.views';
 import { allowedActions, type ReferralStatus } from '../state-machine/referral-state-machine';
@@ -158,6 +159,13 @@ export const inviteLinkWorks = (status: ReferralStatus): boolean => INVITE_LINK_
 /** Builds the join link of a pending invite (its id and current token version); the sender's side sees it. */
 export type InviteLink = (inviteId: string, tokenVersion: number) => string;
 
+/** What a view needs besides the row and the caller. */
+export interface ViewContext {
+  inviteLink: InviteLink;
+  /** The application clock's date (YYYY-MM-DD), for licence expiry. */
+  today: string;
+}
+
 /** The patient summary of a view row. */
 export function patientOf(row: ReferralColumns): PatientSummary {
   return {
@@ -176,8 +184,11 @@ export function patientOf(row: ReferralColumns): PatientSummary {
  * composed ones. Built by assignment, not object spread: a list page maps 50 rows, and spreading
  * the wide row objects pg answers cost ~10x as much (16 µs a row).
  */
-export function referralView(row: ReferralRow, principal: Principal, inviteLink: InviteLink): ReferralView {
+export function referralView(row: ReferralRow, principal: Principal, context: ViewContext): ReferralView {
   const parties = partiesOf(principal, row);
+  // A recipient whose licence has lapsed cannot accept (the action answers 422 licence_expired): not offered.
+  const cannotAccept = row.recipientId !== null && licenceLapsed(row.tLicenceExpiresOn, context.today);
+  const actions = allowedActions(row.status, parties);
   const view: ReferralView = Object.assign(viewColumns(row), {
     patient: patientOf(row),
     sender: {
@@ -200,7 +211,7 @@ export function referralView(row: ReferralRow, principal: Principal, inviteLink:
     plan: maintenancePlanView(row.plan),
     followUpIds: row.followUps.filter((f) => partiesOf(principal, f).length > 0).map((f) => f.id),
     outcome: outcomeView(row.outcome),
-    allowedActions: allowedActions(row.status, parties),
+    allowedActions: cannotAccept ? actions.filter((action) => action !== 'accept') : actions,
   });
   // Who was invited is the sender side's business: the recipient side sees itself as the recipient.
   if (row.recipientInviteId && parties.includes('sender')) {
@@ -209,7 +220,7 @@ export function referralView(row: ReferralRow, principal: Principal, inviteLink:
       fullName: row.iName!,
       role: row.iRole!,
       status: row.iJoined ? 'joined' : 'pending',
-      url: !row.iJoined && inviteLinkWorks(row.status) ? inviteLink(row.recipientInviteId, row.iTokenVersion!) : null,
+      url: !row.iJoined && inviteLinkWorks(row.status) ? context.inviteLink(row.recipientInviteId, row.iTokenVersion!) : null,
     };
   }
   // A redirected draft that was never sent stays the sender side's alone, its id included.
