@@ -1,6 +1,6 @@
 import { setTimeout as delay } from 'node:timers/promises';
 import type { Principal } from '@referloop/common';
-import { LiveHub, liveFrame, MAX_CONCURRENT_CATCH_UPS, mayHear, type LiveSink } from './live-hub';
+import { LiveHub, liveFrame, MAX_CONCURRENT_CATCH_UPS, MAX_STREAMS_PER_USER, mayHear, type LiveSink } from './live-hub';
 import type { LiveEventRow, LiveRead, LiveStore } from './live.store';
 
 const SENDER = '00000000-0000-4000-8000-000000000001';
@@ -67,11 +67,14 @@ describe('opening a stream', () => {
   }
   const sink = () => {
     const frames: string[] = [];
-    const s: LiveSink & { frames: string[] } = {
+    const s: LiveSink & { frames: string[]; ended: boolean } = {
       frames,
+      ended: false,
       write: (f) => frames.push(f),
       queuedBytes: () => 0,
-      end: () => undefined,
+      end: () => {
+        s.ended = true;
+      },
     };
     return s;
   };
@@ -97,6 +100,18 @@ describe('opening a stream', () => {
     expect(most).toBe(MAX_CONCURRENT_CATCH_UPS);
     expect(calls).toEqual(Array.from({ length: 12 }, () => [RECIPIENT, 10, NEWEST]));
     for (const s of sinks) expect(s.frames).toEqual([liveFrame(row({ id: 50 }))]);
+  });
+
+  it(`keeps at most ${MAX_STREAMS_PER_USER} streams per user: a new one past that ends that user's oldest`, async () => {
+    const hub = hubWith({});
+    hubs.push(hub);
+    const mine = Array.from({ length: MAX_STREAMS_PER_USER + 2 }, sink);
+    const other = sink();
+    await hub.open(principal({ userId: SENDER }), other, undefined);
+    for (const s of mine) await hub.open(pt, s, undefined);
+    expect(mine.map((s) => s.ended)).toEqual(mine.map((_, i) => i < 2));
+    expect(other.ended).toBe(false);
+    expect(hub.openStreams).toBe(MAX_STREAMS_PER_USER + 1);
   });
 
   it('starts from now on a Last-Event-ID no event has (ahead of the journal), and hears what comes next', async () => {

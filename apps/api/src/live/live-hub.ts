@@ -29,6 +29,12 @@ const MAX_QUEUED_BYTES = 1024 * 1024;
  * everyone else's requests.
  */
 export const MAX_CONCURRENT_CATCH_UPS = 2;
+/**
+ * Streams one user may hold on one process (a tab each). Past it the oldest is ended, so that
+ * streams left half-open by a sleeping laptop or a script cannot pile up without bound; a tab
+ * really in use reconnects.
+ */
+export const MAX_STREAMS_PER_USER = 32;
 
 /** Where a stream's frames go: the HTTP response, seen as a sink. */
 export interface LiveSink {
@@ -310,8 +316,10 @@ export class LiveHub implements OnApplicationBootstrap, OnModuleDestroy {
 
   private add(stream: LiveStream): void {
     this.streams.add(stream);
-    addTo(this.byUser, stream.principal.userId, stream);
+    const own = addTo(this.byUser, stream.principal.userId, stream);
     if (isClinicAdmin(stream.principal)) addTo(this.adminsByClinic, stream.principal.clinicId, stream);
+    // A set iterates in insertion order: the first is the oldest.
+    if (own.size > MAX_STREAMS_PER_USER) this.close(own.values().next().value as LiveStream);
   }
 
   private remove(stream: LiveStream): void {
@@ -326,10 +334,11 @@ export class LiveHub implements OnApplicationBootstrap, OnModuleDestroy {
   }
 }
 
-function addTo(index: Map<string, Set<LiveStream>>, key: string, stream: LiveStream): void {
+function addTo(index: Map<string, Set<LiveStream>>, key: string, stream: LiveStream): Set<LiveStream> {
   let set = index.get(key);
   if (!set) index.set(key, (set = new Set()));
   set.add(stream);
+  return set;
 }
 
 function removeFrom(index: Map<string, Set<LiveStream>>, key: string, stream: LiveStream): void {
