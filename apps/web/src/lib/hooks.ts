@@ -56,13 +56,23 @@ export interface PagedList<P extends ListPage<unknown>> {
  * A keyset-paged list: its first page whenever `fetchPage` changes (give it a useCallback with the
  * filters as deps), more pages on `loadMore`. The latest load wins: an answer that arrives after a
  * newer load began (another box, another filter) is dropped, so it never replaces the list shown.
+ * When the first page for new filters fails, the list of the previous filters is not shown under
+ * the error (as if it matched them), nor continued by `loadMore`.
  */
 export function usePagedList<P extends ListPage<unknown>>(fetchPage: (cursor?: string) => Promise<P>): PagedList<P> {
-  const [state, setState] = useState<{ items: P['items'] | null; last: P | null; loading: boolean; error: unknown }>({
+  const [state, setState] = useState<{
+    items: P['items'] | null;
+    last: P | null;
+    loading: boolean;
+    error: unknown;
+    /** The `fetchPage` whose pages `items` holds. */
+    source: ((cursor?: string) => Promise<P>) | null;
+  }>({
     items: null,
     last: null,
     loading: true,
     error: null,
+    source: null,
   });
   const generation = useRef(0);
   const run = useCallback(
@@ -78,6 +88,7 @@ export function usePagedList<P extends ListPage<unknown>>(fetchPage: (cursor?: s
           last: page,
           loading: false,
           error: null,
+          source: fetchPage,
         }));
       } catch (error) {
         if (mine === generation.current) setState((s) => ({ ...s, loading: false, error }));
@@ -88,10 +99,13 @@ export function usePagedList<P extends ListPage<unknown>>(fetchPage: (cursor?: s
   useEffect(() => {
     void run();
   }, [run]);
-  const nextCursor = state.last?.nextCursor ?? null;
+  const current = state.error === null || state.source === fetchPage;
+  const items = current ? state.items : null;
+  const last = current ? state.last : null;
+  const nextCursor = last?.nextCursor ?? null;
   const reload = useCallback(() => run(), [run]);
   const loadMore = useCallback(() => (nextCursor ? run(nextCursor) : Promise.resolve()), [run, nextCursor]);
-  return { ...state, nextCursor, reload, loadMore };
+  return { items, last, loading: state.loading, error: state.error, nextCursor, reload, loadMore };
 }
 
 /** Sets the document title for a screen. */

@@ -10,6 +10,7 @@ import {
   UNSCHEDULE_REASONS,
 } from '../../../../libs/common/src/reference-data';
 import {
+  auditActionLabel,
   bodyRegionLabel,
   channelLabel,
   consentExplanation,
@@ -72,6 +73,15 @@ describe('the label table', () => {
     expect(bodyRegionLabel('wrist_hand_left')).toBe('Left wrist and hand');
     expect(bodyRegionLabel('lower_back')).toBe('Lower back');
     expect(contactLabel('sms')).toContain('SMS');
+  });
+
+  it('names audit actions in words, the awkward ones from the table, any other from its code', () => {
+    expect(auditActionLabel('referral.outcome_pdf')).toBe('Referral: outcome PDF');
+    expect(auditActionLabel('referral.request-info')).toBe('Referral: request info');
+    expect(auditActionLabel('auth.password_change_failed')).toBe('Account: password change failed');
+    expect(auditActionLabel('referral.list_unowned')).toBe('Unowned referrals: read');
+    expect(auditActionLabel('practitioner.reactivate')).toBe('Practitioner: reactivate');
+    expect(auditActionLabel('something_new')).toBe('Something new');
   });
 
   it('explains both consent scopes in plain language', () => {

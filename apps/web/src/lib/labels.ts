@@ -222,6 +222,38 @@ export const notificationTypeLabel = (type: string) => {
   return EVENT[event] ?? humanize(type.replace('.', ' '));
 };
 
+/** Audit actions that do not read well word by word; the rest are named from their code. */
+const AUDIT_ACTION: Record<string, string> = {
+  'auth.login': 'Account: signed in',
+  'auth.login_failed': 'Account: sign-in failed',
+  'referral.list': 'Referral list: read',
+  'referral.list_unowned': 'Unowned referrals: read',
+  'referral.list_overdue': 'Overdue referrals: read',
+  'referral.export': 'Referrals: exported (CSV)',
+  'referral.read_events': 'Referral: timeline read',
+  'referral.read_messages': 'Referral: messages read',
+  'referral.mark_read': 'Referral: marked as read',
+  'referral.resend_invite': 'Referral: invitation re-sent',
+  'referral.follow_up': 'Referral: follow-up',
+  'patient.list': 'Patient list: read',
+};
+const AUDIT_SUBJECT: Record<string, string> = { auth: 'Account' };
+const ABBREVIATION = /\b(pdf|csv|sms)\b/g;
+
+/** An audit action in words, "<what>: <what happened>": `referral.outcome_pdf` reads "Referral: outcome PDF". */
+export function auditActionLabel(code: string): string {
+  if (AUDIT_ACTION[code]) return AUDIT_ACTION[code];
+  const words = (text: string) =>
+    text
+      .replace(/[_-]+/g, ' ')
+      .trim()
+      .replace(ABBREVIATION, (abbreviation) => abbreviation.toUpperCase());
+  const [subject, ...rest] = code.split('.');
+  const what = AUDIT_SUBJECT[subject] ?? capitalize(words(subject));
+  const happened = words(rest.join(' '));
+  return happened ? `${what}: ${happened}` : what;
+}
+
 export const fieldLabel: Record<string, string> = {
   note: 'Note',
   reason: 'Reason',

@@ -19,6 +19,8 @@ describe('field errors in plain language', () => {
     ['must be longer than or equal to 12 characters', 'Write at least 12 characters'],
     ['must be one of the following values: email, phone, sms, mail', 'Choose one of the options'],
     ['must be a UUID', 'Choose one from the list'],
+    ['must not be after to', 'Choose a start on or before the end date'],
+    ['must be an action name such as referral.read', 'Enter an action code, e.g. referral.read'],
     ['something the table does not know', 'Something the table does not know'],
   ])('"%s" → "%s"', (api, plain) => {
     expect(plainFieldMessage(api)).toBe(plain);

@@ -28,6 +28,8 @@ const FIELD_MESSAGES: [RegExp, string][] = [
   [/must match .* regular expression/i, 'Check the format of this answer'],
   [/should not exist/i, 'This cannot be changed here'],
   [/must not contain NUL characters|must be valid Unicode text/i, 'Remove the unusual characters from this answer'],
+  [/must not be after to/i, 'Choose a start on or before the end date'],
+  [/must be an action name/i, 'Enter an action code, e.g. referral.read'],
 ];
 
 /** The API's message for one field, in plain language. */

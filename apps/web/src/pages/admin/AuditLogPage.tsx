@@ -1,14 +1,27 @@
-import { type FormEvent, useCallback, useState } from 'react';
+import { type FormEvent, useCallback, useEffect, useRef, useState } from 'react';
 import { api, call } from '../../api/client';
+import { ApiError } from '../../api/problem';
 import type { User } from '../../api/types';
+import { apiFieldError, Field } from '../../components/Field';
 import { ErrorPanel, Loading } from '../../components/Feedback';
+import { firstInvalid, useFocusAfterRender } from '../../lib/focus';
 import { formatDateTime } from '../../lib/format';
 import { useAsync, usePagedList, useTitle } from '../../lib/hooks';
+import { auditActionLabel, humanize } from '../../lib/labels';
 import { Link } from '../../lib/router';
 import { clinicMembers, endOfDay, startOfDay } from './admin-data';
 
 /** What an audit event is about, as the API filters it ('' for any). */
 type ResourceFilter = '' | 'patient' | 'referral' | 'attachment' | 'consent' | 'user';
+
+const RESOURCES: Record<Exclude<ResourceFilter, ''>, string> = {
+  patient: 'Patient',
+  referral: 'Referral',
+  attachment: 'Attachment',
+  consent: 'Consent',
+  user: 'Account',
+};
+const resourceLabel = (type: string) => RESOURCES[type as keyof typeof RESOURCES] ?? humanize(type);
 
 interface Filters {
   action: string;
@@ -45,9 +58,25 @@ export function AuditLogPage({ user }: { user: User }) {
     [filters],
   );
   const { items, nextCursor, loading: busy, error, reload, loadMore } = usePagedList(fetchPage);
+  const [rangeError, setRangeError] = useState<string | null>(null);
+  const formRef = useRef<HTMLFormElement>(null);
+  const focusAfter = useFocusAfterRender();
+  // Filters the API refused: asking again gives the same answer, so the person goes to what to change.
+  const refused = error instanceof ApiError && error.fieldErrors.length > 0;
+  useEffect(() => {
+    if (refused) firstInvalid(formRef.current)?.focus();
+  }, [error, refused]);
+  const fieldError = (field: keyof Filters) => (field === 'from' && rangeError) || apiFieldError(error, field);
 
   const submit = (event: FormEvent) => {
     event.preventDefault();
+    // Checked here first, as the dashboard does: the API would refuse it the same way.
+    const problem = draft.from && draft.to && draft.from > draft.to ? 'Choose a start on or before the end date.' : null;
+    setRangeError(problem);
+    if (problem) {
+      focusAfter(() => firstInvalid(formRef.current));
+      return;
+    }
     setFilters(draft);
   };
   const name = (id: string | null) =>
@@ -57,55 +86,77 @@ export function AuditLogPage({ user }: { user: User }) {
     <>
       <h1 tabIndex={-1}>Audit log</h1>
       <p className="muted">Who read or changed which patient or referral, when and from where. Ids only, no patient data.</p>
-      <form className="filters" onSubmit={submit} aria-label="Filter the audit log">
-        <div className="field">
-          <label htmlFor="audit-action">Action</label>
-          <input
-            id="audit-action"
-            placeholder="e.g. referral.read"
-            value={draft.action}
-            onChange={(e) => setDraft({ ...draft, action: e.target.value })}
-          />
-        </div>
-        <div className="field">
-          <label htmlFor="audit-type">Resource</label>
-          <select
-            id="audit-type"
-            value={draft.resourceType}
-            onChange={(e) => setDraft({ ...draft, resourceType: e.target.value as ResourceFilter })}
-          >
-            <option value="">Any</option>
-            <option value="patient">Patient</option>
-            <option value="referral">Referral</option>
-            <option value="attachment">Attachment</option>
-            <option value="consent">Consent</option>
-            <option value="user">Account</option>
-          </select>
-        </div>
-        <div className="field">
-          <label htmlFor="audit-actor">Who</label>
-          <select id="audit-actor" value={draft.actorId} onChange={(e) => setDraft({ ...draft, actorId: e.target.value })}>
-            <option value="">Anyone</option>
-            {(people.data ?? []).map((p) => (
-              <option key={p.id} value={p.id}>
-                {p.fullName}
-              </option>
-            ))}
-          </select>
-        </div>
-        <div className="field">
-          <label htmlFor="audit-from">From</label>
-          <input id="audit-from" type="date" value={draft.from} onChange={(e) => setDraft({ ...draft, from: e.target.value })} />
-        </div>
-        <div className="field">
-          <label htmlFor="audit-to">To</label>
-          <input id="audit-to" type="date" value={draft.to} onChange={(e) => setDraft({ ...draft, to: e.target.value })} />
-        </div>
+      <form ref={formRef} className="filters" onSubmit={submit} noValidate aria-label="Filter the audit log">
+        <Field label="Action" error={fieldError('action')}>
+          {(props) => (
+            <input
+              {...props}
+              placeholder="e.g. referral.read"
+              value={draft.action}
+              onChange={(e) => setDraft({ ...draft, action: e.target.value })}
+            />
+          )}
+        </Field>
+        <Field label="Resource" error={fieldError('resourceType')}>
+          {(props) => (
+            <select
+              {...props}
+              value={draft.resourceType}
+              onChange={(e) => setDraft({ ...draft, resourceType: e.target.value as ResourceFilter })}
+            >
+              <option value="">Any</option>
+              {Object.entries(RESOURCES).map(([type, label]) => (
+                <option key={type} value={type}>
+                  {label}
+                </option>
+              ))}
+            </select>
+          )}
+        </Field>
+        <Field label="Who" error={fieldError('actorId')}>
+          {(props) => (
+            <select {...props} value={draft.actorId} onChange={(e) => setDraft({ ...draft, actorId: e.target.value })}>
+              <option value="">Anyone</option>
+              {(people.data ?? []).map((p) => (
+                <option key={p.id} value={p.id}>
+                  {p.fullName}
+                </option>
+              ))}
+            </select>
+          )}
+        </Field>
+        <Field label="From" error={fieldError('from')}>
+          {(props) => (
+            <input
+              {...props}
+              type="date"
+              value={draft.from}
+              max={draft.to || undefined}
+              onChange={(e) => setDraft({ ...draft, from: e.target.value })}
+            />
+          )}
+        </Field>
+        <Field label="To" error={fieldError('to')}>
+          {(props) => (
+            <input
+              {...props}
+              type="date"
+              value={draft.to}
+              min={draft.from || undefined}
+              onChange={(e) => setDraft({ ...draft, to: e.target.value })}
+            />
+          )}
+        </Field>
         <button type="submit" className="button button-secondary">
           Filter
         </button>
       </form>
-      {error !== null && <ErrorPanel error={error} title="Could not load the audit log" onRetry={() => void reload()} />}
+      {error !== null &&
+        (refused ? (
+          <ErrorPanel error={error} title="Check the filters" />
+        ) : (
+          <ErrorPanel error={error} title="Could not load the audit log" onRetry={() => void reload()} />
+        ))}
       {items === null ? (
         error === null && <Loading lines={6} />
       ) : items.length === 0 ? (
@@ -131,10 +182,12 @@ export function AuditLogPage({ user }: { user: User }) {
                   </td>
                   <td data-label="Who">{name(e.actorId)}</td>
                   <td data-label="Action">
-                    <code>{e.action}</code>
+                    {auditActionLabel(e.action)}
+                    {/* The code too: the Action filter takes it. */}
+                    <code className="row-sub small muted">{e.action}</code>
                   </td>
                   <td data-label="Resource">
-                    {e.resourceType}
+                    {resourceLabel(e.resourceType)}
                     {e.resourceId &&
                       (e.resourceType === 'referral' ? (
                         <Link to={`/referrals/${e.resourceId}`} className="row-sub small">

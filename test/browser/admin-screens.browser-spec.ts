@@ -1,0 +1,133 @@
+import { isoDateFrom } from '@referloop/testing';
+import type { Page } from 'playwright-core';
+import { BrowserRun, listen, signIn } from '../support/browser';
+import { eventually } from '../support/sinks';
+import { registerClinic, startTestApp, type TestApp, type TestClinic } from '../support/test-app';
+
+/**
+ * A clinic admin's screens in Debian's Chromium against the real API: the audit log checks its
+ * filters before asking and shows a refusal at the fields, and names actions in words. Every screen
+ * passes axe-core (WCAG 2.1 A/AA) at desktop and at phone size.
+ */
+
+jest.setTimeout(180_000);
+
+describe('web app in the browser: the admin screens', () => {
+  let t: TestApp;
+  let run: BrowserRun;
+  let clinic: TestClinic;
+
+  /** What has keyboard focus: its tag, its label, name and text, and aria-invalid. */
+  const focused = (page: Page) =>
+    page.evaluate(() => {
+      const doc = (
+        globalThis as unknown as {
+          document: {
+            activeElement: {
+              tagName: string;
+              textContent: string | null;
+              getAttribute(name: string): string | null;
+              labels?: { textContent: string | null }[];
+            } | null;
+          };
+        }
+      ).document;
+      const active = doc.activeElement;
+      if (!active) return { tag: 'none', text: '', invalid: null };
+      const label = active.labels?.[0]?.textContent ?? '';
+      return {
+        tag: active.tagName.toLowerCase(),
+        text: `${label} ${active.getAttribute('aria-label') ?? ''} ${active.textContent ?? ''}`.trim(),
+        invalid: active.getAttribute('aria-invalid'),
+      };
+    });
+
+  /** Waits until focus is on an element matching `tag` whose text matches `text`. */
+  const focusIs = (page: Page, tag: string, text: RegExp) =>
+    eventually(async () => {
+      const now = await focused(page);
+      return now.tag === tag && text.test(now.text);
+    }, `focus on ${tag} ${text}`);
+
+  /** The text of the elements a control's aria-describedby names. */
+  const description = (page: Page, control: ReturnType<Page['getByLabel']>) =>
+    control.evaluate((element) => {
+      const doc = (globalThis as unknown as { document: { getElementById(id: string): { textContent: string } | null } })
+        .document;
+      return (element.getAttribute('aria-describedby') ?? '')
+        .split(' ')
+        .map((id: string) => doc.getElementById(id)?.textContent ?? '')
+        .join(' ');
+    });
+
+  beforeAll(async () => {
+    t = await startTestApp();
+    run = await BrowserRun.start(await listen(t));
+    clinic = await registerClinic(t.http, { name: 'Harbor Massage' });
+  });
+
+  afterAll(async () => {
+    await run?.close();
+    await t?.close();
+  });
+
+  it('the audit log names actions in words, checks its dates first and shows a refused filter at its field', async () => {
+    const page = await run.newPage('audit');
+    await signIn(page, clinic.admin.email);
+    await page.goto('/admin/audit');
+    const table = page.getByTestId('audit-table');
+    const signedIn = table.locator('tbody tr').filter({ hasText: 'Account: signed in' }).first();
+    // The code stays beside its words: the Action filter takes it.
+    await signedIn.locator('code', { hasText: /^auth\.login$/ }).waitFor();
+    await table.locator('tbody tr').filter({ hasText: 'Referral list: read' }).first().waitFor();
+    await run.shot(page, 'admin-01-audit-log');
+
+    // A range that ends before it starts is named at From, and not asked for.
+    const asked: string[] = [];
+    page.on('request', (request) => {
+      if (request.url().includes('/api/v1/admin/audit-events')) asked.push(request.url());
+    });
+    const form = page.getByRole('form', { name: 'Filter the audit log' });
+    const from = form.getByLabel('From');
+    await from.fill(isoDateFrom(new Date(), 0));
+    await form.getByLabel('To').fill(isoDateFrom(new Date(), -10));
+    await form.getByRole('button', { name: 'Filter' }).click();
+    await form.getByText('Choose a start on or before the end date.').waitFor();
+    expect(await from.getAttribute('aria-invalid')).toBe('true');
+    expect(await description(page, from)).toContain('Choose a start on or before the end date.');
+    await focusIs(page, 'input', /^From/);
+    expect(asked).toEqual([]);
+
+    // A filter the API refuses: its message at its field, focus there, no stale rows, no "Try again".
+    await from.fill('');
+    await form.getByLabel('To').fill('');
+    const action = form.getByLabel('Action');
+    await action.fill('Referral Read');
+    await form.getByRole('button', { name: 'Filter' }).click();
+    await form.getByText('Enter an action code, e.g. referral.read').waitFor();
+    expect(await from.getAttribute('aria-invalid')).toBeNull();
+    expect(await action.getAttribute('aria-invalid')).toBe('true');
+    expect(await description(page, action)).toMatch(/^Enter an action code/);
+    await focusIs(page, 'input', /^Action/);
+    await page.getByRole('alert').filter({ hasText: 'Check the filters' }).waitFor();
+    expect(await page.getByRole('button', { name: 'Try again' }).count()).toBe(0);
+    expect(await table.count()).toBe(0);
+    await run.shot(page, 'admin-02-audit-log-refused-filter');
+
+    // Fixed: the rows that match, and the field is no longer marked.
+    await action.fill('auth.login');
+    await form.getByRole('button', { name: 'Filter' }).click();
+    await signedIn.waitFor();
+    expect(await action.getAttribute('aria-invalid')).toBeNull();
+    for (const cell of await table.locator('td[data-label="Action"]').allInnerTexts()) {
+      expect(cell).toMatch(/^Account: signed in\s+auth\.login$/);
+    }
+  });
+
+  it('saw no uncaught error, no WCAG 2.1 A/AA violation and no sideways scrolling at 390 × 844', () => {
+    expect(run.pageErrors).toEqual([]);
+    expect(run.cspViolations).toEqual([]);
+    expect(run.accessibility).toEqual([]);
+    expect(run.overflowing).toEqual([]);
+  });
+});
