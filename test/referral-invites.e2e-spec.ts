@@ -163,6 +163,13 @@ describe('referring someone not on ReferLoop', () => {
     const resent = await t.http.post(`/api/v1/referrals/${draft.id}/resend-invite`).set(lmt.auth).expect(200);
     const newUrl: string = resent.body.recipientInvite.url;
     expect(newUrl).not.toBe(draft.recipientInvite!.url);
+    // The timeline says who made the new link (the sender's colleagues see why the old one died).
+    expect(resent.body.timeline.at(-1)).toMatchObject({
+      type: 'invite_resent',
+      actorId: lmt.id,
+      fromStatus: 'sent',
+      toStatus: 'sent',
+    });
     const dead = await t.http.post('/api/v1/referral-invites/lookup').send({ token: tokenOf(draft.recipientInvite!.url!) });
     expectProblem(dead, 400, 'validation_failed');
     expect(dead.body.errors).toEqual([expect.objectContaining({ field: 'token' })]);

@@ -596,6 +596,8 @@ export class ReferralsService {
         version,
         sha256(referralInviteToken(this.config.jwt.secret, inviteId, version)),
       );
+      // Who made a new link, and when, for the sender's colleagues (the old link stopped working).
+      await this.store.inviteResent(tx, id, principal.userId, this.clock.now());
       // The link is shared by the invite's referrals: once one was sent, its invitee has an old link
       // that just stopped working, so they get the new one (about that referral, when this is a draft).
       const announced = base.sentAt ? id : invite.sentReferralId;

@@ -80,6 +80,8 @@ export const REFERRAL_EVENT_TYPES = [
   'escalated',
   'reassigned',
   'recipient_joined',
+  /** The sender's side made a new join link for the invited recipient (the old one stopped working). */
+  'invite_resent',
   /** The system: a maintenance plan's report period ended without a progress report (once per period). */
   'progress_report_due',
 ] as const;

@@ -636,6 +636,18 @@ export class ReferralStore {
     );
   }
 
+  /** The timeline's record that `actorId` made the invite's link anew (the referral's status stays). */
+  async inviteResent(tx: EntityManager, referralId: string, actorId: string, now: Date): Promise<void> {
+    await queryRows(
+      tx,
+      sql`WITH changed AS (
+        UPDATE referrals SET updated_at = ${sql.param(now, 'timestamptz')} WHERE id = ${sql.param(referralId, 'uuid')} RETURNING id, status
+      )
+      INSERT INTO referral_events (referral_id, type, from_status, to_status, actor_id, occurred_at)
+      SELECT id, 'invite_resent', status, status, ${sql.param(actorId, 'uuid')}, ${sql.param(now, 'timestamptz')} FROM changed`,
+    );
+  }
+
   /** An outbox row on its own, inside the caller's transaction (e.g. an invite sent again). */
   async announce(tx: EntityManager, message: OutboxMessage): Promise<void> {
     await queryRows(tx, outboxRow(message));
