@@ -1,4 +1,5 @@
-import { isoDateFrom } from '@referloop/testing';
+import { isoDateFrom, practitionerPayload, uniqueEmail } from '@referloop/testing';
+import { Client } from 'pg';
 import type { Page } from 'playwright-core';
 import { BrowserRun, listen, signIn } from '../support/browser';
 import { eventually } from '../support/sinks';
@@ -6,8 +7,9 @@ import { registerClinic, startTestApp, type TestApp, type TestClinic } from '../
 
 /**
  * A clinic admin's screens in Debian's Chromium against the real API: the audit log checks its
- * filters before asking and shows a refusal at the fields, and names actions in words. Every screen
- * passes axe-core (WCAG 2.1 A/AA) at desktop and at phone size.
+ * filters before asking and shows a refusal at the fields, and names actions in words; after
+ * Re-send, Revoke (asked first), Retry and Save clinic details, focus lands on what the action came
+ * to, never on <body>. Every screen passes axe-core (WCAG 2.1 A/AA) at desktop and at phone size.
  */
 
 jest.setTimeout(180_000);
@@ -122,6 +124,77 @@ describe('web app in the browser: the admin screens', () => {
     for (const cell of await table.locator('td[data-label="Action"]').allInnerTexts()) {
       expect(cell).toMatch(/^Account: signed in\s+auth\.login$/);
     }
+  });
+
+  it('invitations: Re-send takes focus to the new link; Revoke asks first, then says what happened where focus lands', async () => {
+    const invite = (fullName: string) =>
+      t.http
+        .post('/api/v1/practitioners')
+        .set(clinic.admin.auth)
+        .send(practitionerPayload('massage_therapist', new Date(), { fullName, email: uniqueEmail('invited') }))
+        .expect(201);
+    await invite('Rosa Resend');
+    await invite('Vic Revoke');
+    const page = await run.newPage('invitations');
+    await signIn(page, clinic.admin.email);
+    await page.goto('/admin/practitioners');
+    const invitations = page.getByTestId('invitations-table');
+
+    await invitations.getByRole('button', { name: 'Re-send the invitation to Rosa Resend' }).press('Enter');
+    await focusIs(page, 'div', /^Rosa Resend is invited/);
+
+    const row = invitations.locator('tr', { hasText: 'Vic Revoke' });
+    await row.getByRole('button', { name: 'Revoke the invitation to Vic Revoke' }).press('Enter');
+    await focusIs(page, 'div', /^Revoke the invitation to Vic Revoke\?/);
+    await run.shot(page, 'admin-03-revoke-asks');
+    // Kept: nothing revoked, focus back on the button.
+    await row.getByRole('button', { name: 'Keep it' }).press('Enter');
+    await focusIs(page, 'button', /^Revoke the invitation to Vic Revoke Revoke$/);
+    await row.locator('[data-status="pending"]').waitFor();
+
+    await row.getByRole('button', { name: 'Revoke the invitation to Vic Revoke' }).press('Enter');
+    await row.getByRole('button', { name: 'Yes, revoke' }).press('Enter');
+    await row.locator('[data-status="revoked"]').waitFor();
+    await focusIs(page, 'div', /The invitation to Vic Revoke is revoked: the link no longer works\./);
+    await run.shot(page, 'admin-04-revoked');
+  });
+
+  it('a retried notification keeps focus on its row, where "Retry queued" replaces the button', async () => {
+    const db = new Client({ connectionString: t.database.url });
+    await db.connect();
+    try {
+      const outbox = await db.query(`INSERT INTO outbox_events (type) VALUES ('referral.sent') RETURNING id`);
+      await db.query(
+        `INSERT INTO notification_deliveries (outbox_event_id, channel, recipient_key, user_id, clinic_id, notification_type,
+                                              status, attempts, failed_at, last_error)
+         VALUES ($1, 'email', 'user:' || $2::text, $2::uuid, $3, 'referral.sent', 'failed', 8, now(), '550 mailbox unavailable')`,
+        [(outbox.rows[0] as { id: string }).id, clinic.admin.id, clinic.clinicId],
+      );
+    } finally {
+      await db.end();
+    }
+    const page = await run.newPage('failed-notifications');
+    await signIn(page, clinic.admin.email);
+    await page.goto('/admin/notifications');
+    await page.getByRole('button', { name: 'Retry' }).press('Enter');
+    await focusIs(page, 'div', /^Retry queued$/);
+    await run.shot(page, 'admin-05-retry-queued');
+  });
+
+  it('saving the clinic takes focus to the field to fix, then to "saved"', async () => {
+    const page = await run.newPage('clinic-details');
+    await signIn(page, clinic.admin.email);
+    await page.getByRole('link', { name: 'Profile and settings' }).click();
+    const form = page.getByRole('form', { name: 'Your clinic' });
+    const country = form.getByLabel(/^Country/);
+    await country.fill('USA');
+    await form.getByRole('button', { name: 'Save clinic details' }).press('Enter');
+    await focusIs(page, 'input', /^Country/);
+    expect((await focused(page)).invalid).toBe('true');
+    await run.shot(page, 'admin-06-clinic-country-refused');
+    await country.fill('US');
+    await form.getByRole('button', { name: 'Save clinic details' }).press('Enter');
+    await focusIs(page, 'div', /Your clinic's details are saved\./);
   });
 
   it('saw no uncaught error, no WCAG 2.1 A/AA violation and no sideways scrolling at 390 × 844', () => {

@@ -365,6 +365,7 @@ describe('web app in the browser: sign-up, solo practice and invitations', () =>
     const revokedLink = await shownLink(admin);
     const samRow = admin.getByTestId('invitations-table').locator('tr', { hasText: 'Sam Revoked' });
     await samRow.getByRole('button', { name: 'Revoke the invitation to Sam Revoked' }).click();
+    await samRow.getByRole('button', { name: 'Yes, revoke' }).click();
     await samRow.locator('[data-status="revoked"]').waitFor();
     await shot(admin, 'invite-04-revoked');
     await t.http

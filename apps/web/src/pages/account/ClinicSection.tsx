@@ -1,10 +1,11 @@
-import { type FormEvent, useState } from 'react';
+import { type FormEvent, useRef, useState } from 'react';
 import { api, call } from '../../api/client';
 import { errorMessage } from '../../api/problem';
 import { updateUser } from '../../api/session';
 import { apiFieldError, TextField } from '../../components/Field';
 import { TimeZoneField } from '../../components/TimeZoneField';
 import { ErrorPanel, Loading, Notice } from '../../components/Feedback';
+import { firstInvalid, useFocusAfterRender } from '../../lib/focus';
 import { useAsync } from '../../lib/hooks';
 import { useUser } from '../../lib/session-hooks';
 
@@ -79,6 +80,9 @@ function ClinicForm({ initial }: { initial: ClinicValues }) {
   const set = (key: keyof ClinicValues) => (value: string) => setValues((v) => ({ ...v, [key]: value }));
   const fieldError = (field: string) => apiFieldError(error, field);
   const user = useUser();
+  const formRef = useRef<HTMLFormElement>(null);
+  const resultRef = useRef<HTMLDivElement>(null);
+  const focusAfter = useFocusAfterRender();
 
   const submit = async (event: FormEvent) => {
     event.preventDefault();
@@ -124,10 +128,12 @@ function ClinicForm({ initial }: { initial: ClinicValues }) {
     } finally {
       setBusy(false);
     }
+    // The button was disabled while saving, which dropped focus: on to a field to fix, or what came of it.
+    focusAfter(() => firstInvalid(formRef.current) ?? resultRef.current);
   };
 
   return (
-    <form className="stack" onSubmit={(e) => void submit(e)} noValidate aria-label="Your clinic">
+    <form ref={formRef} className="stack" onSubmit={(e) => void submit(e)} noValidate aria-label="Your clinic">
       <div className="grid-2">
         {TEXT_FIELDS.map(({ key, path, label, ...props }) => (
           <TextField
@@ -142,8 +148,10 @@ function ClinicForm({ initial }: { initial: ClinicValues }) {
         ))}
         <TimeZoneField value={values.timezone} onChange={set('timezone')} error={fieldError('timezone')} />
       </div>
-      {error !== null && <Notice tone="error">{errorMessage(error)}</Notice>}
-      {saved && <Notice tone="success">Your clinic&apos;s details are saved.</Notice>}
+      <div ref={resultRef} tabIndex={-1} className="flash-slot">
+        {error !== null && <Notice tone="error">{errorMessage(error)}</Notice>}
+        {saved && <Notice tone="success">Your clinic&apos;s details are saved.</Notice>}
+      </div>
       <div>
         <button type="submit" className="button button-primary" disabled={busy}>
           {busy ? 'Saving…' : 'Save clinic details'}

@@ -1,8 +1,9 @@
-import { useState } from 'react';
+import { useRef, useState } from 'react';
 import { api, call } from '../../api/client';
 import { ApiError, errorMessage } from '../../api/problem';
 import type { FailedDelivery } from '../../api/types';
 import { ErrorPanel, Loading, Notice } from '../../components/Feedback';
+import { useFocusAfterRender } from '../../lib/focus';
 import { formatDateTime } from '../../lib/format';
 import { useAsync, useTitle } from '../../lib/hooks';
 import { channelLabel, notificationTypeLabel } from '../../lib/labels';
@@ -13,6 +14,11 @@ export function FailedNotificationsPage() {
   const failed = useAsync(() => call(api.GET('/api/v1/admin/notifications/failed', { params: { query: { limit: 100 } } })), []);
   const [retried, setRetried] = useState<Record<string, string>>({}); // 'queued', or why the retry failed
   const [sending, setSending] = useState<ReadonlySet<string>>(new Set());
+  const tableRef = useRef<HTMLDivElement>(null);
+  const focusAfter = useFocusAfterRender();
+  /** A row's retry answer (Retry queued) or, after a refusal, its Retry button; the page's heading once the row is gone. */
+  const rowFocus = (id: string) =>
+    tableRef.current?.querySelector(`[data-retried="${id}"], [data-retry="${id}"]`) ?? document.querySelector('main h1');
 
   const retry = async (delivery: FailedDelivery) => {
     // A double click sends one retry: the button is off until the answer.
@@ -24,7 +30,7 @@ export function FailedNotificationsPage() {
     } catch (e) {
       setRetried((r) => ({ ...r, [delivery.id]: errorMessage(e) }));
       // No longer failed (retried from another tab, or it went out meanwhile): the list says what is left.
-      if (e instanceof ApiError && e.status === 409) void failed.reload();
+      if (e instanceof ApiError && e.status === 409) await failed.reload();
     } finally {
       setSending((ids) => {
         const next = new Set(ids);
@@ -32,6 +38,8 @@ export function FailedNotificationsPage() {
         return next;
       });
     }
+    // The button was disabled while retrying (and gives way to "Retry queued"): focus stays with the row.
+    focusAfter(() => rowFocus(delivery.id));
   };
 
   return (
@@ -52,7 +60,7 @@ export function FailedNotificationsPage() {
       ) : failed.data.items.length === 0 ? (
         <p className="empty">No failed deliveries.</p>
       ) : (
-        <div className="table-wrap">
+        <div ref={tableRef} className="table-wrap">
           <table className="table">
             <thead>
               <tr>
@@ -86,18 +94,26 @@ export function FailedNotificationsPage() {
                   <td className="small">{d.lastError ?? '—'}</td>
                   <td>
                     {retried[d.id] === 'queued' ? (
-                      <Notice tone="success">Retry queued</Notice>
+                      <div tabIndex={-1} className="flash-slot" data-retried={d.id}>
+                        <Notice tone="success">Retry queued</Notice>
+                      </div>
                     ) : (
                       <>
                         <button
                           type="button"
                           className="button button-secondary button-small"
                           disabled={sending.has(d.id)}
+                          data-retry={d.id}
+                          aria-describedby={retried[d.id] ? `retry-error-${d.id}` : undefined}
                           onClick={() => void retry(d)}
                         >
                           Retry
                         </button>
-                        {retried[d.id] && <p className="field-error">{retried[d.id]}</p>}
+                        {retried[d.id] && (
+                          <p className="field-error" id={`retry-error-${d.id}`}>
+                            {retried[d.id]}
+                          </p>
+                        )}
                       </>
                     )}
                   </td>

@@ -1,8 +1,9 @@
-import { useState } from 'react';
+import { useRef, useState } from 'react';
 import { api, call } from '../../api/client';
 import { errorMessage } from '../../api/problem';
 import type { components } from '../../api/schema';
 import { ErrorPanel, Loading, Notice } from '../../components/Feedback';
+import { useFocusAfterRender } from '../../lib/focus';
 import { formatDateTime } from '../../lib/format';
 import { useAsync } from '../../lib/hooks';
 import { roleLabel } from '../../lib/labels';
@@ -23,7 +24,8 @@ const STATUS: Record<InvitationItem['status'], { label: string; tone: string }> 
 
 /**
  * The clinic's invitations with their status. A pending or expired one can be re-sent (a new link,
- * shown to copy; the previous link stops working) or revoked (the email is free again).
+ * shown to copy; the previous link stops working) or revoked, once confirmed (the email is free again).
+ * `onLink` shows a re-sent invitation's link, and takes focus there.
  */
 export function InvitationsSection({ reloadKey, onLink }: { reloadKey: number; onLink: (link: IssuedLink) => void }) {
   const list = useAsync(
@@ -31,7 +33,11 @@ export function InvitationsSection({ reloadKey, onLink }: { reloadKey: number; o
     [reloadKey],
   );
   const [busy, setBusy] = useState<string | null>(null);
+  const [confirming, setConfirming] = useState<string | null>(null);
   const [outcome, setOutcome] = useState<{ tone: 'success' | 'error'; text: string } | null>(null);
+  const outcomeRef = useRef<HTMLDivElement>(null);
+  const tableRef = useRef<HTMLDivElement>(null);
+  const focusAfter = useFocusAfterRender();
 
   const resend = async (item: InvitationItem) => {
     setBusy(item.id);
@@ -42,6 +48,8 @@ export function InvitationsSection({ reloadKey, onLink }: { reloadKey: number; o
       await list.reload();
     } catch (e) {
       setOutcome({ tone: 'error', text: `Could not re-send the invitation: ${errorMessage(e)}` });
+      // The button was disabled while sending, which dropped focus: on to why it failed.
+      focusAfter(() => outcomeRef.current);
     } finally {
       setBusy(null);
     }
@@ -52,6 +60,7 @@ export function InvitationsSection({ reloadKey, onLink }: { reloadKey: number; o
     setOutcome(null);
     try {
       await call(api.DELETE('/api/v1/invitations/{id}', { params: { path: { id: item.id } } }));
+      setConfirming(null);
       setOutcome({ tone: 'success', text: `The invitation to ${item.fullName} is revoked: the link no longer works.` });
       await list.reload();
     } catch (e) {
@@ -59,12 +68,16 @@ export function InvitationsSection({ reloadKey, onLink }: { reloadKey: number; o
     } finally {
       setBusy(null);
     }
+    // The question and its buttons are gone: say what happened instead.
+    focusAfter(() => outcomeRef.current);
   };
 
   return (
     <section className="subsection" aria-labelledby="invitations-heading">
       <h2 id="invitations-heading">Invitations</h2>
-      {outcome && <Notice tone={outcome.tone}>{outcome.text}</Notice>}
+      <div ref={outcomeRef} tabIndex={-1} className="flash-slot">
+        {outcome && <Notice tone={outcome.tone}>{outcome.text}</Notice>}
+      </div>
       {list.error !== undefined ? (
         <ErrorPanel error={list.error} title="Could not load the invitations" onRetry={() => void list.reload()} />
       ) : !list.data ? (
@@ -73,7 +86,7 @@ export function InvitationsSection({ reloadKey, onLink }: { reloadKey: number; o
         <p className="empty">No invitations yet.</p>
       ) : (
         // Focusable: at phone width the table scrolls sideways inside its frame, also when no row has a button.
-        <div className="table-wrap" tabIndex={0} role="region" aria-labelledby="invitations-heading">
+        <div ref={tableRef} className="table-wrap" tabIndex={0} role="region" aria-labelledby="invitations-heading">
           <table className="table" data-testid="invitations-table">
             <thead>
               <tr>
@@ -105,28 +118,66 @@ export function InvitationsSection({ reloadKey, onLink }: { reloadKey: number; o
                       {open ? formatDateTime(item.expiresAt) : '—'}
                     </td>
                     <td>
-                      {open && (
-                        <span className="action-buttons">
-                          <button
-                            type="button"
-                            className="button button-secondary button-small"
-                            disabled={busy === item.id}
-                            onClick={() => void resend(item)}
-                            aria-label={`Re-send the invitation to ${item.fullName}`}
+                      {open &&
+                        (confirming === item.id ? (
+                          <div
+                            className="confirm"
+                            role="group"
+                            aria-label={`Revoke the invitation to ${item.fullName}?`}
+                            tabIndex={-1}
+                            data-confirm={item.id}
                           >
-                            Re-send
-                          </button>
-                          <button
-                            type="button"
-                            className="button button-danger button-small"
-                            disabled={busy === item.id}
-                            onClick={() => void revoke(item)}
-                            aria-label={`Revoke the invitation to ${item.fullName}`}
-                          >
-                            Revoke
-                          </button>
-                        </span>
-                      )}
+                            <p className="small">Revoke it? The link stops working at once.</p>
+                            <div className="actions-row">
+                              <button
+                                type="button"
+                                className="button button-danger button-small"
+                                disabled={busy === item.id}
+                                onClick={() => void revoke(item)}
+                              >
+                                Yes, revoke
+                              </button>
+                              <button
+                                type="button"
+                                className="button button-secondary button-small"
+                                disabled={busy === item.id}
+                                onClick={() => {
+                                  setConfirming(null);
+                                  focusAfter(() => tableRef.current?.querySelector(`[data-revoke="${item.id}"]`));
+                                }}
+                              >
+                                Keep it
+                              </button>
+                            </div>
+                          </div>
+                        ) : (
+                          <span className="action-buttons">
+                            <button
+                              type="button"
+                              className="button button-secondary button-small"
+                              disabled={busy === item.id}
+                              onClick={() => void resend(item)}
+                              aria-label={`Re-send the invitation to ${item.fullName}`}
+                            >
+                              Re-send
+                            </button>
+                            <button
+                              type="button"
+                              className="button button-danger button-small"
+                              disabled={busy === item.id}
+                              data-revoke={item.id}
+                              onClick={() => {
+                                setOutcome(null);
+                                setConfirming(item.id);
+                                // The button gives way to the question: start there.
+                                focusAfter(() => tableRef.current?.querySelector(`[data-confirm="${item.id}"]`));
+                              }}
+                              aria-label={`Revoke the invitation to ${item.fullName}`}
+                            >
+                              Revoke
+                            </button>
+                          </span>
+                        ))}
                     </td>
                   </tr>
                 );

@@ -376,7 +376,14 @@ export function PractitionersPage({ user }: { user: User }) {
         A practitioner whose licence has expired is marked here and hidden from the directory until you renew it. Deactivated ones
         are under Deactivated, where you can reactivate them; people who have not yet joined are in the invitations below.
       </p>
-      <InvitationsSection reloadKey={invitationsKey} onLink={setInvitation} />
+      <InvitationsSection
+        reloadKey={invitationsKey}
+        onLink={(link) => {
+          setInvitation(link);
+          // The re-sent link is shown at the top: on to it, to copy and hand over.
+          focusAfter(() => invitationRef.current);
+        }}
+      />
     </>
   );
 }
