@@ -3,13 +3,13 @@ import { Client } from 'pg';
 import type { Page } from 'playwright-core';
 import { BrowserRun, listen, signIn } from '../support/browser';
 import { eventually } from '../support/sinks';
-import { registerClinic, startTestApp, type TestApp, type TestClinic } from '../support/test-app';
+import { addPractitioner, registerClinic, startTestApp, type TestApp, type TestClinic } from '../support/test-app';
 
 /**
  * A clinic admin's screens in Debian's Chromium against the real API: the audit log checks its
  * filters before asking and shows a refusal at the fields, and names actions in words; after
- * Re-send, Revoke (asked first), Retry and Save clinic details, focus lands on what the action came
- * to, never on <body>. Every screen passes axe-core (WCAG 2.1 A/AA) at desktop and at phone size.
+ * Re-send, Revoke (asked first), Retry, Save clinic details and Reactivate, focus lands on what the
+ * action came to, never on <body>. Every screen passes axe-core (WCAG 2.1 A/AA) at desktop and at phone size.
  */
 
 jest.setTimeout(180_000);
@@ -195,6 +195,18 @@ describe('web app in the browser: the admin screens', () => {
     await country.fill('US');
     await form.getByRole('button', { name: 'Save clinic details' }).press('Enter');
     await focusIs(page, 'div', /Your clinic's details are saved\./);
+  });
+
+  it('Reactivate says what happened, where focus lands', async () => {
+    const back = await addPractitioner(t.http, clinic, 'massage_therapist', { fullName: 'Remy Returning' });
+    await t.http.post(`/api/v1/practitioners/${back.id}/deactivate`).set(clinic.admin.auth).expect(200);
+    const page = await run.newPage('reactivate');
+    await signIn(page, clinic.admin.email);
+    await page.goto('/admin/practitioners');
+    await page.getByTestId('deactivated-list').getByRole('button', { name: 'Reactivate Remy Returning' }).press('Enter');
+    await focusIs(page, 'div', /^Remy Returning is reactivated: they can sign in again\.$/);
+    await page.getByTestId('practitioners-table').getByText('Remy Returning').waitFor();
+    await run.shot(page, 'admin-07-reactivated');
   });
 
   it('saw no uncaught error, no WCAG 2.1 A/AA violation and no sideways scrolling at 390 × 844', () => {

@@ -103,6 +103,7 @@ export function PractitionersPage({ user }: { user: User }) {
   const [confirming, setConfirming] = useState<string | null>(null);
   const deactivated = members.data?.filter((p) => !p.active);
   const [justDeactivated, setJustDeactivated] = useState<string | null>(null);
+  const [justReactivated, setJustReactivated] = useState<string | null>(null);
   const [justSaved, setJustSaved] = useState<string | null>(null);
   const [accessError, setAccessError] = useState<unknown>(null);
   const [busy, setBusy] = useState(false);
@@ -117,6 +118,7 @@ export function PractitionersPage({ user }: { user: User }) {
   const clearNotices = () => {
     setAccessError(null);
     setJustDeactivated(null);
+    setJustReactivated(null);
     setJustSaved(null);
   };
 
@@ -127,7 +129,8 @@ export function PractitionersPage({ user }: { user: User }) {
       const path = active ? '/api/v1/practitioners/{id}/reactivate' : '/api/v1/practitioners/{id}/deactivate';
       await call(api.POST(path, { params: { path: { id: practitioner.id } } }));
       setConfirming(null);
-      if (!active) setJustDeactivated(practitioner.fullName);
+      if (active) setJustReactivated(practitioner.fullName);
+      else setJustDeactivated(practitioner.fullName);
       await members.reload();
     } catch (e) {
       setAccessError(e);
@@ -208,6 +211,7 @@ export function PractitionersPage({ user }: { user: User }) {
             referrals wait for you under <Link to="/admin/unowned">Unowned referrals</Link>.
           </Notice>
         )}
+        {justReactivated && <Notice tone="success">{justReactivated} is reactivated: they can sign in again.</Notice>}
       </div>
 
       {expiring.length > 0 && (
