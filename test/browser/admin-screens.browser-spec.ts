@@ -9,7 +9,8 @@ import { addPractitioner, registerClinic, startTestApp, type TestApp, type TestC
  * A clinic admin's screens in Debian's Chromium against the real API: the audit log checks its
  * filters before asking and shows a refusal at the fields, and names actions in words; after
  * Re-send, Revoke (asked first), Retry, Save clinic details and Reactivate, focus lands on what the
- * action came to, never on <body>. Every screen passes axe-core (WCAG 2.1 A/AA) at desktop and at phone size.
+ * action came to, never on <body>; the picked days of the dashboard, its export and the audit log are
+ * the clinic's days, whatever the browser's zone. Every screen passes axe-core (WCAG 2.1 A/AA) at desktop and at phone size.
  */
 
 jest.setTimeout(180_000);
@@ -207,6 +208,46 @@ describe('web app in the browser: the admin screens', () => {
     await focusIs(page, 'div', /^Remy Returning is reactivated: they can sign in again\.$/);
     await page.getByTestId('practitioners-table').getByText('Remy Returning').waitFor();
     await run.shot(page, 'admin-07-reactivated');
+  });
+
+  it("a browser ahead of the clinic's zone gets the days it picked: metrics, the CSV's name, the audit log", async () => {
+    // The clinic is in America/Chicago; the browser 18 or 19 hours ahead.
+    const page = await run.newPage('auckland-admin', { timezoneId: 'Pacific/Auckland' });
+    await signIn(page, clinic.admin.email);
+    await page.goto('/admin');
+    const from = isoDateFrom(new Date(), -30);
+    const to = isoDateFrom(new Date(), -1);
+    await page.getByLabel('Created from').fill(from);
+    await page.getByLabel('to', { exact: true }).fill(to);
+    await page.getByRole('button', { name: 'Show' }).click();
+    const [y1, m1, d1] = from.split('-').map(Number);
+    const [y2, m2, d2] = to.split('-').map(Number);
+    const day = (y: number, m: number, d: number) =>
+      new Date(Date.UTC(y, m - 1, d)).toLocaleDateString('en-US', { dateStyle: 'medium', timeZone: 'UTC' });
+    await page.getByText(`Referrals created ${day(y1, m1, d1)} – ${day(y2, m2, d2)}; figures as of`).waitFor();
+    await page.locator('figure.chart svg').waitFor();
+    await run.shot(page, 'admin-08-dashboard-days');
+    const [download] = await Promise.all([
+      page.waitForEvent('download'),
+      page.getByRole('button', { name: 'Export referrals (CSV)' }).click(),
+    ]);
+    // The server names the file after the days it exported, in the clinic's zone.
+    expect(download.suggestedFilename()).toBe(`referrals-${from}-to-${to}.csv`);
+
+    // The audit log asks for the days as picked (the API reads them in the clinic's zone), not the browser's midnights.
+    const clinicToday = new Intl.DateTimeFormat('en-CA', { timeZone: 'America/Chicago' }).format(new Date());
+    await page.goto('/admin/audit');
+    const form = page.getByRole('form', { name: 'Filter the audit log' });
+    await form.getByLabel('Action').fill('auth.login');
+    await form.getByLabel('From').fill(clinicToday);
+    await form.getByLabel('To').fill(clinicToday);
+    const [asked] = await Promise.all([
+      page.waitForRequest((request) => request.url().includes('/api/v1/admin/audit-events?') && request.url().includes('from=')),
+      form.getByRole('button', { name: 'Filter' }).click(),
+    ]);
+    const query = new URL(asked.url()).searchParams;
+    expect([query.get('from'), query.get('to')]).toEqual([clinicToday, clinicToday]);
+    await page.getByTestId('audit-table').getByText('Account: signed in').first().waitFor();
   });
 
   it('saw no uncaught error, no WCAG 2.1 A/AA violation and no sideways scrolling at 390 × 844', () => {

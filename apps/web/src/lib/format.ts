@@ -8,9 +8,12 @@ export function formatDate(date: string | null | undefined): string {
   return dateFormat.format(new Date(y, m - 1, d));
 }
 
-/** The day an instant (ISO 8601 or epoch ms) falls on where the user is, read like `formatDate`. */
-export function formatInstantDate(instant: string | number): string {
-  return dateFormat.format(new Date(instant));
+const monthDayFormat = new Intl.DateTimeFormat(undefined, { month: 'short', day: 'numeric' });
+
+/** A calendar date (YYYY-MM-DD) without its year, "Nov 2", as a chart's axis names it. */
+export function formatMonthDay(date: string): string {
+  const [y, m, d] = date.split('-').map(Number);
+  return monthDayFormat.format(new Date(y, m - 1, d));
 }
 
 export function formatDateTime(iso: string | null | undefined): string {

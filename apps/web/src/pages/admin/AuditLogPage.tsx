@@ -9,7 +9,7 @@ import { formatDateTime } from '../../lib/format';
 import { useAsync, usePagedList, useTitle } from '../../lib/hooks';
 import { auditActionLabel, humanize } from '../../lib/labels';
 import { Link } from '../../lib/router';
-import { clinicMembers, endOfDay, startOfDay } from './admin-data';
+import { clinicMembers } from './admin-data';
 
 /** What an audit event is about, as the API filters it ('' for any). */
 type ResourceFilter = '' | 'patient' | 'referral' | 'attachment' | 'consent' | 'user';
@@ -47,8 +47,9 @@ export function AuditLogPage({ user }: { user: User }) {
               action: filters.action.trim() || undefined,
               resourceType: filters.resourceType || undefined,
               actorId: filters.actorId || undefined,
-              from: filters.from ? startOfDay(filters.from) : undefined,
-              to: filters.to ? endOfDay(filters.to) : undefined,
+              // Days as picked: the API reads them in the clinic's time zone, whatever the browser's.
+              from: filters.from || undefined,
+              to: filters.to || undefined,
               cursor,
               limit: 50,
             },

@@ -4,9 +4,10 @@ import { errorMessage } from '../../api/problem';
 import type { AdminMetrics, ReferralMetrics, ReferralStatus } from '../../api/types';
 import { ErrorPanel, Loading, Notice } from '../../components/Feedback';
 import {
+  formatDate,
   formatDateTime,
   formatDuration,
-  formatInstantDate,
+  formatMonthDay,
   formatPainChange,
   formatPercent,
   formatPeriod,
@@ -15,7 +16,6 @@ import {
 import { useAsync, useTitle } from '../../lib/hooks';
 import { roleLabel, statusLabel, statusTone } from '../../lib/labels';
 import { useReferenceData } from '../../lib/session-hooks';
-import { endOfDay, startOfDay } from './admin-data';
 
 const WEEKS = 8;
 
@@ -26,10 +26,12 @@ export function DashboardPage() {
   const [exportError, setExportError] = useState<unknown>(null);
   const [rangeError, setRangeError] = useState<string | null>(null);
   const fromRef = useRef<HTMLInputElement>(null);
-  const timeWindow = { from: startOfDay(range.from), to: endOfDay(range.to) };
+  // The days as picked: the API reads them as days in the clinic's time zone (`to` included), which
+  // the browser's zone may not be; the export's file is named after the same days.
+  const days = { from: range.from, to: range.to };
 
   const metrics = useAsync(
-    () => call(api.GET('/api/v1/admin/metrics', { params: { query: timeWindow } })),
+    async () => ({ days, figures: await call(api.GET('/api/v1/admin/metrics', { params: { query: days } })) }),
     [range.from, range.to],
   );
 
@@ -51,7 +53,7 @@ export function DashboardPage() {
 
   const exportCsv = async () => {
     setExportError(null);
-    const query = new URLSearchParams(timeWindow).toString();
+    const query = new URLSearchParams(days).toString();
     await download(`/api/v1/admin/referrals/export.csv?${query}`, `referrals-${range.from}-to-${range.to}.csv`).catch(
       setExportError,
     );
@@ -108,14 +110,14 @@ export function DashboardPage() {
       ) : !metrics.data ? (
         <Loading label="Loading metrics" lines={10} />
       ) : (
-        <Metrics data={metrics.data} />
+        <Metrics data={metrics.data.figures} days={metrics.data.days} />
       )}
       <Turnaround />
     </>
   );
 }
 
-function Metrics({ data }: { data: AdminMetrics }) {
+function Metrics({ data, days }: { data: AdminMetrics; days: { from: string; to: string } }) {
   const c = data.clinic;
   return (
     <div className="stack">
@@ -245,9 +247,7 @@ function Metrics({ data }: { data: AdminMetrics }) {
         )}
       </section>
       <p className="muted small">
-        {/* The window's end is exclusive: its last day is the one before. */}
-        Referrals created {formatInstantDate(data.from)} – {formatInstantDate(Date.parse(data.to) - 1)}; figures as of{' '}
-        {formatDateTime(data.asOf)}.
+        Referrals created {formatDate(days.from)} – {formatDate(days.to)}; figures as of {formatDateTime(data.asOf)}.
       </p>
     </div>
   );
@@ -351,15 +351,11 @@ function FallbackStatusCounts() {
 /** Median time to accept and to book, per week over the last weeks (one metrics call per week). */
 function Turnaround() {
   const weeks = useAsync(async () => {
-    const end = new Date(`${localDate(1)}T00:00:00`);
+    // Seven days each, the last ending today; as days, which the API reads in the clinic's time zone.
     const windows = Array.from({ length: WEEKS }, (_, i) => {
-      const to = new Date(end.getTime() - (WEEKS - 1 - i) * 7 * 86_400_000);
-      const from = new Date(to.getTime() - 7 * 86_400_000);
-      return {
-        from: from.toISOString(),
-        to: to.toISOString(),
-        label: from.toLocaleDateString(undefined, { month: 'short', day: 'numeric' }),
-      };
+      const lastDay = -(WEEKS - 1 - i) * 7;
+      const from = localDate(lastDay - 6);
+      return { from, to: localDate(lastDay), label: formatMonthDay(from) };
     });
     const results = await Promise.all(
       windows.map((w) => call(api.GET('/api/v1/admin/metrics', { params: { query: { from: w.from, to: w.to } } }))),

@@ -13,12 +13,3 @@ export async function clinicMembers(): Promise<Practitioner[]> {
   }
   return found;
 }
-
-/** A YYYY-MM-DD date (local) as the start of that day, ISO 8601 with zone. */
-export const startOfDay = (date: string) => new Date(`${date}T00:00:00`).toISOString();
-/** The instant after the last moment of that local day. */
-export const endOfDay = (date: string) => {
-  const d = new Date(`${date}T00:00:00`);
-  d.setDate(d.getDate() + 1);
-  return d.toISOString();
-};
