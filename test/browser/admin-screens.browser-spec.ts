@@ -10,7 +10,8 @@ import { addPractitioner, registerClinic, startTestApp, type TestApp, type TestC
  * filters before asking and shows a refusal at the fields, and names actions in words; after
  * Re-send, Revoke (asked first), Retry, Save clinic details and Reactivate, focus lands on what the
  * action came to, never on <body>; the picked days of the dashboard, its export and the audit log are
- * the clinic's days, whatever the browser's zone. Every screen passes axe-core (WCAG 2.1 A/AA) at desktop and at phone size.
+ * the clinic's days, whatever the browser's zone; a clinic admin marks the clinic's partners in the
+ * directory. Every screen passes axe-core (WCAG 2.1 A/AA) at desktop and at phone size.
  */
 
 jest.setTimeout(180_000);
@@ -248,6 +249,48 @@ describe('web app in the browser: the admin screens', () => {
     const query = new URL(asked.url()).searchParams;
     expect([query.get('from'), query.get('to')]).toEqual([clinicToday, clinicToday]);
     await page.getByTestId('audit-table').getByText('Account: signed in').first().waitFor();
+  });
+
+  it("a clinic admin who is no practitioner marks and unmarks the clinic's partners in the directory", async () => {
+    const physio = await registerClinic(t.http, { name: 'Bayside Physio' });
+    const priya = await addPractitioner(t.http, physio, 'physical_therapist', { fullName: 'Priya Partner' });
+    const lmt = await addPractitioner(t.http, clinic, 'massage_therapist', { fullName: 'Lou Referrer' });
+    const clinicPartners = async () =>
+      (
+        (await t.http.get('/api/v1/clinics/me/partners').set(clinic.admin.auth).expect(200)).body.items as {
+          practitionerId: string;
+        }[]
+      ).map((p) => p.practitionerId);
+
+    const page = await run.newPage('partners');
+    await signIn(page, clinic.admin.email);
+    await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Admin' }).click();
+    await page.getByRole('navigation', { name: 'Admin' }).getByRole('link', { name: 'Clinic partners' }).click();
+    await page.getByRole('heading', { level: 1, name: 'Clinic partners' }).waitFor();
+    // Browsed, not chosen from: no Choose, and no personal partners for an admin who refers no one.
+    await page.getByRole('button', { name: 'Make clinic partner: Priya Partner' }).press('Enter');
+    await focusIs(page, 'button', /^Remove clinic partner: Priya Partner/);
+    const partners = page.getByRole('list', { name: 'Your clinic’s partners' });
+    await partners.getByText('Clinic partner', { exact: true }).waitFor();
+    await partners.getByText('Priya Partner').waitFor();
+    expect(await page.getByRole('button', { name: /^Choose / }).count()).toBe(0);
+    expect(await page.getByRole('button', { name: /^Save partner/ }).count()).toBe(0);
+    expect(await clinicPartners()).toEqual([priya.id]);
+    await run.shot(page, 'admin-09-clinic-partners');
+
+    // The clinic's practitioners see her first, marked, without the admin's button.
+    const lou = await run.newPage('lou');
+    await signIn(lou, lmt.email);
+    await lou.goto('/referrals/new');
+    const yours = lou.getByRole('list', { name: 'Your partners' });
+    await yours.getByText('Priya Partner').waitFor();
+    await yours.getByText('Clinic partner', { exact: true }).waitFor();
+    expect(await lou.getByRole('button', { name: /clinic partner:/ }).count()).toBe(0);
+
+    await page.getByRole('button', { name: 'Remove clinic partner: Priya Partner' }).press('Enter');
+    await focusIs(page, 'button', /^Make clinic partner: Priya Partner/);
+    expect(await partners.count()).toBe(0);
+    expect(await clinicPartners()).toEqual([]);
   });
 
   it('saw no uncaught error, no WCAG 2.1 A/AA violation and no sideways scrolling at 390 × 844', () => {

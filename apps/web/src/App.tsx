@@ -16,6 +16,7 @@ import { DashboardPage } from './pages/admin/DashboardPage';
 import { EMAIL_PREVIEW_PATH, EmailPreviewPage } from './pages/admin/EmailPreviewPage';
 import { FailedNotificationsPage } from './pages/admin/FailedNotificationsPage';
 import { OverduePage } from './pages/admin/OverduePage';
+import { PARTNERS_PATH, PartnersPage } from './pages/admin/PartnersPage';
 import { PractitionersPage } from './pages/admin/PractitionersPage';
 import { UnownedReferralsPage } from './pages/admin/UnownedReferralsPage';
 import { WEBHOOKS_PATH, WebhooksPage } from './pages/admin/WebhooksPage';
@@ -131,6 +132,8 @@ function screen(pathname: string, user: NonNullable<ReturnType<typeof useUser>>)
         return <OverduePage />;
       case '/admin/practitioners':
         return <PractitionersPage user={user} />;
+      case PARTNERS_PATH:
+        return <PartnersPage />;
       case '/admin/unowned':
         return <UnownedReferralsPage user={user} />;
       case '/admin/notifications':

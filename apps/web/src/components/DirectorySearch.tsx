@@ -3,16 +3,22 @@ import { api, call } from '../api/client';
 import { ApiError } from '../api/problem';
 import type { DirectoryEntry, Practitioner, PractitionerRole, Specialty } from '../api/types';
 import { useFocusAfterRender } from '../lib/focus';
+import { useAsync } from '../lib/hooks';
 import { roleLabel, specialtyLabel } from '../lib/labels';
-import { useReferenceData } from '../lib/session-hooks';
+import { isAdmin, isPractitioner, useReferenceData, useUser } from '../lib/session-hooks';
 import { ErrorPanel } from './Feedback';
 
 interface Props {
-  type: PractitionerRole;
-  selected: Practitioner | null;
-  onSelect: (practitioner: Practitioner | null) => void;
+  /** Practitioners of this type only; any type without it. */
+  type?: PractitionerRole;
+  selected?: Practitioner | null;
+  /** Without it, the directory is only browsed (and partners saved): no one is chosen. */
+  onSelect?: (practitioner: Practitioner | null) => void;
   error?: string;
 }
+
+/** The two partner lists: the user's own, and (admins) their clinic's preferred partners. */
+type PartnerList = 'mine' | 'clinic';
 
 interface Filters {
   q: string;
@@ -42,12 +48,35 @@ function useClinicPostalCode(): string | null | undefined {
 
 const isNearError = (e: unknown) => e instanceof ApiError && e.fieldErrors.some((f) => f.field === 'near');
 
+/** The ids of the clinic's preferred partners (admins only). */
+async function clinicPartnerIds(): Promise<Set<string>> {
+  const ids = new Set<string>();
+  let cursor: string | undefined;
+  for (let page = 0; page < 10; page++) {
+    const result = await call(api.GET('/api/v1/clinics/me/partners', { params: { query: { limit: 100, cursor } } }));
+    for (const partner of result.items) ids.add(partner.practitionerId);
+    if (!result.nextCursor) break;
+    cursor = result.nextCursor;
+  }
+  return ids;
+}
+
 /**
  * The directory across clinics, filtered to the practitioner type this referral goes to: the user's
  * partners first (their own, then their clinic's), then the nearest to their clinic, narrowed by search.
+ * A practitioner saves their own partners here; an admin marks the clinic's preferred partners.
  */
 export function DirectorySearch({ type, selected, onSelect, error }: Props) {
   const reference = useReferenceData();
+  const user = useUser();
+  const admin = user !== null && isAdmin(user);
+  const lists: PartnerList[] = [
+    ...(user !== null && isPractitioner(user) ? (['mine'] as const) : []),
+    ...(admin ? (['clinic'] as const) : []),
+  ];
+  // A directory item names one kind of partner, the user's own first: an admin's own partner may be the clinic's too.
+  const clinicPartners = useAsync(async () => (admin ? clinicPartnerIds() : null), [admin]);
+  const isClinicPartner = (p: DirectoryEntry) => clinicPartners.data?.has(p.id) ?? p.partner === 'clinic';
   const clinicPostalCode = useClinicPostalCode();
   const [near, setNear] = useState<string | null>(null);
   const [filters, setFilters] = useState<Filters>(NO_FILTERS);
@@ -59,12 +88,14 @@ export function DirectorySearch({ type, selected, onSelect, error }: Props) {
   const box = useRef<HTMLDivElement>(null);
   const focusAfter = useFocusAfterRender();
   // The results give way to the chosen practitioner (and back): focus follows, not to <body>.
-  const choose = (practitioner: Practitioner) => {
-    onSelect(practitioner);
-    focusAfter(() => box.current?.querySelector('[data-testid="selected-recipient"]'));
-  };
+  const choose =
+    onSelect &&
+    ((practitioner: Practitioner) => {
+      onSelect(practitioner);
+      focusAfter(() => box.current?.querySelector('[data-testid="selected-recipient"]'));
+    });
   const change = () => {
-    onSelect(null);
+    onSelect?.(null);
     focusAfter(() => box.current?.querySelector('input'));
   };
 
@@ -114,20 +145,35 @@ export function DirectorySearch({ type, selected, onSelect, error }: Props) {
   }, [search, clinicPostalCode]);
 
   /** Saves or removes a partner, then lists again so the order says who comes first. */
-  const togglePartner = async (p: DirectoryEntry) => {
+  const togglePartner = async (p: DirectoryEntry, list: PartnerList) => {
     setBusy(true);
+    const saved = list === 'mine' ? p.partner === 'mine' : isClinicPartner(p);
     try {
-      if (p.partner === 'mine') {
-        await call(api.DELETE('/api/v1/me/partners/{practitionerId}', { params: { path: { practitionerId: p.id } } }));
+      if (list === 'mine') {
+        if (saved) {
+          await call(api.DELETE('/api/v1/me/partners/{practitionerId}', { params: { path: { practitionerId: p.id } } }));
+        } else {
+          await call(api.POST('/api/v1/me/partners', { body: { practitionerId: p.id } }));
+        }
+      } else if (saved) {
+        await call(api.DELETE('/api/v1/clinics/me/partners/{practitionerId}', { params: { path: { practitionerId: p.id } } }));
       } else {
-        await call(api.POST('/api/v1/me/partners', { body: { practitionerId: p.id } }));
+        await call(api.POST('/api/v1/clinics/me/partners', { body: { practitionerId: p.id } }));
       }
     } catch (e) {
       setFailure(e);
       setBusy(false);
       return;
     }
+    if (list === 'clinic' && clinicPartners.data) {
+      const ids = new Set(clinicPartners.data);
+      if (saved) ids.delete(p.id);
+      else ids.add(p.id);
+      clinicPartners.setData(ids);
+    }
     await search(applied, near);
+    // The item may have moved to another group (partners come first): focus follows its button.
+    focusAfter(() => box.current?.querySelector(`[data-partner-toggle="${list}-${p.id}"]`));
   };
 
   const submit = (event: FormEvent) => {
@@ -150,7 +196,12 @@ export function DirectorySearch({ type, selected, onSelect, error }: Props) {
 
   return (
     <div ref={box} className="stack">
-      <form className="filters" onSubmit={submit} role="search" aria-label={`Find a ${roleLabel(type).toLowerCase()}`}>
+      <form
+        className="filters"
+        onSubmit={submit}
+        role="search"
+        aria-label={`Find a ${type ? roleLabel(type).toLowerCase() : 'practitioner'}`}
+      >
         <div className="field field-grow">
           <label htmlFor="dir-q">Name or clinic</label>
           <input id="dir-q" type="search" value={filters.q} onChange={(e) => setFilters({ ...filters, q: e.target.value })} />
@@ -204,17 +255,21 @@ export function DirectorySearch({ type, selected, onSelect, error }: Props) {
         ) : (
           <>
             <ResultGroup
-              title="Your partners"
+              title={lists.includes('mine') ? 'Your partners' : 'Your clinic’s partners'}
               items={results.filter((p) => p.partner)}
               onSelect={choose}
-              onTogglePartner={(p) => void togglePartner(p)}
+              lists={lists}
+              isClinicPartner={isClinicPartner}
+              onTogglePartner={(p, list) => void togglePartner(p, list)}
               busy={busy}
             />
             <ResultGroup
               title={near ? `Nearest to ${near}` : 'Directory'}
               items={results.filter((p) => !p.partner)}
               onSelect={choose}
-              onTogglePartner={(p) => void togglePartner(p)}
+              lists={lists}
+              isClinicPartner={isClinicPartner}
+              onTogglePartner={(p, list) => void togglePartner(p, list)}
               busy={busy}
             />
           </>
@@ -234,14 +289,22 @@ export function DirectorySearch({ type, selected, onSelect, error }: Props) {
   );
 }
 
+const PARTNER_BUTTON: Record<PartnerList, { save: string; remove: string }> = {
+  mine: { save: 'Save partner', remove: 'Remove partner' },
+  clinic: { save: 'Make clinic partner', remove: 'Remove clinic partner' },
+};
+
 function ResultGroup(props: {
   title: string;
   items: DirectoryEntry[];
-  onSelect: (p: Practitioner) => void;
-  onTogglePartner: (p: DirectoryEntry) => void;
+  onSelect?: (p: Practitioner) => void;
+  /** The partner lists the user manages, one button each. */
+  lists: PartnerList[];
+  isClinicPartner: (p: DirectoryEntry) => boolean;
+  onTogglePartner: (p: DirectoryEntry, list: PartnerList) => void;
   busy: boolean;
 }) {
-  const { title, items, onSelect, onTogglePartner, busy } = props;
+  const { title, items, onSelect, lists, isClinicPartner, onTogglePartner, busy } = props;
   if (items.length === 0) return null;
   return (
     <>
@@ -249,25 +312,35 @@ function ResultGroup(props: {
       <ul className="choices" aria-label={title}>
         {items.map((p) => (
           <li key={p.id} className="choice-row">
-            <PractitionerCard practitioner={p} />
+            <PractitionerCard practitioner={p} clinicPartner={isClinicPartner(p)} />
             <span className="choice-actions">
-              <button
-                type="button"
-                className="button button-primary button-small"
-                onClick={() => onSelect(p)}
-                aria-label={`Choose ${p.fullName}, ${p.clinic?.name ?? ''}`}
-              >
-                Choose
-              </button>
-              <button
-                type="button"
-                className="button button-secondary button-small"
-                disabled={busy}
-                onClick={() => onTogglePartner(p)}
-                aria-label={`${p.partner === 'mine' ? 'Remove partner' : 'Save partner'}: ${p.fullName}`}
-              >
-                {p.partner === 'mine' ? 'Remove partner' : 'Save partner'}
-              </button>
+              {onSelect && (
+                <button
+                  type="button"
+                  className="button button-primary button-small"
+                  onClick={() => onSelect(p)}
+                  aria-label={`Choose ${p.fullName}, ${p.clinic?.name ?? ''}`}
+                >
+                  Choose
+                </button>
+              )}
+              {lists.map((list) => {
+                const saved = list === 'mine' ? p.partner === 'mine' : isClinicPartner(p);
+                const text = saved ? PARTNER_BUTTON[list].remove : PARTNER_BUTTON[list].save;
+                return (
+                  <button
+                    key={list}
+                    type="button"
+                    className="button button-secondary button-small"
+                    disabled={busy}
+                    data-partner-toggle={`${list}-${p.id}`}
+                    onClick={() => onTogglePartner(p, list)}
+                    aria-label={`${text}: ${p.fullName}`}
+                  >
+                    {text}
+                  </button>
+                );
+              })}
             </span>
           </li>
         ))}
@@ -279,7 +352,14 @@ function ResultGroup(props: {
 /** "12 km away"; under 10 km with one decimal, as the API rounds it. */
 const distanceText = (km: number) => `${km.toLocaleString('en-US')} km away`;
 
-export function PractitionerCard({ practitioner: p }: { practitioner: Practitioner | DirectoryEntry }) {
+export function PractitionerCard({
+  practitioner: p,
+  clinicPartner,
+}: {
+  practitioner: Practitioner | DirectoryEntry;
+  /** Whether the clinic prefers them, when known besides `partner` (which names the user's own first). */
+  clinicPartner?: boolean;
+}) {
   const partner = 'partner' in p ? p.partner : null;
   const distanceKm = 'distanceKm' in p ? p.distanceKm : null;
   return (
@@ -292,7 +372,7 @@ export function PractitionerCard({ practitioner: p }: { practitioner: Practition
       </span>
       <span className="tags">
         {partner === 'mine' && <span className="chip chip-info">Your partner</span>}
-        {partner === 'clinic' && <span className="chip chip-progress">Clinic partner</span>}
+        {(clinicPartner ?? partner === 'clinic') && <span className="chip chip-progress">Clinic partner</span>}
         {p.acceptingReferrals ? (
           <span className="chip chip-success">Accepting referrals</span>
         ) : (

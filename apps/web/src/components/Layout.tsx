@@ -4,6 +4,7 @@ import { endSession } from '../api/session';
 import type { User } from '../api/types';
 import { roleLabel } from '../lib/labels';
 import { EMAIL_PREVIEW_PATH } from '../pages/admin/EmailPreviewPage';
+import { PARTNERS_PATH } from '../pages/admin/PartnersPage';
 import { Link, navigate, useLocation } from '../lib/router';
 import { isAdmin, isPractitioner } from '../lib/session-hooks';
 import { SECURITY_PATH } from '../pages/account/SecurityPage';
@@ -107,6 +108,7 @@ export function Layout({ user, children }: { user: User; children: ReactNode }) 
             </NavLink>
             <NavLink to="/admin/overdue">Overdue</NavLink>
             <NavLink to="/admin/practitioners">Practitioners</NavLink>
+            <NavLink to={PARTNERS_PATH}>Clinic partners</NavLink>
             <NavLink to="/admin/unowned">Unowned referrals</NavLink>
             <NavLink to="/admin/notifications">Failed notifications</NavLink>
             <NavLink to={WEBHOOKS_PATH}>Webhooks</NavLink>
