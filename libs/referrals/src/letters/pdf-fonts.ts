@@ -1,41 +1,55 @@
 import { readFileSync } from 'node:fs';
-import type { Font } from 'fontkit';
+import { type Coverage, winAnsiCovers } from './pdf-text';
 
 /**
- * Noto Sans (SIL Open Font License), embedded in every letter and report, as subsets of the
- * glyphs used: it prints Latin with every accent (Vietnamese's stacked ones too), Greek and
- * Cyrillic, where the PDF standard fonts print only Windows-1252 and a name like "Nguyễn" or
- * "Παπαδόπουλος" lost its letters. Other scripts (CJK, Arabic, Hebrew…) still print as "?",
- * with a note (./pdf-text.ts).
+ * The faces a document prints with. Text the PDF standard fonts can print (Windows-1252: "José
+ * Núñez", "Zoë Müller") uses Helvetica, which costs nothing to embed. A document with any other
+ * letter embeds Noto Sans (SIL Open Font License) as subsets of the glyphs used: Latin with every
+ * accent (Vietnamese's stacked ones too), Greek and Cyrillic, where Helvetica printed "Nguyễn" or
+ * "Παπαδόπουλος" with letters lost. Other scripts (CJK, Arabic, Hebrew…) still print as "?", with
+ * a note (./pdf-text.ts).
  */
+export interface PdfFonts {
+  /** What pdfkit's `registerFont` takes (a standard font's name, or the font file's bytes). */
+  regular: string | Buffer;
+  bold: string | Buffer;
+  /** The characters both faces draw. */
+  covers: Coverage;
+}
+
+const STANDARD: PdfFonts = { regular: 'Helvetica', bold: 'Helvetica-Bold', covers: winAnsiCovers };
+
 const FONT_FILES = {
   regular: '@expo-google-fonts/noto-sans/400Regular/NotoSans_400Regular.ttf',
   bold: '@expo-google-fonts/noto-sans/700Bold/NotoSans_700Bold.ttf',
 } as const;
 
-export interface PdfFonts {
-  regular: Font;
-  bold: Font;
-  /** Whether both faces draw this character. */
-  covers: (codePoint: number) => boolean;
-}
-
-let fonts: Promise<PdfFonts> | undefined;
+let embedded: Promise<PdfFonts> | undefined;
 
 /**
- * Loaded with pdfkit by the first document (not at start-up), parsed once per process and shared:
- * pdfkit takes a parsed font as it takes a file, and parsing the file for each document cost ~70
- * ms of CPU.
+ * Noto Sans, read once per process with fontkit loaded for its coverage (the character map alone).
+ * Each document hands pdfkit the file's bytes and so parses its own copy (~70 ms): a parsed font
+ * shared between documents kept, per glyph, the text it was first drawn for, and later documents'
+ * text layer (copy, search, screen readers) read other letters.
  */
-export function pdfFonts(): Promise<PdfFonts> {
-  fonts ??= import('fontkit').then(({ create }) => {
-    const regular = create(readFileSync(require.resolve(FONT_FILES.regular)));
-    const bold = create(readFileSync(require.resolve(FONT_FILES.bold)));
+function embeddedFonts(): Promise<PdfFonts> {
+  embedded ??= import('fontkit').then(({ create }) => {
+    const regular = readFileSync(require.resolve(FONT_FILES.regular));
+    const bold = readFileSync(require.resolve(FONT_FILES.bold));
+    const [regularMap, boldMap] = [create(regular), create(bold)];
     return {
       regular,
       bold,
-      covers: (codePoint: number) => regular.hasGlyphForCodePoint(codePoint) && bold.hasGlyphForCodePoint(codePoint),
+      covers: (codePoint: number) => regularMap.hasGlyphForCodePoint(codePoint) && boldMap.hasGlyphForCodePoint(codePoint),
     };
   });
-  return fonts;
+  return embedded;
+}
+
+/** The faces for a document whose text is `texts`: the standard ones when they print every character. */
+export function pdfFontsFor(texts: string): Promise<PdfFonts> {
+  for (const char of texts.normalize('NFC')) {
+    if (!winAnsiCovers(char.codePointAt(0) as number)) return embeddedFonts();
+  }
+  return Promise.resolve(STANDARD);
 }

@@ -1,9 +1,10 @@
-import { pdfFonts } from './pdf-fonts';
-import { humanize, losesCharacters, printable } from './pdf-text';
+import { pdfFontsFor } from './pdf-fonts';
+import { breakLongWords, humanize, losesCharacters, printable, winAnsiCovers } from './pdf-text';
 
 let covers: (codePoint: number) => boolean;
 beforeAll(async () => {
-  ({ covers } = await pdfFonts());
+  // A letter outside Windows-1252 gets the embedded fonts.
+  ({ covers } = await pdfFontsFor('Ζ'));
 });
 
 describe('printable', () => {
@@ -25,6 +26,31 @@ describe('printable', () => {
 
   it('keeps line breaks, drops carriage returns and control characters', () => {
     expect(printable('one\r\ntwo\tthree\u0007', covers)).toBe('one\ntwo three?');
+  });
+});
+
+describe('the fonts of a document', () => {
+  it('are the standard ones while every character is Windows-1252, Noto Sans once one is not', async () => {
+    const latin1 = 'José Núñez, Zoë Müller — “Ærø” … €5';
+    expect([...latin1].every((char) => winAnsiCovers(char.codePointAt(0)!))).toBe(true);
+    expect((await pdfFontsFor(latin1)).regular).toBe('Helvetica');
+    for (const other of ['Łukasz', 'Nguyễn', 'Ζωή', '中']) expect(Buffer.isBuffer((await pdfFontsFor(other)).regular)).toBe(true);
+  });
+});
+
+describe('breakLongWords', () => {
+  it('cuts a run of more than 60 characters without a space into lines of 60, and leaves words alone', () => {
+    const run = 'W'.repeat(130);
+    expect(breakLongWords(`see ${run} here`)).toBe(`see ${'W'.repeat(60)}\n${'W'.repeat(60)}\n${'W'.repeat(10)} here`);
+    expect(breakLongWords('Ordinary text, with words of any usual length.')).toBe(
+      'Ordinary text, with words of any usual length.',
+    );
+    // Characters, not UTF-16 units: an emoji is never cut in half.
+    expect(
+      breakLongWords('🙂'.repeat(61))
+        .split('\n')
+        .map((line) => [...line].length),
+    ).toEqual([60, 1]);
   });
 });
 

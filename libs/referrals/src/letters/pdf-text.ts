@@ -6,6 +6,12 @@
  */
 export type Coverage = (codePoint: number) => boolean;
 
+const CP1252_EXTRAS = new Set([...'€‚ƒ„…†‡ˆ‰Š‹ŒŽ‘’“”•–—˜™š›œžŸ'].map((char) => char.codePointAt(0) as number));
+
+/** What the PDF standard fonts print (pdfkit writes them in Windows-1252): Latin-1 and cp1252's extras. */
+export const winAnsiCovers: Coverage = (code) =>
+  (code >= 0x20 && code < 0x7f) || (code >= 0xa0 && code <= 0xff) || CP1252_EXTRAS.has(code);
+
 function printableChar(char: string, covers: Coverage): boolean {
   const code = char.codePointAt(0) as number;
   if (code === 0x0a) return true;
@@ -29,6 +35,24 @@ export function printable(text: string, covers: Coverage): string {
 export function losesCharacters(text: string, covers: Coverage): boolean {
   const questionMarks = (value: string) => value.split('?').length - 1;
   return questionMarks(printable(text, covers)) > questionMarks(text);
+}
+
+/** Longer than any word: a run of this many characters without a space is cut into lines of it. */
+const LONGEST_WORD = 60;
+const LONG_RUN = new RegExp(`\\S{${LONGEST_WORD + 1},}`, 'gu');
+
+/**
+ * Text with every run of more than LONGEST_WORD characters without a space cut into lines: pdfkit
+ * wraps a word wider than the line by measuring it again for every line, which for a 10,000-letter
+ * "word" took seconds of the process's only thread (20 s for an outcome report).
+ */
+export function breakLongWords(text: string): string {
+  return text.replace(LONG_RUN, (run) => {
+    const chars = [...run];
+    const lines: string[] = [];
+    for (let i = 0; i < chars.length; i += LONGEST_WORD) lines.push(chars.slice(i, i + LONGEST_WORD).join(''));
+    return lines.join('\n');
+  });
 }
 
 /** `shoulder_left` → "Shoulder left": the codes of the curated vocabularies, readable. */

@@ -117,6 +117,21 @@ describe('referral letter PDF', () => {
     expect(text).not.toContain('Fever (emergency sign)');
   });
 
+  it('keeps each document’s text layer its own: what one letter printed does not change the letters of the next', async () => {
+    const latinName = (document: ReferralDocument) => ({
+      ...document,
+      patient: { ...document.patient, firstName: 'Zoë', lastName: 'Núñez' },
+    });
+    await renderReferralLetter(latinName(sample({ reason: 'Ζωή ήή ῌ' })));
+    const { text } = await pdfText(await renderReferralLetter(latinName(sample({ reason: 'Pain η here' }))));
+    expect(text).toContain('Pain η here');
+  });
+
+  it('prints a 10,000-letter word as lines of it, whole', async () => {
+    const { text } = await pdfText(await renderReferralLetter(sample({ observations: 'W'.repeat(10_000) })));
+    expect(text.split('W').length - 1).toBe(10_000);
+  });
+
   it("says when a patient's name has letters the PDF cannot print", async () => {
     const document = sample();
     document.patient = { ...document.patient, firstName: '陈', lastName: 'Wei' };

@@ -1,12 +1,12 @@
 import { EMERGENCY_RED_FLAGS } from '@referloop/common';
 import type PDFDocumentClass from 'pdfkit';
-import { type PdfFonts, pdfFonts } from './pdf-fonts';
-import { humanize, losesCharacters, printable } from './pdf-text';
+import { type PdfFonts, pdfFontsFor } from './pdf-fonts';
+import { breakLongWords, humanize, losesCharacters, printable } from './pdf-text';
 import { type DocumentParty, progressReports, type ReferralDocument } from './referral-document';
 
 export const CONFIDENTIAL_FOOTER = 'Confidential health information';
 
-/** The names the embedded faces are registered under in each document (./pdf-fonts.ts). */
+/** The names a document's faces are registered under (./pdf-fonts.ts chooses them). */
 const FONT = 'Body';
 const BOLD = 'Bold';
 const INK = '#1f2933';
@@ -25,9 +25,10 @@ type Doc = PDFKit.PDFDocument;
  * most API processes never render one.
  */
 let pdfDocumentClass: Promise<typeof PDFDocumentClass> | undefined;
-async function loadPdfKit(): Promise<{ PDFDocument: typeof PDFDocumentClass; fonts: PdfFonts }> {
+/** pdfkit, and the faces that print every character of `document` (./pdf-fonts.ts). */
+async function loadPdfKit(document: ReferralDocument): Promise<{ PDFDocument: typeof PDFDocumentClass; fonts: PdfFonts }> {
   pdfDocumentClass ??= import('pdfkit').then((module) => module.default);
-  const [PDFDocument, fonts] = await Promise.all([pdfDocumentClass, pdfFonts()]);
+  const [PDFDocument, fonts] = await Promise.all([pdfDocumentClass, pdfFontsFor(JSON.stringify(document))]);
   return { PDFDocument, fonts };
 }
 
@@ -101,13 +102,12 @@ class Layout {
       info: { Title: `${title} ${shortId(document.referral.id)}`, Author: from.clinic.name, Creator: 'ReferLoop' },
     });
     this.covers = fonts.covers;
-    // pdfkit takes a parsed font wherever it takes a font file (an object with fontkit's layout()).
-    this.doc.registerFont(FONT, fonts.regular as unknown as Buffer);
-    this.doc.registerFont(BOLD, fonts.bold as unknown as Buffer);
+    this.doc.registerFont(FONT, fonts.regular);
+    this.doc.registerFont(BOLD, fonts.bold);
     this.doc.fillColor(INK).font(FONT).fontSize(10);
   }
 
-  /** Which characters the embedded fonts draw. */
+  /** Which characters the document's fonts draw. */
   private readonly covers: PdfFonts['covers'];
 
   /** Text as the fonts print it (see pdf-text.ts). */
@@ -125,8 +125,8 @@ class Layout {
   /** Text as the fonts print it, noting when a character was lost. */
   text(value: string, options: PDFKit.Mixins.TextOptions = {}, x?: number, y?: number): this {
     if (!this.lostCharacters && losesCharacters(value, this.covers)) this.lostCharacters = true;
-    if (x === undefined) this.doc.text(this.print(value), options);
-    else this.doc.text(this.print(value), x, y, options);
+    if (x === undefined) this.doc.text(breakLongWords(this.print(value)), options);
+    else this.doc.text(breakLongWords(this.print(value)), x, y, options);
     return this;
   }
 
@@ -155,7 +155,7 @@ class Layout {
   field(label: string, value: string, options: { bold?: boolean; color?: string } = {}): void {
     const valueWidth = this.width - LABEL_WIDTH;
     this.doc.font(options.bold ? BOLD : FONT).fontSize(10);
-    const height = this.doc.heightOfString(this.print(value), { width: valueWidth });
+    const height = this.doc.heightOfString(breakLongWords(this.print(value)), { width: valueWidth });
     this.keep(Math.min(height, 40));
     const top = this.doc.y;
     const page = this.doc.page;
@@ -375,7 +375,7 @@ function planLines(plan: Record<string, unknown>): [string, string][] {
 /** The referral letter: parties, patient, the referral's clinical content, plan and attachments. */
 export async function renderReferralLetter(document: ReferralDocument): Promise<Buffer> {
   const { referral, attachments } = document;
-  const layout = new Layout(await loadPdfKit(), 'Referral letter', document, document.sender);
+  const layout = new Layout(await loadPdfKit(document), 'Referral letter', document, document.sender);
   layout.titleBlock({ urgentBanner: true });
   layout.parties();
   layout.patient();
@@ -438,7 +438,7 @@ export async function renderOutcomeReport(document: ReferralDocument): Promise<B
   const treatedBy = document.recipient ?? document.sender;
   const outcome = referral.outcome ?? {};
   const zone = treatedBy.clinic.timezone;
-  const layout = new Layout(await loadPdfKit(), 'Outcome report', document, treatedBy);
+  const layout = new Layout(await loadPdfKit(document), 'Outcome report', document, treatedBy);
   layout.titleBlock({ urgentBanner: false });
   layout.parties();
   layout.patient();
