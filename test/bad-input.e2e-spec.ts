@@ -602,6 +602,7 @@ describe('bad input', () => {
         { method: 'patch', path: '/api/v1/clinics/me', body: { name: 'Spa\r\nBcc: x@example.test' }, field: 'name' },
         { method: 'patch', path: '/api/v1/clinics/me', body: { address: { city: 'Evil \u202egnp.exe' } }, field: 'address.city' },
         { method: 'patch', path: `/api/v1/practitioners/${lmt.id}`, body: { fullName: 'Alice\u0007' }, field: 'fullName' },
+        { method: 'patch', path: `/api/v1/practitioners/${lmt.id}`, body: { fullName: 'Ann\u2028B' }, field: 'fullName' },
         {
           method: 'post',
           path: '/api/v1/patients',

@@ -29,10 +29,11 @@ export const IsNotBlank = (options: Pick<ValidationOptions, 'each'> = {}): Prope
   Matches(VISIBLE_CHARACTER, { ...options, message: '$property should not be empty' });
 
 /**
- * Line breaks, tabs and other control characters, and the bidi controls that make text read in
- * another order than it is stored ("\u202Egnp.exe" shows as "exe.png").
+ * Line breaks (the Unicode line and paragraph separators too), tabs and other control characters,
+ * and the bidi controls that make text read in another order than it is stored ("\u202Egnp.exe"
+ * shows as "exe.png").
  */
-const NOT_ONE_LINE = /[\p{Cc}\u202A-\u202E\u2066-\u2069]/u;
+const NOT_ONE_LINE = /[\p{Cc}\u2028\u2029\u202A-\u202E\u2066-\u2069]/u;
 
 /**
  * One line of text that others read (names, addresses, licence details: shown to other clinics
