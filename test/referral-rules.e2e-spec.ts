@@ -217,6 +217,12 @@ describe('referral rules', () => {
         const seen = (await t.http.get(`/api/v1/referrals/${sent.id}`).set(viewer.auth).expect(200)).body;
         expect(seen.allowedActions).toEqual(['decline', 'request-info']);
       }
+      // …nor in a 409 that lists what is possible.
+      const wrong = await act(t.http, expiring, sent.id, 'schedule', sent.version, {
+        appointmentAt: new Date(Date.now() + 86_400_000).toISOString(),
+      });
+      expectProblem(wrong, 409, 'invalid_transition');
+      expect(wrong.body.allowedActions).toEqual(['decline', 'request-info']);
       // Declining is still possible, so the sender learns what happened.
       expect((await actOk(t.http, expiring, sent, 'decline', { reason: 'My licence is being renewed' })).status).toBe('declined');
     });

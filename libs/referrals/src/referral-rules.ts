@@ -1,4 +1,5 @@
 import { AppError, EMERGENCY_RED_FLAGS, hasEmergencyRedFlag, type ReferralKind, type Role } from '@referloop/common';
+import { allowedActions, type Party, type ReferralAction, type ReferralStatus } from './state-machine/referral-state-machine';
 
 /** Who sends and who receives each kind of referral. */
 export const KIND_ROLES: Record<ReferralKind, { sender: Role; recipient: Role }> = {
@@ -17,6 +18,21 @@ export interface RecipientFacts {
 /** A licence that has lapsed by `today` (a date), or was never recorded: its holder receives no referrals. */
 export function licenceLapsed(expiresOn: string | null, today: string): boolean {
   return !expiresOn || expiresOn < today;
+}
+
+/**
+ * The actions offered to `parties` now: the state's, without `accept` while the recipient's licence
+ * has lapsed (it would answer 422 licence_expired). In every answer and every 409 alike.
+ */
+export function offeredActions(
+  status: ReferralStatus,
+  parties: readonly Party[],
+  recipient: { id: string | null; licenceExpiresOn: string | null },
+  today: string,
+): ReferralAction[] {
+  const actions = allowedActions(status, parties);
+  const cannotAccept = recipient.id !== null && licenceLapsed(recipient.licenceExpiresOn, today);
+  return cannotAccept ? actions.filter((action) => action !== 'accept') : actions;
 }
 
 export function assertSenderRole(kind: ReferralKind, senderRole: Role): void {

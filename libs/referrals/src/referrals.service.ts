@@ -31,12 +31,12 @@ import {
   assertSenderRole,
   KIND_ROLES,
   licenceLapsed,
+  offeredActions,
   type RecipientFacts,
 } from './referral-rules';
 import type { ReferralEventView, ReferralView } from './referral.views';
 import {
   type ActionField,
-  allowedActions,
   checkTransition,
   type Party,
   REDIRECTABLE_STATUSES,
@@ -145,6 +145,16 @@ export class ReferralsService {
   /** The join link of a pending invite, as the sender's side sees it. */
   private readonly inviteLink: InviteLink = (inviteId, tokenVersion) =>
     referralInviteUrl(this.config.publicUrl, referralInviteToken(this.config.jwt.secret, inviteId, tokenVersion));
+
+  /** The actions `parties` are offered on `base` now (see offeredActions), for a 409's `allowedActions`. */
+  private offered(base: BaseRow, parties: readonly Party[]): ReferralAction[] {
+    return offeredActions(
+      base.status,
+      parties,
+      { id: base.recipientId, licenceExpiresOn: base.recipientLicenceExpiresOn },
+      todayIso(this.clock.now()),
+    );
+  }
 
   /** A referral as `principal` sees it now. */
   view(row: ReferralRow, principal: Principal): ReferralView {
@@ -383,7 +393,7 @@ export class ReferralsService {
     if (!check.ok && check.reason === 'invalid_transition') {
       throw new AppError('invalid_transition', `"${action}" is not possible while the referral is ${base.status}`, {
         currentStatus: base.status,
-        allowedActions: allowedActions(base.status, parties),
+        allowedActions: this.offered(base, parties),
       });
     }
     if (!check.ok)
@@ -477,7 +487,7 @@ export class ReferralsService {
     if (TERMINAL_STATUSES.includes(base.status)) {
       throw new AppError('invalid_transition', `A ${base.status} referral cannot be reassigned`, {
         currentStatus: base.status,
-        allowedActions: allowedActions(base.status, parties),
+        allowedActions: this.offered(base, parties),
       });
     }
     const target = await this.store.clinicUser(ClinicScope.of(principal), input.practitionerId);
@@ -571,13 +581,13 @@ export class ReferralsService {
     if (!base.recipientInviteId || base.recipientId) {
       throw new AppError('invalid_transition', 'This referral has no pending invitation', {
         currentStatus: base.status,
-        allowedActions: allowedActions(base.status, parties),
+        allowedActions: this.offered(base, parties),
       });
     }
     if (!inviteLinkWorks(base.status)) {
       throw new AppError('invalid_transition', `This referral is ${base.status}: its invitation can no longer be used`, {
         currentStatus: base.status,
-        allowedActions: allowedActions(base.status, parties),
+        allowedActions: this.offered(base, parties),
       });
     }
     const inviteId = base.recipientInviteId;
@@ -586,7 +596,7 @@ export class ReferralsService {
       if (!invite) {
         throw new AppError('invalid_transition', 'The invitee has joined meanwhile', {
           currentStatus: base.status,
-          allowedActions: allowedActions(base.status, parties),
+          allowedActions: this.offered(base, parties),
         });
       }
       const version = invite.tokenVersion + 1;

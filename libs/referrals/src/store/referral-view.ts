@@ -4,10 +4,10 @@ import { types } from 'pg';
 import type { ReferralOutcome } from '../entities/referral.entity';
 import { maintenancePlanView } from '../maintenance-plan';
 import { partiesOf } from '../referral-access';
-import { licenceLapsed } from '../referral-rules';
+import { offeredActions } from '../referral-rules';
 import type { ProgressView } from '../progress/progress';
 import type { AttachmentView, PatientSummary, ReferralEventView, ReferralView } from '../referral.views';
-import { allowedActions, type ReferralStatus } from '../state-machine/referral-state-machine';
+import type { ReferralStatus } from '../state-machine/referral-state-machine';
 import { INSERTED_SELECT_LIST, REFERRAL_SELECT_LIST, type ReferralColumns, viewColumns } from './columns';
 import { progressJson } from './progress-store';
 
@@ -186,9 +186,6 @@ export function patientOf(row: ReferralColumns): PatientSummary {
  */
 export function referralView(row: ReferralRow, principal: Principal, context: ViewContext): ReferralView {
   const parties = partiesOf(principal, row);
-  // A recipient whose licence has lapsed cannot accept (the action answers 422 licence_expired): not offered.
-  const cannotAccept = row.recipientId !== null && licenceLapsed(row.tLicenceExpiresOn, context.today);
-  const actions = allowedActions(row.status, parties);
   const view: ReferralView = Object.assign(viewColumns(row), {
     patient: patientOf(row),
     sender: {
@@ -211,7 +208,12 @@ export function referralView(row: ReferralRow, principal: Principal, context: Vi
     plan: maintenancePlanView(row.plan),
     followUpIds: row.followUps.filter((f) => partiesOf(principal, f).length > 0).map((f) => f.id),
     outcome: outcomeView(row.outcome),
-    allowedActions: cannotAccept ? actions.filter((action) => action !== 'accept') : actions,
+    allowedActions: offeredActions(
+      row.status,
+      parties,
+      { id: row.recipientId, licenceExpiresOn: row.tLicenceExpiresOn },
+      context.today,
+    ),
   });
   // Who was invited is the sender side's business: the recipient side sees itself as the recipient.
   if (row.recipientInviteId && parties.includes('sender')) {
