@@ -164,6 +164,7 @@ describe('referring someone not on ReferLoop', () => {
     const newUrl: string = resent.body.recipientInvite.url;
     expect(newUrl).not.toBe(draft.recipientInvite!.url);
     // The timeline says who made the new link (the sender's colleagues see why the old one died).
+    expect(resent.body.version).toBe(draft.version + 2);
     expect(resent.body.timeline.at(-1)).toMatchObject({
       type: 'invite_resent',
       actorId: lmt.id,

@@ -636,12 +636,17 @@ export class ReferralStore {
     );
   }
 
-  /** The timeline's record that `actorId` made the invite's link anew (the referral's status stays). */
+  /**
+   * The timeline's record that `actorId` made the invite's link anew (the referral's status stays).
+   * A new version, as for any action: whoever has the referral open hears of it (a live event) and
+   * reads the new link.
+   */
   async inviteResent(tx: EntityManager, referralId: string, actorId: string, now: Date): Promise<void> {
     await queryRows(
       tx,
       sql`WITH changed AS (
-        UPDATE referrals SET updated_at = ${sql.param(now, 'timestamptz')} WHERE id = ${sql.param(referralId, 'uuid')} RETURNING id, status
+        UPDATE referrals SET version = version + 1, updated_at = ${sql.param(now, 'timestamptz')}
+         WHERE id = ${sql.param(referralId, 'uuid')} RETURNING id, status
       )
       INSERT INTO referral_events (referral_id, type, from_status, to_status, actor_id, occurred_at)
       SELECT id, 'invite_resent', status, status, ${sql.param(actorId, 'uuid')}, ${sql.param(now, 'timestamptz')} FROM changed`,
