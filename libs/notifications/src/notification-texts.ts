@@ -212,5 +212,14 @@ export function passwordResetEmail(url: string): EmailContent {
   ]);
 }
 
+/**
+ * Timeline events no webhook hears of: a re-sent join link concerns the sender's side alone, and
+ * its new link is emailed to the invitee (it has no outbox event of its own).
+ */
+const TIMELINE_ONLY: readonly string[] = ['invite_resent'];
+
 /** Event types a webhook may subscribe to (`*` for all). */
-export const WEBHOOK_EVENT_TYPES = ['*', ...REFERRAL_EVENT_TYPES.map((event) => `referral.${event}`)];
+export const WEBHOOK_EVENT_TYPES = [
+  '*',
+  ...REFERRAL_EVENT_TYPES.filter((event) => !TIMELINE_ONLY.includes(event)).map((event) => `referral.${event}`),
+];

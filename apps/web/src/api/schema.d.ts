@@ -2415,7 +2415,6 @@ export interface components {
         | 'referral.escalated'
         | 'referral.reassigned'
         | 'referral.recipient_joined'
-        | 'referral.invite_resent'
         | 'referral.progress_report_due'
       )[];
     };
