@@ -4,7 +4,7 @@ import { ApiError } from '../api/problem';
 import type { DirectoryEntry, Practitioner, PractitionerRole, Specialty } from '../api/types';
 import { useFocusAfterRender } from '../lib/focus';
 import { useAsync } from '../lib/hooks';
-import { roleLabel, specialtyLabel } from '../lib/labels';
+import { languageLabel, roleLabel, specialtyLabel } from '../lib/labels';
 import { isAdmin, isPractitioner, useReferenceData, useUser } from '../lib/session-hooks';
 import { ErrorPanel } from './Feedback';
 
@@ -383,7 +383,7 @@ export function PractitionerCard({
             {specialtyLabel(s)}
           </span>
         ))}
-        {p.languages.length > 0 && <span className="tag">Speaks {p.languages.join(', ')}</span>}
+        {p.languages.length > 0 && <span className="tag">Speaks {p.languages.map(languageLabel).join(', ')}</span>}
       </span>
     </span>
   );

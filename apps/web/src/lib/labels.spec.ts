@@ -17,6 +17,7 @@ import {
   consentLabel,
   contactLabel,
   kindLabel,
+  languageLabel,
   priorityLabel,
   redFlagLabel,
   roleLabel,
@@ -86,5 +87,12 @@ describe('the label table', () => {
 
   it('explains both consent scopes in plain language', () => {
     for (const scope of CONSENT_SCOPES) expect(consentExplanation(scope).length).toBeGreaterThan(40);
+  });
+});
+
+describe('languageLabel', () => {
+  it('names a language code in words, and leaves what it cannot name as written', () => {
+    expect(['en', 'es', 'pt-BR'].map(languageLabel)).toEqual(['English', 'Spanish', 'Brazilian Portuguese']);
+    expect(languageLabel('not a code')).toBe('not a code');
   });
 });

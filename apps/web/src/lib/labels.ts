@@ -75,6 +75,17 @@ const SPECIALTY: Record<string, string> = {
 };
 export const specialtyLabel = (specialty: string) => SPECIALTY[specialty] ?? humanize(specialty);
 
+const LANGUAGE_NAMES = new Intl.DisplayNames(['en'], { type: 'language', fallback: 'code' });
+
+/** A language code as people read it: `en` → "English", `pt-BR` → "Brazilian Portuguese"; a code it does not know stays as written. */
+export function languageLabel(code: string): string {
+  try {
+    return LANGUAGE_NAMES.of(code) ?? code;
+  } catch {
+    return code;
+  }
+}
+
 const REGION_PART: Record<string, string> = {
   upper_back: 'upper back',
   mid_back: 'mid back',
