@@ -216,6 +216,18 @@ describe('web app in the browser: the admin screens', () => {
     const page = await run.newPage('auckland-admin', { timezoneId: 'Pacific/Auckland' });
     await signIn(page, clinic.admin.email);
     await page.goto('/admin');
+    // By default, the clinic's last 30 days, ending on its today (the browser's is often the next day).
+    const clinicDay = (days: number) => {
+      const [y, m, d] = new Intl.DateTimeFormat('en-CA', { timeZone: 'America/Chicago' })
+        .format(new Date())
+        .split('-')
+        .map(Number);
+      return new Date(Date.UTC(y, m - 1, d + days)).toISOString().slice(0, 10);
+    };
+    expect([
+      await page.getByLabel('Created from').inputValue(),
+      await page.getByLabel('to', { exact: true }).inputValue(),
+    ]).toEqual([clinicDay(-29), clinicDay(0)]);
     const from = isoDateFrom(new Date(), -30);
     const to = isoDateFrom(new Date(), -1);
     await page.getByLabel('Created from').fill(from);

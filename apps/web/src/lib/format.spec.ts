@@ -1,5 +1,5 @@
 /// <reference types="jest" />
-import { formatAppointment, isoToZonedInput, zonedDateTimeToIso } from './format';
+import { dateInZone, formatAppointment, isoToZonedInput, zonedDateTimeToIso } from './format';
 
 const year = new Date().getUTCFullYear() + 1;
 
@@ -38,5 +38,16 @@ describe('appointment times in the zone where they happen', () => {
     for (const value of ['2026-11-01T00:30', '2026-11-01T03:00', '2027-03-14T03:00', '2026-12-31T23:59']) {
       expect(isoToZonedInput(new Date(zonedDateTimeToIso(value, 'America/Denver')), 'America/Denver')).toBe(value);
     }
+  });
+});
+
+describe('dateInZone', () => {
+  it("is the zone's calendar day, counted in days across months", () => {
+    const today = new Intl.DateTimeFormat('en-CA', { timeZone: 'Pacific/Kiritimati' }).format(new Date());
+    expect(dateInZone('Pacific/Kiritimati')).toBe(today);
+    // UTC+14 and UTC-10 are a day apart at any moment.
+    expect(dateInZone('Pacific/Kiritimati', -1)).toBe(dateInZone('Pacific/Honolulu'));
+    const [y, m, d] = today.split('-').map(Number);
+    expect(dateInZone('Pacific/Kiritimati', -d)).toBe(new Date(Date.UTC(y, m - 1, 0)).toISOString().slice(0, 10));
   });
 });

@@ -45,6 +45,18 @@ export function formatPercent(rate: number | null | undefined): string {
 }
 
 /** Today plus `days`, as YYYY-MM-DD in the user's time zone. */
+/**
+ * Today in `timeZone` plus `days`, as YYYY-MM-DD: a clinic's calendar day, which the browser's may
+ * not be (an admin abroad, or just past midnight on one side).
+ */
+export function dateInZone(timeZone: string, days = 0): string {
+  const [year, month, day] = new Intl.DateTimeFormat('en-CA', { timeZone, year: 'numeric', month: '2-digit', day: '2-digit' })
+    .format(new Date())
+    .split('-')
+    .map(Number);
+  return new Date(Date.UTC(year, month - 1, day + days)).toISOString().slice(0, 10);
+}
+
 export function localDate(days = 0): string {
   const date = new Date();
   date.setDate(date.getDate() + days);

@@ -11,7 +11,7 @@ import {
   formatPainChange,
   formatPercent,
   formatPeriod,
-  localDate,
+  dateInZone,
 } from '../../lib/format';
 import { useAsync, useTitle } from '../../lib/hooks';
 import { roleLabel, statusLabel, statusTone } from '../../lib/labels';
@@ -21,7 +21,15 @@ const WEEKS = 8;
 
 export function DashboardPage() {
   useTitle('Clinic dashboard');
-  const [range, setRange] = useState({ from: localDate(-29), to: localDate() });
+  // The default window is the clinic's last 30 days, which needs its time zone first.
+  const timeZone = useAsync(async () => (await call(api.GET('/api/v1/clinics/me'))).timezone, []);
+  if (timeZone.error !== undefined) return <ErrorPanel error={timeZone.error} title="Could not load the dashboard" />;
+  if (timeZone.data === undefined) return <Loading label="Loading the dashboard" lines={8} />;
+  return <Dashboard timeZone={timeZone.data} />;
+}
+
+function Dashboard({ timeZone }: { timeZone: string }) {
+  const [range, setRange] = useState({ from: dateInZone(timeZone, -29), to: dateInZone(timeZone) });
   const [draft, setDraft] = useState(range);
   const [exportError, setExportError] = useState<unknown>(null);
   const [rangeError, setRangeError] = useState<string | null>(null);
@@ -112,7 +120,7 @@ export function DashboardPage() {
       ) : (
         <Metrics data={metrics.data.figures} days={metrics.data.days} />
       )}
-      <Turnaround />
+      <Turnaround timeZone={timeZone} />
     </>
   );
 }
@@ -349,13 +357,13 @@ function FallbackStatusCounts() {
 }
 
 /** Median time to accept and to book, per week over the last weeks (one metrics call per week). */
-function Turnaround() {
+function Turnaround({ timeZone }: { timeZone: string }) {
   const weeks = useAsync(async () => {
-    // Seven days each, the last ending today; as days, which the API reads in the clinic's time zone.
+    // Seven days each, the last ending the clinic's today; as days, which the API reads in its time zone.
     const windows = Array.from({ length: WEEKS }, (_, i) => {
       const lastDay = -(WEEKS - 1 - i) * 7;
-      const from = localDate(lastDay - 6);
-      return { from, to: localDate(lastDay), label: formatMonthDay(from) };
+      const from = dateInZone(timeZone, lastDay - 6);
+      return { from, to: dateInZone(timeZone, lastDay), label: formatMonthDay(from) };
     });
     const results = await Promise.all(
       windows.map((w) => call(api.GET('/api/v1/admin/metrics', { params: { query: { from: w.from, to: w.to } } }))),
