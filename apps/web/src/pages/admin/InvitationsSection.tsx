@@ -2,6 +2,7 @@ import { useRef, useState } from 'react';
 import { api, call } from '../../api/client';
 import { errorMessage } from '../../api/problem';
 import type { components } from '../../api/schema';
+import { ConfirmInRow } from '../../components/ConfirmInRow';
 import { ErrorPanel, Loading, Notice } from '../../components/Feedback';
 import { useFocusAfterRender } from '../../lib/focus';
 import { formatDateTime } from '../../lib/format';
@@ -36,7 +37,6 @@ export function InvitationsSection({ reloadKey, onLink }: { reloadKey: number; o
   const [confirming, setConfirming] = useState<string | null>(null);
   const [outcome, setOutcome] = useState<{ tone: 'success' | 'error'; text: string } | null>(null);
   const outcomeRef = useRef<HTMLDivElement>(null);
-  const tableRef = useRef<HTMLDivElement>(null);
   const focusAfter = useFocusAfterRender();
 
   const resend = async (item: InvitationItem) => {
@@ -86,7 +86,7 @@ export function InvitationsSection({ reloadKey, onLink }: { reloadKey: number; o
         <p className="empty">No invitations yet.</p>
       ) : (
         // Focusable: at phone width the table scrolls sideways inside its frame, also when no row has a button.
-        <div ref={tableRef} className="table-wrap" tabIndex={0} role="region" aria-labelledby="invitations-heading">
+        <div className="table-wrap" tabIndex={0} role="region" aria-labelledby="invitations-heading">
           <table className="table" data-testid="invitations-table">
             <thead>
               <tr>
@@ -118,66 +118,47 @@ export function InvitationsSection({ reloadKey, onLink }: { reloadKey: number; o
                       {open ? formatDateTime(item.expiresAt) : '—'}
                     </td>
                     <td>
-                      {open &&
-                        (confirming === item.id ? (
-                          <div
-                            className="confirm"
-                            role="group"
-                            aria-label={`Revoke the invitation to ${item.fullName}?`}
-                            tabIndex={-1}
-                            data-confirm={item.id}
-                          >
-                            <p className="small">Revoke it? The link stops working at once.</p>
-                            <div className="actions-row">
-                              <button
-                                type="button"
-                                className="button button-danger button-small"
-                                disabled={busy === item.id}
-                                onClick={() => void revoke(item)}
-                              >
-                                Yes, revoke
-                              </button>
+                      {open && (
+                        <ConfirmInRow
+                          asking={confirming === item.id}
+                          id={item.id}
+                          label={`Revoke the invitation to ${item.fullName}?`}
+                          question="Revoke it? The link stops working at once."
+                          yes="Yes, revoke"
+                          keep="Keep it"
+                          busy={busy === item.id}
+                          onAsk={() => {
+                            setOutcome(null);
+                            setConfirming(item.id);
+                          }}
+                          onYes={() => void revoke(item)}
+                          onKeep={() => setConfirming(null)}
+                        >
+                          {(ask) => (
+                            <span className="action-buttons">
                               <button
                                 type="button"
                                 className="button button-secondary button-small"
                                 disabled={busy === item.id}
-                                onClick={() => {
-                                  setConfirming(null);
-                                  focusAfter(() => tableRef.current?.querySelector(`[data-revoke="${item.id}"]`));
-                                }}
+                                onClick={() => void resend(item)}
+                                aria-label={`Re-send the invitation to ${item.fullName}`}
                               >
-                                Keep it
+                                Re-send
                               </button>
-                            </div>
-                          </div>
-                        ) : (
-                          <span className="action-buttons">
-                            <button
-                              type="button"
-                              className="button button-secondary button-small"
-                              disabled={busy === item.id}
-                              onClick={() => void resend(item)}
-                              aria-label={`Re-send the invitation to ${item.fullName}`}
-                            >
-                              Re-send
-                            </button>
-                            <button
-                              type="button"
-                              className="button button-danger button-small"
-                              disabled={busy === item.id}
-                              data-revoke={item.id}
-                              onClick={() => {
-                                setOutcome(null);
-                                setConfirming(item.id);
-                                // The button gives way to the question: start there.
-                                focusAfter(() => tableRef.current?.querySelector(`[data-confirm="${item.id}"]`));
-                              }}
-                              aria-label={`Revoke the invitation to ${item.fullName}`}
-                            >
-                              Revoke
-                            </button>
-                          </span>
-                        ))}
+                              <button
+                                {...ask}
+                                type="button"
+                                className="button button-danger button-small"
+                                disabled={busy === item.id}
+                                data-revoke={item.id}
+                                aria-label={`Revoke the invitation to ${item.fullName}`}
+                              >
+                                Revoke
+                              </button>
+                            </span>
+                          )}
+                        </ConfirmInRow>
+                      )}
                     </td>
                   </tr>
                 );

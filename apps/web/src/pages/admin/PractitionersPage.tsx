@@ -4,6 +4,7 @@ import { ApiError, errorMessage } from '../../api/problem';
 import type { Practitioner, PractitionerRole, Specialty, User } from '../../api/types';
 import { CopyLink } from '../../components/CopyLink';
 import { CheckboxGroup, Field } from '../../components/Field';
+import { ConfirmInRow } from '../../components/ConfirmInRow';
 import { ErrorPanel, Loading, Notice } from '../../components/Feedback';
 import { useFocusAfterRender } from '../../lib/focus';
 import { daysUntil, formatDate, formatDateTime, localDate } from '../../lib/format';
@@ -112,7 +113,7 @@ export function PractitionersPage({ user }: { user: User }) {
   const invitationRef = useRef<HTMLDivElement>(null);
   const inviteForm = useRef<HTMLElement>(null);
   const accessRef = useRef<HTMLDivElement>(null);
-  /** A row's button (Deactivate, Edit) found again after its row re-rendered. */
+  /** A row's Edit button found again after its form gave way to the row. */
   const rowButton = (label: string) => tableRef.current?.querySelector(`button[aria-label="${CSS.escape(label)}"]`);
   /** A new action starts: what the last one said no longer applies. */
   const clearNotices = () => {
@@ -283,69 +284,51 @@ export function PractitionersPage({ user }: { user: User }) {
                       {p.specialties.map(specialtyLabel).join(', ') || '—'}
                     </td>
                     <td>
-                      {confirming === p.id ? (
-                        <div
-                          className="confirm"
-                          role="group"
-                          aria-label={`Deactivate ${p.fullName}?`}
-                          tabIndex={-1}
-                          data-confirm={p.id}
-                        >
-                          <p className="small">Deactivate {p.fullName}? They are signed out at once and cannot sign in.</p>
+                      <ConfirmInRow
+                        asking={confirming === p.id}
+                        id={p.id}
+                        label={`Deactivate ${p.fullName}?`}
+                        question={`Deactivate ${p.fullName}? They are signed out at once and cannot sign in.`}
+                        yes="Yes, deactivate"
+                        keep="Keep active"
+                        busy={busy}
+                        onAsk={() => {
+                          clearNotices();
+                          setConfirming(p.id);
+                        }}
+                        onYes={() => void setActive(p, false)}
+                        onKeep={() => {
+                          setConfirming(null);
+                          clearNotices();
+                        }}
+                      >
+                        {(ask) => (
                           <div className="actions-row">
                             <button
                               type="button"
-                              className="button button-danger button-small"
-                              disabled={busy}
-                              onClick={() => void setActive(p, false)}
-                            >
-                              Yes, deactivate
-                            </button>
-                            <button
-                              type="button"
                               className="button button-secondary button-small"
-                              disabled={busy}
                               onClick={() => {
-                                setConfirming(null);
                                 clearNotices();
-                                focusAfter(() => rowButton(`Deactivate ${p.fullName}`));
+                                setEditing(p.id);
+                                focusAfter(() => tableRef.current?.querySelector('form input, form select, form textarea'));
                               }}
+                              aria-label={`Edit ${p.fullName}`}
                             >
-                              Keep active
+                              Edit
                             </button>
+                            {p.status === 'active' && (
+                              <button
+                                {...ask}
+                                type="button"
+                                className="button button-secondary button-small"
+                                aria-label={`Deactivate ${p.fullName}`}
+                              >
+                                Deactivate
+                              </button>
+                            )}
                           </div>
-                        </div>
-                      ) : (
-                        <div className="actions-row">
-                          <button
-                            type="button"
-                            className="button button-secondary button-small"
-                            onClick={() => {
-                              clearNotices();
-                              setEditing(p.id);
-                              focusAfter(() => tableRef.current?.querySelector('form input, form select, form textarea'));
-                            }}
-                            aria-label={`Edit ${p.fullName}`}
-                          >
-                            Edit
-                          </button>
-                          {p.status === 'active' && (
-                            <button
-                              type="button"
-                              className="button button-secondary button-small"
-                              onClick={() => {
-                                clearNotices();
-                                setConfirming(p.id);
-                                // The button gives way to the question: start there.
-                                focusAfter(() => tableRef.current?.querySelector(`[data-confirm="${p.id}"]`));
-                              }}
-                              aria-label={`Deactivate ${p.fullName}`}
-                            >
-                              Deactivate
-                            </button>
-                          )}
-                        </div>
-                      )}
+                        )}
+                      </ConfirmInRow>
                     </td>
                   </tr>
                 ),

@@ -3,6 +3,7 @@ import { api, call } from '../../api/client';
 import { errorMessage } from '../../api/problem';
 import type { components } from '../../api/schema';
 import { apiFieldError, CheckboxGroup, TextField } from '../../components/Field';
+import { ConfirmInRow } from '../../components/ConfirmInRow';
 import { ErrorPanel, Loading, Notice } from '../../components/Feedback';
 import { firstInvalid, useFocusAfterRender } from '../../lib/focus';
 import { formatDateTime } from '../../lib/format';
@@ -63,7 +64,6 @@ export function WebhooksPage() {
   const [outcome, setOutcome] = useState<{ tone: 'success' | 'error'; text: string } | null>(null);
   const createdRef = useRef<HTMLDivElement>(null);
   const outcomeRef = useRef<HTMLDivElement>(null);
-  const tableRef = useRef<HTMLDivElement>(null);
   const focusAfter = useFocusAfterRender();
 
   const remove = async (hook: Webhook) => {
@@ -140,7 +140,7 @@ export function WebhooksPage() {
           <p className="empty">No webhooks yet.</p>
         ) : (
           // Focusable: at phone width the table scrolls sideways inside its frame.
-          <div ref={tableRef} className="table-wrap" tabIndex={0} role="region" aria-labelledby="webhooks-heading">
+          <div className="table-wrap" tabIndex={0} role="region" aria-labelledby="webhooks-heading">
             <table className="table" data-testid="webhooks-table">
               <thead>
                 <tr>
@@ -165,51 +165,30 @@ export function WebhooksPage() {
                       {formatDateTime(hook.createdAt)}
                     </td>
                     <td>
-                      {confirming === hook.id ? (
-                        <div
-                          className="confirm"
-                          role="group"
-                          aria-label={`Delete the webhook to ${hook.url}?`}
-                          tabIndex={-1}
-                          data-confirm={hook.id}
-                        >
-                          <p className="small">Delete it? Nothing more is sent to this address.</p>
-                          <div className="actions-row">
-                            <button
-                              type="button"
-                              className="button button-danger button-small"
-                              disabled={busy}
-                              onClick={() => void remove(hook)}
-                            >
-                              Yes, delete
-                            </button>
-                            <button
-                              type="button"
-                              className="button button-secondary button-small"
-                              disabled={busy}
-                              onClick={() => {
-                                setConfirming(null);
-                                focusAfter(() => tableRef.current?.querySelector(`[data-delete="${hook.id}"]`));
-                              }}
-                            >
-                              Keep it
-                            </button>
-                          </div>
-                        </div>
-                      ) : (
-                        <button
-                          type="button"
-                          className="button button-secondary button-small"
-                          data-delete={hook.id}
-                          onClick={() => {
-                            setConfirming(hook.id);
-                            focusAfter(() => tableRef.current?.querySelector(`[data-confirm="${hook.id}"]`));
-                          }}
-                          aria-label={`Delete the webhook to ${hook.url}`}
-                        >
-                          Delete
-                        </button>
-                      )}
+                      <ConfirmInRow
+                        asking={confirming === hook.id}
+                        id={hook.id}
+                        label={`Delete the webhook to ${hook.url}?`}
+                        question="Delete it? Nothing more is sent to this address."
+                        yes="Yes, delete"
+                        keep="Keep it"
+                        busy={busy}
+                        onAsk={() => setConfirming(hook.id)}
+                        onYes={() => void remove(hook)}
+                        onKeep={() => setConfirming(null)}
+                      >
+                        {(ask) => (
+                          <button
+                            {...ask}
+                            type="button"
+                            className="button button-secondary button-small"
+                            data-delete={hook.id}
+                            aria-label={`Delete the webhook to ${hook.url}`}
+                          >
+                            Delete
+                          </button>
+                        )}
+                      </ConfirmInRow>
                     </td>
                   </tr>
                 ))}
