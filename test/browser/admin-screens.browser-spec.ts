@@ -1,8 +1,7 @@
 import { isoDateFrom, practitionerPayload, uniqueEmail } from '@referloop/testing';
 import { Client } from 'pg';
 import type { Page } from 'playwright-core';
-import { BrowserRun, listen, signIn } from '../support/browser';
-import { eventually } from '../support/sinks';
+import { BrowserRun, focused, focusIs, listen, signIn } from '../support/browser';
 import { addPractitioner, registerClinic, startTestApp, type TestApp, type TestClinic } from '../support/test-app';
 
 /**
@@ -20,38 +19,6 @@ describe('web app in the browser: the admin screens', () => {
   let t: TestApp;
   let run: BrowserRun;
   let clinic: TestClinic;
-
-  /** What has keyboard focus: its tag, its label, name and text, and aria-invalid. */
-  const focused = (page: Page) =>
-    page.evaluate(() => {
-      const doc = (
-        globalThis as unknown as {
-          document: {
-            activeElement: {
-              tagName: string;
-              textContent: string | null;
-              getAttribute(name: string): string | null;
-              labels?: { textContent: string | null }[];
-            } | null;
-          };
-        }
-      ).document;
-      const active = doc.activeElement;
-      if (!active) return { tag: 'none', text: '', invalid: null };
-      const label = active.labels?.[0]?.textContent ?? '';
-      return {
-        tag: active.tagName.toLowerCase(),
-        text: `${label} ${active.getAttribute('aria-label') ?? ''} ${active.textContent ?? ''}`.trim(),
-        invalid: active.getAttribute('aria-invalid'),
-      };
-    });
-
-  /** Waits until focus is on an element matching `tag` whose text matches `text`. */
-  const focusIs = (page: Page, tag: string, text: RegExp) =>
-    eventually(async () => {
-      const now = await focused(page);
-      return now.tag === tag && text.test(now.text);
-    }, `focus on ${tag} ${text}`);
 
   /** The text of the elements a control's aria-describedby names. */
   const description = (page: Page, control: ReturnType<Page['getByLabel']>) =>

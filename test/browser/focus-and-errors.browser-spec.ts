@@ -1,8 +1,6 @@
 import { isoDateFrom, PASSWORD } from '@referloop/testing';
-import type { Page } from 'playwright-core';
-import { BrowserRun, listen, PHONE, signIn } from '../support/browser';
+import { BrowserRun, focused, focusIs, listen, PHONE, signIn } from '../support/browser';
 import { actionBody, actOk, createPatient, createReferral, injuryReferralBody } from '../support/referral-helpers';
-import { eventually } from '../support/sinks';
 import {
   addPractitioner,
   registerClinic,
@@ -29,38 +27,6 @@ describe('web app in the browser: focus and field errors', () => {
   let lmt: SignedInUser;
   let pt: SignedInUser;
   let referralId: string;
-
-  /** What has keyboard focus: its tag, accessible text or label, and aria-invalid. */
-  const focused = (page: Page) =>
-    page.evaluate(() => {
-      const doc = (
-        globalThis as unknown as {
-          document: {
-            activeElement: {
-              tagName: string;
-              textContent: string | null;
-              getAttribute(name: string): string | null;
-              labels?: { textContent: string | null }[];
-            } | null;
-          };
-        }
-      ).document;
-      const active = doc.activeElement;
-      if (!active) return { tag: 'none', text: '', invalid: null };
-      const label = active.labels?.[0]?.textContent ?? '';
-      return {
-        tag: active.tagName.toLowerCase(),
-        text: `${label} ${active.getAttribute('name') ?? ''} ${active.textContent ?? ''}`.trim(),
-        invalid: active.getAttribute('aria-invalid'),
-      };
-    });
-
-  /** Waits until focus is on an element matching `tag` whose text matches `text`. */
-  const focusIs = (page: Page, tag: string, text: RegExp) =>
-    eventually(async () => {
-      const now = await focused(page);
-      return now.tag === tag && text.test(now.text);
-    }, `focus on ${tag} ${text}`);
 
   beforeAll(async () => {
     t = await startTestApp({}, { worker: true });

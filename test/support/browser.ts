@@ -3,6 +3,7 @@ import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { PASSWORD } from '@referloop/testing';
 import { type Browser, type BrowserContext, chromium, type Page } from 'playwright-core';
+import { eventually } from './sinks';
 import type { TestApp } from './test-app';
 
 /** Debian's Chromium, driven by playwright-core (no browser download). */
@@ -76,6 +77,58 @@ export function scrollsSideways(page: Page): Promise<boolean> {
       .document.documentElement;
     return root.scrollWidth > root.clientWidth;
   });
+}
+
+/** What has keyboard focus (see {@link focused}). */
+export interface Focused {
+  /** Its tag, lower case (`none` when nothing has focus). */
+  tag: string;
+  /** Its words: its first <label>, its aria-label, its name attribute and its text, those it has, in that order. */
+  text: string;
+  /** Its aria-invalid. */
+  invalid: string | null;
+}
+
+/** What has keyboard focus: its tag, its words (label, aria-label, name and text) and aria-invalid. */
+export function focused(page: Page): Promise<Focused> {
+  return page.evaluate(() => {
+    const doc = (
+      globalThis as unknown as {
+        document: {
+          activeElement: {
+            tagName: string;
+            textContent: string | null;
+            getAttribute(name: string): string | null;
+            labels?: { textContent: string | null }[];
+          } | null;
+        };
+      }
+    ).document;
+    const active = doc.activeElement;
+    if (!active) return { tag: 'none', text: '', invalid: null };
+    const words = [
+      active.labels?.[0]?.textContent,
+      active.getAttribute('aria-label'),
+      active.getAttribute('name'),
+      active.textContent,
+    ];
+    return {
+      tag: active.tagName.toLowerCase(),
+      text: words
+        .map((w) => (w ?? '').trim())
+        .filter(Boolean)
+        .join(' '),
+      invalid: active.getAttribute('aria-invalid'),
+    };
+  });
+}
+
+/** Waits until focus is on an element matching `tag` whose words (see {@link focused}) match `text`. */
+export async function focusIs(page: Page, tag: string, text: RegExp): Promise<void> {
+  await eventually(async () => {
+    const now = await focused(page);
+    return now.tag === tag && text.test(now.text);
+  }, `focus on ${tag} ${text}`);
 }
 
 export interface NewPageOptions {
