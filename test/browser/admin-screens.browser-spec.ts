@@ -2,6 +2,7 @@ import { isoDateFrom, practitionerPayload, uniqueEmail } from '@referloop/testin
 import { Client } from 'pg';
 import type { Page } from 'playwright-core';
 import { BrowserRun, focused, focusIs, listen, signIn } from '../support/browser';
+import { eventually } from '../support/sinks';
 import { addPractitioner, registerClinic, startTestApp, type TestApp, type TestClinic } from '../support/test-app';
 
 /**
@@ -9,8 +10,9 @@ import { addPractitioner, registerClinic, startTestApp, type TestApp, type TestC
  * filters before asking and shows a refusal at the fields, and names actions in words; after
  * Re-send, Revoke (asked first), Retry, Save clinic details and Reactivate, focus lands on what the
  * action came to, never on <body>; the picked days of the dashboard, its export and the audit log are
- * the clinic's days, whatever the browser's zone; a clinic admin marks the clinic's partners in the
- * directory. Every screen passes axe-core (WCAG 2.1 A/AA) at desktop and at phone size.
+ * the clinic's days, and the audit log's times the clinic's times, the zone named, whatever the
+ * browser's zone; a clinic admin marks the clinic's partners in the directory. Every screen passes
+ * axe-core (WCAG 2.1 A/AA) at desktop and at phone size.
  */
 
 jest.setTimeout(180_000);
@@ -145,6 +147,7 @@ describe('web app in the browser: the admin screens', () => {
     const page = await run.newPage('failed-notifications');
     await signIn(page, clinic.admin.email);
     await page.goto('/admin/notifications');
+    await page.getByText('Times in America/Chicago, the clinic’s time zone.').waitFor();
     await page.getByRole('button', { name: 'Retry' }).press('Enter');
     await focusIs(page, 'div', /^Retry queued$/);
     await run.shot(page, 'admin-05-retry-queued');
@@ -178,7 +181,7 @@ describe('web app in the browser: the admin screens', () => {
     await run.shot(page, 'admin-07-reactivated');
   });
 
-  it("a browser ahead of the clinic's zone gets the days it picked: metrics, the CSV's name, the audit log", async () => {
+  it("a browser ahead of the clinic's zone gets the days it picked (metrics, the CSV's name, the audit log) and the clinic's times", async () => {
     // The clinic is in America/Chicago; the browser 18 or 19 hours ahead.
     const page = await run.newPage('auckland-admin', { timezoneId: 'Pacific/Auckland' });
     await signIn(page, clinic.admin.email);
@@ -228,6 +231,28 @@ describe('web app in the browser: the admin screens', () => {
     const query = new URL(asked.url()).searchParams;
     expect([query.get('from'), query.get('to')]).toEqual([clinicToday, clinicToday]);
     await page.getByTestId('audit-table').getByText('Account: signed in').first().waitFor();
+
+    // Its times are on the clinic's clocks, the zone named, not on the browser's (Auckland's).
+    await page.getByText('Times in America/Chicago, the clinic’s time zone.').waitFor();
+    const latest = (
+      await t.http
+        .get('/api/v1/admin/audit-events')
+        .query({ action: 'auth.login', from: clinicToday, to: clinicToday, limit: 1 })
+        .set(clinic.admin.auth)
+        .expect(200)
+    ).body.items[0] as { occurredAt: string };
+    const inChicago = new Intl.DateTimeFormat('en-US', {
+      timeZone: 'America/Chicago',
+      dateStyle: 'medium',
+      timeStyle: 'short',
+    }).format(new Date(latest.occurredAt));
+    const when = page.getByTestId('audit-table').locator('tbody tr').first().locator('td[data-label="When"]');
+    const words = (text: string) => text.replace(/\s+/g, ' ').trim();
+    await eventually(
+      async () => words(await when.innerText()).startsWith(words(inChicago)),
+      `the latest sign-in at ${inChicago}`,
+    );
+    expect(words(await when.innerText())).toMatch(/ C[SD]T$/);
   });
 
   it("a clinic admin who is no practitioner marks and unmarks the clinic's partners in the directory", async () => {

@@ -1,5 +1,5 @@
 /// <reference types="jest" />
-import { dateInZone, formatAppointment, isoToZonedInput, zonedDateTimeToIso } from './format';
+import { dateInZone, formatAppointment, formatDateTimeInZone, isoToZonedInput, zonedDateTimeToIso } from './format';
 
 const year = new Date().getUTCFullYear() + 1;
 
@@ -49,5 +49,17 @@ describe('dateInZone', () => {
     expect(dateInZone('Pacific/Kiritimati', -1)).toBe(dateInZone('Pacific/Honolulu'));
     const [y, m, d] = today.split('-').map(Number);
     expect(dateInZone('Pacific/Kiritimati', -d)).toBe(new Date(Date.UTC(y, m - 1, 0)).toISOString().slice(0, 10));
+  });
+});
+
+describe('formatDateTimeInZone', () => {
+  it("shows an instant on the zone's clocks, with the date there, and names the zone as DST has it", () => {
+    expect(formatDateTimeInZone('2026-12-01T14:15:00.000Z', 'America/Chicago')).toMatch(/^Dec 1, 2026, 8:15\sAM CST$/);
+    expect(formatDateTimeInZone('2026-07-01T14:15:00.000Z', 'America/Chicago')).toMatch(/^Jul 1, 2026, 9:15\sAM CDT$/);
+    // Still the evening before in Chicago, already morning in Kolkata (no short name there: its offset).
+    expect(formatDateTimeInZone('2026-12-01T03:00:00.000Z', 'America/Chicago')).toMatch(/^Nov 30, 2026, 9:00\sPM CST$/);
+    expect(formatDateTimeInZone('2026-12-01T03:00:00.000Z', 'Asia/Kolkata')).toMatch(/^Dec 1, 2026, 8:30\sAM GMT\+5:30$/);
+    expect(formatDateTimeInZone(null, 'America/Chicago')).toBe('—');
+    expect(formatDateTimeInZone(undefined, 'America/Chicago')).toBe('—');
   });
 });

@@ -44,7 +44,6 @@ export function formatPercent(rate: number | null | undefined): string {
   return rate === null || rate === undefined ? '—' : `${Math.round(rate * 1000) / 10}%`;
 }
 
-/** Today plus `days`, as YYYY-MM-DD in the user's time zone. */
 /**
  * Today in `timeZone` plus `days`, as YYYY-MM-DD: a clinic's calendar day, which the browser's may
  * not be (an admin abroad, or just past midnight on one side).
@@ -57,6 +56,7 @@ export function dateInZone(timeZone: string, days = 0): string {
   return new Date(Date.UTC(year, month - 1, day + days)).toISOString().slice(0, 10);
 }
 
+/** Today plus `days`, as YYYY-MM-DD in the user's time zone. */
 export function localDate(days = 0): string {
   const date = new Date();
   date.setDate(date.getDate() + days);
@@ -94,6 +94,31 @@ export function formatAppointment(iso: string | null | undefined, timeZone: stri
   );
   const text = format.format(new Date(iso));
   return placeName ? `${text} (${possessive(placeName)} time)` : text;
+}
+
+const zonedDateTimeFormats = new Map<string, Intl.DateTimeFormat>();
+
+/**
+ * An instant on the clocks of `timeZone` (the clinic's, not the browser's), with the zone named:
+ * "Dec 1, 2026, 8:15 AM CST"; the offset where the zone has no short name ("7:45 PM GMT+5:30").
+ */
+export function formatDateTimeInZone(iso: string | null | undefined, timeZone: string): string {
+  if (!iso) return '—';
+  const format = cached(
+    zonedDateTimeFormats,
+    timeZone,
+    () =>
+      new Intl.DateTimeFormat('en-US', {
+        timeZone,
+        year: 'numeric',
+        month: 'short',
+        day: 'numeric',
+        hour: 'numeric',
+        minute: '2-digit',
+        timeZoneName: 'short',
+      }),
+  );
+  return format.format(new Date(iso));
 }
 
 const possessive = (name: string) => (/s$/i.test(name) ? `${name}'` : `${name}'s`);

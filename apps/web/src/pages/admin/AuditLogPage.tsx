@@ -5,11 +5,12 @@ import type { User } from '../../api/types';
 import { apiFieldError, Field } from '../../components/Field';
 import { ErrorPanel, Loading } from '../../components/Feedback';
 import { firstInvalid, useFocusAfterRender } from '../../lib/focus';
-import { formatDateTime } from '../../lib/format';
+import { formatDateTimeInZone } from '../../lib/format';
 import { useAsync, usePagedList, useTitle } from '../../lib/hooks';
 import { auditActionLabel, humanize } from '../../lib/labels';
 import { Link } from '../../lib/router';
 import { clinicMembers } from './admin-data';
+import { TimesIn, useClinicTimeZone } from './ClinicTime';
 
 /** What an audit event is about, as the API filters it ('' for any). */
 type ResourceFilter = '' | 'patient' | 'referral' | 'attachment' | 'consent' | 'user';
@@ -36,6 +37,8 @@ export function AuditLogPage({ user }: { user: User }) {
   useTitle('Audit log');
   // Every member, deactivated ones included: what someone did stays theirs after they left.
   const people = useAsync(() => clinicMembers(), [user.id]);
+  // Times as the clinic's clocks read them (its days are what the From and To filters pick), zone named.
+  const zone = useClinicTimeZone();
   const [draft, setDraft] = useState<Filters>(NO_FILTERS);
   const [filters, setFilters] = useState<Filters>(NO_FILTERS);
   const fetchPage = useCallback(
@@ -158,59 +161,62 @@ export function AuditLogPage({ user }: { user: User }) {
         ) : (
           <ErrorPanel error={error} title="Could not load the audit log" onRetry={() => void reload()} />
         ))}
-      {items === null ? (
+      {items === null || zone === undefined ? (
         error === null && <Loading lines={6} />
       ) : items.length === 0 ? (
         <p className="empty">No audit events match.</p>
       ) : (
-        <div className="table-wrap">
-          <table className="table" data-testid="audit-table">
-            <thead>
-              <tr>
-                <th scope="col">When</th>
-                <th scope="col">Who</th>
-                <th scope="col">Action</th>
-                <th scope="col">Resource</th>
-                <th scope="col">Outcome</th>
-                <th scope="col">IP</th>
-              </tr>
-            </thead>
-            <tbody>
-              {items.map((e) => (
-                <tr key={e.id}>
-                  <td data-label="When" className="nowrap">
-                    {formatDateTime(e.occurredAt)}
-                  </td>
-                  <td data-label="Who">{name(e.actorId)}</td>
-                  <td data-label="Action">
-                    {auditActionLabel(e.action)}
-                    {/* The code too: the Action filter takes it. */}
-                    <code className="row-sub small muted">{e.action}</code>
-                  </td>
-                  <td data-label="Resource">
-                    {resourceLabel(e.resourceType)}
-                    {e.resourceId &&
-                      (e.resourceType === 'referral' ? (
-                        <Link to={`/referrals/${e.resourceId}`} className="row-sub small">
-                          {e.resourceId.slice(0, 8)}…
-                        </Link>
-                      ) : (
-                        <span className="row-sub small muted">{e.resourceId.slice(0, 8)}…</span>
-                      ))}
-                  </td>
-                  <td data-label="Outcome">
-                    <span className={`chip chip-${e.outcome === 'success' ? 'success' : 'danger'}`}>
-                      {e.outcome.replace('_', ' ')}
-                    </span>
-                  </td>
-                  <td data-label="IP" className="small">
-                    {e.ip ?? '—'}
-                  </td>
+        <>
+          <TimesIn zone={zone} />
+          <div className="table-wrap">
+            <table className="table" data-testid="audit-table">
+              <thead>
+                <tr>
+                  <th scope="col">When</th>
+                  <th scope="col">Who</th>
+                  <th scope="col">Action</th>
+                  <th scope="col">Resource</th>
+                  <th scope="col">Outcome</th>
+                  <th scope="col">IP</th>
                 </tr>
-              ))}
-            </tbody>
-          </table>
-        </div>
+              </thead>
+              <tbody>
+                {items.map((e) => (
+                  <tr key={e.id}>
+                    <td data-label="When" className="nowrap">
+                      {formatDateTimeInZone(e.occurredAt, zone.timeZone)}
+                    </td>
+                    <td data-label="Who">{name(e.actorId)}</td>
+                    <td data-label="Action">
+                      {auditActionLabel(e.action)}
+                      {/* The code too: the Action filter takes it. */}
+                      <code className="row-sub small muted">{e.action}</code>
+                    </td>
+                    <td data-label="Resource">
+                      {resourceLabel(e.resourceType)}
+                      {e.resourceId &&
+                        (e.resourceType === 'referral' ? (
+                          <Link to={`/referrals/${e.resourceId}`} className="row-sub small">
+                            {e.resourceId.slice(0, 8)}…
+                          </Link>
+                        ) : (
+                          <span className="row-sub small muted">{e.resourceId.slice(0, 8)}…</span>
+                        ))}
+                    </td>
+                    <td data-label="Outcome">
+                      <span className={`chip chip-${e.outcome === 'success' ? 'success' : 'danger'}`}>
+                        {e.outcome.replace('_', ' ')}
+                      </span>
+                    </td>
+                    <td data-label="IP" className="small">
+                      {e.ip ?? '—'}
+                    </td>
+                  </tr>
+                ))}
+              </tbody>
+            </table>
+          </div>
+        </>
       )}
       <div className="pager">
         {nextCursor && (
