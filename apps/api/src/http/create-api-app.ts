@@ -1,11 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
-import multipart from '@fastify/multipart';
 import { RequestMethod } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 import { DeferredChildLogger, PinoNestLogger } from '@referloop/common';
-import { MAX_ATTACHMENT_BYTES } from '@referloop/referrals';
 import type { AppConfig } from '@referloop/config';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Logger } from 'pino';
@@ -19,6 +17,7 @@ import { addSecurityHeaders } from './security-headers';
 import { AccessLog } from './access-log';
 import { addJsonBodyParser } from './json-body-parser';
 import { addOneClickUnsubscribeParser, ONE_CLICK_ROUTE, readOneClickMultipart } from './one-click-parser';
+import { leaveForUpload } from './uploaded-file';
 import { mountTrialMailbox } from './trial-mailbox';
 import { serveWebApp } from './web-app';
 
@@ -99,23 +98,20 @@ export async function createApiApp(config: AppConfig, logger: Logger): Promise<N
     }
     done();
   });
-  // The multipart parser reads the one upload route's body itself, and the unsubscribe form's here;
-  // any other route sent multipart would see no body at all (a PATCH answered 200 having changed
-  // nothing): refused like any non-JSON body.
-  // (A callback, not an async function: no promise per request; answering ends the chain.)
-  fastify.addHook('preValidation', (request, reply, done) => {
-    if (request.isMultipart() && request.routeOptions.url !== ATTACHMENT_UPLOAD_ROUTE) {
-      if (request.routeOptions.url === ONE_CLICK_ROUTE) {
-        readOneClickMultipart(request).then(
-          () => done(),
-          (error: unknown) => sendProblem(request, reply, error),
-        );
-        return;
-      }
-      sendProblem(request, reply, unsupportedMediaType('Content-Type', 'Send the body as application/json'));
-      return;
+  // multipart/form-data: the upload route reads its body itself (uploadedFile), the unsubscribe form
+  // is read here. Any other route sent multipart would see no body at all (a PATCH answered 200
+  // having changed nothing): refused like any non-JSON body. (A parser of our own, not
+  // @fastify/multipart, whose two async hooks ran on every request for a disk mode nothing uses.)
+  fastify.addContentTypeParser('multipart/form-data', (request, payload, done) => {
+    const route = request.routeOptions.url;
+    if (route === ATTACHMENT_UPLOAD_ROUTE) {
+      leaveForUpload(request);
+      done(null, undefined);
+    } else if (route === ONE_CLICK_ROUTE) {
+      readOneClickMultipart(payload).then((form) => done(null, form), done);
+    } else {
+      done(unsupportedMediaType('Content-Type', 'Send the body as application/json'), undefined);
     }
-    done();
   });
   // Set by the auth guard on the routes that need a caller (../auth/auth.decorators.ts).
   fastify.decorateRequest('principal', undefined);
@@ -127,9 +123,6 @@ export async function createApiApp(config: AppConfig, logger: Logger): Promise<N
     // preflight); Fastify's built-in JSON parser, with the limits above, is the only one.
     bodyParser: false,
   });
-  // Attachments: one file per request, the size limit enforced while streaming. Two parts are read
-  // so that a part besides the file is seen and refused by name (uploadedFile), not silently dropped.
-  await app.register(multipart, { limits: { files: 2, fields: 1, parts: 2, fileSize: MAX_ATTACHMENT_BYTES } });
   // No CORS_ORIGINS, no CORS at all: the plugin with no origin answers nothing a browser could use
   // (a preflight is a 404 either way) and cost every request a hook.
   if (config.corsOrigins.length > 0) {

@@ -1,5 +1,7 @@
+import type { IncomingMessage } from 'node:http';
 import { AppError } from '@referloop/common';
-import { errorCodes, type FastifyInstance, type FastifyRequest } from 'fastify';
+import { errorCodes, type FastifyInstance } from 'fastify';
+import { MultipartRefused, readMultipart } from './multipart';
 
 const ONE_CLICK_PATH = /^\/api\/v1\/unsubscribe\/[^/?#]+$/;
 /** The unsubscribe route (../notifications/unsubscribe.controller.ts), as Fastify names it. */
@@ -23,16 +25,14 @@ export function addOneClickUnsubscribeParser(fastify: FastifyInstance): void {
  * its text fields become the body, as the urlencoded form's do. A file, or more than two small
  * fields, is a 400.
  */
-export async function readOneClickMultipart(request: FastifyRequest): Promise<void> {
-  const fields: [string, string][] = [];
+export async function readOneClickMultipart(body: IncomingMessage): Promise<Record<string, string>> {
   try {
-    for await (const part of request.parts({ limits: { files: 0, fields: 2, parts: 2, fieldSize: 1024 } })) {
-      if (part.type === 'file') break;
-      fields.push([part.fieldname, String(part.value)]);
-    }
+    const parts = await readMultipart(body, { parts: 2, fileSize: 0, fieldSize: 1024 }, (part) => {
+      if (part.kind === 'file') throw new MultipartRefused('malformed');
+    });
+    // Built from entries: a field named __proto__ stays a field (and is refused by name), not a prototype.
+    return Object.fromEntries(parts.map((part) => [part.field, part.kind === 'field' ? part.value : '']));
   } catch {
     throw AppError.validation([{ field: 'body', message: 'must be the form List-Unsubscribe=One-Click' }]);
   }
-  // Built from entries: a field named __proto__ stays a field (and is refused by name), not a prototype.
-  request.body = Object.fromEntries(fields);
 }

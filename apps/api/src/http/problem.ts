@@ -42,15 +42,6 @@ const FASTIFY_CODES: Record<string, { code: ErrorCode; detail: string; field?: s
     field: 'Content-Length',
   },
   FST_ERR_CTP_INVALID_JSON_BODY: { code: 'validation_failed', detail: 'The body is not valid JSON', field: 'body' },
-  FST_REQ_FILE_TOO_LARGE: { code: 'payload_too_large', detail: 'The file is larger than 10 MB' },
-  FST_FILES_LIMIT: { code: 'validation_failed', detail: 'Send one file per request', field: 'file' },
-  FST_PARTS_LIMIT: { code: 'validation_failed', detail: 'Send one file per request, field "file"', field: 'file' },
-  FST_FIELDS_LIMIT: { code: 'validation_failed', detail: 'Send only the file, field "file"', field: 'file' },
-  FST_INVALID_MULTIPART_CONTENT_TYPE: {
-    code: 'unsupported_media_type',
-    detail: 'Send the file as multipart/form-data',
-    field: 'Content-Type',
-  },
   // The router's: neither echoes the path, which may hold a token or a name.
   FST_ERR_BAD_URL: { code: 'validation_failed', detail: 'The URL is not valid (a malformed %-escape)', field: 'path' },
   FST_ERR_MAX_PARAM_LENGTH: { code: 'not_found', detail: 'No such resource: a part of the path is longer than any id' },
@@ -62,7 +53,7 @@ export function unsupportedMediaType(header: 'Content-Type' | 'Content-Encoding'
 }
 
 /** One of Fastify's (or its plugins') own errors, by its `FST_` code. */
-export const isFastifyError = (error: unknown): boolean =>
+const isFastifyError = (error: unknown): boolean =>
   typeof (error as { code?: unknown })?.code === 'string' && (error as { code: string }).code.startsWith('FST_');
 
 export function problem(code: ErrorCode, detail: string, extensions: Record<string, unknown> = {}): Problem {

@@ -1,28 +1,44 @@
+import type { IncomingMessage } from 'node:http';
 import { AppError } from '@referloop/common';
+import { MAX_ATTACHMENT_BYTES } from '@referloop/referrals';
 import type { FastifyRequest } from 'fastify';
-import { isFastifyError, unsupportedMediaType } from './problem';
+import { MultipartRefused, readMultipart } from './multipart';
+import { unsupportedMediaType } from './problem';
+
+/** Two parts are read so that a part besides the file is seen and refused by name, not silently dropped. */
+const UPLOAD_LIMITS = { parts: 2, fileSize: MAX_ATTACHMENT_BYTES, fieldSize: 1024 };
+
+/** Requests to the upload route whose multipart body the content-type parser left for {@link uploadedFile}. */
+const unreadUploads = new WeakSet<IncomingMessage>();
+
+/** Called by the multipart content-type parser: this request's body is the upload's to read. */
+export function leaveForUpload(request: FastifyRequest): void {
+  unreadUploads.add(request.raw);
+}
 
 /**
- * The one file of a multipart upload (field `file`), read whole, within the limits the multipart
- * plugin is registered with. Any other part (a second file, a text field) is refused with 400 naming
- * it, never dropped. Fastify's multipart errors (too large) keep their own answers; anything else the
- * parser throws means the body is not well-formed multipart (no boundary, a broken part header, cut
- * short): the client's mistake, a 400.
+ * The one file of a multipart upload (field `file`), read whole, at most MAX_ATTACHMENT_BYTES (413
+ * past it). Any other part (a second file, a text field) is refused with 400 naming it, never
+ * dropped. A body that is not well-formed multipart (no boundary, a broken part header, cut short)
+ * is the client's mistake, a 400.
  */
 export async function uploadedFile(request: FastifyRequest): Promise<{ fileName: string; content: Buffer }> {
-  if (!request.isMultipart()) throw unsupportedMediaType('Content-Type', 'Send the file as multipart/form-data, field "file"');
-  let upload: { fileName: string; content: Buffer } | undefined;
+  if (!unreadUploads.has(request.raw))
+    throw unsupportedMediaType('Content-Type', 'Send the file as multipart/form-data, field "file"');
+  let parts;
   try {
-    for await (const part of request.parts()) {
-      if (upload || part.type !== 'file' || part.fieldname !== 'file') {
-        throw AppError.validation([{ field: part.fieldname, message: 'is not accepted: send one part, the file, named "file"' }]);
+    parts = await readMultipart(request.raw, UPLOAD_LIMITS, (part, index) => {
+      if (index > 0 || part.kind !== 'file' || part.field !== 'file') {
+        throw AppError.validation([{ field: part.field, message: 'is not accepted: send one part, the file, named "file"' }]);
       }
-      upload = { fileName: part.filename, content: await part.toBuffer() };
-    }
+    });
   } catch (error) {
-    if (error instanceof AppError || isFastifyError(error)) throw error;
-    throw AppError.validation([{ field: 'file', message: 'must be sent as a well-formed multipart/form-data body' }]);
+    if (error instanceof MultipartRefused) {
+      throw AppError.validation([{ field: 'file', message: 'must be sent as a well-formed multipart/form-data body' }]);
+    }
+    throw error;
   }
-  if (!upload) throw AppError.validation([{ field: 'file', message: 'is required' }]);
-  return upload;
+  const [upload] = parts;
+  if (upload?.kind !== 'file') throw AppError.validation([{ field: 'file', message: 'is required' }]);
+  return { fileName: upload.fileName, content: upload.content };
 }

@@ -9,7 +9,7 @@ import { redactQueryStrings, redactQuoted, serializeError, serializeRequest, sta
  * and stack (./log-serializers); bodies are never logged.
  */
 export const REDACTED_PATHS = [
-  // Any object's headers: Fastify's request, and what a plugin logs of it (multipart at trace: `busboyOptions.headers`).
+  // Any object's headers: Fastify's request, and anything a plugin logs of it.
   '*.headers.authorization',
   '*.headers.cookie',
   'req.headers["x-referloop-signature"]',
