@@ -46,7 +46,14 @@ import {
 } from './state-machine/referral-state-machine';
 import { inputColumns, type ReferralInputColumns } from './store/columns';
 import { type BaseRow, type CreateFacts, type ReferralBox, ReferralStore } from './store/referral-store';
-import { eventView, type InviteLink, inviteLinkWorks, type ReferralRow, referralView } from './store/referral-view';
+import {
+  eventView,
+  type InviteLink,
+  inviteLinkWorks,
+  type ReferralRow,
+  referralView,
+  type ViewContext,
+} from './store/referral-view';
 import { expectedVersion, staleVersion } from './versions';
 
 export type { BaseRow, ReferralBox };
@@ -158,7 +165,17 @@ export class ReferralsService {
 
   /** A referral as `principal` sees it now. */
   view(row: ReferralRow, principal: Principal): ReferralView {
-    return referralView(row, principal, { inviteLink: this.inviteLink, today: todayIso(this.clock.now()) });
+    return referralView(row, principal, this.viewContext());
+  }
+
+  /** A page of referrals as `principal` sees them now: one clock reading for the page. */
+  private views(rows: readonly ReferralRow[], principal: Principal): ReferralView[] {
+    const context = this.viewContext();
+    return rows.map((row) => referralView(row, principal, context));
+  }
+
+  private viewContext(): ViewContext {
+    return { inviteLink: this.inviteLink, today: todayIso(this.clock.now()) };
   }
 
   /**
@@ -325,7 +342,7 @@ export class ReferralsService {
     });
     const last = ordered[ordered.length - 1];
     return {
-      items: ordered.map((r) => this.view(r, principal)),
+      items: this.views(ordered, principal),
       nextCursor:
         hasMore && last
           ? encodeCursor(byPriority ? [last.priority === 'urgent' ? 1 : 0, last.cursorTs, last.id] : [last.cursorTs, last.id])
@@ -467,7 +484,7 @@ export class ReferralsService {
     });
     const last = page[page.length - 1];
     return {
-      items: page.map((r) => this.view(r, principal)),
+      items: this.views(page, principal),
       nextCursor: rows.length > limit && last ? encodeCursor([last.cursorTs, last.id]) : null,
     };
   }
