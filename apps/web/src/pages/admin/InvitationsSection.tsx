@@ -5,9 +5,10 @@ import type { components } from '../../api/schema';
 import { ConfirmInRow } from '../../components/ConfirmInRow';
 import { ErrorPanel, Loading, Notice } from '../../components/Feedback';
 import { useFocusAfterRender } from '../../lib/focus';
-import { formatDateTime } from '../../lib/format';
+import { formatDateTimeInZone } from '../../lib/format';
 import { useAsync } from '../../lib/hooks';
 import { roleLabel } from '../../lib/labels';
+import { type ShownZone, TimesIn } from './ClinicTime';
 
 type InvitationItem = components['schemas']['InvitationItemDto'];
 export interface IssuedLink {
@@ -26,9 +27,18 @@ const STATUS: Record<InvitationItem['status'], { label: string; tone: string }> 
 /**
  * The clinic's invitations with their status. A pending or expired one can be re-sent (a new link,
  * shown to copy; the previous link stops working) or revoked, once confirmed (the email is free again).
- * `onLink` shows a re-sent invitation's link, and takes focus there.
+ * `onLink` shows a re-sent invitation's link, and takes focus there. Until when a link is valid is
+ * shown on the clocks of `zone` (the page's `useClinicTimeZone()`; undefined while it loads).
  */
-export function InvitationsSection({ reloadKey, onLink }: { reloadKey: number; onLink: (link: IssuedLink) => void }) {
+export function InvitationsSection({
+  reloadKey,
+  zone,
+  onLink,
+}: {
+  reloadKey: number;
+  zone: ShownZone | undefined;
+  onLink: (link: IssuedLink) => void;
+}) {
   const list = useAsync(
     async () => (await call(api.GET('/api/v1/invitations', { params: { query: { limit: 100 } } }))).items,
     [reloadKey],
@@ -80,92 +90,95 @@ export function InvitationsSection({ reloadKey, onLink }: { reloadKey: number; o
       </div>
       {list.error !== undefined ? (
         <ErrorPanel error={list.error} title="Could not load the invitations" onRetry={() => void list.reload()} />
-      ) : !list.data ? (
+      ) : !list.data || zone === undefined ? (
         <Loading lines={3} />
       ) : list.data.length === 0 ? (
         <p className="empty">No invitations yet.</p>
       ) : (
-        // Focusable: at phone width the table scrolls sideways inside its frame, also when no row has a button.
-        <div className="table-wrap" tabIndex={0} role="region" aria-labelledby="invitations-heading">
-          <table className="table" data-testid="invitations-table">
-            <thead>
-              <tr>
-                <th scope="col">Invited</th>
-                <th scope="col">Status</th>
-                <th scope="col">Link valid until</th>
-                <th scope="col">
-                  <span className="visually-hidden">Actions</span>
-                </th>
-              </tr>
-            </thead>
-            <tbody>
-              {list.data.map((item) => {
-                const open = item.status === 'pending' || item.status === 'expired';
-                return (
-                  <tr key={item.id} data-invitation-email={item.email}>
-                    <th scope="row">
-                      {item.fullName}
-                      <span className="row-sub muted small">
-                        {roleLabel(item.role)} · {item.email}
-                      </span>
-                    </th>
-                    <td data-label="Status">
-                      <span className={`chip chip-${STATUS[item.status].tone}`} data-status={item.status}>
-                        {STATUS[item.status].label}
-                      </span>
-                    </td>
-                    <td data-label="Link valid until" className="small">
-                      {open ? formatDateTime(item.expiresAt) : '—'}
-                    </td>
-                    <td>
-                      {open && (
-                        <ConfirmInRow
-                          asking={confirming === item.id}
-                          id={item.id}
-                          label={`Revoke the invitation to ${item.fullName}?`}
-                          question="Revoke it? The link stops working at once."
-                          yes="Yes, revoke"
-                          keep="Keep it"
-                          busy={busy === item.id}
-                          onAsk={() => {
-                            setOutcome(null);
-                            setConfirming(item.id);
-                          }}
-                          onYes={() => void revoke(item)}
-                          onKeep={() => setConfirming(null)}
-                        >
-                          {(ask) => (
-                            <span className="action-buttons">
-                              <button
-                                type="button"
-                                className="button button-secondary button-small"
-                                disabled={busy === item.id}
-                                onClick={() => void resend(item)}
-                                aria-label={`Re-send the invitation to ${item.fullName}`}
-                              >
-                                Re-send
-                              </button>
-                              <button
-                                {...ask}
-                                type="button"
-                                className="button button-danger button-small"
-                                disabled={busy === item.id}
-                                data-revoke={item.id}
-                                aria-label={`Revoke the invitation to ${item.fullName}`}
-                              >
-                                Revoke
-                              </button>
-                            </span>
-                          )}
-                        </ConfirmInRow>
-                      )}
-                    </td>
-                  </tr>
-                );
-              })}
-            </tbody>
-          </table>
-        </div>
+        <>
+          <TimesIn zone={zone} />
+          {/* Focusable: at phone width the table scrolls sideways inside its frame, also when no row has a button. */}
+          <div className="table-wrap" tabIndex={0} role="region" aria-labelledby="invitations-heading">
+            <table className="table" data-testid="invitations-table">
+              <thead>
+                <tr>
+                  <th scope="col">Invited</th>
+                  <th scope="col">Status</th>
+                  <th scope="col">Link valid until</th>
+                  <th scope="col">
+                    <span className="visually-hidden">Actions</span>
+                  </th>
+                </tr>
+              </thead>
+              <tbody>
+                {list.data.map((item) => {
+                  const open = item.status === 'pending' || item.status === 'expired';
+                  return (
+                    <tr key={item.id} data-invitation-email={item.email}>
+                      <th scope="row">
+                        {item.fullName}
+                        <span className="row-sub muted small">
+                          {roleLabel(item.role)} · {item.email}
+                        </span>
+                      </th>
+                      <td data-label="Status">
+                        <span className={`chip chip-${STATUS[item.status].tone}`} data-status={item.status}>
+                          {STATUS[item.status].label}
+                        </span>
+                      </td>
+                      <td data-label="Link valid until" className="small">
+                        {open ? formatDateTimeInZone(item.expiresAt, zone.timeZone) : '—'}
+                      </td>
+                      <td>
+                        {open && (
+                          <ConfirmInRow
+                            asking={confirming === item.id}
+                            id={item.id}
+                            label={`Revoke the invitation to ${item.fullName}?`}
+                            question="Revoke it? The link stops working at once."
+                            yes="Yes, revoke"
+                            keep="Keep it"
+                            busy={busy === item.id}
+                            onAsk={() => {
+                              setOutcome(null);
+                              setConfirming(item.id);
+                            }}
+                            onYes={() => void revoke(item)}
+                            onKeep={() => setConfirming(null)}
+                          >
+                            {(ask) => (
+                              <span className="action-buttons">
+                                <button
+                                  type="button"
+                                  className="button button-secondary button-small"
+                                  disabled={busy === item.id}
+                                  onClick={() => void resend(item)}
+                                  aria-label={`Re-send the invitation to ${item.fullName}`}
+                                >
+                                  Re-send
+                                </button>
+                                <button
+                                  {...ask}
+                                  type="button"
+                                  className="button button-danger button-small"
+                                  disabled={busy === item.id}
+                                  data-revoke={item.id}
+                                  aria-label={`Revoke the invitation to ${item.fullName}`}
+                                >
+                                  Revoke
+                                </button>
+                              </span>
+                            )}
+                          </ConfirmInRow>
+                        )}
+                      </td>
+                    </tr>
+                  );
+                })}
+              </tbody>
+            </table>
+          </div>
+        </>
       )}
     </section>
   );

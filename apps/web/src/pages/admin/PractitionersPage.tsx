@@ -7,12 +7,14 @@ import { CheckboxGroup, Field } from '../../components/Field';
 import { ConfirmInRow } from '../../components/ConfirmInRow';
 import { ErrorPanel, Loading, Notice } from '../../components/Feedback';
 import { useFocusAfterRender } from '../../lib/focus';
-import { daysUntil, formatDate, formatDateTime, localDate } from '../../lib/format';
+import { daysUntil, formatDate, formatDateTimeInZone, localDate } from '../../lib/format';
 import { useAsync, useTitle } from '../../lib/hooks';
 import { roleLabel, specialtyLabel } from '../../lib/labels';
 import { Link } from '../../lib/router';
 import { useReferenceData } from '../../lib/session-hooks';
+import { browserZone } from '../../lib/time-zones';
 import { clinicMembers } from './admin-data';
+import { useClinicTimeZone } from './ClinicTime';
 import { InvitationsSection, type IssuedLink } from './InvitationsSection';
 
 const EXPIRY_WARNING_DAYS = 60;
@@ -96,6 +98,8 @@ export function PractitionersPage({ user }: { user: User }) {
     ...members,
     data: members.data?.filter((p) => p.active && p.status === 'active' && p.role !== 'clinic_admin'),
   };
+  // Until when an invitation link is valid, on the clinic's clocks, the zone named (here and in the invitations below).
+  const zone = useClinicTimeZone();
   const [inviting, setInviting] = useState(false);
   const [editing, setEditing] = useState<string | null>(null);
   const [invitation, setInvitation] = useState<IssuedLink | null>(null);
@@ -175,8 +179,9 @@ export function PractitionersPage({ user }: { user: User }) {
         <div ref={invitationRef} tabIndex={-1} className="panel panel-success" role="status" data-testid="invitation">
           <p className="panel-title">{invitation.name} is invited</p>
           <p>
-            Send them this link (valid until {formatDateTime(invitation.expiresAt)}); it is also emailed to them when email is set
-            up. They choose a password there and can start at once. Any earlier link for them no longer works.
+            Send them this link (valid until {formatDateTimeInZone(invitation.expiresAt, zone?.timeZone ?? browserZone())}); it is
+            also emailed to them when email is set up. They choose a password there and can start at once. Any earlier link for
+            them no longer works.
           </p>
           <CopyLink id="invitation-url" label="Invitation link" url={invitation.url} hideLabel />
         </div>
@@ -365,6 +370,7 @@ export function PractitionersPage({ user }: { user: User }) {
       </p>
       <InvitationsSection
         reloadKey={invitationsKey}
+        zone={zone}
         onLink={(link) => {
           setInvitation(link);
           // The re-sent link is shown at the top: on to it, to copy and hand over.

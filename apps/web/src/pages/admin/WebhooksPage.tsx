@@ -6,9 +6,10 @@ import { apiFieldError, CheckboxGroup, TextField } from '../../components/Field'
 import { ConfirmInRow } from '../../components/ConfirmInRow';
 import { ErrorPanel, Loading, Notice } from '../../components/Feedback';
 import { firstInvalid, useFocusAfterRender } from '../../lib/focus';
-import { formatDateTime } from '../../lib/format';
+import { formatDateTimeInZone } from '../../lib/format';
 import { useAsync, useTitle } from '../../lib/hooks';
 import { notificationTypeLabel } from '../../lib/labels';
+import { TimesIn, useClinicTimeZone } from './ClinicTime';
 
 export const WEBHOOKS_PATH = '/admin/webhooks';
 
@@ -58,6 +59,8 @@ const eventName = (type: string) => (type === '*' ? 'All events' : notificationT
 export function WebhooksPage() {
   useTitle('Webhooks');
   const list = useAsync(async () => (await call(api.GET('/api/v1/webhooks'))).items, []);
+  // When each was added, on the clinic's clocks, the zone named.
+  const zone = useClinicTimeZone();
   const [created, setCreated] = useState<Webhook | null>(null);
   const [confirming, setConfirming] = useState<string | null>(null);
   const [busy, setBusy] = useState(false);
@@ -134,67 +137,70 @@ export function WebhooksPage() {
         </div>
         {list.error !== undefined ? (
           <ErrorPanel error={list.error} title="Could not load the webhooks" onRetry={() => void list.reload()} />
-        ) : !list.data ? (
+        ) : !list.data || zone === undefined ? (
           <Loading lines={3} />
         ) : list.data.length === 0 ? (
           <p className="empty">No webhooks yet.</p>
         ) : (
-          // Focusable: at phone width the table scrolls sideways inside its frame.
-          <div className="table-wrap" tabIndex={0} role="region" aria-labelledby="webhooks-heading">
-            <table className="table" data-testid="webhooks-table">
-              <thead>
-                <tr>
-                  <th scope="col">Address</th>
-                  <th scope="col">Events</th>
-                  <th scope="col">Added</th>
-                  <th scope="col">
-                    <span className="visually-hidden">Actions</span>
-                  </th>
-                </tr>
-              </thead>
-              <tbody>
-                {list.data.map((hook) => (
-                  <tr key={hook.id} data-webhook-url={hook.url}>
-                    <th scope="row" className="break-all">
-                      {hook.url}
+          <>
+            <TimesIn zone={zone} />
+            {/* Focusable: at phone width the table scrolls sideways inside its frame. */}
+            <div className="table-wrap" tabIndex={0} role="region" aria-labelledby="webhooks-heading">
+              <table className="table" data-testid="webhooks-table">
+                <thead>
+                  <tr>
+                    <th scope="col">Address</th>
+                    <th scope="col">Events</th>
+                    <th scope="col">Added</th>
+                    <th scope="col">
+                      <span className="visually-hidden">Actions</span>
                     </th>
-                    <td data-label="Events" className="small">
-                      {hook.eventTypes.map(eventName).join(', ')}
-                    </td>
-                    <td data-label="Added" className="small">
-                      {formatDateTime(hook.createdAt)}
-                    </td>
-                    <td>
-                      <ConfirmInRow
-                        asking={confirming === hook.id}
-                        id={hook.id}
-                        label={`Delete the webhook to ${hook.url}?`}
-                        question="Delete it? Nothing more is sent to this address."
-                        yes="Yes, delete"
-                        keep="Keep it"
-                        busy={busy}
-                        onAsk={() => setConfirming(hook.id)}
-                        onYes={() => void remove(hook)}
-                        onKeep={() => setConfirming(null)}
-                      >
-                        {(ask) => (
-                          <button
-                            {...ask}
-                            type="button"
-                            className="button button-secondary button-small"
-                            data-delete={hook.id}
-                            aria-label={`Delete the webhook to ${hook.url}`}
-                          >
-                            Delete
-                          </button>
-                        )}
-                      </ConfirmInRow>
-                    </td>
                   </tr>
-                ))}
-              </tbody>
-            </table>
-          </div>
+                </thead>
+                <tbody>
+                  {list.data.map((hook) => (
+                    <tr key={hook.id} data-webhook-url={hook.url}>
+                      <th scope="row" className="break-all">
+                        {hook.url}
+                      </th>
+                      <td data-label="Events" className="small">
+                        {hook.eventTypes.map(eventName).join(', ')}
+                      </td>
+                      <td data-label="Added" className="small">
+                        {formatDateTimeInZone(hook.createdAt, zone.timeZone)}
+                      </td>
+                      <td>
+                        <ConfirmInRow
+                          asking={confirming === hook.id}
+                          id={hook.id}
+                          label={`Delete the webhook to ${hook.url}?`}
+                          question="Delete it? Nothing more is sent to this address."
+                          yes="Yes, delete"
+                          keep="Keep it"
+                          busy={busy}
+                          onAsk={() => setConfirming(hook.id)}
+                          onYes={() => void remove(hook)}
+                          onKeep={() => setConfirming(null)}
+                        >
+                          {(ask) => (
+                            <button
+                              {...ask}
+                              type="button"
+                              className="button button-secondary button-small"
+                              data-delete={hook.id}
+                              aria-label={`Delete the webhook to ${hook.url}`}
+                            >
+                              Delete
+                            </button>
+                          )}
+                        </ConfirmInRow>
+                      </td>
+                    </tr>
+                  ))}
+                </tbody>
+              </table>
+            </div>
+          </>
         )}
       </section>
     </>
