@@ -16,16 +16,18 @@ import {
 import { useAsync, useTitle } from '../../lib/hooks';
 import { roleLabel, statusLabel, statusTone } from '../../lib/labels';
 import { useReferenceData } from '../../lib/session-hooks';
+import { useClinicTimeZone } from './ClinicTime';
 
 const WEEKS = 8;
 
 export function DashboardPage() {
   useTitle('Clinic dashboard');
-  // The default window is the clinic's last 30 days, which needs its time zone first.
-  const timeZone = useAsync(async () => (await call(api.GET('/api/v1/clinics/me'))).timezone, []);
-  if (timeZone.error !== undefined) return <ErrorPanel error={timeZone.error} title="Could not load the dashboard" />;
-  if (timeZone.data === undefined) return <Loading label="Loading the dashboard" lines={8} />;
-  return <Dashboard timeZone={timeZone.data} />;
+  // The default window is the clinic's last 30 days, which needs its time zone first: not the
+  // browser's in its stead, whose days the API would read as the clinic's.
+  const zone = useClinicTimeZone();
+  if (zone?.of === 'browser') return <ErrorPanel error={zone.error} title="Could not load the dashboard" />;
+  if (zone === undefined) return <Loading label="Loading the dashboard" lines={8} />;
+  return <Dashboard timeZone={zone.timeZone} />;
 }
 
 function Dashboard({ timeZone }: { timeZone: string }) {
