@@ -1,8 +1,7 @@
 import { isoDateFrom, practitionerPayload, uniqueEmail } from '@referloop/testing';
 import { Client } from 'pg';
 import type { Page } from 'playwright-core';
-import { BrowserRun, focused, focusIs, listen, signIn } from '../support/browser';
-import { eventually } from '../support/sinks';
+import { BrowserRun, focused, focusIs, listen, signIn, timeIn } from '../support/browser';
 import { addPractitioner, registerClinic, startTestApp, type TestApp, type TestClinic } from '../support/test-app';
 
 /**
@@ -10,9 +9,9 @@ import { addPractitioner, registerClinic, startTestApp, type TestApp, type TestC
  * filters before asking and shows a refusal at the fields, and names actions in words; after
  * Re-send, Revoke (asked first), Retry, Save clinic details and Reactivate, focus lands on what the
  * action came to, never on <body>; the picked days of the dashboard, its export and the audit log are
- * the clinic's days, and the audit log's times the clinic's times, the zone named, whatever the
- * browser's zone; a clinic admin marks the clinic's partners in the directory. Every screen passes
- * axe-core (WCAG 2.1 A/AA) at desktop and at phone size.
+ * the clinic's days, and the audit log's and the invitations' times the clinic's times, the zone
+ * named, whatever the browser's zone; a clinic admin marks the clinic's partners in the directory.
+ * Every screen passes axe-core (WCAG 2.1 A/AA) at desktop and at phone size.
  */
 
 jest.setTimeout(180_000);
@@ -241,18 +240,23 @@ describe('web app in the browser: the admin screens', () => {
         .set(clinic.admin.auth)
         .expect(200)
     ).body.items[0] as { occurredAt: string };
-    const inChicago = new Intl.DateTimeFormat('en-US', {
-      timeZone: 'America/Chicago',
-      dateStyle: 'medium',
-      timeStyle: 'short',
-    }).format(new Date(latest.occurredAt));
     const when = page.getByTestId('audit-table').locator('tbody tr').first().locator('td[data-label="When"]');
-    const words = (text: string) => text.replace(/\s+/g, ' ').trim();
-    await eventually(
-      async () => words(await when.innerText()).startsWith(words(inChicago)),
-      `the latest sign-in at ${inChicago}`,
-    );
-    expect(words(await when.innerText())).toMatch(/ C[SD]T$/);
+    await when.filter({ hasText: timeIn(latest.occurredAt, 'America/Chicago', 'C[SD]T') }).waitFor();
+
+    // So are the invitation links' ends on the practitioners page.
+    const invited = await t.http
+      .post('/api/v1/practitioners')
+      .set(clinic.admin.auth)
+      .send(practitionerPayload('massage_therapist', new Date(), { fullName: 'Kai Faraway', email: uniqueEmail('faraway') }))
+      .expect(201);
+    await page.goto('/admin/practitioners');
+    await page.getByText('Times in America/Chicago, the clinic’s time zone.').waitFor();
+    await page
+      .getByTestId('invitations-table')
+      .locator('tr', { hasText: 'Kai Faraway' })
+      .locator('td[data-label="Link valid until"]')
+      .filter({ hasText: timeIn(invited.body.invitation.expiresAt as string, 'America/Chicago', 'C[SD]T') })
+      .waitFor();
   });
 
   it("a clinic admin who is no practitioner marks and unmarks the clinic's partners in the directory", async () => {

@@ -1,6 +1,6 @@
 import { isoDateFrom, PASSWORD, uniqueEmail } from '@referloop/testing';
 import type { Page } from 'playwright-core';
-import { BrowserRun, DESKTOP, listen, signIn } from '../support/browser';
+import { BrowserRun, DESKTOP, listen, signIn, timeIn } from '../support/browser';
 import { addPractitioner, registerClinic, startTestApp, type TestApp, type TestClinic } from '../support/test-app';
 import { actOk, createPatient, createReferral, invitedReferralBody } from '../support/referral-helpers';
 import { eventually } from '../support/sinks';
@@ -295,6 +295,13 @@ describe('web app in the browser: sign-up, solo practice and invitations', () =>
     await form.getByRole('button', { name: 'Send invitation' }).click();
     const first = await shownLink(admin);
     expect(first.host).toBe(new URL(run.base).host);
+    // Valid until a time on the clinic's clocks (America/Chicago), the zone named, not on this browser's (UTC).
+    const listed = (await t.http.get('/api/v1/invitations').set(clinic.admin.auth).expect(200)).body.items as {
+      fullName: string;
+      expiresAt: string;
+    }[];
+    const validUntil = timeIn(listed.find((i) => i.fullName === 'Noor Haddad')!.expiresAt, 'America/Chicago', 'C[SD]T');
+    await admin.getByTestId('invitation').filter({ hasText: validUntil }).waitFor();
 
     // Away and back: the link is gone from the screen, the invitation is listed, waiting.
     await adminNav.getByRole('link', { name: 'Dashboard' }).click();
@@ -317,6 +324,8 @@ describe('web app in the browser: sign-up, solo practice and invitations', () =>
     await adminNav.getByRole('link', { name: 'Practitioners' }).click();
     const row = admin.getByTestId('invitations-table').locator('tr', { hasText: 'Noor Haddad' });
     await row.locator('[data-status="pending"]').waitFor();
+    await admin.getByText('Times in America/Chicago, the clinic’s time zone.').waitFor();
+    await row.locator('td[data-label="Link valid until"]').filter({ hasText: validUntil }).waitFor();
     await shot(admin, 'invite-01-invitations-pending');
     await row.getByRole('button', { name: 'Re-send the invitation to Noor Haddad' }).click();
     await admin.getByText('Any earlier link for them no longer works.').waitFor();

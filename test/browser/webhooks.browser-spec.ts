@@ -1,13 +1,14 @@
 import type { Page } from 'playwright-core';
-import { BrowserRun, listen, signIn } from '../support/browser';
+import { BrowserRun, listen, signIn, timeIn } from '../support/browser';
 import { eventually } from '../support/sinks';
 import { registerClinic, startTestApp, type TestApp, type TestClinic } from '../support/test-app';
 
 /**
  * A clinic admin manages the clinic's webhooks in Debian's Chromium against the real API: a form
  * refused by its own checks takes focus to its first field, a webhook added shows its signing
- * secret once (never again), and a deleted one is gone. Every photographed screen passes axe-core
- * (WCAG 2.1 A/AA) at desktop and at phone size, without sideways scrolling.
+ * secret once (never again) and when it was added on the clinic's clocks, the zone named, and a
+ * deleted one is gone. Every photographed screen passes axe-core (WCAG 2.1 A/AA) at desktop and at
+ * phone size, without sideways scrolling.
  */
 
 jest.setTimeout(180_000);
@@ -65,6 +66,15 @@ describe('web app in the browser: webhooks', () => {
     expect(await secret.getByLabel('Signing secret').inputValue()).toMatch(/^whsec_/);
     const row = admin.getByTestId('webhooks-table').locator('tr', { hasText: 'http://127.0.0.1:9/referloop' });
     await row.getByText(/Sent, Accepted|Accepted, Sent/).waitFor();
+    // When it was added, on the clinic's clocks (America/Chicago), the zone named, not on this browser's (UTC).
+    const [hook] = (await t.http.get('/api/v1/webhooks').set(clinic.admin.auth).expect(200)).body.items as {
+      createdAt: string;
+    }[];
+    await admin.getByText('Times in America/Chicago, the clinic’s time zone.').waitFor();
+    await row
+      .locator('td[data-label="Added"]')
+      .filter({ hasText: timeIn(hook.createdAt, 'America/Chicago', 'C[SD]T') })
+      .waitFor();
     await shot(admin, 'webhooks-03-added-secret-once');
 
     // The secret is not shown again: the list never has it.

@@ -123,6 +123,21 @@ export function focused(page: Page): Promise<Focused> {
   });
 }
 
+/**
+ * A pattern for `iso` on the clocks of `timeZone` with a short zone name matching `zoneName` after it,
+ * as the admin screens show the clinic's times ("Dec 1, 2026, 8:15 AM CST"): the date and time as
+ * Node's Intl writes them there (a reading of its own, not the app's), any white space as any (Intl
+ * puts U+202F before AM and PM). For `locator.filter({ hasText })`.
+ */
+export function timeIn(iso: string, timeZone: string, zoneName: string): RegExp {
+  const time = new Intl.DateTimeFormat('en-US', { timeZone, dateStyle: 'medium', timeStyle: 'short' }).format(new Date(iso));
+  const words = time
+    .trim()
+    .split(/\s+/)
+    .map((word) => word.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'));
+  return new RegExp(`(?<![\\w,])${words.join('\\s+')}\\s+${zoneName}(?!\\w)`);
+}
+
 /** Waits until focus is on an element matching `tag` whose words (see {@link focused}) match `text`. */
 export async function focusIs(page: Page, tag: string, text: RegExp): Promise<void> {
   await eventually(async () => {
