@@ -50,9 +50,46 @@ describe('HTTP conventions', () => {
       expectProblem(await t.http[method](path).set(admin.auth), 404, 'not_found');
     });
 
-    it('a route that takes no body accepts an empty one sent as JSON (as it does no body, or {})', async () => {
+    it('a route that takes no body accepts an empty one, whatever its Content-Type (as it does no body, or {})', async () => {
       const { admin } = await registerClinic(t.http);
       await t.http.post('/api/v1/auth/logout').set(admin.auth).set('Content-Type', 'application/json').send('').expect(204);
+      for (const type of ['text/plain', 'multipart/form-data; boundary=x', 'application/x-www-form-urlencoded']) {
+        const { admin: other } = await registerClinic(t.http);
+        await t.http.post('/api/v1/auth/logout').set(other.auth).set('Content-Type', type).send('').expect(204);
+      }
+    });
+
+    it.each([
+      ['multipart/form-data; boundary=x', '--x\r\nContent-Disposition: form-data; name="a"\r\n\r\n1\r\n--x--\r\n'],
+      ['application/x-www-form-urlencoded', 'a=1'],
+    ])('a %s body to a route or method that does not exist is its 404, not a 415', async (type, body) => {
+      const { admin } = await registerClinic(t.http);
+      expectProblem(
+        await t.http.post('/api/v1/nothing-here').set(admin.auth).set('Content-Type', type).send(body),
+        404,
+        'not_found',
+      );
+      expectProblem(
+        await t.http.put('/api/v1/clinics/me').set(admin.auth).set('Content-Type', type).send(body),
+        404,
+        'not_found',
+      );
+    });
+
+    it('a multipart body where none is read is answered 415 once it has arrived, not cut off mid-upload', async () => {
+      const { admin } = await registerClinic(t.http);
+      const part = `--x\r\nContent-Disposition: form-data; name="file"; filename="a.pdf"\r\n\r\n${'a'.repeat(2_000_000)}\r\n--x--\r\n`;
+      const res = await t.http
+        .patch('/api/v1/clinics/me')
+        .set(admin.auth)
+        .set('Content-Type', 'multipart/form-data; boundary=x')
+        .send(part);
+      expectProblem(res, 415, 'unsupported_media_type');
+      expect(res.body.errors).toEqual([{ field: 'Content-Type', message: 'Send the body as application/json' }]);
+    });
+
+    it('ends a request whose body stops arriving (408), instead of holding it and what it sent', () => {
+      expect(t.app.getHttpServer().requestTimeout).toBe(120_000);
     });
 
     it('a malformed percent-encoding in the path is a 400 problem naming the path, not a 500', async () => {

@@ -17,6 +17,7 @@ import { addSecurityHeaders } from './security-headers';
 import { AccessLog } from './access-log';
 import { addJsonBodyParser } from './json-body-parser';
 import { addOneClickUnsubscribeParser, ONE_CLICK_ROUTE, readOneClickMultipart } from './one-click-parser';
+import { discardBody } from './multipart';
 import { leaveForUpload } from './uploaded-file';
 import { mountTrialMailbox } from './trial-mailbox';
 import { serveWebApp } from './web-app';
@@ -25,6 +26,7 @@ export const API_PREFIX = 'api/v1';
 /** JSON bodies above this are refused with 413 (attachments use multipart with their own limit). */
 export const JSON_BODY_LIMIT_BYTES = 1024 * 1024;
 const REQUEST_ID = /^[A-Za-z0-9._-]{8,128}$/;
+const REQUEST_TIMEOUT_MS = 120_000;
 const IDENTITY = /^\s*identity\s*$/i;
 /** Longer than any id or token the API takes in a path (UUIDs, 64-character unsubscribe tokens). */
 const MAX_PARAM_LENGTH = 500;
@@ -63,6 +65,10 @@ export async function createApiApp(config: AppConfig, logger: Logger): Promise<N
     onProtoPoisoning: 'error',
     onConstructorPoisoning: 'error',
     return503OnClosing: true,
+    // A request whose body stops arriving is answered 408 and its connection closed, instead of
+    // holding the connection, and what it sent, for as long as the client likes. Long enough for
+    // a 10 MB attachment over a slow line.
+    requestTimeout: REQUEST_TIMEOUT_MS,
     // Past Fastify's 100 characters, a long id or token answered 414 or a bare 404 instead of "not a UUID".
     routerOptions: { maxParamLength: MAX_PARAM_LENGTH },
     rewriteUrl: healthUnderApiPrefix,
@@ -90,6 +96,15 @@ export async function createApiApp(config: AppConfig, logger: Logger): Promise<N
   addSecurityHeaders(fastify, config.publicUrl.startsWith('https:'), `/${API_PREFIX}/`);
   fastify.addHook('onRequest', (request, reply, done) => {
     void reply.header('x-request-id', request.id);
+    // No body, whatever its Content-Type says (some clients label every POST): nothing to parse or refuse.
+    const { headers } = request;
+    if (
+      headers['content-type'] !== undefined &&
+      headers['transfer-encoding'] === undefined &&
+      !Number(headers['content-length'])
+    ) {
+      delete headers['content-type'];
+    }
     // No body is decoded (gzip or otherwise): one sent encoded would be read as if it were plain (RFC 9110 §8.4.1).
     const encoding = request.headers['content-encoding'];
     if (encoding !== undefined && !IDENTITY.test(encoding)) {
@@ -109,8 +124,11 @@ export async function createApiApp(config: AppConfig, logger: Logger): Promise<N
       done(null, undefined);
     } else if (route === ONE_CLICK_ROUTE) {
       readOneClickMultipart(payload).then((form) => done(null, form), done);
+    } else if (request.is404) {
+      // No such route or method: its 404, whatever the body.
+      discardBody(payload, () => done(null, undefined));
     } else {
-      done(unsupportedMediaType('Content-Type', 'Send the body as application/json'), undefined);
+      discardBody(payload, () => done(unsupportedMediaType('Content-Type', 'Send the body as application/json'), undefined));
     }
   });
   // Set by the auth guard on the routes that need a caller (../auth/auth.decorators.ts).

@@ -107,7 +107,24 @@ describe('readMultipart', () => {
     await expect(readMultipart(body, LIMITS, acceptAll)).rejects.toEqual(new MultipartRefused('malformed'));
   });
 
-  it('skips a part without a name (the upload then has no file)', async () => {
+  it('refuses a part without a name, which could not be refused by name', async () => {
+    const nameless = `--${BOUNDARY}\r\nContent-Disposition: form-data; filename="x.png"\r\n\r\nx\r\n--${BOUNDARY}--\r\n`;
+    await expect(readMultipart(requestOf(nameless), LIMITS, acceptAll)).rejects.toEqual(new MultipartRefused('malformed'));
+  });
+
+  it('hands accept the first part past the limit, so a caller names it', async () => {
+    const seen: string[] = [];
+    const body = requestOf(form(fieldPart('a', '1'), fieldPart('b', '2'), fieldPart('c', '3')));
+    const refusal = AppError.validation([{ field: 'b', message: 'is not accepted' }]);
+    const read = readMultipart(body, LIMITS, (part, index) => {
+      seen.push(part.field);
+      if (index > 0) throw refusal;
+    });
+    await expect(read).rejects.toBe(refusal);
+    expect(seen).toEqual(['a', 'b']);
+  });
+
+  it('skips a part whose header is no header (no Content-Disposition at all)', async () => {
     const body = requestOf(`--${BOUNDARY}\r\nContent-Disposition\r\n\r\nx\r\n--${BOUNDARY}--\r\n`);
     await expect(readMultipart(body, LIMITS, acceptAll)).resolves.toEqual([]);
   });

@@ -59,6 +59,15 @@ export function readMultipart(
     /** The part's index, or -1 once the body is refused. */
     const begin = (head: PartHead): number => {
       if (refusal) return -1;
+      // A part without a name cannot be refused by name: the body is not one a client should send.
+      if (!head.field) {
+        refuse(new MultipartRefused('malformed'));
+        return -1;
+      }
+      if (begun === limits.parts) {
+        refuse(new MultipartRefused('too_many_parts'));
+        return -1;
+      }
       try {
         accept(head, begun);
         return begun++;
@@ -76,7 +85,8 @@ export function readMultipart(
     try {
       parser = new Busboy({
         headers: body.headers as BusboyHeaders,
-        limits: { parts: limits.parts, fileSize: limits.fileSize, fieldSize: limits.fieldSize, headerPairs: 20 },
+        // One part more than allowed reaches `begin`, so that a caller refusing extra parts names the first one.
+        limits: { parts: limits.parts + 1, fileSize: limits.fileSize, fieldSize: limits.fieldSize, headerPairs: 20 },
       });
     } catch {
       // No boundary, or not a multipart content type at all.
@@ -127,4 +137,21 @@ export function readMultipart(
     body.on('close', onClose);
     body.pipe(parser);
   });
+}
+
+/**
+ * Reads what is left of a body and drops it, then calls `then` (once, also when the client goes
+ * away): a refusal is answered after the client has sent what it started, instead of the
+ * connection being reset mid-upload with the answer unread.
+ */
+export function discardBody(body: IncomingMessage, then: () => void): void {
+  let called = false;
+  const once = () => {
+    if (called) return;
+    called = true;
+    then();
+  };
+  body.once('end', once);
+  body.once('close', once);
+  body.resume();
 }

@@ -3,7 +3,6 @@ import { AppError } from '@referloop/common';
 import { errorCodes, type FastifyInstance } from 'fastify';
 import { MultipartRefused, readMultipart } from './multipart';
 
-const ONE_CLICK_PATH = /^\/api\/v1\/unsubscribe\/[^/?#]+$/;
 /** The unsubscribe route (../notifications/unsubscribe.controller.ts), as Fastify names it. */
 export const ONE_CLICK_ROUTE = '/api/v1/unsubscribe/:token';
 const FORM = 'application/x-www-form-urlencoded';
@@ -15,8 +14,14 @@ const FORM = 'application/x-www-form-urlencoded';
  */
 export function addOneClickUnsubscribeParser(fastify: FastifyInstance): void {
   fastify.addContentTypeParser(FORM, { parseAs: 'string', bodyLimit: 1024 }, (request, body, done) => {
-    if (!ONE_CLICK_PATH.test(request.url)) return done(new errorCodes.FST_ERR_CTP_INVALID_MEDIA_TYPE(FORM), undefined);
-    done(null, Object.fromEntries(new URLSearchParams(String(body))));
+    // No such route or method: its 404, whatever the body.
+    if (request.is404) return done(null, undefined);
+    if (request.routeOptions.url !== ONE_CLICK_ROUTE) return done(new errorCodes.FST_ERR_CTP_INVALID_MEDIA_TYPE(FORM), undefined);
+    try {
+      done(null, formOf([...new URLSearchParams(String(body))]));
+    } catch (error) {
+      done(error as Error, undefined);
+    }
   });
 }
 
@@ -26,13 +31,27 @@ export function addOneClickUnsubscribeParser(fastify: FastifyInstance): void {
  * fields, is a 400.
  */
 export async function readOneClickMultipart(body: IncomingMessage): Promise<Record<string, string>> {
+  let parts;
   try {
-    const parts = await readMultipart(body, { parts: 2, fileSize: 0, fieldSize: 1024 }, (part) => {
+    parts = await readMultipart(body, { parts: 2, fileSize: 0, fieldSize: 1024 }, (part) => {
       if (part.kind === 'file') throw new MultipartRefused('malformed');
     });
-    // Built from entries: a field named __proto__ stays a field (and is refused by name), not a prototype.
-    return Object.fromEntries(parts.map((part) => [part.field, part.kind === 'field' ? part.value : '']));
   } catch {
     throw AppError.validation([{ field: 'body', message: 'must be the form List-Unsubscribe=One-Click' }]);
   }
+  return formOf(parts.map((part) => [part.field, part.kind === 'field' ? part.value : '']));
+}
+
+/**
+ * A form's fields as the body. A field given twice is refused by name: which of two values counts
+ * would depend on their order. Built from entries: a field named __proto__ stays a field (and is
+ * refused by name), not a prototype.
+ */
+function formOf(fields: [string, string][]): Record<string, string> {
+  const names = new Set<string>();
+  for (const [name] of fields) {
+    if (names.has(name)) throw AppError.validation([{ field: name, message: 'must be given once' }]);
+    names.add(name);
+  }
+  return Object.fromEntries(fields);
 }
