@@ -188,6 +188,27 @@ describe('referring someone not on ReferLoop', () => {
     expect((await receivedBox(joined)).map((r) => r.id)).toEqual([draft.id]);
   });
 
+  it('resend-invite takes an optional If-Match: a stale one is 409 stale_version and makes no new link', async () => {
+    const patient = await createPatient(t.http, lmt);
+    const draft: ReferralBody = await createReferral(
+      t.http,
+      lmt,
+      invitedReferralBody(patient.id, uniqueEmail('resend-if-match')),
+    );
+    const path = `/api/v1/referrals/${draft.id}/resend-invite`;
+    const stale = await t.http
+      .post(path)
+      .set(lmt.auth)
+      .set('If-Match', `"${draft.version + 5}"`);
+    expectProblem(stale, 409, 'stale_version');
+    expect(stale.body).toMatchObject({ currentVersion: draft.version, currentStatus: 'draft' });
+    const unchanged = (await t.http.get(`/api/v1/referrals/${draft.id}`).set(lmt.auth).expect(200)).body;
+    expect(unchanged).toMatchObject({ version: draft.version, recipientInvite: { url: draft.recipientInvite!.url } });
+    const resent = await t.http.post(path).set(lmt.auth).set('If-Match', `"${draft.version}"`).expect(200);
+    expect(resent.body.version).toBe(draft.version + 1);
+    expect(resent.headers.etag).toBe(`"${draft.version + 1}"`);
+  });
+
   it('resend-invite on a draft that shares a sent referral’s link emails the new link (the old one died)', async () => {
     const patient = await createPatient(t.http, lmt);
     const email = uniqueEmail('shared-link');

@@ -589,7 +589,12 @@ export class ReferralsService {
    * A new join link for the pending invite of a sent or draft referral (sender side): the previous
    * link stops working, and a sent referral's invitee is emailed the new one (outbox).
    */
-  async resendInvite(principal: Principal, id: string): Promise<ReferralView> {
+  /**
+   * A new join link for the referral's invitee. `ifMatch`, when given, is the version the caller
+   * read: 409 `stale_version` when the referral moved on (the link is the sender's to renew, so a
+   * version is not required).
+   */
+  async resendInvite(principal: Principal, id: string, ifMatch?: number): Promise<ReferralView> {
     const base = await this.visibleBase(principal, id, this.store.manager, 'referral.resend_invite');
     const parties = partiesOf(principal, base);
     if (!parties.includes('sender')) {
@@ -624,7 +629,10 @@ export class ReferralsService {
         sha256(referralInviteToken(this.config.jwt.secret, inviteId, version)),
       );
       // Who made a new link, and when, for the sender's colleagues (the old link stopped working).
-      await this.store.inviteResent(tx, id, principal.userId, this.clock.now());
+      if (!(await this.store.inviteResent(tx, id, principal.userId, this.clock.now(), ifMatch))) {
+        const current = await this.store.base(id, tx);
+        throw current ? staleVersion(current) : referralNotFound();
+      }
       // The link is shared by the invite's referrals: once one was sent, its invitee has an old link
       // that just stopped working, so they get the new one (about that referral, when this is a draft).
       const announced = base.sentAt ? id : invite.sentReferralId;

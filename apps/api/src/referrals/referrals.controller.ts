@@ -295,17 +295,20 @@ export class ReferralsController {
   /**
    * A new join link for the referral's invitee (someone not on ReferLoop, not joined yet): the
    * previous link stops working; once the referral was sent, the new link is emailed. Sender side
-   * only; answers the referral with the new `recipientInvite.url`.
+   * only; answers the referral with the new `recipientInvite.url`. An `If-Match` is optional here
+   * and, when sent, must be the current version (409 `stale_version`).
    */
   @Post(':id/resend-invite')
   @HttpCode(200)
-  @ApiProblems('validation_failed', 'forbidden', 'not_found', 'invalid_transition')
+  @ApiIfMatch
+  @ApiProblems('validation_failed', 'forbidden', 'not_found', 'invalid_transition', 'stale_version')
   async resendInvite(
     @CurrentPrincipal() principal: Principal,
     @Param('id', uuidParam) id: string,
+    @Headers('if-match') ifMatch: string | undefined,
     @Res({ passthrough: true }) reply: FastifyReply,
   ): Promise<ReferralResponseDto> {
-    return withEtag(reply, await this.referrals.resendInvite(principal, id));
+    return withEtag(reply, await this.referrals.resendInvite(principal, id, parseIfMatch(ifMatch)));
   }
 
   /**

@@ -829,7 +829,8 @@ export interface paths {
      * A new join link for the referral's invitee (someone not on ReferLoop, not joined yet): the previous link stops working; once the referral was sent, the new link is emailed.
      * @description A new join link for the referral's invitee (someone not on ReferLoop, not joined yet): the
      *     previous link stops working; once the referral was sent, the new link is emailed. Sender side
-     *     only; answers the referral with the new `recipientInvite.url`.
+     *     only; answers the referral with the new `recipientInvite.url`. An `If-Match` is optional here
+     *     and, when sent, must be the current version (409 `stale_version`).
      */
     post: operations['ReferralsController_resendInvite'];
     delete?: never;
@@ -5370,7 +5371,10 @@ export interface operations {
   ReferralsController_resendInvite: {
     parameters: {
       query?: never;
-      header?: never;
+      header?: {
+        /** @description The version you read, instead of body field `version` */
+        'If-Match'?: string;
+      };
       path: {
         id: string;
       };
@@ -5422,7 +5426,7 @@ export interface operations {
           'application/problem+json': components['schemas']['Problem'];
         };
       };
-      /** @description problem+json with code `invalid_transition` */
+      /** @description problem+json with code `invalid_transition`, `stale_version` */
       409: {
         headers: {
           [name: string]: unknown;

@@ -641,16 +641,31 @@ export class ReferralStore {
    * A new version, as for any action: whoever has the referral open hears of it (a live event) and
    * reads the new link.
    */
-  async inviteResent(tx: EntityManager, referralId: string, actorId: string, now: Date): Promise<void> {
-    await queryRows(
+  /**
+   * The `invite_resent` event and a new version, when the referral is at `expected` (any version
+   * when undefined). Answers false, writing nothing, when it is not.
+   */
+  async inviteResent(
+    tx: EntityManager,
+    referralId: string,
+    actorId: string,
+    now: Date,
+    expected: number | undefined,
+  ): Promise<boolean> {
+    const [row] = await queryRows<{ resent: boolean }>(
       tx,
       sql`WITH changed AS (
         UPDATE referrals SET version = version + 1, updated_at = ${sql.param(now, 'timestamptz')}
-         WHERE id = ${sql.param(referralId, 'uuid')} RETURNING id, status
+         WHERE id = ${sql.param(referralId, 'uuid')}
+           AND (${sql.param(expected ?? null, 'int')} IS NULL OR version = ${sql.param(expected ?? null, 'int')})
+         RETURNING id, status
+      ), event AS (
+        INSERT INTO referral_events (referral_id, type, from_status, to_status, actor_id, occurred_at)
+        SELECT id, 'invite_resent', status, status, ${sql.param(actorId, 'uuid')}, ${sql.param(now, 'timestamptz')} FROM changed
       )
-      INSERT INTO referral_events (referral_id, type, from_status, to_status, actor_id, occurred_at)
-      SELECT id, 'invite_resent', status, status, ${sql.param(actorId, 'uuid')}, ${sql.param(now, 'timestamptz')} FROM changed`,
+      SELECT EXISTS (SELECT 1 FROM changed) AS resent`,
     );
+    return row.resent;
   }
 
   /** An outbox row on its own, inside the caller's transaction (e.g. an invite sent again). */
