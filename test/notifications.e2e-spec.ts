@@ -4,7 +4,14 @@ import { DELIVERIES_QUEUE, type DeliverJob, JOB, verifyWebhook } from '@referloo
 import type { Queue } from 'bullmq';
 import { PASSWORD, practitionerPayload, uniqueEmail } from '@referloop/testing';
 import { Client } from 'pg';
-import { actOk, createPatient, createReferral, inDays, injuryReferralBody } from './support/referral-helpers';
+import {
+  actOk,
+  createPatient,
+  createReferral,
+  inDays,
+  injuryReferralBody,
+  maintenanceReferralBody,
+} from './support/referral-helpers';
 import { type CapturedEmail, eventually, startSmtpSink, startWebhookSink } from './support/sinks';
 import {
   addPractitioner,
@@ -17,6 +24,10 @@ import {
 } from './support/test-app';
 
 const sha256Hex = (value: string) => createHash('sha256').update(value).digest('hex');
+
+/** An email as it reads: quoted-printable soft line breaks and =XX escapes undone. */
+const decoded = (mail: CapturedEmail) =>
+  mail.raw.replace(/=\r?\n/g, '').replace(/=([0-9A-F]{2})/g, (_, hex: string) => String.fromCharCode(parseInt(hex, 16)));
 
 /** Notifications through the real worker: outbox → BullMQ → in-app, SMTP and signed webhooks. */
 describe('notifications', () => {
@@ -542,5 +553,93 @@ describe('notifications', () => {
     const mixed = await create(['*', 'referral.sent']);
     expectProblem(mixed, 400, 'validation_failed');
     expect(mixed.body.errors).toEqual([{ field: 'eventTypes', message: expect.stringContaining('alone') }]);
+  });
+  describe('an email says what the in-app notification says, to whoever was told', () => {
+    /** The email to `user` about `referralId` whose subject is `subject`. */
+    const emailTo = (user: SignedInUser, referralId: string, subject: string) =>
+      eventually(
+        () =>
+          smtp.messages.find(
+            (m) => m.to.includes(user.email) && m.raw.includes(referralId) && decoded(m).includes(`Subject: ${subject}\r\n`),
+          ),
+        `the email "${subject}" to ${user.email}`,
+      );
+    const notified = (user: SignedInUser, referralId: string, type: string) =>
+      eventually(
+        async () =>
+          (await inbox(user, { limit: '100' })).items.find(
+            (n: { referralId: string; type: string }) => n.referralId === referralId && n.type === type,
+          ) as { title: string; body: string } | undefined,
+        `the ${type} notification`,
+      );
+
+    it('tells the sender whose referral the recipient clinic handed to a colleague that it is with another practitioner, not that it was reassigned to them', async () => {
+      const canary = `Qwzx${Date.now()}`;
+      const massageClinic = await registerClinic(t.http, { name: 'Maya Massage' });
+      const bend = await registerClinic(t.http, { name: 'Bend PT Clinic' });
+      const maya = await addPractitioner(t.http, massageClinic, 'massage_therapist');
+      const paula = await addPractitioner(t.http, bend, 'physical_therapist');
+      const quinn = await addPractitioner(t.http, bend, 'physical_therapist');
+      const patient = await createPatient(t.http, maya, { firstName: canary, lastName: `${canary}son` });
+      let referral = await createReferral(t.http, maya, injuryReferralBody(patient.id, paula.id, { reason: `${canary} reason` }));
+      referral = await actOk(t.http, maya, referral, 'send');
+      referral = await actOk(t.http, paula, referral, 'accept');
+      await t.http.post(`/api/v1/practitioners/${paula.id}/deactivate`).set(bend.admin.auth).expect(200);
+      await t.http
+        .post(`/api/v1/referrals/${referral.id}/reassign`)
+        .set(bend.admin.auth)
+        .send({ practitionerId: quinn.id, version: referral.version })
+        .expect(200);
+
+      const inApp = await notified(maya, referral.id, 'reassigned');
+      expect(inApp).toMatchObject({
+        title: 'Referral handed to a colleague',
+        body: 'Your referral to Bend PT Clinic is now with another practitioner there.',
+      });
+      const toMaya = decoded(await emailTo(maya, referral.id, 'Referral handed to a colleague'));
+      expect(toMaya).toContain('Your referral to Bend PT Clinic is now with another practitioner there.');
+      // The new practitioner is the one it was reassigned to.
+      const toQuinn = decoded(await emailTo(quinn, referral.id, 'Referral reassigned to you'));
+      expect(toQuinn).toContain('A referral from Maya Massage was reassigned to you.');
+      const mayaEmails = smtp.messages.filter((m) => m.to.includes(maya.email) && m.raw.includes(referral.id));
+      for (const mail of mayaEmails) expect(decoded(mail)).not.toContain('reassigned to you');
+      for (const mail of [toMaya, toQuinn]) expect(mail).not.toContain(canary);
+    });
+
+    it("tells a deactivated sender's stand-in admin by email what it tells them in-app: progress reported, and a message from the other clinic", async () => {
+      const canary = `Vbnm${Date.now()}`;
+      const massageClinic = await registerClinic(t.http, { name: 'Maya Massage' });
+      const bend = await registerClinic(t.http, { name: 'Bend PT Clinic' });
+      const maya = await addPractitioner(t.http, massageClinic, 'massage_therapist');
+      const paula = await addPractitioner(t.http, bend, 'physical_therapist');
+      const bob = bend.admin;
+      const patient = await createPatient(t.http, paula, { firstName: canary, lastName: `${canary}son` });
+      let referral = await createReferral(t.http, paula, maintenanceReferralBody(patient.id, maya.id));
+      referral = await actOk(t.http, paula, referral, 'send');
+      referral = await actOk(t.http, maya, referral, 'accept');
+      await t.http.post(`/api/v1/practitioners/${paula.id}/deactivate`).set(bob.auth).expect(200);
+      referral = await actOk(t.http, maya, referral, 'report-progress', {
+        progress: { sessionsCompleted: 2, painLevel: 3, tolerance: 'well', note: `${canary} feels lighter` },
+      });
+      await t.http
+        .post(`/api/v1/referrals/${referral.id}/messages`)
+        .set(maya.auth)
+        .send({ body: `${canary} any news?` })
+        .expect(201);
+
+      expect(await notified(bob, referral.id, 'progress_reported')).toMatchObject({
+        title: 'Progress reported',
+        body: 'Maya Massage reported progress on your referral.',
+      });
+      expect(await notified(bob, referral.id, 'message')).toMatchObject({
+        body: 'New message on a referral from Maya Massage.',
+      });
+      const progress = decoded(await emailTo(bob, referral.id, 'Progress reported'));
+      expect(progress).toContain('Maya Massage reported progress on your referral.');
+      const message = decoded(await emailTo(bob, referral.id, 'New message on a referral'));
+      expect(message).toContain('New message on a referral from Maya Massage.');
+      expect(message).not.toContain('from Bend PT Clinic');
+      for (const mail of [progress, message]) expect(mail).not.toContain(canary);
+    });
   });
 });

@@ -4,6 +4,7 @@ import { queryRows, sql } from '@referloop/database';
 import { INVITATION_CREATED_EVENT, PASSWORD_RESET_REQUESTED_EVENT } from '@referloop/identity';
 import { DataSource } from 'typeorm';
 import type { DeliveryChannel } from '../entities';
+import type { EventRow } from './dispatch.store';
 import { REFERRAL_INVITE_EMAIL } from '../who-is-told';
 
 /** A delivery this job claimed, with what sending it needs (recipient, webhook, referral, invitation). */
@@ -15,13 +16,21 @@ export interface ClaimedDelivery {
   clinic_id: string;
   notification_type: string;
   referral_id: string | null;
+  outbox_event_id: string;
+  /** The outbox event's payload (a reassignment's side, who acted): what its fan-out decided by. */
+  payload: EventRow['payload'];
   /** When the event happened: its timeline event's time, else when its outbox row was written (not when it was fanned out). */
   occurred_at: Date;
   email: string | null;
   webhook_url: string | null;
   webhook_secret: string | null;
   webhook_deleted: boolean | null;
+  /** The referral's parties, as its fan-out reads them (see EventRow). */
   sender_id: string | null;
+  sender_clinic_id: string | null;
+  recipient_id: string | null;
+  recipient_invite_id: string | null;
+  sent: boolean | null;
   sender_clinic: string | null;
   recipient_clinic: string | null;
   urgent: boolean | null;
@@ -88,9 +97,10 @@ export class DeliveryStore {
           RETURNING *
        )
        SELECT d.id, d.channel, d.user_id, d.webhook_id, d.clinic_id, d.notification_type, d.referral_id,
-              coalesce(e.occurred_at, o.created_at) AS occurred_at,
+              d.outbox_event_id, o.payload, coalesce(e.occurred_at, o.created_at) AS occurred_at,
               u.email, w.url AS webhook_url, w.secret AS webhook_secret, (w.deleted_at IS NOT NULL) AS webhook_deleted,
-              r.sender_id, sc.name AS sender_clinic, tc.name AS recipient_clinic, r.recipient_clinic_id,
+              r.sender_id, r.sender_clinic_id, r.recipient_id, r.recipient_invite_id, r.sent_at IS NOT NULL AS sent,
+              sc.name AS sender_clinic, tc.name AS recipient_clinic, r.recipient_clinic_id,
               r.priority = 'urgent' AS urgent,
               o.payload->>'fromStatus' AS from_status, o.payload->>'toStatus' AS to_status,
               i.id AS invitation_id, i.token_hash AS invitation_token_hash, i.token_version AS invitation_token_version,

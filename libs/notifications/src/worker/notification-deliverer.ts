@@ -1,4 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
 import { Clock } from '@referloop/common';
 import { APP_CONFIG, type AppConfig } from '@referloop/config';
 import {
@@ -12,21 +13,16 @@ import {
   referralInviteUrl,
   sha256,
 } from '@referloop/identity';
+import { DataSource } from 'typeorm';
 import { EmailChannel } from '../channels/email.channel';
 import { WebhookChannel } from '../channels/webhook.channel';
-import {
-  type Audience,
-  invitationEmail,
-  notificationText,
-  passwordResetEmail,
-  referralEmail,
-  referralInviteEmail,
-} from '../notification-texts';
+import { invitationEmail, passwordResetEmail, referralEmail, referralInviteEmail } from '../notification-texts';
 import { zonedWhen } from '../texts/email-body';
 import { patientEmail, patientEventOf, supersedingEventTypes } from '../texts/patient.en';
 import { unsubscribeToken, unsubscribeUrl } from '../unsubscribe-token';
 import { type ClaimedDelivery, DeliveryStore } from '../store/delivery.store';
 import { REFERRAL_INVITE_EMAIL } from '../who-is-told';
+import { NotificationDispatcher, type ReferralEvent } from './notification-dispatcher';
 
 export type DeliveryOutcome = 'delivered' | 'skipped';
 
@@ -52,6 +48,8 @@ export class NotificationDeliverer {
     private readonly webhook: WebhookChannel,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     private readonly clock: Clock,
+    private readonly dispatcher: NotificationDispatcher,
+    @InjectDataSource() private readonly db: DataSource,
   ) {}
 
   async deliver(deliveryId: string): Promise<DeliveryOutcome> {
@@ -103,11 +101,11 @@ export class NotificationDeliverer {
       );
       await this.email.send({ to: d.email, ...content, messageId: d.id });
     } else if (d.channel === 'email') {
-      const text = this.text(d);
-      if (!d.email || !text) return this.markSkipped(deliveryId, 'nothing to send');
-      // Headed by the clinic of the practitioner told; no patient data, as in-app.
-      const clinic = d.clinic_id === d.recipient_clinic_id ? d.recipient_clinic : d.sender_clinic;
-      const content = referralEmail(text, clinic ?? 'ReferLoop', this.link(d));
+      const told = await this.told(d);
+      if (!d.email || !told) return this.markSkipped(deliveryId, 'nothing to send');
+      // Headed by the clinic of the side told; no patient data, as in-app.
+      const clinic = told.audience === 'sender' ? d.sender_clinic : d.recipient_clinic;
+      const content = referralEmail(told, clinic ?? 'ReferLoop', this.link(d));
       await this.email.send({ to: d.email, ...content, messageId: d.id });
     } else if (d.channel === 'webhook') {
       if (!d.webhook_url || !d.webhook_secret || d.webhook_deleted) return this.markSkipped(deliveryId, 'webhook deleted');
@@ -194,19 +192,29 @@ export class NotificationDeliverer {
     return 'skipped';
   }
 
-  private text(d: ClaimedDelivery): { title: string; body: string } | undefined {
-    const event = d.notification_type.replace(/^referral\./, '');
-    const audience: Audience =
-      d.user_id === d.sender_id
-        ? 'sender'
-        : event === 'escalated' && d.clinic_id === d.recipient_clinic_id
-          ? 'recipient_admins'
-          : 'recipient';
-    return notificationText(event, audience, {
-      senderClinic: d.sender_clinic ?? '',
-      recipientClinic: d.recipient_clinic ?? null,
-      urgent: d.urgent === true,
-    });
+  /**
+   * What the practitioner of this email is told, decided where their in-app notification is (the
+   * dispatcher's fan-out): their side (a stand-in admin reads the side they stand in for; a
+   * reassignment reads by the side that changed hands) and its text.
+   */
+  private async told(d: ClaimedDelivery) {
+    if (!d.user_id || !d.referral_id || !d.sender_id || !d.sender_clinic_id) return undefined;
+    const event: ReferralEvent = {
+      id: d.outbox_event_id,
+      type: d.notification_type,
+      referral_id: d.referral_id,
+      payload: d.payload,
+      sender_id: d.sender_id,
+      recipient_id: d.recipient_id,
+      sender_clinic_id: d.sender_clinic_id,
+      recipient_clinic_id: d.recipient_clinic_id,
+      recipient_invite_id: d.recipient_invite_id,
+      sent: d.sent,
+      sender_clinic: d.sender_clinic,
+      recipient_clinic: d.recipient_clinic,
+      urgent: d.urgent,
+    };
+    return this.dispatcher.toldOf(this.db.manager, event, { userId: d.user_id, clinicId: d.clinic_id });
   }
 
   private link(d: ClaimedDelivery): string {

@@ -4,7 +4,7 @@ import { INVITATION_CREATED_EVENT, PASSWORD_RESET_REQUESTED_EVENT } from '@refer
 import type { EntityManager } from 'typeorm';
 import { EmailChannel } from '../channels/email.channel';
 import { RETRY_DELIVERY_EVENT } from '../notification-queue';
-import { notificationText } from '../notification-texts';
+import { type Audience, notificationText } from '../notification-texts';
 import { DispatchStore, type EventRow, type PendingDelivery, type PlannedDelivery } from '../store/dispatch.store';
 import {
   type EventFacts,
@@ -13,6 +13,7 @@ import {
   type ReferralFacts,
   tellsRecipientAdmins,
   type Told,
+  type ToldUser,
   whoIsTold,
   withStandIns,
 } from '../who-is-told';
@@ -115,19 +116,30 @@ export class NotificationDispatcher {
     return told;
   }
 
+  /**
+   * What the practitioner `user` is told of `event` (their side and its text), decided as its fan-out
+   * decides it: the email of a notification says what its in-app notification says. Undefined when
+   * they are told nothing. Facts changed since the fan-out (they were deactivated, the referral
+   * changed hands) leave them the side of the clinic their delivery was for.
+   */
+  async toldOf(
+    tx: EntityManager,
+    event: ReferralEvent,
+    user: { userId: string; clinicId: string },
+  ): Promise<(ToldUser & { title: string; body: string }) | undefined> {
+    const { users } = (await this.decide(tx, [event])).get(event.id)!;
+    const told = users.find((u) => u.userId === user.userId) ?? users.find((u) => u.clinicId === user.clinicId);
+    const text = told && toldText(event, told.audience);
+    return text && { ...told, userId: user.userId, ...text };
+  }
+
   /** An in-app notification (and an email, when email is on) per practitioner told. */
   private plan(events: ReferralEvent[], told: Map<string, Told>): PlannedDelivery[] {
     const rows: PlannedDelivery[] = [];
     for (const event of events) {
       const name = eventName(event);
-      const context = {
-        senderClinic: event.sender_clinic ?? '',
-        recipientClinic: event.recipient_clinic ?? null,
-        urgent: event.urgent === true,
-        reassignedSide: event.payload.side,
-      };
       for (const user of told.get(event.id)!.users) {
-        const text = notificationText(name, user.audience, context);
+        const text = toldText(event, user.audience);
         if (!text) continue;
         const row = {
           outboxEventId: event.id,
@@ -223,6 +235,19 @@ export class NotificationDispatcher {
         }));
     });
   }
+}
+
+/**
+ * What `audience` reads of `event` (title and body): the one text of both its in-app notification
+ * and its email. It names clinics only, never the patient.
+ */
+export function toldText(event: EventRow, audience: Audience): { title: string; body: string } | undefined {
+  return notificationText(eventName(event), audience, {
+    senderClinic: event.sender_clinic ?? '',
+    recipientClinic: event.recipient_clinic ?? null,
+    urgent: event.urgent === true,
+    reassignedSide: event.payload.side,
+  });
 }
 
 /**
