@@ -1,7 +1,7 @@
 import { PASSWORD } from '@referloop/testing';
 import type { BrowserContext, Page } from 'playwright-core';
 import { Client } from 'pg';
-import { BrowserRun, DESKTOP, listen, PHONE, signIn, watchPage } from '../support/browser';
+import { BrowserRun, DESKTOP, listen, PHONE, signIn, timeIn, watchPage } from '../support/browser';
 import { createPatient, createReferral, injuryReferralBody, actOk } from '../support/referral-helpers';
 import { eventually, startSmtpSink } from '../support/sinks';
 import {
@@ -283,6 +283,14 @@ describe('web app in the browser: sessions and accounts', () => {
     await admin.getByRole('heading', { level: 1, name: 'Unowned referrals' }).waitFor();
     const row = admin.locator(`[data-testid=unowned-table] tr[data-referral-id="${referralId}"]`);
     await row.getByText('Morgan Massage').waitFor();
+    // When it was last updated, on the clinic's clocks (America/Chicago), the zone named, not on this browser's (UTC).
+    const unowned = (await t.http.get('/api/v1/admin/referrals/unowned').set(clinic.admin.auth).expect(200)).body.items as {
+      id: string;
+      updatedAt: string;
+    }[];
+    const updatedAt = unowned.find((r) => r.id === referralId)!.updatedAt;
+    await row.getByText(timeIn(updatedAt, 'America/Chicago', 'C[SD]T')).waitFor();
+    await admin.getByTestId('times-zone').filter({ hasText: 'Times in America/Chicago, the clinic’s time zone.' }).waitFor();
     await row.getByRole('button', { name: 'Reassign' }).click();
     await row.getByText('Choose who takes it over.').waitFor();
     await check(admin, 'unowned-referrals');

@@ -308,10 +308,11 @@ describe('web app in the browser: sign-up, solo practice and invitations', () =>
     await admin.getByRole('heading', { level: 1, name: 'Clinic dashboard' }).waitFor();
     // The dashboard counts escalated referrals, told apart from the Overdue list (past the earlier reminder).
     await admin.getByText(/^Escalated: no decision after \d+ days? \(urgent: /).waitFor();
-    // Its dates read as everywhere else in the app ("Nov 30, 2026").
+    // Its dates read as everywhere else in the app ("Nov 30, 2026"); the figures' time is on the clinic's
+    // clocks (America/Chicago), the zone named, not on this browser's (UTC).
     await admin
       .getByText(
-        /^Referrals created [A-Z][a-z]{2} \d{1,2}, \d{4} – [A-Z][a-z]{2} \d{1,2}, \d{4}; figures as of [A-Z][a-z]{2} \d{1,2}, \d{4}, \d{1,2}:\d{2} [AP]M\.$/,
+        /^Referrals created [A-Z][a-z]{2} \d{1,2}, \d{4} – [A-Z][a-z]{2} \d{1,2}, \d{4}; figures as of [A-Z][a-z]{2} \d{1,2}, \d{4}, \d{1,2}:\d{2}\s[AP]M C[SD]T\.$/,
       )
       .waitFor();
     // A window that ends before it starts is named at "Created from", not silently ignored.

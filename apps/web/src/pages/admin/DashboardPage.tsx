@@ -5,7 +5,7 @@ import type { AdminMetrics, ReferralMetrics, ReferralStatus } from '../../api/ty
 import { ErrorPanel, Loading, Notice } from '../../components/Feedback';
 import {
   formatDate,
-  formatDateTime,
+  formatDateTimeInZone,
   formatDuration,
   formatMonthDay,
   formatPainChange,
@@ -120,14 +120,14 @@ function Dashboard({ timeZone }: { timeZone: string }) {
       ) : !metrics.data ? (
         <Loading label="Loading metrics" lines={10} />
       ) : (
-        <Metrics data={metrics.data.figures} days={metrics.data.days} />
+        <Metrics data={metrics.data.figures} days={metrics.data.days} timeZone={timeZone} />
       )}
       <Turnaround timeZone={timeZone} />
     </>
   );
 }
 
-function Metrics({ data, days }: { data: AdminMetrics; days: { from: string; to: string } }) {
+function Metrics({ data, days, timeZone }: { data: AdminMetrics; days: { from: string; to: string }; timeZone: string }) {
   const c = data.clinic;
   return (
     <div className="stack">
@@ -257,7 +257,8 @@ function Metrics({ data, days }: { data: AdminMetrics; days: { from: string; to:
         )}
       </section>
       <p className="muted small">
-        Referrals created {formatDate(days.from)} – {formatDate(days.to)}; figures as of {formatDateTime(data.asOf)}.
+        Referrals created {formatDate(days.from)} – {formatDate(days.to)}; figures as of{' '}
+        {formatDateTimeInZone(data.asOf, timeZone)}.
       </p>
     </div>
   );

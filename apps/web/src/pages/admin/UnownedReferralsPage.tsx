@@ -6,11 +6,12 @@ import { ErrorPanel, Loading, Notice } from '../../components/Feedback';
 import { PriorityBadge, StatusChip } from '../../components/StatusChip';
 import { UnreadBadge } from '../../components/UnreadBadge';
 import { useFocusAfterRender } from '../../lib/focus';
-import { formatDateTime, fullName } from '../../lib/format';
+import { formatDateTimeInZone, fullName } from '../../lib/format';
 import { useAsync, useTitle } from '../../lib/hooks';
 import { kindLabel, roleLabel } from '../../lib/labels';
 import { Link } from '../../lib/router';
 import { clinicMembers } from './admin-data';
+import { TimesIn, useClinicTimeZone } from './ClinicTime';
 
 interface Unowned {
   referral: Referral;
@@ -44,6 +45,8 @@ async function loadUnowned(): Promise<{ items: Unowned[]; team: Practitioner[] }
 export function UnownedReferralsPage({ user }: { user: User }) {
   useTitle('Unowned referrals');
   const data = useAsync(loadUnowned, [user.clinicId]);
+  // When each was last updated, on the clinic's clocks, the zone named.
+  const zone = useClinicTimeZone();
   const [done, setDone] = useState<string | null>(null);
   const doneRef = useRef<HTMLDivElement>(null);
   const focusAfter = useFocusAfterRender();
@@ -60,61 +63,65 @@ export function UnownedReferralsPage({ user }: { user: User }) {
       </div>
       {data.error !== undefined ? (
         <ErrorPanel error={data.error} title="Could not load the unowned referrals" onRetry={() => void data.reload()} />
-      ) : !data.data ? (
+      ) : !data.data || zone === undefined ? (
         <Loading lines={4} />
       ) : data.data.items.length === 0 ? (
         <p className="empty">Every open referral has an active practitioner.</p>
       ) : (
-        <div className="table-wrap">
-          <table className="table" data-testid="unowned-table">
-            <thead>
-              <tr>
-                <th scope="col">Referral</th>
-                <th scope="col">Status</th>
-                <th scope="col">Deactivated practitioner</th>
-                <th scope="col">Reassign to</th>
-              </tr>
-            </thead>
-            <tbody>
-              {data.data.items.map(({ referral, owner }) => (
-                <tr key={referral.id} data-referral-id={referral.id}>
-                  <th scope="row">
-                    <Link to={`/referrals/${referral.id}`}>{kindLabel(referral.kind)}</Link>{' '}
-                    <UnreadBadge count={referral.unreadCount} />
-                    <span className="row-sub muted small">
-                      {referral.patient ? fullName(referral.patient) : ''} · updated {formatDateTime(referral.updatedAt)}
-                    </span>
-                  </th>
-                  <td>
-                    <span className="chips">
-                      <StatusChip status={referral.status} />
-                      <PriorityBadge priority={referral.priority} />
-                    </span>
-                  </td>
-                  <td>
-                    {owner.fullName}
-                    <span className="row-sub muted small">{roleLabel(owner.role)}</span>
-                  </td>
-                  <td>
-                    <ReassignForm
-                      referral={referral}
-                      owner={owner}
-                      team={data.data!.team}
-                      onStart={() => setDone(null)}
-                      onDone={(to) => {
-                        const patient = referral.patient ? ` for ${fullName(referral.patient)}` : '';
-                        setDone(`${kindLabel(referral.kind)} referral${patient} now belongs to ${to.fullName}.`);
-                        void data.reload();
-                        // The row leaves the list with its button: focus goes to what happened.
-                        focusAfter(() => doneRef.current);
-                      }}
-                    />
-                  </td>
+        <>
+          <TimesIn zone={zone} />
+          <div className="table-wrap">
+            <table className="table" data-testid="unowned-table">
+              <thead>
+                <tr>
+                  <th scope="col">Referral</th>
+                  <th scope="col">Status</th>
+                  <th scope="col">Deactivated practitioner</th>
+                  <th scope="col">Reassign to</th>
                 </tr>
-              ))}
-            </tbody>
-          </table>
-        </div>
+              </thead>
+              <tbody>
+                {data.data.items.map(({ referral, owner }) => (
+                  <tr key={referral.id} data-referral-id={referral.id}>
+                    <th scope="row">
+                      <Link to={`/referrals/${referral.id}`}>{kindLabel(referral.kind)}</Link>{' '}
+                      <UnreadBadge count={referral.unreadCount} />
+                      <span className="row-sub muted small">
+                        {referral.patient ? fullName(referral.patient) : ''} · updated{' '}
+                        {formatDateTimeInZone(referral.updatedAt, zone.timeZone)}
+                      </span>
+                    </th>
+                    <td>
+                      <span className="chips">
+                        <StatusChip status={referral.status} />
+                        <PriorityBadge priority={referral.priority} />
+                      </span>
+                    </td>
+                    <td>
+                      {owner.fullName}
+                      <span className="row-sub muted small">{roleLabel(owner.role)}</span>
+                    </td>
+                    <td>
+                      <ReassignForm
+                        referral={referral}
+                        owner={owner}
+                        team={data.data!.team}
+                        onStart={() => setDone(null)}
+                        onDone={(to) => {
+                          const patient = referral.patient ? ` for ${fullName(referral.patient)}` : '';
+                          setDone(`${kindLabel(referral.kind)} referral${patient} now belongs to ${to.fullName}.`);
+                          void data.reload();
+                          // The row leaves the list with its button: focus goes to what happened.
+                          focusAfter(() => doneRef.current);
+                        }}
+                      />
+                    </td>
+                  </tr>
+                ))}
+              </tbody>
+            </table>
+          </div>
+        </>
       )}
     </>
   );
