@@ -1,5 +1,12 @@
 /// <reference types="jest" />
-import { dateInZone, formatAppointment, formatDateTimeInZone, isoToZonedInput, zonedDateTimeToIso } from './format';
+import {
+  calendarDateInZone,
+  dateInZone,
+  formatAppointment,
+  formatDateTimeInZone,
+  isoToZonedInput,
+  zonedDateTimeToIso,
+} from './format';
 
 const year = new Date().getUTCFullYear() + 1;
 
@@ -49,6 +56,19 @@ describe('dateInZone', () => {
     expect(dateInZone('Pacific/Kiritimati', -1)).toBe(dateInZone('Pacific/Honolulu'));
     const [y, m, d] = today.split('-').map(Number);
     expect(dateInZone('Pacific/Kiritimati', -d)).toBe(new Date(Date.UTC(y, m - 1, 0)).toISOString().slice(0, 10));
+  });
+});
+
+describe('calendarDateInZone', () => {
+  it("is the zone's calendar date of an instant, not the UTC date", () => {
+    // 8 PM in Chicago on Nov 30 is already Dec 1 in UTC.
+    expect(calendarDateInZone('2026-12-01T02:00:00.000Z', 'America/Chicago')).toBe('2026-11-30');
+    expect(calendarDateInZone('2026-12-01T02:00:00.000Z', 'Asia/Kolkata')).toBe('2026-12-01');
+    // Ahead of UTC: the next day there while still the last day of the year in UTC.
+    expect(calendarDateInZone('2026-12-31T20:00:00.000Z', 'Pacific/Auckland')).toBe('2027-01-01');
+    // Midnight on the zone's clocks is that day, not the one before.
+    expect(calendarDateInZone('2026-07-01T05:00:00.000Z', 'America/Chicago')).toBe('2026-07-01');
+    expect(calendarDateInZone('2026-07-01T04:59:00.000Z', 'America/Chicago')).toBe('2026-06-30');
   });
 });
 

@@ -56,6 +56,15 @@ export function dateInZone(timeZone: string, days = 0): string {
   return new Date(Date.UTC(year, month - 1, day + days)).toISOString().slice(0, 10);
 }
 
+/**
+ * The calendar date (YYYY-MM-DD) of the instant `iso` in `timeZone`: the clinic's day when it
+ * happened, which the UTC date in `iso` may not be (an evening in the Americas is already tomorrow in UTC).
+ */
+export function calendarDateInZone(iso: string, timeZone: string): string {
+  const w = wallClock(new Date(iso), timeZone);
+  return `${w.year}-${String(w.month).padStart(2, '0')}-${String(w.day).padStart(2, '0')}`;
+}
+
 /** Today plus `days`, as YYYY-MM-DD in the user's time zone. */
 export function localDate(days = 0): string {
   const date = new Date();

@@ -7,7 +7,7 @@ import { CheckboxGroup, Field } from '../../components/Field';
 import { ConfirmInRow } from '../../components/ConfirmInRow';
 import { ErrorPanel, Loading, Notice } from '../../components/Feedback';
 import { useFocusAfterRender } from '../../lib/focus';
-import { daysUntil, formatDate, formatDateTimeInZone, localDate } from '../../lib/format';
+import { calendarDateInZone, daysUntil, formatDate, formatDateTimeInZone, localDate } from '../../lib/format';
 import { useAsync, useTitle } from '../../lib/hooks';
 import { roleLabel, specialtyLabel } from '../../lib/labels';
 import { Link } from '../../lib/router';
@@ -61,7 +61,8 @@ const fromPractitioner = (p: Practitioner): FormValues => ({
   isAdmin: p.isAdmin,
 });
 
-export function LicenceStatus({ practitioner }: { practitioner: Practitioner }) {
+/** A practitioner's licence; when it was attested is the day on the clocks of `timeZone` (the clinic's). */
+export function LicenceStatus({ practitioner, timeZone }: { practitioner: Practitioner; timeZone: string }) {
   if (!practitioner.licence) return <span className="muted">—</span>;
   const days = daysUntil(practitioner.licence.expiresOn);
   return (
@@ -72,7 +73,7 @@ export function LicenceStatus({ practitioner }: { practitioner: Practitioner }) 
       <span className="small">expires {formatDate(practitioner.licence.expiresOn)}</span>
       {practitioner.licence.verifiedAt ? (
         <span className="small muted">
-          attested {formatDate(practitioner.licence.verifiedAt)}
+          attested {formatDate(calendarDateInZone(practitioner.licence.verifiedAt, timeZone))}
           {practitioner.licence.verifiedBy?.fullName ? ` by ${practitioner.licence.verifiedBy.fullName}` : ''}
         </span>
       ) : null}
@@ -282,7 +283,7 @@ export function PractitionersPage({ user }: { user: User }) {
                       {p.isAdmin && <span className="chip chip-neutral">Admin</span>}
                     </th>
                     <td data-label="Licence">
-                      <LicenceStatus practitioner={p} />
+                      <LicenceStatus practitioner={p} timeZone={zone?.timeZone ?? browserZone()} />
                     </td>
                     <td data-label="Referrals">{p.acceptingReferrals ? 'Accepting' : 'Not accepting'}</td>
                     <td data-label="Specialties" className="small">
