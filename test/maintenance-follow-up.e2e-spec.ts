@@ -80,6 +80,7 @@ describe('maintenance follow-up', () => {
       ['sessions 0', { ...PLAN, sessions: 0 }, 'plan.sessions'],
       ['reportEveryWeeks 0', { ...PLAN, reportEveryWeeks: 0 }, 'plan.reportEveryWeeks'],
       ['reviewBy not a date', { ...PLAN, reviewBy: '2026-02-30' }, 'plan.reviewBy'],
+      ['reviewBy in the past', { ...PLAN, reviewBy: '2020-01-01' }, 'plan.reviewBy'],
       ['blank precautions', { ...PLAN, precautions: '   ' }, 'plan.precautions'],
       ['no precautions', { frequencyWeeks: 2, pressure: 'light' }, 'plan.precautions'],
       ['no pressure', { frequencyWeeks: 2, precautions: 'x' }, 'plan.pressure'],

@@ -252,6 +252,13 @@ describe('referral drafts and emergency advice', () => {
         precautions: 'Avoid the surgical scar',
         focusAreas: [],
       });
+      // A review date before the plan exists is refused, and changes nothing.
+      const past = await patch(pt, created.id, {
+        version: res.body.version,
+        plan: { frequencyWeeks: 2, pressure: 'light', precautions: 'x', reviewBy: '2020-01-01' },
+      });
+      expectProblem(past, 400, 'validation_failed');
+      expect(past.body.errors).toEqual([{ field: 'plan.reviewBy', message: 'must be today or later' }]);
       // Removing the plan of a maintenance draft that is not a follow-up is refused.
       const removed = await patch(pt, created.id, { version: res.body.version, plan: null });
       expectProblem(removed, 400, 'validation_failed');

@@ -1,4 +1,4 @@
-import type { Pressure } from '@referloop/common';
+import { AppError, type Pressure } from '@referloop/common';
 import type { MaintenancePlan } from './entities/referral.entity';
 
 /** A plan as a client sends it (validated by the API's PlanDto): optional fields may be left out. */
@@ -14,6 +14,13 @@ export interface MaintenancePlanInput {
   contraindications?: string[];
   precautions: string;
   reportEveryWeeks?: number | null;
+}
+
+/** A plan's review date is today or later: one before the plan exists means nothing to a clinic. */
+export function assertPlanDates(plan: MaintenancePlanInput | null | undefined, today: string): void {
+  if (plan?.reviewBy && plan.reviewBy < today) {
+    throw AppError.validation([{ field: 'plan.reviewBy', message: 'must be today or later' }]);
+  }
 }
 
 /** The stored plan: every field present, texts trimmed. */

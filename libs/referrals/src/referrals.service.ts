@@ -21,7 +21,7 @@ import { APP_CONFIG, type AppConfig } from '@referloop/config';
 import { AuditLog, ClinicScope, referralInviteToken, referralInviteUrl, sha256, todayIso } from '@referloop/identity';
 import type { EntityManager } from 'typeorm';
 import type { ReferralOutcome } from './entities/referral.entity';
-import { type MaintenancePlanInput, storedPlan } from './maintenance-plan';
+import { assertPlanDates, type MaintenancePlanInput, storedPlan } from './maintenance-plan';
 import type { ProgressInput } from './progress/progress';
 import { partiesOf, partyClinicsOf, partyClinicsOfPage } from './referral-access';
 import {
@@ -237,6 +237,7 @@ export class ReferralsService {
     if (input.neededBy && input.neededBy <= today) {
       throw AppError.validation([{ field: 'neededBy', message: 'must be a future date' }]);
     }
+    assertPlanDates(input.plan, today);
     if (!facts.patientFound) {
       throw new AppError('not_found', 'The patient was not found', {
         errors: [{ field: 'patientId', message: 'no such patient in your clinic' }],

@@ -2,7 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { AppError, Clock, type Principal, type ReferralKind, type Role } from '@referloop/common';
 import { AuditLog, ClinicScope, todayIso } from '@referloop/identity';
 import type { EntityManager } from 'typeorm';
-import { type MaintenancePlanInput, storedPlan } from '../maintenance-plan';
+import { assertPlanDates, type MaintenancePlanInput, storedPlan } from '../maintenance-plan';
 import { partiesOf } from '../referral-access';
 import { assertRecipientEligible, assertRedFlagsUrgent, assertSenderRole, KIND_ROLES } from '../referral-rules';
 import type { ReferralView } from '../referral.views';
@@ -167,6 +167,7 @@ export class DraftsService {
     if (neededBy && neededBy <= today) {
       throw AppError.validation([{ field: 'neededBy', message: 'must be a future date' }]);
     }
+    assertPlanDates(input.plan, today);
     if (!facts.patientFound) {
       throw new AppError('not_found', 'The patient was not found', {
         errors: [{ field: 'patientId', message: 'no such patient in your clinic' }],
