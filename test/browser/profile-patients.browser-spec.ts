@@ -2,7 +2,7 @@ import { copyFileSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Page } from 'playwright-core';
 import { actOk, createPatient, createReferral, injuryReferralBody } from '../support/referral-helpers';
-import { BrowserRun, DESKTOP, listen, PHONE, SCREENSHOTS, signIn } from '../support/browser';
+import { BrowserRun, DESKTOP, focused, focusIs, listen, PHONE, SCREENSHOTS, signIn } from '../support/browser';
 import { addPractitioner, registerClinic, type SignedInUser, startTestApp, type TestApp } from '../support/test-app';
 
 /**
@@ -128,6 +128,20 @@ describe('web app in the browser: profile, patients and phone size', () => {
     const found = await t.http.get('/api/v1/patients').query({ q: 'Okafor' }).set(lmt.auth).expect(200);
     expect(found.body.items).toHaveLength(1);
     expect(found.body.items[0]).toMatchObject({ firstName: 'Chidi', preferredContact: 'phone', dateOfBirth: '1984-02-29' });
+
+    // Editing the details: a refused save takes focus to the field to fix, a saved one to what happened.
+    const details = page.getByRole('form', { name: 'Details of Chidi Okafor' });
+    await details.getByLabel('Date of birth').fill('2099-01-01');
+    await details.getByRole('button', { name: 'Save details' }).click();
+    await details.locator('.field-error').first().waitFor();
+    await focusIs(page, 'input', /Date of birth/);
+    expect((await focused(page)).invalid).toBe('true');
+    await shot(page, 'polish-03c-patient-edit-errors');
+    await details.getByLabel('Date of birth').fill('1984-03-01');
+    await details.getByRole('button', { name: 'Save details' }).click();
+    await focusIs(page, 'div', /Details of Chidi Okafor saved\./);
+    const edited = await t.http.get('/api/v1/patients').query({ q: 'Okafor' }).set(lmt.auth).expect(200);
+    expect(edited.body.items[0]).toMatchObject({ dateOfBirth: '1984-03-01' });
   });
 
   it('list pages fit a phone, and the notification popup stays on screen', async () => {

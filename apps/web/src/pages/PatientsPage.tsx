@@ -273,6 +273,10 @@ function PatientForm({ patient, onSaved }: { patient: Patient; onSaved: (p: Pati
   const [error, setError] = useState<unknown>(null);
   const [saved, setSaved] = useState(false);
   const [busy, setBusy] = useState(false);
+  const formRef = useRef<HTMLFormElement>(null);
+  const errorRef = useRef<HTMLDivElement>(null);
+  const savedRef = useRef<HTMLDivElement>(null);
+  const focusAfter = useFocusAfterRender();
 
   const submit = async (event: FormEvent) => {
     event.preventDefault();
@@ -285,8 +289,12 @@ function PatientForm({ patient, onSaved }: { patient: Patient; onSaved: (p: Pati
       );
       onSaved(updated);
       setSaved(true);
+      // Say what happened, so focus does not fall to <body> while the button is disabled.
+      focusAfter(() => savedRef.current);
     } catch (e) {
       setError(e);
+      // Start on the first answer to fix, or on the summary when no field is marked.
+      focusAfter(() => firstInvalid(formRef.current) ?? errorRef.current);
     } finally {
       setBusy(false);
     }
@@ -294,17 +302,24 @@ function PatientForm({ patient, onSaved }: { patient: Patient; onSaved: (p: Pati
 
   return (
     <form
+      ref={formRef}
       className="stack"
       onSubmit={(e) => void submit(e)}
       noValidate
       aria-label={`Details of ${patient.firstName} ${patient.lastName}`}
     >
       <PatientFields values={values} onChange={setValues} contact={contact} onContact={setContact} error={error} />
-      {error !== null && <Notice tone="error">{errorMessage(error)}</Notice>}
+      {error !== null && (
+        <div ref={errorRef} tabIndex={-1}>
+          <Notice tone="error">{errorMessage(error)}</Notice>
+        </div>
+      )}
       {saved && (
-        <Notice tone="success">
-          Details of {patient.firstName} {patient.lastName} saved.
-        </Notice>
+        <div ref={savedRef} tabIndex={-1}>
+          <Notice tone="success">
+            Details of {patient.firstName} {patient.lastName} saved.
+          </Notice>
+        </div>
       )}
       <div>
         <button type="submit" className="button button-primary" disabled={busy}>
