@@ -106,7 +106,7 @@ export async function createApiApp(config: AppConfig, logger: Logger): Promise<N
       delete headers['content-type'];
     }
     // No body is decoded (gzip or otherwise): one sent encoded would be read as if it were plain (RFC 9110 §8.4.1).
-    const encoding = request.headers['content-encoding'];
+    const encoding = headers['content-encoding'];
     if (encoding !== undefined && !IDENTITY.test(encoding)) {
       sendProblem(request, reply, unsupportedMediaType('Content-Encoding', 'Send the body without a Content-Encoding'));
       return;

@@ -49,11 +49,7 @@ export function formatPercent(rate: number | null | undefined): string {
  * not be (an admin abroad, or just past midnight on one side).
  */
 export function dateInZone(timeZone: string, days = 0): string {
-  const [year, month, day] = new Intl.DateTimeFormat('en-CA', { timeZone, year: 'numeric', month: '2-digit', day: '2-digit' })
-    .format(new Date())
-    .split('-')
-    .map(Number);
-  return new Date(Date.UTC(year, month - 1, day + days)).toISOString().slice(0, 10);
+  return zonedDate(new Date(), timeZone, days);
 }
 
 /**
@@ -61,8 +57,13 @@ export function dateInZone(timeZone: string, days = 0): string {
  * happened, which the UTC date in `iso` may not be (an evening in the Americas is already tomorrow in UTC).
  */
 export function calendarDateInZone(iso: string, timeZone: string): string {
-  const w = wallClock(new Date(iso), timeZone);
-  return `${w.year}-${String(w.month).padStart(2, '0')}-${String(w.day).padStart(2, '0')}`;
+  return zonedDate(new Date(iso), timeZone, 0);
+}
+
+/** The date people in `timeZone` read at `instant`, plus `days`, as YYYY-MM-DD. */
+function zonedDate(instant: Date, timeZone: string, days: number): string {
+  const { year, month, day } = wallClock(instant, timeZone);
+  return new Date(Date.UTC(year, month - 1, day + days)).toISOString().slice(0, 10);
 }
 
 /** Today plus `days`, as YYYY-MM-DD in the user's time zone. */
