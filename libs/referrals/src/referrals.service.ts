@@ -588,12 +588,9 @@ export class ReferralsService {
 
   /**
    * A new join link for the pending invite of a sent or draft referral (sender side): the previous
-   * link stops working, and a sent referral's invitee is emailed the new one (outbox).
-   */
-  /**
-   * A new join link for the referral's invitee. `ifMatch`, when given, is the version the caller
-   * read: 409 `stale_version` when the referral moved on (the link is the sender's to renew, so a
-   * version is not required).
+   * link stops working, and a sent referral's invitee is emailed the new one (outbox). `ifMatch`,
+   * when given, is the version the caller read: 409 `stale_version` when the referral moved on (the
+   * link is the sender's to renew, so a version is not required).
    */
   async resendInvite(principal: Principal, id: string, ifMatch?: number): Promise<ReferralView> {
     const base = await this.visibleBase(principal, id, this.store.manager, 'referral.resend_invite');
