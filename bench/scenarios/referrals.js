@@ -1,6 +1,7 @@
 'use strict';
 // `npm run bench:referrals`: the received box of a physical therapist on 10,000 and on 1,000,000
-// referrals (~200 clinics, seeded with SQL: bench/lib/seed-referrals.js), then POST /referrals on the
+// referrals (~200 clinics, seeded with SQL: bench/lib/seed-referrals.js), at BENCH_LIST_CONNECTIONS
+// and at one connection (the target is the first's p95), then POST /referrals on the
 // 1M table as deployed, alternated with B2 (the same four inserts through bare Fastify + pg): B2 #1,
 // the API alone, the API with the built worker running next to it (outbox relay, dispatcher,
 // deliverer; the headline), B2 #2. For each: CPU per request of the server, the worker, Redis and
@@ -80,6 +81,7 @@ module.exports = async function referrals({ api, databaseUrl, startBaseline, sta
   const { lmt, pt, patient } = parties;
 
   const list = [];
+  const alone = [];
   let assigned = 0;
   await seed(databaseUrl, pt.clinicId, {
     totals: TOTALS,
@@ -87,8 +89,16 @@ module.exports = async function referrals({ api, databaseUrl, startBaseline, sta
       if (assigned === 0) assigned = await assignToPt(databaseUrl, pt);
       const token = await login(apiRequest, pt.email);
       const page = await apiRequest('GET', LIST_PATH, { token });
-      const r = await measure(`${api.url}${LIST_PATH}`, { authorization: `Bearer ${token}` }, { connections: LIST_CONNECTIONS });
-      list.push({ total, items: page.items?.length ?? page.data?.length ?? '?', ...r });
+      const headers = { authorization: `Bearer ${token}` };
+      const items = page.items?.length ?? page.data?.length ?? '?';
+      list.push({
+        total,
+        items,
+        connections: LIST_CONNECTIONS,
+        ...(await measure(`${api.url}${LIST_PATH}`, headers, { connections: LIST_CONNECTIONS })),
+      });
+      // One user opening the box, nothing else asking: the page's own latency, without queueing.
+      alone.push({ total, items, connections: 1, ...(await measure(`${api.url}${LIST_PATH}`, headers, { connections: 1 })) });
     },
   });
 
@@ -160,12 +170,13 @@ module.exports = async function referrals({ api, databaseUrl, startBaseline, sta
   const big = list[list.length - 1];
   const growth = big.p95 / small.p95;
   const listTable = table(
-    'rrrrrrrr',
-    ['referrals', 'PT received', 'page', 'rps', 'p50 ms', 'p95 ms', 'p99 ms', `p95 <= ${LIST_MAX_P95_MS} ms`],
-    list.map((r) => [
+    'rrrrrrrrr',
+    ['referrals', 'PT received', 'page', 'connections', 'rps', 'p50 ms', 'p95 ms', 'p99 ms', `p95 <= ${LIST_MAX_P95_MS} ms`],
+    [...list, ...alone].map((r) => [
       r.total.toLocaleString('en-US'),
       String(assigned),
       String(r.items),
+      String(r.connections),
       r.rps.toFixed(0),
       r.p50.toFixed(0),
       r.p95.toFixed(0),
@@ -191,7 +202,7 @@ module.exports = async function referrals({ api, databaseUrl, startBaseline, sta
       { name: 'received box p95, 1M / 10k', ratio: growth, target: `<= ${LIST_MAX_GROWTH}x`, met: growth <= LIST_MAX_GROWTH },
     ],
     notes: [
-      `GET ${LIST_PATH} as the PT, ${LIST_CONNECTIONS} connections (latencies whole ms):\n${listTable}`,
+      `GET ${LIST_PATH} as the PT, at ${LIST_CONNECTIONS} connections (the target's figure), then at 1 (one user, nothing else asking); latencies whole ms:\n${listTable}`,
       `what ran: the API (server mode, one process) on PostgreSQL 127.0.0.1 with ${TOTALS.map((t) => t.toLocaleString('en-US')).join(' then ')} seeded referrals; ` +
         `creation alternated B2 #1 → API alone → API + worker (outbox relay, dispatcher, deliverer in their own process, Redis) → B2 #2; ` +
         `ratios against the mean of the two B2 runs (${b2First.rps.toFixed(0)} and ${b2Second.rps.toFixed(0)} rps)`,
