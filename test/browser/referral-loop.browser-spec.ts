@@ -43,14 +43,14 @@ async function eventually(check: () => Promise<void>, timeoutMs = 20_000, interv
   }
 }
 
+/** The page's getComputedStyle, for a pseudo-element's content (the tests compile without the DOM library). */
+type PseudoStyle = { getComputedStyle: (element: unknown, pseudo: string) => { content: string } };
+
 /**
  * The web app in a real browser (Debian's Chromium driven by playwright-core) against the real
  * API and worker on PostgreSQL and Redis: story (a) to closure, story (b) to scheduling, each
  * side in its own browser context signing in through the UI, then the admin screens.
  */
-/** The page's getComputedStyle, for a pseudo-element's content (the tests compile without the DOM library). */
-type PseudoStyle = { getComputedStyle: (element: unknown, pseudo: string) => { content: string } };
-
 describe('web app in the browser: both referral stories and the admin dashboard', () => {
   let t: TestApp;
   let run: BrowserRun;

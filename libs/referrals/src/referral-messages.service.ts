@@ -73,8 +73,8 @@ export class ReferralMessagesService {
   /**
    * Appends a message. The referral's `updated_at` moves (it rises in the lists) but not its version:
    * a message does not change what an action acts on. Event, outbox and audit rows are one statement.
+   * `tx`: the transaction of an Idempotency-Key, which the message commits with.
    */
-  /** `tx`: the transaction of an Idempotency-Key, which the message commits with. */
   async post(principal: Principal, id: string, body: string, tx?: EntityManager): Promise<ReferralMessageView> {
     const manager = tx ?? this.referralStore.manager;
     const base = await this.referrals.visibleBase(principal, id, manager, 'referral.message');

@@ -183,10 +183,10 @@ export class SessionsStore {
   }
 
   /**
-   * A password reset for the active account with this email and its outbox event (`type`, with
-   * the reset's id) in one statement; nothing for an unknown, invited-only or deactivated address.
+   * Opens a password reset for the active account with this email and its outbox event (`eventType`,
+   * with the reset's id) in one statement; answers the account, or null (nothing written) for an
+   * unknown, invited-only or deactivated address.
    */
-  /** Opens a reset for the active account with this email, with its outbox row; answers the account, or null when there is none. */
   async requestReset(
     manager: EntityManager,
     reset: { id: string; email: string; tokenHash: string; expiresAt: Date; eventType: string },

@@ -637,13 +637,10 @@ export class ReferralStore {
   }
 
   /**
-   * The timeline's record that `actorId` made the invite's link anew (the referral's status stays).
-   * A new version, as for any action: whoever has the referral open hears of it (a live event) and
-   * reads the new link.
-   */
-  /**
-   * The `invite_resent` event and a new version, when the referral is at `expected` (any version
-   * when undefined). Answers false, writing nothing, when it is not.
+   * The timeline's record that `actorId` made the invite's link anew (the referral's status stays):
+   * the `invite_resent` event and a new version, as for any action, so whoever has the referral open
+   * hears of it (a live event) and reads the new link. Only when the referral is at `expected` (any
+   * version when undefined); answers false, writing nothing, when it is not.
    */
   async inviteResent(
     tx: EntityManager,
