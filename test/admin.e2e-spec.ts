@@ -626,7 +626,9 @@ describe('admin API', () => {
       id: string;
       occurredAt: string;
       actorId: string | null;
+      actorName: string | null;
       clinicId: string;
+      clinicName: string | null;
       action: string;
       resourceId: string | null;
     };
@@ -651,6 +653,9 @@ describe('admin API', () => {
       // closed, after-pause, declined, cancelled, expired, overdue, paused: sent by Alex or Blair.
       expect(sends).toHaveLength(7);
       expect(sends.every((e) => e.clinicId === clinicA.clinicId && [a1.id, a2.id].includes(e.actorId!))).toBe(true);
+      // Named, with their clinic, as they are named now.
+      const names = { [a1.id]: 'Alex Anders', [a2.id]: 'Blair Brooks' };
+      expect(sends.map((e) => [e.actorName, e.clinicName])).toEqual(sends.map((e) => [names[e.actorId!], CLINIC_A_NAME]));
       const times = sends.map((e) => e.occurredAt);
       expect([...times].sort().reverse()).toEqual(times);
 

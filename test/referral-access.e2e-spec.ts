@@ -559,18 +559,29 @@ describe('referral and patient access', () => {
             .expect(200)
         ).body.items as {
           actorId: string;
+          actorName: string | null;
           clinicId: string;
+          clinicName: string | null;
           action: string;
           resourceId: string | null;
           ip: string | null;
           details: { ids?: string[] } | null;
         }[];
 
-      // The PT clinic reads a referral about the massage clinic's patient: the massage clinic sees it.
+      // The PT clinic reads a referral about the massage clinic's patient: the massage clinic sees it,
+      // and who it was (by name, and their clinic), though not from where.
       await t.http.get(`/api/v1/referrals/${referral.id}`).set(pt.auth).expect(200);
+      const ptName = (await t.http.get(`/api/v1/practitioners/${pt.id}`).set(pt.auth).expect(200)).body.fullName as string;
       const seenBySender = await auditLog(massageClinic, { actorId: pt.id, action: 'referral.read' });
       expect(seenBySender).toContainEqual(
-        expect.objectContaining({ actorId: pt.id, clinicId: ptClinic.clinicId, resourceId: referral.id, ip: null }),
+        expect.objectContaining({
+          actorId: pt.id,
+          actorName: ptName,
+          clinicId: ptClinic.clinicId,
+          clinicName: 'Capitol Physio',
+          resourceId: referral.id,
+          ip: null,
+        }),
       );
       expect(seenBySender.length).toBeGreaterThan(0);
 

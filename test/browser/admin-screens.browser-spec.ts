@@ -2,6 +2,7 @@ import { isoDateFrom, practitionerPayload, uniqueEmail } from '@referloop/testin
 import { Client } from 'pg';
 import type { Page } from 'playwright-core';
 import { BrowserRun, focused, focusIs, listen, signIn, timeIn } from '../support/browser';
+import { actOk, createPatient, createReferral, injuryReferralBody } from '../support/referral-helpers';
 import { addPractitioner, registerClinic, startTestApp, type TestApp, type TestClinic } from '../support/test-app';
 
 /**
@@ -43,7 +44,20 @@ describe('web app in the browser: the admin screens', () => {
     await t?.close();
   });
 
-  it('the audit log names actions in words, checks its dates first and shows a refused filter at its field', async () => {
+  it('the audit log names actions and people in words, checks its dates first and shows a refused filter at its field', async () => {
+    // A physical therapist of another clinic reads a referral this clinic sent: named, with their clinic.
+    const therapist = await addPractitioner(t.http, clinic, 'massage_therapist', { fullName: 'Morgan Massage' });
+    const physio = await registerClinic(t.http, { name: 'Bayside Physio' });
+    const pt = await addPractitioner(t.http, physio, 'physical_therapist', { fullName: 'Riley Physio' });
+    const patient = await createPatient(t.http, therapist);
+    const referral = await actOk(
+      t.http,
+      therapist,
+      await createReferral(t.http, therapist, injuryReferralBody(patient.id, pt.id)),
+      'send',
+    );
+    await t.http.get(`/api/v1/referrals/${referral.id}`).set(pt.auth).expect(200);
+
     const page = await run.newPage('audit');
     await signIn(page, clinic.admin.email);
     await page.goto('/admin/audit');
@@ -51,6 +65,10 @@ describe('web app in the browser: the admin screens', () => {
     const signedIn = table.locator('tbody tr').filter({ hasText: 'Account: signed in' }).first();
     // The code stays beside its words: the Action filter takes it.
     await signedIn.locator('code', { hasText: /^auth\.login$/ }).waitFor();
+    expect(await signedIn.locator('td[data-label="Who"]').textContent()).toBe('Avery Admin');
+    const read = table.locator('tbody tr').filter({ hasText: 'Referral: read' }).first();
+    expect(await read.locator('td[data-label="Who"]').textContent()).toBe('Riley PhysioBayside Physio');
+    expect(await read.locator('td[data-label="IP"]').textContent()).toBe('—');
     await table.locator('tbody tr').filter({ hasText: 'Referral list: read' }).first().waitFor();
     await run.shot(page, 'admin-01-audit-log');
 

@@ -81,7 +81,9 @@ export interface AuditEventView {
   id: string;
   occurredAt: string;
   actorId: string | null;
+  actorName: string | null;
   clinicId: string | null;
+  clinicName: string | null;
   action: string;
   resourceType: string;
   resourceId: string | null;

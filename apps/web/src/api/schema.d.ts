@@ -2580,7 +2580,11 @@ export interface components {
       id: string;
       occurredAt: string;
       actorId: string | null;
+      /** @description The actor's name as it is now; null for the system (a timer) or an attempt by no known user. */
+      actorName: string | null;
+      /** @description The clinic the actor acted for: this one, or another clinic party to the referral. */
       clinicId: string | null;
+      clinicName: string | null;
       action: string;
       resourceType: string;
       resourceId: string | null;

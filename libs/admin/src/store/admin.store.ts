@@ -188,7 +188,10 @@ export interface AuditRow {
   uid: string;
   occurred_at: Date;
   actor_id: string | null;
+  /** The actor's name now (null for the system, or an attempt by no known user). */
+  actor_name: string | null;
   clinic_id: string | null;
+  clinic_name: string | null;
   action: string;
   resource_type: string;
   resource_id: string | null;
@@ -287,6 +290,8 @@ export class AdminStore {
     return queryRows<AuditRow>(
       this.db.manager,
       sql`SELECT id::text AS id, uid, occurred_at, actor_id, clinic_id, action, resource_type, resource_id, outcome, ip, request_id, details,
+                 (SELECT u.full_name FROM users u WHERE u.id = page.actor_id) AS actor_name,
+                 (SELECT c.name FROM clinics c WHERE c.id = page.clinic_id) AS clinic_name,
                  ${cursorTimestamp(sql`occurred_at`)} AS cursor_ts
             FROM ((SELECT a.id, a.uid, a.occurred_at, a.actor_id, a.clinic_id, a.action, a.resource_type, a.resource_id, a.outcome, a.ip,
                           a.request_id, a.details

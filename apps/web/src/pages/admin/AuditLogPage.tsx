@@ -83,8 +83,6 @@ export function AuditLogPage({ user }: { user: User }) {
     }
     setFilters(draft);
   };
-  const name = (id: string | null) =>
-    id === null ? 'System' : (people.data?.find((p) => p.id === id)?.fullName ?? `${id.slice(0, 8)}…`);
 
   return (
     <>
@@ -186,7 +184,13 @@ export function AuditLogPage({ user }: { user: User }) {
                     <td data-label="When" className="nowrap">
                       {formatDateTimeInZone(e.occurredAt, zone.timeZone)}
                     </td>
-                    <td data-label="Who">{name(e.actorId)}</td>
+                    <td data-label="Who">
+                      {e.actorName ?? (e.actorId === null ? 'System' : `${e.actorId.slice(0, 8)}…`)}
+                      {/* Someone of another clinic party to the referral: which one (their IP is theirs). */}
+                      {e.clinicId !== null && e.clinicId !== user.clinicId && (
+                        <span className="row-sub small muted">{e.clinicName}</span>
+                      )}
+                    </td>
                     <td data-label="Action">
                       {auditActionLabel(e.action)}
                       {/* The code too: the Action filter takes it. */}
