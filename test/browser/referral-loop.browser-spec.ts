@@ -247,7 +247,7 @@ describe('web app in the browser: both referral stories and the admin dashboard'
       await status(ptPage, 'scheduled');
       // Typed and shown on the clinic's clocks, named, though this browser runs on Tokyo time.
       expect(await ptPage.getByTestId('appointment').innerText()).toMatch(/, 10:00\sAM C[SD]T \(Capitol Physio's time\)$/);
-      await act(ptPage, 'start-care');
+      await act(ptPage, 'start-care', () => Promise.resolve(), 'Start care');
       await status(ptPage, 'in_care');
       await act(
         ptPage,

@@ -211,7 +211,11 @@ describe('web app in the browser: the seed story on two browsers at once, withou
       await act(
         ptPage,
         'reschedule',
-        (form) => form.getByLabel('Appointment date and time').fill(localDateTime(4, 14)),
+        async (form) => {
+          // It starts from the appointment it moves.
+          expect(await form.getByLabel('Appointment date and time').inputValue()).toBe(localDateTime(3));
+          await form.getByLabel('Appointment date and time').fill(localDateTime(4, 14));
+        },
         'Reschedule',
       );
       await timelineEvent(ptPage, 'rescheduled').waitFor();
@@ -224,7 +228,14 @@ describe('web app in the browser: the seed story on two browsers at once, withou
       expect(await timelineEvent(lmtPage, 'unscheduled').count()).toBe(0);
       await shot(lmtPage, '06-lmt-rescheduled');
 
-      await act(ptPage, 'start-care');
+      // The appointment is still ahead: asked first ("the patient has been seen" reaches the LMT), the time named.
+      await act(
+        ptPage,
+        'start-care',
+        async (form) =>
+          expect(await form.getByTestId('care-ahead').innerText()).toMatch(/^The appointment is .+ 2:00\sPM .+, still ahead\./),
+        'Start care',
+      );
       await status(ptPage, 'in_care');
       await status(lmtPage, 'in_care', LIVE);
 
@@ -379,7 +390,7 @@ describe('web app in the browser: the seed story on two browsers at once, withou
       );
       await status(lmtPage, 'scheduled');
       await status(ptPage, 'scheduled', LIVE);
-      await act(lmtPage, 'start-care');
+      await act(lmtPage, 'start-care', () => Promise.resolve(), 'Start care');
       await status(lmtPage, 'in_care');
       await status(ptPage, 'in_care', LIVE);
     });

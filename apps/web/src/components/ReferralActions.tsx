@@ -3,7 +3,7 @@ import { api, call } from '../api/client';
 import { ApiError, errorMessage } from '../api/problem';
 import type { ActionField, Referral, ReferralAction, ReferralActionBody } from '../api/types';
 import { firstInvalid, useFocusAfterRender } from '../lib/focus';
-import { isoToZonedInput, zonedDateTimeToIso } from '../lib/format';
+import { formatDateTimeInZone, isoToZonedInput, zonedDateTimeToIso } from '../lib/format';
 import { actionHint, actionLabel, appointmentZone, recipientParty, unscheduleReasonLabel } from '../lib/labels';
 import { CONSENT_MISSING } from '../lib/messages';
 import { useReferenceData, useUser } from '../lib/session-hooks';
@@ -61,6 +61,8 @@ export function ReferralActions({ referral, onStart, onDone, onConflict }: Props
   const question = [...(referral.timeline ?? [])].reverse().find((event) => event.type === 'info_requested')?.reason ?? null;
   // A no-show is offered once the appointment's time has come (the API refuses it before).
   const appointmentPassed = referral.appointmentAt !== null && Date.parse(referral.appointmentAt) <= Date.now();
+  // "Start care" says the patient has been seen, and tells the sender so: asked first while the appointment is ahead.
+  const careAhead = referral.appointmentAt !== null && !appointmentPassed;
   const reference = useReferenceData();
   const user = useUser();
   const [active, setActive] = useState<ReferralAction | null>(null);
@@ -97,6 +99,9 @@ export function ReferralActions({ referral, onStart, onDone, onConflict }: Props
   }, [active]);
 
   const fields = (action: ReferralAction) => reference.referralActions[action]?.fields ?? {};
+  /** Whether the action opens a form (its fields, or a confirmation) instead of happening at once. */
+  const asksFirst = (action: ReferralAction) =>
+    Object.keys(fields(action)).length > 0 || DANGER.has(action) || (action === 'start-care' && careAhead);
 
   const perform = async (action: ReferralAction, body: ReferralActionBody) => {
     setBusy(true);
@@ -132,11 +137,13 @@ export function ReferralActions({ referral, onStart, onDone, onConflict }: Props
   const open = (action: ReferralAction) => {
     setFailure(null);
     setErrors({});
-    if (Object.keys(fields(action)).length === 0 && !DANGER.has(action)) {
+    if (!asksFirst(action)) {
       void perform(action, {});
       return;
     }
-    setValues(EMPTY);
+    // A reschedule starts from the appointment it moves, on the clocks it is typed in.
+    const current = action === 'reschedule' ? referral.appointmentAt : null;
+    setValues({ ...EMPTY, appointmentAt: current ? isoToZonedInput(new Date(current), appointmentZone(referral)) : '' });
     setChangedWhileOpen(false);
     setActive(action);
   };
@@ -210,7 +217,7 @@ export function ReferralActions({ referral, onStart, onDone, onConflict }: Props
             key={action}
             type="button"
             className={`button ${DANGER.has(action) ? 'button-danger' : active === action || allowed.length === 1 ? 'button-primary' : 'button-secondary'}`}
-            aria-expanded={Object.keys(fields(action)).length > 0 || DANGER.has(action) ? active === action : undefined}
+            aria-expanded={asksFirst(action) ? active === action : undefined}
             disabled={busy}
             onClick={() => open(action)}
             data-action={action}
@@ -234,6 +241,14 @@ export function ReferralActions({ referral, onStart, onDone, onConflict }: Props
       {active && (
         <form ref={formRef} className="subform stack" onSubmit={submit} noValidate aria-label={actionLabel(active)}>
           <p className="muted">{actionHint(active)}</p>
+          {active === 'start-care' && referral.appointmentAt && (
+            <Notice tone="info">
+              <span data-testid="care-ahead">
+                The appointment is {formatDateTimeInZone(referral.appointmentAt, appointmentZone(referral))}, still ahead. Start
+                care now only if the patient has been seen: the referring practitioner is told.
+              </span>
+            </Notice>
+          )}
           {changedWhileOpen && (
             <Notice tone="info">The referral changed while this was open: check it above before you confirm.</Notice>
           )}
