@@ -57,6 +57,8 @@ describe('web app in the browser: the admin screens', () => {
       'send',
     );
     await t.http.get(`/api/v1/referrals/${referral.id}`).set(pt.auth).expect(200);
+    // A wrong password for the admin's account: someone not signed in, not "the system".
+    await t.http.post('/api/v1/auth/login').send({ email: clinic.admin.email, password: 'not-the-password' }).expect(401);
 
     const page = await run.newPage('audit');
     await signIn(page, clinic.admin.email);
@@ -69,6 +71,8 @@ describe('web app in the browser: the admin screens', () => {
     const read = table.locator('tbody tr').filter({ hasText: 'Referral: read' }).first();
     expect(await read.locator('td[data-label="Who"]').textContent()).toBe('Riley PhysioBayside Physio');
     expect(await read.locator('td[data-label="IP"]').textContent()).toBe('—');
+    const failed = table.locator('tbody tr').filter({ hasText: 'Account: sign-in failed' }).first();
+    expect(await failed.locator('td[data-label="Who"]').textContent()).toBe('Not signed in');
     await table.locator('tbody tr').filter({ hasText: 'Referral list: read' }).first().waitFor();
     await run.shot(page, 'admin-01-audit-log');
 

@@ -184,8 +184,10 @@ export function AuditLogPage({ user }: { user: User }) {
                     <td data-label="When" className="nowrap">
                       {formatDateTimeInZone(e.occurredAt, zone.timeZone)}
                     </td>
+                    {/* Nobody: a timer of the system, or a request by someone not signed in (a failed sign-in, a reset asked for). */}
                     <td data-label="Who">
-                      {e.actorName ?? (e.actorId === null ? 'System' : `${e.actorId.slice(0, 8)}…`)}
+                      {e.actorName ??
+                        (e.actorId !== null ? `${e.actorId.slice(0, 8)}…` : e.requestId ? 'Not signed in' : 'System')}
                       {/* Someone of another clinic party to the referral: which one (their IP is theirs). */}
                       {e.clinicId !== null && e.clinicId !== user.clinicId && (
                         <span className="row-sub small muted">{e.clinicName}</span>
