@@ -76,7 +76,11 @@ describe('referring someone not on ReferLoop', () => {
   });
 
   const inbox = async (user: SignedInUser) =>
-    (await t.http.get('/api/v1/notifications').set(user.auth).expect(200)).body.items as { type: string; referralId: string }[];
+    (await t.http.get('/api/v1/notifications').set(user.auth).expect(200)).body.items as {
+      type: string;
+      referralId: string;
+      title: string;
+    }[];
   const receivedBox = async (user: SignedInUser) =>
     (await t.http.get('/api/v1/referrals').query({ box: 'received' }).set(user.auth).expect(200)).body.items as ReferralBody[];
 
@@ -147,7 +151,10 @@ describe('referring someone not on ReferLoop', () => {
       'the new recipient hears of both referrals',
     );
     await eventually(
-      async () => (await inbox(lmt)).some((n) => n.type === 'recipient_joined' && n.referralId === first.id),
+      async () =>
+        (await inbox(lmt)).some(
+          (n) => n.type === 'recipient_joined' && n.referralId === first.id && n.title === 'Recipient joined ReferLoop',
+        ),
       'the sender hears that the recipient joined',
     );
     // The recipient takes it from here like any referral.
@@ -285,6 +292,12 @@ describe('referring someone not on ReferLoop', () => {
     const read = await t.http.get(`/api/v1/referrals/${sent.id}`).set(lmt.auth).expect(200);
     expect(read.body.recipientInvite).toMatchObject({ status: 'joined' });
     expect(read.body.timeline.map((e: { type: string }) => e.type)).toContain('recipient_joined');
+    // They were on ReferLoop already: the sender is told they received it, not that they joined.
+    const told = await eventually(
+      async () => (await inbox(lmt)).find((n) => n.type === 'recipient_joined' && n.referralId === sent.id),
+      'the sender hears the referral was taken',
+    );
+    expect(told.title).toBe('Invited practitioner received your referral');
     const again = await claim(pt);
     expectProblem(again, 400, 'validation_failed');
     expect(again.body.errors).toEqual([expect.objectContaining({ field: 'token' })]);

@@ -15,6 +15,8 @@ export interface TextContext {
   urgent: boolean;
   /** `reassigned`: the side that changed hands (its new practitioner reads "to you", the other side that it moved). */
   reassignedSide?: 'sender' | 'recipient';
+  /** `recipient_joined`: the invited practitioner was on ReferLoop already and took the referral (they did not join). */
+  recipientWasMember?: boolean;
 }
 
 /** A context whose recipient clinic is named: as the invited recipient until they have joined. */
@@ -125,10 +127,16 @@ const TEXTS: Record<string, Partial<Record<Audience, Texts>>> = {
   },
   recipient_joined: {
     recipient: (c) => ({ title: `New referral from ${c.senderClinic}`, body: `You have a new referral from ${c.senderClinic}.` }),
-    sender: (c) => ({
-      title: 'Recipient joined ReferLoop',
-      body: `The practitioner you invited joined ReferLoop (${c.recipientClinic}) and received your referral.`,
-    }),
+    sender: (c) =>
+      c.recipientWasMember
+        ? {
+            title: 'Invited practitioner received your referral',
+            body: `The practitioner you invited was already on ReferLoop (${c.recipientClinic}) and received your referral.`,
+          }
+        : {
+            title: 'Recipient joined ReferLoop',
+            body: `The practitioner you invited joined ReferLoop (${c.recipientClinic}) and received your referral.`,
+          },
   },
   escalated: {
     recipient_admins: (c) => ({

@@ -683,7 +683,7 @@ export class ReferralsService {
         errors: [{ field: 'admin.practitioner.licence.expiresOn', message: 'has passed' }],
       });
     }
-    await this.store.attachJoinedRecipient(tx, invite.id, user, now);
+    await this.store.attachJoinedRecipient(tx, invite.id, user, 'signed_up', now);
   }
 
   /**
@@ -715,7 +715,13 @@ export class ReferralsService {
           errors: [{ field: 'token', message: `is for a ${invite.role}` }],
         });
       }
-      await this.store.attachJoinedRecipient(tx, invite.id, { id: principal.userId, clinicId: principal.clinicId }, now);
+      await this.store.attachJoinedRecipient(
+        tx,
+        invite.id,
+        { id: principal.userId, clinicId: principal.clinicId },
+        'member',
+        now,
+      );
     });
   }
 

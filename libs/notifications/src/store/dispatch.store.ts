@@ -20,6 +20,8 @@ export interface EventRow {
     toPractitionerId?: string;
     /** `sent`: to someone invited who had not joined (see recipientKnows). */
     sentTo?: 'invite';
+    /** `recipient_joined`: signed up through the link, or already on ReferLoop and took it (absent before this was recorded). */
+    joinedAs?: 'signed_up' | 'member';
   };
   sender_id: string | null;
   recipient_id: string | null;

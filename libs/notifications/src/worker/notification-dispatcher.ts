@@ -247,6 +247,7 @@ export function toldText(event: EventRow, audience: Audience): { title: string; 
     recipientClinic: event.recipient_clinic ?? null,
     urgent: event.urgent === true,
     reassignedSide: event.payload.side,
+    recipientWasMember: event.payload.joinedAs === 'member',
   });
 }
 

@@ -708,12 +708,14 @@ export class ReferralStore {
 
   /**
    * The invite's referrals get their recipient: drafts simply name them; sent ones stay `sent` with a
-   * `recipient_joined` event (outbox: both sides are told). `now` is the Clock's.
+   * `recipient_joined` event (outbox: both sides are told). `how`: they signed up through the link,
+   * or were on ReferLoop already and took it (the sender is not told they "joined"). `now` is the Clock's.
    */
   async attachJoinedRecipient(
     tx: EntityManager,
     inviteId: string,
     user: { id: string; clinicId: string },
+    how: 'signed_up' | 'member',
     now: Date,
   ): Promise<void> {
     const attach = sql`recipient_id = ${sql.param(user.id, 'uuid')}, recipient_clinic_id = ${sql.param(user.clinicId, 'uuid')},
@@ -726,7 +728,7 @@ export class ReferralStore {
     await this.commitChange(
       tx,
       sql`UPDATE referrals SET ${attach} WHERE recipient_invite_id = ${invite} AND recipient_id IS NULL AND status = 'sent' RETURNING *`,
-      { type: 'recipient_joined', fromStatus: 'sent', toStatus: 'sent', actorId: user.id },
+      { type: 'recipient_joined', fromStatus: 'sent', toStatus: 'sent', actorId: user.id, outboxData: { joinedAs: how } },
       null,
       now,
     );
