@@ -16,6 +16,7 @@ import { Link, navigate } from '../lib/router';
 import { PublicFrame } from './SignInPage';
 
 const PASSWORD_MIN = 10;
+const ROLES: readonly PractitionerRole[] = ['massage_therapist', 'physical_therapist'];
 
 type Kind = 'solo' | 'clinic';
 
@@ -53,6 +54,23 @@ const FIELD_OF: Record<string, keyof Values> = {
   'admin.practitioner.licence.number': 'licenceNumber',
   'admin.practitioner.licence.region': 'licenceRegion',
   'admin.practitioner.licence.expiresOn': 'licenceExpiresOn',
+  'admin.practitioner.role': 'role',
+};
+
+/** The fields only a solo practitioner's form shows. */
+const SOLO_ONLY: ReadonlySet<keyof Values> = new Set(['role', 'licenceNumber', 'licenceRegion', 'licenceExpiresOn']);
+
+/** How the error summary names a field the form does not show, by the start of its API path (most specific first). */
+const UNSHOWN_LABELS: [string, string][] = [
+  ['admin.practitioner.role', 'Your role'],
+  ['admin.practitioner.licence', 'Your licence'],
+  ['admin.practitioner', 'A practitioner profile (a solo practice)'],
+];
+
+/** The API's refusal of a field the form does not show, as one sentence for the error summary. */
+const unshownMessage = (field: string, message: string) => {
+  const label = UNSHOWN_LABELS.find(([path]) => field === path || field.startsWith(`${path}.`))?.[1] ?? field;
+  return `${label} ${message.replace(/\b(massage_therapist|physical_therapist)\b/g, (role) => roleLabel(role))}.`;
 };
 
 /**
@@ -63,7 +81,8 @@ export function SignUpPage() {
   useTitle('Create your practice');
   const [kind, setKind] = useState<Kind>('solo');
   const [invitationToken] = useState(() => takeLinkToken('invitation'));
-  const [invitedBy, setInvitedBy] = useState<string | null>(null);
+  // A referral invite is for one practitioner of one role: their practice is a solo one, of that role.
+  const [invited, setInvited] = useState<{ fullName: string; role: PractitionerRole } | null>(null);
   const [deadLink, setDeadLink] = useState<unknown>(null);
   const [v, setV] = useState<Values>({
     practiceName: '',
@@ -84,8 +103,11 @@ export function SignUpPage() {
   });
   const [errors, setErrors] = useState<Partial<Record<keyof Values, string>>>({});
   const [failure, setFailure] = useState<unknown>(null);
+  // The API's refusals of fields the form does not show: listed in the summary, there being no field to mark.
+  const [unshown, setUnshown] = useState<string[]>([]);
   const [busy, setBusy] = useState(false);
   const formRef = useRef<HTMLFormElement>(null);
+  const summaryRef = useRef<HTMLDivElement>(null);
   const focusAfter = useFocusAfterRender();
   const solo = kind === 'solo';
 
@@ -94,14 +116,10 @@ export function SignUpPage() {
     if (!invitationToken) return;
     call(api.POST('/api/v1/referral-invites/lookup', { body: { token: invitationToken } })).then(
       (invite) => {
+        const role = invite.role as PractitionerRole;
         setKind('solo');
-        setV((current) => ({
-          ...current,
-          email: invite.email,
-          fullName: invite.fullName,
-          role: invite.role as PractitionerRole,
-        }));
-        setInvitedBy(invite.fullName);
+        setV((current) => ({ ...current, email: invite.email, fullName: invite.fullName, role }));
+        setInvited({ fullName: invite.fullName, role });
       },
       (error: unknown) => setDeadLink(error),
     );
@@ -126,6 +144,7 @@ export function SignUpPage() {
     const found = validate();
     setErrors(found);
     setFailure(null);
+    setUnshown([]);
     if (Object.keys(found).length > 0) {
       requestAnimationFrame(() => document.querySelector<HTMLElement>('[aria-invalid="true"]')?.focus());
       return;
@@ -168,15 +187,22 @@ export function SignUpPage() {
       navigate('/', { replace: true });
     } catch (e) {
       if (e instanceof ApiError) {
+        const shown = (key: keyof Values) => solo || !SOLO_ONLY.has(key);
         const fromApi: Partial<Record<keyof Values, string>> = {};
         for (const [path, key] of Object.entries(FIELD_OF)) {
           const message = e.fieldMessage(path);
-          if (message) fromApi[key] = message;
+          if (message && shown(key)) fromApi[key] = message;
         }
         if (e.code === 'email_taken') fromApi.email = 'This email already has an account. Sign in instead.';
+        const elsewhere = e.fieldErrors.filter(
+          ({ field }) =>
+            !Object.entries(FIELD_OF).some(([path, key]) => shown(key) && (field === path || field.startsWith(`${path}.`))),
+        );
         setErrors(fromApi);
-        // As for the form's own checks: take the person to the first field the answer names.
-        focusAfter(() => firstInvalid(formRef.current));
+        setUnshown(elsewhere.map(({ field, message }) => unshownMessage(field, message)));
+        // As for the form's own checks: take the person to the first field the answer names, or to the
+        // summary when it names something no field shows.
+        focusAfter(() => (elsewhere.length > 0 ? summaryRef.current : firstInvalid(formRef.current)));
       }
       setFailure(e);
       setBusy(false);
@@ -229,40 +255,61 @@ export function SignUpPage() {
             : errorMessage(deadLink)}
         </Notice>
       )}
-      {invitedBy && (
+      {invited && (
         <Notice tone="info">
-          Welcome, {invitedBy}: a clinic wants to send you a referral. Create your practice to receive it.
+          Welcome, {invited.fullName}: a clinic wants to send you a referral. Create your practice to receive it.
         </Notice>
       )}
-      {failure !== null && (
-        <Notice tone="error">
-          {failure instanceof ApiError && failure.code === 'email_taken'
-            ? 'This email already has an account.'
-            : failure instanceof ApiError && failure.code === 'validation_failed'
-              ? 'Some details need another look: see the marked fields.'
-              : errorMessage(failure)}
-        </Notice>
-      )}
+      <div ref={summaryRef} tabIndex={-1} className="summary-anchor">
+        {failure !== null && (
+          <Notice tone="error">
+            {unshown.length > 0 ? (
+              <>
+                <p className="panel-title">Your practice cannot be created yet</p>
+                <ul>
+                  {unshown.map((message) => (
+                    <li key={message}>{message}</li>
+                  ))}
+                  {Object.keys(errors).length > 0 && <li>See also the marked fields.</li>}
+                </ul>
+              </>
+            ) : failure instanceof ApiError && failure.code === 'email_taken' ? (
+              'This email already has an account.'
+            ) : failure instanceof ApiError && failure.code === 'validation_failed' ? (
+              'Some details need another look: see the marked fields.'
+            ) : (
+              errorMessage(failure)
+            )}
+          </Notice>
+        )}
+      </div>
       <form ref={formRef} onSubmit={(event) => void submit(event)} className="stack" noValidate aria-label="Create your practice">
-        <fieldset className="fieldset">
-          <legend>How will you use ReferLoop?</legend>
-          <div className="choice-grid">
-            <label className="choice">
-              <input type="radio" name="kind" value="solo" checked={solo} onChange={() => setKind('solo')} />
-              <span>
-                <strong>I&apos;m a solo practitioner</strong>
-                <span className="hint">One account: you send and receive referrals and run your practice.</span>
-              </span>
-            </label>
-            <label className="choice">
-              <input type="radio" name="kind" value="clinic" checked={!solo} onChange={() => setKind('clinic')} />
-              <span>
-                <strong>I run a clinic</strong>
-                <span className="hint">You manage the clinic and invite its practitioners.</span>
-              </span>
-            </label>
-          </div>
-        </fieldset>
+        {invited ? (
+          <p data-testid="invited-shape">
+            The referral was sent to you as a practitioner ({roleLabel(invited.role)}): you join as a solo practitioner, with one
+            account that receives it and sends your own referrals.
+          </p>
+        ) : (
+          <fieldset className="fieldset">
+            <legend>How will you use ReferLoop?</legend>
+            <div className="choice-grid">
+              <label className="choice">
+                <input type="radio" name="kind" value="solo" checked={solo} onChange={() => setKind('solo')} />
+                <span>
+                  <strong>I&apos;m a solo practitioner</strong>
+                  <span className="hint">One account: you send and receive referrals and run your practice.</span>
+                </span>
+              </label>
+              <label className="choice">
+                <input type="radio" name="kind" value="clinic" checked={!solo} onChange={() => setKind('clinic')} />
+                <span>
+                  <strong>I run a clinic</strong>
+                  <span className="hint">You manage the clinic and invite its practitioners.</span>
+                </span>
+              </label>
+            </div>
+          </fieldset>
+        )}
 
         <h2 className="h3">{solo ? 'Your practice' : 'Your clinic'}</h2>
         <div className="grid-2">
@@ -280,11 +327,20 @@ export function SignUpPage() {
           <>
             <h2 className="h3">Your licence</h2>
             <div className="grid-2">
-              <Field label="You are a" required>
+              <Field
+                label="You are a"
+                required
+                hint={invited ? `The referral was sent to you as this: ${roleLabel(invited.role)}.` : undefined}
+                error={errors.role}
+              >
                 {(p) => (
                   <select {...p} name="role" value={v.role} onChange={(e) => set('role', e.target.value as PractitionerRole)}>
-                    <option value="massage_therapist">{roleLabel('massage_therapist')}</option>
-                    <option value="physical_therapist">{roleLabel('physical_therapist')}</option>
+                    {/* Joining through a referral invite: only the role it was sent to can take it. */}
+                    {(invited ? [invited.role] : ROLES).map((role) => (
+                      <option key={role} value={role}>
+                        {roleLabel(role)}
+                      </option>
+                    ))}
                   </select>
                 )}
               </Field>

@@ -1,0 +1,102 @@
+import { isoDateFrom, PASSWORD, uniqueEmail } from '@referloop/testing';
+import type { Page } from 'playwright-core';
+import { BrowserRun, DESKTOP, focusIs, listen } from '../support/browser';
+import { addPractitioner, registerClinic, startTestApp, type TestApp, type TestClinic } from '../support/test-app';
+import { actOk, createPatient, createReferral, invitedReferralBody } from '../support/referral-helpers';
+
+/**
+ * Emailed links (a referral's join link, a staff invitation, a password reset) and what the screens
+ * say when the API refuses them or a form's answer, in Debian's Chromium against the real API: no
+ * choice offered that cannot succeed, no refusal that points at fields that are not there, no dead
+ * link left on screen, and focus on what the refusal says.
+ */
+
+jest.setTimeout(240_000);
+
+describe('web app in the browser: links and refusals', () => {
+  let t: TestApp;
+  let run: BrowserRun;
+  let clinic: TestClinic;
+  const newPage = (label: string, viewport = DESKTOP) => run.newPage(label, { viewport });
+  /** Screenshots the screen and checks it with axe-core, at desktop size and again at phone size (no sideways scroll). */
+  const shot = (page: Page, name: string) => run.shot(page, name);
+
+  /** A referral from a massage therapist of `clinic` to someone not on ReferLoop (a physical therapist), sent. */
+  const sentToStranger = async (email = uniqueEmail('okafor')) => {
+    const lmt = await addPractitioner(t.http, clinic, 'massage_therapist', { fullName: 'Lena Morales' });
+    const patient = await createPatient(t.http, lmt);
+    const draft = await createReferral(t.http, lmt, invitedReferralBody(patient.id, email));
+    return { lmt, referral: await actOk(t.http, lmt, draft, 'send') };
+  };
+
+  /** Fills the sign-up form's practice and licence fields (the person's own come from the join link). */
+  const fillPractice = async (page: Page) => {
+    const form = page.getByRole('form', { name: 'Create your practice' });
+    await form.getByLabel('Practice name').fill('Okafor Physiotherapy');
+    await form.getByLabel('Phone').fill('+1 512 555 0150');
+    await form.getByLabel('Street address').fill('400 Congress Ave');
+    await form.getByLabel('City').fill('Austin');
+    await form.getByLabel(/^State or province/).fill('TX');
+    await form.getByLabel('Postal code').fill('78701');
+    await form.getByLabel('Licence number').fill('PT-5521');
+    await form.getByLabel('Licensing state or province').fill('TX');
+    await form.getByLabel('Licence expires on').fill(isoDateFrom(new Date(), 365));
+    await form.getByLabel('Password').fill(PASSWORD);
+    return form;
+  };
+
+  beforeAll(async () => {
+    t = await startTestApp({ PUBLIC_URL: '' });
+    run = await BrowserRun.start(await listen(t));
+    clinic = await registerClinic(t.http, { name: 'Riverside Massage' });
+  });
+
+  afterAll(async () => {
+    await run?.close();
+    await t?.close();
+  });
+
+  it('a join link fixes the practice it creates: solo, of the invited role; a refusal of what the form does not show is listed', async () => {
+    const { lmt, referral } = await sentToStranger();
+    const link = new URL(referral.recipientInvite.url);
+    const page = await newPage('join-sign-up');
+    await page.goto(`${link.pathname}${link.hash}`);
+    await page.getByText('Welcome, Dr Sam Okafor').waitFor();
+    const form = page.getByRole('form', { name: 'Create your practice' });
+    // No choice that the invite would refuse: the practice is solo, of the role the referral was sent to.
+    await page.getByTestId('invited-shape').waitFor();
+    expect(await form.getByRole('radio').count()).toBe(0);
+    const role = form.getByLabel('You are a');
+    expect(await role.locator('option').allTextContents()).toEqual(['Physical therapist (PT)']);
+    await fillPractice(page);
+    await shot(page, 'join-sign-up-invited');
+
+    // The API refuses a field the form does not show (here the request loses its practitioner on the
+    // way): the summary says what, and takes focus, instead of pointing at marked fields.
+    await page.route('**/api/v1/auth/register-clinic', async (route) => {
+      const body = route.request().postDataJSON() as { admin: Record<string, unknown> };
+      delete body.admin.practitioner;
+      await route.continue({ postData: JSON.stringify(body) });
+    });
+    await form.getByRole('button', { name: 'Create my practice' }).click();
+    const summary = page.getByRole('alert').filter({ hasText: 'Your practice cannot be created yet' });
+    await summary.getByText('A practitioner profile (a solo practice) is required to join through a referral invite.').waitFor();
+    expect(await page.getByText('see the marked fields').count()).toBe(0);
+    await focusIs(page, 'div', /is required to join through a referral invite/);
+    await shot(page, 'join-sign-up-refused-unshown');
+
+    // As the form sends it, it succeeds, and the referral is theirs.
+    await page.unroute('**/api/v1/auth/register-clinic');
+    await form.getByRole('button', { name: 'Create my practice' }).click();
+    await page.getByRole('heading', { level: 1, name: 'Referrals' }).waitFor();
+    const read = await t.http.get(`/api/v1/referrals/${referral.id}`).set(lmt.auth).expect(200);
+    expect(read.body).toMatchObject({ recipientInvite: { status: 'joined' } });
+  });
+
+  it('saw no uncaught error, no WCAG 2.1 A/AA violation and no sideways scrolling at 390 × 844', () => {
+    expect(run.pageErrors).toEqual([]);
+    expect(run.cspViolations).toEqual([]);
+    expect(run.accessibility).toEqual([]);
+    expect(run.overflowing).toEqual([]);
+  });
+});
