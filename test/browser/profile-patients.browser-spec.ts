@@ -1,5 +1,6 @@
 import { copyFileSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
+import { unsubscribeToken } from '@referloop/notifications';
 import type { Page } from 'playwright-core';
 import { actOk, createPatient, createReferral, injuryReferralBody } from '../support/referral-helpers';
 import { BrowserRun, DESKTOP, focused, focusIs, listen, PHONE, SCREENSHOTS, signIn } from '../support/browser';
@@ -99,6 +100,37 @@ describe('web app in the browser: profile, patients and phone size', () => {
     const patient = await t.http.get('/api/v1/patients').query({ q: 'Silva' }).set(lmt.auth).expect(200);
     const consents = patient.body.items[0].consents as { scope: string; active: boolean }[];
     expect(consents.some((c) => c.scope === 'referral_sharing' && c.active)).toBe(false);
+  });
+
+  it('the Patients page says when the patient withdrew a consent themselves (an unsubscribe link)', async () => {
+    const patient = await createPatient(t.http, lmt, {
+      firstName: 'Noor',
+      lastName: 'Haddad',
+      consents: [{ scope: 'referral_sharing' }, { scope: 'patient_notifications' }],
+    });
+    const read = await t.http.get(`/api/v1/patients/${patient.id}`).set(lmt.auth).expect(200);
+    const messages = (read.body.consents as { id: string; scope: string }[]).find((c) => c.scope === 'patient_notifications')!;
+    await t.http
+      .post(`/api/v1/unsubscribe/${unsubscribeToken(t.config.jwt.secret, messages.id)}`)
+      .type('form')
+      .send('List-Unsubscribe=One-Click')
+      .expect(200);
+
+    const page = await newPage('patient-unsubscribed');
+    await signIn(page, lmt.email);
+    await visit(page, '/patients', 'Patients');
+    await page.getByLabel('Find a patient').fill('Haddad');
+    await page.getByRole('button', { name: 'Search' }).click();
+    await page.getByRole('button', { name: 'Open Noor Haddad' }).click();
+    const consent = page.locator('.consent').filter({ hasText: 'Messages to the patient' });
+    expect(await consent.locator('.consent-title').innerText()).toMatch(
+      /^Messages to the patient · withdrawn by the patient .+ \(they unsubscribed from a message\)$/,
+    );
+    // Withdrawn by staff reads as theirs.
+    await page.getByRole('button', { name: 'Withdraw consent: share with other practitioners' }).click();
+    await page.getByText('Consent withdrawn: Share with other practitioners.').waitFor();
+    const sharing = page.locator('.consent').filter({ hasText: 'Share with other practitioners' });
+    expect(await sharing.locator('.consent-title').innerText()).toMatch(/^Share with other practitioners · withdrawn [^(]+$/);
   });
 
   it('the Patients page adds a patient, naming what is missing next to its field', async () => {

@@ -92,6 +92,7 @@ export class ConsentResponseDto {
   grantedAt: string;
   revokedAt: string | null;
   recordedBy: string;
+  /** Who withdrew it; null while it is in effect, and when the patient withdrew it (the unsubscribe link of a message to them). */
   revokedBy: string | null;
   active: boolean;
 }

@@ -1783,6 +1783,7 @@ export interface components {
       grantedAt: string;
       revokedAt: string | null;
       recordedBy: string;
+      /** @description Who withdrew it; null while it is in effect, and when the patient withdrew it (the unsubscribe link of a message to them). */
       revokedBy: string | null;
       active: boolean;
     };

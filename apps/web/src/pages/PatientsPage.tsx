@@ -364,12 +364,24 @@ function Consents({ patient, onChanged }: { patient: Patient; onChanged: (p: Pat
       <ul className="plain-list">
         {reference.consentScopes.map((scope) => {
           const active = patient.consents.find((c) => c.scope === scope && c.active);
+          // The latest withdrawal, so staff who record it again know whether the patient took it back themselves.
+          const withdrawn = active
+            ? undefined
+            : patient.consents
+                .filter((c) => c.scope === scope && c.revokedAt !== null)
+                .sort((a, b) => b.revokedAt!.localeCompare(a.revokedAt!))[0];
           return (
             <li key={scope} className="consent">
               <p className="consent-title">
                 <strong>{consentLabel(scope)}</strong>
                 {' · '}
-                {active ? `given ${formatDateTime(active.grantedAt)}` : 'not given'}
+                {active
+                  ? `given ${formatDateTime(active.grantedAt)}`
+                  : withdrawn
+                    ? withdrawn.revokedBy === null
+                      ? `withdrawn by the patient ${formatDateTime(withdrawn.revokedAt)} (they unsubscribed from a message)`
+                      : `withdrawn ${formatDateTime(withdrawn.revokedAt)}`
+                    : 'not given'}
               </p>
               <p className="muted small">{consentExplanation(scope)}</p>
               {active ? (
