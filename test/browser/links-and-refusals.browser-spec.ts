@@ -1,8 +1,9 @@
 import { isoDateFrom, PASSWORD, uniqueEmail } from '@referloop/testing';
 import type { Page } from 'playwright-core';
-import { BrowserRun, DESKTOP, focusIs, listen } from '../support/browser';
+import { BrowserRun, DESKTOP, focusIs, listen, signIn } from '../support/browser';
 import { addPractitioner, registerClinic, startTestApp, type TestApp, type TestClinic } from '../support/test-app';
 import { actOk, createPatient, createReferral, invitedReferralBody } from '../support/referral-helpers';
+import { eventually } from '../support/sinks';
 
 /**
  * Emailed links (a referral's join link, a staff invitation, a password reset) and what the screens
@@ -91,6 +92,34 @@ describe('web app in the browser: links and refusals', () => {
     await page.getByRole('heading', { level: 1, name: 'Referrals' }).waitFor();
     const read = await t.http.get(`/api/v1/referrals/${referral.id}`).set(lmt.auth).expect(200);
     expect(read.body).toMatchObject({ recipientInvite: { status: 'joined' } });
+  });
+
+  it('a revoked invitation leaves no link on screen, also after a re-send showed it', async () => {
+    const admin = await newPage('practitioners-admin');
+    await signIn(admin, clinic.admin.email);
+    await admin.goto('/admin/practitioners');
+    await admin.getByRole('button', { name: 'Invite a practitioner' }).click();
+    const form = admin.getByRole('form', { name: 'Invite a practitioner' });
+    await form.getByLabel('Full name').fill('Rosa Revoked');
+    await form.getByLabel('Email').fill(uniqueEmail('rosa'));
+    await form.getByLabel('Role').selectOption('massage_therapist');
+    await form.getByLabel('Licence number').fill('LMT-70011');
+    await form.getByLabel('Licensing region').fill('TX');
+    await form.getByLabel('Licence expires on').fill(isoDateFrom(new Date(), 300));
+    await form.getByRole('button', { name: 'Send invitation' }).click();
+    const link = admin.getByLabel('Invitation link');
+    const first = await link.inputValue();
+    const row = admin.getByTestId('invitations-table').locator('tr', { hasText: 'Rosa Revoked' });
+    await row.getByRole('button', { name: 'Re-send the invitation to Rosa Revoked' }).click();
+    await eventually(async () => (await link.inputValue()) !== first, 'the re-sent link shown');
+
+    await row.getByRole('button', { name: 'Revoke the invitation to Rosa Revoked' }).click();
+    await row.getByRole('button', { name: 'Yes, revoke' }).click();
+    await admin.getByText('The invitation to Rosa Revoked is revoked: the link no longer works.').waitFor();
+    expect(await admin.getByTestId('invitation').count()).toBe(0);
+    expect(await link.count()).toBe(0);
+    await focusIs(admin, 'div', /is revoked: the link no longer works/);
+    await shot(admin, 'practitioners-invitation-revoked');
   });
 
   it('saw no uncaught error, no WCAG 2.1 A/AA violation and no sideways scrolling at 390 × 844', () => {

@@ -13,6 +13,8 @@ import { type ShownZone, TimesIn } from './ClinicTime';
 type InvitationItem = components['schemas']['InvitationItemDto'];
 export interface IssuedLink {
   name: string;
+  /** Whose invitation it is: a later re-send or revoke of theirs kills this link. */
+  email: string;
   url: string;
   expiresAt: string;
 }
@@ -27,17 +29,20 @@ const STATUS: Record<InvitationItem['status'], { label: string; tone: string }> 
 /**
  * The clinic's invitations with their status. A pending or expired one can be re-sent (a new link,
  * shown to copy; the previous link stops working) or revoked, once confirmed (the email is free again).
- * `onLink` shows a re-sent invitation's link, and takes focus there. Until when a link is valid is
+ * `onLink` shows a re-sent invitation's link, and takes focus there; `onRevoked` tells whose link stopped
+ * working, so that the page stops showing it. Until when a link is valid is
  * shown on the clocks of `zone` (the page's `useClinicTimeZone()`; undefined while it loads).
  */
 export function InvitationsSection({
   reloadKey,
   zone,
   onLink,
+  onRevoked,
 }: {
   reloadKey: number;
   zone: ShownZone | undefined;
   onLink: (link: IssuedLink) => void;
+  onRevoked: (email: string) => void;
 }) {
   const list = useAsync(
     async () => (await call(api.GET('/api/v1/invitations', { params: { query: { limit: 100 } } }))).items,
@@ -54,7 +59,7 @@ export function InvitationsSection({
     setOutcome(null);
     try {
       const { invitation } = await call(api.POST('/api/v1/invitations/{id}/resend', { params: { path: { id: item.id } } }));
-      onLink({ name: item.fullName, url: invitation.url, expiresAt: invitation.expiresAt });
+      onLink({ name: item.fullName, email: item.email, url: invitation.url, expiresAt: invitation.expiresAt });
       await list.reload();
     } catch (e) {
       setOutcome({ tone: 'error', text: `Could not re-send the invitation: ${errorMessage(e)}` });
@@ -71,6 +76,7 @@ export function InvitationsSection({
     try {
       await call(api.DELETE('/api/v1/invitations/{id}', { params: { path: { id: item.id } } }));
       setConfirming(null);
+      onRevoked(item.email);
       setOutcome({ tone: 'success', text: `The invitation to ${item.fullName} is revoked: the link no longer works.` });
       await list.reload();
     } catch (e) {

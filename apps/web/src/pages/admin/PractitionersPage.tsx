@@ -198,9 +198,9 @@ export function PractitionersPage({ user }: { user: User }) {
               setInviting(false);
               inviteButton.current?.focus();
             }}
-            onSaved={(saved, url, expiresAt) => {
+            onSaved={(saved, issued) => {
               setInviting(false);
-              if (url && expiresAt) setInvitation({ name: saved.fullName, url, expiresAt });
+              if (issued) setInvitation({ name: saved.fullName, ...issued });
               setInvitationsKey((k) => k + 1);
               // The form is gone: on to the link to hand over.
               focusAfter(() => invitationRef.current ?? inviteButton.current);
@@ -377,6 +377,8 @@ export function PractitionersPage({ user }: { user: User }) {
           // The re-sent link is shown at the top: on to it, to copy and hand over.
           focusAfter(() => invitationRef.current);
         }}
+        // A revoked link no longer works: it must not stay on screen to be copied.
+        onRevoked={(email) => setInvitation((shown) => (shown?.email.toLowerCase() === email.toLowerCase() ? null : shown))}
       />
     </>
   );
@@ -387,7 +389,8 @@ interface FormProps {
   id?: string;
   initial: FormValues;
   onCancel: () => void;
-  onSaved: (saved: Practitioner, invitationUrl?: string, expiresAt?: string) => void;
+  /** `invitation`: the link of a new invitation, to hand over. */
+  onSaved: (saved: Practitioner, invitation?: Omit<IssuedLink, 'name'>) => void;
 }
 
 function PractitionerForm({ mode, id, initial, onCancel, onSaved }: FormProps) {
@@ -427,7 +430,8 @@ function PractitionerForm({ mode, id, initial, onCancel, onSaved }: FormProps) {
         const invited = await call(
           api.POST('/api/v1/practitioners', { body: { ...common, email: v.email.trim(), role: v.role } }),
         );
-        onSaved(invited, invited.invitation.url, invited.invitation.expiresAt);
+        const { url, expiresAt } = invited.invitation;
+        onSaved(invited, { url, expiresAt, email: v.email.trim() });
       } else {
         const adminChange = v.isAdmin !== initial.isAdmin ? { isAdmin: v.isAdmin } : {};
         onSaved(
