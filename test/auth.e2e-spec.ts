@@ -1,6 +1,6 @@
 import { createHmac } from 'node:crypto';
 import { REFRESH_RETRY_WINDOW_MS } from '@referloop/identity';
-import { PASSWORD, uniqueEmail, clinicPayload } from '@referloop/testing';
+import { clinicPayload, PASSWORD, practitionerPayload, uniqueEmail } from '@referloop/testing';
 import { Client } from 'pg';
 import type { Response } from 'supertest';
 import { addPractitioner, expectProblem, registerClinic, sessionIdOf, startTestApp, type TestApp } from './support/test-app';
@@ -40,6 +40,25 @@ describe('auth', () => {
       .expect(409);
     expect(res.headers['content-type']).toMatch(/application\/problem\+json/);
     expect(res.body.code).toBe('email_taken');
+    expect(res.body.errors).toBeUndefined();
+  });
+
+  it('tells someone invited to a clinic who signs up instead to accept that invitation first (409 email_taken)', async () => {
+    const clinic = await registerClinic(t.http, { name: 'Invites First' });
+    const email = uniqueEmail('invited-first');
+    await t.http
+      .post('/api/v1/practitioners')
+      .set(clinic.admin.auth)
+      .send(practitionerPayload('physical_therapist', new Date(), { email }))
+      .expect(201);
+    const res = await t.http
+      .post('/api/v1/auth/register-clinic')
+      .send({ clinic: clinicPayload(), admin: { email, password: PASSWORD, fullName: 'Invited Elsewhere' } })
+      .expect(409);
+    expect(res.body.code).toBe('email_taken');
+    expect(res.body.detail).toMatch(/invitation to join a clinic .* not accepted yet: accept it/);
+    expect(res.body.detail).not.toContain('Invites First');
+    expect(res.body.errors).toEqual([{ field: 'admin.email', message: 'has an invitation waiting: accept it first' }]);
   });
 
   it('creates exactly one account when the same registration arrives twice at once', async () => {

@@ -398,10 +398,9 @@ export class UsersStore {
     return rows.length === 1;
   }
 
-  /** A new user (a registering admin, an invitee); unique violations on the email are the caller's to map. */
   /**
-   * A new user, or null when the email (in any letter case) is someone's already. Not a unique
-   * violation: PostgreSQL would write the taken address into its server log.
+   * A new user (a registering admin, an invitee), or null when the email (in any letter case) is
+   * someone's already. Not a unique violation: PostgreSQL would write the taken address into its server log.
    */
   async insertIfEmailFree(manager: EntityManager, user: NewUser, now: Date): Promise<UserRow | null> {
     const [inserted] = await queryRows<{ id: string }>(

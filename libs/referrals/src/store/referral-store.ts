@@ -609,10 +609,10 @@ export class ReferralStore {
     return row;
   }
 
-  /** Locks a pending invite for a new token (none: the invitee joined meanwhile). */
   /**
-   * A pending invite, locked: its token version, and its latest sent referral (null while all its
-   * referrals are drafts: nobody has been emailed its link yet).
+   * A pending invite, locked for a new token: its token version, and its latest sent referral (null
+   * while all its referrals are drafts: nobody has been emailed its link yet). Undefined when the
+   * invitee joined meanwhile.
    */
   async lockPendingInvite(
     tx: EntityManager,
