@@ -122,6 +122,24 @@ describe('web app in the browser: links and refusals', () => {
     await shot(admin, 'practitioners-invitation-revoked');
   });
 
+  it('a cancelled referral to someone not on ReferLoop says the invitation ended with it, and offers no Resend', async () => {
+    const { lmt, referral } = await sentToStranger();
+    await actOk(t.http, lmt, referral, 'cancel', { reason: 'Patient moved away' });
+    const page = await newPage('ended-invite');
+    await signIn(page, lmt.email);
+    await page.goto(`/referrals/${referral.id}`);
+    await page.locator('[data-testid=referral-status] [data-status="cancelled"]').waitFor();
+    await page.getByTestId('ended-invite').getByText('the invitation ended with the referral').waitFor();
+    expect(await page.getByText(/waiting for .* to join/i).count()).toBe(0);
+    expect(await page.getByRole('button', { name: 'Resend invitation' }).count()).toBe(0);
+    await shot(page, 'referral-invite-ended');
+
+    await page.goto('/?box=sent');
+    const row = page.locator(`tr[data-referral-id="${referral.id}"]`);
+    await row.getByText('invited; the invitation ended with the referral').waitFor();
+    expect(await row.getByText(/waiting for/i).count()).toBe(0);
+  });
+
   it('saw no uncaught error, no WCAG 2.1 A/AA violation and no sideways scrolling at 390 × 844', () => {
     expect(run.pageErrors).toEqual([]);
     expect(run.cspViolations).toEqual([]);

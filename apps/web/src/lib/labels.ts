@@ -274,16 +274,26 @@ export const fieldLabel: Record<string, string> = {
 };
 
 /**
+ * Whether a referral's join link can still be used (and a new one made): while it is a draft or sent,
+ * as the API's `inviteLinkWorks` decides. Once it has ended, so has the invitation.
+ */
+export const inviteLinkWorks = (status: string) => status === 'draft' || status === 'sent';
+
+/**
  * The recipient as a list or page names them: the practitioner, or (on the sender's side) the
- * person invited who has not joined ReferLoop yet.
+ * person invited who has not joined ReferLoop yet, while the invitation still works.
  */
 export function recipientParty(r: {
+  status: string;
   recipient: { fullName: string; clinicName: string } | null;
   recipientInvite?: { fullName: string; status: string };
 }): { fullName: string; clinicName: string } {
   if (r.recipient) return r.recipient;
   const name = r.recipientInvite?.fullName ?? 'the invited practitioner';
-  return { fullName: name, clinicName: `waiting for ${name} to join` };
+  return {
+    fullName: name,
+    clinicName: inviteLinkWorks(r.status) ? `waiting for ${name} to join` : 'invited; the invitation ended with the referral',
+  };
 }
 
 /** The zone appointments are shown in: the recipient clinic's (only a recipient who joined schedules). */

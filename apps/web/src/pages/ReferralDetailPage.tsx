@@ -24,6 +24,7 @@ import {
   contraindicationLabel,
   eventLabel,
   humanize,
+  inviteLinkWorks,
   kindLabel,
   planFrequencyLabel,
   recipientParty,
@@ -455,13 +456,22 @@ function Timeline({
 
 /**
  * The sender's view of a recipient not on ReferLoop yet: who was invited, the join link to hand
- * over (phone, fax, letter), and a new link by email (the previous one stops working).
+ * over (phone, fax, letter), and a new link by email (the previous one stops working), while the
+ * referral is a draft or sent; once it has ended, the invitation has ended with it.
  */
 function PendingInvite({ referral, onResent }: { referral: Referral; onResent: (updated: Referral) => void }) {
   const invite = referral.recipientInvite;
   const [busy, setBusy] = useState(false);
   const [message, setMessage] = useState<string | null>(null);
   if (!invite) return <span className="muted">An invited practitioner</span>;
+  if (!inviteLinkWorks(referral.status)) {
+    return (
+      <p data-testid="ended-invite">
+        {invite.fullName} <span className="muted">· {invite.email}</span>: invited, and the invitation ended with the referral (
+        {statusLabel(referral.status).toLowerCase()}).
+      </p>
+    );
+  }
   const resend = async () => {
     setBusy(true);
     setMessage(null);
