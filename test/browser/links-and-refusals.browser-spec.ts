@@ -140,6 +140,16 @@ describe('web app in the browser: links and refusals', () => {
     expect(await row.getByText(/waiting for/i).count()).toBe(0);
   });
 
+  it('Resend invitation on a referral takes focus to what it did', async () => {
+    const { lmt, referral } = await sentToStranger();
+    const page = await newPage('resend-invite');
+    await signIn(page, lmt.email);
+    await page.goto(`/referrals/${referral.id}`);
+    await page.getByRole('button', { name: 'Resend invitation' }).click();
+    await focusIs(page, 'p', /^A new invitation was emailed; the previous link no longer works\.$/);
+    await shot(page, 'referral-invite-resent');
+  });
+
   it('saw no uncaught error, no WCAG 2.1 A/AA violation and no sideways scrolling at 390 × 844', () => {
     expect(run.pageErrors).toEqual([]);
     expect(run.cspViolations).toEqual([]);

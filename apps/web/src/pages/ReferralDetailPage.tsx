@@ -14,6 +14,7 @@ import { buttonActions, ReferralActions } from '../components/ReferralActions';
 import { ReferralPrint } from '../components/ReferralPrint';
 import { PriorityBadge, StatusChip } from '../components/StatusChip';
 import { type Flash, takeFlash } from '../lib/flash';
+import { useFocusAfterRender } from '../lib/focus';
 import { formatAppointment, formatDate, formatDateTime, fullName } from '../lib/format';
 import { useAsync, useTitle } from '../lib/hooks';
 import { useLiveRefresh } from '../lib/live';
@@ -463,6 +464,8 @@ function PendingInvite({ referral, onResent }: { referral: Referral; onResent: (
   const invite = referral.recipientInvite;
   const [busy, setBusy] = useState(false);
   const [message, setMessage] = useState<string | null>(null);
+  const messageRef = useRef<HTMLParagraphElement>(null);
+  const focusAfter = useFocusAfterRender();
   if (!invite) return <span className="muted">An invited practitioner</span>;
   if (!inviteLinkWorks(referral.status)) {
     return (
@@ -484,6 +487,8 @@ function PendingInvite({ referral, onResent }: { referral: Referral; onResent: (
     } finally {
       setBusy(false);
     }
+    // The button was disabled while it worked, which dropped focus: on to what it did.
+    focusAfter(() => messageRef.current);
   };
   return (
     <div data-testid="pending-invite">
@@ -494,7 +499,9 @@ function PendingInvite({ referral, onResent }: { referral: Referral; onResent: (
       <button type="button" className="button button-secondary button-small" disabled={busy} onClick={() => void resend()}>
         Resend invitation
       </button>
-      <p role="status">{message}</p>
+      <p ref={messageRef} tabIndex={-1} role="status" className="flash-slot">
+        {message}
+      </p>
     </div>
   );
 }
