@@ -150,6 +150,18 @@ describe('web app in the browser: links and refusals', () => {
     await shot(page, 'referral-invite-resent');
   });
 
+  it('a join link its sender opens signed in: "Take the referral" is refused, and focus goes to why', async () => {
+    const { lmt, referral } = await sentToStranger();
+    const link = new URL(referral.recipientInvite.url);
+    const page = await newPage('join-own-link');
+    await signIn(page, lmt.email);
+    await page.goto(`${link.pathname}${link.hash}`);
+    await page.getByRole('heading', { level: 1, name: 'A referral sent to you' }).waitFor();
+    await page.getByRole('button', { name: 'Take the referral' }).click();
+    await focusIs(page, 'div', /hand it over to them/);
+    await shot(page, 'join-own-link-refused');
+  });
+
   it('saw no uncaught error, no WCAG 2.1 A/AA violation and no sideways scrolling at 390 × 844', () => {
     expect(run.pageErrors).toEqual([]);
     expect(run.cspViolations).toEqual([]);

@@ -1,9 +1,10 @@
-import { useState } from 'react';
+import { useRef, useState } from 'react';
 import { api, call } from '../api/client';
 import { errorMessage } from '../api/problem';
 import { endSession } from '../api/session';
 import type { User } from '../api/types';
 import { ErrorPanel, Loading, Notice } from '../components/Feedback';
+import { useFocusAfterRender } from '../lib/focus';
 import { useAsync, useTitle } from '../lib/hooks';
 import { roleLabel } from '../lib/labels';
 import { takeLinkToken } from '../lib/link-token';
@@ -23,6 +24,8 @@ export function JoinWithAccountPage({ user }: { user: User }) {
   );
   const [error, setError] = useState<unknown>(null);
   const [busy, setBusy] = useState(false);
+  const errorRef = useRef<HTMLDivElement>(null);
+  const focusAfter = useFocusAfterRender();
 
   const take = async () => {
     if (!token) return;
@@ -34,6 +37,8 @@ export function JoinWithAccountPage({ user }: { user: User }) {
     } catch (e) {
       setError(e);
       setBusy(false);
+      // The button was disabled while it worked, which dropped focus: on to why it failed.
+      focusAfter(() => errorRef.current);
     }
   };
 
@@ -67,7 +72,9 @@ export function JoinWithAccountPage({ user }: { user: User }) {
             {user.fullName} ({user.email}).
           </p>
           <p>If the referral is for you, take it into your referrals. If not, sign out and create the account it was sent for.</p>
-          {error !== null && <Notice tone="error">{errorMessage(error)}</Notice>}
+          <div ref={errorRef} tabIndex={-1} className="flash-slot">
+            {error !== null && <Notice tone="error">{errorMessage(error)}</Notice>}
+          </div>
           <div className="actions">
             <button type="button" className="button button-primary" disabled={busy} onClick={() => void take()}>
               {busy ? 'Taking it…' : 'Take the referral'}
