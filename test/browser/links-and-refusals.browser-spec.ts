@@ -162,6 +162,21 @@ describe('web app in the browser: links and refusals', () => {
     await shot(page, 'join-own-link-refused');
   });
 
+  it('a dead join link opened signed in says what happened to it, without pointing at fields the page does not have', async () => {
+    const { lmt, referral } = await sentToStranger();
+    const link = new URL(referral.recipientInvite.url);
+    await actOk(t.http, lmt, referral, 'cancel', { reason: 'Patient moved away' });
+    const colleague = await addPractitioner(t.http, clinic, 'physical_therapist');
+    const page = await newPage('join-dead-link');
+    await signIn(page, colleague.email);
+    await page.goto(`${link.pathname}${link.hash}`);
+    const refusal = page.getByRole('alert').filter({ hasText: 'This link has expired or was already used' });
+    await refusal.getByText('Ask the clinic that sent it for a new link.').waitFor();
+    expect(await page.getByText(/next to the fields|marked fields/).count()).toBe(0);
+    await page.getByRole('link', { name: 'Go to your referrals' }).waitFor();
+    await shot(page, 'join-dead-link-signed-in');
+  });
+
   it('saw no uncaught error, no WCAG 2.1 A/AA violation and no sideways scrolling at 390 × 844', () => {
     expect(run.pageErrors).toEqual([]);
     expect(run.cspViolations).toEqual([]);

@@ -1,13 +1,26 @@
 import type { ReactNode } from 'react';
 import { ApiError, errorMessage } from '../api/problem';
 
-/** A failed load or action, announced to screen readers, with a way to try again. */
-export function ErrorPanel({ error, title, onRetry }: { error: unknown; title?: string; onRetry?: () => void }) {
+/**
+ * A failed load or action, announced to screen readers, with a way to try again. `message` says it
+ * in the screen's own words instead of the error's (e.g. a refusal naming a field no screen shows).
+ */
+export function ErrorPanel({
+  error,
+  title,
+  message,
+  onRetry,
+}: {
+  error: unknown;
+  title?: string;
+  message?: string;
+  onRetry?: () => void;
+}) {
   const missing = error instanceof ApiError && error.status === 404 && error.code === 'not_found';
   return (
     <div className="panel panel-error" role="alert">
       <p className="panel-title">{title ?? 'Something went wrong'}</p>
-      <p>{missing && !title ? 'This is not available.' : errorMessage(error)}</p>
+      <p>{message ?? (missing && !title ? 'This is not available.' : errorMessage(error))}</p>
       {onRetry && (
         <button type="button" className="button button-secondary" onClick={onRetry}>
           Try again

@@ -1,3 +1,20 @@
+import { ApiError, errorMessage } from '../api/problem';
+import { roleLabel } from './labels';
+
+/** A referral's join link that opens nothing any more, and what to do about it. */
+export const DEAD_JOIN_LINK =
+  'This referral link no longer works: it was already used, a newer one was sent, or the referral has ended. Ask the clinic that sent it for a new link.';
+
+/**
+ * Why a referral's join link was refused, for a screen with no field to mark: the link is the one
+ * answer given, so the sentence says what happened to it, never "see the fields".
+ */
+export function joinLinkRefusal(error: unknown): string {
+  if (!(error instanceof ApiError)) return errorMessage(error);
+  if (error.code === 'validation_failed') return DEAD_JOIN_LINK;
+  return error.message.replace(/\b(massage_therapist|physical_therapist)\b/g, (role) => roleLabel(role));
+}
+
 /**
  * The token an emailed link carries in its fragment (`/reset-password#token=…`,
  * `/accept-invitation#token=…`, `/sign-up#invitation=…`): a fragment never reaches a server, its

@@ -1,13 +1,12 @@
 import { useRef, useState } from 'react';
 import { api, call } from '../api/client';
-import { errorMessage } from '../api/problem';
 import { endSession } from '../api/session';
 import type { User } from '../api/types';
 import { ErrorPanel, Loading, Notice } from '../components/Feedback';
 import { useFocusAfterRender } from '../lib/focus';
 import { useAsync, useTitle } from '../lib/hooks';
 import { roleLabel } from '../lib/labels';
-import { takeLinkToken } from '../lib/link-token';
+import { joinLinkRefusal, takeLinkToken } from '../lib/link-token';
 import { Link, navigate } from '../lib/router';
 
 /**
@@ -54,7 +53,16 @@ export function JoinWithAccountPage({ user }: { user: User }) {
       <h1 tabIndex={-1}>A referral sent to you</h1>
       {!token || invite.error !== undefined ? (
         invite.error !== undefined ? (
-          <ErrorPanel error={invite.error} title="This link has expired or was already used" />
+          <>
+            <ErrorPanel
+              error={invite.error}
+              title="This link has expired or was already used"
+              message={joinLinkRefusal(invite.error)}
+            />
+            <p>
+              <Link to="/">Go to your referrals</Link>
+            </p>
+          </>
         ) : (
           <p>
             This page opens a referral link. <Link to="/">Go to your referrals</Link>
@@ -73,7 +81,7 @@ export function JoinWithAccountPage({ user }: { user: User }) {
           </p>
           <p>If the referral is for you, take it into your referrals. If not, sign out and create the account it was sent for.</p>
           <div ref={errorRef} tabIndex={-1} className="flash-slot">
-            {error !== null && <Notice tone="error">{errorMessage(error)}</Notice>}
+            {error !== null && <Notice tone="error">{joinLinkRefusal(error)}</Notice>}
           </div>
           <div className="actions">
             <button type="button" className="button button-primary" disabled={busy} onClick={() => void take()}>

@@ -7,7 +7,7 @@ import { Field } from '../components/Field';
 import { Notice } from '../components/Feedback';
 import { TimeZoneField } from '../components/TimeZoneField';
 import { localDate } from '../lib/format';
-import { linkTokenState, takeLinkToken } from '../lib/link-token';
+import { joinLinkRefusal, linkTokenState, takeLinkToken } from '../lib/link-token';
 import { browserZone } from '../lib/time-zones';
 import { firstInvalid, useFocusAfterRender } from '../lib/focus';
 import { useTitle } from '../lib/hooks';
@@ -250,9 +250,8 @@ export function SignUpPage() {
       </p>
       {deadLink !== null && (
         <Notice tone="error">
-          {deadLink instanceof ApiError && deadLink.status === 400
-            ? 'This referral link no longer works: it was already used, a newer one was sent, or the referral has ended. Ask the clinic that sent it for a new link, or create your practice without it.'
-            : errorMessage(deadLink)}
+          {joinLinkRefusal(deadLink)}
+          {deadLink instanceof ApiError && deadLink.code === 'validation_failed' && ' Or create your practice without it.'}
         </Notice>
       )}
       {invited && (
