@@ -177,6 +177,32 @@ describe('web app in the browser: links and refusals', () => {
     await shot(page, 'join-dead-link-signed-in');
   });
 
+  it('a refused invitation or reset link gives way to what to do, with focus there, instead of a form to retry', async () => {
+    const page = await newPage('dead-token-links');
+    await page.goto('/accept-invitation#token=revoked-used-or-never-issued');
+    await page.getByLabel('New password').fill(PASSWORD);
+    await page.getByLabel('Repeat the password').fill(PASSWORD);
+    await page.getByRole('button', { name: 'Set password and sign in' }).click();
+    await focusIs(page, 'div', /This invitation has expired or was already used.*Ask your clinic admin for a new link/);
+    expect(await page.getByRole('button', { name: 'Set password and sign in' }).count()).toBe(0);
+    expect(await page.getByLabel('New password').count()).toBe(0);
+    await shot(page, 'accept-invitation-dead-link');
+    // A reload does not bring the form back for the same refused link.
+    await page.reload();
+    await page.getByText('This link has no invitation token').waitFor();
+
+    await page.goto('/reset-password#token=used-expired-or-never-issued');
+    await page.getByLabel(/^New password/).fill('a brand new password 9');
+    await page.getByLabel('Repeat the new password').fill('a brand new password 9');
+    await page.getByRole('button', { name: 'Save password and sign in' }).click();
+    await focusIs(page, 'div', /This link has expired or was already used/);
+    expect(await page.getByRole('button', { name: 'Save password and sign in' }).count()).toBe(0);
+    expect(await page.getByLabel(/^New password/).count()).toBe(0);
+    await shot(page, 'reset-password-dead-link');
+    await page.getByRole('link', { name: 'Ask for a new link' }).click();
+    await page.waitForURL('**/forgot-password');
+  });
+
   it('saw no uncaught error, no WCAG 2.1 A/AA violation and no sideways scrolling at 390 × 844', () => {
     expect(run.pageErrors).toEqual([]);
     expect(run.cspViolations).toEqual([]);

@@ -39,6 +39,12 @@ export function takeLinkToken(name: string, options: { legacyQuery?: boolean } =
   return token;
 }
 
+/** Forgets a link token the API refused (used, revoked, expired): a reload must not offer its form again. */
+export function forgetLinkToken(name: string): void {
+  const { [stateKey(name)]: _refused, ...rest } = (window.history.state ?? {}) as Record<string, unknown>;
+  window.history.replaceState(rest, '', window.location.pathname + window.location.search);
+}
+
 /** Whether the page was opened with (or, after a reload, still holds) a link token of this name. */
 export function hasLinkToken(name: string): boolean {
   const state = (window.history.state ?? {}) as Record<string, unknown>;

@@ -6,7 +6,7 @@ import { Field } from '../components/Field';
 import { Notice } from '../components/Feedback';
 import { firstInvalid, useFocusAfterRender } from '../lib/focus';
 import { useTitle } from '../lib/hooks';
-import { takeLinkToken } from '../lib/link-token';
+import { forgetLinkToken, takeLinkToken } from '../lib/link-token';
 import { Link, navigate } from '../lib/router';
 import { PublicFrame } from './SignInPage';
 
@@ -20,7 +20,10 @@ export function AcceptInvitationPage() {
   const [errors, setErrors] = useState<{ password?: string; confirm?: string }>({});
   const [error, setError] = useState<unknown>(null);
   const [busy, setBusy] = useState(false);
+  // The API refused the link itself (used, revoked, expired): no password makes it work again.
+  const [deadLink, setDeadLink] = useState(false);
   const formRef = useRef<HTMLFormElement>(null);
+  const deadRef = useRef<HTMLDivElement>(null);
   const focusAfter = useFocusAfterRender();
 
   const submit = async (event: FormEvent) => {
@@ -39,6 +42,13 @@ export function AcceptInvitationPage() {
       startSession(await call(api.POST('/api/v1/auth/accept-invitation', { body: { token, password } })));
       navigate('/', { replace: true });
     } catch (e) {
+      if (e instanceof ApiError && e.fieldMessage('token')) {
+        forgetLinkToken('token');
+        setDeadLink(true);
+        // The form gives way to what happened and what to do: focus goes there.
+        focusAfter(() => deadRef.current);
+        return;
+      }
       if (e instanceof ApiError && e.fieldMessage('password')) {
         setErrors({ password: e.fieldMessage('password') });
         focusAfter(() => firstInvalid(formRef.current));
@@ -57,16 +67,26 @@ export function AcceptInvitationPage() {
     );
   }
 
+  if (deadLink) {
+    return (
+      <PublicFrame title="Accept invitation">
+        <div ref={deadRef} tabIndex={-1} className="flash-slot">
+          <Notice tone="error">
+            This invitation has expired or was already used (a link stops working too when the invitation is re-sent or revoked).
+            Ask your clinic admin for a new link.
+          </Notice>
+        </div>
+        <p>
+          Already set your password? <Link to="/sign-in">Sign in</Link>.
+        </p>
+      </PublicFrame>
+    );
+  }
+
   return (
     <PublicFrame title="Accept invitation">
       <p>Welcome to ReferLoop. Choose a password to finish setting up your account.</p>
-      {error !== null && (
-        <Notice tone="error">
-          {error instanceof ApiError && error.fieldMessage('token')
-            ? 'This invitation has expired or was already used. Ask your clinic admin for a new link.'
-            : errorMessage(error)}
-        </Notice>
-      )}
+      {error !== null && <Notice tone="error">{errorMessage(error)}</Notice>}
       <form ref={formRef} onSubmit={(event) => void submit(event)} className="stack" noValidate>
         <Field label="New password" required hint={`At least ${PASSWORD_MIN} characters.`} error={errors.password}>
           {(p) => (

@@ -6,7 +6,7 @@ import { Notice } from '../../components/Feedback';
 import { setFlash } from '../../lib/flash';
 import { firstInvalid, useFocusAfterRender } from '../../lib/focus';
 import { useTitle } from '../../lib/hooks';
-import { takeLinkToken } from '../../lib/link-token';
+import { forgetLinkToken, takeLinkToken } from '../../lib/link-token';
 import { Link, navigate } from '../../lib/router';
 import { PublicFrame } from '../SignInPage';
 import { checkNewPassword, NewPasswordFields, type NewPasswordErrors } from './password-fields';
@@ -20,6 +20,9 @@ export function ResetPasswordPage() {
   const [errors, setErrors] = useState<NewPasswordErrors>({});
   const [error, setError] = useState<unknown>(null);
   const [busy, setBusy] = useState(false);
+  // The API refused the link itself (used, expired): no password makes it work again.
+  const [deadLink, setDeadLink] = useState(false);
+  const deadRef = useRef<HTMLDivElement>(null);
   const formRef = useRef<HTMLFormElement>(null);
   const errorRef = useRef<HTMLDivElement>(null);
   const focusAfter = useFocusAfterRender();
@@ -39,6 +42,13 @@ export function ResetPasswordPage() {
       setFlash({ tone: 'success', text: 'Your password is changed. Any other device signed in to your account is signed out.' });
       navigate(SECURITY_PATH, { replace: true });
     } catch (e) {
+      if (e instanceof ApiError && e.fieldMessage('token')) {
+        forgetLinkToken('token');
+        setDeadLink(true);
+        // The form gives way to what happened and what to do: focus goes there.
+        focusAfter(() => deadRef.current);
+        return;
+      }
       if (e instanceof ApiError && e.fieldMessage('password')) setErrors({ password: e.fieldMessage('password') });
       else setError(e);
       setBusy(false);
@@ -56,20 +66,25 @@ export function ResetPasswordPage() {
     );
   }
 
+  if (deadLink) {
+    return (
+      <PublicFrame title="Choose a new password">
+        <div ref={deadRef} tabIndex={-1} className="flash-slot">
+          <Notice tone="error">
+            This link has expired or was already used. Ask for a new link, and use the one in that email.
+          </Notice>
+        </div>
+        <p>
+          <Link to="/forgot-password">Ask for a new link</Link> · <Link to="/sign-in">Sign in</Link>
+        </p>
+      </PublicFrame>
+    );
+  }
+
   return (
     <PublicFrame title="Choose a new password">
       <div ref={errorRef} tabIndex={-1} className="flash-slot">
-        {error !== null && (
-          <Notice tone="error">
-            {error instanceof ApiError && error.fieldMessage('token') ? (
-              <>
-                This link has expired or was already used. <Link to="/forgot-password">Ask for a new link</Link>.
-              </>
-            ) : (
-              errorMessage(error)
-            )}
-          </Notice>
-        )}
+        {error !== null && <Notice tone="error">{errorMessage(error)}</Notice>}
       </div>
       <form
         ref={formRef}
