@@ -72,8 +72,8 @@ export function AcceptInvitationPage() {
       <PublicFrame title="Accept invitation">
         <div ref={deadRef} tabIndex={-1} className="flash-slot">
           <Notice tone="error">
-            This invitation has expired or was already used (a link stops working too when the invitation is re-sent or revoked).
-            Ask your clinic admin for a new link.
+            This invitation has expired or was already used. Ask your clinic admin for a new link (a link also stops working when
+            its invitation is re-sent or revoked).
           </Notice>
         </div>
         <p>
