@@ -86,6 +86,18 @@ describe('web app in the browser: links and refusals', () => {
     await focusIs(page, 'div', /is required to join through a referral invite/);
     await shot(page, 'join-sign-up-refused-unshown');
 
+    // Another field the form does not show (the link's token, had it died since the page opened): named in words, not by its path.
+    await page.unroute('**/api/v1/auth/register-clinic');
+    await page.route('**/api/v1/auth/register-clinic', async (route) => {
+      const body = route.request().postDataJSON() as Record<string, unknown>;
+      await route.continue({ postData: JSON.stringify({ ...body, invitationToken: 'no-longer-valid' }) });
+    });
+    await form.getByRole('button', { name: 'Create my practice' }).click();
+    await summary
+      .getByText(/^The referral link is not a valid invitation link, was already used, or its referral has ended\.$/)
+      .waitFor();
+    await focusIs(page, 'div', /The referral link is not a valid invitation link/);
+
     // As the form sends it, it succeeds, and the referral is theirs.
     await page.unroute('**/api/v1/auth/register-clinic');
     await form.getByRole('button', { name: 'Create my practice' }).click();

@@ -11,7 +11,7 @@ import { joinLinkRefusal, linkTokenState, takeLinkToken } from '../lib/link-toke
 import { browserZone } from '../lib/time-zones';
 import { firstInvalid, useFocusAfterRender } from '../lib/focus';
 import { useTitle } from '../lib/hooks';
-import { roleLabel } from '../lib/labels';
+import { humanize, roleLabel } from '../lib/labels';
 import { Link, navigate } from '../lib/router';
 import { PublicFrame } from './SignInPage';
 
@@ -65,11 +65,15 @@ const UNSHOWN_LABELS: [string, string][] = [
   ['admin.practitioner.role', 'Your role'],
   ['admin.practitioner.licence', 'Your licence'],
   ['admin.practitioner', 'A practitioner profile (a solo practice)'],
+  ['invitationToken', 'The referral link'],
 ];
 
 /** The API's refusal of a field the form does not show, as one sentence for the error summary. */
 const unshownMessage = (field: string, message: string) => {
-  const label = UNSHOWN_LABELS.find(([path]) => field === path || field.startsWith(`${path}.`))?.[1] ?? field;
+  // A path not listed: its last part in words ("admin.practitioner.specialties" → "Specialties"), never the raw path.
+  const label =
+    UNSHOWN_LABELS.find(([path]) => field === path || field.startsWith(`${path}.`))?.[1] ??
+    humanize((field.split('.').pop() ?? field).replace(/([a-z])([A-Z])/g, '$1 $2').toLowerCase());
   return `${label} ${message.replace(/\b(massage_therapist|physical_therapist)\b/g, (role) => roleLabel(role))}.`;
 };
 
