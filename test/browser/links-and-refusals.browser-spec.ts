@@ -1,4 +1,4 @@
-import { isoDateFrom, PASSWORD, uniqueEmail } from '@referloop/testing';
+import { isoDateFrom, PASSWORD, practitionerPayload, uniqueEmail } from '@referloop/testing';
 import type { Page } from 'playwright-core';
 import { BrowserRun, DESKTOP, focusIs, listen, signIn } from '../support/browser';
 import { addPractitioner, registerClinic, startTestApp, type TestApp, type TestClinic } from '../support/test-app';
@@ -104,6 +104,30 @@ describe('web app in the browser: links and refusals', () => {
     await page.getByRole('heading', { level: 1, name: 'Referrals' }).waitFor();
     const read = await t.http.get(`/api/v1/referrals/${referral.id}`).set(lmt.auth).expect(200);
     expect(read.body).toMatchObject({ recipientInvite: { status: 'joined' } });
+  });
+
+  it('a join link for an email a clinic has invited (not accepted yet) says to accept that invitation first', async () => {
+    const email = uniqueEmail('invited-twice');
+    const physio = await registerClinic(t.http, { name: 'Summit PT' });
+    await t.http
+      .post('/api/v1/practitioners')
+      .set(physio.admin.auth)
+      .send(practitionerPayload('physical_therapist', new Date(), { email }))
+      .expect(201);
+    const { referral } = await sentToStranger(email);
+    const link = new URL(referral.recipientInvite.url);
+    const page = await newPage('join-sign-up-invited-elsewhere');
+    await page.goto(`${link.pathname}${link.hash}`);
+    const form = await fillPractice(page);
+    await form.getByRole('button', { name: 'Create my practice' }).click();
+    // Not "sign in instead": they have no password until they accept it.
+    await form
+      .getByText(
+        "A clinic invited this email to ReferLoop: accept that invitation first (the link in its email, or ask the clinic's admin to send it again), then sign in.",
+      )
+      .waitFor();
+    await focusIs(page, 'input', /email/i);
+    await shot(page, 'join-sign-up-invited-elsewhere');
   });
 
   it('a revoked invitation leaves no link on screen, also after a re-send showed it', async () => {

@@ -57,6 +57,9 @@ const FIELD_OF: Record<string, keyof Values> = {
   'admin.practitioner.role': 'role',
 };
 
+const INVITATION_WAITING =
+  "A clinic invited this email to ReferLoop: accept that invitation first (the link in its email, or ask the clinic's admin to send it again), then sign in.";
+
 /** The fields only a solo practitioner's form shows. */
 const SOLO_ONLY: ReadonlySet<keyof Values> = new Set(['role', 'licenceNumber', 'licenceRegion', 'licenceExpiresOn']);
 
@@ -197,7 +200,12 @@ export function SignUpPage() {
           const message = e.fieldMessage(path);
           if (message && shown(key)) fromApi[key] = message;
         }
-        if (e.code === 'email_taken') fromApi.email = 'This email already has an account. Sign in instead.';
+        // Taken by an account, or by an invitation to a clinic not accepted yet (the API names the field
+        // then): that person has no password to sign in with until they accept it.
+        if (e.code === 'email_taken')
+          fromApi.email = e.fieldMessage('admin.email')
+            ? INVITATION_WAITING
+            : 'This email already has an account. Sign in instead.';
         const elsewhere = e.fieldErrors.filter(
           ({ field }) =>
             !Object.entries(FIELD_OF).some(([path, key]) => shown(key) && (field === path || field.startsWith(`${path}.`))),
@@ -277,7 +285,11 @@ export function SignUpPage() {
                 </ul>
               </>
             ) : failure instanceof ApiError && failure.code === 'email_taken' ? (
-              'This email already has an account.'
+              failure.fieldMessage('admin.email') ? (
+                'This email has an invitation to join a clinic.'
+              ) : (
+                'This email already has an account.'
+              )
             ) : failure instanceof ApiError && failure.code === 'validation_failed' ? (
               'Some details need another look: see the marked fields.'
             ) : (
