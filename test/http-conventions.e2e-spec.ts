@@ -1,3 +1,5 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { PASSWORD, uniqueEmail } from '@referloop/testing';
 import { expectProblem, registerClinic, startTestApp, type TestApp } from './support/test-app';
 
@@ -296,6 +298,48 @@ describe('HTTP conventions', () => {
       // Problems are documented as problem+json.
       const patch = res.body.paths['/api/v1/practitioners/{id}'].patch;
       expect(patch.responses['404'].content['application/problem+json'].schema.$ref).toBe('#/components/schemas/Problem');
+    });
+
+    it('documents the answers every route can give: 400, 401 where a caller is needed, 413 and 415 where JSON is read', async () => {
+      type Operation = {
+        security?: Record<string, unknown>[];
+        requestBody?: { content: Record<string, unknown> };
+        responses: Record<string, { content?: Record<string, unknown> }>;
+      };
+      const document = (await t.http.get('/api/docs-json').expect(200)).body as {
+        paths: Record<string, Record<string, Operation>>;
+      };
+      const missing: string[] = [];
+      for (const [path, item] of Object.entries(document.paths)) {
+        for (const [method, operation] of Object.entries(item)) {
+          const expected = ['400'];
+          if (operation.security?.some((scheme) => 'bearer' in scheme)) expected.push('401');
+          if (operation.requestBody?.content['application/json']) expected.push('413', '415');
+          for (const status of expected) {
+            if (!operation.responses[status]?.content?.['application/problem+json']) missing.push(`${method} ${path} ${status}`);
+          }
+        }
+      }
+      expect(missing).toEqual([]);
+      // A probe met each of these undocumented (docs/api.md describes them all).
+      const paths = document.paths;
+      expect(Object.keys(paths['/api/v1/me/sessions'].get.responses)).toEqual(expect.arrayContaining(['400', '401']));
+      expect(Object.keys(paths['/api/v1/auth/logout'].post.responses)).toContain('400');
+      expect(Object.keys(paths['/api/v1/patients'].post.responses)).toEqual(expect.arrayContaining(['413', '415']));
+      expect(paths['/api/v1/reference-data'].get.responses['200'].content).toHaveProperty(['application/json']);
+      expect(paths['/api/v1/referrals/{id}/attachments/{attachmentId}'].get.responses['200'].content).toHaveProperty(['*/*']);
+    });
+
+    it("types the clinic's members as users (no directory partner mark) and the problem fields of conflicts", () => {
+      // The committed document, built from the compiled app (response types come from the swagger
+      // CLI plugin, which the build runs and these tests do not); api:client:check keeps it current.
+      const document = JSON.parse(readFileSync(join(__dirname, '..', 'apps/web/src/api/openapi.json'), 'utf8'));
+      const members = document.paths['/api/v1/clinics/me/members'].get.responses['200'].content['application/json'].schema.$ref;
+      const page = document.components.schemas[members.split('/').pop()];
+      expect(page.properties.items.items.$ref).toBe('#/components/schemas/UserResponseDto');
+      expect(Object.keys(document.components.schemas.Problem.properties)).toEqual(
+        expect.arrayContaining(['currentStatus', 'allowedActions', 'currentVersion', 'replacementId', 'reason']),
+      );
     });
 
     it('serves Swagger UI as HTML', async () => {

@@ -5,7 +5,7 @@ import { ClinicsService, PractitionersService } from '@referloop/identity';
 import { AdminOnly, CurrentPrincipal } from '../auth/auth.decorators';
 import { ApiProblems } from '../http/api-problems.decorator';
 import { PageQueryDto } from '../http/page-query.dto';
-import { PractitionerPageDto } from '../practitioners/practitioner.dto';
+import { MemberPageDto } from '../practitioners/practitioner.dto';
 import { ClinicResponseDto, UpdateClinicDto } from './clinic.dto';
 
 @ApiTags('clinics')
@@ -39,7 +39,7 @@ export class ClinicsController {
    */
   @Get('me/members')
   @ApiProblems('validation_failed', 'forbidden')
-  members(@CurrentPrincipal() principal: Principal, @Query() query: PageQueryDto): Promise<PractitionerPageDto> {
-    return this.practitioners.clinicMembers(principal, query) as Promise<PractitionerPageDto>;
+  members(@CurrentPrincipal() principal: Principal, @Query() query: PageQueryDto): Promise<MemberPageDto> {
+    return this.practitioners.clinicMembers(principal, query);
   }
 }

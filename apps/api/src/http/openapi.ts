@@ -3,6 +3,7 @@ import { DocumentBuilder, type OpenAPIObject, SwaggerModule } from '@nestjs/swag
 import { ERROR_STATUS } from '@referloop/common';
 import { STREAM_COOKIE } from '../auth/web-session';
 import { documentLiveness } from '../health/liveness';
+import { problemResponse } from './api-problems.decorator';
 
 /** Every tag an operation uses (`@ApiTags`), declared with what it covers. */
 const TAGS: Record<string, string> = {
@@ -68,9 +69,43 @@ export function setUpOpenApi(app: NestFastifyApplication, publicUrl: string): vo
           properties: { field: { type: 'string' }, message: { type: 'string' } },
         },
       },
+      currentStatus: { type: 'string', description: "`invalid_transition`: the referral's status now" },
+      allowedActions: {
+        type: 'array',
+        items: { type: 'string' },
+        description: '`invalid_transition` and `stale_version`: the actions the caller is offered now',
+      },
+      currentVersion: { type: 'integer', description: "`stale_version`: the referral's version now" },
+      replacementId: { type: 'string', format: 'uuid', description: '`not_redirectable`: the redirect already made' },
+      reason: { type: 'string', description: '`unauthenticated` at sign-in: `deactivated` when the account is' },
     },
   };
+  addProblemsEveryRouteHas(document);
   SwaggerModule.setup('api/docs', app, document, { jsonDocumentUrl: 'api/docs-json' });
+}
+
+/**
+ * The answers every route can give, whatever its handler declares (docs/api.md, "Errors"): 400 for
+ * an unknown query parameter (or a body on a route that takes none), 401 on a route that needs a
+ * caller, and 413 and 415 on a route that reads a JSON body (too large; not JSON, or encoded).
+ */
+function addProblemsEveryRouteHas(document: OpenAPIObject): void {
+  for (const item of Object.values(document.paths)) {
+    for (const method of ['get', 'put', 'post', 'delete', 'patch'] as const) {
+      const operation = item[method];
+      if (!operation) continue;
+      const add = (status: number, code: string) => {
+        if (!operation.responses[status]) operation.responses[status] = problemResponse([code]);
+      };
+      add(400, 'validation_failed');
+      if (operation.security?.some((scheme) => 'bearer' in scheme)) add(401, 'unauthenticated');
+      const body = operation.requestBody;
+      if (body && 'content' in body && body.content['application/json']) {
+        add(413, 'payload_too_large');
+        add(415, 'unsupported_media_type');
+      }
+    }
+  }
 }
 
 /**

@@ -122,6 +122,12 @@ export class PractitionerPageDto {
   nextCursor: string | null;
 }
 
+/** A page of the clinic's own users (not the directory: no partner marks). */
+export class MemberPageDto {
+  items: UserResponseDto[];
+  nextCursor: string | null;
+}
+
 export class DirectoryQueryDto extends PageQueryDto {
   @IsOptional()
   @IsIn(PRACTITIONER_ROLES)

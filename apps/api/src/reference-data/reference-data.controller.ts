@@ -1,5 +1,5 @@
 import { Controller, Get } from '@nestjs/common';
-import { ApiTags } from '@nestjs/swagger';
+import { ApiResponse, ApiTags } from '@nestjs/swagger';
 import {
   BODY_REGIONS,
   CONSENT_SCOPES,
@@ -48,6 +48,11 @@ const REFERENCE_DATA = {
 export class ReferenceDataController {
   /** The curated lists (specialties, body regions, red flags, …) and the referral state machine; no sign-in needed. */
   @Get()
+  @ApiResponse({
+    status: 200,
+    description: 'One object: each curated list by name, and `referralActions` (per action: from, to, by, fields)',
+    content: { 'application/json': { schema: { type: 'object', additionalProperties: true } } },
+  })
   get(): typeof REFERENCE_DATA {
     return REFERENCE_DATA;
   }

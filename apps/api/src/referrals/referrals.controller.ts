@@ -277,6 +277,11 @@ export class ReferralsController {
 
   /** Downloads an attachment, named with the extension of its content. */
   @Get(':id/attachments/:attachmentId')
+  @ApiResponse({
+    status: 200,
+    description: 'The file, with the content type it was stored with (a PDF or an image)',
+    content: { '*/*': { schema: { type: 'string', format: 'binary' } } },
+  })
   @ApiProblems('validation_failed', 'not_found')
   async download(
     @CurrentPrincipal() principal: Principal,

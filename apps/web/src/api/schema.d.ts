@@ -1602,39 +1602,8 @@ export interface components {
       timezone?: string;
       address?: components['schemas']['UpdateAddressDto'];
     };
-    DirectoryItemDto: {
-      id: string;
-      clinicId: string;
-      /** @description Shown to the user and to their own clinic only. */
-      email?: string;
-      fullName: string;
-      /** @enum {string} */
-      role: 'massage_therapist' | 'physical_therapist' | 'clinic_admin';
-      /** @description Admin rights over the clinic: always true for a clinic_admin; a practitioner may have them too. */
-      isAdmin: boolean;
-      /** @enum {string} */
-      status: 'invited' | 'active';
-      /** @description False once a clinic admin deactivated the account (it cannot sign in and is not in the directory). */
-      active: boolean;
-      licence: components['schemas']['LicenceResponseDto'] | null;
-      licenceExpired: boolean;
-      specialties: string[];
-      languages: string[];
-      acceptingReferrals: boolean;
-      bio: string | null;
-      clinic?: components['schemas']['ClinicSummaryDto'];
-      createdAt: string;
-      updatedAt: string;
-      /**
-       * @description `mine`: the caller's saved partner; `clinic`: their clinic's preferred partner. Partners are listed first.
-       * @enum {string|null}
-       */
-      partner: 'clinic' | 'mine' | null;
-      /** @description Only with `near`: km between postal-code centroids; null when the clinic's postal code is not known. */
-      distanceKm?: number | null;
-    };
-    PractitionerPageDto: {
-      items: components['schemas']['DirectoryItemDto'][];
+    MemberPageDto: {
+      items: components['schemas']['UserResponseDto'][];
       nextCursor: string | null;
     };
     CreatePractitionerDto: {
@@ -1696,6 +1665,41 @@ export interface components {
       createdAt: string;
       updatedAt: string;
       invitation: components['schemas']['InvitationDto'];
+    };
+    DirectoryItemDto: {
+      id: string;
+      clinicId: string;
+      /** @description Shown to the user and to their own clinic only. */
+      email?: string;
+      fullName: string;
+      /** @enum {string} */
+      role: 'massage_therapist' | 'physical_therapist' | 'clinic_admin';
+      /** @description Admin rights over the clinic: always true for a clinic_admin; a practitioner may have them too. */
+      isAdmin: boolean;
+      /** @enum {string} */
+      status: 'invited' | 'active';
+      /** @description False once a clinic admin deactivated the account (it cannot sign in and is not in the directory). */
+      active: boolean;
+      licence: components['schemas']['LicenceResponseDto'] | null;
+      licenceExpired: boolean;
+      specialties: string[];
+      languages: string[];
+      acceptingReferrals: boolean;
+      bio: string | null;
+      clinic?: components['schemas']['ClinicSummaryDto'];
+      createdAt: string;
+      updatedAt: string;
+      /**
+       * @description `mine`: the caller's saved partner; `clinic`: their clinic's preferred partner. Partners are listed first.
+       * @enum {string|null}
+       */
+      partner: 'clinic' | 'mine' | null;
+      /** @description Only with `near`: km between postal-code centroids; null when the clinic's postal code is not known. */
+      distanceKm?: number | null;
+    };
+    PractitionerPageDto: {
+      items: components['schemas']['DirectoryItemDto'][];
+      nextCursor: string | null;
     };
     UpdatePractitionerDto: {
       fullName?: string;
@@ -2640,6 +2644,19 @@ export interface components {
         field: string;
         message: string;
       }[];
+      /** @description `invalid_transition`: the referral's status now */
+      currentStatus?: string;
+      /** @description `invalid_transition` and `stale_version`: the actions the caller is offered now */
+      allowedActions?: string[];
+      /** @description `stale_version`: the referral's version now */
+      currentVersion?: number;
+      /**
+       * Format: uuid
+       * @description `not_redirectable`: the redirect already made
+       */
+      replacementId?: string;
+      /** @description `unauthenticated` at sign-in: `deactivated` when the account is */
+      reason?: string;
     };
   };
   responses: never;
@@ -2685,6 +2702,24 @@ export interface operations {
       };
       /** @description problem+json with code `email_taken` */
       409: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description problem+json with code `payload_too_large` */
+      413: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description problem+json with code `unsupported_media_type` */
+      415: {
         headers: {
           [name: string]: unknown;
         };
@@ -2747,6 +2782,24 @@ export interface operations {
       };
       /** @description problem+json with code `unauthenticated` */
       401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description problem+json with code `payload_too_large` */
+      413: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description problem+json with code `unsupported_media_type` */
+      415: {
         headers: {
           [name: string]: unknown;
         };
@@ -2818,6 +2871,24 @@ export interface operations {
           'application/problem+json': components['schemas']['Problem'];
         };
       };
+      /** @description problem+json with code `payload_too_large` */
+      413: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description problem+json with code `unsupported_media_type` */
+      415: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
       /** @description problem+json with code `rate_limited` */
       429: {
         headers: {
@@ -2843,6 +2914,15 @@ export interface operations {
           [name: string]: unknown;
         };
         content?: never;
+      };
+      /** @description problem+json with code `validation_failed` */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
       };
       /** @description problem+json with code `unauthenticated` */
       401: {
@@ -2897,6 +2977,24 @@ export interface operations {
           'application/problem+json': components['schemas']['Problem'];
         };
       };
+      /** @description problem+json with code `payload_too_large` */
+      413: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description problem+json with code `unsupported_media_type` */
+      415: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
       /** @description problem+json with code `rate_limited` */
       429: {
         headers: {
@@ -2922,6 +3020,15 @@ export interface operations {
           [name: string]: unknown;
         };
         content?: never;
+      };
+      /** @description problem+json with code `validation_failed` */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
       };
       /** @description problem+json with code `unauthenticated` */
       401: {
@@ -2964,6 +3071,24 @@ export interface operations {
       };
       /** @description problem+json with code `validation_failed` */
       400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description problem+json with code `payload_too_large` */
+      413: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description problem+json with code `unsupported_media_type` */
+      415: {
         headers: {
           [name: string]: unknown;
         };
@@ -3015,6 +3140,24 @@ export interface operations {
           'application/problem+json': components['schemas']['Problem'];
         };
       };
+      /** @description problem+json with code `payload_too_large` */
+      413: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description problem+json with code `unsupported_media_type` */
+      415: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
       /** @description problem+json with code `rate_limited` */
       429: {
         headers: {
@@ -3041,6 +3184,15 @@ export interface operations {
         };
         content: {
           'application/json': components['schemas']['UserResponseDto'];
+        };
+      };
+      /** @description problem+json with code `validation_failed` */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
         };
       };
       /** @description problem+json with code `unauthenticated` */
@@ -3082,8 +3234,35 @@ export interface operations {
           'application/problem+json': components['schemas']['Problem'];
         };
       };
+      /** @description problem+json with code `unauthenticated` */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
       /** @description problem+json with code `forbidden` */
       403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description problem+json with code `payload_too_large` */
+      413: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description problem+json with code `unsupported_media_type` */
+      415: {
         headers: {
           [name: string]: unknown;
         };
@@ -3119,6 +3298,24 @@ export interface operations {
           'application/json': components['schemas']['SessionPageDto'];
         };
       };
+      /** @description problem+json with code `validation_failed` */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description problem+json with code `unauthenticated` */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
     };
   };
   MeController_endSession: {
@@ -3140,6 +3337,15 @@ export interface operations {
       };
       /** @description problem+json with code `validation_failed` */
       400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description problem+json with code `unauthenticated` */
+      401: {
         headers: {
           [name: string]: unknown;
         };
@@ -3173,6 +3379,15 @@ export interface operations {
         };
         content: {
           'application/json': components['schemas']['ClinicResponseDto'];
+        };
+      };
+      /** @description problem+json with code `validation_failed` */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
         };
       };
       /** @description problem+json with code `unauthenticated` */
@@ -3234,6 +3449,24 @@ export interface operations {
           'application/problem+json': components['schemas']['Problem'];
         };
       };
+      /** @description problem+json with code `payload_too_large` */
+      413: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description problem+json with code `unsupported_media_type` */
+      415: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
     };
   };
   ClinicsController_members: {
@@ -3253,7 +3486,7 @@ export interface operations {
           [name: string]: unknown;
         };
         content: {
-          'application/json': components['schemas']['PractitionerPageDto'];
+          'application/json': components['schemas']['MemberPageDto'];
         };
       };
       /** @description problem+json with code `validation_failed` */
@@ -3409,6 +3642,24 @@ export interface operations {
           'application/problem+json': components['schemas']['Problem'];
         };
       };
+      /** @description problem+json with code `payload_too_large` */
+      413: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description problem+json with code `unsupported_media_type` */
+      415: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
     };
   };
   PractitionersController_get: {
@@ -3511,6 +3762,24 @@ export interface operations {
       };
       /** @description problem+json with code `not_found` */
       404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description problem+json with code `payload_too_large` */
+      413: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description problem+json with code `unsupported_media_type` */
+      415: {
         headers: {
           [name: string]: unknown;
         };
@@ -3750,6 +4019,24 @@ export interface operations {
           'application/problem+json': components['schemas']['Problem'];
         };
       };
+      /** @description problem+json with code `payload_too_large` */
+      413: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description problem+json with code `unsupported_media_type` */
+      415: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
     };
   };
   PartnersController_removeMineByBody: {
@@ -3791,6 +4078,24 @@ export interface operations {
       };
       /** @description problem+json with code `not_found` */
       404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description problem+json with code `payload_too_large` */
+      413: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description problem+json with code `unsupported_media_type` */
+      415: {
         headers: {
           [name: string]: unknown;
         };
@@ -3962,6 +4267,24 @@ export interface operations {
           'application/problem+json': components['schemas']['Problem'];
         };
       };
+      /** @description problem+json with code `payload_too_large` */
+      413: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description problem+json with code `unsupported_media_type` */
+      415: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
     };
   };
   PartnersController_removeClinicByBody: {
@@ -4012,6 +4335,24 @@ export interface operations {
       };
       /** @description problem+json with code `not_found` */
       404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description problem+json with code `payload_too_large` */
+      413: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description problem+json with code `unsupported_media_type` */
+      415: {
         headers: {
           [name: string]: unknown;
         };
@@ -4348,6 +4689,24 @@ export interface operations {
           'application/problem+json': components['schemas']['Problem'];
         };
       };
+      /** @description problem+json with code `payload_too_large` */
+      413: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description problem+json with code `unsupported_media_type` */
+      415: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
       /** @description problem+json with code `idempotency_key_reused` */
       422: {
         headers: {
@@ -4419,6 +4778,24 @@ export interface operations {
       };
       /** @description problem+json with code `invalid_transition` */
       409: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description problem+json with code `payload_too_large` */
+      413: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description problem+json with code `unsupported_media_type` */
+      415: {
         headers: {
           [name: string]: unknown;
         };
@@ -4526,6 +4903,24 @@ export interface operations {
           'application/problem+json': components['schemas']['Problem'];
         };
       };
+      /** @description problem+json with code `payload_too_large` */
+      413: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description problem+json with code `unsupported_media_type` */
+      415: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
     };
   };
   PatientsController_grant: {
@@ -4581,6 +4976,24 @@ export interface operations {
       };
       /** @description problem+json with code `not_found` */
       404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description problem+json with code `payload_too_large` */
+      413: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description problem+json with code `unsupported_media_type` */
+      415: {
         headers: {
           [name: string]: unknown;
         };
@@ -4779,6 +5192,24 @@ export interface operations {
           'application/problem+json': components['schemas']['Problem'];
         };
       };
+      /** @description problem+json with code `payload_too_large` */
+      413: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description problem+json with code `unsupported_media_type` */
+      415: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
       /** @description problem+json with code `sender_role_mismatch`, `recipient_type_mismatch`, `licence_expired`, `recipient_not_accepting`, `red_flags_require_urgent`, `not_redirectable`, `idempotency_key_reused` */
       422: {
         headers: {
@@ -4902,6 +5333,24 @@ export interface operations {
       };
       /** @description problem+json with code `invalid_transition`, `stale_version` */
       409: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description problem+json with code `payload_too_large` */
+      413: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description problem+json with code `unsupported_media_type` */
+      415: {
         headers: {
           [name: string]: unknown;
         };
@@ -5093,6 +5542,24 @@ export interface operations {
           'application/problem+json': components['schemas']['Problem'];
         };
       };
+      /** @description problem+json with code `payload_too_large` */
+      413: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description problem+json with code `unsupported_media_type` */
+      415: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
       /** @description problem+json with code `idempotency_key_reused` */
       422: {
         headers: {
@@ -5263,11 +5730,14 @@ export interface operations {
     };
     requestBody?: never;
     responses: {
+      /** @description The file, with the content type it was stored with (a PDF or an image) */
       200: {
         headers: {
           [name: string]: unknown;
         };
-        content?: never;
+        content: {
+          '*/*': string;
+        };
       };
       /** @description problem+json with code `validation_failed` */
       400: {
@@ -5513,6 +5983,24 @@ export interface operations {
           'application/problem+json': components['schemas']['Problem'];
         };
       };
+      /** @description problem+json with code `payload_too_large` */
+      413: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description problem+json with code `unsupported_media_type` */
+      415: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
       /** @description problem+json with code `recipient_type_mismatch`, `sender_role_mismatch`, `licence_expired` */
       422: {
         headers: {
@@ -5595,6 +6083,24 @@ export interface operations {
       };
       /** @description problem+json with code `invalid_transition` */
       409: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description problem+json with code `payload_too_large` */
+      413: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description problem+json with code `unsupported_media_type` */
+      415: {
         headers: {
           [name: string]: unknown;
         };
@@ -5702,6 +6208,24 @@ export interface operations {
           'application/problem+json': components['schemas']['Problem'];
         };
       };
+      /** @description problem+json with code `payload_too_large` */
+      413: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description problem+json with code `unsupported_media_type` */
+      415: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
       /** @description problem+json with code `consent_required`, `recipient_type_mismatch`, `sender_role_mismatch`, `licence_expired`, `recipient_not_accepting`, `emergency_advice_required` */
       422: {
         headers: {
@@ -5736,6 +6260,24 @@ export interface operations {
       };
       /** @description problem+json with code `validation_failed` */
       400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description problem+json with code `payload_too_large` */
+      413: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description problem+json with code `unsupported_media_type` */
+      415: {
         headers: {
           [name: string]: unknown;
         };
@@ -5793,6 +6335,24 @@ export interface operations {
       };
       /** @description problem+json with code `forbidden` */
       403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description problem+json with code `payload_too_large` */
+      413: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description problem+json with code `unsupported_media_type` */
+      415: {
         headers: {
           [name: string]: unknown;
         };
@@ -5927,11 +6487,25 @@ export interface operations {
     };
     requestBody?: never;
     responses: {
+      /** @description One object: each curated list by name, and `referralActions` (per action: from, to, by, fields) */
       200: {
         headers: {
           [name: string]: unknown;
         };
-        content?: never;
+        content: {
+          'application/json': {
+            [key: string]: unknown;
+          };
+        };
+      };
+      /** @description problem+json with code `validation_failed` */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
       };
     };
   };
@@ -6042,6 +6616,15 @@ export interface operations {
           'application/json': components['schemas']['PreferencesDto'];
         };
       };
+      /** @description problem+json with code `validation_failed` */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
       /** @description problem+json with code `unauthenticated` */
       401: {
         headers: {
@@ -6092,6 +6675,24 @@ export interface operations {
           'application/problem+json': components['schemas']['Problem'];
         };
       };
+      /** @description problem+json with code `payload_too_large` */
+      413: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description problem+json with code `unsupported_media_type` */
+      415: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
     };
   };
   NotificationsController_listWebhooks: {
@@ -6109,6 +6710,15 @@ export interface operations {
         };
         content: {
           'application/json': components['schemas']['WebhookListDto'];
+        };
+      };
+      /** @description problem+json with code `validation_failed` */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
         };
       };
       /** @description problem+json with code `unauthenticated` */
@@ -6172,6 +6782,24 @@ export interface operations {
       };
       /** @description problem+json with code `forbidden` */
       403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description problem+json with code `payload_too_large` */
+      413: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description problem+json with code `unsupported_media_type` */
+      415: {
         headers: {
           [name: string]: unknown;
         };
@@ -6302,6 +6930,15 @@ export interface operations {
           'application/json': components['schemas']['EmailPreviewListDto'];
         };
       };
+      /** @description problem+json with code `validation_failed` */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
       /** @description problem+json with code `unauthenticated` */
       401: {
         headers: {
@@ -6406,6 +7043,15 @@ export interface operations {
         };
         content: {
           'text/html': string;
+        };
+      };
+      /** @description problem+json with code `validation_failed` */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
         };
       };
       /** @description problem+json with code `not_found` */
@@ -6748,6 +7394,15 @@ export interface operations {
           };
         };
       };
+      /** @description problem+json with code `validation_failed` */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
       /** @description Not ready */
       503: {
         headers: {
@@ -6832,6 +7487,15 @@ export interface operations {
             /** @enum {string} */
             status?: 'ok';
           };
+        };
+      };
+      /** @description problem+json with code `validation_failed` */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
         };
       };
     };
