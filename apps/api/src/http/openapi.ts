@@ -46,6 +46,8 @@ export function setUpOpenApi(app: NestFastifyApplication, publicUrl: string): vo
     );
   for (const [name, description] of Object.entries(TAGS)) builder.addTag(name, description);
   const document = SwaggerModule.createDocument(app, builder.build());
+  // Before the liveness route joins: a plain Fastify route, it refuses nothing.
+  addProblemsEveryRouteHas(document);
   documentLiveness(document);
   summarise(document);
   document.components ??= {};
@@ -80,20 +82,20 @@ export function setUpOpenApi(app: NestFastifyApplication, publicUrl: string): vo
       reason: { type: 'string', description: '`unauthenticated` at sign-in: `deactivated` when the account is' },
     },
   };
-  addProblemsEveryRouteHas(document);
   SwaggerModule.setup('api/docs', app, document, { jsonDocumentUrl: 'api/docs-json' });
 }
 
 /**
  * The answers every route can give, whatever its handler declares (docs/api.md, "Errors"): 400 for
  * an unknown query parameter (or a body on a route that takes none), 401 on a route that needs a
- * caller, and 413 and 415 on a route that reads a JSON body (too large; not JSON, or encoded).
+ * caller, and 413 and 415 on a route that reads a JSON body (too large; not JSON, or encoded). The
+ * unsubscribe link takes any query (mail systems append theirs): it declares its own answers.
  */
 function addProblemsEveryRouteHas(document: OpenAPIObject): void {
   for (const item of Object.values(document.paths)) {
     for (const method of ['get', 'put', 'post', 'delete', 'patch'] as const) {
       const operation = item[method];
-      if (!operation) continue;
+      if (!operation || operation.tags?.includes('unsubscribe')) continue;
       const add = (status: number, code: string) => {
         if (!operation.responses[status]) operation.responses[status] = problemResponse([code]);
       };

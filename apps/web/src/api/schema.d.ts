@@ -7045,15 +7045,6 @@ export interface operations {
           'text/html': string;
         };
       };
-      /** @description problem+json with code `validation_failed` */
-      400: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': components['schemas']['Problem'];
-        };
-      };
       /** @description problem+json with code `not_found` */
       404: {
         headers: {
@@ -7487,15 +7478,6 @@ export interface operations {
             /** @enum {string} */
             status?: 'ok';
           };
-        };
-      };
-      /** @description problem+json with code `validation_failed` */
-      400: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': components['schemas']['Problem'];
         };
       };
     };
