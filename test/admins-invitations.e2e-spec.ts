@@ -508,8 +508,17 @@ describe('admin rights and invitations', () => {
 
     it('revokes: the link dies, and the email can be invited again or register on its own', async () => {
       const invited = await invite(clinic).expect(201);
+      const lookup = (token: string) => t.http.post('/api/v1/auth/accept-invitation/lookup').send({ token });
+      // Its page asks first: whom it invites, while it works (asking uses nothing up).
+      const working = await lookup(invited.body.invitation.token).expect(200);
+      expect(working.body).toEqual({ email: invited.body.email, fullName: invited.body.fullName });
+      await lookup(invited.body.invitation.token).expect(200);
       const [item] = (await listed(clinic)).filter((i) => i.email === invited.body.email);
       await t.http.delete(`/api/v1/invitations/${item.id}`).set(clinic.admin.auth).expect(204);
+      const dead = await lookup(invited.body.invitation.token);
+      expectProblem(dead, 400, 'validation_failed');
+      expect(dead.body.errors).toEqual([{ field: 'token', message: 'is invalid, already used or expired' }]);
+      expectProblem(await lookup('not-a-token'), 400, 'validation_failed');
       // Twice is fine.
       await t.http.delete(`/api/v1/invitations/${item.id}`).set(clinic.admin.auth).expect(204);
       expect((await listed(clinic)).find((i) => i.id === item.id)?.status).toBe('revoked');

@@ -213,12 +213,9 @@ describe('web app in the browser: links and refusals', () => {
     await shot(page, 'join-dead-link-signed-in');
   });
 
-  it('a refused invitation or reset link gives way to what to do, with focus there, instead of a form to retry', async () => {
+  it('a refused invitation or reset link says so on opening, before any password is typed, with focus there', async () => {
     const page = await newPage('dead-token-links');
     await page.goto('/accept-invitation#token=revoked-used-or-never-issued');
-    await page.getByLabel('New password').fill(PASSWORD);
-    await page.getByLabel('Repeat the password').fill(PASSWORD);
-    await page.getByRole('button', { name: 'Set password and sign in' }).click();
     await focusIs(page, 'div', /This invitation has expired or was already used.*Ask your clinic admin for a new link/);
     expect(await page.getByRole('button', { name: 'Set password and sign in' }).count()).toBe(0);
     expect(await page.getByLabel('New password').count()).toBe(0);
@@ -228,15 +225,35 @@ describe('web app in the browser: links and refusals', () => {
     await page.getByText('This link has no invitation token').waitFor();
 
     await page.goto('/reset-password#token=used-expired-or-never-issued');
-    await page.getByLabel(/^New password/).fill('a brand new password 9');
-    await page.getByLabel('Repeat the new password').fill('a brand new password 9');
-    await page.getByRole('button', { name: 'Save password and sign in' }).click();
     await focusIs(page, 'div', /This link has expired or was already used/);
     expect(await page.getByRole('button', { name: 'Save password and sign in' }).count()).toBe(0);
     expect(await page.getByLabel(/^New password/).count()).toBe(0);
     await shot(page, 'reset-password-dead-link');
     await page.getByRole('link', { name: 'Ask for a new link' }).click();
     await page.waitForURL('**/forgot-password');
+  });
+
+  it('an invitation revoked while its page is open gives way on submit, instead of a form to retry', async () => {
+    const invited = await t.http
+      .post('/api/v1/practitioners')
+      .set(clinic.admin.auth)
+      .send(practitionerPayload('massage_therapist', new Date(), { fullName: 'Kai Nakamura' }))
+      .expect(201);
+    const page = await newPage('invitation-revoked-while-open');
+    await page.goto(`/accept-invitation#token=${encodeURIComponent(invited.body.invitation.token)}`);
+    // The link works: the page greets whom it invites.
+    await page.getByText('Welcome to ReferLoop, Kai Nakamura.').waitFor();
+    const list = (await t.http.get('/api/v1/invitations').set(clinic.admin.auth).expect(200)).body.items as {
+      id: string;
+      email: string;
+    }[];
+    const invitation = list.find((i) => i.email === invited.body.email)!;
+    await t.http.delete(`/api/v1/invitations/${invitation.id}`).set(clinic.admin.auth).expect(204);
+    await page.getByLabel('New password').fill(PASSWORD);
+    await page.getByLabel('Repeat the password').fill(PASSWORD);
+    await page.getByRole('button', { name: 'Set password and sign in' }).click();
+    await focusIs(page, 'div', /This invitation has expired or was already used/);
+    expect(await page.getByLabel('New password').count()).toBe(0);
   });
 
   it('saw no uncaught error, no WCAG 2.1 A/AA violation and no sideways scrolling at 390 × 844', () => {

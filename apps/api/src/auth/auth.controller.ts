@@ -8,6 +8,8 @@ import { ApiProblems } from '../http/api-problems.decorator';
 import { idempotencyKey } from '../http/idempotency-key';
 import {
   AcceptInvitationDto,
+  InvitationLinkDto,
+  LinkTokenDto,
   LoginDto,
   PasswordResetConfirmDto,
   PasswordResetDto,
@@ -140,6 +142,19 @@ export class AuthController {
     await this.auth.logout(principal);
   }
 
+  /**
+   * Whether an invitation's link still works, and whom it invites: its page asks before anyone types
+   * a password (400 naming `token` when it was accepted, re-sent, revoked or has expired). Uses nothing up.
+   */
+  @Post('accept-invitation/lookup')
+  @Public()
+  @RateLimited()
+  @HttpCode(200)
+  @ApiProblems('validation_failed', 'rate_limited')
+  invitationLink(@Body() body: LinkTokenDto): Promise<InvitationLinkDto> {
+    return this.auth.invitationLink(body.token);
+  }
+
   /** Sets the invited practitioner's password and signs them in. */
   @Post('accept-invitation')
   @Public()
@@ -184,6 +199,19 @@ export class AuthController {
   @ApiProblems('validation_failed', 'rate_limited')
   async requestPasswordReset(@Req() request: FastifyRequest, @Body() body: PasswordResetDto): Promise<void> {
     await this.auth.requestPasswordReset(requestClientOf(request), body.email);
+  }
+
+  /**
+   * Whether a password reset link still works: its page asks before anyone types a password (400
+   * naming `token` when it was used, has expired or its account is deactivated). Uses nothing up.
+   */
+  @Post('password-reset/lookup')
+  @Public()
+  @RateLimited()
+  @HttpCode(204)
+  @ApiProblems('validation_failed', 'rate_limited')
+  async checkPasswordResetLink(@Body() body: LinkTokenDto): Promise<void> {
+    await this.auth.checkPasswordResetLink(body.token);
   }
 
   /** Sets a new password with the link's token and signs in; every other session of the account ends. */

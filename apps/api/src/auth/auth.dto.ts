@@ -102,14 +102,22 @@ export class RefreshDto {
   refreshToken?: string;
 }
 
-export class AcceptInvitationDto {
+export class LinkTokenDto {
+  /** The token of the emailed link. */
   @IsString()
   @IsNotEmpty()
   @MaxLength(200)
   token: string;
+}
 
+export class AcceptInvitationDto extends LinkTokenDto {
   @IsNewPassword()
   password: string;
+}
+
+export class InvitationLinkDto {
+  email: string;
+  fullName: string;
 }
 
 export class TokensDto {

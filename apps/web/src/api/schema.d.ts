@@ -84,6 +84,27 @@ export interface paths {
     patch?: never;
     trace?: never;
   };
+  '/api/v1/auth/accept-invitation/lookup': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /**
+     * Whether an invitation's link still works, and whom it invites: its page asks before anyone types a password (400 naming `token` when it was accepted, re-sent, revoked or has expired).
+     * @description Whether an invitation's link still works, and whom it invites: its page asks before anyone types
+     *     a password (400 naming `token` when it was accepted, re-sent, revoked or has expired). Uses nothing up.
+     */
+    post: operations['AuthController_invitationLink'];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
   '/api/v1/auth/accept-invitation': {
     parameters: {
       query?: never;
@@ -139,6 +160,27 @@ export interface paths {
      *     active account. Always 202, whether or not it does: the answer reveals nothing about accounts.
      */
     post: operations['AuthController_requestPasswordReset'];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/api/v1/auth/password-reset/lookup': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /**
+     * Whether a password reset link still works: its page asks before anyone types a password (400 naming `token` when it was used, has expired or its account is deactivated).
+     * @description Whether a password reset link still works: its page asks before anyone types a password (400
+     *     naming `token` when it was used, has expired or its account is deactivated). Uses nothing up.
+     */
+    post: operations['AuthController_checkPasswordResetLink'];
     delete?: never;
     options?: never;
     head?: never;
@@ -1554,8 +1596,17 @@ export interface components {
       /** @description Required unless the web app's session cookie carries it. */
       refreshToken?: string;
     };
+    LinkTokenDto: {
+      /** @description The token of the emailed link. */
+      token: string;
+    };
+    InvitationLinkDto: {
+      email: string;
+      fullName: string;
+    };
     AcceptInvitationDto: {
       password: string;
+      /** @description The token of the emailed link. */
       token: string;
     };
     PasswordResetDto: {
@@ -2944,6 +2995,65 @@ export interface operations {
       };
     };
   };
+  AuthController_invitationLink: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody: {
+      content: {
+        'application/json': components['schemas']['LinkTokenDto'];
+      };
+    };
+    responses: {
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['InvitationLinkDto'];
+        };
+      };
+      /** @description problem+json with code `validation_failed` */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description problem+json with code `payload_too_large` */
+      413: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description problem+json with code `unsupported_media_type` */
+      415: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description problem+json with code `rate_limited` */
+      429: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+    };
+  };
   AuthController_acceptInvitation: {
     parameters: {
       query?: never;
@@ -3064,6 +3174,63 @@ export interface operations {
     };
     responses: {
       202: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content?: never;
+      };
+      /** @description problem+json with code `validation_failed` */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description problem+json with code `payload_too_large` */
+      413: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description problem+json with code `unsupported_media_type` */
+      415: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description problem+json with code `rate_limited` */
+      429: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+    };
+  };
+  AuthController_checkPasswordResetLink: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody: {
+      content: {
+        'application/json': components['schemas']['LinkTokenDto'];
+      };
+    };
+    responses: {
+      204: {
         headers: {
           [name: string]: unknown;
         };

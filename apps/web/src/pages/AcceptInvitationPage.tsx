@@ -1,4 +1,4 @@
-import { type FormEvent, useRef, useState } from 'react';
+import { type FormEvent, useEffect, useRef, useState } from 'react';
 import { api, call } from '../api/client';
 import { ApiError, errorMessage } from '../api/problem';
 import { startSession } from '../api/session';
@@ -25,6 +25,24 @@ export function AcceptInvitationPage() {
   const formRef = useRef<HTMLFormElement>(null);
   const deadRef = useRef<HTMLDivElement>(null);
   const focusAfter = useFocusAfterRender();
+  // Whom the link invites, once the API has said it works.
+  const [invitee, setInvitee] = useState<string | null>(null);
+  // The form gives way to what happened and what to do: focus goes there.
+  const refuse = () => {
+    forgetLinkToken('token');
+    setDeadLink(true);
+    focusAfter(() => deadRef.current);
+  };
+  // Asked once on opening: a dead link is said before anyone types a password twice.
+  useEffect(() => {
+    if (!token) return;
+    call(api.POST('/api/v1/auth/accept-invitation/lookup', { body: { token } })).then(
+      (link) => setInvitee(link.fullName),
+      (e: unknown) => {
+        if (e instanceof ApiError && e.fieldMessage('token')) refuse();
+      },
+    );
+  }, [token]);
 
   const submit = async (event: FormEvent) => {
     event.preventDefault();
@@ -43,10 +61,7 @@ export function AcceptInvitationPage() {
       navigate('/', { replace: true });
     } catch (e) {
       if (e instanceof ApiError && e.fieldMessage('token')) {
-        forgetLinkToken('token');
-        setDeadLink(true);
-        // The form gives way to what happened and what to do: focus goes there.
-        focusAfter(() => deadRef.current);
+        refuse();
         return;
       }
       if (e instanceof ApiError && e.fieldMessage('password')) {
@@ -85,7 +100,7 @@ export function AcceptInvitationPage() {
 
   return (
     <PublicFrame title="Accept invitation">
-      <p>Welcome to ReferLoop. Choose a password to finish setting up your account.</p>
+      <p>Welcome to ReferLoop{invitee ? `, ${invitee}` : ''}. Choose a password to finish setting up your account.</p>
       {error !== null && <Notice tone="error">{errorMessage(error)}</Notice>}
       <form ref={formRef} onSubmit={(event) => void submit(event)} className="stack" noValidate>
         <Field label="New password" required hint={`At least ${PASSWORD_MIN} characters.`} error={errors.password}>

@@ -9,8 +9,8 @@ import { AuditLog } from '../audit/audit-log';
 import type { SessionEndReason } from '../entities/auth-session.entity';
 import type { RegisterClinicInput } from '../inputs';
 import { ClinicsStore } from '../store/clinics.store';
-import { InvitationsStore } from '../store/invitations.store';
-import { type RefreshTokenRow, type SessionSelection, SessionsStore } from '../store/sessions.store';
+import { type InvitationRow, InvitationsStore } from '../store/invitations.store';
+import { type RefreshTokenRow, type ResetRow, type SessionSelection, SessionsStore } from '../store/sessions.store';
 import { type UserRow, UsersStore } from '../store/users.store';
 import { ClinicScope } from '../tenancy/clinic-scope';
 import { type ClinicView, clinicView, type UserView, userView } from '../views';
@@ -76,6 +76,18 @@ const unauthenticated = (detail = 'The credentials are not valid', extensions?: 
   new AppError('unauthenticated', detail, extensions);
 /** A reset or invitation link that opens nothing (unknown, used, expired): a 400 naming the `token` field. */
 const deadLink = () => AppError.validation([{ field: 'token', message: 'is invalid, already used or expired' }]);
+
+/** An invitation's link works until it is accepted, revoked or expired, and while its invitee is not deactivated. */
+function invitationLinkWorks(invitation: InvitationRow, invited: UserRow, now: Date): boolean {
+  return (
+    !invitation.acceptedAt && !invitation.revokedAt && invitation.expiresAt.getTime() > now.getTime() && !invited.deactivatedAt
+  );
+}
+
+/** A reset link works once, until it expires, for an account that is not deactivated. */
+function resetLinkWorks(reset: ResetRow, user: UserRow, now: Date): boolean {
+  return !reset.used_at && reset.expires_at.getTime() > now.getTime() && !user.deactivatedAt;
+}
 /** A password change with a wrong current password: 403, naming the field. */
 const wrongCurrentPassword = () =>
   new AppError('forbidden', 'The current password is not correct', {
@@ -397,6 +409,13 @@ export class AuthService {
     });
   }
 
+  /** Whether a reset link still works, before anyone types a password into its page (400 naming `token` when not). */
+  async checkPasswordResetLink(token: string): Promise<void> {
+    const reset = await this.sessionsStore.reset(sha256(token));
+    const user = reset ? await this.users.account(reset.user_id) : null;
+    if (!reset || !user || !resetLinkWorks(reset, user, this.clock.now())) throw deadLink();
+  }
+
   /**
    * Sets a new password with a reset token and signs in. The token works once, for an hour; every
    * other open reset of the account is used up too, and every other session ends.
@@ -406,9 +425,8 @@ export class AuthService {
     return this.db.transaction(async (tx) => {
       const reset = await this.sessionsStore.lockReset(tx, sha256(token));
       const now = this.clock.now();
-      if (!reset || reset.used_at || reset.expires_at.getTime() <= now.getTime()) throw deadLink();
-      const user = await this.users.account(reset.user_id, tx);
-      if (!user || user.deactivatedAt) throw deadLink();
+      const user = reset ? await this.users.account(reset.user_id, tx) : null;
+      if (!reset || !user || !resetLinkWorks(reset, user, now)) throw deadLink();
       await this.sessionsStore.useResets(tx, user.id, now);
       await this.users.setPassword(tx, user.id, passwordHash, now);
       await this.endSessions(tx, { userId: user.id }, 'password_reset');
@@ -428,21 +446,21 @@ export class AuthService {
     });
   }
 
+  /** Who an invitation link invites while it works, for its page to greet them (400 naming `token` when it does not). */
+  async invitationLink(token: string): Promise<{ email: string; fullName: string }> {
+    const invitation = await this.invitations.byTokenHash(sha256(token));
+    const invited = invitation?.userId ? await this.users.account(invitation.userId) : null;
+    if (!invitation?.userId || !invited || !invitationLinkWorks(invitation, invited, this.clock.now())) throw deadLink();
+    return { email: invitation.email, fullName: invitation.fullName };
+  }
+
   async acceptInvitation(client: RequestClient, token: string, password: string): Promise<SignedIn> {
     const passwordHash = await this.hasher.hash(password);
     return this.db.transaction(async (tx) => {
       const invitation = await this.invitations.lockByTokenHash(tx, sha256(token));
-      if (
-        !invitation?.userId ||
-        invitation.acceptedAt ||
-        invitation.revokedAt ||
-        invitation.expiresAt.getTime() <= this.clock.now().getTime()
-      ) {
-        throw deadLink();
-      }
-      const invited = await this.users.account(invitation.userId, tx);
-      if (!invited || invited.deactivatedAt) throw deadLink();
+      const invited = invitation?.userId ? await this.users.account(invitation.userId, tx) : null;
       const now = this.clock.now();
+      if (!invitation?.userId || !invited || !invitationLinkWorks(invitation, invited, now)) throw deadLink();
       await this.invitations.markAccepted(tx, invitation.id, now);
       await this.users.setPassword(tx, invitation.userId, passwordHash, now, now);
       const user = (await this.users.account(invitation.userId, tx)) as UserRow;

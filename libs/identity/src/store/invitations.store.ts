@@ -157,6 +157,15 @@ export class InvitationsStore {
     );
   }
 
+  /** The invitation with this token hash, as its link's page first reads it (nothing locked). */
+  async byTokenHash(tokenHash: string): Promise<InvitationRow | null> {
+    const [row] = await queryRows<InvitationRow>(
+      this.db.manager,
+      sql`SELECT ${INVITATION_COLUMNS} FROM invitations i WHERE i.token_hash = ${tokenHash}`,
+    );
+    return row ?? null;
+  }
+
   /** Accepting (no signed-in caller: the token is the credential): the invitation with this token hash, locked. */
   async lockByTokenHash(manager: EntityManager, tokenHash: string): Promise<InvitationRow | null> {
     // The invitee's account first, then the invitation, as everywhere (the other order deadlocked an

@@ -30,6 +30,13 @@ export interface SessionRow {
   ip: string | null;
 }
 
+export interface ResetRow {
+  id: string;
+  user_id: string;
+  expires_at: Date;
+  used_at: Date | null;
+}
+
 /** Which sessions to end: one, or every one of a user (but `except`). */
 export type SessionSelection = { sessionId: string } | { userId: string; except?: string };
 
@@ -215,18 +222,20 @@ export class SessionsStore {
    * a confirm and a password change) each locking their own row first waited for each other: a
    * deadlock. Locked account first, the second finds its reset used.
    */
-  async lockReset(
-    manager: EntityManager,
-    tokenHash: string,
-  ): Promise<{ id: string; user_id: string; expires_at: Date; used_at: Date | null } | null> {
+  async lockReset(manager: EntityManager, tokenHash: string): Promise<ResetRow | null> {
     const hash = sql.param(tokenHash, 'text');
     await queryRows(
       manager,
       sql`SELECT u.id FROM users u WHERE u.id = (SELECT r.user_id FROM password_resets r WHERE r.token_hash = ${hash}) FOR NO KEY UPDATE`,
     );
-    const [row] = await queryRows<{ id: string; user_id: string; expires_at: Date; used_at: Date | null }>(
+    return this.reset(tokenHash, manager);
+  }
+
+  /** The reset with this token hash (nothing locked: its link's page first reads it). */
+  async reset(tokenHash: string, manager: EntityManager = this.db.manager): Promise<ResetRow | null> {
+    const [row] = await queryRows<ResetRow>(
       manager,
-      sql`SELECT r.id, r.user_id, r.expires_at, r.used_at FROM password_resets r WHERE r.token_hash = ${hash}`,
+      sql`SELECT r.id, r.user_id, r.expires_at, r.used_at FROM password_resets r WHERE r.token_hash = ${sql.param(tokenHash, 'text')}`,
     );
     return row ?? null;
   }

@@ -1,4 +1,4 @@
-import { type FormEvent, useRef, useState } from 'react';
+import { type FormEvent, useEffect, useRef, useState } from 'react';
 import { api, call } from '../../api/client';
 import { ApiError, errorMessage } from '../../api/problem';
 import { startSession } from '../../api/session';
@@ -26,6 +26,19 @@ export function ResetPasswordPage() {
   const formRef = useRef<HTMLFormElement>(null);
   const errorRef = useRef<HTMLDivElement>(null);
   const focusAfter = useFocusAfterRender();
+  // The form gives way to what happened and what to do: focus goes there.
+  const refuse = () => {
+    forgetLinkToken('token');
+    setDeadLink(true);
+    focusAfter(() => deadRef.current);
+  };
+  // Asked once on opening: a dead link is said before anyone types a password twice.
+  useEffect(() => {
+    if (!token) return;
+    call(api.POST('/api/v1/auth/password-reset/lookup', { body: { token } })).catch((e: unknown) => {
+      if (e instanceof ApiError && e.fieldMessage('token')) refuse();
+    });
+  }, [token]);
 
   const submit = async (event: FormEvent) => {
     event.preventDefault();
@@ -43,10 +56,7 @@ export function ResetPasswordPage() {
       navigate(SECURITY_PATH, { replace: true });
     } catch (e) {
       if (e instanceof ApiError && e.fieldMessage('token')) {
-        forgetLinkToken('token');
-        setDeadLink(true);
-        // The form gives way to what happened and what to do: focus goes there.
-        focusAfter(() => deadRef.current);
+        refuse();
         return;
       }
       if (e instanceof ApiError && e.fieldMessage('password')) setErrors({ password: e.fieldMessage('password') });
