@@ -1,4 +1,6 @@
+import { type RefObject, useEffect, useRef, useState } from 'react';
 import { ApiError, errorMessage } from '../api/problem';
+import { useFocusAfterRender } from './focus';
 import { roleLabel } from './labels';
 
 /** A referral's join link that opens nothing any more, and what to do about it. */
@@ -66,3 +68,40 @@ export function carriedLinkToken(name: string): string | null {
 }
 
 const stateKey = (name: string) => `referloop:link:${name}`;
+
+/** A page's emailed link (`token`) and what the API said of it: `dead` once it refused the link itself. */
+export interface CheckedLink<T> {
+  token: string;
+  /** What `check` answered, once it has. */
+  checked: T | null;
+  /** Used, revoked or expired: no password makes it work again. */
+  dead: boolean;
+  /** Where the page says so; focus goes there. */
+  deadRef: RefObject<HTMLDivElement | null>;
+  /** Whether `error` is the API refusing the link itself: the page then gives way to `dead`, and the caller stops. */
+  refusedLink: (error: unknown) => boolean;
+}
+
+/**
+ * The token of a link that sets a password (a staff invitation, a reset), asked about once when the
+ * page opens (`check`): a dead link is said before anyone types a password twice. A refusal then or
+ * at submit forgets the token (a reload must not offer the form again) and takes focus to what happened.
+ */
+export function useCheckedLink<T>(check: (token: string) => Promise<T>, options: { legacyQuery?: boolean } = {}): CheckedLink<T> {
+  const [token] = useState(() => takeLinkToken('token', options) ?? '');
+  const [checked, setChecked] = useState<T | null>(null);
+  const [dead, setDead] = useState(false);
+  const deadRef = useRef<HTMLDivElement>(null);
+  const focusAfter = useFocusAfterRender();
+  const refusedLink = (error: unknown) => {
+    if (!(error instanceof ApiError && error.fieldMessage('token'))) return false;
+    forgetLinkToken('token');
+    setDead(true);
+    focusAfter(() => deadRef.current);
+    return true;
+  };
+  useEffect(() => {
+    if (token) check(token).then(setChecked, refusedLink);
+  }, [token]);
+  return { token, checked, dead, deadRef, refusedLink };
+}

@@ -1,4 +1,4 @@
-import { type FormEvent, useEffect, useRef, useState } from 'react';
+import { type FormEvent, useRef, useState } from 'react';
 import { api, call } from '../api/client';
 import { ApiError, errorMessage } from '../api/problem';
 import { startSession } from '../api/session';
@@ -6,7 +6,7 @@ import { Field } from '../components/Field';
 import { Notice } from '../components/Feedback';
 import { firstInvalid, useFocusAfterRender } from '../lib/focus';
 import { useTitle } from '../lib/hooks';
-import { forgetLinkToken, takeLinkToken } from '../lib/link-token';
+import { useCheckedLink } from '../lib/link-token';
 import { Link, navigate } from '../lib/router';
 import { PublicFrame } from './SignInPage';
 
@@ -14,35 +14,17 @@ const PASSWORD_MIN = 10;
 
 export function AcceptInvitationPage() {
   useTitle('Accept invitation');
-  const [token] = useState(() => takeLinkToken('token', { legacyQuery: true }) ?? '');
+  const { token, checked, dead, deadRef, refusedLink } = useCheckedLink(
+    (linkToken) => call(api.POST('/api/v1/auth/accept-invitation/lookup', { body: { token: linkToken } })),
+    { legacyQuery: true },
+  );
   const [password, setPassword] = useState('');
   const [confirm, setConfirm] = useState('');
   const [errors, setErrors] = useState<{ password?: string; confirm?: string }>({});
   const [error, setError] = useState<unknown>(null);
   const [busy, setBusy] = useState(false);
-  // The API refused the link itself (used, revoked, expired): no password makes it work again.
-  const [deadLink, setDeadLink] = useState(false);
   const formRef = useRef<HTMLFormElement>(null);
-  const deadRef = useRef<HTMLDivElement>(null);
   const focusAfter = useFocusAfterRender();
-  // Whom the link invites, once the API has said it works.
-  const [invitee, setInvitee] = useState<string | null>(null);
-  // The form gives way to what happened and what to do: focus goes there.
-  const refuse = () => {
-    forgetLinkToken('token');
-    setDeadLink(true);
-    focusAfter(() => deadRef.current);
-  };
-  // Asked once on opening: a dead link is said before anyone types a password twice.
-  useEffect(() => {
-    if (!token) return;
-    call(api.POST('/api/v1/auth/accept-invitation/lookup', { body: { token } })).then(
-      (link) => setInvitee(link.fullName),
-      (e: unknown) => {
-        if (e instanceof ApiError && e.fieldMessage('token')) refuse();
-      },
-    );
-  }, [token]);
 
   const submit = async (event: FormEvent) => {
     event.preventDefault();
@@ -60,10 +42,7 @@ export function AcceptInvitationPage() {
       startSession(await call(api.POST('/api/v1/auth/accept-invitation', { body: { token, password } })));
       navigate('/', { replace: true });
     } catch (e) {
-      if (e instanceof ApiError && e.fieldMessage('token')) {
-        refuse();
-        return;
-      }
+      if (refusedLink(e)) return;
       if (e instanceof ApiError && e.fieldMessage('password')) {
         setErrors({ password: e.fieldMessage('password') });
         focusAfter(() => firstInvalid(formRef.current));
@@ -82,7 +61,7 @@ export function AcceptInvitationPage() {
     );
   }
 
-  if (deadLink) {
+  if (dead) {
     return (
       <PublicFrame title="Accept invitation">
         <div ref={deadRef} tabIndex={-1} className="flash-slot">
@@ -100,7 +79,7 @@ export function AcceptInvitationPage() {
 
   return (
     <PublicFrame title="Accept invitation">
-      <p>Welcome to ReferLoop{invitee ? `, ${invitee}` : ''}. Choose a password to finish setting up your account.</p>
+      <p>Welcome to ReferLoop{checked ? `, ${checked.fullName}` : ''}. Choose a password to finish setting up your account.</p>
       {error !== null && <Notice tone="error">{errorMessage(error)}</Notice>}
       <form ref={formRef} onSubmit={(event) => void submit(event)} className="stack" noValidate>
         <Field label="New password" required hint={`At least ${PASSWORD_MIN} characters.`} error={errors.password}>

@@ -1,4 +1,4 @@
-import { type FormEvent, useEffect, useRef, useState } from 'react';
+import { type FormEvent, useRef, useState } from 'react';
 import { api, call } from '../../api/client';
 import { ApiError, errorMessage } from '../../api/problem';
 import { startSession } from '../../api/session';
@@ -6,7 +6,7 @@ import { Notice } from '../../components/Feedback';
 import { setFlash } from '../../lib/flash';
 import { firstInvalid, useFocusAfterRender } from '../../lib/focus';
 import { useTitle } from '../../lib/hooks';
-import { forgetLinkToken, takeLinkToken } from '../../lib/link-token';
+import { useCheckedLink } from '../../lib/link-token';
 import { Link, navigate } from '../../lib/router';
 import { PublicFrame } from '../SignInPage';
 import { checkNewPassword, NewPasswordFields, type NewPasswordErrors } from './password-fields';
@@ -14,31 +14,17 @@ import { SECURITY_PATH } from './SecurityPage';
 
 export function ResetPasswordPage() {
   useTitle('Choose a new password');
-  const [token] = useState(() => takeLinkToken('token') ?? '');
+  const { token, dead, deadRef, refusedLink } = useCheckedLink((linkToken) =>
+    call(api.POST('/api/v1/auth/password-reset/lookup', { body: { token: linkToken } })),
+  );
   const [password, setPassword] = useState('');
   const [confirm, setConfirm] = useState('');
   const [errors, setErrors] = useState<NewPasswordErrors>({});
   const [error, setError] = useState<unknown>(null);
   const [busy, setBusy] = useState(false);
-  // The API refused the link itself (used, expired): no password makes it work again.
-  const [deadLink, setDeadLink] = useState(false);
-  const deadRef = useRef<HTMLDivElement>(null);
   const formRef = useRef<HTMLFormElement>(null);
   const errorRef = useRef<HTMLDivElement>(null);
   const focusAfter = useFocusAfterRender();
-  // The form gives way to what happened and what to do: focus goes there.
-  const refuse = () => {
-    forgetLinkToken('token');
-    setDeadLink(true);
-    focusAfter(() => deadRef.current);
-  };
-  // Asked once on opening: a dead link is said before anyone types a password twice.
-  useEffect(() => {
-    if (!token) return;
-    call(api.POST('/api/v1/auth/password-reset/lookup', { body: { token } })).catch((e: unknown) => {
-      if (e instanceof ApiError && e.fieldMessage('token')) refuse();
-    });
-  }, [token]);
 
   const submit = async (event: FormEvent) => {
     event.preventDefault();
@@ -55,10 +41,7 @@ export function ResetPasswordPage() {
       setFlash({ tone: 'success', text: 'Your password is changed. Any other device signed in to your account is signed out.' });
       navigate(SECURITY_PATH, { replace: true });
     } catch (e) {
-      if (e instanceof ApiError && e.fieldMessage('token')) {
-        refuse();
-        return;
-      }
+      if (refusedLink(e)) return;
       if (e instanceof ApiError && e.fieldMessage('password')) setErrors({ password: e.fieldMessage('password') });
       else setError(e);
       setBusy(false);
@@ -76,7 +59,7 @@ export function ResetPasswordPage() {
     );
   }
 
-  if (deadLink) {
+  if (dead) {
     return (
       <PublicFrame title="Choose a new password">
         <div ref={deadRef} tabIndex={-1} className="flash-slot">
