@@ -158,12 +158,8 @@ export class InvitationsStore {
   }
 
   /** The invitation with this token hash, as its link's page first reads it (nothing locked). */
-  async byTokenHash(tokenHash: string): Promise<InvitationRow | null> {
-    const [row] = await queryRows<InvitationRow>(
-      this.db.manager,
-      sql`SELECT ${INVITATION_COLUMNS} FROM invitations i WHERE i.token_hash = ${tokenHash}`,
-    );
-    return row ?? null;
+  byTokenHash(tokenHash: string): Promise<InvitationRow | null> {
+    return this.withTokenHash(this.db.manager, tokenHash, false);
   }
 
   /** Accepting (no signed-in caller: the token is the credential): the invitation with this token hash, locked. */
@@ -174,9 +170,13 @@ export class InvitationsStore {
       manager,
       sql`SELECT u.id FROM users u WHERE u.id = (SELECT i.user_id FROM invitations i WHERE i.token_hash = ${tokenHash}) FOR NO KEY UPDATE`,
     );
+    return this.withTokenHash(manager, tokenHash, true);
+  }
+
+  private async withTokenHash(manager: EntityManager, tokenHash: string, forUpdate: boolean): Promise<InvitationRow | null> {
     const [row] = await queryRows<InvitationRow>(
       manager,
-      sql`SELECT ${INVITATION_COLUMNS} FROM invitations i WHERE i.token_hash = ${tokenHash} FOR UPDATE`,
+      sql`SELECT ${INVITATION_COLUMNS} FROM invitations i WHERE i.token_hash = ${tokenHash}${forUpdate ? sql` FOR UPDATE` : sql.empty}`,
     );
     return row ?? null;
   }
