@@ -330,6 +330,20 @@ function PatientForm({ patient, onSaved }: { patient: Patient; onSaved: (p: Pati
   );
 }
 
+/**
+ * A scope with no consent in effect: never given, or withdrawn (the latest withdrawal), saying when
+ * the patient took it back themselves, so staff who record it again know.
+ */
+function notInEffect(consents: Patient['consents'], scope: string): string {
+  const withdrawn = consents
+    .filter((c) => c.scope === scope && c.revokedAt !== null)
+    .sort((a, b) => b.revokedAt!.localeCompare(a.revokedAt!))[0];
+  if (!withdrawn) return 'not given';
+  return withdrawn.revokedBy === null
+    ? `withdrawn by the patient ${formatDateTime(withdrawn.revokedAt)} (they unsubscribed from a message)`
+    : `withdrawn ${formatDateTime(withdrawn.revokedAt)}`;
+}
+
 function Consents({ patient, onChanged }: { patient: Patient; onChanged: (p: Patient) => void }) {
   const reference = useReferenceData();
   const [message, setMessage] = useState<{ tone: 'success' | 'error'; text: string } | null>(null);
@@ -364,24 +378,12 @@ function Consents({ patient, onChanged }: { patient: Patient; onChanged: (p: Pat
       <ul className="plain-list">
         {reference.consentScopes.map((scope) => {
           const active = patient.consents.find((c) => c.scope === scope && c.active);
-          // The latest withdrawal, so staff who record it again know whether the patient took it back themselves.
-          const withdrawn = active
-            ? undefined
-            : patient.consents
-                .filter((c) => c.scope === scope && c.revokedAt !== null)
-                .sort((a, b) => b.revokedAt!.localeCompare(a.revokedAt!))[0];
           return (
             <li key={scope} className="consent">
               <p className="consent-title">
                 <strong>{consentLabel(scope)}</strong>
                 {' · '}
-                {active
-                  ? `given ${formatDateTime(active.grantedAt)}`
-                  : withdrawn
-                    ? withdrawn.revokedBy === null
-                      ? `withdrawn by the patient ${formatDateTime(withdrawn.revokedAt)} (they unsubscribed from a message)`
-                      : `withdrawn ${formatDateTime(withdrawn.revokedAt)}`
-                    : 'not given'}
+                {active ? `given ${formatDateTime(active.grantedAt)}` : notInEffect(patient.consents, scope)}
               </p>
               <p className="muted small">{consentExplanation(scope)}</p>
               {active ? (
