@@ -5,7 +5,8 @@ import { ReferralsService } from '@referloop/referrals';
 import { CurrentPrincipal, Public } from '../auth/auth.decorators';
 import { RateLimited } from '../auth/rate-limit.guard';
 import { ApiProblems } from '../http/api-problems.decorator';
-import { InvitationTokenDto, RecipientInviteLookupDto } from './referral.dto';
+import { LinkTokenDto } from '../auth/auth.dto';
+import { RecipientInviteLookupDto } from './referral.dto';
 
 /** A referral invite link: the sign-up page's view of it (who was invited, never the referral), and taking it with an account one has. */
 @ApiTags('referrals')
@@ -22,7 +23,7 @@ export class ReferralInvitesController {
   @RateLimited()
   @HttpCode(200)
   @ApiProblems('validation_failed', 'rate_limited')
-  lookup(@Body() body: InvitationTokenDto): Promise<RecipientInviteLookupDto> {
+  lookup(@Body() body: LinkTokenDto): Promise<RecipientInviteLookupDto> {
     return this.referrals.lookupInvite(body.token);
   }
 
@@ -37,7 +38,7 @@ export class ReferralInvitesController {
   @HttpCode(204)
   @ApiBearerAuth()
   @ApiProblems('validation_failed', 'unauthenticated', 'forbidden', 'recipient_type_mismatch', 'licence_expired')
-  async claim(@CurrentPrincipal() principal: Principal, @Body() body: InvitationTokenDto): Promise<void> {
+  async claim(@CurrentPrincipal() principal: Principal, @Body() body: LinkTokenDto): Promise<void> {
     await this.referrals.claimInvite(principal, body.token);
   }
 }

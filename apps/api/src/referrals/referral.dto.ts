@@ -8,7 +8,6 @@ import {
   IsBoolean,
   IsIn,
   IsInt,
-  IsNotEmpty,
   IsObject,
   IsOptional,
   IsString,
@@ -607,13 +606,6 @@ export class RecipientInviteResponseDto {
   status: 'pending' | 'joined';
   /** The single-use join link while pending (for the sender to hand over); null once joined. */
   url: string | null;
-}
-
-export class InvitationTokenDto {
-  @IsString()
-  @IsNotEmpty()
-  @MaxLength(200)
-  token: string;
 }
 
 export class RecipientInviteLookupDto {

@@ -2400,9 +2400,6 @@ export interface components {
       outcome?: components['schemas']['OutcomeDto'];
       progress?: components['schemas']['ProgressDto'];
     };
-    InvitationTokenDto: {
-      token: string;
-    };
     RecipientInviteLookupDto: {
       email: string;
       fullName: string;
@@ -6413,7 +6410,7 @@ export interface operations {
     };
     requestBody: {
       content: {
-        'application/json': components['schemas']['InvitationTokenDto'];
+        'application/json': components['schemas']['LinkTokenDto'];
       };
     };
     responses: {
@@ -6472,7 +6469,7 @@ export interface operations {
     };
     requestBody: {
       content: {
-        'application/json': components['schemas']['InvitationTokenDto'];
+        'application/json': components['schemas']['LinkTokenDto'];
       };
     };
     responses: {
