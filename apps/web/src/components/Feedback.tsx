@@ -1,5 +1,6 @@
 import type { ReactNode } from 'react';
 import { ApiError, errorMessage } from '../api/problem';
+import type { ListPage, PagedList } from '../lib/hooks';
 
 /**
  * A failed load or action, announced to screen readers, with a way to try again. `message` says it
@@ -54,6 +55,19 @@ export function Loading({ label = 'Loading…', lines = 3 }: { label?: string; l
       {Array.from({ length: lines }, (_, i) => (
         <span key={i} className="skeleton" aria-hidden="true" />
       ))}
+    </div>
+  );
+}
+
+/** Under a keyset-paged list (usePagedList): "Load more" while there is a next page. */
+export function LoadMore({ list }: { list: Pick<PagedList<ListPage<unknown>>, 'nextCursor' | 'loading' | 'loadMore'> }) {
+  return (
+    <div className="pager">
+      {list.nextCursor && (
+        <button type="button" className="button button-secondary" onClick={() => void list.loadMore()} disabled={list.loading}>
+          {list.loading ? 'Loading…' : 'Load more'}
+        </button>
+      )}
     </div>
   );
 }

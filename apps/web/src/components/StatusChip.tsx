@@ -1,6 +1,6 @@
 import { statusLabel, statusTone } from '../lib/labels';
 
-export function StatusChip({ status }: { status: string }) {
+function StatusChip({ status }: { status: string }) {
   return (
     <span className={`chip chip-${statusTone(status)}`} data-status={status}>
       {statusLabel(status)}
@@ -8,7 +8,12 @@ export function StatusChip({ status }: { status: string }) {
   );
 }
 
-export function PriorityBadge({ priority }: { priority: string }) {
-  if (priority !== 'urgent') return null;
-  return <span className="chip chip-urgent">Urgent</span>;
+/** A referral's status, and "Urgent" beside it when it is. */
+export function ReferralChips({ referral, large = false }: { referral: { status: string; priority: string }; large?: boolean }) {
+  return (
+    <span className={large ? 'chips chips-large' : 'chips'} data-testid={large ? 'referral-status' : undefined}>
+      <StatusChip status={referral.status} />
+      {referral.priority === 'urgent' && <span className="chip chip-urgent">Urgent</span>}
+    </span>
+  );
 }

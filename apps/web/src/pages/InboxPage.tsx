@@ -1,9 +1,9 @@
 import { useCallback, useMemo, useState } from 'react';
 import { api, call } from '../api/client';
 import type { Referral } from '../api/types';
-import { ErrorPanel, Loading } from '../components/Feedback';
+import { ErrorPanel, Loading, LoadMore } from '../components/Feedback';
 import { FirstRunChecklist } from '../components/FirstRunChecklist';
-import { PriorityBadge, StatusChip } from '../components/StatusChip';
+import { ReferralChips } from '../components/StatusChip';
 import { Tabs } from '../components/Tabs';
 import { UnreadBadge } from '../components/UnreadBadge';
 import { formatDateTime, fullName } from '../lib/format';
@@ -63,7 +63,7 @@ export function InboxPage() {
     [box, status, sort],
   );
   const list = usePagedList(fetchPage);
-  const { loading, error, nextCursor, reload, loadMore } = list;
+  const { loading, error, nextCursor, reload } = list;
   const items = useMemo(() => list.items ?? [], [list.items]);
   // Live: a referral created, sent to me or changed by the other side shows without a reload.
   useLiveRefresh(
@@ -178,10 +178,7 @@ export function InboxPage() {
                       )}
                     </td>
                     <td>
-                      <span className="chips">
-                        <StatusChip status={r.status} />
-                        <PriorityBadge priority={r.priority} />
-                      </span>
+                      <ReferralChips referral={r} />
                     </td>
                     <td className="nowrap">{formatDateTime(r.updatedAt)}</td>
                   </tr>
@@ -190,13 +187,7 @@ export function InboxPage() {
             </table>
           </div>
         )}
-        <div className="pager">
-          {nextCursor && (
-            <button type="button" className="button button-secondary" onClick={() => void loadMore()} disabled={loading}>
-              {loading ? 'Loading…' : 'Load more'}
-            </button>
-          )}
-        </div>
+        <LoadMore list={list} />
       </div>
     </>
   );

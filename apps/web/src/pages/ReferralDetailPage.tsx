@@ -12,7 +12,7 @@ import { MeasuresChart } from '../components/MeasuresChart';
 import { ProgressSection, progressPoints } from '../components/ProgressForm';
 import { buttonActions, ReferralActions } from '../components/ReferralActions';
 import { ReferralPrint } from '../components/ReferralPrint';
-import { PriorityBadge, StatusChip } from '../components/StatusChip';
+import { ReferralChips } from '../components/StatusChip';
 import { type Flash, takeFlash } from '../lib/flash';
 import { useFocusAfterRender } from '../lib/focus';
 import { formatAppointment, formatDate, formatDateTime, fullName } from '../lib/format';
@@ -143,10 +143,7 @@ export function ReferralDetailPage({ id }: { id: string }) {
           </p>
           <h1 tabIndex={-1}>Referral for {fullName(r.patient)}</h1>
         </div>
-        <span className="chips chips-large" data-testid="referral-status">
-          <StatusChip status={r.status} />
-          <PriorityBadge priority={r.priority} />
-        </span>
+        <ReferralChips referral={r} large />
       </div>
 
       <div ref={statusRef} tabIndex={-1} className="flash-slot" aria-live="polite">

@@ -3,14 +3,14 @@ import { api, call } from '../../api/client';
 import { ApiError } from '../../api/problem';
 import type { User } from '../../api/types';
 import { apiFieldError, Field } from '../../components/Field';
-import { ErrorPanel, Loading } from '../../components/Feedback';
+import { ErrorPanel, LoadMore } from '../../components/Feedback';
 import { firstInvalid, useFocusAfterRender } from '../../lib/focus';
 import { formatDateTimeInZone } from '../../lib/format';
 import { useAsync, usePagedList, useTitle } from '../../lib/hooks';
 import { auditActionLabel, humanize } from '../../lib/labels';
 import { Link } from '../../lib/router';
 import { clinicMembers } from './admin-data';
-import { TimesIn, useClinicTimeZone } from './ClinicTime';
+import { TimesTable, useClinicTimeZone } from './ClinicTime';
 
 /** What an audit event is about, as the API filters it ('' for any). */
 type ResourceFilter = '' | 'patient' | 'referral' | 'attachment' | 'consent' | 'user';
@@ -61,7 +61,8 @@ export function AuditLogPage({ user }: { user: User }) {
       ),
     [filters],
   );
-  const { items, nextCursor, loading: busy, error, reload, loadMore } = usePagedList(fetchPage);
+  const list = usePagedList(fetchPage);
+  const { items, error, reload } = list;
   const [rangeError, setRangeError] = useState<string | null>(null);
   const formRef = useRef<HTMLFormElement>(null);
   const focusAfter = useFocusAfterRender();
@@ -159,78 +160,51 @@ export function AuditLogPage({ user }: { user: User }) {
         ) : (
           <ErrorPanel error={error} title="Could not load the audit log" onRetry={() => void reload()} />
         ))}
-      {items === null || zone === undefined ? (
-        error === null && <Loading lines={6} />
-      ) : items.length === 0 ? (
-        <p className="empty">No audit events match.</p>
-      ) : (
-        <>
-          <TimesIn zone={zone} />
-          <div className="table-wrap">
-            <table className="table" data-testid="audit-table">
-              <thead>
-                <tr>
-                  <th scope="col">When</th>
-                  <th scope="col">Who</th>
-                  <th scope="col">Action</th>
-                  <th scope="col">Resource</th>
-                  <th scope="col">Outcome</th>
-                  <th scope="col">IP</th>
-                </tr>
-              </thead>
-              <tbody>
-                {items.map((e) => (
-                  <tr key={e.id}>
-                    <td data-label="When" className="nowrap">
-                      {formatDateTimeInZone(e.occurredAt, zone.timeZone)}
-                    </td>
-                    {/* Nobody: a timer of the system, or a request by someone not signed in (a failed sign-in, a reset asked for). */}
-                    <td data-label="Who">
-                      {e.actorName ??
-                        (e.actorId !== null ? `${e.actorId.slice(0, 8)}…` : e.requestId ? 'Not signed in' : 'System')}
-                      {/* Someone of another clinic party to the referral: which one (their IP is theirs). */}
-                      {e.clinicId !== null && e.clinicId !== user.clinicId && (
-                        <span className="row-sub small muted">{e.clinicName}</span>
-                      )}
-                    </td>
-                    <td data-label="Action">
-                      {auditActionLabel(e.action)}
-                      {/* The code too: the Action filter takes it. */}
-                      <code className="row-sub small muted">{e.action}</code>
-                    </td>
-                    <td data-label="Resource">
-                      {resourceLabel(e.resourceType)}
-                      {e.resourceId &&
-                        (e.resourceType === 'referral' ? (
-                          <Link to={`/referrals/${e.resourceId}`} className="row-sub small">
-                            {e.resourceId.slice(0, 8)}…
-                          </Link>
-                        ) : (
-                          <span className="row-sub small muted">{e.resourceId.slice(0, 8)}…</span>
-                        ))}
-                    </td>
-                    <td data-label="Outcome">
-                      <span className={`chip chip-${e.outcome === 'success' ? 'success' : 'danger'}`}>
-                        {e.outcome.replace('_', ' ')}
-                      </span>
-                    </td>
-                    <td data-label="IP" className="small">
-                      {e.ip ?? '—'}
-                    </td>
-                  </tr>
+      <TimesTable
+        zone={zone}
+        rows={items}
+        quiet={error !== null}
+        loadingLines={6}
+        empty="No audit events match."
+        columns={['When', 'Who', 'Action', 'Resource', 'Outcome', 'IP']}
+        testId="audit-table"
+        row={(e, timeZone) => (
+          <tr key={e.id}>
+            <td data-label="When" className="nowrap">
+              {formatDateTimeInZone(e.occurredAt, timeZone)}
+            </td>
+            {/* Nobody: a timer of the system, or a request by someone not signed in (a failed sign-in, a reset asked for). */}
+            <td data-label="Who">
+              {e.actorName ?? (e.actorId !== null ? `${e.actorId.slice(0, 8)}…` : e.requestId ? 'Not signed in' : 'System')}
+              {/* Someone of another clinic party to the referral: which one (their IP is theirs). */}
+              {e.clinicId !== null && e.clinicId !== user.clinicId && <span className="row-sub small muted">{e.clinicName}</span>}
+            </td>
+            <td data-label="Action">
+              {auditActionLabel(e.action)}
+              {/* The code too: the Action filter takes it. */}
+              <code className="row-sub small muted">{e.action}</code>
+            </td>
+            <td data-label="Resource">
+              {resourceLabel(e.resourceType)}
+              {e.resourceId &&
+                (e.resourceType === 'referral' ? (
+                  <Link to={`/referrals/${e.resourceId}`} className="row-sub small">
+                    {e.resourceId.slice(0, 8)}…
+                  </Link>
+                ) : (
+                  <span className="row-sub small muted">{e.resourceId.slice(0, 8)}…</span>
                 ))}
-              </tbody>
-            </table>
-          </div>
-        </>
-      )}
-      <div className="pager">
-        {nextCursor && (
-          <button type="button" className="button button-secondary" onClick={() => void loadMore()} disabled={busy}>
-            Load more
-          </button>
+            </td>
+            <td data-label="Outcome">
+              <span className={`chip chip-${e.outcome === 'success' ? 'success' : 'danger'}`}>{e.outcome.replace('_', ' ')}</span>
+            </td>
+            <td data-label="IP" className="small">
+              {e.ip ?? '—'}
+            </td>
+          </tr>
         )}
-      </div>
+      />
+      <LoadMore list={list} />
     </>
   );
 }

@@ -1,4 +1,6 @@
+import type { ReactNode, Ref } from 'react';
 import { api, call } from '../../api/client';
+import { Loading } from '../../components/Feedback';
 import { useAsync } from '../../lib/hooks';
 import { browserZone, zoneLabel } from '../../lib/time-zones';
 
@@ -27,5 +29,60 @@ export function TimesIn({ zone }: { zone: ShownZone }) {
     <p className="muted small" data-testid="times-zone">
       Times in {zoneLabel(zone.timeZone)}, {zone.of === 'clinic' ? 'the clinic’s time zone' : 'this browser’s time zone'}.
     </p>
+  );
+}
+
+/**
+ * An admin screen's table of times: loading lines until its rows and the clinic's zone are here
+ * (none while `quiet`: an error panel above says why), `empty` when there are no rows, else the
+ * zone named above the table, each row drawn by `row` with that zone.
+ */
+export function TimesTable<T>({
+  zone,
+  rows,
+  quiet = false,
+  loadingLines,
+  empty,
+  columns,
+  testId,
+  labelledBy,
+  frameRef,
+  row,
+}: {
+  zone: ShownZone | undefined;
+  /** Null or undefined while the first load runs. */
+  rows: readonly T[] | null | undefined;
+  quiet?: boolean;
+  loadingLines: number;
+  empty: string;
+  /** The column headings. */
+  columns: readonly ReactNode[];
+  testId?: string;
+  /** The heading naming the table: its frame, which scrolls sideways on a narrow screen, is then a focusable region. */
+  labelledBy?: string;
+  frameRef?: Ref<HTMLDivElement>;
+  row: (item: T, timeZone: string) => ReactNode;
+}) {
+  if (!rows || zone === undefined) return quiet ? null : <Loading lines={loadingLines} />;
+  if (rows.length === 0) return <p className="empty">{empty}</p>;
+  const region = labelledBy ? ({ tabIndex: 0, role: 'region', 'aria-labelledby': labelledBy } as const) : {};
+  return (
+    <>
+      <TimesIn zone={zone} />
+      <div ref={frameRef} className="table-wrap" {...region}>
+        <table className="table" data-testid={testId}>
+          <thead>
+            <tr>
+              {columns.map((heading, index) => (
+                <th key={index} scope="col">
+                  {heading}
+                </th>
+              ))}
+            </tr>
+          </thead>
+          <tbody>{rows.map((item) => row(item, zone.timeZone))}</tbody>
+        </table>
+      </div>
+    </>
   );
 }

@@ -2,13 +2,13 @@ import { useRef, useState } from 'react';
 import { api, call } from '../../api/client';
 import { ApiError, errorMessage } from '../../api/problem';
 import type { FailedDelivery } from '../../api/types';
-import { ErrorPanel, Loading, Notice } from '../../components/Feedback';
+import { ErrorPanel, Notice } from '../../components/Feedback';
 import { useFocusAfterRender } from '../../lib/focus';
 import { formatDateTimeInZone } from '../../lib/format';
 import { useAsync, useTitle } from '../../lib/hooks';
 import { channelLabel, notificationTypeLabel } from '../../lib/labels';
 import { Link } from '../../lib/router';
-import { TimesIn, useClinicTimeZone } from './ClinicTime';
+import { TimesTable, useClinicTimeZone } from './ClinicTime';
 
 export function FailedNotificationsPage() {
   useTitle('Failed notifications');
@@ -57,76 +57,66 @@ export function FailedNotificationsPage() {
       </p>
       {failed.error !== undefined ? (
         <ErrorPanel error={failed.error} title="Could not load failed notifications" onRetry={() => void failed.reload()} />
-      ) : !failed.data || zone === undefined ? (
-        <Loading lines={4} />
-      ) : failed.data.items.length === 0 ? (
-        <p className="empty">No failed deliveries.</p>
       ) : (
-        <>
-          <TimesIn zone={zone} />
-          <div ref={tableRef} className="table-wrap">
-            <table className="table">
-              <thead>
-                <tr>
-                  <th scope="col">Failed</th>
-                  <th scope="col">Channel</th>
-                  <th scope="col">Notification</th>
-                  <th scope="col">Attempts</th>
-                  <th scope="col">Last error</th>
-                  <th scope="col">
-                    <span className="visually-hidden">Retry</span>
-                  </th>
-                </tr>
-              </thead>
-              <tbody>
-                {failed.data.items.map((d) => (
-                  <tr key={d.id}>
-                    <td className="nowrap">{formatDateTimeInZone(d.failedAt ?? d.createdAt, zone.timeZone)}</td>
-                    <td>{channelLabel(d.channel)}</td>
-                    <td>
-                      {notificationTypeLabel(d.notificationType)}
-                      {d.referralId && (
-                        <span className="row-sub small">
-                          <Link to={`/referrals/${d.referralId}`}>Open referral</Link>
-                        </span>
-                      )}
-                    </td>
-                    <td>
-                      {d.attempts}
-                      {d.retryCount > 0 ? ` (retried ${d.retryCount}×)` : ''}
-                    </td>
-                    <td className="small">{d.lastError ?? '—'}</td>
-                    <td>
-                      {retried[d.id] === 'queued' ? (
-                        <div tabIndex={-1} className="flash-slot" data-retried={d.id}>
-                          <Notice tone="success">Retry queued</Notice>
-                        </div>
-                      ) : (
-                        <>
-                          <button
-                            type="button"
-                            className="button button-secondary button-small"
-                            disabled={sending.has(d.id)}
-                            data-retry={d.id}
-                            aria-describedby={retried[d.id] ? `retry-error-${d.id}` : undefined}
-                            onClick={() => void retry(d)}
-                          >
-                            Retry
-                          </button>
-                          {retried[d.id] && (
-                            <p className="field-error" id={`retry-error-${d.id}`}>
-                              {retried[d.id]}
-                            </p>
-                          )}
-                        </>
-                      )}
-                    </td>
-                  </tr>
-                ))}
-              </tbody>
-            </table>
-          </div>
-        </>
+        <TimesTable
+          zone={zone}
+          rows={failed.data?.items}
+          loadingLines={4}
+          empty="No failed deliveries."
+          columns={[
+            'Failed',
+            'Channel',
+            'Notification',
+            'Attempts',
+            'Last error',
+            <span className="visually-hidden">Retry</span>,
+          ]}
+          frameRef={tableRef}
+          row={(d, timeZone) => (
+            <tr key={d.id}>
+              <td className="nowrap">{formatDateTimeInZone(d.failedAt ?? d.createdAt, timeZone)}</td>
+              <td>{channelLabel(d.channel)}</td>
+              <td>
+                {notificationTypeLabel(d.notificationType)}
+                {d.referralId && (
+                  <span className="row-sub small">
+                    <Link to={`/referrals/${d.referralId}`}>Open referral</Link>
+                  </span>
+                )}
+              </td>
+              <td>
+                {d.attempts}
+                {d.retryCount > 0 ? ` (retried ${d.retryCount}×)` : ''}
+              </td>
+              <td className="small">{d.lastError ?? '—'}</td>
+              <td>
+                {retried[d.id] === 'queued' ? (
+                  <div tabIndex={-1} className="flash-slot" data-retried={d.id}>
+                    <Notice tone="success">Retry queued</Notice>
+                  </div>
+                ) : (
+                  <>
+                    <button
+                      type="button"
+                      className="button button-secondary button-small"
+                      disabled={sending.has(d.id)}
+                      data-retry={d.id}
+                      aria-describedby={retried[d.id] ? `retry-error-${d.id}` : undefined}
+                      onClick={() => void retry(d)}
+                    >
+                      Retry
+                    </button>
+                    {retried[d.id] && (
+                      <p className="field-error" id={`retry-error-${d.id}`}>
+                        {retried[d.id]}
+                      </p>
+                    )}
+                  </>
+                )}
+              </td>
+            </tr>
+          )}
+        />
       )}
     </>
   );

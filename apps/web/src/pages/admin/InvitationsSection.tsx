@@ -3,12 +3,12 @@ import { api, call } from '../../api/client';
 import { errorMessage } from '../../api/problem';
 import type { components } from '../../api/schema';
 import { ConfirmInRow } from '../../components/ConfirmInRow';
-import { ErrorPanel, Loading, Notice } from '../../components/Feedback';
+import { ErrorPanel, Notice } from '../../components/Feedback';
 import { useFocusAfterRender } from '../../lib/focus';
 import { formatDateTimeInZone } from '../../lib/format';
 import { useAsync } from '../../lib/hooks';
 import { roleLabel } from '../../lib/labels';
-import { type ShownZone, TimesIn } from './ClinicTime';
+import { type ShownZone, TimesTable } from './ClinicTime';
 
 type InvitationItem = components['schemas']['InvitationItemDto'];
 export interface IssuedLink {
@@ -96,95 +96,80 @@ export function InvitationsSection({
       </div>
       {list.error !== undefined ? (
         <ErrorPanel error={list.error} title="Could not load the invitations" onRetry={() => void list.reload()} />
-      ) : !list.data || zone === undefined ? (
-        <Loading lines={3} />
-      ) : list.data.length === 0 ? (
-        <p className="empty">No invitations yet.</p>
       ) : (
-        <>
-          <TimesIn zone={zone} />
-          {/* Focusable: at phone width the table scrolls sideways inside its frame, also when no row has a button. */}
-          <div className="table-wrap" tabIndex={0} role="region" aria-labelledby="invitations-heading">
-            <table className="table" data-testid="invitations-table">
-              <thead>
-                <tr>
-                  <th scope="col">Invited</th>
-                  <th scope="col">Status</th>
-                  <th scope="col">Link valid until</th>
-                  <th scope="col">
-                    <span className="visually-hidden">Actions</span>
-                  </th>
-                </tr>
-              </thead>
-              <tbody>
-                {list.data.map((item) => {
-                  const open = item.status === 'pending' || item.status === 'expired';
-                  return (
-                    <tr key={item.id} data-invitation-email={item.email}>
-                      <th scope="row">
-                        {item.fullName}
-                        <span className="row-sub muted small">
-                          {roleLabel(item.role)} · {item.email}
-                        </span>
-                      </th>
-                      <td data-label="Status">
-                        <span className={`chip chip-${STATUS[item.status].tone}`} data-status={item.status}>
-                          {STATUS[item.status].label}
-                        </span>
-                      </td>
-                      <td data-label="Link valid until" className="small">
-                        {open ? formatDateTimeInZone(item.expiresAt, zone.timeZone) : '—'}
-                      </td>
-                      <td>
-                        {open && (
-                          <ConfirmInRow
-                            asking={confirming === item.id}
-                            id={item.id}
-                            label={`Revoke the invitation to ${item.fullName}?`}
-                            question="Revoke it? The link stops working at once."
-                            yes="Yes, revoke"
-                            keep="Keep it"
-                            busy={busy === item.id}
-                            onAsk={() => {
-                              setOutcome(null);
-                              setConfirming(item.id);
-                            }}
-                            onYes={() => void revoke(item)}
-                            onKeep={() => setConfirming(null)}
+        <TimesTable
+          zone={zone}
+          rows={list.data}
+          loadingLines={3}
+          empty="No invitations yet."
+          columns={['Invited', 'Status', 'Link valid until', <span className="visually-hidden">Actions</span>]}
+          testId="invitations-table"
+          labelledBy="invitations-heading"
+          row={(item, timeZone) => {
+            const open = item.status === 'pending' || item.status === 'expired';
+            return (
+              <tr key={item.id} data-invitation-email={item.email}>
+                <th scope="row">
+                  {item.fullName}
+                  <span className="row-sub muted small">
+                    {roleLabel(item.role)} · {item.email}
+                  </span>
+                </th>
+                <td data-label="Status">
+                  <span className={`chip chip-${STATUS[item.status].tone}`} data-status={item.status}>
+                    {STATUS[item.status].label}
+                  </span>
+                </td>
+                <td data-label="Link valid until" className="small">
+                  {open ? formatDateTimeInZone(item.expiresAt, timeZone) : '—'}
+                </td>
+                <td>
+                  {open && (
+                    <ConfirmInRow
+                      asking={confirming === item.id}
+                      id={item.id}
+                      label={`Revoke the invitation to ${item.fullName}?`}
+                      question="Revoke it? The link stops working at once."
+                      yes="Yes, revoke"
+                      keep="Keep it"
+                      busy={busy === item.id}
+                      onAsk={() => {
+                        setOutcome(null);
+                        setConfirming(item.id);
+                      }}
+                      onYes={() => void revoke(item)}
+                      onKeep={() => setConfirming(null)}
+                    >
+                      {(ask) => (
+                        <span className="action-buttons">
+                          <button
+                            type="button"
+                            className="button button-secondary button-small"
+                            disabled={busy === item.id}
+                            onClick={() => void resend(item)}
+                            aria-label={`Re-send the invitation to ${item.fullName}`}
                           >
-                            {(ask) => (
-                              <span className="action-buttons">
-                                <button
-                                  type="button"
-                                  className="button button-secondary button-small"
-                                  disabled={busy === item.id}
-                                  onClick={() => void resend(item)}
-                                  aria-label={`Re-send the invitation to ${item.fullName}`}
-                                >
-                                  Re-send
-                                </button>
-                                <button
-                                  {...ask}
-                                  type="button"
-                                  className="button button-danger button-small"
-                                  disabled={busy === item.id}
-                                  data-revoke={item.id}
-                                  aria-label={`Revoke the invitation to ${item.fullName}`}
-                                >
-                                  Revoke
-                                </button>
-                              </span>
-                            )}
-                          </ConfirmInRow>
-                        )}
-                      </td>
-                    </tr>
-                  );
-                })}
-              </tbody>
-            </table>
-          </div>
-        </>
+                            Re-send
+                          </button>
+                          <button
+                            {...ask}
+                            type="button"
+                            className="button button-danger button-small"
+                            disabled={busy === item.id}
+                            data-revoke={item.id}
+                            aria-label={`Revoke the invitation to ${item.fullName}`}
+                          >
+                            Revoke
+                          </button>
+                        </span>
+                      )}
+                    </ConfirmInRow>
+                  )}
+                </td>
+              </tr>
+            );
+          }}
+        />
       )}
     </section>
   );

@@ -1,12 +1,12 @@
 import { useCallback, useState } from 'react';
 import { api, call } from '../../api/client';
-import { ErrorPanel, Loading } from '../../components/Feedback';
-import { PriorityBadge, StatusChip } from '../../components/StatusChip';
+import { ErrorPanel, LoadMore } from '../../components/Feedback';
+import { ReferralChips } from '../../components/StatusChip';
 import { formatDateTimeInZone, formatDuration, formatPeriod } from '../../lib/format';
 import { usePagedList, useTitle } from '../../lib/hooks';
 import { kindLabel } from '../../lib/labels';
 import { Link } from '../../lib/router';
-import { TimesIn, useClinicTimeZone } from './ClinicTime';
+import { TimesTable, useClinicTimeZone } from './ClinicTime';
 
 type Side = '' | 'sent' | 'received';
 
@@ -18,7 +18,8 @@ export function OverduePage() {
       call(api.GET('/api/v1/admin/referrals/overdue', { params: { query: { box: side || undefined, cursor, limit: 50 } } })),
     [side],
   );
-  const { items, last, nextCursor, loading: busy, error, reload, loadMore } = usePagedList(fetchPage);
+  const list = usePagedList(fetchPage);
+  const { items, last, error, reload } = list;
   // When each was sent, on the clinic's clocks, the zone named.
   const zone = useClinicTimeZone();
   const thresholds = last && {
@@ -49,67 +50,43 @@ export function OverduePage() {
         </div>
       </div>
       {error !== null && <ErrorPanel error={error} title="Could not load overdue referrals" onRetry={() => void reload()} />}
-      {items === null || zone === undefined ? (
-        error === null && <Loading lines={4} />
-      ) : items.length === 0 ? (
-        <p className="empty">Nothing overdue. Every referral has an answer in time.</p>
-      ) : (
-        <>
-          <TimesIn zone={zone} />
-          <div className="table-wrap">
-            <table className="table" data-testid="overdue-table">
-              <thead>
-                <tr>
-                  <th scope="col">Referral</th>
-                  <th scope="col">From → to</th>
-                  <th scope="col">Status</th>
-                  <th scope="col">Sent</th>
-                  <th scope="col">Waiting</th>
-                </tr>
-              </thead>
-              <tbody>
-                {items.map((r) => (
-                  <tr key={r.id}>
-                    <td>
-                      <Link to={`/referrals/${r.id}`}>{kindLabel(r.kind)}</Link>
-                      <span className="row-sub muted small">
-                        {r.side === 'both' ? 'Within the clinic' : r.side === 'sent' ? 'Sent by the clinic' : 'Received'}
-                      </span>
-                    </td>
-                    <td>
-                      {r.sender.fullName} <span className="muted small">({r.sender.clinicName})</span> →{' '}
-                      {r.recipient ? (
-                        <>
-                          {r.recipient.fullName} <span className="muted small">({r.recipient.clinicName})</span>
-                        </>
-                      ) : (
-                        <span className="muted small">an invited practitioner who has not joined yet</span>
-                      )}
-                    </td>
-                    <td>
-                      <span className="chips">
-                        <StatusChip status={r.status} />
-                        <PriorityBadge priority={r.priority} />
-                      </span>
-                    </td>
-                    <td className="nowrap">{formatDateTimeInZone(r.sentAt, zone.timeZone)}</td>
-                    <td className="nowrap">
-                      {formatDuration(r.elapsedSeconds)} {r.escalationDue && <span className="chip chip-danger">Escalate</span>}
-                    </td>
-                  </tr>
-                ))}
-              </tbody>
-            </table>
-          </div>
-        </>
-      )}
-      <div className="pager">
-        {nextCursor && (
-          <button type="button" className="button button-secondary" onClick={() => void loadMore()} disabled={busy}>
-            Load more
-          </button>
+      <TimesTable
+        zone={zone}
+        rows={items}
+        quiet={error !== null}
+        loadingLines={4}
+        empty="Nothing overdue. Every referral has an answer in time."
+        columns={['Referral', 'From → to', 'Status', 'Sent', 'Waiting']}
+        testId="overdue-table"
+        row={(r, timeZone) => (
+          <tr key={r.id}>
+            <td>
+              <Link to={`/referrals/${r.id}`}>{kindLabel(r.kind)}</Link>
+              <span className="row-sub muted small">
+                {r.side === 'both' ? 'Within the clinic' : r.side === 'sent' ? 'Sent by the clinic' : 'Received'}
+              </span>
+            </td>
+            <td>
+              {r.sender.fullName} <span className="muted small">({r.sender.clinicName})</span> →{' '}
+              {r.recipient ? (
+                <>
+                  {r.recipient.fullName} <span className="muted small">({r.recipient.clinicName})</span>
+                </>
+              ) : (
+                <span className="muted small">an invited practitioner who has not joined yet</span>
+              )}
+            </td>
+            <td>
+              <ReferralChips referral={r} />
+            </td>
+            <td className="nowrap">{formatDateTimeInZone(r.sentAt, timeZone)}</td>
+            <td className="nowrap">
+              {formatDuration(r.elapsedSeconds)} {r.escalationDue && <span className="chip chip-danger">Escalate</span>}
+            </td>
+          </tr>
         )}
-      </div>
+      />
+      <LoadMore list={list} />
     </>
   );
 }

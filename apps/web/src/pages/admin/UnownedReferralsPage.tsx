@@ -2,8 +2,8 @@ import { type FormEvent, useRef, useState } from 'react';
 import { api, call } from '../../api/client';
 import { ApiError, errorMessage } from '../../api/problem';
 import type { Practitioner, Referral, User } from '../../api/types';
-import { ErrorPanel, Loading, Notice } from '../../components/Feedback';
-import { PriorityBadge, StatusChip } from '../../components/StatusChip';
+import { ErrorPanel, Notice } from '../../components/Feedback';
+import { ReferralChips } from '../../components/StatusChip';
 import { UnreadBadge } from '../../components/UnreadBadge';
 import { useFocusAfterRender } from '../../lib/focus';
 import { formatDateTimeInZone, fullName } from '../../lib/format';
@@ -11,7 +11,7 @@ import { useAsync, useTitle } from '../../lib/hooks';
 import { kindLabel, roleLabel } from '../../lib/labels';
 import { Link } from '../../lib/router';
 import { clinicMembers } from './admin-data';
-import { TimesIn, useClinicTimeZone } from './ClinicTime';
+import { TimesTable, useClinicTimeZone } from './ClinicTime';
 
 interface Unowned {
   referral: Referral;
@@ -63,65 +63,49 @@ export function UnownedReferralsPage({ user }: { user: User }) {
       </div>
       {data.error !== undefined ? (
         <ErrorPanel error={data.error} title="Could not load the unowned referrals" onRetry={() => void data.reload()} />
-      ) : !data.data || zone === undefined ? (
-        <Loading lines={4} />
-      ) : data.data.items.length === 0 ? (
-        <p className="empty">Every open referral has an active practitioner.</p>
       ) : (
-        <>
-          <TimesIn zone={zone} />
-          <div className="table-wrap">
-            <table className="table" data-testid="unowned-table">
-              <thead>
-                <tr>
-                  <th scope="col">Referral</th>
-                  <th scope="col">Status</th>
-                  <th scope="col">Deactivated practitioner</th>
-                  <th scope="col">Reassign to</th>
-                </tr>
-              </thead>
-              <tbody>
-                {data.data.items.map(({ referral, owner }) => (
-                  <tr key={referral.id} data-referral-id={referral.id}>
-                    <th scope="row">
-                      <Link to={`/referrals/${referral.id}`}>{kindLabel(referral.kind)}</Link>{' '}
-                      <UnreadBadge count={referral.unreadCount} />
-                      <span className="row-sub muted small">
-                        {referral.patient ? fullName(referral.patient) : ''} · updated{' '}
-                        {formatDateTimeInZone(referral.updatedAt, zone.timeZone)}
-                      </span>
-                    </th>
-                    <td>
-                      <span className="chips">
-                        <StatusChip status={referral.status} />
-                        <PriorityBadge priority={referral.priority} />
-                      </span>
-                    </td>
-                    <td>
-                      {owner.fullName}
-                      <span className="row-sub muted small">{roleLabel(owner.role)}</span>
-                    </td>
-                    <td>
-                      <ReassignForm
-                        referral={referral}
-                        owner={owner}
-                        team={data.data!.team}
-                        onStart={() => setDone(null)}
-                        onDone={(to) => {
-                          const patient = referral.patient ? ` for ${fullName(referral.patient)}` : '';
-                          setDone(`${kindLabel(referral.kind)} referral${patient} now belongs to ${to.fullName}.`);
-                          void data.reload();
-                          // The row leaves the list with its button: focus goes to what happened.
-                          focusAfter(() => doneRef.current);
-                        }}
-                      />
-                    </td>
-                  </tr>
-                ))}
-              </tbody>
-            </table>
-          </div>
-        </>
+        <TimesTable
+          zone={zone}
+          rows={data.data?.items}
+          loadingLines={4}
+          empty="Every open referral has an active practitioner."
+          columns={['Referral', 'Status', 'Deactivated practitioner', 'Reassign to']}
+          testId="unowned-table"
+          row={({ referral, owner }, timeZone) => (
+            <tr key={referral.id} data-referral-id={referral.id}>
+              <th scope="row">
+                <Link to={`/referrals/${referral.id}`}>{kindLabel(referral.kind)}</Link>{' '}
+                <UnreadBadge count={referral.unreadCount} />
+                <span className="row-sub muted small">
+                  {referral.patient ? fullName(referral.patient) : ''} · updated{' '}
+                  {formatDateTimeInZone(referral.updatedAt, timeZone)}
+                </span>
+              </th>
+              <td>
+                <ReferralChips referral={referral} />
+              </td>
+              <td>
+                {owner.fullName}
+                <span className="row-sub muted small">{roleLabel(owner.role)}</span>
+              </td>
+              <td>
+                <ReassignForm
+                  referral={referral}
+                  owner={owner}
+                  team={data.data!.team}
+                  onStart={() => setDone(null)}
+                  onDone={(to) => {
+                    const patient = referral.patient ? ` for ${fullName(referral.patient)}` : '';
+                    setDone(`${kindLabel(referral.kind)} referral${patient} now belongs to ${to.fullName}.`);
+                    void data.reload();
+                    // The row leaves the list with its button: focus goes to what happened.
+                    focusAfter(() => doneRef.current);
+                  }}
+                />
+              </td>
+            </tr>
+          )}
+        />
       )}
     </>
   );

@@ -4,12 +4,12 @@ import { errorMessage } from '../../api/problem';
 import type { components } from '../../api/schema';
 import { apiFieldError, CheckboxGroup, TextField } from '../../components/Field';
 import { ConfirmInRow } from '../../components/ConfirmInRow';
-import { ErrorPanel, Loading, Notice } from '../../components/Feedback';
+import { ErrorPanel, Notice } from '../../components/Feedback';
 import { firstInvalid, useFocusAfterRender } from '../../lib/focus';
 import { formatDateTimeInZone } from '../../lib/format';
 import { useAsync, useTitle } from '../../lib/hooks';
 import { notificationTypeLabel } from '../../lib/labels';
-import { TimesIn, useClinicTimeZone } from './ClinicTime';
+import { TimesTable, useClinicTimeZone } from './ClinicTime';
 
 export const WEBHOOKS_PATH = '/admin/webhooks';
 
@@ -137,70 +137,55 @@ export function WebhooksPage() {
         </div>
         {list.error !== undefined ? (
           <ErrorPanel error={list.error} title="Could not load the webhooks" onRetry={() => void list.reload()} />
-        ) : !list.data || zone === undefined ? (
-          <Loading lines={3} />
-        ) : list.data.length === 0 ? (
-          <p className="empty">No webhooks yet.</p>
         ) : (
-          <>
-            <TimesIn zone={zone} />
-            {/* Focusable: at phone width the table scrolls sideways inside its frame. */}
-            <div className="table-wrap" tabIndex={0} role="region" aria-labelledby="webhooks-heading">
-              <table className="table" data-testid="webhooks-table">
-                <thead>
-                  <tr>
-                    <th scope="col">Address</th>
-                    <th scope="col">Events</th>
-                    <th scope="col">Added</th>
-                    <th scope="col">
-                      <span className="visually-hidden">Actions</span>
-                    </th>
-                  </tr>
-                </thead>
-                <tbody>
-                  {list.data.map((hook) => (
-                    <tr key={hook.id} data-webhook-url={hook.url}>
-                      <th scope="row" className="break-all">
-                        {hook.url}
-                      </th>
-                      <td data-label="Events" className="small">
-                        {hook.eventTypes.map(eventName).join(', ')}
-                      </td>
-                      <td data-label="Added" className="small">
-                        {formatDateTimeInZone(hook.createdAt, zone.timeZone)}
-                      </td>
-                      <td>
-                        <ConfirmInRow
-                          asking={confirming === hook.id}
-                          id={hook.id}
-                          label={`Delete the webhook to ${hook.url}?`}
-                          question="Delete it? Nothing more is sent to this address."
-                          yes="Yes, delete"
-                          keep="Keep it"
-                          busy={busy}
-                          onAsk={() => setConfirming(hook.id)}
-                          onYes={() => void remove(hook)}
-                          onKeep={() => setConfirming(null)}
-                        >
-                          {(ask) => (
-                            <button
-                              {...ask}
-                              type="button"
-                              className="button button-secondary button-small"
-                              data-delete={hook.id}
-                              aria-label={`Delete the webhook to ${hook.url}`}
-                            >
-                              Delete
-                            </button>
-                          )}
-                        </ConfirmInRow>
-                      </td>
-                    </tr>
-                  ))}
-                </tbody>
-              </table>
-            </div>
-          </>
+          <TimesTable
+            zone={zone}
+            rows={list.data}
+            loadingLines={3}
+            empty="No webhooks yet."
+            columns={['Address', 'Events', 'Added', <span className="visually-hidden">Actions</span>]}
+            testId="webhooks-table"
+            labelledBy="webhooks-heading"
+            row={(hook, timeZone) => (
+              <tr key={hook.id} data-webhook-url={hook.url}>
+                <th scope="row" className="break-all">
+                  {hook.url}
+                </th>
+                <td data-label="Events" className="small">
+                  {hook.eventTypes.map(eventName).join(', ')}
+                </td>
+                <td data-label="Added" className="small">
+                  {formatDateTimeInZone(hook.createdAt, timeZone)}
+                </td>
+                <td>
+                  <ConfirmInRow
+                    asking={confirming === hook.id}
+                    id={hook.id}
+                    label={`Delete the webhook to ${hook.url}?`}
+                    question="Delete it? Nothing more is sent to this address."
+                    yes="Yes, delete"
+                    keep="Keep it"
+                    busy={busy}
+                    onAsk={() => setConfirming(hook.id)}
+                    onYes={() => void remove(hook)}
+                    onKeep={() => setConfirming(null)}
+                  >
+                    {(ask) => (
+                      <button
+                        {...ask}
+                        type="button"
+                        className="button button-secondary button-small"
+                        data-delete={hook.id}
+                        aria-label={`Delete the webhook to ${hook.url}`}
+                      >
+                        Delete
+                      </button>
+                    )}
+                  </ConfirmInRow>
+                </td>
+              </tr>
+            )}
+          />
         )}
       </section>
     </>
