@@ -2,7 +2,7 @@ import { type FormEvent, useEffect, useId, useRef, useState } from 'react';
 import { api, call } from '../api/client';
 import { ApiError, errorMessage } from '../api/problem';
 import type { CreatePatient, Patient, PreferredContact } from '../api/types';
-import { useFocusAfterRender } from '../lib/focus';
+import { firstInvalid, useFocusAfterRender } from '../lib/focus';
 import { formatDate, formatDateTime, fullName, localDate } from '../lib/format';
 import { useIdempotencyKeys } from '../lib/hooks';
 import { contactLabel } from '../lib/labels';
@@ -127,6 +127,9 @@ function AddPatientForm({ onAdded }: { onAdded: (patient: Patient) => void }) {
   const [error, setError] = useState<unknown>(null);
   const [busy, setBusy] = useState(false);
   const idempotency = useIdempotencyKeys();
+  const formRef = useRef<HTMLFormElement>(null);
+  const errorRef = useRef<HTMLDivElement>(null);
+  const focusAfter = useFocusAfterRender();
   const set = (key: keyof typeof form) => (e: { target: { value: string } }) => setForm((f) => ({ ...f, [key]: e.target.value }));
   const fieldError = (field: string) => (error instanceof ApiError ? error.fieldMessage(field) : undefined);
 
@@ -155,12 +158,18 @@ function AddPatientForm({ onAdded }: { onAdded: (patient: Patient) => void }) {
     } catch (e) {
       setError(e);
       setBusy(false);
+      // The disabled button has lost focus: start on the first field to fix, or on the message when no field is marked.
+      focusAfter(() => firstInvalid(formRef.current) ?? errorRef.current);
     }
   };
 
   return (
-    <form className="stack subform" onSubmit={(event) => void submit(event)} noValidate aria-label="New patient">
-      {error !== null && <Notice tone="error">{errorMessage(error)}</Notice>}
+    <form ref={formRef} className="stack subform" onSubmit={(event) => void submit(event)} noValidate aria-label="New patient">
+      {error !== null && (
+        <div ref={errorRef} tabIndex={-1}>
+          <Notice tone="error">{errorMessage(error)}</Notice>
+        </div>
+      )}
       <div className="grid-2">
         <Field label="First name" required error={fieldError('firstName')}>
           {(p) => <input {...p} name="firstName" autoComplete="off" value={form.firstName} onChange={set('firstName')} />}
