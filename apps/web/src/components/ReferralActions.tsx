@@ -115,6 +115,8 @@ export function ReferralActions({ referral, onStart, onDone, onConflict }: Props
         }),
       );
       onDone(updated, action);
+      // Done: the form closes, also when the new state offers its action again (Reschedule).
+      setActive(null);
     } catch (e) {
       if (e instanceof ApiError && (e.code === 'stale_version' || e.code === 'invalid_transition')) onConflict(e);
       else {
