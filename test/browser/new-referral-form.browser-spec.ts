@@ -11,6 +11,13 @@ import { addPractitioner, registerClinic, type SignedInUser, startTestApp, type 
 
 jest.setTimeout(180_000);
 
+/** The API recognises attachments by content (magic bytes), not by name. */
+const SCAN_PNG = Buffer.concat([
+  Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]),
+  Buffer.from('\0\0\0\rIHDR\0\0\0\x01\0\0\0\x01\x08\x06\0\0\0', 'latin1'),
+]);
+const REPORT_PDF = Buffer.from('%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n');
+
 describe('web app in the browser: the new-referral form', () => {
   let t: TestApp;
   let run: BrowserRun;
@@ -30,6 +37,8 @@ describe('web app in the browser: the new-referral form', () => {
     run = await BrowserRun.start(await listen(t));
     const massage = await registerClinic(t.http, { name: 'Lakeside Massage', city: 'Austin', postalCode: '78702' });
     lmt = await addPractitioner(t.http, massage, 'massage_therapist', { fullName: 'Lena Morales' });
+    const physio = await registerClinic(t.http, { name: 'Summit PT', city: 'Austin', postalCode: '78701' });
+    await addPractitioner(t.http, physio, 'physical_therapist', { fullName: 'Sam Ortiz' });
     await createPatient(t.http, lmt, { firstName: 'Jamie', lastName: 'Rivera' });
   });
 
@@ -53,6 +62,41 @@ describe('web app in the browser: the new-referral form', () => {
     await focusIs(page, 'input', /Last name/);
     expect(await form.getByLabel('First name').getAttribute('aria-invalid')).toBeNull();
     await run.shot(page, 'new-referral-01-patient-refused');
+  });
+
+  it('attaching or removing a file, on the form or on the draft, leaves focus on what happened, not on <body>', async () => {
+    const page = await newReferral('attachments');
+    await page.getByRole('button', { name: /^Jamie Rivera/ }).click();
+    await page.getByTestId('selected-patient').waitFor();
+    await page.getByRole('button', { name: /^Choose Sam Ortiz, Summit PT/ }).click();
+    await page.getByTestId('selected-recipient').waitFor();
+    await page.getByLabel('Reason for referral').fill('Shoulder pain after a fall');
+
+    const file = page.getByLabel('Add a file');
+    const attach = page.getByRole('button', { name: 'Attach', exact: true });
+    await file.setInputFiles({ name: 'shoulder-scan.png', mimeType: 'image/png', buffer: SCAN_PNG });
+    await attach.click();
+    await focusIs(page, 'div', /shoulder-scan\.png attached to the draft\./);
+    // By keyboard too.
+    await file.setInputFiles({ name: 'gp-letter.pdf', mimeType: 'application/pdf', buffer: REPORT_PDF });
+    await attach.press('Enter');
+    await focusIs(page, 'div', /gp-letter\.pdf attached to the draft\./);
+    await page.getByRole('button', { name: 'Remove gp-letter.pdf' }).click();
+    await focusIs(page, 'div', /gp-letter\.pdf removed from the draft\./);
+    await run.shot(page, 'new-referral-02-attachment-removed');
+
+    // The draft's own page does the same.
+    await page.getByRole('button', { name: 'Save as draft' }).click();
+    await page.waitForURL(/\/referrals\/[0-9a-f-]{36}$/);
+    const attachments = page.locator('.detail-attachments');
+    await attachments.getByText('shoulder-scan.png').waitFor();
+    await attachments
+      .getByLabel(/Add a file/)
+      .setInputFiles({ name: 'gp-letter.pdf', mimeType: 'application/pdf', buffer: REPORT_PDF });
+    await attachments.getByRole('button', { name: 'Upload' }).click();
+    await focusIs(page, 'div', /gp-letter\.pdf attached\./);
+    await attachments.getByRole('button', { name: 'Remove gp-letter.pdf' }).press('Enter');
+    await focusIs(page, 'div', /gp-letter\.pdf removed\./);
   });
 
   it('has no page errors, CSP violations, accessibility violations or sideways scroll', () => {

@@ -1,7 +1,8 @@
-import { type FormEvent, useRef, useState } from 'react';
+import { type FormEvent, type ReactNode, useRef, useState } from 'react';
 import { download } from '../api/client';
 import { errorMessage } from '../api/problem';
 import type { Attachment, Referral, ReferralStatus } from '../api/types';
+import { useFocusAfterRender } from '../lib/focus';
 import { formatDateTime } from '../lib/format';
 import { recipientParty } from '../lib/labels';
 import { useReferenceData, useUser } from '../lib/session-hooks';
@@ -70,7 +71,7 @@ export function Attachments({
 }: Props) {
   const input = useRef<HTMLInputElement>(null);
   const [busy, setBusy] = useState(false);
-  const [message, setMessage] = useState<{ tone: 'success' | 'error'; text: string } | null>(null);
+  const [message, setMessage] = useAttachmentMessage();
   /** What is wrong with the chosen file, next to the file input. */
   const [fileError, setFileError] = useState<string | undefined>();
 
@@ -150,7 +151,7 @@ export function Attachments({
           ))}
         </ul>
       )}
-      {message && <Notice tone={message.tone}>{message.text}</Notice>}
+      {message}
       {canUpload ? (
         <form className="upload" onSubmit={(event) => void upload(event)}>
           <label htmlFor="attachment-file">Add a file (PDF, PNG or JPEG, up to 10 MB)</label>
@@ -209,4 +210,27 @@ export function RemoveAttachmentButton({
       Remove
     </button>
   );
+}
+
+type Outcome = { tone: 'success' | 'error'; text: string };
+
+/**
+ * What came of adding or taking off a file, and a setter that shows it and moves focus to it: the
+ * button pressed is disabled meanwhile (or gone with its row), and focus would fall to <body>. With
+ * `focus` false, it leaves focus to what has taken it (the form's own summary of what is missing).
+ */
+export function useAttachmentMessage(): [ReactNode, (outcome: Outcome | null, focus?: boolean) => void] {
+  const [outcome, setOutcome] = useState<Outcome | null>(null);
+  const slot = useRef<HTMLDivElement>(null);
+  const focusAfter = useFocusAfterRender();
+  const show = (next: Outcome | null, focus = true) => {
+    setOutcome(next);
+    if (next && focus) focusAfter(() => slot.current);
+  };
+  const shown = outcome && (
+    <div ref={slot} tabIndex={-1} className="flash-slot">
+      <Notice tone={outcome.tone}>{outcome.text}</Notice>
+    </div>
+  );
+  return [shown, show];
 }

@@ -3,9 +3,8 @@ import { api, call } from '../api/client';
 import { errorMessage } from '../api/problem';
 import type { Attachment, Referral } from '../api/types';
 import { ATTACHMENT_ACCEPT, chosenAttachment, removeAttachment, uploadAttachment } from '../lib/attachments';
-import { RemoveAttachmentButton } from './Attachments';
+import { RemoveAttachmentButton, useAttachmentMessage } from './Attachments';
 import { apiFieldError } from './Field';
-import { Notice } from './Feedback';
 
 interface Props {
   /** The draft the files are on, once there is one. */
@@ -28,7 +27,7 @@ interface Props {
 export function DraftAttachments({ draftId, attachments, ensureDraft, onChanged }: Props) {
   const input = useRef<HTMLInputElement>(null);
   const [busy, setBusy] = useState(false);
-  const [message, setMessage] = useState<{ tone: 'success' | 'error'; text: string } | null>(null);
+  const [message, setMessage] = useAttachmentMessage();
   /** What is wrong with the chosen file, next to the file input. */
   const [fileError, setFileError] = useState<string | undefined>();
 
@@ -47,10 +46,11 @@ export function DraftAttachments({ draftId, attachments, ensureDraft, onChanged 
     try {
       const draft = await ensureDraft();
       if (!draft) {
-        setMessage({
-          tone: 'error',
-          text: 'Fill in the patient, the recipient and the reason first: the file is kept with the draft.',
-        });
+        // Focus is on the form's summary of what is missing.
+        setMessage(
+          { tone: 'error', text: 'Fill in the patient, the recipient and the reason first: the file is kept with the draft.' },
+          false,
+        );
         return;
       }
       await uploadAttachment(draft.id, file);
@@ -96,7 +96,7 @@ export function DraftAttachments({ draftId, attachments, ensureDraft, onChanged 
           ))}
         </ul>
       )}
-      {message && <Notice tone={message.tone}>{message.text}</Notice>}
+      {message}
       <div className="upload">
         <label htmlFor="draft-attachment-file">Add a file (PDF, PNG or JPEG, up to 10 MB)</label>
         <p className="hint" id="draft-attachment-hint">
