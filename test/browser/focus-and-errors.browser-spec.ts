@@ -122,7 +122,7 @@ describe('web app in the browser: focus and field errors', () => {
     await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'New referral' }).click();
     await page.getByRole('heading', { level: 1, name: 'New injury referral' }).waitFor();
     await page.getByRole('button', { name: 'Send referral' }).click();
-    const summary = page.getByRole('alert').filter({ hasText: 'The referral cannot be saved yet' });
+    const summary = page.getByRole('alert').filter({ hasText: 'The referral cannot be sent yet' });
     await summary.getByText('Choose or add the patient.').waitFor();
     await summary.getByText('Choose the physical therapist to refer to.').waitFor();
 

@@ -99,6 +99,39 @@ describe('web app in the browser: the new-referral form', () => {
     await focusIs(page, 'div', /gp-letter\.pdf removed\./);
   });
 
+  it('the summary of what is wrong names each field and links to it, and says whether sending or saving was refused', async () => {
+    const page = await newReferral('summary');
+    /** Checks that a summary item links to the field labelled `label` (by its id), and that a click focuses it. */
+    const linksTo = async (item: string, label: string, tag: string) => {
+      const link = page.getByRole('alert').getByRole('link', { name: item });
+      const field = page.getByLabel(label);
+      expect(await link.getAttribute('href')).toBe(`#${await field.getAttribute('id')}`);
+      await link.click();
+      await focusIs(page, tag, new RegExp(label.replace(/[()]/g, '\\$&')));
+    };
+
+    await page.getByRole('button', { name: 'Send referral' }).click();
+    const summary = page.getByRole('alert').filter({ hasText: 'The referral cannot be sent yet' });
+    await summary.waitFor();
+    await linksTo('Patient: Choose or add the patient.', "Search your clinic's patients", 'input');
+    await linksTo('Physical therapist: Choose the physical therapist to refer to.', 'Name or clinic', 'input');
+    await linksTo('Reason for referral: Say why you are referring the patient.', 'Reason for referral', 'textarea');
+    // Followed in the page: the address stays, no new history entry.
+    expect(new URL(page.url()).hash).toBe('');
+    await run.shot(page, 'new-referral-03-summary-sent');
+
+    // Someone not on ReferLoop, their name left out: the message says which field.
+    await page.getByRole('button', { name: 'Not on ReferLoop? Invite them' }).click();
+    await page.getByLabel('Their email').fill('nora.newpt@example.test');
+    await page.getByRole('button', { name: 'Send referral' }).click();
+    await linksTo('Their full name: Fill this in.', 'Their full name', 'input');
+
+    await page.getByRole('button', { name: 'Save as draft' }).click();
+    await page.getByRole('alert').filter({ hasText: 'The referral cannot be saved yet' }).waitFor();
+    expect(await page.getByText('The referral cannot be sent yet').count()).toBe(0);
+    await run.shot(page, 'new-referral-04-summary-saved');
+  });
+
   it('has no page errors, CSP violations, accessibility violations or sideways scroll', () => {
     expect(run.pageErrors).toEqual([]);
     expect(run.cspViolations).toEqual([]);

@@ -298,6 +298,7 @@ function SelectedPatient({
           <label className="checkbox">
             <input
               type="checkbox"
+              name="consent"
               checked={confirmed}
               onChange={(e) => setConfirmed(e.target.checked)}
               aria-invalid={consentError ? true : undefined}

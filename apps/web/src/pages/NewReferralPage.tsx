@@ -1,4 +1,4 @@
-import { type FormEvent, useEffect, useRef, useState } from 'react';
+import { type FormEvent, type ReactNode, useEffect, useLayoutEffect, useRef, useState } from 'react';
 import { api, call } from '../api/client';
 import { ApiError, errorMessage } from '../api/problem';
 import type {
@@ -80,31 +80,60 @@ const EMPTY: Details = {
   reportEveryWeeks: '',
 };
 
-type Errors = Partial<
-  Record<
-    | 'patient'
-    | 'consent'
-    | 'recipient'
-    | 'inviteEmail'
-    | 'inviteName'
-    | 'reason'
-    | 'painLevel'
-    | 'onsetDate'
-    | 'neededBy'
-    | 'frequencyWeeks'
-    | 'sessionsPerWeek'
-    | 'sessions'
-    | 'durationWeeks'
-    | 'reviewBy'
-    | 'goals'
-    | 'pressure'
-    | 'precautions'
-    | 'reportEveryWeeks'
-    | 'emergencyAdvice'
-    | 'form',
-    string
-  >
->;
+/** What a message is about: a field of the form (most by their control's `name`), or a step. */
+type Subject =
+  | 'emergencyAdvice'
+  | 'patient'
+  | 'consent'
+  | 'recipient'
+  | 'inviteEmail'
+  | 'inviteName'
+  | 'reason'
+  | 'painLevel'
+  | 'onsetDate'
+  | 'neededBy'
+  | 'frequencyWeeks'
+  | 'sessionsPerWeek'
+  | 'sessions'
+  | 'durationWeeks'
+  | 'reviewBy'
+  | 'goals'
+  | 'pressure'
+  | 'precautions'
+  | 'reportEveryWeeks';
+
+type Errors = Partial<Record<Subject, string>>;
+
+/** The visible label of each field (or step), as the summary of errors names it. */
+const labelsFor = (maintenance: boolean): Record<Subject, string> => ({
+  emergencyAdvice: 'Red flags',
+  patient: 'Patient',
+  consent: 'Consent to sharing',
+  recipient: maintenance ? 'Massage therapist' : 'Physical therapist',
+  inviteEmail: 'Their email',
+  inviteName: 'Their full name',
+  reason: maintenance ? 'Why maintenance massage' : 'Reason for referral',
+  painLevel: maintenance ? 'Pain level at discharge (0–10)' : 'Pain level (0–10)',
+  onsetDate: 'Onset date',
+  neededBy: 'Needed by',
+  frequencyWeeks: 'Every (weeks)',
+  sessionsPerWeek: 'Sessions a week',
+  sessions: 'Sessions in total',
+  durationWeeks: 'Duration (weeks)',
+  reviewBy: 'Review by',
+  goals: 'Goals',
+  pressure: 'Pressure',
+  precautions: 'Precautions',
+  reportEveryWeeks: 'Report progress every (weeks)',
+});
+
+/** The control a message is about: the first of its step (patient, recipient), or the field by its name. */
+const controlOf = (subject: Subject): HTMLElement | null =>
+  document.querySelector<HTMLElement>(
+    subject === 'patient' || subject === 'recipient'
+      ? `[aria-labelledby="${subject}-heading"] input`
+      : `[name="${subject === 'emergencyAdvice' ? 'emergencyAdviceGiven' : subject}"]`,
+  );
 
 export function NewReferralPage() {
   const user = useUser()!;
@@ -129,10 +158,11 @@ export function NewReferralPage() {
   const [replaced, setReplaced] = useState<Referral | null>(null);
   const [followed, setFollowed] = useState<Referral | null>(null);
   const [consentGiven, setConsentGiven] = useState(false);
-  /** The messages of the last try; `checked` says how they were found (see `errors` below). */
-  const [reported, setReported] = useState<{ errors: Errors; checked: 'send' | 'draft' | 'server' }>({
+  /** The messages of the last try: found by the form's checks or by the server (see `errors` below), sending or saving. */
+  const [reported, setReported] = useState<{ errors: Errors; by: 'form' | 'server'; sending: boolean }>({
     errors: {},
-    checked: 'server',
+    by: 'server',
+    sending: false,
   });
   const [failure, setFailure] = useState<unknown>(null);
   const [busy, setBusy] = useState<'send' | 'draft' | null>(null);
@@ -372,7 +402,7 @@ export function NewReferralPage() {
     return created;
   };
 
-  const setErrors = (found: Errors, checked: 'send' | 'draft' | 'server') => setReported({ errors: found, checked });
+  const setErrors = (found: Errors, by: 'form' | 'server', sending: boolean) => setReported({ errors: found, by, sending });
   // A message found by the form's own checks goes away once it is no longer true (the patient chosen,
   // the consent recorded, the recipient chosen); none is added before the next try.
   const stillTrue = (shown: Errors, now: Errors): Errors => {
@@ -380,11 +410,10 @@ export function NewReferralPage() {
     for (const key of Object.keys(shown) as (keyof Errors)[]) if (now[key]) kept[key] = now[key];
     return kept;
   };
-  const errors: Errors =
-    reported.checked === 'server' ? reported.errors : stillTrue(reported.errors, validate(reported.checked === 'send'));
+  const errors: Errors = reported.by === 'server' ? reported.errors : stillTrue(reported.errors, validate(reported.sending));
 
   const showErrors = (found: Errors) => {
-    setErrors(found, 'draft');
+    setErrors(found, 'form', false);
     requestAnimationFrame(() => summaryRef.current?.focus());
   };
 
@@ -419,7 +448,7 @@ export function NewReferralPage() {
     } catch (e) {
       setFailure(e);
       if (e instanceof ApiError) {
-        setErrors(fieldErrors(e), 'server');
+        setErrors(fieldErrors(e), 'server', false);
         requestAnimationFrame(() => summaryRef.current?.focus());
       }
       return null;
@@ -429,7 +458,7 @@ export function NewReferralPage() {
   const submit = async (event: FormEvent, send: boolean) => {
     event.preventDefault();
     const found = validate(send);
-    setErrors(found, send ? 'send' : 'draft');
+    setErrors(found, 'form', send);
     setFailure(null);
     if (Object.keys(found).length > 0) {
       requestAnimationFrame(() => summaryRef.current?.focus());
@@ -442,7 +471,7 @@ export function NewReferralPage() {
     } catch (e) {
       setBusy(null);
       setFailure(e);
-      if (e instanceof ApiError) setErrors(fieldErrors(e), 'server');
+      if (e instanceof ApiError) setErrors(fieldErrors(e), 'server', send);
       requestAnimationFrame(() => summaryRef.current?.focus());
       return;
     }
@@ -474,7 +503,8 @@ export function NewReferralPage() {
     navigate(`/referrals/${created.id}`);
   };
 
-  const errorList = Object.entries(errors).filter(([, message]) => message);
+  const labels = labelsFor(maintenance);
+  const errorList = (Object.entries(errors) as [Subject, string | undefined][]).filter(([, message]) => message);
 
   return (
     <>
@@ -493,10 +523,14 @@ export function NewReferralPage() {
       <div ref={summaryRef} tabIndex={-1} className="summary-anchor">
         {(errorList.length > 0 || failure !== null) && (
           <div className="panel panel-error" role="alert">
-            <p className="panel-title">The referral cannot be saved yet</p>
+            <p className="panel-title">The referral cannot be {reported.sending ? 'sent' : 'saved'} yet</p>
             <ul>
-              {errorList.map(([field, message]) => (
-                <li key={field}>{message}</li>
+              {errorList.map(([subject, message]) => (
+                <li key={subject}>
+                  <ErrorLink subject={subject}>
+                    {labels[subject]}: {message}
+                  </ErrorLink>
+                </li>
               ))}
               {failure !== null && errorList.length === 0 && <li>{errorMessage(failure)}</li>}
             </ul>
@@ -547,24 +581,30 @@ export function NewReferralPage() {
 
       <section ref={recipientRef} className="card" aria-labelledby="recipient-heading">
         <h2 id="recipient-heading">
-          <span className="step">3</span> {maintenance ? 'Massage therapist' : 'Physical therapist'}
+          <span className="step">3</span> {labels.recipient}
         </h2>
         {inviting ? (
           <div className="stack">
-            <Field label="Their email" required error={errors.inviteEmail}>
+            <Field label={labels.inviteEmail} required error={errors.inviteEmail}>
               {(p) => (
                 <input
                   {...p}
                   type="email"
+                  name="inviteEmail"
                   autoComplete="off"
                   value={invite.email}
                   onChange={(e) => setInvite((i) => ({ ...i, email: e.target.value }))}
                 />
               )}
             </Field>
-            <Field label="Their full name" required error={errors.inviteName}>
+            <Field label={labels.inviteName} required error={errors.inviteName}>
               {(p) => (
-                <input {...p} value={invite.fullName} onChange={(e) => setInvite((i) => ({ ...i, fullName: e.target.value }))} />
+                <input
+                  {...p}
+                  name="inviteName"
+                  value={invite.fullName}
+                  onChange={(e) => setInvite((i) => ({ ...i, fullName: e.target.value }))}
+                />
               )}
             </Field>
             <p className="hint">
@@ -603,12 +643,7 @@ export function NewReferralPage() {
         <h2 id="details-heading">
           <span className="step">4</span> Referral
         </h2>
-        <Field
-          label={maintenance ? 'Why maintenance massage' : 'Reason for referral'}
-          required
-          error={errors.reason}
-          hint="What the recipient needs to know first."
-        >
+        <Field label={labels.reason} required error={errors.reason} hint="What the recipient needs to know first.">
           {(p) => (
             <textarea
               {...p}
@@ -645,7 +680,7 @@ export function NewReferralPage() {
           )}
         </Field>
         <div className="grid-3">
-          <Field label={maintenance ? 'Pain level at discharge (0–10)' : 'Pain level (0–10)'} error={errors.painLevel}>
+          <Field label={labels.painLevel} error={errors.painLevel}>
             {(p) => (
               <select {...p} name="painLevel" value={details.painLevel} onChange={(e) => set('painLevel', e.target.value)}>
                 <ScoreOptions />
@@ -653,7 +688,7 @@ export function NewReferralPage() {
             )}
           </Field>
           {!maintenance && (
-            <Field label="Onset date" error={errors.onsetDate}>
+            <Field label={labels.onsetDate} error={errors.onsetDate}>
               {(p) => (
                 <input
                   {...p}
@@ -666,7 +701,7 @@ export function NewReferralPage() {
               )}
             </Field>
           )}
-          <Field label="Needed by" error={errors.neededBy}>
+          <Field label={labels.neededBy} error={errors.neededBy}>
             {(p) => (
               <input
                 {...p}
@@ -738,7 +773,7 @@ export function NewReferralPage() {
             <div className="grid-3">
               {details.frequencyMode === 'weeks' ? (
                 <NumberField
-                  label="Every (weeks)"
+                  label={labels.frequencyWeeks}
                   name="frequencyWeeks"
                   min={1}
                   max={52}
@@ -749,7 +784,7 @@ export function NewReferralPage() {
                 />
               ) : (
                 <NumberField
-                  label="Sessions a week"
+                  label={labels.sessionsPerWeek}
                   name="sessionsPerWeek"
                   min={1}
                   max={7}
@@ -760,7 +795,7 @@ export function NewReferralPage() {
                 />
               )}
               <NumberField
-                label="Sessions in total"
+                label={labels.sessions}
                 hint="Leave empty for ongoing."
                 name="sessions"
                 min={1}
@@ -770,7 +805,7 @@ export function NewReferralPage() {
                 onChange={(v) => set('sessions', v)}
               />
               <NumberField
-                label="Duration (weeks)"
+                label={labels.durationWeeks}
                 name="durationWeeks"
                 min={1}
                 max={104}
@@ -778,7 +813,7 @@ export function NewReferralPage() {
                 value={details.durationWeeks}
                 onChange={(v) => set('durationWeeks', v)}
               />
-              <Field label="Review by" error={errors.reviewBy}>
+              <Field label={labels.reviewBy} error={errors.reviewBy}>
                 {(p) => (
                   <input
                     {...p}
@@ -791,7 +826,7 @@ export function NewReferralPage() {
                 )}
               </Field>
               <NumberField
-                label="Report progress every (weeks)"
+                label={labels.reportEveryWeeks}
                 hint="Leave empty for no reminders."
                 name="reportEveryWeeks"
                 min={1}
@@ -800,7 +835,7 @@ export function NewReferralPage() {
                 value={details.reportEveryWeeks}
                 onChange={(v) => set('reportEveryWeeks', v)}
               />
-              <Field label="Pressure" required error={errors.pressure}>
+              <Field label={labels.pressure} required error={errors.pressure}>
                 {(p) => (
                   <select
                     {...p}
@@ -818,7 +853,7 @@ export function NewReferralPage() {
                 )}
               </Field>
             </div>
-            <Field label="Goals" hint="One a line, up to 10." error={errors.goals}>
+            <Field label={labels.goals} hint="One a line, up to 10." error={errors.goals}>
               {(p) => (
                 <textarea {...p} name="goals" rows={3} value={details.goals} onChange={(e) => set('goals', e.target.value)} />
               )}
@@ -842,7 +877,7 @@ export function NewReferralPage() {
               columns={2}
             />
             <Field
-              label="Precautions"
+              label={labels.precautions}
               required
               error={errors.precautions}
               hint="What the massage therapist must avoid or watch for."
@@ -894,6 +929,30 @@ export function NewReferralPage() {
         </div>
       </form>
     </>
+  );
+}
+
+/**
+ * A message of the summary as a link to its field. The target's id is the field's own (read once it
+ * is on the page; a checkbox without one links to its step's heading); a click focuses the field.
+ */
+function ErrorLink({ subject, children }: { subject: Subject; children: ReactNode }) {
+  const [target, setTarget] = useState('');
+  useLayoutEffect(() => {
+    const control = controlOf(subject);
+    setTarget(control?.id || control?.closest('section')?.getAttribute('aria-labelledby') || '');
+  });
+  return (
+    <a
+      href={`#${target}`}
+      onClick={(event) => {
+        // Not the browser's jump: a new hash would count as a navigation for the router.
+        event.preventDefault();
+        controlOf(subject)?.focus();
+      }}
+    >
+      {children}
+    </a>
   );
 }
 
