@@ -12,11 +12,16 @@ import {
 
 /**
  * The action forms of a referral's page in Debian's Chromium against the real API: a form closes
- * once its own action is done (also one the new state still offers, as Reschedule). Every screen
- * passes axe-core (WCAG 2.1 A/AA) at desktop and at phone size.
+ * once its own action is done (also one the new state still offers, as Reschedule), a form whose
+ * referral a colleague or the other side moves on keeps what was typed and says what changed, with
+ * focus on that notice, and "What you can do" names the maintenance follow-up once an outcome is
+ * sent. Every screen passes axe-core (WCAG 2.1 A/AA) at desktop and at phone size.
  */
 
 jest.setTimeout(180_000);
+
+// The other side's or a colleague's change reaches an open page over the live stream.
+const LIVE = { timeout: 10_000 };
 
 describe('web app in the browser: the action forms of a referral', () => {
   let t: TestApp;
@@ -52,6 +57,9 @@ describe('web app in the browser: the action forms of a referral', () => {
     await page.getByRole('heading', { level: 1, name: `Referral for ${firstName} Test` }).waitFor();
   }
 
+  const status = (page: Page, value: string) =>
+    page.locator(`[data-testid=referral-status] [data-status="${value}"]`).waitFor(LIVE);
+  const latest = async (id: string) => (await t.http.get(`/api/v1/referrals/${id}`).set(pt.auth).expect(200)).body;
   const CHANGED = 'The referral changed while this was open';
 
   it('Reschedule closes its form once the appointment has moved, and focus goes to what it did', async () => {
@@ -75,6 +83,85 @@ describe('web app in the browser: the action forms of a referral', () => {
     expect(await page.getByText(CHANGED).count()).toBe(0);
     await page.getByRole('button', { name: 'Reschedule' }).waitFor();
     await run.shot(page, 'detail-actions-01-rescheduled');
+  });
+
+  it('a form whose action a colleague takes away stays with what was typed, says what changed and takes focus', async () => {
+    const sent = await referral('Noor');
+    const page = await run.newPage('admin-decline');
+    await signIn(page, physio.admin.email);
+    await open(page, sent.id, 'Noor');
+    await page.getByRole('button', { name: 'Decline' }).click();
+    const form = page.getByRole('form', { name: 'Decline' });
+    await form.getByLabel(/^Reason/).fill('No capacity this month');
+    await focusIs(page, 'textarea', /Reason/);
+
+    // The PT accepts it meanwhile: the admin's page follows, and declining is no longer offered.
+    await actOk(t.http, pt, await latest(sent.id), 'accept', actionBody('accept'));
+    await status(page, 'accepted');
+    await page.getByRole('button', { name: 'Schedule' }).waitFor();
+    const notice = form.getByText(CHANGED);
+    await notice.waitFor();
+    expect(await notice.innerText()).toMatch(/it is now Accepted, so Decline is no longer possible/);
+    await focusIs(page, 'div', new RegExp(CHANGED));
+    // What was typed is still there to copy, and nothing offers to send it.
+    expect(await form.getByLabel(/^Reason/).inputValue()).toBe('No capacity this month');
+    expect(await form.getByRole('button', { name: 'Decline' }).count()).toBe(0);
+    await run.shot(page, 'detail-actions-02-decline-taken-away');
+
+    // Back closes it, on to what the admin can do now.
+    await form.getByRole('button', { name: 'Back' }).click();
+    expect(await form.count()).toBe(0);
+    await focusIs(page, 'h2', /What you can do/);
+  });
+
+  it('when nothing is left to do, Back from such a form goes to "What you can do", not to <body>', async () => {
+    const sent = await referral('Omar');
+    const page = await run.newPage('lmt-cancel');
+    await signIn(page, lmt.email);
+    await open(page, sent.id, 'Omar');
+    await page.getByRole('button', { name: 'Cancel referral' }).click();
+    const form = page.getByRole('form', { name: 'Cancel referral' });
+    await form.getByLabel(/^Reason/).fill('The client found a physio nearer home');
+
+    await actOk(t.http, pt, await latest(sent.id), 'decline', actionBody('decline'));
+    await status(page, 'declined');
+    await form.getByText(CHANGED).waitFor();
+    await focusIs(page, 'div', new RegExp(CHANGED));
+    expect(await form.getByLabel(/^Reason/).inputValue()).toBe('The client found a physio nearer home');
+
+    await form.getByRole('button', { name: 'Back' }).click();
+    await focusIs(page, 'h2', /What you can do/);
+  });
+
+  it('the progress form keeps its figures and says so when the referral changes, offered or not', async () => {
+    const accepted = await referral('Lena', ['accept']);
+    const page = await run.newPage('pt-progress');
+    await signIn(page, pt.email);
+    await open(page, accepted.id, 'Lena');
+    await page.getByRole('button', { name: 'Report progress' }).click();
+    const form = page.getByRole('form', { name: 'Report progress' });
+    await form.getByLabel('Sessions completed').fill('3');
+    await form.getByLabel(/^Note/).fill('Sleeping better');
+
+    // The LMT adds a note: reporting is still possible, the form stays as typed and says so, focus stays put.
+    await actOk(t.http, lmt, await latest(accepted.id), 'add-note', actionBody('add-note'));
+    await page.getByTestId('timeline').getByText('Progress note').waitFor(LIVE);
+    await form.getByText(CHANGED).waitFor();
+    await focusIs(page, 'textarea', /Note/);
+    expect(await form.getByLabel(/^Note/).inputValue()).toBe('Sleeping better');
+    await form.getByRole('button', { name: 'Send progress report' }).waitFor();
+
+    // The LMT asks to cancel: no more reports, the figures stay to copy, focus goes to the notice.
+    await actOk(t.http, lmt, await latest(accepted.id), 'request-cancel', actionBody('request-cancel'));
+    await status(page, 'cancel_requested');
+    await form.getByText(/Report progress is no longer possible/).waitFor();
+    await focusIs(page, 'div', new RegExp(CHANGED));
+    expect(await form.getByLabel('Sessions completed').inputValue()).toBe('3');
+    expect(await form.getByRole('button', { name: 'Send progress report' }).count()).toBe(0);
+    await run.shot(page, 'detail-actions-03-progress-taken-away');
+
+    await form.getByRole('button', { name: 'Back' }).click();
+    await focusIs(page, 'h2', /What you can do/);
   });
 
   it('saw no uncaught error, no WCAG 2.1 A/AA violation and no sideways scrolling at 390 × 844', () => {

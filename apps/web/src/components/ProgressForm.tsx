@@ -8,6 +8,7 @@ import { toleranceLabel } from '../lib/labels';
 import { Field, ScoreOptions } from './Field';
 import { Notice } from './Feedback';
 import type { MeasurePoint } from './MeasuresChart';
+import { ChangedNotice, useChangedWhileOpen } from './ReferralActions';
 
 type Progress = NonNullable<Referral['progress']>[number];
 type Tolerance = Progress['tolerance'];
@@ -25,6 +26,8 @@ interface Props {
   onDone: (updated: Referral, action: ReferralAction) => void;
   /** The referral changed under us (409): reload and say so. */
   onConflict: (error: ApiError) => void;
+  /** Where focus goes when the form closes and Report progress is no longer offered. */
+  fallbackFocus: () => HTMLElement | null;
 }
 
 interface Values {
@@ -42,7 +45,7 @@ type Errors = Partial<Record<keyof Values, string>>;
  * report sessions, pain, PSFS and tolerance (`report-progress`). Shown once there is something to
  * show or to report.
  */
-export function ProgressSection({ referral, onStart, onDone, onConflict }: Props) {
+export function ProgressSection({ referral, onStart, onDone, onConflict, fallbackFocus }: Props) {
   const progress = referral.progress ?? [];
   const canReport = referral.allowedActions.includes('report-progress');
   const [open, setOpen] = useState(false);
@@ -50,23 +53,20 @@ export function ProgressSection({ referral, onStart, onDone, onConflict }: Props
   const [errors, setErrors] = useState<Errors>({});
   const [failure, setFailure] = useState<unknown>(null);
   const [busy, setBusy] = useState(false);
-  const formRef = useRef<HTMLFormElement>(null);
   const openRef = useRef<HTMLButtonElement>(null);
   const focusAfter = useFocusAfterRender();
+  const { changed, setChanged, formRef, noticeRef } = useChangedWhileOpen(referral.version, open, canReport);
+  // What was said about an earlier attempt is old news once the referral has changed.
+  useEffect(() => setFailure(null), [referral.version]);
 
-  useEffect(() => {
-    setOpen(false);
-    setValues(EMPTY);
-    setErrors({});
-    setFailure(null);
-  }, [referral.version]);
-
-  if (progress.length === 0 && !canReport) return null;
+  // An open form stays, also once reporting is no longer offered: what was typed in it is kept.
+  if (progress.length === 0 && !canReport && !open) return null;
 
   const set = (key: keyof Values) => (e: { target: { value: string } }) => setValues((v) => ({ ...v, [key]: e.target.value }));
 
   const submit = async (event: FormEvent) => {
     event.preventDefault();
+    if (!canReport) return;
     const found: Errors = {};
     const sessions = Number(values.sessionsCompleted);
     const psfs = Number(values.psfs);
@@ -99,6 +99,10 @@ export function ProgressSection({ referral, onStart, onDone, onConflict }: Props
         }),
       );
       onDone(updated, 'report-progress');
+      // Sent: the form closes, and opens empty next time.
+      setOpen(false);
+      setValues(EMPTY);
+      setErrors({});
     } catch (e) {
       if (e instanceof ApiError && (e.code === 'stale_version' || e.code === 'invalid_transition')) onConflict(e);
       else {
@@ -152,6 +156,7 @@ export function ProgressSection({ referral, onStart, onDone, onConflict }: Props
           type="button"
           className="button button-secondary"
           onClick={() => {
+            setChanged(false);
             setOpen(true);
             // The button gives way to the form: start on its first field.
             focusAfter(() => formRef.current?.querySelector('input, select, textarea'));
@@ -161,9 +166,12 @@ export function ProgressSection({ referral, onStart, onDone, onConflict }: Props
           Report progress
         </button>
       )}
-      {canReport && open && (
+      {open && (
         <form ref={formRef} className="subform stack" onSubmit={(e) => void submit(e)} noValidate aria-label="Report progress">
           <p className="muted">Tell the referring practitioner how the sessions are going.</p>
+          {changed && (
+            <ChangedNotice noticeRef={noticeRef} status={referral.status} label="Report progress" offered={canReport} />
+          )}
           <div className="grid-3">
             <Field label="Sessions completed" required error={errors.sessionsCompleted}>
               {(p) => (
@@ -231,15 +239,17 @@ export function ProgressSection({ referral, onStart, onDone, onConflict }: Props
           </Field>
           {failure !== null && <Notice tone="error">{errorMessage(failure)}</Notice>}
           <div className="actions-row">
-            <button type="submit" className="button button-primary" disabled={busy}>
-              {busy ? 'Saving…' : 'Send progress report'}
-            </button>
+            {canReport && (
+              <button type="submit" className="button button-primary" disabled={busy}>
+                {busy ? 'Saving…' : 'Send progress report'}
+              </button>
+            )}
             <button
               type="button"
               className="button button-secondary"
               onClick={() => {
                 setOpen(false);
-                focusAfter(() => openRef.current);
+                focusAfter(() => openRef.current ?? fallbackFocus());
               }}
               disabled={busy}
             >

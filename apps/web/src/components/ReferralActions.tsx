@@ -1,10 +1,10 @@
-import { type FormEvent, useEffect, useRef, useState } from 'react';
+import { type FormEvent, type RefObject, useEffect, useRef, useState } from 'react';
 import { api, call } from '../api/client';
 import { ApiError, errorMessage } from '../api/problem';
 import type { ActionField, Referral, ReferralAction, ReferralActionBody } from '../api/types';
 import { firstInvalid, useFocusAfterRender } from '../lib/focus';
 import { formatDateTimeInZone, isoToZonedInput, zonedDateTimeToIso } from '../lib/format';
-import { actionHint, actionLabel, appointmentZone, recipientParty, unscheduleReasonLabel } from '../lib/labels';
+import { actionHint, actionLabel, appointmentZone, recipientParty, statusLabel, unscheduleReasonLabel } from '../lib/labels';
 import { CONSENT_MISSING } from '../lib/messages';
 import { useReferenceData, useUser } from '../lib/session-hooks';
 import { Field, ScoreOptions } from './Field';
@@ -17,6 +17,8 @@ interface Props {
   onDone: (updated: Referral, action: ReferralAction) => void;
   /** The referral changed under us (409): reload and say so. */
   onConflict: (error: ApiError) => void;
+  /** Where focus goes when a form closes and the button that opened it is no longer there. */
+  fallbackFocus: () => HTMLElement | null;
 }
 
 interface Values {
@@ -53,10 +55,59 @@ export const buttonActions = (referral: Referral) => referral.allowedActions.fil
 const DANGER: ReadonlySet<ReferralAction> = new Set(['decline', 'cancel', 'request-cancel', 'confirm-cancel']);
 
 /**
+ * A form left open while the referral changes (the other side, a colleague, another tab) keeps what
+ * was typed in it and says so ({@link ChangedNotice}). When its action is no longer offered, focus
+ * goes to that notice if it was in the form or fell to <body>: the person is told, not left lost.
+ */
+export function useChangedWhileOpen(version: number, open: boolean, offered: boolean) {
+  const [changed, setChanged] = useState(false);
+  const seen = useRef(version);
+  const formRef = useRef<HTMLFormElement>(null);
+  const noticeRef = useRef<HTMLDivElement>(null);
+  const focusAfter = useFocusAfterRender();
+  useEffect(() => {
+    if (version === seen.current) return;
+    seen.current = version;
+    if (!open) return;
+    setChanged(true);
+    const focus = document.activeElement;
+    if (!offered && (focus === document.body || formRef.current?.contains(focus))) focusAfter(() => noticeRef.current);
+    // Only the version matters here; `open` and `offered` are read as they are then.
+  }, [version]);
+  return { changed, setChanged, formRef, noticeRef };
+}
+
+/** What a form says once the referral changed while it was open: check before confirming, or its action has gone. */
+export function ChangedNotice({
+  noticeRef,
+  status,
+  label,
+  offered,
+}: {
+  noticeRef: RefObject<HTMLDivElement | null>;
+  /** The referral's status now. */
+  status: string;
+  /** The form's action, as its button said. */
+  label: string;
+  offered: boolean;
+}) {
+  return (
+    <div ref={noticeRef} tabIndex={-1} className="flash-slot">
+      <Notice tone="info">
+        The referral changed while this was open:{' '}
+        {offered
+          ? 'check it above before you confirm.'
+          : `it is now ${statusLabel(status)}, so ${label} is no longer possible. What you entered stays here to copy; Back closes this form.`}
+      </Notice>
+    </div>
+  );
+}
+
+/**
  * Exactly the actions the API allows this user now (`allowedActions`), each with the body fields
  * the state machine lists for it (GET /reference-data `referralActions[action].fields`).
  */
-export function ReferralActions({ referral, onStart, onDone, onConflict }: Props) {
+export function ReferralActions({ referral, onStart, onDone, onConflict, fallbackFocus }: Props) {
   // What the recipient asked, shown where the sender answers it (the latest request).
   const question = [...(referral.timeline ?? [])].reverse().find((event) => event.type === 'info_requested')?.reason ?? null;
   // A no-show is offered once the appointment's time has come (the API refuses it before).
@@ -70,29 +121,14 @@ export function ReferralActions({ referral, onStart, onDone, onConflict }: Props
   const [errors, setErrors] = useState<Partial<Record<ActionField | 'summary' | 'psfs' | 'visits', string>>>({});
   const [failure, setFailure] = useState<unknown>(null);
   const [busy, setBusy] = useState(false);
-  const formRef = useRef<HTMLFormElement>(null);
   const buttonsRef = useRef<HTMLDivElement>(null);
   const focusAfter = useFocusAfterRender();
-  const focusFirstInvalid = () => focusAfter(() => firstInvalid(formRef.current));
-
-  const [changedWhileOpen, setChangedWhileOpen] = useState(false);
   const allowed = buttonActions(referral);
-  const firstVersion = useRef(referral.version);
-  useEffect(() => {
-    if (referral.version === firstVersion.current) return;
-    firstVersion.current = referral.version;
-    setFailure(null);
-    // The referral changed (the other side, another tab): a form whose action is still possible
-    // keeps what was typed in it, and says so; one the new state does not offer closes.
-    if (active && (allowed as readonly string[]).includes(active)) {
-      setChangedWhileOpen(true);
-      return;
-    }
-    setActive(null);
-    setValues(EMPTY);
-    setErrors({});
-    // Only the referral's version matters here; `active` and `allowed` are read as they are then.
-  }, [referral.version]);
+  const offered = active !== null && (allowed as readonly string[]).includes(active);
+  const { changed, setChanged, formRef, noticeRef } = useChangedWhileOpen(referral.version, active !== null, offered);
+  const focusFirstInvalid = () => focusAfter(() => firstInvalid(formRef.current));
+  // What was said about an earlier attempt is old news once the referral has changed.
+  useEffect(() => setFailure(null), [referral.version]);
 
   useEffect(() => {
     if (active) formRef.current?.querySelector<HTMLElement>('textarea, input, select, button[type=submit]')?.focus();
@@ -146,13 +182,13 @@ export function ReferralActions({ referral, onStart, onDone, onConflict }: Props
     // A reschedule starts from the appointment it moves, on the clocks it is typed in.
     const current = action === 'reschedule' ? referral.appointmentAt : null;
     setValues({ ...EMPTY, appointmentAt: current ? isoToZonedInput(new Date(current), appointmentZone(referral)) : '' });
-    setChangedWhileOpen(false);
+    setChanged(false);
     setActive(action);
   };
 
   const submit = (event: FormEvent) => {
     event.preventDefault();
-    if (!active) return;
+    if (!active || !offered) return;
     const f = fields(active);
     const found: typeof errors = {};
     const body: ReferralActionBody = {};
@@ -201,7 +237,7 @@ export function ReferralActions({ referral, onStart, onDone, onConflict }: Props
     void perform(active, body);
   };
 
-  if (allowed.length === 0) return null;
+  if (allowed.length === 0 && !active) return null;
 
   const f = active ? fields(active) : {};
   // The API leaves Accept out while the recipient's licence has lapsed (it would answer 422 licence_expired).
@@ -213,21 +249,23 @@ export function ReferralActions({ referral, onStart, onDone, onConflict }: Props
     setValues((v) => ({ ...v, [key]: e.target.value }));
   return (
     <div className="stack">
-      <div ref={buttonsRef} className="action-buttons" role="group" aria-label="Actions">
-        {allowed.map((action) => (
-          <button
-            key={action}
-            type="button"
-            className={`button ${DANGER.has(action) ? 'button-danger' : active === action || allowed.length === 1 ? 'button-primary' : 'button-secondary'}`}
-            aria-expanded={asksFirst(action) ? active === action : undefined}
-            disabled={busy}
-            onClick={() => open(action)}
-            data-action={action}
-          >
-            {actionLabel(action)}
-          </button>
-        ))}
-      </div>
+      {allowed.length > 0 && (
+        <div ref={buttonsRef} className="action-buttons" role="group" aria-label="Actions">
+          {allowed.map((action) => (
+            <button
+              key={action}
+              type="button"
+              className={`button ${DANGER.has(action) ? 'button-danger' : active === action || allowed.length === 1 ? 'button-primary' : 'button-secondary'}`}
+              aria-expanded={asksFirst(action) ? active === action : undefined}
+              disabled={busy}
+              onClick={() => open(action)}
+              data-action={action}
+            >
+              {actionLabel(action)}
+            </button>
+          ))}
+        </div>
+      )}
       {licenceBlocksAccept && user && (
         <Notice tone="info">
           <span data-testid="licence-blocks-accept">
@@ -251,8 +289,8 @@ export function ReferralActions({ referral, onStart, onDone, onConflict }: Props
               </span>
             </Notice>
           )}
-          {changedWhileOpen && (
-            <Notice tone="info">The referral changed while this was open: check it above before you confirm.</Notice>
+          {changed && (
+            <ChangedNotice noticeRef={noticeRef} status={referral.status} label={actionLabel(active)} offered={offered} />
           )}
           {active === 'provide-info' && question && (
             <blockquote className="quote" data-testid="info-question">
@@ -400,17 +438,23 @@ export function ReferralActions({ referral, onStart, onDone, onConflict }: Props
           )}
           {failure !== null && <Notice tone="error">{failureText(failure)}</Notice>}
           <div className="actions-row">
-            <button type="submit" className={`button ${DANGER.has(active) ? 'button-danger' : 'button-primary'}`} disabled={busy}>
-              {busy ? 'Saving…' : actionLabel(active)}
-            </button>
+            {offered && (
+              <button
+                type="submit"
+                className={`button ${DANGER.has(active) ? 'button-danger' : 'button-primary'}`}
+                disabled={busy}
+              >
+                {busy ? 'Saving…' : actionLabel(active)}
+              </button>
+            )}
             <button
               type="button"
               className="button button-secondary"
               onClick={() => {
                 const action = active;
                 setActive(null);
-                // Back to the action button that opened the form.
-                focusAfter(() => buttonsRef.current?.querySelector(`[data-action="${action}"]`));
+                // Back to the action button that opened the form, if the referral still offers it.
+                focusAfter(() => buttonsRef.current?.querySelector(`[data-action="${action}"]`) ?? fallbackFocus());
               }}
               disabled={busy}
             >

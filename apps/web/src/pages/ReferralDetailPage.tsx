@@ -57,6 +57,9 @@ export function ReferralDetailPage({ id }: { id: string }) {
     if (flashVersion !== undefined) setFlashState(null);
   }
   const statusRef = useRef<HTMLDivElement>(null);
+  // Where a form that can no longer be sent hands focus when it closes: what there is to do now.
+  const actionsHeadingRef = useRef<HTMLHeadingElement>(null);
+  const toActions = () => actionsHeadingRef.current;
   // A referral that does not exist (or is not yours to see): trying again would not change that.
   const notFound = !referral.data && referral.error instanceof ApiError && referral.error.status === 404;
   // The tab title goes into the browser's history: it names the practitioners, never the patient.
@@ -315,7 +318,13 @@ export function ReferralDetailPage({ id }: { id: string }) {
             />
           </section>
 
-          <ProgressSection referral={r} onStart={() => setFlashState(null)} onDone={done} onConflict={(e) => void conflict(e)} />
+          <ProgressSection
+            referral={r}
+            onStart={() => setFlashState(null)}
+            onDone={done}
+            onConflict={(e) => void conflict(e)}
+            fallbackFocus={toActions}
+          />
 
           <section className="card detail-timeline" aria-labelledby="timeline-heading">
             <h2 id="timeline-heading">Timeline</h2>
@@ -329,7 +338,9 @@ export function ReferralDetailPage({ id }: { id: string }) {
 
         <div className="detail-column">
           <section className="card detail-actions no-print" aria-labelledby="actions-heading">
-            <h2 id="actions-heading">What you can do</h2>
+            <h2 id="actions-heading" ref={actionsHeadingRef} tabIndex={-1}>
+              What you can do
+            </h2>
             <p className="muted small">
               {r.status === 'draft'
                 ? 'This referral is a draft: it has not been sent.'
@@ -349,6 +360,7 @@ export function ReferralDetailPage({ id }: { id: string }) {
               onStart={() => setFlashState(null)}
               onDone={done}
               onConflict={(e) => void conflict(e)}
+              fallbackFocus={toActions}
             />
             {buttonActions(r).length === 0 && !canRedirect && (
               <p className="muted">Nothing for you to do on this referral now.</p>
