@@ -1,6 +1,7 @@
+import { Client } from 'pg';
 import type { Page } from 'playwright-core';
 import { BrowserRun, focusIs, listen, signIn } from '../support/browser';
-import { createPatient } from '../support/referral-helpers';
+import { createPatient, referralIn } from '../support/referral-helpers';
 import { addPractitioner, registerClinic, type SignedInUser, startTestApp, type TestApp } from '../support/test-app';
 
 /**
@@ -22,6 +23,8 @@ describe('web app in the browser: the new-referral form', () => {
   let t: TestApp;
   let run: BrowserRun;
   let lmt: SignedInUser;
+  let nora: SignedInUser;
+  let patientId: string;
 
   /** Signs in as the massage therapist and opens a new injury referral. */
   const newReferral = async (label: string): Promise<Page> => {
@@ -39,7 +42,9 @@ describe('web app in the browser: the new-referral form', () => {
     lmt = await addPractitioner(t.http, massage, 'massage_therapist', { fullName: 'Lena Morales' });
     const physio = await registerClinic(t.http, { name: 'Summit PT', city: 'Austin', postalCode: '78701' });
     await addPractitioner(t.http, physio, 'physical_therapist', { fullName: 'Sam Ortiz' });
-    await createPatient(t.http, lmt, { firstName: 'Jamie', lastName: 'Rivera' });
+    patientId = (await createPatient(t.http, lmt, { firstName: 'Jamie', lastName: 'Rivera' })).id;
+    const newpt = await registerClinic(t.http, { name: 'Newpt Physio' });
+    nora = await addPractitioner(t.http, newpt, 'physical_therapist', { fullName: 'Nora Newpt' });
   });
 
   afterAll(async () => {
@@ -130,6 +135,28 @@ describe('web app in the browser: the new-referral form', () => {
     await page.getByRole('alert').filter({ hasText: 'The referral cannot be saved yet' }).waitFor();
     expect(await page.getByText('The referral cannot be sent yet').count()).toBe(0);
     await run.shot(page, 'new-referral-04-summary-saved');
+  });
+
+  it('redirecting says what became of the referral, not that it goes to the practitioner it went to', async () => {
+    const db = new Client({ connectionString: t.database.url });
+    await db.connect();
+    const page = await run.newPage('redirect');
+    await signIn(page, lmt.email);
+    try {
+      for (const [status, banner] of [
+        ['declined', 'Redirecting the referral Nora Newpt declined: choose another recipient.'],
+        ['cancelled', 'Redirecting the cancelled referral that was addressed to Nora Newpt: choose another recipient.'],
+        ['expired', 'Redirecting the referral that expired before Nora Newpt accepted it: choose another recipient.'],
+      ]) {
+        const old = await referralIn(t.http, { sender: lmt, recipient: nora }, patientId, status, db);
+        await page.goto(`/referrals/${old.id}`);
+        await page.getByRole('link', { name: 'Redirect to another practitioner' }).click();
+        await page.getByText(banner, { exact: true }).waitFor();
+        if (status === 'declined') await run.shot(page, 'new-referral-05-redirect-declined');
+      }
+    } finally {
+      await db.end();
+    }
   });
 
   it('has no page errors, CSP violations, accessibility violations or sideways scroll', () => {

@@ -515,11 +515,7 @@ export function NewReferralPage() {
         {draft ? <Link to={`/referrals/${draft.id}`}>Back to the draft</Link> : <Link to="/">Back to referrals</Link>}
       </div>
       {draftLoading && <Loading label="Loading the draft" lines={6} />}
-      {replaced && (
-        <Notice tone="info">
-          Redirecting the {replaced.status} referral to {recipientParty(replaced).fullName}: choose another recipient.
-        </Notice>
-      )}
+      {replaced && <Notice tone="info">Redirecting {redirected(replaced)}: choose another recipient.</Notice>}
       <div ref={summaryRef} tabIndex={-1} className="summary-anchor">
         {(errorList.length > 0 || failure !== null) && (
           <div className="panel panel-error" role="alert">
@@ -966,6 +962,17 @@ const goalLines = (text: string) =>
     .split('\n')
     .map((g) => g.trim())
     .filter(Boolean);
+
+/**
+ * The referral being redirected (declined, cancelled or expired), by what became of it: never "the
+ * referral to <recipient>", which reads as if the redirect went to them.
+ */
+function redirected(r: Referral): string {
+  const recipient = recipientParty(r).fullName;
+  if (r.status === 'declined') return `the referral ${recipient} declined`;
+  if (r.status === 'expired') return `the referral that expired before ${recipient} accepted it`;
+  return `the ${r.status} referral that was addressed to ${recipient}`;
+}
 
 /** A draft back in the form's terms (editing it). */
 function referralDetails(r: Referral): Details {
