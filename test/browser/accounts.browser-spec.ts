@@ -1,7 +1,7 @@
 import { PASSWORD } from '@referloop/testing';
 import type { BrowserContext, Page } from 'playwright-core';
 import { Client } from 'pg';
-import { BrowserRun, DESKTOP, listen, PHONE, signIn, timeIn, watchPage } from '../support/browser';
+import { BrowserRun, DESKTOP, focusIs, listen, PHONE, signIn, timeIn, watchPage } from '../support/browser';
 import { createPatient, createReferral, injuryReferralBody, actOk } from '../support/referral-helpers';
 import { eventually, startSmtpSink } from '../support/sinks';
 import {
@@ -261,6 +261,48 @@ describe('web app in the browser: sessions and accounts', () => {
     await phone.getByText('You are signed out.').waitFor();
     await phone.reload();
     await atSignIn(phone);
+  });
+
+  it('a session ended from elsewhere keeps the open screen and what was typed: its user signs in again and carries on', async () => {
+    const writer = await addPractitioner(t.http, clinic, 'massage_therapist', { fullName: 'Robin Writer' });
+    const page = await newPage('writer');
+    await signIn(page, writer.email);
+    await page.goto('/referrals/new');
+    const reason = page.getByLabel('Reason for referral');
+    await reason.fill('Half-written: sharp pain on turning the head');
+    await page.getByRole('group', { name: 'Body regions' }).getByRole('checkbox', { name: 'Neck' }).check();
+
+    // Signed out everywhere from another device: the screen stays, behind a prompt to sign in again.
+    await t.http.post('/api/v1/auth/logout-all').set(writer.auth).expect(204);
+    const prompt = page.getByRole('dialog', { name: 'Your session ended' });
+    await prompt.waitFor();
+    expect(page.url()).toMatch(/\/referrals\/new$/);
+    await focusIs(page, 'input', /Password/);
+    await prompt.getByText(writer.email).waitFor();
+    await check(page, 'session-ended-prompt');
+
+    await prompt.getByLabel('Password').fill('not the password');
+    await prompt.getByRole('button', { name: 'Sign in', exact: true }).click();
+    await prompt.getByText('That email and password do not match.').waitFor();
+    await prompt.getByLabel('Password').fill(PASSWORD);
+    await prompt.getByRole('button', { name: 'Sign in', exact: true }).click();
+    await prompt.waitFor({ state: 'detached' });
+    expect(await reason.inputValue()).toBe('Half-written: sharp pain on turning the head');
+    expect(await page.getByRole('group', { name: 'Body regions' }).getByRole('checkbox', { name: 'Neck' }).isChecked()).toBe(
+      true,
+    );
+
+    // Someone else at this computer: the screen is left, for the sign-in page.
+    const elsewhere = await t.http.post('/api/v1/auth/login').send({ email: writer.email, password: PASSWORD }).expect(200);
+    await t.http
+      .post('/api/v1/auth/logout-all')
+      .set({ Authorization: `Bearer ${elsewhere.body.accessToken}` })
+      .expect(204);
+    await prompt.waitFor();
+    await prompt.getByRole('button', { name: 'Sign in as someone else' }).click();
+    await atSignIn(page);
+    await page.getByText('Your session ended. Sign in again to carry on.').waitFor();
+    expect(new URL(page.url()).searchParams.get('next')).toBe('/referrals/new');
   });
 
   it('an admin deactivates the practitioner and reassigns their open referral', async () => {

@@ -4,11 +4,12 @@ import { updateUser } from './api/session';
 import type { ReferenceData } from './api/types';
 import { ErrorPanel, Loading } from './components/Feedback';
 import { Layout } from './components/Layout';
+import { ResumeSession } from './components/ResumeSession';
 import { focusScreenHeading } from './lib/focus';
 import { useAsync, useTitle } from './lib/hooks';
 import { hasLinkToken } from './lib/link-token';
 import { Link, navigate, useLocation } from './lib/router';
-import { isAdmin, ReferenceDataContext, useSessionRestoring, useUser } from './lib/session-hooks';
+import { isAdmin, ReferenceDataContext, useSessionHeld, useSessionRestoring, useUser } from './lib/session-hooks';
 import { AcceptInvitationPage } from './pages/AcceptInvitationPage';
 import { JoinWithAccountPage } from './pages/JoinWithAccountPage';
 import { AuditLogPage } from './pages/admin/AuditLogPage';
@@ -44,6 +45,8 @@ export function App() {
   const { pathname, key } = useLocation();
   const user = useUser();
   const restoring = useSessionRestoring();
+  // The session ended under the open screen: it stays, behind a prompt to sign in again.
+  const held = useSessionHeld();
   const reference = useAsync(
     // Public and static: GET /reference-data is not described in the OpenAPI document, hence the cast.
     async () => (await call(api.GET('/api/v1/reference-data'))) as unknown as ReferenceData,
@@ -72,7 +75,7 @@ export function App() {
   }, [restoring, user, publicRoute, pathname]);
 
   // Re-read the signed-in user once (name, clinic, role may have changed since sign-in).
-  const userId = user?.id;
+  const userId = held ? undefined : user?.id;
   useEffect(() => {
     if (userId) void call(api.GET('/api/v1/me')).then(updateUser, () => undefined);
   }, [userId]);
@@ -110,6 +113,7 @@ export function App() {
       <Layout user={user}>
         <Fragment key={key}>{screen(pathname, user)}</Fragment>
       </Layout>
+      {held && user.email !== undefined && <ResumeSession user={{ ...user, email: user.email }} />}
     </ReferenceDataContext.Provider>
   );
 }

@@ -88,6 +88,12 @@ let session: Session | null = null;
 /** True until the first refresh after loading has answered: screens wait instead of showing sign-in. */
 let restoring = true;
 let endReason: EndReason | null = null;
+/**
+ * The user of a session that ended under an open screen (signed out everywhere from another device,
+ * a password change, the session's age): the screen stays, with what was typed in it, until that
+ * user signs in again or leaves it (see {@link isSessionHeld}).
+ */
+let held: User | null = null;
 let refreshing: Promise<boolean> | null = null;
 let refreshTimer: ReturnType<typeof setTimeout> | undefined;
 const listeners = new Set<() => void>();
@@ -112,13 +118,17 @@ export function subscribe(listener: () => void): () => void {
   return () => listeners.delete(listener);
 }
 
-export const currentUser = (): User | null => session?.user ?? null;
+/** Whose screens these are: the signed-in user, or the one whose session ended under them. */
+export const currentUser = (): User | null => session?.user ?? held;
+/** True while the screen belongs to a session that ended: it waits for its user to sign in again. */
+export const isSessionHeld = (): boolean => session === null && held !== null;
 export const isRestoring = (): boolean => restoring;
 export const accessToken = (): string | null => session?.accessToken ?? null;
 export const lastEndReason = (): EndReason | null => endReason;
 
 export function startSession(tokens: Tokens): void {
   endReason = null;
+  held = null;
   restoring = false;
   setHint(true);
   set({ accessToken: tokens.accessToken, accessExpiresAt: Date.now() + tokens.expiresIn * 1000, user: tokens.user });
@@ -130,9 +140,19 @@ export function updateUser(user: User): void {
 
 export function endSession(reason: EndReason, { broadcast = true } = {}): void {
   endReason = reason;
+  // Signing out on purpose (here or in another tab) leaves the screen; a session that ended under it
+  // does not (its user's email, which the prompt signs in with, is always in their own answer).
+  const ended = session?.user ?? held;
+  held = reason === 'expired' && ended?.email !== undefined ? ended : null;
   restoring = false;
   setHint(false);
   if (broadcast && reason === 'signed_out') channel?.postMessage('signed_out');
+  set(null);
+}
+
+/** Leaves the screen of an ended session (someone else is to sign in): on to the sign-in page. */
+export function releaseHeldSession(): void {
+  held = null;
   set(null);
 }
 

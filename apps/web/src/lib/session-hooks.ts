@@ -1,10 +1,18 @@
 import { createContext, useContext, useSyncExternalStore } from 'react';
-import { currentUser, isRestoring, subscribe } from '../api/session';
+import { currentUser, isRestoring, isSessionHeld, subscribe } from '../api/session';
 import type { ReferenceData, User } from '../api/types';
 
-/** The signed-in user (null when signed out); re-renders on sign-in, refresh and sign-out. */
+/**
+ * The signed-in user (null when signed out), or the one whose session ended under the open screen
+ * (see useSessionHeld); re-renders on sign-in, refresh and sign-out.
+ */
 export function useUser(): User | null {
   return useSyncExternalStore(subscribe, currentUser);
+}
+
+/** True while the open screen's session has ended and waits for its user to sign in again. */
+export function useSessionHeld(): boolean {
+  return useSyncExternalStore(subscribe, isSessionHeld);
 }
 
 /** True while a new tab or a reload is getting its session back from the refresh cookie. */

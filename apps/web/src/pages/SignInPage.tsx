@@ -16,6 +16,13 @@ export function safeNext(next: string | null): string {
   return next && next.startsWith('/') && !next.startsWith('//') ? next : '/';
 }
 
+/** Why a sign-in was refused, in words (a deactivated account is told so; a wrong password is not told apart from a wrong email). */
+export function signInRefusal(error: unknown): string {
+  return error instanceof ApiError && error.code === 'unauthenticated' && error.body.reason !== 'deactivated'
+    ? 'That email and password do not match.'
+    : errorMessage(error);
+}
+
 export function SignInPage() {
   useTitle('Sign in');
   const { query } = useLocation();
@@ -64,13 +71,7 @@ export function SignInPage() {
       {reason === 'expired' && !error && <Notice tone="info">Your session ended. Sign in again to carry on.</Notice>}
       {reason === 'signed_out' && !error && <Notice tone="success">You are signed out.</Notice>}
       <div ref={errorRef} tabIndex={-1} className="flash-slot">
-        {error !== null && (
-          <Notice tone="error">
-            {error instanceof ApiError && error.code === 'unauthenticated' && error.body.reason !== 'deactivated'
-              ? 'That email and password do not match.'
-              : errorMessage(error)}
-          </Notice>
-        )}
+        {error !== null && <Notice tone="error">{signInRefusal(error)}</Notice>}
       </div>
       <form ref={formRef} onSubmit={(event) => void submit(event)} className="stack" noValidate>
         <Field label="Email" required error={errors.email}>
