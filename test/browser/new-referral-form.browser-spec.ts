@@ -2,12 +2,22 @@ import { Client } from 'pg';
 import type { Page } from 'playwright-core';
 import { BrowserRun, focusIs, listen, signIn } from '../support/browser';
 import { createPatient, referralIn } from '../support/referral-helpers';
-import { addPractitioner, registerClinic, type SignedInUser, startTestApp, type TestApp } from '../support/test-app';
+import {
+  addPractitioner,
+  registerClinic,
+  type SignedInUser,
+  startTestApp,
+  type TestApp,
+  type TestClinic,
+} from '../support/test-app';
 
 /**
  * The new-referral form in Debian's Chromium against the real API: a patient refused by the API
- * takes focus to the first field to fix. Every screen passes axe-core (WCAG 2.1 A/AA) at desktop
- * and at phone size.
+ * takes focus to the first field to fix; attaching or removing a file leaves focus on what happened;
+ * the summary of errors names each field and links to it, and says whether sending or saving was
+ * refused; the redirect form says what became of the referral it replaces. And the dashboard's
+ * closed-loop rate says what it is a share of. Every screen passes axe-core (WCAG 2.1 A/AA) at
+ * desktop and at phone size.
  */
 
 jest.setTimeout(180_000);
@@ -22,6 +32,7 @@ const REPORT_PDF = Buffer.from('%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\nt
 describe('web app in the browser: the new-referral form', () => {
   let t: TestApp;
   let run: BrowserRun;
+  let massage: TestClinic;
   let lmt: SignedInUser;
   let nora: SignedInUser;
   let patientId: string;
@@ -38,7 +49,7 @@ describe('web app in the browser: the new-referral form', () => {
   beforeAll(async () => {
     t = await startTestApp();
     run = await BrowserRun.start(await listen(t));
-    const massage = await registerClinic(t.http, { name: 'Lakeside Massage', city: 'Austin', postalCode: '78702' });
+    massage = await registerClinic(t.http, { name: 'Lakeside Massage', city: 'Austin', postalCode: '78702' });
     lmt = await addPractitioner(t.http, massage, 'massage_therapist', { fullName: 'Lena Morales' });
     const physio = await registerClinic(t.http, { name: 'Summit PT', city: 'Austin', postalCode: '78701' });
     await addPractitioner(t.http, physio, 'physical_therapist', { fullName: 'Sam Ortiz' });
@@ -157,6 +168,27 @@ describe('web app in the browser: the new-referral form', () => {
     } finally {
       await db.end();
     }
+  });
+
+  it("the dashboard's closed-loop rate says it is a share of the decided referrals", async () => {
+    const parties = { sender: lmt, recipient: nora };
+    await referralIn(t.http, parties, patientId, 'closed');
+    await referralIn(t.http, parties, patientId, 'declined');
+    const page = await run.newPage('dashboard');
+    await signIn(page, massage.admin.email);
+    await page.goto('/admin');
+    await page.getByRole('heading', { level: 1, name: 'Clinic dashboard' }).waitFor();
+    const funnel = page.getByRole('region', { name: 'Closed-loop funnel' });
+    const stage = async (label: string) =>
+      Number(await funnel.locator('li', { hasText: label }).locator('.bar-value').innerText());
+    const [decided, closedLoop] = [await stage('Decided'), await stage('Outcome reported')];
+    expect(closedLoop).toBeGreaterThanOrEqual(1);
+    expect(decided).toBeGreaterThan(closedLoop);
+    const kpi = page.locator('.kpi', { hasText: 'Closed-loop rate' });
+    expect(await kpi.locator('.kpi-hint').innerText()).toBe(
+      `${closedLoop} of ${decided} decided referrals closed the loop (outcome reported)`,
+    );
+    await run.shot(page, 'new-referral-06-dashboard-closed-loop');
   });
 
   it('has no page errors, CSP violations, accessibility violations or sideways scroll', () => {

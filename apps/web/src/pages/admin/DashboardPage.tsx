@@ -137,11 +137,7 @@ function Metrics({ data, days, timeZone }: { data: AdminMetrics; days: { from: s
         </h2>
         <div className="kpis">
           <Kpi label="Referrals" value={String(c.total)} testId="kpi-total" />
-          <Kpi
-            label="Closed-loop rate"
-            value={formatPercent(c.closedLoopRate)}
-            hint={`${c.closedLoop} of ${c.decided} decided`}
-          />
+          <Kpi label="Closed-loop rate" value={formatPercent(c.closedLoopRate)} hint={closedLoopHint(c)} />
           <Kpi label="Median time to accept" value={formatDuration(c.medianTimeToAcceptSeconds)} />
           <Kpi
             label="Median time to book"
@@ -262,6 +258,15 @@ function Metrics({ data, days, timeZone }: { data: AdminMetrics; days: { from: s
       </p>
     </div>
   );
+}
+
+/**
+ * What the closed-loop rate is a share of: of the referrals decided (accepted, declined, expired or
+ * cancelled after sending), those whose outcome reached the sender (the funnel's "Outcome reported").
+ */
+function closedLoopHint({ closedLoop, decided }: ReferralMetrics): string {
+  if (decided === 0) return 'No referral decided yet';
+  return `${closedLoop} of ${decided} decided ${decided === 1 ? 'referral' : 'referrals'} closed the loop (outcome reported)`;
 }
 
 function Kpi({
