@@ -130,19 +130,26 @@ describe('live events', () => {
 
   it('a follow-up made from a referral tells whoever has that referral open: its care chain changed', async () => {
     const lmtStream = await open(lmt);
+    const ptStream = await open(pt);
     let injury = await actOk(t.http, lmt, await createReferral(t.http, lmt, injuryReferralBody(patientId, pt.id)), 'send');
     injury = await actOk(t.http, pt, injury, 'accept');
     injury = await actOk(t.http, pt, injury, 'schedule', { appointmentAt: inDays(2) });
     injury = await actOk(t.http, pt, injury, 'start-care');
     const careStarted = await lmtStream.next((e) => e.data.id === injury.id && e.data.version === injury.version);
     const plan = { frequencyWeeks: 2, pressure: 'moderate', precautions: 'No deep pressure over the neck' };
+    const chainChanged = (e: LiveEvent) => e.id > careStarted.id && e.event === 'referral.updated' && e.data.id === injury.id;
+    // A draft is its sender's alone: the physical therapist hears of it, the massage therapist of nothing, made or cancelled.
+    const unsent = await t.http.post(`/api/v1/referrals/${injury.id}/follow-up`).set(pt.auth).send({ plan }).expect(201);
+    await ptStream.next(chainChanged);
+    await actOk(t.http, pt, unsent.body, 'cancel', { reason: 'Wrong plan' });
     const draft = await t.http.post(`/api/v1/referrals/${injury.id}/follow-up`).set(pt.auth).send({ plan }).expect(201);
     await t.http.post(`/api/v1/patients/${draft.body.patientId}/consents`).set(pt.auth).send({ scope: 'referral_sharing' });
     const followUp = await actOk(t.http, pt, draft.body, 'send');
-    // The massage therapist hears of her own referral again (its followUps changed), and it now lists the follow-up.
-    const heard = await lmtStream.next((e) => e.id > careStarted.id && e.event === 'referral.updated' && e.data.id === injury.id);
+    // The massage therapist hears of her own referral again once it is sent (its followUps changed), and it now lists the follow-up.
+    const heard = await lmtStream.next(chainChanged);
     expect(heard.data).toEqual({ id: injury.id, version: injury.version, status: 'in_care' });
     await lmtStream.next(about(followUp.id));
+    expect(lmtStream.events.filter(chainChanged)).toEqual([heard]);
     const read = await t.http.get(`/api/v1/referrals/${injury.id}`).set(lmt.auth).expect(200);
     expect(read.body.followUpIds).toContain(followUp.id);
   });

@@ -30,6 +30,7 @@ import { RefreshRetryKeys1764269000000 } from './1764269000000-RefreshRetryKeys'
 import { UnaccentSearch1764270000000 } from './1764270000000-UnaccentSearch';
 import { LiveFollowUps1764271000000 } from './1764271000000-LiveFollowUps';
 import { NameOrder1764272000000 } from './1764272000000-NameOrder';
+import { LiveFollowUpAudience1764273000000 } from './1764273000000-LiveFollowUpAudience';
 
 /** Every migration, in order. Listed explicitly: glob paths break in a Nest monorepo build. */
 export const MIGRATIONS = [
@@ -65,4 +66,5 @@ export const MIGRATIONS = [
   UnaccentSearch1764270000000,
   LiveFollowUps1764271000000,
   NameOrder1764272000000,
+  LiveFollowUpAudience1764273000000,
 ];
