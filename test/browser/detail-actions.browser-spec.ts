@@ -164,6 +164,26 @@ describe('web app in the browser: the action forms of a referral', () => {
     await focusIs(page, 'h2', /What you can do/);
   });
 
+  it('after an outcome recommending maintenance, "What you can do" leads to that next step', async () => {
+    const inCare = await referral('Ada', ['accept', 'schedule', 'start-care']);
+    const page = await run.newPage('pt-outcome');
+    await signIn(page, pt.email);
+    await open(page, inCare.id, 'Ada');
+    await page.getByRole('button', { name: 'Send outcome' }).click();
+    const form = page.getByRole('form', { name: 'Send outcome' });
+    await form.getByLabel('Outcome summary').fill('Full range of motion restored');
+    await form.getByLabel('Recommend maintenance massage').check();
+    await form.getByRole('button', { name: 'Send outcome', exact: true }).click();
+    await status(page, 'outcome_sent');
+
+    const actions = page.getByRole('region', { name: 'What you can do' });
+    const next = actions.getByRole('link', { name: 'Recommend maintenance massage' });
+    await next.waitFor();
+    expect(await actions.getByText('Nothing for you to do on this referral now.').count()).toBe(0);
+    expect(await next.getAttribute('href')).toBe(`/referrals/new?followUp=${inCare.id}`);
+    await run.shot(page, 'detail-actions-04-outcome-next-step');
+  });
+
   it('saw no uncaught error, no WCAG 2.1 A/AA violation and no sideways scrolling at 390 × 844', () => {
     expect(run.pageErrors).toEqual([]);
     expect(run.cspViolations).toEqual([]);

@@ -126,6 +126,7 @@ export function ReferralDetailPage({ id }: { id: string }) {
   const canRedirect = REDIRECTABLE.has(r.status) && side === 'sender' && r.replacedById === null;
   // The PT's way back to maintenance massage (SPEC "Following up").
   const canFollowUp = r.kind === 'injury_care' && user.id === r.recipientId && FOLLOW_UP_STATUSES.has(r.status);
+  const followUp = `/referrals/new?followUp=${r.id}`;
 
   // Whoever acted, by name: also someone the referral was reassigned from, or an admin acting for one.
   const partyName = ({ actorId, actorName }: { actorId: string | null; actorName: string | null }) =>
@@ -273,7 +274,7 @@ export function ReferralDetailPage({ id }: { id: string }) {
             {canFollowUp && (
               <div className="subsection" data-testid="follow-up">
                 <h3>Next step</h3>
-                <Link className="button button-primary" to={`/referrals/new?followUp=${r.id}`}>
+                <Link className="button button-primary" to={followUp}>
                   Recommend maintenance massage
                 </Link>
                 <p className="muted small">
@@ -362,8 +363,16 @@ export function ReferralDetailPage({ id }: { id: string }) {
               onConflict={(e) => void conflict(e)}
               fallbackFocus={toActions}
             />
-            {buttonActions(r).length === 0 && !canRedirect && (
+            {buttonActions(r).length === 0 && !canRedirect && !canFollowUp && (
               <p className="muted">Nothing for you to do on this referral now.</p>
+            )}
+            {/* The next step shown with the outcome is something to do here too. */}
+            {canFollowUp && (
+              <p>
+                <Link to={followUp} className="button button-secondary">
+                  Recommend maintenance massage
+                </Link>
+              </p>
             )}
             {canRedirect && (
               <p>
