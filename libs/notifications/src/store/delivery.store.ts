@@ -214,13 +214,13 @@ export class DeliveryStore {
     grace: '10 seconds',
     after: { createdAt: string; id: string } | undefined,
     limit: number,
-  ): Promise<{ id: string; retryCount: number; createdAt: string }[]> {
+  ): Promise<{ id: string; retryCount: number; attempts: number; createdAt: string }[]> {
     const from = after
       ? sql` AND (created_at, id) > (${sql.param(after.createdAt, 'timestamptz')}, ${sql.param(after.id, 'uuid')})`
       : sql.empty;
     return queryRows(
       this.db.manager,
-      sql`SELECT id, retry_count AS "retryCount", created_at::text AS "createdAt" FROM notification_deliveries
+      sql`SELECT id, retry_count AS "retryCount", attempts, created_at::text AS "createdAt" FROM notification_deliveries
            WHERE status = 'pending' AND channel <> 'in_app' AND created_at < now() - ${sql.param(grace, 'interval')}${from}
            ORDER BY created_at, id LIMIT ${sql.param(limit, 'int')}`,
     );

@@ -30,7 +30,9 @@ interface RawRedis {
  *   queue lost it, or was unreachable when the relay committed), a failed one (the processor could
  *   not even record the failure) is replaced by a fresh one.
  *
- * Every re-enqueue uses the same job id, so a job that still exists is never doubled.
+ * Every re-enqueue uses the same job id, so a job that still exists is never doubled, and carries
+ * the attempts the delivery already made: it finishes their budget on their schedule (a webhook
+ * failing through a Redis restart is not tried 8 more times from the start).
  */
 @Injectable()
 export class NotificationReconciler implements OnApplicationBootstrap, OnApplicationShutdown {
