@@ -329,6 +329,45 @@ describe('access control', () => {
       expect(mine.id).not.toBe(theirs.id);
     });
 
+    it('asked in the body (POST /patients/search, which keeps names out of addresses), answers as the query string does', async () => {
+      const tag = `z${randomBytes(3).toString('hex')}`;
+      const mine = [
+        await createPatient(t.http, lmtA, { firstName: 'Ana', lastName: `Peña${tag}` }),
+        await createPatient(t.http, lmtA, { firstName: 'Ana', lastName: `Pena${tag}b` }),
+      ];
+      await createPatient(t.http, ptB, { firstName: 'Ana', lastName: `Peña${tag}` });
+      const byQuery = await t.http
+        .get('/api/v1/patients')
+        .query({ q: `pena${tag}` })
+        .set(lmtA.auth)
+        .expect(200);
+      const byBody = await t.http
+        .post('/api/v1/patients/search')
+        .send({ q: `pena${tag}` })
+        .set(lmtA.auth)
+        .expect(200);
+      expect(byBody.body).toEqual(byQuery.body);
+      expect(new Set(byBody.body.items.map((p: { id: string }) => p.id))).toEqual(new Set(mine.map((p) => p.id)));
+      const first = await t.http
+        .post('/api/v1/patients/search')
+        .send({ q: `pena${tag}`, limit: 1 })
+        .set(lmtA.auth)
+        .expect(200);
+      const second = await t.http
+        .post('/api/v1/patients/search')
+        .send({ q: `pena${tag}`, limit: 1, cursor: first.body.nextCursor })
+        .set(lmtA.auth)
+        .expect(200);
+      expect([...first.body.items, ...second.body.items]).toEqual(byQuery.body.items);
+      const refused = await t.http
+        .post('/api/v1/patients/search')
+        .send({ q: 'x', limit: 0, name: 'x' })
+        .set(lmtA.auth)
+        .expect(400);
+      expect(refused.body.errors.map((e: { field: string }) => e.field).sort()).toEqual(['limit', 'name']);
+      await t.http.post('/api/v1/patients/search').send({ q: 'x' }).expect(401);
+    });
+
     it('stores names without surrounding spaces and lists them as people read them, page after page', async () => {
       const tag = `z${randomBytes(3).toString('hex')}`;
       for (const lastName of ['Zimmerman', ' de la Cruz', 'Ébert ', 'Dalton', 'eckert']) {

@@ -75,6 +75,17 @@ export class PatientsController {
     return this.patients.list(principal, query);
   }
 
+  /**
+   * The same list and search as `GET /patients`, asked in the body: a patient's name in a query
+   * string is written down by every proxy and load balancer on the way (the web app searches here).
+   */
+  @Post('search')
+  @HttpCode(200)
+  @ApiProblems('validation_failed')
+  search(@CurrentPrincipal() principal: Principal, @Body() body: PatientQueryDto): Promise<PatientPageDto> {
+    return this.patients.list(principal, body);
+  }
+
   /** One patient of your clinic. */
   @Get(':id')
   @ApiProblems('validation_failed', 'not_found')

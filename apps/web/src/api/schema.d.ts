@@ -629,6 +629,27 @@ export interface paths {
     patch?: never;
     trace?: never;
   };
+  '/api/v1/patients/search': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /**
+     * The same list and search as `GET /patients`, asked in the body: a patient's name in a query string is written down by every proxy and load balancer on the way (the web app searches here).
+     * @description The same list and search as `GET /patients`, asked in the body: a patient's name in a query
+     *     string is written down by every proxy and load balancer on the way (the web app searches here).
+     */
+    post: operations['PatientsController_search'];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
   '/api/v1/patients/{id}': {
     parameters: {
       query?: never;
@@ -1866,6 +1887,12 @@ export interface components {
     PatientPageDto: {
       items: components['schemas']['PatientResponseDto'][];
       nextCursor: string | null;
+    };
+    PatientQueryDto: {
+      cursor?: string;
+      limit?: number;
+      /** @description Search over first and last name. */
+      q?: string;
     };
     UpdatePatientDto: {
       firstName?: string;
@@ -4942,6 +4969,65 @@ export interface operations {
       };
       /** @description problem+json with code `invalid_transition` */
       409: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description problem+json with code `payload_too_large` */
+      413: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description problem+json with code `unsupported_media_type` */
+      415: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+    };
+  };
+  PatientsController_search: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody: {
+      content: {
+        'application/json': components['schemas']['PatientQueryDto'];
+      };
+    };
+    responses: {
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['PatientPageDto'];
+        };
+      };
+      /** @description problem+json with code `validation_failed` */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description problem+json with code `unauthenticated` */
+      401: {
         headers: {
           [name: string]: unknown;
         };

@@ -25,7 +25,8 @@ export function PatientsPage() {
   const newPatientForm = useRef<HTMLElement>(null);
   const focusAfter = useFocusAfterRender();
   const patients = useAsync(
-    async () => (await call(api.GET('/api/v1/patients', { params: { query: { q: search || undefined, limit: 50 } } }))).items,
+    // In the body: a patient's name never goes into an address (see POST /patients/search).
+    async () => (await call(api.POST('/api/v1/patients/search', { body: { q: search || undefined, limit: 50 } }))).items,
     [search],
   );
   const replace = (updated: Patient) => patients.setData((patients.data ?? []).map((p) => (p.id === updated.id ? updated : p)));
