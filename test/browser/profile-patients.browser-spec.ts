@@ -86,6 +86,9 @@ describe('web app in the browser: profile, patients and phone size', () => {
 
   it('the Patients page finds a patient, and withdrawing a consent shows at once', async () => {
     const page = await newPage('patients');
+    // A patient's name is searched for in request bodies, never in an address a proxy writes down.
+    const addresses: string[] = [];
+    page.on('request', (request) => addresses.push(request.url()));
     await signIn(page, lmt.email);
     await visit(page, '/patients', 'Patients');
     await page.getByLabel('Find a patient').fill('Silva');
@@ -100,6 +103,12 @@ describe('web app in the browser: profile, patients and phone size', () => {
     const patient = await t.http.get('/api/v1/patients').query({ q: 'Silva' }).set(lmt.auth).expect(200);
     const consents = patient.body.items[0].consents as { scope: string; active: boolean }[];
     expect(consents.some((c) => c.scope === 'referral_sharing' && c.active)).toBe(false);
+
+    await visit(page, '/referrals/new', 'New injury referral');
+    await page.getByLabel("Search your clinic's patients").fill('Silva');
+    await page.getByText('Ana Silva').first().waitFor();
+    expect(addresses.filter((address) => /silva/i.test(decodeURIComponent(address)))).toEqual([]);
+    expect(addresses.filter((address) => address.includes('/api/v1/patients/search'))).not.toEqual([]);
   });
 
   it('the Patients page says when the patient withdrew a consent themselves (an unsubscribe link)', async () => {

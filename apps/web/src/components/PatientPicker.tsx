@@ -70,7 +70,8 @@ function PatientSearch({ onSelect }: { onSelect: (patient: Patient) => void }) {
   useEffect(() => {
     const search = async () => {
       try {
-        const page = await call(api.GET('/api/v1/patients', { params: { query: { q: q.trim() || undefined, limit: 8 } } }));
+        // In the body: a patient's name never goes into an address (see POST /patients/search).
+        const page = await call(api.POST('/api/v1/patients/search', { body: { q: q.trim() || undefined, limit: 8 } }));
         setResults(page.items);
         setError(null);
       } catch (e) {
