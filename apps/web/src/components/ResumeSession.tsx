@@ -3,9 +3,8 @@ import { api, call } from '../api/client';
 import { releaseHeldSession, startSession } from '../api/session';
 import type { User } from '../api/types';
 import { useFocusAfterRender } from '../lib/focus';
-import { signInRefusal } from '../pages/SignInPage';
+import { PasswordField, signInRefusal } from '../pages/SignInPage';
 import { Notice } from './Feedback';
-import { Field } from './Field';
 
 /**
  * Over a screen whose session ended (signed out everywhere from another device, a password change,
@@ -67,19 +66,12 @@ export function ResumeSession({ user }: { user: User & { email: string } }) {
       <form onSubmit={(event) => void submit(event)} className="stack" noValidate>
         {/* For password managers: the account being signed in to. */}
         <input type="email" name="email" autoComplete="username" value={user.email} readOnly hidden />
-        <Field label="Password" required error={missing ? 'Enter your password.' : undefined}>
-          {(p) => (
-            <input
-              {...p}
-              ref={passwordRef}
-              type="password"
-              name="password"
-              autoComplete="current-password"
-              value={password}
-              onChange={(e) => setPassword(e.target.value)}
-            />
-          )}
-        </Field>
+        <PasswordField
+          value={password}
+          onChange={setPassword}
+          error={missing ? 'Enter your password.' : undefined}
+          inputRef={passwordRef}
+        />
         <div className="actions-row">
           <button type="submit" className="button button-primary" disabled={busy}>
             {busy ? 'Signing in…' : 'Sign in'}

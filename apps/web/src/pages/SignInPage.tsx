@@ -1,4 +1,4 @@
-import { type FormEvent, useRef, useState } from 'react';
+import { type FormEvent, type Ref, useRef, useState } from 'react';
 import { api, call } from '../api/client';
 import { ApiError, errorMessage } from '../api/problem';
 import { lastEndReason, startSession } from '../api/session';
@@ -86,18 +86,7 @@ export function SignInPage() {
             />
           )}
         </Field>
-        <Field label="Password" required error={errors.password}>
-          {(p) => (
-            <input
-              {...p}
-              type="password"
-              name="password"
-              autoComplete="current-password"
-              value={password}
-              onChange={(e) => setPassword(e.target.value)}
-            />
-          )}
-        </Field>
+        <PasswordField value={password} onChange={setPassword} error={errors.password} />
         <div className="actions-row">
           <button type="submit" className="button button-primary" disabled={busy}>
             {busy ? 'Signing in…' : 'Sign in'}
@@ -112,6 +101,35 @@ export function SignInPage() {
       </p>
       <p className="muted small">Invited by your clinic? Open the invitation link you were given to set your password.</p>
     </PublicFrame>
+  );
+}
+
+/** The password of a sign-in (here, and again over a screen whose session ended). */
+export function PasswordField({
+  value,
+  onChange,
+  error,
+  inputRef,
+}: {
+  value: string;
+  onChange: (value: string) => void;
+  error: string | undefined;
+  inputRef?: Ref<HTMLInputElement>;
+}) {
+  return (
+    <Field label="Password" required error={error}>
+      {(p) => (
+        <input
+          {...p}
+          ref={inputRef}
+          type="password"
+          name="password"
+          autoComplete="current-password"
+          value={value}
+          onChange={(e) => onChange(e.target.value)}
+        />
+      )}
+    </Field>
   );
 }
 
