@@ -3,7 +3,7 @@ import { Clock } from '@referloop/common';
 import { PASSWORD, uniqueEmail } from '@referloop/testing';
 import { Client } from 'pg';
 import type { Response } from 'supertest';
-import { actOk, createPatient, createReferral, injuryReferralBody } from './support/referral-helpers';
+import { actOk, createPatient, createReferral, injuryReferralBody, someoneWaitsOnALock } from './support/referral-helpers';
 import { type CapturedEmail, eventually, startSmtpSink } from './support/sinks';
 import {
   addPractitioner,
@@ -585,6 +585,40 @@ describe('accounts', () => {
       );
       expect(movedDraft.body).toMatchObject({ senderId: lmt2.id, status: 'draft' });
       expect(await unowned(massage)).toEqual([sent.id]);
+    });
+
+    it('a reassignment to someone deactivated at that very moment is refused, not handed to them', async () => {
+      const massage = await registerClinic(t.http, { name: 'Race Massage' });
+      const physio = await registerClinic(t.http, { name: 'Race Physio' });
+      const lmt = await addPractitioner(t.http, massage, 'massage_therapist');
+      const pt = await addPractitioner(t.http, physio, 'physical_therapist');
+      const leaving = await addPractitioner(t.http, physio, 'physical_therapist');
+      const patient = await createPatient(t.http, lmt);
+      const sent = await actOk(t.http, lmt, await createReferral(t.http, lmt, injuryReferralBody(patient.id, pt.id)), 'send');
+
+      // The deactivation holds the practitioner's row while the reassignment arrives (as the admin's deactivate does).
+      const deactivation = new Client({ connectionString: t.database.url });
+      await deactivation.connect();
+      try {
+        await deactivation.query('BEGIN');
+        await deactivation.query('SELECT 1 FROM users WHERE id = $1 FOR UPDATE', [leaving.id]);
+        const reassigning = t.http
+          .post(`/api/v1/referrals/${sent.id}/reassign`)
+          .set(physio.admin.auth)
+          .send({ practitionerId: leaving.id, version: sent.version })
+          .then((answer) => answer);
+        await someoneWaitsOnALock(db, 'the reassignment');
+        await deactivation.query('UPDATE users SET deactivated_at = now() WHERE id = $1', [leaving.id]);
+        await deactivation.query('COMMIT');
+        const refused = await reassigning;
+        expectProblem(refused, 404, 'not_found');
+        expect(refused.body.errors).toEqual([expect.objectContaining({ field: 'practitionerId' })]);
+      } finally {
+        await deactivation.end();
+      }
+      const now = await t.http.get(`/api/v1/referrals/${sent.id}`).set(lmt.auth).expect(200);
+      expect(now.body).toMatchObject({ recipientId: pt.id, version: sent.version });
+      expect(now.body.timeline.map((e: { type: string }) => e.type)).not.toContain('reassigned');
     });
 
     it('keeps naming who acted after the referral changed hands (the timeline is a record)', async () => {

@@ -132,6 +132,11 @@ export type ReferralSort = (typeof REFERRAL_SORTS)[number];
 
 /** A referral the caller may not see, or that does not exist: the same answer. */
 const referralNotFound = () => notFound('referral');
+/** A reassignment's target who cannot take it: like someone the directory no longer lists, there is no one to hand it to. */
+const inactivePractitioner = () =>
+  new AppError('not_found', 'The practitioner is deactivated or has not joined yet', {
+    errors: [{ field: 'practitionerId', message: 'must be an active practitioner' }],
+  });
 
 /** A join link's token that opens nothing; `field` names it as the request does (`token` to look up, `invitationToken` to join). */
 const invalidInviteToken = (field: 'token' | 'invitationToken') =>
@@ -522,12 +527,7 @@ export class ReferralsService {
         errors: [{ field: 'practitionerId', message: `must be a ${roles}` }],
       });
     }
-    if (target.deactivated || !target.joined) {
-      // Like someone the directory no longer lists: there is no one to hand the referral to.
-      throw new AppError('not_found', 'The practitioner is deactivated or has not joined yet', {
-        errors: [{ field: 'practitionerId', message: 'must be an active practitioner' }],
-      });
-    }
+    if (target.deactivated || !target.joined) throw inactivePractitioner();
     const now = this.clock.now();
     if (side === 'recipient' && licenceLapsed(target.licenceExpiresOn, todayIso(now))) {
       throw new AppError('licence_expired', "The practitioner's licence has expired");
@@ -554,7 +554,9 @@ export class ReferralsService {
     );
     if (!row) {
       const current = await this.store.base(id);
-      throw current ? staleVersion(current) : referralNotFound();
+      if (!current) throw referralNotFound();
+      // The version still matches: it was the practitioner who was deactivated meanwhile.
+      throw current.version === base.version ? inactivePractitioner() : staleVersion(current);
     }
     return this.view(row, principal);
   }

@@ -399,7 +399,11 @@ export class ReferralStore {
     );
   }
 
-  /** Hands one side of a referral to another practitioner, conditional on the version read. */
+  /**
+   * Hands one side of a referral to another practitioner, conditional on the version read and on
+   * that practitioner still being active: their row is share-locked, so a deactivation at the same
+   * moment either waits for this (and finds the referral theirs, for Unowned) or wins (no row here).
+   */
   reassign(
     id: string,
     version: number,
@@ -414,7 +418,9 @@ export class ReferralStore {
       this.db.manager,
       sql`UPDATE referrals SET ${column} = ${sql.param(practitionerId, 'uuid')}, version = version + 1,
                                updated_at = ${sql.param(now, 'timestamptz')}
-           WHERE id = ${sql.param(id, 'uuid')} AND version = ${sql.param(version, 'int')} RETURNING *`,
+           WHERE id = ${sql.param(id, 'uuid')} AND version = ${sql.param(version, 'int')}
+             AND EXISTS (SELECT 1 FROM users u WHERE u.id = ${sql.param(practitionerId, 'uuid')} AND u.deactivated_at IS NULL FOR SHARE)
+       RETURNING *`,
       event,
       audit,
       now,
