@@ -287,6 +287,8 @@ describe('web app in the browser: sessions and accounts', () => {
     await prompt.getByLabel('Password').fill(PASSWORD);
     await prompt.getByRole('button', { name: 'Sign in', exact: true }).click();
     await prompt.waitFor({ state: 'detached' });
+    // Focus is back where it was when the session ended: the last box ticked.
+    await focusIs(page, 'input', /^Neck/);
     expect(await reason.inputValue()).toBe('Half-written: sharp pain on turning the head');
     expect(await page.getByRole('group', { name: 'Body regions' }).getByRole('checkbox', { name: 'Neck' }).isChecked()).toBe(
       true,

@@ -21,9 +21,14 @@ export function ResumeSession({ user }: { user: User & { email: string } }) {
   const [busy, setBusy] = useState(false);
   const focusAfter = useFocusAfterRender();
 
+  /** Where focus was on the screen when the session ended: it goes back there once signed in. */
+  const before = useRef<Element | null>(null);
   useEffect(() => {
     const dialog = dialogRef.current;
-    if (dialog && !dialog.open) dialog.showModal();
+    if (dialog && !dialog.open) {
+      before.current = document.activeElement;
+      dialog.showModal();
+    }
     passwordRef.current?.focus();
   }, []);
 
@@ -37,8 +42,12 @@ export function ResumeSession({ user }: { user: User & { email: string } }) {
     }
     setBusy(true);
     try {
-      // Same account: the dialog goes and the screen behind it carries on.
-      startSession(await call(api.POST('/api/v1/auth/login', { body: { email: user.email, password } })));
+      const tokens = await call(api.POST('/api/v1/auth/login', { body: { email: user.email, password } }));
+      // Same account: the dialog goes and the screen behind it carries on, focus where it was (else its heading).
+      dialogRef.current?.close();
+      const back = before.current instanceof HTMLElement && before.current.isConnected ? before.current : null;
+      (back && back !== document.body ? back : document.querySelector<HTMLElement>('main h1'))?.focus();
+      startSession(tokens);
     } catch (e) {
       setError(e);
       setBusy(false);
