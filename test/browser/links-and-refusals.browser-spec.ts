@@ -183,6 +183,9 @@ describe('web app in the browser: links and refusals', () => {
     await page.goto(`/referrals/${referral.id}`);
     await page.getByRole('button', { name: 'Resend invitation' }).click();
     await focusIs(page, 'p', /^A new invitation was emailed; the previous link no longer works\.$/);
+    // Messages wait for them: nobody is told until they join.
+    await page.getByText('No messages yet. Write to').filter({ hasText: 'they read it once they join ReferLoop.' }).waitFor();
+    await page.getByText('They read it once they join ReferLoop.', { exact: true }).waitFor();
     await shot(page, 'referral-invite-resent');
   });
 

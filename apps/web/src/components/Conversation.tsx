@@ -110,6 +110,8 @@ export function Conversation({ referral }: { referral: Referral }) {
   const senderSide =
     user.id === referral.senderId || (user.id !== referral.recipientId && user.clinicId === referral.sender.clinicId);
   const otherSide = senderSide ? recipientParty(referral).fullName : referral.sender.fullName;
+  // Someone invited by email who has not joined yet is told of nothing until they do: their first look shows the messages.
+  const notJoined = senderSide && referral.recipientId === null;
 
   const submit = async (event: FormEvent) => {
     event.preventDefault();
@@ -155,7 +157,10 @@ export function Conversation({ referral }: { referral: Referral }) {
           {messages === null ? (
             loadError === null && <p className="muted">Loading messages…</p>
           ) : messages.length === 0 ? (
-            <p className="muted">No messages yet. Write to {otherSide} below; they are told.</p>
+            <p className="muted">
+              No messages yet. Write to {otherSide} below; {notJoined ? 'they read it once they join ReferLoop' : 'they are told'}
+              .
+            </p>
           ) : (
             <ol className="messages" aria-label="Conversation">
               {messages.map((m) => (
@@ -172,7 +177,11 @@ export function Conversation({ referral }: { referral: Referral }) {
             </ol>
           )}
           <form ref={formRef} className="stack" aria-label="Write a message" onSubmit={(e) => void submit(e)}>
-            <Field label={`Message to ${otherSide}`} hint="They are told a new message is waiting." error={fieldError}>
+            <Field
+              label={`Message to ${otherSide}`}
+              hint={notJoined ? 'They read it once they join ReferLoop.' : 'They are told a new message is waiting.'}
+              error={fieldError}
+            >
               {(props) => (
                 <textarea
                   {...props}

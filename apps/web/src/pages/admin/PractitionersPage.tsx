@@ -322,7 +322,8 @@ export function PractitionersPage({ user }: { user: User }) {
                             >
                               Edit
                             </button>
-                            {p.status === 'active' && (
+                            {/* Not yourself: another admin deactivates you (a solo practice keeps its one admin). */}
+                            {p.status === 'active' && p.id !== user.id && (
                               <button
                                 {...ask}
                                 type="button"
