@@ -184,6 +184,62 @@ describe('web app in the browser: the action forms of a referral', () => {
     await run.shot(page, 'detail-actions-04-outcome-next-step');
   });
 
+  /** The PT's maintenance follow-up of `injury` (outcome sent recommending it), as a draft, consent recorded. */
+  async function followUpDraft(injury: { id: string; version: number }) {
+    const outcome = { outcome: { summary: 'Full range of motion restored', recommendMaintenance: true } };
+    await actOk(t.http, pt, injury, 'send-outcome', outcome);
+    const draft = (await t.http.post(`/api/v1/referrals/${injury.id}/follow-up`).set(pt.auth).send({ plan: PLAN }).expect(201))
+      .body as { id: string; version: number; patientId: string };
+    await t.http
+      .post(`/api/v1/patients/${draft.patientId}/consents`)
+      .set(pt.auth)
+      .send({ scope: 'referral_sharing' })
+      .expect(201);
+    return draft;
+  }
+  const PLAN = { frequencyWeeks: 2, sessions: 6, focusAreas: ['shoulder_left'], pressure: 'moderate', precautions: 'None' };
+
+  it('once the maintenance follow-up is sent, its next step reads as done and no second one is offered', async () => {
+    const inCare = await referral('Bea', ['accept', 'schedule', 'start-care']);
+    const draft = await followUpDraft(inCare);
+    const sent = await actOk(t.http, pt, draft, 'send');
+    await actOk(t.http, lmt, sent, 'accept', actionBody('accept'));
+
+    const page = await run.newPage('pt-follow-up-sent');
+    await signIn(page, pt.email);
+    await open(page, inCare.id, 'Bea');
+    const done = page.getByTestId('follow-up-sent');
+    await done.waitFor();
+    expect(await done.innerText()).toMatch(/^Done: maintenance massage referral sent to Morgan Massage on /);
+    expect(await done.getByRole('link', { name: 'maintenance massage referral' }).getAttribute('href')).toBe(
+      `/referrals/${draft.id}`,
+    );
+    expect(await page.getByRole('link', { name: 'Recommend maintenance massage' }).count()).toBe(0);
+    expect(await page.locator(`a[href="/referrals/new?followUp=${inCare.id}"]`).count()).toBe(0);
+    const actions = page.getByRole('region', { name: 'What you can do' });
+    await actions.getByText('Nothing for you to do on this referral now.').waitFor();
+    await run.shot(page, 'detail-actions-05-follow-up-sent');
+  });
+
+  it('a maintenance follow-up still in draft is offered to continue, not begun again', async () => {
+    const inCare = await referral('Cleo', ['accept', 'schedule', 'start-care']);
+    const draft = await followUpDraft(inCare);
+
+    const page = await run.newPage('pt-follow-up-draft');
+    await signIn(page, pt.email);
+    await open(page, inCare.id, 'Cleo');
+    const actions = page.getByRole('region', { name: 'What you can do' });
+    const carryOn = actions.getByRole('link', { name: 'Continue the maintenance referral draft' });
+    await carryOn.waitFor();
+    expect(await carryOn.getAttribute('href')).toBe(`/referrals/${draft.id}`);
+    const nextStep = page.getByTestId('follow-up');
+    expect(await nextStep.getByRole('link', { name: 'Continue the maintenance referral draft' }).getAttribute('href')).toBe(
+      `/referrals/${draft.id}`,
+    );
+    expect(await page.getByRole('link', { name: 'Recommend maintenance massage' }).count()).toBe(0);
+    expect(await actions.getByText('Nothing for you to do on this referral now.').count()).toBe(0);
+  });
+
   it('saw no uncaught error, no WCAG 2.1 A/AA violation and no sideways scrolling at 390 × 844', () => {
     expect(run.pageErrors).toEqual([]);
     expect(run.cspViolations).toEqual([]);

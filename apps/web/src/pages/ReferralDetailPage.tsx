@@ -40,12 +40,47 @@ import { useUser } from '../lib/session-hooks';
 const REDIRECTABLE = new Set(['declined', 'cancelled', 'expired']);
 const FOLLOW_UP_STATUSES = new Set(['in_care', 'outcome_sent', 'closed']);
 
+/** A follow-up as read (GET /referrals/:id), or null when it could not be read. */
+interface FollowUpRead {
+  id: string;
+  referral: Referral | null;
+}
+
+/**
+ * Where the PT's maintenance next step stands: `sent` (done, with the referral that did it), a `draft`
+ * to continue, `none` yet (offer a new one), or `unknown` while the follow-ups are read (or one could
+ * not be): nothing is offered then, so a duplicate is never one click away.
+ */
+type NextStep = { state: 'sent' | 'draft'; followUp: Referral } | { state: 'none' | 'unknown' };
+function nextStep(ids: readonly string[], read: FollowUpRead[] | undefined): NextStep {
+  if (ids.length === 0) return { state: 'none' };
+  // Only what was read for these very ids counts (a reload may have added one).
+  if (!read || read.length !== ids.length || read.some((f, i) => f.id !== ids[i])) return { state: 'unknown' };
+  const maintenance = read.flatMap((f) => (f.referral?.kind === 'maintenance_massage' ? [f.referral] : []));
+  const sent = maintenance.find((f) => f.status !== 'draft');
+  if (sent) return { state: 'sent', followUp: sent };
+  const draft = maintenance.find((f) => f.status === 'draft');
+  if (draft) return { state: 'draft', followUp: draft };
+  return read.every((f) => f.referral !== null) ? { state: 'none' } : { state: 'unknown' };
+}
+
 export function ReferralDetailPage({ id }: { id: string }) {
   const user = useUser()!;
   const referral = useAsync(() => call(api.GET('/api/v1/referrals/{id}', { params: { path: { id } } })), [id]);
   useLiveRefresh(
     (e) => e.data.id === id || e.data.referralId === id,
     () => void referral.reload(),
+  );
+  // The maintenance follow-ups already made from this referral, read again with each reload of it.
+  const followUps = useAsync<FollowUpRead[]>(
+    () =>
+      Promise.all(
+        (referral.data?.followUpIds ?? []).map(async (followUpId) => ({
+          id: followUpId,
+          referral: await call(api.GET('/api/v1/referrals/{id}', { params: { path: { id: followUpId } } })).catch(() => null),
+        })),
+      ),
+    [referral.data],
   );
   const [flash, setFlashState] = useState<Flash | null>(() => takeFlash());
   // The version the flash speaks of: once the referral moves on (the other side acted, a timer ran, a
@@ -127,6 +162,11 @@ export function ReferralDetailPage({ id }: { id: string }) {
   // The PT's way back to maintenance massage (SPEC "Following up").
   const canFollowUp = r.kind === 'injury_care' && user.id === r.recipientId && FOLLOW_UP_STATUSES.has(r.status);
   const followUp = `/referrals/new?followUp=${r.id}`;
+  const next = nextStep(r.followUpIds, followUps.data);
+  // A new follow-up is offered only once none was begun or sent; a begun one is continued instead.
+  const offerFollowUp = canFollowUp && next.state === 'none';
+  const draftFollowUp = canFollowUp && next.state === 'draft' ? next.followUp : null;
+  const sentFollowUp = canFollowUp && next.state === 'sent' ? next.followUp : null;
 
   // Whoever acted, by name: also someone the referral was reassigned from, or an admin acting for one.
   const partyName = ({ actorId, actorName }: { actorId: string | null; actorName: string | null }) =>
@@ -271,15 +311,35 @@ export function ReferralDetailPage({ id }: { id: string }) {
                 <p className="muted small">Sent {formatDateTime(r.outcome.sentAt)}</p>
               </div>
             )}
-            {canFollowUp && (
+            {canFollowUp && next.state !== 'unknown' && (
               <div className="subsection" data-testid="follow-up">
                 <h3>Next step</h3>
-                <Link className="button button-primary" to={followUp}>
-                  Recommend maintenance massage
-                </Link>
-                <p className="muted small">
-                  A maintenance-massage referral for {fullName(r.patient)}, to {r.sender.fullName} by default.
-                </p>
+                {sentFollowUp ? (
+                  <p data-testid="follow-up-sent">
+                    Done: <Link to={`/referrals/${sentFollowUp.id}`}>maintenance massage referral</Link> sent to{' '}
+                    {recipientParty(sentFollowUp).fullName}
+                    {sentFollowUp.sentAt ? ` on ${formatDate(sentFollowUp.sentAt)}` : ''}.
+                  </p>
+                ) : draftFollowUp ? (
+                  <>
+                    <Link className="button button-primary" to={`/referrals/${draftFollowUp.id}`}>
+                      Continue the maintenance referral draft
+                    </Link>
+                    <p className="muted small">
+                      A maintenance-massage referral for {fullName(r.patient)} to {recipientParty(draftFollowUp).fullName} is
+                      begun, not yet sent.
+                    </p>
+                  </>
+                ) : (
+                  <>
+                    <Link className="button button-primary" to={followUp}>
+                      Recommend maintenance massage
+                    </Link>
+                    <p className="muted small">
+                      A maintenance-massage referral for {fullName(r.patient)}, to {r.sender.fullName} by default.
+                    </p>
+                  </>
+                )}
               </div>
             )}
             {(r.previousId || r.followUpIds.length > 0 || redirected || r.replacedById) && (
@@ -363,14 +423,21 @@ export function ReferralDetailPage({ id }: { id: string }) {
               onConflict={(e) => void conflict(e)}
               fallbackFocus={toActions}
             />
-            {buttonActions(r).length === 0 && !canRedirect && !canFollowUp && (
+            {buttonActions(r).length === 0 && !canRedirect && (!canFollowUp || sentFollowUp) && (
               <p className="muted">Nothing for you to do on this referral now.</p>
             )}
             {/* The next step shown with the outcome is something to do here too. */}
-            {canFollowUp && (
+            {offerFollowUp && (
               <p>
                 <Link to={followUp} className="button button-secondary">
                   Recommend maintenance massage
+                </Link>
+              </p>
+            )}
+            {draftFollowUp && (
+              <p>
+                <Link to={`/referrals/${draftFollowUp.id}`} className="button button-secondary">
+                  Continue the maintenance referral draft
                 </Link>
               </p>
             )}
