@@ -240,6 +240,29 @@ describe('web app in the browser: the action forms of a referral', () => {
     expect(await actions.getByText('Nothing for you to do on this referral now.').count()).toBe(0);
   });
 
+  it('a confirmation with no fields takes focus: the warning of Start care ahead of the appointment, else its button', async () => {
+    const scheduled = await referral('Dina', ['accept', 'schedule']);
+    const page = await run.newPage('pt-start-care-ahead');
+    await signIn(page, pt.email);
+    await open(page, scheduled.id, 'Dina');
+    await page.getByRole('button', { name: 'Start care' }).click();
+    const form = page.getByRole('form', { name: 'Start care' });
+    await form.getByTestId('care-ahead').waitFor();
+    await focusIs(page, 'div', /The appointment is .*, still ahead/);
+
+    // The LMT asks to cancel care under way: confirming it has nothing to fill in.
+    const accepted = await referral('Edith', ['accept']);
+    await actOk(t.http, lmt, accepted, 'request-cancel', actionBody('request-cancel'));
+    await open(page, accepted.id, 'Edith');
+    await page.getByRole('button', { name: 'Confirm cancellation' }).click();
+    const confirm = page.getByRole('form', { name: 'Confirm cancellation' });
+    await confirm.waitFor();
+    await focusIs(page, 'button', /^Confirm cancellation$/);
+    expect(
+      await confirm.getByRole('button', { name: 'Confirm cancellation' }).evaluate((b) => b === document.activeElement),
+    ).toBe(true);
+  });
+
   it('saw no uncaught error, no WCAG 2.1 A/AA violation and no sideways scrolling at 390 × 844', () => {
     expect(run.pageErrors).toEqual([]);
     expect(run.cspViolations).toEqual([]);

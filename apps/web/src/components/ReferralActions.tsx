@@ -130,8 +130,15 @@ export function ReferralActions({ referral, onStart, onDone, onConflict, fallbac
   // What was said about an earlier attempt is old news once the referral has changed.
   useEffect(() => setFailure(null), [referral.version]);
 
+  // An opened form takes focus: a warning it opens with first (so it is read out), else its first field, else its
+  // confirm button (a confirmation with nothing to fill in), never left on the button that opened it.
   useEffect(() => {
-    if (active) formRef.current?.querySelector<HTMLElement>('textarea, input, select, button[type=submit]')?.focus();
+    if (!active) return;
+    const form = formRef.current;
+    const target =
+      form?.querySelector<HTMLElement>('[data-focus-first]') ??
+      form?.querySelector<HTMLElement>('textarea, input, select, button[type=submit]');
+    target?.focus();
   }, [active]);
 
   const fields = (action: ReferralAction) => reference.referralActions[action]?.fields ?? {};
@@ -282,12 +289,14 @@ export function ReferralActions({ referral, onStart, onDone, onConflict, fallbac
         <form ref={formRef} className="subform stack" onSubmit={submit} noValidate aria-label={actionLabel(active)}>
           <p className="muted">{actionHint(active)}</p>
           {active === 'start-care' && referral.appointmentAt && (
-            <Notice tone="info">
-              <span data-testid="care-ahead">
-                The appointment is {formatDateTimeInZone(referral.appointmentAt, appointmentZone(referral))}, still ahead. Start
-                care now only if the patient has been seen: the referring practitioner is told.
-              </span>
-            </Notice>
+            <div tabIndex={-1} className="flash-slot" data-focus-first>
+              <Notice tone="info">
+                <span data-testid="care-ahead">
+                  The appointment is {formatDateTimeInZone(referral.appointmentAt, appointmentZone(referral))}, still ahead. Start
+                  care now only if the patient has been seen: the referring practitioner is told.
+                </span>
+              </Notice>
+            </div>
           )}
           {changed && (
             <ChangedNotice noticeRef={noticeRef} status={referral.status} label={actionLabel(active)} offered={offered} />
