@@ -176,8 +176,9 @@ describe('web app in the browser: sign-up, solo practice and invitations', () =>
     await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Admin' }).click();
     await page.getByRole('navigation', { name: 'Admin' }).getByRole('link', { name: 'Practitioners' }).click();
     await page.getByText('Deactivated ones are under Deactivated, where you can reactivate them').waitFor();
-    await page.getByRole('button', { name: 'Edit Lena Morales' }).click();
+    await page.getByRole('button', { name: 'Edit Lena Morales' }).waitFor();
     expect(await page.getByRole('button', { name: 'Deactivate Lena Morales' }).count()).toBe(0);
+    await page.getByRole('button', { name: 'Edit Lena Morales' }).click();
     await page.getByRole('form', { name: 'Edit practitioner' }).getByRole('button', { name: 'Save changes' }).click();
     await page.getByText("Lena Morales's details are saved.").waitFor();
     await shot(page, 'signup-06-practitioner-saved');
