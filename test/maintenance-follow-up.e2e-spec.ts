@@ -224,6 +224,15 @@ describe('maintenance follow-up', () => {
       expectProblem(await followUp(pt, injury.id, { priority: 'routine' }), 422, 'red_flags_require_urgent');
       const repeated = (await followUp(pt, injury.id, { painLevel: 5 }).expect(200)).body;
       expect(repeated).toMatchObject({ id: draft.id, painLevel: 5, priority: 'urgent' });
+      // Its dates too: a date already past is refused on a repeat as in a create, and nothing is written.
+      const past = await followUp(pt, injury.id, { neededBy: '2020-01-01' });
+      expectProblem(past, 400, 'validation_failed');
+      expect(past.body.errors).toEqual([expect.objectContaining({ field: 'neededBy' })]);
+      const stale = await followUp(pt, injury.id, { plan: { ...PLAN, reviewBy: '2020-01-01' } });
+      expectProblem(stale, 400, 'validation_failed');
+      expect(stale.body.errors).toEqual([expect.objectContaining({ field: 'plan.reviewBy' })]);
+      const now = (await t.http.get(`/api/v1/referrals/${draft.id}`).set(pt.auth).expect(200)).body;
+      expect(now).toMatchObject({ version: repeated.version, neededBy: form.neededBy, plan: repeated.plan });
     });
 
     it('a draft without a plan cannot be sent until it has one', async () => {

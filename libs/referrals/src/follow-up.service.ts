@@ -1,12 +1,12 @@
 import { Injectable } from '@nestjs/common';
 import { AppError, Clock, notFound, type Principal } from '@referloop/common';
-import { AuditLog, ClinicScope } from '@referloop/identity';
+import { AuditLog, ClinicScope, todayIso } from '@referloop/identity';
 import { PatientsService, type PatientView } from '@referloop/patients';
 import type { EntityManager } from 'typeorm';
 import { canonicalJson } from './idempotency';
-import { type MaintenancePlanInput, storedPlan } from './maintenance-plan';
+import { assertPlanDates, type MaintenancePlanInput, storedPlan } from './maintenance-plan';
 import { partiesOf, partyClinicsOf } from './referral-access';
-import { assertRedFlagsUrgent } from './referral-rules';
+import { assertNeededByAhead, assertRedFlagsUrgent } from './referral-rules';
 import type { ReferralView } from './referral.views';
 import { type CreateReferralInput, ReferralsService } from './referrals.service';
 import { allowedActions, type ReferralStatus } from './state-machine/referral-state-machine';
@@ -176,9 +176,12 @@ export class FollowUpService {
     }
     const fields = Object.keys(values);
     if (fields.length === 0) return draft;
-    // As a create or an edit checks it: the draft as it would be.
+    // As a create or an edit checks it: the draft as it would be, the dates it is given for sense.
     assertRedFlagsUrgent(values.priority ?? draft.priority, values.redFlags ?? draft.redFlags);
     const now = this.clock.now();
+    const today = todayIso(now);
+    if (values.neededBy !== undefined) assertNeededByAhead(values.neededBy, today);
+    assertPlanDates(input.plan, today);
     // The source's lock (openFollowUpDraft) orders repeats; the draft's own version guards against an edit meanwhile.
     const row = await this.referralStore.updateDraft(
       tx,

@@ -71,6 +71,11 @@ export function assertRecipientEligible(
   }
 }
 
+/** The date a referral is needed by is after `today` (the Clock's day): one already past asks for nothing. */
+export function assertNeededByAhead(neededBy: string | null | undefined, today: string): void {
+  if (neededBy && neededBy <= today) throw AppError.validation([{ field: 'neededBy', message: 'must be a future date' }]);
+}
+
 export function assertRedFlagsUrgent(priority: string, redFlags: readonly string[]): void {
   if (redFlags.length > 0 && priority !== 'urgent') {
     throw new AppError('red_flags_require_urgent', `Red flags (${redFlags.join(', ')}) require priority "urgent"`, {

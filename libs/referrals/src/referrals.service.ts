@@ -25,6 +25,7 @@ import { assertPlanDates, type MaintenancePlanInput, storedPlan } from './mainte
 import type { ProgressInput } from './progress/progress';
 import { partiesOf, partyClinicsOf, partyClinicsOfPage } from './referral-access';
 import {
+  assertNeededByAhead,
   assertEmergencyAdvice,
   assertRecipientEligible,
   assertRedFlagsUrgent,
@@ -239,9 +240,7 @@ export class ReferralsService {
     if (input.kind === 'injury_care' && input.plan) {
       throw AppError.validation([{ field: 'plan', message: 'only a maintenance_massage referral has a plan' }]);
     }
-    if (input.neededBy && input.neededBy <= today) {
-      throw AppError.validation([{ field: 'neededBy', message: 'must be a future date' }]);
-    }
+    assertNeededByAhead(input.neededBy, today);
     assertPlanDates(input.plan, today);
     if (!facts.patientFound) {
       throw new AppError('not_found', 'The patient was not found', {

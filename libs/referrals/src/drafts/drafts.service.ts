@@ -4,7 +4,13 @@ import { AuditLog, ClinicScope, todayIso } from '@referloop/identity';
 import type { EntityManager } from 'typeorm';
 import { assertPlanDates, type MaintenancePlanInput, storedPlan } from '../maintenance-plan';
 import { partiesOf } from '../referral-access';
-import { assertRecipientEligible, assertRedFlagsUrgent, assertSenderRole, KIND_ROLES } from '../referral-rules';
+import {
+  assertNeededByAhead,
+  assertRecipientEligible,
+  assertRedFlagsUrgent,
+  assertSenderRole,
+  KIND_ROLES,
+} from '../referral-rules';
 import type { ReferralView } from '../referral.views';
 import { assertSamePatient, type RecipientInviteInput, ReferralsService } from '../referrals.service';
 import { allowedActions } from '../state-machine/referral-state-machine';
@@ -164,9 +170,7 @@ export class DraftsService {
         { field: 'plan', message: 'only a maintenance_massage referral has a plan (send "plan": null with the new kind)' },
       ]);
     }
-    if (neededBy && neededBy <= today) {
-      throw AppError.validation([{ field: 'neededBy', message: 'must be a future date' }]);
-    }
+    assertNeededByAhead(neededBy, today);
     assertPlanDates(input.plan, today);
     if (!facts.patientFound) {
       throw new AppError('not_found', 'The patient was not found', {
