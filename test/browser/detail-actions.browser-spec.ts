@@ -259,7 +259,9 @@ describe('web app in the browser: the action forms of a referral', () => {
     await confirm.waitFor();
     await focusIs(page, 'button', /^Confirm cancellation$/);
     expect(
-      await confirm.getByRole('button', { name: 'Confirm cancellation' }).evaluate((b) => b === document.activeElement),
+      await confirm
+        .getByRole('button', { name: 'Confirm cancellation' })
+        .evaluate((b) => b === (globalThis as unknown as { document: { activeElement: unknown } }).document.activeElement),
     ).toBe(true);
   });
 
