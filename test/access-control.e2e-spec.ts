@@ -365,6 +365,18 @@ describe('access control', () => {
         .set(lmtA.auth)
         .expect(400);
       expect(refused.body.errors.map((e: { field: string }) => e.field).sort()).toEqual(['limit', 'name']);
+      // In a body, numbers are numbers (a query string's text is read as one); a blank search is no search.
+      for (const limit of ['2', true, false]) {
+        const wrong = await t.http.post('/api/v1/patients/search').send({ limit }).set(lmtA.auth).expect(400);
+        expect(wrong.body.errors).toEqual([{ field: 'limit', message: 'must be an integer number' }]);
+      }
+      for (const q of ['   ', '\t', '\u200b']) {
+        const blank = await t.http.post('/api/v1/patients/search').send({ q }).set(lmtA.auth).expect(400);
+        expect(blank.body.errors).toEqual([expect.objectContaining({ field: 'q' })]);
+        const query = await t.http.get('/api/v1/patients').query({ q }).set(lmtA.auth).expect(400);
+        expect(query.body.errors).toEqual([expect.objectContaining({ field: 'q' })]);
+      }
+      await t.http.get('/api/v1/patients').query({ limit: '2' }).set(lmtA.auth).expect(200);
       await t.http.post('/api/v1/patients/search').send({ q: 'x' }).expect(401);
     });
 

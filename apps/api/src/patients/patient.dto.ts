@@ -1,4 +1,4 @@
-import { OmitType, PartialType } from '@nestjs/swagger';
+import { IntersectionType, OmitType, PartialType, PickType } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
 import {
   ArrayMaxSize,
@@ -15,7 +15,7 @@ import {
   ValidateNested,
 } from 'class-validator';
 import { CONSENT_SCOPES, type ConsentScope, PREFERRED_CONTACTS, type PreferredContact } from '@referloop/common';
-import { PageQueryDto } from '../http/page-query.dto';
+import { PageBodyDto, PageQueryDto } from '../http/page-query.dto';
 import { IsNotBlank, IsPastCalendarDate, IsZonedDateTime, OneLine } from '../http/validators';
 
 export class ConsentDto {
@@ -82,9 +82,13 @@ export class PatientQueryDto extends PageQueryDto {
   /** Search over first and last name. */
   @IsOptional()
   @IsString()
+  @IsNotBlank()
   @MaxLength(100)
   q?: string;
 }
+
+/** `POST /patients/search`: the same search in a JSON body, its numbers as numbers. */
+export class PatientSearchDto extends IntersectionType(PageBodyDto, PickType(PatientQueryDto, ['q'] as const)) {}
 
 export class ConsentResponseDto {
   id: string;

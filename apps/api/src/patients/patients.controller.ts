@@ -16,6 +16,7 @@ import {
   PatientPageDto,
   PatientQueryDto,
   PatientResponseDto,
+  PatientSearchDto,
   UpdatePatientDto,
 } from './patient.dto';
 
@@ -82,7 +83,7 @@ export class PatientsController {
   @Post('search')
   @HttpCode(200)
   @ApiProblems('validation_failed')
-  search(@CurrentPrincipal() principal: Principal, @Body() body: PatientQueryDto): Promise<PatientPageDto> {
+  search(@CurrentPrincipal() principal: Principal, @Body() body: PatientSearchDto): Promise<PatientPageDto> {
     return this.patients.list(principal, body);
   }
 

@@ -1888,11 +1888,11 @@ export interface components {
       items: components['schemas']['PatientResponseDto'][];
       nextCursor: string | null;
     };
-    PatientQueryDto: {
-      cursor?: string;
-      limit?: number;
+    PatientSearchDto: {
       /** @description Search over first and last name. */
       q?: string;
+      cursor?: string;
+      limit?: number;
     };
     UpdatePatientDto: {
       firstName?: string;
@@ -5005,7 +5005,7 @@ export interface operations {
     };
     requestBody: {
       content: {
-        'application/json': components['schemas']['PatientQueryDto'];
+        'application/json': components['schemas']['PatientSearchDto'];
       };
     };
     responses: {
