@@ -113,6 +113,11 @@ describe('web app in the browser: the new-referral form', () => {
     await focusIs(page, 'div', /gp-letter\.pdf attached\./);
     await attachments.getByRole('button', { name: 'Remove gp-letter.pdf' }).press('Enter');
     await focusIs(page, 'div', /gp-letter\.pdf removed\./);
+    // The same content again, under another name, is not added twice, and the message says so.
+    await attachments.getByLabel(/Add a file/).setInputFiles({ name: 'scan-again.png', mimeType: 'image/png', buffer: SCAN_PNG });
+    await attachments.getByRole('button', { name: 'Upload' }).click();
+    await focusIs(page, 'div', /^scan-again\.png is the same file as shoulder-scan\.png, attached already: nothing was added\.$/);
+    expect(await attachments.getByRole('button', { name: 'Remove scan-again.png' }).count()).toBe(0);
   });
 
   it('the summary of what is wrong names each field and links to it, and says whether sending or saving was refused', async () => {

@@ -89,9 +89,9 @@ export function Attachments({
     setMessage(null);
     setFileError(undefined);
     try {
-      await uploadAttachment(referralId, file);
+      const done = await uploadAttachment(referralId, file, '');
       if (input.current) input.current.value = '';
-      setMessage({ tone: 'success', text: `${file.name} attached.` });
+      setMessage({ tone: 'success', text: done });
       onChanged();
     } catch (e) {
       const problem = apiFieldError(e, 'file');

@@ -53,10 +53,10 @@ export function DraftAttachments({ draftId, attachments, ensureDraft, onChanged 
         );
         return;
       }
-      await uploadAttachment(draft.id, file);
+      const done = await uploadAttachment(draft.id, file, ' to the draft');
       if (input.current) input.current.value = '';
       onChanged(await reread(draft.id));
-      setMessage({ tone: 'success', text: `${file.name} attached to the draft.` });
+      setMessage({ tone: 'success', text: done });
     } catch (e) {
       const problem = apiFieldError(e, 'file');
       if (problem) {

@@ -11,19 +11,25 @@ export function chosenAttachment(file: File | undefined): { file: File } | { pro
   return { file };
 }
 
-/** Adds `file` to referral `referralId` (multipart, field `file`). */
-export async function uploadAttachment(referralId: string, file: File): Promise<void> {
-  await call(
-    api.POST('/api/v1/referrals/{id}/attachments', {
-      params: { path: { id: referralId } },
-      body: { file: '' },
-      bodySerializer: () => {
-        const form = new FormData();
-        form.append('file', file, file.name);
-        return form;
-      },
-    }),
-  );
+/**
+ * Adds `file` to referral `referralId` (multipart, field `file`), and says in words what happened:
+ * the same content attached already is not added again (the API answers 200 with that one).
+ */
+export async function uploadAttachment(referralId: string, file: File, attachedTo: string): Promise<string> {
+  const answer = await api.POST('/api/v1/referrals/{id}/attachments', {
+    params: { path: { id: referralId } },
+    body: { file: '' },
+    bodySerializer: () => {
+      const form = new FormData();
+      form.append('file', file, file.name);
+      return form;
+    },
+  });
+  const attachment = await call(Promise.resolve(answer));
+  if (answer.response.status !== 200) return `${file.name} attached${attachedTo}.`;
+  return attachment.fileName === file.name
+    ? `${file.name} is attached already${attachedTo}: nothing was added.`
+    : `${file.name} is the same file as ${attachment.fileName}, attached already${attachedTo}: nothing was added.`;
 }
 
 /** Takes attachment `attachmentId` off the draft `referralId` (the API refuses once it is sent). */
