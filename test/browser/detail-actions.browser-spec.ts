@@ -221,6 +221,24 @@ describe('web app in the browser: the action forms of a referral', () => {
     await run.shot(page, 'detail-actions-05-follow-up-sent');
   });
 
+  it("the massage therapist's page of the injury referral does not read its follow-up (which would acknowledge it)", async () => {
+    const inCare = await referral('Dora', ['accept', 'schedule', 'start-care']);
+    const sent = await actOk(t.http, pt, await followUpDraft(inCare), 'send');
+
+    const page = await run.newPage('lmt-follow-up-unread');
+    const asked: string[] = [];
+    page.on('request', (request) => asked.push(new URL(request.url()).pathname));
+    await signIn(page, lmt.email);
+    await open(page, inCare.id, 'Dora');
+    // Asked in the same render as the follow-ups would be: once it has answered, they would have been asked too.
+    await page
+      .getByTestId('conversation')
+      .getByText(/^No messages yet\./)
+      .waitFor();
+    expect(asked).not.toContain(`/api/v1/referrals/${sent.id}`);
+    expect((await latest(sent.id)).status).toBe('sent');
+  });
+
   it('a maintenance follow-up still in draft is offered to continue, not begun again', async () => {
     const inCare = await referral('Cleo', ['accept', 'schedule', 'start-care']);
     const draft = await followUpDraft(inCare);

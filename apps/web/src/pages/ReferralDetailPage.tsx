@@ -1,7 +1,7 @@
 import { useRef, useState } from 'react';
 import { api, call } from '../api/client';
 import { ApiError, errorMessage } from '../api/problem';
-import type { Referral, ReferralAction, ReferralEvent } from '../api/types';
+import type { Referral, ReferralAction, ReferralEvent, User } from '../api/types';
 import { ReferralAttachments } from '../components/Attachments';
 import { Conversation } from '../components/Conversation';
 import { CopyLink } from '../components/CopyLink';
@@ -40,6 +40,10 @@ import { useUser } from '../lib/session-hooks';
 const REDIRECTABLE = new Set(['declined', 'cancelled', 'expired']);
 const FOLLOW_UP_STATUSES = new Set(['in_care', 'outcome_sent', 'closed']);
 
+/** The PT's way back to maintenance massage (SPEC "Following up"): the recipient of an injury referral in or after care. */
+const mayFollowUp = (r: Referral, user: User) =>
+  r.kind === 'injury_care' && user.id === r.recipientId && FOLLOW_UP_STATUSES.has(r.status);
+
 /** A follow-up as read (GET /referrals/:id), or null when it could not be read. */
 interface FollowUpRead {
   id: string;
@@ -71,11 +75,12 @@ export function ReferralDetailPage({ id }: { id: string }) {
     (e) => e.data.id === id || e.data.referralId === id,
     () => void referral.reload(),
   );
-  // The maintenance follow-ups already made from this referral, read again with each reload of it.
+  // The maintenance follow-ups already made from this referral, read again with each reload of it;
+  // only by the PT who may make one (their sender: a recipient's read would acknowledge a sent one).
   const followUps = useAsync<FollowUpRead[]>(
     () =>
       Promise.all(
-        (referral.data?.followUpIds ?? []).map(async (followUpId) => ({
+        (referral.data && mayFollowUp(referral.data, user) ? referral.data.followUpIds : []).map(async (followUpId) => ({
           id: followUpId,
           referral: await call(api.GET('/api/v1/referrals/{id}', { params: { path: { id: followUpId } } })).catch(() => null),
         })),
@@ -159,8 +164,7 @@ export function ReferralDetailPage({ id }: { id: string }) {
 
   // Once redirected, the redirect is the one to follow (the API refuses a second).
   const canRedirect = REDIRECTABLE.has(r.status) && side === 'sender' && r.replacedById === null;
-  // The PT's way back to maintenance massage (SPEC "Following up").
-  const canFollowUp = r.kind === 'injury_care' && user.id === r.recipientId && FOLLOW_UP_STATUSES.has(r.status);
+  const canFollowUp = mayFollowUp(r, user);
   const followUp = `/referrals/new?followUp=${r.id}`;
   const next = nextStep(r.followUpIds, followUps.data);
   // A new follow-up is offered only once none was begun or sent; a begun one is continued instead.
