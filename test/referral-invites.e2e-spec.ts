@@ -166,8 +166,12 @@ describe('referring someone not on ReferLoop', () => {
     const patient = await createPatient(t.http, lmt);
     const email = uniqueEmail('resend-pt');
     const draft: ReferralBody = await createReferral(t.http, lmt, invitedReferralBody(patient.id, email));
-    await actOk(t.http, lmt, draft, 'send');
-    const resent = await t.http.post(`/api/v1/referrals/${draft.id}/resend-invite`).set(lmt.auth).expect(200);
+    const sent = await actOk(t.http, lmt, draft, 'send');
+    const resent = await t.http
+      .post(`/api/v1/referrals/${draft.id}/resend-invite`)
+      .set(lmt.auth)
+      .send({ version: sent.version })
+      .expect(200);
     const newUrl: string = resent.body.recipientInvite.url;
     expect(newUrl).not.toBe(draft.recipientInvite!.url);
     // The timeline says who made the new link (the sender's colleagues see why the old one died).
@@ -195,7 +199,7 @@ describe('referring someone not on ReferLoop', () => {
     expect((await receivedBox(joined)).map((r) => r.id)).toEqual([draft.id]);
   });
 
-  it('resend-invite takes an optional If-Match: a stale one is 409 stale_version and makes no new link', async () => {
+  it('resend-invite takes the version read (body or If-Match): none is 400, a stale one 409, and a double click makes one link', async () => {
     const patient = await createPatient(t.http, lmt);
     const draft: ReferralBody = await createReferral(
       t.http,
@@ -203,6 +207,9 @@ describe('referring someone not on ReferLoop', () => {
       invitedReferralBody(patient.id, uniqueEmail('resend-if-match')),
     );
     const path = `/api/v1/referrals/${draft.id}/resend-invite`;
+    const unversioned = await t.http.post(path).set(lmt.auth);
+    expectProblem(unversioned, 400, 'validation_failed');
+    expect(unversioned.body.errors).toEqual([expect.objectContaining({ field: 'version' })]);
     const stale = await t.http
       .post(path)
       .set(lmt.auth)
@@ -214,6 +221,17 @@ describe('referring someone not on ReferLoop', () => {
     const resent = await t.http.post(path).set(lmt.auth).set('If-Match', `"${draft.version}"`).expect(200);
     expect(resent.body.version).toBe(draft.version + 1);
     expect(resent.headers.etag).toBe(`"${draft.version + 1}"`);
+
+    // Six clicks at once on the version read: one new link, one timeline event; the others are stale.
+    const clicks = await Promise.all(
+      Array.from({ length: 6 }, () => t.http.post(path).set(lmt.auth).send({ version: resent.body.version })),
+    );
+    expect(clicks.map((click) => click.status).sort()).toEqual([200, 409, 409, 409, 409, 409]);
+    for (const click of clicks.filter((c) => c.status === 409)) expectProblem(click, 409, 'stale_version');
+    const winner = clicks.find((click) => click.status === 200)!.body;
+    const after = (await t.http.get(`/api/v1/referrals/${draft.id}`).set(lmt.auth).expect(200)).body;
+    expect(after).toMatchObject({ version: resent.body.version + 1, recipientInvite: { url: winner.recipientInvite.url } });
+    expect(after.timeline.filter((event: { type: string }) => event.type === 'invite_resent')).toHaveLength(2);
   });
 
   it('resend-invite on a draft that shares a sent referral’s link emails the new link (the old one died)', async () => {
@@ -221,7 +239,11 @@ describe('referring someone not on ReferLoop', () => {
     const email = uniqueEmail('shared-link');
     const sent = await actOk(t.http, lmt, await createReferral(t.http, lmt, invitedReferralBody(patient.id, email)), 'send');
     const draft: ReferralBody = await createReferral(t.http, lmt, invitedReferralBody(patient.id, email));
-    const resent = await t.http.post(`/api/v1/referrals/${draft.id}/resend-invite`).set(lmt.auth).expect(200);
+    const resent = await t.http
+      .post(`/api/v1/referrals/${draft.id}/resend-invite`)
+      .set(lmt.auth)
+      .send({ version: draft.version })
+      .expect(200);
     const newUrl: string = resent.body.recipientInvite.url;
     expect(newUrl).not.toBe(sent.recipientInvite!.url);
     await eventually(
@@ -230,7 +252,7 @@ describe('referring someone not on ReferLoop', () => {
     );
     // A draft's own link is not emailed until it is sent: resending it alone only makes a new one.
     const alone = await createReferral(t.http, lmt, invitedReferralBody(patient.id, uniqueEmail('draft-only')));
-    await t.http.post(`/api/v1/referrals/${alone.id}/resend-invite`).set(lmt.auth).expect(200);
+    await t.http.post(`/api/v1/referrals/${alone.id}/resend-invite`).set(lmt.auth).send({ version: alone.version }).expect(200);
     expect(
       await sql(t, `SELECT 1 FROM outbox_events WHERE referral_id = $1 AND type = 'referral_invite.resent'`, [alone.id]),
     ).toEqual([]);
@@ -315,7 +337,11 @@ describe('referring someone not on ReferLoop', () => {
 
     const cancelledFirst = await actOk(t.http, lmt, first, 'cancel', { reason: 'Booked elsewhere' });
     expect(cancelledFirst.recipientInvite).toMatchObject({ status: 'pending', url: null });
-    expectProblem(await t.http.post(`/api/v1/referrals/${first.id}/resend-invite`).set(lmt.auth), 409, 'invalid_transition');
+    expectProblem(
+      await t.http.post(`/api/v1/referrals/${first.id}/resend-invite`).set(lmt.auth).send({ version: cancelledFirst.version }),
+      409,
+      'invalid_transition',
+    );
     await t.http.post('/api/v1/referral-invites/lookup').send({ token }).expect(200);
 
     await actOk(t.http, lmt, second, 'cancel', { reason: 'Booked elsewhere' });
@@ -418,7 +444,10 @@ describe('an invite nobody accepts', () => {
     expect(late.body.errors).toEqual([expect.objectContaining({ field: 'invitationToken' })]);
     const read = await t.http.get(`/api/v1/referrals/${draft.id}`).set(lmt.auth).expect(200);
     expect(read.body.recipientInvite).toMatchObject({ status: 'pending', url: null });
-    const resend = await t.http.post(`/api/v1/referrals/${draft.id}/resend-invite`).set(lmt.auth);
+    const resend = await t.http
+      .post(`/api/v1/referrals/${draft.id}/resend-invite`)
+      .set(lmt.auth)
+      .send({ version: read.body.version });
     expectProblem(resend, 409, 'invalid_transition');
     expect(resend.body.currentStatus).toBe('expired');
   });

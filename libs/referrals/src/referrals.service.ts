@@ -110,11 +110,14 @@ export interface OutcomeInput {
   recommendMaintenance?: boolean | null;
 }
 
-export interface ReassignInput {
-  practitionerId: string;
-  /** The version read: one of these two (see expectedVersion). */
+/** The version the caller read: one of these two (see expectedVersion). */
+export interface VersionInput {
   version?: number;
   ifMatch?: number;
+}
+
+export interface ReassignInput extends VersionInput {
+  practitionerId: string;
 }
 
 export interface ReferralQuery {
@@ -589,12 +592,14 @@ export class ReferralsService {
 
   /**
    * A new join link for the pending invite of a sent or draft referral (sender side): the previous
-   * link stops working, and a sent referral's invitee is emailed the new one (outbox). `ifMatch`,
-   * when given, is the version the caller read: 409 `stale_version` when the referral moved on (the
-   * link is the sender's to renew, so a version is not required).
+   * link stops working, and a sent referral's invitee is emailed the new one (outbox). Like every
+   * action it needs the version the caller read (409 `stale_version` when the referral moved on), so
+   * repeats of one click make one link and one email.
    */
-  async resendInvite(principal: Principal, id: string, ifMatch?: number): Promise<ReferralView> {
+  async resendInvite(principal: Principal, id: string, input: VersionInput): Promise<ReferralView> {
     const base = await this.visibleBase(principal, id, this.store.manager, 'referral.resend_invite');
+    const expected = expectedVersion(input.version, input.ifMatch);
+    if (expected !== base.version) throw staleVersion(base);
     const parties = partiesOf(principal, base);
     if (!parties.includes('sender')) {
       throw new AppError('forbidden', 'Only the sender (or an admin of their clinic) may resend the invitation');
@@ -628,7 +633,7 @@ export class ReferralsService {
         sha256(referralInviteToken(this.config.jwt.secret, inviteId, version)),
       );
       // Who made a new link, and when, for the sender's colleagues (the old link stopped working).
-      if (!(await this.store.inviteResent(tx, id, principal.userId, this.clock.now(), ifMatch))) {
+      if (!(await this.store.inviteResent(tx, id, principal.userId, this.clock.now(), expected))) {
         const current = await this.store.base(id, tx);
         throw current ? staleVersion(current) : referralNotFound();
       }

@@ -514,6 +514,14 @@ export class ReassignReferralDto {
   version?: number;
 }
 
+export class ResendInviteDto {
+  /** The version you read (or send it as `If-Match`; one of the two is required). */
+  @IsOptional()
+  @IsInt()
+  @Min(1)
+  version?: number;
+}
+
 const commaList = ({ value }: { value: unknown }) =>
   typeof value === 'string'
     ? value

@@ -49,6 +49,7 @@ import {
   ReferralPageDto,
   ReferralQueryDto,
   ReferralResponseDto,
+  ResendInviteDto,
   UpdateReferralDto,
 } from './referral.dto';
 
@@ -300,8 +301,8 @@ export class ReferralsController {
   /**
    * A new join link for the referral's invitee (someone not on ReferLoop, not joined yet): the
    * previous link stops working; once the referral was sent, the new link is emailed. Sender side
-   * only; answers the referral with the new `recipientInvite.url`. An `If-Match` is optional here
-   * and, when sent, must be the current version (409 `stale_version`).
+   * only; answers the referral with the new `recipientInvite.url`. Like every action it takes the
+   * version you read (body `version` or `If-Match`; 409 `stale_version`), so a double click makes one link.
    */
   @Post(':id/resend-invite')
   @HttpCode(200)
@@ -310,10 +311,14 @@ export class ReferralsController {
   async resendInvite(
     @CurrentPrincipal() principal: Principal,
     @Param('id', uuidParam) id: string,
+    @Body() body: ResendInviteDto,
     @Headers('if-match') ifMatch: string | undefined,
     @Res({ passthrough: true }) reply: FastifyReply,
   ): Promise<ReferralResponseDto> {
-    return withEtag(reply, await this.referrals.resendInvite(principal, id, parseIfMatch(ifMatch)));
+    return withEtag(
+      reply,
+      await this.referrals.resendInvite(principal, id, { version: body?.version, ifMatch: parseIfMatch(ifMatch) }),
+    );
   }
 
   /**

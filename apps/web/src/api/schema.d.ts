@@ -892,8 +892,8 @@ export interface paths {
      * A new join link for the referral's invitee (someone not on ReferLoop, not joined yet): the previous link stops working; once the referral was sent, the new link is emailed.
      * @description A new join link for the referral's invitee (someone not on ReferLoop, not joined yet): the
      *     previous link stops working; once the referral was sent, the new link is emailed. Sender side
-     *     only; answers the referral with the new `recipientInvite.url`. An `If-Match` is optional here
-     *     and, when sent, must be the current version (409 `stale_version`).
+     *     only; answers the referral with the new `recipientInvite.url`. Like every action it takes the
+     *     version you read (body `version` or `If-Match`; 409 `stale_version`), so a double click makes one link.
      */
     post: operations['ReferralsController_resendInvite'];
     delete?: never;
@@ -2315,6 +2315,10 @@ export interface components {
     };
     PostMessageDto: {
       body: string;
+    };
+    ResendInviteDto: {
+      /** @description The version you read (or send it as `If-Match`; one of the two is required). */
+      version?: number;
     };
     ReassignReferralDto: {
       /**
@@ -6105,7 +6109,11 @@ export interface operations {
       };
       cookie?: never;
     };
-    requestBody?: never;
+    requestBody: {
+      content: {
+        'application/json': components['schemas']['ResendInviteDto'];
+      };
+    };
     responses: {
       200: {
         headers: {
@@ -6153,6 +6161,24 @@ export interface operations {
       };
       /** @description problem+json with code `invalid_transition`, `stale_version` */
       409: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description problem+json with code `payload_too_large` */
+      413: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description problem+json with code `unsupported_media_type` */
+      415: {
         headers: {
           [name: string]: unknown;
         };

@@ -568,7 +568,12 @@ function PendingInvite({ referral, onResent }: { referral: Referral; onResent: (
     setBusy(true);
     setMessage(null);
     try {
-      const updated = await call(api.POST('/api/v1/referrals/{id}/resend-invite', { params: { path: { id: referral.id } } }));
+      const updated = await call(
+        api.POST('/api/v1/referrals/{id}/resend-invite', {
+          params: { path: { id: referral.id } },
+          body: { version: referral.version },
+        }),
+      );
       onResent(updated);
       setMessage(referral.sentAt ? 'A new invitation was emailed; the previous link no longer works.' : 'A new link was made.');
     } catch (error) {

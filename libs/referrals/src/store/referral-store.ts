@@ -645,22 +645,15 @@ export class ReferralStore {
   /**
    * The timeline's record that `actorId` made the invite's link anew (the referral's status stays):
    * the `invite_resent` event and a new version, as for any action, so whoever has the referral open
-   * hears of it (a live event) and reads the new link. Only when the referral is at `expected` (any
-   * version when undefined); answers false, writing nothing, when it is not.
+   * hears of it (a live event) and reads the new link. Only when the referral is at `expected`;
+   * answers false, writing nothing, when it is not.
    */
-  async inviteResent(
-    tx: EntityManager,
-    referralId: string,
-    actorId: string,
-    now: Date,
-    expected: number | undefined,
-  ): Promise<boolean> {
+  async inviteResent(tx: EntityManager, referralId: string, actorId: string, now: Date, expected: number): Promise<boolean> {
     const [row] = await queryRows<{ resent: boolean }>(
       tx,
       sql`WITH changed AS (
         UPDATE referrals SET version = version + 1, updated_at = ${sql.param(now, 'timestamptz')}
-         WHERE id = ${sql.param(referralId, 'uuid')}
-           AND (${sql.param(expected ?? null, 'int')} IS NULL OR version = ${sql.param(expected ?? null, 'int')})
+         WHERE id = ${sql.param(referralId, 'uuid')} AND version = ${sql.param(expected, 'int')}
          RETURNING id, status
       ), event AS (
         INSERT INTO referral_events (referral_id, type, from_status, to_status, actor_id, occurred_at)
