@@ -214,6 +214,32 @@ describe('referral timers with an injected clock', () => {
     expect(expired.body.status).toBe('expired');
   });
 
+  it('writes no reminder for a referral being accepted at that moment, before or after the accept commits', async () => {
+    const patient = await createPatient(t.http, lmt);
+    const referral = await actOk(t.http, lmt, await createReferral(t.http, lmt, injuryReferralBody(patient.id, pt.id)), 'send');
+    const db = t.app.get(DataSource);
+    const [{ sent_at: sentAt }] = await db.query<{ sent_at: Date }[]>(`SELECT sent_at FROM referrals WHERE id = $1`, [
+      referral.id,
+    ]);
+    const timers = t.app.get(ReferralTimers);
+    const dueAt = new Date(sentAt.getTime() + t.config.timers.escalateAfterMs + MINUTE);
+    const accepting = db.createQueryRunner();
+    await accepting.connect();
+    await accepting.startTransaction();
+    try {
+      // An accept in flight: its update holds the row, not yet committed.
+      await accepting.query(`UPDATE referrals SET status = 'accepted', version = version + 1 WHERE id = $1`, [referral.id]);
+      expect(await timers.run(dueAt, t.config.timers)).toMatchObject({ reminded: 0, escalated: 0 });
+      await accepting.commitTransaction();
+    } finally {
+      if (accepting.isTransactionActive) await accepting.rollbackTransaction();
+      await accepting.release();
+    }
+    expect(await timers.run(dueAt, t.config.timers)).toMatchObject({ reminded: 0, escalated: 0 });
+    const events = await db.query<{ type: string }[]>(`SELECT type FROM referral_events WHERE referral_id = $1`, [referral.id]);
+    expect(events.map((e) => e.type).sort()).toEqual(['created', 'sent']);
+  });
+
   it('urgent referrals run on their own, shorter clock; a routine one sent at the same time does not', async () => {
     const patient = await createPatient(t.http, lmt);
     const urgent = await actOk(

@@ -50,6 +50,8 @@ export class ReferralTimerStore {
   /**
    * A one-off timeline event (reminder or escalation) for referrals still awaiting a decision whose
    * response clock passed the threshold; the unique key makes it once per referral. Answers how many.
+   * The lock skips a referral being decided at this moment (its decision holds the row): read
+   * unlocked, a reminder of the status before an accept could land after the accept.
    */
   async once(
     type: 'reminder_sent' | 'escalated',
@@ -65,7 +67,7 @@ export class ReferralTimerStore {
           WHERE r.status = ANY(${sql.param(AWAITING_DECISION_STATUSES, 'text[]')})
             AND ${responseClockPassed(now, afterMs, urgentAfterMs)}
             AND NOT EXISTS (SELECT 1 FROM referral_events e WHERE e.referral_id = r.id AND e.type = ${sql.param(type, 'text')})
-          LIMIT ${sql.param(batch, 'int')}
+          LIMIT ${sql.param(batch, 'int')} FOR NO KEY UPDATE SKIP LOCKED
        ), event AS (
          INSERT INTO referral_events (referral_id, type, from_status, to_status, actor_id)
          SELECT id, ${sql.param(type, 'text')}, status, status, NULL FROM due
