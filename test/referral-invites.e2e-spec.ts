@@ -495,4 +495,51 @@ describe('an invite nobody answers yet', () => {
     for (const mail of mails) expect(textOf(mail)).toContain(link);
     await joinAsPhysio(t.http, uniqueEmail('reminded-pt'), tokenOf(link)).expect(201);
   });
+
+  it('two referrals sharing one link sent together: one invitation email and one reminder, not one of each per referral', async () => {
+    const patient = await createPatient(t.http, lmt);
+    const email = uniqueEmail('shared-reminder');
+    const first = await actOk(t.http, lmt, await createReferral(t.http, lmt, invitedReferralBody(patient.id, email)), 'send');
+    const second = await actOk(t.http, lmt, await createReferral(t.http, lmt, invitedReferralBody(patient.id, email)), 'send');
+    // Both are reminded on their timelines, and their reminders were fanned out.
+    await eventually(async () => {
+      const types = await Promise.all(
+        [first, second].map(async (r) =>
+          ((await t.http.get(`/api/v1/referrals/${r.id}`).set(lmt.auth).expect(200)).body.timeline as { type: string }[]).map(
+            (e) => e.type,
+          ),
+        ),
+      );
+      return types.every((timeline) => timeline.includes('reminder_sent'));
+    }, 'both reminders');
+    await eventually(
+      async () =>
+        (
+          await sql(
+            t,
+            `SELECT 1 FROM outbox_events WHERE referral_id = ANY($1) AND type = 'referral.reminder_sent' AND published_at IS NOT NULL`,
+            [[first.id, second.id]],
+          )
+        ).length === 2,
+      'the reminders fanned out',
+    );
+    const planned = await sql(
+      t,
+      `SELECT 1 FROM notification_deliveries WHERE notification_type = 'referral_invite.email' AND referral_id = ANY($1)`,
+      [[first.id, second.id]],
+    );
+    expect(planned).toHaveLength(2);
+    await eventually(() => smtp.messages.filter((m) => m.to.includes(email)).length === 2, 'the invitation and one reminder');
+    // A new link is news: it is emailed however recently the old one was.
+    const current = (await t.http.get(`/api/v1/referrals/${second.id}`).set(lmt.auth).expect(200)).body;
+    const resent = await t.http
+      .post(`/api/v1/referrals/${second.id}/resend-invite`)
+      .set(lmt.auth)
+      .send({ version: current.version })
+      .expect(200);
+    await eventually(
+      () => smtp.messages.some((m) => m.to.includes(email) && textOf(m).includes(resent.body.recipientInvite.url)),
+      'the new link',
+    );
+  });
 });

@@ -31,6 +31,7 @@ import { UnaccentSearch1764270000000 } from './1764270000000-UnaccentSearch';
 import { LiveFollowUps1764271000000 } from './1764271000000-LiveFollowUps';
 import { NameOrder1764272000000 } from './1764272000000-NameOrder';
 import { LiveFollowUpAudience1764273000000 } from './1764273000000-LiveFollowUpAudience';
+import { InviteEmailIndex1764274000000 } from './1764274000000-InviteEmailIndex';
 
 /** Every migration, in order. Listed explicitly: glob paths break in a Nest monorepo build. */
 export const MIGRATIONS = [
@@ -67,4 +68,5 @@ export const MIGRATIONS = [
   LiveFollowUps1764271000000,
   NameOrder1764272000000,
   LiveFollowUpAudience1764273000000,
+  InviteEmailIndex1764274000000,
 ];

@@ -12,6 +12,7 @@ export type DeliveryStatus = 'pending' | 'delivered' | 'failed' | 'skipped';
 @Unique('notification_deliveries_dedup_key', ['outboxEventId', 'recipientKey', 'channel'])
 @Index('notification_deliveries_failed_idx', { synchronize: false })
 @Index('notification_deliveries_pending_idx', { synchronize: false })
+@Index('notification_deliveries_invite_email_idx', { synchronize: false })
 @Check('notification_deliveries_channel_check', `channel IN ('in_app', 'email', 'webhook', 'patient_email')`)
 @Check('notification_deliveries_status_check', `status IN ('pending', 'delivered', 'failed', 'skipped')`)
 @Entity({ name: 'notification_deliveries' })

@@ -2,6 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { queryRows, sql } from '@referloop/database';
 import type { EntityManager } from 'typeorm';
 import type { DeliveryChannel, DeliveryStatus } from '../entities';
+import { REFERRAL_INVITE_EMAIL } from '../who-is-told';
 
 /** An outbox event with the facts of its referral (null columns when the referral is gone or there is none). */
 export interface EventRow {
@@ -120,6 +121,22 @@ export class DispatchStore {
       { prepare: true },
     );
     return new Map(rows.map((r) => [r.referral_id, r]));
+  }
+
+  /**
+   * The invitation emails planned since `since` for these invites (`invite:<id>` recipient keys), as
+   * `<recipient key>|<outbox event type>` (the event that asked for each: a send, a reminder, a new link).
+   */
+  async inviteEmailsSince(tx: EntityManager, recipientKeys: string[], since: Date): Promise<Set<string>> {
+    if (recipientKeys.length === 0) return new Set();
+    const rows = await queryRows<{ recipient_key: string; type: string }>(
+      tx,
+      sql`SELECT DISTINCT d.recipient_key, o.type FROM notification_deliveries d JOIN outbox_events o ON o.id = d.outbox_event_id
+           WHERE d.notification_type = ${sql.param(REFERRAL_INVITE_EMAIL, 'text')} AND d.recipient_key = ANY(${sql.param(recipientKeys, 'text[]')})
+             AND d.created_at >= ${sql.param(since, 'timestamptz')}`,
+      { prepare: true },
+    );
+    return new Set(rows.map((r) => `${r.recipient_key}|${r.type}`));
   }
 
   /** The invited user (and clinic) of each invitation. */

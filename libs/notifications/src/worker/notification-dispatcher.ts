@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { Clock } from '@referloop/common';
+import { REFERRAL_INVITE_RESENT_EVENT } from '@referloop/referrals';
 import { INVITATION_CREATED_EVENT, PASSWORD_RESET_REQUESTED_EVENT } from '@referloop/identity';
 import type { EntityManager } from 'typeorm';
 import { EmailChannel } from '../channels/email.channel';
@@ -19,6 +20,9 @@ import {
 } from '../who-is-told';
 
 export type { EventRow, PendingDelivery } from '../store/dispatch.store';
+
+/** How long after an invitation email another of the same kind (a send, a reminder) about the same link is not sent. */
+export const INVITE_EMAIL_QUIET_MS = 60 * 60_000;
 export { REFERRAL_INVITE_EMAIL } from '../who-is-told';
 
 /** An outbox event of a referral that still exists. */
@@ -69,7 +73,7 @@ export class NotificationDispatcher {
     const planned = this.plan(referralEvents, told);
     if (this.email.enabled) {
       planned.push(...(await this.patientEmails(tx, referralEvents, told)));
-      planned.push(...referralInviteEmails(referralEvents, told));
+      planned.push(...(await this.referralInviteEmails(tx, referralEvents, told)));
       planned.push(
         ...(await accountEmails(events, INVITATION_CREATED_EVENT, 'invitationId', (ids) => this.store.invitedUsers(tx, ids))),
         ...(await accountEmails(events, PASSWORD_RESET_REQUESTED_EVENT, 'passwordResetId', (ids) =>
@@ -84,6 +88,49 @@ export class NotificationDispatcher {
       e.type === RETRY_DELIVERY_EVENT && e.payload.deliveryId ? [e.payload.deliveryId] : [],
     );
     return [...pending, ...(await this.store.pendingByIds(tx, retried))];
+  }
+
+  /**
+   * The invitation to join of someone not on ReferLoop: when their referral is sent, when its sender
+   * asks for a new link, and as its reminder. Addressed to the invite (no user yet); the worker builds
+   * the link. The referrals of one invite share its link and its text, so a send or a reminder within
+   * {@link INVITE_EMAIL_QUIET_MS} of another of the same kind for the invite says nothing new and is
+   * not sent (two referrals sent together were two emails, and their reminders two more); a new link always is.
+   */
+  private async referralInviteEmails(
+    tx: EntityManager,
+    events: ReferralEvent[],
+    told: Map<string, Told>,
+  ): Promise<PlannedDelivery[]> {
+    const inviting = events.filter((event) => told.get(event.id)!.invitee);
+    const keyOf = (event: ReferralEvent) => `invite:${event.recipient_invite_id}`;
+    const emailed = await this.store.inviteEmailsSince(
+      tx,
+      [...new Set(inviting.map(keyOf))],
+      new Date(this.clock.now().getTime() - INVITE_EMAIL_QUIET_MS),
+    );
+    return inviting.flatMap((event) => {
+      const recipientKey = keyOf(event);
+      const kind = `${recipientKey}|${event.type}`;
+      if (event.type !== REFERRAL_INVITE_RESENT_EVENT && emailed.has(kind)) return [];
+      emailed.add(kind);
+      return [
+        {
+          outboxEventId: event.id,
+          channel: 'email' as const,
+          recipientKey,
+          userId: null,
+          webhookId: null,
+          clinicId: event.sender_clinic_id,
+          notificationType: REFERRAL_INVITE_EMAIL,
+          referralId: event.referral_id,
+          status: 'pending' as const,
+          event: REFERRAL_INVITE_EMAIL,
+          title: null,
+          body: null,
+        },
+      ];
+    });
   }
 
   /** Reads the facts the decision needs (actors' clinics, recipient clinics' admins) and decides, per event. */
@@ -249,33 +296,6 @@ export function toldText(event: EventRow, audience: Audience): { title: string; 
     reassignedSide: event.payload.side,
     recipientWasMember: event.payload.joinedAs === 'member',
   });
-}
-
-/**
- * The invitation to join of someone not on ReferLoop: when their referral is sent, when its sender
- * asks for a new link, and as its reminder. Addressed to the invite (no user yet); the worker builds the link.
- */
-function referralInviteEmails(events: ReferralEvent[], told: Map<string, Told>): PlannedDelivery[] {
-  return events.flatMap((event) =>
-    told.get(event.id)!.invitee
-      ? [
-          {
-            outboxEventId: event.id,
-            channel: 'email' as const,
-            recipientKey: `invite:${event.recipient_invite_id}`,
-            userId: null,
-            webhookId: null,
-            clinicId: event.sender_clinic_id,
-            notificationType: REFERRAL_INVITE_EMAIL,
-            referralId: event.referral_id,
-            status: 'pending' as const,
-            event: REFERRAL_INVITE_EMAIL,
-            title: null,
-            body: null,
-          },
-        ]
-      : [],
-  );
 }
 
 /**
