@@ -1,5 +1,5 @@
 import { Client } from 'pg';
-import type { Page } from 'playwright-core';
+import type { Dialog, Page } from 'playwright-core';
 import { BrowserRun, focusIs, listen, signIn } from '../support/browser';
 import { createPatient, referralIn } from '../support/referral-helpers';
 import {
@@ -15,9 +15,10 @@ import {
  * The new-referral form in Debian's Chromium against the real API: a patient refused by the API
  * takes focus to the first field to fix; attaching or removing a file leaves focus on what happened;
  * the summary of errors names each field and links to it, and says whether sending or saving was
- * refused; the redirect form says what became of the referral it replaces. And the dashboard's
- * closed-loop rate says what it is a share of. Every screen passes axe-core (WCAG 2.1 A/AA) at
- * desktop and at phone size.
+ * refused; the redirect form says what became of the referral it replaces; leaving the form with
+ * what was typed not saved asks first, a reload too.
+ * And the dashboard's closed-loop rate says what it is a share of. Every screen passes axe-core
+ * (WCAG 2.1 A/AA) at desktop and at phone size.
  */
 
 jest.setTimeout(180_000);
@@ -173,6 +174,141 @@ describe('web app in the browser: the new-referral form', () => {
     } finally {
       await db.end();
     }
+  });
+
+  /** What the page's address is now, path and query. */
+  const at = (page: Page) => {
+    const url = new URL(page.url());
+    return url.pathname + url.search;
+  };
+  /** The browser's back button, as the page's history sees it (a move inside the app, no new page load). */
+  const back = (page: Page) => page.evaluate(() => (globalThis as unknown as { history: { back(): void } }).history.back());
+
+  it('leaving the form with what was typed asks first: Stay keeps it and gives focus back, Leave goes', async () => {
+    const page = await newReferral('leave-asks');
+    const reason = page.getByLabel('Reason for referral');
+    await reason.fill('Tight upper trapezius, worse after desk work');
+    await page.getByRole('group', { name: 'Body regions' }).getByRole('checkbox', { name: 'Neck' }).check();
+    const main = page.getByRole('navigation', { name: 'Main' });
+    const asked = page.getByRole('dialog', { name: 'Leave without saving?' });
+
+    // A link of the header: the question, focus on its safe answer.
+    await main.getByRole('link', { name: 'Patients' }).click();
+    await asked.waitFor();
+    await focusIs(page, 'button', /^Stay on this page$/);
+    await asked.getByText('What you entered on this page is not saved. If you leave, it is lost.').waitFor();
+    expect(at(page)).toBe('/referrals/new');
+    await run.shot(page, 'new-referral-07-leave-asked');
+    await asked.getByRole('button', { name: 'Stay on this page' }).click();
+    await asked.waitFor({ state: 'detached' });
+    await focusIs(page, 'a', /^Patients$/);
+    expect(await reason.inputValue()).toBe('Tight upper trapezius, worse after desk work');
+    expect(at(page)).toBe('/referrals/new');
+
+    // By keyboard: Enter on a link asks, Escape stays, focus back on the link.
+    await page.getByRole('link', { name: 'Back to referrals' }).focus();
+    await page.keyboard.press('Enter');
+    await asked.waitFor();
+    await focusIs(page, 'button', /^Stay on this page$/);
+    await page.keyboard.press('Escape');
+    await asked.waitFor({ state: 'detached' });
+    await focusIs(page, 'a', /^Back to referrals$/);
+    expect(at(page)).toBe('/referrals/new');
+
+    // The back button: the address stays on the form while asked; Stay keeps everything.
+    await back(page);
+    await asked.waitFor();
+    expect(at(page)).toBe('/referrals/new');
+    await asked.getByRole('button', { name: 'Stay on this page' }).click();
+    await asked.waitFor({ state: 'detached' });
+    expect(await reason.inputValue()).toBe('Tight upper trapezius, worse after desk work');
+    expect(await page.getByRole('group', { name: 'Body regions' }).getByRole('checkbox', { name: 'Neck' }).isChecked()).toBe(
+      true,
+    );
+
+    // Leave without saving: the link is followed, nothing is asked on the way back.
+    await main.getByRole('link', { name: 'Patients' }).click();
+    await asked.getByRole('button', { name: 'Leave without saving' }).click();
+    await page.getByRole('heading', { level: 1, name: 'Patients' }).waitFor();
+    expect(await asked.count()).toBe(0);
+    await main.getByRole('link', { name: 'New referral' }).click();
+    await page.getByRole('heading', { level: 1, name: 'New injury referral' }).waitFor();
+    expect(await reason.inputValue()).toBe('');
+
+    // And by the back button: to the referrals it was opened from.
+    await reason.fill('Shoulder stiffness');
+    await back(page);
+    await asked.getByRole('button', { name: 'Leave without saving' }).click();
+    await page.getByRole('heading', { level: 1, name: 'Patients' }).waitFor();
+    expect(at(page)).toBe('/patients');
+    expect(await asked.count()).toBe(0);
+  });
+
+  it('once saved as a draft nothing is asked; a reload asks (the browser) only while something is not saved', async () => {
+    const page = await newReferral('leave-saved');
+    const reloads: string[] = [];
+    const onDialog = (dialog: Dialog) => {
+      reloads.push(dialog.type());
+      void dialog.accept();
+    };
+    page.on('dialog', onDialog);
+    const reason = page.getByLabel('Reason for referral');
+    const fillIn = async (text: string) => {
+      await page.getByRole('button', { name: /^Jamie Rivera/ }).click();
+      await page.getByTestId('selected-patient').waitFor();
+      await page.getByRole('button', { name: /^Choose Sam Ortiz, Summit PT/ }).click();
+      await page.getByTestId('selected-recipient').waitFor();
+      await reason.fill(text);
+    };
+
+    // Nothing typed: a reload is not stopped.
+    await page.getByRole('group', { name: 'Body regions' }).getByRole('checkbox', { name: 'Neck' }).check();
+    await page.getByRole('group', { name: 'Body regions' }).getByRole('checkbox', { name: 'Neck' }).uncheck();
+    await page.reload();
+    await page.getByRole('heading', { level: 1, name: 'New injury referral' }).waitFor();
+    expect(reloads).toEqual([]);
+
+    // Typed: the browser asks before reloading (answered: leave).
+    await fillIn('Hip pain on stairs');
+    await page.reload();
+    await page.getByRole('heading', { level: 1, name: 'New injury referral' }).waitFor();
+    expect(reloads).toEqual(['beforeunload']);
+    expect(await reason.inputValue()).toBe('');
+
+    // Saved as a draft: on to its page, nothing asked.
+    await fillIn('Hip pain on stairs, since a fall in March');
+    await page.getByRole('button', { name: 'Save as draft' }).click();
+    await page.waitForURL(/\/referrals\/[0-9a-f-]{36}$/);
+    const draftPage = at(page);
+    await page.getByTestId('draft-panel').getByRole('link', { name: 'Edit draft' }).click();
+    await page.getByRole('heading', { level: 1, name: 'Edit draft referral' }).waitFor();
+    await page.getByTestId('selected-recipient').getByText('Sam Ortiz').waitFor();
+    expect(await reason.inputValue()).toBe('Hip pain on stairs, since a fall in March');
+
+    // The draft as saved, opened again: leaving or reloading asks nothing.
+    await page.reload();
+    await page.getByTestId('selected-recipient').getByText('Sam Ortiz').waitFor();
+    await page.getByRole('group', { name: 'Body regions' }).getByRole('checkbox', { name: 'Left hip' }).check();
+    await page.getByRole('group', { name: 'Body regions' }).getByRole('checkbox', { name: 'Left hip' }).uncheck();
+    await page.getByRole('link', { name: 'Back to the draft' }).click();
+    await page.waitForURL((url) => url.pathname === draftPage);
+    expect(await page.getByRole('dialog').count()).toBe(0);
+    expect(reloads).toEqual(['beforeunload']);
+
+    // Edited and saved again: the same.
+    await page.getByTestId('draft-panel').getByRole('link', { name: 'Edit draft' }).click();
+    await page.getByTestId('selected-recipient').getByText('Sam Ortiz').waitFor();
+    await page.getByLabel('Observations').fill('Limps after 10 minutes of walking.');
+    await page.getByRole('button', { name: 'Save as draft' }).click();
+    await page.waitForURL((url) => url.pathname === draftPage);
+    await page.getByText('Limps after 10 minutes of walking.').waitFor();
+    await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Referrals' }).click();
+    await page.getByRole('heading', { level: 1, name: 'Referrals' }).waitFor();
+    expect(await page.getByRole('dialog').count()).toBe(0);
+    await page.reload();
+    await page.getByRole('heading', { level: 1, name: 'Referrals' }).waitFor();
+    expect(reloads).toEqual(['beforeunload']);
+    page.off('dialog', onDialog);
   });
 
   it("the dashboard's closed-loop rate says it is a share of the decided referrals", async () => {

@@ -4,6 +4,7 @@ import { updateUser } from './api/session';
 import type { ReferenceData } from './api/types';
 import { ErrorPanel, Loading } from './components/Feedback';
 import { Layout } from './components/Layout';
+import { LeaveGuardDialog } from './components/LeaveGuardDialog';
 import { ResumeSession } from './components/ResumeSession';
 import { focusScreenHeading } from './lib/focus';
 import { useAsync, useTitle } from './lib/hooks';
@@ -113,6 +114,7 @@ export function App() {
       <Layout user={user}>
         <Fragment key={key}>{screen(pathname, user)}</Fragment>
       </Layout>
+      <LeaveGuardDialog />
       {held && user.email !== undefined && <ResumeSession user={{ ...user, email: user.email }} />}
     </ReferenceDataContext.Provider>
   );

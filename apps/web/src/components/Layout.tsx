@@ -3,6 +3,7 @@ import { api } from '../api/client';
 import { endSession } from '../api/session';
 import type { User } from '../api/types';
 import { roleLabel } from '../lib/labels';
+import { confirmLeave } from '../lib/leave-guard';
 import { EMAIL_PREVIEW_PATH } from '../pages/admin/EmailPreviewPage';
 import { PARTNERS_PATH } from '../pages/admin/PartnersPage';
 import { Link, navigate, useLocation } from '../lib/router';
@@ -95,7 +96,11 @@ export function Layout({ user, children }: { user: User; children: ReactNode }) 
               </span>
               <NavLink to={PROFILE_PATH}>Profile and settings</NavLink>
               <NavLink to={SECURITY_PATH}>Security</NavLink>
-              <button type="button" className="button button-secondary button-small" onClick={() => void signOut()}>
+              <button
+                type="button"
+                className="button button-secondary button-small"
+                onClick={() => confirmLeave(() => void signOut())}
+              >
                 Sign out
               </button>
             </div>

@@ -4,6 +4,7 @@ import type { Notification } from '../api/types';
 import { formatDateTime } from '../lib/format';
 import { useAsync } from '../lib/hooks';
 import { useLiveRefresh } from '../lib/live';
+import { confirmLeave } from '../lib/leave-guard';
 import { navigate } from '../lib/router';
 
 const POLL_MS = 30_000;
@@ -70,7 +71,9 @@ export function NotificationBell() {
       );
       void load();
     }
-    if (notification.referralId) navigate(`/referrals/${notification.referralId}`);
+    // Leaving a form with unsaved changes asks first.
+    const referralId = notification.referralId;
+    if (referralId) confirmLeave(() => navigate(`/referrals/${referralId}`));
   };
 
   const count = unread ?? 0;

@@ -1,13 +1,66 @@
 import { type AnchorHTMLAttributes, type MouseEvent, useSyncExternalStore } from 'react';
+import { confirmLeave, hasUnsavedChanges } from './leave-guard';
 
 // A small history router: the app has a handful of routes, no need for a routing library.
 const listeners = new Set<() => void>();
 const notify = () => listeners.forEach((listener) => listener());
 /** Counts navigations (links, back/forward), so following a link to the current page reloads it. */
 let navigations = 0;
+
+/**
+ * Each history entry the app makes carries its place in the history (in its state, next to a link
+ * token), so that the back and forward buttons can be undone while a form with unsaved changes asks
+ * whether to leave: the browser has moved when it tells (popstate), by a number of entries only
+ * these places give.
+ */
+const PLACE = 'referloop:place';
+const placeOf = (state: unknown): number | undefined => {
+  const place = (state as Record<string, unknown> | null)?.[PLACE];
+  return typeof place === 'number' ? place : undefined;
+};
+const here = () => location.pathname + location.search;
+let place = placeOf(history.state) ?? 0;
+history.replaceState({ ...(history.state as Record<string, unknown> | null), [PLACE]: place }, '');
+/** The screen's address (path and query): a move to the same one (a `#` link, the skip link) is no navigation. */
+let current = here();
+/** The history move that undoes the back or forward button on a form that asks first: it is not followed. */
+let undoing = false;
+/** The back or forward move the person chose to make after all: it is followed without asking again. */
+let leaving = false;
+
 window.addEventListener('popstate', () => {
-  navigations += 1;
-  notify();
+  const at = placeOf(history.state);
+  if (undoing) {
+    undoing = false;
+    place = at ?? place;
+    return;
+  }
+  if (here() === current) {
+    // A fragment of this screen (the skip link, or back from one): the screen and what was typed in it stay.
+    if (at === undefined) history.replaceState({ ...(history.state as Record<string, unknown> | null), [PLACE]: ++place }, '');
+    else place = at;
+    return;
+  }
+  // An entry without a place (made outside the router) is taken for the one before.
+  const moved = at === undefined ? -1 : at - place;
+  const follow = () => {
+    place = at ?? place + moved;
+    current = here();
+    navigations += 1;
+    notify();
+  };
+  if (leaving || moved === 0 || !hasUnsavedChanges()) {
+    leaving = false;
+    follow();
+    return;
+  }
+  // Back (or forward) from a form with unsaved changes: the address returns to it while the person is asked.
+  undoing = true;
+  history.go(-moved);
+  confirmLeave(() => {
+    leaving = true;
+    history.go(moved);
+  });
 });
 
 function subscribe(listener: () => void): () => void {
@@ -17,9 +70,9 @@ function subscribe(listener: () => void): () => void {
 
 /** `state`: the new history entry's state (a link token carried to the next page, see link-token.ts). */
 export function navigate(to: string, options: { replace?: boolean; state?: Record<string, unknown> } = {}): void {
-  const state = options.state ?? null;
-  if (options.replace || to === location.pathname + location.search) history.replaceState(state, '', to);
-  else history.pushState(state, '', to);
+  if (options.replace || to === here()) history.replaceState({ ...options.state, [PLACE]: place }, '', to);
+  else history.pushState({ ...options.state, [PLACE]: ++place }, '', to);
+  current = here();
   navigations += 1;
   window.scrollTo(0, 0);
   notify();
@@ -43,7 +96,8 @@ export function setQuery(values: Record<string, string | undefined>): void {
     else params.set(key, value);
   }
   const search = params.toString();
-  history.replaceState(null, '', `${location.pathname}${search ? `?${search}` : ''}`);
+  history.replaceState({ [PLACE]: place }, '', `${location.pathname}${search ? `?${search}` : ''}`);
+  current = here();
   notify();
 }
 
@@ -73,7 +127,8 @@ export function Link({ to, onClick, ...props }: LinkProps) {
     if (event.defaultPrevented || event.button !== 0 || event.metaKey || event.ctrlKey || event.shiftKey || event.altKey) return;
     event.preventDefault();
     if (event.detail > 0) dropRestOfMultiClick();
-    navigate(to);
+    // From a form with unsaved changes, only once the person chose to leave without saving.
+    confirmLeave(() => navigate(to));
   };
   return <a href={to} onClick={handle} {...props} />;
 }

@@ -25,6 +25,7 @@ import { useFocusAfterRender } from '../lib/focus';
 import { formatDate, fullName, localDate } from '../lib/format';
 import { useIdempotencyKeys, useTitle } from '../lib/hooks';
 import { bodyRegionLabel, contraindicationLabel, recipientParty } from '../lib/labels';
+import { useLeaveGuard } from '../lib/leave-guard';
 import { CONSENT_MISSING } from '../lib/messages';
 import { Link, navigate, setQuery, useLocation } from '../lib/router';
 import { isPractitioner, useReferenceData, useUser } from '../lib/session-hooks';
@@ -175,6 +176,22 @@ export function NewReferralPage() {
   const recipientRef = useRef<HTMLElement>(null);
   const focusAfter = useFocusAfterRender();
 
+  // What the form holds, against what is saved (the empty form, the draft or the referral it starts
+  // from as loaded, the draft as last saved): leaving with changes not saved asks first.
+  const entered = JSON.stringify({
+    patient: patient?.id ?? null,
+    recipient: recipient?.id ?? null,
+    inviting,
+    invite,
+    consentGiven,
+    details,
+  });
+  const [savedAs, setSavedAs] = useState<string | null>(entered);
+  /** What the form holds once the state set with this call has rendered is saved (a draft loaded or saved). */
+  const markSaved = () => setSavedAs(null);
+  if (savedAs === null) setSavedAs(entered);
+  useLeaveGuard(savedAs !== null && entered !== savedAs);
+
   // Redirecting a declined, cancelled or expired referral: start from its patient and details.
   useEffect(() => {
     if (!replacesId) return;
@@ -182,7 +199,9 @@ export function NewReferralPage() {
       try {
         const old = await call(api.GET('/api/v1/referrals/{id}', { params: { path: { id: replacesId } } }));
         setReplaced(old);
-        setPatient(await call(api.GET('/api/v1/patients/{id}', { params: { path: { id: old.patientId } } })));
+        const oldPatient = await call(api.GET('/api/v1/patients/{id}', { params: { path: { id: old.patientId } } }));
+        // The form as it starts: nothing typed yet.
+        setPatient(oldPatient);
         setDetails((d) => ({
           ...d,
           reason: old.reason,
@@ -194,6 +213,7 @@ export function NewReferralPage() {
           priority: old.priority as Priority,
           ...(old.plan ? planDetails(old.plan) : {}),
         }));
+        markSaved();
       } catch (e) {
         setFailure(e);
       }
@@ -206,6 +226,12 @@ export function NewReferralPage() {
       try {
         const injury = await call(api.GET('/api/v1/referrals/{id}', { params: { path: { id: followUpId } } }));
         setFollowed(injury);
+        const referrer =
+          injury.sender.role === 'massage_therapist'
+            ? await call(api.GET('/api/v1/practitioners/{id}', { params: { path: { id: injury.senderId } } }))
+            : null;
+        // The form as it starts: nothing typed yet.
+        if (referrer) setRecipient(referrer);
         setDetails((d) => ({
           ...d,
           reason: injury.outcome?.recommendations ?? 'Maintenance massage recommended after physical therapy',
@@ -213,9 +239,7 @@ export function NewReferralPage() {
           focusAreas: injury.bodyRegions as BodyRegion[],
           painLevel: injury.outcome?.painLevel == null ? '' : String(injury.outcome.painLevel),
         }));
-        if (injury.sender.role === 'massage_therapist') {
-          setRecipient(await call(api.GET('/api/v1/practitioners/{id}', { params: { path: { id: injury.senderId } } })));
-        }
+        markSaved();
       } catch (e) {
         setFailure(e);
       }
@@ -229,14 +253,20 @@ export function NewReferralPage() {
       try {
         const loaded = await call(api.GET('/api/v1/referrals/{id}', { params: { path: { id: draftId } } }));
         setDraft(loaded);
-        setPatient(await call(api.GET('/api/v1/patients/{id}', { params: { path: { id: loaded.patientId } } })));
-        if (loaded.recipientId) {
-          setRecipient(await call(api.GET('/api/v1/practitioners/{id}', { params: { path: { id: loaded.recipientId } } })));
+        const loadedPatient = await call(api.GET('/api/v1/patients/{id}', { params: { path: { id: loaded.patientId } } }));
+        const loadedRecipient = loaded.recipientId
+          ? await call(api.GET('/api/v1/practitioners/{id}', { params: { path: { id: loaded.recipientId } } }))
+          : null;
+        // The form as the draft is saved, all at once.
+        setPatient(loadedPatient);
+        if (loadedRecipient) {
+          setRecipient(loadedRecipient);
         } else if (loaded.recipientInvite) {
           setInviting(true);
           setInvite({ email: loaded.recipientInvite.email, fullName: loaded.recipientInvite.fullName });
         }
         setDetails(referralDetails(loaded));
+        markSaved();
       } catch (e) {
         setFailure(e);
       } finally {
@@ -358,6 +388,7 @@ export function NewReferralPage() {
         api.PATCH('/api/v1/referrals/{id}', { params: { path: { id: draft.id } }, body: update(draft.version, payload) }),
       );
       setDraft(saved);
+      markSaved();
       return saved;
     }
     let created: Referral;
@@ -397,6 +428,7 @@ export function NewReferralPage() {
       );
     }
     setDraft(created);
+    markSaved();
     // The address names the draft from now on (a reload edits it), without leaving the form.
     setQuery({ draft: created.id, followUp: undefined, replaces: undefined });
     return created;
