@@ -15,8 +15,8 @@ import {
  * The new-referral form in Debian's Chromium against the real API: a patient refused by the API
  * takes focus to the first field to fix; attaching or removing a file leaves focus on what happened;
  * the summary of errors names each field and links to it, and says whether sending or saving was
- * refused; the redirect form says what became of the referral it replaces; leaving the form with
- * what was typed not saved asks first, a reload too.
+ * refused; the redirect form says what became of the referral it replaces; leaving the form (or the
+ * progress and outcome forms of a referral) with what was typed not saved asks first, a reload too.
  * And the dashboard's closed-loop rate says what it is a share of. Every screen passes axe-core
  * (WCAG 2.1 A/AA) at desktop and at phone size.
  */
@@ -309,6 +309,45 @@ describe('web app in the browser: the new-referral form', () => {
     await page.getByRole('heading', { level: 1, name: 'Referrals' }).waitFor();
     expect(reloads).toEqual(['beforeunload']);
     page.off('dialog', onDialog);
+  });
+
+  it("a referral's progress and outcome forms ask too, before what was typed in them is left", async () => {
+    const parties = { sender: lmt, recipient: nora };
+    const inCare = await referralIn(t.http, parties, patientId, 'in_care');
+    const page = await run.newPage('leave-detail');
+    await signIn(page, nora.email);
+    await page.goto(`/referrals/${inCare.id}`);
+    const asked = page.getByRole('dialog', { name: 'Leave without saving?' });
+    const referrals = page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Referrals' });
+
+    await page.getByRole('button', { name: 'Report progress' }).click();
+    const progress = page.getByRole('form', { name: 'Report progress' });
+    await progress.getByLabel('Sessions completed').fill('2');
+    await progress.getByLabel(/^Note/).fill('Less pain turning the head');
+    await referrals.click();
+    await asked.waitFor();
+    await focusIs(page, 'button', /^Stay on this page$/);
+    await run.shot(page, 'new-referral-08-leave-progress-asked');
+    await asked.getByRole('button', { name: 'Stay on this page' }).click();
+    await asked.waitFor({ state: 'detached' });
+    expect(await progress.getByLabel(/^Note/).inputValue()).toBe('Less pain turning the head');
+    // Sent: nothing more to ask about it.
+    await progress
+      .getByRole('group', { name: /Tolerance/ })
+      .getByRole('radio')
+      .first()
+      .check();
+    await progress.getByRole('button', { name: 'Send progress report' }).click();
+    await progress.waitFor({ state: 'detached' });
+
+    await page.getByRole('button', { name: 'Send outcome' }).click();
+    const outcome = page.getByRole('form', { name: 'Send outcome' });
+    await outcome.getByLabel('Outcome summary').fill('Pain-free range of motion');
+    await outcome.getByLabel('Recommendations').fill('Home stretches twice a day');
+    await referrals.click();
+    await asked.getByRole('button', { name: 'Leave without saving' }).click();
+    await page.getByRole('heading', { level: 1, name: 'Referrals' }).waitFor();
+    expect(await asked.count()).toBe(0);
   });
 
   it("the dashboard's closed-loop rate says it is a share of the decided referrals", async () => {

@@ -5,6 +5,7 @@ import type { Referral, ReferralAction } from '../api/types';
 import { firstInvalid, useFocusAfterRender } from '../lib/focus';
 import { formatDate, formatDateTime } from '../lib/format';
 import { toleranceLabel } from '../lib/labels';
+import { useLeaveGuard } from '../lib/leave-guard';
 import { Field, ScoreOptions } from './Field';
 import { Notice } from './Feedback';
 import type { MeasurePoint } from './MeasuresChart';
@@ -58,6 +59,8 @@ export function ProgressSection({ referral, onStart, onDone, onConflict, fallbac
   const { changed, setChanged, formRef, noticeRef } = useChangedWhileOpen(referral.version, open, canReport);
   // What was said about an earlier attempt is old news once the referral has changed.
   useEffect(() => setFailure(null), [referral.version]);
+  // Leaving the page with a report typed in the open form, not sent, asks first.
+  useLeaveGuard(open && JSON.stringify(values) !== JSON.stringify(EMPTY));
 
   // An open form stays, also once reporting is no longer offered: what was typed in it is kept.
   if (progress.length === 0 && !canReport && !open) return null;

@@ -5,6 +5,7 @@ import type { ActionField, Referral, ReferralAction, ReferralActionBody } from '
 import { firstInvalid, useFocusAfterRender } from '../lib/focus';
 import { formatDateTimeInZone, isoToZonedInput, zonedDateTimeToIso } from '../lib/format';
 import { actionHint, actionLabel, appointmentZone, recipientParty, statusLabel, unscheduleReasonLabel } from '../lib/labels';
+import { useLeaveGuard } from '../lib/leave-guard';
 import { CONSENT_MISSING } from '../lib/messages';
 import { useReferenceData, useUser } from '../lib/session-hooks';
 import { Field, ScoreOptions } from './Field';
@@ -118,6 +119,9 @@ export function ReferralActions({ referral, onStart, onDone, onConflict, fallbac
   const user = useUser();
   const [active, setActive] = useState<ReferralAction | null>(null);
   const [values, setValues] = useState<Values>(EMPTY);
+  /** The values the open form started with: leaving the page with others typed in it, not sent, asks first. */
+  const [openedWith, setOpenedWith] = useState<Values>(EMPTY);
+  useLeaveGuard(active !== null && JSON.stringify(values) !== JSON.stringify(openedWith));
   const [errors, setErrors] = useState<Partial<Record<ActionField | 'summary' | 'psfs' | 'visits', string>>>({});
   const [failure, setFailure] = useState<unknown>(null);
   const [busy, setBusy] = useState(false);
@@ -188,7 +192,9 @@ export function ReferralActions({ referral, onStart, onDone, onConflict, fallbac
     }
     // A reschedule starts from the appointment it moves, on the clocks it is typed in.
     const current = action === 'reschedule' ? referral.appointmentAt : null;
-    setValues({ ...EMPTY, appointmentAt: current ? isoToZonedInput(new Date(current), appointmentZone(referral)) : '' });
+    const start = { ...EMPTY, appointmentAt: current ? isoToZonedInput(new Date(current), appointmentZone(referral)) : '' };
+    setValues(start);
+    setOpenedWith(start);
     setChanged(false);
     setActive(action);
   };
