@@ -500,6 +500,12 @@ describe('accounts', () => {
       await t.http.post(`/api/v1/practitioners/${pt.id}/deactivate`).set(physio.admin.auth).expect(200);
       // The recipient side: the sent, open referral only (not the draft it never saw, not the terminal one).
       expect(await unowned(physio)).toEqual([sent.id]);
+      // The read is audited with the referrals it showed (their patients' data), as the boxes are.
+      const listed = await db.query<{ details: { ids: string[] } }>(
+        `SELECT details FROM audit_events WHERE action = 'referral.list_unowned' AND actor_id = $1 ORDER BY occurred_at DESC LIMIT 1`,
+        [physio.admin.id],
+      );
+      expect(listed.rows[0].details.ids).toEqual([sent.id]);
       expect(await unowned(massage)).toEqual([]);
       expectProblem(await t.http.get('/api/v1/admin/referrals/unowned').set(pt2.auth), 403, 'forbidden');
       // A draft to them cannot be sent any more.

@@ -430,16 +430,20 @@ describe('admin API', () => {
       const forged = (values: unknown[]) => Buffer.from(JSON.stringify(values)).toString('base64url');
       const uuid = r.overdue.id;
       expectProblem(
-        await overdue(clinicA.admin, { cursor: forged(['2026-03-01T00:00:00.000000Z', -1, uuid]) }),
+        await overdue(clinicA.admin, { cursor: forged(['overdue', '2026-03-01T00:00:00.000000Z', -1, uuid]) }),
         400,
         'validation_failed',
       );
       expectProblem(
-        await overdue(clinicA.admin, { cursor: forged(['2026-03-01T00:00:00.000000Z', 5, 'x']) }),
+        await overdue(clinicA.admin, { cursor: forged(['overdue', '2026-03-01T00:00:00.000000Z', 5, 'x']) }),
         400,
         'validation_failed',
       );
-      expectProblem(await overdue(clinicA.admin, { cursor: forged(['yesterday', 5, uuid]) }), 400, 'validation_failed');
+      expectProblem(
+        await overdue(clinicA.admin, { cursor: forged(['overdue', 'yesterday', 5, uuid]) }),
+        400,
+        'validation_failed',
+      );
       expectProblem(await overdue(clinicA.admin, { limit: 0 }), 400, 'validation_failed');
       expectProblem(await overdue(clinicA.admin, { limit: 101 }), 400, 'validation_failed');
       expectProblem(await overdue(clinicA.admin, { box: 'clinic' }), 400, 'validation_failed');
@@ -722,7 +726,9 @@ describe('admin API', () => {
         'validation_failed',
       );
       expectProblem(
-        await audit(clinicA.admin, { cursor: Buffer.from(JSON.stringify(['2026-03-01T00:00:00Z', 'x'])).toString('base64url') }),
+        await audit(clinicA.admin, {
+          cursor: Buffer.from(JSON.stringify(['audit-events', '2026-03-01T00:00:00Z', 'x'])).toString('base64url'),
+        }),
         400,
         'validation_failed',
       );

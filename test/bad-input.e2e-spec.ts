@@ -1,5 +1,6 @@
 import { clinicPayload, PASSWORD, practitionerPayload, uniqueEmail } from '@referloop/testing';
 import { Client } from 'pg';
+import { createPatient, createReferral, invitedReferralBody } from './support/referral-helpers';
 import {
   addPractitioner,
   expectProblem,
@@ -480,25 +481,57 @@ describe('bad input', () => {
     const id = '00000000-0000-4000-8000-000000000000';
     const cursor = (values: unknown[]) => Buffer.from(JSON.stringify(values)).toString('base64url');
     const yearZero = '0000-01-01T00:00:00.000000Z';
+    // Each names its own list, as the list's cursors do: only the values are forged.
     const cases: { name: string; path: string; values: unknown[] }[] = [
-      { name: 'a fractional partner rank', path: '/api/v1/practitioners', values: [1.5, 'x', id] },
-      { name: 'a partner rank over 32 bits', path: '/api/v1/practitioners', values: [3_000_000_000, 'x', id] },
-      { name: 'a huge partner rank', path: '/api/v1/practitioners', values: [1e308, 'x', id] },
+      { name: 'a fractional partner rank', path: '/api/v1/practitioners', values: ['practitioners', 1.5, 'x', id] },
+      { name: 'a partner rank over 32 bits', path: '/api/v1/practitioners', values: ['practitioners', 3_000_000_000, 'x', id] },
+      { name: 'a huge partner rank', path: '/api/v1/practitioners', values: ['practitioners', 1e308, 'x', id] },
       {
         name: 'a fractional priority rank',
         path: '/api/v1/referrals?sort=priority',
-        values: [0.5, '2026-01-01T00:00:00.000000Z', id],
+        values: ['referrals:priority', 0.5, '2026-01-01T00:00:00.000000Z', id],
       },
-      { name: 'year 0000 on the invitations', path: '/api/v1/invitations', values: [yearZero, id] },
-      { name: 'year 0000 on my partners', path: '/api/v1/me/partners', values: [yearZero, id] },
-      { name: 'year 0000 on the clinic partners', path: '/api/v1/clinics/me/partners', values: [yearZero, id] },
-      { name: 'year 0000 on the referrals', path: '/api/v1/referrals', values: [yearZero, id] },
+      { name: 'year 0000 on the invitations', path: '/api/v1/invitations', values: ['invitations', yearZero, id] },
+      { name: 'year 0000 on my partners', path: '/api/v1/me/partners', values: ['partners:mine', yearZero, id] },
+      {
+        name: 'year 0000 on the clinic partners',
+        path: '/api/v1/clinics/me/partners',
+        values: ['partners:clinic', yearZero, id],
+      },
+      { name: 'year 0000 on the referrals', path: '/api/v1/referrals', values: ['referrals', yearZero, id] },
     ];
     it.each(cases)('$name → 400 naming cursor', async ({ path, values }) => {
       const separator = path.includes('?') ? '&' : '?';
       const res = await t.http.get(`${path}${separator}cursor=${cursor(values)}`).set(clinic.admin.auth);
       expectProblem(res, 400, 'validation_failed');
       expect(res.body.errors).toEqual([{ field: 'cursor', message: expect.any(String) }]);
+    });
+
+    it('a cursor of another list, or of another order of the same list, → 400 naming cursor', async () => {
+      // Real cursors: two drafts make two pages of referrals at one a page.
+      const patient = await createPatient(t.http, lmt);
+      for (const name of ['one', 'two']) {
+        await createReferral(t.http, lmt, invitedReferralBody(patient.id, uniqueEmail(`cursor-${name}`)));
+      }
+      const page = async (path: string) =>
+        (await t.http.get(path).query({ limit: 1 }).set(clinic.admin.auth).expect(200)).body.nextCursor as string;
+      const fromReferrals = await page('/api/v1/referrals');
+      const byPriority = await page('/api/v1/referrals?sort=priority');
+      expect(fromReferrals).toEqual(expect.any(String));
+      expect(byPriority).toEqual(expect.any(String));
+      for (const [path, cursor] of [
+        ['/api/v1/notifications', fromReferrals],
+        ['/api/v1/invitations', fromReferrals],
+        ['/api/v1/clinics/me/members', fromReferrals],
+        ['/api/v1/referrals', byPriority],
+        ['/api/v1/referrals?sort=priority', fromReferrals],
+      ]) {
+        const separator = path.includes('?') ? '&' : '?';
+        const res = await t.http.get(`${path}${separator}cursor=${cursor}`).set(clinic.admin.auth);
+        expectProblem(res, 400, 'validation_failed');
+        expect(res.body.errors).toEqual([{ field: 'cursor', message: expect.stringContaining('another list') }]);
+      }
+      await t.http.get(`/api/v1/referrals?cursor=${fromReferrals}`).set(clinic.admin.auth).expect(200);
     });
 
     it('a date-time in year 0000 is a 400 naming the parameter, not a database error', async () => {

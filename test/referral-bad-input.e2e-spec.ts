@@ -772,15 +772,15 @@ describe('bad input on patients and referrals', () => {
       { name: 'cursor of the wrong shape', input: () => ({ cursor: cursorOf({ a: 1 }) }), field: 'cursor' },
       {
         name: 'cursor with a bad timestamp and id',
-        input: () => ({ cursor: cursorOf(['not-a-time', 'not-a-uuid']) }),
+        input: () => ({ cursor: cursorOf(['referrals', 'not-a-time', 'not-a-uuid']) }),
         field: 'cursor',
       },
       {
         name: 'cursor with a good timestamp and a bad id',
-        input: () => ({ cursor: cursorOf([new Date().toISOString(), 'nope']) }),
+        input: () => ({ cursor: cursorOf(['referrals', new Date().toISOString(), 'nope']) }),
         field: 'cursor',
       },
-      { name: 'cursor with numbers', input: () => ({ cursor: cursorOf([1, 2]) }), field: 'cursor' },
+      { name: 'cursor with numbers', input: () => ({ cursor: cursorOf(['referrals', 1, 2]) }), field: 'cursor' },
       { name: 'cursor too long', input: () => ({ cursor: 'a'.repeat(501) }), field: 'cursor' },
       { name: 'unknown parameter', input: () => ({ sort: 'createdAt' }), field: 'sort' },
     ];
@@ -821,7 +821,7 @@ describe('bad input on patients and referrals', () => {
         [{ limit: 101 }, 'limit'],
         [{ limit: 'abc' }, 'limit'],
         [{ cursor: 'bad' }, 'cursor'],
-        [{ cursor: cursorOf([new Date().toISOString(), 'nope']) }, 'cursor'],
+        [{ cursor: cursorOf(['events', new Date().toISOString(), 'nope']) }, 'cursor'],
         [{ foo: '1' }, 'foo'],
       ] as const) {
         const res = await t.http.get(url).query(query).set(lmt.auth);

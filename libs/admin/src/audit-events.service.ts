@@ -36,7 +36,7 @@ export class AuditEventsService {
     const { from, to } = await this.windows.bounds(principal, query);
     let after: { occurredAt: string; id: string } | undefined;
     if (query.cursor) {
-      const [ts, id] = decodeCursor(query.cursor, ['timestamp', 'text']);
+      const [ts, id] = decodeCursor(query.cursor, 'audit-events', ['timestamp', 'text']);
       if (!/^\d{1,18}$/.test(id as string)) throw AppError.validation([{ field: 'cursor', message: 'cursor is not valid' }]);
       after = { occurredAt: ts as string, id: String(id) };
     }
@@ -70,7 +70,7 @@ export class AuditEventsService {
         requestId: row.request_id,
         details: row.details,
       })),
-      nextCursor: rows.length > limit && last ? encodeCursor([last.cursor_ts, last.id]) : null,
+      nextCursor: rows.length > limit && last ? encodeCursor('audit-events', [last.cursor_ts, last.id]) : null,
     };
   }
 }

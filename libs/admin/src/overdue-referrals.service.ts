@@ -33,7 +33,7 @@ export class OverdueReferralsService {
     let asOf = this.clock.now();
     let after: { elapsedMs: number; id: string } | undefined;
     if (query.cursor) {
-      const [ts, elapsedMs, id] = decodeCursor(query.cursor, ['timestamp', 'number', 'uuid']);
+      const [ts, elapsedMs, id] = decodeCursor(query.cursor, 'overdue', ['timestamp', 'number', 'uuid']);
       if (!Number.isSafeInteger(elapsedMs) || (elapsedMs as number) < 0) {
         throw AppError.validation([{ field: 'cursor', message: 'cursor is not valid' }]);
       }
@@ -61,7 +61,8 @@ export class OverdueReferralsService {
       items: page.map((row) =>
         view(row, principal.clinicId, row.priority === 'urgent' ? urgentEscalateAfterMs : escalateAfterMs),
       ),
-      nextCursor: rows.length > limit && last ? encodeCursor([microseconds(asOf), Number(last.elapsed_ms), last.id]) : null,
+      nextCursor:
+        rows.length > limit && last ? encodeCursor('overdue', [microseconds(asOf), Number(last.elapsed_ms), last.id]) : null,
       asOf: asOf.toISOString(),
       reminderAfterSeconds: reminderAfterMs / 1000,
       escalateAfterSeconds: escalateAfterMs / 1000,

@@ -74,13 +74,13 @@ export class NotificationsService {
     query: { unread?: boolean; cursor?: string; limit?: number },
   ): Promise<Page<NotificationView>> {
     const limit = query.limit ?? DEFAULT_PAGE_SIZE;
-    const after = query.cursor ? (decodeCursor(query.cursor, ['timestamp', 'uuid']) as Keyset) : null;
+    const after = query.cursor ? (decodeCursor(query.cursor, 'notifications', ['timestamp', 'uuid']) as Keyset) : null;
     const rows = await this.store.inbox(ClinicScope.of(principal), { unread: query.unread === true, after, limit });
     const items = rows.slice(0, limit);
     const last = items[items.length - 1];
     return {
       items: items.map(notificationView),
-      nextCursor: rows.length > limit && last ? encodeCursor([last.cursor_ts, last.id]) : null,
+      nextCursor: rows.length > limit && last ? encodeCursor('notifications', [last.cursor_ts, last.id]) : null,
     };
   }
 
@@ -159,13 +159,13 @@ export class NotificationsService {
 
   async failedDeliveries(principal: Principal, query: { cursor?: string; limit?: number }): Promise<Page<FailedDeliveryView>> {
     const limit = query.limit ?? DEFAULT_PAGE_SIZE;
-    const after = query.cursor ? (decodeCursor(query.cursor, ['timestamp', 'uuid']) as Keyset) : null;
+    const after = query.cursor ? (decodeCursor(query.cursor, 'failed-notifications', ['timestamp', 'uuid']) as Keyset) : null;
     const rows = await this.store.failedDeliveries(ClinicScope.of(principal), { after, limit });
     const items = rows.slice(0, limit);
     const last = items[items.length - 1];
     return {
       items: items.map(failedView),
-      nextCursor: rows.length > limit && last ? encodeCursor([last.cursor_ts, last.id]) : null,
+      nextCursor: rows.length > limit && last ? encodeCursor('failed-notifications', [last.cursor_ts, last.id]) : null,
     };
   }
 

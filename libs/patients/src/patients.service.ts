@@ -148,7 +148,7 @@ export class PatientsService {
     const words = query.q ? query.q.trim().split(/\s+/).slice(0, 4).map(escapeLike) : [];
     // The keyset is the last patient's name: sealed, so the next page's URL carries no PHI.
     const after = query.cursor
-      ? (decodeSealedCursor(query.cursor, ['text', 'text', 'uuid'], this.cursorKey) as [string, string, string])
+      ? (decodeSealedCursor(query.cursor, 'patients', ['text', 'text', 'uuid'], this.cursorKey) as [string, string, string])
       : undefined;
     const rows = await this.patients.page(scope, { words, after, limit: limit + 1 });
     const consents = await this.patients.consentsOf(
@@ -170,7 +170,7 @@ export class PatientsService {
           consents.filter((c) => c.patientId === p.id),
         ),
       (p) => [p.lastName, p.firstName, p.id],
-      (values) => encodeSealedCursor(values, this.cursorKey),
+      (values) => encodeSealedCursor('patients', values, this.cursorKey),
     );
   }
 

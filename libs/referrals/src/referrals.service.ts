@@ -322,12 +322,14 @@ export class ReferralsService {
     const box = query.box ?? (admin ? 'clinic' : undefined);
     if (box === 'clinic' && !admin) throw new AppError('forbidden', 'The clinic box is for clinic admins');
     const byPriority = query.sort === 'priority';
+    // Urgent first is another order than by last change.
+    const cursorList = byPriority ? 'referrals:priority' : 'referrals';
     let after: { rank?: number; ts: string; id: string } | undefined;
     if (query.cursor && byPriority) {
-      const [rank, ts, id] = decodeCursor(query.cursor, ['int', 'timestamp', 'uuid']);
+      const [rank, ts, id] = decodeCursor(query.cursor, cursorList, ['int', 'timestamp', 'uuid']);
       after = { rank: rank as number, ts: ts as string, id: id as string };
     } else {
-      after = decodeTimestampKeyset(query.cursor);
+      after = decodeTimestampKeyset(query.cursor, cursorList);
     }
     const rows = await this.store.box(ClinicScope.of(principal), {
       box: box === 'clinic' ? undefined : box,
@@ -353,7 +355,10 @@ export class ReferralsService {
       items: this.views(ordered, principal),
       nextCursor:
         hasMore && last
-          ? encodeCursor(byPriority ? [last.priority === 'urgent' ? 1 : 0, last.cursorTs, last.id] : [last.cursorTs, last.id])
+          ? encodeCursor(
+              cursorList,
+              byPriority ? [last.priority === 'urgent' ? 1 : 0, last.cursorTs, last.id] : [last.cursorTs, last.id],
+            )
           : null,
     };
   }
@@ -381,7 +386,7 @@ export class ReferralsService {
   async events(principal: Principal, id: string, query: { cursor?: string; limit?: number }): Promise<Page<ReferralEventView>> {
     const base = await this.visibleBase(principal, id, this.store.manager, 'referral.read_events');
     const limit = query.limit ?? DEFAULT_PAGE_SIZE;
-    const rows = await this.store.timelinePage(id, decodeTimestampKeyset(query.cursor), limit);
+    const rows = await this.store.timelinePage(id, decodeTimestampKeyset(query.cursor, 'events'), limit);
     await this.audit.record({
       by: principal,
       action: 'referral.read_events',
@@ -394,6 +399,7 @@ export class ReferralsService {
       limit,
       (row) => eventView(row.event),
       (row) => [row.cursorTs, row.event.id],
+      'events',
     );
   }
 
@@ -482,18 +488,20 @@ export class ReferralsService {
   async unowned(principal: Principal, query: { cursor?: string; limit?: number }): Promise<Page<ReferralView>> {
     if (!isClinicAdmin(principal)) throw new AppError('forbidden', 'Only an admin of the clinic may see its unowned referrals');
     const limit = query.limit ?? DEFAULT_PAGE_SIZE;
-    const rows = await this.store.unowned(ClinicScope.of(principal), decodeTimestampKeyset(query.cursor), limit);
+    const rows = await this.store.unowned(ClinicScope.of(principal), decodeTimestampKeyset(query.cursor, 'unowned'), limit);
     const page = rows.slice(0, limit);
     await this.audit.record({
       by: principal,
       action: 'referral.list_unowned',
       resourceType: 'referral',
-      details: { count: page.length },
+      // Which referrals (and so patients) were read, as for the boxes; their other clinics see their share.
+      details: { count: page.length, ids: page.map((r) => r.id) },
+      partyClinics: partyClinicsOfPage(page),
     });
     const last = page[page.length - 1];
     return {
       items: this.views(page, principal),
-      nextCursor: rows.length > limit && last ? encodeCursor([last.cursorTs, last.id]) : null,
+      nextCursor: rows.length > limit && last ? encodeCursor('unowned', [last.cursorTs, last.id]) : null,
     };
   }
 

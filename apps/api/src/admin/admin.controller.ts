@@ -50,8 +50,10 @@ export class AdminController {
   }
 
   /**
-   * Open referrals of your clinic (sent, received or info_requested; either side) whose response
-   * SLA has passed the reminder threshold, most overdue first.
+   * Referrals of your clinic (either side) awaiting the recipient's decision (`sent` or `received`)
+   * whose response SLA has passed the reminder threshold of their priority, most overdue first.
+   * One waiting for the sender's answer (`info_requested`) is not listed: its clock is paused.
+   * `escalationDue` marks those past the escalation threshold, which the metrics' `overdue` counts.
    */
   @Get('referrals/overdue')
   @ApiProblems('validation_failed')

@@ -2,9 +2,9 @@ import { AppError } from '../errors/app-error';
 import { randomBytes } from 'node:crypto';
 import { decodeCursor, decodeSealedCursor, encodeCursor, encodeSealedCursor, toPage } from './cursor';
 
-function decodeError(cursor: string, parts: Parameters<typeof decodeCursor>[1]): AppError {
+function decodeError(cursor: string, parts: Parameters<typeof decodeCursor>[2], list = 'things'): AppError {
   try {
-    decodeCursor(cursor, parts);
+    decodeCursor(cursor, list, parts);
   } catch (error) {
     expect(error).toBeInstanceOf(AppError);
     return error as AppError;
@@ -15,11 +15,19 @@ function decodeError(cursor: string, parts: Parameters<typeof decodeCursor>[1]):
 describe('cursor', () => {
   it('round-trips the sort key values', () => {
     const values = ['Zoë O’Brien, "PT"', '3f1c2b9e-4c1a-4b8e-9a57-2f7f1d2c9b10', 42, 0.5];
-    expect(decodeCursor(encodeCursor(values), 4)).toEqual(values);
+    expect(decodeCursor(encodeCursor('things', values), 'things', 4)).toEqual(values);
+  });
+
+  it('belongs to its list: the cursor of another list or order is refused, naming the cursor', () => {
+    const cursor = encodeCursor('notifications', ['2026-03-01T15:30:00.123456Z', '3f1c2b9e-4c1a-4b8e-9a57-2f7f1d2c9b10']);
+    const error = decodeError(cursor, ['timestamp', 'uuid'], 'referrals');
+    expect(error.extensions.errors).toEqual([{ field: 'cursor', message: expect.stringContaining('another list') }]);
+    // A cursor without its list (as made before cursors named it) is refused too.
+    expect(decodeError(Buffer.from(JSON.stringify(['a', 'b'])).toString('base64url'), 2)).toBeInstanceOf(AppError);
   });
 
   it('is URL-safe', () => {
-    const cursor = encodeCursor(['??>>~~ÿÿ', 'x'.repeat(50)]);
+    const cursor = encodeCursor('things', ['??>>~~ÿÿ', 'x'.repeat(50)]);
     expect(cursor).toMatch(/^[A-Za-z0-9_-]+$/);
   });
 
@@ -27,10 +35,10 @@ describe('cursor', () => {
     ['not base64 JSON', 'not-a-cursor'],
     ['an empty string', ''],
     ['a JSON object', Buffer.from('{"a":1}').toString('base64url')],
-    ['the wrong number of values', encodeCursor(['a'])],
-    ['a null value', Buffer.from('["a",null]').toString('base64url')],
-    ['a nested array', Buffer.from('["a",["b"]]').toString('base64url')],
-    ['a boolean value', Buffer.from('["a",true]').toString('base64url')],
+    ['the wrong number of values', encodeCursor('things', ['a'])],
+    ['a null value', Buffer.from('["things","a",null]').toString('base64url')],
+    ['a nested array', Buffer.from('["things","a",["b"]]').toString('base64url')],
+    ['a boolean value', Buffer.from('["things","a",true]').toString('base64url')],
   ])('refuses %s with a validation error on the cursor field', (_label, cursor) => {
     const error = decodeError(cursor, 2);
     expect(error.code).toBe('validation_failed');
@@ -44,9 +52,13 @@ describe('cursor with typed parts', () => {
 
   it('accepts values of the declared kinds', () => {
     const at = '2026-03-01T15:30:00.123456Z';
-    expect(decodeCursor(encodeCursor(['Ann', id]), ['text', 'uuid'])).toEqual(['Ann', id]);
-    expect(decodeCursor(encodeCursor([at, 7, id]), ['timestamp', 'number', 'uuid'])).toEqual([at, 7, id]);
-    expect(decodeCursor(encodeCursor([-(2 ** 31 - 1), 0.25, id]), ['int', 'number', 'uuid'])).toEqual([-(2 ** 31 - 1), 0.25, id]);
+    expect(decodeCursor(encodeCursor('things', ['Ann', id]), 'things', ['text', 'uuid'])).toEqual(['Ann', id]);
+    expect(decodeCursor(encodeCursor('things', [at, 7, id]), 'things', ['timestamp', 'number', 'uuid'])).toEqual([at, 7, id]);
+    expect(decodeCursor(encodeCursor('things', [-(2 ** 31 - 1), 0.25, id]), 'things', ['int', 'number', 'uuid'])).toEqual([
+      -(2 ** 31 - 1),
+      0.25,
+      id,
+    ]);
   });
 
   it.each([
@@ -61,7 +73,7 @@ describe('cursor with typed parts', () => {
     ['a timestamp in year 0000 (PostgreSQL has none)', ['0000-01-01T00:00:00.000000Z', id], ['timestamp', 'uuid']],
     ['too few values', [id], ['text', 'uuid']],
   ] as const)('refuses %s (a forged cursor is a 400, never a database error)', (_label, values, parts) => {
-    const cursor = encodeCursor(values);
+    const cursor = encodeCursor('things', values);
     const error = decodeError(cursor, parts);
     expect(error.extensions.errors).toEqual([{ field: 'cursor', message: expect.any(String) }]);
   });
@@ -80,22 +92,22 @@ describe('sealed cursor', () => {
   };
 
   it('round-trips, and shows nothing of its values', () => {
-    const cursor = encodeSealedCursor(values, key);
+    const cursor = encodeSealedCursor('patients', values, key);
     expect(Buffer.from(cursor, 'base64url').toString('latin1')).not.toContain('Rivera');
-    expect(decodeSealedCursor(cursor, ['text', 'text', 'uuid'], key)).toEqual(values);
+    expect(decodeSealedCursor(cursor, 'patients', ['text', 'text', 'uuid'], key)).toEqual(values);
     // A fresh IV each time: two cursors of one position differ.
-    expect(encodeSealedCursor(values, key)).not.toBe(cursor);
+    expect(encodeSealedCursor('patients', values, key)).not.toBe(cursor);
   });
 
   it('refuses another key, a plain cursor, an altered or a short one (400 naming cursor)', () => {
-    const cursor = encodeSealedCursor(values, key);
+    const cursor = encodeSealedCursor('patients', values, key);
     const flipped = Buffer.from(cursor, 'base64url');
     flipped[flipped.length - 1] ^= 1;
-    for (const bad of [encodeCursor(values), flipped.toString('base64url'), cursor.slice(0, 20), '']) {
-      expect(invalid(() => decodeSealedCursor(bad, ['text', 'text', 'uuid'], key))).toBe(true);
+    for (const bad of [encodeCursor('patients', values), flipped.toString('base64url'), cursor.slice(0, 20), '']) {
+      expect(invalid(() => decodeSealedCursor(bad, 'patients', ['text', 'text', 'uuid'], key))).toBe(true);
     }
-    expect(invalid(() => decodeSealedCursor(cursor, ['text', 'text', 'uuid'], randomBytes(32)))).toBe(true);
-    expect(invalid(() => decodeSealedCursor(cursor, ['text', 'uuid'], key))).toBe(true);
+    expect(invalid(() => decodeSealedCursor(cursor, 'patients', ['text', 'text', 'uuid'], randomBytes(32)))).toBe(true);
+    expect(invalid(() => decodeSealedCursor(cursor, 'patients', ['text', 'uuid'], key))).toBe(true);
   });
 });
 
@@ -109,15 +121,15 @@ describe('toPage', () => {
   const key = (r: { name: string; id: string }) => [r.name, r.id];
 
   it('drops the extra row and points the cursor at the last row of the page', () => {
-    const page = toPage(rows, 2, map, key);
+    const page = toPage(rows, 2, map, key, 'names');
     expect(page.items).toEqual(['ANN', 'BOB']);
     expect(page.nextCursor).not.toBeNull();
-    expect(decodeCursor(page.nextCursor as string, 2)).toEqual(['Bob', 'b']);
+    expect(decodeCursor(page.nextCursor as string, 'names', 2)).toEqual(['Bob', 'b']);
   });
 
   it('has no next cursor when the rows fit in the page', () => {
-    expect(toPage(rows, 3, map, key)).toEqual({ items: ['ANN', 'BOB', 'CY'], nextCursor: null });
-    expect(toPage(rows, 10, map, key).nextCursor).toBeNull();
-    expect(toPage([], 10, map, key)).toEqual({ items: [], nextCursor: null });
+    expect(toPage(rows, 3, map, key, 'names')).toEqual({ items: ['ANN', 'BOB', 'CY'], nextCursor: null });
+    expect(toPage(rows, 10, map, key, 'names').nextCursor).toBeNull();
+    expect(toPage([], 10, map, key, 'names')).toEqual({ items: [], nextCursor: null });
   });
 });

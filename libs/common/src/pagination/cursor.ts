@@ -10,9 +10,13 @@ export interface Page<T> {
 export const DEFAULT_PAGE_SIZE = 20;
 export const MAX_PAGE_SIZE = 100;
 
-/** Opaque keyset cursor: the sort key values of the last item, base64url-encoded JSON. */
-export function encodeCursor(values: readonly (string | number)[]): string {
-  return Buffer.from(JSON.stringify(values)).toString('base64url');
+/**
+ * Opaque keyset cursor: the name of its list, then the sort key values of the last item,
+ * base64url-encoded JSON. `list` names the list and its order (e.g. `referrals:priority`): a
+ * cursor of another list is refused (400), never read as a position of this one.
+ */
+export function encodeCursor(list: string, values: readonly (string | number)[]): string {
+  return Buffer.from(JSON.stringify([list, ...values])).toString('base64url');
 }
 
 /**
@@ -40,65 +44,79 @@ const PART_CHECKS: Record<CursorPart, (v: unknown) => boolean> = {
   number: (v) => typeof v === 'number' && Number.isFinite(v),
 };
 
-/** Decodes a cursor made by {@link encodeCursor} and checks each value against `parts`. */
-export function decodeCursor(cursor: string, parts: number | readonly CursorPart[]): (string | number)[] {
-  return checkedValues(() => Buffer.from(cursor, 'base64url').toString('utf8'), parts);
+/** Decodes a cursor of `list` made by {@link encodeCursor} and checks each value against `parts`. */
+export function decodeCursor(cursor: string, list: string, parts: number | readonly CursorPart[]): (string | number)[] {
+  return checkedValues(() => Buffer.from(cursor, 'base64url').toString('utf8'), list, parts);
 }
 
 /**
  * A cursor whose sort key is patient data (a name): sealed with AES-256-GCM under `key` (32 bytes),
  * so the next page's URL carries no PHI and the keyset still holds its place when that row changes.
  */
-export function encodeSealedCursor(values: readonly (string | number)[], key: Buffer): string {
+export function encodeSealedCursor(list: string, values: readonly (string | number)[], key: Buffer): string {
   const iv = randomBytes(12);
   const cipher = createCipheriv('aes-256-gcm', key, iv);
-  const sealed = Buffer.concat([cipher.update(JSON.stringify(values), 'utf8'), cipher.final()]);
+  const sealed = Buffer.concat([cipher.update(JSON.stringify([list, ...values]), 'utf8'), cipher.final()]);
   return Buffer.concat([iv, cipher.getAuthTag(), sealed]).toString('base64url');
 }
 
 /** Opens a cursor made by {@link encodeSealedCursor}; anything else (forged, altered, plain) is a 400. */
-export function decodeSealedCursor(cursor: string, parts: readonly CursorPart[], key: Buffer): (string | number)[] {
-  return checkedValues(() => {
-    const bytes = Buffer.from(cursor, 'base64url');
-    const decipher = createDecipheriv('aes-256-gcm', key, bytes.subarray(0, 12));
-    decipher.setAuthTag(bytes.subarray(12, 28));
-    return Buffer.concat([decipher.update(bytes.subarray(28)), decipher.final()]).toString('utf8');
-  }, parts);
+export function decodeSealedCursor(cursor: string, list: string, parts: readonly CursorPart[], key: Buffer): (string | number)[] {
+  return checkedValues(
+    () => {
+      const bytes = Buffer.from(cursor, 'base64url');
+      const decipher = createDecipheriv('aes-256-gcm', key, bytes.subarray(0, 12));
+      decipher.setAuthTag(bytes.subarray(12, 28));
+      return Buffer.concat([decipher.update(bytes.subarray(28)), decipher.final()]).toString('utf8');
+    },
+    list,
+    parts,
+  );
 }
 
-function checkedValues(json: () => string, parts: number | readonly CursorPart[]): (string | number)[] {
+function checkedValues(json: () => string, list: string, parts: number | readonly CursorPart[]): (string | number)[] {
   const shape: readonly CursorPart[] | undefined = typeof parts === 'number' ? undefined : parts;
   const arity = shape ? shape.length : (parts as number);
+  let named: unknown[] | undefined;
   try {
-    const values: unknown = JSON.parse(json());
-    if (
-      Array.isArray(values) &&
-      values.length === arity &&
-      values.every((v, i) => (shape ? PART_CHECKS[shape[i]](v) : typeof v === 'string' || typeof v === 'number'))
-    ) {
-      return values as (string | number)[];
-    }
+    const parsed: unknown = JSON.parse(json());
+    named = Array.isArray(parsed) ? parsed : undefined;
   } catch {
-    // fall through to the validation error
+    // refused below
+  }
+  if (named && named[0] !== list && typeof named[0] === 'string' && named.length > 1) {
+    throw AppError.validation([{ field: 'cursor', message: 'is the cursor of another list or order: start again without it' }]);
+  }
+  const values = named?.[0] === list ? named.slice(1) : undefined;
+  if (
+    values &&
+    values.length === arity &&
+    values.every((v, i) => (shape ? PART_CHECKS[shape[i]](v) : typeof v === 'string' || typeof v === 'number'))
+  ) {
+    return values as (string | number)[];
   }
   throw AppError.validation([{ field: 'cursor', message: 'cursor is not valid' }]);
 }
 
 /** The position a `[timestamp, id]` cursor names (the usual keyset of the lists), or undefined without a cursor. */
-export function decodeTimestampKeyset(cursor: string | undefined): { ts: string; id: string } | undefined {
+export function decodeTimestampKeyset(cursor: string | undefined, list: string): { ts: string; id: string } | undefined {
   if (!cursor) return undefined;
-  const [ts, id] = decodeCursor(cursor, ['timestamp', 'uuid']) as [string, string];
+  const [ts, id] = decodeCursor(cursor, list, ['timestamp', 'uuid']) as [string, string];
   return { ts, id };
 }
 
-/** Builds a page from `limit + 1` fetched rows: the extra row only says another page exists. */
+/**
+ * Builds a page from `limit + 1` fetched rows: the extra row only says another page exists. `list`
+ * names the list for {@link encodeCursor}, or `encode` makes the cursor (e.g. a sealed one).
+ */
 export function toPage<R, T>(
   rows: R[],
   limit: number,
   map: (row: R) => T,
   key: (row: R) => (string | number)[],
-  encode: (values: (string | number)[]) => string = encodeCursor,
+  list: string | ((values: (string | number)[]) => string),
 ): Page<T> {
+  const encode = typeof list === 'string' ? (values: (string | number)[]) => encodeCursor(list, values) : list;
   const hasMore = rows.length > limit;
   const pageRows = hasMore ? rows.slice(0, limit) : rows;
   return {

@@ -130,7 +130,9 @@ export class InvitationsService {
   /** Newest first, keyset-paged by (created_at, id) with the timestamp at full (microsecond) precision. */
   async list(principal: Principal, query: { cursor?: string; limit?: number }): Promise<Page<InvitationView>> {
     const limit = query.limit ?? DEFAULT_PAGE_SIZE;
-    const after = query.cursor ? (decodeCursor(query.cursor, ['timestamp', 'uuid']) as [string, string]) : undefined;
+    const after = query.cursor
+      ? (decodeCursor(query.cursor, 'invitations', ['timestamp', 'uuid']) as [string, string])
+      : undefined;
     const rows = await this.invitations.page(ClinicScope.of(principal), { after, limit: limit + 1 });
     const now = this.clock.now();
     return toPage(
@@ -146,6 +148,7 @@ export class InvitationsService {
         expiresAt: i.expiresAt.toISOString(),
       }),
       (i) => [i.cursorTs, i.id],
+      'invitations',
     );
   }
 

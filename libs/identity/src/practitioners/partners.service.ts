@@ -26,13 +26,16 @@ export class PartnersService {
   /** Newest first. */
   async list(principal: Principal, list: PartnerList, page: { cursor?: string; limit?: number }): Promise<Page<PartnerView>> {
     const limit = page.limit ?? DEFAULT_PAGE_SIZE;
-    const after = page.cursor ? (decodeCursor(page.cursor, ['timestamp', 'uuid']) as [string, string]) : undefined;
+    const after = page.cursor
+      ? (decodeCursor(page.cursor, `partners:${list}`, ['timestamp', 'uuid']) as [string, string])
+      : undefined;
     const rows = await this.partners.page(ClinicScope.of(principal), list, { after, limit: limit + 1 });
     const { items, nextCursor } = toPage(
       rows,
       limit,
       (r) => r,
       (r) => [r.cursor_ts, r.practitioner_id],
+      `partners:${list}`,
     );
     return { items: await Promise.all(items.map((r) => this.partnerView(principal, r))), nextCursor };
   }

@@ -75,6 +75,8 @@ export class PractitionersService {
       throw AppError.validation([{ field: 'radiusKm', message: 'needs near (the postal code to measure from)' }]);
     }
     const cursorParts: CursorPart[] = origin ? ['int', 'number', 'text', 'uuid'] : ['int', 'text', 'uuid'];
+    // Nearest first is another order than by name.
+    const cursorList = origin ? 'practitioners:near' : 'practitioners';
     const now = this.clock.now();
     const rows = await this.users.directory(ClinicScope.of(principal), {
       roles: query.type ? [query.type] : PRACTITIONER_ROLES,
@@ -85,7 +87,7 @@ export class PractitionersService {
       acceptingReferrals: query.acceptingReferrals,
       q: query.q ? escapeLike(query.q) : undefined,
       near: origin ? { ...origin, radiusKm: query.radiusKm, unknownKm: UNKNOWN_DISTANCE_KM } : undefined,
-      after: query.cursor ? decodeCursor(query.cursor, cursorParts) : undefined,
+      after: query.cursor ? decodeCursor(query.cursor, cursorList, cursorParts) : undefined,
       limit: limit + 1,
     });
     return toPage(
@@ -100,6 +102,7 @@ export class PractitionersService {
         origin
           ? [row.partnerRank, row.distanceKm ?? UNKNOWN_DISTANCE_KM, row.fullName, row.id]
           : [row.partnerRank, row.fullName, row.id],
+      cursorList,
     );
   }
 
@@ -138,7 +141,7 @@ export class PractitionersService {
   async clinicMembers(principal: Principal, query: { cursor?: string; limit?: number }): Promise<Page<UserView>> {
     assertClinicAdmin(principal);
     const limit = query.limit ?? DEFAULT_PAGE_SIZE;
-    const after = query.cursor ? (decodeCursor(query.cursor, ['text', 'uuid']) as [string, string]) : undefined;
+    const after = query.cursor ? (decodeCursor(query.cursor, 'clinic-members', ['text', 'uuid']) as [string, string]) : undefined;
     const rows = await this.users.members(ClinicScope.of(principal), { after, limit: limit + 1 });
     const now = this.clock.now();
     return toPage(
@@ -146,6 +149,7 @@ export class PractitionersService {
       limit,
       (u) => userView(u, { now, withEmail: true }),
       (u) => [u.fullName, u.id],
+      'clinic-members',
     );
   }
 
