@@ -487,8 +487,10 @@ describe('admin rights and invitations', () => {
       expect(items).toEqual([expect.objectContaining({ status: 'pending', fullName: 'Tatum Right' })]);
       await acceptInvitation(t.http, invited.body.invitation.token).expect(400);
       await acceptInvitation(t.http, again.body.invitation.token).expect(200);
-      // Joined: now the email is taken.
-      expectProblem(await invite(clinic, { email: invited.body.email }), 409, 'email_taken');
+      // Joined: now the email is taken, and the answer names the field.
+      const taken = await invite(clinic, { email: invited.body.email });
+      expectProblem(taken, 409, 'email_taken');
+      expect(taken.body.errors).toEqual([{ field: 'email', message: 'is already registered, or invited by another clinic' }]);
     });
 
     it('leaves one invitee and one working link when the same email is invited twice at once', async () => {
@@ -503,7 +505,9 @@ describe('admin rights and invitations', () => {
 
     it('answers email_taken when another clinic has a pending invitation for the email', async () => {
       const invited = await invite(clinic).expect(201);
-      expectProblem(await invite(other, { email: invited.body.email }), 409, 'email_taken');
+      const taken = await invite(other, { email: invited.body.email.toUpperCase() });
+      expectProblem(taken, 409, 'email_taken');
+      expect(taken.body.errors).toEqual([{ field: 'email', message: 'is already registered, or invited by another clinic' }]);
     });
 
     it('revokes: the link dies, and the email can be invited again or register on its own', async () => {

@@ -106,7 +106,7 @@ describe('web app in the browser: links and refusals', () => {
     expect(read.body).toMatchObject({ recipientInvite: { status: 'joined' } });
   });
 
-  it('a join link for an email a clinic has invited (not accepted yet) says to accept that invitation first', async () => {
+  it('a join link for an email a clinic has invited (not accepted yet) says to sign in or accept that invitation, as for an account', async () => {
     const email = uniqueEmail('invited-twice');
     const physio = await registerClinic(t.http, { name: 'Summit PT' });
     await t.http
@@ -120,10 +120,11 @@ describe('web app in the browser: links and refusals', () => {
     await page.goto(`${link.pathname}${link.hash}`);
     const form = await fillPractice(page);
     await form.getByRole('button', { name: 'Create my practice' }).click();
-    // Not "sign in instead": they have no password until they accept it.
+    // Not only "sign in": they have no password until they accept it. The same words as for an account,
+    // so the page tells nobody which of the two the address has.
     await form
       .getByText(
-        "A clinic invited this email to ReferLoop: accept that invitation first (the link in its email, or ask the clinic's admin to send it again), then sign in.",
+        'This email is already registered or invited: sign in, or accept the invitation emailed to it (its clinic’s admin can send it again)',
       )
       .waitFor();
     await focusIs(page, 'input', /email/i);

@@ -21,6 +21,10 @@ describe('field errors in plain language', () => {
     ['must be a UUID', 'Choose one from the list'],
     ['must not be after to', 'Choose a start on or before the end date'],
     ['must be an action name such as referral.read', 'Enter an action code, e.g. referral.read'],
+    [
+      'is already registered or invited: sign in, or accept the invitation emailed to it',
+      'This email is already registered or invited: sign in, or accept the invitation emailed to it (its clinic’s admin can send it again)',
+    ],
     ['something the table does not know', 'Something the table does not know'],
   ])('"%s" → "%s"', (api, plain) => {
     expect(plainFieldMessage(api)).toBe(plain);

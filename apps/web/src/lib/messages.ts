@@ -3,6 +3,15 @@ import type { Referral, ReferralAction } from '../api/types';
 
 /** class-validator and API wordings, most specific first, with what to tell the person instead. */
 const FIELD_MESSAGES: [RegExp, string][] = [
+  // An email someone has (409 email_taken names the field).
+  [
+    /^is already registered or invited/i,
+    'This email is already registered or invited: sign in, or accept the invitation emailed to it (its clinic’s admin can send it again)',
+  ],
+  [
+    /^is already registered, or invited by another clinic/i,
+    'Someone already uses this email: an account, or another clinic’s invitation',
+  ],
   [/from (\d{4})-\d{2}-\d{2} on and not in the future/i, 'Enter a date from $1 on, not in the future'],
   [/not in the future/i, 'Enter a date that is not in the future'],
   [/must be a future date|must be in the future/i, 'Enter a date in the future'],

@@ -57,8 +57,9 @@ const FIELD_OF: Record<string, keyof Values> = {
   'admin.practitioner.role': 'role',
 };
 
-const INVITATION_WAITING =
-  "A clinic invited this email to ReferLoop: accept that invitation first (the link in its email, or ask the clinic's admin to send it again), then sign in.";
+/** When the API names no field (it always does): the address has an account or an invitation, and nobody is told which. */
+const EMAIL_TAKEN =
+  'This email is already registered or invited: sign in, or accept the invitation emailed to it (its clinic’s admin can send it again)';
 
 /** The fields only a solo practitioner's form shows. */
 const SOLO_ONLY: ReadonlySet<keyof Values> = new Set(['role', 'licenceNumber', 'licenceRegion', 'licenceExpiresOn']);
@@ -200,12 +201,9 @@ export function SignUpPage() {
           const message = e.fieldMessage(path);
           if (message && shown(key)) fromApi[key] = message;
         }
-        // Taken by an account, or by an invitation to a clinic not accepted yet (the API names the field
-        // then): that person has no password to sign in with until they accept it.
-        if (e.code === 'email_taken')
-          fromApi.email = e.fieldMessage('admin.email')
-            ? INVITATION_WAITING
-            : 'This email already has an account. Sign in instead.';
+        // Taken by an account, or by an invitation not accepted yet: one answer for both (the API's,
+        // next to the field), so nobody learns which from the page either.
+        if (e.code === 'email_taken') fromApi.email ??= EMAIL_TAKEN;
         const elsewhere = e.fieldErrors.filter(
           ({ field }) =>
             !Object.entries(FIELD_OF).some(([path, key]) => shown(key) && (field === path || field.startsWith(`${path}.`))),
@@ -285,11 +283,7 @@ export function SignUpPage() {
                 </ul>
               </>
             ) : failure instanceof ApiError && failure.code === 'email_taken' ? (
-              failure.fieldMessage('admin.email') ? (
-                'This email has an invitation to join a clinic.'
-              ) : (
-                'This email already has an account.'
-              )
+              'This email is already registered or invited: see the message next to it.'
             ) : failure instanceof ApiError && failure.code === 'validation_failed' ? (
               'Some details need another look: see the marked fields.'
             ) : (

@@ -7,6 +7,7 @@ import { APP_CONFIG, type AppConfig } from '@referloop/config';
 import { DataSource, type EntityManager } from 'typeorm';
 import { AuditLog } from '../audit/audit-log';
 import type { SessionEndReason } from '../entities/auth-session.entity';
+import { emailTaken } from '../identity.errors';
 import type { RegisterClinicInput } from '../inputs';
 import { ClinicsStore } from '../store/clinics.store';
 import { type InvitationRow, InvitationsStore } from '../store/invitations.store';
@@ -180,7 +181,7 @@ export class AuthService {
         },
         now,
       );
-      if (!user) throw await this.emailTaken(input.admin.email);
+      if (!user) throw emailTaken('admin.email', 'sign-up');
       await joined?.(tx, { id: user.id, clinicId: clinic.id, role: user.role, licenceExpiresOn: user.licenceExpiresOn });
       const tokens = await this.startSession(tx, user, client);
       return { clinic: clinicView(clinic), user: this.selfView(user), ...tokens };
@@ -356,23 +357,6 @@ export class AuthService {
       await this.sessionsStore.useResets(tx, user.id, now);
       await this.audit.record({ by: principal, action: 'auth.password_changed', resourceType: 'user', resourceId: user.id }, tx);
     });
-  }
-
-  /**
-   * The 409 of a sign-up whose email is someone's. Someone invited to a clinic who has not accepted
-   * yet cannot sign in with it either: they are told to accept that invitation first (which clinic
-   * is not said), or they would go round between "sign in" and a refused password.
-   */
-  private async emailTaken(email: string): Promise<AppError> {
-    const holder = await this.users.accountByEmail(email);
-    if (holder && !holder.activatedAt && !holder.deactivatedAt) {
-      return new AppError(
-        'email_taken',
-        "This email has an invitation to join a clinic on ReferLoop that was not accepted yet: accept it with the link in its email (or ask the clinic's admin to send it again), then sign in",
-        { errors: [{ field: 'admin.email', message: 'has an invitation waiting: accept it first' }] },
-      );
-    }
-    return new AppError('email_taken');
   }
 
   /**

@@ -7,6 +7,7 @@ import { DataSource, type EntityManager } from 'typeorm';
 import { invitationToken, invitationUrl, sha256 } from '../auth/secret-token';
 import type { InvitationEntity } from '../entities/invitation.entity';
 import type { PractitionerInput } from '../inputs';
+import { emailTaken } from '../identity.errors';
 import { type InvitationRow, InvitationsStore, type OwnInvitationRow } from '../store/invitations.store';
 import { type UserRow, UsersStore } from '../store/users.store';
 import { ClinicScope } from '../tenancy/clinic-scope';
@@ -99,7 +100,7 @@ export class InvitationsService {
       bio: input.bio ?? null,
     };
     const existing = await this.users.lockAccountByEmail(tx, input.email);
-    if (existing && (existing.activatedAt || existing.clinicId !== principal.clinicId)) throw new AppError('email_taken');
+    if (existing && (existing.activatedAt || existing.clinicId !== principal.clinicId)) throw emailTaken('email', 'invite');
 
     let user: UserRow;
     let invitation: Invitation;
@@ -118,7 +119,7 @@ export class InvitationsService {
       );
       // The winner committed before this insert returned: a second look (a new statement) sees its row.
       if (!inserted) {
-        if (raced) throw new AppError('email_taken');
+        if (raced) throw emailTaken('email', 'invite');
         return this.inviteIn(tx, principal, input, linkBase, true);
       }
       user = inserted;
