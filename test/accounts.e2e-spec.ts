@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { Clock } from '@referloop/common';
-import { PASSWORD, uniqueEmail } from '@referloop/testing';
+import { clinicPayload, PASSWORD, practitionerPayload, uniqueEmail } from '@referloop/testing';
 import { Client } from 'pg';
 import type { Response } from 'supertest';
 import { actOk, createPatient, createReferral, injuryReferralBody, someoneWaitsOnALock } from './support/referral-helpers';
@@ -268,6 +268,72 @@ describe('accounts', () => {
         400,
         'validation_failed',
       );
+    });
+  });
+
+  describe('easily guessed passwords, refused wherever a password is set (400 naming the field)', () => {
+    const TOO_COMMON = 'is too common: choose a less guessable one';
+    const HAS_EMAIL = 'must not contain your email address';
+    const refusedAs = (res: Response, field: string, message: string) => {
+      expectProblem(res, 400, 'validation_failed');
+      expect(res.body.errors).toEqual([{ field, message }]);
+    };
+
+    it('on sign-up: a common password, a sequence, one character repeated, the email or its name part', async () => {
+      const email = uniqueEmail('Guessable.Owner');
+      const signUp = (password: string) =>
+        t.http
+          .post('/api/v1/auth/register-clinic')
+          .send({ clinic: clinicPayload(), admin: { email, password, fullName: 'Gus Able' } });
+      const cases: [string, string][] = [
+        ['1234567890', 'is a simple sequence (like 1234567890 or abcdefghij): choose a less guessable one'],
+        ['password1234', TOO_COMMON],
+        ['PASSWORD1234', TOO_COMMON],
+        ['aaaaaaaaaaaa', 'is one character or a short pattern repeated: choose a less guessable one'],
+        [email, HAS_EMAIL],
+        [email.toUpperCase(), HAS_EMAIL],
+        [`${email.split('@')[0]}!2024`, HAS_EMAIL],
+      ];
+      for (const [password, message] of cases) refusedAs(await signUp(password), 'admin.password', message);
+      // Nothing was registered: the address is still free.
+      await signUp(PASSWORD).expect(201);
+    });
+
+    it('on accepting an invitation, and the link still works after the refusal', async () => {
+      const clinic = await registerClinic(t.http);
+      const email = uniqueEmail('invitee');
+      const invited = await t.http
+        .post('/api/v1/practitioners')
+        .set(clinic.admin.auth)
+        .send(practitionerPayload('physical_therapist', new Date(), { email }))
+        .expect(201);
+      const accept = (password: string) =>
+        t.http.post('/api/v1/auth/accept-invitation').send({ token: invited.body.invitation.token, password });
+      refusedAs(await accept('qwertyuiop'), 'password', TOO_COMMON);
+      refusedAs(await accept(`my ${email}`), 'password', HAS_EMAIL);
+      await accept(PASSWORD).expect(200);
+    });
+
+    it('on a password reset, and the link still works after the refusal', async () => {
+      const { admin } = await registerClinic(t.http);
+      const token = await resetToken(admin.email);
+      const confirm = (password: string) => t.http.post('/api/v1/auth/password-reset/confirm').send({ token, password });
+      refusedAs(await confirm(admin.email), 'password', HAS_EMAIL);
+      refusedAs(await confirm('iloveyou123'), 'password', TOO_COMMON);
+      await login(admin.email).expect(200);
+      await confirm(NEW_PASSWORD).expect(200);
+      await login(admin.email, NEW_PASSWORD).expect(200);
+    });
+
+    it('on a password change, which leaves the password and the sessions as they were', async () => {
+      const { admin } = await registerClinic(t.http);
+      const other = (await login(admin.email).expect(200)).body;
+      const change = (newPassword: string) =>
+        t.http.post('/api/v1/me/password').set(admin.auth).send({ currentPassword: PASSWORD, newPassword });
+      refusedAs(await change('Password1234'), 'newPassword', TOO_COMMON);
+      refusedAs(await change(`${admin.email}-new`), 'newPassword', HAS_EMAIL);
+      await t.http.get('/api/v1/me').set(bearer(other.accessToken)).expect(200);
+      await login(admin.email).expect(200);
     });
   });
 

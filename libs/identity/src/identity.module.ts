@@ -6,6 +6,7 @@ import { AuditLog } from './audit/audit-log';
 import { AuthService } from './auth/auth.service';
 import { LiveSessions } from './auth/live-sessions';
 import { PasswordHasher } from './auth/password-hasher';
+import { PasswordPolicy } from './auth/password-policy';
 import { ClinicsService } from './clinics/clinics.service';
 import { InvitationsService } from './invitations/invitations.service';
 import { PartnersService } from './practitioners/partners.service';
@@ -26,6 +27,7 @@ import { UsersStore } from './store/users.store';
   providers: [
     AuthService,
     PasswordHasher,
+    PasswordPolicy,
     ClinicsService,
     PractitionersService,
     PartnersService,

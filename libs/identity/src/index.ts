@@ -3,6 +3,7 @@ export * from './inputs';
 export * from './views';
 export * from './auth/auth.service';
 export { LiveSessions } from './auth/live-sessions';
+export { PASSWORD_MAX, PASSWORD_MIN, PASSWORD_REFUSALS } from './auth/password-policy';
 export {
   derivedKey,
   invitationToken,

@@ -12,19 +12,30 @@ import {
   MinLength,
   ValidateNested,
 } from 'class-validator';
+import { PASSWORD_MAX, PASSWORD_MIN } from '@referloop/identity';
 import { ClinicDto, ClinicResponseDto } from '../clinics/clinic.dto';
 import { IsNotBlank, IsOptionalNotNull, OneLine } from '../http/validators';
 import { UserResponseDto } from '../me/user.dto';
 import { CreatePractitionerDto } from '../practitioners/practitioner.dto';
 
-export const PASSWORD_MIN = 10;
-export const PASSWORD_MAX = 128;
+export { PASSWORD_MAX, PASSWORD_MIN };
 
-/** A password being chosen: 10 to 128 characters, not all of them white space (ten spaces guard nothing). */
+/**
+ * A password being chosen: 10 to 128 characters, not all of them white space (ten spaces guard nothing).
+ * The service then refuses one too easy to guess (common, a sequence, the account's email: `PasswordPolicy`).
+ */
 export const IsNewPassword = (): PropertyDecorator =>
   applyDecorators(
     // The swagger plugin reads decorators written on the property only: the limits are stated for it.
-    ApiProperty({ type: String, minLength: PASSWORD_MIN, maxLength: PASSWORD_MAX }),
+    ApiProperty({
+      type: String,
+      minLength: PASSWORD_MIN,
+      maxLength: PASSWORD_MAX,
+      description:
+        'Also refused (400 naming the field): a common password (one of the most used in breaches), one character or a ' +
+        "short pattern repeated, a simple sequence (1234567890, abcdefghij), or one containing the account's email address " +
+        '(or the part before the @, when 4 characters or longer)',
+    }),
     IsString(),
     MinLength(PASSWORD_MIN),
     MaxLength(PASSWORD_MAX),

@@ -1512,6 +1512,7 @@ export interface components {
       bio?: string | null;
     };
     AdminDto: {
+      /** @description Also refused (400 naming the field): a common password (one of the most used in breaches), one character or a short pattern repeated, a simple sequence (1234567890, abcdefghij), or one containing the account's email address (or the part before the @, when 4 characters or longer) */
       password: string;
       /** Format: email */
       email: string;
@@ -1628,6 +1629,7 @@ export interface components {
       fullName: string;
     };
     AcceptInvitationDto: {
+      /** @description Also refused (400 naming the field): a common password (one of the most used in breaches), one character or a short pattern repeated, a simple sequence (1234567890, abcdefghij), or one containing the account's email address (or the part before the @, when 4 characters or longer) */
       password: string;
       /** @description The token of the emailed link. */
       token: string;
@@ -1637,11 +1639,13 @@ export interface components {
       email: string;
     };
     PasswordResetConfirmDto: {
+      /** @description Also refused (400 naming the field): a common password (one of the most used in breaches), one character or a short pattern repeated, a simple sequence (1234567890, abcdefghij), or one containing the account's email address (or the part before the @, when 4 characters or longer) */
       password: string;
       /** @description The token from the reset link (`/reset-password#token=…`). */
       token: string;
     };
     ChangePasswordDto: {
+      /** @description Also refused (400 naming the field): a common password (one of the most used in breaches), one character or a short pattern repeated, a simple sequence (1234567890, abcdefghij), or one containing the account's email address (or the part before the @, when 4 characters or longer) */
       newPassword: string;
       currentPassword: string;
     };

@@ -21,6 +21,8 @@ describe('field errors in plain language', () => {
     ['must be a UUID', 'Choose one from the list'],
     ['must not be after to', 'Choose a start on or before the end date'],
     ['must be an action name such as referral.read', 'Enter an action code, e.g. referral.read'],
+    ['is too common: choose a less guessable one', 'This password is too common: choose one that is harder to guess'],
+    ['must not contain your email address', 'Leave your email address (and the part before the @) out of the password'],
     [
       'is already registered or invited: sign in, or accept the invitation emailed to it',
       'This email is already registered or invited: sign in, or accept the invitation emailed to it (its clinic’s admin can send it again)',

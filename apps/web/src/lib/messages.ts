@@ -3,6 +3,17 @@ import type { Referral, ReferralAction } from '../api/types';
 
 /** class-validator and API wordings, most specific first, with what to tell the person instead. */
 const FIELD_MESSAGES: [RegExp, string][] = [
+  // A new password too easy to guess (the API's one rule for every password set).
+  [/^is too common\b/i, 'This password is too common: choose one that is harder to guess'],
+  [/^must not contain your email address/i, 'Leave your email address (and the part before the @) out of the password'],
+  [
+    /^is one character or a short pattern repeated/i,
+    'This password is one character or a short pattern repeated: choose one that is harder to guess',
+  ],
+  [
+    /^is a simple sequence/i,
+    'This password is a simple sequence (like 1234567890 or abcdefghij): choose one that is harder to guess',
+  ],
   // An email someone has (409 email_taken names the field).
   [
     /^is already registered or invited/i,

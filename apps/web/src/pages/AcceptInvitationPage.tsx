@@ -9,8 +9,7 @@ import { useTitle } from '../lib/hooks';
 import { useCheckedLink } from '../lib/link-token';
 import { Link, navigate } from '../lib/router';
 import { PublicFrame } from './SignInPage';
-
-const PASSWORD_MIN = 10;
+import { PASSWORD_HINT, PASSWORD_MIN } from './account/password-fields';
 
 export function AcceptInvitationPage() {
   useTitle('Accept invitation');
@@ -82,7 +81,7 @@ export function AcceptInvitationPage() {
       <p>Welcome to ReferLoop{checked ? `, ${checked.fullName}` : ''}. Choose a password to finish setting up your account.</p>
       {error !== null && <Notice tone="error">{errorMessage(error)}</Notice>}
       <form ref={formRef} onSubmit={(event) => void submit(event)} className="stack" noValidate>
-        <Field label="New password" required hint={`At least ${PASSWORD_MIN} characters.`} error={errors.password}>
+        <Field label="New password" required hint={PASSWORD_HINT} error={errors.password}>
           {(p) => (
             <input
               {...p}

@@ -14,8 +14,8 @@ import { useTitle } from '../lib/hooks';
 import { humanize, roleLabel } from '../lib/labels';
 import { Link, navigate } from '../lib/router';
 import { PublicFrame } from './SignInPage';
+import { PASSWORD_HINT, PASSWORD_MIN } from './account/password-fields';
 
-const PASSWORD_MIN = 10;
 const ROLES: readonly PractitionerRole[] = ['massage_therapist', 'physical_therapist'];
 
 type Kind = 'solo' | 'clinic';
@@ -378,7 +378,7 @@ export function SignUpPage() {
           {text('password', 'Password', {
             type: 'password',
             autoComplete: 'new-password',
-            hint: `At least ${PASSWORD_MIN} characters.`,
+            hint: PASSWORD_HINT,
           })}
         </div>
         <button type="submit" className="button button-primary" disabled={busy}>

@@ -17,6 +17,7 @@ import { ClinicScope } from '../tenancy/clinic-scope';
 import { type ClinicView, clinicView, type UserView, userView } from '../views';
 import { signToken, TokenVerifier } from './access-token';
 import { PasswordHasher } from './password-hasher';
+import { PasswordPolicy } from './password-policy';
 import { derivedKey, newSecretToken, passwordResetToken, retriableRefreshSecret, sha256 } from './secret-token';
 
 export interface TokenPair {
@@ -117,6 +118,7 @@ export class AuthService {
     private readonly clinics: ClinicsStore,
     private readonly sessionsStore: SessionsStore,
     private readonly invitations: InvitationsStore,
+    private readonly passwords: PasswordPolicy,
   ) {
     this.jwtKey = createSecretKey(Buffer.from(config.jwt.secret));
     this.accessTokens = new TokenVerifier({ key: this.jwtKey, issuer: ISSUER, audience: AUDIENCE });
@@ -136,6 +138,7 @@ export class AuthService {
     input: RegisterClinicInput,
     joined?: (tx: EntityManager, user: JoiningUser) => Promise<void>,
   ): Promise<SignedIn & { clinic: ClinicView }> {
+    this.passwords.check('admin.password', input.admin.password, input.admin.email);
     const passwordHash = await this.hasher.hash(input.admin.password);
     return this.db.transaction(async (tx) => {
       const now = this.clock.now();
@@ -334,7 +337,8 @@ export class AuthService {
 
   /** Changes the caller's password; every other session of theirs ends, the current one stays. */
   async changePassword(principal: Principal, currentPassword: string, newPassword: string): Promise<void> {
-    const user = { id: principal.userId, passwordHash: await this.users.ownPasswordHash(ClinicScope.of(principal)) };
+    const own = await this.users.ownCredentials(ClinicScope.of(principal));
+    const user = { id: principal.userId, passwordHash: own?.passwordHash ?? null };
     if (!(await this.hasher.verify(user.passwordHash, currentPassword))) {
       await this.audit.record({
         by: principal,
@@ -345,6 +349,7 @@ export class AuthService {
       });
       throw wrongCurrentPassword();
     }
+    this.passwords.check('newPassword', newPassword, own?.email);
     const passwordHash = await this.hasher.hash(newPassword);
     await this.db.transaction(async (tx) => {
       const now = this.clock.now();
@@ -411,6 +416,7 @@ export class AuthService {
       const now = this.clock.now();
       const user = reset ? await this.users.account(reset.user_id, tx) : null;
       if (!reset || !user || !resetLinkWorks(reset, user, now)) throw deadLink();
+      this.passwords.check('password', password, user.email);
       await this.sessionsStore.useResets(tx, user.id, now);
       await this.users.setPassword(tx, user.id, passwordHash, now);
       await this.endSessions(tx, { userId: user.id }, 'password_reset');
@@ -445,6 +451,7 @@ export class AuthService {
       const invited = invitation?.userId ? await this.users.account(invitation.userId, tx) : null;
       const now = this.clock.now();
       if (!invitation?.userId || !invited || !invitationLinkWorks(invitation, invited, now)) throw deadLink();
+      this.passwords.check('password', password, invited.email);
       await this.invitations.markAccepted(tx, invitation.id, now);
       await this.users.setPassword(tx, invitation.userId, passwordHash, now, now);
       const user = (await this.users.account(invitation.userId, tx)) as UserRow;

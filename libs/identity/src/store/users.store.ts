@@ -182,13 +182,13 @@ export class UsersStore {
     return row ?? null;
   }
 
-  /** The caller's own password hash (to check their current password). */
-  async ownPasswordHash(scope: ClinicScope): Promise<string | null> {
-    const [row] = await queryRows<{ password_hash: string | null }>(
+  /** The caller's own email and password hash (to check their current password, and a new one against the address). */
+  async ownCredentials(scope: ClinicScope): Promise<{ email: string; passwordHash: string | null } | null> {
+    const [row] = await queryRows<{ email: string; password_hash: string | null }>(
       this.db.manager,
-      sql`SELECT password_hash FROM users WHERE id = ${sql.param(scope.userId, 'uuid')} AND ${scope.owns(sql`clinic_id`)}`,
+      sql`SELECT email, password_hash FROM users WHERE id = ${sql.param(scope.userId, 'uuid')} AND ${scope.owns(sql`clinic_id`)}`,
     );
-    return row?.password_hash ?? null;
+    return row ? { email: row.email, passwordHash: row.password_hash } : null;
   }
 
   /** Applies `changes` to a user of the caller's clinic and answers the row; null when it is not theirs. */

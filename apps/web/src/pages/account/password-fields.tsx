@@ -1,6 +1,8 @@
 import { Field } from '../../components/Field';
 
 export const PASSWORD_MIN = 10;
+/** What a new password must be (the API refuses the rest, naming why). */
+export const PASSWORD_HINT = `At least ${PASSWORD_MIN} characters; not a common password, a sequence like 1234567890, or your email address.`;
 
 export interface NewPasswordErrors {
   password?: string;
@@ -31,7 +33,7 @@ export function NewPasswordFields({
 }) {
   return (
     <>
-      <Field label="New password" required hint={`At least ${PASSWORD_MIN} characters.`} error={errors.password}>
+      <Field label="New password" required hint={PASSWORD_HINT} error={errors.password}>
         {(p) => (
           <input
             {...p}
