@@ -9,6 +9,7 @@ import {
   addPractitioner,
   expectProblem,
   registerClinic,
+  sessionIdOf,
   type SignedInUser,
   startTestApp,
   type TestApp,
@@ -413,6 +414,87 @@ describe('accounts', () => {
       await t.http.get('/api/v1/me').set(bearer(refreshed.body.accessToken)).expect(401);
       const list = await t.http.get('/api/v1/me/sessions').set(bearer(refreshed.body.accessToken));
       expect(list.status).toBe(401);
+    });
+  });
+
+  describe("the web app's session near its end (SESSION_MAX_AGE=2d, refresh tokens 1 day here)", () => {
+    const WEB = { 'x-referloop-client': 'web', Origin: 'http://referloop.test' };
+    const setCookies = (res: Response) => ([] as string[]).concat(res.headers['set-cookie'] ?? []);
+    const cookieOf = (res: Response, name: string) => {
+      const cookie = setCookies(res).find((c) => c.startsWith(`${name}=`));
+      if (!cookie) throw new Error(`no ${name} cookie in ${JSON.stringify(setCookies(res))}`);
+      return cookie;
+    };
+    const maxAge = (cookie: string) => Number(/Max-Age=(\d+)/.exec(cookie)?.[1]);
+    const jwtExp = (token: string) =>
+      (JSON.parse(Buffer.from(token.split('.')[1], 'base64url').toString()) as { exp: number }).exp;
+    const webRefresh = (res: Response) =>
+      t.http.post('/api/v1/auth/refresh').set(WEB).set('Cookie', cookieOf(res, 'referloop_refresh').split(';')[0]).send({});
+
+    it("gives cookies and access tokens no longer than the session's time left", async () => {
+      const { admin } = await registerClinic(t.http);
+      const signedIn = await t.http
+        .post('/api/v1/auth/login')
+        .set(WEB)
+        .send({ email: admin.email, password: PASSWORD })
+        .expect(200);
+      const { rows } = await db.query(`SELECT created_at FROM auth_sessions WHERE id = $1`, [
+        sessionIdOf(signedIn.body.accessToken),
+      ]);
+      const sessionEnd = (rows[0].created_at as Date).getTime() + 2 * DAY_MS;
+      // Fresh: a refresh token's day (less the moment since the token was issued).
+      for (const name of ['referloop_refresh', 'referloop_events']) {
+        const left = maxAge(cookieOf(signedIn, name));
+        expect({ name, aDay: left <= DAY_MS / 1000 && left >= DAY_MS / 1000 - 5 }).toEqual({ name, aDay: true });
+      }
+
+      advanceClock(0.75 * DAY_MS);
+      const first = await webRefresh(signedIn).expect(200);
+      // Half a day left: half a day, not a full one again.
+      jest.restoreAllMocks();
+      advanceClock(1.5 * DAY_MS);
+      const second = await webRefresh(first).expect(200);
+      for (const name of ['referloop_refresh', 'referloop_events']) {
+        const left = maxAge(cookieOf(second, name));
+        expect({ name, closeToHalfADay: left <= DAY_MS / 2000 && left > DAY_MS / 2000 - 60 }).toEqual({
+          name,
+          closeToHalfADay: true,
+        });
+      }
+
+      // 15 seconds left: cookies of 15 seconds at most, and an access token that ends with the session.
+      jest.restoreAllMocks();
+      const at = sessionEnd - 15_000;
+      advanceClock(at - Date.now());
+      const last = await webRefresh(second).expect(200);
+      for (const name of ['referloop_refresh', 'referloop_events']) {
+        const left = maxAge(cookieOf(last, name));
+        expect({ name, left: left <= 15 && left >= 10 }).toEqual({ name, left: true });
+      }
+      expect(last.body.expiresIn).toBeLessThanOrEqual(15);
+      expect(last.body.expiresIn).toBeGreaterThanOrEqual(10);
+      // The stream token itself expires with the session, as its cookie does.
+      const streamToken = cookieOf(last, 'referloop_events').split(';')[0].slice('referloop_events='.length);
+      expect(jwtExp(streamToken) * 1000).toBeLessThanOrEqual(sessionEnd);
+      await t.http.get('/api/v1/me').set(bearer(last.body.accessToken)).expect(200);
+    });
+
+    it("caps an API client's access token at the session's end too", async () => {
+      const { admin } = await registerClinic(t.http);
+      const { rows } = await db.query(`SELECT created_at FROM auth_sessions WHERE id = $1`, [sessionIdOf(admin.accessToken)]);
+      const sessionEnd = (rows[0].created_at as Date).getTime() + 2 * DAY_MS;
+      advanceClock(0.75 * DAY_MS);
+      const first = await t.http.post('/api/v1/auth/refresh').send({ refreshToken: admin.refreshToken }).expect(200);
+      expect(first.body.expiresIn).toBeGreaterThan(60);
+      jest.restoreAllMocks();
+      advanceClock(1.5 * DAY_MS);
+      const second = await t.http.post('/api/v1/auth/refresh').send({ refreshToken: first.body.refreshToken }).expect(200);
+      jest.restoreAllMocks();
+      advanceClock(sessionEnd - 30_000 - Date.now());
+      const last = await t.http.post('/api/v1/auth/refresh').send({ refreshToken: second.body.refreshToken }).expect(200);
+      expect(last.body.expiresIn).toBeLessThanOrEqual(30);
+      expect(last.body.expiresIn).toBeGreaterThanOrEqual(25);
+      expect(Object.keys(last.body).sort()).toEqual(['accessToken', 'expiresIn', 'refreshToken', 'user']);
     });
   });
 

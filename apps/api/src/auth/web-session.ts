@@ -1,5 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { AppError } from '@referloop/common';
+import { AppError, Clock } from '@referloop/common';
 import { APP_CONFIG, type AppConfig } from '@referloop/config';
 import { AuthService } from '@referloop/identity';
 import type { FastifyReply, FastifyRequest } from 'fastify';
@@ -20,6 +20,8 @@ const LOOPBACK_HOST = /^(?:localhost|127(?:\.\d{1,3}){3}|\[::1\]|.+\.localhost)$
 interface WithTokens {
   accessToken: string;
   refreshToken: string;
+  /** When the refresh token expires (never after the session's end); never sent in a body. */
+  refreshExpiresAt: Date;
 }
 
 /**
@@ -32,12 +34,13 @@ interface WithTokens {
 export class WebSession {
   private readonly trustedOrigins: ReadonlySet<string>;
   private readonly httpsDeployment: boolean;
-  /** The browser may drop the cookie once no refresh token could still work (the server checks the real expiry). */
+  /** No cookie lives longer than a refresh token or a session could (the server checks the real expiry). */
   private readonly cookieMaxAgeSeconds: number;
 
   constructor(
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     private readonly auth: AuthService,
+    private readonly clock: Clock,
   ) {
     this.trustedOrigins = new Set([new URL(config.publicUrl).origin, ...config.corsOrigins]);
     this.httpsDeployment = config.publicUrl.startsWith('https:');
@@ -81,24 +84,36 @@ export class WebSession {
 
   /**
    * For the web app: sets the refresh cookie and leaves the token out of the body. Others get the
-   * body as it is. `fromCookie`: the request was authenticated by the refresh cookie, so the new
-   * token goes back only as the cookie, header or not: a page script must not be able to trade
-   * the httpOnly cookie for a token it can read by leaving the header out.
+   * body as it is (less `refreshExpiresAt`, which no body carries). `fromCookie`: the request was
+   * authenticated by the refresh cookie, so the new token goes back only as the cookie, header or
+   * not: a page script must not be able to trade the httpOnly cookie for a token it can read by
+   * leaving the header out.
    */
   answer<T extends WithTokens>(
     request: FastifyRequest,
     reply: FastifyReply,
-    body: T,
+    signedIn: T,
     fromCookie = false,
-  ): T | Omit<T, 'refreshToken'> {
+  ): Omit<T, 'refreshExpiresAt'> | Omit<Omit<T, 'refreshExpiresAt'>, 'refreshToken'> {
+    const { refreshExpiresAt, ...body } = signedIn;
     if (!fromCookie && !this.isWebClient(request)) return body;
     const { refreshToken, ...rest } = body;
+    const maxAge = this.cookieMaxAge(refreshExpiresAt);
     void reply.header('set-cookie', [
-      this.cookie(request, REFRESH_COOKIE, COOKIE_PATH, refreshToken, this.cookieMaxAgeSeconds),
-      this.cookie(request, STREAM_COOKIE, STREAM_COOKIE_PATH, this.auth.streamToken(body.accessToken), this.cookieMaxAgeSeconds),
+      this.cookie(request, REFRESH_COOKIE, COOKIE_PATH, refreshToken, maxAge),
+      this.cookie(request, STREAM_COOKIE, STREAM_COOKIE_PATH, this.auth.streamToken(body.accessToken, refreshExpiresAt), maxAge),
     ]);
     void reply.header('cache-control', 'no-store');
     return rest;
+  }
+
+  /**
+   * The cookies' Max-Age: as long as their refresh token works, which is never past the session's
+   * end, so a refresh near that end gives cookies of the time left, not a full lifetime again.
+   */
+  private cookieMaxAge(refreshExpiresAt: Date): number {
+    const left = Math.floor((refreshExpiresAt.getTime() - this.clock.now().getTime()) / 1000);
+    return Math.max(0, Math.min(this.cookieMaxAgeSeconds, left));
   }
 
   /** Ends both cookies (sign-out): expired ones with the same names and paths. */

@@ -23,8 +23,13 @@ import { derivedKey, newSecretToken, passwordResetToken, retriableRefreshSecret,
 export interface TokenPair {
   accessToken: string;
   refreshToken: string;
-  /** Lifetime of the access token in seconds. */
+  /** Lifetime of the access token in seconds: never past the session's end. */
   expiresIn: number;
+  /**
+   * When the refresh token expires (its TTL, never after the session's end): how long the web
+   * app's cookies may live. Not part of any answer's body.
+   */
+  refreshExpiresAt: Date;
 }
 
 /** Who registered a clinic by joining through a referral invite, as the invite's check needs them. */
@@ -286,7 +291,12 @@ export class AuthService {
       if (!user || user.deactivatedAt) return { error: unauthenticated() };
       if (lostAnswer) {
         const secret = retriableRefreshSecret(this.config.jwt.secret, lostAnswer.tokenId, lostAnswer.retryKeyHash);
-        const pair = await this.tokenPair(user, row.session_id, lostAnswer.tokenId, secret);
+        // That token was issued at the rotation, and expires as issueTokens set it then.
+        const ttlEnd = row.used_at!.getTime() + this.config.jwt.refreshTtlSeconds * 1000;
+        const pair = await this.tokenPair(user, row.session_id, lostAnswer.tokenId, secret, {
+          sessionEndsAt: endsAt,
+          refreshExpiresAt: new Date(Math.min(ttlEnd, endsAt.getTime())),
+        });
         return { signedIn: { user: this.selfView(user), ...pair } };
       }
       const { pair, refreshTokenId } = await this.issueTokens(tx, user, row.session_id, endsAt, retryKeyHash);
@@ -473,10 +483,10 @@ export class AuthService {
 
   /**
    * A stream token for the session of a just-issued access token: the web app's cookie for
-   * `GET /events`, as long-lived as the refresh token issued with it (the session's liveness is
-   * checked on every use, so it ends with the session).
+   * `GET /events`, as long-lived as the refresh token issued with it (`expiresAt`: never after the
+   * session's end; the session's liveness is also checked on every use).
    */
-  streamToken(accessToken: string): string {
+  streamToken(accessToken: string, expiresAt: Date): string {
     const claims = sessionClaims(this.accessTokens.verify(accessToken));
     if (!claims) throw new Error('streamToken needs a valid access token');
     const now = Math.floor(this.clock.now().getTime() / 1000);
@@ -487,7 +497,7 @@ export class AuthService {
         iss: ISSUER,
         aud: STREAM_AUDIENCE,
         iat: now,
-        exp: now + this.config.jwt.refreshTtlSeconds,
+        exp: Math.max(now, Math.floor(expiresAt.getTime() / 1000)),
       },
       this.streamTokens.check.key,
     );
@@ -548,25 +558,41 @@ export class AuthService {
     const ttlEnd = this.clock.now().getTime() + this.config.jwt.refreshTtlSeconds * 1000;
     const expiresAt = new Date(Math.min(ttlEnd, sessionEndsAt.getTime()));
     await this.sessionsStore.addRefreshToken(tx, { id: refreshTokenId, sessionId, tokenHash: hash, expiresAt });
-    return { pair: await this.tokenPair(user, sessionId, refreshTokenId, secret), refreshTokenId };
+    const pair = await this.tokenPair(user, sessionId, refreshTokenId, secret, { sessionEndsAt, refreshExpiresAt: expiresAt });
+    return { pair, refreshTokenId };
   }
 
-  /** What a sign-in or a refresh answers: an access token for the session and the refresh token `<id>.<secret>`. */
-  private async tokenPair(user: UserRow, sessionId: string, refreshTokenId: string, secret: string): Promise<TokenPair> {
+  /**
+   * What a sign-in or a refresh answers: an access token for the session and the refresh token
+   * `<id>.<secret>`. The access token lives its TTL, or until the session's end when that comes first.
+   */
+  private async tokenPair(
+    user: UserRow,
+    sessionId: string,
+    refreshTokenId: string,
+    secret: string,
+    lifetime: { sessionEndsAt: Date; refreshExpiresAt: Date },
+  ): Promise<TokenPair> {
     const claims: AccessClaims = { sub: user.id, cid: user.clinicId, role: user.role, sid: sessionId };
+    const expiresIn = accessTokenLifetime(this.config.jwt.accessTtlSeconds, lifetime.sessionEndsAt, this.clock.now());
     const accessToken = await this.jwt.signAsync(claims, {
       secret: this.jwtKey as unknown as string,
       algorithm: 'HS256',
-      expiresIn: this.config.jwt.accessTtlSeconds,
+      expiresIn,
       issuer: ISSUER,
       audience: AUDIENCE,
     });
-    return { accessToken, refreshToken: `${refreshTokenId}.${secret}`, expiresIn: this.config.jwt.accessTtlSeconds };
+    return { accessToken, refreshToken: `${refreshTokenId}.${secret}`, expiresIn, refreshExpiresAt: lifetime.refreshExpiresAt };
   }
 
   private selfView(user: UserRow): UserView {
     return userView(user, { now: this.clock.now(), withEmail: true });
   }
+}
+
+/** Seconds an access token issued `now` may live: its TTL, cut short by the end of its session (never negative). */
+export function accessTokenLifetime(ttlSeconds: number, sessionEndsAt: Date, now: Date): number {
+  return Math.max(0, Math.min(ttlSeconds, Math.floor((sessionEndsAt.getTime() - now.getTime()) / 1000)));
 }
 
 /**
