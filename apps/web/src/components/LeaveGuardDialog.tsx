@@ -1,4 +1,5 @@
-import { useEffect, useRef } from 'react';
+import { useRef } from 'react';
+import { useModalDialog } from '../lib/focus';
 import { answerLeave, useLeaveAsked } from '../lib/leave-guard';
 
 /**
@@ -14,23 +15,11 @@ export function LeaveGuardDialog() {
  * staying, focus goes back where it was.
  */
 function LeaveQuestion() {
-  const dialogRef = useRef<HTMLDialogElement>(null);
   const stayRef = useRef<HTMLButtonElement>(null);
-  const before = useRef<Element | null>(null);
-
-  useEffect(() => {
-    const dialog = dialogRef.current;
-    if (dialog && !dialog.open) {
-      before.current = document.activeElement;
-      dialog.showModal();
-    }
-    stayRef.current?.focus();
-  }, []);
+  const { dialogRef, close } = useModalDialog(stayRef);
 
   const stay = () => {
-    dialogRef.current?.close();
-    const back = before.current instanceof HTMLElement && before.current.isConnected ? before.current : null;
-    (back && back !== document.body ? back : document.querySelector<HTMLElement>('main h1'))?.focus();
+    close();
     answerLeave(false);
   };
 

@@ -1,8 +1,8 @@
-import { type FormEvent, useEffect, useRef, useState } from 'react';
+import { type FormEvent, useRef, useState } from 'react';
 import { api, call } from '../api/client';
 import { releaseHeldSession, startSession } from '../api/session';
 import type { User } from '../api/types';
-import { useFocusAfterRender } from '../lib/focus';
+import { useFocusAfterRender, useModalDialog } from '../lib/focus';
 import { PasswordField, signInRefusal } from '../pages/SignInPage';
 import { Notice } from './Feedback';
 
@@ -12,7 +12,6 @@ import { Notice } from './Feedback';
  * they typed included. A modal dialog: the screen behind it cannot be used meanwhile.
  */
 export function ResumeSession({ user }: { user: User & { email: string } }) {
-  const dialogRef = useRef<HTMLDialogElement>(null);
   const passwordRef = useRef<HTMLInputElement>(null);
   const errorRef = useRef<HTMLDivElement>(null);
   const [password, setPassword] = useState('');
@@ -21,16 +20,8 @@ export function ResumeSession({ user }: { user: User & { email: string } }) {
   const [busy, setBusy] = useState(false);
   const focusAfter = useFocusAfterRender();
 
-  /** Where focus was on the screen when the session ended: it goes back there once signed in. */
-  const before = useRef<Element | null>(null);
-  useEffect(() => {
-    const dialog = dialogRef.current;
-    if (dialog && !dialog.open) {
-      before.current = document.activeElement;
-      dialog.showModal();
-    }
-    passwordRef.current?.focus();
-  }, []);
+  /** Focus goes back to where it was on the screen when the session ended, once signed in. */
+  const { dialogRef, close } = useModalDialog(passwordRef);
 
   const submit = async (event: FormEvent) => {
     event.preventDefault();
@@ -44,9 +35,7 @@ export function ResumeSession({ user }: { user: User & { email: string } }) {
     try {
       const tokens = await call(api.POST('/api/v1/auth/login', { body: { email: user.email, password } }));
       // Same account: the dialog goes and the screen behind it carries on, focus where it was (else its heading).
-      dialogRef.current?.close();
-      const back = before.current instanceof HTMLElement && before.current.isConnected ? before.current : null;
-      (back && back !== document.body ? back : document.querySelector<HTMLElement>('main h1'))?.focus();
+      close();
       startSession(tokens);
     } catch (e) {
       setError(e);

@@ -1,4 +1,4 @@
-import { useCallback, useEffect, useState } from 'react';
+import { type RefObject, useCallback, useEffect, useRef, useState } from 'react';
 
 type Target = () => Element | null | undefined;
 
@@ -18,6 +18,33 @@ export function useFocusAfterRender(): (target: Target) => void {
     if (element instanceof HTMLElement) element.focus();
   }, [request]);
   return useCallback((target: Target) => setRequest({ target }), []);
+}
+
+/**
+ * A native <dialog> shown modally when it mounts (the screen behind it inert): focus moves to
+ * `first`, and `close()` closes it and puts focus back where it was on the screen (else on the
+ * screen's heading).
+ */
+export function useModalDialog(first: RefObject<HTMLElement | null>): {
+  dialogRef: RefObject<HTMLDialogElement | null>;
+  close: () => void;
+} {
+  const dialogRef = useRef<HTMLDialogElement>(null);
+  const before = useRef<Element | null>(null);
+  useEffect(() => {
+    const dialog = dialogRef.current;
+    if (dialog && !dialog.open) {
+      before.current = document.activeElement;
+      dialog.showModal();
+    }
+    first.current?.focus();
+  }, [first]);
+  const close = useCallback(() => {
+    dialogRef.current?.close();
+    const back = before.current instanceof HTMLElement && before.current.isConnected ? before.current : null;
+    (back && back !== document.body ? back : document.querySelector<HTMLElement>('main h1'))?.focus();
+  }, []);
+  return { dialogRef, close };
 }
 
 const SETTLE_MS = 10_000;
