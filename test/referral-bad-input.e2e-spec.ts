@@ -768,6 +768,9 @@ describe('bad input on patients and referrals', () => {
       { name: 'limit 101', input: () => ({ limit: 101 }), field: 'limit' },
       { name: 'limit not a number', input: () => ({ limit: 'ten' }), field: 'limit' },
       { name: 'limit 2.5', input: () => ({ limit: 2.5 }), field: 'limit' },
+      { name: 'limit in exponent form', input: () => ({ limit: '1e1' }), field: 'limit' },
+      { name: 'limit in hexadecimal', input: () => ({ limit: '0x10' }), field: 'limit' },
+      { name: 'limit with a leading space', input: () => ({ limit: ' 5' }), field: 'limit' },
       { name: 'cursor garbage', input: () => ({ cursor: '!!!not-a-cursor!!!' }), field: 'cursor' },
       { name: 'cursor of the wrong shape', input: () => ({ cursor: cursorOf({ a: 1 }) }), field: 'cursor' },
       {

@@ -1,5 +1,5 @@
 import { OmitType } from '@nestjs/swagger';
-import { Type } from 'class-transformer';
+import { Transform } from 'class-transformer';
 import { IsInt, IsOptional, IsString, Max, MaxLength, Min } from 'class-validator';
 import { MAX_PAGE_SIZE } from '@referloop/common';
 
@@ -17,10 +17,14 @@ export class PageBodyDto {
   limit?: number;
 }
 
+/** `limit` as a query string writes it: decimal digits only ("1e2", "0x10" and " 5" stay text, and are refused). */
+const decimalDigits = ({ value }: { value: unknown }) =>
+  typeof value === 'string' && /^\d{1,9}$/.test(value) ? Number(value) : value;
+
 /** The same, shared by every list's query string, where `limit` arrives as text and is read as a number. */
 export class PageQueryDto extends OmitType(PageBodyDto, ['limit'] as const) {
   @IsOptional()
-  @Type(() => Number)
+  @Transform(decimalDigits)
   @IsInt()
   @Min(1)
   @Max(MAX_PAGE_SIZE)
