@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { AppError, DEFAULT_PAGE_SIZE, decodeCursor, encodeCursor, type Page, type Principal } from '@referloop/common';
+import { AppError, DEFAULT_PAGE_SIZE, decodeCursor, type Page, toPage, type Principal } from '@referloop/common';
 import { ClinicScope } from '@referloop/identity';
 import type { AuditEventView } from './admin.views';
 import { AdminStore } from './store/admin.store';
@@ -52,10 +52,10 @@ export class AuditEventsService {
       after,
       limit: limit + 1,
     });
-    const page = rows.slice(0, limit);
-    const last = page[page.length - 1];
-    return {
-      items: page.map((row) => ({
+    return toPage(
+      rows,
+      limit,
+      (row) => ({
         id: row.uid,
         occurredAt: row.occurred_at.toISOString(),
         actorId: row.actor_id,
@@ -69,8 +69,9 @@ export class AuditEventsService {
         ip: row.ip,
         requestId: row.request_id,
         details: row.details,
-      })),
-      nextCursor: rows.length > limit && last ? encodeCursor('audit-events', [last.cursor_ts, last.id]) : null,
-    };
+      }),
+      (row) => [row.cursor_ts, row.id],
+      'audit-events',
+    );
   }
 }

@@ -1,5 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { AppError, Clock, DEFAULT_PAGE_SIZE, decodeCursor, encodeCursor, type Principal } from '@referloop/common';
+import { AppError, Clock, DEFAULT_PAGE_SIZE, decodeCursor, pageOf, type Principal } from '@referloop/common';
 import { APP_CONFIG, type AppConfig } from '@referloop/config';
 import { AuditLog, ClinicScope } from '@referloop/identity';
 import type { OverduePageView, OverdueReferralView } from './admin.views';
@@ -49,20 +49,18 @@ export class OverdueReferralsService {
       after,
       limit: limit + 1,
     });
-    const page = rows.slice(0, limit);
-    const last = page[page.length - 1];
+    const page = pageOf(rows, limit, (row) => [microseconds(asOf), Number(row.elapsed_ms), row.id], 'overdue');
     await this.audit.record({
       by: principal,
       action: 'referral.list_overdue',
       resourceType: 'referral',
-      details: { count: page.length },
+      details: { count: page.rows.length },
     });
     return {
-      items: page.map((row) =>
+      items: page.rows.map((row) =>
         view(row, principal.clinicId, row.priority === 'urgent' ? urgentEscalateAfterMs : escalateAfterMs),
       ),
-      nextCursor:
-        rows.length > limit && last ? encodeCursor('overdue', [microseconds(asOf), Number(last.elapsed_ms), last.id]) : null,
+      nextCursor: page.nextCursor,
       asOf: asOf.toISOString(),
       reminderAfterSeconds: reminderAfterMs / 1000,
       escalateAfterSeconds: escalateAfterMs / 1000,

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { Inject, Injectable } from '@nestjs/common';
-import { AppError, Clock, DEFAULT_PAGE_SIZE, decodeCursor, encodeCursor, type Page, type Principal } from '@referloop/common';
+import { AppError, Clock, DEFAULT_PAGE_SIZE, decodeCursor, type Page, toPage, type Principal } from '@referloop/common';
 import { APP_CONFIG, type AppConfig } from '@referloop/config';
 import { ClinicScope } from '@referloop/identity';
 import { assertWebhookTarget, WebhookTargetError } from './channels/webhook-target';
@@ -76,12 +76,7 @@ export class NotificationsService {
     const limit = query.limit ?? DEFAULT_PAGE_SIZE;
     const after = query.cursor ? (decodeCursor(query.cursor, 'notifications', ['timestamp', 'uuid']) as Keyset) : null;
     const rows = await this.store.inbox(ClinicScope.of(principal), { unread: query.unread === true, after, limit });
-    const items = rows.slice(0, limit);
-    const last = items[items.length - 1];
-    return {
-      items: items.map(notificationView),
-      nextCursor: rows.length > limit && last ? encodeCursor('notifications', [last.cursor_ts, last.id]) : null,
-    };
+    return toPage(rows, limit, notificationView, (row) => [row.cursor_ts, row.id], 'notifications');
   }
 
   unreadCount(principal: Principal): Promise<number> {
@@ -161,12 +156,7 @@ export class NotificationsService {
     const limit = query.limit ?? DEFAULT_PAGE_SIZE;
     const after = query.cursor ? (decodeCursor(query.cursor, 'failed-notifications', ['timestamp', 'uuid']) as Keyset) : null;
     const rows = await this.store.failedDeliveries(ClinicScope.of(principal), { after, limit });
-    const items = rows.slice(0, limit);
-    const last = items[items.length - 1];
-    return {
-      items: items.map(failedView),
-      nextCursor: rows.length > limit && last ? encodeCursor('failed-notifications', [last.cursor_ts, last.id]) : null,
-    };
+    return toPage(rows, limit, failedView, (row) => [row.cursor_ts, row.id], 'failed-notifications');
   }
 
   /**

@@ -6,7 +6,7 @@ import {
   DEFAULT_PAGE_SIZE,
   decodeCursor,
   decodeTimestampKeyset,
-  encodeCursor,
+  pageOf,
   isClinicAdmin,
   notFound,
   PRACTITIONER_ROLES,
@@ -341,26 +341,20 @@ export class ReferralsService {
       after,
       limit,
     });
-    const hasMore = rows.length > limit;
-    const ordered = rows.slice(0, limit);
+    const page = pageOf(
+      rows,
+      limit,
+      (row) => (byPriority ? [row.priority === 'urgent' ? 1 : 0, row.cursorTs, row.id] : [row.cursorTs, row.id]),
+      cursorList,
+    );
     await this.audit.record({
       by: principal,
       action: 'referral.list',
       resourceType: 'referral',
-      details: { count: ordered.length, box: box ?? 'all', ids: ordered.map((r) => r.id) },
-      partyClinics: partyClinicsOfPage(ordered),
+      details: { count: page.rows.length, box: box ?? 'all', ids: page.rows.map((r) => r.id) },
+      partyClinics: partyClinicsOfPage(page.rows),
     });
-    const last = ordered[ordered.length - 1];
-    return {
-      items: this.views(ordered, principal),
-      nextCursor:
-        hasMore && last
-          ? encodeCursor(
-              cursorList,
-              byPriority ? [last.priority === 'urgent' ? 1 : 0, last.cursorTs, last.id] : [last.cursorTs, last.id],
-            )
-          : null,
-    };
+    return { items: this.views(page.rows, principal), nextCursor: page.nextCursor };
   }
 
   /** One referral with its timeline and attachments. The recipient's first read acknowledges it. */
@@ -489,20 +483,16 @@ export class ReferralsService {
     if (!isClinicAdmin(principal)) throw new AppError('forbidden', 'Only an admin of the clinic may see its unowned referrals');
     const limit = query.limit ?? DEFAULT_PAGE_SIZE;
     const rows = await this.store.unowned(ClinicScope.of(principal), decodeTimestampKeyset(query.cursor, 'unowned'), limit);
-    const page = rows.slice(0, limit);
+    const page = pageOf(rows, limit, (row) => [row.cursorTs, row.id], 'unowned');
     await this.audit.record({
       by: principal,
       action: 'referral.list_unowned',
       resourceType: 'referral',
       // Which referrals (and so patients) were read, as for the boxes; their other clinics see their share.
-      details: { count: page.length, ids: page.map((r) => r.id) },
-      partyClinics: partyClinicsOfPage(page),
+      details: { count: page.rows.length, ids: page.rows.map((r) => r.id) },
+      partyClinics: partyClinicsOfPage(page.rows),
     });
-    const last = page[page.length - 1];
-    return {
-      items: this.views(page, principal),
-      nextCursor: rows.length > limit && last ? encodeCursor('unowned', [last.cursorTs, last.id]) : null,
-    };
+    return { items: this.views(page.rows, principal), nextCursor: page.nextCursor };
   }
 
   /**

@@ -1,6 +1,6 @@
 import { AppError } from '../errors/app-error';
 import { randomBytes } from 'node:crypto';
-import { decodeCursor, decodeSealedCursor, encodeCursor, encodeSealedCursor, toPage } from './cursor';
+import { decodeCursor, decodeSealedCursor, encodeCursor, encodeSealedCursor, pageOf, toPage } from './cursor';
 
 function decodeError(cursor: string, parts: Parameters<typeof decodeCursor>[2], list = 'things'): AppError {
   try {
@@ -131,5 +131,10 @@ describe('toPage', () => {
     expect(toPage(rows, 3, map, key, 'names')).toEqual({ items: ['ANN', 'BOB', 'CY'], nextCursor: null });
     expect(toPage(rows, 10, map, key, 'names').nextCursor).toBeNull();
     expect(toPage([], 10, map, key, 'names')).toEqual({ items: [], nextCursor: null });
+  });
+  it('pageOf keeps the rows unmapped, for a service that audits them first', () => {
+    const page = pageOf(rows, 2, key, (values) => `sealed:${values.join('/')}`);
+    expect(page).toEqual({ rows: rows.slice(0, 2), nextCursor: 'sealed:Bob/b' });
+    expect(pageOf(rows, 3, key, 'names')).toEqual({ rows, nextCursor: null });
   });
 });

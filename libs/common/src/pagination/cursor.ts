@@ -106,9 +106,23 @@ export function decodeTimestampKeyset(cursor: string | undefined, list: string):
 }
 
 /**
- * Builds a page from `limit + 1` fetched rows: the extra row only says another page exists. `list`
- * names the list for {@link encodeCursor}, or `encode` makes the cursor (e.g. a sealed one).
+ * Splits `limit + 1` fetched rows into the page's rows and the next page's cursor: the extra row
+ * only says another page exists. `list` names the list for {@link encodeCursor}, or `encode` makes
+ * the cursor (e.g. a sealed one). For a service that audits the page's rows before it maps them.
  */
+export function pageOf<R>(
+  rows: R[],
+  limit: number,
+  key: (row: R) => (string | number)[],
+  list: string | ((values: (string | number)[]) => string),
+): { rows: R[]; nextCursor: string | null } {
+  if (rows.length <= limit) return { rows, nextCursor: null };
+  const pageRows = rows.slice(0, limit);
+  const values = key(pageRows[pageRows.length - 1]);
+  return { rows: pageRows, nextCursor: typeof list === 'string' ? encodeCursor(list, values) : list(values) };
+}
+
+/** {@link pageOf}, each row mapped to its view. */
 export function toPage<R, T>(
   rows: R[],
   limit: number,
@@ -116,11 +130,6 @@ export function toPage<R, T>(
   key: (row: R) => (string | number)[],
   list: string | ((values: (string | number)[]) => string),
 ): Page<T> {
-  const encode = typeof list === 'string' ? (values: (string | number)[]) => encodeCursor(list, values) : list;
-  const hasMore = rows.length > limit;
-  const pageRows = hasMore ? rows.slice(0, limit) : rows;
-  return {
-    items: pageRows.map(map),
-    nextCursor: hasMore ? encode(key(pageRows[pageRows.length - 1])) : null,
-  };
+  const page = pageOf(rows, limit, key, list);
+  return { items: page.rows.map(map), nextCursor: page.nextCursor };
 }
