@@ -376,6 +376,43 @@ describe('accounts', () => {
       await login(admin.email).expect(200);
     });
 
+    it('pages the sessions by last use, each once, and refuses a cursor of another list', async () => {
+      const { admin } = await registerClinic(t.http);
+      for (let i = 0; i < 4; i++) {
+        advanceClock(1_000);
+        await login(admin.email, PASSWORD, `Browser ${i}/1.0`).expect(200);
+      }
+      const seen: { id: string; userAgent: string }[] = [];
+      let cursor: string | undefined;
+      let pages = 0;
+      do {
+        const page = await t.http
+          .get('/api/v1/me/sessions')
+          .query({ limit: 2, ...(cursor ? { cursor } : {}) })
+          .set(admin.auth)
+          .expect(200);
+        expect(page.body.items.length).toBeLessThanOrEqual(2);
+        seen.push(...page.body.items);
+        cursor = page.body.nextCursor ?? undefined;
+        pages++;
+      } while (cursor);
+      expect(pages).toBe(3);
+      // The sign-up's session, then the four sign-ins: the latest first, none twice.
+      expect(seen.map((s) => s.userAgent).slice(0, 4)).toEqual([
+        'Browser 3/1.0',
+        'Browser 2/1.0',
+        'Browser 1/1.0',
+        'Browser 0/1.0',
+      ]);
+      expect(new Set(seen.map((s) => s.id)).size).toBe(5);
+
+      const foreign = Buffer.from(JSON.stringify(['notifications', '2026-01-01T00:00:00.000000Z', seen[0].id])).toString(
+        'base64url',
+      );
+      expectProblem(await t.http.get('/api/v1/me/sessions').query({ cursor: foreign }).set(admin.auth), 400, 'validation_failed');
+      expectProblem(await t.http.get('/api/v1/me/sessions').query({ limit: 101 }).set(admin.auth), 400, 'validation_failed');
+    });
+
     it('refresh updates lastUsedAt', async () => {
       const { admin } = await registerClinic(t.http);
       const [before] = (await t.http.get('/api/v1/me/sessions').set(admin.auth).expect(200)).body.items;

@@ -1,10 +1,11 @@
-import { Body, Controller, Delete, Get, HttpCode, Param, Post } from '@nestjs/common';
+import { Body, Controller, Delete, Get, HttpCode, Param, Post, Query } from '@nestjs/common';
 import { ApiBearerAuth, ApiTags } from '@nestjs/swagger';
 import type { Principal } from '@referloop/common';
 import { AuthService, PractitionersService } from '@referloop/identity';
 import { CurrentPrincipal } from '../auth/auth.decorators';
 import { RateLimited } from '../auth/rate-limit.guard';
 import { ApiProblems } from '../http/api-problems.decorator';
+import { PageQueryDto } from '../http/page-query.dto';
 import { uuidParam } from '../http/uuid-param';
 import { ChangePasswordDto, SessionPageDto } from './session.dto';
 import { UserResponseDto } from './user.dto';
@@ -38,10 +39,11 @@ export class MeController {
     await this.auth.changePassword(principal, body.currentPassword, body.newPassword);
   }
 
-  /** The caller's live sessions (signed-in devices), the current one marked. */
+  /** The caller's live sessions (signed-in devices), the current one marked; most recently used first. */
   @Get('sessions')
-  sessions(@CurrentPrincipal() principal: Principal): Promise<SessionPageDto> {
-    return this.auth.sessions(principal);
+  @ApiProblems('validation_failed')
+  sessions(@CurrentPrincipal() principal: Principal, @Query() query: PageQueryDto): Promise<SessionPageDto> {
+    return this.auth.sessions(principal, query);
   }
 
   /** Ends one of the caller's sessions (its tokens stop working at once). Another user's session is 404. */

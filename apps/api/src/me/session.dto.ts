@@ -25,6 +25,6 @@ export class SessionDto {
 
 export class SessionPageDto {
   items: SessionDto[];
-  /** Always null: every live session is on one page. */
+  /** Null on the last page. */
   nextCursor: string | null;
 }

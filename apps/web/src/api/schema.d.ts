@@ -257,8 +257,8 @@ export interface paths {
       cookie?: never;
     };
     /**
-     * The caller's live sessions (signed-in devices), the current one marked.
-     * @description The caller's live sessions (signed-in devices), the current one marked.
+     * The caller's live sessions (signed-in devices), the current one marked; most recently used first.
+     * @description The caller's live sessions (signed-in devices), the current one marked; most recently used first.
      */
     get: operations['MeController_sessions'];
     put?: never;
@@ -1662,7 +1662,7 @@ export interface components {
     };
     SessionPageDto: {
       items: components['schemas']['SessionDto'][];
-      /** @description Always null: every live session is on one page. */
+      /** @description Null on the last page. */
       nextCursor: string | null;
     };
     UpdateAddressDto: {
@@ -3484,7 +3484,10 @@ export interface operations {
   };
   MeController_sessions: {
     parameters: {
-      query?: never;
+      query?: {
+        cursor?: string;
+        limit?: number;
+      };
       header?: never;
       path?: never;
       cookie?: never;

@@ -2,7 +2,18 @@ import { createSecretKey, type KeyObject, randomUUID, timingSafeEqual } from 'no
 import { Inject, Injectable } from '@nestjs/common';
 import { JwtService } from '@nestjs/jwt';
 import { InjectDataSource } from '@nestjs/typeorm';
-import { AppError, Clock, isUuid, type Principal, type RequestClient, type Role } from '@referloop/common';
+import {
+  AppError,
+  Clock,
+  DEFAULT_PAGE_SIZE,
+  decodeTimestampKeyset,
+  isUuid,
+  type Page,
+  type Principal,
+  type RequestClient,
+  type Role,
+  toPage,
+} from '@referloop/common';
 import { APP_CONFIG, type AppConfig } from '@referloop/config';
 import { DataSource, type EntityManager } from 'typeorm';
 import { AuditLog } from '../audit/audit-log';
@@ -318,25 +329,33 @@ export class AuthService {
     await this.endSessions(this.db.manager, { userId: principal.userId }, 'logout_all');
   }
 
-  /** The caller's live sessions (not revoked, within their maximum age, with a usable refresh token). */
-  async sessions(principal: Principal): Promise<{ items: SessionView[]; nextCursor: null }> {
+  /**
+   * The caller's live sessions (not revoked, within their maximum age, with a usable refresh token),
+   * most recently used first, keyset-paged like every list.
+   */
+  async sessions(principal: Principal, query: { cursor?: string; limit?: number }): Promise<Page<SessionView>> {
+    const limit = query.limit ?? DEFAULT_PAGE_SIZE;
+    const after = decodeTimestampKeyset(query.cursor, 'sessions');
     const now = this.clock.now();
     const rows = await this.sessionsStore.live(
       ClinicScope.of(principal),
-      new Date(now.getTime() - this.config.sessionMaxAgeMs),
-      now,
+      { startedAfter: new Date(now.getTime() - this.config.sessionMaxAgeMs), now },
+      { after, limit: limit + 1 },
     );
-    return {
-      items: rows.map((r) => ({
+    return toPage(
+      rows,
+      limit,
+      (r) => ({
         id: r.id,
         createdAt: r.created_at.toISOString(),
         lastUsedAt: r.last_used_at?.toISOString() ?? null,
         userAgent: r.user_agent,
         ip: r.ip,
         current: r.id === principal.sessionId,
-      })),
-      nextCursor: null,
-    };
+      }),
+      (r) => [r.cursor_ts, r.id],
+      'sessions',
+    );
   }
 
   /** Ends one of the caller's own sessions; anyone else's (or an ended one) is 404. */

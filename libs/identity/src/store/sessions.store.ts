@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import type { RequestClient } from '@referloop/common';
 import { InjectDataSource } from '@nestjs/typeorm';
-import { outboxInsert, queryRows, sql } from '@referloop/database';
+import { cursorTimestamp, outboxInsert, queryRows, sql } from '@referloop/database';
 import { DataSource, type EntityManager } from 'typeorm';
 import type { SessionEndReason } from '../entities/auth-session.entity';
 import { LiveSessions, type SessionAccess } from '../auth/live-sessions';
@@ -28,6 +28,8 @@ export interface SessionRow {
   last_used_at: Date | null;
   user_agent: string | null;
   ip: string | null;
+  /** The keyset position: the last use (else the sign-in), UTC with microseconds. */
+  cursor_ts: string;
 }
 
 export interface ResetRow {
@@ -149,16 +151,26 @@ export class SessionsStore {
   }
 
   /** The caller's live sessions: not revoked, started after `startedAfter`, with a refresh token usable at `now`. */
-  async live(scope: ClinicScope, startedAfter: Date, now: Date): Promise<SessionRow[]> {
+  /** Most recently used first, `limit` rows after the keyset (last use, id). */
+  async live(
+    scope: ClinicScope,
+    window: { startedAfter: Date; now: Date },
+    page: { after?: { ts: string; id: string }; limit: number },
+  ): Promise<SessionRow[]> {
+    const lastUse = sql`coalesce(s.last_used_at, s.created_at)`;
+    const after = page.after
+      ? sql`AND (${lastUse}, s.id) < (${sql.param(page.after.ts, 'timestamptz')}, ${sql.param(page.after.id, 'uuid')})`
+      : sql.empty;
     return queryRows<SessionRow>(
       this.db.manager,
-      sql`SELECT s.id, s.created_at, s.last_used_at, s.user_agent, s.ip
+      sql`SELECT s.id, s.created_at, s.last_used_at, s.user_agent, s.ip, ${cursorTimestamp(lastUse)} AS cursor_ts
             FROM auth_sessions s
            WHERE s.user_id = ${sql.param(scope.userId, 'uuid')} AND s.revoked_at IS NULL
-             AND s.created_at > ${sql.param(startedAfter, 'timestamptz')}
+             AND s.created_at > ${sql.param(window.startedAfter, 'timestamptz')}
              AND EXISTS (SELECT 1 FROM refresh_tokens t
-                          WHERE t.session_id = s.id AND t.used_at IS NULL AND t.expires_at > ${sql.param(now, 'timestamptz')})
-           ORDER BY coalesce(s.last_used_at, s.created_at) DESC, s.id`,
+                          WHERE t.session_id = s.id AND t.used_at IS NULL AND t.expires_at > ${sql.param(window.now, 'timestamptz')})
+             ${after}
+           ORDER BY ${lastUse} DESC, s.id DESC LIMIT ${page.limit}`,
     );
   }
 

@@ -1,20 +1,20 @@
-import { type FormEvent, useRef, useState } from 'react';
+import { type FormEvent, type ReactNode, useRef, useState } from 'react';
 import { api, call } from '../../api/client';
 import { ApiError, errorMessage } from '../../api/problem';
 import { endSession } from '../../api/session';
 import { Field } from '../../components/Field';
-import { ErrorPanel, Loading, Notice } from '../../components/Feedback';
+import { ErrorPanel, LoadMore, Loading, Notice } from '../../components/Feedback';
 import { type Flash, takeFlash } from '../../lib/flash';
 import { firstInvalid, useFocusAfterRender } from '../../lib/focus';
 import { formatDateTime } from '../../lib/format';
-import { useAsync, useTitle } from '../../lib/hooks';
+import { usePagedList, useTitle } from '../../lib/hooks';
 import { navigate } from '../../lib/router';
 import { checkNewPassword, NewPasswordFields, type NewPasswordErrors } from './password-fields';
 
 export const SECURITY_PATH = '/settings/security';
 
-const loadSessions = async () => (await call(api.GET('/api/v1/me/sessions'))).items;
-type Session = Awaited<ReturnType<typeof loadSessions>>[number];
+const fetchSessions = (cursor?: string) => call(api.GET('/api/v1/me/sessions', { params: { query: { cursor, limit: 50 } } }));
+type Session = Awaited<ReturnType<typeof fetchSessions>>['items'][number];
 
 /** Tells what the page's last action came to (`null` as a new one starts) and takes focus there. */
 type Say = (flash: Flash | null) => void;
@@ -23,7 +23,7 @@ type Say = (flash: Flash | null) => void;
 export function SecurityPage() {
   useTitle('Account security');
   const [flash, setFlash] = useState<Flash | null>(() => takeFlash());
-  const sessions = useAsync(loadSessions, []);
+  const sessions = usePagedList(fetchSessions);
   const flashRef = useRef<HTMLDivElement>(null);
   const focusAfter = useFocusAfterRender();
   const say: Say = (next) => {
@@ -41,12 +41,17 @@ export function SecurityPage() {
       <section className="card" aria-labelledby="sessions-heading">
         <h2 id="sessions-heading">Your sessions</h2>
         <p className="muted">Every device and browser signed in to your account. Sign out any you do not recognise.</p>
-        {sessions.error !== undefined ? (
+        {sessions.error !== null ? (
           <ErrorPanel error={sessions.error} title="Could not load your sessions" onRetry={() => void sessions.reload()} />
-        ) : !sessions.data ? (
+        ) : !sessions.items ? (
           <Loading lines={3} />
         ) : (
-          <SessionList sessions={sessions.data} say={say} onChanged={() => void sessions.reload()} />
+          <SessionList
+            sessions={sessions.items}
+            more={<LoadMore list={sessions} />}
+            say={say}
+            onChanged={() => void sessions.reload()}
+          />
         )}
       </section>
     </>
@@ -126,7 +131,18 @@ function ChangePassword({ say, onChanged }: { say: Say; onChanged: () => void })
   );
 }
 
-function SessionList({ sessions, say, onChanged }: { sessions: Session[]; say: Say; onChanged: () => void }) {
+function SessionList({
+  sessions,
+  more,
+  say,
+  onChanged,
+}: {
+  sessions: Session[];
+  /** "Load more" while more sessions than one page are signed in. */
+  more: ReactNode;
+  say: Say;
+  onChanged: () => void;
+}) {
   const [busy, setBusy] = useState<string | null>(null);
 
   const signOut = async (session: Session) => {
@@ -199,6 +215,7 @@ function SessionList({ sessions, say, onChanged }: { sessions: Session[]; say: S
           </tbody>
         </table>
       </div>
+      {more}
       <div className="actions-row">
         <button
           type="button"
