@@ -755,6 +755,8 @@ describe('bad input on patients and referrals', () => {
       { name: 'box twice', input: () => 'box=sent&box=received', field: 'box' },
       { name: 'status not in the list', input: () => ({ status: 'pending' }), field: 'status' },
       { name: 'one bad status in a list', input: () => ({ status: 'sent,bogus' }), field: 'status' },
+      { name: 'an empty item in a status list', input: () => ({ status: 'accepted,,' }), field: 'status' },
+      { name: 'status empty', input: () => ({ status: '' }), field: 'status' },
       { name: 'kind not in the list', input: () => ({ kind: 'spa_day' }), field: 'kind' },
       { name: 'patientId not a UUID', input: () => ({ patientId: 'p-1' }), field: 'patientId' },
       { name: 'updatedSince not a date-time', input: () => ({ updatedSince: 'yesterday' }), field: 'updatedSince' },

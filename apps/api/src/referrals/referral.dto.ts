@@ -522,13 +522,8 @@ export class ResendInviteDto {
   version?: number;
 }
 
-const commaList = ({ value }: { value: unknown }) =>
-  typeof value === 'string'
-    ? value
-        .split(',')
-        .map((s) => s.trim())
-        .filter(Boolean)
-    : value;
+/** `a,b` → `['a', 'b']`; an empty item (`status=` or `status=sent,,`) stays, for validation to refuse. */
+const commaList = ({ value }: { value: unknown }) => (typeof value === 'string' ? value.split(',').map((s) => s.trim()) : value);
 
 export class ReferralQueryDto extends PageQueryDto {
   @IsOptional()
