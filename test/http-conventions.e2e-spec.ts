@@ -35,6 +35,14 @@ describe('HTTP conventions', () => {
         status: 431,
         code: 'payload_too_large',
         type: 'urn:referloop:problem:payload_too_large',
+        requestId: res.headers['x-request-id'],
+      });
+      // Like every answer: a request id, and the headers that keep it out of caches, frames and sniffing.
+      expect(res.headers['x-request-id']).toMatch(/^[0-9a-f-]{36}$/);
+      expect(res.headers).toMatchObject({
+        'cache-control': 'no-store',
+        'x-content-type-options': 'nosniff',
+        'x-frame-options': 'DENY',
       });
     });
 

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { STATUS_CODES } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { type ArgumentsHost, Catch, type ExceptionFilter } from '@nestjs/common';
@@ -5,6 +6,7 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import { type ErrorCode, PinoNestLogger, RETRY_AFTER_SECONDS } from '@referloop/common';
 import { databaseUnavailable } from '@referloop/database';
 import { PROBLEM_CONTENT_TYPE, problem, toProblem } from './problem';
+import { securityHeaders } from './security-headers';
 
 const LOG_CONTEXT = 'ProblemFilter';
 
@@ -39,19 +41,28 @@ const CLIENT_ERRORS: Record<string, [number, ErrorCode, string]> = {
   ERR_HTTP_REQUEST_TIMEOUT: [408, 'validation_failed', 'The request did not arrive in time'],
 };
 
+/** An API answer's headers, written by hand where no reply exists. */
+const API_HEADER_LINES = Object.entries(securityHeaders(true, 'api'))
+  .map(([name, value]) => `${name}: ${value}\r\n`)
+  .join('');
+
 /**
  * Fastify's `clientErrorHandler`: a request Node refused before routing (headers too large, a
- * malformed request line, a timeout) is answered with a problem document too, then the connection closes.
+ * malformed request line, a timeout) is answered with a problem document too, with a request id
+ * and an API answer's headers like every other answer, then the connection closes.
  */
 export function answerClientError(error: NodeJS.ErrnoException, socket: Duplex): void {
   // A reset connection has nobody to answer.
   if (error.code === 'ECONNRESET' || socket.destroyed) return;
   const [status, code, detail] = CLIENT_ERRORS[error.code ?? ''] ?? [400, 'validation_failed', 'The request is malformed'];
-  const body = JSON.stringify({ ...problem(code, detail), status });
+  // The request was never read, so a caller's own x-request-id is unknown: a new one.
+  const requestId = randomUUID();
+  const body = JSON.stringify({ ...problem(code, detail), status, requestId });
   if (socket.writable) {
     socket.write(
       `HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\nContent-Type: ${PROBLEM_CONTENT_TYPE}\r\n` +
-        `Content-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
+        `Content-Length: ${Buffer.byteLength(body)}\r\nx-request-id: ${requestId}\r\n${API_HEADER_LINES}` +
+        `Connection: close\r\n\r\n${body}`,
     );
   }
   socket.destroy(error);
