@@ -53,6 +53,23 @@ describe('rate limits shared by API replicas', () => {
     expect((await login(apps[0], uniqueEmail('ip'), '198.51.100.11')).status).toBe(401);
   });
 
+  it('lets one address refresh ten times the limit: a clinic behind one router reloads many pages', async () => {
+    const ip = '198.51.100.20';
+    const refresh = (http: TestAgent) =>
+      http
+        .post('/api/v1/auth/refresh')
+        .set('X-Forwarded-For', ip)
+        .send({ refreshToken: 'not-a-token-'.padEnd(43, 'x') });
+    const statuses: number[] = [];
+    for (let i = 0; i < LIMIT * 10; i += 1) statuses.push((await refresh(apps[i % 2])).status);
+    expect(statuses).toEqual(Array(LIMIT * 10).fill(401));
+    expectProblem(await refresh(apps[0]), 429, 'rate_limited');
+    // Sign-in from that address keeps its own, lower limit.
+    const logins: number[] = [];
+    for (let i = 0; i <= LIMIT; i += 1) logins.push((await login(apps[0], uniqueEmail('office'), ip)).status);
+    expect(logins).toEqual([...Array(LIMIT).fill(401), 429]);
+  });
+
   it('counts one account across IPs and replicas', async () => {
     const email = uniqueEmail('target');
     const statuses: number[] = [];

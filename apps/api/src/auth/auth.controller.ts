@@ -22,6 +22,9 @@ import { CurrentPrincipal, Public, requestClientOf } from './auth.decorators';
 import { RateLimited } from './rate-limit.guard';
 import { REFRESH_COOKIE, WEB_CLIENT_HEADER, WebSession } from './web-session';
 
+/** A refresh takes this many times AUTH_RATE_LIMIT_PER_MINUTE per address (still the limit per account elsewhere). */
+const REFRESH_PER_IP_MULTIPLE = 10;
+
 /** Documents the web app's header on every route that signs in or rotates the session. */
 const WebClientHeader = () =>
   ApiHeader({
@@ -89,7 +92,9 @@ export class AuthController {
    */
   @Post('refresh')
   @Public()
-  @RateLimited()
+  // Every page load of the web app refreshes: a clinic behind one address opens many. A refresh
+  // token is not guessable, so the per-address limit only bounds a flood of made-up ones.
+  @RateLimited({ perIpMultiple: REFRESH_PER_IP_MULTIPLE })
   @HttpCode(200)
   @WebClientHeader()
   @ApiHeader({

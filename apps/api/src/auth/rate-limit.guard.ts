@@ -1,5 +1,14 @@
 import { createHmac } from 'node:crypto';
-import { type CanActivate, type ExecutionContext, Inject, Injectable, UseGuards } from '@nestjs/common';
+import {
+  applyDecorators,
+  type CanActivate,
+  type ExecutionContext,
+  Inject,
+  Injectable,
+  SetMetadata,
+  UseGuards,
+} from '@nestjs/common';
+import { Reflector } from '@nestjs/core';
 import { AppError, PinoNestLogger } from '@referloop/common';
 import { APP_CONFIG, type AppConfig } from '@referloop/config';
 import { derivedKey } from '@referloop/identity';
@@ -7,6 +16,14 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import { ProcessRateLimitCounters, RateLimitStore, type RateLimitWindow } from '../http/rate-limit.store';
 
 const WINDOW_MS = 60_000;
+
+/** How a route is limited, beyond the defaults (see {@link RateLimited}). */
+interface RateLimitOptions {
+  /** The route takes this many times AUTH_RATE_LIMIT_PER_MINUTE per IP (default 1). */
+  perIpMultiple?: number;
+}
+
+const RATE_LIMIT_OPTIONS = 'referloop:rate-limit';
 
 /**
  * The account a request is about, from its body as sent (`email`, or `admin.email` when
@@ -39,6 +56,7 @@ export class RateLimitGuard implements CanActivate {
   constructor(
     private readonly store: RateLimitStore,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
+    private readonly reflector: Reflector,
   ) {
     this.accountKey = derivedKey(config.jwt.secret, 'rate limit accounts v1');
   }
@@ -63,7 +81,10 @@ export class RateLimitGuard implements CanActivate {
       );
       windows = keys.map((key) => this.processCounters.hit(key, WINDOW_MS));
     }
-    const over = windows.filter((w) => w.hits > this.config.authRateLimitPerMinute);
+    const options = this.reflector.get<RateLimitOptions | undefined>(RATE_LIMIT_OPTIONS, context.getHandler());
+    const limit = this.config.authRateLimitPerMinute;
+    // keys[0] is the IP's.
+    const over = windows.filter((w, i) => w.hits > (i === 0 ? limit * (options?.perIpMultiple ?? 1) : limit));
     if (over.length === 0) return true;
     const retryAfterSeconds = Math.max(1, Math.ceil(Math.max(...over.map((w) => w.resetInMs)) / 1000));
     void http.getResponse<FastifyReply>().header('retry-after', String(retryAfterSeconds));
@@ -72,4 +93,5 @@ export class RateLimitGuard implements CanActivate {
 }
 
 /** The route is rate limited per IP and per account (see {@link RateLimitGuard}). */
-export const RateLimited = () => UseGuards(RateLimitGuard);
+export const RateLimited = (options: RateLimitOptions = {}) =>
+  applyDecorators(SetMetadata(RATE_LIMIT_OPTIONS, options), UseGuards(RateLimitGuard));
