@@ -108,6 +108,7 @@ describe('referral attachments', () => {
       sizeBytes: content.length,
       sha256: sha256(content),
       uploadedBy: lmt.id,
+      uploadedByName: (await t.http.get('/api/v1/me').set(lmt.auth).expect(200)).body.fullName,
       createdAt: expect.any(String),
       addedAfterSend: false,
     });
@@ -255,6 +256,17 @@ describe('referral attachments', () => {
       [late.id, true],
       [mine.id, true],
     ]);
+    // Each names who added it, whatever their part in the referral later (a reassigned PT, an admin).
+    const nameOf = async (user: SignedInUser) =>
+      (await t.http.get('/api/v1/me').set(user.auth).expect(200)).body.fullName as string;
+    const [lmtName, ptName] = [await nameOf(lmt), await nameOf(pt)];
+    expect(detail.attachments.map((a: { uploadedByName: string }) => a.uploadedByName)).toEqual([
+      lmtName,
+      lmtName,
+      lmtName,
+      ptName,
+    ]);
+    expect(mine.uploadedByName).toBe(ptName);
     expect(
       detail.timeline
         .filter((e: { type: string }) => e.type === 'document_added')

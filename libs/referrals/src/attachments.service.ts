@@ -151,6 +151,7 @@ export class AttachmentsService {
         sizeBytes: content.length,
         sha256,
         uploadedBy: principal.userId,
+        uploadedByName: row.uploadedByName,
         createdAt: row.createdAt.toISOString(),
         addedAfterSend: afterSend,
       };

@@ -54,6 +54,8 @@ export interface AttachmentView {
   sizeBytes: number;
   sha256: string;
   uploadedBy: string;
+  /** Who added it, by name, as they are named now (whatever their part in the referral today). */
+  uploadedByName: string;
   createdAt: string;
   /** Added after the referral was sent (by either side); what was attached before is frozen. */
   addedAfterSend: boolean;

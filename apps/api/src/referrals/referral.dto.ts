@@ -597,6 +597,8 @@ export class AttachmentDto {
   sizeBytes: number;
   sha256: string;
   uploadedBy: string;
+  /** Who added it, by name, as they are named now (whatever their part in the referral today). */
+  uploadedByName: string;
   createdAt: string;
   /** Added after the referral was sent (by either side); what was attached before sending is frozen. */
   addedAfterSend: boolean;

@@ -2139,6 +2139,8 @@ export interface components {
       sizeBytes: number;
       sha256: string;
       uploadedBy: string;
+      /** @description Who added it, by name, as they are named now (whatever their part in the referral today). */
+      uploadedByName: string;
       createdAt: string;
       /** @description Added after the referral was sent (by either side); what was attached before sending is frozen. */
       addedAfterSend: boolean;

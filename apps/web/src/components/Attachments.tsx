@@ -4,7 +4,6 @@ import { errorMessage } from '../api/problem';
 import type { Attachment, Referral, ReferralStatus } from '../api/types';
 import { useFocusAfterRender } from '../lib/focus';
 import { formatDateTime } from '../lib/format';
-import { recipientParty } from '../lib/labels';
 import { useReferenceData, useUser } from '../lib/session-hooks';
 import { apiFieldError } from './Field';
 import { ATTACHMENT_ACCEPT, chosenAttachment, removeAttachment, uploadAttachment } from '../lib/attachments';
@@ -21,8 +20,8 @@ interface Props {
   onChanged: () => void;
   /** The referral was sent: what is added now is told to the other side. */
   afterSend?: boolean;
-  /** Who uploaded a document added after sending, by user id. */
-  uploaderName?: (userId: string) => string;
+  /** Who uploaded a document added after sending. */
+  uploaderName?: (attachment: Attachment) => string;
   /** Shown instead of the form when nothing can be added. */
   lockedText?: string;
 }
@@ -38,14 +37,8 @@ export function ReferralAttachments({ referral, onChanged }: { referral: Referra
   const { terminalStatuses } = useReferenceData();
   const sent = referral.sentAt !== null;
   const ended = terminalStatuses.includes(referral.status as ReferralStatus);
-  const uploaderName = (id: string) =>
-    id === user.id
-      ? 'you'
-      : id === referral.senderId
-        ? referral.sender.fullName
-        : id === referral.recipientId
-          ? recipientParty(referral).fullName
-          : 'a clinic admin';
+  // By the name the API gives: a practitioner since reassigned, or an admin, is named too.
+  const uploaderName = (a: Attachment) => (a.uploadedBy === user.id ? 'you' : a.uploadedByName);
   return (
     <Attachments
       referralId={referral.id}
@@ -144,7 +137,7 @@ export function Attachments({
               {a.addedAfterSend && (
                 <span className="muted small" data-testid="added-after-send">
                   <span className="tag">Added after sending</span>
-                  {uploaderName && ` by ${uploaderName(a.uploadedBy)}`}
+                  {uploaderName && ` by ${uploaderName(a)}`}
                 </span>
               )}
             </li>

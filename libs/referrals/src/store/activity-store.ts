@@ -152,7 +152,8 @@ export class ReferralActivityStore {
     const [row] = await queryRows<Omit<AttachmentView, 'createdAt'> & { createdAt: Date }>(
       tx,
       sql`SELECT id, referral_id AS "referralId", file_name AS "fileName", content_type AS "contentType", size_bytes AS "sizeBytes",
-                 sha256, uploaded_by AS "uploadedBy", created_at AS "createdAt", added_after_send AS "addedAfterSend"
+                 sha256, uploaded_by AS "uploadedBy", (SELECT u.full_name FROM users u WHERE u.id = uploaded_by) AS "uploadedByName",
+                 created_at AS "createdAt", added_after_send AS "addedAfterSend"
             FROM referral_attachments WHERE referral_id = ${sql.param(referralId, 'uuid')} AND sha256 = ${sha256}
            ORDER BY created_at, id LIMIT 1`,
     );
@@ -192,14 +193,14 @@ export class ReferralActivityStore {
       addedAfterSend: boolean;
     },
     now: Date,
-  ): Promise<{ id: string; createdAt: Date }> {
-    const [row] = await queryRows<{ id: string; createdAt: Date }>(
+  ): Promise<{ id: string; createdAt: Date; uploadedByName: string }> {
+    const [row] = await queryRows<{ id: string; createdAt: Date; uploadedByName: string }>(
       tx,
       sql`WITH touched AS (UPDATE referrals SET updated_at = ${sql.param(now, 'timestamptz')} WHERE id = ${sql.param(a.referralId, 'uuid')})
           INSERT INTO referral_attachments (referral_id, file_name, content_type, size_bytes, sha256, content, uploaded_by, added_after_send, created_at)
           VALUES (${sql.param(a.referralId, 'uuid')}, ${a.fileName}, ${a.contentType}, ${sql.param(a.content.length, 'int')}, ${a.sha256},
                   ${a.content}, ${sql.param(a.uploadedBy, 'uuid')}, ${sql.param(a.addedAfterSend, 'boolean')}, ${sql.param(now, 'timestamptz')})
-          RETURNING id, created_at AS "createdAt"`,
+          RETURNING id, created_at AS "createdAt", (SELECT u.full_name FROM users u WHERE u.id = uploaded_by) AS "uploadedByName"`,
     );
     return row;
   }

@@ -83,7 +83,8 @@ function eventsJson(events: Sql): Sql {
 
 const ATTACHMENTS_JSON = sql`(SELECT coalesce(json_agg(json_build_object(
              'id', a.id, 'referralId', a.referral_id, 'fileName', a.file_name, 'contentType', a.content_type,
-             'sizeBytes', a.size_bytes, 'sha256', a.sha256, 'uploadedBy', a.uploaded_by, 'createdAt', a.created_at::text,
+             'sizeBytes', a.size_bytes, 'sha256', a.sha256, 'uploadedBy', a.uploaded_by,
+             'uploadedByName', (SELECT u.full_name FROM users u WHERE u.id = a.uploaded_by), 'createdAt', a.created_at::text,
              'addedAfterSend', a.added_after_send
            ) ORDER BY a.created_at, a.id), '[]')
       FROM referral_attachments a WHERE a.referral_id = r.id)`;
