@@ -202,6 +202,24 @@ describe('web app in the browser: the admin screens', () => {
     await run.shot(page, 'admin-07-reactivated');
   });
 
+  it("the dashboard's Sent counts what was sent, not drafts, and shows how a sender's referrals closed the loop", async () => {
+    const therapist = await addPractitioner(t.http, clinic, 'massage_therapist', { fullName: 'Dana Drafts' });
+    const physio = await registerClinic(t.http, { name: 'Northside Physio' });
+    const pt = await addPractitioner(t.http, physio, 'physical_therapist');
+    const patient = await createPatient(t.http, therapist);
+    await actOk(t.http, therapist, await createReferral(t.http, therapist, injuryReferralBody(patient.id, pt.id)), 'send');
+    await createReferral(t.http, therapist, injuryReferralBody(patient.id, pt.id));
+
+    const page = await run.newPage('dashboard-sent');
+    await signIn(page, clinic.admin.email);
+    await page.goto('/admin');
+    const row = page.getByTestId('practitioner-metrics').locator('tbody tr').filter({ hasText: 'Dana Drafts' });
+    expect(await row.locator('td[data-label="Sent"]').innerText()).toBe('1');
+    // Sent, not yet decided: no share of it closed the loop yet.
+    expect(await row.locator('td[data-label="Closed loop (sent)"]').innerText()).toBe('—');
+    await run.shot(page, 'admin-09-dashboard-sent');
+  });
+
   it("a browser ahead of the clinic's zone gets the days it picked (metrics, the CSV's name, the audit log) and the clinic's times", async () => {
     // The clinic is in America/Chicago; the browser 18 or 19 hours ahead.
     const page = await run.newPage('auckland-admin', { timezoneId: 'Pacific/Auckland' });
