@@ -1,6 +1,7 @@
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { createHash } from 'node:crypto';
-import { PASSWORD, uniqueEmail } from '@referloop/testing';
+import { type AddressInfo, connect, createServer, type Socket } from 'node:net';
+import { PASSWORD, TEST_REDIS_URL, uniqueEmail } from '@referloop/testing';
 import { Redis } from 'ioredis';
 import { Client } from 'pg';
 import pino from 'pino';
@@ -144,6 +145,24 @@ describe('rate limits shared by API replicas', () => {
     }
   });
 
+  it('answers sign-in while Redis hangs (open connection, no answers): counted in the process after a short wait', async () => {
+    const proxy = await freezableProxy(new URL(TEST_REDIS_URL));
+    const stalled = await startTestApp({ REDIS_URL: proxy.url, AUTH_RATE_LIMIT_PER_MINUTE: '2' }, { captureLogs: true });
+    try {
+      const clinic = await registerClinic(stalled.http);
+      proxy.freeze();
+      const login = () =>
+        stalled.http.post('/api/v1/auth/login').timeout(15_000).send({ email: clinic.admin.email, password: PASSWORD });
+      const answers = [await login(), await login(), await login()];
+      expect(answers.map((res) => res.status)).toEqual([200, 200, 429]);
+      const warnings = stalled.logs.filter((line) => line.includes('counted in this process only'));
+      expect(warnings.length).toBeGreaterThanOrEqual(3);
+    } finally {
+      await stalled.close();
+      await proxy.close();
+    }
+  });
+
   it('keeps limiting, in the process, while the counter store is unreachable (no 500)', async () => {
     const broken = await startTestApp(
       { REDIS_URL: 'redis://127.0.0.1:1', AUTH_RATE_LIMIT_PER_MINUTE: '2' },
@@ -170,3 +189,38 @@ describe('rate limits shared by API replicas', () => {
     }
   });
 });
+
+/**
+ * A TCP proxy to a server that can go silent: after `freeze()` it keeps every connection open and
+ * forwards nothing, as a stalled Redis host or a network partition does (a stopped one refuses).
+ */
+async function freezableProxy(target: URL): Promise<{ url: string; freeze: () => void; close: () => Promise<void> }> {
+  let frozen = false;
+  const sockets = new Set<Socket>();
+  const server = createServer((client) => {
+    const upstream = connect(Number(target.port || 6379), target.hostname);
+    for (const [from, to] of [
+      [client, upstream],
+      [upstream, client],
+    ]) {
+      sockets.add(from);
+      from.on('data', (chunk: Buffer) => {
+        if (!frozen) to.write(chunk);
+      });
+      from.on('error', () => undefined);
+      from.on('close', () => to.destroy());
+    }
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  return {
+    url: `redis://127.0.0.1:${port}${target.pathname}`,
+    freeze: () => {
+      frozen = true;
+    },
+    close: async () => {
+      for (const socket of sockets) socket.destroy();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    },
+  };
+}

@@ -12,7 +12,9 @@ import { sql } from '@referloop/database';
 export type QueueBackendKind = 'redis' | 'postgres';
 
 /**
- * `producer`: the HTTP path. Fails fast when Redis is down (the outbox keeps the intent).
+ * `producer`: the HTTP path. Fails fast when Redis is down (the outbox keeps the intent), and when
+ * it hangs: a Redis that stops answering on an open connection (a stalled host, a network
+ * partition) fails each command after PRODUCER_COMMAND_TIMEOUT_MS instead of holding the request.
  * `worker`: blocking consumers. BullMQ requires `maxRetriesPerRequest: null` there.
  */
 export type QueueConnectionPurpose = 'producer' | 'worker';
@@ -34,11 +36,19 @@ export function redisOptionsFromUrl(url: string): RedisOptions {
   };
 }
 
+const PRODUCER_COMMAND_TIMEOUT_MS = 2_000;
+
 export function redisConnectionOptions(url: string, purpose: QueueConnectionPurpose): RedisOptions {
   const base = redisOptionsFromUrl(url);
   return purpose === 'worker'
     ? { ...base, maxRetriesPerRequest: null }
-    : { ...base, maxRetriesPerRequest: 1, enableOfflineQueue: false, connectTimeout: 2_000 };
+    : {
+        ...base,
+        maxRetriesPerRequest: 1,
+        enableOfflineQueue: false,
+        connectTimeout: PRODUCER_COMMAND_TIMEOUT_MS,
+        commandTimeout: PRODUCER_COMMAND_TIMEOUT_MS,
+      };
 }
 
 /** PostgreSQL backend: a schema named after the queue prefix isolates deployments and test files. */
