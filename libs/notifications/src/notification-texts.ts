@@ -211,6 +211,20 @@ export function referralInviteEmail(clinic: string, url: string, urgent: boolean
   return emailContent(title, clinic, [body, { label: 'Join to receive it (the link works once)', link: url }]);
 }
 
+/** The in-app notification types of admin rights granted and removed (outbox event `admin_rights.changed`). */
+export const ADMIN_RIGHTS_GRANTED = 'admin_rights_granted';
+export const ADMIN_RIGHTS_REMOVED = 'admin_rights_removed';
+
+/**
+ * What a user reads when another admin of their clinic grants or removes their admin rights: who
+ * did it and what changed, nothing else (in-app only).
+ */
+export function adminRightsText(actorName: string, isAdmin: boolean): { title: string; body: string } {
+  return isAdmin
+    ? { title: 'You are now a clinic admin', body: `${actorName} made you a clinic admin. The Admin screens are in your menu.` }
+    : { title: 'Clinic admin rights removed', body: `${actorName} removed your clinic admin rights.` };
+}
+
 /** The password reset email: the link and how long it works; nothing else about the account. */
 export function passwordResetEmail(url: string): EmailContent {
   return emailContent('Reset your ReferLoop password', 'ReferLoop', [

@@ -56,7 +56,10 @@ export class PractitionersController {
     return this.practitioners.get(principal, id);
   }
 
-  /** The practitioner themself or an admin of their clinic; `isAdmin` by admins only, never removed from the last admin. */
+  /**
+   * The practitioner themself or an admin of their clinic; `isAdmin` by admins only, never removed from the last admin.
+   * Admin rights granted or removed by another admin tell that user in-app (`admin_rights_granted` / `admin_rights_removed`).
+   */
   @Patch(':id')
   @ApiProblems('validation_failed', 'forbidden', 'not_found', 'last_admin')
   update(

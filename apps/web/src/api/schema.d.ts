@@ -380,6 +380,7 @@ export interface paths {
     /**
      * The practitioner themself or an admin of their clinic; `isAdmin` by admins only, never removed from the last admin.
      * @description The practitioner themself or an admin of their clinic; `isAdmin` by admins only, never removed from the last admin.
+     *     Admin rights granted or removed by another admin tell that user in-app (`admin_rights_granted` / `admin_rights_removed`).
      */
     patch: operations['PractitionersController_update'];
     trace?: never;

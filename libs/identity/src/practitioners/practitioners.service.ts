@@ -52,6 +52,12 @@ const UNKNOWN_DISTANCE_KM = 1e6;
 
 const notFound = () => new AppError('not_found', 'The practitioner was not found');
 
+/**
+ * Outbox event of admin rights granted or removed by another admin (`{userId, actorId, isAdmin}`):
+ * the worker tells that user in-app, so their open app re-reads what they may do.
+ */
+export const ADMIN_RIGHTS_CHANGED_EVENT = 'admin_rights.changed';
+
 @Injectable()
 export class PractitionersService {
   constructor(
@@ -253,7 +259,22 @@ export class PractitionersService {
     }
     if (Object.values(changes).every((value) => value === undefined)) return userView(target, { now, withEmail: true });
     const updated = await this.db.transaction(async (tx) => {
-      if (patch.isAdmin === false && target.isAdmin) await this.users.assertAnotherActiveAdmin(scope, tx, id);
+      if (patch.isAdmin !== undefined) {
+        // The clinic before the user (as a deactivation takes them), then the rights as they are now:
+        // of two admins changing them at once, only the one who changes them tells the user.
+        await this.users.lockClinic(scope, tx);
+        const current = await this.users.own(scope, id, tx, true);
+        if (current && current.isAdmin !== patch.isAdmin) {
+          if (!patch.isAdmin) await this.users.assertAnotherActiveAdmin(scope, tx, id);
+          // Someone who changes their own rights knows it (their own app reads the answer).
+          if (!own)
+            await this.users.announceAdminRights(scope, tx, {
+              eventType: ADMIN_RIGHTS_CHANGED_EVENT,
+              userId: id,
+              isAdmin: patch.isAdmin,
+            });
+        }
+      }
       return this.users.updateOwn(scope, id, changes, now, tx);
     });
     if (!updated) throw notFound();

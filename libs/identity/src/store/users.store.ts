@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { AppError, PRACTITIONER_ROLES, type PractitionerRole, type Role } from '@referloop/common';
-import { queryRows, sql, type Sql } from '@referloop/database';
+import { outboxRow, queryRows, sql, type Sql } from '@referloop/database';
 import { DataSource, type EntityManager } from 'typeorm';
 import { LiveSessions } from '../auth/live-sessions';
 import type { ClinicScope } from '../tenancy/clinic-scope';
@@ -210,6 +210,21 @@ export class UsersStore {
     // Admin rights and deactivation change what the user's sessions may do (other processes: NOTIFY).
     this.liveSessions.forgetUser(id);
     return updated.length ? this.own(scope, id, manager) : null;
+  }
+
+  /**
+   * Inside the transaction that grants or removes `userId`'s admin rights: the outbox row that tells
+   * them in-app (`eventType`; ids and the new value only: the worker reads the names).
+   */
+  async announceAdminRights(
+    scope: ClinicScope,
+    manager: EntityManager,
+    change: { eventType: string; userId: string; isAdmin: boolean },
+  ): Promise<void> {
+    await queryRows(
+      manager,
+      outboxRow({ type: change.eventType, payload: { userId: change.userId, actorId: scope.userId, isAdmin: change.isAdmin } }),
+    );
   }
 
   /**

@@ -16,6 +16,9 @@ export interface EventRow {
     deliveryId?: string;
     invitationId?: string;
     passwordResetId?: string;
+    /** `admin_rights.changed`: whose rights changed, and whether they are an admin now. */
+    userId?: string;
+    isAdmin?: boolean;
     /** `reassigned`: the side that changed hands and its new practitioner. */
     side?: 'sender' | 'recipient';
     toPractitionerId?: string;
@@ -154,6 +157,17 @@ export class DispatchStore {
     const rows = await queryRows<{ id: string; user_id: string; clinic_id: string }>(
       tx,
       sql`SELECT r.id, r.user_id, u.clinic_id FROM password_resets r JOIN users u ON u.id = r.user_id WHERE r.id = ANY(${uuids(resetIds)})`,
+      { prepare: true },
+    );
+    return new Map(rows.map((r) => [r.id, r]));
+  }
+
+  /** Each user's clinic and full name (who changed whose admin rights). */
+  async usersNamed(tx: EntityManager, userIds: string[]): Promise<Map<string, { clinic_id: string; full_name: string }>> {
+    if (userIds.length === 0) return new Map();
+    const rows = await queryRows<{ id: string; clinic_id: string; full_name: string }>(
+      tx,
+      sql`SELECT id, clinic_id, full_name FROM users WHERE id = ANY(${uuids(userIds)})`,
       { prepare: true },
     );
     return new Map(rows.map((r) => [r.id, r]));

@@ -1,11 +1,17 @@
 import { Injectable } from '@nestjs/common';
 import { Clock } from '@referloop/common';
 import { REFERRAL_INVITE_RESENT_EVENT } from '@referloop/referrals';
-import { INVITATION_CREATED_EVENT, PASSWORD_RESET_REQUESTED_EVENT } from '@referloop/identity';
+import { ADMIN_RIGHTS_CHANGED_EVENT, INVITATION_CREATED_EVENT, PASSWORD_RESET_REQUESTED_EVENT } from '@referloop/identity';
 import type { EntityManager } from 'typeorm';
 import { EmailChannel } from '../channels/email.channel';
 import { RETRY_DELIVERY_EVENT } from '../notification-queue';
-import { type Audience, notificationText } from '../notification-texts';
+import {
+  ADMIN_RIGHTS_GRANTED,
+  ADMIN_RIGHTS_REMOVED,
+  adminRightsText,
+  type Audience,
+  notificationText,
+} from '../notification-texts';
 import { DispatchStore, type EventRow, type PendingDelivery, type PlannedDelivery } from '../store/dispatch.store';
 import {
   type EventFacts,
@@ -70,7 +76,7 @@ export class NotificationDispatcher {
   async dispatch(tx: EntityManager, events: EventRow[]): Promise<PendingDelivery[]> {
     const referralEvents = events.filter((e): e is ReferralEvent => e.sender_id !== null && e.sender_clinic_id !== null);
     const told = await this.decide(tx, referralEvents);
-    const planned = this.plan(referralEvents, told);
+    const planned = [...this.plan(referralEvents, told), ...(await this.adminRightsNotices(tx, events))];
     if (this.email.enabled) {
       planned.push(...(await this.patientEmails(tx, referralEvents, told)));
       planned.push(...(await this.referralInviteEmails(tx, referralEvents, told)));
@@ -203,6 +209,44 @@ export class NotificationDispatcher {
       }
     }
     return rows;
+  }
+
+  /**
+   * The in-app notice of admin rights another admin granted or removed, to the user whose rights
+   * changed: their open app re-reads what they may do when it arrives. No email: like a password
+   * change or an ended session, it is a notice about the account, not something to act on outside the app.
+   */
+  private async adminRightsNotices(tx: EntityManager, events: EventRow[]): Promise<PlannedDelivery[]> {
+    const changes = events.filter((e) => e.type === ADMIN_RIGHTS_CHANGED_EVENT && e.payload.userId);
+    if (changes.length === 0) return [];
+    const users = await this.store.usersNamed(
+      tx,
+      changes.flatMap((e) => [e.payload.userId!, e.payload.actorId ?? '']).filter(Boolean),
+    );
+    return changes.flatMap((event): PlannedDelivery[] => {
+      const user = users.get(event.payload.userId!);
+      // Someone invited who was removed again (their row is gone) has no inbox.
+      if (!user) return [];
+      const actor = (event.payload.actorId && users.get(event.payload.actorId)?.full_name) || 'An admin of your clinic';
+      const isAdmin = event.payload.isAdmin === true;
+      const text = adminRightsText(actor, isAdmin);
+      return [
+        {
+          outboxEventId: event.id,
+          channel: 'in_app',
+          recipientKey: `user:${event.payload.userId}`,
+          userId: event.payload.userId!,
+          webhookId: null,
+          clinicId: user.clinic_id,
+          notificationType: event.type,
+          referralId: null,
+          status: 'delivered',
+          event: isAdmin ? ADMIN_RIGHTS_GRANTED : ADMIN_RIGHTS_REMOVED,
+          title: text.title,
+          body: text.body,
+        },
+      ];
+    });
   }
 
   /** Practitioners' emails about referrals go only to those who did not turn email off. */
