@@ -1,11 +1,11 @@
 import { Fragment, useEffect, useRef } from 'react';
 import { api, call } from './api/client';
-import { updateUser } from './api/session';
 import type { ReferenceData } from './api/types';
 import { ErrorPanel, Loading } from './components/Feedback';
 import { Layout } from './components/Layout';
 import { LeaveGuardDialog } from './components/LeaveGuardDialog';
 import { ResumeSession } from './components/ResumeSession';
+import { rereadUser, useAccessChanges } from './lib/access';
 import { focusScreenHeading } from './lib/focus';
 import { useAsync, useTitle } from './lib/hooks';
 import { hasLinkToken } from './lib/link-token';
@@ -75,11 +75,13 @@ export function App() {
       navigate('/', { replace: true });
   }, [restoring, user, publicRoute, pathname]);
 
-  // Re-read the signed-in user once (name, clinic, role may have changed since sign-in).
+  // Re-read the signed-in user once (name, clinic, role may have changed since sign-in), and again
+  // whenever what they may do may have changed (see useAccessChanges).
   const userId = held ? undefined : user?.id;
   useEffect(() => {
-    if (userId) void call(api.GET('/api/v1/me')).then(updateUser, () => undefined);
+    if (userId) void rereadUser();
   }, [userId]);
+  useAccessChanges(userId !== undefined);
 
   const Public = Object.hasOwn(PUBLIC_SCREENS, pathname) ? PUBLIC_SCREENS[pathname] : undefined;
   if (Public) return <Public />;

@@ -230,11 +230,44 @@ function scheduleRetry(): void {
   refreshTimer = setTimeout(() => void refreshSession(), 15_000);
 }
 
+const forbiddenListeners = new Set<() => void>();
+
+/**
+ * Calls `listener` whenever an API call answers 403 `forbidden`: what the signed-in user may do
+ * changed under the open screen (their admin rights were removed), or they asked for something
+ * that was never theirs. Returns the unsubscribe.
+ */
+export function onForbidden(listener: () => void): () => void {
+  forbiddenListeners.add(listener);
+  return () => forbiddenListeners.delete(listener);
+}
+
+function noticeForbidden(response: Response): void {
+  if (response.status !== 403 || forbiddenListeners.size === 0) return;
+  // A copy: the caller reads the answer itself.
+  response
+    .clone()
+    .json()
+    .then(
+      (body: unknown) => {
+        if ((body as { code?: unknown } | null)?.code !== 'forbidden') return;
+        for (const listener of forbiddenListeners) listener();
+      },
+      () => undefined,
+    );
+}
+
 /**
  * fetch with the bearer token; on 401, refreshes once and retries once. Used by the typed client
- * and for downloads.
+ * and for downloads. A 403 `forbidden` is told to {@link onForbidden}'s listeners.
  */
 export async function authFetch(input: Request): Promise<Response> {
+  const response = await fetchWithRefresh(input);
+  noticeForbidden(response);
+  return response;
+}
+
+async function fetchWithRefresh(input: Request): Promise<Response> {
   const retry = input.clone();
   const sentWith = accessToken();
   const response = await fetch(withHeaders(input, sentWith));

@@ -53,10 +53,12 @@ const SETTLE_MS = 10_000;
  * After a navigation: focuses the new screen's heading, and focuses it again when the screen replaces
  * it (a page whose real heading appears once its data has loaded) and focus fell to <body>. Stops once
  * focus moves anywhere else, on the person's next click or key, after a few seconds, or on the next
- * navigation (the cleanup).
+ * navigation (the cleanup). A notice the screen opens with, saying why the person was brought here,
+ * is marked `data-screen-focus` and is focused instead of the heading.
  */
 export function focusScreenHeading(): () => void {
-  const heading = () => document.querySelector<HTMLElement>('main h1');
+  const heading = () =>
+    document.querySelector<HTMLElement>('main [data-screen-focus]') ?? document.querySelector<HTMLElement>('main h1');
   let stopped = false;
   const frame = requestAnimationFrame(() => heading()?.focus());
   const lost = () => !document.activeElement || document.activeElement === document.body;
@@ -66,7 +68,7 @@ export function focusScreenHeading(): () => void {
   const main = document.querySelector('main');
   if (main) observer.observe(main, { childList: true, subtree: true });
   const onFocusIn = (event: FocusEvent) => {
-    if (!(event.target instanceof HTMLElement) || event.target.tagName !== 'H1') stop();
+    if (!(event.target instanceof HTMLElement) || (event.target.tagName !== 'H1' && event.target !== heading())) stop();
   };
   const stop = () => {
     if (stopped) return;

@@ -1,11 +1,12 @@
 import { useCallback, useMemo, useState } from 'react';
 import { api, call } from '../api/client';
 import type { Referral } from '../api/types';
-import { ErrorPanel, Loading, LoadMore } from '../components/Feedback';
+import { ErrorPanel, Loading, LoadMore, Notice } from '../components/Feedback';
 import { FirstRunChecklist } from '../components/FirstRunChecklist';
 import { ReferralChips } from '../components/StatusChip';
 import { Tabs } from '../components/Tabs';
 import { UnreadBadge } from '../components/UnreadBadge';
+import { type Flash, takeFlash } from '../lib/flash';
 import { formatDateTime, fullName } from '../lib/format';
 import { usePagedList, useTitle } from '../lib/hooks';
 import { kindLabel, recipientParty, statusLabel } from '../lib/labels';
@@ -52,6 +53,8 @@ export function InboxPage() {
   // address ends up in history, bookmarks and proxy logs.
   const [search, setSearch] = useState('');
   const sort: Sort = query.get('sort') === 'priority' ? 'priority' : 'updated';
+  // Why the person was brought here (their admin rights were removed under an admin screen).
+  const [flash] = useState<Flash | null>(() => takeFlash());
 
   const fetchPage = useCallback(
     (cursor?: string) =>
@@ -84,6 +87,12 @@ export function InboxPage() {
           </Link>
         )}
       </div>
+      {flash && (
+        // Focused when the screen opens (focusScreenHeading): the first thing read is why they are here.
+        <div tabIndex={-1} className="flash-slot" data-screen-focus>
+          <Notice tone={flash.tone}>{flash.text}</Notice>
+        </div>
+      )}
       <FirstRunChecklist user={user} />
       <Tabs label="Referral boxes" tabs={boxes} selected={box} onSelect={(id) => setQuery({ box: id })} panelId="inbox-panel" />
       <div id="inbox-panel" role="tabpanel" aria-labelledby={`tab-${box}`} className="tab-panel">
