@@ -119,6 +119,19 @@ describe('admin rights notices', () => {
     ]);
     // Their invitation is the one email they got.
     expect(smtp.messages.filter((m) => m.to.includes(lmt.email) && !/invited you to ReferLoop/.test(m.raw))).toEqual([]);
+
+    // The clinic's audit log says who granted and who removed them.
+    const audit = await t.http
+      .get('/api/v1/admin/audit-events')
+      .query({ action: 'practitioner.admin_rights' })
+      .set(clinic.admin.auth)
+      .expect(200);
+    expect(
+      audit.body.items.map((e: { actorId: string; resourceId: string; details: object }) => [e.actorId, e.resourceId, e.details]),
+    ).toEqual([
+      [clinic.admin.id, lmt.id, { isAdmin: false }],
+      [clinic.admin.id, lmt.id, { isAdmin: true }],
+    ]);
   });
 
   it('tells nobody of a change that changes nothing, of a profile edit, or of someone stepping down themself', async () => {
@@ -145,5 +158,15 @@ describe('admin rights notices', () => {
       [colleague.id],
     );
     expect(Number(rows[0].count)).toBe(1);
+
+    // Each profile edit is on the audit log, naming the fields it set.
+    const updates = await t.http
+      .get('/api/v1/admin/audit-events')
+      .query({ action: 'practitioner.update', resourceId: lmt.id })
+      .set(clinic.admin.auth)
+      .expect(200);
+    expect(updates.body.items.map((e: { details: object }) => e.details)).toEqual(
+      expect.arrayContaining([{ fields: ['bio'] }, { fields: ['isAdmin'] }]),
+    );
   });
 });

@@ -247,6 +247,8 @@ const AUDIT_ACTION: Record<string, string> = {
   'referral.resend_invite': 'Referral: invitation re-sent',
   'referral.follow_up': 'Referral: follow-up',
   'patient.list': 'Patient list: read',
+  'practitioner.update': 'Practitioner: profile changed',
+  'practitioner.admin_rights': 'Practitioner: admin rights granted or removed',
 };
 const AUDIT_SUBJECT: Record<string, string> = { auth: 'Account' };
 const ABBREVIATION = /\b(pdf|csv|sms)\b/g;

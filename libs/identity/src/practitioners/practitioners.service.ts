@@ -259,12 +259,14 @@ export class PractitionersService {
     }
     if (Object.values(changes).every((value) => value === undefined)) return userView(target, { now, withEmail: true });
     const updated = await this.db.transaction(async (tx) => {
+      let rightsChanged = false;
       if (patch.isAdmin !== undefined) {
         // The clinic before the user (as a deactivation takes them), then the rights as they are now:
         // of two admins changing them at once, only the one who changes them tells the user.
         await this.users.lockClinic(scope, tx);
         const current = await this.users.own(scope, id, tx, true);
         if (current && current.isAdmin !== patch.isAdmin) {
+          rightsChanged = true;
           if (!patch.isAdmin) await this.users.assertAnotherActiveAdmin(scope, tx, id);
           // Someone who changes their own rights knows it (their own app reads the answer).
           if (!own)
@@ -275,7 +277,36 @@ export class PractitionersService {
             });
         }
       }
-      return this.users.updateOwn(scope, id, changes, now, tx);
+      const row = await this.users.updateOwn(scope, id, changes, now, tx);
+      if (row) {
+        // Who changed a profile, and above all who granted or removed admin rights, is the clinic's record.
+        const fields = Object.entries(changes).flatMap(([field, value]) => (value === undefined ? [] : [field]));
+        await this.audit.record(
+          {
+            by: principal,
+            action: 'practitioner.update',
+            resourceType: 'user',
+            resourceId: id,
+            details: { fields },
+            occurredAt: now,
+          },
+          tx,
+        );
+        if (rightsChanged) {
+          await this.audit.record(
+            {
+              by: principal,
+              action: 'practitioner.admin_rights',
+              resourceType: 'user',
+              resourceId: id,
+              details: { isAdmin: patch.isAdmin },
+              occurredAt: now,
+            },
+            tx,
+          );
+        }
+      }
+      return row;
     });
     if (!updated) throw notFound();
     return userView(updated, { now, withEmail: true });
