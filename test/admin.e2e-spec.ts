@@ -195,6 +195,8 @@ describe('admin API', () => {
       expect(new Date(res.body.to).getTime() - new Date(res.body.from).getTime()).toBe(30 * 24 * HOUR);
       expect(res.body.clinic).toEqual({
         total: 9,
+        // All but the draft.
+        sentCount: 8,
         byStatus: {
           ...zeroStatuses,
           closed: 1,
@@ -258,6 +260,7 @@ describe('admin API', () => {
       const [alex, blair] = practitioners;
       expect(alex.sent).toEqual({
         total: 4,
+        sentCount: 4,
         byStatus: { ...zeroStatuses, closed: 1, scheduled: 1, expired: 1, sent: 1 },
         decided: 3,
         accepted: 2,
@@ -273,6 +276,7 @@ describe('admin API', () => {
       expect(alex.received).toMatchObject({ total: 0, medianTimeToAcceptSeconds: null });
       expect(blair.sent).toMatchObject({
         total: 4,
+        sentCount: 3,
         byStatus: { ...zeroStatuses, declined: 1, cancelled: 1, draft: 1, info_requested: 1 },
         decided: 2,
         accepted: 0,
@@ -282,6 +286,20 @@ describe('admin API', () => {
         medianTimeToAcceptSeconds: null,
       });
       expect(blair.received).toMatchObject({ total: 1, byStatus: { received: 1 } });
+    });
+
+    it('sentCount leaves out drafts, also a draft cancelled before it was sent', async () => {
+      const solo = await registerClinic(t.http, { name: 'Solo Sender' });
+      const therapist = await addPractitioner(t.http, solo, 'massage_therapist');
+      const physio = await addPractitioner(t.http, await registerClinic(t.http, { name: 'Solo Physio' }), 'physical_therapist');
+      const patient = await createPatient(t.http, therapist);
+      const body = injuryReferralBody(patient.id, physio.id);
+      await actOk(t.http, therapist, await createReferral(t.http, therapist, body), 'send');
+      await actOk(t.http, therapist, await createReferral(t.http, therapist, body), 'cancel', { reason: 'Not needed' });
+      await createReferral(t.http, therapist, body);
+      const m = (await metrics(solo.admin).expect(200)).body;
+      expect(m.sent).toMatchObject({ total: 3, sentCount: 1, byStatus: { sent: 1, cancelled: 1, draft: 1 } });
+      expect(m.practitioners[0].sent).toMatchObject({ total: 3, sentCount: 1 });
     });
 
     it("never counts another clinic's referrals; each clinic sees its own", async () => {

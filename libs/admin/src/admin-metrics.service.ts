@@ -80,6 +80,7 @@ function toMetrics(row: MetricsGroupRow | undefined): ReferralMetricsView {
   if (!row) {
     return {
       total: 0,
+      sentCount: 0,
       byStatus,
       decided: 0,
       accepted: 0,
@@ -94,6 +95,7 @@ function toMetrics(row: MetricsGroupRow | undefined): ReferralMetricsView {
   }
   return {
     total: row.total,
+    sentCount: row.sent_count,
     byStatus,
     decided: row.decided,
     accepted: row.accepted,

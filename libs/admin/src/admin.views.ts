@@ -3,6 +3,8 @@ import type { ReferralStatus } from '@referloop/referrals';
 /** Referral figures for one group (the clinic, one side of it, or one practitioner's side). */
 export interface ReferralMetricsView {
   total: number;
+  /** Of `total`, the referrals that were sent: not drafts, nor drafts cancelled before sending. */
+  sentCount: number;
   byStatus: Record<ReferralStatus, number>;
   /** Sent and no longer awaiting a decision: accepted at some point, declined, expired, or cancelled after sending. */
   decided: number;

@@ -101,7 +101,10 @@ export class LeakageDto {
  *   first appointment was booked; a later unschedule and reschedule does not move it).
  */
 export class ReferralMetricsDto {
+  /** Every referral of the group, the sender side's drafts included. */
   total: number;
+  /** Of `total`, the referrals that were sent: not drafts, nor drafts cancelled before sending. */
+  sentCount: number;
   byStatus: StatusCountsDto;
   decided: number;
   /** Accepted at some point. */

@@ -2589,7 +2589,10 @@ export interface components {
       cancelled: number;
     };
     ReferralMetricsDto: {
+      /** @description Every referral of the group, the sender side's drafts included. */
       total: number;
+      /** @description Of `total`, the referrals that were sent: not drafts, nor drafts cancelled before sending. */
+      sentCount: number;
       byStatus: components['schemas']['StatusCountsDto'];
       decided: number;
       /** @description Accepted at some point. */

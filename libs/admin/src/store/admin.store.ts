@@ -47,6 +47,7 @@ export interface MetricsGroupRow {
   side: 'clinic' | 'sent' | 'received';
   practitioner_id: string | null;
   total: number;
+  sent_count: number;
   decided: number;
   accepted: number;
   closed_loop: number;
@@ -62,6 +63,7 @@ export interface MetricsGroupRow {
 }
 
 const AGGREGATES = sql`count(*)::int AS total,
+         count(*) FILTER (WHERE f.was_sent)::int AS sent_count,
          ${Sql.from([REFERRAL_STATUSES.map((s) => `count(*) FILTER (WHERE f.status = '${s}')::int AS ${statusColumn(s)}`).join(',\n         ')], [])},
          count(*) FILTER (WHERE f.decided)::int AS decided,
          count(*) FILTER (WHERE f.accepted)::int AS accepted,
@@ -114,6 +116,7 @@ export function metricsSql(scope: ClinicScope, window: MetricsWindow): Sql {
        AND r.created_at >= ${from} AND r.created_at < ${to}
   ), facts AS (
     SELECT s.status, s.sender_id, s.recipient_id, s.as_sender, s.as_recipient,
+           s.sent_at IS NOT NULL AS was_sent,
            s.sent_at IS NOT NULL AND s.status NOT IN ('draft', ${UNDECIDED}) AS decided,
            t.accepted_at IS NOT NULL AS accepted,
            s.status IN (${sql.constants(LOOP_CLOSED)}) AS closed_loop,

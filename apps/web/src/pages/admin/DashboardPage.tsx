@@ -199,7 +199,7 @@ function Metrics({ data, days, timeZone }: { data: AdminMetrics; days: { from: s
               ).map(([label, m]) => (
                 <tr key={label}>
                   <th scope="row">{label}</th>
-                  <td data-label="Referrals">{sentOrReceived(m)}</td>
+                  <td data-label="Referrals">{m.sentCount}</td>
                   <td data-label="Accepted">{m.accepted}</td>
                   <td data-label="Closed loop">
                     {m.closedLoop} ({formatPercent(m.closedLoopRate)})
@@ -240,7 +240,7 @@ function Metrics({ data, days, timeZone }: { data: AdminMetrics; days: { from: s
                       {p.fullName}
                       <span className="row-sub muted small">{roleLabel(p.role)}</span>
                     </th>
-                    <td data-label="Sent">{sentOrReceived(p.sent)}</td>
+                    <td data-label="Sent">{p.sent.sentCount}</td>
                     <td data-label="Received">{p.received.total}</td>
                     <td data-label="Accepted">{p.received.accepted}</td>
                     <td data-label="Median to accept">{formatDuration(p.received.medianTimeToAcceptSeconds)}</td>
@@ -293,16 +293,8 @@ function Kpi({
   );
 }
 
-/**
- * The referrals a group sent or received: drafts are the sender side's own (the API counts them in
- * its total and `byStatus.draft`) but not sent, so they are left out.
- */
-function sentOrReceived(metrics: ReferralMetrics): number {
-  return metrics.total - metrics.byStatus.draft;
-}
-
 function Funnel({ metrics }: { metrics: ReferralMetrics }) {
-  const sent = sentOrReceived(metrics);
+  const sent = metrics.sentCount;
   const stages = [
     { label: 'Sent', value: sent },
     { label: 'Decided', value: metrics.decided },
