@@ -265,7 +265,16 @@ export class PractitionersService {
         // of two admins changing them at once, only the one who changes them tells the user.
         await this.users.lockClinic(scope, tx);
         const current = await this.users.own(scope, id, tx, true);
-        if (current && current.isAdmin !== patch.isAdmin) {
+        // Checked again under the lock: an admin deactivated or stripped of their rights meanwhile
+        // (by a change this one waited for) grants and removes nothing.
+        const actor = own ? current : await this.users.own(scope, principal.userId, tx);
+        if (!actor || actor.deactivatedAt) throw new AppError('unauthenticated', 'Your account has been deactivated');
+        if (!actor.isAdmin) throw new AppError('forbidden', 'Only an admin of the clinic may grant or remove admin rights');
+        // Rights as they are already: nothing to change, tell or record.
+        if (current?.isAdmin === patch.isAdmin) {
+          changes.isAdmin = undefined;
+          if (Object.values(changes).every((value) => value === undefined)) return current;
+        } else if (current) {
           rightsChanged = true;
           if (!patch.isAdmin) await this.users.assertAnotherActiveAdmin(scope, tx, id);
           // Someone who changes their own rights knows it (their own app reads the answer).
