@@ -150,8 +150,10 @@ export class SessionsStore {
     );
   }
 
-  /** The caller's live sessions: not revoked, started after `startedAfter`, with a refresh token usable at `now`. */
-  /** Most recently used first, `limit` rows after the keyset (last use, id). */
+  /**
+   * The caller's live sessions (not revoked, started after `startedAfter`, with a refresh token
+   * usable at `now`), most recently used first: `limit` rows after the keyset (last use, id).
+   */
   async live(
     scope: ClinicScope,
     window: { startedAfter: Date; now: Date },

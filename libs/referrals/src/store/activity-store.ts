@@ -9,7 +9,7 @@ import type { AttachmentView } from '../referral.views';
 import type { ReferralStatus } from '../state-machine/referral-state-machine';
 import { cursorTs } from './columns';
 import { progressJson } from './progress-store';
-import { ACTOR_NAME, VIEW_JOINS } from './referral-view';
+import { ACTOR_NAME, userName, VIEW_JOINS } from './referral-view';
 
 const PREPARED = { prepare: true };
 
@@ -152,7 +152,7 @@ export class ReferralActivityStore {
     const [row] = await queryRows<Omit<AttachmentView, 'createdAt'> & { createdAt: Date }>(
       tx,
       sql`SELECT id, referral_id AS "referralId", file_name AS "fileName", content_type AS "contentType", size_bytes AS "sizeBytes",
-                 sha256, uploaded_by AS "uploadedBy", (SELECT u.full_name FROM users u WHERE u.id = uploaded_by) AS "uploadedByName",
+                 sha256, uploaded_by AS "uploadedBy", ${userName(sql`uploaded_by`)} AS "uploadedByName",
                  created_at AS "createdAt", added_after_send AS "addedAfterSend"
             FROM referral_attachments WHERE referral_id = ${sql.param(referralId, 'uuid')} AND sha256 = ${sha256}
            ORDER BY created_at, id LIMIT 1`,
@@ -200,7 +200,7 @@ export class ReferralActivityStore {
           INSERT INTO referral_attachments (referral_id, file_name, content_type, size_bytes, sha256, content, uploaded_by, added_after_send, created_at)
           VALUES (${sql.param(a.referralId, 'uuid')}, ${a.fileName}, ${a.contentType}, ${sql.param(a.content.length, 'int')}, ${a.sha256},
                   ${a.content}, ${sql.param(a.uploadedBy, 'uuid')}, ${sql.param(a.addedAfterSend, 'boolean')}, ${sql.param(now, 'timestamptz')})
-          RETURNING id, created_at AS "createdAt", (SELECT u.full_name FROM users u WHERE u.id = uploaded_by) AS "uploadedByName"`,
+          RETURNING id, created_at AS "createdAt", ${userName(sql`uploaded_by`)} AS "uploadedByName"`,
     );
     return row;
   }

@@ -54,8 +54,11 @@ export function referralListSelect(userId: string): Sql {
 
 const EVENT_COLUMNS = sql`id, referral_id, type, from_status, to_status, actor_id, reason, note, data, occurred_at`;
 
+/** The name of the user `id` (a column), as they are named now. */
+export const userName = (id: Sql): Sql => sql`(SELECT u.full_name FROM users u WHERE u.id = ${id})`;
+
 /** The name of a timeline event `e`'s actor, as they are named now (null for the system). */
-export const ACTOR_NAME = sql`(SELECT u.full_name FROM users u WHERE u.id = e.actor_id)`;
+export const ACTOR_NAME = userName(sql`e.actor_id`);
 
 /** One timeline event `e` as the JSON the view reads (see {@link timelineJson}). */
 export const EVENT_JSON = sql`json_build_object(
@@ -84,7 +87,7 @@ function eventsJson(events: Sql): Sql {
 const ATTACHMENTS_JSON = sql`(SELECT coalesce(json_agg(json_build_object(
              'id', a.id, 'referralId', a.referral_id, 'fileName', a.file_name, 'contentType', a.content_type,
              'sizeBytes', a.size_bytes, 'sha256', a.sha256, 'uploadedBy', a.uploaded_by,
-             'uploadedByName', (SELECT u.full_name FROM users u WHERE u.id = a.uploaded_by), 'createdAt', a.created_at::text,
+             'uploadedByName', ${userName(sql`a.uploaded_by`)}, 'createdAt', a.created_at::text,
              'addedAfterSend', a.added_after_send
            ) ORDER BY a.created_at, a.id), '[]')
       FROM referral_attachments a WHERE a.referral_id = r.id)`;
