@@ -574,8 +574,17 @@ describe('accounts', () => {
           expect({ method, path, status: answer.status }).toEqual({ method, path, status: 401 });
         }
       }
-      await t.http.post('/api/v1/auth/refresh').send({ refreshToken: pt.refreshToken }).expect(401);
-      await t.http.post('/api/v1/auth/refresh').send({ refreshToken: second.refreshToken }).expect(401);
+      // A refresh says why the session ended, to the holder of its token only (a forged secret learns nothing).
+      for (const token of [pt.refreshToken, second.refreshToken]) {
+        const ended = await t.http.post('/api/v1/auth/refresh').send({ refreshToken: token }).expect(401);
+        expect(ended.body).toMatchObject({ code: 'unauthenticated', reason: 'deactivated' });
+      }
+      const [tokenId] = String(pt.refreshToken).split('.');
+      const forged = await t.http
+        .post('/api/v1/auth/refresh')
+        .send({ refreshToken: `${tokenId}.${'x'.repeat(43)}` })
+        .expect(401);
+      expect(forged.body.reason).toBeUndefined();
 
       // Signing in fails; with the right password it says why (with a wrong one, exactly as for anyone).
       const denied = await login(pt.email).expect(401);

@@ -98,6 +98,20 @@ describe('web app in the browser: sessions and accounts', () => {
     await page.getByText('That email and password do not match.').waitFor();
   });
 
+  it('someone signed in when they are deactivated is told so, not asked for their password again', async () => {
+    const leaver = await addPractitioner(t.http, clinic, 'massage_therapist', { fullName: 'Dale Departing' });
+    const page = await newPage('deactivated-while-signed-in');
+    await signIn(page, leaver.email);
+    await signedIn(page);
+    await t.http.post(`/api/v1/practitioners/${leaver.id}/deactivate`).set(clinic.admin.auth).expect(200);
+    // The next load refreshes the session with its cookie: the API says the account is deactivated.
+    await page.reload();
+    await atSignIn(page);
+    await page.getByText('Your account has been deactivated: an admin of your clinic can reactivate it.').waitFor();
+    expect(await page.getByText('Your session ended').count()).toBe(0);
+    await check(page, 'deactivated-while-signed-in');
+  });
+
   it('keeps the session across a reload with no refresh token that page scripts can read', async () => {
     laptop = await newPage('laptop');
     await signIn(laptop, lmt.email, PASSWORD);

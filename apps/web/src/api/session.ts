@@ -11,7 +11,7 @@ interface Session {
 }
 
 /** Why the session ended, shown on the sign-in screen. */
-export type EndReason = 'signed_out' | 'expired';
+export type EndReason = 'signed_out' | 'expired' | 'deactivated';
 
 /**
  * The session lives in two halves: the short-lived access token in this page's memory only, and
@@ -207,8 +207,17 @@ export function refreshSession(): Promise<boolean> {
         return true;
       }
       if (response.status === 400 || response.status === 401 || response.status === 403) {
-        // No cookie (400), an ended session (401) or a refused Origin (403). On a fresh load that is simply "not signed in".
-        if (hadSession) endSession('expired');
+        // No cookie (400), an ended session (401) or a refused Origin (403). On a fresh load that is simply "not signed in",
+        // unless the account was deactivated: then that is said, and no password is asked for.
+        const reason =
+          response.status === 401
+            ? await response.json().then(
+                (body: { reason?: unknown } | null) => body?.reason,
+                () => undefined,
+              )
+            : undefined;
+        if (reason === 'deactivated') endSession('deactivated');
+        else if (hadSession) endSession('expired');
         else {
           restoring = false;
           setHint(false);

@@ -70,6 +70,9 @@ export function SignInPage() {
     <PublicFrame title="Sign in">
       {reason === 'expired' && !error && <Notice tone="info">Your session ended. Sign in again to carry on.</Notice>}
       {reason === 'signed_out' && !error && <Notice tone="success">You are signed out.</Notice>}
+      {reason === 'deactivated' && !error && (
+        <Notice tone="error">Your account has been deactivated: an admin of your clinic can reactivate it.</Notice>
+      )}
       <div ref={errorRef} tabIndex={-1} className="flash-slot">
         {error !== null && <Notice tone="error">{signInRefusal(error)}</Notice>}
       </div>

@@ -92,6 +92,9 @@ const AUDIENCE = 'referloop-api';
 const STREAM_AUDIENCE = 'referloop-events';
 const unauthenticated = (detail = 'The credentials are not valid', extensions?: Record<string, unknown>) =>
   new AppError('unauthenticated', detail, extensions);
+/** The right password, or a live refresh token, of a deactivated account: told why, so nobody chases a password problem. */
+const deactivatedAccount = () =>
+  unauthenticated('This account has been deactivated: an admin of your clinic can reactivate it', { reason: 'deactivated' });
 /** A reset or invitation link that opens nothing (unknown, used, expired): a 400 naming the `token` field. */
 const deadLink = () => AppError.validation([{ field: 'token', message: 'is invalid, already used or expired' }]);
 
@@ -229,11 +232,7 @@ export class AuthService {
         details: { emailSha256: sha256(email.trim().toLowerCase()), ...(outcome === 'deactivated' && { reason: 'deactivated' }) },
       });
       // Told only to someone who knows the password: otherwise they would chase a password problem there is none of.
-      if (outcome === 'deactivated') {
-        throw unauthenticated('This account has been deactivated: an admin of your clinic can reactivate it', {
-          reason: 'deactivated',
-        });
-      }
+      if (outcome === 'deactivated') throw deactivatedAccount();
       throw unauthenticated('The email or password is not correct');
     }
     return { user: this.selfView(user), ...outcome };
@@ -285,7 +284,9 @@ export class AuthService {
     const retryKeyHash = retryKey === undefined ? null : sha256(retryKey);
     const outcome = await this.db.transaction(async (tx): Promise<{ error: AppError } | { signedIn: SignedIn }> => {
       const row = await this.sessionsStore.lockRefreshToken(tx, tokenId);
-      if (!row || !sameHash(row.token_hash, sha256(secret)) || row.revoked_at) return { error: unauthenticated() };
+      if (!row || !sameHash(row.token_hash, sha256(secret))) return { error: unauthenticated() };
+      // The holder of the session's token is told when it ended because the account was deactivated.
+      if (row.revoked_at) return { error: row.revoked_reason === 'deactivated' ? deactivatedAccount() : unauthenticated() };
       const now = this.clock.now();
       const retried = lostAnswerRetried(row, retryKeyHash, now);
       // Read once the session's lock is held, so a use of that token committed meanwhile counts.
@@ -299,7 +300,8 @@ export class AuthService {
       if (endsAt.getTime() <= now.getTime())
         return { error: unauthenticated('The session has reached its maximum age; sign in again') };
       const user = await this.users.account(row.user_id, tx);
-      if (!user || user.deactivatedAt) return { error: unauthenticated() };
+      if (!user) return { error: unauthenticated() };
+      if (user.deactivatedAt) return { error: deactivatedAccount() };
       if (lostAnswer) {
         const secret = retriableRefreshSecret(this.config.jwt.secret, lostAnswer.tokenId, lostAnswer.retryKeyHash);
         // That token was issued at the rotation, and expires as issueTokens set it then.

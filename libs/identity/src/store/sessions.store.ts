@@ -18,6 +18,7 @@ export interface RefreshTokenRow {
   /** The token that rotation issued. */
   successor_id: string | null;
   revoked_at: Date | null;
+  revoked_reason: SessionEndReason | null;
   user_id: string;
   session_created_at: Date;
 }
@@ -107,7 +108,7 @@ export class SessionsStore {
     const [row] = await queryRows<RefreshTokenRow>(
       manager,
       sql`SELECT t.session_id, t.token_hash, t.expires_at, t.used_at, t.retry_key_hash, t.successor_id,
-                 s.revoked_at, s.user_id, s.created_at AS session_created_at
+                 s.revoked_at, s.revoked_reason, s.user_id, s.created_at AS session_created_at
             FROM refresh_tokens t JOIN auth_sessions s ON s.id = t.session_id
            WHERE t.id = ${sql.param(tokenId, 'uuid')}
              FOR UPDATE OF t, s`,
