@@ -58,6 +58,9 @@ const notFound = () => new AppError('not_found', 'The practitioner was not found
  */
 export const ADMIN_RIGHTS_CHANGED_EVENT = 'admin_rights.changed';
 
+/** A patch whose every field is left out (or was found to be as it is already). */
+const nothingToChange = (changes: object): boolean => Object.values(changes).every((value) => value === undefined);
+
 @Injectable()
 export class PractitionersService {
   constructor(
@@ -257,7 +260,7 @@ export class PractitionersService {
       changes.licenceVerifiedAt = now;
       changes.licenceVerifiedBy = principal.userId;
     }
-    if (Object.values(changes).every((value) => value === undefined)) return userView(target, { now, withEmail: true });
+    if (nothingToChange(changes)) return userView(target, { now, withEmail: true });
     const updated = await this.db.transaction(async (tx) => {
       let rightsChanged = false;
       if (patch.isAdmin !== undefined) {
@@ -273,7 +276,7 @@ export class PractitionersService {
         // Rights as they are already: nothing to change, tell or record.
         if (current?.isAdmin === patch.isAdmin) {
           changes.isAdmin = undefined;
-          if (Object.values(changes).every((value) => value === undefined)) return current;
+          if (nothingToChange(changes)) return current;
         } else if (current) {
           rightsChanged = true;
           if (!patch.isAdmin) await this.users.assertAnotherActiveAdmin(scope, tx, id);

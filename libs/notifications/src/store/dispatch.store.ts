@@ -72,15 +72,15 @@ const uuids = (ids: readonly (string | null | undefined)[]) =>
  */
 @Injectable()
 export class DispatchStore {
-  /** Each user's clinic (admins acting for their clinic's side). */
-  async clinicsOfUsers(tx: EntityManager, userIds: string[]): Promise<Map<string, string>> {
+  /** Each user's clinic and full name: an actor's clinic (admins act for their clinic's side), who changed whose admin rights. */
+  async users(tx: EntityManager, userIds: string[]): Promise<Map<string, { clinic_id: string; full_name: string }>> {
     if (userIds.length === 0) return new Map();
-    const rows = await queryRows<{ id: string; clinic_id: string }>(
+    const rows = await queryRows<{ id: string; clinic_id: string; full_name: string }>(
       tx,
-      sql`SELECT id, clinic_id FROM users WHERE id = ANY(${uuids(userIds)})`,
+      sql`SELECT id, clinic_id, full_name FROM users WHERE id = ANY(${uuids(userIds)})`,
       { prepare: true },
     );
-    return new Map(rows.map((r) => [r.id, r.clinic_id]));
+    return new Map(rows.map((r) => [r.id, r]));
   }
 
   /** Which of these users have been deactivated. */
@@ -157,17 +157,6 @@ export class DispatchStore {
     const rows = await queryRows<{ id: string; user_id: string; clinic_id: string }>(
       tx,
       sql`SELECT r.id, r.user_id, u.clinic_id FROM password_resets r JOIN users u ON u.id = r.user_id WHERE r.id = ANY(${uuids(resetIds)})`,
-      { prepare: true },
-    );
-    return new Map(rows.map((r) => [r.id, r]));
-  }
-
-  /** Each user's clinic and full name (who changed whose admin rights). */
-  async usersNamed(tx: EntityManager, userIds: string[]): Promise<Map<string, { clinic_id: string; full_name: string }>> {
-    if (userIds.length === 0) return new Map();
-    const rows = await queryRows<{ id: string; clinic_id: string; full_name: string }>(
-      tx,
-      sql`SELECT id, clinic_id, full_name FROM users WHERE id = ANY(${uuids(userIds)})`,
       { prepare: true },
     );
     return new Map(rows.map((r) => [r.id, r]));

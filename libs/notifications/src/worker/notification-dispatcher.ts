@@ -142,7 +142,7 @@ export class NotificationDispatcher {
   /** Reads the facts the decision needs (actors' clinics, recipient clinics' admins) and decides, per event. */
   private async decide(tx: EntityManager, events: ReferralEvent[]): Promise<Map<string, Told>> {
     if (events.length === 0) return new Map();
-    const actorClinics = await this.store.clinicsOfUsers(
+    const actors = await this.store.users(
       tx,
       events.filter((e) => needsActorClinic(referralFacts(e), eventFacts(e))).map((e) => e.payload.actorId!),
     );
@@ -154,7 +154,7 @@ export class NotificationDispatcher {
       events.map((e) => [
         e.id,
         whoIsTold(eventFacts(e), referralFacts(e), {
-          actorClinicId: e.payload.actorId ? actorClinics.get(e.payload.actorId) : null,
+          actorClinicId: e.payload.actorId ? actors.get(e.payload.actorId)?.clinic_id : null,
           recipientAdmins: e.recipient_clinic_id ? (admins.get(e.recipient_clinic_id) ?? []) : [],
         }),
       ]),
@@ -219,7 +219,7 @@ export class NotificationDispatcher {
   private async adminRightsNotices(tx: EntityManager, events: EventRow[]): Promise<PlannedDelivery[]> {
     const changes = events.filter((e) => e.type === ADMIN_RIGHTS_CHANGED_EVENT && e.payload.userId);
     if (changes.length === 0) return [];
-    const users = await this.store.usersNamed(
+    const users = await this.store.users(
       tx,
       changes.flatMap((e) => [e.payload.userId!, e.payload.actorId ?? '']).filter(Boolean),
     );
