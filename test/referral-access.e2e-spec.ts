@@ -273,6 +273,47 @@ describe('referral and patient access', () => {
         expect(res.body.items.map((r: { id: string }) => r.id)).not.toContain(referral.id);
       }
     });
+
+    it("a follow-up by the practitioner a referral was reassigned to never answers or edits the former recipient's draft", async () => {
+      // Practitioners of their own, so that the other tests' parties, lists and non-parties stay as they are.
+      const sender = await addPractitioner(t.http, massageClinic, 'massage_therapist');
+      const formerRecipient = await addPractitioner(t.http, ptClinic, 'physical_therapist');
+      const newOwner = await addPractitioner(t.http, ptClinic, 'physical_therapist');
+      const client = await createPatient(t.http, sender);
+      let source = await referralIn(t.http, { sender, recipient: formerRecipient }, client.id, 'in_care');
+      const plan = { frequencyWeeks: 2, pressure: 'light', precautions: 'Avoid the left AC joint' };
+      const theirs = await t.http
+        .post(`/api/v1/referrals/${source.id}/follow-up`)
+        .set(formerRecipient.auth)
+        .send({ reason: 'The former recipient drafts this one', plan })
+        .expect(201);
+      source = (
+        await t.http
+          .post(`/api/v1/referrals/${source.id}/reassign`)
+          .set(ptClinic.admin.auth)
+          .send({ version: source.version, practitionerId: newOwner.id })
+          .expect(200)
+      ).body;
+      // The former recipient's draft is theirs alone: the new owner reads nothing of it…
+      await t.http.get(`/api/v1/referrals/${theirs.body.id}`).set(newOwner.auth).expect(404);
+      // …and their own follow-up is a new draft of their own, not that one answered or edited.
+      const mine = await t.http
+        .post(`/api/v1/referrals/${source.id}/follow-up`)
+        .set(newOwner.auth)
+        .send({ reason: 'Overwritten by the new owner' })
+        .expect(201);
+      expect(mine.body.id).not.toBe(theirs.body.id);
+      expect(mine.body).toMatchObject({ senderId: newOwner.id, previousId: source.id, reason: 'Overwritten by the new owner' });
+      const { rows } = await sql.query(`SELECT sender_id, reason, version FROM referrals WHERE id = $1`, [theirs.body.id]);
+      expect(rows).toEqual([{ sender_id: formerRecipient.id, reason: 'The former recipient drafts this one', version: 1 }]);
+      // A repeat of the new owner's follow-up still answers their own draft (200), as before.
+      const again = await t.http
+        .post(`/api/v1/referrals/${source.id}/follow-up`)
+        .set(newOwner.auth)
+        .send({ reason: 'Overwritten by the new owner' })
+        .expect(200);
+      expect(again.body.id).toBe(mine.body.id);
+    });
   });
 
   describe('a draft cancelled before sending', () => {

@@ -122,7 +122,8 @@ export class FollowUpService {
       ]);
     }
     return this.referralStore.transaction(async (tx) => {
-      const existing = await this.store.openFollowUpDraft(tx, source.id, recipientId);
+      // The draft this follow-up would make: from the source's current recipient (see create below).
+      const existing = await this.store.openFollowUpDraft(tx, source.id, source.recipientId, recipientId);
       if (existing) {
         const row = await this.referralStore.detailed(existing, tx);
         if (row) {

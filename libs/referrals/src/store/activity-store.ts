@@ -235,17 +235,24 @@ export class ReferralActivityStore {
   }
 
   /**
-   * The follow-up draft to `recipientId` already made from the referral `sourceId`, if any. Locks the
-   * source first (no key update: actions on it go on), so two follow-ups at once are made one after
-   * the other and the second finds the first's draft.
+   * The follow-up draft from `senderId` to `recipientId` already made from the referral `sourceId`, if
+   * any. Locks the source first (no key update: actions on it go on), so two follow-ups at once are
+   * made one after the other and the second finds the first's draft. Only a draft of that sender
+   * counts: one a former recipient of the source made (before an admin reassigned it) is theirs alone.
    */
-  async openFollowUpDraft(tx: EntityManager, sourceId: string, recipientId: string): Promise<string | undefined> {
+  async openFollowUpDraft(
+    tx: EntityManager,
+    sourceId: string,
+    senderId: string,
+    recipientId: string,
+  ): Promise<string | undefined> {
     const source = sql.param(sourceId, 'uuid');
     await queryRows(tx, sql`SELECT 1 FROM referrals WHERE id = ${source} FOR NO KEY UPDATE`);
     const [row] = await queryRows<{ id: string }>(
       tx,
       sql`SELECT id FROM referrals
-           WHERE previous_id = ${source} AND recipient_id = ${sql.param(recipientId, 'uuid')} AND status = 'draft'
+           WHERE previous_id = ${source} AND sender_id = ${sql.param(senderId, 'uuid')}
+             AND recipient_id = ${sql.param(recipientId, 'uuid')} AND status = 'draft'
            ORDER BY created_at, id LIMIT 1`,
     );
     return row?.id;
