@@ -99,7 +99,7 @@ describe('what the API and the worker log', () => {
     expect(requestLines.map((l) => (l.req as { url: string }).url)).toEqual(
       expect.arrayContaining([
         '/api/v1/patients',
-        '/api/v1/no-such-route',
+        '/api/v1/[redacted]',
         '/patients',
         '/api/v1/patients/[redacted]',
         '/patients/[redacted]',
@@ -107,6 +107,32 @@ describe('what the API and the worker log', () => {
       ]),
     );
     expect(countInLogs(canary)).toBe(0);
+  });
+
+  it('never writes a lowercase name in a path, which is spelled like a route word', async () => {
+    // Short and plain like `referrals` or `sign-up`: only the words of the routes and screens are logged.
+    const name = canary.toLowerCase();
+    expect(name).toMatch(/^[a-z0-9]{1,24}$/);
+    await t.http.get(`/patients/${name}`).expect(200);
+    await t.http.get(`/api/v1/patients/by-name/${name}`).set(clinic.admin.auth).expect(404);
+    await t.http.post(`/api/v1/referrals/${randomUUID()}/${name}`).set(clinic.admin.auth).send({}).expect(404);
+    await t.http.get('/referrals/new');
+    await t.http.get('/settings/security');
+
+    const urls = logLines()
+      .filter((l) => l.msg === 'request completed')
+      .map((l) => (l.req as { url: string }).url);
+    expect(urls).toEqual(
+      expect.arrayContaining([
+        '/patients/[redacted]',
+        '/api/v1/patients/[redacted]/[redacted]',
+        expect.stringMatching(/^\/api\/v1\/referrals\/[0-9a-f-]{36}\/\[redacted\]$/),
+        // Positive control: the web app's own screens keep their words.
+        '/referrals/new',
+        '/settings/security',
+      ]),
+    );
+    expect(countInLogs(name)).toBe(0);
   });
 
   it('writes one access line per request, with its id, path and status, and none for the liveness probe', async () => {

@@ -3,8 +3,9 @@ import type { IncomingMessage } from 'node:http';
 import { RequestMethod } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
-import { DeferredChildLogger, PinoNestLogger } from '@referloop/common';
+import { addRouteWords, DeferredChildLogger, PinoNestLogger, routePatternWords } from '@referloop/common';
 import type { AppConfig } from '@referloop/config';
+import { REFERRAL_ACTIONS } from '@referloop/referrals';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Logger } from 'pino';
 import { ApiModule } from '../api.module';
@@ -87,6 +88,10 @@ export async function createApiApp(config: AppConfig, logger: Logger): Promise<N
     },
   });
   const fastify = adapter.getInstance();
+  // The words a logged path may show (the rest is redacted): every route's, and the referral
+  // actions, which arrive as a parameter (`/referrals/:id/:action`).
+  fastify.addHook('onRoute', (route) => addRouteWords(routePatternWords(route.url)));
+  addRouteWords(REFERRAL_ACTIONS);
   // Each request's logger binds its id; built only if the request writes a line.
   fastify.setChildLoggerFactory((parent, bindings, options) => new DeferredChildLogger(parent as Logger, bindings, options));
   // JSON only: any other content type is a 415 problem, not a string handed to validation.

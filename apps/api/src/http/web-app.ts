@@ -3,6 +3,7 @@ import { join, resolve } from 'node:path';
 import fastifyStatic from '@fastify/static';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import type { FastifyReply, FastifyRequest } from 'fastify';
+import { addRouteWords } from '@referloop/common';
 import type { Logger } from 'pino';
 
 /**
@@ -18,6 +19,33 @@ export const WEB_ROOT_CANDIDATES = [resolve(__dirname, '../../../../../../web'),
 const API_PATH = /^\/(?:api|health|trial)(?:\/|$)/;
 /** A path whose last segment looks like a file name (`/assets/x.js`): a missing file is a 404, not the app. */
 const FILE_PATH = /\/[^/]*\.[A-Za-z0-9]+$/;
+
+/**
+ * The words the web app's screens are spelled with (apps/web/src/App.tsx and its pages), so their
+ * paths are logged as they are; a word missing here is only redacted in the access log.
+ */
+export const WEB_APP_ROUTE_WORDS = [
+  'accept-invitation',
+  'forgot-password',
+  'reset-password',
+  'sign-in',
+  'sign-up',
+  'referrals',
+  'new',
+  'patients',
+  'settings',
+  'profile',
+  'security',
+  'admin',
+  'overdue',
+  'practitioners',
+  'partners',
+  'unowned',
+  'notifications',
+  'webhooks',
+  'email-preview',
+  'audit',
+] as const;
 
 export function findWebRoot(candidates: readonly string[] = WEB_ROOT_CANDIDATES): string | undefined {
   return candidates.find((dir) => existsSync(join(dir, 'index.html')));
@@ -53,6 +81,7 @@ export async function serveWebApp(app: NestFastifyApplication, logger: Logger, r
     return reply.sendFile('index.html', root);
   };
   const fastify = app.getHttpAdapter().getInstance();
+  addRouteWords(WEB_APP_ROUTE_WORDS);
   fastify.get('/', sendApp);
   fastify.get('/*', sendApp);
   logger.debug({ root }, 'serving the web app at /');

@@ -1,6 +1,14 @@
 import { Writable } from 'node:stream';
 import { createRootLogger, PinoNestLogger } from './logger';
-import { loggedPath, redactQueryStrings, redactQuoted, serializeError, serializeRequest } from './log-serializers';
+import {
+  addRouteWords,
+  loggedPath,
+  redactQueryStrings,
+  redactQuoted,
+  routePatternWords,
+  serializeError,
+  serializeRequest,
+} from './log-serializers';
 
 /** A pg DatabaseError as the driver builds it, wrapped the way TypeORM wraps it. */
 function queryFailed(): Error {
@@ -20,6 +28,10 @@ function queryFailed(): Error {
 }
 
 describe('log serializers', () => {
+  // As the API registers them at start-up: its routes' words, the referral actions, the web app's screens.
+  addRouteWords(['api', 'v1', 'patients', 'referrals', 'referral-invites', 'unsubscribe', 'assets']);
+  addRouteWords(['accept', 'send-outcome', 'accept-invitation', 'reset-password', 'sign-up']);
+
   it('logs a request by its path, never its query string', () => {
     expect(loggedPath('/api/v1/patients?q=Jamie', '/api/v1/patients')).toBe('/api/v1/patients');
     expect(loggedPath('/accept-invitation?token=abc#x', '/*')).toBe('/accept-invitation');
@@ -54,7 +66,20 @@ describe('log serializers', () => {
     expect(loggedPath(`/sign-up/${token}`, '/*')).toBe('/sign-up/[redacted]');
     expect(loggedPath('/api/v1/patients/CANARY%20Name')).toBe('/api/v1/patients/[redacted]');
     expect(loggedPath('/assets/index-Bx3f_9Qa.js', '/assets/*')).toBe('/assets/index-Bx3f_9Qa.js');
-    expect(loggedPath('/no-such-route/')).toBe('/no-such-route/');
+    expect(loggedPath('/patients/')).toBe('/patients/');
+  });
+
+  it('keeps only registered words off a route and as an action: a lowercase name is no route word', () => {
+    const id = '0b0e8a4e-3f1c-4c55-9d7e-2a1b3c4d5e6f';
+    expect(loggedPath('/no-such-route/')).toBe('/[redacted]/');
+    expect(loggedPath('/patients/jamie-rivera', '/*')).toBe('/patients/[redacted]');
+    expect(loggedPath('/api/v1/patients/by-name/rivera')).toBe('/api/v1/patients/[redacted]/[redacted]');
+    expect(loggedPath(`/api/v1/referrals/${id}/jamie`, '/api/v1/referrals/:id/:action')).toBe(
+      `/api/v1/referrals/${id}/[redacted]`,
+    );
+    expect(routePatternWords('/api/v1/referrals/:id/:action')).toEqual(['api', 'v1', 'referrals']);
+    addRouteWords(['Not-A-Word', 'a'.repeat(40), 'no-such-route']);
+    expect(loggedPath('/no-such-route/Not-A-Word')).toBe('/no-such-route/[redacted]');
   });
 
   it('keeps type, code, message and stack frames of a database error, and nothing it carries', () => {
@@ -120,7 +145,7 @@ describe('log serializers', () => {
         },
       }),
     );
-    root.error({ err: queryFailed(), req: { method: 'GET', url: '/x?q=Jamie' } }, 'failed');
+    root.error({ err: queryFailed(), req: { method: 'GET', url: '/patients?q=Jamie' } }, 'failed');
     const nest = new PinoNestLogger(root);
     nest.error(queryFailed(), undefined, 'ProblemFilter');
     nest.warn('outbox publish failed', queryFailed(), 'OutboxRelay');
@@ -129,7 +154,7 @@ describe('log serializers', () => {
     const all = lines.join('');
     expect(all).not.toMatch(/Jamie|argon2|INSERT/);
     expect(lines.map((l) => JSON.parse(l))).toMatchObject([
-      { err: { code: '23505' }, req: { url: '/x' } },
+      { err: { code: '23505' }, req: { url: '/patients' } },
       { context: 'ProblemFilter', err: { type: 'QueryFailedError' }, msg: expect.stringContaining('users_email_key') },
       { context: 'OutboxRelay', err: { code: '23505' }, msg: 'outbox publish failed' },
       { context: 'Ctx', trace: '    at f (x.js:1:1)', msg: 'invalid input syntax for type date: "[redacted]"' },

@@ -90,9 +90,26 @@ export function serializeError(error: unknown, depth = 0): SerializedError {
 
 const REDACTED_SEGMENT = '[redacted]';
 const UUID_SEGMENT = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-/** A word a route is spelled with (`referrals`, `reset-password`, `v1`); no token is this short and plain. */
+/** How a route's word is spelled (`referrals`, `reset-password`, `v1`); no token is this short and plain. */
 const ROUTE_WORD = /^[a-z0-9]+(?:-[a-z0-9]+)*$/;
 const MAX_ROUTE_WORD = 24;
+/**
+ * The words the server's routes, the referral actions and the web app's screens are spelled with,
+ * registered at start-up ({@link addRouteWords}). Being short and plain is not enough: a lowercase
+ * name (`/patients/jamie`, `/api/v1/patients/by-name/rivera`) looks just like a route word, so only
+ * a word of this vocabulary is logged; anything else, a word nobody registered too, is redacted.
+ */
+const ROUTE_WORDS = new Set<string>();
+
+/** Adds words to the vocabulary of path segments a log line may show (see {@link loggedPath}). */
+export function addRouteWords(words: Iterable<string>): void {
+  for (const word of words) if (routeSpelling(word)) ROUTE_WORDS.add(word);
+}
+
+/** The plain words of a route pattern (`/api/v1/referrals/:id/:action` → api, v1, referrals). */
+export function routePatternWords(pattern: string): string[] {
+  return pattern.split('/').filter(routeSpelling);
+}
 /** Route parameters whose values are the API's own words (a referral action), never data. */
 const WORD_PARAMETERS: ReadonlySet<string> = new Set([':action']);
 /** A file the web app is built into (`index-Bx3f.js`). */
@@ -101,10 +118,10 @@ const STATIC_FILE = /^[\w.-]{1,80}\.(?:js|css|map|svg|png|ico|webmanifest|woff2?
 /**
  * The path of a request as a log line says it: no query string, and only the segments that cannot
  * carry a secret or a name. On a matched route (`route`, e.g. `/api/v1/patients/:id`) its fixed
- * words, and a parameter only when it is a UUID or a referral action: `/api/v1/patients/Jamie` is
+ * words, and a parameter only when it is a UUID or a registered referral action: `/api/v1/patients/Jamie` is
  * logged with the name redacted, and an unsubscribe token always is. Elsewhere (no route, the web
- * app's catch-all) a segment only when it is a UUID, a plain route word or a built file: a token
- * pasted into `/reset-password/…` is redacted.
+ * app's catch-all) a segment only when it is a UUID, a registered route word or a built file: a token
+ * pasted into `/reset-password/…` is redacted, and so is `/patients/jamie`.
  */
 export function loggedPath(url: string, route?: string): string {
   const end = url.search(/[?#]/);
@@ -121,8 +138,12 @@ function loggedParameter(name: string, value: string): string {
   return kept ? value : REDACTED_SEGMENT;
 }
 
-function routeWord(segment: string): boolean {
+function routeSpelling(segment: string): boolean {
   return segment.length <= MAX_ROUTE_WORD && ROUTE_WORD.test(segment);
+}
+
+function routeWord(segment: string): boolean {
+  return routeSpelling(segment) && ROUTE_WORDS.has(segment);
 }
 
 function plainSegment(segment: string): boolean {
