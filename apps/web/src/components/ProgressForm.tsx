@@ -3,7 +3,7 @@ import { api, call } from '../api/client';
 import { ApiError, errorMessage } from '../api/problem';
 import type { Referral, ReferralAction } from '../api/types';
 import { firstInvalid, useFocusAfterRender } from '../lib/focus';
-import { formatDate, formatDateTime } from '../lib/format';
+import { formatDateTime, formatDayOf } from '../lib/format';
 import { toleranceLabel } from '../lib/labels';
 import { useLeaveGuard } from '../lib/leave-guard';
 import { Field, ScoreOptions } from './Field';
@@ -17,7 +17,7 @@ const TOLERANCES: Tolerance[] = ['well', 'some_soreness', 'adverse'];
 
 /** The progress reports as points of the pain/PSFS chart, oldest first. */
 export function progressPoints(progress: Referral['progress']): MeasurePoint[] {
-  return (progress ?? []).map((p) => ({ label: `Progress ${formatDate(p.reportedAt)}`, painLevel: p.painLevel, psfs: p.psfs }));
+  return (progress ?? []).map((p) => ({ label: `Progress ${formatDayOf(p.reportedAt)}`, painLevel: p.painLevel, psfs: p.psfs }));
 }
 
 interface Props {

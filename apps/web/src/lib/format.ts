@@ -8,6 +8,11 @@ export function formatDate(date: string | null | undefined): string {
   return dateFormat.format(new Date(y, m - 1, d));
 }
 
+/** The day of an instant (an ISO date-time) on the viewer's clocks, as formatDateTime shows its time. */
+export function formatDayOf(iso: string | null | undefined): string {
+  return iso ? dateFormat.format(new Date(iso)) : '—';
+}
+
 const monthDayFormat = new Intl.DateTimeFormat(undefined, { month: 'short', day: 'numeric' });
 
 /** A calendar date (YYYY-MM-DD) without its year, "Nov 2", as a chart's axis names it. */

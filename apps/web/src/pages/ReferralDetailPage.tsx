@@ -15,7 +15,7 @@ import { ReferralPrint } from '../components/ReferralPrint';
 import { ReferralChips } from '../components/StatusChip';
 import { type Flash, takeFlash } from '../lib/flash';
 import { useFocusAfterRender } from '../lib/focus';
-import { formatAppointment, formatDate, formatDateTime, fullName } from '../lib/format';
+import { formatAppointment, formatDate, formatDateTime, formatDayOf, fullName } from '../lib/format';
 import { useAsync, useTitle } from '../lib/hooks';
 import { useLiveRefresh } from '../lib/live';
 import {
@@ -322,7 +322,7 @@ export function ReferralDetailPage({ id }: { id: string }) {
                   <p data-testid="follow-up-sent">
                     Done: <Link to={`/referrals/${sentFollowUp.id}`}>maintenance massage referral</Link> sent to{' '}
                     {recipientParty(sentFollowUp).fullName}
-                    {sentFollowUp.sentAt ? ` on ${formatDate(sentFollowUp.sentAt)}` : ''}.
+                    {sentFollowUp.sentAt ? ` on ${formatDayOf(sentFollowUp.sentAt)}` : ''}.
                   </p>
                 ) : draftFollowUp ? (
                   <>
