@@ -346,6 +346,49 @@ describe('maintenance follow-up', () => {
       expect(res.body.errors).toEqual([expect.objectContaining({ field: 'recipientId' })]);
     });
 
+    it('may invite an LMT not on ReferLoop (recipientInvite), also when the original LMT takes no referrals now', async () => {
+      const solo = await registerClinic(t.http, { name: 'Quiet Hands Massage' });
+      const busy = await addPractitioner(t.http, solo, 'massage_therapist');
+      const injury = await referralIn(
+        t.http,
+        { sender: busy, recipient: pt },
+        (await createPatient(t.http, busy)).id,
+        'outcome_sent',
+      );
+      await t.http.patch(`/api/v1/practitioners/${busy.id}`).set(busy.auth).send({ acceptingReferrals: false }).expect(200);
+      const invite = { email: 'nora.newbie@example.test', fullName: 'Nora Newbie', role: 'massage_therapist' };
+
+      const both = await followUp(pt, injury.id, { plan: PLAN, recipientId: otherLmt.id, recipientInvite: invite });
+      expectProblem(both, 400, 'validation_failed');
+      expect(both.body.errors).toEqual([expect.objectContaining({ field: 'recipientInvite' })]);
+      const wrongRole = await followUp(pt, injury.id, { plan: PLAN, recipientInvite: { ...invite, role: 'physical_therapist' } });
+      expectProblem(wrongRole, 422, 'recipient_type_mismatch');
+      expect(wrongRole.body.errors).toEqual([expect.objectContaining({ field: 'recipientInvite.role' })]);
+      expect(await countRows(sql, 'referrals', 'previous_id = $1', [injury.id])).toBe(0);
+
+      const draft = (await followUp(pt, injury.id, { plan: PLAN, recipientInvite: invite }).expect(201)).body;
+      expect(draft).toMatchObject({
+        kind: 'maintenance_massage',
+        senderId: pt.id,
+        recipientId: null,
+        previousId: injury.id,
+        recipientInvite: { email: invite.email, fullName: 'Nora Newbie', role: 'massage_therapist', status: 'pending' },
+      });
+      // A repeat (the address in other capitals) answers the same draft; the original LMT's would be another.
+      const repeat = await followUp(pt, injury.id, { recipientInvite: { ...invite, email: 'Nora.Newbie@Example.test' } });
+      expect(repeat.status).toBe(200);
+      expect(repeat.body.id).toBe(draft.id);
+      expectProblem(await followUp(pt, injury.id, { plan: PLAN }), 422, 'recipient_not_accepting');
+      expect(await countRows(sql, 'referrals', 'previous_id = $1', [injury.id])).toBe(1);
+
+      // Sent, it invites her (the email goes through the outbox), and the original LMT sees nothing of it.
+      await shareConsent(pt, draft.patientId).expect(201);
+      const sent = await actOk(t.http, pt, draft, 'send');
+      expect(sent).toMatchObject({ status: 'sent', recipientId: null });
+      expect(await countRows(sql, 'outbox_events', "referral_id = $1 AND type = 'referral.sent'", [draft.id])).toBe(1);
+      expectProblem(await t.http.get(`/api/v1/referrals/${draft.id}`).set(busy.auth), 404, 'not_found');
+    });
+
     it('a maintenance referral cannot be followed up (409)', async () => {
       const res = await postMaintenance(PLAN);
       expectProblem(await followUp(pt, res.body.id), 409, 'invalid_transition');

@@ -8,7 +8,7 @@ import { assertPlanDates, type MaintenancePlanInput, storedPlan } from './mainte
 import { partiesOf, partyClinicsOf } from './referral-access';
 import { assertNeededByAhead, assertRedFlagsUrgent } from './referral-rules';
 import type { ReferralView } from './referral.views';
-import { type CreateReferralInput, ReferralsService } from './referrals.service';
+import { type CreateReferralInput, type RecipientInviteInput, ReferralsService } from './referrals.service';
 import { allowedActions, type ReferralStatus } from './state-machine/referral-state-machine';
 import { ReferralActivityStore, type SourceRow } from './store/activity-store';
 import { ReferralStore } from './store/referral-store';
@@ -47,6 +47,8 @@ export const FOLLOW_UP_FORM_FIELDS = [
 export interface FollowUpInput extends Partial<Pick<CreateReferralInput, (typeof FOLLOW_UP_FORM_FIELDS)[number]>> {
   /** Default: the injury referral's sender, when they are a massage therapist. */
   recipientId?: string;
+  /** Instead of `recipientId`: a massage therapist not on ReferLoop yet. */
+  recipientInvite?: RecipientInviteInput;
   plan?: MaintenancePlanInput;
   reason?: string;
   observations?: string;
@@ -115,15 +117,25 @@ export class FollowUpService {
       });
     }
     this.assertRecipientSide(principal, source);
-    const recipientId = input.recipientId ?? (source.senderRole === 'massage_therapist' ? source.senderId : undefined);
-    if (!recipientId) {
+    if (input.recipientId != null && input.recipientInvite != null) {
+      throw AppError.validation([{ field: 'recipientInvite', message: 'give recipientId or recipientInvite, not both' }]);
+    }
+    const recipientId = input.recipientInvite
+      ? undefined
+      : (input.recipientId ?? (source.senderRole === 'massage_therapist' ? source.senderId : undefined));
+    if (!recipientId && !input.recipientInvite) {
       throw AppError.validation([
         { field: 'recipientId', message: 'is required: the referral was not sent by a massage therapist' },
       ]);
     }
     return this.referralStore.transaction(async (tx) => {
-      // The draft this follow-up would make: from the source's current recipient (see create below).
-      const existing = await this.store.openFollowUpDraft(tx, source.id, source.recipientId, recipientId);
+      // The draft this follow-up would make: from the source's current recipient (see create below), to the same massage therapist.
+      const existing = await this.store.openFollowUpDraft(
+        tx,
+        source.id,
+        source.recipientId,
+        recipientId ? { recipientId } : { inviteEmail: input.recipientInvite!.email },
+      );
       if (existing) {
         const row = await this.referralStore.detailed(existing, tx);
         if (row) {
@@ -138,6 +150,7 @@ export class FollowUpService {
           kind: 'maintenance_massage',
           patientId,
           recipientId,
+          recipientInvite: input.recipientInvite,
           // The PT who treated the patient sends it, also when an admin of their clinic drafts it.
           senderId: source.recipientId,
           priority: input.priority ?? 'routine',

@@ -480,6 +480,13 @@ export class FollowUpDto extends PickType(UpdateReferralDto, FOLLOW_UP_FORM_FIEL
   @IsUUID()
   recipientId?: string;
 
+  /** Instead of `recipientId`: a massage therapist not on ReferLoop yet, invited to join when the referral is sent. */
+  @IsOptional()
+  @IsObject()
+  @ValidateNested()
+  @Type(() => RecipientInviteDto)
+  recipientInvite?: RecipientInviteDto;
+
   /** The maintenance plan; may be completed on the draft before sending. */
   @IsOptional()
   @IsObject()

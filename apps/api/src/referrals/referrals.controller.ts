@@ -363,7 +363,8 @@ export class ReferralsController {
    * The recipient of an `injury_care` referral that is in_care, outcome_sent or closed drafts a
    * `maintenance_massage` referral for the same person (`previousId` set): their clinic gets the
    * patient as its own (a copy linked to the referral, made once; record consent on it before sending).
-   * The recipient defaults to the injury referral's sender when they are a massage therapist. The plan
+   * The recipient defaults to the injury referral's sender when they are a massage therapist; `recipientInvite`
+   * instead names one not on ReferLoop yet (invited when the referral is sent, as with a create). The plan
    * may be given now or before sending, and so may a create's priority (default routine), body regions
    * (default the injury referral's), pain level, dates, red flags and emergency advice: the whole form
    * makes one draft (201). Repeating the request while the draft is open changes it as given and

@@ -398,9 +398,8 @@ export function NewReferralPage() {
           params: { path: { id: followed.id } },
           // The whole form: one draft, one "created" on its timeline.
           body: {
-            // Inviting someone not on ReferLoop: the draft starts to the default LMT (it is the PT's
-            // alone until sent) and is turned to the invitee below, before anything is sent.
-            recipientId: payload.recipientInvite ? undefined : recipient!.id,
+            // Someone not on ReferLoop is invited when the referral is sent, as with a create.
+            ...(payload.recipientInvite ? { recipientInvite: payload.recipientInvite } : { recipientId: recipient!.id }),
             plan: plan(),
             reason: payload.reason,
             observations: payload.observations ?? undefined,
@@ -424,16 +423,6 @@ export function NewReferralPage() {
         );
       }
       setPatient(await call(api.GET('/api/v1/patients/{id}', { params: { path: { id: created.patientId } } })));
-      // The follow-up takes no invite: name the invitee on the draft (a retry then edits this draft).
-      if (payload.recipientInvite) {
-        setDraft(created);
-        created = await call(
-          api.PATCH('/api/v1/referrals/{id}', {
-            params: { path: { id: created.id } },
-            body: { version: created.version, recipientInvite: payload.recipientInvite },
-          }),
-        );
-      }
     } else {
       created = await call(
         api.POST('/api/v1/referrals', { body: payload, params: { header: { 'Idempotency-Key': idempotency.keyFor(payload) } } }),

@@ -235,25 +235,30 @@ export class ReferralActivityStore {
   }
 
   /**
-   * The follow-up draft from `senderId` to `recipientId` already made from the referral `sourceId`, if
-   * any. Locks the source first (no key update: actions on it go on), so two follow-ups at once are
-   * made one after the other and the second finds the first's draft. Only a draft of that sender
-   * counts: one a former recipient of the source made (before an admin reassigned it) is theirs alone.
+   * The follow-up draft from `senderId` to the same massage therapist (`recipientId`, or the address
+   * of one invited who has not joined) already made from the referral `sourceId`, if any. Locks the
+   * source first (no key update: actions on it go on), so two follow-ups at once are made one after
+   * the other and the second finds the first's draft. Only a draft of that sender counts: one a
+   * former recipient of the source made (before an admin reassigned it) is theirs alone.
    */
   async openFollowUpDraft(
     tx: EntityManager,
     sourceId: string,
     senderId: string,
-    recipientId: string,
+    to: { recipientId: string } | { inviteEmail: string },
   ): Promise<string | undefined> {
     const source = sql.param(sourceId, 'uuid');
     await queryRows(tx, sql`SELECT 1 FROM referrals WHERE id = ${source} FOR NO KEY UPDATE`);
+    const recipient =
+      'recipientId' in to
+        ? sql`r.recipient_id = ${sql.param(to.recipientId, 'uuid')}`
+        : sql`r.recipient_id IS NULL AND i.joined_at IS NULL AND lower(i.email) = lower(${to.inviteEmail})`;
     const [row] = await queryRows<{ id: string }>(
       tx,
-      sql`SELECT id FROM referrals
-           WHERE previous_id = ${source} AND sender_id = ${sql.param(senderId, 'uuid')}
-             AND recipient_id = ${sql.param(recipientId, 'uuid')} AND status = 'draft'
-           ORDER BY created_at, id LIMIT 1`,
+      sql`SELECT r.id FROM referrals r LEFT JOIN referral_invites i ON i.id = r.recipient_invite_id
+           WHERE r.previous_id = ${source} AND r.sender_id = ${sql.param(senderId, 'uuid')} AND r.status = 'draft'
+             AND ${recipient}
+           ORDER BY r.created_at, r.id LIMIT 1`,
     );
     return row?.id;
   }
