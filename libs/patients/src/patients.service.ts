@@ -145,7 +145,8 @@ export class PatientsService {
   async list(principal: Principal, query: PatientQuery): Promise<Page<PatientView>> {
     const scope = ClinicScope.of(principal);
     const limit = query.limit ?? DEFAULT_PAGE_SIZE;
-    const words = query.q ? query.q.trim().split(/\s+/).slice(0, 4).map(escapeLike) : [];
+    // Every word counts (q is at most 100 characters): a word left out would list patients it does not match.
+    const words = query.q ? [...new Set(query.q.trim().split(/\s+/))].map(escapeLike) : [];
     // The keyset is the last patient's name: sealed, so the next page's URL carries no PHI.
     const after = query.cursor
       ? (decodeSealedCursor(query.cursor, 'patients', ['text', 'text', 'uuid'], this.cursorKey) as [string, string, string])

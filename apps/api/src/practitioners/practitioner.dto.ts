@@ -128,6 +128,12 @@ export class MemberPageDto {
   nextCursor: string | null;
 }
 
+/**
+ * A search word as someone typed it: the spaces around it are not part of it (" jose " finds José,
+ * as the patients' search does); text of only white space is then refused as empty, like any optional text.
+ */
+const trimmed = ({ value }: { value: unknown }) => (typeof value === 'string' ? value.trim() : value);
+
 export class DirectoryQueryDto extends PageQueryDto {
   @IsOptional()
   @IsIn(PRACTITIONER_ROLES)
@@ -138,12 +144,15 @@ export class DirectoryQueryDto extends PageQueryDto {
   specialty?: string;
 
   @IsOptional()
+  @Transform(trimmed)
   @IsString()
+  @IsNotBlank()
   @MaxLength(100)
   city?: string;
 
   @IsOptional()
   @IsString()
+  @IsNotBlank()
   @MaxLength(12)
   postalCode?: string;
 
@@ -154,7 +163,9 @@ export class DirectoryQueryDto extends PageQueryDto {
 
   /** Free text over name, clinic name and bio. */
   @IsOptional()
+  @Transform(trimmed)
   @IsString()
+  @IsNotBlank()
   @MaxLength(100)
   q?: string;
 

@@ -309,7 +309,9 @@ export class AdminStore {
                      FROM audit_event_clinics x JOIN audit_events a ON a.id = x.audit_event_id
                     WHERE ${where(scope.owns(sql`x.clinic_id`), keyset(sql`x.occurred_at`, sql`x.audit_event_id`))}
                     ORDER BY x.occurred_at DESC, x.audit_event_id DESC LIMIT ${limit})) page
-           ORDER BY occurred_at DESC, id DESC
+           -- page.id, the bigint the keyset compares: a bare id would be the text output column,
+           -- which orders 99 after 100 and so repeats and skips rows that share a millisecond.
+           ORDER BY page.occurred_at DESC, page.id DESC
            LIMIT ${limit}`,
     );
   }
