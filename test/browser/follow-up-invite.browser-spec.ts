@@ -80,6 +80,40 @@ describe('web app in the browser: following up with an invite', () => {
       .waitFor();
   });
 
+  it("a PT who is an admin of the clinic recommends maintenance on a colleague's referral, drafted as the treating PT's", async () => {
+    const physio = await registerClinic(t.http, { name: 'Riverside Physio' });
+    const treating = await addPractitioner(t.http, physio, 'physical_therapist', { fullName: 'Tara Treating' });
+    const lead = await addPractitioner(t.http, physio, 'physical_therapist', { fullName: 'Lee Lead' });
+    await t.http.patch(`/api/v1/practitioners/${lead.id}`).set(physio.admin.auth).send({ isAdmin: true }).expect(200);
+    const patient = await createPatient(t.http, lmt, { firstName: 'Robin', lastName: 'Hart' });
+    const injury = await referralIn(t.http, { sender: lmt, recipient: treating }, patient.id, 'outcome_sent');
+
+    const page = await run.newPage('pt-admin-follow-up', { viewport: DESKTOP });
+    await signIn(page, lead.email);
+    await page.goto(`/referrals/${injury.id}`);
+    await page
+      .getByTestId('follow-up')
+      .getByRole('link', { name: /maintenance/i })
+      .click();
+    await page.getByText('from the injury referral by Mia Solo').waitFor();
+    await page.getByRole('combobox', { name: /^Pressure/ }).selectOption('light');
+    await page.getByLabel(/^Precautions/).fill('None');
+    await page.getByRole('button', { name: 'Save as draft' }).click();
+    await page.waitForFunction(
+      (from) => /^\/referrals\/[0-9a-f-]{36}$/.test(location.pathname) && !location.pathname.endsWith(from),
+      injury.id,
+    );
+    const draftId = new URL(page.url()).pathname.split('/').pop()!;
+    const draft = await t.http.get(`/api/v1/referrals/${draftId}`).set(lead.auth).expect(200);
+    expect(draft.body).toMatchObject({
+      kind: 'maintenance_massage',
+      status: 'draft',
+      senderId: treating.id,
+      recipientId: lmt.id,
+      previousId: injury.id,
+    });
+  });
+
   it("labels a progress report in the chart with the viewer's day", async () => {
     const patient = await createPatient(t.http, pt);
     const draft = await createReferral(t.http, pt, maintenanceReferralBody(patient.id, lmt.id));

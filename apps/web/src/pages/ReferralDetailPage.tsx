@@ -40,9 +40,15 @@ import { useUser } from '../lib/session-hooks';
 const REDIRECTABLE = new Set(['declined', 'cancelled', 'expired']);
 const FOLLOW_UP_STATUSES = new Set(['in_care', 'outcome_sent', 'closed']);
 
-/** The PT's way back to maintenance massage (SPEC "Following up"): the recipient of an injury referral in or after care. */
+/**
+ * The PT's way back to maintenance massage: the recipient of an injury referral in or after care, or
+ * a PT who is an admin of their clinic (the draft is still the treating PT's). A clinic admin who is
+ * not a practitioner writes no referrals in the app.
+ */
 const mayFollowUp = (r: Referral, user: User) =>
-  r.kind === 'injury_care' && user.id === r.recipientId && FOLLOW_UP_STATUSES.has(r.status);
+  r.kind === 'injury_care' &&
+  FOLLOW_UP_STATUSES.has(r.status) &&
+  (user.id === r.recipientId || (user.isAdmin && user.role === 'physical_therapist' && user.clinicId === r.recipient?.clinicId));
 
 /** A follow-up as read (GET /referrals/:id), or null when it could not be read. */
 interface FollowUpRead {
