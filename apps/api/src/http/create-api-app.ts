@@ -3,7 +3,7 @@ import type { IncomingMessage } from 'node:http';
 import { RequestMethod } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
-import { addRouteWords, DeferredChildLogger, PinoNestLogger, routePatternWords } from '@referloop/common';
+import { addRouteWords, AppError, DeferredChildLogger, PinoNestLogger, routePatternWords } from '@referloop/common';
 import type { AppConfig } from '@referloop/config';
 import { REFERRAL_ACTIONS } from '@referloop/referrals';
 import type { FastifyReply, FastifyRequest } from 'fastify';
@@ -12,7 +12,7 @@ import { ApiModule } from '../api.module';
 import { addLivenessRoute } from '../health/liveness';
 import { setUpOpenApi } from './openapi';
 import { unsupportedMediaType } from './problem';
-import { answerClientError, sendProblem } from './problem.filter';
+import { answerClientError, answerUnmetExpectation, sendProblem } from './problem.filter';
 import { mountQueueDashboard } from './queue-dashboard';
 import { addSecurityHeaders } from './security-headers';
 import { AccessLog } from './access-log';
@@ -29,6 +29,33 @@ export const JSON_BODY_LIMIT_BYTES = 1024 * 1024;
 const REQUEST_ID = /^[A-Za-z0-9._-]{8,128}$/;
 const REQUEST_TIMEOUT_MS = 120_000;
 const IDENTITY = /^\s*identity\s*$/i;
+/** The one transfer coding a request body may carry: Node takes chunked apart, and no other (gzip, deflate, …) is decoded. */
+const CHUNKED = /^\s*chunked\s*$/i;
+/**
+ * Headers a request must send at most once. Node keeps the first Host, Authorization or
+ * Content-Type and drops the others unseen (a proxy in front may have read another), and joins
+ * repeated Idempotency-Key or If-Match lines into one value that no longer says what was meant.
+ */
+const SINGLE_HEADERS: Record<string, string> = {
+  host: 'Host',
+  authorization: 'Authorization',
+  'content-type': 'Content-Type',
+  'idempotency-key': 'Idempotency-Key',
+  'if-match': 'If-Match',
+};
+
+/** The first header of {@link SINGLE_HEADERS} that `rawHeaders` (name, value, name, value, …) repeats. */
+export function repeatedHeader(rawHeaders: string[]): string | undefined {
+  const seen = new Set<string>();
+  for (let i = 0; i < rawHeaders.length; i += 2) {
+    const name = rawHeaders[i].toLowerCase();
+    const canonical = SINGLE_HEADERS[name];
+    if (canonical === undefined) continue;
+    if (seen.has(name)) return canonical;
+    seen.add(name);
+  }
+  return undefined;
+}
 /** Longer than any id or token the API takes in a path (UUIDs, 64-character unsubscribe tokens). */
 const MAX_PARAM_LENGTH = 500;
 /** The one route whose body is multipart (../referrals/referrals.controller.ts, uploadedFile). */
@@ -63,6 +90,9 @@ export async function createApiApp(config: AppConfig, logger: Logger): Promise<N
     bodyLimit: JSON_BODY_LIMIT_BYTES,
     // request.ip is the client's only through the proxies TRUST_PROXY names; X-Forwarded-For is ignored otherwise.
     trustProxy: trustProxyOption(config.trustProxy),
+    // A request without Host reaches the onRequest hook below, to be answered 400 as a problem
+    // (Node's own refusal is a bare 400 with no body).
+    http: { requireHostHeader: false },
     onProtoPoisoning: 'error',
     onConstructorPoisoning: 'error',
     return503OnClosing: true,
@@ -92,6 +122,8 @@ export async function createApiApp(config: AppConfig, logger: Logger): Promise<N
   // actions, which arrive as a parameter (`/referrals/:id/:action`).
   fastify.addHook('onRoute', (route) => addRouteWords(routePatternWords(route.url)));
   addRouteWords(REFERRAL_ACTIONS);
+  // An Expect other than 100-continue: a 417 problem instead of Node's bare 417.
+  fastify.server.on('checkExpectation', answerUnmetExpectation);
   // Each request's logger binds its id; built only if the request writes a line.
   fastify.setChildLoggerFactory((parent, bindings, options) => new DeferredChildLogger(parent as Logger, bindings, options));
   // JSON only: any other content type is a 415 problem, not a string handed to validation.
@@ -101,8 +133,28 @@ export async function createApiApp(config: AppConfig, logger: Logger): Promise<N
   addSecurityHeaders(fastify, config.publicUrl.startsWith('https:'), `/${API_PREFIX}/`);
   fastify.addHook('onRequest', (request, reply, done) => {
     void reply.header('x-request-id', request.id);
+    const { headers, raw } = request;
+    // RFC 9112 §3.2: an HTTP/1.1 request names its Host, once.
+    if (headers.host === undefined && raw.httpVersionMajor === 1 && raw.httpVersionMinor >= 1) {
+      sendProblem(request, reply, AppError.validation([{ field: 'Host', message: 'is required' }]));
+      return;
+    }
+    const repeated = repeatedHeader(raw.rawHeaders);
+    if (repeated !== undefined) {
+      sendProblem(request, reply, AppError.validation([{ field: repeated, message: 'must be sent once' }]));
+      return;
+    }
+    // Node takes chunked apart and nothing else: a body sent gzip (or any other coding) would be read as if it were plain.
+    const transferEncoding = headers['transfer-encoding'];
+    if (transferEncoding !== undefined && !CHUNKED.test(transferEncoding)) {
+      sendProblem(
+        request,
+        reply,
+        unsupportedMediaType('Transfer-Encoding', 'Send the body without a transfer coding other than chunked'),
+      );
+      return;
+    }
     // No body, whatever its Content-Type says (some clients label every POST): nothing to parse or refuse.
-    const { headers } = request;
     if (
       headers['content-type'] !== undefined &&
       headers['transfer-encoding'] === undefined &&

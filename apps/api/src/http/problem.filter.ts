@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { STATUS_CODES } from 'node:http';
+import { type IncomingMessage, type ServerResponse, STATUS_CODES } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { type ArgumentsHost, Catch, type ExceptionFilter } from '@nestjs/common';
 import type { FastifyReply, FastifyRequest } from 'fastify';
@@ -66,4 +66,27 @@ export function answerClientError(error: NodeJS.ErrnoException, socket: Duplex):
     );
   }
   socket.destroy(error);
+}
+
+/**
+ * Node's `checkExpectation`: a request whose `Expect` asks for something other than 100-continue
+ * (RFC 9110 §10.1.1) is answered 417 with a problem document naming the header, like every other
+ * refusal, instead of Node's 417 with no body; the connection then closes (the body may follow).
+ */
+export function answerUnmetExpectation(_request: IncomingMessage, response: ServerResponse): void {
+  const requestId = randomUUID();
+  const message = 'must be 100-continue, or left out';
+  const body = JSON.stringify({
+    ...problem('validation_failed', `Expect: ${message}`, { errors: [{ field: 'Expect', message }] }),
+    status: 417,
+    requestId,
+  });
+  response.shouldKeepAlive = false;
+  response.writeHead(417, {
+    ...securityHeaders(true, 'api'),
+    'content-type': PROBLEM_CONTENT_TYPE,
+    'content-length': Buffer.byteLength(body),
+    'x-request-id': requestId,
+  });
+  response.end(body);
 }

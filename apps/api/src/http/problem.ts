@@ -48,7 +48,10 @@ const FASTIFY_CODES: Record<string, { code: ErrorCode; detail: string; field?: s
 };
 
 /** 415: the body comes in a form the route does not read; `header` names what to change, as a 400 names its field. */
-export function unsupportedMediaType(header: 'Content-Type' | 'Content-Encoding', detail: string): AppError {
+export function unsupportedMediaType(
+  header: 'Content-Type' | 'Content-Encoding' | 'Transfer-Encoding',
+  detail: string,
+): AppError {
   return new AppError('unsupported_media_type', detail, { errors: [{ field: header, message: detail }] });
 }
 
