@@ -44,6 +44,39 @@ function send(port: number, bytes: string): Promise<RawAnswer> {
   });
 }
 
+/**
+ * Sends `bytes` on a new connection and reads until the server closes it, or until `answers`
+ * answers have come and half a second more passed: the answers' statuses and the raw text.
+ */
+function sendUntilClosed(
+  port: number,
+  bytes: string,
+  answers = Infinity,
+): Promise<{ statuses: number[]; text: string; closed: boolean }> {
+  return new Promise((resolve, reject) => {
+    const socket = connect(port, '127.0.0.1', () => socket.write(bytes));
+    let text = '';
+    const finish = (closed: boolean) => {
+      clearTimeout(timer);
+      socket.destroy();
+      resolve({ statuses: [...text.matchAll(/HTTP\/1\.1 (\d{3}) /g)].map((m) => Number(m[1])), text, closed });
+    };
+    const timer = setTimeout(() => finish(false), 5_000);
+    socket.on('error', reject);
+    let settling: NodeJS.Timeout | undefined;
+    socket.on('data', (chunk: Buffer) => {
+      text += chunk.toString('latin1');
+      if (settling === undefined && [...text.matchAll(/HTTP\/1\.1 \d{3} /g)].length >= answers) {
+        settling = setTimeout(() => finish(false), 500);
+      }
+    });
+    socket.on('close', () => {
+      clearTimeout(settling);
+      finish(true);
+    });
+  });
+}
+
 function expectRefusal(answer: RawAnswer, status: number, code: string, field: string): void {
   expect(answer.headers['content-type']).toMatch(/^application\/problem\+json/);
   expect(answer.headers['x-request-id']).toBeDefined();
@@ -146,5 +179,40 @@ describe('HTTP framing and repeated headers', () => {
     expectRefusal(answer, 417, 'validation_failed', 'Expect');
     expect(answer.headers['x-content-type-options']).toBe('nosniff');
     expect(await patientsNamedFraming()).toBe(1);
+  });
+
+  it('a connection pipelining more than 8 requests gets the 9th answered 429 and is closed; the first 8 are answered as usual', async () => {
+    const me = `GET /api/v1/me HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: ${bearer}\r\n\r\n`;
+    // Eight at once on one connection are fine (and it stays open for more).
+    const eight = await sendUntilClosed(port, me.repeat(8), 8);
+    expect(eight.statuses).toEqual(Array(8).fill(200));
+    expect(eight.closed).toBe(false);
+    // Node started every pipelined request at once: thousands queued for the pool, others got 503.
+    const flood = await sendUntilClosed(port, me.repeat(200));
+    expect(flood.statuses).toEqual([...Array(8).fill(200), 429]);
+    expect(flood.closed).toBe(true);
+    const refusal = flood.text.slice(flood.text.lastIndexOf('HTTP/1.1 429'));
+    expect(refusal).toMatch(/\r\ncontent-type: application\/problem\+json/i);
+    expect(refusal).toMatch(/\r\nretry-after: 1\r\n/i);
+    expect(refusal).toContain('"code":"rate_limited"');
+    // Requests one after the other on one connection are never counted against it.
+    const sequential = await new Promise<number[]>((resolve, reject) => {
+      const socket = connect(port, '127.0.0.1');
+      const statuses: number[] = [];
+      let text = '';
+      socket.on('error', reject);
+      socket.on('connect', () => socket.write(me));
+      socket.on('data', (chunk: Buffer) => {
+        text += chunk.toString('latin1');
+        const answers = [...text.matchAll(/HTTP\/1\.1 (\d{3}) /g)];
+        if (answers.length === statuses.length) return;
+        statuses.push(Number(answers[answers.length - 1][1]));
+        if (statuses.length === 20) {
+          socket.destroy();
+          resolve(statuses);
+        } else socket.write(me);
+      });
+    });
+    expect(sequential).toEqual(Array(20).fill(200));
   });
 });

@@ -19,6 +19,7 @@ import { AccessLog } from './access-log';
 import { addJsonBodyParser } from './json-body-parser';
 import { addOneClickUnsubscribeParser, ONE_CLICK_ROUTE, readOneClickMultipart } from './one-click-parser';
 import { discardBody } from './multipart';
+import { limitPipelining } from './pipelining';
 import { leaveForUpload } from './uploaded-file';
 import { mountTrialMailbox } from './trial-mailbox';
 import { serveWebApp } from './web-app';
@@ -131,6 +132,7 @@ export async function createApiApp(config: AppConfig, logger: Logger): Promise<N
   addJsonBodyParser(fastify, JSON_BODY_LIMIT_BYTES);
   addOneClickUnsubscribeParser(fastify);
   addSecurityHeaders(fastify, config.publicUrl.startsWith('https:'), `/${API_PREFIX}/`);
+  limitPipelining(fastify);
   fastify.addHook('onRequest', (request, reply, done) => {
     void reply.header('x-request-id', request.id);
     const { headers, raw } = request;
