@@ -215,4 +215,11 @@ describe('HTTP framing and repeated headers', () => {
     });
     expect(sequential).toEqual(Array(20).fill(200));
   });
+
+  it('a CONNECT request is a 404 problem like any method without a route (Node closed the connection unanswered)', async () => {
+    const answer = await send(port, 'CONNECT 127.0.0.1:5432 HTTP/1.1\r\nHost: 127.0.0.1:5432\r\n\r\n');
+    expect(answer.status).toBe(404);
+    expect(answer.headers['content-type']).toBe('application/problem+json');
+    expect(answer.body).toMatchObject({ status: 404, code: 'not_found', type: 'urn:referloop:problem:not_found' });
+  });
 });

@@ -12,7 +12,7 @@ import { ApiModule } from '../api.module';
 import { addLivenessRoute } from '../health/liveness';
 import { setUpOpenApi } from './openapi';
 import { unsupportedMediaType } from './problem';
-import { answerClientError, answerUnmetExpectation, sendProblem } from './problem.filter';
+import { answerClientError, answerConnectMethod, answerUnmetExpectation, sendProblem } from './problem.filter';
 import { mountQueueDashboard } from './queue-dashboard';
 import { addSecurityHeaders } from './security-headers';
 import { AccessLog } from './access-log';
@@ -125,6 +125,8 @@ export async function createApiApp(config: AppConfig, logger: Logger): Promise<N
   addRouteWords(REFERRAL_ACTIONS);
   // An Expect other than 100-continue: a 417 problem instead of Node's bare 417.
   fastify.server.on('checkExpectation', answerUnmetExpectation);
+  // CONNECT never reaches the router: Node would close the connection unanswered.
+  fastify.server.on('connect', answerConnectMethod);
   // Each request's logger binds its id; built only if the request writes a line.
   fastify.setChildLoggerFactory((parent, bindings, options) => new DeferredChildLogger(parent as Logger, bindings, options));
   // JSON only: any other content type is a 415 problem, not a string handed to validation.

@@ -55,7 +55,13 @@ export function answerClientError(error: NodeJS.ErrnoException, socket: Duplex):
   // A reset connection has nobody to answer.
   if (error.code === 'ECONNRESET' || socket.destroyed) return;
   const [status, code, detail] = CLIENT_ERRORS[error.code ?? ''] ?? [400, 'validation_failed', 'The request is malformed'];
-  // The request was never read, so a caller's own x-request-id is unknown: a new one.
+  writeProblem(socket, status, code, detail);
+  socket.destroy(error);
+}
+
+/** Writes a problem answer by hand on `socket` (no reply exists), with a new request id and an API answer's headers. */
+function writeProblem(socket: Duplex, status: number, code: ErrorCode, detail: string): void {
+  // The request was never read (or is not Fastify's), so a caller's own x-request-id is unknown: a new one.
   const requestId = randomUUID();
   const body = JSON.stringify({ ...problem(code, detail), status, requestId });
   if (socket.writable) {
@@ -65,7 +71,15 @@ export function answerClientError(error: NodeJS.ErrnoException, socket: Duplex):
         `Connection: close\r\n\r\n${body}`,
     );
   }
-  socket.destroy(error);
+}
+
+/**
+ * Node's `connect` event: a CONNECT request (a client taking the API for a proxy) is answered 404
+ * like any method a route does not have, instead of Node closing the connection without a word.
+ */
+export function answerConnectMethod(_request: IncomingMessage, socket: Duplex): void {
+  writeProblem(socket, 404, 'not_found', 'Cannot CONNECT: the API is not a proxy');
+  socket.end();
 }
 
 /**
