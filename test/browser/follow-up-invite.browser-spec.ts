@@ -99,10 +99,7 @@ describe('web app in the browser: following up with an invite', () => {
     await page.getByRole('combobox', { name: /^Pressure/ }).selectOption('light');
     await page.getByLabel(/^Precautions/).fill('None');
     await page.getByRole('button', { name: 'Save as draft' }).click();
-    await page.waitForFunction(
-      (from) => /^\/referrals\/[0-9a-f-]{36}$/.test(location.pathname) && !location.pathname.endsWith(from),
-      injury.id,
-    );
+    await page.waitForURL((url) => /^\/referrals\/[0-9a-f-]{36}$/.test(url.pathname) && !url.pathname.endsWith(injury.id));
     const draftId = new URL(page.url()).pathname.split('/').pop()!;
     const draft = await t.http.get(`/api/v1/referrals/${draftId}`).set(lead.auth).expect(200);
     expect(draft.body).toMatchObject({
