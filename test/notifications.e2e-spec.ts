@@ -606,6 +606,48 @@ describe('notifications', () => {
       for (const mail of [toMaya, toQuinn]) expect(mail).not.toContain(canary);
     });
 
+    it('tells the sender when an admin of their clinic cancelled their referral for them, in-app and by email, and not the admin', async () => {
+      const massageClinic = await registerClinic(t.http, { name: 'Maya Massage' });
+      const bend = await registerClinic(t.http, { name: 'Bend PT Clinic' });
+      const maya = await addPractitioner(t.http, massageClinic, 'massage_therapist');
+      const paula = await addPractitioner(t.http, bend, 'physical_therapist');
+      const patient = await createPatient(t.http, maya);
+      let referral = await createReferral(t.http, maya, injuryReferralBody(patient.id, paula.id));
+      referral = await actOk(t.http, maya, referral, 'send');
+      referral = await actOk(t.http, massageClinic.admin, referral, 'cancel', { reason: 'The client moved away' });
+
+      expect(await notified(maya, referral.id, 'cancelled')).toMatchObject({
+        title: 'Referral cancelled',
+        body: 'An admin of your clinic cancelled your referral to Bend PT Clinic.',
+      });
+      expect(decoded(await emailTo(maya, referral.id, 'Referral cancelled'))).toContain(
+        'An admin of your clinic cancelled your referral to Bend PT Clinic.',
+      );
+      expect(await notified(paula, referral.id, 'cancelled')).toMatchObject({
+        body: 'Maya Massage cancelled a referral sent to you.',
+      });
+      // The admin who cancelled it is not told of their own action.
+      const adminInbox = await inbox(massageClinic.admin, { limit: '100' });
+      expect(adminInbox.items.filter((n: { referralId: string }) => n.referralId === referral.id)).toEqual([]);
+    });
+
+    it('does not tell a sender who cancelled their referral themselves that it was cancelled', async () => {
+      const massageClinic = await registerClinic(t.http, { name: 'Maya Massage' });
+      const bend = await registerClinic(t.http, { name: 'Bend PT Clinic' });
+      const maya = await addPractitioner(t.http, massageClinic, 'massage_therapist');
+      const paula = await addPractitioner(t.http, bend, 'physical_therapist');
+      const patient = await createPatient(t.http, maya);
+      let referral = await createReferral(t.http, maya, injuryReferralBody(patient.id, paula.id));
+      referral = await actOk(t.http, maya, referral, 'send');
+      referral = await actOk(t.http, maya, referral, 'cancel', { reason: 'The client moved away' });
+      // The recipient's notice is written in the same fan-out as any notice to the sender would be.
+      await notified(paula, referral.id, 'cancelled');
+      const mine = (await inbox(maya, { limit: '100' })).items.filter(
+        (n: { referralId: string }) => n.referralId === referral.id,
+      );
+      expect(mine).toEqual([]);
+    });
+
     it("tells a deactivated sender's stand-in admin by email what it tells them in-app: progress reported, and a message from the other clinic", async () => {
       const canary = `Vbnm${Date.now()}`;
       const massageClinic = await registerClinic(t.http, { name: 'Maya Massage' });

@@ -72,7 +72,14 @@ const TEXTS: Record<string, Partial<Record<Audience, Texts>>> = {
       body: `Your referral to ${c.recipientClinic} expired without a decision. You can redirect it.`,
     }),
   },
-  cancelled: { recipient: (c) => ({ title: 'Referral cancelled', body: `${c.senderClinic} cancelled a referral sent to you.` }) },
+  cancelled: {
+    recipient: (c) => ({ title: 'Referral cancelled', body: `${c.senderClinic} cancelled a referral sent to you.` }),
+    // Only when an admin of the sender's clinic cancelled it for them (see ON_BEHALF_ONLY).
+    sender: (c) => ({
+      title: 'Referral cancelled',
+      body: `An admin of your clinic cancelled your referral to ${c.recipientClinic}.`,
+    }),
+  },
   cancel_requested: {
     recipient: (c) => ({ title: 'Cancellation requested', body: `${c.senderClinic} asked to cancel a referral you accepted.` }),
   },
@@ -168,13 +175,23 @@ function urgentText(text: { title: string; body: string }): { title: string; bod
 }
 
 /**
+ * Audiences told of an event only when it was taken for their practitioner by someone else of their
+ * side (an admin of their clinic): a sender who cancels knows it, but a referral their admin
+ * cancelled ended without them, and the loop promises the sender learns how each referral ended.
+ */
+const ON_BEHALF_ONLY: Readonly<Record<string, Audience>> = { cancelled: 'sender' };
+
+/**
  * Who is told about a referral event, before resolving users. `note_added`, `message` and `document_added` go to the other side;
  * `reassigned` to both sides: the new practitioner of the side that changed hands, and the other side.
+ * `onBehalf`: the actor is an admin acting for the practitioner of `actorSide`, not that practitioner.
  */
-export function audiencesFor(event: string, actorSide: 'sender' | 'recipient' | 'system'): Audience[] {
+export function audiencesFor(event: string, actorSide: 'sender' | 'recipient' | 'system', onBehalf = false): Audience[] {
   const audiences = Object.keys(TEXTS[event] ?? {}) as Audience[];
   if (event === 'note_added' || event === 'message' || event === 'document_added')
     return audiences.filter((a) => a !== actorSide);
+  const onBehalfOnly = ON_BEHALF_ONLY[event];
+  if (onBehalfOnly) return audiences.filter((a) => a !== onBehalfOnly || (onBehalf && actorSide === a));
   return audiences;
 }
 

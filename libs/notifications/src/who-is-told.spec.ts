@@ -82,6 +82,36 @@ describe('whoIsTold: practitioners, per event of a sent referral', () => {
     ]);
   });
 
+  it('a cancel tells the recipient, and the sender too when an admin of their clinic cancelled it for them', () => {
+    const cancel = (actorId: string) => on('cancelled', { fromStatus: 'sent', toStatus: 'cancelled', actorId });
+    // The sender cancelled it: they know; the recipient is told.
+    expect(whoIsTold(cancel('sender'), SENT).users).toEqual([
+      { userId: 'recipient', clinicId: 'recipient-clinic', audience: 'recipient' },
+    ]);
+    // Their clinic's admin cancelled it: the loop tells the sender how their referral ended, never the admin.
+    const byAdmin = whoIsTold(cancel('sender-admin'), SENT, { actorClinicId: 'sender-clinic' });
+    expect(byAdmin.users).toEqual([
+      { userId: 'recipient', clinicId: 'recipient-clinic', audience: 'recipient' },
+      { userId: 'sender', clinicId: 'sender-clinic', audience: 'sender' },
+    ]);
+    expect(
+      notificationText('cancelled', 'sender', { senderClinic: 'A', recipientClinic: 'Capitol Physio', urgent: false }),
+    ).toEqual({
+      title: 'Referral cancelled',
+      body: 'An admin of your clinic cancelled your referral to Capitol Physio.',
+    });
+    // Also before someone invited has joined (nobody on the recipient side yet).
+    expect(whoIsTold(cancel('sender-admin'), INVITED, { actorClinicId: 'sender-clinic' }).users).toEqual([
+      { userId: 'sender', clinicId: 'sender-clinic', audience: 'sender' },
+    ]);
+    // A deactivated sender's admins stand in, except the admin who cancelled it.
+    const admins = new Map([['sender-clinic', ['sender-admin', 'admin-2']]]);
+    expect(withStandIns(byAdmin, new Set(['sender']), admins, 'sender-admin').users).toEqual([
+      { userId: 'recipient', clinicId: 'recipient-clinic', audience: 'recipient' },
+      { userId: 'admin-2', clinicId: 'sender-clinic', audience: 'sender' },
+    ]);
+  });
+
   it('escalation tells the sender and every active admin of the recipient clinic', () => {
     const told = whoIsTold(on('escalated', { fromStatus: 'sent', toStatus: 'sent', actorId: null }), SENT, {
       recipientAdmins: ['admin-1', 'admin-2'],

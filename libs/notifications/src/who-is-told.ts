@@ -105,17 +105,21 @@ export function needsActorClinic(referral: ReferralFacts, event: EventFacts): bo
 
 /**
  * A practitioner told who has been deactivated cannot sign in to act: their clinic's active admins,
- * who reassign a deactivated practitioner's referrals, are told in their place (once each).
+ * who reassign a deactivated practitioner's referrals, are told in their place (once each), except
+ * the admin whose own action it was (`actorId`): nobody is told of what they did themselves.
  */
 export function withStandIns(
   told: Told,
   deactivated: ReadonlySet<string>,
   adminsByClinic: ReadonlyMap<string, readonly string[]>,
+  actorId?: string | null,
 ): Told {
   if (!told.users.some((user) => deactivated.has(user.userId))) return told;
   const users: ToldUser[] = [];
   for (const user of told.users) {
-    const standIns = deactivated.has(user.userId) ? (adminsByClinic.get(user.clinicId) ?? []) : [user.userId];
+    const standIns = deactivated.has(user.userId)
+      ? (adminsByClinic.get(user.clinicId) ?? []).filter((admin) => admin !== actorId)
+      : [user.userId];
     for (const userId of standIns) {
       if (!users.some((u) => u.userId === userId)) users.push({ ...user, userId });
     }
@@ -138,7 +142,10 @@ export function whoIsTold(event: EventFacts, referral: ReferralFacts, actor: Act
   // on the side that changed hands, and the other side's practitioner that it moved.
   const ownerOf = (audience: 'sender' | 'recipient') => (audience === event.side ? event.toPractitionerId : undefined);
   const users: ToldUser[] = [];
-  for (const audience of audiencesFor(name, actorSide(referral, event, actor.actorClinicId))) {
+  const side = actorSide(referral, event, actor.actorClinicId);
+  // An admin acting for their clinic's practitioner: that practitioner did not act themselves.
+  const onBehalf = side !== 'system' && event.actorId !== (side === 'sender' ? referral.senderId : referral.recipientId);
+  for (const audience of audiencesFor(name, side, onBehalf)) {
     const recipientClinicId = referral.recipientClinicId;
     if (audience === 'sender')
       users.push({ userId: ownerOf(audience) ?? referral.senderId, clinicId: referral.senderClinicId, audience });

@@ -165,7 +165,9 @@ export class NotificationDispatcher {
     const standInAdmins = await this.store.adminsOf(tx, [
       ...new Set(toldUsers.filter((u) => deactivated.has(u.userId)).map((u) => u.clinicId)),
     ]);
-    for (const [id, t] of told) told.set(id, withStandIns(t, deactivated, standInAdmins));
+    for (const event of events) {
+      told.set(event.id, withStandIns(told.get(event.id)!, deactivated, standInAdmins, event.payload.actorId));
+    }
     return told;
   }
 
