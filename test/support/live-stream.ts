@@ -68,7 +68,8 @@ export async function openLiveStream(
       // Aborted by close().
     }
   })();
-  const next = (match: (e: LiveEvent) => boolean, timeoutMs = 5_000) =>
+  // Generous: a loaded CI machine can take seconds to relay an event; a wait that passes costs nothing.
+  const next = (match: (e: LiveEvent) => boolean, timeoutMs = 15_000) =>
     new Promise<LiveEvent>((resolve, reject) => {
       const check = () => {
         const found = events.find(match);
