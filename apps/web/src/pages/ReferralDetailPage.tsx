@@ -1,4 +1,4 @@
-import { useRef, useState } from 'react';
+import { useEffect, useRef, useState } from 'react';
 import { api, call } from '../api/client';
 import { ApiError, errorMessage } from '../api/problem';
 import type { Referral, ReferralAction, ReferralEvent, User } from '../api/types';
@@ -77,9 +77,14 @@ function nextStep(ids: readonly string[], read: FollowUpRead[] | undefined): Nex
 export function ReferralDetailPage({ id }: { id: string }) {
   const user = useUser()!;
   const referral = useAsync(() => call(api.GET('/api/v1/referrals/{id}', { params: { path: { id } } })), [id]);
+  /** What the page showed when a change made elsewhere arrived: its status, and what had focus. */
+  const live = useRef<{ status: string | undefined; focus: Element | null } | null>(null);
   useLiveRefresh(
     (e) => e.data.id === id || e.data.referralId === id,
-    () => void referral.reload(),
+    () => {
+      live.current ??= { status: referral.data?.status, focus: document.activeElement };
+      void referral.reload();
+    },
   );
   // The maintenance follow-ups already made from this referral, read again with each reload of it;
   // only by the PT who may make one (their sender: a recipient's read would acknowledge a sent one).
@@ -106,6 +111,24 @@ export function ReferralDetailPage({ id }: { id: string }) {
   // Where a form that can no longer be sent hands focus when it closes: what there is to do now.
   const actionsHeadingRef = useRef<HTMLHeadingElement>(null);
   const toActions = () => actionsHeadingRef.current;
+  const focusAfter = useFocusAfterRender();
+  // A change made elsewhere (the other side, a colleague, another tab, a timer) is told in the status
+  // slot, not only by the status chip; and a control it took away with focus on it (an action no longer
+  // offered) hands focus to what changed, not to <body>. An open form says so itself (useChangedWhileOpen).
+  useEffect(() => {
+    const before = live.current;
+    if (!before || referral.loading) return;
+    live.current = null;
+    const status = referral.data?.status;
+    const told = before.status !== undefined && status !== undefined && status !== before.status;
+    if (told) {
+      setFlashState({ tone: 'info', text: `This referral was updated: it is now ${statusLabel(status)}.` });
+      setFlashVersion(undefined);
+    }
+    const lost = before.focus instanceof HTMLElement && before.focus !== document.body && !before.focus.isConnected;
+    if (lost && (!document.activeElement || document.activeElement === document.body))
+      focusAfter(() => (told ? statusRef.current : actionsHeadingRef.current));
+  }, [referral.data, referral.loading]);
   // A referral that does not exist (or is not yours to see): trying again would not change that.
   const notFound = !referral.data && referral.error instanceof ApiError && referral.error.status === 404;
   // The tab title goes into the browser's history: it names the practitioners, never the patient.
