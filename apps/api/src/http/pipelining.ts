@@ -16,16 +16,26 @@ export const MAX_REQUESTS_IN_PROGRESS_PER_CONNECTION = 8;
  * Answers a request beyond {@link MAX_REQUESTS_IN_PROGRESS_PER_CONNECTION} on its connection with
  * 429 `rate_limited` (`Retry-After: 1`) and closes the connection after it, before it reaches a
  * route: the ones already in progress finish and are answered, in order, as usual.
+ *
+ * Node gives a response its socket only when the answers before it on the connection are sent; until
+ * then it waits in line with no socket. So a request whose response has its socket has nothing ahead
+ * of it (every request but a pipelined one) and costs one check; only the ones waiting in line are counted.
  */
 export function limitPipelining(fastify: FastifyInstance, limit = MAX_REQUESTS_IN_PROGRESS_PER_CONNECTION): void {
-  const inProgress = new WeakMap<Socket, number>();
+  const waiting = new WeakMap<Socket, number>();
   fastify.addHook('onRequest', (request, reply, done) => {
+    const response = reply.raw;
+    if (response.socket) {
+      done();
+      return;
+    }
     const socket = request.raw.socket;
-    const before = inProgress.get(socket) ?? 0;
-    inProgress.set(socket, before + 1);
-    // 'close' comes once the answer is sent (or the connection is gone).
-    reply.raw.once('close', () => inProgress.set(socket, (inProgress.get(socket) ?? 1) - 1));
-    if (before < limit) {
+    const inLine = (waiting.get(socket) ?? 0) + 1;
+    waiting.set(socket, inLine);
+    // Its turn: the answer before it was sent, and it is the one in progress at the head of the line.
+    response.once('socket', () => waiting.set(socket, (waiting.get(socket) ?? 1) - 1));
+    // In progress: the one at the head of the line and those waiting behind it, this one included.
+    if (inLine + 1 <= limit) {
       done();
       return;
     }
