@@ -606,15 +606,20 @@ describe('notifications', () => {
       for (const mail of [toMaya, toQuinn]) expect(mail).not.toContain(canary);
     });
 
-    it('tells the sender when an admin of their clinic cancelled their referral for them, in-app and by email, and not the admin', async () => {
+    /** A referral sent from a new massage clinic's LMT to a new PT clinic's PT (clinic names the texts quote). */
+    const sentBetweenNewClinics = async () => {
       const massageClinic = await registerClinic(t.http, { name: 'Maya Massage' });
       const bend = await registerClinic(t.http, { name: 'Bend PT Clinic' });
       const maya = await addPractitioner(t.http, massageClinic, 'massage_therapist');
       const paula = await addPractitioner(t.http, bend, 'physical_therapist');
       const patient = await createPatient(t.http, maya);
-      let referral = await createReferral(t.http, maya, injuryReferralBody(patient.id, paula.id));
-      referral = await actOk(t.http, maya, referral, 'send');
-      referral = await actOk(t.http, massageClinic.admin, referral, 'cancel', { reason: 'The client moved away' });
+      const draft = await createReferral(t.http, maya, injuryReferralBody(patient.id, paula.id));
+      return { massageClinic, maya, paula, sent: await actOk(t.http, maya, draft, 'send') };
+    };
+
+    it('tells the sender when an admin of their clinic cancelled their referral for them, in-app and by email, and not the admin', async () => {
+      const { massageClinic, maya, paula, sent } = await sentBetweenNewClinics();
+      const referral = await actOk(t.http, massageClinic.admin, sent, 'cancel', { reason: 'The client moved away' });
 
       expect(await notified(maya, referral.id, 'cancelled')).toMatchObject({
         title: 'Referral cancelled',
@@ -632,14 +637,8 @@ describe('notifications', () => {
     });
 
     it('does not tell a sender who cancelled their referral themselves that it was cancelled', async () => {
-      const massageClinic = await registerClinic(t.http, { name: 'Maya Massage' });
-      const bend = await registerClinic(t.http, { name: 'Bend PT Clinic' });
-      const maya = await addPractitioner(t.http, massageClinic, 'massage_therapist');
-      const paula = await addPractitioner(t.http, bend, 'physical_therapist');
-      const patient = await createPatient(t.http, maya);
-      let referral = await createReferral(t.http, maya, injuryReferralBody(patient.id, paula.id));
-      referral = await actOk(t.http, maya, referral, 'send');
-      referral = await actOk(t.http, maya, referral, 'cancel', { reason: 'The client moved away' });
+      const { maya, paula, sent } = await sentBetweenNewClinics();
+      const referral = await actOk(t.http, maya, sent, 'cancel', { reason: 'The client moved away' });
       // The recipient's notice is written in the same fan-out as any notice to the sender would be.
       await notified(paula, referral.id, 'cancelled');
       const mine = (await inbox(maya, { limit: '100' })).items.filter(
