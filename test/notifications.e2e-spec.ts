@@ -614,8 +614,45 @@ describe('notifications', () => {
       const paula = await addPractitioner(t.http, bend, 'physical_therapist');
       const patient = await createPatient(t.http, maya);
       const draft = await createReferral(t.http, maya, injuryReferralBody(patient.id, paula.id));
-      return { massageClinic, maya, paula, sent: await actOk(t.http, maya, draft, 'send') };
+      return { massageClinic, bend, maya, paula, sent: await actOk(t.http, maya, draft, 'send') };
     };
+
+    it('tells a PT what the front desk did for them (accepted, booked their patient), in-app and by email, and the sender as always, not the admin', async () => {
+      const { bend, maya, paula, sent } = await sentBetweenNewClinics();
+      const accepted = await actOk(t.http, bend.admin, sent, 'accept');
+      const booked = await actOk(t.http, bend.admin, accepted, 'schedule', {
+        appointmentAt: new Date(Date.now() + 3 * 86_400_000).toISOString(),
+      });
+
+      expect(await notified(paula, booked.id, 'accepted')).toMatchObject({
+        title: 'Referral accepted',
+        body: 'An admin of your clinic accepted the referral from Maya Massage.',
+      });
+      expect(await notified(paula, booked.id, 'scheduled')).toMatchObject({
+        title: 'Appointment scheduled',
+        body: 'An admin of your clinic scheduled an appointment for the referral from Maya Massage.',
+      });
+      // Headed by the PT's own clinic, as every email to the recipient side.
+      const email = decoded(await emailTo(paula, booked.id, 'Appointment scheduled'));
+      expect(email).toContain('An admin of your clinic scheduled an appointment for the referral from Maya Massage.');
+      expect(email).toContain('Bend PT Clinic');
+      // The sender hears what they always hear, from the clinic.
+      expect(await notified(maya, booked.id, 'scheduled')).toMatchObject({
+        body: 'Bend PT Clinic scheduled an appointment for your referral.',
+      });
+      // The admin is not told of what they did.
+      const adminInbox = await inbox(bend.admin, { limit: '100' });
+      expect(adminInbox.items.filter((n: { referralId: string }) => n.referralId === booked.id)).toEqual([]);
+      // A PT who acts themselves is not told of it.
+      const moved = await actOk(t.http, paula, booked, 'reschedule', {
+        appointmentAt: new Date(Date.now() + 4 * 86_400_000).toISOString(),
+      });
+      await notified(maya, moved.id, 'rescheduled');
+      const paulasOwn = (await inbox(paula, { limit: '100' })).items.filter(
+        (n: { referralId: string; type: string }) => n.referralId === moved.id && n.type === 'rescheduled',
+      );
+      expect(paulasOwn).toEqual([]);
+    });
 
     it('tells the sender when an admin of their clinic cancelled their referral for them, in-app and by email, and not the admin', async () => {
       const { massageClinic, maya, paula, sent } = await sentBetweenNewClinics();

@@ -5,7 +5,18 @@ import { type EmailContent, emailContent, zonedWhen } from './texts/email-body';
  * Titles and bodies of notifications, per referral event and audience. They name clinics, never
  * the patient, the reason or observations: the same text goes to email and webhooks.
  */
-export type Audience = 'sender' | 'recipient' | 'recipient_admins';
+export type Side = 'sender' | 'recipient';
+
+/**
+ * Who reads a text: a side's practitioner, the recipient clinic's admins, or a side's practitioner
+ * told what an admin of their clinic did for them (`<side>_by_admin`).
+ */
+export type Audience = Side | 'recipient_admins' | 'sender_by_admin' | 'recipient_by_admin';
+
+/** The side whose clinic an audience belongs to: its name heads their email. */
+export function sideOfAudience(audience: Audience): Side {
+  return audience === 'sender' || audience === 'sender_by_admin' ? 'sender' : 'recipient';
+}
 
 export interface TextContext {
   senderClinic: string;
@@ -14,7 +25,7 @@ export interface TextContext {
   /** The referral is `urgent`: every text says so. */
   urgent: boolean;
   /** `reassigned`: the side that changed hands (its new practitioner reads "to you", the other side that it moved). */
-  reassignedSide?: 'sender' | 'recipient';
+  reassignedSide?: Side;
   /** `recipient_joined`: the invited practitioner was on ReferLoop already and took the referral (they did not join). */
   recipientWasMember?: boolean;
 }
@@ -74,11 +85,6 @@ const TEXTS: Record<string, Partial<Record<Audience, Texts>>> = {
   },
   cancelled: {
     recipient: (c) => ({ title: 'Referral cancelled', body: `${c.senderClinic} cancelled a referral sent to you.` }),
-    // Only when an admin of the sender's clinic cancelled it for them (see ON_BEHALF_ONLY).
-    sender: (c) => ({
-      title: 'Referral cancelled',
-      body: `An admin of your clinic cancelled your referral to ${c.recipientClinic}.`,
-    }),
   },
   cancel_requested: {
     recipient: (c) => ({ title: 'Cancellation requested', body: `${c.senderClinic} asked to cancel a referral you accepted.` }),
@@ -159,6 +165,47 @@ const TEXTS: Record<string, Partial<Record<Audience, Texts>>> = {
   },
 };
 
+/**
+ * The actions an admin may take for a practitioner of their clinic that the practitioner must hear
+ * of, since they did not take them: the front desk books or moves a PT's appointment, an admin
+ * cancels an LMT's referral. Per event: the side whose action it is, and what the admin did.
+ */
+const DONE_BY_ADMIN: Readonly<Record<string, { side: Side; title: string; did: string }>> = {
+  sent: { side: 'sender', title: 'Referral sent', did: 'sent' },
+  info_provided: { side: 'sender', title: 'Information provided', did: 'answered the request for information on' },
+  cancel_requested: { side: 'sender', title: 'Cancellation requested', did: 'asked to cancel' },
+  cancelled: { side: 'sender', title: 'Referral cancelled', did: 'cancelled' },
+  closed: { side: 'sender', title: 'Referral closed', did: 'closed' },
+  accepted: { side: 'recipient', title: 'Referral accepted', did: 'accepted' },
+  declined: { side: 'recipient', title: 'Referral declined', did: 'declined' },
+  info_requested: { side: 'recipient', title: 'More information requested', did: 'asked for more information on' },
+  scheduled: { side: 'recipient', title: 'Appointment scheduled', did: 'scheduled an appointment for' },
+  rescheduled: { side: 'recipient', title: 'Appointment moved', did: 'moved the appointment for' },
+  unscheduled: { side: 'recipient', title: 'Appointment removed', did: 'removed the appointment for' },
+  care_started: { side: 'recipient', title: 'First visit recorded', did: 'recorded the first visit for' },
+  progress_reported: { side: 'recipient', title: 'Progress reported', did: 'reported progress on' },
+  outcome_sent: { side: 'recipient', title: 'Outcome sent', did: 'sent the outcome of' },
+  cancel_confirmed: { side: 'recipient', title: 'Cancellation confirmed', did: 'confirmed the cancellation of' },
+};
+
+for (const [event, { side, title, did }] of Object.entries(DONE_BY_ADMIN)) {
+  TEXTS[event] = {
+    ...TEXTS[event],
+    [`${side}_by_admin`]: (c: NamedContext) => ({
+      title,
+      body:
+        side === 'sender'
+          ? `An admin of your clinic ${did} your referral to ${c.recipientClinic}.`
+          : `An admin of your clinic ${did} the referral from ${c.senderClinic}.`,
+    }),
+  };
+}
+
+/** The side whose practitioner is told when an admin of their clinic took `event`'s action for them. */
+export function sideDoneByAdmin(event: string): Side | undefined {
+  return DONE_BY_ADMIN[event]?.side;
+}
+
 export function notificationText(
   event: string,
   audience: Audience,
@@ -175,23 +222,17 @@ function urgentText(text: { title: string; body: string }): { title: string; bod
 }
 
 /**
- * Audiences told of an event only when it was taken for their practitioner by someone else of their
- * side (an admin of their clinic): a sender who cancels knows it, but a referral their admin
- * cancelled ended without them, and the loop promises the sender learns how each referral ended.
- */
-const ON_BEHALF_ONLY: Readonly<Record<string, Audience>> = { cancelled: 'sender' };
-
-/**
  * Who is told about a referral event, before resolving users. `note_added`, `message` and `document_added` go to the other side;
  * `reassigned` to both sides: the new practitioner of the side that changed hands, and the other side.
- * `onBehalf`: the actor is an admin acting for the practitioner of `actorSide`, not that practitioner.
+ * `byAdminFor`: an admin took the action for that side's practitioner, who is told so as well.
  */
-export function audiencesFor(event: string, actorSide: 'sender' | 'recipient' | 'system', onBehalf = false): Audience[] {
-  const audiences = Object.keys(TEXTS[event] ?? {}) as Audience[];
+export function audiencesFor(event: string, actorSide: 'sender' | 'recipient' | 'system', byAdminFor?: Side): Audience[] {
+  const audiences: Audience[] = (Object.keys(TEXTS[event] ?? {}) as Audience[]).filter(
+    (a) => a !== 'sender_by_admin' && a !== 'recipient_by_admin',
+  );
   if (event === 'note_added' || event === 'message' || event === 'document_added')
     return audiences.filter((a) => a !== actorSide);
-  const onBehalfOnly = ON_BEHALF_ONLY[event];
-  if (onBehalfOnly) return audiences.filter((a) => a !== onBehalfOnly || (onBehalf && actorSide === a));
+  if (byAdminFor && sideDoneByAdmin(event) === byAdminFor) audiences.push(`${byAdminFor}_by_admin`);
   return audiences;
 }
 

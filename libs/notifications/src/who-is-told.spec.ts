@@ -92,24 +92,82 @@ describe('whoIsTold: practitioners, per event of a sent referral', () => {
     const byAdmin = whoIsTold(cancel('sender-admin'), SENT, { actorClinicId: 'sender-clinic' });
     expect(byAdmin.users).toEqual([
       { userId: 'recipient', clinicId: 'recipient-clinic', audience: 'recipient' },
-      { userId: 'sender', clinicId: 'sender-clinic', audience: 'sender' },
+      { userId: 'sender', clinicId: 'sender-clinic', audience: 'sender_by_admin' },
     ]);
     expect(
-      notificationText('cancelled', 'sender', { senderClinic: 'A', recipientClinic: 'Capitol Physio', urgent: false }),
+      notificationText('cancelled', 'sender_by_admin', { senderClinic: 'A', recipientClinic: 'Capitol Physio', urgent: false }),
     ).toEqual({
       title: 'Referral cancelled',
       body: 'An admin of your clinic cancelled your referral to Capitol Physio.',
     });
     // Also before someone invited has joined (nobody on the recipient side yet).
     expect(whoIsTold(cancel('sender-admin'), INVITED, { actorClinicId: 'sender-clinic' }).users).toEqual([
-      { userId: 'sender', clinicId: 'sender-clinic', audience: 'sender' },
+      { userId: 'sender', clinicId: 'sender-clinic', audience: 'sender_by_admin' },
     ]);
     // A deactivated sender's admins stand in, except the admin who cancelled it.
     const admins = new Map([['sender-clinic', ['sender-admin', 'admin-2']]]);
     expect(withStandIns(byAdmin, new Set(['sender']), admins, 'sender-admin').users).toEqual([
       { userId: 'recipient', clinicId: 'recipient-clinic', audience: 'recipient' },
-      { userId: 'admin-2', clinicId: 'sender-clinic', audience: 'sender' },
+      { userId: 'admin-2', clinicId: 'sender-clinic', audience: 'sender_by_admin' },
     ]);
+  });
+
+  // What an admin does for a practitioner of their clinic (the front desk books the PT's patient),
+  // that practitioner hears of: they did not do it themselves. The other side is told as always.
+  const DONE_BY_ADMIN: [string, 'sender' | 'recipient', string][] = [
+    ['sent', 'sender', 'An admin of your clinic sent your referral to Capitol Physio.'],
+    [
+      'info_provided',
+      'sender',
+      'An admin of your clinic answered the request for information on your referral to Capitol Physio.',
+    ],
+    ['cancel_requested', 'sender', 'An admin of your clinic asked to cancel your referral to Capitol Physio.'],
+    ['cancelled', 'sender', 'An admin of your clinic cancelled your referral to Capitol Physio.'],
+    ['closed', 'sender', 'An admin of your clinic closed your referral to Capitol Physio.'],
+    ['accepted', 'recipient', 'An admin of your clinic accepted the referral from Sunrise Massage.'],
+    ['declined', 'recipient', 'An admin of your clinic declined the referral from Sunrise Massage.'],
+    ['info_requested', 'recipient', 'An admin of your clinic asked for more information on the referral from Sunrise Massage.'],
+    ['scheduled', 'recipient', 'An admin of your clinic scheduled an appointment for the referral from Sunrise Massage.'],
+    ['rescheduled', 'recipient', 'An admin of your clinic moved the appointment for the referral from Sunrise Massage.'],
+    ['unscheduled', 'recipient', 'An admin of your clinic removed the appointment for the referral from Sunrise Massage.'],
+    ['care_started', 'recipient', 'An admin of your clinic recorded the first visit for the referral from Sunrise Massage.'],
+    ['progress_reported', 'recipient', 'An admin of your clinic reported progress on the referral from Sunrise Massage.'],
+    ['outcome_sent', 'recipient', 'An admin of your clinic sent the outcome of the referral from Sunrise Massage.'],
+    ['cancel_confirmed', 'recipient', 'An admin of your clinic confirmed the cancellation of the referral from Sunrise Massage.'],
+  ];
+  it.each(DONE_BY_ADMIN)("%s taken by an admin for the %s's practitioner tells that practitioner too", (event, side, body) => {
+    const context = { senderClinic: 'Sunrise Massage', recipientClinic: 'Capitol Physio', urgent: false };
+    const practitioner = side === 'sender' ? 'sender' : 'recipient';
+    const byThemselves = whoIsTold(on(event, { fromStatus: 'received', actorId: practitioner }), SENT);
+    const byAdmin = whoIsTold(on(event, { fromStatus: 'received', actorId: `${side}-admin` }), SENT, {
+      actorClinicId: `${side}-clinic`,
+    });
+    expect(byAdmin.users).toEqual([
+      ...byThemselves.users,
+      { userId: practitioner, clinicId: `${side}-clinic`, audience: `${side}_by_admin` },
+    ]);
+    expect(notificationText(event, `${side}_by_admin`, context)?.body).toBe(body);
+    // In a referral within one clinic its admin acts for either side: the action says for whom.
+    const oneClinic = { ...SENT, recipientClinicId: 'sender-clinic' };
+    const inOneClinic = whoIsTold(on(event, { fromStatus: 'received', actorId: 'admin' }), oneClinic, {
+      actorClinicId: 'sender-clinic',
+    });
+    expect(inOneClinic.users.filter((u) => u.audience.endsWith('_by_admin'))).toEqual([
+      { userId: practitioner, clinicId: 'sender-clinic', audience: `${side}_by_admin` },
+    ]);
+  });
+
+  it('an action nobody takes for a practitioner (the timers, a note) tells nobody it was done for them', () => {
+    for (const event of ['expired', 'auto_closed', 'reminder_sent', 'note_added', 'message', 'acknowledged', 'reassigned']) {
+      const told = whoIsTold(
+        on(event, { actorId: event === 'expired' ? null : 'recipient-admin', side: 'recipient', toPractitionerId: 'new-pt' }),
+        SENT,
+        {
+          actorClinicId: 'recipient-clinic',
+        },
+      );
+      expect(told.users.filter((u) => u.audience.endsWith('_by_admin'))).toEqual([]);
+    }
   });
 
   it('escalation tells the sender and every active admin of the recipient clinic', () => {
@@ -131,7 +189,13 @@ describe('whoIsTold: practitioners, per event of a sent referral', () => {
         actorClinicId: 'recipient-clinic',
       });
       expect(told).toEqual({
-        users: [{ userId: 'sender', clinicId: 'sender-clinic', audience: 'sender' }],
+        users: [
+          { userId: 'sender', clinicId: 'sender-clinic', audience: 'sender' },
+          // Reported by an admin: the treating practitioner hears of it as well.
+          ...(facts.actorId === 'recipient-admin'
+            ? [{ userId: 'recipient', clinicId: 'recipient-clinic', audience: 'recipient_by_admin' }]
+            : []),
+        ],
         webhookClinics: ['sender-clinic', 'recipient-clinic'],
         patient: false,
         invitee: false,
@@ -284,7 +348,7 @@ describe('notification texts', () => {
       body: 'Urgent referral. You have a new referral from Sunrise Massage.',
     });
     for (const type of REFERRAL_EVENT_TYPES) {
-      for (const audience of ['sender', 'recipient', 'recipient_admins'] as const) {
+      for (const audience of ['sender', 'recipient', 'recipient_admins', 'sender_by_admin', 'recipient_by_admin'] as const) {
         const text = notificationText(type, audience, context);
         if (text) expect(text.title.startsWith('Urgent: ')).toBe(true);
       }

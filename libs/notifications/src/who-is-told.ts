@@ -1,5 +1,5 @@
 import { REFERRAL_INVITE_RESENT_EVENT } from '@referloop/referrals';
-import { type Audience, audiencesFor } from './notification-texts';
+import { type Audience, audiencesFor, sideDoneByAdmin, sideOfAudience } from './notification-texts';
 import { patientEventOf } from './texts/patient.en';
 
 /**
@@ -140,20 +140,25 @@ export function whoIsTold(event: EventFacts, referral: ReferralFacts, actor: Act
   const recipientSees = recipientKnows(referral, event);
   // A reassignment tells the practitioner it named (even if the referral changed hands again since)
   // on the side that changed hands, and the other side's practitioner that it moved.
-  const ownerOf = (audience: 'sender' | 'recipient') => (audience === event.side ? event.toPractitionerId : undefined);
+  const ownerOf = (audience: Audience) => (audience === event.side ? event.toPractitionerId : undefined);
   const users: ToldUser[] = [];
   const side = actorSide(referral, event, actor.actorClinicId);
-  // An admin acting for their clinic's practitioner: that practitioner did not act themselves.
-  const onBehalf = side !== 'system' && event.actorId !== (side === 'sender' ? referral.senderId : referral.recipientId);
-  for (const audience of audiencesFor(name, side, onBehalf)) {
+  // The action is a side's (the state machine's), not the actor's clinic's: in a referral within one
+  // clinic its admin acts for either side. Someone other than that side's practitioner took it: an admin.
+  const actionSide = sideDoneByAdmin(name);
+  const byAdminFor =
+    actionSide && event.actorId && event.actorId !== (actionSide === 'sender' ? referral.senderId : referral.recipientId)
+      ? actionSide
+      : undefined;
+  for (const audience of audiencesFor(name, side, byAdminFor)) {
     const recipientClinicId = referral.recipientClinicId;
-    if (audience === 'sender')
+    if (audience === 'recipient_admins') {
+      if (recipientClinicId !== null)
+        for (const admin of actor.recipientAdmins ?? []) users.push({ userId: admin, clinicId: recipientClinicId, audience });
+    } else if (sideOfAudience(audience) === 'sender')
       users.push({ userId: ownerOf(audience) ?? referral.senderId, clinicId: referral.senderClinicId, audience });
-    else if (recipientClinicId === null) continue;
-    else if (audience === 'recipient') {
-      if (recipientSees)
-        users.push({ userId: ownerOf(audience) ?? referral.recipientId!, clinicId: recipientClinicId, audience });
-    } else for (const admin of actor.recipientAdmins ?? []) users.push({ userId: admin, clinicId: recipientClinicId, audience });
+    else if (recipientClinicId !== null && recipientSees)
+      users.push({ userId: ownerOf(audience) ?? referral.recipientId!, clinicId: recipientClinicId, audience });
   }
   return {
     users,

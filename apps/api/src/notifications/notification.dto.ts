@@ -132,7 +132,11 @@ export class FailedDeliveryPageDto {
 export class EmailPreviewDto {
   /** The referral event (`sent`, `scheduled` …), or `invitation` / `password_reset`. */
   event: string;
-  /** Who gets it: `sender`, `recipient`, `recipient_admins`, `patient`, `invited_practitioner`, `account_holder`. */
+  /**
+   * Who gets it: `sender`, `recipient`, `recipient_admins`, `sender_by_admin` / `recipient_by_admin`
+   * (that side's practitioner, when an admin of their clinic took the action for them), `patient`,
+   * `invited_practitioner`, `account_holder`.
+   */
   audience: string;
   /** The channels it goes out on (`in_app`, `email`, `patient_email`); webhooks carry ids only. */
   channels: string[];

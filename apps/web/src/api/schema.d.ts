@@ -2549,7 +2549,11 @@ export interface components {
     EmailPreviewDto: {
       /** @description The referral event (`sent`, `scheduled` …), or `invitation` / `password_reset`. */
       event: string;
-      /** @description Who gets it: `sender`, `recipient`, `recipient_admins`, `patient`, `invited_practitioner`, `account_holder`. */
+      /**
+       * @description Who gets it: `sender`, `recipient`, `recipient_admins`, `sender_by_admin` / `recipient_by_admin`
+       *     (that side's practitioner, when an admin of their clinic took the action for them), `patient`,
+       *     `invited_practitioner`, `account_holder`.
+       */
       audience: string;
       /** @description The channels it goes out on (`in_app`, `email`, `patient_email`); webhooks carry ids only. */
       channels: string[];

@@ -5,6 +5,7 @@ import {
   notificationText,
   passwordResetEmail,
   referralEmail,
+  sideOfAudience,
 } from '../notification-texts';
 import { type EmailContent, zonedWhen } from './email-body';
 import { PATIENT_EVENTS, patientEmail } from './patient.en';
@@ -33,7 +34,7 @@ export function emailPreviews(publicUrl: string): EmailPreview[] {
   const practitioner = NOTIFICATION_EVENTS.flatMap(({ event, audiences }) =>
     audiences.flatMap((audience): EmailPreview[] => {
       const text = notificationText(event, audience, SAMPLE)!;
-      const clinic = audience === 'sender' ? SAMPLE.senderClinic : SAMPLE.recipientClinic;
+      const clinic = sideOfAudience(audience) === 'sender' ? SAMPLE.senderClinic : SAMPLE.recipientClinic;
       return [{ event, audience, channels: ['in_app', 'email'], ...referralEmail(text, clinic, referralUrl) }];
     }),
   );

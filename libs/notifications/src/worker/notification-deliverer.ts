@@ -16,7 +16,7 @@ import {
 import { DataSource } from 'typeorm';
 import { EmailChannel } from '../channels/email.channel';
 import { WebhookChannel } from '../channels/webhook.channel';
-import { invitationEmail, passwordResetEmail, referralEmail, referralInviteEmail } from '../notification-texts';
+import { invitationEmail, passwordResetEmail, referralEmail, referralInviteEmail, sideOfAudience } from '../notification-texts';
 import { zonedWhen } from '../texts/email-body';
 import { patientEmail, patientEventOf, supersedingEventTypes } from '../texts/patient.en';
 import { unsubscribeToken, unsubscribeUrl } from '../unsubscribe-token';
@@ -104,7 +104,7 @@ export class NotificationDeliverer {
       const told = await this.told(d);
       if (!d.email || !told) return this.markSkipped(deliveryId, 'nothing to send');
       // Headed by the clinic of the side told; no patient data, as in-app.
-      const clinic = told.audience === 'sender' ? d.sender_clinic : d.recipient_clinic;
+      const clinic = sideOfAudience(told.audience) === 'sender' ? d.sender_clinic : d.recipient_clinic;
       const content = referralEmail(told, clinic ?? 'ReferLoop', this.link(d));
       await this.email.send({ to: d.email, ...content, messageId: d.id });
     } else if (d.channel === 'webhook') {

@@ -6,6 +6,12 @@ import { humanize } from '../../lib/labels';
 
 export const EMAIL_PREVIEW_PATH = '/admin/email-preview';
 
+/** Audiences whose code name does not say who they are. */
+const AUDIENCE_LABELS: Readonly<Record<string, string>> = {
+  sender_by_admin: 'Sender, when an admin of their clinic acted for them',
+  recipient_by_admin: 'Recipient, when an admin of their clinic acted for them',
+};
+
 /** What each event sends, to whom, on which channels: the server's own texts, with sample data. */
 export function EmailPreviewPage() {
   useTitle('Email preview');
@@ -45,7 +51,7 @@ function PreviewCard({ preview }: { preview: EmailPreview }) {
         <dt>When</dt>
         <dd>{humanize(preview.event)}</dd>
         <dt>To</dt>
-        <dd>{humanize(preview.audience)}</dd>
+        <dd>{AUDIENCE_LABELS[preview.audience] ?? humanize(preview.audience)}</dd>
         <dt>Channels</dt>
         <dd>{preview.channels.map(humanize).join(', ')}</dd>
       </dl>
