@@ -136,6 +136,11 @@ describe('directory near, partners and appointment time zones', () => {
         [{ radiusKm: 50 }, 'radiusKm'],
         [{ near: '80202', radiusKm: 'far' }, 'radiusKm'],
         [{ near: '80202', radiusKm: 0 }, 'radiusKm'],
+        // Numbers as people write them, not as JavaScript reads text.
+        [{ near: '80202', radiusKm: '0x10' }, 'radiusKm'],
+        [{ near: '80202', radiusKm: '1e3' }, 'radiusKm'],
+        [{ near: '80202', radiusKm: ' 50' }, 'radiusKm'],
+        [{ near: '80202', radiusKm: '' }, 'radiusKm'],
       ] as const) {
         const res = await t.http
           .get('/api/v1/practitioners')

@@ -31,5 +31,9 @@ export class PageQueryDto extends OmitType(PageBodyDto, ['limit'] as const) {
   limit?: number;
 }
 
+/** A number as a query string writes it: decimal only ("1e3", "0x10", " 5" and "" stay text, and are refused). */
+export const queryDecimal = ({ value }: { value: unknown }) =>
+  typeof value === 'string' && /^\d{1,9}(\.\d{1,9})?$/.test(value) ? Number(value) : value;
+
 /** Query strings carry text: `true`/`false` become booleans, anything else is left for validation to refuse. */
 export const queryBoolean = ({ value }: { value: unknown }) => (value === 'true' ? true : value === 'false' ? false : value);

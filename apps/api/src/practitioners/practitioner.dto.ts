@@ -21,7 +21,7 @@ import {
 import { LANGUAGE_TAG_PATTERN, PRACTITIONER_ROLES, type PractitionerRole, SPECIALTIES } from '@referloop/common';
 import { IsCalendarDate, IsNotBlank, IsOptionalNotNull, OneLine } from '../http/validators';
 import { UserResponseDto } from '../me/user.dto';
-import { PageQueryDto, queryBoolean } from '../http/page-query.dto';
+import { PageQueryDto, queryBoolean, queryDecimal } from '../http/page-query.dto';
 
 export class LicenceDto {
   @OneLine()
@@ -177,7 +177,7 @@ export class DirectoryQueryDto extends PageQueryDto {
 
   /** With `near`: only practitioners within this many km (those whose clinic's postal code is not known are left out). */
   @IsOptional()
-  @Type(() => Number)
+  @Transform(queryDecimal)
   @IsNumber({ allowNaN: false, allowInfinity: false }, { message: 'must be a number of kilometres' })
   @Min(1)
   @Max(5000)
