@@ -107,6 +107,29 @@ describe('clinics', () => {
     );
   });
 
+  it('takes the IANA spellings of zones that ICU still names the old way (Asia/Kolkata, not only Asia/Calcutta), at sign-up as on a change', async () => {
+    const before = await getOwn(clinic.admin);
+    const registered = await t.http
+      .post('/api/v1/auth/register-clinic')
+      .send({
+        clinic: { ...clinicPayload(), timezone: 'Asia/Kolkata' },
+        admin: { email: uniqueEmail('kolkata'), password: PASSWORD, fullName: 'Kavya Kolkata' },
+      })
+      .expect(201);
+    expect(registered.body.clinic.timezone).toBe('Asia/Kolkata');
+    for (const timezone of ['Europe/Kyiv', 'America/Argentina/Buenos_Aires', 'Asia/Kathmandu', 'Etc/UTC', 'Asia/Calcutta']) {
+      const res = await t.http.patch('/api/v1/clinics/me').set(clinic.admin.auth).send({ timezone }).expect(200);
+      expect(res.body.timezone).toBe(timezone);
+    }
+    // A case variant of a known zone, an unknown one and a bare abbreviation stay refused, naming the field.
+    for (const timezone of ['america/new_york', 'Asia/Atlantis', 'EST', 'Asia/../Kolkata']) {
+      const res = await t.http.patch('/api/v1/clinics/me').set(clinic.admin.auth).send({ timezone });
+      expectProblem(res, 400, 'validation_failed');
+      expect(res.body.errors).toEqual([{ field: 'timezone', message: 'must be an IANA time zone such as America/Chicago' }]);
+    }
+    await t.http.patch('/api/v1/clinics/me').set(clinic.admin.auth).send({ timezone: before.timezone }).expect(200);
+  });
+
   it('an empty patch changes nothing', async () => {
     const before = await getOwn(clinic.admin);
     const res = await t.http.patch('/api/v1/clinics/me').set(clinic.admin.auth).send({}).expect(200);

@@ -1,4 +1,4 @@
-import { VISIBLE_CHARACTER } from './validators';
+import { isTimeZone, VISIBLE_CHARACTER } from './validators';
 
 describe('VISIBLE_CHARACTER (what makes text not blank)', () => {
   it.each([
@@ -22,5 +22,33 @@ describe('VISIBLE_CHARACTER (what makes text not blank)', () => {
     ['a braille letter', '\u2801'],
   ])('finds %s visible', (_name, text) => {
     expect(VISIBLE_CHARACTER.test(text)).toBe(true);
+  });
+});
+
+describe('isTimeZone', () => {
+  it.each([
+    'America/Chicago',
+    'UTC',
+    'Asia/Calcutta',
+    'Asia/Kolkata',
+    'Europe/Kyiv',
+    'America/Argentina/Buenos_Aires',
+    'Etc/UTC',
+  ])('takes %s (ICU spelling or IANA spelling)', (zone) => {
+    expect(isTimeZone(zone)).toBe(true);
+  });
+
+  it.each([
+    'america/new_york',
+    'ASIA/CALCUTTA',
+    'Mars/Olympus_Mons',
+    'EST',
+    'GMT',
+    '',
+    ' UTC',
+    'Asia/../Kolkata',
+    `Asia/${'K'.repeat(80)}`,
+  ])('refuses %j', (zone) => {
+    expect(isTimeZone(zone)).toBe(false);
   });
 });

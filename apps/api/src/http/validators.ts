@@ -53,10 +53,32 @@ export const OneLine = (): PropertyDecorator =>
     }),
   );
 
+/** An IANA zone name's shape: `Area/Location`, e.g. Asia/Kolkata, America/Argentina/Buenos_Aires, Etc/UTC. */
+const IANA_ZONE_NAME = /^[A-Za-z][A-Za-z0-9_+-]*(\/[A-Za-z0-9_+-]+){1,2}$/;
+
+/**
+ * A zone Intl formats, spelled as the IANA database spells it. Intl's own list names ICU's
+ * canonical spellings (Asia/Calcutta, Europe/Kiev), so the IANA ones that superseded them
+ * (Asia/Kolkata, Europe/Kyiv: what tzdata, Firefox, Safari and most API clients send) are asked
+ * of Intl itself. Intl ignores letter case; a spelling that differs from its own only in case
+ * (america/new_york) is refused rather than stored as typed.
+ */
+export function isTimeZone(value: string): boolean {
+  if (TIMEZONES.has(value)) return true;
+  if (value.length > 64 || !IANA_ZONE_NAME.test(value)) return false;
+  let resolved: string;
+  try {
+    resolved = new Intl.DateTimeFormat('en-US', { timeZone: value }).resolvedOptions().timeZone;
+  } catch {
+    return false;
+  }
+  return resolved === value || resolved.toLowerCase() !== value.toLowerCase();
+}
+
 @ValidatorConstraint({ name: 'isTimezone' })
 export class IsTimezone implements ValidatorConstraintInterface {
   validate(value: unknown): boolean {
-    return typeof value === 'string' && TIMEZONES.has(value);
+    return typeof value === 'string' && isTimeZone(value);
   }
   defaultMessage(): string {
     return 'must be an IANA time zone such as America/Chicago';
