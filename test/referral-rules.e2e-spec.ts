@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { Clock } from '@referloop/common';
 import { practitionerPayload } from '@referloop/testing';
 import { Client } from 'pg';
 import {
@@ -298,6 +299,68 @@ describe('referral rules', () => {
       expect((await post(lmt, injuryReferralBody(patientId, pt.id, { neededBy: dateInDays(7) }))).body.neededBy).toBe(
         dateInDays(7),
       );
+    });
+
+    it("neededBy and plan.reviewBy are days on the sender clinic's calendar, not UTC's", async () => {
+      const atUtc = (hour: number) => {
+        const at = new Date();
+        at.setUTCHours(hour, 0, 0, 0);
+        return at;
+      };
+      const day = (at: Date, timeZone: string, days = 0) =>
+        new Intl.DateTimeFormat('en-CA', { timeZone }).format(new Date(at.getTime() + days * 86_400_000));
+      const inZone = async (role: 'massage_therapist' | 'physical_therapist', timezone: string) => {
+        const clinic = await registerClinic(t.http, { name: `Clinic in ${timezone}` });
+        await t.http.patch('/api/v1/clinics/me').set(clinic.admin.auth).send({ timezone }).expect(200);
+        const user = await addPractitioner(t.http, clinic, role);
+        return { user, patientId: (await createPatient(t.http, user)).id };
+      };
+      const la = await inZone('massage_therapist', 'America/Los_Angeles');
+      const auckland = await inZone('physical_therapist', 'Pacific/Auckland');
+      const now = jest.spyOn(Clock.prototype, 'now');
+      try {
+        // 04:00 UTC is the evening before in Los Angeles: its tomorrow is UTC's today.
+        const evening = atUtc(4);
+        now.mockReturnValue(evening);
+        const tomorrow = day(evening, 'America/Los_Angeles', 1);
+        expect(tomorrow).toBe(evening.toISOString().slice(0, 10));
+        const created = await post(la.user, injuryReferralBody(la.patientId, pt.id, { neededBy: tomorrow }));
+        expect({ status: created.status, neededBy: created.body.neededBy }).toEqual({ status: 201, neededBy: tomorrow });
+        const edited = await t.http
+          .patch(`/api/v1/referrals/${created.body.id}`)
+          .set(la.user.auth)
+          .send({ version: created.body.version, neededBy: tomorrow, priority: 'urgent' })
+          .expect(200);
+        expect(edited.body.neededBy).toBe(tomorrow);
+        const today = await post(
+          la.user,
+          injuryReferralBody(la.patientId, pt.id, { neededBy: day(evening, 'America/Los_Angeles') }),
+        );
+        expectProblem(today, 400, 'validation_failed');
+        expect(today.body.errors).toEqual([{ field: 'neededBy', message: 'must be a future date' }]);
+
+        // 20:00 UTC is the next morning in Auckland: UTC's tomorrow is already its today, and its yesterday UTC's today.
+        const morning = atUtc(20);
+        now.mockReturnValue(morning);
+        const aucklandToday = day(morning, 'Pacific/Auckland');
+        const plan = (reviewBy: string) =>
+          maintenanceReferralBody(auckland.patientId, lmt.id, {
+            plan: { frequencyWeeks: 2, pressure: 'light', precautions: 'None', reviewBy },
+          });
+        const reviewed = await post(auckland.user, plan(aucklandToday));
+        expect({ status: reviewed.status, reviewBy: reviewed.body.plan?.reviewBy }).toEqual({
+          status: 201,
+          reviewBy: aucklandToday,
+        });
+        const past = await post(auckland.user, plan(day(morning, 'Pacific/Auckland', -1)));
+        expectProblem(past, 400, 'validation_failed');
+        expect(past.body.errors).toEqual([{ field: 'plan.reviewBy', message: 'must be today or later' }]);
+        const neededToday = await post(auckland.user, { ...plan(aucklandToday), neededBy: aucklandToday });
+        expectProblem(neededToday, 400, 'validation_failed');
+        expect(neededToday.body.errors).toEqual([{ field: 'neededBy', message: 'must be a future date' }]);
+      } finally {
+        now.mockRestore();
+      }
     });
   });
 

@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
-import { AppError, Clock, notFound, type Principal } from '@referloop/common';
-import { AuditLog, ClinicScope, todayIso } from '@referloop/identity';
+import { AppError, calendarDayIn, Clock, notFound, type Principal } from '@referloop/common';
+import { AuditLog, ClinicScope, ClinicsService } from '@referloop/identity';
 import { PatientsService, type PatientView } from '@referloop/patients';
 import type { EntityManager } from 'typeorm';
 import { canonicalJson } from './idempotency';
@@ -74,6 +74,7 @@ export class FollowUpService {
     private readonly patients: PatientsService,
     private readonly audit: AuditLog,
     private readonly clock: Clock,
+    private readonly clinics: ClinicsService,
   ) {}
 
   /**
@@ -193,7 +194,8 @@ export class FollowUpService {
     // As a create or an edit checks it: the draft as it would be, the dates it is given for sense.
     assertRedFlagsUrgent(values.priority ?? draft.priority, values.redFlags ?? draft.redFlags);
     const now = this.clock.now();
-    const today = todayIso(now);
+    // The PT's clinic sends it: its calendar day, as a create checks it.
+    const today = calendarDayIn(now, (await this.clinics.getOwn(principal)).timezone);
     if (values.neededBy !== undefined) assertNeededByAhead(values.neededBy, today);
     assertPlanDates(input.plan, today);
     // The source's lock (openFollowUpDraft) orders repeats; the draft's own version guards against an edit meanwhile.

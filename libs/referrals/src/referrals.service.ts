@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { Inject, Injectable } from '@nestjs/common';
 import {
   AppError,
+  calendarDayIn,
   Clock,
   DEFAULT_PAGE_SIZE,
   decodeCursor,
@@ -243,8 +244,11 @@ export class ReferralsService {
     if (input.kind === 'injury_care' && input.plan) {
       throw AppError.validation([{ field: 'plan', message: 'only a maintenance_massage referral has a plan' }]);
     }
-    assertNeededByAhead(input.neededBy, today);
-    assertPlanDates(input.plan, today);
+    // Dates people type are days on their clinic's calendar: at 8 PM in Los Angeles tomorrow is
+    // already today in UTC, and was refused as "not a future date".
+    const clinicToday = calendarDayIn(now, facts.senderClinicTimezone);
+    assertNeededByAhead(input.neededBy, clinicToday);
+    assertPlanDates(input.plan, clinicToday);
     if (!facts.patientFound) {
       throw new AppError('not_found', 'The patient was not found', {
         errors: [{ field: 'patientId', message: 'no such patient in your clinic' }],

@@ -33,3 +33,8 @@ export function isoInTimeZone(instant: Date, timeZone: string): string {
   const offset = parts.timeZoneName === 'GMT' ? '+00:00' : parts.timeZoneName.slice(3);
   return `${parts.year}-${parts.month}-${parts.day}T${parts.hour}:${parts.minute}:${parts.second}${offset}`;
 }
+
+/** The calendar day (YYYY-MM-DD) people in `timeZone` read at `instant`: a clinic's "today". */
+export function calendarDayIn(instant: Date, timeZone: string): string {
+  return isoInTimeZone(instant, timeZone).slice(0, 10);
+}

@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { AppError, Clock, type Principal, type ReferralKind, type Role } from '@referloop/common';
+import { AppError, calendarDayIn, Clock, type Principal, type ReferralKind, type Role } from '@referloop/common';
 import { AuditLog, ClinicScope, todayIso } from '@referloop/identity';
 import type { EntityManager } from 'typeorm';
 import { assertPlanDates, type MaintenancePlanInput, storedPlan } from '../maintenance-plan';
@@ -107,7 +107,8 @@ export class DraftsService {
     if (!parties.includes('sender')) {
       throw new AppError('forbidden', 'Only the sender (or an admin of their clinic) may edit this draft');
     }
-    this.assertEditedDraft(input, facts, todayIso(this.clock.now()));
+    const now = this.clock.now();
+    this.assertEditedDraft(input, facts, todayIso(now), calendarDayIn(now, facts.senderClinicTimezone));
 
     // The body's fields carry the registry's names: each `edit` entry given is copied as it is.
     const given = input as Record<string, unknown>;
@@ -153,7 +154,8 @@ export class DraftsService {
   }
 
   /** The rules a create checks, on the draft as it would be after the edit. */
-  private assertEditedDraft(input: UpdateDraftInput, facts: DraftFacts, today: string): void {
+  /** `clinicToday`: the sender clinic's day, which the dates its people type are checked against (as a create does). */
+  private assertEditedDraft(input: UpdateDraftInput, facts: DraftFacts, today: string, clinicToday: string): void {
     const kind = input.kind ?? facts.kind;
     const priority = input.priority ?? facts.priority;
     const redFlags = input.redFlags ?? facts.redFlags;
@@ -170,8 +172,8 @@ export class DraftsService {
         { field: 'plan', message: 'only a maintenance_massage referral has a plan (send "plan": null with the new kind)' },
       ]);
     }
-    assertNeededByAhead(neededBy, today);
-    assertPlanDates(input.plan, today);
+    assertNeededByAhead(neededBy, clinicToday);
+    assertPlanDates(input.plan, clinicToday);
     if (!facts.patientFound) {
       throw new AppError('not_found', 'The patient was not found', {
         errors: [{ field: 'patientId', message: 'no such patient in your clinic' }],

@@ -83,6 +83,8 @@ export interface CreateFacts {
   replacedPatientId: string | null;
   /** The referral that already redirects the replaced one (any but a cancelled one): a referral is redirected once. */
   replacementId: string | null;
+  /** The caller's clinic's zone: the dates its people type (neededBy, plan.reviewBy) are days there. */
+  senderClinicTimezone: string;
 }
 
 /**
@@ -119,6 +121,8 @@ export interface DraftFacts {
   inviteRole: Role | null;
   /** The patient of the referral this draft redirects (null when it redirects none). */
   replacedPatientId: string | null;
+  /** The sender's clinic's zone: the dates its people type (neededBy, plan.reviewBy) are days there. */
+  senderClinicTimezone: string;
 }
 
 /** A timeline event about to be appended; its referral is the row the same statement changes. */
@@ -302,7 +306,8 @@ export class ReferralStore {
               o.status AS "replacedStatus", o.sender_id AS "replacedSenderId", o.sender_clinic_id AS "replacedSenderClinicId",
               o.recipient_id AS "replacedRecipientId", o.recipient_clinic_id AS "replacedRecipientClinicId",
               o.sent_at AS "replacedSentAt", o.previous_id AS "replacedPreviousId", o.patient_id AS "replacedPatientId",
-              ${replacementOf(sql`o.id`)} AS "replacementId"
+              ${replacementOf(sql`o.id`)} AS "replacementId",
+              (SELECT c.timezone FROM clinics c WHERE ${scope.owns(sql`c.id`)}) AS "senderClinicTimezone"
          FROM (VALUES (1)) one
          LEFT JOIN users s ON s.id = ${sql.param(input.namedSenderId, 'uuid')} AND s.clinic_id = ${clinic}
                           AND s.activated_at IS NOT NULL AND s.deactivated_at IS NULL
@@ -454,7 +459,8 @@ export class ReferralStore {
               t.licence_expires_on::text AS "namedLicenceExpiresOn", t.accepting_referrals AS "namedAccepting",
               t.deactivated_at IS NULL AS "namedActive",
               ri.role AS "inviteRole",
-              (SELECT o.patient_id FROM referrals o WHERE o.id = r.replaces_id) AS "replacedPatientId"
+              (SELECT o.patient_id FROM referrals o WHERE o.id = r.replaces_id) AS "replacedPatientId",
+              (SELECT c.timezone FROM clinics c WHERE c.id = r.sender_clinic_id) AS "senderClinicTimezone"
          FROM referrals r
          JOIN users s ON s.id = r.sender_id
          LEFT JOIN users t ON t.id = CASE WHEN ${sql.param(recipientGiven, 'boolean')} THEN ${sql.param(lookup.recipientId ?? null, 'uuid')} ELSE r.recipient_id END
