@@ -1,4 +1,4 @@
-import { isTimeZone, VISIBLE_CHARACTER } from './validators';
+import { IsPastCalendarDate, isTimeZone, VISIBLE_CHARACTER } from './validators';
 
 describe('VISIBLE_CHARACTER (what makes text not blank)', () => {
   it.each([
@@ -50,5 +50,18 @@ describe('isTimeZone', () => {
     `Asia/${'K'.repeat(80)}`,
   ])('refuses %j', (zone) => {
     expect(isTimeZone(zone)).toBe(false);
+  });
+});
+
+describe('IsPastCalendarDate (a date of birth, an onset)', () => {
+  afterEach(() => jest.useRealTimers());
+
+  it('takes today wherever it is already today: an Auckland morning is the evening before in UTC', () => {
+    jest.useFakeTimers({ now: new Date('2026-12-02T20:00:00Z') });
+    const check = new IsPastCalendarDate();
+    // 9 AM on December 3 in Auckland (UTC+13), 10 AM in Kiritimati (UTC+14).
+    expect(check.validate('2026-12-03')).toBe(true);
+    expect(check.validate('2026-12-02')).toBe(true);
+    expect(check.validate('2026-12-04')).toBe(false);
   });
 });

@@ -154,11 +154,19 @@ export class IsDateOrZonedDateTime implements ValidatorConstraintInterface {
   }
 }
 
-/** A calendar date not after today (UTC): a date of birth, an onset. */
+/** How far the clocks furthest ahead (Pacific/Kiritimati, UTC+14) are ahead of UTC. */
+const LATEST_ZONE_AHEAD_MS = 14 * 3600_000;
+
+/**
+ * A calendar date not after today where it is latest (UTC+14): a date of birth, an onset. A date
+ * typed is a day on the clinic's calendar, and the morning in Sydney or Auckland is still
+ * yesterday in UTC, so a UTC bound refused an injury of this morning there as "in the future".
+ */
 @ValidatorConstraint({ name: 'isPastCalendarDate' })
 export class IsPastCalendarDate implements ValidatorConstraintInterface {
   validate(value: unknown): boolean {
-    return new IsCalendarDate().validate(value) && (value as string) <= new Date().toISOString().slice(0, 10);
+    const latestToday = new Date(Date.now() + LATEST_ZONE_AHEAD_MS).toISOString().slice(0, 10);
+    return new IsCalendarDate().validate(value) && (value as string) <= latestToday;
   }
   defaultMessage(): string {
     return `must be a date in the form YYYY-MM-DD, from ${DATE_RANGE.earliest} on and not in the future`;
