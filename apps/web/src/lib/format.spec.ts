@@ -41,6 +41,26 @@ describe('appointment times in the zone where they happen', () => {
     expect(zonedDateTimeToIso('2026-06-01T09:15', 'Asia/Kolkata')).toBe('2026-06-01T03:45:00.000Z');
   });
 
+  it('moves a skipped time later and takes a doubled time first east of UTC too, half-hour changes included', () => {
+    // Berlin skips 2:00-3:00 on 2027-03-28: 2:30 is 3:30 AM CEST (UTC+2), not 1:30 AM CET.
+    expect(zonedDateTimeToIso('2027-03-28T02:30', 'Europe/Berlin')).toBe('2027-03-28T01:30:00.000Z');
+    // And lives 2:00-3:00 twice on 2026-10-25: first in CEST.
+    expect(zonedDateTimeToIso('2026-10-25T02:30', 'Europe/Berlin')).toBe('2026-10-25T00:30:00.000Z');
+    // Lord Howe jumps half an hour (2:00 → 2:30, UTC+10:30 → +11): 2:15 is 2:45.
+    expect(zonedDateTimeToIso('2026-10-04T02:15', 'Australia/Lord_Howe')).toBe('2026-10-03T15:45:00.000Z');
+    // Chatham skips 2:45-3:45 (UTC+12:45 → +13:45): 3:00 is 4:00; and lives 2:45-3:45 twice on 2026-04-05.
+    expect(zonedDateTimeToIso('2026-09-27T03:00', 'Pacific/Chatham')).toBe('2026-09-26T14:15:00.000Z');
+    expect(zonedDateTimeToIso('2026-04-05T03:00', 'Pacific/Chatham')).toBe('2026-04-04T13:15:00.000Z');
+    for (const [value, zone, shown] of [
+      ['2027-03-28T02:30', 'Europe/Berlin', '2027-03-28T03:30'],
+      ['2026-10-04T02:15', 'Australia/Lord_Howe', '2026-10-04T02:45'],
+      ['2026-10-04T02:30', 'Australia/Sydney', '2026-10-04T03:30'],
+      ['2026-03-29T01:30', 'Antarctica/Troll', '2026-03-29T03:30'],
+    ]) {
+      expect(isoToZonedInput(new Date(zonedDateTimeToIso(value, zone)), zone)).toBe(shown);
+    }
+  });
+
   it('round-trips a typed time through the API form', () => {
     for (const value of ['2026-11-01T00:30', '2026-11-01T03:00', '2027-03-14T03:00', '2026-12-31T23:59']) {
       expect(isoToZonedInput(new Date(zonedDateTimeToIso(value, 'America/Denver')), 'America/Denver')).toBe(value);

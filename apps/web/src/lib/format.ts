@@ -174,20 +174,26 @@ function offsetAt(instant: number, timeZone: string): number {
 
 /**
  * A `datetime-local` value read as a wall-clock time in `timeZone` (the clinic where the appointment
- * happens, not the browser's zone), as ISO 8601 UTC for the API. Across a DST change: a time the
- * clocks skip (2:30 AM on a spring-forward night) moves an hour later, as the clocks do; a time that
- * happens twice takes the offset in force just before the change when the zone is west of UTC.
+ * happens, not the browser's zone), as ISO 8601 UTC for the API. Across a DST change, as the clocks
+ * do, east or west of UTC: a time they skip (2:30 AM on a spring-forward night) is read with the
+ * offset before the change, so it lands as much later as they jumped (3:30 AM); a time that
+ * happens twice is its first occurrence, also with the offset before the change.
  */
 export function zonedDateTimeToIso(value: string, timeZone: string): string {
   const [date, time] = value.split('T');
   const [y, m, d] = date.split('-').map(Number);
   const [hh, mm] = time.split(':').map(Number);
   const wall = Date.UTC(y, m - 1, d, hh, mm);
-  const guess = wall - offsetAt(wall, timeZone);
-  const offset = offsetAt(guess, timeZone);
-  if (wall - offset === guess) return new Date(guess).toISOString();
-  const other = wall - offset;
-  return new Date(offsetAt(other, timeZone) === offset ? other : guess).toISOString();
+  // The offsets a day either side: a change between them is the only one this time can fall in.
+  const before = offsetAt(wall - 86_400_000, timeZone);
+  const after = offsetAt(wall + 86_400_000, timeZone);
+  const first = wall - before;
+  // In force at the instant it names: the time happens with that offset (first, if twice).
+  if (offsetAt(first, timeZone) === before) return new Date(first).toISOString();
+  const second = wall - after;
+  if (offsetAt(second, timeZone) === after) return new Date(second).toISOString();
+  // Skipped: read on the clocks as they were before they jumped.
+  return new Date(first).toISOString();
 }
 
 /** An instant as a `datetime-local` value (YYYY-MM-DDTHH:MM) on the clocks of `timeZone`. */
