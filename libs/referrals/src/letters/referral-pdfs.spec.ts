@@ -188,7 +188,12 @@ describe('referral letter PDF', () => {
       expect(text).toContain(expected);
     }
     const booked = await pdfText(await renderReferralLetter(sample({ appointment_at: '2026-12-02T15:00:00.000Z' })));
-    expect(booked.text).toContain('2 Dec 2026, 10:00 (America/Toronto)');
+    expect(booked.text).toContain('2 Dec 2026, 10:00 GMT-5 (America/Toronto)');
+    // 01:30 happens twice in Toronto on 2027-11-07 (EDT, then EST): the two letters say which.
+    const first = await pdfText(await renderReferralLetter(sample({ appointment_at: '2027-11-07T05:30:00.000Z' })));
+    const second = await pdfText(await renderReferralLetter(sample({ appointment_at: '2027-11-07T06:30:00.000Z' })));
+    expect(first.text).toContain('7 Nov 2027, 01:30 GMT-4 (America/Toronto)');
+    expect(second.text).toContain('7 Nov 2027, 01:30 GMT-5 (America/Toronto)');
   });
 });
 

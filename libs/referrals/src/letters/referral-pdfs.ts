@@ -70,7 +70,16 @@ function calendarDate(value: string): string {
 function dateTime(value: string, timeZone: string): string {
   const date = new Date(value);
   if (Number.isNaN(date.getTime())) return value;
-  const text = new Intl.DateTimeFormat('en-GB', { dateStyle: 'medium', timeStyle: 'short', timeZone }).format(date);
+  // With the offset: on the night clocks go back, 01:30 happens twice an hour apart (GMT-4, then GMT-5).
+  const text = new Intl.DateTimeFormat('en-GB', {
+    day: 'numeric',
+    month: 'short',
+    year: 'numeric',
+    hour: '2-digit',
+    minute: '2-digit',
+    timeZoneName: 'shortOffset',
+    timeZone,
+  }).format(date);
   return `${text} (${timeZone})`;
 }
 
