@@ -37,4 +37,23 @@ describe("the DataSource's connections", () => {
     expect(plan).toContain('Index Scan using small_pkey on small s');
     expect(plan).not.toContain('Seq Scan on small s');
   });
+
+  it("add weeks on UTC's clocks whatever zone the server or database defaults to, so a period is exactly its length", async () => {
+    await source.query(
+      `DO $$ BEGIN EXECUTE format('ALTER DATABASE %I SET timezone = %L', current_database(), 'America/New_York'); END $$`,
+    );
+    // A connection opened after the change gets the database's default unless the DataSource sets its own.
+    const fresh = createDataSource({ url: db.url, poolSize: 1, applicationName: 'data-source-zone-check' });
+    await fresh.initialize();
+    try {
+      // Two weeks from March 1 cross New York's spring-forward night (March 14): still 336 hours later.
+      const [row] = await fresh.query<{ zone: string; later: string }[]>(
+        `SELECT current_setting('TimeZone') AS zone,
+                to_char(('2027-03-01 15:00Z'::timestamptz + make_interval(weeks => 2)) AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI') AS later`,
+      );
+      expect(row).toEqual({ zone: 'UTC', later: '2027-03-15 15:00' });
+    } finally {
+      await fresh.destroy();
+    }
+  });
 });

@@ -49,7 +49,11 @@ export function dataSourceOptions({
       // about what a sequential page read does. At the default (4, for spinning disks) PostgreSQL
       // joined a create's or an action's row to the small tables (clinics, invites) by hashing each
       // whole table, and planned the admin metrics worse (see data-source.int-spec.ts).
-      options: '-c search_path=public -c random_page_cost=1.1',
+      // TimeZone: adding days or weeks to a timestamptz keeps the wall-clock time of the session's
+      // zone, which is the server's default (initdb takes the machine's: a trial on a laptop in New
+      // York), so a two-week report period across a DST change was an hour short or long of the
+      // exact two weeks that the period's number counts.
+      options: '-c search_path=public -c random_page_cost=1.1 -c TimeZone=UTC',
     },
   };
 }
