@@ -21,6 +21,13 @@ describe('attachmentFileName', () => {
     const name = attachmentFileName(`${'x'.repeat(500)}.html`, 'application/pdf');
     expect(name).toBe(`${'x'.repeat(190)}.pdf`);
   });
+
+  it('never cuts a long name inside a character made of two UTF-16 units', () => {
+    // 'a' and 94 emoji fill 189 units: the 95th emoji's first half was kept alone, stored as U+FFFD.
+    const name = attachmentFileName(`a${'\u{1F389}'.repeat(100)}.png`, 'image/png');
+    expect(name).toBe(`a${'\u{1F389}'.repeat(94)}.png`);
+    expect(name).not.toMatch(/\p{Cs}/u);
+  });
 });
 
 describe('contentDisposition', () => {

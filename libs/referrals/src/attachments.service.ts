@@ -48,7 +48,13 @@ export function attachmentFileName(name: string | undefined, type: AttachmentTyp
   const dot = cleaned.lastIndexOf('.');
   const extension = dot >= 0 ? cleaned.slice(dot) : '';
   const kept = EXTENSIONS[type].includes(extension.toLowerCase());
-  const stem = (dot >= 0 ? cleaned.slice(0, dot) : cleaned).trim().slice(0, 190) || 'attachment';
+  // Cut at 190 UTF-16 units, without keeping half of a character made of two (an emoji, a rare
+  // CJK letter): PostgreSQL stores a lone half as U+FFFD, so the name showed a replacement character.
+  const stem =
+    (dot >= 0 ? cleaned.slice(0, dot) : cleaned)
+      .trim()
+      .slice(0, 190)
+      .replace(/\p{Cs}$/u, '') || 'attachment';
   return `${stem}${kept ? extension : EXTENSIONS[type][0]}`;
 }
 
