@@ -92,6 +92,35 @@ describe('auth', () => {
     expect(unknown.body.detail).toBe(wrong.body.detail);
   });
 
+  it('takes an email address in one spelling: composed accents, an ASCII domain, no invisible characters', async () => {
+    const local = uniqueEmail('jose').split('@')[0];
+    // "josé" typed (U+00E9) and pasted from a decomposed source ("e" + U+0301) are one address.
+    const composed = `${local}-jos\u00e9@example.com`;
+    const decomposed = `${local}-jose\u0301@example.com`;
+    const signUp = (email: string) =>
+      t.http
+        .post('/api/v1/auth/register-clinic')
+        .send({ clinic: clinicPayload(), admin: { email, password: PASSWORD, fullName: 'Jose Accent' } });
+    const first = await signUp(decomposed).expect(201);
+    expect(first.body.user.email).toBe(composed);
+    await t.http.post('/api/v1/auth/login').send({ email: composed, password: PASSWORD }).expect(200);
+    const again = await signUp(composed).expect(409);
+    expect(again.body.code).toBe('email_taken');
+
+    // A browser's email field sends an international domain in its ASCII form (xn--…): one account, either spelling.
+    const unicodeDomain = `${local}@b\u00fccher.example`;
+    const asciiDomain = `${local}@xn--bcher-kva.example`;
+    const idn = await signUp(unicodeDomain).expect(201);
+    expect(idn.body.user.email).toBe(asciiDomain);
+    await t.http.post('/api/v1/auth/login').send({ email: asciiDomain, password: PASSWORD }).expect(200);
+    await t.http.post('/api/v1/auth/login').send({ email: unicodeDomain, password: PASSWORD }).expect(200);
+    expect((await signUp(asciiDomain).expect(409)).body.code).toBe('email_taken');
+
+    // A zero-width space pasted along looks like the address but is another one, which no mail reaches.
+    const hidden = await signUp(`${local}\u200b@example.com`).expect(400);
+    expect(hidden.body.errors).toEqual([{ field: 'admin.email', message: 'must not contain invisible characters' }]);
+  });
+
   it('rotates refresh tokens, and reuse of a rotated token revokes the whole family', async () => {
     const { admin } = await registerClinic(t.http);
     const first = await t.http.post('/api/v1/auth/refresh').send({ refreshToken: admin.refreshToken }).expect(200);

@@ -14,7 +14,7 @@ import {
 } from 'class-validator';
 import { PASSWORD_MAX, PASSWORD_MIN } from '@referloop/identity';
 import { ClinicDto, ClinicResponseDto } from '../clinics/clinic.dto';
-import { IsNotBlank, IsOptionalNotNull, OneLine } from '../http/validators';
+import { CanonicalEmail, IsNotBlank, IsOptionalNotNull, OneLine } from '../http/validators';
 import { UserResponseDto } from '../me/user.dto';
 import { CreatePractitionerDto } from '../practitioners/practitioner.dto';
 
@@ -48,6 +48,7 @@ export class SoloPractitionerDto extends OmitType(CreatePractitionerDto, ['email
 export class AdminDto {
   @IsString()
   @IsEmail({}, { message: 'must be a valid email address' })
+  @CanonicalEmail()
   @MaxLength(254)
   email: string;
 
@@ -95,6 +96,7 @@ export class RegisterClinicDto {
 export class LoginDto {
   @IsString()
   @IsEmail({}, { message: 'must be a valid email address' })
+  @CanonicalEmail()
   @MaxLength(254)
   email: string;
 
@@ -147,6 +149,7 @@ export class RegisteredClinicDto extends TokensDto {
 export class PasswordResetDto {
   @IsString()
   @IsEmail({}, { message: 'must be a valid email address' })
+  @CanonicalEmail()
   @MaxLength(254)
   email: string;
 }

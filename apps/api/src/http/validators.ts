@@ -1,3 +1,4 @@
+import { domainToASCII } from 'node:url';
 import { TIMEZONES } from '@referloop/common';
 import { applyDecorators } from '@nestjs/common';
 import { Transform } from 'class-transformer';
@@ -52,6 +53,35 @@ export const OneLine = (): PropertyDecorator =>
       },
     }),
   );
+
+/**
+ * An email address in one spelling, so that the unique index and sign-in see one string per
+ * mailbox: composed accents (NFC: "josé" pasted from a decomposed source is "e" + U+0301, another
+ * string) and an international domain in its ASCII form (xn--…), the form a browser's email field
+ * sends. Invisible format characters (a zero-width space pasted along) are refused: the address
+ * looks right but is another one, which no mail reaches. Goes with `@IsEmail()`, which checks the rest.
+ */
+export const CanonicalEmail = (): PropertyDecorator =>
+  applyDecorators(
+    Transform(({ value }: { value: unknown }) => (typeof value === 'string' ? canonicalEmail(value) : value)),
+    ValidateBy({
+      name: 'hasNoInvisibleCharacters',
+      validator: {
+        validate: (value: unknown) => typeof value !== 'string' || !/\p{Cf}/u.test(value),
+        defaultMessage: () => 'must not contain invisible characters',
+      },
+    }),
+  );
+
+function canonicalEmail(value: string): string {
+  const composed = value.normalize('NFC');
+  const at = composed.lastIndexOf('@');
+  const domain = composed.slice(at + 1);
+  // ASCII domains stay as written (letter case included); one that is no valid IDN stays too, for @IsEmail to refuse.
+  if (at < 0 || /^[\p{ASCII}]*$/u.test(domain)) return composed;
+  const ascii = domainToASCII(domain);
+  return ascii ? `${composed.slice(0, at)}@${ascii}` : composed;
+}
 
 /** An IANA zone name's shape: `Area/Location`, e.g. Asia/Kolkata, America/Argentina/Buenos_Aires, Etc/UTC. */
 const IANA_ZONE_NAME = /^[A-Za-z][A-Za-z0-9_+-]*(\/[A-Za-z0-9_+-]+){1,2}$/;

@@ -16,7 +16,7 @@ import {
 } from 'class-validator';
 import { CONSENT_SCOPES, type ConsentScope, PREFERRED_CONTACTS, type PreferredContact } from '@referloop/common';
 import { PageBodyDto, PageQueryDto } from '../http/page-query.dto';
-import { IsNotBlank, IsPastCalendarDate, IsZonedDateTime, OneLine } from '../http/validators';
+import { CanonicalEmail, IsNotBlank, IsPastCalendarDate, IsZonedDateTime, OneLine } from '../http/validators';
 
 export class ConsentDto {
   @IsIn(CONSENT_SCOPES)
@@ -48,6 +48,7 @@ export class CreatePatientDto {
   @IsOptional()
   @IsString()
   @IsEmail({}, { message: 'must be a valid email address' })
+  @CanonicalEmail()
   @MaxLength(254)
   email?: string | null;
 

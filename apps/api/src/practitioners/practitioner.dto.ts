@@ -19,7 +19,7 @@ import {
   ValidateNested,
 } from 'class-validator';
 import { LANGUAGE_TAG_PATTERN, PRACTITIONER_ROLES, type PractitionerRole, SPECIALTIES } from '@referloop/common';
-import { IsCalendarDate, IsNotBlank, IsOptionalNotNull, OneLine } from '../http/validators';
+import { CanonicalEmail, IsCalendarDate, IsNotBlank, IsOptionalNotNull, OneLine } from '../http/validators';
 import { UserResponseDto } from '../me/user.dto';
 import { PageQueryDto, queryBoolean, queryDecimal } from '../http/page-query.dto';
 
@@ -45,6 +45,7 @@ export class LicenceDto {
 export class CreatePractitionerDto {
   @IsString()
   @IsEmail({}, { message: 'must be a valid email address' })
+  @CanonicalEmail()
   @MaxLength(254)
   email: string;
 

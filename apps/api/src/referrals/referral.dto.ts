@@ -48,7 +48,15 @@ import {
   type ReferralView,
 } from '@referloop/referrals';
 import { PageQueryDto } from '../http/page-query.dto';
-import { HasAtMostDecimals, IsCalendarDate, IsNotBlank, IsPastCalendarDate, IsZonedDateTime, OneLine } from '../http/validators';
+import {
+  CanonicalEmail,
+  HasAtMostDecimals,
+  IsCalendarDate,
+  IsNotBlank,
+  IsPastCalendarDate,
+  IsZonedDateTime,
+  OneLine,
+} from '../http/validators';
 
 /** A plan gives exactly one of the two frequencies (each is otherwise validated on its own). */
 @ValidatorConstraint({ name: 'oneFrequency' })
@@ -159,6 +167,7 @@ export class PlanResponseDto {
 export class RecipientInviteDto {
   @IsString()
   @IsEmail({}, { message: 'must be a valid email address' })
+  @CanonicalEmail()
   @MaxLength(254)
   email: string;
 
