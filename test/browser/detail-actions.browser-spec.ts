@@ -283,6 +283,24 @@ describe('web app in the browser: the action forms of a referral', () => {
     ).toBe(true);
   });
 
+  it('a long link in the reason and observations wraps inside its card at desktop size, not under the other column', async () => {
+    const patient = await createPatient(t.http, lmt, { firstName: 'Lena', lastName: 'Test' });
+    const link = `https://drive.example.com/file/d/${'AbCdEfGhIjKlMnOpQrStUvWxYz0123456789'.repeat(3)}/view?usp=sharing`;
+    const body = injuryReferralBody(patient.id, pt.id, { reason: `See imaging: ${link}`, observations: `MRI report at ${link}` });
+    const sent = await actOk(t.http, lmt, await createReferral(t.http, lmt, body), 'send');
+    const page = await run.newPage('lmt-long-link');
+    await signIn(page, lmt.email);
+    await open(page, sent.id, 'Lena');
+    const card = page.locator('.detail-referral');
+    const edges = await card.evaluate((el) => ({
+      card: el.getBoundingClientRect().right,
+      column: el.parentElement?.getBoundingClientRect().right ?? 0,
+      overflow: el.scrollWidth - el.clientWidth,
+    }));
+    expect(edges.card).toBeLessThanOrEqual(edges.column + 0.5);
+    expect(edges.overflow).toBeLessThanOrEqual(0);
+  });
+
   it('saw no uncaught error, no WCAG 2.1 A/AA violation and no sideways scrolling at 390 × 844', () => {
     expect(run.pageErrors).toEqual([]);
     expect(run.cspViolations).toEqual([]);
