@@ -5,6 +5,7 @@ import {
   formatAppointment,
   formatDateTimeInZone,
   isoToZonedInput,
+  searchText,
   zonedDateTimeToIso,
 } from './format';
 
@@ -101,5 +102,15 @@ describe('formatDateTimeInZone', () => {
     expect(formatDateTimeInZone('2026-12-01T03:00:00.000Z', 'Asia/Kolkata')).toMatch(/^Dec 1, 2026, 8:30\sAM GMT\+5:30$/);
     expect(formatDateTimeInZone(null, 'America/Chicago')).toBe('—');
     expect(formatDateTimeInZone(undefined, 'America/Chicago')).toBe('—');
+  });
+});
+
+describe("searchText: what the referral list's search compares, as the API's searches do", () => {
+  it('ignores letter case and accents, composed or not: "jose" finds José, "nunez" Núñez', () => {
+    const stored = searchText('José Núñez');
+    for (const typed of ['jose', 'JOSÉ', 'nunez', 'Nu\u0301n\u0303ez', 'jose\u0301']) expect(stored).toContain(searchText(typed));
+    expect(searchText('Jose\u0301 Zoë')).toBe('jose zoe');
+    expect(searchText('Straße Łukasz Ødegaard Æsir')).toBe('strasse lukasz odegaard aesir');
+    expect(searchText('李小龍 عبد الله')).toBe('李小龍 عبد الله');
   });
 });

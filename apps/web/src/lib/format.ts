@@ -213,6 +213,21 @@ export function daysUntil(date: string): number {
 
 export const fullName = (p: { firstName: string; lastName: string }) => `${p.firstName} ${p.lastName}`;
 
+/** Letters that carry no separate accent to drop, written as the API's search (PostgreSQL's unaccent) reads them. */
+const PLAIN_LETTERS: Record<string, string> = { ß: 'ss', æ: 'ae', œ: 'oe', ø: 'o', ł: 'l', đ: 'd', ı: 'i' };
+
+/**
+ * Text as a search compares it, ignoring letter case and accents as the API's searches do: "jose"
+ * finds "José", whether its "é" is one character or "e" and a combining accent.
+ */
+export function searchText(text: string): string {
+  return text
+    .normalize('NFD')
+    .replace(/\p{M}/gu, '')
+    .toLowerCase()
+    .replace(/[ßæœøłđı]/g, (letter) => PLAIN_LETTERS[letter]);
+}
+
 /** A change on the 0–10 pain scale, signed ("−2", "+1", "0"); "—" without data. */
 export function formatPainChange(change: number | null | undefined): string {
   if (change === null || change === undefined) return '—';

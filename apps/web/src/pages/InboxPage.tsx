@@ -7,7 +7,7 @@ import { ReferralChips } from '../components/StatusChip';
 import { Tabs } from '../components/Tabs';
 import { UnreadBadge } from '../components/UnreadBadge';
 import { type Flash, takeFlash } from '../lib/flash';
-import { formatDateTime, fullName } from '../lib/format';
+import { formatDateTime, fullName, searchText } from '../lib/format';
 import { usePagedList, useTitle } from '../lib/hooks';
 import { kindLabel, recipientParty, statusLabel } from '../lib/labels';
 import { Link, navigate, setQuery, useLocation } from '../lib/router';
@@ -18,18 +18,18 @@ type Box = 'received' | 'sent' | 'clinic';
 type Sort = 'updated' | 'priority';
 const PAGE_SIZE = 25;
 
+/** `needle` as {@link searchText} gives it: "jose" finds José, as the patient and directory searches do. */
 const matches = (referral: Referral, needle: string) =>
-  [
-    fullName(referral.patient),
-    referral.reason,
-    referral.sender.fullName,
-    recipientParty(referral).fullName,
-    referral.sender.clinicName,
-    recipientParty(referral).clinicName,
-  ]
-    .join(' ')
-    .toLowerCase()
-    .includes(needle);
+  searchText(
+    [
+      fullName(referral.patient),
+      referral.reason,
+      referral.sender.fullName,
+      recipientParty(referral).fullName,
+      referral.sender.clinicName,
+      recipientParty(referral).clinicName,
+    ].join(' '),
+  ).includes(needle);
 
 export function InboxPage() {
   useTitle('Referrals');
@@ -74,7 +74,7 @@ export function InboxPage() {
     () => void reload(),
   );
 
-  const needle = search.trim().toLowerCase();
+  const needle = searchText(search.trim());
   const shown = useMemo(() => (needle ? items.filter((r) => matches(r, needle)) : items), [items, needle]);
 
   return (
