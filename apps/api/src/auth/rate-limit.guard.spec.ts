@@ -4,6 +4,9 @@ describe('accountOf', () => {
   it.each([
     [{ email: ' Pat@Example.test ', password: 'x' }, 'pat@example.test'],
     [{ clinic: {}, admin: { email: 'OWNER@example.test' } }, 'owner@example.test'],
+    // Every spelling the API takes for one address counts against that one account.
+    [{ email: 'Jose\u0301@B\u00fccher.example' }, 'jos\u00e9@xn--bcher-kva.example'],
+    [{ email: 'jos\u00e9@XN--BCHER-KVA.example' }, 'jos\u00e9@xn--bcher-kva.example'],
     [{ refreshToken: 'abc' }, undefined],
     [{ email: 42 }, undefined],
     [{ admin: null }, undefined],

@@ -14,6 +14,7 @@ import { APP_CONFIG, type AppConfig } from '@referloop/config';
 import { derivedKey } from '@referloop/identity';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { ProcessRateLimitCounters, RateLimitStore, type RateLimitWindow } from '../http/rate-limit.store';
+import { canonicalEmail } from '../http/validators';
 
 const WINDOW_MS = 60_000;
 
@@ -36,7 +37,8 @@ export function accountOf(body: unknown): string | undefined {
   const email =
     typeof record.email === 'string' ? record.email : typeof record.admin?.email === 'string' ? record.admin.email : undefined;
   if (email === undefined || email.length > 254) return undefined;
-  return email.trim().toLowerCase();
+  // As the DTO will spell it: "josé" composed or not, a Unicode or an xn-- domain, is one account.
+  return canonicalEmail(email.trim()).toLowerCase();
 }
 
 /**

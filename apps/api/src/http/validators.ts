@@ -73,7 +73,8 @@ export const CanonicalEmail = (): PropertyDecorator =>
     }),
   );
 
-function canonicalEmail(value: string): string {
+/** The one spelling of an address {@link CanonicalEmail} stores and compares (letter case aside). */
+export function canonicalEmail(value: string): string {
   const composed = value.normalize('NFC');
   const at = composed.lastIndexOf('@');
   const domain = composed.slice(at + 1);
