@@ -58,8 +58,9 @@ export const OneLine = (): PropertyDecorator =>
  * An email address in one spelling, so that the unique index and sign-in see one string per
  * mailbox: composed accents (NFC: "josé" pasted from a decomposed source is "e" + U+0301, another
  * string) and an international domain in its ASCII form (xn--…), the form a browser's email field
- * sends. Invisible format characters (a zero-width space pasted along) are refused: the address
- * looks right but is another one, which no mail reaches. Goes with `@IsEmail()`, which checks the rest.
+ * sends. Invisible format characters left after that (a zero-width space pasted into the part
+ * before the @; IDNA mapping drops them from a domain) are refused: the address looks right but is
+ * another one, which no mail reaches. Goes with `@IsEmail()`, which checks the rest.
  */
 export const CanonicalEmail = (): PropertyDecorator =>
   applyDecorators(
