@@ -32,6 +32,7 @@ import { LiveFollowUps1764271000000 } from './1764271000000-LiveFollowUps';
 import { NameOrder1764272000000 } from './1764272000000-NameOrder';
 import { LiveFollowUpAudience1764273000000 } from './1764273000000-LiveFollowUpAudience';
 import { InviteEmailIndex1764274000000 } from './1764274000000-InviteEmailIndex';
+import { CanonicalEmails1764275000000 } from './1764275000000-CanonicalEmails';
 
 /** Every migration, in order. Listed explicitly: glob paths break in a Nest monorepo build. */
 export const MIGRATIONS = [
@@ -69,4 +70,5 @@ export const MIGRATIONS = [
   NameOrder1764272000000,
   LiveFollowUpAudience1764273000000,
   InviteEmailIndex1764274000000,
+  CanonicalEmails1764275000000,
 ];
