@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { unsubscribeToken } from '@referloop/notifications';
 import type { Page } from 'playwright-core';
 import { actOk, createPatient, createReferral, injuryReferralBody } from '../support/referral-helpers';
-import { BrowserRun, DESKTOP, focused, focusIs, listen, PHONE, SCREENSHOTS, signIn } from '../support/browser';
+import { BrowserRun, DESKTOP, focused, focusIs, listen, PHONE, SCREENSHOTS, scrollsSideways, signIn } from '../support/browser';
 import { addPractitioner, registerClinic, type SignedInUser, startTestApp, type TestApp } from '../support/test-app';
 
 /**
@@ -203,6 +203,16 @@ describe('web app in the browser: profile, patients and phone size', () => {
     expect(panel).not.toBeNull();
     expect(panel!.x).toBeGreaterThanOrEqual(0);
     expect(panel!.x + panel!.width).toBeLessThanOrEqual(PHONE.width);
+  });
+
+  it('a surname of one long word fits a phone on the Patients page: the card does not widen the page', async () => {
+    // A real Hawaiian surname of 35 letters: no space to wrap at.
+    await createPatient(t.http, lmt, { firstName: 'Janice', lastName: 'Keihanaikukauakahihuliheekahaunaele' });
+    const page = await newPage('long-surname-phone', PHONE);
+    await signIn(page, lmt.email);
+    await visit(page, '/patients', 'Patients');
+    await page.getByRole('button', { name: 'Open Janice Keihanaikukauakahihuliheekahaunaele' }).waitFor();
+    expect(await scrollsSideways(page)).toBe(false);
   });
 
   it('no page errors, no accessibility violations, nothing wider than a phone', () => {
