@@ -1,0 +1,50 @@
+import type { Page } from 'playwright-core';
+import { BrowserRun, listen, scrollsSideways } from '../support/browser';
+import { addPractitioner, registerClinic, startTestApp, type TestApp } from '../support/test-app';
+
+/**
+ * A solo massage therapist on the smallest phones, in Debian's Chromium against the real API: at
+ * 320 CSS px (WCAG 1.4.10 reflow, also a 1280 px window at 400 % zoom) no screen scrolls sideways,
+ * and keyboard focus (a keyboard paired with the phone, a screen reader's cursor) is never dropped
+ * to <body> by an action: loading more of a list, answering the leave question over the phone menu.
+ */
+
+jest.setTimeout(180_000);
+
+/** The narrowest screen WCAG's reflow criterion asks for. */
+const SMALLEST = { width: 320, height: 640 };
+
+describe('web app in the browser: the smallest phone', () => {
+  let t: TestApp;
+  let run: BrowserRun;
+
+  const phonePage = (label: string, viewport = SMALLEST): Promise<Page> => run.newPage(label, { viewport });
+
+  beforeAll(async () => {
+    t = await startTestApp();
+    run = await BrowserRun.start(await listen(t));
+    const massage = await registerClinic(t.http, { name: 'Solo Hands Massage', city: 'Austin', postalCode: '78701' });
+    await addPractitioner(t.http, massage, 'massage_therapist', { fullName: 'Lena Solo' });
+    const physio = await registerClinic(t.http, { name: 'Capitol Physio', city: 'Austin', postalCode: '78702' });
+    await addPractitioner(t.http, physio, 'physical_therapist', { fullName: 'Priya Physio' });
+  });
+
+  afterAll(async () => {
+    await run?.close();
+    await t?.close();
+  });
+
+  it('the sign-up form fits a 320 px screen: its two ways to use ReferLoop stack', async () => {
+    const page = await phonePage('sign-up');
+    await page.goto('/sign-up');
+    await page.getByRole('form', { name: 'Create your practice' }).waitFor();
+    expect(await scrollsSideways(page)).toBe(false);
+    await run.shot(page, 'small-01-sign-up-320', { sizes: 'current' });
+  });
+
+  it('saw no uncaught error, no CSP violation and no WCAG 2.1 A/AA violation', () => {
+    expect(run.pageErrors).toEqual([]);
+    expect(run.cspViolations).toEqual([]);
+    expect(run.accessibility).toEqual([]);
+  });
+});
