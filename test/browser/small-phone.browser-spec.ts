@@ -1,6 +1,6 @@
 import type { Page } from 'playwright-core';
-import { BrowserRun, listen, scrollsSideways } from '../support/browser';
-import { addPractitioner, registerClinic, startTestApp, type TestApp } from '../support/test-app';
+import { BrowserRun, listen, scrollsSideways, signIn } from '../support/browser';
+import { addPractitioner, registerClinic, type SignedInUser, startTestApp, type TestApp } from '../support/test-app';
 
 /**
  * A solo massage therapist on the smallest phones, in Debian's Chromium against the real API: at
@@ -17,6 +17,7 @@ const SMALLEST = { width: 320, height: 640 };
 describe('web app in the browser: the smallest phone', () => {
   let t: TestApp;
   let run: BrowserRun;
+  let lmt: SignedInUser;
 
   const phonePage = (label: string, viewport = SMALLEST): Promise<Page> => run.newPage(label, { viewport });
 
@@ -24,7 +25,7 @@ describe('web app in the browser: the smallest phone', () => {
     t = await startTestApp();
     run = await BrowserRun.start(await listen(t));
     const massage = await registerClinic(t.http, { name: 'Solo Hands Massage', city: 'Austin', postalCode: '78701' });
-    await addPractitioner(t.http, massage, 'massage_therapist', { fullName: 'Lena Solo' });
+    lmt = await addPractitioner(t.http, massage, 'massage_therapist', { fullName: 'Lena Solo' });
     const physio = await registerClinic(t.http, { name: 'Capitol Physio', city: 'Austin', postalCode: '78702' });
     await addPractitioner(t.http, physio, 'physical_therapist', { fullName: 'Priya Physio' });
   });
@@ -40,6 +41,22 @@ describe('web app in the browser: the smallest phone', () => {
     await page.getByRole('form', { name: 'Create your practice' }).waitFor();
     expect(await scrollsSideways(page)).toBe(false);
     await run.shot(page, 'small-01-sign-up-320', { sizes: 'current' });
+  });
+
+  it('a chosen recipient fits a 320 px screen: "Change recipient" goes under the card, not off the screen', async () => {
+    const page = await phonePage('recipient');
+    await signIn(page, lmt.email);
+    await page.goto('/referrals/new');
+    await page.getByRole('heading', { level: 1, name: 'New injury referral' }).waitFor();
+    await page.getByLabel('Name or clinic').fill('Priya');
+    await page.getByRole('button', { name: 'Search', exact: true }).click();
+    await page.getByRole('button', { name: /^Choose Priya Physio/ }).click();
+    const change = page.getByTestId('selected-recipient').getByRole('button', { name: 'Change recipient' });
+    await change.waitFor();
+    const box = (await change.boundingBox())!;
+    expect(box.x + box.width).toBeLessThanOrEqual(SMALLEST.width);
+    expect(await scrollsSideways(page)).toBe(false);
+    await run.shot(page, 'small-02-recipient-chosen-320', { sizes: 'current' });
   });
 
   it('saw no uncaught error, no CSP violation and no WCAG 2.1 A/AA violation', () => {
