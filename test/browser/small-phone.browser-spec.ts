@@ -1,5 +1,6 @@
 import type { Page } from 'playwright-core';
-import { BrowserRun, listen, scrollsSideways, signIn } from '../support/browser';
+import { BrowserRun, focusIs, listen, PHONE, scrollsSideways, signIn } from '../support/browser';
+import { actOk, createPatient, createReferral, injuryReferralBody } from '../support/referral-helpers';
 import { addPractitioner, registerClinic, type SignedInUser, startTestApp, type TestApp } from '../support/test-app';
 
 /**
@@ -27,7 +28,12 @@ describe('web app in the browser: the smallest phone', () => {
     const massage = await registerClinic(t.http, { name: 'Solo Hands Massage', city: 'Austin', postalCode: '78701' });
     lmt = await addPractitioner(t.http, massage, 'massage_therapist', { fullName: 'Lena Solo' });
     const physio = await registerClinic(t.http, { name: 'Capitol Physio', city: 'Austin', postalCode: '78702' });
-    await addPractitioner(t.http, physio, 'physical_therapist', { fullName: 'Priya Physio' });
+    const pt = await addPractitioner(t.http, physio, 'physical_therapist', { fullName: 'Priya Physio' });
+    // More sent referrals than one page of the list (25).
+    for (let i = 0; i < 27; i += 1) {
+      const patient = await createPatient(t.http, lmt, { firstName: `Client${i}`, lastName: 'Rivera' });
+      await actOk(t.http, lmt, await createReferral(t.http, lmt, injuryReferralBody(patient.id, pt.id)), 'send');
+    }
   });
 
   afterAll(async () => {
@@ -57,6 +63,20 @@ describe('web app in the browser: the smallest phone', () => {
     expect(box.x + box.width).toBeLessThanOrEqual(SMALLEST.width);
     expect(await scrollsSideways(page)).toBe(false);
     await run.shot(page, 'small-02-recipient-chosen-320', { sizes: 'current' });
+  });
+
+  it('"Load more" hands focus to the first referral it loaded, not to <body>', async () => {
+    const page = await phonePage('load-more', PHONE);
+    await signIn(page, lmt.email);
+    await page.getByRole('tab', { name: 'Sent' }).click();
+    const rows = page.locator('tr[data-referral-id]');
+    await rows.nth(24).waitFor();
+    expect(await rows.count()).toBe(25);
+    await page.getByRole('button', { name: 'Load more' }).press('Enter');
+    await rows.nth(26).waitFor();
+    // The 26th referral's patient link (the list is newest first: the two sent first come last).
+    await focusIs(page, 'a', /^Client[01] Rivera$/);
+    expect(await page.getByRole('button', { name: 'Load more' }).count()).toBe(0);
   });
 
   it('saw no uncaught error, no CSP violation and no WCAG 2.1 A/AA violation', () => {

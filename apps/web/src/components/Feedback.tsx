@@ -1,5 +1,6 @@
-import type { ReactNode } from 'react';
+import { type ReactNode, useRef } from 'react';
 import { ApiError, errorMessage } from '../api/problem';
+import { useFocusAfterRender } from '../lib/focus';
 import type { ListPage, PagedList } from '../lib/hooks';
 
 /**
@@ -59,12 +60,33 @@ export function Loading({ label = 'Loading…', lines = 3 }: { label?: string; l
   );
 }
 
-/** Under a keyset-paged list (usePagedList): "Load more" while there is a next page. */
+/** Links and buttons: what keyboard focus can land on in a list's items. */
+const ITEM_CONTROLS = 'a[href], button';
+
+/**
+ * Under a keyset-paged list (usePagedList): "Load more" while there is a next page. It comes right
+ * after the list's element; once the page is in, focus goes to the first link or button of the items
+ * it brought (else back to the button), not to <body>: the button is gone after the last page.
+ */
 export function LoadMore({ list }: { list: Pick<PagedList<ListPage<unknown>>, 'nextCursor' | 'loading' | 'loadMore'> }) {
+  const pager = useRef<HTMLDivElement>(null);
+  const focusAfter = useFocusAfterRender();
+  const more = async () => {
+    if (list.loading) return;
+    const items = pager.current?.previousElementSibling;
+    const before = new Set(items?.querySelectorAll(ITEM_CONTROLS));
+    await list.loadMore();
+    focusAfter(
+      () =>
+        [...(items?.querySelectorAll(ITEM_CONTROLS) ?? [])].find((control) => !before.has(control)) ??
+        pager.current?.querySelector('button'),
+    );
+  };
   return (
-    <div className="pager">
+    <div ref={pager} className="pager">
       {list.nextCursor && (
-        <button type="button" className="button button-secondary" onClick={() => void list.loadMore()} disabled={list.loading}>
+        // aria-disabled, not disabled, while loading: a disabled button loses keyboard focus to <body>.
+        <button type="button" className="button button-secondary" onClick={() => void more()} aria-disabled={list.loading}>
           {list.loading ? 'Loading…' : 'Load more'}
         </button>
       )}
