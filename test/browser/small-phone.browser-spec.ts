@@ -1,5 +1,5 @@
 import type { Page } from 'playwright-core';
-import { BrowserRun, focusIs, listen, PHONE, scrollsSideways, signIn } from '../support/browser';
+import { BrowserRun, focused, focusIs, listen, PHONE, scrollsSideways, signIn } from '../support/browser';
 import { actOk, createPatient, createReferral, injuryReferralBody } from '../support/referral-helpers';
 import { addPractitioner, registerClinic, type SignedInUser, startTestApp, type TestApp } from '../support/test-app';
 
@@ -77,6 +77,23 @@ describe('web app in the browser: the smallest phone', () => {
     // The 26th referral's patient link (the list is newest first: the two sent first come last).
     await focusIs(page, 'a', /^Client[01] Rivera$/);
     expect(await page.getByRole('button', { name: 'Load more' }).count()).toBe(0);
+  });
+
+  it('Escape on the leave question asked over the phone menu keeps the menu and gives focus back to the link', async () => {
+    const page = await phonePage('leave-menu', PHONE);
+    await signIn(page, lmt.email);
+    await page.goto('/referrals/new');
+    await page.getByRole('heading', { level: 1, name: 'New injury referral' }).waitFor();
+    await page.getByLabel(/^Reason for referral/).fill('Shoulder pain after a fall');
+    await page.getByRole('button', { name: 'Menu' }).click();
+    await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Patients' }).press('Enter');
+    await page.getByRole('dialog', { name: 'Leave without saving?' }).waitFor();
+    await focusIs(page, 'button', /^Stay on this page$/);
+    await page.keyboard.press('Escape');
+    await page.getByRole('dialog').waitFor({ state: 'detached' });
+    await focusIs(page, 'a', /^Patients$/);
+    expect((await focused(page)).tag).not.toBe('body');
+    expect(await page.getByLabel(/^Reason for referral/).inputValue()).toBe('Shoulder pain after a fall');
   });
 
   it('saw no uncaught error, no CSP violation and no WCAG 2.1 A/AA violation', () => {

@@ -42,7 +42,9 @@ export function Layout({ user, children }: { user: User; children: ReactNode }) 
     if (!menuOpen) return;
     // Escape closes the menu and hands focus back to its button, as the notifications panel does.
     const onKey = (event: KeyboardEvent) => {
-      if (event.key !== 'Escape') return;
+      // An Escape for a dialog over the open menu (the leave question) answers the dialog only: the
+      // menu stays, so the link that had focus in it can have it back.
+      if (event.key !== 'Escape' || document.querySelector('dialog[open]')) return;
       setMenu({ open: false, at: key });
       menuButton.current?.focus();
     };
