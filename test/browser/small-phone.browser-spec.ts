@@ -7,7 +7,8 @@ import { addPractitioner, registerClinic, type SignedInUser, startTestApp, type 
  * A solo massage therapist on the smallest phones, in Debian's Chromium against the real API: at
  * 320 CSS px (WCAG 1.4.10 reflow, also a 1280 px window at 400 % zoom) no screen scrolls sideways,
  * and keyboard focus (a keyboard paired with the phone, a screen reader's cursor) is never dropped
- * to <body> by an action: loading more of a list, answering the leave question over the phone menu.
+ * to <body> by an action: loading more of a list, answering the leave question over the phone menu,
+ * trying a failed load again.
  */
 
 jest.setTimeout(180_000);
@@ -94,6 +95,22 @@ describe('web app in the browser: the smallest phone', () => {
     await focusIs(page, 'a', /^Patients$/);
     expect((await focused(page)).tag).not.toBe('body');
     expect(await page.getByLabel(/^Reason for referral/).inputValue()).toBe('Shoulder pain after a fall');
+  });
+
+  it('"Try again" after a failed load hands focus to the screen\'s heading once it loads, not to <body>', async () => {
+    const page = await phonePage('retry', PHONE);
+    await signIn(page, lmt.email);
+    // Offline for the patients list: the screen says it could not load them, with "Try again".
+    await page.route('**/api/v1/patients/search', (route) => route.abort('internetdisconnected'));
+    await page.getByRole('button', { name: 'Menu' }).click();
+    await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Patients' }).click();
+    const retry = page.getByRole('button', { name: 'Try again' });
+    await retry.waitFor();
+    await run.shot(page, 'small-03-patients-could-not-load', { sizes: 'current' });
+    await page.unroute('**/api/v1/patients/search');
+    await retry.press('Enter');
+    await page.getByRole('list', { name: 'Patients' }).waitFor();
+    await focusIs(page, 'h1', /^Patients$/);
   });
 
   it('saw no uncaught error, no CSP violation and no WCAG 2.1 A/AA violation', () => {

@@ -1,4 +1,4 @@
-import { type ReactNode, useRef } from 'react';
+import { type ReactNode, useLayoutEffect, useRef } from 'react';
 import { ApiError, errorMessage } from '../api/problem';
 import { useFocusAfterRender } from '../lib/focus';
 import type { ListPage, PagedList } from '../lib/hooks';
@@ -19,8 +19,21 @@ export function ErrorPanel({
   onRetry?: () => void;
 }) {
   const missing = error instanceof ApiError && error.status === 404 && error.code === 'not_found';
+  const panel = useRef<HTMLDivElement>(null);
+  // "Try again" (or a change elsewhere) replaces the panel with what loads: focus in it would fall
+  // to <body>, so it goes to the screen's heading, where a screen's focus starts.
+  useLayoutEffect(() => {
+    const element = panel.current;
+    return () => {
+      if (!element?.contains(document.activeElement)) return;
+      requestAnimationFrame(() => {
+        if (!document.activeElement || document.activeElement === document.body)
+          document.querySelector<HTMLElement>('main h1')?.focus();
+      });
+    };
+  }, []);
   return (
-    <div className="panel panel-error" role="alert">
+    <div ref={panel} className="panel panel-error" role="alert">
       <p className="panel-title">{title ?? 'Something went wrong'}</p>
       <p>{message ?? (missing && !title ? 'This is not available.' : errorMessage(error))}</p>
       {onRetry && (
