@@ -1,6 +1,6 @@
 import type { Page } from 'playwright-core';
 import { BrowserRun, focused, focusIs, listen, PHONE, scrollsSideways, signIn } from '../support/browser';
-import { actOk, createPatient, createReferral, injuryReferralBody } from '../support/referral-helpers';
+import { actOk, createPatient, createReferral, injuryReferralBody, invitedReferralBody } from '../support/referral-helpers';
 import { addPractitioner, registerClinic, type SignedInUser, startTestApp, type TestApp } from '../support/test-app';
 
 /**
@@ -20,6 +20,7 @@ describe('web app in the browser: the smallest phone', () => {
   let t: TestApp;
   let run: BrowserRun;
   let lmt: SignedInUser;
+  let invitedId: string;
 
   const phonePage = (label: string, viewport = SMALLEST): Promise<Page> => run.newPage(label, { viewport });
 
@@ -35,6 +36,10 @@ describe('web app in the browser: the smallest phone', () => {
       const patient = await createPatient(t.http, lmt, { firstName: `Client${i}`, lastName: 'Rivera' });
       await actOk(t.http, lmt, await createReferral(t.http, lmt, injuryReferralBody(patient.id, pt.id)), 'send');
     }
+    // One to a PT not on ReferLoop yet: its page offers the join link to hand over.
+    const invited = await createPatient(t.http, lmt, { firstName: 'Noor', lastName: 'Haddad' });
+    const draft = await createReferral(t.http, lmt, invitedReferralBody(invited.id, 'sam.okafor@example.test'));
+    invitedId = (await actOk(t.http, lmt, draft, 'send')).id;
   });
 
   afterAll(async () => {
@@ -66,6 +71,19 @@ describe('web app in the browser: the smallest phone', () => {
     await run.shot(page, 'small-02-recipient-chosen-320', { sizes: 'current' });
   });
 
+  it('the join link to hand over stays readable at 320 px: "Copy link" goes under it rather than squeezing it', async () => {
+    const page = await phonePage('join-link');
+    await signIn(page, lmt.email);
+    await page.goto(`/referrals/${invitedId}`);
+    const link = page.getByLabel('Join link to hand over');
+    await link.waitFor();
+    expect(await link.inputValue()).toMatch(/\/sign-up#invitation=/);
+    // A dozen characters of the address at least (it was 23 px wide: two characters).
+    expect((await link.boundingBox())!.width).toBeGreaterThanOrEqual(100);
+    expect(await scrollsSideways(page)).toBe(false);
+    await run.shot(page, 'small-04-join-link-320', { sizes: 'current' });
+  });
+
   it('"Load more" hands focus to the first referral it loaded, not to <body>', async () => {
     const page = await phonePage('load-more', PHONE);
     await signIn(page, lmt.email);
@@ -74,9 +92,9 @@ describe('web app in the browser: the smallest phone', () => {
     await rows.nth(24).waitFor();
     expect(await rows.count()).toBe(25);
     await page.getByRole('button', { name: 'Load more' }).press('Enter');
-    await rows.nth(26).waitFor();
-    // The 26th referral's patient link (the list is newest first: the two sent first come last).
-    await focusIs(page, 'a', /^Client[01] Rivera$/);
+    await rows.nth(27).waitFor();
+    // The 26th referral's patient link (newest first: Noor, then Client26 … Client0).
+    await focusIs(page, 'a', /^Client2 Rivera$/);
     expect(await page.getByRole('button', { name: 'Load more' }).count()).toBe(0);
   });
 
