@@ -322,6 +322,31 @@ describe('notifications', () => {
       .send({ url: hooks.url, eventTypes: ['referral.sent'] })
       .expect(201);
 
+  it('sends a delivery a restored backup shows as pending, though the queue still holds its finished job', async () => {
+    const db = new Client({ connectionString: t.database.url });
+    await db.connect();
+    try {
+      const delivery = await sendWithWebhookDelivered(db);
+      // A backup taken while it was being sent, restored (docs/operations.md) on the same Redis: pending in
+      // PostgreSQL, its job (same id) completed in the queue, which keeps completed jobs a day.
+      await db.query(
+        `UPDATE notification_deliveries SET status = 'pending', delivered_at = NULL, sending_until = NULL,
+                created_at = created_at - interval '1 minute'
+          WHERE id = $1`,
+        [delivery.id],
+      );
+      await eventually(
+        async () =>
+          (await db.query(`SELECT status FROM notification_deliveries WHERE id = $1`, [delivery.id])).rows[0]?.status ===
+          'delivered',
+        'the reconciler sending it again',
+      );
+      expect(hooks.requests.filter((r) => r.headers['x-referloop-delivery'] === delivery.id)).toHaveLength(2);
+    } finally {
+      await db.end();
+    }
+  });
+
   it('records a delivery with nothing left to send as skipped, not delivered and not failed', async () => {
     const db = new Client({ connectionString: t.database.url });
     await db.connect();

@@ -28,7 +28,8 @@ interface RawRedis {
  *   the outbox events.)
  * - Every pending email/webhook delivery must have a live deliver job: a missing one is added (the
  *   queue lost it, or was unreachable when the relay committed), a failed one (the processor could
- *   not even record the failure) is replaced by a fresh one.
+ *   not even record the failure) or a completed one (the database was restored from a backup taken
+ *   while it was being sent) is replaced by a fresh one.
  *
  * Every re-enqueue uses the same job id, so a job that still exists is never doubled, and carries
  * the attempts the delivery already made: it finishes their budget on their schedule (a webhook
@@ -102,7 +103,11 @@ export class NotificationReconciler implements OnApplicationBootstrap, OnApplica
       const missing: typeof wanted = [];
       for (const [i, job] of existing.entries()) {
         if (job) {
-          if (!(job.finishedOn && job.failedReason && (await job.isFailed()))) continue;
+          // A finished job of a delivery still pending will never send it: it failed, or it completed
+          // before a restore put the database back to a backup taken while it was being sent (Redis
+          // keeps completed jobs a day). Its replacement re-reads the delivery (one already
+          // delivered meanwhile is skipped).
+          if (!job.finishedOn || !((await job.isFailed()) || (await job.isCompleted()))) continue;
           await job.remove();
         }
         missing.push(wanted[i]);
