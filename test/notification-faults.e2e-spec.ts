@@ -408,6 +408,29 @@ describe('notifications under faults (child processes, private Redis)', () => {
   );
 
   it(
+    'starts a worker while Redis is down: in-app notifications flow at once, the sends once Redis is back',
+    async () => {
+      s = await startStack();
+      const stack = s;
+      const patient = await createPatient(stack.http, stack.lmt);
+      await stack.redis.stop('shutdown');
+      // A worker restarted (redeployed, crashed) during the outage.
+      await stack.worker!.stop();
+      await stack.startWorker();
+
+      const during = await burst(stack, patient.id, 3, 1, FLOW);
+      await eventually(
+        async () => (await unpublishedFor(stack, during)) === 0 && (await notificationsFor(stack, during)) === during.length * 3,
+        'in-app notifications from a worker started while Redis is down',
+      );
+
+      await stack.redis.start();
+      await expectAllDeliveredOnce(stack, 'worker started without redis', { sinkDuplicatesAllowed: false });
+    },
+    TEST_TIMEOUT_MS,
+  );
+
+  it(
     'delivers everything once after the worker is SIGKILLed mid-batch and restarted',
     async () => {
       s = await startStack();

@@ -40,7 +40,16 @@ export class WorkerModule implements OnApplicationBootstrap {
   }
 
   async onApplicationBootstrap(): Promise<void> {
-    await this.queueStore.ping();
+    try {
+      await this.queueStore.ping();
+    } catch (error) {
+      // Start anyway: the outbox relay fans out in-app notifications without the queue store, and the
+      // queues and the reconciler catch up on their own once it answers.
+      this.logger.warn(
+        `the queue store (${this.queueStore.kind}) is unreachable at start (${(error as Error).message}): email, webhooks and timers wait for it`,
+      );
+      return;
+    }
     this.logger.log(`connected to the queue store (${this.queueStore.kind})`);
     const warning = await this.queueStore.evictionWarning();
     if (warning) this.logger.warn(warning);

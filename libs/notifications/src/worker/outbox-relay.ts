@@ -23,6 +23,12 @@ export const BUSY_POLL_MS = 25;
 const SETTLE_MS = 50;
 /** How long taking OUTBOX_RELAY_LOCK may wait for writers looking at it. */
 const LOCK_WAIT = '200ms';
+/**
+ * How long a batch waits for its delivery jobs to be added. A producer that never reached Redis
+ * (the worker started during an outage) does not fail its commands: it waits for the first
+ * connection, and the fan-out behind it would wait too. Past this the reconciler adds them.
+ */
+const ENQUEUE_WAIT_MS = 2_000;
 
 /**
  * Publishes committed outbox events: in one transaction it claims a batch of unpublished rows
@@ -228,10 +234,21 @@ export class OutboxRelay implements OnApplicationBootstrap, OnApplicationShutdow
     });
     if (this.held.size > 0) for (const id of ids) this.held.delete(id);
     if (pending.length > 0) {
+      const added = this.deliveries.addBulk(pending.map((delivery) => deliverJob(delivery, this.config.notifications)));
+      let timer: NodeJS.Timeout | undefined;
+      const gaveUp = new Promise<'gave up'>((resolve) => (timer = setTimeout(() => resolve('gave up'), ENQUEUE_WAIT_MS)));
       try {
-        await this.deliveries.addBulk(pending.map((delivery) => deliverJob(delivery, this.config.notifications)));
+        if ((await Promise.race([added, gaveUp])) === 'gave up') {
+          // Still trying in the background; the same job ids make a later add by the reconciler harmless.
+          added.catch(() => undefined);
+          this.logger.warn(
+            `${pending.length} delivery job(s) not enqueued yet (the queue store does not answer); the reconciler will add them`,
+          );
+        }
       } catch (error) {
         this.logger.warn(`${pending.length} delivery job(s) not enqueued; the reconciler will add them`, error);
+      } finally {
+        clearTimeout(timer);
       }
     }
     return ids.length;
