@@ -17,6 +17,7 @@ import { addPractitioner, registerClinic, type SignedInUser, type TestClinic } f
  */
 
 const TEST_TIMEOUT_MS = 120_000;
+const OPERATOR_PASSWORD = 'operator-password-for-faults';
 const DRAIN_TIMEOUT_MS = 75_000;
 
 /** Who hears about each event this file produces (SPEC "Notifications"); other events notify nobody in-app. */
@@ -112,6 +113,8 @@ async function startStack(
       queuePrefix: `faults_${randomBytes(4).toString('hex')}`,
       jwtSecret: randomBytes(32).toString('hex'),
       logLevel: options.logLevel,
+      // The operator's readiness details and queue dashboard read the queues too.
+      extra: { OPERATOR_USER: 'operator', OPERATOR_PASSWORD: OPERATOR_PASSWORD },
     });
     const children: ChildHandle[] = [];
     const stack = {
@@ -414,15 +417,24 @@ describe('notifications under faults (child processes, private Redis)', () => {
       const stack = s;
       const patient = await createPatient(stack.http, stack.lmt);
       await stack.redis.stop('shutdown');
-      // A worker restarted (redeployed, crashed) during the outage.
+      // A worker and an API restarted (redeployed, crashed) during the outage.
       await stack.worker!.stop();
       await stack.startWorker();
+      await stack.startApi();
+      const api = stack.api.process;
 
       const during = await burst(stack, patient.id, 3, 1, FLOW);
       await eventually(
         async () => (await unpublishedFor(stack, during)) === 0 && (await notificationsFor(stack, during)) === during.length * 3,
         'in-app notifications from a worker started while Redis is down',
       );
+
+      // An operator watching the outage: the queue is down, said in the answer, not in stack traces on stderr.
+      const ready = await stack.http.get('/health/ready').auth('operator', OPERATOR_PASSWORD).expect(503);
+      expect(ready.body.checks.queue.status).toBe('down');
+      await sleep(3_000);
+      const lines = (api.stdout + api.stderr).split('\n').filter((line) => line.trim() !== '');
+      expect(lines.filter((line) => !line.startsWith('{'))).toEqual([]);
 
       await stack.redis.start();
       await expectAllDeliveredOnce(stack, 'worker started without redis', { sinkDuplicatesAllowed: false });

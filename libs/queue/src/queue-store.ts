@@ -82,11 +82,15 @@ export function producerQueue<T>(
   name: string,
   options: Omit<QueueOptions, 'connection' | 'prefix'> = {},
 ): Queue<T> {
-  return new Queue<T>(name, {
+  const queue = new Queue<T>(name, {
     ...options,
     connection: bullConnection(config, 'producer') as never,
     ...(queueBackendKind(config) === 'redis' ? { prefix: config.queuePrefix } : {}),
   });
+  // Its commands fail on their own (the caller answers for that: readiness says "down"). Without a
+  // listener BullMQ prints each reconnect's error, stack and all, to stderr, outside the JSON log.
+  queue.on('error', () => undefined);
+  return queue;
 }
 
 /** Creates or upgrades BullMQ's own tables when jobs live in PostgreSQL. Run once, by the migrate step. */
