@@ -679,6 +679,27 @@ describe('notifications', () => {
       expect(paulasOwn).toEqual([]);
     });
 
+    it('does not tell an admin who sent a referral within their clinic that they booked it for its recipient; the recipient hears an admin did', async () => {
+      const clinic = await registerClinic(t.http, { name: 'Both Hands Clinic' });
+      const lena = await addPractitioner(t.http, clinic, 'massage_therapist');
+      const pete = await addPractitioner(t.http, clinic, 'physical_therapist');
+      // The LMT also runs the front desk: an admin of the clinic, so she may act for the PT too.
+      await t.http.patch(`/api/v1/practitioners/${lena.id}`).set(clinic.admin.auth).send({ isAdmin: true }).expect(200);
+      const patient = await createPatient(t.http, lena);
+      const sent = await actOk(t.http, lena, await createReferral(t.http, lena, injuryReferralBody(patient.id, pete.id)), 'send');
+      const booked = await actOk(t.http, lena, await actOk(t.http, lena, sent, 'accept'), 'schedule', {
+        appointmentAt: new Date(Date.now() + 3 * 86_400_000).toISOString(),
+      });
+
+      expect(await notified(pete, booked.id, 'scheduled')).toMatchObject({
+        body: 'An admin of your clinic scheduled an appointment for the referral from Both Hands Clinic.',
+      });
+      const lenasOwn = (await inbox(lena, { limit: '100' })).items.filter(
+        (n: { referralId: string; type: string }) => n.referralId === booked.id && n.type !== 'sent',
+      );
+      expect(lenasOwn).toEqual([]);
+    });
+
     it('tells the sender when an admin of their clinic cancelled their referral for them, in-app and by email, and not the admin', async () => {
       const { massageClinic, maya, paula, sent } = await sentBetweenNewClinics();
       const referral = await actOk(t.http, massageClinic.admin, sent, 'cancel', { reason: 'The client moved away' });

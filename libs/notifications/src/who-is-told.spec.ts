@@ -157,6 +157,18 @@ describe('whoIsTold: practitioners, per event of a sent referral', () => {
     ]);
   });
 
+  it("in a referral within one clinic, an admin who is one side's practitioner and acts for the other is not told of it", () => {
+    const oneClinic = { ...SENT, recipientClinicId: 'sender-clinic' };
+    // The sender, an admin of the clinic, books the appointment for the recipient (the front desk's work).
+    const booked = whoIsTold(on('scheduled', { actorId: 'sender' }), oneClinic, { actorClinicId: 'sender-clinic' });
+    expect(booked.users).toEqual([{ userId: 'recipient', clinicId: 'sender-clinic', audience: 'recipient_by_admin' }]);
+    // The recipient, an admin of the clinic, cancels the sender's referral.
+    const cancelled = whoIsTold(on('cancelled', { fromStatus: 'received', actorId: 'recipient' }), oneClinic, {
+      actorClinicId: 'sender-clinic',
+    });
+    expect(cancelled.users).toEqual([{ userId: 'sender', clinicId: 'sender-clinic', audience: 'sender_by_admin' }]);
+  });
+
   it('an action nobody takes for a practitioner (the timers, a note) tells nobody it was done for them', () => {
     for (const event of ['expired', 'auto_closed', 'reminder_sent', 'note_added', 'message', 'acknowledged', 'reassigned']) {
       const told = whoIsTold(

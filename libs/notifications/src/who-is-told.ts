@@ -161,7 +161,9 @@ export function whoIsTold(event: EventFacts, referral: ReferralFacts, actor: Act
       users.push({ userId: ownerOf(audience) ?? referral.recipientId!, clinicId: recipientClinicId, audience });
   }
   return {
-    users,
+    // Nobody is told of what they did themselves: in a referral within one clinic, an admin who is
+    // one side's practitioner may take the other side's action, whose other side is then themselves.
+    users: actionSide ? users.filter((user) => user.userId !== event.actorId) : users,
     webhookClinics:
       recipientSees && referral.recipientClinicId !== null
         ? [referral.senderClinicId, referral.recipientClinicId]
