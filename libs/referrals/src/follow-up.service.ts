@@ -194,8 +194,9 @@ export class FollowUpService {
     // As a create or an edit checks it: the draft as it would be, the dates it is given for sense.
     assertRedFlagsUrgent(values.priority ?? draft.priority, values.redFlags ?? draft.redFlags);
     const now = this.clock.now();
-    // The PT's clinic sends it: its calendar day, as a create checks it.
-    const today = calendarDayIn(now, (await this.clinics.getOwn(principal)).timezone);
+    // The PT's clinic sends it: its calendar day, as a create checks it (read in the transaction, which
+    // holds the source's lock: another pool connection here would let many repeats hold them all).
+    const today = calendarDayIn(now, (await this.clinics.getOwn(principal, tx)).timezone);
     if (values.neededBy !== undefined) assertNeededByAhead(values.neededBy, today);
     assertPlanDates(input.plan, today);
     // The source's lock (openFollowUpDraft) orders repeats; the draft's own version guards against an edit meanwhile.

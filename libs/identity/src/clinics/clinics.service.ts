@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { AppError, Clock, type Principal } from '@referloop/common';
+import type { EntityManager } from 'typeorm';
 import type { ClinicPatch } from '../inputs';
 import { type ClinicFields, type ClinicRow, ClinicsStore } from '../store/clinics.store';
 import { ClinicScope } from '../tenancy/clinic-scope';
@@ -13,8 +14,9 @@ export class ClinicsService {
   ) {}
 
   /** The caller's own clinic. */
-  async getOwn(principal: Principal): Promise<ClinicView> {
-    return clinicView(found(await this.clinics.own(ClinicScope.of(principal))));
+  /** `manager`: a transaction in progress reads it on its own connection. */
+  async getOwn(principal: Principal, manager?: EntityManager): Promise<ClinicView> {
+    return clinicView(found(await this.clinics.own(ClinicScope.of(principal), manager)));
   }
 
   async updateOwn(principal: Principal, patch: ClinicPatch): Promise<ClinicView> {

@@ -153,8 +153,10 @@ export class DraftsService {
     return this.referrals.view(row, principal);
   }
 
-  /** The rules a create checks, on the draft as it would be after the edit. */
-  /** `clinicToday`: the sender clinic's day, which the dates its people type are checked against (as a create does). */
+  /**
+   * The rules a create checks, on the draft as it would be after the edit. `clinicToday`: the sender
+   * clinic's day, which the dates its people type are checked against (as a create does).
+   */
   private assertEditedDraft(input: UpdateDraftInput, facts: DraftFacts, today: string, clinicToday: string): void {
     const kind = input.kind ?? facts.kind;
     const priority = input.priority ?? facts.priority;
