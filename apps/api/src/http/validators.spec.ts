@@ -34,6 +34,10 @@ describe('isTimeZone', () => {
     'Europe/Kyiv',
     'America/Argentina/Buenos_Aires',
     'Etc/UTC',
+    'Asia/Ho_Chi_Minh',
+    'US/Eastern',
+    'Etc/GMT+5',
+    'America/Argentina/ComodRivadavia',
   ])('takes %s (ICU spelling or IANA spelling)', (zone) => {
     expect(isTimeZone(zone)).toBe(true);
   });
@@ -41,6 +45,12 @@ describe('isTimeZone', () => {
   it.each([
     'america/new_york',
     'ASIA/CALCUTTA',
+    // Case variants of the IANA spellings Intl does not list (it ignores case when it resolves them).
+    'asia/kolkata',
+    'Asia/KOLKATA',
+    'europe/kyiv',
+    'ETC/UTC',
+    'us/eastern',
     'Mars/Olympus_Mons',
     'EST',
     'GMT',

@@ -89,15 +89,24 @@ export function canonicalEmail(value: string): string {
 const IANA_ZONE_NAME = /^[A-Za-z][A-Za-z0-9_+-]*(\/[A-Za-z0-9_+-]+){1,2}$/;
 
 /**
+ * One part of a zone name as the IANA database writes it: capitalised words (Buenos_Aires,
+ * ComodRivadavia, Port-au-Prince) or one of its few capitals-only names (US, UTC, GMT+5). Intl
+ * ignores letter case, so this is what keeps asia/kolkata and ETC/UTC out.
+ */
+const IANA_ZONE_PART =
+  /^(?:[A-Z][a-z][A-Za-z0-9]*(?:[_-](?:[A-Z][a-z][A-Za-z0-9]*|[a-z]{1,3}))*|US|UTC|UCT|GMT(?:[+-]\d{1,2}|0)?)$/;
+
+/**
  * A zone Intl formats, spelled as the IANA database spells it. Intl's own list names ICU's
  * canonical spellings (Asia/Calcutta, Europe/Kiev), so the IANA ones that superseded them
  * (Asia/Kolkata, Europe/Kyiv: what tzdata, Firefox, Safari and most API clients send) are asked
- * of Intl itself. Intl ignores letter case; a spelling that differs from its own only in case
- * (america/new_york) is refused rather than stored as typed.
+ * of Intl itself, in the IANA database's letter case (Intl ignores case: america/new_york and
+ * asia/kolkata are refused rather than stored as typed).
  */
 export function isTimeZone(value: string): boolean {
   if (TIMEZONES.has(value)) return true;
-  if (value.length > 64 || !IANA_ZONE_NAME.test(value)) return false;
+  if (value.length > 64 || !IANA_ZONE_NAME.test(value) || !value.split('/').every((part) => IANA_ZONE_PART.test(part)))
+    return false;
   let resolved: string;
   try {
     resolved = new Intl.DateTimeFormat('en-US', { timeZone: value }).resolvedOptions().timeZone;
