@@ -1,4 +1,4 @@
-import { REFERRAL_EVENT_TYPES } from '@referloop/referrals';
+import { REFERRAL_EVENT_TYPES, TRANSITIONS } from '@referloop/referrals';
 import { type EmailContent, emailContent, zonedWhen } from './texts/email-body';
 
 /**
@@ -168,27 +168,34 @@ const TEXTS: Record<string, Partial<Record<Audience, Texts>>> = {
 /**
  * The actions an admin may take for a practitioner of their clinic that the practitioner must hear
  * of, since they did not take them: the front desk books or moves a PT's appointment, an admin
- * cancels an LMT's referral. Per event: the side whose action it is, and what the admin did.
+ * cancels an LMT's referral. Per event: what the admin did; whose side it was, the state machine says.
  */
-const DONE_BY_ADMIN: Readonly<Record<string, { side: Side; title: string; did: string }>> = {
-  sent: { side: 'sender', title: 'Referral sent', did: 'sent' },
-  info_provided: { side: 'sender', title: 'Information provided', did: 'answered the request for information on' },
-  cancel_requested: { side: 'sender', title: 'Cancellation requested', did: 'asked to cancel' },
-  cancelled: { side: 'sender', title: 'Referral cancelled', did: 'cancelled' },
-  closed: { side: 'sender', title: 'Referral closed', did: 'closed' },
-  accepted: { side: 'recipient', title: 'Referral accepted', did: 'accepted' },
-  declined: { side: 'recipient', title: 'Referral declined', did: 'declined' },
-  info_requested: { side: 'recipient', title: 'More information requested', did: 'asked for more information on' },
-  scheduled: { side: 'recipient', title: 'Appointment scheduled', did: 'scheduled an appointment for' },
-  rescheduled: { side: 'recipient', title: 'Appointment moved', did: 'moved the appointment for' },
-  unscheduled: { side: 'recipient', title: 'Appointment removed', did: 'removed the appointment for' },
-  care_started: { side: 'recipient', title: 'First visit recorded', did: 'recorded the first visit for' },
-  progress_reported: { side: 'recipient', title: 'Progress reported', did: 'reported progress on' },
-  outcome_sent: { side: 'recipient', title: 'Outcome sent', did: 'sent the outcome of' },
-  cancel_confirmed: { side: 'recipient', title: 'Cancellation confirmed', did: 'confirmed the cancellation of' },
+const DONE_BY_ADMIN: Readonly<Record<string, { title: string; did: string }>> = {
+  sent: { title: 'Referral sent', did: 'sent' },
+  info_provided: { title: 'Information provided', did: 'answered the request for information on' },
+  cancel_requested: { title: 'Cancellation requested', did: 'asked to cancel' },
+  cancelled: { title: 'Referral cancelled', did: 'cancelled' },
+  closed: { title: 'Referral closed', did: 'closed' },
+  accepted: { title: 'Referral accepted', did: 'accepted' },
+  declined: { title: 'Referral declined', did: 'declined' },
+  info_requested: { title: 'More information requested', did: 'asked for more information on' },
+  scheduled: { title: 'Appointment scheduled', did: 'scheduled an appointment for' },
+  rescheduled: { title: 'Appointment moved', did: 'moved the appointment for' },
+  unscheduled: { title: 'Appointment removed', did: 'removed the appointment for' },
+  care_started: { title: 'First visit recorded', did: 'recorded the first visit for' },
+  progress_reported: { title: 'Progress reported', did: 'reported progress on' },
+  outcome_sent: { title: 'Outcome sent', did: 'sent the outcome of' },
+  cancel_confirmed: { title: 'Cancellation confirmed', did: 'confirmed the cancellation of' },
 };
 
-for (const [event, { side, title, did }] of Object.entries(DONE_BY_ADMIN)) {
+/** The side whose action raises each event (the state machine's `by`; a note, either side's, is neither). */
+const ACTION_SIDE: ReadonlyMap<string, Side> = new Map(
+  Object.values(TRANSITIONS).flatMap((t) => (t.by === 'either' ? [] : [[t.event, t.by] as const])),
+);
+
+for (const [event, { title, did }] of Object.entries(DONE_BY_ADMIN)) {
+  const side = ACTION_SIDE.get(event);
+  if (!side) throw new Error(`DONE_BY_ADMIN names ${event}, which no side's action raises`);
   TEXTS[event] = {
     ...TEXTS[event],
     [`${side}_by_admin`]: (c: NamedContext) => ({
@@ -203,7 +210,7 @@ for (const [event, { side, title, did }] of Object.entries(DONE_BY_ADMIN)) {
 
 /** The side whose practitioner is told when an admin of their clinic took `event`'s action for them. */
 export function sideDoneByAdmin(event: string): Side | undefined {
-  return DONE_BY_ADMIN[event]?.side;
+  return event in DONE_BY_ADMIN ? ACTION_SIDE.get(event) : undefined;
 }
 
 export function notificationText(
