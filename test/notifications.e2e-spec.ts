@@ -629,6 +629,64 @@ describe('notifications', () => {
       const mayaEmails = smtp.messages.filter((m) => m.to.includes(maya.email) && m.raw.includes(referral.id));
       for (const mail of mayaEmails) expect(decoded(mail)).not.toContain('reassigned to you');
       for (const mail of [toMaya, toQuinn]) expect(mail).not.toContain(canary);
+      // Paula left: nobody is told in her place that it was taken from her (the fan-out wrote every row at once).
+      const db = new Client({ connectionString: t.database.url });
+      await db.connect();
+      try {
+        const { rows } = await db.query<{ user_id: string }>(
+          `SELECT d.user_id FROM notification_deliveries d JOIN outbox_events o ON o.id = d.outbox_event_id
+            WHERE o.referral_id = $1 AND o.type = 'referral.reassigned' AND d.channel = 'in_app'`,
+          [referral.id],
+        );
+        expect(rows.map((r) => r.user_id).sort()).toEqual([maya.id, quinn.id].sort());
+      } finally {
+        await db.end();
+      }
+    });
+
+    it('tells the active PT a referral was handed away from, in-app and by email, with nothing left to open', async () => {
+      const canary = `Qwzx${Date.now()}`;
+      const massageClinic = await registerClinic(t.http, { name: 'Maya Massage' });
+      const bend = await registerClinic(t.http, { name: 'Bend PT Clinic' });
+      const maya = await addPractitioner(t.http, massageClinic, 'massage_therapist');
+      const paula = await addPractitioner(t.http, bend, 'physical_therapist');
+      const quinn = await addPractitioner(t.http, bend, 'physical_therapist');
+      const patient = await createPatient(t.http, maya, { firstName: canary, lastName: `${canary}son` });
+      let referral = await createReferral(t.http, maya, injuryReferralBody(patient.id, paula.id, { reason: `${canary} reason` }));
+      referral = await actOk(t.http, maya, referral, 'send');
+      referral = await actOk(t.http, paula, referral, 'accept');
+      await t.http
+        .post(`/api/v1/referrals/${referral.id}/reassign`)
+        .set(bend.admin.auth)
+        .send({ practitionerId: quinn.id, version: referral.version })
+        .expect(200);
+
+      const text =
+        'An admin of your clinic handed the referral from Maya Massage over to another practitioner of your clinic. You no longer see it.';
+      const notice = await eventually(
+        async () =>
+          (await inbox(paula)).items.find((n: { type: string; referralId: string | null }) => n.type === 'reassigned') as
+            { referralId: string | null; title: string; body: string } | undefined,
+        "Paula's notice",
+      );
+      // Paula can no longer open the referral: her notice names none.
+      expect(notice).toMatchObject({ referralId: null, title: 'Referral handed to a colleague', body: text });
+      await t.http.get(`/api/v1/referrals/${referral.id}`).set(paula.auth).expect(404);
+      const mail = await eventually(
+        () =>
+          smtp.messages.find(
+            (m) => m.to.includes(paula.email) && decoded(m).includes('Subject: Referral handed to a colleague\r\n'),
+          ),
+        "Paula's email",
+      );
+      expect(decoded(mail)).toContain(text);
+      expect(decoded(mail)).toContain('Bend PT Clinic');
+      expect(mail.raw).not.toContain(referral.id);
+      expect(mail.raw).not.toContain(canary);
+      // Quinn and Maya are told as always; the admin who did it is not.
+      expect(await notified(quinn, referral.id, 'reassigned')).toMatchObject({ title: 'Referral reassigned to you' });
+      expect(await notified(maya, referral.id, 'reassigned')).toMatchObject({ title: 'Referral handed to a colleague' });
+      expect((await inbox(bend.admin)).items.filter((n: { type: string }) => n.type === 'reassigned')).toEqual([]);
     });
 
     /** A referral sent from a new massage clinic's LMT to a new PT clinic's PT (clinic names the texts quote). */

@@ -8,14 +8,20 @@ import { type EmailContent, emailContent, zonedWhen } from './texts/email-body';
 export type Side = 'sender' | 'recipient';
 
 /**
- * Who reads a text: a side's practitioner, the recipient clinic's admins, or a side's practitioner
- * told what an admin of their clinic did for them (`<side>_by_admin`).
+ * Who reads a text: a side's practitioner, the recipient clinic's admins, a side's practitioner
+ * told what an admin of their clinic did for them (`<side>_by_admin`), or the practitioner a
+ * reassignment took a side away from (`<side>_previous`).
  */
-export type Audience = Side | 'recipient_admins' | 'sender_by_admin' | 'recipient_by_admin';
+export type Audience = Side | 'recipient_admins' | `${Side}_by_admin` | `${Side}_previous`;
 
 /** The side whose clinic an audience belongs to: its name heads their email. */
 export function sideOfAudience(audience: Audience): Side {
-  return audience === 'sender' || audience === 'sender_by_admin' ? 'sender' : 'recipient';
+  return audience.startsWith('sender') ? 'sender' : 'recipient';
+}
+
+/** Whether an audience may open the referral: the practitioner it was reassigned away from no longer sees it. */
+export function opensReferral(audience: Audience): boolean {
+  return !audience.endsWith('_previous');
 }
 
 export interface TextContext {
@@ -137,6 +143,14 @@ const TEXTS: Record<string, Partial<Record<Audience, Texts>>> = {
             body: `A referral from ${c.senderClinic} is now followed by another practitioner there.`,
           }
         : { title: 'Referral reassigned to you', body: `A referral from ${c.senderClinic} was reassigned to you.` },
+    sender_previous: (c) => ({
+      title: 'Referral handed to a colleague',
+      body: `An admin of your clinic handed your referral to ${c.recipientClinic} over to another practitioner of your clinic. You no longer see it.`,
+    }),
+    recipient_previous: (c) => ({
+      title: 'Referral handed to a colleague',
+      body: `An admin of your clinic handed the referral from ${c.senderClinic} over to another practitioner of your clinic. You no longer see it.`,
+    }),
   },
   recipient_joined: {
     recipient: (c) => ({ title: `New referral from ${c.senderClinic}`, body: `You have a new referral from ${c.senderClinic}.` }),
@@ -232,14 +246,21 @@ function urgentText(text: { title: string; body: string }): { title: string; bod
  * Who is told about a referral event, before resolving users. `note_added`, `message` and `document_added` go to the other side;
  * `reassigned` to both sides: the new practitioner of the side that changed hands, and the other side.
  * `byAdminFor`: an admin took the action for that side's practitioner, who is told so as well.
+ * `takenFrom`: a reassignment took that side from a practitioner who is still active, who is told so as well.
  */
-export function audiencesFor(event: string, actorSide: 'sender' | 'recipient' | 'system', byAdminFor?: Side): Audience[] {
-  const audiences: Audience[] = (Object.keys(TEXTS[event] ?? {}) as Audience[]).filter(
-    (a) => a !== 'sender_by_admin' && a !== 'recipient_by_admin',
+export function audiencesFor(
+  event: string,
+  actorSide: 'sender' | 'recipient' | 'system',
+  { byAdminFor, takenFrom }: { byAdminFor?: Side; takenFrom?: Side } = {},
+): Audience[] {
+  // Those told of what happened to them in particular are added only when it did.
+  const audiences = (Object.keys(TEXTS[event] ?? {}) as Audience[]).filter(
+    (a) => !a.endsWith('_by_admin') && !a.endsWith('_previous'),
   );
   if (event === 'note_added' || event === 'message' || event === 'document_added')
     return audiences.filter((a) => a !== actorSide);
   if (byAdminFor && sideDoneByAdmin(event) === byAdminFor) audiences.push(`${byAdminFor}_by_admin`);
+  if (takenFrom && event === 'reassigned') audiences.push(`${takenFrom}_previous`);
   return audiences;
 }
 
@@ -249,9 +270,21 @@ export const NOTIFICATION_EVENTS = Object.entries(TEXTS).map(([event, texts]) =>
   audiences: Object.keys(texts) as Audience[],
 }));
 
-/** A practitioner's email about a referral: its notification text, headed by their clinic, and a link to the referral. */
-export function referralEmail(text: { title: string; body: string }, clinic: string, referralUrl: string): EmailContent {
-  return emailContent(text.title, clinic, [text.body, { label: 'Open the referral', link: referralUrl }]);
+/**
+ * A practitioner's email about a referral: its notification text, headed by their clinic, and a link
+ * to the referral when their audience may open it.
+ */
+export function referralEmail(
+  text: { title: string; body: string },
+  clinic: string,
+  audience: Audience,
+  referralUrl: string,
+): EmailContent {
+  return emailContent(
+    text.title,
+    clinic,
+    opensReferral(audience) ? [text.body, { label: 'Open the referral', link: referralUrl }] : [text.body],
+  );
 }
 
 /** The invitation email: who invites, the link to set a password, and until when it works (in the clinic's zone). */

@@ -1,5 +1,5 @@
 import { REFERRAL_EVENT_TYPES } from '@referloop/referrals';
-import { type Audience, notificationText, referralInviteEmail } from './notification-texts';
+import { type Audience, notificationText, referralEmail, referralInviteEmail } from './notification-texts';
 import {
   actorSide,
   type EventFacts,
@@ -246,6 +246,63 @@ describe('whoIsTold: practitioners, per event of a sent referral', () => {
       'Referral reassigned to you',
       'Referral handed to a colleague',
     ]);
+  });
+
+  it('a reassignment tells the practitioner it took the side from, unless they reassigned it themselves or were deactivated', () => {
+    const away = on('reassigned', {
+      actorId: 'recipient-admin',
+      side: 'recipient',
+      fromPractitionerId: 'recipient',
+      toPractitionerId: 'new-pt',
+    });
+    const told = whoIsTold(away, SENT);
+    expect(told.users).toEqual([
+      { userId: 'sender', clinicId: 'sender-clinic', audience: 'sender' },
+      { userId: 'new-pt', clinicId: 'recipient-clinic', audience: 'recipient' },
+      { userId: 'recipient', clinicId: 'recipient-clinic', audience: 'recipient_previous' },
+    ]);
+    expect(
+      notificationText('reassigned', 'recipient_previous', { senderClinic: 'Maya Massage', recipientClinic: 'B', urgent: false }),
+    ).toEqual({
+      title: 'Referral handed to a colleague',
+      body: 'An admin of your clinic handed the referral from Maya Massage over to another practitioner of your clinic. You no longer see it.',
+    });
+    // A draft's sender side changes hands too.
+    expect(
+      whoIsTold(
+        on('reassigned', {
+          fromStatus: 'draft',
+          toStatus: 'draft',
+          actorId: 'a',
+          side: 'sender',
+          fromPractitionerId: 'sender',
+          toPractitionerId: 'n',
+        }),
+        DRAFT,
+      ).users,
+    ).toEqual([
+      { userId: 'n', clinicId: 'sender-clinic', audience: 'sender' },
+      { userId: 'sender', clinicId: 'sender-clinic', audience: 'sender_previous' },
+    ]);
+    // An admin who was that side's practitioner handed it on themselves; an event recorded before
+    // the previous practitioner was does not name them.
+    for (const event of [
+      { ...away, actorId: 'recipient' },
+      { ...away, fromPractitionerId: undefined },
+    ])
+      expect(audiences(whoIsTold(event, SENT))).toEqual(['recipient', 'sender']);
+    // Their referrals are moved because they left: nobody is told in their place.
+    const admins = new Map([['recipient-clinic', ['admin-1']]]);
+    expect(withStandIns(told, new Set(['recipient']), admins, 'recipient-admin').users).toEqual(told.users.slice(0, 2));
+  });
+
+  it('the email to the practitioner a referral was taken from has no link to it; every other one does', () => {
+    const text = { title: 'T', body: 'B' };
+    const url = 'https://referloop.example/referrals/r-1';
+    expect(referralEmail(text, 'Bend PT', 'recipient_previous', url).text).not.toContain(url);
+    expect(referralEmail(text, 'Bend PT', 'sender_previous', url).html).not.toContain(url);
+    for (const audience of ['sender', 'recipient', 'recipient_admins', 'sender_by_admin', 'recipient_by_admin'] as const)
+      expect(referralEmail(text, 'Bend PT', audience, url).text).toContain(url);
   });
 });
 

@@ -1,5 +1,5 @@
 import { REFERRAL_INVITE_RESENT_EVENT } from '@referloop/referrals';
-import { type Audience, audiencesFor, sideDoneByAdmin, sideOfAudience } from './notification-texts';
+import { type Audience, audiencesFor, opensReferral, sideDoneByAdmin, sideOfAudience } from './notification-texts';
 import { patientEventOf } from './texts/patient.en';
 
 /**
@@ -30,8 +30,9 @@ export interface EventFacts {
   toStatus?: string;
   /** Null: the system (timers). */
   actorId?: string | null;
-  /** `reassigned`: the side that changed hands and its new practitioner. */
+  /** `reassigned`: the side that changed hands, its previous and its new practitioner. */
   side?: 'sender' | 'recipient';
+  fromPractitionerId?: string;
   toPractitionerId?: string;
   /** `sent`: to someone invited who had not joined then. */
   sentTo?: 'invite';
@@ -106,7 +107,9 @@ export function needsActorClinic(referral: ReferralFacts, event: EventFacts): bo
 /**
  * A practitioner told who has been deactivated cannot sign in to act: their clinic's active admins,
  * who reassign a deactivated practitioner's referrals, are told in their place (once each), except
- * the admin whose own action it was (`actorId`): nobody is told of what they did themselves.
+ * the admin whose own action it was (`actorId`): nobody is told of what they did themselves. A
+ * deactivated practitioner a referral was reassigned away from is not told, nor anyone for them:
+ * it was moved because they left.
  */
 export function withStandIns(
   told: Told,
@@ -117,9 +120,11 @@ export function withStandIns(
   if (!told.users.some((user) => deactivated.has(user.userId))) return told;
   const users: ToldUser[] = [];
   for (const user of told.users) {
-    const standIns = deactivated.has(user.userId)
-      ? (adminsByClinic.get(user.clinicId) ?? []).filter((admin) => admin !== actorId)
-      : [user.userId];
+    const standIns = !deactivated.has(user.userId)
+      ? [user.userId]
+      : opensReferral(user.audience)
+        ? (adminsByClinic.get(user.clinicId) ?? []).filter((admin) => admin !== actorId)
+        : [];
     for (const userId of standIns) {
       if (!users.some((u) => u.userId === userId)) users.push({ ...user, userId });
     }
@@ -139,8 +144,15 @@ export function whoIsTold(event: EventFacts, referral: ReferralFacts, actor: Act
   const name = eventName(event.type);
   const recipientSees = recipientKnows(referral, event);
   // A reassignment tells the practitioner it named (even if the referral changed hands again since)
-  // on the side that changed hands, and the other side's practitioner that it moved.
-  const ownerOf = (audience: Audience) => (audience === event.side ? event.toPractitionerId : undefined);
+  // on the side that changed hands, the one it took the side from (unless that was the admin who
+  // reassigned it) and the other side's practitioner that it moved.
+  const ownerOf = (audience: Audience) =>
+    audience === event.side
+      ? event.toPractitionerId
+      : audience === `${event.side}_previous`
+        ? event.fromPractitionerId
+        : undefined;
+  const takenFrom = event.fromPractitionerId && event.fromPractitionerId !== event.actorId ? event.side : undefined;
   const users: ToldUser[] = [];
   const side = actorSide(referral, event, actor.actorClinicId);
   // The action is a side's (the state machine's), not the actor's clinic's: in a referral within one
@@ -150,7 +162,7 @@ export function whoIsTold(event: EventFacts, referral: ReferralFacts, actor: Act
     actionSide && event.actorId && event.actorId !== (actionSide === 'sender' ? referral.senderId : referral.recipientId)
       ? actionSide
       : undefined;
-  for (const audience of audiencesFor(name, side, byAdminFor)) {
+  for (const audience of audiencesFor(name, side, { byAdminFor, takenFrom })) {
     const recipientClinicId = referral.recipientClinicId;
     if (audience === 'recipient_admins') {
       if (recipientClinicId !== null)

@@ -502,7 +502,7 @@ export class ReferralsService {
   /**
    * An admin hands their clinic's side of an open referral (the sender's or the recipient's) to
    * another active practitioner of that side's role in their clinic. One timeline event
-   * `reassigned` with both practitioners; the new owner is notified.
+   * `reassigned` with both practitioners; the new owner is notified, and the previous one while active.
    */
   async reassign(principal: Principal, id: string, input: ReassignInput): Promise<ReferralView> {
     const base = await this.visibleBase(principal, id, this.store.manager, 'referral.reassign');
@@ -551,7 +551,7 @@ export class ReferralsService {
         toStatus: base.status,
         actorId: principal.userId,
         data: { side, fromPractitionerId: from, toPractitionerId: input.practitionerId },
-        outboxData: { side, toPractitionerId: input.practitionerId },
+        outboxData: { side, ...(from && { fromPractitionerId: from }), toPractitionerId: input.practitionerId },
       },
       { by: principal, action: 'referral.reassign', resourceType: 'referral' },
       now,

@@ -134,8 +134,9 @@ export class EmailPreviewDto {
   event: string;
   /**
    * Who gets it: `sender`, `recipient`, `recipient_admins`, `sender_by_admin` / `recipient_by_admin`
-   * (that side's practitioner, when an admin of their clinic took the action for them), `patient`,
-   * `invited_practitioner`, `account_holder`.
+   * (that side's practitioner, when an admin of their clinic took the action for them),
+   * `sender_previous` / `recipient_previous` (the practitioner a reassignment took that side from),
+   * `patient`, `invited_practitioner`, `account_holder`.
    */
   audience: string;
   /** The channels it goes out on (`in_app`, `email`, `patient_email`); webhooks carry ids only. */

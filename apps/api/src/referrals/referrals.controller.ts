@@ -324,7 +324,8 @@ export class ReferralsController {
   /**
    * An admin hands their clinic's side of an open referral to another active practitioner of the
    * same role in their clinic (e.g. from a deactivated one). Appends a `reassigned` timeline event
-   * (data: side, fromPractitionerId, toPractitionerId) and notifies the new owner. 422
+   * (data: side, fromPractitionerId, toPractitionerId) and notifies the new owner, the other side and
+   * the previous owner while they are active (their notice has no referralId: they no longer see it). 422
    * `recipient_type_mismatch` (the recipient side) or `sender_role_mismatch` (the sender side) for a
    * target of another role, `licence_expired`; 404 for a referral you cannot see, or a practitioner
    * outside your clinic, deactivated or not joined yet.

@@ -916,7 +916,8 @@ export interface paths {
      * An admin hands their clinic's side of an open referral to another active practitioner of the same role in their clinic (e.g.
      * @description An admin hands their clinic's side of an open referral to another active practitioner of the
      *     same role in their clinic (e.g. from a deactivated one). Appends a `reassigned` timeline event
-     *     (data: side, fromPractitionerId, toPractitionerId) and notifies the new owner. 422
+     *     (data: side, fromPractitionerId, toPractitionerId) and notifies the new owner, the other side and
+     *     the previous owner while they are active (their notice has no referralId: they no longer see it). 422
      *     `recipient_type_mismatch` (the recipient side) or `sender_role_mismatch` (the sender side) for a
      *     target of another role, `licence_expired`; 404 for a referral you cannot see, or a practitioner
      *     outside your clinic, deactivated or not joined yet.
@@ -2551,8 +2552,9 @@ export interface components {
       event: string;
       /**
        * @description Who gets it: `sender`, `recipient`, `recipient_admins`, `sender_by_admin` / `recipient_by_admin`
-       *     (that side's practitioner, when an admin of their clinic took the action for them), `patient`,
-       *     `invited_practitioner`, `account_holder`.
+       *     (that side's practitioner, when an admin of their clinic took the action for them),
+       *     `sender_previous` / `recipient_previous` (the practitioner a reassignment took that side from),
+       *     `patient`, `invited_practitioner`, `account_holder`.
        */
       audience: string;
       /** @description The channels it goes out on (`in_app`, `email`, `patient_email`); webhooks carry ids only. */

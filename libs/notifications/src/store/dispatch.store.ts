@@ -19,8 +19,9 @@ export interface EventRow {
     /** `admin_rights.changed`: whose rights changed, and whether they are an admin now. */
     userId?: string;
     isAdmin?: boolean;
-    /** `reassigned`: the side that changed hands and its new practitioner. */
+    /** `reassigned`: the side that changed hands, its previous (absent before this was recorded) and its new practitioner. */
     side?: 'sender' | 'recipient';
+    fromPractitionerId?: string;
     toPractitionerId?: string;
     /** `sent`: to someone invited who had not joined (see recipientKnows). */
     sentTo?: 'invite';

@@ -35,7 +35,7 @@ export function emailPreviews(publicUrl: string): EmailPreview[] {
     audiences.flatMap((audience): EmailPreview[] => {
       const text = notificationText(event, audience, SAMPLE)!;
       const clinic = sideOfAudience(audience) === 'sender' ? SAMPLE.senderClinic : SAMPLE.recipientClinic;
-      return [{ event, audience, channels: ['in_app', 'email'], ...referralEmail(text, clinic, referralUrl) }];
+      return [{ event, audience, channels: ['in_app', 'email'], ...referralEmail(text, clinic, audience, referralUrl) }];
     }),
   );
   const patient = PATIENT_EVENTS.map((event): EmailPreview => ({

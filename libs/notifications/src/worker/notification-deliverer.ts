@@ -105,7 +105,7 @@ export class NotificationDeliverer {
       if (!d.email || !told) return this.markSkipped(deliveryId, 'nothing to send');
       // Headed by the clinic of the side told; no patient data, as in-app.
       const clinic = sideOfAudience(told.audience) === 'sender' ? d.sender_clinic : d.recipient_clinic;
-      const content = referralEmail(told, clinic ?? 'ReferLoop', this.link(d));
+      const content = referralEmail(told, clinic ?? 'ReferLoop', told.audience, this.link(d));
       await this.email.send({ to: d.email, ...content, messageId: d.id });
     } else if (d.channel === 'webhook') {
       if (!d.webhook_url || !d.webhook_secret || d.webhook_deleted) return this.markSkipped(deliveryId, 'webhook deleted');

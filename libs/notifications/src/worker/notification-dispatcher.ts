@@ -11,6 +11,7 @@ import {
   adminRightsText,
   type Audience,
   notificationText,
+  opensReferral,
 } from '../notification-texts';
 import { DispatchStore, type EventRow, type PendingDelivery, type PlannedDelivery } from '../store/dispatch.store';
 import {
@@ -50,8 +51,8 @@ export function referralFacts(event: ReferralEvent): ReferralFacts {
 }
 
 export function eventFacts(event: EventRow): EventFacts {
-  const { fromStatus, toStatus, actorId, side, toPractitionerId, sentTo } = event.payload;
-  return { type: event.type, fromStatus, toStatus, actorId, side, toPractitionerId, sentTo };
+  const { fromStatus, toStatus, actorId, side, fromPractitionerId, toPractitionerId, sentTo } = event.payload;
+  return { type: event.type, fromStatus, toStatus, actorId, side, fromPractitionerId, toPractitionerId, sentTo };
 }
 
 /**
@@ -183,7 +184,10 @@ export class NotificationDispatcher {
     user: { userId: string; clinicId: string },
   ): Promise<(ToldUser & { title: string; body: string }) | undefined> {
     const { users } = (await this.decide(tx, [event])).get(event.id)!;
-    const told = users.find((u) => u.userId === user.userId) ?? users.find((u) => u.clinicId === user.clinicId);
+    // Nobody stands in for the practitioner a referral was reassigned away from (see withStandIns).
+    const told =
+      users.find((u) => u.userId === user.userId) ??
+      (user.userId === event.payload.fromPractitionerId ? undefined : users.find((u) => u.clinicId === user.clinicId));
     const text = told && toldText(event, told.audience);
     return text && { ...told, userId: user.userId, ...text };
   }
@@ -206,7 +210,16 @@ export class NotificationDispatcher {
           referralId: event.referral_id,
           event: name,
         };
-        rows.push({ ...row, channel: 'in_app', status: 'delivered', title: text.title, body: text.body });
+        // The practitioner a referral was taken from cannot open it: their notice names none.
+        const opens = opensReferral(user.audience);
+        rows.push({
+          ...row,
+          referralId: opens ? row.referralId : null,
+          channel: 'in_app',
+          status: 'delivered',
+          title: text.title,
+          body: text.body,
+        });
         if (this.email.enabled) rows.push({ ...row, channel: 'email', status: 'pending', title: null, body: null });
       }
     }

@@ -10,6 +10,8 @@ export const EMAIL_PREVIEW_PATH = '/admin/email-preview';
 const AUDIENCE_LABELS: Readonly<Record<string, string>> = {
   sender_by_admin: 'Sender, when an admin of their clinic acted for them',
   recipient_by_admin: 'Recipient, when an admin of their clinic acted for them',
+  sender_previous: 'Previous sender, when an admin of their clinic handed it to a colleague',
+  recipient_previous: 'Previous recipient, when an admin of their clinic handed it to a colleague',
 };
 
 /** What each event sends, to whom, on which channels: the server's own texts, with sample data. */
