@@ -1,6 +1,6 @@
 import { type ReactNode, useLayoutEffect, useRef } from 'react';
 import { ApiError, errorMessage } from '../api/problem';
-import { useFocusAfterRender } from '../lib/focus';
+import { screenHeading, useFocusAfterRender } from '../lib/focus';
 import type { ListPage, PagedList } from '../lib/hooks';
 
 /**
@@ -27,8 +27,7 @@ export function ErrorPanel({
     return () => {
       if (!element?.contains(document.activeElement)) return;
       requestAnimationFrame(() => {
-        if (!document.activeElement || document.activeElement === document.body)
-          document.querySelector<HTMLElement>('main h1')?.focus();
+        if (!document.activeElement || document.activeElement === document.body) screenHeading()?.focus();
       });
     };
   }, []);

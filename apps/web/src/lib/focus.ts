@@ -2,6 +2,9 @@ import { type RefObject, useCallback, useEffect, useRef, useState } from 'react'
 
 type Target = () => Element | null | undefined;
 
+/** The screen's heading: where focus goes when what it was on has gone. */
+export const screenHeading = () => document.querySelector<HTMLElement>('main h1');
+
 /** The first field marked invalid (`aria-invalid="true"`) in `root`, in document order. */
 export const firstInvalid = (root: ParentNode | null | undefined = document) =>
   root?.querySelector<HTMLElement>('[aria-invalid="true"]') ?? null;
@@ -42,7 +45,7 @@ export function useModalDialog(first: RefObject<HTMLElement | null>): {
   const close = useCallback(() => {
     dialogRef.current?.close();
     const back = before.current instanceof HTMLElement && before.current.isConnected ? before.current : null;
-    (back && back !== document.body ? back : document.querySelector<HTMLElement>('main h1'))?.focus();
+    (back && back !== document.body ? back : screenHeading())?.focus();
   }, []);
   return { dialogRef, close };
 }
@@ -57,8 +60,7 @@ const SETTLE_MS = 10_000;
  * is marked `data-screen-focus` and is focused instead of the heading.
  */
 export function focusScreenHeading(): () => void {
-  const heading = () =>
-    document.querySelector<HTMLElement>('main [data-screen-focus]') ?? document.querySelector<HTMLElement>('main h1');
+  const heading = () => document.querySelector<HTMLElement>('main [data-screen-focus]') ?? screenHeading();
   let stopped = false;
   const frame = requestAnimationFrame(() => heading()?.focus());
   const lost = () => !document.activeElement || document.activeElement === document.body;

@@ -3,7 +3,7 @@ import { api, call } from '../../api/client';
 import { ApiError, errorMessage } from '../../api/problem';
 import { Field } from '../../components/Field';
 import { Notice } from '../../components/Feedback';
-import { firstInvalid, useFocusAfterRender } from '../../lib/focus';
+import { firstInvalid, screenHeading, useFocusAfterRender } from '../../lib/focus';
 import { useTitle } from '../../lib/hooks';
 import { Link } from '../../lib/router';
 import { PublicFrame } from '../SignInPage';
@@ -40,7 +40,7 @@ export function ForgotPasswordPage() {
       await call(api.POST('/api/v1/auth/password-reset', { body: { email: address } }));
       setSentTo(address);
       // The form gives way to "Check your email": start there.
-      focusAfter(() => document.querySelector('main h1'));
+      focusAfter(screenHeading);
     } catch (e) {
       if (e instanceof ApiError && e.fieldMessage('email')) {
         setFieldError('Enter a valid email address.');

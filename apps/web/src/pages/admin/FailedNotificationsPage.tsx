@@ -3,7 +3,7 @@ import { api, call } from '../../api/client';
 import { ApiError, errorMessage } from '../../api/problem';
 import type { FailedDelivery } from '../../api/types';
 import { ErrorPanel, Notice } from '../../components/Feedback';
-import { useFocusAfterRender } from '../../lib/focus';
+import { screenHeading, useFocusAfterRender } from '../../lib/focus';
 import { formatDateTimeInZone } from '../../lib/format';
 import { useAsync, useTitle } from '../../lib/hooks';
 import { channelLabel, notificationTypeLabel } from '../../lib/labels';
@@ -20,7 +20,7 @@ export function FailedNotificationsPage() {
   const focusAfter = useFocusAfterRender();
   /** A row's retry answer (Retry queued) or, after a refusal, its Retry button; the page's heading once the row is gone. */
   const rowFocus = (id: string) =>
-    tableRef.current?.querySelector(`[data-retried="${id}"], [data-retry="${id}"]`) ?? document.querySelector('main h1');
+    tableRef.current?.querySelector(`[data-retried="${id}"], [data-retry="${id}"]`) ?? screenHeading();
 
   const retry = async (delivery: FailedDelivery) => {
     // A double click sends one retry: the button is off until the answer.

@@ -5,7 +5,7 @@ import type { components } from '../../api/schema';
 import { apiFieldError, CheckboxGroup, TextField } from '../../components/Field';
 import { ConfirmInRow } from '../../components/ConfirmInRow';
 import { ErrorPanel, Notice } from '../../components/Feedback';
-import { firstInvalid, useFocusAfterRender } from '../../lib/focus';
+import { firstInvalid, screenHeading, useFocusAfterRender } from '../../lib/focus';
 import { formatDateTimeInZone } from '../../lib/format';
 import { useAsync, useTitle } from '../../lib/hooks';
 import { notificationTypeLabel } from '../../lib/labels';
@@ -90,7 +90,7 @@ export function WebhooksPage() {
   const dismissSecret = () => {
     setCreated(null);
     // The panel and its button are gone: back to the top of the page.
-    focusAfter(() => document.querySelector('main h1'));
+    focusAfter(screenHeading);
   };
 
   return (
