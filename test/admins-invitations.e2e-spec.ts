@@ -322,6 +322,31 @@ describe('admin rights and invitations', () => {
       }
     });
 
+    it('two admins deactivating each other at the same time, a third admin left: exactly one is deactivated', async () => {
+      for (let round = 0; round < 4; round++) {
+        const { founder, second } = await twoAdmins();
+        const invited = await t.http
+          .post('/api/v1/practitioners')
+          .set(founder.auth)
+          .send(practitionerPayload('massage_therapist', new Date()))
+          .expect(201);
+        const third = asUser((await acceptInvitation(t.http, invited.body.invitation.token).expect(200)).body as SignedInBody);
+        await t.http.patch(`/api/v1/practitioners/${third.id}`).set(founder.auth).send({ isAdmin: true }).expect(200);
+        const answers = await Promise.all([
+          t.http.post(`/api/v1/practitioners/${second.id}/deactivate`).set(founder.auth),
+          t.http.post(`/api/v1/practitioners/${founder.id}/deactivate`).set(second.auth),
+        ]);
+        // Whichever came second was deactivated by the first: it deactivates no one (401).
+        expect(answers.map((r) => r.status).sort()).toEqual([200, 401]);
+        const rows = await sql<{ n: number }>(
+          t,
+          `SELECT count(*)::int AS n FROM users WHERE clinic_id = $1 AND deactivated_at IS NOT NULL`,
+          [founder.clinicId],
+        );
+        expect(rows[0].n).toBe(1);
+      }
+    });
+
     it("answers a clinic's only admin, a clinic_admin, stepping down with 422 last_admin", async () => {
       const alone = await registerClinic(t.http, { name: 'Front Desk Only' });
       expectProblem(

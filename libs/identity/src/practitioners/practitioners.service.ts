@@ -14,7 +14,7 @@ import {
   toPage,
 } from '@referloop/common';
 import { InjectDataSource } from '@nestjs/typeorm';
-import { DataSource } from 'typeorm';
+import { DataSource, type EntityManager } from 'typeorm';
 import { AuditLog } from '../audit/audit-log';
 import { InvitationsService } from '../invitations/invitations.service';
 import type { LicenceInput, PractitionerPatch } from '../inputs';
@@ -171,8 +171,7 @@ export class PractitionersService {
     assertClinicAdmin(principal);
     const scope = ClinicScope.of(principal);
     return this.db.transaction(async (tx) => {
-      // The clinic before the user, as a change of admin rights takes them (else the two deadlock).
-      await this.users.lockClinic(scope, tx);
+      await this.lockClinicAsAdmin(scope, tx, principal);
       const target = await this.users.own(scope, id, tx, true);
       if (!target) throw notFound();
       if (target.deactivatedAt) return userView(target, { now: this.clock.now(), withEmail: true });
@@ -198,6 +197,7 @@ export class PractitionersService {
     assertClinicAdmin(principal);
     const scope = ClinicScope.of(principal);
     return this.db.transaction(async (tx) => {
+      await this.lockClinicAsAdmin(scope, tx, principal);
       const target = await this.users.own(scope, id, tx, true);
       if (!target) throw notFound();
       if (!target.deactivatedAt) return userView(target, { now: this.clock.now(), withEmail: true });
@@ -264,15 +264,10 @@ export class PractitionersService {
     const updated = await this.db.transaction(async (tx) => {
       let rightsChanged = false;
       if (patch.isAdmin !== undefined) {
-        // The clinic before the user (as a deactivation takes them), then the rights as they are now:
-        // of two admins changing them at once, only the one who changes them tells the user.
-        await this.users.lockClinic(scope, tx);
+        // The clinic before the user, then the rights as they are now: of two admins changing them
+        // at once, only the one who changes them tells the user.
+        await this.lockClinicAsAdmin(scope, tx, principal);
         const current = await this.users.own(scope, id, tx, true);
-        // Checked again under the lock: an admin deactivated or stripped of their rights meanwhile
-        // (by a change this one waited for) grants and removes nothing.
-        const actor = own ? current : await this.users.own(scope, principal.userId, tx);
-        if (!actor || actor.deactivatedAt) throw new AppError('unauthenticated', 'Your account has been deactivated');
-        if (!actor.isAdmin) throw new AppError('forbidden', 'Only an admin of the clinic may grant or remove admin rights');
         // Rights as they are already: nothing to change, tell or record.
         if (current?.isAdmin === patch.isAdmin) {
           changes.isAdmin = undefined;
@@ -322,6 +317,18 @@ export class PractitionersService {
     });
     if (!updated) throw notFound();
     return userView(updated, { now, withEmail: true });
+  }
+
+  /**
+   * Takes the clinic's lock, before any user's (as every change of admin rights or activation does,
+   * else two of them deadlock), and checks the caller again under it: an admin deactivated or
+   * stripped of their rights meanwhile, by a change this one waited for, changes nothing.
+   */
+  private async lockClinicAsAdmin(scope: ClinicScope, tx: EntityManager, principal: Principal): Promise<void> {
+    await this.users.lockClinic(scope, tx);
+    const actor = await this.users.own(scope, principal.userId, tx);
+    if (!actor || actor.deactivatedAt) throw new AppError('unauthenticated', 'Your account has been deactivated');
+    if (!actor.isAdmin) throw new AppError('forbidden', 'Only an admin of the clinic may do this');
   }
 
   async me(principal: Principal): Promise<UserView> {
