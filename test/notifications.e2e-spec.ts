@@ -464,6 +464,41 @@ describe('notifications', () => {
     expect(smtp.refused.filter((address) => address === invited.body.email)).toHaveLength(1);
   });
 
+  it('sends no referral email to a practitioner deactivated since it failed: the admin retry ends it as skipped', async () => {
+    const leaver = await addPractitioner(t.http, physio, 'physical_therapist', { email: uniqueEmail('bounce-') });
+    const patient = await createPatient(t.http, lmt);
+    let referral = await createReferral(t.http, lmt, injuryReferralBody(patient.id, leaver.id));
+    referral = await actOk(t.http, lmt, referral, 'send');
+    const failedList = async () =>
+      (await t.http.get('/api/v1/admin/notifications/failed').set(physio.admin.auth).expect(200)).body.items as {
+        id: string;
+        referralId: string;
+        channel: string;
+      }[];
+    const failed = await eventually(
+      async () => (await failedList()).find((d) => d.referralId === referral.id && d.channel === 'email'),
+      'the refused referral email in the failed list',
+    );
+    const tries = smtp.refused.filter((address) => address === leaver.email).length;
+    await t.http.post(`/api/v1/practitioners/${leaver.id}/deactivate`).set(physio.admin.auth).expect(200);
+
+    await t.http.post(`/api/v1/admin/notifications/${failed.id}/retry`).set(physio.admin.auth).expect(202);
+    const db = new Client({ connectionString: t.database.url });
+    await db.connect();
+    try {
+      const ended = await eventually(async () => {
+        const { rows } = await db.query(`SELECT status, last_error FROM notification_deliveries WHERE id = $1`, [failed.id]);
+        return rows[0]?.status === 'skipped' ? rows[0] : undefined;
+      }, 'the retried delivery skipped');
+      expect(ended).toEqual({ status: 'skipped', last_error: 'user deactivated' });
+    } finally {
+      await db.end();
+    }
+    // Not even tried: the address of someone who left the clinic hears nothing more from it.
+    expect(smtp.refused.filter((address) => address === leaver.email)).toHaveLength(tries);
+    expect((await failedList()).map((d) => d.id)).not.toContain(failed.id);
+  });
+
   it('emails an invitation with a link that lets the practitioner set a password', async () => {
     const invited = await t.http
       .post('/api/v1/practitioners')

@@ -22,6 +22,8 @@ export interface ClaimedDelivery {
   /** When the event happened: its timeline event's time, else when its outbox row was written (not when it was fanned out). */
   occurred_at: Date;
   email: string | null;
+  /** The user told has been deactivated since (they left the clinic): their address is sent nothing more. */
+  user_deactivated: boolean | null;
   webhook_url: string | null;
   webhook_secret: string | null;
   webhook_deleted: boolean | null;
@@ -98,7 +100,7 @@ export class DeliveryStore {
        )
        SELECT d.id, d.channel, d.user_id, d.webhook_id, d.clinic_id, d.notification_type, d.referral_id,
               d.outbox_event_id, o.payload, coalesce(e.occurred_at, o.created_at) AS occurred_at,
-              u.email, w.url AS webhook_url, w.secret AS webhook_secret, (w.deleted_at IS NOT NULL) AS webhook_deleted,
+              u.email, u.deactivated_at IS NOT NULL AS user_deactivated, w.url AS webhook_url, w.secret AS webhook_secret, (w.deleted_at IS NOT NULL) AS webhook_deleted,
               r.sender_id, r.sender_clinic_id, r.recipient_id, r.recipient_invite_id, r.sent_at IS NOT NULL AS sent,
               sc.name AS sender_clinic, tc.name AS recipient_clinic, r.recipient_clinic_id,
               r.priority = 'urgent' AS urgent,

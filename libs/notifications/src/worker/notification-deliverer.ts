@@ -101,6 +101,8 @@ export class NotificationDeliverer {
       );
       await this.email.send({ to: d.email, ...content, messageId: d.id });
     } else if (d.channel === 'email') {
+      // Stand-in admins are told in their place (the fan-out decides that); a send left over from before goes nowhere.
+      if (d.user_deactivated) return this.markSkipped(deliveryId, 'user deactivated');
       const told = await this.told(d);
       if (!d.email || !told) return this.markSkipped(deliveryId, 'nothing to send');
       // Headed by the clinic of the side told; no patient data, as in-app.

@@ -175,8 +175,8 @@ export class NotificationDispatcher {
   /**
    * What the practitioner `user` is told of `event` (their side and its text), decided as its fan-out
    * decides it: the email of a notification says what its in-app notification says. Undefined when
-   * they are told nothing. Facts changed since the fan-out (they were deactivated, the referral
-   * changed hands) leave them the side of the clinic their delivery was for.
+   * they are told nothing. Facts changed since the fan-out (the referral changed hands) leave them
+   * the side of the clinic their delivery was for; someone deactivated since is sent nothing (the deliverer).
    */
   async toldOf(
     tx: EntityManager,
