@@ -184,10 +184,7 @@ export class NotificationDispatcher {
     user: { userId: string; clinicId: string },
   ): Promise<(ToldUser & { title: string; body: string }) | undefined> {
     const { users } = (await this.decide(tx, [event])).get(event.id)!;
-    // Nobody stands in for the practitioner a referral was reassigned away from (see withStandIns).
-    const told =
-      users.find((u) => u.userId === user.userId) ??
-      (user.userId === event.payload.fromPractitionerId ? undefined : users.find((u) => u.clinicId === user.clinicId));
+    const told = users.find((u) => u.userId === user.userId) ?? users.find((u) => u.clinicId === user.clinicId);
     const text = told && toldText(event, told.audience);
     return text && { ...told, userId: user.userId, ...text };
   }
