@@ -747,6 +747,21 @@ describe('bad input on patients and referrals', () => {
       expectProblem(res, 400, 'validation_failed');
       expect(res.body.errors).toEqual([expect.objectContaining({ field: 'id' })]);
     });
+
+    it('takes date-times with seven to nine fraction digits, as .NET, Java and Go write them', async () => {
+      let r = await createReferral(t.http, lmt, injuryReferralBody(patientId, pt.id));
+      r = await actOk(t.http, lmt, r, 'send');
+      r = await actOk(t.http, pt, r, 'accept');
+      const at = inDays(3); // milliseconds: the six digits added make nanoseconds
+      r = await actOk(t.http, pt, r, 'schedule', { appointmentAt: at.replace('Z', '456789Z') });
+      expect(r.appointmentAt).toBe(at);
+      const later = inDays(4);
+      r = await actOk(t.http, pt, r, 'reschedule', { appointmentAt: later.replace('Z', '4567+00:00') });
+      expect(r.appointmentAt).toBe(later);
+      const since = new Date(Date.now() - 60_000).toISOString().replace('Z', '4567Z');
+      const list = await t.http.get('/api/v1/referrals').query({ updatedSince: since }).set(pt.auth).expect(200);
+      expect(list.body.items.map((i: { id: string }) => i.id)).toContain(r.id);
+    });
   });
 
   describe('GET /referrals query', () => {

@@ -163,8 +163,11 @@ export class IsCalendarDate implements ValidatorConstraintInterface {
   }
 }
 
-/** An ISO 8601 date-time that names its zone (`Z` or an offset), e.g. 2026-03-01T15:30:00-06:00. */
-export const ISO_DATE_TIME_WITH_ZONE = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,6})?)?(Z|[+-]\d{2}:\d{2})$/;
+/**
+ * An ISO 8601 date-time that names its zone (`Z` or an offset), e.g. 2026-03-01T15:30:00-06:00.
+ * Up to nine fraction digits, as .NET (seven), Java and Go (nine) write them.
+ */
+export const ISO_DATE_TIME_WITH_ZONE = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:\d{2})$/;
 
 @ValidatorConstraint({ name: 'isZonedDateTime' })
 export class IsZonedDateTime implements ValidatorConstraintInterface {
