@@ -1,7 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { PASSWORD, uniqueEmail } from '@referloop/testing';
-import { expectProblem, registerClinic, startTestApp, type TestApp } from './support/test-app';
+import { actOk, createPatient, createReferral, injuryReferralBody } from './support/referral-helpers';
+import { addPractitioner, expectProblem, registerClinic, startTestApp, type TestApp } from './support/test-app';
 
 // What every answer has in common: problem+json errors, request ids, security headers, CORS,
 // rate limits on the auth routes, health checks and the OpenAPI document.
@@ -127,6 +128,52 @@ describe('HTTP conventions', () => {
         .send({ version: 1 });
       expectProblem(tooLong, 404, 'not_found');
       expect(tooLong.body.detail).not.toContain('JaneDoe');
+    });
+  });
+
+  describe('ids', () => {
+    // UUIDs are case-insensitive: ABC… names the same row as abc…, and every rule about whose id it is holds.
+    it('an id in upper case in the path is the same id: an admin still may not attest their own licence', async () => {
+      const clinic = await registerClinic(t.http);
+      const pt = await addPractitioner(t.http, clinic, 'physical_therapist');
+      await t.http.patch(`/api/v1/practitioners/${pt.id}`).set(clinic.admin.auth).send({ isAdmin: true }).expect(200);
+      const licence = { number: 'PT-SELF', region: 'TX', expiresOn: '2099-01-01' };
+      for (const id of [pt.id, pt.id.toUpperCase()]) {
+        const res = await t.http.patch(`/api/v1/practitioners/${id}`).set(pt.auth).send({ licence });
+        expectProblem(res, 403, 'forbidden');
+      }
+    });
+
+    it('an id in upper case in a body is the same id, answered in lower case', async () => {
+      const clinic = await registerClinic(t.http);
+      const lmt = await addPractitioner(t.http, clinic, 'massage_therapist');
+      const other = await registerClinic(t.http);
+      const pt = await addPractitioner(t.http, other, 'physical_therapist');
+      const pt2 = await addPractitioner(t.http, other, 'physical_therapist');
+      // One's own id is no partner, whatever its letter case (it was a 500).
+      const self = await t.http.post('/api/v1/me/partners').set(lmt.auth).send({ practitionerId: lmt.id.toUpperCase() });
+      expectProblem(self, 400, 'validation_failed');
+      expect(self.body.errors).toEqual([expect.objectContaining({ field: 'practitionerId' })]);
+      const saved = await t.http
+        .post('/api/v1/me/partners')
+        .set(lmt.auth)
+        .send({ practitionerId: pt.id.toUpperCase() })
+        .expect(201);
+      expect(saved.body.practitionerId).toBe(pt.id);
+      // Reassigning to the one who has it already is refused, not a second owner change on the timeline.
+      let referral = await createReferral(t.http, lmt, injuryReferralBody((await createPatient(t.http, lmt)).id, pt.id));
+      referral = await actOk(t.http, lmt, referral, 'send');
+      const same = await t.http
+        .post(`/api/v1/referrals/${referral.id}/reassign`)
+        .set(other.admin.auth)
+        .send({ version: referral.version, practitionerId: pt.id.toUpperCase() });
+      expectProblem(same, 400, 'validation_failed');
+      const moved = await t.http
+        .post(`/api/v1/referrals/${referral.id.toUpperCase()}/reassign`)
+        .set(other.admin.auth)
+        .send({ version: referral.version, practitionerId: pt2.id.toUpperCase() })
+        .expect(200);
+      expect(moved.body).toMatchObject({ id: referral.id, recipientId: pt2.id });
     });
   });
 

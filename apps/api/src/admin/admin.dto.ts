@@ -1,7 +1,7 @@
 import { IsIn, IsOptional, IsUUID, Matches, Validate } from 'class-validator';
 import { AUDIT_RESOURCES, type AuditResource } from '@referloop/identity';
 import { PageQueryDto } from '../http/page-query.dto';
-import { IsDateOrZonedDateTime } from '../http/validators';
+import { CanonicalId, IsDateOrZonedDateTime } from '../http/validators';
 
 /**
  * A time window [from, to): ISO 8601 date-times with a zone, or calendar dates (days in your
@@ -29,6 +29,7 @@ export class OverdueQueryDto extends PageQueryDto {
 export class AuditEventQueryDto extends PageQueryDto {
   @IsOptional()
   @IsUUID()
+  @CanonicalId()
   actorId?: string;
 
   /** E.g. `referral.read`, `referral.export`, `patient.update`. */
@@ -42,6 +43,7 @@ export class AuditEventQueryDto extends PageQueryDto {
 
   @IsOptional()
   @IsUUID()
+  @CanonicalId()
   resourceId?: string;
 
   /** Inclusive; a date is from that day's start in your clinic's zone. */

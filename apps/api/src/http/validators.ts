@@ -74,6 +74,14 @@ export const CanonicalEmail = (): PropertyDecorator =>
     }),
   );
 
+/**
+ * An id in the one spelling the API stores, answers and compares: lower case. UUIDs are
+ * case-insensitive, so ABC… names the same row as abc… and must pass the same "is it yours" checks.
+ * Goes with `@IsUUID()`, which checks the rest (as `uuidParam` does for path ids).
+ */
+export const CanonicalId = (): PropertyDecorator =>
+  Transform(({ value }: { value: unknown }) => (typeof value === 'string' ? value.toLowerCase() : value));
+
 /** The one spelling of an address {@link CanonicalEmail} stores and compares (letter case aside). */
 export function canonicalEmail(value: string): string {
   const composed = value.normalize('NFC');

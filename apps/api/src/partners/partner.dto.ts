@@ -1,9 +1,11 @@
 import { IsUUID } from 'class-validator';
+import { CanonicalId } from '../http/validators';
 import { UserResponseDto } from '../me/user.dto';
 
 /** The practitioner a partner is saved or removed by (`POST`, and `DELETE` with a body). */
 export class PartnerPractitionerDto {
   @IsUUID('all', { message: 'must be a practitioner id (a UUID)' })
+  @CanonicalId()
   practitionerId: string;
 }
 

@@ -16,7 +16,7 @@ import {
 } from 'class-validator';
 import { CONSENT_SCOPES, type ConsentScope, PREFERRED_CONTACTS, type PreferredContact } from '@referloop/common';
 import { PageBodyDto, PageQueryDto } from '../http/page-query.dto';
-import { CanonicalEmail, IsNotBlank, IsPastCalendarDate, IsZonedDateTime, OneLine } from '../http/validators';
+import { CanonicalEmail, CanonicalId, IsNotBlank, IsPastCalendarDate, IsZonedDateTime, OneLine } from '../http/validators';
 
 export class ConsentDto {
   @IsIn(CONSENT_SCOPES)
@@ -124,5 +124,6 @@ export class PatientPageDto {
 export class ImportPatientDto {
   /** A referral your clinic received: its patient summary becomes a patient of your clinic. */
   @IsUUID()
+  @CanonicalId()
   referralId: string;
 }

@@ -50,6 +50,7 @@ import {
 import { PageQueryDto } from '../http/page-query.dto';
 import {
   CanonicalEmail,
+  CanonicalId,
   HasAtMostDecimals,
   IsCalendarDate,
   IsNotBlank,
@@ -187,11 +188,13 @@ export class CreateReferralDto {
   kind: ReferralKind;
 
   @IsUUID()
+  @CanonicalId()
   patientId: string;
 
   /** A practitioner of the right type, in any clinic (see GET /practitioners). Exactly one of this and `recipientInvite`. */
   @IsOptional()
   @IsUUID()
+  @CanonicalId()
   recipientId?: string;
 
   /** Instead of `recipientId`: someone not on ReferLoop yet, invited to join when the referral is sent. */
@@ -204,6 +207,7 @@ export class CreateReferralDto {
   /** Only when a clinic admin creates the referral for a practitioner of their clinic. */
   @IsOptional()
   @IsUUID()
+  @CanonicalId()
   senderId?: string;
 
   @IsIn(PRIORITIES)
@@ -269,6 +273,7 @@ export class CreateReferralDto {
   /** Redirects a declined, cancelled or expired referral. */
   @IsOptional()
   @IsUUID()
+  @CanonicalId()
   replacesId?: string | null;
 }
 
@@ -296,11 +301,13 @@ export class UpdateReferralDto {
 
   @ValidateIf(given)
   @IsUUID()
+  @CanonicalId()
   patientId?: string;
 
   /** A practitioner of the right type (see GET /practitioners); replaces an invited recipient. */
   @ValidateIf(given)
   @IsUUID()
+  @CanonicalId()
   recipientId?: string;
 
   /** Someone not on ReferLoop yet, invited to join when the referral is sent; replaces `recipientId`. */
@@ -487,6 +494,7 @@ export class FollowUpDto extends PickType(UpdateReferralDto, FOLLOW_UP_FORM_FIEL
   /** The massage therapist to refer to; by default the sender of the injury referral, when they are one. */
   @IsOptional()
   @IsUUID()
+  @CanonicalId()
   recipientId?: string;
 
   /** Instead of `recipientId`: a massage therapist not on ReferLoop yet, invited to join when the referral is sent. */
@@ -521,6 +529,7 @@ export class FollowUpDto extends PickType(UpdateReferralDto, FOLLOW_UP_FORM_FIEL
 export class ReassignReferralDto {
   /** The active practitioner of your clinic, of the role your side needs, who takes it over. */
   @IsUUID()
+  @CanonicalId()
   practitionerId: string;
 
   /** The version you read (or send it as `If-Match`; one of the two is required). */
@@ -559,6 +568,7 @@ export class ReferralQueryDto extends PageQueryDto {
 
   @IsOptional()
   @IsUUID()
+  @CanonicalId()
   patientId?: string;
 
   @IsOptional()
