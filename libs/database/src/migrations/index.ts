@@ -33,6 +33,7 @@ import { NameOrder1764272000000 } from './1764272000000-NameOrder';
 import { LiveFollowUpAudience1764273000000 } from './1764273000000-LiveFollowUpAudience';
 import { InviteEmailIndex1764274000000 } from './1764274000000-InviteEmailIndex';
 import { CanonicalEmails1764275000000 } from './1764275000000-CanonicalEmails';
+import { StrayPatientSourceKey1764276000000 } from './1764276000000-StrayPatientSourceKey';
 
 /** Every migration, in order. Listed explicitly: glob paths break in a Nest monorepo build. */
 export const MIGRATIONS = [
@@ -71,4 +72,5 @@ export const MIGRATIONS = [
   LiveFollowUpAudience1764273000000,
   InviteEmailIndex1764274000000,
   CanonicalEmails1764275000000,
+  StrayPatientSourceKey1764276000000,
 ];
