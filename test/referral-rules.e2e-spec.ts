@@ -228,6 +228,70 @@ describe('referral rules', () => {
       expect((await actOk(t.http, expiring, sent, 'decline', { reason: 'My licence is being renewed' })).status).toBe('declined');
     });
 
+    it("a licence runs to the end of its expiry day on its holder's clinic's calendar, not UTC's", async () => {
+      // Tomorrow at `hour` UTC: ahead of every referral the test sends beforehand.
+      const atUtc = (hour: number) => {
+        const at = new Date(Date.now() + 86_400_000);
+        at.setUTCHours(hour, 0, 0, 0);
+        return at;
+      };
+      const day = (at: Date, timeZone: string, days = 0) =>
+        new Intl.DateTimeFormat('en-CA', { timeZone }).format(new Date(at.getTime() + days * 86_400_000));
+      const physioIn = async (timezone: string) => {
+        const clinic = await registerClinic(t.http, { name: `Physio in ${timezone}` });
+        await t.http.patch('/api/v1/clinics/me').set(clinic.admin.auth).send({ timezone }).expect(200);
+        const fullName = `Zoned Physio ${randomUUID()}`;
+        const user = await addPractitioner(t.http, clinic, 'physical_therapist', { fullName });
+        const referral = await referralIn(t.http, { sender: lmt, recipient: user }, patientId, 'received');
+        const licenceUntil = (expiresOn: string) =>
+          t.http
+            .patch(`/api/v1/practitioners/${user.id}`)
+            .set(clinic.admin.auth)
+            .send({ licence: { number: 'PT-ZONE', region: 'CA', expiresOn } })
+            .expect(200);
+        return { user, fullName, referral, licenceUntil };
+      };
+      /** What the sender's directory, the holder's profile and the referral show of the licence now. */
+      const seen = async (holder: Awaited<ReturnType<typeof physioIn>>) => {
+        const listed = await t.http.get('/api/v1/practitioners').query({ q: holder.fullName }).set(lmt.auth).expect(200);
+        const profile = await t.http.get(`/api/v1/practitioners/${holder.user.id}`).set(holder.user.auth).expect(200);
+        const detail = await t.http.get(`/api/v1/referrals/${holder.referral.id}`).set(holder.user.auth).expect(200);
+        return {
+          listed: listed.body.items.length,
+          licenceExpired: profile.body.licenceExpired,
+          offersAccept: detail.body.allowedActions.includes('accept'),
+        };
+      };
+      // 04:00 UTC is 8 PM the evening before in Los Angeles: a licence that expires that day still counts.
+      const evening = atUtc(4);
+      const la = await physioIn('America/Los_Angeles');
+      const laToday = day(evening, 'America/Los_Angeles');
+      expect(laToday).toBe(day(evening, 'UTC', -1));
+      await la.licenceUntil(laToday);
+      // 20:00 UTC is the next morning in Auckland: a licence that expired on UTC's today lapsed yesterday there.
+      const morning = atUtc(20);
+      const auckland = await physioIn('Pacific/Auckland');
+      const aucklandYesterday = day(morning, 'Pacific/Auckland', -1);
+      expect(aucklandYesterday).toBe(day(morning, 'UTC'));
+      await auckland.licenceUntil(aucklandYesterday);
+      const now = jest.spyOn(Clock.prototype, 'now');
+      try {
+        now.mockReturnValue(evening);
+        expect(await seen(la)).toEqual({ listed: 1, licenceExpired: false, offersAccept: true });
+        expect((await actOk(t.http, la.user, la.referral, 'accept')).status).toBe('accepted');
+
+        now.mockReturnValue(morning);
+        expect(await seen(auckland)).toEqual({ listed: 0, licenceExpired: true, offersAccept: false });
+        expectProblem(
+          await act(t.http, auckland.user, auckland.referral.id, 'accept', auckland.referral.version),
+          422,
+          'licence_expired',
+        );
+      } finally {
+        now.mockRestore();
+      }
+    });
+
     it('answers 404 for a recipient who is not on ReferLoop (unknown, or invited and not joined), the failed rule for anyone who joined', async () => {
       const invited = await t.http
         .post('/api/v1/practitioners')

@@ -4,6 +4,7 @@ export * from './context/caller';
 export * from './logging/logger';
 export * from './logging/log-serializers';
 export * from './pagination/cursor';
+export * from './licence';
 export * from './reference-data';
 export * from './time/clock';
 export * from './process/shutdown';

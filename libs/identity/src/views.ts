@@ -1,4 +1,4 @@
-import type { Role } from '@referloop/common';
+import { licenceLapsed, type Role } from '@referloop/common';
 import type { ClinicEntity } from './entities/clinic.entity';
 import type { UserEntity } from './entities/user.entity';
 
@@ -76,19 +76,17 @@ export function clinicView(c: ClinicEntity): ClinicView {
   };
 }
 
-export function todayIso(now: Date): string {
-  return now.toISOString().slice(0, 10);
-}
-
-export function licenceExpired(u: Pick<UserEntity, 'role' | 'licenceExpiresOn'>, now: Date): boolean {
-  return u.role !== 'clinic_admin' && (u.licenceExpiresOn === null || u.licenceExpiresOn < todayIso(now));
+/** A practitioner's licence has lapsed on their clinic's calendar (see licenceLapsed); a plain admin has none to lapse. */
+export function licenceExpired(u: Pick<UserFields, 'role' | 'licenceExpiresOn' | 'clinicTimezone'>, now: Date): boolean {
+  return u.role !== 'clinic_admin' && licenceLapsed(u.licenceExpiresOn, u.clinicTimezone, now);
 }
 
 /**
- * A user's columns as a view needs them: the entity, or a raw row aliased to its property names,
- * with the name of the admin who attested the licence when the read joined it.
+ * A user's columns as a view needs them: a row aliased to the entity's property names, with their
+ * clinic's IANA zone (the calendar their licence expires on) and the name of the admin who
+ * attested the licence when the read joined it.
  */
-export type UserFields = Omit<UserEntity, 'passwordHash'> & { licenceVerifierName?: string | null };
+export type UserFields = Omit<UserEntity, 'passwordHash'> & { clinicTimezone: string; licenceVerifierName?: string | null };
 export type ClinicSummaryFields = Pick<
   ClinicEntity,
   'id' | 'name' | 'addressCity' | 'addressRegion' | 'addressPostalCode' | 'addressCountry'

@@ -147,13 +147,22 @@ describe('send rules', () => {
   });
 
   it('want an active recipient of the right type, licensed today (the expiry day included) and accepting', () => {
-    const ok = { role: 'physical_therapist' as const, active: true, licenceExpiresOn: '2026-03-01', acceptingReferrals: true };
-    expect(() => assertRecipientEligible('injury_care', ok, '2026-03-01')).not.toThrow();
+    const ok = {
+      role: 'physical_therapist' as const,
+      active: true,
+      licenceExpiresOn: '2026-03-01',
+      clinicTimezone: 'America/Los_Angeles',
+      acceptingReferrals: true,
+    };
+    // 8 PM on March 1 in Los Angeles (already March 2 in UTC): the expiry day on the recipient's clinic's calendar.
+    const now = new Date('2026-03-02T04:00:00Z');
+    expect(() => assertRecipientEligible('injury_care', ok, now)).not.toThrow();
     const code = (recipient: typeof ok | Record<string, unknown>) =>
-      thrown(() => assertRecipientEligible('injury_care', recipient as typeof ok, '2026-03-01')).code;
+      thrown(() => assertRecipientEligible('injury_care', recipient as typeof ok, now)).code;
     expect(code({ ...ok, role: 'massage_therapist' })).toBe('recipient_type_mismatch');
     expect(code({ ...ok, licenceExpiresOn: '2026-02-28' })).toBe('licence_expired');
     expect(code({ ...ok, licenceExpiresOn: null })).toBe('licence_expired');
+    expect(code({ ...ok, clinicTimezone: 'UTC' })).toBe('licence_expired');
     expect(code({ ...ok, acceptingReferrals: false })).toBe('recipient_not_accepting');
     expect(code({ ...ok, active: false })).toBe('recipient_not_accepting');
     expect(code({ ...ok, role: 'clinic_admin' })).toBe('recipient_type_mismatch');

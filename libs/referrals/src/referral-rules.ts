@@ -1,4 +1,11 @@
-import { AppError, EMERGENCY_RED_FLAGS, hasEmergencyRedFlag, type ReferralKind, type Role } from '@referloop/common';
+import {
+  AppError,
+  EMERGENCY_RED_FLAGS,
+  hasEmergencyRedFlag,
+  licenceLapsed,
+  type ReferralKind,
+  type Role,
+} from '@referloop/common';
 import { allowedActions, type Party, type ReferralAction, type ReferralStatus } from './state-machine/referral-state-machine';
 
 /** Who sends and who receives each kind of referral. */
@@ -12,26 +19,24 @@ export interface RecipientFacts {
   /** Not deactivated. */
   active: boolean;
   licenceExpiresOn: string | null;
+  /** The recipient's clinic's IANA zone: the calendar their licence expires on. */
+  clinicTimezone: string;
   acceptingReferrals: boolean;
-}
-
-/** A licence that has lapsed by `today` (a date), or was never recorded: its holder receives no referrals. */
-export function licenceLapsed(expiresOn: string | null, today: string): boolean {
-  return !expiresOn || expiresOn < today;
 }
 
 /**
  * The actions offered to `parties` now: the state's, without `accept` while the recipient's licence
- * has lapsed (it would answer 422 licence_expired). In every answer and every 409 alike.
+ * has lapsed (it would answer 422 licence_expired). In every answer and every 409 alike. `recipient`
+ * is null while no one is named (a pending invite).
  */
 export function offeredActions(
   status: ReferralStatus,
   parties: readonly Party[],
-  recipient: { id: string | null; licenceExpiresOn: string | null },
-  today: string,
+  recipient: Pick<RecipientFacts, 'licenceExpiresOn' | 'clinicTimezone'> | null,
+  now: Date,
 ): ReferralAction[] {
   const actions = allowedActions(status, parties);
-  const cannotAccept = recipient.id !== null && licenceLapsed(recipient.licenceExpiresOn, today);
+  const cannotAccept = recipient !== null && licenceLapsed(recipient.licenceExpiresOn, recipient.clinicTimezone, now);
   return cannotAccept ? actions.filter((action) => action !== 'accept') : actions;
 }
 
@@ -44,12 +49,7 @@ export function assertSenderRole(kind: ReferralKind, senderRole: Role): void {
 }
 
 /** The recipient must be active, the right kind of practitioner, licensed today, and accepting referrals. */
-export function assertRecipientEligible(
-  kind: ReferralKind,
-  recipient: RecipientFacts,
-  today: string,
-  field?: 'recipientId',
-): void {
+export function assertRecipientEligible(kind: ReferralKind, recipient: RecipientFacts, now: Date, field?: 'recipientId'): void {
   // Where the request names the recipient (a create, an edit, a follow-up), the answer names that field.
   const named = (message: string) => (field ? { errors: [{ field, message }] } : {});
   if (!recipient.active) {
@@ -59,7 +59,7 @@ export function assertRecipientEligible(
     const message = `must be a ${KIND_ROLES[kind].recipient}`;
     throw new AppError('recipient_type_mismatch', `A ${kind} referral goes to a ${KIND_ROLES[kind].recipient}`, named(message));
   }
-  if (licenceLapsed(recipient.licenceExpiresOn, today)) {
+  if (licenceLapsed(recipient.licenceExpiresOn, recipient.clinicTimezone, now)) {
     throw new AppError('licence_expired', "The recipient's licence has expired", named('has an expired licence'));
   }
   if (!recipient.acceptingReferrals) {

@@ -9,6 +9,7 @@ import {
   decodeTimestampKeyset,
   pageOf,
   isClinicAdmin,
+  licenceLapsed,
   notFound,
   PRACTITIONER_ROLES,
   type Page,
@@ -19,7 +20,7 @@ import {
   toPage,
 } from '@referloop/common';
 import { APP_CONFIG, type AppConfig } from '@referloop/config';
-import { AuditLog, ClinicScope, referralInviteToken, referralInviteUrl, sha256, todayIso } from '@referloop/identity';
+import { AuditLog, ClinicScope, referralInviteToken, referralInviteUrl, sha256 } from '@referloop/identity';
 import type { EntityManager } from 'typeorm';
 import type { ReferralOutcome } from './entities/referral.entity';
 import { assertPlanDates, type MaintenancePlanInput, storedPlan } from './maintenance-plan';
@@ -32,7 +33,6 @@ import {
   assertRedFlagsUrgent,
   assertSenderRole,
   KIND_ROLES,
-  licenceLapsed,
   offeredActions,
   type RecipientFacts,
 } from './referral-rules';
@@ -168,8 +168,10 @@ export class ReferralsService {
     return offeredActions(
       base.status,
       parties,
-      { id: base.recipientId, licenceExpiresOn: base.recipientLicenceExpiresOn },
-      todayIso(this.clock.now()),
+      base.recipientId === null
+        ? null
+        : { licenceExpiresOn: base.recipientLicenceExpiresOn, clinicTimezone: base.recipientClinicTimezone! },
+      this.clock.now(),
     );
   }
 
@@ -185,7 +187,7 @@ export class ReferralsService {
   }
 
   private viewContext(): ViewContext {
-    return { inviteLink: this.inviteLink, today: todayIso(this.clock.now()) };
+    return { inviteLink: this.inviteLink, now: this.clock.now() };
   }
 
   /**
@@ -218,7 +220,6 @@ export class ReferralsService {
     const onBehalf = senderId !== principal.userId;
     // One instant for the whole create: the date its rules check and the time it records.
     const now = this.clock.now();
-    const today = todayIso(now);
     const facts = await this.store.createFacts(
       scope,
       {
@@ -274,9 +275,10 @@ export class ReferralsService {
           role: facts.recipientRole,
           active: facts.recipientActive === true,
           licenceExpiresOn: facts.recipientLicenceExpiresOn,
+          clinicTimezone: facts.recipientClinicTimezone!,
           acceptingReferrals: facts.recipientAccepting === true,
         },
-        today,
+        now,
         'recipientId',
       );
     }
@@ -533,7 +535,7 @@ export class ReferralsService {
     }
     if (target.deactivated || !target.joined) throw inactivePractitioner();
     const now = this.clock.now();
-    if (side === 'recipient' && licenceLapsed(target.licenceExpiresOn, todayIso(now))) {
+    if (side === 'recipient' && licenceLapsed(target.licenceExpiresOn, target.clinicTimezone, now)) {
       throw new AppError('licence_expired', "The practitioner's licence has expired");
     }
     const from = side === 'sender' ? base.senderId : base.recipientId;
@@ -677,7 +679,7 @@ export class ReferralsService {
   async joinInvite(
     tx: EntityManager,
     token: string,
-    user: { id: string; clinicId: string; role: Role; licenceExpiresOn: string | null },
+    user: { id: string; clinicId: string; role: Role; licenceExpiresOn: string | null; clinicTimezone: string },
   ): Promise<void> {
     const now = this.clock.now();
     const invite = await this.store.joinInvite(tx, sha256(token), user.id, now);
@@ -686,7 +688,7 @@ export class ReferralsService {
       throw AppError.validation([{ field: 'admin.practitioner.role', message: `must be ${invite.role}, as invited` }]);
     }
     // As a claim: a recipient with an expired licence could never accept the referrals (nothing is registered).
-    if (licenceLapsed(user.licenceExpiresOn, todayIso(now))) {
+    if (licenceLapsed(user.licenceExpiresOn, user.clinicTimezone, now)) {
       throw new AppError('licence_expired', 'Your licence has expired: a referral needs a current licence to be accepted', {
         errors: [{ field: 'admin.practitioner.licence.expiresOn', message: 'has passed' }],
       });
@@ -708,7 +710,7 @@ export class ReferralsService {
     }
     // As a create checks its recipient: a referral taken with an expired licence could never be accepted.
     const claimer = await this.store.clinicUser(ClinicScope.of(principal), principal.userId);
-    if (licenceLapsed(claimer?.licenceExpiresOn ?? null, todayIso(this.clock.now()))) {
+    if (!claimer || licenceLapsed(claimer.licenceExpiresOn, claimer.clinicTimezone, this.clock.now())) {
       throw new AppError('licence_expired', 'Your licence has expired: renew it in your profile before taking a referral');
     }
     await this.store.transaction(async (tx) => {
@@ -735,11 +737,12 @@ export class ReferralsService {
 
   /** Consent and the parties' roles and licences: read with the base row, checked here in order. */
   private assertBusinessRules(action: ReferralAction, base: BaseRow): void {
-    const today = todayIso(this.clock.now());
+    const now = this.clock.now();
     const recipient: RecipientFacts = {
       role: base.recipientRole as Role,
       active: base.recipientActive,
       licenceExpiresOn: base.recipientLicenceExpiresOn,
+      clinicTimezone: base.recipientClinicTimezone as string,
       acceptingReferrals: base.recipientAccepting,
     };
     if (action === 'send') {
@@ -754,10 +757,10 @@ export class ReferralsService {
       assertEmergencyAdvice(base.redFlags, base.emergencyAdviceGiven);
       // Someone not on ReferLoop yet: sending emails them the invitation (the notifications worker).
       if (base.recipientInviteId && !base.recipientId) return;
-      assertRecipientEligible(base.kind, recipient, today, 'recipientId');
+      assertRecipientEligible(base.kind, recipient, now, 'recipientId');
     }
     if (action === 'accept') {
-      if (licenceLapsed(recipient.licenceExpiresOn, today)) {
+      if (licenceLapsed(recipient.licenceExpiresOn, recipient.clinicTimezone, now)) {
         throw new AppError('licence_expired', 'A practitioner with an expired licence cannot accept referrals');
       }
     }

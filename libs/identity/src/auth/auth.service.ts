@@ -50,6 +50,8 @@ export interface JoiningUser {
   role: Role;
   /** YYYY-MM-DD; null for a clinic_admin. */
   licenceExpiresOn: string | null;
+  /** Their new clinic's IANA zone: the calendar the licence expires on. */
+  clinicTimezone: string;
 }
 
 export interface SignedIn extends TokenPair {
@@ -204,7 +206,13 @@ export class AuthService {
         now,
       );
       if (!user) throw emailTaken('admin.email', 'sign-up');
-      await joined?.(tx, { id: user.id, clinicId: clinic.id, role: user.role, licenceExpiresOn: user.licenceExpiresOn });
+      await joined?.(tx, {
+        id: user.id,
+        clinicId: clinic.id,
+        role: user.role,
+        licenceExpiresOn: user.licenceExpiresOn,
+        clinicTimezone: user.clinicTimezone,
+      });
       const tokens = await this.startSession(tx, user, client);
       return { clinic: clinicView(clinic), user: this.selfView(user), ...tokens };
     });

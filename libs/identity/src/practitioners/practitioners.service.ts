@@ -21,7 +21,7 @@ import type { LicenceInput, PractitionerPatch } from '../inputs';
 import { SessionsStore } from '../store/sessions.store';
 import { clinicSummary, lastAdmin, type UserChanges, type UserRow, UsersStore } from '../store/users.store';
 import { ClinicScope } from '../tenancy/clinic-scope';
-import { todayIso, type UserView, userView } from '../views';
+import { type UserView, userView } from '../views';
 
 export interface DirectoryQuery {
   type?: PractitionerRole;
@@ -89,7 +89,7 @@ export class PractitionersService {
     const now = this.clock.now();
     const rows = await this.users.directory(ClinicScope.of(principal), {
       roles: query.type ? [query.type] : PRACTITIONER_ROLES,
-      today: todayIso(now),
+      now,
       specialty: query.specialty,
       city: query.city,
       postalCode: query.postalCode,
@@ -130,7 +130,7 @@ export class PractitionersService {
    */
   async get(principal: Principal, id: string): Promise<UserView> {
     const now = this.clock.now();
-    const row = await this.users.visiblePractitioner(ClinicScope.of(principal), id, todayIso(now));
+    const row = await this.users.visiblePractitioner(ClinicScope.of(principal), id, now);
     if (!row) throw notFound();
     return userView(row, { now, withEmail: row.clinicId === principal.clinicId, clinic: clinicSummary(row) });
   }
@@ -138,7 +138,7 @@ export class PractitionersService {
   /** One practitioner listed in the directory, of any clinic; anyone else (an admin, a hidden practitioner) is 404. */
   async listed(principal: Principal, id: string): Promise<UserView> {
     const now = this.clock.now();
-    const row = await this.users.listedPractitioner(id, todayIso(now));
+    const row = await this.users.listedPractitioner(id, now);
     if (!row) throw notFound();
     return userView(row, { now, withEmail: row.clinicId === principal.clinicId, clinic: clinicSummary(row) });
   }

@@ -5,7 +5,6 @@ import { clinicFields, createTestDatabase, type TestDatabase, testConfig } from 
 import type { DataSource } from 'typeorm';
 import { LiveSessions } from '../auth/live-sessions';
 import { ClinicScope } from '../tenancy/clinic-scope';
-import { todayIso } from '../views';
 import { ClinicsStore } from './clinics.store';
 import { SessionsStore } from './sessions.store';
 import { type UserRow, UsersStore } from './users.store';
@@ -22,7 +21,6 @@ describe('identity stores', () => {
   let sessions: SessionsStore;
   let live: LiveSessions;
   const now = new Date();
-  const today = todayIso(now);
   let alpha: { clinicId: string; admin: UserRow; pt: UserRow };
   let beta: { clinicId: string; admin: UserRow };
   const scopeOf = (user: UserRow) => ClinicScope.of({ clinicId: user.clinicId, userId: user.id, isAdmin: user.isAdmin });
@@ -94,18 +92,20 @@ describe('identity stores', () => {
 
   it('shows another clinic only its listed practitioners', async () => {
     const theirs = scopeOf(beta.admin);
-    expect((await users.visiblePractitioner(theirs, alpha.pt.id, today))?.id).toBe(alpha.pt.id);
-    expect(await users.visiblePractitioner(theirs, alpha.admin.id, today)).toBeNull();
-    expect((await users.visiblePractitioner(scopeOf(alpha.pt), alpha.admin.id, today))?.id).toBe(alpha.admin.id);
+    expect((await users.visiblePractitioner(theirs, alpha.pt.id, now))?.id).toBe(alpha.pt.id);
+    expect(await users.visiblePractitioner(theirs, alpha.admin.id, now)).toBeNull();
+    expect((await users.visiblePractitioner(scopeOf(alpha.pt), alpha.admin.id, now))?.id).toBe(alpha.admin.id);
     // Past the licence's expiry the practitioner is no longer listed.
-    expect(await users.visiblePractitioner(theirs, alpha.pt.id, `${now.getUTCFullYear() + 2}-01-01`)).toBeNull();
+    expect(
+      await users.visiblePractitioner(theirs, alpha.pt.id, new Date(`${now.getUTCFullYear() + 2}-01-02T00:00:00Z`)),
+    ).toBeNull();
   });
 
   it('prepares the hot reads: the session check and the practitioner profile', async () => {
     const sessionId = await sessions.start(source.manager, alpha.pt.id, now, { requestId: 'int-spec' });
     const live = await sessions.authenticate(sessionId, alpha.pt.id, new Date(now.getTime() - 60_000));
     expect(live).toEqual({ clinic_id: alpha.clinicId, role: 'physical_therapist', is_admin: false });
-    await users.visiblePractitioner(scopeOf(beta.admin), alpha.pt.id, today);
+    await users.visiblePractitioner(scopeOf(beta.admin), alpha.pt.id, now);
     const prepared = await source.query<{ statement: string }[]>(`SELECT statement FROM pg_prepared_statements`);
     expect(prepared.some((p) => p.statement.includes('FROM auth_sessions s JOIN users u'))).toBe(true);
     expect(prepared.some((p) => p.statement.includes('JOIN clinics c ON c.id = u.clinic_id'))).toBe(true);

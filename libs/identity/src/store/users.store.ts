@@ -82,8 +82,11 @@ const CHANGE_COLUMNS = {
 } as const satisfies Record<keyof UserChanges, string>;
 const CHANGE_COLUMN_NAMES = Object.values(CHANGE_COLUMNS);
 
-/** The user `u`'s columns with the name of the admin `v` who attested the licence (LEFT JOIN users v). */
-const USER_COLUMNS = sql`u.id, u.clinic_id AS "clinicId", u.email, u.full_name AS "fullName", u.role,
+/**
+ * The user `u`'s columns with their clinic `c`'s zone (the calendar their licence expires on) and
+ * the name of the admin `v` who attested the licence: read {@link FROM_USERS}.
+ */
+const USER_COLUMNS = sql`u.id, u.clinic_id AS "clinicId", c.timezone AS "clinicTimezone", u.email, u.full_name AS "fullName", u.role,
   u.licence_number AS "licenceNumber", u.licence_region AS "licenceRegion",
   u.licence_expires_on::text AS "licenceExpiresOn", u.licence_verified_at AS "licenceVerifiedAt",
   u.licence_verified_by AS "licenceVerifiedBy", v.full_name AS "licenceVerifierName",
@@ -92,32 +95,37 @@ const USER_COLUMNS = sql`u.id, u.clinic_id AS "clinicId", u.email, u.full_name A
 /** The clinic `c`'s summary columns. */
 const CLINIC_SUMMARY_COLUMNS = sql`c.name AS "clinicName", c.address_city AS "clinicCity", c.address_region AS "clinicRegion",
   c.address_postal_code AS "clinicPostalCode", c.address_country AS "clinicCountry"`;
-const FROM_USERS = sql`users u LEFT JOIN users v ON v.id = u.licence_verified_by`;
+const FROM_USERS = sql`users u JOIN clinics c ON c.id = u.clinic_id LEFT JOIN users v ON v.id = u.licence_verified_by`;
 
-/** Listed in the directory: a practitioner with a current licence who has joined and is active. `$today` a date. */
-const listed = (today: string, roles: readonly string[] = PRACTITIONER_ROLES) =>
-  sql`u.role = ANY(${sql.param(roles, 'text[]')}) AND u.licence_expires_on >= ${sql.param(today, 'date')}
+/**
+ * Listed in the directory: a practitioner who has joined, is active, and whose licence has not
+ * lapsed at `now` on their clinic `c`'s calendar (licenceLapsed's rule, in SQL).
+ */
+const listed = (now: Date, roles: readonly string[] = PRACTITIONER_ROLES) =>
+  sql`u.role = ANY(${sql.param(roles, 'text[]')})
+      AND u.licence_expires_on >= (${sql.param(now, 'timestamptz')} AT TIME ZONE c.timezone)::date
       AND u.activated_at IS NOT NULL AND u.deactivated_at IS NULL`;
 
 /**
  * GET /practitioners/:id's read (hot, fixed text, prepared): any user of the caller's own clinic
  * (invitees too), or a listed practitioner of another clinic.
  */
-const visiblePractitionerSql = (scope: ClinicScope, id: string, today: string) =>
+const visiblePractitionerSql = (scope: ClinicScope, id: string, now: Date) =>
   sql`SELECT ${USER_COLUMNS}, ${CLINIC_SUMMARY_COLUMNS}
-        FROM ${FROM_USERS} JOIN clinics c ON c.id = u.clinic_id
+        FROM ${FROM_USERS}
        WHERE u.id = ${sql.param(id, 'uuid')}
-         AND (${scope.owns(sql`u.clinic_id`)} OR (${listed(today)}))`;
+         AND (${scope.owns(sql`u.clinic_id`)} OR (${listed(now)}))`;
 
 /** A practitioner listed in the directory, of any clinic (the caller's own included): what may be saved as a partner. */
-const listedPractitionerSql = (id: string, today: string) =>
+const listedPractitionerSql = (id: string, now: Date) =>
   sql`SELECT ${USER_COLUMNS}, ${CLINIC_SUMMARY_COLUMNS}
-        FROM ${FROM_USERS} JOIN clinics c ON c.id = u.clinic_id
-       WHERE u.id = ${sql.param(id, 'uuid')} AND ${listed(today)}`;
+        FROM ${FROM_USERS}
+       WHERE u.id = ${sql.param(id, 'uuid')} AND ${listed(now)}`;
 
 export interface DirectoryFilter {
   roles: readonly PractitionerRole[];
-  today: string;
+  /** The instant whose calendar day, in each practitioner's clinic's zone, their licence must reach. */
+  now: Date;
   specialty?: string;
   city?: string;
   postalCode?: string;
@@ -176,7 +184,7 @@ export class UsersStore {
     const [row] = await queryRows<PractitionerRow>(
       this.db.manager,
       sql`SELECT ${USER_COLUMNS}, ${CLINIC_SUMMARY_COLUMNS}
-            FROM ${FROM_USERS} JOIN clinics c ON c.id = u.clinic_id
+            FROM ${FROM_USERS}
            WHERE u.id = ${sql.param(scope.userId, 'uuid')} AND ${scope.owns(sql`u.clinic_id`)}`,
     );
     return row ?? null;
@@ -279,14 +287,14 @@ export class UsersStore {
   }
 
   /** Cross-clinic: a user of the caller's clinic, or a listed practitioner of another; null otherwise. Prepared. */
-  async visiblePractitioner(scope: ClinicScope, id: string, today: string): Promise<PractitionerRow | null> {
-    const [row] = await queryRows<PractitionerRow>(this.db.manager, visiblePractitionerSql(scope, id, today), { prepare: true });
+  async visiblePractitioner(scope: ClinicScope, id: string, now: Date): Promise<PractitionerRow | null> {
+    const [row] = await queryRows<PractitionerRow>(this.db.manager, visiblePractitionerSql(scope, id, now), { prepare: true });
     return row ?? null;
   }
 
   /** Cross-clinic: a practitioner listed in the directory; null for anyone else (an admin, a hidden practitioner). */
-  async listedPractitioner(id: string, today: string): Promise<PractitionerRow | null> {
-    const [row] = await queryRows<PractitionerRow>(this.db.manager, listedPractitionerSql(id, today));
+  async listedPractitioner(id: string, now: Date): Promise<PractitionerRow | null> {
+    const [row] = await queryRows<PractitionerRow>(this.db.manager, listedPractitionerSql(id, now));
     return row ?? null;
   }
 
@@ -295,7 +303,7 @@ export class UsersStore {
    * then their clinic's), then with `near` the nearest, then by name; `limit` rows from `after`.
    */
   async directory(scope: ClinicScope, filter: DirectoryFilter): Promise<DirectoryRow[]> {
-    const conditions: Sql[] = [listed(filter.today, filter.roles)];
+    const conditions: Sql[] = [listed(filter.now, filter.roles)];
     if (filter.specialty) conditions.push(sql`${filter.specialty} = ANY(u.specialties)`);
     // Accents aside, as people type them: "montreal" finds "Montréal", "muller" finds "Müller".
     if (filter.city) conditions.push(sql`lower(unaccent(c.address_city)) = lower(unaccent(${filter.city}))`);
@@ -329,7 +337,7 @@ export class UsersStore {
     return queryRows<DirectoryRow>(
       this.db.manager,
       sql`SELECT ${USER_COLUMNS}, ${CLINIC_SUMMARY_COLUMNS}, k.partner_rank AS "partnerRank", k.distance AS "distanceKm"
-            FROM ${FROM_USERS} JOIN clinics c ON c.id = u.clinic_id
+            FROM ${FROM_USERS}
             LEFT JOIN user_partners mp ON mp.user_id = ${sql.param(scope.userId, 'uuid')} AND mp.practitioner_id = u.id
             LEFT JOIN clinic_partners cp ON ${scope.owns(sql`cp.clinic_id`)} AND cp.practitioner_id = u.id
             ${near ? sql`LEFT JOIN postal_centroids pc ON pc.code = postal_centroid_code(c.address_postal_code)` : sql.empty}

@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { AppError, calendarDayIn, Clock, type Principal, type ReferralKind, type Role } from '@referloop/common';
-import { AuditLog, ClinicScope, todayIso } from '@referloop/identity';
+import { AuditLog, ClinicScope } from '@referloop/identity';
 import type { EntityManager } from 'typeorm';
 import { assertPlanDates, type MaintenancePlanInput, storedPlan } from '../maintenance-plan';
 import { partiesOf } from '../referral-access';
@@ -108,7 +108,7 @@ export class DraftsService {
       throw new AppError('forbidden', 'Only the sender (or an admin of their clinic) may edit this draft');
     }
     const now = this.clock.now();
-    this.assertEditedDraft(input, facts, todayIso(now), calendarDayIn(now, facts.senderClinicTimezone));
+    this.assertEditedDraft(input, facts, now, calendarDayIn(now, facts.senderClinicTimezone));
 
     // The body's fields carry the registry's names: each `edit` entry given is copied as it is.
     const given = input as Record<string, unknown>;
@@ -154,10 +154,10 @@ export class DraftsService {
   }
 
   /**
-   * The rules a create checks, on the draft as it would be after the edit. `clinicToday`: the sender
-   * clinic's day, which the dates its people type are checked against (as a create does).
+   * The rules a create checks, on the draft as it would be after the edit, at `now`. `clinicToday`:
+   * the sender clinic's day, which the dates its people type are checked against (as a create does).
    */
-  private assertEditedDraft(input: UpdateDraftInput, facts: DraftFacts, today: string, clinicToday: string): void {
+  private assertEditedDraft(input: UpdateDraftInput, facts: DraftFacts, now: Date, clinicToday: string): void {
     const kind = input.kind ?? facts.kind;
     const priority = input.priority ?? facts.priority;
     const redFlags = input.redFlags ?? facts.redFlags;
@@ -203,9 +203,10 @@ export class DraftsService {
         role: facts.namedRole,
         active: facts.namedActive === true,
         licenceExpiresOn: facts.namedLicenceExpiresOn,
+        clinicTimezone: facts.namedClinicTimezone!,
         acceptingReferrals: facts.namedAccepting === true,
       },
-      today,
+      now,
       'recipientId',
     );
   }

@@ -48,6 +48,8 @@ export interface BaseRow {
   /** Null (with the other recipient facts) while the recipient is a pending invite. */
   recipientRole: Role | null;
   recipientLicenceExpiresOn: string | null;
+  /** The recipient's clinic's IANA zone: the calendar their licence expires on. */
+  recipientClinicTimezone: string | null;
   recipientAccepting: boolean;
   recipientActive: boolean;
   hasSharingConsent: boolean;
@@ -68,6 +70,7 @@ export interface CreateFacts {
   recipientRole: Role | null;
   recipientClinicId: string | null;
   recipientLicenceExpiresOn: string | null;
+  recipientClinicTimezone: string | null;
   recipientAccepting: boolean | null;
   recipientActive: boolean | null;
   /** The referral a redirect replaces, with its parties (null columns when there is none). */
@@ -115,6 +118,7 @@ export interface DraftFacts {
   namedRole: Role | null;
   namedClinicId: string | null;
   namedLicenceExpiresOn: string | null;
+  namedClinicTimezone: string | null;
   namedAccepting: boolean | null;
   namedActive: boolean | null;
   /** The role the current pending invite was made for (null when the recipient is a directory practitioner). */
@@ -147,6 +151,8 @@ export interface ClinicUserFacts {
   deactivated: boolean;
   joined: boolean;
   licenceExpiresOn: string | null;
+  /** Their clinic's IANA zone: the calendar their licence expires on. */
+  clinicTimezone: string;
 }
 
 export type ReferralBox = 'sent' | 'received' | 'clinic';
@@ -239,13 +245,14 @@ export class ReferralStore {
               r.sender_clinic_id AS "senderClinicId", r.recipient_id AS "recipientId", r.recipient_clinic_id AS "recipientClinicId",
               r.recipient_invite_id AS "recipientInviteId", r.sent_at AS "sentAt", r.appointment_at AS "appointmentAt",
               s.role AS "senderRole", t.role AS "recipientRole", t.licence_expires_on::text AS "recipientLicenceExpiresOn",
-              t.accepting_referrals AS "recipientAccepting", t.deactivated_at IS NULL AS "recipientActive",
+              tc.timezone AS "recipientClinicTimezone", t.accepting_referrals AS "recipientAccepting", t.deactivated_at IS NULL AS "recipientActive",
               EXISTS (SELECT 1 FROM patient_consents c
                        WHERE c.patient_id = r.patient_id AND c.scope = 'referral_sharing' AND c.revoked_at IS NULL) AS "hasSharingConsent",
               r.plan IS NOT NULL AS "hasPlan", r.red_flags AS "redFlags", r.emergency_advice_given AS "emergencyAdviceGiven"
          FROM referrals r
          JOIN users s ON s.id = r.sender_id
          LEFT JOIN users t ON t.id = r.recipient_id
+         LEFT JOIN clinics tc ON tc.id = t.clinic_id
         WHERE r.id = ${sql.param(id, 'uuid')}`,
       PREPARED,
     );
@@ -301,7 +308,8 @@ export class ReferralStore {
       sql`SELECT EXISTS (SELECT 1 FROM patients p WHERE p.id = ${sql.param(input.patientId, 'uuid')} AND ${scope.owns(sql`p.clinic_id`)}) AS "patientFound",
               s.role AS "senderRole",
               t.role AS "recipientRole", t.clinic_id AS "recipientClinicId",
-              t.licence_expires_on::text AS "recipientLicenceExpiresOn", t.accepting_referrals AS "recipientAccepting",
+              t.licence_expires_on::text AS "recipientLicenceExpiresOn", tc.timezone AS "recipientClinicTimezone",
+              t.accepting_referrals AS "recipientAccepting",
               t.deactivated_at IS NULL AS "recipientActive",
               o.status AS "replacedStatus", o.sender_id AS "replacedSenderId", o.sender_clinic_id AS "replacedSenderClinicId",
               o.recipient_id AS "replacedRecipientId", o.recipient_clinic_id AS "replacedRecipientClinicId",
@@ -312,6 +320,7 @@ export class ReferralStore {
          LEFT JOIN users s ON s.id = ${sql.param(input.namedSenderId, 'uuid')} AND s.clinic_id = ${clinic}
                           AND s.activated_at IS NOT NULL AND s.deactivated_at IS NULL
          LEFT JOIN users t ON t.id = ${sql.param(input.recipientId, 'uuid')} AND t.activated_at IS NOT NULL
+         LEFT JOIN clinics tc ON tc.id = t.clinic_id
          LEFT JOIN referrals o ON o.id = ${sql.param(input.replacesId, 'uuid')}`,
       PREPARED,
     );
@@ -456,7 +465,8 @@ export class ReferralStore {
                        WHERE p.id = CASE WHEN ${sql.param(patientGiven, 'boolean')} THEN ${sql.param(lookup.patientId ?? null, 'uuid')} ELSE r.patient_id END
                          AND ${scope.owns(sql`p.clinic_id`)}) AS "patientFound",
               t.role AS "namedRole", t.clinic_id AS "namedClinicId",
-              t.licence_expires_on::text AS "namedLicenceExpiresOn", t.accepting_referrals AS "namedAccepting",
+              t.licence_expires_on::text AS "namedLicenceExpiresOn", tc.timezone AS "namedClinicTimezone",
+              t.accepting_referrals AS "namedAccepting",
               t.deactivated_at IS NULL AS "namedActive",
               ri.role AS "inviteRole",
               (SELECT o.patient_id FROM referrals o WHERE o.id = r.replaces_id) AS "replacedPatientId",
@@ -465,6 +475,7 @@ export class ReferralStore {
          JOIN users s ON s.id = r.sender_id
          LEFT JOIN users t ON t.id = CASE WHEN ${sql.param(recipientGiven, 'boolean')} THEN ${sql.param(lookup.recipientId ?? null, 'uuid')} ELSE r.recipient_id END
                           AND t.activated_at IS NOT NULL
+         LEFT JOIN clinics tc ON tc.id = t.clinic_id
          LEFT JOIN referral_invites ri ON ri.id = r.recipient_invite_id AND r.recipient_id IS NULL
         WHERE r.id = ${sql.param(id, 'uuid')}`,
       PREPARED,
@@ -505,8 +516,8 @@ export class ReferralStore {
     const [user] = await queryRows<ClinicUserFacts>(
       this.db.manager,
       sql`SELECT u.role, u.deactivated_at IS NOT NULL AS deactivated, u.activated_at IS NOT NULL AS joined,
-              u.licence_expires_on::text AS "licenceExpiresOn"
-         FROM users u WHERE u.id = ${sql.param(userId, 'uuid')} AND ${scope.owns(sql`u.clinic_id`)}`,
+              u.licence_expires_on::text AS "licenceExpiresOn", c.timezone AS "clinicTimezone"
+         FROM users u JOIN clinics c ON c.id = u.clinic_id WHERE u.id = ${sql.param(userId, 'uuid')} AND ${scope.owns(sql`u.clinic_id`)}`,
     );
     return user;
   }

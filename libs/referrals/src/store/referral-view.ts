@@ -166,8 +166,8 @@ export type InviteLink = (inviteId: string, tokenVersion: number) => string;
 /** What a view needs besides the row and the caller. */
 export interface ViewContext {
   inviteLink: InviteLink;
-  /** The application clock's date (YYYY-MM-DD), for licence expiry. */
-  today: string;
+  /** The application clock's instant: whether the recipient's licence has lapsed. */
+  now: Date;
 }
 
 /** The patient summary of a view row. */
@@ -215,8 +215,9 @@ export function referralView(row: ReferralRow, principal: Principal, context: Vi
     allowedActions: offeredActions(
       row.status,
       parties,
-      { id: row.recipientId, licenceExpiresOn: row.tLicenceExpiresOn },
-      context.today,
+      // The recipient clinic's zone is their own clinic's: the calendar their licence expires on.
+      row.recipientId === null ? null : { licenceExpiresOn: row.tLicenceExpiresOn, clinicTimezone: row.appointmentTimeZone! },
+      context.now,
     ),
   });
   // Who was invited is the sender side's business: the recipient side sees itself as the recipient.

@@ -1,0 +1,19 @@
+import { licenceLapsed } from './licence';
+
+describe('licenceLapsed', () => {
+  it("counts the expiry day on the holder's clinic's calendar, not UTC's", () => {
+    // 04:00 UTC on Dec 2 is 8 PM on Dec 1 in Los Angeles: a licence expiring Dec 1 still counts there.
+    const evening = new Date('2026-12-02T04:00:00Z');
+    expect(licenceLapsed('2026-12-01', 'America/Los_Angeles', evening)).toBe(false);
+    expect(licenceLapsed('2026-12-01', 'UTC', evening)).toBe(true);
+    // 20:00 UTC on Dec 2 is 9 AM on Dec 3 in Auckland: a licence that expired Dec 2 lapsed yesterday there.
+    const morning = new Date('2026-12-02T20:00:00Z');
+    expect(licenceLapsed('2026-12-02', 'Pacific/Auckland', morning)).toBe(true);
+    expect(licenceLapsed('2026-12-03', 'Pacific/Auckland', morning)).toBe(false);
+    expect(licenceLapsed('2026-12-02', 'UTC', morning)).toBe(false);
+  });
+
+  it('treats a licence never recorded as lapsed', () => {
+    expect(licenceLapsed(null, 'America/Los_Angeles', new Date('2026-12-02T04:00:00Z'))).toBe(true);
+  });
+});
