@@ -2,6 +2,7 @@
 import {
   calendarDateInZone,
   dateInZone,
+  daysUntil,
   formatAppointment,
   formatDateTimeInZone,
   isoToZonedInput,
@@ -112,5 +113,18 @@ describe("searchText: what the referral list's search compares, as the API's sea
     expect(searchText('Jose\u0301 Zoë')).toBe('jose zoe');
     expect(searchText('Straße Łukasz Ødegaard Æsir')).toBe('strasse lukasz odegaard aesir');
     expect(searchText('李小龍 عبد الله')).toBe('李小龍 عبد الله');
+  });
+});
+
+describe('daysUntil', () => {
+  it("counts from today on the clinic's calendar, not UTC's nor the browser's", () => {
+    // 04:00 UTC on Dec 2 is 8 PM on Dec 1 in Los Angeles: a licence expiring Dec 1 has its last day there.
+    const evening = new Date('2026-12-02T04:00:00Z');
+    expect(daysUntil('2026-12-01', 'America/Los_Angeles', evening)).toBe(0);
+    expect(daysUntil('2026-12-01', 'UTC', evening)).toBe(-1);
+    // 20:00 UTC on Dec 2 is 9 AM on Dec 3 in Auckland: a licence that expired Dec 2 lapsed yesterday.
+    const morning = new Date('2026-12-02T20:00:00Z');
+    expect(daysUntil('2026-12-02', 'Pacific/Auckland', morning)).toBe(-1);
+    expect(daysUntil('2026-12-31', 'Pacific/Auckland', morning)).toBe(28);
   });
 });

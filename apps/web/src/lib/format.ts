@@ -203,12 +203,16 @@ export function isoToZonedInput(instant: Date, timeZone: string): string {
   return `${w.year}-${two(w.month)}-${two(w.day)}T${two(w.hour)}:${two(w.minute)}`;
 }
 
-/** Days from today until a YYYY-MM-DD date (negative when past). */
-export function daysUntil(date: string): number {
-  const [y, m, d] = date.split('-').map(Number);
-  const today = new Date();
-  const start = Date.UTC(today.getFullYear(), today.getMonth(), today.getDate());
-  return Math.round((Date.UTC(y, m - 1, d) - start) / 86_400_000);
+/**
+ * Days from today in `timeZone` until a YYYY-MM-DD date (negative when past): a licence's days left
+ * count on its holder's clinic's calendar, as the API's `licenceExpired` does, not the browser's.
+ */
+export function daysUntil(date: string, timeZone: string, now: Date = new Date()): number {
+  const utcDay = (iso: string) => {
+    const [y, m, d] = iso.split('-').map(Number);
+    return Date.UTC(y, m - 1, d);
+  };
+  return Math.round((utcDay(date) - utcDay(zonedDate(now, timeZone, 0))) / 86_400_000);
 }
 
 export const fullName = (p: { firstName: string; lastName: string }) => `${p.firstName} ${p.lastName}`;

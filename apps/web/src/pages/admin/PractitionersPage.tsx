@@ -61,10 +61,13 @@ const fromPractitioner = (p: Practitioner): FormValues => ({
   isAdmin: p.isAdmin,
 });
 
-/** A practitioner's licence; when it was attested is the day on the clocks of `timeZone` (the clinic's). */
+/**
+ * A practitioner's licence; when it was attested, and the days left until it expires, are days on
+ * the calendar of `timeZone` (the clinic's, as the API's `licenceExpired` reads it).
+ */
 export function LicenceStatus({ practitioner, timeZone }: { practitioner: Practitioner; timeZone: string }) {
   if (!practitioner.licence) return <span className="muted">—</span>;
-  const days = daysUntil(practitioner.licence.expiresOn);
+  const days = daysUntil(practitioner.licence.expiresOn, timeZone);
   return (
     <span className="licence">
       <span>
@@ -148,7 +151,8 @@ export function PractitionersPage({ user }: { user: User }) {
   };
 
   const expiring = (list.data ?? []).filter(
-    (p) => p.licence && (p.licenceExpired || daysUntil(p.licence.expiresOn) <= EXPIRY_WARNING_DAYS),
+    (p) =>
+      p.licence && (p.licenceExpired || daysUntil(p.licence.expiresOn, zone?.timeZone ?? browserZone()) <= EXPIRY_WARNING_DAYS),
   );
 
   return (
