@@ -281,8 +281,12 @@ export class AdminStore {
     if (filter.action) conditions.push(sql`a.action = ${filter.action}`);
     if (filter.resourceType) conditions.push(sql`a.resource_type = ${filter.resourceType}`);
     if (filter.resourceId) conditions.push(sql`a.resource_id = ${sql.param(filter.resourceId, 'uuid')}`);
-    if (filter.from) conditions.push(sql`a.occurred_at >= ${sql.param(filter.from, 'timestamptz')}`);
-    if (filter.to) conditions.push(sql`a.occurred_at < ${sql.param(filter.to, 'timestamptz')}`);
+    // The window bounds each branch's own sort column (a party row's occurred_at is its event's), so
+    // a window in the past is a range of the branch's index, not a walk down from the newest row.
+    const window = (occurredAt: Sql) => [
+      ...(filter.from ? [sql`${occurredAt} >= ${sql.param(filter.from, 'timestamptz')}`] : []),
+      ...(filter.to ? [sql`${occurredAt} < ${sql.param(filter.to, 'timestamptz')}`] : []),
+    ];
     const after = filter.after;
     const keyset = (occurredAt: Sql, id: Sql) =>
       after
@@ -299,7 +303,7 @@ export class AdminStore {
             FROM ((SELECT a.id, a.uid, a.occurred_at, a.actor_id, a.clinic_id, a.action, a.resource_type, a.resource_id, a.outcome, a.ip,
                           a.request_id, a.details
                      FROM audit_events a
-                    WHERE ${where(scope.owns(sql`a.clinic_id`), keyset(sql`a.occurred_at`, sql`a.id`))}
+                    WHERE ${where(scope.owns(sql`a.clinic_id`), ...window(sql`a.occurred_at`), keyset(sql`a.occurred_at`, sql`a.id`))}
                     ORDER BY a.occurred_at DESC, a.id DESC LIMIT ${limit})
                   UNION ALL
                   (SELECT a.id, a.uid, a.occurred_at, a.actor_id, a.clinic_id, a.action, a.resource_type, a.resource_id, a.outcome, NULL,
@@ -307,7 +311,7 @@ export class AdminStore {
                                              ELSE a.details || jsonb_build_object('ids', to_jsonb(x.resource_ids),
                                                                                   'count', cardinality(x.resource_ids)) END
                      FROM audit_event_clinics x JOIN audit_events a ON a.id = x.audit_event_id
-                    WHERE ${where(scope.owns(sql`x.clinic_id`), keyset(sql`x.occurred_at`, sql`x.audit_event_id`))}
+                    WHERE ${where(scope.owns(sql`x.clinic_id`), ...window(sql`x.occurred_at`), keyset(sql`x.occurred_at`, sql`x.audit_event_id`))}
                     ORDER BY x.occurred_at DESC, x.audit_event_id DESC LIMIT ${limit})) page
            -- page.id, the bigint the keyset compares: a bare id would be the text output column,
            -- which orders 99 after 100 and so repeats and skips rows that share a millisecond.

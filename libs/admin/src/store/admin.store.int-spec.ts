@@ -1,0 +1,63 @@
+import { createDataSource } from '@referloop/database';
+import { createTestDatabase, type TestDatabase } from '@referloop/testing';
+import { ClinicScope } from '@referloop/identity';
+import type { DataSource } from 'typeorm';
+import { AdminStore } from './admin.store';
+
+// The admin store's statements against a real database, for the shape of their plans: a clinic
+// that receives many referrals has as many party rows (other clinics' reads of those referrals) as
+// its own audit rows, so a filter each branch does not bound by its index walks all of them.
+
+describe('the admin store', () => {
+  let db: TestDatabase;
+  let source: DataSource;
+  let clinicId: string;
+
+  beforeAll(async () => {
+    db = await createTestDatabase();
+    source = createDataSource({ url: db.url, poolSize: 1, applicationName: 'admin-store-check' });
+    await source.initialize();
+    [{ id: clinicId }] = await source.query<{ id: string }[]>(
+      `INSERT INTO clinics (name, address_line1, address_city, address_region, address_postal_code, address_country, phone, timezone)
+       VALUES ('Party Clinic', '1 Main St', 'Austin', 'TX', '78701', 'US', '+1 512 555 0100', 'America/Chicago') RETURNING id`,
+    );
+  });
+  afterAll(async () => {
+    await source?.destroy();
+    await db?.drop();
+  });
+
+  /** The plan of the statement `run` sends (captured on its way to the real database), as JSON. */
+  async function planOf(run: (store: AdminStore) => Promise<unknown>): Promise<string> {
+    const runner = source.createQueryRunner();
+    const query = jest.spyOn(runner, 'query');
+    try {
+      // The store on this runner's connection (its manager), so the statement is the one captured.
+      await run(new AdminStore({ manager: runner.manager } as unknown as DataSource));
+      const [text, parameters] = query.mock.calls[0] as [string, unknown[]];
+      query.mockRestore();
+      // A test database's tables are tiny: without this the planner reads them whole either way.
+      await runner.query(`SET enable_seqscan = off`);
+      const [row] = await runner.query(`EXPLAIN (FORMAT JSON) ${text}`, parameters);
+      return JSON.stringify(row['QUERY PLAN']);
+    } finally {
+      await runner.query(`RESET enable_seqscan`);
+      await runner.release();
+    }
+  }
+
+  it("bounds the other clinics' audit rows by a window's dates in their index, not only the clinic", async () => {
+    const scope = ClinicScope.of({ clinicId, userId: clinicId, isAdmin: true });
+    const plan = await planOf((s) =>
+      s.auditEvents(scope, { from: new Date('2024-01-01T00:00:00Z'), to: new Date('2024-02-01T00:00:00Z'), limit: 101 }),
+    );
+    const scans = (JSON.parse(plan) as unknown[]).flatMap(function nodes(node: unknown): Record<string, unknown>[] {
+      const n = node as Record<string, unknown>;
+      const children = [n.Plan, ...((n.Plans as unknown[]) ?? [])].filter(Boolean);
+      return [n, ...children.flatMap(nodes)];
+    });
+    const party = scans.find((n) => n['Index Name'] === 'audit_event_clinics_clinic_idx');
+    expect(party?.['Index Cond']).toContain('occurred_at >=');
+    expect(party?.['Index Cond']).toContain('occurred_at <');
+  });
+});
