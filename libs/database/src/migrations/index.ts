@@ -34,6 +34,7 @@ import { LiveFollowUpAudience1764273000000 } from './1764273000000-LiveFollowUpA
 import { InviteEmailIndex1764274000000 } from './1764274000000-InviteEmailIndex';
 import { CanonicalEmails1764275000000 } from './1764275000000-CanonicalEmails';
 import { StrayPatientSourceKey1764276000000 } from './1764276000000-StrayPatientSourceKey';
+import { ConsentsByPatient1764277000000 } from './1764277000000-ConsentsByPatient';
 
 /** Every migration, in order. Listed explicitly: glob paths break in a Nest monorepo build. */
 export const MIGRATIONS = [
@@ -73,4 +74,5 @@ export const MIGRATIONS = [
   InviteEmailIndex1764274000000,
   CanonicalEmails1764275000000,
   StrayPatientSourceKey1764276000000,
+  ConsentsByPatient1764277000000,
 ];

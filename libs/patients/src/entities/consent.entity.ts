@@ -3,6 +3,7 @@ import { Check, Column, CreateDateColumn, Entity, ForeignKey, Index, PrimaryGene
 
 /** A patient's consent for one scope. Revoking keeps the row (history) and sets `revokedAt`. */
 @Index('patient_consents_active_key', { synchronize: false })
+@Index('patient_consents_patient_idx', { synchronize: false })
 @Check('patient_consents_scope_check', `scope IN ('referral_sharing', 'patient_notifications')`)
 @Entity({ name: 'patient_consents' })
 export class ConsentEntity {
