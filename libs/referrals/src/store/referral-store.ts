@@ -573,13 +573,21 @@ export class ReferralStore {
     const filters = [sql`r.status <> ALL(${sql.param(TERMINAL_STATUSES, 'text[]')})`];
     if (after) filters.push(sql`(r.updated_at, r.id) < (${sql.param(after.ts, 'timestamptz')}, ${sql.param(after.id, 'uuid')})`);
     const gone = sql`SELECT u.id FROM users u WHERE ${scope.owns(sql`u.clinic_id`)} AND u.deactivated_at IS NOT NULL`;
+    const lim = sql.param(limit + 1, 'int');
+    // Each deactivated user's newest open referrals on each side, down that side's box index: one OR
+    // over both sides could use neither index and read every clinic's referrals, also with nobody
+    // deactivated.
+    const side = (party: Sql, sent: Sql) =>
+      sql`(SELECT x.id, x.updated_at FROM (${gone}) g CROSS JOIN LATERAL (
+             SELECT r.id, r.updated_at FROM referrals r
+              WHERE ${party} = g.id ${sent} AND ${sql.join(filters, sql` AND `)}
+              ORDER BY r.updated_at DESC, r.id DESC LIMIT ${lim}) x)`;
     return queryRows<ReferralRow>(
       this.db.manager,
       sql`${viewSelect()}
         WHERE r.id IN (
-          SELECT r.id FROM referrals r
-           WHERE (r.sender_id IN (${gone}) OR (r.recipient_id IN (${gone}) AND r.sent_at IS NOT NULL)) AND ${sql.join(filters, sql` AND `)}
-           ORDER BY r.updated_at DESC, r.id DESC LIMIT ${sql.param(limit + 1, 'int')})
+          SELECT o.id FROM (${side(sql`r.sender_id`, sql.empty)} UNION ${side(sql`r.recipient_id`, sql`AND r.sent_at IS NOT NULL`)}) o
+           ORDER BY o.updated_at DESC, o.id DESC LIMIT ${lim})
         ORDER BY r.updated_at DESC, r.id DESC`,
     );
   }
