@@ -535,13 +535,9 @@ export class ReferralStore {
     if (query.patientId) filters.push(sql`patient_id = ${sql.param(query.patientId, 'uuid')}`);
     if (query.updatedSince) filters.push(sql`updated_at >= ${sql.param(query.updatedSince, 'timestamptz')}`);
     const after = query.after;
-    if (after && query.byPriority) {
-      filters.push(
-        sql`(${priorityRank(sql`priority`)}, updated_at, id) < (${sql.param(after.rank ?? 0, 'int')}, ${sql.param(after.ts, 'timestamptz')}, ${sql.param(after.id, 'uuid')})`,
-      );
-    } else if (after) {
-      filters.push(sql`(updated_at, id) < (${sql.param(after.ts, 'timestamptz')}, ${sql.param(after.id, 'uuid')})`);
-    }
+    const keyset = after
+      ? sql`(updated_at, id) < (${sql.param(after.ts, 'timestamptz')}, ${sql.param(after.id, 'uuid')})`
+      : undefined;
     const owner = sql.param(scope.isAdmin ? scope.clinicId : scope.userId, 'uuid');
     const sentSide = scope.isAdmin ? sql`sender_clinic_id = ${owner}` : sql`sender_id = ${owner}`;
     // The recipient side sees only what was sent (a draft cancelled before sending stays the sender's).
@@ -550,11 +546,22 @@ export class ReferralStore {
       : sql`recipient_id = ${owner} AND sent_at IS NOT NULL`;
     const sides = query.box === 'sent' ? [sentSide] : query.box === 'received' ? [receivedSide] : [sentSide, receivedSide];
     const limit = sql.param(query.limit + 1, 'int');
+    const branch = (side: Sql, rank?: 0 | 1) => {
+      const own = rank === undefined ? [] : [sql`priority = ${rank === 1 ? 'urgent' : 'routine'}`];
+      // Past the cursor: within its rank by (updated_at, id); a lower rank from its start.
+      const position = keyset && (rank === undefined || rank === (after?.rank ?? 0)) ? [keyset] : [];
+      return sql`(SELECT id, updated_at, ${rank === undefined ? priorityRank(sql`priority`) : rank === 1 ? sql`1` : sql`0`} AS rank FROM referrals
+            WHERE ${sql.join([side, ...own, ...filters, ...position], sql` AND `)} ORDER BY updated_at DESC, id DESC LIMIT ${limit})`;
+    };
+    // By priority, each side is two keyset scans of its box index (urgent, then routine), each in the
+    // index's order, so a page reads a page's rows, not every referral of the box to sort them; a rank
+    // the cursor has passed is left out.
+    const ranks: (0 | 1)[] = (after?.rank ?? 1) === 1 ? [1, 0] : [0];
+    const branches = query.byPriority
+      ? sides.flatMap((side) => ranks.map((rank) => branch(side, rank)))
+      : sides.map((side) => branch(side));
     const order = query.byPriority ? sql`rank DESC, updated_at DESC, id DESC` : sql`updated_at DESC, id DESC`;
-    const branch = (side: Sql) =>
-      sql`(SELECT id, updated_at, ${priorityRank(sql`priority`)} AS rank FROM referrals
-            WHERE ${sql.join([side, ...filters], sql` AND `)} ORDER BY ${order} LIMIT ${limit})`;
-    const page = sql`SELECT id FROM (${sql.join(sides.map(branch), sql` UNION `)}) page ORDER BY ${order} LIMIT ${limit}`;
+    const page = sql`SELECT id FROM (${sql.join(branches, sql` UNION `)}) page ORDER BY ${order} LIMIT ${limit}`;
     const viewOrder = query.byPriority
       ? sql`${priorityRank(sql`r.priority`)} DESC, r.updated_at DESC, r.id DESC`
       : sql`r.updated_at DESC, r.id DESC`;
