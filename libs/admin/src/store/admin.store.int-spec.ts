@@ -1,5 +1,5 @@
 import { createDataSource } from '@referloop/database';
-import { createTestDatabase, type TestDatabase } from '@referloop/testing';
+import { createTestDatabase, statementPlan, type TestDatabase } from '@referloop/testing';
 import { ClinicScope } from '@referloop/identity';
 import type { DataSource } from 'typeorm';
 import { AdminStore } from './admin.store';
@@ -27,24 +27,8 @@ describe('the admin store', () => {
     await db?.drop();
   });
 
-  /** The plan of the statement `run` sends (captured on its way to the real database), as JSON. */
-  async function planOf(run: (store: AdminStore) => Promise<unknown>): Promise<string> {
-    const runner = source.createQueryRunner();
-    const query = jest.spyOn(runner, 'query');
-    try {
-      // The store on this runner's connection (its manager), so the statement is the one captured.
-      await run(new AdminStore({ manager: runner.manager } as unknown as DataSource));
-      const [text, parameters] = query.mock.calls[0] as [string, unknown[]];
-      query.mockRestore();
-      // A test database's tables are tiny: without this the planner reads them whole either way.
-      await runner.query(`SET enable_seqscan = off`);
-      const [row] = await runner.query(`EXPLAIN (FORMAT JSON) ${text}`, parameters);
-      return JSON.stringify(row['QUERY PLAN']);
-    } finally {
-      await runner.query(`RESET enable_seqscan`);
-      await runner.release();
-    }
-  }
+  /** The plan of the statement `run` sends, as JSON. */
+  const planOf = (run: (store: AdminStore) => Promise<unknown>) => statementPlan(source, (db) => new AdminStore(db), run, 'JSON');
 
   it("bounds the other clinics' audit rows by a window's dates in their index, not only the clinic", async () => {
     const scope = ClinicScope.of({ clinicId, userId: clinicId, isAdmin: true });

@@ -1,7 +1,7 @@
 import { Clock } from '@referloop/common';
 import { createDataSource } from '@referloop/database';
 import { AuditLog, ClinicScope } from '@referloop/identity';
-import { createTestDatabase, type TestDatabase } from '@referloop/testing';
+import { createTestDatabase, statementPlan, type TestDatabase } from '@referloop/testing';
 import type { DataSource } from 'typeorm';
 import { ReferralStore } from './referral-store';
 
@@ -22,26 +22,9 @@ describe('the referral store', () => {
     await db?.drop();
   });
 
-  /** The plan of the statement `run` sends (captured on its way to the real database), as text. */
-  async function planOf(run: (store: ReferralStore) => Promise<unknown>, format: 'TEXT' | 'JSON' = 'TEXT'): Promise<string> {
-    const runner = source.createQueryRunner();
-    const query = jest.spyOn(runner, 'query');
-    try {
-      // The store on this runner's connection (its manager), so the statement is the one captured.
-      await run(new ReferralStore({ manager: runner.manager } as unknown as DataSource, new AuditLog(source, new Clock())));
-      // A prepared statement goes as pg's { name, text }.
-      const [statement, parameters] = query.mock.calls[0] as [string | { text: string }, unknown[]];
-      const text = typeof statement === 'string' ? statement : statement.text;
-      query.mockRestore();
-      // A test database's tables are tiny: without this the planner reads them whole either way.
-      await runner.query(`SET enable_seqscan = off`);
-      const rows = (await runner.query(`EXPLAIN (FORMAT ${format}) ${text}`, parameters)) as { 'QUERY PLAN': unknown }[];
-      return format === 'JSON' ? JSON.stringify(rows[0]['QUERY PLAN']) : rows.map((row) => row['QUERY PLAN']).join('\n');
-    } finally {
-      await runner.query(`RESET enable_seqscan`);
-      await runner.release();
-    }
-  }
+  /** The plan of the statement `run` sends, as text or JSON. */
+  const planOf = (run: (store: ReferralStore) => Promise<unknown>, format: 'TEXT' | 'JSON' = 'TEXT') =>
+    statementPlan(source, (db) => new ReferralStore(db, new AuditLog(source, new Clock())), run, format);
 
   it("finds a clinic's unowned referrals from its deactivated users, down the box indexes, not by reading every referral", async () => {
     const clinicId = '00000000-0000-4000-8000-000000000001';
