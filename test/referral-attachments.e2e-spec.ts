@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { Client } from 'pg';
 import {
   actionBody,
@@ -355,6 +355,18 @@ describe('referral attachments', () => {
     expectProblem(res, 409, 'invalid_transition');
     expect(res.body.currentStatus).toBe('cancelled');
     expect(await countRows(sql, 'referral_attachments', 'referral_id = $1', [draft.id])).toBe(1);
+  });
+
+  it('sends a file of several slices byte for byte, with its length', async () => {
+    const draft = await newDraft();
+    // Not a whole number of the download's 1 MiB slices, and no two slices alike.
+    const big = Buffer.concat([Buffer.from('%PDF-1.4\n'), randomBytes(2.5 * 1024 * 1024 - 6)]);
+    const att = (await upload(lmt, draft.id, big, 'scan.pdf').expect(201)).body;
+    const got = await download(lmt, draft.id, att.id);
+    expect(got.status).toBe(200);
+    expect(got.headers['content-length']).toBe(String(big.length));
+    expect(sha256(got.body as Buffer)).toBe(sha256(big));
+    expect(Buffer.compare(got.body as Buffer, big)).toBe(0);
   });
 
   it('another clinic gets 404 on upload and download', async () => {

@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { Readable } from 'node:stream';
 import { Injectable } from '@nestjs/common';
 import { AppError, Clock, type Principal } from '@referloop/common';
 import { AuditLog } from '@referloop/identity';
@@ -68,10 +69,15 @@ export function contentDisposition(fileName: string): string {
   return `attachment; filename="${ascii}"; filename*=UTF-8''${encoded}`;
 }
 
+/** How much of a file a download reads at a time: memory per download, against round trips per file. */
+export const DOWNLOAD_SLICE_BYTES = 1024 * 1024;
+
 export interface DownloadedAttachment {
   fileName: string;
   contentType: string;
-  content: Buffer;
+  sizeBytes: number;
+  /** The bytes, read from the database slice by slice as the client takes them. */
+  content: Readable;
 }
 
 @Injectable()
@@ -207,8 +213,8 @@ export class AttachmentsService {
 
   async download(principal: Principal, referralId: string, attachmentId: string): Promise<DownloadedAttachment> {
     const base = await this.referrals.visibleBase(principal, referralId, this.referralStore.manager, 'attachment.download');
-    const row = await this.store.attachment(referralId, attachmentId);
-    if (!row) throw new AppError('not_found', 'The attachment was not found');
+    const file = await this.store.attachment(referralId, attachmentId);
+    if (!file) throw new AppError('not_found', 'The attachment was not found');
     await this.audit.record({
       by: principal,
       action: 'attachment.download',
@@ -217,6 +223,16 @@ export class AttachmentsService {
       details: { attachmentId },
       partyClinics: partyClinicsOf(base),
     });
-    return row;
+    const { store } = this;
+    const size = file.sizeBytes;
+    async function* slices(): AsyncGenerator<Buffer> {
+      for (let offset = 0; offset < size; offset += DOWNLOAD_SLICE_BYTES) {
+        const slice = await store.attachmentBytes(attachmentId, offset, DOWNLOAD_SLICE_BYTES);
+        // Removed while it was being sent: the answer ends short of its Content-Length, an error to the client.
+        if (!slice) throw new Error('the attachment was removed during its download');
+        yield slice;
+      }
+    }
+    return { ...file, content: Readable.from(slices(), { objectMode: false }) };
   }
 }

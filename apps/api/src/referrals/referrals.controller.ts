@@ -293,6 +293,7 @@ export class ReferralsController {
     const file = await this.attachments.download(principal, id, attachmentId);
     void reply
       .header('content-type', file.contentType)
+      .header('content-length', file.sizeBytes)
       .header('content-disposition', contentDisposition(file.fileName))
       .header('cache-control', 'private, no-store');
     return new StreamableFile(file.content);

@@ -37,10 +37,11 @@ export interface SourceRow {
   bodyRegions: string[];
 }
 
+/** An attachment's name, type and size: its bytes are read in slices ({@link ReferralActivityStore.attachmentBytes}). */
 export interface StoredAttachment {
   fileName: string;
   contentType: string;
-  content: Buffer;
+  sizeBytes: number;
 }
 
 const outboxOfEvent = (type: string, status: ReferralStatus, actorId: string): Sql =>
@@ -228,10 +229,24 @@ export class ReferralActivityStore {
   async attachment(referralId: string, attachmentId: string): Promise<StoredAttachment | undefined> {
     const [row] = await queryRows<StoredAttachment>(
       this.db.manager,
-      sql`SELECT file_name AS "fileName", content_type AS "contentType", content FROM referral_attachments
+      sql`SELECT file_name AS "fileName", content_type AS "contentType", size_bytes AS "sizeBytes" FROM referral_attachments
            WHERE id = ${sql.param(attachmentId, 'uuid')} AND referral_id = ${sql.param(referralId, 'uuid')}`,
     );
     return row;
+  }
+
+  /**
+   * `length` bytes of an attachment from `offset` (fewer at its end); undefined once it was removed.
+   * A download reads its file slice by slice, so the API holds one slice per download, not the file.
+   */
+  async attachmentBytes(attachmentId: string, offset: number, length: number): Promise<Buffer | undefined> {
+    const [row] = await queryRows<{ bytes: Buffer }>(
+      this.db.manager,
+      sql`SELECT substring(content FROM ${sql.param(offset + 1, 'int')} FOR ${sql.param(length, 'int')}) AS bytes
+            FROM referral_attachments WHERE id = ${sql.param(attachmentId, 'uuid')}`,
+      { prepare: true },
+    );
+    return row?.bytes;
   }
 
   /**
