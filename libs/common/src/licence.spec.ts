@@ -13,6 +13,19 @@ describe('licenceLapsed', () => {
     expect(licenceLapsed('2026-12-02', 'UTC', morning)).toBe(false);
   });
 
+  it('answers for a licence far from its expiry without the clinic calendar, in every zone alike', () => {
+    const now = new Date('2026-12-02T04:00:00Z');
+    for (const zone of ['Pacific/Kiritimati', 'Etc/GMT+12', 'UTC']) {
+      expect(licenceLapsed('2026-11-29', zone, now)).toBe(true);
+      expect(licenceLapsed('2026-12-04', zone, now)).toBe(false);
+    }
+    // Around today each zone reads its own day: Kiritimati (UTC+14) is on Dec 2 at 18:00, GMT-12 on Dec 1 at 16:00.
+    expect(licenceLapsed('2026-12-01', 'Pacific/Kiritimati', now)).toBe(true);
+    expect(licenceLapsed('2026-11-30', 'Etc/GMT+12', now)).toBe(true);
+    expect(licenceLapsed('2026-12-01', 'Etc/GMT+12', now)).toBe(false);
+    expect(licenceLapsed('2026-12-02', 'Pacific/Kiritimati', now)).toBe(false);
+  });
+
   it('treats a licence never recorded as lapsed', () => {
     expect(licenceLapsed(null, 'America/Los_Angeles', new Date('2026-12-02T04:00:00Z'))).toBe(true);
   });
