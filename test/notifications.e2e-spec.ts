@@ -633,17 +633,25 @@ describe('notifications', () => {
         `the ${type} notification`,
       );
 
-    it('tells the sender whose referral the recipient clinic handed to a colleague that it is with another practitioner, not that it was reassigned to them', async () => {
-      const canary = `Qwzx${Date.now()}`;
+    /**
+     * A referral sent from a new massage clinic's LMT to a new PT clinic's PT (clinic names the texts quote), with
+     * Quinn, a second PT of that clinic, to hand it to. A `canary` names the patient and the reason, so a test can
+     * check no text carries them.
+     */
+    const sentBetweenNewClinics = async (canary = `Qwzx${Date.now()}`) => {
       const massageClinic = await registerClinic(t.http, { name: 'Maya Massage' });
       const bend = await registerClinic(t.http, { name: 'Bend PT Clinic' });
       const maya = await addPractitioner(t.http, massageClinic, 'massage_therapist');
       const paula = await addPractitioner(t.http, bend, 'physical_therapist');
       const quinn = await addPractitioner(t.http, bend, 'physical_therapist');
       const patient = await createPatient(t.http, maya, { firstName: canary, lastName: `${canary}son` });
-      let referral = await createReferral(t.http, maya, injuryReferralBody(patient.id, paula.id, { reason: `${canary} reason` }));
-      referral = await actOk(t.http, maya, referral, 'send');
-      referral = await actOk(t.http, paula, referral, 'accept');
+      const draft = await createReferral(t.http, maya, injuryReferralBody(patient.id, paula.id, { reason: `${canary} reason` }));
+      return { massageClinic, bend, maya, paula, quinn, canary, sent: await actOk(t.http, maya, draft, 'send') };
+    };
+
+    it('tells the sender whose referral the recipient clinic handed to a colleague that it is with another practitioner, not that it was reassigned to them', async () => {
+      const { bend, maya, paula, quinn, canary, sent } = await sentBetweenNewClinics();
+      const referral = await actOk(t.http, paula, sent, 'accept');
       await t.http.post(`/api/v1/practitioners/${paula.id}/deactivate`).set(bend.admin.auth).expect(200);
       await t.http
         .post(`/api/v1/referrals/${referral.id}/reassign`)
@@ -680,16 +688,8 @@ describe('notifications', () => {
     });
 
     it('tells the active PT a referral was handed away from, in-app and by email, with nothing left to open', async () => {
-      const canary = `Qwzx${Date.now()}`;
-      const massageClinic = await registerClinic(t.http, { name: 'Maya Massage' });
-      const bend = await registerClinic(t.http, { name: 'Bend PT Clinic' });
-      const maya = await addPractitioner(t.http, massageClinic, 'massage_therapist');
-      const paula = await addPractitioner(t.http, bend, 'physical_therapist');
-      const quinn = await addPractitioner(t.http, bend, 'physical_therapist');
-      const patient = await createPatient(t.http, maya, { firstName: canary, lastName: `${canary}son` });
-      let referral = await createReferral(t.http, maya, injuryReferralBody(patient.id, paula.id, { reason: `${canary} reason` }));
-      referral = await actOk(t.http, maya, referral, 'send');
-      referral = await actOk(t.http, paula, referral, 'accept');
+      const { bend, maya, paula, quinn, canary, sent } = await sentBetweenNewClinics();
+      const referral = await actOk(t.http, paula, sent, 'accept');
       await t.http
         .post(`/api/v1/referrals/${referral.id}/reassign`)
         .set(bend.admin.auth)
@@ -723,17 +723,6 @@ describe('notifications', () => {
       expect(await notified(maya, referral.id, 'reassigned')).toMatchObject({ title: 'Referral handed to a colleague' });
       expect((await inbox(bend.admin)).items.filter((n: { type: string }) => n.type === 'reassigned')).toEqual([]);
     });
-
-    /** A referral sent from a new massage clinic's LMT to a new PT clinic's PT (clinic names the texts quote). */
-    const sentBetweenNewClinics = async () => {
-      const massageClinic = await registerClinic(t.http, { name: 'Maya Massage' });
-      const bend = await registerClinic(t.http, { name: 'Bend PT Clinic' });
-      const maya = await addPractitioner(t.http, massageClinic, 'massage_therapist');
-      const paula = await addPractitioner(t.http, bend, 'physical_therapist');
-      const patient = await createPatient(t.http, maya);
-      const draft = await createReferral(t.http, maya, injuryReferralBody(patient.id, paula.id));
-      return { massageClinic, bend, maya, paula, sent: await actOk(t.http, maya, draft, 'send') };
-    };
 
     it('tells a PT what the front desk did for them (accepted, booked their patient), in-app and by email, and the sender as always, not the admin', async () => {
       const { bend, maya, paula, sent } = await sentBetweenNewClinics();
