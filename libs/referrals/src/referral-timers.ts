@@ -1,19 +1,12 @@
 import { Injectable } from '@nestjs/common';
+import type { AppConfig } from '@referloop/config';
 import { IDEMPOTENCY_TTL_MS } from './idempotency';
 import { ReferralTimerStore } from './store/timer-store';
 
 export { responseElapsedMs, responseThreshold } from './store/timer-store';
 
-export interface TimerSettings {
-  reminderAfterMs: number;
-  escalateAfterMs: number;
-  expireAfterMs: number;
-  autoCloseAfterMs: number;
-  /** Urgent referrals run on their own, shorter response clock. */
-  urgentReminderAfterMs: number;
-  urgentEscalateAfterMs: number;
-  urgentExpireAfterMs: number;
-}
+/** The configured referral timers (REMINDER_AFTER, URGENT_EXPIRE_AFTER, …), without the scheduler's own interval. */
+export type TimerSettings = Omit<AppConfig['timers'], 'sweepEveryMs'>;
 
 export interface TimerRun {
   reminded: number;
