@@ -30,18 +30,38 @@ describe('the admin store', () => {
   /** The plan of the statement `run` sends, as JSON. */
   const planOf = (run: (store: AdminStore) => Promise<unknown>) => statementPlan(source, (db) => new AdminStore(db), run, 'JSON');
 
+  /** Every node of a JSON plan. */
+  const nodesOf = (plan: string) =>
+    (JSON.parse(plan) as unknown[]).flatMap(function nodes(node: unknown): Record<string, unknown>[] {
+      const n = node as Record<string, unknown>;
+      const children = [n.Plan, ...((n.Plans as unknown[]) ?? [])].filter(Boolean);
+      return [n, ...children.flatMap(nodes)];
+    });
+
   it("bounds the other clinics' audit rows by a window's dates in their index, not only the clinic", async () => {
     const scope = ClinicScope.of({ clinicId, userId: clinicId, isAdmin: true });
     const plan = await planOf((s) =>
       s.auditEvents(scope, { from: new Date('2024-01-01T00:00:00Z'), to: new Date('2024-02-01T00:00:00Z'), limit: 101 }),
     );
-    const scans = (JSON.parse(plan) as unknown[]).flatMap(function nodes(node: unknown): Record<string, unknown>[] {
-      const n = node as Record<string, unknown>;
-      const children = [n.Plan, ...((n.Plans as unknown[]) ?? [])].filter(Boolean);
-      return [n, ...children.flatMap(nodes)];
-    });
-    const party = scans.find((n) => n['Index Name'] === 'audit_event_clinics_clinic_idx');
+    const party = nodesOf(plan).find((n) => n['Index Name'] === 'audit_event_clinics_clinic_idx');
     expect(party?.['Index Cond']).toContain('occurred_at >=');
     expect(party?.['Index Cond']).toContain('occurred_at <');
   });
+
+  // A filter that matches few of the other clinics' rows (one of this clinic's practitioners, a rare
+  // action, patients) must not join every party row to its event to test it.
+  it.each([
+    ['actorId', { actorId: '00000000-0000-4000-8000-000000000009' }, 'audit_event_clinics_clinic_actor_idx', 'actor_id ='],
+    ['action', { action: 'consent.revoke' }, 'audit_event_clinics_clinic_action_idx', 'action ='],
+    ['resourceType', { resourceType: 'patient' }, 'audit_event_clinics_clinic_resource_idx', 'resource_type ='],
+  ])(
+    "finds the other clinics' audit rows filtered by %s in a range of their own index",
+    async (_name, filter, index, condition) => {
+      const scope = ClinicScope.of({ clinicId, userId: clinicId, isAdmin: true });
+      const plan = await planOf((s) => s.auditEvents(scope, { ...filter, limit: 101 }));
+      const party = nodesOf(plan).find((n) => n['Relation Name'] === 'audit_event_clinics');
+      expect(party?.['Index Name']).toBe(index);
+      expect(party?.['Index Cond']).toContain(condition);
+    },
+  );
 });

@@ -276,11 +276,15 @@ export class AdminStore {
    * clinic's ids.
    */
   async auditEvents(scope: ClinicScope, filter: AuditFilter): Promise<AuditRow[]> {
-    const conditions: Sql[] = [];
-    if (filter.actorId) conditions.push(sql`a.actor_id = ${sql.param(filter.actorId, 'uuid')}`);
-    if (filter.action) conditions.push(sql`a.action = ${filter.action}`);
-    if (filter.resourceType) conditions.push(sql`a.resource_type = ${filter.resourceType}`);
-    if (filter.resourceId) conditions.push(sql`a.resource_id = ${sql.param(filter.resourceId, 'uuid')}`);
+    // Each branch filters on its own rows' columns: a party row carries its event's actor, action and
+    // resource type, so a filter is a range of one of its indexes, not a join to every event to test it.
+    const conditions = (row: Sql): Sql[] => [
+      ...(filter.actorId ? [sql`${row}.actor_id = ${sql.param(filter.actorId, 'uuid')}`] : []),
+      ...(filter.action ? [sql`${row}.action = ${filter.action}`] : []),
+      ...(filter.resourceType ? [sql`${row}.resource_type = ${filter.resourceType}`] : []),
+      // By the event's resource index (audit_events_resource_idx) in both branches.
+      ...(filter.resourceId ? [sql`a.resource_id = ${sql.param(filter.resourceId, 'uuid')}`] : []),
+    ];
     // The window bounds each branch's own sort column (a party row's occurred_at is its event's), so
     // a window in the past is a range of the branch's index, not a walk down from the newest row.
     const window = (occurredAt: Sql) => [
@@ -292,7 +296,7 @@ export class AdminStore {
       after
         ? sql`(${occurredAt}, ${id}) < (${sql.param(after.occurredAt, 'timestamptz')}, ${sql.param(after.id, 'bigint')})`
         : sql`true`;
-    const where = (...own: Sql[]) => sql.join([...own, ...conditions], sql` AND `);
+    const where = (row: Sql, ...own: Sql[]) => sql.join([...own, ...conditions(row)], sql` AND `);
     const limit = filter.limit;
     return queryRows<AuditRow>(
       this.db.manager,
@@ -303,7 +307,7 @@ export class AdminStore {
             FROM ((SELECT a.id, a.uid, a.occurred_at, a.actor_id, a.clinic_id, a.action, a.resource_type, a.resource_id, a.outcome, a.ip,
                           a.request_id, a.details
                      FROM audit_events a
-                    WHERE ${where(scope.owns(sql`a.clinic_id`), ...window(sql`a.occurred_at`), keyset(sql`a.occurred_at`, sql`a.id`))}
+                    WHERE ${where(sql`a`, scope.owns(sql`a.clinic_id`), ...window(sql`a.occurred_at`), keyset(sql`a.occurred_at`, sql`a.id`))}
                     ORDER BY a.occurred_at DESC, a.id DESC LIMIT ${limit})
                   UNION ALL
                   (SELECT a.id, a.uid, a.occurred_at, a.actor_id, a.clinic_id, a.action, a.resource_type, a.resource_id, a.outcome, NULL,
@@ -311,7 +315,7 @@ export class AdminStore {
                                              ELSE a.details || jsonb_build_object('ids', to_jsonb(x.resource_ids),
                                                                                   'count', cardinality(x.resource_ids)) END
                      FROM audit_event_clinics x JOIN audit_events a ON a.id = x.audit_event_id
-                    WHERE ${where(scope.owns(sql`x.clinic_id`), ...window(sql`x.occurred_at`), keyset(sql`x.occurred_at`, sql`x.audit_event_id`))}
+                    WHERE ${where(sql`x`, scope.owns(sql`x.clinic_id`), ...window(sql`x.occurred_at`), keyset(sql`x.occurred_at`, sql`x.audit_event_id`))}
                     ORDER BY x.occurred_at DESC, x.audit_event_id DESC LIMIT ${limit})) page
            -- page.id, the bigint the keyset compares: a bare id would be the text output column,
            -- which orders 99 after 100 and so repeats and skips rows that share a millisecond.

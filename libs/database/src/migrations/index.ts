@@ -35,6 +35,7 @@ import { InviteEmailIndex1764274000000 } from './1764274000000-InviteEmailIndex'
 import { CanonicalEmails1764275000000 } from './1764275000000-CanonicalEmails';
 import { StrayPatientSourceKey1764276000000 } from './1764276000000-StrayPatientSourceKey';
 import { ConsentsByPatient1764277000000 } from './1764277000000-ConsentsByPatient';
+import { AuditPartyFilters1764278000000 } from './1764278000000-AuditPartyFilters';
 
 /** Every migration, in order. Listed explicitly: glob paths break in a Nest monorepo build. */
 export const MIGRATIONS = [
@@ -75,4 +76,5 @@ export const MIGRATIONS = [
   CanonicalEmails1764275000000,
   StrayPatientSourceKey1764276000000,
   ConsentsByPatient1764277000000,
+  AuditPartyFilters1764278000000,
 ];

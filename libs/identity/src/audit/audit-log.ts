@@ -66,9 +66,10 @@ const valueList = (values: unknown[]) => sql.join(AUDIT_COLUMNS.map(([, type], i
 const insertOne = (values: unknown[]) => sql`INSERT INTO audit_events (${columnList()}) VALUES (${valueList(values)})`;
 /** The same, with the rows that show it to the other clinics party to it. */
 const insertWithParties = (values: unknown[], others: PartyClinic[]) =>
-  sql`WITH audit AS (INSERT INTO audit_events (${columnList()}) VALUES (${valueList(values)}) RETURNING id, occurred_at)
-      INSERT INTO audit_event_clinics (audit_event_id, clinic_id, occurred_at, resource_ids)
-      SELECT audit.id, (p->>'clinicId')::uuid, audit.occurred_at,
+  sql`WITH audit AS (INSERT INTO audit_events (${columnList()}) VALUES (${valueList(values)})
+                     RETURNING id, occurred_at, actor_id, action, resource_type)
+      INSERT INTO audit_event_clinics (audit_event_id, clinic_id, occurred_at, actor_id, action, resource_type, resource_ids)
+      SELECT audit.id, (p->>'clinicId')::uuid, audit.occurred_at, audit.actor_id, audit.action, audit.resource_type,
              CASE WHEN p ? 'ids' THEN ARRAY(SELECT jsonb_array_elements_text(p->'ids'))::uuid[] END
         FROM audit, jsonb_array_elements(${sql.param(JSON.stringify(others), 'jsonb')}) p`;
 
