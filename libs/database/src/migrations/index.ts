@@ -36,6 +36,7 @@ import { CanonicalEmails1764275000000 } from './1764275000000-CanonicalEmails';
 import { StrayPatientSourceKey1764276000000 } from './1764276000000-StrayPatientSourceKey';
 import { ConsentsByPatient1764277000000 } from './1764277000000-ConsentsByPatient';
 import { AuditPartyFilters1764278000000 } from './1764278000000-AuditPartyFilters';
+import { PatientNameSearch1764279000000 } from './1764279000000-PatientNameSearch';
 
 /** Every migration, in order. Listed explicitly: glob paths break in a Nest monorepo build. */
 export const MIGRATIONS = [
@@ -77,4 +78,5 @@ export const MIGRATIONS = [
   StrayPatientSourceKey1764276000000,
   ConsentsByPatient1764277000000,
   AuditPartyFilters1764278000000,
+  PatientNameSearch1764279000000,
 ];

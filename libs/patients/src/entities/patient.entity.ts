@@ -4,6 +4,9 @@ import { Column, CreateDateColumn, Entity, ForeignKey, Index, PrimaryGeneratedCo
 /** A client of a clinic (PHI). Only the own clinic sees it through /patients; a referral's recipient sees a summary. */
 // On (clinic_id, name_order(last_name), name_order(first_name), id): see the NameOrder migration.
 @Index('patients_clinic_name_idx', { synchronize: false })
+// GIN trigram indexes on name_order(first_name) and name_order(last_name): see the PatientNameSearch migration.
+@Index('patients_first_name_trgm_idx', { synchronize: false })
+@Index('patients_last_name_trgm_idx', { synchronize: false })
 @Unique('patients_clinic_origin_key', ['clinicId', 'originPatientId'])
 @Entity({ name: 'patients' })
 export class PatientEntity {
