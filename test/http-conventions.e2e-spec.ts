@@ -9,6 +9,49 @@ import { addPractitioner, expectProblem, registerClinic, startTestApp, type Test
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
+type DocumentedResponse = { content?: Record<string, unknown>; headers?: Record<string, unknown> };
+type CommittedDocument = { paths: Record<string, Record<string, { responses: Record<string, DocumentedResponse> }>> };
+
+/**
+ * The committed OpenAPI document, built from the compiled app (response types come from the swagger
+ * CLI plugin, which the build runs and these tests do not); api:client:check keeps it current.
+ */
+const committedDocument = () => JSON.parse(readFileSync(join(__dirname, '..', 'apps/web/src/api/openapi.json'), 'utf8'));
+
+/** Headers an answer may carry that a client acts on: each must be in the document where it is sent. */
+const HEADERS_CLIENTS_READ = ['etag', 'retry-after', 'idempotent-replayed', 'content-disposition'];
+
+/**
+ * What an answer carries that its operation in the document does not declare: its status, its
+ * content type, a header a client reads. Empty when the document tells the truth about it.
+ */
+function undocumentedIn(
+  document: CommittedDocument,
+  method: string,
+  path: string,
+  res: { status: number; headers: Record<string, string> },
+): string[] {
+  const pathname = path.split('?')[0];
+  const templates = Object.keys(document.paths)
+    .filter((template) => document.paths[template][method])
+    .filter((template) => new RegExp(`^${template.replace(/\{[^}]+\}/g, '[^/]+')}$`).test(pathname))
+    // A literal segment (`/messages`) wins over a parameter (`/{action}`).
+    .sort((a, b) => (a.match(/\{/g) ?? []).length - (b.match(/\{/g) ?? []).length);
+  if (!templates.length) return [`${method} ${pathname}: no such operation`];
+  const where = `${method} ${templates[0]} ${res.status}`;
+  const response = document.paths[templates[0]][method].responses[res.status];
+  if (!response) return [`${where}: status not documented`];
+  const missing: string[] = [];
+  const type = (res.headers['content-type'] ?? '').split(';')[0];
+  const types = Object.keys(response.content ?? {});
+  if (type && !types.includes(type) && !types.includes('*/*')) missing.push(`${where}: content type ${type}`);
+  const declared = Object.keys(response.headers ?? {}).map((name) => name.toLowerCase());
+  for (const header of HEADERS_CLIENTS_READ) {
+    if (res.headers[header] !== undefined && !declared.includes(header)) missing.push(`${where}: header ${header}`);
+  }
+  return missing;
+}
+
 describe('HTTP conventions', () => {
   let t: TestApp;
   beforeAll(async () => {
@@ -283,6 +326,7 @@ describe('HTTP conventions', () => {
       const res = await limited.http.post('/api/v1/auth/login').send({ email, password: PASSWORD });
       expectProblem(res, 429, 'rate_limited');
       expect(Number(res.headers['retry-after'])).toBeGreaterThan(0);
+      expect(undocumentedIn(committedDocument(), 'post', '/api/v1/auth/login', res)).toEqual([]);
       // Routes outside auth are not limited.
       for (let i = 0; i < 5; i += 1) await limited.http.get('/health/live').expect(200);
     });
@@ -389,15 +433,65 @@ describe('HTTP conventions', () => {
     });
 
     it("types the clinic's members as users (no directory partner mark) and the problem fields of conflicts", () => {
-      // The committed document, built from the compiled app (response types come from the swagger
-      // CLI plugin, which the build runs and these tests do not); api:client:check keeps it current.
-      const document = JSON.parse(readFileSync(join(__dirname, '..', 'apps/web/src/api/openapi.json'), 'utf8'));
+      const document = committedDocument();
       const members = document.paths['/api/v1/clinics/me/members'].get.responses['200'].content['application/json'].schema.$ref;
       const page = document.components.schemas[members.split('/').pop()];
       expect(page.properties.items.items.$ref).toBe('#/components/schemas/UserResponseDto');
       expect(Object.keys(document.components.schemas.Problem.properties)).toEqual(
         expect.arrayContaining(['currentStatus', 'allowedActions', 'currentVersion', 'replacementId', 'reason']),
       );
+    });
+
+    it('declares the status, content type and headers (ETag, idempotent-replayed, Content-Disposition, Retry-After) of what the API answers', async () => {
+      const document = committedDocument();
+      const clinic = await registerClinic(t.http);
+      const lmt = await addPractitioner(t.http, clinic, 'massage_therapist');
+      const pt = await addPractitioner(t.http, await registerClinic(t.http), 'physical_therapist');
+      const answers: [string, string, Awaited<ReturnType<typeof t.http.get>>][] = [];
+      const record = async (
+        method: 'get' | 'post' | 'patch',
+        path: string,
+        send: (r: ReturnType<typeof t.http.get>) => ReturnType<typeof t.http.get>,
+      ) => {
+        const res = await send(t.http[method](path));
+        answers.push([method, path, res]);
+        return res;
+      };
+      const patientBody = {
+        firstName: 'Jamie',
+        lastName: 'Rivera',
+        dateOfBirth: '1990-04-01',
+        preferredContact: 'phone',
+        phone: '+1 512 555 0199',
+        consents: [{ scope: 'referral_sharing' }],
+      };
+      for (let i = 0; i < 2; i += 1)
+        await record('post', '/api/v1/patients', (r) => r.set(lmt.auth).set('Idempotency-Key', 'patient-1').send(patientBody));
+      const patientId = answers[0][2].body.id as string;
+      const body = injuryReferralBody(patientId, pt.id);
+      for (let i = 0; i < 2; i += 1)
+        await record('post', '/api/v1/referrals', (r) => r.set(lmt.auth).set('Idempotency-Key', 'referral-1').send(body));
+      const id = answers[2][2].body.id as string;
+      await record('patch', `/api/v1/referrals/${id}`, (r) => r.set(lmt.auth).send({ version: 1, painLevel: 5 }));
+      await record('post', `/api/v1/referrals/${id}/send`, (r) => r.set(lmt.auth).send({ version: 2 }));
+      await record('get', `/api/v1/referrals/${id}`, (r) => r.set(pt.auth));
+      await record('post', `/api/v1/referrals/${id}/accept`, (r) => r.set(pt.auth).send({ version: 1 }));
+      await record('post', `/api/v1/referrals/${id}/accept`, (r) => r.set(pt.auth).set('If-Match', '"4"'));
+      for (let i = 0; i < 2; i += 1)
+        await record('post', `/api/v1/referrals/${id}/messages`, (r) =>
+          r.set(pt.auth).set('Idempotency-Key', 'message-1').send({ body: 'Hello' }),
+        );
+      const pdf = Buffer.from('%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n');
+      const attachment = await record('post', `/api/v1/referrals/${id}/attachments`, (r) =>
+        r.set(lmt.auth).attach('file', pdf, 'scan.pdf'),
+      );
+      await record('get', `/api/v1/referrals/${id}/attachments/${attachment.body.id}`, (r) => r.set(pt.auth));
+      await record('get', `/api/v1/referrals/${id}/letter.pdf`, (r) => r.set(pt.auth));
+      await record('get', '/api/v1/admin/referrals/export.csv', (r) => r.set(clinic.admin.auth));
+      expect(answers.map(([, , res]) => res.status)).toEqual([
+        201, 201, 201, 201, 200, 200, 200, 409, 200, 201, 201, 201, 200, 200, 200,
+      ]);
+      expect(answers.flatMap(([method, path, res]) => undocumentedIn(document, method, path, res))).toEqual([]);
     });
 
     it('serves Swagger UI as HTML', async () => {

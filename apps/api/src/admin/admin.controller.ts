@@ -12,6 +12,7 @@ import { ReferralsService } from '@referloop/referrals';
 import type { FastifyReply } from 'fastify';
 import { CurrentPrincipal, AdminOnly } from '../auth/auth.decorators';
 import { ApiProblems } from '../http/api-problems.decorator';
+import { RESPONSE_HEADERS } from '../http/response-headers';
 import { PageQueryDto } from '../http/page-query.dto';
 import { ReferralPageDto } from '../referrals/referral.dto';
 import {
@@ -90,6 +91,7 @@ export class AdminController {
     status: 200,
     description: `CSV with the columns ${EXPORT_COLUMNS.join(', ')}`,
     content: { 'text/csv': { schema: { type: 'string' } } },
+    headers: { 'Content-Disposition': RESPONSE_HEADERS['Content-Disposition'] },
   })
   @ApiProblems('validation_failed')
   async export(

@@ -1,12 +1,15 @@
 import { applyDecorators } from '@nestjs/common';
 import { ApiResponse } from '@nestjs/swagger';
-import { ERROR_STATUS, type ErrorCode } from '@referloop/common';
+import { ERROR_STATUS, type ErrorCode, RETRY_AFTER_SECONDS } from '@referloop/common';
+import { RESPONSE_HEADERS } from './response-headers';
 
-/** The OpenAPI answer of a status whose problems carry these codes. */
+/** The OpenAPI answer of a status whose problems carry these codes (with `Retry-After` when one tells when to retry). */
 export function problemResponse(codes: readonly string[]) {
+  const retry = codes.some((code) => code in RETRY_AFTER_SECONDS);
   return {
     description: `problem+json with code ${codes.map((c) => `\`${c}\``).join(', ')}`,
     content: { 'application/problem+json': { schema: { $ref: '#/components/schemas/Problem' } } },
+    ...(retry && { headers: { 'Retry-After': RESPONSE_HEADERS['Retry-After'] } }),
   };
 }
 

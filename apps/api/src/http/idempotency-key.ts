@@ -6,15 +6,17 @@ import type { EntityManager } from 'typeorm';
 
 const IDEMPOTENCY_KEY = /^[\x21-\x7e]{1,255}$/;
 
+/** The optional `Idempotency-Key` header of a create whose repeat answers `idempotent-replayed` (see {@link idempotently}). */
+export const IDEMPOTENCY_KEY_HEADER = {
+  name: 'Idempotency-Key',
+  required: false,
+  description:
+    'Up to 255 visible ASCII characters, unique per request you mean. The same key and body answer the first answer again ' +
+    '(header `idempotent-replayed: true`); the same key with another body or request is 422 `idempotency_key_reused`.',
+};
+
 /** Documents the optional `Idempotency-Key` header of a create. */
-export const ApiIdempotencyKey = (): MethodDecorator =>
-  ApiHeader({
-    name: 'Idempotency-Key',
-    required: false,
-    description:
-      'Up to 255 visible ASCII characters, unique per request you mean. The same key and body answer the first answer again ' +
-      '(header `idempotent-replayed: true`); the same key with another body or request is 422 `idempotency_key_reused`.',
-  });
+export const ApiIdempotencyKey = (): MethodDecorator => ApiHeader(IDEMPOTENCY_KEY_HEADER);
 
 /** The request's `Idempotency-Key`, checked (400 naming the header); undefined when it has none. */
 export function idempotencyKey(key: string | undefined): string | undefined {

@@ -4,6 +4,8 @@ import { ERROR_STATUS } from '@referloop/common';
 import { STREAM_COOKIE } from '../auth/web-session';
 import { documentLiveness } from '../health/liveness';
 import { problemResponse } from './api-problems.decorator';
+import { IDEMPOTENCY_KEY_HEADER } from './idempotency-key';
+import { RESPONSE_HEADERS } from './response-headers';
 
 /** Every tag an operation uses (`@ApiTags`), declared with what it covers. */
 const TAGS: Record<string, string> = {
@@ -48,6 +50,7 @@ export function setUpOpenApi(app: NestFastifyApplication, publicUrl: string): vo
   const document = SwaggerModule.createDocument(app, builder.build());
   // Before the liveness route joins: a plain Fastify route, it refuses nothing.
   addProblemsEveryRouteHas(document);
+  addResponseHeaders(document);
   documentLiveness(document);
   summarise(document);
   document.components ??= {};
@@ -105,6 +108,33 @@ function addProblemsEveryRouteHas(document: OpenAPIObject): void {
       if (body && 'content' in body && body.content['application/json']) {
         add(413, 'payload_too_large');
         add(415, 'unsupported_media_type');
+      }
+    }
+  }
+}
+
+/**
+ * The headers of successful answers that follow from what they are (docs/api.md): every answer
+ * that is a referral sends its version as `ETag`; a create taking `Idempotency-Key` marks a
+ * replayed answer `idempotent-replayed`.
+ */
+function addResponseHeaders(document: OpenAPIObject): void {
+  for (const item of Object.values(document.paths)) {
+    for (const method of ['get', 'put', 'post', 'delete', 'patch'] as const) {
+      const operation = item[method];
+      if (!operation) continue;
+      const idempotent = operation.parameters?.some(
+        (parameter) =>
+          'in' in parameter && parameter.in === 'header' && parameter.description === IDEMPOTENCY_KEY_HEADER.description,
+      );
+      for (const [status, response] of Object.entries(operation.responses)) {
+        if (!status.startsWith('2') || !response || '$ref' in response) continue;
+        const schema = response.content?.['application/json']?.schema;
+        const headers = { ...response.headers };
+        if (schema && '$ref' in schema && schema.$ref === '#/components/schemas/ReferralResponseDto')
+          headers.ETag = RESPONSE_HEADERS.ETag;
+        if (idempotent) headers['idempotent-replayed'] = RESPONSE_HEADERS['idempotent-replayed'];
+        if (Object.keys(headers).length) response.headers = headers;
       }
     }
   }

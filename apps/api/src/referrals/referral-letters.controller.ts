@@ -5,12 +5,14 @@ import { contentDisposition, type ReferralPdf, ReferralLettersService } from '@r
 import type { FastifyReply } from 'fastify';
 import { CurrentPrincipal } from '../auth/auth.decorators';
 import { ApiProblems } from '../http/api-problems.decorator';
+import { RESPONSE_HEADERS } from '../http/response-headers';
 import { uuidParam } from '../http/uuid-param';
 
 const PDF_RESPONSE = {
   status: 200,
   content: { 'application/pdf': { schema: { type: 'string', format: 'binary' } } },
-} as const;
+  headers: { 'Content-Disposition': RESPONSE_HEADERS['Content-Disposition'] },
+};
 
 /** Sends a PDF for download under a name without PHI, never cached. */
 function sendPdf(reply: FastifyReply, pdf: ReferralPdf): StreamableFile {

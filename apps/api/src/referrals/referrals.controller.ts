@@ -33,6 +33,7 @@ import { CurrentPrincipal } from '../auth/auth.decorators';
 import { MultipartBody } from '../http/declared-input.guard';
 import { ApiIdempotencyKey, idempotently } from '../http/idempotency-key';
 import { ApiProblems } from '../http/api-problems.decorator';
+import { RESPONSE_HEADERS } from '../http/response-headers';
 import { PageQueryDto } from '../http/page-query.dto';
 import { uploadedFile } from '../http/uploaded-file';
 import { uuidParam } from '../http/uuid-param';
@@ -282,6 +283,7 @@ export class ReferralsController {
     status: 200,
     description: 'The file, with the content type it was stored with (a PDF or an image)',
     content: { '*/*': { schema: { type: 'string', format: 'binary' } } },
+    headers: { 'Content-Disposition': RESPONSE_HEADERS['Content-Disposition'] },
   })
   @ApiProblems('validation_failed', 'not_found')
   async download(

@@ -2839,6 +2839,8 @@ export interface operations {
       /** @description problem+json with code `rate_limited` */
       429: {
         headers: {
+          /** @description Seconds to wait before trying again. */
+          'Retry-After'?: number;
           [name: string]: unknown;
         };
         content: {
@@ -2910,6 +2912,8 @@ export interface operations {
       /** @description problem+json with code `rate_limited` */
       429: {
         headers: {
+          /** @description Seconds to wait before trying again. */
+          'Retry-After'?: number;
           [name: string]: unknown;
         };
         content: {
@@ -2992,6 +2996,8 @@ export interface operations {
       /** @description problem+json with code `rate_limited` */
       429: {
         headers: {
+          /** @description Seconds to wait before trying again. */
+          'Retry-After'?: number;
           [name: string]: unknown;
         };
         content: {
@@ -3095,6 +3101,8 @@ export interface operations {
       /** @description problem+json with code `rate_limited` */
       429: {
         headers: {
+          /** @description Seconds to wait before trying again. */
+          'Retry-After'?: number;
           [name: string]: unknown;
         };
         content: {
@@ -3157,6 +3165,8 @@ export interface operations {
       /** @description problem+json with code `rate_limited` */
       429: {
         headers: {
+          /** @description Seconds to wait before trying again. */
+          'Retry-After'?: number;
           [name: string]: unknown;
         };
         content: {
@@ -3258,6 +3268,8 @@ export interface operations {
       /** @description problem+json with code `rate_limited` */
       429: {
         headers: {
+          /** @description Seconds to wait before trying again. */
+          'Retry-After'?: number;
           [name: string]: unknown;
         };
         content: {
@@ -3315,6 +3327,8 @@ export interface operations {
       /** @description problem+json with code `rate_limited` */
       429: {
         headers: {
+          /** @description Seconds to wait before trying again. */
+          'Retry-After'?: number;
           [name: string]: unknown;
         };
         content: {
@@ -3377,6 +3391,8 @@ export interface operations {
       /** @description problem+json with code `rate_limited` */
       429: {
         headers: {
+          /** @description Seconds to wait before trying again. */
+          'Retry-After'?: number;
           [name: string]: unknown;
         };
         content: {
@@ -3489,6 +3505,8 @@ export interface operations {
       /** @description problem+json with code `rate_limited` */
       429: {
         headers: {
+          /** @description Seconds to wait before trying again. */
+          'Retry-After'?: number;
           [name: string]: unknown;
         };
         content: {
@@ -4875,6 +4893,8 @@ export interface operations {
     responses: {
       201: {
         headers: {
+          /** @description `true` when this is the stored answer to an earlier request with the same `Idempotency-Key`. */
+          'idempotent-replayed'?: 'true';
           [name: string]: unknown;
         };
         content: {
@@ -4902,6 +4922,8 @@ export interface operations {
       /** @description problem+json with code `idempotency_in_progress` */
       409: {
         headers: {
+          /** @description Seconds to wait before trying again. */
+          'Retry-After'?: number;
           [name: string]: unknown;
         };
         content: {
@@ -5419,6 +5441,10 @@ export interface operations {
     responses: {
       201: {
         headers: {
+          /** @description The referral's `version`, quoted (`"3"`): send it back as `If-Match` on the next write. */
+          ETag?: string;
+          /** @description `true` when this is the stored answer to an earlier request with the same `Idempotency-Key`. */
+          'idempotent-replayed'?: 'true';
           [name: string]: unknown;
         };
         content: {
@@ -5464,6 +5490,8 @@ export interface operations {
       /** @description problem+json with code `idempotency_in_progress` */
       409: {
         headers: {
+          /** @description Seconds to wait before trying again. */
+          'Retry-After'?: number;
           [name: string]: unknown;
         };
         content: {
@@ -5512,6 +5540,8 @@ export interface operations {
     responses: {
       200: {
         headers: {
+          /** @description The referral's `version`, quoted (`"3"`): send it back as `If-Match` on the next write. */
+          ETag?: string;
           [name: string]: unknown;
         };
         content: {
@@ -5567,6 +5597,8 @@ export interface operations {
     responses: {
       200: {
         headers: {
+          /** @description The referral's `version`, quoted (`"3"`): send it back as `If-Match` on the next write. */
+          ETag?: string;
           [name: string]: unknown;
         };
         content: {
@@ -5778,6 +5810,8 @@ export interface operations {
     responses: {
       201: {
         headers: {
+          /** @description `true` when this is the stored answer to an earlier request with the same `Idempotency-Key`. */
+          'idempotent-replayed'?: 'true';
           [name: string]: unknown;
         };
         content: {
@@ -5814,6 +5848,8 @@ export interface operations {
       /** @description problem+json with code `invalid_transition`, `idempotency_in_progress` */
       409: {
         headers: {
+          /** @description Seconds to wait before trying again. */
+          'Retry-After'?: number;
           [name: string]: unknown;
         };
         content: {
@@ -6011,6 +6047,8 @@ export interface operations {
       /** @description The file, with the content type it was stored with (a PDF or an image) */
       200: {
         headers: {
+          /** @description `attachment`, with the file name to save it under (no patient data in it). */
+          'Content-Disposition'?: string;
           [name: string]: unknown;
         };
         content: {
@@ -6141,6 +6179,8 @@ export interface operations {
     responses: {
       200: {
         headers: {
+          /** @description The referral's `version`, quoted (`"3"`): send it back as `If-Match` on the next write. */
+          ETag?: string;
           [name: string]: unknown;
         };
         content: {
@@ -6232,6 +6272,8 @@ export interface operations {
     responses: {
       200: {
         headers: {
+          /** @description The referral's `version`, quoted (`"3"`): send it back as `If-Match` on the next write. */
+          ETag?: string;
           [name: string]: unknown;
         };
         content: {
@@ -6330,6 +6372,8 @@ export interface operations {
       /** @description the open follow-up draft, changed as the repeat names */
       200: {
         headers: {
+          /** @description The referral's `version`, quoted (`"3"`): send it back as `If-Match` on the next write. */
+          ETag?: string;
           [name: string]: unknown;
         };
         content: {
@@ -6339,6 +6383,8 @@ export interface operations {
       /** @description the new follow-up draft */
       201: {
         headers: {
+          /** @description The referral's `version`, quoted (`"3"`): send it back as `If-Match` on the next write. */
+          ETag?: string;
           [name: string]: unknown;
         };
         content: {
@@ -6457,6 +6503,8 @@ export interface operations {
     responses: {
       200: {
         headers: {
+          /** @description The referral's `version`, quoted (`"3"`): send it back as `If-Match` on the next write. */
+          ETag?: string;
           [name: string]: unknown;
         };
         content: {
@@ -6588,6 +6636,8 @@ export interface operations {
       /** @description problem+json with code `rate_limited` */
       429: {
         headers: {
+          /** @description Seconds to wait before trying again. */
+          'Retry-After'?: number;
           [name: string]: unknown;
         };
         content: {
@@ -6685,6 +6735,8 @@ export interface operations {
       /** @description The referral letter as a PDF */
       200: {
         headers: {
+          /** @description `attachment`, with the file name to save it under (no patient data in it). */
+          'Content-Disposition'?: string;
           [name: string]: unknown;
         };
         content: {
@@ -6734,6 +6786,8 @@ export interface operations {
       /** @description The outcome report as a PDF */
       200: {
         headers: {
+          /** @description `attachment`, with the file name to save it under (no patient data in it). */
+          'Content-Disposition'?: string;
           [name: string]: unknown;
         };
         content: {
@@ -7627,6 +7681,8 @@ export interface operations {
       /** @description CSV with the columns id, kind, status, priority, created_at, sent_at, responded_at, closed_at, appointment_at, appointment_time_zone, sender_name, sender_clinic, recipient_name, recipient_clinic, patient_last_name, patient_first_name, body_regions, red_flags, outcome_summary */
       200: {
         headers: {
+          /** @description `attachment`, with the file name to save it under (no patient data in it). */
+          'Content-Disposition'?: string;
           [name: string]: unknown;
         };
         content: {
