@@ -494,6 +494,49 @@ describe('HTTP conventions', () => {
       expect(answers.flatMap(([method, path, res]) => undocumentedIn(document, method, path, res))).toEqual([]);
     });
 
+    it("names what a referral answer's kind, status, priority and timeline states may be, and its version as an integer", async () => {
+      const schemas = committedDocument().components.schemas;
+      const referral = schemas.ReferralResponseDto.properties;
+      // SPEC "Referral lifecycle": the states a client must handle.
+      const states = [
+        'draft',
+        'sent',
+        'received',
+        'info_requested',
+        'accepted',
+        'scheduled',
+        'in_care',
+        'outcome_sent',
+        'closed',
+        'declined',
+        'cancel_requested',
+        'cancelled',
+        'expired',
+      ];
+      expect(referral.status.enum).toEqual(expect.arrayContaining(states));
+      expect(referral.kind.enum).toEqual(['injury_care', 'maintenance_massage']);
+      expect(referral.priority.enum).toEqual(['routine', 'urgent']);
+      expect(referral.version.type).toBe('integer');
+      const event = schemas.ReferralEventDto.properties;
+      expect([event.fromStatus.enum, event.toStatus.enum]).toEqual([referral.status.enum, referral.status.enum]);
+      // What the API answers is among them.
+      const clinic = await registerClinic(t.http);
+      const lmt = await addPractitioner(t.http, clinic, 'massage_therapist');
+      const pt = await addPractitioner(t.http, await registerClinic(t.http), 'physical_therapist');
+      const patient = await createPatient(t.http, lmt);
+      const draft = await createReferral(t.http, lmt, injuryReferralBody(patient.id, pt.id, { priority: 'urgent' }));
+      await actOk(t.http, lmt, draft, 'send');
+      const res = await t.http.get(`/api/v1/referrals/${draft.id}`).set(pt.auth).expect(200);
+      expect(referral.kind.enum).toContain(res.body.kind);
+      expect(referral.priority.enum).toContain(res.body.priority);
+      expect(referral.status.enum).toContain(res.body.status);
+      expect(Number.isInteger(res.body.version)).toBe(true);
+      for (const item of res.body.timeline)
+        expect(referral.status.enum).toEqual(
+          expect.arrayContaining([item.toStatus, ...(item.fromStatus ? [item.fromStatus] : [])]),
+        );
+    });
+
     it('serves Swagger UI as HTML', async () => {
       const res = await t.http.get('/api/docs').redirects(1).expect(200);
       expect(res.headers['content-type']).toMatch(/text\/html/);

@@ -1,5 +1,5 @@
 import { Transform, Type } from 'class-transformer';
-import { ApiPropertyOptional, PickType } from '@nestjs/swagger';
+import { ApiProperty, ApiPropertyOptional, PickType } from '@nestjs/swagger';
 import {
   ArrayMaxSize,
   ArrayUnique,
@@ -603,8 +603,8 @@ export class ReferralEventDto {
   id: string;
   referralId: string;
   type: string;
-  fromStatus: string | null;
-  toStatus: string;
+  fromStatus: ReferralStatus | null;
+  toStatus: ReferralStatus;
   /** Null when the system acted. */
   actorId: string | null;
   /** Who acted, by name, as they are named now; null when the system acted. */
@@ -672,8 +672,10 @@ export class ProgressResponseDto {
 
 export class ReferralResponseDto {
   id: string;
-  kind: string;
-  status: string;
+  kind: ReferralKind;
+  status: ReferralStatus;
+  /** Raised by one at every change; send it back (`version` or `If-Match`) on the next write. */
+  @ApiProperty({ type: 'integer', minimum: 1 })
   version: number;
   patientId: string;
   patient: PatientSummaryDto;
@@ -684,7 +686,7 @@ export class ReferralResponseDto {
   recipient: PartySummaryDto | null;
   /** Only for the sender's side, on a referral to someone not on ReferLoop. */
   recipientInvite?: RecipientInviteResponseDto;
-  priority: string;
+  priority: Priority;
   reason: string;
   bodyRegions: string[];
   observations: string | null;

@@ -2121,8 +2121,37 @@ export interface components {
       id: string;
       referralId: string;
       type: string;
-      fromStatus: string | null;
-      toStatus: string;
+      /** @enum {string|null} */
+      fromStatus:
+        | 'draft'
+        | 'sent'
+        | 'received'
+        | 'info_requested'
+        | 'accepted'
+        | 'scheduled'
+        | 'in_care'
+        | 'outcome_sent'
+        | 'closed'
+        | 'declined'
+        | 'cancel_requested'
+        | 'cancelled'
+        | 'expired'
+        | null;
+      /** @enum {string} */
+      toStatus:
+        | 'draft'
+        | 'sent'
+        | 'received'
+        | 'info_requested'
+        | 'accepted'
+        | 'scheduled'
+        | 'in_care'
+        | 'outcome_sent'
+        | 'closed'
+        | 'declined'
+        | 'cancel_requested'
+        | 'cancelled'
+        | 'expired';
       /** @description Null when the system acted. */
       actorId: string | null;
       /** @description Who acted, by name, as they are named now; null when the system acted. */
@@ -2163,10 +2192,26 @@ export interface components {
       reportedBy: components['schemas']['ReporterDto'];
     };
     ReferralResponseDto: {
-      id: string;
-      kind: string;
-      status: string;
+      /** @description Raised by one at every change; send it back (`version` or `If-Match`) on the next write. */
       version: number;
+      id: string;
+      /** @enum {string} */
+      kind: 'injury_care' | 'maintenance_massage';
+      /** @enum {string} */
+      status:
+        | 'draft'
+        | 'sent'
+        | 'received'
+        | 'info_requested'
+        | 'accepted'
+        | 'scheduled'
+        | 'in_care'
+        | 'outcome_sent'
+        | 'closed'
+        | 'declined'
+        | 'cancel_requested'
+        | 'cancelled'
+        | 'expired';
       patientId: string;
       patient: components['schemas']['PatientSummaryDto'];
       senderId: string;
@@ -2176,7 +2221,8 @@ export interface components {
       recipient: components['schemas']['PartySummaryDto'] | null;
       /** @description Only for the sender's side, on a referral to someone not on ReferLoop. */
       recipientInvite?: components['schemas']['RecipientInviteResponseDto'];
-      priority: string;
+      /** @enum {string} */
+      priority: 'routine' | 'urgent';
       reason: string;
       bodyRegions: string[];
       observations: string | null;

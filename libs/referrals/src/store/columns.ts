@@ -1,3 +1,4 @@
+import type { Priority, ReferralKind } from '@referloop/common';
 import { cursorTimestamp, sql, type Sql, type SqlCast } from '@referloop/database';
 import type { MaintenancePlan, ReferralOutcome } from '../entities/referral.entity';
 import { REDIRECTABLE_STATUSES, type ReferralStatus } from '../state-machine/referral-state-machine';
@@ -145,7 +146,7 @@ export const replacementOf = (id: Sql): Sql =>
 
 export const REFERRAL_COLUMNS = {
   id: column<string>()('id', 'uuid', ['view']),
-  kind: column<string>()('kind', 'text', ['view', 'insert', 'edit']),
+  kind: column<ReferralKind>()('kind', 'text', ['view', 'insert', 'edit']),
   status: column<ReferralStatus>()('status', 'text', ['view', 'insert']),
   version: column<number>()('version', 'int', ['view']),
   patientId: column<string>()('patient_id', 'uuid', ['view', 'insert', 'edit']),
@@ -156,7 +157,7 @@ export const REFERRAL_COLUMNS = {
   recipientClinicId: column<string | null>()('recipient_clinic_id', 'uuid', ['insert', 'edit']),
   recipientInviteId: column<string | null>()('recipient_invite_id', 'uuid', ['insert', 'edit']),
   createdBy: insertOnly<string>()('created_by', 'uuid'),
-  priority: column<string>()('priority', 'text', ['view', 'insert', 'edit']),
+  priority: column<Priority>()('priority', 'text', ['view', 'insert', 'edit']),
   reason: column<string>()('reason', 'text', ['view', 'insert', 'edit']),
   bodyRegions: column<string[]>()('body_regions', 'text[]', ['view', 'insert', 'edit']),
   observations: column<string | null>()('observations', 'text', ['view', 'insert', 'input', 'edit']),
