@@ -518,7 +518,7 @@ describe('HTTP conventions', () => {
       expect(referral.priority.enum).toEqual(['routine', 'urgent']);
       expect(referral.version.type).toBe('integer');
       const event = schemas.ReferralEventDto.properties;
-      expect([event.fromStatus.enum, event.toStatus.enum]).toEqual([referral.status.enum, referral.status.enum]);
+      expect([event.fromStatus.enum, event.toStatus.enum]).toEqual([[...referral.status.enum, null], referral.status.enum]);
       // What the API answers is among them.
       const clinic = await registerClinic(t.http);
       const lmt = await addPractitioner(t.http, clinic, 'massage_therapist');
@@ -535,6 +535,24 @@ describe('HTTP conventions', () => {
         expect(referral.status.enum).toEqual(
           expect.arrayContaining([item.toStatus, ...(item.fromStatus ? [item.fromStatus] : [])]),
         );
+    });
+
+    it('lists null among the values of an enum that may be null, as the answers send it (a strict OpenAPI 3.0 validator refuses null otherwise)', async () => {
+      const document = committedDocument();
+      const refusingNull: string[] = [];
+      const visit = (node: unknown, at: string) => {
+        if (!node || typeof node !== 'object') return;
+        const schema = node as { nullable?: boolean; enum?: unknown[] };
+        if (schema.nullable === true && schema.enum && !schema.enum.includes(null)) refusingNull.push(at);
+        for (const [key, value] of Object.entries(node)) visit(value, `${at}/${key}`);
+      };
+      visit(document, '#');
+      expect(refusingNull).toEqual([]);
+      const { admin } = await registerClinic(t.http);
+      const directory = await t.http.get('/api/v1/practitioners').set(admin.auth).expect(200);
+      const partner = document.components.schemas.DirectoryItemDto.properties.partner;
+      expect(directory.body.items.length).toBeGreaterThan(0);
+      for (const item of directory.body.items) expect(partner.enum).toContain(item.partner);
     });
 
     it('serves Swagger UI as HTML', async () => {

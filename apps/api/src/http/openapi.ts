@@ -51,6 +51,7 @@ export function setUpOpenApi(app: NestFastifyApplication, publicUrl: string): vo
   // Before the liveness route joins: a plain Fastify route, it refuses nothing.
   addProblemsEveryRouteHas(document);
   addResponseHeaders(document);
+  nullInNullableEnums(document);
   documentLiveness(document);
   summarise(document);
   document.components ??= {};
@@ -138,6 +139,17 @@ function addResponseHeaders(document: OpenAPIObject): void {
       }
     }
   }
+}
+
+/**
+ * An enum that may be null (`partner: 'mine' | 'clinic' | null`) lists null among its values: in
+ * OpenAPI 3.0 `nullable` does not widen `enum`, so a strict validator refused the null the API sends.
+ */
+function nullInNullableEnums(node: unknown): void {
+  if (!node || typeof node !== 'object') return;
+  const schema = node as { nullable?: unknown; enum?: unknown[] };
+  if (schema.nullable === true && Array.isArray(schema.enum) && !schema.enum.includes(null)) schema.enum = [...schema.enum, null];
+  for (const value of Object.values(node)) nullInNullableEnums(value);
 }
 
 /**
