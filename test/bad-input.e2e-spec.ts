@@ -76,6 +76,17 @@ function commonCases(endpoint: Endpoint, valid: Record<string, unknown>): BadCas
       status: 400,
       code: 'validation_failed',
     },
+    {
+      // JSON.parse keeps the last: one of the two values was stored, the other silently dropped.
+      name: 'a field given twice',
+      raw: JSON.stringify(setPath(valid, endpoint.bigField, 'DUPLICATE-MARK')).replace(
+        '"DUPLICATE-MARK"',
+        `"first","${endpoint.bigField.split('.').pop()}":"second"`,
+      ),
+      status: 400,
+      code: 'validation_failed',
+      fields: [endpoint.bigField],
+    },
     { name: 'malformed JSON', raw: JSON.stringify(valid).slice(0, -3), status: 400, code: 'validation_failed' },
     { name: 'JSON null', raw: 'null', status: 400, code: 'validation_failed' },
     { name: 'a JSON array', raw: `[${JSON.stringify(valid)}]`, status: 400, code: 'validation_failed' },

@@ -1,4 +1,4 @@
-import { exceedsJsonDepth, foreignCharset } from './json-body-parser';
+import { exceedsJsonDepth, foreignCharset, repeatedJsonKey } from './json-body-parser';
 
 describe('exceedsJsonDepth', () => {
   it('counts arrays and objects, not brackets inside strings', () => {
@@ -17,6 +17,23 @@ describe('exceedsJsonDepth', () => {
     expect(exceedsJsonDepth(`${'['.repeat(33)}${']'.repeat(33)}`, 32)).toBe(true);
     expect(exceedsJsonDepth(`${'{"a":'.repeat(33)}1${'}'.repeat(33)}`, 32)).toBe(true);
     expect(exceedsJsonDepth(`${'['.repeat(32)}${']'.repeat(32)}`, 32)).toBe(false);
+  });
+});
+
+describe('repeatedJsonKey', () => {
+  it('names a member given twice in one object by its path', () => {
+    expect(repeatedJsonKey('{"reason":"a","reason":"b"}')).toBe('reason');
+    expect(repeatedJsonKey('{"clinic":{"name":"a","address":{},"name":"b"}}')).toBe('clinic.name');
+    expect(repeatedJsonKey('{"consents":[{"scope":"x"},{"scope":"y","scope":"z"}]}')).toBe('consents.1.scope');
+    // Spelled with an escape, it is the same name.
+    expect(repeatedJsonKey('{"ab":1,"a\\u0062":2}')).toBe('ab');
+  });
+
+  it('lets the same name be in different objects, and quotes, braces and commas be inside strings', () => {
+    expect(repeatedJsonKey('{"a":{"x":1},"b":{"x":1},"c":[{"x":1},{"x":2}]}')).toBeUndefined();
+    expect(repeatedJsonKey('{"q":"say \\"a\\":1, {\\"a\\"","a":1}')).toBeUndefined();
+    expect(repeatedJsonKey('{"list":["a","a"],"a":"a"}')).toBeUndefined();
+    expect(repeatedJsonKey('[{"a":1},{"a":1}]')).toBeUndefined();
   });
 });
 

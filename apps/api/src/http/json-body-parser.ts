@@ -30,6 +30,53 @@ export function exceedsJsonDepth(text: string, limit: number): boolean {
   return false;
 }
 
+/**
+ * The first member name that `text` (well-formed JSON) gives twice in one object, as a field path
+ * (`clinic.name`, `consents.0.scope`), or undefined. JSON.parse keeps the last of the two and
+ * drops the other without a word: a body is read as sent or refused, as a header sent twice is.
+ */
+export function repeatedJsonKey(text: string): string | undefined {
+  /** Each open object (with the names it has given) or array, and where in it the scan is. */
+  const open: { names?: Set<string>; at: string | number }[] = [];
+  let atName = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c === 0x22 /* " */) {
+      let end = i + 1;
+      let escaped = false;
+      for (; text.charCodeAt(end) !== 0x22; end++) {
+        if (text.charCodeAt(end) === 0x5c /* \ */) {
+          escaped = true;
+          end++;
+        }
+      }
+      const inner = open[open.length - 1];
+      if (atName && inner?.names) {
+        // A name spelled with escapes (`"a\u0062"`) is the same as one without (`"ab"`).
+        const name = escaped ? (JSON.parse(text.slice(i, end + 1)) as string) : text.slice(i + 1, end);
+        inner.at = name;
+        if (inner.names.has(name)) return open.map((o) => o.at).join('.');
+        inner.names.add(name);
+        atName = false;
+      }
+      i = end;
+    } else if (c === 0x7b /* { */) {
+      open.push({ names: new Set(), at: '' });
+      atName = true;
+    } else if (c === 0x5b /* [ */) {
+      open.push({ at: 0 });
+    } else if (c === 0x5d /* ] */ || c === 0x7d /* } */) {
+      open.pop();
+      atName = false;
+    } else if (c === 0x2c /* , */) {
+      const inner = open[open.length - 1];
+      if (inner?.names) atName = true;
+      else if (inner) inner.at = (inner.at as number) + 1;
+    }
+  }
+  return undefined;
+}
+
 const CHARSET = /;\s*charset\s*=\s*"?([^";\s]*)/i;
 
 /** A JSON body's declared charset, when it names one JSON cannot be read in: JSON is UTF-8 (RFC 8259). */
@@ -79,6 +126,9 @@ export function addJsonBodyParser(fastify: FastifyInstance, bodyLimit: number): 
           undefined,
         );
       }
+      const repeated = error ? undefined : repeatedJsonKey(text);
+      if (repeated !== undefined)
+        return done(AppError.validation([{ field: repeated, message: 'must be sent once' }]), undefined);
       done(error, parsed);
     });
   });
