@@ -275,4 +275,53 @@ describe('referral timers with an injected clock', () => {
     // The routine referral only got its 48 h reminder by day three, and is still waiting.
     expect(await typesOf(routine.id)).toEqual(['created', 'sent', 'reminder_sent']);
   });
+
+  it('works off a backlog of more than a batch in one run: each due referral reminded, escalated and expired once', async () => {
+    const patient = await createPatient(t.http, lmt);
+    const referral = await actOk(t.http, lmt, await createReferral(t.http, lmt, injuryReferralBody(patient.id, pt.id)), 'send');
+    const db = t.app.get(DataSource);
+    // 1,200 more sent at the same instant (a burst: an import, a worker back after an outage).
+    const copies = await db.query<{ id: string }[]>(
+      `INSERT INTO referrals (kind, status, version, patient_id, sender_id, sender_clinic_id, recipient_id, recipient_clinic_id,
+                              created_by, priority, reason, body_regions, observations, pain_level, sent_at, created_at, updated_at)
+       SELECT kind, status, version, patient_id, sender_id, sender_clinic_id, recipient_id, recipient_clinic_id,
+              created_by, priority, reason, body_regions, observations, pain_level, sent_at, created_at, updated_at
+         FROM referrals, generate_series(1, 1200) WHERE id = $1
+       RETURNING id`,
+      [referral.id],
+    );
+    const ids = [referral.id, ...copies.map((c) => c.id)];
+    const [{ sent_at: sentAt }] = await db.query<{ sent_at: Date }[]>(`SELECT sent_at FROM referrals WHERE id = $1`, [
+      referral.id,
+    ]);
+    const timers = t.app.get(ReferralTimers);
+    const settings = t.config.timers;
+    const counts = async () =>
+      Object.fromEntries(
+        (
+          await db.query<{ type: string; events: number; referrals: number; outbox: number }[]>(
+            `SELECT e.type, count(*)::int AS events, count(DISTINCT e.referral_id)::int AS referrals, count(o.id)::int AS outbox
+               FROM referral_events e LEFT JOIN outbox_events o ON o.referral_event_id = e.id
+              WHERE e.referral_id = ANY($1) AND e.type IN ('reminder_sent', 'escalated', 'expired') GROUP BY e.type`,
+            [ids],
+          )
+        ).map(({ type, ...n }) => [type, n]),
+      );
+    const once = { events: ids.length, referrals: ids.length, outbox: ids.length };
+
+    // Due for the reminder and the escalation: one run sends them all, the next finds nothing left.
+    const escalateAt = new Date(sentAt.getTime() + settings.escalateAfterMs + MINUTE);
+    await timers.run(escalateAt, settings);
+    expect(await counts()).toEqual({ reminder_sent: once, escalated: once });
+    expect(await timers.run(escalateAt, settings)).toMatchObject({ reminded: 0, escalated: 0, expired: 0 });
+
+    const expireAt = new Date(sentAt.getTime() + settings.expireAfterMs + MINUTE);
+    await timers.run(expireAt, settings);
+    expect(await counts()).toEqual({ reminder_sent: once, escalated: once, expired: once });
+    const statuses = await db.query<{ status: string; n: number }[]>(
+      `SELECT status, count(*)::int AS n FROM referrals WHERE id = ANY($1) GROUP BY status`,
+      [ids],
+    );
+    expect(statuses).toEqual([{ status: 'expired', n: ids.length }]);
+  });
 });
