@@ -49,7 +49,7 @@ export function progressJson(pending?: Sql): Sql {
  * back to back from its acceptance; when the latest period that has ended saw no progress report,
  * one `progress_report_due` event (data: the period's number, start and end) and its outbox row are
  * written. A unique key on (referral, period) makes a re-run, or a second worker, write nothing again.
- * At most `batch` referrals per statement (the timers repeat it until a batch comes back short).
+ * At most `batch` referrals per statement (the timers repeat it until a batch writes nothing).
  */
 export function progressReportsDue(now: Date, batch: number): Sql {
   const at = sql.param(now, 'timestamptz');
