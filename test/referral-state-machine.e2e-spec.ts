@@ -11,6 +11,7 @@ import {
   injuryReferralBody,
   referralIn,
   SPEC_ACTIONS,
+  SPEC_STATES,
   specAllowedActions,
 } from './support/referral-helpers';
 import {
@@ -22,23 +23,6 @@ import {
   type TestApp,
   type TestClinic,
 } from './support/test-app';
-
-/** Every state the spec names. `expired` is set by SQL in `referralIn` (the system timer is not built yet). */
-const STATES = [
-  'draft',
-  'sent',
-  'received',
-  'info_requested',
-  'accepted',
-  'scheduled',
-  'in_care',
-  'outcome_sent',
-  'closed',
-  'declined',
-  'cancel_requested',
-  'cancelled',
-  'expired',
-] as const;
 
 type Party = 'sender' | 'recipient';
 type Referral = Awaited<ReturnType<typeof referralIn>>;
@@ -84,7 +68,7 @@ describe('referral state machine over HTTP', () => {
     await t.close();
   });
 
-  describe.each(STATES.map((s) => [s]))('from %s', (status) => {
+  describe.each(SPEC_STATES.map((s) => [s]))('from %s', (status) => {
     // One referral in this state takes every refused call; each allowed call gets a fresh one.
     let probe: Referral;
     beforeAll(async () => {

@@ -318,6 +318,23 @@ export async function countRows(sql: Sql, table: string, where = 'true', values:
   return rows[0].n as number;
 }
 
+/** Every state SPEC.md's lifecycle names, in its order: what a client must handle. */
+export const SPEC_STATES = [
+  'draft',
+  'sent',
+  'received',
+  'info_requested',
+  'accepted',
+  'scheduled',
+  'in_care',
+  'outcome_sent',
+  'closed',
+  'declined',
+  'cancel_requested',
+  'cancelled',
+  'expired',
+] as const;
+
 /** SPEC.md's lifecycle table: from which states each action applies and who takes it. */
 export const SPEC_ACTIONS: Record<string, { from: string[]; to: string | null; who: 'sender' | 'recipient' | 'either' }> = {
   send: { from: ['draft'], to: 'sent', who: 'sender' },
