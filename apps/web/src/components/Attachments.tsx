@@ -1,7 +1,7 @@
 import { type FormEvent, type ReactNode, useRef, useState } from 'react';
 import { download } from '../api/client';
 import { errorMessage } from '../api/problem';
-import type { Attachment, Referral, ReferralStatus } from '../api/types';
+import type { Attachment, Referral } from '../api/types';
 import { useFocusAfterRender } from '../lib/focus';
 import { formatDateTime } from '../lib/format';
 import { useReferenceData, useUser } from '../lib/session-hooks';
@@ -36,7 +36,7 @@ export function ReferralAttachments({ referral, onChanged }: { referral: Referra
   const user = useUser()!;
   const { terminalStatuses } = useReferenceData();
   const sent = referral.sentAt !== null;
-  const ended = terminalStatuses.includes(referral.status as ReferralStatus);
+  const ended = terminalStatuses.includes(referral.status);
   // By the name the API gives: a practitioner since reassigned, or an admin, is named too.
   const uploaderName = (a: Attachment) => (a.uploadedBy === user.id ? 'you' : a.uploadedByName);
   return (

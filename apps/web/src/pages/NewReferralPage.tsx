@@ -210,7 +210,7 @@ export function NewReferralPage() {
           painLevel: old.painLevel === null ? '' : String(old.painLevel),
           onsetDate: old.onsetDate ?? '',
           redFlags: old.redFlags as RedFlag[],
-          priority: old.priority as Priority,
+          priority: old.priority,
           ...(old.plan ? planDetails(old.plan) : {}),
         }));
         markSaved();
@@ -1019,7 +1019,7 @@ function referralDetails(r: Referral): Details {
     neededBy: r.neededBy ?? '',
     redFlags: r.redFlags as RedFlag[],
     emergencyAdviceGiven: r.emergencyAdviceGiven,
-    priority: r.priority as Priority,
+    priority: r.priority,
     ...(r.plan ? planDetails(r.plan) : {}),
   };
 }

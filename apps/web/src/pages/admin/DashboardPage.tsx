@@ -345,7 +345,7 @@ function FallbackStatusCounts() {
     let cursor: string | undefined;
     for (let page = 0; page < 5; page++) {
       const result = await call(api.GET('/api/v1/referrals', { params: { query: { box: 'clinic', limit: 100, cursor } } }));
-      for (const r of result.items) tally[r.status as ReferralStatus] = (tally[r.status as ReferralStatus] ?? 0) + 1;
+      for (const r of result.items) tally[r.status] = (tally[r.status] ?? 0) + 1;
       if (!result.nextCursor) break;
       cursor = result.nextCursor;
     }
