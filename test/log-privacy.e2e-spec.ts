@@ -296,8 +296,9 @@ describe('what the API and the worker log', () => {
     const duplicate = await t.http.post('/api/v1/patients').set(clinic.admin.auth).send(patientBody());
     expectProblem(duplicate, 500, 'internal_error');
     // …and one whose message embeds the value (invalid input syntax for type integer: "…").
-    // (The list's index sorts names with name_order(text), which an integer column cannot keep.)
+    // (The list's index and the search's trigram index hold name_order(text), which an integer column cannot keep.)
     await sql.query(`DROP INDEX patients_clinic_name_idx`);
+    await sql.query(`DROP INDEX patients_last_name_trgm_idx`);
     await sql.query(`ALTER TABLE patients ALTER COLUMN last_name TYPE integer USING 0`);
     const badType = await t.http
       .post('/api/v1/patients')
