@@ -1,4 +1,5 @@
-import { ApiHeader } from '@nestjs/swagger';
+import { applyDecorators } from '@nestjs/common';
+import { ApiExtension, ApiHeader } from '@nestjs/swagger';
 import { AppError } from '@referloop/common';
 import type { IdempotencyStore, IdempotentOperation } from '@referloop/referrals';
 import type { FastifyReply } from 'fastify';
@@ -7,7 +8,7 @@ import type { EntityManager } from 'typeorm';
 const IDEMPOTENCY_KEY = /^[\x21-\x7e]{1,255}$/;
 
 /** The optional `Idempotency-Key` header of a create whose repeat answers `idempotent-replayed` (see {@link idempotently}). */
-export const IDEMPOTENCY_KEY_HEADER = {
+const IDEMPOTENCY_KEY_HEADER = {
   name: 'Idempotency-Key',
   required: false,
   description:
@@ -15,8 +16,15 @@ export const IDEMPOTENCY_KEY_HEADER = {
     '(header `idempotent-replayed: true`); the same key with another body or request is 422 `idempotency_key_reused`.',
 };
 
+/**
+ * Marks an operation whose repeat answers `idempotent-replayed`, for the document to declare that
+ * header (the refresh takes an `Idempotency-Key` of its own meaning and does not send it).
+ */
+export const IDEMPOTENT_CREATE_EXTENSION = 'x-idempotent-create';
+
 /** Documents the optional `Idempotency-Key` header of a create. */
-export const ApiIdempotencyKey = (): MethodDecorator => ApiHeader(IDEMPOTENCY_KEY_HEADER);
+export const ApiIdempotencyKey = (): MethodDecorator =>
+  applyDecorators(ApiHeader(IDEMPOTENCY_KEY_HEADER), ApiExtension(IDEMPOTENT_CREATE_EXTENSION, true));
 
 /** The request's `Idempotency-Key`, checked (400 naming the header); undefined when it has none. */
 export function idempotencyKey(key: string | undefined): string | undefined {

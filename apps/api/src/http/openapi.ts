@@ -4,7 +4,7 @@ import { ERROR_STATUS } from '@referloop/common';
 import { STREAM_COOKIE } from '../auth/web-session';
 import { documentLiveness } from '../health/liveness';
 import { problemResponse } from './api-problems.decorator';
-import { IDEMPOTENCY_KEY_HEADER } from './idempotency-key';
+import { IDEMPOTENT_CREATE_EXTENSION } from './idempotency-key';
 import { RESPONSE_HEADERS } from './response-headers';
 
 /** Every tag an operation uses (`@ApiTags`), declared with what it covers. */
@@ -124,10 +124,9 @@ function addResponseHeaders(document: OpenAPIObject): void {
     for (const method of ['get', 'put', 'post', 'delete', 'patch'] as const) {
       const operation = item[method];
       if (!operation) continue;
-      const idempotent = operation.parameters?.some(
-        (parameter) =>
-          'in' in parameter && parameter.in === 'header' && parameter.description === IDEMPOTENCY_KEY_HEADER.description,
-      );
+      // The marker only steers this pass; it is not part of the published document.
+      const idempotent = IDEMPOTENT_CREATE_EXTENSION in operation;
+      Reflect.deleteProperty(operation, IDEMPOTENT_CREATE_EXTENSION);
       for (const [status, response] of Object.entries(operation.responses)) {
         if (!status.startsWith('2') || !response || '$ref' in response) continue;
         const schema = response.content?.['application/json']?.schema;
