@@ -164,4 +164,46 @@ describe('referral messages', () => {
     expectProblem(await t.http.post(`/api/v1/referrals/${fresh.id}/read`).set(outsiderPt.auth), 404, 'not_found');
     expectProblem(await t.http.post(`/api/v1/referrals/${draft.id}/read`).set(pt.auth), 404, 'not_found');
   });
+
+  it("embeds a long conversation's latest 100 events, says earlier ones exist, and /events pages through them all", async () => {
+    const long = await actOk(t.http, lmt, await createReferral(t.http, lmt, injuryReferralBody(patientId, pt.id)), 'send');
+    const timelineOf = async () => (await t.http.get(`/api/v1/referrals/${long.id}`).set(lmt.auth).expect(200)).body;
+    // created + sent + 98 messages: exactly the window.
+    for (let i = 1; i <= 98; i++) await post(i % 2 ? lmt : pt, long.id, { body: `long ${i}` }).expect(201);
+    const full = await timelineOf();
+    expect(full.timeline).toHaveLength(100);
+    expect(full.timeline[0].type).toBe('created');
+    expect(full.timelineTruncated).toBe(false);
+
+    await post(lmt, long.id, { body: 'long 99' }).expect(201);
+    const windowed = await timelineOf();
+    expect(windowed.timelineTruncated).toBe(true);
+    expect(windowed.timeline).toHaveLength(100);
+    expect(windowed.timeline.map((e: { type: string }) => e.type).slice(0, 2)).toEqual(['sent', 'message']);
+    expect(windowed.timeline[99].note).toBe('long 99');
+
+    // An action's answer is the same window, its own event last.
+    const declined = await actOk(t.http, pt, windowed, 'decline', { reason: 'Not a fit for this clinic' });
+    expect(declined.timeline).toHaveLength(100);
+    expect(declined.timelineTruncated).toBe(true);
+    expect(declined.timeline.map((e: { type: string }) => e.type).slice(-2)).toEqual(['message', 'declined']);
+
+    // Every event, in pages.
+    const types: string[] = [];
+    let cursor: string | null = null;
+    do {
+      const page: { items: { type: string }[]; nextCursor: string | null } = (
+        await t.http
+          .get(`/api/v1/referrals/${long.id}/events`)
+          .query(cursor ? { cursor, limit: 100 } : { limit: 100 })
+          .set(lmt.auth)
+          .expect(200)
+      ).body;
+      types.push(...page.items.map((e) => e.type));
+      cursor = page.nextCursor;
+    } while (cursor);
+    expect(types).toHaveLength(102);
+    expect(types.slice(0, 2)).toEqual(['created', 'sent']);
+    expect(types.at(-1)).toBe('declined');
+  });
 });

@@ -1,6 +1,6 @@
 import { isoDateFrom, PASSWORD, uniqueEmail } from '@referloop/testing';
 import type { Page } from 'playwright-core';
-import { BrowserRun, DESKTOP, listen, signIn, timeIn } from '../support/browser';
+import { BrowserRun, DESKTOP, hasFocus, listen, signIn, timeIn } from '../support/browser';
 import { addPractitioner, registerClinic, startTestApp, type TestApp, type TestClinic } from '../support/test-app';
 import { actOk, createPatient, createReferral, invitedReferralBody } from '../support/referral-helpers';
 import { eventually } from '../support/sinks';
@@ -277,15 +277,7 @@ describe('web app in the browser: sign-up, solo practice and invitations', () =>
     await form.getByLabel('Licence expires on').fill(isoDateFrom(new Date(), 300));
     await form.getByRole('button', { name: 'Send invitation' }).click();
     await form.getByText('Someone already uses this email.').first().waitFor();
-    await eventually(
-      () =>
-        form
-          .getByLabel('Email')
-          .evaluate(
-            (input) => input === (globalThis as unknown as { document: { activeElement: unknown } }).document.activeElement,
-          ),
-      'focus on Email',
-    );
+    await eventually(() => hasFocus(form.getByLabel('Email')), 'focus on Email');
     await form.getByLabel('Email').fill(uniqueEmail('noor'));
     await form.getByRole('button', { name: 'Send invitation' }).click();
     const first = await shownLink(admin);

@@ -1,5 +1,5 @@
 import type { Locator, Page } from 'playwright-core';
-import { BrowserRun, listen, signIn } from '../support/browser';
+import { BrowserRun, hasFocus, listen, signIn } from '../support/browser';
 import { actOk, createPatient, createReferral, injuryReferralBody } from '../support/referral-helpers';
 import { addPractitioner, registerClinic, type SignedInUser, startTestApp, type TestApp } from '../support/test-app';
 
@@ -172,6 +172,35 @@ describe('web app in the browser: the referral conversation and unread badges', 
     await lmtPage.waitForTimeout(11_000);
     lmtPage.off('request', count);
     expect(reads).toEqual([]);
+  });
+
+  it('a long conversation: the timeline shows the latest events, and the earlier ones on request', async () => {
+    // Past the 100 events a referral's answer embeds.
+    for (let i = 1; i <= 100; i++) {
+      await t.http
+        .post(`/api/v1/referrals/${referralId}/messages`)
+        .set((i % 2 ? pt : lmt).auth)
+        .send({ body: `Session note ${i}` })
+        .expect(201);
+    }
+    await open(lmtPage, await inbox(lmtPage, 'sent'));
+    // The latest 100 are all messages, which the conversation shows: the timeline lists none of them.
+    const earlier = lmtPage.getByTestId('timeline-earlier');
+    await earlier.waitFor();
+    expect(await earlier.innerText()).toContain('Showing the latest events.');
+    const timeline = lmtPage.getByTestId('timeline');
+    expect(await timeline.count()).toBe(0);
+    expect(await lmtPage.getByText('No events yet.').count()).toBe(0);
+    expect(await lmtPage.getByTestId('timeline-messages').innerText()).toBe('Messages are in the conversation.');
+    await run.shot(lmtPage, 'conversation-06-long-timeline');
+
+    await earlier.getByRole('button', { name: 'Show earlier events' }).click();
+    await timeline.locator('li[data-event="created"]').waitFor();
+    expect(await earlier.count()).toBe(0);
+    expect(await lmtPage.getByTestId('timeline-messages').innerText()).toBe('103 messages are in the conversation.');
+    // The button is gone: focus is on the list it filled, not lost to <body>.
+    expect(await hasFocus(timeline)).toBe(true);
+    await run.shot(lmtPage, 'conversation-07-whole-timeline');
   });
 
   it('saw no uncaught error or CSP violation, no WCAG 2.1 A/AA violation and no sideways scrolling', () => {

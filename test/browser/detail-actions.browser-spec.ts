@@ -1,5 +1,5 @@
 import type { Page } from 'playwright-core';
-import { BrowserRun, focusIs, listen, signIn } from '../support/browser';
+import { BrowserRun, focusIs, hasFocus, listen, signIn } from '../support/browser';
 import { actionBody, actOk, createPatient, createReferral, injuryReferralBody } from '../support/referral-helpers';
 import {
   addPractitioner,
@@ -276,11 +276,7 @@ describe('web app in the browser: the action forms of a referral', () => {
     const confirm = page.getByRole('form', { name: 'Confirm cancellation' });
     await confirm.waitFor();
     await focusIs(page, 'button', /^Confirm cancellation$/);
-    expect(
-      await confirm
-        .getByRole('button', { name: 'Confirm cancellation' })
-        .evaluate((b) => b === (globalThis as unknown as { document: { activeElement: unknown } }).document.activeElement),
-    ).toBe(true);
+    expect(await hasFocus(confirm.getByRole('button', { name: 'Confirm cancellation' }))).toBe(true);
   });
 
   it('a long link in the reason and observations wraps inside its card at desktop size, not under the other column', async () => {

@@ -1,5 +1,5 @@
 import type { Page } from 'playwright-core';
-import { BrowserRun, listen, signIn, timeIn } from '../support/browser';
+import { BrowserRun, hasFocus, listen, signIn, timeIn } from '../support/browser';
 import { eventually } from '../support/sinks';
 import { registerClinic, startTestApp, type TestApp, type TestClinic } from '../support/test-app';
 
@@ -47,13 +47,7 @@ describe('web app in the browser: webhooks', () => {
     await form.getByText('Enter the address to post to.').waitFor();
     await form.getByText('Choose at least one event, or all events.').waitFor();
     const address = form.getByLabel(/^Address/);
-    await eventually(
-      () =>
-        address.evaluate(
-          (input) => input === (globalThis as unknown as { document: { activeElement: unknown } }).document.activeElement,
-        ),
-      'focus on Address',
-    );
+    await eventually(() => hasFocus(address), 'focus on Address');
     expect(await address.getAttribute('aria-invalid')).toBe('true');
     await shot(admin, 'webhooks-02-form-errors');
 

@@ -2,7 +2,7 @@ import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { PASSWORD } from '@referloop/testing';
-import { type Browser, type BrowserContext, chromium, type Page } from 'playwright-core';
+import { type Browser, type BrowserContext, chromium, type Locator, type Page } from 'playwright-core';
 import { eventually } from './sinks';
 import type { TestApp } from './test-app';
 
@@ -87,6 +87,13 @@ export interface Focused {
   text: string;
   /** Its aria-invalid. */
   invalid: string | null;
+}
+
+/** Whether `locator`'s element has keyboard focus. */
+export function hasFocus(locator: Locator): Promise<boolean> {
+  return locator.evaluate(
+    (element) => element === (globalThis as unknown as { document: { activeElement: unknown } }).document.activeElement,
+  );
 }
 
 /** What has keyboard focus: its tag, its words (label, aria-label, name and text) and aria-invalid. */

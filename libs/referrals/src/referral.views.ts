@@ -79,7 +79,10 @@ export interface ReferralView extends ReferralViewColumns {
   allowedActions: ReferralAction[];
   /** In lists: events and messages by others since the caller last read the referral. */
   unreadCount?: number;
+  /** The latest events (TIMELINE_WINDOW of store/referral-view), oldest first; on a single referral, not in lists. */
   timeline?: ReferralEventView[];
+  /** With `timeline`: whether earlier events exist than those it holds. */
+  timelineTruncated?: boolean;
   attachments?: AttachmentView[];
   /** The recipient's progress reports (`report-progress`), oldest first; on a single referral, not in lists. */
   progress?: ProgressView[];

@@ -716,7 +716,13 @@ export class ReferralResponseDto {
   allowedActions: ReferralAction[];
   /** In lists only: timeline events and messages by others since you last marked the referral read (`POST /referrals/:id/read`). */
   unreadCount?: number;
+  /**
+   * On a single referral and action answers: its latest 100 events (messages included), oldest
+   * first. `GET /referrals/:id/events` pages through all of them.
+   */
   timeline?: ReferralEventDto[];
+  /** With `timeline`: true when the referral has earlier events than the 100 it holds (read them at `GET /referrals/:id/events`). */
+  timelineTruncated?: boolean;
   attachments?: AttachmentDto[];
   /** The recipient's progress reports, oldest first (on a single referral and action answers, not in lists). */
   progress?: ProgressResponseDto[];

@@ -162,7 +162,8 @@ export function Conversation({ referral }: { referral: Referral }) {
               .
             </p>
           ) : (
-            <ol className="messages" aria-label="Conversation">
+            // It scrolls once long: focusable, so a keyboard can scroll it too (WCAG 2.1.1).
+            <ol className="messages" aria-label="Conversation" tabIndex={0}>
               {messages.map((m) => (
                 <li key={m.id} className={`message ${m.authorId === user.id ? 'message-mine' : ''}`} data-message-id={m.id}>
                   <p className="message-head">

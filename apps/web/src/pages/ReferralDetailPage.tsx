@@ -423,7 +423,9 @@ export function ReferralDetailPage({ id }: { id: string }) {
           <section className="card detail-timeline" aria-labelledby="timeline-heading">
             <h2 id="timeline-heading">Timeline</h2>
             <Timeline
+              referralId={r.id}
               events={r.timeline ?? []}
+              truncated={r.timelineTruncated ?? false}
               partyName={partyName}
               appointmentAt={(at) => formatAppointment(at, appointmentZone(r), recipientParty(r).clinicName)}
             />
@@ -513,36 +515,107 @@ export function ReferralDetailPage({ id }: { id: string }) {
   );
 }
 
+/** Every event of the referral, oldest first, from the paged `/events` (its answer embeds only the latest). */
+async function loadWholeTimeline(referralId: string): Promise<ReferralEvent[]> {
+  const events: ReferralEvent[] = [];
+  let cursor: string | undefined;
+  do {
+    const page = await call(
+      api.GET('/api/v1/referrals/{id}/events', { params: { path: { id: referralId }, query: { limit: 100, cursor } } }),
+    );
+    events.push(...page.items);
+    cursor = page.nextCursor ?? undefined;
+  } while (cursor);
+  return events;
+}
+
+/**
+ * The events of `whole` (loaded once) before the window `latest` the referral answers now: the
+ * referral may have moved on since, and its window with it.
+ */
+function earlierThan(whole: ReferralEvent[], latest: ReferralEvent[]): ReferralEvent[] {
+  const start = whole.findIndex((e) => e.id === latest[0]?.id);
+  if (start >= 0) return whole.slice(0, start);
+  const inWindow = new Set(latest.map((e) => e.id));
+  return whole.filter((e) => !inWindow.has(e.id));
+}
+
 function Timeline({
-  events,
+  referralId,
+  events: latest,
+  truncated,
   partyName,
   appointmentAt,
 }: {
+  referralId: string;
+  /** The latest events, as the referral's answer embeds them. */
   events: ReferralEvent[];
+  /** Whether earlier events exist than `events`. */
+  truncated: boolean;
   partyName: (event: { actorId: string | null; actorName: string | null }) => string;
   /** An appointment time as the referral shows it: in the zone where it happens. */
   appointmentAt: (iso: string) => string;
 }) {
+  const [whole, setWhole] = useState<ReferralEvent[] | null>(null);
+  const [loading, setLoading] = useState(false);
+  const [loadError, setLoadError] = useState<unknown>(null);
+  const list = useRef<HTMLOListElement>(null);
+  const focusAfter = useFocusAfterRender();
+  const showWhole = async () => {
+    if (loading) return;
+    setLoading(true);
+    setLoadError(null);
+    try {
+      setWhole(await loadWholeTimeline(referralId));
+      // The button goes once they are in: focus moves to the list, not to <body>.
+      focusAfter(() => list.current);
+    } catch (error) {
+      setLoadError(error);
+    } finally {
+      setLoading(false);
+    }
+  };
+  const complete = !truncated || whole !== null;
+  const events = whole === null ? latest : [...earlierThan(whole, latest), ...latest];
   // Messages are read (with their text) in the conversation panel: shown once, there.
   const shown = events.filter((e) => e.type !== 'message');
   const messages = events.length - shown.length;
   const elsewhere =
     messages > 0 ? (
       <p className="muted small" data-testid="timeline-messages">
-        {messages === 1 ? '1 message is' : `${messages} messages are`} in the conversation.
+        {!complete ? 'Messages are' : messages === 1 ? '1 message is' : `${messages} messages are`} in the conversation.
       </p>
     ) : null;
+  const earlier = complete ? null : (
+    <div className="pager" data-testid="timeline-earlier">
+      <p className="muted small">Showing the latest events.</p>
+      {loadError !== null && (
+        <Notice tone="error" role="alert">
+          {errorMessage(loadError)}
+        </Notice>
+      )}
+      <button
+        type="button"
+        className="secondary"
+        aria-disabled={loading}
+        onClick={() => void (loading ? undefined : showWhole())}
+      >
+        {loading ? 'Loading earlier events…' : 'Show earlier events'}
+      </button>
+    </div>
+  );
   if (shown.length === 0) {
     return (
       <>
-        <p className="muted">No events yet.</p>
+        {earlier ?? <p className="muted">No events yet.</p>}
         {elsewhere}
       </>
     );
   }
   return (
     <>
-      <ol className="timeline" data-testid="timeline">
+      {earlier}
+      <ol className="timeline" data-testid="timeline" ref={list} tabIndex={-1}>
         {shown.map((e) => {
           const appointment = typeof e.data?.appointmentAt === 'string' ? e.data.appointmentAt : null;
           return (

@@ -67,7 +67,16 @@ export const EVENT_JSON = sql`json_build_object(
              'reason', e.reason, 'note', e.note, 'data', e.data, 'occurredAt', e.occurred_at::text)`;
 
 /**
- * The timeline of the referral `referralId` (an SQL expression) as a JSON array, oldest first.
+ * How many of a referral's latest events its detailed view embeds. A conversation can run to
+ * thousands of messages (each up to 5,000 characters): embedding them all made one answer tens of
+ * megabytes and a few parallel reads ran the API out of memory. `GET /referrals/:id/events` pages
+ * through them all.
+ */
+export const TIMELINE_WINDOW = 100;
+
+/**
+ * The latest TIMELINE_WINDOW + 1 events of the referral `referralId` (an SQL expression) as a JSON
+ * array, oldest first: one more than the window, so the view knows whether earlier ones exist.
  * `pendingEvents` names a CTE of events inserted by the same statement, which its snapshot does
  * not show yet. Timestamps are PostgreSQL's own text, parsed by pg's parser (see below), so they
  * come out exactly as from a plain timestamptz column.
@@ -76,7 +85,10 @@ export function timelineJson(referralId: Sql, pendingEvents?: Sql): Sql {
   const pending = pendingEvents
     ? sql` UNION ALL SELECT ${EVENT_COLUMNS} FROM ${pendingEvents} WHERE referral_id = ${referralId}`
     : sql.empty;
-  return eventsJson(sql`SELECT ${EVENT_COLUMNS} FROM referral_events WHERE referral_id = ${referralId}${pending}`);
+  return eventsJson(
+    sql`SELECT * FROM (SELECT ${EVENT_COLUMNS} FROM referral_events WHERE referral_id = ${referralId}${pending}) latest
+         ORDER BY occurred_at DESC, id DESC LIMIT ${TIMELINE_WINDOW + 1}`,
+  );
 }
 
 /** The events `events` selects (their EVENT_COLUMNS) as a JSON array, oldest first. */
@@ -235,7 +247,11 @@ export function referralView(row: ReferralRow, principal: Principal, context: Vi
   // A redirect goes to someone else: the recipient side learns nothing of it.
   if (!parties.includes('sender')) view.replacedById = null;
   if (row.unreadCount !== undefined) view.unreadCount = row.unreadCount;
-  if (row.timeline) view.timeline = row.timeline.map(eventView);
+  if (row.timeline) {
+    const earlier = row.timeline.length > TIMELINE_WINDOW;
+    view.timeline = (earlier ? row.timeline.slice(1) : row.timeline).map(eventView);
+    view.timelineTruncated = earlier;
+  }
   if (row.progress) view.progress = row.progress;
   if (row.attachments) view.attachments = row.attachments.map((a) => ({ ...a, createdAt: isoTimestamp(a.createdAt) }));
   return view;
