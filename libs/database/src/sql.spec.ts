@@ -1,4 +1,4 @@
-import { sql } from './sql';
+import { containsPattern, sql } from './sql';
 
 describe('sql', () => {
   it('numbers values as parameters and keeps them out of the text', () => {
@@ -38,5 +38,10 @@ describe('sql', () => {
     expect(sql`ORDER BY ${sql.identifier(columns, 'updated_at')}`.text).toBe('ORDER BY "updated_at"');
     expect(() => sql.identifier(columns, 'id; DROP' as 'updated_at')).toThrow('identifier not allowed');
     expect(() => sql.identifier(['Bad"Name'], 'Bad"Name')).toThrow('identifier not allowed');
+  });
+
+  it("makes a LIKE pattern that takes the text's own wildcards literally", () => {
+    expect(containsPattern('jo')).toBe('%jo%');
+    expect(containsPattern('50%_off\\')).toBe('%50\\%\\_off\\\\%');
   });
 });

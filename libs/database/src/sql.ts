@@ -105,5 +105,8 @@ sql.constants = (values: readonly string[]): Sql => Sql.from([values.map((v) => 
 /** Nothing: for an optional clause, `${condition ? sql\`AND …\` : sql.empty}`. */
 sql.empty = Sql.from([''], []);
 
+/** A LIKE pattern that matches `text` anywhere, its own `%`, `_` and `\\` taken literally (LIKE's default escape). */
+export const containsPattern = (text: string): string => `%${text.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
+
 /** A timestamptz with microseconds, for keyset cursors (a JS Date keeps only milliseconds). The one definition. */
 export const cursorTimestamp = (column: Sql): Sql => sql`to_char(${column} AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')`;

@@ -146,7 +146,7 @@ export class PatientsService {
     const scope = ClinicScope.of(principal);
     const limit = query.limit ?? DEFAULT_PAGE_SIZE;
     // Every word counts (q is at most 100 characters): a word left out would list patients it does not match.
-    const words = query.q ? [...new Set(query.q.trim().split(/\s+/))].map(escapeLike) : [];
+    const words = query.q ? [...new Set(query.q.trim().split(/\s+/))] : [];
     // The keyset is the last patient's name: sealed, so the next page's URL carries no PHI.
     const after = query.cursor
       ? (decodeSealedCursor(query.cursor, 'patients', ['text', 'text', 'uuid'], this.cursorKey) as [string, string, string])
@@ -313,10 +313,6 @@ export class PatientsService {
   private async view(scope: ClinicScope, patient: PatientRow, manager?: EntityManager): Promise<PatientView> {
     return patientView(patient, await this.patients.consentsOf(scope, [patient.id], manager));
   }
-}
-
-function escapeLike(value: string): string {
-  return value.replace(/[\\%_]/g, (c) => `\\${c}`);
 }
 
 /** How far past the Clock a consent's `grantedAt` may be: the recording device's clock may run a little fast. */

@@ -94,7 +94,7 @@ export class PractitionersService {
       city: query.city,
       postalCode: query.postalCode,
       acceptingReferrals: query.acceptingReferrals,
-      q: query.q ? escapeLike(query.q) : undefined,
+      q: query.q,
       near: origin ? { ...origin, radiusKm: query.radiusKm, unknownKm: UNKNOWN_DISTANCE_KM } : undefined,
       after: query.cursor ? decodeCursor(query.cursor, cursorList, cursorParts) : undefined,
       limit: limit + 1,
@@ -349,8 +349,4 @@ const PARTNER_BY_RANK: Record<number, PartnerKind | null> = { 0: 'mine', 1: 'cli
 /** Centroids are a few km across: one decimal close by, whole km farther out. */
 function roundKm(km: number): number {
   return km < 10 ? Math.round(km * 10) / 10 : Math.round(km);
-}
-
-function escapeLike(value: string): string {
-  return value.replace(/[\\%_]/g, (c) => `\\${c}`);
 }

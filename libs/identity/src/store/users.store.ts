@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { AppError, PRACTITIONER_ROLES, type PractitionerRole, type Role } from '@referloop/common';
-import { outboxRow, queryRows, sql, type Sql } from '@referloop/database';
+import { containsPattern, outboxRow, queryRows, sql, type Sql } from '@referloop/database';
 import { DataSource, type EntityManager } from 'typeorm';
 import { LiveSessions } from '../auth/live-sessions';
 import type { ClinicScope } from '../tenancy/clinic-scope';
@@ -130,7 +130,7 @@ export interface DirectoryFilter {
   city?: string;
   postalCode?: string;
   acceptingReferrals?: boolean;
-  /** Already escaped for LIKE. */
+  /** Words found anywhere in the name, the clinic's name or the bio. */
   q?: string;
   near?: { latitude: number; longitude: number; radiusKm?: number; unknownKm: number };
   /** The keyset values after which the page starts: (rank, [distance,] full name, id). */
@@ -311,7 +311,7 @@ export class UsersStore {
       conditions.push(sql`${postalKey(sql`c.address_postal_code`)} = ${postalKey(sql`${filter.postalCode}`)}`);
     if (filter.acceptingReferrals !== undefined) conditions.push(sql`u.accepting_referrals = ${filter.acceptingReferrals}`);
     if (filter.q) {
-      const q = `%${filter.q}%`;
+      const q = containsPattern(filter.q);
       conditions.push(
         sql`(unaccent(u.full_name) ILIKE unaccent(${q}) OR unaccent(c.name) ILIKE unaccent(${q}) OR unaccent(u.bio) ILIKE unaccent(${q}))`,
       );

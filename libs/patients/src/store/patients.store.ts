@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import type { ConsentScope } from '@referloop/common';
-import { isUniqueViolation, queryRows, sql } from '@referloop/database';
+import { containsPattern, isUniqueViolation, queryRows, sql } from '@referloop/database';
 import type { ClinicScope } from '@referloop/identity';
 import { DataSource, type EntityManager } from 'typeorm';
 import type { ConsentEntity } from '../entities/consent.entity';
@@ -93,7 +93,7 @@ export class PatientsStore {
   /**
    * The caller's clinic's patients by (last name, first name, id) as people read names (case and
    * accents aside, the NameOrder migration), `limit` rows after the keyset (the last row's names and id);
-   * each word of `words` (already escaped for LIKE) must be in the first or the last name, accents aside.
+   * each word of `words` must be in the first or the last name, accents aside.
    */
   async page(
     scope: ClinicScope,
@@ -102,7 +102,7 @@ export class PatientsStore {
     const conditions = [
       scope.owns(sql`p.clinic_id`),
       ...query.words.map((word) => {
-        const pattern = `%${word}%`;
+        const pattern = containsPattern(word);
         // Accents and case aside ("jose" finds "José", "josé" finds "Jose"): name_order is lower(unaccent()),
         // so this is unaccent(name) ILIKE unaccent(pattern), on the expression the trigram indexes hold.
         return sql`(name_order(p.first_name) LIKE name_order(${pattern}) OR name_order(p.last_name) LIKE name_order(${pattern}))`;
@@ -118,7 +118,7 @@ export class PatientsStore {
     // matched reads every name sorted before the matches, and a surname's matches all sort together
     // (a search late in the alphabet read most of a 150k-patient clinic: 1–3 s). A shorter word has
     // no trigram to look up: it matches many names, so walking the list's index finds a page soon.
-    const looksUp = query.words.some((word) => [...word.replace(/\\(.)/gu, '$1')].length >= 3);
+    const looksUp = query.words.some((word) => [...word].length >= 3);
     return queryRows<PatientRow>(
       this.db.manager,
       looksUp
