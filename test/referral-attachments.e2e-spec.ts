@@ -156,6 +156,31 @@ describe('referral attachments', () => {
     expect(ok.body).toMatchObject({ sizeBytes: 10 * MB, sha256: sha256(limit) });
   });
 
+  it('holds at most 30 attachments on a referral (413 payload_too_large naming file past that); one already there still answers', async () => {
+    const draft = await newDraft();
+    const files = Array.from({ length: 31 }, (_, i) => Buffer.concat([PDF, Buffer.from(`% file ${i}\n`)]));
+    for (const file of files.slice(0, 30)) await upload(lmt, draft.id, file, 'scan.pdf').expect(201);
+    const refused = await upload(lmt, draft.id, files[30], 'one-more.pdf');
+    expectProblem(refused, 413, 'payload_too_large');
+    expect(refused.body.errors).toEqual([{ field: 'file', message: expect.stringContaining('30 attachments') }]);
+    expect(await countRows(sql, 'referral_attachments', 'referral_id = $1', [draft.id])).toBe(30);
+    // A retry of a file it holds is no new attachment.
+    await upload(lmt, draft.id, files[0], 'scan.pdf').expect(200);
+  });
+
+  it('holds at most 100 MB of attachments on a referral, counting each file whole', async () => {
+    const draft = await newDraft();
+    // What a referral already holds is read from each file's recorded size.
+    await sql.query(
+      `INSERT INTO referral_attachments (referral_id, file_name, content_type, size_bytes, sha256, content, uploaded_by, added_after_send)
+       VALUES ($1, 'mri.pdf', 'application/pdf', $2, repeat('0', 64), '\\x00', $3, false)`,
+      [draft.id, 100 * MB - 20, lmt.id],
+    );
+    expectProblem(await upload(lmt, draft.id, pdfOfSize(21), 'note.pdf'), 413, 'payload_too_large');
+    await upload(lmt, draft.id, pdfOfSize(20), 'note.pdf').expect(201);
+    expect(await countRows(sql, 'referral_attachments', 'referral_id = $1', [draft.id])).toBe(2);
+  });
+
   it('refuses a request that is not multipart (415) or has no file field (400)', async () => {
     const draft = await newDraft();
     const json = await t.http

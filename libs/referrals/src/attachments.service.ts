@@ -10,7 +10,15 @@ import { allowedActions, TERMINAL_STATUSES } from './state-machine/referral-stat
 import { ReferralActivityStore } from './store/activity-store';
 import { ReferralStore } from './store/referral-store';
 
-export const MAX_ATTACHMENT_BYTES = 10 * 1024 * 1024;
+const MIB = 1024 * 1024;
+export const MAX_ATTACHMENT_BYTES = 10 * MIB;
+
+/**
+ * What one referral holds at most: a few scans is the usual. Files live in PostgreSQL, so without
+ * a bound one party could fill the clinic's database through one referral.
+ */
+export const MAX_ATTACHMENTS_PER_REFERRAL = 30;
+export const MAX_REFERRAL_ATTACHMENT_BYTES = 100 * MIB;
 
 export type AttachmentType = 'application/pdf' | 'image/png' | 'image/jpeg';
 
@@ -127,6 +135,15 @@ export class AttachmentsService {
       // Under the referral's lock: of two uploads of one file at once, the second finds the first's.
       const existing = await this.store.attachmentWithContent(tx, referralId, sha256);
       if (existing) return { attachment: existing, created: false };
+      if (
+        locked.attachments >= MAX_ATTACHMENTS_PER_REFERRAL ||
+        locked.attachmentBytes + content.length > MAX_REFERRAL_ATTACHMENT_BYTES
+      ) {
+        const most = `${MAX_ATTACHMENTS_PER_REFERRAL} attachments or ${MAX_REFERRAL_ATTACHMENT_BYTES / MIB} MB`;
+        throw new AppError('payload_too_large', `A referral holds at most ${most} of them together`, {
+          errors: [{ field: 'file', message: `would take the referral past ${most}` }],
+        });
+      }
       const storedName = attachmentFileName(fileName, contentType);
       const now = this.clock.now();
       const row = await this.store.insertAttachment(

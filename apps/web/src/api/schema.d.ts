@@ -847,6 +847,7 @@ export interface paths {
      * @description Adds a PDF, PNG or JPEG (≤ 10 MB, recognised by content); multipart field `file`. To a draft: the sender side.
      *     After sending, while open: either side, recorded on the timeline (`document_added`), the other side notified.
      *     201 when added; 200 with the attachment already there when the referral has this file (same content) already.
+     *     A referral holds at most 30 attachments and 100 MB of them together: past that, 413 naming `file`.
      */
     post: operations['ReferralsController_upload'];
     delete?: never;
