@@ -447,6 +447,26 @@ describe('progress report reminders with an injected clock', () => {
     expect(seen.body.timeline.filter((e: { type: string }) => e.type === 'progress_report_due')).toHaveLength(3);
   });
 
+  it('skips a referral an action holds at that moment, and does not remind of it once the action took it out of care', async () => {
+    const r = await acceptedMaintenance(t, pt, lmt);
+    const start = new Date(Date.now() - DAY);
+    await sql.query(`UPDATE referrals SET responded_at = $1 WHERE id = $2`, [start, r.id]);
+    // An action in flight: it holds the row while it moves the referral out of care.
+    const action = new Client({ connectionString: t.database.url });
+    await action.connect();
+    try {
+      await action.query('BEGIN');
+      await action.query(`UPDATE referrals SET status = 'cancel_requested', version = version + 1 WHERE id = $1`, [r.id]);
+      const timers = t.app.get(ReferralTimers);
+      expect((await timers.run(new Date(start.getTime() + 2 * WEEK + MINUTE), t.config.timers)).progressDue).toBe(0);
+      await action.query('COMMIT');
+      expect((await timers.run(new Date(start.getTime() + 2 * WEEK + 2 * MINUTE), t.config.timers)).progressDue).toBe(0);
+      expect(await dueEvents(r.id)).toEqual([]);
+    } finally {
+      await action.end();
+    }
+  });
+
   it('stops once the referral leaves care', async () => {
     let r = await acceptedMaintenance(t, pt, lmt);
     r = await actOk(t.http, pt, r, 'request-cancel', { reason: 'Client moved away' });

@@ -64,7 +64,7 @@ export function progressReportsDue(now: Date, batch: number): Sql {
         CROSS JOIN LATERAL (
           SELECT floor(extract(epoch FROM ${at} - p.start) / extract(epoch FROM p.every))::int AS period) k
         WHERE k.period >= 1
-     ), due AS (
+     ), unreminded AS (
        SELECT d.* FROM ended d
         WHERE NOT EXISTS (SELECT 1 FROM referral_progress g
                            WHERE g.referral_id = d.id AND g.reported_at >= d.period_start AND g.reported_at < d.period_end)
@@ -72,6 +72,13 @@ export function progressReportsDue(now: Date, batch: number): Sql {
                            WHERE e.referral_id = d.id AND e.type = 'progress_report_due' AND (e.data->>'period')::int = d.period)
         ORDER BY d.id
         LIMIT ${sql.param(batch, 'int')}
+     ), due AS (
+       -- Skips a referral an action holds at this moment (a progress report, the outcome being sent):
+       -- read unlocked, a reminder could land after the report or once the referral left care.
+       SELECT u.id, r.status, u.period, u.period_start, u.period_end
+         FROM unreminded u JOIN referrals r ON r.id = u.id
+        WHERE r.status IN ('accepted', 'scheduled', 'in_care')
+          FOR NO KEY UPDATE OF r SKIP LOCKED
      ), events AS (
        INSERT INTO referral_events (referral_id, type, from_status, to_status, actor_id, data)
        SELECT id, 'progress_report_due', status, status, NULL,
