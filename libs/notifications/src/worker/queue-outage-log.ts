@@ -1,5 +1,6 @@
 import { InjectQueue } from '@nestjs/bullmq';
 import { Injectable, Logger, type OnApplicationBootstrap } from '@nestjs/common';
+import { ModuleRef } from '@nestjs/core';
 import type { Queue } from 'bullmq';
 import { DELIVERIES_QUEUE, TIMERS_QUEUE } from '../notification-queue';
 import { DeliverProcessor, TimersProcessor } from './notification.processors';
@@ -16,21 +17,29 @@ const OUTAGE_WARNING_EVERY_MS = 60_000;
 export class QueueOutageLog implements OnApplicationBootstrap {
   private readonly logger = new Logger('QueueStore');
   private lastWarnedAt = 0;
+  private readonly warn = (error: Error) => this.warnThrottled(error);
 
+  /**
+   * Only the queues and the module reference: so this is made as soon as the queues are, and
+   * listens before their first connection attempt fails (while the database still connects, a wrong
+   * Redis address had already printed its errors).
+   */
   constructor(
-    @InjectQueue(DELIVERIES_QUEUE) private readonly deliveries: Queue,
-    @InjectQueue(TIMERS_QUEUE) private readonly timers: Queue,
-    private readonly deliverProcessor: DeliverProcessor,
-    private readonly timersProcessor: TimersProcessor,
-  ) {}
-
-  onApplicationBootstrap(): void {
-    const warn = (error: Error) => this.warn(error);
-    for (const queue of [this.deliveries, this.timers]) queue.on('error', warn);
-    for (const processor of [this.deliverProcessor, this.timersProcessor]) processor.worker.on('error', warn);
+    @InjectQueue(DELIVERIES_QUEUE) deliveries: Queue,
+    @InjectQueue(TIMERS_QUEUE) timers: Queue,
+    private readonly moduleRef: ModuleRef,
+  ) {
+    for (const queue of [deliveries, timers]) queue.on('error', this.warn);
   }
 
-  private warn(error: Error): void {
+  /** The BullMQ workers exist once the processors are explored (module init). */
+  onApplicationBootstrap(): void {
+    for (const processor of [this.moduleRef.get(DeliverProcessor), this.moduleRef.get(TimersProcessor)]) {
+      processor.worker.on('error', this.warn);
+    }
+  }
+
+  private warnThrottled(error: Error): void {
     const now = Date.now();
     if (now - this.lastWarnedAt < OUTAGE_WARNING_EVERY_MS) return;
     this.lastWarnedAt = now;
