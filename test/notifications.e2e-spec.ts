@@ -614,6 +614,26 @@ describe('notifications', () => {
     expectProblem(mixed, 400, 'validation_failed');
     expect(mixed.body.errors).toEqual([{ field: 'eventTypes', message: expect.stringContaining('alone') }]);
   });
+  it('holds at most 25 webhooks per clinic (422 webhook_limit_reached), also when created at once; a repeat of one it has is that one, and deleting one frees its place', async () => {
+    const clinic = await registerClinic(t.http, { name: 'Many Hooks Physio' });
+    const create = (i: number) =>
+      t.http
+        .post('/api/v1/webhooks')
+        .set(clinic.admin.auth)
+        .send({ url: `${hooks.url}/${i}`, eventTypes: ['referral.sent'] });
+    for (let i = 0; i < 20; i++) await create(i).expect(201);
+    // Ten at once for the last five places: five get one.
+    const racing = await Promise.all(Array.from({ length: 10 }, (_, i) => create(20 + i)));
+    expect(racing.map((r) => r.status).sort()).toEqual([201, 201, 201, 201, 201, 422, 422, 422, 422, 422]);
+    for (const refused of racing.filter((r) => r.status === 422)) expectProblem(refused, 422, 'webhook_limit_reached');
+    const listed = (await t.http.get('/api/v1/webhooks').set(clinic.admin.auth).expect(200)).body.items as { id: string }[];
+    expect(listed).toHaveLength(25);
+    // A repeat of one it has is that one, not a 26th.
+    expect((await create(0).expect(201)).body.id).toBe(listed[0].id);
+    await t.http.delete(`/api/v1/webhooks/${listed[0].id}`).set(clinic.admin.auth).expect(204);
+    await create(99).expect(201);
+    expectProblem(await create(100), 422, 'webhook_limit_reached');
+  });
   describe('an email says what the in-app notification says, to whoever was told', () => {
     /** The email to `user` about `referralId` whose subject is `subject`. */
     const emailTo = (user: SignedInUser, referralId: string, subject: string) =>

@@ -63,11 +63,14 @@ export class NotificationsController {
     return this.notifications.setPreferences(principal, body);
   }
 
-  /** A clinic webhook; deliveries are signed (HMAC-SHA256 over `<timestamp>.<raw body>`). */
+  /**
+   * A clinic webhook; deliveries are signed (HMAC-SHA256 over `<timestamp>.<raw body>`). A clinic has
+   * at most 25 (422 `webhook_limit_reached`: delete one first).
+   */
   @Post('webhooks')
   @HttpCode(201)
   @AdminOnly()
-  @ApiProblems('validation_failed', 'forbidden')
+  @ApiProblems('validation_failed', 'forbidden', 'webhook_limit_reached')
   createWebhook(@CurrentPrincipal() principal: Principal, @Body() body: CreateWebhookDto): Promise<WebhookDto> {
     return this.notifications.createWebhook(principal, body);
   }

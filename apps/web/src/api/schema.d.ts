@@ -1172,7 +1172,8 @@ export interface paths {
     put?: never;
     /**
      * A clinic webhook; deliveries are signed (HMAC-SHA256 over `<timestamp>.<raw body>`).
-     * @description A clinic webhook; deliveries are signed (HMAC-SHA256 over `<timestamp>.<raw body>`).
+     * @description A clinic webhook; deliveries are signed (HMAC-SHA256 over `<timestamp>.<raw body>`). A clinic has
+     *     at most 25 (422 `webhook_limit_reached`: delete one first).
      */
     post: operations['NotificationsController_createWebhook'];
     delete?: never;
@@ -2788,6 +2789,7 @@ export interface components {
         | 'attachments_frozen'
         | 'emergency_advice_required'
         | 'last_admin'
+        | 'webhook_limit_reached'
         | 'rate_limited'
         | 'internal_error'
         | 'not_ready';
@@ -7207,6 +7209,15 @@ export interface operations {
       };
       /** @description problem+json with code `unsupported_media_type` */
       415: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description problem+json with code `webhook_limit_reached` */
+      422: {
         headers: {
           [name: string]: unknown;
         };

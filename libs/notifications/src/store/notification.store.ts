@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
+import { AppError } from '@referloop/common';
 import { cursorTimestamp, outboxRow, queryRows, sql } from '@referloop/database';
 import type { ClinicScope } from '@referloop/identity';
 import { DataSource } from 'typeorm';
@@ -51,6 +52,12 @@ const cursorTs = (column: 'created_at' | 'failed_at') =>
  * preferences) are read by the scope's user; clinic-owned rows (webhooks, deliveries) by the
  * scope's clinic: no method can be called without the caller's scope.
  */
+/**
+ * Live webhooks a clinic may have. Each event is sent to each of them: a clinic with a thousand
+ * dead endpoints queued tens of thousands of retries and delayed other clinics' deliveries.
+ */
+export const MAX_WEBHOOKS_PER_CLINIC = 25;
+
 @Injectable()
 export class NotificationStore {
   constructor(@InjectDataSource() private readonly db: DataSource) {}
@@ -123,8 +130,9 @@ export class NotificationStore {
 
   /**
    * A new webhook of the clinic, unless it has a live one with the same URL and event types (a
-   * double click, a retry): that one is answered, with its secret. Requests for the same URL take
-   * turns on a transaction lock, so the second sees the first's row.
+   * double click, a retry): that one is answered, with its secret. 422 `webhook_limit_reached` when
+   * it has MAX_WEBHOOKS_PER_CLINIC live ones. The clinic's creates take turns on a transaction lock,
+   * so the second sees the first's row.
    */
   async insertWebhookOnce(
     scope: ClinicScope,
@@ -133,7 +141,8 @@ export class NotificationStore {
     const clinic = sql.param(scope.clinicId, 'uuid');
     const types = sql.param(webhook.eventTypes, 'text[]');
     return this.db.transaction(async (tx) => {
-      await queryRows(tx, sql`SELECT pg_advisory_xact_lock(hashtextextended(${clinic}::text || ' ' || ${webhook.url}, 0))`);
+      // One clinic's creates in turn: a double click finds the first, and the count below holds.
+      await queryRows(tx, sql`SELECT pg_advisory_xact_lock(hashtextextended('webhooks ' || ${clinic}::text, 0))`);
       const [existing] = await queryRows<WebhookRow & { secret: string }>(
         tx,
         sql`SELECT id, clinic_id, url, event_types, created_at, secret FROM webhooks
@@ -142,6 +151,13 @@ export class NotificationStore {
              ORDER BY created_at LIMIT 1`,
       );
       if (existing) return existing;
+      const [{ live }] = await queryRows<{ live: number }>(
+        tx,
+        sql`SELECT count(*)::int AS live FROM webhooks WHERE clinic_id = ${clinic} AND deleted_at IS NULL`,
+      );
+      if (live >= MAX_WEBHOOKS_PER_CLINIC) {
+        throw new AppError('webhook_limit_reached', `A clinic has at most ${MAX_WEBHOOKS_PER_CLINIC} webhooks: delete one first`);
+      }
       const [row] = await queryRows<WebhookRow & { secret: string }>(
         tx,
         sql`INSERT INTO webhooks (clinic_id, url, secret, event_types, created_by)
