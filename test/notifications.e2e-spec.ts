@@ -633,6 +633,19 @@ describe('notifications', () => {
     await t.http.delete(`/api/v1/webhooks/${listed[0].id}`).set(clinic.admin.auth).expect(204);
     await create(99).expect(201);
     expectProblem(await create(100), 422, 'webhook_limit_reached');
+
+    // The clinic's audit log says who added and removed which webhook (not its URL): once each, repeats aside.
+    const audited = (
+      await t.http
+        .get('/api/v1/admin/audit-events')
+        .query({ resourceType: 'webhook', limit: 100 })
+        .set(clinic.admin.auth)
+        .expect(200)
+    ).body.items as { action: string; resourceId: string; actorId: string; details: unknown }[];
+    expect(audited.filter((e) => e.action === 'webhook.create')).toHaveLength(26);
+    expect(audited.filter((e) => e.action === 'webhook.delete').map((e) => e.resourceId)).toEqual([listed[0].id]);
+    expect(audited.every((e) => e.actorId === clinic.admin.id)).toBe(true);
+    expect(JSON.stringify(audited)).not.toContain(hooks.url);
   });
   describe('an email says what the in-app notification says, to whoever was told', () => {
     /** The email to `user` about `referralId` whose subject is `subject`. */

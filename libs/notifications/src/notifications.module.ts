@@ -7,7 +7,7 @@ import { NotificationStore } from './store/notification.store';
 
 /** The API side of notifications. Processors live in NotificationsWorkerModule (worker only). */
 @Module({
-  // IdentityModule provides the Clock.
+  // IdentityModule provides the Clock and the audit log.
   imports: [TypeOrmModule.forFeature(NOTIFICATION_ENTITIES), IdentityModule],
   providers: [NotificationStore, NotificationsService],
   exports: [NotificationsService],

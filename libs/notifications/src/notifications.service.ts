@@ -133,11 +133,11 @@ export class NotificationsService {
       if (!(error instanceof WebhookTargetError)) throw error;
       throw AppError.validation([{ field: 'url', message: error.message }]);
     }
-    const { secret, ...row } = await this.store.insertWebhookOnce(ClinicScope.of(principal), {
-      url: input.url,
-      secret: `whsec_${randomBytes(24).toString('base64url')}`,
-      eventTypes: [...new Set(input.eventTypes)],
-    });
+    const { secret, ...row } = await this.store.insertWebhookOnce(
+      principal,
+      { url: input.url, secret: `whsec_${randomBytes(24).toString('base64url')}`, eventTypes: [...new Set(input.eventTypes)] },
+      this.clock.now(),
+    );
     return { ...webhookView(row), secret };
   }
 
@@ -147,7 +147,7 @@ export class NotificationsService {
   }
 
   async deleteWebhook(principal: Principal, id: string): Promise<void> {
-    if (!(await this.store.deleteWebhook(ClinicScope.of(principal), id, this.clock.now()))) {
+    if (!(await this.store.deleteWebhook(principal, id, this.clock.now()))) {
       throw new AppError('not_found', 'The webhook was not found');
     }
   }

@@ -7678,7 +7678,7 @@ export interface operations {
         actorId?: string;
         /** @description E.g. `referral.read`, `referral.export`, `patient.update`. */
         action?: string;
-        resourceType?: 'patient' | 'referral' | 'attachment' | 'consent' | 'user';
+        resourceType?: 'patient' | 'referral' | 'attachment' | 'consent' | 'user' | 'webhook';
         resourceId?: string;
         /** @description Inclusive; a date is from that day's start in your clinic's zone. */
         from?: string;

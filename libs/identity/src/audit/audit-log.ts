@@ -5,7 +5,7 @@ import { queryRows, sql, type Sql } from '@referloop/database';
 import { DataSource, type EntityManager } from 'typeorm';
 
 /** What an audit event is about. */
-export const AUDIT_RESOURCES = ['patient', 'referral', 'attachment', 'consent', 'user'] as const;
+export const AUDIT_RESOURCES = ['patient', 'referral', 'attachment', 'consent', 'user', 'webhook'] as const;
 export type AuditResource = (typeof AUDIT_RESOURCES)[number];
 export type AuditOutcome = 'success' | 'denied' | 'not_found';
 

@@ -1,8 +1,8 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
-import { AppError } from '@referloop/common';
+import { AppError, type Principal } from '@referloop/common';
 import { cursorTimestamp, outboxRow, queryRows, sql } from '@referloop/database';
-import type { ClinicScope } from '@referloop/identity';
+import { AuditLog, ClinicScope } from '@referloop/identity';
 import { DataSource } from 'typeorm';
 import { RETRY_DELIVERY_EVENT } from '../notification-queue';
 
@@ -60,7 +60,10 @@ export const MAX_WEBHOOKS_PER_CLINIC = 25;
 
 @Injectable()
 export class NotificationStore {
-  constructor(@InjectDataSource() private readonly db: DataSource) {}
+  constructor(
+    @InjectDataSource() private readonly db: DataSource,
+    private readonly audit: AuditLog,
+  ) {}
 
   /** The caller's notifications, newest first, `limit` + 1 rows (the extra one says there is more). */
   inbox(
@@ -132,12 +135,15 @@ export class NotificationStore {
    * A new webhook of the clinic, unless it has a live one with the same URL and event types (a
    * double click, a retry): that one is answered, with its secret. 422 `webhook_limit_reached` when
    * it has MAX_WEBHOOKS_PER_CLINIC live ones. The clinic's creates take turns on a transaction lock,
-   * so the second sees the first's row.
+   * so the second sees the first's row. A new one is audited (`webhook.create`, its events; not its
+   * URL, which may carry the receiver's own credentials) in the same statement.
    */
   async insertWebhookOnce(
-    scope: ClinicScope,
+    by: Principal,
     webhook: { url: string; secret: string; eventTypes: string[] },
+    now: Date,
   ): Promise<WebhookRow & { secret: string }> {
+    const scope = ClinicScope.of(by);
     const clinic = sql.param(scope.clinicId, 'uuid');
     const types = sql.param(webhook.eventTypes, 'text[]');
     return this.db.transaction(async (tx) => {
@@ -158,11 +164,20 @@ export class NotificationStore {
       if (live >= MAX_WEBHOOKS_PER_CLINIC) {
         throw new AppError('webhook_limit_reached', `A clinic has at most ${MAX_WEBHOOKS_PER_CLINIC} webhooks: delete one first`);
       }
+      const audit = this.audit.insert(
+        { by, action: 'webhook.create', resourceType: 'webhook', details: { eventTypes: webhook.eventTypes } },
+        sql`hook`,
+        sql`id`,
+        now,
+      );
       const [row] = await queryRows<WebhookRow & { secret: string }>(
         tx,
-        sql`INSERT INTO webhooks (clinic_id, url, secret, event_types, created_by)
-            VALUES (${clinic}, ${webhook.url}, ${webhook.secret}, ${types}, ${sql.param(scope.userId, 'uuid')})
-            RETURNING id, clinic_id, url, event_types, created_at, secret`,
+        sql`WITH hook AS (
+              INSERT INTO webhooks (clinic_id, url, secret, event_types, created_by)
+              VALUES (${clinic}, ${webhook.url}, ${webhook.secret}, ${types}, ${sql.param(scope.userId, 'uuid')})
+              RETURNING id, clinic_id, url, event_types, created_at, secret
+            ), audit AS (${audit})
+            SELECT * FROM hook`,
       );
       return row;
     });
@@ -178,9 +193,11 @@ export class NotificationStore {
 
   /**
    * Answers whether a live webhook of the clinic was deleted (at `now`, the Clock's). Its failed
-   * deliveries leave the failed list in the same statement (skipped: there is nowhere to retry them to).
+   * deliveries leave the failed list in the same statement (skipped: there is nowhere to retry them
+   * to), and the deletion is audited (`webhook.delete`).
    */
-  async deleteWebhook(scope: ClinicScope, id: string, now: Date): Promise<boolean> {
+  async deleteWebhook(by: Principal, id: string, now: Date): Promise<boolean> {
+    const scope = ClinicScope.of(by);
     const rows = await queryRows(
       this.db.manager,
       sql`WITH deleted AS (
@@ -189,7 +206,7 @@ export class NotificationStore {
           ), dropped AS (
             UPDATE notification_deliveries d SET status = 'skipped', last_error = 'webhook deleted'
               FROM deleted WHERE d.webhook_id = deleted.id AND d.status = 'failed'
-          )
+          ), audit AS (${this.audit.insert({ by, action: 'webhook.delete', resourceType: 'webhook' }, sql`deleted`, sql`id`, now)})
           SELECT id FROM deleted`,
     );
     return rows.length > 0;

@@ -13,7 +13,7 @@ import { clinicMembers } from './admin-data';
 import { TimesTable, useClinicTimeZone } from './ClinicTime';
 
 /** What an audit event is about, as the API filters it ('' for any). */
-type ResourceFilter = '' | 'patient' | 'referral' | 'attachment' | 'consent' | 'user';
+type ResourceFilter = '' | 'patient' | 'referral' | 'attachment' | 'consent' | 'user' | 'webhook';
 
 const RESOURCES: Record<Exclude<ResourceFilter, ''>, string> = {
   patient: 'Patient',
@@ -21,6 +21,7 @@ const RESOURCES: Record<Exclude<ResourceFilter, ''>, string> = {
   attachment: 'Attachment',
   consent: 'Consent',
   user: 'Account',
+  webhook: 'Webhook',
 };
 const resourceLabel = (type: string) => RESOURCES[type as keyof typeof RESOURCES] ?? humanize(type);
 
