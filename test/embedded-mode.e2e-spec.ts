@@ -1,5 +1,15 @@
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, realpathSync, rmSync, statSync, unlinkSync } from 'node:fs';
+import {
+  existsSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  realpathSync,
+  rmSync,
+  statSync,
+  unlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { Client } from 'pg';
@@ -31,6 +41,21 @@ function processesUsing(dir: string): number[] {
     .filter((pid) => Number.isInteger(pid) && pid > 0);
 }
 
+/** Pids of processes (but this one) whose environment holds `entry` (`DATA_DIR=…`: `npm start` and all it started). */
+function processesWithEnv(entry: string): number[] {
+  const pids: number[] = [];
+  for (const name of readdirSync('/proc')) {
+    const pid = Number(name);
+    if (!Number.isInteger(pid) || pid === process.pid) continue;
+    try {
+      if (readFileSync(`/proc/${pid}/environ`, 'utf8').split('\0').includes(entry)) pids.push(pid);
+    } catch {
+      // gone, or not ours to read
+    }
+  }
+  return pids;
+}
+
 interface Readiness {
   status: string;
   checks: { database: { status: string }; queue: { status: string; backend: string } };
@@ -56,10 +81,14 @@ describe('embedded mode (no DATABASE_URL, no REDIS_URL)', () => {
     return realpathSync(resolve(dataDir, cluster));
   }
 
-  async function start(): Promise<{ server: Server; ready: Readiness }> {
+  async function start(
+    command: string[] = [process.execPath, MAIN],
+    extraEnv: NodeJS.ProcessEnv = {},
+  ): Promise<{ server: Server; ready: Readiness }> {
     const port = await freePort();
     const env: NodeJS.ProcessEnv = {
       ...process.env,
+      ...extraEnv,
       DATA_DIR: dataDir,
       PORT: String(port),
       HOST: '127.0.0.1',
@@ -71,7 +100,12 @@ describe('embedded mode (no DATABASE_URL, no REDIS_URL)', () => {
     for (const name of ['DATABASE_URL', 'REDIS_URL', 'JWT_SECRET', 'QUEUE_PREFIX', 'PUBLIC_URL', 'CORS_ORIGINS'])
       delete env[name];
     // A process group of its own, as `npm start` in a terminal: Ctrl-C signals the whole group.
-    const child = spawn(process.execPath, [MAIN], { env, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+    const child = spawn(command[0], command.slice(1), {
+      cwd: join(__dirname, '..'),
+      env,
+      stdio: ['ignore', 'pipe', 'pipe'],
+      detached: true,
+    });
     let output = '';
     child.stdout?.on('data', (chunk: Buffer) => (output += chunk.toString()));
     child.stderr?.on('data', (chunk: Buffer) => (output += chunk.toString()));
@@ -135,6 +169,14 @@ describe('embedded mode (no DATABASE_URL, no REDIS_URL)', () => {
       const timer = setTimeout(() => running.child.kill('SIGKILL'), 15_000);
       await running.exited;
       clearTimeout(timer);
+    }
+    // An `npm start` whose app outlived it (the case the npm test checks for).
+    for (const pid of processesWithEnv(`DATA_DIR=${dataDir}`)) {
+      try {
+        process.kill(pid, 'SIGTERM');
+      } catch {
+        // already gone
+      }
     }
     const cluster = existsSync(join(dataDir, 'embedded-postgres.json')) ? clusterDir() : undefined;
     // A server killed hard leaves its postgres behind: stop exactly those processes.
@@ -393,6 +435,36 @@ describe('embedded mode (no DATABASE_URL, no REDIS_URL)', () => {
       expect(processesUsing(clusterDir())).not.toContain(leftBehind);
       await expect(stop('Ctrl-C')).resolves.toBe(0);
       expect(processesUsing(clusterDir())).toEqual([]);
+    },
+    3 * BOOT_TIMEOUT_MS,
+  );
+
+  it(
+    '`npm start` stopped by SIGTERM to npm alone (`kill <pid>`, a process manager) stops the app and its database server',
+    async () => {
+      // The real `npm start` script, but its `npm run build` answers at once: dist/ is built, and
+      // building it again would empty it under the other test files.
+      const npm = realpathSync(spawnSync('sh', ['-c', 'command -v npm'], { encoding: 'utf8' }).stdout.trim());
+      const fakeBin = mkdtempSync(join(tmpdir(), 'referloop-fake-npm-'));
+      try {
+        writeFileSync(join(fakeBin, 'npm'), '#!/bin/sh\nexit 0\n', { mode: 0o755 });
+        const { server: running } = await start([process.execPath, npm, 'start'], { PATH: `${fakeBin}:${process.env.PATH}` });
+        await request(running.url).get('/health/live').expect(200);
+
+        // SIGTERM to npm's own pid, not to its process group as Ctrl-C does.
+        await stop('SIGTERM');
+        const left = await eventually(() => {
+          const pids = [...processesWithEnv(`DATA_DIR=${dataDir}`), ...processesUsing(clusterDir())];
+          return pids.length === 0 ? 'none' : undefined;
+        }, 'the app and its database server to stop after npm got SIGTERM').catch(
+          () =>
+            `still running: ${spawnSync('ps', ['-o', 'pid,args', '-p', processesWithEnv(`DATA_DIR=${dataDir}`).join(',') || '0'], { encoding: 'utf8' }).stdout}`,
+        );
+        expect(left).toBe('none');
+        expect(running.output()).not.toMatch(/second signal|error during shutdown|shutdown took too long/);
+      } finally {
+        rmSync(fakeBin, { recursive: true, force: true });
+      }
     },
     3 * BOOT_TIMEOUT_MS,
   );

@@ -1,7 +1,7 @@
 import 'reflect-metadata';
 import type { INestApplicationContext } from '@nestjs/common';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
-import { createRootLogger, onShutdownSignal, StartRefused } from '@referloop/common';
+import { createRootLogger, onShutdownSignal, StartRefused, stopWithParent } from '@referloop/common';
 import { loadConfigOrExit } from '@referloop/config';
 import { assertDataDirFree } from '@referloop/database';
 import { type PreparedStorage, prepareStorage } from './bootstrap/prepare-storage';
@@ -29,6 +29,8 @@ async function main(): Promise<void> {
   };
   // From the start: a signal while the embedded server starts still stops it (see embedded-postgres.ts).
   onShutdownSignal(logger, stop);
+  // Run by `npm start`: stop when it ends, however it was stopped (see stopWithParent).
+  if (process.env.npm_lifecycle_event === 'start') stopWithParent(logger);
   try {
     await assertPortFree(config.host, config.port);
     storage = await prepareStorage(config, logger);

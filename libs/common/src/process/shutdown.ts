@@ -35,3 +35,21 @@ export function onShutdownSignal(logger: Logger, shutdown: () => Promise<void>, 
   process.on('SIGINT', handler);
   process.on('SIGHUP', handler);
 }
+
+/**
+ * Stops this process as SIGTERM does once the process that started it has ended. `npm start` runs the
+ * app under `sh -c` (its build comes first), and a SIGTERM to npm alone (`kill <pid>`, a process
+ * manager, `timeout`) ends npm and that shell but reaches no further: the app, and the embedded
+ * PostgreSQL it runs, carried on without them. Ctrl-C signals the whole process group and needs none
+ * of this. Only for `npm start`: a process started to outlive its parent (`nohup … &`) keeps running.
+ */
+export function stopWithParent(logger: Logger, everyMs = 1_000): void {
+  const parent = process.ppid;
+  const timer = setInterval(() => {
+    if (process.ppid === parent) return;
+    clearInterval(timer);
+    logger.info({ parent }, 'the npm start that ran this process ended: stopping');
+    process.kill(process.pid, 'SIGTERM');
+  }, everyMs);
+  timer.unref();
+}
