@@ -230,6 +230,18 @@ describe('outcome report PDF', () => {
     const { text } = await pdfText(await renderOutcomeReport(document));
     expect(text).toContain('5 sessions completed, Tolerated well');
   });
+  it('counts one session completed in the singular', async () => {
+    const document = sample({ progress: undefined });
+    document.timeline.push({
+      type: 'progress_reported',
+      fromStatus: 'in_care',
+      toStatus: 'in_care',
+      occurredAt: '2026-11-05T15:00:00Z',
+      data: { progress: { sessionsCompleted: 1, tolerance: 'well' } },
+    });
+    const { text } = await pdfText(await renderOutcomeReport(document));
+    expect(text).toContain('1 session completed, Tolerated well');
+  });
 });
 
 describe('pdfFileName', () => {

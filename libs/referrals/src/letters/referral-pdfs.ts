@@ -480,7 +480,9 @@ export async function renderOutcomeReport(document: ReferralDocument): Promise<B
     layout.bullets(
       progress.map((report) => {
         const parts = [
-          present(report.sessionsCompleted) ? `${String(report.sessionsCompleted)} sessions completed` : null,
+          present(report.sessionsCompleted)
+            ? `${String(report.sessionsCompleted)} ${report.sessionsCompleted === 1 ? 'session' : 'sessions'} completed`
+            : null,
           present(report.painLevel) ? `pain ${String(report.painLevel)} / 10` : null,
           present(report.psfs) ? `PSFS ${String(report.psfs)}` : null,
           present(report.tolerance) ? (TOLERANCE[String(report.tolerance)] ?? humanize(String(report.tolerance))) : null,
