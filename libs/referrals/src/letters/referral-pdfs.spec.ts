@@ -218,30 +218,24 @@ describe('outcome report PDF', () => {
     expect(text).not.toContain('Note added');
   });
 
-  it('reads progress reports from the timeline when the referral has no progress column', async () => {
-    const document = sample({ progress: undefined });
-    document.timeline.push({
-      type: 'progress_reported',
-      fromStatus: 'in_care',
-      toStatus: 'in_care',
-      occurredAt: '2026-11-05T15:00:00Z',
-      data: { progress: { sessionsCompleted: 5, tolerance: 'well' } },
-    });
-    const { text } = await pdfText(await renderOutcomeReport(document));
-    expect(text).toContain('5 sessions completed, Tolerated well');
-  });
-  it('counts one session completed in the singular', async () => {
-    const document = sample({ progress: undefined });
-    document.timeline.push({
-      type: 'progress_reported',
-      fromStatus: 'in_care',
-      toStatus: 'in_care',
-      occurredAt: '2026-11-05T15:00:00Z',
-      data: { progress: { sessionsCompleted: 1, tolerance: 'well' } },
-    });
-    const { text } = await pdfText(await renderOutcomeReport(document));
-    expect(text).toContain('1 session completed, Tolerated well');
-  });
+  it.each([
+    [5, '5 sessions completed, Tolerated well'],
+    [1, '1 session completed, Tolerated well'],
+  ])(
+    'reads progress reports from the timeline when the referral has no progress column (%i, the count in words)',
+    async (sessionsCompleted, line) => {
+      const document = sample({ progress: undefined });
+      document.timeline.push({
+        type: 'progress_reported',
+        fromStatus: 'in_care',
+        toStatus: 'in_care',
+        occurredAt: '2026-11-05T15:00:00Z',
+        data: { progress: { sessionsCompleted, tolerance: 'well' } },
+      });
+      const { text } = await pdfText(await renderOutcomeReport(document));
+      expect(text).toContain(line);
+    },
+  );
 });
 
 describe('pdfFileName', () => {
