@@ -88,7 +88,9 @@ export function AuditLogPage({ user }: { user: User }) {
 
   return (
     <>
-      <h1 tabIndex={-1}>Audit log</h1>
+      <h1 id="audit-heading" tabIndex={-1}>
+        Audit log
+      </h1>
       <p className="muted">Who read or changed which patient or referral, when and from where. Ids only, no patient data.</p>
       <form ref={formRef} className="filters" onSubmit={submit} noValidate aria-label="Filter the audit log">
         <Field label="Action" error={fieldError('action')}>
@@ -169,6 +171,7 @@ export function AuditLogPage({ user }: { user: User }) {
         empty="No audit events match."
         columns={['When', 'Who', 'Action', 'Resource', 'Outcome', 'IP']}
         testId="audit-table"
+        labelledBy="audit-heading"
         row={(e, timeZone) => (
           <tr key={e.id}>
             <td data-label="When" className="nowrap">
