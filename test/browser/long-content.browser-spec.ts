@@ -1,6 +1,7 @@
 import type { Page } from 'playwright-core';
 import { axeViolations, BrowserRun, DESKTOP, listen, PHONE, scrollsSideways, signIn } from '../support/browser';
-import { createPatient } from '../support/referral-helpers';
+import { actOk, createPatient, createReferral, injuryReferralBody } from '../support/referral-helpers';
+import { eventually } from '../support/sinks';
 import {
   addPractitioner,
   registerClinic,
@@ -12,9 +13,9 @@ import {
 
 /**
  * Content at the limits the API accepts, in Debian's Chromium against the real API: names of 200
- * (people) and 100 (patients) characters with no space to break at, in Latin and non-Latin scripts.
- * Each screen passes axe-core (WCAG 2.1 A/AA) at desktop and at phone size and does not scroll
- * sideways on a phone.
+ * (people) and 100 (patients) characters with no space to break at, in Latin and non-Latin scripts,
+ * and more than 99 unread notifications. Each screen passes axe-core (WCAG 2.1 A/AA) at desktop and
+ * at phone size and does not scroll sideways on a phone.
  */
 
 jest.setTimeout(240_000);
@@ -28,6 +29,7 @@ describe('web app in the browser: long and unusual content', () => {
   let run: BrowserRun;
   let massage: TestClinic;
   let lmt: SignedInUser;
+  let pt: SignedInUser;
 
   /** The page's axe violations of `rule` at desktop and at phone size, and whether it scrolls sideways on a phone. */
   async function check(page: Page, rule?: string): Promise<{ violations: string[]; sideways: boolean }> {
@@ -45,7 +47,9 @@ describe('web app in the browser: long and unusual content', () => {
     t = await startTestApp({}, { worker: true });
     run = await BrowserRun.start(await listen(t));
     massage = await registerClinic(t.http, { name: 'Sunrise Massage' });
+    const physio = await registerClinic(t.http, { name: 'Capitol Physio' });
     lmt = await addPractitioner(t.http, massage, 'massage_therapist', { fullName: word('Massagetherapeutin', 200) });
+    pt = await addPractitioner(t.http, physio, 'physical_therapist', { fullName: word(THAI, 200) });
   });
 
   afterAll(async () => {
@@ -74,6 +78,29 @@ describe('web app in the browser: long and unusual content', () => {
     await page.goto('/admin/audit');
     await page.getByTestId('audit-table').getByText(word('Massagetherapeutin', 200)).first().waitFor();
     expect((await check(page, 'scrollable-region-focusable')).violations).toEqual([]);
+  });
+
+  it('the bell with more than 99 unread is named with what it shows', async () => {
+    const patient = await createPatient(t.http, lmt);
+    for (let i = 0; i < 100; i++) {
+      const draft = await createReferral(t.http, lmt, injuryReferralBody(patient.id, pt.id));
+      await actOk(t.http, lmt, draft, 'send');
+    }
+    await eventually(async () => {
+      const res = await t.http.get('/api/v1/notifications?unread=true&limit=1').set(pt.auth).expect(200);
+      return (res.body as { unreadCount: number }).unreadCount > 99;
+    }, 'more than 99 unread notifications');
+    const page = await run.newPage('pt');
+    await signIn(page, pt.email);
+    await page.getByTestId('unread-count').filter({ hasText: '99+' }).waitFor();
+    expect((await check(page, 'label-content-name-mismatch')).violations).toEqual([]);
+    // Named with what it shows; the panel gives the exact count.
+    const bell = page.getByRole('button', { name: 'Notifications, more than 99 unread' });
+    await bell.click();
+    await page
+      .getByRole('region', { name: 'Notifications' })
+      .getByText(/^1\d\d unread/)
+      .waitFor();
   });
 
   it('saw no uncaught error or CSP violation and no WCAG 2.1 A/AA violation', () => {

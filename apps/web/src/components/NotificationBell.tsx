@@ -85,7 +85,8 @@ export function NotificationBell() {
         className="bell-button"
         aria-expanded={open}
         aria-controls={panelId}
-        aria-label={unread === null ? 'Notifications' : `Notifications, ${count} unread`}
+        // Named with the figure it shows (99+ past 99: "more than 99"), as WCAG 2.5.3 asks; the panel gives the exact count.
+        aria-label={unread === null ? 'Notifications' : `Notifications, ${count > 99 ? 'more than 99' : count} unread`}
         onClick={() => {
           setOpen((o) => !o);
           if (!open) void load();
