@@ -1,3 +1,4 @@
+import { practitionerPayload } from '@referloop/testing';
 import type { Page } from 'playwright-core';
 import { axeViolations, BrowserRun, DESKTOP, listen, PHONE, scrollsSideways, signIn } from '../support/browser';
 import { actOk, createPatient, createReferral, injuryReferralBody } from '../support/referral-helpers';
@@ -101,6 +102,19 @@ describe('web app in the browser: long and unusual content', () => {
       .getByRole('region', { name: 'Notifications' })
       .getByText(/^1\d\d unread/)
       .waitFor();
+  });
+
+  it('an invitation for a 200-character name fits a phone', async () => {
+    const invited = await t.http
+      .post('/api/v1/practitioners')
+      .set(massage.admin.auth)
+      .send(practitionerPayload('massage_therapist', new Date(), { fullName: word('Eingeladene', 200) }))
+      .expect(201);
+    const page = await run.newPage('invited');
+    await page.goto(`/accept-invitation#token=${invited.body.invitation.token as string}`);
+    await page.getByText(`Welcome to ReferLoop, ${word('Eingeladene', 200)}.`).waitFor();
+    await run.shot(page, 'long-content-02-accept-invitation');
+    expect(run.overflowing).toEqual([]);
   });
 
   it('saw no uncaught error or CSP violation and no WCAG 2.1 A/AA violation', () => {
