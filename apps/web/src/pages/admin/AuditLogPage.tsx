@@ -91,7 +91,10 @@ export function AuditLogPage({ user }: { user: User }) {
       <h1 id="audit-heading" tabIndex={-1}>
         Audit log
       </h1>
-      <p className="muted">Who read or changed which patient or referral, when and from where. Ids only, no patient data.</p>
+      <p className="muted">
+        Who read or changed which patient or referral, and who set up or removed a webhook: when and from where. Ids only, no
+        patient data.
+      </p>
       <form ref={formRef} className="filters" onSubmit={submit} noValidate aria-label="Filter the audit log">
         <Field label="Action" error={fieldError('action')}>
           {(props) => (
