@@ -515,7 +515,7 @@ export function ReferralDetailPage({ id }: { id: string }) {
   );
 }
 
-/** Every event of the referral, oldest first, from the paged `/events` (its answer embeds only the latest). */
+/** Every event of the referral, oldest first, paged from GET /referrals/:id/events (its answer embeds only the latest). */
 async function loadWholeTimeline(referralId: string): Promise<ReferralEvent[]> {
   const events: ReferralEvent[] = [];
   let cursor: string | undefined;
