@@ -535,6 +535,23 @@ describe('admin rights and invitations', () => {
       expect(taken.body.errors).toEqual([{ field: 'email', message: 'is already registered, or invited by another clinic' }]);
     });
 
+    it("records who invited, re-invited and revoked whom in the clinic's audit log, once each", async () => {
+      const own = await registerClinic(t.http, { name: 'Audited Physio' });
+      const invited = await invite(own).expect(201);
+      const [item] = await listed(own);
+      await t.http.post(`/api/v1/invitations/${item.id}/resend`).set(own.admin.auth).expect(200);
+      await t.http.delete(`/api/v1/invitations/${item.id}`).set(own.admin.auth).expect(204);
+      await t.http.delete(`/api/v1/invitations/${item.id}`).set(own.admin.auth).expect(204);
+      const events = (
+        await t.http.get('/api/v1/admin/audit-events').query({ resourceType: 'user', limit: 100 }).set(own.admin.auth).expect(200)
+      ).body.items as { action: string; actorId: string; resourceId: string }[];
+      expect(events.filter((e) => e.action.startsWith('invitation.'))).toEqual([
+        expect.objectContaining({ action: 'invitation.revoke', actorId: own.admin.id, resourceId: invited.body.id }),
+        expect.objectContaining({ action: 'invitation.resend', actorId: own.admin.id, resourceId: invited.body.id }),
+        expect.objectContaining({ action: 'invitation.create', actorId: own.admin.id, resourceId: invited.body.id }),
+      ]);
+    });
+
     it('revokes: the link dies, and the email can be invited again or register on its own', async () => {
       const invited = await invite(clinic).expect(201);
       const lookup = (token: string) => t.http.post('/api/v1/auth/accept-invitation/lookup').send({ token });

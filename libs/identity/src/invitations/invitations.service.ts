@@ -4,6 +4,7 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import { AppError, Clock, DEFAULT_PAGE_SIZE, decodeCursor, type Page, type Principal, toPage } from '@referloop/common';
 import { APP_CONFIG, type AppConfig } from '@referloop/config';
 import { DataSource, type EntityManager } from 'typeorm';
+import { AuditLog } from '../audit/audit-log';
 import { invitationToken, invitationUrl, sha256 } from '../auth/secret-token';
 import type { InvitationEntity } from '../entities/invitation.entity';
 import type { PractitionerInput } from '../inputs';
@@ -59,6 +60,7 @@ export class InvitationsService {
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     private readonly users: UsersStore,
     private readonly invitations: InvitationsStore,
+    private readonly audit: AuditLog,
   ) {}
 
   /**
@@ -125,6 +127,7 @@ export class InvitationsService {
       user = inserted;
       invitation = await this.issue(scope, tx, user, linkBase);
     }
+    await this.audited(tx, principal, 'invitation.create', user.id, now);
     return { ...userView(user, { now, withEmail: true }), invitation };
   }
 
@@ -165,7 +168,9 @@ export class InvitationsService {
           allowedActions: [],
         });
       }
-      return { invitation: await this.reissue(scope, tx, row, linkBase, {}) };
+      const invitation = await this.reissue(scope, tx, row, linkBase, {});
+      await this.audited(tx, principal, 'invitation.resend', row.userId, this.clock.now());
+      return { invitation };
     });
   }
 
@@ -198,11 +203,18 @@ export class InvitationsService {
         });
       }
       if (row.revokedAt) return;
-      await this.invitations.revoke(scope, tx, id, this.clock.now());
+      const now = this.clock.now();
+      await this.invitations.revoke(scope, tx, id, now);
+      await this.audited(tx, principal, 'invitation.revoke', row.userId, now);
       // Nothing else points at someone who never signed in (the directory and referrals skip
       // invitees); were it otherwise, the row stays and only the link dies.
       if (row.userId) await this.users.deleteNeverActivated(scope, tx, row.userId);
     });
+  }
+
+  /** Who invited, re-invited or revoked whom (the invitee's account), with the change's transaction. */
+  private audited(tx: EntityManager, principal: Principal, action: string, inviteeId: string | null, now: Date): Promise<void> {
+    return this.audit.record({ by: principal, action, resourceType: 'user', resourceId: inviteeId, occurredAt: now }, tx);
   }
 
   private async lockOwn(scope: ClinicScope, tx: EntityManager, id: string): Promise<OwnInvitationRow> {
