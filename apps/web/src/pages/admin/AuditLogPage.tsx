@@ -92,8 +92,8 @@ export function AuditLogPage({ user }: { user: User }) {
         Audit log
       </h1>
       <p className="muted">
-        Who read or changed which patient or referral, and who set up or removed a webhook: when and from where. Ids only, no
-        patient data.
+        Who read or changed which patient or referral, who invited whom, and who set up or removed a webhook: when and from where.
+        Ids only, no patient data.
       </p>
       <form ref={formRef} className="filters" onSubmit={submit} noValidate aria-label="Filter the audit log">
         <Field label="Action" error={fieldError('action')}>
