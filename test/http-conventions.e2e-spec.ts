@@ -1,7 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { PASSWORD, uniqueEmail } from '@referloop/testing';
-import { actOk, createPatient, createReferral, injuryReferralBody, SPEC_STATES } from './support/referral-helpers';
+import { SPEC_STATES } from '@referloop/testing/spec-lifecycle';
+import { actOk, createPatient, createReferral, injuryReferralBody } from './support/referral-helpers';
 import { addPractitioner, expectProblem, registerClinic, startTestApp, type TestApp } from './support/test-app';
 
 // What every answer has in common: problem+json errors, request ids, security headers, CORS,

@@ -1,3 +1,4 @@
+import { SPEC_ACTIONS, SPEC_STATES, type SpecAction } from '@referloop/testing/spec-lifecycle';
 import {
   actionsFrom,
   allowedActions,
@@ -15,67 +16,7 @@ import {
   TRANSITIONS,
 } from './referral-state-machine';
 
-/**
- * The lifecycle table of SPEC.md ("Referral lifecycle"), written out again by hand so the code's
- * table is checked against the contract rather than against itself.
- */
-type Who = Party | 'either';
-const SPEC: Record<
-  ReferralAction,
-  { from: ReferralStatus[]; to: ReferralStatus | 'same'; who: Who; required: string[]; optional: string[] }
-> = {
-  send: { from: ['draft'], to: 'sent', who: 'sender', required: [], optional: [] },
-  acknowledge: { from: ['sent'], to: 'received', who: 'recipient', required: [], optional: [] },
-  accept: { from: ['sent', 'received'], to: 'accepted', who: 'recipient', required: [], optional: ['note'] },
-  decline: { from: ['sent', 'received', 'info_requested'], to: 'declined', who: 'recipient', required: ['reason'], optional: [] },
-  'request-info': { from: ['sent', 'received'], to: 'info_requested', who: 'recipient', required: ['reason'], optional: [] },
-  'provide-info': { from: ['info_requested'], to: 'received', who: 'sender', required: ['note'], optional: [] },
-  schedule: { from: ['accepted'], to: 'scheduled', who: 'recipient', required: ['appointmentAt'], optional: [] },
-  unschedule: { from: ['scheduled'], to: 'accepted', who: 'recipient', required: ['reason'], optional: [] },
-  reschedule: { from: ['scheduled'], to: 'scheduled', who: 'recipient', required: ['appointmentAt'], optional: ['reason'] },
-  'start-care': { from: ['scheduled'], to: 'in_care', who: 'recipient', required: [], optional: [] },
-  'report-progress': {
-    from: ['accepted', 'scheduled', 'in_care'],
-    to: 'same',
-    who: 'recipient',
-    required: ['progress'],
-    optional: [],
-  },
-  'add-note': { from: ['accepted', 'scheduled', 'in_care'], to: 'same', who: 'either', required: ['note'], optional: [] },
-  'send-outcome': { from: ['in_care'], to: 'outcome_sent', who: 'recipient', required: ['outcome'], optional: [] },
-  close: { from: ['outcome_sent'], to: 'closed', who: 'sender', required: [], optional: [] },
-  cancel: {
-    from: ['draft', 'sent', 'received', 'info_requested'],
-    to: 'cancelled',
-    who: 'sender',
-    required: ['reason'],
-    optional: [],
-  },
-  'request-cancel': {
-    from: ['accepted', 'scheduled', 'in_care'],
-    to: 'cancel_requested',
-    who: 'sender',
-    required: ['reason'],
-    optional: [],
-  },
-  'confirm-cancel': { from: ['cancel_requested'], to: 'cancelled', who: 'recipient', required: [], optional: [] },
-};
-
-const SPEC_STATUSES: ReferralStatus[] = [
-  'draft',
-  'sent',
-  'received',
-  'info_requested',
-  'accepted',
-  'scheduled',
-  'in_care',
-  'outcome_sent',
-  'closed',
-  'declined',
-  'cancel_requested',
-  'cancelled',
-  'expired',
-];
+const SPEC: Record<ReferralAction, SpecAction> = SPEC_ACTIONS;
 
 const PARTY_SETS: { label: string; parties: Party[] }[] = [
   { label: 'sender', parties: ['sender'] },
@@ -95,7 +36,7 @@ function specAllowed(status: ReferralStatus, parties: readonly Party[]): Referra
 
 describe('referral state machine', () => {
   it('has exactly the statuses and actions of the spec', () => {
-    expect([...REFERRAL_STATUSES].sort()).toEqual([...SPEC_STATUSES].sort());
+    expect([...REFERRAL_STATUSES].sort()).toEqual([...SPEC_STATES].sort());
     expect([...REFERRAL_ACTIONS].sort()).toEqual(Object.keys(SPEC).sort());
     expect(Object.keys(TRANSITIONS).sort()).toEqual(Object.keys(SPEC).sort());
     expect([...TERMINAL_STATUSES].sort()).toEqual(['cancelled', 'closed', 'declined', 'expired']);
@@ -124,7 +65,7 @@ describe('referral state machine', () => {
         expect(['note', 'reason', 'appointmentAt', 'outcome', 'progress']).toContain(field);
     });
 
-    it.each(SPEC_STATUSES.flatMap((status) => PARTY_SETS.map((p) => [status, p.label, p.parties] as const)))(
+    it.each(SPEC_STATES.flatMap((status) => PARTY_SETS.map((p) => [status, p.label, p.parties] as const)))(
       'from %s, acting as %s',
       (status, _label, parties) => {
         const check = checkTransition(status, action, parties);
@@ -141,7 +82,7 @@ describe('referral state machine', () => {
   });
 
   describe('allowedActions per party', () => {
-    it.each(SPEC_STATUSES.flatMap((status) => PARTY_SETS.map((p) => [status, p.label, p.parties] as const)))(
+    it.each(SPEC_STATES.flatMap((status) => PARTY_SETS.map((p) => [status, p.label, p.parties] as const)))(
       '%s as %s',
       (status, _label, parties) => {
         expect([...allowedActions(status, parties)].sort()).toEqual(specAllowed(status, parties).sort());
@@ -153,7 +94,7 @@ describe('referral state machine', () => {
       expect([...allowedActions('sent', ['recipient'])].sort()).toEqual(['accept', 'acknowledge', 'decline', 'request-info']);
     });
 
-    it.each(SPEC_STATUSES.map((s) => [s]))('actionsFrom(%s) lists every action possible from it, whoever takes it', (status) => {
+    it.each(SPEC_STATES.map((s) => [s]))('actionsFrom(%s) lists every action possible from it, whoever takes it', (status) => {
       const expected = (Object.keys(SPEC) as ReferralAction[]).filter((a) => SPEC[a].from.includes(status));
       expect([...actionsFrom(status)].sort()).toEqual(expected.sort());
     });
@@ -164,7 +105,7 @@ describe('referral state machine', () => {
     });
 
     it('offers nothing to a caller who is no party', () => {
-      for (const status of SPEC_STATUSES) expect(allowedActions(status, [])).toEqual([]);
+      for (const status of SPEC_STATES) expect(allowedActions(status, [])).toEqual([]);
     });
   });
 
