@@ -1,6 +1,6 @@
 import { practitionerPayload } from '@referloop/testing';
 import type { Page } from 'playwright-core';
-import { axeViolations, BrowserRun, DESKTOP, listen, PHONE, scrollsSideways, signIn } from '../support/browser';
+import { BrowserRun, listen, signIn } from '../support/browser';
 import { actOk, createPatient, createReferral, injuryReferralBody } from '../support/referral-helpers';
 import { eventually } from '../support/sinks';
 import {
@@ -32,16 +32,11 @@ describe('web app in the browser: long and unusual content', () => {
   let lmt: SignedInUser;
   let pt: SignedInUser;
 
-  /** The page's axe violations of `rule` at desktop and at phone size, and whether it scrolls sideways on a phone. */
-  async function check(page: Page, rule?: string): Promise<{ violations: string[]; sideways: boolean }> {
-    const violations: string[] = [];
-    await page.setViewportSize(DESKTOP);
-    for (const v of await axeViolations(page)) if (!rule || v.startsWith(`${rule} `)) violations.push(`desktop: ${v}`);
-    await page.setViewportSize(PHONE);
-    for (const v of await axeViolations(page)) if (!rule || v.startsWith(`${rule} `)) violations.push(`phone: ${v}`);
-    const sideways = await scrollsSideways(page);
-    await page.setViewportSize(DESKTOP);
-    return { violations, sideways };
+  /** Screenshots and checks `page` as every screen is (BrowserRun.shot: both sizes), answering what it found of axe's `rule`. */
+  async function shotViolations(page: Page, name: string, rule: string): Promise<string[]> {
+    const before = run.accessibility.length;
+    await run.shot(page, name);
+    return run.accessibility.slice(before).filter((violation) => violation.includes(`: ${rule} `));
   }
 
   beforeAll(async () => {
@@ -75,10 +70,10 @@ describe('web app in the browser: long and unusual content', () => {
     await signIn(page, massage.admin.email);
     await page.goto('/admin');
     await page.getByTestId('practitioner-metrics').getByText(word('Massagetherapeutin', 200)).waitFor();
-    expect((await check(page, 'scrollable-region-focusable')).violations).toEqual([]);
+    expect(await shotViolations(page, 'long-content-03-dashboard', 'scrollable-region-focusable')).toEqual([]);
     await page.goto('/admin/audit');
     await page.getByTestId('audit-table').getByText(word('Massagetherapeutin', 200)).first().waitFor();
-    expect((await check(page, 'scrollable-region-focusable')).violations).toEqual([]);
+    expect(await shotViolations(page, 'long-content-04-audit-log', 'scrollable-region-focusable')).toEqual([]);
   });
 
   it('the bell with more than 99 unread is named with what it shows', async () => {
@@ -94,7 +89,7 @@ describe('web app in the browser: long and unusual content', () => {
     const page = await run.newPage('pt');
     await signIn(page, pt.email);
     await page.getByTestId('unread-count').filter({ hasText: '99+' }).waitFor();
-    expect((await check(page, 'label-content-name-mismatch')).violations).toEqual([]);
+    expect(await shotViolations(page, 'long-content-05-bell', 'label-content-name-mismatch')).toEqual([]);
     // Named with what it shows; the panel gives the exact count.
     const bell = page.getByRole('button', { name: 'Notifications, more than 99 unread' });
     await bell.click();
