@@ -594,12 +594,8 @@ function Timeline({
           {errorMessage(loadError)}
         </Notice>
       )}
-      <button
-        type="button"
-        className="secondary"
-        aria-disabled={loading}
-        onClick={() => void (loading ? undefined : showWhole())}
-      >
+      {/* aria-disabled, not disabled, while loading: a disabled button loses keyboard focus to <body>. */}
+      <button type="button" className="button button-secondary" aria-disabled={loading} onClick={() => void showWhole()}>
         {loading ? 'Loading earlier events…' : 'Show earlier events'}
       </button>
     </div>
