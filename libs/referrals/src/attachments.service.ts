@@ -135,10 +135,8 @@ export class AttachmentsService {
       // Under the referral's lock: of two uploads of one file at once, the second finds the first's.
       const existing = await this.store.attachmentWithContent(tx, referralId, sha256);
       if (existing) return { attachment: existing, created: false };
-      if (
-        locked.attachments >= MAX_ATTACHMENTS_PER_REFERRAL ||
-        locked.attachmentBytes + content.length > MAX_REFERRAL_ATTACHMENT_BYTES
-      ) {
+      const held = await this.store.attachmentTotals(tx, referralId);
+      if (held.count >= MAX_ATTACHMENTS_PER_REFERRAL || held.bytes + content.length > MAX_REFERRAL_ATTACHMENT_BYTES) {
         const most = `${MAX_ATTACHMENTS_PER_REFERRAL} attachments or ${MAX_REFERRAL_ATTACHMENT_BYTES / MIB} MB`;
         throw new AppError('payload_too_large', `A referral holds at most ${most} of them together`, {
           errors: [{ field: 'file', message: `would take the referral past ${most}` }],

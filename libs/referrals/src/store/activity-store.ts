@@ -139,28 +139,23 @@ export class ReferralActivityStore {
     return row.status;
   }
 
-  /**
-   * Locks the referral (a concurrent send or upload waits) and answers its status, whether it was
-   * sent, and how many attachments it holds and their bytes together.
-   */
-  async lockForUpload(
-    tx: EntityManager,
-    referralId: string,
-  ): Promise<{ status: ReferralStatus; sentAt: Date | null; attachments: number; attachmentBytes: number }> {
-    const [locked] = await queryRows<{
-      status: ReferralStatus;
-      sentAt: Date | null;
-      attachments: number;
-      attachmentBytes: number;
-    }>(
+  /** Locks the referral (a concurrent send or upload waits) and answers its status and whether it was sent. */
+  async lockForUpload(tx: EntityManager, referralId: string): Promise<{ status: ReferralStatus; sentAt: Date | null }> {
+    const [locked] = await queryRows<{ status: ReferralStatus; sentAt: Date | null }>(
       tx,
-      sql`SELECT r.status, r.sent_at AS "sentAt", a.count AS attachments, a.bytes AS "attachmentBytes"
-            FROM referrals r,
-                 LATERAL (SELECT count(*)::int AS count, coalesce(sum(size_bytes), 0)::bigint::float8 AS bytes
-                            FROM referral_attachments WHERE referral_id = r.id) a
-           WHERE r.id = ${sql.param(referralId, 'uuid')} FOR UPDATE OF r`,
+      sql`SELECT status, sent_at AS "sentAt" FROM referrals WHERE id = ${sql.param(referralId, 'uuid')} FOR UPDATE`,
     );
     return locked;
+  }
+
+  /** How many attachments the referral holds and their bytes together (under its upload lock, for the caps). */
+  async attachmentTotals(tx: EntityManager, referralId: string): Promise<{ count: number; bytes: number }> {
+    const [totals] = await queryRows<{ count: number; bytes: number }>(
+      tx,
+      sql`SELECT count(*)::int AS count, coalesce(sum(size_bytes), 0)::float8 AS bytes
+            FROM referral_attachments WHERE referral_id = ${sql.param(referralId, 'uuid')}`,
+    );
+    return totals;
   }
 
   /** The referral's attachment with this content (by SHA-256), if one is there already. */
