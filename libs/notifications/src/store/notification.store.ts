@@ -48,16 +48,17 @@ const cursorTs = (column: 'created_at' | 'failed_at') =>
   sql`${cursorTimestamp(sql.identifier(['created_at', 'failed_at'], column))} AS cursor_ts`;
 
 /**
- * Every statement of the API side of notifications. A caller's own rows (their notifications and
- * preferences) are read by the scope's user; clinic-owned rows (webhooks, deliveries) by the
- * scope's clinic: no method can be called without the caller's scope.
- */
-/**
  * Live webhooks a clinic may have. Each event is sent to each of them: a clinic with a thousand
  * dead endpoints queued tens of thousands of retries and delayed other clinics' deliveries.
  */
 export const MAX_WEBHOOKS_PER_CLINIC = 25;
 
+/**
+ * Every statement of the API side of notifications. A caller's own rows (their notifications and
+ * preferences) are read by the scope's user; clinic-owned rows (webhooks, deliveries) by the
+ * scope's clinic: no method can be called without the caller's scope (or the caller, whose scope it
+ * makes).
+ */
 @Injectable()
 export class NotificationStore {
   constructor(
