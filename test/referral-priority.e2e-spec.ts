@@ -76,4 +76,15 @@ describe('referral lists sorted by priority', () => {
     const mixed = await t.http.get('/api/v1/referrals').query({ sort: 'priority', cursor: first.body.nextCursor }).set(lmt.auth);
     expectProblem(mixed, 400, 'validation_failed');
   });
+
+  it('refuses a priority cursor whose rank is neither urgent nor routine (400 naming cursor)', async () => {
+    const first = await t.http.get('/api/v1/referrals').query({ sort: 'priority', limit: '1' }).set(pt.auth).expect(200);
+    const [list, , ...position] = JSON.parse(Buffer.from(first.body.nextCursor as string, 'base64url').toString()) as unknown[];
+    for (const rank of [2, 9, -1]) {
+      const forged = Buffer.from(JSON.stringify([list, rank, ...position])).toString('base64url');
+      const res = await t.http.get('/api/v1/referrals').query({ sort: 'priority', cursor: forged }).set(pt.auth);
+      expectProblem(res, 400, 'validation_failed');
+      expect(res.body.errors).toEqual([{ field: 'cursor', message: 'cursor is not valid' }]);
+    }
+  });
 });

@@ -333,7 +333,9 @@ export class ReferralsService {
     let after: { rank?: number; ts: string; id: string } | undefined;
     if (query.cursor && byPriority) {
       const [rank, ts, id] = decodeCursor(query.cursor, cursorList, ['int', 'timestamp', 'uuid']);
-      after = { rank: rank as number, ts: ts as string, id: id as string };
+      // 1 urgent, 0 routine: any other rank would start the routine rows from their top again.
+      if (rank !== 0 && rank !== 1) throw AppError.validation([{ field: 'cursor', message: 'cursor is not valid' }]);
+      after = { rank, ts: ts as string, id: id as string };
     } else {
       after = decodeTimestampKeyset(query.cursor, cursorList);
     }
