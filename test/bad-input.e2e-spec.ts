@@ -500,7 +500,7 @@ describe('bad input', () => {
       {
         name: 'a fractional priority rank',
         path: '/api/v1/referrals?sort=priority',
-        values: ['referrals:priority', 0.5, '2026-01-01T00:00:00.000000Z', id],
+        values: ['referrals:priority', '2026-01-01T00:00:00.000000Z', 0.5, '2026-01-01T00:00:00.000000Z', id],
       },
       { name: 'year 0000 on the invitations', path: '/api/v1/invitations', values: ['invitations', yearZero, id] },
       { name: 'year 0000 on my partners', path: '/api/v1/me/partners', values: ['partners:mine', yearZero, id] },

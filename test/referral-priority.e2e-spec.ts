@@ -79,12 +79,55 @@ describe('referral lists sorted by priority', () => {
 
   it('refuses a priority cursor whose rank is neither urgent nor routine (400 naming cursor)', async () => {
     const first = await t.http.get('/api/v1/referrals').query({ sort: 'priority', limit: '1' }).set(pt.auth).expect(200);
-    const [list, , ...position] = JSON.parse(Buffer.from(first.body.nextCursor as string, 'base64url').toString()) as unknown[];
+    const [list, firstPageAt, , ...position] = JSON.parse(
+      Buffer.from(first.body.nextCursor as string, 'base64url').toString(),
+    ) as unknown[];
     for (const rank of [2, 9, -1]) {
-      const forged = Buffer.from(JSON.stringify([list, rank, ...position])).toString('base64url');
+      const forged = Buffer.from(JSON.stringify([list, firstPageAt, rank, ...position])).toString('base64url');
       const res = await t.http.get('/api/v1/referrals').query({ sort: 'priority', cursor: forged }).set(pt.auth);
       expectProblem(res, 400, 'validation_failed');
       expect(res.body.errors).toEqual([{ field: 'cursor', message: 'cursor is not valid' }]);
     }
+  });
+
+  it('leaves a referral that changes while the sender pages out of the later pages, never shows it twice (updatedSince finds it)', async () => {
+    const patient = await createPatient(t.http, lmt, { firstName: 'Drew', lastName: 'Draft' });
+    const draft = await createReferral(t.http, lmt, injuryReferralBody(patient.id, pt.id, { priority: 'urgent' }));
+    const before = (await allPages(lmt, { sort: 'priority', box: 'sent' })).ids;
+    expect(before[0]).toBe(draft.id);
+
+    // The first page holds the urgent draft; made routine, it would sort again at the top of the routine rows.
+    const first = await t.http
+      .get('/api/v1/referrals')
+      .query({ sort: 'priority', box: 'sent', limit: '2' })
+      .set(lmt.auth)
+      .expect(200);
+    expect((first.body.items as { id: string }[]).map((r) => r.id)).toEqual(before.slice(0, 2));
+    const edited = await t.http
+      .patch(`/api/v1/referrals/${draft.id}`)
+      .set(lmt.auth)
+      .send({ version: draft.version, priority: 'routine' })
+      .expect(200);
+    const ids = (first.body.items as { id: string }[]).map((r) => r.id);
+    let cursor: string | null = first.body.nextCursor;
+    while (cursor) {
+      const res = await t.http
+        .get('/api/v1/referrals')
+        .query({ sort: 'priority', box: 'sent', limit: '2', cursor })
+        .set(lmt.auth)
+        .expect(200);
+      ids.push(...(res.body.items as { id: string }[]).map((r) => r.id));
+      cursor = res.body.nextCursor;
+    }
+    expect(ids).toEqual(before);
+
+    const since = await t.http
+      .get('/api/v1/referrals')
+      .query({ sort: 'priority', box: 'sent', updatedSince: edited.body.updatedAt })
+      .set(lmt.auth)
+      .expect(200);
+    expect((since.body.items as { id: string; priority: string }[]).map((r) => [r.id, r.priority])).toEqual([
+      [draft.id, 'routine'],
+    ]);
   });
 });

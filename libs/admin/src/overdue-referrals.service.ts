@@ -1,5 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { AppError, Clock, DEFAULT_PAGE_SIZE, decodeCursor, pageOf, type Principal } from '@referloop/common';
+import { AppError, Clock, cursorTimestampOf, DEFAULT_PAGE_SIZE, decodeCursor, pageOf, type Principal } from '@referloop/common';
 import { APP_CONFIG, type AppConfig } from '@referloop/config';
 import { AuditLog, ClinicScope } from '@referloop/identity';
 import type { OverduePageView, OverdueReferralView } from './admin.views';
@@ -49,7 +49,7 @@ export class OverdueReferralsService {
       after,
       limit: limit + 1,
     });
-    const page = pageOf(rows, limit, (row) => [microseconds(asOf), Number(row.elapsed_ms), row.id], 'overdue');
+    const page = pageOf(rows, limit, (row) => [cursorTimestampOf(asOf), Number(row.elapsed_ms), row.id], 'overdue');
     await this.audit.record({
       by: principal,
       action: 'referral.list_overdue',
@@ -69,9 +69,6 @@ export class OverdueReferralsService {
     };
   }
 }
-
-/** The cursor's timestamp form (UTC with microseconds, like every keyset cursor here). */
-const microseconds = (date: Date) => date.toISOString().replace('Z', '000Z');
 
 function view(row: OverdueRow, clinicId: string, escalateAfterMs: number): OverdueReferralView {
   const sent = row.sender_clinic_id === clinicId;

@@ -4,6 +4,7 @@ import {
   AppError,
   calendarDayIn,
   Clock,
+  cursorTimestampOf,
   DEFAULT_PAGE_SIZE,
   decodeCursor,
   decodeTimestampKeyset,
@@ -331,20 +332,28 @@ export class ReferralsService {
     // Urgent first is another order than by last change.
     const cursorList = byPriority ? 'referrals:priority' : 'referrals';
     let after: { rank?: number; ts: string; id: string } | undefined;
+    // By priority, a referral that changes while the caller pages (a draft made routine) could sort
+    // again below the pages read: the cursor keeps the first page's time, and later pages leave out
+    // what changed since, as by last change, where it sorts above them.
+    let changedBy: string | undefined;
     if (query.cursor && byPriority) {
-      const [rank, ts, id] = decodeCursor(query.cursor, cursorList, ['int', 'timestamp', 'uuid']);
+      const [at, rank, ts, id] = decodeCursor(query.cursor, cursorList, ['timestamp', 'int', 'timestamp', 'uuid']);
       // 1 urgent, 0 routine: any other rank would start the routine rows from their top again.
       if (rank !== 0 && rank !== 1) throw AppError.validation([{ field: 'cursor', message: 'cursor is not valid' }]);
+      changedBy = at as string;
       after = { rank, ts: ts as string, id: id as string };
     } else {
       after = decodeTimestampKeyset(query.cursor, cursorList);
     }
+    // Read before the first page's query: a change committed during it counts as made after.
+    const firstPageAt = changedBy ?? cursorTimestampOf(this.clock.now());
     const rows = await this.store.box(ClinicScope.of(principal), {
       box: box === 'clinic' ? undefined : box,
       status: query.status,
       kind: query.kind,
       patientId: query.patientId,
       updatedSince: query.updatedSince,
+      changedBy,
       byPriority,
       after,
       limit,
@@ -352,7 +361,7 @@ export class ReferralsService {
     const page = pageOf(
       rows,
       limit,
-      (row) => (byPriority ? [row.priority === 'urgent' ? 1 : 0, row.cursorTs, row.id] : [row.cursorTs, row.id]),
+      (row) => (byPriority ? [firstPageAt, row.priority === 'urgent' ? 1 : 0, row.cursorTs, row.id] : [row.cursorTs, row.id]),
       cursorList,
     );
     await this.audit.record({

@@ -44,6 +44,9 @@ const PART_CHECKS: Record<CursorPart, (v: unknown) => boolean> = {
   number: (v) => typeof v === 'number' && Number.isFinite(v),
 };
 
+/** A time in a cursor's timestamp form (UTC with microseconds), e.g. the moment a list's first page was read. */
+export const cursorTimestampOf = (date: Date): string => date.toISOString().replace('Z', '000Z');
+
 /** Decodes a cursor of `list` made by {@link encodeCursor} and checks each value against `parts`. */
 export function decodeCursor(cursor: string, list: string, parts: number | readonly CursorPart[]): (string | number)[] {
   return checkedValues(() => Buffer.from(cursor, 'base64url').toString('utf8'), list, parts);

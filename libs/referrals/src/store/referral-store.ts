@@ -165,6 +165,8 @@ export interface BoxQuery {
   kind?: string;
   patientId?: string;
   updatedSince?: string;
+  /** Only referrals last changed by then (microseconds): a later page of a walk begun then. */
+  changedBy?: string;
   byPriority: boolean;
   /** (rank,) updated_at with microseconds, id of the last row of the previous page. */
   after?: { rank?: number; ts: string; id: string };
@@ -534,6 +536,7 @@ export class ReferralStore {
     if (query.kind) filters.push(sql`kind = ${sql.param(query.kind, 'text')}`);
     if (query.patientId) filters.push(sql`patient_id = ${sql.param(query.patientId, 'uuid')}`);
     if (query.updatedSince) filters.push(sql`updated_at >= ${sql.param(query.updatedSince, 'timestamptz')}`);
+    if (query.changedBy) filters.push(sql`updated_at <= ${sql.param(query.changedBy, 'timestamptz')}`);
     const after = query.after;
     const keyset = after
       ? sql`(updated_at, id) < (${sql.param(after.ts, 'timestamptz')}, ${sql.param(after.id, 'uuid')})`
