@@ -134,6 +134,7 @@ describe('accounts', () => {
 
     it("lets one of two of an account's links confirmed at once through, and refuses the other (no deadlock)", async () => {
       // Each confirm used to lock its own reset, then wait for the other's to use it up: a 500, some runs.
+      // (The newer link now kills the older on request; the confirms still take the account's lock first.)
       for (let round = 0; round < 4; round++) {
         const { admin } = await registerClinic(t.http);
         const tokens = [await resetToken(admin.email), await resetToken(admin.email)];
@@ -193,6 +194,40 @@ describe('accounts', () => {
         .post('/api/v1/auth/password-reset/confirm')
         .send({ token: await resetToken(lmt.email), password: 'a-password-after-all' })
         .expect(200);
+    });
+
+    it('makes every earlier link dead with a newer one, and emails an account at most 3 links an hour (202 all the same)', async () => {
+      const { admin } = await registerClinic(t.http);
+      const lookup = (token: string) => t.http.post('/api/v1/auth/password-reset/lookup').send({ token });
+      const links = [await resetToken(admin.email), await resetToken(admin.email), await resetToken(admin.email.toUpperCase())];
+      for (const token of links.slice(0, 2)) {
+        const dead = await lookup(token);
+        expectProblem(dead, 400, 'validation_failed');
+        expect(dead.body.errors).toEqual([{ field: 'token', message: 'is invalid, already used or expired' }]);
+      }
+      await lookup(links[2]).expect(204);
+
+      // A fourth within the hour: answered alike, but nothing is written or emailed, and the newest link still works.
+      const fourth = await t.http.post('/api/v1/auth/password-reset').send({ email: admin.email });
+      expect([fourth.status, fourth.text]).toEqual([202, '']);
+      const { rows } = await db.query(
+        `SELECT (SELECT count(*)::int FROM password_resets WHERE user_id = $1) AS resets,
+                (SELECT count(*)::int FROM outbox_events WHERE type = 'password_reset.requested' AND payload->>'passwordResetId' IN
+                   (SELECT id::text FROM password_resets WHERE user_id = $1)) AS emails`,
+        [admin.id],
+      );
+      expect(rows[0]).toEqual({ resets: 3, emails: 3 });
+      await lookup(links[2]).expect(204);
+      const audited = await db.query(
+        `SELECT details->>'limited' AS limited FROM audit_events WHERE action = 'auth.password_reset_requested' AND resource_id = $1 ORDER BY id`,
+        [admin.id],
+      );
+      expect(audited.rows.map((r) => r.limited)).toEqual([null, null, null, 'true']);
+
+      // An hour after the first, the account gets a link again.
+      advanceClock(3600_000 + 1_000);
+      const later = await resetToken(admin.email);
+      await t.http.post('/api/v1/auth/password-reset/confirm').send({ token: later, password: NEW_PASSWORD }).expect(200);
     });
 
     it('refuses a link after its hour, and an unknown token', async () => {

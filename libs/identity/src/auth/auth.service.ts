@@ -80,6 +80,8 @@ export interface SessionView {
 export const PASSWORD_RESET_REQUESTED_EVENT = 'password_reset.requested';
 /** How long a password reset link works. */
 export const PASSWORD_RESET_TTL_MS = 3600_000;
+/** Reset emails an account gets per link lifetime, at most: more would flood its inbox for whoever types the address. */
+export const PASSWORD_RESETS_PER_TTL = 3;
 
 interface AccessClaims {
   sub: string;
@@ -405,23 +407,24 @@ export class AuthService {
 
   /**
    * Starts a password reset for an active account with this email: a reset row and its outbox
-   * event (the worker emails the link) in one statement. Unknown, invited-only and deactivated
-   * addresses write nothing; the caller answers the same either way.
+   * event (the worker emails the link), its earlier links dead. Unknown, invited-only and
+   * deactivated addresses write nothing, nor does an account that had PASSWORD_RESETS_PER_TTL
+   * resets within the last PASSWORD_RESET_TTL_MS (its newest link still works); the caller answers
+   * the same either way.
    */
   async requestPasswordReset(client: RequestClient, email: string): Promise<void> {
     const resetId = randomUUID();
     const token = passwordResetToken(this.config.jwt.secret, resetId);
-    const expiresAt = new Date(this.clock.now().getTime() + PASSWORD_RESET_TTL_MS);
+    const now = this.clock.now();
+    const expiresAt = new Date(now.getTime() + PASSWORD_RESET_TTL_MS);
     // Audited whether or not the address is an account's: the trail shows floods of requests, and
     // both answers write and commit alike (an address that is an account's took measurably longer).
     await this.db.transaction(async (tx) => {
-      const account = await this.sessionsStore.requestReset(tx, {
-        id: resetId,
-        email,
-        tokenHash: sha256(token),
-        expiresAt,
-        eventType: PASSWORD_RESET_REQUESTED_EVENT,
-      });
+      const account = await this.sessionsStore.requestReset(
+        tx,
+        { id: resetId, email, tokenHash: sha256(token), now, expiresAt, eventType: PASSWORD_RESET_REQUESTED_EVENT },
+        { windowStart: new Date(now.getTime() - PASSWORD_RESET_TTL_MS), perWindow: PASSWORD_RESETS_PER_TTL },
+      );
       await this.audit.record(
         {
           by: client,
@@ -430,7 +433,8 @@ export class AuthService {
           resourceId: account?.userId ?? null,
           actorId: null,
           clinicId: account?.clinicId ?? null,
-          details: { emailSha256: sha256(email.trim().toLowerCase()) },
+          details: { emailSha256: sha256(email.trim().toLowerCase()), ...(account?.limited && { limited: true }) },
+          occurredAt: now,
         },
         tx,
       );

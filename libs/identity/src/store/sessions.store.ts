@@ -206,27 +206,41 @@ export class SessionsStore {
 
   /**
    * Opens a password reset for the active account with this email and its outbox event (`eventType`,
-   * with the reset's id) in one statement; answers the account, or null (nothing written) for an
-   * unknown, invited-only or deactivated address.
+   * with the reset's id), using up the account's earlier open resets: the newest link is the one
+   * that works. An account that has had `perWindow` resets since `windowStart` gets none (nor an
+   * email): `limited`. Answers the account, or null (nothing written) for an unknown, invited-only
+   * or deactivated address.
    */
   async requestReset(
     manager: EntityManager,
-    reset: { id: string; email: string; tokenHash: string; expiresAt: Date; eventType: string },
-  ): Promise<{ userId: string; clinicId: string } | null> {
-    const [row] = await queryRows<{ userId: string; clinicId: string }>(
+    reset: { id: string; email: string; tokenHash: string; now: Date; expiresAt: Date; eventType: string },
+    limit: { windowStart: Date; perWindow: number },
+  ): Promise<{ userId: string; clinicId: string; limited: boolean } | null> {
+    const account = sql`SELECT id, clinic_id FROM users
+             WHERE lower(email) = lower(${sql.param(reset.email, 'text')}) AND deactivated_at IS NULL AND activated_at IS NOT NULL`;
+    // The account locked in its own statement (as lockReset does), so the next one's snapshot sees
+    // the resets of a request that held the lock before: two at once cannot both count under the limit.
+    await queryRows(manager, sql`${account} FOR NO KEY UPDATE`);
+    const now = sql.param(reset.now, 'timestamptz');
+    const [row] = await queryRows<{ userId: string; clinicId: string; limited: boolean }>(
       manager,
       sql`WITH target AS (
-            SELECT id, clinic_id FROM users
-             WHERE lower(email) = lower(${sql.param(reset.email, 'text')}) AND deactivated_at IS NULL AND activated_at IS NOT NULL
+            SELECT a.id, a.clinic_id,
+                   (SELECT count(*) FROM password_resets r
+                     WHERE r.user_id = a.id AND r.created_at > ${sql.param(limit.windowStart, 'timestamptz')}) >= ${sql.param(limit.perWindow, 'int')} AS limited
+              FROM (${account}) a
+          ), superseded AS (
+            UPDATE password_resets SET used_at = ${now}
+             WHERE user_id = (SELECT id FROM target WHERE NOT limited) AND used_at IS NULL
           ), reset AS (
-            INSERT INTO password_resets (id, user_id, token_hash, expires_at)
-            SELECT ${sql.param(reset.id, 'uuid')}, id, ${sql.param(reset.tokenHash, 'text')}, ${sql.param(reset.expiresAt, 'timestamptz')}
-              FROM target
+            INSERT INTO password_resets (id, user_id, token_hash, expires_at, created_at)
+            SELECT ${sql.param(reset.id, 'uuid')}, id, ${sql.param(reset.tokenHash, 'text')}, ${sql.param(reset.expiresAt, 'timestamptz')}, ${now}
+              FROM target WHERE NOT limited
             RETURNING id
           ), outbox AS (
             ${outboxInsert(sql`reset`, { referralId: sql`NULL::uuid`, referralEventId: sql`NULL::uuid` }, { type: reset.eventType, payload: { passwordResetId: reset.id } })}
           )
-          SELECT id AS "userId", clinic_id AS "clinicId" FROM target`,
+          SELECT id AS "userId", clinic_id AS "clinicId", limited FROM target`,
     );
     return row ?? null;
   }
