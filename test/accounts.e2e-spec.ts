@@ -409,6 +409,24 @@ describe('accounts', () => {
       for (const token of [admin.accessToken, laptop.accessToken]) await t.http.get('/api/v1/me').set(bearer(token)).expect(401);
       await t.http.post('/api/v1/auth/refresh').send({ refreshToken: admin.refreshToken }).expect(401);
       await login(admin.email).expect(200);
+
+      // Both are audited as the account's own acts (the refused 404s change nothing and are not).
+      const { rows } = await db.query(
+        `SELECT action, actor_id, clinic_id, resource_type, resource_id, outcome, details FROM audit_events
+          WHERE action IN ('auth.session_ended', 'auth.logout_all') AND clinic_id = $1 ORDER BY id`,
+        [admin.clinicId],
+      );
+      const own = {
+        actor_id: admin.id,
+        clinic_id: admin.clinicId,
+        resource_type: 'user',
+        resource_id: admin.id,
+        outcome: 'success',
+      };
+      expect(rows).toEqual([
+        { action: 'auth.session_ended', ...own, details: { sessionId: phoneSession.id } },
+        { action: 'auth.logout_all', ...own, details: { sessions: 2 } },
+      ]);
     });
 
     it('pages the sessions by last use, each once, and refuses a cursor of another list', async () => {

@@ -81,6 +81,7 @@ describe('the label table', () => {
     expect(auditActionLabel('referral.request-info')).toBe('Referral: request info');
     expect(auditActionLabel('auth.password_change_failed')).toBe('Account: password change failed');
     expect(auditActionLabel('referral.list_unowned')).toBe('Unowned referrals: read');
+    expect(auditActionLabel('auth.logout_all')).toBe('Account: signed out everywhere');
     expect(auditActionLabel('practitioner.reactivate')).toBe('Practitioner: reactivate');
     expect(auditActionLabel('something_new')).toBe('Something new');
   });

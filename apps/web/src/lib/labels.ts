@@ -237,6 +237,8 @@ export const notificationTypeLabel = (type: string) => {
 const AUDIT_ACTION: Record<string, string> = {
   'auth.login': 'Account: signed in',
   'auth.login_failed': 'Account: sign-in failed',
+  'auth.session_ended': 'Account: signed out a session',
+  'auth.logout_all': 'Account: signed out everywhere',
   'referral.list': 'Referral list: read',
   'referral.list_unowned': 'Unowned referrals: read',
   'referral.list_overdue': 'Overdue referrals: read',

@@ -336,9 +336,15 @@ export class AuthService {
     await this.endSessions(this.db.manager, { sessionId: principal.sessionId }, 'logout');
   }
 
-  /** Ends every session of the caller, the current one included. */
+  /** Ends every session of the caller, the current one included; audited with how many ended. */
   async logoutAll(principal: Principal): Promise<void> {
-    await this.endSessions(this.db.manager, { userId: principal.userId }, 'logout_all');
+    await this.db.transaction(async (tx) => {
+      const sessions = await this.endSessions(tx, { userId: principal.userId }, 'logout_all');
+      await this.audit.record(
+        { by: principal, action: 'auth.logout_all', resourceType: 'user', resourceId: principal.userId, details: { sessions } },
+        tx,
+      );
+    });
   }
 
   /**
@@ -372,8 +378,21 @@ export class AuthService {
 
   /** Ends one of the caller's own sessions; anyone else's (or an ended one) is 404. */
   async endSession(principal: Principal, sessionId: string): Promise<void> {
-    const ended = await this.sessionsStore.endOwn(ClinicScope.of(principal), sessionId, this.clock.now());
-    if (!ended) throw new AppError('not_found', 'The session was not found');
+    await this.db.transaction(async (tx) => {
+      if (!(await this.sessionsStore.endOwn(tx, ClinicScope.of(principal), sessionId, this.clock.now()))) {
+        throw new AppError('not_found', 'The session was not found');
+      }
+      await this.audit.record(
+        {
+          by: principal,
+          action: 'auth.session_ended',
+          resourceType: 'user',
+          resourceId: principal.userId,
+          details: { sessionId },
+        },
+        tx,
+      );
+    });
   }
 
   /** Changes the caller's password; every other session of theirs ends, the current one stays. */
@@ -568,9 +587,9 @@ export class AuthService {
     return new Date(createdAt.getTime() + this.config.sessionMaxAgeMs);
   }
 
-  /** Revokes one session, every session of a user, or every one but `except`. */
-  private async endSessions(manager: EntityManager, which: SessionSelection, reason: SessionEndReason): Promise<void> {
-    await this.sessionsStore.end(manager, which, reason, this.clock.now());
+  /** Revokes one session, every session of a user, or every one but `except`; answers how many were live. */
+  private endSessions(manager: EntityManager, which: SessionSelection, reason: SessionEndReason): Promise<number> {
+    return this.sessionsStore.end(manager, which, reason, this.clock.now());
   }
 
   /**

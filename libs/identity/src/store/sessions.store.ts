@@ -178,9 +178,9 @@ export class SessionsStore {
   }
 
   /** Ends one of the caller's own live sessions; false when there is none such. */
-  async endOwn(scope: ClinicScope, sessionId: string, now: Date): Promise<boolean> {
+  async endOwn(manager: EntityManager, scope: ClinicScope, sessionId: string, now: Date): Promise<boolean> {
     const ended = await queryRows(
-      this.db.manager,
+      manager,
       sql`UPDATE auth_sessions SET revoked_at = ${sql.param(now, 'timestamptz')}, revoked_reason = 'ended_by_user'
            WHERE id = ${sql.param(sessionId, 'uuid')} AND user_id = ${sql.param(scope.userId, 'uuid')} AND revoked_at IS NULL
           RETURNING id`,
@@ -189,8 +189,8 @@ export class SessionsStore {
     return ended.length > 0;
   }
 
-  /** Revokes one session, every session of a user, or every one but `except`. */
-  async end(manager: EntityManager, which: SessionSelection, reason: SessionEndReason, now: Date): Promise<void> {
+  /** Revokes one session, every session of a user, or every one but `except`; answers how many were live. */
+  async end(manager: EntityManager, which: SessionSelection, reason: SessionEndReason, now: Date): Promise<number> {
     const where =
       'sessionId' in which
         ? sql`id = ${sql.param(which.sessionId, 'uuid')}`
@@ -202,6 +202,7 @@ export class SessionsStore {
     );
     // At once here; other processes when the commit's NOTIFY reaches them.
     for (const userId of new Set(ended.map((row) => row.user_id))) this.liveSessions.forgetUser(userId);
+    return ended.length;
   }
 
   /**
