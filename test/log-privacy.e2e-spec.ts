@@ -14,6 +14,10 @@ import { expectProblem, registerClinic, type TestApp, startTestApp, type TestCli
  * put a patient name in a query string, an invitation token in an API body and a web app URL, and
  * make PostgreSQL fail on rows that hold the patient and a password hash.
  */
+/** An email's body with quoted-printable soft line breaks and =XX escapes undone. */
+const quotedPrintable = (raw: string) =>
+  raw.replace(/=\r?\n/g, '').replace(/=([0-9A-F]{2})/g, (_, hex: string) => String.fromCharCode(parseInt(hex, 16)));
+
 describe('what the API and the worker log', () => {
   let t: TestApp;
   let smtp: Awaited<ReturnType<typeof startSmtpSink>>;
@@ -169,6 +173,30 @@ describe('what the API and the worker log', () => {
     expect(logLines().some((l) => (l.req as { url?: string } | undefined)?.url === '/accept-invitation')).toBe(true);
     expect(countInLogs(token)).toBe(0);
     expect(countInLogs(encodeURIComponent(token))).toBe(0);
+  });
+
+  it('never writes a reset token, a password or the address of a reset, a sign-in or a password change', async () => {
+    const { admin } = await registerClinic(t.http);
+    const before = smtp.messages.length;
+    await t.http.post('/api/v1/auth/password-reset').send({ email: admin.email }).expect(202);
+    const mail = await eventually(
+      () => smtp.messages.slice(before).find((m) => m.to.includes(admin.email) && m.raw.includes('reset-password')),
+      'the reset email',
+    );
+    const token = decodeURIComponent(/reset-password#token=([A-Za-z0-9_%-]+)/.exec(quotedPrintable(mail.raw))![1]);
+    const [reset, wrong, changed] = ['Reset-passphrase-9f3k', 'Wrong-passphrase-2m7q', 'Changed-passphrase-8x1z'];
+    await t.http.post('/api/v1/auth/password-reset/lookup').send({ token }).expect(204);
+    const signedIn = await t.http.post('/api/v1/auth/password-reset/confirm').send({ token, password: reset }).expect(200);
+    await t.http.post('/api/v1/auth/login').send({ email: admin.email, password: wrong }).expect(401);
+    await t.http
+      .post('/api/v1/me/password')
+      .set('Authorization', `Bearer ${signedIn.body.accessToken}`)
+      .send({ currentPassword: reset, newPassword: changed })
+      .expect(204);
+
+    for (const secret of [token, encodeURIComponent(token), reset, wrong, changed, admin.email, admin.email.toLowerCase()]) {
+      expect([secret, countInLogs(secret)]).toEqual([secret, 0]);
+    }
   });
 
   it("never writes the web session's cookies (refresh and events), set, sent or refused", async () => {
