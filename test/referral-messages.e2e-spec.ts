@@ -79,6 +79,22 @@ describe('referral messages', () => {
     expect(second.nextCursor).toBeNull();
   });
 
+  it("refuses a cursor of another referral's messages or events (400 naming cursor)", async () => {
+    const other = await actOk(t.http, lmt, await createReferral(t.http, lmt, injuryReferralBody(patientId, pt.id)), 'send');
+    const messagesCursor: string = (await messagesOf(lmt, referral.id, { limit: 1 }).expect(200)).body.nextCursor;
+    const refusedMessages = await messagesOf(lmt, other.id, { cursor: messagesCursor });
+    expectProblem(refusedMessages, 400, 'validation_failed');
+    expect(refusedMessages.body.errors).toEqual([{ field: 'cursor', message: expect.any(String) }]);
+    const eventsOf = (id: string, query: Record<string, unknown>) =>
+      t.http.get(`/api/v1/referrals/${id}/events`).query(query).set(lmt.auth);
+    const eventsCursor: string = (await eventsOf(referral.id, { limit: 1 }).expect(200)).body.nextCursor;
+    const refusedEvents = await eventsOf(other.id, { cursor: eventsCursor });
+    expectProblem(refusedEvents, 400, 'validation_failed');
+    expect(refusedEvents.body.errors).toEqual([{ field: 'cursor', message: expect.any(String) }]);
+    // Each still pages its own referral.
+    await eventsOf(referral.id, { cursor: eventsCursor }).expect(200);
+  });
+
   it('messages are timeline events, and they do not change the version', async () => {
     const detail = (await t.http.get(`/api/v1/referrals/${referral.id}`).set(lmt.auth).expect(200)).body;
     const messages = detail.timeline.filter((e: { type: string }) => e.type === 'message');

@@ -59,7 +59,7 @@ export class ReferralMessagesService {
     const base = await this.referrals.visibleBase(principal, id, this.referralStore.manager, 'referral.read_messages');
     this.assertSent(base.sentAt, base.status, partiesOf(principal, base));
     const limit = query.limit ?? DEFAULT_PAGE_SIZE;
-    const rows = await this.store.messages(id, decodeTimestampKeyset(query.cursor, 'messages'), limit);
+    const rows = await this.store.messages(id, decodeTimestampKeyset(query.cursor, messagesList(base.id)), limit);
     await this.audit.record({
       by: principal,
       action: 'referral.read_messages',
@@ -67,7 +67,7 @@ export class ReferralMessagesService {
       resourceId: id,
       partyClinics: partyClinicsOf(base),
     });
-    return toPage(rows, limit, messageView, (row) => [row.cursorTs, row.id], 'messages');
+    return toPage(rows, limit, messageView, (row) => [row.cursorTs, row.id], messagesList(base.id));
   }
 
   /**
@@ -99,3 +99,6 @@ export class ReferralMessagesService {
     });
   }
 }
+
+/** A conversation's cursors name their referral: one of another referral's is refused, not read as a position here. */
+const messagesList = (referralId: string) => `messages:${referralId}`;

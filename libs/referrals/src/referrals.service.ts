@@ -397,7 +397,7 @@ export class ReferralsService {
   async events(principal: Principal, id: string, query: { cursor?: string; limit?: number }): Promise<Page<ReferralEventView>> {
     const base = await this.visibleBase(principal, id, this.store.manager, 'referral.read_events');
     const limit = query.limit ?? DEFAULT_PAGE_SIZE;
-    const rows = await this.store.timelinePage(id, decodeTimestampKeyset(query.cursor, 'events'), limit);
+    const rows = await this.store.timelinePage(id, decodeTimestampKeyset(query.cursor, eventsList(base.id)), limit);
     await this.audit.record({
       by: principal,
       action: 'referral.read_events',
@@ -410,7 +410,7 @@ export class ReferralsService {
       limit,
       (row) => eventView(row.event),
       (row) => [row.cursorTs, row.event.id],
-      'events',
+      eventsList(base.id),
     );
   }
 
@@ -906,3 +906,6 @@ function eventData(action: ReferralAction, input: ReferralActionInput, base: Bas
   if (action === 'send-outcome') return { outcome: input.outcome };
   return null;
 }
+
+/** A timeline's cursors name their referral: one of another referral's is refused, not read as a position here. */
+const eventsList = (referralId: string) => `events:${referralId}`;
