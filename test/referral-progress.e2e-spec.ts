@@ -104,6 +104,7 @@ describe('progress reports', () => {
     expect(r.timeline.at(-1)).toMatchObject({ type: 'progress_reported', actorId: lmt.id });
     expect(r.progress).toEqual([
       {
+        id: expect.any(String),
         sessionsCompleted: 2,
         painLevel: 4,
         psfs: 6.5,
@@ -121,6 +122,7 @@ describe('progress reports', () => {
     expect(r.status).toBe('in_care');
     expect(r.progress).toHaveLength(2);
     expect(r.progress?.[1]).toEqual({
+      id: expect.any(String),
       sessionsCompleted: 4,
       painLevel: null,
       psfs: null,
@@ -238,6 +240,70 @@ describe('progress reports', () => {
       expectProblem(res, 404, 'not_found');
     }
     expect(await countRows(sql, 'referral_progress', 'referral_id = $1', [r.id])).toBe(1);
+  });
+
+  it("embeds a referral's latest 100 reports, says earlier ones exist, and /progress pages through them all", async () => {
+    type Report = { id: string; sessionsCompleted: number };
+    const reports = (r: Referral) => (r.progress ?? []) as Report[];
+    let r = await acceptedMaintenance(t, pt, lmt);
+    for (let i = 1; i <= 100; i++) {
+      r = await actOk(t.http, lmt, r, 'report-progress', {
+        progress: { sessionsCompleted: i, tolerance: 'well', note: `week ${i}` },
+      });
+    }
+    const full = (await read(pt, r.id)) as Referral & { progressTruncated?: boolean };
+    expect(reports(full)).toHaveLength(100);
+    expect(full.progressTruncated).toBe(false);
+
+    // The 101st: the action's answer and a read hold the latest 100, oldest first.
+    r = await actOk(t.http, lmt, r, 'report-progress', { progress: { sessionsCompleted: 101, tolerance: 'well' } });
+    const answered = r as Referral & { progressTruncated?: boolean };
+    expect(answered.progressTruncated).toBe(true);
+    expect(reports(answered).map((p) => p.sessionsCompleted)).toEqual(Array.from({ length: 100 }, (_, i) => i + 2));
+    const windowed = (await read(pt, r.id)) as Referral & { progressTruncated?: boolean };
+    expect(windowed.progressTruncated).toBe(true);
+    expect(reports(windowed)).toEqual(reports(answered));
+
+    // Every report, in pages, to either side; each once.
+    const pageThrough = async (user: SignedInUser): Promise<Report[]> => {
+      const all: Report[] = [];
+      let cursor: string | null = null;
+      do {
+        const page: { items: Report[]; nextCursor: string | null } = (
+          await t.http
+            .get(`/api/v1/referrals/${r.id}/progress`)
+            .query(cursor ? { cursor, limit: 40 } : { limit: 40 })
+            .set(user.auth)
+            .expect(200)
+        ).body;
+        all.push(...page.items);
+        cursor = page.nextCursor;
+      } while (cursor);
+      return all;
+    };
+    const paged = await pageThrough(pt);
+    expect(paged.map((p) => p.sessionsCompleted)).toEqual(Array.from({ length: 101 }, (_, i) => i + 1));
+    expect(new Set(paged.map((p) => p.id)).size).toBe(101);
+    expect(paged.slice(1)).toEqual(reports(windowed));
+    expect(await pageThrough(lmt)).toEqual(paged);
+
+    // A cursor belongs to its referral's list; outsiders see nothing.
+    const first = await t.http.get(`/api/v1/referrals/${r.id}/progress`).query({ limit: 1 }).set(pt.auth).expect(200);
+    const other = await acceptedMaintenance(t, pt, lmt);
+    const foreign = await t.http
+      .get(`/api/v1/referrals/${other.id}/progress`)
+      .query({ cursor: first.body.nextCursor })
+      .set(pt.auth);
+    expectProblem(foreign, 400, 'validation_failed');
+    expect(foreign.body.errors).toEqual([{ field: 'cursor', message: expect.any(String) }]);
+    for (const user of [thirdLmt, thirdAdmin]) {
+      expectProblem(await t.http.get(`/api/v1/referrals/${r.id}/progress`).set(user.auth), 404, 'not_found');
+    }
+    const audited = await sql.query(
+      `SELECT count(*)::int AS n FROM audit_events WHERE action = 'referral.read_progress' AND resource_id = $1 AND outcome = 'success'`,
+      [r.id],
+    );
+    expect(audited.rows[0].n).toBeGreaterThanOrEqual(6);
   });
 
   it('the outcome report PDF lists the progress reports', async () => {

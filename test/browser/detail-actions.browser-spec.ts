@@ -164,6 +164,36 @@ describe('web app in the browser: the action forms of a referral', () => {
     await focusIs(page, 'h2', /What you can do/);
   });
 
+  it('a long run of progress reports: the latest are shown, and the earlier ones on request', async () => {
+    let current = await referral('Odile', ['accept']);
+    // Past the 100 reports a referral's answer embeds.
+    for (let i = 1; i <= 101; i++) {
+      current = await actOk(t.http, pt, current, 'report-progress', {
+        progress: { sessionsCompleted: i, tolerance: 'well', note: `Visit ${i}` },
+      });
+    }
+    const page = await run.newPage('lmt-progress-history');
+    await signIn(page, lmt.email);
+    await open(page, current.id, 'Odile');
+    const section = page.getByTestId('progress');
+    const reports = section.getByTestId('progress-list').locator('li');
+    const earlier = section.getByTestId('progress-earlier');
+    await earlier.waitFor();
+    expect(await earlier.innerText()).toContain('Showing the latest reports.');
+    expect(await reports.count()).toBe(100);
+    expect(await reports.first().getByText('Visit 2', { exact: true }).count()).toBe(1);
+    await run.shot(page, 'detail-actions-04-progress-latest');
+
+    await earlier.getByRole('button', { name: 'Show earlier reports' }).click();
+    await reports.first().getByText('Visit 1', { exact: true }).waitFor();
+    expect(await reports.count()).toBe(101);
+    expect(await earlier.count()).toBe(0);
+    expect(await reports.last().getByText('Visit 101', { exact: true }).count()).toBe(1);
+    // The button is gone: focus is on the list it filled, not lost to <body>.
+    expect(await hasFocus(section.getByTestId('progress-list'))).toBe(true);
+    await run.shot(page, 'detail-actions-05-progress-whole');
+  });
+
   it('after an outcome recommending maintenance, "What you can do" leads to that next step', async () => {
     const inCare = await referral('Ada', ['accept', 'schedule', 'start-care']);
     const page = await run.newPage('pt-outcome');

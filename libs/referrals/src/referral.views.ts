@@ -84,6 +84,8 @@ export interface ReferralView extends ReferralViewColumns {
   /** With `timeline`: whether earlier events exist than those it holds. */
   timelineTruncated?: boolean;
   attachments?: AttachmentView[];
-  /** The recipient's progress reports (`report-progress`), oldest first; on a single referral, not in lists. */
+  /** The latest progress reports (`report-progress`; PROGRESS_WINDOW of store/progress-store), oldest first; on a single referral, not in lists. */
   progress?: ProgressView[];
+  /** With `progress`: whether earlier reports exist than those it holds. */
+  progressTruncated?: boolean;
 }

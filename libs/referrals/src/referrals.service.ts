@@ -25,7 +25,7 @@ import { AuditLog, ClinicScope, referralInviteToken, referralInviteUrl, sha256 }
 import type { EntityManager } from 'typeorm';
 import type { ReferralOutcome } from './entities/referral.entity';
 import { assertPlanDates, type MaintenancePlanInput, storedPlan } from './maintenance-plan';
-import type { ProgressInput } from './progress/progress';
+import type { ProgressInput, ProgressView } from './progress/progress';
 import { partiesOf, partyClinicsOf, partyClinicsOfPage } from './referral-access';
 import {
   assertNeededByAhead,
@@ -411,6 +411,27 @@ export class ReferralsService {
       (row) => eventView(row.event),
       (row) => [row.cursorTs, row.event.id],
       eventsList(base.id),
+    );
+  }
+
+  /** The progress reports, oldest first, keyset-paged on (reportedAt, id). */
+  async progress(principal: Principal, id: string, query: { cursor?: string; limit?: number }): Promise<Page<ProgressView>> {
+    const base = await this.visibleBase(principal, id, this.store.manager, 'referral.read_progress');
+    const limit = query.limit ?? DEFAULT_PAGE_SIZE;
+    const rows = await this.store.progressPage(id, decodeTimestampKeyset(query.cursor, progressList(base.id)), limit);
+    await this.audit.record({
+      by: principal,
+      action: 'referral.read_progress',
+      resourceType: 'referral',
+      resourceId: id,
+      partyClinics: partyClinicsOf(base),
+    });
+    return toPage(
+      rows,
+      limit,
+      (row) => row.report,
+      (row) => [row.cursorTs, row.report.id],
+      progressList(base.id),
     );
   }
 
@@ -909,3 +930,4 @@ function eventData(action: ReferralAction, input: ReferralActionInput, base: Bas
 
 /** A timeline's cursors name their referral: one of another referral's is refused, not read as a position here. */
 const eventsList = (referralId: string) => `events:${referralId}`;
+const progressList = (referralId: string) => `progress:${referralId}`;

@@ -661,6 +661,7 @@ export class ReporterDto {
 }
 
 export class ProgressResponseDto {
+  id: string;
   sessionsCompleted: number;
   painLevel: number | null;
   psfs: number | null;
@@ -724,8 +725,13 @@ export class ReferralResponseDto {
   /** With `timeline`: true when the referral has earlier events than the 100 it holds (read them at `GET /referrals/:id/events`). */
   timelineTruncated?: boolean;
   attachments?: AttachmentDto[];
-  /** The recipient's progress reports, oldest first (on a single referral and action answers, not in lists). */
+  /**
+   * On a single referral and action answers (not in lists): its latest 100 progress reports, oldest
+   * first. `GET /referrals/:id/progress` pages through all of them.
+   */
   progress?: ProgressResponseDto[];
+  /** With `progress`: true when the referral has earlier reports than the 100 it holds (read them at `GET /referrals/:id/progress`). */
+  progressTruncated?: boolean;
 }
 
 /**
@@ -748,6 +754,11 @@ export class ReferralPageDto {
 
 export class ReferralEventPageDto {
   items: ReferralEventDto[];
+  nextCursor: string | null;
+}
+
+export class ProgressPageDto {
+  items: ProgressResponseDto[];
   nextCursor: string | null;
 }
 

@@ -44,6 +44,7 @@ import {
   PostMessageDto,
   ReassignReferralDto,
   ReferralActionDto,
+  ProgressPageDto,
   ReferralEventPageDto,
   ReferralMessageDto,
   ReferralMessagePageDto,
@@ -184,6 +185,17 @@ export class ReferralsController {
     @Query() query: PageQueryDto,
   ): Promise<ReferralEventPageDto> {
     return this.referrals.events(principal, id, query);
+  }
+
+  /** The referral's progress reports, oldest first (keyset-paged). */
+  @Get(':id/progress')
+  @ApiProblems('validation_failed', 'not_found')
+  progress(
+    @CurrentPrincipal() principal: Principal,
+    @Param('id', uuidParam) id: string,
+    @Query() query: PageQueryDto,
+  ): Promise<ProgressPageDto> {
+    return this.referrals.progress(principal, id, query);
   }
 
   /** The conversation of a sent referral, oldest message first (keyset-paged). A draft has none: 409 for its sender side. */

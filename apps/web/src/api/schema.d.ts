@@ -787,6 +787,26 @@ export interface paths {
     patch?: never;
     trace?: never;
   };
+  '/api/v1/referrals/{id}/progress': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /**
+     * The referral's progress reports, oldest first (keyset-paged).
+     * @description The referral's progress reports, oldest first (keyset-paged).
+     */
+    get: operations['ReferralsController_progress'];
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
   '/api/v1/referrals/{id}/messages': {
     parameters: {
       query?: never;
@@ -2184,6 +2204,7 @@ export interface components {
       fullName: string;
     };
     ProgressResponseDto: {
+      id: string;
       sessionsCompleted: number;
       painLevel: number | null;
       psfs: number | null;
@@ -2280,8 +2301,13 @@ export interface components {
       /** @description With `timeline`: true when the referral has earlier events than the 100 it holds (read them at `GET /referrals/:id/events`). */
       timelineTruncated?: boolean;
       attachments?: components['schemas']['AttachmentDto'][];
-      /** @description The recipient's progress reports, oldest first (on a single referral and action answers, not in lists). */
+      /**
+       * @description On a single referral and action answers (not in lists): its latest 100 progress reports, oldest
+       *     first. `GET /referrals/:id/progress` pages through all of them.
+       */
       progress?: components['schemas']['ProgressResponseDto'][];
+      /** @description With `progress`: true when the referral has earlier reports than the 100 it holds (read them at `GET /referrals/:id/progress`). */
+      progressTruncated?: boolean;
     };
     ReferralPageDto: {
       items: components['schemas']['ReferralResponseDto'][];
@@ -2363,6 +2389,10 @@ export interface components {
     };
     ReferralEventPageDto: {
       items: components['schemas']['ReferralEventDto'][];
+      nextCursor: string | null;
+    };
+    ProgressPageDto: {
+      items: components['schemas']['ProgressResponseDto'][];
       nextCursor: string | null;
     };
     ReferralMessageDto: {
@@ -5754,6 +5784,57 @@ export interface operations {
         };
         content: {
           'application/json': components['schemas']['ReferralEventPageDto'];
+        };
+      };
+      /** @description problem+json with code `validation_failed` */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description problem+json with code `unauthenticated` */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description problem+json with code `not_found` */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+    };
+  };
+  ReferralsController_progress: {
+    parameters: {
+      query?: {
+        cursor?: string;
+        limit?: number;
+      };
+      header?: never;
+      path: {
+        id: string;
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ProgressPageDto'];
         };
       };
       /** @description problem+json with code `validation_failed` */

@@ -2,6 +2,7 @@ import { type FormEvent, useEffect, useRef, useState } from 'react';
 import { api, call } from '../api/client';
 import { ApiError, errorMessage } from '../api/problem';
 import type { Referral, ReferralAction } from '../api/types';
+import { useEarlierItems } from '../lib/earlier';
 import { firstInvalid, useFocusAfterRender } from '../lib/focus';
 import { formatDateTime, formatDayOf } from '../lib/format';
 import { toleranceLabel } from '../lib/labels';
@@ -14,6 +15,20 @@ import { ChangedNotice, useChangedWhileOpen } from './ReferralActions';
 type Progress = NonNullable<Referral['progress']>[number];
 type Tolerance = Progress['tolerance'];
 const TOLERANCES: Tolerance[] = ['well', 'some_soreness', 'adverse'];
+
+/** Every progress report of the referral, oldest first, paged from GET /referrals/:id/progress (its answer embeds only the latest). */
+async function loadAllProgress(referralId: string): Promise<Progress[]> {
+  const reports: Progress[] = [];
+  let cursor: string | undefined;
+  do {
+    const page = await call(
+      api.GET('/api/v1/referrals/{id}/progress', { params: { path: { id: referralId }, query: { limit: 100, cursor } } }),
+    );
+    reports.push(...page.items);
+    cursor = page.nextCursor ?? undefined;
+  } while (cursor);
+  return reports;
+}
 
 /** The progress reports as points of the pain/PSFS chart, oldest first. */
 export function progressPoints(progress: Referral['progress']): MeasurePoint[] {
@@ -47,7 +62,14 @@ type Errors = Partial<Record<keyof Values, string>>;
  * show or to report.
  */
 export function ProgressSection({ referral, onStart, onDone, onConflict, fallbackFocus }: Props) {
-  const progress = referral.progress ?? [];
+  const listRef = useRef<HTMLOListElement>(null);
+  const {
+    items: progress,
+    complete,
+    loading,
+    loadError,
+    showEarlier,
+  } = useEarlierItems(referral.progress ?? [], referral.progressTruncated ?? false, () => loadAllProgress(referral.id), listRef);
   const canReport = referral.allowedActions.includes('report-progress');
   const [open, setOpen] = useState(false);
   const [values, setValues] = useState<Values>(EMPTY);
@@ -129,12 +151,32 @@ export function ProgressSection({ referral, onStart, onDone, onConflict, fallbac
   return (
     <section className="card detail-progress" aria-labelledby="progress-heading" data-testid="progress">
       <h2 id="progress-heading">Progress</h2>
+      {!complete && (
+        <div className="pager" data-testid="progress-earlier">
+          <p className="muted small">Showing the latest reports.</p>
+          {loadError !== null && (
+            <Notice tone="error" role="alert">
+              {errorMessage(loadError)}
+            </Notice>
+          )}
+          {/* aria-disabled, not disabled, while loading: a disabled button loses keyboard focus to <body>. */}
+          <button type="button" className="button button-secondary" aria-disabled={loading} onClick={() => void showEarlier()}>
+            {loading ? 'Loading earlier reports…' : 'Show earlier reports'}
+          </button>
+        </div>
+      )}
       {progress.length === 0 ? (
         <p className="muted">No progress reported yet.</p>
       ) : (
-        <ol className="progress-list" data-testid="progress-list" aria-label="Progress reports, oldest first">
-          {progress.map((p, i) => (
-            <li key={`${p.reportedAt}-${i}`} className="progress-item">
+        <ol
+          className="progress-list"
+          data-testid="progress-list"
+          aria-label="Progress reports, oldest first"
+          ref={listRef}
+          tabIndex={-1}
+        >
+          {progress.map((p) => (
+            <li key={p.id} className="progress-item">
               <p className="muted small">
                 <time dateTime={p.reportedAt}>{formatDateTime(p.reportedAt)}</time> · {p.reportedBy.fullName}
               </p>

@@ -244,6 +244,7 @@ const AUDIT_ACTION: Record<string, string> = {
   'referral.list_overdue': 'Overdue referrals: read',
   'referral.export': 'Referrals: exported (CSV)',
   'referral.read_events': 'Referral: timeline read',
+  'referral.read_progress': 'Referral: progress reports read',
   'referral.read_messages': 'Referral: messages read',
   'referral.mark_read': 'Referral: marked as read',
   'referral.resend_invite': 'Referral: invitation re-sent',

@@ -13,6 +13,7 @@ import { ProgressSection, progressPoints } from '../components/ProgressForm';
 import { buttonActions, ReferralActions } from '../components/ReferralActions';
 import { ReferralPrint } from '../components/ReferralPrint';
 import { ReferralChips } from '../components/StatusChip';
+import { useEarlierItems } from '../lib/earlier';
 import { type Flash, takeFlash } from '../lib/flash';
 import { useFocusAfterRender } from '../lib/focus';
 import { formatAppointment, formatDate, formatDateTime, formatDayOf, fullName } from '../lib/format';
@@ -529,17 +530,6 @@ async function loadWholeTimeline(referralId: string): Promise<ReferralEvent[]> {
   return events;
 }
 
-/**
- * The events of `whole` (loaded once) before the window `latest` the referral answers now: the
- * referral may have moved on since, and its window with it.
- */
-function earlierThan(whole: ReferralEvent[], latest: ReferralEvent[]): ReferralEvent[] {
-  const start = whole.findIndex((e) => e.id === latest[0]?.id);
-  if (start >= 0) return whole.slice(0, start);
-  const inWindow = new Set(latest.map((e) => e.id));
-  return whole.filter((e) => !inWindow.has(e.id));
-}
-
 function Timeline({
   referralId,
   events: latest,
@@ -556,27 +546,14 @@ function Timeline({
   /** An appointment time as the referral shows it: in the zone where it happens. */
   appointmentAt: (iso: string) => string;
 }) {
-  const [whole, setWhole] = useState<ReferralEvent[] | null>(null);
-  const [loading, setLoading] = useState(false);
-  const [loadError, setLoadError] = useState<unknown>(null);
   const list = useRef<HTMLOListElement>(null);
-  const focusAfter = useFocusAfterRender();
-  const showWhole = async () => {
-    if (loading) return;
-    setLoading(true);
-    setLoadError(null);
-    try {
-      setWhole(await loadWholeTimeline(referralId));
-      // The button goes once they are in: focus moves to the list, not to <body>.
-      focusAfter(() => list.current);
-    } catch (error) {
-      setLoadError(error);
-    } finally {
-      setLoading(false);
-    }
-  };
-  const complete = !truncated || whole !== null;
-  const events = whole === null ? latest : [...earlierThan(whole, latest), ...latest];
+  const {
+    items: events,
+    complete,
+    loading,
+    loadError,
+    showEarlier,
+  } = useEarlierItems(latest, truncated, () => loadWholeTimeline(referralId), list);
   // Messages are read (with their text) in the conversation panel: shown once, there.
   const shown = events.filter((e) => e.type !== 'message');
   const messages = events.length - shown.length;
@@ -595,7 +572,7 @@ function Timeline({
         </Notice>
       )}
       {/* aria-disabled, not disabled, while loading: a disabled button loses keyboard focus to <body>. */}
-      <button type="button" className="button button-secondary" aria-disabled={loading} onClick={() => void showWhole()}>
+      <button type="button" className="button button-secondary" aria-disabled={loading} onClick={() => void showEarlier()}>
         {loading ? 'Loading earlier events…' : 'Show earlier events'}
       </button>
     </div>

@@ -15,6 +15,7 @@ export interface ProgressInput {
 
 /** One entry of a referral's `progress[]`, oldest first. */
 export interface ProgressView {
+  id: string;
   sessionsCompleted: number;
   painLevel: number | null;
   psfs: number | null;

@@ -20,9 +20,17 @@ describe('progress store statements', () => {
 
   it('reads the rows of the same statement only when asked to', () => {
     expect(progressJson().text).not.toContain('UNION ALL');
-    expect(progressJson(sql`progress`).text).toContain('UNION ALL SELECT');
-    expect(progressJson(sql`progress`).text).toContain('FROM progress WHERE referral_id = r.id');
-    expect(progressJson(sql`progress`).values).toEqual([]);
+    const withPending = progressJson({ pending: sql`progress` });
+    expect(withPending.text).toContain('UNION ALL SELECT');
+    expect(withPending.text).toContain('FROM progress WHERE referral_id = r.id');
+    expect(withPending.values).toEqual([]);
+  });
+
+  it('takes every report, or the latest n as a parameter', () => {
+    expect(progressJson().text).not.toContain('LIMIT');
+    const latest = progressJson({ pending: sql`progress`, latest: 101 });
+    expect(latest.text).toMatch(/ORDER BY reported_at DESC, id DESC LIMIT \$1/);
+    expect(latest.values).toEqual([101]);
   });
 
   it('takes `now` as a parameter (the injected clock), never the database clock', () => {

@@ -1,5 +1,5 @@
-import { type Sql, sql } from '@referloop/database';
-import type { ProgressInput } from '../progress/progress';
+import { cursorTimestamp, type Sql, sql } from '@referloop/database';
+import type { ProgressInput, ProgressView } from '../progress/progress';
 
 /**
  * Every SQL fragment on `referral_progress`, and the "progress report due" reminder's statement.
@@ -28,19 +28,49 @@ export function progressInsert(input: ProgressInput, reportedBy: string, reporte
 const PROGRESS_COLUMNS = sql`referral_id, sessions_completed, pain_level, psfs, tolerance, note, reported_by, reported_at, id`;
 
 /**
- * The `progress[]` of the referral `r` as a JSON array, oldest first, already in the API's shape.
- * `pending` names a CTE of progress rows the same statement inserted, which its snapshot does not
- * show yet.
+ * How many of a referral's latest progress reports its detailed view embeds. A report's note runs
+ * to 10,000 characters and nothing bounds how many reports a referral gets: embedding them all let
+ * one party make every read of the referral as large as it liked, as the timeline did.
+ * `GET /referrals/:id/progress` pages through them all.
  */
-export function progressJson(pending?: Sql): Sql {
-  const more = pending ? sql` UNION ALL SELECT ${PROGRESS_COLUMNS} FROM ${pending} WHERE referral_id = r.id` : sql.empty;
-  return sql`(SELECT coalesce(json_agg(json_build_object(
-             'sessionsCompleted', g.sessions_completed, 'painLevel', g.pain_level, 'psfs', g.psfs, 'tolerance', g.tolerance,
+export const PROGRESS_WINDOW = 100;
+
+/** One progress report `g` (its PROGRESS_COLUMNS) with its reporter `u`, in the API's shape. */
+export const PROGRESS_JSON = sql`json_build_object(
+             'id', g.id, 'sessionsCompleted', g.sessions_completed, 'painLevel', g.pain_level, 'psfs', g.psfs, 'tolerance', g.tolerance,
              'note', g.note, 'reportedAt', to_char(g.reported_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'),
-             'reportedBy', json_build_object('id', u.id, 'fullName', u.full_name)
-           ) ORDER BY g.reported_at, g.id), '[]')
-      FROM (SELECT ${PROGRESS_COLUMNS} FROM referral_progress WHERE referral_id = r.id${more}) g
+             'reportedBy', json_build_object('id', u.id, 'fullName', u.full_name))`;
+
+/**
+ * The progress reports of the referral `r` as a JSON array, oldest first, already in the API's
+ * shape: every one (a letter prints them all), or the latest `latest`. `pending` names a CTE of
+ * progress rows the same statement inserted, which its snapshot does not show yet.
+ */
+export function progressJson(options: { pending?: Sql; latest?: number } = {}): Sql {
+  const more = options.pending
+    ? sql` UNION ALL SELECT ${PROGRESS_COLUMNS} FROM ${options.pending} WHERE referral_id = r.id`
+    : sql.empty;
+  const latest = options.latest === undefined ? sql.empty : sql` ORDER BY reported_at DESC, id DESC LIMIT ${options.latest}`;
+  return sql`(SELECT coalesce(json_agg(${PROGRESS_JSON} ORDER BY g.reported_at, g.id), '[]')
+      FROM (SELECT * FROM (SELECT ${PROGRESS_COLUMNS} FROM referral_progress WHERE referral_id = r.id${more}) reports${latest}) g
       JOIN users u ON u.id = g.reported_by)`;
+}
+
+/** A row of {@link progressPage}: the report and its keyset position. */
+export interface ProgressPageRow {
+  report: ProgressView;
+  cursorTs: string;
+}
+
+/** Up to `limit` + 1 progress reports of the referral `id` after `after`, oldest first (keyset on reported_at, id). */
+export function progressPage(id: string, after: { ts: string; id: string } | undefined, limit: number): Sql {
+  const keyset = after
+    ? sql` AND (g.reported_at, g.id) > (${sql.param(after.ts, 'timestamptz')}, ${sql.param(after.id, 'uuid')})`
+    : sql.empty;
+  return sql`SELECT ${PROGRESS_JSON} AS report, ${cursorTimestamp(sql`g.reported_at`)} AS "cursorTs"
+       FROM referral_progress g JOIN users u ON u.id = g.reported_by
+      WHERE g.referral_id = ${sql.param(id, 'uuid')}${keyset}
+      ORDER BY g.reported_at, g.id LIMIT ${sql.param(limit + 1, 'int')}`;
 }
 
 /**

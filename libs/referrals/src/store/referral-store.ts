@@ -15,7 +15,7 @@ import {
   type Transition,
 } from '../state-machine/referral-state-machine';
 import { cursorTs, draftEditSets, type ReferralDraftEdit, type ReferralInsert, referralInsert, replacementOf } from './columns';
-import { progressInsert } from './progress-store';
+import { progressInsert, progressPage, type ProgressPageRow } from './progress-store';
 import {
   detailedReferralSelect,
   insertedReferralSelect,
@@ -283,6 +283,11 @@ export class ReferralStore {
         ORDER BY e.occurred_at, e.id LIMIT ${sql.param(limit + 1, 'int')}`,
       PREPARED,
     );
+  }
+
+  /** A page of one referral's progress reports, oldest first, keyset-paged on (reported_at, id): call after an access check. */
+  progressPage(id: string, after: { ts: string; id: string } | undefined, limit: number): Promise<ProgressPageRow[]> {
+    return queryRows(this.db.manager, progressPage(id, after, limit), PREPARED);
   }
 
   /**

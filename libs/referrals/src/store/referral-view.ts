@@ -9,7 +9,7 @@ import type { ProgressView } from '../progress/progress';
 import type { AttachmentView, PatientSummary, ReferralEventView, ReferralView } from '../referral.views';
 import type { ReferralStatus } from '../state-machine/referral-state-machine';
 import { INSERTED_SELECT_LIST, REFERRAL_SELECT_LIST, type ReferralColumns, viewColumns } from './columns';
-import { progressJson } from './progress-store';
+import { PROGRESS_WINDOW, progressJson } from './progress-store';
 
 /** A referral as the view's SELECT answers it, with what some statements add. */
 export interface ReferralRow extends ReferralColumns {
@@ -115,7 +115,7 @@ export function detailedReferralSelect(source: Sql = sql`referrals`, pendingEven
     sql`,
          ${timelineJson(sql`r.id`, pendingEvents)} AS timeline,
          ${ATTACHMENTS_JSON} AS attachments,
-         ${progressJson(pendingProgress)} AS progress`,
+         ${progressJson({ pending: pendingProgress, latest: PROGRESS_WINDOW + 1 })} AS progress`,
   );
 }
 
@@ -252,7 +252,11 @@ export function referralView(row: ReferralRow, principal: Principal, context: Vi
     view.timeline = (earlier ? row.timeline.slice(1) : row.timeline).map(eventView);
     view.timelineTruncated = earlier;
   }
-  if (row.progress) view.progress = row.progress;
+  if (row.progress) {
+    const earlier = row.progress.length > PROGRESS_WINDOW;
+    view.progress = earlier ? row.progress.slice(1) : row.progress;
+    view.progressTruncated = earlier;
+  }
   if (row.attachments) view.attachments = row.attachments.map((a) => ({ ...a, createdAt: isoTimestamp(a.createdAt) }));
   return view;
 }
