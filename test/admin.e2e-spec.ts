@@ -728,6 +728,45 @@ describe('admin API', () => {
       expect(text).not.toContain('Rivera');
     });
 
+    it('finds the events on attachments and consents by their kind, filed under their referral and patient', async () => {
+      type Filed = AuditItem & { resourceType: string };
+      const patient = await createPatient(t.http, a1);
+      const draft = await createReferral(t.http, a1, injuryReferralBody(patient.id, b1.id));
+      const uploaded = await t.http
+        .post(`/api/v1/referrals/${draft.id}/attachments`)
+        .set(a1.auth)
+        .attach('file', Buffer.from('%PDF-1.4\n%%EOF\n'), 'scan.pdf')
+        .expect(201);
+      await actOk(t.http, a1, draft, 'send');
+      await t.http.get(`/api/v1/referrals/${draft.id}/attachments/${uploaded.body.id}`).set(b1.auth).expect(200);
+      const granted = await t.http
+        .post(`/api/v1/patients/${patient.id}/consents`)
+        .set(a1.auth)
+        .send({ scope: 'patient_notifications' })
+        .expect(201);
+      await t.http.post(`/api/v1/patients/${patient.id}/consents/${granted.body.id}/revoke`).set(a1.auth).expect(200);
+
+      const byKind = async (user: SignedInUser, resourceType: string) =>
+        (await audit(user, { resourceType, limit: 100 }).expect(200)).body.items as Filed[];
+      const attachments = await byKind(clinicA.admin, 'attachment');
+      // The other clinic's download shows in the sender clinic's log too.
+      expect(attachments.map((e) => [e.action, e.actorId, e.resourceType, e.resourceId])).toEqual([
+        ['attachment.download', b1.id, 'referral', draft.id],
+        ['attachment.upload', a1.id, 'referral', draft.id],
+      ]);
+      expect((await byKind(clinicB.admin, 'attachment')).map((e) => e.action)).toEqual(['attachment.download']);
+      const consents = (await byKind(clinicA.admin, 'consent')).filter((e) => e.resourceId === patient.id);
+      expect(consents.map((e) => [e.action, e.resourceType])).toEqual([
+        ['consent.revoke', 'patient'],
+        ['consent.grant', 'patient'],
+      ]);
+      // Filed under their referral and patient: those filters find them as well.
+      const onReferral = (await audit(clinicA.admin, { resourceType: 'referral', resourceId: draft.id, limit: 100 }).expect(200))
+        .body.items as Filed[];
+      expect(onReferral.map((e) => e.action)).toEqual(expect.arrayContaining(['attachment.upload', 'attachment.download']));
+      expect((await byKind(clinicC.admin, 'attachment')).concat(await byKind(clinicC.admin, 'consent'))).toEqual([]);
+    });
+
     it('answers 400 for bad filters and paging', async () => {
       expectProblem(await audit(clinicA.admin, { limit: 101 }), 400, 'validation_failed');
       expectProblem(await audit(clinicA.admin, { actorId: 'not-a-uuid' }), 400, 'validation_failed');

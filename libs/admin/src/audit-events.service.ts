@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { AppError, DEFAULT_PAGE_SIZE, decodeCursor, type Page, toPage, type Principal } from '@referloop/common';
-import { ClinicScope } from '@referloop/identity';
+import { AUDIT_ACTIONS_OF, type AuditFilterResource, ClinicScope } from '@referloop/identity';
 import type { AuditEventView } from './admin.views';
 import { AdminStore } from './store/admin.store';
 import { TimeWindows } from './time-window';
@@ -8,7 +8,7 @@ import { TimeWindows } from './time-window';
 export interface AuditEventQuery {
   actorId?: string;
   action?: string;
-  resourceType?: string;
+  resourceType?: AuditFilterResource;
   resourceId?: string;
   /** Inclusive; a date-time with a zone, or a calendar date (as the metrics' window). */
   from?: string;
@@ -42,10 +42,13 @@ export class AuditEventsService {
     }
     // The clinic's own events, and those of other clinics about referrals this clinic is party to
     // (their actor's IP is that clinic's business, and a list read shows only this clinic's ids).
+    const kind = query.resourceType;
+    const filedUnder =
+      kind && Object.hasOwn(AUDIT_ACTIONS_OF, kind) ? AUDIT_ACTIONS_OF[kind as keyof typeof AUDIT_ACTIONS_OF] : undefined;
     const rows = await this.store.auditEvents(ClinicScope.of(principal), {
       actorId: query.actorId,
       action: query.action,
-      resourceType: query.resourceType,
+      ...(filedUnder ? { actions: filedUnder } : { resourceType: kind }),
       resourceId: query.resourceId,
       from,
       to,

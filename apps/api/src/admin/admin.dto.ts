@@ -1,5 +1,5 @@
 import { IsIn, IsOptional, IsUUID, Matches, Validate } from 'class-validator';
-import { AUDIT_RESOURCES, type AuditResource } from '@referloop/identity';
+import { AUDIT_FILTER_RESOURCES, type AuditFilterResource } from '@referloop/identity';
 import { PageQueryDto } from '../http/page-query.dto';
 import { CanonicalId, IsDateOrZonedDateTime } from '../http/validators';
 
@@ -37,9 +37,14 @@ export class AuditEventQueryDto extends PageQueryDto {
   @Matches(/^[a-z][a-z0-9_.-]{0,99}$/, { message: 'must be an action name such as referral.read' })
   action?: string;
 
+  /**
+   * What the events are about. `attachment` and `consent` find the events on a referral's
+   * attachments and a patient's consents, which are filed under their referral and their patient
+   * (their `resourceType` and `resourceId`).
+   */
   @IsOptional()
-  @IsIn(AUDIT_RESOURCES)
-  resourceType?: AuditResource;
+  @IsIn(AUDIT_FILTER_RESOURCES)
+  resourceType?: AuditFilterResource;
 
   @IsOptional()
   @IsUUID()

@@ -7759,7 +7759,12 @@ export interface operations {
         actorId?: string;
         /** @description E.g. `referral.read`, `referral.export`, `patient.update`. */
         action?: string;
-        resourceType?: 'patient' | 'referral' | 'attachment' | 'consent' | 'user' | 'webhook';
+        /**
+         * @description What the events are about. `attachment` and `consent` find the events on a referral's
+         *     attachments and a patient's consents, which are filed under their referral and their patient
+         *     (their `resourceType` and `resourceId`).
+         */
+        resourceType?: 'patient' | 'referral' | 'user' | 'webhook' | 'attachment' | 'consent';
         resourceId?: string;
         /** @description Inclusive; a date is from that day's start in your clinic's zone. */
         from?: string;

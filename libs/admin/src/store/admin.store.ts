@@ -208,6 +208,8 @@ export interface AuditRow {
 export interface AuditFilter {
   actorId?: string;
   action?: string;
+  /** Any of these actions (the events of a kind filed under another resource). */
+  actions?: readonly string[];
   resourceType?: string;
   resourceId?: string;
   from?: Date;
@@ -281,6 +283,7 @@ export class AdminStore {
     const conditions = (row: Sql): Sql[] => [
       ...(filter.actorId ? [sql`${row}.actor_id = ${sql.param(filter.actorId, 'uuid')}`] : []),
       ...(filter.action ? [sql`${row}.action = ${filter.action}`] : []),
+      ...(filter.actions ? [sql`${row}.action = ANY(${sql.param(filter.actions, 'text[]')})`] : []),
       ...(filter.resourceType ? [sql`${row}.resource_type = ${filter.resourceType}`] : []),
       // By the event's resource index (audit_events_resource_idx) in both branches.
       ...(filter.resourceId ? [sql`a.resource_id = ${sql.param(filter.resourceId, 'uuid')}`] : []),

@@ -4,9 +4,26 @@ import { Clock, type Principal, type RequestClient } from '@referloop/common';
 import { queryRows, sql, type Sql } from '@referloop/database';
 import { DataSource, type EntityManager } from 'typeorm';
 
-/** What an audit event is about. */
-export const AUDIT_RESOURCES = ['patient', 'referral', 'attachment', 'consent', 'user', 'webhook'] as const;
+/** What an audit event is about (its `resourceId` is one of these). */
+export const AUDIT_RESOURCES = ['patient', 'referral', 'user', 'webhook'] as const;
 export type AuditResource = (typeof AUDIT_RESOURCES)[number];
+
+/**
+ * The events on a referral's attachments and a patient's consents are filed under their referral
+ * and their patient (so a referral's or a patient's history holds them); the audit filter also
+ * finds them by their own kind, by these actions.
+ */
+export const AUDIT_ACTIONS_OF = {
+  attachment: ['attachment.upload', 'attachment.remove', 'attachment.download'],
+  consent: ['consent.grant', 'consent.revoke'],
+} as const;
+
+/** What the audit log can be filtered by: the resources, and the kinds filed under them. */
+export const AUDIT_FILTER_RESOURCES = [
+  ...AUDIT_RESOURCES,
+  ...(Object.keys(AUDIT_ACTIONS_OF) as (keyof typeof AUDIT_ACTIONS_OF)[]),
+];
+export type AuditFilterResource = (typeof AUDIT_FILTER_RESOURCES)[number];
 export type AuditOutcome = 'success' | 'denied' | 'not_found';
 
 /**
