@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { PASSWORD, uniqueEmail } from '@referloop/testing';
 import { SPEC_STATES } from '@referloop/testing/spec-lifecycle';
-import { actOk, createPatient, createReferral, injuryReferralBody } from './support/referral-helpers';
+import { actOk, createPatient, createReferral, injuryReferralBody, invitedReferralBody } from './support/referral-helpers';
 import { addPractitioner, expectProblem, registerClinic, startTestApp, type TestApp } from './support/test-app';
 
 // What every answer has in common: problem+json errors, request ids, security headers, CORS,
@@ -538,6 +538,59 @@ describe('HTTP conventions', () => {
       const partner = document.components.schemas.DirectoryItemDto.properties.partner;
       expect(directory.body.items.length).toBeGreaterThan(0);
       for (const item of directory.body.items) expect(partner.enum).toContain(item.partner);
+    });
+
+    it('admits null where the answers send it, read as strictly as OpenAPI 3.0 says (nullable widens its own type only, allOf must hold too)', async () => {
+      const document = committedDocument();
+      type Schema = {
+        $ref?: string;
+        type?: string;
+        nullable?: boolean;
+        enum?: unknown[];
+        allOf?: Schema[];
+        anyOf?: Schema[];
+        oneOf?: Schema[];
+        items?: Schema;
+        properties?: Record<string, Schema>;
+      };
+      const resolve = (schema: Schema): Schema =>
+        schema.$ref ? resolve(document.components.schemas[schema.$ref.split('/').pop()!]) : schema;
+      const admitsNull = (given: Schema): boolean => {
+        const schema = resolve(given);
+        const own =
+          (schema.type === undefined || schema.nullable === true) && (schema.enum === undefined || schema.enum.includes(null));
+        const choice = schema.anyOf ?? schema.oneOf;
+        return own && (schema.allOf ?? []).every(admitsNull) && (choice === undefined || choice.some(admitsNull));
+      };
+      /** The places in `value` where it is null and its schema refuses null. */
+      const refusedNulls = (value: unknown, given: Schema, at: string): string[] => {
+        const schema = resolve(given);
+        if (value === null) return admitsNull(schema) ? [] : [at];
+        const parts = [...(schema.allOf ?? []), ...(schema.anyOf ?? []), ...(schema.oneOf ?? [])].filter(
+          (part) => !admitsNull(part),
+        );
+        const refused = parts.flatMap((part) => refusedNulls(value, part, at));
+        if (Array.isArray(value) && schema.items)
+          value.forEach((item, i) => refused.push(...refusedNulls(item, schema.items!, `${at}/${i}`)));
+        else if (value && typeof value === 'object' && schema.properties) {
+          for (const [key, item] of Object.entries(value))
+            if (schema.properties[key]) refused.push(...refusedNulls(item, schema.properties[key], `${at}/${key}`));
+        }
+        return refused;
+      };
+      const answerSchema = (path: string) => document.paths[path].get.responses['200'].content['application/json'].schema;
+
+      const clinic = await registerClinic(t.http);
+      const lmt = await addPractitioner(t.http, clinic, 'massage_therapist');
+      const patient = await createPatient(t.http, lmt);
+      // To someone not on ReferLoop: no recipient, plan, outcome or appointment yet.
+      const draft = await createReferral(t.http, lmt, invitedReferralBody(patient.id, uniqueEmail('invitee')));
+      const referral = (await t.http.get(`/api/v1/referrals/${draft.id}`).set(lmt.auth).expect(200)).body;
+      expect([referral.recipient, referral.plan, referral.outcome]).toEqual([null, null, null]);
+      const me = (await t.http.get('/api/v1/me').set(clinic.admin.auth).expect(200)).body;
+      expect(me.licence).toBeNull();
+      expect(refusedNulls(referral, answerSchema('/api/v1/referrals/{id}'), 'referral')).toEqual([]);
+      expect(refusedNulls(me, answerSchema('/api/v1/me'), 'me')).toEqual([]);
     });
 
     it('serves Swagger UI as HTML', async () => {

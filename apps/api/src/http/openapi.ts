@@ -52,6 +52,7 @@ export function setUpOpenApi(app: NestFastifyApplication, publicUrl: string): vo
   addProblemsEveryRouteHas(document);
   addResponseHeaders(document);
   nullInNullableEnums(document);
+  nullableRefs(document);
   documentLiveness(document);
   summarise(document);
   document.components ??= {};
@@ -149,6 +150,24 @@ function nullInNullableEnums(node: unknown): void {
   const schema = node as { nullable?: unknown; enum?: unknown[] };
   if (schema.nullable === true && Array.isArray(schema.enum) && !schema.enum.includes(null)) schema.enum = [...schema.enum, null];
   for (const value of Object.values(node)) nullInNullableEnums(value);
+}
+
+/**
+ * An object that may be null (`licence: LicenceDto | null`) is "that object, or null": Nest writes
+ * `{nullable, allOf: [$ref]}`, in which a strict OpenAPI 3.0 validator checks null against the
+ * referenced object too, and refuses it.
+ */
+function nullableRefs(node: unknown): void {
+  if (!node || typeof node !== 'object') return;
+  const schema = node as { nullable?: unknown; type?: unknown; allOf?: unknown[]; anyOf?: unknown[] };
+  if (schema.nullable === true && schema.allOf?.length === 1) {
+    schema.anyOf = [schema.allOf[0], { nullable: true, enum: [null] }];
+    delete schema.allOf;
+    delete schema.nullable;
+    delete schema.type;
+    return;
+  }
+  for (const value of Object.values(node)) nullableRefs(value);
 }
 
 /**
