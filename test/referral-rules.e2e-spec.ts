@@ -694,6 +694,15 @@ describe('referral rules', () => {
       expectProblem(await t.http.get('/api/v1/referrals').query({ box: 'clinic' }).set(lmtA.auth), 403, 'forbidden');
     });
 
+    it('filters by statuses given as the parameter repeated, as OpenAPI clients send an array', async () => {
+      const res = await t.http.get('/api/v1/referrals?box=sent&status=draft&status=accepted').set(lmtA.auth).expect(200);
+      expect(sorted(idsOf(res.body))).toEqual(ids('draft1', 'draft2', 'accepted'));
+      // A parameter that takes one value, given twice, is refused as such.
+      const twice = await t.http.get('/api/v1/referrals?box=sent&box=received').set(lmtA.auth);
+      expectProblem(twice, 400, 'validation_failed');
+      expect(twice.body.errors).toEqual([{ field: 'box', message: 'must be sent once' }]);
+    });
+
     it('filters by one status and by a comma-separated list of statuses', async () => {
       const sent = await list(lmtA, { box: 'sent', status: 'sent' });
       expect(sorted(idsOf(sent))).toEqual(ids('sent1', 'sent2'));

@@ -94,6 +94,16 @@ class ApiValidationPipe extends ValidationPipe {
     ) {
       throw AppError.validation([{ field: 'body', message: 'must be a JSON object' }]);
     }
+    // A parameter given twice is a list to the query parser: where the DTO takes one value, its
+    // refusal read "must be an integer number" for `limit=1&limit=2`. A list parameter (`status`)
+    // takes repeats, as OpenAPI clients send arrays.
+    if (metadata.type === 'query' && metadata.metatype && value && typeof value === 'object') {
+      const dto = metadata.metatype.prototype as object;
+      const repeated = Object.entries(value).find(
+        ([name, given]) => Array.isArray(given) && Reflect.getMetadata('design:type', dto, name) !== Array,
+      );
+      if (repeated) throw AppError.validation([{ field: repeated[0], message: 'must be sent once' }]);
+    }
     if (metadata.type === 'body' || metadata.type === 'query' || metadata.type === 'param') {
       const refused = refusedPart(value, metadata.type === 'param' ? (metadata.data ?? '') : '');
       if (refused) throw AppError.validation([{ ...refused, field: refused.field || metadata.type }]);
