@@ -593,6 +593,17 @@ describe('HTTP conventions', () => {
       expect(refusedNulls(me, answerSchema('/api/v1/me'), 'me')).toEqual([]);
     });
 
+    it('documents every page size as an integer from 1 to 100 (a number would let a client send 1.5)', () => {
+      const document = committedDocument();
+      const sizes: unknown[] = [];
+      for (const item of Object.values(document.paths) as Record<string, { parameters?: { name: string; schema: unknown }[] }>[])
+        for (const operation of Object.values(item))
+          for (const parameter of operation.parameters ?? []) if (parameter.name === 'limit') sizes.push(parameter.schema);
+      sizes.push(document.components.schemas.PatientSearchDto.properties.limit);
+      expect(sizes.length).toBeGreaterThan(10);
+      for (const size of sizes) expect(size).toEqual({ type: 'integer', minimum: 1, maximum: 100 });
+    });
+
     it('serves Swagger UI as HTML', async () => {
       const res = await t.http.get('/api/docs').redirects(1).expect(200);
       expect(res.headers['content-type']).toMatch(/text\/html/);

@@ -1,4 +1,4 @@
-import { OmitType } from '@nestjs/swagger';
+import { ApiPropertyOptional, OmitType } from '@nestjs/swagger';
 import { Transform } from 'class-transformer';
 import { IsInt, IsOptional, IsString, Max, MaxLength, Min } from 'class-validator';
 import { MAX_PAGE_SIZE } from '@referloop/common';
@@ -10,6 +10,7 @@ export class PageBodyDto {
   @MaxLength(500)
   cursor?: string;
 
+  @ApiPropertyOptional({ type: 'integer', minimum: 1, maximum: MAX_PAGE_SIZE })
   @IsOptional()
   @IsInt()
   @Min(1)
@@ -23,6 +24,7 @@ const decimalDigits = ({ value }: { value: unknown }) =>
 
 /** The same, shared by every list's query string, where `limit` arrives as text and is read as a number. */
 export class PageQueryDto extends OmitType(PageBodyDto, ['limit'] as const) {
+  @ApiPropertyOptional({ type: 'integer', minimum: 1, maximum: MAX_PAGE_SIZE })
   @IsOptional()
   @Transform(decimalDigits)
   @IsInt()

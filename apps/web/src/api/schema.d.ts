@@ -1920,10 +1920,10 @@ export interface components {
       nextCursor: string | null;
     };
     PatientSearchDto: {
+      limit?: number;
       /** @description Search over first and last name. */
       q?: string;
       cursor?: string;
-      limit?: number;
     };
     UpdatePatientDto: {
       firstName?: string;
