@@ -499,6 +499,14 @@ describe('bad input', () => {
       { name: 'a fractional partner rank', path: '/api/v1/practitioners', values: ['practitioners', 1.5, 'x', id] },
       { name: 'a partner rank over 32 bits', path: '/api/v1/practitioners', values: ['practitioners', 3_000_000_000, 'x', id] },
       { name: 'a huge partner rank', path: '/api/v1/practitioners', values: ['practitioners', 1e308, 'x', id] },
+      // A rank of no partner kind read past every row: it answered an empty page.
+      { name: 'a partner rank of no kind (3)', path: '/api/v1/practitioners', values: ['practitioners', 3, 'x', id] },
+      { name: 'a negative partner rank', path: '/api/v1/practitioners', values: ['practitioners', -1, 'x', id] },
+      {
+        name: 'a partner rank of no kind, nearest first',
+        path: '/api/v1/practitioners?near=10001',
+        values: ['practitioners:near', 7, 1.5, 'x', id],
+      },
       {
         name: 'a fractional priority rank',
         path: '/api/v1/referrals?sort=priority',

@@ -96,7 +96,7 @@ export class PractitionersService {
       acceptingReferrals: query.acceptingReferrals,
       q: query.q,
       near: origin ? { ...origin, radiusKm: query.radiusKm, unknownKm: UNKNOWN_DISTANCE_KM } : undefined,
-      after: query.cursor ? decodeCursor(query.cursor, cursorList, cursorParts) : undefined,
+      after: query.cursor ? directoryCursor(query.cursor, cursorList, cursorParts) : undefined,
       limit: limit + 1,
     });
     return toPage(
@@ -345,6 +345,15 @@ function sameLicence(user: UserRow, licence: LicenceInput): boolean {
 }
 
 const PARTNER_BY_RANK: Record<number, PartnerKind | null> = { 0: 'mine', 1: 'clinic', 2: null };
+
+/** A directory cursor whose partner rank is one of PARTNER_BY_RANK's: another rank read past every row (an empty page). */
+function directoryCursor(cursor: string, list: string, parts: CursorPart[]): ReturnType<typeof decodeCursor> {
+  const values = decodeCursor(cursor, list, parts);
+  if (!Object.hasOwn(PARTNER_BY_RANK, values[0] as number)) {
+    throw AppError.validation([{ field: 'cursor', message: 'cursor is not valid' }]);
+  }
+  return values;
+}
 
 /** Centroids are a few km across: one decimal close by, whole km farther out. */
 function roundKm(km: number): number {
