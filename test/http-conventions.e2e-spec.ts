@@ -596,7 +596,7 @@ describe('HTTP conventions', () => {
     it('documents every page size as an integer from 1 to 100 (a number would let a client send 1.5)', () => {
       const document = committedDocument();
       const sizes: unknown[] = [];
-      for (const item of Object.values(document.paths) as Record<string, { parameters?: { name: string; schema: unknown }[] }>[])
+      for (const item of Object.values<Record<string, { parameters?: { name: string; schema: unknown }[] }>>(document.paths))
         for (const operation of Object.values(item))
           for (const parameter of operation.parameters ?? []) if (parameter.name === 'limit') sizes.push(parameter.schema);
       sizes.push(document.components.schemas.PatientSearchDto.properties.limit);

@@ -349,7 +349,7 @@ const PARTNER_BY_RANK: Record<number, PartnerKind | null> = { 0: 'mine', 1: 'cli
 /** A directory cursor whose partner rank is one of PARTNER_BY_RANK's: another rank read past every row (an empty page). */
 function directoryCursor(cursor: string, list: string, parts: CursorPart[]): ReturnType<typeof decodeCursor> {
   const values = decodeCursor(cursor, list, parts);
-  if (!Object.hasOwn(PARTNER_BY_RANK, values[0] as number)) {
+  if (!Object.hasOwn(PARTNER_BY_RANK, values[0])) {
     throw AppError.validation([{ field: 'cursor', message: 'cursor is not valid' }]);
   }
   return values;
