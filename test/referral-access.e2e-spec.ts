@@ -462,6 +462,30 @@ describe('referral and patient access', () => {
   describe('audit', () => {
     const IP = /^(::ffff:)?127\.0\.0\.1$|^::1$/;
 
+    it('records which fields a patient edit changed, not every field the form sent', async () => {
+      const current = (await t.http.get(`/api/v1/patients/${patient.id}`).set(lmt.auth).expect(200)).body;
+      const form = {
+        firstName: current.firstName,
+        lastName: current.lastName,
+        dateOfBirth: current.dateOfBirth,
+        email: current.email,
+        phone: '+1 512 555 0142',
+        preferredContact: current.preferredContact,
+      };
+      const fieldsOf = async (body: object) => {
+        const res = await t.http.patch(`/api/v1/patients/${patient.id}`).set(lmt.auth).send(body).expect(200);
+        const { rows } = await sql.query(`SELECT details FROM audit_events WHERE request_id = $1 AND action = 'patient.update'`, [
+          res.headers['x-request-id'],
+        ]);
+        return rows.map((row: { details: { fields: string[] } }) => row.details.fields);
+      };
+      expect(await fieldsOf(form)).toEqual([['phone']]);
+      expect(await fieldsOf(form)).toEqual([[]]);
+      expect(await fieldsOf({ ...form, firstName: `${current.firstName}x`, email: null })).toEqual([
+        current.email === null ? ['firstName'] : ['firstName', 'email'],
+      ]);
+    });
+
     it('records patient reads and writes with actor, clinic, action, resource and ip', async () => {
       const read = await t.http.get(`/api/v1/patients/${patient.id}`).set(lmtColleague.auth).expect(200);
       expect(await auditRows(read.headers['x-request-id'])).toEqual([

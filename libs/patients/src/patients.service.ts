@@ -193,9 +193,8 @@ export class PatientsService {
     const scope = ClinicScope.of(principal);
     return this.db.transaction(async (tx) => {
       const changes = Object.fromEntries(Object.entries(patch).filter(([, v]) => v !== undefined)) as PatientPatch;
-      const patient = Object.keys(changes).length
-        ? await this.patients.update(scope, tx, id, changes, this.clock.now())
-        : await this.patients.get(scope, id, tx);
+      const updated = Object.keys(changes).length ? await this.patients.update(scope, tx, id, changes, this.clock.now()) : null;
+      const patient = updated?.row ?? (await this.patients.get(scope, id, tx));
       if (!patient) throw patientNotFound();
       await this.audit.record(
         {
@@ -203,7 +202,8 @@ export class PatientsService {
           action: 'patient.update',
           resourceType: 'patient',
           resourceId: id,
-          details: { fields: Object.keys(changes) },
+          // What the edit changed, not every field a form sent.
+          details: { fields: updated?.changed ?? [] },
         },
         tx,
       );

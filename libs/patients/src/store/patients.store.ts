@@ -71,23 +71,36 @@ export class PatientsStore {
   }
 
   /** Applies the defined `changes` to a patient of the caller's clinic; null when it is not theirs. */
+  /**
+   * Writes `changes` to one of the caller's clinic's patients; null when there is none such.
+   * `changed` names the fields whose value the write changed (a form sends every field).
+   */
   async update(
     scope: ClinicScope,
     manager: EntityManager,
     id: string,
     changes: Partial<PatientFields>,
     now: Date,
-  ): Promise<PatientRow | null> {
-    const sets = PATIENT_FIELDS.filter((field) => changes[field] !== undefined).map(
-      (field) => sql`${sql.identifier(PATIENT_COLUMN_NAMES, PATIENT_FIELD_COLUMNS[field])} = ${changes[field]}`,
+  ): Promise<{ row: PatientRow; changed: (keyof PatientFields)[] } | null> {
+    const fields = PATIENT_FIELDS.filter((field) => changes[field] !== undefined);
+    const column = (field: keyof PatientFields) => sql.identifier(PATIENT_COLUMN_NAMES, PATIENT_FIELD_COLUMNS[field]);
+    const sets = fields.map((field) => sql`${column(field)} = ${changes[field]}`);
+    // `old` is the row as the statement found it (locked): RETURNING sees the new one as p.
+    const changed = fields.map(
+      (field) => sql`CASE WHEN old.${column(field)} IS DISTINCT FROM p.${column(field)} THEN ${field}::text END`,
     );
-    const [row] = await queryRows<PatientRow>(
+    const [updated] = await queryRows<PatientRow & { changed: (keyof PatientFields)[] }>(
       manager,
-      sql`UPDATE patients p SET ${sql.join([...sets, sql`updated_at = ${sql.param(now, 'timestamptz')}`])}
-           WHERE p.id = ${sql.param(id, 'uuid')} AND ${scope.owns(sql`p.clinic_id`)}
-          RETURNING ${PATIENT_COLUMNS}`,
+      sql`WITH old AS (
+            SELECT * FROM patients WHERE id = ${sql.param(id, 'uuid')} AND ${scope.owns(sql`clinic_id`)} FOR NO KEY UPDATE
+          )
+          UPDATE patients p SET ${sql.join([...sets, sql`updated_at = ${sql.param(now, 'timestamptz')}`])}
+            FROM old WHERE p.id = old.id
+          RETURNING ${PATIENT_COLUMNS}, array_remove(ARRAY[${sql.join([...changed, sql`NULL`])}]::text[], NULL) AS changed`,
     );
-    return row ?? null;
+    if (!updated) return null;
+    const { changed: changedFields, ...row } = updated;
+    return { row, changed: changedFields };
   }
 
   /**
