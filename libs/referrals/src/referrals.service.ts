@@ -151,6 +151,9 @@ const invalidInviteToken = (field: 'token' | 'invitationToken') =>
 /** Outbox event of a new join link for a sent referral's invitee: the worker emails it. */
 export const REFERRAL_INVITE_RESENT_EVENT = 'referral_invite.resent';
 
+/** A page's position and size, as a list's query gives them. */
+type PageRequest = { cursor?: string; limit?: number };
+
 @Injectable()
 export class ReferralsService {
   constructor(
@@ -394,34 +397,38 @@ export class ReferralsService {
   }
 
   /** The timeline, oldest first, keyset-paged on (occurredAt, id). */
-  async events(principal: Principal, id: string, query: { cursor?: string; limit?: number }): Promise<Page<ReferralEventView>> {
-    const base = await this.visibleBase(principal, id, this.store.manager, 'referral.read_events');
-    const limit = query.limit ?? DEFAULT_PAGE_SIZE;
-    const rows = await this.store.timelinePage(id, decodeTimestampKeyset(query.cursor, eventsList(base.id)), limit);
-    await this.audit.record({
-      by: principal,
-      action: 'referral.read_events',
-      resourceType: 'referral',
-      resourceId: id,
-      partyClinics: partyClinicsOf(base),
-    });
-    return toPage(
-      rows,
-      limit,
-      (row) => eventView(row.event),
-      (row) => [row.cursorTs, row.event.id],
-      eventsList(base.id),
+  events(principal: Principal, id: string, query: PageRequest): Promise<Page<ReferralEventView>> {
+    return this.readList(principal, id, query, 'events', async (after, limit) =>
+      (await this.store.timelinePage(id, after, limit)).map((row) => ({ item: eventView(row.event), cursorTs: row.cursorTs })),
     );
   }
 
   /** The progress reports, oldest first, keyset-paged on (reportedAt, id). */
-  async progress(principal: Principal, id: string, query: { cursor?: string; limit?: number }): Promise<Page<ProgressView>> {
-    const base = await this.visibleBase(principal, id, this.store.manager, 'referral.read_progress');
+  progress(principal: Principal, id: string, query: PageRequest): Promise<Page<ProgressView>> {
+    return this.readList(principal, id, query, 'progress', async (after, limit) =>
+      (await this.store.progressPage(id, after, limit)).map((row) => ({ item: row.report, cursorTs: row.cursorTs })),
+    );
+  }
+
+  /**
+   * A page of one of a referral's lists (`list`: its name in the cursor and the audit action
+   * `referral.read_<list>`), for whoever may see the referral. A cursor names its referral's list.
+   */
+  private async readList<T extends { id: string }>(
+    principal: Principal,
+    id: string,
+    query: PageRequest,
+    list: 'events' | 'progress',
+    read: (after: { ts: string; id: string } | undefined, limit: number) => Promise<{ item: T; cursorTs: string }[]>,
+  ): Promise<Page<T>> {
+    const action = `referral.read_${list}`;
+    const base = await this.visibleBase(principal, id, this.store.manager, action);
     const limit = query.limit ?? DEFAULT_PAGE_SIZE;
-    const rows = await this.store.progressPage(id, decodeTimestampKeyset(query.cursor, progressList(base.id)), limit);
+    const cursorList = `${list}:${base.id}`;
+    const rows = await read(decodeTimestampKeyset(query.cursor, cursorList), limit);
     await this.audit.record({
       by: principal,
-      action: 'referral.read_progress',
+      action,
       resourceType: 'referral',
       resourceId: id,
       partyClinics: partyClinicsOf(base),
@@ -429,9 +436,9 @@ export class ReferralsService {
     return toPage(
       rows,
       limit,
-      (row) => row.report,
-      (row) => [row.cursorTs, row.report.id],
-      progressList(base.id),
+      (row) => row.item,
+      (row) => [row.cursorTs, row.item.id],
+      cursorList,
     );
   }
 
@@ -929,5 +936,3 @@ function eventData(action: ReferralAction, input: ReferralActionInput, base: Bas
 }
 
 /** A timeline's cursors name their referral: one of another referral's is refused, not read as a position here. */
-const eventsList = (referralId: string) => `events:${referralId}`;
-const progressList = (referralId: string) => `progress:${referralId}`;

@@ -2,7 +2,7 @@ import { type FormEvent, useEffect, useRef, useState } from 'react';
 import { api, call } from '../api/client';
 import { ApiError, errorMessage } from '../api/problem';
 import type { Referral, ReferralAction } from '../api/types';
-import { useEarlierItems } from '../lib/earlier';
+import { everyPage, useEarlierItems } from '../lib/earlier';
 import { firstInvalid, useFocusAfterRender } from '../lib/focus';
 import { formatDateTime, formatDayOf } from '../lib/format';
 import { toleranceLabel } from '../lib/labels';
@@ -11,24 +11,17 @@ import { Field, ScoreOptions } from './Field';
 import { Notice } from './Feedback';
 import type { MeasurePoint } from './MeasuresChart';
 import { ChangedNotice, useChangedWhileOpen } from './ReferralActions';
+import { ShowEarlier } from './ShowEarlier';
 
 type Progress = NonNullable<Referral['progress']>[number];
 type Tolerance = Progress['tolerance'];
 const TOLERANCES: Tolerance[] = ['well', 'some_soreness', 'adverse'];
 
 /** Every progress report of the referral, oldest first, paged from GET /referrals/:id/progress (its answer embeds only the latest). */
-async function loadAllProgress(referralId: string): Promise<Progress[]> {
-  const reports: Progress[] = [];
-  let cursor: string | undefined;
-  do {
-    const page = await call(
-      api.GET('/api/v1/referrals/{id}/progress', { params: { path: { id: referralId }, query: { limit: 100, cursor } } }),
-    );
-    reports.push(...page.items);
-    cursor = page.nextCursor ?? undefined;
-  } while (cursor);
-  return reports;
-}
+const loadAllProgress = (referralId: string): Promise<Progress[]> =>
+  everyPage((cursor) =>
+    call(api.GET('/api/v1/referrals/{id}/progress', { params: { path: { id: referralId }, query: { limit: 100, cursor } } })),
+  );
 
 /** The progress reports as points of the pain/PSFS chart, oldest first. */
 export function progressPoints(progress: Referral['progress']): MeasurePoint[] {
@@ -152,18 +145,7 @@ export function ProgressSection({ referral, onStart, onDone, onConflict, fallbac
     <section className="card detail-progress" aria-labelledby="progress-heading" data-testid="progress">
       <h2 id="progress-heading">Progress</h2>
       {!complete && (
-        <div className="pager" data-testid="progress-earlier">
-          <p className="muted small">Showing the latest reports.</p>
-          {loadError !== null && (
-            <Notice tone="error" role="alert">
-              {errorMessage(loadError)}
-            </Notice>
-          )}
-          {/* aria-disabled, not disabled, while loading: a disabled button loses keyboard focus to <body>. */}
-          <button type="button" className="button button-secondary" aria-disabled={loading} onClick={() => void showEarlier()}>
-            {loading ? 'Loading earlier reports…' : 'Show earlier reports'}
-          </button>
-        </div>
+        <ShowEarlier noun="reports" testId="progress-earlier" loading={loading} loadError={loadError} onShow={showEarlier} />
       )}
       {progress.length === 0 ? (
         <p className="muted">No progress reported yet.</p>

@@ -1,6 +1,20 @@
 import { type RefObject, useState } from 'react';
 import { useFocusAfterRender } from './focus';
 
+/** Every item of a keyset-paged list, oldest first: `page` reads the page after `cursor` (the first without one). */
+export async function everyPage<T>(
+  page: (cursor: string | undefined) => Promise<{ items: T[]; nextCursor: string | null }>,
+): Promise<T[]> {
+  const items: T[] = [];
+  let cursor: string | undefined;
+  do {
+    const answer = await page(cursor);
+    items.push(...answer.items);
+    cursor = answer.nextCursor ?? undefined;
+  } while (cursor);
+  return items;
+}
+
 /**
  * The items of `whole` (loaded once) before the window `latest` that the referral answers now: the
  * referral may have moved on since, and its window with it.

@@ -12,8 +12,9 @@ import { MeasuresChart } from '../components/MeasuresChart';
 import { ProgressSection, progressPoints } from '../components/ProgressForm';
 import { buttonActions, ReferralActions } from '../components/ReferralActions';
 import { ReferralPrint } from '../components/ReferralPrint';
+import { ShowEarlier } from '../components/ShowEarlier';
 import { ReferralChips } from '../components/StatusChip';
-import { useEarlierItems } from '../lib/earlier';
+import { everyPage, useEarlierItems } from '../lib/earlier';
 import { type Flash, takeFlash } from '../lib/flash';
 import { useFocusAfterRender } from '../lib/focus';
 import { formatAppointment, formatDate, formatDateTime, formatDayOf, fullName } from '../lib/format';
@@ -517,18 +518,10 @@ export function ReferralDetailPage({ id }: { id: string }) {
 }
 
 /** Every event of the referral, oldest first, paged from GET /referrals/:id/events (its answer embeds only the latest). */
-async function loadWholeTimeline(referralId: string): Promise<ReferralEvent[]> {
-  const events: ReferralEvent[] = [];
-  let cursor: string | undefined;
-  do {
-    const page = await call(
-      api.GET('/api/v1/referrals/{id}/events', { params: { path: { id: referralId }, query: { limit: 100, cursor } } }),
-    );
-    events.push(...page.items);
-    cursor = page.nextCursor ?? undefined;
-  } while (cursor);
-  return events;
-}
+const loadWholeTimeline = (referralId: string): Promise<ReferralEvent[]> =>
+  everyPage((cursor) =>
+    call(api.GET('/api/v1/referrals/{id}/events', { params: { path: { id: referralId }, query: { limit: 100, cursor } } })),
+  );
 
 function Timeline({
   referralId,
@@ -564,18 +557,7 @@ function Timeline({
       </p>
     ) : null;
   const earlier = complete ? null : (
-    <div className="pager" data-testid="timeline-earlier">
-      <p className="muted small">Showing the latest events.</p>
-      {loadError !== null && (
-        <Notice tone="error" role="alert">
-          {errorMessage(loadError)}
-        </Notice>
-      )}
-      {/* aria-disabled, not disabled, while loading: a disabled button loses keyboard focus to <body>. */}
-      <button type="button" className="button button-secondary" aria-disabled={loading} onClick={() => void showEarlier()}>
-        {loading ? 'Loading earlier events…' : 'Show earlier events'}
-      </button>
-    </div>
+    <ShowEarlier noun="events" testId="timeline-earlier" loading={loading} loadError={loadError} onShow={showEarlier} />
   );
   if (shown.length === 0) {
     return (
