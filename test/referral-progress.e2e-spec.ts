@@ -85,6 +85,20 @@ describe('progress reports', () => {
   const read = async (user: SignedInUser, id: string): Promise<Referral> =>
     (await t.http.get(`/api/v1/referrals/${id}`).set(user.auth).expect(200)).body;
 
+  const outcomePdf = async (user: SignedInUser, id: string): Promise<Buffer> => {
+    const res = await t.http
+      .get(`/api/v1/referrals/${id}/outcome.pdf`)
+      .set(user.auth)
+      .buffer(true)
+      .parse((response, done) => {
+        const chunks: Buffer[] = [];
+        response.on('data', (c: Buffer) => chunks.push(c));
+        response.on('end', () => done(null, Buffer.concat(chunks)));
+      });
+    expect(res.status).toBe(200);
+    return res.body as Buffer;
+  };
+
   it('appends a report to progress[] with its reporter, one timeline event, status unchanged; both sides read it oldest first', async () => {
     let r = await acceptedMaintenance(t, pt, lmt);
     expect(r.progress).toEqual([]);
@@ -304,6 +318,15 @@ describe('progress reports', () => {
       [r.id],
     );
     expect(audited.rows[0].n).toBeGreaterThanOrEqual(6);
+
+    // The outcome report prints the latest 50 and says how many it leaves out.
+    r = await actOk(t.http, lmt, r, 'schedule', { appointmentAt: inDays(1) });
+    r = await actOk(t.http, lmt, r, 'start-care');
+    r = await actOk(t.http, lmt, r, 'send-outcome', { outcome: { summary: 'Plan completed' } });
+    const { text } = await pdfText(await outcomePdf(pt, r.id));
+    expect(text).toContain('The latest 50 of 101 progress reports; the earlier ones are in ReferLoop.');
+    expect(text).toContain('week 52');
+    expect(text).not.toContain('week 51');
   });
 
   it('the outcome report PDF lists the progress reports', async () => {
@@ -314,17 +337,8 @@ describe('progress reports', () => {
       progress: { sessionsCompleted: 3, painLevel: 5, psfs: 6.25, tolerance: 'adverse', note: 'Bruising after deep work' },
     });
     r = await actOk(t.http, lmt, r, 'send-outcome', { outcome: { summary: 'Plan completed' } });
-    const res = await t.http
-      .get(`/api/v1/referrals/${r.id}/outcome.pdf`)
-      .set(pt.auth)
-      .buffer(true)
-      .parse((response, done) => {
-        const chunks: Buffer[] = [];
-        response.on('data', (c: Buffer) => chunks.push(c));
-        response.on('end', () => done(null, Buffer.concat(chunks)));
-      });
-    expect(res.status).toBe(200);
-    const { text } = await pdfText(res.body as Buffer);
+    const { text } = await pdfText(await outcomePdf(pt, r.id));
+    expect(text).not.toContain('The latest');
     for (const expected of ['Progress reports', '3 sessions completed', 'pain 5 / 10', 'PSFS 6.25', 'Bruising after deep work']) {
       expect(text).toContain(expected);
     }

@@ -89,6 +89,12 @@ export interface ReferralDocument {
 /** A progress report as `report-progress` records it, from the referral's `progress` column or its timeline. */
 export type ProgressReport = Record<string, unknown>;
 
+/** How many of the referral's progress reports the document leaves out (it holds the latest: `progress_count` counts them all). */
+export function progressReportsLeftOut(document: ReferralDocument): number {
+  const total = Number(document.referral.progress_count ?? 0);
+  return Math.max(0, total - progressReports(document).length);
+}
+
 export function progressReports(document: ReferralDocument): ProgressReport[] {
   const column = document.referral.progress;
   if (Array.isArray(column)) return column as ProgressReport[];

@@ -198,6 +198,14 @@ describe('referral letter PDF', () => {
 });
 
 describe('outcome report PDF', () => {
+  it('says how many earlier progress reports it leaves out', async () => {
+    const leftOut = (await pdfText(await renderOutcomeReport(sample({ progress_count: 120 })))).text;
+    expect(leftOut).toContain('The latest 1 of 120 progress reports; the earlier ones are in ReferLoop.');
+    expect(leftOut).toContain('Stiff mornings');
+    const whole = (await pdfText(await renderOutcomeReport(sample({ progress_count: 1 })))).text;
+    expect(whole).not.toContain('The latest');
+  });
+
   it('prints the measures, the progress reports and the key dates (not notes) under the treating clinic', async () => {
     const { text } = await pdfText(await renderOutcomeReport(sample()));
     for (const expected of [

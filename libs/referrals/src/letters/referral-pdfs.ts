@@ -2,7 +2,7 @@ import { EMERGENCY_RED_FLAGS } from '@referloop/common';
 import type PDFDocumentClass from 'pdfkit';
 import { type PdfFonts, pdfFontsFor } from './pdf-fonts';
 import { breakLongWords, humanize, losesCharacters, printable } from './pdf-text';
-import { type DocumentParty, progressReports, type ReferralDocument } from './referral-document';
+import { type DocumentParty, progressReports, progressReportsLeftOut, type ReferralDocument } from './referral-document';
 
 export const CONFIDENTIAL_FOOTER = 'Confidential health information';
 
@@ -477,6 +477,12 @@ export async function renderOutcomeReport(document: ReferralDocument): Promise<B
   const progress = progressReports(document);
   if (progress.length) {
     layout.heading('Progress reports');
+    const leftOut = progressReportsLeftOut(document);
+    if (leftOut > 0) {
+      layout.paragraph(
+        `The latest ${progress.length} of ${progress.length + leftOut} progress reports; the earlier ones are in ReferLoop.`,
+      );
+    }
     layout.bullets(
       progress.map((report) => {
         const parts = [

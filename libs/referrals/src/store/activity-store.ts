@@ -8,7 +8,7 @@ import type { ReferralDocument } from '../letters/referral-document';
 import type { AttachmentView } from '../referral.views';
 import type { ReferralStatus } from '../state-machine/referral-state-machine';
 import { cursorTs } from './columns';
-import { progressJson } from './progress-store';
+import { LETTER_PROGRESS_REPORTS, progressJson } from './progress-store';
 import { ACTOR_NAME, userName, VIEW_JOINS } from './referral-view';
 
 const PREPARED = { prepare: true };
@@ -341,7 +341,8 @@ export class ReferralActivityStore {
   async document(referralId: string): Promise<Omit<ReferralDocument, 'generatedAt'> | undefined> {
     const [row] = await queryRows<Omit<ReferralDocument, 'generatedAt'>>(
       this.db.manager,
-      sql`SELECT to_jsonb(r) || jsonb_build_object('progress', ${progressJson()}) AS referral,
+      sql`SELECT to_jsonb(r) || jsonb_build_object('progress', ${progressJson({ latest: LETTER_PROGRESS_REPORTS })},
+           'progress_count', (SELECT count(*) FROM referral_progress g WHERE g.referral_id = r.id)) AS referral,
          json_build_object('firstName', p.first_name, 'lastName', p.last_name, 'dateOfBirth', p.date_of_birth::text,
            'email', p.email, 'phone', p.phone, 'preferredContact', p.preferred_contact) AS patient,
          ${party(sql`s`, sql`sc`)} AS sender,
