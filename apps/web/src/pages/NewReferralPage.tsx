@@ -24,7 +24,7 @@ import { setFlash } from '../lib/flash';
 import { useFocusAfterRender } from '../lib/focus';
 import { formatDate, fullName, localDate } from '../lib/format';
 import { useIdempotencyKeys, useTitle } from '../lib/hooks';
-import { bodyRegionLabel, contraindicationLabel, recipientParty } from '../lib/labels';
+import { bodyRegionLabel, contraindicationLabel, recipientParty, statusLabel } from '../lib/labels';
 import { useLeaveGuard } from '../lib/leave-guard';
 import { CONSENT_MISSING } from '../lib/messages';
 import { Link, navigate, setQuery, useLocation } from '../lib/router';
@@ -148,7 +148,20 @@ export function NewReferralPage() {
   const maintenance = user.role === 'physical_therapist';
   const kind = maintenance ? 'maintenance_massage' : 'injury_care';
   const recipientType = maintenance ? 'massage_therapist' : 'physical_therapist';
-  useTitle(draftId ? 'Edit draft referral' : maintenance ? 'New maintenance referral' : 'New referral');
+  /**
+   * The referral `?draft=` names, once it is no longer a draft (sent from this form, then Back; or
+   * sent from another tab): said, with the way to it, instead of its details offered to edit and send.
+   */
+  const [noLongerDraft, setNoLongerDraft] = useState<Referral | null>(null);
+  useTitle(
+    noLongerDraft
+      ? 'Referral already sent'
+      : draftId
+        ? 'Edit draft referral'
+        : maintenance
+          ? 'New maintenance referral'
+          : 'New referral',
+  );
 
   const [patient, setPatient] = useState<Patient | null>(null);
   const [recipient, setRecipient] = useState<Practitioner | null>(null);
@@ -252,6 +265,11 @@ export function NewReferralPage() {
     void (async () => {
       try {
         const loaded = await call(api.GET('/api/v1/referrals/{id}', { params: { path: { id: draftId } } }));
+        if (loaded.status !== 'draft') {
+          setNoLongerDraft(loaded);
+          return;
+        }
+        setNoLongerDraft(null);
         setDraft(loaded);
         const loadedPatient = await call(api.GET('/api/v1/patients/{id}', { params: { path: { id: loaded.patientId } } }));
         const loadedRecipient = loaded.recipientId
@@ -282,6 +300,21 @@ export function NewReferralPage() {
         <h1 tabIndex={-1}>New referral</h1>
         <Notice tone="info">
           Referrals are written by the practitioner who sends them. Open one from the clinic box to act on it.
+        </Notice>
+      </>
+    );
+  }
+
+  if (noLongerDraft?.id === draftId) {
+    return (
+      <>
+        <div className="page-head">
+          <h1 tabIndex={-1}>Referral already sent</h1>
+          <Link to="/">Back to referrals</Link>
+        </div>
+        <Notice tone="info">
+          The referral for {fullName(noLongerDraft.patient)} was already sent (it is now {statusLabel(noLongerDraft.status)}
+          ), so it is no longer a draft to edit. <Link to={`/referrals/${noLongerDraft.id}`}>Open the referral</Link>
         </Notice>
       </>
     );

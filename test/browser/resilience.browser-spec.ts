@@ -1,0 +1,174 @@
+import type { Page, Route } from 'playwright-core';
+import { BrowserRun, listen, signIn } from '../support/browser';
+import { actOk, createPatient, createReferral, injuryReferralBody } from '../support/referral-helpers';
+import {
+  addPractitioner,
+  registerClinic,
+  type SignedInUser,
+  startTestApp,
+  type TestApp,
+  type TestClinic,
+} from '../support/test-app';
+
+/**
+ * What a clinic meets when things go wrong under an open screen, in Debian's Chromium against the
+ * real API: an access token that expires while a message is written, a rate limit or an outage for
+ * a moment, a double click, and the browser's Back after a referral was sent from its form. Every
+ * screen passes axe-core (WCAG 2.1 A/AA) at desktop and at phone size.
+ */
+
+jest.setTimeout(180_000);
+
+describe('web app in the browser: resilience', () => {
+  let t: TestApp;
+  let run: BrowserRun;
+  let massage: TestClinic;
+  let lmt: SignedInUser;
+  let pt: SignedInUser;
+  let patientId: string;
+
+  /** Answers the next request matching `url` (and `method`) with `status` once; the others go through. */
+  const failOnce = async (page: Page, url: string, method: string, status: number, body: Record<string, unknown>) => {
+    let used = false;
+    const handler = async (route: Route) => {
+      if (used || route.request().method() !== method) return route.fallback();
+      used = true;
+      await route.fulfill({
+        status,
+        contentType: 'application/problem+json',
+        headers: status === 429 ? { 'retry-after': '1' } : {},
+        body: JSON.stringify(body),
+      });
+    };
+    await page.route(url, handler);
+    return () => used;
+  };
+
+  const messagesOf = async (referralId: string, user: SignedInUser) =>
+    (await t.http.get(`/api/v1/referrals/${referralId}/messages`).set(user.auth).expect(200)).body.items as { body: string }[];
+
+  beforeAll(async () => {
+    t = await startTestApp();
+    run = await BrowserRun.start(await listen(t));
+    massage = await registerClinic(t.http, { name: 'Harbor Massage' });
+    const physio = await registerClinic(t.http, { name: 'Bayview Physio' });
+    lmt = await addPractitioner(t.http, massage, 'massage_therapist', { fullName: 'Lee Massage' });
+    pt = await addPractitioner(t.http, physio, 'physical_therapist', { fullName: 'Pat Physio' });
+    patientId = (await createPatient(t.http, lmt, { firstName: 'Robin', lastName: 'Hale' })).id;
+  });
+
+  afterAll(async () => {
+    await run?.close();
+    await t?.close();
+  });
+
+  it('a message sent as the access token expires, then rate limited, then double-clicked, is sent once each and never lost', async () => {
+    const draft = await createReferral(t.http, lmt, injuryReferralBody(patientId, pt.id));
+    const referral = await actOk(t.http, lmt, draft, 'send');
+    const page = await run.newPage('message');
+    await signIn(page, lmt.email);
+    await page.goto(`/referrals/${referral.id}`);
+    await page.getByRole('heading', { level: 1, name: 'Referral for Robin Hale' }).waitFor();
+    const form = page.getByRole('form', { name: 'Write a message' });
+    const box = form.getByLabel(/^Message to/);
+
+    // The token expired on the way: refreshed and sent again, silently.
+    const expired = await failOnce(page, '**/api/v1/referrals/*/messages', 'POST', 401, {
+      code: 'unauthenticated',
+      detail: 'The access token has expired',
+    });
+    await box.fill('First: can you see them this week?');
+    await form.getByRole('button', { name: 'Send message' }).click();
+    await page
+      .getByRole('list', { name: 'Conversation' })
+      .getByText('First: can you see them this week?', { exact: true })
+      .waitFor();
+    expect(expired()).toBe(true);
+    expect(await box.inputValue()).toBe('');
+    expect((await messagesOf(referral.id, lmt)).map((m) => m.body)).toEqual(['First: can you see them this week?']);
+
+    // Rate limited for a moment: said, the text kept, and sending again works.
+    await page.unrouteAll();
+    await failOnce(page, '**/api/v1/referrals/*/messages', 'POST', 429, {
+      code: 'rate_limited',
+      detail: 'Too many requests; wait a minute and try again',
+    });
+    await box.fill('Second: the X-ray is attached.');
+    await form.getByRole('button', { name: 'Send message' }).click();
+    await form.getByText(/Too many requests/).waitFor();
+    expect(await box.inputValue()).toBe('Second: the X-ray is attached.');
+    await run.shot(page, 'resilience-01-message-rate-limited');
+    await form.getByRole('button', { name: 'Send message' }).click();
+    await page.getByRole('list', { name: 'Conversation' }).getByText('Second: the X-ray is attached.', { exact: true }).waitFor();
+
+    // Double-clicked: one message.
+    await page.unrouteAll();
+    await box.fill('Third: thanks!');
+    await form.getByRole('button', { name: 'Send message' }).dblclick();
+    await page.getByRole('list', { name: 'Conversation' }).getByText('Third: thanks!', { exact: true }).waitFor();
+    await page.waitForTimeout(500);
+    expect((await messagesOf(referral.id, lmt)).map((m) => m.body)).toEqual([
+      'First: can you see them this week?',
+      'Second: the X-ray is attached.',
+      'Third: thanks!',
+    ]);
+  });
+
+  it('an action refused by a 503 for a moment says so and works when tried again; double-clicked it is done once', async () => {
+    const draft = await createReferral(t.http, lmt, injuryReferralBody(patientId, pt.id));
+    const referral = await actOk(t.http, lmt, draft, 'send');
+    const page = await run.newPage('accept');
+    await signIn(page, pt.email);
+    await page.goto(`/referrals/${referral.id}`);
+    await page.getByRole('heading', { level: 1, name: 'Referral for Robin Hale' }).waitFor();
+    await failOnce(page, '**/api/v1/referrals/*/accept', 'POST', 503, { code: 'not_ready', detail: 'Try again shortly' });
+    await page.getByRole('group', { name: 'Actions' }).getByRole('button', { name: 'Accept' }).click();
+    const form = page.getByRole('form', { name: 'Accept' });
+    await form.getByLabel('Note (optional)').fill('Happy to see them Tuesday');
+    await form.getByRole('button', { name: 'Accept' }).click();
+    await page.getByRole('alert').filter({ hasText: 'Try again shortly' }).waitFor();
+    expect(await form.getByLabel('Note (optional)').inputValue()).toBe('Happy to see them Tuesday');
+    await run.shot(page, 'resilience-02-action-unavailable');
+    await form.getByRole('button', { name: 'Accept' }).dblclick();
+    await page.locator('[data-testid=referral-status] [data-status="accepted"]').waitFor();
+    await page.waitForTimeout(500);
+    expect(await page.getByRole('alert').count()).toBe(0);
+    const events = (await t.http.get(`/api/v1/referrals/${referral.id}/events`).set(pt.auth).expect(200)).body.items as {
+      type: string;
+    }[];
+    expect(events.filter((e) => e.type === 'accepted')).toHaveLength(1);
+  });
+
+  it('Back after a referral was sent from the form does not offer the sent referral as a draft to edit', async () => {
+    const page = await run.newPage('back-after-send');
+    await signIn(page, lmt.email);
+    await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'New referral' }).click();
+    await page.getByRole('heading', { level: 1, name: 'New injury referral' }).waitFor();
+    await page.getByRole('button', { name: /^Robin Hale/ }).click();
+    await page.getByTestId('selected-patient').waitFor();
+    await page.getByRole('button', { name: /^Choose Pat Physio, Bayview Physio/ }).click();
+    await page.getByTestId('selected-recipient').waitFor();
+    await page.getByLabel('Reason for referral').fill('Low back pain when lifting');
+    await page.getByRole('group', { name: 'Body regions' }).getByRole('checkbox', { name: 'Lower back' }).check();
+    await page.getByRole('button', { name: 'Send referral' }).click();
+    await page.waitForURL(/\/referrals\/[0-9a-f-]{36}$/);
+    await page.getByText('Referral sent to Pat Physio.').waitFor();
+    const sentAt = page.url();
+
+    await page.goBack();
+    await page.waitForURL(/\/referrals\/new/);
+    await page.getByRole('heading', { level: 1, name: 'Referral already sent' }).waitFor();
+    await page.getByText(/^The referral for Robin Hale was already sent \(it is now Sent\)/).waitFor();
+    expect(await page.getByRole('button', { name: 'Send referral' }).count()).toBe(0);
+    await run.shot(page, 'resilience-03-back-after-send');
+    await page.getByRole('link', { name: /Open the referral/ }).click();
+    await page.waitForURL(sentAt);
+  });
+
+  it('no screen had an uncaught error, a CSP violation or an accessibility violation', () => {
+    expect(run.pageErrors).toEqual([]);
+    expect(run.cspViolations).toEqual([]);
+    expect(run.accessibility).toEqual([]);
+    expect(run.overflowing).toEqual([]);
+  });
+});
