@@ -165,6 +165,51 @@ describe('web app in the browser: resilience', () => {
     await page.waitForURL(sentAt);
   });
 
+  it('a draft changed or sent elsewhere while its edit form is open: said, what was typed kept, and saving again works', async () => {
+    const draft = await createReferral(t.http, lmt, injuryReferralBody(patientId, pt.id, { reason: 'Neck pain, first version' }));
+    const page = await run.newPage('draft-conflict');
+    await signIn(page, lmt.email);
+    await page.goto(`/referrals/new?draft=${draft.id}`);
+    await page.getByTestId('selected-recipient').getByText('Pat Physio').waitFor();
+    const reason = page.getByLabel('Reason for referral');
+    expect(await reason.inputValue()).toBe('Neck pain, first version');
+
+    // Another tab saves the draft meanwhile: this save is refused (409 stale_version), and the form says why.
+    await t.http
+      .patch(`/api/v1/referrals/${draft.id}`)
+      .set(lmt.auth)
+      .send({ version: draft.version, observations: 'Added in the other tab' })
+      .expect(200);
+    await reason.fill('Neck pain, edited here');
+    await page.getByRole('button', { name: 'Save as draft' }).click();
+    await page.getByRole('alert').getByTestId('changed-elsewhere').waitFor();
+    expect(await page.getByText(/read it again and retry/).count()).toBe(0);
+    expect(await reason.inputValue()).toBe('Neck pain, edited here');
+    await run.shot(page, 'resilience-04-draft-changed-elsewhere');
+    // Saved again: this form's content is the draft.
+    await page.getByRole('button', { name: 'Save as draft' }).click();
+    await page.waitForURL((url) => url.pathname === `/referrals/${draft.id}`);
+    const saved = (await t.http.get(`/api/v1/referrals/${draft.id}`).set(lmt.auth).expect(200)).body as { reason: string };
+    expect(saved.reason).toBe('Neck pain, edited here');
+
+    // Sent from another tab meanwhile: said, nothing offered that cannot work, what was typed left to copy.
+    const other = await createReferral(t.http, lmt, injuryReferralBody(patientId, pt.id, { reason: 'Knee pain' }));
+    await page.goto(`/referrals/new?draft=${other.id}`);
+    await page.getByTestId('selected-recipient').getByText('Pat Physio').waitFor();
+    await actOk(t.http, lmt, other, 'send');
+    await reason.fill('Knee pain, worse on stairs');
+    await page.getByRole('button', { name: 'Send referral' }).click();
+    await page
+      .getByRole('alert')
+      .getByTestId('sent-elsewhere')
+      .getByText(/it is now Sent/)
+      .waitFor();
+    expect(await page.getByText(/read it again and retry/).count()).toBe(0);
+    expect(await page.getByRole('button', { name: 'Send referral' }).count()).toBe(0);
+    expect(await reason.inputValue()).toBe('Knee pain, worse on stairs');
+    await run.shot(page, 'resilience-05-draft-sent-elsewhere');
+  });
+
   it('no screen had an uncaught error, a CSP violation or an accessibility violation', () => {
     expect(run.pageErrors).toEqual([]);
     expect(run.cspViolations).toEqual([]);

@@ -153,6 +153,8 @@ export function NewReferralPage() {
    * sent from another tab): said, with the way to it, instead of its details offered to edit and send.
    */
   const [noLongerDraft, setNoLongerDraft] = useState<Referral | null>(null);
+  /** A save was refused because the draft changed elsewhere since it was read: it is read again, what is typed here kept. */
+  const [changedElsewhere, setChangedElsewhere] = useState(false);
   useTitle(
     noLongerDraft
       ? 'Referral already sent'
@@ -305,7 +307,10 @@ export function NewReferralPage() {
     );
   }
 
-  if (noLongerDraft?.id === draftId) {
+  // Sent elsewhere while this form had changes in it: the form stays, to copy from (see the notice above it).
+  const edited = savedAs !== null && entered !== savedAs;
+  const sent = noLongerDraft !== null && noLongerDraft.id === draftId ? noLongerDraft : null;
+  if (sent && !edited) {
     return (
       <>
         <div className="page-head">
@@ -313,8 +318,8 @@ export function NewReferralPage() {
           <Link to="/">Back to referrals</Link>
         </div>
         <Notice tone="info">
-          The referral for {fullName(noLongerDraft.patient)} was already sent (it is now {statusLabel(noLongerDraft.status)}
-          ), so it is no longer a draft to edit. <Link to={`/referrals/${noLongerDraft.id}`}>Open the referral</Link>
+          The referral for {fullName(sent.patient)} was already sent (it is now {statusLabel(sent.status)}
+          ), so it is no longer a draft to edit. <Link to={`/referrals/${sent.id}`}>Open the referral</Link>
         </Notice>
       </>
     );
@@ -421,6 +426,7 @@ export function NewReferralPage() {
         api.PATCH('/api/v1/referrals/{id}', { params: { path: { id: draft.id } }, body: update(draft.version, payload) }),
       );
       setDraft(saved);
+      setChangedElsewhere(false);
       markSaved();
       return saved;
     }
@@ -521,6 +527,28 @@ export function NewReferralPage() {
     }
   };
 
+  /**
+   * The draft was changed (another tab, another device) or sent elsewhere since this form read it (a
+   * save answered 409): reads it again, keeping what is typed here. Still a draft: its new version is
+   * what the next save replaces. Sent: nothing here can be saved (see `noLongerDraft`). False when it
+   * cannot be read either.
+   */
+  const readDraftAgain = async (id: string): Promise<boolean> => {
+    try {
+      const current = await call(api.GET('/api/v1/referrals/{id}', { params: { path: { id } } }));
+      if (current.status === 'draft') {
+        setDraft(current);
+        setChangedElsewhere(true);
+      } else {
+        setNoLongerDraft(current);
+      }
+      setErrors({}, 'server', false);
+      return true;
+    } catch {
+      return false;
+    }
+  };
+
   const submit = async (event: FormEvent, send: boolean) => {
     event.preventDefault();
     const found = validate(send);
@@ -536,8 +564,11 @@ export function NewReferralPage() {
       created = await save();
     } catch (e) {
       setBusy(null);
-      setFailure(e);
-      if (e instanceof ApiError) setErrors(fieldErrors(e), 'server', send);
+      const conflict = e instanceof ApiError && (e.code === 'stale_version' || e.code === 'invalid_transition');
+      if (!(draft && conflict && (await readDraftAgain(draft.id)))) {
+        setFailure(e);
+        if (e instanceof ApiError) setErrors(fieldErrors(e), 'server', send);
+      }
       requestAnimationFrame(() => summaryRef.current?.focus());
       return;
     }
@@ -583,6 +614,23 @@ export function NewReferralPage() {
       {draftLoading && <Loading label="Loading the draft" lines={6} />}
       {replaced && <Notice tone="info">Redirecting {redirected(replaced)}: choose another recipient.</Notice>}
       <div ref={summaryRef} tabIndex={-1} className="summary-anchor">
+        {sent ? (
+          <Notice tone="warning" role="alert">
+            <span data-testid="sent-elsewhere">
+              This referral was sent elsewhere meanwhile (it is now {statusLabel(sent.status)}), so it is no longer a draft: what
+              you changed here was not saved, and stays here to copy. <Link to={`/referrals/${sent.id}`}>Open the referral</Link>
+            </span>
+          </Notice>
+        ) : (
+          changedElsewhere && (
+            <Notice tone="warning" role="alert">
+              <span data-testid="changed-elsewhere">
+                This draft was changed elsewhere (another tab or device) since you opened it, so it was not saved. What you
+                entered here is kept: save again to replace those changes with it.
+              </span>
+            </Notice>
+          )
+        )}
         {(errorList.length > 0 || failure !== null) && (
           <div className="panel panel-error" role="alert">
             <p className="panel-title">The referral cannot be {reported.sending ? 'sent' : 'saved'} yet</p>
@@ -976,19 +1024,21 @@ export function NewReferralPage() {
         {failure !== null && !(failure instanceof ApiError && failure.status === 400) && (
           <ErrorPanel error={failure} title="Not saved" />
         )}
-        <div className="actions-row">
-          <button type="submit" className="button button-primary" disabled={busy !== null}>
-            {busy === 'send' ? 'Sending…' : 'Send referral'}
-          </button>
-          <button
-            type="button"
-            className="button button-secondary"
-            disabled={busy !== null}
-            onClick={(e) => void submit(e, false)}
-          >
-            {busy === 'draft' ? 'Saving…' : 'Save as draft'}
-          </button>
-        </div>
+        {sent === null && (
+          <div className="actions-row">
+            <button type="submit" className="button button-primary" disabled={busy !== null}>
+              {busy === 'send' ? 'Sending…' : 'Send referral'}
+            </button>
+            <button
+              type="button"
+              className="button button-secondary"
+              disabled={busy !== null}
+              onClick={(e) => void submit(e, false)}
+            >
+              {busy === 'draft' ? 'Saving…' : 'Save as draft'}
+            </button>
+          </div>
+        )}
       </form>
     </>
   );
