@@ -210,6 +210,32 @@ describe('web app in the browser: resilience', () => {
     await run.shot(page, 'resilience-05-draft-sent-elsewhere');
   });
 
+  it('a reload while ReferLoop cannot be reached says so, and Try again opens the session without another reload', async () => {
+    const page = await run.newPage('reload-offline');
+    await signIn(page, pt.email);
+    // The session's refresh fails on the way (connection lost), then answers 503: each time, said.
+    await page.route('**/api/v1/auth/refresh', (route) => route.abort('internetdisconnected'));
+    await page.reload();
+    const trouble = page.getByRole('alert').filter({ hasText: 'Your session could not be opened' });
+    await trouble.getByText(/ReferLoop cannot be reached/).waitFor();
+    await run.shot(page, 'resilience-06-session-unreachable');
+    await page.unrouteAll();
+    await page.route('**/api/v1/auth/refresh', (route) =>
+      route.fulfill({
+        status: 503,
+        contentType: 'application/problem+json',
+        body: JSON.stringify({ code: 'not_ready', detail: 'The service is starting; try again shortly' }),
+      }),
+    );
+    await trouble.getByRole('button', { name: 'Try again' }).click();
+    await trouble.getByText(/try again shortly/).waitFor();
+    // Back: Try again opens the session, on the screen that was open.
+    await page.unrouteAll();
+    await trouble.getByRole('button', { name: 'Try again' }).click();
+    await page.getByRole('heading', { level: 1, name: 'Referrals' }).waitFor();
+    expect(await trouble.count()).toBe(0);
+  });
+
   it('no screen had an uncaught error, a CSP violation or an accessibility violation', () => {
     expect(run.pageErrors).toEqual([]);
     expect(run.cspViolations).toEqual([]);

@@ -1,5 +1,6 @@
 import { Fragment, useEffect, useRef } from 'react';
 import { api, call } from './api/client';
+import { refreshSession } from './api/session';
 import type { ReferenceData } from './api/types';
 import { ErrorPanel, Loading } from './components/Feedback';
 import { Layout } from './components/Layout';
@@ -10,7 +11,14 @@ import { focusScreenHeading } from './lib/focus';
 import { useAsync, useTitle } from './lib/hooks';
 import { hasLinkToken } from './lib/link-token';
 import { Link, navigate, useLocation } from './lib/router';
-import { isAdmin, ReferenceDataContext, useSessionHeld, useSessionRestoring, useUser } from './lib/session-hooks';
+import {
+  isAdmin,
+  ReferenceDataContext,
+  useRestoreProblem,
+  useSessionHeld,
+  useSessionRestoring,
+  useUser,
+} from './lib/session-hooks';
 import { AcceptInvitationPage } from './pages/AcceptInvitationPage';
 import { JoinWithAccountPage } from './pages/JoinWithAccountPage';
 import { AuditLogPage } from './pages/admin/AuditLogPage';
@@ -46,6 +54,7 @@ export function App() {
   const { pathname, key } = useLocation();
   const user = useUser();
   const restoring = useSessionRestoring();
+  const restoreProblem = useRestoreProblem();
   // The session ended under the open screen: it stays, behind a prompt to sign in again.
   const held = useSessionHeld();
   const reference = useAsync(
@@ -88,7 +97,15 @@ export function App() {
   if (restoring) {
     return (
       <main id="main" className="main">
-        <Loading label="Opening your session" lines={6} />
+        {restoreProblem ? (
+          // Tried again by itself every few seconds too (see refreshSession).
+          <>
+            <h1>ReferLoop</h1>
+            <ErrorPanel error={restoreProblem} title="Your session could not be opened" onRetry={() => void refreshSession()} />
+          </>
+        ) : (
+          <Loading label="Opening your session" lines={6} />
+        )}
       </main>
     );
   }

@@ -1,3 +1,4 @@
+import { ApiError } from './problem';
 import type { components } from './schema';
 
 export type User = components['schemas']['UserResponseDto'];
@@ -94,14 +95,31 @@ let endReason: EndReason | null = null;
  * user signs in again or leaves it (see {@link isSessionHeld}).
  */
 let held: User | null = null;
+/**
+ * Why the last attempt to get the session back failed while restoring (ReferLoop unreachable, a 5xx,
+ * a 429): the screen says so instead of loading without a word, and offers to try again.
+ */
+let restoreTrouble: ApiError | null = null;
 let refreshing: Promise<boolean> | null = null;
 let refreshTimer: ReturnType<typeof setTimeout> | undefined;
 const listeners = new Set<() => void>();
 
 function set(next: Session | null): void {
   session = next;
+  restoreTrouble = null;
   scheduleRefresh();
+  notify();
+}
+
+function notify(): void {
   for (const listener of listeners) listener();
+}
+
+/** A failed attempt to restore the session, told to the screen (see {@link restoreProblem}); later attempts go on. */
+function troubleRestoring(error: ApiError): void {
+  if (!restoring) return;
+  restoreTrouble = error;
+  notify();
 }
 
 /** Refresh ahead of expiry, so requests rarely meet an expired token (a 401 still refreshes once). */
@@ -123,6 +141,8 @@ export const currentUser = (): User | null => session?.user ?? held;
 /** True while the screen belongs to a session that ended: it waits for its user to sign in again. */
 export const isSessionHeld = (): boolean => session === null && held !== null;
 export const isRestoring = (): boolean => restoring;
+/** Why the session could not be restored yet (null while it is on its way or restored). */
+export const restoreProblem = (): ApiError | null => restoreTrouble;
 export const accessToken = (): string | null => session?.accessToken ?? null;
 export const lastEndReason = (): EndReason | null => endReason;
 
@@ -197,9 +217,10 @@ export function refreshSession(): Promise<boolean> {
           return answer;
         };
         response = navigator.locks ? await navigator.locks.request(REFRESH_LOCK, post) : await post();
-      } catch {
+      } catch (error) {
         // Offline: keep the session (or keep restoring it) and try again later, with the same key.
         scheduleRetry();
+        troubleRestoring(ApiError.network(error));
         return false;
       }
       if (response.ok) {
@@ -226,6 +247,7 @@ export function refreshSession(): Promise<boolean> {
         return false;
       }
       scheduleRetry();
+      troubleRestoring(ApiError.fromBody(response.status, await response.json().catch(() => null)));
       return false;
     } finally {
       refreshing = null;

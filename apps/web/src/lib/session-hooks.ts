@@ -1,5 +1,5 @@
 import { createContext, useContext, useSyncExternalStore } from 'react';
-import { currentUser, isRestoring, isSessionHeld, subscribe } from '../api/session';
+import { currentUser, isRestoring, isSessionHeld, restoreProblem, subscribe } from '../api/session';
 import type { ReferenceData, User } from '../api/types';
 
 /**
@@ -18,6 +18,11 @@ export function useSessionHeld(): boolean {
 /** True while a new tab or a reload is getting its session back from the refresh cookie. */
 export function useSessionRestoring(): boolean {
   return useSyncExternalStore(subscribe, isRestoring);
+}
+
+/** Why the session could not be restored yet (ReferLoop unreachable, a 5xx or 429), while it is being restored. */
+export function useRestoreProblem(): ReturnType<typeof restoreProblem> {
+  return useSyncExternalStore(subscribe, restoreProblem);
 }
 
 export const ReferenceDataContext = createContext<ReferenceData | null>(null);
