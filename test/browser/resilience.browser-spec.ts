@@ -1,5 +1,5 @@
 import type { Page, Route } from 'playwright-core';
-import { BrowserRun, listen, signIn } from '../support/browser';
+import { BrowserRun, focusIs, listen, signIn } from '../support/browser';
 import { actOk, createPatient, createReferral, injuryReferralBody } from '../support/referral-helpers';
 import {
   addPractitioner,
@@ -234,6 +234,52 @@ describe('web app in the browser: resilience', () => {
     await trouble.getByRole('button', { name: 'Try again' }).click();
     await page.getByRole('heading', { level: 1, name: 'Referrals' }).waitFor();
     expect(await trouble.count()).toBe(0);
+  });
+
+  it('a new referral refused by a 503, then whose answer is lost, then double-clicked: said once each time, and sent once', async () => {
+    const page = await run.newPage('create-trouble');
+    await signIn(page, lmt.email);
+    await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'New referral' }).click();
+    await page.getByRole('button', { name: /^Robin Hale/ }).click();
+    await page.getByTestId('selected-patient').waitFor();
+    await page.getByRole('button', { name: /^Choose Pat Physio, Bayview Physio/ }).click();
+    await page.getByTestId('selected-recipient').waitFor();
+    await page.getByLabel('Reason for referral').fill('Shin splints after running');
+    await page.getByRole('group', { name: 'Body regions' }).getByRole('checkbox', { name: 'Left calf' }).check();
+
+    // Unavailable for a moment: said once (one alert, which takes focus), not in two places at once.
+    await failOnce(page, '**/api/v1/referrals', 'POST', 503, { code: 'not_ready', detail: 'Try again shortly' });
+    await page.getByRole('button', { name: 'Send referral' }).click();
+    await page.getByRole('alert').filter({ hasText: 'The referral cannot be sent yet' }).getByText('Try again shortly').waitFor();
+    await focusIs(page, 'div', /The referral cannot be sent yet/);
+    expect(await page.getByText('Try again shortly').count()).toBe(1);
+    await run.shot(page, 'resilience-07-new-referral-unavailable');
+
+    // Created, but the answer lost on the way: said; sending again (double-clicked) reuses the key.
+    await page.unrouteAll();
+    let lost = false;
+    await page.route('**/api/v1/referrals', async (route) => {
+      if (lost || route.request().method() !== 'POST') return route.fallback();
+      lost = true;
+      await route.fetch();
+      await route.abort('connectionreset');
+    });
+    await page.getByRole('button', { name: 'Send referral' }).click();
+    await page
+      .getByRole('alert')
+      .getByText(/ReferLoop cannot be reached/)
+      .waitFor();
+    expect(await page.getByText(/ReferLoop cannot be reached/).count()).toBe(1);
+    await page.unrouteAll();
+    await page.getByRole('button', { name: 'Send referral' }).dblclick();
+    await page.waitForURL(/\/referrals\/[0-9a-f-]{36}$/);
+    await page.getByText('Referral sent to Pat Physio.').waitFor();
+    const sent = (await t.http.get('/api/v1/referrals?box=sent&limit=100').set(lmt.auth).expect(200)).body.items as {
+      reason: string;
+      status: string;
+    }[];
+    // The sent box lists drafts too: one referral, sent.
+    expect(sent.filter((r) => r.reason === 'Shin splints after running').map((r) => r.status)).toEqual(['sent']);
   });
 
   it('no screen had an uncaught error, a CSP violation or an accessibility violation', () => {

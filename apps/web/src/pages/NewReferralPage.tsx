@@ -18,7 +18,7 @@ import { DirectorySearch } from '../components/DirectorySearch';
 import { DraftAttachments } from '../components/DraftAttachments';
 import { EmergencyScreen, useEmergency } from '../components/EmergencyScreen';
 import { CheckboxGroup, Field, ScoreOptions } from '../components/Field';
-import { ErrorPanel, Loading, Notice } from '../components/Feedback';
+import { Loading, Notice } from '../components/Feedback';
 import { PatientPicker, sharingConsent } from '../components/PatientPicker';
 import { setFlash } from '../lib/flash';
 import { useFocusAfterRender } from '../lib/focus';
@@ -1021,9 +1021,7 @@ export function NewReferralPage() {
             Record the patient’s consent to sharing (step 2) before sending; you can still save a draft.
           </Notice>
         )}
-        {failure !== null && !(failure instanceof ApiError && failure.status === 400) && (
-          <ErrorPanel error={failure} title="Not saved" />
-        )}
+        {/* A refusal is said once, in the summary above the form (an alert, focused): not again here. */}
         {sent === null && (
           <div className="actions-row">
             <button type="submit" className="button button-primary" disabled={busy !== null}>
