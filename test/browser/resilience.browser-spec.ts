@@ -282,6 +282,49 @@ describe('web app in the browser: resilience', () => {
     expect(sent.filter((r) => r.reason === 'Shin splints after running').map((r) => r.status)).toEqual(['sent']);
   });
 
+  it('a message sent as the token expires while its refresh is rate limited or cannot get through: the reason said, the text kept', async () => {
+    const draft = await createReferral(t.http, lmt, injuryReferralBody(patientId, pt.id));
+    const referral = await actOk(t.http, lmt, draft, 'send');
+    const page = await run.newPage('refresh-trouble');
+    await signIn(page, lmt.email);
+    await page.goto(`/referrals/${referral.id}`);
+    await page.getByRole('heading', { level: 1, name: 'Referral for Robin Hale' }).waitFor();
+    const form = page.getByRole('form', { name: 'Write a message' });
+    const box = form.getByLabel(/^Message to/);
+    const expired = { code: 'unauthenticated', detail: 'The access token has expired' };
+
+    // The token expired, and its refresh is answered 429: the person is told to wait, not that the token is bad.
+    await failOnce(page, '**/api/v1/referrals/*/messages', 'POST', 401, expired);
+    await failOnce(page, '**/api/v1/auth/refresh', 'POST', 429, {
+      code: 'rate_limited',
+      detail: 'Too many attempts; wait a minute and try again',
+    });
+    await box.fill('Can we move the visit to Friday?');
+    await form.getByRole('button', { name: 'Send message' }).click();
+    await form.getByText('Too many attempts; wait a minute and try again').waitFor();
+    expect(await form.getByText(/access token/).count()).toBe(0);
+    expect(await box.inputValue()).toBe('Can we move the visit to Friday?');
+    await run.shot(page, 'resilience-08-refresh-rate-limited');
+
+    // Again, the refresh's connection lost: said as such.
+    await page.unrouteAll();
+    await failOnce(page, '**/api/v1/referrals/*/messages', 'POST', 401, expired);
+    await page.route('**/api/v1/auth/refresh', (route) => route.abort('internetdisconnected'));
+    await form.getByRole('button', { name: 'Send message' }).click();
+    await form.getByText(/ReferLoop cannot be reached/).waitFor();
+    expect(await box.inputValue()).toBe('Can we move the visit to Friday?');
+
+    // Through again: sent once, still signed in.
+    await page.unrouteAll();
+    await form.getByRole('button', { name: 'Send message' }).click();
+    await page
+      .getByRole('list', { name: 'Conversation' })
+      .getByText('Can we move the visit to Friday?', { exact: true })
+      .waitFor();
+    expect((await messagesOf(referral.id, lmt)).map((m) => m.body)).toEqual(['Can we move the visit to Friday?']);
+    expect(await page.getByRole('dialog').count()).toBe(0);
+  });
+
   it('no screen had an uncaught error, a CSP violation or an accessibility violation', () => {
     expect(run.pageErrors).toEqual([]);
     expect(run.cspViolations).toEqual([]);

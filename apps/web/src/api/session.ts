@@ -100,6 +100,12 @@ let held: User | null = null;
  * a 429): the screen says so instead of loading without a word, and offers to try again.
  */
 let restoreTrouble: ApiError | null = null;
+/**
+ * Why the last refresh did not get through while the session lives on (its answer, a 5xx or 429, or
+ * 'network'): a request whose token expired meanwhile is answered with that, not with its own 401,
+ * so the person is told to wait or check the connection rather than that their token is bad.
+ */
+let refreshTrouble: Response | 'network' | null = null;
 let refreshing: Promise<boolean> | null = null;
 let refreshTimer: ReturnType<typeof setTimeout> | undefined;
 const listeners = new Set<() => void>();
@@ -219,10 +225,12 @@ export function refreshSession(): Promise<boolean> {
         response = navigator.locks ? await navigator.locks.request(REFRESH_LOCK, post) : await post();
       } catch (error) {
         // Offline: keep the session (or keep restoring it) and try again later, with the same key.
+        refreshTrouble = 'network';
         scheduleRetry();
         troubleRestoring(ApiError.network(error));
         return false;
       }
+      refreshTrouble = null;
       if (response.ok) {
         startSession((await response.json()) as Tokens);
         return true;
@@ -246,6 +254,7 @@ export function refreshSession(): Promise<boolean> {
         }
         return false;
       }
+      refreshTrouble = response.clone();
       scheduleRetry();
       troubleRestoring(ApiError.fromBody(response.status, await response.json().catch(() => null)));
       return false;
@@ -306,7 +315,12 @@ async function fetchWithRefresh(input: Request): Promise<Response> {
   // Another request may already have refreshed while this one was in flight.
   const current = accessToken();
   const refreshed = current !== null && current !== sentWith ? true : await refreshSession();
-  if (!refreshed) return response;
+  if (!refreshed) {
+    // Still signed in, but the refresh did not get through: its reason is this request's.
+    const trouble = session ? refreshTrouble : null;
+    if (trouble === 'network') throw new TypeError('The session could not be refreshed: network error');
+    return trouble ? trouble.clone() : response;
+  }
   return fetch(withHeaders(retry, accessToken()));
 }
 
