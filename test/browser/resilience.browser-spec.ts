@@ -325,6 +325,47 @@ describe('web app in the browser: resilience', () => {
     expect(await page.getByRole('dialog').count()).toBe(0);
   });
 
+  it('the sign-up form asks before what was typed in it is left: a reload, its Sign in link, Back; staying keeps it', async () => {
+    const page = await run.newPage('sign-up-leave');
+    const asked: string[] = [];
+    page.on('dialog', (dialog) => {
+      asked.push(dialog.type());
+      void dialog.dismiss();
+    });
+    await page.goto('/sign-in');
+    await page
+      .getByRole('link', { name: /Create/ })
+      .first()
+      .click();
+    const form = page.getByRole('form', { name: /Create your/ });
+    await form.getByLabel('Practice name').fill('Hale Massage Studio');
+    await form.getByLabel('City').fill('Austin');
+
+    // A reload: the browser asks (answered: stay), and what was typed is still there.
+    await page.reload({ timeout: 2_000 }).catch(() => undefined);
+    expect(asked).toEqual(['beforeunload']);
+    expect(await form.getByLabel('Practice name').inputValue()).toBe('Hale Massage Studio');
+
+    // Its own link, then Back: the app asks; staying keeps the form as typed.
+    const question = page.getByRole('dialog', { name: 'Leave without saving?' });
+    await page.getByRole('link', { name: 'Sign in' }).click();
+    await question.waitFor();
+    await run.shot(page, 'resilience-09-sign-up-leave');
+    await question.getByRole('button', { name: 'Stay on this page' }).click();
+    expect(page.url()).toMatch(/\/sign-up$/);
+    await page.goBack();
+    await question.waitFor();
+    await question.getByRole('button', { name: 'Stay on this page' }).click();
+    expect(page.url()).toMatch(/\/sign-up$/);
+    expect(await form.getByLabel('Practice name').inputValue()).toBe('Hale Massage Studio');
+    expect(await form.getByLabel('City').inputValue()).toBe('Austin');
+
+    // Left on purpose: on to sign in, nothing broken.
+    await page.getByRole('link', { name: 'Sign in' }).click();
+    await question.getByRole('button', { name: /Leave/ }).click();
+    await page.getByRole('button', { name: 'Sign in' }).waitFor();
+  });
+
   it('no screen had an uncaught error, a CSP violation or an accessibility violation', () => {
     expect(run.pageErrors).toEqual([]);
     expect(run.cspViolations).toEqual([]);

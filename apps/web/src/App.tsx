@@ -109,7 +109,18 @@ export function App() {
       </main>
     );
   }
-  if (!user) return pathname === '/sign-in' ? <SignInPage /> : pathname === '/sign-up' ? <SignUpPage /> : null;
+  if (!user) {
+    if (pathname === '/sign-in') return <SignInPage />;
+    // The sign-up form asks before what was typed in it is left (its links, Back and Forward).
+    if (pathname === '/sign-up')
+      return (
+        <>
+          <SignUpPage />
+          <LeaveGuardDialog />
+        </>
+      );
+    return null;
+  }
 
   if (reference.error !== undefined && !reference.data) {
     return (

@@ -12,6 +12,7 @@ import { browserZone } from '../lib/time-zones';
 import { firstInvalid, useFocusAfterRender } from '../lib/focus';
 import { useTitle } from '../lib/hooks';
 import { humanize, roleLabel } from '../lib/labels';
+import { useLeaveGuard } from '../lib/leave-guard';
 import { Link, navigate } from '../lib/router';
 import { PublicFrame } from './SignInPage';
 import { PASSWORD_HINT, PASSWORD_MIN } from './account/password-fields';
@@ -92,7 +93,7 @@ export function SignUpPage() {
   // A referral invite is for one practitioner of one role: their practice is a solo one, of that role.
   const [invited, setInvited] = useState<{ fullName: string; role: PractitionerRole } | null>(null);
   const [deadLink, setDeadLink] = useState<unknown>(null);
-  const [v, setV] = useState<Values>({
+  const [v, setV] = useState<Values>(() => ({
     practiceName: '',
     line1: '',
     city: '',
@@ -108,7 +109,10 @@ export function SignUpPage() {
     licenceNumber: '',
     licenceRegion: '',
     licenceExpiresOn: '',
-  });
+  }));
+  /** The form as it started (with what a referral invite fills in): leaving it with more typed asks first. */
+  const [startedWith, setStartedWith] = useState(v);
+  useLeaveGuard(JSON.stringify(v) !== JSON.stringify(startedWith));
   const [errors, setErrors] = useState<Partial<Record<keyof Values, string>>>({});
   const [failure, setFailure] = useState<unknown>(null);
   // The API's refusals of fields the form does not show: listed in the summary, there being no field to mark.
@@ -127,6 +131,7 @@ export function SignUpPage() {
         const role = invite.role as PractitionerRole;
         setKind('solo');
         setV((current) => ({ ...current, email: invite.email, fullName: invite.fullName, role }));
+        setStartedWith((current) => ({ ...current, email: invite.email, fullName: invite.fullName, role }));
         setInvited({ fullName: invite.fullName, role });
       },
       (error: unknown) => setDeadLink(error),
