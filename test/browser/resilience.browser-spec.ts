@@ -1,6 +1,6 @@
 import type { Page, Route } from 'playwright-core';
 import { BrowserRun, focusIs, listen, signIn } from '../support/browser';
-import { actOk, createPatient, createReferral, injuryReferralBody } from '../support/referral-helpers';
+import { actOk, createPatient, createReferral, injuryReferralBody, referralIn } from '../support/referral-helpers';
 import {
   addPractitioner,
   registerClinic,
@@ -364,6 +364,72 @@ describe('web app in the browser: resilience', () => {
     await page.getByRole('link', { name: 'Sign in' }).click();
     await question.getByRole('button', { name: /Leave/ }).click();
     await page.getByRole('button', { name: 'Sign in' }).waitFor();
+  });
+
+  it('the referral lists and a referral that fail to load for a moment say so, and Try again loads them', async () => {
+    const draft = await createReferral(t.http, lmt, injuryReferralBody(patientId, pt.id, { reason: 'Wrist pain typing' }));
+    const referral = await actOk(t.http, lmt, draft, 'send');
+    const page = await run.newPage('load-trouble');
+    await signIn(page, pt.email);
+    const unavailable = { code: 'not_ready', detail: 'The service is busy; try again shortly' };
+    await failOnce(page, '**/api/v1/referrals?*', 'GET', 503, unavailable);
+    await page.reload();
+    const listTrouble = page.getByRole('alert').filter({ hasText: 'Could not load the referrals' });
+    await listTrouble.getByText('The service is busy; try again shortly').waitFor();
+    await run.shot(page, 'resilience-10-list-unavailable');
+    await listTrouble.getByRole('button', { name: 'Try again' }).click();
+    await page.locator(`tr[data-referral-id="${referral.id}"]`).waitFor();
+    expect(await listTrouble.count()).toBe(0);
+
+    await failOnce(page, `**/api/v1/referrals/${referral.id}`, 'GET', 503, unavailable);
+    await page.locator(`tr[data-referral-id="${referral.id}"]`).getByRole('link', { name: 'Robin Hale' }).click();
+    const trouble = page.getByRole('alert').filter({ hasText: 'Could not open this referral' });
+    await trouble.getByText('The service is busy; try again shortly').waitFor();
+    await run.shot(page, 'resilience-11-referral-unavailable');
+    await trouble.getByRole('button', { name: 'Try again' }).click();
+    await page.getByRole('heading', { level: 1, name: 'Referral for Robin Hale' }).waitFor();
+    await page.getByText('Wrist pain typing').first().waitFor();
+    expect(await trouble.count()).toBe(0);
+  });
+
+  it('a progress report whose answer is lost, sent again, is reported once: with live updates or without', async () => {
+    const reportWithLostAnswer = async (label: string, live: boolean) => {
+      const inCare = await referralIn(t.http, { sender: lmt, recipient: pt }, patientId, 'in_care');
+      const page = await run.newPage(label);
+      if (!live) await page.route('**/api/v1/events', (route) => route.abort());
+      await signIn(page, pt.email);
+      await page.goto(`/referrals/${inCare.id}`);
+      await page.getByRole('heading', { level: 1, name: 'Referral for Robin Hale' }).waitFor();
+      await page.getByRole('button', { name: 'Report progress' }).click();
+      const form = page.getByRole('form', { name: 'Report progress' });
+      await form.getByLabel('Sessions completed').fill('3');
+      await form.getByRole('radio', { name: 'Tolerated well' }).check();
+      await form.getByLabel(/^Note/).fill('Sleeping better');
+      let lost = false;
+      await page.route('**/api/v1/referrals/*/report-progress', async (route) => {
+        if (lost) return route.fallback();
+        lost = true;
+        // Taken by the API; its answer never arrives.
+        await route.fetch();
+        await route.abort('connectionreset');
+      });
+      await form.getByRole('button', { name: 'Send progress report' }).click();
+      if (live) {
+        // The live update shows the report: the form knows it for its own, and closes as sent.
+        await page.getByText('Progress reported to Lee Massage').waitFor();
+      } else {
+        await form.getByText(/ReferLoop cannot be reached/).waitFor();
+        await form.getByRole('button', { name: 'Send progress report' }).click();
+        await page.getByText('Progress reported to Lee Massage').waitFor();
+      }
+      expect(await form.count()).toBe(0);
+      await page.getByTestId('progress-list').getByText('Sleeping better').waitFor();
+      const reports = (await t.http.get(`/api/v1/referrals/${inCare.id}`).set(pt.auth).expect(200)).body.progress as unknown[];
+      expect(reports).toHaveLength(1);
+      await run.shot(page, `resilience-12-progress-lost-answer-${label}`);
+    };
+    await reportWithLostAnswer('live', true);
+    await reportWithLostAnswer('offline-stream', false);
   });
 
   it('no screen had an uncaught error, a CSP violation or an accessibility violation', () => {

@@ -7,6 +7,7 @@ import { firstInvalid, useFocusAfterRender } from '../lib/focus';
 import { formatDateTime, formatDayOf } from '../lib/format';
 import { toleranceLabel } from '../lib/labels';
 import { useLeaveGuard } from '../lib/leave-guard';
+import { useUser } from '../lib/session-hooks';
 import { Field, ScoreOptions } from './Field';
 import { Notice } from './Feedback';
 import type { MeasurePoint } from './MeasuresChart';
@@ -48,6 +49,14 @@ interface Values {
 }
 const EMPTY: Values = { sessionsCompleted: '', painLevel: '', psfs: '', tolerance: '', note: '' };
 type Errors = Partial<Record<keyof Values, string>>;
+/** What a report sends (the `progress` of its body). */
+interface Report {
+  sessionsCompleted: number;
+  painLevel?: number;
+  psfs?: number;
+  tolerance: Tolerance;
+  note?: string;
+}
 
 /**
  * Progress (SPEC "Progress"): the reports so far, for both sides, and for the recipient a form to
@@ -72,8 +81,44 @@ export function ProgressSection({ referral, onStart, onDone, onConflict, fallbac
   const openRef = useRef<HTMLButtonElement>(null);
   const focusAfter = useFocusAfterRender();
   const { changed, setChanged, formRef, noticeRef } = useChangedWhileOpen(referral.version, open, canReport);
-  // What was said about an earlier attempt is old news once the referral has changed.
-  useEffect(() => setFailure(null), [referral.version]);
+  const userId = useUser()?.id;
+  /**
+   * A report whose answer never came (the connection dropped on the way back): it may have been
+   * taken. The reports known before it was sent tell a new one apart: once the referral shows a new
+   * report of this user with the same figures, it was, and the form closes as sent instead of
+   * offering to send it a second time.
+   */
+  const unanswered = useRef<{ before: Set<string>; report: Report; typed: Values } | null>(null);
+  const landed = (current: Referral): boolean => {
+    const pending = unanswered.current;
+    // Changed in the form since: another report, sent as such.
+    if (!pending || JSON.stringify(pending.typed) !== JSON.stringify(values)) return false;
+    const { before, report } = pending;
+    return (current.progress ?? []).some(
+      (p) =>
+        !before.has(p.id) &&
+        p.reportedBy.id === userId &&
+        p.sessionsCompleted === report.sessionsCompleted &&
+        p.painLevel === (report.painLevel ?? null) &&
+        p.psfs === (report.psfs ?? null) &&
+        p.tolerance === report.tolerance &&
+        p.note === (report.note ?? null),
+    );
+  };
+  const sent = (updated: Referral) => {
+    unanswered.current = null;
+    onDone(updated, 'report-progress');
+    // Sent: the form closes, and opens empty next time.
+    setOpen(false);
+    setValues(EMPTY);
+    setErrors({});
+  };
+  // What was said about an earlier attempt is old news once the referral has changed; a report whose
+  // answer was lost may be what changed it.
+  useEffect(() => {
+    setFailure(null);
+    if (landed(referral)) sent(referral);
+  }, [referral.version]);
   // Leaving the page with a report typed in the open form, not sent, asks first.
   useLeaveGuard(open && JSON.stringify(values) !== JSON.stringify(EMPTY));
 
@@ -100,28 +145,33 @@ export function ProgressSection({ referral, onStart, onDone, onConflict, fallbac
     setBusy(true);
     setFailure(null);
     onStart();
+    const report: Report = {
+      sessionsCompleted: sessions,
+      painLevel: values.painLevel === '' ? undefined : Number(values.painLevel),
+      psfs: values.psfs === '' ? undefined : psfs,
+      tolerance: values.tolerance as Tolerance,
+      note: values.note.trim() || undefined,
+    };
+    const before = new Set((referral.progress ?? []).map((p) => p.id));
     try {
+      // Sent again after an answer was lost: taken the first time, it is not sent twice.
+      if (unanswered.current) {
+        const current = await call(api.GET('/api/v1/referrals/{id}', { params: { path: { id: referral.id } } }));
+        if (landed(current)) {
+          sent(current);
+          return;
+        }
+      }
+      unanswered.current = null;
       const updated = await call(
         api.POST('/api/v1/referrals/{id}/{action}', {
           params: { path: { id: referral.id, action: 'report-progress' } },
-          body: {
-            version: referral.version,
-            progress: {
-              sessionsCompleted: sessions,
-              painLevel: values.painLevel === '' ? undefined : Number(values.painLevel),
-              psfs: values.psfs === '' ? undefined : psfs,
-              tolerance: values.tolerance as Tolerance,
-              note: values.note.trim() || undefined,
-            },
-          },
+          body: { version: referral.version, progress: report },
         }),
       );
-      onDone(updated, 'report-progress');
-      // Sent: the form closes, and opens empty next time.
-      setOpen(false);
-      setValues(EMPTY);
-      setErrors({});
+      sent(updated);
     } catch (e) {
+      if (e instanceof ApiError && e.status === 0) unanswered.current ??= { before, report, typed: values };
       if (e instanceof ApiError && (e.code === 'stale_version' || e.code === 'invalid_transition')) onConflict(e);
       else {
         setFailure(e);
