@@ -432,6 +432,61 @@ describe('web app in the browser: resilience', () => {
     await reportWithLostAnswer('offline-stream', false);
   });
 
+  it('an action whose answer is lost is done once and said as done: a note (live or not), an Accept', async () => {
+    const loseNextAnswer = async (page: Page, action: string) => {
+      let lost = false;
+      await page.route(`**/api/v1/referrals/*/${action}`, async (route) => {
+        if (lost) return route.fallback();
+        lost = true;
+        await route.fetch();
+        await route.abort('connectionreset');
+      });
+    };
+    const eventsOf = async (referralId: string, type: string) =>
+      (
+        (await t.http.get(`/api/v1/referrals/${referralId}/events`).set(pt.auth).expect(200)).body.items as { type: string }[]
+      ).filter((e) => e.type === type);
+
+    for (const live of [true, false]) {
+      const inCare = await referralIn(t.http, { sender: lmt, recipient: pt }, patientId, 'in_care');
+      const page = await run.newPage(`note-lost-${live ? 'live' : 'offline'}`);
+      if (!live) await page.route('**/api/v1/events', (route) => route.abort());
+      await signIn(page, pt.email);
+      await page.goto(`/referrals/${inCare.id}`);
+      await page.getByRole('heading', { level: 1, name: 'Referral for Robin Hale' }).waitFor();
+      await page.getByRole('group', { name: 'Actions' }).getByRole('button', { name: 'Add note' }).click();
+      const form = page.getByRole('form', { name: 'Add note' });
+      await form.getByLabel(/^Note/).fill('Client asked for evening slots');
+      await loseNextAnswer(page, 'add-note');
+      await form.getByRole('button', { name: 'Add note' }).click();
+      if (!live) {
+        await form.getByText(/ReferLoop cannot be reached/).waitFor();
+        await form.getByRole('button', { name: 'Add note' }).click();
+      }
+      await form.waitFor({ state: 'detached' });
+      await page.getByTestId('timeline').getByText('Client asked for evening slots').waitFor();
+      expect(await page.getByText(/changed while this was open/).count()).toBe(0);
+      expect(await eventsOf(inCare.id, 'note_added')).toHaveLength(1);
+    }
+
+    // Accept, answer lost, the live update shows it accepted: not "Accept is no longer possible".
+    const draft = await createReferral(t.http, lmt, injuryReferralBody(patientId, pt.id));
+    const referral = await actOk(t.http, lmt, draft, 'send');
+    const page = await run.newPage('accept-lost');
+    await signIn(page, pt.email);
+    await page.goto(`/referrals/${referral.id}`);
+    await page.getByRole('heading', { level: 1, name: 'Referral for Robin Hale' }).waitFor();
+    await page.getByRole('group', { name: 'Actions' }).getByRole('button', { name: 'Accept' }).click();
+    const form = page.getByRole('form', { name: 'Accept' });
+    await loseNextAnswer(page, 'accept');
+    await form.getByRole('button', { name: 'Accept' }).click();
+    await page.locator('[data-testid=referral-status] [data-status="accepted"]').waitFor();
+    await form.waitFor({ state: 'detached' });
+    expect(await page.getByText(/no longer possible/).count()).toBe(0);
+    await run.shot(page, 'resilience-13-accept-lost-answer');
+    expect(await eventsOf(referral.id, 'accepted')).toHaveLength(1);
+  });
+
   it('no screen had an uncaught error, a CSP violation or an accessibility violation', () => {
     expect(run.pageErrors).toEqual([]);
     expect(run.cspViolations).toEqual([]);

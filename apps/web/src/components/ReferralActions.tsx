@@ -53,6 +53,27 @@ const failureText = (failure: unknown) =>
 /** The actions offered as buttons here: progress has its own form (ProgressForm.tsx), next to the reports it adds to. */
 export const buttonActions = (referral: Referral) => referral.allowedActions.filter((action) => action !== 'report-progress');
 
+/** The timeline event each action writes. */
+const EVENT_OF: Record<ReferralAction, string> = {
+  send: 'sent',
+  acknowledge: 'acknowledged',
+  accept: 'accepted',
+  decline: 'declined',
+  'request-info': 'info_requested',
+  'provide-info': 'info_provided',
+  schedule: 'scheduled',
+  unschedule: 'unscheduled',
+  reschedule: 'rescheduled',
+  'start-care': 'care_started',
+  'report-progress': 'progress_reported',
+  'add-note': 'note_added',
+  'send-outcome': 'outcome_sent',
+  close: 'closed',
+  cancel: 'cancelled',
+  'request-cancel': 'cancel_requested',
+  'confirm-cancel': 'cancel_confirmed',
+};
+
 const DANGER: ReadonlySet<ReferralAction> = new Set(['decline', 'cancel', 'request-cancel', 'confirm-cancel']);
 
 /**
@@ -131,8 +152,42 @@ export function ReferralActions({ referral, onStart, onDone, onConflict, fallbac
   const offered = active !== null && (allowed as readonly string[]).includes(active);
   const { changed, setChanged, formRef, noticeRef } = useChangedWhileOpen(referral.version, active !== null, offered);
   const focusFirstInvalid = () => focusAfter(() => firstInvalid(formRef.current));
-  // What was said about an earlier attempt is old news once the referral has changed.
-  useEffect(() => setFailure(null), [referral.version]);
+  /**
+   * An action whose answer never came (the connection dropped on the way back): it may have been
+   * taken. Once the timeline shows it (a new event of that action by this user, with the same note
+   * and reason), it was: the form closes as done, instead of saying the action is no longer possible
+   * (it has happened) or offering to do it twice (a second note).
+   */
+  const unanswered = useRef<{ action: ReferralAction; before: Set<string>; body: ReferralActionBody; typed: Values } | null>(
+    null,
+  );
+  const landed = (current: Referral): ReferralAction | null => {
+    const pending = unanswered.current;
+    // Changed in the form since: another request, sent as such.
+    if (!pending || JSON.stringify(pending.typed) !== JSON.stringify(values)) return null;
+    const found = (current.timeline ?? []).some(
+      (event) =>
+        !pending.before.has(event.id) &&
+        event.actorId === user?.id &&
+        event.type === EVENT_OF[pending.action] &&
+        (pending.body.note === undefined || event.note === pending.body.note) &&
+        (pending.body.reason === undefined || event.reason === pending.body.reason),
+    );
+    return found ? pending.action : null;
+  };
+  const finished = (updated: Referral, action: ReferralAction) => {
+    unanswered.current = null;
+    onDone(updated, action);
+    // Done: the form closes, also when the new state offers its action again (Reschedule).
+    setActive(null);
+  };
+  // What was said about an earlier attempt is old news once the referral has changed; an action whose
+  // answer was lost may be what changed it.
+  useEffect(() => {
+    setFailure(null);
+    const action = landed(referral);
+    if (action) finished(referral, action);
+  }, [referral.version]);
 
   // An opened form takes focus: a warning it opens with first (so it is read out), else its first field, else its
   // confirm button (a confirmation with nothing to fill in), never left on the button that opened it.
@@ -154,17 +209,26 @@ export function ReferralActions({ referral, onStart, onDone, onConflict, fallbac
     setBusy(true);
     setFailure(null);
     onStart();
+    const before = new Set((referral.timeline ?? []).map((event) => event.id));
     try {
+      // Done again after an answer was lost: taken the first time, it is not done twice.
+      if (unanswered.current?.action === action) {
+        const current = await call(api.GET('/api/v1/referrals/{id}', { params: { path: { id: referral.id } } }));
+        if (landed(current)) {
+          finished(current, action);
+          return;
+        }
+      }
+      unanswered.current = null;
       const updated = await call(
         api.POST('/api/v1/referrals/{id}/{action}', {
           params: { path: { id: referral.id, action } },
           body: { ...body, version: referral.version },
         }),
       );
-      onDone(updated, action);
-      // Done: the form closes, also when the new state offers its action again (Reschedule).
-      setActive(null);
+      finished(updated, action);
     } catch (e) {
+      if (e instanceof ApiError && e.status === 0) unanswered.current ??= { action, before, body, typed: values };
       if (e instanceof ApiError && (e.code === 'stale_version' || e.code === 'invalid_transition')) onConflict(e);
       else {
         setFailure(e);
