@@ -2,6 +2,7 @@ import { type FormEvent, type RefObject, useEffect, useRef, useState } from 'rea
 import { api, call } from '../api/client';
 import { ApiError, errorMessage } from '../api/problem';
 import type { ActionField, Referral, ReferralAction, ReferralActionBody } from '../api/types';
+import { ACTION_EVENTS } from '../lib/action-events';
 import { firstInvalid, useFocusAfterRender } from '../lib/focus';
 import { formatDateTimeInZone, isoToZonedInput, zonedDateTimeToIso } from '../lib/format';
 import { actionHint, actionLabel, appointmentZone, recipientParty, statusLabel, unscheduleReasonLabel } from '../lib/labels';
@@ -52,27 +53,6 @@ const failureText = (failure: unknown) =>
 
 /** The actions offered as buttons here: progress has its own form (ProgressForm.tsx), next to the reports it adds to. */
 export const buttonActions = (referral: Referral) => referral.allowedActions.filter((action) => action !== 'report-progress');
-
-/** The timeline event each action writes. */
-const EVENT_OF: Record<ReferralAction, string> = {
-  send: 'sent',
-  acknowledge: 'acknowledged',
-  accept: 'accepted',
-  decline: 'declined',
-  'request-info': 'info_requested',
-  'provide-info': 'info_provided',
-  schedule: 'scheduled',
-  unschedule: 'unscheduled',
-  reschedule: 'rescheduled',
-  'start-care': 'care_started',
-  'report-progress': 'progress_reported',
-  'add-note': 'note_added',
-  'send-outcome': 'outcome_sent',
-  close: 'closed',
-  cancel: 'cancelled',
-  'request-cancel': 'cancel_requested',
-  'confirm-cancel': 'cancel_confirmed',
-};
 
 const DANGER: ReadonlySet<ReferralAction> = new Set(['decline', 'cancel', 'request-cancel', 'confirm-cancel']);
 
@@ -169,7 +149,7 @@ export function ReferralActions({ referral, onStart, onDone, onConflict, fallbac
       (event) =>
         !pending.before.has(event.id) &&
         event.actorId === user?.id &&
-        event.type === EVENT_OF[pending.action] &&
+        event.type === ACTION_EVENTS[pending.action] &&
         (pending.body.note === undefined || event.note === pending.body.note) &&
         (pending.body.reason === undefined || event.reason === pending.body.reason),
     );
