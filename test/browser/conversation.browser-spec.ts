@@ -174,6 +174,24 @@ describe('web app in the browser: the referral conversation and unread badges', 
     expect(reads).toEqual([]);
   });
 
+  it('leaving the page with a message typed asks first; Stay keeps it, and an emptied box asks nothing', async () => {
+    await open(lmtPage, await inbox(lmtPage, 'sent'));
+    const box = lmtPage.getByRole('form', { name: 'Write a message' }).getByLabel(/^Message to/);
+    await box.fill('Half-typed: will she need a second visit?');
+    const main = lmtPage.getByRole('navigation', { name: 'Main' });
+    const asked = lmtPage.getByRole('dialog', { name: 'Leave without saving?' });
+    await main.getByRole('link', { name: 'Patients' }).click();
+    await asked.waitFor();
+    await asked.getByRole('button', { name: 'Stay on this page' }).click();
+    expect(lmtPage.url()).toMatch(new RegExp(`/referrals/${referralId}$`));
+    expect(await box.inputValue()).toBe('Half-typed: will she need a second visit?');
+
+    await box.fill('');
+    await main.getByRole('link', { name: 'Patients' }).click();
+    await lmtPage.waitForURL('**/patients');
+    expect(await asked.count()).toBe(0);
+  });
+
   it('a long conversation: the timeline shows the latest events, and the earlier ones on request', async () => {
     // Past the 100 events a referral's answer embeds.
     for (let i = 1; i <= 100; i++) {

@@ -5,6 +5,7 @@ import type { Referral, ReferralMessage } from '../api/types';
 import { useFocusAfterRender } from '../lib/focus';
 import { formatDateTime } from '../lib/format';
 import { useIdempotencyKeys } from '../lib/hooks';
+import { useLeaveGuard } from '../lib/leave-guard';
 import { liveStreamOpen } from '../lib/live';
 import { recipientParty } from '../lib/labels';
 import { useUser } from '../lib/session-hooks';
@@ -63,6 +64,8 @@ export function Conversation({ referral }: { referral: Referral }) {
   const focusAfter = useFocusAfterRender();
   // Back to the box after sending (the button was disabled meanwhile) or to fix what was refused.
   const focusMessageBox = () => focusAfter(() => formRef.current?.querySelector('textarea'));
+  // Leaving the page with a message typed and not sent asks first, as the other forms do.
+  useLeaveGuard(draft.trim() !== '');
 
   /** Reads the messages; marks the referral read when asked to, or when a new message arrived. */
   const refresh = useCallback(
