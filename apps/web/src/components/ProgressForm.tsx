@@ -7,6 +7,7 @@ import { firstInvalid, useFocusAfterRender } from '../lib/focus';
 import { formatDateTime, formatDayOf } from '../lib/format';
 import { toleranceLabel } from '../lib/labels';
 import { useLeaveGuard } from '../lib/leave-guard';
+import { useLostAnswer } from '../lib/lost-answer';
 import { useUser } from '../lib/session-hooks';
 import { Field, ScoreOptions } from './Field';
 import { Notice } from './Feedback';
@@ -82,43 +83,31 @@ export function ProgressSection({ referral, onStart, onDone, onConflict, fallbac
   const focusAfter = useFocusAfterRender();
   const { changed, setChanged, formRef, noticeRef } = useChangedWhileOpen(referral.version, open, canReport);
   const userId = useUser()?.id;
-  /**
-   * A report whose answer never came (the connection dropped on the way back): it may have been
-   * taken. The reports known before it was sent tell a new one apart: once the referral shows a new
-   * report of this user with the same figures, it was, and the form closes as sent instead of
-   * offering to send it a second time.
-   */
-  const unanswered = useRef<{ before: Set<string>; report: Report; typed: Values } | null>(null);
-  const landed = (current: Referral): boolean => {
-    const pending = unanswered.current;
-    // Changed in the form since: another report, sent as such.
-    if (!pending || JSON.stringify(pending.typed) !== JSON.stringify(values)) return false;
-    const { before, report } = pending;
-    return (current.progress ?? []).some(
-      (p) =>
-        !before.has(p.id) &&
-        p.reportedBy.id === userId &&
-        p.sessionsCompleted === report.sessionsCompleted &&
-        p.painLevel === (report.painLevel ?? null) &&
-        p.psfs === (report.psfs ?? null) &&
-        p.tolerance === report.tolerance &&
-        p.note === (report.note ?? null),
-    );
-  };
   const sent = (updated: Referral) => {
-    unanswered.current = null;
     onDone(updated, 'report-progress');
     // Sent: the form closes, and opens empty next time.
     setOpen(false);
     setValues(EMPTY);
     setErrors({});
   };
-  // What was said about an earlier attempt is old news once the referral has changed; a report whose
-  // answer was lost may be what changed it.
-  useEffect(() => {
-    setFailure(null);
-    if (landed(referral)) sent(referral);
-  }, [referral.version]);
+  /** A report whose answer was lost counts as sent once the referral shows a new report of this user with its figures. */
+  const sendOnce = useLostAnswer<Report>(referral, values, {
+    known: (r) => (r.progress ?? []).map((p) => p.id),
+    shows: (current, report, before) =>
+      (current.progress ?? []).some(
+        (p) =>
+          !before.has(p.id) &&
+          p.reportedBy.id === userId &&
+          p.sessionsCompleted === report.sessionsCompleted &&
+          p.painLevel === (report.painLevel ?? null) &&
+          p.psfs === (report.psfs ?? null) &&
+          p.tolerance === report.tolerance &&
+          p.note === (report.note ?? null),
+      ),
+    onLanded: sent,
+  });
+  // What was said about an earlier attempt is old news once the referral has changed.
+  useEffect(() => setFailure(null), [referral.version]);
   // Leaving the page with a report typed in the open form, not sent, asks first.
   useLeaveGuard(open && JSON.stringify(values) !== JSON.stringify(EMPTY));
 
@@ -152,26 +141,17 @@ export function ProgressSection({ referral, onStart, onDone, onConflict, fallbac
       tolerance: values.tolerance as Tolerance,
       note: values.note.trim() || undefined,
     };
-    const before = new Set((referral.progress ?? []).map((p) => p.id));
     try {
-      // Sent again after an answer was lost: taken the first time, it is not sent twice.
-      if (unanswered.current) {
-        const current = await call(api.GET('/api/v1/referrals/{id}', { params: { path: { id: referral.id } } }));
-        if (landed(current)) {
-          sent(current);
-          return;
-        }
-      }
-      unanswered.current = null;
-      const updated = await call(
-        api.POST('/api/v1/referrals/{id}/{action}', {
-          params: { path: { id: referral.id, action: 'report-progress' } },
-          body: { version: referral.version, progress: report },
-        }),
+      const updated = await sendOnce(report, () =>
+        call(
+          api.POST('/api/v1/referrals/{id}/{action}', {
+            params: { path: { id: referral.id, action: 'report-progress' } },
+            body: { version: referral.version, progress: report },
+          }),
+        ),
       );
       sent(updated);
     } catch (e) {
-      if (e instanceof ApiError && e.status === 0) unanswered.current ??= { before, report, typed: values };
       if (e instanceof ApiError && (e.code === 'stale_version' || e.code === 'invalid_transition')) onConflict(e);
       else {
         setFailure(e);

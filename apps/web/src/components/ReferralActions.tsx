@@ -7,6 +7,7 @@ import { firstInvalid, useFocusAfterRender } from '../lib/focus';
 import { formatDateTimeInZone, isoToZonedInput, zonedDateTimeToIso } from '../lib/format';
 import { actionHint, actionLabel, appointmentZone, recipientParty, statusLabel, unscheduleReasonLabel } from '../lib/labels';
 import { useLeaveGuard } from '../lib/leave-guard';
+import { useLostAnswer } from '../lib/lost-answer';
 import { CONSENT_MISSING } from '../lib/messages';
 import { useReferenceData, useUser } from '../lib/session-hooks';
 import { Field, ScoreOptions } from './Field';
@@ -132,42 +133,31 @@ export function ReferralActions({ referral, onStart, onDone, onConflict, fallbac
   const offered = active !== null && (allowed as readonly string[]).includes(active);
   const { changed, setChanged, formRef, noticeRef } = useChangedWhileOpen(referral.version, active !== null, offered);
   const focusFirstInvalid = () => focusAfter(() => firstInvalid(formRef.current));
-  /**
-   * An action whose answer never came (the connection dropped on the way back): it may have been
-   * taken. Once the timeline shows it (a new event of that action by this user, with the same note
-   * and reason), it was: the form closes as done, instead of saying the action is no longer possible
-   * (it has happened) or offering to do it twice (a second note).
-   */
-  const unanswered = useRef<{ action: ReferralAction; before: Set<string>; body: ReferralActionBody; typed: Values } | null>(
-    null,
-  );
-  const landed = (current: Referral): ReferralAction | null => {
-    const pending = unanswered.current;
-    // Changed in the form since: another request, sent as such.
-    if (!pending || JSON.stringify(pending.typed) !== JSON.stringify(values)) return null;
-    const found = (current.timeline ?? []).some(
-      (event) =>
-        !pending.before.has(event.id) &&
-        event.actorId === user?.id &&
-        event.type === ACTION_EVENTS[pending.action] &&
-        (pending.body.note === undefined || event.note === pending.body.note) &&
-        (pending.body.reason === undefined || event.reason === pending.body.reason),
-    );
-    return found ? pending.action : null;
-  };
   const finished = (updated: Referral, action: ReferralAction) => {
-    unanswered.current = null;
     onDone(updated, action);
     // Done: the form closes, also when the new state offers its action again (Reschedule).
     setActive(null);
   };
-  // What was said about an earlier attempt is old news once the referral has changed; an action whose
-  // answer was lost may be what changed it.
-  useEffect(() => {
-    setFailure(null);
-    const action = landed(referral);
-    if (action) finished(referral, action);
-  }, [referral.version]);
+  /**
+   * An action whose answer was lost counts as done once the timeline shows it (a new event of that
+   * action by this user, with the same note and reason), instead of the form saying it is no longer
+   * possible (it has happened) or doing it twice (a second note).
+   */
+  const sendOnce = useLostAnswer<{ action: ReferralAction; body: ReferralActionBody }>(referral, values, {
+    known: (r) => (r.timeline ?? []).map((event) => event.id),
+    shows: (current, { action, body }, before) =>
+      (current.timeline ?? []).some(
+        (event) =>
+          !before.has(event.id) &&
+          event.actorId === user?.id &&
+          event.type === ACTION_EVENTS[action] &&
+          (body.note === undefined || event.note === body.note) &&
+          (body.reason === undefined || event.reason === body.reason),
+      ),
+    onLanded: (current, { action }) => finished(current, action),
+  });
+  // What was said about an earlier attempt is old news once the referral has changed.
+  useEffect(() => setFailure(null), [referral.version]);
 
   // An opened form takes focus: a warning it opens with first (so it is read out), else its first field, else its
   // confirm button (a confirmation with nothing to fill in), never left on the button that opened it.
@@ -189,26 +179,17 @@ export function ReferralActions({ referral, onStart, onDone, onConflict, fallbac
     setBusy(true);
     setFailure(null);
     onStart();
-    const before = new Set((referral.timeline ?? []).map((event) => event.id));
     try {
-      // Done again after an answer was lost: taken the first time, it is not done twice.
-      if (unanswered.current?.action === action) {
-        const current = await call(api.GET('/api/v1/referrals/{id}', { params: { path: { id: referral.id } } }));
-        if (landed(current)) {
-          finished(current, action);
-          return;
-        }
-      }
-      unanswered.current = null;
-      const updated = await call(
-        api.POST('/api/v1/referrals/{id}/{action}', {
-          params: { path: { id: referral.id, action } },
-          body: { ...body, version: referral.version },
-        }),
+      const updated = await sendOnce({ action, body }, () =>
+        call(
+          api.POST('/api/v1/referrals/{id}/{action}', {
+            params: { path: { id: referral.id, action } },
+            body: { ...body, version: referral.version },
+          }),
+        ),
       );
       finished(updated, action);
     } catch (e) {
-      if (e instanceof ApiError && e.status === 0) unanswered.current ??= { action, before, body, typed: values };
       if (e instanceof ApiError && (e.code === 'stale_version' || e.code === 'invalid_transition')) onConflict(e);
       else {
         setFailure(e);
