@@ -103,6 +103,39 @@ describe('referral drafts and emergency advice', () => {
       expect(await countRows(sql, 'outbox_events', `type = 'referral.draft_updated' AND referral_id = $1`, [created.id])).toBe(1);
     });
 
+    it('names in its event and audit row only the fields whose value changed: a form saves every field', async () => {
+      const body = injuryReferralBody(patientId, pt.id);
+      const created = await draft();
+      // The web form sends the whole draft each time; here only the reason differs.
+      const first = await patch(lmt, created.id, { ...body, version: created.version, reason: 'Left shoulder, worse at night' });
+      expect(first.status).toBe(200);
+      // Then the same again: nothing changes, and the edit says so.
+      const second = await patch(lmt, created.id, {
+        ...body,
+        version: first.body.version,
+        reason: 'Left shoulder, worse at night',
+      });
+      expect(second.status).toBe(200);
+      // To an invitee, then to the same invitee again: the second names no recipient change.
+      const invitee = { email: uniqueEmail('outside-pt'), fullName: 'Outside Physio', role: 'physical_therapist' };
+      const third = await patch(lmt, created.id, { version: second.body.version, recipientInvite: invitee });
+      expect(third.status).toBe(200);
+      const fourth = await patch(lmt, created.id, { version: third.body.version, recipientInvite: invitee, painLevel: 7 });
+      expect(fourth.status).toBe(200);
+
+      const edits = await sql.query<{ data: unknown }>(
+        `SELECT data FROM referral_events WHERE referral_id = $1 AND type = 'draft_updated' ORDER BY occurred_at, id`,
+        [created.id],
+      );
+      const expected = [{ fields: ['reason'] }, { fields: [] }, { fields: ['recipientInvite'] }, { fields: ['painLevel'] }];
+      expect(edits.rows.map((row) => row.data)).toEqual(expected);
+      const audits = await sql.query<{ details: unknown }>(
+        `SELECT details FROM audit_events WHERE action = 'referral.update' AND resource_id = $1 ORDER BY occurred_at, id`,
+        [created.id],
+      );
+      expect(audits.rows.map((row) => row.details)).toEqual(expected);
+    });
+
     it('takes the version as If-Match too; without any version it is 400 naming the field', async () => {
       const created = await draft();
       const res = await t.http

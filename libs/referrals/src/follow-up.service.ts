@@ -189,7 +189,7 @@ export class FollowUpService {
       const given = input[field];
       if (given !== undefined && canonicalJson(given) !== canonicalJson(draft[field])) Object.assign(values, { [field]: given });
     }
-    const fields = Object.keys(values);
+    const fields = Object.keys(values) as (keyof ReferralDraftEdit)[];
     if (fields.length === 0) return draft;
     // As a create or an edit checks it: the draft as it would be, the dates it is given for sense.
     assertRedFlagsUrgent(values.priority ?? draft.priority, values.redFlags ?? draft.redFlags);
@@ -205,8 +205,9 @@ export class FollowUpService {
       draft.id,
       draft.version,
       values,
-      { type: 'draft_updated', fromStatus: 'draft', toStatus: 'draft', actorId: principal.userId, data: { fields } },
-      { by: principal, action: 'referral.update', resourceType: 'referral', details: { fields } },
+      fields,
+      { type: 'draft_updated', fromStatus: 'draft', toStatus: 'draft', actorId: principal.userId },
+      { by: principal, action: 'referral.update', resourceType: 'referral' },
       now,
     );
     if (!row) {

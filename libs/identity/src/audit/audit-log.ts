@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { Clock, type Principal, type RequestClient } from '@referloop/common';
-import { queryRows, sql, type Sql } from '@referloop/database';
+import { queryRows, Sql, sql } from '@referloop/database';
 import { DataSource, type EntityManager } from 'typeorm';
 
 /** What an audit event is about (its `resourceId` is one of these). */
@@ -54,6 +54,14 @@ export interface AuditEntry {
    */
   occurredAt?: Date;
 }
+
+/**
+ * The audit row written with a change (by {@link AuditLog.insert}): its resource and time are the
+ * change's, and its details may be SQL read from the changed row.
+ */
+export type ChangeAuditEntry = Omit<AuditEntry, 'resourceId' | 'partyClinics' | 'occurredAt' | 'details'> & {
+  details?: AuditEntry['details'] | Sql;
+};
 
 export interface PartyClinic {
   clinicId: string;
@@ -112,17 +120,16 @@ export class AuditLog {
   /**
    * The same row as {@link record}, as an `INSERT … SELECT` for a data-modifying CTE, so a change
    * and its audit row are written by one statement: one row per row of `from`, whose column
-   * `resourceId` is the resource (and no row when the change matched nothing). `occurredAt` is the
-   * Clock's now the statement writes its change with (e.g. the referral's `updated_at`).
+   * `resourceId` is the resource (and no row when the change matched nothing). `details` may be SQL
+   * read from `from`'s row (what the change found). `occurredAt` is the Clock's now the statement
+   * writes its change with (e.g. the referral's `updated_at`).
    */
-  insert(
-    entry: Omit<AuditEntry, 'resourceId' | 'partyClinics' | 'occurredAt'>,
-    from: Sql,
-    resourceId: Sql,
-    occurredAt: Date,
-  ): Sql {
-    const values = this.values({ ...entry, occurredAt });
-    const select = AUDIT_COLUMNS.map(([name, type], i) => (name === 'resource_id' ? resourceId : sql.param(values[i], type)));
+  insert(entry: ChangeAuditEntry, from: Sql, resourceId: Sql, occurredAt: Date): Sql {
+    const { details } = entry;
+    const values = this.values({ ...entry, details: details instanceof Sql ? undefined : details, occurredAt });
+    const select = AUDIT_COLUMNS.map(([name, type], i) =>
+      name === 'resource_id' ? resourceId : name === 'details' && details instanceof Sql ? details : sql.param(values[i], type),
+    );
     return sql`INSERT INTO audit_events (${columnList()})
                SELECT ${sql.join(select)} FROM ${from}`;
   }

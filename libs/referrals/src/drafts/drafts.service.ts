@@ -73,10 +73,10 @@ export class DraftsService {
         { field: 'recipientInvite', message },
       ]);
     }
-    const changedFields = (Object.keys(input) as (keyof UpdateDraftInput)[]).filter(
-      (field) => field !== 'version' && input[field] !== undefined,
+    const givenFields = (Object.keys(input) as (keyof UpdateDraftInput)[]).filter(
+      (field): field is Exclude<keyof UpdateDraftInput, 'version'> => field !== 'version' && input[field] !== undefined,
     );
-    if (changedFields.length === 0) {
+    if (givenFields.length === 0) {
       throw AppError.validation([{ field: 'body', message: 'name at least one field to change' }]);
     }
     const scope = ClinicScope.of(principal);
@@ -133,14 +133,9 @@ export class DraftsService {
         id,
         expected,
         values,
-        {
-          type: 'draft_updated',
-          fromStatus: 'draft',
-          toStatus: 'draft',
-          actorId: principal.userId,
-          data: { fields: changedFields },
-        },
-        { by: principal, action: 'referral.update', resourceType: 'referral', details: { fields: changedFields } },
+        givenFields,
+        { type: 'draft_updated', fromStatus: 'draft', toStatus: 'draft', actorId: principal.userId },
+        { by: principal, action: 'referral.update', resourceType: 'referral' },
         this.clock.now(),
       );
       if (row) return row;

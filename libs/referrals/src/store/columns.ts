@@ -328,6 +328,23 @@ export function draftEditSets(values: ReferralDraftEdit): Sql[] {
   });
 }
 
+/** A field of a draft edit's body: a registry `edit` entry, or the invitee (stored as their pending invite). */
+export type DraftEditField = KeysWith<'edit'> | 'recipientInvite';
+
+/**
+ * Of the edit's `fields`, those whose stored value the edit changed, as a SQL `text[]` over `old`
+ * (the row as the edit found it) and `r` (as written): a form saves every field, and the timeline and
+ * the audit log name only what changed.
+ */
+export function draftEditChanged(fields: readonly DraftEditField[]): Sql {
+  const changed = fields.map((field) => {
+    const key = field === 'recipientInvite' ? 'recipientInviteId' : field;
+    const column = sql.identifier(DB_COLUMNS, (REFERRAL_COLUMNS[key].insert as { column: ReferralDbColumn }).column);
+    return sql`CASE WHEN old.${column} IS DISTINCT FROM r.${column} THEN ${sql.param(field, 'text')} END`;
+  });
+  return sql`array_remove(ARRAY[${sql.join([...changed, sql`NULL`])}]::text[], NULL)`;
+}
+
 /** The CSV export's registry columns (appended after its fixed columns, so added fields never shift the others). */
 export const CSV_COLUMNS: readonly { header: string; key: SelectedKeys }[] = SELECTED.flatMap((key) => {
   const header = REFERRAL_COLUMNS[key].csv;

@@ -1,8 +1,8 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { type ReferralKind, type Role } from '@referloop/common';
-import { outboxInsert, type OutboxMessage, outboxRow, queryRows, sql, type Sql } from '@referloop/database';
-import { type AuditEntry, AuditLog, type ClinicScope } from '@referloop/identity';
+import { outboxInsert, type OutboxMessage, outboxRow, queryRows, Sql, sql } from '@referloop/database';
+import { AuditLog, type ChangeAuditEntry, type ClinicScope } from '@referloop/identity';
 import { DataSource, type EntityManager } from 'typeorm';
 import type { ReferralOutcome } from '../entities/referral.entity';
 import type { ProgressInput } from '../progress/progress';
@@ -14,7 +14,16 @@ import {
   TERMINAL_STATUSES,
   type Transition,
 } from '../state-machine/referral-state-machine';
-import { cursorTs, draftEditSets, type ReferralDraftEdit, type ReferralInsert, referralInsert, replacementOf } from './columns';
+import {
+  cursorTs,
+  type DraftEditField,
+  draftEditChanged,
+  draftEditSets,
+  type ReferralDraftEdit,
+  type ReferralInsert,
+  referralInsert,
+  replacementOf,
+} from './columns';
 import { progressInsert, progressPage, type ProgressPageRow } from './progress-store';
 import {
   detailedReferralSelect,
@@ -137,13 +146,14 @@ export interface NewEvent {
   actorId: string | null;
   reason?: string | null;
   note?: string | null;
-  data?: Record<string, unknown> | null;
+  /** Stored as given, or SQL read from the change's row (`changed`). */
+  data?: Record<string, unknown> | Sql | null;
   /** Ids the notifications worker needs beyond the statuses and the actor (never PHI). */
   outboxData?: Record<string, string>;
 }
 
 /** The audit row of a change; its time is the change's `now` (see {@link ReferralStore.commitChange}). */
-export type ChangeAudit = Omit<AuditEntry, 'resourceId' | 'partyClinics' | 'occurredAt'> | null;
+export type ChangeAudit = ChangeAuditEntry | null;
 
 /** A user of the caller's clinic, as a reassignment and a claim check them. */
 export interface ClinicUserFacts {
@@ -493,26 +503,34 @@ export class ReferralStore {
   /**
    * Writes a draft edit (the registry's `edit` fields given), conditional on the version read and on
    * the referral still being a draft, with its `draft_updated` event, outbox and audit rows: one
-   * statement. No row: someone changed it meanwhile (another edit, a send), and nothing was written.
-   * Its text depends on which fields are given, so it is not prepared (edits are rare).
+   * statement. The event's data and the audit's details name the `fields` whose value the edit
+   * changed (`{fields: [...]}`), read against the row it replaces. No row: someone changed it
+   * meanwhile (another edit, a send), and nothing was written. Its text depends on which fields are
+   * given, so it is not prepared (edits are rare).
    */
   updateDraft(
     manager: EntityManager,
     id: string,
     expectedVersion: number,
     values: ReferralDraftEdit,
-    event: NewEvent,
-    audit: ChangeAudit,
+    fields: readonly DraftEditField[],
+    event: Omit<NewEvent, 'data'>,
+    audit: NonNullable<ChangeAudit>,
     now: Date,
   ): Promise<ReferralRow | undefined> {
-    const sets = [...draftEditSets(values), sql`version = version + 1`, sql`updated_at = ${sql.param(now, 'timestamptz')}`];
+    const sets = [...draftEditSets(values), sql`version = r.version + 1`, sql`updated_at = ${sql.param(now, 'timestamptz')}`];
+    const changed = sql`jsonb_build_object('fields', to_jsonb(edit_fields))`;
     return this.commitChange(
       manager,
-      sql`UPDATE referrals SET ${sql.join(sets)}
-           WHERE id = ${sql.param(id, 'uuid')} AND version = ${sql.param(expectedVersion, 'int')} AND status = 'draft'
-       RETURNING *`,
-      event,
-      audit,
+      // `old` is the row as the statement found it (locked): RETURNING sees the written one as r.
+      sql`UPDATE referrals r SET ${sql.join(sets)}
+            FROM (SELECT * FROM referrals
+                   WHERE id = ${sql.param(id, 'uuid')} AND version = ${sql.param(expectedVersion, 'int')} AND status = 'draft'
+                   FOR NO KEY UPDATE) old
+           WHERE r.id = old.id
+       RETURNING r.*, ${draftEditChanged(fields)} AS edit_fields`,
+      { ...event, data: changed },
+      { ...audit, details: changed },
       now,
       { prepare: false },
     );
@@ -808,7 +826,7 @@ export class ReferralStore {
         INSERT INTO referral_events (referral_id, type, from_status, to_status, actor_id, reason, note, data)
         SELECT id, ${sql.param(event.type, 'text')}, ${sql.param(event.fromStatus, 'text')}, ${sql.param(event.toStatus, 'text')},
                ${sql.param(event.actorId, 'uuid')}, ${sql.param(event.reason ?? null, 'text')}, ${sql.param(event.note ?? null, 'text')},
-               ${sql.param(event.data ?? null, 'jsonb')}
+               ${event.data instanceof Sql ? event.data : sql.param(event.data ?? null, 'jsonb')}
           FROM changed
         RETURNING *
       ),${
