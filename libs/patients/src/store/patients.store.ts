@@ -70,7 +70,6 @@ export class PatientsStore {
     return row ?? null;
   }
 
-  /** Applies the defined `changes` to a patient of the caller's clinic; null when it is not theirs. */
   /**
    * Writes `changes` to one of the caller's clinic's patients; null when there is none such.
    * `changed` names the fields whose value the write changed (a form sends every field).
