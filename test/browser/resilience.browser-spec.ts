@@ -1,3 +1,4 @@
+import { isoDateFrom, PASSWORD, uniqueEmail } from '@referloop/testing';
 import type { Page, Route } from 'playwright-core';
 import { BrowserRun, focusIs, listen, signIn } from '../support/browser';
 import { actOk, createPatient, createReferral, injuryReferralBody, referralIn } from '../support/referral-helpers';
@@ -323,6 +324,42 @@ describe('web app in the browser: resilience', () => {
       .waitFor();
     expect((await messagesOf(referral.id, lmt)).map((m) => m.body)).toEqual(['Can we move the visit to Friday?']);
     expect(await page.getByRole('dialog').count()).toBe(0);
+  });
+
+  it('a sign-up whose answer is lost, sent again, signs its person in to the practice made the first time', async () => {
+    const page = await run.newPage('sign-up-lost-answer');
+    await page.goto('/sign-up');
+    const form = page.getByRole('form', { name: 'Create your practice' });
+    await form.getByLabel('Practice name').fill('Quay Street Massage');
+    await form.getByLabel('Phone').fill('+1 512 555 0177');
+    await form.getByLabel('Street address').fill('4 Quay St');
+    await form.getByLabel('City').fill('Austin');
+    await form.getByLabel(/^State or province/).fill('TX');
+    await form.getByLabel('Postal code').fill('78701');
+    await form.getByLabel('Time zone').selectOption('America/Chicago');
+    // A solo practice (the form's first choice): one account, admin and massage therapist.
+    await form.getByLabel('Licence number').fill('MT-55120');
+    await form.getByLabel('Licensing state or province').fill('TX');
+    await form.getByLabel('Licence expires on').fill(isoDateFrom(new Date(), 400));
+    await form.getByLabel('Your full name').fill('Quinn Morgan');
+    const email = uniqueEmail('quinn');
+    await form.getByLabel('Email').fill(email);
+    await form.getByLabel('Password').fill(PASSWORD);
+    let lost = false;
+    await page.route('**/api/v1/auth/register-clinic', async (route) => {
+      if (lost) return route.fallback();
+      lost = true;
+      // Taken by the API; its answer never arrives.
+      await route.fetch();
+      await route.abort('connectionreset');
+    });
+    await form.getByRole('button', { name: 'Create my practice' }).click();
+    await page.getByText(/ReferLoop cannot be reached/).waitFor();
+    // Sent again: the address is now taken, by the account the first request made with this password.
+    await form.getByRole('button', { name: 'Create my practice' }).click();
+    await page.getByRole('heading', { level: 1, name: 'Referrals' }).waitFor();
+    await page.locator('.account-name').getByText('Quay Street Massage').waitFor();
+    await run.shot(page, 'resilience-13-sign-up-lost-answer');
   });
 
   it('the sign-up form asks before what was typed in it is left: a reload, its Sign in link, Back; staying keeps it', async () => {

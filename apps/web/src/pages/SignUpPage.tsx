@@ -120,6 +120,12 @@ export function SignUpPage() {
   const [busy, setBusy] = useState(false);
   const formRef = useRef<HTMLFormElement>(null);
   const summaryRef = useRef<HTMLDivElement>(null);
+  /**
+   * The sign-up whose answer never came (the connection dropped on the way back): it may have made
+   * the practice. Sent again, its address is then taken by that account, and signing in with what
+   * was typed finishes it. A form changed since is another sign-up.
+   */
+  const lostSignUp = useRef<string | null>(null);
   const focusAfter = useFocusAfterRender();
   const solo = kind === 'solo';
 
@@ -163,42 +169,51 @@ export function SignUpPage() {
       return;
     }
     setBusy(true);
-    try {
-      const signedUp = await call(
-        api.POST('/api/v1/auth/register-clinic', {
-          body: {
-            clinic: {
-              name: v.practiceName.trim(),
-              address: {
-                line1: v.line1.trim(),
-                city: v.city.trim(),
-                region: v.region.trim(),
-                postalCode: v.postalCode.trim(),
-                country: v.country.trim().toUpperCase(),
+    const body = {
+      clinic: {
+        name: v.practiceName.trim(),
+        address: {
+          line1: v.line1.trim(),
+          city: v.city.trim(),
+          region: v.region.trim(),
+          postalCode: v.postalCode.trim(),
+          country: v.country.trim().toUpperCase(),
+        },
+        phone: v.phone.trim(),
+        timezone: v.timezone,
+      },
+      admin: {
+        email: v.email.trim(),
+        password: v.password,
+        fullName: v.fullName.trim(),
+        ...(solo
+          ? {
+              practitioner: {
+                role: v.role,
+                licence: { number: v.licenceNumber.trim(), region: v.licenceRegion.trim(), expiresOn: v.licenceExpiresOn },
               },
-              phone: v.phone.trim(),
-              timezone: v.timezone,
-            },
-            admin: {
-              email: v.email.trim(),
-              password: v.password,
-              fullName: v.fullName.trim(),
-              ...(solo
-                ? {
-                    practitioner: {
-                      role: v.role,
-                      licence: { number: v.licenceNumber.trim(), region: v.licenceRegion.trim(), expiresOn: v.licenceExpiresOn },
-                    },
-                  }
-                : {}),
-            },
-            ...(invitationToken && deadLink === null ? { invitationToken } : {}),
-          },
-        }),
-      );
+            }
+          : {}),
+      },
+      ...(invitationToken && deadLink === null ? { invitationToken } : {}),
+    };
+    const attempt = JSON.stringify(body);
+    try {
+      const signedUp = await call(api.POST('/api/v1/auth/register-clinic', { body }));
       startSession(signedUp);
       navigate('/', { replace: true });
     } catch (e) {
+      if (e instanceof ApiError && e.status === 0) lostSignUp.current = attempt;
+      else if (e instanceof ApiError && e.code === 'email_taken' && lostSignUp.current === attempt) {
+        const signedIn = await call(
+          api.POST('/api/v1/auth/login', { body: { email: body.admin.email, password: body.admin.password } }),
+        ).catch(() => null);
+        if (signedIn) {
+          startSession(signedIn);
+          navigate('/', { replace: true });
+          return;
+        }
+      }
       if (e instanceof ApiError) {
         const shown = (key: keyof Values) => solo || !SOLO_ONLY.has(key);
         const fromApi: Partial<Record<keyof Values, string>> = {};
