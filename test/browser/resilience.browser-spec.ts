@@ -1,4 +1,4 @@
-import { isoDateFrom, PASSWORD, uniqueEmail } from '@referloop/testing';
+import { isoDateFrom, PASSWORD, practitionerPayload, uniqueEmail } from '@referloop/testing';
 import type { Page, Route } from 'playwright-core';
 import { BrowserRun, focusIs, listen, signIn } from '../support/browser';
 import { actOk, createPatient, createReferral, injuryReferralBody, referralIn } from '../support/referral-helpers';
@@ -360,6 +360,35 @@ describe('web app in the browser: resilience', () => {
     await page.getByRole('heading', { level: 1, name: 'Referrals' }).waitFor();
     await page.locator('.account-name').getByText('Quay Street Massage').waitFor();
     await run.shot(page, 'resilience-13-sign-up-lost-answer');
+  });
+
+  it('an invitation accepted but whose answer is lost, set again, signs its person in instead of calling the link used', async () => {
+    const invited = await t.http
+      .post('/api/v1/practitioners')
+      .set(massage.admin.auth)
+      .send(practitionerPayload('massage_therapist', new Date(), { fullName: 'Noa Keller' }))
+      .expect(201);
+    const link = new URL(invited.body.invitation.url as string);
+    const page = await run.newPage('accept-invitation-lost-answer');
+    await page.goto(`${link.pathname}${link.hash}`);
+    await page.getByText('Welcome to ReferLoop, Noa Keller.').waitFor();
+    await page.getByLabel('New password').fill(PASSWORD);
+    await page.getByLabel('Repeat the password').fill(PASSWORD);
+    let lost = false;
+    await page.route('**/api/v1/auth/accept-invitation', async (route) => {
+      if (lost) return route.fallback();
+      lost = true;
+      // Taken by the API; its answer never arrives.
+      await route.fetch();
+      await route.abort('connectionreset');
+    });
+    await page.getByRole('button', { name: 'Set password and sign in' }).click();
+    await page.getByText(/ReferLoop cannot be reached/).waitFor();
+    // Sent again: the link is used now, by this person, with this password.
+    await page.getByRole('button', { name: 'Set password and sign in' }).click();
+    await page.getByRole('heading', { level: 1, name: 'Referrals' }).waitFor();
+    await page.locator('.account-name').getByText('Noa Keller').waitFor();
+    await run.shot(page, 'resilience-14-accept-invitation-lost-answer');
   });
 
   it('the sign-up form asks before what was typed in it is left: a reload, its Sign in link, Back; staying keeps it', async () => {

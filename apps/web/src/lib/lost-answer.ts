@@ -1,7 +1,9 @@
 import { useEffect, useRef } from 'react';
 import { api, call } from '../api/client';
 import { ApiError } from '../api/problem';
+import { startSession } from '../api/session';
 import type { Referral } from '../api/types';
+import { navigate } from './router';
 
 interface LostAnswerOptions<R> {
   /** The ids of what the referral holds that such a request adds to (its reports, its timeline). */
@@ -62,4 +64,17 @@ export function useLostAnswer<R>(referral: Referral, typed: unknown, { known, sh
       throw e;
     }
   };
+}
+
+/**
+ * For a form that makes an account (a sign-up, an accepted invitation) whose answer was lost and
+ * which was then refused when sent again (the address taken, the link used): the first request
+ * made the account, so signing in with what was typed finishes it. False when that fails too.
+ */
+export async function signInAfterLostAnswer(email: string, password: string): Promise<boolean> {
+  const signedIn = await call(api.POST('/api/v1/auth/login', { body: { email, password } })).catch(() => null);
+  if (!signedIn) return false;
+  startSession(signedIn);
+  navigate('/', { replace: true });
+  return true;
 }

@@ -7,6 +7,7 @@ import { Notice } from '../components/Feedback';
 import { firstInvalid, useFocusAfterRender } from '../lib/focus';
 import { useTitle } from '../lib/hooks';
 import { useCheckedLink } from '../lib/link-token';
+import { signInAfterLostAnswer } from '../lib/lost-answer';
 import { Link, navigate } from '../lib/router';
 import { PublicFrame } from './SignInPage';
 import { PASSWORD_HINT, PASSWORD_MIN } from './account/password-fields';
@@ -24,6 +25,12 @@ export function AcceptInvitationPage() {
   const [busy, setBusy] = useState(false);
   const formRef = useRef<HTMLFormElement>(null);
   const focusAfter = useFocusAfterRender();
+  /**
+   * The password of an acceptance whose answer never came (the connection dropped on the way back):
+   * it may have been taken, and the link used. Sent again, the link is then refused, and signing in
+   * with the invitation's address and that password finishes it.
+   */
+  const lostWith = useRef<string | null>(null);
 
   const submit = async (event: FormEvent) => {
     event.preventDefault();
@@ -41,6 +48,10 @@ export function AcceptInvitationPage() {
       startSession(await call(api.POST('/api/v1/auth/accept-invitation', { body: { token, password } })));
       navigate('/', { replace: true });
     } catch (e) {
+      if (e instanceof ApiError && e.status === 0) lostWith.current = password;
+      else if (e instanceof ApiError && e.fieldMessage('token') && lostWith.current === password && checked) {
+        if (await signInAfterLostAnswer(checked.email, password)) return;
+      }
       if (refusedLink(e)) return;
       if (e instanceof ApiError && e.fieldMessage('password')) {
         setErrors({ password: e.fieldMessage('password') });

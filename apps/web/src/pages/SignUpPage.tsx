@@ -13,6 +13,7 @@ import { firstInvalid, useFocusAfterRender } from '../lib/focus';
 import { useTitle } from '../lib/hooks';
 import { humanize, roleLabel } from '../lib/labels';
 import { useLeaveGuard } from '../lib/leave-guard';
+import { signInAfterLostAnswer } from '../lib/lost-answer';
 import { Link, navigate } from '../lib/router';
 import { PublicFrame } from './SignInPage';
 import { PASSWORD_HINT, PASSWORD_MIN } from './account/password-fields';
@@ -205,14 +206,7 @@ export function SignUpPage() {
     } catch (e) {
       if (e instanceof ApiError && e.status === 0) lostSignUp.current = attempt;
       else if (e instanceof ApiError && e.code === 'email_taken' && lostSignUp.current === attempt) {
-        const signedIn = await call(
-          api.POST('/api/v1/auth/login', { body: { email: body.admin.email, password: body.admin.password } }),
-        ).catch(() => null);
-        if (signedIn) {
-          startSession(signedIn);
-          navigate('/', { replace: true });
-          return;
-        }
+        if (await signInAfterLostAnswer(body.admin.email, body.admin.password)) return;
       }
       if (e instanceof ApiError) {
         const shown = (key: keyof Values) => solo || !SOLO_ONLY.has(key);
