@@ -22,6 +22,13 @@ export function ResetPasswordPage() {
   const [errors, setErrors] = useState<NewPasswordErrors>({});
   const [error, setError] = useState<unknown>(null);
   const [busy, setBusy] = useState(false);
+  /**
+   * The password of a reset whose answer never came (the connection dropped on the way back): it may
+   * have been taken, and the link used. Refused as used when sent again with it, the page says the
+   * new password may be set already (this link does not tell whose address to sign in with).
+   */
+  const lostWith = useRef<string | null>(null);
+  const [maybeSet, setMaybeSet] = useState(false);
   const formRef = useRef<HTMLFormElement>(null);
   const errorRef = useRef<HTMLDivElement>(null);
   const focusAfter = useFocusAfterRender();
@@ -41,6 +48,8 @@ export function ResetPasswordPage() {
       setFlash({ tone: 'success', text: 'Your password is changed. Any other device signed in to your account is signed out.' });
       navigate(SECURITY_PATH, { replace: true });
     } catch (e) {
+      if (e instanceof ApiError && e.status === 0) lostWith.current = password;
+      setMaybeSet(lostWith.current === password);
       if (refusedLink(e)) return;
       if (e instanceof ApiError && e.fieldMessage('password')) setErrors({ password: e.fieldMessage('password') });
       else setError(e);
@@ -63,9 +72,16 @@ export function ResetPasswordPage() {
     return (
       <PublicFrame title="Choose a new password">
         <div ref={deadRef} tabIndex={-1} className="flash-slot">
-          <Notice tone="error">
-            This link has expired or was already used. Ask for a new link, and use the one in that email.
-          </Notice>
+          {maybeSet ? (
+            <Notice tone="warning">
+              Your new password may be set already: the first try reached ReferLoop, but its answer did not come back, and this
+              link has been used since. Sign in with the new password; if it does not work, ask for a new link.
+            </Notice>
+          ) : (
+            <Notice tone="error">
+              This link has expired or was already used. Ask for a new link, and use the one in that email.
+            </Notice>
+          )}
         </div>
         <p>
           <Link to="/forgot-password">Ask for a new link</Link> · <Link to="/sign-in">Sign in</Link>
