@@ -278,6 +278,32 @@ describe('web app in the browser: sessions and accounts', () => {
     await t.http.post('/api/v1/auth/login').send({ email: lmt.email, password: NEWER_PASSWORD }).expect(200);
   });
 
+  it('a password change whose answer is lost, sent again, says the first try may have changed it', async () => {
+    const changer = await addPractitioner(t.http, clinic, 'massage_therapist', { fullName: 'Chris Change' });
+    const page = await newPage('change-password-lost-answer');
+    await signIn(page, changer.email);
+    await page.goto('/settings/security');
+    const form = page.getByRole('form', { name: 'Change your password' });
+    await form.getByLabel('Current password').fill(PASSWORD);
+    await form.getByLabel(/^New password/).fill(NEWER_PASSWORD);
+    await form.getByLabel('Repeat the new password').fill(NEWER_PASSWORD);
+    let lost = false;
+    await page.route('**/api/v1/me/password', async (route) => {
+      if (lost) return route.fallback();
+      lost = true;
+      // Taken by the API; its answer never arrives.
+      await route.fetch();
+      await route.abort('connectionreset');
+    });
+    await form.getByRole('button', { name: 'Change password' }).click();
+    await page.getByText(/ReferLoop cannot be reached/).waitFor();
+    // Sent again: the current password typed is the old one now.
+    await form.getByRole('button', { name: 'Change password' }).click();
+    await form.getByText(/Your first try may have changed it/).waitFor();
+    await check(page, 'security-change-lost-answer');
+    await t.http.post('/api/v1/auth/login').send({ email: changer.email, password: NEWER_PASSWORD }).expect(200);
+  });
+
   it('lists the sessions, signs one out, then signs out everywhere', async () => {
     await signIn(laptop, lmt.email, NEWER_PASSWORD);
     await phone.reload();

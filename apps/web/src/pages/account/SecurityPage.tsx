@@ -67,9 +67,15 @@ function ChangePassword({ say, onChanged }: { say: Say; onChanged: () => void })
   const formRef = useRef<HTMLFormElement>(null);
   const focusAfter = useFocusAfterRender();
   const focusFirstInvalid = () => focusAfter(() => firstInvalid(formRef.current));
+  /**
+   * A change whose answer never came (the connection dropped on the way back) may have been made:
+   * sent again, its current password is then the old one, and refused as such.
+   */
+  const lostWith = useRef<string | null>(null);
 
   const submit = async (event: FormEvent) => {
     event.preventDefault();
+    const attempt = JSON.stringify([current, password]);
     const next = { ...checkNewPassword(password, confirm), ...(current ? {} : { current: 'Enter your current password.' }) };
     setErrors(next);
     say(null);
@@ -86,8 +92,14 @@ function ChangePassword({ say, onChanged }: { say: Say; onChanged: () => void })
       say({ tone: 'success', text: 'Your password is changed. Your other sessions are signed out.' });
       onChanged();
     } catch (e) {
+      if (e instanceof ApiError && e.status === 0) lostWith.current = attempt;
       if (e instanceof ApiError && e.fieldMessage('currentPassword')) {
-        setErrors({ current: 'This is not your current password.' });
+        setErrors({
+          current:
+            lostWith.current === attempt
+              ? 'This is not your current password now. Your first try may have changed it (its answer did not come back): if so, your new password is already the one to use.'
+              : 'This is not your current password.',
+        });
         focusFirstInvalid();
       } else if (e instanceof ApiError && e.fieldMessage('newPassword')) {
         setErrors({ password: e.fieldMessage('newPassword') });
