@@ -211,6 +211,30 @@ describe('web app in the browser: resilience', () => {
     await run.shot(page, 'resilience-05-draft-sent-elsewhere');
   });
 
+  it('a draft that cannot be opened is said as such, with Try again, and the form cannot save a second referral meanwhile', async () => {
+    const draft = await createReferral(t.http, lmt, injuryReferralBody(patientId, pt.id, { reason: 'Hip pain when walking' }));
+    const page = await run.newPage('draft-load-failure');
+    await signIn(page, lmt.email);
+    const refusal = await failOnce(page, `**/api/v1/referrals/${draft.id}`, 'GET', 503, {
+      type: 'urn:referloop:problem:not_ready',
+      title: 'Not ready',
+      status: 503,
+      code: 'not_ready',
+      detail: 'The server is busy; retry in a moment',
+    });
+    await page.goto(`/referrals/new?draft=${draft.id}`);
+    const failed = page.getByRole('alert').filter({ hasText: 'The draft could not be opened' });
+    await failed.waitFor();
+    expect(refusal()).toBe(true);
+    // No form to fill and save as another referral while the draft it edits is not there.
+    expect(await page.getByRole('button', { name: 'Save as draft' }).count()).toBe(0);
+    expect(await page.getByText('The referral cannot be saved yet').count()).toBe(0);
+    await run.shot(page, 'resilience-06-draft-load-failure');
+    await failed.getByRole('button', { name: 'Try again' }).click();
+    await page.getByTestId('selected-recipient').getByText('Pat Physio').waitFor();
+    expect(await page.getByLabel('Reason for referral').inputValue()).toBe('Hip pain when walking');
+  });
+
   it('a reload while ReferLoop cannot be reached says so, and Try again opens the session without another reload', async () => {
     const page = await run.newPage('reload-offline');
     await signIn(page, pt.email);

@@ -18,7 +18,7 @@ import { DirectorySearch } from '../components/DirectorySearch';
 import { DraftAttachments } from '../components/DraftAttachments';
 import { EmergencyScreen, useEmergency } from '../components/EmergencyScreen';
 import { CheckboxGroup, Field, ScoreOptions } from '../components/Field';
-import { Loading, Notice } from '../components/Feedback';
+import { ErrorPanel, Loading, Notice } from '../components/Feedback';
 import { PatientPicker, sharingConsent } from '../components/PatientPicker';
 import { setFlash } from '../lib/flash';
 import { useFocusAfterRender } from '../lib/focus';
@@ -185,6 +185,13 @@ export function NewReferralPage() {
   /** The draft this form edits: loaded (`?draft=`), or saved by the form (on the first attachment). */
   const [draft, setDraft] = useState<Referral | null>(null);
   const [draftLoading, setDraftLoading] = useState(Boolean(draftId));
+  /**
+   * What the form starts from (the draft it edits, the referral it follows up or redirects) could not
+   * be read: said as such, with Try again (`loadAttempt` reads it again), instead of a form that would
+   * save another referral.
+   */
+  const [loadFailure, setLoadFailure] = useState<{ what: string; error: unknown } | null>(null);
+  const [loadAttempt, setLoadAttempt] = useState(0);
   const emergency = useEmergency(details.redFlags);
   const idempotency = useIdempotencyKeys();
   const summaryRef = useRef<HTMLDivElement>(null);
@@ -230,10 +237,10 @@ export function NewReferralPage() {
         }));
         markSaved();
       } catch (e) {
-        setFailure(e);
+        setLoadFailure({ what: 'The referral to redirect', error: e });
       }
     })();
-  }, [replacesId]);
+  }, [replacesId, loadAttempt]);
 
   useEffect(() => {
     if (!followUpId) return;
@@ -256,10 +263,10 @@ export function NewReferralPage() {
         }));
         markSaved();
       } catch (e) {
-        setFailure(e);
+        setLoadFailure({ what: 'The referral to follow up', error: e });
       }
     })();
-  }, [followUpId]);
+  }, [followUpId, loadAttempt]);
 
   // Editing a draft: fill the form from it (its patient, recipient or invitee, details and plan).
   useEffect(() => {
@@ -288,13 +295,13 @@ export function NewReferralPage() {
         setDetails(referralDetails(loaded));
         markSaved();
       } catch (e) {
-        setFailure(e);
+        setLoadFailure({ what: 'The draft', error: e });
       } finally {
         setDraftLoading(false);
       }
     })();
-    // Only a new draft id loads; the draft this form saved itself is already on screen.
-  }, [draftId]);
+    // Only a new draft id loads (or Try again); the draft this form saved itself is already on screen.
+  }, [draftId, loadAttempt]);
 
   if (!isPractitioner(user)) {
     return (
@@ -321,6 +328,26 @@ export function NewReferralPage() {
           The referral for {fullName(sent.patient)} was already sent (it is now {statusLabel(sent.status)}
           ), so it is no longer a draft to edit. <Link to={`/referrals/${sent.id}`}>Open the referral</Link>
         </Notice>
+      </>
+    );
+  }
+
+  if (loadFailure) {
+    return (
+      <>
+        <div className="page-head">
+          <h1 tabIndex={-1}>{draftId ? 'Edit draft referral' : 'New referral'}</h1>
+          <Link to="/">Back to referrals</Link>
+        </div>
+        <ErrorPanel
+          error={loadFailure.error}
+          title={`${loadFailure.what} could not be opened`}
+          onRetry={() => {
+            setLoadFailure(null);
+            setDraftLoading(Boolean(draftId));
+            setLoadAttempt((n) => n + 1);
+          }}
+        />
       </>
     );
   }
