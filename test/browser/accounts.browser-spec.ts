@@ -1,7 +1,7 @@
 import { PASSWORD } from '@referloop/testing';
 import type { BrowserContext, Page } from 'playwright-core';
 import { Client } from 'pg';
-import { BrowserRun, DESKTOP, focusIs, listen, PHONE, signIn, timeIn, watchPage } from '../support/browser';
+import { BrowserRun, DESKTOP, focusIs, listen, loseNextAnswer, PHONE, signIn, timeIn, watchPage } from '../support/browser';
 import { createPatient, createReferral, injuryReferralBody, actOk } from '../support/referral-helpers';
 import { eventually, startSmtpSink } from '../support/sinks';
 import {
@@ -246,14 +246,7 @@ describe('web app in the browser: sessions and accounts', () => {
     await page.goto(`/reset-password#token=${token}`);
     await page.getByLabel(/^New password/).fill(NEW_PASSWORD);
     await page.getByLabel('Repeat the new password').fill(NEW_PASSWORD);
-    let lost = false;
-    await page.route('**/api/v1/auth/password-reset/confirm', async (route) => {
-      if (lost) return route.fallback();
-      lost = true;
-      // Taken by the API; its answer never arrives.
-      await route.fetch();
-      await route.abort('connectionreset');
-    });
+    await loseNextAnswer(page, '**/api/v1/auth/password-reset/confirm');
     await page.getByRole('button', { name: 'Save password and sign in' }).click();
     await page.getByText(/ReferLoop cannot be reached/).waitFor();
     // Sent again: the link is used now, by that first try.
@@ -287,14 +280,7 @@ describe('web app in the browser: sessions and accounts', () => {
     await form.getByLabel('Current password').fill(PASSWORD);
     await form.getByLabel(/^New password/).fill(NEWER_PASSWORD);
     await form.getByLabel('Repeat the new password').fill(NEWER_PASSWORD);
-    let lost = false;
-    await page.route('**/api/v1/me/password', async (route) => {
-      if (lost) return route.fallback();
-      lost = true;
-      // Taken by the API; its answer never arrives.
-      await route.fetch();
-      await route.abort('connectionreset');
-    });
+    await loseNextAnswer(page, '**/api/v1/me/password');
     await form.getByRole('button', { name: 'Change password' }).click();
     await page.getByText(/ReferLoop cannot be reached/).waitFor();
     // Sent again: the current password typed is the old one now.

@@ -1,6 +1,6 @@
 import { isoDateFrom, PASSWORD, practitionerPayload, uniqueEmail } from '@referloop/testing';
 import type { Page } from 'playwright-core';
-import { BrowserRun, DESKTOP, focusIs, listen, signIn } from '../support/browser';
+import { BrowserRun, DESKTOP, fillSignUpPractice, focusIs, listen, signIn } from '../support/browser';
 import { addPractitioner, registerClinic, startTestApp, type TestApp, type TestClinic } from '../support/test-app';
 import { actOk, createPatient, createReferral, invitedReferralBody } from '../support/referral-helpers';
 import { eventually } from '../support/sinks';
@@ -30,22 +30,6 @@ describe('web app in the browser: links and refusals', () => {
     return { lmt, referral: await actOk(t.http, lmt, draft, 'send') };
   };
 
-  /** Fills the sign-up form's practice and licence fields (the person's own come from the join link). */
-  const fillPractice = async (page: Page) => {
-    const form = page.getByRole('form', { name: 'Create your practice' });
-    await form.getByLabel('Practice name').fill('Okafor Physiotherapy');
-    await form.getByLabel('Phone').fill('+1 512 555 0150');
-    await form.getByLabel('Street address').fill('400 Congress Ave');
-    await form.getByLabel('City').fill('Austin');
-    await form.getByLabel(/^State or province/).fill('TX');
-    await form.getByLabel('Postal code').fill('78701');
-    await form.getByLabel('Licence number').fill('PT-5521');
-    await form.getByLabel('Licensing state or province').fill('TX');
-    await form.getByLabel('Licence expires on').fill(isoDateFrom(new Date(), 365));
-    await form.getByLabel('Password').fill(PASSWORD);
-    return form;
-  };
-
   beforeAll(async () => {
     t = await startTestApp({ PUBLIC_URL: '' });
     run = await BrowserRun.start(await listen(t));
@@ -69,7 +53,7 @@ describe('web app in the browser: links and refusals', () => {
     expect(await form.getByRole('radio').count()).toBe(0);
     const role = form.getByLabel('You are a');
     expect(await role.locator('option').allTextContents()).toEqual(['Physical therapist (PT)']);
-    await fillPractice(page);
+    await fillSignUpPractice(page);
     await shot(page, 'join-sign-up-invited');
 
     // The API refuses a field the form does not show (here the request loses its practitioner on the
@@ -118,7 +102,7 @@ describe('web app in the browser: links and refusals', () => {
     const link = new URL(referral.recipientInvite.url);
     const page = await newPage('join-sign-up-invited-elsewhere');
     await page.goto(`${link.pathname}${link.hash}`);
-    const form = await fillPractice(page);
+    const form = await fillSignUpPractice(page);
     await form.getByRole('button', { name: 'Create my practice' }).click();
     // Not only "sign in": they have no password until they accept it. The same words as for an account,
     // so the page tells nobody which of the two the address has.

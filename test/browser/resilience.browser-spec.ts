@@ -1,6 +1,6 @@
-import { isoDateFrom, PASSWORD, practitionerPayload, uniqueEmail } from '@referloop/testing';
+import { PASSWORD, practitionerPayload, uniqueEmail } from '@referloop/testing';
 import type { Page, Route } from 'playwright-core';
-import { BrowserRun, focusIs, listen, signIn } from '../support/browser';
+import { BrowserRun, fillSignUpPractice, focusIs, listen, loseNextAnswer, signIn } from '../support/browser';
 import { actOk, createPatient, createReferral, injuryReferralBody, referralIn } from '../support/referral-helpers';
 import {
   addPractitioner,
@@ -282,13 +282,7 @@ describe('web app in the browser: resilience', () => {
 
     // Created, but the answer lost on the way: said; sending again (double-clicked) reuses the key.
     await page.unrouteAll();
-    let lost = false;
-    await page.route('**/api/v1/referrals', async (route) => {
-      if (lost || route.request().method() !== 'POST') return route.fallback();
-      lost = true;
-      await route.fetch();
-      await route.abort('connectionreset');
-    });
+    await loseNextAnswer(page, '**/api/v1/referrals', 'POST');
     await page.getByRole('button', { name: 'Send referral' }).click();
     await page
       .getByRole('alert')
@@ -353,36 +347,18 @@ describe('web app in the browser: resilience', () => {
   it('a sign-up whose answer is lost, sent again, signs its person in to the practice made the first time', async () => {
     const page = await run.newPage('sign-up-lost-answer');
     await page.goto('/sign-up');
-    const form = page.getByRole('form', { name: 'Create your practice' });
-    await form.getByLabel('Practice name').fill('Quay Street Massage');
-    await form.getByLabel('Phone').fill('+1 512 555 0177');
-    await form.getByLabel('Street address').fill('4 Quay St');
-    await form.getByLabel('City').fill('Austin');
-    await form.getByLabel(/^State or province/).fill('TX');
-    await form.getByLabel('Postal code').fill('78701');
-    await form.getByLabel('Time zone').selectOption('America/Chicago');
-    // A solo practice (the form's first choice): one account, admin and massage therapist.
-    await form.getByLabel('Licence number').fill('MT-55120');
-    await form.getByLabel('Licensing state or province').fill('TX');
-    await form.getByLabel('Licence expires on').fill(isoDateFrom(new Date(), 400));
-    await form.getByLabel('Your full name').fill('Quinn Morgan');
-    const email = uniqueEmail('quinn');
-    await form.getByLabel('Email').fill(email);
-    await form.getByLabel('Password').fill(PASSWORD);
-    let lost = false;
-    await page.route('**/api/v1/auth/register-clinic', async (route) => {
-      if (lost) return route.fallback();
-      lost = true;
-      // Taken by the API; its answer never arrives.
-      await route.fetch();
-      await route.abort('connectionreset');
-    });
+    // A solo practice (the form's first choice): one account, admin and practitioner.
+    const form = await fillSignUpPractice(page);
+    await form.getByLabel('You are a').selectOption('physical_therapist');
+    await form.getByLabel('Your full name').fill('Quinn Okafor');
+    await form.getByLabel('Email').fill(uniqueEmail('quinn'));
+    await loseNextAnswer(page, '**/api/v1/auth/register-clinic');
     await form.getByRole('button', { name: 'Create my practice' }).click();
     await page.getByText(/ReferLoop cannot be reached/).waitFor();
     // Sent again: the address is now taken, by the account the first request made with this password.
     await form.getByRole('button', { name: 'Create my practice' }).click();
     await page.getByRole('heading', { level: 1, name: 'Referrals' }).waitFor();
-    await page.locator('.account-name').getByText('Quay Street Massage').waitFor();
+    await page.locator('.account-name').getByText('Okafor Physiotherapy').waitFor();
     await run.shot(page, 'resilience-13-sign-up-lost-answer');
   });
 
@@ -398,14 +374,7 @@ describe('web app in the browser: resilience', () => {
     await page.getByText('Welcome to ReferLoop, Noa Keller.').waitFor();
     await page.getByLabel('New password').fill(PASSWORD);
     await page.getByLabel('Repeat the password').fill(PASSWORD);
-    let lost = false;
-    await page.route('**/api/v1/auth/accept-invitation', async (route) => {
-      if (lost) return route.fallback();
-      lost = true;
-      // Taken by the API; its answer never arrives.
-      await route.fetch();
-      await route.abort('connectionreset');
-    });
+    await loseNextAnswer(page, '**/api/v1/auth/accept-invitation');
     await page.getByRole('button', { name: 'Set password and sign in' }).click();
     await page.getByText(/ReferLoop cannot be reached/).waitFor();
     // Sent again: the link is used now, by this person, with this password.
@@ -495,14 +464,7 @@ describe('web app in the browser: resilience', () => {
       await form.getByLabel('Sessions completed').fill('3');
       await form.getByRole('radio', { name: 'Tolerated well' }).check();
       await form.getByLabel(/^Note/).fill('Sleeping better');
-      let lost = false;
-      await page.route('**/api/v1/referrals/*/report-progress', async (route) => {
-        if (lost) return route.fallback();
-        lost = true;
-        // Taken by the API; its answer never arrives.
-        await route.fetch();
-        await route.abort('connectionreset');
-      });
+      await loseNextAnswer(page, '**/api/v1/referrals/*/report-progress');
       await form.getByRole('button', { name: 'Send progress report' }).click();
       if (live) {
         // The live update shows the report: the form knows it for its own, and closes as sent.
@@ -523,15 +485,6 @@ describe('web app in the browser: resilience', () => {
   });
 
   it('an action whose answer is lost is done once and said as done: a note (live or not), an Accept', async () => {
-    const loseNextAnswer = async (page: Page, action: string) => {
-      let lost = false;
-      await page.route(`**/api/v1/referrals/*/${action}`, async (route) => {
-        if (lost) return route.fallback();
-        lost = true;
-        await route.fetch();
-        await route.abort('connectionreset');
-      });
-    };
     const eventsOf = async (referralId: string, type: string) =>
       (
         (await t.http.get(`/api/v1/referrals/${referralId}/events`).set(pt.auth).expect(200)).body.items as { type: string }[]
@@ -547,7 +500,7 @@ describe('web app in the browser: resilience', () => {
       await page.getByRole('group', { name: 'Actions' }).getByRole('button', { name: 'Add note' }).click();
       const form = page.getByRole('form', { name: 'Add note' });
       await form.getByLabel(/^Note/).fill('Client asked for evening slots');
-      await loseNextAnswer(page, 'add-note');
+      await loseNextAnswer(page, '**/api/v1/referrals/*/add-note');
       await form.getByRole('button', { name: 'Add note' }).click();
       if (!live) {
         await form.getByText(/ReferLoop cannot be reached/).waitFor();
@@ -568,7 +521,7 @@ describe('web app in the browser: resilience', () => {
     await page.getByRole('heading', { level: 1, name: 'Referral for Robin Hale' }).waitFor();
     await page.getByRole('group', { name: 'Actions' }).getByRole('button', { name: 'Accept' }).click();
     const form = page.getByRole('form', { name: 'Accept' });
-    await loseNextAnswer(page, 'accept');
+    await loseNextAnswer(page, '**/api/v1/referrals/*/accept');
     await form.getByRole('button', { name: 'Accept' }).click();
     await page.locator('[data-testid=referral-status] [data-status="accepted"]').waitFor();
     await form.waitFor({ state: 'detached' });

@@ -1,7 +1,7 @@
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
-import { PASSWORD } from '@referloop/testing';
+import { isoDateFrom, PASSWORD } from '@referloop/testing';
 import { type Browser, type BrowserContext, chromium, type Locator, type Page } from 'playwright-core';
 import { eventually } from './sinks';
 import type { TestApp } from './test-app';
@@ -250,4 +250,34 @@ export async function signIn(page: Page, email: string, password = PASSWORD): Pr
   await page.getByLabel('Password').fill(password);
   await page.getByRole('button', { name: 'Sign in' }).click();
   await page.getByRole('heading', { level: 1, name: 'Referrals' }).waitFor();
+}
+
+/**
+ * The next request to `url` (with `method`, when given) reaches the API, which takes it, but its
+ * answer never arrives (the connection resets on the way back): a lost answer. Later ones go through.
+ */
+export async function loseNextAnswer(page: Page, url: string, method?: string): Promise<void> {
+  let lost = false;
+  await page.route(url, async (route) => {
+    if (lost || (method && route.request().method() !== method)) return route.fallback();
+    lost = true;
+    await route.fetch();
+    await route.abort('connectionreset');
+  });
+}
+
+/** Fills the sign-up form's practice, licence and password fields; the person's name and email are left to the test. */
+export async function fillSignUpPractice(page: Page): Promise<Locator> {
+  const form = page.getByRole('form', { name: 'Create your practice' });
+  await form.getByLabel('Practice name').fill('Okafor Physiotherapy');
+  await form.getByLabel('Phone').fill('+1 512 555 0150');
+  await form.getByLabel('Street address').fill('400 Congress Ave');
+  await form.getByLabel('City').fill('Austin');
+  await form.getByLabel(/^State or province/).fill('TX');
+  await form.getByLabel('Postal code').fill('78701');
+  await form.getByLabel('Licence number').fill('PT-5521');
+  await form.getByLabel('Licensing state or province').fill('TX');
+  await form.getByLabel('Licence expires on').fill(isoDateFrom(new Date(), 365));
+  await form.getByLabel('Password').fill(PASSWORD);
+  return form;
 }
