@@ -499,6 +499,46 @@ describe('notifications', () => {
     expect((await failedList()).map((d) => d.id)).not.toContain(failed.id);
   });
 
+  it('sends no referral email to a practitioner who turned email off since it was fanned out: the retry ends it as skipped', async () => {
+    const optedOut = await addPractitioner(t.http, physio, 'physical_therapist', { email: uniqueEmail('bounce-') });
+    const patient = await createPatient(t.http, lmt);
+    let referral = await createReferral(t.http, lmt, injuryReferralBody(patient.id, optedOut.id));
+    referral = await actOk(t.http, lmt, referral, 'send');
+    const failedList = async () =>
+      (await t.http.get('/api/v1/admin/notifications/failed').set(physio.admin.auth).expect(200)).body.items as {
+        id: string;
+        referralId: string;
+        channel: string;
+      }[];
+    const failed = await eventually(
+      async () => (await failedList()).find((d) => d.referralId === referral.id && d.channel === 'email'),
+      'the refused referral email in the failed list',
+    );
+    const tries = smtp.refused.filter((address) => address === optedOut.email).length;
+    // Emailed while it was on; off now: a retry (the worker's backoff or an admin's) sends nothing more.
+    await t.http.put('/api/v1/me/notification-preferences').set(optedOut.auth).send({ email: false }).expect(200);
+
+    await t.http.post(`/api/v1/admin/notifications/${failed.id}/retry`).set(physio.admin.auth).expect(202);
+    const db = new Client({ connectionString: t.database.url });
+    await db.connect();
+    try {
+      const ended = await eventually(async () => {
+        const { rows } = await db.query(`SELECT status, last_error FROM notification_deliveries WHERE id = $1`, [failed.id]);
+        return rows[0]?.status !== 'pending' ? rows[0] : undefined;
+      }, 'the retried delivery ended');
+      expect(ended).toEqual({ status: 'skipped', last_error: 'email turned off' });
+    } finally {
+      await db.end();
+    }
+    expect(smtp.refused.filter((address) => address === optedOut.email)).toHaveLength(tries);
+    // In-app is always delivered.
+    expect(
+      (await inbox(optedOut)).items.filter(
+        (n: { referralId: string; type: string }) => n.referralId === referral.id && n.type === 'sent',
+      ),
+    ).toHaveLength(1);
+  });
+
   it('emails an invitation with a link that lets the practitioner set a password', async () => {
     const invited = await t.http
       .post('/api/v1/practitioners')

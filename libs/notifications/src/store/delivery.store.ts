@@ -24,6 +24,8 @@ export interface ClaimedDelivery {
   email: string | null;
   /** The user told has been deactivated since (they left the clinic): their address is sent nothing more. */
   user_deactivated: boolean | null;
+  /** The user told has turned email off since the fan-out (GET|PUT /me/notification-preferences): in-app only now. */
+  user_email_off: boolean | null;
   webhook_url: string | null;
   webhook_secret: string | null;
   webhook_deleted: boolean | null;
@@ -100,7 +102,10 @@ export class DeliveryStore {
        )
        SELECT d.id, d.channel, d.user_id, d.webhook_id, d.clinic_id, d.notification_type, d.referral_id,
               d.outbox_event_id, o.payload, coalesce(e.occurred_at, o.created_at) AS occurred_at,
-              u.email, u.deactivated_at IS NOT NULL AS user_deactivated, w.url AS webhook_url, w.secret AS webhook_secret, (w.deleted_at IS NOT NULL) AS webhook_deleted,
+              u.email, u.deactivated_at IS NOT NULL AS user_deactivated,
+              EXISTS (SELECT 1 FROM notification_preferences np
+                       WHERE np.user_id = d.user_id AND np.channel = 'email' AND NOT np.enabled) AS user_email_off,
+              w.url AS webhook_url, w.secret AS webhook_secret, (w.deleted_at IS NOT NULL) AS webhook_deleted,
               r.sender_id, r.sender_clinic_id, r.recipient_id, r.recipient_invite_id, r.sent_at IS NOT NULL AS sent,
               sc.name AS sender_clinic, tc.name AS recipient_clinic, r.recipient_clinic_id,
               r.priority = 'urgent' AS urgent,

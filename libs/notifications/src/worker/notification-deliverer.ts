@@ -103,6 +103,8 @@ export class NotificationDeliverer {
     } else if (d.channel === 'email') {
       // Stand-in admins are told in their place (the fan-out decides that); a send left over from before goes nowhere.
       if (d.user_deactivated) return this.markSkipped(deliveryId, 'user deactivated');
+      // Turned off since the fan-out (this is a retry, or it waited in a backlog): the preference holds now.
+      if (d.user_email_off) return this.markSkipped(deliveryId, 'email turned off');
       const told = await this.told(d);
       if (!d.email || !told) return this.markSkipped(deliveryId, 'nothing to send');
       // Headed by the clinic of the side told; no patient data, as in-app.
