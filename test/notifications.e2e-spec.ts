@@ -615,6 +615,8 @@ describe('notifications', () => {
         'webhook URL must not carry a user name or password: verify deliveries by their signature instead',
       'https://token@hooks.example.com/hook':
         'webhook URL must not carry a user name or password: verify deliveries by their signature instead',
+      // An IPv6 zone id: a URL to the request's shape check, none to the WHATWG parser (was a 500).
+      'https://[fe80::1%25eth0]/hook': 'must be an http(s) URL',
     };
     for (const [url, message] of Object.entries(refusals)) {
       const res = await t.http

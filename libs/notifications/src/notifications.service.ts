@@ -127,6 +127,9 @@ export class NotificationsService {
   }
 
   async createWebhook(principal: Principal, input: { url: string; eventTypes: string[] }): Promise<WebhookView> {
+    // The request's URL check (class-validator's isURL) lets through what the WHATWG parser, which
+    // sends the deliveries, refuses (an IPv6 zone id: `https://[fe80::1%25eth0]/`).
+    if (!URL.canParse(input.url)) throw AppError.validation([{ field: 'url', message: 'must be an http(s) URL' }]);
     try {
       await assertWebhookTarget(new URL(input.url), this.config.notifications.webhookAllowedHosts);
     } catch (error) {
