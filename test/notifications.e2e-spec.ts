@@ -1,6 +1,7 @@
 import { createHash, createHmac } from 'node:crypto';
 import { getQueueToken } from '@nestjs/bullmq';
 import { DELIVERIES_QUEUE, type DeliverJob, JOB, verifyWebhook } from '@referloop/notifications';
+import { ReferralTimers } from '@referloop/referrals';
 import type { Queue } from 'bullmq';
 import { PASSWORD, practitionerPayload, uniqueEmail } from '@referloop/testing';
 import { Client } from 'pg';
@@ -537,6 +538,57 @@ describe('notifications', () => {
         (n: { referralId: string; type: string }) => n.referralId === referral.id && n.type === 'sent',
       ),
     ).toHaveLength(1);
+  });
+
+  it('sends no reminder email that arrives after the referral was decided: the retry of "waiting for your decision" ends it as skipped', async () => {
+    const slow = await addPractitioner(t.http, physio, 'physical_therapist', { email: uniqueEmail('bounce-') });
+    const patient = await createPatient(t.http, lmt);
+    let referral = await createReferral(t.http, lmt, injuryReferralBody(patient.id, slow.id));
+    referral = await actOk(t.http, lmt, referral, 'send');
+    const db = new Client({ connectionString: t.database.url });
+    await db.connect();
+    try {
+      // Its response clock passed the reminder's threshold (this app's timers are the 48 h defaults;
+      // only this referral is moved back, so the run reminds no other test's referral).
+      await db.query(`UPDATE referrals SET sent_at = sent_at - make_interval(secs => $2) WHERE id = $1`, [
+        referral.id,
+        t.config.timers.reminderAfterMs / 1000 + 60,
+      ]);
+      await t.app.get(ReferralTimers).run(new Date(), t.config.timers);
+      const failedList = async () =>
+        (await t.http.get('/api/v1/admin/notifications/failed').set(physio.admin.auth).expect(200)).body.items as {
+          id: string;
+          referralId: string;
+          channel: string;
+          notificationType: string;
+        }[];
+      // The mail server refused it: it waits in the failed list, and the referral is accepted meanwhile.
+      const failed = await eventually(
+        async () =>
+          (await failedList()).find(
+            (d) => d.referralId === referral.id && d.channel === 'email' && d.notificationType === 'referral.reminder_sent',
+          ),
+        'the refused reminder email in the failed list',
+      );
+      const tries = smtp.refused.filter((address) => address === slow.email).length;
+      await actOk(t.http, slow, referral, 'accept');
+
+      await t.http.post(`/api/v1/admin/notifications/${failed.id}/retry`).set(physio.admin.auth).expect(202);
+      const ended = await eventually(async () => {
+        const { rows: now } = await db.query(`SELECT status, last_error FROM notification_deliveries WHERE id = $1`, [failed.id]);
+        return now[0]?.status !== 'pending' ? now[0] : undefined;
+      }, 'the retried reminder ended');
+      expect(ended).toEqual({ status: 'skipped', last_error: 'no longer due' });
+      expect(smtp.refused.filter((address) => address === slow.email)).toHaveLength(tries);
+      // The in-app reminder (true when it was written) stays in the inbox.
+      expect(
+        (await inbox(slow)).items.filter(
+          (n: { referralId: string; type: string }) => n.referralId === referral.id && n.type === 'reminder_sent',
+        ),
+      ).toHaveLength(1);
+    } finally {
+      await db.end();
+    }
   });
 
   it('emails an invitation with a link that lets the practitioner set a password', async () => {

@@ -5,6 +5,7 @@ import {
   type EventFacts,
   recipientKnows,
   type ReferralFacts,
+  reminderStillDue,
   tellsRecipientAdmins,
   whoIsTold,
   withStandIns,
@@ -460,5 +461,36 @@ describe('notification texts', () => {
       'Urgent referral. A referral from Sunrise Massage to your clinic has had no decision within its response time.',
     );
     expect(urgent?.body).not.toContain('days');
+  });
+});
+
+describe('a reminder email still due when it is sent', () => {
+  it('reminds and escalates only while the referral awaits its decision', () => {
+    for (const type of ['referral.reminder_sent', 'referral.escalated']) {
+      for (const status of ['sent', 'received'])
+        expect({ type, status, due: reminderStillDue(type, { status, progressReportedSince: false }) }).toEqual({
+          type,
+          status,
+          due: true,
+        });
+      for (const status of ['info_requested', 'accepted', 'declined', 'cancelled', 'expired', null])
+        expect({ type, status, due: reminderStillDue(type, { status, progressReportedSince: false }) }).toEqual({
+          type,
+          status,
+          due: false,
+        });
+    }
+  });
+
+  it('asks for a progress report only while in care and none was reported since', () => {
+    const due = (status: string, progressReportedSince: boolean) =>
+      reminderStillDue('referral.progress_report_due', { status, progressReportedSince });
+    expect([due('accepted', false), due('scheduled', false), due('in_care', false)]).toEqual([true, true, true]);
+    expect([due('in_care', true), due('outcome_sent', false), due('cancel_requested', false)]).toEqual([false, false, false]);
+  });
+
+  it('keeps every other event: news that stays true', () => {
+    expect(reminderStillDue('referral.sent', { status: 'accepted', progressReportedSince: false })).toBe(true);
+    expect(reminderStillDue('referral.accepted', { status: 'cancelled', progressReportedSince: true })).toBe(true);
   });
 });

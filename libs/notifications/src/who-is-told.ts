@@ -1,4 +1,4 @@
-import { REFERRAL_INVITE_RESENT_EVENT } from '@referloop/referrals';
+import { AWAITING_DECISION_STATUSES, REFERRAL_INVITE_RESENT_EVENT, type ReferralStatus, TRANSITIONS } from '@referloop/referrals';
 import { type Audience, audiencesFor, opensReferral, sideDoneByAdmin, sideOfAudience } from './notification-texts';
 import { patientEventOf } from './texts/patient.en';
 
@@ -183,4 +183,25 @@ export function whoIsTold(event: EventFacts, referral: ReferralFacts, actor: Act
     patient: patientEventOf(name) !== undefined && recipientSees,
     invitee: inviteEmail,
   };
+}
+
+/** A referral as its reminder email is about to be sent: its status now, and whether progress was reported since the reminder. */
+export interface ReminderFacts {
+  status: string | null;
+  progressReportedSince: boolean;
+}
+
+/**
+ * Whether a practitioner's email of a timer's reminder still says something true when it goes out
+ * (a retry after a mail server's refusal, an admin's retry, a backlog): "waiting for your decision"
+ * and the escalation only while the referral still awaits its decision, "progress report due" only
+ * while it is in care with no report since. Every other event is news that stays true.
+ */
+export function reminderStillDue(type: string, referral: ReminderFacts): boolean {
+  const status = referral.status as ReferralStatus | null;
+  if (type === 'referral.reminder_sent' || type === 'referral.escalated')
+    return status !== null && AWAITING_DECISION_STATUSES.includes(status);
+  if (type === 'referral.progress_report_due')
+    return status !== null && TRANSITIONS['report-progress'].from.includes(status) && !referral.progressReportedSince;
+  return true;
 }

@@ -39,6 +39,10 @@ export interface ClaimedDelivery {
   recipient_clinic: string | null;
   urgent: boolean | null;
   recipient_clinic_id: string | null;
+  /** The referral's status now (a reminder's email is sent only while it still holds). */
+  referral_status: string | null;
+  /** `progress_report_due`: progress was reported after the reminder (null for other types). */
+  progress_reported_since: boolean | null;
   from_status: string | null;
   to_status: string | null;
   /** Invitation emails: the invitation, whether it is still open (and the user not deactivated), and the inviting clinic. */
@@ -108,7 +112,11 @@ export class DeliveryStore {
               w.url AS webhook_url, w.secret AS webhook_secret, (w.deleted_at IS NOT NULL) AS webhook_deleted,
               r.sender_id, r.sender_clinic_id, r.recipient_id, r.recipient_invite_id, r.sent_at IS NOT NULL AS sent,
               sc.name AS sender_clinic, tc.name AS recipient_clinic, r.recipient_clinic_id,
-              r.priority = 'urgent' AS urgent,
+              r.priority = 'urgent' AS urgent, r.status AS referral_status,
+              CASE WHEN d.notification_type = 'referral.progress_report_due' THEN
+                EXISTS (SELECT 1 FROM referral_progress g
+                         WHERE g.referral_id = r.id AND g.reported_at > coalesce(e.occurred_at, o.created_at)) END
+                AS progress_reported_since,
               o.payload->>'fromStatus' AS from_status, o.payload->>'toStatus' AS to_status,
               i.id AS invitation_id, i.token_hash AS invitation_token_hash, i.token_version AS invitation_token_version,
               i.link_base AS invitation_link_base, i.expires_at AS invitation_expires_at,

@@ -21,7 +21,7 @@ import { zonedWhen } from '../texts/email-body';
 import { patientEmail, patientEventOf, supersedingEventTypes } from '../texts/patient.en';
 import { unsubscribeToken, unsubscribeUrl } from '../unsubscribe-token';
 import { type ClaimedDelivery, DeliveryStore } from '../store/delivery.store';
-import { REFERRAL_INVITE_EMAIL } from '../who-is-told';
+import { REFERRAL_INVITE_EMAIL, reminderStillDue } from '../who-is-told';
 import { NotificationDispatcher, type ReferralEvent } from './notification-dispatcher';
 
 export type DeliveryOutcome = 'delivered' | 'skipped';
@@ -105,6 +105,14 @@ export class NotificationDeliverer {
       if (d.user_deactivated) return this.markSkipped(deliveryId, 'user deactivated');
       // Turned off since the fan-out (this is a retry, or it waited in a backlog): the preference holds now.
       if (d.user_email_off) return this.markSkipped(deliveryId, 'email turned off');
+      // "Waiting for your decision" once it was decided, "report due" once reported: no longer true.
+      if (
+        !reminderStillDue(d.notification_type, {
+          status: d.referral_status,
+          progressReportedSince: d.progress_reported_since === true,
+        })
+      )
+        return this.markSkipped(deliveryId, 'no longer due');
       const told = await this.told(d);
       if (!d.email || !told) return this.markSkipped(deliveryId, 'nothing to send');
       // Headed by the clinic of the side told; no patient data, as in-app.
