@@ -700,6 +700,14 @@ describe('notifications', () => {
     expect(new Set(answers.map((r) => r.body.id)).size).toBe(1);
     expect(new Set(answers.map((r) => r.body.secret)).size).toBe(1);
     expect((await create(['referral.accepted', 'referral.sent']).expect(201)).body.id).toBe(answers[0].body.id);
+    // The same address written otherwise (the scheme in capitals, the host's IPv4 in hexadecimal) is the same webhook.
+    const written = hooks.url.replace('http://127.0.0.1', 'HTTP://0x7f000001');
+    const same = await t.http
+      .post('/api/v1/webhooks')
+      .set(clinic.admin.auth)
+      .send({ url: written, eventTypes: ['referral.sent', 'referral.accepted'] })
+      .expect(201);
+    expect(same.body).toMatchObject({ id: answers[0].body.id, url: hooks.url });
     // Other events are another subscription.
     expect((await create(['referral.declined']).expect(201)).body.id).not.toBe(answers[0].body.id);
     expect((await t.http.get('/api/v1/webhooks').set(clinic.admin.auth).expect(200)).body.items).toHaveLength(2);

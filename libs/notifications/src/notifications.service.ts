@@ -130,15 +130,18 @@ export class NotificationsService {
     // The request's URL check (class-validator's isURL) lets through what the WHATWG parser, which
     // sends the deliveries, refuses (an IPv6 zone id: `https://[fe80::1%25eth0]/`).
     if (!URL.canParse(input.url)) throw AppError.validation([{ field: 'url', message: 'must be an http(s) URL' }]);
+    // Kept as the parser writes it (scheme and host in lower case, an IPv4 host in dotted form), so an
+    // address written another way is the same webhook, not a second subscription delivering twice.
+    const url = new URL(input.url);
     try {
-      await assertWebhookTarget(new URL(input.url), this.config.notifications.webhookAllowedHosts);
+      await assertWebhookTarget(url, this.config.notifications.webhookAllowedHosts);
     } catch (error) {
       if (!(error instanceof WebhookTargetError)) throw error;
       throw AppError.validation([{ field: 'url', message: error.message }]);
     }
     const { secret, ...row } = await this.store.insertWebhookOnce(
       principal,
-      { url: input.url, secret: `whsec_${randomBytes(24).toString('base64url')}`, eventTypes: [...new Set(input.eventTypes)] },
+      { url: url.href, secret: `whsec_${randomBytes(24).toString('base64url')}`, eventTypes: [...new Set(input.eventTypes)] },
       this.clock.now(),
     );
     return { ...webhookView(row), secret };
