@@ -55,7 +55,13 @@ describe('patient emails', () => {
   beforeAll(async () => {
     smtp = await startSmtpSink();
     t = await startTestApp(
-      { SMTP_URL: smtp.url, NOTIFICATION_RETRY_BASE_DELAY: '20ms', OUTBOX_SWEEP_INTERVAL: '500ms' },
+      // The timers run often: a referral's expiry is brought on by moving its sending back in time.
+      {
+        SMTP_URL: smtp.url,
+        NOTIFICATION_RETRY_BASE_DELAY: '20ms',
+        OUTBOX_SWEEP_INTERVAL: '500ms',
+        TIMER_SWEEP_INTERVAL: '250ms',
+      },
       { worker: true, captureLogs: true },
     );
     sql = new Client({ connectionString: t.database.url });
@@ -228,6 +234,23 @@ describe('patient emails', () => {
     expect(header(referred, 'Subject')).toBe('You have been referred to Okafor Physiotherapy');
     expect(referred.body).toContain('Sunrise Massage has referred you to Sam Okafor at Okafor Physiotherapy.');
     expectOneClick(referred);
+  });
+
+  it('tells the patient that their therapist will follow up when their referral expired unanswered', async () => {
+    const patient = await patientWith();
+    const { referral, clinical } = await sentReferral(patient.id);
+    await awaitMails(patient.email, 1);
+    // Sent fifteen days ago, past every response window (urgent or routine): the next sweep expires it.
+    await sql.query(`UPDATE referrals SET sent_at = sent_at - interval '15 days' WHERE id = $1`, [referral.id]);
+    const expired = (await awaitMails(patient.email, 2))[1];
+    expect(header(expired, 'Subject')).toBe('Urgent: About your referral to Capitol Physio');
+    expect(expired.body).toContain(
+      'Your referral to Capitol Physio was not taken up in time. Your therapist at Sunrise Massage will follow up',
+    );
+    expectNoClinicalText(expired, clinical, patient.canary);
+    expectOneClick(expired);
+    const { body } = await t.http.get(`/api/v1/referrals/${referral.id}`).set(lmt.auth).expect(200);
+    expect(body.status).toBe('expired');
   });
 
   it('tells the patient that their therapist will follow up when declined or cancelled after sending', async () => {

@@ -6,7 +6,7 @@ import { type EmailContent, emailContent } from './email-body';
  * (the greeting is generic, so a shared or forwarded inbox learns nothing more than who the clinic is).
  * An urgent referral says that it is urgent, as every text does, and never why.
  */
-export type PatientEvent = 'sent' | 'scheduled' | 'rescheduled' | 'unscheduled' | 'declined' | 'cancelled';
+export type PatientEvent = 'sent' | 'scheduled' | 'rescheduled' | 'unscheduled' | 'declined' | 'cancelled' | 'expired';
 
 export const PATIENT_EVENTS: readonly PatientEvent[] = [
   'sent',
@@ -15,6 +15,7 @@ export const PATIENT_EVENTS: readonly PatientEvent[] = [
   'unscheduled',
   'declined',
   'cancelled',
+  'expired',
 ];
 
 export interface PatientTextContext {
@@ -82,6 +83,13 @@ const TEXTS: Record<PatientEvent, PatientText> = {
       `Your referral to ${c.recipientClinic} was cancelled. Your therapist at ${c.senderClinic} will follow up with you.`,
     ],
   }),
+  // Nobody answered within the response window: the referral has lapsed, as if declined.
+  expired: (c) => ({
+    subject: `About your referral to ${c.recipientClinic}`,
+    paragraphs: [
+      `Your referral to ${c.recipientClinic} was not taken up in time. Your therapist at ${c.senderClinic} will follow up with you.`,
+    ],
+  }),
 };
 
 /**
@@ -105,18 +113,26 @@ const PATIENT_EVENT_STANDINS: ReadonlyMap<string, PatientEvent> = new Map([
 /** Every referral event type the patient is told of. */
 const PATIENT_TOLD_EVENT_TYPES: readonly string[] = [...PATIENT_EVENTS, ...PATIENT_EVENT_STANDINS.keys()];
 
-const APPOINTMENT_OR_END: readonly PatientEvent[] = ['scheduled', 'rescheduled', 'unscheduled', 'declined', 'cancelled'];
+const APPOINTMENT_OR_END: readonly PatientEvent[] = [
+  'scheduled',
+  'rescheduled',
+  'unscheduled',
+  'declined',
+  'cancelled',
+  'expired',
+];
 /**
  * What an email of each event would contradict if it arrived after it (a retry, a backlog): the
  * referral's end, or for an appointment, any newer word on the appointment.
  */
 const CONTRADICTED_BY: Record<PatientEvent, readonly PatientEvent[]> = {
-  sent: ['declined', 'cancelled'],
+  sent: ['declined', 'cancelled', 'expired'],
   scheduled: APPOINTMENT_OR_END,
   rescheduled: APPOINTMENT_OR_END,
   unscheduled: APPOINTMENT_OR_END,
   declined: [],
   cancelled: [],
+  expired: [],
 };
 
 /** The referral event types after which an email of `event` is out of date: the later email says what stands. */
