@@ -80,6 +80,38 @@ describe('web app in the browser: following up with an invite', () => {
       .waitFor();
   });
 
+  it("records both consents on the PT clinic's copy of the patient, as adding a patient does, so the patient is told", async () => {
+    const patient = await createPatient(t.http, lmt, {
+      firstName: 'Casey',
+      lastName: 'Moss',
+      consents: [{ scope: 'referral_sharing' }, { scope: 'patient_notifications' }],
+    });
+    const injury = await referralIn(t.http, { sender: lmt, recipient: pt }, patient.id, 'in_care');
+    const page = await run.newPage('pt-follow-up-consents', { viewport: DESKTOP });
+    await signIn(page, pt.email);
+    await page.goto(`/referrals/new?followUp=${injury.id}`);
+    await page.getByText('from the injury referral by Mia Solo').waitFor();
+    await page.getByRole('spinbutton', { name: 'Every (weeks)', exact: true }).fill('2');
+    await page.getByRole('combobox', { name: /^Pressure/ }).selectOption('light');
+    await page.getByLabel(/^Precautions/).fill('Gentle pressure over the left shoulder');
+    const patientSection = page.getByTestId('follow-up-patient');
+    await patientSection.getByLabel('The patient consents to sharing this referral (recorded by your clinic)').check();
+    await patientSection.getByLabel('The patient agrees to receive notifications about their referral.').check();
+    await page.getByRole('button', { name: 'Send referral' }).click();
+    await page.getByText('Referral sent to Mia Solo.').waitFor();
+
+    const followUpId = /\/referrals\/([0-9a-f-]{36})$/.exec(page.url())![1];
+    const sent = await t.http.get(`/api/v1/referrals/${followUpId}`).set(pt.auth).expect(200);
+    expect(sent.body).toMatchObject({ status: 'sent', previousId: injury.id });
+    // The copy is the PT clinic's own patient, with both consents recorded by the PT.
+    const copy = await t.http.get(`/api/v1/patients/${sent.body.patientId}`).set(pt.auth).expect(200);
+    const active = (copy.body.consents as { scope: string; active: boolean; recordedBy: string }[]).filter((c) => c.active);
+    expect(active.map((c) => [c.scope, c.recordedBy]).sort()).toEqual([
+      ['patient_notifications', pt.id],
+      ['referral_sharing', pt.id],
+    ]);
+  });
+
   it("a PT who is an admin of the clinic recommends maintenance on a colleague's referral, drafted as the treating PT's", async () => {
     const physio = await registerClinic(t.http, { name: 'Riverside Physio' });
     const treating = await addPractitioner(t.http, physio, 'physical_therapist', { fullName: 'Tara Treating' });

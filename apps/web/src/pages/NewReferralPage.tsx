@@ -174,6 +174,8 @@ export function NewReferralPage() {
   const [replaced, setReplaced] = useState<Referral | null>(null);
   const [followed, setFollowed] = useState<Referral | null>(null);
   const [consentGiven, setConsentGiven] = useState(false);
+  /** On a follow-up: the patient agrees to be told about the referral (a consent of the PT clinic's copy, as adding a patient offers). */
+  const [notifyGiven, setNotifyGiven] = useState(false);
   /** The messages of the last try: found by the form's checks or by the server (see `errors` below), sending or saving. */
   const [reported, setReported] = useState<{ errors: Errors; by: 'form' | 'server'; sending: boolean }>({
     errors: {},
@@ -206,6 +208,7 @@ export function NewReferralPage() {
     inviting,
     invite,
     consentGiven,
+    notifyGiven,
     details,
   });
   const [savedAs, setSavedAs] = useState<string | null>(entered);
@@ -479,14 +482,13 @@ export function NewReferralPage() {
           },
         }),
       );
-      // Consent is the PT clinic's to record on its copy of the patient, as for any patient.
-      if (consentGiven) {
-        await call(
-          api.POST('/api/v1/patients/{id}/consents', {
-            params: { path: { id: created.patientId } },
-            body: { scope: 'referral_sharing' },
-          }),
-        );
+      // Consents are the PT clinic's to record on its copy of the patient, as for any patient.
+      const scopes = [
+        ...(consentGiven ? ['referral_sharing' as const] : []),
+        ...(notifyGiven ? ['patient_notifications' as const] : []),
+      ];
+      for (const scope of scopes) {
+        await call(api.POST('/api/v1/patients/{id}/consents', { params: { path: { id: created.patientId } }, body: { scope } }));
       }
       setPatient(await call(api.GET('/api/v1/patients/{id}', { params: { path: { id: created.patientId } } })));
     } else {
@@ -704,6 +706,15 @@ export function NewReferralPage() {
                 aria-describedby={errors.consent ? 'follow-up-consent-error' : undefined}
               />
               <span>The patient consents to sharing this referral (recorded by your clinic)</span>
+            </label>
+            <label className="checkbox">
+              <input
+                type="checkbox"
+                name="consentNotifications"
+                checked={notifyGiven}
+                onChange={(e) => setNotifyGiven(e.target.checked)}
+              />
+              <span>The patient agrees to receive notifications about their referral.</span>
             </label>
             {errors.consent && (
               <p className="field-error" id="follow-up-consent-error">
