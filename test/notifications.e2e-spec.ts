@@ -5,6 +5,7 @@ import { ReferralTimers } from '@referloop/referrals';
 import type { Queue } from 'bullmq';
 import { PASSWORD, practitionerPayload, uniqueEmail } from '@referloop/testing';
 import { Client } from 'pg';
+import type { FailedDeliveryDto } from '../apps/api/src/notifications/notification.dto';
 import {
   actOk,
   createPatient,
@@ -78,6 +79,9 @@ describe('notifications', () => {
 
   const inbox = async (user: SignedInUser, query: Record<string, string> = {}) =>
     (await t.http.get('/api/v1/notifications').query(query).set(user.auth).expect(200)).body;
+  /** The failed list of a clinic (the PT clinic's unless said), as its admin reads it. */
+  const failedDeliveries = async (clinic: TestClinic = physio): Promise<FailedDeliveryDto[]> =>
+    (await t.http.get('/api/v1/admin/notifications/failed').set(clinic.admin.auth).expect(200)).body.items;
 
   it('tells the recipient about a new referral in-app, by email and by a signed webhook, without patient data', async () => {
     const canary = `Zyxwv${Date.now()}`;
@@ -375,8 +379,7 @@ describe('notifications', () => {
       );
       expect(after.rows).toEqual([{ status: 'skipped', delivered_at: null, failed_at: null, last_error: 'webhook deleted' }]);
       expect(hooks.requests.filter((r) => r.headers['x-referloop-delivery'] === deliveryId)).toEqual([]);
-      const failed = await t.http.get('/api/v1/admin/notifications/failed').set(physio.admin.auth).expect(200);
-      expect(failed.body.items.map((d: { id: string }) => d.id)).not.toContain(deliveryId);
+      expect((await failedDeliveries()).map((d) => d.id)).not.toContain(deliveryId);
     } finally {
       await db.end();
     }
@@ -399,12 +402,7 @@ describe('notifications', () => {
         [sent.id, doomed.body.id],
       );
       const failedId = (rows[0] as { id: string }).id;
-      const listed = async () =>
-        (
-          (await t.http.get('/api/v1/admin/notifications/failed').set(physio.admin.auth).expect(200)).body.items as {
-            id: string;
-          }[]
-        ).map((d) => d.id);
+      const listed = async () => (await failedDeliveries()).map((d) => d.id);
       expect(await listed()).toContain(failedId);
 
       await t.http.delete(`/api/v1/webhooks/${doomed.body.id}`).set(physio.admin.auth).expect(204);
@@ -425,10 +423,7 @@ describe('notifications', () => {
     let referral = await createReferral(t.http, lmt, injuryReferralBody(patient.id, pt.id));
     referral = await actOk(t.http, lmt, referral, 'send');
     const failed = await eventually(
-      async () => {
-        const page = await t.http.get('/api/v1/admin/notifications/failed').set(physio.admin.auth).expect(200);
-        return page.body.items.find((d: { referralId: string }) => d.referralId === referral.id);
-      },
+      async () => (await failedDeliveries()).find((d) => d.referralId === referral.id),
       'failed delivery',
       30_000,
     );
@@ -436,16 +431,14 @@ describe('notifications', () => {
     expect(hooks.requests.filter((r) => r.body.includes(referral.id))).toHaveLength(8);
 
     // Another clinic's admin cannot see or retry it.
-    const other = await t.http.get('/api/v1/admin/notifications/failed').set(massage.admin.auth).expect(200);
-    expect(other.body.items.find((d: { id: string }) => d.id === failed.id)).toBeUndefined();
+    expect((await failedDeliveries(massage)).find((d) => d.id === failed.id)).toBeUndefined();
     await t.http.post(`/api/v1/admin/notifications/${failed.id}/retry`).set(massage.admin.auth).expect(404);
     await t.http.post(`/api/v1/admin/notifications/${failed.id}/retry`).set(pt.auth).expect(403);
 
     hookFailures = 0;
     await t.http.post(`/api/v1/admin/notifications/${failed.id}/retry`).set(physio.admin.auth).expect(202);
     await eventually(() => hooks.requests.find((r) => r.body.includes(referral.id) && r.status === 204), 'retried webhook');
-    const after = await t.http.get('/api/v1/admin/notifications/failed').set(physio.admin.auth).expect(200);
-    expect(after.body.items.find((d: { id: string }) => d.id === failed.id)).toBeUndefined();
+    expect((await failedDeliveries()).find((d) => d.id === failed.id)).toBeUndefined();
   });
 
   it('fails an email the receiving server refuses for good (550) at once, not after every retry', async () => {
@@ -454,12 +447,10 @@ describe('notifications', () => {
       .set(physio.admin.auth)
       .send(practitionerPayload('physical_therapist', new Date(), { email: uniqueEmail('bounce-') }))
       .expect(201);
-    const failed = await eventually(async () => {
-      const list = await t.http.get('/api/v1/admin/notifications/failed').set(physio.admin.auth).expect(200);
-      return (list.body.items as { notificationType: string; attempts: number; lastError: string }[]).find((d) =>
-        d.lastError?.includes('550'),
-      );
-    }, 'the refused invitation in the failed list');
+    const failed = await eventually(
+      async () => (await failedDeliveries()).find((d) => d.lastError?.includes('550')),
+      'the refused invitation in the failed list',
+    );
     // One try: a 550 is not retried (the retry delay here is 20 ms: eight tries would have been made by now).
     expect(failed.attempts).toBe(1);
     expect(smtp.refused.filter((address) => address === invited.body.email)).toHaveLength(1);
@@ -470,14 +461,8 @@ describe('notifications', () => {
     const patient = await createPatient(t.http, lmt);
     let referral = await createReferral(t.http, lmt, injuryReferralBody(patient.id, leaver.id));
     referral = await actOk(t.http, lmt, referral, 'send');
-    const failedList = async () =>
-      (await t.http.get('/api/v1/admin/notifications/failed').set(physio.admin.auth).expect(200)).body.items as {
-        id: string;
-        referralId: string;
-        channel: string;
-      }[];
     const failed = await eventually(
-      async () => (await failedList()).find((d) => d.referralId === referral.id && d.channel === 'email'),
+      async () => (await failedDeliveries()).find((d) => d.referralId === referral.id && d.channel === 'email'),
       'the refused referral email in the failed list',
     );
     const tries = smtp.refused.filter((address) => address === leaver.email).length;
@@ -497,7 +482,7 @@ describe('notifications', () => {
     }
     // Not even tried: the address of someone who left the clinic hears nothing more from it.
     expect(smtp.refused.filter((address) => address === leaver.email)).toHaveLength(tries);
-    expect((await failedList()).map((d) => d.id)).not.toContain(failed.id);
+    expect((await failedDeliveries()).map((d) => d.id)).not.toContain(failed.id);
   });
 
   it('sends no referral email to a practitioner who turned email off since it was fanned out: the retry ends it as skipped', async () => {
@@ -505,14 +490,8 @@ describe('notifications', () => {
     const patient = await createPatient(t.http, lmt);
     let referral = await createReferral(t.http, lmt, injuryReferralBody(patient.id, optedOut.id));
     referral = await actOk(t.http, lmt, referral, 'send');
-    const failedList = async () =>
-      (await t.http.get('/api/v1/admin/notifications/failed').set(physio.admin.auth).expect(200)).body.items as {
-        id: string;
-        referralId: string;
-        channel: string;
-      }[];
     const failed = await eventually(
-      async () => (await failedList()).find((d) => d.referralId === referral.id && d.channel === 'email'),
+      async () => (await failedDeliveries()).find((d) => d.referralId === referral.id && d.channel === 'email'),
       'the refused referral email in the failed list',
     );
     const tries = smtp.refused.filter((address) => address === optedOut.email).length;
@@ -555,17 +534,10 @@ describe('notifications', () => {
         t.config.timers.reminderAfterMs / 1000 + 60,
       ]);
       await t.app.get(ReferralTimers).run(new Date(), t.config.timers);
-      const failedList = async () =>
-        (await t.http.get('/api/v1/admin/notifications/failed').set(physio.admin.auth).expect(200)).body.items as {
-          id: string;
-          referralId: string;
-          channel: string;
-          notificationType: string;
-        }[];
       // The mail server refused it: it waits in the failed list, and the referral is accepted meanwhile.
       const failed = await eventually(
         async () =>
-          (await failedList()).find(
+          (await failedDeliveries()).find(
             (d) => d.referralId === referral.id && d.channel === 'email' && d.notificationType === 'referral.reminder_sent',
           ),
         'the refused reminder email in the failed list',
