@@ -113,14 +113,8 @@ const PATIENT_EVENT_STANDINS: ReadonlyMap<string, PatientEvent> = new Map([
 /** Every referral event type the patient is told of. */
 const PATIENT_TOLD_EVENT_TYPES: readonly string[] = [...PATIENT_EVENTS, ...PATIENT_EVENT_STANDINS.keys()];
 
-const APPOINTMENT_OR_END: readonly PatientEvent[] = [
-  'scheduled',
-  'rescheduled',
-  'unscheduled',
-  'declined',
-  'cancelled',
-  'expired',
-];
+/** Every event but the referral itself: newer word on the appointment, or the referral's end. */
+const APPOINTMENT_OR_END = PATIENT_EVENTS.filter((event) => event !== 'sent');
 /**
  * What an email of each event would contradict if it arrived after it (a retry, a backlog): the
  * referral's end, or for an appointment, any newer word on the appointment.
