@@ -111,7 +111,7 @@ describe('web app in the browser: sign-up, solo practice and invitations', () =>
     await patientForm.getByLabel('Date of birth').fill('1990-04-12');
     await patientForm.getByLabel('Email').fill('jamie.rivera@example.test');
     await patientForm.getByLabel('Phone').fill('+1 512 555 0199');
-    await patientForm.getByLabel(/shared with the practitioner/).check();
+    await patientForm.getByLabel('Share with other practitioners').check();
     await patientForm.getByRole('button', { name: 'Add patient' }).click();
     await page.getByTestId('selected-patient').getByText('Jamie Rivera').waitFor();
 

@@ -56,7 +56,7 @@ describe('web app in the browser: following up with an invite', () => {
     await page.getByRole('spinbutton', { name: 'Every (weeks)', exact: true }).fill('2');
     await page.getByRole('combobox', { name: /^Pressure/ }).selectOption('light');
     await page.getByLabel(/^Precautions/).fill('Gentle pressure over the left shoulder');
-    await page.getByLabel('The patient consents to sharing this referral (recorded by your clinic)').check();
+    await page.getByLabel('Share with other practitioners').check();
     await page.getByRole('button', { name: 'Send referral' }).click();
     await page.getByText('Nora Newbie was emailed an invitation to join ReferLoop').waitFor();
 
@@ -95,8 +95,8 @@ describe('web app in the browser: following up with an invite', () => {
     await page.getByRole('combobox', { name: /^Pressure/ }).selectOption('light');
     await page.getByLabel(/^Precautions/).fill('Gentle pressure over the left shoulder');
     const patientSection = page.getByTestId('follow-up-patient');
-    await patientSection.getByLabel('The patient consents to sharing this referral (recorded by your clinic)').check();
-    await patientSection.getByLabel('The patient agrees to receive notifications about their referral.').check();
+    await patientSection.getByLabel('Share with other practitioners').check();
+    await patientSection.getByLabel('Messages to the patient').check();
     await page.getByRole('button', { name: 'Send referral' }).click();
     await page.getByText('Referral sent to Mia Solo.').waitFor();
 

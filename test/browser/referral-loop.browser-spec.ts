@@ -145,7 +145,7 @@ describe('web app in the browser: both referral stories and the admin dashboard'
       await patientForm.getByLabel('Date of birth').fill('1990-04-12');
       await patientForm.getByLabel('Email').fill('jamie.rivera@example.test');
       await patientForm.getByLabel('Phone').fill('+1 512 555 0199');
-      await patientForm.getByLabel(/shared with the practitioner/).check();
+      await patientForm.getByLabel('Share with other practitioners').check();
       await patientForm.getByRole('button', { name: 'Add patient' }).click();
       await lmtPage.getByTestId('selected-patient').getByText('Jamie Rivera').waitFor();
       await lmtPage.getByText('Consent to share referral information recorded').waitFor();

@@ -144,7 +144,7 @@ describe('web app in the browser: the seed story on two browsers at once, withou
       await patientForm.getByLabel('First name').fill('Jamie');
       await patientForm.getByLabel('Last name').fill('Rivera');
       await patientForm.getByLabel('Date of birth').fill('1990-04-12');
-      await patientForm.getByLabel(/shared with the practitioner/).check();
+      await patientForm.getByLabel('Share with other practitioners').check();
       await patientForm.getByRole('button', { name: 'Add patient' }).click();
       await lmtPage.getByTestId('selected-patient').getByText('Jamie Rivera').waitFor();
 
@@ -316,7 +316,7 @@ describe('web app in the browser: the seed story on two browsers at once, withou
       await ptPage.getByLabel('Precautions').fill('No deep pressure over the AC joint');
       // Sending without the patient's consent ticked is stopped by the form, before any draft is made,
       // and the message goes once the box is ticked.
-      const consentBox = ptPage.getByLabel(/The patient consents to sharing this referral/);
+      const consentBox = ptPage.getByLabel('Share with other practitioners');
       await ptPage.getByRole('button', { name: 'Send referral' }).click();
       const consentMessage = 'Tick that the patient consents to sharing this referral, or save it as a draft.';
       await ptPage.getByRole('alert').getByText(consentMessage).waitFor();

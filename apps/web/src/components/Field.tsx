@@ -58,10 +58,22 @@ interface TextFieldProps extends FieldFrame {
   /** A multi-line text box of this many rows instead of a one-line input. */
   rows?: number;
   maxLength?: number;
+  /** The latest date a date field offers. */
+  max?: string;
 }
 
 /** A labelled text input (or, with `rows`, a text area) holding a string. */
-export function TextField({ value, onChange, type = 'text', name, autoComplete, rows, maxLength, ...frame }: TextFieldProps) {
+export function TextField({
+  value,
+  onChange,
+  type = 'text',
+  name,
+  autoComplete,
+  rows,
+  maxLength,
+  max,
+  ...frame
+}: TextFieldProps) {
   return (
     <Field {...frame}>
       {(props) =>
@@ -83,6 +95,7 @@ export function TextField({ value, onChange, type = 'text', name, autoComplete, 
             name={name}
             autoComplete={autoComplete}
             maxLength={maxLength}
+            max={max}
             value={value}
             onChange={(e) => onChange(e.target.value)}
           />

@@ -1,14 +1,12 @@
-import { type FormEvent, useEffect, useId, useRef, useState } from 'react';
+import { useEffect, useId, useRef, useState } from 'react';
 import { api, call } from '../api/client';
-import { ApiError, errorMessage } from '../api/problem';
-import type { CreatePatient, Patient, PreferredContact } from '../api/types';
-import { firstInvalid, useFocusAfterRender } from '../lib/focus';
-import { formatDate, formatDateTime, fullName, localDate } from '../lib/format';
-import { useIdempotencyKeys } from '../lib/hooks';
-import { contactLabel } from '../lib/labels';
-import { useReferenceData } from '../lib/session-hooks';
-import { Field } from './Field';
+import { errorMessage } from '../api/problem';
+import type { Patient } from '../api/types';
+import { useFocusAfterRender } from '../lib/focus';
+import { formatDate, formatDateTime, fullName } from '../lib/format';
 import { ErrorPanel, Notice } from './Feedback';
+import { Field } from './Field';
+import { NewPatientForm } from './PatientForms';
 
 export const sharingConsent = (patient: Patient) => patient.consents.find((c) => c.scope === 'referral_sharing' && c.active);
 
@@ -57,7 +55,13 @@ export function PatientPicker({ selected, onSelect, error, consentError }: Props
         </button>
       </div>
       {error && <p className="field-error">{error}</p>}
-      {mode === 'search' ? <PatientSearch onSelect={choose} /> : <AddPatientForm onAdded={choose} />}
+      {mode === 'search' ? (
+        <PatientSearch onSelect={choose} />
+      ) : (
+        <div className="subform">
+          <NewPatientForm label="New patient" onAdded={choose} />
+        </div>
+      )}
     </div>
   );
 }
@@ -110,128 +114,6 @@ function PatientSearch({ onSelect }: { onSelect: (patient: Patient) => void }) {
         )}
       </div>
     </div>
-  );
-}
-
-function AddPatientForm({ onAdded }: { onAdded: (patient: Patient) => void }) {
-  const reference = useReferenceData();
-  const [form, setForm] = useState({
-    firstName: '',
-    lastName: '',
-    dateOfBirth: '',
-    email: '',
-    phone: '',
-    preferredContact: 'email' as PreferredContact,
-  });
-  const [sharing, setSharing] = useState(false);
-  const [notifications, setNotifications] = useState(false);
-  const [error, setError] = useState<unknown>(null);
-  const [busy, setBusy] = useState(false);
-  const idempotency = useIdempotencyKeys();
-  const formRef = useRef<HTMLFormElement>(null);
-  const errorRef = useRef<HTMLDivElement>(null);
-  const focusAfter = useFocusAfterRender();
-  const set = (key: keyof typeof form) => (e: { target: { value: string } }) => setForm((f) => ({ ...f, [key]: e.target.value }));
-  const fieldError = (field: string) => (error instanceof ApiError ? error.fieldMessage(field) : undefined);
-
-  // A form inside the referral page but not nested in its form: its own submit adds the patient.
-  const submit = async (event: FormEvent) => {
-    event.preventDefault();
-    event.stopPropagation();
-    setBusy(true);
-    setError(null);
-    const body: CreatePatient = {
-      firstName: form.firstName.trim(),
-      lastName: form.lastName.trim(),
-      dateOfBirth: form.dateOfBirth,
-      email: form.email.trim() || undefined,
-      phone: form.phone.trim() || undefined,
-      preferredContact: form.preferredContact,
-      consents: [
-        ...(sharing ? [{ scope: 'referral_sharing' as const }] : []),
-        ...(notifications ? [{ scope: 'patient_notifications' as const }] : []),
-      ],
-    };
-    try {
-      onAdded(
-        await call(api.POST('/api/v1/patients', { body, params: { header: { 'Idempotency-Key': idempotency.keyFor(body) } } })),
-      );
-    } catch (e) {
-      setError(e);
-      setBusy(false);
-      // The disabled button has lost focus: start on the first field to fix, or on the message when no field is marked.
-      focusAfter(() => firstInvalid(formRef.current) ?? errorRef.current);
-    }
-  };
-
-  return (
-    <form ref={formRef} className="stack subform" onSubmit={(event) => void submit(event)} noValidate aria-label="New patient">
-      {error !== null && (
-        <div ref={errorRef} tabIndex={-1}>
-          <Notice tone="error">{errorMessage(error)}</Notice>
-        </div>
-      )}
-      <div className="grid-2">
-        <Field label="First name" required error={fieldError('firstName')}>
-          {(p) => <input {...p} name="firstName" autoComplete="off" value={form.firstName} onChange={set('firstName')} />}
-        </Field>
-        <Field label="Last name" required error={fieldError('lastName')}>
-          {(p) => <input {...p} name="lastName" autoComplete="off" value={form.lastName} onChange={set('lastName')} />}
-        </Field>
-        <Field label="Date of birth" required error={fieldError('dateOfBirth')}>
-          {(p) => (
-            <input
-              {...p}
-              type="date"
-              name="dateOfBirth"
-              max={localDate(-1)}
-              value={form.dateOfBirth}
-              onChange={set('dateOfBirth')}
-            />
-          )}
-        </Field>
-        <Field label="Preferred contact" required>
-          {(p) => (
-            <select {...p} name="preferredContact" value={form.preferredContact} onChange={set('preferredContact')}>
-              {reference.preferredContacts.map((c) => (
-                <option key={c} value={c}>
-                  {contactLabel(c)}
-                </option>
-              ))}
-            </select>
-          )}
-        </Field>
-        <Field label="Email" error={fieldError('email')}>
-          {(p) => <input {...p} type="email" name="email" autoComplete="off" value={form.email} onChange={set('email')} />}
-        </Field>
-        <Field label="Phone" error={fieldError('phone')}>
-          {(p) => <input {...p} type="tel" name="phone" autoComplete="off" value={form.phone} onChange={set('phone')} />}
-        </Field>
-      </div>
-      <fieldset className="fieldset">
-        <legend>Consents given by the patient</legend>
-        <label className="checkbox">
-          <input type="checkbox" name="consentSharing" checked={sharing} onChange={(e) => setSharing(e.target.checked)} />
-          <span>
-            The patient agrees that their details and this referral are shared with the practitioner they are referred to.
-          </span>
-        </label>
-        <label className="checkbox">
-          <input
-            type="checkbox"
-            name="consentNotifications"
-            checked={notifications}
-            onChange={(e) => setNotifications(e.target.checked)}
-          />
-          <span>The patient agrees to receive notifications about their referral.</span>
-        </label>
-      </fieldset>
-      <div>
-        <button type="submit" className="button button-secondary" disabled={busy}>
-          {busy ? 'Adding…' : 'Add patient'}
-        </button>
-      </div>
-    </form>
   );
 }
 

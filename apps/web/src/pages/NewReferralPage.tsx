@@ -3,6 +3,7 @@ import { api, call } from '../api/client';
 import { ApiError, errorMessage } from '../api/problem';
 import type {
   BodyRegion,
+  ConsentScope,
   Contraindication,
   CreateReferral,
   MaintenancePlan,
@@ -19,6 +20,7 @@ import { DraftAttachments } from '../components/DraftAttachments';
 import { EmergencyScreen, useEmergency } from '../components/EmergencyScreen';
 import { CheckboxGroup, Field, ScoreOptions } from '../components/Field';
 import { ErrorPanel, Loading, Notice } from '../components/Feedback';
+import { ConsentChoices } from '../components/PatientForms';
 import { PatientPicker, sharingConsent } from '../components/PatientPicker';
 import { setFlash } from '../lib/flash';
 import { useFocusAfterRender } from '../lib/focus';
@@ -133,7 +135,10 @@ const controlOf = (subject: Subject): HTMLElement | null =>
   document.querySelector<HTMLElement>(
     subject === 'patient' || subject === 'recipient'
       ? `[aria-labelledby="${subject}-heading"] input`
-      : `[name="${subject === 'emergencyAdvice' ? 'emergencyAdviceGiven' : subject}"]`,
+      : subject === 'consent'
+        ? // The sharing consent: the selected patient's box, or a follow-up's choice of consents.
+          '[name="consent"], [name="consents"][value="referral_sharing"]'
+        : `[name="${subject === 'emergencyAdvice' ? 'emergencyAdviceGiven' : subject}"]`,
   );
 
 export function NewReferralPage() {
@@ -173,9 +178,8 @@ export function NewReferralPage() {
   const [details, setDetails] = useState<Details>(EMPTY);
   const [replaced, setReplaced] = useState<Referral | null>(null);
   const [followed, setFollowed] = useState<Referral | null>(null);
-  const [consentGiven, setConsentGiven] = useState(false);
-  /** On a follow-up: the patient agrees to be told about the referral (a consent of the PT clinic's copy, as adding a patient offers). */
-  const [notifyGiven, setNotifyGiven] = useState(false);
+  /** On a follow-up: the consents the patient gives the PT clinic's copy of them, asked as adding a patient asks. */
+  const [followUpConsents, setFollowUpConsents] = useState<ConsentScope[]>([]);
   /** The messages of the last try: found by the form's checks or by the server (see `errors` below), sending or saving. */
   const [reported, setReported] = useState<{ errors: Errors; by: 'form' | 'server'; sending: boolean }>({
     errors: {},
@@ -207,8 +211,7 @@ export function NewReferralPage() {
     recipient: recipient?.id ?? null,
     inviting,
     invite,
-    consentGiven,
-    notifyGiven,
+    followUpConsents,
     details,
   });
   const [savedAs, setSavedAs] = useState<string | null>(entered);
@@ -367,7 +370,7 @@ export function NewReferralPage() {
     }
     if (!patient && !followed) next.patient = 'Choose or add the patient.';
     // Sending needs the patient's consent to sharing: say so before anything is saved (a draft does not need it).
-    if (send && followed && !patient && !consentGiven)
+    if (send && followed && !patient && !followUpConsents.includes('referral_sharing'))
       next.consent = 'Tick that the patient consents to sharing this referral, or save it as a draft.';
     if (send && patient && !sharingConsent(patient))
       next.consent = 'Record the patient’s consent to sharing (step 2), or save the referral as a draft.';
@@ -483,11 +486,7 @@ export function NewReferralPage() {
         }),
       );
       // Consents are the PT clinic's to record on its copy of the patient, as for any patient.
-      const scopes = [
-        ...(consentGiven ? ['referral_sharing' as const] : []),
-        ...(notifyGiven ? ['patient_notifications' as const] : []),
-      ];
-      for (const scope of scopes) {
+      for (const scope of followUpConsents) {
         await call(api.POST('/api/v1/patients/{id}/consents', { params: { path: { id: created.patientId } }, body: { scope } }));
       }
       setPatient(await call(api.GET('/api/v1/patients/{id}', { params: { path: { id: created.patientId } } })));
@@ -696,31 +695,7 @@ export function NewReferralPage() {
               <strong>{fullName(followed.patient)}</strong>, born {formatDate(followed.patient.dateOfBirth)}: from the injury
               referral by {followed.sender.fullName}. Your clinic gets this patient as its own.
             </p>
-            <label className="checkbox">
-              <input
-                type="checkbox"
-                name="consent"
-                checked={consentGiven}
-                onChange={(e) => setConsentGiven(e.target.checked)}
-                aria-invalid={errors.consent ? true : undefined}
-                aria-describedby={errors.consent ? 'follow-up-consent-error' : undefined}
-              />
-              <span>The patient consents to sharing this referral (recorded by your clinic)</span>
-            </label>
-            <label className="checkbox">
-              <input
-                type="checkbox"
-                name="consentNotifications"
-                checked={notifyGiven}
-                onChange={(e) => setNotifyGiven(e.target.checked)}
-              />
-              <span>The patient agrees to receive notifications about their referral.</span>
-            </label>
-            {errors.consent && (
-              <p className="field-error" id="follow-up-consent-error">
-                {errors.consent}
-              </p>
-            )}
+            <ConsentChoices value={followUpConsents} onChange={setFollowUpConsents} sharingError={errors.consent} />
           </div>
         ) : (
           <PatientPicker selected={patient} onSelect={setPatient} error={errors.patient} consentError={errors.consent} />

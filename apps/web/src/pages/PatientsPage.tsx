@@ -1,12 +1,13 @@
 import { type FormEvent, useRef, useState } from 'react';
 import { api, call } from '../api/client';
 import { errorMessage } from '../api/problem';
-import type { ConsentScope, CreatePatient, Patient, PreferredContact } from '../api/types';
-import { apiFieldError, Checkbox, SelectField, TextField } from '../components/Field';
+import type { ConsentScope, Patient, PreferredContact } from '../api/types';
+import { TextField } from '../components/Field';
 import { ErrorPanel, Loading, Notice } from '../components/Feedback';
+import { detailsBody, NewPatientForm, type PatientDetails, PatientFields } from '../components/PatientForms';
 import { firstInvalid, useFocusAfterRender } from '../lib/focus';
 import { formatDate, formatDateTime } from '../lib/format';
-import { useAsync, useIdempotencyKeys, useTitle } from '../lib/hooks';
+import { useAsync, useTitle } from '../lib/hooks';
 import { consentExplanation, consentLabel, contactLabel } from '../lib/labels';
 import { useReferenceData } from '../lib/session-hooks';
 
@@ -15,7 +16,7 @@ export const PATIENTS_PATH = '/patients';
 /** Your clinic's patients: find or add one, correct their details, and record or withdraw their consents. */
 export function PatientsPage() {
   useTitle('Patients');
-  const [query, setQuery] = useState('');
+  const [searchText, setSearchText] = useState('');
   const [search, setSearch] = useState('');
   const [openId, setOpenId] = useState<string | null>(null);
   const [adding, setAdding] = useState(false);
@@ -52,21 +53,24 @@ export function PatientsPage() {
         )}
       </div>
       {adding && (
-        <NewPatientForm
-          sectionRef={newPatientForm}
-          onCancel={() => {
-            setAdding(false);
-            focusAfter(() => addButton.current);
-          }}
-          onAdded={(patient) => {
-            setAdding(false);
-            setAdded(`${patient.firstName} ${patient.lastName} added.`);
-            patients.setData([patient, ...(patients.data ?? []).filter((p) => p.id !== patient.id)]);
-            setOpenId(patient.id);
-            // The form is gone: say what happened, from where the patient's details open below.
-            focusAfter(() => addedRef.current);
-          }}
-        />
+        <section ref={newPatientForm} className="card" aria-labelledby="new-patient-heading">
+          <h2 id="new-patient-heading">Add patient</h2>
+          <NewPatientForm
+            label="Add patient"
+            onCancel={() => {
+              setAdding(false);
+              focusAfter(() => addButton.current);
+            }}
+            onAdded={(patient) => {
+              setAdding(false);
+              setAdded(`${patient.firstName} ${patient.lastName} added.`);
+              patients.setData([patient, ...(patients.data ?? []).filter((p) => p.id !== patient.id)]);
+              setOpenId(patient.id);
+              // The form is gone: say what happened, from where the patient's details open below.
+              focusAfter(() => addedRef.current);
+            }}
+          />
+        </section>
       )}
       <div ref={addedRef} tabIndex={-1} className="flash-slot">
         {added && <Notice tone="success">{added}</Notice>}
@@ -76,10 +80,10 @@ export function PatientsPage() {
         role="search"
         onSubmit={(e) => {
           e.preventDefault();
-          setSearch(query.trim());
+          setSearch(searchText.trim());
         }}
       >
-        <TextField label="Find a patient" hint="First or last name" type="search" value={query} onChange={setQuery} />
+        <TextField label="Find a patient" hint="First or last name" type="search" value={searchText} onChange={setSearchText} />
         <button type="submit" className="button button-primary">
           Search
         </button>
@@ -124,146 +128,8 @@ export function PatientsPage() {
   );
 }
 
-const FIELDS = ['firstName', 'lastName', 'dateOfBirth', 'email', 'phone'] as const;
-type FieldName = (typeof FIELDS)[number];
-type Details = Record<FieldName, string>;
-const FIELD_LABELS: Record<FieldName, string> = {
-  firstName: 'First name',
-  lastName: 'Last name',
-  dateOfBirth: 'Date of birth',
-  email: 'Email',
-  phone: 'Phone',
-};
-const FIELD_TYPES: Record<FieldName, 'text' | 'date' | 'email' | 'tel'> = {
-  firstName: 'text',
-  lastName: 'text',
-  dateOfBirth: 'date',
-  email: 'email',
-  phone: 'tel',
-};
-const EMPTY: Details = { firstName: '', lastName: '', dateOfBirth: '', email: '', phone: '' };
-
-/** What the API takes for a patient's details (blank email or phone: none). */
-const detailsBody = (values: Details, preferredContact: PreferredContact) => ({
-  firstName: values.firstName.trim(),
-  lastName: values.lastName.trim(),
-  dateOfBirth: values.dateOfBirth,
-  email: values.email.trim() || null,
-  phone: values.phone.trim() || null,
-  preferredContact,
-});
-
-/** The patient's details as fields: the same on the add and on the edit form. */
-function PatientFields({
-  values,
-  onChange,
-  contact,
-  onContact,
-  error,
-}: {
-  values: Details;
-  onChange: (values: Details) => void;
-  contact: PreferredContact;
-  onContact: (contact: PreferredContact) => void;
-  error: unknown;
-}) {
-  const reference = useReferenceData();
-  return (
-    <div className="grid-2">
-      {FIELDS.map((field) => (
-        <TextField
-          key={field}
-          label={FIELD_LABELS[field]}
-          error={apiFieldError(error, field)}
-          required={field !== 'email' && field !== 'phone'}
-          type={FIELD_TYPES[field]}
-          value={values[field]}
-          onChange={(value) => onChange({ ...values, [field]: value })}
-        />
-      ))}
-      <SelectField
-        label="Preferred contact"
-        error={apiFieldError(error, 'preferredContact')}
-        value={contact}
-        onChange={onContact}
-        options={reference.preferredContacts}
-        optionLabel={contactLabel}
-      />
-    </div>
-  );
-}
-
-/** Adds a patient to the clinic, with the consents they gave now. */
-function NewPatientForm({
-  onAdded,
-  onCancel,
-  sectionRef,
-}: {
-  onAdded: (p: Patient) => void;
-  onCancel: () => void;
-  sectionRef: React.RefObject<HTMLElement | null>;
-}) {
-  const reference = useReferenceData();
-  const [values, setValues] = useState<Details>(EMPTY);
-  const [contact, setContact] = useState<PreferredContact>('email');
-  const [consents, setConsents] = useState<ConsentScope[]>([]);
-  const [error, setError] = useState<unknown>(null);
-  const [busy, setBusy] = useState(false);
-  const idempotency = useIdempotencyKeys();
-  const focusAfter = useFocusAfterRender();
-
-  const submit = async (event: FormEvent) => {
-    event.preventDefault();
-    setBusy(true);
-    setError(null);
-    try {
-      const body: CreatePatient = { ...detailsBody(values, contact), consents: consents.map((scope) => ({ scope })) };
-      onAdded(
-        await call(api.POST('/api/v1/patients', { body, params: { header: { 'Idempotency-Key': idempotency.keyFor(body) } } })),
-      );
-    } catch (e) {
-      setError(e);
-      focusAfter(() => firstInvalid(sectionRef.current));
-    } finally {
-      setBusy(false);
-    }
-  };
-
-  return (
-    <section ref={sectionRef} className="card" aria-labelledby="new-patient-heading">
-      <h2 id="new-patient-heading">Add patient</h2>
-      <form className="stack" onSubmit={(e) => void submit(e)} noValidate aria-labelledby="new-patient-heading">
-        <PatientFields values={values} onChange={setValues} contact={contact} onContact={setContact} error={error} />
-        <fieldset className="fieldset">
-          <legend>Consents given now</legend>
-          {reference.consentScopes.map((scope) => (
-            <div key={scope}>
-              <Checkbox
-                name="consents"
-                label={consentLabel(scope)}
-                checked={consents.includes(scope)}
-                onChange={(checked) => setConsents(checked ? [...consents, scope] : consents.filter((c) => c !== scope))}
-              />
-              <p className="hint">{consentExplanation(scope)}</p>
-            </div>
-          ))}
-        </fieldset>
-        {error !== null && <Notice tone="error">{errorMessage(error)}</Notice>}
-        <div className="actions-row">
-          <button type="submit" className="button button-primary" disabled={busy}>
-            {busy ? 'Adding…' : 'Add patient'}
-          </button>
-          <button type="button" className="button button-secondary" onClick={onCancel}>
-            Cancel
-          </button>
-        </div>
-      </form>
-    </section>
-  );
-}
-
 function PatientForm({ patient, onSaved }: { patient: Patient; onSaved: (p: Patient) => void }) {
-  const [values, setValues] = useState<Details>({
+  const [values, setValues] = useState<PatientDetails>({
     firstName: patient.firstName,
     lastName: patient.lastName,
     dateOfBirth: patient.dateOfBirth,
