@@ -100,8 +100,11 @@ describe('web app in the browser: sign-up, solo practice and invitations', () =>
     // A solo practice has no staff to invite: its colleague is one outside ReferLoop, invited with a referral.
     expect(await checklist.locator('[data-step="invite"] a').getAttribute('href')).toBe('/referrals/new?invite=1');
 
+    // "Add a patient" opens the form, not only the list it would be added to.
     await checklist.getByRole('link', { name: 'Add a patient' }).click();
     await page.getByRole('heading', { level: 1, name: 'Patients' }).waitFor();
+    await page.getByRole('form', { name: 'Add patient' }).getByLabel('First name').waitFor();
+    expect(new URL(page.url()).search).toBe('?add=1');
     await main.getByRole('link', { name: 'New referral' }).click();
     await page.getByRole('heading', { level: 1, name: 'New injury referral' }).waitFor();
     await page.getByRole('button', { name: 'Add a new patient' }).click();

@@ -4,7 +4,7 @@ import { useAsync } from '../lib/hooks';
 import { Link } from '../lib/router';
 import { isAdmin, isPractitioner } from '../lib/session-hooks';
 import { PROFILE_PATH } from '../pages/account/ProfilePage';
-import { PATIENTS_PATH } from '../pages/PatientsPage';
+import { ADD_PATIENT_PATH } from '../pages/PatientsPage';
 
 /** The new-referral form with "Not on ReferLoop? Invite them" open: how a solo practice invites a colleague. */
 export const INVITE_BY_REFERRAL_PATH = '/referrals/new?invite=1';
@@ -57,7 +57,7 @@ export function FirstRunChecklist({ user }: { user: User }) {
             to: PROFILE_PATH,
             done: user.specialties.length > 0 && user.languages.length > 0 && Boolean(user.bio),
           },
-          { id: 'patient', label: 'Add a patient', to: PATIENTS_PATH, done: facts.data.hasPatient },
+          { id: 'patient', label: 'Add a patient', to: ADD_PATIENT_PATH, done: facts.data.hasPatient },
           {
             id: 'partner',
             label: 'Find a partner and send a first referral',

@@ -9,9 +9,12 @@ import { firstInvalid, useFocusAfterRender } from '../lib/focus';
 import { formatDate, formatDateTime } from '../lib/format';
 import { useAsync, useTitle } from '../lib/hooks';
 import { consentExplanation, consentLabel, contactLabel } from '../lib/labels';
+import { setQuery, useLocation } from '../lib/router';
 import { useReferenceData } from '../lib/session-hooks';
 
 export const PATIENTS_PATH = '/patients';
+/** The Patients page with its add form open: where the first-run checklist's "Add a patient" leads. */
+export const ADD_PATIENT_PATH = `${PATIENTS_PATH}?add=1`;
 
 /** Your clinic's patients: find or add one, correct their details, and record or withdraw their consents. */
 export function PatientsPage() {
@@ -19,7 +22,8 @@ export function PatientsPage() {
   const [searchText, setSearchText] = useState('');
   const [search, setSearch] = useState('');
   const [openId, setOpenId] = useState<string | null>(null);
-  const [adding, setAdding] = useState(false);
+  const { query } = useLocation();
+  const [adding, setAdding] = useState(() => query.get('add') === '1');
   const [added, setAdded] = useState<string | null>(null);
   const addButton = useRef<HTMLButtonElement>(null);
   const addedRef = useRef<HTMLDivElement>(null);
@@ -30,6 +34,11 @@ export function PatientsPage() {
     async () => (await call(api.POST('/api/v1/patients/search', { body: { q: search || undefined, limit: 50 } }))).items,
     [search],
   );
+  /** The form goes, and with it `?add=1`: a reload shows the list. */
+  const close = () => {
+    setAdding(false);
+    setQuery({ add: undefined });
+  };
   const replace = (updated: Patient) => patients.setData((patients.data ?? []).map((p) => (p.id === updated.id ? updated : p)));
 
   return (
@@ -58,11 +67,11 @@ export function PatientsPage() {
           <NewPatientForm
             label="Add patient"
             onCancel={() => {
-              setAdding(false);
+              close();
               focusAfter(() => addButton.current);
             }}
             onAdded={(patient) => {
-              setAdding(false);
+              close();
               setAdded(`${patient.firstName} ${patient.lastName} added.`);
               patients.setData([patient, ...(patients.data ?? []).filter((p) => p.id !== patient.id)]);
               setOpenId(patient.id);
