@@ -129,7 +129,9 @@ const CONSENT: Record<string, { label: string; explanation: string }> = {
   patient_notifications: {
     label: 'Messages to the patient',
     explanation:
-      'The patient agrees to receive messages about their referral (for example their appointment) by their preferred contact.',
+      // Patients are told by email only: their preferred contact is for the clinic to call or write.
+      'The patient agrees to be emailed about their referral (who it is with, their appointments), never its clinical ' +
+      'details. It needs their email address.',
   },
 };
 export const consentLabel = (scope: string) => CONSENT[scope]?.label ?? humanize(scope);
