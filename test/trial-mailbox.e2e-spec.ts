@@ -80,6 +80,10 @@ describe('trial mailbox (embedded default, no SMTP_URL)', () => {
     const page = await t.http.get('/trial/mailbox').expect(200);
     expect(page.headers['content-type']).toMatch(/^text\/html/);
     expect(page.text).toContain('<h1>Trial mailbox</h1>');
+    // Its icon is the app's (served with the built app): a browser asks for none that is missing.
+    const icon = /<link rel="icon" href="([^"]+)"/.exec(page.text)?.[1];
+    expect(icon).toBe('/favicon.svg');
+    await t.http.get(icon!).expect(200);
     expect(page.text).toContain('Emails are not sent in trial mode');
     expect((await mailboxFrom(t, '::1')).status).toBe(200);
     expect((await mailboxFrom(t, '::ffff:127.0.0.1')).status).toBe(200);

@@ -64,6 +64,7 @@ export function mailboxPage(mails: TrialMail[], dir: string): string {
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>Trial mailbox — ReferLoop</title>
 <link rel="stylesheet" href="${STYLESHEET}">
+<link rel="icon" href="/favicon.svg" type="image/svg+xml">
 </head>
 <body>
 <main>
