@@ -391,6 +391,29 @@ describe('referring someone not on ReferLoop', () => {
       .send({ ...body, recipientInvite: { ...body.recipientInvite, role: 'massage_therapist' } });
     expectProblem(wrongRole, 422, 'recipient_type_mismatch');
 
+    // A join link is for someone outside the clinic: the sender's own address, or a colleague's in the
+    // clinic (any case), names someone on ReferLoop here already, who could never take the referral.
+    const invitesBefore = await sql(t, `SELECT id FROM referral_invites`);
+    const ownDraft: ReferralBody = await createReferral(t.http, lmt, body);
+    for (const email of [lmt.email, massage.admin.email.toUpperCase()]) {
+      const recipientInvite = { ...body.recipientInvite, email };
+      const created = await t.http
+        .post('/api/v1/referrals')
+        .set(lmt.auth)
+        .send({ ...body, recipientInvite });
+      expectProblem(created, 400, 'validation_failed');
+      expect(created.body.errors).toEqual([{ field: 'recipientInvite.email', message: expect.stringContaining('your clinic') }]);
+      const edited = await t.http
+        .patch(`/api/v1/referrals/${ownDraft.id}`)
+        .set(lmt.auth)
+        .send({ version: ownDraft.version, recipientInvite });
+      expectProblem(edited, 400, 'validation_failed');
+    }
+    // Nothing was written for them: no invite, and the draft still invites whom it did.
+    expect(await sql(t, `SELECT id FROM referral_invites`)).toHaveLength(invitesBefore.length + 1);
+    const kept: ReferralBody = (await t.http.get(`/api/v1/referrals/${ownDraft.id}`).set(lmt.auth).expect(200)).body;
+    expect(kept).toMatchObject({ version: ownDraft.version, recipientInvite: { email: body.recipientInvite.email } });
+
     // Another clinic cannot see the referral, nor resend its invitation.
     const other = await registerClinic(t.http, { name: 'Elsewhere Physio' });
     const draft: ReferralBody = await createReferral(t.http, lmt, body);

@@ -154,6 +154,24 @@ describe('web app in the browser: the new-referral form', () => {
     await run.shot(page, 'new-referral-04-summary-saved');
   });
 
+  it('an invitation to an address of your own clinic is refused next to the email, saying why', async () => {
+    const page = await newReferral('invite-own-address');
+    await page.getByLabel("Search your clinic's patients").fill('Rivera');
+    await page.getByRole('button', { name: /Jamie Rivera/ }).click();
+    await page.getByTestId('selected-patient').waitFor();
+    await page.getByRole('button', { name: 'Not on ReferLoop? Invite them' }).click();
+    await page.getByLabel('Their email').fill(lmt.email);
+    await page.getByLabel('Their full name').fill('Lena Morales');
+    await page.getByLabel('Reason for referral').fill('Shoulder pain after a fall');
+    await page.getByRole('button', { name: 'Save as draft' }).click();
+    await page
+      .getByRole('alert')
+      .getByRole('link', { name: 'Their email: Belongs to someone at your clinic: a join link is for a colleague outside it' })
+      .waitFor();
+    expect(await page.getByLabel('Their email').getAttribute('aria-invalid')).toBe('true');
+    await run.shot(page, 'new-referral-05-invite-own-address');
+  });
+
   it('redirecting says what became of the referral, not that it goes to the practitioner it went to', async () => {
     const db = new Client({ connectionString: t.database.url });
     await db.connect();

@@ -619,12 +619,21 @@ export class ReferralsService {
 
   /**
    * The sender clinic's pending invite of this address, made now if there is none (so a second
-   * referral to a pending address shares the first one's invite and link). Answers its id.
+   * referral to a pending address shares the first one's invite and link). Answers its id. An address
+   * of someone at the sender clinic is refused (400 naming `recipientInvite.email`).
    */
   async pendingInvite(manager: EntityManager, scope: ClinicScope, invite: RecipientInviteInput): Promise<string> {
     const id = randomUUID();
     const token = referralInviteToken(this.config.jwt.secret, id, 1);
     const row = await this.store.pendingInvite(manager, scope, { id, ...invite, tokenHash: sha256(token) });
+    if (!row) {
+      throw AppError.validation([
+        {
+          field: 'recipientInvite.email',
+          message: 'belongs to someone at your clinic: a join link is for a colleague outside it',
+        },
+      ]);
+    }
     if (row.role !== invite.role) {
       throw new AppError('recipient_type_mismatch', `This address was invited as a ${row.role}`, {
         errors: [{ field: 'recipientInvite.role', message: `was invited as ${row.role}` }],

@@ -532,6 +532,8 @@ export function NewReferralPage() {
     precautions: e.fieldMessage('plan.precautions'),
     reportEveryWeeks: e.fieldMessage('plan.reportEveryWeeks'),
     emergencyAdvice: e.fieldMessage('emergencyAdviceGiven'),
+    inviteEmail: e.fieldMessage('recipientInvite.email'),
+    inviteName: e.fieldMessage('recipientInvite.fullName'),
   });
 
   /** For the first attachment: the draft, saved now if there is none yet (null when the form is not valid). */

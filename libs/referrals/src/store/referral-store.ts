@@ -657,16 +657,21 @@ export class ReferralStore {
   /**
    * The sender clinic's pending invite of this address, made now (with `id` and `tokenHash`) if there
    * is none. ON CONFLICT … DO UPDATE locks the existing row, so concurrent creates share one invite.
+   * Undefined, and nothing written, when the address is a user's of the sender clinic (the sender's
+   * own included): they are on ReferLoop there already, and its link could never be taken.
    */
   async pendingInvite(
     manager: EntityManager,
     scope: ClinicScope,
     invite: { id: string; email: string; fullName: string; role: string; tokenHash: string },
-  ): Promise<{ id: string; role: string }> {
+  ): Promise<{ id: string; role: string } | undefined> {
+    const clinic = sql.param(scope.clinicId, 'uuid');
+    const email = sql.param(invite.email, 'text');
     const [row] = await queryRows<{ id: string; role: string }>(
       manager,
       sql`INSERT INTO referral_invites (id, sender_clinic_id, email, full_name, role, token_hash)
-          VALUES (${sql.param(invite.id, 'uuid')}, ${sql.param(scope.clinicId, 'uuid')}, ${invite.email}, ${invite.fullName}, ${invite.role}, ${invite.tokenHash})
+          SELECT ${sql.param(invite.id, 'uuid')}, ${clinic}, ${email}, ${sql.param(invite.fullName, 'text')}, ${sql.param(invite.role, 'text')}, ${sql.param(invite.tokenHash, 'text')}
+           WHERE NOT EXISTS (SELECT 1 FROM users WHERE lower(email) = lower(${email}) AND ${scope.owns(sql`clinic_id`)})
           ON CONFLICT (sender_clinic_id, lower(email)) WHERE joined_at IS NULL DO UPDATE SET full_name = EXCLUDED.full_name
           RETURNING id, role`,
     );
