@@ -1,5 +1,5 @@
 import { randomBytes, randomUUID } from 'node:crypto';
-import { isoDateFrom, practitionerPayload } from '@referloop/testing';
+import { isoDateFrom, lapsedLicenceDate, practitionerPayload } from '@referloop/testing';
 import { decode, sign, type SignOptions } from 'jsonwebtoken';
 import {
   addPractitioner,
@@ -423,7 +423,7 @@ describe('access control', () => {
       const expired = await t.http
         .patch(`/api/v1/practitioners/${ptB.id}`)
         .set(clinicB.admin.auth)
-        .send({ licence: { ...licence, expiresOn: isoDateFrom(now, -1) } })
+        .send({ licence: { ...licence, expiresOn: lapsedLicenceDate(now) } })
         .expect(200);
       expect(expired.body.licenceExpired).toBe(true);
 

@@ -1,5 +1,5 @@
 import { EXPORT_COLUMNS } from '@referloop/admin';
-import { isoDateFrom, practitionerPayload } from '@referloop/testing';
+import { lapsedLicenceDate, practitionerPayload } from '@referloop/testing';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { actOk, createPatient, createReferral, injuryReferralBody } from './support/referral-helpers';
 import {
@@ -253,7 +253,7 @@ describe('directory near, partners and appointment time zones', () => {
         .set(clinics.austin.admin.auth)
         .send(
           practitionerPayload('physical_therapist', new Date(), {
-            licence: { number: 'X1', region: 'TX', expiresOn: isoDateFrom(new Date(), -1) },
+            licence: { number: 'X1', region: 'TX', expiresOn: lapsedLicenceDate() },
           }),
         )
         .expect(201);

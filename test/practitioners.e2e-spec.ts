@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { clinicPayload, isoDateFrom, PASSWORD, practitionerPayload, uniqueEmail } from '@referloop/testing';
+import { clinicPayload, isoDateFrom, lapsedLicenceDate, PASSWORD, practitionerPayload, uniqueEmail } from '@referloop/testing';
 import { act, actOk, createPatient, createReferral, injuryReferralBody } from './support/referral-helpers';
 import {
   addPractitioner,
@@ -468,7 +468,7 @@ describe('practitioners', () => {
         await createReferral(t.http, sender, injuryReferralBody(patient.id, pt.id)),
         'send',
       );
-      const lapsed = { number: 'PT-1', region: 'TX', expiresOn: isoDateFrom(new Date(), -1) };
+      const lapsed = { number: 'PT-1', region: 'TX', expiresOn: lapsedLicenceDate() };
       await t.http.patch(`/api/v1/practitioners/${pt.id}`).set(clinic.admin.auth).send({ licence: lapsed }).expect(200);
 
       const inDirectory = async () =>
@@ -497,7 +497,7 @@ describe('practitioners', () => {
       const expired = await t.http
         .patch(`/api/v1/practitioners/${lmt.id}`)
         .set(clinic.admin.auth)
-        .send({ licence: { ...licence, expiresOn: isoDateFrom(new Date(), -1) } })
+        .send({ licence: { ...licence, expiresOn: lapsedLicenceDate() } })
         .expect(200);
       expect(expired.body.licenceExpired).toBe(true);
       const same = await t.http.patch(`/api/v1/practitioners/${lmt.id}`).set(clinic.admin.auth).send({}).expect(200);

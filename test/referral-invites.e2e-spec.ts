@@ -1,4 +1,4 @@
-import { isoDateFrom, uniqueEmail } from '@referloop/testing';
+import { lapsedLicenceDate, uniqueEmail } from '@referloop/testing';
 import { Client } from 'pg';
 import {
   act,
@@ -302,7 +302,7 @@ describe('referring someone not on ReferLoop', () => {
     await t.http
       .patch(`/api/v1/practitioners/${lapsed.id}`)
       .set(physio.admin.auth)
-      .send({ licence: { number: 'PT-OLD-1', region: 'TX', expiresOn: isoDateFrom(new Date(), -1) } })
+      .send({ licence: { number: 'PT-OLD-1', region: 'TX', expiresOn: lapsedLicenceDate() } })
       .expect(200);
     expectProblem(await claim(lapsed), 422, 'licence_expired');
     await t.http.post('/api/v1/referral-invites/lookup').send({ token }).expect(200);

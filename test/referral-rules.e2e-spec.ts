@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { Clock } from '@referloop/common';
-import { practitionerPayload } from '@referloop/testing';
+import { lapsedLicenceDate, practitionerPayload } from '@referloop/testing';
 import { Client } from 'pg';
 import {
   act,
@@ -192,9 +192,9 @@ describe('referral rules', () => {
       const patched = await t.http
         .patch(`/api/v1/practitioners/${expiring.id}`)
         .set(ptClinic.admin.auth)
-        .send({ licence: { number: 'L-EXPIRED', region: 'TX', expiresOn: dateInDays(-1) } })
+        .send({ licence: { number: 'L-EXPIRED', region: 'TX', expiresOn: lapsedLicenceDate() } })
         .expect(200);
-      expect(patched.body.licence.expiresOn).toBe(dateInDays(-1));
+      expect(patched.body.licence.expiresOn).toBe(lapsedLicenceDate());
 
       // Out of the directory, and refused by the rule by name: at creating, at editing a draft to them,
       // and at sending a draft made while the licence was valid.

@@ -1,4 +1,4 @@
-import { isoDateFrom, PASSWORD } from '@referloop/testing';
+import { lapsedLicenceDate, PASSWORD } from '@referloop/testing';
 import { BrowserRun, focused, focusIs, listen, PHONE, signIn } from '../support/browser';
 import { actionBody, actOk, createPatient, createReferral, injuryReferralBody } from '../support/referral-helpers';
 import {
@@ -237,7 +237,7 @@ describe('web app in the browser: focus and field errors', () => {
     await t.http
       .patch(`/api/v1/practitioners/${lapsed.id}`)
       .set(physio.admin.auth)
-      .send({ licence: { number: 'PT-LAPSED', region: 'TX', expiresOn: isoDateFrom(new Date(), -1) } })
+      .send({ licence: { number: 'PT-LAPSED', region: 'TX', expiresOn: lapsedLicenceDate() } })
       .expect(200);
     for (const [viewer, text] of [
       [lapsed, /ask your clinic admin to renew it/],

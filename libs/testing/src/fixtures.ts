@@ -9,6 +9,13 @@ export function isoDateFrom(now: Date, days: number): string {
   return new Date(now.getTime() + days * 86_400_000).toISOString().slice(0, 10);
 }
 
+/**
+ * A licence expiry date that has passed on every clinic's calendar. UTC's yesterday will not do: a
+ * licence runs to the end of its day where the clinic is, and from midnight UTC until 6 AM it is
+ * still yesterday in the fixtures' Chicago.
+ */
+export const lapsedLicenceDate = (now = new Date()): string => isoDateFrom(now, -2);
+
 /** A clinic row's columns for store-level tests (the API's registration takes `clinicPayload`). */
 export function clinicFields(name: string) {
   const { address, ...rest } = clinicPayload({ name });
