@@ -1,5 +1,8 @@
 import { createHash, randomBytes } from 'node:crypto';
+import { request as httpRequest } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { Client } from 'pg';
+import { UploadSlots, UPLOADS_AT_ONCE } from '../apps/api/src/http/uploaded-file';
 import {
   actionBody,
   actOk,
@@ -9,6 +12,7 @@ import {
   injuryReferralBody,
   someoneWaitsOnALock,
 } from './support/referral-helpers';
+import { eventually } from './support/sinks';
 import {
   addPractitioner,
   expectProblem,
@@ -488,5 +492,45 @@ describe('referral attachments', () => {
     expect(got.headers['content-disposition']).toBe(
       `attachment; filename="_rztlicher Bericht; x.pdf"; filename*=UTF-8''${encodeURIComponent('Ärztlicher Bericht; x.pdf')}`,
     );
+  });
+
+  it(`reads and stores at most ${UPLOADS_AT_ONCE} uploads at once: the others wait their turn, and every one lands`, async () => {
+    await t.app.listen({ port: 0, host: '127.0.0.1' });
+    const { port } = t.app.getHttpServer().address() as AddressInfo;
+    const slots = t.app.get(UploadSlots);
+    const boundary = 'referloop-slots-test';
+    const head = Buffer.from(
+      `--${boundary}\r\nContent-Disposition: form-data; name="file"; filename="scan.pdf"\r\nContent-Type: application/pdf\r\n\r\n`,
+    );
+    const tail = Buffer.from(`\r\n--${boundary}--\r\n`);
+    const drafts = [];
+    for (let i = 0; i < UPLOADS_AT_ONCE + 2; i++) drafts.push(await newDraft());
+    // Each upload sends its headers and the start of its file, then holds the rest back.
+    const uploads = drafts.map((draft, i) => {
+      const body = Buffer.concat([head, PDF, Buffer.from(`% upload ${i}\n`), tail]);
+      const request = httpRequest(`http://127.0.0.1:${port}/api/v1/referrals/${draft.id}/attachments`, {
+        method: 'POST',
+        headers: { ...lmt.auth, 'content-type': `multipart/form-data; boundary=${boundary}`, 'content-length': body.length },
+      });
+      const status = new Promise<number | undefined>((resolve, reject) => {
+        request.on('response', (response) => {
+          response.resume();
+          response.on('end', () => resolve(response.statusCode));
+        });
+        request.on('error', reject);
+      });
+      request.write(body.subarray(0, head.length + 8));
+      return { request, rest: body.subarray(head.length + 8), status };
+    });
+    // The first ones read their files in their slots; the last two wait for a slot, unread.
+    await eventually(() => {
+      const { held, waiting } = slots.usage;
+      return held === UPLOADS_AT_ONCE && waiting === 2 ? true : undefined;
+    }, 'the uploads in their slots and in line');
+
+    for (const upload of uploads) upload.request.end(upload.rest);
+    expect(await Promise.all(uploads.map((upload) => upload.status))).toEqual(uploads.map(() => 201));
+    expect(slots.usage).toEqual({ held: 0, waiting: 0 });
+    for (const draft of drafts) expect(await countRows(sql, 'referral_attachments', 'referral_id = $1', [draft.id])).toBe(1);
   });
 });

@@ -22,6 +22,7 @@ import { ProblemFilter } from './http/problem.filter';
 import { createRateLimitStore, RateLimitStore } from './http/rate-limit.store';
 import { DeclaredInputGuard } from './http/declared-input.guard';
 import { createValidationPipe } from './http/validation';
+import { UploadSlots } from './http/uploaded-file';
 import { SCHEMA_ENTITIES } from './schema/schema-entities';
 import { MeController } from './me/me.controller';
 import { NotificationsController } from './notifications/notifications.controller';
@@ -86,6 +87,7 @@ export class ApiModule {
         { provide: APP_FILTER, useClass: ProblemFilter },
         { provide: APP_PIPE, useFactory: createValidationPipe },
         WebSession,
+        UploadSlots,
         { provide: RateLimitStore, inject: [APP_CONFIG, getDataSourceToken()], useFactory: createRateLimitStore },
         RateLimitGuard,
       ],

@@ -10,3 +10,4 @@ export * from './time/clock';
 export * from './process/shutdown';
 export * from './process/start-refused';
 export * from './time/zoned-iso';
+export * from './concurrency/slots';

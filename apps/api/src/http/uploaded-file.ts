@@ -1,5 +1,6 @@
 import type { IncomingMessage } from 'node:http';
-import { AppError } from '@referloop/common';
+import { Injectable } from '@nestjs/common';
+import { AppError, Slots } from '@referloop/common';
 import { MAX_ATTACHMENT_BYTES } from '@referloop/referrals';
 import type { FastifyRequest } from 'fastify';
 import { MultipartRefused, readMultipart } from './multipart';
@@ -7,6 +8,22 @@ import { unsupportedMediaType } from './problem';
 
 /** Two parts are read so that a part besides the file is seen and refused by name, not silently dropped. */
 const UPLOAD_LIMITS = { parts: 2, fileSize: MAX_ATTACHMENT_BYTES, fieldSize: 1024 };
+
+/**
+ * How many uploads one API process reads and stores at once. Each holds its file about three times
+ * over meanwhile (its parts, the file, the message to the database): 16 uploads of 9.5 MB at once
+ * took the process from 164 to 478 MiB, 4 at a time to 294 MiB, and no slower (the database writes
+ * them one after another anyway). The others wait their turn, their bytes unread in the network.
+ */
+export const UPLOADS_AT_ONCE = 4;
+
+/** The upload route's slots: see {@link UPLOADS_AT_ONCE}. */
+@Injectable()
+export class UploadSlots extends Slots {
+  constructor() {
+    super(UPLOADS_AT_ONCE);
+  }
+}
 
 /** Requests to the upload route whose multipart body the content-type parser left for {@link uploadedFile}. */
 const unreadUploads = new WeakSet<IncomingMessage>();

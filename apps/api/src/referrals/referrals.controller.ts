@@ -35,7 +35,7 @@ import { ApiIdempotencyKey, idempotently } from '../http/idempotency-key';
 import { ApiProblems } from '../http/api-problems.decorator';
 import { RESPONSE_HEADERS } from '../http/response-headers';
 import { PageQueryDto } from '../http/page-query.dto';
-import { uploadedFile } from '../http/uploaded-file';
+import { UploadSlots, uploadedFile } from '../http/uploaded-file';
 import { uuidParam } from '../http/uuid-param';
 import {
   AttachmentDto,
@@ -88,6 +88,7 @@ export class ReferralsController {
     private readonly followUps: FollowUpService,
     private readonly drafts: DraftsService,
     private readonly notifications: NotificationsService,
+    private readonly uploadSlots: UploadSlots,
   ) {}
 
   /**
@@ -268,8 +269,11 @@ export class ReferralsController {
     @Req() request: FastifyRequest,
     @Res({ passthrough: true }) reply: FastifyReply,
   ): Promise<AttachmentDto> {
-    const { fileName, content } = await uploadedFile(request);
-    const { attachment, created } = await this.attachments.upload(principal, id, fileName, content);
+    // Reading the file and storing it happen in one slot: both hold the whole file in memory.
+    const { attachment, created } = await this.uploadSlots.run(async () => {
+      const { fileName, content } = await uploadedFile(request);
+      return this.attachments.upload(principal, id, fileName, content);
+    });
     if (!created) void reply.status(200);
     return attachment;
   }
