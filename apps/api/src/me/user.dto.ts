@@ -35,6 +35,7 @@ export class UserResponseDto {
   role: Role;
   /** Admin rights over the clinic: always true for a clinic_admin; a practitioner may have them too. */
   isAdmin: boolean;
+  /** Whether the person has joined: `invited` until they take their invitation. A deactivated account keeps its status: see `active`. */
   status: 'invited' | 'active';
   /** False once a clinic admin deactivated the account (it cannot sign in and is not in the directory). */
   active: boolean;

@@ -1605,7 +1605,10 @@ export interface components {
       role: 'massage_therapist' | 'physical_therapist' | 'clinic_admin';
       /** @description Admin rights over the clinic: always true for a clinic_admin; a practitioner may have them too. */
       isAdmin: boolean;
-      /** @enum {string} */
+      /**
+       * @description Whether the person has joined: `invited` until they take their invitation. A deactivated account keeps its status: see `active`.
+       * @enum {string}
+       */
       status: 'invited' | 'active';
       /** @description False once a clinic admin deactivated the account (it cannot sign in and is not in the directory). */
       active: boolean;
@@ -1754,7 +1757,10 @@ export interface components {
       role: 'massage_therapist' | 'physical_therapist' | 'clinic_admin';
       /** @description Admin rights over the clinic: always true for a clinic_admin; a practitioner may have them too. */
       isAdmin: boolean;
-      /** @enum {string} */
+      /**
+       * @description Whether the person has joined: `invited` until they take their invitation. A deactivated account keeps its status: see `active`.
+       * @enum {string}
+       */
       status: 'invited' | 'active';
       /** @description False once a clinic admin deactivated the account (it cannot sign in and is not in the directory). */
       active: boolean;
@@ -1779,7 +1785,10 @@ export interface components {
       role: 'massage_therapist' | 'physical_therapist' | 'clinic_admin';
       /** @description Admin rights over the clinic: always true for a clinic_admin; a practitioner may have them too. */
       isAdmin: boolean;
-      /** @enum {string} */
+      /**
+       * @description Whether the person has joined: `invited` until they take their invitation. A deactivated account keeps its status: see `active`.
+       * @enum {string}
+       */
       status: 'invited' | 'active';
       /** @description False once a clinic admin deactivated the account (it cannot sign in and is not in the directory). */
       active: boolean;
