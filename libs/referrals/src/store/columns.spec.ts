@@ -11,6 +11,12 @@ import {
 import type { ReferralColumns } from './columns';
 import { SYSTEM_TRANSITIONS, TRANSITIONS } from '../state-machine/referral-state-machine';
 
+/** The registry's entries that carry `flag`, by name. */
+const namesFlagged = (flag: string): string[] =>
+  Object.entries(REFERRAL_COLUMNS)
+    .filter(([, column]) => (column.flags as readonly string[]).includes(flag))
+    .map(([name]) => name);
+
 describe('the referral column registry', () => {
   it('selects every readable entry under its own name, with no parameters (a fixed, preparable text)', () => {
     const readable = Object.entries(REFERRAL_COLUMNS).filter(([, column]) => column.select !== null);
@@ -46,30 +52,33 @@ describe('the referral column registry', () => {
       Object.keys(REFERRAL_COLUMNS).map((name) => [name, `v:${name}`]),
     ) as unknown as ReferralColumns;
     const view = viewColumns(row);
-    expect(Object.keys(view).sort()).toEqual(
-      Object.entries(REFERRAL_COLUMNS)
-        .filter(([, column]) => (column.flags as readonly string[]).includes('view'))
-        .map(([name]) => name)
-        .sort(),
-    );
+    expect(Object.keys(view).sort()).toEqual(namesFlagged('view').sort());
     expect(view).not.toHaveProperty('senderClinicId');
     expect(view).not.toHaveProperty('pFirstName');
-    expect(inputColumns({ painLevel: 3 })).toEqual({ observations: null, painLevel: 3, onsetDate: null, neededBy: null });
-    expect(CSV_COLUMNS).toEqual([]);
+    const plain = namesFlagged('input');
+    expect(plain).toEqual(expect.arrayContaining(['observations', 'painLevel', 'onsetDate', 'neededBy']));
+    expect(inputColumns({ painLevel: 3 })).toEqual({ ...Object.fromEntries(plain.map((name) => [name, null])), painLevel: 3 });
+  });
+
+  it('exports as CSV columns only view entries, each under a header of its own', () => {
+    const headers = CSV_COLUMNS.map((column) => column.header);
+    expect(new Set(headers).size).toBe(headers.length);
+    for (const { header, key } of CSV_COLUMNS) {
+      expect(header).toMatch(/^[a-z][a-z0-9_]*$/);
+      expect(namesFlagged('view')).toContain(key);
+    }
   });
 });
 
 describe('draft edits from the registry', () => {
   it('lets a draft edit write the create fields, never the sender, the links or the lifecycle', () => {
+    // Every plain create field, and the create fields that carry rules of their own.
     expect([...EDIT_KEYS].sort()).toEqual(
       [
+        ...namesFlagged('input'),
         'bodyRegions',
         'emergencyAdviceGiven',
         'kind',
-        'neededBy',
-        'observations',
-        'onsetDate',
-        'painLevel',
         'patientId',
         'plan',
         'priority',
