@@ -1,3 +1,4 @@
+import { Client } from 'pg';
 import { actOk, createPatient, createReferral, injuryReferralBody } from './support/referral-helpers';
 import { eventually } from './support/sinks';
 import {
@@ -179,6 +180,33 @@ describe('referral messages', () => {
     expect(await unreadOf(lmt, 'sent')).toBe(1);
     expectProblem(await t.http.post(`/api/v1/referrals/${fresh.id}/read`).set(outsiderPt.auth), 404, 'not_found');
     expectProblem(await t.http.post(`/api/v1/referrals/${draft.id}/read`).set(pt.auth), 404, 'not_found');
+  });
+
+  it('a message still being written while the caller marks the referral read stays unread', async () => {
+    const fresh = await actOk(t.http, lmt, await createReferral(t.http, lmt, injuryReferralBody(patientId, pt.id)), 'send');
+    const unread = async () =>
+      (
+        (await t.http.get('/api/v1/referrals').query({ box: 'sent' }).set(lmt.auth).expect(200)).body.items as {
+          id: string;
+          unreadCount: number;
+        }[]
+      ).find((r) => r.id === fresh.id)?.unreadCount;
+    // The PT's message, stamped (as the timeline stamps events) but not yet committed when the LMT marks read.
+    const writer = new Client({ connectionString: t.database.url });
+    await writer.connect();
+    try {
+      await writer.query('BEGIN');
+      await writer.query(
+        `INSERT INTO referral_events (referral_id, type, from_status, to_status, actor_id, note) VALUES ($1, 'message', 'sent', 'sent', $2, 'in flight')`,
+        [fresh.id, pt.id],
+      );
+      await t.http.post(`/api/v1/referrals/${fresh.id}/read`).set(lmt.auth).expect(204);
+      await writer.query('COMMIT');
+    } finally {
+      await writer.end();
+    }
+    // The LMT never saw it: marking read covered what was there, not everything stamped before the request.
+    expect(await unread()).toBe(1);
   });
 
   it("embeds a long conversation's latest 100 events, says earlier ones exist, and /events pages through them all", async () => {

@@ -84,7 +84,7 @@ export class ReferralMessagesService {
     return messageView(row);
   }
 
-  /** Marks everything that happened on the referral so far as read by the caller (a marker that only moves forward). */
+  /** Marks everything recorded on the referral so far as read by the caller (a marker that only moves forward). */
   async markRead(principal: Principal, id: string): Promise<void> {
     const base = await this.referrals.visibleBase(principal, id, this.referralStore.manager, 'referral.mark_read');
     await this.store.markRead(principal.userId, base.id);

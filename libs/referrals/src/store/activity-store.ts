@@ -121,11 +121,19 @@ export class ReferralActivityStore {
     return row;
   }
 
-  /** Moves the user's read marker of the referral to now (it only moves forward). */
+  /**
+   * Moves the user's read marker of the referral to its latest event's time (it only moves forward),
+   * not to a clock's now: events are stamped by the application's Clock, which need not agree with
+   * the database's, and an event still being written meanwhile lands after the marker (unless one
+   * stamped later committed before it), so it stays unread.
+   */
   async markRead(userId: string, referralId: string): Promise<void> {
+    const referral = sql.param(referralId, 'uuid');
     await queryRows(
       this.db.manager,
-      sql`INSERT INTO referral_reads (user_id, referral_id, read_at) VALUES (${sql.param(userId, 'uuid')}, ${sql.param(referralId, 'uuid')}, clock_timestamp())
+      sql`INSERT INTO referral_reads (user_id, referral_id, read_at)
+          SELECT ${sql.param(userId, 'uuid')}, e.referral_id, e.occurred_at FROM referral_events e
+           WHERE e.referral_id = ${referral} ORDER BY e.occurred_at DESC LIMIT 1
           ON CONFLICT (user_id, referral_id) DO UPDATE SET read_at = GREATEST(referral_reads.read_at, EXCLUDED.read_at)`,
     );
   }
