@@ -189,12 +189,13 @@ describe('referral rules', () => {
       const draft = await createReferral(t.http, lmt, injuryReferralBody(patientId, expiring.id));
       const sent = await referralIn(t.http, { sender: lmt, recipient: expiring }, patientId, 'received');
 
+      const lapsed = lapsedLicenceDate();
       const patched = await t.http
         .patch(`/api/v1/practitioners/${expiring.id}`)
         .set(ptClinic.admin.auth)
-        .send({ licence: { number: 'L-EXPIRED', region: 'TX', expiresOn: lapsedLicenceDate() } })
+        .send({ licence: { number: 'L-EXPIRED', region: 'TX', expiresOn: lapsed } })
         .expect(200);
-      expect(patched.body.licence.expiresOn).toBe(lapsedLicenceDate());
+      expect(patched.body.licence.expiresOn).toBe(lapsed);
 
       // Out of the directory, and refused by the rule by name: at creating, at editing a draft to them,
       // and at sending a draft made while the licence was valid.
