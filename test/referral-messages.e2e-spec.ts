@@ -32,6 +32,15 @@ describe('referral messages', () => {
       .set(user.auth)
       .send(body as object);
 
+  /** A referral's `unreadCount` for `user`, as their `box` list shows it. */
+  const unreadOf = async (user: SignedInUser, box: 'sent' | 'received', id: string) => {
+    const items = (await t.http.get('/api/v1/referrals').query({ box }).set(user.auth).expect(200)).body.items as {
+      id: string;
+      unreadCount: number;
+    }[];
+    return items.find((r) => r.id === id)?.unreadCount;
+  };
+
   beforeAll(async () => {
     t = await startTestApp({}, { worker: true });
     massageClinic = await registerClinic(t.http, { name: 'Sunrise Massage' });
@@ -155,42 +164,28 @@ describe('referral messages', () => {
 
   it("unreadCount counts the others' events and messages, and drops to 0 once read", async () => {
     const fresh = await actOk(t.http, lmt, await createReferral(t.http, lmt, injuryReferralBody(patientId, pt.id)), 'send');
-    const unreadOf = async (user: SignedInUser, box: 'sent' | 'received') => {
-      const items = (await t.http.get('/api/v1/referrals').query({ box }).set(user.auth).expect(200)).body.items as {
-        id: string;
-        unreadCount: number;
-      }[];
-      return items.find((r) => r.id === fresh.id)?.unreadCount;
-    };
     // The PT has a new referral (its "sent" event); the LMT's own actions are not unread for them.
-    expect(await unreadOf(pt, 'received')).toBe(1);
-    expect(await unreadOf(lmt, 'sent')).toBe(0);
+    expect(await unreadOf(pt, 'received', fresh.id)).toBe(1);
+    expect(await unreadOf(lmt, 'sent', fresh.id)).toBe(0);
     await post(pt, fresh.id, { body: 'one' }).expect(201);
     await post(ptClinic.admin, fresh.id, { body: 'two' }).expect(201);
-    expect(await unreadOf(lmt, 'sent')).toBe(2);
+    expect(await unreadOf(lmt, 'sent', fresh.id)).toBe(2);
     // Someone else is anyone but the caller: the PT's own clinic admin too.
-    expect(await unreadOf(pt, 'received')).toBe(2);
+    expect(await unreadOf(pt, 'received', fresh.id)).toBe(2);
     await t.http.post(`/api/v1/referrals/${fresh.id}/read`).set(lmt.auth).expect(204);
-    expect(await unreadOf(lmt, 'sent')).toBe(0);
+    expect(await unreadOf(lmt, 'sent', fresh.id)).toBe(0);
     await post(pt, fresh.id, { body: 'three' }).expect(201);
-    expect(await unreadOf(lmt, 'sent')).toBe(1);
+    expect(await unreadOf(lmt, 'sent', fresh.id)).toBe(1);
     // A marker is per user: the LMT's read does not read it for the PT, nor for a third clinic (404).
     await t.http.post(`/api/v1/referrals/${fresh.id}/read`).set(pt.auth).expect(204);
-    expect(await unreadOf(pt, 'received')).toBe(0);
-    expect(await unreadOf(lmt, 'sent')).toBe(1);
+    expect(await unreadOf(pt, 'received', fresh.id)).toBe(0);
+    expect(await unreadOf(lmt, 'sent', fresh.id)).toBe(1);
     expectProblem(await t.http.post(`/api/v1/referrals/${fresh.id}/read`).set(outsiderPt.auth), 404, 'not_found');
     expectProblem(await t.http.post(`/api/v1/referrals/${draft.id}/read`).set(pt.auth), 404, 'not_found');
   });
 
   it('a message still being written while the caller marks the referral read stays unread', async () => {
     const fresh = await actOk(t.http, lmt, await createReferral(t.http, lmt, injuryReferralBody(patientId, pt.id)), 'send');
-    const unread = async () =>
-      (
-        (await t.http.get('/api/v1/referrals').query({ box: 'sent' }).set(lmt.auth).expect(200)).body.items as {
-          id: string;
-          unreadCount: number;
-        }[]
-      ).find((r) => r.id === fresh.id)?.unreadCount;
     // The PT's message, stamped (as the timeline stamps events) but not yet committed when the LMT marks read.
     const writer = new Client({ connectionString: t.database.url });
     await writer.connect();
@@ -206,7 +201,7 @@ describe('referral messages', () => {
       await writer.end();
     }
     // The LMT never saw it: marking read covered what was there, not everything stamped before the request.
-    expect(await unread()).toBe(1);
+    expect(await unreadOf(lmt, 'sent', fresh.id)).toBe(1);
   });
 
   it("embeds a long conversation's latest 100 events, says earlier ones exist, and /events pages through them all", async () => {

@@ -24,27 +24,28 @@ function formatterFor(timeZone: string): Intl.DateTimeFormat {
  * `2026-12-01T10:00:00-07:00` for America/Denver: the time as the clinic where it happens reads it.
  */
 export function isoInTimeZone(instant: Date, timeZone: string): string {
-  const parts = Object.fromEntries(
+  const parts = localParts(instant, timeZone);
+  // `longOffset` writes "GMT-07:00", or plain "GMT" at UTC+0.
+  const offset = parts.timeZoneName === 'GMT' ? '+00:00' : parts.timeZoneName.slice(3);
+  return `${parts.year}-${parts.month}-${parts.day}T${parts.hour}:${parts.minute}:${parts.second}${offset}`;
+}
+
+/** The local date, time and offset name Intl reads in `timeZone` at `instant`, by part (`year`, `hour`, `timeZoneName`, …). */
+function localParts(instant: Date | number, timeZone: string): Record<string, string> {
+  return Object.fromEntries(
     formatterFor(timeZone)
       .formatToParts(instant)
       .map((p) => [p.type, p.value]),
   );
-  // `longOffset` writes "GMT-07:00", or plain "GMT" at UTC+0.
-  const offset = parts.timeZoneName === 'GMT' ? '+00:00' : parts.timeZoneName.slice(3);
-  return `${parts.year}-${parts.month}-${parts.day}T${parts.hour}:${parts.minute}:${parts.second}${offset}`;
 }
 
 const QUARTER_HOUR_MS = 15 * 60_000;
 
 /** The zone's offset from UTC at `instant` (ms to add to UTC), from the local time Intl reads there. */
 function offsetMsAt(instant: number, timeZone: string): number {
-  const parts = Object.fromEntries(
-    formatterFor(timeZone)
-      .formatToParts(instant)
-      .map((p) => [p.type, Number(p.value)]),
-  );
-  const local = Date.UTC(parts.year, parts.month - 1, parts.day, parts.hour, parts.minute, parts.second);
-  return local - (instant - (((instant % 1000) + 1000) % 1000));
+  const { year, month, day, hour, minute, second } = localParts(instant, timeZone);
+  const local = Date.UTC(+year, +month - 1, +day, +hour, +minute, +second);
+  return local - Math.floor(instant / 1000) * 1000;
 }
 
 /** Per zone, its offset through the last quarter hour asked about, and the last day answered. */

@@ -122,10 +122,10 @@ export class ReferralActivityStore {
   }
 
   /**
-   * Moves the user's read marker of the referral to its latest event's time (it only moves forward),
-   * not to a clock's now: events are stamped by the application's Clock, which need not agree with
-   * the database's, and an event still being written meanwhile lands after the marker (unless one
-   * stamped later committed before it), so it stays unread.
+   * Moves the user's read marker of the referral to its latest committed event's time (it only moves
+   * forward), not to now: an event another request has stamped (the timeline's clock_timestamp())
+   * but not yet committed would fall before a marker of now and count as read unseen; against the
+   * latest committed event it lands after the marker (unless one stamped later committed first).
    */
   async markRead(userId: string, referralId: string): Promise<void> {
     const referral = sql.param(referralId, 'uuid');
