@@ -1,7 +1,6 @@
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { clinicPayload, isoDateFrom, PASSWORD, uniqueEmail } from '@referloop/testing';
 import { Client } from 'pg';
+import { committedDocument } from './support/openapi-document';
 import { startTestApp, type TestApp } from './support/test-app';
 
 // Every operation of the OpenAPI document, sent broken path ids, query values and bodies made from
@@ -32,8 +31,7 @@ interface OpenApiDocument {
   components: { schemas: Record<string, Schema> };
 }
 
-/** The committed document (api:client:check keeps it equal to the one the app serves). */
-const document = JSON.parse(readFileSync(join(__dirname, '..', 'apps/web/src/api/openapi.json'), 'utf8')) as OpenApiDocument;
+const document = committedDocument() as OpenApiDocument;
 const problemCodes = (document.components.schemas.Problem.properties!.code.enum ?? []) as string[];
 
 /** The live event stream answers forever: its own suite (live-events) covers it. */

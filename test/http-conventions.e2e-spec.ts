@@ -1,8 +1,7 @@
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { PASSWORD, uniqueEmail } from '@referloop/testing';
 import { SPEC_STATES } from '@referloop/testing/spec-lifecycle';
 import { actOk, createPatient, createReferral, injuryReferralBody, invitedReferralBody } from './support/referral-helpers';
+import { committedDocument, operationTemplate } from './support/openapi-document';
 import { addPractitioner, expectProblem, registerClinic, startTestApp, type TestApp } from './support/test-app';
 
 // What every answer has in common: problem+json errors, request ids, security headers, CORS,
@@ -12,12 +11,6 @@ const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
 type DocumentedResponse = { content?: Record<string, unknown>; headers?: Record<string, unknown> };
 type CommittedDocument = { paths: Record<string, Record<string, { responses: Record<string, DocumentedResponse> }>> };
-
-/**
- * The committed OpenAPI document, built from the compiled app (response types come from the swagger
- * CLI plugin, which the build runs and these tests do not); api:client:check keeps it current.
- */
-const committedDocument = () => JSON.parse(readFileSync(join(__dirname, '..', 'apps/web/src/api/openapi.json'), 'utf8'));
 
 /** Headers an answer may carry that a client acts on: each must be in the document where it is sent. */
 const HEADERS_CLIENTS_READ = ['etag', 'retry-after', 'idempotent-replayed', 'content-disposition'];
@@ -32,15 +25,10 @@ function undocumentedIn(
   path: string,
   res: { status: number; headers: Record<string, string> },
 ): string[] {
-  const pathname = path.split('?')[0];
-  const templates = Object.keys(document.paths)
-    .filter((template) => document.paths[template][method])
-    .filter((template) => new RegExp(`^${template.replace(/\{[^}]+\}/g, '[^/]+')}$`).test(pathname))
-    // A literal segment (`/messages`) wins over a parameter (`/{action}`).
-    .sort((a, b) => (a.match(/\{/g) ?? []).length - (b.match(/\{/g) ?? []).length);
-  if (!templates.length) return [`${method} ${pathname}: no such operation`];
-  const where = `${method} ${templates[0]} ${res.status}`;
-  const response = document.paths[templates[0]][method].responses[res.status];
+  const template = operationTemplate(document.paths, method, path);
+  if (!template) return [`${method} ${path.split('?')[0]}: no such operation`];
+  const where = `${method} ${template} ${res.status}`;
+  const response = document.paths[template][method].responses[res.status];
   if (!response) return [`${where}: status not documented`];
   const missing: string[] = [];
   const type = (res.headers['content-type'] ?? '').split(';')[0];
