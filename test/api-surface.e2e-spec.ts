@@ -1,7 +1,7 @@
 import { clinicPayload, isoDateFrom, PASSWORD, uniqueEmail } from '@referloop/testing';
 import { Client } from 'pg';
 import { committedDocument } from './support/openapi-document';
-import { startTestApp, type TestApp } from './support/test-app';
+import { startTestApp, tableHashes, type TestApp } from './support/test-app';
 
 // Every operation of the OpenAPI document, sent broken path ids, query values and bodies made from
 // the document's own schemas. Each answer must be a status the document lists for that operation,
@@ -139,20 +139,7 @@ describe('every documented operation, given broken input', () => {
   let db: Client;
 
   /** Every row of every other table, hashed: equal before and after means the refusals wrote nothing. */
-  async function snapshot(): Promise<Record<string, string>> {
-    const { rows: tables } = await db.query<{ tablename: string }>(
-      `SELECT tablename FROM pg_tables WHERE schemaname = 'public' AND NOT tablename = ANY($1) ORDER BY tablename`,
-      [WRITTEN_WHEN_REFUSED],
-    );
-    const result: Record<string, string> = {};
-    for (const { tablename } of tables) {
-      const { rows } = await db.query<{ n: number; h: string | null }>(
-        `SELECT count(*)::int AS n, md5(string_agg(t::text, '|' ORDER BY t::text)) AS h FROM "${tablename}" t`,
-      );
-      result[tablename] = `${rows[0].n}:${rows[0].h ?? ''}`;
-    }
-    return result;
-  }
+  const snapshot = () => tableHashes(db, WRITTEN_WHEN_REFUSED);
   /** A clinic of one (admin and massage therapist): no role check stands between a case and validation. */
   let email: string;
   /** A session of its own for each operation: signing out, as documented, ends only that one. */

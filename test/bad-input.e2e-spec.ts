@@ -7,6 +7,7 @@ import {
   registerClinic,
   type SignedInUser,
   startTestApp,
+  tableHashes,
   type TestApp,
   type TestClinic,
 } from './support/test-app';
@@ -190,19 +191,7 @@ describe('bad input', () => {
   let refreshToken: string;
 
   /** Every row of every table, hashed: equal before and after means nothing was written. */
-  async function snapshot(): Promise<Record<string, string>> {
-    const tables = await db.query<{ tablename: string }>(
-      `SELECT tablename FROM pg_tables WHERE schemaname = 'public' ORDER BY tablename`,
-    );
-    const result: Record<string, string> = {};
-    for (const { tablename } of tables.rows) {
-      const { rows } = await db.query<{ n: number; h: string | null }>(
-        `SELECT count(*)::int AS n, md5(string_agg(t::text, '|' ORDER BY t::text)) AS h FROM "${tablename}" t`,
-      );
-      result[tablename] = `${rows[0].n}:${rows[0].h ?? ''}`;
-    }
-    return result;
-  }
+  const snapshot = () => tableHashes(db);
 
   beforeAll(async () => {
     t = await startTestApp();

@@ -13,6 +13,7 @@ import {
   uniqueEmail,
 } from '@referloop/testing';
 import { Writable } from 'node:stream';
+import type { Client } from 'pg';
 import { createRootLogger } from '@referloop/common';
 import request from 'supertest';
 import type TestAgent from 'supertest/lib/agent';
@@ -155,4 +156,23 @@ export function expectProblem(
 /** The session an access token belongs to (its `sid` claim), read without checking the signature. */
 export function sessionIdOf(accessToken: string): string {
   return (JSON.parse(Buffer.from(accessToken.split('.')[1], 'base64url').toString()) as { sid: string }).sid;
+}
+
+/**
+ * Every row of every table of the test database but `except`, hashed table by table: equal before
+ * and after means nothing was written there.
+ */
+export async function tableHashes(db: Client, except: readonly string[] = []): Promise<Record<string, string>> {
+  const { rows: tables } = await db.query<{ tablename: string }>(
+    `SELECT tablename FROM pg_tables WHERE schemaname = 'public' AND NOT tablename = ANY($1) ORDER BY tablename`,
+    [except],
+  );
+  const result: Record<string, string> = {};
+  for (const { tablename } of tables) {
+    const { rows } = await db.query<{ n: number; h: string | null }>(
+      `SELECT count(*)::int AS n, md5(string_agg(t::text, '|' ORDER BY t::text)) AS h FROM "${tablename}" t`,
+    );
+    result[tablename] = `${rows[0].n}:${rows[0].h ?? ''}`;
+  }
+  return result;
 }
