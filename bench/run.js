@@ -15,7 +15,8 @@ const { startServer } = require('./lib/processes');
 const { deleteKeysWithPrefix } = require('./lib/redis');
 const { printReport, writeJson } = require('./lib/report');
 
-// Each scenario: async (helpers) => { rows, comparisons, notes? }. Add new ones here; the first
+// Each scenario: async (helpers) => { rows, comparisons, notes? }, with an optional `apiEnv` (the
+// API's extra environment). Add new ones here; the first
 // command-line argument picks one (default: foundation, what `npm run bench` runs).
 const SCENARIOS = {
   foundation: () => require('./scenarios/foundation'),
@@ -94,6 +95,8 @@ async function main() {
       // Seeding signs in through the rate-limited auth routes.
       AUTH_RATE_LIMIT_PER_MINUTE: '100000',
       QUEUE_PREFIX: queuePrefix,
+      // What a scenario needs of the API's configuration (e.g. a webhook receiver on 127.0.0.1).
+      ...Object.assign({}, ...scenarios.map((scenario) => scenario.apiEnv)),
     },
     // e.g. BENCH_API_NODE_ARGS='--cpu-prof --cpu-prof-dir=/tmp/prof' to profile the API under load.
     nodeArgs: process.env.BENCH_API_NODE_ARGS?.split(' ').filter(Boolean),

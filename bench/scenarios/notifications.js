@@ -15,7 +15,9 @@ const { join } = require('node:path');
 const { setTimeout: delay } = require('node:timers/promises');
 const { promisify } = require('node:util');
 const { Client } = require('pg');
-const { referralBody, referralParties } = require('../lib/parties');
+const { cpuSeconds } = require('../lib/cpu');
+const { referralBody, referralParties, login } = require('../lib/parties');
+const { startSmtpReceiver, startWebhookReceiver } = require('../lib/receivers');
 const { deleteKeysWithPrefix } = require('../lib/redis');
 const { table } = require('../lib/report');
 
@@ -27,6 +29,9 @@ const P95_TARGET_MS = 100;
 const P99_TARGET_MS = 250;
 const THROUGHPUT_TARGET = 1_000;
 const WAIT_TIMEOUT_MS = 180_000;
+const DELIVERY_EVENTS = Number(process.env.BENCH_DELIVERY_EVENTS ?? 2_000);
+/** The delivery processor's (libs/notifications/src/worker/notification.processors.ts). */
+const DELIVERY_CONCURRENCY = 20;
 
 function percentile(sorted, p) {
   return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)];
@@ -65,7 +70,17 @@ async function post(url, token, body) {
 }
 
 module.exports = async function notifications({ api, databaseUrl, apiRequest, startWorker, redisUrl, tag, cleanups }) {
-  const { lmt, pt, patient } = await referralParties(apiRequest);
+  const { recipientClinic, lmt, pt, patient } = await referralParties(apiRequest);
+  // Raw BullMQ drains on the same Redis, each under a prefix of its own, in a process of its own.
+  let raws = 0;
+  const rawDrain = async (env) => {
+    const prefix = `bench_${tag}_raw${(raws += 1)}`;
+    cleanups.push(() => deleteKeysWithPrefix(redisUrl, prefix));
+    const { stdout } = await promisify(execFile)(process.execPath, [join(__dirname, '../baselines/bullmq-drain.js')], {
+      env: { PATH: process.env.PATH, NODE_ENV: 'production', REDIS_URL: redisUrl, PREFIX: prefix, ...env },
+    });
+    return JSON.parse(stdout.trim().split('\n').pop());
+  };
   let worker = await startWorker();
 
   // Drafts first (not measured).
@@ -195,21 +210,78 @@ module.exports = async function notifications({ api, databaseUrl, apiRequest, st
   await worker.stop();
   console.log(`bench: worker drained ${created} notifications in ${drainSeconds.toFixed(2)} s`);
 
-  // Raw BullMQ on the same Redis, another prefix, in a process of its own.
-  const rawPrefix = `bench_${tag}_raw`;
-  cleanups.push(() => deleteKeysWithPrefix(redisUrl, rawPrefix));
-  const { stdout } = await promisify(execFile)(process.execPath, [join(__dirname, '../baselines/bullmq-noop.js')], {
-    env: {
-      PATH: process.env.PATH,
-      NODE_ENV: 'production',
-      REDIS_URL: redisUrl,
-      PREFIX: rawPrefix,
-      JOBS: String(OUTBOX_ROWS),
-      CONCURRENCY: '10',
-    },
-  });
-  const raw = JSON.parse(stdout.trim().split('\n').pop());
+  const raw = await rawDrain({ JOBS: String(OUTBOX_ROWS), CONCURRENCY: '10' });
 
+  // Email and webhook sends: the PT's clinic subscribes a webhook to `referral.sent`, then
+  // DELIVERY_EVENTS outbox rows go in with the worker stopped, and the worker (SMTP on) is timed
+  // from ready until every email and webhook of those events is delivered; next to it, raw BullMQ
+  // at the delivery processor's concurrency making only the same sends to the same receivers.
+  const webhookReceiver = await startWebhookReceiver();
+  cleanups.push(webhookReceiver.close);
+  const smtpReceiver = await startSmtpReceiver();
+  cleanups.push(smtpReceiver.close);
+  await apiRequest('POST', '/api/v1/webhooks', {
+    expect: 201,
+    token: await login(apiRequest, recipientClinic.user.email),
+    body: { url: webhookReceiver.url, eventTypes: ['referral.sent'] },
+  });
+  const deliveryEvents = await withClient(databaseUrl, async (c) => {
+    const { rows } = await c.query(
+      `INSERT INTO outbox_events (type, referral_id, payload)
+       SELECT 'referral.sent', ($1::uuid[])[1 + (g % array_length($1::uuid[], 1))],
+              jsonb_build_object('fromStatus', 'draft', 'toStatus', 'sent', 'actorId', $2::text)
+         FROM generate_series(1, $3) g RETURNING id`,
+      [ids, lmt.id, DELIVERY_EVENTS],
+    );
+    return rows.map((r) => r.id);
+  });
+  const sendsOf = (c) =>
+    c.query(
+      `SELECT channel, count(*)::int AS total, count(*) FILTER (WHERE status <> 'pending')::int AS settled,
+              count(*) FILTER (WHERE status = 'delivered')::int AS delivered
+         FROM notification_deliveries WHERE outbox_event_id = ANY($1::uuid[]) AND channel IN ('email', 'webhook')
+        GROUP BY channel`,
+      [deliveryEvents],
+    );
+  worker = await startWorker({ SMTP_URL: smtpReceiver.url, WEBHOOK_ALLOWED_HOSTS: '127.0.0.1' });
+  const deliveryStart = performance.now();
+  const workerCpuBefore = cpuSeconds(worker.pid);
+  const sends = await withClient(databaseUrl, async (c) => {
+    const published = async () =>
+      Number(
+        (
+          await c.query(`SELECT count(*) FROM outbox_events WHERE id = ANY($1::uuid[]) AND published_at IS NOT NULL`, [
+            deliveryEvents,
+          ])
+        ).rows[0].count,
+      );
+    await waitForCount(published, DELIVERY_EVENTS, 'fan-out of the send events');
+    // The relay writes an event's deliveries as it publishes it: from here on their number is fixed.
+    const sum = async (member) => (await sendsOf(c)).rows.reduce((n, r) => n + r[member], 0);
+    // Settled: delivered, or failed or skipped (reported below).
+    await waitForCount(() => sum('settled'), await sum('total'), 'email and webhook sends');
+    return Object.fromEntries((await sendsOf(c)).rows.map((r) => [r.channel, r]));
+  });
+  const deliverySeconds = (performance.now() - deliveryStart) / 1000;
+  const workerCpu = cpuSeconds(worker.pid) - workerCpuBefore;
+  await worker.stop();
+  const emails = sends.email ?? { total: 0, delivered: 0 };
+  const webhooks = sends.webhook ?? { total: 0, delivered: 0 };
+  if (emails.total === 0 || webhooks.total === 0) {
+    throw new Error(`the send events made ${emails.total} emails and ${webhooks.total} webhooks; both are needed`);
+  }
+  const receivedCounts = { webhook: webhookReceiver.counts(), email: smtpReceiver.counts() };
+  const rawSends = await rawDrain({
+    SEND: 'sends',
+    JOBS: String(emails.total + webhooks.total),
+    WEBHOOK_JOBS: String(webhooks.total),
+    CONCURRENCY: String(DELIVERY_CONCURRENCY),
+    WEBHOOK_URL: webhookReceiver.url,
+    SMTP_URL: smtpReceiver.url,
+  });
+  const sendsTotal = emails.total + webhooks.total;
+  const sendsPerSecond = sendsTotal / deliverySeconds;
+  console.log(`bench: worker sent ${emails.total} emails and ${webhooks.total} webhooks in ${deliverySeconds.toFixed(2)} s`);
   const notificationsPerSecond = created / drainSeconds;
   const eventsPerSecond = OUTBOX_ROWS / drainSeconds;
   const latencyTable = table(
@@ -257,6 +329,33 @@ module.exports = async function notifications({ api, databaseUrl, apiRequest, st
       ['raw BullMQ no-op jobs, concurrency 10', String(raw.jobs), raw.seconds.toFixed(2), raw.jobsPerSecond.toFixed(0), '1.00x'],
     ],
   );
+  const sendsTable = table(
+    'lrrrrr',
+    ['sends (email + webhook)', 'items', 'seconds', 'per second', 'worker CPU ms/send', 'vs raw sends'],
+    [
+      [
+        `worker: ${DELIVERY_EVENTS} outbox rows -> sends`,
+        String(sendsTotal),
+        deliverySeconds.toFixed(2),
+        sendsPerSecond.toFixed(0),
+        ((workerCpu * 1000) / sendsTotal).toFixed(2),
+        `${(sendsPerSecond / rawSends.jobsPerSecond).toFixed(2)}x`,
+      ],
+      [
+        `raw BullMQ: the same sends, concurrency ${DELIVERY_CONCURRENCY}`,
+        String(rawSends.jobs),
+        rawSends.seconds.toFixed(2),
+        rawSends.jobsPerSecond.toFixed(0),
+        '',
+        '1.00x',
+      ],
+    ],
+  );
+  const received =
+    `delivered: ${emails.delivered} of ${emails.total} emails, ${webhooks.delivered} of ${webhooks.total} webhooks; ` +
+    `the receivers got ${receivedCounts.email.messages} messages (${receivedCounts.email.distinct} distinct Message-IDs) and ` +
+    `${receivedCounts.webhook.requests} webhook requests (${receivedCounts.webhook.distinct} distinct delivery ids): ` +
+    `repeats ${receivedCounts.email.messages - receivedCounts.email.distinct + receivedCounts.webhook.requests - receivedCounts.webhook.distinct}`;
   return {
     rows: [],
     comparisons: [
@@ -272,6 +371,10 @@ module.exports = async function notifications({ api, databaseUrl, apiRequest, st
         failures.length > 0 ? `\nfailed sends by kind: ${JSON.stringify(failureKinds)}` : ''
       }`,
       `outbox drain (worker started after the rows were inserted; ${perEvent} notification(s) per event; worker start-up ${startupSeconds.toFixed(1)} s not counted):\n${throughputTable}`,
+      `email and webhook sends (a burst: ${DELIVERY_EVENTS} 'referral.sent' events with the worker stopped, then the worker, SMTP on, timed from ready until every send settled; receivers on 127.0.0.1 that answer at once; worker CPU includes its relay):\n${sendsTable}\n${received}`,
     ],
   };
 };
+
+/** The API accepts the loopback webhook receiver as a target (an http URL on an allow-listed host). */
+module.exports.apiEnv = { WEBHOOK_ALLOWED_HOSTS: '127.0.0.1' };
