@@ -1,7 +1,8 @@
 'use strict';
 // Raw BullMQ drains, the ceilings the notification worker is compared with: JOBS jobs (the app's
 // keep-completed options) queued first, then one Worker at CONCURRENCY drains them; prints
-// { jobs, seconds, jobsPerSecond } as JSON and exits. What each job does (SEND):
+// { jobs, seconds, jobsPerSecond, cpuSeconds } as JSON and exits: seconds of the drain, CPU from
+// queueing the jobs to the end (the app's relay queues its jobs in the worker's CPU too). What each job does (SEND):
 // - none: nothing (what carrying an event through a queue costs);
 // - sends: WEBHOOK_JOBS of the jobs (spread evenly) POST a webhook-sized JSON body to WEBHOOK_URL
 //   through Node's default agent, as the app's webhook channel does; the others send one message to
@@ -84,6 +85,7 @@ async function main() {
   const { send, close } = sender();
   const connection = new IORedis(process.env.REDIS_URL, { maxRetriesPerRequest: null });
   const queue = new Queue('drain', { connection, prefix });
+  const cpuBefore = process.cpuUsage();
   for (let i = 0; i < JOBS; i += 1000) {
     const n = Math.min(1000, JOBS - i);
     await queue.addBulk(
@@ -112,13 +114,16 @@ async function main() {
   worker.on('failed', (_job, error) => fail(error));
   await finished;
   const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+  const cpu = process.cpuUsage(cpuBefore);
   await worker.close();
   await queue.close();
   close();
   // BullMQ leaves connections it was given open.
   workerConnection.disconnect();
   connection.disconnect();
-  process.stdout.write(`${JSON.stringify({ jobs: JOBS, seconds, jobsPerSecond: JOBS / seconds })}\n`);
+  process.stdout.write(
+    `${JSON.stringify({ jobs: JOBS, seconds, jobsPerSecond: JOBS / seconds, cpuSeconds: (cpu.user + cpu.system) / 1e6 })}\n`,
+  );
 }
 
 main().catch((error) => {

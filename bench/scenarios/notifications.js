@@ -1,6 +1,6 @@
 'use strict';
-// `npm run bench:notifications`: the built API and the built worker (in-app channel only: no SMTP,
-// no webhooks).
+// `npm run bench:notifications`: the built API and the built worker (parts 1 and 2 in-app only;
+// part 3 with SMTP and a webhook, to receivers of the bench's own on 127.0.0.1).
 // 1. Latency: drafts prepared first, then `send` at a paced SEND_RATE per second for SEND_SECONDS;
 //    for each send, from its timeline event (referral_events.occurred_at, the API's clock as the send
 //    is written) to the recipient's in-app delivery (notification_deliveries.delivered_at, the
@@ -10,12 +10,16 @@
 //    worker started and timed until every notification exists; next to it a raw BullMQ no-op drain
 //    of as many jobs at concurrency 10 on the same Redis, another prefix: what merely carrying each
 //    event through a queue would cost (the relay fans out in PostgreSQL, with no queue hop).
+// 3. Sends: a burst of DELIVERY_EVENTS events, each an email to the PT and a webhook to their
+//    clinic, into a running worker, timed until every send settled; next to it raw BullMQ at the
+//    delivery processor's concurrency making the same sends (bullmq-drain.js, SEND=sends): what
+//    claiming, rendering and recording each send in PostgreSQL costs on top of sending it.
 const { execFile } = require('node:child_process');
 const { join } = require('node:path');
 const { setTimeout: delay } = require('node:timers/promises');
 const { promisify } = require('node:util');
 const { Client } = require('pg');
-const { cpuSeconds } = require('../lib/cpu');
+const { cpuSeconds, cpuShare, databaseCpu, pidsNamed } = require('../lib/cpu');
 const { referralBody, referralParties, login } = require('../lib/parties');
 const { startSmtpReceiver, startWebhookReceiver } = require('../lib/receivers');
 const { deleteKeysWithPrefix } = require('../lib/redis');
@@ -212,9 +216,10 @@ module.exports = async function notifications({ api, databaseUrl, apiRequest, st
 
   const raw = await rawDrain({ JOBS: String(OUTBOX_ROWS), CONCURRENCY: '10' });
 
-  // Email and webhook sends: the PT's clinic subscribes a webhook to `referral.sent`, then
-  // DELIVERY_EVENTS outbox rows go in with the worker stopped, and the worker (SMTP on) is timed
-  // from ready until every email and webhook of those events is delivered; next to it, raw BullMQ
+  // Email and webhook sends: the PT's clinic subscribes a webhook to `referral.sent`, the worker
+  // starts with SMTP on and works off a first burst of send events (its connections and prepared
+  // statements warm, as in a worker that has been running), then a burst of DELIVERY_EVENTS is
+  // timed from its insert until every email and webhook of it has settled. Next to it, raw BullMQ
   // at the delivery processor's concurrency making only the same sends to the same receivers.
   const webhookReceiver = await startWebhookReceiver();
   cleanups.push(webhookReceiver.close);
@@ -225,52 +230,62 @@ module.exports = async function notifications({ api, databaseUrl, apiRequest, st
     token: await login(apiRequest, recipientClinic.user.email),
     body: { url: webhookReceiver.url, eventTypes: ['referral.sent'] },
   });
-  const deliveryEvents = await withClient(databaseUrl, async (c) => {
-    const { rows } = await c.query(
-      `INSERT INTO outbox_events (type, referral_id, payload)
-       SELECT 'referral.sent', ($1::uuid[])[1 + (g % array_length($1::uuid[], 1))],
-              jsonb_build_object('fromStatus', 'draft', 'toStatus', 'sent', 'actorId', $2::text)
-         FROM generate_series(1, $3) g RETURNING id`,
-      [ids, lmt.id, DELIVERY_EVENTS],
-    );
-    return rows.map((r) => r.id);
-  });
-  const sendsOf = (c) =>
-    c.query(
-      `SELECT channel, count(*)::int AS total, count(*) FILTER (WHERE status <> 'pending')::int AS settled,
-              count(*) FILTER (WHERE status = 'delivered')::int AS delivered
-         FROM notification_deliveries WHERE outbox_event_id = ANY($1::uuid[]) AND channel IN ('email', 'webhook')
-        GROUP BY channel`,
-      [deliveryEvents],
-    );
-  worker = await startWorker({ SMTP_URL: smtpReceiver.url, WEBHOOK_ALLOWED_HOSTS: '127.0.0.1' });
-  const deliveryStart = performance.now();
-  const workerCpuBefore = cpuSeconds(worker.pid);
-  const sends = await withClient(databaseUrl, async (c) => {
-    const published = async () =>
-      Number(
-        (
-          await c.query(`SELECT count(*) FROM outbox_events WHERE id = ANY($1::uuid[]) AND published_at IS NOT NULL`, [
-            deliveryEvents,
-          ])
-        ).rows[0].count,
+  /** Inserts `count` send events at once and waits until each email and webhook they make has settled. */
+  const burst = (count) =>
+    withClient(databaseUrl, async (c) => {
+      const { rows } = await c.query(
+        `INSERT INTO outbox_events (type, referral_id, payload)
+         SELECT 'referral.sent', ($1::uuid[])[1 + (g % array_length($1::uuid[], 1))],
+                jsonb_build_object('fromStatus', 'draft', 'toStatus', 'sent', 'actorId', $2::text)
+           FROM generate_series(1, $3) g RETURNING id`,
+        [ids, lmt.id, count],
       );
-    await waitForCount(published, DELIVERY_EVENTS, 'fan-out of the send events');
-    // The relay writes an event's deliveries as it publishes it: from here on their number is fixed.
-    const sum = async (member) => (await sendsOf(c)).rows.reduce((n, r) => n + r[member], 0);
-    // Settled: delivered, or failed or skipped (reported below).
-    await waitForCount(() => sum('settled'), await sum('total'), 'email and webhook sends');
-    return Object.fromEntries((await sendsOf(c)).rows.map((r) => [r.channel, r]));
-  });
+      const events = rows.map((r) => r.id);
+      const sendsOf = async () =>
+        (
+          await c.query(
+            `SELECT channel, count(*)::int AS total, count(*) FILTER (WHERE status <> 'pending')::int AS settled,
+                    count(*) FILTER (WHERE status = 'delivered')::int AS delivered
+               FROM notification_deliveries WHERE outbox_event_id = ANY($1::uuid[]) AND channel IN ('email', 'webhook')
+              GROUP BY channel`,
+            [events],
+          )
+        ).rows;
+      const published = async () =>
+        Number(
+          (await c.query(`SELECT count(*) FROM outbox_events WHERE id = ANY($1::uuid[]) AND published_at IS NOT NULL`, [events]))
+            .rows[0].count,
+        );
+      await waitForCount(published, count, 'fan-out of the send events');
+      // The relay writes an event's deliveries as it publishes it: from here on their number is fixed.
+      const sum = async (member) => (await sendsOf()).reduce((n, r) => n + r[member], 0);
+      // Settled: delivered, or failed or skipped (reported below).
+      await waitForCount(() => sum('settled'), await sum('total'), 'email and webhook sends');
+      const byChannel = Object.fromEntries((await sendsOf()).map((r) => [r.channel, r]));
+      return { email: byChannel.email ?? { total: 0, delivered: 0 }, webhook: byChannel.webhook ?? { total: 0, delivered: 0 } };
+    });
+  worker = await startWorker({ SMTP_URL: smtpReceiver.url, WEBHOOK_ALLOWED_HOSTS: '127.0.0.1' });
+  await burst(Math.ceil(DELIVERY_EVENTS / 10));
+  webhookReceiver.reset();
+  smtpReceiver.reset();
+  const redisPids = pidsNamed('redis-server');
+  const databaseBusy = await databaseCpu(databaseUrl);
+  const redisBusy = cpuShare(redisPids);
+  const workerCpuBefore = cpuSeconds(worker.pid);
+  const deliveryStart = performance.now();
+  const { email: emails, webhook: webhooks } = await burst(DELIVERY_EVENTS);
   const deliverySeconds = (performance.now() - deliveryStart) / 1000;
   const workerCpu = cpuSeconds(worker.pid) - workerCpuBefore;
+  const redisCpu = redisBusy.stop().reduce((sum, share) => sum + (share ?? 0), 0) * deliverySeconds;
+  const databaseCpuSeconds = await databaseBusy.stop();
   await worker.stop();
-  const emails = sends.email ?? { total: 0, delivered: 0 };
-  const webhooks = sends.webhook ?? { total: 0, delivered: 0 };
   if (emails.total === 0 || webhooks.total === 0) {
     throw new Error(`the send events made ${emails.total} emails and ${webhooks.total} webhooks; both are needed`);
   }
   const receivedCounts = { webhook: webhookReceiver.counts(), email: smtpReceiver.counts() };
+  // Redis's share over the baseline's whole run: its jobs are queued and drained there.
+  const rawRedisBusy = cpuShare(redisPids);
+  const rawStarted = performance.now();
   const rawSends = await rawDrain({
     SEND: 'sends',
     JOBS: String(emails.total + webhooks.total),
@@ -279,7 +294,9 @@ module.exports = async function notifications({ api, databaseUrl, apiRequest, st
     WEBHOOK_URL: webhookReceiver.url,
     SMTP_URL: smtpReceiver.url,
   });
+  const rawRedisCpu = rawRedisBusy.stop().reduce((sum, share) => sum + (share ?? 0), 0) * ((performance.now() - rawStarted) / 1000);
   const sendsTotal = emails.total + webhooks.total;
+  const perSend = (seconds) => ((seconds * 1000) / sendsTotal).toFixed(2);
   const sendsPerSecond = sendsTotal / deliverySeconds;
   console.log(`bench: worker sent ${emails.total} emails and ${webhooks.total} webhooks in ${deliverySeconds.toFixed(2)} s`);
   const notificationsPerSecond = created / drainSeconds;
@@ -330,24 +347,28 @@ module.exports = async function notifications({ api, databaseUrl, apiRequest, st
     ],
   );
   const sendsTable = table(
-    'lrrrrr',
-    ['sends (email + webhook)', 'items', 'seconds', 'per second', 'worker CPU ms/send', 'vs raw sends'],
+    'lrrrrrrr',
+    ['sends (email + webhook)', 'items', 'seconds', 'per second', 'vs raw sends', 'CPU ms/send: sender', 'postgres', 'redis'],
     [
       [
         `worker: ${DELIVERY_EVENTS} outbox rows -> sends`,
         String(sendsTotal),
         deliverySeconds.toFixed(2),
         sendsPerSecond.toFixed(0),
-        ((workerCpu * 1000) / sendsTotal).toFixed(2),
         `${(sendsPerSecond / rawSends.jobsPerSecond).toFixed(2)}x`,
+        perSend(workerCpu),
+        perSend(databaseCpuSeconds),
+        perSend(redisCpu),
       ],
       [
         `raw BullMQ: the same sends, concurrency ${DELIVERY_CONCURRENCY}`,
         String(rawSends.jobs),
         rawSends.seconds.toFixed(2),
         rawSends.jobsPerSecond.toFixed(0),
-        '',
         '1.00x',
+        perSend(rawSends.cpuSeconds),
+        '-',
+        perSend(rawRedisCpu),
       ],
     ],
   );
@@ -371,7 +392,7 @@ module.exports = async function notifications({ api, databaseUrl, apiRequest, st
         failures.length > 0 ? `\nfailed sends by kind: ${JSON.stringify(failureKinds)}` : ''
       }`,
       `outbox drain (worker started after the rows were inserted; ${perEvent} notification(s) per event; worker start-up ${startupSeconds.toFixed(1)} s not counted):\n${throughputTable}`,
-      `email and webhook sends (a burst: ${DELIVERY_EVENTS} 'referral.sent' events with the worker stopped, then the worker, SMTP on, timed from ready until every send settled; receivers on 127.0.0.1 that answer at once; worker CPU includes its relay):\n${sendsTable}\n${received}`,
+      `email and webhook sends (a burst of ${DELIVERY_EVENTS} 'referral.sent' events inserted at once into a running worker with SMTP on, after a first burst of a tenth of that; timed from the insert until every send settled; receivers on 127.0.0.1 that answer at once, in the bench's own process; the worker's CPU includes its relay's fan-out, Redis's whatever else used it):\n${sendsTable}\n${received}`,
     ],
   };
 };
