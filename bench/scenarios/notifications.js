@@ -294,7 +294,8 @@ module.exports = async function notifications({ api, databaseUrl, apiRequest, st
     WEBHOOK_URL: webhookReceiver.url,
     SMTP_URL: smtpReceiver.url,
   });
-  const rawRedisCpu = rawRedisBusy.stop().reduce((sum, share) => sum + (share ?? 0), 0) * ((performance.now() - rawStarted) / 1000);
+  const rawRedisCpu =
+    rawRedisBusy.stop().reduce((sum, share) => sum + (share ?? 0), 0) * ((performance.now() - rawStarted) / 1000);
   const sendsTotal = emails.total + webhooks.total;
   const perSend = (seconds) => ((seconds * 1000) / sendsTotal).toFixed(2);
   const sendsPerSecond = sendsTotal / deliverySeconds;
