@@ -1,4 +1,5 @@
 import { Clock } from '@referloop/common';
+import type { AppConfig } from '@referloop/config';
 import { createDataSource, OUTBOX_RELAY_LOCK } from '@referloop/database';
 import { createTestDatabase, deleteQueueKeys, TEST_REDIS_URL, type TestDatabase, testConfig } from '@referloop/testing';
 import { setTimeout as delay } from 'node:timers/promises';
@@ -19,8 +20,9 @@ describe('OutboxRelay wake-ups', () => {
   let source: DataSource;
   let listener: Client;
   let notified = 0;
-  const config = () => testConfig(db.url, { OUTBOX_SWEEP_INTERVAL: '60s' });
-  let prefix: string;
+  // One config for the file: each testConfig() draws a new queue prefix, whose keys the relay's
+  // producer queue writes and afterAll must find.
+  let config: AppConfig;
 
   const insert = (n = 1) =>
     source.query(`INSERT INTO outbox_events (type, payload) SELECT 'test.event', '{}'::jsonb FROM generate_series(1, $1)`, [n]);
@@ -44,24 +46,24 @@ describe('OutboxRelay wake-ups', () => {
       await delay(20);
     }
   }
-  const startRelay = (dispatcher = new NotificationDispatcher(new EmailChannel(config()), new DispatchStore(), new Clock())) => {
-    const relay = new OutboxRelay(source, config(), new OutboxStore(), dispatcher);
+  const startRelay = (dispatcher = new NotificationDispatcher(new EmailChannel(config), new DispatchStore(), new Clock())) => {
+    const relay = new OutboxRelay(source, config, new OutboxStore(), dispatcher);
     relay.onApplicationBootstrap();
     return relay;
   };
 
   beforeAll(async () => {
     db = await createTestDatabase();
+    config = testConfig(db.url, { OUTBOX_SWEEP_INTERVAL: '60s' });
     source = createDataSource({ url: db.url, poolSize: 4, applicationName: 'outbox-relay-check' });
     await source.initialize();
     listener = new Client({ connectionString: db.url });
     await listener.connect();
     listener.on('notification', () => notified++);
     await listener.query('LISTEN outbox_events');
-    prefix = config().queuePrefix;
   });
   afterAll(async () => {
-    await deleteQueueKeys(TEST_REDIS_URL, prefix);
+    if (config) await deleteQueueKeys(TEST_REDIS_URL, config.queuePrefix);
     await listener?.end();
     await source?.destroy();
     await db?.drop();
@@ -90,7 +92,7 @@ describe('OutboxRelay wake-ups', () => {
   });
 
   it('a busy relay lets the lock go and polls: a stream of commits publishes with few NOTIFYs and few transactions, then it waits again', async () => {
-    const dispatcher = new NotificationDispatcher(new EmailChannel(config()), new DispatchStore(), new Clock());
+    const dispatcher = new NotificationDispatcher(new EmailChannel(config), new DispatchStore(), new Clock());
     const fanOuts: number[] = [];
     const dispatch = dispatcher.dispatch.bind(dispatcher);
     dispatcher.dispatch = (tx, events) => {
@@ -119,7 +121,7 @@ describe('OutboxRelay wake-ups', () => {
   });
 
   it('a fan-out that fails rolls its claim back: the events stay unpublished and go out with the next drain', async () => {
-    const dispatcher = new NotificationDispatcher(new EmailChannel(config()), new DispatchStore(), new Clock());
+    const dispatcher = new NotificationDispatcher(new EmailChannel(config), new DispatchStore(), new Clock());
     const dispatch = dispatcher.dispatch.bind(dispatcher);
     let failures = 1;
     let attempts = 0;
@@ -153,7 +155,7 @@ describe('OutboxRelay wake-ups', () => {
       `INSERT INTO outbox_events (type, payload) VALUES ('test.poison', '{}'::jsonb) RETURNING id`,
     );
     await insert(4);
-    const dispatcher = new NotificationDispatcher(new EmailChannel(config()), new DispatchStore(), new Clock());
+    const dispatcher = new NotificationDispatcher(new EmailChannel(config), new DispatchStore(), new Clock());
     const dispatch = dispatcher.dispatch.bind(dispatcher);
     let poisonTries = 0;
     dispatcher.dispatch = (tx, events) => {
