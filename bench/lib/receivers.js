@@ -6,54 +6,58 @@ const { SMTPServer } = require('smtp-server');
 
 const DELIVERY_HEADER = 'x-referloop-delivery';
 
-/** Answers every POST 200 at once; counts requests and distinct delivery ids (a repeat is a send left in doubt). */
+/** What a receiver got: how many, and how many distinct ids among them (a repeat is a send left in doubt). */
+function tally() {
+  let received = 0;
+  const ids = new Set();
+  return {
+    add(id) {
+      received += 1;
+      if (id) ids.add(id);
+    },
+    counts: () => ({ received, distinct: ids.size }),
+    reset() {
+      received = 0;
+      ids.clear();
+    },
+  };
+}
+
+/** Answers every POST 200 at once, counting delivery ids. */
 async function startWebhookReceiver() {
-  const counts = { requests: 0, bytes: 0 };
-  const deliveryIds = new Set();
+  const { add, counts, reset } = tally();
   const server = createServer((req, res) => {
-    let bytes = 0;
-    req.on('data', (chunk) => (bytes += chunk.length));
+    req.resume();
     req.on('end', () => {
-      counts.requests += 1;
-      counts.bytes += bytes;
       const id = req.headers[DELIVERY_HEADER];
-      if (typeof id === 'string') deliveryIds.add(id);
+      add(typeof id === 'string' ? id : undefined);
       res.writeHead(200, { 'content-type': 'application/json' }).end('{}');
     });
   });
   await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
   return {
     url: `http://127.0.0.1:${server.address().port}/hooks/referloop`,
-    counts: () => ({ ...counts, distinct: deliveryIds.size }),
-    reset: () => {
-      counts.requests = 0;
-      counts.bytes = 0;
-      deliveryIds.clear();
-    },
+    counts,
+    reset,
     close: () => new Promise((resolve) => server.close(resolve)),
   };
 }
 
-/** Accepts every message; counts messages, their bytes and distinct Message-IDs. */
+/** Accepts every message, counting Message-IDs. */
 async function startSmtpReceiver() {
-  const counts = { messages: 0, bytes: 0 };
-  const messageIds = new Set();
+  const { add, counts, reset } = tally();
   const server = new SMTPServer({
     authOptional: true,
     disabledCommands: ['STARTTLS'],
     logger: false,
     onData(stream, _session, callback) {
+      // The headers come first: the Message-ID is within the first few KB.
       let head = '';
-      let bytes = 0;
       stream.on('data', (chunk) => {
-        bytes += chunk.length;
         if (head.length < 4096) head += chunk.toString('latin1');
       });
       stream.on('end', () => {
-        counts.messages += 1;
-        counts.bytes += bytes;
-        const id = /^Message-ID:\s*(\S+)/im.exec(head)?.[1];
-        if (id) messageIds.add(id);
+        add(/^Message-ID:\s*(\S+)/im.exec(head)?.[1]);
         callback();
       });
     },
@@ -63,12 +67,8 @@ async function startSmtpReceiver() {
   await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
   return {
     url: `smtp://127.0.0.1:${server.server.address().port}`,
-    counts: () => ({ ...counts, distinct: messageIds.size }),
-    reset: () => {
-      counts.messages = 0;
-      counts.bytes = 0;
-      messageIds.clear();
-    },
+    counts,
+    reset,
     close: () => new Promise((resolve) => server.close(resolve)),
   };
 }

@@ -373,11 +373,12 @@ module.exports = async function notifications({ api, databaseUrl, apiRequest, st
       ],
     ],
   );
+  const { email: gotEmails, webhook: gotWebhooks } = receivedCounts;
   const received =
     `delivered: ${emails.delivered} of ${emails.total} emails, ${webhooks.delivered} of ${webhooks.total} webhooks; ` +
-    `the receivers got ${receivedCounts.email.messages} messages (${receivedCounts.email.distinct} distinct Message-IDs) and ` +
-    `${receivedCounts.webhook.requests} webhook requests (${receivedCounts.webhook.distinct} distinct delivery ids): ` +
-    `repeats ${receivedCounts.email.messages - receivedCounts.email.distinct + receivedCounts.webhook.requests - receivedCounts.webhook.distinct}`;
+    `the receivers got ${gotEmails.received} messages (${gotEmails.distinct} distinct Message-IDs) and ` +
+    `${gotWebhooks.received} webhook requests (${gotWebhooks.distinct} distinct delivery ids): ` +
+    `repeats ${gotEmails.received - gotEmails.distinct + gotWebhooks.received - gotWebhooks.distinct}`;
   return {
     rows: [],
     comparisons: [
