@@ -49,7 +49,19 @@ function cpuShare(pids) {
   };
 }
 
-module.exports = { cpuSeconds, cpuShare, pidsNamed };
+/** Starts counting; stop() answers the CPU seconds the pids used meanwhile, together (an unreadable pid counts none). */
+function cpuTime(pids) {
+  const before = pids.map(cpuSeconds);
+  return {
+    stop: () =>
+      pids.reduce((total, pid, i) => {
+        const after = cpuSeconds(pid);
+        return after === null || before[i] === null ? total : total + after - before[i];
+      }, 0),
+  };
+}
+
+module.exports = { cpuSeconds, cpuShare, cpuTime, pidsNamed };
 
 /**
  * CPU of the PostgreSQL backends serving `databaseUrl` (found in pg_stat_activity; backends that

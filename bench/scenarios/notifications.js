@@ -19,7 +19,7 @@ const { join } = require('node:path');
 const { setTimeout: delay } = require('node:timers/promises');
 const { promisify } = require('node:util');
 const { Client } = require('pg');
-const { cpuSeconds, cpuShare, databaseCpu, pidsNamed } = require('../lib/cpu');
+const { cpuTime, databaseCpu, pidsNamed } = require('../lib/cpu');
 const { referralBody, referralParties, login } = require('../lib/parties');
 const { startSmtpReceiver, startWebhookReceiver } = require('../lib/receivers');
 const { deleteKeysWithPrefix } = require('../lib/redis');
@@ -270,22 +270,21 @@ module.exports = async function notifications({ api, databaseUrl, apiRequest, st
   smtpReceiver.reset();
   const redisPids = pidsNamed('redis-server');
   const databaseBusy = await databaseCpu(databaseUrl);
-  const redisBusy = cpuShare(redisPids);
-  const workerCpuBefore = cpuSeconds(worker.pid);
+  const redisBusy = cpuTime(redisPids);
+  const workerBusy = cpuTime([worker.pid]);
   const deliveryStart = performance.now();
   const { email: emails, webhook: webhooks } = await burst(DELIVERY_EVENTS);
   const deliverySeconds = (performance.now() - deliveryStart) / 1000;
-  const workerCpu = cpuSeconds(worker.pid) - workerCpuBefore;
-  const redisCpu = redisBusy.stop().reduce((sum, share) => sum + (share ?? 0), 0) * deliverySeconds;
+  const workerCpu = workerBusy.stop();
+  const redisCpu = redisBusy.stop();
   const databaseCpuSeconds = await databaseBusy.stop();
   await worker.stop();
   if (emails.total === 0 || webhooks.total === 0) {
     throw new Error(`the send events made ${emails.total} emails and ${webhooks.total} webhooks; both are needed`);
   }
   const receivedCounts = { webhook: webhookReceiver.counts(), email: smtpReceiver.counts() };
-  // Redis's share over the baseline's whole run: its jobs are queued and drained there.
-  const rawRedisBusy = cpuShare(redisPids);
-  const rawStarted = performance.now();
+  // Redis's CPU over the baseline's whole run: its jobs are queued and drained there.
+  const rawRedisBusy = cpuTime(redisPids);
   const rawSends = await rawDrain({
     SEND: 'sends',
     JOBS: String(emails.total + webhooks.total),
@@ -294,8 +293,7 @@ module.exports = async function notifications({ api, databaseUrl, apiRequest, st
     WEBHOOK_URL: webhookReceiver.url,
     SMTP_URL: smtpReceiver.url,
   });
-  const rawRedisCpu =
-    rawRedisBusy.stop().reduce((sum, share) => sum + (share ?? 0), 0) * ((performance.now() - rawStarted) / 1000);
+  const rawRedisCpu = rawRedisBusy.stop();
   const sendsTotal = emails.total + webhooks.total;
   const perSend = (seconds) => ((seconds * 1000) / sendsTotal).toFixed(2);
   const sendsPerSecond = sendsTotal / deliverySeconds;
