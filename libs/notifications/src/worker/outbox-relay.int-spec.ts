@@ -46,7 +46,8 @@ describe('OutboxRelay wake-ups', () => {
       await delay(20);
     }
   }
-  const startRelay = (dispatcher = new NotificationDispatcher(new EmailChannel(config), new DispatchStore(), new Clock())) => {
+  const newDispatcher = () => new NotificationDispatcher(new EmailChannel(config), new DispatchStore(), new Clock());
+  const startRelay = (dispatcher = newDispatcher()) => {
     const relay = new OutboxRelay(source, config, new OutboxStore(), dispatcher);
     relay.onApplicationBootstrap();
     return relay;
@@ -92,7 +93,7 @@ describe('OutboxRelay wake-ups', () => {
   });
 
   it('a busy relay lets the lock go and polls: a stream of commits publishes with few NOTIFYs and few transactions, then it waits again', async () => {
-    const dispatcher = new NotificationDispatcher(new EmailChannel(config), new DispatchStore(), new Clock());
+    const dispatcher = newDispatcher();
     const fanOuts: number[] = [];
     const dispatch = dispatcher.dispatch.bind(dispatcher);
     dispatcher.dispatch = (tx, events) => {
@@ -121,7 +122,7 @@ describe('OutboxRelay wake-ups', () => {
   });
 
   it('a fan-out that fails rolls its claim back: the events stay unpublished and go out with the next drain', async () => {
-    const dispatcher = new NotificationDispatcher(new EmailChannel(config), new DispatchStore(), new Clock());
+    const dispatcher = newDispatcher();
     const dispatch = dispatcher.dispatch.bind(dispatcher);
     let failures = 1;
     let attempts = 0;
@@ -155,7 +156,7 @@ describe('OutboxRelay wake-ups', () => {
       `INSERT INTO outbox_events (type, payload) VALUES ('test.poison', '{}'::jsonb) RETURNING id`,
     );
     await insert(4);
-    const dispatcher = new NotificationDispatcher(new EmailChannel(config), new DispatchStore(), new Clock());
+    const dispatcher = newDispatcher();
     const dispatch = dispatcher.dispatch.bind(dispatcher);
     let poisonTries = 0;
     dispatcher.dispatch = (tx, events) => {
