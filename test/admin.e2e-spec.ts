@@ -772,6 +772,16 @@ describe('admin API', () => {
       expectProblem(await audit(clinicA.admin, { actorId: 'not-a-uuid' }), 400, 'validation_failed');
       expectProblem(await audit(clinicA.admin, { resourceId: 'x' }), 400, 'validation_failed');
       expectProblem(await audit(clinicA.admin, { action: "referral.send' OR 1=1" }), 400, 'validation_failed');
+      // Only the actions the log records (the reference data lists them): a typo is not an empty page.
+      const unknownAction = await audit(clinicA.admin, { action: 'referral.teleport' });
+      expectProblem(unknownAction, 400, 'validation_failed');
+      expect(unknownAction.body.errors).toEqual([
+        { field: 'action', message: expect.stringContaining('auditActions in GET /reference-data') },
+      ]);
+      const { auditActions } = (await t.http.get('/api/v1/reference-data').expect(200)).body as { auditActions: string[] };
+      const named = ['referral.request-info', 'referral.expired', 'webhook.delete'];
+      expect(auditActions).toEqual(expect.arrayContaining(named));
+      for (const action of named) await audit(clinicA.admin, { action }).expect(200);
       expectProblem(await audit(clinicA.admin, { from: 'today' }), 400, 'validation_failed');
       const bogus = await audit(clinicA.admin, { resourceType: 'bogus' });
       expectProblem(bogus, 400, 'validation_failed');

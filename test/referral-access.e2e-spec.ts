@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { REFERRAL_ACTIONS } from '@referloop/referrals';
+import { REFERRAL_ACTIONS } from '@referloop/common';
 import { Client } from 'pg';
 import type TestAgent from 'supertest/lib/agent';
 import {

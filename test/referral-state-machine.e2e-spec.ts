@@ -1,4 +1,4 @@
-import { REFERRAL_ACTIONS } from '@referloop/referrals';
+import { REFERRAL_ACTIONS } from '@referloop/common';
 import { SPEC_ACTIONS, SPEC_STATES, specAllowedActions } from '@referloop/testing/spec-lifecycle';
 import { Client } from 'pg';
 import {

@@ -44,7 +44,7 @@ describe('web app in the browser: the admin screens', () => {
     await t?.close();
   });
 
-  it('the audit log names actions and people in words, checks its dates first and shows a refused filter at its field', async () => {
+  it('the audit log names actions and people in words, offers its actions as a choice, checks its dates first and shows a refused filter at its field', async () => {
     // A physical therapist of another clinic reads a referral this clinic sent: named, with their clinic.
     const therapist = await addPractitioner(t.http, clinic, 'massage_therapist', { fullName: 'Morgan Massage' });
     const physio = await registerClinic(t.http, { name: 'Bayside Physio' });
@@ -65,7 +65,7 @@ describe('web app in the browser: the admin screens', () => {
     await page.goto('/admin/audit');
     const table = page.getByTestId('audit-table');
     const signedIn = table.locator('tbody tr').filter({ hasText: 'Account: signed in' }).first();
-    // The code stays beside its words: the Action filter takes it.
+    // The code stays beside its words (what the API's filter and the CSV name).
     await signedIn.locator('code', { hasText: /^auth\.login$/ }).waitFor();
     expect(await signedIn.locator('td[data-label="Who"]').textContent()).toBe('Avery Admin');
     const read = table.locator('tbody tr').filter({ hasText: 'Referral: read' }).first();
@@ -92,27 +92,28 @@ describe('web app in the browser: the admin screens', () => {
     await focusIs(page, 'input', /^From/);
     expect(asked).toEqual([]);
 
-    // A filter the API refuses: its message at its field, focus there, no stale rows, no "Try again".
-    await from.fill('');
+    // A filter the API refuses (a day before 1900): its message at its field, focus there, no stale
+    // rows, no "Try again".
+    await from.fill('1850-01-01');
     await form.getByLabel('To').fill('');
-    const action = form.getByLabel('Action');
-    await action.fill('Referral Read');
     await form.getByRole('button', { name: 'Filter' }).click();
-    await form.getByText('Enter an action code, e.g. referral.read').waitFor();
-    expect(await from.getAttribute('aria-invalid')).toBeNull();
-    expect(await action.getAttribute('aria-invalid')).toBe('true');
-    expect(await description(page, action)).toMatch(/^Enter an action code/);
-    await focusIs(page, 'input', /^Action/);
+    await form.getByText('Enter a date from 1900 to 2199').waitFor();
+    expect(await from.getAttribute('aria-invalid')).toBe('true');
+    expect(await description(page, from)).toMatch(/^Enter a date from 1900/);
+    await focusIs(page, 'input', /^From/);
     await page.getByRole('alert').filter({ hasText: 'Check the filters' }).waitFor();
     expect(await page.getByRole('button', { name: 'Try again' }).count()).toBe(0);
     expect(await table.count()).toBe(0);
     await run.shot(page, 'admin-02-audit-log-refused-filter');
 
-    // Fixed: the rows that match, and the field is no longer marked.
-    await action.fill('auth.login');
+    // Fixed, and an action chosen by its words: the rows that match, and the field is no longer marked.
+    await from.fill('');
+    const action = form.getByLabel('Action');
+    expect(await action.locator('option', { hasText: 'Referral: letter PDF' }).getAttribute('value')).toBe('referral.letter_pdf');
+    await action.selectOption({ label: 'Account: signed in' });
     await form.getByRole('button', { name: 'Filter' }).click();
     await signedIn.waitFor();
-    expect(await action.getAttribute('aria-invalid')).toBeNull();
+    expect(await from.getAttribute('aria-invalid')).toBeNull();
     for (const cell of await table.locator('td[data-label="Action"]').allInnerTexts()) {
       expect(cell).toMatch(/^Account: signed in\s+auth\.login$/);
     }
@@ -260,7 +261,7 @@ describe('web app in the browser: the admin screens', () => {
     const clinicToday = new Intl.DateTimeFormat('en-CA', { timeZone: 'America/Chicago' }).format(new Date());
     await page.goto('/admin/audit');
     const form = page.getByRole('form', { name: 'Filter the audit log' });
-    await form.getByLabel('Action').fill('auth.login');
+    await form.getByLabel('Action').selectOption('auth.login');
     await form.getByLabel('From').fill(clinicToday);
     await form.getByLabel('To').fill(clinicToday);
     const [asked] = await Promise.all([

@@ -1,5 +1,13 @@
 import { Injectable } from '@nestjs/common';
-import { AppError, DEFAULT_PAGE_SIZE, decodeCursor, type Page, toPage, type Principal } from '@referloop/common';
+import {
+  AppError,
+  type AuditAction,
+  DEFAULT_PAGE_SIZE,
+  decodeCursor,
+  type Page,
+  toPage,
+  type Principal,
+} from '@referloop/common';
 import { AUDIT_ACTIONS_OF, type AuditFilterResource, ClinicScope } from '@referloop/identity';
 import type { AuditEventView } from './admin.views';
 import { AdminStore } from './store/admin.store';
@@ -7,7 +15,7 @@ import { TimeWindows } from './time-window';
 
 export interface AuditEventQuery {
   actorId?: string;
-  action?: string;
+  action?: AuditAction;
   resourceType?: AuditFilterResource;
   resourceId?: string;
   /** Inclusive; a date-time with a zone, or a calendar date (as the metrics' window). */

@@ -6,6 +6,7 @@ export * from './logging/log-serializers';
 export * from './pagination/cursor';
 export * from './licence';
 export * from './reference-data';
+export * from './audit-actions';
 export * from './time/clock';
 export * from './process/shutdown';
 export * from './process/start-refused';

@@ -97,6 +97,28 @@ export type PreferredContact = (typeof PREFERRED_CONTACTS)[number];
 
 export const UNSCHEDULE_REASONS = ['no_show', 'patient_cancelled', 'clinic_cancelled'] as const;
 
+/** What a party does to a referral: `POST /referrals/:id/<action>` (the state machine says from where and who). */
+export const REFERRAL_ACTIONS = [
+  'send',
+  'acknowledge',
+  'accept',
+  'decline',
+  'request-info',
+  'provide-info',
+  'schedule',
+  'unschedule',
+  'reschedule',
+  'start-care',
+  'report-progress',
+  'add-note',
+  'send-outcome',
+  'close',
+  'cancel',
+  'request-cancel',
+  'confirm-cancel',
+] as const;
+export type ReferralAction = (typeof REFERRAL_ACTIONS)[number];
+
 export const REFERRAL_KINDS = ['injury_care', 'maintenance_massage'] as const;
 export type ReferralKind = (typeof REFERRAL_KINDS)[number];
 

@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { AppError, calendarDayIn, Clock, notFound, type Principal } from '@referloop/common';
+import { AppError, type AuditAction, calendarDayIn, Clock, notFound, type Principal } from '@referloop/common';
 import { AuditLog, ClinicScope, ClinicsService } from '@referloop/identity';
 import { PatientsService, type PatientView } from '@referloop/patients';
 import type { EntityManager } from 'typeorm';
@@ -220,7 +220,7 @@ export class FollowUpService {
     return row;
   }
 
-  private async recipientSource(principal: Principal, referralId: string, action: string): Promise<SourceRow> {
+  private async recipientSource(principal: Principal, referralId: string, action: AuditAction): Promise<SourceRow> {
     const source = await this.visibleSource(principal, referralId, action);
     // The sender's clinic has the patient already: to it, as to a third clinic, there is nothing to import.
     if (!partiesOf(principal, source).includes('recipient')) {
@@ -236,7 +236,7 @@ export class FollowUpService {
     }
   }
 
-  private async visibleSource(principal: Principal, referralId: string, action: string): Promise<SourceRow> {
+  private async visibleSource(principal: Principal, referralId: string, action: AuditAction): Promise<SourceRow> {
     const source = await this.store.source(referralId);
     if (!source || partiesOf(principal, source).length === 0) {
       await this.audit.record({ by: principal, action, resourceType: 'referral', resourceId: referralId, outcome: 'not_found' });

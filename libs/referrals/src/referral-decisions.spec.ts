@@ -1,7 +1,7 @@
-import { AppError, type Principal, type Role } from '@referloop/common';
+import { AppError, type Principal, REFERRAL_ACTIONS, type Role } from '@referloop/common';
 import { assertRecipientEligible, assertRedFlagsUrgent, assertSenderRole } from './referral-rules';
 import { assertRedirectable, validateFields } from './referrals.service';
-import { REFERRAL_ACTIONS, REFERRAL_STATUSES, TRANSITIONS } from './state-machine/referral-state-machine';
+import { REFERRAL_STATUSES, TRANSITIONS } from './state-machine/referral-state-machine';
 
 // The pure rules behind the referral service: action body fields, who may redirect what, and the
 // send rules. (The state machine has its own spec.)

@@ -3,10 +3,11 @@ import {
   EMERGENCY_RED_FLAGS,
   hasEmergencyRedFlag,
   licenceLapsed,
+  type ReferralAction,
   type ReferralKind,
   type Role,
 } from '@referloop/common';
-import { allowedActions, type Party, type ReferralAction, type ReferralStatus } from './state-machine/referral-state-machine';
+import { allowedActions, type Party, type ReferralStatus } from './state-machine/referral-state-machine';
 
 /** Who sends and who receives each kind of referral. */
 export const KIND_ROLES: Record<ReferralKind, { sender: Role; recipient: Role }> = {

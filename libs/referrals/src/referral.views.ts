@@ -1,7 +1,8 @@
 import type { MaintenancePlan, ReferralOutcome } from './entities/referral.entity';
 import type { ReferralViewColumns } from './store/columns';
 import type { ProgressView } from './progress/progress';
-import type { ReferralAction, ReferralEventType, ReferralStatus } from './state-machine/referral-state-machine';
+import type { ReferralAction } from '@referloop/common';
+import type { ReferralEventType, ReferralStatus } from './state-machine/referral-state-machine';
 
 export interface PartySummary {
   id: string;

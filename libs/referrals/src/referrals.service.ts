@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { Inject, Injectable } from '@nestjs/common';
 import {
   AppError,
+  type AuditAction,
   calendarDayIn,
   Clock,
   cursorTimestampOf,
@@ -15,6 +16,7 @@ import {
   PRACTITIONER_ROLES,
   type Page,
   type Principal,
+  type ReferralAction,
   type ReferralKind,
   type PractitionerRole,
   type Role,
@@ -43,7 +45,6 @@ import {
   checkTransition,
   type Party,
   REDIRECTABLE_STATUSES,
-  type ReferralAction,
   type ReferralStatus,
   TERMINAL_STATUSES,
 } from './state-machine/referral-state-machine';
@@ -421,7 +422,7 @@ export class ReferralsService {
     list: 'events' | 'progress',
     read: (after: { ts: string; id: string } | undefined, limit: number) => Promise<{ item: T; cursorTs: string }[]>,
   ): Promise<Page<T>> {
-    const action = `referral.read_${list}`;
+    const action = `referral.read_${list}` as const;
     const base = await this.visibleBase(principal, id, this.store.manager, action);
     const limit = query.limit ?? DEFAULT_PAGE_SIZE;
     const cursorList = `${list}:${base.id}`;
@@ -607,7 +608,7 @@ export class ReferralsService {
   }
 
   /** The referral's current state for a caller who may see it; 404 (audited) otherwise. */
-  async visibleBase(principal: Principal, id: string, manager: EntityManager, action: string): Promise<BaseRow> {
+  async visibleBase(principal: Principal, id: string, manager: EntityManager, action: AuditAction): Promise<BaseRow> {
     // Only a missing row is a 404: a database error stays an error (never audited as not_found).
     const base = await this.store.base(id, manager);
     if (!base || partiesOf(principal, base).length === 0) {

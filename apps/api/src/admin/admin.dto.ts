@@ -1,4 +1,5 @@
-import { IsIn, IsOptional, IsUUID, Matches, Validate } from 'class-validator';
+import { IsIn, IsOptional, IsUUID, Validate } from 'class-validator';
+import { AUDIT_ACTIONS, type AuditAction } from '@referloop/common';
 import { AUDIT_FILTER_RESOURCES, type AuditFilterResource } from '@referloop/identity';
 import { PageQueryDto } from '../http/page-query.dto';
 import { CanonicalId, IsDateOrZonedDateTime } from '../http/validators';
@@ -32,10 +33,12 @@ export class AuditEventQueryDto extends PageQueryDto {
   @CanonicalId()
   actorId?: string;
 
-  /** E.g. `referral.read`, `referral.export`, `patient.update`. */
+  /** One of the audit log's actions (`auditActions` in `GET /reference-data`), e.g. `referral.read`. */
   @IsOptional()
-  @Matches(/^[a-z][a-z0-9_.-]{0,99}$/, { message: 'must be an action name such as referral.read' })
-  action?: string;
+  @IsIn(AUDIT_ACTIONS, {
+    message: 'must be an audit action such as referral.read (the list: auditActions in GET /reference-data)',
+  })
+  action?: AuditAction;
 
   /**
    * What the events are about. `attachment` and `consent` find the events on a referral's

@@ -3,9 +3,15 @@ import type { IncomingMessage } from 'node:http';
 import { RequestMethod } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
-import { addRouteWords, AppError, DeferredChildLogger, PinoNestLogger, routePatternWords } from '@referloop/common';
+import {
+  addRouteWords,
+  AppError,
+  DeferredChildLogger,
+  PinoNestLogger,
+  REFERRAL_ACTIONS,
+  routePatternWords,
+} from '@referloop/common';
 import type { AppConfig } from '@referloop/config';
-import { REFERRAL_ACTIONS } from '@referloop/referrals';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Logger } from 'pino';
 import { ApiModule } from '../api.module';

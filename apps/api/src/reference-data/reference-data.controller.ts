@@ -1,6 +1,7 @@
 import { Controller, Get } from '@nestjs/common';
 import { ApiResponse, ApiTags } from '@nestjs/swagger';
 import {
+  AUDIT_ACTIONS,
   BODY_REGIONS,
   CONSENT_SCOPES,
   CONTRAINDICATIONS,
@@ -39,6 +40,8 @@ const REFERENCE_DATA = {
   referralActions: Object.fromEntries(
     Object.entries(TRANSITIONS).map(([action, t]) => [action, { from: t.from, to: t.to, by: t.by, fields: t.fields }]),
   ),
+  /** What the audit log records, and what its `action` filter takes. */
+  auditActions: AUDIT_ACTIONS,
 };
 
 /** The curated vocabularies and the state machine, so clients never hard-code them. */

@@ -33,13 +33,13 @@ import {
   type Priority,
   RED_FLAGS,
   REFERRAL_KINDS,
+  type ReferralAction,
   type ReferralKind,
 } from '@referloop/common';
 import {
   FOLLOW_UP_FORM_FIELDS,
   PROGRESS_TOLERANCES,
   type ProgressTolerance,
-  type ReferralAction,
   type ReferralBox,
   REFERRAL_SORTS,
   REFERRAL_STATUSES,

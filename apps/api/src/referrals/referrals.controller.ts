@@ -14,7 +14,7 @@ import {
   StreamableFile,
 } from '@nestjs/common';
 import { ApiBearerAuth, ApiBody, ApiConsumes, ApiHeader, ApiParam, ApiResponse, ApiTags } from '@nestjs/swagger';
-import { AppError, type Principal } from '@referloop/common';
+import { AppError, type Principal, REFERRAL_ACTIONS } from '@referloop/common';
 import {
   AttachmentsService,
   contentDisposition,
@@ -22,7 +22,6 @@ import {
   FollowUpService,
   IdempotencyStore,
   isReferralAction,
-  REFERRAL_ACTIONS,
   ReferralMessagesService,
   ReferralsService,
   type ReferralView,

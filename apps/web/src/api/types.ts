@@ -41,6 +41,7 @@ export type ReferralStatus = NonNullable<
   NonNullable<operations['ReferralsController_list']['parameters']['query']>['status']
 >[number];
 export type PractitionerRole = CreatePractitioner['role'];
+export type AuditAction = NonNullable<NonNullable<operations['AdminController_audit']['parameters']['query']>['action']>;
 
 export type ActionField = 'note' | 'reason' | 'appointmentAt' | 'outcome' | 'progress';
 
@@ -65,6 +66,8 @@ export interface ReferenceData {
   priorities: Priority[];
   referralStatuses: ReferralStatus[];
   terminalStatuses: ReferralStatus[];
+  /** What the audit log records: the choices of its action filter. */
+  auditActions: AuditAction[];
   referralActions: Record<
     ReferralAction,
     {

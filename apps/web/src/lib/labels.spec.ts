@@ -1,4 +1,5 @@
 /// <reference types="jest" />
+import { AUDIT_ACTIONS } from '@referloop/common/audit-actions';
 import {
   BODY_REGIONS,
   CONSENT_SCOPES,
@@ -8,7 +9,7 @@ import {
   REFERRAL_KINDS,
   SPECIALTIES,
   UNSCHEDULE_REASONS,
-} from '../../../../libs/common/src/reference-data';
+} from '@referloop/common/reference-data';
 import {
   auditActionLabel,
   bodyRegionLabel,
@@ -55,6 +56,7 @@ const VOCABULARIES: [string, readonly string[], (code: string) => string][] = [
   ['statuses', STATUSES, statusLabel],
   ['roles', ['massage_therapist', 'physical_therapist', 'clinic_admin'], roleLabel],
   ['channels', ['in_app', 'email'], channelLabel],
+  ['audit actions', AUDIT_ACTIONS, auditActionLabel],
 ];
 
 describe('the label table', () => {
@@ -84,6 +86,8 @@ describe('the label table', () => {
     expect(auditActionLabel('auth.logout_all')).toBe('Account: signed out everywhere');
     expect(auditActionLabel('practitioner.reactivate')).toBe('Practitioner: reactivate');
     expect(auditActionLabel('something_new')).toBe('Something new');
+    // The audit filter offers them by these words: no two may read alike.
+    expect(new Set(AUDIT_ACTIONS.map(auditActionLabel)).size).toBe(AUDIT_ACTIONS.length);
   });
 
   it('explains both consent scopes in plain language', () => {

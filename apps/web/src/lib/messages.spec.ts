@@ -20,7 +20,14 @@ describe('field errors in plain language', () => {
     ['must be one of the following values: email, phone, sms, mail', 'Choose one of the options'],
     ['must be a UUID', 'Choose one from the list'],
     ['must not be after to', 'Choose a start on or before the end date'],
-    ['must be an action name such as referral.read', 'Enter an action code, e.g. referral.read'],
+    [
+      'must be a date (YYYY-MM-DD) or an ISO 8601 date-time with a time zone, e.g. 2026-03-01T15:30:00Z, from 1900-01-01 to 2199-12-31',
+      'Enter a date from 1900 to 2199',
+    ],
+    [
+      'must be an audit action such as referral.read (the list: auditActions in GET /reference-data)',
+      'Choose one of the options',
+    ],
     ['is too common: choose a less guessable one', 'This password is too common: choose one that is harder to guess'],
     ['must not contain your email address', 'Leave your email address (and the part before the @) out of the password'],
     [

@@ -27,6 +27,10 @@ const FIELD_MESSAGES: [RegExp, string][] = [
   [/not in the future/i, 'Enter a date that is not in the future'],
   [/must be a future date|must be in the future/i, 'Enter a date in the future'],
   [/must be within two years/i, 'Enter a date within the next two years'],
+  [
+    /must be a date \(YYYY-MM-DD\) or an ISO 8601 date-time.* from (\d{4})-\d{2}-\d{2} to (\d{4})-\d{2}-\d{2}/i,
+    'Enter a date from $1 to $2',
+  ],
   [/must be a date in the form YYYY-MM-DD|must be a valid ISO 8601 date string|must be a Date instance/i, 'Enter a date'],
   [/must be an email/i, 'Enter an email address, like name@example.com'],
   [/is not a PDF, PNG or JPEG file/i, 'Choose a PDF, PNG or JPEG file: this one is another kind of file'],
@@ -38,7 +42,7 @@ const FIELD_MESSAGES: [RegExp, string][] = [
     'Shorten this to $1$2 characters or fewer',
   ],
   [/must be longer than or equal to (\d+) characters|must be at least (\d+) characters/i, 'Write at least $1$2 characters'],
-  [/must be one of the following values|must be a valid enum value/i, 'Choose one of the options'],
+  [/must be one of the following values|must be a valid enum value|must be an audit action/i, 'Choose one of the options'],
   [/must contain at least (\d+) elements?/i, 'Choose at least $1'],
   [/must not be less than (\d+)/i, 'Enter $1 or more'],
   [/must not be greater than (\d+)/i, 'Enter $1 or less'],
@@ -49,7 +53,6 @@ const FIELD_MESSAGES: [RegExp, string][] = [
   [/should not exist/i, 'This cannot be changed here'],
   [/must not contain NUL characters|must be valid Unicode text/i, 'Remove the unusual characters from this answer'],
   [/must not be after to/i, 'Choose a start on or before the end date'],
-  [/must be an action name/i, 'Enter an action code, e.g. referral.read'],
 ];
 
 /** The API's message for one field, in plain language. */

@@ -2,7 +2,7 @@ import { createDataSource } from '@referloop/database';
 import { createTestDatabase, statementPlan, type TestDatabase } from '@referloop/testing';
 import { ClinicScope } from '@referloop/identity';
 import type { DataSource } from 'typeorm';
-import { AdminStore } from './admin.store';
+import { type AuditFilter, AdminStore } from './admin.store';
 
 // The admin store's statements against a real database, for the shape of their plans: a clinic
 // that receives many referrals has as many party rows (other clinics' reads of those referrals) as
@@ -50,7 +50,7 @@ describe('the admin store', () => {
 
   // A filter that matches few of the other clinics' rows (one of this clinic's practitioners, a rare
   // action, patients) must not join every party row to its event to test it.
-  it.each([
+  it.each<[string, Omit<AuditFilter, 'limit'>, string, string]>([
     ['actorId', { actorId: '00000000-0000-4000-8000-000000000009' }, 'audit_event_clinics_clinic_actor_idx', 'actor_id ='],
     ['action', { action: 'consent.revoke' }, 'audit_event_clinics_clinic_action_idx', 'action ='],
     ['resourceType', { resourceType: 'patient' }, 'audit_event_clinics_clinic_resource_idx', 'resource_type ='],

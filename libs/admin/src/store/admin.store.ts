@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
+import type { AuditAction } from '@referloop/common';
 import { cursorTimestamp, queryRows, Sql, sql } from '@referloop/database';
 import type { ClinicScope } from '@referloop/identity';
 import {
@@ -207,9 +208,9 @@ export interface AuditRow {
 
 export interface AuditFilter {
   actorId?: string;
-  action?: string;
+  action?: AuditAction;
   /** Any of these actions (the events of a kind filed under another resource). */
-  actions?: readonly string[];
+  actions?: readonly AuditAction[];
   resourceType?: string;
   resourceId?: string;
   from?: Date;

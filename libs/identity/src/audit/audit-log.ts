@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
-import { Clock, type Principal, type RequestClient } from '@referloop/common';
+import { type AuditAction, Clock, type Principal, type RequestClient } from '@referloop/common';
 import { queryRows, Sql, sql } from '@referloop/database';
 import { DataSource, type EntityManager } from 'typeorm';
 
@@ -16,7 +16,7 @@ export type AuditResource = (typeof AUDIT_RESOURCES)[number];
 export const AUDIT_ACTIONS_OF = {
   attachment: ['attachment.upload', 'attachment.remove', 'attachment.download'],
   consent: ['consent.grant', 'consent.revoke'],
-} as const;
+} as const satisfies Record<string, readonly AuditAction[]>;
 
 /** What the audit log can be filtered by: the resources, and the kinds filed under them. */
 export const AUDIT_FILTER_RESOURCES = [
@@ -34,7 +34,7 @@ export type AuditActor = Principal | RequestClient | null;
 
 export interface AuditEntry {
   by: AuditActor;
-  action: string;
+  action: AuditAction;
   resourceType: AuditResource;
   resourceId?: string | null;
   outcome?: AuditOutcome;

@@ -1,7 +1,16 @@
 import { randomUUID } from 'node:crypto';
 import { Inject, Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
-import { AppError, Clock, DEFAULT_PAGE_SIZE, decodeCursor, type Page, type Principal, toPage } from '@referloop/common';
+import {
+  AppError,
+  type AuditAction,
+  Clock,
+  DEFAULT_PAGE_SIZE,
+  decodeCursor,
+  type Page,
+  type Principal,
+  toPage,
+} from '@referloop/common';
 import { APP_CONFIG, type AppConfig } from '@referloop/config';
 import { DataSource, type EntityManager } from 'typeorm';
 import { AuditLog } from '../audit/audit-log';
@@ -213,7 +222,13 @@ export class InvitationsService {
   }
 
   /** Who invited, re-invited or revoked whom (the invitee's account), with the change's transaction. */
-  private audited(tx: EntityManager, principal: Principal, action: string, inviteeId: string | null, now: Date): Promise<void> {
+  private audited(
+    tx: EntityManager,
+    principal: Principal,
+    action: AuditAction,
+    inviteeId: string | null,
+    now: Date,
+  ): Promise<void> {
     return this.audit.record({ by: principal, action, resourceType: 'user', resourceId: inviteeId, occurredAt: now }, tx);
   }
 

@@ -44,7 +44,7 @@ export class ReferralLettersService {
   private async read(
     principal: Principal,
     id: string,
-    action: string,
+    action: 'referral.letter_pdf' | 'referral.outcome_pdf',
     options: { requireOutcome?: boolean } = {},
   ): Promise<ReferralDocument> {
     const base = await this.referrals.visibleBase(principal, id, this.referralStore.manager, action);

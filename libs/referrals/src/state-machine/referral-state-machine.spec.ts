@@ -1,3 +1,4 @@
+import { REFERRAL_ACTIONS, type ReferralAction } from '@referloop/common';
 import { SPEC_ACTIONS, SPEC_STATES, type SpecAction } from '@referloop/testing/spec-lifecycle';
 import {
   actionsFrom,
@@ -7,9 +8,7 @@ import {
   mayAct,
   type Party,
   REDIRECTABLE_STATUSES,
-  REFERRAL_ACTIONS,
   REFERRAL_STATUSES,
-  type ReferralAction,
   type ReferralStatus,
   SYSTEM_TRANSITIONS,
   TERMINAL_STATUSES,

@@ -3,6 +3,9 @@
  * fields the action takes. The service, the API's error answers (`allowedActions`) and clients
  * all read this table; there is no other place that decides a transition.
  */
+// By its module: the web app's check of its action events (action-events.spec.ts) reads this file.
+import { REFERRAL_ACTIONS, type ReferralAction } from '@referloop/common/reference-data';
+
 export const REFERRAL_STATUSES = [
   'draft',
   'sent',
@@ -23,27 +26,6 @@ export type ReferralStatus = (typeof REFERRAL_STATUSES)[number];
 export const TERMINAL_STATUSES: readonly ReferralStatus[] = ['closed', 'declined', 'cancelled', 'expired'];
 /** A referral in one of these may be redirected: a new referral with `replacesId` pointing at it. */
 export const REDIRECTABLE_STATUSES: readonly ReferralStatus[] = ['declined', 'cancelled', 'expired'];
-
-export const REFERRAL_ACTIONS = [
-  'send',
-  'acknowledge',
-  'accept',
-  'decline',
-  'request-info',
-  'provide-info',
-  'schedule',
-  'unschedule',
-  'reschedule',
-  'start-care',
-  'report-progress',
-  'add-note',
-  'send-outcome',
-  'close',
-  'cancel',
-  'request-cancel',
-  'confirm-cancel',
-] as const;
-export type ReferralAction = (typeof REFERRAL_ACTIONS)[number];
 
 /** Which side of the referral may act. Clinic admins act for the practitioners of their clinic. */
 export type Party = 'sender' | 'recipient';
@@ -239,7 +221,8 @@ export type SystemAction = 'expire' | 'auto-close';
 export interface SystemTransition {
   from: readonly ReferralStatus[];
   to: ReferralStatus;
-  event: ReferralEventType;
+  /** Also the name of its audit action (`referral.<event>`). */
+  event: Extract<ReferralEventType, 'expired' | 'auto_closed'>;
   stamps: readonly ReferralStamp[];
   /** What starts the clock that makes it due: the response clock, or the outcome having been sent. */
   clock: 'response' | 'outcome';

@@ -3,12 +3,7 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import { queryRows, Sql, sql } from '@referloop/database';
 import { AuditLog } from '@referloop/identity';
 import { DataSource } from 'typeorm';
-import {
-  AWAITING_DECISION_STATUSES,
-  type ReferralEventType,
-  type SystemAction,
-  SYSTEM_TRANSITIONS,
-} from '../state-machine/referral-state-machine';
+import { AWAITING_DECISION_STATUSES, type SystemAction, SYSTEM_TRANSITIONS } from '../state-machine/referral-state-machine';
 import { progressReportsDue } from './progress-store';
 import { stampSets } from './referral-store';
 
@@ -101,7 +96,7 @@ export class ReferralTimerStore {
         ? responseClockPassed(now, thresholds.routineMs, thresholds.urgentMs)
         : sql`extract(epoch FROM ${at} - (r.outcome->>'sentAt')::timestamptz) * 1000 >= ${sql.param(thresholds.routineMs, 'bigint')}`;
     const to = sql.param(transition.to, 'text');
-    const type: ReferralEventType = transition.event;
+    const type = transition.event;
     const sets = [
       sql`status = ${to}`,
       sql`version = r.version + 1`,

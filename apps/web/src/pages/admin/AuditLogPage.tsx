@@ -1,7 +1,7 @@
 import { type FormEvent, useCallback, useEffect, useRef, useState } from 'react';
 import { api, call } from '../../api/client';
 import { ApiError } from '../../api/problem';
-import type { User } from '../../api/types';
+import type { AuditAction, User } from '../../api/types';
 import { apiFieldError, Field } from '../../components/Field';
 import { ErrorPanel, LoadMore } from '../../components/Feedback';
 import { firstInvalid, useFocusAfterRender } from '../../lib/focus';
@@ -9,6 +9,7 @@ import { formatDateTimeInZone } from '../../lib/format';
 import { useAsync, usePagedList, useTitle } from '../../lib/hooks';
 import { auditActionLabel, humanize } from '../../lib/labels';
 import { Link } from '../../lib/router';
+import { useReferenceData } from '../../lib/session-hooks';
 import { clinicMembers } from './admin-data';
 import { TimesTable, useClinicTimeZone } from './ClinicTime';
 
@@ -26,7 +27,7 @@ const RESOURCES: Record<Exclude<ResourceFilter, ''>, string> = {
 const resourceLabel = (type: string) => RESOURCES[type as keyof typeof RESOURCES] ?? humanize(type);
 
 interface Filters {
-  action: string;
+  action: AuditAction | '';
   resourceType: ResourceFilter;
   actorId: string;
   from: string;
@@ -40,6 +41,7 @@ export function AuditLogPage({ user }: { user: User }) {
   const people = useAsync(() => clinicMembers(), [user.id]);
   // Times as the clinic's clocks read them (its days are what the From and To filters pick), zone named.
   const zone = useClinicTimeZone();
+  const { auditActions } = useReferenceData();
   const [draft, setDraft] = useState<Filters>(NO_FILTERS);
   const [filters, setFilters] = useState<Filters>(NO_FILTERS);
   const fetchPage = useCallback(
@@ -48,7 +50,7 @@ export function AuditLogPage({ user }: { user: User }) {
         api.GET('/api/v1/admin/audit-events', {
           params: {
             query: {
-              action: filters.action.trim() || undefined,
+              action: filters.action || undefined,
               resourceType: filters.resourceType || undefined,
               actorId: filters.actorId || undefined,
               // Days as picked: the API reads them in the clinic's time zone, whatever the browser's.
@@ -98,12 +100,18 @@ export function AuditLogPage({ user }: { user: User }) {
       <form ref={formRef} className="filters" onSubmit={submit} noValidate aria-label="Filter the audit log">
         <Field label="Action" error={fieldError('action')}>
           {(props) => (
-            <input
+            <select
               {...props}
-              placeholder="e.g. referral.read"
               value={draft.action}
-              onChange={(e) => setDraft({ ...draft, action: e.target.value })}
-            />
+              onChange={(e) => setDraft({ ...draft, action: e.target.value as AuditAction | '' })}
+            >
+              <option value="">Any</option>
+              {auditActions.map((action) => (
+                <option key={action} value={action}>
+                  {auditActionLabel(action)}
+                </option>
+              ))}
+            </select>
           )}
         </Field>
         <Field label="Resource" error={fieldError('resourceType')}>
