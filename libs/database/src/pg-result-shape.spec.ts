@@ -1,6 +1,6 @@
-import { Result } from 'pg';
+import { Query, Result } from 'pg';
 import { version as installedPgVersion } from 'pg/package.json';
-import { pgAddFields, SHAPED_PG_VERSION, shapedAddFields, shapePgResults } from './pg-result-shape';
+import { pgAddFields, SHAPED_PG_VERSION, shapedAddFields, shapePgResults, shapeReusingPrepare } from './pg-result-shape';
 
 interface TestResult {
   addFields(fields: { name: string; dataTypeID: number; format: string }[]): void;
@@ -21,11 +21,14 @@ const TIMESTAMPTZ = 1184;
 
 describe('pg result shape', () => {
   it('is installed on the pg version it was checked against, and only there', () => {
-    // An upgrade of pg fails here: check its Result still builds rows this way, then move the version.
+    // An upgrade of pg fails here: check its Result still builds rows this way and its Query still
+    // prepares as shapeReusingPrepare follows, then move the version.
     expect(installedPgVersion).toBe(SHAPED_PG_VERSION);
     expect(shapePgResults('8.24.0')).toBe(false);
     expect(shapePgResults()).toBe(true);
     expect((Result.prototype as unknown as { addFields: unknown }).addFields).toBe(shapedAddFields);
+    // Its named statements are described once per connection (pg-result-shape.int-spec.ts).
+    expect((Query.prototype as unknown as { prepare: unknown }).prepare).toBe(shapeReusingPrepare);
   });
 
   it('gives the rows pg gives: the same keys in the same order, the same parsed values, nulls', () => {
