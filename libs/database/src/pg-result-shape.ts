@@ -59,7 +59,8 @@ export const shapedAddFields: AddFields = function (this: ResultInternals, field
 /**
  * pg also asks PostgreSQL to describe the result of every execution (a Describe before the Execute),
  * so a named statement's answer carries its column list every time, which pg parses and turns into
- * parsers and an empty row every time (about a twentieth of the API's CPU on a one-row read). A
+ * parsers and an empty row every time (4–10 % of the API's CPU on a one-row read, measured in one
+ * process against pg's own: docs/performance.md, "Thirty-fourth machine"). A
  * named statement's columns cannot change while it stays prepared on a connection: PostgreSQL
  * refuses to run it ("cached plan must not change result type") rather than answer other columns.
  * So the first description of each named statement is kept per connection, and its later
