@@ -34,34 +34,28 @@ function pidsNamed(name) {
   }
 }
 
-/** Starts counting; stop() answers the share of one core each pid used meanwhile (null if unreadable). */
-function cpuShare(pids) {
-  const started = performance.now();
+/**
+ * Starts counting; stop() answers the CPU seconds the pids used meanwhile, together. A pid that
+ * cannot be read counts none; null when pids were given and none could be read (not Linux).
+ */
+function cpuTime(pids) {
   const before = pids.map(cpuSeconds);
   return {
     stop() {
-      const seconds = (performance.now() - started) / 1000;
-      return pids.map((pid, i) => {
+      let total = 0;
+      let read = 0;
+      pids.forEach((pid, i) => {
         const after = cpuSeconds(pid);
-        return after === null || before[i] === null ? null : (after - before[i]) / seconds;
+        if (after === null || before[i] === null) return;
+        total += after - before[i];
+        read += 1;
       });
+      return pids.length > 0 && read === 0 ? null : total;
     },
   };
 }
 
-/** Starts counting; stop() answers the CPU seconds the pids used meanwhile, together (an unreadable pid counts none). */
-function cpuTime(pids) {
-  const before = pids.map(cpuSeconds);
-  return {
-    stop: () =>
-      pids.reduce((total, pid, i) => {
-        const after = cpuSeconds(pid);
-        return after === null || before[i] === null ? total : total + after - before[i];
-      }, 0),
-  };
-}
-
-module.exports = { cpuSeconds, cpuShare, cpuTime, pidsNamed };
+module.exports = { cpuSeconds, cpuTime, pidsNamed };
 
 /**
  * CPU of the PostgreSQL backends serving `databaseUrl` (found in pg_stat_activity; backends that
@@ -103,24 +97,23 @@ module.exports.databaseCpu = databaseCpu;
  * Runs `load()` (one autocannon measurement, answering its figures) and answers them with the CPU
  * each process took per request meanwhile (ms): the server, the worker (when given), Redis and the
  * PostgreSQL backends of `databaseUrl` (when given). On a machine shared with other work throughput
- * is noisy; CPU per request much less so. Shares cover warm-up and load; so does the request count
- * estimated from the measured rate.
+ * is noisy; CPU per request much less so. The CPU counts cover warm-up and load; so does the
+ * request count estimated from the measured rate.
  */
 async function costed(load, { serverPid, workerPid = null, redisPids = [], databaseUrl = null }) {
-  const share = cpuShare([serverPid, workerPid ?? 0, ...redisPids]);
+  const server = cpuTime([serverPid]);
+  const worker = workerPid ? cpuTime([workerPid]) : null;
+  const redis = cpuTime(redisPids);
   const database = databaseUrl ? await databaseCpu(databaseUrl) : null;
   const started = performance.now();
   const figures = await load();
-  const seconds = (performance.now() - started) / 1000;
-  const [server, worker, ...redis] = share.stop();
-  const databaseSeconds = database ? await database.stop() : 0;
-  const requests = figures.rps * seconds;
-  const perRequest = (s) => (s === null ? null : (s * seconds * 1000) / requests);
+  const requests = (figures.rps * (performance.now() - started)) / 1000;
+  const perRequest = (seconds) => (seconds === null ? null : (seconds * 1000) / requests);
   const cpu = {
-    server: perRequest(server),
-    worker: workerPid ? perRequest(worker) : 0,
-    redis: redis.reduce((sum, r) => sum + (perRequest(r) ?? 0), 0),
-    postgres: (databaseSeconds * 1000) / requests,
+    server: perRequest(server.stop()),
+    worker: worker ? perRequest(worker.stop()) : 0,
+    redis: perRequest(redis.stop()) ?? 0,
+    postgres: perRequest(database ? await database.stop() : 0),
   };
   cpu.total = cpu.server === null ? null : cpu.server + cpu.worker + cpu.redis + cpu.postgres;
   return { ...figures, cpu };
