@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import { RequestMethod } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
-import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
+import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import {
   addRouteWords,
   AppError,
@@ -22,6 +22,7 @@ import { answerClientError, answerConnectMethod, answerUnmetExpectation, sendPro
 import { mountQueueDashboard } from './queue-dashboard';
 import { addSecurityHeaders } from './security-headers';
 import { AccessLog } from './access-log';
+import { ClosingAwareFastifyAdapter, refuseWhileClosing } from './closing';
 import { addJsonBodyParser } from './json-body-parser';
 import { addOneClickUnsubscribeParser, ONE_CLICK_ROUTE, readOneClickMultipart } from './one-click-parser';
 import { discardBody } from './multipart';
@@ -92,7 +93,7 @@ function healthUnderApiPrefix(request: IncomingMessage): string {
 
 /** Builds the API application exactly as production runs it; used by main, tests and benchmarks. */
 export async function createApiApp(config: AppConfig, logger: Logger): Promise<NestFastifyApplication> {
-  const adapter = new FastifyAdapter({
+  const adapter = new ClosingAwareFastifyAdapter({
     loggerInstance: logger,
     bodyLimit: JSON_BODY_LIMIT_BYTES,
     // request.ip is the client's only through the proxies TRUST_PROXY names; X-Forwarded-For is ignored otherwise.
@@ -102,7 +103,8 @@ export async function createApiApp(config: AppConfig, logger: Logger): Promise<N
     http: { requireHostHeader: false },
     onProtoPoisoning: 'error',
     onConstructorPoisoning: 'error',
-    return503OnClosing: true,
+    // Answered by refuseWhileClosing, as a problem and from the start of app.close().
+    return503OnClosing: false,
     // A request whose body stops arriving is answered 408 and its connection closed, instead of
     // holding the connection, and what it sent, for as long as the client likes. Long enough for
     // a 10 MB attachment over a slow line.
@@ -140,6 +142,7 @@ export async function createApiApp(config: AppConfig, logger: Logger): Promise<N
   addJsonBodyParser(fastify, JSON_BODY_LIMIT_BYTES);
   addOneClickUnsubscribeParser(fastify);
   addSecurityHeaders(fastify, config.publicUrl.startsWith('https:'), `/${API_PREFIX}/`);
+  refuseWhileClosing(fastify, adapter);
   limitPipelining(fastify);
   fastify.addHook('onRequest', (request, reply, done) => {
     void reply.header('x-request-id', request.id);

@@ -3,7 +3,7 @@ import { type IncomingMessage, type ServerResponse, STATUS_CODES } from 'node:ht
 import type { Duplex } from 'node:stream';
 import { type ArgumentsHost, Catch, type ExceptionFilter } from '@nestjs/common';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { type ErrorCode, PinoNestLogger, RETRY_AFTER_SECONDS } from '@referloop/common';
+import { AppError, type ErrorCode, PinoNestLogger, RETRY_AFTER_SECONDS } from '@referloop/common';
 import { databaseUnavailable } from '@referloop/database';
 import { PROBLEM_CONTENT_TYPE, problem, toProblem } from './problem';
 import { securityHeaders } from './security-headers';
@@ -26,7 +26,8 @@ export function sendProblem(request: FastifyRequest, reply: FastifyReply, except
   // A saturated pool or an unreachable database is not a bug: one line per refused request, no stack.
   if (databaseUnavailable(exception)) log().warn(`503 not_ready: ${(exception as Error).message}`, LOG_CONTEXT);
   // Through the error serializer (type, code, message, stack): never a driver's parameters or detail.
-  else if (body.status >= 500)
+  // An AppError is an answer the app chose (a 503 while it stops), not a failure to trace.
+  else if (body.status >= 500 && !(exception instanceof AppError))
     log().error(exception instanceof Error ? exception : `a non-Error was thrown (${typeof exception})`, undefined, LOG_CONTEXT);
   body.instance = request.url.split('?')[0];
   body.requestId = String(request.id);
