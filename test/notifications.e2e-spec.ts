@@ -652,6 +652,13 @@ describe('notifications', () => {
       // Generic: the answer names no address.
       expect(JSON.stringify(res.body)).not.toMatch(/10\.1\.2\.3|a01:203/);
     }
+    // A host that does not resolve (yet: `.invalid` never does) is taken; its deliveries are checked when they connect.
+    const notDeployed = await t.http
+      .post('/api/v1/webhooks')
+      .set(physio.admin.auth)
+      .send({ url: 'https://hooks.not-deployed-yet.invalid/hook', eventTypes: ['referral.sent'] })
+      .expect(201);
+    await t.http.delete(`/api/v1/webhooks/${notDeployed.body.id}`).set(physio.admin.auth).expect(204);
     await t.http
       .post('/api/v1/webhooks')
       .set(pt.auth)

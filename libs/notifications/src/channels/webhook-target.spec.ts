@@ -93,6 +93,19 @@ describe('webhook targets', () => {
     ).resolves.toBeUndefined();
   });
 
+  it('accepts a host that does not resolve now (its deliveries check it when they connect), not one that is or resolves to a private address', async () => {
+    const url = new URL('https://hooks.not-deployed-yet.example/x');
+    const unresolvable = (): Promise<LookupAddress[]> =>
+      Promise.reject(Object.assign(new Error('getaddrinfo ENOTFOUND'), { code: 'ENOTFOUND' }));
+    await expect(assertWebhookTarget(url, [], unresolvable)).resolves.toBeUndefined();
+    await expect(assertWebhookTarget(url, [], answers())).resolves.toBeUndefined();
+    // Still refused when it does resolve to a private address, or is one.
+    await expect(assertWebhookTarget(url, [], answers('192.168.1.9'))).rejects.toThrow(WEBHOOK_TARGET_NOT_ALLOWED);
+    await expect(assertWebhookTarget(new URL('https://10.0.0.5/x'), [], unresolvable)).rejects.toThrow(
+      WEBHOOK_TARGET_NOT_ALLOWED,
+    );
+  });
+
   it('gives the socket the checked addresses, one or all as Node asks, and an error for a blocked answer', async () => {
     const call = (lookup: ReturnType<typeof webhookLookup>, options: { all?: boolean; family?: number }) =>
       new Promise<{ error: Error | null; result: unknown[] }>((resolve) =>

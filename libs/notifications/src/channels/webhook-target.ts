@@ -113,11 +113,18 @@ export async function resolvePublic(hostname: string, resolve: ResolveHost): Pro
 /**
  * Refuses a webhook URL that is not https, or whose host is, or resolves to, a non-public address,
  * unless the host is allow-listed. Checked when the webhook is created; a delivery checks again
- * when it connects (webhookLookup), since DNS can change.
+ * when it connects (webhookLookup), since DNS can change. A host that does not resolve now (a
+ * receiver not deployed yet, a resolver down for a moment) is accepted: its deliveries are checked,
+ * and retried, when they connect, and end in the failed list if it never resolves.
  */
 export async function assertWebhookTarget(url: URL, allowedHosts: readonly string[], resolve = resolveHost): Promise<void> {
   if (checkWebhookUrl(url, allowedHosts).allowListed) return;
-  await resolvePublic(webhookHost(url), resolve);
+  try {
+    await resolvePublic(webhookHost(url), resolve);
+  } catch (error) {
+    if (error instanceof WebhookTargetError && error.message === WEBHOOK_HOST_UNRESOLVED) return;
+    throw error;
+  }
 }
 
 /**
