@@ -21,12 +21,23 @@ describe('sql', () => {
     expect(q.values).toEqual([['a'], { a: 1 }]);
   });
 
+  it('numbers parameters of the same cast apart, and splices a fragment given as a parameter', () => {
+    const ids = ['a', 'b', 'c'].map((id) => sql.param(id, 'uuid'));
+    const q = sql`SELECT ${sql.join(ids)}, ${ids[0]}, ${sql.param(sql`now() - ${'1 day'}`, 'timestamptz')}`;
+    expect(q.text).toBe('SELECT $1::uuid, $2::uuid, $3::uuid, $4::uuid, now() - $5::timestamptz');
+    expect(q.values).toEqual(['a', 'b', 'c', 'a', '1 day']);
+  });
+
   it('joins fragments with a separator', () => {
     const rows = [1, 2, 3].map((n) => sql`(${n}, ${`v${n}`})`);
     expect(sql`VALUES ${sql.join(rows)}`.text).toBe('VALUES ($1, $2), ($3, $4), ($5, $6)');
     expect(sql`WHERE ${sql.join([sql`a = ${1}`, sql`b = ${2}`], sql` AND `)}`.text).toBe('WHERE a = $1 AND b = $2');
     expect(sql`x${sql.join([])}y`.text).toBe('xy');
     expect(sql.join([sql`only ${1}`]).text).toBe('only $1');
+    const separator = sql` OR x = ${0} OR `;
+    const joined = sql.join([sql`a = ${1}`, sql`b`, sql`${2} = c`], separator);
+    expect(joined.text).toBe('a = $1 OR x = $2 OR b OR x = $3 OR $4 = c');
+    expect(joined.values).toEqual([1, 0, 0, 2]);
   });
 
   it('writes an optional clause as nothing', () => {

@@ -83,15 +83,15 @@ const AUDIT_COLUMNS = [
   ['occurred_at', 'timestamptz'],
 ] as const;
 const AUDIT_COLUMN_NAMES = AUDIT_COLUMNS.map(([name]) => name);
-const columnList = () => sql.join(AUDIT_COLUMN_NAMES.map((name) => sql.identifier(AUDIT_COLUMN_NAMES, name)));
+const COLUMN_LIST = sql.join(AUDIT_COLUMN_NAMES.map((name) => sql.identifier(AUDIT_COLUMN_NAMES, name)));
 /** The typed parameters of one row, in AUDIT_COLUMNS order. */
 const valueList = (values: unknown[]) => sql.join(AUDIT_COLUMNS.map(([, type], i) => sql.param(values[i], type)));
 
 /** One audit row (hot: every read of a patient or a referral writes one; prepared). */
-const insertOne = (values: unknown[]) => sql`INSERT INTO audit_events (${columnList()}) VALUES (${valueList(values)})`;
+const insertOne = (values: unknown[]) => sql`INSERT INTO audit_events (${COLUMN_LIST}) VALUES (${valueList(values)})`;
 /** The same, with the rows that show it to the other clinics party to it. */
 const insertWithParties = (values: unknown[], others: PartyClinic[]) =>
-  sql`WITH audit AS (INSERT INTO audit_events (${columnList()}) VALUES (${valueList(values)})
+  sql`WITH audit AS (INSERT INTO audit_events (${COLUMN_LIST}) VALUES (${valueList(values)})
                      RETURNING id, occurred_at, actor_id, action, resource_type)
       INSERT INTO audit_event_clinics (audit_event_id, clinic_id, occurred_at, actor_id, action, resource_type, resource_ids)
       SELECT audit.id, (p->>'clinicId')::uuid, audit.occurred_at, audit.actor_id, audit.action, audit.resource_type,
@@ -130,7 +130,7 @@ export class AuditLog {
     const select = AUDIT_COLUMNS.map(([name, type], i) =>
       name === 'resource_id' ? resourceId : name === 'details' && details instanceof Sql ? details : sql.param(values[i], type),
     );
-    return sql`INSERT INTO audit_events (${columnList()})
+    return sql`INSERT INTO audit_events (${COLUMN_LIST})
                SELECT ${sql.join(select)} FROM ${from}`;
   }
 
