@@ -1,5 +1,6 @@
 import { type ArgumentMetadata, ValidationPipe, type ValidationError } from '@nestjs/common';
 import { AppError, type FieldError } from '@referloop/common';
+import { rememberRuleLookups } from './validation-rules';
 
 /** Constraints that say one of two fields is missing: their message says which to give. */
 const PRESENCE_CONSTRAINTS: ReadonlySet<string> = new Set(['oneFrequency']);
@@ -86,16 +87,6 @@ function refusedPart(value: unknown, path: string): FieldError | undefined {
  * parts {@link refusedPart} names, before class-validator sees them.
  */
 class ApiValidationPipe extends ValidationPipe {
-  /**
-   * Nest looks up each nested class's rules for its binary-value check in a cache it drops after
-   * every request (~10 µs of a create); the rules are fixed once the DTO classes are loaded.
-   */
-  private readonly nestedRules = new Map<unknown, unknown[]>();
-
-  protected override findNestedBinaryValues(object: unknown, metadataCache = this.nestedRules): ValidationError[] {
-    return super.findNestedBinaryValues(object, metadataCache);
-  }
-
   override async transform(value: unknown, metadata: ArgumentMetadata): Promise<unknown> {
     if (
       metadata.type === 'body' &&
@@ -124,6 +115,8 @@ class ApiValidationPipe extends ValidationPipe {
 
 /** Global validation: strip nothing silently (unknown fields are a 400), convert types, name each field. */
 export function createValidationPipe(): ValidationPipe {
+  // Rule lookups, Nest's own for its binary-value check included, are kept (validation-rules.ts).
+  rememberRuleLookups();
   return new ApiValidationPipe({
     whitelist: true,
     forbidNonWhitelisted: true,
