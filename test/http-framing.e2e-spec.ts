@@ -1,6 +1,7 @@
 import { connect } from 'node:net';
 import type { AddressInfo } from 'node:net';
 import { isoDateFrom } from '@referloop/testing';
+import { parseHead } from './support/raw-http';
 import { registerClinic, startTestApp, type TestApp, type TestClinic } from './support/test-app';
 
 // Requests whose framing or headers say two things at once, written byte by byte (supertest and
@@ -28,18 +29,13 @@ function send(port: number, bytes: string): Promise<RawAnswer> {
       const text = received.toString('latin1');
       const end = text.indexOf('\r\n\r\n');
       if (end < 0) return;
-      const [statusLine, ...lines] = text.slice(0, end).split('\r\n');
-      const headers: Record<string, string> = {};
-      for (const line of lines) {
-        const colon = line.indexOf(':');
-        headers[line.slice(0, colon).toLowerCase()] = line.slice(colon + 1).trim();
-      }
+      const { status, headers } = parseHead(text.slice(0, end));
       const length = Number(headers['content-length'] ?? NaN);
       const body = received.subarray(Buffer.byteLength(text.slice(0, end + 4), 'latin1'));
       if (!Number.isFinite(length) || body.length < length) return;
       clearTimeout(timer);
       socket.destroy();
-      resolve({ status: Number(statusLine.split(' ')[1]), headers, body: JSON.parse(body.subarray(0, length).toString('utf8')) });
+      resolve({ status, headers, body: JSON.parse(body.subarray(0, length).toString('utf8')) });
     });
   });
 }

@@ -1,6 +1,7 @@
 import { connect, type Socket } from 'node:net';
 import type { AddressInfo } from 'node:net';
 import { deleteQueueKeys } from '@referloop/testing';
+import { parseHead } from './support/raw-http';
 import { startTestApp, type TestApp } from './support/test-app';
 
 // What a client sees while the API stops (a deploy, a scale-down): the request it is in the middle
@@ -20,14 +21,9 @@ function answersIn(text: string): RawAnswer[] {
   while (rest.startsWith('HTTP/1.1 ')) {
     const end = rest.indexOf('\r\n\r\n');
     if (end < 0) break;
-    const [statusLine, ...lines] = rest.slice(0, end).split('\r\n');
-    const headers: Record<string, string> = {};
-    for (const line of lines) {
-      const colon = line.indexOf(':');
-      headers[line.slice(0, colon).toLowerCase()] = line.slice(colon + 1).trim();
-    }
+    const { status, headers } = parseHead(rest.slice(0, end));
     const length = Number(headers['content-length']);
-    answers.push({ status: Number(statusLine.split(' ')[1]), headers, body: rest.slice(end + 4, end + 4 + length) });
+    answers.push({ status, headers, body: rest.slice(end + 4, end + 4 + length) });
     rest = rest.slice(end + 4 + length);
   }
   return answers;

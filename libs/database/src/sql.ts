@@ -47,10 +47,7 @@ export class Sql {
     for (let i = 0; i < values.length; i++) {
       const value = values[i];
       if (value instanceof Sql) {
-        const inner = value.strings;
-        strings[strings.length - 1] += inner[0];
-        for (let j = 1; j < inner.length; j++) strings.push(inner[j]);
-        for (let j = 0; j < value.values.length; j++) flat.push(value.values[j]);
+        Sql.splice(strings, flat, value);
         strings[strings.length - 1] += parts[i + 1];
       } else {
         flat.push(value);
@@ -66,13 +63,13 @@ export class Sql {
    * the bytes its request allocated.
    */
   static param(value: unknown, cast: SqlCast): Sql {
-    if (value instanceof Sql) return Sql.from(['', `::${cast}`], [value]);
     let parts = CAST_PARTS.get(cast);
     if (!parts) {
       parts = ['', `::${cast}`];
       CAST_PARTS.set(cast, parts);
     }
-    return new Sql(parts, [value]);
+    // A fragment given as the value is spliced in, as in any template.
+    return value instanceof Sql ? Sql.from(parts, [value]) : new Sql(parts, [value]);
   }
 
   /** Fragments joined by `separator`, spliced in one pass (no template parts to build first). */
@@ -87,7 +84,7 @@ export class Sql {
     return new Sql(strings, values);
   }
 
-  /** Appends `piece` to the text pieces and values being built: its first piece continues the last one. */
+  /** Appends `piece` to the text pieces and values being built (by `from` and `join`): its first piece continues the last one. */
   private static splice(strings: string[], values: unknown[], piece: Sql): void {
     strings[strings.length - 1] += piece.strings[0];
     for (let j = 1; j < piece.strings.length; j++) strings.push(piece.strings[j]);

@@ -97,16 +97,27 @@ export function checkWebhookUrl(url: URL, allowedHosts: readonly string[]): { al
   return { allowListed };
 }
 
-/** Every address of `hostname`, or an error when any of them is blocked (a rebinding DNS may mix them). */
-export async function resolvePublic(hostname: string, resolve: ResolveHost): Promise<LookupAddress[]> {
-  let addresses: LookupAddress[];
+/** Every address of `hostname` (an address literal is its own); none when it does not resolve. */
+async function addressesOf(hostname: string, resolve: ResolveHost): Promise<LookupAddress[]> {
+  const family = isIP(hostname);
+  if (family !== 0) return [{ address: hostname, family }];
   try {
-    addresses = isIP(hostname) ? [{ address: hostname, family: isIP(hostname) }] : await resolve(hostname);
+    return await resolve(hostname);
   } catch {
-    throw new WebhookTargetError(WEBHOOK_HOST_UNRESOLVED);
+    return [];
   }
-  if (addresses.length === 0) throw new WebhookTargetError(WEBHOOK_HOST_UNRESOLVED);
+}
+
+/** Refuses `addresses` when any of them is blocked (a rebinding DNS may mix them). */
+function refuseBlocked(addresses: readonly LookupAddress[]): void {
   if (addresses.some((a) => isBlockedAddress(a.address))) throw new WebhookTargetError(WEBHOOK_TARGET_NOT_ALLOWED);
+}
+
+/** Every address of `hostname`, or an error when it has none or any of them is blocked. */
+export async function resolvePublic(hostname: string, resolve: ResolveHost): Promise<LookupAddress[]> {
+  const addresses = await addressesOf(hostname, resolve);
+  if (addresses.length === 0) throw new WebhookTargetError(WEBHOOK_HOST_UNRESOLVED);
+  refuseBlocked(addresses);
   return addresses;
 }
 
@@ -119,12 +130,7 @@ export async function resolvePublic(hostname: string, resolve: ResolveHost): Pro
  */
 export async function assertWebhookTarget(url: URL, allowedHosts: readonly string[], resolve = resolveHost): Promise<void> {
   if (checkWebhookUrl(url, allowedHosts).allowListed) return;
-  try {
-    await resolvePublic(webhookHost(url), resolve);
-  } catch (error) {
-    if (error instanceof WebhookTargetError && error.message === WEBHOOK_HOST_UNRESOLVED) return;
-    throw error;
-  }
+  refuseBlocked(await addressesOf(webhookHost(url), resolve));
 }
 
 /**
