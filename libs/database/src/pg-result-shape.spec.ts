@@ -1,5 +1,6 @@
 import { Query, Result } from 'pg';
 import { version as installedPgVersion } from 'pg/package.json';
+import { setFlagsFromString } from 'node:v8';
 import { pgAddFields, SHAPED_PG_VERSION, shapedAddFields, shapePgResults, shapeReusingPrepare } from './pg-result-shape';
 
 interface TestResult {
@@ -12,6 +13,16 @@ function rowsWith(addFields: typeof pgAddFields, fields: { name: string; dataTyp
   const result = new Result('', undefined as never) as unknown as TestResult;
   addFields.call(result as never, fields.map((field) => ({ ...field, format: 'text' })) as never);
   return values.map((row) => result.parseRow(row));
+}
+
+/**
+ * Whether V8 keeps `object`'s properties in its fast (shaped) form rather than as a hash table.
+ * V8's own check, which functions compiled after the flag is set may call.
+ */
+function hasFastProperties(object: object): boolean {
+  setFlagsFromString('--allow-natives-syntax');
+  // eslint-disable-next-line @typescript-eslint/no-implied-eval -- V8's natives syntax can only be reached from compiled source
+  return (new Function('object', 'return %HasFastProperties(object)') as (o: object) => boolean)(object);
 }
 
 const INT4 = 23;
@@ -59,13 +70,28 @@ describe('pg result shape', () => {
     expect(rowsWith(shapedAddFields, fields, [['1', 'two']])).toEqual(rowsWith(pgAddFields, fields, [['1', 'two']]));
   });
 
-  it('leaves a column named __proto__ to pg (on a plain object it would set the prototype)', () => {
+  it('builds the empty row with fast properties, for the 52 columns of a view too (each row copies it)', () => {
+    const fields = Array.from({ length: 52 }, (_, i) => ({ name: `column${i}`, dataTypeID: TEXT, format: 'text' as const }));
+    const result = new Result('', undefined as never) as unknown as { _prebuiltEmptyResultObject: object };
+    shapedAddFields.call(result as never, fields);
+    // A hash-table empty row is copied on V8's slow path, one property at a time, for every data row.
+    expect(hasFastProperties(result._prebuiltEmptyResultObject)).toBe(true);
+    // The control: as many new names added one by one with computed keys make a hash table, so the
+    // check can tell (new names: those of the empty row now have transitions to follow).
+    const added: Record<string, null> = {};
+    for (const field of fields) added[`other_${field.name}`] = null;
+    expect(hasFastProperties(added)).toBe(false);
+  });
+
+  it('keeps a column named __proto__ a column, as pg does (not the prototype)', () => {
     const fields = [
       { name: '__proto__', dataTypeID: TEXT },
       { name: 'n', dataTypeID: INT4 },
     ];
     const [row] = rowsWith(shapedAddFields, fields, [['x', '1']]);
     expect(Object.getOwnPropertyDescriptor(row, '__proto__')?.value).toBe('x');
+    expect(Object.getPrototypeOf(row)).toBe(Object.prototype);
     expect(row.n).toBe(1);
+    expect(Object.keys(row)).toEqual(Object.keys(rowsWith(pgAddFields, fields, [['x', '1']])[0]));
   });
 });
