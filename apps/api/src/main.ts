@@ -1,7 +1,7 @@
 import 'reflect-metadata';
 import type { INestApplicationContext } from '@nestjs/common';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
-import { createRootLogger, onShutdownSignal, StartRefused, stopWithParent } from '@referloop/common';
+import { createRootLogger, keepShortLivedObjectsYoung, onShutdownSignal, StartRefused, stopWithParent } from '@referloop/common';
 import { loadConfigOrExit } from '@referloop/config';
 import { assertDataDirFree } from '@referloop/database';
 import { type PreparedStorage, prepareStorage } from './bootstrap/prepare-storage';
@@ -13,6 +13,7 @@ import { createApiApp } from './http/create-api-app';
 const CHECK_ONLY = process.argv.includes('--check-start');
 
 async function main(): Promise<void> {
+  keepShortLivedObjectsYoung();
   const config = loadConfigOrExit();
   // The data folder first: when this folder's ReferLoop runs, that is the reason to give, not its port.
   if (config.mode === 'embedded') assertDataDirFree(config.dataDir);

@@ -1,10 +1,11 @@
 import 'reflect-metadata';
-import { createRootLogger, onShutdownSignal } from '@referloop/common';
+import { createRootLogger, keepShortLivedObjectsYoung, onShutdownSignal } from '@referloop/common';
 import { loadConfigOrExit } from '@referloop/config';
 import { createWorkerContext } from './create-worker-context';
 
 /** The worker process (server mode). Migrations are the `migrate` step's job, not the worker's. */
 async function main(): Promise<void> {
+  keepShortLivedObjectsYoung();
   const config = loadConfigOrExit();
   if (config.mode === 'embedded') {
     process.stderr.write('referloop-worker: DATABASE_URL is required; in embedded mode `npm start` runs the worker in-process\n');

@@ -10,5 +10,6 @@ export * from './audit-actions';
 export * from './time/clock';
 export * from './process/shutdown';
 export * from './process/start-refused';
+export * from './process/young-allocations';
 export * from './time/zoned-iso';
 export * from './concurrency/slots';
