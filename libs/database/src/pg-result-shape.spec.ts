@@ -1,6 +1,6 @@
 import { Query, Result } from 'pg';
 import { version as installedPgVersion } from 'pg/package.json';
-import { setFlagsFromString } from 'node:v8';
+import { v8Check } from '@referloop/testing';
 import { pgAddFields, SHAPED_PG_VERSION, shapedAddFields, shapePgResults, shapeReusingPrepare } from './pg-result-shape';
 
 interface TestResult {
@@ -15,15 +15,8 @@ function rowsWith(addFields: typeof pgAddFields, fields: { name: string; dataTyp
   return values.map((row) => result.parseRow(row));
 }
 
-/**
- * Whether V8 keeps `object`'s properties in its fast (shaped) form rather than as a hash table.
- * V8's own check, which functions compiled after the flag is set may call.
- */
-function hasFastProperties(object: object): boolean {
-  setFlagsFromString('--allow-natives-syntax');
-  // eslint-disable-next-line @typescript-eslint/no-implied-eval -- V8's natives syntax can only be reached from compiled source
-  return (new Function('object', 'return %HasFastProperties(object)') as (o: object) => boolean)(object);
-}
+/** Whether V8 keeps an object's properties in its fast (shaped) form rather than as a hash table. */
+const hasFastProperties = v8Check('HasFastProperties');
 
 const INT4 = 23;
 const TEXT = 25;

@@ -1,5 +1,7 @@
-import { setFlagsFromString } from 'node:v8';
+import { v8Check } from '@referloop/testing';
 import { keepShortLivedObjectsYoung } from './young-allocations';
+
+const inYoungGeneration = v8Check('InYoungGeneration');
 
 /**
  * Allocates many objects from one literal that all survive (kept in an array), among garbage that
@@ -7,11 +9,8 @@ import { keepShortLivedObjectsYoung } from './young-allocations';
  * allocated in the young generation. `site` is compiled fresh each time: a new allocation site.
  */
 function nextObjectIsYoung(): boolean {
-  setFlagsFromString('--allow-natives-syntax');
-  // eslint-disable-next-line @typescript-eslint/no-implied-eval -- V8's natives syntax can only be reached from compiled source
+  // eslint-disable-next-line @typescript-eslint/no-implied-eval -- compiled here so that each call is a new allocation site
   const site = new Function('i', 'return { i, list: [i] };') as (i: number) => object;
-  // eslint-disable-next-line @typescript-eslint/no-implied-eval -- as above
-  const inYoungGeneration = new Function('object', 'return %InYoungGeneration(object)') as (o: object) => boolean;
   const kept: object[] = [];
   const garbage: unknown[] = [];
   for (let round = 0; round < 40; round++) {
