@@ -1,6 +1,5 @@
 import { connect, type Socket } from 'node:net';
 import type { AddressInfo } from 'node:net';
-import { deleteQueueKeys } from '@referloop/testing';
 import { parseHead } from './support/raw-http';
 import { startTestApp, type TestApp } from './support/test-app';
 
@@ -32,6 +31,8 @@ function answersIn(text: string): RawAnswer[] {
 describe('stopping the API', () => {
   let t: TestApp;
   let port: number;
+  /** The test's own close of the app (all of TestApp.close()), when it got that far. */
+  let closed: Promise<void> | undefined;
 
   beforeAll(async () => {
     t = await startTestApp({}, { captureLogs: true });
@@ -39,11 +40,8 @@ describe('stopping the API', () => {
     port = (t.app.getHttpServer().address() as AddressInfo).port;
   });
 
-  // The test closes the app itself; the rest of what TestApp.close() does.
-  afterAll(async () => {
-    if (t.config.redisUrl) await deleteQueueKeys(t.config.redisUrl, t.config.queuePrefix);
-    await t.database.drop();
-  });
+  // Closing twice would leave a handle open: only when the test did not get to close it.
+  afterAll(() => closed ?? t.close());
 
   it('answers the request in progress, then refuses the next one with a 503 not_ready problem and closes the connection', async () => {
     const socket: Socket = connect(port, '127.0.0.1');
@@ -58,7 +56,8 @@ describe('stopping the API', () => {
       `POST /api/v1/auth/login HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: ${body.length}\r\n\r\n${body.slice(0, 10)}`,
     );
     await new Promise((resolve) => setTimeout(resolve, 200));
-    const closed = t.app.close();
+    // TestApp.close() begins with app.close(), synchronously; the database goes once the app is closed.
+    closed = t.close();
     await new Promise((resolve) => setTimeout(resolve, 50));
     // The rest of its body, and right behind it another request on the same connection.
     socket.write(`${body.slice(10)}GET /api/v1/me HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n`);
