@@ -233,7 +233,8 @@ export function notificationText(
   context: TextContext,
 ): { title: string; body: string } | undefined {
   const invited = context.recipientClinic === null;
-  const text = TEXTS[event]?.[audience]?.({ ...context, recipientClinic: context.recipientClinic ?? INVITED_RECIPIENT, invited });
+  // `invited` first: started with the spread, the literal got a hidden class per call (docs/architecture.md).
+  const text = TEXTS[event]?.[audience]?.({ invited, ...context, recipientClinic: context.recipientClinic ?? INVITED_RECIPIENT });
   return text && context.urgent ? urgentText(text) : text;
 }
 

@@ -294,7 +294,6 @@ export class ReferralsService {
     const row = await this.store.insert(
       manager,
       {
-        ...inputColumns(input),
         kind: input.kind,
         status: 'draft',
         patientId: input.patientId,
@@ -313,6 +312,8 @@ export class ReferralsService {
         replacesId: input.replacesId ?? null,
         // A redirect of a follow-up is a follow-up of the same referral.
         previousId: followUp?.previousId ?? (input.replacesId ? facts.replacedPreviousId : null),
+        // Spread last: a literal that starts with one gets a hidden class per create (docs/architecture.md).
+        ...inputColumns(input),
       },
       {
         type: 'created',

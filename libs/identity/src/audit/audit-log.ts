@@ -113,7 +113,7 @@ export class AuditLog {
     const own = principalOf(entry.by)?.clinicId;
     const others = (entry.partyClinics ?? []).filter((party) => party.clinicId !== own);
     // Every read of a patient or a referral writes one: prepared once per connection.
-    const values = this.values(entry);
+    const values = this.values(entry, entry.details, entry.occurredAt ?? this.clock.now());
     await queryRows(manager, others.length === 0 ? insertOne(values) : insertWithParties(values, others), { prepare: true });
   }
 
@@ -126,7 +126,7 @@ export class AuditLog {
    */
   insert(entry: ChangeAuditEntry, from: Sql, resourceId: Sql, occurredAt: Date): Sql {
     const { details } = entry;
-    const values = this.values({ ...entry, details: details instanceof Sql ? undefined : details, occurredAt });
+    const values = this.values(entry, details instanceof Sql ? undefined : details, occurredAt);
     const select = AUDIT_COLUMNS.map(([name, type], i) =>
       name === 'resource_id' ? resourceId : name === 'details' && details instanceof Sql ? details : sql.param(values[i], type),
     );
@@ -134,8 +134,15 @@ export class AuditLog {
                SELECT ${sql.join(select)} FROM ${from}`;
   }
 
-  /** The row's values in AUDIT_COLUMNS order. */
-  private values(entry: AuditEntry): unknown[] {
+  /**
+   * The row's values in AUDIT_COLUMNS order. `details` and `occurredAt` come apart, not in a copy of
+   * `entry` with them added: that copy got a hidden class per call (docs/architecture.md).
+   */
+  private values(
+    entry: Omit<AuditEntry, 'details' | 'occurredAt'>,
+    details: Record<string, unknown> | undefined,
+    occurredAt: Date,
+  ): unknown[] {
     const principal = principalOf(entry.by);
     const client = principal ? principal.client : (entry.by as RequestClient | null);
     return [
@@ -147,8 +154,8 @@ export class AuditLog {
       entry.outcome ?? 'success',
       client?.ip ?? null,
       client?.requestId ?? null,
-      entry.details ?? null,
-      entry.occurredAt ?? this.clock.now(),
+      details ?? null,
+      occurredAt,
     ];
   }
 }

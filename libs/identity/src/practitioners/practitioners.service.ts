@@ -102,11 +102,12 @@ export class PractitionersService {
     return toPage(
       rows,
       limit,
-      (row) => ({
-        ...userView(row, { now, withEmail: row.clinicId === principal.clinicId, clinic: clinicSummary(row) }),
-        partner: PARTNER_BY_RANK[row.partnerRank],
-        ...(origin && { distanceKm: row.distanceKm === null ? null : roundKm(row.distanceKm) }),
-      }),
+      // Added to the view, not spread into a copy: a hidden class per row (docs/architecture.md).
+      (row) =>
+        Object.assign(userView(row, { now, withEmail: row.clinicId === principal.clinicId, clinic: clinicSummary(row) }), {
+          partner: PARTNER_BY_RANK[row.partnerRank],
+          distanceKm: origin ? (row.distanceKm === null ? null : roundKm(row.distanceKm)) : undefined,
+        }),
       (row) =>
         origin
           ? [row.partnerRank, row.distanceKm ?? UNKNOWN_DISTANCE_KM, row.fullName, row.id]
