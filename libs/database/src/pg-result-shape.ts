@@ -2,15 +2,15 @@ import * as pg from 'pg';
 import { version as installedPgVersion } from 'pg/package.json';
 
 /**
- * pg (8.23) starts every result by building an empty row to copy for each data row: it adds the
- * column names to a null-prototype object, which V8 keeps as a hash table, and spreads that into a
- * plain object, which V8 does one property at a time on its slow path. For the 52 columns of a
- * referral view that took ~15 µs per query, more than parsing the row itself, and up to a tenth of
- * the API's CPU on a one-row read (measured in bench/, see docs/performance.md). The empty row is
- * built here with `Object.fromEntries`, which V8 gives fast (in-order, shaped) properties: adding
- * the names one by one with computed keys turns an object into a hash table again after a dozen,
- * and every data row's copy of it then takes the slow path too (~8 µs against ~1.5 µs per 53-column
- * row in a microbenchmark; a tenth of the API's CPU on a 50-row box page).
+ * pg (8.23) builds each data row by copying an empty row of the statement's columns (`{ ...empty }`)
+ * and assigning each column by name. That copy is one spot in pg for every statement the app runs,
+ * so V8's cache for it has seen too many shapes and copies on its slow path, one property at a time,
+ * and the assignments by computed name miss V8's caches too: for the 50 rows of 52 columns of a
+ * box page, ~2.5 µs a row (3.6 % of the API's samples on the box: docs/performance.md,
+ * "Thirty-seventh machine"). Here each distinct column list gets a row builder of its own, a
+ * function returning one object literal with those columns (`new Function`, from the names
+ * PostgreSQL describes, each written as a JSON string): V8 builds it from a template with the shape
+ * already known, ~0.1 µs a row, and every row of a statement shares one hidden class.
  *
  * Tied to pg's Result and Query internals, so it replaces them only on the pg version it was
  * checked against (pg-result-shape.spec.ts compares its rows with pg's own and fails on another
@@ -24,11 +24,19 @@ interface TypeParsers {
   getTypeParser(oid: number, format: 'text' | 'binary'): ValueParser;
 }
 
+/** A data row's values as PostgreSQL sent them (text; null for NULL). */
+type RowValues = (string | null)[];
+
+/** Builds the row of one column list from its values and the columns' parsers. */
+export type RowBuilder = (values: RowValues, parsers: ValueParser[]) => Record<string, unknown>;
+
 interface ResultInternals {
   fields: FieldDescription[];
   _parsers: ValueParser[] | undefined;
   _types: TypeParsers | undefined;
   _prebuiltEmptyResultObject: Record<string, null> | null;
+  /** Ours: the builder of this result's rows; none for binary columns (pg's own parseRow then). */
+  _buildRow?: RowBuilder | null;
 }
 
 interface FieldDescription {
@@ -38,12 +46,44 @@ interface FieldDescription {
 }
 
 type AddFields = (this: ResultInternals, fields: FieldDescription[]) => void;
+type ParseRow = (this: ResultInternals, values: RowValues) => Record<string, unknown>;
 
-const resultPrototype = pg.Result.prototype as unknown as { addFields: AddFields };
-/** pg's own, kept for the spec to compare with. */
+const resultPrototype = pg.Result.prototype as unknown as { addFields: AddFields; parseRow: ParseRow };
+/** pg's own, kept for the spec to compare with (and parseRow for binary columns). */
 export const pgAddFields: AddFields = resultPrototype.addFields;
+export const pgParseRow: ParseRow = resultPrototype.parseRow;
 
-/** The same work as pg's `addFields`, with the empty row built as a plain object with fast properties. */
+/** Builders by column list: a statement's columns are fixed, and the app runs a fixed set of statements. */
+const rowBuilders = new Map<string, RowBuilder>();
+/** A bound for a process that runs ad-hoc SQL (an operator's tool): the oldest builder goes first. */
+const MAX_ROW_BUILDERS = 1_000;
+
+/**
+ * The builder of rows of `fields`, or null when a column is binary (pg's own parseRow copes). Of two
+ * columns of one name the last one's value is kept at the first one's place, as in pg's row; a column
+ * named `__proto__` stays a column (a computed key defines it; a plain one would set the prototype).
+ */
+export function rowBuilderFor(fields: FieldDescription[]): RowBuilder | null {
+  if (fields.some((field) => field.format === 'binary')) return null;
+  // PostgreSQL names cannot hold a NUL: the key is the column list.
+  const key = fields.map((field) => field.name).join('\u0000');
+  let builder = rowBuilders.get(key);
+  if (!builder) {
+    const lastOfName = new Map<string, number>();
+    fields.forEach((field, i) => lastOfName.set(field.name, i));
+    const properties = [...lastOfName].map(([name, i]) => {
+      const property = name === '__proto__' ? '["__proto__"]' : JSON.stringify(name);
+      return `${property}: v[${i}] === null ? null : p[${i}](v[${i}])`;
+    });
+    // eslint-disable-next-line @typescript-eslint/no-implied-eval -- a literal per column list is the point (see above)
+    builder = new Function('v', 'p', `return { ${properties.join(', ')} };`) as RowBuilder;
+    if (rowBuilders.size >= MAX_ROW_BUILDERS) rowBuilders.delete(rowBuilders.keys().next().value as string);
+    rowBuilders.set(key, builder);
+  }
+  return builder;
+}
+
+/** The same work as pg's `addFields`, with a row builder for its columns instead of an empty row to copy. */
 export const shapedAddFields: AddFields = function (this: ResultInternals, fields: FieldDescription[]) {
   this.fields = fields;
   if (fields.length) this._parsers = new Array<ValueParser>(fields.length);
@@ -51,8 +91,15 @@ export const shapedAddFields: AddFields = function (this: ResultInternals, field
   for (let i = 0; i < fields.length; i++) {
     (this._parsers as ValueParser[])[i] = parsers.getTypeParser(fields[i].dataTypeID, fields[i].format || 'text');
   }
-  // Defined, not assigned: a column named `__proto__` stays a column, as in pg's own row.
-  this._prebuiltEmptyResultObject = Object.fromEntries(fields.map((field) => [field.name, null]));
+  this._buildRow = rowBuilderFor(fields);
+  // pg's parseRow, for binary columns, copies this. Defined, not assigned: `__proto__` stays a column.
+  this._prebuiltEmptyResultObject = this._buildRow ? null : Object.fromEntries(fields.map((field) => [field.name, null]));
+};
+
+/** pg's `parseRow`, through the result's row builder. */
+export const shapedParseRow: ParseRow = function (this: ResultInternals, values: RowValues) {
+  const build = this._buildRow;
+  return build ? build(values, this._parsers as ValueParser[]) : pgParseRow.call(this, values);
 };
 
 /**
@@ -70,6 +117,7 @@ interface RowShape {
   fields: FieldDescription[];
   parsers: ValueParser[] | undefined;
   empty: Record<string, null> | null;
+  buildRow: RowBuilder | null | undefined;
 }
 
 /** pg's Connection, as far as a query's preparation uses it. */
@@ -123,7 +171,12 @@ const shapeKeepingHandleRowDescription: HandleRowDescription = function (this: Q
   let shapes = rowShapes.get(connection);
   if (!shapes) rowShapes.set(connection, (shapes = new Map<string, RowShape>()));
   const result = this._result;
-  shapes.set(this.name, { fields: result.fields, parsers: result._parsers, empty: result._prebuiltEmptyResultObject });
+  shapes.set(this.name, {
+    fields: result.fields,
+    parsers: result._parsers,
+    empty: result._prebuiltEmptyResultObject,
+    buildRow: result._buildRow,
+  });
 };
 
 /** pg's `prepare` (8.23.1), with the Describe left out when the statement's shape is known. */
@@ -154,17 +207,19 @@ export const shapeReusingPrepare: Prepare = function (this: QueryInternals, conn
   result.fields = shape.fields;
   result._parsers = shape.parsers;
   result._prebuiltEmptyResultObject = shape.empty;
+  result._buildRow = shape.buildRow;
   this._accumulateRows = !!this.callback || !this.listeners('row').length;
   this._getRows(connection, this.rows);
 };
 
 /**
- * Installs {@link shapedAddFields} and {@link shapeReusingPrepare} when pg is the checked version;
- * leaves any other version as it is.
+ * Installs {@link shapedAddFields}, {@link shapedParseRow} and {@link shapeReusingPrepare} when pg is
+ * the checked version; leaves any other version as it is.
  */
 export function shapePgResults(installedVersion: string = installedPgVersion): boolean {
   if (installedVersion !== SHAPED_PG_VERSION) return false;
   resultPrototype.addFields = shapedAddFields;
+  resultPrototype.parseRow = shapedParseRow;
   queryPrototype.handleRowDescription = shapeKeepingHandleRowDescription;
   queryPrototype.prepare = shapeReusingPrepare;
   return true;
