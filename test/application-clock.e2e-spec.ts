@@ -6,8 +6,10 @@ import { actOk, createPatient, createReferral, injuryReferralBody } from './supp
 import { eventually, startSmtpSink } from './support/sinks';
 import {
   addPractitioner,
+  expectProblem,
   registerClinic,
   type SignedInUser,
+  signInAgain,
   startTestApp,
   type TestApp,
   type TestClinic,
@@ -34,6 +36,11 @@ describe('one clock for the timestamps the application records', () => {
     (await sql.query<{ at: Date }>(query, values)).rows.map((row) => row.at);
   const auditTimes = (referralId: string, action: string) =>
     at(`SELECT occurred_at AS at FROM audit_events WHERE resource_id = $1 AND action = $2`, [referralId, action]);
+  /** Sets the fake time and answers `user` signed in at it: its token is current by that Clock, as a client's would be. */
+  const signedInAt = async (time: Date, user: SignedInUser) => {
+    now.mockReturnValue(time);
+    return signInAgain(t.http, user);
+  };
   const updatedAt = async (referralId: string) =>
     (await at(`SELECT updated_at AS at FROM referrals WHERE id = $1`, [referralId]))[0];
 
@@ -66,15 +73,14 @@ describe('one clock for the timestamps the application records', () => {
 
     // The recipient's first read acknowledges the referral.
     const readAt = fake(5);
-    now.mockReturnValue(readAt);
-    const read = await t.http.get(`/api/v1/referrals/${sent.id}`).set(pt.auth).expect(200);
+    const ptThen = await signedInAt(readAt, pt);
+    const read = await t.http.get(`/api/v1/referrals/${sent.id}`).set(ptThen.auth).expect(200);
     expect(read.body.status).toBe('received');
     expect(read.body.updatedAt).toBe(readAt.toISOString());
     expect(await auditTimes(sent.id, 'referral.read')).toEqual([readAt]);
 
     const acceptedAt = fake(10);
-    now.mockReturnValue(acceptedAt);
-    const accepted = await actOk(t.http, pt, read.body, 'accept');
+    const accepted = await actOk(t.http, await signedInAt(acceptedAt, pt), read.body, 'accept');
     expect(accepted.updatedAt).toBe(acceptedAt.toISOString());
     expect(await updatedAt(sent.id)).toEqual(acceptedAt);
     expect(await auditTimes(sent.id, 'referral.accept')).toEqual([acceptedAt]);
@@ -96,10 +102,27 @@ describe('one clock for the timestamps the application records', () => {
     expect(done.map((r) => r.channel)).toContain('in_app');
 
     const messagedAt = fake(15);
-    now.mockReturnValue(messagedAt);
-    await t.http.post(`/api/v1/referrals/${sent.id}/messages`).set(lmt.auth).send({ body: 'Thanks!' }).expect(201);
+    const lmtThen = await signedInAt(messagedAt, lmt);
+    await t.http.post(`/api/v1/referrals/${sent.id}/messages`).set(lmtThen.auth).send({ body: 'Thanks!' }).expect(201);
     expect(await updatedAt(sent.id)).toEqual(messagedAt);
     expect(await auditTimes(sent.id, 'referral.message')).toEqual([messagedAt]);
+  });
+
+  it("an access token lives by the Clock: issued at its time, refused once that Clock is past the token's expiry", async () => {
+    now = jest.spyOn(Clock.prototype, 'now');
+    const issuedAt = fake(24 * 60);
+    const user = await signedInAt(issuedAt, pt);
+    const claims = JSON.parse(Buffer.from(user.accessToken.split('.')[1], 'base64url').toString()) as {
+      iat: number;
+      exp: number;
+    };
+    expect(claims.iat).toBe(issuedAt.getTime() / 1000);
+    expect(claims.exp - claims.iat).toBe(t.config.jwt.accessTtlSeconds);
+
+    now.mockReturnValue(new Date((claims.exp - 1) * 1000));
+    await t.http.get('/api/v1/me').set(user.auth).expect(200);
+    now.mockReturnValue(new Date(claims.exp * 1000));
+    expectProblem(await t.http.get('/api/v1/me').set(user.auth), 401, 'unauthenticated');
   });
 
   it('a timer run writes the time it decided on: an expired referral and its audit row', async () => {
@@ -121,20 +144,21 @@ describe('one clock for the timestamps the application records', () => {
     }, 'the recipient told of the new referral');
     now = jest.spyOn(Clock.prototype, 'now');
     const clicked = fake(20);
-    now.mockReturnValue(clicked);
+    const ptThen = await signedInAt(clicked, pt);
+    const adminThen = await signInAgain(t.http, physio.admin);
 
-    const read = await t.http.post(`/api/v1/notifications/${item.id}/read`).set(pt.auth).expect(200);
+    const read = await t.http.post(`/api/v1/notifications/${item.id}/read`).set(ptThen.auth).expect(200);
     expect(read.body.readAt).toBe(clicked.toISOString());
 
-    await t.http.put('/api/v1/me/notification-preferences').set(pt.auth).send({ email: false }).expect(200);
+    await t.http.put('/api/v1/me/notification-preferences').set(ptThen.auth).send({ email: false }).expect(200);
     expect(await at(`SELECT updated_at AS at FROM notification_preferences WHERE user_id = $1`, [pt.id])).toEqual([clicked]);
 
     const hook = await t.http
       .post('/api/v1/webhooks')
-      .set(physio.admin.auth)
+      .set(adminThen.auth)
       .send({ url: 'http://127.0.0.1:9/hook', eventTypes: ['referral.cancelled'] })
       .expect(201);
-    await t.http.delete(`/api/v1/webhooks/${hook.body.id}`).set(physio.admin.auth).expect(204);
+    await t.http.delete(`/api/v1/webhooks/${hook.body.id}`).set(adminThen.auth).expect(204);
     expect(await at(`SELECT deleted_at AS at FROM webhooks WHERE id = $1`, [hook.body.id])).toEqual([clicked]);
   });
 

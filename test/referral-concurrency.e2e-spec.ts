@@ -7,6 +7,7 @@ import {
   expectProblem,
   registerClinic,
   type SignedInUser,
+  signInAgain,
   startTestApp,
   type TestApp,
   type TestClinic,
@@ -136,18 +137,30 @@ describe('referral concurrency', () => {
       const at = (hours: number) => new Date(start.getTime() + hours * 3600_000);
       const now = jest.spyOn(clock, 'now');
       try {
-        now.mockReturnValue(start);
-        const first = await t.http.post('/api/v1/referrals').set(lmt.auth).set('Idempotency-Key', key).send(body).expect(201);
-        now.mockReturnValue(at(23.9));
-        const replayed = await t.http.post('/api/v1/referrals').set(lmt.auth).set('Idempotency-Key', key).send(body).expect(201);
+        // At each moved Clock the sender signs in again, as a client would have refreshed its token by then.
+        const sender = async (hours: number) => {
+          now.mockReturnValue(at(hours));
+          return signInAgain(t.http, lmt);
+        };
+        const first = await t.http
+          .post('/api/v1/referrals')
+          .set((await sender(0)).auth)
+          .set('Idempotency-Key', key)
+          .send(body)
+          .expect(201);
+        const replayed = await t.http
+          .post('/api/v1/referrals')
+          .set((await sender(23.9)).auth)
+          .set('Idempotency-Key', key)
+          .send(body)
+          .expect(201);
         expect(replayed.headers['idempotent-replayed']).toBe('true');
         expect(replayed.body.id).toBe(first.body.id);
 
         // A day later the key is new: the request runs again (even with another body) and is stored anew.
-        now.mockReturnValue(at(24.1));
         const renewed = await t.http
           .post('/api/v1/referrals')
-          .set(lmt.auth)
+          .set((await sender(24.1)).auth)
           .set('Idempotency-Key', key)
           .send({ ...body, reason: 'Kept one more day' })
           .expect(201);
@@ -157,8 +170,12 @@ describe('referral concurrency', () => {
 
         // The timers job deletes what is older than 24 h and keeps the rest.
         const other = `create-${Date.now()}-ttl-other`;
-        now.mockReturnValue(at(30));
-        await t.http.post('/api/v1/referrals').set(lmt.auth).set('Idempotency-Key', other).send(body).expect(201);
+        await t.http
+          .post('/api/v1/referrals')
+          .set((await sender(30)).auth)
+          .set('Idempotency-Key', other)
+          .send(body)
+          .expect(201);
         const run = await t.app.get(ReferralTimers).run(at(48.2), t.config.timers);
         expect(run.idempotencyKeysDeleted).toBeGreaterThanOrEqual(1);
         expect(await countRows(sql, 'idempotency_keys', `key = $1`, [key])).toBe(0);

@@ -19,6 +19,7 @@ import {
   expectProblem,
   registerClinic,
   type SignedInUser,
+  signInAgain,
   startTestApp,
   type TestApp,
   type TestClinic,
@@ -253,8 +254,8 @@ describe('referral rules', () => {
         return { user, fullName, referral, licenceUntil };
       };
       /** What the sender's directory, the holder's profile and the referral show of the licence now. */
-      const seen = async (holder: Awaited<ReturnType<typeof physioIn>>) => {
-        const listed = await t.http.get('/api/v1/practitioners').query({ q: holder.fullName }).set(lmt.auth).expect(200);
+      const seen = async (holder: Awaited<ReturnType<typeof physioIn>>, sender: SignedInUser) => {
+        const listed = await t.http.get('/api/v1/practitioners').query({ q: holder.fullName }).set(sender.auth).expect(200);
         const profile = await t.http.get(`/api/v1/practitioners/${holder.user.id}`).set(holder.user.auth).expect(200);
         const detail = await t.http.get(`/api/v1/referrals/${holder.referral.id}`).set(holder.user.auth).expect(200);
         return {
@@ -277,14 +278,25 @@ describe('referral rules', () => {
       await auckland.licenceUntil(aucklandYesterday);
       const now = jest.spyOn(Clock.prototype, 'now');
       try {
+        // Each moved Clock gets tokens it finds current (a day ahead is past any token issued now).
         now.mockReturnValue(evening);
-        expect(await seen(la)).toEqual({ listed: 1, licenceExpired: false, offersAccept: true });
-        expect((await actOk(t.http, la.user, la.referral, 'accept')).status).toBe('accepted');
+        const laNow = { ...la, user: await signInAgain(t.http, la.user) };
+        expect(await seen(laNow, await signInAgain(t.http, lmt))).toEqual({
+          listed: 1,
+          licenceExpired: false,
+          offersAccept: true,
+        });
+        expect((await actOk(t.http, laNow.user, la.referral, 'accept')).status).toBe('accepted');
 
         now.mockReturnValue(morning);
-        expect(await seen(auckland)).toEqual({ listed: 0, licenceExpired: true, offersAccept: false });
+        const aucklandNow = { ...auckland, user: await signInAgain(t.http, auckland.user) };
+        expect(await seen(aucklandNow, await signInAgain(t.http, lmt))).toEqual({
+          listed: 0,
+          licenceExpired: true,
+          offersAccept: false,
+        });
         expectProblem(
-          await act(t.http, auckland.user, auckland.referral.id, 'accept', auckland.referral.version),
+          await act(t.http, aucklandNow.user, auckland.referral.id, 'accept', auckland.referral.version),
           422,
           'licence_expired',
         );
@@ -387,18 +399,20 @@ describe('referral rules', () => {
         // 04:00 UTC is the evening before in Los Angeles: its tomorrow is UTC's today.
         const evening = atUtc(4);
         now.mockReturnValue(evening);
+        // Tokens the moved Clock finds current (04:00 UTC may be hours from now either way).
+        const laUser = await signInAgain(t.http, la.user);
         const tomorrow = day(evening, 'America/Los_Angeles', 1);
         expect(tomorrow).toBe(evening.toISOString().slice(0, 10));
-        const created = await post(la.user, injuryReferralBody(la.patientId, pt.id, { neededBy: tomorrow }));
+        const created = await post(laUser, injuryReferralBody(la.patientId, pt.id, { neededBy: tomorrow }));
         expect({ status: created.status, neededBy: created.body.neededBy }).toEqual({ status: 201, neededBy: tomorrow });
         const edited = await t.http
           .patch(`/api/v1/referrals/${created.body.id}`)
-          .set(la.user.auth)
+          .set(laUser.auth)
           .send({ version: created.body.version, neededBy: tomorrow, priority: 'urgent' })
           .expect(200);
         expect(edited.body.neededBy).toBe(tomorrow);
         const today = await post(
-          la.user,
+          laUser,
           injuryReferralBody(la.patientId, pt.id, { neededBy: day(evening, 'America/Los_Angeles') }),
         );
         expectProblem(today, 400, 'validation_failed');
@@ -407,20 +421,21 @@ describe('referral rules', () => {
         // 20:00 UTC is the next morning in Auckland: UTC's tomorrow is already its today, and its yesterday UTC's today.
         const morning = atUtc(20);
         now.mockReturnValue(morning);
+        const aucklandUser = await signInAgain(t.http, auckland.user);
         const aucklandToday = day(morning, 'Pacific/Auckland');
         const plan = (reviewBy: string) =>
           maintenanceReferralBody(auckland.patientId, lmt.id, {
             plan: { frequencyWeeks: 2, pressure: 'light', precautions: 'None', reviewBy },
           });
-        const reviewed = await post(auckland.user, plan(aucklandToday));
+        const reviewed = await post(aucklandUser, plan(aucklandToday));
         expect({ status: reviewed.status, reviewBy: reviewed.body.plan?.reviewBy }).toEqual({
           status: 201,
           reviewBy: aucklandToday,
         });
-        const past = await post(auckland.user, plan(day(morning, 'Pacific/Auckland', -1)));
+        const past = await post(aucklandUser, plan(day(morning, 'Pacific/Auckland', -1)));
         expectProblem(past, 400, 'validation_failed');
         expect(past.body.errors).toEqual([{ field: 'plan.reviewBy', message: 'must be today or later' }]);
-        const neededToday = await post(auckland.user, { ...plan(aucklandToday), neededBy: aucklandToday });
+        const neededToday = await post(aucklandUser, { ...plan(aucklandToday), neededBy: aucklandToday });
         expectProblem(neededToday, 400, 'validation_failed');
         expect(neededToday.body.errors).toEqual([{ field: 'neededBy', message: 'must be a future date' }]);
       } finally {

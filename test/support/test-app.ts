@@ -117,6 +117,15 @@ export async function registerClinic(http: TestAgent, overrides: Parameters<type
   return { admin: signedIn(res.body), clinicId: res.body.clinic.id };
 }
 
+/**
+ * `user` signed in again, at the app's Clock: a test that moves the Clock hours or a day needs an
+ * access token that Clock still finds current, as a client would have refreshed by then.
+ */
+export async function signInAgain(http: TestAgent, user: SignedInUser): Promise<SignedInUser> {
+  const res = await http.post('/api/v1/auth/login').send({ email: user.email, password: PASSWORD }).expect(200);
+  return signedIn(res.body);
+}
+
 /** Invites a practitioner as the clinic's admin and accepts the invitation. */
 export async function addPractitioner(
   http: TestAgent,

@@ -1,7 +1,5 @@
 import { Module } from '@nestjs/common';
-import { JwtModule } from '@nestjs/jwt';
 import { Clock } from '@referloop/common';
-import { APP_CONFIG, type AppConfig } from '@referloop/config';
 import { AuditLog } from './audit/audit-log';
 import { AuthService } from './auth/auth.service';
 import { LiveSessions } from './auth/live-sessions';
@@ -18,12 +16,6 @@ import { SessionsStore } from './store/sessions.store';
 import { UsersStore } from './store/users.store';
 
 @Module({
-  imports: [
-    JwtModule.registerAsync({
-      inject: [APP_CONFIG],
-      useFactory: (config: AppConfig) => ({ secret: config.jwt.secret, signOptions: { algorithm: 'HS256' } }),
-    }),
-  ],
   providers: [
     AuthService,
     PasswordHasher,

@@ -1,6 +1,5 @@
 import { createSecretKey, type KeyObject, randomUUID, timingSafeEqual } from 'node:crypto';
 import { Inject, Injectable } from '@nestjs/common';
-import { JwtService } from '@nestjs/jwt';
 import { InjectDataSource } from '@nestjs/typeorm';
 import {
   AppError,
@@ -83,12 +82,17 @@ export const PASSWORD_RESET_TTL_MS = 3600_000;
 /** Reset emails an account gets per link lifetime, at most: more would flood its inbox for whoever types the address. */
 export const PASSWORD_RESETS_PER_TTL = 3;
 
-interface AccessClaims {
+/** An access token's claims; its times are the Clock's, in seconds, like every JWT's. */
+type AccessClaims = {
   sub: string;
   cid: string;
   role: Role;
   sid: string;
-}
+  iat: number;
+  exp: number;
+  aud: string;
+  iss: string;
+};
 
 const ISSUER = 'referloop';
 const AUDIENCE = 'referloop-api';
@@ -121,10 +125,7 @@ const wrongCurrentPassword = () =>
 
 @Injectable()
 export class AuthService {
-  /**
-   * The HS256 key as a KeyObject, made once: given a string, jsonwebtoken first tries (and fails)
-   * to parse it as a public key on every call.
-   */
+  /** The access tokens' HS256 key, as a KeyObject made once. */
   private readonly jwtKey: KeyObject;
   private readonly accessTokens: TokenVerifier;
   /** Stream tokens are signed with their own derived key, so none can pass as an access token (nor the reverse). */
@@ -132,7 +133,6 @@ export class AuthService {
 
   constructor(
     @InjectDataSource() private readonly db: DataSource,
-    private readonly jwt: JwtService,
     private readonly hasher: PasswordHasher,
     private readonly clock: Clock,
     private readonly audit: AuditLog,
@@ -316,7 +316,7 @@ export class AuthService {
         const secret = retriableRefreshSecret(this.config.jwt.secret, lostAnswer.tokenId, lostAnswer.retryKeyHash);
         // That token was issued at the rotation, and expires as issueTokens set it then.
         const ttlEnd = row.used_at!.getTime() + this.config.jwt.refreshTtlSeconds * 1000;
-        const pair = await this.tokenPair(user, row.session_id, lostAnswer.tokenId, secret, {
+        const pair = this.tokenPair(user, row.session_id, lostAnswer.tokenId, secret, {
           sessionEndsAt: endsAt,
           refreshExpiresAt: new Date(Math.min(ttlEnd, endsAt.getTime())),
         });
@@ -528,7 +528,7 @@ export class AuthService {
    * One primary-key query.
    */
   async authenticate(accessToken: string, client: RequestClient): Promise<Principal> {
-    const claims = sessionClaims(this.accessTokens.verify(accessToken));
+    const claims = sessionClaims(this.accessTokens.verify(accessToken, this.clock.now().getTime()));
     if (!claims) throw unauthenticated('The access token is missing, invalid or expired');
     return this.sessionPrincipal(claims.sub, claims.sid, client);
   }
@@ -539,9 +539,10 @@ export class AuthService {
    * session's end; the session's liveness is also checked on every use).
    */
   streamToken(accessToken: string, expiresAt: Date): string {
-    const claims = sessionClaims(this.accessTokens.verify(accessToken));
+    const nowMs = this.clock.now().getTime();
+    const claims = sessionClaims(this.accessTokens.verify(accessToken, nowMs));
     if (!claims) throw new Error('streamToken needs a valid access token');
-    const now = Math.floor(this.clock.now().getTime() / 1000);
+    const now = Math.floor(nowMs / 1000);
     return signToken(
       {
         sub: claims.sub,
@@ -610,7 +611,7 @@ export class AuthService {
     const ttlEnd = this.clock.now().getTime() + this.config.jwt.refreshTtlSeconds * 1000;
     const expiresAt = new Date(Math.min(ttlEnd, sessionEndsAt.getTime()));
     await this.sessionsStore.addRefreshToken(tx, { id: refreshTokenId, sessionId, tokenHash: hash, expiresAt });
-    const pair = await this.tokenPair(user, sessionId, refreshTokenId, secret, { sessionEndsAt, refreshExpiresAt: expiresAt });
+    const pair = this.tokenPair(user, sessionId, refreshTokenId, secret, { sessionEndsAt, refreshExpiresAt: expiresAt });
     return { pair, refreshTokenId };
   }
 
@@ -618,22 +619,27 @@ export class AuthService {
    * What a sign-in or a refresh answers: an access token for the session and the refresh token
    * `<id>.<secret>`. The access token lives its TTL, or until the session's end when that comes first.
    */
-  private async tokenPair(
+  private tokenPair(
     user: UserRow,
     sessionId: string,
     refreshTokenId: string,
     secret: string,
     lifetime: { sessionEndsAt: Date; refreshExpiresAt: Date },
-  ): Promise<TokenPair> {
-    const claims: AccessClaims = { sub: user.id, cid: user.clinicId, role: user.role, sid: sessionId };
-    const expiresIn = accessTokenLifetime(this.config.jwt.accessTtlSeconds, lifetime.sessionEndsAt, this.clock.now());
-    const accessToken = await this.jwt.signAsync(claims, {
-      secret: this.jwtKey as unknown as string,
-      algorithm: 'HS256',
-      expiresIn,
-      issuer: ISSUER,
-      audience: AUDIENCE,
-    });
+  ): TokenPair {
+    const now = this.clock.now();
+    const expiresIn = accessTokenLifetime(this.config.jwt.accessTtlSeconds, lifetime.sessionEndsAt, now);
+    const iat = Math.floor(now.getTime() / 1000);
+    const claims: AccessClaims = {
+      sub: user.id,
+      cid: user.clinicId,
+      role: user.role,
+      sid: sessionId,
+      iat,
+      exp: iat + expiresIn,
+      aud: AUDIENCE,
+      iss: ISSUER,
+    };
+    const accessToken = signToken(claims, this.jwtKey);
     return { accessToken, refreshToken: `${refreshTokenId}.${secret}`, expiresIn, refreshExpiresAt: lifetime.refreshExpiresAt };
   }
 
