@@ -7,6 +7,7 @@ import {
   DEFAULT_PAGE_SIZE,
   decodeSealedCursor,
   encodeSealedCursor,
+  notFound,
   type Page,
   type PreferredContact,
   type Principal,
@@ -93,8 +94,6 @@ export interface PatientQuery {
   cursor?: string;
   limit?: number;
 }
-
-const patientNotFound = () => new AppError('not_found', 'The patient was not found');
 
 /** Patients of the caller's own clinic, and their consents. Every read and write is audited. */
 @Injectable()
@@ -185,7 +184,7 @@ export class PatientsService {
       resourceId: id,
       ...(patient ? {} : { outcome: 'not_found' as const }),
     });
-    if (!patient) throw patientNotFound();
+    if (!patient) throw notFound('patient');
     return this.view(scope, patient);
   }
 
@@ -195,7 +194,7 @@ export class PatientsService {
       const changes = Object.fromEntries(Object.entries(patch).filter(([, v]) => v !== undefined)) as PatientPatch;
       const updated = Object.keys(changes).length ? await this.patients.update(scope, tx, id, changes, this.clock.now()) : null;
       const patient = updated?.row ?? (await this.patients.get(scope, id, tx));
-      if (!patient) throw patientNotFound();
+      if (!patient) throw notFound('patient');
       await this.audit.record(
         {
           by: principal,
@@ -224,7 +223,7 @@ export class PatientsService {
     const now = this.clock.now();
     assertGivenByNow([input], now, () => 'grantedAt');
     return this.db.transaction(async (tx) => {
-      if (!(await this.patients.get(scope, patientId, tx))) throw patientNotFound();
+      if (!(await this.patients.get(scope, patientId, tx))) throw notFound('patient');
       const { consent, created } = await this.grant(scope, tx, patientId, input, now);
       if (!created) return { consent: consentView(consent), created };
       await this.audit.record(

@@ -137,8 +137,6 @@ export interface ReferralQuery {
 export const REFERRAL_SORTS = ['updated', 'priority'] as const;
 export type ReferralSort = (typeof REFERRAL_SORTS)[number];
 
-/** A referral the caller may not see, or that does not exist: the same answer. */
-const referralNotFound = () => notFound('referral');
 /** A reassignment's target who cannot take it: like someone the directory no longer lists, there is no one to hand it to. */
 const inactivePractitioner = () =>
   new AppError('not_found', 'The practitioner is deactivated or has not joined yet', {
@@ -394,7 +392,7 @@ export class ReferralsService {
       partyClinics: partyClinicsOf(base),
     });
     const row = acknowledged ?? (await this.store.detailed(id));
-    if (!row) throw referralNotFound();
+    if (!row) throw notFound('referral');
     return this.view(row, principal);
   }
 
@@ -517,7 +515,7 @@ export class ReferralsService {
     // Someone else changed it between our read and this update: nothing was written.
     if (!row) {
       const current = await this.store.base(id);
-      throw current ? staleVersion(current) : referralNotFound();
+      throw current ? staleVersion(current) : notFound('referral');
     }
     return this.view(row, principal);
   }
@@ -601,7 +599,7 @@ export class ReferralsService {
     );
     if (!row) {
       const current = await this.store.base(id);
-      if (!current) throw referralNotFound();
+      if (!current) throw notFound('referral');
       // The version still matches: it was the practitioner who was deactivated meanwhile.
       throw current.version === base.version ? inactivePractitioner() : staleVersion(current);
     }
@@ -614,7 +612,7 @@ export class ReferralsService {
     const base = await this.store.base(id, manager);
     if (!base || partiesOf(principal, base).length === 0) {
       await this.audit.record({ by: principal, action, resourceType: 'referral', resourceId: id, outcome: 'not_found' });
-      throw referralNotFound();
+      throw notFound('referral');
     }
     return base;
   }
@@ -689,7 +687,7 @@ export class ReferralsService {
       // Who made a new link, and when, for the sender's colleagues (the old link stopped working).
       if (!(await this.store.inviteResent(tx, id, principal.userId, this.clock.now(), expected))) {
         const current = await this.store.base(id, tx);
-        throw current ? staleVersion(current) : referralNotFound();
+        throw current ? staleVersion(current) : notFound('referral');
       }
       // The link is shared by the invite's referrals: once one was sent, its invitee has an old link
       // that just stopped working, so they get the new one (about that referral, when this is a draft).
@@ -710,7 +708,7 @@ export class ReferralsService {
       partyClinics: partyClinicsOf(base),
     });
     const row = await this.store.detailed(id);
-    if (!row) throw referralNotFound();
+    if (!row) throw notFound('referral');
     return this.view(row, principal);
   }
 

@@ -10,6 +10,7 @@ import {
   PRACTITIONER_ROLES,
   type PractitionerRole,
   isClinicAdmin,
+  notFound,
   type Principal,
   toPage,
 } from '@referloop/common';
@@ -49,8 +50,6 @@ export interface DirectoryItem extends UserView {
 
 /** Sorts clinics whose postal code has no centroid after every real distance (no two places on Earth are 20,038 km apart). */
 const UNKNOWN_DISTANCE_KM = 1e6;
-
-const notFound = () => new AppError('not_found', 'The practitioner was not found');
 
 /**
  * Outbox event of admin rights granted or removed by another admin (`{userId, actorId, isAdmin}`):
@@ -132,7 +131,7 @@ export class PractitionersService {
   async get(principal: Principal, id: string): Promise<UserView> {
     const now = this.clock.now();
     const row = await this.users.visiblePractitioner(ClinicScope.of(principal), id, now);
-    if (!row) throw notFound();
+    if (!row) throw notFound('practitioner');
     return userView(row, { now, withEmail: row.clinicId === principal.clinicId, clinic: clinicSummary(row) });
   }
 
@@ -140,7 +139,7 @@ export class PractitionersService {
   async listed(principal: Principal, id: string): Promise<UserView> {
     const now = this.clock.now();
     const row = await this.users.listedPractitioner(id, now);
-    if (!row) throw notFound();
+    if (!row) throw notFound('practitioner');
     return userView(row, { now, withEmail: row.clinicId === principal.clinicId, clinic: clinicSummary(row) });
   }
 
@@ -174,12 +173,12 @@ export class PractitionersService {
     return this.db.transaction(async (tx) => {
       await this.lockClinicAsAdmin(scope, tx, principal);
       const target = await this.users.own(scope, id, tx, true);
-      if (!target) throw notFound();
+      if (!target) throw notFound('practitioner');
       if (target.deactivatedAt) return userView(target, { now: this.clock.now(), withEmail: true });
       if (target.isAdmin) await this.users.assertAnotherActiveAdmin(scope, tx, id);
       const now = this.clock.now();
       const updated = await this.users.updateOwn(scope, id, { deactivatedAt: now }, now, tx);
-      if (!updated) throw notFound();
+      if (!updated) throw notFound('practitioner');
       await this.sessions.end(tx, { userId: id }, 'deactivated', now);
       // Links sent before stay dead after a reactivation: a reset is asked for again, and someone
       // who never joined is sent a new invitation link when reactivated.
@@ -200,11 +199,11 @@ export class PractitionersService {
     return this.db.transaction(async (tx) => {
       await this.lockClinicAsAdmin(scope, tx, principal);
       const target = await this.users.own(scope, id, tx, true);
-      if (!target) throw notFound();
+      if (!target) throw notFound('practitioner');
       if (!target.deactivatedAt) return userView(target, { now: this.clock.now(), withEmail: true });
       const now = this.clock.now();
       const updated = await this.users.updateOwn(scope, id, { deactivatedAt: null }, now, tx);
-      if (!updated) throw notFound();
+      if (!updated) throw notFound('practitioner');
       if (!updated.activatedAt) await this.invitations.reopenFor(scope, tx, id);
       await this.audit.record({ by: principal, action: 'practitioner.reactivate', resourceType: 'user', resourceId: id }, tx);
       return userView(updated, { now, withEmail: true });
@@ -218,7 +217,7 @@ export class PractitionersService {
   async update(principal: Principal, id: string, patch: PractitionerPatch): Promise<UserView> {
     const scope = ClinicScope.of(principal);
     const target = await this.users.own(scope, id);
-    if (!target) throw notFound();
+    if (!target) throw notFound('practitioner');
     const admin = isClinicAdmin(principal);
     if (!admin && principal.userId !== id) {
       throw new AppError('forbidden', 'Only the practitioner or an admin of their clinic may change this profile');
@@ -316,7 +315,7 @@ export class PractitionersService {
       }
       return row;
     });
-    if (!updated) throw notFound();
+    if (!updated) throw notFound('practitioner');
     return userView(updated, { now, withEmail: true });
   }
 
@@ -334,7 +333,7 @@ export class PractitionersService {
 
   async me(principal: Principal): Promise<UserView> {
     const row = await this.users.self(ClinicScope.of(principal));
-    if (!row) throw notFound();
+    if (!row) throw notFound('practitioner');
     return userView(row, { now: this.clock.now(), withEmail: true, clinic: clinicSummary(row) });
   }
 }

@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { AppError, calendarDayIn, Clock, type Principal, type ReferralKind, type Role } from '@referloop/common';
+import { AppError, calendarDayIn, Clock, notFound, type Principal, type ReferralKind, type Role } from '@referloop/common';
 import { AuditLog, ClinicScope } from '@referloop/identity';
 import type { EntityManager } from 'typeorm';
 import { assertPlanDates, type MaintenancePlanInput, storedPlan } from '../maintenance-plan';
@@ -40,8 +40,6 @@ export interface UpdateDraftInput extends ReferralInputColumns {
 
 /** Registry `edit` fields the service derives rather than copies (the recipient's clinic and invite, the stored plan). */
 const DERIVED: ReadonlySet<string> = new Set(['recipientClinicId', 'recipientInviteId', 'plan']);
-
-const notFound = () => new AppError('not_found', 'The referral was not found');
 
 /**
  * `PATCH /referrals/:id`: the sender side edits a draft. As for any referral action, one read of the
@@ -95,7 +93,7 @@ export class DraftsService {
         resourceId: id,
         outcome: 'not_found',
       });
-      throw notFound();
+      throw notFound('referral');
     }
     if (expected !== facts.version) throw staleVersion(facts);
     if (facts.status !== 'draft') {
@@ -142,7 +140,7 @@ export class DraftsService {
       // Someone else changed it between our read and this write (another edit, a send): nothing was
       // written, and an invite made for this edit is rolled back with the transaction.
       const current = await this.store.draftFacts(manager, scope, id, {});
-      throw current ? staleVersion(current) : notFound();
+      throw current ? staleVersion(current) : notFound('referral');
     };
     const row = input.recipientInvite ? await this.store.transaction(write) : await write(this.store.manager);
     return this.referrals.view(row, principal);
