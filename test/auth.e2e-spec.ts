@@ -1,6 +1,6 @@
 import { createHmac } from 'node:crypto';
 import { REFRESH_RETRY_WINDOW_MS } from '@referloop/identity';
-import { clinicPayload, PASSWORD, practitionerPayload, uniqueEmail } from '@referloop/testing';
+import { clinicPayload, isoDateFrom, PASSWORD, practitionerPayload, uniqueEmail } from '@referloop/testing';
 import { Client } from 'pg';
 import type { Response } from 'supertest';
 import { addPractitioner, expectProblem, registerClinic, sessionIdOf, startTestApp, type TestApp } from './support/test-app';
@@ -296,7 +296,7 @@ describe('auth', () => {
         email: uniqueEmail('pt'),
         fullName: 'Pat Physio',
         role: 'physical_therapist',
-        licence: { number: 'PT-1', region: 'TX', expiresOn: '2099-12-31' },
+        licence: { number: 'PT-1', region: 'TX', expiresOn: isoDateFrom(new Date(), 365) },
       })
       .expect(201);
     expect(invited.body).toMatchObject({ status: 'invited', role: 'physical_therapist', clinicId: clinic.clinicId });
@@ -327,7 +327,7 @@ describe('auth', () => {
         email: uniqueEmail(),
         fullName: 'X',
         role: 'massage_therapist',
-        licence: { number: '1', region: 'TX', expiresOn: '2099-01-01' },
+        licence: { number: '1', region: 'TX', expiresOn: isoDateFrom(new Date(), 365) },
       })
       .expect(403);
     expect(res.body.code).toBe('forbidden');

@@ -1,4 +1,4 @@
-import { clinicPayload, PASSWORD, practitionerPayload, uniqueEmail } from '@referloop/testing';
+import { clinicPayload, isoDateFrom, PASSWORD, practitionerPayload, uniqueEmail } from '@referloop/testing';
 import { Client } from 'pg';
 import { createPatient, createReferral, invitedReferralBody } from './support/referral-helpers';
 import {
@@ -347,7 +347,10 @@ describe('bad input', () => {
         { name: 'a null acceptingReferrals', ...bad(v, 'acceptingReferrals', null) },
         { name: 'acceptingReferrals as the string "true"', ...bad(v, 'acceptingReferrals', 'true') },
         { name: 'a null licence', ...bad(v, 'licence', null) },
-        { name: 'a partial licence', ...bad(v, 'licence', { expiresOn: '2099-12-31' }, ['licence.number', 'licence.region']) },
+        {
+          name: 'a partial licence',
+          ...bad(v, 'licence', { expiresOn: isoDateFrom(new Date(), 365) }, ['licence.number', 'licence.region']),
+        },
         { name: 'a language that is a number', ...bad(v, 'languages', ['en', 42]) },
         { name: 'a status change', ...bad(v, 'status', 'active') },
         { name: 'isAdmin as the string "true"', ...bad(v, 'isAdmin', 'true') },

@@ -1,6 +1,13 @@
 import { PASSWORD, uniqueEmail } from '@referloop/testing';
 import { SPEC_STATES } from '@referloop/testing/spec-lifecycle';
-import { actOk, createPatient, createReferral, injuryReferralBody, invitedReferralBody } from './support/referral-helpers';
+import {
+  actOk,
+  createPatient,
+  createReferral,
+  dateInDays,
+  injuryReferralBody,
+  invitedReferralBody,
+} from './support/referral-helpers';
 import { committedDocument, operationTemplate } from './support/openapi-document';
 import { addPractitioner, expectProblem, registerClinic, startTestApp, type TestApp } from './support/test-app';
 
@@ -169,7 +176,7 @@ describe('HTTP conventions', () => {
       const clinic = await registerClinic(t.http);
       const pt = await addPractitioner(t.http, clinic, 'physical_therapist');
       await t.http.patch(`/api/v1/practitioners/${pt.id}`).set(clinic.admin.auth).send({ isAdmin: true }).expect(200);
-      const licence = { number: 'PT-SELF', region: 'TX', expiresOn: '2099-01-01' };
+      const licence = { number: 'PT-SELF', region: 'TX', expiresOn: dateInDays(365) };
       for (const id of [pt.id, pt.id.toUpperCase()]) {
         const res = await t.http.patch(`/api/v1/practitioners/${id}`).set(pt.auth).send({ licence });
         expectProblem(res, 403, 'forbidden');

@@ -478,7 +478,7 @@ describe('practitioners', () => {
       const selfRenewal = await t.http
         .patch(`/api/v1/practitioners/${pt.id}`)
         .set(pt.auth)
-        .send({ licence: { ...lapsed, expiresOn: '2099-12-31' } });
+        .send({ licence: { ...lapsed, expiresOn: isoDateFrom(new Date(), 365) } });
       expectProblem(selfRenewal, 403, 'forbidden');
       expect(await inDirectory()).toBe(false);
       expectProblem(await act(t.http, pt, referral.id, 'accept', referral.version), 422, 'licence_expired');

@@ -2,7 +2,7 @@ import { copyFileSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { unsubscribeToken } from '@referloop/notifications';
 import type { Page } from 'playwright-core';
-import { actOk, createPatient, createReferral, injuryReferralBody } from '../support/referral-helpers';
+import { actOk, createPatient, createReferral, dateInDays, injuryReferralBody } from '../support/referral-helpers';
 import { BrowserRun, DESKTOP, focused, focusIs, listen, PHONE, SCREENSHOTS, scrollsSideways, signIn } from '../support/browser';
 import { addPractitioner, registerClinic, type SignedInUser, startTestApp, type TestApp } from '../support/test-app';
 
@@ -172,7 +172,7 @@ describe('web app in the browser: profile, patients and phone size', () => {
 
     // Editing the details: a refused save takes focus to the field to fix, a saved one to what happened.
     const details = page.getByRole('form', { name: 'Details of Chidi Okafor' });
-    await details.getByLabel('Date of birth').fill('2099-01-01');
+    await details.getByLabel('Date of birth').fill(dateInDays(365));
     await details.getByRole('button', { name: 'Save details' }).click();
     await details.locator('.field-error').first().waitFor();
     await focusIs(page, 'input', /Date of birth/);
