@@ -1,6 +1,6 @@
 import { Clock } from '@referloop/common';
 import { ReferralTimers } from '@referloop/referrals';
-import { practitionerPayload } from '@referloop/testing';
+import { isoDateFrom, practitionerPayload } from '@referloop/testing';
 import { Client } from 'pg';
 import { actOk, createPatient, createReferral, injuryReferralBody } from './support/referral-helpers';
 import { eventually, startSmtpSink } from './support/sinks';
@@ -123,6 +123,27 @@ describe('one clock for the timestamps the application records', () => {
     await t.http.get('/api/v1/me').set(user.auth).expect(200);
     now.mockReturnValue(new Date(claims.exp * 1000));
     expectProblem(await t.http.get('/api/v1/me').set(user.auth), 401, 'unauthenticated');
+  });
+
+  it('a typed date is judged "not in the future" by the Clock\'s today: a birth date the wall clock has not reached yet is taken', async () => {
+    now = jest.spyOn(Clock.prototype, 'now');
+    const threeDaysOn = fake(3 * 24 * 60);
+    const user = await signedInAt(threeDaysOn, lmt);
+    const bornOn = isoDateFrom(threeDaysOn, -1);
+    const patient = await createPatient(t.http, user, { dateOfBirth: bornOn });
+    expect((await t.http.get(`/api/v1/patients/${patient.id}`).set(user.auth).expect(200)).body.dateOfBirth).toBe(bornOn);
+    const refused = await t.http
+      .post('/api/v1/patients')
+      .set(user.auth)
+      .send({
+        firstName: 'Sam',
+        lastName: 'Lee',
+        dateOfBirth: isoDateFrom(threeDaysOn, 2),
+        preferredContact: 'phone',
+        phone: '+1 512 555 0100',
+      });
+    expectProblem(refused, 400, 'validation_failed');
+    expect(refused.body.errors).toEqual([expect.objectContaining({ field: 'dateOfBirth' })]);
   });
 
   it('a timer run writes the time it decided on: an expired referral and its audit row', async () => {

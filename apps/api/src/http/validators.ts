@@ -1,5 +1,5 @@
 import { domainToASCII } from 'node:url';
-import { TIMEZONES } from '@referloop/common';
+import { Clock, TIMEZONES } from '@referloop/common';
 import { applyDecorators } from '@nestjs/common';
 import { Transform } from 'class-transformer';
 import {
@@ -213,11 +213,15 @@ const LATEST_ZONE_AHEAD_MS = 14 * 3600_000;
  * A calendar date not after today where it is latest (UTC+14): a date of birth, an onset. A date
  * typed is a day on the clinic's calendar, and the morning in Sydney or Auckland is still
  * yesterday in UTC, so a UTC bound refused an injury of this morning there as "in the future".
+ * Today is the application's Clock's: class-validator makes its constraints itself, so this one
+ * asks a Clock of its own (the same clock; a test that moves Clock moves it too).
  */
 @ValidatorConstraint({ name: 'isPastCalendarDate' })
 export class IsPastCalendarDate implements ValidatorConstraintInterface {
+  private readonly clock = new Clock();
+
   validate(value: unknown): boolean {
-    const latestToday = new Date(Date.now() + LATEST_ZONE_AHEAD_MS).toISOString().slice(0, 10);
+    const latestToday = new Date(this.clock.now().getTime() + LATEST_ZONE_AHEAD_MS).toISOString().slice(0, 10);
     return new IsCalendarDate().validate(value) && (value as string) <= latestToday;
   }
   defaultMessage(): string {
