@@ -14,6 +14,7 @@ import {
   startTestApp,
   type TestApp,
   type TestClinic,
+  tokenClaims,
 } from './support/test-app';
 
 const NEW_PASSWORD = 'a-brand-new-passphrase';
@@ -516,8 +517,6 @@ describe('accounts', () => {
       return cookie;
     };
     const maxAge = (cookie: string) => Number(/Max-Age=(\d+)/.exec(cookie)?.[1]);
-    const jwtExp = (token: string) =>
-      (JSON.parse(Buffer.from(token.split('.')[1], 'base64url').toString()) as { exp: number }).exp;
     const webRefresh = (res: Response) =>
       t.http.post('/api/v1/auth/refresh').set(WEB).set('Cookie', cookieOf(res, 'referloop_refresh').split(';')[0]).send({});
 
@@ -565,7 +564,7 @@ describe('accounts', () => {
       expect(last.body.expiresIn).toBeGreaterThanOrEqual(10);
       // The stream token itself expires with the session, as its cookie does.
       const streamToken = cookieOf(last, 'referloop_events').split(';')[0].slice('referloop_events='.length);
-      expect(jwtExp(streamToken) * 1000).toBeLessThanOrEqual(sessionEnd);
+      expect(tokenClaims(streamToken).exp * 1000).toBeLessThanOrEqual(sessionEnd);
       await t.http.get('/api/v1/me').set(bearer(last.body.accessToken)).expect(200);
     });
 

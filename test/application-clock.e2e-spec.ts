@@ -13,6 +13,7 @@ import {
   startTestApp,
   type TestApp,
   type TestClinic,
+  tokenClaims,
 } from './support/test-app';
 
 /**
@@ -112,10 +113,7 @@ describe('one clock for the timestamps the application records', () => {
     now = jest.spyOn(Clock.prototype, 'now');
     const issuedAt = fake(24 * 60);
     const user = await signedInAt(issuedAt, pt);
-    const claims = JSON.parse(Buffer.from(user.accessToken.split('.')[1], 'base64url').toString()) as {
-      iat: number;
-      exp: number;
-    };
+    const claims = tokenClaims(user.accessToken);
     expect(claims.iat).toBe(issuedAt.getTime() / 1000);
     expect(claims.exp - claims.iat).toBe(t.config.jwt.accessTtlSeconds);
 

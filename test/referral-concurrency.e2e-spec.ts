@@ -138,44 +138,25 @@ describe('referral concurrency', () => {
       const now = jest.spyOn(clock, 'now');
       try {
         // At each moved Clock the sender signs in again, as a client would have refreshed its token by then.
-        const sender = async (hours: number) => {
+        const createAt = async (hours: number, idempotencyKey: string, sent: object) => {
           now.mockReturnValue(at(hours));
-          return signInAgain(t.http, lmt);
+          const sender = await signInAgain(t.http, lmt);
+          return t.http.post('/api/v1/referrals').set(sender.auth).set('Idempotency-Key', idempotencyKey).send(sent).expect(201);
         };
-        const first = await t.http
-          .post('/api/v1/referrals')
-          .set((await sender(0)).auth)
-          .set('Idempotency-Key', key)
-          .send(body)
-          .expect(201);
-        const replayed = await t.http
-          .post('/api/v1/referrals')
-          .set((await sender(23.9)).auth)
-          .set('Idempotency-Key', key)
-          .send(body)
-          .expect(201);
+        const first = await createAt(0, key, body);
+        const replayed = await createAt(23.9, key, body);
         expect(replayed.headers['idempotent-replayed']).toBe('true');
         expect(replayed.body.id).toBe(first.body.id);
 
         // A day later the key is new: the request runs again (even with another body) and is stored anew.
-        const renewed = await t.http
-          .post('/api/v1/referrals')
-          .set((await sender(24.1)).auth)
-          .set('Idempotency-Key', key)
-          .send({ ...body, reason: 'Kept one more day' })
-          .expect(201);
+        const renewed = await createAt(24.1, key, { ...body, reason: 'Kept one more day' });
         expect(renewed.headers['idempotent-replayed']).toBeUndefined();
         expect(renewed.body.id).not.toBe(first.body.id);
         expect(await countRows(sql, 'idempotency_keys', `key = $1`, [key])).toBe(1);
 
         // The timers job deletes what is older than 24 h and keeps the rest.
         const other = `create-${Date.now()}-ttl-other`;
-        await t.http
-          .post('/api/v1/referrals')
-          .set((await sender(30)).auth)
-          .set('Idempotency-Key', other)
-          .send(body)
-          .expect(201);
+        await createAt(30, other, body);
         const run = await t.app.get(ReferralTimers).run(at(48.2), t.config.timers);
         expect(run.idempotencyKeysDeleted).toBeGreaterThanOrEqual(1);
         expect(await countRows(sql, 'idempotency_keys', `key = $1`, [key])).toBe(0);

@@ -162,9 +162,14 @@ export function expectProblem(
   });
 }
 
-/** The session an access token belongs to (its `sid` claim), read without checking the signature. */
+/** A JWT's claims (an access or a stream token), read without checking the signature. */
+export function tokenClaims(token: string): { sid: string; iat: number; exp: number } & Record<string, unknown> {
+  return JSON.parse(Buffer.from(token.split('.')[1], 'base64url').toString()) as { sid: string; iat: number; exp: number };
+}
+
+/** The session an access token belongs to (its `sid` claim). */
 export function sessionIdOf(accessToken: string): string {
-  return (JSON.parse(Buffer.from(accessToken.split('.')[1], 'base64url').toString()) as { sid: string }).sid;
+  return tokenClaims(accessToken).sid;
 }
 
 /**
