@@ -103,9 +103,14 @@ describe('web app in the browser: sessions and accounts', () => {
     const page = await newPage('deactivated-while-signed-in');
     await signIn(page, leaver.email);
     await signedIn(page);
+    // The app is closed while the admin deactivates: an open one learns it itself (its live stream
+    // ends, the refresh it then makes is told `deactivated` and the cookie is dropped), and a reload
+    // after that raced this test's own.
+    const url = page.url();
+    await page.goto('about:blank');
     await t.http.post(`/api/v1/practitioners/${leaver.id}/deactivate`).set(clinic.admin.auth).expect(200);
     // The next load refreshes the session with its cookie: the API says the account is deactivated.
-    await page.reload();
+    await page.goto(url);
     await atSignIn(page);
     await page.getByText('Your account has been deactivated: an admin of your clinic can reactivate it.').waitFor();
     expect(await page.getByText('Your session ended').count()).toBe(0);
