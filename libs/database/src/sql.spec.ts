@@ -51,34 +51,17 @@ describe('sql', () => {
     expect(() => sql.identifier(['Bad"Name'], 'Bad"Name')).toThrow('identifier not allowed');
   });
 
-  it('writes each way of putting a statement together as its own text', () => {
+  it('writes one slot of a template by what goes in it: a value, a fragment, a cast parameter or literals', () => {
     const byId = (id: string) => sql`SELECT * FROM t WHERE id = ${sql.param(id, 'uuid')}`;
-    expect(byId('a').text).toBe('SELECT * FROM t WHERE id = $1::uuid');
     expect(byId('b').text).toBe(byId('a').text);
     expect(byId('b').values).toEqual(['b']);
-    // The same template with a value, a fragment or a differently cast parameter in one place.
     const slot = (arg: unknown) => sql`SELECT ${arg} FROM t`;
     expect(slot(1).text).toBe('SELECT $1 FROM t');
     expect(slot(sql`now()`).text).toBe('SELECT now() FROM t');
     expect(slot(sql.param(1, 'int')).text).toBe('SELECT $1::int FROM t');
     expect(slot(sql.param(1, 'bigint')).text).toBe('SELECT $1::bigint FROM t');
     expect(slot(sql`${2} + ${3}`).text).toBe('SELECT $1 + $2 FROM t');
-    const columns = ['a', 'b'] as const;
-    expect(slot(sql.identifier(columns, 'a')).text).toBe('SELECT "a" FROM t');
-    expect(slot(sql.identifier(columns, 'b')).text).toBe('SELECT "b" FROM t');
-    expect(slot(sql.constants(['x'])).text).toBe("SELECT 'x' FROM t");
-    // Joins of different lengths, and of different separators.
-    const list = (n: number, separator?: ReturnType<typeof sql>) =>
-      slot(
-        sql.join(
-          Array.from({ length: n }, (_, i) => sql`${i}`),
-          separator,
-        ),
-      ).text;
-    expect(list(2)).toBe('SELECT $1, $2 FROM t');
-    expect(list(3)).toBe('SELECT $1, $2, $3 FROM t');
-    expect(list(2, sql` + `)).toBe('SELECT $1 + $2 FROM t');
-    expect(slot(sql.join([])).text).toBe('SELECT  FROM t');
+    expect(slot(sql.constants(['x', "o'k"])).text).toBe("SELECT 'x', 'o''k' FROM t");
   });
 
   it("makes a LIKE pattern that takes the text's own wildcards literally", () => {
